@@ -1,0 +1,78 @@
+// createApp(deps) → the Elysia app with every route, no listen(): main and the tests both use it.
+import { Elysia } from "elysia";
+import { toOpenAPISchema } from "@elysiajs/openapi";
+import type { Config } from "./config";
+import type { Store } from "./store/db";
+import { createServices } from "./services";
+import { Authenticator } from "./http/auth";
+import { Idempotency } from "./http/idempotency";
+import { RateLimiter } from "./http/rate-limit";
+import { API_VERSION, createPlatform, type PlatformDeps } from "./http/platform";
+import { profileRoutes } from "./modules/profile/routes";
+import { workspacesRoutes } from "./modules/workspaces/routes";
+import { apiKeysRoutes } from "./modules/api-keys/routes";
+import { auditLogsRoutes } from "./modules/audit-logs/routes";
+import { memoryRoutes } from "./modules/memory/routes";
+import { docsPage } from "./web/docs";
+
+export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log): PlatformDeps & { store: Store } {
+  const authenticator = new Authenticator(store);
+  return {
+    config,
+    store,
+    services: createServices(store, config, authenticator),
+    authenticator,
+    limiter: new RateLimiter(),
+    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000),
+    log,
+  };
+}
+
+export function createApp(deps: PlatformDeps) {
+  const app = createPlatform(deps)
+    .use(profileRoutes)
+    .use(workspacesRoutes)
+    .use(apiKeysRoutes)
+    .use(auditLogsRoutes)
+    .use(memoryRoutes)
+    .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
+
+  let spec: string | null = null;
+  return app
+    .get(
+      "/openapi.json",
+      ({ set }) => {
+        set.headers["content-type"] = "application/json";
+        spec ??= JSON.stringify(openApiDocument(app));
+        return spec;
+      },
+      { detail: { hide: true } },
+    )
+    .get(
+      "/docs",
+      ({ set }) => {
+        set.headers["content-type"] = "text/html; charset=utf-8";
+        return docsPage;
+      },
+      { detail: { hide: true } },
+    );
+}
+
+function openApiDocument(app: Elysia) {
+  const { paths, components } = toOpenAPISchema(app as never);
+  return {
+    openapi: "3.0.3",
+    info: { title: "Clanker API", version: API_VERSION, description: "Clanker API v1, self-hosted" },
+    components: {
+      ...components,
+      securitySchemes: {
+        apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+        session: { type: "apiKey", in: "header", name: "x-auth-token" },
+      },
+    },
+    security: [{ apiKey: [] }, { session: [] }],
+    paths,
+  };
+}
+
+export type App = ReturnType<typeof createApp>;

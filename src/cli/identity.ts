@@ -1,0 +1,83 @@
+// `clanker keys create` and `clanker sessions create`: how a self-hoster (and the tests) get a first credential.
+import type { Config } from "../config";
+import type { Store } from "../store/db";
+import { createServices } from "../services";
+import { systemCtx } from "../lib/context";
+import { encodeId } from "../lib/ids";
+import { ApiError } from "../lib/errors";
+import { normalizeEmail } from "../modules/users/service";
+import { mintApiKey } from "../modules/api-keys/service";
+import { writeAudit } from "../store/audit";
+import { and, eq } from "drizzle-orm";
+import { memberships, workspaces } from "../store/schema";
+import { SLUG_RE } from "../modules/workspaces/service";
+import { issueSession } from "../modules/users/sessions";
+
+interface Flags {
+  name?: string;
+  email?: string;
+  workspace?: string;
+}
+
+function usageError(message: string): never {
+  console.error(`clanker: ${message}`);
+  process.exit(2);
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ApiError) usageError(e.message);
+    throw e;
+  }
+}
+
+export function runKeysCommand(store: Store, config: Config, positionals: string[], flags: Flags): void {
+  if (positionals[0] !== "create") usageError("usage: clanker keys create --name NAME [--email EMAIL] [--workspace SLUG]");
+  const name = flags.name?.trim();
+  if (!name) usageError("keys create needs --name NAME");
+  if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
+  const services = createServices(store, config, { forgetKey: () => {} });
+  const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));
+  const { user, created } = services.users.ensure({ email });
+  if (created) console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`);
+
+  const secret = store.tx(() => {
+    let ws = flags.workspace
+      ? store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get()
+      : store.db
+          .select({ w: workspaces })
+          .from(workspaces)
+          .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
+          .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
+          .get()?.w;
+    const now = Date.now();
+    if (!ws && flags.workspace) {
+      ws = store.db.insert(workspaces).values({ name: flags.workspace, slug: flags.workspace, createdByUserId: user.id, createdAt: now }).returning().get();
+      console.log(`Created workspace ${flags.workspace} (${encodeId("workspace", ws.id)})`);
+    }
+    if (!ws) usageError("the user has no personal workspace; pass --workspace SLUG");
+    const member = store.db.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, user.id))).get();
+    if (!member) {
+      if (!flags.workspace || store.db.$count(memberships, eq(memberships.workspaceId, ws.id)) > 0)
+        usageError(`${user.email ?? "the owner"} is not a member of workspace '${ws.slug}'`);
+      store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now }).run();
+    }
+    const { row, secret } = mintApiKey(store, { workspaceId: ws.id, userId: user.id, name });
+    writeAudit(store, systemCtx(ws.id, "cli"), { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", row.id), metadata: { name, via: "cli" } });
+    console.log(`Created API key ${encodeId("apiKey", row.id)} for workspace ${ws.slug} (${encodeId("workspace", ws.id)}). It is shown once:`);
+    return secret;
+  });
+  console.log(secret);
+}
+
+export function runSessionsCommand(store: Store, config: Config, positionals: string[], flags: Flags): void {
+  if (positionals[0] !== "create" || !flags.email) usageError("usage: clanker sessions create --email EMAIL");
+  const services = createServices(store, config, { forgetKey: () => {} });
+  const email = guard(() => normalizeEmail(flags.email!));
+  const { user } = services.users.ensure({ email });
+  const token = issueSession(store, user.id);
+  console.log(`Session for ${email} (${encodeId("user", user.id)}); send it as x-auth-token:`);
+  console.log(token);
+}

@@ -1,0 +1,42 @@
+// Maps every failure (ours, Elysia's validation and parsing, the unexpected) to the spec's typed error shape.
+import type { ValidationError } from "elysia";
+import { ApiError, InvalidRequestError, NotFoundError } from "../lib/errors";
+
+/** Elysia's error codes we translate; anything else is an unexpected 500. */
+export function toApiError(code: string | number, error: unknown, request: Request): ApiError {
+  if (error instanceof ApiError) return error;
+  switch (code) {
+    case "VALIDATION":
+      return fromValidation(error as ValidationError, request);
+    case "PARSE":
+      return new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON");
+    case "NOT_FOUND": {
+      const url = new URL(request.url);
+      const e = new NotFoundError("route");
+      e.message = `Unknown route: ${request.method} ${url.pathname}`;
+      return e;
+    }
+    case "INVALID_COOKIE_SIGNATURE":
+      return new InvalidRequestError("Invalid cookie signature", "cookie");
+  }
+  return new ApiError("api_error", "Internal server error");
+}
+
+function fromValidation(e: ValidationError, request: Request): ApiError {
+  const first = e.all?.[0] as { path?: string; message?: string; summary?: string } | undefined;
+  const where = e.type; // body | query | params | headers | property (a coerced query value)
+  let param = first?.path ? first.path.replace(/^\//, "").replaceAll("/", ".") : "";
+  if (!param && where === "property") param = queryParamHolding(request, (e as { value?: unknown }).value) ?? "query";
+  if (!param) param = where === "property" ? "query" : where;
+  const detail = first?.message ?? "Invalid value";
+  const label = where === "body" ? "body" : where === "property" ? "query" : where;
+  const message = param === label ? `Invalid ${label}: ${detail}` : `Invalid ${label} parameter '${param}': ${detail}`;
+  return new InvalidRequestError(message, param);
+}
+
+// Elysia loses the name of a coerced query parameter that fails its bounds; find it by its value.
+function queryParamHolding(request: Request, value: unknown): string | undefined {
+  const qs = new URL(request.url).searchParams;
+  for (const [k, v] of qs) if (v === String(value)) return k;
+  return undefined;
+}

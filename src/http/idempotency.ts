@@ -1,0 +1,139 @@
+// Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
+// commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
+import { and, eq, lt, sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
+import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
+import { sha256Hex } from "../lib/crypto";
+import type { Store } from "../store/db";
+import { idempotencyKeys } from "../store/schema";
+
+interface Stored {
+  fingerprint: string;
+  status: number;
+  body: string;
+  expiresAt: number;
+}
+
+export interface IdempotentRequest {
+  workspaceId: number;
+  key: string | null;
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+export type Answer = { status: number; body: unknown };
+
+export type Outcome = { replayed: false; status: number; body: unknown } | { replayed: true; status: number; body: string };
+
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+export class Idempotency {
+  private cache = new LRUCache<string, Stored>({ max: 20_000 });
+  private inFlight = new Set<string>();
+  private q;
+
+  constructor(
+    private store: Store,
+    private ttlMs: number,
+  ) {
+    const db = store.db;
+    this.q = {
+      find: db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.workspaceId, sql.placeholder("ws")), eq(idempotencyKeys.key, sql.placeholder("key"))))
+        .prepare(),
+    };
+  }
+
+  /**
+   * Runs `handler` at most once per (workspace, key, request). It must be synchronous: its writes and the
+   * stored answer share one transaction. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
+   * 5xx and unexpected errors are not, so the client may retry with the same key. `redact` names fields
+   * stored as null.
+   */
+  run(req: IdempotentRequest, handler: () => Answer, redact: readonly string[] = []): Outcome {
+    if (req.key === null) return { replayed: false, ...handler() };
+    if (!KEY_RE.test(req.key))
+      throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
+    const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
+    const slot = `${req.workspaceId}:${req.key}`;
+    const now = Date.now();
+
+    const prior = this.lookup(req.workspaceId, req.key, slot, now);
+    if (prior) {
+      if (prior.fingerprint !== fingerprint) throw reused();
+      return { replayed: true, status: prior.status, body: prior.body };
+    }
+    if (this.inFlight.has(slot))
+      throw new ConflictError("A request with this idempotency-key is still in flight; retry later", "IDEMPOTENCY_IN_FLIGHT");
+
+    this.inFlight.add(slot);
+    try {
+      const stored = (answer: Answer): Stored => ({
+        fingerprint,
+        status: answer.status,
+        body: JSON.stringify(redacted(answer.body, redact)),
+        expiresAt: now + this.ttlMs,
+      });
+      try {
+        const answer = this.store.tx(() => {
+          const a = handler();
+          if (a.status < 500) this.save(req.workspaceId, req.key!, slot, stored(a), now);
+          return a;
+        });
+        return { replayed: false, ...answer };
+      } catch (err) {
+        if (err instanceof ApiError && err.status < 500) {
+          this.save(req.workspaceId, req.key, slot, stored({ status: err.status, body: err.toBody() }), now);
+        }
+        throw err;
+      }
+    } finally {
+      this.inFlight.delete(slot);
+    }
+  }
+
+  /** Deletes expired keys; run by the scheduler. */
+  prune(now = Date.now()): number {
+    return this.store.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes;
+  }
+
+  private lookup(ws: number, key: string, slot: string, now: number): Stored | null {
+    let s = this.cache.get(slot);
+    if (!s) {
+      const row = this.q.find.get({ ws, key });
+      if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
+    }
+    if (!s || s.expiresAt <= now) return null;
+    this.cache.set(slot, s);
+    return s;
+  }
+
+  private save(ws: number, key: string, slot: string, s: Stored, now: number): void {
+    const row = { workspaceId: ws, key, ...s, createdAt: now };
+    this.store.db
+      .insert(idempotencyKeys)
+      .values(row)
+      .onConflictDoUpdate({ target: [idempotencyKeys.workspaceId, idempotencyKeys.key], set: row })
+      .run();
+    this.cache.set(slot, s);
+  }
+}
+
+/** Secrets shown once (a new API key) are stored as null, never in the clear. */
+function redacted(body: unknown, fields: readonly string[]): unknown {
+  if (fields.length === 0 || typeof body !== "object" || body === null) return body;
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const f of fields) if (f in copy) copy[f] = null;
+  return copy;
+}
+
+function reused(): InvalidRequestError {
+  return new InvalidRequestError(
+    "This idempotency-key was already used with a different request; use a new key",
+    "idempotency-key",
+    "IDEMPOTENCY_KEY_REUSED",
+  );
+}

@@ -1,0 +1,158 @@
+// The Elysia instance every route module extends: request ids, API versions, body limits, typed errors,
+// and the `auth` / `publicLimit` macros (authentication and rate limiting run before validation, so an
+// anonymous request with a bad body is a 401, not a 400).
+import { Elysia } from "elysia";
+import type { Config } from "../config";
+import type { Ctx } from "../lib/context";
+import { ApiError, AuthenticationError, InvalidRequestError, RequestTooLargeError } from "../lib/errors";
+import { randomToken } from "../lib/crypto";
+import type { Services } from "../services";
+import { Authenticator, credentialOf, type Principal } from "./auth";
+import { toApiError } from "./errors";
+import type { Idempotency } from "./idempotency";
+import { RateLimiter, rateHeaders } from "./rate-limit";
+
+export const API_VERSION = "2025-01-01";
+
+export interface PlatformDeps {
+  config: Config;
+  services: Services;
+  authenticator: Authenticator;
+  limiter: RateLimiter;
+  idempotency: Idempotency;
+  log: (line: string) => void;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
+const VERSION_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function validVersion(v: string): boolean {
+  const m = VERSION_RE.exec(v);
+  if (!m) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+}
+
+type Server = { requestIP(r: Request): { address: string } | null } | null;
+
+export function createPlatform(deps: PlatformDeps) {
+  const { config, limiter, authenticator } = deps;
+  const principals = new WeakMap<Request, Principal>();
+
+  const clientIp = (request: Request, server: Server): string => server?.requestIP(request)?.address ?? "unknown";
+
+  const limitIp = (request: Request, server: Server, set: { headers: Record<string, string | number> }) => {
+    Object.assign(set.headers, rateHeaders(limiter.hit(`ip:${clientIp(request, server)}`, config.publicRateLimitPerMinute)));
+  };
+
+  return new Elysia({ name: "platform" })
+    .decorate("deps", deps)
+    .onRequest(({ request, set }) => {
+      const incoming = request.headers.get("x-request-id");
+      set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : `req_${randomToken(12)}`;
+      const version = request.headers.get("clanker-version");
+      if (version !== null && !validVersion(version))
+        throw new InvalidRequestError(`clanker-version must be a date like ${API_VERSION}, got '${version}'`, "clanker-version", "INVALID_VERSION");
+      set.headers["clanker-version"] = version ?? API_VERSION;
+      const length = request.headers.get("content-length");
+      if (length !== null && Number(length) > config.maxBodyBytes)
+        throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
+    })
+    // Any body that is not multipart is JSON, whatever the client called it (curl -d says form-urlencoded).
+    .onParse(async ({ request, contentType }) => {
+      if (contentType?.startsWith("multipart/")) return;
+      const text = await request.text();
+      if (text.length > config.maxBodyBytes) throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
+      if (text === "") return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON");
+      }
+    })
+    .onError(({ code, error, request, set, server }) => {
+      const err = toApiError(code, error, request);
+      if (err.status >= 500) deps.log(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`);
+      if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
+        try {
+          limitIp(request, server as Server, set);
+        } catch (e) {
+          return errorResponse(e as ApiError, set);
+        }
+      }
+      return errorResponse(err, set);
+    })
+    .macro({
+      /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
+      auth: {
+        transform({ request, set, server }) {
+          const cred = credentialOf(request.headers);
+          let principal: Principal;
+          try {
+            if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
+            principal =
+              "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id"));
+          } catch (e) {
+            // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
+            limitIp(request, server as Server, set);
+            throw e;
+          }
+          Object.assign(set.headers, rateHeaders(limiter.hit(principal.rateKey, config.rateLimitPerMinute)));
+          principals.set(request, principal);
+        },
+        resolve({ request, set, server }) {
+          const p = principals.get(request)!;
+          const ctx: Ctx = {
+            workspaceId: p.workspaceId,
+            actor: p.actor,
+            role: p.role,
+            requestId: String(set.headers["x-request-id"]),
+            ip: clientIp(request, server as Server),
+            userAgent: request.headers.get("user-agent"),
+          };
+          return { ctx };
+        },
+      },
+      /** A public endpoint: no credentials, rate-limited per client IP. */
+      publicLimit: {
+        transform({ request, set, server }) {
+          limitIp(request, server as Server, set);
+        },
+      },
+    });
+}
+
+function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }) {
+  set.status = err.status;
+  if (err.headers) Object.assign(set.headers, err.headers);
+  return err.toBody();
+}
+
+export type Platform = ReturnType<typeof createPlatform>;
+
+/**
+ * Runs a mutation under the request's idempotency-key: a replay answers with the stored status and body
+ * and `idempotency-replayed: true`.
+ */
+export function idempotent<T>(
+  c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
+  fn: () => T,
+  opts: { redact?: readonly string[] } = {},
+): T {
+  const out = c.deps.idempotency.run(
+    {
+      workspaceId: c.ctx.workspaceId,
+      key: c.request.headers.get("idempotency-key"),
+      method: c.request.method,
+      path: new URL(c.request.url).pathname,
+      body: c.body,
+    },
+    () => ({ status: 200, body: fn() }),
+    opts.redact,
+  );
+  c.set.status = out.status;
+  if (!out.replayed) return out.body as T;
+  c.set.headers["idempotency-replayed"] = "true";
+  c.set.headers["content-type"] = "application/json";
+  return new Response(out.body, { status: out.status }) as unknown as T;
+}

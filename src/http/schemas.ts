@@ -1,0 +1,15 @@
+// Schemas shared by many routes: the error shape (for the OpenAPI document) and id path params.
+import { t } from "elysia";
+
+export const errorSchema = t.Object({
+  error: t.Object({
+    type: t.String(),
+    message: t.String(),
+    code: t.Optional(t.String()),
+    param: t.Optional(t.String()),
+  }),
+});
+
+export const idParam = t.Object({ id: t.String({ minLength: 1, maxLength: 100, description: "Prefixed (key_9) or raw (9) id" }) });
+
+export const isoDate = t.String({ description: "ISO 8601 UTC" });

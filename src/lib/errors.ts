@@ -1,0 +1,111 @@
+// The one error hierarchy: services throw these; REST and MCP each map them once.
+
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "billing_error"
+  | "permission_error"
+  | "not_found_error"
+  | "conflict_error"
+  | "precondition_failed_error"
+  | "request_too_large"
+  | "rate_limit_error"
+  | "api_error"
+  | "overloaded_error";
+
+export const STATUS_OF: Record<ErrorType, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  conflict_error: 409,
+  precondition_failed_error: 412,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 503,
+};
+
+export interface ErrorBody {
+  error: { type: ErrorType; message: string; code?: string; param?: string };
+}
+
+export class ApiError extends Error {
+  readonly type: ErrorType;
+  readonly code?: string;
+  readonly param?: string;
+  /** Extra response headers this error must carry (e.g. retry-after). */
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    type: ErrorType,
+    message: string,
+    opts: { code?: string; param?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.type = type;
+    this.code = opts.code;
+    this.param = opts.param;
+    this.headers = opts.headers;
+  }
+
+  get status(): number {
+    return STATUS_OF[this.type];
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody["error"] = { type: this.type, message: this.message };
+    if (this.code) error.code = this.code;
+    if (this.param) error.param = this.param;
+    return { error };
+  }
+}
+
+export class InvalidRequestError extends ApiError {
+  constructor(message: string, param?: string, code?: string) {
+    super("invalid_request_error", message, { param, code });
+  }
+}
+
+export class AuthenticationError extends ApiError {
+  constructor(message: string, code?: string) {
+    super("authentication_error", message, { code });
+  }
+}
+
+export class PermissionError extends ApiError {
+  constructor(message: string, code?: string) {
+    super("permission_error", message, { code });
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(entity: string, id?: string | number) {
+    super("not_found_error", id === undefined ? `${entity} not found` : `No ${entity} found with id '${id}'`);
+  }
+}
+
+export class ConflictError extends ApiError {
+  constructor(message: string, code?: string) {
+    super("conflict_error", message, { code });
+  }
+}
+
+export class PreconditionFailedError extends ApiError {
+  constructor(message: string, code?: string) {
+    super("precondition_failed_error", message, { code });
+  }
+}
+
+export class RequestTooLargeError extends ApiError {
+  constructor(message: string, param?: string) {
+    super("request_too_large", message, { param, code: "REQUEST_TOO_LARGE" });
+  }
+}
+
+export class RateLimitError extends ApiError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super("rate_limit_error", message, { code: "RATE_LIMITED", headers: { "retry-after": String(retryAfterSeconds) } });
+  }
+}

@@ -1,0 +1,102 @@
+// CLI entry: serve (default) | keys | sessions | backup | migrate.
+import "./production-env";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type Config } from "./config";
+import { backup, migrate, openStore } from "./store/db";
+import { dbPath, startServer } from "./server";
+import { runKeysCommand, runSessionsCommand } from "./cli/identity";
+
+const USAGE = `Usage: clanker [command] [options]
+
+Commands:
+  serve                     Start the API server (default)
+      --port N --host H --data DIR   (env PORT, HOST, CLANKER_DATA_DIR)
+  keys create --name NAME [--email EMAIL] [--workspace SLUG]
+                            Create an API key (and its user and workspace if missing); prints the key last
+  sessions create --email EMAIL
+                            Create a session token for x-auth-token; prints the token last
+  backup FILE               Write a consistent copy of the live database to FILE
+  migrate                   Apply pending database migrations and exit
+`;
+
+function fail(message: string): never {
+  console.error(`clanker: ${message}`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : "serve";
+  const rest = command === argv[0] ? argv.slice(1) : argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        data: { type: "string" },
+        name: { type: "string" },
+        email: { type: "string" },
+        workspace: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || command === "help") {
+    console.log(USAGE);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ port: values.port, host: values.host, data: values.data });
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  const withStore = <T>(fn: (store: ReturnType<typeof openStore>) => T): T => {
+    const store = openStore(dbPath(config));
+    try {
+      migrate(store);
+      return fn(store);
+    } finally {
+      store.close();
+    }
+  };
+
+  switch (command) {
+    case "serve": {
+      const log = config.logLevel === "silent" ? () => {} : (line: string) => console.log(line);
+      const running = startServer(config, log);
+      const shutdown = () => void running.stop().then(() => process.exit(0));
+      process.on("SIGINT", shutdown);
+      process.on("SIGTERM", shutdown);
+      return;
+    }
+    case "keys":
+      return withStore((store) => runKeysCommand(store, config, positionals, values));
+    case "sessions":
+      return withStore((store) => runSessionsCommand(store, config, positionals, values));
+    case "backup": {
+      const file = positionals[0];
+      if (!file) fail("backup needs a FILE");
+      withStore((store) => backup(store, file));
+      console.log(`Backup written to ${file}`);
+      return;
+    }
+    case "migrate": {
+      const store = openStore(dbPath(config));
+      const applied = migrate(store);
+      store.close();
+      console.log(applied.length ? `Applied ${applied.join(", ")}` : "The store is up to date");
+      return;
+    }
+    default:
+      fail(`unknown command '${command}'\n\n${USAGE}`);
+  }
+}
+
+await main(process.argv.slice(2));

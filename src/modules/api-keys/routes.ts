@@ -1,0 +1,41 @@
+// /api/v1/api-keys: list, create (shown once, idempotent), revoke.
+import { t } from "elysia";
+import { idempotent, type Platform } from "../../http/platform";
+import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
+import { idParam, isoDate } from "../../http/schemas";
+
+const apiKey = t.Object({
+  id: t.String(),
+  name: t.String(),
+  prefix: t.String(),
+  last4: t.String(),
+  workspaceId: t.String(),
+  userId: t.Nullable(t.String()),
+  status: t.Union([t.Literal("active"), t.Literal("revoked")]),
+  createdAt: isoDate,
+  lastUsedAt: t.Nullable(isoDate),
+  revokedAt: t.Nullable(isoDate),
+});
+
+export const apiKeysRoutes = (app: Platform) =>
+  app
+    .get(
+      "/api/v1/api-keys",
+      ({ ctx, deps, query }) => {
+        const page = deps.services.apiKeys.list(ctx, parsePage(query, "apiKey"));
+        return listEnvelope(page.rows, page.hasMore);
+      },
+      { auth: true, query: t.Object(pageQuery), response: listSchema(apiKey), detail: { tags: ["API keys"], summary: "List API keys" } },
+    )
+    .post("/api/v1/api-keys", (c) => idempotent(c, () => c.deps.services.apiKeys.create(c.ctx, c.body), { redact: ["key"] }), {
+      auth: true,
+      body: t.Object({ name: t.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      response: t.Composite([apiKey, t.Object({ key: t.Nullable(t.String({ description: "The key itself: shown once; null on an idempotent replay" })) })]),
+      detail: { tags: ["API keys"], summary: "Create an API key (idempotent)" },
+    })
+    .post("/api/v1/api-keys/:id/revoke", ({ ctx, deps, params }) => deps.services.apiKeys.revoke(ctx, params.id), {
+      auth: true,
+      params: idParam,
+      response: apiKey,
+      detail: { tags: ["API keys"], summary: "Revoke an API key" },
+    });

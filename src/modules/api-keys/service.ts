@@ -1,0 +1,103 @@
+// API keys: workspace-scoped, shown once at creation, stored as SHA-256 hashes.
+import { and, eq } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { decodeId, encodeId } from "../../lib/ids";
+import { randomToken, sha256Hex } from "../../lib/crypto";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { apiKeys } from "../../store/schema";
+import type { KeyCache } from "../workspaces/service";
+
+type KeyRow = typeof apiKeys.$inferSelect;
+
+export function apiKeyView(k: KeyRow) {
+  return {
+    id: encodeId("apiKey", k.id),
+    name: k.name,
+    prefix: k.prefix,
+    last4: k.last4,
+    workspaceId: encodeId("workspace", k.workspaceId),
+    userId: k.userId === null ? null : encodeId("user", k.userId),
+    status: k.revokedAt === null ? ("active" as const) : ("revoked" as const),
+    createdAt: toIso(k.createdAt)!,
+    lastUsedAt: toIso(k.lastUsedAt),
+    revokedAt: toIso(k.revokedAt),
+  };
+}
+
+/** Inside a tx: mints a key, returning the row and the plaintext (which is never stored). */
+export function mintApiKey(store: Store, input: { workspaceId: number; userId: number | null; name: string }) {
+  const secret = `ck_${randomToken(32)}`;
+  const row = store.db
+    .insert(apiKeys)
+    .values({
+      workspaceId: input.workspaceId,
+      userId: input.userId,
+      name: input.name,
+      keyHash: sha256Hex(secret),
+      prefix: secret.slice(0, 7),
+      last4: secret.slice(-4),
+      createdAt: Date.now(),
+    })
+    .returning()
+    .get();
+  return { row, secret };
+}
+
+export function createApiKeysService(store: Store, keyCache: KeyCache) {
+  const db = store.db;
+
+  function find(ctx: Ctx, ref: string): KeyRow {
+    const id = decodeId("apiKey", ref);
+    const row = id === null ? undefined : db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspaceId))).get();
+    if (!row) throw new NotFoundError("api key", ref);
+    return row;
+  }
+
+  return {
+    list(ctx: Ctx, p: PageParams) {
+      const rows = db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.workspaceId, ctx.workspaceId), cursorWhere(apiKeys.id, p)))
+        .orderBy(cursorOrder(apiKeys.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map(apiKeyView), hasMore: page.hasMore };
+    },
+
+    /** Synchronous: runs inside the caller's idempotency transaction. */
+    create(ctx: Ctx, input: { name: string }) {
+      const name = input.name.trim();
+      if (!name) throw new InvalidRequestError("name must not be blank", "name");
+      if (ctx.actor.userId === null) throw new PermissionError("An unclaimed agent key cannot create keys", "USER_REQUIRED");
+      const userId = ctx.actor.userId;
+      return store.tx(() => {
+        const { row, secret } = mintApiKey(store, { workspaceId: ctx.workspaceId, userId, name });
+        const view = apiKeyView(row);
+        writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: view.id, metadata: { name } });
+        return { ...view, key: secret };
+      });
+    },
+
+    revoke(ctx: Ctx, ref: string) {
+      const row = find(ctx, ref);
+      const own = ctx.actor.userId !== null && row.userId === ctx.actor.userId;
+      if (!own && ctx.role === "member") throw new PermissionError("Only the key's owner or a workspace admin can revoke it");
+      if (row.revokedAt !== null) return apiKeyView(row); // revoking twice is harmless
+      return store.tx(() => {
+        const updated = db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, row.id)).returning().get();
+        const view = apiKeyView(updated);
+        writeAudit(store, ctx, { action: "api_key.revoke", resourceType: "api_key", resourceId: view.id, metadata: { name: row.name } });
+        keyCache.forgetKey(row.keyHash);
+        return view;
+      });
+    },
+  };
+}
+
+export type ApiKeysService = ReturnType<typeof createApiKeysService>;

@@ -1,0 +1,52 @@
+// GET /api/v1/audit-logs
+import { t } from "elysia";
+import type { Platform } from "../../http/platform";
+import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
+import { isoDate } from "../../http/schemas";
+import { InvalidRequestError } from "../../lib/errors";
+
+const entry = t.Object({
+  id: t.String(),
+  action: t.String(),
+  resourceType: t.String(),
+  resourceId: t.Nullable(t.String()),
+  actor: t.Object({ type: t.String(), userId: t.Nullable(t.String()), apiKeyId: t.Nullable(t.String()) }),
+  ip: t.Nullable(t.String()),
+  userAgent: t.Nullable(t.String()),
+  requestId: t.String(),
+  metadata: t.Record(t.String(), t.Unknown()),
+  createdAt: isoDate,
+});
+
+/** A date (start of that day, or end of it for end_date) or a full ISO 8601 time. */
+function parseTime(raw: string | undefined, param: string, endOfDay: boolean): number | undefined {
+  if (raw === undefined) return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
+  const ms = Date.parse(dateOnly ? `${raw}T${endOfDay ? "23:59:59.999" : "00:00:00.000"}Z` : raw);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) throw new InvalidRequestError(`${param} must be an ISO 8601 date or time, got '${raw}'`, param);
+  return ms;
+}
+
+export const auditLogsRoutes = (app: Platform) =>
+  app.get(
+    "/api/v1/audit-logs",
+    ({ ctx, deps, query }) => {
+      const startMs = parseTime(query.start_date, "start_date", false);
+      const endMs = parseTime(query.end_date, "end_date", true);
+      if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new InvalidRequestError("start_date is after end_date", "start_date");
+      const page = deps.services.auditLogs.list(ctx, parsePage(query, "audit"), { action: query.action, resourceType: query.resource_type, startMs, endMs });
+      return listEnvelope(page.rows, page.hasMore);
+    },
+    {
+      auth: true,
+      query: t.Object({
+        ...pageQuery,
+        action: t.Optional(t.String({ maxLength: 100, description: "e.g. api_key.create" })),
+        resource_type: t.Optional(t.String({ maxLength: 100 })),
+        start_date: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 date or time, inclusive" })),
+        end_date: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 date or time, inclusive" })),
+      }),
+      response: listSchema(entry),
+      detail: { tags: ["Audit logs"], summary: "The workspace's audit trail" },
+    },
+  );

@@ -1,0 +1,37 @@
+// /api/v1/memory: read (with ETag), write (If-Match), atomic append.
+import { t } from "elysia";
+import type { Platform } from "../../http/platform";
+import { isoDate } from "../../http/schemas";
+import { etagOf, type MemoryDoc } from "./service";
+
+const doc = t.Object({ content: t.String(), version: t.Integer(), updatedAt: t.Nullable(isoDate) });
+
+function withEtag(set: { headers: Record<string, string | number> }, d: MemoryDoc): MemoryDoc {
+  set.headers.etag = etagOf(d.version);
+  return d;
+}
+
+export const memoryRoutes = (app: Platform) =>
+  app
+    .get("/api/v1/memory", ({ ctx, deps, set }) => withEtag(set, deps.services.memory.read(ctx)), {
+      auth: true,
+      response: doc,
+      detail: { tags: ["Memory"], summary: "Read the workspace's working memory" },
+    })
+    .put(
+      "/api/v1/memory",
+      ({ ctx, deps, set, body, request }) =>
+        withEtag(set, deps.services.memory.write(ctx, { content: body.content, ifMatch: request.headers.get("if-match") })),
+      {
+        auth: true,
+        body: t.Object({ content: t.String() }, { additionalProperties: false }),
+        response: doc,
+        detail: { tags: ["Memory"], summary: "Replace the working memory (send If-Match to detect concurrent writers)" },
+      },
+    )
+    .post("/api/v1/memory/append", ({ ctx, deps, set, body }) => withEtag(set, deps.services.memory.append(ctx, body)), {
+      auth: true,
+      body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
+      response: doc,
+      detail: { tags: ["Memory"], summary: "Append a note after the '\\n\\n---\\n\\n' separator, atomically" },
+    });

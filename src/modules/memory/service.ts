@@ -1,0 +1,76 @@
+// The workspace's shared memory.md: versioned so writers can detect each other (ETag / If-Match),
+// with an atomic append so concurrent agents never lose a note.
+import { eq } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { memory } from "../../store/schema";
+
+export const MEMORY_SEPARATOR = "\n\n---\n\n";
+export const MEMORY_MAX_BYTES = 1024 * 1024;
+
+export interface MemoryDoc {
+  content: string;
+  version: number;
+  updatedAt: string | null;
+}
+
+export const etagOf = (version: number): string => `"v${version}"`;
+
+export function createMemoryService(store: Store) {
+  const db = store.db;
+
+  function read(workspaceId: number): MemoryDoc {
+    const row = db.select().from(memory).where(eq(memory.workspaceId, workspaceId)).get();
+    return row ? { content: row.content, version: row.version, updatedAt: toIso(row.updatedAt) } : { content: "", version: 0, updatedAt: null };
+  }
+
+  function bounded(content: string, param: string): void {
+    if (Buffer.byteLength(content) > MEMORY_MAX_BYTES)
+      throw new RequestTooLargeError(`Working memory is limited to ${MEMORY_MAX_BYTES} bytes`, param);
+  }
+
+  function save(ctx: Ctx, content: string, action: string, metadata: Record<string, unknown>): MemoryDoc {
+    const prev = read(ctx.workspaceId);
+    const now = Date.now();
+    const version = prev.version + 1;
+    db.insert(memory)
+      .values({ workspaceId: ctx.workspaceId, content, version, updatedAt: now })
+      .onConflictDoUpdate({ target: memory.workspaceId, set: { content, version, updatedAt: now } })
+      .run();
+    writeAudit(store, ctx, { action, resourceType: "memory", resourceId: null, metadata: { ...metadata, version, bytes: Buffer.byteLength(content) } });
+    return { content, version, updatedAt: toIso(now) };
+  }
+
+  return {
+    read: (ctx: Ctx) => read(ctx.workspaceId),
+
+    /** Full replace; with `ifMatch`, only when the stored version is still that one. */
+    write(ctx: Ctx, input: { content: string; ifMatch?: string | null }): MemoryDoc {
+      bounded(input.content, "content");
+      return store.tx(() => {
+        const current = read(ctx.workspaceId);
+        if (input.ifMatch && input.ifMatch !== "*" && !input.ifMatch.split(",").map((s) => s.trim().replace(/^W\//, "")).includes(etagOf(current.version)))
+          throw new PreconditionFailedError(
+            `Working memory changed since you read it (now ${etagOf(current.version)}); read it again and retry`,
+            "ETAG_MISMATCH",
+          );
+        return save(ctx, input.content, "memory.update", { mode: "overwrite" });
+      });
+    },
+
+    /** Appends a note after the spec's separator, in one transaction: concurrent appends all land. */
+    append(ctx: Ctx, input: { content: string }): MemoryDoc {
+      return store.tx(() => {
+        const current = read(ctx.workspaceId);
+        const next = current.content ? current.content + MEMORY_SEPARATOR + input.content : input.content;
+        bounded(next, "content");
+        return save(ctx, next, "memory.append", { mode: "append", noteBytes: Buffer.byteLength(input.content) });
+      });
+    },
+  };
+}
+
+export type MemoryService = ReturnType<typeof createMemoryService>;

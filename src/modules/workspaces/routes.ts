@@ -1,0 +1,55 @@
+// /api/v1/workspaces: list, create, current (get / rebind the key), members.
+import { t } from "elysia";
+import { idempotent, type Platform } from "../../http/platform";
+import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
+import { idParam, isoDate } from "../../http/schemas";
+
+const workspace = t.Object({
+  id: t.String(),
+  name: t.String(),
+  slug: t.String(),
+  role: t.String(),
+  personal: t.Boolean(),
+  createdAt: isoDate,
+});
+
+const member = t.Object({ id: t.String(), email: t.Nullable(t.String()), name: t.String(), role: t.String(), joinedAt: isoDate });
+
+export const workspacesRoutes = (app: Platform) =>
+  app
+    .get(
+      "/api/v1/workspaces",
+      ({ ctx, deps, query }) => {
+        const page = deps.services.workspaces.list(ctx, parsePage(query, "workspace"));
+        return listEnvelope(page.rows, page.hasMore);
+      },
+      { auth: true, query: t.Object(pageQuery), response: listSchema(workspace), detail: { tags: ["Workspaces"], summary: "List your workspaces" } },
+    )
+    .post("/api/v1/workspaces", (c) => idempotent(c, () => c.deps.services.workspaces.create(c.ctx, c.body)), {
+      auth: true,
+      body: t.Object(
+        { name: t.String({ minLength: 1, maxLength: 100 }), slug: t.Optional(t.String({ minLength: 1, maxLength: 48 })) },
+        { additionalProperties: false },
+      ),
+      response: workspace,
+      detail: { tags: ["Workspaces"], summary: "Create a workspace (idempotent)" },
+    })
+    .get("/api/v1/workspaces/current", ({ ctx, deps }) => deps.services.workspaces.current(ctx), {
+      auth: true,
+      response: workspace,
+      detail: { tags: ["Workspaces"], summary: "The workspace this key or session acts in" },
+    })
+    .put("/api/v1/workspaces/current", ({ ctx, deps, body }) => deps.services.workspaces.rebindKey(ctx, body), {
+      auth: true,
+      body: t.Object({ workspace: t.String({ minLength: 1, maxLength: 100, description: "Workspace id or slug" }) }, { additionalProperties: false }),
+      response: workspace,
+      detail: { tags: ["Workspaces"], summary: "Rebind this API key to another of your workspaces" },
+    })
+    .get(
+      "/api/v1/workspaces/:id/members",
+      ({ ctx, deps, params, query }) => {
+        const page = deps.services.workspaces.members(ctx, params.id, parsePage(query, "user"));
+        return listEnvelope(page.rows, page.hasMore);
+      },
+      { auth: true, params: idParam, query: t.Object(pageQuery), response: listSchema(member), detail: { tags: ["Workspaces"], summary: "List members" } },
+    );

@@ -1,0 +1,159 @@
+// Workspaces, their members, and which workspace an API key is bound to.
+import { and, eq, or } from "drizzle-orm";
+import type { Ctx, Role } from "../../lib/context";
+import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { decodeId, encodeId } from "../../lib/ids";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { apiKeys, memberships, users, workspaces } from "../../store/schema";
+import { freeSlug } from "../users/service";
+
+/** What services need of the auth cache: evict a key whose binding changed. */
+export interface KeyCache {
+  forgetKey(hash: string): void;
+}
+
+type WorkspaceRow = typeof workspaces.$inferSelect;
+
+export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+
+export function workspaceView(ws: WorkspaceRow, role: Role) {
+  return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal, createdAt: toIso(ws.createdAt)! };
+}
+
+export function createWorkspacesService(store: Store, keyCache: KeyCache) {
+  const db = store.db;
+
+  function userOf(ctx: Ctx): number {
+    if (ctx.actor.userId === null) throw new PermissionError("This credential belongs to no user; claim it first", "USER_REQUIRED");
+    return ctx.actor.userId;
+  }
+
+  function memberRole(workspaceId: number, userId: number): Role | undefined {
+    return db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+      .get()?.role;
+  }
+
+  /** "ws_2", "2" or a slug → the workspace, if the user belongs to it (else 404: no existence leak). */
+  function resolveForUser(ref: string, userId: number): { ws: WorkspaceRow; role: Role } {
+    const id = decodeId("workspace", ref);
+    const row = db
+      .select({ ws: workspaces, role: memberships.role })
+      .from(workspaces)
+      .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
+      .where(id !== null ? or(eq(workspaces.id, id), eq(workspaces.slug, ref)) : eq(workspaces.slug, ref))
+      .get();
+    if (!row) throw new NotFoundError("workspace", ref);
+    return row;
+  }
+
+  function current(ctx: Ctx) {
+    const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
+    if (!ws) throw new NotFoundError("workspace", encodeId("workspace", ctx.workspaceId));
+    return workspaceView(ws, ctx.role);
+  }
+
+  return {
+    current,
+
+    list(ctx: Ctx, p: PageParams) {
+      if (ctx.actor.userId === null) return { rows: [current(ctx)], hasMore: false };
+      const rows = db
+        .select({ ws: workspaces, role: memberships.role })
+        .from(workspaces)
+        .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
+        .where(and(eq(memberships.userId, ctx.actor.userId), cursorWhere(workspaces.id, p)))
+        .orderBy(cursorOrder(workspaces.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map((r) => workspaceView(r.ws, r.role)), hasMore: page.hasMore };
+    },
+
+    /** Synchronous: runs inside the caller's idempotency transaction. */
+    create(ctx: Ctx, input: { name: string; slug?: string }) {
+      const userId = userOf(ctx);
+      const name = input.name.trim();
+      if (!name) throw new InvalidRequestError("name must not be blank", "name");
+      if (input.slug !== undefined && !SLUG_RE.test(input.slug))
+        throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
+      return store.tx(() => {
+        let slug = input.slug;
+        if (slug !== undefined) {
+          if (db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug)).get())
+            throw new ConflictError(`The slug '${slug}' is taken`, "SLUG_TAKEN");
+        } else {
+          slug = freeSlug(store, name);
+        }
+        const now = Date.now();
+        const ws = db.insert(workspaces).values({ name, slug, personal: false, createdByUserId: userId, createdAt: now }).returning().get();
+        db.insert(memberships).values({ workspaceId: ws.id, userId, role: "owner", createdAt: now }).run();
+        const view = workspaceView(ws, "owner");
+        writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
+          action: "workspace.create",
+          resourceType: "workspace",
+          resourceId: view.id,
+          metadata: { name, slug, fromWorkspaceId: encodeId("workspace", ctx.workspaceId) },
+        });
+        return view;
+      });
+    },
+
+    /** Rebinds the calling API key to another workspace its owner belongs to. */
+    rebindKey(ctx: Ctx, input: { workspace: string }) {
+      if (ctx.actor.kind !== "apiKey")
+        throw new InvalidRequestError("Only an API key can be rebound; sessions switch with the x-workspace-id header", "workspace");
+      const keyId = ctx.actor.apiKeyId;
+      const target = resolveForUser(input.workspace, ctx.actor.userId);
+      return store.tx(() => {
+        const key = db.select().from(apiKeys).where(eq(apiKeys.id, keyId)).get()!;
+        db.update(apiKeys).set({ workspaceId: target.ws.id }).where(eq(apiKeys.id, keyId)).run();
+        const entry = {
+          action: "api_key.rebind",
+          resourceType: "api_key",
+          resourceId: encodeId("apiKey", keyId),
+          metadata: { from: encodeId("workspace", key.workspaceId), to: encodeId("workspace", target.ws.id) },
+        };
+        writeAudit(store, ctx, entry);
+        if (target.ws.id !== ctx.workspaceId) writeAudit(store, { ...ctx, workspaceId: target.ws.id, role: target.role }, entry);
+        keyCache.forgetKey(key.keyHash);
+        return workspaceView(target.ws, target.role);
+      });
+    },
+
+    members(ctx: Ctx, ref: string, p: PageParams) {
+      // A key or session sees only the workspace it acts in: another workspace's id is a 404.
+      const id = decodeId("workspace", ref);
+      const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
+      if (!ws || (id !== ctx.workspaceId && ref !== ws.slug)) throw new NotFoundError("workspace", ref);
+      const rows = db
+        .select({ m: memberships, u: users })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.workspaceId, ws.id), cursorWhere(users.id, p)))
+        .orderBy(cursorOrder(users.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return {
+        rows: page.rows.map((r) => ({
+          id: encodeId("user", r.u.id),
+          email: r.u.email,
+          name: r.u.name,
+          role: r.m.role,
+          joinedAt: toIso(r.m.createdAt)!,
+        })),
+        hasMore: page.hasMore,
+      };
+    },
+
+    memberRole,
+  };
+}
+
+export type WorkspacesService = ReturnType<typeof createWorkspacesService>;

@@ -1,0 +1,45 @@
+// Starts the HTTP server over a store: what `clanker serve` and the test helpers run.
+import type { Config } from "./config";
+import { migrate, openStore } from "./store/db";
+import { createApp, createDeps } from "./app";
+import { startJobs } from "./jobs/scheduler";
+import { join } from "node:path";
+
+export interface Running {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function dbPath(config: Config): string {
+  return join(config.dataDir, "clanker.db");
+}
+
+export function startServer(config: Config, log: (line: string) => void): Running {
+  const store = openStore(dbPath(config));
+  migrate(store);
+  const deps = createDeps(config, store, log);
+  const app = createApp(deps);
+  app.listen({
+    hostname: config.host,
+    port: config.port,
+    development: false,
+    // Elysia answers oversized bodies with a typed 413 first; this is the transport's backstop.
+    maxRequestBodySize: config.maxBodyBytes + 1024,
+  });
+  const server = app.server!;
+  const stopJobs = startJobs([{ name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() }], log);
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  if (deps.services.users.count() === 0)
+    log(`No users yet. Create your first API key with:  clanker keys create --name "my key" --email you@example.com`);
+  log(`Clanker listening on ${url} (data in ${config.dataDir})`);
+  return {
+    url,
+    port: server.port!,
+    async stop() {
+      stopJobs();
+      await app.stop(true);
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// Opens the SQLite store (WAL, NORMAL sync, foreign keys) and applies the embedded migrations.
+import { Database } from "bun:sqlite";
+import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import * as schema from "./schema";
+import { MIGRATIONS } from "./migrations";
+
+export type Db = BunSQLiteDatabase<typeof schema>;
+
+export interface Store {
+  sqlite: Database;
+  db: Db;
+  /**
+   * Runs fn in one transaction (a savepoint when nested). fn must be synchronous: bun:sqlite commits
+   * when it returns, so an await inside would commit half the work.
+   */
+  tx<T>(fn: () => T): T;
+  close(): void;
+}
+
+export function openStore(path: string): Store {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.run("PRAGMA journal_mode = WAL");
+  sqlite.run("PRAGMA synchronous = NORMAL");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  sqlite.run("PRAGMA busy_timeout = 5000");
+  const db = drizzle(sqlite, { schema });
+  return {
+    sqlite,
+    db,
+    tx: <T>(fn: () => T): T => sqlite.transaction(fn).immediate() as T,
+    close: () => sqlite.close(),
+  };
+}
+
+/** Applies migrations not yet recorded; returns the tags it applied. */
+export function migrate(store: Store): string[] {
+  const { sqlite } = store;
+  sqlite.run("CREATE TABLE IF NOT EXISTS _migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
+  const applied: string[] = [];
+  for (const m of MIGRATIONS) {
+    if (done.has(m.tag)) continue;
+    store.tx(() => {
+      for (const stmt of m.sql.split("--> statement-breakpoint")) {
+        if (stmt.trim()) sqlite.run(stmt);
+      }
+      sqlite.query("INSERT INTO _migrations (tag, applied_at) VALUES (?, ?)").run(m.tag, Date.now());
+    });
+    applied.push(m.tag);
+  }
+  return applied;
+}
+
+/** A consistent online copy of the live database. */
+export function backup(store: Store, file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  store.sqlite.query("VACUUM INTO ?").run(file);
+}

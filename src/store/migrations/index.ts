@@ -1,0 +1,5 @@
+// Every migration, embedded in the binary as text. drizzle-kit writes the .sql; add each new file here
+// (test/store.test.ts checks this list against drizzle-kit's journal).
+import init from "./0000_init.sql" with { type: "text" };
+
+export const MIGRATIONS: { tag: string; sql: string }[] = [{ tag: "0000_init", sql: init }];
