@@ -8,7 +8,7 @@ import { ApiError } from "../lib/errors";
 import { normalizeEmail } from "../modules/users/service";
 import { mintApiKey } from "../modules/api-keys/service";
 import { writeAudit } from "../store/audit";
-import { and, eq } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import { memberships, workspaces } from "../store/schema";
 import { SLUG_RE } from "../modules/workspaces/service";
 import { issueSession } from "../modules/users/sessions";
@@ -60,7 +60,7 @@ export function runKeysCommand(store: Store, config: Config, positionals: string
     if (!ws) usageError("the user has no personal workspace; pass --workspace SLUG");
     const member = store.db.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, user.id))).get();
     if (!member) {
-      if (!flags.workspace || store.db.$count(memberships, eq(memberships.workspaceId, ws.id)) > 0)
+      if (!flags.workspace || store.db.select({ n: count() }).from(memberships).where(eq(memberships.workspaceId, ws.id)).get()!.n > 0)
         usageError(`${user.email ?? "the owner"} is not a member of workspace '${ws.slug}'`);
       store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now }).run();
     }

@@ -1,6 +1,6 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
@@ -97,7 +97,7 @@ export class Idempotency {
 
   /** Deletes expired keys; run by the scheduler. */
   prune(now = Date.now()): number {
-    return this.store.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes;
+    return this.store.sqlite.query("DELETE FROM idempotency_keys WHERE expires_at < ?").run(now).changes;
   }
 
   private lookup(ws: number, key: string, slot: string, now: number): Stored | null {

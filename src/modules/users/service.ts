@@ -1,5 +1,5 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { eq, asc } from "drizzle-orm";
+import { asc, count, eq } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { memberships, users, workspaces } from "../../store/schema";
 import { InvalidRequestError } from "../../lib/errors";
@@ -70,7 +70,7 @@ export function createUsersService(store: Store) {
     },
 
     count(): number {
-      return store.db.$count(users);
+      return store.db.select({ n: count() }).from(users).get()!.n;
     },
   };
 }
