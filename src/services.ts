@@ -9,10 +9,11 @@ import { createAuditLogsService } from "./modules/audit-logs/service";
 import { createMemoryService } from "./modules/memory/service";
 
 export function createServices(store: Store, _config: Config, keyCache: KeyCache) {
+  const users = createUsersService(store);
   return {
-    users: createUsersService(store),
+    users,
     profile: createProfileService(store),
-    workspaces: createWorkspacesService(store, keyCache),
+    workspaces: createWorkspacesService(store, keyCache, users),
     apiKeys: createApiKeysService(store, keyCache),
     auditLogs: createAuditLogsService(store),
     memory: createMemoryService(store),

@@ -44,6 +44,12 @@ export class Idempotency {
         .from(idempotencyKeys)
         .where(and(eq(idempotencyKeys.workspaceId, sql.placeholder("ws")), eq(idempotencyKeys.key, sql.placeholder("key"))))
         .prepare(),
+      save: store.sqlite.query(
+        `INSERT INTO idempotency_keys (workspace_id, key, fingerprint, status, body, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (workspace_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
+           body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+      ),
     };
   }
 
@@ -112,12 +118,7 @@ export class Idempotency {
   }
 
   private save(ws: number, key: string, slot: string, s: Stored, now: number): void {
-    const row = { workspaceId: ws, key, ...s, createdAt: now };
-    this.store.db
-      .insert(idempotencyKeys)
-      .values(row)
-      .onConflictDoUpdate({ target: [idempotencyKeys.workspaceId, idempotencyKeys.key], set: row })
-      .run();
+    this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
     this.cache.set(slot, s);
   }
 }

@@ -1,6 +1,6 @@
 // The workspace's shared memory.md: versioned so writers can detect each other (ETag / If-Match),
 // with an atomic append so concurrent agents never lose a note.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
@@ -21,9 +21,19 @@ export const etagOf = (version: number): string => `"v${version}"`;
 
 export function createMemoryService(store: Store) {
   const db = store.db;
+  // Agents read and write memory on every heartbeat: prepare once.
+  const select = db.select().from(memory).where(eq(memory.workspaceId, sql.placeholder("ws"))).prepare();
+  const upsert = db
+    .insert(memory)
+    .values({ workspaceId: sql.placeholder("ws"), content: sql.placeholder("content"), version: sql.placeholder("version"), updatedAt: sql.placeholder("now") })
+    .onConflictDoUpdate({
+      target: memory.workspaceId,
+      set: { content: sql`excluded.content`, version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` },
+    })
+    .prepare();
 
   function read(workspaceId: number): MemoryDoc {
-    const row = db.select().from(memory).where(eq(memory.workspaceId, workspaceId)).get();
+    const row = select.get({ ws: workspaceId });
     return row ? { content: row.content, version: row.version, updatedAt: toIso(row.updatedAt) } : { content: "", version: 0, updatedAt: null };
   }
 
@@ -36,10 +46,7 @@ export function createMemoryService(store: Store) {
     const prev = read(ctx.workspaceId);
     const now = Date.now();
     const version = prev.version + 1;
-    db.insert(memory)
-      .values({ workspaceId: ctx.workspaceId, content, version, updatedAt: now })
-      .onConflictDoUpdate({ target: memory.workspaceId, set: { content, version, updatedAt: now } })
-      .run();
+    upsert.run({ ws: ctx.workspaceId, content, version, now });
     writeAudit(store, ctx, { action, resourceType: "memory", resourceId: null, metadata: { ...metadata, version, bytes: Buffer.byteLength(content) } });
     return { content, version, updatedAt: toIso(now) };
   }

@@ -1,8 +1,9 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { asc, count, eq } from "drizzle-orm";
+import { asc, count, eq, sql } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { memberships, users, workspaces } from "../../store/schema";
 import { InvalidRequestError } from "../../lib/errors";
+import { randomToken } from "../../lib/crypto";
 
 export type User = typeof users.$inferSelect;
 
@@ -15,20 +16,23 @@ export function normalizeEmail(raw: string): string {
 }
 
 /** A slug free in this store, made from `base`. */
-export function freeSlug(store: Store, base: string): string {
+export function freeSlug(taken: (slug: string) => boolean, base: string): string {
   const root =
     base
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, "-")
       .replace(/^-+|-+$/g, "")
       .slice(0, 40) || "workspace";
-  for (let i = 0; ; i++) {
-    const slug = i === 0 ? root : `${root}-${i + 1}`;
-    if (!store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug)).get()) return slug;
+  // A random suffix, not a counter: a counter would probe every taken slug before finding a free one.
+  for (let slug = root; ; slug = `${root}-${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, "x")}`) {
+    if (!taken(slug)) return slug;
   }
 }
 
 export function createUsersService(store: Store) {
+  const slugQuery = store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, sql.placeholder("slug"))).prepare();
+  const slugTaken = (slug: string): boolean => slugQuery.get({ slug }) !== undefined;
+
   /** Inside a tx: a user with a personal workspace they own. */
   function createUser(input: { email: string | null; name: string }): User {
     const now = Date.now();
@@ -36,7 +40,7 @@ export function createUsersService(store: Store) {
     const base = input.email ? input.email.split("@")[0]! : input.name;
     const ws = store.db
       .insert(workspaces)
-      .values({ name: `${input.name}'s workspace`, slug: freeSlug(store, base), personal: true, createdByUserId: user.id, createdAt: now })
+      .values({ name: `${input.name}'s workspace`, slug: freeSlug(slugTaken, base), personal: true, createdByUserId: user.id, createdAt: now })
       .returning()
       .get();
     store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now }).run();
@@ -45,6 +49,8 @@ export function createUsersService(store: Store) {
 
   return {
     createUser,
+    slugTaken,
+    freeSlug: (base: string) => freeSlug(slugTaken, base),
 
     byEmail(email: string): User | undefined {
       return store.db.select().from(users).where(eq(users.email, email)).get();

@@ -1,5 +1,5 @@
 // Workspaces, their members, and which workspace an API key is bound to.
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import type { Ctx, Role } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -8,7 +8,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
-import { freeSlug } from "../users/service";
+import type { UsersService } from "../users/service";
 
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
@@ -23,8 +23,24 @@ export function workspaceView(ws: WorkspaceRow, role: Role) {
   return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal, createdAt: toIso(ws.createdAt)! };
 }
 
-export function createWorkspacesService(store: Store, keyCache: KeyCache) {
+export function createWorkspacesService(store: Store, keyCache: KeyCache, people: UsersService) {
   const db = store.db;
+  // POST /workspaces is a hot mutation: its statements are prepared once.
+  const insertWorkspace = db
+    .insert(workspaces)
+    .values({
+      name: sql.placeholder("name"),
+      slug: sql.placeholder("slug"),
+      personal: false,
+      createdByUserId: sql.placeholder("userId"),
+      createdAt: sql.placeholder("now"),
+    })
+    .returning()
+    .prepare();
+  const insertOwner = db
+    .insert(memberships)
+    .values({ workspaceId: sql.placeholder("workspaceId"), userId: sql.placeholder("userId"), role: "owner", createdAt: sql.placeholder("now") })
+    .prepare();
 
   function userOf(ctx: Ctx): number {
     if (ctx.actor.userId === null) throw new PermissionError("This credential belongs to no user; claim it first", "USER_REQUIRED");
@@ -83,16 +99,11 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
       return store.tx(() => {
-        let slug = input.slug;
-        if (slug !== undefined) {
-          if (db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug)).get())
-            throw new ConflictError(`The slug '${slug}' is taken`, "SLUG_TAKEN");
-        } else {
-          slug = freeSlug(store, name);
-        }
+        if (input.slug !== undefined && people.slugTaken(input.slug)) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
+        const slug = input.slug ?? people.freeSlug(name);
         const now = Date.now();
-        const ws = db.insert(workspaces).values({ name, slug, personal: false, createdByUserId: userId, createdAt: now }).returning().get();
-        db.insert(memberships).values({ workspaceId: ws.id, userId, role: "owner", createdAt: now }).run();
+        const ws = insertWorkspace.get({ name, slug, userId, now })!;
+        insertOwner.run({ workspaceId: ws.id, userId, now });
         const view = workspaceView(ws, "owner");
         writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
           action: "workspace.create",

@@ -1,0 +1,138 @@
+// HTTP benchmark: our authenticated GET /api/v1/profile and an audited, idempotent POST /api/v1/workspaces,
+// each next to a raw Bun.serve JSON route measured in the same run, with wrk on another core; then the
+// compiled binary's cold start to first 200 and its idle RSS. Prints figures and ratios; never fails on time.
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const multiCore = navigator.hardwareConcurrency >= 2;
+const pin = (core: number) => (multiCore && Bun.which("taskset") ? ["taskset", "-c", String(core)] : []);
+
+if (!Bun.which("wrk")) {
+  console.error("wrk is not installed (Debian: apt-get install wrk)");
+  process.exit(1);
+}
+
+async function waitForLine(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, re: RegExp): Promise<string> {
+  let out = "";
+  for await (const chunk of proc.stdout) {
+    out += new TextDecoder().decode(chunk);
+    const m = re.exec(out);
+    if (m) return m[1]!;
+  }
+  throw new Error(`process ended before printing ${re}: ${out}`);
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+function toMs(v: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(v)!;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
+}
+
+async function wrk(url: string, headers: Record<string, string>, script?: string): Promise<WrkResult> {
+  const args = [...pin(1), "wrk", "-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "--timeout", "5s"];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+  if (script) args.push("-s", script);
+  args.push(url);
+  const p = Bun.spawn(args, { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "0ms");
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "0ms");
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50, p99, non2xx };
+}
+
+const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString("en")} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ""}`;
+
+const dataDir = mkdtempSync(join(tmpdir(), "clanker-bench-"));
+const env = {
+  ...process.env,
+  NODE_ENV: "production",
+  CLANKER_DATA_DIR: dataDir,
+  CLANKER_LOG: "silent",
+  CLANKER_RATE_LIMIT_PER_MINUTE: "1000000",
+  PORT: "0",
+};
+
+const raw = Bun.spawn([...pin(0), process.execPath, join(ROOT, "test/bench/raw-server.ts")], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
+const rawUrl = await waitForLine(raw, /raw listening on (\S+)/);
+
+const keyProc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "keys", "create", "--name", "bench", "--email", "bench@example.test"], { env, stdout: "pipe" });
+const key = (await new Response(keyProc.stdout).text()).trim().split("\n").pop()!;
+const ours = Bun.spawn([...pin(0), process.execPath, join(ROOT, "src/main.ts"), "serve"], { env: { ...env, CLANKER_LOG: "info" }, stdout: "pipe", stderr: "inherit", stdin: "ignore" });
+const ourUrl = await waitForLine(ours, /listening on (\S+)/);
+
+const postScript = join(dataDir, "post.lua");
+writeFileSync(
+  postScript,
+  `counter = 0
+request = function()
+  counter = counter + 1
+  wrk.headers["idempotency-key"] = "bench-" .. tostring(os.time()) .. "-" .. counter .. "-" .. math.random(1, 1e9)
+  return wrk.format("POST", nil, nil, '{"name":"Bench workspace"}')
+end
+`,
+);
+
+console.log(`wrk: ${CONNECTIONS} connections, ${SECONDS}s each, server on core 0, load on core 1\n`);
+await wrk(`${ourUrl}/api/v1/profile`, { "x-api-key": key }); // warm-up
+const rawGet = await wrk(`${rawUrl}/`, {});
+const ourGet = await wrk(`${ourUrl}/api/v1/profile`, { "x-api-key": key });
+console.log(`GET  raw Bun.serve          ${fmt(rawGet)}`);
+console.log(`GET  /api/v1/profile        ${fmt(ourGet)}`);
+console.log(`     ratio to the ceiling   ${(ourGet.rps / rawGet.rps).toFixed(2)}  (aim ≥ 0.45, p99 < 3 ms)\n`);
+
+const rawPost = await wrk(`${rawUrl}/`, { "content-type": "application/json" }, postScript);
+const ourPost = await wrk(`${ourUrl}/api/v1/workspaces`, { "x-api-key": key, "content-type": "application/json" }, postScript);
+console.log(`POST raw Bun.serve          ${fmt(rawPost)}`);
+console.log(`POST /api/v1/workspaces     ${fmt(ourPost)}  (audited, idempotent)`);
+console.log(`     ratio to the ceiling   ${(ourPost.rps / rawPost.rps).toFixed(2)}  (aim ≥ 10k req/s)\n`);
+
+raw.kill();
+ours.kill();
+await Promise.all([raw.exited, ours.exited]);
+
+const binary = join(ROOT, "dist/clanker");
+if (existsSync(binary)) {
+  const starts: number[] = [];
+  let rssMb = 0;
+  for (let i = 0; i < 5; i++) {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-cold-"));
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const t0 = performance.now();
+    const p = Bun.spawn([binary, "serve", "--port", String(port), "--data", dir], { env: { ...env, CLANKER_LOG: "silent" }, stdout: "ignore", stderr: "ignore" });
+    for (;;) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;
+      } catch {}
+      await Bun.sleep(1);
+    }
+    starts.push(performance.now() - t0);
+    if (i === 4) {
+      await Bun.sleep(500);
+      const status = await Bun.file(`/proc/${p.pid}/status`).text();
+      rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    }
+    p.kill();
+    await p.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  starts.sort((a, b) => a - b);
+  console.log(`binary cold start to first 200: median ${starts[2]!.toFixed(1)} ms (min ${starts[0]!.toFixed(1)}; aim < 50 ms)`);
+  console.log(`binary idle RSS: ${rssMb.toFixed(1)} MB (aim < 80 MB)`);
+} else {
+  console.log("dist/clanker not built: run `npm run build` for cold-start and RSS figures");
+}
+rmSync(dataDir, { recursive: true, force: true });
