@@ -24,8 +24,8 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
     hostname: config.host,
     port: config.port,
     development: false,
-    // Elysia answers oversized bodies with a typed 413 first; this is the transport's backstop.
-    maxRequestBodySize: config.maxBodyBytes + 1024,
+    // We answer oversized bodies with a typed 413 as we stream them; this is the transport's backstop.
+    maxRequestBodySize: config.maxBodyBytes * 4 + 1024 * 1024,
   });
   const server = app.server!;
   const stopJobs = startJobs([{ name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() }], log);

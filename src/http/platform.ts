@@ -45,7 +45,8 @@ export function createPlatform(deps: PlatformDeps) {
     Object.assign(set.headers, rateHeaders(limiter.hit(`ip:${clientIp(request, server)}`, config.publicRateLimitPerMinute)));
   };
 
-  return new Elysia({ name: "platform" })
+  // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
+  return new Elysia({ name: "platform", normalize: false })
     .decorate("deps", deps)
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get("x-request-id");
@@ -59,17 +60,9 @@ export function createPlatform(deps: PlatformDeps) {
         throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
     })
     // Any body that is not multipart is JSON, whatever the client called it (curl -d says form-urlencoded).
-    .onParse(async ({ request, contentType }) => {
-      if (contentType?.startsWith("multipart/")) return;
-      const text = await request.text();
-      if (text.length > config.maxBodyBytes) throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
-      if (text === "") return undefined;
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON");
-      }
-    })
+    // A bad body is not thrown here: parsing runs before authentication, and an anonymous caller must get
+    // its 401 first. The macros throw it once the caller is known.
+    .onParse(({ request, contentType }) => (contentType?.startsWith("multipart/") ? undefined : readJsonBody(request, config.maxBodyBytes)))
     .onError(({ code, error, request, set, server }) => {
       const err = toApiError(code, error, request);
       if (err.status >= 500) deps.log(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`);
@@ -85,7 +78,7 @@ export function createPlatform(deps: PlatformDeps) {
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
-        transform({ request, set, server }) {
+        transform({ request, set, server, body }) {
           const cred = credentialOf(request.headers);
           let principal: Principal;
           try {
@@ -99,6 +92,7 @@ export function createPlatform(deps: PlatformDeps) {
           }
           Object.assign(set.headers, rateHeaders(limiter.hit(principal.rateKey, config.rateLimitPerMinute)));
           principals.set(request, principal);
+          throwIfBadBody(body);
         },
         resolve({ request, set, server }) {
           const p = principals.get(request)!;
@@ -115,11 +109,40 @@ export function createPlatform(deps: PlatformDeps) {
       },
       /** A public endpoint: no credentials, rate-limited per client IP. */
       publicLimit: {
-        transform({ request, set, server }) {
+        transform({ request, set, server, body }) {
           limitIp(request, server as Server, set);
+          throwIfBadBody(body);
         },
       },
     });
+}
+
+/** A body that could not be read: kept as the parsed value until the caller is authenticated. */
+class BadBody {
+  constructor(readonly error: ApiError) {}
+}
+
+function throwIfBadBody(body: unknown): void {
+  if (body instanceof BadBody) throw body.error;
+}
+
+/** Reads the body as a stream, stopping at the limit (chunked bodies carry no content-length to check). */
+async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const tooLarge = () => new BadBody(new RequestTooLargeError(`Request body exceeds the ${limit}-byte limit`, "body"));
+  if (!request.body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) return tooLarge();
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return new BadBody(new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON"));
+  }
 }
 
 function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }) {

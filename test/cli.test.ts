@@ -1,0 +1,149 @@
+// The clanker CLI: invalid config exits 2 with one clear line, `keys create` needs --name, `backup` writes a
+// consistent SQLite copy of the live store, `migrate` exits 0 and builds the tables.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+const ROOT = resolve(import.meta.dir, "..");
+const MAIN = join(ROOT, "src/main.ts");
+
+let srv: TestServer;
+const scratch = mkdtempSync(join(tmpdir(), "clanker-cli-test-"));
+
+/** Runs `clanker ARGS` with the server's env plus `env`; a run that does not exit in time is killed and reported. */
+async function run(args: string[], env: Record<string, string> = {}, timeoutMs = 10_000) {
+  const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...srv.env, ...env }, cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill("SIGKILL");
+  }, timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  return { stdout, stderr, code, timedOut };
+}
+
+function expectUsageError(r: Awaited<ReturnType<typeof run>>, mentions: RegExp) {
+  expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: 2 });
+  const lines = r.stderr.trim().split("\n");
+  expect(lines.length).toBe(1);
+  expect(lines[0]).toMatch(mentions);
+  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+}
+
+beforeAll(async () => {
+  srv = await startServer();
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("invalid configuration", () => {
+  test("first start on an empty store says how to get a key", () => {
+    expect(srv.logs()).toContain("keys create");
+  });
+
+  test("PORT=abc → exit 2 and one line naming PORT", async () => {
+    expectUsageError(await run(["serve"], { PORT: "abc" }, 5_000), /PORT.*abc/);
+  });
+
+  test("--port 99999 → exit 2 and one line naming --port", async () => {
+    expectUsageError(await run(["serve", "--port", "99999"], {}, 5_000), /--port.*99999/);
+  });
+
+  test("PORT=99999 and a bad rate limit are rejected the same way", async () => {
+    expectUsageError(await run(["serve"], { PORT: "99999" }, 5_000), /PORT/);
+    expectUsageError(await run(["serve"], { CLANKER_RATE_LIMIT_PER_MINUTE: "0" }, 5_000), /CLANKER_RATE_LIMIT_PER_MINUTE/);
+    expectUsageError(await run(["serve"], { CLANKER_MAX_BODY_BYTES: "lots" }, 5_000), /CLANKER_MAX_BODY_BYTES/);
+  });
+
+  test("an unknown flag → exit 2", async () => {
+    const r = await run(["serve", "--prot", "80"], {}, 5_000);
+    expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: 2 });
+    expect(r.stderr).toContain("--prot");
+  });
+});
+
+describe("keys create", () => {
+  test("without --name → exit 2, one line, and no key printed", async () => {
+    const r = await run(["keys", "create", "--email", uniqueEmail("noname")]);
+    expectUsageError(r, /--name/);
+    expect(r.stdout).not.toMatch(/ck_/);
+  });
+
+  test("with a bad --email → exit 2", async () => {
+    const r = await run(["keys", "create", "--name", "k", "--email", "not an email"]);
+    expectUsageError(r, /email/i);
+  });
+
+  test("prints a working key alone on the last line", async () => {
+    const email = uniqueEmail("cli");
+    const r = await run(["keys", "create", "--name", "cli key", "--email", email]);
+    expect(r.code).toBe(0);
+    const last = r.stdout.trim().split("\n").pop()!;
+    expect(last).toMatch(/^ck_[A-Za-z0-9_-]{43}$/);
+    const profile = await client(srv, { apiKey: last })("GET", "/api/v1/profile");
+    expect(profile.status).toBe(200);
+    expect(profile.body.email).toBe(email);
+  });
+});
+
+describe("backup", () => {
+  test("backup FILE writes a SQLite copy holding every user", async () => {
+    const emails = [uniqueEmail("bk1"), uniqueEmail("bk2"), uniqueEmail("bk3")];
+    for (const email of emails) await srv.createKey({ email });
+    const live = new Database(join(srv.dataDir, "clanker.db"), { readonly: true });
+    const liveUsers = live.query<{ n: number }, []>("SELECT count(*) AS n FROM users").get()!.n;
+    live.close();
+    expect(liveUsers).toBeGreaterThanOrEqual(3);
+
+    const file = join(scratch, "nested", "backup.db");
+    const r = await run(["backup", file]);
+    expect(r.code).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    const copy = new Database(file, { readonly: true });
+    try {
+      expect(copy.query<{ n: number }, []>("SELECT count(*) AS n FROM users").get()!.n).toBe(liveUsers);
+      const stored = copy.query<{ email: string }, []>("SELECT email FROM users").all().map((u) => u.email);
+      for (const email of emails) expect(stored).toContain(email);
+      expect(copy.query("PRAGMA integrity_check").values()).toEqual([["ok"]]);
+    } finally {
+      copy.close();
+    }
+    // The copy is self-contained: no WAL beside it is needed.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  test("backup without FILE → exit 2", async () => {
+    expectUsageError(await run(["backup"]), /backup/);
+  });
+});
+
+describe("migrate", () => {
+  test("migrate on the live store exits 0", async () => {
+    const r = await run(["migrate"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim()).toBe("");
+  });
+
+  test("migrate on an empty data dir exits 0 and creates the store's tables", async () => {
+    const dir = join(scratch, "fresh");
+    const r = await run(["migrate"], { CLANKER_DATA_DIR: dir });
+    expect(r.code).toBe(0);
+    const db = new Database(join(dir, "clanker.db"), { readonly: true });
+    try {
+      const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
+      for (const t of ["users", "workspaces", "memberships", "api_keys", "sessions", "audit_logs", "idempotency_keys", "memory"]) expect(tables).toContain(t);
+    } finally {
+      db.close();
+    }
+    // Running it again is a no-op that still exits 0.
+    expect((await run(["migrate"], { CLANKER_DATA_DIR: dir })).code).toBe(0);
+  });
+});

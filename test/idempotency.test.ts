@@ -1,0 +1,230 @@
+// Idempotency keys on POST /api/v1/workspaces and /api/v1/api-keys: replay, reuse with another body,
+// 50 concurrent requests, per-workspace scope, restart, TTL, and a created key's secret never stored.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+
+let srv: TestServer;
+let api: ReturnType<typeof client>;
+let seq = 0;
+const freshKey = (tag: string) => `idem-${tag}-${process.pid}-${++seq}`;
+
+async function workspaceIds(call: ReturnType<typeof client>): Promise<string[]> {
+  const r = await call("GET", "/api/v1/workspaces?limit=100");
+  expect(r.status).toBe(200);
+  expect(r.body.has_more).toBe(false);
+  return (r.body.data as { id: string }[]).map((w) => w.id);
+}
+
+function expectReplayOf(replay: ApiResponse, first: ApiResponse) {
+  expect(replay.status).toBe(first.status);
+  expect(replay.body).toEqual(first.body);
+  expect(replay.headers.get("idempotency-replayed")).toBe("true");
+  expect(replay.headers.get("content-type") ?? "").toContain("application/json");
+}
+
+beforeAll(async () => {
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+  api = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("idem") }) });
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+});
+
+describe("POST /api/v1/workspaces with idempotency-key", () => {
+  test("a replay returns the same status and body, marked replayed, and creates nothing", async () => {
+    const key = freshKey("replay");
+    const before = await workspaceIds(api);
+    const first = await api("POST", "/api/v1/workspaces", { body: { name: "Replay Co" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    expect(first.body.id).toMatch(/^ws_\d+$/);
+    expect(first.body.name).toBe("Replay Co");
+    expect(first.headers.get("idempotency-replayed")).toBeNull();
+    for (let i = 0; i < 3; i++) {
+      const again = await api("POST", "/api/v1/workspaces", { body: { name: "Replay Co" }, headers: { "idempotency-key": key } });
+      expectReplayOf(again, first);
+    }
+    expect(await workspaceIds(api)).toEqual([first.body.id, ...before]);
+    // Each replay is its own request: a fresh request id, not the original's.
+    const again = await api("POST", "/api/v1/workspaces", { body: { name: "Replay Co" }, headers: { "idempotency-key": key, "x-request-id": "replay-trace-1" } });
+    expect(again.headers.get("x-request-id")).toBe("replay-trace-1");
+  });
+
+  test("without a key, the same request twice creates two workspaces", async () => {
+    const before = await workspaceIds(api);
+    const a = await api("POST", "/api/v1/workspaces", { body: { name: "No Key" } });
+    const b = await api("POST", "/api/v1/workspaces", { body: { name: "No Key" } });
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(a.body.id).not.toBe(b.body.id);
+    expect((await workspaceIds(api)).length).toBe(before.length + 2);
+  });
+
+  test("the same key with a different body → 400 IDEMPOTENCY_KEY_REUSED, nothing created", async () => {
+    const key = freshKey("reuse");
+    const first = await api("POST", "/api/v1/workspaces", { body: { name: "Original" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    const before = await workspaceIds(api);
+    const r = await api("POST", "/api/v1/workspaces", { body: { name: "Different" }, headers: { "idempotency-key": key } });
+    expect(r.status).toBe(400);
+    expect(Object.keys(r.body)).toEqual(["error"]);
+    expect(r.body.error.type).toBe("invalid_request_error");
+    expect(r.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await workspaceIds(api)).toEqual(before);
+    // The original answer is still what the key replays.
+    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { name: "Original" }, headers: { "idempotency-key": key } }), first);
+  });
+
+  test("the same key on another endpoint → 400 IDEMPOTENCY_KEY_REUSED", async () => {
+    const key = freshKey("cross");
+    expect((await api("POST", "/api/v1/workspaces", { body: { name: "Cross" }, headers: { "idempotency-key": key } })).status).toBe(200);
+    const r = await api("POST", "/api/v1/api-keys", { body: { name: "Cross" }, headers: { "idempotency-key": key } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+  });
+
+  test("a 4xx answer is stored and replayed too", async () => {
+    const slug = `taken-${process.pid}-${Date.now()}`;
+    expect((await api("POST", "/api/v1/workspaces", { body: { name: "Taken", slug } })).status).toBe(200);
+    const key = freshKey("conflict");
+    const first = await api("POST", "/api/v1/workspaces", { body: { name: "Taken again", slug }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(409);
+    expect(first.body.error.type).toBe("conflict_error");
+    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { name: "Taken again", slug }, headers: { "idempotency-key": key } }), first);
+  });
+
+  test("50 concurrent identical requests with one key create exactly one workspace", async () => {
+    const key = freshKey("burst");
+    const before = await workspaceIds(api);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => api("POST", "/api/v1/workspaces", { body: { name: "Burst Ltd" }, headers: { "idempotency-key": key } })),
+    );
+    const after = await workspaceIds(api);
+    expect(after.length).toBe(before.length + 1);
+    const created = after.find((id) => !before.includes(id))!;
+    let originals = 0;
+    for (const a of answers) {
+      if (a.status === 200) {
+        expect(a.body.id).toBe(created);
+        expect(a.body.name).toBe("Burst Ltd");
+        if (a.headers.get("idempotency-replayed") !== "true") originals++;
+      } else {
+        expect({ status: a.status, code: a.body?.error?.code, type: a.body?.error?.type }).toEqual({
+          status: 409,
+          code: "IDEMPOTENCY_IN_FLIGHT",
+          type: "conflict_error",
+        });
+      }
+    }
+    expect(originals).toBe(1);
+  });
+
+  test("keys are per workspace: the same key in another workspace is independent", async () => {
+    const key = freshKey("scope");
+    const other = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("scope") }) });
+    const mine = await api("POST", "/api/v1/workspaces", { body: { name: "Scoped" }, headers: { "idempotency-key": key } });
+    const theirs = await other("POST", "/api/v1/workspaces", { body: { name: "Scoped" }, headers: { "idempotency-key": key } });
+    expect(mine.status).toBe(200);
+    expect(theirs.status).toBe(200);
+    expect(theirs.headers.get("idempotency-replayed")).toBeNull();
+    expect(theirs.body.id).not.toBe(mine.body.id);
+    expect(await workspaceIds(other)).toContain(theirs.body.id);
+    expect(await workspaceIds(other)).not.toContain(mine.body.id);
+    // And another body under the same key in the other workspace is not a reuse of ours.
+    const otherKey = freshKey("scope2");
+    expect((await api("POST", "/api/v1/workspaces", { body: { name: "Mine" }, headers: { "idempotency-key": otherKey } })).status).toBe(200);
+    const diff = await other("POST", "/api/v1/workspaces", { body: { name: "Theirs" }, headers: { "idempotency-key": otherKey } });
+    expect(diff.status).toBe(200);
+    expect(diff.body.name).toBe("Theirs");
+  });
+
+  test("an invalid idempotency-key is a 400 naming it", async () => {
+    const r = await api("POST", "/api/v1/workspaces", { body: { name: "Bad key" }, headers: { "idempotency-key": "x".repeat(300) } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.param).toBe("idempotency-key");
+  });
+});
+
+describe("POST /api/v1/api-keys with idempotency-key", () => {
+  test("a replay returns key: null; the secret is in neither the replay nor the data dir", async () => {
+    const idem = freshKey("apikey");
+    const first = await api("POST", "/api/v1/api-keys", { body: { name: "Shown once" }, headers: { "idempotency-key": idem } });
+    expect(first.status).toBe(200);
+    const secret: string = first.body.key;
+    expect(secret).toMatch(/^ck_[A-Za-z0-9_-]{20,}$/);
+    const replay = await api("POST", "/api/v1/api-keys", { body: { name: "Shown once" }, headers: { "idempotency-key": idem } });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("idempotency-replayed")).toBe("true");
+    expect(replay.body.key).toBeNull();
+    expect({ ...replay.body, key: secret }).toEqual(first.body);
+    expect(replay.text).not.toContain(secret);
+    // Only one key was made, and it works.
+    const list = await api("GET", "/api/v1/api-keys?limit=100");
+    expect(list.body.data.filter((k: { name: string }) => k.name === "Shown once").length).toBe(1);
+    expect(list.text).not.toContain(secret);
+    expect((await client(srv, { apiKey: secret })("GET", "/api/v1/profile")).status).toBe(200);
+
+    const files = readdirSync(srv.dataDir).filter((f) => statSync(join(srv.dataDir, f)).isFile());
+    expect(files).toContain("clanker.db");
+    expect(files).toContain("clanker.db-wal");
+    for (const f of files) {
+      const bytes = readFileSync(join(srv.dataDir, f));
+      expect({ file: f, found: bytes.includes(Buffer.from(secret)) }).toEqual({ file: f, found: false });
+      // Nor the part after the public prefix (in case the key was stored re-encoded without "ck_").
+      expect({ file: f, found: bytes.includes(Buffer.from(secret.slice(7))) }).toEqual({ file: f, found: false });
+    }
+  });
+});
+
+describe("restart", () => {
+  test("a stored key survives a restart", async () => {
+    const key = freshKey("restart");
+    const first = await api("POST", "/api/v1/workspaces", { body: { name: "Durable" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    const reuseKey = freshKey("restart-reuse");
+    expect((await api("POST", "/api/v1/workspaces", { body: { name: "Durable 2" }, headers: { "idempotency-key": reuseKey } })).status).toBe(200);
+    const before = await workspaceIds(api);
+    await srv.stop();
+    await srv.restart();
+    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { name: "Durable" }, headers: { "idempotency-key": key } }), first);
+    const reuse = await api("POST", "/api/v1/workspaces", { body: { name: "Not Durable 2" }, headers: { "idempotency-key": reuseKey } });
+    expect(reuse.status).toBe(400);
+    expect(reuse.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await workspaceIds(api)).toEqual(before);
+  });
+});
+
+describe("TTL (CLANKER_IDEMPOTENCY_TTL_SECONDS=1)", () => {
+  let short: TestServer;
+  beforeAll(async () => {
+    short = await startServer({ env: { CLANKER_IDEMPOTENCY_TTL_SECONDS: "1", CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+  });
+  afterAll(async () => {
+    await short?.stop();
+    if (short) cleanup(short);
+  });
+
+  test("after the TTL the same key creates a new object, and accepts another body", async () => {
+    const call = client(short, { apiKey: await short.createKey({ email: uniqueEmail("ttl") }) });
+    const key = freshKey("ttl");
+    const bodyKey = freshKey("ttl-body");
+    const first = await call("POST", "/api/v1/workspaces", { body: { name: "Short lived" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    expect((await call("POST", "/api/v1/workspaces", { body: { name: "Body A" }, headers: { "idempotency-key": bodyKey } })).status).toBe(200);
+    expectReplayOf(await call("POST", "/api/v1/workspaces", { body: { name: "Short lived" }, headers: { "idempotency-key": key } }), first);
+    await Bun.sleep(1200);
+    const later = await call("POST", "/api/v1/workspaces", { body: { name: "Short lived" }, headers: { "idempotency-key": key } });
+    expect(later.status).toBe(200);
+    expect(later.headers.get("idempotency-replayed")).toBeNull();
+    expect(later.body.id).not.toBe(first.body.id);
+    // The new answer is what the key replays now.
+    expectReplayOf(await call("POST", "/api/v1/workspaces", { body: { name: "Short lived" }, headers: { "idempotency-key": key } }), later);
+    // An expired key with another body is a new request, not a reuse.
+    const other = await call("POST", "/api/v1/workspaces", { body: { name: "Body B" }, headers: { "idempotency-key": bodyKey } });
+    expect(other.status).toBe(200);
+    expect(other.body.name).toBe("Body B");
+  });
+});

@@ -1,0 +1,169 @@
+// The workspace's working memory: ETag / If-Match on PUT, the atomic append with the spec's separator,
+// concurrent appends from two keys losing nothing, and the audit rows they leave.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+
+const SEP = "\n\n---\n\n";
+type Call = ReturnType<typeof client>;
+
+let srv: TestServer;
+
+function expectError(r: ApiResponse, status: number, type: string, extra: { code?: string; param?: string } = {}) {
+  expect({ status: r.status, type: r.body?.error?.type, text: r.text }).toMatchObject({ status, type });
+  expect(Object.keys(r.body)).toEqual(["error"]);
+  if (extra.code !== undefined) expect(r.body.error.code).toBe(extra.code);
+  if (extra.param !== undefined) expect(r.body.error.param).toBe(extra.param);
+}
+
+async function freshWorkspace(tag: string): Promise<{ k1: Call; k2: Call }> {
+  const email = uniqueEmail(tag);
+  const k1 = client(srv, { apiKey: await srv.createKey({ email, name: `${tag} one` }) });
+  const k2 = client(srv, { apiKey: await srv.createKey({ email, name: `${tag} two` }) });
+  return { k1, k2 };
+}
+
+beforeAll(async () => {
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+});
+
+describe("GET / PUT with ETag and If-Match", () => {
+  let api: Call;
+  beforeAll(async () => {
+    api = (await freshWorkspace("etag")).k1;
+  });
+
+  test("a fresh workspace's memory is empty, version 0, with an ETag", async () => {
+    const r = await api("GET", "/api/v1/memory");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ content: "", version: 0 });
+    expect(r.headers.get("etag")).toMatch(/^(W\/)?".+"$/);
+  });
+
+  test("PUT with the current ETag succeeds and returns the new ETag", async () => {
+    const read = await api("GET", "/api/v1/memory");
+    const etag0 = read.headers.get("etag")!;
+    const put = await api("PUT", "/api/v1/memory", { body: { content: "first draft" }, headers: { "if-match": etag0 } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ content: "first draft", version: 1 });
+    const etag1 = put.headers.get("etag");
+    expect(etag1).toBeTruthy();
+    expect(etag1).not.toBe(etag0);
+    const again = await api("GET", "/api/v1/memory");
+    expect(again.body).toMatchObject({ content: "first draft", version: 1 });
+    expect(again.headers.get("etag")).toBe(etag1);
+    expect(new Date(again.body.updatedAt).toISOString()).toBe(again.body.updatedAt);
+  });
+
+  test("PUT with a stale If-Match → 412 ETAG_MISMATCH and nothing changes", async () => {
+    const read = await api("GET", "/api/v1/memory");
+    const stale = read.headers.get("etag")!;
+    const win = await api("PUT", "/api/v1/memory", { body: { content: "the winner" }, headers: { "if-match": stale } });
+    expect(win.status).toBe(200);
+    const lose = await api("PUT", "/api/v1/memory", { body: { content: "the loser" }, headers: { "if-match": stale } });
+    expectError(lose, 412, "precondition_failed_error", { code: "ETAG_MISMATCH" });
+    const after = await api("GET", "/api/v1/memory");
+    expect(after.body.content).toBe("the winner");
+    expect(after.body.version).toBe(read.body.version + 1);
+    // An ETag that was never issued is a mismatch too.
+    expectError(await api("PUT", "/api/v1/memory", { body: { content: "x" }, headers: { "if-match": '"v99999"' } }), 412, "precondition_failed_error", { code: "ETAG_MISMATCH" });
+  });
+
+  test("PUT without If-Match is an unconditional replace", async () => {
+    const before = (await api("GET", "/api/v1/memory")).body.version;
+    const r = await api("PUT", "/api/v1/memory", { body: { content: "replaced" } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ content: "replaced", version: before + 1 });
+  });
+
+  test("PUT with a bad body is 400 param content", async () => {
+    expectError(await api("PUT", "/api/v1/memory", { body: {} }), 400, "invalid_request_error", { param: "content" });
+    expectError(await api("PUT", "/api/v1/memory", { body: { content: 7 } }), 400, "invalid_request_error", { param: "content" });
+    expect((await api("GET", "/api/v1/memory")).body.content).toBe("replaced");
+  });
+
+  test("concurrent PUTs with the same If-Match: exactly one wins", async () => {
+    const etag = (await api("GET", "/api/v1/memory")).headers.get("etag")!;
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => api("PUT", "/api/v1/memory", { body: { content: `racer ${i}` }, headers: { "if-match": etag } })),
+    );
+    const winners = answers.filter((r) => r.status === 200);
+    expect(winners.length).toBe(1);
+    for (const r of answers) if (r.status !== 200) expectError(r, 412, "precondition_failed_error", { code: "ETAG_MISMATCH" });
+    expect((await api("GET", "/api/v1/memory")).body.content).toBe(winners[0]!.body.content);
+  });
+});
+
+describe("POST /memory/append", () => {
+  test("appending to empty memory stores the note alone; later notes follow the separator", async () => {
+    const { k1 } = await freshWorkspace("append");
+    const one = await k1("POST", "/api/v1/memory/append", { body: { content: "note one" } });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ content: "note one", version: 1 });
+    const two = await k1("POST", "/api/v1/memory/append", { body: { content: "note two" } });
+    expect(two.body).toMatchObject({ content: `note one${SEP}note two`, version: 2 });
+    expect(two.headers.get("etag")).toBe((await k1("GET", "/api/v1/memory")).headers.get("etag"));
+    expect((await k1("GET", "/api/v1/memory")).body.content).toBe(`note one${SEP}note two`);
+  });
+
+  test("an append after a PUT keeps the PUT's content and adds the separator", async () => {
+    const { k1 } = await freshWorkspace("afterput");
+    await k1("PUT", "/api/v1/memory", { body: { content: "# Handoff" } });
+    const r = await k1("POST", "/api/v1/memory/append", { body: { content: "2026-05-24T12:00Z — finished PR review" } });
+    expect(r.status).toBe(200);
+    expect(r.body.content).toBe(`# Handoff${SEP}2026-05-24T12:00Z — finished PR review`);
+  });
+
+  test("an empty note is 400 param content", async () => {
+    const { k1 } = await freshWorkspace("emptynote");
+    expectError(await k1("POST", "/api/v1/memory/append", { body: { content: "" } }), 400, "invalid_request_error", { param: "content" });
+    expect((await k1("GET", "/api/v1/memory")).body).toMatchObject({ content: "", version: 0 });
+  });
+
+  test("40 concurrent appends from two keys lose no note", async () => {
+    const { k1, k2 } = await freshWorkspace("race");
+    const notes = Array.from({ length: 40 }, (_, i) => `note ${i} from ${i % 2 ? "k2" : "k1"}`);
+    const answers = await Promise.all(notes.map((n, i) => (i % 2 ? k2 : k1)("POST", "/api/v1/memory/append", { body: { content: n } })));
+    for (const r of answers) expect(r.status).toBe(200);
+    // Every answer saw a distinct version: no two appends were applied to the same base.
+    expect(new Set(answers.map((r) => r.body.version)).size).toBe(40);
+    const final = await k1("GET", "/api/v1/memory");
+    expect(final.body.version).toBe(40);
+    const entries = final.body.content.split(SEP);
+    expect(entries.length).toBe(40);
+    expect([...entries].sort()).toEqual([...notes].sort());
+    // Both keys read the same document.
+    expect((await k2("GET", "/api/v1/memory")).body.content).toBe(final.body.content);
+  });
+});
+
+describe("audit", () => {
+  test("PUT writes memory.update, append writes memory.append, with request ids", async () => {
+    const { k1, k2 } = await freshWorkspace("memaudit");
+    expect((await k1("PUT", "/api/v1/memory", { body: { content: "base" }, headers: { "x-request-id": "mem-put-1" } })).status).toBe(200);
+    expect((await k2("POST", "/api/v1/memory/append", { body: { content: "added" }, headers: { "x-request-id": "mem-append-1" } })).status).toBe(200);
+    expect((await k1("POST", "/api/v1/memory/append", { body: { content: "again" }, headers: { "x-request-id": "mem-append-2" } })).status).toBe(200);
+
+    const updates = (await k1("GET", "/api/v1/audit-logs?action=memory.update")).body.data;
+    expect(updates).toEqual([expect.objectContaining({ action: "memory.update", resourceType: "memory", requestId: "mem-put-1" })]);
+    const appends = (await k1("GET", "/api/v1/audit-logs?action=memory.append")).body.data;
+    expect(appends.map((e: { requestId: string }) => e.requestId)).toEqual(["mem-append-2", "mem-append-1"]);
+    for (const e of appends) expect(e.resourceType).toBe("memory");
+    const k2Id = (await k2("GET", "/api/v1/profile")).body.apiKeyId;
+    expect(appends[1].actor.apiKeyId).toBe(k2Id);
+    const byType = (await k1("GET", "/api/v1/audit-logs?resource_type=memory")).body.data;
+    expect(byType.length).toBe(3);
+  });
+
+  test("a rejected write leaves no audit row", async () => {
+    const { k1 } = await freshWorkspace("memaudit2");
+    const etag = (await k1("GET", "/api/v1/memory")).headers.get("etag")!;
+    expect((await k1("PUT", "/api/v1/memory", { body: { content: "one" }, headers: { "if-match": etag } })).status).toBe(200);
+    expect((await k1("PUT", "/api/v1/memory", { body: { content: "two" }, headers: { "if-match": etag } })).status).toBe(412);
+    expect((await k1("GET", "/api/v1/audit-logs?resource_type=memory")).body.data.length).toBe(1);
+  });
+});
