@@ -12,14 +12,23 @@ import { workspacesRoutes } from "./modules/workspaces/routes";
 import { apiKeysRoutes } from "./modules/api-keys/routes";
 import { auditLogsRoutes } from "./modules/audit-logs/routes";
 import { memoryRoutes } from "./modules/memory/routes";
+import { marketplaceRoutes } from "./modules/marketplace/routes";
+import { skillsRoutes } from "./modules/skills/routes";
+import { secretsRoutes } from "./modules/secrets/routes";
+import { byokRoutes } from "./modules/byok/routes";
+import { loadConfiguredCatalog } from "./modules/skills/sources";
+import { SecretBox } from "./lib/secret-box";
+import { loadMasterKey } from "./store/master-key";
 import { docsPage } from "./web/docs";
 
 export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log): PlatformDeps & { store: Store } {
   const authenticator = new Authenticator(store);
+  const catalog = loadConfiguredCatalog(config, log);
+  const box = new SecretBox(loadMasterKey(config.dataDir));
   return {
     config,
     store,
-    services: createServices(store, config, authenticator),
+    services: createServices({ store, keyCache: authenticator, catalog, box }),
     authenticator,
     limiter: new RateLimiter(),
     idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000),
@@ -34,6 +43,10 @@ export function createApp(deps: PlatformDeps) {
     .use(apiKeysRoutes)
     .use(auditLogsRoutes)
     .use(memoryRoutes)
+    .use(marketplaceRoutes)
+    .use(skillsRoutes)
+    .use(secretsRoutes)
+    .use(byokRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 
   let spec: string | null = null;

@@ -1,10 +1,11 @@
-// CLI entry: serve (default) | keys | sessions | backup | migrate.
+// CLI entry: serve (default) | keys | sessions | skills | backup | migrate.
 import "./production-env";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { backup, migrate, openStore } from "./store/db";
 import { dbPath, startServer } from "./server";
 import { runKeysCommand, runSessionsCommand } from "./cli/identity";
+import { runSkillsCommand } from "./cli/skills";
 
 const USAGE = `Usage: clanker [command] [options]
 
@@ -15,6 +16,8 @@ Commands:
                             Create an API key (and its user and workspace if missing); prints the key last
   sessions create --email EMAIL
                             Create a session token for x-auth-token; prints the token last
+  skills import PATH        Import a skill folder (or a folder of them) into the data dir
+  skills list               List the catalog: bundled, imported and CLANKER_SKILLS_DIR skills
   backup FILE               Write a consistent copy of the live database to FILE
   migrate                   Apply pending database migrations and exit
 `;
@@ -77,9 +80,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "keys":
-      return withStore((store) => runKeysCommand(store, config, positionals, values));
+      return withStore((store) => runKeysCommand(store, positionals, values));
+    case "skills":
+      return runSkillsCommand(config, positionals);
     case "sessions":
-      return withStore((store) => runSessionsCommand(store, config, positionals, values));
+      return withStore((store) => runSessionsCommand(store, positionals, values));
     case "backup": {
       const file = positionals[0];
       if (!file) fail("backup needs a FILE");

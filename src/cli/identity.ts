@@ -1,7 +1,6 @@
 // `clanker keys create` and `clanker sessions create`: how a self-hoster (and the tests) get a first credential.
-import type { Config } from "../config";
 import type { Store } from "../store/db";
-import { createServices } from "../services";
+import { createUsersService } from "../modules/users/service";
 import { systemCtx } from "../lib/context";
 import { encodeId } from "../lib/ids";
 import { ApiError } from "../lib/errors";
@@ -33,14 +32,14 @@ function guard<T>(fn: () => T): T {
   }
 }
 
-export function runKeysCommand(store: Store, config: Config, positionals: string[], flags: Flags): void {
+export function runKeysCommand(store: Store, positionals: string[], flags: Flags): void {
   if (positionals[0] !== "create") usageError("usage: clanker keys create --name NAME [--email EMAIL] [--workspace SLUG]");
   const name = flags.name?.trim();
   if (!name) usageError("keys create needs --name NAME");
   if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
-  const services = createServices(store, config, { forgetKey: () => {} });
+  const users = createUsersService(store);
   const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));
-  const { user, created } = services.users.ensure({ email });
+  const { user, created } = users.ensure({ email });
   if (created) console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`);
 
   const secret = store.tx(() => {
@@ -72,11 +71,11 @@ export function runKeysCommand(store: Store, config: Config, positionals: string
   console.log(secret);
 }
 
-export function runSessionsCommand(store: Store, config: Config, positionals: string[], flags: Flags): void {
+export function runSessionsCommand(store: Store, positionals: string[], flags: Flags): void {
   if (positionals[0] !== "create" || !flags.email) usageError("usage: clanker sessions create --email EMAIL");
-  const services = createServices(store, config, { forgetKey: () => {} });
+  const users = createUsersService(store);
   const email = guard(() => normalizeEmail(flags.email!));
-  const { user } = services.users.ensure({ email });
+  const { user } = users.ensure({ email });
   const token = issueSession(store, user.id);
   console.log(`Session for ${email} (${encodeId("user", user.id)}); send it as x-auth-token:`);
   console.log(token);

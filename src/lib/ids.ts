@@ -13,6 +13,7 @@ export const PREFIX = {
   run: "run",
   invitation: "inv",
   transaction: "txn",
+  binding: "bnd",
 } as const;
 
 export type Entity = keyof typeof PREFIX;

@@ -33,23 +33,22 @@ export function finishPage<T>(rows: T[], p: PageParams<unknown>): Page<T> {
 }
 
 /**
- * The same rule over an in-memory list already sorted in page order (e.g. the skill catalog by slug),
- * with cursors that are the list's own keys.
+ * The same rule over an in-memory list sorted by its own key (the skill catalog, by slug): after_id = the
+ * items past that key, before_id = the items before it. A cursor need not be in the list (e.g. filtered out).
  */
-export function pageOfList<T, K>(list: T[], keyOf: (t: T) => K, p: PageParams<K>): Page<T> {
-  let start = 0;
-  let end = list.length;
-  if (p.afterId !== undefined) {
-    const i = list.findIndex((t) => keyOf(t) === p.afterId);
-    start = i === -1 ? list.length : i + 1;
-    const rows = list.slice(start, start + p.limit);
-    return { rows, hasMore: start + p.limit < end };
-  }
+export function pageOfList<T>(list: T[], keyOf: (t: T) => string, p: PageParams<string>): Page<T> {
   if (p.beforeId !== undefined) {
-    const i = list.findIndex((t) => keyOf(t) === p.beforeId);
-    end = i === -1 ? 0 : i;
+    const before = p.beforeId;
+    let end = list.findIndex((t) => keyOf(t) >= before);
+    if (end === -1) end = list.length;
     const from = Math.max(0, end - p.limit);
     return { rows: list.slice(from, end), hasMore: from > 0 };
   }
-  return { rows: list.slice(0, p.limit), hasMore: list.length > p.limit };
+  let start = 0;
+  if (p.afterId !== undefined) {
+    const after = p.afterId;
+    start = list.findIndex((t) => keyOf(t) > after);
+    if (start === -1) start = list.length;
+  }
+  return { rows: list.slice(start, start + p.limit), hasMore: start + p.limit < list.length };
 }

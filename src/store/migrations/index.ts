@@ -1,5 +1,9 @@
 // Every migration, embedded in the binary as text. drizzle-kit writes the .sql; add each new file here
 // (test/store.test.ts checks this list against drizzle-kit's journal).
 import init from "./0000_init.sql" with { type: "text" };
+import skillsSecretsByok from "./0001_skills_secrets_byok.sql" with { type: "text" };
 
-export const MIGRATIONS: { tag: string; sql: string }[] = [{ tag: "0000_init", sql: init }];
+export const MIGRATIONS: { tag: string; sql: string }[] = [
+  { tag: "0000_init", sql: init },
+  { tag: "0001_skills_secrets_byok", sql: skillsSecretsByok },
+];

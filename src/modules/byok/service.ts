@@ -1,0 +1,60 @@
+// Bring your own Anthropic key: sealed at rest, shown only as configured + last 4.
+import { eq } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { InvalidRequestError } from "../../lib/errors";
+import { toIso } from "../../lib/clock";
+import type { SecretBox } from "../../lib/secret-box";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { byokKeys } from "../../store/schema";
+
+export const ANTHROPIC_KEY_RE = /^sk-ant-[A-Za-z0-9_\-]{20,300}$/;
+
+const aadOf = (workspaceId: number) => `byok:anthropic:ws:${workspaceId}`;
+
+export function createByokService(store: Store, box: SecretBox) {
+  const db = store.db;
+
+  function status(workspaceId: number) {
+    const row = db.select().from(byokKeys).where(eq(byokKeys.workspaceId, workspaceId)).get();
+    return row
+      ? { configured: true, provider: "anthropic" as const, last4: row.last4, createdAt: toIso(row.createdAt), updatedAt: toIso(row.updatedAt) }
+      : { configured: false, provider: "anthropic" as const, last4: null, createdAt: null, updatedAt: null };
+  }
+
+  return {
+    status: (ctx: Ctx) => status(ctx.workspaceId),
+
+    set(ctx: Ctx, input: { anthropicKey: string }) {
+      const key = input.anthropicKey.trim();
+      if (!ANTHROPIC_KEY_RE.test(key)) throw new InvalidRequestError("anthropicKey must look like an Anthropic API key (sk-ant-…)", "anthropicKey");
+      return store.tx(() => {
+        const now = Date.now();
+        const sealed = box.seal(key, aadOf(ctx.workspaceId));
+        const last4 = key.slice(-4);
+        db.insert(byokKeys)
+          .values({ workspaceId: ctx.workspaceId, provider: "anthropic", ciphertext: sealed, last4, createdAt: now, updatedAt: now })
+          .onConflictDoUpdate({ target: byokKeys.workspaceId, set: { ciphertext: sealed, last4, updatedAt: now } })
+          .run();
+        writeAudit(store, ctx, { action: "byok.set", resourceType: "byok", resourceId: "anthropic", metadata: { last4 } });
+        return status(ctx.workspaceId);
+      });
+    },
+
+    remove(ctx: Ctx) {
+      return store.tx(() => {
+        const gone = db.delete(byokKeys).where(eq(byokKeys.workspaceId, ctx.workspaceId)).returning({ w: byokKeys.workspaceId }).all().length > 0;
+        if (gone) writeAudit(store, ctx, { action: "byok.delete", resourceType: "byok", resourceId: "anthropic" });
+        return status(ctx.workspaceId);
+      });
+    },
+
+    /** For the executor: the workspace's own Anthropic key, if it brought one. */
+    anthropicKey(workspaceId: number): string | null {
+      const row = db.select().from(byokKeys).where(eq(byokKeys.workspaceId, workspaceId)).get();
+      return row ? box.open(row.ciphertext, aadOf(workspaceId)) : null;
+    },
+  };
+}
+
+export type ByokService = ReturnType<typeof createByokService>;

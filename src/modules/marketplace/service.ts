@@ -1,0 +1,63 @@
+// The public marketplace: the catalog, browsable by anyone, paged by slug.
+import type { Catalog, Skill } from "../skills/catalog";
+import { NotFoundError } from "../../lib/errors";
+import { pageOfList, type PageParams } from "../../store/paginate";
+
+export function skillSummary(s: Skill) {
+  return {
+    id: s.slug,
+    slug: s.slug,
+    name: s.name,
+    description: s.description,
+    category: s.category,
+    license: s.license,
+    source: s.source,
+  };
+}
+
+export function skillDetail(s: Skill) {
+  return {
+    ...skillSummary(s),
+    compatibility: s.compatibility,
+    metadata: s.metadata,
+    parameters: s.parameters,
+    instructions: s.instructions,
+    files: Object.keys(s.files).sort(),
+    origin: s.origin,
+  };
+}
+
+export function createMarketplaceService(catalog: Catalog) {
+  return {
+    list(p: PageParams<string>, filter: { category?: string; q?: string }) {
+      let list = catalog.list;
+      if (filter.category) {
+        const c = filter.category.toLowerCase();
+        list = list.filter((s) => s.category.toLowerCase() === c);
+      }
+      if (filter.q) {
+        const words = filter.q.toLowerCase().split(/\s+/).filter(Boolean);
+        list = list.filter((s) => {
+          const hay = `${s.slug} ${s.name} ${s.description}`.toLowerCase();
+          return words.every((w) => hay.includes(w));
+        });
+      }
+      const page = pageOfList(list, (s) => s.slug, p);
+      return { rows: page.rows.map(skillSummary), hasMore: page.hasMore };
+    },
+
+    categories() {
+      const counts = new Map<string, number>();
+      for (const s of catalog.list) counts.set(s.category, (counts.get(s.category) ?? 0) + 1);
+      return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, count]) => ({ id: name, name, count }));
+    },
+
+    get(slug: string): Skill {
+      const s = catalog.bySlug.get(slug);
+      if (!s) throw new NotFoundError("skill", slug);
+      return s;
+    },
+  };
+}
+
+export type MarketplaceService = ReturnType<typeof createMarketplaceService>;

@@ -1,0 +1,72 @@
+// /api/v1/skills: installed skills (install / uninstall) and their secret bindings.
+import { t } from "elysia";
+import type { Platform } from "../../http/platform";
+import { listEnvelope, listSchema, pageQuery, parseKeyPage } from "../../http/pagination";
+import { isoDate } from "../../http/schemas";
+import { skillSummarySchema } from "../marketplace/routes";
+
+const slugParam = t.Object({ slug: t.String({ maxLength: 100 }) });
+
+const installed = t.Composite([skillSummarySchema, t.Object({ installed: t.Boolean(), available: t.Boolean(), installedAt: t.Nullable(isoDate) })]);
+
+const binding = t.Object({
+  id: t.String(),
+  skillSlug: t.String(),
+  secretId: t.String(),
+  secretName: t.String(),
+  envVar: t.String(),
+  workspaceId: t.String(),
+  createdAt: isoDate,
+});
+
+export const skillsRoutes = (app: Platform) =>
+  app
+    .get(
+      "/api/v1/skills",
+      ({ ctx, deps, query }) => {
+        const page = deps.services.skills.listInstalled(ctx, parseKeyPage(query));
+        return listEnvelope(page.rows, page.hasMore);
+      },
+      { auth: true, query: t.Object(pageQuery), response: listSchema(installed), detail: { tags: ["Skills"], summary: "Installed skills (cursor: slug)" } },
+    )
+    .post("/api/v1/skills/:slug/install", ({ ctx, deps, params }) => deps.services.skills.install(ctx, params.slug), {
+      auth: true,
+      params: slugParam,
+      response: installed,
+      detail: { tags: ["Skills"], summary: "Install a skill (repeatable)" },
+    })
+    .post("/api/v1/skills/:slug/uninstall", ({ ctx, deps, params }) => deps.services.skills.uninstall(ctx, params.slug), {
+      auth: true,
+      params: slugParam,
+      response: installed,
+      detail: { tags: ["Skills"], summary: "Uninstall a skill (repeatable)" },
+    })
+    .get("/api/v1/skills/:slug/secrets", ({ ctx, deps, params }) => ({ data: deps.services.skills.listBindings(ctx, params.slug) }), {
+      auth: true,
+      params: slugParam,
+      response: t.Object({ data: t.Array(binding) }),
+      detail: { tags: ["Skills"], summary: "The secrets bound to a skill" },
+    })
+    .post("/api/v1/skills/:slug/secrets", ({ ctx, deps, params, body }) => deps.services.skills.bind(ctx, params.slug, body), {
+      auth: true,
+      params: slugParam,
+      body: t.Object(
+        {
+          secretId: t.Union([t.Integer({ minimum: 1 }), t.String({ minLength: 1, maxLength: 50 })], { description: "3 or sec_3" }),
+          envVar: t.String({ minLength: 1, maxLength: 128 }),
+        },
+        { additionalProperties: false },
+      ),
+      response: binding,
+      detail: { tags: ["Skills"], summary: "Bind a secret to a skill as an environment variable" },
+    })
+    .delete(
+      "/api/v1/skills/:slug/secrets/:id",
+      ({ ctx, deps, params }) => deps.services.skills.unbind(ctx, params.slug, params.id),
+      {
+        auth: true,
+        params: t.Object({ slug: t.String({ maxLength: 100 }), id: t.String({ maxLength: 100 }) }),
+        response: t.Composite([binding, t.Object({ deleted: t.Boolean() })]),
+        detail: { tags: ["Skills"], summary: "Remove a binding" },
+      },
+    );

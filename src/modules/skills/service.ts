@@ -1,0 +1,165 @@
+// A workspace's installed skills and the secrets bound to them as environment variables.
+import { and, eq } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { decodeId, encodeId } from "../../lib/ids";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { installedSkills, secrets, skillSecretBindings } from "../../store/schema";
+import type { Catalog, Skill } from "./catalog";
+import { skillSummary } from "../marketplace/service";
+
+export const ENV_VAR_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+type BindingRow = typeof skillSecretBindings.$inferSelect;
+
+export function bindingView(b: BindingRow, secretName: string) {
+  return {
+    id: encodeId("binding", b.id),
+    skillSlug: b.skillSlug,
+    secretId: encodeId("secret", b.secretId),
+    secretName,
+    envVar: b.envVar,
+    workspaceId: encodeId("workspace", b.workspaceId),
+    createdAt: toIso(b.createdAt)!,
+  };
+}
+
+export function createSkillsService(store: Store, catalog: Catalog) {
+  const db = store.db;
+
+  function skill(slug: string): Skill {
+    const s = catalog.bySlug.get(slug);
+    if (!s) throw new NotFoundError("skill", slug);
+    return s;
+  }
+
+  function installedView(slug: string, installedAt: number) {
+    const s = catalog.bySlug.get(slug);
+    const base = s
+      ? skillSummary(s)
+      : { id: slug, slug, name: slug, description: "This skill is no longer in the catalog", category: "General", license: null, source: { repository: null, path: null, url: null } };
+    return { ...base, installed: true, available: s !== undefined, installedAt: toIso(installedAt)! };
+  }
+
+  function installedRow(ctx: Ctx, slug: string) {
+    return db.select().from(installedSkills).where(and(eq(installedSkills.workspaceId, ctx.workspaceId), eq(installedSkills.slug, slug))).get();
+  }
+
+  return {
+    skill,
+
+    isInstalled: (ctx: Ctx, slug: string) => installedRow(ctx, slug) !== undefined,
+
+    /** Newest install first; cursors are slugs of installed skills. */
+    listInstalled(ctx: Ctx, q: PageParams<string>) {
+      const toId = (slug: string | undefined, param: string) => {
+        if (slug === undefined) return undefined;
+        const row = installedRow(ctx, slug);
+        if (!row) throw new InvalidRequestError(`${param} '${slug}' is not an installed skill`, param);
+        return row.id;
+      };
+      const p: PageParams = { limit: q.limit, afterId: toId(q.afterId, "after_id"), beforeId: toId(q.beforeId, "before_id") };
+      const rows = db
+        .select()
+        .from(installedSkills)
+        .where(and(eq(installedSkills.workspaceId, ctx.workspaceId), cursorWhere(installedSkills.id, p)))
+        .orderBy(cursorOrder(installedSkills.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map((r) => installedView(r.slug, r.installedAt)), hasMore: page.hasMore };
+    },
+
+    /** Installing twice is harmless: the second call changes and audits nothing. */
+    install(ctx: Ctx, slug: string) {
+      skill(slug);
+      return store.tx(() => {
+        const existing = installedRow(ctx, slug);
+        if (existing) return installedView(slug, existing.installedAt);
+        const now = Date.now();
+        db.insert(installedSkills).values({ workspaceId: ctx.workspaceId, slug, installedAt: now }).run();
+        writeAudit(store, ctx, { action: "skill.install", resourceType: "skill", resourceId: slug });
+        return installedView(slug, now);
+      });
+    },
+
+    uninstall(ctx: Ctx, slug: string) {
+      const s = skill(slug);
+      return store.tx(() => {
+        const existing = installedRow(ctx, slug);
+        if (existing) {
+          db.delete(installedSkills).where(eq(installedSkills.id, existing.id)).run();
+          writeAudit(store, ctx, { action: "skill.uninstall", resourceType: "skill", resourceId: slug });
+        }
+        return { ...skillSummary(s), installed: false, available: true, installedAt: null };
+      });
+    },
+
+    listBindings(ctx: Ctx, slug: string) {
+      skill(slug);
+      return db
+        .select({ b: skillSecretBindings, name: secrets.name })
+        .from(skillSecretBindings)
+        .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
+        .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)))
+        .orderBy(skillSecretBindings.envVar)
+        .all()
+        .map((r) => bindingView(r.b, r.name));
+    },
+
+    bind(ctx: Ctx, slug: string, input: { secretId: string | number; envVar: string }) {
+      skill(slug);
+      if (!ENV_VAR_RE.test(input.envVar))
+        throw new InvalidRequestError("envVar must be a valid environment variable name (letters, digits, '_'; not starting with a digit)", "envVar");
+      const secretId = decodeId("secret", String(input.secretId));
+      const secret =
+        secretId === null ? undefined : db.select().from(secrets).where(and(eq(secrets.id, secretId), eq(secrets.workspaceId, ctx.workspaceId))).get();
+      if (!secret) throw new NotFoundError("secret", String(input.secretId));
+      return store.tx(() => {
+        const clash = db
+          .select()
+          .from(skillSecretBindings)
+          .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug), eq(skillSecretBindings.envVar, input.envVar)))
+          .get();
+        if (clash) {
+          if (clash.secretId === secret.id) return bindingView(clash, secret.name);
+          throw new ConflictError(`${input.envVar} is already bound for ${slug}; remove that binding first`, "BINDING_EXISTS");
+        }
+        const row = db
+          .insert(skillSecretBindings)
+          .values({ workspaceId: ctx.workspaceId, skillSlug: slug, secretId: secret.id, envVar: input.envVar, createdAt: Date.now() })
+          .returning()
+          .get();
+        const view = bindingView(row, secret.name);
+        writeAudit(store, ctx, { action: "skill.secret.bind", resourceType: "skill_secret_binding", resourceId: view.id, metadata: { skill: slug, secretId: view.secretId, envVar: input.envVar } });
+        return view;
+      });
+    },
+
+    unbind(ctx: Ctx, slug: string, ref: string) {
+      skill(slug);
+      const id = decodeId("binding", ref);
+      const row =
+        id === null
+          ? undefined
+          : db
+              .select({ b: skillSecretBindings, name: secrets.name })
+              .from(skillSecretBindings)
+              .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
+              .where(and(eq(skillSecretBindings.id, id), eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)))
+              .get();
+      if (!row) throw new NotFoundError("secret binding", ref);
+      return store.tx(() => {
+        db.delete(skillSecretBindings).where(eq(skillSecretBindings.id, row.b.id)).run();
+        const view = bindingView(row.b, row.name);
+        writeAudit(store, ctx, { action: "skill.secret.unbind", resourceType: "skill_secret_binding", resourceId: view.id, metadata: { skill: slug, envVar: row.b.envVar } });
+        return { ...view, deleted: true };
+      });
+    },
+  };
+}
+
+export type SkillsService = ReturnType<typeof createSkillsService>;
