@@ -19,6 +19,11 @@ import { byokRoutes } from "./modules/byok/routes";
 import { loadConfiguredCatalog } from "./modules/skills/sources";
 import { SecretBox } from "./lib/secret-box";
 import { loadMasterKey } from "./store/master-key";
+import { executionsRoutes } from "./modules/executions/routes";
+import { artifactsRoutes } from "./modules/artifacts/routes";
+import { billingRoutes } from "./modules/billing/routes";
+import { webhooksRoutes } from "./modules/webhooks/routes";
+import { eventsRoutes } from "./modules/events/routes";
 import { docsPage } from "./web/docs";
 
 export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log): PlatformDeps & { store: Store } {
@@ -28,7 +33,7 @@ export function createDeps(config: Config, store: Store, log: (line: string) => 
   return {
     config,
     store,
-    services: createServices({ store, keyCache: authenticator, catalog, box }),
+    services: createServices({ store, config, keyCache: authenticator, catalog, box, log }),
     authenticator,
     limiter: new RateLimiter(),
     idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000),
@@ -47,6 +52,11 @@ export function createApp(deps: PlatformDeps) {
     .use(skillsRoutes)
     .use(secretsRoutes)
     .use(byokRoutes)
+    .use(executionsRoutes)
+    .use(artifactsRoutes)
+    .use(billingRoutes)
+    .use(webhooksRoutes)
+    .use(eventsRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 
   let spec: string | null = null;

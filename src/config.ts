@@ -14,6 +14,43 @@ export interface Config {
   /** Extra skill folders (CLANKER_SKILLS_DIR), read at start-up beside the bundled catalog. */
   skillsDir: string | null;
   logLevel: "silent" | "info";
+  models: ModelConfig;
+  executor: ExecutorConfig;
+  billing: BillingConfig;
+  webhooks: WebhookConfig;
+}
+
+export interface ModelConfig {
+  anthropicApiKey: string | null;
+  anthropicBaseUrl: string | null;
+  anthropicModel: string;
+  openaiBaseUrl: string | null;
+  openaiApiKey: string | null;
+  openaiModel: string;
+  maxOutputTokens: number;
+}
+
+export interface ExecutorConfig {
+  workers: number;
+  /** Runs at once per workspace; more wait queued. */
+  workspaceConcurrency: number;
+  timeoutMs: number;
+  maxAttachmentBytes: number;
+}
+
+export interface BillingConfig {
+  /** Credits granted to each new workspace. */
+  grantCredits: number;
+  /** Credits per million input / output tokens. */
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+export interface WebhookConfig {
+  /** Whether callbacks may target loopback and private addresses (default: when bound to loopback). */
+  allowPrivate: boolean;
+  retryBaseMs: number;
+  maxAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -35,6 +72,33 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
+
+function num(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || !Number.isFinite(n)) throw new ConfigError(`${name} must be a non-negative number, got '${raw}'`);
+  return n;
+}
+
+function bool(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+}
+
+function url(name: string, raw: string | undefined): string | null {
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got '${raw}'`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
 
 export interface ConfigFlags {
   port?: string;
@@ -67,5 +131,30 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     idempotencyTtlSeconds: int("CLANKER_IDEMPOTENCY_TTL_SECONDS", env.CLANKER_IDEMPOTENCY_TTL_SECONDS, DEFAULTS.idempotencyTtlSeconds, 1, 30 * 24 * 3600),
     skillsDir: env.CLANKER_SKILLS_DIR ? resolve(env.CLANKER_SKILLS_DIR) : null,
     logLevel,
+    models: {
+      anthropicApiKey: env.ANTHROPIC_API_KEY || null,
+      anthropicBaseUrl: url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL),
+      anthropicModel: env.CLANKER_ANTHROPIC_MODEL || "claude-sonnet-4-5",
+      openaiBaseUrl: url("OPENAI_BASE_URL", env.OPENAI_BASE_URL),
+      openaiApiKey: env.OPENAI_API_KEY || null,
+      openaiModel: env.CLANKER_OPENAI_MODEL || "llama3.1",
+      maxOutputTokens: int("CLANKER_MAX_OUTPUT_TOKENS", env.CLANKER_MAX_OUTPUT_TOKENS, 4096, 1, 200_000),
+    },
+    executor: {
+      workers: int("CLANKER_WORKERS", env.CLANKER_WORKERS, Math.max(1, navigator.hardwareConcurrency || 1), 1, 64),
+      workspaceConcurrency: int("CLANKER_WORKSPACE_CONCURRENCY", env.CLANKER_WORKSPACE_CONCURRENCY, 4, 1, 1000),
+      timeoutMs: int("CLANKER_RUN_TIMEOUT_SECONDS", env.CLANKER_RUN_TIMEOUT_SECONDS, 300, 1, 24 * 3600) * 1000,
+      maxAttachmentBytes: int("CLANKER_MAX_ATTACHMENT_BYTES", env.CLANKER_MAX_ATTACHMENT_BYTES, 2 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    },
+    billing: {
+      grantCredits: num("CLANKER_CREDIT_GRANT", env.CLANKER_CREDIT_GRANT, 100),
+      inputPerMTok: num("CLANKER_PRICE_INPUT_PER_MTOK", env.CLANKER_PRICE_INPUT_PER_MTOK, 300),
+      outputPerMTok: num("CLANKER_PRICE_OUTPUT_PER_MTOK", env.CLANKER_PRICE_OUTPUT_PER_MTOK, 1500),
+    },
+    webhooks: {
+      allowPrivate: bool("CLANKER_WEBHOOK_ALLOW_PRIVATE", env.CLANKER_WEBHOOK_ALLOW_PRIVATE, isLoopback(host)),
+      retryBaseMs: int("CLANKER_WEBHOOK_RETRY_BASE_MS", env.CLANKER_WEBHOOK_RETRY_BASE_MS, 10_000, 10, 3_600_000),
+      maxAttempts: int("CLANKER_WEBHOOK_MAX_ATTEMPTS", env.CLANKER_WEBHOOK_MAX_ATTEMPTS, 8, 1, 50),
+    },
   };
 }

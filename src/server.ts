@@ -24,11 +24,23 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
     hostname: config.host,
     port: config.port,
     development: false,
+    // SSE and MCP streams send heartbeats every 5 s; ordinary idle keep-alive connections close after 30 s.
+    idleTimeout: 30,
     // We answer oversized bodies with a typed 413 as we stream them; this is the transport's backstop.
     maxRequestBodySize: config.maxBodyBytes * 4 + 1024 * 1024,
   });
   const server = app.server!;
-  const stopJobs = startJobs([{ name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() }], log);
+  const { services } = deps;
+  services.runner.start();
+  const stopJobs = startJobs(
+    [
+      { name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() },
+      { name: "webhook-deliveries", pattern: "*/5 * * * * *", run: () => services.webhooks.deliverDue() },
+      { name: "events-prune", pattern: "17 * * * *", run: () => services.bus.prune(7 * 24 * 3600 * 1000) },
+    ],
+    log,
+  );
+  void services.webhooks.deliverDue();
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   if (deps.services.users.count() === 0)
     log(`No users yet. Create your first API key with:  clanker keys create --name "my key" --email you@example.com`);
@@ -38,6 +50,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
     port: server.port!,
     async stop() {
       stopJobs();
+      services.runner.stop();
       await app.stop(true);
       store.close();
     },

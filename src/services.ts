@@ -1,4 +1,5 @@
 // Every service, built once over the store: REST routes, MCP tools, jobs and the CLI call these.
+import type { Config } from "./config";
 import type { Store } from "./store/db";
 import type { SecretBox } from "./lib/secret-box";
 import type { Catalog } from "./modules/skills/catalog";
@@ -12,16 +13,30 @@ import { createMarketplaceService } from "./modules/marketplace/service";
 import { createSkillsService } from "./modules/skills/service";
 import { createSecretsService } from "./modules/secrets/service";
 import { createByokService } from "./modules/byok/service";
+import { createBillingService } from "./modules/billing/service";
+import { createArtifactsService } from "./modules/artifacts/service";
+import { createWebhooksService } from "./modules/webhooks/service";
+import { createExecutionsService } from "./modules/executions/service";
+import { Runner } from "./modules/executions/runner";
+import { EventBus } from "./modules/events/bus";
 
 export interface ServiceDeps {
   store: Store;
+  config: Config;
   keyCache: KeyCache;
   catalog: Catalog;
   box: SecretBox;
+  log: (line: string) => void;
 }
 
-export function createServices({ store, keyCache, catalog, box }: ServiceDeps) {
+export function createServices({ store, config, keyCache, catalog, box, log }: ServiceDeps) {
   const users = createUsersService(store);
+  const bus = new EventBus(store);
+  const billing = createBillingService(store, config.billing);
+  const byok = createByokService(store, box);
+  const artifacts = createArtifactsService(store, config.dataDir);
+  const webhooks = createWebhooksService(store, box, config.webhooks, log);
+  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log });
   return {
     users,
     profile: createProfileService(store),
@@ -32,7 +47,13 @@ export function createServices({ store, keyCache, catalog, box }: ServiceDeps) {
     marketplace: createMarketplaceService(catalog),
     skills: createSkillsService(store, catalog),
     secrets: createSecretsService(store, box),
-    byok: createByokService(store, box),
+    byok,
+    billing,
+    artifacts,
+    webhooks,
+    bus,
+    runner,
+    executions: createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner }),
   };
 }
 

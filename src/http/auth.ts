@@ -133,13 +133,20 @@ export class Authenticator {
   }
 }
 
-/** The credential a request carries, by the spec's headers (and Bearer for MCP clients). */
-export function credentialOf(headers: Headers): { apiKey: string } | { session: string } | null {
+/** The credential a request carries, by the spec's headers (and Bearer for MCP clients). Only the SSE
+ * stream also takes ?apiKey=, since a browser's EventSource cannot send headers. */
+export function credentialOf(request: Request): { apiKey: string } | { session: string } | null {
+  const headers = request.headers;
   const key = headers.get("x-api-key");
   if (key) return { apiKey: key };
   const auth = headers.get("authorization");
   if (auth && auth.startsWith("Bearer ")) return { apiKey: auth.slice(7).trim() };
   const token = headers.get("x-auth-token");
   if (token) return { session: token };
+  const url = new URL(request.url);
+  if (url.pathname === "/api/events") {
+    const q = url.searchParams.get("apiKey");
+    if (q) return { apiKey: q };
+  }
   return null;
 }

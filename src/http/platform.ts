@@ -79,7 +79,7 @@ export function createPlatform(deps: PlatformDeps) {
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
         transform({ request, set, server, body }) {
-          const cred = credentialOf(request.headers);
+          const cred = credentialOf(request);
           let principal: Principal;
           try {
             if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");

@@ -74,6 +74,12 @@ export class AuthenticationError extends ApiError {
   }
 }
 
+export class BillingError extends ApiError {
+  constructor(message: string, code?: string) {
+    super("billing_error", message, { code });
+  }
+}
+
 export class PermissionError extends ApiError {
   constructor(message: string, code?: string) {
     super("permission_error", message, { code });
@@ -95,6 +101,12 @@ export class ConflictError extends ApiError {
 export class PreconditionFailedError extends ApiError {
   constructor(message: string, code?: string) {
     super("precondition_failed_error", message, { code });
+  }
+}
+
+export class OverloadedError extends ApiError {
+  constructor(message: string, code?: string) {
+    super("overloaded_error", message, { code });
   }
 }
 

@@ -2,8 +2,10 @@
 // (test/store.test.ts checks this list against drizzle-kit's journal).
 import init from "./0000_init.sql" with { type: "text" };
 import skillsSecretsByok from "./0001_skills_secrets_byok.sql" with { type: "text" };
+import executionsBillingEvents from "./0002_executions_billing_events.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
   { tag: "0001_skills_secrets_byok", sql: skillsSecretsByok },
+  { tag: "0002_executions_billing_events", sql: executionsBillingEvents },
 ];

@@ -1,0 +1,32 @@
+// Messages between the main thread and the executor workers.
+
+export type ProviderSpec =
+  | { kind: "anthropic"; apiKey: string; baseUrl: string | null; model: string; byok: boolean }
+  | { kind: "openai-compatible"; apiKey: string | null; baseUrl: string; model: string; byok: false };
+
+export type UserPart =
+  | { type: "text"; text: string }
+  | { type: "image"; image: string; mediaType: string }
+  | { type: "file"; data: string; mediaType: string; filename: string };
+
+export interface Job {
+  executionId: number;
+  provider: ProviderSpec;
+  system: string;
+  user: UserPart[];
+  maxOutputTokens: number;
+  timeoutMs: number;
+}
+
+export type ToWorker = { type: "run"; job: Job } | { type: "cancel"; executionId: number };
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "text"; executionId: number; text: string }
+  | { type: "done"; executionId: number; usage: Usage }
+  | { type: "failed"; executionId: number; code: string; message: string; usage: Usage };

@@ -1,0 +1,99 @@
+// Executor worker: runs model calls with streaming, batching deltas into blocks for the main thread.
+import { streamText, APICallError } from "ai";
+import { createAnthropic } from "@ai-sdk/anthropic";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import type { FromWorker, Job, ToWorker, Usage } from "./protocol";
+
+declare const self: Worker;
+
+const FLUSH_MS = 25;
+const FLUSH_BYTES = 4096;
+const running = new Map<number, AbortController>();
+
+const post = (m: FromWorker) => self.postMessage(m);
+
+function modelFor(job: Job) {
+  const p = job.provider;
+  if (p.kind === "anthropic") {
+    return createAnthropic({ apiKey: p.apiKey, ...(p.baseUrl ? { baseURL: `${p.baseUrl}/v1` } : {}) }).languageModel(p.model);
+  }
+  return createOpenAICompatible({ name: "openai-compatible", baseURL: p.baseUrl, apiKey: p.apiKey ?? undefined, includeUsage: true }).chatModel(p.model);
+}
+
+function describe(err: unknown, aborted: AbortSignal): { code: string; message: string } {
+  if (aborted.aborted) {
+    const reason = aborted.reason;
+    if (reason === "cancel") return { code: "CANCELLED", message: "Cancelled" };
+    return { code: "TIMEOUT", message: "The model did not finish within the run timeout" };
+  }
+  if (APICallError.isInstance(err)) {
+    const status = err.statusCode ?? 0;
+    const code = status === 401 || status === 403 ? "MODEL_AUTH_FAILED" : status === 429 ? "MODEL_RATE_LIMITED" : status >= 500 ? "MODEL_UNAVAILABLE" : "MODEL_ERROR";
+    return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}` };
+  }
+  const e = err as Error;
+  return { code: "MODEL_STREAM_ERROR", message: `The model stream failed: ${e?.message ?? String(err)}` };
+}
+
+function providerReason(err: APICallError): string {
+  try {
+    const body = JSON.parse(err.responseBody ?? "");
+    const msg = body?.error?.message ?? body?.message;
+    if (typeof msg === "string") return msg;
+  } catch {}
+  return err.message;
+}
+
+async function run(job: Job): Promise<void> {
+  const ac = new AbortController();
+  running.set(job.executionId, ac);
+  const timer = setTimeout(() => ac.abort("timeout"), job.timeoutMs);
+  let buffer = "";
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    if (buffer) post({ type: "text", executionId: job.executionId, text: buffer });
+    buffer = "";
+  };
+  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  try {
+    const result = streamText({
+      model: modelFor(job),
+      system: job.system,
+      messages: [{ role: "user", content: job.user }],
+      abortSignal: ac.signal,
+      maxRetries: 0,
+      maxOutputTokens: job.maxOutputTokens,
+    });
+    for await (const part of result.fullStream) {
+      if (part.type === "text-delta") {
+        buffer += part.text;
+        if (buffer.length >= FLUSH_BYTES) flush();
+        else flushTimer ??= setTimeout(flush, FLUSH_MS);
+      } else if (part.type === "error") {
+        throw part.error;
+      } else if (part.type === "abort") {
+        throw new Error("aborted");
+      } else if (part.type === "finish") {
+        usage = { inputTokens: part.totalUsage.inputTokens ?? 0, outputTokens: part.totalUsage.outputTokens ?? 0 };
+      }
+    }
+    flush();
+    post({ type: "done", executionId: job.executionId, usage });
+  } catch (err) {
+    flush();
+    post({ type: "failed", executionId: job.executionId, usage, ...describe(err, ac.signal) });
+  } finally {
+    clearTimeout(timer);
+    running.delete(job.executionId);
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  if (msg.type === "run") void run(msg.job);
+  else if (msg.type === "cancel") running.get(msg.executionId)?.abort("cancel");
+};
+
+post({ type: "ready" });

@@ -1,0 +1,53 @@
+// /api/v1/artifacts: list, get, download (streamed from the data dir), delete.
+import { t } from "elysia";
+import type { Platform } from "../../http/platform";
+import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
+import { idParam, isoDate } from "../../http/schemas";
+import { NotFoundError } from "../../lib/errors";
+
+const artifact = t.Object({
+  id: t.String(),
+  name: t.String(),
+  mediaType: t.String(),
+  size: t.Integer(),
+  executionId: t.Nullable(t.String()),
+  skillSlug: t.Nullable(t.String()),
+  downloadUrl: t.String(),
+  createdAt: isoDate,
+});
+
+export const artifactsRoutes = (app: Platform) =>
+  app
+    .get(
+      "/api/v1/artifacts",
+      ({ ctx, deps, query }) => {
+        const page = deps.services.artifacts.list(ctx, parsePage(query, "artifact"));
+        return listEnvelope(page.rows, page.hasMore);
+      },
+      { auth: true, query: t.Object(pageQuery), response: listSchema(artifact), detail: { tags: ["Artifacts"], summary: "List artifacts" } },
+    )
+    .get("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.get(ctx, params.id), {
+      auth: true,
+      params: idParam,
+      response: artifact,
+      detail: { tags: ["Artifacts"], summary: "Get an artifact" },
+    })
+    .get(
+      "/api/v1/artifacts/:id/download",
+      async ({ ctx, deps, params, set }) => {
+        const f = deps.services.artifacts.file(ctx, params.id);
+        const file = Bun.file(f.path);
+        if (!(await file.exists())) throw new NotFoundError("artifact file", params.id);
+        set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
+        set.headers["content-disposition"] = `attachment; filename="${f.name.replace(/"/g, "")}"`;
+        set.headers["content-length"] = String(f.size);
+        return new Response(file.stream());
+      },
+      { auth: true, params: idParam, detail: { tags: ["Artifacts"], summary: "Download an artifact's file" } },
+    )
+    .delete("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.remove(ctx, params.id), {
+      auth: true,
+      params: idParam,
+      response: t.Object({ id: t.String(), deleted: t.Boolean() }),
+      detail: { tags: ["Artifacts"], summary: "Delete an artifact and its file" },
+    });

@@ -1,0 +1,141 @@
+// Artifacts: files a run produced, kept under the data dir; rows point at them.
+import { and, eq } from "drizzle-orm";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Ctx } from "../../lib/context";
+import { NotFoundError } from "../../lib/errors";
+import { decodeId, encodeId } from "../../lib/ids";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { artifacts } from "../../store/schema";
+
+type ArtifactRow = typeof artifacts.$inferSelect;
+
+export interface ArtifactFile {
+  name: string;
+  mediaType: string;
+  content: string;
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  md: "text/markdown",
+  markdown: "text/markdown",
+  txt: "text/plain",
+  json: "application/json",
+  csv: "text/csv",
+  html: "text/html",
+  htm: "text/html",
+  css: "text/css",
+  js: "text/javascript",
+  mjs: "text/javascript",
+  ts: "text/typescript",
+  tsx: "text/typescript",
+  py: "text/x-python",
+  sh: "text/x-shellscript",
+  sql: "application/sql",
+  svg: "image/svg+xml",
+  xml: "application/xml",
+  yaml: "application/yaml",
+  yml: "application/yaml",
+};
+
+export const mediaTypeOf = (name: string): string => MEDIA_TYPES[name.split(".").pop()?.toLowerCase() ?? ""] ?? "text/plain";
+
+/**
+ * Files a skill emits: fenced blocks whose info string names a file (```` ```html file=index.html ````
+ * or ```` ```file:notes.txt ````). Names are reduced to a safe base name.
+ */
+export function emittedFiles(output: string): ArtifactFile[] {
+  const files: ArtifactFile[] = [];
+  const re = /^```[^\n`]*?\bfile[=:]\s*"?([^\s"`]+)"?[^\n]*\n([\s\S]*?)^```[ \t]*$/gm;
+  for (const m of output.matchAll(re)) {
+    const name = m[1]!.split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
+    if (!name || name.startsWith(".")) continue;
+    files.push({ name, mediaType: mediaTypeOf(name), content: m[2]! });
+  }
+  return files;
+}
+
+export function artifactView(a: ArtifactRow) {
+  const id = encodeId("artifact", a.id);
+  return {
+    id,
+    name: a.name,
+    mediaType: a.mediaType,
+    size: a.size,
+    executionId: a.executionId === null ? null : encodeId("execution", a.executionId),
+    skillSlug: a.skillSlug,
+    downloadUrl: `/api/v1/artifacts/${id}/download`,
+    createdAt: toIso(a.createdAt)!,
+  };
+}
+
+export function createArtifactsService(store: Store, dataDir: string) {
+  const db = store.db;
+  const root = join(dataDir, "artifacts");
+
+  function find(ctx: Ctx, ref: string): ArtifactRow {
+    const id = decodeId("artifact", ref);
+    const row = id === null ? undefined : db.select().from(artifacts).where(and(eq(artifacts.id, id), eq(artifacts.workspaceId, ctx.workspaceId))).get();
+    if (!row) throw new NotFoundError("artifact", ref);
+    return row;
+  }
+
+  return {
+    /** Writes the files first (outside any tx); returns what to insert once the run's tx commits them. */
+    writeFiles(workspaceId: number, executionId: number, files: ArtifactFile[]) {
+      return files.map((f, i) => {
+        const rel = join(String(workspaceId), String(executionId), `${i}-${f.name}`);
+        const full = join(root, rel);
+        mkdirSync(dirname(full), { recursive: true });
+        writeFileSync(full, f.content);
+        return { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
+      });
+    },
+
+    /** Inside the run's completion tx. */
+    insert(workspaceId: number, executionId: number, skillSlug: string, written: { name: string; mediaType: string; size: number; path: string }[]) {
+      const now = Date.now();
+      return written.map((w) => db.insert(artifacts).values({ workspaceId, executionId, skillSlug, ...w, createdAt: now }).returning().get());
+    },
+
+    list(ctx: Ctx, p: PageParams) {
+      const rows = db
+        .select()
+        .from(artifacts)
+        .where(and(eq(artifacts.workspaceId, ctx.workspaceId), cursorWhere(artifacts.id, p)))
+        .orderBy(cursorOrder(artifacts.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map(artifactView), hasMore: page.hasMore };
+    },
+
+    get: (ctx: Ctx, ref: string) => artifactView(find(ctx, ref)),
+
+    /** The file to stream, with its name and type. */
+    file(ctx: Ctx, ref: string) {
+      const row = find(ctx, ref);
+      return { path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: row.size };
+    },
+
+    forExecution(workspaceId: number, executionId: number) {
+      return db.select().from(artifacts).where(and(eq(artifacts.workspaceId, workspaceId), eq(artifacts.executionId, executionId))).orderBy(artifacts.id).all();
+    },
+
+    remove(ctx: Ctx, ref: string) {
+      const row = find(ctx, ref);
+      const view = artifactView(row);
+      store.tx(() => {
+        db.delete(artifacts).where(eq(artifacts.id, row.id)).run();
+        writeAudit(store, ctx, { action: "artifact.delete", resourceType: "artifact", resourceId: view.id, metadata: { name: row.name, size: row.size } });
+      });
+      rmSync(join(root, row.path), { force: true });
+      return { id: view.id, deleted: true as const };
+    },
+  };
+}
+
+export type ArtifactsService = ReturnType<typeof createArtifactsService>;

@@ -1,0 +1,123 @@
+// Per-workspace credit ledger: integer micro-credits in the store (sums never drift), decimals in the API.
+import { and, eq, sql } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import type { BillingConfig } from "../../config";
+import { BillingError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { billingAccounts, creditTransactions } from "../../store/schema";
+
+export const MICRO = 1_000_000;
+export const toCredits = (micro: number): number => Math.round(micro) / MICRO;
+export const toMicro = (credits: number): number => Math.round(credits * MICRO);
+
+export const DEFAULT_TIER = "paygmode";
+
+type TxRow = typeof creditTransactions.$inferSelect;
+
+export function transactionView(t: TxRow) {
+  return {
+    id: encodeId("transaction", t.id),
+    kind: t.kind,
+    amount: toCredits(t.amountMicro),
+    balanceAfter: toCredits(t.balanceAfterMicro),
+    executionId: t.executionId === null ? null : encodeId("execution", t.executionId),
+    description: t.description,
+    createdAt: toIso(t.createdAt)!,
+  };
+}
+
+export function createBillingService(store: Store, config: BillingConfig) {
+  const db = store.db;
+  const selectAccount = db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, sql.placeholder("ws"))).prepare();
+
+  function record(workspaceId: number, kind: TxRow["kind"], amountMicro: number, description: string, executionId: number | null = null) {
+    const now = Date.now();
+    const acct = db
+      .update(billingAccounts)
+      .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${amountMicro}`, updatedAt: now })
+      .where(eq(billingAccounts.workspaceId, workspaceId))
+      .returning()
+      .get()!;
+    return db
+      .insert(creditTransactions)
+      .values({ workspaceId, kind, amountMicro, balanceAfterMicro: acct.balanceMicro, executionId, description, createdAt: now })
+      .returning()
+      .get();
+  }
+
+  /** The account, opened with the new-workspace grant the first time it is needed. */
+  function account(workspaceId: number) {
+    const existing = selectAccount.get({ ws: workspaceId });
+    if (existing) return existing;
+    return store.tx(() => {
+      const again = selectAccount.get({ ws: workspaceId });
+      if (again) return again;
+      db.insert(billingAccounts).values({ workspaceId, tier: DEFAULT_TIER, balanceMicro: 0, updatedAt: Date.now() }).run();
+      if (config.grantCredits > 0) record(workspaceId, "grant", toMicro(config.grantCredits), "Welcome grant for a new workspace");
+      return selectAccount.get({ ws: workspaceId })!;
+    });
+  }
+
+  return {
+    account,
+
+    balance(ctx: Ctx) {
+      const a = account(ctx.workspaceId);
+      return { workspaceId: encodeId("workspace", ctx.workspaceId), balance: toCredits(a.balanceMicro), currency: "credits", tier: a.tier, updatedAt: toIso(a.updatedAt)! };
+    },
+
+    tier(ctx: Ctx) {
+      const a = account(ctx.workspaceId);
+      return {
+        tier: a.tier,
+        name: a.tier === DEFAULT_TIER ? "Pay as you go" : a.tier,
+        prices: { inputPerMTok: config.inputPerMTok, outputPerMTok: config.outputPerMTok, currency: "credits" },
+        byokCost: 0,
+      };
+    },
+
+    transactions(ctx: Ctx, p: PageParams) {
+      account(ctx.workspaceId);
+      const rows = db
+        .select()
+        .from(creditTransactions)
+        .where(and(eq(creditTransactions.workspaceId, ctx.workspaceId), cursorWhere(creditTransactions.id, p)))
+        .orderBy(cursorOrder(creditTransactions.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map(transactionView), hasMore: page.hasMore };
+    },
+
+    /** Refuses a paid run up front when the workspace has no credits left. */
+    assertCanRun(workspaceId: number): void {
+      const a = account(workspaceId);
+      if (a.balanceMicro <= 0)
+        throw new BillingError(`This workspace has no credits left (balance ${toCredits(a.balanceMicro)}); add credits or bring your own Anthropic key (PUT /api/v1/byok)`, "INSUFFICIENT_CREDITS");
+    },
+
+    /** Cost of a run by its token usage and the configured price table, in micro-credits (prices are per
+     * million tokens, so tokens × price is already in millionths of a credit). */
+    costMicro(inputTokens: number, outputTokens: number): number {
+      return Math.ceil(inputTokens * config.inputPerMTok + outputTokens * config.outputPerMTok);
+    },
+
+    /** Inside the run's completion tx. */
+    charge(workspaceId: number, amountMicro: number, executionId: number, description: string) {
+      account(workspaceId);
+      if (amountMicro > 0) record(workspaceId, "charge", -amountMicro, description, executionId);
+    },
+
+    grant(workspaceId: number, credits: number, description: string) {
+      return store.tx(() => {
+        account(workspaceId);
+        return transactionView(record(workspaceId, "grant", toMicro(credits), description));
+      });
+    },
+  };
+}
+
+export type BillingService = ReturnType<typeof createBillingService>;

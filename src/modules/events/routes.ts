@@ -1,0 +1,63 @@
+// GET /api/events: the workspace's events as SSE, with id lines for Last-Event-ID resume and heartbeats.
+import { t } from "elysia";
+import type { Platform } from "../../http/platform";
+import type { BusEvent } from "./bus";
+
+const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
+const MAX_BUFFERED = 1 << 20; // a client this far behind is dropped; it resumes with Last-Event-ID
+
+export const eventsRoutes = (app: Platform) =>
+  app.get(
+    "/api/events",
+    ({ ctx, deps, request, query }) => {
+      const bus = deps.services.bus;
+      const sources = query.sources ? new Set(query.sources.split(",").map((s) => s.trim()).filter(Boolean)) : null;
+      const resumeFrom = Number(request.headers.get("last-event-id") ?? query.lastEventId ?? "");
+      const encoder = new TextEncoder();
+      let stop = () => {};
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          let lastSent = Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
+          let replaying = lastSent > 0;
+          const held: BusEvent[] = [];
+          const send = (e: BusEvent) => {
+            if (e.id <= lastSent) return;
+            lastSent = e.id;
+            if (sources && !sources.has(e.source)) return;
+            controller.enqueue(encoder.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...(e.data as object), source: e.source, createdAt: new Date(e.createdAt).toISOString() })}\n\n`));
+            if ((controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();
+          };
+          // Subscribe before reading the backlog so nothing committed in between is missed.
+          const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)));
+          const heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: heartbeat ${Date.now()}\n\n`)), HEARTBEAT_MS);
+          stop = () => {
+            clearInterval(heartbeat);
+            unsubscribe();
+            try {
+              controller.close();
+            } catch {}
+          };
+          controller.enqueue(encoder.encode(`retry: 2000\n: connected\n\n`));
+          while (replaying) {
+            const batch = bus.since(ctx.workspaceId, lastSent);
+            batch.forEach(send);
+            if (batch.length < 1000) replaying = false;
+          }
+          held.forEach(send);
+        },
+        cancel() {
+          stop();
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+    },
+    {
+      auth: true,
+      query: t.Object({
+        apiKey: t.Optional(t.String({ description: "API key, for clients that cannot send headers (EventSource)" })),
+        sources: t.Optional(t.String({ description: "Comma-separated interfaces to include, e.g. api" })),
+        lastEventId: t.Optional(t.String({ description: "Resume after this event id (or send Last-Event-ID)" })),
+      }),
+      detail: { tags: ["Events"], summary: "Server-sent events: execution-state (status changes, output blocks, completion)" },
+    },
+  );

@@ -1,0 +1,81 @@
+// What the model sees: the skill's instructions as the system prompt; the input, connector context and
+// attachments as the user message. Attachments are checked here, before anything is stored.
+import { InvalidRequestError } from "../../lib/errors";
+import type { UserPart } from "../../executor/protocol";
+import type { Skill } from "../skills/catalog";
+
+export interface Attachment {
+  name: string;
+  mediaType: string;
+  /** Text content. */
+  content?: string;
+  /** Base64 content (images, PDFs, or text). */
+  data?: string;
+}
+
+export interface Connector {
+  type: "github" | "remote";
+  fields: Record<string, unknown>;
+}
+
+const TEXT_TYPES = /^(text\/[a-z0-9.+-]+|application\/(json|xml|yaml|x-yaml|csv|javascript|typescript|sql|x-sh))$/;
+const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
+export const MAX_ATTACHMENTS = 10;
+
+/** Validates attachments and returns them with base64 text decoded; throws a 400 naming the bad one. */
+export function checkAttachments(list: Attachment[] | undefined, maxBytes: number): Attachment[] {
+  if (!list) return [];
+  if (list.length > MAX_ATTACHMENTS) throw new InvalidRequestError(`At most ${MAX_ATTACHMENTS} attachments`, "attachments");
+  return list.map((a, i) => {
+    const param = `attachments.${i}`;
+    if ((a.content === undefined) === (a.data === undefined)) throw new InvalidRequestError("Give an attachment either content (text) or data (base64)", param);
+    const mediaType = a.mediaType.toLowerCase();
+    const isText = TEXT_TYPES.test(mediaType);
+    if (!isText && !IMAGE_TYPES.test(mediaType) && mediaType !== "application/pdf")
+      throw new InvalidRequestError(`Unsupported attachment type '${a.mediaType}': use text, JSON, CSV, PNG, JPEG, GIF, WebP or PDF`, `${param}.mediaType`);
+    let size: number;
+    if (a.data !== undefined) {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(a.data.replace(/\s/g, ""))) throw new InvalidRequestError("data must be base64", `${param}.data`);
+      size = Buffer.from(a.data, "base64").byteLength;
+    } else {
+      if (!isText) throw new InvalidRequestError(`${a.mediaType} attachments must be sent as base64 data`, `${param}.content`);
+      size = Buffer.byteLength(a.content!);
+    }
+    if (size > maxBytes) throw new InvalidRequestError(`Attachment '${a.name}' is ${size} bytes; the limit is ${maxBytes}`, param);
+    if (isText && a.data !== undefined) return { name: a.name, mediaType, content: Buffer.from(a.data, "base64").toString("utf8") };
+    return { ...a, mediaType };
+  });
+}
+
+export function checkConnector(c: Connector | undefined): Connector | undefined {
+  if (!c) return undefined;
+  if (c.type === "github") {
+    const repo = c.fields.repo;
+    if (typeof repo !== "string" || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo))
+      throw new InvalidRequestError("A github connector needs fields.repo as 'owner/repo'", "connector.fields.repo");
+  }
+  return c;
+}
+
+const FILE_CONVENTION = `
+
+---
+Output rules for this run: answer in Markdown. If you produce a file the user should be able to download separately
+(code, data, a page), put it in a fenced code block whose info string names it, e.g. \`\`\`html file=index.html — each
+such block is saved as its own artifact.`;
+
+export function buildPrompt(skill: Skill, input: string, attachments: Attachment[], connector: Connector | undefined): { system: string; user: UserPart[] } {
+  const user: UserPart[] = [];
+  let text = input;
+  if (connector) text += `\n\n<connector type="${connector.type}">${JSON.stringify(connector.fields)}</connector>`;
+  for (const a of attachments) {
+    if (a.content !== undefined) text += `\n\n<attachment name="${a.name.replace(/"/g, "'")}" media_type="${a.mediaType}">\n${a.content}\n</attachment>`;
+  }
+  user.push({ type: "text", text });
+  for (const a of attachments) {
+    if (a.content !== undefined) continue;
+    if (a.mediaType === "application/pdf") user.push({ type: "file", data: a.data!, mediaType: a.mediaType, filename: a.name });
+    else user.push({ type: "image", image: a.data!, mediaType: a.mediaType });
+  }
+  return { system: `# Skill: ${skill.name}\n\n${skill.instructions}${FILE_CONVENTION}`, user };
+}

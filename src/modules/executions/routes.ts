@@ -1,0 +1,109 @@
+// POST /api/v1/skills/:slug/run and /api/v1/executions (status, list, cancel, rerun).
+import { t } from "elysia";
+import { idempotent, type Platform } from "../../http/platform";
+import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
+import { idParam, isoDate } from "../../http/schemas";
+
+const attachment = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 255 }),
+    mediaType: t.String({ minLength: 3, maxLength: 100 }),
+    content: t.Optional(t.String({ description: "Text content" })),
+    data: t.Optional(t.String({ description: "Base64 content (images, PDFs)" })),
+  },
+  { additionalProperties: false },
+);
+
+const runBody = t.Object(
+  {
+    input: t.String({ minLength: 1, description: "The prompt or instructions for the skill" }),
+    interface: t.Optional(t.String({ maxLength: 20, description: "'api' for programmatic use" })),
+    attachments: t.Optional(t.Array(attachment, { maxItems: 10 })),
+    connector: t.Optional(
+      t.Object({ type: t.Union([t.Literal("github"), t.Literal("remote")]), fields: t.Record(t.String(), t.Unknown()) }, { additionalProperties: false }),
+    ),
+    callbackUrl: t.Optional(t.String({ maxLength: 2048, description: "Webhook URL notified on completion or failure" })),
+  },
+  { additionalProperties: false },
+);
+
+const started = t.Object({ executionId: t.String(), skillName: t.String(), status: t.Literal("started"), message: t.String(), sseUrl: t.String() });
+
+const execution = t.Object({
+  id: t.String(),
+  executionId: t.String(),
+  skillSlug: t.String(),
+  skillName: t.String(),
+  status: t.String(),
+  interface: t.String(),
+  input: t.String(),
+  cost: t.Number(),
+  executionTime: t.Nullable(t.Number()),
+  usage: t.Object({ inputTokens: t.Integer(), outputTokens: t.Integer() }),
+  provider: t.Nullable(t.String()),
+  model: t.Nullable(t.String()),
+  byok: t.Boolean(),
+  artifactId: t.Nullable(t.String()),
+  artifactIds: t.Array(t.String()),
+  error: t.Nullable(t.Object({ code: t.String(), message: t.String() })),
+  rerunOf: t.Nullable(t.String()),
+  callbackUrl: t.Nullable(t.String()),
+  createdAt: isoDate,
+  startedAt: t.Nullable(isoDate),
+  completedAt: t.Nullable(isoDate),
+});
+
+const status = t.Composite([
+  execution,
+  t.Object({
+    outputBlocks: t.Array(t.Object({ index: t.Integer(), type: t.String(), content: t.String(), createdAt: isoDate })),
+    blocksAfter: t.Integer(),
+  }),
+]);
+
+export const executionsRoutes = (app: Platform) =>
+  app
+    .post("/api/v1/skills/:slug/run", (c) => idempotent(c, () => c.deps.services.executions.run(c.ctx, c.params.slug, c.body)), {
+      auth: true,
+      params: t.Object({ slug: t.String({ maxLength: 100 }) }),
+      body: runBody,
+      response: started,
+      detail: { tags: ["Executions"], summary: "Run a skill (idempotent); answers at once, the run streams on" },
+    })
+    .get(
+      "/api/v1/executions",
+      ({ ctx, deps, query }) => {
+        const page = deps.services.executions.list(ctx, parsePage(query, "execution"), { status: query.status, skill: query.skill });
+        return listEnvelope(page.rows, page.hasMore);
+      },
+      {
+        auth: true,
+        query: t.Object({
+          ...pageQuery,
+          status: t.Optional(t.Union(["queued", "running", "completed", "failed", "cancelled"].map((s) => t.Literal(s)))),
+          skill: t.Optional(t.String({ maxLength: 100 })),
+        }),
+        response: listSchema(execution),
+        detail: { tags: ["Executions"], summary: "List executions" },
+      },
+    )
+    .get("/api/v1/executions/:id/status", ({ ctx, deps, params, query }) => deps.services.executions.status(ctx, params.id, query.blocksAfter ?? 0), {
+      auth: true,
+      params: idParam,
+      query: t.Object({ blocksAfter: t.Optional(t.Integer({ minimum: 0, description: "Only blocks with a greater index" })) }),
+      response: status,
+      detail: { tags: ["Executions"], summary: "Poll an execution (status, output blocks, cost, executionTime)" },
+    })
+    .post("/api/v1/executions/:id/cancel", ({ ctx, deps, params }) => deps.services.executions.cancel(ctx, params.id), {
+      auth: true,
+      params: idParam,
+      response: execution,
+      detail: { tags: ["Executions"], summary: "Cancel a queued or running execution" },
+    })
+    .post("/api/v1/executions/:id/rerun", ({ ctx, deps, params, body }) => deps.services.executions.rerun(ctx, params.id, body ?? {}), {
+      auth: true,
+      params: idParam,
+      body: t.Optional(t.Object({ input: t.Optional(t.String({ minLength: 1 })) }, { additionalProperties: false })),
+      response: started,
+      detail: { tags: ["Executions"], summary: "Run an ended execution again, optionally with new input" },
+    });

@@ -1,0 +1,239 @@
+// Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks
+// (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx.
+import { asc, eq } from "drizzle-orm";
+import type { Config } from "../../config";
+import { encodeId } from "../../lib/ids";
+import type { Store } from "../../store/db";
+import { executionBlocks, executions } from "../../store/schema";
+import { ExecutorPool } from "../../executor/pool";
+import { chooseProvider } from "../../executor/providers";
+import type { FromWorker, Usage } from "../../executor/protocol";
+import type { EventBus, BusEvent } from "../events/bus";
+import type { BillingService } from "../billing/service";
+import { toCredits } from "../billing/service";
+import type { ArtifactsService } from "../artifacts/service";
+import { emittedFiles } from "../artifacts/service";
+import type { WebhooksService } from "../webhooks/service";
+import type { ByokService } from "../byok/service";
+import type { Catalog } from "../skills/catalog";
+import { buildPrompt, type Attachment } from "./prompt";
+import { executionTime, type ExecutionRow } from "./view";
+
+interface Running {
+  workspaceId: number;
+  source: string;
+  seq: number;
+  output: string[];
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export const EXECUTION_EVENT = "execution-state";
+
+export interface RunnerDeps {
+  store: Store;
+  config: Config;
+  bus: EventBus;
+  billing: BillingService;
+  artifacts: ArtifactsService;
+  webhooks: WebhooksService;
+  byok: ByokService;
+  catalog: Catalog;
+  log: (line: string) => void;
+}
+
+export class Runner {
+  private pool: ExecutorPool | null = null;
+  private running = new Map<number, Running>();
+  private pendingText: { executionId: number; text: string }[] = [];
+  private flushScheduled = false;
+  private dispatchScheduled = false;
+
+  constructor(private d: RunnerDeps) {}
+
+  /** Starts the pool and settles what a previous process left behind. */
+  start(): void {
+    this.pool = new ExecutorPool(this.d.config.executor.workers, (m) => this.onMessage(m), this.d.log);
+    this.recover();
+    this.kick();
+  }
+
+  stop(): void {
+    this.pool?.stop();
+    this.pool = null;
+    for (const r of this.running.values()) clearTimeout(r.timer);
+  }
+
+  /** Runs left `running` by a crash can't be resumed mid-stream: they fail with SERVER_RESTARTED.
+   * Queued ones never started and simply run now. */
+  recover(): void {
+    const { store, bus } = this.d;
+    const stuck = store.db.select().from(executions).where(eq(executions.status, "running")).all();
+    if (!stuck.length) return;
+    const evs = store.tx(() => stuck.map((e) => this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" })));
+    bus.deliver(...evs);
+    this.d.webhooks.kick();
+    this.d.log(`failed ${stuck.length} run(s) interrupted by a restart`);
+  }
+
+  kick(): void {
+    if (this.dispatchScheduled || !this.pool) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
+  }
+
+  cancel(executionId: number): void {
+    this.pool?.cancel(executionId);
+  }
+
+  private dispatch(): void {
+    const { store, config, bus } = this.d;
+    const perWs = new Map<number, number>();
+    for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
+    const queued = store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500).all();
+    const events: BusEvent[] = [];
+    for (const e of queued) {
+      const n = perWs.get(e.workspaceId) ?? 0;
+      if (n >= config.executor.workspaceConcurrency) continue;
+      perWs.set(e.workspaceId, n + 1);
+      events.push(...this.begin(e));
+    }
+    bus.deliver(...events);
+  }
+
+  private begin(e: ExecutionRow): BusEvent[] {
+    const { store, config, catalog, byok } = this.d;
+    const skill = catalog.bySlug.get(e.skillSlug);
+    let provider;
+    try {
+      provider = chooseProvider(config.models, byok.anthropicKey(e.workspaceId));
+    } catch (err) {
+      return store.tx(() => [this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message })]);
+    }
+    if (!skill) return store.tx(() => [this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` })]);
+    const now = Date.now();
+    const ev = store.tx(() => {
+      store.db.update(executions).set({ status: "running", startedAt: now, provider: provider.kind, model: provider.model, byok: provider.byok }).where(eq(executions.id, e.id)).run();
+      return this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
+    });
+    const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
+    this.running.set(e.id, { workspaceId: e.workspaceId, source: e.interface, seq: 0, output: [], timer });
+    const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined);
+    this.pool!.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
+    return [ev];
+  }
+
+  private onTimeout(executionId: number): void {
+    // The worker enforces the timeout itself; this is the backstop for a worker that stopped answering.
+    if (!this.running.has(executionId)) return;
+    this.pool?.cancel(executionId);
+    this.onMessage({ type: "failed", executionId, code: "TIMEOUT", message: "The run exceeded its timeout", usage: { inputTokens: 0, outputTokens: 0 } });
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === "ready") return;
+    if (!this.running.has(m.executionId)) return; // already settled (cancel, timeout)
+    if (m.type === "text") {
+      this.pendingText.push({ executionId: m.executionId, text: m.text });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushText());
+      }
+      return;
+    }
+    this.flushText();
+    const r = this.running.get(m.executionId)!;
+    clearTimeout(r.timer);
+    this.running.delete(m.executionId);
+    if (m.type === "done") this.complete(m.executionId, r, m.usage);
+    else this.fail(m.executionId, m.usage, { code: m.code, message: m.message });
+    this.kick();
+  }
+
+  /** All blocks that arrived in this tick, for every run, in one commit. */
+  private flushText(): void {
+    this.flushScheduled = false;
+    if (!this.pendingText.length) return;
+    const batch = this.pendingText;
+    this.pendingText = [];
+    const { store, bus } = this.d;
+    const now = Date.now();
+    const evs = store.tx(() =>
+      batch.flatMap(({ executionId, text }) => {
+        const r = this.running.get(executionId);
+        if (!r) return [];
+        const seq = ++r.seq;
+        r.output.push(text);
+        store.db.insert(executionBlocks).values({ executionId, seq, type: "text", content: text, createdAt: now }).run();
+        return [bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] })];
+      }),
+    );
+    bus.deliver(...evs);
+  }
+
+  private load(executionId: number): ExecutionRow | undefined {
+    return this.d.store.db.select().from(executions).where(eq(executions.id, executionId)).get();
+  }
+
+  private complete(executionId: number, r: Running, usage: Usage): void {
+    const { store, bus, artifacts } = this.d;
+    const e = this.load(executionId);
+    if (!e || e.status !== "running") return this.settleCancelled(e, usage);
+    const output = r.output.join("");
+    const written = artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]);
+    const ev = store.tx(() => {
+      const rows = artifacts.insert(e.workspaceId, e.id, e.skillSlug, written);
+      return this.finalize(e, "completed", usage, null, rows.map((a) => a.id));
+    });
+    bus.deliver(ev);
+    this.d.webhooks.kick();
+  }
+
+  private fail(executionId: number, usage: Usage, error: { code: string; message: string }): void {
+    const e = this.load(executionId);
+    if (!e || e.status !== "running") return this.settleCancelled(e, usage);
+    const ev = this.d.store.tx(() => this.finalize(e, "failed", usage, error));
+    this.d.bus.deliver(ev);
+    this.d.webhooks.kick();
+  }
+
+  /** A run cancelled mid-stream: its status is already final; record what the model consumed. */
+  private settleCancelled(e: ExecutionRow | undefined, usage: Usage): void {
+    if (!e || (usage.inputTokens === 0 && usage.outputTokens === 0)) return;
+    const { store, billing } = this.d;
+    const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
+    store.tx(() => {
+      store.db.update(executions).set({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost }).where(eq(executions.id, e.id)).run();
+      billing.charge(e.workspaceId, cost, e.id, `Cancelled run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
+    });
+  }
+
+  /** Inside a tx: the final state, the charge, the event and the webhook of one run. */
+  private finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = []): BusEvent {
+    const { store, billing, bus, webhooks } = this.d;
+    const now = Date.now();
+    const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
+    const done = store.db
+      .update(executions)
+      .set({ status, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost, errorCode: error?.code ?? null, errorMessage: error?.message ?? null, completedAt: now, startedAt: e.startedAt ?? now })
+      .where(eq(executions.id, e.id))
+      .returning()
+      .get()!;
+    billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
+    const summary = {
+      executionId: encodeId("execution", e.id),
+      skillSlug: e.skillSlug,
+      status,
+      artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
+      cost: toCredits(cost),
+      executionTime: executionTime(done),
+    };
+    if (e.callbackUrl) {
+      const payload = { event: `execution.${status}`, ...summary, ...(error ? { error } : {}) };
+      webhooks.enqueue(e.workspaceId, e.callbackUrl, payload.event, payload, e.requestId);
+    }
+    return bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { ...summary, blocks: [], ...(error ? { error } : {}) });
+  }
+}

@@ -1,0 +1,189 @@
+// Executions: start a skill run, poll it, list, cancel, rerun. Shared by REST and MCP.
+import { and, eq, gt, asc } from "drizzle-orm";
+import type { Config } from "../../config";
+import type { Ctx } from "../../lib/context";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { decodeId, encodeId } from "../../lib/ids";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { executionBlocks, executions } from "../../store/schema";
+import { chooseProvider } from "../../executor/providers";
+import type { BillingService } from "../billing/service";
+import type { ByokService } from "../byok/service";
+import type { EventBus } from "../events/bus";
+import type { ArtifactsService } from "../artifacts/service";
+import type { WebhooksService } from "../webhooks/service";
+import type { Catalog } from "../skills/catalog";
+import { checkAttachments, checkConnector, type Attachment, type Connector } from "./prompt";
+import { EXECUTION_EVENT, type Runner } from "./runner";
+import { ACTIVE, blockView, executionView, type ExecutionRow } from "./view";
+
+export interface RunInput {
+  input: string;
+  interface?: string;
+  attachments?: Attachment[];
+  connector?: Connector;
+  callbackUrl?: string;
+}
+
+export interface ExecutionsDeps {
+  store: Store;
+  config: Config;
+  catalog: Catalog;
+  billing: BillingService;
+  byok: ByokService;
+  bus: EventBus;
+  artifacts: ArtifactsService;
+  webhooks: WebhooksService;
+  runner: Runner;
+}
+
+export function createExecutionsService(d: ExecutionsDeps) {
+  const { store, config, catalog } = d;
+  const db = store.db;
+
+  function find(ctx: Ctx, ref: string): ExecutionRow {
+    const id = decodeId("execution", ref);
+    const row = id === null ? undefined : db.select().from(executions).where(and(eq(executions.id, id), eq(executions.workspaceId, ctx.workspaceId))).get();
+    if (!row) throw new NotFoundError("execution", ref);
+    return row;
+  }
+
+  function artifactIds(e: ExecutionRow): number[] {
+    return d.artifacts.forExecution(e.workspaceId, e.id).map((a) => a.id);
+  }
+
+  /** Checks everything that would make the run fail at once, then persists it queued (synchronous). */
+  function enqueue(ctx: Ctx, slug: string, input: RunInput, rerunOf: number | null, action: string) {
+    const skill = catalog.bySlug.get(slug);
+    if (!skill) throw new NotFoundError("skill", slug);
+    if (!input.input.trim()) throw new InvalidRequestError("input must not be blank", "input");
+    const iface = input.interface ?? "api";
+    if (!/^[a-z][a-z0-9_-]{0,19}$/.test(iface)) throw new InvalidRequestError("interface must be a short lowercase word such as 'api'", "interface");
+    const attachments = checkAttachments(input.attachments, config.executor.maxAttachmentBytes);
+    const connector = checkConnector(input.connector);
+    const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
+    const provider = chooseProvider(config.models, d.byok.anthropicKey(ctx.workspaceId));
+    if (!provider.byok) d.billing.assertCanRun(ctx.workspaceId);
+    const actor = ctx.actor;
+    const { row, ev } = store.tx(() => {
+      const row = db
+        .insert(executions)
+        .values({
+          workspaceId: ctx.workspaceId,
+          skillSlug: slug,
+          skillName: skill.name,
+          status: "queued",
+          input: input.input,
+          interface: iface,
+          attachments: attachments.length ? attachments : null,
+          connector: connector ?? null,
+          callbackUrl,
+          byok: provider.byok,
+          rerunOf,
+          requestId: ctx.requestId,
+          actorUserId: actor.userId,
+          actorApiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
+          createdAt: Date.now(),
+        })
+        .returning()
+        .get();
+      const id = encodeId("execution", row.id);
+      writeAudit(store, ctx, {
+        action,
+        resourceType: "execution",
+        resourceId: id,
+        metadata: { skill: slug, interface: iface, attachments: attachments.length, ...(rerunOf ? { rerunOf: encodeId("execution", rerunOf) } : {}) },
+      });
+      const ev = d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
+      return { row, ev };
+    });
+    // After the commit: tell subscribers, and let the dispatcher pick it up.
+    queueMicrotask(() => {
+      d.bus.deliver(ev);
+      d.runner.kick();
+    });
+    return {
+      executionId: encodeId("execution", row.id),
+      skillName: skill.name,
+      status: "started" as const,
+      message: "Execution started. Poll status or connect to SSE for real-time updates.",
+      sseUrl: "/api/events",
+    };
+  }
+
+  return {
+    run: (ctx: Ctx, slug: string, input: RunInput) => enqueue(ctx, slug, input, null, "execution.create"),
+
+    status(ctx: Ctx, ref: string, blocksAfter = 0) {
+      const e = find(ctx, ref);
+      const blocks = db
+        .select()
+        .from(executionBlocks)
+        .where(and(eq(executionBlocks.executionId, e.id), gt(executionBlocks.seq, blocksAfter)))
+        .orderBy(asc(executionBlocks.seq))
+        .all();
+      return { ...executionView(e, artifactIds(e)), outputBlocks: blocks.map(blockView), blocksAfter };
+    },
+
+    list(ctx: Ctx, p: PageParams, filter: { status?: string; skill?: string } = {}) {
+      const rows = db
+        .select()
+        .from(executions)
+        .where(
+          and(
+            eq(executions.workspaceId, ctx.workspaceId),
+            cursorWhere(executions.id, p),
+            filter.status ? eq(executions.status, filter.status as ExecutionRow["status"]) : undefined,
+            filter.skill ? eq(executions.skillSlug, filter.skill) : undefined,
+          ),
+        )
+        .orderBy(cursorOrder(executions.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map((e) => executionView(e, artifactIds(e))), hasMore: page.hasMore };
+    },
+
+    cancel(ctx: Ctx, ref: string) {
+      const e = find(ctx, ref);
+      if (!ACTIVE.has(e.status)) throw new ConflictError(`Execution ${encodeId("execution", e.id)} already ended (${e.status})`, "EXECUTION_NOT_RUNNING");
+      const { row, ev } = store.tx(() => {
+        const row = db
+          .update(executions)
+          .set({ status: "cancelled", completedAt: Date.now(), errorCode: "CANCELLED", errorMessage: "Cancelled by request" })
+          .where(eq(executions.id, e.id))
+          .returning()
+          .get()!;
+        const id = encodeId("execution", e.id);
+        writeAudit(store, ctx, { action: "execution.cancel", resourceType: "execution", resourceId: id, metadata: { skill: e.skillSlug, was: e.status } });
+        const ev = d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { executionId: id, skillSlug: e.skillSlug, status: "cancelled", blocks: [] });
+        return { row, ev };
+      });
+      d.bus.deliver(ev);
+      d.runner.cancel(e.id);
+      return executionView(row, artifactIds(row));
+    },
+
+    rerun(ctx: Ctx, ref: string, input: { input?: string }) {
+      const e = find(ctx, ref);
+      if (ACTIVE.has(e.status)) throw new ConflictError(`Execution ${encodeId("execution", e.id)} is still ${e.status}; cancel it or wait for it to end`, "EXECUTION_RUNNING");
+      return enqueue(
+        ctx,
+        e.skillSlug,
+        {
+          input: input.input ?? e.input,
+          interface: e.interface,
+          attachments: (e.attachments ?? undefined) as Attachment[] | undefined,
+          connector: e.connector ?? undefined,
+          callbackUrl: e.callbackUrl ?? undefined,
+        },
+        e.id,
+        "execution.rerun",
+      );
+    },
+  };
+}
+
+export type ExecutionsService = ReturnType<typeof createExecutionsService>;

@@ -1,0 +1,46 @@
+// The API shapes of an execution and its output blocks.
+import { encodeId } from "../../lib/ids";
+import { toIso } from "../../lib/clock";
+import { executionBlocks, executions } from "../../store/schema";
+import { toCredits } from "../billing/service";
+
+export type ExecutionRow = typeof executions.$inferSelect;
+export type BlockRow = typeof executionBlocks.$inferSelect;
+
+export const ACTIVE = new Set(["queued", "running"]);
+
+export function blockView(b: Pick<BlockRow, "seq" | "type" | "content" | "createdAt">) {
+  return { index: b.seq, type: b.type, content: b.content, createdAt: toIso(b.createdAt)! };
+}
+
+export function executionTime(e: ExecutionRow): number | null {
+  if (e.startedAt === null) return null;
+  return (e.completedAt ?? Date.now()) - e.startedAt;
+}
+
+export function executionView(e: ExecutionRow, artifactIds: number[] = []) {
+  const id = encodeId("execution", e.id);
+  return {
+    id,
+    executionId: id,
+    skillSlug: e.skillSlug,
+    skillName: e.skillName,
+    status: e.status,
+    interface: e.interface,
+    input: e.input,
+    cost: toCredits(e.costMicro),
+    executionTime: executionTime(e),
+    usage: { inputTokens: e.inputTokens, outputTokens: e.outputTokens },
+    provider: e.provider,
+    model: e.model,
+    byok: e.byok,
+    artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
+    artifactIds: artifactIds.map((a) => encodeId("artifact", a)),
+    error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
+    rerunOf: e.rerunOf === null ? null : encodeId("execution", e.rerunOf),
+    callbackUrl: e.callbackUrl,
+    createdAt: toIso(e.createdAt)!,
+    startedAt: toIso(e.startedAt),
+    completedAt: toIso(e.completedAt),
+  };
+}

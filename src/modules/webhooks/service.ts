@@ -1,0 +1,172 @@
+// Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body")) from a persisted queue,
+// retried with exponential backoff, so a restart loses no notification.
+import { and, eq, lte, sql } from "drizzle-orm";
+import { createHmac } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import type { Ctx } from "../../lib/context";
+import type { WebhookConfig } from "../../config";
+import { InvalidRequestError } from "../../lib/errors";
+import { randomToken } from "../../lib/crypto";
+import { addressProblem, isForbiddenHost, literalIp } from "../../lib/net";
+import type { SecretBox } from "../../lib/secret-box";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { webhookDeliveries, webhookSecrets } from "../../store/schema";
+
+const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
+const TIMEOUT_MS = 10_000;
+const MAX_BACKOFF_MS = 3_600_000;
+
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: (line: string) => void) {
+  const db = store.db;
+  const sending = new Set<number>();
+  let kickTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function secretFor(workspaceId: number): string {
+    const row = db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get();
+    if (row) return box.open(row.ciphertext, aadOf(workspaceId));
+    const secret = `whsec_${randomToken(24)}`;
+    db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing().run();
+    return box.open(db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get()!.ciphertext, aadOf(workspaceId));
+  }
+
+  /** The syntactic checks, at request time: an http(s) URL that is not a metadata endpoint. */
+  function validateUrl(raw: string, param = "callbackUrl"): string {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new InvalidRequestError(`${param} must be an absolute http(s) URL`, param);
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidRequestError(`${param} must be an http(s) URL`, param);
+    if (u.username || u.password) throw new InvalidRequestError(`${param} must not carry credentials`, param);
+    if (isForbiddenHost(u.hostname)) throw new InvalidRequestError(`${param} may not target a cloud metadata host`, param);
+    const ip = literalIp(u.hostname);
+    const problem = ip ? addressProblem(ip, config.allowPrivate) : null;
+    if (problem) throw new InvalidRequestError(`${param} is not allowed: ${problem}`, param);
+    return u.toString();
+  }
+
+  async function resolveProblem(url: URL): Promise<string | null> {
+    if (isForbiddenHost(url.hostname)) return `${url.hostname} is a metadata host`;
+    const ip = literalIp(url.hostname);
+    const addrs = ip ? [ip] : (await lookup(url.hostname, { all: true })).map((a) => a.address);
+    for (const a of addrs) {
+      const p = addressProblem(a, config.allowPrivate);
+      if (p) return p;
+    }
+    return null;
+  }
+
+  async function attempt(d: typeof webhookDeliveries.$inferSelect): Promise<void> {
+    let error: string | null = null;
+    try {
+      const url = new URL(d.url);
+      const problem = await resolveProblem(url);
+      if (problem) error = `refused: ${problem}`;
+      else {
+        const ts = Math.floor(Date.now() / 1000);
+        const res = await fetch(url, {
+          method: "POST",
+          redirect: "manual",
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+          headers: {
+            "content-type": "application/json",
+            "user-agent": "Clanker-Webhooks/1",
+            "clanker-event": d.event,
+            "clanker-delivery": String(d.id),
+            "clanker-signature": sign(secretFor(d.workspaceId), ts, d.payload),
+            ...(d.requestId ? { "x-request-id": d.requestId } : {}),
+          },
+          body: d.payload,
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.status < 200 || res.status >= 300) error = `receiver answered ${res.status}`;
+      }
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    const attempts = d.attempts + 1;
+    const now = Date.now();
+    if (error === null) {
+      db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run();
+      return;
+    }
+    const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
+    const delay = Math.min(MAX_BACKOFF_MS, config.retryBaseMs * 3 ** (attempts - 1));
+    db.update(webhookDeliveries)
+      .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
+      .where(eq(webhookDeliveries.id, d.id))
+      .run();
+    if (giveUp) log(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
+    else schedule(delay);
+  }
+
+  function schedule(ms: number): void {
+    if (kickTimer) return;
+    kickTimer = setTimeout(() => {
+      kickTimer = null;
+      void deliverDue();
+    }, ms);
+  }
+
+  /** Sends every delivery that is due (run by the scheduler, and kicked after each enqueue). */
+  async function deliverDue(): Promise<void> {
+    const due = db
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
+      .orderBy(webhookDeliveries.nextAttemptAt)
+      .limit(50)
+      .all()
+      .filter((d) => !sending.has(d.id));
+    await Promise.all(
+      due.map(async (d) => {
+        sending.add(d.id);
+        try {
+          await attempt(d);
+        } finally {
+          sending.delete(d.id);
+        }
+      }),
+    );
+  }
+
+  return {
+    validateUrl,
+    deliverDue,
+
+    /** Inside the tx of the change it reports; call kick() after the commit. */
+    enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): void {
+      db.insert(webhookDeliveries)
+        .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now(), requestId, createdAt: Date.now() })
+        .run();
+    },
+
+    kick: () => schedule(0),
+
+    show(ctx: Ctx) {
+      return { secret: store.tx(() => secretFor(ctx.workspaceId)), signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
+    },
+
+    rotate(ctx: Ctx) {
+      const secret = `whsec_${randomToken(24)}`;
+      store.tx(() => {
+        db.insert(webhookSecrets)
+          .values({ workspaceId: ctx.workspaceId, ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() })
+          .onConflictDoUpdate({ target: webhookSecrets.workspaceId, set: { ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() } })
+          .run();
+        writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null });
+      });
+      return { secret, signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
+    },
+
+    pendingCount: () => db.select({ n: sql<number>`count(*)` }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).get()!.n,
+  };
+}
+
+export type WebhooksService = ReturnType<typeof createWebhooksService>;

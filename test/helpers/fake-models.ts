@@ -1,0 +1,157 @@
+// Protocol-faithful fakes of the model APIs, on 127.0.0.1 over real HTTP, so our real AI SDK client code runs:
+// Anthropic Messages (POST /v1/messages, SSE stream) and OpenAI-compatible (POST /v1/chat/completions, SSE).
+// The prompt steers each answer: [[fail:500]] / [[fail:401]] / [[fail:429]] answer that status;
+// [[drop]] cuts the stream after two deltas; [[slow]] waits 150 ms between deltas (for cancel);
+// [[file]] adds a fenced file block; otherwise the answer is a few deltas echoing the input.
+
+export interface RecordedRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: any;
+  /** Whether the client went away before the stream finished. */
+  aborted: boolean;
+  finished: boolean;
+}
+
+export interface FakeModel {
+  url: string;
+  requests: RecordedRequest[];
+  /** Resolves when a request's stream ended early because the client closed it. */
+  waitForAbort(timeoutMs?: number): Promise<RecordedRequest>;
+  stop(): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The user's text in either wire format (string content, or content parts with a text field). */
+export function promptText(body: any): string {
+  const parts: string[] = [];
+  for (const m of body.messages ?? []) {
+    if (m.role === "system") continue;
+    if (typeof m.content === "string") parts.push(m.content);
+    else for (const c of m.content ?? []) if (typeof c.text === "string") parts.push(c.text);
+  }
+  return parts.join("\n");
+}
+
+export function answerFor(prompt: string): string[] {
+  const userLine = prompt.split("\n").find((l) => l.trim()) ?? "";
+  const chunks = ["Fake answer ", "for: ", userLine.slice(0, 60).replace(/\[\[[a-z:0-9]+\]\]/g, "").trim(), "\n\nDone."];
+  if (prompt.includes("[[file]]")) chunks.push("\n\n```html file=index.html\n<h1>Hello</h1>\n```\n");
+  return chunks;
+}
+
+type Flavor = "anthropic" | "openai";
+
+export function startFakeModel(flavor: Flavor): FakeModel {
+  const requests: RecordedRequest[] = [];
+  const abortWaiters: ((r: RecordedRequest) => void)[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 60,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      const expected = flavor === "anthropic" ? "/v1/messages" : "/v1/chat/completions";
+      if (req.method !== "POST" || path !== expected) return new Response("not found", { status: 404 });
+      const body = await req.json();
+      const rec: RecordedRequest = { path, headers: Object.fromEntries(req.headers), body, aborted: false, finished: false };
+      requests.push(rec);
+      const prompt = promptText(body);
+      const fail = /\[\[fail:(\d{3})\]\]/.exec(prompt);
+      if (fail) return errorResponse(flavor, Number(fail[1]));
+      const chunks = answerFor(prompt);
+      const drop = prompt.includes("[[drop]]");
+      const delay = prompt.includes("[[slow]]") ? 150 : 0;
+      const enc = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          const write = (s: string) => controller.enqueue(enc.encode(s));
+          try {
+            const events = flavor === "anthropic" ? anthropicEvents(chunks) : openaiEvents(chunks);
+            let deltas = 0;
+            for (const e of events) {
+              if (rec.aborted) return;
+              if (e.isDelta) {
+                deltas++;
+                if (drop && deltas > 2) {
+                  controller.error(new Error("dropped"));
+                  return;
+                }
+                if (delay) await sleep(delay);
+                if (rec.aborted) return;
+              }
+              write(e.text);
+            }
+            rec.finished = true;
+            controller.close();
+          } catch {
+            rec.aborted = true;
+          }
+        },
+        cancel() {
+          rec.aborted = true;
+          abortWaiters.splice(0).forEach((w) => w(rec));
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    requests,
+    waitForAbort(timeoutMs = 5000) {
+      const done = requests.find((r) => r.aborted);
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error("the client never closed a stream")), timeoutMs);
+        abortWaiters.push((r) => {
+          clearTimeout(t);
+          resolve(r);
+        });
+      });
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+function errorResponse(flavor: Flavor, status: number): Response {
+  const kind = status === 401 ? "authentication_error" : status === 429 ? "rate_limit_error" : "api_error";
+  const message = status === 401 ? "invalid x-api-key" : status === 429 ? "Number of request tokens has exceeded your rate limit" : "Internal server error";
+  const body = flavor === "anthropic" ? { type: "error", error: { type: kind, message } } : { error: { message, type: kind, code: String(status) } };
+  return Response.json(body, { status });
+}
+
+interface Ev {
+  text: string;
+  isDelta: boolean;
+}
+
+function anthropicEvents(chunks: string[]): Ev[] {
+  const ev = (type: string, data: object, isDelta = false): Ev => ({ text: `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`, isDelta });
+  const outputTokens = chunks.join("").split(/\s+/).length;
+  return [
+    ev("message_start", {
+      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 42, output_tokens: 1 } },
+    }),
+    ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+    ev("ping", {}),
+    ...chunks.map((c) => ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: c } }, true)),
+    ev("content_block_stop", { index: 0 }),
+    ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: outputTokens } }),
+    ev("message_stop", {}),
+  ];
+}
+
+function openaiEvents(chunks: string[]): Ev[] {
+  const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: "fake-model" };
+  const data = (o: object, isDelta = false): Ev => ({ text: `data: ${JSON.stringify({ ...base, ...o })}\n\n`, isDelta });
+  const completion = chunks.join("").split(/\s+/).length;
+  return [
+    data({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }),
+    ...chunks.map((c) => data({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }, true)),
+    data({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
+    data({ choices: [], usage: { prompt_tokens: 30, completion_tokens: completion, total_tokens: 30 + completion } }),
+    { text: "data: [DONE]\n\n", isDelta: false },
+  ];
+}
