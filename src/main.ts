@@ -104,4 +104,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+// No top-level await: the binary is compiled with --bytecode, which needs a plain module.
+main(process.argv.slice(2)).catch((e) => {
+  console.error(`clanker: ${(e as Error)?.stack ?? e}`);
+  process.exit(1);
+});

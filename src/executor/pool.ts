@@ -6,11 +6,23 @@ export type WorkerMessageHandler = (msg: FromWorker) => void;
 interface Slot {
   worker: Worker;
   busy: Set<number>;
+  ready: boolean;
+}
+
+/**
+ * From source the worker is the .ts beside this file; inside dist/clanker it is the extra --compile
+ * entrypoint, which Bun places at executor/worker.js in its embedded file system.
+ */
+function workerEntry(): string {
+  // The bundler inlines import.meta.url as the source path, so ask where the running entrypoint lives.
+  if (Bun.main.includes("$bunfs")) return new URL("./executor/worker.js", Bun.main.startsWith("/") ? `file://${Bun.main}` : Bun.main).href;
+  return new URL("./worker.ts", import.meta.url).href;
 }
 
 export class ExecutorPool {
   private slots: Slot[] = [];
   private owner = new Map<number, Slot>();
+  private crashes = 0;
 
   constructor(
     size: number,
@@ -21,11 +33,14 @@ export class ExecutorPool {
   }
 
   private spawn(): Slot {
-    // A path Bun resolves both from source and inside dist/clanker (the worker is a --compile entrypoint).
-    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
-    const slot: Slot = { worker, busy: new Set() };
+    const worker = new Worker(workerEntry());
+    const slot: Slot = { worker, busy: new Set(), ready: false };
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const msg = e.data;
+      if (msg.type === "ready") {
+        slot.ready = true;
+        this.crashes = 0;
+      }
       if (msg.type === "done" || msg.type === "failed") {
         slot.busy.delete(msg.executionId);
         this.owner.delete(msg.executionId);
@@ -33,10 +48,18 @@ export class ExecutorPool {
       this.onMessage(msg);
     };
     worker.onerror = (e) => {
-      this.log(`executor worker crashed: ${e.message}; restarting it`);
       const lost = [...slot.busy];
+      // Back off when workers die before they are ready (a broken build), instead of respawning in a loop.
+      const delay = slot.ready ? 0 : Math.min(60_000, 500 * 2 ** this.crashes++);
+      this.log(`executor worker crashed: ${e.message}; restarting it${delay ? ` in ${delay} ms` : ""}`);
+      worker.terminate();
       const i = this.slots.indexOf(slot);
-      if (i !== -1) this.slots[i] = this.spawn();
+      if (i !== -1) {
+        slot.busy = new Set();
+        setTimeout(() => {
+          if (this.slots[i] === slot) this.slots[i] = this.spawn();
+        }, delay);
+      }
       for (const id of lost) {
         this.owner.delete(id);
         this.onMessage({ type: "failed", executionId: id, code: "WORKER_CRASHED", message: `The executor worker crashed: ${e.message}`, usage: { inputTokens: 0, outputTokens: 0 } });
