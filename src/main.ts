@@ -1,4 +1,4 @@
-// CLI entry: serve (default) | keys | sessions | skills | backup | migrate.
+// CLI entry: serve (default) | keys | sessions | skills | credits | backup | migrate.
 import "./production-env";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config";
@@ -6,6 +6,7 @@ import { backup, migrate, openStore } from "./store/db";
 import { dbPath, startServer } from "./server";
 import { runKeysCommand, runSessionsCommand } from "./cli/identity";
 import { runSkillsCommand } from "./cli/skills";
+import { runCreditsCommand } from "./cli/credits";
 
 const USAGE = `Usage: clanker [command] [options]
 
@@ -16,6 +17,8 @@ Commands:
                             Create an API key (and its user and workspace if missing); prints the key last
   sessions create --email EMAIL
                             Create a session token for x-auth-token; prints the token last
+  credits grant --workspace SLUG --amount N
+                            Add credits to a workspace
   skills import PATH        Import a skill folder (or a folder of them) into the data dir
   skills list               List the catalog: bundled, imported and CLANKER_SKILLS_DIR skills
   backup FILE               Write a consistent copy of the live database to FILE
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
         name: { type: "string" },
         email: { type: "string" },
         workspace: { type: "string" },
+        amount: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case "keys":
       return withStore((store) => runKeysCommand(store, positionals, values));
+    case "credits":
+      return withStore((store) => runCreditsCommand(store, config, positionals, values));
     case "skills":
       return runSkillsCommand(config, positionals);
     case "sessions":

@@ -1,0 +1,23 @@
+// `clanker credits grant --workspace SLUG --amount N`: add credits to a workspace's ledger.
+import { eq } from "drizzle-orm";
+import type { Config } from "../config";
+import type { Store } from "../store/db";
+import { workspaces } from "../store/schema";
+import { createBillingService } from "../modules/billing/service";
+import { encodeId } from "../lib/ids";
+
+function usage(message: string): never {
+  console.error(`clanker: ${message}`);
+  process.exit(2);
+}
+
+export function runCreditsCommand(store: Store, config: Config, positionals: string[], flags: { workspace?: string; amount?: string }): void {
+  if (positionals[0] !== "grant") usage("usage: clanker credits grant --workspace SLUG --amount N");
+  if (!flags.workspace) usage("credits grant needs --workspace SLUG");
+  const amount = Number(flags.amount);
+  if (!flags.amount || !/^[0-9]+(\.[0-9]{1,6})?$/.test(flags.amount) || !(amount > 0)) usage(`--amount must be a positive number of credits, got '${flags.amount ?? ""}'`);
+  const ws = store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get();
+  if (!ws) usage(`no workspace with slug '${flags.workspace}'`);
+  const txn = createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
+  console.log(`Granted ${amount} credits to ${ws.slug} (${encodeId("workspace", ws.id)}); balance is now ${txn.balanceAfter}`);
+}

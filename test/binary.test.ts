@@ -1,0 +1,100 @@
+// The single binary: built with `npm run build`, copied alone into an empty folder (no node_modules, no
+// source tree), it creates a key, serves an authenticated request, lists the whole catalog and runs a skill
+// on its embedded worker against a fake model.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+
+const ROOT = resolve(import.meta.dir, "..");
+let dir: string;
+let fake: FakeModel;
+let server: ReturnType<typeof Bun.spawn> | null = null;
+let url = "";
+let key = "";
+
+async function run(args: string[]) {
+  const p = Bun.spawn([join(dir, "clanker"), ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin" } });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { stdout, stderr, code };
+}
+
+beforeAll(async () => {
+  const build = Bun.spawn(["npm", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(build.stdout).text(), new Response(build.stderr).text(), build.exited]);
+  if (code !== 0) throw new Error(`npm run build failed:\n${out}\n${err}`);
+  dir = mkdtempSync(join(tmpdir(), "clanker-bin-"));
+  copyFileSync(join(ROOT, "dist/clanker"), join(dir, "clanker"));
+  Bun.spawnSync(["chmod", "+x", join(dir, "clanker")]);
+  fake = startFakeModel("openai");
+}, 120_000);
+
+afterAll(async () => {
+  server?.kill();
+  await server?.exited;
+  fake?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("the folder holds nothing but the binary", () => {
+  expect(readdirSync(dir)).toEqual(["clanker"]);
+});
+
+test("keys create prints the key last, and the binary serves an authenticated request with it", async () => {
+  const r = await run(["keys", "create", "--name", "bin", "--email", "bin@example.test", "--data", "./data"]);
+  expect(r.code).toBe(0);
+  key = r.stdout.trim().split("\n").pop()!;
+  expect(key).toMatch(/^ck_/);
+  server = Bun.spawn([join(dir, "clanker"), "serve", "--port", "0", "--data", "./data"], {
+    cwd: dir,
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { PATH: "/usr/bin:/bin", OPENAI_BASE_URL: `${fake.url}/v1`, CLANKER_WORKERS: "1" },
+  });
+  let log = "";
+  for await (const chunk of server.stdout as ReadableStream<Uint8Array>) {
+    log += new TextDecoder().decode(chunk);
+    const m = /listening on (http:\/\/\S+)/.exec(log);
+    if (m) {
+      url = m[1]!;
+      break;
+    }
+  }
+  const res = await fetch(`${url}/api/v1/profile`, { headers: { "x-api-key": key } });
+  expect(res.status).toBe(200);
+  expect((await res.json()).email).toBe("bin@example.test");
+}, 30_000);
+
+test("the embedded catalog is the whole skills/ folder", async () => {
+  const slugs: string[] = [];
+  let after = "";
+  for (let i = 0; i < 20; i++) {
+    const page = await (await fetch(`${url}/api/v1/marketplace/skills?limit=100${after ? `&after_id=${after}` : ""}`)).json();
+    slugs.push(...page.data.map((s: { slug: string }) => s.slug));
+    if (!page.has_more) break;
+    after = page.last_id;
+  }
+  expect(slugs.sort()).toEqual(readdirSync(join(ROOT, "skills")).sort());
+});
+
+test("a skill runs to completion on the binary's embedded worker", async () => {
+  const h = { "x-api-key": key, "content-type": "application/json" };
+  const started = await (await fetch(`${url}/api/v1/skills/summarize/run`, { method: "POST", headers: h, body: JSON.stringify({ input: "hello from the binary" }) })).json();
+  expect(started.status).toBe("started");
+  let status: any;
+  for (let i = 0; i < 200; i++) {
+    status = await (await fetch(`${url}/api/v1/executions/${started.executionId}/status`, { headers: h })).json();
+    if (status.status !== "queued" && status.status !== "running") break;
+    await Bun.sleep(25);
+  }
+  expect(status.status).toBe("completed");
+  expect(status.outputBlocks.map((b: { content: string }) => b.content).join("")).toContain("hello from the binary");
+  expect(existsSync(join(dir, "data", "artifacts"))).toBe(true);
+}, 30_000);
+
+test("backup writes a consistent copy next to the live database", async () => {
+  const r = await run(["backup", "./copy.db", "--data", "./data"]);
+  expect(r.code).toBe(0);
+  expect(existsSync(join(dir, "copy.db"))).toBe(true);
+});
