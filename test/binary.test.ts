@@ -63,14 +63,14 @@ test("keys create prints the key last, and the binary serves an authenticated re
   }
   const res = await fetch(`${url}/api/v1/profile`, { headers: { "x-api-key": key } });
   expect(res.status).toBe(200);
-  expect((await res.json()).email).toBe("bin@example.test");
+  expect(((await res.json()) as any).email).toBe("bin@example.test");
 }, 30_000);
 
 test("the embedded catalog is the whole skills/ folder", async () => {
   const slugs: string[] = [];
   let after = "";
   for (let i = 0; i < 20; i++) {
-    const page = await (await fetch(`${url}/api/v1/marketplace/skills?limit=100${after ? `&after_id=${after}` : ""}`)).json();
+    const page = (await (await fetch(`${url}/api/v1/marketplace/skills?limit=100${after ? `&after_id=${after}` : ""}`)).json()) as any;
     slugs.push(...page.data.map((s: { slug: string }) => s.slug));
     if (!page.has_more) break;
     after = page.last_id;
@@ -80,7 +80,7 @@ test("the embedded catalog is the whole skills/ folder", async () => {
 
 test("a skill runs to completion on the binary's embedded worker", async () => {
   const h = { "x-api-key": key, "content-type": "application/json" };
-  const started = await (await fetch(`${url}/api/v1/skills/summarize/run`, { method: "POST", headers: h, body: JSON.stringify({ input: "hello from the binary" }) })).json();
+  const started = (await (await fetch(`${url}/api/v1/skills/summarize/run`, { method: "POST", headers: h, body: JSON.stringify({ input: "hello from the binary" }) })).json()) as any;
   expect(started.status).toBe("started");
   let status: any;
   for (let i = 0; i < 200; i++) {

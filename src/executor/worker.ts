@@ -57,6 +57,7 @@ async function run(job: Job): Promise<void> {
     buffer = "";
   };
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let first = true;
   try {
     const result = streamText({
       model: modelFor(job),
@@ -69,8 +70,10 @@ async function run(job: Job): Promise<void> {
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
         buffer += part.text;
-        if (buffer.length >= FLUSH_BYTES) flush();
+        // The first delta goes out at once (time to first block is what a user feels); later ones batch.
+        if (first || buffer.length >= FLUSH_BYTES) flush();
         else flushTimer ??= setTimeout(flush, FLUSH_MS);
+        first = false;
       } else if (part.type === "error") {
         throw part.error;
       } else if (part.type === "abort") {

@@ -1,7 +1,7 @@
 // Artifacts: files a run produced, kept under the data dir; rows point at them.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
 import { NotFoundError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -75,6 +75,27 @@ export function artifactView(a: ArtifactRow) {
 export function createArtifactsService(store: Store, dataDir: string) {
   const db = store.db;
   const root = join(dataDir, "artifacts");
+  const madeDirs = new Set<string>();
+  const insertRow = db
+    .insert(artifacts)
+    .values({
+      workspaceId: sql.placeholder("ws"),
+      executionId: sql.placeholder("executionId"),
+      skillSlug: sql.placeholder("skillSlug"),
+      name: sql.placeholder("name"),
+      mediaType: sql.placeholder("mediaType"),
+      size: sql.placeholder("size"),
+      path: sql.placeholder("path"),
+      createdAt: sql.placeholder("now"),
+    })
+    .returning()
+    .prepare();
+  const ofExecution = db
+    .select()
+    .from(artifacts)
+    .where(and(eq(artifacts.workspaceId, sql.placeholder("ws")), eq(artifacts.executionId, sql.placeholder("executionId"))))
+    .orderBy(artifacts.id)
+    .prepare();
 
   function find(ctx: Ctx, ref: string): ArtifactRow {
     const id = decodeId("artifact", ref);
@@ -86,10 +107,14 @@ export function createArtifactsService(store: Store, dataDir: string) {
   return {
     /** Writes the files first (outside any tx); returns what to insert once the run's tx commits them. */
     writeFiles(workspaceId: number, executionId: number, files: ArtifactFile[]) {
+      const dir = join(root, String(workspaceId));
+      if (!madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        madeDirs.add(dir);
+      }
       return files.map((f, i) => {
-        const rel = join(String(workspaceId), String(executionId), `${i}-${f.name}`);
+        const rel = join(String(workspaceId), `${executionId}-${i}-${f.name}`);
         const full = join(root, rel);
-        mkdirSync(dirname(full), { recursive: true });
         writeFileSync(full, f.content);
         return { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
       });
@@ -98,7 +123,7 @@ export function createArtifactsService(store: Store, dataDir: string) {
     /** Inside the run's completion tx. */
     insert(workspaceId: number, executionId: number, skillSlug: string, written: { name: string; mediaType: string; size: number; path: string }[]) {
       const now = Date.now();
-      return written.map((w) => db.insert(artifacts).values({ workspaceId, executionId, skillSlug, ...w, createdAt: now }).returning().get());
+      return written.map((w) => insertRow.get({ ws: workspaceId, executionId, skillSlug, ...w, now })!);
     },
 
     list(ctx: Ctx, p: PageParams) {
@@ -122,7 +147,7 @@ export function createArtifactsService(store: Store, dataDir: string) {
     },
 
     forExecution(workspaceId: number, executionId: number) {
-      return db.select().from(artifacts).where(and(eq(artifacts.workspaceId, workspaceId), eq(artifacts.executionId, executionId))).orderBy(artifacts.id).all();
+      return ofExecution.all({ ws: workspaceId, executionId });
     },
 
     remove(ctx: Ctx, ref: string) {

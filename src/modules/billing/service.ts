@@ -31,21 +31,33 @@ export function transactionView(t: TxRow) {
 
 export function createBillingService(store: Store, config: BillingConfig) {
   const db = store.db;
-  const selectAccount = db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, sql.placeholder("ws"))).prepare();
+  const ph = sql.placeholder;
+  // Every paid run charges once: the ledger's statements are prepared.
+  const selectAccount = db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, ph("ws"))).prepare();
+  const addToBalance = db
+    .update(billingAccounts)
+    .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${ph("amount")}`, updatedAt: ph("now") as never })
+    .where(eq(billingAccounts.workspaceId, ph("ws")))
+    .returning({ balanceMicro: billingAccounts.balanceMicro })
+    .prepare();
+  const insertTx = db
+    .insert(creditTransactions)
+    .values({
+      workspaceId: ph("ws"),
+      kind: ph("kind"),
+      amountMicro: ph("amount"),
+      balanceAfterMicro: ph("after"),
+      executionId: ph("executionId"),
+      description: ph("description"),
+      createdAt: ph("now"),
+    })
+    .returning()
+    .prepare();
 
   function record(workspaceId: number, kind: TxRow["kind"], amountMicro: number, description: string, executionId: number | null = null) {
     const now = Date.now();
-    const acct = db
-      .update(billingAccounts)
-      .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${amountMicro}`, updatedAt: now })
-      .where(eq(billingAccounts.workspaceId, workspaceId))
-      .returning()
-      .get()!;
-    return db
-      .insert(creditTransactions)
-      .values({ workspaceId, kind, amountMicro, balanceAfterMicro: acct.balanceMicro, executionId, description, createdAt: now })
-      .returning()
-      .get();
+    const acct = addToBalance.get({ ws: workspaceId, amount: amountMicro, now })!;
+    return insertTx.get({ ws: workspaceId, kind, amount: amountMicro, after: acct.balanceMicro, executionId, description, now })!;
   }
 
   /** The account, opened with the new-workspace grant the first time it is needed. */

@@ -1,5 +1,5 @@
 // Bring your own Anthropic key: sealed at rest, shown only as configured + last 4.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { InvalidRequestError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
@@ -14,9 +14,11 @@ const aadOf = (workspaceId: number) => `byok:anthropic:ws:${workspaceId}`;
 
 export function createByokService(store: Store, box: SecretBox) {
   const db = store.db;
+  // Read on every run to pick the model.
+  const select = db.select().from(byokKeys).where(eq(byokKeys.workspaceId, sql.placeholder("ws"))).prepare();
 
   function status(workspaceId: number) {
-    const row = db.select().from(byokKeys).where(eq(byokKeys.workspaceId, workspaceId)).get();
+    const row = select.get({ ws: workspaceId });
     return row
       ? { configured: true, provider: "anthropic" as const, last4: row.last4, createdAt: toIso(row.createdAt), updatedAt: toIso(row.updatedAt) }
       : { configured: false, provider: "anthropic" as const, last4: null, createdAt: null, updatedAt: null };
@@ -51,7 +53,7 @@ export function createByokService(store: Store, box: SecretBox) {
 
     /** For the executor: the workspace's own Anthropic key, if it brought one. */
     anthropicKey(workspaceId: number): string | null {
-      const row = db.select().from(byokKeys).where(eq(byokKeys.workspaceId, workspaceId)).get();
+      const row = select.get({ ws: workspaceId });
       return row ? box.open(row.ciphertext, aadOf(workspaceId)) : null;
     },
   };

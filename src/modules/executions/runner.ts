@@ -1,6 +1,6 @@
 // Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx.
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -48,7 +48,41 @@ export class Runner {
   private flushScheduled = false;
   private dispatchScheduled = false;
 
-  constructor(private d: RunnerDeps) {}
+  // Every run passes through these several times: prepared once, not rebuilt per call.
+  private q;
+
+  constructor(private d: RunnerDeps) {
+    const db = d.store.db;
+    const ph = sql.placeholder;
+    this.q = {
+      queued: db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500).prepare(),
+      load: db.select().from(executions).where(eq(executions.id, ph("id"))).prepare(),
+      insertBlock: db
+        .insert(executionBlocks)
+        .values({ executionId: ph("executionId"), seq: ph("seq"), type: "text", content: ph("content"), createdAt: ph("now") })
+        .prepare(),
+      markRunning: db
+        .update(executions)
+        .set({ status: "running", startedAt: ph("now") as never, provider: ph("provider") as never, model: ph("model") as never, byok: ph("byok") as never })
+        .where(eq(executions.id, ph("id")))
+        .prepare(),
+      finalize: db
+        .update(executions)
+        .set({
+          status: ph("status") as never,
+          inputTokens: ph("inputTokens") as never,
+          outputTokens: ph("outputTokens") as never,
+          costMicro: ph("cost") as never,
+          errorCode: ph("errorCode") as never,
+          errorMessage: ph("errorMessage") as never,
+          completedAt: ph("now") as never,
+          startedAt: ph("startedAt") as never,
+        })
+        .where(eq(executions.id, ph("id")))
+        .returning()
+        .prepare(),
+    };
+  }
 
   /** Starts the pool and settles what a previous process left behind. */
   start(): void {
@@ -92,7 +126,7 @@ export class Runner {
     const { store, config, bus } = this.d;
     const perWs = new Map<number, number>();
     for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
-    const queued = store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500).all();
+    const queued = this.q.queued.all();
     const events: BusEvent[] = [];
     for (const e of queued) {
       const n = perWs.get(e.workspaceId) ?? 0;
@@ -115,7 +149,7 @@ export class Runner {
     if (!skill) return store.tx(() => [this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` })]);
     const now = Date.now();
     const ev = store.tx(() => {
-      store.db.update(executions).set({ status: "running", startedAt: now, provider: provider.kind, model: provider.model, byok: provider.byok }).where(eq(executions.id, e.id)).run();
+      this.q.markRunning.run({ id: e.id, now, provider: provider.kind, model: provider.model, byok: provider.byok ? 1 : 0 });
       return this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     });
     const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
@@ -166,7 +200,7 @@ export class Runner {
         if (!r) return [];
         const seq = ++r.seq;
         r.output.push(text);
-        store.db.insert(executionBlocks).values({ executionId, seq, type: "text", content: text, createdAt: now }).run();
+        this.q.insertBlock.run({ executionId, seq, content: text, now });
         return [bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] })];
       }),
     );
@@ -174,7 +208,7 @@ export class Runner {
   }
 
   private load(executionId: number): ExecutionRow | undefined {
-    return this.d.store.db.select().from(executions).where(eq(executions.id, executionId)).get();
+    return this.q.load.get({ id: executionId });
   }
 
   private complete(executionId: number, r: Running, usage: Usage): void {
@@ -215,12 +249,17 @@ export class Runner {
     const { store, billing, bus, webhooks } = this.d;
     const now = Date.now();
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
-    const done = store.db
-      .update(executions)
-      .set({ status, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost, errorCode: error?.code ?? null, errorMessage: error?.message ?? null, completedAt: now, startedAt: e.startedAt ?? now })
-      .where(eq(executions.id, e.id))
-      .returning()
-      .get()!;
+    const done = this.q.finalize.get({
+      id: e.id,
+      status,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cost,
+      errorCode: error?.code ?? null,
+      errorMessage: error?.message ?? null,
+      now,
+      startedAt: e.startedAt ?? now,
+    })!;
     billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
     const summary = {
       executionId: encodeId("execution", e.id),

@@ -1,5 +1,5 @@
 // Executions: start a skill run, poll it, list, cancel, rerun. Shared by REST and MCP.
-import { and, eq, gt, asc } from "drizzle-orm";
+import { and, eq, gt, asc, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
@@ -42,6 +42,29 @@ export interface ExecutionsDeps {
 export function createExecutionsService(d: ExecutionsDeps) {
   const { store, config, catalog } = d;
   const db = store.db;
+  const ph = sql.placeholder;
+  // POST /run is the product's hot path: its insert is prepared once.
+  const insertExecution = db
+    .insert(executions)
+    .values({
+      workspaceId: ph("ws"),
+      skillSlug: ph("slug"),
+      skillName: ph("name"),
+      status: "queued",
+      input: ph("input"),
+      interface: ph("iface"),
+      attachments: ph("attachments"),
+      connector: ph("connector"),
+      callbackUrl: ph("callbackUrl"),
+      byok: ph("byok"),
+      rerunOf: ph("rerunOf"),
+      requestId: ph("requestId"),
+      actorUserId: ph("userId"),
+      actorApiKeyId: ph("apiKeyId"),
+      createdAt: ph("now"),
+    })
+    .returning()
+    .prepare();
 
   function find(ctx: Ctx, ref: string): ExecutionRow {
     const id = decodeId("execution", ref);
@@ -68,27 +91,22 @@ export function createExecutionsService(d: ExecutionsDeps) {
     if (!provider.byok) d.billing.assertCanRun(ctx.workspaceId);
     const actor = ctx.actor;
     const { row, ev } = store.tx(() => {
-      const row = db
-        .insert(executions)
-        .values({
-          workspaceId: ctx.workspaceId,
-          skillSlug: slug,
-          skillName: skill.name,
-          status: "queued",
-          input: input.input,
-          interface: iface,
-          attachments: attachments.length ? attachments : null,
-          connector: connector ?? null,
-          callbackUrl,
-          byok: provider.byok,
-          rerunOf,
-          requestId: ctx.requestId,
-          actorUserId: actor.userId,
-          actorApiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
-          createdAt: Date.now(),
-        })
-        .returning()
-        .get();
+      const row = insertExecution.get({
+        ws: ctx.workspaceId,
+        slug,
+        name: skill.name,
+        input: input.input,
+        iface,
+        attachments: attachments.length ? attachments : null,
+        connector: connector ?? null,
+        callbackUrl,
+        byok: provider.byok ? 1 : 0,
+        rerunOf,
+        requestId: ctx.requestId,
+        userId: actor.userId,
+        apiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
+        now: Date.now(),
+      })!;
       const id = encodeId("execution", row.id);
       writeAudit(store, ctx, {
         action,
