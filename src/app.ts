@@ -24,6 +24,7 @@ import { artifactsRoutes } from "./modules/artifacts/routes";
 import { billingRoutes } from "./modules/billing/routes";
 import { webhooksRoutes } from "./modules/webhooks/routes";
 import { eventsRoutes } from "./modules/events/routes";
+import { signinRoutes } from "./modules/signin/routes";
 import { docsPage } from "./web/docs";
 
 export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log): PlatformDeps & { store: Store } {
@@ -57,6 +58,7 @@ export function createApp(deps: PlatformDeps) {
     .use(billingRoutes)
     .use(webhooksRoutes)
     .use(eventsRoutes)
+    .use(signinRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 
   let spec: string | null = null;

@@ -18,6 +18,17 @@ export interface Config {
   executor: ExecutorConfig;
   billing: BillingConfig;
   webhooks: WebhookConfig;
+  signin: SigninConfig;
+}
+
+export interface SigninConfig {
+  /** smtp(s)://user:pass@host:port; without it, mail is logged and written to data/outbox/. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Smaller grant and rate limit for unclaimed (anonymous) agents. */
+  anonymousCreditGrant: number;
+  anonymousRateLimitPerMinute: number;
+  devicePollIntervalSeconds: number;
 }
 
 export interface ModelConfig {
@@ -119,6 +130,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     }
   }
   const logLevel = env.CLANKER_LOG ?? "info";
+  if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
   if (logLevel !== "silent" && logLevel !== "info") throw new ConfigError(`CLANKER_LOG must be 'info' or 'silent', got '${logLevel}'`);
   return {
     host,
@@ -150,6 +162,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       grantCredits: num("CLANKER_CREDIT_GRANT", env.CLANKER_CREDIT_GRANT, 100),
       inputPerMTok: num("CLANKER_PRICE_INPUT_PER_MTOK", env.CLANKER_PRICE_INPUT_PER_MTOK, 300),
       outputPerMTok: num("CLANKER_PRICE_OUTPUT_PER_MTOK", env.CLANKER_PRICE_OUTPUT_PER_MTOK, 1500),
+    },
+    signin: {
+      smtpUrl: env.CLANKER_SMTP_URL || null,
+      mailFrom: env.CLANKER_MAIL_FROM || "Clanker <clanker@localhost>",
+      anonymousCreditGrant: num("CLANKER_ANONYMOUS_CREDIT_GRANT", env.CLANKER_ANONYMOUS_CREDIT_GRANT, 5),
+      anonymousRateLimitPerMinute: int("CLANKER_ANONYMOUS_RATE_LIMIT_PER_MINUTE", env.CLANKER_ANONYMOUS_RATE_LIMIT_PER_MINUTE, 20, 1, 1_000_000),
+      devicePollIntervalSeconds: int("CLANKER_DEVICE_POLL_INTERVAL_SECONDS", env.CLANKER_DEVICE_POLL_INTERVAL_SECONDS, 5, 0, 60),
     },
     webhooks: {
       allowPrivate: bool("CLANKER_WEBHOOK_ALLOW_PRIVATE", env.CLANKER_WEBHOOK_ALLOW_PRIVATE, isLoopback(host)),

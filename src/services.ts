@@ -19,11 +19,17 @@ import { createWebhooksService } from "./modules/webhooks/service";
 import { createExecutionsService } from "./modules/executions/service";
 import { Runner } from "./modules/executions/runner";
 import { EventBus } from "./modules/events/bus";
+import { createMailer } from "./modules/signin/mailer";
+import { createOtpService } from "./modules/signin/otp";
+import { createSigninService } from "./modules/signin/service";
+import { createDeviceService } from "./modules/signin/device";
+import { createAgentsService } from "./modules/signin/agents";
+import { createInvitationsService } from "./modules/workspaces/invitations";
 
 export interface ServiceDeps {
   store: Store;
   config: Config;
-  keyCache: KeyCache;
+  keyCache: KeyCache & { forgetAll(): void };
   catalog: Catalog;
   box: SecretBox;
   log: (line: string) => void;
@@ -36,6 +42,8 @@ export function createServices({ store, config, keyCache, catalog, box, log }: S
   const byok = createByokService(store, box);
   const artifacts = createArtifactsService(store, config.dataDir);
   const webhooks = createWebhooksService(store, box, config.webhooks, log);
+  const mailer = createMailer(config.signin, config.dataDir, log);
+  const otp = createOtpService(store, box);
   const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log });
   return {
     users,
@@ -53,6 +61,10 @@ export function createServices({ store, config, keyCache, catalog, box, log }: S
     webhooks,
     bus,
     runner,
+    signin: createSigninService(store, users, otp, mailer),
+    device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
+    agents: createAgentsService({ store, users, otp, mailer, billing, keyCache, anonymousGrant: config.signin.anonymousCreditGrant }),
+    invitations: createInvitationsService(store, mailer, keyCache),
     executions: createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner }),
   };
 }

@@ -135,7 +135,7 @@ export class Authenticator {
 
 /** The credential a request carries, by the spec's headers (and Bearer for MCP clients). Only the SSE
  * stream also takes ?apiKey=, since a browser's EventSource cannot send headers. */
-export function credentialOf(request: Request): { apiKey: string } | { session: string } | null {
+export function credentialOf(request: Request): { apiKey: string } | { session: string; viaCookie?: boolean } | null {
   const headers = request.headers;
   const key = headers.get("x-api-key");
   if (key) return { apiKey: key };
@@ -143,6 +143,11 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
   if (auth && auth.startsWith("Bearer ")) return { apiKey: auth.slice(7).trim() };
   const token = headers.get("x-auth-token");
   if (token) return { session: token };
+  const cookie = request.headers.get("cookie");
+  if (cookie) {
+    const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(cookie);
+    if (m) return { session: decodeURIComponent(m[1]!), viaCookie: true };
+  }
   const url = new URL(request.url);
   if (url.pathname === "/api/events") {
     const q = url.searchParams.get("apiKey");

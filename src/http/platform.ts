@@ -4,7 +4,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "../config";
 import type { Ctx } from "../lib/context";
-import { ApiError, AuthenticationError, InvalidRequestError, RequestTooLargeError } from "../lib/errors";
+import { ApiError, AuthenticationError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
 import { Authenticator, credentialOf, type Principal } from "./auth";
@@ -70,10 +70,10 @@ export function createPlatform(deps: PlatformDeps) {
         try {
           limitIp(request, server as Server, set);
         } catch (e) {
-          return errorResponse(e as ApiError, set);
+          return errorResponse(e as ApiError, set, request, config);
         }
       }
-      return errorResponse(err, set);
+      return errorResponse(err, set, request, config);
     })
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
@@ -85,12 +85,18 @@ export function createPlatform(deps: PlatformDeps) {
             if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
             principal =
               "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id"));
+            // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
+            if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") {
+              const origin = request.headers.get("origin");
+              if (origin && origin !== baseUrl(config, request)) throw new PermissionError("Cross-site request refused", "CROSS_SITE");
+            }
           } catch (e) {
             // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
             limitIp(request, server as Server, set);
             throw e;
           }
-          Object.assign(set.headers, rateHeaders(limiter.hit(principal.rateKey, config.rateLimitPerMinute)));
+          const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
+          Object.assign(set.headers, rateHeaders(limiter.hit(principal.rateKey, limit)));
           principals.set(request, principal);
           throwIfBadBody(body);
         },
@@ -145,9 +151,16 @@ async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   }
 }
 
-function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }) {
+/** This server's public URL: CLANKER_PUBLIC_URL, else the origin the request came to. */
+export function baseUrl(config: Config, request: Request): string {
+  return config.publicUrl ?? new URL(request.url).origin;
+}
+
+function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }, request: Request, config: Config) {
   set.status = err.status;
   if (err.headers) Object.assign(set.headers, err.headers);
+  // Every 401 tells a keyless agent where to start (RFC 9728 protected-resource metadata).
+  if (err.status === 401) set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"`;
   return err.toBody();
 }
 

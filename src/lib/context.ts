@@ -1,4 +1,5 @@
 // Who is asking, for which workspace: the ctx every service verb receives.
+import { PermissionError } from "./errors";
 
 export type Role = "owner" | "admin" | "member";
 
@@ -15,6 +16,17 @@ export interface Ctx {
   requestId: string;
   ip?: string | null;
   userAgent?: string | null;
+}
+
+const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
+
+/** Owners and admins manage members, keys, BYOK and secrets; members run skills and read. */
+export function hasRole(ctx: Ctx, least: Role): boolean {
+  return RANK[ctx.role] >= RANK[least];
+}
+
+export function assertRole(ctx: Ctx, least: Role, what: string): void {
+  if (!hasRole(ctx, least)) throw new PermissionError(`Only workspace ${least === "owner" ? "owners" : "owners and admins"} can ${what}`, "ROLE_REQUIRED");
 }
 
 /** A ctx for work the server does on its own (CLI, jobs). */

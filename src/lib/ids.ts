@@ -14,6 +14,7 @@ export const PREFIX = {
   invitation: "inv",
   transaction: "txn",
   binding: "bnd",
+  registration: "agr",
 } as const;
 
 export type Entity = keyof typeof PREFIX;

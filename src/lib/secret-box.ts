@@ -1,6 +1,6 @@
 // AES-256-GCM sealing for secrets at rest: iv (12) ‖ tag (16) ‖ ciphertext, with associated data binding
 // each value to its owner so a row copied to another workspace will not open.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 
 export class SecretBox {
   constructor(private readonly key: Buffer) {
@@ -13,6 +13,11 @@ export class SecretBox {
     cipher.setAAD(Buffer.from(aad));
     const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), data]);
+  }
+
+  /** A keyed hash for short codes: without the master key a stolen table cannot be brute-forced offline. */
+  mac(value: string): string {
+    return createHmac("sha256", this.key).update(value).digest("hex");
   }
 
   open(sealed: Buffer, aad: string): string {

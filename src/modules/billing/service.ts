@@ -60,15 +60,18 @@ export function createBillingService(store: Store, config: BillingConfig) {
     return insertTx.get({ ws: workspaceId, kind, amount: amountMicro, after: acct.balanceMicro, executionId, description, now })!;
   }
 
-  /** The account, opened with the new-workspace grant the first time it is needed. */
-  function account(workspaceId: number) {
+  /**
+   * The account, opened the first time it is needed with the new-workspace grant (or, for an unclaimed
+   * agent's workspace, the given tier and grant).
+   */
+  function account(workspaceId: number, opening: { tier: string; grantCredits: number } = { tier: DEFAULT_TIER, grantCredits: config.grantCredits }) {
     const existing = selectAccount.get({ ws: workspaceId });
     if (existing) return existing;
     return store.tx(() => {
       const again = selectAccount.get({ ws: workspaceId });
       if (again) return again;
-      db.insert(billingAccounts).values({ workspaceId, tier: DEFAULT_TIER, balanceMicro: 0, updatedAt: Date.now() }).run();
-      if (config.grantCredits > 0) record(workspaceId, "grant", toMicro(config.grantCredits), "Welcome grant for a new workspace");
+      db.insert(billingAccounts).values({ workspaceId, tier: opening.tier, balanceMicro: 0, updatedAt: Date.now() }).run();
+      if (opening.grantCredits > 0) record(workspaceId, "grant", toMicro(opening.grantCredits), `Welcome grant for a new workspace (${opening.tier})`);
       return selectAccount.get({ ws: workspaceId })!;
     });
   }
@@ -121,6 +124,12 @@ export function createBillingService(store: Store, config: BillingConfig) {
     charge(workspaceId: number, amountMicro: number, executionId: number, description: string) {
       account(workspaceId);
       if (amountMicro > 0) record(workspaceId, "charge", -amountMicro, description, executionId);
+    },
+
+    /** A claimed agent's workspace leaves the anonymous tier. */
+    setTier(workspaceId: number, tier: string) {
+      account(workspaceId);
+      db.update(billingAccounts).set({ tier, updatedAt: Date.now() }).where(eq(billingAccounts.workspaceId, workspaceId)).run();
     },
 
     grant(workspaceId: number, credits: number, description: string) {

@@ -1,6 +1,6 @@
 // Bring your own Anthropic key: sealed at rest, shown only as configured + last 4.
 import { eq, sql } from "drizzle-orm";
-import type { Ctx } from "../../lib/context";
+import { assertRole, type Ctx } from "../../lib/context";
 import { InvalidRequestError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
 import type { SecretBox } from "../../lib/secret-box";
@@ -28,6 +28,7 @@ export function createByokService(store: Store, box: SecretBox) {
     status: (ctx: Ctx) => status(ctx.workspaceId),
 
     set(ctx: Ctx, input: { anthropicKey: string }) {
+      assertRole(ctx, "admin", "manage the BYOK key");
       const key = input.anthropicKey.trim();
       if (!ANTHROPIC_KEY_RE.test(key)) throw new InvalidRequestError("anthropicKey must look like an Anthropic API key (sk-ant-…)", "anthropicKey");
       return store.tx(() => {
@@ -44,6 +45,7 @@ export function createByokService(store: Store, box: SecretBox) {
     },
 
     remove(ctx: Ctx) {
+      assertRole(ctx, "admin", "manage the BYOK key");
       return store.tx(() => {
         const gone = db.delete(byokKeys).where(eq(byokKeys.workspaceId, ctx.workspaceId)).returning({ w: byokKeys.workspaceId }).all().length > 0;
         if (gone) writeAudit(store, ctx, { action: "byok.delete", resourceType: "byok", resourceId: "anthropic" });

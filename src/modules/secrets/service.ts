@@ -1,6 +1,6 @@
 // Workspace secrets: sealed with the master key at rest, never returned, bound to skills as env vars.
 import { and, eq } from "drizzle-orm";
-import type { Ctx } from "../../lib/context";
+import { assertRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
@@ -60,6 +60,7 @@ export function createSecretsService(store: Store, box: SecretBox) {
 
     /** Synchronous: runs inside the caller's idempotency transaction. */
     create(ctx: Ctx, input: { name: string; value: string }) {
+      assertRole(ctx, "admin", "manage secrets");
       checkName(input.name);
       checkValue(input.value);
       return store.tx(() => {
@@ -78,6 +79,7 @@ export function createSecretsService(store: Store, box: SecretBox) {
 
     update(ctx: Ctx, ref: string, input: { name?: string; value?: string }) {
       const row = find(ctx, ref);
+      assertRole(ctx, "admin", "manage secrets");
       if (input.name !== undefined) checkName(input.name);
       if (input.value !== undefined) checkValue(input.value);
       return store.tx(() => {
@@ -100,6 +102,7 @@ export function createSecretsService(store: Store, box: SecretBox) {
     /** Deletes the secret and every binding of it. */
     remove(ctx: Ctx, ref: string) {
       const row = find(ctx, ref);
+      assertRole(ctx, "admin", "manage secrets");
       return store.tx(() => {
         const unbound = db.delete(skillSecretBindings).where(eq(skillSecretBindings.secretId, row.id)).returning({ id: skillSecretBindings.id }).all().length;
         db.delete(secrets).where(eq(secrets.id, row.id)).run();

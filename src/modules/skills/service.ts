@@ -1,6 +1,6 @@
 // A workspace's installed skills and the secrets bound to them as environment variables.
 import { and, eq } from "drizzle-orm";
-import type { Ctx } from "../../lib/context";
+import { assertRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
@@ -112,6 +112,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
 
     bind(ctx: Ctx, slug: string, input: { secretId: string | number; envVar: string }) {
       skill(slug);
+      assertRole(ctx, "admin", "bind secrets");
       if (!ENV_VAR_RE.test(input.envVar))
         throw new InvalidRequestError("envVar must be a valid environment variable name (letters, digits, '_'; not starting with a digit)", "envVar");
       const secretId = decodeId("secret", String(input.secretId));
@@ -141,6 +142,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
 
     unbind(ctx: Ctx, slug: string, ref: string) {
       skill(slug);
+      assertRole(ctx, "admin", "unbind secrets");
       const id = decodeId("binding", ref);
       const row =
         id === null

@@ -1,0 +1,171 @@
+// Agent registration, after the public auth.md protocol: an anonymous agent gets a working key at once on a
+// limited tier and a claim token; an agent asserting an email gets its key once the emailed code is confirmed.
+// Claim tokens and codes are stored only as hashes.
+import { and, eq } from "drizzle-orm";
+import { ConflictError, InvalidRequestError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
+import { randomToken, sha256Hex } from "../../lib/crypto";
+import { systemCtx } from "../../lib/context";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { agentRegistrations, apiKeys, memberships, workspaces } from "../../store/schema";
+import { mintApiKey } from "../api-keys/service";
+import type { BillingService } from "../billing/service";
+import { normalizeEmail, type UsersService } from "../users/service";
+import type { KeyCache } from "../workspaces/service";
+import type { Mailer } from "./mailer";
+import { OTP_TTL_MS, type OtpService } from "./otp";
+import { deliver } from "./service";
+
+export const CLAIM_TTL_MS = 7 * 24 * 3600 * 1000;
+export const ANONYMOUS_TIER = "anonymous";
+export const PRE_CLAIM_SCOPES = ["skills:run", "executions:read", "artifacts:read", "memory:read", "memory:write"];
+export const POST_CLAIM_SCOPES = ["*"];
+
+export interface RegisterInput {
+  type: "anonymous" | "identity_assertion";
+  assertion_type?: "email" | "verified_email";
+  email?: string;
+  assertion?: string;
+}
+
+type Registration = typeof agentRegistrations.$inferSelect;
+
+export function createAgentsService(d: { store: Store; users: UsersService; otp: OtpService; mailer: Mailer; billing: BillingService; keyCache: KeyCache; anonymousGrant: number }) {
+  const { store, users, otp, mailer, billing } = d;
+  const db = store.db;
+
+  function byToken(token: string): Registration {
+    const r = db.select().from(agentRegistrations).where(eq(agentRegistrations.claimTokenHash, sha256Hex(token))).get();
+    if (!r) throw new InvalidRequestError("Unknown claim token", "claim_token", "claim_invalid");
+    if (r.status === "claimed") throw new ConflictError("This registration was already claimed", "previously_claimed");
+    if (r.claimExpiresAt <= Date.now()) throw new InvalidRequestError("This claim token has expired; register again", "claim_token", "claim_expired");
+    return r;
+  }
+
+  async function sendClaimCode(r: Registration, email: string, base: string) {
+    const code = store.tx(() => otp.issue("agent_claim", email, r.id));
+    await deliver(mailer, {
+      to: email,
+      subject: `Your Clanker agent claim code: ${code}`,
+      text: `An agent asked to be linked to your Clanker account at ${base}.\nIts code is ${code} (valid 10 minutes). Give it to the agent only if you started this.`,
+    });
+  }
+
+  return {
+    async register(input: RegisterInput, base: string) {
+      const claimToken = `clk_claim_${randomToken(24)}`;
+      const now = Date.now();
+      const common = { claim_token: claimToken, claim_token_expires: toIso(now + CLAIM_TTL_MS)!, post_claim_scopes: POST_CLAIM_SCOPES };
+      if (input.type === "anonymous") {
+        const out = store.tx(() => {
+          const ws = db
+            .insert(workspaces)
+            .values({ name: "Agent workspace", slug: `agent-${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`, personal: false, createdAt: now })
+            .returning()
+            .get();
+          billing.account(ws.id, { tier: ANONYMOUS_TIER, grantCredits: d.anonymousGrant });
+          const { row: key, secret } = mintApiKey(store, { workspaceId: ws.id, userId: null, name: "Anonymous agent" });
+          const reg = db
+            .insert(agentRegistrations)
+            .values({ kind: "anonymous", claimTokenHash: sha256Hex(claimToken), status: "active", apiKeyId: key.id, workspaceId: ws.id, claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now })
+            .returning()
+            .get();
+          writeAudit(store, systemCtx(ws.id, "agent-auth"), { action: "agent.register", resourceType: "agent_registration", resourceId: encodeId("registration", reg.id), metadata: { type: "anonymous" } });
+          return { reg, secret, ws };
+        });
+        return {
+          registration_id: encodeId("registration", out.reg.id),
+          type: "anonymous" as const,
+          status: "active" as const,
+          credential: out.secret,
+          credential_type: "api_key",
+          tier: ANONYMOUS_TIER,
+          scopes: PRE_CLAIM_SCOPES,
+          workspace_id: encodeId("workspace", out.ws.id),
+          claim_uri: `${base}/agent/auth/claim`,
+          ...common,
+        };
+      }
+      if (input.assertion_type !== "email" && input.assertion_type !== "verified_email")
+        throw new InvalidRequestError("assertion_type must be 'email' or 'verified_email'", "assertion_type");
+      const raw = input.email ?? input.assertion;
+      if (!raw) throw new InvalidRequestError("Give the address in email (or assertion)", "email");
+      const email = normalizeEmail(raw);
+      const reg = store.tx(() =>
+        db.insert(agentRegistrations).values({ kind: "identity_assertion", claimTokenHash: sha256Hex(claimToken), email, status: "pending", claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now }).returning().get(),
+      );
+      await sendClaimCode(reg, email, base);
+      return {
+        registration_id: encodeId("registration", reg.id),
+        type: "identity_assertion" as const,
+        status: "pending" as const,
+        email,
+        claim_uri: `${base}/agent/auth/claim/complete`,
+        otp_expires_in: OTP_TTL_MS / 1000,
+        ...common,
+      };
+    },
+
+    /** Anonymous agents: mail a code to the person who will own this agent. */
+    async claim(input: { claim_token: string; email?: string }, base: string) {
+      const r = byToken(input.claim_token);
+      const email = input.email ? normalizeEmail(input.email) : r.email;
+      if (!email) throw new InvalidRequestError("Give the email of the person claiming this agent", "email");
+      if (r.kind === "identity_assertion" && email !== r.email) throw new InvalidRequestError("This registration is for another address", "email");
+      if (r.email !== email) db.update(agentRegistrations).set({ email }).where(eq(agentRegistrations.id, r.id)).run();
+      await sendClaimCode(r, email, base);
+      return { status: "otp_sent" as const, email, otp_expires_in: OTP_TTL_MS / 1000, claim_complete_uri: `${base}/agent/auth/claim/complete` };
+    },
+
+    /** The emailed code binds the agent to that person (and their workspace). */
+    complete(input: { claim_token: string; otp: string }) {
+      const r = byToken(input.claim_token);
+      if (!r.email) throw new InvalidRequestError("Ask for a code first (POST /agent/auth/claim)", "claim_token", "otp_invalid");
+      otp.verify("agent_claim", r.email, input.otp, r.id);
+      return store.tx(() => {
+        const { user } = users.ensure({ email: r.email });
+        const personal = db
+          .select({ id: memberships.workspaceId })
+          .from(memberships)
+          .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+          .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
+          .orderBy(workspaces.id)
+          .get()!;
+        let credential: string | null = null;
+        let keyId = r.apiKeyId;
+        if (r.kind === "anonymous") {
+          // The agent keeps its key; it now acts for this person in their workspace, and the person owns
+          // the agent's old workspace so nothing it made is lost.
+          db.insert(memberships).values({ workspaceId: r.workspaceId!, userId: user.id, role: "owner", createdAt: Date.now() }).onConflictDoNothing().run();
+          const key = db.update(apiKeys).set({ userId: user.id, workspaceId: personal.id }).where(eq(apiKeys.id, r.apiKeyId!)).returning().get()!;
+          d.keyCache.forgetKey(key.keyHash);
+          billing.setTier(r.workspaceId!, "paygmode");
+        } else {
+          const minted = mintApiKey(store, { workspaceId: personal.id, userId: user.id, name: "Agent (email assertion)" });
+          credential = minted.secret;
+          keyId = minted.row.id;
+        }
+        db.update(agentRegistrations).set({ status: "claimed", userId: user.id, apiKeyId: keyId, workspaceId: personal.id, claimedAt: Date.now() }).where(eq(agentRegistrations.id, r.id)).run();
+        writeAudit(store, { workspaceId: personal.id, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "agent-auth" }, {
+          action: "agent.claim",
+          resourceType: "agent_registration",
+          resourceId: encodeId("registration", r.id),
+          metadata: { type: r.kind, apiKeyId: keyId ? encodeId("apiKey", keyId) : null },
+        });
+        return {
+          registration_id: encodeId("registration", r.id),
+          status: "claimed" as const,
+          ...(credential ? { credential, credential_type: "api_key" } : {}),
+          api_key_id: keyId ? encodeId("apiKey", keyId) : null,
+          user_id: encodeId("user", user.id),
+          workspace_id: encodeId("workspace", personal.id),
+          scopes: POST_CLAIM_SCOPES,
+        };
+      });
+    },
+  };
+}
+
+export type AgentsService = ReturnType<typeof createAgentsService>;

@@ -1,0 +1,38 @@
+// Outgoing mail: SMTP through nodemailer when CLANKER_SMTP_URL is set; otherwise every message is logged and
+// written to data/outbox/ so a lone self-hoster can read their codes.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import nodemailer from "nodemailer";
+import type { SigninConfig } from "../../config";
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+}
+
+export function createMailer(config: SigninConfig, dataDir: string, log: (line: string) => void): Mailer {
+  if (config.smtpUrl) {
+    const transport = nodemailer.createTransport(config.smtpUrl);
+    return {
+      async send(mail) {
+        await transport.sendMail({ from: config.mailFrom, ...mail });
+      },
+    };
+  }
+  const outbox = join(dataDir, "outbox");
+  let seq = 0;
+  return {
+    async send(mail) {
+      mkdirSync(outbox, { recursive: true, mode: 0o700 });
+      const name = `${Date.now()}-${++seq}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_")}.eml`;
+      const eml = `From: ${config.mailFrom}\nTo: ${mail.to}\nSubject: ${mail.subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n${mail.text}\n`;
+      writeFileSync(join(outbox, name), eml, { mode: 0o600 });
+      log(`mail to ${mail.to} (no CLANKER_SMTP_URL, so written to ${join(outbox, name)}): ${mail.subject}`);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// One-time codes: 6 digits, stored as keyed hashes, 10 minutes, at most 5 tries, at most 5 sent per email
+// per 15 minutes. Error codes follow the auth.md agent-registration protocol.
+import { and, desc, eq, gt, sql } from "drizzle-orm";
+import { randomInt } from "node:crypto";
+import { ApiError, InvalidRequestError } from "../../lib/errors";
+import type { SecretBox } from "../../lib/secret-box";
+import type { Store } from "../../store/db";
+import { otpCodes } from "../../store/schema";
+
+export const OTP_TTL_MS = 10 * 60 * 1000;
+export const OTP_MAX_ATTEMPTS = 5;
+const SEND_WINDOW_MS = 15 * 60 * 1000;
+const SENDS_PER_WINDOW = 5;
+
+type Purpose = "signin" | "agent_claim";
+
+export function rateLimited(message: string): ApiError {
+  return new ApiError("rate_limit_error", message, { code: "rate_limited", headers: { "retry-after": "60" } });
+}
+
+export function createOtpService(store: Store, box: SecretBox) {
+  const db = store.db;
+  const hash = (purpose: Purpose, email: string, subjectId: number | null, code: string) => box.mac(`otp:${purpose}:${email}:${subjectId ?? ""}:${code}`);
+
+  return {
+    /** Inside a tx: a fresh code for this email (older unused ones stop working). Returns the code to mail. */
+    issue(purpose: Purpose, email: string, subjectId: number | null = null): string {
+      const now = Date.now();
+      const recent = db
+        .select({ n: sql<number>`count(*)` })
+        .from(otpCodes)
+        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), gt(otpCodes.createdAt, now - SEND_WINDOW_MS)))
+        .get()!.n;
+      if (recent >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`);
+      db.update(otpCodes)
+        .set({ consumedAt: now })
+        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), sql`${otpCodes.consumedAt} IS NULL`))
+        .run();
+      const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+      db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now }).run();
+      return code;
+    },
+
+    /** Checks a code; a wrong one uses up a try (committed even though this throws). */
+    verify(purpose: Purpose, email: string, code: string, subjectId: number | null = null): void {
+      const now = Date.now();
+      const row = db
+        .select()
+        .from(otpCodes)
+        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email)))
+        .orderBy(desc(otpCodes.id))
+        .limit(1)
+        .get();
+      if (!row || row.consumedAt !== null || (row.subjectId ?? null) !== subjectId)
+        throw new InvalidRequestError("That code is not valid; request a new one", "code", "otp_invalid");
+      if (row.attempts >= OTP_MAX_ATTEMPTS) throw rateLimited("Too many wrong codes; request a new one");
+      if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", "code", "otp_expired");
+      if (!/^\d{6}$/.test(code) || hash(purpose, email, subjectId, code) !== row.codeHash) {
+        db.update(otpCodes).set({ attempts: row.attempts + 1 }).where(eq(otpCodes.id, row.id)).run();
+        const left = OTP_MAX_ATTEMPTS - row.attempts - 1;
+        if (left <= 0) throw rateLimited("Too many wrong codes; request a new one");
+        throw new InvalidRequestError(`That code is not right; ${left} ${left === 1 ? "try" : "tries"} left`, "code", "otp_invalid");
+      }
+      db.update(otpCodes).set({ consumedAt: now }).where(eq(otpCodes.id, row.id)).run();
+    },
+  };
+}
+
+export type OtpService = ReturnType<typeof createOtpService>;

@@ -1,0 +1,136 @@
+// Sign-in for people (mailed code → session), device activation, agent registration (auth.md), discovery,
+// and the docs this server serves for agents.
+import { t } from "elysia";
+import { baseUrl, type Platform } from "../../http/platform";
+import { rateHeaders } from "../../http/rate-limit";
+import { activatePage } from "../../web/activate";
+import skillMd from "../../web/skill.md" with { type: "text" };
+import authMd from "../../web/auth.md" with { type: "text" };
+import { SESSION_COOKIE } from "./service";
+import { SESSION_TTL_MS } from "../users/sessions";
+
+const email = t.String({ minLength: 3, maxLength: 320 });
+
+function markdown(set: { headers: Record<string, string | number> }, text: string, base: string): string {
+  set.headers["content-type"] = "text/markdown; charset=utf-8";
+  return text.replaceAll("{{BASE_URL}}", base);
+}
+
+export const signinRoutes = (app: Platform) =>
+  app
+    .post("/api/v1/auth/email/start", ({ deps, body, request }) => deps.services.signin.start(body.email, baseUrl(deps.config, request)), {
+      publicLimit: true,
+      body: t.Object({ email }, { additionalProperties: false }),
+      detail: { tags: ["Sign-in"], summary: "Mail a 6-digit sign-in code", security: [] },
+    })
+    .post(
+      "/api/v1/auth/email/verify",
+      ({ deps, body, request, set }) => {
+        const out = deps.services.signin.verify(body.email, body.code);
+        const secure = new URL(baseUrl(deps.config, request)).protocol === "https:" ? "; Secure" : "";
+        set.headers["set-cookie"] = `${SESSION_COOKIE}=${encodeURIComponent(out.token)}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${secure}`;
+        return out;
+      },
+      {
+        publicLimit: true,
+        body: t.Object({ email, code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+        detail: { tags: ["Sign-in"], summary: "Exchange the code for a session token (and cookie)", security: [] },
+      },
+    )
+    .post(
+      "/api/v1/auth/logout",
+      ({ ctx, deps, request, set }) => {
+        const token = request.headers.get("x-auth-token") ?? /(?:^|;\s*)clanker_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? null;
+        set.headers["set-cookie"] = `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`;
+        return deps.services.signin.logout(ctx, token && decodeURIComponent(token));
+      },
+      { auth: true, detail: { tags: ["Sign-in"], summary: "End this session" } },
+    )
+    .post("/api/v1/activate", ({ deps, request }) => deps.services.device.start(baseUrl(deps.config, request)), {
+      publicLimit: true,
+      detail: { tags: ["Device activation"], summary: "Request a device activation code", security: [] },
+    })
+    .post("/api/v1/activate/poll", ({ deps, body }) => deps.services.device.poll(body.code), {
+      publicLimit: true,
+      body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+      detail: { tags: ["Device activation"], summary: "Poll for the API key after the person approves", security: [] },
+    })
+    .post("/api/v1/activate/confirm", ({ ctx, deps, body }) => deps.services.device.confirm(ctx, body.code), {
+      auth: true,
+      body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+      detail: { tags: ["Device activation"], summary: "Approve an activation code (session)" },
+    })
+    .post(
+      "/agent/auth",
+      ({ deps, body, request, server, set }) => {
+        if (body.type === "anonymous") {
+          // Keys on demand are cheap to ask for: a tighter per-address budget for anonymous ones.
+          const ip = server?.requestIP(request)?.address ?? "unknown";
+          Object.assign(set.headers, rateHeaders(deps.limiter.hit(`agent-register:${ip}`, 10)));
+        }
+        return deps.services.agents.register(body, baseUrl(deps.config, request));
+      },
+      {
+        publicLimit: true,
+        body: t.Object(
+          {
+            type: t.Union([t.Literal("anonymous"), t.Literal("identity_assertion")]),
+            assertion_type: t.Optional(t.Union([t.Literal("email"), t.Literal("verified_email")])),
+            email: t.Optional(email),
+            assertion: t.Optional(email),
+          },
+          { additionalProperties: false },
+        ),
+        detail: { tags: ["Agent auth"], summary: "Register an agent (auth.md)", security: [] },
+      },
+    )
+    .post("/agent/auth/claim", ({ deps, body, request }) => deps.services.agents.claim(body, baseUrl(deps.config, request)), {
+      publicLimit: true,
+      body: t.Object({ claim_token: t.String({ minLength: 1, maxLength: 200 }), email: t.Optional(email) }, { additionalProperties: false }),
+      detail: { tags: ["Agent auth"], summary: "Mail a claim code to the person adopting an agent", security: [] },
+    })
+    .post("/agent/auth/claim/complete", ({ deps, body }) => deps.services.agents.complete({ claim_token: body.claim_token, otp: body.otp ?? body.code ?? "" }), {
+      publicLimit: true,
+      body: t.Object(
+        { claim_token: t.String({ minLength: 1, maxLength: 200 }), otp: t.Optional(t.String({ maxLength: 20 })), code: t.Optional(t.String({ maxLength: 20 })) },
+        { additionalProperties: false },
+      ),
+      detail: { tags: ["Agent auth"], summary: "Complete a claim with the mailed code", security: [] },
+    })
+    .get("/.well-known/oauth-protected-resource", ({ deps, request }) => {
+      const base = baseUrl(deps.config, request);
+      return { resource: base, authorization_servers: [base], bearer_methods_supported: ["header"], resource_documentation: `${base}/auth.md`, resource_name: "Clanker" };
+    }, { detail: { hide: true } })
+    .get("/.well-known/oauth-authorization-server", ({ deps, request }) => {
+      const base = baseUrl(deps.config, request);
+      return {
+        issuer: base,
+        service_documentation: `${base}/auth.md`,
+        device_authorization_endpoint: `${base}/api/v1/activate`,
+        agent_auth: {
+          register_uri: `${base}/agent/auth`,
+          claim_uri: `${base}/agent/auth/claim`,
+          claim_complete_uri: `${base}/agent/auth/claim/complete`,
+          registration_types: ["anonymous", "identity_assertion"],
+          assertion_types: ["email", "verified_email"],
+          documentation: `${base}/auth.md`,
+        },
+      };
+    }, { detail: { hide: true } })
+    .get("/skill.md", ({ deps, request, set }) => markdown(set, skillMd, baseUrl(deps.config, request)), { detail: { hide: true } })
+    .get("/auth.md", ({ deps, request, set }) => markdown(set, authMd, baseUrl(deps.config, request)), { detail: { hide: true } })
+    .get("/activate", ({ set }) => {
+      set.headers["content-type"] = "text/html; charset=utf-8";
+      return activatePage;
+    }, { detail: { hide: true } })
+    .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, baseUrl(deps.config, request)), {
+      auth: true,
+      params: t.Object({ id: t.String({ maxLength: 100 }) }),
+      body: t.Object({ email, role: t.Optional(t.Union([t.Literal("admin"), t.Literal("member")])) }, { additionalProperties: false }),
+      detail: { tags: ["Workspaces"], summary: "Invite a member (owners and admins)" },
+    })
+    .post("/api/v1/invitations/accept", ({ ctx, deps, body }) => deps.services.invitations.accept(ctx, body.token), {
+      auth: true,
+      body: t.Object({ token: t.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      detail: { tags: ["Workspaces"], summary: "Accept an invitation (signed in as the invited address)" },
+    });

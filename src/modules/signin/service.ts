@@ -1,0 +1,66 @@
+// People sign in with an emailed one-time code and get a session (x-auth-token, and a cookie for the pages).
+// The first person to sign in on an empty server owns it.
+import { and, eq } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { ApiError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
+import { sha256Hex } from "../../lib/crypto";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { sessions } from "../../store/schema";
+import { issueSession, SESSION_TTL_MS } from "../users/sessions";
+import { normalizeEmail, type UsersService } from "../users/service";
+import type { Mailer } from "./mailer";
+import { OTP_TTL_MS, type OtpService } from "./otp";
+
+export const SESSION_COOKIE = "clanker_session";
+
+export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0]): Promise<void> {
+  try {
+    await mailer.send(mail);
+  } catch (e) {
+    throw new ApiError("api_error", `Could not send mail to ${mail.to}: ${(e as Error).message}`, { code: "MAIL_FAILED" });
+  }
+}
+
+export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer) {
+  return {
+    async start(rawEmail: string, base: string) {
+      const email = normalizeEmail(rawEmail);
+      const code = store.tx(() => otp.issue("signin", email));
+      await deliver(mailer, {
+        to: email,
+        subject: `Your Clanker sign-in code: ${code}`,
+        text: `Your code to sign in to Clanker at ${base} is ${code}.\nIt expires in 10 minutes. If you did not ask for it, ignore this message.`,
+      });
+      return { sent: true, email, expires_in: OTP_TTL_MS / 1000 };
+    },
+
+    verify(rawEmail: string, code: string) {
+      const email = normalizeEmail(rawEmail);
+      otp.verify("signin", email, code);
+      return store.tx(() => {
+        const { user, created } = users.ensure({ email });
+        const token = issueSession(store, user.id);
+        const owner = users.owner();
+        return {
+          token,
+          expires_at: toIso(Date.now() + SESSION_TTL_MS)!,
+          user: { id: encodeId("user", user.id), email: user.email, name: user.name, created, serverOwner: owner?.id === user.id },
+        };
+      });
+    },
+
+    logout(ctx: Ctx, token: string | null) {
+      if (ctx.actor.kind !== "user" || !token) return { signedOut: false };
+      store.tx(() => {
+        store.db.update(sessions).set({ revokedAt: Date.now() }).where(and(eq(sessions.tokenHash, sha256Hex(token)), eq(sessions.userId, ctx.actor.userId!))).run();
+        writeAudit(store, ctx, { action: "session.revoke", resourceType: "session", resourceId: ctx.actor.kind === "user" && ctx.actor.sessionId ? encodeId("session", ctx.actor.sessionId) : null });
+      });
+      return { signedOut: true };
+    },
+  };
+}
+
+export type SigninService = ReturnType<typeof createSigninService>;

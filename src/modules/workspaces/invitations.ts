@@ -1,0 +1,96 @@
+// Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
+// address, accepts with the emailed token and becomes a member.
+import { and, eq } from "drizzle-orm";
+import { hasRole, type Ctx } from "../../lib/context";
+import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { decodeId, encodeId } from "../../lib/ids";
+import { randomToken, sha256Hex } from "../../lib/crypto";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { invitations, memberships, users, workspaces } from "../../store/schema";
+import { normalizeEmail } from "../users/service";
+import type { Mailer } from "../signin/mailer";
+import { deliver } from "../signin/service";
+import { workspaceView, type KeyCache } from "./service";
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+type InvitationRow = typeof invitations.$inferSelect;
+
+export function invitationView(i: InvitationRow) {
+  return {
+    id: encodeId("invitation", i.id),
+    workspaceId: encodeId("workspace", i.workspaceId),
+    email: i.email,
+    role: i.role,
+    status: i.status,
+    expiresAt: toIso(i.expiresAt)!,
+    createdAt: toIso(i.createdAt)!,
+    acceptedAt: toIso(i.acceptedAt),
+  };
+}
+
+export function createInvitationsService(store: Store, mailer: Mailer, keyCache: KeyCache & { forgetAll(): void }) {
+  const db = store.db;
+
+  return {
+    async invite(ctx: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string) {
+      const id = decodeId("workspace", wsRef);
+      const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
+      if (!ws || (id !== ctx.workspaceId && wsRef !== ws.slug)) throw new NotFoundError("workspace", wsRef);
+      if (!hasRole(ctx, "admin")) throw new PermissionError("Only owners and admins invite members", "ROLE_REQUIRED");
+      const email = normalizeEmail(input.email);
+      const existing = db
+        .select({ id: memberships.id })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.workspaceId, ws.id), eq(users.email, email)))
+        .get();
+      if (existing) throw new ConflictError(`${email} is already a member`, "ALREADY_MEMBER");
+      const token = `inv_${randomToken(24)}`;
+      const row = store.tx(() => {
+        const now = Date.now();
+        const row = db
+          .insert(invitations)
+          .values({ workspaceId: ws.id, email, role: input.role, tokenHash: sha256Hex(token), invitedByUserId: ctx.actor.userId, status: "pending", expiresAt: now + INVITATION_TTL_MS, createdAt: now })
+          .returning()
+          .get();
+        writeAudit(store, ctx, { action: "invitation.create", resourceType: "invitation", resourceId: encodeId("invitation", row.id), metadata: { email, role: input.role } });
+        return row;
+      });
+      await deliver(mailer, {
+        to: email,
+        subject: `You are invited to ${ws.name} on Clanker`,
+        text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base}.\n\nSign in with this address, then accept with:\n\ncurl -X POST ${base}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
+      });
+      return invitationView(row);
+    },
+
+    accept(ctx: Ctx, token: string) {
+      if (ctx.actor.kind !== "user") throw new PermissionError("Accept an invitation from a signed-in session", "SESSION_REQUIRED");
+      const inv = db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token))).get();
+      if (!inv || inv.status === "revoked") throw new NotFoundError("invitation");
+      if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
+      if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
+      const me = db.select().from(users).where(eq(users.id, ctx.actor.userId)).get();
+      if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
+      const ws = store.tx(() => {
+        const now = Date.now();
+        db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role: inv.role, createdAt: now }).onConflictDoNothing().run();
+        db.update(invitations).set({ status: "accepted", acceptedAt: now }).where(eq(invitations.id, inv.id)).run();
+        writeAudit(store, { ...ctx, workspaceId: inv.workspaceId, role: inv.role }, {
+          action: "member.add",
+          resourceType: "membership",
+          resourceId: encodeId("user", me.id),
+          metadata: { email: me.email, role: inv.role, invitationId: encodeId("invitation", inv.id) },
+        });
+        return db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId)).get()!;
+      });
+      keyCache.forgetAll();
+      return workspaceView(ws, inv.role);
+    },
+  };
+}
+
+export type InvitationsService = ReturnType<typeof createInvitationsService>;
