@@ -32,7 +32,7 @@ export class Authenticator {
   private lastUsedWritten = new Map<number, number>();
   private q;
 
-  constructor(private store: Store) {
+  constructor(store: Store) {
     const db = store.db;
     this.q = {
       keyByHash: db

@@ -1,7 +1,8 @@
 // The one paginator: newest first; after_id = the older page after that object, before_id = the newer page
 // before it. Fetch limit + 1 rows to learn has_more without a count.
-import { asc, desc, gt, lt, type SQL } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTableWithColumns } from "drizzle-orm/sqlite-core";
+import type { Db } from "./db";
 
 export interface PageParams<C = number> {
   limit: number;
@@ -30,6 +31,20 @@ export function finishPage<T>(rows: T[], p: PageParams<unknown>): Page<T> {
   const page = hasMore ? rows.slice(0, p.limit) : rows;
   if (p.beforeId !== undefined) page.reverse();
   return { rows: page, hasMore };
+}
+
+type WorkspaceTable = SQLiteTableWithColumns<any> & { id: SQLiteColumn; workspaceId: SQLiteColumn };
+
+/** One page of a workspace's rows of `table` (with any extra conditions), newest first. */
+export function workspacePage<T extends WorkspaceTable>(db: Db, table: T, workspaceId: number, p: PageParams, ...where: (SQL | undefined)[]): Page<T["$inferSelect"]> {
+  const rows = db
+    .select()
+    .from(table as SQLiteTableWithColumns<any>)
+    .where(and(eq(table.workspaceId, workspaceId), cursorWhere(table.id, p), ...where))
+    .orderBy(cursorOrder(table.id, p))
+    .limit(p.limit + 1)
+    .all() as T["$inferSelect"][];
+  return finishPage(rows, p);
 }
 
 /**

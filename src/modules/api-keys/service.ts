@@ -7,7 +7,7 @@ import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { apiKeys } from "../../store/schema";
 import type { KeyCache } from "../workspaces/service";
 
@@ -59,14 +59,7 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
 
   return {
     list(ctx: Ctx, p: PageParams) {
-      const rows = db
-        .select()
-        .from(apiKeys)
-        .where(and(eq(apiKeys.workspaceId, ctx.workspaceId), cursorWhere(apiKeys.id, p)))
-        .orderBy(cursorOrder(apiKeys.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(db, apiKeys, ctx.workspaceId, p);
       return { rows: page.rows.map(apiKeyView), hasMore: page.hasMore };
     },
 

@@ -8,7 +8,7 @@ import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { artifacts } from "../../store/schema";
 
 type ArtifactRow = typeof artifacts.$inferSelect;
@@ -127,14 +127,7 @@ export function createArtifactsService(store: Store, dataDir: string) {
     },
 
     list(ctx: Ctx, p: PageParams) {
-      const rows = db
-        .select()
-        .from(artifacts)
-        .where(and(eq(artifacts.workspaceId, ctx.workspaceId), cursorWhere(artifacts.id, p)))
-        .orderBy(cursorOrder(artifacts.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(db, artifacts, ctx.workspaceId, p);
       return { rows: page.rows.map(artifactView), hasMore: page.hasMore };
     },
 

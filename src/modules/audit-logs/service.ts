@@ -1,10 +1,10 @@
 // Reading the audit trail (writing it is store/audit.ts, inside each mutation's transaction).
-import { and, eq, gte, lte, type SQL } from "drizzle-orm";
+import { eq, gte, lte } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { auditLogs } from "../../store/schema";
 
 export interface AuditFilter {
@@ -38,19 +38,16 @@ export function auditView(r: AuditRow) {
 export function createAuditLogsService(store: Store) {
   return {
     list(ctx: Ctx, p: PageParams, f: AuditFilter) {
-      const conds: (SQL | undefined)[] = [eq(auditLogs.workspaceId, ctx.workspaceId), cursorWhere(auditLogs.id, p)];
-      if (f.action) conds.push(eq(auditLogs.action, f.action));
-      if (f.resourceType) conds.push(eq(auditLogs.resourceType, f.resourceType));
-      if (f.startMs !== undefined) conds.push(gte(auditLogs.createdAt, f.startMs));
-      if (f.endMs !== undefined) conds.push(lte(auditLogs.createdAt, f.endMs));
-      const rows = store.db
-        .select()
-        .from(auditLogs)
-        .where(and(...conds))
-        .orderBy(cursorOrder(auditLogs.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(
+        store.db,
+        auditLogs,
+        ctx.workspaceId,
+        p,
+        f.action ? eq(auditLogs.action, f.action) : undefined,
+        f.resourceType ? eq(auditLogs.resourceType, f.resourceType) : undefined,
+        f.startMs !== undefined ? gte(auditLogs.createdAt, f.startMs) : undefined,
+        f.endMs !== undefined ? lte(auditLogs.createdAt, f.endMs) : undefined,
+      );
       return { rows: page.rows.map(auditView), hasMore: page.hasMore };
     },
   };

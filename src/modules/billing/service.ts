@@ -1,12 +1,12 @@
 // Per-workspace credit ledger: integer micro-credits in the store (sums never drift), decimals in the API.
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import type { BillingConfig } from "../../config";
 import { BillingError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { billingAccounts, creditTransactions } from "../../store/schema";
 
 export const MICRO = 1_000_000;
@@ -96,14 +96,7 @@ export function createBillingService(store: Store, config: BillingConfig) {
 
     transactions(ctx: Ctx, p: PageParams) {
       account(ctx.workspaceId);
-      const rows = db
-        .select()
-        .from(creditTransactions)
-        .where(and(eq(creditTransactions.workspaceId, ctx.workspaceId), cursorWhere(creditTransactions.id, p)))
-        .orderBy(cursorOrder(creditTransactions.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(db, creditTransactions, ctx.workspaceId, p);
       return { rows: page.rows.map(transactionView), hasMore: page.hasMore };
     },
 

@@ -123,7 +123,7 @@ export class Runner {
   }
 
   private dispatch(): void {
-    const { store, config, bus } = this.d;
+    const { config, bus } = this.d;
     const perWs = new Map<number, number>();
     for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
     const queued = this.q.queued.all();
@@ -246,7 +246,7 @@ export class Runner {
 
   /** Inside a tx: the final state, the charge, the event and the webhook of one run. */
   private finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = []): BusEvent {
-    const { store, billing, bus, webhooks } = this.d;
+    const { billing, bus, webhooks } = this.d;
     const now = Date.now();
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
     const done = this.q.finalize.get({

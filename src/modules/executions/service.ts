@@ -6,7 +6,7 @@ import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/err
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { executionBlocks, executions } from "../../store/schema";
 import { chooseProvider } from "../../executor/providers";
 import type { BillingService } from "../billing/service";
@@ -146,21 +146,14 @@ export function createExecutionsService(d: ExecutionsDeps) {
     },
 
     list(ctx: Ctx, p: PageParams, filter: { status?: string; skill?: string } = {}) {
-      const rows = db
-        .select()
-        .from(executions)
-        .where(
-          and(
-            eq(executions.workspaceId, ctx.workspaceId),
-            cursorWhere(executions.id, p),
-            filter.status ? eq(executions.status, filter.status as ExecutionRow["status"]) : undefined,
-            filter.skill ? eq(executions.skillSlug, filter.skill) : undefined,
-          ),
-        )
-        .orderBy(cursorOrder(executions.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(
+        db,
+        executions,
+        ctx.workspaceId,
+        p,
+        filter.status ? eq(executions.status, filter.status as ExecutionRow["status"]) : undefined,
+        filter.skill ? eq(executions.skillSlug, filter.skill) : undefined,
+      );
       return { rows: page.rows.map((e) => executionView(e, artifactIds(e))), hasMore: page.hasMore };
     },
 

@@ -7,7 +7,7 @@ import { toIso } from "../../lib/clock";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { secrets, skillSecretBindings } from "../../store/schema";
 
 export const SECRET_NAME_RE = /^[A-Za-z0-9_.\-]{1,100}$/;
@@ -45,14 +45,7 @@ export function createSecretsService(store: Store, box: SecretBox) {
 
   return {
     list(ctx: Ctx, p: PageParams) {
-      const rows = db
-        .select()
-        .from(secrets)
-        .where(and(eq(secrets.workspaceId, ctx.workspaceId), cursorWhere(secrets.id, p)))
-        .orderBy(cursorOrder(secrets.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(db, secrets, ctx.workspaceId, p);
       return { rows: page.rows.map(secretView), hasMore: page.hasMore };
     },
 

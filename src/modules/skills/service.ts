@@ -6,7 +6,7 @@ import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
+import { workspacePage, type PageParams } from "../../store/paginate";
 import { installedSkills, secrets, skillSecretBindings } from "../../store/schema";
 import type { Catalog, Skill } from "./catalog";
 import { skillSummary } from "../marketplace/service";
@@ -62,14 +62,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
         return row.id;
       };
       const p: PageParams = { limit: q.limit, afterId: toId(q.afterId, "after_id"), beforeId: toId(q.beforeId, "before_id") };
-      const rows = db
-        .select()
-        .from(installedSkills)
-        .where(and(eq(installedSkills.workspaceId, ctx.workspaceId), cursorWhere(installedSkills.id, p)))
-        .orderBy(cursorOrder(installedSkills.id, p))
-        .limit(p.limit + 1)
-        .all();
-      const page = finishPage(rows, p);
+      const page = workspacePage(db, installedSkills, ctx.workspaceId, p);
       return { rows: page.rows.map((r) => installedView(r.slug, r.installedAt)), hasMore: page.hasMore };
     },
 
