@@ -25,16 +25,20 @@ import { billingRoutes } from "./modules/billing/routes";
 import { webhooksRoutes } from "./modules/webhooks/routes";
 import { eventsRoutes } from "./modules/events/routes";
 import { signinRoutes } from "./modules/signin/routes";
+import { McpSessions } from "./mcp/http";
+import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
 
 export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log): PlatformDeps & { store: Store } {
   const authenticator = new Authenticator(store);
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
+  const services = createServices({ store, config, keyCache: authenticator, catalog, box, log });
   return {
     config,
     store,
-    services: createServices({ store, config, keyCache: authenticator, catalog, box, log }),
+    services,
+    mcp: new McpSessions(services),
     authenticator,
     limiter: new RateLimiter(),
     idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000),
@@ -59,6 +63,7 @@ export function createApp(deps: PlatformDeps) {
     .use(webhooksRoutes)
     .use(eventsRoutes)
     .use(signinRoutes)
+    .use(mcpRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 
   let spec: string | null = null;

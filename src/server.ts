@@ -37,6 +37,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
       { name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() },
       { name: "webhook-deliveries", pattern: "*/5 * * * * *", run: () => services.webhooks.deliverDue() },
       { name: "events-prune", pattern: "17 * * * *", run: () => services.bus.prune(7 * 24 * 3600 * 1000) },
+      { name: "mcp-sessions-sweep", pattern: "* * * * *", run: () => deps.mcp.sweep() },
     ],
     log,
   );
@@ -51,6 +52,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
     async stop() {
       stopJobs();
       services.runner.stop();
+      deps.mcp.closeAll();
       await app.stop(true);
       store.close();
     },

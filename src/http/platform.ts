@@ -10,6 +10,7 @@ import type { Services } from "../services";
 import { Authenticator, credentialOf, type Principal } from "./auth";
 import { toApiError } from "./errors";
 import type { Idempotency } from "./idempotency";
+import type { McpSessions } from "../mcp/http";
 import { RateLimiter, rateHeaders } from "./rate-limit";
 
 export const API_VERSION = "2025-01-01";
@@ -20,6 +21,7 @@ export interface PlatformDeps {
   authenticator: Authenticator;
   limiter: RateLimiter;
   idempotency: Idempotency;
+  mcp: McpSessions;
   log: (line: string) => void;
 }
 

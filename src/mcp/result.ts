@@ -1,0 +1,28 @@
+// Tool results: structured content (and its JSON as text for clients that only read text); a domain failure
+// is a tool result with isError carrying the same type and code as the REST error.
+import { ApiError } from "../lib/errors";
+
+export type ToolResult = {
+  content: { type: "text"; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
+
+export function ok(value: object): ToolResult {
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
+}
+
+export function failure(err: unknown): ToolResult {
+  const api = err instanceof ApiError ? err : new ApiError("api_error", "Internal error");
+  const body = api.toBody();
+  return { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body as unknown as Record<string, unknown>, isError: true };
+}
+
+/** Runs a service call as a tool: the value, or the typed failure. */
+export async function tool(fn: () => object | Promise<object>): Promise<ToolResult> {
+  try {
+    return ok(await fn());
+  } catch (e) {
+    return failure(e);
+  }
+}

@@ -1,0 +1,20 @@
+// /mcp (Streamable HTTP), /mcp/sse + /mcp/messages (legacy SSE): authenticated like every API route.
+import { t } from "elysia";
+import { baseUrl, type Platform } from "../http/platform";
+
+const detail = { tags: ["MCP"], summary: "MCP Streamable HTTP" };
+
+export const mcpRoutes = (app: Platform) =>
+  app
+    .post("/mcp", ({ ctx, deps, request, body }) => deps.mcp.streamable(ctx, request, body, baseUrl(deps.config, request)), { auth: true, detail })
+    .get("/mcp", ({ ctx, deps, request }) => deps.mcp.streamable(ctx, request, undefined, baseUrl(deps.config, request)), { auth: true, detail })
+    .delete("/mcp", ({ ctx, deps, request }) => deps.mcp.streamable(ctx, request, undefined, baseUrl(deps.config, request)), { auth: true, detail })
+    .get("/mcp/sse", ({ ctx, deps, request }) => deps.mcp.sseStream(ctx, baseUrl(deps.config, request)), {
+      auth: true,
+      detail: { tags: ["MCP"], summary: "MCP legacy SSE transport" },
+    })
+    .post("/mcp/messages", ({ ctx, deps, query, body }) => deps.mcp.sseMessage(ctx, query.sessionId ?? null, body), {
+      auth: true,
+      query: t.Object({ sessionId: t.Optional(t.String({ maxLength: 100 })) }),
+      detail: { tags: ["MCP"], summary: "MCP legacy SSE message endpoint" },
+    });

@@ -1,0 +1,38 @@
+// execute-skill's wait: follows the run on the event bus, turning output blocks into MCP progress notifications.
+import type { ToolContext } from "../server";
+
+interface Extra {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; message?: string } }) => Promise<void>;
+}
+
+const ENDED = new Set(["completed", "failed", "cancelled"]);
+
+export async function waitForExecution({ services, ctx, extra }: ToolContext & { extra: Extra }, executionId: string, timeoutMs: number) {
+  const token = extra._meta?.progressToken;
+  let progress = 0;
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      extra.signal.removeEventListener("abort", finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    const unsubscribe = services.bus.subscribe(ctx.workspaceId, (e) => {
+      const d = e.data as { executionId?: string; status?: string; blocks?: { content: string }[] };
+      if (d.executionId !== executionId) return;
+      if (token !== undefined && d.blocks?.length) {
+        progress += d.blocks.length;
+        void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message: d.blocks.map((b) => b.content).join("") } });
+      }
+      if (d.status && ENDED.has(d.status)) finish();
+    });
+    extra.signal.addEventListener("abort", finish);
+    // It may have ended before we subscribed.
+    if (ENDED.has(services.executions.status(ctx, executionId, Number.MAX_SAFE_INTEGER).status)) finish();
+  });
+  const status = services.executions.status(ctx, executionId);
+  return { ...status, output: status.outputBlocks.map((b) => b.content).join("") };
+}
