@@ -29,11 +29,11 @@ import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
 
-export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log): PlatformDeps & { store: Store } {
+export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log, opts: { ownRunsOnly?: boolean } = {}): PlatformDeps & { store: Store } {
   const authenticator = new Authenticator(store);
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
-  const services = createServices({ store, config, keyCache: authenticator, catalog, box, log });
+  const services = createServices({ store, config, keyCache: authenticator, catalog, box, log, ownRunsOnly: opts.ownRunsOnly });
   return {
     config,
     store,

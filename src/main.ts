@@ -1,4 +1,4 @@
-// CLI entry: serve (default) | keys | sessions | skills | credits | backup | migrate.
+// CLI entry: serve (default) | mcp | keys | sessions | skills | credits | backup | migrate.
 import "./production-env";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config";
@@ -7,12 +7,14 @@ import { dbPath, startServer } from "./server";
 import { runKeysCommand, runSessionsCommand } from "./cli/identity";
 import { runSkillsCommand } from "./cli/skills";
 import { runCreditsCommand } from "./cli/credits";
+import { runMcpStdio } from "./mcp/stdio";
 
 const USAGE = `Usage: clanker [command] [options]
 
 Commands:
   serve                     Start the API server (default)
       --port N --host H --data DIR   (env PORT, HOST, CLANKER_DATA_DIR)
+  mcp [--api-key KEY]       Speak MCP on stdin/stdout against the data dir (env CLANKER_API_KEY; default: the local owner)
   keys create --name NAME [--email EMAIL] [--workspace SLUG]
                             Create an API key (and its user and workspace if missing); prints the key last
   sessions create --email EMAIL
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
         email: { type: "string" },
         workspace: { type: "string" },
         amount: { type: "string" },
+        "api-key": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -85,6 +88,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case "keys":
       return withStore((store) => runKeysCommand(store, positionals, values));
+    case "mcp":
+      return runMcpStdio(config, values["api-key"] ?? process.env.CLANKER_API_KEY);
     case "credits":
       return withStore((store) => runCreditsCommand(store, config, positionals, values));
     case "skills":

@@ -33,9 +33,11 @@ export interface ServiceDeps {
   catalog: Catalog;
   box: SecretBox;
   log: (line: string) => void;
+  /** For `clanker mcp` beside a server: see Runner. */
+  ownRunsOnly?: boolean;
 }
 
-export function createServices({ store, config, keyCache, catalog, box, log }: ServiceDeps) {
+export function createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly }: ServiceDeps) {
   const users = createUsersService(store);
   const bus = new EventBus(store);
   const billing = createBillingService(store, config.billing);
@@ -44,7 +46,7 @@ export function createServices({ store, config, keyCache, catalog, box, log }: S
   const webhooks = createWebhooksService(store, box, config.webhooks, log);
   const mailer = createMailer(config.signin, config.dataDir, log);
   const otp = createOtpService(store, box);
-  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log });
+  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
   return {
     users,
     profile: createProfileService(store),

@@ -39,6 +39,8 @@ export interface RunnerDeps {
   byok: ByokService;
   catalog: Catalog;
   log: (line: string) => void;
+  /** `clanker mcp` beside a running server: run only what this process enqueued, and leave the rest alone. */
+  ownOnly?: boolean;
 }
 
 export class Runner {
@@ -47,6 +49,7 @@ export class Runner {
   private pendingText: { executionId: number; text: string }[] = [];
   private flushScheduled = false;
   private dispatchScheduled = false;
+  private adopted = new Set<number>();
 
   // Every run passes through these several times: prepared once, not rebuilt per call.
   private q;
@@ -87,7 +90,7 @@ export class Runner {
   /** Starts the pool and settles what a previous process left behind. */
   start(): void {
     this.pool = new ExecutorPool(this.d.config.executor.workers, (m) => this.onMessage(m), this.d.log);
-    this.recover();
+    if (!this.d.ownOnly) this.recover();
     this.kick();
   }
 
@@ -109,7 +112,9 @@ export class Runner {
     this.d.log(`failed ${stuck.length} run(s) interrupted by a restart`);
   }
 
-  kick(): void {
+  /** Schedules a dispatch; `enqueued` is a run this process just queued. */
+  kick(enqueued?: number): void {
+    if (enqueued !== undefined) this.adopted.add(enqueued);
     if (this.dispatchScheduled || !this.pool) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
@@ -129,6 +134,8 @@ export class Runner {
     const queued = this.q.queued.all();
     const events: BusEvent[] = [];
     for (const e of queued) {
+      if (this.d.ownOnly && !this.adopted.has(e.id)) continue;
+      this.adopted.delete(e.id);
       const n = perWs.get(e.workspaceId) ?? 0;
       if (n >= config.executor.workspaceConcurrency) continue;
       perWs.set(e.workspaceId, n + 1);

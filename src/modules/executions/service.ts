@@ -120,7 +120,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
     // After the commit: tell subscribers, and let the dispatcher pick it up.
     queueMicrotask(() => {
       d.bus.deliver(ev);
-      d.runner.kick();
+      d.runner.kick(row.id);
     });
     return {
       executionId: encodeId("execution", row.id),

@@ -16,6 +16,17 @@ function markdown(set: { headers: Record<string, string | number> }, text: strin
   return text.replaceAll("{{BASE_URL}}", base);
 }
 
+function agentAuthBlock(base: string) {
+  return {
+    register_uri: `${base}/agent/auth`,
+    claim_uri: `${base}/agent/auth/claim`,
+    claim_complete_uri: `${base}/agent/auth/claim/complete`,
+    registration_types: ["anonymous", "identity_assertion"],
+    assertion_types: ["email", "verified_email"],
+    documentation: `${base}/auth.md`,
+  };
+}
+
 export const signinRoutes = (app: Platform) =>
   app
     .post("/api/v1/auth/email/start", ({ deps, body, request }) => deps.services.signin.start(body.email, baseUrl(deps.config, request)), {
@@ -99,23 +110,19 @@ export const signinRoutes = (app: Platform) =>
     })
     .get("/.well-known/oauth-protected-resource", ({ deps, request }) => {
       const base = baseUrl(deps.config, request);
-      return { resource: base, authorization_servers: [base], bearer_methods_supported: ["header"], resource_documentation: `${base}/auth.md`, resource_name: "Clanker" };
+      return {
+        resource: base,
+        authorization_servers: [base],
+        bearer_methods_supported: ["header"],
+        resource_documentation: `${base}/auth.md`,
+        resource_name: "Clanker",
+        // A keyless agent reads this document first (it is named on every 401): tell it where to register.
+        agent_auth: agentAuthBlock(base),
+      };
     }, { detail: { hide: true } })
     .get("/.well-known/oauth-authorization-server", ({ deps, request }) => {
       const base = baseUrl(deps.config, request);
-      return {
-        issuer: base,
-        service_documentation: `${base}/auth.md`,
-        device_authorization_endpoint: `${base}/api/v1/activate`,
-        agent_auth: {
-          register_uri: `${base}/agent/auth`,
-          claim_uri: `${base}/agent/auth/claim`,
-          claim_complete_uri: `${base}/agent/auth/claim/complete`,
-          registration_types: ["anonymous", "identity_assertion"],
-          assertion_types: ["email", "verified_email"],
-          documentation: `${base}/auth.md`,
-        },
-      };
+      return { issuer: base, service_documentation: `${base}/auth.md`, device_authorization_endpoint: `${base}/api/v1/activate`, agent_auth: agentAuthBlock(base) };
     }, { detail: { hide: true } })
     .get("/skill.md", ({ deps, request, set }) => markdown(set, skillMd, baseUrl(deps.config, request)), { detail: { hide: true } })
     .get("/auth.md", ({ deps, request, set }) => markdown(set, authMd, baseUrl(deps.config, request)), { detail: { hide: true } })

@@ -1,0 +1,47 @@
+// `clanker mcp`: MCP on stdin/stdout against the local data dir, for an agent that launches the binary itself.
+// Authenticated by --api-key / CLANKER_API_KEY, else it acts as the owner of the local store.
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Config } from "../config";
+import { createDeps } from "../app";
+import { migrate, openStore } from "../store/db";
+import { dbPath } from "../server";
+import { ApiError } from "../lib/errors";
+import type { Ctx } from "../lib/context";
+import { createMcpServer } from "./server";
+
+export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
+  // stdout belongs to the protocol: everything else goes to stderr.
+  const log = (line: string) => console.error(line);
+  const store = openStore(dbPath(config));
+  migrate(store);
+  const deps = createDeps(config, store, log, { ownRunsOnly: true });
+  let ctx: Ctx;
+  try {
+    ctx = apiKey ? principalCtx(deps.authenticator.fromApiKey(apiKey)) : ownerCtx(deps);
+  } catch (e) {
+    console.error(`clanker mcp: ${e instanceof ApiError ? e.message : (e as Error).message}`);
+    process.exit(2);
+  }
+  deps.services.runner.start();
+  const server = createMcpServer({ services: deps.services, ctx, baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
+  const transport = new StdioServerTransport();
+  transport.onclose = () => {
+    deps.services.runner.stop();
+    store.close();
+    process.exit(0);
+  };
+  await server.connect(transport);
+}
+
+function principalCtx(p: { workspaceId: number; actor: Ctx["actor"]; role: Ctx["role"] }): Ctx {
+  return { workspaceId: p.workspaceId, actor: p.actor, role: p.role, requestId: "mcp-stdio" };
+}
+
+/** The owner of a fresh local store (made if there is none yet), in their personal workspace. */
+function ownerCtx(deps: ReturnType<typeof createDeps>): Ctx {
+  const { user } = deps.services.users.ensure({ email: null });
+  const ws = deps.services.workspaces.list({ workspaceId: 0, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "mcp-stdio" }, { limit: 100 });
+  const personal = ws.rows.find((w) => w.personal) ?? ws.rows[ws.rows.length - 1];
+  if (!personal) throw new Error("the local owner has no workspace");
+  return { workspaceId: Number(personal.id.slice(3)), actor: { kind: "user", userId: user.id }, role: personal.role as Ctx["role"], requestId: "mcp-stdio" };
+}

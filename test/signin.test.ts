@@ -1,0 +1,512 @@
+// Signing in people and agents, end to end over real HTTP, run twice: once with CLANKER_SMTP_URL pointing at a
+// local SMTP sink (codes read from the sink), once without it (codes read from <dataDir>/outbox/*.eml).
+// Covers: mailed-code sign-in (token and HttpOnly cookie, first user owns the server, lockout after 5 wrong
+// codes, expired and replayed codes, 5 sends per email), device activation (pending, slow_down, confirm,
+// the key exactly once), agent registration (anonymous, email assertion, claims), discovery and the docs the
+// server serves, and members and invitations.
+//
+// Expiry cannot be waited for (codes live 10 minutes): those tests backdate the row's expires_at in the
+// server's own SQLite file (<dataDir>/clanker.db), then ask over HTTP.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { extractCode, outboxMessages, startMailSink, type MailSink } from "./helpers/mail";
+
+type Call = ReturnType<typeof client>;
+type Mode = "smtp" | "outbox";
+
+interface Mail {
+  subject: string;
+  text: string;
+}
+
+function expectError(r: ApiResponse, status: number, code?: string) {
+  expect({ status: r.status, code: r.body?.error?.code, text: r.text }).toMatchObject(code === undefined ? { status } : { status, code });
+  expect(typeof r.body?.error?.type).toBe("string");
+}
+
+const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+
+/** Backdates rows in the server's database (for expiry, which cannot be waited for). */
+function backdate(srv: TestServer, sql: string, ...params: (string | number)[]): number {
+  const db = new Database(join(srv.dataDir, "clanker.db"));
+  try {
+    db.run("PRAGMA busy_timeout = 5000");
+    return db.query(sql).run(...params).changes;
+  } finally {
+    db.close();
+  }
+}
+
+describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode) => {
+  let sink: MailSink | null = null;
+  let srv: TestServer; // CLANKER_DEVICE_POLL_INTERVAL_SECONDS=0, so the device flow need not wait
+  let slow: TestServer; // the default 5 s poll interval, and CLANKER_PUBLIC_URL
+  let anon: Call;
+  const PUBLIC_URL = "https://clanker.example.test";
+
+  // ---- mail, from wherever this mode delivers it ----
+  function mailsTo(to: string): Mail[] {
+    return mode === "smtp" ? sink!.to(to) : outboxMessages(srv.dataDir, to);
+  }
+  /** Runs fn (which should cause one mail to `to`) and returns the new mail, waiting up to 5 s for it. */
+  async function mailFrom<T>(to: string, fn: () => Promise<T>): Promise<{ result: T; mail: Mail }> {
+    const before = mailsTo(to).length;
+    const result = await fn();
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const all = mailsTo(to);
+      if (all.length > before) return { result, mail: all[all.length - 1]! };
+      if (Date.now() > deadline) throw new Error(`no new mail to ${to} within 5 s after the request (${JSON.stringify(result)})`);
+      await Bun.sleep(25);
+    }
+  }
+  function codeIn(mail: Mail): string {
+    const code = extractCode(mail);
+    if (!code) throw new Error(`no 6-digit code in mail: ${mail.subject}\n${mail.text}`);
+    return code;
+  }
+  async function startSignin(email: string): Promise<string> {
+    const { result, mail } = await mailFrom(email, () => anon("POST", "/api/v1/auth/email/start", { body: { email } }));
+    expect(result.status).toBe(200);
+    return codeIn(mail);
+  }
+  async function signIn(email: string): Promise<{ token: string; res: ApiResponse; call: Call }> {
+    const code = await startSignin(email);
+    const res = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+    expect(res.status).toBe(200);
+    return { token: res.body.token, res, call: client(srv, { session: res.body.token }) };
+  }
+
+  const ownerEmail = uniqueEmail(`owner-${mode}`);
+  let owner: Call;
+  let ownerToken: string;
+  let ownerWs: string;
+
+  beforeAll(async () => {
+    if (mode === "smtp") sink = await startMailSink();
+    const mailEnv: Record<string, string> = sink ? { CLANKER_SMTP_URL: sink.url } : {};
+    [srv, slow] = await Promise.all([
+      startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_DEVICE_POLL_INTERVAL_SECONDS: "0", ...mailEnv } }),
+      startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_PUBLIC_URL: PUBLIC_URL, ...mailEnv } }),
+    ]);
+    anon = client(srv);
+  });
+
+  afterAll(async () => {
+    await Promise.all([srv?.stop(), slow?.stop()]);
+    if (srv) cleanup(srv);
+    if (slow) cleanup(slow);
+    await sink?.close();
+  });
+
+  describe("human sign-in", () => {
+    test("code by mail → session token (x-auth-token) and HttpOnly cookie; the first user owns the server", async () => {
+      const { result: start, mail } = await mailFrom(ownerEmail, () => anon("POST", "/api/v1/auth/email/start", { body: { email: ownerEmail.toUpperCase() } }));
+      expect(start.status).toBe(200);
+      expect(start.body).toMatchObject({ sent: true, email: ownerEmail, expires_in: 600 });
+      const code = codeIn(mail);
+      expect(code).toMatch(/^\d{6}$/);
+      expect(mail.text).toContain(code);
+      expect(mail.text).toContain(srv.url);
+
+      const v = await anon("POST", "/api/v1/auth/email/verify", { body: { email: ownerEmail, code } });
+      expect(v.status).toBe(200);
+      expect(v.body.token).toEqual(expect.any(String));
+      expect(v.body.user).toMatchObject({ email: ownerEmail, serverOwner: true });
+      expect(v.body.user.id).toMatch(/^usr_\d+$/);
+      ownerToken = v.body.token;
+      owner = client(srv, { session: ownerToken });
+
+      const viaHeader = await owner("GET", "/api/v1/profile");
+      expect(viaHeader.status).toBe(200);
+      expect(viaHeader.body).toMatchObject({ email: ownerEmail, authMethod: "session", role: "owner" });
+
+      const setCookie = v.headers.get("set-cookie") ?? "";
+      const m = /(?:^|,\s*)clanker_session=([^;]+)/.exec(setCookie);
+      expect(m).not.toBeNull();
+      expect(setCookie).toMatch(/;\s*HttpOnly/i);
+      expect(setCookie).toMatch(/;\s*Path=\//i);
+      const viaCookie = await anon("GET", "/api/v1/profile", { headers: { cookie: `clanker_session=${m![1]}` } });
+      expect(viaCookie.status).toBe(200);
+      expect(viaCookie.body.email).toBe(ownerEmail);
+
+      const ws = await owner("GET", "/api/v1/workspaces/current");
+      expect(ws.status).toBe(200);
+      ownerWs = ws.body.id;
+    });
+
+    test("mail goes where this mode says: the SMTP sink, or data/outbox/", () => {
+      const outbox = join(srv.dataDir, "outbox");
+      const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith(".eml")) : [];
+      if (mode === "smtp") {
+        expect(sink!.to(ownerEmail).length).toBeGreaterThan(0);
+        expect(files).toEqual([]);
+      } else {
+        expect(files.length).toBeGreaterThan(0);
+      }
+    });
+
+    test("a second person signs in and is not the server owner", async () => {
+      const { res } = await signIn(uniqueEmail(`second-${mode}`));
+      expect(res.body.user.serverOwner).toBe(false);
+      expect(res.body.user.created).toBe(true);
+    });
+
+    test("a wrong code 5 times locks: the 5th is 429 rate_limited and then even the right code fails", async () => {
+      const email = uniqueEmail(`locked-${mode}`);
+      const code = await startSignin(email);
+      for (let i = 1; i <= 4; i++) {
+        expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: wrongCode(code) } }), 400, "otp_invalid");
+      }
+      const fifth = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: wrongCode(code) } });
+      expectError(fifth, 429, "rate_limited");
+      const right = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+      expect(right.status).not.toBe(200);
+      expectError(right, 429, "rate_limited");
+      expect(right.body.token).toBeUndefined();
+    });
+
+    test("a consumed code replayed → otp_invalid", async () => {
+      const email = uniqueEmail(`replay-${mode}`);
+      const code = await startSignin(email);
+      expect((await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } })).status).toBe(200);
+      expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } }), 400, "otp_invalid");
+    });
+
+    test("an older code stops working once a new one is sent", async () => {
+      const email = uniqueEmail(`older-${mode}`);
+      const first = await startSignin(email);
+      const second = await startSignin(email);
+      if (first !== second) expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: first } }), 400, "otp_invalid");
+      expect((await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: second } })).status).toBe(200);
+    });
+
+    test("an expired code → otp_expired (expires_at backdated in the database)", async () => {
+      const email = uniqueEmail(`expired-${mode}`);
+      const code = await startSignin(email);
+      expect(backdate(srv, "UPDATE otp_codes SET expires_at = ? WHERE email = ? AND purpose = 'signin'", Date.now() - 1000, email)).toBe(1);
+      const r = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+      expectError(r, 400, "otp_expired");
+    });
+
+    test("more than 5 codes to one email within 15 minutes → 429 rate_limited", async () => {
+      const email = uniqueEmail(`flood-${mode}`);
+      for (let i = 0; i < 5; i++) expect((await anon("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
+      const sixth = await anon("POST", "/api/v1/auth/email/start", { body: { email } });
+      expectError(sixth, 429, "rate_limited");
+      expect(mailsTo(email).length).toBe(5);
+    });
+  });
+
+  describe("device activation", () => {
+    test("activate → pending → confirm (session) → completed with a working key, once; then code_used", async () => {
+      const start = await anon("POST", "/api/v1/activate");
+      expect(start.status).toBe(200);
+      expect(start.body.code).toMatch(/^[A-Z]{4}-\d{4}$/);
+      expect(start.body.verification_url).toBe(`${srv.url}/activate`);
+      expect(start.body.verification_url.endsWith("/activate")).toBe(true);
+      expect(start.body.expires_in).toBe(300);
+      const code: string = start.body.code;
+
+      const pending = await anon("POST", "/api/v1/activate/poll", { body: { code } });
+      expect(pending.status).toBe(200);
+      expect(pending.body).toEqual({ status: "pending" });
+
+      // An API key cannot approve: only a signed-in person.
+      const made = await owner("POST", "/api/v1/api-keys", { body: { name: `device-${mode}` } });
+      expect(made.status).toBe(200);
+      const withKey = client(srv, { apiKey: made.body.key });
+      expectError(await withKey("POST", "/api/v1/activate/confirm", { body: { code } }), 403);
+      const stillPending = await anon("POST", "/api/v1/activate/poll", { body: { code } });
+      expect(stillPending.body).toEqual({ status: "pending" });
+
+      // No credentials at all: 401.
+      expectError(await anon("POST", "/api/v1/activate/confirm", { body: { code } }), 401);
+
+      const ok = await owner("POST", "/api/v1/activate/confirm", { body: { code } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.status).toBe("approved");
+
+      const done = await anon("POST", "/api/v1/activate/poll", { body: { code } });
+      expect(done.status).toBe(200);
+      expect(done.body.status).toBe("completed");
+      expect(done.body.api_key).toMatch(/^ck_/);
+      expect(done.body.tier).toEqual(expect.any(String));
+      expect(done.body.tier.length).toBeGreaterThan(0);
+
+      const me = await client(srv, { apiKey: done.body.api_key })("GET", "/api/v1/profile");
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ email: ownerEmail, workspaceId: ownerWs, authMethod: "api_key" });
+
+      // Never again.
+      const again = await anon("POST", "/api/v1/activate/poll", { body: { code } });
+      expectError(again, 400, "code_used");
+      expect(again.body.api_key).toBeUndefined();
+    });
+
+    test("an unknown code → 400 invalid_code", async () => {
+      expectError(await anon("POST", "/api/v1/activate/poll", { body: { code: "AAAA-0000" } }), 400, "invalid_code");
+      expectError(await owner("POST", "/api/v1/activate/confirm", { body: { code: "AAAA-0000" } }), 400, "invalid_code");
+    });
+
+    test("an expired code → 400 expired_token (expires_at backdated in the database)", async () => {
+      const start = await anon("POST", "/api/v1/activate");
+      expect(start.status).toBe(200);
+      expect(backdate(srv, "UPDATE device_codes SET expires_at = ? WHERE status = 'pending' AND expires_at > ?", Date.now() - 1000, Date.now())).toBe(1);
+      expectError(await anon("POST", "/api/v1/activate/poll", { body: { code: start.body.code } }), 400, "expired_token");
+      expectError(await owner("POST", "/api/v1/activate/confirm", { body: { code: start.body.code } }), 400, "expired_token");
+    });
+
+    test("polling again at once (default 5 s interval) → 429 slow_down", async () => {
+      const s = client(slow);
+      const start = await s("POST", "/api/v1/activate");
+      expect(start.status).toBe(200);
+      expect(start.body.code).toMatch(/^[A-Z]{4}-\d{4}$/);
+      expect(start.body.expires_in).toBe(300);
+      expect(start.body.verification_url).toBe(`${PUBLIC_URL}/activate`);
+      expect((await s("POST", "/api/v1/activate/poll", { body: { code: start.body.code } })).body).toEqual({ status: "pending" });
+      const fast = await s("POST", "/api/v1/activate/poll", { body: { code: start.body.code } });
+      expectError(fast, 429, "slow_down");
+    });
+  });
+
+  describe("agent registration", () => {
+    test("anonymous: a working ck_ credential at once, tier anonymous, rate limit 20, balance 5", async () => {
+      const r = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
+      expect(r.status).toBe(200);
+      expect(r.body.credential).toMatch(/^ck_/);
+      expect(r.body.claim_token).toEqual(expect.any(String));
+      expect(r.body.registration_id).toEqual(expect.any(String));
+      expect(Number.isNaN(Date.parse(r.body.claim_token_expires))).toBe(false);
+      expect(r.body.tier).toBe("anonymous");
+      const agent = client(srv, { apiKey: r.body.credential });
+      const me = await agent("GET", "/api/v1/profile");
+      expect(me.status).toBe(200);
+      expect(me.headers.get("x-ratelimit-limit")).toBe("20");
+      const bal = await agent("GET", "/api/v1/billing/balance");
+      expect(bal.status).toBe(200);
+      expect(bal.body).toMatchObject({ balance: 5, tier: "anonymous" });
+    });
+
+    for (const variant of [
+      { assertion_type: "email", field: "email" },
+      { assertion_type: "verified_email", field: "assertion" },
+    ] as const) {
+      test(`identity_assertion (${variant.assertion_type}, address in ${variant.field}): pending, no key until the mailed code`, async () => {
+        const email = uniqueEmail(`agent-${variant.assertion_type}-${mode}`);
+        const { result: r, mail } = await mailFrom(email, () =>
+          anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: variant.assertion_type, [variant.field]: email } }),
+        );
+        expect(r.status).toBe(200);
+        expect(r.body.status).toBe("pending");
+        expect(r.body.credential).toBeUndefined();
+        expect(r.text).not.toMatch(/ck_/);
+        expect(r.body.claim_token).toEqual(expect.any(String));
+        expect(r.body.claim_uri).toEqual(expect.stringContaining(srv.url));
+        const code = codeIn(mail);
+
+        const done = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: r.body.claim_token, otp: code } });
+        expect(done.status).toBe(200);
+        expect(done.body.status).toBe("claimed");
+        expect(done.body.credential).toMatch(/^ck_/);
+
+        const me = await client(srv, { apiKey: done.body.credential })("GET", "/api/v1/profile");
+        expect(me.status).toBe(200);
+        expect(me.body.email).toBe(email);
+        // Bound to that person's personal workspace.
+        const person = await signIn(email);
+        const ws = await person.call("GET", "/api/v1/workspaces/current");
+        expect(ws.status).toBe(200);
+        expect(ws.body.personal).toBe(true);
+        expect(me.body.workspaceId).toBe(ws.body.id);
+        expect(me.body.role).toBe("owner");
+
+        // The code is spent and the token claimed.
+        expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: r.body.claim_token, otp: code } }), 409, "previously_claimed");
+      });
+    }
+
+    test("anonymous claim: mailed code, wrong → otp_invalid, right → claimed; the same key now acts for that person", async () => {
+      const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
+      expect(reg.status).toBe(200);
+      const token: string = reg.body.claim_token;
+      const agent = client(srv, { apiKey: reg.body.credential });
+      const before = await agent("GET", "/api/v1/profile");
+      expect(before.status).toBe(200);
+      expect(before.body.email).toBeNull();
+
+      const email = uniqueEmail(`claimer-${mode}`);
+      const { result: claim, mail } = await mailFrom(email, () => anon("POST", "/agent/auth/claim", { body: { claim_token: token, email } }));
+      expect(claim.status).toBe(200);
+      const code = codeIn(mail);
+
+      expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: wrongCode(code) } }), 400, "otp_invalid");
+      const ok = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.status).toBe("claimed");
+
+      const after = await agent("GET", "/api/v1/profile");
+      expect(after.status).toBe(200);
+      expect(after.body.email).toBe(email);
+      expect(after.body.id).toBe(ok.body.user_id);
+
+      expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: token, email } }), 409, "previously_claimed");
+      expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code } }), 409, "previously_claimed");
+    });
+
+    test("an unknown claim token → 400 claim_invalid", async () => {
+      expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: "clk_claim_nope", email: uniqueEmail("x") } }), 400, "claim_invalid");
+      expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: "clk_claim_nope", otp: "123456" } }), 400, "claim_invalid");
+    });
+
+    test("an expired claim token → 400 claim_expired (claim_expires_at backdated in the database)", async () => {
+      const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
+      expect(reg.status).toBe(200);
+      expect(backdate(srv, "UPDATE agent_registrations SET claim_expires_at = ? WHERE status = 'active' AND claim_expires_at > ?", Date.now() - 1000, Date.now())).toBeGreaterThan(0);
+      expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: reg.body.claim_token, email: uniqueEmail("late") } }), 400, "claim_expired");
+    });
+  });
+
+  describe("discovery and docs", () => {
+    test("every 401 carries WWW-Authenticate: Bearer resource_metadata=…/.well-known/oauth-protected-resource", async () => {
+      const want = `Bearer resource_metadata="${srv.url}/.well-known/oauth-protected-resource"`;
+      const cases: ApiResponse[] = [
+        await anon("GET", "/api/v1/profile"),
+        await client(srv, { apiKey: "ck_not_a_real_key" })("GET", "/api/v1/profile"),
+        await client(srv, { session: "not-a-session" })("GET", "/api/v1/workspaces/current"),
+        await anon("GET", "/api/v1/profile", { headers: { cookie: "clanker_session=bogus" } }),
+        await anon("POST", "/api/v1/activate/confirm", { body: { code: "AAAA-0000" } }),
+        await anon("POST", "/api/v1/api-keys", { body: { name: "x" } }),
+      ];
+      for (const r of cases) {
+        expect(r.status).toBe(401);
+        expect(r.headers.get("www-authenticate")).toBe(want);
+      }
+      const pub = await client(slow)("GET", "/api/v1/profile");
+      expect(pub.status).toBe(401);
+      expect(pub.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource"`);
+    });
+
+    test("both /.well-known documents list the register and claim URIs", async () => {
+      for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-authorization-server"]) {
+        const r = await anon("GET", path);
+        expect(r.status).toBe(200);
+        expect({ path, register: r.text.includes(`"${srv.url}/agent/auth"`) }).toEqual({ path, register: true });
+        expect({ path, claim: r.text.includes(`"${srv.url}/agent/auth/claim"`) }).toEqual({ path, claim: true });
+      }
+      const as = await anon("GET", "/.well-known/oauth-authorization-server");
+      expect(as.body.agent_auth).toMatchObject({ register_uri: `${srv.url}/agent/auth`, claim_uri: `${srv.url}/agent/auth/claim` });
+    });
+
+    test("/skill.md and /auth.md use this server's URL, never https://clanker.net", async () => {
+      for (const path of ["/skill.md", "/auth.md"]) {
+        const r = await anon("GET", path);
+        expect(r.status).toBe(200);
+        expect(r.text).toContain(srv.url);
+        expect(r.text).not.toContain("https://clanker.net");
+        expect(r.text).not.toContain("{{BASE_URL}}");
+      }
+    });
+
+    test("with CLANKER_PUBLIC_URL the docs use that URL instead", async () => {
+      for (const path of ["/skill.md", "/auth.md"]) {
+        const r = await client(slow)("GET", path);
+        expect(r.status).toBe(200);
+        expect(r.text).toContain(PUBLIC_URL);
+        expect(r.text).not.toContain(slow.url);
+        expect(r.text).not.toContain("https://clanker.net");
+      }
+    });
+  });
+
+  describe("members and invitations", () => {
+    const inviteeEmail = uniqueEmail(`invitee-${mode}`);
+    let inviteToken: string;
+    let member: Call;
+    let ownerKeyId: string;
+    let ownerKey: string;
+
+    test("the owner invites by email; the mail carries a token", async () => {
+      const { result: r, mail } = await mailFrom(inviteeEmail, () => owner("POST", `/api/v1/workspaces/${ownerWs}/invitations`, { body: { email: inviteeEmail, role: "member" } }));
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ email: inviteeEmail, role: "member", status: "pending", workspaceId: ownerWs });
+      const m = /\binv_[A-Za-z0-9_-]+/.exec(mail.text);
+      expect(m).not.toBeNull();
+      inviteToken = m![0];
+    });
+
+    test("accepting as another address → 403; as the invitee → member, listed with role member", async () => {
+      const other = await signIn(uniqueEmail(`intruder-${mode}`));
+      expectError(await other.call("POST", "/api/v1/invitations/accept", { body: { token: inviteToken } }), 403);
+
+      const invitee = await signIn(inviteeEmail);
+      const acc = await invitee.call("POST", "/api/v1/invitations/accept", { body: { token: inviteToken } });
+      expect(acc.status).toBe(200);
+      expect(acc.body).toMatchObject({ id: ownerWs, role: "member" });
+      member = client(srv, { session: invitee.token, workspace: ownerWs });
+
+      const list = await owner("GET", `/api/v1/workspaces/${ownerWs}/members`);
+      expect(list.status).toBe(200);
+      const row = list.body.data.find((m: { email: string }) => m.email === inviteeEmail);
+      expect(row).toMatchObject({ email: inviteeEmail, role: "member" });
+      expect(list.body.data.find((m: { email: string }) => m.email === ownerEmail)).toMatchObject({ role: "owner" });
+
+      // The intruder did not get in, and the token is spent.
+      expect(list.body.data.some((m: { email: string }) => m.email === other.res.body.user.email)).toBe(false);
+      expect((await invitee.call("POST", "/api/v1/invitations/accept", { body: { token: inviteToken } })).status).toBe(409);
+    });
+
+    test("a member cannot revoke the owner's key, create secrets or set BYOK (403), but can run skills and read", async () => {
+      const made = await owner("POST", "/api/v1/api-keys", { body: { name: `owner-key-${mode}` } });
+      expect(made.status).toBe(200);
+      ownerKeyId = made.body.id;
+      ownerKey = made.body.key;
+
+      const me = await member("GET", "/api/v1/profile");
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ email: inviteeEmail, workspaceId: ownerWs, role: "member" });
+
+      expectError(await member("POST", `/api/v1/api-keys/${ownerKeyId}/revoke`), 403);
+      const stillWorks = await client(srv, { apiKey: ownerKey })("GET", "/api/v1/profile");
+      expect(stillWorks.status).toBe(200);
+      expect(stillWorks.body.email).toBe(ownerEmail);
+
+      expectError(await member("POST", "/api/v1/secrets", { body: { name: `MEMBER_SECRET_${mode.toUpperCase()}`, value: "s3cret" } }), 403);
+      expectError(await member("PUT", "/api/v1/byok", { body: { anthropicKey: "sk-ant-member-should-not-set-this" } }), 403);
+      expect((await owner("GET", "/api/v1/byok")).body.configured).toBe(false);
+      const secrets = await owner("GET", "/api/v1/secrets");
+      expect(secrets.status).toBe(200);
+      expect(secrets.body.data.some((s: { name: string }) => s.name.startsWith("MEMBER_SECRET"))).toBe(false);
+
+      const skills = await member("GET", "/api/v1/skills");
+      expect(skills.status).toBe(200);
+      expect(Array.isArray(skills.body.data)).toBe(true);
+      const members = await member("GET", `/api/v1/workspaces/${ownerWs}/members`);
+      expect(members.status).toBe(200);
+      expect(members.body.data.length).toBeGreaterThanOrEqual(2);
+      expect((await member("GET", "/api/v1/api-keys")).status).toBe(200);
+    });
+
+    test("audit rows: invitation.create and member.add", async () => {
+      const inv = await owner("GET", "/api/v1/audit-logs?limit=100&action=invitation.create");
+      expect(inv.status).toBe(200);
+      expect(inv.body.data.some((e: any) => e.action === "invitation.create" && JSON.stringify(e.metadata).includes(inviteeEmail))).toBe(true);
+      const add = await owner("GET", "/api/v1/audit-logs?limit=100&action=member.add");
+      expect(add.status).toBe(200);
+      expect(add.body.data.some((e: any) => e.action === "member.add" && JSON.stringify(e.metadata).includes(inviteeEmail))).toBe(true);
+    });
+
+    test("a cookie-authenticated POST with a foreign Origin → 403; from this server's own origin it works", async () => {
+      const cookie = `clanker_session=${encodeURIComponent(ownerToken)}`;
+      const foreign = await anon("POST", "/api/v1/api-keys", { body: { name: "csrf" }, headers: { cookie, origin: "https://evil.example" } });
+      expectError(foreign, 403);
+      const own = await anon("POST", "/api/v1/api-keys", { body: { name: "same-origin" }, headers: { cookie, origin: srv.url } });
+      expect(own.status).toBe(200);
+      const keys = await owner("GET", "/api/v1/api-keys?limit=100");
+      expect(keys.body.data.some((k: { name: string }) => k.name === "csrf")).toBe(false);
+    });
+  });
+});
