@@ -13,6 +13,11 @@ export interface Config {
   idempotencyTtlSeconds: number;
   /** Extra skill folders (CLANKER_SKILLS_DIR), read at start-up beside the bundled catalog. */
   skillsDir: string | null;
+  /**
+   * Host names this server answers to (Host and Origin headers), against DNS rebinding. Enforced when bound to
+   * loopback (localhost names are always allowed) or when CLANKER_ALLOWED_HOSTS is set.
+   */
+  allowedHosts: string[] | null;
   logLevel: "silent" | "info";
   models: ModelConfig;
   executor: ExecutorConfig;
@@ -109,6 +114,14 @@ function url(name: string, raw: string | undefined): string | null {
   return raw.replace(/\/+$/, "");
 }
 
+function allowedHosts(host: string, publicUrl: string | null, raw: string | undefined): string[] | null {
+  const extra = (raw ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  if (!isLoopback(host) && extra.length === 0) return null;
+  const names = new Set(["localhost", "127.0.0.1", "[::1]", ...extra]);
+  if (publicUrl) names.add(new URL(publicUrl).hostname.toLowerCase());
+  return [...names];
+}
+
 export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
 
 export interface ConfigFlags {
@@ -142,6 +155,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     maxBodyBytes: int("CLANKER_MAX_BODY_BYTES", env.CLANKER_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1024, 1024 * 1024 * 1024),
     idempotencyTtlSeconds: int("CLANKER_IDEMPOTENCY_TTL_SECONDS", env.CLANKER_IDEMPOTENCY_TTL_SECONDS, DEFAULTS.idempotencyTtlSeconds, 1, 30 * 24 * 3600),
     skillsDir: env.CLANKER_SKILLS_DIR ? resolve(env.CLANKER_SKILLS_DIR) : null,
+    allowedHosts: allowedHosts(host, publicUrl, env.CLANKER_ALLOWED_HOSTS),
     logLevel,
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY || null,

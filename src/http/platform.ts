@@ -53,6 +53,7 @@ export function createPlatform(deps: PlatformDeps) {
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get("x-request-id");
       set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : `req_${randomToken(12)}`;
+      if (config.allowedHosts) refuseForeignHost(request, config.allowedHosts);
       const version = request.headers.get("clanker-version");
       if (version !== null && !validVersion(version))
         throw new InvalidRequestError(`clanker-version must be a date like ${API_VERSION}, got '${version}'`, "clanker-version", "INVALID_VERSION");
@@ -123,6 +124,28 @@ export function createPlatform(deps: PlatformDeps) {
         },
       },
     });
+}
+
+const hostnameOf = (hostHeader: string): string => {
+  try {
+    return new URL(`http://${hostHeader}`).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
+};
+
+/** DNS rebinding: a page on another site resolving its name to 127.0.0.1 must not reach this server. */
+function refuseForeignHost(request: Request, allowed: string[]): void {
+  const host = hostnameOf(request.headers.get("host") ?? "");
+  if (!allowed.includes(host)) throw new PermissionError(`Host '${host}' is not allowed (set CLANKER_ALLOWED_HOSTS to serve it)`, "HOST_NOT_ALLOWED");
+  const origin = request.headers.get("origin");
+  if (origin && origin !== "null") {
+    let oh = "";
+    try {
+      oh = new URL(origin).hostname.toLowerCase();
+    } catch {}
+    if (!allowed.includes(oh)) throw new PermissionError(`Origin '${origin}' is not allowed`, "ORIGIN_NOT_ALLOWED");
+  }
 }
 
 /** A body that could not be read: kept as the parsed value until the caller is authenticated. */
