@@ -7,6 +7,7 @@ import { migrate, openStore } from "../store/db";
 import { dbPath } from "../server";
 import { ApiError } from "../lib/errors";
 import type { Ctx } from "../lib/context";
+import { decodeId } from "../lib/ids";
 import { createMcpServer } from "./server";
 
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
@@ -43,5 +44,5 @@ function ownerCtx(deps: ReturnType<typeof createDeps>): Ctx {
   const ws = deps.services.workspaces.list({ workspaceId: 0, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "mcp-stdio" }, { limit: 100 });
   const personal = ws.rows.find((w) => w.personal) ?? ws.rows[ws.rows.length - 1];
   if (!personal) throw new Error("the local owner has no workspace");
-  return { workspaceId: Number(personal.id.slice(3)), actor: { kind: "user", userId: user.id }, role: personal.role as Ctx["role"], requestId: "mcp-stdio" };
+  return { workspaceId: decodeId("workspace", personal.id)!, actor: { kind: "user", userId: user.id }, role: personal.role as Ctx["role"], requestId: "mcp-stdio" };
 }
