@@ -25,12 +25,10 @@ export class ExecutorPool {
   private crashes = 0;
 
   constructor(
-    size: number,
+    private size: number,
     private onMessage: WorkerMessageHandler,
     private log: (line: string) => void,
-  ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
-  }
+  ) {}
 
   private spawn(): Slot {
     const worker = new Worker(workerEntry());
@@ -69,6 +67,8 @@ export class ExecutorPool {
   }
 
   run(job: Job): void {
+    // Workers start with the first run, not with the server: start-up stays fast and an idle server small.
+    if (this.slots.length === 0) for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
     const slot = this.slots.reduce((a, b) => (b.busy.size < a.busy.size ? b : a));
     slot.busy.add(job.executionId);
     this.owner.set(job.executionId, slot);
@@ -77,10 +77,6 @@ export class ExecutorPool {
 
   cancel(executionId: number): void {
     this.owner.get(executionId)?.worker.postMessage({ type: "cancel", executionId });
-  }
-
-  get size(): number {
-    return this.slots.length;
   }
 
   stop(): void {

@@ -134,9 +134,17 @@ const hostnameOf = (hostHeader: string): string => {
   }
 };
 
+// Host headers seen before (a handful in practice), so the hot path parses none.
+const knownHosts = new Map<string, string>();
+
 /** DNS rebinding: a page on another site resolving its name to 127.0.0.1 must not reach this server. */
 function refuseForeignHost(request: Request, allowed: string[]): void {
-  const host = hostnameOf(request.headers.get("host") ?? "");
+  const header = request.headers.get("host") ?? "";
+  let host = knownHosts.get(header);
+  if (host === undefined) {
+    host = hostnameOf(header);
+    if (knownHosts.size < 1000) knownHosts.set(header, host);
+  }
   if (!allowed.includes(host)) throw new PermissionError(`Host '${host}' is not allowed (set CLANKER_ALLOWED_HOSTS to serve it)`, "HOST_NOT_ALLOWED");
   const origin = request.headers.get("origin");
   if (origin && origin !== "null") {

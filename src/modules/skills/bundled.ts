@@ -1,5 +1,5 @@
-// The bundled catalog, inlined at build time by a Bun macro so dist/clanker needs no skills/ folder beside it.
-import { bundledSkillFolders } from "./bundled.macro" with { type: "macro" };
-import type { SkillFolder } from "./catalog";
+// The bundled catalog, parsed and inlined at build time by a Bun macro.
+import { bundledSkills } from "./bundled.macro" with { type: "macro" };
+import type { Skill } from "./catalog";
 
-export const BUNDLED_SKILLS: SkillFolder[] = bundledSkillFolders();
+export const BUNDLED_SKILLS: Skill[] = bundledSkills();

@@ -174,7 +174,8 @@ export interface Catalog {
 }
 
 export interface CatalogSources {
-  bundled: SkillFolder[];
+  /** Already parsed (at build time). */
+  bundled: Skill[];
   /** Directories read in order; a later skill with the same slug replaces an earlier one. */
   directories: { path: string; origin: Skill["origin"] }[];
 }
@@ -192,7 +193,7 @@ export function loadCatalog(sources: CatalogSources, log: (line: string) => void
       log(`skipped skill ${path}: ${e.message}`);
     }
   };
-  for (const folder of sources.bundled) add(folder, "bundled", `skills/${folder.folder}/SKILL.md`);
+  for (const skill of sources.bundled) bySlug.set(skill.slug, skill);
   for (const { path, origin } of sources.directories) {
     for (const { dir, folder } of skillDirsIn(path)) {
       let read: SkillFolder;
