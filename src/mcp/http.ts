@@ -9,6 +9,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Ctx } from "../lib/context";
 import type { Services } from "../services";
 import { createMcpServer } from "./server";
+import { SessionEventStore } from "./event-store";
 
 interface Session {
   principal: string;
@@ -55,6 +56,7 @@ export class McpSessions {
       onsessioninitialized: (sid) => void this.sessions.set(sid, { principal: principalOf(ctx), server, streamable: transport, lastSeen: Date.now() }),
       onsessionclosed: (sid) => void this.sessions.delete(sid),
       keepAliveMs: 5_000,
+      eventStore: new SessionEventStore(),
     });
     await server.connect(transport);
     return transport.handleRequest(request, { parsedBody: body });

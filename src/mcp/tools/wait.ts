@@ -12,6 +12,7 @@ const ENDED = new Set(["completed", "failed", "cancelled"]);
 export async function waitForExecution({ services, ctx, extra }: ToolContext & { extra: Extra }, executionId: string, timeoutMs: number) {
   const token = extra._meta?.progressToken;
   let progress = 0;
+  const sent: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     const finish = () => {
       clearTimeout(timer);
@@ -25,7 +26,7 @@ export async function waitForExecution({ services, ctx, extra }: ToolContext & {
       if (d.executionId !== executionId) return;
       if (token !== undefined && d.blocks?.length) {
         progress += d.blocks.length;
-        void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message: d.blocks.map((b) => b.content).join("") } });
+        sent.push(extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message: d.blocks.map((b) => b.content).join("") } }).catch(() => {}));
       }
       if (d.status && ENDED.has(d.status)) finish();
     });
@@ -33,6 +34,10 @@ export async function waitForExecution({ services, ctx, extra }: ToolContext & {
     // It may have ended before we subscribed.
     if (ENDED.has(services.executions.status(ctx, executionId, Number.MAX_SAFE_INTEGER).status)) finish();
   });
+  // Every progress notification goes out before the result, and a turn later: a client handles notifications a
+  // microtask after responses, and drops progress that arrives after the result in the same chunk.
+  await Promise.all(sent);
+  await new Promise((r) => setTimeout(r, 0));
   const status = services.executions.status(ctx, executionId);
   return { ...status, output: status.outputBlocks.map((b) => b.content).join("") };
 }
