@@ -26,6 +26,10 @@ function describe(err: unknown, aborted: AbortSignal): { code: string; message: 
     if (reason === "cancel") return { code: "CANCELLED", message: "Cancelled" };
     return { code: "TIMEOUT", message: "The model did not finish within the run timeout" };
   }
+  if (APICallError.isInstance(err) && err.statusCode === undefined) {
+    // No answer at all: the connection failed or dropped before the provider said anything.
+    return { code: "MODEL_STREAM_ERROR", message: `The connection to the model provider failed: ${err.message}` };
+  }
   if (APICallError.isInstance(err)) {
     const status = err.statusCode ?? 0;
     const code = status === 401 || status === 403 ? "MODEL_AUTH_FAILED" : status === 429 ? "MODEL_RATE_LIMITED" : status >= 500 ? "MODEL_UNAVAILABLE" : "MODEL_ERROR";

@@ -1,0 +1,170 @@
+// Artifacts over real HTTP: a completed run stores its output as a Markdown artifact (and any fenced
+// `file=` blocks as further files) under <dataDir>/artifacts; list, get, download with the right content
+// type, delete (row and file), isolation between workspaces, and the audit trail.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+
+type Call = ReturnType<typeof client>;
+
+let fake: FakeModel;
+let srv: TestServer;
+let a: Call;
+let b: Call;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+const marker = (tag: string) => `${tag}-${process.pid}-${++seq}`;
+
+function expectError(r: ApiResponse, status: number, type: string) {
+  expect({ status: r.status, type: r.body?.error?.type, text: r.text }).toMatchObject({ status, type });
+}
+
+async function runToEnd(call: Call, input: string): Promise<any> {
+  const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input } });
+  expect(r.status).toBe(200);
+  const id = r.body.executionId;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const s = await call("GET", `/api/v1/executions/${id}/status`);
+    expect(s.status).toBe(200);
+    if (["completed", "failed", "cancelled"].includes(s.body.status)) return s.body;
+    await sleep(50);
+  }
+  throw new Error(`execution ${id} did not end in 10 s`);
+}
+
+/** Every file under <dataDir>/artifacts, as absolute paths. */
+function artifactFiles(): string[] {
+  const root = join(srv.dataDir, "artifacts");
+  if (!existsSync(root)) return [];
+  return (readdirSync(root, { recursive: true }) as string[]).map((p) => join(root, p)).filter((p) => statSync(p).isFile());
+}
+
+/** The file on disk holding exactly `content` whose name ends with `suffix`. */
+function fileOnDisk(suffix: string, content: string): string | undefined {
+  return artifactFiles().find((p) => p.endsWith(suffix) && readFileSync(p, "utf8") === content);
+}
+
+beforeAll(async () => {
+  fake = startFakeModel("anthropic");
+  srv = await startServer({
+    env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_WORKERS: "2", ANTHROPIC_API_KEY: "sk-ant-artifacts-0123456789abcdefghij", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "" },
+  });
+  const [ka, kb] = await Promise.all([srv.createKey({ email: uniqueEmail("art-a") }), srv.createKey({ email: uniqueEmail("art-b") })]);
+  a = client(srv, { apiKey: ka });
+  b = client(srv, { apiKey: kb });
+}, 30_000);
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  fake?.stop();
+});
+
+describe("the output artifact of a run", () => {
+  let exec: any;
+  let input: string;
+  let art: any;
+
+  test("a completed run has an artifactId", async () => {
+    input = `Summarize for an artifact ${marker("art")}`;
+    exec = await runToEnd(a, input);
+    expect(exec.status).toBe("completed");
+    expect(exec.artifactId).toMatch(/^art_\d+$/);
+    expect(exec.artifactIds).toEqual([exec.artifactId]);
+  });
+
+  test("GET /artifacts lists it", async () => {
+    const r = await a("GET", "/api/v1/artifacts?limit=100");
+    expect(r.status).toBe(200);
+    const row = r.body.data.find((x: any) => x.id === exec.artifactId);
+    expect(row).toBeDefined();
+    expect(row.executionId).toBe(exec.executionId);
+    expect(r.body.first_id).toBe(exec.artifactId);
+  });
+
+  test("GET /artifacts/:id describes it (Markdown, its execution, its size)", async () => {
+    const r = await a("GET", `/api/v1/artifacts/${exec.artifactId}`);
+    expect(r.status).toBe(200);
+    const output = answerFor(input).join("");
+    expect(r.body).toMatchObject({
+      id: exec.artifactId,
+      mediaType: "text/markdown",
+      executionId: exec.executionId,
+      skillSlug: "summarize",
+      size: Buffer.byteLength(output),
+      downloadUrl: `/api/v1/artifacts/${exec.artifactId}/download`,
+    });
+    expect(r.body.name).toMatch(/\.md$/);
+    // Raw numeric ids work too.
+    expect((await a("GET", `/api/v1/artifacts/${exec.artifactId.replace("art_", "")}`)).body.id).toBe(exec.artifactId);
+    art = r.body;
+  });
+
+  test("GET /artifacts/:id/download returns the output as text/markdown", async () => {
+    const r = await a("GET", `/api/v1/artifacts/${exec.artifactId}/download`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/markdown/);
+    const output = exec.outputBlocks.map((x: any) => x.content).join("");
+    expect(r.text).toBe(output);
+    expect(r.text).toBe(answerFor(input).join(""));
+    expect(Number(r.headers.get("content-length"))).toBe(art.size);
+  });
+
+  test("another workspace → 404 on get, download and delete; not listed", async () => {
+    expectError(await b("GET", `/api/v1/artifacts/${exec.artifactId}`), 404, "not_found_error");
+    expectError(await b("GET", `/api/v1/artifacts/${exec.artifactId}/download`), 404, "not_found_error");
+    expectError(await b("DELETE", `/api/v1/artifacts/${exec.artifactId}`), 404, "not_found_error");
+    expect((await b("GET", "/api/v1/artifacts?limit=100")).body.data.some((x: any) => x.id === exec.artifactId)).toBe(false);
+    // Still there for its owner.
+    expect((await a("GET", `/api/v1/artifacts/${exec.artifactId}`)).status).toBe(200);
+  });
+
+  test("DELETE removes the row (then 404) and the file under <dataDir>/artifacts; audit artifact.delete", async () => {
+    const output = answerFor(input).join("");
+    const path = fileOnDisk(art.name, output);
+    expect(path).toBeDefined();
+    expect(path!.startsWith(join(srv.dataDir, "artifacts"))).toBe(true);
+    const r = await a("DELETE", `/api/v1/artifacts/${exec.artifactId}`, { headers: { "x-request-id": "artifact-delete-1" } });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ id: exec.artifactId, deleted: true });
+    expectError(await a("GET", `/api/v1/artifacts/${exec.artifactId}`), 404, "not_found_error");
+    expectError(await a("GET", `/api/v1/artifacts/${exec.artifactId}/download`), 404, "not_found_error");
+    expectError(await a("DELETE", `/api/v1/artifacts/${exec.artifactId}`), 404, "not_found_error");
+    expect((await a("GET", "/api/v1/artifacts?limit=100")).body.data.some((x: any) => x.id === exec.artifactId)).toBe(false);
+    expect(existsSync(path!)).toBe(false);
+    const logs = await a("GET", "/api/v1/audit-logs?limit=100&action=artifact.delete");
+    expect(logs.status).toBe(200);
+    const rows = logs.body.data.filter((e: any) => e.resourceId === exec.artifactId);
+    expect(rows.length).toBe(1);
+    expect(rows[0]).toMatchObject({ action: "artifact.delete", resourceType: "artifact", requestId: "artifact-delete-1" });
+  });
+});
+
+describe("files a skill emits", () => {
+  test("a [[file]] run also yields an index.html artifact (text/html) with the fenced block's content", async () => {
+    const exec = await runToEnd(a, `Make a page [[file]] ${marker("file")}`);
+    expect(exec.status).toBe("completed");
+    expect(exec.artifactIds.length).toBe(2);
+    expect(exec.artifactId).toBe(exec.artifactIds[0]);
+    const metas = await Promise.all(exec.artifactIds.map(async (id: string) => (await a("GET", `/api/v1/artifacts/${id}`)).body));
+    expect(metas[0].mediaType).toBe("text/markdown");
+    const html = metas.find((m: any) => m.name === "index.html");
+    expect(html).toBeDefined();
+    expect(html).toMatchObject({ mediaType: "text/html", executionId: exec.executionId });
+    const dl = await a("GET", `/api/v1/artifacts/${html.id}/download`);
+    expect(dl.status).toBe(200);
+    expect(dl.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(dl.text).toBe("<h1>Hello</h1>\n");
+    // The Markdown artifact still carries the whole output, fence included.
+    const md = await a("GET", `/api/v1/artifacts/${exec.artifactIds[0]}/download`);
+    expect(md.text).toBe(exec.outputBlocks.map((x: any) => x.content).join(""));
+    expect(md.text).toContain("```html file=index.html");
+    // Both are listed, newest first.
+    const list = await a("GET", "/api/v1/artifacts?limit=2");
+    expect(list.body.data.map((x: any) => x.id).sort()).toEqual([...exec.artifactIds].sort());
+  });
+});

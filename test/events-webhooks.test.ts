@@ -1,0 +1,429 @@
+// Server-sent events and webhooks over real HTTP. SSE: GET /api/events streams execution-state events
+// (queued, running, output blocks, completed) for the caller's workspace only, with id lines for
+// Last-Event-ID resume and heartbeats; query and header auth. Webhooks: a receiver on 127.0.0.1 gets the
+// spec's payload signed with the workspace's secret (clanker-signature: t=…,v1=HMAC-SHA256), failures
+// notify too, retries back off until the receiver answers 2xx, the secret rotates, and unsafe targets
+// are refused.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
+import { EventSource } from "eventsource";
+import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+
+type Call = ReturnType<typeof client>;
+
+let fake: FakeModel;
+let srv: TestServer; // loopback, private callbacks allowed (the default there), fast webhook retries
+let srvPriv: TestServer; // CLANKER_WEBHOOK_ALLOW_PRIVATE=false
+const keys: Record<string, string> = {};
+const calls: Record<string, Call> = {};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+const marker = (tag: string) => `${tag}-${process.pid}-${++seq}`;
+
+async function until<T>(what: string, get: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function run(call: Call, body: Record<string, unknown>): Promise<string> {
+  const r = await call("POST", "/api/v1/skills/summarize/run", { body });
+  expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
+  return r.body.executionId;
+}
+
+async function waitEnd(call: Call, id: string): Promise<any> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const s = await call("GET", `/api/v1/executions/${id}/status`);
+    if (["completed", "failed", "cancelled"].includes(s.body.status)) return s.body;
+    await sleep(50);
+  }
+  throw new Error(`execution ${id} did not end in 10 s`);
+}
+
+// ---- SSE client (the eventsource package, as a browser would use it) ----
+
+interface Received {
+  id: string;
+  data: any;
+}
+
+interface Sse {
+  events: Received[];
+  errors: number;
+  close(): void;
+  /** Resolves with the first received event matching `pred` (bounded). */
+  waitFor(what: string, pred: (e: Received) => boolean, timeoutMs?: number): Promise<Received>;
+}
+
+async function openSse(url: string, headers: Record<string, string> = {}): Promise<Sse> {
+  const events: Received[] = [];
+  const es = new EventSource(url, { fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) });
+  const sse: Sse = {
+    events,
+    errors: 0,
+    close: () => es.close(),
+    waitFor: (what, pred, timeoutMs = 10_000) => until(what, () => events.find(pred), timeoutMs),
+  };
+  es.addEventListener("execution-state", (ev) => events.push({ id: (ev as MessageEvent).lastEventId, data: JSON.parse((ev as MessageEvent).data) }));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`SSE ${url} did not open in 5 s`)), 5000);
+    es.onopen = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    es.onerror = () => sse.errors++;
+  });
+  return sse;
+}
+
+const sseUrl = (key?: string) => `${srv.url}/api/events?${key ? `apiKey=${encodeURIComponent(key)}&` : ""}sources=api`;
+const numericIds = (evs: Received[]) => evs.map((e) => Number(e.id));
+
+// ---- A raw reader of the stream (for heartbeats and the literal id: lines) ----
+
+let raw: { text: string; heartbeat: Promise<number>; abort: AbortController; openedAt: number };
+
+function startRaw(key: string) {
+  const abort = new AbortController();
+  const state = { text: "", heartbeat: undefined as unknown as Promise<number>, abort, openedAt: Date.now() };
+  state.heartbeat = (async () => {
+    const res = await fetch(sseUrl(key), { signal: abort.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the SSE stream ended");
+      state.text += dec.decode(value, { stream: true });
+      if (/^: heartbeat/m.test(state.text)) return Date.now() - state.openedAt;
+    }
+  })();
+  state.heartbeat.catch(() => {});
+  return state;
+}
+
+// ---- Webhook receiver on 127.0.0.1 ----
+
+interface Delivery {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+  answered: number;
+}
+
+const deliveries: Delivery[] = [];
+let receiver: ReturnType<typeof Bun.serve>;
+let recvUrl: string;
+
+function verify(d: Delivery, secret: string): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(d.headers["clanker-signature"] ?? "");
+  if (!m) return false;
+  const expected = createHmac("sha256", secret).update(`${m[1]}.${d.body}`).digest("hex");
+  return expected === m[2];
+}
+
+const deliveriesTo = (path: string) => deliveries.filter((d) => d.path === path);
+
+async function secretOf(call: Call): Promise<string> {
+  const r = await call("GET", "/api/v1/webhooks/secret");
+  expect(r.status).toBe(200);
+  expect(r.body.signatureHeader).toBe("clanker-signature");
+  expect(typeof r.body.secret).toBe("string");
+  expect(r.body.secret.length).toBeGreaterThanOrEqual(16);
+  return r.body.secret;
+}
+
+function expectError(r: ApiResponse, status: number, type: string, param?: string) {
+  expect({ status: r.status, type: r.body?.error?.type, text: r.text }).toMatchObject({ status, type });
+  if (param !== undefined) expect(r.body.error.param).toBe(param);
+}
+
+beforeAll(async () => {
+  fake = startFakeModel("anthropic");
+  const flakyHits = new Map<string, number>();
+  receiver = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      const body = await req.text();
+      let answered = 200;
+      if (path.startsWith("/flaky/")) {
+        const n = (flakyHits.get(path) ?? 0) + 1;
+        flakyHits.set(path, n);
+        if (n <= 2) answered = 500;
+      }
+      deliveries.push({ path, headers: Object.fromEntries(req.headers), body, at: Date.now(), answered });
+      return new Response(answered === 200 ? "ok" : "boom", { status: answered });
+    },
+  });
+  recvUrl = `http://127.0.0.1:${receiver.port}`;
+  const env = {
+    CLANKER_RATE_LIMIT_PER_MINUTE: "10000",
+    CLANKER_WORKERS: "2",
+    ANTHROPIC_API_KEY: "sk-ant-events-0123456789abcdefghijkl",
+    ANTHROPIC_BASE_URL: fake.url,
+    OPENAI_BASE_URL: "",
+    CLANKER_WEBHOOK_RETRY_BASE_MS: "100",
+  };
+  [srv, srvPriv] = await Promise.all([startServer({ env }), startServer({ env: { ...env, CLANKER_WEBHOOK_ALLOW_PRIVATE: "false" } })]);
+  const names = ["a", "b", "hdr", "resume", "hook"];
+  const made = await Promise.all([...names.map((n) => srv.createKey({ email: uniqueEmail(`ev-${n}`) })), srvPriv.createKey({ email: uniqueEmail("ev-priv") })]);
+  names.forEach((n, i) => {
+    keys[n] = made[i]!;
+    calls[n] = client(srv, { apiKey: made[i]! });
+  });
+  calls.priv = client(srvPriv, { apiKey: made[names.length]! });
+  // Opened now so that its first heartbeat (every 5 s) is due by the time the heartbeat test runs.
+  raw = startRaw(keys.a!);
+}, 30_000);
+
+afterAll(async () => {
+  raw?.abort.abort();
+  for (const s of [srv, srvPriv]) {
+    if (!s) continue;
+    await s.stop();
+    cleanup(s);
+  }
+  receiver?.stop(true);
+  fake?.stop();
+});
+
+describe("SSE: GET /api/events", () => {
+  let execA: string;
+  let evsA: Received[];
+
+  test("a run yields execution-state events: queued, running, blocks adding up to the output, completed with cost and artifactId", async () => {
+    const esA = await openSse(sseUrl(keys.a));
+    const esB = await openSse(sseUrl(keys.b));
+    try {
+      const input = `Summarize on the stream ${marker("sse")}`;
+      execA = await run(calls.a!, { input });
+      await esA.waitFor("the completed event", (e) => e.data.executionId === execA && e.data.status === "completed");
+      evsA = esA.events.filter((e) => e.data.executionId === execA);
+      const statuses = evsA.map((e) => e.data.status);
+      expect(statuses[0]).toBe("queued");
+      expect(statuses).toContain("running");
+      expect(statuses.indexOf("running")).toBeLessThan(statuses.indexOf("completed"));
+      expect(statuses[statuses.length - 1]).toBe("completed");
+      // Every event carries its own id: they strictly increase.
+      const ids = numericIds(evsA);
+      for (const id of ids) expect(Number.isSafeInteger(id) && id > 0).toBe(true);
+      for (let i = 1; i < ids.length; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
+      // Blocks add up to the output (as polled, and as the fake answered).
+      const streamed = evsA.flatMap((e) => e.data.blocks ?? []);
+      expect(streamed.length).toBeGreaterThan(0);
+      const status = await waitEnd(calls.a!, execA);
+      expect(streamed.map((b: any) => b.content).join("")).toBe(status.outputBlocks.map((b: any) => b.content).join(""));
+      expect(streamed.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
+      expect(streamed.map((b: any) => b.index)).toEqual(status.outputBlocks.map((b: any) => b.index));
+      const done = evsA[evsA.length - 1]!.data;
+      expect(done.cost).toBeGreaterThan(0);
+      expect(done.cost).toBe(status.cost);
+      expect(done.artifactId).toMatch(/^art_\d+$/);
+      expect(done.artifactId).toBe(status.artifactId);
+
+      // Workspace B's client saw none of it; once B runs something, B sees only its own.
+      const execB = await run(calls.b!, { input: `Summarize elsewhere ${marker("sse-b")}` });
+      await esB.waitFor("B's completed event", (e) => e.data.executionId === execB && e.data.status === "completed");
+      expect(esB.events.some((e) => e.data.executionId === execA)).toBe(false);
+      expect(esB.events.every((e) => e.data.executionId === execB)).toBe(true);
+      expect(esA.events.some((e) => e.data.executionId === execB)).toBe(false);
+    } finally {
+      esA.close();
+      esB.close();
+    }
+  });
+
+  test("the raw stream has an id: line on every execution-state event", async () => {
+    const lastId = evsA[evsA.length - 1]!.id;
+    await until("the raw stream to see the completed event", () => raw.text.includes(`id: ${lastId}\n`));
+    const frames = raw.text.split("\n\n").filter((f) => f.includes("event: execution-state"));
+    expect(frames.length).toBeGreaterThanOrEqual(evsA.length);
+    for (const f of frames) expect(f).toMatch(/^id: \d+$/m);
+    const rawIds = frames.map((f) => Number(/^id: (\d+)$/m.exec(f)![1]));
+    for (const e of evsA) expect(rawIds).toContain(Number(e.id));
+  });
+
+  test("header auth works too (x-api-key, no apiKey in the URL); no credentials → 401", async () => {
+    const es = await openSse(sseUrl(), { "x-api-key": keys.hdr! });
+    try {
+      const id = await run(calls.hdr!, { input: `Summarize with a header ${marker("hdr")}` });
+      const done = await es.waitFor("the completed event", (e) => e.data.executionId === id && e.data.status === "completed");
+      expect(done.data.artifactId).toMatch(/^art_\d+$/);
+      expect(es.events.filter((e) => e.data.executionId === id).some((e) => (e.data.blocks ?? []).length > 0)).toBe(true);
+    } finally {
+      es.close();
+    }
+    const anon = await fetch(sseUrl());
+    expect(anon.status).toBe(401);
+    await anon.body?.cancel();
+    const bad = await fetch(sseUrl("ck_not_a_real_key"));
+    expect(bad.status).toBe(401);
+    await bad.body?.cancel();
+  });
+
+  test("Last-Event-ID resumes with exactly the later events: no loss, no duplicates", async () => {
+    const call = calls.resume!;
+    // A reference client stays connected throughout and sees everything.
+    const ref = await openSse(sseUrl(keys.resume));
+    const first = await openSse(sseUrl(keys.resume));
+    try {
+      const e1 = await run(call, { input: `Summarize part one ${marker("res1")}` });
+      await first.waitFor("run 1 completed", (e) => e.data.executionId === e1 && e.data.status === "completed");
+      first.close();
+      const early = first.events.find((e) => e.data.executionId === e1 && e.data.status === "running") ?? first.events[1]!;
+      expect(early).toBeDefined();
+      // While the client is away, another run happens.
+      const e2 = await run(call, { input: `Summarize part two ${marker("res2")}` });
+      const s2 = await waitEnd(call, e2);
+      expect(s2.status).toBe("completed");
+      await ref.waitFor("run 2 completed", (e) => e.data.executionId === e2 && e.data.status === "completed");
+
+      const resumed = await openSse(sseUrl(keys.resume), { "last-event-id": early.id });
+      try {
+        await resumed.waitFor("run 2 completed after resume", (e) => e.data.executionId === e2 && e.data.status === "completed");
+        const expected = ref.events.filter((e) => Number(e.id) > Number(early.id));
+        expect(numericIds(resumed.events)).toEqual(numericIds(expected));
+        expect(resumed.events.map((e) => e.data)).toEqual(expected.map((e) => e.data));
+        expect(new Set(numericIds(resumed.events)).size).toBe(resumed.events.length);
+        expect(resumed.events.some((e) => Number(e.id) <= Number(early.id))).toBe(false);
+        // Nothing of run 2 was lost: its blocks add up to its output.
+        const blocks2 = resumed.events.filter((e) => e.data.executionId === e2).flatMap((e) => e.data.blocks ?? []);
+        expect(blocks2.map((b: any) => b.content).join("")).toBe(s2.outputBlocks.map((b: any) => b.content).join(""));
+        // And the events of run 1 after the early one are there too.
+        expect(resumed.events.filter((e) => e.data.executionId === e1).map((e) => e.id)).toEqual(
+          first.events.filter((e) => e.data.executionId === e1 && Number(e.id) > Number(early.id)).map((e) => e.id),
+        );
+      } finally {
+        resumed.close();
+      }
+    } finally {
+      ref.close();
+      first.close();
+    }
+  });
+});
+
+describe("webhooks", () => {
+  test("a completed run posts the spec's payload, signed with the workspace secret", async () => {
+    const call = calls.hook!;
+    const secret = await secretOf(call);
+    expect(await secretOf(call)).toBe(secret); // stable until rotated
+    const path = `/ok/${marker("hook")}`;
+    const id = await run(call, { input: `Summarize and call back ${marker("hook-in")}`, callbackUrl: `${recvUrl}${path}` });
+    const status = await waitEnd(call, id);
+    expect(status.status).toBe("completed");
+    const d = await until("the webhook delivery", () => deliveriesTo(path)[0]);
+    expect(d.headers["content-type"]).toMatch(/^application\/json/);
+    expect(JSON.parse(d.body)).toEqual({
+      event: "execution.completed",
+      executionId: id,
+      skillSlug: "summarize",
+      status: "completed",
+      artifactId: status.artifactId,
+      cost: status.cost,
+      executionTime: status.executionTime,
+    });
+    expect(status.artifactId).toMatch(/^art_\d+$/);
+    expect(status.cost).toBeGreaterThan(0);
+    const sig = d.headers["clanker-signature"]!;
+    expect(sig).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    const t = Number(/^t=(\d+)/.exec(sig)![1]);
+    expect(Math.abs(t - Date.now() / 1000)).toBeLessThan(300);
+    expect(verify(d, secret)).toBe(true);
+    expect(verify(d, `${secret}x`)).toBe(false);
+    expect(verify({ ...d, body: d.body.replace('"completed"', '"failed"') }, secret)).toBe(false);
+    expect(deliveriesTo(path).length).toBe(1);
+  });
+
+  test("a failed run sends execution.failed", async () => {
+    const call = calls.hook!;
+    const secret = await secretOf(call);
+    const path = `/fail/${marker("hook-fail")}`;
+    const id = await run(call, { input: `Summarize [[fail:500]] ${marker("hook-fail-in")}`, callbackUrl: `${recvUrl}${path}` });
+    const status = await waitEnd(call, id);
+    expect(status.status).toBe("failed");
+    const d = await until("the failure webhook", () => deliveriesTo(path)[0]);
+    const payload = JSON.parse(d.body);
+    expect(payload).toMatchObject({ event: "execution.failed", executionId: id, skillSlug: "summarize", status: "failed" });
+    expect(verify(d, secret)).toBe(true);
+  });
+
+  test("a receiver that answers 500 twice then 200 gets the delivery on the 3rd attempt, with backoff", async () => {
+    const call = calls.hook!;
+    const secret = await secretOf(call);
+    const path = `/flaky/${marker("hook-flaky")}`;
+    const id = await run(call, { input: `Summarize despite errors ${marker("hook-flaky-in")}`, callbackUrl: `${recvUrl}${path}` });
+    await waitEnd(call, id);
+    const ds = await until("three attempts", () => deliveriesTo(path).length >= 3 && deliveriesTo(path), 10_000);
+    expect(ds.map((d) => d.answered)).toEqual([500, 500, 200]);
+    for (const d of ds) {
+      expect(d.body).toBe(ds[0]!.body);
+      expect(verify(d, secret)).toBe(true);
+    }
+    expect(JSON.parse(ds[2]!.body)).toMatchObject({ event: "execution.completed", executionId: id });
+    // Backoff: the gaps grow (base 100 ms, then ×3).
+    expect(ds[1]!.at - ds[0]!.at).toBeGreaterThanOrEqual(80);
+    expect(ds[2]!.at - ds[1]!.at).toBeGreaterThanOrEqual(250);
+    // Delivered: no 4th attempt (it would be due ~900 ms later were it still pending).
+    await sleep(1200);
+    expect(deliveriesTo(path).length).toBe(3);
+  });
+
+  test("rotating the secret changes the signing key", async () => {
+    const call = calls.hook!;
+    const old = await secretOf(call);
+    const r = await call("POST", "/api/v1/webhooks/secret/rotate");
+    expect(r.status).toBe(200);
+    const fresh = r.body.secret;
+    expect(typeof fresh).toBe("string");
+    expect(fresh).not.toBe(old);
+    expect(await secretOf(call)).toBe(fresh);
+    const path = `/ok/${marker("hook-rot")}`;
+    const id = await run(call, { input: `Summarize after rotation ${marker("hook-rot-in")}`, callbackUrl: `${recvUrl}${path}` });
+    const d = await until("the webhook after rotation", () => deliveriesTo(path)[0]);
+    expect(JSON.parse(d.body).executionId).toBe(id);
+    expect(verify(d, fresh)).toBe(true);
+    expect(verify(d, old)).toBe(false);
+  });
+
+  test("callbackUrl to a cloud metadata address → 400 param callbackUrl, nothing queued", async () => {
+    const call = calls.hook!;
+    const before = (await call("GET", "/api/v1/executions?limit=1")).body.first_id;
+    for (const url of ["http://169.254.169.254/latest", "http://metadata.google.internal/computeMetadata/v1/"]) {
+      const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: url } });
+      expectError(r, 400, "invalid_request_error", "callbackUrl");
+    }
+    expectError(await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: "ftp://example.com/x" } }), 400, "invalid_request_error", "callbackUrl");
+    expect((await call("GET", "/api/v1/executions?limit=1")).body.first_id).toBe(before);
+  });
+
+  test("with CLANKER_WEBHOOK_ALLOW_PRIVATE=false a loopback or private callbackUrl → 400", async () => {
+    for (const url of [`${recvUrl}/ok/private`, "http://10.1.2.3/hook"]) {
+      const r = await calls.priv!("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: url } });
+      expectError(r, 400, "invalid_request_error", "callbackUrl");
+    }
+    expect((await calls.priv!("GET", "/api/v1/executions")).body.data).toEqual([]);
+    expect(deliveriesTo("/ok/private")).toEqual([]);
+  });
+});
+
+describe("SSE heartbeats", () => {
+  // Last, so the 5 s heartbeat of the stream opened in beforeAll is (nearly) due by now.
+  test("heartbeats: a ': heartbeat' comment arrives within ~6 s of connecting", async () => {
+    const after = await Promise.race([raw.heartbeat, sleep(7000 - (Date.now() - raw.openedAt)).then(() => -1)]);
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(6500);
+  }, 10_000);
+});

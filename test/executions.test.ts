@@ -1,0 +1,495 @@
+// Running skills over real HTTP against protocol-faithful fake model servers (Anthropic Messages and
+// OpenAI-compatible, each a real HTTP server on 127.0.0.1): the run answer, polling and delta polling,
+// cost, prompts and attachments reaching the model, model selection (server key, OpenAI-compatible, BYOK,
+// none), model failures, cancel, rerun, listing, idempotency, isolation, per-workspace concurrency,
+// billing, and the audit trail.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { answerFor, promptText, startFakeModel, type FakeModel, type RecordedRequest } from "./helpers/fake-models";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+
+type Call = ReturnType<typeof client>;
+
+const SERVER_KEY = "sk-ant-server-key-0123456789abcdefghijkl";
+const BYOK_KEY = "sk-ant-byok-key-ZYXWVUTSRQ9876543210zyxw";
+const RUN = "/api/v1/skills/summarize/run";
+
+let fakeA: FakeModel; // Anthropic Messages
+let fakeO: FakeModel; // OpenAI-compatible
+let srv: TestServer; // ANTHROPIC_API_KEY + ANTHROPIC_BASE_URL, attachments capped at 1000 bytes
+let srvO: TestServer; // OPENAI_BASE_URL only, one run at a time per workspace
+let srvNone: TestServer; // no model at all
+let srvBroke: TestServer; // a model, but new workspaces get no credits
+let a: Call; // main workspace on srv
+let b: Call; // another workspace on srv
+let byokWs: Call; // a workspace on srv that brings its own key
+let listWs: Call; // a workspace on srv used only for list/idempotency checks
+let billWs: Call; // a workspace on srv used only for billing checks
+let o: Call; // on srvO
+let none: Call; // on srvNone
+let broke: Call; // on srvBroke
+let instructions: string;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+const marker = (tag: string) => `${tag}-${process.pid}-${++seq}`;
+
+function expectError(r: ApiResponse, status: number, type: string, extra: { code?: string; param?: string } = {}) {
+  expect({ status: r.status, type: r.body?.error?.type, text: r.text }).toMatchObject({ status, type });
+  expect(Object.keys(r.body)).toEqual(["error"]);
+  expect(typeof r.body.error.message).toBe("string");
+  if (extra.code !== undefined) expect(r.body.error.code).toBe(extra.code);
+  if (extra.param !== undefined) expect(r.body.error.param).toBe(extra.param);
+}
+
+/** Polls GET /executions/:id/status every 50 ms until `done` holds; fails after `timeoutMs`. */
+async function waitStatus(call: Call, id: string, done: (b: any) => boolean, timeoutMs = 10_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ApiResponse | undefined;
+  while (Date.now() < deadline) {
+    last = await call("GET", `/api/v1/executions/${id}/status`);
+    expect(last.status).toBe(200);
+    if (done(last.body)) return last.body;
+    await sleep(50);
+  }
+  throw new Error(`execution ${id} did not reach the expected state in ${timeoutMs} ms; last: ${last?.text}`);
+}
+
+const ended = (b: any) => ["completed", "failed", "cancelled"].includes(b.status);
+const waitEnd = (call: Call, id: string, timeoutMs?: number) => waitStatus(call, id, ended, timeoutMs);
+
+async function start(call: Call, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+  const r = await call("POST", RUN, { body, headers });
+  expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
+  return r.body.executionId;
+}
+
+/** The fake's recorded request whose user text carries `tag`. */
+async function requestWith(fake: FakeModel, tag: string, timeoutMs = 5000): Promise<RecordedRequest> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = fake.requests.find((q) => promptText(q.body).includes(tag));
+    if (r) return r;
+    await sleep(20);
+  }
+  throw new Error(`the fake model never received a request containing ${tag}`);
+}
+
+/** The system prompt of a recorded request, in either wire format. */
+function systemText(body: any): string {
+  if (typeof body.system === "string") return body.system;
+  if (Array.isArray(body.system)) return body.system.map((p: any) => p.text ?? "").join("\n");
+  const m = (body.messages ?? []).find((x: any) => x.role === "system");
+  if (!m) return "";
+  return typeof m.content === "string" ? m.content : m.content.map((p: any) => p.text ?? "").join("\n");
+}
+
+const joined = (blocks: { content: string }[]) => blocks.map((b) => b.content).join("");
+const expectedCost = (inputTokens: number, outputTokens: number) => (inputTokens * 300 + outputTokens * 1500) / 1e6;
+
+async function audit(call: Call, action: string): Promise<any[]> {
+  const r = await call("GET", `/api/v1/audit-logs?limit=100&action=${action}`);
+  expect(r.status).toBe(200);
+  return r.body.data;
+}
+
+const baseEnv = { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_WORKERS: "2", ANTHROPIC_API_KEY: "", ANTHROPIC_BASE_URL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" };
+
+beforeAll(async () => {
+  fakeA = startFakeModel("anthropic");
+  fakeO = startFakeModel("openai");
+  [srv, srvO, srvNone, srvBroke] = await Promise.all([
+    startServer({ env: { ...baseEnv, ANTHROPIC_API_KEY: SERVER_KEY, ANTHROPIC_BASE_URL: fakeA.url, CLANKER_MAX_ATTACHMENT_BYTES: "1000" } }),
+    startServer({ env: { ...baseEnv, OPENAI_BASE_URL: `${fakeO.url}/v1`, CLANKER_WORKSPACE_CONCURRENCY: "1" } }),
+    startServer({ env: baseEnv }),
+    startServer({ env: { ...baseEnv, ANTHROPIC_API_KEY: SERVER_KEY, ANTHROPIC_BASE_URL: fakeA.url, CLANKER_CREDIT_GRANT: "0" } }),
+  ]);
+  const keys = await Promise.all([
+    srv.createKey({ email: uniqueEmail("exec-a") }),
+    srv.createKey({ email: uniqueEmail("exec-b") }),
+    srv.createKey({ email: uniqueEmail("exec-byok") }),
+    srv.createKey({ email: uniqueEmail("exec-list") }),
+    srv.createKey({ email: uniqueEmail("exec-bill") }),
+    srvO.createKey({ email: uniqueEmail("exec-o") }),
+    srvNone.createKey({ email: uniqueEmail("exec-none") }),
+    srvBroke.createKey({ email: uniqueEmail("exec-broke") }),
+  ]);
+  a = client(srv, { apiKey: keys[0] });
+  b = client(srv, { apiKey: keys[1] });
+  byokWs = client(srv, { apiKey: keys[2] });
+  listWs = client(srv, { apiKey: keys[3] });
+  billWs = client(srv, { apiKey: keys[4] });
+  o = client(srvO, { apiKey: keys[5] });
+  none = client(srvNone, { apiKey: keys[6] });
+  broke = client(srvBroke, { apiKey: keys[7] });
+  const skill = await a("GET", "/api/v1/marketplace/skills/summarize");
+  expect(skill.status).toBe(200);
+  instructions = skill.body.instructions;
+  expect(instructions.length).toBeGreaterThan(50);
+}, 30_000);
+
+afterAll(async () => {
+  for (const s of [srv, srvO, srvNone, srvBroke]) {
+    if (!s) continue;
+    await s.stop();
+    cleanup(s);
+  }
+  fakeA?.stop();
+  fakeO?.stop();
+});
+
+describe("a run against the Anthropic fake", () => {
+  let execId: string;
+  let input: string;
+  let final: any;
+
+  test("POST /skills/summarize/run answers the spec's shape at once", async () => {
+    input = `Summarize this ${marker("basic")}: Clanker runs skills.`;
+    const r = await a("POST", RUN, { body: { input, interface: "api" } });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      executionId: expect.stringMatching(/^exec_\d+$/),
+      skillName: "Summarize",
+      status: "started",
+      message: expect.any(String),
+      sseUrl: "/api/events",
+    });
+    expect(r.body.message.length).toBeGreaterThan(0);
+    execId = r.body.executionId;
+  });
+
+  test("polling reaches completed with the fake's answer as output blocks", async () => {
+    final = await waitEnd(a, execId);
+    expect(final.status).toBe("completed");
+    expect(final.error).toBeNull();
+    expect(final.executionId).toBe(execId);
+    expect(final.skillSlug).toBe("summarize");
+    expect(final.input).toBe(input);
+    expect(final.outputBlocks.length).toBeGreaterThan(0);
+    expect(joined(final.outputBlocks)).toBe(answerFor(input).join(""));
+    const idx = final.outputBlocks.map((x: any) => x.index);
+    expect(idx).toEqual([...idx].sort((p: number, q: number) => p - q));
+    expect(new Set(idx).size).toBe(idx.length);
+    expect(final.provider).toBe("anthropic");
+    expect(final.byok).toBe(false);
+  });
+
+  test("blocksAfter=N returns only blocks with index > N", async () => {
+    const first = final.outputBlocks[0].index;
+    const r = await a("GET", `/api/v1/executions/${execId}/status?blocksAfter=${first}`);
+    expect(r.status).toBe(200);
+    expect(r.body.outputBlocks).toEqual(final.outputBlocks.filter((x: any) => x.index > first));
+    for (const blk of r.body.outputBlocks) expect(blk.index).toBeGreaterThan(first);
+    const last = final.outputBlocks[final.outputBlocks.length - 1].index;
+    const none = await a("GET", `/api/v1/executions/${execId}/status?blocksAfter=${last}`);
+    expect(none.body.outputBlocks).toEqual([]);
+    expect(none.body.status).toBe("completed");
+  });
+
+  test("cost follows token usage and the default price table; executionTime is a number", () => {
+    expect(final.usage.inputTokens).toBe(42); // what the fake's message_start reports
+    expect(final.usage.outputTokens).toBeGreaterThan(0);
+    expect(final.cost).toBeGreaterThan(0);
+    expect(final.cost).toBeCloseTo(expectedCost(final.usage.inputTokens, final.usage.outputTokens), 9);
+    expect(typeof final.executionTime).toBe("number");
+    expect(final.executionTime).toBeGreaterThanOrEqual(0);
+  });
+
+  test("the model got the server's key and a system prompt with the skill's instructions", async () => {
+    const req = await requestWith(fakeA, input);
+    expect(req.headers["x-api-key"]).toBe(SERVER_KEY);
+    expect(systemText(req.body)).toContain(instructions);
+    expect(req.body.stream).toBe(true);
+  });
+});
+
+describe("attachments and connectors", () => {
+  test("a text attachment reaches the model", async () => {
+    const input = `Summarize the notes ${marker("att")}`;
+    const content = `ATTACHED-CONTENT-${marker("att-body")}`;
+    const id = await start(a, { input, attachments: [{ name: "notes.txt", mediaType: "text/plain", content }] });
+    const done = await waitEnd(a, id);
+    expect(done.status).toBe("completed");
+    const req = await requestWith(fakeA, input);
+    expect(JSON.stringify(req.body)).toContain(content);
+  });
+
+  test("a base64 text attachment reaches the model decoded", async () => {
+    const input = `Summarize the data ${marker("att64")}`;
+    const content = `BASE64-CONTENT-${marker("att64-body")}`;
+    const id = await start(a, { input, attachments: [{ name: "data.csv", mediaType: "text/csv", data: Buffer.from(content).toString("base64") }] });
+    expect((await waitEnd(a, id)).status).toBe("completed");
+    const req = await requestWith(fakeA, input);
+    expect(promptText(req.body)).toContain(content);
+  });
+
+  test("an oversized attachment → 400 param attachments.0, nothing queued", async () => {
+    const before = (await a("GET", "/api/v1/executions?limit=1")).body.first_id;
+    const r = await a("POST", RUN, { body: { input: "Summarize", attachments: [{ name: "big.txt", mediaType: "text/plain", content: "x".repeat(1001) }] } });
+    expectError(r, 400, "invalid_request_error", { param: "attachments.0" });
+    expect((await a("GET", "/api/v1/executions?limit=1")).body.first_id).toBe(before);
+    // At the limit is fine.
+    const ok = await a("POST", RUN, { body: { input: `Summarize ${marker("att-limit")}`, attachments: [{ name: "ok.txt", mediaType: "text/plain", content: "y".repeat(1000) }] } });
+    expect(ok.status).toBe(200);
+    await waitEnd(a, ok.body.executionId);
+  });
+
+  test("an unsupported media type → 400", async () => {
+    const r = await a("POST", RUN, { body: { input: "Summarize", attachments: [{ name: "x.exe", mediaType: "application/x-msdownload", data: "TVqQAAMAAAAEAAAA" }] } });
+    expectError(r, 400, "invalid_request_error");
+    expect(r.body.error.param).toMatch(/^attachments\.0/);
+  });
+
+  test("a github connector with a bad repo → 400 param connector.fields.repo; a good one is accepted", async () => {
+    const r = await a("POST", RUN, { body: { input: "Summarize", connector: { type: "github", fields: { repo: "bad" } } } });
+    expectError(r, 400, "invalid_request_error", { param: "connector.fields.repo" });
+    const input = `Summarize the repo ${marker("conn")}`;
+    const id = await start(a, { input, connector: { type: "github", fields: { repo: "octo/hello-world" } } });
+    expect((await waitEnd(a, id)).status).toBe("completed");
+  });
+});
+
+describe("model selection", () => {
+  test("with only OPENAI_BASE_URL the run completes against the OpenAI-compatible fake", async () => {
+    const input = `Summarize via openai ${marker("oai")}`;
+    const id = await start(o, { input });
+    const done = await waitEnd(o, id);
+    expect(done.status).toBe("completed");
+    expect(done.provider).toBe("openai-compatible");
+    expect(joined(done.outputBlocks)).toBe(answerFor(input).join(""));
+    expect(done.usage.inputTokens).toBe(30); // the fake's prompt_tokens
+    expect(done.cost).toBeCloseTo(expectedCost(done.usage.inputTokens, done.usage.outputTokens), 9);
+    const req = await requestWith(fakeO, input);
+    expect(req.path).toBe("/v1/chat/completions");
+    expect(systemText(req.body)).toContain(instructions);
+    expect(fakeA.requests.some((q) => promptText(q.body).includes(input))).toBe(false);
+  });
+
+  test("no model configured → 400 MODEL_NOT_CONFIGURED naming BYOK and the server env vars; nothing queued", async () => {
+    const r = await none("POST", RUN, { body: { input: "Summarize this" } });
+    expectError(r, 400, "invalid_request_error", { code: "MODEL_NOT_CONFIGURED" });
+    expect(r.body.error.message).toMatch(/byok/i);
+    expect(r.body.error.message).toContain("ANTHROPIC_API_KEY");
+    expect(r.body.error.message).toContain("OPENAI_BASE_URL");
+    const list = await none("GET", "/api/v1/executions");
+    expect(list.body.data).toEqual([]);
+  });
+
+  test("BYOK: the model sees the workspace's key, the run costs 0 and charges nothing", async () => {
+    const put = await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: BYOK_KEY } });
+    expect(put.status).toBe(200);
+    expect(put.body.configured).toBe(true);
+    const input = `Summarize with my key ${marker("byok")}`;
+    const id = await start(byokWs, { input });
+    const done = await waitEnd(byokWs, id);
+    expect(done.status).toBe("completed");
+    expect(done.byok).toBe(true);
+    expect(done.usage.inputTokens).toBeGreaterThan(0);
+    expect(done.cost).toBe(0);
+    const req = await requestWith(fakeA, input);
+    expect(req.headers["x-api-key"]).toBe(BYOK_KEY);
+    const tx = await byokWs("GET", "/api/v1/billing/transactions?limit=100");
+    expect(tx.status).toBe(200);
+    expect(tx.body.data.filter((t: any) => t.kind === "charge")).toEqual([]);
+    expect(tx.body.data.some((t: any) => t.executionId === id)).toBe(false);
+    expect((await byokWs("GET", "/api/v1/billing/balance")).body.balance).toBe(100);
+  });
+});
+
+describe("model failures end the run failed with the provider's reason", () => {
+  const cases = [
+    { steer: "[[fail:500]]", code: "MODEL_UNAVAILABLE", reason: /Internal server error/ },
+    { steer: "[[fail:401]]", code: "MODEL_AUTH_FAILED", reason: /invalid x-api-key/ },
+    { steer: "[[fail:429]]", code: "MODEL_RATE_LIMITED", reason: /rate limit/ },
+    { steer: "[[drop]]", code: "MODEL_STREAM_ERROR", reason: /\S/ },
+  ];
+  for (const c of cases) {
+    test(`${c.steer} → failed ${c.code}`, async () => {
+      const input = `Summarize ${c.steer} ${marker("fail")}`;
+      const id = await start(a, { input });
+      const done = await waitEnd(a, id, 10_000);
+      expect({ status: done.status, code: done.error?.code, message: done.error?.message }).toMatchObject({ status: "failed", code: c.code });
+      expect(done.error.message).toMatch(c.reason);
+      expect(typeof done.executionTime).toBe("number");
+      await requestWith(fakeA, input);
+    });
+  }
+});
+
+describe("cancel", () => {
+  let cancelledId: string;
+
+  test("cancel mid-stream → cancelled, and the fake's stream is stopped", async () => {
+    const input = `Summarize slowly [[slow]] ${marker("cancel")}`;
+    const id = await start(a, { input });
+    // Mid-stream: running with at least one block already in.
+    await waitStatus(a, id, (s) => s.status === "running" && s.outputBlocks.length > 0);
+    const aborted = fakeA.waitForAbort(5000);
+    const r = await a("POST", `/api/v1/executions/${id}/cancel`);
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe("cancelled");
+    const rec = await aborted;
+    expect(promptText(rec.body)).toContain(input);
+    expect(rec.finished).toBe(false);
+    const req = await requestWith(fakeA, input);
+    expect(req.aborted).toBe(true);
+    // It stays cancelled once the worker winds down.
+    await sleep(300);
+    const s = await a("GET", `/api/v1/executions/${id}/status`);
+    expect(s.body.status).toBe("cancelled");
+    cancelledId = id;
+  });
+
+  test("cancelling an ended run → 409 EXECUTION_NOT_RUNNING", async () => {
+    const r = await a("POST", `/api/v1/executions/${cancelledId}/cancel`);
+    expectError(r, 409, "conflict_error", { code: "EXECUTION_NOT_RUNNING" });
+    const id = await start(a, { input: `Summarize ${marker("done")}` });
+    expect((await waitEnd(a, id)).status).toBe("completed");
+    expectError(await a("POST", `/api/v1/executions/${id}/cancel`), 409, "conflict_error", { code: "EXECUTION_NOT_RUNNING" });
+  });
+});
+
+describe("rerun", () => {
+  let original: string;
+  let rerunId: string;
+  let runningId: string;
+
+  test("rerun of a completed run with new input creates a new execution with rerunOf and the new input", async () => {
+    original = await start(a, { input: `Summarize the original ${marker("orig")}` });
+    expect((await waitEnd(a, original)).status).toBe("completed");
+    const newInput = `Summarize the new text ${marker("rerun")}`;
+    const r = await a("POST", `/api/v1/executions/${original}/rerun`, { body: { input: newInput } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ skillName: "Summarize", status: "started", sseUrl: "/api/events" });
+    expect(r.body.executionId).toMatch(/^exec_\d+$/);
+    expect(r.body.executionId).not.toBe(original);
+    rerunId = r.body.executionId;
+    const done = await waitEnd(a, rerunId);
+    expect(done).toMatchObject({ status: "completed", rerunOf: original, input: newInput });
+    expect(joined(done.outputBlocks)).toBe(answerFor(newInput).join(""));
+    await requestWith(fakeA, newInput);
+    // The original is untouched.
+    const orig = await a("GET", `/api/v1/executions/${original}/status`);
+    expect(orig.body.rerunOf).toBeNull();
+    expect(orig.body.input).not.toBe(newInput);
+  });
+
+  test("rerun while running → 409 EXECUTION_RUNNING", async () => {
+    runningId = await start(a, { input: `Summarize slowly [[slow]] ${marker("busy")}` });
+    await waitStatus(a, runningId, (s) => s.status === "running");
+    const r = await a("POST", `/api/v1/executions/${runningId}/rerun`, { body: { input: "again" } });
+    expectError(r, 409, "conflict_error", { code: "EXECUTION_RUNNING" });
+    expect((await a("POST", `/api/v1/executions/${runningId}/cancel`)).status).toBe(200);
+  });
+
+  test("audit rows execution.create, execution.cancel and execution.rerun", async () => {
+    const creates = await audit(a, "execution.create");
+    expect(creates.map((e) => e.resourceId)).toContain(original);
+    expect(creates.find((e) => e.resourceId === original)).toMatchObject({ action: "execution.create", resourceType: "execution" });
+    const reruns = await audit(a, "execution.rerun");
+    expect(reruns.find((e) => e.resourceId === rerunId)).toMatchObject({ action: "execution.rerun", resourceType: "execution" });
+    expect(reruns.some((e) => e.resourceId === original)).toBe(false);
+    const cancels = await audit(a, "execution.cancel");
+    expect(cancels.find((e) => e.resourceId === runningId)).toMatchObject({ action: "execution.cancel", resourceType: "execution" });
+    expect(creates.some((e) => e.resourceId === rerunId)).toBe(false);
+  });
+});
+
+describe("listing, idempotency and isolation", () => {
+  test("GET /executions cursor-paginates newest first", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await start(listWs, { input: `Summarize item ${i} ${marker("list")}` }));
+    const p1 = await listWs("GET", "/api/v1/executions?limit=2");
+    expect(p1.status).toBe(200);
+    expect(p1.body.data.map((e: any) => e.id)).toEqual([ids[2], ids[1]]);
+    expect(p1.body).toMatchObject({ first_id: ids[2], last_id: ids[1], has_more: true });
+    const p2 = await listWs("GET", `/api/v1/executions?limit=2&after_id=${p1.body.last_id}`);
+    expect(p2.body.data.map((e: any) => e.id)).toEqual([ids[0]]);
+    expect(p2.body.has_more).toBe(false);
+    const back = await listWs("GET", `/api/v1/executions?limit=2&before_id=${ids[0]}`);
+    expect(back.body.data.map((e: any) => e.id)).toEqual([ids[2], ids[1]]);
+    for (const id of ids) await waitEnd(listWs, id);
+  });
+
+  test("the same idempotency-key twice → one execution; the second answer is replayed", async () => {
+    const before = (await listWs("GET", "/api/v1/executions?limit=100")).body.data.length;
+    const key = `idem-${marker("idem")}`;
+    const body = { input: `Summarize once ${marker("idem-input")}` };
+    const r1 = await listWs("POST", RUN, { body, headers: { "idempotency-key": key } });
+    const r2 = await listWs("POST", RUN, { body, headers: { "idempotency-key": key } });
+    expect(r1.status).toBe(200);
+    expect(r2.status).toBe(200);
+    expect(r2.body).toEqual(r1.body);
+    expect(r1.headers.get("idempotency-replayed")).not.toBe("true");
+    expect(r2.headers.get("idempotency-replayed")).toBe("true");
+    const after = (await listWs("GET", "/api/v1/executions?limit=100")).body.data;
+    expect(after.length).toBe(before + 1);
+    expect(after.filter((e: any) => e.input === body.input).length).toBe(1);
+    await waitEnd(listWs, r1.body.executionId);
+  });
+
+  test("another workspace's execution → 404 on status, cancel and rerun; not listed", async () => {
+    const id = await start(a, { input: `Summarize private ${marker("iso")}` });
+    expectError(await b("GET", `/api/v1/executions/${id}/status`), 404, "not_found_error");
+    expectError(await b("POST", `/api/v1/executions/${id}/cancel`), 404, "not_found_error");
+    expectError(await b("POST", `/api/v1/executions/${id}/rerun`, { body: {} }), 404, "not_found_error");
+    expect((await b("GET", "/api/v1/executions?limit=100")).body.data.some((e: any) => e.id === id)).toBe(false);
+    expect((await waitEnd(a, id)).status).toBe("completed");
+  });
+});
+
+describe("per-workspace concurrency", () => {
+  test("with CLANKER_WORKSPACE_CONCURRENCY=1 a second run waits queued while the first runs", async () => {
+    const first = await start(o, { input: `Summarize first [[slow]] ${marker("conc1")}` });
+    const second = await start(o, { input: `Summarize second [[slow]] ${marker("conc2")}` });
+    await waitStatus(o, first, (s) => s.status === "running");
+    // While the first is still running, the second never leaves queued.
+    let checks = 0;
+    for (;;) {
+      const [f, s] = await Promise.all([o("GET", `/api/v1/executions/${first}/status`), o("GET", `/api/v1/executions/${second}/status`)]);
+      if (f.body.status !== "running") break;
+      expect(s.body.status).toBe("queued");
+      checks++;
+      await sleep(50);
+      if (checks > 200) throw new Error("the first run never ended");
+    }
+    expect(checks).toBeGreaterThan(0);
+    const f = await waitEnd(o, first);
+    expect(f.status).toBe("completed");
+    const s = await waitEnd(o, second);
+    expect(s.status).toBe("completed");
+    expect(Date.parse(s.startedAt)).toBeGreaterThanOrEqual(Date.parse(f.completedAt));
+  });
+});
+
+describe("billing", () => {
+  test("a new workspace starts with the default grant of 100", async () => {
+    const r = await billWs("GET", "/api/v1/billing/balance");
+    expect(r.status).toBe(200);
+    expect(r.body.balance).toBe(100);
+  });
+
+  test("a run's charge is a transaction with its executionId and the balance drops by the cost", async () => {
+    const id = await start(billWs, { input: `Summarize for money ${marker("bill")}` });
+    const done = await waitEnd(billWs, id);
+    expect(done.status).toBe("completed");
+    expect(done.cost).toBeGreaterThan(0);
+    const tx = await billWs("GET", "/api/v1/billing/transactions?limit=100");
+    expect(tx.status).toBe(200);
+    const charges = tx.body.data.filter((t: any) => t.executionId === id);
+    expect(charges.length).toBe(1);
+    expect(charges[0].kind).toBe("charge");
+    expect(charges[0].amount).toBeCloseTo(-done.cost, 9);
+    expect(charges[0].balanceAfter).toBeCloseTo(100 - done.cost, 9);
+    const bal = await billWs("GET", "/api/v1/billing/balance");
+    expect(bal.body.balance).toBeCloseTo(100 - done.cost, 9);
+  });
+
+  test("with CLANKER_CREDIT_GRANT=0 a run is refused with 402 INSUFFICIENT_CREDITS before it starts", async () => {
+    expect((await broke("GET", "/api/v1/billing/balance")).body.balance).toBe(0);
+    const before = fakeA.requests.length;
+    const r = await broke("POST", RUN, { body: { input: `Summarize for free ${marker("broke")}` } });
+    expectError(r, 402, "billing_error", { code: "INSUFFICIENT_CREDITS" });
+    expect((await broke("GET", "/api/v1/executions")).body.data).toEqual([]);
+    expect(fakeA.requests.length).toBe(before);
+  });
+});
