@@ -147,3 +147,25 @@ describe("migrate", () => {
     expect((await run(["migrate"], { CLANKER_DATA_DIR: dir })).code).toBe(0);
   });
 });
+
+describe("credits grant", () => {
+  test("adds credits to the named workspace's ledger, visible over HTTP", async () => {
+    const slug = `credits-${process.pid}`;
+    const key = await srv.createKey({ email: uniqueEmail("credits"), workspace: slug });
+    const api = client(srv, { apiKey: key });
+    const before = (await api("GET", "/api/v1/billing/balance")).body.balance as number;
+    const r = await run(["credits", "grant", "--workspace", slug, "--amount", "12.5"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`balance is now ${before + 12.5}`);
+    expect((await api("GET", "/api/v1/billing/balance")).body.balance).toBe(before + 12.5);
+    const txns = (await api("GET", "/api/v1/billing/transactions")).body.data;
+    expect(txns[0]).toMatchObject({ kind: "grant", amount: 12.5, balanceAfter: before + 12.5 });
+    const tier = (await api("GET", "/api/v1/billing/subscription/tier")).body;
+    expect(tier).toMatchObject({ tier: "paygmode", byokCost: 0, prices: { inputPerMTok: 300, outputPerMTok: 1500 } });
+  });
+
+  test("a bad amount or an unknown workspace → exit 2", async () => {
+    expectUsageError(await run(["credits", "grant", "--workspace", "nope-nope", "--amount", "5"]), /no workspace/);
+    expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "abc"]), /--amount/);
+  });
+});
