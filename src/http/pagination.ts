@@ -40,12 +40,10 @@ export function parseKeyPage(q: PageQuery): PageParams<string> {
   return { limit: q.limit ?? 20, afterId: q.after_id, beforeId: q.before_id };
 }
 
-export function listEnvelope<T extends { id: string }>(data: T[], hasMore: boolean) {
-  return { data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
-}
-
-export function toList<R, T extends { id: string }>(page: Page<R>, view: (r: R) => T) {
-  return listEnvelope(page.rows.map(view), page.hasMore);
+/** The spec's list answer for a page of API objects. */
+export function listEnvelope<T extends { id: string }>(page: Page<T>) {
+  const data = page.rows;
+  return { data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: page.hasMore };
 }
 
 export const listSchema = <S extends import("@sinclair/typebox").TSchema>(item: S) =>

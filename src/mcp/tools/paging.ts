@@ -7,9 +7,5 @@ export const pageArgs = {
   before_id: z.string().max(200).optional().describe("The page before (newer than) this id"),
 };
 
-export const envelope = (page: { rows: { id: string }[]; hasMore: boolean }) => ({
-  data: page.rows,
-  first_id: page.rows[0]?.id ?? null,
-  last_id: page.rows[page.rows.length - 1]?.id ?? null,
-  has_more: page.hasMore,
-});
+/** The same list answer as REST. */
+export { listEnvelope as envelope } from "../../http/pagination";

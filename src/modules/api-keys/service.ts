@@ -1,12 +1,13 @@
 // API keys: workspace-scoped, shown once at creation, stored as SHA-256 hashes.
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
-import { InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
-import { decodeId, encodeId } from "../../lib/ids";
+import { InvalidRequestError, PermissionError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { apiKeys } from "../../store/schema";
 import type { KeyCache } from "../workspaces/service";
@@ -50,12 +51,7 @@ export function mintApiKey(store: Store, input: { workspaceId: number; userId: n
 export function createApiKeysService(store: Store, keyCache: KeyCache) {
   const db = store.db;
 
-  function find(ctx: Ctx, ref: string): KeyRow {
-    const id = decodeId("apiKey", ref);
-    const row = id === null ? undefined : db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspaceId))).get();
-    if (!row) throw new NotFoundError("api key", ref);
-    return row;
-  }
+  const find = (ctx: Ctx, ref: string): KeyRow => workspaceRow(db, apiKeys, "apiKey", "api key", ctx.workspaceId, ref);
 
   return {
     list(ctx: Ctx, p: PageParams) {

@@ -20,10 +20,7 @@ export const artifactsRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/artifacts",
-      ({ ctx, deps, query }) => {
-        const page = deps.services.artifacts.list(ctx, parsePage(query, "artifact"));
-        return listEnvelope(page.rows, page.hasMore);
-      },
+      ({ ctx, deps, query }) => listEnvelope(deps.services.artifacts.list(ctx, parsePage(query, "artifact"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(artifact), detail: { tags: ["Artifacts"], summary: "List artifacts" } },
     )
     .get("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.get(ctx, params.id), {

@@ -3,11 +3,11 @@ import { and, eq, sql } from "drizzle-orm";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
-import { NotFoundError } from "../../lib/errors";
-import { decodeId, encodeId } from "../../lib/ids";
+import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { artifacts } from "../../store/schema";
 
@@ -97,12 +97,7 @@ export function createArtifactsService(store: Store, dataDir: string) {
     .orderBy(artifacts.id)
     .prepare();
 
-  function find(ctx: Ctx, ref: string): ArtifactRow {
-    const id = decodeId("artifact", ref);
-    const row = id === null ? undefined : db.select().from(artifacts).where(and(eq(artifacts.id, id), eq(artifacts.workspaceId, ctx.workspaceId))).get();
-    if (!row) throw new NotFoundError("artifact", ref);
-    return row;
-  }
+  const find = (ctx: Ctx, ref: string): ArtifactRow => workspaceRow(db, artifacts, "artifact", "artifact", ctx.workspaceId, ref);
 
   return {
     /** Writes the files first (outside any tx); returns what to insert once the run's tx commits them. */

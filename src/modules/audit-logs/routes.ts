@@ -35,7 +35,7 @@ export const auditLogsRoutes = (app: Platform) =>
       const endMs = parseTime(query.end_date, "end_date", true);
       if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new InvalidRequestError("start_date is after end_date", "start_date");
       const page = deps.services.auditLogs.list(ctx, parsePage(query, "audit"), { action: query.action, resourceType: query.resource_type, startMs, endMs });
-      return listEnvelope(page.rows, page.hasMore);
+      return listEnvelope(page);
     },
     {
       auth: true,

@@ -72,10 +72,7 @@ export const executionsRoutes = (app: Platform) =>
     })
     .get(
       "/api/v1/executions",
-      ({ ctx, deps, query }) => {
-        const page = deps.services.executions.list(ctx, parsePage(query, "execution"), { status: query.status, skill: query.skill });
-        return listEnvelope(page.rows, page.hasMore);
-      },
+      ({ ctx, deps, query }) => listEnvelope(deps.services.executions.list(ctx, parsePage(query, "execution"), { status: query.status, skill: query.skill })),
       {
         auth: true,
         query: t.Object({

@@ -3,9 +3,10 @@ import { and, eq, gt, asc, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
-import { decodeId, encodeId } from "../../lib/ids";
+import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { executionBlocks, executions } from "../../store/schema";
 import { chooseProvider } from "../../executor/providers";
@@ -66,12 +67,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
     .returning()
     .prepare();
 
-  function find(ctx: Ctx, ref: string): ExecutionRow {
-    const id = decodeId("execution", ref);
-    const row = id === null ? undefined : db.select().from(executions).where(and(eq(executions.id, id), eq(executions.workspaceId, ctx.workspaceId))).get();
-    if (!row) throw new NotFoundError("execution", ref);
-    return row;
-  }
+  const find = (ctx: Ctx, ref: string): ExecutionRow => workspaceRow(db, executions, "execution", "execution", ctx.workspaceId, ref);
 
   function artifactIds(e: ExecutionRow): number[] {
     return d.artifacts.forExecution(e.workspaceId, e.id).map((a) => a.id);

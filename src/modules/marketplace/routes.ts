@@ -41,10 +41,7 @@ export const marketplaceRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/marketplace/skills",
-      ({ deps, query }) => {
-        const page = deps.services.marketplace.list(parseKeyPage(query), { category: query.category, q: query.q });
-        return listEnvelope(page.rows, page.hasMore);
-      },
+      ({ deps, query }) => listEnvelope(deps.services.marketplace.list(parseKeyPage(query), { category: query.category, q: query.q })),
       {
         publicLimit: true,
         query: t.Object({

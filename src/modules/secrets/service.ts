@@ -1,12 +1,13 @@
 // Workspace secrets: sealed with the master key at rest, never returned, bound to skills as env vars.
 import { and, eq } from "drizzle-orm";
 import { assertRole, type Ctx } from "../../lib/context";
-import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
-import { decodeId, encodeId } from "../../lib/ids";
+import { ConflictError, InvalidRequestError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { secrets, skillSecretBindings } from "../../store/schema";
 
@@ -36,12 +37,7 @@ export function createSecretsService(store: Store, box: SecretBox) {
     const row = db.select({ id: secrets.id }).from(secrets).where(and(eq(secrets.workspaceId, ctx.workspaceId), eq(secrets.name, name))).get();
     return row !== undefined && row.id !== exceptId;
   }
-  function find(ctx: Ctx, ref: string): SecretRow {
-    const id = decodeId("secret", ref);
-    const row = id === null ? undefined : db.select().from(secrets).where(and(eq(secrets.id, id), eq(secrets.workspaceId, ctx.workspaceId))).get();
-    if (!row) throw new NotFoundError("secret", ref);
-    return row;
-  }
+  const find = (ctx: Ctx, ref: string): SecretRow => workspaceRow(db, secrets, "secret", "secret", ctx.workspaceId, ref);
 
   return {
     list(ctx: Ctx, p: PageParams) {

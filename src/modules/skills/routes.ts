@@ -23,10 +23,7 @@ export const skillsRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/skills",
-      ({ ctx, deps, query }) => {
-        const page = deps.services.skills.listInstalled(ctx, parseKeyPage(query));
-        return listEnvelope(page.rows, page.hasMore);
-      },
+      ({ ctx, deps, query }) => listEnvelope(deps.services.skills.listInstalled(ctx, parseKeyPage(query))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(installed), detail: { tags: ["Skills"], summary: "Installed skills (cursor: slug)" } },
     )
     .post("/api/v1/skills/:slug/install", ({ ctx, deps, params }) => deps.services.skills.install(ctx, params.slug), {
