@@ -11,26 +11,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Server } from "bun";
 import { cleanup, startServer, type TestServer } from "./helpers/server";
+import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BASELINE_FILE = join(ROOT, "test/conformance-baseline.json");
-const TOOL_NAMES = [
-  "list-installed-skills",
-  "get-skill-details",
-  "install-skill",
-  "uninstall-skill",
-  "execute-skill",
-  "list-artifacts",
-  "get-artifact",
-  "download-artifact",
-  "delete-artifact",
-  "list-executions",
-  "get-execution-status",
-  "cancel-execution",
-  "read-memory",
-  "write-memory",
-  "get-credit-balance",
-];
+const TOOL_NAMES = SPEC_TOOL_NAMES;
 /** A full run takes about a second. Past this limit the run is killed and the test fails. */
 const SUITE_TIMEOUT = 120_000;
 const INSPECTOR_TIMEOUT = 30_000;

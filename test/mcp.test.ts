@@ -14,27 +14,12 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
 const SEP = "\n\n---\n\n";
-const TOOL_NAMES = [
-  "list-installed-skills",
-  "get-skill-details",
-  "install-skill",
-  "uninstall-skill",
-  "execute-skill",
-  "list-artifacts",
-  "get-artifact",
-  "download-artifact",
-  "delete-artifact",
-  "list-executions",
-  "get-execution-status",
-  "cancel-execution",
-  "read-memory",
-  "write-memory",
-  "get-credit-balance",
-];
+const TOOL_NAMES = SPEC_TOOL_NAMES;
 const CALL_TIMEOUT = 20_000;
 
 type Kind = "streamable" | "sse" | "stdio";
