@@ -38,6 +38,14 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
       { name: "webhook-deliveries", pattern: "*/5 * * * * *", run: () => services.webhooks.deliverDue() },
       { name: "events-prune", pattern: "17 * * * *", run: () => services.bus.prune(7 * 24 * 3600 * 1000) },
       { name: "mcp-sessions-sweep", pattern: "* * * * *", run: () => deps.mcp.sweep() },
+      {
+        name: "codes-prune",
+        pattern: "41 * * * *",
+        run: () => {
+          services.otp.prune();
+          services.device.prune();
+        },
+      },
     ],
     log,
   );

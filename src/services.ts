@@ -63,6 +63,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     webhooks,
     bus,
     runner,
+    otp,
     signin: createSigninService(store, users, otp, mailer),
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
     agents: createAgentsService({ store, users, otp, mailer, billing, keyCache, anonymousGrant: config.signin.anonymousCreditGrant }),

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS } from "../src/store/migrations";
 import { migrate, openStore } from "../src/store/db";
+import { createOtpService } from "../src/modules/signin/otp";
+import { SecretBox } from "../src/lib/secret-box";
 
 const dir = join(import.meta.dir, "../src/store/migrations");
 
@@ -20,5 +22,18 @@ test("migrations apply to an empty store once, and a second run applies nothing"
   for (const t of ["users", "workspaces", "memberships", "api_keys", "sessions", "audit_logs", "idempotency_keys", "memory", "executions", "artifacts"])
     expect(tables).toContain(t);
   expect(store.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode).toBe("memory");
+  store.close();
+});
+
+test("the scheduler's prune forgets one-time codes a day past expiry and keeps live ones", () => {
+  const store = openStore(":memory:");
+  migrate(store);
+  const otp = createOtpService(store, new SecretBox(Buffer.alloc(32, 7)));
+  store.tx(() => otp.issue("signin", "old@example.test"));
+  store.tx(() => otp.issue("signin", "new@example.test"));
+  store.sqlite.run("UPDATE otp_codes SET expires_at = ? WHERE email = 'old@example.test'", [Date.now() - 25 * 3600 * 1000]);
+  otp.prune();
+  const left = store.sqlite.query<{ email: string }, []>("SELECT email FROM otp_codes").all().map((r) => r.email);
+  expect(left).toEqual(["new@example.test"]);
   store.close();
 });

@@ -1,6 +1,6 @@
 // Device activation (like `gh auth login`): a CLI asks for a short code, a signed-in person approves it,
 // the CLI's poll receives a key for that person's workspace exactly once. Codes are stored as keyed hashes.
-import { eq } from "drizzle-orm";
+import { eq, lt } from "drizzle-orm";
 import { randomInt } from "node:crypto";
 import type { Ctx } from "../../lib/context";
 import { ApiError, InvalidRequestError, PermissionError } from "../../lib/errors";
@@ -62,6 +62,11 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
         });
         return { status: "completed" as const, api_key: secret, tier: billing.account(row.workspaceId!).tier };
       });
+    },
+
+    /** Forgets activation codes a day past their expiry (run by the scheduler). */
+    prune(now = Date.now()): void {
+      db.delete(deviceCodes).where(lt(deviceCodes.expiresAt, now - 24 * 3600 * 1000)).run();
     },
 
     confirm(ctx: Ctx, code: string) {

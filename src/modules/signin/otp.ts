@@ -1,6 +1,6 @@
 // One-time codes: 6 digits, stored as keyed hashes, 10 minutes, at most 5 tries, at most 5 sent per email
 // per 15 minutes. Error codes follow the auth.md agent-registration protocol.
-import { and, desc, eq, gt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, lt, sql } from "drizzle-orm";
 import { randomInt } from "node:crypto";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { SecretBox } from "../../lib/secret-box";
@@ -39,6 +39,11 @@ export function createOtpService(store: Store, box: SecretBox) {
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
       db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now }).run();
       return code;
+    },
+
+    /** Forgets codes a day past their expiry (run by the scheduler); the send budget looks back 15 minutes only. */
+    prune(now = Date.now()): void {
+      db.delete(otpCodes).where(lt(otpCodes.expiresAt, now - 24 * 3600 * 1000)).run();
     },
 
     /** Checks a code; a wrong one uses up a try (committed even though this throws). */
