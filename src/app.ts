@@ -25,6 +25,7 @@ import { billingRoutes } from "./modules/billing/routes";
 import { webhooksRoutes } from "./modules/webhooks/routes";
 import { eventsRoutes } from "./modules/events/routes";
 import { signinRoutes } from "./modules/signin/routes";
+import { workflowsRoutes } from "./modules/workflows/routes";
 import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
@@ -63,6 +64,7 @@ export function createApp(deps: PlatformDeps) {
     .use(webhooksRoutes)
     .use(eventsRoutes)
     .use(signinRoutes)
+    .use(workflowsRoutes)
     .use(mcpRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 

@@ -32,6 +32,8 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
   const server = app.server!;
   const { services } = deps;
   services.runner.start();
+  services.workflowEngine.recover();
+  services.workflowTriggers.sync();
   const stopJobs = startJobs(
     [
       { name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() },
@@ -60,6 +62,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
     async stop() {
       stopJobs();
       services.runner.stop();
+      services.workflowTriggers.stop();
       deps.mcp.closeAll();
       await app.stop(true);
       store.close();

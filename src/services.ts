@@ -25,6 +25,9 @@ import { createSigninService } from "./modules/signin/service";
 import { createDeviceService } from "./modules/signin/device";
 import { createAgentsService } from "./modules/signin/agents";
 import { createInvitationsService } from "./modules/workspaces/invitations";
+import { createWorkflowsService } from "./modules/workflows/service";
+import { WorkflowEngine } from "./modules/workflows/engine";
+import { WorkflowTriggers } from "./modules/workflows/triggers";
 
 export interface ServiceDeps {
   store: Store;
@@ -47,6 +50,13 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const mailer = createMailer(config.signin, config.dataDir, log);
   const otp = createOtpService(store, box);
   const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
+  const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner });
+  // The engine needs definitions from the service and the service starts runs on the engine.
+  let engine: WorkflowEngine;
+  let triggers: WorkflowTriggers;
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions }, () => engine, () => triggers.sync());
+  engine = new WorkflowEngine({ store, bus, executions, webhooks, definitionOf: workflows.definitionOf, log });
+  triggers = new WorkflowTriggers(workflows, log);
   return {
     users,
     profile: createProfileService(store),
@@ -68,7 +78,10 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
     agents: createAgentsService({ store, users, otp, mailer, billing, keyCache, anonymousGrant: config.signin.anonymousCreditGrant }),
     invitations: createInvitationsService(store, mailer, keyCache),
-    executions: createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner }),
+    executions,
+    workflows,
+    workflowEngine: engine,
+    workflowTriggers: triggers,
   };
 }
 

@@ -327,3 +327,40 @@ export const invitations = sqliteTable(
   },
   (t) => [index("invitations_ws").on(t.workspaceId, t.id)],
 );
+
+/** Workflow definitions a workspace added (bundled ones live in the binary). */
+export const workflowDefinitions = sqliteTable(
+  "workflow_definitions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: integer("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    definition: text("definition", { mode: "json" }).$type<unknown>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("workflow_definitions_ws_key").on(t.workspaceId, t.key)],
+);
+
+/** A run's whole state (each step's status, input, output, execution and suspend payload) is persisted as it changes. */
+export const workflowRuns = sqliteTable(
+  "workflow_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: integer("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+    workflowId: text("workflow_id").notNull(),
+    status: text("status", { enum: ["running", "suspended", "completed", "failed", "cancelled"] }).notNull(),
+    input: text("input", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    state: text("state", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    suspendedStep: text("suspended_step"),
+    callbackUrl: text("callback_url"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    trigger: text("trigger").notNull(),
+    requestId: text("request_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [index("workflow_runs_ws").on(t.workspaceId, t.id), index("workflow_runs_status").on(t.status)],
+);

@@ -4,10 +4,12 @@ import init from "./0000_init.sql" with { type: "text" };
 import skillsSecretsByok from "./0001_skills_secrets_byok.sql" with { type: "text" };
 import executionsBillingEvents from "./0002_executions_billing_events.sql" with { type: "text" };
 import signin from "./0003_signin_devices_agents_invitations.sql" with { type: "text" };
+import workflows from "./0004_workflows.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
   { tag: "0001_skills_secrets_byok", sql: skillsSecretsByok },
   { tag: "0002_executions_billing_events", sql: executionsBillingEvents },
   { tag: "0003_signin_devices_agents_invitations", sql: signin },
+  { tag: "0004_workflows", sql: workflows },
 ];

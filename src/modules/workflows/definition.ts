@@ -1,0 +1,158 @@
+// Workflow definitions: JSON documents of steps (skill, approval, parallel, branch), validated with errors that
+// name the step and field.
+import { Cron } from "croner";
+import { InvalidRequestError } from "../../lib/errors";
+import type { Catalog } from "../skills/catalog";
+
+export type FieldType = "string" | "number" | "boolean" | "object" | "array";
+
+export interface FieldSchema {
+  required?: string[];
+  properties?: Record<string, { type?: FieldType; description?: string }>;
+}
+
+export type Step =
+  | { id: string; kind: "skill"; skill: string; input: string }
+  | { id: string; kind: "approval"; message: string; resumeSchema?: FieldSchema }
+  | { id: string; kind: "parallel"; steps: Step[] }
+  | { id: string; kind: "branch"; condition: Condition; then: Step[]; else?: Step[] };
+
+export interface Condition {
+  /** A template like "{{steps.review.output.approved}}", compared after rendering. */
+  value: string;
+  equals?: string | number | boolean;
+  contains?: string;
+}
+
+export interface Trigger {
+  cron: string;
+  timezone?: string;
+  input?: Record<string, unknown>;
+}
+
+export interface WorkflowDefinition {
+  id: string;
+  name: string;
+  description?: string;
+  input?: FieldSchema;
+  steps: Step[];
+  triggers?: Trigger[];
+}
+
+const ID_RE = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const STEP_ID_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const TYPES = new Set(["string", "number", "boolean", "object", "array"]);
+
+const bad = (param: string, message: string): never => {
+  throw new InvalidRequestError(`${param}: ${message}`, param);
+};
+
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function checkSchema(v: unknown, param: string): FieldSchema | undefined {
+  if (v === undefined) return undefined;
+  if (!obj(v)) bad(param, "must be an object with required and properties");
+  const s = v as FieldSchema;
+  if (s.required !== undefined && (!Array.isArray(s.required) || s.required.some((r) => typeof r !== "string"))) bad(`${param}.required`, "must be a list of names");
+  if (s.properties !== undefined) {
+    if (!obj(s.properties)) bad(`${param}.properties`, "must be an object");
+    for (const [k, p] of Object.entries(s.properties!)) {
+      if (!obj(p)) bad(`${param}.properties.${k}`, "must be an object");
+      if (p.type !== undefined && !TYPES.has(p.type)) bad(`${param}.properties.${k}.type`, `must be one of ${[...TYPES].join(", ")}`);
+    }
+  }
+  return s;
+}
+
+function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<string>): Step[] {
+  if (!Array.isArray(raw) || raw.length === 0) bad(param, "must be a non-empty list of steps");
+  return (raw as unknown[]).map((s, i) => {
+    const p = `${param}.${i}`;
+    if (!obj(s)) bad(p, "must be an object");
+    const step = s as Record<string, unknown>;
+    if (typeof step.id !== "string" || !STEP_ID_RE.test(step.id)) bad(`${p}.id`, "must be a name of letters, digits, '_' or '-'");
+    const id = step.id as string;
+    if (seen.has(id)) bad(`${p}.id`, `step id '${id}' is used twice`);
+    seen.add(id);
+    const where = `${p} (${id})`;
+    switch (step.kind) {
+      case "skill":
+        if (typeof step.skill !== "string" || !catalog.bySlug.has(step.skill)) bad(`${p}.skill`, `step '${id}' names an unknown skill '${String(step.skill)}'`);
+        if (typeof step.input !== "string" || !step.input.trim()) bad(`${p}.input`, `step '${id}' needs an input template`);
+        return { id, kind: "skill", skill: step.skill as string, input: step.input as string };
+      case "approval":
+        if (typeof step.message !== "string" || !step.message.trim()) bad(`${p}.message`, `step '${id}' needs a message for the approver`);
+        return { id, kind: "approval", message: step.message as string, resumeSchema: checkSchema(step.resumeSchema, `${p}.resumeSchema`) };
+      case "parallel":
+        return { id, kind: "parallel", steps: checkSteps(step.steps, `${p}.steps`, catalog, seen) };
+      case "branch": {
+        const c = step.condition;
+        if (!obj(c) || typeof c.value !== "string") bad(`${p}.condition`, `step '${id}' needs a condition { value, equals | contains }`);
+        const cond = c as unknown as Condition;
+        if (cond.equals === undefined && cond.contains === undefined) bad(`${p}.condition`, `step '${id}': give equals or contains`);
+        return {
+          id,
+          kind: "branch",
+          condition: cond,
+          then: checkSteps(step.then, `${p}.then`, catalog, seen),
+          ...(step.else !== undefined ? { else: checkSteps(step.else, `${p}.else`, catalog, seen) } : {}),
+        };
+      }
+      default:
+        return bad(`${p}.kind`, `${where}: kind must be skill, approval, parallel or branch`);
+    }
+  });
+}
+
+export function validateDefinition(raw: unknown, catalog: Catalog): WorkflowDefinition {
+  if (!obj(raw)) bad("definition", "must be a JSON object");
+  const d = raw as Record<string, unknown>;
+  if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
+  if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");
+  if (d.description !== undefined && typeof d.description !== "string") bad("description", "must be a string");
+  const triggers = d.triggers === undefined ? undefined : (d.triggers as unknown[]);
+  if (triggers !== undefined) {
+    if (!Array.isArray(triggers)) bad("triggers", "must be a list");
+    triggers.forEach((t, i) => {
+      if (!obj(t) || typeof t.cron !== "string") bad(`triggers.${i}.cron`, "is required");
+      try {
+        new Cron((t as Trigger).cron, { paused: true, timezone: (t as Trigger).timezone }).stop();
+      } catch (e) {
+        bad(`triggers.${i}.cron`, `is not a valid cron pattern or timezone: ${(e as Error).message}`);
+      }
+      if ((t as Trigger).input !== undefined && !obj((t as Trigger).input)) bad(`triggers.${i}.input`, "must be an object");
+    });
+  }
+  return {
+    id: d.id as string,
+    name: (d.name as string).trim(),
+    ...(d.description ? { description: d.description as string } : {}),
+    input: checkSchema(d.input, "input"),
+    steps: checkSteps(d.steps, "steps", catalog, new Set()),
+    ...(triggers ? { triggers: triggers as Trigger[] } : {}),
+  };
+}
+
+/** Checks data against a field schema: required names present, declared types right. */
+export function checkFields(data: unknown, schema: FieldSchema | undefined, param: string): Record<string, unknown> {
+  if (data === undefined) data = {};
+  if (!obj(data)) bad(param, "must be an object");
+  const d = data as Record<string, unknown>;
+  for (const r of schema?.required ?? []) if (d[r] === undefined) bad(`${param}.${r}`, "is required");
+  for (const [k, p] of Object.entries(schema?.properties ?? {})) {
+    const v = d[k];
+    if (v === undefined || !p.type) continue;
+    const actual = Array.isArray(v) ? "array" : v === null ? "null" : typeof v;
+    if (actual !== p.type) bad(`${param}.${k}`, `must be a ${p.type}`);
+  }
+  return d;
+}
+
+/** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */
+export function render(template: string, scope: Record<string, unknown>): string {
+  return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (_m, path: string) => {
+    let v: unknown = scope;
+    for (const part of path.split(".")) v = obj(v) ? v[part] : undefined;
+    return v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
+  });
+}

@@ -1,0 +1,229 @@
+// Runs workflows step by step. Every step's state is persisted as it changes, so a run survives a restart: a
+// completed step is never run again, a suspended run waits in the database, and a step whose execution the
+// restart interrupted starts over.
+import { eq } from "drizzle-orm";
+import { systemCtx, type Ctx } from "../../lib/context";
+import { decodeId, encodeId } from "../../lib/ids";
+import type { Store } from "../../store/db";
+import { executions, workflowRuns } from "../../store/schema";
+import type { EventBus, BusEvent } from "../events/bus";
+import type { ExecutionsService } from "../executions/service";
+import type { WebhooksService } from "../webhooks/service";
+import { render, type Step, type WorkflowDefinition } from "./definition";
+
+export const WORKFLOW_EVENT = "workflow-state";
+
+export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped";
+
+export interface StepState {
+  status: StepStatus;
+  kind: Step["kind"];
+  input?: string;
+  output?: unknown;
+  executionId?: string;
+  suspend?: { message: string; resumeSchema?: unknown };
+  error?: { code: string; message: string };
+}
+
+export interface RunState {
+  steps: Record<string, StepState>;
+}
+
+type RunRow = typeof workflowRuns.$inferSelect;
+type Outcome = "done" | "suspended" | "failed" | "cancelled";
+
+const ENDED = new Set(["completed", "failed", "cancelled"]);
+
+export interface EngineDeps {
+  store: Store;
+  bus: EventBus;
+  executions: ExecutionsService;
+  webhooks: WebhooksService;
+  definitionOf: (workspaceId: number, workflowId: string) => WorkflowDefinition | null;
+  log: (line: string) => void;
+}
+
+export class WorkflowEngine {
+  private active = new Set<number>();
+
+  constructor(private d: EngineDeps) {}
+
+  /** Picks up runs a previous process left running. */
+  recover(): void {
+    const rows = this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.status, "running")).all();
+    for (const r of rows) void this.advance(r.id);
+  }
+
+  private load(runId: number): RunRow | undefined {
+    return this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.id, runId)).get();
+  }
+
+  /** Persists the run's state and status, and tells subscribers (SSE, /stream, MCP waits). */
+  save(run: RunRow, patch: Partial<RunRow>, extra: Record<string, unknown> = {}): RunRow {
+    const now = Date.now();
+    const { row, ev } = this.d.store.tx(() => {
+      const row = this.d.store.db
+        .update(workflowRuns)
+        .set({ ...patch, updatedAt: now })
+        .where(eq(workflowRuns.id, run.id))
+        .returning()
+        .get()!;
+      const ev = this.d.bus.append(row.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row.id), workflowId: row.workflowId, status: row.status, steps: (row.state as unknown as RunState).steps, ...extra });
+      if (row.callbackUrl && patch.status && ["completed", "suspended", "failed"].includes(patch.status)) {
+        const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row.id), workflowId: row.workflowId, status: patch.status, suspendedStep: row.suspendedStep, cost: costOf(this.d.store, row) };
+        this.d.webhooks.enqueue(row.workspaceId, row.callbackUrl, payload.event, payload, row.requestId);
+      }
+      return { row, ev };
+    });
+    this.d.bus.deliver(ev);
+    if (patch.status && patch.status !== "running") this.d.webhooks.kick();
+    return row;
+  }
+
+  /** Drives a run forward until it ends or suspends. One driver per run at a time. */
+  async advance(runId: number): Promise<void> {
+    if (this.active.has(runId)) return;
+    this.active.add(runId);
+    try {
+      let run = this.load(runId);
+      if (!run || run.status !== "running") return;
+      const def = this.d.definitionOf(run.workspaceId, run.workflowId);
+      if (!def) {
+        this.save(run, { status: "failed", errorCode: "WORKFLOW_NOT_FOUND", errorMessage: `The workflow '${run.workflowId}' no longer exists`, completedAt: Date.now() });
+        return;
+      }
+      const outcome = await this.walk(run, def.steps);
+      run = this.load(runId)!;
+      if (run.status !== "running") return; // cancelled meanwhile
+      if (outcome === "done") this.save(run, { status: "completed", suspendedStep: null, completedAt: Date.now() });
+      else if (outcome === "failed") {
+        const failed = Object.entries((run.state as unknown as RunState).steps).find(([, s]) => s.status === "failed");
+        this.save(run, { status: "failed", errorCode: failed?.[1].error?.code ?? "STEP_FAILED", errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`, completedAt: Date.now() });
+      } else if (outcome === "suspended") {
+        const s = Object.entries((run.state as unknown as RunState).steps).find(([, st]) => st.status === "suspended");
+        this.save(run, { status: "suspended", suspendedStep: s?.[0] ?? null });
+      }
+    } catch (e) {
+      this.d.log(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
+      const run = this.load(runId);
+      if (run && run.status === "running") this.save(run, { status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() });
+    } finally {
+      this.active.delete(runId);
+    }
+  }
+
+  private scope(run: RunRow): Record<string, unknown> {
+    const steps: Record<string, unknown> = {};
+    for (const [id, s] of Object.entries((run.state as unknown as RunState).steps)) steps[id] = { output: s.output, status: s.status };
+    return { input: run.input, steps };
+  }
+
+  private setStep(runId: number, stepId: string, state: StepState, extra: Record<string, unknown> = {}): RunRow | null {
+    const run = this.load(runId)!;
+    if (run.status !== "running") return null;
+    const next: RunState = { steps: { ...(run.state as unknown as RunState).steps, [stepId]: state } };
+    return this.save(run, { state: next as unknown as Record<string, unknown> }, { step: stepId, ...extra });
+  }
+
+  private async walk(run: RunRow, steps: Step[]): Promise<Outcome> {
+    for (const step of steps) {
+      const outcome = await this.runStep(run.id, step);
+      if (outcome !== "done") return outcome;
+    }
+    return "done";
+  }
+
+  private async runStep(runId: number, step: Step): Promise<Outcome> {
+    const run = this.load(runId)!;
+    if (run.status !== "running") return "cancelled";
+    const current = (run.state as unknown as RunState).steps[step.id];
+    if (current?.status === "completed" || current?.status === "skipped") return "done";
+    switch (step.kind) {
+      case "skill":
+        return this.runSkill(run, step, current);
+      case "approval": {
+        if (current?.status === "suspended") return "suspended";
+        const message = render(step.message, this.scope(run));
+        this.setStep(runId, step.id, { status: "suspended", kind: "approval", suspend: { message, resumeSchema: step.resumeSchema } });
+        return "suspended";
+      }
+      case "parallel": {
+        this.setStep(runId, step.id, { status: "running", kind: "parallel" });
+        const outcomes = await Promise.all(step.steps.map((s) => this.runStep(runId, s)));
+        const worst = (["cancelled", "failed", "suspended"] as const).find((o) => outcomes.includes(o));
+        if (worst) return worst;
+        this.setStep(runId, step.id, { status: "completed", kind: "parallel" });
+        return "done";
+      }
+      case "branch": {
+        const value = render(step.condition.value, this.scope(run));
+        const taken =
+          step.condition.equals !== undefined ? value === String(step.condition.equals) : value.includes(String(step.condition.contains ?? ""));
+        this.setStep(runId, step.id, { status: "running", kind: "branch", output: { taken: taken ? "then" : "else", value } });
+        const outcome = await this.walk(this.load(runId)!, taken ? step.then : step.else ?? []);
+        if (outcome !== "done") return outcome;
+        this.setStep(runId, step.id, { status: "completed", kind: "branch", output: { taken: taken ? "then" : "else", value } });
+        return "done";
+      }
+    }
+  }
+
+  private async runSkill(run: RunRow, step: Extract<Step, { kind: "skill" }>, current: StepState | undefined): Promise<Outcome> {
+    const ctx: Ctx = { ...systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`) };
+    let executionId = current?.executionId;
+    if (executionId) {
+      // Resuming after a restart: keep a run that is still going, start over one the restart killed.
+      const e = this.d.executions.status(ctx, executionId, Number.MAX_SAFE_INTEGER);
+      if (e.status === "failed" || e.status === "cancelled") executionId = undefined;
+    }
+    if (!executionId) {
+      const input = render(step.input, this.scope(run));
+      try {
+        executionId = this.d.executions.run(ctx, step.skill, { input, interface: "workflow" }).executionId;
+      } catch (e) {
+        this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
+        return "failed";
+      }
+      if (!this.setStep(run.id, step.id, { status: "running", kind: "skill", input, executionId })) return "cancelled";
+    }
+    const final = await this.waitForExecution(run.workspaceId, ctx, executionId);
+    if (this.load(run.id)!.status !== "running") return "cancelled";
+    const input = (this.load(run.id)!.state as unknown as RunState).steps[step.id]?.input;
+    if (final.status !== "completed") {
+      this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, executionId, error: final.error ?? { code: "STEP_FAILED", message: `execution ${final.status}` } });
+      return "failed";
+    }
+    this.setStep(run.id, step.id, { status: "completed", kind: "skill", input, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
+    return "done";
+  }
+
+  private waitForExecution(workspaceId: number, ctx: Ctx, executionId: string) {
+    return new Promise<ReturnType<ExecutionsService["status"]>>((resolve) => {
+      const check = () => {
+        const s = this.d.executions.status(ctx, executionId);
+        if (ENDED.has(s.status)) {
+          unsubscribe();
+          resolve(s);
+          return true;
+        }
+        return false;
+      };
+      const unsubscribe = this.d.bus.subscribe(workspaceId, (e: BusEvent) => {
+        const data = e.data as { executionId?: string; status?: string };
+        if (data.executionId === executionId && data.status && ENDED.has(data.status)) check();
+      });
+      check();
+    });
+  }
+}
+
+/** A run's cost: the sum of its skill steps' executions. */
+export function costOf(store: Store, run: RunRow): number {
+  const ids = Object.values((run.state as unknown as RunState).steps)
+    .map((s) => s.executionId)
+    .filter((x): x is string => !!x)
+    .map((x) => decodeId("execution", x)!);
+  let micro = 0;
+  for (const id of ids) micro += store.db.select({ c: executions.costMicro }).from(executions).where(eq(executions.id, id)).get()?.c ?? 0;
+  return micro / 1_000_000;
+}

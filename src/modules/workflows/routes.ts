@@ -1,0 +1,102 @@
+// /api/v1/workflows: definitions, launch, stream, runs, cancel, resume.
+import { t } from "elysia";
+import type { Platform } from "../../http/platform";
+import { listEnvelope, pageQuery, parsePage } from "../../http/pagination";
+import { idParam } from "../../http/schemas";
+import { InvalidRequestError } from "../../lib/errors";
+import { workflowStream } from "./stream";
+
+const workflowParam = t.Object({ id: t.String({ maxLength: 100 }) });
+const tags = ["Workflows"];
+
+export const workflowsRoutes = (app: Platform) =>
+  app
+    .get("/api/v1/workflows/definitions", ({ ctx, deps }) => deps.services.workflows.definitions(ctx), {
+      auth: true,
+      detail: { tags, summary: "List workflow definitions (bundled and this workspace's)" },
+    })
+    .post("/api/v1/workflows/definitions", ({ ctx, deps, body }) => deps.services.workflows.saveDefinition(ctx, body), {
+      auth: true,
+      body: t.Object({}, { additionalProperties: true, description: "A workflow definition: id, name, input, steps, triggers" }),
+      detail: { tags, summary: "Add a workflow definition" },
+    })
+    .put("/api/v1/workflows/definitions/:id", ({ ctx, deps, body, params }) => deps.services.workflows.saveDefinition(ctx, body, { replace: params.id }), {
+      auth: true,
+      params: workflowParam,
+      body: t.Object({}, { additionalProperties: true }),
+      detail: { tags, summary: "Replace a workflow definition" },
+    })
+    .delete("/api/v1/workflows/definitions/:id", ({ ctx, deps, params }) => deps.services.workflows.deleteDefinition(ctx, params.id), {
+      auth: true,
+      params: workflowParam,
+      detail: { tags, summary: "Delete a workflow definition" },
+    })
+    .post(
+      "/api/v1/workflows/:id/launch",
+      ({ ctx, deps, params, body }) => deps.services.workflows.launch(ctx, params.id, { inputData: body?.inputData ?? body?.input, callbackUrl: body?.callbackUrl }),
+      {
+        auth: true,
+        params: workflowParam,
+        body: t.Optional(
+          t.Object({ inputData: t.Optional(t.Record(t.String(), t.Unknown())), input: t.Optional(t.Record(t.String(), t.Unknown())), callbackUrl: t.Optional(t.String({ maxLength: 2048 })) }, { additionalProperties: false }),
+        ),
+        detail: { tags, summary: "Launch a workflow (create + start); answers at once with the run" },
+      },
+    )
+    .post(
+      "/api/v1/workflows/:id/stream",
+      ({ ctx, deps, params, body }) => {
+        const wf = deps.services.workflows;
+        if (body.runId !== undefined) {
+          if (!body.step) throw new InvalidRequestError("Resuming needs the step", "step");
+          const run = wf.run(ctx, body.runId);
+          if (run.workflowId !== params.id) throw new InvalidRequestError(`Run ${body.runId} belongs to workflow '${run.workflowId}'`, "runId");
+          return workflowStream(deps.services, ctx, wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }));
+        }
+        return workflowStream(deps.services, ctx, wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }));
+      },
+      {
+        auth: true,
+        params: workflowParam,
+        body: t.Object(
+          {
+            inputData: t.Optional(t.Record(t.String(), t.Unknown())),
+            callbackUrl: t.Optional(t.String({ maxLength: 2048 })),
+            runId: t.Optional(t.String({ maxLength: 100 })),
+            step: t.Optional(t.String({ maxLength: 100 })),
+            resumeData: t.Optional(t.Record(t.String(), t.Unknown())),
+          },
+          { additionalProperties: false },
+        ),
+        detail: { tags, summary: "Start ({inputData}) or resume ({runId, step, resumeData}) a run as an AI SDK UI message stream" },
+      },
+    )
+    .get(
+      "/api/v1/workflows/runs",
+      ({ ctx, deps, query }) => listEnvelope(deps.services.workflows.runs(ctx, parsePage(query, "run"), { workflow: query.workflow, status: query.status })),
+      {
+        auth: true,
+        query: t.Object({
+          ...pageQuery,
+          workflow: t.Optional(t.String({ maxLength: 100 })),
+          status: t.Optional(t.Union(["running", "suspended", "completed", "failed", "cancelled"].map((s) => t.Literal(s)))),
+        }),
+        detail: { tags, summary: "List workflow runs" },
+      },
+    )
+    .get("/api/v1/workflows/runs/:id", ({ ctx, deps, params }) => deps.services.workflows.run(ctx, params.id), {
+      auth: true,
+      params: idParam,
+      detail: { tags, summary: "Get a workflow run with every step's state" },
+    })
+    .post("/api/v1/workflows/runs/:id/cancel", ({ ctx, deps, params }) => deps.services.workflows.cancel(ctx, params.id), {
+      auth: true,
+      params: idParam,
+      detail: { tags, summary: "Cancel a run" },
+    })
+    .post("/api/v1/workflows/runs/:id/resume", ({ ctx, deps, params, body }) => deps.services.workflows.resume(ctx, params.id, body), {
+      auth: true,
+      params: idParam,
+      body: t.Object({ step: t.Optional(t.String({ maxLength: 100 })), resumeData: t.Optional(t.Record(t.String(), t.Unknown())) }, { additionalProperties: false }),
+      detail: { tags, summary: "Resume a run suspended at a step, with data checked against its resume schema" },
+    });

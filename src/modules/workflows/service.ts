@@ -1,0 +1,192 @@
+// Workflows: definitions (bundled + the workspace's own), launching, runs, resume and cancel. Shared by REST,
+// the AI SDK stream, MCP and the cron triggers.
+import { and, eq } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { assertRole } from "../../lib/context";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { workspaceRow } from "../../store/lookup";
+import { workspacePage, type PageParams } from "../../store/paginate";
+import { workflowDefinitions, workflowRuns } from "../../store/schema";
+import type { Catalog } from "../skills/catalog";
+import type { WebhooksService } from "../webhooks/service";
+import type { ExecutionsService } from "../executions/service";
+import { checkFields, validateDefinition, type WorkflowDefinition } from "./definition";
+import { costOf, type RunState, type WorkflowEngine } from "./engine";
+import researchDraftApprove from "./examples/research-draft-approve.json";
+import parallelReview from "./examples/parallel-review.json";
+
+type RunRow = typeof workflowRuns.$inferSelect;
+
+export function runView(store: Store, r: RunRow) {
+  return {
+    id: encodeId("run", r.id),
+    runId: encodeId("run", r.id),
+    workflowId: r.workflowId,
+    status: r.status,
+    input: r.input,
+    steps: (r.state as unknown as RunState).steps,
+    suspendedStep: r.suspendedStep,
+    error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? "" } : null,
+    cost: costOf(store, r),
+    trigger: r.trigger,
+    callbackUrl: r.callbackUrl,
+    createdAt: toIso(r.createdAt)!,
+    updatedAt: toIso(r.updatedAt)!,
+    completedAt: toIso(r.completedAt),
+  };
+}
+
+export interface WorkflowsDeps {
+  store: Store;
+  catalog: Catalog;
+  webhooks: WebhooksService;
+  executions: ExecutionsService;
+}
+
+export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => WorkflowEngine, onDefinitionsChanged: () => void = () => {}) {
+  const { store, catalog } = d;
+  const db = store.db;
+  const bundled = new Map<string, WorkflowDefinition>([researchDraftApprove, parallelReview].map((raw) => {
+    const def = validateDefinition(raw, catalog);
+    return [def.id, def];
+  }));
+
+  function own(workspaceId: number, key: string) {
+    return db.select().from(workflowDefinitions).where(and(eq(workflowDefinitions.workspaceId, workspaceId), eq(workflowDefinitions.key, key))).get();
+  }
+
+  function definitionOf(workspaceId: number, key: string): WorkflowDefinition | null {
+    const row = own(workspaceId, key);
+    return row ? (row.definition as WorkflowDefinition) : (bundled.get(key) ?? null);
+  }
+
+  function definition(ctx: Ctx, key: string): WorkflowDefinition {
+    const def = definitionOf(ctx.workspaceId, key);
+    if (!def) throw new NotFoundError("workflow", key);
+    return def;
+  }
+
+  const findRun = (ctx: Ctx, ref: string): RunRow => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
+
+  return {
+    definitionOf,
+
+    definitions(ctx: Ctx) {
+      const mine = db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all();
+      const list = new Map<string, WorkflowDefinition & { source: string }>();
+      for (const def of bundled.values()) list.set(def.id, { ...def, source: "bundled" });
+      for (const row of mine) list.set(row.key, { ...(row.definition as WorkflowDefinition), source: "workspace" });
+      return { data: [...list.values()].sort((a, b) => a.id.localeCompare(b.id)) };
+    },
+
+    /** Adds (or with `replace`, replaces) a workspace definition. */
+    saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
+      assertRole(ctx, "admin", "manage workflow definitions");
+      const def = validateDefinition(raw, catalog);
+      if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
+      return store.tx(() => {
+        const existing = own(ctx.workspaceId, def.id);
+        if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
+        if (opts.replace !== undefined && !existing) throw new NotFoundError("workflow", def.id);
+        const now = Date.now();
+        if (existing) db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id)).run();
+        else db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now }).run();
+        writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
+        queueMicrotask(onDefinitionsChanged);
+        return { ...def, source: "workspace" };
+      });
+    },
+
+    deleteDefinition(ctx: Ctx, key: string) {
+      assertRole(ctx, "admin", "manage workflow definitions");
+      const existing = own(ctx.workspaceId, key);
+      if (!existing) throw new NotFoundError("workflow", key);
+      store.tx(() => {
+        db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id)).run();
+        writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
+      });
+      queueMicrotask(onDefinitionsChanged);
+      return { id: key, deleted: true };
+    },
+
+    /** Creates the run and starts it; answers at once with the run. */
+    launch(ctx: Ctx, key: string, input: { inputData?: unknown; callbackUrl?: string }, trigger = "api") {
+      const def = definition(ctx, key);
+      const data = checkFields(input.inputData, def.input, "inputData");
+      const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
+      const run = store.tx(() => {
+        const now = Date.now();
+        const row = db
+          .insert(workflowRuns)
+          .values({ workspaceId: ctx.workspaceId, workflowId: def.id, status: "running", input: data, state: { steps: {} }, callbackUrl, trigger, requestId: ctx.requestId, createdAt: now, updatedAt: now })
+          .returning()
+          .get();
+        writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row.id), metadata: { workflow: def.id, trigger } });
+        return row;
+      });
+      queueMicrotask(() => void engineRef().advance(run.id));
+      return runView(store, run);
+    },
+
+    runs(ctx: Ctx, p: PageParams, filter: { workflow?: string; status?: string }) {
+      const page = workspacePage(
+        db,
+        workflowRuns,
+        ctx.workspaceId,
+        p,
+        filter.workflow ? eq(workflowRuns.workflowId, filter.workflow) : undefined,
+        filter.status ? eq(workflowRuns.status, filter.status as RunRow["status"]) : undefined,
+      );
+      return { rows: page.rows.map((r) => runView(store, r)), hasMore: page.hasMore };
+    },
+
+    run: (ctx: Ctx, ref: string) => runView(store, findRun(ctx, ref)),
+
+    /** Continues a run suspended at `step` with data checked against that step's resume schema. */
+    resume(ctx: Ctx, ref: string, input: { step?: string; resumeData?: unknown }) {
+      const run = findRun(ctx, ref);
+      const step = input.step ?? run.suspendedStep ?? "";
+      if (run.status !== "suspended" || run.suspendedStep !== step)
+        throw new ConflictError(`Run ${encodeId("run", run.id)} is ${run.status}${run.suspendedStep ? ` at step '${run.suspendedStep}'` : ""}, not suspended at '${step}'`, "RUN_NOT_SUSPENDED");
+      const state = run.state as unknown as RunState;
+      const schema = state.steps[step]?.suspend?.resumeSchema as Parameters<typeof checkFields>[1];
+      const data = checkFields(input.resumeData, schema, "resumeData");
+      const next: RunState = { steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
+      const row = engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step });
+      store.tx(() => writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: encodeId("run", run.id), metadata: { step } }));
+      queueMicrotask(() => void engineRef().advance(run.id));
+      return runView(store, row);
+    },
+
+    cancel(ctx: Ctx, ref: string) {
+      const run = findRun(ctx, ref);
+      if (run.status !== "running" && run.status !== "suspended") throw new ConflictError(`Run ${encodeId("run", run.id)} already ended (${run.status})`, "RUN_NOT_ACTIVE");
+      const row = engineRef().save(run, { status: "cancelled", completedAt: Date.now() });
+      store.tx(() => writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }));
+      for (const s of Object.values((run.state as unknown as RunState).steps)) {
+        if (s.status === "running" && s.executionId) {
+          try {
+            d.executions.cancel(ctx, s.executionId);
+          } catch {}
+        }
+      }
+      return runView(store, row);
+    },
+
+    /** Every cron trigger of the bundled and workspace definitions. */
+    triggers(ctx?: Ctx) {
+      const rows = ctx
+        ? db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all()
+        : db.select().from(workflowDefinitions).all();
+      return rows.flatMap((r) =>
+        ((r.definition as WorkflowDefinition).triggers ?? []).map((t, i) => ({ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {} })),
+      );
+    },
+  };
+}
+
+export type WorkflowsService = ReturnType<typeof createWorkflowsService>;
