@@ -4,6 +4,7 @@ import type { Ctx } from "../lib/context";
 import type { Services } from "../services";
 import { registerSkillTools } from "./tools/skills";
 import { registerWorkspaceTools } from "./tools/workspace";
+import { registerWorkflowTools } from "./tools/workflows";
 
 export interface ToolContext {
   services: Services;
@@ -18,5 +19,6 @@ export function createMcpServer(tc: ToolContext): McpServer {
   );
   registerSkillTools(server, tc);
   registerWorkspaceTools(server, tc);
+  registerWorkflowTools(server, tc);
   return server;
 }

@@ -1,5 +1,6 @@
-// The MCP tool names the spec lists for skills, artifacts, executions, memory and billing: what tools/list
-// must answer, exactly (workflow, connector and integration tools come with those capabilities).
+// The MCP tool names the spec lists for skills, artifacts, executions, memory, billing, workflows and
+// integration triggers: what tools/list must answer, exactly (connector and integration tools come with those
+// capabilities).
 export const SPEC_TOOL_NAMES = [
   "list-installed-skills",
   "get-skill-details",
@@ -16,4 +17,10 @@ export const SPEC_TOOL_NAMES = [
   "read-memory",
   "write-memory",
   "get-credit-balance",
+  "start-workflow",
+  "list-workflow-runs",
+  "get-workflow-run",
+  "cancel-workflow-run",
+  "resume-workflow-run",
+  "list-integration-triggers",
 ];
