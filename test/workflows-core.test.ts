@@ -1,0 +1,108 @@
+// The core workflow path, end to end against the fake model: a definition with an approval step streams as an AI
+// SDK UI message stream (read by the SDK's own reader), suspends, resumes, and completes with every output.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readUIMessageStream, type UIMessageChunk } from "ai";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+
+let srv: TestServer;
+let fake: FakeModel;
+let key: string;
+let api: ReturnType<typeof client>;
+
+const definition = {
+  id: "core-three-steps",
+  name: "Core three steps",
+  input: { required: ["topic"], properties: { topic: { type: "string" } } },
+  steps: [
+    { id: "first", kind: "skill", skill: "summarize", input: "First about {{input.topic}} CORE-MARK-1" },
+    { id: "approve", kind: "approval", message: "Approve: {{steps.first.output}}", resumeSchema: { required: ["approved"], properties: { approved: { type: "boolean" } } } },
+    { id: "last", kind: "skill", skill: "summarize", input: "Last, approved={{steps.approve.output.approved}}" },
+  ],
+};
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await Bun.sleep(50);
+  }
+}
+
+/** SSE `data:` lines → UI message chunks, as a client transport would hand them to the AI SDK. */
+function chunks(body: ReadableStream<Uint8Array>): ReadableStream<UIMessageChunk> {
+  let buf = "";
+  return body.pipeThrough(new TextDecoderStream()).pipeThrough(
+    new TransformStream<string, UIMessageChunk>({
+      transform(text, controller) {
+        buf += text;
+        let i;
+        while ((i = buf.indexOf("\n\n")) !== -1) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          for (const line of frame.split("\n")) if (line.startsWith("data: ") && line !== "data: [DONE]") controller.enqueue(JSON.parse(line.slice(6)));
+        }
+      },
+    }),
+  );
+}
+
+beforeAll(async () => {
+  fake = startFakeModel("anthropic");
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-server-key-000000000000000", ANTHROPIC_BASE_URL: fake.url } });
+  key = await srv.createKey();
+  api = client(srv, { apiKey: key });
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: definition })).status).toBe(200);
+});
+
+afterAll(async () => {
+  await srv.stop();
+  cleanup(srv);
+  fake.stop();
+});
+
+test("a bad definition is a 400 naming the step and field", async () => {
+  const r = await api("POST", "/api/v1/workflows/definitions", { body: { ...definition, id: "bad-one", steps: [{ id: "x", kind: "skill", skill: "no-such-skill", input: "hi" }] } });
+  expect(r.status).toBe(400);
+  expect(r.body.error.param).toBe("steps.0.skill");
+  expect(r.body.error.message).toContain("'x'");
+});
+
+test("the stream is read by the AI SDK, suspends at the approval, and resumes to completion", async () => {
+  const res = await fetch(`${srv.url}/api/v1/workflows/${definition.id}/stream`, {
+    method: "POST",
+    headers: { "x-api-key": key, "content-type": "application/json" },
+    body: JSON.stringify({ inputData: { topic: "tides" } }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
+  const runId = res.headers.get("x-workflow-run-id")!;
+  expect(runId).toMatch(/^run_\d+$/);
+  let last: any;
+  for await (const message of readUIMessageStream({ stream: chunks(res.body!) })) last = message;
+  expect(last.id).toBe(runId);
+  const text = last.parts.filter((p: any) => p.type === "text").map((p: any) => p.text).join("");
+  expect(text).toContain("First about tides");
+  const data = last.parts.filter((p: any) => p.type === "data-workflow").pop().data;
+  expect(data.status).toBe("suspended");
+  expect(data.steps.approve.suspend.message).toContain("Fake answer");
+
+  // Bad resume data, and the wrong step, are typed errors.
+  expect((await api("POST", `/api/v1/workflows/runs/${runId}/resume`, { body: { step: "approve", resumeData: { approved: "yes" } } })).body.error.param).toBe("resumeData.approved");
+  expect((await api("POST", `/api/v1/workflows/runs/${runId}/resume`, { body: { step: "first", resumeData: {} } })).status).toBe(409);
+
+  const resumed = await api("POST", `/api/v1/workflows/runs/${runId}/resume`, { body: { step: "approve", resumeData: { approved: true } } });
+  expect(resumed.status).toBe(200);
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${runId}`), (r) => r.body.status !== "running");
+  expect(done.body.status).toBe("completed");
+  expect(done.body.steps.first.output).toContain("First about tides");
+  expect(done.body.steps.approve.output).toEqual({ approved: true });
+  expect(done.body.steps.last.output).toContain("approved=true");
+  // Each skill step is a normal execution; the run costs what they cost.
+  const execs = (await api("GET", "/api/v1/executions?limit=100")).body.data.filter((e: any) => e.interface === "workflow");
+  const mine = execs.filter((e: any) => [done.body.steps.first.executionId, done.body.steps.last.executionId].includes(e.id));
+  expect(mine.length).toBe(2);
+  expect(done.body.cost).toBeCloseTo(mine.reduce((s: number, e: any) => s + e.cost, 0), 6);
+  expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("CORE-MARK-1")).length).toBe(1);
+}, 30_000);
