@@ -33,7 +33,7 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_0
 /** SSE `data:` lines → UI message chunks, as a client transport would hand them to the AI SDK. */
 function chunks(body: ReadableStream<Uint8Array>): ReadableStream<UIMessageChunk> {
   let buf = "";
-  return body.pipeThrough(new TextDecoderStream()).pipeThrough(
+  return body.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).pipeThrough(
     new TransformStream<string, UIMessageChunk>({
       transform(text, controller) {
         buf += text;
