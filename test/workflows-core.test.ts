@@ -106,3 +106,41 @@ test("the stream is read by the AI SDK, suspends at the approval, and resumes to
   expect(done.body.cost).toBeCloseTo(mine.reduce((s: number, e: any) => s + e.cost, 0), 6);
   expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("CORE-MARK-1")).length).toBe(1);
 }, 30_000);
+
+test("SIGKILL during step 2: after a restart the run finishes without running step 1 again", async () => {
+  await api("POST", "/api/v1/workflows/definitions", {
+    body: {
+      id: "core-durable",
+      name: "durable",
+      steps: [
+        { id: "a", kind: "skill", skill: "summarize", input: "DURABLE-A-MARK" },
+        { id: "b", kind: "skill", skill: "summarize", input: "DURABLE-B [[slow]] after {{steps.a.output}}" },
+      ],
+    },
+  });
+  const run = (await api("POST", "/api/v1/workflows/core-durable/launch", { body: { inputData: {} } })).body;
+  const mid = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.steps.b?.status === "running");
+  expect(mid.body.steps.b.status).toBe("running");
+  await srv.kill("SIGKILL");
+  await srv.restart();
+  api = client(srv, { apiKey: key });
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running");
+  expect(done.body.status).toBe("completed");
+  const prompts = fake.requests.map((r) => JSON.stringify(r.body.messages));
+  expect(prompts.filter((p) => p.includes("DURABLE-A-MARK") && !p.includes("DURABLE-B")).length).toBe(1);
+  expect(done.body.steps.b.output).toContain("DURABLE-B");
+}, 40_000);
+
+test("a one-second cron trigger launches runs, and stops when its definition is deleted", async () => {
+  await api("POST", "/api/v1/workflows/definitions", {
+    body: { id: "core-tick", name: "tick", triggers: [{ cron: "* * * * * *", input: {} }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "tick" }] },
+  });
+  const runs = await waitFor(() => api("GET", "/api/v1/workflows/runs?workflow=core-tick"), (r) => r.body.data.length >= 2, 5_000);
+  expect(runs.body.data.length).toBeGreaterThanOrEqual(2);
+  expect(runs.body.data.every((r: any) => r.trigger === "cron")).toBe(true);
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-tick")).status).toBe(200);
+  await Bun.sleep(300); // a tick already under way may still land
+  const after = (await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length;
+  await Bun.sleep(2_100);
+  expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
+}, 20_000);
