@@ -144,3 +144,43 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   await Bun.sleep(2_100);
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
 }, 20_000);
+
+test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state", async () => {
+  const hooks: string[] = [];
+  const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hooks.push((await req.json()).event), new Response("ok")) });
+  try {
+    const callbackUrl = `http://127.0.0.1:${receiver.port}/hook`;
+    const launch = async () => {
+      const run = (await api("POST", `/api/v1/workflows/${definition.id}/launch`, { body: { inputData: { topic: "waves" }, callbackUrl } })).body;
+      await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status === "suspended");
+      return run.runId as string;
+    };
+    // Through the stream.
+    const viaStream = await launch();
+    const res = await fetch(`${srv.url}/api/v1/workflows/${definition.id}/stream`, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json" },
+      body: JSON.stringify({ runId: viaStream, step: "approve", resumeData: { approved: false } }),
+    });
+    let last: any;
+    for await (const m of readUIMessageStream({ stream: chunks(res.body!) })) last = m;
+    expect(last.parts.filter((p: any) => p.type === "data-workflow").pop().data.status).toBe("completed");
+    // Through MCP.
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+    const mcp = new Client({ name: "wf", version: "1" });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: { "x-api-key": key } } }));
+    const viaMcp = await launch();
+    const r = await mcp.callTool({ name: "resume-workflow-run", arguments: { runId: viaMcp, step: "approve", resumeData: { approved: true } } });
+    expect(r.isError).toBeFalsy();
+    const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${viaMcp}`), (x) => x.body.status !== "running");
+    expect(done.body.status).toBe("completed");
+    expect(((await mcp.callTool({ name: "get-workflow-run", arguments: { runId: viaMcp } })).structuredContent as any).status).toBe("completed");
+    await mcp.close();
+    const seen = await waitFor(async () => hooks.slice(), (h) => h.filter((e) => e === "workflow.completed").length >= 2, 10_000);
+    expect(seen.filter((e) => e === "workflow.suspended").length).toBeGreaterThanOrEqual(2);
+    expect(seen.filter((e) => e === "workflow.completed").length).toBe(2);
+  } finally {
+    receiver.stop(true);
+  }
+}, 30_000);
