@@ -147,7 +147,7 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
 
 test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state", async () => {
   const hooks: string[] = [];
-  const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hooks.push((await req.json()).event), new Response("ok")) });
+  const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hooks.push(((await req.json()) as { event: string }).event), new Response("ok")) });
   try {
     const callbackUrl = `http://127.0.0.1:${receiver.port}/hook`;
     const launch = async () => {
