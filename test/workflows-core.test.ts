@@ -184,3 +184,16 @@ test("a suspended run resumes through /stream and through the MCP tool, and webh
     receiver.stop(true);
   }
 }, 30_000);
+
+test("the bundled parallel workflow runs both branches, then merges them; an ended run cannot be cancelled", async () => {
+  const run = (await api("POST", "/api/v1/workflows/parallel-review/launch", { body: { inputData: { code: "let x = 1", doc: "PARALLEL-DOC" } } })).body;
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running");
+  expect(done.body.status).toBe("completed");
+  for (const s of ["both", "review", "summary", "report"]) expect(done.body.steps[s].status).toBe("completed");
+  expect(done.body.steps.report.input).toContain(done.body.steps.review.output);
+  expect(done.body.steps.report.input).toContain(done.body.steps.summary.output);
+  const cancel = await api("POST", `/api/v1/workflows/runs/${run.runId}/cancel`);
+  expect(cancel.status).toBe(409);
+  expect(cancel.body.error.code).toBe("RUN_NOT_ACTIVE");
+  expect((await api("POST", "/api/v1/workflows/parallel-review/launch", { body: { inputData: { code: "x" } } })).body.error.param).toBe("inputData.doc");
+}, 30_000);
