@@ -32,7 +32,7 @@ export async function waitForExecution({ services, ctx, extra }: ToolContext & {
     });
     extra.signal.addEventListener("abort", finish);
     // It may have ended before we subscribed.
-    if (ENDED.has(services.executions.status(ctx, executionId, Number.MAX_SAFE_INTEGER).status)) finish();
+    if (ENDED.has(services.executions.get(ctx, executionId).status)) finish();
   });
   // Every progress notification goes out before the result, and a turn later: a client handles notifications a
   // microtask after responses, and drops progress that arrives after the result in the same chunk.

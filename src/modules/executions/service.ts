@@ -130,6 +130,12 @@ export function createExecutionsService(d: ExecutionsDeps) {
   return {
     run: (ctx: Ctx, slug: string, input: RunInput) => enqueue(ctx, slug, input, null, "execution.create"),
 
+    /** The execution without its output blocks (for waiters that only need its state). */
+    get(ctx: Ctx, ref: string) {
+      const e = find(ctx, ref);
+      return executionView(e, artifactIds(e));
+    },
+
     status(ctx: Ctx, ref: string, blocksAfter = 0) {
       const e = find(ctx, ref);
       const blocks = db

@@ -173,7 +173,7 @@ export class WorkflowEngine {
     let executionId = current?.executionId;
     if (executionId) {
       // Resuming after a restart: keep a run that is still going, start over one the restart killed.
-      const e = this.d.executions.status(ctx, executionId, Number.MAX_SAFE_INTEGER);
+      const e = this.d.executions.get(ctx, executionId);
       if (e.status === "failed" || e.status === "cancelled") executionId = undefined;
     }
     if (!executionId) {
