@@ -2,12 +2,11 @@
 // retried with exponential backoff, so a restart loses no notification.
 import { and, eq, lte, sql } from "drizzle-orm";
 import { createHmac } from "node:crypto";
-import { lookup } from "node:dns/promises";
 import type { Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
 import { randomToken } from "../../lib/crypto";
-import { addressProblem, isForbiddenHost, literalIp } from "../../lib/net";
+import { guardedFetch, OutboundRefused, urlProblem } from "../../lib/outbound";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
@@ -34,46 +33,22 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     return box.open(db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get()!.ciphertext, aadOf(workspaceId));
   }
 
-  /** The syntactic checks, at request time: an http(s) URL that is not a metadata endpoint. */
+  /** The checks that need no DNS, at request time: an http(s) URL without credentials whose host is not a
+   * metadata name nor an address we may not call (in any spelling). Names are resolved and checked at delivery. */
   function validateUrl(raw: string, param = "callbackUrl"): string {
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
-      throw new InvalidRequestError(`${param} must be an absolute http(s) URL`, param);
-    }
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidRequestError(`${param} must be an http(s) URL`, param);
-    if (u.username || u.password) throw new InvalidRequestError(`${param} must not carry credentials`, param);
-    if (isForbiddenHost(u.hostname)) throw new InvalidRequestError(`${param} may not target a cloud metadata host`, param);
-    const ip = literalIp(u.hostname);
-    const problem = ip ? addressProblem(ip, config.allowPrivate) : null;
-    if (problem) throw new InvalidRequestError(`${param} is not allowed: ${problem}`, param);
-    return u.toString();
-  }
-
-  async function resolveProblem(url: URL): Promise<string | null> {
-    if (isForbiddenHost(url.hostname)) return `${url.hostname} is a metadata host`;
-    const ip = literalIp(url.hostname);
-    const addrs = ip ? [ip] : (await lookup(url.hostname, { all: true })).map((a) => a.address);
-    for (const a of addrs) {
-      const p = addressProblem(a, config.allowPrivate);
-      if (p) return p;
-    }
-    return null;
+    const problem = urlProblem(raw, config.allowPrivate);
+    if (problem) throw new InvalidRequestError(`${param} ${problem}`, param);
+    return new URL(raw).toString();
   }
 
   async function attempt(d: typeof webhookDeliveries.$inferSelect): Promise<void> {
     let error: string | null = null;
     try {
-      const url = new URL(d.url);
-      const problem = await resolveProblem(url);
-      if (problem) error = `refused: ${problem}`;
-      else {
-        const ts = Math.floor(Date.now() / 1000);
-        const res = await fetch(url, {
+      const ts = Math.floor(Date.now() / 1000);
+      const res = await guardedFetch(
+        d.url,
+        {
           method: "POST",
-          redirect: "manual",
-          signal: AbortSignal.timeout(TIMEOUT_MS),
           headers: {
             "content-type": "application/json",
             "user-agent": "Clanker-Webhooks/1",
@@ -83,12 +58,14 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
             ...(d.requestId ? { "x-request-id": d.requestId } : {}),
           },
           body: d.payload,
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status < 200 || res.status >= 300) error = `receiver answered ${res.status}`;
-      }
+        },
+        { allowPrivate: config.allowPrivate, timeoutMs: TIMEOUT_MS },
+      );
+      // Only the status matters; whatever body the receiver sends is not read.
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status < 200 || res.status >= 300) error = `receiver answered ${res.status}`;
     } catch (e) {
-      error = (e as Error).message;
+      error = e instanceof OutboundRefused ? `refused: ${e.message}` : (e as Error).message;
     }
     const attempts = d.attempts + 1;
     const now = Date.now();
