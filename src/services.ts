@@ -54,7 +54,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
-  const workflows = createWorkflowsService({ store, catalog, webhooks, executions }, () => engine, () => triggers.sync());
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, billing, byok, models: config.models }, () => engine, () => triggers.sync());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, definitionOf: workflows.definitionOf, log });
   triggers = new WorkflowTriggers(workflows, log);
   return {

@@ -14,7 +14,11 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import { checkFields, validateDefinition, type WorkflowDefinition } from "./definition";
+import type { BillingService } from "../billing/service";
+import type { ByokService } from "../byok/service";
+import type { ModelConfig } from "../../config";
+import { chooseProvider } from "../../executor/providers";
+import { checkFields, validateDefinition, type Step, type WorkflowDefinition } from "./definition";
 import { costOf, type RunState, type WorkflowEngine } from "./engine";
 import researchDraftApprove from "./examples/research-draft-approve.json";
 import parallelReview from "./examples/parallel-review.json";
@@ -45,6 +49,14 @@ export interface WorkflowsDeps {
   catalog: Catalog;
   webhooks: WebhooksService;
   executions: ExecutionsService;
+  billing: BillingService;
+  byok: ByokService;
+  models: ModelConfig;
+}
+
+/** Every skill step, however deeply nested in parallel and branch steps. */
+function skillSteps(steps: Step[]): Extract<Step, { kind: "skill" }>[] {
+  return steps.flatMap((s) => (s.kind === "skill" ? [s] : s.kind === "parallel" ? skillSteps(s.steps) : s.kind === "branch" ? [...skillSteps(s.then), ...skillSteps(s.else ?? [])] : []));
 }
 
 export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => WorkflowEngine, onDefinitionsChanged: () => void = () => {}) {
@@ -113,11 +125,19 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       return { id: key, deleted: true };
     },
 
-    /** Creates the run and starts it; answers at once with the run. */
+    /**
+     * Creates the run and starts it; answers at once with the run. Everything that would make it fail at once
+     * (input, callback URL, a skill this binary lacks, no model, no credits) is refused first, as a skill run
+     * refuses it: nothing is created and no webhook is sent.
+     */
     launch(ctx: Ctx, key: string, input: { inputData?: unknown; callbackUrl?: string }, trigger = "api") {
       const def = definition(ctx, key);
       const data = checkFields(input.inputData, def.input, "inputData");
       const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
+      const skills = skillSteps(def.steps);
+      const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
+      if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
+      if (skills.length > 0 && !chooseProvider(d.models, d.byok.anthropicKey(ctx.workspaceId)).byok) d.billing.assertCanRun(ctx.workspaceId);
       const run = store.tx(() => {
         const now = Date.now();
         const row = db
