@@ -6,7 +6,7 @@ import { createServices } from "./services";
 import { Authenticator } from "./http/auth";
 import { Idempotency } from "./http/idempotency";
 import { RateLimiter } from "./http/rate-limit";
-import { API_VERSION, createPlatform, type PlatformDeps } from "./http/platform";
+import { API_VERSION, createPlatform, htmlPage, type PlatformDeps } from "./http/platform";
 import { profileRoutes } from "./modules/profile/routes";
 import { workspacesRoutes } from "./modules/workspaces/routes";
 import { apiKeysRoutes } from "./modules/api-keys/routes";
@@ -81,10 +81,7 @@ export function createApp(deps: PlatformDeps) {
     )
     .get(
       "/docs",
-      ({ set }) => {
-        set.headers["content-type"] = "text/html; charset=utf-8";
-        return docsPage;
-      },
+      ({ set }) => htmlPage(set, docsPage),
       { detail: { hide: true } },
     );
 }

@@ -4,6 +4,7 @@ import { migrate, openStore } from "./store/db";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
 import { join } from "node:path";
+import { lastResortResponse } from "./http/errors";
 
 export interface Running {
   url: string;
@@ -26,8 +27,14 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
     development: false,
     // SSE and MCP streams send heartbeats every 5 s; ordinary idle keep-alive connections close after 30 s.
     idleTimeout: 30,
-    // We answer oversized bodies with a typed 413 as we stream them; this is the transport's backstop.
-    maxRequestBodySize: config.maxBodyBytes * 4 + 1024 * 1024,
+    // Every body is read by our onParse, which stops at the limit with a typed 413 (a declared content-length is
+    // refused before reading). A lower cap here would let Bun answer a bare 413 of its own, without the envelope.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    // A throw that escapes Elysia's own error hooks: still our JSON envelope, not Bun's text/plain page.
+    error(e: Error) {
+      log(`error (unhandled): ${e?.stack ?? e}`);
+      return lastResortResponse();
+    },
   });
   const server = app.server!;
   const { services } = deps;

@@ -146,7 +146,16 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
   const cookie = request.headers.get("cookie");
   if (cookie) {
     const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(cookie);
-    if (m) return { session: decodeURIComponent(m[1]!), viaCookie: true };
+    if (m) {
+      let session: string;
+      try {
+        session = decodeURIComponent(m[1]!);
+      } catch {
+        // A mangled cookie (%ZZ) is a bad credential like any other: 401, counted against the address.
+        throw new AuthenticationError("Invalid session token", "INVALID_SESSION");
+      }
+      return { session, viaCookie: true };
+    }
   }
   const url = new URL(request.url);
   if (url.pathname === "/api/events") {

@@ -22,6 +22,13 @@ export function toApiError(code: string | number, error: unknown, request: Reque
   return new ApiError("api_error", "Internal server error");
 }
 
+export const internalErrorBody = () => new ApiError("api_error", "Internal server error").toBody();
+
+/** Bun.serve's error handler: whatever escapes Elysia (and its error hooks) still answers the JSON envelope. */
+export function lastResortResponse(): Response {
+  return new Response(JSON.stringify(internalErrorBody()), { status: 500, headers: { "content-type": "application/json" } });
+}
+
 function fromValidation(e: ValidationError, request: Request): ApiError {
   const first = e.all?.[0] as { path?: string; message?: string; summary?: string } | undefined;
   const where = e.type; // body | query | params | headers | property (a coerced query value)

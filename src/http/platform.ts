@@ -5,10 +5,11 @@ import { Elysia } from "elysia";
 import type { Config } from "../config";
 import type { Ctx } from "../lib/context";
 import { ApiError, AuthenticationError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
+import { readJsonBody, readMultipartBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
 import { Authenticator, credentialOf, type Principal } from "./auth";
-import { toApiError } from "./errors";
+import { internalErrorBody, toApiError } from "./errors";
 import type { Idempotency } from "./idempotency";
 import type { McpSessions } from "../mcp/http";
 import { RateLimiter, rateHeaders } from "./rate-limit";
@@ -47,12 +48,18 @@ export function createPlatform(deps: PlatformDeps) {
     Object.assign(set.headers, rateHeaders(limiter.hit(`ip:${clientIp(request, server)}`, config.publicRateLimitPerMinute)));
   };
 
+  const warning = mailLinkWarning(config);
+  if (warning) deps.log(warning);
+
   // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
   return new Elysia({ name: "platform", normalize: false })
     .decorate("deps", deps)
     .onRequest(({ request, set }) => {
       const incoming = request.headers.get("x-request-id");
       set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : `req_${randomToken(12)}`;
+      // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
+      set.headers["x-frame-options"] = "DENY";
+      set.headers["content-security-policy"] = NO_CONTENT_CSP;
       if (config.allowedHosts) refuseForeignHost(request, config.allowedHosts);
       const version = request.headers.get("clanker-version");
       if (version !== null && !validVersion(version))
@@ -65,26 +72,36 @@ export function createPlatform(deps: PlatformDeps) {
     // Any body that is not multipart is JSON, whatever the client called it (curl -d says form-urlencoded).
     // A bad body is not thrown here: parsing runs before authentication, and an anonymous caller must get
     // its 401 first. The macros throw it once the caller is known.
-    .onParse(({ request, contentType }) => (contentType?.startsWith("multipart/") ? undefined : readJsonBody(request, config.maxBodyBytes)))
+    // Multipart is read here too (not by Elysia), so it gets the same size and nesting bounds.
+    .onParse(({ request, contentType }) =>
+      contentType?.startsWith("multipart/form-data") ? readMultipartBody(request, config.maxBodyBytes) : readJsonBody(request, config.maxBodyBytes),
+    )
     .onError(({ code, error, request, set, server }) => {
-      const err = toApiError(code, error, request);
-      if (err.status >= 500) deps.log(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`);
-      if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
-        try {
-          limitIp(request, server as Server, set);
-        } catch (e) {
-          return errorResponse(e as ApiError, set, request, config);
+      try {
+        const err = toApiError(code, error, request);
+        if (err.status >= 500) deps.log(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`);
+        if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
+          try {
+            limitIp(request, server as Server, set);
+          } catch (e) {
+            return errorResponse(e as ApiError, set, request, config);
+          }
         }
+        return errorResponse(err, set, request, config);
+      } catch {
+        // Mapping the failure failed as well (a stack overflow strikes anywhere): still the envelope, never
+        // Bun's text/plain page.
+        set.status = 500;
+        return internalErrorBody();
       }
-      return errorResponse(err, set, request, config);
     })
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
         transform({ request, set, server, body }) {
-          const cred = credentialOf(request);
           let principal: Principal;
           try {
+            const cred = credentialOf(request);
             if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
             principal =
               "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id"));
@@ -156,37 +173,49 @@ function refuseForeignHost(request: Request, allowed: string[]): void {
   }
 }
 
-/** A body that could not be read: kept as the parsed value until the caller is authenticated. */
-class BadBody {
-  constructor(readonly error: ApiError) {}
-}
-
-function throwIfBadBody(body: unknown): void {
-  if (body instanceof BadBody) throw body.error;
-}
-
-/** Reads the body as a stream, stopping at the limit (chunked bodies carry no content-length to check). */
-async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-  const tooLarge = () => new BadBody(new RequestTooLargeError(`Request body exceeds the ${limit}-byte limit`, "body"));
-  if (!request.body) return undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) return tooLarge();
-    chunks.push(chunk);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    return new BadBody(new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON"));
-  }
-}
-
 /** This server's public URL: CLANKER_PUBLIC_URL, else the origin the request came to. */
 export function baseUrl(config: Config, request: Request): string {
   return config.publicUrl ?? new URL(request.url).origin;
+}
+
+/**
+ * The URL to put in a mail, never a host the client chose: CLANKER_PUBLIC_URL, else the request's origin only
+ * when its Host was checked against the allowed hosts (bound to loopback, or CLANKER_ALLOWED_HOSTS set).
+ * null: the mail goes out without a link (its code still works; a forged Host cannot phish with it).
+ */
+export function mailBaseUrl(config: Config, request: Request): string | null {
+  if (config.publicUrl) return config.publicUrl;
+  return config.allowedHosts ? new URL(request.url).origin : null;
+}
+
+/** The start-up line for a server that cannot name itself in mails. */
+export function mailLinkWarning(config: Config): string | null {
+  // allowedHosts is set whenever bound to loopback, or by CLANKER_ALLOWED_HOSTS.
+  if (config.publicUrl || config.allowedHosts) return null;
+  return `Warning: bound to ${config.host} without CLANKER_PUBLIC_URL: sign-in, claim and invitation mails will carry no links (a client's Host header is not trusted). Set CLANKER_PUBLIC_URL=https://your.host (or CLANKER_ALLOWED_HOSTS).`;
+}
+
+const NO_CONTENT_CSP = "default-src 'none'; frame-ancestors 'none'";
+const pagePolicies = new Map<string, string>();
+
+/**
+ * Answers one of our HTML pages: never framed (clickjacking), scripts and styles only the page's own inline
+ * blocks (allowed by hash), requests only to this origin, and no Referer (/activate?code= carries a code).
+ */
+export function htmlPage(set: { headers: Record<string, string | number> }, html: string): string {
+  let csp = pagePolicies.get(html);
+  if (csp === undefined) {
+    const hashes = (tag: string) =>
+      [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => `'sha256-${new Bun.CryptoHasher("sha256").update(m[1]!).digest("base64")}'`).join(" ");
+    csp = `default-src 'none'; script-src ${hashes("script")}; style-src ${hashes("style")}; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+    pagePolicies.set(html, csp);
+  }
+  set.headers["content-type"] = "text/html; charset=utf-8";
+  set.headers["content-security-policy"] = csp;
+  set.headers["x-frame-options"] = "DENY";
+  set.headers["x-content-type-options"] = "nosniff";
+  set.headers["referrer-policy"] = "no-referrer";
+  return html;
 }
 
 function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }, request: Request, config: Config) {

@@ -44,17 +44,18 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
     return r;
   }
 
-  async function sendClaimCode(r: Registration, email: string, base: string) {
+  // mailBase: null when the server cannot name itself safely (see mailBaseUrl); never the client's Host.
+  async function sendClaimCode(r: Registration, email: string, mailBase: string | null) {
     const code = store.tx(() => otp.issue("agent_claim", email, r.id));
     await deliver(mailer, {
       to: email,
       subject: `Your Clanker agent claim code: ${code}`,
-      text: `An agent asked to be linked to your Clanker account at ${base}.\nIts code is ${code} (valid 10 minutes). Give it to the agent only if you started this.`,
+      text: `An agent asked to be linked to your Clanker account${mailBase ? ` at ${mailBase}` : ""}.\nIts code is ${code} (valid 10 minutes). Give it to the agent only if you started this.`,
     });
   }
 
   return {
-    async register(input: RegisterInput, base: string) {
+    async register(input: RegisterInput, base: string, mailBase: string | null) {
       const claimToken = `clk_claim_${randomToken(24)}`;
       const now = Date.now();
       const common = { claim_token: claimToken, claim_token_expires: toIso(now + CLAIM_TTL_MS)!, post_claim_scopes: POST_CLAIM_SCOPES };
@@ -96,7 +97,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       const reg = store.tx(() =>
         db.insert(agentRegistrations).values({ kind: "identity_assertion", claimTokenHash: sha256Hex(claimToken), email, status: "pending", claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now }).returning().get(),
       );
-      await sendClaimCode(reg, email, base);
+      await sendClaimCode(reg, email, mailBase);
       return {
         registration_id: encodeId("registration", reg.id),
         type: "identity_assertion" as const,
@@ -109,13 +110,13 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
     },
 
     /** Anonymous agents: mail a code to the person who will own this agent. */
-    async claim(input: { claim_token: string; email?: string }, base: string) {
+    async claim(input: { claim_token: string; email?: string }, base: string, mailBase: string | null) {
       const r = byToken(input.claim_token);
       const email = input.email ? normalizeEmail(input.email) : r.email;
       if (!email) throw new InvalidRequestError("Give the email of the person claiming this agent", "email");
       if (r.kind === "identity_assertion" && email !== r.email) throw new InvalidRequestError("This registration is for another address", "email");
       if (r.email !== email) db.update(agentRegistrations).set({ email }).where(eq(agentRegistrations.id, r.id)).run();
-      await sendClaimCode(r, email, base);
+      await sendClaimCode(r, email, mailBase);
       return { status: "otp_sent" as const, email, otp_expires_in: OTP_TTL_MS / 1000, claim_complete_uri: `${base}/agent/auth/claim/complete` };
     },
 

@@ -1,7 +1,8 @@
 // Sign-in for people (mailed code → session), device activation, agent registration (auth.md), discovery,
 // and the docs this server serves for agents.
 import { t } from "elysia";
-import { baseUrl, type Platform } from "../../http/platform";
+import { baseUrl, htmlPage, mailBaseUrl, type Platform } from "../../http/platform";
+import type { Config } from "../../config";
 import { rateHeaders } from "../../http/rate-limit";
 import { activatePage } from "../../web/activate";
 import skillMd from "../../web/skill.md" with { type: "text" };
@@ -11,9 +12,23 @@ import { SESSION_TTL_MS } from "../users/sessions";
 
 const email = t.String({ minLength: 3, maxLength: 320 });
 
+const safeDecode = (s: string): string | null => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+};
+
 function markdown(set: { headers: Record<string, string | number> }, text: string, base: string): string {
   set.headers["content-type"] = "text/markdown; charset=utf-8";
   return text.replaceAll("{{BASE_URL}}", base);
+}
+
+/** The session cookie (empty with maxAge 0 clears it): Secure whenever this server is reached over https. */
+function sessionCookie(config: Config, request: Request, value: string, maxAgeSeconds: number): string {
+  const secure = new URL(baseUrl(config, request)).protocol === "https:" ? "; Secure" : "";
+  return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
 function agentAuthBlock(base: string) {
@@ -29,7 +44,7 @@ function agentAuthBlock(base: string) {
 
 export const signinRoutes = (app: Platform) =>
   app
-    .post("/api/v1/auth/email/start", ({ deps, body, request }) => deps.services.signin.start(body.email, baseUrl(deps.config, request)), {
+    .post("/api/v1/auth/email/start", ({ deps, body, request }) => deps.services.signin.start(body.email, mailBaseUrl(deps.config, request)), {
       publicLimit: true,
       body: t.Object({ email }, { additionalProperties: false }),
       detail: { tags: ["Sign-in"], summary: "Mail a 6-digit sign-in code", security: [] },
@@ -38,8 +53,7 @@ export const signinRoutes = (app: Platform) =>
       "/api/v1/auth/email/verify",
       ({ deps, body, request, set }) => {
         const out = deps.services.signin.verify(body.email, body.code);
-        const secure = new URL(baseUrl(deps.config, request)).protocol === "https:" ? "; Secure" : "";
-        set.headers["set-cookie"] = `${SESSION_COOKIE}=${encodeURIComponent(out.token)}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${secure}`;
+        set.headers["set-cookie"] = sessionCookie(deps.config, request, encodeURIComponent(out.token), SESSION_TTL_MS / 1000);
         return out;
       },
       {
@@ -52,8 +66,8 @@ export const signinRoutes = (app: Platform) =>
       "/api/v1/auth/logout",
       ({ ctx, deps, request, set }) => {
         const token = request.headers.get("x-auth-token") ?? /(?:^|;\s*)clanker_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? null;
-        set.headers["set-cookie"] = `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`;
-        return deps.services.signin.logout(ctx, token && decodeURIComponent(token));
+        set.headers["set-cookie"] = sessionCookie(deps.config, request, "", 0);
+        return deps.services.signin.logout(ctx, token && safeDecode(token));
       },
       { auth: true, detail: { tags: ["Sign-in"], summary: "End this session" } },
     )
@@ -79,7 +93,7 @@ export const signinRoutes = (app: Platform) =>
           const ip = server?.requestIP(request)?.address ?? "unknown";
           Object.assign(set.headers, rateHeaders(deps.limiter.hit(`agent-register:${ip}`, 10)));
         }
-        return deps.services.agents.register(body, baseUrl(deps.config, request));
+        return deps.services.agents.register(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request));
       },
       {
         publicLimit: true,
@@ -95,7 +109,7 @@ export const signinRoutes = (app: Platform) =>
         detail: { tags: ["Agent auth"], summary: "Register an agent (auth.md)", security: [] },
       },
     )
-    .post("/agent/auth/claim", ({ deps, body, request }) => deps.services.agents.claim(body, baseUrl(deps.config, request)), {
+    .post("/agent/auth/claim", ({ deps, body, request }) => deps.services.agents.claim(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request)), {
       publicLimit: true,
       body: t.Object({ claim_token: t.String({ minLength: 1, maxLength: 200 }), email: t.Optional(email) }, { additionalProperties: false }),
       detail: { tags: ["Agent auth"], summary: "Mail a claim code to the person adopting an agent", security: [] },
@@ -126,11 +140,8 @@ export const signinRoutes = (app: Platform) =>
     }, { detail: { hide: true } })
     .get("/skill.md", ({ deps, request, set }) => markdown(set, skillMd, baseUrl(deps.config, request)), { detail: { hide: true } })
     .get("/auth.md", ({ deps, request, set }) => markdown(set, authMd, baseUrl(deps.config, request)), { detail: { hide: true } })
-    .get("/activate", ({ set }) => {
-      set.headers["content-type"] = "text/html; charset=utf-8";
-      return activatePage;
-    }, { detail: { hide: true } })
-    .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, baseUrl(deps.config, request)), {
+    .get("/activate", ({ set }) => htmlPage(set, activatePage), { detail: { hide: true } })
+    .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request)), {
       auth: true,
       params: t.Object({ id: t.String({ maxLength: 100 }) }),
       body: t.Object({ email, role: t.Optional(t.Union([t.Literal("admin"), t.Literal("member")])) }, { additionalProperties: false }),

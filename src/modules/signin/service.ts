@@ -26,13 +26,14 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
 
 export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer) {
   return {
-    async start(rawEmail: string, base: string) {
+    /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
+    async start(rawEmail: string, base: string | null) {
       const email = normalizeEmail(rawEmail);
       const code = store.tx(() => otp.issue("signin", email));
       await deliver(mailer, {
         to: email,
         subject: `Your Clanker sign-in code: ${code}`,
-        text: `Your code to sign in to Clanker at ${base} is ${code}.\nIt expires in 10 minutes. If you did not ask for it, ignore this message.`,
+        text: `Your code to sign in to Clanker${base ? ` at ${base}` : ""} is ${code}.\nIt expires in 10 minutes. If you did not ask for it, ignore this message.`,
       });
       return { sent: true, email, expires_in: OTP_TTL_MS / 1000 };
     },

@@ -35,7 +35,8 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
   const db = store.db;
 
   return {
-    async invite(ctx: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string) {
+    /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
+    async invite(ctx: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string | null) {
       const id = decodeId("workspace", wsRef);
       const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
       if (!ws || (id !== ctx.workspaceId && wsRef !== ws.slug)) throw new NotFoundError("workspace", wsRef);
@@ -62,7 +63,7 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       await deliver(mailer, {
         to: email,
         subject: `You are invited to ${ws.name} on Clanker`,
-        text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base}.\n\nSign in with this address, then accept with:\n\ncurl -X POST ${base}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
+        text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\nSign in with this address, then accept with:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
       });
       return invitationView(row);
     },

@@ -1,0 +1,131 @@
+// Reading request bodies: streamed up to the size limit, nesting bounded before any JSON.parse, failures kept
+// as a BadBody value until the caller is authenticated (an anonymous caller gets its 401 first).
+import { ApiError, InvalidRequestError, RequestTooLargeError } from "../lib/errors";
+
+/** Deeper JSON is refused: parsing, validating and hashing it recurse, and 20k levels overflow the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/** A body that could not be read: kept as the parsed value until the caller is authenticated. */
+export class BadBody {
+  constructor(readonly error: ApiError) {}
+}
+
+export function throwIfBadBody(body: unknown): void {
+  if (body instanceof BadBody) throw body.error;
+}
+
+const tooDeep = () =>
+  new BadBody(new InvalidRequestError(`JSON in the request body is nested deeper than ${MAX_JSON_DEPTH} levels`, "body", "JSON_TOO_DEEP"));
+
+/**
+ * Tracks bracket depth over JSON bytes fed in chunks, skipping string contents (and their escapes). One pass,
+ * no allocation; UTF-8 continuation bytes are all >= 0x80, so they never look like brackets or quotes.
+ */
+export class DepthScanner {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  /** false once the nesting has gone past `max`. */
+  feed(bytes: Uint8Array, max = MAX_JSON_DEPTH): boolean {
+    let depth = this.depth;
+    let i = 0;
+    const n = bytes.length;
+    if (this.inString) i = this.skipString(bytes, 0);
+    while (i < n) {
+      const b = bytes[i++]!;
+      if (b === 0x22) {
+        this.inString = true;
+        i = this.skipString(bytes, i);
+      } else if (b === 0x5b || b === 0x7b) {
+        if (++depth > max) return false;
+      } else if (b === 0x5d || b === 0x7d) depth--;
+    }
+    this.depth = depth;
+    return true;
+  }
+
+  /** From inside a string at `i`: the index after its closing quote, or n (still inside) at the chunk's end. */
+  private skipString(bytes: Uint8Array, i: number): number {
+    const n = bytes.length;
+    if (this.escaped) {
+      if (i >= n) return n;
+      this.escaped = false;
+      i++;
+    }
+    // Native memchr for the next quote: long string values cost almost nothing to skip.
+    for (;;) {
+      const q = bytes.indexOf(0x22, i);
+      const end = q === -1 ? n : q;
+      let run = 0;
+      while (end - run - 1 >= i && bytes[end - run - 1] === 0x5c) run++;
+      if (q === -1) {
+        this.escaped = run % 2 === 1;
+        return n;
+      }
+      if (run % 2 === 0) {
+        this.inString = false;
+        return q + 1;
+      }
+      i = q + 1;
+    }
+  }
+}
+
+/** Reads the whole body as a stream, stopping at the limit (chunked bodies carry no content-length to check). */
+async function readLimited(request: Request, limit: number, scanner?: DepthScanner): Promise<Uint8Array | BadBody | undefined> {
+  if (!request.body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) return new BadBody(new RequestTooLargeError(`Request body exceeds the ${limit}-byte limit`, "body"));
+    // Refused at the first chunk that goes too deep: the rest of the body is never read.
+    if (scanner && !scanner.feed(chunk)) return tooDeep();
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readLimited(request, limit, new DepthScanner());
+  if (!(bytes instanceof Uint8Array)) return bytes;
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+  } catch {
+    return new BadBody(new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON"));
+  }
+}
+
+/**
+ * multipart/form-data, read under the same limit. As Elysia's own parser does, a field that looks like JSON
+ * ({ or [) is parsed into an object, so it gets the same depth bound; repeated fields become arrays.
+ */
+export async function readMultipartBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readLimited(request, limit);
+  if (!(bytes instanceof Uint8Array)) return bytes ?? {};
+  let form: Awaited<ReturnType<Response["formData"]>>;
+  try {
+    form = await new Response(bytes, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData();
+  } catch {
+    return new BadBody(new InvalidRequestError("Malformed multipart/form-data body", "body", "INVALID_MULTIPART"));
+  }
+  const body: Record<string, unknown> = {};
+  const encoder = new TextEncoder();
+  for (const key of new Set(form.keys())) {
+    if (key === "__proto__" || key === "constructor" || key === "prototype") continue;
+    const values: unknown[] = form.getAll(key);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== "string" || (v.charCodeAt(0) !== 0x7b && v.charCodeAt(0) !== 0x5b)) continue;
+      if (!new DepthScanner().feed(encoder.encode(v))) return tooDeep();
+      try {
+        const parsed: unknown = JSON.parse(v);
+        if (parsed && typeof parsed === "object") values[i] = parsed;
+      } catch {}
+    }
+    body[key] = values.length === 1 ? values[0] : values;
+  }
+  return body;
+}

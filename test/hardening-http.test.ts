@@ -1,0 +1,394 @@
+// Issue 10, HTTP hardening: deeply nested JSON refused while reading (5), a mangled session cookie is a counted
+// 401 (6), mails never carry a client-chosen Host (13), pages refuse framing and the cookie is Secure on https (14).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
+import { cleanup, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { outboxCode, outboxMessages } from "./helpers/mail";
+
+type Answer = { status: number; headers: Headers; body: any; text: string };
+
+async function send(srv: TestServer, method: string, path: string, init: { headers?: Record<string, string>; body?: RequestInit["body"] } = {}): Promise<Answer> {
+  const res = await fetch(srv.url + path, { method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/** The typed error envelope, as JSON, with this status and (when given) code. */
+function expectEnvelope(r: Answer, status: number, code?: string) {
+  expect({ status: r.status, contentType: r.headers.get("content-type"), text: r.text.slice(0, 300) }).toMatchObject({
+    status,
+    contentType: expect.stringContaining("application/json"),
+  });
+  expect(Object.keys(r.body)).toEqual(["error"]);
+  expect(typeof r.body.error.type).toBe("string");
+  expect(typeof r.body.error.message).toBe("string");
+  if (code) expect(r.body.error.code).toBe(code);
+}
+
+/** One raw HTTP/1.1 exchange over TCP (for what fetch will not send); the whole answer as text. */
+function rawHttp(srv: TestServer, request: string): Promise<string> {
+  const { hostname, port } = new URL(srv.url);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`no answer: ${out}`)), 10_000);
+    void Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        open: (s) => void s.write(request),
+        data: (_s, d) => void (out += d.toString()),
+        close: () => {
+          clearTimeout(timer);
+          resolve(out);
+        },
+        error: (_s, e) => reject(e),
+      },
+    });
+  });
+}
+
+const deepArrays = (n: number) => "[".repeat(n) + "]".repeat(n);
+const deepObjects = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+/** An object `levels` deep in all: {"a":{"a":…{}…}}. */
+const nestedObject = (levels: number): Record<string, unknown> => (levels <= 1 ? {} : { a: nestedObject(levels - 1) });
+const json = { "content-type": "application/json" };
+
+describe("the nesting scanner (item 5)", () => {
+  const depthOf = (v: unknown): number =>
+    v !== null && typeof v === "object" ? 1 + Math.max(0, ...Object.values(v as Record<string, unknown>).map(depthOf)) : 0;
+
+  test("agrees with the real depth of any JSON, however the bytes are split into chunks, strings and escapes included", () => {
+    const tricky = fc.constantFrom("[", "]", "{", "}", '"', "\\", '\\"', "\\\\", "é", "😀", "\u0000");
+    const str = fc.oneof(fc.string({ unit: "binary", maxLength: 200, size: "max" }), fc.array(tricky, { maxLength: 12 }).map((a) => a.join("")));
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: "small" }, str, fc.integer(), fc.constant(null), fc.array(tie("value"), { maxLength: 4 }), fc.dictionary(str, tie("value"), { maxKeys: 3 })),
+    }));
+    fc.assert(
+      fc.property(value, fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 0, max: 8 }), (v, cuts, max) => {
+        const bytes = new TextEncoder().encode(JSON.stringify(v));
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const scanner = new DepthScanner();
+        let ok = true;
+        let from = 0;
+        for (const p of [...points, bytes.length]) {
+          if (ok) ok = scanner.feed(bytes.subarray(from, p), max);
+          from = p;
+        }
+        expect(ok).toBe(depthOf(v) <= max);
+      }),
+      { numRuns: 600 },
+    );
+  });
+});
+
+describe("deeply nested JSON (item 5)", () => {
+  let srv: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "1000" } });
+    key = await srv.createKey();
+  }, 30_000);
+  afterAll(async () => {
+    await srv.stop();
+    cleanup(srv);
+  });
+
+  const routes: { name: string; path: string; auth: boolean }[] = [
+    { name: "an authenticated POST", path: "/api/v1/memory/append", auth: true },
+    { name: "MCP Streamable HTTP", path: "/mcp", auth: true },
+    { name: "MCP legacy messages", path: "/mcp/messages?sessionId=x", auth: true },
+    { name: "agent registration", path: "/agent/auth", auth: false },
+    { name: "sign-in", path: "/api/v1/auth/email/start", auth: false },
+  ];
+
+  for (const r of routes)
+    for (const [shape, body] of [
+      ["arrays", deepArrays(20_000)],
+      ["objects", deepObjects(20_000)],
+    ] as const)
+      test(`20k-deep ${shape} at ${r.name} (${r.path}) → 400 JSON_TOO_DEEP, the JSON envelope`, async () => {
+        const headers: Record<string, string> = { ...json, accept: "application/json, text/event-stream" };
+        if (r.auth) headers["x-api-key"] = key;
+        const a = await send(srv, "POST", r.path, { headers, body });
+        expectEnvelope(a, 400, "JSON_TOO_DEEP");
+        expect(a.body.error).toMatchObject({ type: "invalid_request_error", param: "body" });
+      });
+
+  test("every route that takes a body (from /openapi.json) refuses a 20k-deep one with 400 JSON_TOO_DEEP", async () => {
+    const doc = (await send(srv, "GET", "/openapi.json")).body;
+    const answers: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>))
+      for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
+        if (method === "GET" || method === "HEAD") continue;
+        const a = await send(srv, method, path.replace(/\{[^}]+\}/g, "x"), { headers: { ...json, accept: "application/json, text/event-stream", "x-api-key": key }, body: deepObjects(20_000) });
+        answers.push(`${method} ${path} ${a.status} ${a.body?.error?.code}`);
+      }
+    expect(answers.length).toBeGreaterThan(30);
+    expect(answers.filter((l) => !l.endsWith(" 400 JSON_TOO_DEEP"))).toEqual([]);
+  });
+
+  test("a deep body without credentials at an authenticated route is still a 401 first", async () => {
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: json, body: deepArrays(20_000) }), 401);
+  });
+
+  test("a deep JSON field in a multipart body → 400 JSON_TOO_DEEP; a malformed multipart body → 400 envelope", async () => {
+    const form = new FormData();
+    form.set("content", deepArrays(20_000));
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: { "x-api-key": key }, body: form }), 400, "JSON_TOO_DEEP");
+    const bad = await send(srv, "POST", "/api/v1/memory/append", {
+      headers: { "x-api-key": key, "content-type": "multipart/form-data; boundary=xyz" },
+      body: "--nope\r\nnot multipart at all",
+    });
+    expectEnvelope(bad, 400);
+    const ok = new FormData();
+    ok.set("content", "a note sent as a form");
+    const fine = await send(srv, "POST", "/api/v1/memory/append", { headers: { "x-api-key": key }, body: ok });
+    expect({ status: fine.status, text: fine.text }).toMatchObject({ status: 200 });
+  });
+
+  test(`${MAX_JSON_DEPTH} levels are fine (an MCP initialize carrying them succeeds); ${MAX_JSON_DEPTH + 1} are refused`, async () => {
+    // Outer object, params, capabilities, experimental: 4 levels; the capability adds the rest.
+    const init = (levels: number) => ({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: { experimental: { deep: nestedObject(levels - 4) } }, clientInfo: { name: "deep", version: "1" } },
+    });
+    const headers = { ...json, accept: "application/json, text/event-stream", "x-api-key": key };
+    const ok = await send(srv, "POST", "/mcp", { headers, body: JSON.stringify(init(MAX_JSON_DEPTH)) });
+    expect({ status: ok.status, text: ok.text.slice(0, 300) }).toMatchObject({ status: 200, text: expect.stringContaining('"serverInfo"') });
+    await send(srv, "DELETE", "/mcp", { headers: { "x-api-key": key, "mcp-session-id": ok.headers.get("mcp-session-id") ?? "" } });
+    expectEnvelope(await send(srv, "POST", "/mcp", { headers, body: JSON.stringify(init(MAX_JSON_DEPTH + 1)) }), 400, "JSON_TOO_DEEP");
+    // Brackets inside strings are text, not nesting.
+    const text = await send(srv, "POST", "/api/v1/memory/append", { headers: { ...json, "x-api-key": key }, body: JSON.stringify({ content: deepArrays(5_000) + '\\"[' }) });
+    expect({ status: text.status, text: text.text.slice(0, 200) }).toMatchObject({ status: 200 });
+  });
+
+  test("four concurrent 8 MB deep bodies are refused while /healthz stays responsive", async () => {
+    const body = deepArrays(4 * 1024 * 1024);
+    const bodies = Promise.all(
+      Array.from({ length: 4 }, (_, i) => send(srv, "POST", i % 2 ? "/agent/auth" : "/api/v1/memory/append", { headers: { ...json, "x-api-key": key }, body })),
+    );
+    const latencies: number[] = [];
+    let done = false;
+    void bodies.finally(() => (done = true));
+    do {
+      const t0 = performance.now();
+      const h = await send(srv, "GET", "/healthz");
+      latencies.push(performance.now() - t0);
+      expect(h.status).toBe(200);
+      await Bun.sleep(5);
+    } while (!done || latencies.length < 5);
+    for (const a of await bodies) expectEnvelope(a, 400, "JSON_TOO_DEEP");
+    const worst = Math.max(...latencies);
+    console.log(`/healthz during 4 × 8 MB deep bodies: ${latencies.length} probes, worst ${worst.toFixed(1)} ms`);
+    // Generous: the point is an answer at all (it took 4.5 s before), not a timing.
+    expect(worst).toBeLessThan(2000);
+  }, 60_000);
+
+  test("truncated, unbalanced and oversized bodies all get the envelope, never Bun's own answer", async () => {
+    const headers = { ...json, "x-api-key": key };
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers, body: '{"content": "x' }), 400, "INVALID_JSON");
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers, body: "]]]]}}}}" }), 400, "INVALID_JSON");
+    // A declared length past what Bun.serve was told to accept: Bun answered that itself, without a body.
+    const big = await rawHttp(
+      srv,
+      `POST /api/v1/memory/append HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${key}\r\ncontent-type: application/json\r\ncontent-length: ${200 * 1024 * 1024}\r\nconnection: close\r\n\r\n{}`,
+    );
+    expect(big.split("\r\n")[0]).toContain(" 413 ");
+    expect(big.toLowerCase()).toContain("content-type: application/json");
+    expect(big).toContain('"type":"request_too_large"');
+  });
+});
+
+describe("a mangled session cookie (item 6)", () => {
+  let srv: TestServer;
+  let key: string;
+  const LIMIT = 20;
+
+  beforeAll(async () => {
+    srv = await startServer({ env: { CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
+    key = await srv.createKey();
+  }, 30_000);
+  afterAll(async () => {
+    await srv.stop();
+    cleanup(srv);
+  });
+
+  test("other odd credentials are 4xx envelopes, never a 500", async () => {
+    // A key with a mangled cookie beside it: the key wins, and logging out does not trip on the cookie.
+    const out = await send(srv, "POST", "/api/v1/auth/logout", { headers: { "x-api-key": key, cookie: "clanker_session=%ZZ" } });
+    expect({ status: out.status, text: out.text }).toMatchObject({ status: 200 });
+    const odd: Record<string, string>[] = [
+      { authorization: "Bearer" },
+      { authorization: "Bearer %ZZ" },
+      { "x-api-key": "%ZZ\u00ff" },
+      { "x-auth-token": "%ZZ" },
+      { "x-api-key": key, "x-workspace-id": "%ZZ" },
+      { cookie: "clanker_session=" },
+      { cookie: "clanker_session=%" },
+    ];
+    for (const headers of odd) {
+      const a = await send(srv, "GET", "/api/v1/profile", { headers });
+      expect({ headers, status: a.status }).toMatchObject({ status: expect.any(Number) });
+      expect(a.status).toBeLessThan(500);
+      expect(a.body?.error ?? a.body?.email).toBeDefined();
+    }
+    const session = await srv.createSession(uniqueEmail("odd"));
+    expectEnvelope(await send(srv, "GET", "/api/v1/profile", { headers: { "x-auth-token": session, "x-workspace-id": "%ZZ" } }), 404);
+    const sse = await send(srv, "GET", "/api/events?apiKey=%ZZ");
+    expectEnvelope(sse, sse.status === 429 ? 429 : 401);
+  });
+  test("clanker_session=%ZZ → 401 INVALID_SESSION, counted in the IP bucket (its rate headers), until 429", async () => {
+    // The odd credentials above spent some of this address's budget already: count down from wherever it is.
+    const remaining: number[] = [];
+    let limited: Answer | null = null;
+    for (let i = 0; i <= LIMIT && !limited; i++) {
+      const a = await send(srv, "GET", i % 2 ? "/api/v1/profile" : "/api/v1/executions", { headers: { cookie: "theme=dark; clanker_session=%ZZ" } });
+      if (a.status === 429) {
+        limited = a;
+        break;
+      }
+      expectEnvelope(a, 401, "INVALID_SESSION");
+      expect(a.body.error.type).toBe("authentication_error");
+      expect(a.headers.get("x-ratelimit-limit")).toBe(String(LIMIT));
+      remaining.push(Number(a.headers.get("x-ratelimit-remaining")));
+    }
+    expect(remaining.length).toBeGreaterThan(3);
+    expect(remaining).toEqual(remaining.map((_, i) => remaining[0]! - i));
+    expect(remaining.at(-1)).toBe(0);
+    expectEnvelope(limited!, 429, "RATE_LIMITED");
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another mangled form, another route: still the same bucket, still limited.
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: { ...json, cookie: "clanker_session=%E0%A4%A" }, body: "{}" }), 429, "RATE_LIMITED");
+  });
+});
+
+const mailTo = (srv: TestServer, email: string) => outboxMessages(srv.dataDir, email).map((m) => `${m.subject}\n${m.text}`).join("\n---\n");
+
+describe("mail links off loopback (item 13)", () => {
+  let srv: TestServer;
+  let owner: string;
+  const evil = { host: "evil.example", "x-forwarded-host": "evil.example" };
+
+  beforeAll(async () => {
+    // Bound to every interface (we talk to it over 127.0.0.1 only), no CLANKER_PUBLIC_URL, mail to the outbox.
+    srv = await startServer({ env: { HOST: "0.0.0.0", CLANKER_SMTP_URL: "" } });
+    Object.defineProperty(srv, "url", { value: srv.url.replace("0.0.0.0", "127.0.0.1") });
+    owner = await srv.createSession(uniqueEmail("owner"));
+  }, 30_000);
+  afterAll(async () => {
+    await srv.stop();
+    cleanup(srv);
+  });
+
+  test("the server says once, at start-up, to set CLANKER_PUBLIC_URL", () => {
+    const lines = srv.logs().split("\n").filter((l) => l.includes("CLANKER_PUBLIC_URL"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("0.0.0.0");
+  });
+
+  test("a sign-in mail asked for with a forged Host carries the code and no link to that host", async () => {
+    const email = uniqueEmail("signin");
+    const a = await send(srv, "POST", "/api/v1/auth/email/start", { headers: { ...json, ...evil }, body: JSON.stringify({ email }) });
+    expect({ status: a.status, text: a.text }).toMatchObject({ status: 200 });
+    const code = await outboxCode(srv.dataDir, email);
+    const mail = mailTo(srv, email);
+    expect(mail).toContain(code);
+    expect(mail).not.toContain("evil.example");
+    expect(mail).not.toContain("http");
+  });
+
+  test("agent claim mails and invitations with a forged Host name no host either", async () => {
+    const person = uniqueEmail("claimer");
+    const reg = await send(srv, "POST", "/agent/auth", { headers: { ...json, ...evil }, body: JSON.stringify({ type: "identity_assertion", assertion_type: "email", email: person }) });
+    expect({ status: reg.status, text: reg.text }).toMatchObject({ status: 200 });
+    await outboxCode(srv.dataDir, person);
+    const again = await send(srv, "POST", "/agent/auth/claim", { headers: { ...json, ...evil }, body: JSON.stringify({ claim_token: reg.body.claim_token }) });
+    expect({ status: again.status, text: again.text }).toMatchObject({ status: 200 });
+    expect(outboxMessages(srv.dataDir, person).length).toBe(2);
+    expect(mailTo(srv, person)).not.toContain("evil.example");
+
+    const invitee = uniqueEmail("invitee");
+    const ws = await send(srv, "GET", "/api/v1/workspaces/current", { headers: { "x-auth-token": owner } });
+    const inv = await send(srv, "POST", `/api/v1/workspaces/${ws.body.id}/invitations`, {
+      headers: { ...json, ...evil, "x-auth-token": owner },
+      body: JSON.stringify({ email: invitee, role: "member" }),
+    });
+    expect({ status: inv.status, text: inv.text }).toMatchObject({ status: 200 });
+    const mail = mailTo(srv, invitee);
+    expect(mail).toContain("inv_");
+    expect(mail).not.toContain("evil.example");
+  });
+});
+
+describe("pages and the session cookie (item 14)", () => {
+  let local: TestServer;
+  let https: TestServer;
+
+  beforeAll(async () => {
+    [local, https] = await Promise.all([startServer(), startServer({ env: { CLANKER_PUBLIC_URL: "https://clanker.example" } })]);
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([local.stop(), https.stop()]);
+    cleanup(local);
+    cleanup(https);
+  });
+
+  for (const path of ["/activate", "/docs", "/activate?code=ABCD-1234"])
+    test(`${path} cannot be framed, and allows only its own inline script and style`, async () => {
+      const a = await send(local, "GET", path);
+      expect(a.status).toBe(200);
+      expect(a.headers.get("content-type")).toContain("text/html");
+      expect(a.headers.get("x-frame-options")).toBe("DENY");
+      const csp = a.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("unsafe-inline");
+      expect(a.headers.get("referrer-policy")).toBe("no-referrer");
+      // The policy names the hash of the page's one inline script, so the page still runs (activate-page.test.ts drives it).
+      const script = /<script>([\s\S]*?)<\/script>/.exec(a.text)![1]!;
+      const hash = new Bun.CryptoHasher("sha256").update(script).digest("base64");
+      expect(csp).toContain(`script-src 'sha256-${hash}'`);
+    });
+
+  test("on loopback there is no CLANKER_PUBLIC_URL warning", () => {
+    expect(local.logs()).not.toContain("CLANKER_PUBLIC_URL");
+  });
+
+  test("API answers refuse framing too", async () => {
+    const a = await send(local, "GET", "/healthz");
+    expect(a.headers.get("x-frame-options")).toBe("DENY");
+    expect(a.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+
+  async function signIn(srv: TestServer): Promise<string> {
+    const email = uniqueEmail("cookie");
+    expect((await send(srv, "POST", "/api/v1/auth/email/start", { headers: json, body: JSON.stringify({ email }) })).status).toBe(200);
+    const code = await outboxCode(srv.dataDir, email);
+    const v = await send(srv, "POST", "/api/v1/auth/email/verify", { headers: json, body: JSON.stringify({ email, code }) });
+    expect({ status: v.status, text: v.text }).toMatchObject({ status: 200 });
+    return v.headers.get("set-cookie") ?? "";
+  }
+
+  test("with an https public URL the session cookie is Secure (set and cleared); over plain http it is not", async () => {
+    const secure = await signIn(https);
+    expect(secure).toMatch(/^clanker_session=[^;]+;.*HttpOnly/);
+    expect(secure).toContain("; Secure");
+    const session = /^clanker_session=([^;]+)/.exec(secure)![1]!;
+    const out = await send(https, "POST", "/api/v1/auth/logout", { headers: { cookie: `clanker_session=${session}`, origin: "https://clanker.example" } });
+    expect({ status: out.status, text: out.text }).toMatchObject({ status: 200 });
+    expect(out.headers.get("set-cookie")).toContain("Max-Age=0");
+    expect(out.headers.get("set-cookie")).toContain("; Secure");
+
+    const plain = await signIn(local);
+    expect(plain).toContain("HttpOnly");
+    expect(plain).not.toContain("Secure");
+  });
+});
