@@ -42,7 +42,7 @@ export function createDeps(config: Config, store: Store, log: (line: string) => 
     mcp: new McpSessions(services),
     authenticator,
     limiter: new RateLimiter(),
-    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000),
+    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box),
     log,
   };
 }

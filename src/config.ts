@@ -30,6 +30,8 @@ export interface SigninConfig {
   /** smtp(s)://user:pass@host:port; without it, mail is logged and written to data/outbox/. */
   smtpUrl: string | null;
   mailFrom: string;
+  /** Whether POST /agent/auth {"type":"anonymous"} hands out keys (default: only when bound to loopback). */
+  anonymousAgents: boolean;
   /** Smaller grant and rate limit for unclaimed (anonymous) agents. */
   anonymousCreditGrant: number;
   anonymousRateLimitPerMinute: number;
@@ -101,6 +103,13 @@ function bool(name: string, raw: string | undefined, fallback: boolean): boolean
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+}
+
+function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new ConfigError(`${name} must be on or off, got '${raw}'`);
 }
 
 function url(name: string, raw: string | undefined): string | null {
@@ -180,6 +189,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     signin: {
       smtpUrl: env.CLANKER_SMTP_URL || null,
       mailFrom: env.CLANKER_MAIL_FROM || "Clanker <clanker@localhost>",
+      // Anyone who reaches the port could mint keys spending the server's model credits: off once exposed.
+      anonymousAgents: onOff("CLANKER_ANONYMOUS_AGENTS", env.CLANKER_ANONYMOUS_AGENTS, isLoopback(host)),
       anonymousCreditGrant: num("CLANKER_ANONYMOUS_CREDIT_GRANT", env.CLANKER_ANONYMOUS_CREDIT_GRANT, 5),
       anonymousRateLimitPerMinute: int("CLANKER_ANONYMOUS_RATE_LIMIT_PER_MINUTE", env.CLANKER_ANONYMOUS_RATE_LIMIT_PER_MINUTE, 20, 1, 1_000_000),
       devicePollIntervalSeconds: int("CLANKER_DEVICE_POLL_INTERVAL_SECONDS", env.CLANKER_DEVICE_POLL_INTERVAL_SECONDS, 5, 0, 60),

@@ -2,6 +2,7 @@
 import type { Config } from "./config";
 import type { Store } from "./store/db";
 import type { SecretBox } from "./lib/secret-box";
+import { guardServices } from "./lib/scopes";
 import type { Catalog } from "./modules/skills/catalog";
 import { createUsersService } from "./modules/users/service";
 import { createProfileService } from "./modules/profile/service";
@@ -57,7 +58,8 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const workflows = createWorkflowsService({ store, catalog, webhooks, executions, billing, byok, models: config.models }, () => engine, () => triggers.sync());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, definitionOf: workflows.definitionOf, log });
   triggers = new WorkflowTriggers(workflows, log);
-  return {
+  // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
+  return guardServices({
     users,
     profile: createProfileService(store),
     workspaces: createWorkspacesService(store, keyCache, users),
@@ -76,13 +78,22 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     otp,
     signin: createSigninService(store, users, otp, mailer),
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
-    agents: createAgentsService({ store, users, otp, mailer, billing, keyCache, anonymousGrant: config.signin.anonymousCreditGrant }),
+    agents: createAgentsService({
+      store,
+      users,
+      otp,
+      mailer,
+      billing,
+      keyCache,
+      anonymousAgents: config.signin.anonymousAgents,
+      anonymousGrant: config.signin.anonymousCreditGrant,
+    }),
     invitations: createInvitationsService(store, mailer, keyCache),
     executions,
     workflows,
     workflowEngine: engine,
     workflowTriggers: triggers,
-  };
+  });
 }
 
 export type Services = ReturnType<typeof createServices>;

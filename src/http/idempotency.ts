@@ -4,6 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
+import type { SecretBox } from "../lib/secret-box";
 import type { Store } from "../store/db";
 import { idempotencyKeys } from "../store/schema";
 
@@ -36,6 +37,7 @@ export class Idempotency {
   constructor(
     private store: Store,
     private ttlMs: number,
+    private box: SecretBox,
   ) {
     const db = store.db;
     this.q = {
@@ -56,21 +58,24 @@ export class Idempotency {
   /**
    * Runs `handler` at most once per (workspace, key, request). It must be synchronous: its writes and the
    * stored answer share one transaction. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
-   * 5xx and unexpected errors are not, so the client may retry with the same key. `redact` names fields
-   * stored as null.
+   * 5xx and unexpected errors are not, so the client may retry with the same key. `seal` names top-level
+   * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
+   * the client that lost the first answer still gets its secret.
    */
-  run(req: IdempotentRequest, handler: () => Answer, redact: readonly string[] = []): Outcome {
+  run(req: IdempotentRequest, handler: () => Answer, seal: readonly string[] = []): Outcome {
     if (req.key === null) return { replayed: false, ...handler() };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
     const slot = `${req.workspaceId}:${req.key}`;
     const now = Date.now();
+    // Binds each sealed value to its slot: a row copied to another workspace or key will not open.
+    const aad = `idempotency:${slot}`;
 
     const prior = this.lookup(req.workspaceId, req.key, slot, now);
     if (prior) {
       if (prior.fingerprint !== fingerprint) throw reused();
-      return { replayed: true, status: prior.status, body: prior.body };
+      return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
     }
     if (this.inFlight.has(slot))
       throw new ConflictError("A request with this idempotency-key is still in flight; retry later", "IDEMPOTENCY_IN_FLIGHT");
@@ -80,7 +85,7 @@ export class Idempotency {
       const stored = (answer: Answer): Stored => ({
         fingerprint,
         status: answer.status,
-        body: JSON.stringify(redacted(answer.body, redact)),
+        body: JSON.stringify(seal.length ? this.sealed(answer.body, seal, aad) : answer.body),
         expiresAt: now + this.ttlMs,
       });
       try {
@@ -117,19 +122,35 @@ export class Idempotency {
     return s;
   }
 
+  /** Secrets shown once are stored as `{"$sealed": base64}`, never in the clear. */
+  private sealed(body: unknown, fields: readonly string[], aad: string): unknown {
+    if (typeof body !== "object" || body === null) return body;
+    const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+    for (const f of fields) {
+      const v = copy[f];
+      if (typeof v === "string") copy[f] = { $sealed: this.box.seal(v, `${aad}:${f}`).toString("base64") };
+    }
+    return copy;
+  }
+
+  /** The stored answer with its sealed fields opened: the same bytes as the first answer (both JSON.stringify). */
+  private opened(stored: string, fields: readonly string[], aad: string): string {
+    const body = JSON.parse(stored) as unknown;
+    if (typeof body !== "object" || body === null) return stored;
+    const copy = body as Record<string, unknown>;
+    for (const f of fields) {
+      const v = copy[f] as { $sealed?: unknown } | undefined;
+      if (v && typeof v === "object" && typeof v.$sealed === "string") copy[f] = this.box.open(Buffer.from(v.$sealed, "base64"), `${aad}:${f}`);
+    }
+    return JSON.stringify(copy);
+  }
+
   private save(ws: number, key: string, slot: string, s: Stored, now: number): void {
     this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
     this.cache.set(slot, s);
   }
 }
 
-/** Secrets shown once (a new API key) are stored as null, never in the clear. */
-function redacted(body: unknown, fields: readonly string[]): unknown {
-  if (fields.length === 0 || typeof body !== "object" || body === null) return body;
-  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-  for (const f of fields) if (f in copy) copy[f] = null;
-  return copy;
-}
 
 function reused(): InvalidRequestError {
   return new InvalidRequestError(

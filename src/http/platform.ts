@@ -235,7 +235,7 @@ export type Platform = ReturnType<typeof createPlatform>;
 export function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
   fn: () => T,
-  opts: { redact?: readonly string[] } = {},
+  opts: { seal?: readonly string[] } = {},
 ): T {
   const out = c.deps.idempotency.run(
     {
@@ -246,7 +246,7 @@ export function idempotent<T>(
       body: c.body,
     },
     () => ({ status: 200, body: fn() }),
-    opts.redact,
+    opts.seal,
   );
   c.set.status = out.status;
   if (!out.replayed) return out.body as T;

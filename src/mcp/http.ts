@@ -1,5 +1,6 @@
 // MCP over HTTP: Streamable HTTP at /mcp (stateful sessions, each bound to the principal that opened it) and
 // the legacy SSE transport at /mcp/sse + /mcp/messages, whose Node-style response is adapted to a web stream.
+// A session remembers only who may use it: every request hands its own ctx (workspace, role) to the tools.
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
@@ -7,8 +8,9 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Ctx } from "../lib/context";
+import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
-import { createMcpServer } from "./server";
+import { authInfoOf, createMcpServer, requestCtx } from "./server";
 import { SessionEventStore } from "./event-store";
 
 interface Session {
@@ -23,6 +25,9 @@ const IDLE_MS = 30 * 60 * 1000;
 
 const principalOf = (ctx: Ctx): string =>
   ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? `key:${ctx.actor.apiKeyId}` : `user:${ctx.actor.userId}:${ctx.workspaceId}`;
+
+/** The request's ctx, as the tools read it (see requestCtx). */
+const authOf = (ctx: Ctx) => authInfoOf(ctx, principalOf(ctx), scopesOf(ctx));
 
 function jsonRpcError(status: number, code: number, message: string): Response {
   return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
@@ -47,10 +52,10 @@ export class McpSessions {
     if (id) {
       const s = this.find(id, ctx);
       if (!s?.streamable) return jsonRpcError(404, -32001, "Session not found");
-      return s.streamable.handleRequest(request, { parsedBody: body });
+      return s.streamable.handleRequest(request, { parsedBody: body, authInfo: authOf(ctx) });
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
-    const server = createMcpServer({ services: this.services, ctx, baseUrl });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => void this.sessions.set(sid, { principal: principalOf(ctx), server, streamable: transport, lastSeen: Date.now() }),
@@ -59,12 +64,12 @@ export class McpSessions {
       eventStore: new SessionEventStore(),
     });
     await server.connect(transport);
-    return transport.handleRequest(request, { parsedBody: body });
+    return transport.handleRequest(request, { parsedBody: body, authInfo: authOf(ctx) });
   }
 
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
   async sseStream(ctx: Ctx, baseUrl: string): Promise<Response> {
-    const server = createMcpServer({ services: this.services, ctx, baseUrl });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {
@@ -91,7 +96,7 @@ export class McpSessions {
   async sseMessage(ctx: Ctx, sessionId: string | null, body: unknown): Promise<Response> {
     const s = this.find(sessionId, ctx);
     if (!s?.sse) return jsonRpcError(404, -32001, "Session not found");
-    await s.sse.handleMessage(body);
+    await s.sse.handleMessage(body, { authInfo: authOf(ctx) });
     return new Response("Accepted", { status: 202 });
   }
 

@@ -1,15 +1,38 @@
-// createMcpServer: the MCP face of the services, one server per session, scoped to the caller's workspace.
+// createMcpServer: the MCP face of the services, one server per session; each call acts as the request that carried it.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
+import { AuthenticationError } from "../lib/errors";
 import type { Services } from "../services";
 import { registerSkillTools } from "./tools/skills";
 import { registerWorkspaceTools } from "./tools/workspace";
 import { registerWorkflowTools } from "./tools/workflows";
 
+/** What a tool handler's `extra` carries that we read: the auth of the HTTP request that delivered the call. */
+export interface CallExtra {
+  authInfo?: AuthInfo;
+}
+
 export interface ToolContext {
   services: Services;
-  ctx: Ctx;
   baseUrl: string;
+  /**
+   * The caller's ctx for one call, read when the call arrives — never captured at `initialize` — so a key
+   * rebound to another workspace, or a member demoted or removed, acts as it is now within an open session.
+   */
+  ctxOf: (extra: CallExtra) => Ctx;
+}
+
+/** The ctx a transport hands to the tools with each HTTP request (see McpSessions). */
+export function authInfoOf(ctx: Ctx, principal: string, scopes: readonly string[]): AuthInfo {
+  return { token: "", clientId: principal, scopes: [...scopes], extra: { ctx } };
+}
+
+/** For HTTP transports: the ctx of the request that carried this call. */
+export function requestCtx(extra: CallExtra): Ctx {
+  const ctx = extra.authInfo?.extra?.ctx as Ctx | undefined;
+  if (!ctx) throw new AuthenticationError("This call carried no credentials", "MISSING_CREDENTIALS");
+  return ctx;
 }
 
 export function createMcpServer(tc: ToolContext): McpServer {

@@ -17,6 +17,8 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   migrate(store);
   const deps = createDeps(config, store, log, { ownRunsOnly: true });
   let ctx: Ctx;
+  // With a key, resolved again on every call: a rebind or a role change made through the server applies here too.
+  const current = () => (apiKey ? principalCtx(deps.authenticator.fromApiKey(apiKey)) : ctx);
   try {
     ctx = apiKey ? principalCtx(deps.authenticator.fromApiKey(apiKey)) : ownerCtx(deps);
   } catch (e) {
@@ -24,7 +26,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctx, baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     deps.services.runner.stop();

@@ -11,18 +11,18 @@ import { waitForExecution } from "./wait";
 const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize");
 
 export function registerSkillTools(server: McpServer, tc: ToolContext): void {
-  const { services, ctx } = tc;
-  server.registerTool("list-installed-skills", { description: "List your installed skills", inputSchema: pageArgs }, (args) =>
-    tool(() => envelope(services.skills.listInstalled(ctx, parseKeyPage(args)))),
+  const { services, ctxOf } = tc;
+  server.registerTool("list-installed-skills", { description: "List your installed skills", inputSchema: pageArgs }, (args, extra) =>
+    tool(() => envelope(services.skills.listInstalled(ctxOf(extra), parseKeyPage(args)))),
   );
   server.registerTool("get-skill-details", { description: "Get skill info by slug: description, category, parameters, instructions", inputSchema: { slug } }, ({ slug }) =>
     tool(() => skillDetail(services.marketplace.get(slug))),
   );
-  server.registerTool("install-skill", { description: "Install a skill from the marketplace", inputSchema: { slug } }, ({ slug }) =>
-    tool(() => services.skills.install(ctx, slug)),
+  server.registerTool("install-skill", { description: "Install a skill from the marketplace", inputSchema: { slug } }, ({ slug }, extra) =>
+    tool(() => services.skills.install(ctxOf(extra), slug)),
   );
-  server.registerTool("uninstall-skill", { description: "Remove an installed skill", inputSchema: { slug } }, ({ slug }) =>
-    tool(() => services.skills.uninstall(ctx, slug)),
+  server.registerTool("uninstall-skill", { description: "Remove an installed skill", inputSchema: { slug } }, ({ slug }, extra) =>
+    tool(() => services.skills.uninstall(ctxOf(extra), slug)),
   );
   server.registerTool(
     "execute-skill",
@@ -42,9 +42,10 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
     },
     (args, extra) =>
       tool(async () => {
+        const ctx = ctxOf(extra);
         const started = services.executions.run(ctx, args.slug, { input: args.input, interface: "mcp", attachments: args.attachments, callbackUrl: args.callbackUrl });
         if (args.wait === false) return started;
-        return waitForExecution({ ...tc, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
+        return waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
       }),
   );
 }

@@ -1,5 +1,6 @@
 // execute-skill's wait: follows the run on the event bus, turning output blocks into MCP progress notifications.
-import type { ToolContext } from "../server";
+import type { Ctx } from "../../lib/context";
+import type { Services } from "../../services";
 
 interface Extra {
   signal: AbortSignal;
@@ -9,7 +10,7 @@ interface Extra {
 
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 
-export async function waitForExecution({ services, ctx, extra }: ToolContext & { extra: Extra }, executionId: string, timeoutMs: number) {
+export async function waitForExecution({ services, ctx, extra }: { services: Services; ctx: Ctx; extra: Extra }, executionId: string, timeoutMs: number) {
   const token = extra._meta?.progressToken;
   let progress = 0;
   const sent: Promise<void>[] = [];

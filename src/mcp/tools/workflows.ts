@@ -9,7 +9,7 @@ import { envelope, pageArgs } from "./paging";
 
 const runId = z.string().min(1).max(100).describe("Run id, e.g. run_3");
 
-export function registerWorkflowTools(server: McpServer, { services, ctx }: ToolContext): void {
+export function registerWorkflowTools(server: McpServer, { services, ctxOf }: ToolContext): void {
   const wf = services.workflows;
   server.registerTool(
     "start-workflow",
@@ -17,7 +17,7 @@ export function registerWorkflowTools(server: McpServer, { services, ctx }: Tool
       description: "Run a workflow by ID. Returns a run ID for polling (get-workflow-run).",
       inputSchema: { workflowId: z.string().min(1).max(100), inputData: z.record(z.string(), z.unknown()).optional(), callbackUrl: z.string().max(2048).optional() },
     },
-    (a) => tool(() => wf.launch(ctx, a.workflowId, { inputData: a.inputData, callbackUrl: a.callbackUrl })),
+    (a, extra) => tool(() => wf.launch(ctxOf(extra), a.workflowId, { inputData: a.inputData, callbackUrl: a.callbackUrl })),
   );
   server.registerTool(
     "list-workflow-runs",
@@ -25,19 +25,19 @@ export function registerWorkflowTools(server: McpServer, { services, ctx }: Tool
       description: "List workflow run history",
       inputSchema: { ...pageArgs, workflowId: z.string().max(100).optional(), status: z.enum(["running", "suspended", "completed", "failed", "cancelled"]).optional() },
     },
-    (a) => tool(() => envelope(wf.runs(ctx, parsePage(a, "run"), { workflow: a.workflowId, status: a.status }))),
+    (a, extra) => tool(() => envelope(wf.runs(ctxOf(extra), parsePage(a, "run"), { workflow: a.workflowId, status: a.status }))),
   );
-  server.registerTool("get-workflow-run", { description: "Get a specific workflow run with every step's state", inputSchema: { runId } }, ({ runId }) => tool(() => wf.run(ctx, runId)));
-  server.registerTool("cancel-workflow-run", { description: "Cancel a running workflow", inputSchema: { runId } }, ({ runId }) => tool(() => wf.cancel(ctx, runId)));
+  server.registerTool("get-workflow-run", { description: "Get a specific workflow run with every step's state", inputSchema: { runId } }, ({ runId }, extra) => tool(() => wf.run(ctxOf(extra), runId)));
+  server.registerTool("cancel-workflow-run", { description: "Cancel a running workflow", inputSchema: { runId } }, ({ runId }, extra) => tool(() => wf.cancel(ctxOf(extra), runId)));
   server.registerTool(
     "resume-workflow-run",
     {
       description: "Resume a paused workflow at its suspended step, with data checked against that step's resume schema",
       inputSchema: { runId, step: z.string().max(100).optional(), resumeData: z.record(z.string(), z.unknown()).optional() },
     },
-    (a) => tool(() => wf.resume(ctx, a.runId, { step: a.step, resumeData: a.resumeData })),
+    (a, extra) => tool(() => wf.resume(ctxOf(extra), a.runId, { step: a.step, resumeData: a.resumeData })),
   );
-  server.registerTool("list-integration-triggers", { description: "List available integration event triggers (the cron triggers of this workspace's workflows)" }, () =>
-    tool(() => ({ data: wf.triggers(ctx).map(({ workspaceId: _ws, ...t }) => t) })),
+  server.registerTool("list-integration-triggers", { description: "List available integration event triggers (the cron triggers of this workspace's workflows)" }, (extra) =>
+    tool(() => ({ data: wf.triggers(ctxOf(extra)).map(({ workspaceId: _ws, ...t }) => t) })),
   );
 }

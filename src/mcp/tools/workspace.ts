@@ -10,23 +10,24 @@ import { envelope, pageArgs } from "./paging";
 const id = (what: string) => z.string().min(1).max(100).describe(`${what} id, prefixed or raw`);
 const INLINE_LIMIT = 1024 * 1024;
 
-export function registerWorkspaceTools(server: McpServer, { services, ctx, baseUrl }: ToolContext): void {
-  server.registerTool("list-artifacts", { description: "List your generated artifacts", inputSchema: pageArgs }, (a) =>
-    tool(() => envelope(services.artifacts.list(ctx, parsePage(a, "artifact")))),
+export function registerWorkspaceTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
+  server.registerTool("list-artifacts", { description: "List your generated artifacts", inputSchema: pageArgs }, (a, extra) =>
+    tool(() => envelope(services.artifacts.list(ctxOf(extra), parsePage(a, "artifact")))),
   );
-  server.registerTool("get-artifact", { description: "Get artifact details", inputSchema: { id: id("Artifact") } }, ({ id }) => tool(() => services.artifacts.get(ctx, id)));
+  server.registerTool("get-artifact", { description: "Get artifact details", inputSchema: { id: id("Artifact") } }, ({ id }, extra) => tool(() => services.artifacts.get(ctxOf(extra), id)));
   server.registerTool(
     "download-artifact",
     { description: "Get an artifact's download URL (and its text, when it is text of at most 1 MiB)", inputSchema: { id: id("Artifact") } },
-    ({ id }) =>
+    ({ id }, extra) =>
       tool(() => {
+        const ctx = ctxOf(extra);
         const a = services.artifacts.get(ctx, id);
         const f = services.artifacts.file(ctx, id);
         const text = f.size <= INLINE_LIMIT && /^(text\/|application\/(json|xml|yaml|sql)|image\/svg)/.test(f.mediaType) ? readFileSync(f.path, "utf8") : null;
         return { ...a, downloadUrl: `${baseUrl}${a.downloadUrl}`, content: text };
       }),
   );
-  server.registerTool("delete-artifact", { description: "Delete an artifact", inputSchema: { id: id("Artifact") } }, ({ id }) => tool(() => services.artifacts.remove(ctx, id)));
+  server.registerTool("delete-artifact", { description: "Delete an artifact", inputSchema: { id: id("Artifact") } }, ({ id }, extra) => tool(() => services.artifacts.remove(ctxOf(extra), id)));
 
   server.registerTool(
     "list-executions",
@@ -34,16 +35,16 @@ export function registerWorkspaceTools(server: McpServer, { services, ctx, baseU
       description: "List execution history",
       inputSchema: { ...pageArgs, status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional(), skill: z.string().max(100).optional() },
     },
-    (a) => tool(() => envelope(services.executions.list(ctx, parsePage(a, "execution"), { status: a.status, skill: a.skill }))),
+    (a, extra) => tool(() => envelope(services.executions.list(ctxOf(extra), parsePage(a, "execution"), { status: a.status, skill: a.skill }))),
   );
   server.registerTool(
     "get-execution-status",
     { description: "Poll a specific execution: status, output blocks, cost, executionTime", inputSchema: { id: id("Execution"), blocksAfter: z.number().int().min(0).optional() } },
-    ({ id, blocksAfter }) => tool(() => services.executions.status(ctx, id, blocksAfter ?? 0)),
+    ({ id, blocksAfter }, extra) => tool(() => services.executions.status(ctxOf(extra), id, blocksAfter ?? 0)),
   );
-  server.registerTool("cancel-execution", { description: "Cancel a running execution", inputSchema: { id: id("Execution") } }, ({ id }) => tool(() => services.executions.cancel(ctx, id)));
+  server.registerTool("cancel-execution", { description: "Cancel a running execution", inputSchema: { id: id("Execution") } }, ({ id }, extra) => tool(() => services.executions.cancel(ctxOf(extra), id)));
 
-  server.registerTool("read-memory", { description: "Read the shared workspace memory document" }, () => tool(() => services.memory.read(ctx)));
+  server.registerTool("read-memory", { description: "Read the shared workspace memory document" }, (extra) => tool(() => services.memory.read(ctxOf(extra))));
   server.registerTool(
     "write-memory",
     {
@@ -54,15 +55,18 @@ export function registerWorkspaceTools(server: McpServer, { services, ctx, baseU
         ifMatchVersion: z.number().int().min(0).optional().describe("Overwrite only if the document is still at this version"),
       },
     },
-    ({ content, mode, ifMatchVersion }) =>
+    ({ content, mode, ifMatchVersion }, extra) =>
       tool(() =>
         (mode ?? "append") === "append"
-          ? services.memory.append(ctx, { content })
-          : services.memory.write(ctx, { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` }),
+          ? services.memory.append(ctxOf(extra), { content })
+          : services.memory.write(ctxOf(extra), { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` }),
       ),
   );
 
-  server.registerTool("get-credit-balance", { description: "Check your credit balance and subscription tier" }, () =>
-    tool(() => ({ ...services.billing.balance(ctx), subscription: services.billing.tier(ctx) })),
+  server.registerTool("get-credit-balance", { description: "Check your credit balance and subscription tier" }, (extra) =>
+    tool(() => {
+      const ctx = ctxOf(extra);
+      return { ...services.billing.balance(ctx), subscription: services.billing.tier(ctx) };
+    }),
   );
 }

@@ -24,10 +24,10 @@ export const apiKeysRoutes = (app: Platform) =>
       ({ ctx, deps, query }) => listEnvelope(deps.services.apiKeys.list(ctx, parsePage(query, "apiKey"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(apiKey), detail: { tags: ["API keys"], summary: "List API keys" } },
     )
-    .post("/api/v1/api-keys", (c) => idempotent(c, () => c.deps.services.apiKeys.create(c.ctx, c.body), { redact: ["key"] }), {
+    .post("/api/v1/api-keys", (c) => idempotent(c, () => c.deps.services.apiKeys.create(c.ctx, c.body), { seal: ["key"] }), {
       auth: true,
       body: t.Object({ name: t.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
-      response: t.Composite([apiKey, t.Object({ key: t.Nullable(t.String({ description: "The key itself: shown once; null on an idempotent replay" })) })]),
+      response: t.Composite([apiKey, t.Object({ key: t.String({ description: "The key itself: shown once (and again on an idempotent replay within the idempotency TTL)" }) })]),
       detail: { tags: ["API keys"], summary: "Create an API key (idempotent)" },
     })
     .post("/api/v1/api-keys/:id/revoke", ({ ctx, deps, params }) => deps.services.apiKeys.revoke(ctx, params.id), {

@@ -2,10 +2,12 @@
 // limited tier and a claim token; an agent asserting an email gets its key once the emailed code is confirmed.
 // Claim tokens and codes are stored only as hashes.
 import { and, eq } from "drizzle-orm";
-import { ConflictError, InvalidRequestError } from "../../lib/errors";
+import { ConflictError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { systemCtx } from "../../lib/context";
+// Scopes are enforced on every service verb (lib/scopes.ts); registration answers only report them.
+import { ALL_SCOPES as POST_CLAIM_SCOPES, PRE_CLAIM_SCOPES } from "../../lib/scopes";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
@@ -20,8 +22,6 @@ import { deliver } from "./service";
 
 export const CLAIM_TTL_MS = 7 * 24 * 3600 * 1000;
 export const ANONYMOUS_TIER = "anonymous";
-export const PRE_CLAIM_SCOPES = ["skills:run", "executions:read", "artifacts:read", "memory:read", "memory:write"];
-export const POST_CLAIM_SCOPES = ["*"];
 
 export interface RegisterInput {
   type: "anonymous" | "identity_assertion";
@@ -32,7 +32,7 @@ export interface RegisterInput {
 
 type Registration = typeof agentRegistrations.$inferSelect;
 
-export function createAgentsService(d: { store: Store; users: UsersService; otp: OtpService; mailer: Mailer; billing: BillingService; keyCache: KeyCache; anonymousGrant: number }) {
+export function createAgentsService(d: { store: Store; users: UsersService; otp: OtpService; mailer: Mailer; billing: BillingService; keyCache: KeyCache; anonymousAgents: boolean; anonymousGrant: number }) {
   const { store, users, otp, mailer, billing } = d;
   const db = store.db;
 
@@ -60,6 +60,12 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       const now = Date.now();
       const common = { claim_token: claimToken, claim_token_expires: toIso(now + CLAIM_TTL_MS)!, post_claim_scopes: POST_CLAIM_SCOPES };
       if (input.type === "anonymous") {
+        if (!d.anonymousAgents)
+          throw new PermissionError(
+            `Anonymous agent registration is off on this server. Get a key instead: register with {"type":"identity_assertion","assertion_type":"email","email":"<your person's address>"}, ` +
+              `use device activation (POST ${base}/api/v1/activate), or ask the server's owner for an API key. See ${base}/auth.md.`,
+            "ANONYMOUS_DISABLED",
+          );
         const out = store.tx(() => {
           const ws = db
             .insert(workspaces)

@@ -31,12 +31,20 @@ function sessionCookie(config: Config, request: Request, value: string, maxAgeSe
   return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-function agentAuthBlock(base: string) {
+/** auth.md as this server serves it: the `<!-- anonymous:on -->` or the `<!-- anonymous:off -->` sections, not both. */
+function renderAuthMd(anonymous: boolean): string {
+  const drop = anonymous ? "off" : "on";
+  return authMd
+    .replace(new RegExp(`<!-- anonymous:${drop} -->[\\s\\S]*?<!-- /anonymous:${drop} -->\\n?`, "g"), "")
+    .replace(/<!-- \/?anonymous:(on|off) -->\n?/g, "");
+}
+
+function agentAuthBlock(base: string, anonymous: boolean) {
   return {
     register_uri: `${base}/agent/auth`,
     claim_uri: `${base}/agent/auth/claim`,
     claim_complete_uri: `${base}/agent/auth/claim/complete`,
-    registration_types: ["anonymous", "identity_assertion"],
+    registration_types: anonymous ? ["anonymous", "identity_assertion"] : ["identity_assertion"],
     assertion_types: ["email", "verified_email"],
     documentation: `${base}/auth.md`,
   };
@@ -131,15 +139,15 @@ export const signinRoutes = (app: Platform) =>
         resource_documentation: `${base}/auth.md`,
         resource_name: "Clanker",
         // A keyless agent reads this document first (it is named on every 401): tell it where to register.
-        agent_auth: agentAuthBlock(base),
+        agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
       };
     }, { detail: { hide: true } })
     .get("/.well-known/oauth-authorization-server", ({ deps, request }) => {
       const base = baseUrl(deps.config, request);
-      return { issuer: base, service_documentation: `${base}/auth.md`, device_authorization_endpoint: `${base}/api/v1/activate`, agent_auth: agentAuthBlock(base) };
+      return { issuer: base, service_documentation: `${base}/auth.md`, device_authorization_endpoint: `${base}/api/v1/activate`, agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents) };
     }, { detail: { hide: true } })
     .get("/skill.md", ({ deps, request, set }) => markdown(set, skillMd, baseUrl(deps.config, request)), { detail: { hide: true } })
-    .get("/auth.md", ({ deps, request, set }) => markdown(set, authMd, baseUrl(deps.config, request)), { detail: { hide: true } })
+    .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(deps.config.signin.anonymousAgents), baseUrl(deps.config, request)), { detail: { hide: true } })
     .get("/activate", ({ set }) => htmlPage(set, activatePage), { detail: { hide: true } })
     .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request)), {
       auth: true,

@@ -68,6 +68,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
 
     /** Installing twice is harmless: the second call changes and audits nothing. */
     install(ctx: Ctx, slug: string) {
+      assertRole(ctx, "admin", "install skills");
       skill(slug);
       return store.tx(() => {
         const existing = installedRow(ctx, slug);
@@ -80,6 +81,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     },
 
     uninstall(ctx: Ctx, slug: string) {
+      assertRole(ctx, "admin", "uninstall skills");
       const s = skill(slug);
       return store.tx(() => {
         const existing = installedRow(ctx, slug);

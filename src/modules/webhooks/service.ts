@@ -2,7 +2,7 @@
 // retried with exponential backoff, so a restart loses no notification.
 import { and, eq, lte, sql } from "drizzle-orm";
 import { createHmac } from "node:crypto";
-import type { Ctx } from "../../lib/context";
+import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
 import { randomToken } from "../../lib/crypto";
@@ -126,11 +126,14 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
 
     kick: () => schedule(0),
 
+    // Whoever holds the signing secret can forge callbacks: owners and admins only.
     show(ctx: Ctx) {
+      assertRole(ctx, "admin", "read the webhook signing secret");
       return { secret: store.tx(() => secretFor(ctx.workspaceId)), signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
     },
 
     rotate(ctx: Ctx) {
+      assertRole(ctx, "admin", "rotate the webhook signing secret");
       const secret = `whsec_${randomToken(24)}`;
       store.tx(() => {
         db.insert(webhookSecrets)

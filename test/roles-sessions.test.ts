@@ -1,0 +1,185 @@
+// Roles (issue 10, item 7): only owners and admins read or rotate the webhook signing secret, install or uninstall
+// skills, and cancel runs someone else started — over REST and MCP. MCP sessions (item 8) act as each request's
+// caller, not as the one that sent `initialize`: a rebound key acts in its new workspace, a demoted or removed
+// member loses rights, all within the open session.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { outboxLatest } from "./helpers/mail";
+import { callTool, connectMcp, toolError, toolOk, type HttpKind } from "./helpers/mcp-client";
+
+type Call = ReturnType<typeof client>;
+
+let srv: TestServer;
+// A model that answers with headers and then nothing: runs stay running until cancelled.
+let model: ReturnType<typeof Bun.serve>;
+const clients: Client[] = [];
+
+let team: string; // ws_…: the owner's team workspace
+let owner: Call; // its owner, acting in the team
+const memberEmail = uniqueEmail("member");
+let member: Call; // a plain member of the team (session + x-workspace-id)
+let memberSession: string;
+
+const numeric = (id: string) => Number(id.replace(/^[a-z]+_/, ""));
+
+function expectRoleRefusal(r: ApiResponse) {
+  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text }).toMatchObject({ status: 403, type: "permission_error", code: "ROLE_REQUIRED" });
+}
+
+async function expectToolRoleRefusal(c: Client, name: string, args: Record<string, unknown>) {
+  const err = await toolError(c, name, args);
+  expect({ name, type: err.type, code: err.code }).toEqual({ name, type: "permission_error", code: "ROLE_REQUIRED" });
+}
+
+/** Invites `email` to the team with `role` and accepts as that person; returns their session token. */
+async function join_(email: string, role: "admin" | "member"): Promise<string> {
+  const inv = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email, role } });
+  expect(inv.status).toBe(200);
+  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")?.[0];
+  expect(token).toBeTruthy();
+  const session = await srv.createSession(email);
+  const acc = await client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } });
+  expect(acc.body).toMatchObject({ id: team, role });
+  return session;
+}
+
+/** Changes the store behind the server's back: there is no API to demote or remove a member yet. */
+function sql(statement: string, ...params: (string | number)[]): number {
+  const db = new Database(join(srv.dataDir, "clanker.db"));
+  try {
+    db.run("PRAGMA busy_timeout = 5000");
+    return db.query(statement).run(...params).changes;
+  } finally {
+    db.close();
+  }
+}
+
+async function mcp(kind: HttpKind, headers: Record<string, string>): Promise<Client> {
+  const c = await connectMcp(srv.url, kind, headers);
+  clients.push(c);
+  return c;
+}
+
+async function startHangingRun(call: Call): Promise<string> {
+  const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Never answered" } });
+  expect(r.status).toBe(200);
+  return r.body.executionId;
+}
+
+beforeAll(async () => {
+  model = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    fetch: () => new Response(new ReadableStream({ start() {} }), { headers: { "content-type": "text/event-stream" } }),
+  });
+  srv = await startServer({
+    env: {
+      CLANKER_RATE_LIMIT_PER_MINUTE: "10000",
+      CLANKER_WORKERS: "8",
+      CLANKER_WORKSPACE_CONCURRENCY: "50",
+      ANTHROPIC_API_KEY: "sk-ant-roles-test-00000000000000000",
+      ANTHROPIC_BASE_URL: `http://127.0.0.1:${model.port}`,
+    },
+  });
+  const ownerSession = await srv.createSession(uniqueEmail("owner"));
+  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Team" } });
+  expect(made.status).toBe(200);
+  team = made.body.id;
+  owner = client(srv, { session: ownerSession, workspace: team });
+  memberSession = await join_(memberEmail, "member");
+  member = client(srv, { session: memberSession, workspace: team });
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  model?.stop(true);
+});
+
+describe("roles over REST", () => {
+  test("a member can neither read nor rotate the webhook signing secret; the owner can", async () => {
+    const before = await owner("GET", "/api/v1/webhooks/secret");
+    expect(before.status).toBe(200);
+    expectRoleRefusal(await member("GET", "/api/v1/webhooks/secret"));
+    expectRoleRefusal(await member("POST", "/api/v1/webhooks/secret/rotate"));
+    expect((await owner("GET", "/api/v1/webhooks/secret")).body.secret).toBe(before.body.secret);
+    const rotated = await owner("POST", "/api/v1/webhooks/secret/rotate");
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).not.toBe(before.body.secret);
+  });
+
+  test("a member cannot install or uninstall skills; the owner can", async () => {
+    expectRoleRefusal(await member("POST", "/api/v1/skills/summarize/install"));
+    expect((await owner("GET", "/api/v1/skills")).body.data).toEqual([]);
+    expect((await owner("POST", "/api/v1/skills/summarize/install")).status).toBe(200);
+    expectRoleRefusal(await member("POST", "/api/v1/skills/summarize/uninstall"));
+    expect((await member("GET", "/api/v1/skills")).body.data.map((s: { slug: string }) => s.slug)).toEqual(["summarize"]);
+    expect((await owner("POST", "/api/v1/skills/summarize/uninstall")).status).toBe(200);
+  });
+
+  test("a member cancels their own run but not the owner's; the owner cancels anyone's", async () => {
+    const ownersRun = await startHangingRun(owner);
+    const membersRun = await startHangingRun(member);
+    const membersOther = await startHangingRun(member);
+    expectRoleRefusal(await member("POST", `/api/v1/executions/${ownersRun}/cancel`));
+    expect(["queued", "running"]).toContain((await owner("GET", `/api/v1/executions/${ownersRun}/status`)).body.status);
+    const own = await member("POST", `/api/v1/executions/${membersRun}/cancel`);
+    expect({ status: own.status, run: own.body.status }).toEqual({ status: 200, run: "cancelled" });
+    expect((await owner("POST", `/api/v1/executions/${membersOther}/cancel`)).body.status).toBe("cancelled");
+    expect((await owner("POST", `/api/v1/executions/${ownersRun}/cancel`)).body.status).toBe("cancelled");
+  });
+});
+
+describe("roles over MCP", () => {
+  test("a member's session: install, uninstall and cancelling the owner's run are refused; cancelling their own works", async () => {
+    const c = await mcp("streamable", { "x-auth-token": memberSession, "x-workspace-id": team });
+    await expectToolRoleRefusal(c, "install-skill", { slug: "summarize" });
+    await expectToolRoleRefusal(c, "uninstall-skill", { slug: "summarize" });
+    const ownersRun = await startHangingRun(owner);
+    await expectToolRoleRefusal(c, "cancel-execution", { id: ownersRun });
+    const membersRun = await startHangingRun(member);
+    expect((await toolOk(c, "cancel-execution", { id: membersRun })).status).toBe("cancelled");
+    expect((await owner("POST", `/api/v1/executions/${ownersRun}/cancel`)).status).toBe(200);
+  });
+});
+
+describe("MCP sessions act as each request's caller", () => {
+  for (const kind of ["streamable", "sse"] as const) {
+    test(`${kind}: after PUT /workspaces/current the open session acts in the new workspace, with the new role`, async () => {
+      const teamNote = `team memo ${kind}`;
+      expect((await owner("PUT", "/api/v1/memory", { body: { content: teamNote } })).status).toBe(200);
+      const key = await srv.createKey({ email: memberEmail, name: `member key ${kind}` });
+      const c = await mcp(kind, { "x-api-key": key });
+      await toolOk(c, "write-memory", { content: `personal ${kind}`, mode: "overwrite" });
+      expect((await toolOk(c, "read-memory")).content).toBe(`personal ${kind}`);
+      await toolOk(c, "install-skill", { slug: "summarize" }); // owner of their personal workspace
+
+      const rebind = await client(srv, { apiKey: key })("PUT", "/api/v1/workspaces/current", { body: { workspace: team } });
+      expect(rebind.body).toMatchObject({ id: team, role: "member" });
+
+      expect((await toolOk(c, "read-memory")).content).toBe(teamNote);
+      await expectToolRoleRefusal(c, "install-skill", { slug: "summarize" });
+    });
+  }
+
+  test("a demoted admin loses admin rights within the open session; a removed one loses the session", async () => {
+    const email = uniqueEmail("admin");
+    const session = await join_(email, "admin");
+    const c = await mcp("streamable", { "x-auth-token": session, "x-workspace-id": team });
+    expect((await toolOk(c, "install-skill", { slug: "code-review" })).installed).toBe(true);
+
+    const me = await client(srv, { session, workspace: team })("GET", "/api/v1/profile");
+    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    await expectToolRoleRefusal(c, "uninstall-skill", { slug: "code-review" });
+    expect((await toolOk(c, "read-memory")).content).toEqual(expect.any(String)); // still a member
+
+    expect(sql("DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(await callTool(c, "read-memory").then(() => "answered", () => "refused")).toBe("refused");
+    expect((await owner("GET", "/api/v1/skills")).body.data.map((s: { slug: string }) => s.slug)).toContain("code-review");
+  });
+});
