@@ -34,9 +34,9 @@ Commands:
   migrate                   Apply pending database migrations and exit
 `;
 
-function fail(message: string): never {
+function fail(message: string, code = 2): never {
   console.error(`clanker: ${message}`);
-  process.exit(2);
+  process.exit(code);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     config = loadConfig({ port: values.port, host: values.host, data: values.data });
   } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
+    // Docker reserves a HEALTHCHECK's exit code 2: health reports any failure as 1.
+    if (e instanceof ConfigError) fail(e.message, command === "health" ? 1 : 2);
     throw e;
   }
   // Made 0700, or tightened once if an older version left it 0755 with 0644 files. Not for backup (reads only),
