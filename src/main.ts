@@ -79,7 +79,10 @@ async function main(argv: string[]): Promise<void> {
   }
   // Made 0700, or tightened once if an older version left it 0755 with 0644 files. Not for backup (reads only),
   // restore (wants its DIR new or empty) or health (no data dir at all).
-  if (["serve", "mcp", "keys", "sessions", "credits", "skills", "migrate"].includes(command)) prepareDataDir(config.dataDir);
+  if (["serve", "mcp", "keys", "sessions", "credits", "skills", "migrate"].includes(command)) {
+    const loose = prepareDataDir(config.dataDir);
+    if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} stay readable by others (owned by another user)`);
+  }
   const withStore = <T>(fn: (store: ReturnType<typeof openStore>) => T): T => {
     const store = openStore(dbPath(config));
     try {

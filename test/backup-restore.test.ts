@@ -4,7 +4,7 @@
 // CLANKER_MASTER_KEY the backup says the key is not in it and restore needs the same key; scheduled backups keep N.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -69,10 +69,14 @@ describe("backup and restore with the master key in the data dir", () => {
   let webhookSecret: string;
   let artifactId: string;
   let artifactText: string;
-  const bk = join(work, "bk1");
+  // A parent folder that is the user's, readable by others: the backup is private, the parent keeps its mode.
+  const shared = join(work, "shared");
+  const bk = join(shared, "bk1");
   const restored = join(work, "restored1");
 
   beforeAll(async () => {
+    mkdirSync(shared);
+    chmodSync(shared, 0o755);
     srv = await serve();
     ownerKey = await srv.createKey({ email: uniqueEmail("bk") });
     api = client(srv, { apiKey: ownerKey });
@@ -101,6 +105,8 @@ describe("backup and restore with the master key in the data dir", () => {
     const names = readdirSync(bk).sort();
     expect(names).toEqual(["README.txt", "SECRET-master.key", "artifacts", "clanker-backup.json", "clanker.db", "skills"].sort());
     expect(statSync(join(bk, "SECRET-master.key")).mode & 0o777).toBe(0o600);
+    expect(statSync(bk).mode & 0o777).toBe(0o700);
+    expect(statSync(shared).mode & 0o777).toBe(0o755);
     expect(existsSync(join(bk, "skills", "weekly-digest", "SKILL.md"))).toBe(true);
     expect(existsSync(join(bk, "clanker.db-wal"))).toBe(false);
   }, 20_000);

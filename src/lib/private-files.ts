@@ -5,9 +5,18 @@ import { join } from "node:path";
 /** The umask the CLI runs under: whatever the shell's umask, nothing it creates is readable by group or others. */
 export const PRIVATE_UMASK = 0o077;
 
+/** Paths we could not chmod (owned by another user, e.g. a volume made by root): the caller may warn. */
+export const notTightened: string[] = [];
+
 /** Clears group/other bits; the owner's bits (an imported skill's executable script) stay as they are. */
 function tighten(path: string, mode: number): void {
-  if (mode & 0o077) chmodSync(path, mode & 0o700);
+  if (!(mode & 0o077)) return;
+  try {
+    chmodSync(path, mode & 0o700);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") throw e;
+    notTightened.push(path);
+  }
 }
 
 /** mkdir -p with 0700, and tightens the folder itself if it already existed with looser bits. */

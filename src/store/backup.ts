@@ -3,7 +3,7 @@
 // files, and the secret master key is a file of its own that can be kept apart from the rest.
 import { Database } from "bun:sqlite";
 import { createHmac } from "node:crypto";
-import { copyFileSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
@@ -69,7 +69,8 @@ function readme(m: Manifest): string {
  */
 export function writeBackup(store: Store, dataDir: string, target: string, env: Env = process.env): Manifest {
   if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
-  privateDir(dirname(target));
+  // The parent is the user's (their home, /tmp, a mount): created 0700 if missing, never chmod-ed.
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
   const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
   privateDir(partial);
   try {
