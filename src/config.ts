@@ -1,5 +1,6 @@
 // The one place where env vars and flags become a typed, validated Config.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { Cron } from "croner";
 
 export interface Config {
   host: string;
@@ -24,6 +25,16 @@ export interface Config {
   billing: BillingConfig;
   webhooks: WebhookConfig;
   signin: SigninConfig;
+  backups: BackupConfig;
+}
+
+export interface BackupConfig {
+  /** Croner pattern for scheduled backups (CLANKER_BACKUP_CRON); null: none. */
+  cron: string | null;
+  /** Scheduled backups kept; older ones are removed after each new one. */
+  keep: number;
+  /** Where scheduled backups go (default data/backups; another disk is better). */
+  dir: string;
 }
 
 export interface SigninConfig {
@@ -133,6 +144,16 @@ function allowedHosts(host: string, publicUrl: string | null, raw: string | unde
 
 export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
 
+function cron(name: string, raw: string | undefined): string | null {
+  if (!raw) return null;
+  try {
+    new Cron(raw, { paused: true }).stop();
+  } catch (e) {
+    throw new ConfigError(`${name} must be a cron pattern such as '0 3 * * *', got '${raw}' (${(e as Error).message})`);
+  }
+  return raw;
+}
+
 export interface ConfigFlags {
   port?: string;
   host?: string;
@@ -154,10 +175,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   const logLevel = env.CLANKER_LOG ?? "info";
   if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
   if (logLevel !== "silent" && logLevel !== "info") throw new ConfigError(`CLANKER_LOG must be 'info' or 'silent', got '${logLevel}'`);
+  const dataDir = resolve(flags.data ?? env.CLANKER_DATA_DIR ?? DEFAULTS.dataDir);
   return {
     host,
     port: int(flags.port !== undefined ? "--port" : "PORT", flags.port ?? env.PORT, DEFAULTS.port, 0, 65535),
-    dataDir: resolve(flags.data ?? env.CLANKER_DATA_DIR ?? DEFAULTS.dataDir),
+    dataDir,
     publicUrl: publicUrl?.replace(/\/+$/, "") ?? null,
     rateLimitPerMinute: int("CLANKER_RATE_LIMIT_PER_MINUTE", env.CLANKER_RATE_LIMIT_PER_MINUTE, DEFAULTS.rateLimitPerMinute, 1, 1_000_000),
     publicRateLimitPerMinute: int("CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE", env.CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE, DEFAULTS.publicRateLimitPerMinute, 1, 1_000_000),
@@ -199,6 +221,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       allowPrivate: bool("CLANKER_WEBHOOK_ALLOW_PRIVATE", env.CLANKER_WEBHOOK_ALLOW_PRIVATE, isLoopback(host)),
       retryBaseMs: int("CLANKER_WEBHOOK_RETRY_BASE_MS", env.CLANKER_WEBHOOK_RETRY_BASE_MS, 10_000, 10, 3_600_000),
       maxAttempts: int("CLANKER_WEBHOOK_MAX_ATTEMPTS", env.CLANKER_WEBHOOK_MAX_ATTEMPTS, 8, 1, 50),
+    },
+    backups: {
+      cron: cron("CLANKER_BACKUP_CRON", env.CLANKER_BACKUP_CRON),
+      keep: int("CLANKER_BACKUP_KEEP", env.CLANKER_BACKUP_KEEP, 7, 1, 10_000),
+      dir: env.CLANKER_BACKUP_DIR ? resolve(env.CLANKER_BACKUP_DIR) : join(dataDir, "backups"),
     },
   };
 }

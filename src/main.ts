@@ -1,13 +1,17 @@
-// CLI entry: serve (default) | mcp | keys | sessions | skills | credits | backup | migrate.
+// CLI entry: serve (default) | mcp | keys | sessions | skills | credits | backup | restore | health | migrate.
 import "./production-env";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "./config";
-import { backup, migrate, openStore } from "./store/db";
+import { migrate, openStore } from "./store/db";
+import { prepareDataDir } from "./store/data-dir";
+import { PRIVATE_UMASK } from "./lib/private-files";
 import { dbPath, startServer } from "./server";
 import { runKeysCommand, runSessionsCommand } from "./cli/identity";
 import { runSkillsCommand } from "./cli/skills";
 import { runCreditsCommand } from "./cli/credits";
 import { runMcpStdio } from "./mcp/stdio";
+import { runBackupCommand, runRestoreCommand } from "./cli/backup";
+import { runHealthCommand } from "./cli/health";
 
 const USAGE = `Usage: clanker [command] [options]
 
@@ -23,16 +27,21 @@ Commands:
                             Add credits to a workspace
   skills import PATH        Import a skill folder (or a folder of them) into the data dir
   skills list               List the catalog: bundled, imported and CLANKER_SKILLS_DIR skills
-  backup FILE               Write a consistent copy of the live database to FILE
+  backup PATH               Write a restorable backup folder to PATH (new): database, master key (SECRET),
+                            artifacts and imported skills; safe while the server runs
+  restore PATH --data DIR   Restore a backup folder into DIR (new or empty), then: clanker serve --data DIR
+  health                    GET /healthz on the configured host and port; exit 0 if it answers 200, else 1
   migrate                   Apply pending database migrations and exit
 `;
 
-function fail(message: string): never {
+function fail(message: string, code = 2): never {
   console.error(`clanker: ${message}`);
-  process.exit(2);
+  process.exit(code);
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Everything this process creates (db, -wal/-shm, artifacts, outbox, backups) is owner-only, whatever the shell's umask.
+  process.umask(PRIVATE_UMASK);
   const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : "serve";
   const rest = command === argv[0] ? argv.slice(1) : argv;
   let parsed;
@@ -64,8 +73,15 @@ async function main(argv: string[]): Promise<void> {
   try {
     config = loadConfig({ port: values.port, host: values.host, data: values.data });
   } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
+    // Docker reserves a HEALTHCHECK's exit code 2: health reports any failure as 1.
+    if (e instanceof ConfigError) fail(e.message, command === "health" ? 1 : 2);
     throw e;
+  }
+  // Made 0700, or tightened once if an older version left it 0755 with 0644 files. Not for backup (reads only),
+  // restore (wants its DIR new or empty) or health (no data dir at all).
+  if (["serve", "mcp", "keys", "sessions", "credits", "skills", "migrate"].includes(command)) {
+    const loose = prepareDataDir(config.dataDir);
+    if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} stay readable by others (owned by another user)`);
   }
   const withStore = <T>(fn: (store: ReturnType<typeof openStore>) => T): T => {
     const store = openStore(dbPath(config));
@@ -96,13 +112,13 @@ async function main(argv: string[]): Promise<void> {
       return runSkillsCommand(config, positionals);
     case "sessions":
       return withStore((store) => runSessionsCommand(store, positionals, values));
-    case "backup": {
-      const file = positionals[0];
-      if (!file) fail("backup needs a FILE");
-      withStore((store) => backup(store, file));
-      console.log(`Backup written to ${file}`);
+    case "backup":
+      return runBackupCommand(config, positionals);
+    case "restore":
+      return runRestoreCommand(config, positionals);
+    case "health":
+      process.exitCode = await runHealthCommand(config);
       return;
-    }
     case "migrate": {
       const store = openStore(dbPath(config));
       const applied = migrate(store);

@@ -3,6 +3,7 @@ import type { Config } from "./config";
 import { migrate, openStore } from "./store/db";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
+import { backupJobs } from "./jobs/backups";
 import { join } from "node:path";
 import { lastResortResponse } from "./http/errors";
 
@@ -55,6 +56,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
           services.device.prune();
         },
       },
+      ...backupJobs(config, store, log),
     ],
     log,
   );

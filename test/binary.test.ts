@@ -2,7 +2,7 @@
 // source tree), it creates a key, serves an authenticated request, lists the whole catalog and runs a skill
 // on its embedded worker against a fake model.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, existsSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -93,8 +93,20 @@ test("a skill runs to completion on the binary's embedded worker", async () => {
   expect(existsSync(join(dir, "data", "artifacts"))).toBe(true);
 }, 30_000);
 
-test("backup writes a consistent copy next to the live database", async () => {
-  const r = await run(["backup", "./copy.db", "--data", "./data"]);
-  expect(r.code).toBe(0);
-  expect(existsSync(join(dir, "copy.db"))).toBe(true);
+test("backup writes a restorable folder and restore brings it back into a new data dir", async () => {
+  const r = await run(["backup", "./bk", "--data", "./data"]);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  for (const f of ["clanker.db", "SECRET-master.key", "clanker-backup.json", "artifacts"]) expect(existsSync(join(dir, "bk", f))).toBe(true);
+  const again = await run(["backup", "./bk", "--data", "./data"]);
+  expect(again.code).toBe(2);
+  const restored = await run(["restore", "./bk", "--data", "./restored"]);
+  expect({ code: restored.code, stderr: restored.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(readFileSync(join(dir, "restored", "master.key"), "utf8")).toBe(readFileSync(join(dir, "data", "master.key"), "utf8"));
+  const keys = await run(["keys", "create", "--name", "after", "--email", "bin@example.test", "--data", "./restored"]);
+  expect(keys.code).toBe(0);
+}, 30_000);
+
+test("health answers 0 against the binary's server (the image's HEALTHCHECK)", async () => {
+  const r = await run(["health", "--port", new URL(url).port]);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
 });

@@ -1,5 +1,5 @@
 // The clanker CLI: invalid config exits 2 with one clear line, `keys create` needs --name, `backup` writes a
-// consistent SQLite copy of the live store, `migrate` exits 0 and builds the tables.
+// consistent SQLite copy of the live store, `migrate` exits 0 and builds the tables, `health` exits 0/1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -95,7 +95,7 @@ describe("keys create", () => {
 });
 
 describe("backup", () => {
-  test("backup FILE writes a SQLite copy holding every user", async () => {
+  test("backup PATH writes a folder whose SQLite copy holds every user", async () => {
     const emails = [uniqueEmail("bk1"), uniqueEmail("bk2"), uniqueEmail("bk3")];
     for (const email of emails) await srv.createKey({ email });
     const live = new Database(join(srv.dataDir, "clanker.db"), { readonly: true });
@@ -103,9 +103,10 @@ describe("backup", () => {
     live.close();
     expect(liveUsers).toBeGreaterThanOrEqual(3);
 
-    const file = join(scratch, "nested", "backup.db");
-    const r = await run(["backup", file]);
+    const folder = join(scratch, "nested", "backup");
+    const r = await run(["backup", folder]);
     expect(r.code).toBe(0);
+    const file = join(folder, "clanker.db");
     expect(existsSync(file)).toBe(true);
     const copy = new Database(file, { readonly: true });
     try {
@@ -118,10 +119,48 @@ describe("backup", () => {
     }
     // The copy is self-contained: no WAL beside it is needed.
     expect(existsSync(`${file}-wal`)).toBe(false);
-  });
+  }, 20_000);
 
   test("backup without FILE → exit 2", async () => {
     expectUsageError(await run(["backup"]), /backup/);
+  });
+});
+
+describe("health", () => {
+  const port = () => new URL(srv.url).port;
+
+  test("against the running server → exit 0 and one line", async () => {
+    const r = await run(["health", "--port", port()]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toContain(`127.0.0.1:${port()}/healthz`);
+  });
+
+  test("bound to 0.0.0.0, it asks 127.0.0.1", async () => {
+    const r = await run(["health", "--host", "0.0.0.0", "--port", port()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`http://127.0.0.1:${port()}/healthz`);
+  });
+
+  test("against a closed port → exit 1 and one line on stderr", async () => {
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const closed = String(probe.port);
+    probe.stop(true);
+    const r = await run(["health", "--port", closed]);
+    expect({ code: r.code, timedOut: r.timedOut, stdout: r.stdout }).toEqual({ code: 1, timedOut: false, stdout: "" });
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`unhealthy: .*:${closed}/healthz`));
+  });
+
+  test("against a server that answers something else than 200 → exit 1", async () => {
+    const other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("down", { status: 503 }) });
+    try {
+      const r = await run(["health", "--port", String(other.port)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("503");
+    } finally {
+      other.stop(true);
+    }
   });
 });
 

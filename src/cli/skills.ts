@@ -1,7 +1,8 @@
 // `clanker skills import PATH` (copy valid skill folders into the data dir) and `clanker skills list`.
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../config";
+import { privateDir, tightenTree } from "../lib/private-files";
 import { parseSkill, readSkillFolder, skillDirsIn, SkillFormatError } from "../modules/skills/catalog";
 import { importedSkillsDir, loadConfiguredCatalog } from "../modules/skills/sources";
 
@@ -26,7 +27,7 @@ export function runSkillsCommand(config: Config, positionals: string[]): void {
     process.exit(1);
   }
   const target = importedSkillsDir(config);
-  mkdirSync(target, { recursive: true });
+  privateDir(target);
   let imported = 0;
   for (const { dir, folder } of found) {
     try {
@@ -34,6 +35,8 @@ export function runSkillsCommand(config: Config, positionals: string[]): void {
       const dest = join(target, skill.slug);
       rmSync(dest, { recursive: true, force: true });
       cpSync(dir, dest, { recursive: true });
+      // cp keeps the source's modes (0755/0644): the copy in the data dir is owner-only like the rest of it.
+      tightenTree(dest);
       console.log(`imported ${skill.slug} (${skill.category})`);
       imported++;
     } catch (e) {

@@ -1,8 +1,9 @@
 // Opens the SQLite store (WAL, NORMAL sync, foreign keys) and applies the embedded migrations.
 import { Database } from "bun:sqlite";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { privateFile } from "../lib/private-files";
 import * as schema from "./schema";
 import { MIGRATIONS } from "./migrations";
 
@@ -20,7 +21,11 @@ export interface Store {
 }
 
 export function openStore(path: string): Store {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // SQLite makes -wal and -shm with the db file's mode: a 0600 db keeps all three private whatever the umask.
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) privateFile(f);
+  }
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run("PRAGMA synchronous = NORMAL");
@@ -54,8 +59,9 @@ export function migrate(store: Store): string[] {
   return applied;
 }
 
-/** A consistent online copy of the live database. */
-export function backup(store: Store, file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+/** A consistent online copy of the live database into a new 0600 file (VACUUM INTO accepts an empty one). */
+export function vacuumInto(store: Store, file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  privateFile(file);
   store.sqlite.query("VACUUM INTO ?").run(file);
 }

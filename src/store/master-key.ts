@@ -17,7 +17,7 @@ export function loadMasterKey(dataDir: string, env: Record<string, string | unde
   if (env.CLANKER_MASTER_KEY) return decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY");
   const file = join(dataDir, "master.key");
   if (existsSync(file)) return decodeMasterKey(readFileSync(file, "utf8"), file);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   try {
     writeFileSync(file, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });

@@ -104,13 +104,13 @@ export function createArtifactsService(store: Store, dataDir: string) {
     writeFiles(workspaceId: number, executionId: number, files: ArtifactFile[]) {
       const dir = join(root, String(workspaceId));
       if (!madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true });
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
         madeDirs.add(dir);
       }
       return files.map((f, i) => {
         const rel = join(String(workspaceId), `${executionId}-${i}-${f.name}`);
         const full = join(root, rel);
-        writeFileSync(full, f.content);
+        writeFileSync(full, f.content, { mode: 0o600 });
         return { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
       });
     },

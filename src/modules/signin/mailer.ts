@@ -32,7 +32,8 @@ export function createMailer(config: SigninConfig, dataDir: string, log: (line: 
       const name = `${Date.now()}-${++seq}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_")}.eml`;
       const eml = `From: ${config.mailFrom}\nTo: ${mail.to}\nSubject: ${mail.subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n${mail.text}\n`;
       writeFileSync(join(outbox, name), eml, { mode: 0o600 });
-      log(`mail to ${mail.to} (no CLANKER_SMTP_URL, so written to ${join(outbox, name)}): ${mail.subject}`);
+      // Never the subject or body: they carry sign-in codes and invitation tokens, and logs travel further than the outbox.
+      log(`mail to ${mail.to} written to ${join(outbox, name)} (no CLANKER_SMTP_URL)`);
     },
   };
 }

@@ -1,0 +1,49 @@
+// `clanker backup PATH` (a restorable backup folder of a live data dir) and `clanker restore PATH --data DIR`.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Config } from "../config";
+import { DB_FILE } from "../store/data-dir";
+import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
+import { openStore } from "../store/db";
+import { MasterKeyError } from "../store/master-key";
+
+function refuse(message: string): never {
+  console.error(`clanker: ${message}`);
+  process.exit(2);
+}
+
+/** BackupError and a bad master key are the user's to fix: one line, exit 2. Anything else is a bug and propagates. */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof BackupError || e instanceof MasterKeyError) refuse(e.message);
+    throw e;
+  }
+}
+
+export function runBackupCommand(config: Config, positionals: string[]): void {
+  if (!positionals[0]) refuse("usage: clanker backup PATH (a new folder)");
+  const target = resolve(positionals[0]);
+  const db = join(config.dataDir, DB_FILE);
+  if (!existsSync(db)) refuse(`no database at ${db}; pass the data dir with --data`);
+  const store = openStore(db);
+  const m = (() => {
+    try {
+      return guarded(() => writeBackup(store, config.dataDir, target));
+    } finally {
+      store.close();
+    }
+  })();
+  console.log(`Backup written to ${target} (database, ${m.files} artifact and skill files)`);
+  if (m.masterKey === "file") console.log(`SECRET: ${target}/${BACKUP_KEY_FILE} decrypts every stored secret and BYOK key; keep the backup private.`);
+  if (m.masterKey === "env") console.log(`The master key is NOT in the backup (it is in CLANKER_MASTER_KEY): restore and serve with the same CLANKER_MASTER_KEY.`);
+}
+
+export function runRestoreCommand(config: Config, positionals: string[]): void {
+  if (!positionals[0]) refuse("usage: clanker restore PATH --data DIR (a new or empty DIR)");
+  const source = resolve(positionals[0]);
+  const m = guarded(() => restoreBackup(source, config.dataDir));
+  console.log(`Restored ${source} (made ${m.createdAt}) into ${config.dataDir}`);
+  console.log(`Start it with: clanker serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);
+}

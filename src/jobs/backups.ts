@@ -1,0 +1,31 @@
+// Scheduled backups (CLANKER_BACKUP_CRON): a restorable backup folder each time, keeping the newest CLANKER_BACKUP_KEEP.
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config";
+import { writeBackup } from "../store/backup";
+import type { Store } from "../store/db";
+import type { Job } from "./scheduler";
+
+const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
+
+/** clanker-backup-20250101T030000000Z: sorts by time, and names nothing but finished backups. */
+export const backupName = (now: Date) => `clanker-backup-${now.toISOString().replace(/[-:.]/g, "")}`;
+
+/** Makes one backup in config.backups.dir, then removes all but the newest `keep`; returns the new folder. */
+export function runScheduledBackup(config: Config, store: Store, log: (line: string) => void): string {
+  const { dir, keep } = config.backups;
+  const target = join(dir, backupName(new Date()));
+  // VACUUM INTO runs on the server's own connection: consistent, and it blocks requests for as long as the copy takes.
+  const m = writeBackup(store, config.dataDir, target);
+  const all = readdirSync(dir).filter((n) => NAME.test(n)).sort();
+  const old = all.slice(0, Math.max(0, all.length - keep));
+  for (const name of old) rmSync(join(dir, name), { recursive: true, force: true });
+  log(`backup written to ${target} (${m.files} files${m.masterKey === "env" ? "; master key not included: it is in CLANKER_MASTER_KEY" : ""}${old.length ? `; removed ${old.length} older` : ""})`);
+  return target;
+}
+
+/** The job for server.ts's list: none unless CLANKER_BACKUP_CRON is set. */
+export function backupJobs(config: Config, store: Store, log: (line: string) => void): Job[] {
+  if (!config.backups.cron) return [];
+  return [{ name: "backup", pattern: config.backups.cron, run: () => runScheduledBackup(config, store, log) }];
+}

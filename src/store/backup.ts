@@ -1,0 +1,176 @@
+// Backups a restore can use (a folder: db copy, master key, artifact files, imported skills, manifest) and the
+// restore itself. A folder rather than one archive: the db copy opens with any SQLite tool, artifacts stay plain
+// files, and the secret master key is a file of its own that can be kept apart from the rest.
+import { Database } from "bun:sqlite";
+import { createHmac } from "node:crypto";
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { privateDir, tightenTree } from "../lib/private-files";
+import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
+import { vacuumInto, type Store } from "./db";
+import { decodeMasterKey } from "./master-key";
+
+export const MANIFEST_FILE = "clanker-backup.json";
+/** Named so that nobody mistakes it for something harmless to share. */
+export const BACKUP_KEY_FILE = "SECRET-master.key";
+/** Folders copied as they are, under the same names, in the data dir and in a backup. */
+const TREES = [ARTIFACTS_DIR, IMPORTED_SKILLS_DIR];
+
+export type MasterKeySource = "file" | "env" | "none";
+
+export interface Manifest {
+  format: "clanker-backup";
+  version: 1;
+  createdAt: string;
+  /** Where the key that seals secrets and BYOK keys is: in this backup, in CLANKER_MASTER_KEY, or never made. */
+  masterKey: MasterKeySource;
+  /** HMAC of a constant under the key: tells a restore whether the key it is given is the right one. */
+  masterKeyCheck: string | null;
+  files: number;
+}
+
+/** A refusal a person can act on: the CLI prints the message alone and exits 2. */
+export class BackupError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const keyCheck = (key: Buffer) => createHmac("sha256", key).update("clanker-backup-key-check").digest("hex").slice(0, 32);
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function copyTree(from: string, to: string): number {
+  if (!existsSync(from)) return 0;
+  cpSync(from, to, { recursive: true });
+  return tightenTree(to);
+}
+
+function readme(m: Manifest): string {
+  const key =
+    m.masterKey === "file"
+      ? `${BACKUP_KEY_FILE} is SECRET: it decrypts every secret and BYOK key in ${DB_FILE}. Keep this backup as private as\nthose keys (or store that one file apart, e.g. in a password manager, and put it back before a restore).`
+      : m.masterKey === "env"
+        ? `The master key is NOT in this backup: the server took it from CLANKER_MASTER_KEY.\nRestore (and serve) with the same CLANKER_MASTER_KEY, or stored secrets and BYOK keys cannot be decrypted.`
+        : `No master key had been made yet, so nothing in ${DB_FILE} is sealed with one.`;
+  return `Clanker backup, ${m.createdAt}.\n\n${key}\n\nRestore into a new, empty data dir:\n  clanker restore ${"<this folder>"} --data <DIR>\n  clanker serve --data <DIR>\n`;
+}
+
+/**
+ * Writes a backup folder at `target` (which must not exist) from a live data dir: a consistent db copy first
+ * (VACUUM INTO), then the files its rows point at (an artifact is written before its row commits, so every row in
+ * the copy finds its file). Built beside the target and renamed into place, so a half-written backup never looks
+ * like a finished one.
+ */
+export function writeBackup(store: Store, dataDir: string, target: string, env: Env = process.env): Manifest {
+  if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
+  // The parent is the user's (their home, /tmp, a mount): created 0700 if missing, never chmod-ed.
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
+  privateDir(partial);
+  try {
+    vacuumInto(store, join(partial, DB_FILE));
+    let masterKey: MasterKeySource = "none";
+    let masterKeyCheck: string | null = null;
+    const keyFile = join(dataDir, MASTER_KEY_FILE);
+    if (env.CLANKER_MASTER_KEY) {
+      masterKey = "env";
+      masterKeyCheck = keyCheck(decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY"));
+    } else if (existsSync(keyFile)) {
+      const raw = readFileSync(keyFile, "utf8");
+      masterKey = "file";
+      masterKeyCheck = keyCheck(decodeMasterKey(raw, keyFile));
+      writeFileSync(join(partial, BACKUP_KEY_FILE), raw, { mode: 0o600, flag: "wx" });
+    }
+    let files = 0;
+    for (const tree of TREES) files += copyTree(join(dataDir, tree), join(partial, tree));
+    const manifest: Manifest = { format: "clanker-backup", version: 1, createdAt: new Date().toISOString(), masterKey, masterKeyCheck, files };
+    writeFileSync(join(partial, "README.txt"), readme(manifest), { mode: 0o600 });
+    writeFileSync(join(partial, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
+    if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
+    renameSync(partial, target);
+    return manifest;
+  } catch (e) {
+    rmSync(partial, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export function readManifest(source: string): Manifest {
+  const file = join(source, MANIFEST_FILE);
+  if (!existsSync(file)) throw new BackupError(`${source} is not a clanker backup (no ${MANIFEST_FILE})`);
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    throw new BackupError(`${file} is not valid JSON`);
+  }
+  if (m?.format !== "clanker-backup" || m.version !== 1) throw new BackupError(`${file} is not a version 1 clanker backup`);
+  return m;
+}
+
+/** Checks that the key a restored server will use is the one the backup's secrets were sealed with. */
+function checkKey(source: string, m: Manifest, env: Env): void {
+  const fromEnv = env.CLANKER_MASTER_KEY;
+  let envCheck: string | null = null;
+  if (fromEnv) {
+    try {
+      envCheck = keyCheck(decodeMasterKey(fromEnv, "CLANKER_MASTER_KEY"));
+    } catch (e) {
+      throw new BackupError((e as Error).message);
+    }
+  }
+  if (m.masterKey === "env") {
+    if (!fromEnv) throw new BackupError(`this backup's master key is not in it: set the CLANKER_MASTER_KEY it was made with`);
+    if (envCheck !== m.masterKeyCheck) throw new BackupError(`CLANKER_MASTER_KEY is not the key this backup's secrets were sealed with`);
+  }
+  if (m.masterKey === "file") {
+    if (!existsSync(join(source, BACKUP_KEY_FILE))) throw new BackupError(`${join(source, BACKUP_KEY_FILE)} is missing: put the backup's master key back first`);
+    const raw = readFileSync(join(source, BACKUP_KEY_FILE), "utf8");
+    if (keyCheck(decodeMasterKey(raw, BACKUP_KEY_FILE)) !== m.masterKeyCheck) throw new BackupError(`${BACKUP_KEY_FILE} is not the key this backup was made with`);
+    if (fromEnv && envCheck !== m.masterKeyCheck)
+      throw new BackupError(`CLANKER_MASTER_KEY is set to another key than this backup's ${BACKUP_KEY_FILE}; unset it to use the restored key`);
+  }
+}
+
+/**
+ * Restores a backup folder into `dataDir`, which must be new or empty (a server's data dir never is). The db is
+ * copied last under a temporary name and renamed, so a data dir without clanker.db was never restored.
+ */
+export function restoreBackup(source: string, dataDir: string, env: Env = process.env): Manifest {
+  const m = readManifest(source);
+  checkKey(source, m, env);
+  const db = join(source, DB_FILE);
+  if (!existsSync(db)) throw new BackupError(`${db} is missing`);
+  const copy = new Database(db, { readonly: true });
+  try {
+    const check = copy.query<{ quick_check: string }, []>("PRAGMA quick_check").get()?.quick_check;
+    if (check !== "ok") throw new BackupError(`${db} is damaged (${check})`);
+  } catch (e) {
+    throw e instanceof BackupError ? e : new BackupError(`${db} is not a readable SQLite database (${(e as Error).message})`);
+  } finally {
+    copy.close();
+  }
+  if (exists(dataDir)) {
+    if (!lstatSync(dataDir).isDirectory()) throw new BackupError(`${dataDir} is not a directory`);
+    if (readdirSync(dataDir).length > 0) throw new BackupError(`${dataDir} is not empty (is a server running on it?); restore into a new or empty directory`);
+  }
+  privateDir(dataDir);
+  try {
+    if (m.masterKey === "file") copyFileSync(join(source, BACKUP_KEY_FILE), join(dataDir, MASTER_KEY_FILE));
+    for (const tree of TREES) copyTree(join(source, tree), join(dataDir, tree));
+    const tmp = join(dataDir, `${DB_FILE}.restoring`);
+    copyFileSync(db, tmp);
+    tightenTree(dataDir);
+    renameSync(tmp, join(dataDir, DB_FILE));
+  } catch (e) {
+    for (const name of readdirSync(dataDir)) rmSync(join(dataDir, name), { recursive: true, force: true });
+    throw e;
+  }
+  return m;
+}

@@ -1,0 +1,27 @@
+// What lives in a data dir, by name, and making it owner-only (0700 folders, 0600 files) at start-up.
+import { existsSync, lstatSync } from "node:fs";
+import { join } from "node:path";
+import { notTightened, privateDir, tightenTree } from "../lib/private-files";
+
+export const DB_FILE = "clanker.db";
+export const MASTER_KEY_FILE = "master.key";
+export const ARTIFACTS_DIR = "artifacts";
+export const IMPORTED_SKILLS_DIR = "skills";
+export const OUTBOX_DIR = "outbox";
+export const BACKUPS_DIR = "backups";
+
+/** Everything in a data dir this server wrote (and so may tighten); anything else a user put there is left alone. */
+const OWN_ENTRIES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, MASTER_KEY_FILE, ARTIFACTS_DIR, IMPORTED_SKILLS_DIR, OUTBOX_DIR, BACKUPS_DIR];
+
+/**
+ * Creates the data dir 0700, or tightens one an older version left 0755 with 0644 files: only then (the folder
+ * itself is loose) are our own entries walked, so a start over a big artifacts tree costs nothing once it is private.
+ * Returns what could not be tightened (not ours to chmod).
+ */
+export function prepareDataDir(dataDir: string): string[] {
+  const loose = existsSync(dataDir) && (lstatSync(dataDir).mode & 0o077) !== 0;
+  privateDir(dataDir);
+  const entries = loose ? OWN_ENTRIES : [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, MASTER_KEY_FILE];
+  for (const name of entries) tightenTree(join(dataDir, name));
+  return notTightened;
+}

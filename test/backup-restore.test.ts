@@ -1,0 +1,210 @@
+// `clanker backup PATH` of a running server and `clanker restore PATH --data DIR`, as real processes: after a restore
+// a new server decrypts the same BYOK key (the fake Anthropic server sees it) and webhook secret, serves the old
+// artifacts and imported skills; an existing target or a non-empty DIR is one line and exit 2; with
+// CLANKER_MASTER_KEY the backup says the key is not in it and restore needs the same key; scheduled backups keep N.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+type Call = ReturnType<typeof client>;
+let fake: FakeModel;
+const work = mkdtempSync(join(tmpdir(), "clanker-backup-"));
+const servers: TestServer[] = [];
+let seq = 0;
+
+const byokKey = () => `sk-ant-api03-${randomBytes(30).toString("base64url")}`;
+
+async function serve(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  const s = await startServer({ dataDir, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: "", OPENAI_BASE_URL: "", CLANKER_WORKERS: "1", ...env } });
+  servers.push(s);
+  return s;
+}
+
+function expectOneLineRefusal(r: { code: number; stderr: string }, mentions: RegExp) {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(mentions);
+}
+
+/** Runs a skill to its end; returns the execution's final status. */
+async function run(api: Call, input: string): Promise<any> {
+  const started = await api("POST", "/api/v1/skills/summarize/run", { body: { input } });
+  expect({ status: started.status, text: started.text }).toMatchObject({ status: 200 });
+  for (let i = 0; i < 400; i++) {
+    const s = (await api("GET", `/api/v1/executions/${started.body.executionId}/status`)).body;
+    if (!["queued", "running"].includes(s.status)) return s;
+    await Bun.sleep(25);
+  }
+  throw new Error("the run did not end");
+}
+
+/** The key the fake model received with the request whose prompt holds `marker`. */
+function keySeenFor(marker: string): string | undefined {
+  return fake.requests.find((r) => promptText(r.body).includes(marker))?.headers["x-api-key"];
+}
+
+beforeAll(() => {
+  fake = startFakeModel("anthropic");
+});
+
+afterAll(async () => {
+  for (const s of servers) {
+    await s.stop().catch(() => {});
+    cleanup(s);
+  }
+  fake?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("backup and restore with the master key in the data dir", () => {
+  let srv: TestServer;
+  let api: Call;
+  let ownerKey: string;
+  const key = byokKey();
+  let webhookSecret: string;
+  let artifactId: string;
+  let artifactText: string;
+  // A parent folder that is the user's, readable by others: the backup is private, the parent keeps its mode.
+  const shared = join(work, "shared");
+  const bk = join(shared, "bk1");
+  const restored = join(work, "restored1");
+
+  beforeAll(async () => {
+    mkdirSync(shared);
+    chmodSync(shared, 0o755);
+    srv = await serve();
+    ownerKey = await srv.createKey({ email: uniqueEmail("bk") });
+    api = client(srv, { apiKey: ownerKey });
+    expect((await api("PUT", "/api/v1/byok", { body: { anthropicKey: key } })).status).toBe(200);
+    expect((await api("POST", "/api/v1/secrets", { body: { name: "GITHUB_TOKEN", value: `ghp_${randomBytes(18).toString("hex")}` } })).status).toBe(200);
+    webhookSecret = (await api("GET", "/api/v1/webhooks/secret")).body.secret;
+    expect(typeof webhookSecret).toBe("string");
+    const marker = `before-${++seq}`;
+    const done = await run(api, `Make a page ${marker} [[file]]`);
+    expect(done.status).toBe("completed");
+    expect(keySeenFor(marker)).toBe(key);
+    artifactId = done.artifactIds.at(-1);
+    const dl = await api("GET", `/api/v1/artifacts/${artifactId}/download`);
+    expect(dl.status).toBe(200);
+    artifactText = dl.text;
+    const skill = join(work, "import", "weekly-digest");
+    mkdirSync(skill, { recursive: true });
+    writeFileSync(join(skill, "SKILL.md"), `---\nname: weekly-digest\ndescription: Turns a week of notes into a digest.\n---\n\n# Weekly digest\n\nSummarise the notes.\n`);
+    expect((await srv.cli(["skills", "import", skill])).code).toBe(0);
+  }, 30_000);
+
+  test("backup of the running server writes a folder with the db, the SECRET key file 0600, artifacts and skills", async () => {
+    const r = await srv.cli(["backup", bk]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout).toMatch(/SECRET/);
+    const names = readdirSync(bk).sort();
+    expect(names).toEqual(["README.txt", "SECRET-master.key", "artifacts", "clanker-backup.json", "clanker.db", "skills"].sort());
+    expect(statSync(join(bk, "SECRET-master.key")).mode & 0o777).toBe(0o600);
+    expect(statSync(bk).mode & 0o777).toBe(0o700);
+    expect(statSync(shared).mode & 0o777).toBe(0o755);
+    expect(existsSync(join(bk, "skills", "weekly-digest", "SKILL.md"))).toBe(true);
+    expect(existsSync(join(bk, "clanker.db-wal"))).toBe(false);
+  }, 20_000);
+
+  test("an existing target → exit 2, one line, and the existing backup is untouched", async () => {
+    const before = readdirSync(bk).sort();
+    expectOneLineRefusal(await srv.cli(["backup", bk]), /already exists/);
+    expect(readdirSync(bk).sort()).toEqual(before);
+    expectOneLineRefusal(await srv.cli(["backup"]), /backup PATH/);
+  }, 20_000);
+
+  test("restore into a new dir; a server on it decrypts the same BYOK key and webhook secret and serves the old artifact", async () => {
+    const r = await srv.cli(["restore", bk, "--data", restored]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const again = await serve({}, restored);
+    // The same API key works on the restored server: its hash is in the db copy.
+    const old = client(again, { apiKey: ownerKey });
+    expect((await old("GET", "/api/v1/byok")).body).toMatchObject({ configured: true, last4: key.slice(-4) });
+    expect((await old("GET", "/api/v1/webhooks/secret")).body.secret).toBe(webhookSecret);
+    expect((await old("GET", "/api/v1/secrets")).body.data.map((s: { name: string }) => s.name)).toContain("GITHUB_TOKEN");
+    const dl = await old("GET", `/api/v1/artifacts/${artifactId}/download`);
+    expect({ status: dl.status, text: dl.text }).toEqual({ status: 200, text: artifactText });
+    expect((await old("GET", "/api/v1/marketplace/skills/weekly-digest")).status).toBe(200);
+    const marker = `after-${++seq}`;
+    const done = await run(old, `Summarize ${marker}`);
+    expect({ status: done.status, byok: done.byok }).toEqual({ status: "completed", byok: true });
+    expect(keySeenFor(marker)).toBe(key);
+  }, 30_000);
+
+  test("restore into a non-empty dir (a running server's) → exit 2, one line; so does a folder that is no backup", async () => {
+    expectOneLineRefusal(await srv.cli(["restore", bk, "--data", srv.dataDir]), /not empty/);
+    expectOneLineRefusal(await srv.cli(["restore", bk, "--data", restored]), /not empty/);
+    expectOneLineRefusal(await srv.cli(["restore", work, "--data", join(work, "never")]), /not a clanker backup/);
+    expect(existsSync(join(work, "never"))).toBe(false);
+  }, 20_000);
+
+});
+
+describe("backup and restore with CLANKER_MASTER_KEY", () => {
+  const masterKey = randomBytes(32).toString("hex");
+  const key = byokKey();
+  let srv: TestServer;
+  let ownerKey: string;
+  const bk = join(work, "bk-env");
+
+  beforeAll(async () => {
+    srv = await serve({ CLANKER_MASTER_KEY: masterKey });
+    ownerKey = await srv.createKey({ email: uniqueEmail("bk-env") });
+    expect((await client(srv, { apiKey: ownerKey })("PUT", "/api/v1/byok", { body: { anthropicKey: key } })).status).toBe(200);
+  }, 30_000);
+
+  test("the backup says the key is not in it, and holds no key file", async () => {
+    const r = await srv.cli(["backup", bk]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout).toMatch(/NOT in the backup.*CLANKER_MASTER_KEY/);
+    expect(readdirSync(bk).some((n) => /key/i.test(n))).toBe(false);
+    expect(await Bun.file(join(bk, "README.txt")).text()).toMatch(/NOT in this backup/);
+  }, 20_000);
+
+  test("restore without the key, or with another one → exit 2, one line, nothing written", async () => {
+    const dir = join(work, "restored-env-bad");
+    expectOneLineRefusal(await srv.cli(["restore", bk, "--data", dir], { CLANKER_MASTER_KEY: "" }), /CLANKER_MASTER_KEY/);
+    expectOneLineRefusal(await srv.cli(["restore", bk, "--data", dir], { CLANKER_MASTER_KEY: randomBytes(32).toString("hex") }), /CLANKER_MASTER_KEY/);
+    expect(existsSync(dir)).toBe(false);
+  }, 20_000);
+
+  test("restore with the same CLANKER_MASTER_KEY; the server on it reaches the model with the same BYOK key", async () => {
+    const dir = join(work, "restored-env");
+    const r = await srv.cli(["restore", bk, "--data", dir]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const again = await serve({ CLANKER_MASTER_KEY: masterKey }, dir);
+    const marker = `env-after-${++seq}`;
+    const done = await run(client(again, { apiKey: ownerKey }), `Summarize ${marker}`);
+    expect(done.status).toBe("completed");
+    expect(keySeenFor(marker)).toBe(key);
+  }, 30_000);
+});
+
+describe("scheduled backups", () => {
+  test("CLANKER_BACKUP_CRON every second with CLANKER_BACKUP_KEEP=2 keeps the newest two, each restorable", async () => {
+    const dir = join(work, "scheduled");
+    const srv = await serve({ CLANKER_BACKUP_CRON: "* * * * * *", CLANKER_BACKUP_KEEP: "2", CLANKER_BACKUP_DIR: dir });
+    const written = () => srv.logs().match(/backup written to (\S+)/g) ?? [];
+    for (let i = 0; i < 200 && written().length < 3; i++) await Bun.sleep(50);
+    expect(written().length).toBeGreaterThanOrEqual(3);
+    await srv.stop();
+    const left = readdirSync(dir).sort();
+    expect(left).toHaveLength(2);
+    for (const n of left) expect(n).toMatch(/^clanker-backup-\d{8}T\d{9}Z$/);
+    const newest = written().at(-1)!.split(" ").pop()!;
+    expect(join(dir, left[1]!)).toBe(newest);
+    const r = await srv.cli(["restore", newest, "--data", join(work, "restored-scheduled")]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  }, 30_000);
+
+  test("a bad CLANKER_BACKUP_CRON → exit 2 and one line naming it", async () => {
+    const s = servers[0]!;
+    const r = await s.cli(["serve"], { CLANKER_BACKUP_CRON: "every night" });
+    expectOneLineRefusal(r, /CLANKER_BACKUP_CRON/);
+  }, 20_000);
+});
