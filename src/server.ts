@@ -114,9 +114,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
         log(
           `${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}. Queued runs stay queued. Send the signal again to stop now.`,
         );
-        const idle = await runner.whenIdle(grace * 1000, (left) => {
-          if (left) log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`);
-        });
+        const idle = await runner.whenIdle(grace * 1000, (left) => log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`));
         if (!idle) log(`the ${grace}s shutdown grace is over`);
       } else log(`${reason}: shutting down; nothing running`);
       // A workflow step whose execution just ended saves its result in the continuations that follow.

@@ -127,21 +127,17 @@ export class Runner {
     return [...this.running].map(([id, r]) => ({ executionId: encodeId("execution", id), skillSlug: r.skillSlug }));
   }
 
-  /** Resolves true once nothing is running, or false after timeoutMs; onSettle hears each run that ends meanwhile. */
+  /** Resolves true once nothing is running, or false after timeoutMs; onSettle hears how many are left as runs end. */
   whenIdle(timeoutMs: number, onSettle: (left: number) => void = () => {}): Promise<boolean> {
-    if (!this.running.size) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.onSettled = null;
-        resolve(false);
-      }, timeoutMs);
-      this.onSettled = () => {
-        onSettle(this.running.size);
-        if (this.running.size) return;
+      const done = (idle: boolean) => {
         clearTimeout(timer);
         this.onSettled = null;
-        resolve(true);
+        resolve(idle);
       };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.onSettled = () => (this.running.size ? onSettle(this.running.size) : done(true));
+      if (!this.running.size) done(true);
     });
   }
 
