@@ -20,6 +20,8 @@ export interface Config {
    */
   allowedHosts: string[] | null;
   logLevel: "silent" | "info";
+  /** How long SIGTERM/SIGINT waits for running executions before it puts them back to queued. */
+  shutdownGraceSeconds: number;
   models: ModelConfig;
   executor: ExecutorConfig;
   billing: BillingConfig;
@@ -188,6 +190,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     skillsDir: env.CLANKER_SKILLS_DIR ? resolve(env.CLANKER_SKILLS_DIR) : null,
     allowedHosts: allowedHosts(host, publicUrl, env.CLANKER_ALLOWED_HOSTS),
     logLevel,
+    shutdownGraceSeconds: int("CLANKER_SHUTDOWN_GRACE_SECONDS", env.CLANKER_SHUTDOWN_GRACE_SECONDS, 30, 0, 24 * 3600),
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY || null,
       anthropicBaseUrl: url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL),

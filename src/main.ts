@@ -5,7 +5,8 @@ import { ConfigError, loadConfig, type Config } from "./config";
 import { migrate, openStore } from "./store/db";
 import { prepareDataDir } from "./store/data-dir";
 import { PRIVATE_UMASK } from "./lib/private-files";
-import { dbPath, startServer } from "./server";
+import { dbPath, startServer, StartError, type Running } from "./server";
+import { DataDirInUseError } from "./store/data-lock";
 import { runKeysCommand, runSessionsCommand } from "./cli/identity";
 import { runSkillsCommand } from "./cli/skills";
 import { runCreditsCommand } from "./cli/credits";
@@ -96,10 +97,14 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve": {
       const log = config.logLevel === "silent" ? () => {} : (line: string) => console.log(line);
-      const running = startServer(config, log);
-      const shutdown = () => void running.stop().then(() => process.exit(0));
-      process.on("SIGINT", shutdown);
-      process.on("SIGTERM", shutdown);
+      let running: Running;
+      try {
+        running = startServer(config, log);
+      } catch (e) {
+        if (e instanceof StartError || e instanceof DataDirInUseError) fail(e.message);
+        throw e;
+      }
+      handleSignals(running);
       return;
     }
     case "keys":
@@ -129,6 +134,32 @@ async function main(argv: string[]): Promise<void> {
     default:
       fail(`unknown command '${command}'\n\n${USAGE}`);
   }
+}
+
+/**
+ * SIGTERM/SIGINT drain the server, then exit 0; a second signal stops it at once. Ctrl-C under `npm start`
+ * reaches us twice (from the terminal and forwarded by npm), so a repeat within a second counts as the same one.
+ */
+function handleSignals(running: Running): void {
+  let first = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!first) {
+      first = Date.now();
+      running.shutdown(signal).then(
+        () => process.exit(0),
+        (e) => {
+          console.error(`clanker: shutdown failed: ${(e as Error)?.stack ?? e}`);
+          process.exit(1);
+        },
+      );
+      return;
+    }
+    if (Date.now() - first < 1000) return;
+    running.stopNow(signal);
+    process.exit(0);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 }
 
 // No top-level await: the binary is compiled with --bytecode, which needs a plain module.

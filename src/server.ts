@@ -1,16 +1,26 @@
-// Starts the HTTP server over a store: what `clanker serve` and the test helpers run.
+// Starts the HTTP server over a store (what `clanker serve` and the test helpers run), and drains it on shutdown.
 import type { Config } from "./config";
 import { migrate, openStore } from "./store/db";
+import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
 import { backupJobs } from "./jobs/backups";
 import { join } from "node:path";
 import { lastResortResponse } from "./http/errors";
 
+/** A start-up failure the operator can fix: `clanker serve` prints its message as one line and exits 2. */
+export class StartError extends Error {}
+
 export interface Running {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: refuse new connections, let running executions (and the workflow steps waiting on them)
+   * finish for up to the configured grace, put what is still running back to `queued`, then close.
+   */
+  shutdown(reason: string): Promise<void>;
+  /** Stop without waiting: what is running goes back to `queued` at once. */
+  stopNow(reason: string): void;
 }
 
 export function dbPath(config: Config): string {
@@ -18,25 +28,36 @@ export function dbPath(config: Config): string {
 }
 
 export function startServer(config: Config, log: (line: string) => void): Running {
+  // Before the store opens: a second server on this dir must not even migrate it.
+  const lock = lockDataDir(config.dataDir);
   const store = openStore(dbPath(config));
   migrate(store);
   const deps = createDeps(config, store, log);
   const app = createApp(deps);
-  app.listen({
-    hostname: config.host,
-    port: config.port,
-    development: false,
-    // SSE and MCP streams send heartbeats every 5 s; ordinary idle keep-alive connections close after 30 s.
-    idleTimeout: 30,
-    // Every body is read by our onParse, which stops at the limit with a typed 413 (a declared content-length is
-    // refused before reading). A lower cap here would let Bun answer a bare 413 of its own, without the envelope.
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    // A throw that escapes Elysia's own error hooks: still our JSON envelope, not Bun's text/plain page.
-    error(e: Error) {
-      log(`error (unhandled): ${e?.stack ?? e}`);
-      return lastResortResponse();
-    },
-  });
+  try {
+    app.listen({
+      hostname: config.host,
+      port: config.port,
+      // Elysia turns reusePort on by default: a second server would then share the port silently and requests
+      // would alternate between two data dirs. Off, a busy port is an error we can name.
+      reusePort: false,
+      development: false,
+      // SSE and MCP streams send heartbeats every 5 s; ordinary idle keep-alive connections close after 30 s.
+      idleTimeout: 30,
+      // Every body is read by our onParse, which stops at the limit with a typed 413 (a declared content-length is
+      // refused before reading). A lower cap here would let Bun answer a bare 413 of its own, without the envelope.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // A throw that escapes Elysia's own error hooks: still our JSON envelope, not Bun's text/plain page.
+      error(e: Error) {
+        log(`error (unhandled): ${e?.stack ?? e}`);
+        return lastResortResponse();
+      },
+    });
+  } catch (e) {
+    store.close();
+    lock.release();
+    throw listenError(e, config);
+  }
   const server = app.server!;
   const { services } = deps;
   services.runner.start();
@@ -64,17 +85,63 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   if (deps.services.users.count() === 0)
     log(`No users yet. Create your first API key with:  clanker keys create --name "my key" --email you@example.com`);
-  log(`Clanker listening on ${url} (data in ${config.dataDir})`);
+  log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid})`);
+
+  const { runner, workflowEngine } = services;
+  const describe = (r: { executionId: string; skillSlug: string }) => {
+    const step = workflowEngine.stepOf(r.executionId);
+    return `${r.executionId} (${r.skillSlug}${step ? `, step '${step.stepId}' of ${step.runId}` : ""})`;
+  };
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    const requeued = runner.requeueRunning();
+    if (requeued.length) log(`put ${requeued.length} unfinished run(s) back to queued, for the next start: ${requeued.join(", ")}`);
+    runner.stop();
+    deps.mcp.closeAll();
+    // Open SSE and MCP streams end here: they never hold the shutdown.
+    void app.stop(true).catch(() => {});
+    store.close();
+    lock.release();
+    log("Clanker stopped");
+  };
   return {
     url,
     port: server.port!,
-    async stop() {
+    async shutdown(reason) {
       stopJobs();
-      services.runner.stop();
       services.workflowTriggers.stop();
-      deps.mcp.closeAll();
-      await app.stop(true);
-      store.close();
+      runner.pause();
+      workflowEngine.pause();
+      // New connections are refused from here on (the port is free again), idle keep-alive ones close, and
+      // requests and streams already open go on, so a client watching its run still hears it end.
+      void server.stop(false);
+      const inFlight = runner.inFlight();
+      const grace = config.shutdownGraceSeconds;
+      if (inFlight.length) {
+        log(
+          `${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}. Queued runs stay queued. Send the signal again to stop now.`,
+        );
+        const idle = await runner.whenIdle(grace * 1000, (left) => log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`));
+        if (!idle) log(`the ${grace}s shutdown grace is over`);
+      } else log(`${reason}: shutting down; nothing running`);
+      // A workflow step whose execution just ended saves its result in the continuations that follow.
+      await new Promise((r) => setImmediate(r));
+      close();
+    },
+    stopNow(reason) {
+      log(`${reason} again: not waiting any longer`);
+      close();
     },
   };
+}
+
+function listenError(e: unknown, config: Config): unknown {
+  const code = (e as { code?: string }).code;
+  const where = `port ${config.port} on ${config.host}`;
+  if (code === "EADDRINUSE") return new StartError(`${where} is already in use (another clanker?); stop that process, or start on another port with --port or PORT`);
+  if (code === "EACCES") return new StartError(`${where} needs privileges this process does not have; use a port above 1023 with --port or PORT`);
+  if (code === "EADDRNOTAVAIL") return new StartError(`${config.host} is not an address of this machine; set --host or HOST to one that is (127.0.0.1, 0.0.0.0)`);
+  return e;
 }

@@ -1,7 +1,7 @@
 // Protocol-faithful fakes of the model APIs, on 127.0.0.1 over real HTTP, so our real AI SDK client code runs:
 // Anthropic Messages (POST /v1/messages, SSE stream) and OpenAI-compatible (POST /v1/chat/completions, SSE).
 // The prompt steers each answer: [[fail:500]] / [[fail:401]] / [[fail:429]] answer that status;
-// [[drop]] cuts the stream after two deltas; [[slow]] waits 150 ms between deltas (for cancel);
+// [[drop]] cuts the stream after two deltas; [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[file]] adds a fenced file block; otherwise the answer is a few deltas echoing the input.
 
 export interface RecordedRequest {
@@ -62,7 +62,8 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       if (fail) return errorResponse(flavor, Number(fail[1]));
       const chunks = answerFor(prompt);
       const drop = prompt.includes("[[drop]]");
-      const delay = prompt.includes("[[slow]]") ? 150 : 0;
+      const slow = /\[\[slow(?::(\d+))?\]\]/.exec(prompt);
+      const delay = slow ? Number(slow[1] ?? 150) : 0;
       const enc = new TextEncoder();
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {

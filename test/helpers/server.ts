@@ -18,9 +18,13 @@ export interface TestServer {
   createKey(opts?: { name?: string; email?: string; workspace?: string }): Promise<string>;
   /** `sessions create`; returns the session token. */
   createSession(email: string): Promise<string>;
-  /** Stops gracefully (SIGTERM), or at once with `kill("SIGKILL")`. */
-  stop(): Promise<void>;
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** The server process's PID (changes on restart). */
+  readonly pid: number;
+  /** Resolves with the exit code once the server process has ended. */
+  exited(): Promise<number>;
+  /** Stops gracefully (SIGTERM), or at once with `kill("SIGKILL")`; resolves with the exit code. */
+  stop(): Promise<number>;
+  kill(signal?: NodeJS.Signals): Promise<number>;
   /** Starts the server again on the same data dir (new port). */
   restart(): Promise<void>;
   logs(): string;
@@ -42,6 +46,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     HOST: "127.0.0.1",
     PORT: "0",
     CLANKER_LOG: "info",
+    // stop() drains runs in flight; a suite that stops with a slow run going should not wait 30 s for it.
+    CLANKER_SHUTDOWN_GRACE_SECONDS: "2",
     ...opts.env,
   };
   let proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -80,6 +86,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     },
     dataDir,
     env,
+    get pid() {
+      return proc.pid;
+    },
+    exited: () => proc.exited,
     async cli(args, extraEnv = {}) {
       const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...env, ...extraEnv }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
@@ -99,11 +109,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     },
     async stop() {
       proc.kill("SIGTERM");
-      await proc.exited;
+      return proc.exited;
     },
     async kill(signal = "SIGKILL") {
       proc.kill(signal);
-      await proc.exited;
+      return proc.exited;
     },
     async restart() {
       output = "";

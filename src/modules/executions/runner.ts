@@ -1,6 +1,7 @@
 // Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks
-// (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx.
-import { asc, eq, sql } from "drizzle-orm";
+// (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
+// on shutdown (no new dispatch; what is still running goes back to `queued`).
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -21,6 +22,7 @@ import { executionTime, type ExecutionRow } from "./view";
 
 interface Running {
   workspaceId: number;
+  skillSlug: string;
   source: string;
   seq: number;
   output: string[];
@@ -50,6 +52,9 @@ export class Runner {
   private flushScheduled = false;
   private dispatchScheduled = false;
   private adopted = new Set<number>();
+  /** Set by pause(): queued runs stay queued, for the next start. */
+  private paused = false;
+  private onSettled: (() => void) | null = null;
 
   // Every run passes through these several times: prepared once, not rebuilt per call.
   private q;
@@ -112,10 +117,58 @@ export class Runner {
     this.d.log(`failed ${stuck.length} run(s) interrupted by a restart`);
   }
 
+  /** Shutdown, first step: start nothing new. Running runs go on; queued ones wait in the database. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** The runs this process is executing now. */
+  inFlight(): { executionId: string; skillSlug: string }[] {
+    return [...this.running].map(([id, r]) => ({ executionId: encodeId("execution", id), skillSlug: r.skillSlug }));
+  }
+
+  /** Resolves true once nothing is running, or false after timeoutMs; onSettle hears how many are left as runs end. */
+  whenIdle(timeoutMs: number, onSettle: (left: number) => void = () => {}): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (idle: boolean) => {
+        clearTimeout(timer);
+        this.onSettled = null;
+        resolve(idle);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.onSettled = () => (this.running.size ? onSettle(this.running.size) : done(true));
+      if (!this.running.size) done(true);
+    });
+  }
+
+  /**
+   * Shutdown, last step: runs still going are put back to `queued` (their partial output dropped), so the next
+   * start runs them from the top instead of failing them with SERVER_RESTARTED. Call stop() right after.
+   */
+  requeueRunning(): string[] {
+    const { store, bus } = this.d;
+    const left = [...this.running];
+    this.running.clear();
+    const ids = new Set(left.map(([id]) => id));
+    this.pendingText = this.pendingText.filter((p) => !ids.has(p.executionId));
+    const evs = store.tx(() =>
+      left.flatMap(([id, r]) => {
+        clearTimeout(r.timer);
+        // A run cancelled meanwhile keeps its final state.
+        const row = store.db.update(executions).set({ status: "queued", startedAt: null }).where(and(eq(executions.id, id), eq(executions.status, "running"))).returning({ id: executions.id }).get();
+        if (!row) return [];
+        store.db.delete(executionBlocks).where(eq(executionBlocks.executionId, id)).run();
+        return [bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", id), skillSlug: r.skillSlug, status: "queued", blocks: [] })];
+      }),
+    );
+    bus.deliver(...evs);
+    return evs.map((e) => (e.data as { executionId: string }).executionId);
+  }
+
   /** Schedules a dispatch; `enqueued` is a run this process just queued. */
   kick(enqueued?: number): void {
     if (enqueued !== undefined) this.adopted.add(enqueued);
-    if (this.dispatchScheduled || !this.pool) return;
+    if (this.dispatchScheduled || !this.pool || this.paused) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
       this.dispatchScheduled = false;
@@ -128,6 +181,7 @@ export class Runner {
   }
 
   private dispatch(): void {
+    if (this.paused || !this.pool) return;
     const { config, bus } = this.d;
     const perWs = new Map<number, number>();
     for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
@@ -160,7 +214,7 @@ export class Runner {
       return this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     });
     const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
-    this.running.set(e.id, { workspaceId: e.workspaceId, source: e.interface, seq: 0, output: [], timer });
+    this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
     const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined);
     this.pool!.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
     return [ev];
@@ -190,6 +244,7 @@ export class Runner {
     this.running.delete(m.executionId);
     if (m.type === "done") this.complete(m.executionId, r, m.usage);
     else this.fail(m.executionId, m.usage, { code: m.code, message: m.message });
+    this.onSettled?.();
     this.kick();
   }
 

@@ -1,6 +1,6 @@
 // Runs workflows step by step. Every step's state is persisted as it changes, so a run survives a restart: a
 // completed step is never run again, a suspended run waits in the database, and a step whose execution the
-// restart interrupted starts over.
+// restart interrupted starts over. On shutdown it pauses: a step in flight finishes, no new step starts.
 import { eq } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -30,7 +30,8 @@ export interface RunState {
 }
 
 type RunRow = typeof workflowRuns.$inferSelect;
-type Outcome = "done" | "suspended" | "failed" | "cancelled";
+/** "paused": the server is shutting down; the run stays `running` and the next start's recover() goes on. */
+type Outcome = "done" | "suspended" | "failed" | "cancelled" | "paused";
 
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 
@@ -45,8 +46,21 @@ export interface EngineDeps {
 
 export class WorkflowEngine {
   private active = new Set<number>();
+  private paused = false;
+  /** Skill steps waiting on their execution: execution id → run and step, for the shutdown log. */
+  private waiting = new Map<string, { runId: string; stepId: string }>();
 
   constructor(private d: EngineDeps) {}
+
+  /** Shutdown: steps in flight finish and are saved; no step starts after them. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Which workflow step, if any, waits on this execution. */
+  stepOf(executionId: string): { runId: string; stepId: string } | undefined {
+    return this.waiting.get(executionId);
+  }
 
   /** Picks up runs a previous process left running. */
   recover(): void {
@@ -136,6 +150,7 @@ export class WorkflowEngine {
   private async runStep(runId: number, step: Step): Promise<Outcome> {
     const run = this.load(runId)!;
     if (run.status !== "running") return "cancelled";
+    if (this.paused) return "paused";
     const current = (run.state as unknown as RunState).steps[step.id];
     if (current?.status === "completed" || current?.status === "skipped") return "done";
     switch (step.kind) {
@@ -150,7 +165,7 @@ export class WorkflowEngine {
       case "parallel": {
         this.setStep(runId, step.id, { status: "running", kind: "parallel" });
         const outcomes = await Promise.all(step.steps.map((s) => this.runStep(runId, s)));
-        const worst = (["cancelled", "failed", "suspended"] as const).find((o) => outcomes.includes(o));
+        const worst = (["cancelled", "failed", "paused", "suspended"] as const).find((o) => outcomes.includes(o));
         if (worst) return worst;
         this.setStep(runId, step.id, { status: "completed", kind: "parallel" });
         return "done";
@@ -186,7 +201,8 @@ export class WorkflowEngine {
       }
       if (!this.setStep(run.id, step.id, { status: "running", kind: "skill", input, executionId })) return "cancelled";
     }
-    const final = await this.waitForExecution(run.workspaceId, ctx, executionId);
+    this.waiting.set(executionId, { runId: encodeId("run", run.id), stepId: step.id });
+    const final = await this.waitForExecution(run.workspaceId, ctx, executionId).finally(() => this.waiting.delete(executionId));
     if (this.load(run.id)!.status !== "running") return "cancelled";
     const input = (this.load(run.id)!.state as unknown as RunState).steps[step.id]?.input;
     if (final.status !== "completed") {

@@ -1,0 +1,87 @@
+// One data dir, one server: an OS-held lock on data/clanker.lock, plus data/clanker.pid naming its holder.
+//
+// The lock is an exclusive transaction on a tiny SQLite file, held for the server's lifetime. SQLite locks with
+// POSIX fcntl locks, which the kernel drops when the process ends however it ends (SIGKILL, OOM, power loss of a
+// container), so a crash never leaves a stale lock to guess about. The pid file is only a name tag: it is
+// written after the lock is taken and read only by a process that failed to take it. CLI verbs and `clanker
+// mcp` never take this lock; they work beside a running server through SQLite's own locking of clanker.db.
+import { Database } from "bun:sqlite";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export class DataDirInUseError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number | null,
+  ) {
+    super(
+      `the data dir ${dataDir} is in use by another clanker server${pid ? ` (PID ${pid})` : ""}; stop it first, or start this one with another --data / CLANKER_DATA_DIR`,
+    );
+  }
+}
+
+export interface DataDirLock {
+  release(): void;
+}
+
+// Held here as well as by the caller: a Database that is garbage-collected closes, and closing drops the lock.
+const held = new Set<Database>();
+
+export function lockDataDir(dataDir: string): DataDirLock {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lockPath = join(dataDir, "clanker.lock");
+  const pidPath = join(dataDir, "clanker.pid");
+  // Made 0600 before SQLite opens it, whatever the umask.
+  closeSync(openSync(lockPath, "a", 0o600));
+  const db = new Database(lockPath, { create: true });
+  try {
+    db.run("PRAGMA busy_timeout = 0");
+    // No -journal file beside the lock: nothing is ever written in this transaction.
+    db.run("PRAGMA journal_mode = MEMORY");
+    db.run("BEGIN EXCLUSIVE");
+  } catch (e) {
+    db.close();
+    if ((e as { code?: string }).code === "SQLITE_BUSY") throw new DataDirInUseError(dataDir, holderPid(pidPath));
+    throw e;
+  }
+  held.add(db);
+  writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o600 });
+  return {
+    release() {
+      if (!held.delete(db)) return;
+      rmSync(pidPath, { force: true });
+      // Ending the transaction drops the lock; the lock file itself stays (deleting it would race a new holder).
+      db.close();
+    },
+  };
+}
+
+/** The holder's PID. It writes the pid file just after taking the lock, so wait briefly for a live one. */
+function holderPid(pidPath: string): number | null {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    const pid = readPid(pidPath);
+    if (pid !== null && pid !== process.pid && alive(pid)) return pid;
+    if (Date.now() >= deadline) return null;
+    Bun.sleepSync(25);
+  }
+}
+
+function readPid(path: string): number | null {
+  try {
+    const n = Number(readFileSync(path, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to another user.
+    return (e as { code?: string }).code === "EPERM";
+  }
+}

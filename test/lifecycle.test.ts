@@ -1,0 +1,285 @@
+// Process lifecycle, with real processes: one port and one data dir per server (exit 2 naming the port or the
+// holder's PID, a lock a SIGKILL releases), CLI verbs and `clanker mcp` beside a running server, graceful
+// SIGTERM (runs in flight finish, or go back to queued when the grace is over and run at the next start), and
+// `npm start` leaving no orphan bun behind.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+const ROOT = resolve(import.meta.dir, "..");
+const MAIN = join(ROOT, "src/main.ts");
+
+let fake: FakeModel;
+const servers: TestServer[] = [];
+
+beforeAll(() => {
+  fake = startFakeModel("anthropic");
+});
+
+afterAll(async () => {
+  for (const s of servers) {
+    await s.kill("SIGKILL").catch(() => {});
+    cleanup(s);
+  }
+  fake?.stop();
+});
+
+async function serve(env: Record<string, string> = {}): Promise<TestServer> {
+  const s = await startServer({
+    env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-lifecycle-0123456789abcdef", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "", ...env },
+  });
+  servers.push(s);
+  return s;
+}
+
+/** `clanker serve` that is expected to give up: killed after timeoutMs if it does not. */
+async function serveExpectingExit(env: Record<string, string>, timeoutMs = 8000): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const p = Bun.spawn([process.execPath, MAIN, "serve"], { env, cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  return { code: p.signalCode ? null : code, stderr, stdout };
+}
+
+const portOf = (s: TestServer) => new URL(s.url).port;
+
+async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out; last: ${JSON.stringify(v)}`);
+    await Bun.sleep(30);
+  }
+}
+
+describe("one port, one data dir", () => {
+  let a: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    a = await serve();
+    key = await a.createKey({ email: uniqueEmail("lock") });
+  }, 30_000);
+
+  test("a second server on a busy port exits 2 with one line naming the port; the first still serves alone", async () => {
+    const otherDir = mkdtempSync(join(tmpdir(), "clanker-test-"));
+    try {
+      const r = await serveExpectingExit({ ...a.env, CLANKER_DATA_DIR: otherDir, PORT: portOf(a) });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toStartWith(`clanker: port ${portOf(a)} on 127.0.0.1 is already in use`);
+      expect(lines[0]).toContain("--port");
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    // Every request reaches the first server: its key is known on all of them.
+    const api = client(a, { apiKey: key });
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => api("GET", "/api/v1/skills").then((r) => r.status)));
+    expect(statuses).toEqual(Array(8).fill(200));
+  });
+
+  test("a second serve on the same data dir exits 2 naming the holder's PID, before touching the store", async () => {
+    const r = await serveExpectingExit({ ...a.env, PORT: "0" });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      `clanker: the data dir ${a.dataDir} is in use by another clanker server (PID ${a.pid}); stop it first, or start this one with another --data / CLANKER_DATA_DIR`,
+    );
+    expect(r.stdout).not.toContain("listening");
+    expect((await client(a, { apiKey: key })("GET", "/api/v1/skills")).status).toBe(200);
+  });
+
+  test("keys create and `clanker mcp` over stdio work beside the running server, on its data", async () => {
+    const fresh = await a.createKey({ email: uniqueEmail("beside") });
+    expect((await client(a, { apiKey: fresh })("GET", "/api/v1/skills")).status).toBe(200);
+
+    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--api-key", fresh], env: a.env, cwd: ROOT, stderr: "pipe" });
+    const mcp = new Client({ name: "beside", version: "1" });
+    await mcp.connect(transport);
+    try {
+      const r = await mcp.callTool({ name: "install-skill", arguments: { slug: "code-review" } });
+      expect(r.isError).toBeFalsy();
+    } finally {
+      await mcp.close();
+    }
+    const installed = await client(a, { apiKey: fresh })("GET", "/api/v1/skills?limit=100");
+    expect(installed.body.data.map((s: any) => s.slug)).toContain("code-review");
+  }, 20_000);
+
+  test("after a SIGKILL of the holder, a new server starts on that dir (the stale pid file is no obstacle)", async () => {
+    const b = await serve();
+    const oldPid = b.pid;
+    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8").trim()).toBe(String(oldPid));
+    await b.kill("SIGKILL");
+    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8").trim()).toBe(String(oldPid));
+    await b.restart();
+    expect(b.pid).not.toBe(oldPid);
+    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8").trim()).toBe(String(b.pid));
+    expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
+    // A graceful stop releases the lock and removes the pid file.
+    expect(await b.stop()).toBe(0);
+    expect(existsSync(join(b.dataDir, "clanker.pid"))).toBe(false);
+  }, 20_000);
+});
+
+describe("graceful shutdown", () => {
+  async function runOn(s: TestServer, input: string): Promise<{ api: ReturnType<typeof client>; id: string }> {
+    const api = client(s, { apiKey: await s.createKey({ email: uniqueEmail("drain") }) });
+    const r = await api("POST", "/api/v1/skills/summarize/run", { body: { input } });
+    expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
+    const id = r.body.executionId as string;
+    await waitFor(() => api("GET", `/api/v1/executions/${id}/status`), (x) => x.body.status === "running" && x.body.outputBlocks.length > 0);
+    return { api, id };
+  }
+
+  test("SIGTERM lets a run in flight finish: new connections are refused, the log names the run, exit 0, run completed", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+    const input = `Summarize while stopping [[slow:300]] ${process.pid}-finish`;
+    const { api, id } = await runOn(s, input);
+    process.kill(s.pid, "SIGTERM");
+    await waitFor(() => s.logs(), (l) => l.includes("shutting down"));
+    expect(s.logs()).toContain(`waiting up to 30s for 1 run(s): ${id} (summarize)`);
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+    expect(await s.exited()).toBe(0);
+    expect(s.logs()).not.toContain("back to queued");
+
+    await s.restart();
+    const after = await api("GET", `/api/v1/executions/${id}/status`);
+    expect(after.body.status).toBe("completed");
+    expect(after.body.error ?? null).toBeNull();
+    expect(after.body.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
+  }, 30_000);
+
+  test("past the grace, the run goes back to queued and the next start completes it (not SERVER_RESTARTED)", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "1" });
+    // Four deltas 600 ms apart: well past the one-second grace.
+    const input = `Summarize too slowly [[slow:600]] ${process.pid}-requeue`;
+    const { api, id } = await runOn(s, input);
+    const t0 = Date.now();
+    expect(await s.stop()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(s.logs()).toContain(`put 1 unfinished run(s) back to queued, for the next start: ${id}`);
+
+    await s.restart();
+    const done = await waitFor(() => api("GET", `/api/v1/executions/${id}/status`), (x) => ["completed", "failed", "cancelled"].includes(x.body.status), 15_000);
+    expect(done.body.status).toBe("completed");
+    expect(done.body.error ?? null).toBeNull();
+    // The partial output of the interrupted attempt is gone: one clean answer.
+    expect(done.body.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
+    expect(s.logs()).not.toContain("interrupted by a restart");
+  }, 30_000);
+
+  test("a workflow step in flight finishes during the drain, the next step waits for the next start", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+    const api = client(s, { apiKey: await s.createKey({ email: uniqueEmail("drain-wf") }) });
+    const def = {
+      id: "drain-two-steps",
+      name: "drain",
+      steps: [
+        { id: "one", kind: "skill", skill: "summarize", input: "DRAIN-ONE [[slow:250]]" },
+        { id: "two", kind: "skill", skill: "summarize", input: "DRAIN-TWO after {{steps.one.output}}" },
+      ],
+    };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: {} } })).body;
+    const mid = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.steps?.one?.status === "running");
+    const exec = mid.body.steps.one.executionId;
+    await waitFor(() => api("GET", `/api/v1/executions/${exec}/status`), (x) => x.body.status === "running");
+    process.kill(s.pid, "SIGTERM");
+    await waitFor(() => s.logs(), (l) => l.includes("shutting down"));
+    expect(s.logs()).toContain(`${exec} (summarize, step 'one' of ${run.runId})`);
+    expect(await s.exited()).toBe(0);
+    const twoRequestsBefore = fake.requests.filter((r) => JSON.stringify(r.body).includes("DRAIN-TWO")).length;
+    expect(twoRequestsBefore).toBe(0);
+
+    await s.restart();
+    const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => ["completed", "failed"].includes(r.body.status), 15_000);
+    expect(done.body.status).toBe("completed");
+    expect(done.body.steps.one.executionId).toBe(exec);
+    // Step two echoes step one's output, so count the requests of step one alone: it ran once.
+    expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("DRAIN-ONE") && !JSON.stringify(r.body).includes("DRAIN-TWO")).length).toBe(1);
+  }, 30_000);
+
+  test("a second signal during the drain stops at once, and says so", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+    const { id } = await runOn(s, `Summarize, then be interrupted [[slow:600]] ${process.pid}-twice`);
+    process.kill(s.pid, "SIGTERM");
+    await waitFor(() => s.logs(), (l) => l.includes("shutting down"));
+    await Bun.sleep(1100); // a repeat within a second is taken for the same Ctrl-C (terminal + npm)
+    const t0 = Date.now();
+    process.kill(s.pid, "SIGTERM");
+    expect(await s.exited()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(s.logs()).toContain("SIGTERM again: not waiting any longer");
+    expect(s.logs()).toContain(`back to queued, for the next start: ${id}`);
+  }, 20_000);
+});
+
+/** The PIDs of every live (non-zombie) descendant of pid, from /proc. */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] !== "Z") parent.set(Number(d), Number(fields[1]));
+    } catch {}
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) (out.push(child), walk(child));
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+  } catch {
+    return false;
+  }
+};
+
+test.skipIf(!existsSync("/proc/self/stat"))("`npm start` leaves no bun behind when npm gets SIGTERM", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "clanker-test-"));
+  const npm = Bun.spawn(["npm", "start", "--silent"], {
+    cwd: ROOT,
+    env: { ...(process.env as Record<string, string>), PORT: "0", HOST: "127.0.0.1", CLANKER_DATA_DIR: dataDir, CLANKER_LOG: "info" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  let kids: number[] = [];
+  try {
+    // Not awaited at the end: an orphan would hold the pipe open.
+    void (async () => {
+      for await (const chunk of npm.stdout) out += new TextDecoder().decode(chunk);
+    })();
+    await waitFor(() => out, (o) => o.includes("listening on http://"), 20_000);
+    kids = descendants(npm.pid);
+    const server = kids.filter((k) => readFileSync(`/proc/${k}/cmdline`, "utf8").includes("src/main.ts"));
+    expect(server.length).toBeGreaterThan(0);
+    npm.kill("SIGTERM");
+    await npm.exited;
+    // The server drains (nothing is running) and exits; nothing npm started may outlive it for long.
+    await waitFor(() => kids.filter(alive), (left) => left.length === 0, 5000).catch(() => {});
+    expect(kids.filter(alive)).toEqual([]);
+    expect(out).toContain("Clanker stopped");
+  } finally {
+    if (!kids.length) kids = descendants(npm.pid);
+    for (const k of kids.filter(alive)) process.kill(k, "SIGKILL");
+    npm.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 30_000);
