@@ -55,7 +55,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
-  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, billing, byok, models: config.models }, () => engine, () => triggers.sync());
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions }, () => engine, () => triggers.sync());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, definitionOf: workflows.definitionOf, log });
   triggers = new WorkflowTriggers(workflows, log);
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.

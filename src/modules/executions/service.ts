@@ -80,6 +80,16 @@ export function createExecutionsService(d: ExecutionsDeps) {
     return d.artifacts.forExecution(e.workspaceId, e.id).map((a) => a.id);
   }
 
+  /**
+   * The provider a run in ctx's workspace would use, checked as every run is before it exists: a model is
+   * configured and, unless the workspace's own key pays, there are credits left.
+   */
+  function providerForRun(ctx: Ctx) {
+    const provider = chooseProvider(config.models, d.byok.anthropicKey(ctx.workspaceId));
+    if (!provider.byok) d.billing.assertCanRun(ctx.workspaceId);
+    return provider;
+  }
+
   /** Checks everything that would make the run fail at once, then persists it queued (synchronous). */
   function enqueue(ctx: Ctx, slug: string, input: RunInput, rerunOf: number | null, action: string) {
     const skill = catalog.bySlug.get(slug);
@@ -90,8 +100,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
     const attachments = checkAttachments(input.attachments, config.executor.maxAttachmentBytes);
     const connector = checkConnector(input.connector);
     const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
-    const provider = chooseProvider(config.models, d.byok.anthropicKey(ctx.workspaceId));
-    if (!provider.byok) d.billing.assertCanRun(ctx.workspaceId);
+    const provider = providerForRun(ctx);
     const actor = ctx.actor;
     const { row, ev } = store.tx(() => {
       const row = insertExecution.get({
@@ -135,6 +144,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
   }
 
   return {
+    providerForRun,
     run: (ctx: Ctx, slug: string, input: RunInput) => enqueue(ctx, slug, input, null, "execution.create"),
 
     /** The execution without its output blocks (for waiters that only need its state). */

@@ -14,10 +14,6 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import type { BillingService } from "../billing/service";
-import type { ByokService } from "../byok/service";
-import type { ModelConfig } from "../../config";
-import { chooseProvider } from "../../executor/providers";
 import { checkFields, validateDefinition, type Step, type WorkflowDefinition } from "./definition";
 import { costOf, type RunState, type WorkflowEngine } from "./engine";
 import researchDraftApprove from "./examples/research-draft-approve.json";
@@ -49,9 +45,6 @@ export interface WorkflowsDeps {
   catalog: Catalog;
   webhooks: WebhooksService;
   executions: ExecutionsService;
-  billing: BillingService;
-  byok: ByokService;
-  models: ModelConfig;
 }
 
 /** Every skill step, however deeply nested in parallel and branch steps. */
@@ -137,7 +130,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       const skills = skillSteps(def.steps);
       const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
       if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
-      if (skills.length > 0 && !chooseProvider(d.models, d.byok.anthropicKey(ctx.workspaceId)).byok) d.billing.assertCanRun(ctx.workspaceId);
+      if (skills.length > 0) d.executions.providerForRun(ctx);
       const run = store.tx(() => {
         const now = Date.now();
         const row = db
