@@ -357,10 +357,79 @@ export const workflowRuns = sqliteTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     trigger: text("trigger").notNull(),
+    /** Who launched it (null for a trigger): a member may cancel only runs they started. */
+    actorUserId: integer("actor_user_id"),
+    actorApiKeyId: integer("actor_api_key_id"),
     requestId: text("request_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     completedAt: integer("completed_at"),
   },
   (t) => [index("workflow_runs_ws").on(t.workspaceId, t.id), index("workflow_runs_status").on(t.status)],
+);
+
+/**
+ * A workspace's link to an outside service: a connector (a source a skill reads: github, local, remote) or an
+ * integration (a service a skill or workflow acts on: slack, github, email, webhook). Credentials are sealed
+ * with the master key (never returned); `account` is what the service says we are (login, team, URL host).
+ */
+export const connections = sqliteTable(
+  "connections",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: integer("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["connector", "integration"] }).notNull(),
+    provider: text("provider").notNull(),
+    account: text("account"),
+    /** Sealed JSON of the credentials ({token}, {url, secret}, …), AAD bound to workspace, kind and provider. */
+    ciphertext: blob("ciphertext", { mode: "buffer" }),
+    /** Non-secret settings (allowed recipients, default channel, …). */
+    settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdByUserId: integer("created_by_user_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("connections_ws_kind_provider").on(t.workspaceId, t.kind, t.provider)],
+);
+
+/** OAuth web-flow states: single use, bound to the workspace and the person or key that started the flow. */
+export const oauthStates = sqliteTable(
+  "oauth_states",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    stateHash: text("state_hash").notNull().unique(),
+    workspaceId: integer("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["connector", "integration"] }).notNull(),
+    provider: text("provider").notNull(),
+    actorUserId: integer("actor_user_id"),
+    actorApiKeyId: integer("actor_api_key_id"),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("oauth_states_expires").on(t.expiresAt)],
+);
+
+/**
+ * Inbound event triggers that launch a workflow: `webhook` (POST /hooks/:triggerId signed with the trigger's own
+ * secret) or `github` (events verified with X-Hub-Signature-256). Cron triggers live in the definitions.
+ */
+export const eventTriggers = sqliteTable(
+  "event_triggers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: integer("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+    workflowId: text("workflow_id").notNull(),
+    kind: text("kind", { enum: ["webhook", "github"] }).notNull(),
+    /** github: {events: ["push", "pull_request", …], repo?: "owner/repo"}; webhook: {}. */
+    settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** The sealed signing secret. */
+    ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdByUserId: integer("created_by_user_id"),
+    lastFiredAt: integer("last_fired_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("event_triggers_ws").on(t.workspaceId, t.id)],
 );

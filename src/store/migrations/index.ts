@@ -5,6 +5,7 @@ import skillsSecretsByok from "./0001_skills_secrets_byok.sql" with { type: "tex
 import executionsBillingEvents from "./0002_executions_billing_events.sql" with { type: "text" };
 import signin from "./0003_signin_devices_agents_invitations.sql" with { type: "text" };
 import workflows from "./0004_workflows.sql" with { type: "text" };
+import connectors from "./0005_connectors_integrations_triggers.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -12,4 +13,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0002_executions_billing_events", sql: executionsBillingEvents },
   { tag: "0003_signin_devices_agents_invitations", sql: signin },
   { tag: "0004_workflows", sql: workflows },
+  { tag: "0005_connectors_integrations_triggers", sql: connectors },
 ];

@@ -1,0 +1,32 @@
+// The one interface every integration (a service a skill or workflow acts on) implements: adding one is a file
+// in providers/ and a line in the registry. REST routes, MCP tools and workflow `action` steps go through the service.
+import type { Config } from "../../config";
+
+export interface IntegrationContext {
+  config: Config;
+  workspaceId: number;
+  /** The connection's decrypted credentials, or null when the integration needs none (email). */
+  credentials: Record<string, string> | null;
+  settings: Record<string, unknown>;
+}
+
+/** An action's input, as JSON Schema (also the MCP tool's documentation of it). */
+export interface ActionSpec {
+  name: string;
+  description: string;
+  input: { type: "object"; properties: Record<string, unknown>; required?: string[]; additionalProperties?: boolean };
+}
+
+export interface IntegrationProvider {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly actions: ActionSpec[];
+  configured(config: Config): { ok: true } | { ok: false; reason: string };
+  connect(ctx: IntegrationContext, credentials: Record<string, unknown> | undefined): Promise<{
+    connected?: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> };
+    url?: string;
+  }>;
+  /** Runs an action whose input was already validated against its spec; throws typed errors on the service's failures. */
+  execute(ctx: IntegrationContext, action: string, input: Record<string, unknown>): Promise<unknown>;
+}
