@@ -75,6 +75,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
         run: () => {
           services.otp.prune();
           services.device.prune();
+          services.oauthStates.prune();
         },
       },
       ...backupJobs(config, store, log),

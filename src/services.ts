@@ -3,6 +3,8 @@ import type { Config } from "./config";
 import type { Store } from "./store/db";
 import type { SecretBox } from "./lib/secret-box";
 import { guardServices } from "./lib/scopes";
+import { createConnectionStore } from "./modules/connections/store";
+import { createOAuthStates } from "./modules/connections/oauth-states";
 import type { Catalog } from "./modules/skills/catalog";
 import { createUsersService } from "./modules/users/service";
 import { createProfileService } from "./modules/profile/service";
@@ -48,6 +50,10 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const byok = createByokService(store, box);
   const artifacts = createArtifactsService(store, config.dataDir);
   const webhooks = createWebhooksService(store, box, config.webhooks, log);
+  // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
+  const connectionStore = createConnectionStore(store, box);
+  void connectionStore; // wired into the connectors and integrations services as they land
+  const oauthStates = createOAuthStates(store);
   const mailer = createMailer(config.signin, config.dataDir, log);
   const otp = createOtpService(store, box);
   const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
@@ -73,6 +79,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     billing,
     artifacts,
     webhooks,
+    oauthStates,
     bus,
     runner,
     otp,

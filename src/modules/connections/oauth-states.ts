@@ -1,0 +1,65 @@
+// OAuth web-flow states: a random single-use value, stored only as a hash, bound to the workspace, the provider
+// and the person or key that started the flow, valid 10 minutes. The callback consumes it exactly once.
+import { and, eq, isNull, lt } from "drizzle-orm";
+import type { Ctx } from "../../lib/context";
+import { randomToken, sha256Hex } from "../../lib/crypto";
+import { InvalidRequestError } from "../../lib/errors";
+import type { Store } from "../../store/db";
+import { oauthStates } from "../../store/schema";
+import type { ConnectionKind } from "./store";
+
+export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
+
+export interface ConsumedState {
+  workspaceId: number;
+  kind: ConnectionKind;
+  provider: string;
+  actorUserId: number | null;
+  actorApiKeyId: number | null;
+}
+
+export function createOAuthStates(store: Store) {
+  const db = store.db;
+  return {
+    /** A new state for ctx's workspace; synchronous, for use inside the caller's transaction. */
+    issue(ctx: Ctx, kind: ConnectionKind, provider: string): string {
+      const state = randomToken(24);
+      const now = Date.now();
+      const a = ctx.actor;
+      db.insert(oauthStates)
+        .values({
+          stateHash: sha256Hex(state),
+          workspaceId: ctx.workspaceId,
+          kind,
+          provider,
+          actorUserId: a.userId,
+          actorApiKeyId: a.kind === "apiKey" || a.kind === "agent" ? a.apiKeyId : null,
+          expiresAt: now + OAUTH_STATE_TTL_MS,
+          createdAt: now,
+        })
+        .run();
+      return state;
+    },
+
+    /** Marks the state used and answers what it was bound to; an unknown, used, expired or other-provider state is a 400. */
+    consume(state: string, kind: ConnectionKind, provider: string): ConsumedState {
+      const now = Date.now();
+      const row = db
+        .update(oauthStates)
+        .set({ usedAt: now })
+        .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)))
+        .returning()
+        .get();
+      if (!row) throw new InvalidRequestError("Unknown or already used OAuth state; start connecting again", "state", "OAUTH_STATE_INVALID");
+      if (row.expiresAt <= now) throw new InvalidRequestError("This OAuth state has expired (10 minutes); start connecting again", "state", "OAUTH_STATE_EXPIRED");
+      return { workspaceId: row.workspaceId, kind, provider, actorUserId: row.actorUserId, actorApiKeyId: row.actorApiKeyId };
+    },
+
+    /** Forgets states past their time (run by the scheduler). */
+    prune(now = Date.now()): number {
+      return db.delete(oauthStates).where(lt(oauthStates.expiresAt, now - OAUTH_STATE_TTL_MS)).returning({ id: oauthStates.id }).all().length;
+    },
+  };
+}
+
+export type OAuthStates = ReturnType<typeof createOAuthStates>;
