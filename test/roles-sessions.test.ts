@@ -133,6 +133,31 @@ describe("roles over REST", () => {
     expect((await owner("POST", `/api/v1/executions/${membersOther}/cancel`)).body.status).toBe("cancelled");
     expect((await owner("POST", `/api/v1/executions/${ownersRun}/cancel`)).body.status).toBe("cancelled");
   });
+  test("workflow runs: a member cancels their own (its running step ends with it) but not the owner's", async () => {
+    const launch = async (call: Call) => {
+      const r = await call("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "tides" } } });
+      expect(r.status).toBe(200);
+      return r.body.runId;
+    };
+    const ownersRun = await launch(owner);
+    const membersRun = await launch(member);
+    // The first step's execution exists once the engine has started it.
+    let stepExecution: string | undefined;
+    for (let i = 0; i < 100 && !stepExecution; i++) {
+      const run = (await member("GET", `/api/v1/workflows/runs/${membersRun}`)).body;
+      stepExecution = Object.values(run.steps ?? {}).map((st: any) => st.executionId).find(Boolean);
+      if (!stepExecution) await Bun.sleep(20);
+    }
+    expect(stepExecution).toBeTruthy();
+    expectRoleRefusal(await member("POST", `/api/v1/workflows/runs/${ownersRun}/cancel`));
+    expect((await owner("GET", `/api/v1/workflows/runs/${ownersRun}`)).body.status).toBe("running");
+    const own = await member("POST", `/api/v1/workflows/runs/${membersRun}/cancel`);
+    expect({ status: own.status, run: own.body.status }).toEqual({ status: 200, run: "cancelled" });
+    expect((await member("GET", `/api/v1/executions/${stepExecution}/status`)).body.status).toBe("cancelled");
+    expect((await owner("POST", `/api/v1/workflows/runs/${ownersRun}/cancel`)).body.status).toBe("cancelled");
+    const audit = (await owner("GET", "/api/v1/audit-logs?action=workflow.cancel")).body.data;
+    expect(audit.length).toBeGreaterThanOrEqual(2);
+  });
 });
 
 describe("roles over MCP", () => {

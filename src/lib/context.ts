@@ -29,6 +29,22 @@ export function assertRole(ctx: Ctx, least: Role, what: string): void {
   if (!hasRole(ctx, least)) throw new PermissionError(`Only workspace ${least === "owner" ? "owners" : "owners and admins"} can ${what}`, "ROLE_REQUIRED");
 }
 
+/**
+ * Whether ctx's caller started a run recorded with these actor columns: the same person (by any of their keys or
+ * sessions), or the same unclaimed agent key. A run started by the server itself (a trigger) is nobody's.
+ */
+export function startedBy(run: { actorUserId: number | null; actorApiKeyId: number | null }, ctx: Ctx): boolean {
+  const a = ctx.actor;
+  if (a.userId !== null) return run.actorUserId === a.userId;
+  return a.kind === "agent" && run.actorUserId === null && run.actorApiKeyId === a.apiKeyId;
+}
+
+/** Members may end only what they started; owners and admins anything in the workspace. */
+export function assertMayCancel(run: { actorUserId: number | null; actorApiKeyId: number | null }, ctx: Ctx, what: string): void {
+  if (!startedBy(run, ctx) && !hasRole(ctx, "admin"))
+    throw new PermissionError(`Only workspace owners and admins can cancel ${what} someone else started`, "ROLE_REQUIRED");
+}
+
 /** A ctx for work the server does on its own (CLI, jobs). */
 export function systemCtx(workspaceId: number, requestId = "system"): Ctx {
   return { workspaceId, actor: { kind: "system", userId: null }, role: "owner", requestId };

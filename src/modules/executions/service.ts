@@ -1,8 +1,8 @@
 // Executions: start a skill run, poll it, list, cancel, rerun. Shared by REST and MCP.
 import { and, eq, gt, asc, sql } from "drizzle-orm";
 import type { Config } from "../../config";
-import { hasRole, type Ctx } from "../../lib/context";
-import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { assertMayCancel, type Ctx } from "../../lib/context";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
@@ -68,13 +68,6 @@ export function createExecutionsService(d: ExecutionsDeps) {
     .prepare();
 
   const find = (ctx: Ctx, ref: string): ExecutionRow => workspaceRow(db, executions, "execution", "execution", ctx.workspaceId, ref);
-
-  /** Whether ctx's caller started this run: the same person (by any of their keys or sessions), or the same agent key. */
-  function startedBy(e: ExecutionRow, ctx: Ctx): boolean {
-    const a = ctx.actor;
-    if (a.userId !== null) return e.actorUserId === a.userId;
-    return a.kind === "agent" && e.actorUserId === null && e.actorApiKeyId === a.apiKeyId;
-  }
 
   function artifactIds(e: ExecutionRow): number[] {
     return d.artifacts.forExecution(e.workspaceId, e.id).map((a) => a.id);
@@ -178,7 +171,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
 
     cancel(ctx: Ctx, ref: string) {
       const e = find(ctx, ref);
-      if (!startedBy(e, ctx) && !hasRole(ctx, "admin")) throw new PermissionError("Only workspace owners and admins can cancel a run someone else started", "ROLE_REQUIRED");
+      assertMayCancel(e, ctx, "a run");
       if (!ACTIVE.has(e.status)) throw new ConflictError(`Execution ${encodeId("execution", e.id)} already ended (${e.status})`, "EXECUTION_NOT_RUNNING");
       const { row, ev } = store.tx(() => {
         const row = db

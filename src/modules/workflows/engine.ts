@@ -73,9 +73,11 @@ export class WorkflowEngine {
   }
 
   /** Persists the run's state and status, and tells subscribers (SSE, /stream, MCP waits). */
-  save(run: RunRow, patch: Partial<RunRow>, extra: Record<string, unknown> = {}): RunRow {
+  /** Persists a change of the run and publishes it; `alsoInTx` (an audit row) commits with the change. */
+  save(run: RunRow, patch: Partial<RunRow>, extra: Record<string, unknown> = {}, alsoInTx?: () => void): RunRow {
     const now = Date.now();
     const { row, ev } = this.d.store.tx(() => {
+      alsoInTx?.();
       const row = this.d.store.db
         .update(workflowRuns)
         .set({ ...patch, updatedAt: now })

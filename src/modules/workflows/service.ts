@@ -1,8 +1,7 @@
 // Workflows: definitions (bundled + the workspace's own), launching, runs, resume and cancel. Shared by REST,
 // the AI SDK stream, MCP and the cron triggers.
 import { and, eq } from "drizzle-orm";
-import type { Ctx } from "../../lib/context";
-import { assertRole } from "../../lib/context";
+import { assertMayCancel, assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
@@ -135,7 +134,20 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         const now = Date.now();
         const row = db
           .insert(workflowRuns)
-          .values({ workspaceId: ctx.workspaceId, workflowId: def.id, status: "running", input: data, state: { steps: {} }, callbackUrl, trigger, requestId: ctx.requestId, createdAt: now, updatedAt: now })
+          .values({
+            workspaceId: ctx.workspaceId,
+            workflowId: def.id,
+            status: "running",
+            input: data,
+            state: { steps: {} },
+            callbackUrl,
+            trigger,
+            actorUserId: ctx.actor.userId,
+            actorApiKeyId: ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? ctx.actor.apiKeyId : null,
+            requestId: ctx.requestId,
+            createdAt: now,
+            updatedAt: now,
+          })
           .returning()
           .get();
         writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row.id), metadata: { workflow: def.id, trigger } });
@@ -169,8 +181,9 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       const schema = state.steps[step]?.suspend?.resumeSchema as Parameters<typeof checkFields>[1];
       const data = checkFields(input.resumeData, schema, "resumeData");
       const next: RunState = { steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
-      const row = engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step });
-      store.tx(() => writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: encodeId("run", run.id), metadata: { step } }));
+      const row = engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step }, () =>
+        writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: encodeId("run", run.id), metadata: { step } }),
+      );
       queueMicrotask(() => void engineRef().advance(run.id));
       return runView(store, row);
     },
@@ -178,12 +191,17 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     cancel(ctx: Ctx, ref: string) {
       const run = findRun(ctx, ref);
       if (run.status !== "running" && run.status !== "suspended") throw new ConflictError(`Run ${encodeId("run", run.id)} already ended (${run.status})`, "RUN_NOT_ACTIVE");
-      const row = engineRef().save(run, { status: "cancelled", completedAt: Date.now() });
-      store.tx(() => writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }));
+      assertMayCancel(run, ctx, "a workflow run");
+      const row = engineRef().save(run, { status: "cancelled", completedAt: Date.now() }, {}, () =>
+        writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }),
+      );
+      // The run's steps are the workflow's own executions (started as the server): cancelling the run was the
+      // caller's decision, checked above, so they end with it whoever started them.
+      const asWorkflow = systemCtx(ctx.workspaceId, ctx.requestId);
       for (const s of Object.values((run.state as unknown as RunState).steps)) {
         if (s.status === "running" && s.executionId) {
           try {
-            d.executions.cancel(ctx, s.executionId);
+            d.executions.cancel(asWorkflow, s.executionId);
           } catch {}
         }
       }
