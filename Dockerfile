@@ -23,7 +23,9 @@ RUN groupadd --system --gid 10001 clanker \
 COPY --from=build /src/dist/clanker /usr/local/bin/clanker
 USER 10001:10001
 WORKDIR /var/lib/clanker
-ENV HOST=0.0.0.0 PORT=4377 CLANKER_DATA_DIR=/var/lib/clanker/data
+# Docker sends SIGKILL 10 s after SIGTERM unless told otherwise: drain within that (raise both together,
+# e.g. CLANKER_SHUTDOWN_GRACE_SECONDS=30 with docker stop -t 40).
+ENV HOST=0.0.0.0 PORT=4377 CLANKER_DATA_DIR=/var/lib/clanker/data CLANKER_SHUTDOWN_GRACE_SECONDS=8
 EXPOSE 4377
 VOLUME ["/var/lib/clanker/data"]
 # The image has no curl: `clanker health` GETs /healthz on HOST/PORT (127.0.0.1 for 0.0.0.0) and exits 0 or 1.
