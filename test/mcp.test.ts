@@ -7,14 +7,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
+import { httpTransport } from "./helpers/mcp-client";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -79,22 +78,7 @@ function stdioEnv(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 function transportFor(kind: Kind, key: string | null, opts: ConnectOptions = {}): Transport {
-  if (kind === "streamable") {
-    return new StreamableHTTPClientTransport(new URL(`${srv.url}/mcp`), { requestInit: { headers: authHeaders(key!, opts.alt) } });
-  }
-  if (kind === "sse") {
-    const headers = authHeaders(key!, opts.alt);
-    return new SSEClientTransport(new URL(`${srv.url}/mcp/sse`), {
-      requestInit: { headers },
-      eventSourceInit: {
-        fetch: (url, init) => {
-          const h = new Headers(init?.headers);
-          for (const [k, v] of Object.entries(headers)) h.set(k, v);
-          return fetch(url, { ...init, headers: h });
-        },
-      },
-    });
-  }
+  if (kind === "streamable" || kind === "sse") return httpTransport(srv.url, kind, authHeaders(key!, opts.alt));
   const args = [MAIN, "mcp", "--data", opts.dataDir ?? srv.dataDir];
   let extra: Record<string, string> = {};
   if (!opts.noKey) {

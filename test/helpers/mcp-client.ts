@@ -13,22 +13,25 @@ export interface ToolResult {
   content: { type: string; text?: string }[];
 }
 
+/** An HTTP transport to this server's /mcp (Streamable HTTP) or /mcp/sse (legacy SSE), sending `headers` on every request. */
+export function httpTransport(baseUrl: string, kind: HttpKind, headers: Record<string, string>): StreamableHTTPClientTransport | SSEClientTransport {
+  if (kind === "streamable") return new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } });
+  return new SSEClientTransport(new URL(`${baseUrl}/mcp/sse`), {
+    requestInit: { headers },
+    // EventSource's own GET does not take requestInit: the credentials must ride on its fetch too.
+    eventSourceInit: {
+      fetch: (url, init) => {
+        const h = new Headers(init?.headers);
+        for (const [k, v] of Object.entries(headers)) h.set(k, v);
+        return fetch(url, { ...init, headers: h });
+      },
+    },
+  });
+}
+
 export async function connectMcp(baseUrl: string, kind: HttpKind, headers: Record<string, string>): Promise<Client> {
   const c = new Client({ name: `clanker-authz-test-${kind}`, version: "1.0.0" });
-  const transport =
-    kind === "streamable"
-      ? new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers } })
-      : new SSEClientTransport(new URL(`${baseUrl}/mcp/sse`), {
-          requestInit: { headers },
-          eventSourceInit: {
-            fetch: (url, init) => {
-              const h = new Headers(init?.headers);
-              for (const [k, v] of Object.entries(headers)) h.set(k, v);
-              return fetch(url, { ...init, headers: h });
-            },
-          },
-        });
-  await c.connect(transport);
+  await c.connect(httpTransport(baseUrl, kind, headers));
   return c;
 }
 
