@@ -194,7 +194,7 @@ export function problemWith(op: Operation, a: Answer): string | null {
 /** A request and its answer, short enough to read in a failure message. */
 export function describe(op: Operation, spec: RequestSpec, a: Answer | null, why: string): string {
   const url = urlOf("", op, spec);
-  const body = spec.body.kind === "json" ? stringify(sanitize(spec.body.value)) : spec.body.kind === "deep" ? `deep ${spec.body.open} ×${spec.body.depth}` : JSON.stringify(spec.body);
+  const body = spec.body.kind === "json" ? stringify(sanitize(spec.body.value)) : spec.body.kind === "deep" ? `${spec.body.open} ×${spec.body.depth}${spec.body.field ? ` as the value of "${spec.body.field}"` : ""}` : JSON.stringify(spec.body);
   const cut = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}… (${s.length} chars)` : s);
   return [
     `${why}: ${op.method} ${cut(url)}`,
