@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
 let srv: TestServer;
 let api: ReturnType<typeof client>;
@@ -233,5 +234,53 @@ describe("TTL (CLANKER_IDEMPOTENCY_TTL_SECONDS=1)", () => {
     const other = await call("POST", "/api/v1/workspaces", { body: { name: "Body B" }, headers: { "idempotency-key": bodyKey } });
     expect(other.status).toBe(200);
     expect(other.body.name).toBe("Body B");
+  });
+});
+
+describe("every POST that creates or appends honours idempotency-key", () => {
+  let model: FakeModel;
+  let s2: TestServer;
+  let call: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    model = startFakeModel("anthropic");
+    s2 = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-idem-000000000000000000", ANTHROPIC_BASE_URL: model.url } });
+    call = client(s2, { apiKey: await s2.createKey({ email: uniqueEmail("idem-more") }) });
+  });
+
+  afterAll(async () => {
+    await s2?.stop();
+    if (s2) cleanup(s2);
+    model?.stop();
+  });
+
+  test("a retried memory append appends once", async () => {
+    const key = { "idempotency-key": freshKey("append") };
+    const first = await call("POST", "/api/v1/memory/append", { body: { content: "note once" }, headers: key });
+    expect(first.status).toBe(200);
+    expectReplayOf(await call("POST", "/api/v1/memory/append", { body: { content: "note once" }, headers: key }), first);
+    expect((await call("GET", "/api/v1/memory")).body.content.split("note once").length - 1).toBe(1);
+  });
+
+  test("a retried workflow launch starts one run", async () => {
+    const key = { "idempotency-key": freshKey("launch") };
+    const body = { inputData: { code: "let x = 1", doc: "one run" } };
+    const first = await call("POST", "/api/v1/workflows/parallel-review/launch", { body, headers: key });
+    expect(first.status).toBe(200);
+    expectReplayOf(await call("POST", "/api/v1/workflows/parallel-review/launch", { body, headers: key }), first);
+    const runs = (await call("GET", "/api/v1/workflows/runs?limit=100")).body.data;
+    expect(runs.map((r: { runId: string }) => r.runId)).toEqual([first.body.runId]);
+  });
+
+  test("a retried rerun starts one execution", async () => {
+    const run = await call("POST", "/api/v1/skills/summarize/run", { body: { input: "rerun me" } });
+    const id = run.body.executionId;
+    for (let i = 0; i < 200 && (await call("GET", `/api/v1/executions/${id}/status`)).body.status !== "completed"; i++) await Bun.sleep(25);
+    const before = (await call("GET", "/api/v1/executions?limit=100")).body.data.length;
+    const key = { "idempotency-key": freshKey("rerun") };
+    const first = await call("POST", `/api/v1/executions/${id}/rerun`, { body: {}, headers: key });
+    expect(first.status).toBe(200);
+    expectReplayOf(await call("POST", `/api/v1/executions/${id}/rerun`, { body: {}, headers: key }), first);
+    expect((await call("GET", "/api/v1/executions?limit=100")).body.data.length).toBe(before + 1);
   });
 });

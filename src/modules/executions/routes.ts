@@ -97,7 +97,7 @@ export const executionsRoutes = (app: Platform) =>
       response: execution,
       detail: { tags: ["Executions"], summary: "Cancel a queued or running execution" },
     })
-    .post("/api/v1/executions/:id/rerun", ({ ctx, deps, params, body }) => deps.services.executions.rerun(ctx, params.id, body ?? {}), {
+    .post("/api/v1/executions/:id/rerun", (c) => idempotent(c, () => c.deps.services.executions.rerun(c.ctx, c.params.id, c.body ?? {})), {
       auth: true,
       params: idParam,
       body: t.Optional(t.Object({ input: t.Optional(t.String({ minLength: 1 })) }, { additionalProperties: false })),

@@ -1,6 +1,6 @@
 // /api/v1/memory: read (with ETag), write (If-Match), atomic append.
 import { t } from "elysia";
-import type { Platform } from "../../http/platform";
+import { idempotent, type Platform } from "../../http/platform";
 import { isoDate } from "../../http/schemas";
 import { etagOf, type MemoryDoc } from "./service";
 
@@ -29,7 +29,8 @@ export const memoryRoutes = (app: Platform) =>
         detail: { tags: ["Memory"], summary: "Replace the working memory (send If-Match to detect concurrent writers)" },
       },
     )
-    .post("/api/v1/memory/append", ({ ctx, deps, set, body }) => withEtag(set, deps.services.memory.append(ctx, body)), {
+    // A retried append must not append twice: it honours idempotency-key like the creations.
+    .post("/api/v1/memory/append", (c) => idempotent(c, () => withEtag(c.set, c.deps.services.memory.append(c.ctx, c.body))), {
       auth: true,
       body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
       response: doc,

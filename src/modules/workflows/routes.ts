@@ -1,6 +1,6 @@
 // /api/v1/workflows: definitions, launch, stream, runs, cancel, resume.
 import { t } from "elysia";
-import type { Platform } from "../../http/platform";
+import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, pageQuery, parsePage } from "../../http/pagination";
 import { idParam } from "../../http/schemas";
 import { InvalidRequestError } from "../../lib/errors";
@@ -33,7 +33,7 @@ export const workflowsRoutes = (app: Platform) =>
     })
     .post(
       "/api/v1/workflows/:id/launch",
-      ({ ctx, deps, params, body }) => deps.services.workflows.launch(ctx, params.id, { inputData: body?.inputData ?? body?.input, callbackUrl: body?.callbackUrl }),
+      (c) => idempotent(c, () => c.deps.services.workflows.launch(c.ctx, c.params.id, { inputData: c.body?.inputData ?? c.body?.input, callbackUrl: c.body?.callbackUrl })),
       {
         auth: true,
         params: workflowParam,
