@@ -273,6 +273,8 @@ describe("every POST that creates or appends honours idempotency-key", () => {
   });
 
   test("a retried rerun starts one execution", async () => {
+    // A workspace of its own: the workflow launched above still starts executions in the first one.
+    const call = client(s2, { apiKey: await s2.createKey({ email: uniqueEmail("idem-rerun") }) });
     const run = await call("POST", "/api/v1/skills/summarize/run", { body: { input: "rerun me" } });
     const id = run.body.executionId;
     for (let i = 0; i < 200 && (await call("GET", `/api/v1/executions/${id}/status`)).body.status !== "completed"; i++) await Bun.sleep(25);
