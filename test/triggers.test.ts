@@ -3,6 +3,8 @@
 // input; bad or stale signatures and unknown triggers launch nothing; secrets are for owners and admins.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { outboxLatest } from "./helpers/mail";
@@ -107,6 +109,8 @@ describe("declaring and listing", () => {
     expect(list[1]).toMatchObject({ id: expect.stringMatching(/^trg_\d+$/), enabled: true, settings: {} });
     expect(list[2].settings).toEqual({ events: ["pull_request", "issues"], repo: "octo/hello" });
     for (const t of list) expect(t.secret).toBeUndefined();
+    const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => a.action === "trigger.create").map((a: any) => a.resourceId);
+    expect(audit).toEqual(expect.arrayContaining([list[1].id, list[2].id]));
     const one = await member("GET", `/api/v1/triggers/${list[2].id}`);
     expect(one.status).toBe(200);
     expect(one.body).toEqual(list[2]);
@@ -216,6 +220,36 @@ describe("POST /hooks/:triggerId, webhook", () => {
     const big = JSON.stringify({ title: "x".repeat(70_000) });
     const tooBig = await fire(hook.hookUrl, big, { "clanker-signature": clankerSig(hook.secret, big) });
     expect(tooBig.status).toBe(413);
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a body the workflow's input schema refuses is a 400 naming the field, and launches nothing", async () => {
+    const def = { ...definition("typed-hook", [{ webhook: {} }]), input: { required: ["title"], properties: { title: { type: "string" } } } };
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const [t] = await triggersOf(owner, "typed-hook");
+    const { secret } = await secretOf(t.id);
+    const runs = await runCount(owner);
+    const body = JSON.stringify({ title: 42 });
+    const r = await fire(t.hookUrl, body, { "clanker-signature": clankerSig(secret, body) });
+    expectError(r, 400, "invalid_request_error");
+    expect(r.body.error.param).toBe("inputData.title");
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a trigger whose workflow is gone is 404", async () => {
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition("vanishing", [{ webhook: {} }]) })).status).toBe(200);
+    const [t] = await triggersOf(owner, "vanishing");
+    const { secret } = await secretOf(t.id);
+    // Behind the server's back: the definition row goes, the trigger row stays.
+    const db = new Database(join(srv.dataDir, "clanker.db"));
+    try {
+      db.run("PRAGMA busy_timeout = 5000");
+      expect(db.query("DELETE FROM workflow_definitions WHERE key = 'vanishing'").run().changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const runs = await runCount(owner);
+    expectError(await fire(t.hookUrl, "{}", { "clanker-signature": clankerSig(secret, "{}") }), 404, "not_found_error");
     expect(await runCount(owner)).toBe(runs);
   });
 
