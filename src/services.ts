@@ -31,6 +31,8 @@ import { createInvitationsService } from "./modules/workspaces/invitations";
 import { createWorkflowsService } from "./modules/workflows/service";
 import { WorkflowEngine } from "./modules/workflows/engine";
 import { WorkflowTriggers } from "./modules/workflows/triggers";
+import { createEventTriggerStore } from "./modules/triggers/store";
+import { createTriggersService } from "./modules/triggers/service";
 
 export interface ServiceDeps {
   store: Store;
@@ -61,7 +63,8 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
-  const workflows = createWorkflowsService({ store, catalog, webhooks, executions }, () => engine, () => triggers.sync());
+  const eventTriggers = createEventTriggerStore(store, box);
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers }, () => engine, () => triggers.sync());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, definitionOf: workflows.definitionOf, log });
   triggers = new WorkflowTriggers(workflows, log);
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
@@ -100,6 +103,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     workflows,
     workflowEngine: engine,
     workflowTriggers: triggers,
+    triggers: createTriggersService({ store, eventTriggers, workflows }),
   });
 }
 

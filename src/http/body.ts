@@ -88,9 +88,18 @@ async function readLimited(request: Request, limit: number, scanner?: DepthScann
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+/** The exact bytes of bodies read with `keepRaw` (a signature covers them, not their parsed value). */
+const rawBodies = new WeakMap<Request, Uint8Array>();
+const EMPTY = new Uint8Array(0);
+
+/** The bytes the request's JSON body was parsed from; empty when it had none (or was not kept). */
+export const rawBodyOf = (request: Request): Uint8Array => rawBodies.get(request) ?? EMPTY;
+
+/** Same limits either way: `keepRaw` only keeps the bytes already read beside the parsed value, for this request. */
+export async function readJsonBody(request: Request, limit: number, keepRaw = false): Promise<unknown> {
   const bytes = await readLimited(request, limit, new DepthScanner());
   if (!(bytes instanceof Uint8Array)) return bytes;
+  if (keepRaw) rawBodies.set(request, bytes);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch {

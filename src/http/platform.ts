@@ -26,6 +26,9 @@ export interface PlatformDeps {
   log: (line: string) => void;
 }
 
+/** Routes that verify an HMAC over the exact body bytes: read as any JSON body, with the bytes kept (rawBodyOf). */
+const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
+
 const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
 const VERSION_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -73,8 +76,10 @@ export function createPlatform(deps: PlatformDeps) {
     // A bad body is not thrown here: parsing runs before authentication, and an anonymous caller must get
     // its 401 first. The macros throw it once the caller is known.
     // Multipart is read here too (not by Elysia), so it gets the same size and nesting bounds.
-    .onParse(({ request, contentType }) =>
-      contentType?.startsWith("multipart/form-data") ? readMultipartBody(request, config.maxBodyBytes) : readJsonBody(request, config.maxBodyBytes),
+    .onParse(({ request, contentType, route }) =>
+      contentType?.startsWith("multipart/form-data")
+        ? readMultipartBody(request, config.maxBodyBytes)
+        : readJsonBody(request, config.maxBodyBytes, RAW_BODY_ROUTES.has(route)),
     )
     .onError(({ code, error, request, set, server }) => {
       try {

@@ -15,6 +15,7 @@ export const PREFIX = {
   transaction: "txn",
   binding: "bnd",
   registration: "agr",
+  trigger: "trg",
 } as const;
 
 export type Entity = keyof typeof PREFIX;

@@ -1,5 +1,5 @@
 // Workflow tools: start-workflow, list-workflow-runs, get-workflow-run, cancel-workflow-run, resume-workflow-run,
-// and list-integration-triggers (the cron triggers of this workspace's workflows).
+// and list-integration-triggers (cron, webhook and github triggers of this workspace's workflows).
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { parsePage } from "../../http/pagination";
@@ -9,7 +9,7 @@ import { envelope, pageArgs } from "./paging";
 
 const runId = z.string().min(1).max(100).describe("Run id, e.g. run_3");
 
-export function registerWorkflowTools(server: McpServer, { services, ctxOf }: ToolContext): void {
+export function registerWorkflowTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
   const wf = services.workflows;
   server.registerTool(
     "start-workflow",
@@ -37,7 +37,13 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf }: To
     },
     (a, extra) => tool(() => wf.resume(ctxOf(extra), a.runId, { step: a.step, resumeData: a.resumeData })),
   );
-  server.registerTool("list-integration-triggers", { description: "List available integration event triggers (the cron triggers of this workspace's workflows)" }, (extra) =>
-    tool(() => ({ data: wf.triggers(ctxOf(extra)).map(({ workspaceId: _ws, ...t }) => t) })),
+  server.registerTool(
+    "list-integration-triggers",
+    {
+      description:
+        "List what can start this workspace's workflows: cron schedules, inbound webhooks and GitHub events, each with its workflow, kind, hook URL and settings (secrets: GET /api/v1/triggers/:id/secret)",
+      inputSchema: pageArgs,
+    },
+    (a, extra) => tool(() => envelope(services.triggers.list(ctxOf(extra), a, baseUrl))),
   );
 }

@@ -16,8 +16,9 @@ const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
 const MAX_BACKOFF_MS = 3_600_000;
 
-export function sign(secret: string, timestamp: number, body: string): string {
-  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+/** Bytes are accepted too: an inbound hook verifies the exact bytes it received. */
+export function sign(secret: string, timestamp: number, body: string | Uint8Array): string {
+  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
 }
 
 export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: (line: string) => void) {

@@ -24,11 +24,25 @@ export interface Condition {
   contains?: string;
 }
 
-export interface Trigger {
+export interface CronTrigger {
   cron: string;
   timezone?: string;
   input?: Record<string, unknown>;
 }
+
+/** The GitHub events an inbound github trigger can start a workflow on (see modules/triggers/github.ts). */
+export const GITHUB_EVENTS = ["push", "pull_request", "issues"] as const;
+export type GithubEvent = (typeof GITHUB_EVENTS)[number];
+
+/** Inbound triggers: each gets an event_triggers row (its own hook URL and signing secret) when the definition is saved. */
+export type EventTrigger = { webhook: Record<string, never>; enabled?: boolean } | { github: { events: GithubEvent[]; repo?: string }; enabled?: boolean };
+
+export type Trigger = CronTrigger | EventTrigger;
+
+export const isCron = (t: Trigger): t is CronTrigger => "cron" in t;
+
+/** More would be a definition doing a registry's job; each one holds a secret and a hook URL. */
+export const MAX_EVENT_TRIGGERS = 10;
 
 export interface WorkflowDefinition {
   id: string;
@@ -104,25 +118,61 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
   });
 }
 
+const REPO_RE = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+
+function checkEventTrigger(t: Record<string, unknown>, kind: "webhook" | "github", p: string): EventTrigger {
+  for (const k of Object.keys(t)) if (k !== kind && k !== "enabled") bad(`${p}.${k}`, `is not a field of a ${kind} trigger (give ${kind} and optionally enabled)`);
+  if (t.enabled !== undefined && typeof t.enabled !== "boolean") bad(`${p}.enabled`, "must be true or false");
+  const enabled = t.enabled === undefined ? {} : { enabled: t.enabled as boolean };
+  const s = t[kind];
+  if (!obj(s)) bad(`${p}.${kind}`, "must be an object");
+  const settings = s as Record<string, unknown>;
+  if (kind === "webhook") {
+    for (const k of Object.keys(settings)) bad(`${p}.webhook.${k}`, "a webhook trigger takes no settings ({})");
+    return { webhook: {}, ...enabled };
+  }
+  for (const k of Object.keys(settings)) if (k !== "events" && k !== "repo") bad(`${p}.github.${k}`, "is not a github trigger setting (events, repo)");
+  let events: GithubEvent[] = [...GITHUB_EVENTS];
+  if (settings.events !== undefined) {
+    const raw = settings.events;
+    if (!Array.isArray(raw) || raw.length === 0 || raw.some((e) => !(GITHUB_EVENTS as readonly unknown[]).includes(e)))
+      bad(`${p}.github.events`, `must be a non-empty list of ${GITHUB_EVENTS.join(", ")}`);
+    // Canonical order, so re-saving the same events in another order is the same trigger (same id and secret).
+    events = GITHUB_EVENTS.filter((e) => (raw as unknown[]).includes(e));
+  }
+  if (settings.repo !== undefined && (typeof settings.repo !== "string" || !REPO_RE.test(settings.repo))) bad(`${p}.github.repo`, "must be 'owner/repo'");
+  return { github: { events, ...(settings.repo !== undefined ? { repo: settings.repo as string } : {}) }, ...enabled };
+}
+
+function checkTriggers(raw: unknown): Trigger[] {
+  if (!Array.isArray(raw)) bad("triggers", "must be a list");
+  const out = (raw as unknown[]).map((t, i): Trigger => {
+    const p = `triggers.${i}`;
+    if (!obj(t)) bad(p, "must be an object: {cron, timezone?, input?}, {webhook: {}} or {github: {events?, repo?}}");
+    const tr = t as Record<string, unknown>;
+    const kinds = (["cron", "webhook", "github"] as const).filter((k) => tr[k] !== undefined);
+    if (kinds.length !== 1) bad(p, "give exactly one of cron, webhook or github");
+    if (kinds[0] !== "cron") return checkEventTrigger(tr, kinds[0]!, p);
+    if (typeof tr.cron !== "string") bad(`${p}.cron`, "must be a cron pattern");
+    try {
+      new Cron(tr.cron as string, { paused: true, timezone: tr.timezone as string | undefined }).stop();
+    } catch (e) {
+      bad(`${p}.cron`, `is not a valid cron pattern or timezone: ${(e as Error).message}`);
+    }
+    if (tr.input !== undefined && !obj(tr.input)) bad(`${p}.input`, "must be an object");
+    return tr as unknown as CronTrigger;
+  });
+  if (out.filter((t) => !isCron(t)).length > MAX_EVENT_TRIGGERS) bad("triggers", `at most ${MAX_EVENT_TRIGGERS} webhook and github triggers per workflow`);
+  return out;
+}
+
 export function validateDefinition(raw: unknown, catalog: Catalog): WorkflowDefinition {
   if (!obj(raw)) bad("definition", "must be a JSON object");
   const d = raw as Record<string, unknown>;
   if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
   if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");
   if (d.description !== undefined && typeof d.description !== "string") bad("description", "must be a string");
-  const triggers = d.triggers === undefined ? undefined : (d.triggers as unknown[]);
-  if (triggers !== undefined) {
-    if (!Array.isArray(triggers)) bad("triggers", "must be a list");
-    triggers.forEach((t, i) => {
-      if (!obj(t) || typeof t.cron !== "string") bad(`triggers.${i}.cron`, "is required");
-      try {
-        new Cron((t as Trigger).cron, { paused: true, timezone: (t as Trigger).timezone }).stop();
-      } catch (e) {
-        bad(`triggers.${i}.cron`, `is not a valid cron pattern or timezone: ${(e as Error).message}`);
-      }
-      if ((t as Trigger).input !== undefined && !obj((t as Trigger).input)) bad(`triggers.${i}.input`, "must be an object");
-    });
-  }
+  const triggers = d.triggers === undefined ? undefined : checkTriggers(d.triggers);
   return {
     id: d.id as string,
     name: (d.name as string).trim(),

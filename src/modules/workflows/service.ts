@@ -13,7 +13,8 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import { checkFields, validateDefinition, type Step, type WorkflowDefinition } from "./definition";
+import { checkFields, isCron, validateDefinition, type Step, type WorkflowDefinition } from "./definition";
+import type { EventTriggerStore } from "../triggers/store";
 import { costOf, type RunState, type WorkflowEngine } from "./engine";
 import researchDraftApprove from "./examples/research-draft-approve.json";
 import parallelReview from "./examples/parallel-review.json";
@@ -44,6 +45,8 @@ export interface WorkflowsDeps {
   catalog: Catalog;
   webhooks: WebhooksService;
   executions: ExecutionsService;
+  /** The webhook and github triggers' rows, synced in the same transaction as the definition. */
+  eventTriggers: EventTriggerStore;
 }
 
 /** Every skill step, however deeply nested in parallel and branch steps. */
@@ -100,6 +103,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         if (existing) db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id)).run();
         else db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now }).run();
         writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
+        d.eventTriggers.sync(ctx, def.id, def.triggers ?? []);
         queueMicrotask(onDefinitionsChanged);
         return { ...def, source: "workspace" };
       });
@@ -112,6 +116,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       store.tx(() => {
         db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id)).run();
         writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
+        d.eventTriggers.sync(ctx, key, []);
       });
       queueMicrotask(onDefinitionsChanged);
       return { id: key, deleted: true };
@@ -208,13 +213,18 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       return runView(store, row);
     },
 
-    /** Every cron trigger of the bundled and workspace definitions. */
+    /**
+     * Every cron trigger of the workspace definitions (a bundled definition's triggers, cron or event, are a
+     * template: they take effect once the workspace saves the definition as its own).
+     */
     triggers(ctx?: Ctx) {
       const rows = ctx
         ? db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all()
         : db.select().from(workflowDefinitions).all();
       return rows.flatMap((r) =>
-        ((r.definition as WorkflowDefinition).triggers ?? []).map((t, i) => ({ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {} })),
+        ((r.definition as WorkflowDefinition).triggers ?? []).flatMap((t, i) =>
+          isCron(t) ? [{ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {} }] : [],
+        ),
       );
     },
   };

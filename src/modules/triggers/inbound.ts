@@ -1,0 +1,95 @@
+// Checking what arrives at POST /hooks/:triggerId: the two signature schemes (ours and GitHub's), and the workflow
+// input a GitHub event becomes. Pure functions; the service decides what to launch.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { AuthenticationError } from "../../lib/errors";
+import { sign } from "../webhooks/service";
+import type { GithubEvent } from "../workflows/definition";
+
+/** A signed request older (or further in the future) than this is refused: a captured one cannot be replayed later. */
+export const REPLAY_WINDOW_SECONDS = 300;
+
+function sameHex(given: string, expected: string): boolean {
+  const a = Buffer.from(given.toLowerCase());
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const invalid = (why: string) => new AuthenticationError(`Signature refused: ${why}`, "SIGNATURE_INVALID");
+
+/**
+ * `clanker-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "t.rawbody")>` — the scheme of our outgoing
+ * webhooks, so one verifier serves both directions. Several v1 values are allowed (a sender mid-rotation).
+ * Answers the timestamp, for the replay cache.
+ */
+export function verifyClankerSignature(secret: string, header: string | null, raw: Uint8Array, nowSeconds: number): number {
+  if (!header) throw new AuthenticationError('Missing clanker-signature header (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">)', "SIGNATURE_MISSING");
+  let t: string | undefined;
+  const given: string[] = [];
+  for (const part of header.split(",")) {
+    const [k, v] = part.trim().split("=", 2) as [string, string | undefined];
+    if (k === "t") t = v;
+    else if (k === "v1" && v) given.push(v);
+  }
+  if (!t || !/^\d{1,12}$/.test(t) || given.length === 0) throw invalid("clanker-signature must be t=<unix seconds>,v1=<hex>");
+  const ts = Number(t);
+  const expected = sign(secret, ts, raw).split(",v1=")[1]!;
+  if (!given.some((g) => sameHex(g, expected))) throw invalid("the HMAC does not match this trigger's secret");
+  if (Math.abs(nowSeconds - ts) > REPLAY_WINDOW_SECONDS)
+    throw new AuthenticationError(`Signature timestamp is more than ${REPLAY_WINDOW_SECONDS} seconds from the server's clock`, "SIGNATURE_EXPIRED");
+  return ts;
+}
+
+/** GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, rawbody)>`. */
+export function verifyGithubSignature(secret: string, header: string | null, raw: Uint8Array): void {
+  if (!header) throw new AuthenticationError("Missing X-Hub-Signature-256 header (set the webhook's secret on GitHub)", "SIGNATURE_MISSING");
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
+  if (!m) throw invalid("X-Hub-Signature-256 must be sha256=<hex>");
+  if (!sameHex(m[1]!, createHmac("sha256", secret).update(raw).digest("hex"))) throw invalid("the HMAC does not match this trigger's secret");
+}
+
+type Json = Record<string, unknown>;
+const o = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const s = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const n = (v: unknown): number | null => (typeof v === "number" ? v : null);
+const login = (v: unknown) => s(o(v).login);
+
+const ACTIONS: Record<GithubEvent, readonly (string | null)[]> = { push: [null], pull_request: ["opened", "synchronize"], issues: ["opened"] };
+
+export type GithubOutcome = { input: Json } | { ignored: string };
+
+/**
+ * A GitHub delivery → the workflow input, or why it starts nothing. The input is a small, stable shape (not the
+ * whole payload, which runs to tens of kilobytes): {event, action, repository: "owner/repo", sender, delivery}
+ * plus `pull_request`, `issue` or `push` — see README "Triggers".
+ */
+export function githubInput(event: string, payload: Json, settings: { events?: string[]; repo?: string }, delivery: string | null): GithubOutcome {
+  if (!(event in ACTIONS)) return { ignored: `GitHub event '${event}' does not start workflows (push, pull_request, issues do)` };
+  const ev = event as GithubEvent;
+  if (!(settings.events ?? []).includes(ev)) return { ignored: `this trigger does not listen to '${ev}' events` };
+  const action = ev === "push" ? null : s(payload.action);
+  if (!ACTIONS[ev].includes(action)) return { ignored: `'${ev}' with action '${action}' does not start workflows (${ACTIONS[ev].join(", ")} do)` };
+  const repository = s(o(payload.repository).full_name);
+  if (settings.repo && repository?.toLowerCase() !== settings.repo.toLowerCase())
+    return { ignored: `repository '${repository}' is not this trigger's repository '${settings.repo}'` };
+  const base: Json = { event: ev, action, repository, sender: login(payload.sender), delivery };
+  if (ev === "pull_request") {
+    const pr = o(payload.pull_request);
+    const ref = (v: unknown) => ({ ref: s(o(v).ref), sha: s(o(v).sha) });
+    return {
+      input: {
+        ...base,
+        pull_request: { number: n(pr.number) ?? n(payload.number), title: s(pr.title), body: s(pr.body), url: s(pr.html_url), state: s(pr.state), draft: pr.draft === true, user: login(pr.user), head: ref(pr.head), base: ref(pr.base) },
+      },
+    };
+  }
+  if (ev === "issues") {
+    const issue = o(payload.issue);
+    const labels = Array.isArray(issue.labels) ? issue.labels.map((l) => s(o(l).name)).filter((l) => l !== null) : [];
+    return { input: { ...base, issue: { number: n(issue.number), title: s(issue.title), body: s(issue.body), url: s(issue.html_url), user: login(issue.user), labels } } };
+  }
+  const ref = s(payload.ref);
+  const commits = Array.isArray(payload.commits) ? payload.commits.slice(0, 20).map((c) => ({ id: s(o(c).id), message: s(o(c).message), author: s(o(o(c).author).username) ?? s(o(o(c).author).name), url: s(o(c).url) })) : [];
+  return {
+    input: { ...base, push: { ref, branch: ref?.startsWith("refs/heads/") ? ref.slice(11) : null, before: s(payload.before), after: s(payload.after), pusher: s(o(payload.pusher).name), commits } },
+  };
+}

@@ -1,0 +1,391 @@
+// Inbound event triggers (issue 11): webhook and github triggers declared in a definition get their own hook URL and
+// secret; a signed delivery to POST /hooks/:triggerId launches the workflow with the body (or the GitHub event) as
+// input; bad or stale signatures and unknown triggers launch nothing; secrets are for owners and admins.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { outboxLatest } from "./helpers/mail";
+import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
+
+type Call = ReturnType<typeof client>;
+let srv: TestServer;
+let owner: Call;
+let member: Call;
+let other: Call; // another workspace's owner
+let team: string;
+let ownerSession: string;
+const clients: Client[] = [];
+
+// Approval-only steps: runs need no model, and the suspended step's message shows the input was templated.
+const definition = (id: string, triggers: unknown[]) => ({
+  id,
+  name: `Triggered ${id}`,
+  steps: [{ id: "look", kind: "approval", message: "Seen: {{input.title}}{{input.pull_request.title}} by {{input.sender}}" }],
+  triggers,
+});
+
+const nowS = () => Math.floor(Date.now() / 1000);
+const clankerSig = (secret: string, body: string, t = nowS()) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
+const githubSig = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+
+/** POSTs raw bytes to a hook, with no credentials. */
+async function fire(hookUrl: string, body: string, headers: Record<string, string>): Promise<ApiResponse> {
+  const res = await fetch(hookUrl, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+async function runCount(call: Call): Promise<number> {
+  const r = await call("GET", "/api/v1/workflows/runs?limit=100");
+  expect(r.status).toBe(200);
+  return r.body.data.length;
+}
+
+async function waitForRun(call: Call, id: string, ok: (r: any) => boolean): Promise<any> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const r = await call("GET", `/api/v1/workflows/runs/${id}`);
+    if (ok(r.body) || Date.now() > end) return r.body;
+    await Bun.sleep(30);
+  }
+}
+
+async function triggersOf(call: Call, workflowId: string): Promise<any[]> {
+  const r = await call("GET", "/api/v1/triggers?limit=100");
+  expect(r.status).toBe(200);
+  return r.body.data.filter((t: any) => t.workflowId === workflowId);
+}
+
+async function secretOf(id: string): Promise<{ secret: string; hookUrl: string }> {
+  const r = await owner("GET", `/api/v1/triggers/${id}/secret`);
+  expect(r.status).toBe(200);
+  return r.body;
+}
+
+function expectError(r: ApiResponse, status: number, type: string, code?: string) {
+  expect({ status: r.status, type: r.body?.error?.type, ...(code ? { code: r.body?.error?.code } : {}) }).toEqual({ status, type, ...(code ? { code } : {}) });
+}
+
+beforeAll(async () => {
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_MAX_BODY_BYTES: "65536" } });
+  ownerSession = await srv.createSession(uniqueEmail("owner"));
+  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Triggers team" } });
+  expect(made.status).toBe(200);
+  team = made.body.id;
+  owner = client(srv, { session: ownerSession, workspace: team });
+  const memberEmail = uniqueEmail("member");
+  expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } })).status).toBe(200);
+  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, memberEmail)?.text ?? "")?.[0];
+  const memberSession = await srv.createSession(memberEmail);
+  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
+  member = client(srv, { session: memberSession, workspace: team });
+  other = client(srv, { apiKey: await srv.createKey() });
+
+  const saved = await owner("POST", "/api/v1/workflows/definitions", {
+    body: definition("on-events", [{ cron: "0 3 * * *" }, { webhook: {} }, { github: { events: ["pull_request", "issues"], repo: "octo/hello" } }]),
+  });
+  expect(saved.status).toBe(200);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await srv?.stop();
+  if (srv) cleanup(srv);
+});
+
+describe("declaring and listing", () => {
+  test("GET /api/v1/triggers lists cron, webhook and github triggers with their workflow, hook URL and settings, and no secret", async () => {
+    const list = await triggersOf(owner, "on-events");
+    expect(list.map((t) => t.kind)).toEqual(["cron", "webhook", "github"]);
+    expect(list[0]).toMatchObject({ id: "on-events#0", hookUrl: null, settings: { cron: "0 3 * * *", timezone: "UTC" } });
+    expect(list[1].hookUrl).toBe(`${srv.url}/hooks/${list[1].id}`);
+    expect(list[1]).toMatchObject({ id: expect.stringMatching(/^trg_\d+$/), enabled: true, settings: {} });
+    expect(list[2].settings).toEqual({ events: ["pull_request", "issues"], repo: "octo/hello" });
+    for (const t of list) expect(t.secret).toBeUndefined();
+    const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => a.action === "trigger.create").map((a: any) => a.resourceId);
+    expect(audit).toEqual(expect.arrayContaining([list[1].id, list[2].id]));
+    const one = await member("GET", `/api/v1/triggers/${list[2].id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(list[2]);
+  });
+
+  test("the list pages like every list", async () => {
+    const all = (await owner("GET", "/api/v1/triggers?limit=100")).body.data;
+    const first = await owner("GET", "/api/v1/triggers?limit=2");
+    expect(first.body).toMatchObject({ has_more: all.length > 2, first_id: all[0].id, last_id: all[1].id });
+    const next = await owner("GET", `/api/v1/triggers?limit=2&after_id=${encodeURIComponent(first.body.last_id)}`);
+    expect(next.body.data.map((t: any) => t.id)).toEqual(all.slice(2, 4).map((t: any) => t.id));
+    expectError(await owner("GET", "/api/v1/triggers?after_id=trg_999999"), 400, "invalid_request_error");
+    expectError(await owner("GET", "/api/v1/triggers?limit=0"), 400, "invalid_request_error");
+  });
+
+  test("re-saving keeps each unchanged trigger's id and secret; a removed trigger's hook goes with it", async () => {
+    const before = await triggersOf(owner, "on-events");
+    const secrets = await Promise.all(before.slice(1).map((t) => secretOf(t.id)));
+    const triggers = [{ cron: "0 3 * * *" }, { webhook: {} }, { github: { events: ["issues", "pull_request"], repo: "octo/hello" } }];
+    expect((await owner("PUT", "/api/v1/workflows/definitions/on-events", { body: definition("on-events", triggers) })).status).toBe(200);
+    const after = await triggersOf(owner, "on-events");
+    expect(after.map((t) => t.id)).toEqual(before.map((t) => t.id));
+    expect(await Promise.all(after.slice(1).map((t) => secretOf(t.id)))).toEqual(secrets);
+
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition("short-lived", [{ webhook: {} }]) })).status).toBe(200);
+    const [hook] = await triggersOf(owner, "short-lived");
+    const { secret } = await secretOf(hook.id);
+    expect((await owner("PUT", "/api/v1/workflows/definitions/short-lived", { body: definition("short-lived", []) })).status).toBe(200);
+    expect(await triggersOf(owner, "short-lived")).toEqual([]);
+    const body = JSON.stringify({ title: "late" });
+    const runs = await runCount(owner);
+    expectError(await fire(hook.hookUrl, body, { "clanker-signature": clankerSig(secret, body) }), 404, "not_found_error");
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a bad trigger declaration is a 400 naming the field", async () => {
+    const bad = async (triggers: unknown[], param: string) => {
+      const r = await owner("POST", "/api/v1/workflows/definitions", { body: definition("bad-triggers", triggers) });
+      expectError(r, 400, "invalid_request_error");
+      expect(r.body.error.param).toBe(param);
+    };
+    await bad([{ github: { events: ["release"] } }], "triggers.0.github.events");
+    await bad([{ github: { repo: "not a repo" } }], "triggers.0.github.repo");
+    await bad([{ webhook: { url: "x" } }], "triggers.0.webhook.url");
+    await bad([{ webhook: {}, cron: "* * * * *" }], "triggers.0");
+    await bad([{ webhook: {}, enabled: "yes" }], "triggers.0.enabled");
+  });
+});
+
+describe("POST /hooks/:triggerId, webhook", () => {
+  let hook: { id: string; hookUrl: string; secret: string };
+  beforeAll(async () => {
+    const t = (await triggersOf(owner, "on-events")).find((t) => t.kind === "webhook");
+    hook = { id: t.id, ...(await secretOf(t.id)) };
+  });
+
+  test("a signed body launches the workflow with the body as its input, as the trigger", async () => {
+    // Spacing and an escape a re-serialisation would change: the signature covers the exact bytes.
+    const body = '{ "title" : "Caf\\u00e9 deploy",  "sender": "ci" }';
+    const r = await fire(hook.hookUrl, body, { "clanker-signature": clankerSig(hook.secret, body) });
+    expect(r.status).toBe(202);
+    const runId: string = r.body.runId; // read first: bun's toMatchObject writes its matchers into the object
+    expect(runId).toMatch(/^run_\d+$/);
+    expect(r.body).toMatchObject({ received: true, workflowId: "on-events" });
+    const run = await waitForRun(owner, runId, (x) => x.status === "suspended");
+    expect(run).toMatchObject({ trigger: "webhook", input: { title: "Café deploy", sender: "ci" }, status: "suspended" });
+    expect(run.steps.look.suspend.message).toBe("Seen: Café deploy by ci");
+    const list = await triggersOf(owner, "on-events");
+    expect(list.find((t) => t.id === hook.id).lastFiredAt).toEqual(expect.any(String));
+    const audit = await owner("GET", "/api/v1/audit-logs?limit=100");
+    expect(audit.body.data.find((a: any) => a.action === "workflow.launch" && a.resourceId === runId)).toMatchObject({ actor: { type: "system", userId: null }, metadata: { trigger: "webhook" } });
+  });
+
+  test("missing, forged, other-secret and stale signatures are 401 and launch nothing", async () => {
+    const body = JSON.stringify({ title: "forged" });
+    const runs = await runCount(owner);
+    const cases: [Record<string, string>, string][] = [
+      [{}, "SIGNATURE_MISSING"],
+      [{ "clanker-signature": "t=abc,v1=00" }, "SIGNATURE_INVALID"],
+      [{ "clanker-signature": clankerSig("whsec_not-the-secret", body) }, "SIGNATURE_INVALID"],
+      [{ "clanker-signature": clankerSig(hook.secret, JSON.stringify({ title: "other body" })) }, "SIGNATURE_INVALID"],
+      [{ "clanker-signature": clankerSig(hook.secret, body, nowS() - 301) }, "SIGNATURE_EXPIRED"],
+      [{ "clanker-signature": clankerSig(hook.secret, body, nowS() + 600) }, "SIGNATURE_EXPIRED"],
+    ];
+    for (const [headers, code] of cases) {
+      const r = await fire(hook.hookUrl, body, headers);
+      expect({ headers, status: r.status, type: r.body?.error?.type, code: r.body?.error?.code }).toEqual({ headers, status: 401, type: "authentication_error", code });
+    }
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("the same signed delivery replayed launches once", async () => {
+    const body = JSON.stringify({ title: "once" });
+    const headers = { "clanker-signature": clankerSig(hook.secret, body) };
+    const runs = await runCount(owner);
+    expect((await fire(hook.hookUrl, body, headers)).status).toBe(202);
+    const again = await fire(hook.hookUrl, body, headers);
+    expect(again.status).toBe(202);
+    expect(again.body.ignored).toContain("already received");
+    expect(await runCount(owner)).toBe(runs + 1);
+  });
+
+  test("unknown triggers are 404; a non-object body is 400; a body over the limit is 413; none launches", async () => {
+    const runs = await runCount(owner);
+    for (const id of ["trg_999999", "junk", "key_1"]) expectError(await fire(`${srv.url}/hooks/${id}`, "{}", { "clanker-signature": clankerSig(hook.secret, "{}") }), 404, "not_found_error");
+    expectError(await fire(hook.hookUrl, "[1,2]", { "clanker-signature": clankerSig(hook.secret, "[1,2]") }), 400, "invalid_request_error");
+    const big = JSON.stringify({ title: "x".repeat(70_000) });
+    const tooBig = await fire(hook.hookUrl, big, { "clanker-signature": clankerSig(hook.secret, big) });
+    expect(tooBig.status).toBe(413);
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a body the workflow's input schema refuses is a 400 naming the field, and launches nothing", async () => {
+    const def = { ...definition("typed-hook", [{ webhook: {} }]), input: { required: ["title"], properties: { title: { type: "string" } } } };
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const [t] = await triggersOf(owner, "typed-hook");
+    const { secret } = await secretOf(t.id);
+    const runs = await runCount(owner);
+    const body = JSON.stringify({ title: 42 });
+    const r = await fire(t.hookUrl, body, { "clanker-signature": clankerSig(secret, body) });
+    expectError(r, 400, "invalid_request_error");
+    expect(r.body.error.param).toBe("inputData.title");
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a trigger whose workflow is gone is 404", async () => {
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition("vanishing", [{ webhook: {} }]) })).status).toBe(200);
+    const [t] = await triggersOf(owner, "vanishing");
+    const { secret } = await secretOf(t.id);
+    // Behind the server's back: the definition row goes, the trigger row stays.
+    const db = new Database(join(srv.dataDir, "clanker.db"));
+    try {
+      db.run("PRAGMA busy_timeout = 5000");
+      expect(db.query("DELETE FROM workflow_definitions WHERE key = 'vanishing'").run().changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const runs = await runCount(owner);
+    expectError(await fire(t.hookUrl, "{}", { "clanker-signature": clankerSig(secret, "{}") }), 404, "not_found_error");
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a disabled trigger is 404", async () => {
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition("paused-hook", [{ webhook: {}, enabled: false }]) })).status).toBe(200);
+    const [t] = await triggersOf(owner, "paused-hook");
+    expect(t.enabled).toBe(false);
+    const { secret } = await secretOf(t.id);
+    const runs = await runCount(owner);
+    expectError(await fire(t.hookUrl, "{}", { "clanker-signature": clankerSig(secret, "{}") }), 404, "not_found_error");
+    expect(await runCount(owner)).toBe(runs);
+  });
+});
+
+describe("POST /hooks/:triggerId, github", () => {
+  let hook: { id: string; hookUrl: string; secret: string };
+  const pr = (action: string, repo = "octo/hello") =>
+    JSON.stringify({
+      action,
+      number: 7,
+      pull_request: { number: 7, title: "Add triggers", body: "Please review", html_url: `https://github.example/${repo}/pull/7`, state: "open", draft: false, user: { login: "mona" }, head: { ref: "feat", sha: "abc123" }, base: { ref: "main", sha: "def456" } },
+      repository: { full_name: repo, private: false },
+      sender: { login: "mona" },
+    });
+  const gh = (event: string, body: string, delivery = crypto.randomUUID()) => fire(hook.hookUrl, body, { "x-github-event": event, "x-github-delivery": delivery, "x-hub-signature-256": githubSig(hook.secret, body), "user-agent": "GitHub-Hookshot/test" });
+
+  beforeAll(async () => {
+    const t = (await triggersOf(owner, "on-events")).find((t) => t.kind === "github");
+    hook = { id: t.id, ...(await secretOf(t.id)) };
+  });
+
+  test("a signed pull_request (opened) launches with the documented input", async () => {
+    const r = await gh("pull_request", pr("opened"));
+    expect(r.status).toBe(202);
+    const run = await waitForRun(owner, r.body.runId, (x) => x.status === "suspended");
+    expect(run.trigger).toBe("github");
+    expect(run.input).toMatchObject({
+      event: "pull_request",
+      action: "opened",
+      repository: "octo/hello",
+      sender: "mona",
+      pull_request: { number: 7, title: "Add triggers", body: "Please review", url: "https://github.example/octo/hello/pull/7", user: "mona", head: { ref: "feat", sha: "abc123" }, base: { ref: "main", sha: "def456" } },
+    });
+    expect(run.steps.look.suspend.message).toBe("Seen: Add triggers by mona");
+    expect((await gh("pull_request", pr("synchronize"))).status).toBe(202);
+  });
+
+  test("ping is 200; other events, actions and repositories are 202 with a reason and launch nothing", async () => {
+    const runs = await runCount(owner);
+    const ping = await gh("ping", JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 }));
+    expect(ping.status).toBe(200);
+    expect(ping.body).toEqual({ received: true, event: "ping" });
+    for (const [event, body, reason] of [
+      ["pull_request", pr("closed"), "action 'closed'"],
+      ["pull_request", pr("opened", "someone/else"), "someone/else"],
+      ["push", JSON.stringify({ ref: "refs/heads/main", repository: { full_name: "octo/hello" } }), "does not listen to 'push'"],
+      ["release", JSON.stringify({ action: "published", repository: { full_name: "octo/hello" } }), "'release'"],
+    ] as const) {
+      const r = await gh(event, body);
+      expect({ event, status: r.status }).toEqual({ event, status: 202 });
+      expect(r.body.ignored).toContain(reason);
+    }
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("a bad or missing X-Hub-Signature-256 is 401 and launches nothing; a redelivered id launches once", async () => {
+    const runs = await runCount(owner);
+    const body = pr("opened");
+    const forged = await fire(hook.hookUrl, body, { "x-github-event": "pull_request", "x-hub-signature-256": githubSig("wrong", body) });
+    expectError(forged, 401, "authentication_error", "SIGNATURE_INVALID");
+    expectError(await fire(hook.hookUrl, body, { "x-github-event": "pull_request" }), 401, "authentication_error", "SIGNATURE_MISSING");
+    // Our scheme is not GitHub's: a clanker-signature does not open a github trigger.
+    expectError(await fire(hook.hookUrl, body, { "x-github-event": "pull_request", "clanker-signature": clankerSig(hook.secret, body) }), 401, "authentication_error", "SIGNATURE_MISSING");
+    expect(await runCount(owner)).toBe(runs);
+    const delivery = crypto.randomUUID();
+    expect((await gh("issues", JSON.stringify({ action: "opened", issue: { number: 3, title: "Bug", labels: [{ name: "bug" }] }, repository: { full_name: "octo/hello" } }), delivery)).status).toBe(202);
+    const again = await gh("issues", JSON.stringify({ action: "opened", issue: { number: 3, title: "Bug" }, repository: { full_name: "octo/hello" } }), delivery);
+    expect(again.body.ignored).toContain("already received");
+    expect(await runCount(owner)).toBe(runs + 1);
+  });
+});
+
+describe("secrets and roles", () => {
+  test("a member lists and reads triggers but cannot read or rotate a secret", async () => {
+    const [, hook] = await triggersOf(member, "on-events");
+    expect(hook.kind).toBe("webhook");
+    expectError(await member("GET", `/api/v1/triggers/${hook.id}/secret`), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await member("POST", `/api/v1/triggers/${hook.id}/rotate`), 403, "permission_error", "ROLE_REQUIRED");
+  });
+
+  test("rotation: the old secret stops working, the new one launches, and it is audited", async () => {
+    const [, t] = await triggersOf(owner, "on-events");
+    const old = await secretOf(t.id);
+    expect(old.secret).toMatch(/^whsec_/);
+    expect(old).toMatchObject({ signatureHeader: "clanker-signature", hookUrl: t.hookUrl });
+    const rotated = await owner("POST", `/api/v1/triggers/${t.id}/rotate`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).not.toBe(old.secret);
+    const body = JSON.stringify({ title: "after rotation" });
+    expectError(await fire(t.hookUrl, body, { "clanker-signature": clankerSig(old.secret, body) }), 401, "authentication_error", "SIGNATURE_INVALID");
+    expect((await fire(t.hookUrl, body, { "clanker-signature": clankerSig(rotated.body.secret, body) })).status).toBe(202);
+    const audit = await owner("GET", "/api/v1/audit-logs?limit=100");
+    expect(audit.body.data.some((a: any) => a.action === "trigger.rotate" && a.resourceId === t.id)).toBe(true);
+  });
+
+  test("another workspace sees none of them: list, read, secret and rotate are 404", async () => {
+    const [, t] = await triggersOf(owner, "on-events");
+    expect((await other("GET", "/api/v1/triggers")).body.data).toEqual([]);
+    for (const [m, p] of [["GET", ""], ["GET", "/secret"], ["POST", "/rotate"]]) expectError(await other(m!, `/api/v1/triggers/${t.id}${p}`), 404, "not_found_error");
+    // Its own definition with the same id gets its own trigger, with another secret.
+    expect((await other("POST", "/api/v1/workflows/definitions", { body: definition("on-events", [{ webhook: {} }]) })).status).toBe(200);
+    const [mine] = (await other("GET", "/api/v1/triggers")).body.data;
+    expect(mine.id).not.toBe(t.id);
+    expect((await other("GET", `/api/v1/triggers/${mine.id}/secret`)).body.secret).not.toBe((await secretOf(t.id)).secret);
+  });
+});
+
+describe("MCP and unclaimed agents", () => {
+  test("list-integration-triggers over the SDK client answers what REST answers", async () => {
+    const c = await connectMcp(srv.url, "streamable", { "x-auth-token": ownerSession, "x-workspace-id": team });
+    clients.push(c);
+    const rest = await owner("GET", "/api/v1/triggers?limit=100");
+    const out = await toolOk(c, "list-integration-triggers", { limit: 100 });
+    expect(out).toEqual(rest.body);
+    expect(out.data.map((t: any) => t.kind)).toEqual(expect.arrayContaining(["cron", "webhook", "github"]));
+    expect(JSON.stringify(out)).not.toContain("whsec_");
+  });
+
+  test("an unclaimed agent key is refused the triggers over REST and MCP", async () => {
+    const reg = await client(srv)("POST", "/agent/auth", { body: { type: "anonymous" } });
+    expect(reg.status).toBe(200);
+    const agent = client(srv, { apiKey: reg.body.credential });
+    expectError(await agent("GET", "/api/v1/triggers"), 403, "permission_error", "SCOPE_REQUIRED");
+    expectError(await agent("GET", "/api/v1/triggers/trg_1/secret"), 403, "permission_error", "SCOPE_REQUIRED");
+    const c = await connectMcp(srv.url, "streamable", { "x-api-key": reg.body.credential });
+    clients.push(c);
+    expect((await toolError(c, "list-integration-triggers")).code).toBe("SCOPE_REQUIRED");
+  });
+});
