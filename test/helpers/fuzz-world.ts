@@ -41,10 +41,14 @@ async function populate(call: Call, tag: string) {
       { id: "first", kind: "skill", skill: "summarize", input: `Flow ${tag}` },
       { id: "gate", kind: "approval", message: "ok?" },
     ],
+    triggers: [{ webhook: {} }],
   });
+  const triggers = (await ok(call, "GET", "/api/v1/triggers?limit=100")).data as { id: string; kind: string }[];
+  const trigger = triggers.find((t) => t.kind === "webhook")?.id;
+  if (!trigger) throw new Error(`setup: no webhook trigger in ${JSON.stringify(triggers)}`);
   const run = (await ok(call, "POST", `/api/v1/workflows/${flow}/launch`, { input: {} })).runId as string;
   const sacrificialKey = (await ok(call, "POST", "/api/v1/api-keys", { name: `revoke me ${tag}` })).id as string;
-  return { ws, secret, binding, exec, artifact, flow, run, sacrificialKey };
+  return { ws, secret, binding, exec, artifact, flow, run, sacrificialKey, trigger };
 }
 
 /** The id each path param names, by the route it belongs to. */
@@ -58,6 +62,7 @@ function idFor(path: string, param: string, r: Awaited<ReturnType<typeof populat
   if (path.startsWith("/api/v1/artifacts/")) return r.artifact;
   if (path.startsWith("/api/v1/workflows/runs/")) return r.run;
   if (path.startsWith("/api/v1/workflows/")) return r.flow;
+  if (path.startsWith("/api/v1/triggers/") || path.startsWith("/hooks/")) return r.trigger;
   throw new Error(`no fixture for {${param}} in ${path}`);
 }
 
