@@ -241,6 +241,18 @@ describe("REST: webhook", () => {
 });
 
 describe("REST: email over SMTP", () => {
+  test("only the owner, not an admin, may allow recipients outside the workspace", async () => {
+    const adminEmail = uniqueEmail("admin");
+    expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: adminEmail, role: "admin" } })).status).toBe(200);
+    const token = /\binv_[A-Za-z0-9_-]+/.exec((await sink.waitFor(adminEmail)).text)?.[0];
+    const session = await srv.createSession(adminEmail);
+    expect((await client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } })).body).toMatchObject({ role: "admin" });
+    const admin = client(srv, { session, workspace: team });
+    expectError(await admin("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@evil.example"] } } }), 403, "permission_error", "ROLE_REQUIRED");
+    expect((await admin("POST", "/api/v1/integrations/email/connect", { body: {} })).body).toMatchObject({ connected: true });
+    expectError(await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: "x@evil.example", subject: "x", text: "y" } } }), 403, "permission_error", "EMAIL_RECIPIENT_NOT_ALLOWED");
+  });
+
   test("sends to a verified member; refuses an outsider until the owner allows their domain", async () => {
     expectError(await member("POST", "/api/v1/integrations/email/connect", { body: {} }), 403, "permission_error", "ROLE_REQUIRED");
     expect((await owner("POST", "/api/v1/integrations/email/connect", { body: {} })).body).toEqual({ integration: "email", connected: true, account: null });
