@@ -27,6 +27,7 @@ import { eventsRoutes } from "./modules/events/routes";
 import { signinRoutes } from "./modules/signin/routes";
 import { workflowsRoutes } from "./modules/workflows/routes";
 import { triggersRoutes } from "./modules/triggers/routes";
+import { integrationsRoutes } from "./modules/integrations/routes";
 import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
@@ -67,6 +68,7 @@ export function createApp(deps: PlatformDeps) {
     .use(signinRoutes)
     .use(workflowsRoutes)
     .use(triggersRoutes)
+    .use(integrationsRoutes)
     .use(mcpRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 

@@ -28,6 +28,17 @@ export interface Config {
   webhooks: WebhookConfig;
   signin: SigninConfig;
   backups: BackupConfig;
+  slack: SlackConfig;
+}
+
+export interface SlackConfig {
+  /** Slack Web API base (CLANKER_SLACK_API_URL), the operator's: tests point it at a fake. */
+  apiUrl: string;
+  /** Where the OAuth v2 authorize page lives (CLANKER_SLACK_OAUTH_URL). */
+  oauthUrl: string;
+  /** OAuth v2 app credentials; both or neither. Without them Slack connects by bot token only. */
+  clientId: string | null;
+  clientSecret: string | null;
 }
 
 export interface BackupConfig {
@@ -156,6 +167,18 @@ function cron(name: string, raw: string | undefined): string | null {
   return raw;
 }
 
+function slackConfig(env: Record<string, string | undefined>): SlackConfig {
+  const clientId = env.CLANKER_SLACK_CLIENT_ID || null;
+  const clientSecret = env.CLANKER_SLACK_CLIENT_SECRET || null;
+  if ((clientId === null) !== (clientSecret === null)) throw new ConfigError("CLANKER_SLACK_CLIENT_ID and CLANKER_SLACK_CLIENT_SECRET must be set together");
+  return {
+    apiUrl: url("CLANKER_SLACK_API_URL", env.CLANKER_SLACK_API_URL) ?? "https://slack.com/api",
+    oauthUrl: url("CLANKER_SLACK_OAUTH_URL", env.CLANKER_SLACK_OAUTH_URL) ?? "https://slack.com",
+    clientId,
+    clientSecret,
+  };
+}
+
 export interface ConfigFlags {
   port?: string;
   host?: string;
@@ -225,6 +248,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       retryBaseMs: int("CLANKER_WEBHOOK_RETRY_BASE_MS", env.CLANKER_WEBHOOK_RETRY_BASE_MS, 10_000, 10, 3_600_000),
       maxAttempts: int("CLANKER_WEBHOOK_MAX_ATTEMPTS", env.CLANKER_WEBHOOK_MAX_ATTEMPTS, 8, 1, 50),
     },
+    slack: slackConfig(env),
     backups: {
       cron: cron("CLANKER_BACKUP_CRON", env.CLANKER_BACKUP_CRON),
       keep: int("CLANKER_BACKUP_KEEP", env.CLANKER_BACKUP_KEEP, 7, 1, 10_000),

@@ -5,6 +5,8 @@ import type { SecretBox } from "./lib/secret-box";
 import { guardServices } from "./lib/scopes";
 import { createConnectionStore } from "./modules/connections/store";
 import { createOAuthStates } from "./modules/connections/oauth-states";
+import { createIntegrationsService, memberEmailsOf } from "./modules/integrations/service";
+import { createIntegrationRegistry } from "./modules/integrations/registry";
 import type { Catalog } from "./modules/skills/catalog";
 import { createUsersService } from "./modules/users/service";
 import { createProfileService } from "./modules/profile/service";
@@ -54,9 +56,21 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const webhooks = createWebhooksService(store, box, config.webhooks, log);
   // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
   const connectionStore = createConnectionStore(store, box);
-  void connectionStore; // wired into the connectors and integrations services as they land
   const oauthStates = createOAuthStates(store);
   const mailer = createMailer(config.signin, config.dataDir, log);
+  const integrations = createIntegrationsService({
+    store,
+    config,
+    connectionStore,
+    oauthStates,
+    providers: createIntegrationRegistry({
+      signatureFor: webhooks.signatureFor,
+      allowPrivate: config.webhooks.allowPrivate,
+      // Only real SMTP: the outbox fallback is for sign-in codes on a lone laptop, not mail a workflow sends.
+      sendMail: config.signin.smtpUrl ? (m) => mailer.send(m) : null,
+      memberEmails: (ws) => memberEmailsOf(store, ws),
+    }),
+  });
   const otp = createOtpService(store, box);
   const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
   const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner });
@@ -64,8 +78,8 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
   const eventTriggers = createEventTriggerStore(store, box);
-  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers }, () => engine, () => triggers.sync());
-  engine = new WorkflowEngine({ store, bus, executions, webhooks, definitionOf: workflows.definitionOf, log });
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers, integrations }, () => engine, () => triggers.sync());
+  engine = new WorkflowEngine({ store, bus, executions, webhooks, integrations, definitionOf: workflows.definitionOf, log });
   triggers = new WorkflowTriggers(workflows, log);
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
   return guardServices({
@@ -83,6 +97,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     artifacts,
     webhooks,
     oauthStates,
+    integrations,
     bus,
     runner,
     otp,

@@ -85,6 +85,10 @@ const VERB_SCOPES: Record<string, string> = {
   "workspaces.rebindKey": "workspaces:write",
   "invitations.invite": "members:write",
   "invitations.accept": "members:write",
+  "integrations.list": "integrations:read",
+  "integrations.connect": "integrations:write",
+  "integrations.disconnect": "integrations:write",
+  "integrations.execute": "integrations:run",
 };
 
 export function scopesOf(ctx: Ctx): readonly string[] {

@@ -23,4 +23,8 @@ export const SPEC_TOOL_NAMES = [
   "cancel-workflow-run",
   "resume-workflow-run",
   "list-integration-triggers",
+  "list-integrations",
+  "connect-integration",
+  "disconnect-integration",
+  "execute-integration-action",
 ];

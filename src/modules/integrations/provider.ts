@@ -8,6 +8,10 @@ export interface IntegrationContext {
   /** The connection's decrypted credentials, or null when the integration needs none (email). */
   credentials: Record<string, string> | null;
   settings: Record<string, unknown>;
+  /** The caller's role: a provider may keep some settings to owners (email's outside recipients). */
+  role?: "owner" | "admin" | "member";
+  /** For providers with a web flow: where the callback is, and a single-use state for this workspace and caller. */
+  oauth?: { redirectUri: string; issueState: () => string };
 }
 
 /** An action's input, as JSON Schema (also the MCP tool's documentation of it). */
@@ -27,6 +31,8 @@ export interface IntegrationProvider {
     connected?: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> };
     url?: string;
   }>;
+  /** The OAuth callback: exchanges the code for credentials (only providers that answer connect with a url). */
+  completeOAuth?(ctx: IntegrationContext, code: string): Promise<{ account: string | null; credentials: Record<string, string>; settings?: Record<string, unknown> }>;
   /** Runs an action whose input was already validated against its spec; throws typed errors on the service's failures. */
   execute(ctx: IntegrationContext, action: string, input: Record<string, unknown>): Promise<unknown>;
 }

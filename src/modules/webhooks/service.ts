@@ -127,6 +127,11 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
 
     kick: () => schedule(0),
 
+    /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
+    signatureFor(workspaceId: number, body: string): string {
+      return sign(store.tx(() => secretFor(workspaceId)), Math.floor(Date.now() / 1000), body);
+    },
+
     // Whoever holds the signing secret can forge callbacks: owners and admins only.
     show(ctx: Ctx) {
       assertRole(ctx, "admin", "read the webhook signing secret");

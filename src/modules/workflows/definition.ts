@@ -15,7 +15,13 @@ export type Step =
   | { id: string; kind: "skill"; skill: string; input: string }
   | { id: string; kind: "approval"; message: string; resumeSchema?: FieldSchema }
   | { id: string; kind: "parallel"; steps: Step[] }
-  | { id: string; kind: "branch"; condition: Condition; then: Step[]; else?: Step[] };
+  | { id: string; kind: "branch"; condition: Condition; then: Step[]; else?: Step[] }
+  | { id: string; kind: "action"; integration: string; action: string; input: Record<string, unknown> };
+
+/** The integrations a definition may name in `action` steps: action names per integration id. */
+export interface IntegrationCatalog {
+  actionsOf(integration: string): string[] | undefined;
+}
 
 export interface Condition {
   /** A template like "{{steps.review.output.approved}}", compared after rendering. */
@@ -78,7 +84,7 @@ function checkSchema(v: unknown, param: string): FieldSchema | undefined {
   return s;
 }
 
-function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<string>): Step[] {
+function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<string>, integrations?: IntegrationCatalog): Step[] {
   if (!Array.isArray(raw) || raw.length === 0) bad(param, "must be a non-empty list of steps");
   return (raw as unknown[]).map((s, i) => {
     const p = `${param}.${i}`;
@@ -98,7 +104,7 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
         if (typeof step.message !== "string" || !step.message.trim()) bad(`${p}.message`, `step '${id}' needs a message for the approver`);
         return { id, kind: "approval", message: step.message as string, resumeSchema: checkSchema(step.resumeSchema, `${p}.resumeSchema`) };
       case "parallel":
-        return { id, kind: "parallel", steps: checkSteps(step.steps, `${p}.steps`, catalog, seen) };
+        return { id, kind: "parallel", steps: checkSteps(step.steps, `${p}.steps`, catalog, seen, integrations) };
       case "branch": {
         const c = step.condition;
         if (!obj(c) || typeof c.value !== "string") bad(`${p}.condition`, `step '${id}' needs a condition { value, equals | contains }`);
@@ -108,12 +114,22 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
           id,
           kind: "branch",
           condition: cond,
-          then: checkSteps(step.then, `${p}.then`, catalog, seen),
-          ...(step.else !== undefined ? { else: checkSteps(step.else, `${p}.else`, catalog, seen) } : {}),
+          then: checkSteps(step.then, `${p}.then`, catalog, seen, integrations),
+          ...(step.else !== undefined ? { else: checkSteps(step.else, `${p}.else`, catalog, seen, integrations) } : {}),
         };
       }
+      case "action": {
+        if (typeof step.integration !== "string") bad(`${p}.integration`, `step '${id}' needs an integration (slack, email, webhook, github)`);
+        if (typeof step.action !== "string") bad(`${p}.action`, `step '${id}' needs an action`);
+        if (step.input !== undefined && !obj(step.input)) bad(`${p}.input`, `step '${id}': input must be an object (its strings are templates)`);
+        const actions = integrations?.actionsOf(step.integration as string);
+        if (integrations && !actions) bad(`${p}.integration`, `step '${id}' names an unknown integration '${String(step.integration)}'`);
+        if (actions && !actions.includes(step.action as string))
+          bad(`${p}.action`, `step '${id}': ${String(step.integration)} has no action '${String(step.action)}' (it has ${actions.join(", ")})`);
+        return { id, kind: "action", integration: step.integration as string, action: step.action as string, input: (step.input as Record<string, unknown>) ?? {} };
+      }
       default:
-        return bad(`${p}.kind`, `${where}: kind must be skill, approval, parallel or branch`);
+        return bad(`${p}.kind`, `${where}: kind must be skill, action, approval, parallel or branch`);
     }
   });
 }
@@ -166,7 +182,7 @@ function checkTriggers(raw: unknown): Trigger[] {
   return out;
 }
 
-export function validateDefinition(raw: unknown, catalog: Catalog): WorkflowDefinition {
+export function validateDefinition(raw: unknown, catalog: Catalog, integrations?: IntegrationCatalog): WorkflowDefinition {
   if (!obj(raw)) bad("definition", "must be a JSON object");
   const d = raw as Record<string, unknown>;
   if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
@@ -178,7 +194,7 @@ export function validateDefinition(raw: unknown, catalog: Catalog): WorkflowDefi
     name: (d.name as string).trim(),
     ...(d.description ? { description: d.description as string } : {}),
     input: checkSchema(d.input, "input"),
-    steps: checkSteps(d.steps, "steps", catalog, new Set()),
+    steps: checkSteps(d.steps, "steps", catalog, new Set(), integrations),
     ...(triggers ? { triggers: triggers as Trigger[] } : {}),
   };
 }
@@ -196,6 +212,14 @@ export function checkFields(data: unknown, schema: FieldSchema | undefined, para
     if (actual !== p.type) bad(`${param}.${k}`, `must be a ${p.type}`);
   }
   return d;
+}
+
+/** An action step's input: every string in it rendered as a template, at any depth. */
+export function renderDeep(value: unknown, scope: Record<string, unknown>): unknown {
+  if (typeof value === "string") return render(value, scope);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope));
+  if (obj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope)]));
+  return value;
 }
 
 /** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */

@@ -9,7 +9,7 @@ import { executions, workflowRuns } from "../../store/schema";
 import type { EventBus, BusEvent } from "../events/bus";
 import type { ExecutionsService } from "../executions/service";
 import type { WebhooksService } from "../webhooks/service";
-import { render, type Step, type WorkflowDefinition } from "./definition";
+import { render, renderDeep, type Step, type WorkflowDefinition } from "./definition";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
@@ -18,7 +18,8 @@ export type StepStatus = "pending" | "running" | "completed" | "suspended" | "fa
 export interface StepState {
   status: StepStatus;
   kind: Step["kind"];
-  input?: string;
+  /** A skill step's rendered prompt, or an action step's rendered input. */
+  input?: string | Record<string, unknown>;
   output?: unknown;
   executionId?: string;
   suspend?: { message: string; resumeSchema?: unknown };
@@ -40,6 +41,8 @@ export interface EngineDeps {
   bus: EventBus;
   executions: ExecutionsService;
   webhooks: WebhooksService;
+  /** Runs `action` steps (see integrations service). */
+  integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> };
   definitionOf: (workspaceId: number, workflowId: string) => WorkflowDefinition | null;
   log: (line: string) => void;
 }
@@ -158,6 +161,8 @@ export class WorkflowEngine {
     switch (step.kind) {
       case "skill":
         return this.runSkill(run, step, current);
+      case "action":
+        return this.runAction(run, step, current);
       case "approval": {
         if (current?.status === "suspended") return "suspended";
         const message = render(step.message, this.scope(run));
@@ -213,6 +218,32 @@ export class WorkflowEngine {
     }
     this.setStep(run.id, step.id, { status: "completed", kind: "skill", input, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
     return "done";
+  }
+
+  /**
+   * An integration action: at most once. A step found `running` was cut short by a restart after it may have
+   * reached the service (a message posted, a mail sent), so it fails rather than acting twice.
+   */
+  private async runAction(run: RunRow, step: Extract<Step, { kind: "action" }>, current: StepState | undefined): Promise<Outcome> {
+    const base: StepState = { status: "running", kind: "action", input: current?.input };
+    if (current?.status === "running") {
+      this.setStep(run.id, step.id, { ...base, status: "failed", error: { code: "ACTION_INTERRUPTED", message: "The server stopped while this action ran; it is not repeated in case it already took effect" } });
+      return "failed";
+    }
+    const input = renderDeep(step.input, this.scope(run)) as Record<string, unknown>;
+    if (!this.setStep(run.id, step.id, { status: "running", kind: "action", input })) return "cancelled";
+    const ctx: Ctx = systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`);
+    try {
+      if (!this.d.integrations) throw Object.assign(new Error("Integrations are not available in this process"), { code: "INTEGRATION_ERROR" });
+      const output = await this.d.integrations.execute(ctx, step.integration, step.action, input);
+      if (this.load(run.id)!.status !== "running") return "cancelled";
+      this.setStep(run.id, step.id, { status: "completed", kind: "action", input, output });
+      return "done";
+    } catch (e) {
+      if (this.load(run.id)!.status !== "running") return "cancelled";
+      this.setStep(run.id, step.id, { status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
+      return "failed";
+    }
   }
 
   private waitForExecution(workspaceId: number, ctx: Ctx, executionId: string) {

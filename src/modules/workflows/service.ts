@@ -13,7 +13,7 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import { checkFields, isCron, validateDefinition, type Step, type WorkflowDefinition } from "./definition";
+import { checkFields, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
 import type { EventTriggerStore } from "../triggers/store";
 import { costOf, type RunState, type WorkflowEngine } from "./engine";
 import researchDraftApprove from "./examples/research-draft-approve.json";
@@ -47,6 +47,8 @@ export interface WorkflowsDeps {
   executions: ExecutionsService;
   /** The webhook and github triggers' rows, synced in the same transaction as the definition. */
   eventTriggers: EventTriggerStore;
+  /** Which integrations and actions exist, so a definition's `action` steps are checked when it is saved. */
+  integrations?: IntegrationCatalog;
 }
 
 /** Every skill step, however deeply nested in parallel and branch steps. */
@@ -58,7 +60,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
   const { store, catalog } = d;
   const db = store.db;
   const bundled = new Map<string, WorkflowDefinition>([researchDraftApprove, parallelReview].map((raw) => {
-    const def = validateDefinition(raw, catalog);
+    const def = validateDefinition(raw, catalog, d.integrations);
     return [def.id, def];
   }));
 
@@ -93,7 +95,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     /** Adds (or with `replace`, replaces) a workspace definition. */
     saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
       assertRole(ctx, "admin", "manage workflow definitions");
-      const def = validateDefinition(raw, catalog);
+      const def = validateDefinition(raw, catalog, d.integrations);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
       return store.tx(() => {
         const existing = own(ctx.workspaceId, def.id);

@@ -1,0 +1,45 @@
+// Integration tools: list-integrations, connect-integration, disconnect-integration, execute-integration-action.
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolContext } from "../server";
+import { tool } from "../result";
+
+const integration = z.string().min(1).max(50).describe("Integration id: slack, github, email or webhook (see list-integrations)");
+
+export function registerIntegrationTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
+  const svc = services.integrations;
+  server.registerTool(
+    "list-integrations",
+    { description: "List the integrations this server offers: for each, whether it is configured and connected in your workspace, and its actions with their input JSON Schemas" },
+    (extra) => tool(() => svc.list(ctxOf(extra))),
+  );
+  server.registerTool(
+    "connect-integration",
+    {
+      description:
+        "Connect an integration for your workspace (owners and admins). slack: credentials {token: 'xoxb-…'} (a bot token, checked with Slack), or no credentials to get an OAuth {url} to open in a browser. webhook: {url}. email: nothing, or {allowRecipients: ['a@b.c', '@domain']} (owners only) to allow recipients outside the workspace. github uses the GitHub connector's token.",
+      inputSchema: {
+        integration,
+        credentials: z.record(z.string(), z.unknown()).optional().describe("Provider-specific credentials or settings; see the description"),
+      },
+    },
+    (a, extra) => tool(() => svc.connect(ctxOf(extra), a.integration, a.credentials, { baseUrl })),
+  );
+  server.registerTool(
+    "disconnect-integration",
+    { description: "Disconnect an integration and forget its credentials (owners and admins)", inputSchema: { integration } },
+    (a, extra) => tool(() => svc.disconnect(ctxOf(extra), a.integration)),
+  );
+  server.registerTool(
+    "execute-integration-action",
+    {
+      description: "Run an action of a connected integration (e.g. slack post_message {channel, text}); input is checked against the action's schema from list-integrations",
+      inputSchema: {
+        integration,
+        action: z.string().min(1).max(100).describe("Action name, e.g. post_message"),
+        input: z.record(z.string(), z.unknown()).optional().describe("The action's input, as its inputSchema describes"),
+      },
+    },
+    (a, extra) => tool(() => svc.execute(ctxOf(extra), a.integration, a.action, a.input ?? {})),
+  );
+}

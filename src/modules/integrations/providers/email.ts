@@ -1,0 +1,84 @@
+// The email integration: send_email through the server's SMTP (CLANKER_SMTP_URL), only to verified members of
+// the workspace (people who proved their address by a code) unless the owner listed other recipients when
+// connecting ({"allowRecipients": ["someone@example.com", "@partner.example"]}).
+import { InvalidRequestError, PermissionError } from "../../../lib/errors";
+import type { Mail } from "../../signin/mailer";
+import { integrationAuthFailed, integrationError } from "../errors";
+import type { IntegrationProvider } from "../provider";
+
+const NAME = "Email";
+const MAX_ALLOWED = 100;
+const ADDRESS_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DOMAIN_RE = /^@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+
+export interface EmailProviderDeps {
+  /** Sends through SMTP; null when the server has no CLANKER_SMTP_URL. */
+  send: ((mail: Mail) => Promise<void>) | null;
+  /** The lower-cased addresses of the workspace's members (an address on a user was verified by a code). */
+  memberEmails(workspaceId: number): string[];
+}
+
+function allowedList(raw: unknown): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_ALLOWED) throw new InvalidRequestError(`credentials.allowRecipients must be a list of at most ${MAX_ALLOWED} addresses or @domains`, "credentials.allowRecipients");
+  return raw.map((v, i) => {
+    const s = typeof v === "string" ? v.trim().toLowerCase() : "";
+    if (!ADDRESS_RE.test(s) && !DOMAIN_RE.test(s)) throw new InvalidRequestError(`credentials.allowRecipients.${i} must be an address or an @domain`, `credentials.allowRecipients.${i}`);
+    return s;
+  });
+}
+
+export function createEmailProvider(deps: EmailProviderDeps): IntegrationProvider {
+  return {
+    id: "email",
+    name: NAME,
+    description: "Send plain-text email through the server's SMTP, to verified members of the workspace (and recipients the owner allowed).",
+    actions: [
+      {
+        name: "send_email",
+        description: "Send a plain-text email to one recipient: a verified member of this workspace, or an address the owner allowed when connecting.",
+        input: {
+          type: "object",
+          properties: {
+            to: { type: "string", format: "email", maxLength: 320, description: "Recipient address" },
+            subject: { type: "string", minLength: 1, maxLength: 500, description: "Subject line (one line)" },
+            text: { type: "string", minLength: 1, maxLength: 200000, description: "Plain-text body" },
+          },
+          required: ["to", "subject", "text"],
+          additionalProperties: false,
+        },
+      },
+    ],
+
+    configured: () => (deps.send ? { ok: true } : { ok: false, reason: "set CLANKER_SMTP_URL to send email" }),
+
+    async connect(ctx, credentials) {
+      const extra = Object.keys(credentials ?? {}).find((k) => k !== "allowRecipients");
+      if (extra) throw new InvalidRequestError(`credentials.${extra} is not a setting of email (only allowRecipients)`, `credentials.${extra}`);
+      const allowRecipients = allowedList(credentials?.allowRecipients);
+      // Mail to outsiders speaks for the whole workspace: only its owner opens that door.
+      if (allowRecipients.length > 0 && ctx.role !== "owner")
+        throw new PermissionError("Only workspace owners can allow recipients outside the workspace's members", "ROLE_REQUIRED");
+      return { connected: { account: null, credentials: null, settings: { allowRecipients } } };
+    },
+
+    async execute(ctx, _action, input) {
+      if (!deps.send) throw integrationError(NAME, "the server has no CLANKER_SMTP_URL", true);
+      const to = (input.to as string).trim().toLowerCase();
+      const subject = input.subject as string;
+      if (/[\r\n]/.test(subject)) throw new InvalidRequestError("input.subject must be one line", "input.subject");
+      const allowed = ((ctx.settings.allowRecipients as string[] | undefined) ?? []).some((a) => (a.startsWith("@") ? to.endsWith(a) : a === to));
+      if (!allowed && !deps.memberEmails(ctx.workspaceId).includes(to))
+        throw new PermissionError(`${to} is not a verified member of this workspace; the owner can allow other recipients when connecting email`, "EMAIL_RECIPIENT_NOT_ALLOWED");
+      try {
+        await deps.send({ to, subject, text: input.text as string });
+      } catch (e) {
+        const err = e as { code?: string; responseCode?: number; message?: string };
+        if (err.code === "EAUTH") throw integrationAuthFailed(NAME, "the SMTP server refused the server's credentials");
+        if (err.responseCode && err.responseCode >= 500 && err.responseCode < 600) throw integrationError(NAME, `the SMTP server refused the message (${err.responseCode})`);
+        throw integrationError(NAME, `the SMTP server could not take the message (${err.message ?? "failed"})`, true);
+      }
+      return { sent: true, to };
+    },
+  };
+}

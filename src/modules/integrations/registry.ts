@@ -1,0 +1,22 @@
+// Every integration provider, one line each (github's comes with the connectors module).
+import type { Mail } from "../signin/mailer";
+import type { IntegrationProvider } from "./provider";
+import { createEmailProvider } from "./providers/email";
+import { slackProvider } from "./providers/slack";
+import { createWebhookProvider } from "./providers/webhook";
+
+export interface RegistryDeps {
+  signatureFor(workspaceId: number, body: string): string;
+  allowPrivate: boolean;
+  sendMail: ((mail: Mail) => Promise<void>) | null;
+  memberEmails(workspaceId: number): string[];
+}
+
+export function createIntegrationRegistry(d: RegistryDeps): Map<string, IntegrationProvider> {
+  const providers: IntegrationProvider[] = [
+    slackProvider,
+    createEmailProvider({ send: d.sendMail, memberEmails: d.memberEmails }),
+    createWebhookProvider({ signatureFor: d.signatureFor, allowPrivate: d.allowPrivate }),
+  ];
+  return new Map(providers.map((p) => [p.id, p]));
+}

@@ -1,0 +1,100 @@
+// /api/v1/integrations: list, connect, disconnect, execute an action; and the OAuth callback page.
+import { t } from "elysia";
+import { baseUrl, htmlPage, type Platform } from "../../http/platform";
+import { ApiError } from "../../lib/errors";
+import { oauthResultPage } from "../../web/oauth-result";
+
+const name = t.String({ minLength: 1, maxLength: 50, description: "Integration id: slack, github, email, webhook" });
+const integration = t.Object({
+  id: t.String(),
+  name: t.String(),
+  description: t.String(),
+  configured: t.Boolean(),
+  reason: t.Optional(t.String()),
+  connected: t.Boolean(),
+  account: t.Nullable(t.String()),
+  connectedAt: t.Nullable(t.String()),
+  actions: t.Array(t.Object({ name: t.String(), description: t.String(), inputSchema: t.Record(t.String(), t.Unknown()) })),
+});
+const connection = t.Object({
+  integration: t.String(),
+  connected: t.Boolean(),
+  account: t.Optional(t.Nullable(t.String())),
+  url: t.Optional(t.String()),
+  disconnected: t.Optional(t.Boolean()),
+});
+const tags = ["Integrations"];
+
+export const integrationsRoutes = (app: Platform) =>
+  app
+    .get("/api/v1/integrations", ({ ctx, deps }) => deps.services.integrations.list(ctx), {
+      auth: true,
+      response: t.Object({ data: t.Array(integration) }),
+      detail: { tags, summary: "List integrations with their actions (input schemas) and whether each is connected" },
+    })
+    .post(
+      "/api/v1/integrations/:integration/connect",
+      ({ ctx, deps, params, body, request }) => deps.services.integrations.connect(ctx, params.integration, body?.credentials, { baseUrl: baseUrl(deps.config, request) }),
+      {
+        auth: true,
+        params: t.Object({ integration: name }),
+        body: t.Optional(
+          t.Object(
+            {
+              credentials: t.Optional(
+                t.Record(t.String(), t.Unknown(), {
+                  description: 'slack: {"token":"xoxb-…"} or nothing for the OAuth URL; webhook: {"url"}; email: {"allowRecipients":[…]} (owners only) or nothing',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: connection,
+        detail: { tags, summary: "Connect an integration (owners and admins): credentials checked and sealed, or an OAuth URL to open" },
+      },
+    )
+    .delete("/api/v1/integrations/:integration", ({ ctx, deps, params }) => deps.services.integrations.disconnect(ctx, params.integration), {
+      auth: true,
+      params: t.Object({ integration: name }),
+      response: connection,
+      detail: { tags, summary: "Disconnect an integration and forget its credentials (owners and admins)" },
+    })
+    .post(
+      "/api/v1/integrations/:integration/actions/:action",
+      ({ ctx, deps, params, body }) => deps.services.integrations.execute(ctx, params.integration, params.action, body?.input ?? {}),
+      {
+        auth: true,
+        params: t.Object({ integration: name, action: t.String({ minLength: 1, maxLength: 100 }) }),
+        body: t.Optional(t.Object({ input: t.Optional(t.Record(t.String(), t.Unknown())) }, { additionalProperties: false })),
+        response: t.Record(t.String(), t.Unknown()),
+        detail: { tags, summary: "Execute an integration action; input is checked against the action's schema" },
+      },
+    )
+    .get(
+      "/api/v1/integrations/:integration/callback",
+      async ({ deps, params, query, request, set, server }) => {
+        const service = params.integration === "slack" ? "Slack" : params.integration;
+        try {
+          const r = await deps.services.integrations.completeOAuth(params.integration, query, {
+            baseUrl: baseUrl(deps.config, request),
+            requestId: String(set.headers["x-request-id"]),
+            ip: server?.requestIP(request)?.address ?? null,
+            userAgent: request.headers.get("user-agent"),
+          });
+          return htmlPage(set, oauthResultPage({ ok: true, service, account: r.account }));
+        } catch (e) {
+          // A person in a browser reads this answer: a page saying what went wrong, never the JSON envelope.
+          const err = e instanceof ApiError ? e : null;
+          if (!err) deps.log(`integration callback ${params.integration} failed: ${(e as Error)?.stack ?? e}`);
+          set.status = err?.status ?? 500;
+          return htmlPage(set, oauthResultPage({ ok: false, service, problem: err?.message ?? "Something went wrong on the server." }));
+        }
+      },
+      {
+        publicLimit: true,
+        params: t.Object({ integration: name }),
+        query: t.Object({ code: t.Optional(t.String({ maxLength: 2000 })), state: t.Optional(t.String({ maxLength: 200 })), error: t.Optional(t.String({ maxLength: 200 })) }),
+        detail: { tags, summary: "OAuth callback (opened by the browser): finishes connecting and shows a page" },
+      },
+    );

@@ -1,0 +1,185 @@
+// Integrations for a workspace: list them with their actions, connect (credentials sealed, or an OAuth URL),
+// disconnect (forgets the credentials), execute an action (input checked against its schema, every attempt
+// audited), and finish an OAuth web flow. REST, MCP and workflow `action` steps all call these verbs.
+import { and, eq, isNotNull } from "drizzle-orm";
+import type { Config } from "../../config";
+import { assertRole, type Ctx, type Role } from "../../lib/context";
+import { ApiError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { toIso } from "../../lib/clock";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import { memberships, users } from "../../store/schema";
+import type { ConnectionStore } from "../connections/store";
+import type { OAuthStates } from "../connections/oauth-states";
+import { integrationError } from "./errors";
+import { checkActionInput } from "./input-schema";
+import type { IntegrationContext, IntegrationProvider } from "./provider";
+
+const KIND = "integration" as const;
+
+export interface IntegrationsDeps {
+  store: Store;
+  config: Config;
+  connectionStore: ConnectionStore;
+  oauthStates: OAuthStates;
+  providers: Map<string, IntegrationProvider>;
+}
+
+export const callbackPath = (id: string) => `/api/v1/integrations/${id}/callback`;
+
+export function createIntegrationsService(d: IntegrationsDeps) {
+  const { store, config, connectionStore, oauthStates, providers } = d;
+
+  function providerOf(id: string): IntegrationProvider {
+    const p = providers.get(id);
+    if (!p) throw new NotFoundError("integration", id);
+    return p;
+  }
+
+  function assertConfigured(p: IntegrationProvider): void {
+    const c = p.configured(config);
+    if (!c.ok) throw new InvalidRequestError(`${p.name} is not configured on this server: ${c.reason}`, "integration", "INTEGRATION_NOT_CONFIGURED");
+  }
+
+  const ictx = (ctx: Ctx, extra: Partial<IntegrationContext> = {}): IntegrationContext => ({
+    config,
+    workspaceId: ctx.workspaceId,
+    credentials: null,
+    settings: {},
+    role: ctx.role,
+    ...extra,
+  });
+
+  function saveConnection(ctx: Ctx, p: IntegrationProvider, c: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> }, via: string) {
+    store.tx(() => {
+      connectionStore.save(ctx.workspaceId, KIND, p.id, { account: c.account, credentials: c.credentials, settings: c.settings, userId: ctx.actor.userId });
+      writeAudit(store, ctx, { action: "integration.connect", resourceType: "integration", resourceId: p.id, metadata: { account: c.account, via } });
+    });
+    return { integration: p.id, connected: true as const, account: c.account };
+  }
+
+  return {
+    list(ctx: Ctx) {
+      const connected = new Map(connectionStore.list(ctx.workspaceId, KIND).map((c) => [c.provider, c]));
+      return {
+        data: [...providers.values()].map((p) => {
+          const c = connected.get(p.id);
+          const conf = p.configured(config);
+          return {
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            configured: conf.ok,
+            ...(conf.ok ? {} : { reason: conf.reason }),
+            connected: c !== undefined,
+            account: c?.account ?? null,
+            connectedAt: c ? toIso(c.updatedAt) : null,
+            actions: p.actions.map((a) => ({ name: a.name, description: a.description, inputSchema: a.input })),
+          };
+        }),
+      };
+    },
+
+    /** Action names per integration, for validating workflow `action` steps. */
+    actionsOf(id: string): string[] | undefined {
+      return providers.get(id)?.actions.map((a) => a.name);
+    },
+
+    /** Credentials checked with the provider and sealed, or `{url}` to finish in the browser (OAuth). */
+    async connect(ctx: Ctx, id: string, credentials: Record<string, unknown> | undefined, opts: { baseUrl: string }) {
+      const p = providerOf(id);
+      assertRole(ctx, "admin", "connect integrations");
+      assertConfigured(p);
+      const out = await p.connect(
+        ictx(ctx, { oauth: { redirectUri: `${opts.baseUrl}${callbackPath(p.id)}`, issueState: () => oauthStates.issue(ctx, KIND, p.id) } }),
+        credentials,
+      );
+      if (out.connected) return saveConnection(ctx, p, out.connected, "credentials");
+      if (out.url) return { integration: p.id, connected: false as const, url: out.url };
+      throw integrationError(p.name, "the provider gave neither a connection nor a URL");
+    },
+
+    disconnect(ctx: Ctx, id: string) {
+      const p = providerOf(id);
+      assertRole(ctx, "admin", "disconnect integrations");
+      const removed = store.tx(() => {
+        const removed = connectionStore.remove(ctx.workspaceId, KIND, p.id);
+        if (removed) writeAudit(store, ctx, { action: "integration.disconnect", resourceType: "integration", resourceId: p.id });
+        return removed;
+      });
+      return { integration: p.id, connected: false as const, disconnected: removed };
+    },
+
+    /** Runs one action; the attempt is audited whether the provider succeeds or not. */
+    async execute(ctx: Ctx, id: string, action: string, rawInput: unknown): Promise<Record<string, unknown>> {
+      const p = providerOf(id);
+      const spec = p.actions.find((a) => a.name === action);
+      if (!spec) throw new InvalidRequestError(`${p.name} has no action '${action}'; it has ${p.actions.map((a) => a.name).join(", ")}`, "action", "UNKNOWN_ACTION");
+      const input = checkActionInput(rawInput, spec.input);
+      assertConfigured(p);
+      const conn = connectionStore.get(ctx.workspaceId, KIND, p.id);
+      if (!conn) throw new InvalidRequestError(`${p.name} is not connected in this workspace; an owner or admin can connect it`, "integration", "INTEGRATION_NOT_CONNECTED");
+      let result: unknown;
+      let failure: ApiError | null = null;
+      try {
+        result = await p.execute(ictx(ctx, { credentials: conn.credentials, settings: conn.settings }), action, input);
+      } catch (e) {
+        failure = e instanceof ApiError ? e : integrationError(p.name, (e as Error).message ?? "failed", true);
+      }
+      store.tx(() =>
+        writeAudit(store, ctx, {
+          action: "integration.action",
+          resourceType: "integration",
+          resourceId: p.id,
+          metadata: { action, ok: failure === null, ...(failure ? { code: failure.code ?? failure.type } : {}) },
+        }),
+      );
+      if (failure) throw failure;
+      return (typeof result === "object" && result !== null && !Array.isArray(result) ? result : { result }) as Record<string, unknown>;
+    },
+
+    /**
+     * The OAuth callback (public: the browser carries no key). The state says which workspace and person
+     * started it; they must still be an owner or admin there. Answers what the page should say.
+     */
+    async completeOAuth(id: string, q: { state?: string; code?: string; error?: string }, opts: { baseUrl: string; requestId: string; ip?: string | null; userAgent?: string | null }) {
+      const p = providerOf(id);
+      if (!p.completeOAuth) throw new NotFoundError("integration", id);
+      if (!q.state) throw new InvalidRequestError("The callback carried no state", "state", "OAUTH_STATE_INVALID");
+      const s = oauthStates.consume(q.state, KIND, p.id);
+      if (q.error) throw new InvalidRequestError(`${p.name} did not grant access (${q.error})`, "error", "OAUTH_DENIED");
+      if (!q.code) throw new InvalidRequestError("The callback carried no code", "code");
+      if (s.actorUserId === null) throw new PermissionError("This connection was started by no person", "ROLE_REQUIRED");
+      const m = store.db
+        .select({ role: memberships.role })
+        .from(memberships)
+        .where(and(eq(memberships.workspaceId, s.workspaceId), eq(memberships.userId, s.actorUserId)))
+        .get();
+      if (!m) throw new PermissionError("The person who started connecting is no longer in this workspace", "ROLE_REQUIRED");
+      const ctx: Ctx = {
+        workspaceId: s.workspaceId,
+        actor: s.actorApiKeyId !== null ? { kind: "apiKey", userId: s.actorUserId, apiKeyId: s.actorApiKeyId } : { kind: "user", userId: s.actorUserId },
+        role: m.role as Role,
+        requestId: opts.requestId,
+        ip: opts.ip,
+        userAgent: opts.userAgent,
+      };
+      assertRole(ctx, "admin", "connect integrations");
+      const got = await p.completeOAuth(ictx(ctx, { oauth: { redirectUri: `${opts.baseUrl}${callbackPath(p.id)}`, issueState: () => "" } }), q.code);
+      return saveConnection(ctx, p, got, "oauth");
+    },
+  };
+}
+
+/** The lower-cased addresses of a workspace's members: an address is on a user only once a code proved it. */
+export function memberEmailsOf(store: Store, workspaceId: number): string[] {
+  return store.db
+    .select({ email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.workspaceId, workspaceId), isNotNull(users.email)))
+    .all()
+    .map((r) => r.email!.toLowerCase());
+}
+
+export type IntegrationsService = ReturnType<typeof createIntegrationsService>;

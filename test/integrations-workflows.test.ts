@@ -1,0 +1,93 @@
+// The workflow `action` step (issue 11): {integration, action, input} with its strings templated like skill
+// steps, run against the fake Slack; checked when the definition is saved; an action's typed failure fails the
+// step and the run with that code.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+
+let srv: TestServer;
+let slack: FakeSlack;
+let model: FakeModel;
+let api: ReturnType<typeof client>;
+const TOKEN = "xoxb-workflow-test-9d8c7b6a";
+
+async function finished(runId: string): Promise<any> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const r = await api("GET", `/api/v1/workflows/runs/${runId}`);
+    expect(r.status).toBe(200);
+    if (["completed", "failed", "cancelled", "suspended"].includes(r.body.status)) return r.body;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
+    await Bun.sleep(50);
+  }
+}
+
+beforeAll(async () => {
+  slack = startFakeSlack();
+  slack.tokens.add(TOKEN);
+  model = startFakeModel("anthropic");
+  srv = await startServer({
+    env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_SLACK_API_URL: slack.apiUrl, ANTHROPIC_API_KEY: "sk-ant-integ-wf-0000000000000000", ANTHROPIC_BASE_URL: model.url },
+  });
+  api = client(srv, { apiKey: await srv.createKey() });
+  expect((await api("POST", "/api/v1/integrations/slack/connect", { body: { credentials: { token: TOKEN } } })).status).toBe(200);
+}, 30_000);
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  slack?.stop();
+  model?.stop();
+});
+
+describe("workflow action steps", () => {
+  test("a skill step's output and the run's input, templated into an action step that posts to Slack", async () => {
+    const def = {
+      id: "summarize-and-post",
+      name: "Summarize and post",
+      input: { required: ["doc", "channel"], properties: { doc: { type: "string" }, channel: { type: "string" } } },
+      steps: [
+        { id: "sum", kind: "skill", skill: "summarize", input: "{{input.doc}}" },
+        { id: "post", kind: "action", integration: "slack", action: "post_message", input: { channel: "{{input.channel}}", text: "Summary: {{steps.sum.output}}" } },
+      ],
+    };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const launched = await api("POST", "/api/v1/workflows/summarize-and-post/launch", { body: { inputData: { doc: "Release notes for v2", channel: "#deploys" } } });
+    expect(launched.status).toBe(200);
+    const run = await finished(launched.body.runId);
+    expect(run.status).toBe("completed");
+    const posted = slack.messages.at(-1)!;
+    expect(posted.channel).toBe("C003");
+    expect(posted.text).toStartWith("Summary: Fake answer for: ");
+    expect(posted.text).toContain("Release notes for v2");
+    expect(run.steps.post).toMatchObject({ status: "completed", kind: "action", input: { channel: "#deploys", text: posted.text }, output: { ok: true, channel: "C003", ts: posted.ts } });
+  });
+
+  test("an action's typed failure fails the step and the run with that code", async () => {
+    const def = {
+      id: "post-nowhere",
+      name: "Post nowhere",
+      steps: [{ id: "post", kind: "action", integration: "slack", action: "post_message", input: { channel: "#nowhere", text: "hello" } }],
+    };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const run = await finished((await api("POST", "/api/v1/workflows/post-nowhere/launch", { body: {} })).body.runId);
+    expect(run.status).toBe("failed");
+    expect(run.error.code).toBe("INTEGRATION_ERROR");
+    expect(run.steps.post).toMatchObject({ status: "failed", error: { code: "INTEGRATION_ERROR" } });
+    expect(run.steps.post.error.message).toContain("channel_not_found");
+  });
+
+  test("a definition naming an unknown integration or action is refused when saved, naming the field", async () => {
+    const step = (s: Record<string, unknown>) => ({ id: "bad", name: "Bad", steps: [{ id: "a", kind: "action", input: {}, ...s }] });
+    const unknownIntegration = await api("POST", "/api/v1/workflows/definitions", { body: step({ integration: "fax", action: "send" }) });
+    expect(unknownIntegration.status).toBe(400);
+    expect(unknownIntegration.body.error.param).toBe("steps.0.integration");
+    const unknownAction = await api("POST", "/api/v1/workflows/definitions", { body: step({ integration: "slack", action: "delete_channel" }) });
+    expect(unknownAction.status).toBe(400);
+    expect(unknownAction.body.error.param).toBe("steps.0.action");
+    expect(unknownAction.body.error.message).toContain("post_message");
+    const badInput = await api("POST", "/api/v1/workflows/definitions", { body: step({ integration: "slack", action: "post_message", input: "text" }) });
+    expect(badInput.body.error.param).toBe("steps.0.input");
+  });
+});

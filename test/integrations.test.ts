@@ -1,0 +1,348 @@
+// Integrations (issue 11): slack (bot token), webhook and email over REST and MCP against a fake Slack Web API,
+// a local webhook receiver and the SMTP sink, all on 127.0.0.1: connect/disconnect for owners and admins only,
+// actions for members, input checked against each action's schema, provider failures typed, every action
+// audited, workspaces isolated, unclaimed agents refused, and a disconnected token gone from every byte on disk.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
+import { startMailSink, type MailSink } from "./helpers/mail";
+import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
+
+type Call = ReturnType<typeof client>;
+
+let srv: TestServer;
+let slack: FakeSlack;
+let sink: MailSink;
+let receiver: ReturnType<typeof Bun.serve>;
+const received: { headers: Headers; body: string; path: string }[] = [];
+let receiverStatus = 200;
+const clients: Client[] = [];
+
+let team: string;
+let owner: Call;
+let ownerSession: string;
+const memberEmail = uniqueEmail("member");
+let member: Call;
+let memberSession: string;
+let other: Call; // someone else's workspace
+
+const BOT_TOKEN = "xoxb-integ-test-4f9a1c2e7b3d";
+
+function expectError(r: ApiResponse, status: number, type: string, code?: string, param?: string) {
+  expect({ status: r.status, type: r.body?.error?.type, ...(code ? { code: r.body?.error?.code } : {}), ...(param ? { param: r.body?.error?.param } : {}), text: r.text }).toMatchObject({
+    status,
+    type,
+    ...(code ? { code } : {}),
+    ...(param ? { param } : {}),
+  });
+}
+
+async function audit(action: string): Promise<any[]> {
+  const r = await owner("GET", `/api/v1/audit-logs?action=${action}&limit=100`);
+  expect(r.status).toBe(200);
+  return r.body.data;
+}
+
+/** Every file under dir, recursively (the database, its WAL, keys, outbox…). */
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? allFiles(p) : [p];
+  });
+}
+
+beforeAll(async () => {
+  slack = startFakeSlack({ pageSize: 2 });
+  slack.tokens.add(BOT_TOKEN);
+  sink = await startMailSink();
+  receiver = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      received.push({ headers: req.headers, body: await req.text(), path: new URL(req.url).pathname });
+      return new Response("ok", { status: receiverStatus });
+    },
+  });
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_SLACK_API_URL: slack.apiUrl, CLANKER_SMTP_URL: sink.url } });
+  const ownerEmail = uniqueEmail("owner");
+  ownerSession = await srv.createSession(ownerEmail);
+  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Team" } });
+  expect(made.status).toBe(200);
+  team = made.body.id;
+  owner = client(srv, { session: ownerSession, workspace: team });
+  // The member joins by invitation (mail to the SMTP sink), so their address is a verified one.
+  const inv = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } });
+  expect(inv.status).toBe(200);
+  const token = /\binv_[A-Za-z0-9_-]+/.exec((await sink.waitFor(memberEmail)).text)?.[0];
+  memberSession = await srv.createSession(memberEmail);
+  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).body).toMatchObject({ id: team, role: "member" });
+  member = client(srv, { session: memberSession, workspace: team });
+  other = client(srv, { apiKey: await srv.createKey({ name: "other" }) });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  slack?.stop();
+  receiver?.stop(true);
+  await sink?.close();
+});
+
+describe("REST: slack by bot token", () => {
+  test("GET /api/v1/integrations lists slack, email and webhook with their actions' input schemas, none connected", async () => {
+    const r = await owner("GET", "/api/v1/integrations");
+    expect(r.status).toBe(200);
+    const byId = Object.fromEntries(r.body.data.map((i: any) => [i.id, i]));
+    expect(Object.keys(byId).sort()).toEqual(["email", "slack", "webhook"]);
+    expect(byId.slack).toMatchObject({ configured: true, connected: false, account: null });
+    expect(byId.slack.actions.map((a: any) => a.name)).toEqual(["post_message", "list_channels"]);
+    expect(byId.slack.actions[0].inputSchema).toMatchObject({ type: "object", required: ["channel", "text"] });
+    expect(byId.email.actions[0]).toMatchObject({ name: "send_email", inputSchema: { required: ["to", "subject", "text"] } });
+    expect(byId.webhook.actions[0].name).toBe("post");
+  });
+
+  test("a member may not connect or disconnect; nothing reaches Slack", async () => {
+    const before = slack.calls.length;
+    expectError(await member("POST", "/api/v1/integrations/slack/connect", { body: { credentials: { token: BOT_TOKEN } } }), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await member("DELETE", "/api/v1/integrations/slack"), 403, "permission_error", "ROLE_REQUIRED");
+    expect(slack.calls.length).toBe(before);
+  });
+
+  test("a token Slack refuses is INTEGRATION_AUTH_FAILED with Slack's reason, and nothing is saved", async () => {
+    const r = await owner("POST", "/api/v1/integrations/slack/connect", { body: { credentials: { token: "xoxb-not-a-real-token" } } });
+    expectError(r, 400, "invalid_request_error", "INTEGRATION_AUTH_FAILED");
+    expect(r.body.error.message).toContain("invalid_auth");
+    expect((await owner("GET", "/api/v1/integrations")).body.data.find((i: any) => i.id === "slack").connected).toBe(false);
+  });
+
+  test("connect without a token and without an OAuth app names credentials.token", async () => {
+    expectError(await owner("POST", "/api/v1/integrations/slack/connect", { body: {} }), 400, "invalid_request_error", undefined, "credentials.token");
+  });
+
+  test("the owner connects with a bot token checked by auth.test; the answer names the Slack team", async () => {
+    const r = await owner("POST", "/api/v1/integrations/slack/connect", { body: { credentials: { token: BOT_TOKEN } } });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ integration: "slack", connected: true, account: "Fake Team" });
+    expect(slack.calls.at(-1)).toEqual({ method: "auth.test", token: BOT_TOKEN });
+    expect(JSON.stringify((await owner("GET", "/api/v1/integrations")).body)).not.toContain(BOT_TOKEN);
+    const [entry] = await audit("integration.connect");
+    expect(entry).toMatchObject({ resourceId: "slack", metadata: { account: "Fake Team" } });
+  });
+
+  test("a member posts a message; Slack gets it with the bot token, and the action is audited with the member as actor", async () => {
+    const r = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general", text: "Deploy done" } } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ ok: true, channel: "C001", ts: expect.any(String) });
+    expect(slack.messages.at(-1)).toMatchObject({ channel: "C001", text: "Deploy done", token: BOT_TOKEN });
+    const [entry] = await audit("integration.action");
+    expect(entry).toMatchObject({ resourceType: "integration", resourceId: "slack", metadata: { action: "post_message", ok: true }, actor: { type: "user" } });
+    expect(JSON.stringify(entry)).not.toContain("Deploy done");
+  });
+
+  test("list_channels follows Slack's cursor through every page", async () => {
+    const before = slack.calls.filter((c) => c.method === "conversations.list").length;
+    const r = await member("POST", "/api/v1/integrations/slack/actions/list_channels", { body: { input: {} } });
+    expect(r.status).toBe(200);
+    expect(r.body.channels.map((c: any) => c.name)).toEqual(["general", "random", "deploys", "secret-plans", "alerts"]);
+    expect(r.body.channels[3]).toMatchObject({ id: "C004", isPrivate: true, isMember: false });
+    expect(slack.calls.filter((c) => c.method === "conversations.list").length - before).toBe(3);
+  });
+
+  test("input is checked against the action's schema: 400 naming the field, nothing sent", async () => {
+    const before = slack.calls.length;
+    const post = (input: unknown) => member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input } });
+    expectError(await post({ channel: "C001" }), 400, "invalid_request_error", undefined, "input.text");
+    expectError(await post({ channel: 42, text: "x" }), 400, "invalid_request_error", undefined, "input.channel");
+    expectError(await post({ channel: "C001", text: "" }), 400, "invalid_request_error", undefined, "input.text");
+    expectError(await post({ channel: "C001", text: "x", blocks: [] }), 400, "invalid_request_error", undefined, "input.blocks");
+    expectError(await member("POST", "/api/v1/integrations/slack/actions/delete_everything", { body: { input: {} } }), 400, "invalid_request_error", "UNKNOWN_ACTION", "action");
+    expectError(await member("POST", "/api/v1/integrations/carrier-pigeon/actions/send", { body: { input: {} } }), 404, "not_found_error");
+    expect(slack.calls.length).toBe(before);
+  });
+
+  test("Slack's failures are typed: rate limit (429 + its retry-after), channel_not_found, a revoked token; each attempt audited", async () => {
+    slack.rateLimitNext(1, 17);
+    const limited = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "C001", text: "a" } } });
+    expectError(limited, 429, "rate_limit_error", "INTEGRATION_RATE_LIMITED");
+    expect(limited.headers.get("retry-after")).toBe("17");
+
+    const missing = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "a" } } });
+    expectError(missing, 400, "invalid_request_error", "INTEGRATION_ERROR");
+    expect(missing.body.error.message).toContain("channel_not_found");
+
+    slack.tokens.delete(BOT_TOKEN);
+    try {
+      const revoked = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "C001", text: "a" } } });
+      expectError(revoked, 400, "invalid_request_error", "INTEGRATION_AUTH_FAILED");
+      expect(revoked.body.error.message).toContain("invalid_auth");
+    } finally {
+      slack.tokens.add(BOT_TOKEN);
+    }
+    const codes = (await audit("integration.action")).slice(0, 3).map((e) => e.metadata.code);
+    expect(codes).toEqual(["INTEGRATION_AUTH_FAILED", "INTEGRATION_ERROR", "INTEGRATION_RATE_LIMITED"]);
+  });
+
+  test("another workspace sees slack unconnected and cannot use this one's connection", async () => {
+    const list = await other("GET", "/api/v1/integrations");
+    expect(list.body.data.find((i: any) => i.id === "slack")).toMatchObject({ connected: false, account: null });
+    const before = slack.messages.length;
+    expectError(await other("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "C001", text: "hi" } } }), 400, "invalid_request_error", "INTEGRATION_NOT_CONNECTED");
+    expect((await other("DELETE", "/api/v1/integrations/slack")).body).toMatchObject({ disconnected: false });
+    expect((await owner("GET", "/api/v1/integrations")).body.data.find((i: any) => i.id === "slack").connected).toBe(true);
+    expect(slack.messages.length).toBe(before);
+  });
+});
+
+describe("REST: webhook", () => {
+  test("a URL the SSRF rules refuse is a 400 naming credentials.url", async () => {
+    for (const url of ["http://169.254.169.254/latest/meta-data", "ftp://example.com/x", "http://user:pw@127.0.0.1/x"])
+      expectError(await owner("POST", "/api/v1/integrations/webhook/connect", { body: { credentials: { url } } }), 400, "invalid_request_error", undefined, "credentials.url");
+  });
+
+  test("posts are signed with the workspace's webhook secret (clanker-signature) and go only to the saved origin", async () => {
+    const url = `http://127.0.0.1:${receiver.port}/hooks/t0ken-in-path`;
+    const c = await owner("POST", "/api/v1/integrations/webhook/connect", { body: { credentials: { url } } });
+    expect(c.body).toEqual({ integration: "webhook", connected: true, account: `127.0.0.1:${receiver.port}` });
+    const r = await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { payload: { hello: "world", n: 1 } } } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ delivered: true, status: 200 });
+    expect(r.text).not.toContain("t0ken-in-path");
+    const got = received.at(-1)!;
+    expect(got.path).toBe("/hooks/t0ken-in-path");
+    expect(JSON.parse(got.body)).toEqual({ hello: "world", n: 1 });
+    const { secret } = (await owner("GET", "/api/v1/webhooks/secret")).body;
+    const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(got.headers.get("clanker-signature") ?? "")!;
+    expect(m).toBeTruthy();
+    expect(m[2]).toBe(createHmac("sha256", secret).update(`${m[1]}.${got.body}`).digest("hex"));
+
+    const n = received.length;
+    expectError(await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { url: "http://127.0.0.2:9/x", payload: {} } } }), 400, "invalid_request_error", undefined, "input.url");
+    expect(received.length).toBe(n);
+    const same = await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { url: `http://127.0.0.1:${receiver.port}/other`, payload: [1] } } });
+    expect(same.status).toBe(200);
+    expect(received.at(-1)!.path).toBe("/other");
+  });
+
+  test("a receiver's 500 is INTEGRATION_ERROR (503: worth retrying)", async () => {
+    receiverStatus = 500;
+    try {
+      const r = await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { payload: {} } } });
+      expectError(r, 503, "overloaded_error", "INTEGRATION_ERROR");
+      expect(r.body.error.message).toContain("500");
+    } finally {
+      receiverStatus = 200;
+    }
+  });
+});
+
+describe("REST: email over SMTP", () => {
+  test("only the owner, not an admin, may allow recipients outside the workspace", async () => {
+    const adminEmail = uniqueEmail("admin");
+    expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: adminEmail, role: "admin" } })).status).toBe(200);
+    const token = /\binv_[A-Za-z0-9_-]+/.exec((await sink.waitFor(adminEmail)).text)?.[0];
+    const session = await srv.createSession(adminEmail);
+    expect((await client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } })).body).toMatchObject({ role: "admin" });
+    const admin = client(srv, { session, workspace: team });
+    expectError(await admin("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@evil.example"] } } }), 403, "permission_error", "ROLE_REQUIRED");
+    expect((await admin("POST", "/api/v1/integrations/email/connect", { body: {} })).body).toMatchObject({ connected: true });
+    expectError(await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: "x@evil.example", subject: "x", text: "y" } } }), 403, "permission_error", "EMAIL_RECIPIENT_NOT_ALLOWED");
+  });
+
+  test("sends to a verified member; refuses an outsider until the owner allows their domain", async () => {
+    expectError(await member("POST", "/api/v1/integrations/email/connect", { body: {} }), 403, "permission_error", "ROLE_REQUIRED");
+    expect((await owner("POST", "/api/v1/integrations/email/connect", { body: {} })).body).toEqual({ integration: "email", connected: true, account: null });
+    const ok = await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: memberEmail, subject: "Build report", text: "All green" } } });
+    expect(ok.status).toBe(200);
+    const mail = await sink.waitFor(memberEmail, (m) => m.subject === "Build report");
+    expect(mail.text).toBe("All green");
+
+    const outsider = "someone@partner.example";
+    const n = sink.messages.length;
+    const refused = await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: outsider, subject: "x", text: "y" } } });
+    expectError(refused, 403, "permission_error", "EMAIL_RECIPIENT_NOT_ALLOWED");
+    expectError(await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: "not-an-address", subject: "x", text: "y" } } }), 400, "invalid_request_error", undefined, "input.to");
+    expect(sink.messages.length).toBe(n);
+
+    expectError(await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["nope"] } } }), 400, "invalid_request_error", undefined, "credentials.allowRecipients.0");
+    expect((await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@partner.example"] } } })).status).toBe(200);
+    expect((await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: outsider, subject: "Hello partner", text: "y" } } })).status).toBe(200);
+    await sink.waitFor(outsider, (m) => m.subject === "Hello partner");
+  });
+});
+
+describe("MCP (official SDK client)", () => {
+  let ownerMcp: Client;
+  let memberMcp: Client;
+
+  beforeAll(async () => {
+    ownerMcp = await connectMcp(srv.url, "streamable", { "x-auth-token": ownerSession, "x-workspace-id": team });
+    memberMcp = await connectMcp(srv.url, "streamable", { "x-auth-token": memberSession, "x-workspace-id": team });
+    clients.push(ownerMcp, memberMcp);
+  });
+
+  test("list-integrations answers what REST answers", async () => {
+    const out = await toolOk(memberMcp, "list-integrations");
+    expect(out).toEqual((await member("GET", "/api/v1/integrations")).body);
+  });
+
+  test("connect-integration: refused to a member, done by the owner (slack by token)", async () => {
+    expect(await toolError(memberMcp, "connect-integration", { integration: "slack", credentials: { token: BOT_TOKEN } })).toMatchObject({ type: "permission_error", code: "ROLE_REQUIRED" });
+    expect(await toolOk(ownerMcp, "connect-integration", { integration: "slack", credentials: { token: BOT_TOKEN } })).toEqual({ integration: "slack", connected: true, account: "Fake Team" });
+  });
+
+  test("execute-integration-action: a member posts; a bad input names the field", async () => {
+    const out = await toolOk(memberMcp, "execute-integration-action", { integration: "slack", action: "post_message", input: { channel: "C002", text: "from MCP" } });
+    expect(out).toMatchObject({ ok: true, channel: "C002" });
+    expect(slack.messages.at(-1)).toMatchObject({ channel: "C002", text: "from MCP" });
+    expect(await toolError(memberMcp, "execute-integration-action", { integration: "slack", action: "post_message", input: { channel: "C002" } })).toMatchObject({
+      type: "invalid_request_error",
+      param: "input.text",
+    });
+  });
+
+  test("disconnect-integration: refused to a member; the owner's forgets the token", async () => {
+    expect(await toolError(memberMcp, "disconnect-integration", { integration: "webhook" })).toMatchObject({ code: "ROLE_REQUIRED" });
+    expect(await toolOk(ownerMcp, "disconnect-integration", { integration: "webhook" })).toEqual({ integration: "webhook", connected: false, disconnected: true });
+    expect(await toolError(memberMcp, "execute-integration-action", { integration: "webhook", action: "post", input: { payload: {} } })).toMatchObject({ code: "INTEGRATION_NOT_CONNECTED" });
+  });
+});
+
+describe("unclaimed agent keys", () => {
+  test("are refused every integration verb (SCOPE_REQUIRED), over REST and MCP", async () => {
+    const reg = await client(srv)("POST", "/agent/auth", { body: { type: "anonymous" } });
+    expect(reg.status).toBe(200);
+    const agent = client(srv, { apiKey: reg.body.credential });
+    expectError(await agent("GET", "/api/v1/integrations"), 403, "permission_error", "SCOPE_REQUIRED");
+    expectError(await agent("POST", "/api/v1/integrations/webhook/connect", { body: { credentials: { url: "http://127.0.0.1:9/x" } } }), 403, "permission_error", "SCOPE_REQUIRED");
+    expectError(await agent("POST", "/api/v1/integrations/slack/actions/list_channels", { body: { input: {} } }), 403, "permission_error", "SCOPE_REQUIRED");
+    expectError(await agent("DELETE", "/api/v1/integrations/slack"), 403, "permission_error", "SCOPE_REQUIRED");
+    const mcp = await connectMcp(srv.url, "streamable", { "x-api-key": reg.body.credential });
+    clients.push(mcp);
+    expect(await toolError(mcp, "list-integrations")).toMatchObject({ code: "SCOPE_REQUIRED" });
+    expect(await toolError(mcp, "execute-integration-action", { integration: "slack", action: "list_channels", input: {} })).toMatchObject({ code: "SCOPE_REQUIRED" });
+  });
+});
+
+describe("disconnect", () => {
+  test("forgets the token: no plaintext token in any byte of the data dir, and actions are refused", async () => {
+    // The token is sealed while connected, too.
+    const scan = () => {
+      const needle = Buffer.from(BOT_TOKEN);
+      return allFiles(srv.dataDir).filter((f) => readFileSync(f).includes(needle));
+    };
+    expect(scan()).toEqual([]);
+    const r = await owner("DELETE", "/api/v1/integrations/slack");
+    expect(r.body).toEqual({ integration: "slack", connected: false, disconnected: true });
+    expect((await audit("integration.disconnect"))[0]).toMatchObject({ resourceId: "slack" });
+    expectError(await member("POST", "/api/v1/integrations/slack/actions/list_channels", { body: { input: {} } }), 400, "invalid_request_error", "INTEGRATION_NOT_CONNECTED");
+    // Checkpoint the WAL into the database so a deleted row's old page is looked at too.
+    await srv.stop();
+    expect(scan()).toEqual([]);
+    await srv.restart();
+  }, 30_000);
+});
