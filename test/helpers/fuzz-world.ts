@@ -54,6 +54,9 @@ async function populate(call: Call, tag: string) {
 /** The id each path param names, by the route it belongs to. */
 function idFor(path: string, param: string, r: Awaited<ReturnType<typeof populate>>): string {
   if (param === "slug") return "summarize";
+  // Names, not workspace objects: the same in every workspace.
+  if (param === "integration") return "webhook";
+  if (param === "action") return "post";
   if (path.startsWith("/api/v1/workspaces/")) return r.ws;
   if (path.startsWith("/api/v1/api-keys/")) return r.sacrificialKey;
   if (path.startsWith("/api/v1/skills/")) return r.binding;
@@ -65,6 +68,8 @@ function idFor(path: string, param: string, r: Awaited<ReturnType<typeof populat
   if (path.startsWith("/api/v1/triggers/") || path.startsWith("/hooks/")) return r.trigger;
   throw new Error(`no fixture for {${param}} in ${path}`);
 }
+
+const NAMED_PARAMS = new Set(["slug", "integration", "action"]);
 
 // Destructive routes run last, so the resources and the session they would remove serve every other route first.
 const destructive = (op: Operation) => op.method === "DELETE" || /\/(revoke|uninstall|cancel|logout)$/.test(op.path);
@@ -113,6 +118,8 @@ export async function buildWorld(srv: TestServer): Promise<{ ops: Operation[]; w
     "POST /api/v1/workflows/{id}/launch": { input: {}, callbackUrl: "http://127.0.0.1:9/hook" },
     "POST /api/v1/workflows/{id}/stream": { inputData: {}, runId: mine.run, step: "gate", resumeData: {} },
     "POST /api/v1/workflows/runs/{id}/resume": { step: "gate", resumeData: { ok: true } },
+    "POST /api/v1/integrations/{integration}/connect": { credentials: { url: "http://127.0.0.1:9/hook" } },
+    "POST /api/v1/integrations/{integration}/actions/{action}": { input: { payload: { fuzz: true } } },
     "POST /mcp": { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "fuzz", version: "1" } } },
     "POST /mcp/messages": { jsonrpc: "2.0", id: 1, method: "ping" },
   };
@@ -120,7 +127,7 @@ export async function buildWorld(srv: TestServer): Promise<{ ops: Operation[]; w
   const world: FuzzWorld = {
     pathValues: (op) => ({
       valid: Object.fromEntries(op.pathParams.map((p) => [p, idFor(op.path, p, mine)])),
-      foreign: Object.fromEntries(op.pathParams.filter((p) => p !== "slug").map((p) => [p, idFor(op.path, p, foreign)])),
+      foreign: Object.fromEntries(op.pathParams.filter((p) => !NAMED_PARAMS.has(p)).map((p) => [p, idFor(op.path, p, foreign)])),
     }),
     seedBody: (op) => seeds[op.label],
     validCred: (op): Record<string, string> => (op.path.endsWith("/logout") ? { "x-auth-token": logoutSession } : { "x-api-key": keys.get(op.label)! }),

@@ -165,17 +165,21 @@ export async function send(base: string, op: Operation, spec: RequestSpec): Prom
 }
 
 const isMcp = (op: Operation) => op.path === "/mcp" || op.path.startsWith("/mcp/");
+// Where a person's browser lands after an OAuth approval: a refusal is a page saying what to do, not JSON.
+const isOAuthCallback = (op: Operation) => op.method === "GET" && op.path.endsWith("/callback");
 
 /**
  * Why an answer breaks the contract, or null. No 5xx ever. A non-2xx answer (204 and 3xx carry no body) is
  * application/json with `{error:{type,message}}` whose type has that status in STATUS_OF. One exception: the
  * MCP endpoints may answer a JSON-RPC error object (`{jsonrpc:"2.0",error:{code,message}}`), because MCP
  * clients parse transport failures in that shape (the MCP spec and SDK answer so); their auth failures, which
- * come before MCP, are still the envelope. Event streams are 2xx answers and never reach this check's body part.
+ * come before MCP, are still the envelope. And the OAuth callbacks, which a browser opens, answer refusals as an
+ * HTML page (still never a 5xx). Event streams are 2xx answers and never reach this check's body part.
  */
 export function problemWith(op: Operation, a: Answer): string | null {
   if (a.status >= 500) return `answered ${a.status}`;
   if (a.status < 400) return null;
+  if (isOAuthCallback(op) && a.contentType.startsWith("text/html")) return null;
   if (!a.contentType.startsWith("application/json")) return `answered ${a.status} as '${a.contentType}', not application/json`;
   let body: any;
   try {
