@@ -214,9 +214,25 @@ export function checkFields(data: unknown, schema: FieldSchema | undefined, para
   return d;
 }
 
-/** An action step's input: every string in it rendered as a template, at any depth. */
+const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
+
+const lookup = (scope: Record<string, unknown>, path: string): unknown => {
+  let v: unknown = scope;
+  for (const part of path.split(".")) v = obj(v) ? v[part] : undefined;
+  return v;
+};
+
+/**
+ * An action step's input: every string in it rendered as a template, at any depth. A string that is one
+ * template and nothing else keeps the value's own type ("{{input.pull_request.number}}" stays a number), so an
+ * action's schema sees what the event carried; a missing value renders as "".
+ */
 export function renderDeep(value: unknown, scope: Record<string, unknown>): unknown {
-  if (typeof value === "string") return render(value, scope);
+  if (typeof value === "string") {
+    const whole = WHOLE_TEMPLATE_RE.exec(value);
+    const v = whole ? lookup(scope, whole[1]!) : undefined;
+    return v === undefined || v === null ? render(value, scope) : v;
+  }
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope));
   if (obj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope)]));
   return value;
@@ -225,8 +241,7 @@ export function renderDeep(value: unknown, scope: Record<string, unknown>): unkn
 /** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */
 export function render(template: string, scope: Record<string, unknown>): string {
   return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (_m, path: string) => {
-    let v: unknown = scope;
-    for (const part of path.split(".")) v = obj(v) ? v[part] : undefined;
+    const v = lookup(scope, path);
     return v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
   });
 }
