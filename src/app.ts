@@ -26,6 +26,7 @@ import { webhooksRoutes } from "./modules/webhooks/routes";
 import { eventsRoutes } from "./modules/events/routes";
 import { signinRoutes } from "./modules/signin/routes";
 import { workflowsRoutes } from "./modules/workflows/routes";
+import { connectorsRoutes } from "./modules/connectors/routes";
 import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
@@ -65,6 +66,7 @@ export function createApp(deps: PlatformDeps) {
     .use(eventsRoutes)
     .use(signinRoutes)
     .use(workflowsRoutes)
+    .use(connectorsRoutes)
     .use(mcpRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 

@@ -28,6 +28,21 @@ export interface Config {
   webhooks: WebhookConfig;
   signin: SigninConfig;
   backups: BackupConfig;
+  connectors: ConnectorsConfig;
+}
+
+export interface ConnectorsConfig {
+  /** CLANKER_LOCAL_SOURCES: folders and git repositories on this server that the `local` connector serves. */
+  localSources: string[];
+  /** Largest file get-source-content answers (CLANKER_MAX_SOURCE_BYTES). */
+  maxSourceBytes: number;
+  /** How much source text a run that reads code gives the model (CLANKER_RUN_SOURCE_BUDGET_BYTES). */
+  runBudgetBytes: number;
+  githubApiUrl: string;
+  githubOAuthUrl: string;
+  /** Both set: connect-connector {"connector":"github"} without a token starts the OAuth web flow. */
+  githubClientId: string | null;
+  githubClientSecret: string | null;
 }
 
 export interface BackupConfig {
@@ -156,6 +171,12 @@ function cron(name: string, raw: string | undefined): string | null {
   return raw;
 }
 
+/** An OAuth app's id and secret: both or neither. */
+function pair(idName: string, id: string | undefined, secretName: string, secret: string | undefined) {
+  if (!!id !== !!secret) throw new ConfigError(`${idName} and ${secretName} must be set together`);
+  return { githubClientId: id || null, githubClientSecret: secret || null };
+}
+
 export interface ConfigFlags {
   port?: string;
   host?: string;
@@ -224,6 +245,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       allowPrivate: bool("CLANKER_WEBHOOK_ALLOW_PRIVATE", env.CLANKER_WEBHOOK_ALLOW_PRIVATE, isLoopback(host)),
       retryBaseMs: int("CLANKER_WEBHOOK_RETRY_BASE_MS", env.CLANKER_WEBHOOK_RETRY_BASE_MS, 10_000, 10, 3_600_000),
       maxAttempts: int("CLANKER_WEBHOOK_MAX_ATTEMPTS", env.CLANKER_WEBHOOK_MAX_ATTEMPTS, 8, 1, 50),
+    },
+    connectors: {
+      localSources: (env.CLANKER_LOCAL_SOURCES ?? "").split(",").map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
+      maxSourceBytes: int("CLANKER_MAX_SOURCE_BYTES", env.CLANKER_MAX_SOURCE_BYTES, 1024 * 1024, 1, 1024 * 1024 * 1024),
+      runBudgetBytes: int("CLANKER_RUN_SOURCE_BUDGET_BYTES", env.CLANKER_RUN_SOURCE_BUDGET_BYTES, 200 * 1024, 1, 64 * 1024 * 1024),
+      githubApiUrl: url("CLANKER_GITHUB_API_URL", env.CLANKER_GITHUB_API_URL) ?? "https://api.github.com",
+      githubOAuthUrl: url("CLANKER_GITHUB_OAUTH_URL", env.CLANKER_GITHUB_OAUTH_URL) ?? "https://github.com",
+      ...pair("CLANKER_GITHUB_CLIENT_ID", env.CLANKER_GITHUB_CLIENT_ID, "CLANKER_GITHUB_CLIENT_SECRET", env.CLANKER_GITHUB_CLIENT_SECRET),
     },
     backups: {
       cron: cron("CLANKER_BACKUP_CRON", env.CLANKER_BACKUP_CRON),

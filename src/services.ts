@@ -5,6 +5,8 @@ import type { SecretBox } from "./lib/secret-box";
 import { guardServices } from "./lib/scopes";
 import { createConnectionStore } from "./modules/connections/store";
 import { createOAuthStates } from "./modules/connections/oauth-states";
+import { createConnectorsService } from "./modules/connectors/service";
+import { createConnectorRegistry } from "./modules/connectors/registry";
 import type { Catalog } from "./modules/skills/catalog";
 import { createUsersService } from "./modules/users/service";
 import { createProfileService } from "./modules/profile/service";
@@ -52,8 +54,8 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const webhooks = createWebhooksService(store, box, config.webhooks, log);
   // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
   const connectionStore = createConnectionStore(store, box);
-  void connectionStore; // wired into the connectors and integrations services as they land
   const oauthStates = createOAuthStates(store);
+  const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, registry: createConnectorRegistry() });
   const mailer = createMailer(config.signin, config.dataDir, log);
   const otp = createOtpService(store, box);
   const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
@@ -80,6 +82,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     artifacts,
     webhooks,
     oauthStates,
+    connectors,
     bus,
     runner,
     otp,

@@ -81,6 +81,13 @@ const VERB_SCOPES: Record<string, string> = {
   "workspaces.rebindKey": "workspaces:write",
   "invitations.invite": "members:write",
   "invitations.accept": "members:write",
+  "connectors.list": "connectors:read",
+  "connectors.status": "connectors:read",
+  "connectors.sources": "connectors:read",
+  "connectors.branches": "connectors:read",
+  "connectors.content": "connectors:read",
+  "connectors.connect": "connectors:write",
+  "connectors.disconnect": "connectors:write",
 };
 
 export function scopesOf(ctx: Ctx): readonly string[] {

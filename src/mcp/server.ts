@@ -7,6 +7,7 @@ import type { Services } from "../services";
 import { registerSkillTools } from "./tools/skills";
 import { registerWorkspaceTools } from "./tools/workspace";
 import { registerWorkflowTools } from "./tools/workflows";
+import { registerConnectorTools } from "./tools/connectors";
 
 /** What a tool handler's `extra` carries that we read: the auth of the HTTP request that delivered the call. */
 export interface CallExtra {
@@ -43,5 +44,6 @@ export function createMcpServer(tc: ToolContext): McpServer {
   registerSkillTools(server, tc);
   registerWorkspaceTools(server, tc);
   registerWorkflowTools(server, tc);
+  registerConnectorTools(server, tc);
   return server;
 }

@@ -23,4 +23,12 @@ export const SPEC_TOOL_NAMES = [
   "cancel-workflow-run",
   "resume-workflow-run",
   "list-integration-triggers",
+  "list-connectors",
+  "connect-connector",
+  "disconnect-connector",
+  "get-connector-status",
+  "list-sources",
+  "list-branches",
+  "get-source-content",
+  "list-github-repos",
 ];
