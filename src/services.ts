@@ -58,8 +58,8 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, registry: createConnectorRegistry() });
   const mailer = createMailer(config.signin, config.dataDir, log);
   const otp = createOtpService(store, box);
-  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
-  const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner });
+  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c) });
+  const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner, connectors });
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;

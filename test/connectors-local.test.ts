@@ -116,6 +116,9 @@ describe("local connector over REST", () => {
     const root = await member("GET", "/api/v1/connectors/local/sources/app/content");
     expect(root.body).toMatchObject({ type: "dir", path: "", ref: "main" });
     expect(root.body.entries.map((e: any) => [e.name, e.type])).toEqual([["README.md", "file"], ["big.txt", "file"], ["escape", "symlink"], ["img", "dir"], ["src", "dir"]]);
+    const src = await content(member, "app", "?path=src");
+    expect(src.body).toMatchObject({ type: "dir", path: "src", ref: "main" });
+    expect(src.body.entries.map((e: any) => [e.name, e.type])).toEqual([["index.ts", "file"], ["inner-link.ts", "symlink"]]);
     const main = await content(member, "app", "?path=src/index.ts");
     expect(main.body).toEqual({ type: "file", path: "src/index.ts", ref: "main", size: 23, content: "export const main = 1;\n" });
     const feature = await content(member, "app", "?path=src/index.ts&ref=feature");

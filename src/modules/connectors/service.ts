@@ -12,6 +12,8 @@ import type { ConnectionStore } from "../connections/store";
 import type { OAuthStates } from "../connections/oauth-states";
 import type { ConnectorContext, ConnectorProvider } from "./provider";
 import type { ConnectorRegistry } from "./registry";
+import { gatherSourceContext } from "./context";
+import { connectorTarget, type Connector } from "../executions/prompt";
 
 export interface ConnectorsDeps {
   store: Store;
@@ -163,7 +165,16 @@ export function createConnectorsService(d: ConnectorsDeps) {
 
     /** For runs: checks at POST time that the workspace can read this connector (synchronous). */
     assertReadable(workspaceId: number, connector: string) {
-      contextFor(workspaceId, providerOf(connector));
+      const p = registry.get(connector);
+      if (!p) throw new InvalidRequestError(`This server has no '${connector}' connector`, "connector.type", "CONNECTOR_UNAVAILABLE");
+      contextFor(workspaceId, p);
+    },
+
+    /** For runs: reads the run's source within the budget; the text for the model and the record of what it holds. */
+    sourceContext(workspaceId: number, c: { type: string; fields: Record<string, unknown> }) {
+      const reader = this.readerFor(workspaceId, c.type);
+      const t = connectorTarget(c as Connector);
+      return gatherSourceContext((path, ref) => reader.content(t.source, path, ref), { connector: c.type, ...t }, config.connectors.runBudgetBytes);
     },
 
     /** For runs (no caller ctx: the run's workspace): the provider and its context. */

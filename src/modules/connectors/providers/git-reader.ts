@@ -90,7 +90,10 @@ export async function gitContent(dir: string, segs: string[], ref: string | null
       return gitContent(dir, safeSegments(joined), ref, max, hops + 1);
     }
     if (i === segs.length - 1) {
-      if (type === "dir") break;
+      if (type === "dir") {
+        tree = (await git.readTree({ fs, dir, oid: entry.oid })).tree;
+        break;
+      }
       if (type === "submodule") throw new InvalidRequestError(`${here} is a submodule; read it as its own source`, "path");
       const { blob } = await git.readBlob({ fs, dir, oid: entry.oid });
       return fileContent(here, shownRef, blob, max);
