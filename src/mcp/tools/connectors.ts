@@ -5,8 +5,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ToolContext } from "../server";
 import { tool } from "../result";
 
-const connector = z.string().min(1).max(50).describe("The connector: 'github', 'local' or 'remote'");
-const source = z.string().min(1).max(2048).describe("A source as list-sources names it: 'owner/repo' for github, a root's name for local, a git URL for remote");
+const connector = z.string().min(1).max(50).describe("The connector: 'github' or 'local' (list-connectors names them)");
+const source = z.string().min(1).max(2048).describe("A source as list-sources names it: 'owner/repo' for github, a root's name for local");
 const paging = {
   limit: z.number().int().min(1).max(100).optional().describe("1–100, default 30"),
   cursor: z.string().max(200).optional().describe("next_cursor of the previous page"),
