@@ -28,6 +28,7 @@ import { signinRoutes } from "./modules/signin/routes";
 import { workflowsRoutes } from "./modules/workflows/routes";
 import { triggersRoutes } from "./modules/triggers/routes";
 import { integrationsRoutes } from "./modules/integrations/routes";
+import { connectorsRoutes } from "./modules/connectors/routes";
 import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
@@ -69,6 +70,7 @@ export function createApp(deps: PlatformDeps) {
     .use(workflowsRoutes)
     .use(triggersRoutes)
     .use(integrationsRoutes)
+    .use(connectorsRoutes)
     .use(mcpRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 

@@ -29,6 +29,7 @@ export interface Config {
   signin: SigninConfig;
   backups: BackupConfig;
   slack: SlackConfig;
+  connectors: ConnectorsConfig;
 }
 
 export interface SlackConfig {
@@ -39,6 +40,20 @@ export interface SlackConfig {
   /** OAuth v2 app credentials; both or neither. Without them Slack connects by bot token only. */
   clientId: string | null;
   clientSecret: string | null;
+}
+
+export interface ConnectorsConfig {
+  /** CLANKER_LOCAL_SOURCES: folders and git repositories on this server that the `local` connector serves. */
+  localSources: string[];
+  /** Largest file get-source-content answers (CLANKER_MAX_SOURCE_BYTES). */
+  maxSourceBytes: number;
+  /** How much source text a run that reads code gives the model (CLANKER_RUN_SOURCE_BUDGET_BYTES). */
+  runBudgetBytes: number;
+  githubApiUrl: string;
+  githubOAuthUrl: string;
+  /** Both set: connect-connector {"connector":"github"} without a token starts the OAuth web flow. */
+  githubClientId: string | null;
+  githubClientSecret: string | null;
 }
 
 export interface BackupConfig {
@@ -167,15 +182,21 @@ function cron(name: string, raw: string | undefined): string | null {
   return raw;
 }
 
+/** An OAuth app's id and secret (CLANKER_<APP>_CLIENT_ID / _SECRET): both or neither. */
+function oauthApp(env: Record<string, string | undefined>, app: "GITHUB" | "SLACK"): { clientId: string | null; clientSecret: string | null } {
+  const idName = `CLANKER_${app}_CLIENT_ID`;
+  const secretName = `CLANKER_${app}_CLIENT_SECRET`;
+  const clientId = env[idName] || null;
+  const clientSecret = env[secretName] || null;
+  if ((clientId === null) !== (clientSecret === null)) throw new ConfigError(`${idName} and ${secretName} must be set together`);
+  return { clientId, clientSecret };
+}
+
 function slackConfig(env: Record<string, string | undefined>): SlackConfig {
-  const clientId = env.CLANKER_SLACK_CLIENT_ID || null;
-  const clientSecret = env.CLANKER_SLACK_CLIENT_SECRET || null;
-  if ((clientId === null) !== (clientSecret === null)) throw new ConfigError("CLANKER_SLACK_CLIENT_ID and CLANKER_SLACK_CLIENT_SECRET must be set together");
   return {
     apiUrl: url("CLANKER_SLACK_API_URL", env.CLANKER_SLACK_API_URL) ?? "https://slack.com/api",
     oauthUrl: url("CLANKER_SLACK_OAUTH_URL", env.CLANKER_SLACK_OAUTH_URL) ?? "https://slack.com",
-    clientId,
-    clientSecret,
+    ...oauthApp(env, "SLACK"),
   };
 }
 
@@ -201,6 +222,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
   if (logLevel !== "silent" && logLevel !== "info") throw new ConfigError(`CLANKER_LOG must be 'info' or 'silent', got '${logLevel}'`);
   const dataDir = resolve(flags.data ?? env.CLANKER_DATA_DIR ?? DEFAULTS.dataDir);
+  const githubApp = oauthApp(env, "GITHUB");
   return {
     host,
     port: int(flags.port !== undefined ? "--port" : "PORT", flags.port ?? env.PORT, DEFAULTS.port, 0, 65535),
@@ -249,6 +271,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       maxAttempts: int("CLANKER_WEBHOOK_MAX_ATTEMPTS", env.CLANKER_WEBHOOK_MAX_ATTEMPTS, 8, 1, 50),
     },
     slack: slackConfig(env),
+    connectors: {
+      localSources: (env.CLANKER_LOCAL_SOURCES ?? "").split(",").map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
+      maxSourceBytes: int("CLANKER_MAX_SOURCE_BYTES", env.CLANKER_MAX_SOURCE_BYTES, 1024 * 1024, 1, 1024 * 1024 * 1024),
+      runBudgetBytes: int("CLANKER_RUN_SOURCE_BUDGET_BYTES", env.CLANKER_RUN_SOURCE_BUDGET_BYTES, 200 * 1024, 1, 64 * 1024 * 1024),
+      githubApiUrl: url("CLANKER_GITHUB_API_URL", env.CLANKER_GITHUB_API_URL) ?? "https://api.github.com",
+      githubOAuthUrl: url("CLANKER_GITHUB_OAUTH_URL", env.CLANKER_GITHUB_OAUTH_URL) ?? "https://github.com",
+      githubClientId: githubApp.clientId,
+      githubClientSecret: githubApp.clientSecret,
+    },
     backups: {
       cron: cron("CLANKER_BACKUP_CRON", env.CLANKER_BACKUP_CRON),
       keep: int("CLANKER_BACKUP_KEEP", env.CLANKER_BACKUP_KEEP, 7, 1, 10_000),

@@ -7,6 +7,8 @@ import { createConnectionStore } from "./modules/connections/store";
 import { createOAuthStates } from "./modules/connections/oauth-states";
 import { createIntegrationsService, memberEmailsOf } from "./modules/integrations/service";
 import { createIntegrationRegistry } from "./modules/integrations/registry";
+import { createConnectorsService } from "./modules/connectors/service";
+import { createConnectorRegistry } from "./modules/connectors/registry";
 import type { Catalog } from "./modules/skills/catalog";
 import { createUsersService } from "./modules/users/service";
 import { createProfileService } from "./modules/profile/service";
@@ -57,6 +59,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
   const connectionStore = createConnectionStore(store, box);
   const oauthStates = createOAuthStates(store);
+  const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, registry: createConnectorRegistry() });
   const mailer = createMailer(config.signin, config.dataDir, log);
   const integrations = createIntegrationsService({
     store,
@@ -69,11 +72,12 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
       // Only real SMTP: the outbox fallback is for sign-in codes on a lone laptop, not mail a workflow sends.
       sendMail: config.signin.smtpUrl ? (m) => mailer.send(m) : null,
       memberEmails: (ws) => memberEmailsOf(store, ws),
+      connections: connectionStore,
     }),
   });
   const otp = createOtpService(store, box);
-  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly });
-  const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner });
+  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c) });
+  const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner, connectors });
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
@@ -98,6 +102,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     webhooks,
     oauthStates,
     integrations,
+    connectors,
     bus,
     runner,
     otp,

@@ -239,12 +239,13 @@ describe("attachments and connectors", () => {
     expect(r.body.error.param).toMatch(/^attachments\.0/);
   });
 
-  test("a github connector with a bad repo → 400 param connector.fields.repo; a good one is accepted", async () => {
+  test("a github connector with a bad repo → 400 param connector.fields.repo; a good one needs github connected first", async () => {
     const r = await a("POST", RUN, { body: { input: "Summarize", connector: { type: "github", fields: { repo: "bad" } } } });
     expectError(r, 400, "invalid_request_error", { param: "connector.fields.repo" });
-    const input = `Summarize the repo ${marker("conn")}`;
-    const id = await start(a, { input, connector: { type: "github", fields: { repo: "octo/hello-world" } } });
-    expect((await waitEnd(a, id)).status).toBe("completed");
+    // Runs read the repository now (test/connectors-runs.test.ts): without a connection there is nothing to read.
+    const good = await a("POST", RUN, { body: { input: "Summarize", connector: { type: "github", fields: { repo: "octo/hello-world" } } } });
+    expectError(good, 400, "invalid_request_error", { param: "connector" });
+    expect(good.body.error.code).toBe("CONNECTOR_NOT_CONNECTED");
   });
 });
 

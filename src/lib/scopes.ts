@@ -89,6 +89,13 @@ const VERB_SCOPES: Record<string, string> = {
   "integrations.connect": "integrations:write",
   "integrations.disconnect": "integrations:write",
   "integrations.execute": "integrations:run",
+  "connectors.list": "connectors:read",
+  "connectors.status": "connectors:read",
+  "connectors.sources": "connectors:read",
+  "connectors.branches": "connectors:read",
+  "connectors.content": "connectors:read",
+  "connectors.connect": "connectors:write",
+  "connectors.disconnect": "connectors:write",
 };
 
 export function scopesOf(ctx: Ctx): readonly string[] {

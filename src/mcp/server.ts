@@ -8,6 +8,7 @@ import { registerSkillTools } from "./tools/skills";
 import { registerWorkspaceTools } from "./tools/workspace";
 import { registerWorkflowTools } from "./tools/workflows";
 import { registerIntegrationTools } from "./tools/integrations";
+import { registerConnectorTools } from "./tools/connectors";
 
 /** What a tool handler's `extra` carries that we read: the auth of the HTTP request that delivered the call. */
 export interface CallExtra {
@@ -45,5 +46,6 @@ export function createMcpServer(tc: ToolContext): McpServer {
   registerWorkspaceTools(server, tc);
   registerWorkflowTools(server, tc);
   registerIntegrationTools(server, tc);
+  registerConnectorTools(server, tc);
   return server;
 }

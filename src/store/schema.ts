@@ -157,7 +157,7 @@ export const executions = sqliteTable(
     interface: text("interface").notNull(),
     /** JSON: [{ name, mediaType, text? , data? (base64) }] */
     attachments: text("attachments", { mode: "json" }).$type<unknown[]>(),
-    connector: text("connector", { mode: "json" }).$type<{ type: "github" | "remote"; fields: Record<string, unknown> }>(),
+    connector: text("connector", { mode: "json" }).$type<{ type: "github" | "local" | "remote"; fields: Record<string, unknown>; context?: unknown }>(),
     callbackUrl: text("callback_url"),
     provider: text("provider"),
     model: text("model"),

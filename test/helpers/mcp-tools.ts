@@ -27,4 +27,12 @@ export const SPEC_TOOL_NAMES = [
   "connect-integration",
   "disconnect-integration",
   "execute-integration-action",
+  "list-connectors",
+  "connect-connector",
+  "disconnect-connector",
+  "get-connector-status",
+  "list-sources",
+  "list-branches",
+  "get-source-content",
+  "list-github-repos",
 ];

@@ -55,6 +55,11 @@ export interface ConnectorProvider {
   /** Whether a workspace must connect before use (local does not: its roots are the operator's). */
   readonly needsConnection: boolean;
   connect(ctx: ConnectorContext, input: { token?: string; state?: string; redirectUri?: string }): Promise<ConnectResult>;
+  /**
+   * OAuth web flow, second half: exchange the callback's code for credentials. Only providers whose connect()
+   * can answer a `url` implement it (the service consumes the state first).
+   */
+  completeOAuth?(ctx: ConnectorContext, input: { code: string; redirectUri: string }): Promise<NonNullable<ConnectResult["connected"]>>;
   listSources(ctx: ConnectorContext, page: { limit: number; cursor: string | null }): Promise<Page<Source>>;
   listBranches(ctx: ConnectorContext, source: string): Promise<Branch[]>;
   content(ctx: ConnectorContext, source: string, opts: { path: string; ref: string | null; maxBytes: number }): Promise<SourceContent>;

@@ -14,8 +14,16 @@ export interface Attachment {
 }
 
 export interface Connector {
-  type: "github" | "remote";
+  type: "github" | "local" | "remote";
   fields: Record<string, unknown>;
+  /** Set by the run once it has read the source: what the model was given and what was cut. */
+  context?: unknown;
+}
+
+/** Where a run's connector points: the source, the ref and the paths to give the model. */
+export function connectorTarget(c: Connector): { source: string; ref: string | null; paths: string[] } {
+  const f = c.fields;
+  return { source: String(c.type === "github" ? f.repo : f.source), ref: typeof f.ref === "string" && f.ref ? f.ref : null, paths: (f.paths as string[] | undefined) ?? [] };
 }
 
 const TEXT_TYPES = /^(text\/[a-z0-9.+-]+|application\/(json|xml|yaml|x-yaml|csv|javascript|typescript|sql|x-sh))$/;
@@ -53,8 +61,14 @@ export function checkConnector(c: Connector | undefined): Connector | undefined 
     const repo = c.fields.repo;
     if (typeof repo !== "string" || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo))
       throw new InvalidRequestError("A github connector needs fields.repo as 'owner/repo'", "connector.fields.repo");
+  } else if (typeof c.fields.source !== "string" || !c.fields.source || c.fields.source.length > 2048) {
+    throw new InvalidRequestError(`A ${c.type} connector needs fields.source (as list-sources names it)`, "connector.fields.source");
   }
-  return c;
+  const { ref, paths } = c.fields;
+  if (ref !== undefined && (typeof ref !== "string" || ref.length > 255)) throw new InvalidRequestError("fields.ref must be a branch, tag or commit", "connector.fields.ref");
+  if (paths !== undefined && (!Array.isArray(paths) || paths.length > 50 || paths.some((p) => typeof p !== "string" || p.length > 4096)))
+    throw new InvalidRequestError("fields.paths must be a list of at most 50 paths", "connector.fields.paths");
+  return { type: c.type, fields: c.fields };
 }
 
 const FILE_CONVENTION = `
@@ -64,10 +78,12 @@ Output rules for this run: answer in Markdown. If you produce a file the user sh
 (code, data, a page), put it in a fenced code block whose info string names it, e.g. \`\`\`html file=index.html — each
 such block is saved as its own artifact.`;
 
-export function buildPrompt(skill: Skill, input: string, attachments: Attachment[], connector: Connector | undefined): { system: string; user: UserPart[] } {
+/** `sourceText`: the source the run read (tree, README, paths), given instead of the connector's bare fields. */
+export function buildPrompt(skill: Skill, input: string, attachments: Attachment[], connector: Connector | undefined, sourceText?: string): { system: string; user: UserPart[] } {
   const user: UserPart[] = [];
   let text = input;
-  if (connector) text += `\n\n<connector type="${connector.type}">${JSON.stringify(connector.fields)}</connector>`;
+  if (sourceText) text += `\n\n${sourceText}`;
+  else if (connector) text += `\n\n<connector type="${connector.type}">${JSON.stringify(connector.fields)}</connector>`;
   for (const a of attachments) {
     if (a.content !== undefined) text += `\n\n<attachment name="${a.name.replace(/"/g, "'")}" media_type="${a.mediaType}">\n${a.content}\n</attachment>`;
   }

@@ -20,7 +20,13 @@ const runBody = t.Object(
     interface: t.Optional(t.String({ maxLength: 20, description: "'api' for programmatic use" })),
     attachments: t.Optional(t.Array(attachment, { maxItems: 10 })),
     connector: t.Optional(
-      t.Object({ type: t.Union([t.Literal("github"), t.Literal("remote")]), fields: t.Record(t.String(), t.Unknown()) }, { additionalProperties: false }),
+      t.Object(
+        {
+          type: t.Union([t.Literal("github"), t.Literal("local"), t.Literal("remote")]),
+          fields: t.Record(t.String(), t.Unknown(), { description: "github: {repo, ref?, paths?}; local, remote: {source, ref?, paths?}" }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     callbackUrl: t.Optional(t.String({ maxLength: 2048, description: "Webhook URL notified on completion or failure" })),
   },
@@ -48,6 +54,7 @@ const execution = t.Object({
   error: t.Nullable(t.Object({ code: t.String(), message: t.String() })),
   rerunOf: t.Nullable(t.String()),
   callbackUrl: t.Nullable(t.String()),
+  connector: t.Nullable(t.Object({ type: t.String(), fields: t.Record(t.String(), t.Unknown()), context: t.Unknown() })),
   createdAt: isoDate,
   startedAt: t.Nullable(isoDate),
   completedAt: t.Nullable(isoDate),

@@ -17,7 +17,7 @@ import { emittedFiles } from "../artifacts/service";
 import type { WebhooksService } from "../webhooks/service";
 import type { ByokService } from "../byok/service";
 import type { Catalog } from "../skills/catalog";
-import { buildPrompt, type Attachment } from "./prompt";
+import { buildPrompt, type Attachment, type Connector } from "./prompt";
 import { executionTime, type ExecutionRow } from "./view";
 
 interface Running {
@@ -43,6 +43,8 @@ export interface RunnerDeps {
   log: (line: string) => void;
   /** `clanker mcp` beside a running server: run only what this process enqueued, and leave the rest alone. */
   ownOnly?: boolean;
+  /** Reads a run's connector source (tree, README, paths within the budget): the model's text and the record. */
+  sourceContext?: (workspaceId: number, c: Connector) => Promise<{ text: string; record: unknown }>;
 }
 
 export class Runner {
@@ -215,9 +217,33 @@ export class Runner {
     });
     const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
     this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
-    const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined);
-    this.pool!.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
+    const launch = (sourceText?: string) => {
+      const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined, sourceText);
+      this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
+    };
+    if (!e.connector || !this.d.sourceContext) launch();
+    else this.readSource(e, e.connector, launch);
     return [ev];
+  }
+
+  /** A run that reads code: read the source first (async), record what the model gets, then launch. */
+  private readSource(e: ExecutionRow, c: Connector, launch: (text: string) => void): void {
+    const zero = { inputTokens: 0, outputTokens: 0 };
+    this.d.sourceContext!(e.workspaceId, c).then(
+      ({ text, record }) => {
+        if (!this.running.has(e.id)) return;
+        const row = this.d.store.db
+          .update(executions)
+          .set({ connector: { type: c.type, fields: c.fields, context: record } })
+          .where(and(eq(executions.id, e.id), eq(executions.status, "running")))
+          .returning({ id: executions.id })
+          .get();
+        // Cancelled while the source was read: nothing to launch, the run is already final.
+        if (!row) return this.onMessage({ type: "failed", executionId: e.id, code: "CANCELLED", message: "Cancelled", usage: zero });
+        launch(text);
+      },
+      (err: Error) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Reading ${c.type} source failed: ${err.message}`, usage: zero }),
+    );
   }
 
   private onTimeout(executionId: number): void {

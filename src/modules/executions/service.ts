@@ -38,6 +38,8 @@ export interface ExecutionsDeps {
   artifacts: ArtifactsService;
   webhooks: WebhooksService;
   runner: Runner;
+  /** Checks at POST time that the run's workspace can read its connector. */
+  connectors?: { assertReadable(workspaceId: number, connector: string): void };
 }
 
 export function createExecutionsService(d: ExecutionsDeps) {
@@ -92,6 +94,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
     if (!/^[a-z][a-z0-9_-]{0,19}$/.test(iface)) throw new InvalidRequestError("interface must be a short lowercase word such as 'api'", "interface");
     const attachments = checkAttachments(input.attachments, config.executor.maxAttachmentBytes);
     const connector = checkConnector(input.connector);
+    if (connector) d.connectors?.assertReadable(ctx.workspaceId, connector.type);
     const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
     const provider = providerForRun(ctx);
     const actor = ctx.actor;

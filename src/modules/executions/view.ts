@@ -39,6 +39,8 @@ export function executionView(e: ExecutionRow, artifactIds: number[] = []) {
     error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
     rerunOf: e.rerunOf === null ? null : encodeId("execution", e.rerunOf),
     callbackUrl: e.callbackUrl,
+    // A run that read code: its source and what the model was given (included, cut, bytes of the budget).
+    connector: e.connector ? { type: e.connector.type, fields: e.connector.fields, context: e.connector.context ?? null } : null,
     createdAt: toIso(e.createdAt)!,
     startedAt: toIso(e.startedAt),
     completedAt: toIso(e.completedAt),

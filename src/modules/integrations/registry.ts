@@ -1,15 +1,18 @@
-// Every integration provider, one line each (github's comes with the connectors module).
+// Every integration provider, one line each (github acts with the github connector's token).
 import type { Mail } from "../signin/mailer";
 import type { IntegrationProvider } from "./provider";
 import { createEmailProvider } from "./providers/email";
 import { slackProvider } from "./providers/slack";
 import { createWebhookProvider } from "./providers/webhook";
+import { createGithubIntegration } from "./providers/github";
+import type { ConnectionStore } from "../connections/store";
 
 export interface RegistryDeps {
   signatureFor(workspaceId: number, body: string): string;
   allowPrivate: boolean;
   sendMail: ((mail: Mail) => Promise<void>) | null;
   memberEmails(workspaceId: number): string[];
+  connections: ConnectionStore;
 }
 
 export function createIntegrationRegistry(d: RegistryDeps): Map<string, IntegrationProvider> {
@@ -17,6 +20,7 @@ export function createIntegrationRegistry(d: RegistryDeps): Map<string, Integrat
     slackProvider,
     createEmailProvider({ send: d.sendMail, memberEmails: d.memberEmails }),
     createWebhookProvider({ signatureFor: d.signatureFor, allowPrivate: d.allowPrivate }),
+    createGithubIntegration(d.connections),
   ];
   return new Map(providers.map((p) => [p.id, p]));
 }

@@ -1,0 +1,68 @@
+// The 8 connector tools: list, connect (token or OAuth URL), disconnect, status, sources, branches, content, and
+// list-github-repos (list-sources for github). The same service verbs as /api/v1/connectors.
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolContext } from "../server";
+import { tool } from "../result";
+
+const connector = z.string().min(1).max(50).describe("The connector: 'github' or 'local' (list-connectors names them)");
+const source = z.string().min(1).max(2048).describe("A source as list-sources names it: 'owner/repo' for github, a root's name for local");
+const paging = {
+  limit: z.number().int().min(1).max(100).optional().describe("1–100, default 30"),
+  cursor: z.string().max(200).optional().describe("next_cursor of the previous page"),
+};
+
+export function registerConnectorTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
+  const svc = services.connectors;
+  server.registerTool("list-connectors", { description: "List the connectors (sources skills can read): whether each is configured on this server and connected, and as which account" }, (extra) =>
+    tool(() => svc.list(ctxOf(extra))),
+  );
+  server.registerTool(
+    "connect-connector",
+    {
+      description:
+        "Connect a connector for your workspace (owners and admins). github: give a personal access token, or omit it to get an OAuth authorize `url` to open in a browser (when the server has a GitHub OAuth app).",
+      inputSchema: { connector, token: z.string().min(1).max(1000).optional().describe("A personal access token (github); stored sealed, never shown again") },
+    },
+    ({ connector, token }, extra) => tool(() => svc.connect(ctxOf(extra), connector, token === undefined ? {} : { token }, `${baseUrl}/api/v1/connectors/${connector}/callback`)),
+  );
+  server.registerTool(
+    "disconnect-connector",
+    { description: "Disconnect a connector and forget its token (owners and admins)", inputSchema: { connector } },
+    ({ connector }, extra) => tool(() => svc.disconnect(ctxOf(extra), connector)),
+  );
+  server.registerTool(
+    "get-connector-status",
+    { description: "One connector's status: configured, connected, account", inputSchema: { connector } },
+    ({ connector }, extra) => tool(() => svc.status(ctxOf(extra), connector)),
+  );
+  server.registerTool(
+    "list-sources",
+    { description: "List a connector's sources (github repositories, local roots), paged by cursor", inputSchema: { connector, ...paging } },
+    ({ connector, limit, cursor }, extra) => tool(() => svc.sources(ctxOf(extra), connector, { limit, cursor })),
+  );
+  server.registerTool(
+    "list-branches",
+    { description: "List a source's branches (a plain folder has none)", inputSchema: { connector, source } },
+    ({ connector, source }, extra) => tool(() => svc.branches(ctxOf(extra), connector, source)),
+  );
+  server.registerTool(
+    "get-source-content",
+    {
+      description:
+        "Read a file ({type:'file', path, ref, size, content}; binary files come base64 with encoding:'base64') or list a directory ({type:'dir', entries}) of a source at a ref. Files over the server's limit are refused (413).",
+      inputSchema: {
+        connector,
+        source,
+        path: z.string().max(4096).optional().describe("Path inside the source, relative to its root; empty or omitted: the root"),
+        ref: z.string().max(255).optional().describe("Branch, tag or commit; omitted: the default branch (or a plain folder's working tree)"),
+      },
+    },
+    ({ connector, source, path, ref }, extra) => tool(() => svc.content(ctxOf(extra), connector, source, { path, ref })),
+  );
+  server.registerTool(
+    "list-github-repos",
+    { description: "List the connected GitHub account's repositories (list-sources for github)", inputSchema: paging },
+    ({ limit, cursor }, extra) => tool(() => svc.sources(ctxOf(extra), "github", { limit, cursor })),
+  );
+}

@@ -1,0 +1,154 @@
+// The `github` connector: GitHub or GitHub Enterprise through Octokit (CLANKER_GITHUB_API_URL), connected with a
+// token or the OAuth web flow (CLANKER_GITHUB_CLIENT_ID/_SECRET on CLANKER_GITHUB_OAUTH_URL). Sources are the
+// account's repositories as `owner/repo`, paged as GitHub pages them (Link headers).
+import { Octokit } from "@octokit/rest";
+import type { Config } from "../../../config";
+import { ApiError, InvalidRequestError, NotFoundError, RateLimitError } from "../../../lib/errors";
+import type { ConnectorContext, ConnectorProvider, SourceContent } from "../provider";
+import { fileContent, outside, safeSegments, tooLarge } from "./git-reader";
+
+const REPO_RE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/** An Octokit for this server's GitHub, acting with the token. */
+export function octokitFor(config: Config, token: string | null): Octokit {
+  return new Octokit({ auth: token ?? undefined, baseUrl: config.connectors.githubApiUrl, userAgent: "clanker-self-hosted", log: { debug() {}, info() {}, warn() {}, error() {} } });
+}
+
+/** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. */
+export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
+  const status = (e as { status?: number }).status;
+  const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
+  if (status === 401) throw new InvalidRequestError("GitHub refused the token (revoked or expired?): connect again", "token", "CONNECTOR_AUTH_FAILED");
+  if (status === 404 && what) throw new NotFoundError(what.entity, what.id);
+  if (status === 429 || (status === 403 && headers["x-ratelimit-remaining"] === "0")) {
+    const reset = Number(headers["x-ratelimit-reset"]);
+    const wait = Number.isFinite(reset) ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : 60;
+    throw new RateLimitError("GitHub's rate limit is exhausted for this token; try again later", wait);
+  }
+  if (status === 403) throw new ApiError("permission_error", "GitHub refused access with this token", { code: "CONNECTOR_FORBIDDEN" });
+  throw new ApiError("api_error", `GitHub answered ${status ?? "nothing"}: ${(e as Error).message}`, { code: "CONNECTOR_UPSTREAM_ERROR" });
+}
+
+function split(source: string): { owner: string; repo: string } {
+  if (!REPO_RE.test(source)) throw new InvalidRequestError("A GitHub source is 'owner/repo'", "source");
+  const [owner, repo] = source.split("/") as [string, string];
+  return { owner, repo };
+}
+
+const tokenOf = (ctx: ConnectorContext): string => {
+  const t = ctx.credentials?.token;
+  if (!t) throw new InvalidRequestError("Connect github first", "connector", "CONNECTOR_NOT_CONNECTED");
+  return t;
+};
+
+async function accountOf(config: Config, token: string): Promise<string> {
+  try {
+    const { data } = await octokitFor(config, token).rest.users.getAuthenticated();
+    return data.login;
+  } catch (e) {
+    githubError(e);
+  }
+}
+
+/** The `page` of the Link header's rel="next", or null. */
+export function nextPage(link: string | undefined): string | null {
+  const m = /<([^>]+)>;\s*rel="next"/.exec(link ?? "");
+  return m ? new URL(m[1]!).searchParams.get("page") : null;
+}
+
+export const githubProvider: ConnectorProvider = {
+  id: "github",
+  name: "GitHub",
+  description: "Repositories of a GitHub or GitHub Enterprise account, with a token or the OAuth web flow",
+  needsConnection: true,
+  configured: () => ({ ok: true }),
+
+  async connect(ctx, input) {
+    if (input.token !== undefined) {
+      const token = input.token.trim();
+      if (!token) throw new InvalidRequestError("token must not be blank", "token");
+      return { connected: { account: await accountOf(ctx.config, token), credentials: { token } } };
+    }
+    const c = ctx.config.connectors;
+    if (!c.githubClientId) throw new InvalidRequestError("Give a GitHub token, or set CLANKER_GITHUB_CLIENT_ID and _SECRET for the OAuth web flow", "token");
+    const q = new URLSearchParams({ client_id: c.githubClientId, redirect_uri: input.redirectUri!, state: input.state!, scope: "repo" });
+    return { url: `${c.githubOAuthUrl}/login/oauth/authorize?${q}` };
+  },
+
+  async completeOAuth(ctx, { code, redirectUri }) {
+    const c = ctx.config.connectors;
+    let body: { access_token?: string; error?: string; error_description?: string };
+    try {
+      const res = await fetch(`${c.githubOAuthUrl}/login/oauth/access_token`, {
+        method: "POST",
+        headers: { accept: "application/json", "content-type": "application/json" },
+        body: JSON.stringify({ client_id: c.githubClientId, client_secret: c.githubClientSecret, code, redirect_uri: redirectUri }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      body = (await res.json()) as typeof body;
+    } catch (e) {
+      throw new ApiError("api_error", `GitHub's token endpoint failed: ${(e as Error).message}`, { code: "OAUTH_EXCHANGE_FAILED" });
+    }
+    if (!body.access_token) throw new InvalidRequestError(`GitHub refused the code: ${body.error_description ?? body.error ?? "no token"}`, "code", "OAUTH_EXCHANGE_FAILED");
+    return { account: await accountOf(ctx.config, body.access_token), credentials: { token: body.access_token } };
+  },
+
+  async listSources(ctx, page) {
+    const pageNo = page.cursor === null ? 1 : Number(page.cursor);
+    if (!Number.isInteger(pageNo) || pageNo < 1) throw new InvalidRequestError("cursor is not one this server gave", "cursor");
+    try {
+      const r = await octokitFor(ctx.config, tokenOf(ctx)).rest.repos.listForAuthenticatedUser({ per_page: page.limit, page: pageNo, sort: "full_name" });
+      return {
+        data: r.data.map((x) => ({ id: x.full_name, name: x.full_name, description: x.description, defaultBranch: x.default_branch ?? null, private: x.private, url: x.html_url })),
+        nextCursor: nextPage(r.headers.link),
+      };
+    } catch (e) {
+      githubError(e);
+    }
+  },
+
+  async listBranches(ctx, source) {
+    const { owner, repo } = split(source);
+    const gh = octokitFor(ctx.config, tokenOf(ctx));
+    try {
+      const [{ data: info }, branches] = await Promise.all([gh.rest.repos.get({ owner, repo }), gh.paginate(gh.rest.repos.listBranches, { owner, repo, per_page: 100 })]);
+      return branches.map((b) => ({ name: b.name, sha: b.commit.sha, default: b.name === info.default_branch }));
+    } catch (e) {
+      githubError(e, { entity: "source", id: source });
+    }
+  },
+
+  async content(ctx, source, { path, ref, maxBytes }): Promise<SourceContent> {
+    const { owner, repo } = split(source);
+    const p = safeSegments(path).join("/");
+    const gh = octokitFor(ctx.config, tokenOf(ctx));
+    let data: unknown;
+    try {
+      data = (await gh.rest.repos.getContent({ owner, repo, path: p, ...(ref ? { ref } : {}) })).data;
+    } catch (e) {
+      githubError(e, { entity: "path", id: `${source}:${p}` });
+    }
+    if (Array.isArray(data)) {
+      const entries = (data as { name: string; type: string; size: number }[]).map((x) => ({
+        name: x.name,
+        type: (["file", "dir", "symlink", "submodule"].includes(x.type) ? x.type : "file") as "file" | "dir" | "symlink" | "submodule",
+        size: x.type === "dir" ? null : x.size,
+      }));
+      return { type: "dir", path: p, ref, entries };
+    }
+    const f = data as { type: string; size: number; content?: string; encoding?: string };
+    // GitHub follows a symlink that stays inside the repository; one it answers as a symlink points elsewhere.
+    if (f.type === "symlink") throw outside();
+    if (f.type !== "file") throw new InvalidRequestError(`${p} is a ${f.type}; read it as its own source`, "path");
+    if (f.size > maxBytes) throw tooLarge(p, f.size, maxBytes);
+    if (f.encoding === "base64" && f.content !== undefined) return fileContent(p, ref, Buffer.from(f.content, "base64"), maxBytes);
+    // Files over 1 MB come without content: ask for the raw bytes.
+    try {
+      const raw = await gh.request("GET /repos/{owner}/{repo}/contents/{path}", { owner, repo, path: p, ...(ref ? { ref } : {}), mediaType: { format: "raw" }, request: { parseSuccessResponseBody: false } });
+      const bytes = new Uint8Array(await new Response(raw.data as unknown as ReadableStream).arrayBuffer());
+      return fileContent(p, ref, bytes, maxBytes);
+    } catch (e) {
+      githubError(e, { entity: "path", id: `${source}:${p}` });
+    }
+  },
+};

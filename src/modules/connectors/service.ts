@@ -1,0 +1,191 @@
+// Connectors: which sources a workspace can read (github, local, remote), connecting and disconnecting them
+// (owners/admins, audited, tokens sealed), and reading sources, branches and content. Shared by REST, MCP and runs.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../../config";
+import { assertRole, type Ctx } from "../../lib/context";
+import { InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { encodeId } from "../../lib/ids";
+import type { Store } from "../../store/db";
+import { writeAudit } from "../../store/audit";
+import type { ConnectionStore } from "../connections/store";
+import type { OAuthStates } from "../connections/oauth-states";
+import type { ConnectorContext, ConnectorProvider } from "./provider";
+import type { ConnectorRegistry } from "./registry";
+import { gatherSourceContext } from "./context";
+import { connectorTarget, type Connector } from "../executions/prompt";
+
+export interface ConnectorsDeps {
+  store: Store;
+  config: Config;
+  connections: ConnectionStore;
+  oauthStates: OAuthStates;
+  registry: ConnectorRegistry;
+}
+
+export const SOURCES_MAX_LIMIT = 100;
+
+export function createConnectorsService(d: ConnectorsDeps) {
+  const { store, config, connections, registry } = d;
+  const cacheDir = join(config.dataDir, "cache", "connectors");
+
+  function providerOf(id: string): ConnectorProvider {
+    const p = registry.get(id);
+    if (!p) throw new NotFoundError("connector", id);
+    return p;
+  }
+
+  function statusOf(workspaceId: number, p: ConnectorProvider) {
+    const conf = p.configured(config);
+    const c = p.needsConnection ? connections.get(workspaceId, "connector", p.id) : null;
+    return {
+      id: p.id,
+      connector: p.id,
+      name: p.name,
+      description: p.description,
+      configured: conf.ok,
+      ...(conf.ok ? {} : { reason: conf.reason }),
+      needsConnection: p.needsConnection,
+      // A connector that needs no connection is ready whenever the server is set up for it.
+      connected: p.needsConnection ? c !== null : conf.ok,
+      account: c?.account ?? null,
+      connectedAt: c ? new Date(c.updatedAt).toISOString() : null,
+    };
+  }
+
+  /** What a provider needs to act for ctx's workspace; refuses when the server or the workspace is not set up. */
+  function contextFor(workspaceId: number, p: ConnectorProvider): ConnectorContext {
+    const conf = p.configured(config);
+    if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
+    let credentials: Record<string, string> | null = null;
+    let settings: Record<string, unknown> = {};
+    if (p.needsConnection) {
+      const c = connections.get(workspaceId, "connector", p.id);
+      if (!c) throw new InvalidRequestError(`Connect ${p.id} first (connect-connector, or POST /api/v1/connectors/${p.id}/connect)`, "connector", "CONNECTOR_NOT_CONNECTED");
+      credentials = c.credentials;
+      settings = c.settings;
+    }
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    return { config, credentials, settings, cacheDir };
+  }
+
+  function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
+    store.tx(() => {
+      connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings: c.settings, userId: ctx.actor.userId });
+      writeAudit(store, ctx, { action: "connector.connect", resourceType: "connector", resourceId: p.id, metadata: { account: c.account, via } });
+    });
+    return { connector: p.id, connected: true as const, account: c.account };
+  }
+
+  const readCtx = (ctx: Ctx, connector: string) => {
+    const p = providerOf(connector);
+    return { p, pc: contextFor(ctx.workspaceId, p) };
+  };
+
+  return {
+    list(ctx: Ctx) {
+      return { data: registry.all().map((p) => statusOf(ctx.workspaceId, p)) };
+    },
+
+    status(ctx: Ctx, connector: string) {
+      return statusOf(ctx.workspaceId, providerOf(connector));
+    },
+
+    /** With a token: checked, sealed and stored. Without one, for OAuth providers: the authorize URL to visit. */
+    async connect(ctx: Ctx, connector: string, input: { token?: string }, redirectUri: string) {
+      const p = providerOf(connector);
+      assertRole(ctx, "admin", "connect connectors");
+      const conf = p.configured(config);
+      if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
+      if (!p.needsConnection) return { connector: p.id, connected: true as const, account: null };
+      const pc: ConnectorContext = { config, credentials: null, settings: {}, cacheDir };
+      if (input.token === undefined) {
+        // The state is issued first (and audited) so the URL the provider builds carries it.
+        const state = store.tx(() => {
+          const s = d.oauthStates.issue(ctx, "connector", p.id);
+          writeAudit(store, ctx, { action: "connector.oauth_start", resourceType: "connector", resourceId: p.id });
+          return s;
+        });
+        const r = await p.connect(pc, { state, redirectUri });
+        if (r.url) return { connector: p.id, connected: false as const, url: r.url };
+        if (!r.connected) throw new InvalidRequestError(`${p.id} needs a token`, "token");
+        return save(ctx, p, r.connected, "token");
+      }
+      const r = await p.connect(pc, { token: input.token });
+      if (!r.connected) throw new InvalidRequestError(`${p.id} could not be connected with this token`, "token");
+      return save(ctx, p, r.connected, "token");
+    },
+
+    /** The OAuth callback: consumes the state (single use, 10 minutes), exchanges the code, stores the token. */
+    async completeOAuth(connector: string, input: { code?: string; state?: string }, redirectUri: string, requestId: string) {
+      const p = providerOf(connector);
+      if (!p.completeOAuth) throw new NotFoundError("connector", connector);
+      if (!input.state) throw new InvalidRequestError("The callback carries no state", "state", "OAUTH_STATE_INVALID");
+      const s = d.oauthStates.consume(input.state, "connector", p.id);
+      if (!input.code) throw new InvalidRequestError("The callback carries no code (was access denied?)", "code");
+      const ctx: Ctx = {
+        workspaceId: s.workspaceId,
+        actor: s.actorApiKeyId !== null && s.actorUserId !== null ? { kind: "apiKey", userId: s.actorUserId, apiKeyId: s.actorApiKeyId } : s.actorUserId !== null ? { kind: "user", userId: s.actorUserId } : { kind: "system", userId: null },
+        role: "admin", // checked when the flow started
+        requestId,
+      };
+      const c = await p.completeOAuth({ config, credentials: null, settings: {}, cacheDir }, { code: input.code, redirectUri });
+      return { ...save(ctx, p, c, "oauth"), workspaceId: encodeId("workspace", s.workspaceId) };
+    },
+
+    /** Forgets the workspace's connection and its token. */
+    disconnect(ctx: Ctx, connector: string) {
+      const p = providerOf(connector);
+      assertRole(ctx, "admin", "disconnect connectors");
+      const removed = store.tx(() => {
+        const had = connections.remove(ctx.workspaceId, "connector", p.id);
+        if (had) writeAudit(store, ctx, { action: "connector.disconnect", resourceType: "connector", resourceId: p.id });
+        return had;
+      });
+      return { connector: p.id, connected: false as const, disconnected: removed };
+    },
+
+    async sources(ctx: Ctx, connector: string, page: { limit?: number; cursor?: string | null }) {
+      const limit = page.limit ?? 30;
+      if (!Number.isInteger(limit) || limit < 1 || limit > SOURCES_MAX_LIMIT) throw new InvalidRequestError(`limit must be 1–${SOURCES_MAX_LIMIT}`, "limit");
+      const { p, pc } = readCtx(ctx, connector);
+      const r = await p.listSources(pc, { limit, cursor: page.cursor ?? null });
+      return { data: r.data, has_more: r.nextCursor !== null, next_cursor: r.nextCursor };
+    },
+
+    async branches(ctx: Ctx, connector: string, source: string) {
+      const { p, pc } = readCtx(ctx, connector);
+      return { data: await p.listBranches(pc, source) };
+    },
+
+    async content(ctx: Ctx, connector: string, source: string, opts: { path?: string; ref?: string | null }) {
+      const { p, pc } = readCtx(ctx, connector);
+      return p.content(pc, source, { path: opts.path ?? "", ref: opts.ref || null, maxBytes: config.connectors.maxSourceBytes });
+    },
+
+    /** For runs: checks at POST time that the workspace can read this connector (synchronous). */
+    assertReadable(workspaceId: number, connector: string) {
+      const p = registry.get(connector);
+      if (!p) throw new InvalidRequestError(`This server has no '${connector}' connector`, "connector.type", "CONNECTOR_UNAVAILABLE");
+      contextFor(workspaceId, p);
+    },
+
+    /** For runs: reads the run's source within the budget; the text for the model and the record of what it holds. */
+    sourceContext(workspaceId: number, c: { type: string; fields: Record<string, unknown> }) {
+      const reader = this.readerFor(workspaceId, c.type);
+      const t = connectorTarget(c as Connector);
+      return gatherSourceContext((path, ref) => reader.content(t.source, path, ref), { connector: c.type, ...t }, config.connectors.runBudgetBytes);
+    },
+
+    /** For runs (no caller ctx: the run's workspace): the provider and its context. */
+    readerFor(workspaceId: number, connector: string) {
+      const p = providerOf(connector);
+      const pc = contextFor(workspaceId, p);
+      return {
+        content: (source: string, path: string, ref: string | null) => p.content(pc, source, { path, ref, maxBytes: config.connectors.maxSourceBytes }),
+      };
+    },
+  };
+}
+
+export type ConnectorsService = ReturnType<typeof createConnectorsService>;

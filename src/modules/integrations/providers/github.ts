@@ -1,0 +1,74 @@
+// The `github` integration: create_issue and comment, acting with the github connector's token (read at each
+// action, so disconnecting the connector stops the integration too). GitHub's failures become typed errors.
+import type { ConnectionStore } from "../../connections/store";
+import { InvalidRequestError } from "../../../lib/errors";
+import { integrationAuthFailed, integrationError, integrationRateLimited } from "../errors";
+import { octokitFor } from "../../connectors/providers/github";
+import type { IntegrationContext, IntegrationProvider } from "../provider";
+
+const repo = { type: "string", pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description: "The repository as 'owner/repo'" };
+
+/** GitHub's answer to a failed action, as the errors every integration shares (a GitHub outage is a 503, not ours). */
+function actionError(e: unknown): never {
+  const status = (e as { status?: number }).status;
+  const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
+  const reason = (e as { response?: { data?: { message?: string } } }).response?.data?.message ?? (e as Error).message;
+  if (status === 401) throw integrationAuthFailed("GitHub", `${reason}; the token is the github connector's`);
+  if (status === 429 || (status === 403 && headers["x-ratelimit-remaining"] === "0")) {
+    const reset = Number(headers["x-ratelimit-reset"]);
+    throw integrationRateLimited("GitHub", Number.isFinite(reset) ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : 60);
+  }
+  throw integrationError("GitHub", `answered ${status ?? "nothing"}: ${reason}`, !status || status >= 500);
+}
+
+export function createGithubIntegration(connections: ConnectionStore): IntegrationProvider {
+  const tokenOf = (ctx: IntegrationContext): string => {
+    const c = connections.get(ctx.workspaceId, "connector", "github");
+    const token = c?.credentials?.token;
+    if (!token) throw new InvalidRequestError("The github integration uses the github connector's token: connect the github connector first", "integration", "CONNECTOR_NOT_CONNECTED");
+    return token;
+  };
+  const split = (r: string) => r.split("/") as [string, string];
+
+  return {
+    id: "github",
+    name: "GitHub",
+    description: "Open issues and comment on issues and pull requests, with the github connector's token",
+    actions: [
+      {
+        name: "create_issue",
+        description: "Open an issue",
+        input: { type: "object", properties: { repo, title: { type: "string", minLength: 1, maxLength: 256 }, body: { type: "string", maxLength: 65536 } }, required: ["repo", "title"], additionalProperties: false },
+      },
+      {
+        name: "comment",
+        description: "Comment on an issue or pull request",
+        input: { type: "object", properties: { repo, number: { type: "integer", minimum: 1 }, body: { type: "string", minLength: 1, maxLength: 65536 } }, required: ["repo", "number", "body"], additionalProperties: false },
+      },
+    ],
+    configured: () => ({ ok: true }),
+    async connect(ctx) {
+      tokenOf(ctx);
+      const account = connections.get(ctx.workspaceId, "connector", "github")?.account ?? null;
+      // Nothing of its own to store: the token stays the connector's.
+      return { connected: { account, credentials: null } };
+    },
+    async execute(ctx, action, input) {
+      const gh = octokitFor(ctx.config, tokenOf(ctx));
+      const [owner, name] = split(String(input.repo));
+      try {
+        if (action === "create_issue") {
+          const { data } = await gh.rest.issues.create({ owner, repo: name, title: String(input.title), body: input.body === undefined ? undefined : String(input.body) });
+          return { number: data.number, url: data.html_url, id: data.id };
+        }
+        if (action === "comment") {
+          const { data } = await gh.rest.issues.createComment({ owner, repo: name, issue_number: Number(input.number), body: String(input.body) });
+          return { id: data.id, url: data.html_url };
+        }
+      } catch (e) {
+        actionError(e);
+      }
+      throw new InvalidRequestError(`The github integration has no action '${action}'`, "action");
+    },
+  };
+}
