@@ -7,6 +7,9 @@
 // those); every JSON body passes through sanitize(), which replaces anything URL-like with a loopback URL or junk.
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, startServer, type TestServer } from "./helpers/server";
 import { describe as describeRequest, headBytes, MAX_HEAD_BYTES, problemWith, send, type Body, type Operation, type RequestSpec } from "./helpers/openapi-fuzz";
@@ -23,6 +26,11 @@ const statuses = new Map<number, number>();
 
 // Set up at load time, so that each route of the document gets a test named after it.
 const fake: FakeModel = startFakeModel("anthropic");
+// A folder the `local` connector serves, so the connector routes have a real source to be fuzzed against.
+const sourceRoot = join(mkdtempSync(join(tmpdir(), "clanker-fuzz-src-")), "fuzzsrc");
+mkdirSync(join(sourceRoot, "docs"), { recursive: true });
+writeFileSync(join(sourceRoot, "README.md"), "# Fuzz source\n");
+writeFileSync(join(sourceRoot, "docs", "a.txt"), "a");
 const srv: TestServer = await startServer({
   env: {
     CLANKER_RATE_LIMIT_PER_MINUTE: "1000000",
@@ -33,6 +41,7 @@ const srv: TestServer = await startServer({
     CLANKER_CREDIT_GRANT: "1000000",
     CLANKER_WORKERS: "2",
     CLANKER_SMTP_URL: "",
+    CLANKER_LOCAL_SOURCES: sourceRoot,
     ANTHROPIC_API_KEY: "sk-ant-fuzz-0123456789abcdefghijklmn",
     ANTHROPIC_BASE_URL: fake.url,
     OPENAI_BASE_URL: "",

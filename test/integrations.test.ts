@@ -94,11 +94,11 @@ afterAll(async () => {
 });
 
 describe("REST: slack by bot token", () => {
-  test("GET /api/v1/integrations lists slack, email and webhook with their actions' input schemas, none connected", async () => {
+  test("GET /api/v1/integrations lists slack, email, webhook and github with their actions' input schemas, none connected", async () => {
     const r = await owner("GET", "/api/v1/integrations");
     expect(r.status).toBe(200);
     const byId = Object.fromEntries(r.body.data.map((i: any) => [i.id, i]));
-    expect(Object.keys(byId).sort()).toEqual(["email", "slack", "webhook"]);
+    expect(Object.keys(byId).sort()).toEqual(["email", "github", "slack", "webhook"]);
     expect(byId.slack).toMatchObject({ configured: true, connected: false, account: null });
     expect(byId.slack.actions.map((a: any) => a.name)).toEqual(["post_message", "list_channels"]);
     expect(byId.slack.actions[0].inputSchema).toMatchObject({ type: "object", required: ["channel", "text"] });

@@ -57,6 +57,8 @@ function idFor(path: string, param: string, r: Awaited<ReturnType<typeof populat
   // Names, not workspace objects: the same in every workspace.
   if (param === "integration") return "webhook";
   if (param === "action") return "post";
+  if (param === "connector") return "local";
+  if (param === "source") return "fuzzsrc";
   if (path.startsWith("/api/v1/workspaces/")) return r.ws;
   if (path.startsWith("/api/v1/api-keys/")) return r.sacrificialKey;
   if (path.startsWith("/api/v1/skills/")) return r.binding;
@@ -69,7 +71,7 @@ function idFor(path: string, param: string, r: Awaited<ReturnType<typeof populat
   throw new Error(`no fixture for {${param}} in ${path}`);
 }
 
-const NAMED_PARAMS = new Set(["slug", "integration", "action"]);
+const NAMED_PARAMS = new Set(["slug", "integration", "action", "connector", "source"]);
 
 // Destructive routes run last, so the resources and the session they would remove serve every other route first.
 const destructive = (op: Operation) => op.method === "DELETE" || /\/(revoke|uninstall|cancel|logout)$/.test(op.path);
