@@ -160,6 +160,22 @@ describe("roles over REST", () => {
   });
 });
 
+describe("idempotency keys belong to their caller", () => {
+  test("another member sending the same key and body gets an answer of their own, never the owner's new API key", async () => {
+    const headers = { "idempotency-key": `shared-${Date.now()}` };
+    const first = await owner("POST", "/api/v1/api-keys", { body: { name: "same name" }, headers });
+    expect(first.status).toBe(200);
+    const other = await member("POST", "/api/v1/api-keys", { body: { name: "same name" }, headers });
+    expect(other.status).toBe(200);
+    expect(other.headers.get("idempotency-replayed")).toBeNull();
+    expect(other.body.key).not.toBe(first.body.key);
+    expect(other.body.id).not.toBe(first.body.id);
+    // The owner's own retry still replays the owner's answer.
+    const again = await owner("POST", "/api/v1/api-keys", { body: { name: "same name" }, headers });
+    expect({ replayed: again.headers.get("idempotency-replayed"), key: again.body.key }).toEqual({ replayed: "true", key: first.body.key });
+  });
+});
+
 describe("roles over MCP", () => {
   test("a member's session: install, uninstall and cancelling the owner's run are refused; cancelling their own works", async () => {
     const c = await mcp("streamable", { "x-auth-token": memberSession, "x-workspace-id": team });

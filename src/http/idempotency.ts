@@ -17,6 +17,11 @@ interface Stored {
 
 export interface IdempotentRequest {
   workspaceId: number;
+  /**
+   * Who is asking (a user, or a key with no user): keys are theirs alone, so another member who sends the same
+   * key and body gets a fresh answer of their own, never a replay of someone else's (which may hold a secret).
+   */
+  principal: string;
   key: string | null;
   method: string;
   path: string;
@@ -67,12 +72,14 @@ export class Idempotency {
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
-    const slot = `${req.workspaceId}:${req.key}`;
+    // A space never occurs in a client's key (KEY_RE), so principal and key cannot run into each other.
+    const key = `${req.principal} ${req.key}`;
+    const slot = `${req.workspaceId}:${key}`;
     const now = Date.now();
     // Binds each sealed value to its slot: a row copied to another workspace or key will not open.
     const aad = `idempotency:${slot}`;
 
-    const prior = this.lookup(req.workspaceId, req.key, slot, now);
+    const prior = this.lookup(req.workspaceId, key, slot, now);
     if (prior) {
       if (prior.fingerprint !== fingerprint) throw reused();
       return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
@@ -91,13 +98,13 @@ export class Idempotency {
       try {
         const answer = this.store.tx(() => {
           const a = handler();
-          if (a.status < 500) this.save(req.workspaceId, req.key!, slot, stored(a), now);
+          if (a.status < 500) this.save(req.workspaceId, key, slot, stored(a), now);
           return a;
         });
         return { replayed: false, ...answer };
       } catch (err) {
         if (err instanceof ApiError && err.status < 500) {
-          this.save(req.workspaceId, req.key, slot, stored({ status: err.status, body: err.toBody() }), now);
+          this.save(req.workspaceId, key, slot, stored({ status: err.status, body: err.toBody() }), now);
         }
         throw err;
       }

@@ -3,7 +3,7 @@
 // anonymous request with a bad body is a 401, not a 400).
 import { Elysia } from "elysia";
 import type { Config } from "../config";
-import type { Ctx } from "../lib/context";
+import { callerOf, type Ctx } from "../lib/context";
 import { ApiError, AuthenticationError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readJsonBody, readMultipartBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
@@ -245,6 +245,7 @@ export function idempotent<T>(
   const out = c.deps.idempotency.run(
     {
       workspaceId: c.ctx.workspaceId,
+      principal: callerOf(c.ctx),
       key: c.request.headers.get("idempotency-key"),
       method: c.request.method,
       path: new URL(c.request.url).pathname,

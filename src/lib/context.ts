@@ -45,6 +45,13 @@ export function assertMayCancel(run: { actorUserId: number | null; actorApiKeyId
     throw new PermissionError(`Only workspace owners and admins can cancel ${what} someone else started`, "ROLE_REQUIRED");
 }
 
+/** One name per caller: the person (whichever of their keys or sessions), or a key that has no person. */
+export function callerOf(ctx: Ctx): string {
+  const a = ctx.actor;
+  if (a.userId !== null) return `user:${a.userId}`;
+  return a.kind === "agent" ? `key:${a.apiKeyId}` : "system";
+}
+
 /** A ctx for work the server does on its own (CLI, jobs). */
 export function systemCtx(workspaceId: number, requestId = "system"): Ctx {
   return { workspaceId, actor: { kind: "system", userId: null }, role: "owner", requestId };
