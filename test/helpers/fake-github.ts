@@ -1,6 +1,7 @@
 // A fake GitHub on 127.0.0.1 speaking the real REST shapes, so Octokit runs unchanged: /user, /user/repos and
-// branches with Link pagination, contents (file, dir, symlink, raw), repos, issues and issue comments, and the
-// OAuth web flow (GET /login/oauth/authorize redirects back with a code; POST /login/oauth/access_token).
+// branches with Link pagination, contents (file, dir, symlink, raw) at a branch or commit, repos, issues and issue
+// comments (on issues and pull requests), and the OAuth web flow (GET /login/oauth/authorize redirects back with a
+// code; POST /login/oauth/access_token).
 
 export type FakeFile = string | Uint8Array | { symlink: string };
 
@@ -9,6 +10,10 @@ export interface FakeRepo {
   private?: boolean;
   /** branch → path → content */
   branches: Record<string, Record<string, FakeFile>>;
+  /** commit sha → path → content: refs that are commits, not branches (a pull request's head). */
+  commits?: Record<string, Record<string, FakeFile>>;
+  /** Open pull request numbers: GitHub comments on a PR through the issues API, as on an issue. */
+  pulls?: number[];
 }
 
 export interface FakeGithubOptions {
@@ -127,13 +132,14 @@ export function startFakeGithub(opts: FakeGithubOptions): FakeGithub {
       const c = /^\/issues\/(\d+)\/comments$/.exec(rest);
       if (req.method === "POST" && c) {
         const number = Number(c[1]);
-        if (!issues.some((i) => i.repo === full && i.number === number)) return notFound();
+        if (!issues.some((i) => i.repo === full && i.number === number) && !repo.pulls?.includes(number)) return notFound();
         comments.push({ repo: full, number, body: body?.body ?? "", login });
         return json({ id: 5000 + comments.length, body: body?.body ?? "", html_url: `https://github.example/${full}/issues/${number}#issuecomment-${5000 + comments.length}` }, 201);
       }
       const ct = /^\/contents(?:\/(.*))?$/.exec(rest);
       if (req.method === "GET" && ct) {
-        const files = repo.branches[u.searchParams.get("ref") ?? repo.defaultBranch ?? "main"];
+        const ref = u.searchParams.get("ref") ?? repo.defaultBranch ?? "main";
+        const files = repo.branches[ref] ?? repo.commits?.[ref];
         if (!files) return json({ message: "No commit found for the ref" }, 404);
         const p = (ct[1] ?? "").replace(/\/+$/, "");
         const f = files[p];

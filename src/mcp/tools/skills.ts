@@ -7,6 +7,8 @@ import type { ToolContext } from "../server";
 import { tool } from "../result";
 import { envelope, pageArgs } from "./paging";
 import { waitForExecution } from "./wait";
+import { runConnectorZod } from "../../modules/executions/connector-schema";
+import type { Connector } from "../../modules/executions/prompt";
 
 const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize");
 
@@ -27,7 +29,8 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
   server.registerTool(
     "execute-skill",
     {
-      description: "Run a skill. With wait (default true) it returns when the run ends, sending progress notifications as output streams.",
+      description:
+        "Run a skill. With wait (default true) it returns when the run ends, sending progress notifications as output streams. Give a connector to let the skill read code, e.g. code-review with {type:'github', fields:{repo:'owner/repo', ref:'main', paths:['src/']}} (connect the connector first).",
       inputSchema: {
         slug,
         input: z.string().min(1).describe("The prompt or instructions for the skill"),
@@ -35,6 +38,7 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
           .array(z.object({ name: z.string().min(1).max(255), mediaType: z.string().min(3).max(100), content: z.string().optional(), data: z.string().optional() }))
           .max(10)
           .optional(),
+        connector: runConnectorZod.optional(),
         callbackUrl: z.string().max(2048).optional(),
         wait: z.boolean().optional().describe("Wait for the run to end (default true)"),
         timeoutSeconds: z.number().int().min(1).max(300).optional().describe("How long to wait, default 120"),
@@ -43,7 +47,13 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
     (args, extra) =>
       tool(async () => {
         const ctx = ctxOf(extra);
-        const started = services.executions.run(ctx, args.slug, { input: args.input, interface: "mcp", attachments: args.attachments, callbackUrl: args.callbackUrl });
+        const started = services.executions.run(ctx, args.slug, {
+          input: args.input,
+          interface: "mcp",
+          attachments: args.attachments,
+          connector: args.connector as Connector | undefined,
+          callbackUrl: args.callbackUrl,
+        });
         if (args.wait === false) return started;
         return waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
       }),

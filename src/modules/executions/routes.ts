@@ -3,6 +3,7 @@ import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate } from "../../http/schemas";
+import { runConnectorSchema } from "./connector-schema";
 
 const attachment = t.Object(
   {
@@ -19,15 +20,7 @@ const runBody = t.Object(
     input: t.String({ minLength: 1, description: "The prompt or instructions for the skill" }),
     interface: t.Optional(t.String({ maxLength: 20, description: "'api' for programmatic use" })),
     attachments: t.Optional(t.Array(attachment, { maxItems: 10 })),
-    connector: t.Optional(
-      t.Object(
-        {
-          type: t.Union([t.Literal("github"), t.Literal("local"), t.Literal("remote")]),
-          fields: t.Record(t.String(), t.Unknown(), { description: "github: {repo, ref?, paths?}; local, remote: {source, ref?, paths?}" }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    connector: t.Optional(runConnectorSchema),
     callbackUrl: t.Optional(t.String({ maxLength: 2048, description: "Webhook URL notified on completion or failure" })),
   },
   { additionalProperties: false },

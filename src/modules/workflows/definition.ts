@@ -3,6 +3,7 @@
 import { Cron } from "croner";
 import { InvalidRequestError } from "../../lib/errors";
 import type { Catalog } from "../skills/catalog";
+import { checkConnector, type Connector } from "../executions/prompt";
 
 export type FieldType = "string" | "number" | "boolean" | "object" | "array";
 
@@ -12,11 +13,17 @@ export interface FieldSchema {
 }
 
 export type Step =
-  | { id: string; kind: "skill"; skill: string; input: string }
+  | { id: string; kind: "skill"; skill: string; input: string; connector?: StepConnector }
   | { id: string; kind: "approval"; message: string; resumeSchema?: FieldSchema }
   | { id: string; kind: "parallel"; steps: Step[] }
   | { id: string; kind: "branch"; condition: Condition; then: Step[]; else?: Step[] }
   | { id: string; kind: "action"; integration: string; action: string; input: Record<string, unknown> };
+
+/** A skill step's source to read, as a run's `connector`; its strings are templates (rendered with renderDeep). */
+export interface StepConnector {
+  type: Connector["type"];
+  fields: Record<string, unknown>;
+}
 
 /** The integrations a definition may name in `action` steps: action names per integration id. */
 export interface IntegrationCatalog {
@@ -99,7 +106,13 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
       case "skill":
         if (typeof step.skill !== "string" || !catalog.bySlug.has(step.skill)) bad(`${p}.skill`, `step '${id}' names an unknown skill '${String(step.skill)}'`);
         if (typeof step.input !== "string" || !step.input.trim()) bad(`${p}.input`, `step '${id}' needs an input template`);
-        return { id, kind: "skill", skill: step.skill as string, input: step.input as string };
+        return {
+          id,
+          kind: "skill",
+          skill: step.skill as string,
+          input: step.input as string,
+          ...(step.connector !== undefined ? { connector: checkStepConnector(step.connector, `${p}.connector`, id) } : {}),
+        };
       case "approval":
         if (typeof step.message !== "string" || !step.message.trim()) bad(`${p}.message`, `step '${id}' needs a message for the approver`);
         return { id, kind: "approval", message: step.message as string, resumeSchema: checkSchema(step.resumeSchema, `${p}.resumeSchema`) };
@@ -132,6 +145,36 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
         return bad(`${p}.kind`, `${where}: kind must be skill, action, approval, parallel or branch`);
     }
   });
+}
+
+const CONNECTOR_TYPES = new Set<string>(["github", "local", "remote"]);
+const hasTemplate = (v: unknown) => typeof v === "string" && v.includes("{{");
+
+/**
+ * A skill step's connector, checked as far as it can be before the run: the shape, and every field that is not a
+ * template by the same rules a run applies (a template stands in with a value that passes; the run checks what it
+ * rendered to). Whether the workspace has connected the connector is the run's question: it may connect later.
+ */
+function checkStepConnector(raw: unknown, param: string, id: string): StepConnector {
+  if (!obj(raw)) bad(param, `step '${id}': connector must be an object {type, fields}`);
+  const c = raw as Record<string, unknown>;
+  for (const k of Object.keys(c)) if (k !== "type" && k !== "fields") bad(`${param}.${k}`, "is not a connector field (type, fields)");
+  if (typeof c.type !== "string" || !CONNECTOR_TYPES.has(c.type)) bad(`${param}.type`, `step '${id}': connector type must be one of ${[...CONNECTOR_TYPES].join(", ")}`);
+  if (!obj(c.fields)) bad(`${param}.fields`, `step '${id}': connector fields must be an object (github: {repo, ref?, paths?}; local, remote: {source, ref?, paths?})`);
+  const fields = c.fields as Record<string, unknown>;
+  const stand = { repo: "owner/repo", source: "source", ref: "main" } as Record<string, string>;
+  const probe: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (k === "paths" && Array.isArray(v)) probe[k] = v.map((x) => (hasTemplate(x) ? "path" : x));
+    else probe[k] = hasTemplate(v) ? (k === "paths" ? [] : (stand[k] ?? v)) : v;
+  }
+  try {
+    checkConnector({ type: c.type as Connector["type"], fields: probe });
+  } catch (e) {
+    const inner = (e as { param?: string }).param ?? "connector";
+    bad(`${param}${inner.slice("connector".length)}`, `step '${id}': ${(e as Error).message}`);
+  }
+  return { type: c.type as Connector["type"], fields };
 }
 
 const REPO_RE = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;

@@ -8,6 +8,7 @@ import type { Store } from "../../store/db";
 import { executions, workflowRuns } from "../../store/schema";
 import type { EventBus, BusEvent } from "../events/bus";
 import type { ExecutionsService } from "../executions/service";
+import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
 import { render, renderDeep, type Step, type WorkflowDefinition } from "./definition";
 
@@ -20,6 +21,8 @@ export interface StepState {
   kind: Step["kind"];
   /** A skill step's rendered prompt, or an action step's rendered input. */
   input?: string | Record<string, unknown>;
+  /** A skill step's rendered connector: the source its run read. */
+  connector?: Connector;
   output?: unknown;
   executionId?: string;
   suspend?: { message: string; resumeSchema?: unknown };
@@ -199,24 +202,29 @@ export class WorkflowEngine {
       if (e.status === "failed" || e.status === "cancelled") executionId = undefined;
     }
     if (!executionId) {
-      const input = render(step.input, this.scope(run));
+      const scope = this.scope(run);
+      const input = render(step.input, scope);
+      // The connector's strings are templates too ("{{input.pull_request.head.sha}}"); the run checks what they became.
+      const connector: Connector | undefined = step.connector ? { type: step.connector.type, fields: renderDeep(step.connector.fields, scope) as Record<string, unknown> } : undefined;
+      const seen = connector ? { connector } : {};
       try {
-        executionId = this.d.executions.run(ctx, step.skill, { input, interface: "workflow" }).executionId;
+        executionId = this.d.executions.run(ctx, step.skill, { input, interface: "workflow", connector }).executionId;
       } catch (e) {
-        this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
+        this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, ...seen, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
         return "failed";
       }
-      if (!this.setStep(run.id, step.id, { status: "running", kind: "skill", input, executionId })) return "cancelled";
+      if (!this.setStep(run.id, step.id, { status: "running", kind: "skill", input, ...seen, executionId })) return "cancelled";
     }
     this.waiting.set(executionId, { runId: encodeId("run", run.id), stepId: step.id });
     const final = await this.waitForExecution(run.workspaceId, ctx, executionId).finally(() => this.waiting.delete(executionId));
     if (this.load(run.id)!.status !== "running") return "cancelled";
-    const input = (this.load(run.id)!.state as unknown as RunState).steps[step.id]?.input;
+    const saved = (this.load(run.id)!.state as unknown as RunState).steps[step.id];
+    const kept = { input: saved?.input, ...(saved?.connector ? { connector: saved.connector } : {}) };
     if (final.status !== "completed") {
-      this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, executionId, error: final.error ?? { code: "STEP_FAILED", message: `execution ${final.status}` } });
+      this.setStep(run.id, step.id, { status: "failed", kind: "skill", ...kept, executionId, error: final.error ?? { code: "STEP_FAILED", message: `execution ${final.status}` } });
       return "failed";
     }
-    this.setStep(run.id, step.id, { status: "completed", kind: "skill", input, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
+    this.setStep(run.id, step.id, { status: "completed", kind: "skill", ...kept, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
     return "done";
   }
 

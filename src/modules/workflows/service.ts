@@ -18,6 +18,7 @@ import type { EventTriggerStore } from "../triggers/store";
 import { costOf, type RunState, type WorkflowEngine } from "./engine";
 import researchDraftApprove from "./examples/research-draft-approve.json";
 import parallelReview from "./examples/parallel-review.json";
+import prReview from "./examples/pr-review.json";
 
 type RunRow = typeof workflowRuns.$inferSelect;
 
@@ -59,7 +60,7 @@ function skillSteps(steps: Step[]): Extract<Step, { kind: "skill" }>[] {
 export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => WorkflowEngine, onDefinitionsChanged: () => void = () => {}) {
   const { store, catalog } = d;
   const db = store.db;
-  const bundled = new Map<string, WorkflowDefinition>([researchDraftApprove, parallelReview].map((raw) => {
+  const bundled = new Map<string, WorkflowDefinition>([researchDraftApprove, parallelReview, prReview].map((raw) => {
     const def = validateDefinition(raw, catalog, d.integrations);
     return [def.id, def];
   }));
