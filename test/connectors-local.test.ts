@@ -172,6 +172,9 @@ describe("local connector over REST", () => {
     expectError(await agent("GET", "/api/v1/connectors"), 403, "permission_error", "SCOPE_REQUIRED");
     expectError(await agent("GET", "/api/v1/connectors/local/sources/app/content?path=README.md"), 403, "permission_error", "SCOPE_REQUIRED");
     expectError(await agent("POST", "/api/v1/connectors/github/connect", { body: { token: "t" } }), 403, "permission_error", "SCOPE_REQUIRED");
+    // Nor can it read a source through a run: the run would show the model, and its record the agent, the files.
+    const viaRun = await agent("POST", "/api/v1/skills/code-review/run", { body: { input: "x", connector: { type: "local", fields: { source: "app" } } } });
+    expectError(viaRun, 403, "permission_error", "SCOPE_REQUIRED");
     const mcp = await connectMcp(srv.url, "streamable", { "x-api-key": reg.body.credential });
     clients.push(mcp);
     expect((await toolError(mcp, "get-source-content", { connector: "local", source: "app", path: "README.md" })).code).toBe("SCOPE_REQUIRED");

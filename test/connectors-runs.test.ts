@@ -136,3 +136,28 @@ describe("runs that read code", () => {
     expect(model.requests.some((q) => JSON.stringify(q.body).includes("Review MISSING"))).toBe(false);
   });
 });
+
+describe("a connector that goes away while its run waits", () => {
+  test("the queued run fails with CONNECTOR_ERROR when it starts; the server keeps serving", async () => {
+    // A model that never answers keeps the first run going, so the second waits queued (concurrency 1).
+    const hanging = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: () => new Response(new ReadableStream({ start() {} }), { headers: { "content-type": "text/event-stream" } }) });
+    const s = await startServer({
+      env: { CLANKER_WORKSPACE_CONCURRENCY: "1", ANTHROPIC_API_KEY: "sk-ant-test-wait-000000000000000000", ANTHROPIC_BASE_URL: `http://127.0.0.1:${hanging.port}`, CLANKER_GITHUB_API_URL: gh.url },
+    });
+    try {
+      const c = client(s, { apiKey: await s.createKey({ email: uniqueEmail("waits") }) });
+      expect((await c("POST", "/api/v1/connectors/github/connect", { body: { token: TOKEN } })).status).toBe(200);
+      const first = (await c("POST", "/api/v1/skills/summarize/run", { body: { input: "hold the slot" } })).body.executionId;
+      const second = (await c("POST", "/api/v1/skills/code-review/run", { body: { input: "Review", connector: { type: "github", fields: { repo: "octocat/alpha" } } } })).body.executionId;
+      expect((await c("GET", `/api/v1/executions/${second}/status`)).body.status).toBe("queued");
+      expect((await c("DELETE", "/api/v1/connectors/github")).status).toBe(200);
+      expect((await c("POST", `/api/v1/executions/${first}/cancel`)).status).toBe(200);
+      expect(await finished(c, second)).toMatchObject({ status: "failed", error: { code: "CONNECTOR_ERROR" } });
+      expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    } finally {
+      await s.stop();
+      cleanup(s);
+      hanging.stop(true);
+    }
+  });
+});

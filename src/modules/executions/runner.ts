@@ -229,7 +229,9 @@ export class Runner {
   /** A run that reads code: read the source first (async), record what the model gets, then launch. */
   private readSource(e: ExecutionRow, c: Connector, launch: (text: string) => void): void {
     const zero = { inputTokens: 0, outputTokens: 0 };
-    this.d.sourceContext!(e.workspaceId, c).then(
+    // Through a promise even when the lookup throws at once (a connector disconnected while the run waited):
+    // a throw here would escape setImmediate and end the process.
+    void Promise.resolve(c).then((conn) => this.d.sourceContext!(e.workspaceId, conn)).then(
       ({ text, record }) => {
         if (!this.running.has(e.id)) return;
         const row = this.d.store.db

@@ -2,6 +2,7 @@
 import { and, eq, gt, asc, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { assertMayCancel, type Ctx } from "../../lib/context";
+import { assertScope } from "../../lib/scopes";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -94,7 +95,12 @@ export function createExecutionsService(d: ExecutionsDeps) {
     if (!/^[a-z][a-z0-9_-]{0,19}$/.test(iface)) throw new InvalidRequestError("interface must be a short lowercase word such as 'api'", "interface");
     const attachments = checkAttachments(input.attachments, config.executor.maxAttachmentBytes);
     const connector = checkConnector(input.connector);
-    if (connector) d.connectors?.assertReadable(ctx.workspaceId, connector.type);
+    if (connector) {
+      // The run shows the model (and its record shows the caller) the source's files: reading them needs the
+      // scope that list-sources and get-source-content need.
+      assertScope(ctx, "connectors:read");
+      d.connectors?.assertReadable(ctx.workspaceId, connector.type);
+    }
     const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
     const provider = providerForRun(ctx);
     const actor = ctx.actor;
