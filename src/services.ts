@@ -67,7 +67,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     connectionStore,
     oauthStates,
     providers: createIntegrationRegistry({
-      signatureFor: webhooks.signatureFor,
+      integrationSignatureFor: webhooks.integrationSignatureFor,
       allowPrivate: config.webhooks.allowPrivate,
       // Only real SMTP: the outbox fallback is for sign-in codes on a lone laptop, not mail a workflow sends.
       sendMail: config.signin.smtpUrl ? (m) => mailer.send(m) : null,

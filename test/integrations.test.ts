@@ -204,7 +204,7 @@ describe("REST: webhook", () => {
       expectError(await owner("POST", "/api/v1/integrations/webhook/connect", { body: { credentials: { url } } }), 400, "invalid_request_error", undefined, "credentials.url");
   });
 
-  test("posts are signed with the workspace's webhook secret (clanker-signature) and go only to the saved origin", async () => {
+  test("posts are signed with the workspace's webhook secret under their own scheme (never a valid clanker-signature) and go only to the saved origin", async () => {
     const url = `http://127.0.0.1:${receiver.port}/hooks/t0ken-in-path`;
     const c = await owner("POST", "/api/v1/integrations/webhook/connect", { body: { credentials: { url } } });
     expect(c.body).toEqual({ integration: "webhook", connected: true, account: `127.0.0.1:${receiver.port}` });
@@ -216,9 +216,12 @@ describe("REST: webhook", () => {
     expect(got.path).toBe("/hooks/t0ken-in-path");
     expect(JSON.parse(got.body)).toEqual({ hello: "world", n: 1 });
     const { secret } = (await owner("GET", "/api/v1/webhooks/secret")).body;
-    const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(got.headers.get("clanker-signature") ?? "")!;
+    // A member chose this payload: it must not verify as one of our callbacks (e.g. a forged execution.completed).
+    expect(got.headers.get("clanker-signature")).toBeNull();
+    const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(got.headers.get("clanker-integration-signature") ?? "")!;
     expect(m).toBeTruthy();
-    expect(m[2]).toBe(createHmac("sha256", secret).update(`${m[1]}.${got.body}`).digest("hex"));
+    expect(m[2]).toBe(createHmac("sha256", secret).update(`${m[1]}.integration.${got.body}`).digest("hex"));
+    expect(m[2]).not.toBe(createHmac("sha256", secret).update(`${m[1]}.${got.body}`).digest("hex"));
 
     const n = received.length;
     expectError(await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { url: "http://127.0.0.2:9/x", payload: {} } } }), 400, "invalid_request_error", undefined, "input.url");

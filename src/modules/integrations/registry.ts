@@ -8,7 +8,7 @@ import { createGithubIntegration } from "./providers/github";
 import type { ConnectionStore } from "../connections/store";
 
 export interface RegistryDeps {
-  signatureFor(workspaceId: number, body: string): string;
+  integrationSignatureFor(workspaceId: number, body: string): string;
   allowPrivate: boolean;
   sendMail: ((mail: Mail) => Promise<void>) | null;
   memberEmails(workspaceId: number): string[];
@@ -19,7 +19,7 @@ export function createIntegrationRegistry(d: RegistryDeps): Map<string, Integrat
   const providers: IntegrationProvider[] = [
     slackProvider,
     createEmailProvider({ send: d.sendMail, memberEmails: d.memberEmails }),
-    createWebhookProvider({ signatureFor: d.signatureFor, allowPrivate: d.allowPrivate }),
+    createWebhookProvider({ integrationSignatureFor: d.integrationSignatureFor, allowPrivate: d.allowPrivate }),
     createGithubIntegration(d.connections),
   ];
   return new Map(providers.map((p) => [p.id, p]));

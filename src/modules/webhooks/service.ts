@@ -128,8 +128,13 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     kick: () => schedule(0),
 
     /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
-    signatureFor(workspaceId: number, body: string): string {
-      return sign(store.tx(() => secretFor(workspaceId)), Math.floor(Date.now() / 1000), body);
+    /**
+     * The `clanker-integration-signature` of a payload a member chose to post (the webhook integration): signed
+     * with the workspace secret over "<t>.integration.<body>", so it can never pass for one of our own callbacks
+     * (whose `clanker-signature` covers "<t>.<body>") — members may post, but not forge execution events.
+     */
+    integrationSignatureFor(workspaceId: number, body: string): string {
+      return sign(store.tx(() => secretFor(workspaceId)), Math.floor(Date.now() / 1000), `integration.${body}`);
     },
 
     // Whoever holds the signing secret can forge callbacks: owners and admins only.

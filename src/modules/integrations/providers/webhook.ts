@@ -1,5 +1,6 @@
 // The webhook integration: POSTs a JSON payload to the URL saved at connect time (sealed: such URLs often carry
-// a token), signed like our own webhooks (clanker-signature with the workspace's webhook secret), through the
+// a token), signed with the workspace's webhook secret under its own scheme (clanker-integration-signature over
+// "<t>.integration.<body>", never a valid clanker-signature: a member cannot forge our callbacks), through the
 // guarded fetch (SSRF rules at connect time and again, with DNS, at every post).
 import { InvalidRequestError } from "../../../lib/errors";
 import { guardedFetch, OutboundRefused, urlProblem } from "../../../lib/outbound";
@@ -11,8 +12,8 @@ const TIMEOUT_MS = 10_000;
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 export interface WebhookProviderDeps {
-  /** The clanker-signature header value for this body (see webhooks service). */
-  signatureFor(workspaceId: number, body: string): string;
+  /** The clanker-integration-signature header value for this body (see webhooks service). */
+  integrationSignatureFor(workspaceId: number, body: string): string;
   allowPrivate: boolean;
 }
 
@@ -27,7 +28,7 @@ export function createWebhookProvider(deps: WebhookProviderDeps): IntegrationPro
   return {
     id: "webhook",
     name: NAME,
-    description: "POST signed JSON (clanker-signature, like Clanker's own webhooks) to the URL saved when connecting.",
+    description: "POST JSON signed with the workspace's webhook secret (clanker-integration-signature) to the URL saved when connecting.",
     actions: [
       {
         name: "post",
@@ -73,7 +74,7 @@ export function createWebhookProvider(deps: WebhookProviderDeps): IntegrationPro
               "content-type": "application/json",
               "user-agent": "Clanker-Webhooks/1",
               "clanker-event": "integration.webhook.post",
-              "clanker-signature": deps.signatureFor(ctx.workspaceId, body),
+              "clanker-integration-signature": deps.integrationSignatureFor(ctx.workspaceId, body),
             },
             body,
           },
