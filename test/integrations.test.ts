@@ -243,6 +243,17 @@ describe("REST: webhook", () => {
   });
 });
 
+describe("REST: github input", () => {
+  test("a repo of dots or a number below 1 is refused by the action's schema before anything is sent", async () => {
+    const comment = (input: unknown) => member("POST", "/api/v1/integrations/github/actions/comment", { body: { input } });
+    // "../.." would make /repos/../../issues/1/comments resolve to another API path, with the workspace's token.
+    for (const repo of ["../..", "octo/..", "./x", "octo"]) expectError(await comment({ repo, number: 1, body: "hi" }), 400, "invalid_request_error", undefined, "input.repo");
+    expectError(await comment({ repo: "octo/hello", number: 0, body: "hi" }), 400, "invalid_request_error", undefined, "input.number");
+    // A well-formed input gets past the schema to the next check: github is not connected in this workspace.
+    expectError(await comment({ repo: "octo/hello.js", number: 1, body: "hi" }), 400, "invalid_request_error", "INTEGRATION_NOT_CONNECTED");
+  });
+});
+
 describe("REST: email over SMTP", () => {
   test("only the owner, not an admin, may allow recipients outside the workspace", async () => {
     const adminEmail = uniqueEmail("admin");

@@ -1,5 +1,6 @@
 // What the model sees: the skill's instructions as the system prompt; the input, connector context and
 // attachments as the user message. Attachments are checked here, before anything is stored.
+import { isRepoName } from "../../lib/github-names";
 import { InvalidRequestError } from "../../lib/errors";
 import type { UserPart } from "../../executor/protocol";
 import type { Skill } from "../skills/catalog";
@@ -59,7 +60,7 @@ export function checkConnector(c: Connector | undefined): Connector | undefined 
   if (!c) return undefined;
   if (c.type === "github") {
     const repo = c.fields.repo;
-    if (typeof repo !== "string" || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo))
+    if (!isRepoName(repo))
       throw new InvalidRequestError("A github connector needs fields.repo as 'owner/repo'", "connector.fields.repo");
   } else if (typeof c.fields.source !== "string" || !c.fields.source || c.fields.source.length > 2048) {
     throw new InvalidRequestError(`A ${c.type} connector needs fields.source (as list-sources names it)`, "connector.fields.source");

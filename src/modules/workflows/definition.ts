@@ -1,5 +1,6 @@
 // Workflow definitions: JSON documents of steps (skill, approval, parallel, branch), validated with errors that
 // name the step and field.
+import { isRepoName } from "../../lib/github-names";
 import { Cron } from "croner";
 import { InvalidRequestError } from "../../lib/errors";
 import type { Catalog } from "../skills/catalog";
@@ -177,7 +178,6 @@ function checkStepConnector(raw: unknown, param: string, id: string): StepConnec
   return { type: c.type as Connector["type"], fields };
 }
 
-const REPO_RE = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 
 function checkEventTrigger(t: Record<string, unknown>, kind: "webhook" | "github", p: string): EventTrigger {
   for (const k of Object.keys(t)) if (k !== kind && k !== "enabled") bad(`${p}.${k}`, `is not a field of a ${kind} trigger (give ${kind} and optionally enabled)`);
@@ -199,7 +199,7 @@ function checkEventTrigger(t: Record<string, unknown>, kind: "webhook" | "github
     // Canonical order, so re-saving the same events in another order is the same trigger (same id and secret).
     events = GITHUB_EVENTS.filter((e) => (raw as unknown[]).includes(e));
   }
-  if (settings.repo !== undefined && (typeof settings.repo !== "string" || !REPO_RE.test(settings.repo))) bad(`${p}.github.repo`, "must be 'owner/repo'");
+  if (settings.repo !== undefined && !isRepoName(settings.repo)) bad(`${p}.github.repo`, "must be 'owner/repo'");
   return { github: { events, ...(settings.repo !== undefined ? { repo: settings.repo as string } : {}) }, ...enabled };
 }
 

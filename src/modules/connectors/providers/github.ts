@@ -1,13 +1,13 @@
 // The `github` connector: GitHub or GitHub Enterprise through Octokit (CLANKER_GITHUB_API_URL), connected with a
 // token or the OAuth web flow (CLANKER_GITHUB_CLIENT_ID/_SECRET on CLANKER_GITHUB_OAUTH_URL). Sources are the
 // account's repositories as `owner/repo`, paged as GitHub pages them (Link headers).
+import { isRepoName } from "../../../lib/github-names";
 import { Octokit } from "@octokit/rest";
 import type { Config } from "../../../config";
 import { ApiError, InvalidRequestError, NotFoundError, RateLimitError } from "../../../lib/errors";
 import type { ConnectorContext, ConnectorProvider, SourceContent } from "../provider";
 import { fileContent, outside, safeSegments, tooLarge } from "./git-reader";
 
-const REPO_RE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** An Octokit for this server's GitHub, acting with the token. */
 export function octokitFor(config: Config, token: string | null): Octokit {
@@ -30,7 +30,7 @@ export function githubError(e: unknown, what: { entity: string; id: string } | n
 }
 
 function split(source: string): { owner: string; repo: string } {
-  if (!REPO_RE.test(source)) throw new InvalidRequestError("A GitHub source is 'owner/repo'", "source");
+  if (!isRepoName(source)) throw new InvalidRequestError("A GitHub source is 'owner/repo'", "source");
   const [owner, repo] = source.split("/") as [string, string];
   return { owner, repo };
 }

@@ -2,11 +2,12 @@
 // action, so disconnecting the connector stops the integration too). GitHub's failures become typed errors.
 import type { ConnectionStore } from "../../connections/store";
 import { InvalidRequestError } from "../../../lib/errors";
+import { REPO_PATTERN } from "../../../lib/github-names";
 import { integrationAuthFailed, integrationError, integrationRateLimited } from "../errors";
 import { octokitFor } from "../../connectors/providers/github";
 import type { IntegrationContext, IntegrationProvider } from "../provider";
 
-const repo = { type: "string", pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description: "The repository as 'owner/repo'" };
+const repo = { type: "string", pattern: REPO_PATTERN, description: "The repository as 'owner/repo'" };
 
 /** GitHub's answer to a failed action, as the errors every integration shares (a GitHub outage is a 503, not ours). */
 function actionError(e: unknown): never {
