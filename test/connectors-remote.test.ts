@@ -270,6 +270,19 @@ describe("remote connector over MCP", () => {
     expect((await toolError(ownerMcp, "get-source-content", { connector: "remote", source: fileUrl, path: "../x" })).code).toBe("PATH_OUTSIDE_SOURCE");
   });
 
+  test("one source can be removed (REST ?source=, MCP source), audited; the others stay", async () => {
+    expectError(await member("DELETE", `/api/v1/connectors/remote?source=${encodeURIComponent(webUrl)}`), 403, "permission_error", "ROLE_REQUIRED");
+    const r = await owner("DELETE", `/api/v1/connectors/remote?source=${encodeURIComponent(webUrl)}`);
+    expect(r.body).toEqual({ connector: "remote", connected: true, disconnected: false, source: webUrl });
+    expect((await member("GET", "/api/v1/connectors/remote/sources")).body.data.map((s: any) => s.id)).toEqual([fileUrl]);
+    expectError(await member("GET", `${src(webUrl)}/branches`), 404, "not_found_error");
+    expectError(await owner("DELETE", `/api/v1/connectors/remote?source=${encodeURIComponent(webUrl)}`), 404, "not_found_error");
+    expectError(await owner("DELETE", "/api/v1/connectors/github?source=a%2Fb"), 400, "invalid_request_error");
+    expect((await toolOk(ownerMcp, "connect-connector", { connector: "remote", url: webUrl })).connected).toBe(true);
+    expect(await toolOk(ownerMcp, "disconnect-connector", { connector: "remote", source: webUrl })).toMatchObject({ connected: true, source: webUrl });
+    expect((await owner("GET", "/api/v1/audit-logs?action=connector.source_remove")).body.data).toHaveLength(2);
+  });
+
   test("disconnect forgets the workspace's remote sources", async () => {
     expectError(await member("DELETE", "/api/v1/connectors/remote"), 403, "permission_error", "ROLE_REQUIRED");
     expect((await toolOk(ownerMcp, "disconnect-connector", { connector: "remote" })).disconnected).toBe(true);

@@ -33,8 +33,11 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
   );
   server.registerTool(
     "disconnect-connector",
-    { description: "Disconnect a connector and forget its token (owners and admins)", inputSchema: { connector } },
-    ({ connector }, extra) => tool(() => svc.disconnect(ctxOf(extra), connector)),
+    {
+      description: "Disconnect a connector and forget its token (owners and admins); for remote, give `source` to remove only that added repository",
+      inputSchema: { connector, source: source.optional().describe("remote: the added repository (its URL) to remove; omitted: every one") },
+    },
+    ({ connector, source }, extra) => tool(() => svc.disconnect(ctxOf(extra), connector, source === undefined ? {} : { source })),
   );
   server.registerTool(
     "get-connector-status",

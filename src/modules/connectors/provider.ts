@@ -72,6 +72,11 @@ export interface ConnectorProvider {
    * can answer a `url` implement it (the service consumes the state first).
    */
   completeOAuth?(ctx: ConnectorContext, input: { code: string; redirectUri: string }): Promise<NonNullable<ConnectResult["connected"]>>;
+  /**
+   * For connectors whose sources the workspace adds (remote): the settings without `source`, or null when the
+   * workspace never added it. Lets one source be removed without disconnecting the rest.
+   */
+  forgetSource?(settings: Record<string, unknown>, source: string): Record<string, unknown> | null;
   listSources(ctx: ConnectorContext, page: { limit: number; cursor: string | null }): Promise<Page<Source>>;
   listBranches(ctx: ConnectorContext, source: string): Promise<Branch[]>;
   content(ctx: ConnectorContext, source: string, opts: { path: string; ref: string | null; maxBytes: number }): Promise<SourceContent>;

@@ -96,11 +96,12 @@ export const connectorsRoutes = (app: Platform) =>
         detail: { tags, summary: "Connect with a token, get the OAuth authorize URL, or add a remote repository by url (owners and admins)" },
       },
     )
-    .delete("/api/v1/connectors/:connector", ({ ctx, deps, params }) => deps.services.connectors.disconnect(ctx, params.connector), {
+    .delete("/api/v1/connectors/:connector", ({ ctx, deps, params, query }) => deps.services.connectors.disconnect(ctx, params.connector, { source: query.source }), {
       auth: true,
       params: connectorParam,
-      response: t.Object({ connector: t.String(), connected: t.Boolean(), disconnected: t.Boolean() }),
-      detail: { tags, summary: "Disconnect and forget the token (owners and admins)" },
+      query: t.Object({ source: t.Optional(t.String({ minLength: 1, maxLength: 2048, description: "remote: remove only this added source (its URL)" })) }),
+      response: t.Object({ connector: t.String(), connected: t.Boolean(), disconnected: t.Boolean(), source: t.Optional(t.String()) }),
+      detail: { tags, summary: "Disconnect and forget the token, or remove one added remote source (owners and admins)" },
     })
     .get(
       "/api/v1/connectors/:connector/sources",

@@ -78,6 +78,22 @@ export function createConnectorsService(d: ConnectorsDeps) {
     return { connector: p.id, connected: true as const, account: c.account, ...(c.source ? { source: c.source } : {}) };
   }
 
+  /** Removes one added source (remote), keeping the others; the connection goes when its last source does. */
+  function forgetSource(ctx: Ctx, p: ConnectorProvider, source: string) {
+    if (!p.forgetSource) throw new InvalidRequestError(`${p.id} sources are not added one by one; disconnect the connector instead`, "source");
+    const forget = p.forgetSource.bind(p);
+    return store.tx(() => {
+      const c = connections.get(ctx.workspaceId, "connector", p.id);
+      const settings = c ? forget(c.settings, source) : null;
+      if (!c || !settings) throw new NotFoundError("source", source);
+      const left = Array.isArray(settings.sources) ? settings.sources.length : 1;
+      if (left === 0) connections.remove(ctx.workspaceId, "connector", p.id);
+      else connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
+      writeAudit(store, ctx, { action: "connector.source_remove", resourceType: "connector", resourceId: p.id, metadata: { source } });
+      return { connector: p.id, connected: left > 0, disconnected: left === 0, source };
+    });
+  }
+
   const readCtx = (ctx: Ctx, connector: string) => {
     const p = providerOf(connector);
     return { p, pc: contextFor(ctx.workspaceId, p) };
@@ -145,9 +161,10 @@ export function createConnectorsService(d: ConnectorsDeps) {
     },
 
     /** Forgets the workspace's connection and its token. */
-    disconnect(ctx: Ctx, connector: string) {
+    disconnect(ctx: Ctx, connector: string, opts: { source?: string } = {}) {
       const p = providerOf(connector);
       assertRole(ctx, "admin", "disconnect connectors");
+      if (opts.source !== undefined) return forgetSource(ctx, p, opts.source);
       const removed = store.tx(() => {
         const had = connections.remove(ctx.workspaceId, "connector", p.id);
         if (had) writeAudit(store, ctx, { action: "connector.disconnect", resourceType: "connector", resourceId: p.id });

@@ -78,13 +78,17 @@ const sourceView = (s: Stored): Source => ({
   url: s.url,
 });
 
-/** The workspace's source by id (its URL), checked again: the roots and the SSRF switch may have changed. */
-function sourceOf(ctx: ConnectorContext, id: string) {
+function findStored(stored: Stored[], id: string): Stored | undefined {
   let href = id;
   try {
     href = new URL(id.trim()).href; // a run may name the URL as it was typed
   } catch {}
-  const s = storedOf(ctx).find((x) => x.url === id || x.url === href);
+  return stored.find((x) => x.url === id || x.url === href);
+}
+
+/** The workspace's source by id (its URL), checked again: the roots and the SSRF switch may have changed. */
+function sourceOf(ctx: ConnectorContext, id: string) {
+  const s = findStored(storedOf(ctx), id);
   if (!s) throw new NotFoundError("source", id);
   return checkRemoteUrl(ctx.config, s.url);
 }
@@ -176,6 +180,12 @@ export const remoteProvider: ConnectorProvider = {
     const entry: Stored = { url, addedAt: new Date().toISOString() };
     const add = (settings: Record<string, unknown>) => ({ ...settings, sources: [...(Array.isArray(settings.sources) ? (settings.sources as Stored[]) : []).filter((s) => s.url !== url), entry] });
     return { connected: { account: null, credentials: null, settingsFrom: add, source: sourceView(entry) } };
+  },
+
+  forgetSource(settings, source) {
+    const stored = storedOf({ settings } as ConnectorContext);
+    const s = findStored(stored, source);
+    return s ? { ...settings, sources: stored.filter((x) => x !== s) } : null;
   },
 
   async listSources(ctx, page) {
