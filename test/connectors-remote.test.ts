@@ -253,6 +253,14 @@ describe("remote connector: http(s) clones through the guarded client", () => {
       for await (const _ of res.body);
     })()).rejects.toThrow();
     expect(small.transfer.tooLarge).toBe(true);
+    const slow = guardedGitHttp({ allowPrivate: true, timeoutMs: 300, maxBytes: 1 << 20 });
+    const t0 = Date.now();
+    await expect(slow.http.request({ url: `${gitSrv.url}/stall.git/info/refs?service=git-upload-pack` })).rejects.toThrow();
+    expect(slow.transfer.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    // The deadline is the transfer's, not each request's: a later request past it is not even sent.
+    await Bun.sleep(50);
+    await expect(slow.http.request({ url: `${webUrl}/info/refs?service=git-upload-pack` })).rejects.toThrow("time is up");
   });
 });
 

@@ -12,7 +12,7 @@ export interface GitHttpServer {
 
 const pkt = (s: string) => (s.length + 4).toString(16).padStart(4, "0") + s;
 
-/** Serves each `repos[name]` folder at `${url}/${name}.git`. */
+/** Serves each `repos[name]` folder at `${url}/${name}.git`; `/stall.git/…` answers only after 5 s (timeouts). */
 export function startGitHttpServer(repos: Record<string, string>): GitHttpServer {
   const requests: string[] = [];
   const server = Bun.serve({
@@ -21,6 +21,7 @@ export function startGitHttpServer(repos: Record<string, string>): GitHttpServer
     async fetch(req) {
       const u = new URL(req.url);
       requests.push(`${req.method} ${u.pathname}${u.search}`);
+      if (u.pathname.startsWith("/stall.git/")) await Bun.sleep(5000);
       const m = /^\/([^/]+)\.git\/(info\/refs|git-upload-pack)$/.exec(u.pathname);
       const dir = m ? repos[m[1]!] : undefined;
       if (!m || !dir || !existsSync(join(dir, ".git"))) return new Response("not found", { status: 404 });
