@@ -54,6 +54,12 @@ export interface ConnectorsConfig {
   /** Both set: connect-connector {"connector":"github"} without a token starts the OAuth web flow. */
   githubClientId: string | null;
   githubClientSecret: string | null;
+  /** Largest clone or refresh of a `remote` source, bytes received (CLANKER_REMOTE_MAX_BYTES). */
+  remoteMaxBytes: number;
+  /** Longest clone or refresh of a `remote` source (CLANKER_REMOTE_TIMEOUT_MS). */
+  remoteTimeoutMs: number;
+  /** How long a `remote` clone is read before the next read fetches again (CLANKER_REMOTE_TTL_SECONDS). */
+  remoteTtlSeconds: number;
 }
 
 export interface BackupConfig {
@@ -279,6 +285,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       githubOAuthUrl: url("CLANKER_GITHUB_OAUTH_URL", env.CLANKER_GITHUB_OAUTH_URL) ?? "https://github.com",
       githubClientId: githubApp.clientId,
       githubClientSecret: githubApp.clientSecret,
+      remoteMaxBytes: int("CLANKER_REMOTE_MAX_BYTES", env.CLANKER_REMOTE_MAX_BYTES, 100 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
+      remoteTimeoutMs: int("CLANKER_REMOTE_TIMEOUT_MS", env.CLANKER_REMOTE_TIMEOUT_MS, 60_000, 100, 3_600_000),
+      remoteTtlSeconds: int("CLANKER_REMOTE_TTL_SECONDS", env.CLANKER_REMOTE_TTL_SECONDS, 300, 0, 7 * 24 * 3600),
     },
     backups: {
       cron: cron("CLANKER_BACKUP_CRON", env.CLANKER_BACKUP_CRON),

@@ -198,7 +198,7 @@ describe("local connector over REST", () => {
 describe("local connector over MCP", () => {
   test("list-connectors, get-connector-status, list-sources, list-branches, get-source-content", async () => {
     const list = await toolOk(ownerMcp, "list-connectors");
-    expect(list.data.map((c: any) => c.id).sort()).toEqual(["github", "local"]);
+    expect(list.data.map((c: any) => c.id).sort()).toEqual(["github", "local", "remote"]);
     expect(await toolOk(ownerMcp, "get-connector-status", { connector: "local" })).toMatchObject({ configured: true, connected: true });
     expect((await toolOk(ownerMcp, "list-sources", { connector: "local", limit: 2 })).data.map((s: any) => s.id)).toEqual(["app", "notes"]);
     expect((await toolOk(ownerMcp, "list-branches", { connector: "local", source: "app" })).data.map((b: any) => b.name)).toEqual(["feature", "main"]);

@@ -1,5 +1,5 @@
-// The one guarded fetch for every outbound call to a URL a user chose (webhooks today; integrations, remote
-// sources and OAuth exchanges later): check the URL, resolve the host once, check every address, connect to
+// The one guarded fetch for every outbound call to a URL a user chose (webhooks, integrations, remote git
+// sources): check the URL, resolve the host once, check every address, connect to
 // the address that was checked, never follow a redirect, give up after a timeout.
 import { lookup } from "node:dns/promises";
 import { addressProblem, isForbiddenHost, literalIp } from "./net";
@@ -22,7 +22,8 @@ export interface OutboundPolicy {
 export interface OutboundRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Bytes for binary protocols (git's smart HTTP). */
+  body?: string | Uint8Array;
 }
 
 /** Why a URL may not be called, judged without DNS (at request time), or null. */

@@ -5,8 +5,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ToolContext } from "../server";
 import { tool } from "../result";
 
-const connector = z.string().min(1).max(50).describe("The connector: 'github' or 'local' (list-connectors names them)");
-const source = z.string().min(1).max(2048).describe("A source as list-sources names it: 'owner/repo' for github, a root's name for local");
+const connector = z.string().min(1).max(50).describe("The connector: 'github', 'local' or 'remote' (list-connectors names them)");
+const source = z.string().min(1).max(2048).describe("A source as list-sources names it: 'owner/repo' for github, a root's name for local, the repository's URL for remote");
 const paging = {
   limit: z.number().int().min(1).max(100).optional().describe("1–100, default 30"),
   cursor: z.string().max(200).optional().describe("next_cursor of the previous page"),
@@ -21,15 +21,23 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
     "connect-connector",
     {
       description:
-        "Connect a connector for your workspace (owners and admins). github: give a personal access token, or omit it to get an OAuth authorize `url` to open in a browser (when the server has a GitHub OAuth app).",
-      inputSchema: { connector, token: z.string().min(1).max(1000).optional().describe("A personal access token (github); stored sealed, never shown again") },
+        "Connect a connector for your workspace (owners and admins). github: give a personal access token, or omit it to get an OAuth authorize `url` to open in a browser (when the server has a GitHub OAuth app). remote: give a git repository's `url` to add it as a source (fetched once now; its URL is the source's name).",
+      inputSchema: {
+        connector,
+        token: z.string().min(1).max(1000).optional().describe("A personal access token (github); stored sealed, never shown again"),
+        url: z.string().min(1).max(2048).optional().describe("remote: the git repository's URL (https://…, or file://… inside the server's local source roots)"),
+      },
     },
-    ({ connector, token }, extra) => tool(() => svc.connect(ctxOf(extra), connector, token === undefined ? {} : { token }, `${baseUrl}/api/v1/connectors/${connector}/callback`)),
+    ({ connector, token, url }, extra) =>
+      tool(() => svc.connect(ctxOf(extra), connector, { ...(token === undefined ? {} : { token }), ...(url === undefined ? {} : { url }) }, `${baseUrl}/api/v1/connectors/${connector}/callback`)),
   );
   server.registerTool(
     "disconnect-connector",
-    { description: "Disconnect a connector and forget its token (owners and admins)", inputSchema: { connector } },
-    ({ connector }, extra) => tool(() => svc.disconnect(ctxOf(extra), connector)),
+    {
+      description: "Disconnect a connector and forget its token (owners and admins); for remote, give `source` to remove only that added repository",
+      inputSchema: { connector, source: source.optional().describe("remote: the added repository (its URL) to remove; omitted: every one") },
+    },
+    ({ connector, source }, extra) => tool(() => svc.disconnect(ctxOf(extra), connector, source === undefined ? {} : { source })),
   );
   server.registerTool(
     "get-connector-status",
@@ -38,7 +46,7 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
   );
   server.registerTool(
     "list-sources",
-    { description: "List a connector's sources (github repositories, local roots), paged by cursor", inputSchema: { connector, ...paging } },
+    { description: "List a connector's sources (github repositories, local roots, the remote repositories the workspace added), paged by cursor", inputSchema: { connector, ...paging } },
     ({ connector, limit, cursor }, extra) => tool(() => svc.sources(ctxOf(extra), connector, { limit, cursor })),
   );
   server.registerTool(

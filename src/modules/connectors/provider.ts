@@ -41,7 +41,18 @@ export type SourceContent =
 
 export interface ConnectResult {
   /** Store this connection: credentials are sealed, account shown. */
-  connected?: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> };
+  connected?: {
+    account: string | null;
+    credentials: Record<string, string> | null;
+    settings?: Record<string, unknown>;
+    /**
+     * For connections that accumulate (remote's added URLs): the settings to store, computed from the row's
+     * settings as they are inside the saving transaction, so two concurrent connects both count.
+     */
+    settingsFrom?: (current: Record<string, unknown>) => Record<string, unknown>;
+    /** The source this connect added (remote), shown in the answer and the audit row. */
+    source?: Source;
+  };
   /** Or send the person to this authorize URL first (OAuth web flow). */
   url?: string;
 }
@@ -54,12 +65,18 @@ export interface ConnectorProvider {
   configured(config: Config): { ok: true } | { ok: false; reason: string };
   /** Whether a workspace must connect before use (local does not: its roots are the operator's). */
   readonly needsConnection: boolean;
-  connect(ctx: ConnectorContext, input: { token?: string; state?: string; redirectUri?: string }): Promise<ConnectResult>;
+  /** `url`: the repository a `remote` connect adds to the workspace's sources. */
+  connect(ctx: ConnectorContext, input: { token?: string; url?: string; state?: string; redirectUri?: string }): Promise<ConnectResult>;
   /**
    * OAuth web flow, second half: exchange the callback's code for credentials. Only providers whose connect()
    * can answer a `url` implement it (the service consumes the state first).
    */
   completeOAuth?(ctx: ConnectorContext, input: { code: string; redirectUri: string }): Promise<NonNullable<ConnectResult["connected"]>>;
+  /**
+   * For connectors whose sources the workspace adds (remote): the settings without `source`, or null when the
+   * workspace never added it. Lets one source be removed without disconnecting the rest.
+   */
+  forgetSource?(settings: Record<string, unknown>, source: string): Record<string, unknown> | null;
   listSources(ctx: ConnectorContext, page: { limit: number; cursor: string | null }): Promise<Page<Source>>;
   listBranches(ctx: ConnectorContext, source: string): Promise<Branch[]>;
   content(ctx: ConnectorContext, source: string, opts: { path: string; ref: string | null; maxBytes: number }): Promise<SourceContent>;

@@ -83,16 +83,25 @@ export const connectorsRoutes = (app: Platform) =>
       {
         auth: true,
         params: connectorParam,
-        body: t.Optional(t.Object({ token: t.Optional(t.String({ minLength: 1, maxLength: 1000, description: "A personal access token (github)" })) }, { additionalProperties: false })),
-        response: t.Object({ connector: t.String(), connected: t.Boolean(), account: t.Optional(t.Nullable(t.String())), url: t.Optional(t.String()) }),
-        detail: { tags, summary: "Connect with a token, or get the OAuth authorize URL (owners and admins)" },
+        body: t.Optional(
+          t.Object(
+            {
+              token: t.Optional(t.String({ minLength: 1, maxLength: 1000, description: "A personal access token (github)" })),
+              url: t.Optional(t.String({ minLength: 1, maxLength: 2048, description: "A git repository's URL to add as a source (remote): https, or file:// inside the local source roots" })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: t.Object({ connector: t.String(), connected: t.Boolean(), account: t.Optional(t.Nullable(t.String())), url: t.Optional(t.String()), source: t.Optional(source) }),
+        detail: { tags, summary: "Connect with a token, get the OAuth authorize URL, or add a remote repository by url (owners and admins)" },
       },
     )
-    .delete("/api/v1/connectors/:connector", ({ ctx, deps, params }) => deps.services.connectors.disconnect(ctx, params.connector), {
+    .delete("/api/v1/connectors/:connector", ({ ctx, deps, params, query }) => deps.services.connectors.disconnect(ctx, params.connector, { source: query.source }), {
       auth: true,
       params: connectorParam,
-      response: t.Object({ connector: t.String(), connected: t.Boolean(), disconnected: t.Boolean() }),
-      detail: { tags, summary: "Disconnect and forget the token (owners and admins)" },
+      query: t.Object({ source: t.Optional(t.String({ minLength: 1, maxLength: 2048, description: "remote: remove only this added source (its URL)" })) }),
+      response: t.Object({ connector: t.String(), connected: t.Boolean(), disconnected: t.Boolean(), source: t.Optional(t.String()) }),
+      detail: { tags, summary: "Disconnect and forget the token, or remove one added remote source (owners and admins)" },
     })
     .get(
       "/api/v1/connectors/:connector/sources",

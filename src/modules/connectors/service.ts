@@ -71,10 +71,27 @@ export function createConnectorsService(d: ConnectorsDeps) {
 
   function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
     store.tx(() => {
-      connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings: c.settings, userId: ctx.actor.userId });
-      writeAudit(store, ctx, { action: "connector.connect", resourceType: "connector", resourceId: p.id, metadata: { account: c.account, via } });
+      const settings = c.settingsFrom ? c.settingsFrom(connections.get(ctx.workspaceId, "connector", p.id)?.settings ?? {}) : c.settings;
+      connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
+      writeAudit(store, ctx, { action: "connector.connect", resourceType: "connector", resourceId: p.id, metadata: { account: c.account, via, ...(c.source ? { source: c.source.id } : {}) } });
     });
-    return { connector: p.id, connected: true as const, account: c.account };
+    return { connector: p.id, connected: true as const, account: c.account, ...(c.source ? { source: c.source } : {}) };
+  }
+
+  /** Removes one added source (remote), keeping the others; the connection goes when its last source does. */
+  function forgetSource(ctx: Ctx, p: ConnectorProvider, source: string) {
+    if (!p.forgetSource) throw new InvalidRequestError(`${p.id} sources are not added one by one; disconnect the connector instead`, "source");
+    const forget = p.forgetSource.bind(p);
+    return store.tx(() => {
+      const c = connections.get(ctx.workspaceId, "connector", p.id);
+      const settings = c ? forget(c.settings, source) : null;
+      if (!c || !settings) throw new NotFoundError("source", source);
+      const left = Array.isArray(settings.sources) ? settings.sources.length : 1;
+      if (left === 0) connections.remove(ctx.workspaceId, "connector", p.id);
+      else connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
+      writeAudit(store, ctx, { action: "connector.source_remove", resourceType: "connector", resourceId: p.id, metadata: { source } });
+      return { connector: p.id, connected: left > 0, disconnected: left === 0, source };
+    });
   }
 
   const readCtx = (ctx: Ctx, connector: string) => {
@@ -91,15 +108,25 @@ export function createConnectorsService(d: ConnectorsDeps) {
       return statusOf(ctx.workspaceId, providerOf(connector));
     },
 
-    /** With a token: checked, sealed and stored. Without one, for OAuth providers: the authorize URL to visit. */
-    async connect(ctx: Ctx, connector: string, input: { token?: string }, redirectUri: string) {
+    /**
+     * With a token: checked, sealed and stored. Without one, for OAuth providers: the authorize URL to visit.
+     * With a url (remote): the repository is fetched once and added to the workspace's sources.
+     */
+    async connect(ctx: Ctx, connector: string, input: { token?: string; url?: string }, redirectUri: string) {
       const p = providerOf(connector);
       assertRole(ctx, "admin", "connect connectors");
       const conf = p.configured(config);
       if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
       if (!p.needsConnection) return { connector: p.id, connected: true as const, account: null };
-      const pc: ConnectorContext = { config, credentials: null, settings: {}, cacheDir };
-      if (input.token === undefined) {
+      // The current settings, for connectors that add to them (remote); the credentials are never reused.
+      const pc: ConnectorContext = { config, credentials: null, settings: connections.get(ctx.workspaceId, "connector", p.id)?.settings ?? {}, cacheDir };
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      if (input.url !== undefined) {
+        const r = await p.connect(pc, { url: input.url });
+        if (!r.connected) throw new InvalidRequestError(`${p.id} does not connect by url`, "url");
+        return save(ctx, p, r.connected, "url");
+      }
+      if (input.token === undefined && p.completeOAuth) {
         // The state is issued first (and audited) so the URL the provider builds carries it.
         const state = store.tx(() => {
           const s = d.oauthStates.issue(ctx, "connector", p.id);
@@ -111,7 +138,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
         if (!r.connected) throw new InvalidRequestError(`${p.id} needs a token`, "token");
         return save(ctx, p, r.connected, "token");
       }
-      const r = await p.connect(pc, { token: input.token });
+      const r = await p.connect(pc, input.token === undefined ? {} : { token: input.token });
       if (!r.connected) throw new InvalidRequestError(`${p.id} could not be connected with this token`, "token");
       return save(ctx, p, r.connected, "token");
     },
@@ -134,9 +161,10 @@ export function createConnectorsService(d: ConnectorsDeps) {
     },
 
     /** Forgets the workspace's connection and its token. */
-    disconnect(ctx: Ctx, connector: string) {
+    disconnect(ctx: Ctx, connector: string, opts: { source?: string } = {}) {
       const p = providerOf(connector);
       assertRole(ctx, "admin", "disconnect connectors");
+      if (opts.source !== undefined) return forgetSource(ctx, p, opts.source);
       const removed = store.tx(() => {
         const had = connections.remove(ctx.workspaceId, "connector", p.id);
         if (had) writeAudit(store, ctx, { action: "connector.disconnect", resourceType: "connector", resourceId: p.id });

@@ -24,7 +24,7 @@ export interface Connector {
 /** Where a run's connector points: the source, the ref and the paths to give the model. */
 export function connectorTarget(c: Connector): { source: string; ref: string | null; paths: string[] } {
   const f = c.fields;
-  return { source: String(c.type === "github" ? f.repo : f.source), ref: typeof f.ref === "string" && f.ref ? f.ref : null, paths: (f.paths as string[] | undefined) ?? [] };
+  return { source: String(c.type === "github" ? f.repo : (f.source ?? f.url)), ref: typeof f.ref === "string" && f.ref ? f.ref : null, paths: (f.paths as string[] | undefined) ?? [] };
 }
 
 const TEXT_TYPES = /^(text\/[a-z0-9.+-]+|application\/(json|xml|yaml|x-yaml|csv|javascript|typescript|sql|x-sh))$/;
@@ -62,8 +62,11 @@ export function checkConnector(c: Connector | undefined): Connector | undefined 
     const repo = c.fields.repo;
     if (!isRepoName(repo))
       throw new InvalidRequestError("A github connector needs fields.repo as 'owner/repo'", "connector.fields.repo");
-  } else if (typeof c.fields.source !== "string" || !c.fields.source || c.fields.source.length > 2048) {
-    throw new InvalidRequestError(`A ${c.type} connector needs fields.source (as list-sources names it)`, "connector.fields.source");
+  } else {
+    // A remote source is its URL: `url` reads as well as `source`.
+    const src = c.type === "remote" && c.fields.source === undefined ? c.fields.url : c.fields.source;
+    if (typeof src !== "string" || !src || src.length > 2048)
+      throw new InvalidRequestError(`A ${c.type} connector needs fields.source (as list-sources names it)`, "connector.fields.source");
   }
   const { ref, paths } = c.fields;
   if (ref !== undefined && (typeof ref !== "string" || ref.length > 255)) throw new InvalidRequestError("fields.ref must be a branch, tag or commit", "connector.fields.ref");
