@@ -1,6 +1,7 @@
 // The connectors service with the `local` connector, over REST and MCP (official SDK client): a real git
 // repository made here (branches, content at a ref, binary, too large) and a plain folder (working tree);
 // `..`, absolute paths and symlinks out of the root refused; roles and unclaimed-agent scopes.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -130,6 +131,9 @@ describe("local connector over REST", () => {
     expectError(await content(member, "app", "?path=big.txt"), 413, "request_too_large", "SOURCE_FILE_TOO_LARGE");
     expectError(await content(member, "app", "?path=src/missing.ts"), 404, "not_found_error");
     expectError(await content(member, "app", "?path=README.md&ref=no-such-branch"), 404, "not_found_error");
+    // A sha that names a blob, not a commit, is no ref either (it was a 500).
+    const blobSha = createHash("sha1").update("blob 23\0export const main = 1;\n").digest("hex");
+    expectError(await content(member, "app", `?path=README.md&ref=${blobSha}`), 404, "not_found_error");
   });
 
   test("a plain folder serves its working tree; refs are refused", async () => {

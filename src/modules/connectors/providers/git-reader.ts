@@ -73,7 +73,10 @@ const TYPE_OF_MODE: Record<string, "file" | "dir" | "symlink" | "submodule"> = {
 export async function gitContent(dir: string, segs: string[], ref: string | null, max: number, hops = 0): Promise<SourceContent> {
   const commit = await commitOf(dir, ref);
   const shownRef = ref ?? (await git.currentBranch({ fs, dir }).catch(() => undefined)) ?? commit;
-  const { tree: rootTree } = await git.readTree({ fs, dir, oid: commit });
+  // A sha may name a blob or a tree rather than a commit: that is no ref to read a source at.
+  const { tree: rootTree } = await git.readTree({ fs, dir, oid: commit }).catch(() => {
+    throw new NotFoundError("ref", ref ?? "HEAD");
+  });
   let tree = rootTree;
   for (let i = 0; i < segs.length; i++) {
     const entry = tree.find((e) => e.path === segs[i]);
