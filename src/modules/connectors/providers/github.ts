@@ -14,19 +14,27 @@ export function octokitFor(config: Config, token: string | null): Octokit {
   return new Octokit({ auth: token ?? undefined, baseUrl: config.connectors.githubApiUrl, userAgent: "clanker-self-hosted", log: { debug() {}, info() {}, warn() {}, error() {} } });
 }
 
-/** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. */
-export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
+/** What an Octokit failure says: GitHub's status, its reason, and how long its rate limit holds (null: not limited). */
+export function githubFailure(e: unknown): { status: number | undefined; reason: string; retryAfter: number | null } {
   const status = (e as { status?: number }).status;
   const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
-  if (status === 401) throw new InvalidRequestError("GitHub refused the token (revoked or expired?): connect again", "token", "CONNECTOR_AUTH_FAILED");
-  if (status === 404 && what) throw new NotFoundError(what.entity, what.id);
+  const reason = (e as { response?: { data?: { message?: string } } }).response?.data?.message ?? (e as Error).message;
+  let retryAfter: number | null = null;
   if (status === 429 || (status === 403 && headers["x-ratelimit-remaining"] === "0")) {
     const reset = Number(headers["x-ratelimit-reset"]);
-    const wait = Number.isFinite(reset) ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : 60;
-    throw new RateLimitError("GitHub's rate limit is exhausted for this token; try again later", wait);
+    retryAfter = Number.isFinite(reset) ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : 60;
   }
+  return { status, reason, retryAfter };
+}
+
+/** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. A GitHub outage is a 503. */
+export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
+  const { status, reason, retryAfter } = githubFailure(e);
+  if (status === 401) throw new InvalidRequestError("GitHub refused the token (revoked or expired?): connect again", "token", "CONNECTOR_AUTH_FAILED");
+  if (status === 404 && what) throw new NotFoundError(what.entity, what.id);
+  if (retryAfter !== null) throw new RateLimitError("GitHub's rate limit is exhausted for this token; try again later", retryAfter);
   if (status === 403) throw new ApiError("permission_error", "GitHub refused access with this token", { code: "CONNECTOR_FORBIDDEN" });
-  throw new ApiError("api_error", `GitHub answered ${status ?? "nothing"}: ${(e as Error).message}`, { code: "CONNECTOR_UPSTREAM_ERROR" });
+  throw new ApiError(status && status < 500 ? "invalid_request_error" : "overloaded_error", `GitHub answered ${status ?? "nothing"}: ${reason}`, { code: "CONNECTOR_UPSTREAM_ERROR" });
 }
 
 function split(source: string): { owner: string; repo: string } {

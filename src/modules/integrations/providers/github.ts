@@ -4,21 +4,16 @@ import type { ConnectionStore } from "../../connections/store";
 import { InvalidRequestError } from "../../../lib/errors";
 import { REPO_PATTERN } from "../../../lib/github-names";
 import { integrationAuthFailed, integrationError, integrationRateLimited } from "../errors";
-import { octokitFor } from "../../connectors/providers/github";
+import { githubFailure, octokitFor } from "../../connectors/providers/github";
 import type { IntegrationContext, IntegrationProvider } from "../provider";
 
 const repo = { type: "string", pattern: REPO_PATTERN, description: "The repository as 'owner/repo'" };
 
 /** GitHub's answer to a failed action, as the errors every integration shares (a GitHub outage is a 503, not ours). */
 function actionError(e: unknown): never {
-  const status = (e as { status?: number }).status;
-  const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
-  const reason = (e as { response?: { data?: { message?: string } } }).response?.data?.message ?? (e as Error).message;
+  const { status, reason, retryAfter } = githubFailure(e);
   if (status === 401) throw integrationAuthFailed("GitHub", `${reason}; the token is the github connector's`);
-  if (status === 429 || (status === 403 && headers["x-ratelimit-remaining"] === "0")) {
-    const reset = Number(headers["x-ratelimit-reset"]);
-    throw integrationRateLimited("GitHub", Number.isFinite(reset) ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : 60);
-  }
+  if (retryAfter !== null) throw integrationRateLimited("GitHub", retryAfter);
   throw integrationError("GitHub", `answered ${status ?? "nothing"}: ${reason}`, !status || status >= 500);
 }
 
