@@ -42,6 +42,19 @@ async function fire(hookUrl: string, body: string, headers: Record<string, strin
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
+/** POSTs a body with the content type given (null: none at all; a Uint8Array body makes fetch add none). */
+async function fireAs(hookUrl: string, body: string | FormData, contentType: string | null, headers: Record<string, string>): Promise<ApiResponse> {
+  const init: RequestInit = { method: "POST", headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers } };
+  init.body = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const res = await fetch(hookUrl, init);
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
 async function runCount(call: Call): Promise<number> {
   const r = await call("GET", "/api/v1/workflows/runs?limit=100");
   expect(r.status).toBe(200);
@@ -103,37 +116,74 @@ afterAll(async () => {
 describe("declaring and listing", () => {
   test("GET /api/v1/triggers lists cron, webhook and github triggers with their workflow, hook URL and settings, and no secret", async () => {
     const list = await triggersOf(owner, "on-events");
-    expect(list.map((t) => t.kind)).toEqual(["cron", "webhook", "github"]);
-    expect(list[0]).toMatchObject({ id: "on-events#0", hookUrl: null, settings: { cron: "0 3 * * *", timezone: "UTC" } });
-    expect(list[1].hookUrl).toBe(`${srv.url}/hooks/${list[1].id}`);
-    expect(list[1]).toMatchObject({ id: expect.stringMatching(/^trg_\d+$/), enabled: true, settings: {} });
-    expect(list[2].settings).toEqual({ events: ["pull_request", "issues"], repo: "octo/hello" });
+    // Cron triggers first; then the webhook and github rows newest first (the github one was declared last).
+    expect(list.map((t) => t.kind)).toEqual(["cron", "github", "webhook"]);
+    const [cron, github, webhook] = list;
+    expect(cron).toMatchObject({ id: "on-events#0", hookUrl: null, settings: { cron: "0 3 * * *", timezone: "UTC" } });
+    expect(webhook.hookUrl).toBe(`${srv.url}/hooks/${webhook.id}`);
+    expect(webhook).toMatchObject({ id: expect.stringMatching(/^trg_\d+$/), enabled: true, settings: {} });
+    expect(github.settings).toEqual({ events: ["pull_request", "issues"], repo: "octo/hello" });
     for (const t of list) expect(t.secret).toBeUndefined();
     const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => a.action === "trigger.create").map((a: any) => a.resourceId);
-    expect(audit).toEqual(expect.arrayContaining([list[1].id, list[2].id]));
-    const one = await member("GET", `/api/v1/triggers/${list[2].id}`);
+    expect(audit).toEqual(expect.arrayContaining([webhook.id, github.id]));
+    const one = await member("GET", `/api/v1/triggers/${github.id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toEqual(list[2]);
+    expect(one.body).toEqual(github);
   });
 
-  test("the list pages like every list", async () => {
-    const all = (await owner("GET", "/api/v1/triggers?limit=100")).body.data;
-    const first = await owner("GET", "/api/v1/triggers?limit=2");
-    expect(first.body).toMatchObject({ has_more: all.length > 2, first_id: all[0].id, last_id: all[1].id });
-    const next = await owner("GET", `/api/v1/triggers?limit=2&after_id=${encodeURIComponent(first.body.last_id)}`);
-    expect(next.body.data.map((t: any) => t.id)).toEqual(all.slice(2, 4).map((t: any) => t.id));
-    expectError(await owner("GET", "/api/v1/triggers?after_id=trg_999999"), 400, "invalid_request_error");
+  test("the list pages like every list: cron triggers first, then webhook and github triggers newest first, by after_id and before_id", async () => {
+    for (const [id, triggers] of [
+      ["paging-a", [{ cron: "0 1 * * *" }, { webhook: {} }, { cron: "0 2 * * *" }, { webhook: {} }]],
+      ["paging-b", [{ github: { events: ["push"] } }, { cron: "0 4 * * *" }]],
+    ] as const)
+      expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition(id, [...triggers]) })).status).toBe(200);
+    const all: any[] = (await owner("GET", "/api/v1/triggers?limit=100")).body.data;
+    const crons = all.filter((t) => t.kind === "cron");
+    expect(crons.length).toBeGreaterThanOrEqual(4);
+    expect(all.slice(0, crons.length)).toEqual(crons);
+    expect(crons.map((t) => t.id)).toEqual(crons.map((t) => t.id).sort());
+    const events = all.slice(crons.length).map((t) => Number(t.id.slice(4)));
+    expect(events.length).toBeGreaterThanOrEqual(5);
+    expect(events).toEqual([...events].sort((a, b) => b - a));
+
+    // Forward with after_id, then back with before_id, two at a time: the same list, each way.
+    const forward: any[] = [];
+    let page = (await owner("GET", "/api/v1/triggers?limit=2")).body;
+    for (;;) {
+      expect(page).toMatchObject({ first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null });
+      forward.push(...page.data);
+      if (!page.has_more) break;
+      page = (await owner("GET", `/api/v1/triggers?limit=2&after_id=${encodeURIComponent(page.last_id)}`)).body;
+    }
+    expect(forward).toEqual(all);
+    const backward: any[] = [];
+    page = (await owner("GET", `/api/v1/triggers?limit=3&before_id=${all.at(-1).id}`)).body;
+    for (;;) {
+      backward.unshift(...page.data);
+      if (!page.has_more) break;
+      page = (await owner("GET", `/api/v1/triggers?limit=3&before_id=${encodeURIComponent(page.first_id)}`)).body;
+    }
+    expect(backward).toEqual(all.slice(0, -1));
+    // Crossing from the event triggers back into the crons, and a cursor that is not (or no longer) a trigger.
+    const crossing = (await owner("GET", `/api/v1/triggers?limit=2&before_id=${all[crons.length].id}`)).body;
+    expect(crossing).toMatchObject({ data: crons.slice(-2), has_more: crons.length > 2 });
+    const past = (await owner("GET", "/api/v1/triggers?limit=100&after_id=trg_999999")).body;
+    expect(past).toMatchObject({ data: all.slice(crons.length), has_more: false });
+    expectError(await owner("GET", "/api/v1/triggers?after_id=junk"), 400, "invalid_request_error");
+    expectError(await owner("GET", "/api/v1/triggers?after_id=trg_1&before_id=trg_2"), 400, "invalid_request_error");
     expectError(await owner("GET", "/api/v1/triggers?limit=0"), 400, "invalid_request_error");
+    for (const id of ["paging-a", "paging-b"]) expect((await owner("DELETE", `/api/v1/workflows/definitions/${id}`)).status).toBe(200);
   });
 
   test("re-saving keeps each unchanged trigger's id and secret; a removed trigger's hook goes with it", async () => {
     const before = await triggersOf(owner, "on-events");
-    const secrets = await Promise.all(before.slice(1).map((t) => secretOf(t.id)));
+    const hooks = (l: any[]) => l.filter((t) => t.kind !== "cron");
+    const secrets = await Promise.all(hooks(before).map((t) => secretOf(t.id)));
     const triggers = [{ cron: "0 3 * * *" }, { webhook: {} }, { github: { events: ["issues", "pull_request"], repo: "octo/hello" } }];
     expect((await owner("PUT", "/api/v1/workflows/definitions/on-events", { body: definition("on-events", triggers) })).status).toBe(200);
     const after = await triggersOf(owner, "on-events");
     expect(after.map((t) => t.id)).toEqual(before.map((t) => t.id));
-    expect(await Promise.all(after.slice(1).map((t) => secretOf(t.id)))).toEqual(secrets);
+    expect(await Promise.all(hooks(after).map((t) => secretOf(t.id)))).toEqual(secrets);
 
     expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition("short-lived", [{ webhook: {} }]) })).status).toBe(200);
     const [hook] = await triggersOf(owner, "short-lived");
@@ -211,6 +261,52 @@ describe("POST /hooks/:triggerId, webhook", () => {
     expect(again.status).toBe(202);
     expect(again.body.ignored).toContain("already received");
     expect(await runCount(owner)).toBe(runs + 1);
+  });
+
+  test("only JSON is taken: multipart, form-urlencoded and text bodies are 400 and launch nothing, whatever they were signed over", async () => {
+    const runs = await runCount(owner);
+    // A captured signed empty-body delivery must not carry a form as the input: the signature covers no form bytes.
+    const form = new FormData();
+    form.set("title", "attacker input");
+    const multipart = await fireAs(hook.hookUrl, form, null, { "clanker-signature": clankerSig(hook.secret, "") });
+    expectError(multipart, 400, "invalid_request_error", "UNSUPPORTED_CONTENT_TYPE");
+    expect(multipart.body.error.param).toBe("content-type");
+    const body = JSON.stringify({ title: "typed wrong" });
+    for (const type of ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", "application/jsonp"])
+      expectError(await fireAs(hook.hookUrl, body, type, { "clanker-signature": clankerSig(hook.secret, body) }), 400, "invalid_request_error", "UNSUPPORTED_CONTENT_TYPE");
+    expect(await runCount(owner)).toBe(runs);
+  });
+
+  test("JSON without a content type, or application/json with a charset, is taken and verified over its exact bytes", async () => {
+    for (const [type, title] of [[null, "no type"], ["Application/JSON; charset=utf-8", "with charset"]] as const) {
+      const body = JSON.stringify({ title });
+      const r = await fireAs(hook.hookUrl, body, type, { "clanker-signature": clankerSig(hook.secret, body) });
+      expect({ type, status: r.status }).toEqual({ type, status: 202 });
+      expect((await waitForRun(owner, r.body.runId, (x) => x.status === "suspended")).input).toEqual({ title });
+    }
+  });
+
+  test("a replayed delivery is recognised however its header is re-spelled: upper-case hex, spaces, an extra v1", async () => {
+    const body = JSON.stringify({ title: "respelled" });
+    const sig = clankerSig(hook.secret, body);
+    const [t, v1] = sig.split(",") as [string, string];
+    const runs = await runCount(owner);
+    expect((await fire(hook.hookUrl, body, { "clanker-signature": sig })).status).toBe(202);
+    for (const variant of [`${t},v1=${v1.slice(3).toUpperCase()}`, ` ${t} ,  ${v1} `, `${t},${v1},v1=${"0".repeat(64)}`, `${t},v1=${"f".repeat(64)},${v1}`]) {
+      const r = await fire(hook.hookUrl, body, { "clanker-signature": variant });
+      expect({ variant, status: r.status, ignored: r.body.ignored }).toEqual({ variant, status: 202, ignored: "this delivery was already received" });
+    }
+    expect(await runCount(owner)).toBe(runs + 1);
+  });
+
+  test("the signature header is parsed strictly: one t, v1 values of 64 hex digits, nothing else", async () => {
+    const body = JSON.stringify({ title: "strict" });
+    const sig = clankerSig(hook.secret, body);
+    const [t, v1] = sig.split(",") as [string, string];
+    const runs = await runCount(owner);
+    for (const bad of [`${t},${t},${v1}`, `${t},t=${nowS() - 1},${v1}`, `${t},${v1}0`, `${t},${v1.slice(0, -1)}`, `${t},${v1},v1=xyz`, `${t},${v1},v0=abc`, `${t},,${v1}`, `${t},${v1}=`, `${t},v1=${v1.slice(3, 35)}g${v1.slice(36)}`, v1])
+      expectError(await fire(hook.hookUrl, body, { "clanker-signature": bad }), 401, "authentication_error", "SIGNATURE_INVALID");
+    expect(await runCount(owner)).toBe(runs);
   });
 
   test("unknown triggers are 404; a non-object body is 400; a body over the limit is 413; none launches", async () => {
@@ -332,16 +428,59 @@ describe("POST /hooks/:triggerId, github", () => {
   });
 });
 
+describe("POST /hooks/:triggerId, github replays", () => {
+  let hook: { hookUrl: string; secret: string };
+  const issue = (n: number) => JSON.stringify({ action: "opened", issue: { number: n, title: `Issue ${n}` }, repository: { full_name: "octo/hello" } });
+  beforeAll(async () => {
+    const t = (await triggersOf(owner, "on-events")).find((t) => t.kind === "github");
+    hook = await secretOf(t.id);
+  });
+
+  test("a replay is recognised by its body: without X-GitHub-Delivery, with a new one, or with the signature in upper case", async () => {
+    const body = issue(41);
+    const runs = await runCount(owner);
+    const sig = githubSig(hook.secret, body);
+    expect((await fire(hook.hookUrl, body, { "x-github-event": "issues", "x-hub-signature-256": sig })).status).toBe(202);
+    for (const headers of [
+      { "x-hub-signature-256": sig } as Record<string, string>,
+      { "x-hub-signature-256": sig, "x-github-delivery": crypto.randomUUID() },
+      { "x-hub-signature-256": `sha256=${sig.slice(7).toUpperCase()}`, "x-github-delivery": crypto.randomUUID() },
+    ]) {
+      const r = await fire(hook.hookUrl, body, { "x-github-event": "issues", ...headers });
+      expect({ headers, status: r.status, ignored: r.body.ignored }).toEqual({ headers, status: 202, ignored: "this delivery was already received" });
+    }
+    expect(await runCount(owner)).toBe(runs + 1);
+    // Another body is another delivery, with or without a delivery id.
+    const other = issue(42);
+    expect((await fire(hook.hookUrl, other, { "x-github-event": "issues", "x-hub-signature-256": githubSig(hook.secret, other) })).body.runId).toMatch(/^run_/);
+    expect(await runCount(owner)).toBe(runs + 2);
+  });
+
+  test("a multipart or form-encoded GitHub delivery is 400 and launches nothing", async () => {
+    const runs = await runCount(owner);
+    const form = new FormData();
+    form.set("payload", issue(43));
+    expectError(await fireAs(hook.hookUrl, form, null, { "x-github-event": "issues", "x-hub-signature-256": githubSig(hook.secret, "") }), 400, "invalid_request_error", "UNSUPPORTED_CONTENT_TYPE");
+    const encoded = `payload=${encodeURIComponent(issue(43))}`;
+    expectError(
+      await fireAs(hook.hookUrl, encoded, "application/x-www-form-urlencoded", { "x-github-event": "issues", "x-hub-signature-256": githubSig(hook.secret, encoded) }),
+      400,
+      "invalid_request_error",
+      "UNSUPPORTED_CONTENT_TYPE",
+    );
+    expect(await runCount(owner)).toBe(runs);
+  });
+});
+
 describe("secrets and roles", () => {
   test("a member lists and reads triggers but cannot read or rotate a secret", async () => {
-    const [, hook] = await triggersOf(member, "on-events");
-    expect(hook.kind).toBe("webhook");
+    const hook = (await triggersOf(member, "on-events")).find((t) => t.kind === "webhook");
     expectError(await member("GET", `/api/v1/triggers/${hook.id}/secret`), 403, "permission_error", "ROLE_REQUIRED");
     expectError(await member("POST", `/api/v1/triggers/${hook.id}/rotate`), 403, "permission_error", "ROLE_REQUIRED");
   });
 
   test("rotation: the old secret stops working, the new one launches, and it is audited", async () => {
-    const [, t] = await triggersOf(owner, "on-events");
+    const t = (await triggersOf(owner, "on-events")).find((t) => t.kind === "webhook");
     const old = await secretOf(t.id);
     expect(old.secret).toMatch(/^whsec_/);
     expect(old).toMatchObject({ signatureHeader: "clanker-signature", hookUrl: t.hookUrl });
@@ -356,7 +495,7 @@ describe("secrets and roles", () => {
   });
 
   test("another workspace sees none of them: list, read, secret and rotate are 404", async () => {
-    const [, t] = await triggersOf(owner, "on-events");
+    const t = (await triggersOf(owner, "on-events")).find((t) => t.kind === "webhook");
     expect((await other("GET", "/api/v1/triggers")).body.data).toEqual([]);
     for (const [m, p] of [["GET", ""], ["GET", "/secret"], ["POST", "/rotate"]]) expectError(await other(m!, `/api/v1/triggers/${t.id}${p}`), 404, "not_found_error");
     // Its own definition with the same id gets its own trigger, with another secret.

@@ -88,23 +88,43 @@ async function readLimited(request: Request, limit: number, scanner?: DepthScann
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-/** The exact bytes of bodies read with `keepRaw` (a signature covers them, not their parsed value). */
-const rawBodies = new WeakMap<Request, Uint8Array>();
+/** A signed route's body: the exact bytes and the value parsed from them, never one without the other. */
+export class SignedJsonBody {
+  constructor(
+    readonly raw: Uint8Array,
+    readonly value: unknown,
+  ) {}
+}
+
 const EMPTY = new Uint8Array(0);
 
-/** The bytes the request's JSON body was parsed from; empty when it had none (or was not kept). */
-export const rawBodyOf = (request: Request): Uint8Array => rawBodies.get(request) ?? EMPTY;
-
-/** Same limits either way: `keepRaw` only keeps the bytes already read beside the parsed value, for this request. */
-export async function readJsonBody(request: Request, limit: number, keepRaw = false): Promise<unknown> {
-  const bytes = await readLimited(request, limit, new DepthScanner());
-  if (!(bytes instanceof Uint8Array)) return bytes;
-  if (keepRaw) rawBodies.set(request, bytes);
+function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch {
     return new BadBody(new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON"));
   }
+}
+
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readLimited(request, limit, new DepthScanner());
+  return bytes instanceof Uint8Array ? parseJson(bytes) : bytes;
+}
+
+/**
+ * For routes that verify an HMAC over the body: JSON only (application/json, or no content type), so the value a
+ * handler acts on is always the parse of the bytes the signature covers. A form or multipart body would be parsed
+ * from bytes nobody signed. There is no 415 in our error types: a wrong content type is a 400 naming it.
+ */
+export async function readSignedJsonBody(request: Request, limit: number, contentType: string | undefined): Promise<SignedJsonBody | BadBody> {
+  const type = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (type !== "" && type !== "application/json")
+    return new BadBody(new InvalidRequestError(`This endpoint takes a JSON body (content type application/json), not '${type}'`, "content-type", "UNSUPPORTED_CONTENT_TYPE"));
+  const bytes = await readLimited(request, limit, new DepthScanner());
+  if (bytes instanceof BadBody) return bytes;
+  if (bytes === undefined) return new SignedJsonBody(EMPTY, undefined);
+  const value = parseJson(bytes);
+  return value instanceof BadBody ? value : new SignedJsonBody(bytes, value);
 }
 
 /**

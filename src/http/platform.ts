@@ -5,7 +5,7 @@ import { Elysia } from "elysia";
 import type { Config } from "../config";
 import { callerOf, type Ctx } from "../lib/context";
 import { ApiError, AuthenticationError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
-import { readJsonBody, readMultipartBody, throwIfBadBody } from "./body";
+import { readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
 import { Authenticator, credentialOf, type Principal } from "./auth";
@@ -26,7 +26,7 @@ export interface PlatformDeps {
   log: (line: string) => void;
 }
 
-/** Routes that verify an HMAC over the exact body bytes: read as any JSON body, with the bytes kept (rawBodyOf). */
+/** Routes that verify an HMAC over the exact body bytes: JSON only, read as a SignedJsonBody (bytes and value). */
 const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
@@ -76,10 +76,13 @@ export function createPlatform(deps: PlatformDeps) {
     // A bad body is not thrown here: parsing runs before authentication, and an anonymous caller must get
     // its 401 first. The macros throw it once the caller is known.
     // Multipart is read here too (not by Elysia), so it gets the same size and nesting bounds.
+    // A signed route is checked first: its body is JSON whatever the content type claims, or refused.
     .onParse(({ request, contentType, route }) =>
-      contentType?.startsWith("multipart/form-data")
-        ? readMultipartBody(request, config.maxBodyBytes)
-        : readJsonBody(request, config.maxBodyBytes, RAW_BODY_ROUTES.has(route)),
+      RAW_BODY_ROUTES.has(route)
+        ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
+        : contentType?.startsWith("multipart/form-data")
+          ? readMultipartBody(request, config.maxBodyBytes)
+          : readJsonBody(request, config.maxBodyBytes),
     )
     .onError(({ code, error, request, set, server }) => {
       try {

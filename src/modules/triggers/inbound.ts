@@ -2,41 +2,60 @@
 // input a GitHub event becomes. Pure functions; the service decides what to launch.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { AuthenticationError } from "../../lib/errors";
-import { sign } from "../webhooks/service";
 import type { GithubEvent } from "../workflows/definition";
 
 /** A signed request older (or further in the future) than this is refused: a captured one cannot be replayed later. */
 export const REPLAY_WINDOW_SECONDS = 300;
 
-function sameHex(given: string, expected: string): boolean {
-  const a = Buffer.from(given.toLowerCase());
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+const invalid = (why: string) => new AuthenticationError(`Signature refused: ${why}`, "SIGNATURE_INVALID");
+
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+/** Constant time over the digest bytes, so upper- and lower-case hex compare equal. `given` is 64 hex digits. */
+function sameDigest(given: string, expected: Buffer): boolean {
+  return timingSafeEqual(Buffer.from(given, "hex"), expected);
 }
 
-const invalid = (why: string) => new AuthenticationError(`Signature refused: ${why}`, "SIGNATURE_INVALID");
+/**
+ * The parts of a clanker-signature header: exactly one `t` (unix seconds) and one or more `v1` (64 hex digits),
+ * comma-separated, spaces around a part allowed; anything else (a second t, another key, an empty part) refuses it.
+ */
+function parseClankerHeader(header: string): { t: number; v1: string[] } {
+  const shape = "clanker-signature must be t=<unix seconds>,v1=<64 hex digits>[,v1=…]";
+  let t: number | undefined;
+  const v1: string[] = [];
+  for (const part of header.split(",")) {
+    const m = /^\s*(t|v1)=([^=\s]*)\s*$/.exec(part);
+    if (!m) throw invalid(shape);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (key === "t") {
+      if (t !== undefined || !/^\d{1,12}$/.test(value)) throw invalid(shape);
+      t = Number(value);
+    } else {
+      if (!HEX64.test(value)) throw invalid(shape);
+      v1.push(value);
+    }
+  }
+  if (t === undefined || v1.length === 0) throw invalid(shape);
+  return { t, v1 };
+}
 
 /**
  * `clanker-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "t.rawbody")>` — the scheme of our outgoing
- * webhooks, so one verifier serves both directions. Several v1 values are allowed (a sender mid-rotation).
- * Answers the timestamp, for the replay cache.
+ * webhooks. Several v1 values are allowed (a sender mid-rotation). Answers the timestamp and the expected HMAC:
+ * the replay key, which no re-spelling of the header (case, spaces, extra v1 values) changes.
  */
-export function verifyClankerSignature(secret: string, header: string | null, raw: Uint8Array, nowSeconds: number): number {
+export function verifyClankerSignature(secret: string, header: string | null, raw: Uint8Array, nowSeconds: number): { t: number; hmac: string } {
   if (!header) throw new AuthenticationError('Missing clanker-signature header (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">)', "SIGNATURE_MISSING");
-  let t: string | undefined;
-  const given: string[] = [];
-  for (const part of header.split(",")) {
-    const [k, v] = part.trim().split("=", 2) as [string, string | undefined];
-    if (k === "t") t = v;
-    else if (k === "v1" && v) given.push(v);
-  }
-  if (!t || !/^\d{1,12}$/.test(t) || given.length === 0) throw invalid("clanker-signature must be t=<unix seconds>,v1=<hex>");
-  const ts = Number(t);
-  const expected = sign(secret, ts, raw).split(",v1=")[1]!;
-  if (!given.some((g) => sameHex(g, expected))) throw invalid("the HMAC does not match this trigger's secret");
-  if (Math.abs(nowSeconds - ts) > REPLAY_WINDOW_SECONDS)
+  const { t, v1 } = parseClankerHeader(header);
+  const expected = createHmac("sha256", secret).update(`${t}.`).update(raw).digest();
+  // Every value is compared (no early exit), so the time taken says nothing about which one matched.
+  let match = false;
+  for (const g of v1) match = sameDigest(g, expected) || match;
+  if (!match) throw invalid("the HMAC does not match this trigger's secret");
+  if (Math.abs(nowSeconds - t) > REPLAY_WINDOW_SECONDS)
     throw new AuthenticationError(`Signature timestamp is more than ${REPLAY_WINDOW_SECONDS} seconds from the server's clock`, "SIGNATURE_EXPIRED");
-  return ts;
+  return { t, hmac: expected.toString("hex") };
 }
 
 /** GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, rawbody)>`. */
@@ -44,7 +63,7 @@ export function verifyGithubSignature(secret: string, header: string | null, raw
   if (!header) throw new AuthenticationError("Missing X-Hub-Signature-256 header (set the webhook's secret on GitHub)", "SIGNATURE_MISSING");
   const m = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
   if (!m) throw invalid("X-Hub-Signature-256 must be sha256=<hex>");
-  if (!sameHex(m[1]!, createHmac("sha256", secret).update(raw).digest("hex"))) throw invalid("the HMAC does not match this trigger's secret");
+  if (!sameDigest(m[1]!, createHmac("sha256", secret).update(raw).digest())) throw invalid("the HMAC does not match this trigger's secret");
 }
 
 type Json = Record<string, unknown>;

@@ -1,9 +1,10 @@
 // /api/v1/triggers (list, read, secret, rotate) and the public POST /hooks/:triggerId that fires one.
 import { t } from "elysia";
 import { baseUrl, type Platform } from "../../http/platform";
-import { rawBodyOf } from "../../http/body";
+import { SignedJsonBody } from "../../http/body";
 import { listEnvelope, listSchema, pageQuery } from "../../http/pagination";
 import { idParam } from "../../http/schemas";
+import { ApiError } from "../../lib/errors";
 
 const tags = ["Triggers"];
 
@@ -58,10 +59,12 @@ export const triggersRoutes = (app: Platform) =>
     .post(
       "/hooks/:triggerId",
       ({ deps, params, request, body, set, server }) => {
+        // Read by the platform as JSON with its exact bytes (RAW_BODY_ROUTES); anything else is never trusted.
+        if (!(body instanceof SignedJsonBody)) throw new ApiError("api_error", "The hook's body was not read as signed JSON");
         const out = deps.services.triggers.receive(params.triggerId, {
           headers: request.headers,
-          raw: rawBodyOf(request),
-          body,
+          raw: body.raw,
+          body: body.value,
           ip: server?.requestIP(request)?.address ?? null,
           userAgent: request.headers.get("user-agent"),
           requestId: String(set.headers["x-request-id"]),
@@ -75,7 +78,7 @@ export const triggersRoutes = (app: Platform) =>
         response: { 200: received, 202: received },
         detail: {
           tags,
-          summary: "Fire a webhook or github trigger: signed JSON body (clanker-signature, or GitHub's X-Hub-Signature-256) → a workflow run (202)",
+          summary: "Fire a webhook or github trigger: signed JSON body (clanker-signature, or GitHub's X-Hub-Signature-256) → a workflow run (202); other content types are 400",
           security: [],
         },
       },

@@ -1,5 +1,6 @@
 // Triggers: what can start a workflow (cron from the definitions; webhook and github rows with their own hook URL
 // and secret), reading and rotating a secret, and receiving a signed delivery at POST /hooks/:triggerId.
+import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
@@ -8,6 +9,7 @@ import { toIso } from "../../lib/clock";
 import { writeAudit } from "../../store/audit";
 import type { Store } from "../../store/db";
 import { workspaceRow } from "../../store/lookup";
+import { pageOfList, type Page, type PageParams } from "../../store/paginate";
 import { eventTriggers } from "../../store/schema";
 import type { WorkflowsService } from "../workflows/service";
 import { githubInput, REPLAY_WINDOW_SECONDS, verifyClankerSignature, verifyGithubSignature } from "./inbound";
@@ -58,24 +60,21 @@ export interface PageQuery {
   before_id?: string;
 }
 
+const GITHUB_REPLAY_TTL_MS = 24 * 3600 * 1000;
+
 const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** One page of an in-memory list in its own order; a cursor is an item's id. */
-function pageOf<T extends { id: string }>(all: T[], q: PageQuery): { rows: T[]; hasMore: boolean } {
-  const limit = q.limit ?? 20;
-  const cursor = q.after_id ?? q.before_id;
-  if (q.after_id !== undefined && q.before_id !== undefined) throw new InvalidRequestError("Pass after_id or before_id, not both", "before_id");
-  if (cursor === undefined) return { rows: all.slice(0, limit), hasMore: all.length > limit };
-  const at = all.findIndex((t) => t.id === cursor);
-  const param = q.after_id !== undefined ? "after_id" : "before_id";
-  if (at === -1) throw new InvalidRequestError(`${param} '${cursor}' is not a trigger of this workspace`, param);
-  if (q.after_id !== undefined) return { rows: all.slice(at + 1, at + 1 + limit), hasMore: at + 1 + limit < all.length };
-  const start = Math.max(0, at - limit);
-  return { rows: all.slice(start, at), hasMore: start > 0 };
+/** A list cursor: an event trigger's id (`trg_…`), or a cron trigger's `<workflow>#<n>`. */
+function cursorOf(param: "after_id" | "before_id", raw: string): { row: number } | { cron: string } {
+  const id = decodeId("trigger", raw);
+  if (id !== null) return { row: id };
+  if (/^[^#]+#\d+$/.test(raw)) return { cron: raw };
+  throw new InvalidRequestError(`${param} '${raw}' is not a trigger id (trg_… or <workflow>#<n>)`, param);
 }
 
 export function createTriggersService({ store, eventTriggers: rows, workflows }: TriggersDeps) {
-  // Deliveries already launched within the replay window (GitHub's delivery id, or our signature), kept in memory.
+  // Deliveries already launched, kept in memory (one process): ours for twice the timestamp window (older ones are
+  // refused anyway); GitHub's, which carry no timestamp, for a day. Only verified deliveries add keys.
   const seen = new LRUCache<string, true>({ max: 50_000, ttl: 2 * REPLAY_WINDOW_SECONDS * 1000 });
 
   const hookUrl = (base: string, id: number) => `${base}/hooks/${encodeId("trigger", id)}`;
@@ -96,21 +95,48 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
   const withSecret = (r: EventTriggerRow, base: string, secret: string) => ({ ...view(r, base), secret, ...SCHEMES[r.kind] });
 
   return {
-    /** Every trigger of the workspace's workflows, ordered by workflow (cron first, then webhook and github by id). */
-    list(ctx: Ctx, q: PageQuery, base: string) {
-      const cron: TriggerView[] = workflows.triggers(ctx).map((t) => ({
-        id: t.id,
-        kind: "cron",
-        workflowId: t.workflowId,
-        enabled: true,
-        hookUrl: null,
-        settings: { cron: t.cron, timezone: t.timezone, input: t.input },
-        lastFiredAt: null,
-        createdAt: null,
-      }));
-      const events = rows.ofWorkspace(ctx.workspaceId).map((r) => view(r, base));
-      const all = [...cron, ...events].sort((a, b) => (a.workflowId === b.workflowId ? 0 : a.workflowId < b.workflowId ? -1 : 1));
-      return pageOf(all, q);
+    /**
+     * Every trigger of the workspace's workflows, as one list: the cron triggers first (they are part of the
+     * definitions, not rows: ordered by id, `<workflow>#<n>`), then the webhook and github rows newest first
+     * through the shared paginator. A cursor is either kind of id; paging crosses from one part to the other.
+     */
+    list(ctx: Ctx, q: PageQuery, base: string): Page<TriggerView> {
+      if (q.after_id !== undefined && q.before_id !== undefined) throw new InvalidRequestError("Pass after_id or before_id, not both", "before_id");
+      const limit = q.limit ?? 20;
+      const after = q.after_id === undefined ? undefined : cursorOf("after_id", q.after_id);
+      const before = q.before_id === undefined ? undefined : cursorOf("before_id", q.before_id);
+      const events = (p: PageParams): Page<TriggerView> => {
+        const page = rows.page(ctx.workspaceId, p);
+        return { rows: page.rows.map((r) => view(r, base)), hasMore: page.hasMore };
+      };
+      if (after && "row" in after) return events({ limit, afterId: after.row });
+      const crons: TriggerView[] = workflows
+        .triggers(ctx)
+        .map((t): TriggerView => ({
+          id: t.id,
+          kind: "cron",
+          workflowId: t.workflowId,
+          enabled: true,
+          hookUrl: null,
+          settings: { cron: t.cron, timezone: t.timezone, input: t.input },
+          lastFiredAt: null,
+          createdAt: null,
+        }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const cronId = (t: TriggerView) => t.id;
+      if (before && "row" in before) {
+        // Newer event triggers first; once they run out, the page fills up with the last crons.
+        const newer = events({ limit, beforeId: before.row });
+        if (newer.hasMore) return newer;
+        const from = Math.max(0, crons.length - (limit - newer.rows.length));
+        return { rows: [...crons.slice(from), ...newer.rows], hasMore: from > 0 };
+      }
+      if (before) return pageOfList(crons, cronId, { limit, beforeId: before.cron });
+      const head = pageOfList(crons, cronId, { limit, afterId: after && "cron" in after ? after.cron : undefined });
+      if (head.hasMore) return head;
+      // limit 0 still answers whether any event trigger follows (the paginator fetches limit + 1 rows).
+      const tail = events({ limit: limit - head.rows.length });
+      return { rows: [...head.rows, ...tail.rows], hasMore: tail.hasMore };
     },
 
     get: (ctx: Ctx, ref: string, base: string): TriggerView => view(own(ctx, ref), base),
@@ -142,12 +168,13 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
       const row = id === null ? undefined : rows.byId(id);
       if (!row || !row.enabled || !workflows.definitionOf(row.workspaceId, row.workflowId)) throw new NotFoundError("trigger", ref);
       const secret = rows.secretOf(row);
-      let replayKey: string | null;
+      // A delivery is a replay when any of its keys was seen: keys come from what the signature covers, never
+      // from how the header is spelled or from an unsigned header alone.
+      let replayKeys: string[];
       let input: Record<string, unknown>;
       if (row.kind === "webhook") {
-        const header = dl.headers.get("clanker-signature");
-        verifyClankerSignature(secret, header, dl.raw, Math.floor(Date.now() / 1000));
-        replayKey = `${row.id}:sig:${header}`;
+        const { t, hmac } = verifyClankerSignature(secret, dl.headers.get("clanker-signature"), dl.raw, Math.floor(Date.now() / 1000));
+        replayKeys = [`${row.id}:sig:${t}:${hmac}`];
         if (dl.body !== undefined && !obj(dl.body)) throw new InvalidRequestError("The body must be a JSON object: it becomes the workflow's input", "body");
         input = (dl.body as Record<string, unknown> | undefined) ?? {};
       } else {
@@ -157,16 +184,19 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
         if (event === "ping") return { status: 200, body: { received: true, event } };
         if (!obj(dl.body)) throw new InvalidRequestError("The body must be GitHub's JSON payload (set the webhook's content type to application/json)", "body");
         const delivery = dl.headers.get("x-github-delivery");
-        replayKey = delivery ? `${row.id}:gh:${delivery}` : null;
+        // GitHub signs no timestamp and no delivery id: the signed body is the key (a redelivery is byte-identical);
+        // the delivery id only adds one, so a redelivery whose payload was re-rendered still launches once.
+        replayKeys = [`${row.id}:gh-body:${createHash("sha256").update(dl.raw).digest("hex")}`];
+        if (delivery) replayKeys.push(`${row.id}:gh-id:${delivery}`);
         const outcome = githubInput(event, dl.body, row.settings as { events?: string[]; repo?: string }, delivery);
         if ("ignored" in outcome) return { status: 202, body: { received: true, event, ignored: outcome.ignored } };
         input = outcome.input;
       }
-      if (replayKey && seen.has(replayKey)) return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
+      if (replayKeys.some((k) => seen.has(k))) return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
       const ctx: Ctx = { ...systemCtx(row.workspaceId, dl.requestId), ip: dl.ip, userAgent: dl.userAgent };
       const run = workflows.launch(ctx, row.workflowId, { inputData: input }, row.kind);
       // Marked only once launched: a delivery refused for a reason the sender can fix may be sent again.
-      if (replayKey) seen.set(replayKey, true);
+      for (const k of replayKeys) seen.set(k, true, { ttl: row.kind === "github" ? GITHUB_REPLAY_TTL_MS : undefined });
       rows.fired(row.id);
       return { status: 202, body: { received: true, runId: run.id, workflowId: run.workflowId, status: run.status } };
     },

@@ -7,6 +7,7 @@ import { encodeId } from "../../lib/ids";
 import type { SecretBox } from "../../lib/secret-box";
 import { writeAudit } from "../../store/audit";
 import type { Store } from "../../store/db";
+import { workspacePage, type Page, type PageParams } from "../../store/paginate";
 import { eventTriggers } from "../../store/schema";
 import { isCron, type Trigger } from "../workflows/definition";
 
@@ -95,8 +96,9 @@ export function createEventTriggerStore(store: Store, box: SecretBox) {
       return db.select().from(eventTriggers).where(eq(eventTriggers.id, id)).get();
     },
 
-    ofWorkspace(workspaceId: number): EventTriggerRow[] {
-      return db.select().from(eventTriggers).where(eq(eventTriggers.workspaceId, workspaceId)).orderBy(asc(eventTriggers.id)).all();
+    /** One page of the workspace's rows, newest first (the shared paginator). */
+    page(workspaceId: number, p: PageParams): Page<EventTriggerRow> {
+      return workspacePage(db, eventTriggers, workspaceId, p);
     },
 
     secretOf(row: EventTriggerRow): string {
