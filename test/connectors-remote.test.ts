@@ -217,6 +217,17 @@ describe("remote connector: http(s) clones through the guarded client", () => {
     expect(prompt).toContain("HTTP_MAIN");
   });
 
+  test("the spec's {\"type\":\"remote\",\"fields\":{}} reads the workspace's one remote source; with none it names fields.source", async () => {
+    const solo = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("solo") }) });
+    const run = () => solo("POST", "/api/v1/skills/code-review/run", { body: { input: "Review REMOTE-SOLE", connector: { type: "remote", fields: {} } } });
+    expectError(await run(), 400, "invalid_request_error", undefined, "connector.fields.source");
+    expect((await connect(solo, webUrl)).status).toBe(200);
+    const r = await run();
+    expect(r.status).toBe(200);
+    expect((await finished(solo, r.body.executionId)).status).toBe("completed");
+    expect(model.requests.map((q) => JSON.stringify(q.body)).find((b) => b.includes("REMOTE-SOLE"))).toContain("HTTP-README-MARKER");
+  });
+
   test("a repository over CLANKER_REMOTE_MAX_BYTES → 413 REMOTE_TOO_LARGE; not added, no half clone left", async () => {
     const cache = join(srv.dataDir, "cache", "connectors", "remote");
     const had = fs.readdirSync(cache).sort();

@@ -192,10 +192,22 @@ export function createConnectorsService(d: ConnectorsDeps) {
     },
 
     /** For runs: checks at POST time that the workspace can read this connector (synchronous). */
-    assertReadable(workspaceId: number, connector: string) {
-      const p = registry.get(connector);
-      if (!p) throw new InvalidRequestError(`This server has no '${connector}' connector`, "connector.type", "CONNECTOR_UNAVAILABLE");
-      contextFor(workspaceId, p);
+    /**
+     * A run's connector, checked before the run exists: this server has it and the workspace can read it. The
+     * spec's `{"type":"remote","fields":{}}` names no source: it means the workspace's one remote source.
+     */
+    forRun<C extends { type: string; fields: Record<string, unknown> }>(workspaceId: number, c: C): C {
+      const p = registry.get(c.type);
+      if (!p) throw new InvalidRequestError(`This server has no '${c.type}' connector`, "connector.type", "CONNECTOR_UNAVAILABLE");
+      const pc = contextFor(workspaceId, p);
+      if (c.type !== "remote" || c.fields.source !== undefined || c.fields.url !== undefined) return c;
+      const added = Array.isArray(pc.settings.sources) ? (pc.settings.sources as { url: string }[]) : [];
+      if (added.length !== 1)
+        throw new InvalidRequestError(
+          `This workspace has ${added.length} remote sources: name one in fields.source (list-sources shows them)`,
+          "connector.fields.source",
+        );
+      return { ...c, fields: { ...c.fields, source: added[0]!.url } };
     },
 
     /** For runs: reads the run's source within the budget; the text for the model and the record of what it holds. */

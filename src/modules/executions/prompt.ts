@@ -62,8 +62,8 @@ export function checkConnector(c: Connector | undefined): Connector | undefined 
     const repo = c.fields.repo;
     if (!isRepoName(repo))
       throw new InvalidRequestError("A github connector needs fields.repo as 'owner/repo'", "connector.fields.repo");
-  } else {
-    // A remote source is its URL: `url` reads as well as `source`.
+  } else if (!(c.type === "remote" && c.fields.source === undefined && c.fields.url === undefined)) {
+    // A remote source is its URL: `url` reads as well as `source`. Neither: the workspace's one remote source.
     const src = c.type === "remote" && c.fields.source === undefined ? c.fields.url : c.fields.source;
     if (typeof src !== "string" || !src || src.length > 2048)
       throw new InvalidRequestError(`A ${c.type} connector needs fields.source (as list-sources names it)`, "connector.fields.source");

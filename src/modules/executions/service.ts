@@ -40,7 +40,7 @@ export interface ExecutionsDeps {
   webhooks: WebhooksService;
   runner: Runner;
   /** Checks at POST time that the run's workspace can read its connector. */
-  connectors?: { assertReadable(workspaceId: number, connector: string): void };
+  connectors?: { forRun<C extends Connector>(workspaceId: number, c: C): C };
 }
 
 export function createExecutionsService(d: ExecutionsDeps) {
@@ -94,12 +94,12 @@ export function createExecutionsService(d: ExecutionsDeps) {
     const iface = input.interface ?? "api";
     if (!/^[a-z][a-z0-9_-]{0,19}$/.test(iface)) throw new InvalidRequestError("interface must be a short lowercase word such as 'api'", "interface");
     const attachments = checkAttachments(input.attachments, config.executor.maxAttachmentBytes);
-    const connector = checkConnector(input.connector);
+    let connector = checkConnector(input.connector);
     if (connector) {
       // The run shows the model (and its record shows the caller) the source's files: reading them needs the
       // scope that list-sources and get-source-content need.
       assertScope(ctx, "connectors:read");
-      d.connectors?.assertReadable(ctx.workspaceId, connector.type);
+      if (d.connectors) connector = d.connectors.forRun(ctx.workspaceId, connector);
     }
     const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
     const provider = providerForRun(ctx);
