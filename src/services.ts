@@ -5,6 +5,7 @@ import type { SecretBox } from "./lib/secret-box";
 import { guardServices } from "./lib/scopes";
 import { createConnectionStore } from "./modules/connections/store";
 import { createOAuthStates } from "./modules/connections/oauth-states";
+import { createOAuthFlow } from "./modules/connections/oauth-flow";
 import { createIntegrationsService, memberEmailsOf } from "./modules/integrations/service";
 import { createIntegrationRegistry } from "./modules/integrations/registry";
 import { createConnectorsService } from "./modules/connectors/service";
@@ -59,13 +60,15 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
   const connectionStore = createConnectionStore(store, box);
   const oauthStates = createOAuthStates(store);
-  const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, registry: createConnectorRegistry() });
+  const oauthFlow = createOAuthFlow({ store, oauthStates, connections: connectionStore });
+  const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, oauthFlow, registry: createConnectorRegistry() });
   const mailer = createMailer(config.signin, config.dataDir, log);
   const integrations = createIntegrationsService({
     store,
     config,
     connectionStore,
     oauthStates,
+    oauthFlow,
     providers: createIntegrationRegistry({
       integrationSignatureFor: webhooks.integrationSignatureFor,
       allowPrivate: config.webhooks.allowPrivate,

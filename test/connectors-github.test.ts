@@ -1,5 +1,6 @@
 // The `github` connector against a fake GitHub speaking the real REST shapes (Octokit unchanged): connect by
-// token and by the OAuth web flow (state reuse and expiry refused), Link-paged sources, branches, content (file,
+// token and by the OAuth web flow (a confirmation page, then a same-origin post; state reuse and expiry, a demoted
+// starter and a revoked key refused), Link-paged sources, branches, content (file,
 // dir, binary, raw over 1 MB, too large, symlink, traversal), workspace isolation, roles, disconnect forgetting
 // the token, and no plaintext token in any byte of the data dir.
 import { Database } from "bun:sqlite";
@@ -11,6 +12,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
+import { confirmCallback, openConfirmation, postConfirmation, unescape } from "./helpers/oauth-confirm";
 
 type Call = ReturnType<typeof client>;
 const TOKEN = `ghp_${randomBytes(18).toString("hex")}`;
@@ -177,41 +179,113 @@ describe("github OAuth web flow", () => {
     return back.headers.get("location")!;
   }
 
-  test("connect without a token → authorize URL; the callback exchanges the code and shows a page; the state works once", async () => {
-    const c = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("carol") }) });
+  const exchanges = () => gh.requests.filter((q) => q.path === "/login/oauth/access_token").length;
+
+  /** Changes the store behind the server's back (there is no API to demote a member or age a state). */
+  function sql(statement: string, ...params: (string | number)[]): number {
+    const db = new Database(join(srv.dataDir, "clanker.db"));
+    try {
+      db.run("PRAGMA busy_timeout = 5000");
+      return db.query(statement).run(...params).changes;
+    } finally {
+      db.close();
+    }
+  }
+
+  test("connect without a token → authorize URL; the callback only asks; the confirmation exchanges the code and shows a page; the state works once", async () => {
+    const email = uniqueEmail("carol");
+    const c = client(srv, { apiKey: await srv.createKey({ email }) });
     const callback = await authorize(c);
-    const page = await fetch(callback);
-    const html = await page.text();
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toContain("text/html");
-    expect(html).toContain("connected");
-    expect(html).toContain("octocat");
+    const before = exchanges();
+    // The callback alone: a page naming GitHub, the workspace and who started, and nothing exchanged or stored.
+    const { form, html: ask } = await openConfirmation(callback);
+    const ws = (await c("GET", "/api/v1/workspaces/current")).body;
+    expect(ask).toContain("Connect GitHub?");
+    expect(unescape(ask)).toContain(`workspace <code>${ws.name}</code>`);
+    expect(unescape(ask)).toContain(`<${email}> started this`);
+    expect(form.action).toBe(`${srv.url}/api/v1/connectors/github/callback`);
+    expect(exchanges()).toBe(before);
+    expect((await c("GET", "/api/v1/connectors/github")).body.connected).toBe(false);
+    // Opening it again is harmless: nothing was used up.
+    expect((await openConfirmation(callback)).form).toEqual(form);
+
+    const done = await postConfirmation(form);
+    expect(done.status).toBe(200);
+    expect(done.html).toContain("GitHub connected");
+    expect(done.html).toContain("octocat");
     expect((await c("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: true, account: "octocat" });
     expect(gh.requests.some((q) => q.path === "/login/oauth/access_token" && q.body.client_secret === "client-secret-xyz")).toBe(true);
-    // Used once: the same callback again is refused.
+    const audit = await c("GET", "/api/v1/audit-logs?action=connector.connect");
+    expect(audit.body.data[0]).toMatchObject({ resourceId: "github", metadata: { via: "oauth", account: "octocat" }, actor: { type: "apiKey" } });
+    // Used once: the same callback again is refused, on the page and on a second post.
     const again = await fetch(callback);
     expect(again.status).toBe(400);
     expect(await again.text()).toContain("already used");
+    const reposted = await postConfirmation(form);
+    expect(reposted.status).toBe(400);
+    expect(reposted.html).toContain("already used");
     // A state nobody issued is refused too.
     const forged = new URL(callback);
     forged.searchParams.set("state", "made-up-state-0000000000000000");
     expect((await fetch(forged)).status).toBe(400);
+    expect((await postConfirmation({ ...form, state: "made-up-state-0000000000000000" })).status).toBe(400);
   });
 
   test("an expired state is refused and stores nothing", async () => {
     const d = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("dave") }) });
     const callback = await authorize(d);
-    const db = new Database(join(srv.dataDir, "clanker.db"));
-    try {
-      db.run("PRAGMA busy_timeout = 5000");
-      db.run("UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", [Date.now() - 1000]);
-    } finally {
-      db.close();
-    }
+    const { form } = await openConfirmation(callback);
+    sql("UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000);
     const r = await fetch(callback);
     expect(r.status).toBe(400);
     expect(await r.text()).toContain("expired");
+    const posted = await postConfirmation(form);
+    expect(posted.status).toBe(400);
+    expect(posted.html).toContain("expired");
     expect((await d("GET", "/api/v1/connectors/github")).body.connected).toBe(false);
+  });
+
+  test("a cross-site post and a browser signed in as another user are refused; the starter's cookie is fine", async () => {
+    const email = uniqueEmail("erin");
+    const e = client(srv, { apiKey: await srv.createKey({ email }) });
+    const { form } = await openConfirmation(await authorize(e));
+    expect((await postConfirmation(form, { origin: "http://127.0.0.1:1" })).status).toBe(403);
+    const stranger = `clanker_session=${await srv.createSession(uniqueEmail("stranger"))}`;
+    const refused = await postConfirmation(form, { headers: { cookie: stranger } });
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain("signed in as someone other than the person who started");
+    expect((await e("GET", "/api/v1/connectors/github")).body.connected).toBe(false);
+    // The starter, signed in in this browser, confirms a fresh flow.
+    const done = await confirmCallback(await authorize(e), { cookie: `clanker_session=${await srv.createSession(email)}` });
+    expect(done.status).toBe(200);
+    expect((await e("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: true, account: "octocat" });
+  });
+
+  test("a starter demoted from owner to member since starting cannot complete (the role is checked now, not assumed)", async () => {
+    const session = await srv.createSession(uniqueEmail("frank"));
+    const f = client(srv, { session });
+    const ws = (await f("GET", "/api/v1/workspaces/current")).body.id;
+    const me = (await f("GET", "/api/v1/profile")).body.id;
+    const { form } = await openConfirmation(await authorize(f));
+    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", Number(me.replace(/^usr_/, "")), Number(ws.replace(/^ws_/, "")))).toBe(1);
+    const before = exchanges();
+    const r = await postConfirmation(form, { headers: { cookie: `clanker_session=${session}` } });
+    expect(r.status).toBe(403);
+    expect(r.html).toContain("Only workspace owners and admins can connect connectors");
+    expect(exchanges()).toBe(before);
+    expect((await f("GET", "/api/v1/connectors/github")).body.connected).toBe(false);
+  });
+
+  test("a flow started with an API key revoked since cannot complete", async () => {
+    const key = await srv.createKey({ email: uniqueEmail("gina") });
+    const g = client(srv, { apiKey: key });
+    const { form } = await openConfirmation(await authorize(g));
+    expect(sql("UPDATE api_keys SET revoked_at = ? WHERE key_hash = ?", Date.now(), new Bun.CryptoHasher("sha256").update(key).digest("hex"))).toBe(1);
+    const r = await postConfirmation(form);
+    expect(r.status).toBe(403);
+    expect(r.html).toContain("API key that started connecting has been revoked");
+    const session = client(srv, { session: await srv.createSession(uniqueEmail("unrelated")) });
+    expect((await session("GET", "/api/v1/connectors/github")).body.connected).toBe(false);
   });
 });
 

@@ -1,17 +1,21 @@
 // Slack OAuth v2 (issue 11): with CLANKER_SLACK_CLIENT_ID/_SECRET set, connect-integration answers an authorize
-// URL with a single-use state; the callback exchanges the code at oauth.v2.access (the fake Slack), seals the bot
-// token and shows a page. A reused, expired or foreign state, and a refusal at Slack, connect nothing.
+// URL with a single-use state; the callback shows a page naming the workspace and who started, and only its
+// confirmation (a same-origin POST) exchanges the code at oauth.v2.access (the fake Slack), seals the bot token and
+// says so. A reused, expired or foreign state, a refusal at Slack, a cross-site post, a browser signed in as someone
+// else and a starter demoted since connect nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { connectMcp, toolOk } from "./helpers/mcp-client";
+import { confirmCallback, openConfirmation, postConfirmation, unescape } from "./helpers/oauth-confirm";
 
 let srv: TestServer;
 let slack: FakeSlack;
 let owner: ReturnType<typeof client>;
 let ownerKey: string;
+let ownerEmail: string;
 
 const slackConnected = async (c = owner) => (await c("GET", "/api/v1/integrations")).body.data.find((i: any) => i.id === "slack");
 
@@ -23,7 +27,19 @@ async function startFlow(): Promise<string> {
   return url;
 }
 
-const callback = (q: Record<string, string>) => fetch(`${srv.url}/api/v1/integrations/slack/callback?${new URLSearchParams(q)}`);
+const callbackUrl = (q: Record<string, string>) => `${srv.url}/api/v1/integrations/slack/callback?${new URLSearchParams(q)}`;
+const callback = (q: Record<string, string>) => fetch(callbackUrl(q));
+
+/** Changes the store behind the server's back (there is no API to demote a member). */
+function sql(statement: string, ...params: (string | number)[]): number {
+  const db = new Database(join(srv.dataDir, "clanker.db"));
+  try {
+    db.run("PRAGMA busy_timeout = 5000");
+    return db.query(statement).run(...params).changes;
+  } finally {
+    db.close();
+  }
+}
 
 beforeAll(async () => {
   slack = startFakeSlack();
@@ -36,7 +52,8 @@ beforeAll(async () => {
       CLANKER_SLACK_CLIENT_SECRET: slack.clientSecret,
     },
   });
-  ownerKey = await srv.createKey({ email: uniqueEmail("oauth-owner") });
+  ownerEmail = uniqueEmail("oauth-owner");
+  ownerKey = await srv.createKey({ email: ownerEmail });
   owner = client(srv, { apiKey: ownerKey });
 }, 30_000);
 
@@ -55,11 +72,18 @@ describe("Slack OAuth v2", () => {
     expect(u.searchParams.get("scope")).toContain("chat:write");
     const { code, state } = slack.approve(url);
     expect(state.length).toBeGreaterThan(20);
-    const page = await callback({ code, state });
-    const html = await page.text();
+    // The callback itself only asks: which workspace, who started it. Nothing is stored yet.
+    const { form, html: ask } = await openConfirmation(callbackUrl({ code, state }));
+    const ws = (await owner("GET", "/api/v1/workspaces/current")).body;
+    expect(ask).toContain("Connect Slack?");
+    expect(unescape(ask)).toContain(`workspace <code>${ws.name}</code>`);
+    expect(unescape(ask)).toContain(`<${ownerEmail}> started this`);
+    expect(form).toEqual({ action: `${srv.url}/api/v1/integrations/slack/callback`, state, code });
+    expect(slack.calls.filter((c) => c.method === "oauth.v2.access").length).toBe(0);
+    expect(await slackConnected()).toMatchObject({ connected: false });
+    const page = await postConfirmation(form);
+    const html = page.html;
     expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toContain("text/html");
-    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(html).toContain("Slack connected");
     expect(html).toContain("Fake Team");
     expect(await slackConnected()).toMatchObject({ connected: true, account: "Fake Team" });
@@ -69,11 +93,14 @@ describe("Slack OAuth v2", () => {
     const audit = await owner("GET", "/api/v1/audit-logs?action=integration.connect");
     expect(audit.body.data[0]).toMatchObject({ resourceId: "slack", metadata: { via: "oauth", account: "Fake Team" }, actor: { type: "apiKey" } });
 
-    // The same state a second time connects nothing.
+    // The same state a second time connects nothing: the page refuses it, and so does a second post.
     const again = slack.approve(url);
     const reused = await callback({ code: again.code, state });
     expect(reused.status).toBe(400);
     expect(await reused.text()).toContain("already used");
+    const reposted = await postConfirmation({ ...form, code: again.code });
+    expect(reposted.status).toBe(400);
+    expect(reposted.html).toContain("already used");
   });
 
   test("an expired state, an unknown state and a refusal at Slack each show a page and connect nothing", async () => {
@@ -109,13 +136,80 @@ describe("Slack OAuth v2", () => {
       expect(url).toContain("/oauth/v2/authorize?");
       // A state issued to one workspace cannot finish in another: it is bound at issue time.
       const { code, state } = slack.approve(url);
-      const page = await callback({ code, state });
-      expect({ status: page.status, text: await page.text() }).toMatchObject({ status: 200 });
+      const page = await confirmCallback(callbackUrl({ code, state }));
+      expect({ status: page.status, text: page.html }).toMatchObject({ status: 200, text: expect.stringContaining("Slack connected") });
       const other = client(srv, { apiKey: await srv.createKey() });
       expect(await slackConnected(other)).toMatchObject({ connected: false });
       expect(await slackConnected()).toMatchObject({ connected: true });
     } finally {
       await mcp.close();
+    }
+  });
+});
+
+describe("the confirmation step", () => {
+  const ownerId = async () => Number(String((await owner("GET", "/api/v1/profile")).body.id).replace(/^usr_/, ""));
+  const fresh = async () => {
+    await owner("DELETE", "/api/v1/integrations/slack");
+    expect(await slackConnected()).toMatchObject({ connected: false });
+    const { code, state } = slack.approve(await startFlow());
+    return callbackUrl({ code, state });
+  };
+
+  test("a post from another origin (or Origin: null, or Sec-Fetch-Site: cross-site) is refused, stores nothing and leaves the state usable", async () => {
+    const { form } = await openConfirmation(await fresh());
+    const exchanges = slack.calls.filter((c) => c.method === "oauth.v2.access").length;
+    const foreign = [
+      { origin: "http://127.0.0.1:1" },
+      { origin: "null" },
+      { origin: null, headers: { "sec-fetch-site": "cross-site" } },
+    ];
+    for (const f of foreign) {
+      const r = await postConfirmation(form, f);
+      expect({ f, status: r.status, refused: r.html.includes("Cross-site confirmation refused") }).toEqual({ f, status: 403, refused: true });
+    }
+    expect(slack.calls.filter((c) => c.method === "oauth.v2.access").length).toBe(exchanges);
+    expect(await slackConnected()).toMatchObject({ connected: false });
+    const ok = await postConfirmation(form);
+    expect(ok.status).toBe(200);
+    expect(await slackConnected()).toMatchObject({ connected: true });
+  });
+
+  test("a browser signed in as someone else than the starter is refused; the starter's own session cookie is fine", async () => {
+    const url = await fresh();
+    const other = await srv.createSession(uniqueEmail("bystander"));
+    const page = await fetch(url, { headers: { cookie: `clanker_session=${other}` } });
+    const html = await page.text();
+    expect(page.status).toBe(403);
+    expect(html).toContain("signed in as someone other than the person who started");
+    expect(html).not.toContain('name="code"');
+    // Posting the form anyway (read without the cookie) is refused too, and burns the state.
+    const { form } = await openConfirmation(url);
+    const r = await postConfirmation(form, { headers: { cookie: `clanker_session=${other}` } });
+    expect(r.status).toBe(403);
+    expect(r.html).toContain("signed in as someone other");
+    expect(await slackConnected()).toMatchObject({ connected: false });
+    expect((await postConfirmation(form)).status).toBe(400);
+
+    const mine = await srv.createSession(ownerEmail);
+    const done = await confirmCallback(await fresh(), { cookie: `clanker_session=${mine}` });
+    expect(done.status).toBe(200);
+    expect(await slackConnected()).toMatchObject({ connected: true });
+  });
+
+  test("a starter demoted to member after starting cannot complete; nothing is exchanged or stored", async () => {
+    const { form } = await openConfirmation(await fresh());
+    const exchanges = slack.calls.filter((c) => c.method === "oauth.v2.access").length;
+    const uid = await ownerId();
+    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ?", uid)).toBe(1);
+    try {
+      const r = await postConfirmation(form);
+      expect(r.status).toBe(403);
+      expect(r.html).toContain("owners and admins");
+      expect(slack.calls.filter((c) => c.method === "oauth.v2.access").length).toBe(exchanges);
+      expect(await slackConnected()).toMatchObject({ connected: false });
+    } finally {
+      sql("UPDATE memberships SET role = 'owner' WHERE user_id = ?", uid);
     }
   });
 });

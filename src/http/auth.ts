@@ -123,6 +123,12 @@ export class Authenticator {
     return { workspaceId: p.id, actor, role: p.role, rateKey };
   }
 
+  /** The user a session token belongs to while it is live, else null (for pages that only need to know who). */
+  sessionUserId(token: string): number | null {
+    const s = this.q.sessionByHash.get({ hash: sha256Hex(token) });
+    return s && s.revokedAt === null && s.expiresAt > Date.now() ? s.userId : null;
+  }
+
   // lastUsedAt is informational: write it at most once a minute per key, not on every request.
   private touch(keyId: number): void {
     const now = Date.now();
@@ -130,6 +136,17 @@ export class Authenticator {
     if (now - last < LAST_USED_EVERY_MS) return;
     this.lastUsedWritten.set(keyId, now);
     this.q.touchKey.run({ id: keyId, now });
+  }
+}
+
+/** The session token in the browser's cookie, or null (none, or mangled). */
+export function sessionCookieOf(request: Request): string | null {
+  const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(request.headers.get("cookie") ?? "");
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return null;
   }
 }
 

@@ -204,25 +204,38 @@ export function mailLinkWarning(config: Config): string | null {
 }
 
 const NO_CONTENT_CSP = "default-src 'none'; frame-ancestors 'none'";
+// Policies by the page's inline script and style blocks, not by its whole HTML: a page that shows path
+// params or error text is a new string every time but the same blocks. Capped all the same, so a page
+// whose blocks vary cannot grow it either (past the cap, policies are computed and not kept).
 const pagePolicies = new Map<string, string>();
+const PAGE_POLICIES_MAX = 256;
+const INLINE_BLOCK = { script: /<script>([\s\S]*?)<\/script>/g, style: /<style>([\s\S]*?)<\/style>/g };
+
+/** How many page policies are cached (bounded; for the test that proves it). */
+export const cachedPagePolicies = (): number => pagePolicies.size;
 
 /**
  * Answers one of our HTML pages: never framed (clickjacking), scripts and styles only the page's own inline
- * blocks (allowed by hash), requests only to this origin, and no Referer (/activate?code= carries a code).
+ * blocks (allowed by hash), requests and form posts only to this origin, and no Referer (/activate?code=
+ * carries a code).
  */
-export function htmlPage(set: { headers: Record<string, string | number> }, html: string): string {
-  let csp = pagePolicies.get(html);
+export function htmlPage(set: { headers: Record<string, string | number> }, html: string, opts: { referrer?: "same-origin" } = {}): string {
+  const scripts = [...html.matchAll(INLINE_BLOCK.script)].map((m) => m[1]!);
+  const styles = [...html.matchAll(INLINE_BLOCK.style)].map((m) => m[1]!);
+  const key = `${scripts.join("\0")}\u0001${styles.join("\0")}`;
+  let csp = pagePolicies.get(key);
   if (csp === undefined) {
-    const hashes = (tag: string) =>
-      [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => `'sha256-${new Bun.CryptoHasher("sha256").update(m[1]!).digest("base64")}'`).join(" ");
-    csp = `default-src 'none'; script-src ${hashes("script")}; style-src ${hashes("style")}; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
-    pagePolicies.set(html, csp);
+    const hashes = (blocks: string[]) => blocks.map((b) => `'sha256-${new Bun.CryptoHasher("sha256").update(b).digest("base64")}'`).join(" ");
+    csp = `default-src 'none'; script-src ${hashes(scripts)}; style-src ${hashes(styles)}; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+    if (pagePolicies.size < PAGE_POLICIES_MAX) pagePolicies.set(key, csp);
   }
   set.headers["content-type"] = "text/html; charset=utf-8";
   set.headers["content-security-policy"] = csp;
   set.headers["x-frame-options"] = "DENY";
   set.headers["x-content-type-options"] = "nosniff";
-  set.headers["referrer-policy"] = "no-referrer";
+  // A page whose form posts back here needs same-origin: under no-referrer a browser sends `Origin: null`
+  // with the post, which the cross-site check must refuse.
+  set.headers["referrer-policy"] = opts.referrer ?? "no-referrer";
   return html;
 }
 

@@ -165,8 +165,8 @@ export async function send(base: string, op: Operation, spec: RequestSpec): Prom
 }
 
 const isMcp = (op: Operation) => op.path === "/mcp" || op.path.startsWith("/mcp/");
-// Where a person's browser lands after an OAuth approval: a refusal is a page saying what to do, not JSON.
-const isOAuthCallback = (op: Operation) => op.method === "GET" && op.path.endsWith("/callback");
+// Where a person's browser lands after an OAuth approval (and its confirmation post): a refusal is a page saying what to do, not JSON.
+const isOAuthCallback = (op: Operation) => op.path.endsWith("/callback");
 
 /**
  * Why an answer breaks the contract, or null. No 5xx ever. A non-2xx answer (204 and 3xx carry no body) is

@@ -1,5 +1,6 @@
 // OAuth web-flow states: a random single-use value, stored only as a hash, bound to the workspace, the provider
-// and the person or key that started the flow, valid 10 minutes. The callback consumes it exactly once.
+// and the person or key that started the flow, valid 10 minutes. The callback page only looks at it (peek); the
+// confirmation consumes it exactly once.
 import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { randomToken, sha256Hex } from "../../lib/crypto";
@@ -16,6 +17,14 @@ export interface ConsumedState {
   provider: string;
   actorUserId: number | null;
   actorApiKeyId: number | null;
+}
+
+type Row = typeof oauthStates.$inferSelect;
+
+function checked(row: Row | undefined, kind: ConnectionKind, provider: string, now = Date.now()): ConsumedState {
+  if (!row) throw new InvalidRequestError("Unknown or already used OAuth state; start connecting again", "state", "OAUTH_STATE_INVALID");
+  if (row.expiresAt <= now) throw new InvalidRequestError("This OAuth state has expired (10 minutes); start connecting again", "state", "OAUTH_STATE_EXPIRED");
+  return { workspaceId: row.workspaceId, kind, provider, actorUserId: row.actorUserId, actorApiKeyId: row.actorApiKeyId };
 }
 
 export function createOAuthStates(store: Store) {
@@ -41,6 +50,16 @@ export function createOAuthStates(store: Store) {
       return state;
     },
 
+    /** What an unused, unexpired state is bound to, without using it up; otherwise the same 400s as consume. */
+    peek(state: string, kind: ConnectionKind, provider: string): ConsumedState {
+      const row = db
+        .select()
+        .from(oauthStates)
+        .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)))
+        .get();
+      return checked(row, kind, provider);
+    },
+
     /** Marks the state used and answers what it was bound to; an unknown, used, expired or other-provider state is a 400. */
     consume(state: string, kind: ConnectionKind, provider: string): ConsumedState {
       const now = Date.now();
@@ -50,9 +69,7 @@ export function createOAuthStates(store: Store) {
         .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)))
         .returning()
         .get();
-      if (!row) throw new InvalidRequestError("Unknown or already used OAuth state; start connecting again", "state", "OAUTH_STATE_INVALID");
-      if (row.expiresAt <= now) throw new InvalidRequestError("This OAuth state has expired (10 minutes); start connecting again", "state", "OAUTH_STATE_EXPIRED");
-      return { workspaceId: row.workspaceId, kind, provider, actorUserId: row.actorUserId, actorApiKeyId: row.actorApiKeyId };
+      return checked(row, kind, provider, now);
     },
 
     /** Forgets states past their time (run by the scheduler). */

@@ -1,9 +1,8 @@
 // /api/v1/connectors: list, status, connect (token or OAuth URL), disconnect, sources, branches, content, and the
-// public OAuth callback page. `:source` is URL-encoded (`owner%2Frepo`).
+// public OAuth callback (connections/callback-routes.ts). `:source` is URL-encoded (`owner%2Frepo`).
 import { t } from "elysia";
-import { baseUrl, htmlPage, type Platform } from "../../http/platform";
-import { ApiError } from "../../lib/errors";
-import { oauthResultPage } from "../../web/oauth-result";
+import { baseUrl, type Platform } from "../../http/platform";
+import { oauthCallbackRoutes } from "../connections/callback-routes";
 
 export const connectorStatus = t.Object({
   id: t.String(),
@@ -46,30 +45,12 @@ export const callbackUrl = (base: string, connector: string) => `${base}/api/v1/
 
 export const connectorsRoutes = (app: Platform) =>
   app
+    .use(oauthCallbackRoutes({ prefix: "/api/v1/connectors", param: "connector", tags, callbacks: (s) => s.connectors.oauth }))
     .get("/api/v1/connectors", ({ ctx, deps }) => deps.services.connectors.list(ctx), {
       auth: true,
       response: t.Object({ data: t.Array(connectorStatus) }),
       detail: { tags, summary: "List connectors: configured, connected, account" },
     })
-    .get(
-      "/api/v1/connectors/:connector/callback",
-      async ({ deps, params, query, request, set }) => {
-        try {
-          const r = await deps.services.connectors.completeOAuth(params.connector, query, callbackUrl(baseUrl(deps.config, request), params.connector), String(set.headers["x-request-id"]));
-          return htmlPage(set, oauthResultPage({ ok: true, service: params.connector, account: r.account }));
-        } catch (e) {
-          const api = e instanceof ApiError ? e : new ApiError("api_error", "Internal error");
-          set.status = api.status;
-          return htmlPage(set, oauthResultPage({ ok: false, service: params.connector, problem: api.message }));
-        }
-      },
-      {
-        publicLimit: true,
-        params: connectorParam,
-        query: t.Object({ code: t.Optional(t.String({ maxLength: 512 })), state: t.Optional(t.String({ maxLength: 512 })), error: t.Optional(t.String({ maxLength: 200 })) }, { additionalProperties: true }),
-        detail: { tags, summary: "OAuth web-flow callback (the provider redirects the browser here); answers a small page" },
-      },
-    )
     .get("/api/v1/connectors/:connector", ({ ctx, deps, params }) => deps.services.connectors.status(ctx, params.connector), {
       auth: true,
       params: connectorParam,

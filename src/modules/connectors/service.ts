@@ -5,11 +5,11 @@ import { join } from "node:path";
 import type { Config } from "../../config";
 import { assertRole, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
-import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import type { ConnectionStore } from "../connections/store";
 import type { OAuthStates } from "../connections/oauth-states";
+import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } from "../connections/oauth-flow";
 import type { ConnectorContext, ConnectorProvider } from "./provider";
 import type { ConnectorRegistry } from "./registry";
 import { gatherSourceContext } from "./context";
@@ -20,6 +20,7 @@ export interface ConnectorsDeps {
   config: Config;
   connections: ConnectionStore;
   oauthStates: OAuthStates;
+  oauthFlow: OAuthFlow;
   registry: ConnectorRegistry;
 }
 
@@ -32,6 +33,12 @@ export function createConnectorsService(d: ConnectorsDeps) {
   function providerOf(id: string): ConnectorProvider {
     const p = registry.get(id);
     if (!p) throw new NotFoundError("connector", id);
+    return p;
+  }
+
+  function oauthProviderOf(id: string): ConnectorProvider {
+    const p = providerOf(id);
+    if (!p.completeOAuth) throw new NotFoundError("connector", id);
     return p;
   }
 
@@ -143,22 +150,26 @@ export function createConnectorsService(d: ConnectorsDeps) {
       return save(ctx, p, r.connected, "token");
     },
 
-    /** The OAuth callback: consumes the state (single use, 10 minutes), exchanges the code, stores the token. */
-    async completeOAuth(connector: string, input: { code?: string; state?: string }, redirectUri: string, requestId: string) {
-      const p = providerOf(connector);
-      if (!p.completeOAuth) throw new NotFoundError("connector", connector);
-      if (!input.state) throw new InvalidRequestError("The callback carries no state", "state", "OAUTH_STATE_INVALID");
-      const s = d.oauthStates.consume(input.state, "connector", p.id);
-      if (!input.code) throw new InvalidRequestError("The callback carries no code (was access denied?)", "code");
-      const ctx: Ctx = {
-        workspaceId: s.workspaceId,
-        actor: s.actorApiKeyId !== null && s.actorUserId !== null ? { kind: "apiKey", userId: s.actorUserId, apiKeyId: s.actorApiKeyId } : s.actorUserId !== null ? { kind: "user", userId: s.actorUserId } : { kind: "system", userId: null },
-        role: "admin", // checked when the flow started
-        requestId,
-      };
-      const c = await p.completeOAuth({ config, credentials: null, settings: {}, cacheDir }, { code: input.code, redirectUri });
-      return { ...save(ctx, p, c, "oauth"), workspaceId: encodeId("workspace", s.workspaceId) };
-    },
+    /** The OAuth callback's two steps (confirmation page, then the confirmed exchange), shared with integrations. */
+    oauth: {
+      serviceName: (id: string) => registry.get(id)?.name ?? id,
+      pending(id: string, state: string, signedInUserId: number | null) {
+        const p = oauthProviderOf(id);
+        return { service: p.name, ...d.oauthFlow.pending("connector", p.id, state, signedInUserId) };
+      },
+      async complete(id: string, input: OAuthConfirmation, meta: OAuthCallbackMeta) {
+        const p = oauthProviderOf(id);
+        const redirectUri = `${meta.baseUrl}/api/v1/connectors/${p.id}/callback`;
+        const r = await d.oauthFlow.complete({
+          kind: "connector",
+          provider: p.id,
+          ...input,
+          ...meta,
+          exchange: () => p.completeOAuth!({ config, credentials: null, settings: {}, cacheDir }, { code: input.code, redirectUri }),
+        });
+        return { service: p.name, account: r.account };
+      },
+    } satisfies OAuthCallbacks,
 
     /** Forgets the workspace's connection and its token. */
     disconnect(ctx: Ctx, connector: string, opts: { source?: string } = {}) {

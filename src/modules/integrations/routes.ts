@@ -1,8 +1,7 @@
-// /api/v1/integrations: list, connect, disconnect, execute an action; and the OAuth callback page.
+// /api/v1/integrations: list, connect, disconnect, execute an action; and the OAuth callback (connections/callback-routes.ts).
 import { t } from "elysia";
-import { baseUrl, htmlPage, type Platform } from "../../http/platform";
-import { ApiError } from "../../lib/errors";
-import { oauthResultPage } from "../../web/oauth-result";
+import { baseUrl, type Platform } from "../../http/platform";
+import { oauthCallbackRoutes } from "../connections/callback-routes";
 
 const name = t.String({ minLength: 1, maxLength: 50, description: "Integration id: slack, github, email, webhook" });
 const integration = t.Object({
@@ -27,6 +26,7 @@ const tags = ["Integrations"];
 
 export const integrationsRoutes = (app: Platform) =>
   app
+    .use(oauthCallbackRoutes({ prefix: "/api/v1/integrations", param: "integration", tags, callbacks: (s) => s.integrations.oauth }))
     .get("/api/v1/integrations", ({ ctx, deps }) => deps.services.integrations.list(ctx), {
       auth: true,
       response: t.Object({ data: t.Array(integration) }),
@@ -69,32 +69,5 @@ export const integrationsRoutes = (app: Platform) =>
         body: t.Optional(t.Object({ input: t.Optional(t.Record(t.String(), t.Unknown())) }, { additionalProperties: false })),
         response: t.Record(t.String(), t.Unknown()),
         detail: { tags, summary: "Execute an integration action; input is checked against the action's schema" },
-      },
-    )
-    .get(
-      "/api/v1/integrations/:integration/callback",
-      async ({ deps, params, query, request, set, server }) => {
-        const service = params.integration === "slack" ? "Slack" : params.integration;
-        try {
-          const r = await deps.services.integrations.completeOAuth(params.integration, query, {
-            baseUrl: baseUrl(deps.config, request),
-            requestId: String(set.headers["x-request-id"]),
-            ip: server?.requestIP(request)?.address ?? null,
-            userAgent: request.headers.get("user-agent"),
-          });
-          return htmlPage(set, oauthResultPage({ ok: true, service, account: r.account }));
-        } catch (e) {
-          // A person in a browser reads this answer: a page saying what went wrong, never the JSON envelope.
-          const err = e instanceof ApiError ? e : null;
-          if (!err) deps.log(`integration callback ${params.integration} failed: ${(e as Error)?.stack ?? e}`);
-          set.status = err?.status ?? 500;
-          return htmlPage(set, oauthResultPage({ ok: false, service, problem: err?.message ?? "Something went wrong on the server." }));
-        }
-      },
-      {
-        publicLimit: true,
-        params: t.Object({ integration: name }),
-        query: t.Object({ code: t.Optional(t.String({ maxLength: 2000 })), state: t.Optional(t.String({ maxLength: 200 })), error: t.Optional(t.String({ maxLength: 200 })) }),
-        detail: { tags, summary: "OAuth callback (opened by the browser): finishes connecting and shows a page" },
       },
     );

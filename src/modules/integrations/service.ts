@@ -1,16 +1,17 @@
 // Integrations for a workspace: list them with their actions, connect (credentials sealed, or an OAuth URL),
 // disconnect (forgets the credentials), execute an action (input checked against its schema, every attempt
-// audited), and finish an OAuth web flow. REST, MCP and workflow `action` steps all call these verbs.
+// audited), and finish an OAuth web flow (through connections/oauth-flow.ts, shared with connectors). REST, MCP and workflow `action` steps all call these verbs.
 import { and, eq, isNotNull } from "drizzle-orm";
 import type { Config } from "../../config";
-import { assertRole, type Ctx, type Role } from "../../lib/context";
-import { ApiError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { assertRole, type Ctx } from "../../lib/context";
+import { ApiError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { memberships, users } from "../../store/schema";
 import type { ConnectionStore } from "../connections/store";
 import type { OAuthStates } from "../connections/oauth-states";
+import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } from "../connections/oauth-flow";
 import { integrationError } from "./errors";
 import { checkActionInput } from "./input-schema";
 import type { IntegrationContext, IntegrationProvider } from "./provider";
@@ -22,6 +23,7 @@ export interface IntegrationsDeps {
   config: Config;
   connectionStore: ConnectionStore;
   oauthStates: OAuthStates;
+  oauthFlow: OAuthFlow;
   providers: Map<string, IntegrationProvider>;
 }
 
@@ -33,6 +35,12 @@ export function createIntegrationsService(d: IntegrationsDeps) {
   function providerOf(id: string): IntegrationProvider {
     const p = providers.get(id);
     if (!p) throw new NotFoundError("integration", id);
+    return p;
+  }
+
+  function oauthProviderOf(id: string): IntegrationProvider {
+    const p = providerOf(id);
+    if (!p.completeOAuth) throw new NotFoundError("integration", id);
     return p;
   }
 
@@ -138,36 +146,20 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       return (typeof result === "object" && result !== null && !Array.isArray(result) ? result : { result }) as Record<string, unknown>;
     },
 
-    /**
-     * The OAuth callback (public: the browser carries no key). The state says which workspace and person
-     * started it; they must still be an owner or admin there. Answers what the page should say.
-     */
-    async completeOAuth(id: string, q: { state?: string; code?: string; error?: string }, opts: { baseUrl: string; requestId: string; ip?: string | null; userAgent?: string | null }) {
-      const p = providerOf(id);
-      if (!p.completeOAuth) throw new NotFoundError("integration", id);
-      if (!q.state) throw new InvalidRequestError("The callback carried no state", "state", "OAUTH_STATE_INVALID");
-      const s = oauthStates.consume(q.state, KIND, p.id);
-      if (q.error) throw new InvalidRequestError(`${p.name} did not grant access (${q.error})`, "error", "OAUTH_DENIED");
-      if (!q.code) throw new InvalidRequestError("The callback carried no code", "code");
-      if (s.actorUserId === null) throw new PermissionError("This connection was started by no person", "ROLE_REQUIRED");
-      const m = store.db
-        .select({ role: memberships.role })
-        .from(memberships)
-        .where(and(eq(memberships.workspaceId, s.workspaceId), eq(memberships.userId, s.actorUserId)))
-        .get();
-      if (!m) throw new PermissionError("The person who started connecting is no longer in this workspace", "ROLE_REQUIRED");
-      const ctx: Ctx = {
-        workspaceId: s.workspaceId,
-        actor: s.actorApiKeyId !== null ? { kind: "apiKey", userId: s.actorUserId, apiKeyId: s.actorApiKeyId } : { kind: "user", userId: s.actorUserId },
-        role: m.role as Role,
-        requestId: opts.requestId,
-        ip: opts.ip,
-        userAgent: opts.userAgent,
-      };
-      assertRole(ctx, "admin", "connect integrations");
-      const got = await p.completeOAuth(ictx(ctx, { oauth: { redirectUri: `${opts.baseUrl}${callbackPath(p.id)}`, issueState: () => "" } }), q.code);
-      return saveConnection(ctx, p, got, "oauth");
-    },
+    /** The OAuth callback's two steps (confirmation page, then the confirmed exchange), shared with connectors. */
+    oauth: {
+      serviceName: (id: string) => providers.get(id)?.name ?? id,
+      pending(id: string, state: string, signedInUserId: number | null) {
+        const p = oauthProviderOf(id);
+        return { service: p.name, ...d.oauthFlow.pending(KIND, p.id, state, signedInUserId) };
+      },
+      async complete(id: string, input: OAuthConfirmation, meta: OAuthCallbackMeta) {
+        const p = oauthProviderOf(id);
+        const oauth = { redirectUri: `${meta.baseUrl}${callbackPath(p.id)}`, issueState: () => "" };
+        const r = await d.oauthFlow.complete({ kind: KIND, provider: p.id, ...input, ...meta, exchange: (ctx) => p.completeOAuth!(ictx(ctx, { oauth }), input.code) });
+        return { service: p.name, account: r.account };
+      },
+    } satisfies OAuthCallbacks,
   };
 }
 
