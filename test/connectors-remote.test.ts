@@ -31,8 +31,13 @@ let fileUrl: string;
 let webUrl: string;
 const clients: Client[] = [];
 
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text }).toMatchObject({ status, type, ...(code ? { code } : {}) });
+function expectError(r: ApiResponse, status: number, type: string, code?: string, param?: string) {
+  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, param: r.body?.error?.param, text: r.text }).toMatchObject({
+    status,
+    type,
+    ...(code ? { code } : {}),
+    ...(param ? { param } : {}),
+  });
 }
 
 const src = (url: string) => `/api/v1/connectors/remote/sources/${encodeURIComponent(url)}`;
@@ -217,15 +222,18 @@ describe("remote connector: http(s) clones through the guarded client", () => {
     expect(prompt).toContain("HTTP_MAIN");
   });
 
-  test("the spec's {\"type\":\"remote\",\"fields\":{}} reads the workspace's one remote source; with none it names fields.source", async () => {
+  test("the spec's {\"type\":\"remote\",\"fields\":{}} reads the workspace's one remote source; with two it names fields.source", async () => {
     const solo = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("solo") }) });
     const run = () => solo("POST", "/api/v1/skills/code-review/run", { body: { input: "Review REMOTE-SOLE", connector: { type: "remote", fields: {} } } });
-    expectError(await run(), 400, "invalid_request_error", undefined, "connector.fields.source");
+    expectError(await run(), 400, "invalid_request_error", "CONNECTOR_NOT_CONNECTED");
     expect((await connect(solo, webUrl)).status).toBe(200);
     const r = await run();
     expect(r.status).toBe(200);
     expect((await finished(solo, r.body.executionId)).status).toBe("completed");
     expect(model.requests.map((q) => JSON.stringify(q.body)).find((b) => b.includes("REMOTE-SOLE"))).toContain("HTTP-README-MARKER");
+    // Two sources: which one is the caller's to say.
+    expect((await connect(solo, fileUrl)).status).toBe(200);
+    expectError(await run(), 400, "invalid_request_error", undefined, "connector.fields.source");
   });
 
   test("a repository over CLANKER_REMOTE_MAX_BYTES → 413 REMOTE_TOO_LARGE; not added, no half clone left", async () => {

@@ -21,7 +21,7 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
     "connect-connector",
     {
       description:
-        "Connect a connector for your workspace (owners and admins). github: give a personal access token, or omit it to get an OAuth authorize `url` to open in a browser (when the server has a GitHub OAuth app). remote: give a git repository's `url` to add it as a source (fetched once now; its URL is the source's name).",
+        "Connect a connector for your workspace (owners and admins). github: give a personal access token, or omit it to get an OAuth authorize `url` for the person to open in a browser (when the server has a GitHub OAuth app): after approving at GitHub they confirm on this server's page, and the connection exists once they do (check with get-connector-status). remote: give a git repository's `url` to add it as a source (fetched once now; its URL is the source's name).",
       inputSchema: {
         connector,
         token: z.string().min(1).max(1000).optional().describe("A personal access token (github); stored sealed, never shown again"),

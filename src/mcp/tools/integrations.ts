@@ -17,7 +17,7 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
     "connect-integration",
     {
       description:
-        "Connect an integration for your workspace (owners and admins). slack: credentials {token: 'xoxb-…'} (a bot token, checked with Slack), or no credentials to get an OAuth {url} to open in a browser. webhook: {url}. email: nothing, or {allowRecipients: ['a@b.c', '@domain']} (owners only) to allow recipients outside the workspace. github uses the GitHub connector's token.",
+        "Connect an integration for your workspace (owners and admins). slack: credentials {token: 'xoxb-…'} (a bot token, checked with Slack), or no credentials to get an OAuth {url} for the person to open in a browser (they approve at Slack, then confirm on this server's page). webhook: {url}. email: nothing, or {allowRecipients: ['a@b.c', '@domain']} (owners only) to allow recipients outside the workspace. github uses the GitHub connector's token.",
       inputSchema: {
         integration,
         credentials: z.record(z.string(), z.unknown()).optional().describe("Provider-specific credentials or settings; see the description"),
