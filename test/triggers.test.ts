@@ -6,8 +6,8 @@ import { createHmac } from "node:crypto";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { outboxLatest } from "./helpers/mail";
+import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { makeTeam, teamMember } from "./helpers/team";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 
 type Call = ReturnType<typeof client>;
@@ -88,17 +88,9 @@ function expectError(r: ApiResponse, status: number, type: string, code?: string
 
 beforeAll(async () => {
   srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_MAX_BODY_BYTES: "65536" } });
-  ownerSession = await srv.createSession(uniqueEmail("owner"));
-  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Triggers team" } });
-  expect(made.status).toBe(200);
-  team = made.body.id;
-  owner = client(srv, { session: ownerSession, workspace: team });
-  const memberEmail = uniqueEmail("member");
-  expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } })).status).toBe(200);
-  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, memberEmail)?.text ?? "")?.[0];
-  const memberSession = await srv.createSession(memberEmail);
-  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
-  member = client(srv, { session: memberSession, workspace: team });
+  const t = await makeTeam(srv, "Triggers team");
+  ({ id: team, ownerSession, owner } = t);
+  member = (await teamMember(t)).call;
   other = client(srv, { apiKey: await srv.createKey() });
 
   const saved = await owner("POST", "/api/v1/workflows/definitions", {
