@@ -3,10 +3,9 @@
 // caller, not as the one that sent `initialize`: a rebound key acts in its new workspace, a demoted or removed
 // member loses rights, all within the open session.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 import { joinTeam, makeTeam, type Team } from "./helpers/team";
 import { callTool, connectMcp, toolError, toolOk, type HttpKind } from "./helpers/mcp-client";
 
@@ -33,17 +32,6 @@ function expectRoleRefusal(r: ApiResponse) {
 async function expectToolRoleRefusal(c: Client, name: string, args: Record<string, unknown>) {
   const err = await toolError(c, name, args);
   expect({ name, type: err.type, code: err.code }).toEqual({ name, type: "permission_error", code: "ROLE_REQUIRED" });
-}
-
-/** Changes the store behind the server's back: there is no API to demote or remove a member yet. */
-function sql(statement: string, ...params: (string | number)[]): number {
-  const db = new Database(join(srv.dataDir, "clanker.db"));
-  try {
-    db.run("PRAGMA busy_timeout = 5000");
-    return db.query(statement).run(...params).changes;
-  } finally {
-    db.close();
-  }
 }
 
 async function mcp(kind: HttpKind, headers: Record<string, string>): Promise<Client> {
@@ -201,11 +189,11 @@ describe("MCP sessions act as each request's caller", () => {
     expect((await toolOk(c, "install-skill", { slug: "code-review" })).installed).toBe(true);
 
     const me = await client(srv, { session, workspace: team })("GET", "/api/v1/profile");
-    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
     await expectToolRoleRefusal(c, "uninstall-skill", { slug: "code-review" });
     expect((await toolOk(c, "read-memory")).content).toEqual(expect.any(String)); // still a member
 
-    expect(sql("DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(runSql(srv, "DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
     expect(await callTool(c, "read-memory").then(() => "answered", () => "refused")).toBe("refused");
     expect((await owner("GET", "/api/v1/skills")).body.data.map((s: { slug: string }) => s.slug)).toContain("code-review");
   });

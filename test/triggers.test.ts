@@ -3,10 +3,9 @@
 // input; bad or stale signatures and unknown triggers launch nothing; secrets are for owners and admins.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 import { makeTeam, teamMember } from "./helpers/team";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 
@@ -329,13 +328,7 @@ describe("POST /hooks/:triggerId, webhook", () => {
     const [t] = await triggersOf(owner, "vanishing");
     const { secret } = await secretOf(t.id);
     // Behind the server's back: the definition row goes, the trigger row stays.
-    const db = new Database(join(srv.dataDir, "clanker.db"));
-    try {
-      db.run("PRAGMA busy_timeout = 5000");
-      expect(db.query("DELETE FROM workflow_definitions WHERE key = 'vanishing'").run().changes).toBe(1);
-    } finally {
-      db.close();
-    }
+    expect(runSql(srv, "DELETE FROM workflow_definitions WHERE key = 'vanishing'")).toBe(1);
     const runs = await runCount(owner);
     expectError(await fire(t.hookUrl, "{}", { "clanker-signature": clankerSig(secret, "{}") }), 404, "not_found_error");
     expect(await runCount(owner)).toBe(runs);
