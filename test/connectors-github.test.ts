@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
@@ -27,10 +28,6 @@ let b: Call; // another person's workspace
 let aKey: string;
 let bKey: string;
 const clients: Client[] = [];
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text.slice(0, 300) }).toMatchObject({ status, type, ...(code ? { code } : {}) });
-}
 
 function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
   const out: { path: string; bytes: Buffer }[] = [];

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { makeRepo } from "./helpers/git-repo";
 import { makeTeam, teamMember } from "./helpers/team";
@@ -21,10 +22,6 @@ let ownerMcp: Client;
 const clients: Client[] = [];
 const MAX = 4096;
 const BINARY = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3, 255, 254]);
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text }).toMatchObject({ status, type, ...(code ? { code } : {}) });
-}
 
 const content = (call: Call, source: string, query = "") => call("GET", `/api/v1/connectors/local/sources/${encodeURIComponent(source)}/content${query}`);
 

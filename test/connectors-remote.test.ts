@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import git from "isomorphic-git";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError, finished } from "./helpers/api";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { makeRepo } from "./helpers/git-repo";
 import { startGitHttpServer, type GitHttpServer } from "./helpers/git-http";
@@ -31,26 +32,8 @@ let fileUrl: string;
 let webUrl: string;
 const clients: Client[] = [];
 
-function expectError(r: ApiResponse, status: number, type: string, code?: string, param?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, param: r.body?.error?.param, text: r.text }).toMatchObject({
-    status,
-    type,
-    ...(code ? { code } : {}),
-    ...(param ? { param } : {}),
-  });
-}
-
 const src = (url: string) => `/api/v1/connectors/remote/sources/${encodeURIComponent(url)}`;
 const connect = (call: Call, url: string) => call("POST", "/api/v1/connectors/remote/connect", { body: { url } });
-
-async function finished(call: Call, id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const r = await call("GET", `/api/v1/executions/${id}/status`);
-    if (!["queued", "running"].includes(r.body.status)) return r.body;
-    await Bun.sleep(50);
-  }
-  throw new Error(`execution ${id} did not finish`);
-}
 
 /** A new commit on `branch` of the repository at dir. */
 async function commitOn(dir: string, branch: string, path: string, text: string) {

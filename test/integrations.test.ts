@@ -7,7 +7,8 @@ import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { startMailSink, type MailSink } from "./helpers/mail";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
@@ -36,15 +37,6 @@ let other: Call; // someone else's workspace
 const sinkText = async (email: string) => (await sink.waitFor(email)).text;
 
 const BOT_TOKEN = "xoxb-integ-test-4f9a1c2e7b3d";
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string, param?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, ...(code ? { code: r.body?.error?.code } : {}), ...(param ? { param: r.body?.error?.param } : {}), text: r.text }).toMatchObject({
-    status,
-    type,
-    ...(code ? { code } : {}),
-    ...(param ? { param } : {}),
-  });
-}
 
 async function audit(action: string): Promise<any[]> {
   const r = await owner("GET", `/api/v1/audit-logs?action=${action}&limit=100`);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { makeTeam, teamMember } from "./helpers/team";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
@@ -79,10 +80,6 @@ async function secretOf(id: string): Promise<{ secret: string; hookUrl: string }
   const r = await owner("GET", `/api/v1/triggers/${id}/secret`);
   expect(r.status).toBe(200);
   return r.body;
-}
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, ...(code ? { code: r.body?.error?.code } : {}) }).toEqual({ status, type, ...(code ? { code } : {}) });
 }
 
 beforeAll(async () => {
