@@ -2,9 +2,9 @@
 // secret; a signed delivery to POST /hooks/:triggerId launches the workflow with the body (or the GitHub event) as
 // input; bad or stale signatures and unknown triggers launch nothing; secrets are for owners and admins.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHmac } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, readResponse, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { clankerSig, fire, githubSig, nowS } from "./helpers/hooks";
 import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { makeTeam, teamMember } from "./helpers/team";
@@ -27,32 +27,11 @@ const definition = (id: string, triggers: unknown[]) => ({
   triggers,
 });
 
-const nowS = () => Math.floor(Date.now() / 1000);
-const clankerSig = (secret: string, body: string, t = nowS()) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
-const githubSig = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-
-/** POSTs raw bytes to a hook, with no credentials. */
-async function fire(hookUrl: string, body: string, headers: Record<string, string>): Promise<ApiResponse> {
-  const res = await fetch(hookUrl, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
 /** POSTs a body with the content type given (null: none at all; a Uint8Array body makes fetch add none). */
 async function fireAs(hookUrl: string, body: string | FormData, contentType: string | null, headers: Record<string, string>): Promise<ApiResponse> {
   const init: RequestInit = { method: "POST", headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers } };
   init.body = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  const res = await fetch(hookUrl, init);
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
+  return readResponse(await fetch(hookUrl, init));
 }
 
 async function runCount(call: Call): Promise<number> {

@@ -3,9 +3,10 @@
 // the PR and posts to Slack (fake Slack); a webhook-triggered workflow posting to Slack; bad signatures launch
 // nothing; skill steps' connectors checked at save time and rendered at run time; execute-skill's connector over MCP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { clankerSig, fire, githubSig } from "./helpers/hooks";
 import { runFinished } from "./helpers/api";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
@@ -23,21 +24,6 @@ let srv: TestServer;
 let api: Call;
 let apiKey: string;
 const clients: Client[] = [];
-
-const nowS = () => Math.floor(Date.now() / 1000);
-const clankerSig = (secret: string, body: string, t = nowS()) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
-const githubSig = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-
-/** POSTs raw bytes to a hook, with no credentials (as GitHub or another service would). */
-async function fire(hookUrl: string, body: string, headers: Record<string, string>): Promise<ApiResponse> {
-  const res = await fetch(hookUrl, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
 
 const runCount = async () => (await api("GET", "/api/v1/workflows/runs?limit=100")).body.data.length as number;
 
