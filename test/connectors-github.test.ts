@@ -4,11 +4,10 @@
 // dir, binary, raw over 1 MB, too large, symlink, traversal), workspace isolation, roles, disconnect forgetting
 // the token, and no plaintext token in any byte of the data dir.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { filesUnder } from "./helpers/files";
 import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
@@ -28,16 +27,6 @@ let b: Call; // another person's workspace
 let aKey: string;
 let bKey: string;
 const clients: Client[] = [];
-
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  const out: { path: string; bytes: Buffer }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) out.push({ path: p, bytes: readFileSync(p) });
-  }
-  return out;
-}
 
 const content = (call: Call, source: string, query = "") => call("GET", `/api/v1/connectors/github/sources/${encodeURIComponent(source)}/content${query}`);
 
