@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { loadConfig } from "../src/config";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { outboxCode } from "./helpers/mail";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
@@ -33,10 +34,6 @@ afterAll(async () => {
   }
   fake?.stop();
 });
-
-function expectError(r: ApiResponse, status: number, type: string, code: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text }).toMatchObject({ status, type, code });
-}
 
 const scopeRefusal = (r: ApiResponse, scope: string) => {
   expectError(r, 403, "permission_error", "SCOPE_REQUIRED");

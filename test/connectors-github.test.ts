@@ -3,13 +3,13 @@
 // starter and a revoked key refused), Link-paged sources, branches, content (file,
 // dir, binary, raw over 1 MB, too large, symlink, traversal), workspace isolation, roles, disconnect forgetting
 // the token, and no plaintext token in any byte of the data dir.
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { filesUnder } from "./helpers/files";
+import { expectError } from "./helpers/api";
+import { runSql } from "./helpers/sql";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
 import { confirmCallback, openConfirmation, postConfirmation, unescape } from "./helpers/oauth-confirm";
@@ -27,20 +27,6 @@ let b: Call; // another person's workspace
 let aKey: string;
 let bKey: string;
 const clients: Client[] = [];
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text.slice(0, 300) }).toMatchObject({ status, type, ...(code ? { code } : {}) });
-}
-
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  const out: { path: string; bytes: Buffer }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) out.push({ path: p, bytes: readFileSync(p) });
-  }
-  return out;
-}
 
 const content = (call: Call, source: string, query = "") => call("GET", `/api/v1/connectors/github/sources/${encodeURIComponent(source)}/content${query}`);
 
@@ -181,17 +167,6 @@ describe("github OAuth web flow", () => {
 
   const exchanges = () => gh.requests.filter((q) => q.path === "/login/oauth/access_token").length;
 
-  /** Changes the store behind the server's back (there is no API to demote a member or age a state). */
-  function sql(statement: string, ...params: (string | number)[]): number {
-    const db = new Database(join(srv.dataDir, "clanker.db"));
-    try {
-      db.run("PRAGMA busy_timeout = 5000");
-      return db.query(statement).run(...params).changes;
-    } finally {
-      db.close();
-    }
-  }
-
   test("connect without a token → authorize URL; the callback only asks; the confirmation exchanges the code and shows a page; the state works once", async () => {
     const email = uniqueEmail("carol");
     const c = client(srv, { apiKey: await srv.createKey({ email }) });
@@ -235,7 +210,7 @@ describe("github OAuth web flow", () => {
     const d = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("dave") }) });
     const callback = await authorize(d);
     const { form } = await openConfirmation(callback);
-    sql("UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000);
+    runSql(srv, "UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000);
     const r = await fetch(callback);
     expect(r.status).toBe(400);
     expect(await r.text()).toContain("expired");
@@ -267,7 +242,7 @@ describe("github OAuth web flow", () => {
     const ws = (await f("GET", "/api/v1/workspaces/current")).body.id;
     const me = (await f("GET", "/api/v1/profile")).body.id;
     const { form } = await openConfirmation(await authorize(f));
-    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", Number(me.replace(/^usr_/, "")), Number(ws.replace(/^ws_/, "")))).toBe(1);
+    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", Number(me.replace(/^usr_/, "")), Number(ws.replace(/^ws_/, "")))).toBe(1);
     const before = exchanges();
     const r = await postConfirmation(form, { headers: { cookie: `clanker_session=${session}` } });
     expect(r.status).toBe(403);
@@ -280,7 +255,7 @@ describe("github OAuth web flow", () => {
     const key = await srv.createKey({ email: uniqueEmail("gina") });
     const g = client(srv, { apiKey: key });
     const { form } = await openConfirmation(await authorize(g));
-    expect(sql("UPDATE api_keys SET revoked_at = ? WHERE key_hash = ?", Date.now(), new Bun.CryptoHasher("sha256").update(key).digest("hex"))).toBe(1);
+    expect(runSql(srv, "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ?", Date.now(), new Bun.CryptoHasher("sha256").update(key).digest("hex"))).toBe(1);
     const r = await postConfirmation(form);
     expect(r.status).toBe(403);
     expect(r.html).toContain("API key that started connecting has been revoked");
@@ -294,13 +269,7 @@ describe("disconnect", () => {
     const owner = await srv.createSession(uniqueEmail("owner"));
     const team = (await client(srv, { session: owner })("POST", "/api/v1/workspaces", { body: { name: "T" } })).body.id;
     // A member is simulated by demoting the owner's membership (there is no other way to be one without mail here).
-    const db = new Database(join(srv.dataDir, "clanker.db"));
-    try {
-      db.run("PRAGMA busy_timeout = 5000");
-      db.run("UPDATE memberships SET role = 'member' WHERE workspace_id = ?", [Number(team.replace(/^ws_/, ""))]);
-    } finally {
-      db.close();
-    }
+    runSql(srv, "UPDATE memberships SET role = 'member' WHERE workspace_id = ?", Number(team.replace(/^ws_/, "")));
     const m = client(srv, { session: owner, workspace: team });
     expectError(await m("POST", "/api/v1/connectors/github/connect", { body: { token: TOKEN } }), 403, "permission_error", "ROLE_REQUIRED");
     expectError(await m("DELETE", "/api/v1/connectors/github"), 403, "permission_error", "ROLE_REQUIRED");

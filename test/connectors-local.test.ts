@@ -7,10 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { makeRepo } from "./helpers/git-repo";
-import { outboxLatest } from "./helpers/mail";
+import { makeTeam, teamMember } from "./helpers/team";
 
 type Call = ReturnType<typeof client>;
 let srv: TestServer;
@@ -21,10 +22,6 @@ let ownerMcp: Client;
 const clients: Client[] = [];
 const MAX = 4096;
 const BINARY = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3, 255, 254]);
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text }).toMatchObject({ status, type, ...(code ? { code } : {}) });
-}
 
 const content = (call: Call, source: string, query = "") => call("GET", `/api/v1/connectors/local/sources/${encodeURIComponent(source)}/content${query}`);
 
@@ -61,16 +58,10 @@ beforeAll(async () => {
       CLANKER_MAX_SOURCE_BYTES: String(MAX),
     },
   });
-  const ownerSession = await srv.createSession(uniqueEmail("owner"));
-  const team = (await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Team" } })).body.id;
-  owner = client(srv, { session: ownerSession, workspace: team });
-  const memberEmail = uniqueEmail("member");
-  expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } })).status).toBe(200);
-  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, memberEmail)?.text ?? "")![0];
-  const memberSession = await srv.createSession(memberEmail);
-  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
-  member = client(srv, { session: memberSession, workspace: team });
-  ownerMcp = await connectMcp(srv.url, "streamable", { "x-auth-token": ownerSession, "x-workspace-id": team });
+  const t = await makeTeam(srv);
+  owner = t.owner;
+  member = (await teamMember(t)).call;
+  ownerMcp = await connectMcp(srv.url, "streamable", { "x-auth-token": t.ownerSession, "x-workspace-id": t.id });
   clients.push(ownerMcp);
 }, 30_000);
 

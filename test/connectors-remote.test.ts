@@ -10,12 +10,13 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import git from "isomorphic-git";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError, finished } from "./helpers/api";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { makeRepo } from "./helpers/git-repo";
 import { startGitHttpServer, type GitHttpServer } from "./helpers/git-http";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { outboxLatest } from "./helpers/mail";
+import { makeTeam, teamMember } from "./helpers/team";
 import { guardedGitHttp } from "../src/modules/connectors/providers/git-http";
 
 type Call = ReturnType<typeof client>;
@@ -31,26 +32,8 @@ let fileUrl: string;
 let webUrl: string;
 const clients: Client[] = [];
 
-function expectError(r: ApiResponse, status: number, type: string, code?: string, param?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, param: r.body?.error?.param, text: r.text }).toMatchObject({
-    status,
-    type,
-    ...(code ? { code } : {}),
-    ...(param ? { param } : {}),
-  });
-}
-
 const src = (url: string) => `/api/v1/connectors/remote/sources/${encodeURIComponent(url)}`;
 const connect = (call: Call, url: string) => call("POST", "/api/v1/connectors/remote/connect", { body: { url } });
-
-async function finished(call: Call, id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const r = await call("GET", `/api/v1/executions/${id}/status`);
-    if (!["queued", "running"].includes(r.body.status)) return r.body;
-    await Bun.sleep(50);
-  }
-  throw new Error(`execution ${id} did not finish`);
-}
 
 /** A new commit on `branch` of the repository at dir. */
 async function commitOn(dir: string, branch: string, path: string, text: string) {
@@ -87,16 +70,10 @@ beforeAll(async () => {
     startServer({ env: { ...env, CLANKER_WEBHOOK_ALLOW_PRIVATE: "true" } }),
     startServer({ env: { ...env, CLANKER_WEBHOOK_ALLOW_PRIVATE: "false" } }),
   ]);
-  const ownerSession = await srv.createSession(uniqueEmail("owner"));
-  const team = (await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Team" } })).body.id;
-  owner = client(srv, { session: ownerSession, workspace: team });
-  const memberEmail = uniqueEmail("member");
-  expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } })).status).toBe(200);
-  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, memberEmail)?.text ?? "")![0];
-  const memberSession = await srv.createSession(memberEmail);
-  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
-  member = client(srv, { session: memberSession, workspace: team });
-  ownerMcp = await connectMcp(srv.url, "streamable", { "x-auth-token": ownerSession, "x-workspace-id": team });
+  const t = await makeTeam(srv);
+  owner = t.owner;
+  member = (await teamMember(t)).call;
+  ownerMcp = await connectMcp(srv.url, "streamable", { "x-auth-token": t.ownerSession, "x-workspace-id": t.id });
   clients.push(ownerMcp);
 }, 60_000);
 

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError, finished } from "./helpers/api";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
 import { makeRepo } from "./helpers/git-repo";
@@ -19,19 +20,6 @@ let model: FakeModel;
 let gh: FakeGithub;
 let srv: TestServer;
 let a: Call;
-
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, code: r.body?.error?.code, text: r.text }).toMatchObject({ status, type, ...(code ? { code } : {}) });
-}
-
-async function finished(call: Call, id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const r = await call("GET", `/api/v1/executions/${id}/status`);
-    if (!["queued", "running"].includes(r.body.status)) return r.body;
-    await Bun.sleep(50);
-  }
-  throw new Error(`execution ${id} did not finish`);
-}
 
 /** The one model request whose prompt carries `marker`. */
 function requestWith(marker: string): string {

@@ -1,7 +1,7 @@
 // The HTTP contract every /api/v1 route shares: typed errors, request ids, versions, body limits, rate limits,
 // health and docs. Each server here runs on a fresh data dir over real HTTP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, readResponse, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 
 const STATUS_OF: Record<string, number> = {
   invalid_request_error: 400,
@@ -268,12 +268,7 @@ describe("body limit (CLANKER_MAX_BODY_BYTES=2048)", () => {
         body: stream,
         duplex: "half",
       } as RequestInit);
-      const text = await res.text();
-      let body: any = text;
-      try {
-        body = JSON.parse(text);
-      } catch {}
-      expectError({ status: res.status, headers: res.headers, body, text }, 413, "request_too_large");
+      expectError(await readResponse(res), 413, "request_too_large");
     });
   }
 });

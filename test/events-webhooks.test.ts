@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { EventSource } from "eventsource";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError, finished } from "./helpers/api";
 
 type Call = ReturnType<typeof client>;
 
@@ -36,16 +37,6 @@ async function run(call: Call, body: Record<string, unknown>): Promise<string> {
   const r = await call("POST", "/api/v1/skills/summarize/run", { body });
   expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
   return r.body.executionId;
-}
-
-async function waitEnd(call: Call, id: string): Promise<any> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const s = await call("GET", `/api/v1/executions/${id}/status`);
-    if (["completed", "failed", "cancelled"].includes(s.body.status)) return s.body;
-    await sleep(50);
-  }
-  throw new Error(`execution ${id} did not end in 10 s`);
 }
 
 // ---- SSE client (the eventsource package, as a browser would use it) ----
@@ -143,11 +134,6 @@ async function secretOf(call: Call): Promise<string> {
   return r.body.secret;
 }
 
-function expectError(r: ApiResponse, status: number, type: string, param?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, text: r.text }).toMatchObject({ status, type });
-  if (param !== undefined) expect(r.body.error.param).toBe(param);
-}
-
 beforeAll(async () => {
   fake = startFakeModel("anthropic");
   const flakyHits = new Map<string, number>();
@@ -223,7 +209,7 @@ describe("SSE: GET /api/events", () => {
       // Blocks add up to the output (as polled, and as the fake answered).
       const streamed = evsA.flatMap((e) => e.data.blocks ?? []);
       expect(streamed.length).toBeGreaterThan(0);
-      const status = await waitEnd(calls.a!, execA);
+      const status = await finished(calls.a!, execA);
       expect(streamed.map((b: any) => b.content).join("")).toBe(status.outputBlocks.map((b: any) => b.content).join(""));
       expect(streamed.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
       expect(streamed.map((b: any) => b.index)).toEqual(status.outputBlocks.map((b: any) => b.index));
@@ -286,7 +272,7 @@ describe("SSE: GET /api/events", () => {
       expect(early).toBeDefined();
       // While the client is away, another run happens.
       const e2 = await run(call, { input: `Summarize part two ${marker("res2")}` });
-      const s2 = await waitEnd(call, e2);
+      const s2 = await finished(call, e2);
       expect(s2.status).toBe("completed");
       await ref.waitFor("run 2 completed", (e) => e.data.executionId === e2 && e.data.status === "completed");
 
@@ -322,7 +308,7 @@ describe("webhooks", () => {
     expect(await secretOf(call)).toBe(secret); // stable until rotated
     const path = `/ok/${marker("hook")}`;
     const id = await run(call, { input: `Summarize and call back ${marker("hook-in")}`, callbackUrl: `${recvUrl}${path}` });
-    const status = await waitEnd(call, id);
+    const status = await finished(call, id);
     expect(status.status).toBe("completed");
     const d = await until("the webhook delivery", () => deliveriesTo(path)[0]);
     expect(d.headers["content-type"]).toMatch(/^application\/json/);
@@ -352,7 +338,7 @@ describe("webhooks", () => {
     const secret = await secretOf(call);
     const path = `/fail/${marker("hook-fail")}`;
     const id = await run(call, { input: `Summarize [[fail:500]] ${marker("hook-fail-in")}`, callbackUrl: `${recvUrl}${path}` });
-    const status = await waitEnd(call, id);
+    const status = await finished(call, id);
     expect(status.status).toBe("failed");
     const d = await until("the failure webhook", () => deliveriesTo(path)[0]);
     const payload = JSON.parse(d.body);
@@ -365,7 +351,7 @@ describe("webhooks", () => {
     const secret = await secretOf(call);
     const path = `/flaky/${marker("hook-flaky")}`;
     const id = await run(call, { input: `Summarize despite errors ${marker("hook-flaky-in")}`, callbackUrl: `${recvUrl}${path}` });
-    await waitEnd(call, id);
+    await finished(call, id);
     const ds = await until("three attempts", () => deliveriesTo(path).length >= 3 && deliveriesTo(path), 10_000);
     expect(ds.map((d) => d.answered)).toEqual([500, 500, 200]);
     for (const d of ds) {
@@ -403,16 +389,16 @@ describe("webhooks", () => {
     const before = (await call("GET", "/api/v1/executions?limit=1")).body.first_id;
     for (const url of ["http://169.254.169.254/latest", "http://metadata.google.internal/computeMetadata/v1/"]) {
       const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: url } });
-      expectError(r, 400, "invalid_request_error", "callbackUrl");
+      expectError(r, 400, "invalid_request_error", undefined, "callbackUrl");
     }
-    expectError(await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: "ftp://example.com/x" } }), 400, "invalid_request_error", "callbackUrl");
+    expectError(await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: "ftp://example.com/x" } }), 400, "invalid_request_error", undefined, "callbackUrl");
     expect((await call("GET", "/api/v1/executions?limit=1")).body.first_id).toBe(before);
   });
 
   test("with CLANKER_WEBHOOK_ALLOW_PRIVATE=false a loopback or private callbackUrl → 400", async () => {
     for (const url of [`${recvUrl}/ok/private`, "http://10.1.2.3/hook"]) {
       const r = await calls.priv!("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize", callbackUrl: url } });
-      expectError(r, 400, "invalid_request_error", "callbackUrl");
+      expectError(r, 400, "invalid_request_error", undefined, "callbackUrl");
     }
     expect((await calls.priv!("GET", "/api/v1/executions")).body.data).toEqual([]);
     expect(deliveriesTo("/ok/private")).toEqual([]);

@@ -4,19 +4,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
-import { cleanup, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, readResponse, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode, outboxMessages } from "./helpers/mail";
 
 type Answer = { status: number; headers: Headers; body: any; text: string };
 
 async function send(srv: TestServer, method: string, path: string, init: { headers?: Record<string, string>; body?: RequestInit["body"] } = {}): Promise<Answer> {
-  const res = await fetch(srv.url + path, { method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body, text };
+  return readResponse(await fetch(srv.url + path, { method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(30_000) }));
 }
 
 /** The typed error envelope, as JSON, with this status and (when given) code. */

@@ -4,9 +4,8 @@
 // says so. A reused, expired or foreign state, a refusal at Slack, a cross-site post, a browser signed in as someone
 // else and a starter demoted since connect nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { connectMcp, toolOk } from "./helpers/mcp-client";
 import { confirmCallback, openConfirmation, postConfirmation, unescape } from "./helpers/oauth-confirm";
@@ -29,17 +28,6 @@ async function startFlow(): Promise<string> {
 
 const callbackUrl = (q: Record<string, string>) => `${srv.url}/api/v1/integrations/slack/callback?${new URLSearchParams(q)}`;
 const callback = (q: Record<string, string>) => fetch(callbackUrl(q));
-
-/** Changes the store behind the server's back (there is no API to demote a member). */
-function sql(statement: string, ...params: (string | number)[]): number {
-  const db = new Database(join(srv.dataDir, "clanker.db"));
-  try {
-    db.run("PRAGMA busy_timeout = 5000");
-    return db.query(statement).run(...params).changes;
-  } finally {
-    db.close();
-  }
-}
 
 beforeAll(async () => {
   slack = startFakeSlack();
@@ -107,13 +95,7 @@ describe("Slack OAuth v2", () => {
     expect((await owner("DELETE", "/api/v1/integrations/slack")).body.disconnected).toBe(true);
     const url = await startFlow();
     const { code, state } = slack.approve(url);
-    const db = new Database(join(srv.dataDir, "clanker.db"));
-    try {
-      db.run("PRAGMA busy_timeout = 5000");
-      expect(db.query("UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL").run(Date.now() - 1000).changes).toBeGreaterThan(0);
-    } finally {
-      db.close();
-    }
+    expect(runSql(srv, "UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000)).toBeGreaterThan(0);
     const expired = await callback({ code, state });
     expect(expired.status).toBe(400);
     expect(await expired.text()).toContain("expired");
@@ -201,7 +183,7 @@ describe("the confirmation step", () => {
     const { form } = await openConfirmation(await fresh());
     const exchanges = slack.calls.filter((c) => c.method === "oauth.v2.access").length;
     const uid = await ownerId();
-    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ?", uid)).toBe(1);
+    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ?", uid)).toBe(1);
     try {
       const r = await postConfirmation(form);
       expect(r.status).toBe(403);
@@ -209,7 +191,7 @@ describe("the confirmation step", () => {
       expect(slack.calls.filter((c) => c.method === "oauth.v2.access").length).toBe(exchanges);
       expect(await slackConnected()).toMatchObject({ connected: false });
     } finally {
-      sql("UPDATE memberships SET role = 'owner' WHERE user_id = ?", uid);
+      runSql(srv, "UPDATE memberships SET role = 'owner' WHERE user_id = ?", uid);
     }
   });
 });

@@ -3,6 +3,7 @@
 // step and the run with that code.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { runFinished } from "./helpers/api";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
@@ -11,17 +12,6 @@ let slack: FakeSlack;
 let model: FakeModel;
 let api: ReturnType<typeof client>;
 const TOKEN = "xoxb-workflow-test-9d8c7b6a";
-
-async function finished(runId: string): Promise<any> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const r = await api("GET", `/api/v1/workflows/runs/${runId}`);
-    expect(r.status).toBe(200);
-    if (["completed", "failed", "cancelled", "suspended"].includes(r.body.status)) return r.body;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
-    await Bun.sleep(50);
-  }
-}
 
 beforeAll(async () => {
   slack = startFakeSlack();
@@ -55,7 +45,7 @@ describe("workflow action steps", () => {
     expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
     const launched = await api("POST", "/api/v1/workflows/summarize-and-post/launch", { body: { inputData: { doc: "Release notes for v2", channel: "#deploys" } } });
     expect(launched.status).toBe(200);
-    const run = await finished(launched.body.runId);
+    const run = await runFinished(api, launched.body.runId);
     expect(run.status).toBe("completed");
     const posted = slack.messages.at(-1)!;
     expect(posted.channel).toBe("C003");
@@ -71,7 +61,7 @@ describe("workflow action steps", () => {
       steps: [{ id: "post", kind: "action", integration: "slack", action: "post_message", input: { channel: "#nowhere", text: "hello" } }],
     };
     expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
-    const run = await finished((await api("POST", "/api/v1/workflows/post-nowhere/launch", { body: {} })).body.runId);
+    const run = await runFinished(api, (await api("POST", "/api/v1/workflows/post-nowhere/launch", { body: {} })).body.runId);
     expect(run.status).toBe("failed");
     expect(run.error.code).toBe("INTEGRATION_ERROR");
     expect(run.steps.post).toMatchObject({ status: "failed", error: { code: "INTEGRATION_ERROR" } });

@@ -7,10 +7,12 @@ import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { startMailSink, type MailSink } from "./helpers/mail";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
+import { joinTeam, makeTeam, type Team } from "./helpers/team";
 
 type Call = ReturnType<typeof client>;
 
@@ -22,6 +24,7 @@ const received: { headers: Headers; body: string; path: string }[] = [];
 let receiverStatus = 200;
 const clients: Client[] = [];
 
+let teamFixture: Team;
 let team: string;
 let owner: Call;
 let ownerSession: string;
@@ -30,16 +33,10 @@ let member: Call;
 let memberSession: string;
 let other: Call; // someone else's workspace
 
-const BOT_TOKEN = "xoxb-integ-test-4f9a1c2e7b3d";
+/** The newest message the SMTP sink received for `email` (invitations go there, not to the outbox). */
+const sinkText = async (email: string) => (await sink.waitFor(email)).text;
 
-function expectError(r: ApiResponse, status: number, type: string, code?: string, param?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, ...(code ? { code: r.body?.error?.code } : {}), ...(param ? { param: r.body?.error?.param } : {}), text: r.text }).toMatchObject({
-    status,
-    type,
-    ...(code ? { code } : {}),
-    ...(param ? { param } : {}),
-  });
-}
+const BOT_TOKEN = "xoxb-integ-test-4f9a1c2e7b3d";
 
 async function audit(action: string): Promise<any[]> {
   const r = await owner("GET", `/api/v1/audit-logs?action=${action}&limit=100`);
@@ -68,18 +65,10 @@ beforeAll(async () => {
     },
   });
   srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_SLACK_API_URL: slack.apiUrl, CLANKER_SMTP_URL: sink.url } });
-  const ownerEmail = uniqueEmail("owner");
-  ownerSession = await srv.createSession(ownerEmail);
-  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Team" } });
-  expect(made.status).toBe(200);
-  team = made.body.id;
-  owner = client(srv, { session: ownerSession, workspace: team });
+  teamFixture = await makeTeam(srv);
+  ({ id: team, ownerSession, owner } = teamFixture);
   // The member joins by invitation (mail to the SMTP sink), so their address is a verified one.
-  const inv = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } });
-  expect(inv.status).toBe(200);
-  const token = /\binv_[A-Za-z0-9_-]+/.exec((await sink.waitFor(memberEmail)).text)?.[0];
-  memberSession = await srv.createSession(memberEmail);
-  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).body).toMatchObject({ id: team, role: "member" });
+  memberSession = await joinTeam(teamFixture, memberEmail, "member", sinkText);
   member = client(srv, { session: memberSession, workspace: team });
   other = client(srv, { apiKey: await srv.createKey({ name: "other" }) });
 }, 60_000);
@@ -257,10 +246,7 @@ describe("REST: github input", () => {
 describe("REST: email over SMTP", () => {
   test("only the owner, not an admin, may allow recipients outside the workspace", async () => {
     const adminEmail = uniqueEmail("admin");
-    expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: adminEmail, role: "admin" } })).status).toBe(200);
-    const token = /\binv_[A-Za-z0-9_-]+/.exec((await sink.waitFor(adminEmail)).text)?.[0];
-    const session = await srv.createSession(adminEmail);
-    expect((await client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } })).body).toMatchObject({ role: "admin" });
+    const session = await joinTeam(teamFixture, adminEmail, "admin", sinkText);
     const admin = client(srv, { session, workspace: team });
     expectError(await admin("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@evil.example"] } } }), 403, "permission_error", "ROLE_REQUIRED");
     expect((await admin("POST", "/api/v1/integrations/email/connect", { body: {} })).body).toMatchObject({ connected: true });

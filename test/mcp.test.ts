@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, readResponse, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 import { httpTransport } from "./helpers/mcp-client";
@@ -138,18 +138,12 @@ const INIT = (id = 1) => ({
 
 /** A raw request to the MCP endpoints; the body is parsed as JSON when it is JSON. */
 async function raw(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const res = await fetch(srv.url + path, {
+  return readResponse(await fetch(srv.url + path, {
     method,
     headers: { accept: "application/json, text/event-stream", ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
+  }));
 }
 
 /** The JSON-RPC messages in a Streamable HTTP response (JSON, or SSE `data:` lines). */

@@ -3,11 +3,10 @@
 // caller, not as the one that sent `initialize`: a rebound key acts in its new workspace, a demoted or removed
 // member loses rights, all within the open session.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { outboxLatest } from "./helpers/mail";
+import { runSql } from "./helpers/sql";
+import { joinTeam, makeTeam, type Team } from "./helpers/team";
 import { callTool, connectMcp, toolError, toolOk, type HttpKind } from "./helpers/mcp-client";
 
 type Call = ReturnType<typeof client>;
@@ -17,6 +16,7 @@ let srv: TestServer;
 let model: ReturnType<typeof Bun.serve>;
 const clients: Client[] = [];
 
+let teamFixture: Team;
 let team: string; // ws_…: the owner's team workspace
 let owner: Call; // its owner, acting in the team
 const memberEmail = uniqueEmail("member");
@@ -32,29 +32,6 @@ function expectRoleRefusal(r: ApiResponse) {
 async function expectToolRoleRefusal(c: Client, name: string, args: Record<string, unknown>) {
   const err = await toolError(c, name, args);
   expect({ name, type: err.type, code: err.code }).toEqual({ name, type: "permission_error", code: "ROLE_REQUIRED" });
-}
-
-/** Invites `email` to the team with `role` and accepts as that person; returns their session token. */
-async function join_(email: string, role: "admin" | "member"): Promise<string> {
-  const inv = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email, role } });
-  expect(inv.status).toBe(200);
-  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")?.[0];
-  expect(token).toBeTruthy();
-  const session = await srv.createSession(email);
-  const acc = await client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } });
-  expect(acc.body).toMatchObject({ id: team, role });
-  return session;
-}
-
-/** Changes the store behind the server's back: there is no API to demote or remove a member yet. */
-function sql(statement: string, ...params: (string | number)[]): number {
-  const db = new Database(join(srv.dataDir, "clanker.db"));
-  try {
-    db.run("PRAGMA busy_timeout = 5000");
-    return db.query(statement).run(...params).changes;
-  } finally {
-    db.close();
-  }
 }
 
 async function mcp(kind: HttpKind, headers: Record<string, string>): Promise<Client> {
@@ -85,12 +62,9 @@ beforeAll(async () => {
       ANTHROPIC_BASE_URL: `http://127.0.0.1:${model.port}`,
     },
   });
-  const ownerSession = await srv.createSession(uniqueEmail("owner"));
-  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Team" } });
-  expect(made.status).toBe(200);
-  team = made.body.id;
-  owner = client(srv, { session: ownerSession, workspace: team });
-  memberSession = await join_(memberEmail, "member");
+  teamFixture = await makeTeam(srv);
+  ({ id: team, owner } = teamFixture);
+  memberSession = await joinTeam(teamFixture, memberEmail, "member");
   member = client(srv, { session: memberSession, workspace: team });
 }, 30_000);
 
@@ -210,16 +184,16 @@ describe("MCP sessions act as each request's caller", () => {
 
   test("a demoted admin loses admin rights within the open session; a removed one loses the session", async () => {
     const email = uniqueEmail("admin");
-    const session = await join_(email, "admin");
+    const session = await joinTeam(teamFixture, email, "admin");
     const c = await mcp("streamable", { "x-auth-token": session, "x-workspace-id": team });
     expect((await toolOk(c, "install-skill", { slug: "code-review" })).installed).toBe(true);
 
     const me = await client(srv, { session, workspace: team })("GET", "/api/v1/profile");
-    expect(sql("UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
     await expectToolRoleRefusal(c, "uninstall-skill", { slug: "code-review" });
     expect((await toolOk(c, "read-memory")).content).toEqual(expect.any(String)); // still a member
 
-    expect(sql("DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(runSql(srv, "DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
     expect(await callTool(c, "read-memory").then(() => "answered", () => "refused")).toBe("refused");
     expect((await owner("GET", "/api/v1/skills")).body.data.map((s: { slug: string }) => s.slug)).toContain("code-review");
   });

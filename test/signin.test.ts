@@ -8,10 +8,10 @@
 // Expiry cannot be waited for (codes live 10 minutes): those tests backdate the row's expires_at in the
 // server's own SQLite file (<dataDir>/clanker.db), then ask over HTTP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 import { extractCode, outboxMessages, startMailSink, type MailSink } from "./helpers/mail";
 
 type Call = ReturnType<typeof client>;
@@ -28,17 +28,6 @@ function expectError(r: ApiResponse, status: number, code?: string) {
 }
 
 const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
-
-/** Backdates rows in the server's database (for expiry, which cannot be waited for). */
-function backdate(srv: TestServer, sql: string, ...params: (string | number)[]): number {
-  const db = new Database(join(srv.dataDir, "clanker.db"));
-  try {
-    db.run("PRAGMA busy_timeout = 5000");
-    return db.query(sql).run(...params).changes;
-  } finally {
-    db.close();
-  }
-}
 
 describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode) => {
   let sink: MailSink | null = null;
@@ -187,7 +176,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     test("an expired code → otp_expired (expires_at backdated in the database)", async () => {
       const email = uniqueEmail(`expired-${mode}`);
       const code = await startSignin(email);
-      expect(backdate(srv, "UPDATE otp_codes SET expires_at = ? WHERE email = ? AND purpose = 'signin'", Date.now() - 1000, email)).toBe(1);
+      expect(runSql(srv, "UPDATE otp_codes SET expires_at = ? WHERE email = ? AND purpose = 'signin'", Date.now() - 1000, email)).toBe(1);
       const r = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } });
       expectError(r, 400, "otp_expired");
     });
@@ -255,7 +244,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     test("an expired code → 400 expired_token (expires_at backdated in the database)", async () => {
       const start = await anon("POST", "/api/v1/activate");
       expect(start.status).toBe(200);
-      expect(backdate(srv, "UPDATE device_codes SET expires_at = ? WHERE status = 'pending' AND expires_at > ?", Date.now() - 1000, Date.now())).toBe(1);
+      expect(runSql(srv, "UPDATE device_codes SET expires_at = ? WHERE status = 'pending' AND expires_at > ?", Date.now() - 1000, Date.now())).toBe(1);
       expectError(await anon("POST", "/api/v1/activate/poll", { body: { code: start.body.code } }), 400, "expired_token");
       expectError(await owner("POST", "/api/v1/activate/confirm", { body: { code: start.body.code } }), 400, "expired_token");
     });
@@ -365,7 +354,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     test("an expired claim token → 400 claim_expired (claim_expires_at backdated in the database)", async () => {
       const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
       expect(reg.status).toBe(200);
-      expect(backdate(srv, "UPDATE agent_registrations SET claim_expires_at = ? WHERE status = 'active' AND claim_expires_at > ?", Date.now() - 1000, Date.now())).toBeGreaterThan(0);
+      expect(runSql(srv, "UPDATE agent_registrations SET claim_expires_at = ? WHERE status = 'active' AND claim_expires_at > ?", Date.now() - 1000, Date.now())).toBeGreaterThan(0);
       expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: reg.body.claim_token, email: uniqueEmail("late") } }), 400, "claim_expired");
     });
   });

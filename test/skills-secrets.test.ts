@@ -1,10 +1,11 @@
 // Installed skills, secrets and their bindings, and BYOK over real HTTP: round-trips, idempotency, validation,
 // isolation between workspaces (404, never 403), audit rows, and no plaintext in any file of the data dir.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { filesUnder } from "./helpers/files";
 
 type Call = ReturnType<typeof client>;
 
@@ -38,17 +39,6 @@ async function audit(call: Call, query = ""): Promise<any[]> {
   const r = await call("GET", `/api/v1/audit-logs?limit=100${query}`);
   expect(r.status).toBe(200);
   return r.body.data;
-}
-
-/** Every file under dir, recursively, as raw bytes. */
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  const out: { path: string; bytes: Buffer }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) out.push({ path: p, bytes: readFileSync(p) });
-  }
-  return out;
 }
 
 /** `control` is a secret's (non-secret) name: seeing it proves the scan reads what the store wrote. */

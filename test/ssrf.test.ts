@@ -13,6 +13,7 @@ import { classifyAddress } from "../src/lib/net";
 import { guardedFetch, OutboundRefused } from "../src/lib/outbound";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { finished } from "./helpers/api";
 
 type Call = ReturnType<typeof client>;
 
@@ -51,16 +52,6 @@ function expectError(r: ApiResponse, status: number, type: string, extra: { para
 
 async function runWith(call: Call, callbackUrl: string): Promise<ApiResponse> {
   return call("POST", "/api/v1/skills/summarize/run", { body: { input: `Summarize the tides ${callbackUrl}`, callbackUrl } });
-}
-
-async function waitEnd(call: Call, id: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const s = await call("GET", `/api/v1/executions/${id}/status`);
-    if (["completed", "failed", "cancelled"].includes(s.body.status)) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`execution ${id} did not end`);
 }
 
 async function workspaceKey(srv: TestServer, tag: string, credits: number): Promise<Call> {
@@ -148,7 +139,7 @@ describe("callbackUrl with private targets disallowed", () => {
   test("a name that resolves to loopback passes the request but is refused at delivery; the receiver sees nothing", async () => {
     const r = await runWith(privFunded, `http://localhost:${P}/via-name`);
     expect(r.status).toBe(200);
-    await waitEnd(privFunded, r.body.executionId);
+    await finished(privFunded, r.body.executionId, 15_000);
     const line = await until("the refused delivery in the log", () => srvPriv.logs().split("\n").find((l) => l.includes("/via-name") && l.includes("failed for good")));
     expect(line).toContain("refused:");
     expect(line).toContain("loopback");

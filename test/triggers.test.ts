@@ -2,12 +2,12 @@
 // secret; a signed delivery to POST /hooks/:triggerId launches the workflow with the body (or the GitHub event) as
 // input; bad or stale signatures and unknown triggers launch nothing; secrets are for owners and admins.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHmac } from "node:crypto";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { outboxLatest } from "./helpers/mail";
+import { cleanup, client, readResponse, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { clankerSig, fire, githubSig, nowS } from "./helpers/hooks";
+import { expectError } from "./helpers/api";
+import { runSql } from "./helpers/sql";
+import { makeTeam, teamMember } from "./helpers/team";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 
 type Call = ReturnType<typeof client>;
@@ -27,32 +27,11 @@ const definition = (id: string, triggers: unknown[]) => ({
   triggers,
 });
 
-const nowS = () => Math.floor(Date.now() / 1000);
-const clankerSig = (secret: string, body: string, t = nowS()) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
-const githubSig = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-
-/** POSTs raw bytes to a hook, with no credentials. */
-async function fire(hookUrl: string, body: string, headers: Record<string, string>): Promise<ApiResponse> {
-  const res = await fetch(hookUrl, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
 /** POSTs a body with the content type given (null: none at all; a Uint8Array body makes fetch add none). */
 async function fireAs(hookUrl: string, body: string | FormData, contentType: string | null, headers: Record<string, string>): Promise<ApiResponse> {
   const init: RequestInit = { method: "POST", headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers } };
   init.body = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  const res = await fetch(hookUrl, init);
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
+  return readResponse(await fetch(hookUrl, init));
 }
 
 async function runCount(call: Call): Promise<number> {
@@ -82,23 +61,11 @@ async function secretOf(id: string): Promise<{ secret: string; hookUrl: string }
   return r.body;
 }
 
-function expectError(r: ApiResponse, status: number, type: string, code?: string) {
-  expect({ status: r.status, type: r.body?.error?.type, ...(code ? { code: r.body?.error?.code } : {}) }).toEqual({ status, type, ...(code ? { code } : {}) });
-}
-
 beforeAll(async () => {
   srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_MAX_BODY_BYTES: "65536" } });
-  ownerSession = await srv.createSession(uniqueEmail("owner"));
-  const made = await client(srv, { session: ownerSession })("POST", "/api/v1/workspaces", { body: { name: "Triggers team" } });
-  expect(made.status).toBe(200);
-  team = made.body.id;
-  owner = client(srv, { session: ownerSession, workspace: team });
-  const memberEmail = uniqueEmail("member");
-  expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: memberEmail, role: "member" } })).status).toBe(200);
-  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, memberEmail)?.text ?? "")?.[0];
-  const memberSession = await srv.createSession(memberEmail);
-  expect((await client(srv, { session: memberSession })("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
-  member = client(srv, { session: memberSession, workspace: team });
+  const t = await makeTeam(srv, "Triggers team");
+  ({ id: team, ownerSession, owner } = t);
+  member = (await teamMember(t)).call;
   other = client(srv, { apiKey: await srv.createKey() });
 
   const saved = await owner("POST", "/api/v1/workflows/definitions", {
@@ -337,13 +304,7 @@ describe("POST /hooks/:triggerId, webhook", () => {
     const [t] = await triggersOf(owner, "vanishing");
     const { secret } = await secretOf(t.id);
     // Behind the server's back: the definition row goes, the trigger row stays.
-    const db = new Database(join(srv.dataDir, "clanker.db"));
-    try {
-      db.run("PRAGMA busy_timeout = 5000");
-      expect(db.query("DELETE FROM workflow_definitions WHERE key = 'vanishing'").run().changes).toBe(1);
-    } finally {
-      db.close();
-    }
+    expect(runSql(srv, "DELETE FROM workflow_definitions WHERE key = 'vanishing'")).toBe(1);
     const runs = await runCount(owner);
     expectError(await fire(t.hookUrl, "{}", { "clanker-signature": clankerSig(secret, "{}") }), 404, "not_found_error");
     expect(await runCount(owner)).toBe(runs);

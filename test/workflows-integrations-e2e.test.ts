@@ -3,9 +3,11 @@
 // the PR and posts to Slack (fake Slack); a webhook-triggered workflow posting to Slack; bad signatures launch
 // nothing; skill steps' connectors checked at save time and rendered at run time; execute-skill's connector over MCP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { clankerSig, fire, githubSig } from "./helpers/hooks";
+import { runFinished } from "./helpers/api";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -22,32 +24,6 @@ let srv: TestServer;
 let api: Call;
 let apiKey: string;
 const clients: Client[] = [];
-
-const nowS = () => Math.floor(Date.now() / 1000);
-const clankerSig = (secret: string, body: string, t = nowS()) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
-const githubSig = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-
-/** POSTs raw bytes to a hook, with no credentials (as GitHub or another service would). */
-async function fire(hookUrl: string, body: string, headers: Record<string, string>): Promise<ApiResponse> {
-  const res = await fetch(hookUrl, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
-async function finished(runId: string): Promise<any> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await api("GET", `/api/v1/workflows/runs/${runId}`);
-    expect(r.status).toBe(200);
-    if (["completed", "failed", "cancelled", "suspended"].includes(r.body.status)) return r.body;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
-    await Bun.sleep(50);
-  }
-}
 
 const runCount = async () => (await api("GET", "/api/v1/workflows/runs?limit=100")).body.data.length as number;
 
@@ -146,7 +122,7 @@ describe("the bundled pr-review workflow", () => {
     const runId = fired.body.runId as string;
     expect({ ...fired.body, runId: /^run_\d+$/.test(runId) }).toMatchObject({ received: true, workflowId: "pr-review", runId: true });
 
-    const run = await finished(runId);
+    const run = await runFinished(api, runId, 20_000);
     expect({ status: run.status, error: run.error }).toEqual({ status: "completed", error: null });
     expect(run.trigger).toBe("github");
 
@@ -218,7 +194,7 @@ describe("a webhook-triggered workflow", () => {
 
     const fired = await fire(hook.hookUrl, body, { "clanker-signature": clankerSig(hook.secret, body) });
     expect(fired.status).toBe(202);
-    const run = await finished(fired.body.runId);
+    const run = await runFinished(api, fired.body.runId, 20_000);
     expect({ status: run.status, trigger: run.trigger, input: run.input }).toEqual({ status: "completed", trigger: "webhook", input: { service: "billing", version: "v9.4.1" } });
     expect(await runCount()).toBe(runs + 1);
     const posted = slack.messages.slice(before);
@@ -255,7 +231,7 @@ describe("skill steps that read a source", () => {
     const executions = (await api("GET", "/api/v1/executions?limit=100")).body.data.length;
     const launched = await api("POST", "/api/v1/workflows/read-src/launch", { body: { inputData: { repo: "no slash here" } } });
     expect(launched.status).toBe(200);
-    const run = await finished(launched.body.runId);
+    const run = await runFinished(api, launched.body.runId, 20_000);
     expect(run.status).toBe("failed");
     expect(run.steps.look).toMatchObject({ status: "failed", connector: { type: "github", fields: { repo: "no slash here" } } });
     expect(run.steps.look.error.message).toContain("owner/repo");

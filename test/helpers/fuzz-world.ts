@@ -1,6 +1,7 @@
 // The world the fuzz suite works in: two workspaces with one of each resource (so path params can be valid here
 // and foreign there), a body each route accepts (the OpenAPI document carries no body schemas), and credentials,
 // each route with its own key so a generated id that revokes or rebinds a key only costs that route.
+import { finished } from "./api";
 import { client, uniqueEmail, type TestServer } from "./server";
 import { operationsOf, type Operation } from "./openapi-fuzz";
 import type { FuzzWorld } from "./fuzz-arbitraries";
@@ -13,16 +14,6 @@ async function ok(call: Call, method: string, path: string, body?: unknown): Pro
   return r.body;
 }
 
-async function waitEnded(call: Call, id: string): Promise<any> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const s = await ok(call, "GET", `/api/v1/executions/${id}/status`);
-    if (["completed", "failed", "cancelled"].includes(s.status)) return s;
-    if (Date.now() > end) throw new Error(`setup: execution ${id} never ended: ${JSON.stringify(s)}`);
-    await Bun.sleep(50);
-  }
-}
-
 /** One workspace's resources, so path params can be valid here and foreign there. */
 async function populate(call: Call, tag: string) {
   const ws = (await ok(call, "GET", "/api/v1/workspaces/current")).id as string;
@@ -30,7 +21,7 @@ async function populate(call: Call, tag: string) {
   await ok(call, "POST", "/api/v1/skills/summarize/install");
   const binding = (await ok(call, "POST", "/api/v1/skills/summarize/secrets", { secretId: secret, envVar: `FUZZ_${tag}_TOKEN` })).id as string;
   const exec = (await ok(call, "POST", "/api/v1/skills/summarize/run", { input: `Make a page ${tag} [[file]]` })).executionId as string;
-  const status = await waitEnded(call, exec);
+  const status = await finished(call, exec, 20_000);
   const artifact = (status.artifactIds?.[0] ?? status.artifactId) as string;
   if (!artifact) throw new Error(`setup: no artifact from ${JSON.stringify(status)}`);
   const flow = `fuzz-${tag.toLowerCase()}`;

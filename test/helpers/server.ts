@@ -151,12 +151,16 @@ export function client(server: TestServer, auth: { apiKey?: string; session?: st
       body = JSON.stringify(opts.body);
       headers["content-type"] ??= "application/json";
     }
-    const res = await fetch(server.url + path, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    return { status: res.status, headers: res.headers, body: parsed as T, text };
+    return readResponse<T>(await fetch(server.url + path, { method, headers, body }));
   };
+}
+
+/** A fetch Response as an ApiResponse: the text, and its JSON when it parses. */
+export async function readResponse<T = any>(res: Response): Promise<ApiResponse<T>> {
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
