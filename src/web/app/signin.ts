@@ -11,8 +11,8 @@ const BODY = `<h1>Sign in to Clanker</h1>
 const SCRIPT = `
 function next() {
   var n = new URLSearchParams(location.search).get("next") || "";
-  // Only a path on this site: never an open redirect.
-  return /^\\/(?!\\/)/.test(n) ? n : "/executions";
+  // Only a path on this site: never an open redirect (a browser reads a leading slash-slash or slash-backslash as another host).
+  return /^\\/(?![\\/\\\\])/.test(n) ? n : "/executions";
 }
 async function start() {
   if (signedIn) { try { await api("/api/v1/profile"); location.replace(next()); return; } catch (e) {} }
