@@ -32,6 +32,7 @@ import { connectorsRoutes } from "./modules/connectors/routes";
 import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
+import { webAppRoutes } from "./web/app/routes";
 
 export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log, opts: { ownRunsOnly?: boolean } = {}): PlatformDeps & { store: Store } {
   const authenticator = new Authenticator(store);
@@ -72,6 +73,7 @@ export function createApp(deps: PlatformDeps) {
     .use(integrationsRoutes)
     .use(connectorsRoutes)
     .use(mcpRoutes)
+    .use(webAppRoutes)
     .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
 
   let spec: string | null = null;

@@ -1,6 +1,6 @@
 // The single binary: built with `npm run build`, copied alone into an empty folder (no node_modules, no
 // source tree), it creates a key, serves an authenticated request, lists the whole catalog and runs a skill
-// on its embedded worker against a fake model.
+// on its embedded worker against a fake model, and serves the web app's pages.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -92,6 +92,21 @@ test("a skill runs to completion on the binary's embedded worker", async () => {
   expect(status.outputBlocks.map((b: { content: string }) => b.content).join("")).toContain("hello from the binary");
   expect(existsSync(join(dir, "data", "artifacts"))).toBe(true);
 }, 30_000);
+
+test("the binary serves the web app from the empty folder: / and /executions are whole pages, scripts and styles inline by hash", async () => {
+  for (const path of ["/", "/login", "/executions", "/executions/exec_1", "/settings"]) {
+    const res = await fetch(`${url}${path}`);
+    const html = await res.text();
+    expect({ path, status: res.status, type: res.headers.get("content-type") }).toEqual({ path, status: 200, type: "text/html; charset=utf-8" });
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/script-src 'sha256-[^']+'/);
+    expect(csp).toMatch(/style-src 'sha256-[^']+'/);
+    // Everything the page needs is in it: no script or stylesheet fetched from anywhere, ours or a CDN.
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/);
+    expect(readdirSync(dir).sort()).toEqual(["clanker", "data"]);
+  }
+  expect(await (await fetch(`${url}/`)).text()).toContain("Send me a code");
+});
 
 test("backup writes a restorable folder and restore brings it back into a new data dir", async () => {
   const r = await run(["backup", "./bk", "--data", "./data"]);

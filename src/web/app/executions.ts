@@ -1,0 +1,125 @@
+// /executions (history with a status filter, live) and /executions/:id (one run: facts, output, cancel, rerun).
+import { appDocument } from "./shell";
+
+const STATUSES = ["queued", "running", "completed", "failed", "cancelled"];
+
+const LIST_BODY = `<h1>Executions</h1>
+<div class="toolbar"><label>Status<select id="status-filter"><option value="">All</option>${STATUSES.map((s) => `<option value="${s}">${s[0]!.toUpperCase()}${s.slice(1)}</option>`).join("")}</select></label>
+<span class="muted" id="live-note" role="status">Live</span></div>
+<ul class="rows" id="runs" aria-label="Executions"></ul>
+<p id="empty" class="muted" hidden>No executions yet. Run a skill over the API, MCP or the CLI and it appears here.</p>`;
+
+// Shared by both pages: a status badge built with DOM calls (text from the API never becomes markup).
+const BADGE = `
+function badge(status) { var b = document.createElement("span"); b.className = "badge " + status; b.textContent = status; return b; }
+`;
+
+const LIST_SCRIPT = BADGE + `
+var filter = $("status-filter");
+filter.value = new URLSearchParams(location.search).get("status") || "";
+var loading = null, again = false;
+async function load() {
+  if (loading) { again = true; return; }
+  loading = (async function () {
+    try {
+      var q = "/api/v1/executions?limit=50" + (filter.value ? "&status=" + filter.value : "");
+      var page = await api(q);
+      var ul = $("runs"); ul.replaceChildren();
+      page.data.forEach(function (e) {
+        var li = document.createElement("li"); li.dataset.id = e.id; li.dataset.status = e.status;
+        var main = document.createElement("span"); main.className = "grow";
+        var a = document.createElement("a"); a.href = "/executions/" + e.id; a.textContent = e.skillName || e.skillSlug; main.append(a);
+        var meta = document.createElement("span"); meta.className = "muted";
+        meta.textContent = fmtTime(e.createdAt) + " · " + e.interface + " · " + fmtMs(e.executionTime) + (e.cost ? " · " + e.cost + " credits" : "");
+        li.append(badge(e.status), main, meta); ul.append(li);
+      });
+      $("empty").hidden = page.data.length > 0;
+      say($("page-error"), "", "");
+    } catch (err) { say($("page-error"), "Could not load executions: " + err.message, "err"); }
+  })();
+  await loading; loading = null;
+  if (again) { again = false; load(); }
+}
+filter.onchange = function () {
+  var u = new URL(location.href); if (filter.value) u.searchParams.set("status", filter.value); else u.searchParams.delete("status");
+  history.replaceState(null, "", u); load();
+};
+var timer = null;
+whoAmI().then(function (me) {
+  if (!me) return;
+  load();
+  var es = live(function () { clearTimeout(timer); timer = setTimeout(load, 150); });
+  es.onerror = function () { $("live-note").textContent = "Reconnecting…"; };
+  es.onopen = function () { $("live-note").textContent = "Live"; load(); };
+});
+`;
+
+const DETAIL_BODY = `<p><a href="/executions">← All executions</a></p>
+<h1 id="title">Execution</h1>
+<div class="toolbar"><span id="status-badge"></span>
+<button type="button" id="cancel" hidden>Cancel</button>
+<button type="button" id="rerun" hidden>Run again</button></div>
+<p id="action-error" class="msg err" role="alert" hidden></p>
+<dl class="facts" id="facts"></dl>
+<p id="run-error" class="msg err" hidden></p>
+<h2>Output</h2>
+<div id="output" aria-live="polite"></div>
+<p id="no-output" class="muted" hidden>No output yet.</p>`;
+
+const DETAIL_SCRIPT = BADGE + `
+var id = decodeURIComponent(location.pathname.split("/")[2] || "");
+function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd"); dd.textContent = value; dl.append(dt, dd); }
+function render(s) {
+  document.title = (s.skillName || s.skillSlug) + " — Execution — Clanker";
+  $("title").textContent = s.skillName || s.skillSlug;
+  $("status-badge").replaceChildren(badge(s.status)); $("status-badge").dataset.status = s.status;
+  var active = s.status === "queued" || s.status === "running";
+  $("cancel").hidden = !active; $("rerun").hidden = active;
+  var dl = $("facts"); dl.replaceChildren();
+  fact(dl, "Id", s.id); fact(dl, "Skill", s.skillSlug); fact(dl, "Started from", s.interface);
+  fact(dl, "Created", fmtTime(s.createdAt)); fact(dl, "Duration", fmtMs(s.executionTime));
+  fact(dl, "Tokens", s.usage.inputTokens + " in · " + s.usage.outputTokens + " out");
+  fact(dl, "Cost", s.cost + " credits"); fact(dl, "Model", (s.provider || "—") + (s.model ? " · " + s.model : ""));
+  if (s.rerunOf) fact(dl, "Rerun of", s.rerunOf);
+  fact(dl, "Input", s.input);
+  if (s.error) say($("run-error"), s.error.message + (s.error.code ? " (" + s.error.code + ")" : ""), "err"); else $("run-error").hidden = true;
+  var out = $("output"); out.replaceChildren();
+  // Blocks are the text as it was flushed while streaming: consecutive blocks of one type read as one.
+  var last = null;
+  s.outputBlocks.forEach(function (b) {
+    if (last && last.dataset.type === b.type) { last.textContent += b.content; return; }
+    last = document.createElement("pre"); last.className = "block"; last.dataset.type = b.type; last.textContent = b.content; out.append(last);
+  });
+  $("no-output").hidden = s.outputBlocks.length > 0;
+}
+var loading = null, again = false;
+async function load() {
+  if (loading) { again = true; return; }
+  loading = (async function () {
+    try { render(await api("/api/v1/executions/" + encodeURIComponent(id) + "/status")); say($("page-error"), "", ""); }
+    catch (err) { say($("page-error"), "Could not load this execution: " + err.message, "err"); }
+  })();
+  await loading; loading = null;
+  if (again) { again = false; load(); }
+}
+$("cancel").onclick = async function () {
+  try { await api("/api/v1/executions/" + encodeURIComponent(id) + "/cancel", { method: "POST", body: {} }); say($("action-error"), "", ""); load(); }
+  catch (err) { say($("action-error"), "Could not cancel: " + err.message, "err"); }
+};
+$("rerun").onclick = async function () {
+  try { var r = await api("/api/v1/executions/" + encodeURIComponent(id) + "/rerun", { method: "POST", body: {} }); location.href = "/executions/" + r.executionId; }
+  catch (err) { say($("action-error"), "Could not run it again: " + err.message, "err"); }
+};
+var timer = null;
+whoAmI().then(function (me) {
+  if (!me) return;
+  load();
+  var es = live(function (ev) { if (ev.executionId === id) { clearTimeout(timer); timer = setTimeout(load, 100); } });
+  es.onopen = load;
+});
+`;
+
+export const executionsPage = (session: boolean) =>
+  appDocument({ title: "Executions", current: "/executions", body: LIST_BODY, script: LIST_SCRIPT, session });
+export const executionPage = (session: boolean) =>
+  appDocument({ title: "Execution", current: "/executions", body: DETAIL_BODY, script: DETAIL_SCRIPT, session });

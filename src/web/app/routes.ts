@@ -1,0 +1,41 @@
+// The web app's page routes: every answer is one self-contained HTML document served through htmlPage()
+// (inline blocks allowed by hash). Pages read and change data only through the public REST API and
+// /api/events with the session cookie; no route here touches a service.
+import type { Platform } from "../../http/platform";
+import { htmlPage } from "../../http/platform";
+import { comingSoon } from "./shell";
+import { signinPage } from "./signin";
+import { executionPage, executionsPage } from "./executions";
+
+// Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
+// without one goes straight to the sign-in form instead of probing the API for a 401.
+const hasSession = (request: Request) => /(?:^|;\s*)clanker_session=[^;]+/.test(request.headers.get("cookie") ?? "");
+
+const hide = { detail: { hide: true } };
+
+// Spec pages not built yet: a real page inside the app that says so, not a 404.
+const soon = (nav: string, title: string) => ({ set, request }: { set: { headers: Record<string, string | number> }; request: Request }) =>
+  htmlPage(set, comingSoon(title, nav, hasSession(request)));
+
+export const webAppRoutes = (app: Platform) =>
+  app
+    .get("/", ({ set, request }) => htmlPage(set, signinPage(hasSession(request))), hide)
+    .get("/login", ({ set, request }) => htmlPage(set, signinPage(hasSession(request))), hide)
+    .get("/executions", ({ set, request }) => htmlPage(set, executionsPage(hasSession(request))), hide)
+    .get("/executions/:id", ({ set, request }) => htmlPage(set, executionPage(hasSession(request))), hide)
+    // Browsers ask for it on every other page (/activate, /docs): nothing, rather than a logged 404.
+    .get("/favicon.ico", ({ set }) => {
+      set.status = 204;
+      set.headers["cache-control"] = "public, max-age=86400";
+      return "";
+    }, hide)
+    .get("/library", soon("/library", "Library"), hide)
+    .get("/skills", soon("/library", "Library"), hide)
+    .get("/skills/:slug", soon("/library", "Library"), hide)
+    .get("/artifacts", soon("/artifacts", "Artifacts"), hide)
+    .get("/artifacts/:id", soon("/artifacts", "Artifacts"), hide)
+    .get("/workflows", soon("/workflows", "Workflows"), hide)
+    .get("/workflows/runs/:id", soon("/workflows", "Workflows"), hide)
+    .get("/memory", soon("/memory", "Memory"), hide)
+    .get("/settings", soon("/settings", "Settings"), hide)
+    .get("/settings/*", soon("/settings", "Settings"), hide);

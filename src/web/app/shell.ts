@@ -1,0 +1,113 @@
+// The web app's frame: one HTML document per page, with the shared style, the navigation and the small
+// client library (api(), live events, sign-out) inlined, so the binary carries every asset and htmlPage()
+// can allow each block by its hash. Page scripts are plain JS strings: no backticks, no template holes.
+
+export const NAV: { href: string; label: string }[] = [
+  { href: "/library", label: "Library" },
+  { href: "/executions", label: "Executions" },
+  { href: "/artifacts", label: "Artifacts" },
+  { href: "/workflows", label: "Workflows" },
+  { href: "/memory", label: "Memory" },
+  { href: "/settings", label: "Settings" },
+];
+
+const CSS = `
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1b1f;--muted:#52525b;--line:#d4d4d8;--card:#f4f4f5;--link:#0b57d0;--btn:#1b1b1f;--btnfg:#fff}
+@media (prefers-color-scheme:dark){:root{--bg:#141417;--fg:#ececf0;--muted:#a1a1aa;--line:#3f3f46;--card:#1f1f23;--link:#8ab4f8;--btn:#ececf0;--btnfg:#141417}}
+*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:var(--bg);color:var(--fg)}
+a{color:var(--link)}
+header{display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px;padding:10px 16px;border-bottom:1px solid var(--line)}
+header .brand{font-weight:700;text-decoration:none;color:var(--fg)}
+nav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0;padding:0}
+nav a[aria-current=page]{font-weight:700;color:var(--fg)}
+header .who{margin-left:auto;display:flex;gap:8px;align-items:center;color:var(--muted);font-size:14px}
+main{max-width:960px;margin:0 auto;padding:16px}
+h1{font-size:24px;margin:8px 0 16px}
+h2{font-size:18px}
+form.stack{display:flex;flex-direction:column;gap:10px;max-width:420px}
+label{display:flex;flex-direction:column;gap:4px}
+input,select,textarea{font:inherit;padding:8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
+button{font:inherit;padding:8px 14px;border:1px solid var(--btn);border-radius:6px;background:var(--btn);color:var(--btnfg);cursor:pointer}
+button.plain{background:transparent;color:var(--fg);border-color:var(--line)}
+:focus-visible{outline:3px solid var(--link);outline-offset:2px}
+.msg{padding:10px;border-radius:6px;background:var(--card)}
+.err{background:#fde8e8;color:#7f1d1d}.ok{background:#e6f6ec;color:#14532d}
+.muted{color:var(--muted)}
+.toolbar{display:flex;flex-wrap:wrap;gap:10px;align-items:end;margin-bottom:12px}
+ul.rows{list-style:none;margin:0;padding:0;border-top:1px solid var(--line)}
+ul.rows li{display:flex;flex-wrap:wrap;gap:4px 14px;align-items:baseline;padding:10px 4px;border-bottom:1px solid var(--line)}
+ul.rows .grow{flex:1 1 220px;min-width:0}
+.badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:13px;font-weight:600;background:#e4e4e7;color:#27272a}
+.badge.completed{background:#dcfce7;color:#14532d}.badge.failed{background:#fee2e2;color:#7f1d1d}
+.badge.running,.badge.queued{background:#dbeafe;color:#1e3a8a}.badge.cancelled{background:#fef3c7;color:#78350f}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0 0 16px}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
+pre.block{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);padding:12px;border-radius:6px;font:14px/1.5 ui-monospace,monospace}
+[hidden]{display:none!important}
+`;
+
+/** The client library every page shares: fetch the API with the session cookie, errors in words. */
+const LIB = `
+var $ = function (id) { return document.getElementById(id); };
+function say(el, text, kind) { el.textContent = text; el.className = "msg " + (kind || ""); el.hidden = !text; }
+async function api(path, opts) {
+  opts = opts || {};
+  var r = await fetch(path, { method: opts.method || "GET", credentials: "same-origin",
+    headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
+    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
+  var data = await r.json().catch(function () { return {}; });
+  if (!r.ok) { var e = new Error((data.error && data.error.message) || ("The server answered " + r.status)); e.status = r.status; throw e; }
+  return data;
+}
+var signedIn = document.body.dataset.session === "1";
+function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search)); }
+async function whoAmI() {
+  if (!signedIn) { toLogin(); return null; }
+  try { var me = await api("/api/v1/profile"); var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; } return me; }
+  catch (e) { if (e.status === 401) toLogin(); else say($("page-error"), e.message, "err"); return null; }
+}
+function live(onEvent) {
+  var es = new EventSource("/api/events");
+  es.addEventListener("execution-state", function (m) { try { onEvent(JSON.parse(m.data)); } catch (e) {} });
+  addEventListener("pagehide", function () { es.close(); });
+  return es;
+}
+function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
+function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+var so = $("sign-out");
+if (so) so.onclick = async function () {
+  try { await api("/api/v1/auth/logout", { method: "POST", body: {} }); location.href = "/login"; }
+  catch (e) { say($("page-error"), "Could not sign out: " + e.message, "err"); }
+};
+`;
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** A whole page: `current` marks the nav entry; `body` is trusted static HTML; `script` runs after LIB. */
+export function appDocument(opts: { title: string; current?: string; body: string; script?: string; session: boolean; nav?: boolean }): string {
+  const nav = opts.nav === false
+    ? ""
+    : `<nav aria-label="Main"><ul>${NAV.map((n) => `<li><a href="${n.href}"${n.href === opts.current ? ' aria-current="page"' : ""}>${n.label}</a></li>`).join("")}</ul></nav>
+<div class="who" id="who" hidden><span id="who-email"></span><button type="button" class="plain" id="sign-out">Sign out</button></div>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(opts.title)} — Clanker</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<style>${CSS}</style></head><body data-session="${opts.session ? "1" : "0"}">
+<header><a class="brand" href="/executions">Clanker</a>${nav}</header>
+<main><p id="page-error" class="msg err" role="alert" hidden></p>
+${opts.body}
+</main>
+<script>${LIB}${opts.script ?? ""}</script></body></html>`;
+}
+
+/** A page of the spec that is not built yet: a real page that says so, inside the app. */
+export function comingSoon(title: string, href: string, session: boolean): string {
+  return appDocument({
+    title,
+    current: href,
+    session,
+    body: `<h1>${escapeHtml(title)}</h1><p class="msg">This page is not built yet. Everything it will show is already in the <a href="/docs">REST API</a>.</p>`,
+    script: "whoAmI();",
+  });
+}

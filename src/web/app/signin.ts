@@ -1,0 +1,33 @@
+// The sign-in page (/ and /login): email → mailed 6-digit code → session cookie → the app (or ?next=).
+import { appDocument } from "./shell";
+
+const BODY = `<h1>Sign in to Clanker</h1>
+<p id="status" class="msg" role="status" hidden></p>
+<form id="email-form" class="stack" hidden><label>Email<input id="email" name="email" type="email" required autocomplete="email"></label><button>Send me a code</button></form>
+<form id="otp-form" class="stack" hidden><label>The 6-digit code we mailed you<input id="otp" name="otp" inputmode="numeric" pattern="[0-9]{6}" required autocomplete="one-time-code"></label><button>Sign in</button>
+<button type="button" class="plain" id="other-email">Use another email</button></form>
+<p class="muted">No mail server configured? The code is in the server's <code>data/outbox/</code> folder.</p>`;
+
+const SCRIPT = `
+function next() {
+  var n = new URLSearchParams(location.search).get("next") || "";
+  // Only a path on this site: never an open redirect (a browser reads a leading slash-slash or slash-backslash as another host).
+  return /^\\/(?![\\/\\\\])/.test(n) ? n : "/executions";
+}
+async function start() {
+  if (signedIn) { try { await api("/api/v1/profile"); location.replace(next()); return; } catch (e) {} }
+  $("email-form").hidden = false; $("email").focus();
+}
+$("email-form").onsubmit = async function (e) { e.preventDefault();
+  try { await api("/api/v1/auth/email/start", { method: "POST", body: { email: $("email").value } });
+    $("email-form").hidden = true; $("otp-form").hidden = false; $("otp").focus();
+    say($("status"), "Check your mail for a code.", ""); }
+  catch (err) { say($("status"), err.message, "err"); } };
+$("otp-form").onsubmit = async function (e) { e.preventDefault();
+  try { await api("/api/v1/auth/email/verify", { method: "POST", body: { email: $("email").value, code: $("otp").value.trim() } }); location.replace(next()); }
+  catch (err) { say($("status"), err.message, "err"); } };
+$("other-email").onclick = function () { $("otp-form").hidden = true; $("email-form").hidden = false; say($("status"), "", ""); };
+start();
+`;
+
+export const signinPage = (session: boolean) => appDocument({ title: "Sign in", body: BODY, script: SCRIPT, session, nav: false });

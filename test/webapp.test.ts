@@ -1,0 +1,162 @@
+// The web app in a real browser (Debian chromium via playwright-core) against the server and a fake model:
+// sign in with the code from data/outbox, see a run started over the API by another client appear and
+// complete in /executions without a reload, open it, rerun and cancel from the page, the not-yet-built pages
+// answer as pages, sign out. Every page: no console errors, no serious/critical axe violations, and
+// screenshots at desktop and phone width in test-artifacts/screens/.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { outboxCode } from "./helpers/mail";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const SCREENS = resolve(import.meta.dir, "..", "test-artifacts", "screens");
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let srv: TestServer;
+let fake: FakeModel;
+let browser: Browser;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(CHROMIUM) && Date.now() < deadline) await Bun.sleep(250);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed`);
+  mkdirSync(SCREENS, { recursive: true });
+  fake = startFakeModel("openai");
+  [srv, browser] = await Promise.all([
+    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
+    chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 }),
+  ]);
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await srv?.stop();
+  fake?.stop();
+  if (srv) cleanup(srv);
+});
+
+function watch(page: Page) {
+  page.setDefaultTimeout(10_000);
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+}
+
+async function axe(page: Page, name: string) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${name}: ${v.id} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(bad).toEqual([]);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+
+test("sign in, watch an API run live in /executions, open it, rerun, cancel, other pages, sign out", async () => {
+  const email = uniqueEmail("webapp");
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  watch(page);
+
+  // Sign in at /: email → mailed code → the app. A `next` that a browser would read as another host ("/\x")
+  // is ignored: the app, never an open redirect.
+  expect((await page.goto(`${srv.url}/?next=${encodeURIComponent("/\\example.test")}`))?.status()).toBe(200);
+  await page.getByLabel("Email").fill(email);
+  await axe(page, "sign-in");
+  await shot(page, "signin-desktop");
+  await page.getByRole("button", { name: "Send me a code" }).click();
+  const code = await outboxCode(srv.dataDir, email, 5000);
+  await page.getByLabel("The 6-digit code we mailed you").fill(code);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${srv.url}/executions`);
+  await page.getByText(email).waitFor();
+  await page.getByText("No executions yet").waitFor();
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const name of ["Library", "Executions", "Artifacts", "Workflows", "Memory", "Settings"]) expect(await nav.getByRole("link", { name }).count()).toBe(1);
+
+  // Another client (the same person over the API) starts a slow run: it appears and completes, no reload.
+  const session = decodeURIComponent((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
+  const api = client(srv, { session });
+  await page.evaluate("window.__noReload = true");
+  await page.getByText("Live", { exact: true }).waitFor();
+  const started = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:300]] watched live from the page" } });
+  expect(started.status).toBe(200);
+  const id: string = started.body.executionId;
+  const row = page.locator(`#runs li[data-id="${id}"]`);
+  await row.waitFor();
+  const firstSeen = await row.getAttribute("data-status");
+  expect(["queued", "running"]).toContain(firstSeen!);
+  await page.locator(`#runs li[data-id="${id}"][data-status="completed"]`).waitFor();
+  expect(await page.evaluate("window.__noReload")).toBe(true);
+  await axe(page, "executions");
+  await shot(page, "executions-desktop");
+
+  // The status filter asks the API for that status only.
+  await page.getByLabel("Status").selectOption("failed");
+  await page.getByText("No executions yet").waitFor();
+  await page.getByLabel("Status").selectOption("completed");
+  await row.waitFor();
+
+  // Open it: output blocks and the facts.
+  await row.getByRole("link", { name: /summar/i }).click();
+  await page.waitForURL(`${srv.url}/executions/${id}`);
+  await page.locator("#output pre", { hasText: "watched live from the page" }).waitFor();
+  await page.locator('#status-badge[data-status="completed"]').waitFor();
+  const facts = await page.locator("#facts").textContent();
+  expect(facts).toContain("Tokens");
+  expect(facts).toMatch(/\d+ in · \d+ out/);
+  expect(facts).toContain("credits");
+  await axe(page, "execution");
+  await shot(page, "execution-desktop");
+
+  // Rerun from the page: a new execution, which completes.
+  await page.getByRole("button", { name: "Run again" }).click();
+  await page.waitForURL((u) => u.pathname.startsWith("/executions/") && !u.pathname.endsWith(id));
+  await page.locator('#status-badge[data-status="completed"]').waitFor();
+  await page.getByText(`Rerun of`).waitFor();
+
+  // Cancel from the page: a slow run started over the API, opened while running.
+  const slow = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:1500]] to be cancelled" } });
+  await page.goto(`${srv.url}/executions/${slow.body.executionId}`);
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.locator('#status-badge[data-status="cancelled"]').waitFor();
+
+  // Pages not built yet answer as pages of the app, and /activate still works.
+  for (const path of ["/library", "/skills", "/artifacts", "/workflows", "/memory", "/settings", "/settings/keys"]) {
+    const res = await page.goto(`${srv.url}${path}`);
+    expect({ path, status: res?.status(), csp: res?.headers()["content-security-policy"]?.includes("script-src 'sha256-") }).toEqual({ path, status: 200, csp: true });
+    await page.getByText("This page is not built yet").waitFor();
+  }
+  await axe(page, "settings (not built)");
+  expect((await page.goto(`${srv.url}/activate`))?.status()).toBe(200);
+  await page.locator("#code-form").waitFor({ state: "visible" });
+
+  // Phone width: the same pages, readable.
+  await page.setViewportSize(PHONE);
+  await page.goto(`${srv.url}/executions`);
+  await row.waitFor();
+  await shot(page, "executions-phone");
+  await page.goto(`${srv.url}/executions/${id}`);
+  await page.locator("#output pre").first().waitFor();
+  await axe(page, "execution (phone)");
+  await shot(page, "execution-phone");
+
+  // Sign out: back to the sign-in form, and the app sends a signed-out visitor there.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${srv.url}/login`);
+  await page.getByLabel("Email").waitFor();
+  await shot(page, "signin-phone");
+  expect((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")).toBeUndefined();
+  expect((await api("GET", "/api/v1/profile")).status).toBe(401);
+  await page.goto(`${srv.url}/executions`);
+  await page.waitForURL(/\/login\?next=%2Fexecutions$/);
+
+  await context.close();
+  expect(consoleErrors).toEqual([]);
+}, 30_000);
