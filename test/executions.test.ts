@@ -446,7 +446,10 @@ describe("per-workspace concurrency", () => {
     // While the first is still running, the second never leaves queued.
     let checks = 0;
     for (;;) {
-      const [f, s] = await Promise.all([o("GET", `/api/v1/executions/${first}/status`), o("GET", `/api/v1/executions/${second}/status`)]);
+      // The second's state first, then the first's: if the second had left queued, the first had ended before
+      // that read, so the later read of the first sees it ended (read together, they could cross a handover).
+      const s = await o("GET", `/api/v1/executions/${second}/status`);
+      const f = await o("GET", `/api/v1/executions/${first}/status`);
       if (f.body.status !== "running") break;
       expect(s.body.status).toBe("queued");
       checks++;
