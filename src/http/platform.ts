@@ -219,14 +219,21 @@ export const cachedPagePolicies = (): number => pagePolicies.size;
  * blocks (allowed by hash), requests and form posts only to this origin, and no Referer (/activate?code=
  * carries a code).
  */
-export function htmlPage(set: { headers: Record<string, string | number> }, html: string, opts: { referrer?: "same-origin" } = {}): string {
+export function htmlPage(
+  set: { headers: Record<string, string | number> },
+  html: string,
+  opts: { referrer?: "same-origin"; frames?: "self" } = {},
+): string {
   const scripts = [...html.matchAll(INLINE_BLOCK.script)].map((m) => m[1]!);
   const styles = [...html.matchAll(INLINE_BLOCK.style)].map((m) => m[1]!);
-  const key = `${scripts.join("\0")}\u0001${styles.join("\0")}`;
+  const key = `${scripts.join("\0")}\u0001${styles.join("\0")}\u0001${opts.frames ?? ""}`;
   let csp = pagePolicies.get(key);
   if (csp === undefined) {
     const hashes = (blocks: string[]) => blocks.map((b) => `'sha256-${new Bun.CryptoHasher("sha256").update(b).digest("base64")}'`).join(" ");
     csp = `default-src 'none'; script-src ${hashes(scripts)}; style-src ${hashes(styles)}; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+    // Only a page that asks for it may frame anything, and only this origin (the artifact preview, whose
+    // frame is sandbox="" and whose answer carries its own CSP sandbox).
+    if (opts.frames === "self") csp += "; frame-src 'self'";
     if (pagePolicies.size < PAGE_POLICIES_MAX) pagePolicies.set(key, csp);
   }
   set.headers["content-type"] = "text/html; charset=utf-8";

@@ -31,16 +31,28 @@ export const artifactsRoutes = (app: Platform) =>
     })
     .get(
       "/api/v1/artifacts/:id/download",
-      async ({ ctx, deps, params, set }) => {
+      async ({ ctx, deps, params, query, set }) => {
         const f = deps.services.artifacts.file(ctx, params.id);
         const file = Bun.file(f.path);
         if (!(await file.exists())) throw new NotFoundError("artifact file", params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
-        set.headers["content-disposition"] = `attachment; filename="${f.name.replace(/"/g, "")}"`;
+        const name = f.name.replace(/"/g, "");
+        if (query.inline === "1") {
+          // The web app's preview frame: shown in place, but run-produced content, so the answer itself is a
+          // sandbox (opaque origin, no scripts, no forms) that only this origin may frame, whoever opens it.
+          set.headers["content-disposition"] = `inline; filename="${name}"`;
+          set.headers["content-security-policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
+          set.headers["x-frame-options"] = "SAMEORIGIN";
+        } else set.headers["content-disposition"] = `attachment; filename="${name}"`;
         set.headers["content-length"] = String(f.size);
         return new Response(file.stream());
       },
-      { auth: true, params: idParam, detail: { tags: ["Artifacts"], summary: "Download an artifact's file" } },
+      {
+        auth: true,
+        params: idParam,
+        query: t.Object({ inline: t.Optional(t.Literal("1", { description: "1: shown in place (sandboxed), not as an attachment" })) }),
+        detail: { tags: ["Artifacts"], summary: "Download an artifact's file" },
+      },
     )
     .delete("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.remove(ctx, params.id), {
       auth: true,

@@ -6,6 +6,8 @@ import { htmlPage } from "../../http/platform";
 import { comingSoon } from "./shell";
 import { signinPage } from "./signin";
 import { executionPage, executionsPage } from "./executions";
+import { memoryPage } from "./memory";
+import { artifactPage, artifactsPage } from "./artifacts";
 
 // Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
 // without one goes straight to the sign-in form instead of probing the API for a 401.
@@ -32,10 +34,10 @@ export const webAppRoutes = (app: Platform) =>
     .get("/library", soon("/library", "Library"), hide)
     .get("/skills", soon("/library", "Library"), hide)
     .get("/skills/:slug", soon("/library", "Library"), hide)
-    .get("/artifacts", soon("/artifacts", "Artifacts"), hide)
-    .get("/artifacts/:id", soon("/artifacts", "Artifacts"), hide)
+    .get("/artifacts", ({ set, request }) => htmlPage(set, artifactsPage(hasSession(request))), hide)
+    .get("/artifacts/:id", ({ set, request }) => htmlPage(set, artifactPage(hasSession(request)), { frames: "self" }), hide)
+    .get("/memory", ({ set, request }) => htmlPage(set, memoryPage(hasSession(request))), hide)
     .get("/workflows", soon("/workflows", "Workflows"), hide)
     .get("/workflows/runs/:id", soon("/workflows", "Workflows"), hide)
-    .get("/memory", soon("/memory", "Memory"), hide)
     .get("/settings", soon("/settings", "Settings"), hide)
     .get("/settings/*", soon("/settings", "Settings"), hide);

@@ -44,6 +44,10 @@ ul.rows .grow{flex:1 1 220px;min-width:0}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0 0 16px}
 dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
 pre.block{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);padding:12px;border-radius:6px;font:14px/1.5 ui-monospace,monospace}
+form.stack.wide{max-width:none}
+textarea{font:14px/1.5 ui-monospace,monospace}
+iframe.preview{width:100%;height:420px;border:1px solid var(--line);border-radius:6px;background:#fff}
+img.preview{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px}
 [hidden]{display:none!important}
 `;
 

@@ -1,0 +1,69 @@
+// /memory: the workspace's memory.md as text, editable; saves are conditional on the ETag it loaded, and a
+// 412 ETAG_MISMATCH is shown as a conflict (with the other writer's version), never silently overwritten.
+import { appDocument } from "./shell";
+
+const BODY = `<h1>Memory</h1>
+<p class="muted">The workspace's shared memory.md: every skill run in this workspace can read it, and agents append notes to it.</p>
+<p id="meta" class="muted" role="status"></p>
+<form id="memory-form" class="stack wide">
+<label>Memory (Markdown)<textarea id="memory" name="memory" rows="16" spellcheck="false"></textarea></label>
+<div class="toolbar"><button id="save">Save</button><button type="button" class="plain" id="reload">Reload</button></div>
+</form>
+<p id="save-status" class="msg" role="status" hidden></p>
+<section id="conflict" aria-labelledby="conflict-title" hidden>
+<h2 id="conflict-title">Conflict: someone else changed the memory</h2>
+<p class="msg err" id="conflict-text" role="alert"></p>
+<h3>Their version</h3>
+<pre class="block" id="theirs" aria-label="Their version"></pre>
+<div class="toolbar"><button type="button" id="take-theirs">Load their version (discard my edits)</button>
+<button type="button" class="plain" id="keep-mine">Save mine over theirs</button></div>
+</section>`;
+
+const SCRIPT = `
+var etag = null, latest = null;
+// fetch by hand, not api(): the page needs the ETag header and the error code, not only the message.
+async function memoryCall(method, body, ifMatch) {
+  var headers = {}; if (body !== undefined) headers["content-type"] = "application/json"; if (ifMatch) headers["if-match"] = ifMatch;
+  var r = await fetch("/api/v1/memory", { method: method, credentials: "same-origin", headers: headers, body: body !== undefined ? JSON.stringify(body) : undefined });
+  var data = await r.json().catch(function () { return {}; });
+  if (!r.ok) { var e = new Error((data.error && data.error.message) || ("The server answered " + r.status)); e.status = r.status; e.code = data.error && data.error.code; throw e; }
+  return { doc: data, etag: r.headers.get("etag") };
+}
+function showMeta(doc) {
+  $("meta").textContent = doc.version ? "Version " + doc.version + ", saved " + fmtTime(doc.updatedAt) : "Empty: nothing saved yet.";
+}
+function adopt(res) { etag = res.etag; showMeta(res.doc); $("memory").value = res.doc.content; $("conflict").hidden = true; }
+async function load() {
+  try { adopt(await memoryCall("GET")); say($("save-status"), "", ""); }
+  catch (err) { say($("page-error"), "Could not load the memory: " + err.message, "err"); }
+}
+async function save(over) {
+  var button = $("save"); button.disabled = true;
+  try {
+    var res = await memoryCall("PUT", { content: $("memory").value }, over || etag);
+    etag = res.etag; showMeta(res.doc); $("conflict").hidden = true;
+    say($("save-status"), "Saved (version " + res.doc.version + ").", "ok");
+  } catch (err) {
+    if (err.status === 412 && err.code === "ETAG_MISMATCH") await conflict();
+    else say($("save-status"), "Could not save: " + err.message, "err");
+  } finally { button.disabled = false; }
+}
+async function conflict() {
+  say($("save-status"), "", "");
+  try {
+    latest = await memoryCall("GET");
+    $("conflict-text").textContent = "Someone else saved the memory after you loaded it (it is now version " + latest.doc.version +
+      ", saved " + fmtTime(latest.doc.updatedAt) + "). Your edits were not saved and are still in the editor. Compare with their version below, then choose.";
+    $("theirs").textContent = latest.doc.content;
+    $("conflict").hidden = false; $("conflict-title").scrollIntoView();
+  } catch (err) { say($("save-status"), "Someone else changed the memory, and reading their version failed: " + err.message, "err"); }
+}
+$("memory-form").onsubmit = function (e) { e.preventDefault(); save(); };
+$("reload").onclick = load;
+$("take-theirs").onclick = function () { if (latest) adopt(latest); say($("save-status"), "Loaded their version.", "ok"); };
+// Still conditional: on the version just shown, so a third writer in between is another conflict.
+$("keep-mine").onclick = function () { if (latest) save(latest.etag); };
+whoAmI().then(function (me) { if (me) load(); });
+`;
+
+export const memoryPage = (session: boolean) => appDocument({ title: "Memory", current: "/memory", body: BODY, script: SCRIPT, session });
