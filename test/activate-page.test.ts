@@ -2,25 +2,19 @@
 // code, a person signs in on the page with the code mailed to them (read from data/outbox/), types the device
 // code and approves; the CLI's poll then receives a working API key, exactly once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "./helpers/browser";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 let srv: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  // Chromium may still be being installed by apt when this suite starts: wait for it, bounded.
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(CHROMIUM) && Date.now() < deadline) await Bun.sleep(250);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed (see /tmp/chromium-install.log)`);
   [srv, browser] = await Promise.all([
     startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_DEVICE_POLL_INTERVAL_SECONDS: "0" } }),
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 }),
+    launchChromium(),
   ]);
 }, 30_000);
 

@@ -3,13 +3,11 @@
 // page's referrer policy must let Chromium send our Origin, not `null`) and connects. A page on another origin
 // that posts a victim's state and code to the callback is refused by Chromium's own Origin header.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "./helpers/browser";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const TOKEN = "ghp_browserflow000000000000000000000";
 
 let srv: TestServer;
@@ -18,9 +16,6 @@ let browser: Browser;
 let elsewhere: ReturnType<typeof Bun.serve> | undefined;
 
 beforeAll(async () => {
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(CHROMIUM) && Date.now() < deadline) await Bun.sleep(250);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed`);
   gh = startFakeGithub({ tokens: { [TOKEN]: "octocat" }, repos: {}, clientId: "Iv1.client", clientSecret: "client-secret-xyz" });
   [srv, browser] = await Promise.all([
     startServer({
@@ -32,7 +27,7 @@ beforeAll(async () => {
         CLANKER_GITHUB_CLIENT_SECRET: "client-secret-xyz",
       },
     }),
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 }),
+    launchChromium(),
   ]);
 }, 40_000);
 

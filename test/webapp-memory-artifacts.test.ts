@@ -4,17 +4,12 @@
 // HTML in a sandboxed frame), downloadable, deleted. Every page: no console errors, no serious/critical axe
 // violations, screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import AxeBuilder from "@axe-core/playwright";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const SCREENS = resolve(import.meta.dir, "..", "test-artifacts", "screens");
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -27,14 +22,10 @@ let api: ReturnType<typeof client>;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(CHROMIUM) && Date.now() < deadline) await Bun.sleep(250);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed`);
-  mkdirSync(SCREENS, { recursive: true });
   fake = startFakeModel("openai");
   [srv, browser] = await Promise.all([
     startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 }),
+    launchChromium(),
   ]);
   // Signed in through the page, as a person would; the API client is the same person in another tab.
   const email = uniqueEmail("webapp2");
@@ -63,13 +54,7 @@ afterAll(async () => {
   if (srv) cleanup(srv);
 });
 
-async function axe(name: string, exclude?: string) {
-  const builder = new AxeBuilder({ page });
-  if (exclude) builder.exclude(exclude);
-  const { violations } = await builder.analyze();
-  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${name}: ${v.id} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  expect(bad).toEqual([]);
-}
+const axe = (name: string, exclude?: string) => expectAccessible(page, name, exclude);
 
 /** Polls `read` until it returns `want` (Bun's expect has no poll); fails with the last value seen. */
 async function until<T>(read: () => Promise<T>, want: T, ms = 10_000): Promise<void> {
@@ -82,7 +67,7 @@ async function until<T>(read: () => Promise<T>, want: T, ms = 10_000): Promise<v
   expect(last as unknown).toBe(want);
 }
 
-const shot = (name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+const shot = (name: string) => screenshot(page, name);
 
 test("memory: a write in between is shown as a conflict with their version, nothing overwritten; then a save lands", async () => {
   expect((await api("PUT", "/api/v1/memory", { body: { content: "# Team notes\nfirst line" } })).status).toBe(200);

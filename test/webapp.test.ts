@@ -4,17 +4,12 @@
 // answer as pages, sign out. Every page: no console errors, no serious/critical axe violations, and
 // screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import AxeBuilder from "@axe-core/playwright";
+import { type Browser, type Page } from "playwright-core";
+import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-const SCREENS = resolve(import.meta.dir, "..", "test-artifacts", "screens");
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -24,14 +19,10 @@ let browser: Browser;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(CHROMIUM) && Date.now() < deadline) await Bun.sleep(250);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed`);
-  mkdirSync(SCREENS, { recursive: true });
   fake = startFakeModel("openai");
   [srv, browser] = await Promise.all([
     startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 }),
+    launchChromium(),
   ]);
 }, 30_000);
 
@@ -50,13 +41,9 @@ function watch(page: Page) {
   page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
 }
 
-async function axe(page: Page, name: string) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${name}: ${v.id} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  expect(bad).toEqual([]);
-}
+const axe = (page: Page, name: string) => expectAccessible(page, name);
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => screenshot(page, name);
 
 test("sign in, watch an API run live in /executions, open it, rerun, cancel, other pages, sign out", async () => {
   const email = uniqueEmail("webapp");
