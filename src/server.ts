@@ -7,6 +7,7 @@ import { startJobs } from "./jobs/scheduler";
 import { backupJobs } from "./jobs/backups";
 import { join } from "node:path";
 import { lastResortResponse } from "./http/errors";
+import { logFirstStartSteps } from "./cli/next-steps";
 
 /** A start-up failure the operator can fix: `clanker serve` prints its message as one line and exits 2. */
 export class StartError extends Error {}
@@ -84,8 +85,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
   );
   void services.webhooks.deliverDue();
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  if (deps.services.users.count() === 0)
-    log(`No users yet. Create your first API key with:  clanker keys create --name "my key" --email you@example.com`);
+  if (deps.services.users.count() === 0) logFirstStartSteps(config, server.port!, log);
   log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid})`);
 
   const { runner, workflowEngine } = services;

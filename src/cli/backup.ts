@@ -6,11 +6,7 @@ import { DB_FILE } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
 import { openStore } from "../store/db";
 import { MasterKeyError } from "../store/master-key";
-
-function refuse(message: string): never {
-  console.error(`clanker: ${message}`);
-  process.exit(2);
-}
+import { usageError as refuse } from "./errors";
 
 /** BackupError and a bad master key are the user's to fix: one line, exit 2. Anything else is a bug and propagates. */
 function guarded<T>(fn: () => T): T {
@@ -22,9 +18,8 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
-export function runBackupCommand(config: Config, positionals: string[]): void {
-  if (!positionals[0]) refuse("usage: clanker backup PATH (a new folder)");
-  const target = resolve(positionals[0]);
+export function runBackupCommand(config: Config, path: string): void {
+  const target = resolve(path);
   const db = join(config.dataDir, DB_FILE);
   if (!existsSync(db)) refuse(`no database at ${db}; pass the data dir with --data`);
   const store = openStore(db);
@@ -40,9 +35,8 @@ export function runBackupCommand(config: Config, positionals: string[]): void {
   if (m.masterKey === "env") console.log(`The master key is NOT in the backup (it is in CLANKER_MASTER_KEY): restore and serve with the same CLANKER_MASTER_KEY.`);
 }
 
-export function runRestoreCommand(config: Config, positionals: string[]): void {
-  if (!positionals[0]) refuse("usage: clanker restore PATH --data DIR (a new or empty DIR)");
-  const source = resolve(positionals[0]);
+export function runRestoreCommand(config: Config, path: string): void {
+  const source = resolve(path);
   const m = guarded(() => restoreBackup(source, config.dataDir));
   console.log(`Restored ${source} (made ${m.createdAt}) into ${config.dataDir}`);
   console.log(`Start it with: clanker serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);

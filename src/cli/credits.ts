@@ -5,14 +5,9 @@ import type { Store } from "../store/db";
 import { workspaces } from "../store/schema";
 import { createBillingService } from "../modules/billing/service";
 import { encodeId } from "../lib/ids";
+import { usageError as usage } from "./errors";
 
-function usage(message: string): never {
-  console.error(`clanker: ${message}`);
-  process.exit(2);
-}
-
-export function runCreditsCommand(store: Store, config: Config, positionals: string[], flags: { workspace?: string; amount?: string }): void {
-  if (positionals[0] !== "grant") usage("usage: clanker credits grant --workspace SLUG --amount N");
+export function runCreditsCommand(store: Store, config: Config, flags: { workspace?: string; amount?: string }): void {
   if (!flags.workspace) usage("credits grant needs --workspace SLUG");
   const amount = Number(flags.amount);
   if (!flags.amount || !/^[0-9]+(\.[0-9]{1,6})?$/.test(flags.amount) || !(amount > 0)) usage(`--amount must be a positive number of credits, got '${flags.amount ?? ""}'`);

@@ -1,4 +1,5 @@
 // `clanker keys create` and `clanker sessions create`: how a self-hoster (and the tests) get a first credential.
+import type { Config } from "../config";
 import type { Store } from "../store/db";
 import { createUsersService } from "../modules/users/service";
 import { systemCtx } from "../lib/context";
@@ -11,16 +12,13 @@ import { and, count, eq } from "drizzle-orm";
 import { memberships, workspaces } from "../store/schema";
 import { SLUG_RE } from "../modules/workspaces/service";
 import { issueSession } from "../modules/users/sessions";
+import { usageError } from "./errors";
+import { keysCreateNextSteps } from "./next-steps";
 
 interface Flags {
   name?: string;
   email?: string;
   workspace?: string;
-}
-
-function usageError(message: string): never {
-  console.error(`clanker: ${message}`);
-  process.exit(2);
 }
 
 function guard<T>(fn: () => T): T {
@@ -32,17 +30,16 @@ function guard<T>(fn: () => T): T {
   }
 }
 
-export function runKeysCommand(store: Store, positionals: string[], flags: Flags): void {
-  if (positionals[0] !== "create") usageError("usage: clanker keys create --name NAME [--email EMAIL] [--workspace SLUG]");
+export function runKeysCreate(store: Store, config: Config, flags: Flags): void {
   const name = flags.name?.trim();
-  if (!name) usageError("keys create needs --name NAME");
+  if (!name) usageError("keys create needs --name NAME", "clanker keys create --help");
   if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
   const users = createUsersService(store);
   const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));
   const { user, created } = users.ensure({ email });
   if (created) console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`);
 
-  const secret = store.tx(() => {
+  const { secret, line } = store.tx(() => {
     let ws = flags.workspace
       ? store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get()
       : store.db
@@ -65,16 +62,17 @@ export function runKeysCommand(store: Store, positionals: string[], flags: Flags
     }
     const { row, secret } = mintApiKey(store, { workspaceId: ws.id, userId: user.id, name });
     writeAudit(store, systemCtx(ws.id, "cli"), { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", row.id), metadata: { name, via: "cli" } });
-    console.log(`Created API key ${encodeId("apiKey", row.id)} for workspace ${ws.slug} (${encodeId("workspace", ws.id)}). It is shown once:`);
-    return secret;
+    return { secret, line: `Created API key ${encodeId("apiKey", row.id)} for workspace ${ws.slug} (${encodeId("workspace", ws.id)}).` };
   });
+  // The key stays alone on the last line (scripts read it there); what to do with it comes just before.
+  for (const line of keysCreateNextSteps(config)) console.log(line);
+  console.log(`${line} It is shown once:`);
   console.log(secret);
 }
 
-export function runSessionsCommand(store: Store, positionals: string[], flags: Flags): void {
-  if (positionals[0] !== "create" || !flags.email) usageError("usage: clanker sessions create --email EMAIL");
+export function runSessionsCreate(store: Store, rawEmail: string): void {
   const users = createUsersService(store);
-  const email = guard(() => normalizeEmail(flags.email!));
+  const email = guard(() => normalizeEmail(rawEmail));
   const { user } = users.ensure({ email });
   const token = issueSession(store, user.id);
   console.log(`Session for ${email} (${encodeId("user", user.id)}); send it as x-auth-token:`);

@@ -5,27 +5,18 @@ import type { Config } from "../config";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { parseSkill, readSkillFolder, skillDirsIn, SkillFormatError } from "../modules/skills/catalog";
 import { importedSkillsDir, loadConfiguredCatalog } from "../modules/skills/sources";
+import { Failure } from "./errors";
 
-function usage(): never {
-  console.error("clanker: usage: clanker skills import PATH | clanker skills list");
-  process.exit(2);
+export function runSkillsList(config: Config): void {
+  const catalog = loadConfiguredCatalog(config, (line) => console.error(line));
+  for (const s of catalog.list) console.log(`${s.slug}\t${s.category}\t${s.origin}`);
+  console.log(`${catalog.list.length} skills`);
 }
 
-export function runSkillsCommand(config: Config, positionals: string[]): void {
-  const [verb, path] = positionals;
-  if (verb === "list") {
-    const catalog = loadConfiguredCatalog(config, (line) => console.error(line));
-    for (const s of catalog.list) console.log(`${s.slug}\t${s.category}\t${s.origin}`);
-    console.log(`${catalog.list.length} skills`);
-    return;
-  }
-  if (verb !== "import" || !path) usage();
+export function runSkillsImport(config: Config, path: string): void {
   const from = resolve(path);
   const found = skillDirsIn(from);
-  if (found.length === 0) {
-    console.error(`clanker: no skill folder (with a SKILL.md) at ${from}`);
-    process.exit(1);
-  }
+  if (found.length === 0) throw new Failure(`no skill folder (with a SKILL.md) at ${from}`);
   const target = importedSkillsDir(config);
   privateDir(target);
   let imported = 0;
@@ -45,5 +36,5 @@ export function runSkillsCommand(config: Config, positionals: string[]): void {
     }
   }
   console.log(`${imported} of ${found.length} skills imported into ${target}; restart the server to serve them`);
-  if (imported === 0) process.exit(1);
+  if (imported === 0) process.exitCode = 1;
 }

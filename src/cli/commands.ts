@@ -1,0 +1,253 @@
+// The `clanker` command tree: each command's flags, help and examples. Every run() imports its module lazily, so
+// `clanker mcp` or `clanker --help` never loads the HTTP server (stdio start time is measured).
+import type { Config } from "../config";
+import type { Store } from "../store/db";
+import { Failure, UsageError } from "./errors";
+import type { ArgsDef, CommandDef } from "citty";
+import type { Cmd } from "./runner";
+
+/** citty's defineCommand with examples: the args' types flow into run(). */
+function command<const T extends ArgsDef>(def: CommandDef<T> & { examples?: string[] }): Cmd {
+  return def as unknown as Cmd;
+}
+
+const data = { type: "string", valueHint: "DIR", description: "Data dir (env CLANKER_DATA_DIR; default ./data)" } as const;
+const port = { type: "string", valueHint: "N", description: "Port (env PORT; default 4377)" } as const;
+const host = { type: "string", valueHint: "HOST", description: "Address to bind (env HOST; default 127.0.0.1)" } as const;
+
+interface ConfigArgs {
+  port?: string;
+  host?: string;
+  data?: string;
+}
+
+/** The validated config; a bad flag or env var is a usage error (exit 2) unless `failCode` says otherwise. */
+async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 1 | 2 } = {}): Promise<Config> {
+  const { loadConfig, ConfigError } = await import("../config");
+  let config: Config;
+  try {
+    config = loadConfig({ port: args.port, host: args.host, data: args.data });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    if (opts.failCode === 1) throw new Failure(e.message, 1);
+    throw new UsageError(e.message);
+  }
+  if (opts.dataDir) {
+    // Made 0700, or tightened once if an older version left it 0755 with 0644 files.
+    const { prepareDataDir } = await import("../store/data-dir");
+    const loose = prepareDataDir(config.dataDir);
+    if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} stay readable by others (owned by another user)`);
+  }
+  return config;
+}
+
+/** Opens (and migrates) the data dir's store for one command, and closes it after. */
+async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>): Promise<T> {
+  const [{ migrate, openStore }, { DB_FILE }, { join }] = await Promise.all([import("../store/db"), import("../store/data-dir"), import("node:path")]);
+  const store = openStore(join(config.dataDir, DB_FILE));
+  try {
+    migrate(store);
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+const serve = command({
+  meta: { name: "clanker serve", description: "Start the API server, the web app and MCP over HTTP (the default command)" },
+  args: { port, host, data },
+  examples: ["clanker serve", "clanker serve --port 8080 --host 0.0.0.0 --data /var/lib/clanker"],
+  async run({ args }) {
+    const config = await configOf(args, { dataDir: true });
+    const { serveCommand } = await import("./serve");
+    serveCommand(config);
+  },
+});
+
+const mcp = command({
+  meta: { name: "clanker mcp", description: "Speak MCP on stdin/stdout against the data dir (for an agent that launches clanker)" },
+  args: {
+    "api-key": { type: "string", valueHint: "KEY", description: "Act as this API key (env CLANKER_API_KEY; default: the local owner)" },
+    data,
+    port: { ...port, description: "Port of the HTTP server, for links (env PORT)" },
+    host: { ...host, description: "Host of the HTTP server, for links (env HOST)" },
+  },
+  examples: ["clanker mcp --data ./data", "CLANKER_API_KEY=ck_... clanker mcp"],
+  async run({ args }) {
+    const config = await configOf(args, { dataDir: true });
+    const { runMcpStdio } = await import("../mcp/stdio");
+    await runMcpStdio(config, args["api-key"] ?? process.env.CLANKER_API_KEY);
+  },
+});
+
+const keys: Cmd = {
+  meta: { name: "clanker keys", description: "Create, list and revoke API keys" },
+  subCommands: {
+    create: command({
+      meta: { name: "clanker keys create", description: "Create an API key (and its user and workspace if missing); prints the key last" },
+      args: {
+        name: { type: "string", valueHint: "NAME", required: true, description: "A name for the key" },
+        email: { type: "string", valueHint: "EMAIL", description: "The key's user (made if new; default: the local owner)" },
+        workspace: { type: "string", valueHint: "SLUG", description: "Workspace (made if new; default: the user's personal one)" },
+        data,
+      },
+      examples: ['clanker keys create --name "my key" --email you@example.com', "clanker keys create --name ci --workspace team"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runKeysCreate } = await import("./identity");
+        await withStore(config, (store) => runKeysCreate(store, config, args));
+      },
+    }),
+    list: command({
+      meta: { name: "clanker keys list", description: "List API keys: id, name, prefix, workspace, created, last used (never the key)" },
+      args: { workspace: { type: "string", valueHint: "SLUG", description: "Only this workspace's keys" }, data },
+      examples: ["clanker keys list", "clanker keys list --workspace team"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runKeysList } = await import("./keys");
+        await withStore(config, (store) => runKeysList(store, args));
+      },
+    }),
+    revoke: command({
+      meta: { name: "clanker keys revoke", description: "Revoke an API key (audited); a running server refuses it within 5 seconds" },
+      args: { id: { type: "positional", required: true, valueHint: "ID", description: "The key's id, e.g. key_12 (see clanker keys list)" }, data },
+      examples: ["clanker keys revoke key_12"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runKeysRevoke } = await import("./keys");
+        await withStore(config, (store) => runKeysRevoke(store, args.id));
+      },
+    }),
+  },
+};
+
+const sessions: Cmd = {
+  meta: { name: "clanker sessions", description: "Create session tokens" },
+  subCommands: {
+    create: command({
+      meta: { name: "clanker sessions create", description: "Create a session token for x-auth-token; prints the token last" },
+      args: { email: { type: "string", valueHint: "EMAIL", required: true, description: "The user (made if new)" }, data },
+      examples: ["clanker sessions create --email you@example.com"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runSessionsCreate } = await import("./identity");
+        await withStore(config, (store) => runSessionsCreate(store, args.email));
+      },
+    }),
+  },
+};
+
+const credits: Cmd = {
+  meta: { name: "clanker credits", description: "Manage workspace credits" },
+  subCommands: {
+    grant: command({
+      meta: { name: "clanker credits grant", description: "Add credits to a workspace's ledger" },
+      args: {
+        workspace: { type: "string", valueHint: "SLUG", required: true, description: "The workspace's slug" },
+        amount: { type: "string", valueHint: "N", required: true, description: "Credits to add (a positive number, up to 6 decimals)" },
+        data,
+      },
+      examples: ["clanker credits grant --workspace team --amount 50"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runCreditsCommand } = await import("./credits");
+        await withStore(config, (store) => runCreditsCommand(store, config, args));
+      },
+    }),
+  },
+};
+
+const skills: Cmd = {
+  meta: { name: "clanker skills", description: "Import and list skills" },
+  subCommands: {
+    import: command({
+      meta: { name: "clanker skills import", description: "Import a skill folder (or a folder of them) into the data dir" },
+      args: { path: { type: "positional", required: true, valueHint: "PATH", description: "A folder with a SKILL.md, or a folder of such folders" }, data },
+      examples: ["clanker skills import ./my-skills"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runSkillsImport } = await import("./skills");
+        runSkillsImport(config, args.path);
+      },
+    }),
+    list: command({
+      meta: { name: "clanker skills list", description: "List the catalog: bundled, imported and CLANKER_SKILLS_DIR skills" },
+      args: { data },
+      examples: ["clanker skills list"],
+      async run({ args }) {
+        const config = await configOf(args, { dataDir: true });
+        const { runSkillsList } = await import("./skills");
+        runSkillsList(config);
+      },
+    }),
+  },
+};
+
+const backup = command({
+  meta: { name: "clanker backup", description: "Write a restorable backup folder (database, master key: SECRET, artifacts, skills); safe while the server runs" },
+  args: { path: { type: "positional", required: true, valueHint: "PATH", description: "A new folder" }, data },
+  examples: ["clanker backup ./backups/today", "clanker backup /mnt/backup/clanker --data /var/lib/clanker"],
+  async run({ args }) {
+    // Reads only: the data dir is not prepared (or created) for it.
+    const config = await configOf(args);
+    const { runBackupCommand } = await import("./backup");
+    runBackupCommand(config, args.path);
+  },
+});
+
+const restore = command({
+  meta: { name: "clanker restore", description: "Restore a backup folder into a new or empty data dir" },
+  args: { path: { type: "positional", required: true, valueHint: "PATH", description: "A folder written by clanker backup" }, data },
+  examples: ["clanker restore ./backups/today --data ./data2 && clanker serve --data ./data2"],
+  async run({ args }) {
+    // Wants its DIR new or empty: not prepared beforehand.
+    const config = await configOf(args);
+    const { runRestoreCommand } = await import("./backup");
+    runRestoreCommand(config, args.path);
+  },
+});
+
+const health = command({
+  meta: { name: "clanker health", description: "GET /healthz on the configured host and port; exit 0 if it answers 200, else 1" },
+  args: { port, host },
+  examples: ["clanker health", "clanker health --port 8080"],
+  async run({ args }) {
+    // Docker reserves a HEALTHCHECK's exit code 2: any failure here, a bad setting included, is 1.
+    const config = await configOf(args, { failCode: 1 });
+    const { runHealthCommand } = await import("./health");
+    process.exitCode = await runHealthCommand(config);
+  },
+});
+
+const migrate = command({
+  meta: { name: "clanker migrate", description: "Apply pending database migrations and exit" },
+  args: { data },
+  examples: ["clanker migrate --data ./data"],
+  async run({ args }) {
+    const config = await configOf(args, { dataDir: true });
+    const [{ migrate, openStore }, { DB_FILE }, { join }] = await Promise.all([import("../store/db"), import("../store/data-dir"), import("node:path")]);
+    const store = openStore(join(config.dataDir, DB_FILE));
+    const applied = migrate(store);
+    store.close();
+    console.log(applied.length ? `Applied ${applied.join(", ")}` : "The store is up to date");
+  },
+});
+
+const help = command({
+  meta: { name: "clanker help", description: "Show the help of clanker or of a command" },
+  args: { command: { type: "positional", valueHint: "COMMAND", required: false, description: "e.g. keys create" } },
+  examples: ["clanker help keys create"],
+});
+
+export function rootCommand(version: string): Cmd {
+  return {
+    meta: { name: "clanker", version, description: "Clanker API v1, self-hosted" },
+    subCommands: { serve, mcp, keys, sessions, credits, skills, backup, restore, health, migrate, help },
+    examples: [
+      "clanker                      # same as clanker serve",
+      'clanker keys create --name "my key" --email you@example.com',
+      "clanker keys create --help",
+    ],
+    notes: ["EXIT CODES  0 done · 1 failed (for health: any failure) · 2 usage error: unknown command or flag, missing or bad value, bad setting"],
+  };
+}

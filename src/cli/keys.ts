@@ -1,0 +1,53 @@
+// `clanker keys list` (every key's metadata, never the key) and `clanker keys revoke ID` (through the API's service).
+import { asc, eq } from "drizzle-orm";
+import type { Store } from "../store/db";
+import { apiKeys, users, workspaces } from "../store/schema";
+import { apiKeyView, createApiKeysService } from "../modules/api-keys/service";
+import { systemCtx } from "../lib/context";
+import { decodeId } from "../lib/ids";
+import { usageError } from "./errors";
+
+const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace("T", " ")}Z` : "never");
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+}
+
+export function runKeysList(store: Store, flags: { workspace?: string }): void {
+  const ws = flags.workspace ? store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get() : undefined;
+  if (flags.workspace && !ws) usageError(`no workspace with slug '${flags.workspace}'`, "clanker keys list");
+  const rows = store.db
+    .select({ key: apiKeys, slug: workspaces.slug, email: users.email })
+    .from(apiKeys)
+    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .leftJoin(users, eq(users.id, apiKeys.userId))
+    .where(ws ? eq(apiKeys.workspaceId, ws.id) : undefined)
+    .orderBy(asc(apiKeys.id))
+    .all();
+  if (rows.length === 0) {
+    console.log(`No API keys${ws ? ` in ${ws.slug}` : ""}. Create one with: clanker keys create --name NAME`);
+    return;
+  }
+  const lines = [["ID", "NAME", "KEY", "WORKSPACE", "USER", "CREATED", "LAST USED", "STATUS"]];
+  for (const { key, slug, email } of rows) {
+    const v = apiKeyView(key);
+    lines.push([v.id, v.name, `${v.prefix}…${v.last4}`, slug, email ?? (key.userId === null ? "(agent)" : "(owner)"), when(v.createdAt), when(v.lastUsedAt), v.status]);
+  }
+  for (const line of table(lines)) console.log(line);
+}
+
+export function runKeysRevoke(store: Store, ref: string): void {
+  const id = decodeId("apiKey", ref);
+  if (id === null) usageError(`'${ref}' is not an API key id (like key_12)`, "clanker keys list");
+  const row = store.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  if (!row) usageError(`no API key ${ref}`, "clanker keys list");
+  if (row.revokedAt !== null) {
+    console.log(`API key key_${row.id} (${row.name}) was already revoked`);
+    return;
+  }
+  // The service the API uses: the revocation and its audit row commit together. The running server has its own
+  // key cache (5 s), so there is nothing to forget in this process.
+  const view = createApiKeysService(store, { forgetKey: () => {} }).revoke(systemCtx(row.workspaceId, "cli"), ref);
+  console.log(`Revoked API key ${view.id} (${view.name}); a running server refuses it within 5 seconds`);
+}

@@ -1,0 +1,136 @@
+// Runs the command tree on citty: per-command --help (citty's usage plus examples), --version, strict flags
+// (citty itself accepts unknown ones), and one exit-code policy: 0 done, 1 runtime failure, 2 usage error.
+import { renderUsage, runCommand, type ArgDef, type ArgsDef, type CommandDef } from "citty";
+import { Failure, UsageError } from "./errors";
+
+/** A citty command plus what its --help shows under EXAMPLES. */
+export type Cmd = CommandDef<any> & { examples?: string[]; notes?: string[]; subCommands?: Record<string, Cmd> };
+
+const HELP = new Set(["--help", "-h"]);
+const VERSION = new Set(["--version", "-v"]);
+const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
+export async function helpText(cmd: Cmd): Promise<string> {
+  let text = await renderUsage(cmd);
+  if (cmd.examples?.length) text += `\n\nEXAMPLES\n\n${cmd.examples.map((e) => `  ${e}`).join("\n")}`;
+  if (cmd.notes?.length) text += `\n\n${cmd.notes.join("\n")}`;
+  // citty pads every column, the last one too.
+  text = `${text.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n")}\n`;
+  // citty colours unless NO_COLOR/CI is set; a pipe or a file gets plain text.
+  return process.stdout.isTTY && !process.env.NO_COLOR ? text : strip(text);
+}
+
+function nameOf(cmd: Cmd): string {
+  return (cmd.meta as { name?: string } | undefined)?.name ?? "clanker";
+}
+
+/** Follows command words down the tree; stops at the first flag, the first leaf, or an unknown word. */
+function resolve(root: Cmd, argv: string[], forHelp: boolean): { cmd: Cmd; rest: string[] } {
+  let cmd = root;
+  let i = 0;
+  while (cmd.subCommands) {
+    const word = argv[i];
+    if (word === undefined || word.startsWith("-")) {
+      if (forHelp || (word !== undefined && HELP.has(word))) return { cmd, rest: argv.slice(i) };
+      const names = Object.keys(cmd.subCommands).join(", ");
+      throw new UsageError(`'${nameOf(cmd)}' needs a command: ${names}`, `${nameOf(cmd)} --help`);
+    }
+    const sub = cmd.subCommands[word];
+    if (!sub) {
+      if (forHelp) return { cmd, rest: [] };
+      throw new UsageError(`unknown command '${nameOf(cmd)} ${word}'`, `${nameOf(cmd)} --help`);
+    }
+    cmd = sub;
+    i++;
+  }
+  return { cmd, rest: argv.slice(i) };
+}
+
+/** What citty leaves unchecked: unknown flags, flags without their value, extra or missing arguments. */
+function checkArgs(cmd: Cmd, rest: string[]): void {
+  const where = nameOf(cmd);
+  const hint = `${where} --help`;
+  const defs = Object.entries((cmd.args ?? {}) as ArgsDef);
+  const flags = new Map<string, ArgDef>();
+  for (const [name, d] of defs) {
+    if (d.type === "positional") continue;
+    flags.set(name, d);
+    for (const a of [(d as { alias?: string | string[] }).alias ?? []].flat()) flags.set(a, d);
+  }
+  const positionals = defs.filter(([, d]) => d.type === "positional");
+  const given: string[] = [];
+  const seen = new Set<ArgDef>();
+  for (let i = 0; i < rest.length; i++) {
+    const t = rest[i]!;
+    if (t === "--") {
+      given.push(...rest.slice(i + 1));
+      break;
+    }
+    if (!t.startsWith("-") || t === "-") {
+      given.push(t);
+      continue;
+    }
+    const eq = t.indexOf("=");
+    const name = (eq < 0 ? t : t.slice(0, eq)).replace(/^--?/, "");
+    const inline = eq < 0 ? undefined : t.slice(eq + 1);
+    const def = flags.get(name) ?? (name.startsWith("no-") && flags.get(name.slice(3))?.type === "boolean" ? flags.get(name.slice(3)) : undefined);
+    if (!def) throw new UsageError(`unknown option '${t.slice(0, eq < 0 ? undefined : eq)}' for '${where}'`, hint);
+    seen.add(def);
+    if (def.type === "boolean") {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`, hint);
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = rest[i + 1];
+      if (next === undefined || next.startsWith("--") || /^-[A-Za-z]$/.test(next)) throw new UsageError(`--${name} needs a value${def.valueHint ? ` (${def.valueHint})` : ""}`, hint);
+      value = next;
+      i++;
+    }
+    if (def.type === "enum" && def.options && !def.options.includes(value))
+      throw new UsageError(`--${name} must be one of ${def.options.join(", ")}, got '${value}'`, hint);
+  }
+  if (given.length > positionals.length) throw new UsageError(`unexpected argument '${given[positionals.length]}' for '${where}'`, hint);
+  for (const [i, [name, d]] of positionals.entries())
+    if (given[i] === undefined && d.required !== false && d.default === undefined) throw new UsageError(`'${where}' needs ${name.toUpperCase()}`, hint);
+  for (const [name, d] of defs)
+    if (d.type !== "positional" && d.required && !seen.has(d)) throw new UsageError(`'${where}' needs --${name}${d.valueHint ? ` ${d.valueHint}` : ""}`, hint);
+}
+
+/** Parses argv against the tree and runs the command; returns the exit code (a command may also set process.exitCode). */
+export async function runCli(root: Cmd, argv: string[], version: string, defaultCommand: string): Promise<number> {
+  try {
+    if (argv.length === 1 && VERSION.has(argv[0]!)) {
+      console.log(version);
+      return 0;
+    }
+    if (argv[0] === "help") {
+      console.log(await helpText(resolve(root, argv.slice(1), true).cmd));
+      return 0;
+    }
+    // `clanker` alone, or `clanker --port 80`, is `clanker serve ...`.
+    const args = argv.length === 0 || (argv[0]!.startsWith("-") && !HELP.has(argv[0]!)) ? [defaultCommand, ...argv] : argv;
+    const end = args.indexOf("--");
+    const wantsHelp = (end < 0 ? args : args.slice(0, end)).some((a) => HELP.has(a));
+    const { cmd, rest } = resolve(root, args, wantsHelp);
+    if (wantsHelp) {
+      console.log(await helpText(cmd));
+      return 0;
+    }
+    checkArgs(cmd, rest);
+    await runCommand(cmd, { rawArgs: rest });
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as Error)?.name === "CLIError") {
+      const hint = e instanceof UsageError && e.hint ? `; see '${e.hint}'` : "";
+      console.error(`clanker: ${strip((e as Error).message)}${hint}`);
+      return 2;
+    }
+    if (e instanceof Failure) {
+      console.error(`clanker: ${e.message}`);
+      return e.code;
+    }
+    console.error(`clanker: ${(e as Error)?.stack ?? e}`);
+    return 1;
+  }
+}

@@ -1,0 +1,44 @@
+// `clanker serve`: starts the server and drains it on SIGTERM/SIGINT.
+import type { Config } from "../config";
+import { startServer, StartError, type Running } from "../server";
+import { DataDirInUseError } from "../store/data-lock";
+import { UsageError } from "./errors";
+
+export function serveCommand(config: Config): void {
+  const log = config.logLevel === "silent" ? () => {} : (line: string) => console.log(line);
+  let running: Running;
+  try {
+    running = startServer(config, log);
+  } catch (e) {
+    // A busy port or a data dir another server holds: the operator changes the command line (exit 2).
+    if (e instanceof StartError || e instanceof DataDirInUseError) throw new UsageError(e.message);
+    throw e;
+  }
+  handleSignals(running);
+}
+
+/**
+ * SIGTERM/SIGINT drain the server, then exit 0; a second signal stops it at once. Ctrl-C under `npm start`
+ * reaches us twice (from the terminal and forwarded by npm), so a repeat within a second counts as the same one.
+ */
+function handleSignals(running: Running): void {
+  let first = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!first) {
+      first = Date.now();
+      running.shutdown(signal).then(
+        () => process.exit(0),
+        (e) => {
+          console.error(`clanker: shutdown failed: ${(e as Error)?.stack ?? e}`);
+          process.exit(1);
+        },
+      );
+      return;
+    }
+    if (Date.now() - first < 1000) return;
+    running.stopNow(signal);
+    process.exit(0);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
