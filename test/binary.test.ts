@@ -125,3 +125,35 @@ test("health answers 0 against the binary's server (the image's HEALTHCHECK)", a
   const r = await run(["health", "--port", new URL(url).port]);
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
 });
+
+test("the binary explains itself: --version, a command's own --help, and exit 2 with one line for a usage error", async () => {
+  const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+  expect(await run(["--version"])).toEqual({ stdout: `${version}\n`, stderr: "", code: 0 });
+  const root = await run(["--help"]);
+  expect(root.code).toBe(0);
+  expect(root.stdout).toMatch(/^ +keys {2,}Create, list and revoke API keys$/m);
+  const help = await run(["keys", "create", "--help"]);
+  expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(help.stdout).toContain("USAGE clanker keys create");
+  expect(help.stdout).toContain("--data=<DIR>");
+  expect(help.stdout).not.toContain("COMMANDS");
+  const bad = await run(["keys", "create", "--data", "./data"]);
+  expect({ code: bad.code, stdout: bad.stdout }).toEqual({ code: 2, stdout: "" });
+  expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+});
+
+test("a first start names the binary as it was run: ./clanker keys create, with its --data", async () => {
+  const p = Bun.spawn([join(dir, "clanker"), "serve", "--port", "0", "--data", "./fresh"], { cwd: dir, stdout: "pipe", stderr: "inherit", env: { PATH: "/usr/bin:/bin" } });
+  let log = "";
+  try {
+    for await (const chunk of p.stdout as ReadableStream<Uint8Array>) {
+      log += new TextDecoder().decode(chunk);
+      if (log.includes("listening on")) break;
+    }
+  } finally {
+    p.kill("SIGTERM");
+    await p.exited;
+  }
+  expect(log).toContain(`Create your first API key:  ./clanker keys create --name "my key" --email you@example.com --data ${join(dir, "fresh")}\n`);
+  expect(log).toMatch(/Open the web app: http:\/\/127\.0\.0\.1:\d+\//);
+}, 30_000);

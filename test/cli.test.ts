@@ -1,5 +1,6 @@
 // The clanker CLI: invalid config exits 2 with one clear line, `keys create` needs --name, `backup` writes a
 // consistent SQLite copy of the live store, `migrate` exits 0 and builds the tables, `health` exits 0/1.
+// Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -45,8 +46,9 @@ afterAll(async () => {
 });
 
 describe("invalid configuration", () => {
-  test("first start on an empty store says how to get a key", () => {
-    expect(srv.logs()).toContain("keys create");
+  test("first start on an empty store says how to get a key, as this server was started (npm run clanker from the checkout)", () => {
+    expect(srv.logs()).toContain(`npm run clanker -- keys create --name "my key" --email you@example.com\n`);
+    expect(srv.logs()).toContain(`Open the web app: ${srv.url}/`);
   });
 
   test("PORT=abc → exit 2 and one line naming PORT", async () => {

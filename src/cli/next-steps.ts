@@ -28,7 +28,9 @@ export function invocation(main = Bun.main, execPath = process.execPath, cwd = p
   if (isCompiled(main)) {
     const rel = relative(cwd, execPath);
     const shell = onPath(execPath, env) ? basename(execPath) : !rel.startsWith("..") && !isAbsolute(rel) ? `./${rel}` : execPath;
-    return { shell: existsSync("/.dockerenv") ? `docker exec -it <container> ${basename(execPath)}` : shell, command: execPath, args: [] };
+    // The image's ENTRYPOINT makes the server the container's PID 1: the person is outside, at `docker exec`.
+    const inImage = process.pid === 1 && existsSync("/.dockerenv");
+    return { shell: inImage ? `docker exec -it <container> ${shell}` : shell, command: execPath, args: [] };
   }
   const root = dirname(dirname(main));
   let ours = false;

@@ -1,0 +1,244 @@
+// The CLI explains itself, with real processes: --version, every command's own --help, exit 2 with one line for
+// every usage error (1 for a failure), keys list/revoke against a running server, and the next steps it prints.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+const ROOT = resolve(import.meta.dir, "..");
+const MAIN = join(ROOT, "src/main.ts");
+const VERSION = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
+
+let srv: TestServer;
+const scratch = mkdtempSync(join(tmpdir(), "clanker-cli-help-"));
+
+async function run(args: string[], env: Record<string, string> = {}, opts: { cmd?: string[]; stdin?: string } = {}) {
+  const p = Bun.spawn([...(opts.cmd ?? [process.execPath, MAIN]), ...args], {
+    env: { ...srv.env, ...env },
+    cwd: ROOT,
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => p.kill("SIGKILL"), 15_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  return { stdout, stderr, code };
+}
+
+beforeAll(async () => {
+  srv = await startServer();
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("--version and --help", () => {
+  test("--version and -v print the package version alone", async () => {
+    for (const flag of ["--version", "-v"]) expect(await run([flag])).toEqual({ stdout: `${VERSION}\n`, stderr: "", code: 0 });
+  });
+
+  // Each command's own usage: its name, its flags (--data wherever it opens the store), examples; exit 0.
+  const commands: [string, string[]][] = [
+    ["serve", ["--port", "--host", "--data"]],
+    ["mcp", ["--api-key", "--data"]],
+    ["keys create", ["--name", "--email", "--workspace", "--data"]],
+    ["keys list", ["--workspace", "--data"]],
+    ["keys revoke", ["ID", "--data"]],
+    ["sessions create", ["--email", "--data"]],
+    ["credits grant", ["--workspace", "--amount", "--data"]],
+    ["skills import", ["PATH", "--data"]],
+    ["skills list", ["--data"]],
+    ["backup", ["PATH", "--data"]],
+    ["restore", ["PATH", "--data"]],
+    ["health", ["--port", "--host"]],
+    ["migrate", ["--data"]],
+  ];
+  for (const [command, flags] of commands) {
+    test(`${command} --help`, async () => {
+      const r = await run([...command.split(" "), "--help"]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(r.stdout).toContain(`USAGE clanker ${command}`);
+      for (const flag of flags) expect(r.stdout).toContain(flag);
+      expect(r.stdout).toContain(`EXAMPLES\n\n  clanker ${command}`);
+      // Not the global help, and plain text in a pipe.
+      expect(r.stdout).not.toContain("COMMANDS");
+      expect(r.stdout).not.toContain("\x1b[");
+      expect((await run(["help", ...command.split(" ")])).stdout).toBe(r.stdout);
+    });
+  }
+
+  test("clanker --help lists every command; a group's --help lists its verbs", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["serve", "mcp", "keys", "sessions", "credits", "skills", "backup", "restore", "health", "migrate"]) expect(r.stdout).toMatch(new RegExp(`^ +${c} {2,}\\S`, "m"));
+    expect(r.stdout).toContain("EXIT CODES");
+    const keys = await run(["keys", "--help"]);
+    expect(keys.code).toBe(0);
+    for (const verb of ["create", "list", "revoke"]) expect(keys.stdout).toMatch(new RegExp(`^ +${verb} {2,}\\S`, "m"));
+  });
+});
+
+describe("exit codes", () => {
+  const usage: string[][] = [
+    ["nope"],
+    ["keys"],
+    ["keys", "nope"],
+    ["keys", "create"],
+    ["keys", "create", "--name"],
+    ["keys", "create", "--name", "k", "--bogus", "1"],
+    ["keys", "create", "--name", "k", "extra"],
+    ["keys", "revoke"],
+    ["keys", "revoke", "not-an-id"],
+    ["keys", "revoke", "key_999999"],
+    ["keys", "list", "--workspace", "no-such-workspace"],
+    ["sessions", "create"],
+    ["credits", "grant", "--workspace", "x"],
+    ["credits", "grant", "--workspace", "x", "--amount", "-5"],
+    ["skills", "list", "--verbose"],
+    ["backup"],
+    ["backup", "a", "b"],
+    ["migrate", "--data"],
+    ["health", "--bogus"],
+    ["serve", "--prot", "80"],
+    ["--prot", "80"],
+  ];
+  for (const args of usage) {
+    test(`clanker ${args.join(" ")} → exit 2, one line, nothing on stdout`, async () => {
+      const r = await run(args);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: "" });
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^clanker: \S/);
+      expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    });
+  }
+
+  test("unknown flags and missing values say which, and where to read more", async () => {
+    expect((await run(["keys", "create", "--name", "k", "--bogus", "1"])).stderr).toBe("clanker: unknown option '--bogus' for 'clanker keys create'; see 'clanker keys create --help'\n");
+    expect((await run(["keys", "create"])).stderr).toContain("needs --name NAME");
+    expect((await run(["nope"])).stderr).toContain("unknown command 'clanker nope'");
+  });
+
+  test("a runtime failure (no skill folder there) → exit 1, one line", async () => {
+    const r = await run(["skills", "import", join(scratch, "missing")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("no skill folder");
+  });
+});
+
+describe("keys list and keys revoke", () => {
+  test("list shows id, name, prefix, workspace, user and dates, never the key; --workspace filters", async () => {
+    const slug = `list-${process.pid}`;
+    const email = uniqueEmail("list");
+    const key = await srv.createKey({ name: "listed key", email, workspace: slug });
+    const other = await srv.createKey({ name: "elsewhere" });
+    const r = await run(["keys", "list"]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const header = r.stdout.split("\n")[0]!;
+    for (const col of ["ID", "NAME", "KEY", "WORKSPACE", "USER", "CREATED", "LAST USED", "STATUS"]) expect(header).toContain(col);
+    const row = r.stdout.split("\n").find((l) => l.includes("listed key"))!;
+    expect(row).toMatch(/^key_\d+ /);
+    expect(row).toContain(`${key.slice(0, 7)}…${key.slice(-4)}`);
+    expect(row).toContain(slug);
+    expect(row).toContain(email);
+    expect(row).toMatch(/active$/);
+    expect(r.stdout).not.toContain(key);
+    expect(r.stdout).not.toContain(other);
+    const only = await run(["keys", "list", "--workspace", slug]);
+    expect(only.stdout).toContain("listed key");
+    expect(only.stdout).not.toContain("elsewhere");
+  });
+
+  test("revoke: the key then gets 401 over HTTP, the audit log has it, list says revoked; again is harmless", async () => {
+    const slug = `revoke-${process.pid}`;
+    const email = uniqueEmail("revoke");
+    const admin = await srv.createKey({ name: "admin", email, workspace: slug });
+    const doomed = await srv.createKey({ name: "doomed", email, workspace: slug });
+    expect((await client(srv, { apiKey: doomed })("GET", "/api/v1/profile")).status).toBe(200);
+    const id = (await run(["keys", "list", "--workspace", slug])).stdout.split("\n").find((l) => l.includes("doomed"))!.split(" ")[0]!;
+
+    const r = await run(["keys", "revoke", id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout).toContain(`Revoked API key ${id} (doomed)`);
+    // The server's key cache lives 5 s: within that the revocation reaches it.
+    let status = 0;
+    for (let i = 0; i < 40; i++) {
+      status = (await client(srv, { apiKey: doomed })("GET", "/api/v1/profile")).status;
+      if (status === 401) break;
+      await Bun.sleep(250);
+    }
+    expect(status).toBe(401);
+    const audit = (await client(srv, { apiKey: admin })("GET", "/api/v1/audit-logs?action=api_key.revoke")).body.data;
+    expect(audit.map((a: { resourceId: string }) => a.resourceId)).toContain(id);
+    expect((await run(["keys", "list", "--workspace", slug])).stdout).toMatch(new RegExp(`^${id} .*revoked$`, "m"));
+    const again = await run(["keys", "revoke", id]);
+    expect({ code: again.code, out: again.stdout }).toEqual({ code: 0, out: `API key ${id} (doomed) was already revoked\n` });
+    expect((await client(srv, { apiKey: admin })("GET", "/api/v1/profile")).status).toBe(200);
+  }, 30_000);
+});
+
+describe("next steps", () => {
+  test("the first-start command works as printed: npm run clanker -- keys create", async () => {
+    const email = uniqueEmail("npm");
+    const r = await run(["run", "--silent", "clanker", "--", "keys", "create", "--name", "via npm", "--email", email], {}, { cmd: ["npm"] });
+    expect(r.code).toBe(0);
+    const key = r.stdout.trim().split("\n").pop()!;
+    expect((await client(srv, { apiKey: key })("GET", "/api/v1/profile")).body.email).toBe(email);
+  });
+
+  test("serve --data DIR on an empty dir: the printed command carries the same --data", async () => {
+    const dir = join(scratch, "first start");
+    const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--data", dir], { env: { ...srv.env, CLANKER_DATA_DIR: "" }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    let log = "";
+    try {
+      for await (const chunk of p.stdout as ReadableStream<Uint8Array>) {
+        log += new TextDecoder().decode(chunk);
+        if (log.includes("listening on")) break;
+      }
+    } finally {
+      p.kill("SIGTERM");
+      await p.exited;
+    }
+    expect(log).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data '${dir}'\n`);
+  }, 20_000);
+
+  test("keys create prints a curl line for this server and MCP configs (stdio that starts, and HTTP) before the key", async () => {
+    const port = new URL(srv.url).port;
+    const email = uniqueEmail("steps");
+    const r = await run(["keys", "create", "--name", "steps", "--email", email], { PORT: port });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    const key = lines.pop()!;
+    expect(key).toMatch(/^ck_/);
+    const curl = lines.find((l) => l.includes("curl "))!.replace(/^.*?(curl .*)$/, "$1");
+    expect(curl).toBe(`curl -H "x-api-key: $CLANKER_API_KEY" ${srv.url}/api/v1/profile`);
+    // The curl line, run as printed, answers this key's profile.
+    const viaCurl = Bun.spawnSync(["sh", "-c", curl], { env: { PATH: process.env.PATH!, CLANKER_API_KEY: key } });
+    expect(JSON.parse(viaCurl.stdout.toString()).email).toBe(email);
+
+    const configs = lines.filter((l) => l.trim().startsWith('{"mcpServers"')).map((l) => JSON.parse(l).mcpServers.clanker);
+    expect(configs).toHaveLength(2);
+    const [stdio, http] = configs;
+    expect(stdio).toEqual({ command: process.execPath, args: [MAIN, "mcp", "--data", srv.dataDir], env: { CLANKER_API_KEY: "${CLANKER_API_KEY}" } });
+    expect(http).toEqual({ type: "http", url: `${srv.url}/mcp`, headers: { "x-api-key": "${CLANKER_API_KEY}" } });
+
+    // The stdio config launches an MCP server that answers initialize as this key.
+    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+    const mcp = await run(stdio.args, { CLANKER_API_KEY: key }, { cmd: [stdio.command], stdin: `${JSON.stringify(init)}\n` });
+    expect(JSON.parse(mcp.stdout.split("\n")[0]!).result.serverInfo).toBeDefined();
+    // The HTTP config reaches this server's /mcp with the key.
+    const res = await fetch(http.url, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(init),
+    });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+  }, 30_000);
+});
