@@ -86,6 +86,8 @@ describe("--version and --help", () => {
 describe("exit codes", () => {
   const usage: string[][] = [
     ["nope"],
+    ["nope", "--help"],
+    ["help", "keys", "nope"],
     ["keys"],
     ["keys", "nope"],
     ["keys", "create"],

@@ -36,10 +36,7 @@ function resolve(root: Cmd, argv: string[], forHelp: boolean): { cmd: Cmd; rest:
       throw new UsageError(`'${nameOf(cmd)}' needs a command: ${names}`, `${nameOf(cmd)} --help`);
     }
     const sub = cmd.subCommands[word];
-    if (!sub) {
-      if (forHelp) return { cmd, rest: [] };
-      throw new UsageError(`unknown command '${nameOf(cmd)} ${word}'`, `${nameOf(cmd)} --help`);
-    }
+    if (!sub) throw new UsageError(`unknown command '${nameOf(cmd)} ${word}'`, `${nameOf(cmd)} --help`);
     cmd = sub;
     i++;
   }
