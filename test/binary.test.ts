@@ -116,6 +116,7 @@ test("backup writes a restorable folder and restore brings it back into a new da
   expect(again.code).toBe(2);
   const restored = await run(["restore", "./bk", "--data", "./restored"]);
   expect({ code: restored.code, stderr: restored.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(restored.stdout).toContain(`Start it with: ./clanker serve --data ${join(dir, "restored")}`);
   expect(readFileSync(join(dir, "restored", "master.key"), "utf8")).toBe(readFileSync(join(dir, "data", "master.key"), "utf8"));
   const keys = await run(["keys", "create", "--name", "after", "--email", "bin@example.test", "--data", "./restored"]);
   expect(keys.code).toBe(0);

@@ -7,6 +7,7 @@ import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../sto
 import { openStore } from "../store/db";
 import { MasterKeyError } from "../store/master-key";
 import { usageError as refuse } from "./errors";
+import { invocation } from "./next-steps";
 
 /** BackupError and a bad master key are the user's to fix: one line, exit 2. Anything else is a bug and propagates. */
 function guarded<T>(fn: () => T): T {
@@ -39,5 +40,5 @@ export function runRestoreCommand(config: Config, path: string): void {
   const source = resolve(path);
   const m = guarded(() => restoreBackup(source, config.dataDir));
   console.log(`Restored ${source} (made ${m.createdAt}) into ${config.dataDir}`);
-  console.log(`Start it with: clanker serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);
+  console.log(`Start it with: ${invocation().shell} serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);
 }
