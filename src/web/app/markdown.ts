@@ -1,0 +1,43 @@
+// Client-side Markdown for the pages that show it (/skills/:slug, /artifacts/:id, /memory): marked turns the
+// text into HTML, DOMPurify cleans it, and only then does it reach the page. Only those pages carry it.
+import { markdownVendor } from "./markdown.macro" with { type: "macro" };
+
+// What DOMPurify keeps beyond its defaults, and what it drops besides scripts and handlers:
+// - no inline style (the page's CSP would refuse it and log an error), no ids, names or classes (an id in a
+//   document could shadow the page's own elements, a class could dress text up as the page's own messages);
+// - no form controls (a document cannot post anything or ask for input), no <style>;
+// - images load only from data: URLs; any other source becomes a link, so a document makes no request the
+//   reader did not choose (and the CSP, img-src 'self' data:, does not log a refusal);
+// - links keep http(s), mailto and relative targets; javascript: and the like are dropped by DOMPurify.
+const RENDERER = `
+var markdown = (function () {
+  var md = new marked.Marked({ gfm: true, async: false });
+  var CONFIG = { USE_PROFILES: { html: true }, RETURN_DOM_FRAGMENT: true,
+    FORBID_TAGS: ["style", "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "dialog"],
+    FORBID_ATTR: ["style", "id", "name", "class", "form", "tabindex", "accesskey", "autofocus"] };
+  var DATA_IMAGE = /^data:image\\/(png|jpe?g|gif|webp);/i;
+  DOMPurify.addHook("afterSanitizeAttributes", function (node) {
+    if (node.nodeName === "A" && node.hasAttribute("href")) node.setAttribute("rel", "noopener noreferrer");
+    if (node.nodeName === "IMG") {
+      var src = node.getAttribute("src") || "";
+      if (!DATA_IMAGE.test(src)) { node.removeAttribute("src"); node.removeAttribute("srcset"); node.setAttribute("data-md-src", src); }
+      if (!node.hasAttribute("alt")) node.setAttribute("alt", "");
+    }
+  });
+  function render(el, text) {
+    var frag = DOMPurify.sanitize(md.parse(String(text == null ? "" : text)), CONFIG);
+    frag.querySelectorAll("img[data-md-src]").forEach(function (img) {
+      var src = img.getAttribute("data-md-src"), label = "Image: " + (img.getAttribute("alt") || src || "no source");
+      var out;
+      if (/^https?:/i.test(src)) { out = document.createElement("a"); out.href = src; out.rel = "noopener noreferrer"; }
+      else out = document.createElement("span");
+      out.textContent = "[" + label + "]"; img.replaceWith(out);
+    });
+    el.replaceChildren(frag);
+  }
+  return { render: render };
+})();
+`;
+
+/** One inline block with marked, DOMPurify and `markdown.render(element, text)`; put it in a page's body. */
+export const MARKDOWN_SCRIPT = `<script>${markdownVendor()}\n${RENDERER}</script>`;
