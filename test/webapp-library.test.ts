@@ -130,3 +130,140 @@ test("library: browse, search, filter by category, install and uninstall from th
   console.log(`gzipped JS+CSS: /library ${library} B, /skills/summarize ${skill} B`);
   expect(consoleErrors).toEqual([]);
 }, 30_000);
+
+test("skill page: instructions rendered, install, a run with attachments streams in before it completes, its artifacts", async () => {
+  await page.goto(`${srv.url}/skills/summarize`);
+  const detail = (await api("GET", "/api/v1/marketplace/skills/summarize")).body;
+  await page.locator("#title", { hasText: detail.name }).waitFor();
+  // Instructions: Markdown rendered (its headings are headings), not shown as source.
+  const instructions = page.locator("#instructions");
+  await instructions.getByRole("heading", { name: "When input is missing" }).waitFor();
+  expect(await instructions.textContent()).not.toContain("## When input is missing");
+
+  // Install / uninstall from the page; the API agrees.
+  await page.getByText("Not installed").waitFor();
+  await page.getByRole("button", { name: "Install", exact: true }).click();
+  await page.getByText("Installed in this workspace").waitFor();
+  expect(await installedSlugs()).toContain("summarize");
+  await page.getByRole("button", { name: "Uninstall", exact: true }).click();
+  await page.getByText("Not installed").waitFor();
+  expect(await installedSlugs()).not.toContain("summarize");
+
+  // The form comes from the skill's parameters: a required text, enums with their defaults.
+  expect(await page.getByLabel("Length (optional)").inputValue()).toBe("short");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText("Fill in Text (required) first.").waitFor();
+  await axe("skill");
+  await shot("skill");
+
+  // Attachments: one through the file input (keyboard users), one dropped on the drop zone. Their text reaches
+  // the model: the dropped file asks the fake for a code file and Markdown that tries to run script.
+  await page.getByLabel("Text (required)").fill("[[slow:350]] streamed into the page");
+  await page.getByLabel("Style (optional)").selectOption("prose");
+  await page.getByLabel("Attachments (optional)").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("chosen file text") });
+  await page.locator("#drop").evaluate((zone) => {
+    const w = globalThis as any; // the browser's globals (this project's TypeScript has no DOM lib)
+    const dt = new w.DataTransfer();
+    dt.items.add(new File(["[[code]] [[xss]] dropped file text"], "dropped.md", { type: "text/markdown" }));
+    zone.dispatchEvent(new w.DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.getByRole("button", { name: "Remove dropped.md" }).waitFor();
+  await page.getByRole("button", { name: "Remove notes.txt" }).waitFor();
+  const before = fake.requests.length;
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+
+  // Streaming: the model's first words are on the page while the run is still running (the API says so too).
+  await page.locator("#output", { hasText: "Fake answer" }).waitFor();
+  const statusWhenSeen = await page.locator("#result").getAttribute("data-status");
+  const href = (await page.getByRole("link", { name: "Open this execution" }).getAttribute("href"))!;
+  const executionId = href.split("/").pop()!;
+  const apiStatusWhenSeen = (await api("GET", `/api/v1/executions/${executionId}/status`)).body.status;
+  expect({ statusWhenSeen, apiStatusWhenSeen }).toEqual({ statusWhenSeen: "running", apiStatusWhenSeen: "running" });
+
+  await page.getByText("Completed.", { exact: true }).waitFor();
+  const status = (await api("GET", `/api/v1/executions/${executionId}/status`)).body;
+  expect(status.status).toBe("completed");
+  expect(status.interface).toBe("web");
+  expect(status.input).toBe("text: [[slow:350]] streamed into the page\nlength: short\nstyle: prose");
+  const prompt = JSON.stringify(fake.requests.slice(before).map((r) => r.body));
+  expect(prompt).toContain("chosen file text");
+  expect(prompt).toContain("dropped file text");
+  // Cost and tokens as the API counts them, and the run's page linked.
+  const facts = page.locator("#run-facts");
+  await facts.getByText(`${status.cost} credits`).waitFor();
+  await facts.getByText(`${status.usage.inputTokens} in · ${status.usage.outputTokens} out`).waitFor();
+  expect(href).toBe(`/executions/${executionId}`);
+  // The streamed output is the run's whole text, rendered (and sanitized) as it came in.
+  await page.locator("#output").getByRole("heading", { name: "Rendered heading" }).waitFor();
+  expect(await page.locator("#output script, #output img, #output [onerror], #output [style]").count()).toBe(0);
+  await axe("skill after a run");
+  await shot("skill-run");
+
+  // The Markdown artifact: rendered, and nothing in it runs or keeps a handler, a style, an id or a script URL.
+  const artifacts = (await api("GET", "/api/v1/artifacts?limit=50")).body.data as { id: string; name: string; executionId: string }[];
+  const md = artifacts.find((a) => a.executionId === executionId && a.name === "summarize-output.md")!;
+  const py = artifacts.find((a) => a.executionId === executionId && a.name === "hello.py")!;
+  await facts.getByRole("link", { name: md.id }).click();
+  await page.waitForURL(`${srv.url}/artifacts/${md.id}`);
+  const preview = page.locator("#preview-md");
+  await preview.getByRole("heading", { name: "Rendered heading" }).waitFor();
+  expect(await preview.locator("strong").first().textContent()).toBe("bold");
+  expect(await preview.getByRole("link", { name: "safe link" }).getAttribute("href")).toBe("https://example.com/page");
+  expect(await preview.locator("script, img, iframe, p[style], [onerror], [onclick], [onmouseover], [style], [id]").count()).toBe(0);
+  expect(await preview.locator('a[href^="javascript"]').count()).toBe(0);
+  expect(await preview.getByText("click me").getAttribute("href")).toBeNull();
+  // Raw HTML in the Markdown is shown as its text; an image from elsewhere becomes a link, fetched only if followed.
+  const text = (await preview.textContent())!;
+  expect(text).toContain("<script>alert('script tag')</script>");
+  expect(text).toContain(`<img src=x onerror="alert('img onerror')">`);
+  expect(text).toContain(`<p style="color:red" id="delete" onmouseover="alert('hover')">styled</p>`);
+  expect(await preview.getByRole("link", { name: "[Image: tracker]" }).getAttribute("href")).toBe("https://example.com/pixel.png");
+  // The page's own #delete is still the page's button (an id in the document could not shadow it).
+  expect(await page.locator("#delete").evaluate((e) => e.tagName)).toBe("BUTTON");
+  await Bun.sleep(300); // time for an image's onerror to fire, if it had survived
+  expect(dialogs).toEqual([]);
+  await axe("artifact (markdown rendered)");
+  await shot("artifact-markdown-rendered");
+
+  // A code artifact: its text with line numbers (CSS counters: the text itself stays the file), never markup.
+  await page.goto(`${srv.url}/artifacts/${py.id}`);
+  const code = page.locator("#preview-text");
+  await code.waitFor();
+  expect(await code.locator(".ln").count()).toBe(3);
+  expect(await code.textContent()).toBe("import sys\n\nprint('<b>hi</b>')");
+  expect(await code.locator("b").count()).toBe(0);
+  expect(await code.locator(".ln").first().evaluate((e) => (globalThis as any).getComputedStyle(e, "::before").content)).toBe("counter(ln)");
+  await axe("artifact (code)");
+  await shot("artifact-code");
+  expect(dialogs).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+}, 40_000);
+
+test("skill page: errors in words next to the form (400 refused input, 404 unknown skill); memory preview rendered", async () => {
+  await page.goto(`${srv.url}/skills/summarize`);
+  await page.getByLabel("Text (required)").fill("with a file the server refuses");
+  await page.getByLabel("Attachments (optional)").setInputFiles({ name: "blob.bin", mimeType: "application/octet-stream", buffer: Buffer.from([1, 2, 3]) });
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.locator("#run-error", { hasText: /^The run was refused: Unsupported attachment type 'application\/octet-stream'.*\(attachments\.0\.mediaType\)$/ }).waitFor();
+  expect(await page.locator("#result").isHidden()).toBe(true);
+
+  await page.goto(`${srv.url}/skills/no-such-skill`);
+  await page.locator("#page-error", { hasText: "There is no skill called no-such-skill in the catalog." }).waitFor();
+  expect(await page.locator("#run-form").isHidden()).toBe(true);
+
+  // /memory: the rendered preview beside the editor follows the text, sanitized.
+  expect((await api("PUT", "/api/v1/memory", { body: { content: "# Notes\n\n- one\n<img src=x onerror=alert(1)>" } })).status).toBe(200);
+  await page.goto(`${srv.url}/memory`);
+  const preview = page.locator("#memory-preview");
+  await preview.getByRole("heading", { name: "Notes" }).waitFor();
+  expect(await preview.locator("img, [onerror]").count()).toBe(0);
+  await page.getByLabel("Memory (Markdown)").fill("## Edited *live*");
+  await preview.getByRole("heading", { name: "Edited live" }).waitFor();
+  await axe("memory with preview");
+  await shot("memory-preview");
+  expect(dialogs).toEqual([]);
+  // Chromium logs the refused run (400) and the unknown skill (404) as failed loads; nothing else.
+  const expected = consoleErrors.filter((e) => /status of (400|404)/.test(e));
+  expect(expected.length).toBe(2);
+  expect(consoleErrors.filter((e) => !expected.includes(e))).toEqual([]);
+}, 30_000);

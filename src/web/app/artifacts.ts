@@ -78,8 +78,8 @@ async function preview(a) {
       var md = document.createElement("div"); md.className = "md"; md.id = "preview-md"; markdown.render(md, text); box.append(md); return;
     }
     var pre = document.createElement("pre"); pre.className = "block lines"; pre.id = "preview-text";
-    var lines = text.replace(/\n$/, "").split("\n");
-    lines.forEach(function (line, i) { var span = document.createElement("span"); span.className = "ln"; span.textContent = line + (i < lines.length - 1 ? "\n" : ""); pre.append(span); });
+    var lines = text.replace(/\\n$/, "").split("\\n");
+    lines.forEach(function (line, i) { var span = document.createElement("span"); span.className = "ln"; span.textContent = line + (i < lines.length - 1 ? "\\n" : ""); pre.append(span); });
     box.append(pre);
   } catch (err) { say($("action-error"), "Could not load the preview: " + err.message, "err"); }
 }

@@ -2,6 +2,9 @@
 // text into HTML, DOMPurify cleans it, and only then does it reach the page. Only those pages carry it.
 import { markdownVendor } from "./markdown.macro" with { type: "macro" };
 
+// Raw HTML written in the Markdown is shown as text, not parsed: model output, memory and skill files have no
+// need of it, and Chromium reports every on* attribute it parses (even in DOMPurify's inert document) as a CSP
+// violation on the console. DOMPurify then cleans what marked itself built (links, images, code, tables).
 // What DOMPurify keeps beyond its defaults, and what it drops besides scripts and handlers:
 // - no inline style (the page's CSP would refuse it and log an error), no ids, names or classes (an id in a
 //   document could shadow the page's own elements, a class could dress text up as the page's own messages);
@@ -12,6 +15,9 @@ import { markdownVendor } from "./markdown.macro" with { type: "macro" };
 const RENDERER = `
 var markdown = (function () {
   var md = new marked.Marked({ gfm: true, async: false });
+  var ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function esc(t) { return String(t).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
+  md.use({ renderer: { html: function (token) { return token.block ? "<pre><code>" + esc(token.text.replace(/\\n+$/, "")) + "</code></pre>\\n" : esc(token.text); } } });
   var CONFIG = { USE_PROFILES: { html: true }, RETURN_DOM_FRAGMENT: true,
     FORBID_TAGS: ["style", "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "dialog"],
     FORBID_ATTR: ["style", "id", "name", "class", "form", "tabindex", "accesskey", "autofocus"] };
