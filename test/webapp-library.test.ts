@@ -4,6 +4,9 @@
 // run completes; its Markdown artifact rendered and sanitized (nothing in it runs), a code artifact with line
 // numbers; errors in words. Every page: no console errors, axe clean, screenshots at desktop and phone width.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
@@ -46,10 +49,16 @@ async function signIn(s: TestServer, b: Browser, next: string) {
   return { ctx, page: p, api: client(s, { session }) };
 }
 
+// A folder the `local` connector serves, so the run form has a connector to offer.
+const sources = mkdtempSync(join(tmpdir(), "clanker-lib-src-"));
+const notes = join(sources, "team-notes");
+
 beforeAll(async () => {
   fake = startFakeModel("openai");
+  mkdirSync(notes);
+  writeFileSync(join(notes, "README.md"), "# Team notes\n\nlocal readme text\n");
   [srv, browser] = await Promise.all([
-    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
+    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1`, CLANKER_LOCAL_SOURCES: notes } }),
     launchChromium(),
   ]);
   ({ ctx: context, page, api } = await signIn(srv, browser, "/library"));
@@ -61,6 +70,7 @@ afterAll(async () => {
   await srv?.stop();
   fake?.stop();
   if (srv) cleanup(srv);
+  rmSync(sources, { recursive: true, force: true });
 });
 
 const axe = (name: string) => expectAccessible(page, name);
@@ -101,13 +111,13 @@ test("library: browse, search, filter by category, install and uninstall from th
   // Category: only that category's skills, as many as the API counts.
   const design = all.filter((s) => s.category === "design");
   expect(design.length).toBeGreaterThan(1);
-  await page.getByLabel("Category").selectOption("design");
+  await page.getByLabel("Category", { exact: true }).selectOption("design");
   await page.getByText(`${design.length} skills`, { exact: true }).waitFor();
   expect((await page.locator("#skills li .badge").allTextContents()).every((c) => c === "design")).toBe(true);
   expect(page.url()).toEndWith("?category=design");
 
   // Install and uninstall from a row: the API agrees, and a fresh load shows the state the API holds.
-  await page.getByLabel("Category").selectOption("");
+  await page.getByLabel("Category", { exact: true }).selectOption("");
   await page.getByLabel("Search skills").fill(summarize.name);
   await page.getByText(/^1 skill$/).waitFor();
   const row = page.locator('#skills li[data-slug="summarize"]');
@@ -150,7 +160,7 @@ test("skill page: instructions rendered, install, a run with attachments streams
   expect(await installedSlugs()).not.toContain("summarize");
 
   // The form comes from the skill's parameters: a required text, enums with their defaults.
-  expect(await page.getByLabel("Length (optional)").inputValue()).toBe("short");
+  expect(await page.getByLabel("Length (optional)", { exact: true }).inputValue()).toBe("short");
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("Fill in Text (required) first.").waitFor();
   await axe("skill");
@@ -159,7 +169,7 @@ test("skill page: instructions rendered, install, a run with attachments streams
   // Attachments: one through the file input (keyboard users), one dropped on the drop zone. Their text reaches
   // the model: the dropped file asks the fake for a code file and Markdown that tries to run script.
   await page.getByLabel("Text (required)").fill("[[slow:350]] streamed into the page");
-  await page.getByLabel("Style (optional)").selectOption("prose");
+  await page.getByLabel("Style (optional)", { exact: true }).selectOption("prose");
   await page.getByLabel("Attachments (optional)").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("chosen file text") });
   await page.locator("#drop").evaluate((zone) => {
     const w = globalThis as any; // the browser's globals (this project's TypeScript has no DOM lib)
@@ -169,6 +179,9 @@ test("skill page: instructions rendered, install, a run with attachments streams
   });
   await page.getByRole("button", { name: "Remove dropped.md" }).waitFor();
   await page.getByRole("button", { name: "Remove notes.txt" }).waitFor();
+  // The connector: the workspace's usable connectors, then the chosen one's sources.
+  await page.getByLabel("Connector (optional)", { exact: true }).selectOption("local");
+  await page.getByLabel("Source", { exact: true }).selectOption("team-notes");
   const before = fake.requests.length;
   await page.getByRole("button", { name: "Run", exact: true }).click();
 
@@ -188,6 +201,8 @@ test("skill page: instructions rendered, install, a run with attachments streams
   const prompt = JSON.stringify(fake.requests.slice(before).map((r) => r.body));
   expect(prompt).toContain("chosen file text");
   expect(prompt).toContain("dropped file text");
+  expect(prompt).toContain("local readme text");
+  expect(status.connector).toMatchObject({ type: "local", fields: { source: "team-notes" } });
   // Cost and tokens as the API counts them, and the run's page linked.
   const facts = page.locator("#run-facts");
   await facts.getByText(`${status.cost} credits`).waitFor();
@@ -266,4 +281,25 @@ test("skill page: errors in words next to the form (400 refused input, 404 unkno
   const expected = consoleErrors.filter((e) => /status of (400|404)/.test(e));
   expect(expected.length).toBe(2);
   expect(consoleErrors.filter((e) => !expected.includes(e))).toEqual([]);
+  consoleErrors.length = 0;
+}, 30_000);
+
+test("skill page: a run without credits is refused with the reason in words (402), nothing started", async () => {
+  const broke = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1`, CLANKER_CREDIT_GRANT: "0" } });
+  const other = await signIn(broke, browser, "/skills/summarize");
+  try {
+    await other.page.getByLabel("Text (required)").fill("no credits for this");
+    await other.page.getByRole("button", { name: "Run", exact: true }).click();
+    await other.page.locator("#run-error", { hasText: /^Not enough credits to run this skill: .+ Add credits or set your own model key in Settings\.$/ }).waitFor();
+    expect(await other.page.locator("#result").isHidden()).toBe(true);
+    expect(await other.page.getByRole("button", { name: "Run", exact: true }).isEnabled()).toBe(true);
+    expect((await other.api("GET", "/api/v1/executions")).body.data).toEqual([]);
+    const expected = consoleErrors.filter((e) => e.includes("status of 402"));
+    expect(expected.length).toBe(1);
+    expect(consoleErrors.filter((e) => !expected.includes(e))).toEqual([]);
+  } finally {
+    await other.ctx.close();
+    await broke.stop();
+    cleanup(broke);
+  }
 }, 30_000);

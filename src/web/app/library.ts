@@ -6,7 +6,7 @@ const BODY = `<h1>Library</h1>
 <p class="muted">The skills this server can run. Open one to read its instructions and run it; install the ones your workspace uses.</p>
 <form id="filters" class="toolbar" role="search" aria-label="Skills">
 <label>Search skills<input type="search" id="q" name="q" autocomplete="off"></label>
-<label>Category<select id="category" name="category"><option value="">All categories</option></select></label>
+<div class="field"><label for="category">Category</label><select id="category" name="category"><option value="">All categories</option></select></div>
 <button id="search">Search</button>
 </form>
 <p id="count" class="muted" role="status"></p>

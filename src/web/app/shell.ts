@@ -53,6 +53,7 @@ img.preview{max-width:100%;height:auto;border:1px solid var(--line);border-radiu
 ul.rows .desc{display:block;font-size:14px}
 ul.rows li .msg{flex-basis:100%}
 label.check{flex-direction:row;align-items:center;gap:8px}
+.field{display:flex;flex-direction:column;gap:4px}
 .hint{font-size:14px}
 .drop{border:2px dashed var(--line);border-radius:8px;padding:12px}
 .drop.over{border-color:var(--link);background:var(--card)}

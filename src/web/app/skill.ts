@@ -17,8 +17,8 @@ const BODY = `${MARKDOWN_SCRIPT}<p><a href="/library">← Library</a></p>
 <p class="muted">Or drop files here. Text, JSON, CSV, images (PNG, JPEG, GIF, WebP) and PDF.</p>
 <ul id="file-list" class="files" aria-label="Attached files"></ul></div>
 <div id="connector-box" hidden>
-<label>Connector (optional)<select id="connector"><option value="">None</option></select></label>
-<label id="source-label" hidden>Source<select id="source"></select></label></div>
+<div class="field"><label for="connector">Connector (optional)</label><select id="connector"><option value="">None</option></select></div>
+<div class="field" id="source-label" hidden><label for="source">Source</label><select id="source"></select></div></div>
 <div class="toolbar"><button id="run">Run</button></div>
 </form>
 <p id="run-error" class="msg err" role="alert" hidden></p>
@@ -55,12 +55,15 @@ function field(p, i) {
   } else if (p.type === "number" || p.type === "integer") {
     input = document.createElement("input"); input.type = "number"; input.step = p.type === "integer" ? "1" : "any";
   } else { input = document.createElement("textarea"); input.rows = 3; }
-  input.id = "param-" + i; input.dataset.name = p.name; input.dataset.required = p.required ? "1" : "";
+  input.dataset.name = p.name; input.dataset.required = p.required ? "1" : "";
   if (p.default !== undefined && p.default !== null) { if (input.type === "checkbox") input.checked = !!p.default; else input.value = String(p.default); }
   if (input.type === "checkbox") label.className = "check";
-  label.append(document.createTextNode(text), input);
+  input.id = "param-" + i;
+  var wrap = document.createElement("div"); wrap.className = "field";
+  // A select is labelled by for=, not by wrapping: a wrapping label would name it with all its options' text.
+  if (input.tagName === "SELECT") { label.htmlFor = input.id; label.textContent = text; wrap.append(label, input); }
+  else { label.append(document.createTextNode(text), input); wrap.append(label); }
   // The description stays outside the label (it describes the field, it does not name it).
-  var wrap = document.createElement("div"); wrap.append(label);
   if (p.description) { var hint = document.createElement("span"); hint.className = "muted hint"; hint.id = "param-" + i + "-hint"; hint.textContent = p.description; wrap.append(hint); input.setAttribute("aria-describedby", hint.id); }
   return wrap;
 }
