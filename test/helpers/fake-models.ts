@@ -49,7 +49,7 @@ export const MARKDOWN_ATTACK = [
   "\n\n## Rendered heading\n\n**bold** and a [safe link](https://example.com/page).\n\n",
   "<script>alert('script tag')</script>\n\n",
   "<img src=x onerror=\"alert('img onerror')\">\n\n",
-  "[click me](javascript:alert('markdown link')) and ![tracker](https://example.com/pixel.png)\n\n",
+  "[click me](javascript:alert(1)) and ![tracker](https://example.com/pixel.png)\n\n",
   "<a href=\"javascript:alert('html link')\" onclick=\"alert('onclick')\">html link</a>\n\n",
   "<p style=\"color:red\" id=\"delete\" onmouseover=\"alert('hover')\">styled</p>\n",
 ].join("");
