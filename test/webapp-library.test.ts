@@ -147,7 +147,9 @@ test("skill page: instructions rendered, install, a run with attachments streams
   await page.locator("#title", { hasText: detail.name }).waitFor();
   // Instructions: Markdown rendered (its headings are headings), not shown as source.
   const instructions = page.locator("#instructions");
-  await instructions.getByRole("heading", { name: "When input is missing" }).waitFor();
+  await instructions.getByRole("heading", { name: "When input is missing", level: 4 }).waitFor();
+  // Its headings sit under the page's: the file's "# Summarize" is an h3 below the "Instructions" h2.
+  expect(await instructions.getByRole("heading", { name: detail.name, level: 3 }).count()).toBe(1);
   expect(await instructions.textContent()).not.toContain("## When input is missing");
 
   // Install / uninstall from the page; the API agrees.

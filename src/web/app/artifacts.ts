@@ -75,7 +75,7 @@ async function preview(a) {
     if (!r.ok) throw new Error("The server answered " + r.status);
     var text = await r.text();
     if (a.mediaType === "text/markdown") {
-      var md = document.createElement("div"); md.className = "md"; md.id = "preview-md"; markdown.render(md, text); box.append(md); return;
+      var md = document.createElement("div"); md.className = "md"; md.id = "preview-md"; markdown.render(md, text, 2); box.append(md); return;
     }
     var pre = document.createElement("pre"); pre.className = "block lines"; pre.id = "preview-text";
     var lines = text.replace(/\\n$/, "").split("\\n");

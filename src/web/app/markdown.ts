@@ -17,6 +17,9 @@ var markdown = (function () {
   var md = new marked.Marked({ gfm: true, async: false });
   var ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   function esc(t) { return String(t).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
+  // A document's headings sit under the page's own: render(el, text, 2) makes its "#" an <h3>.
+  var shift = 0;
+  md.use({ walkTokens: function (t) { if (t.type === "heading") t.depth = Math.min(6, t.depth + shift); } });
   md.use({ renderer: { html: function (token) { return token.block ? "<pre><code>" + esc(token.text.replace(/\\n+$/, "")) + "</code></pre>\\n" : esc(token.text); } } });
   var CONFIG = { USE_PROFILES: { html: true }, RETURN_DOM_FRAGMENT: true,
     FORBID_TAGS: ["style", "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "dialog"],
@@ -30,7 +33,8 @@ var markdown = (function () {
       if (!node.hasAttribute("alt")) node.setAttribute("alt", "");
     }
   });
-  function render(el, text) {
+  function render(el, text, headingShift) {
+    shift = headingShift || 0;
     var frag = DOMPurify.sanitize(md.parse(String(text == null ? "" : text)), CONFIG);
     frag.querySelectorAll("img[data-md-src]").forEach(function (img) {
       var src = img.getAttribute("data-md-src"), label = "Image: " + (img.getAttribute("alt") || src || "no source");
@@ -45,5 +49,5 @@ var markdown = (function () {
 })();
 `;
 
-/** One inline block with marked, DOMPurify and `markdown.render(element, text)`; put it in a page's body. */
+/** One inline block with marked, DOMPurify and `markdown.render(element, text, headingShift?)`; put it in a page's body. */
 export const MARKDOWN_SCRIPT = `<script>${markdownVendor()}\n${RENDERER}</script>`;

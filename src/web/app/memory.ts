@@ -36,7 +36,7 @@ function showMeta(doc) {
 }
 // The preview follows the editor (rendered and sanitized by markdown.ts), a moment after typing stops.
 var previewTimer = null;
-function preview() { clearTimeout(previewTimer); markdown.render($("memory-preview"), $("memory").value); }
+function preview() { clearTimeout(previewTimer); markdown.render($("memory-preview"), $("memory").value, 2); }
 $("memory").addEventListener("input", function () { clearTimeout(previewTimer); previewTimer = setTimeout(preview, 200); });
 function adopt(res) { etag = res.etag; showMeta(res.doc); $("memory").value = res.doc.content; preview(); $("conflict").hidden = true; }
 async function load() {

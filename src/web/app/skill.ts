@@ -168,7 +168,7 @@ function paint() {
   run.frame = requestAnimationFrame(function () {
     run.frame = 0;
     var text = Object.keys(run.blocks).map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return run.blocks[k]; }).join("");
-    markdown.render($("output"), text); $("output").dataset.chars = String(text.length);
+    markdown.render($("output"), text, 3); $("output").dataset.chars = String(text.length);
   });
 }
 function onEvent(ev) {
@@ -251,7 +251,7 @@ async function load() {
   catch (e) { say($("page-error"), e.status === 404 ? "There is no skill called " + slug + " in the catalog." : "Could not load this skill: " + e.message, "err"); $("run-form").hidden = true; return; }
   document.title = skill.name + " — Library — Clanker"; $("title").textContent = skill.name; $("description").textContent = skill.description;
   $("category").textContent = skill.category; $("category").hidden = false;
-  markdown.render($("instructions"), skill.instructions);
+  markdown.render($("instructions"), skill.instructions, 2);
   buildFields();
   try { installed = await isInstalled(); showInstalled(); } catch (e) { say($("install-error"), "Could not read whether it is installed: " + e.message, "err"); }
   try { await loadConnectors(); } catch (e) { say($("run-error"), "Could not list connectors: " + e.message, "err"); }
