@@ -94,7 +94,7 @@ test("a skill runs to completion on the binary's embedded worker", async () => {
 }, 30_000);
 
 test("the binary serves the web app from the empty folder: / and /executions are whole pages, scripts and styles inline by hash", async () => {
-  for (const path of ["/", "/login", "/executions", "/executions/exec_1", "/settings"]) {
+  for (const path of ["/", "/login", "/executions", "/executions/exec_1", "/settings", "/library", "/skills/summarize"]) {
     const res = await fetch(`${url}${path}`);
     const html = await res.text();
     expect({ path, status: res.status, type: res.headers.get("content-type") }).toEqual({ path, status: 200, type: "text/html; charset=utf-8" });
@@ -106,6 +106,9 @@ test("the binary serves the web app from the empty folder: / and /executions are
     expect(readdirSync(dir).sort()).toEqual(["clanker", "data"]);
   }
   expect(await (await fetch(`${url}/`)).text()).toContain("Send me a code");
+  // The Markdown renderer (marked + DOMPurify) is embedded at build time, only in the pages that render Markdown.
+  expect(await (await fetch(`${url}/skills/summarize`)).text()).toContain("DOMPurify");
+  expect(await (await fetch(`${url}/library`)).text()).not.toContain("DOMPurify");
 });
 
 test("backup writes a restorable folder and restore brings it back into a new data dir", async () => {

@@ -1,6 +1,6 @@
 // The web app's /memory and /artifacts pages in a real browser (Debian chromium via playwright-core) against
 // the server and a fake model: a memory edit that another writer beat is shown as a conflict with their
-// version (and nothing is overwritten), then saved; a run's artifacts listed, previewed (Markdown as text,
+// version (and nothing is overwritten), then saved; a run's artifacts listed, previewed (Markdown rendered, its raw HTML as text,
 // HTML in a sandboxed frame), downloadable, deleted. Every page: no console errors, no serious/critical axe
 // violations, screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -138,11 +138,11 @@ test("artifacts: a run's files listed, previewed as text or in a sandboxed frame
   await axe("artifacts");
   await shot("artifacts-desktop");
 
-  // Markdown: its text, never markup of this page; the download link is the API's download route.
+  // Markdown: rendered, its raw HTML shown as text, never markup of this page; the download link is the API's download route.
   await md.getByRole("link", { name: "summarize-output.md" }).click();
   await page.waitForURL(/\/artifacts\/[^/]+$/);
   const mdId = page.url().split("/").pop()!;
-  await page.locator("#preview-text", { hasText: "<b>not markup</b>" }).waitFor();
+  await page.locator("#preview-md", { hasText: "<b>not markup</b>" }).waitFor();
   expect(await page.locator("#preview b").count()).toBe(0);
   const download = page.getByRole("link", { name: "Download summarize-output.md" });
   expect(await download.getAttribute("href")).toBe(`/api/v1/artifacts/${mdId}/download`);

@@ -2,7 +2,8 @@
 // Anthropic Messages (POST /v1/messages, SSE stream) and OpenAI-compatible (POST /v1/chat/completions, SSE).
 // The prompt steers each answer: [[fail:500]] / [[fail:401]] / [[fail:429]] answer that status;
 // [[drop]] cuts the stream after two deltas; [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
-// [[file]] adds a fenced file block; otherwise the answer is a few deltas echoing the input.
+// [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
+// otherwise the answer is a few deltas echoing the input.
 
 export interface RecordedRequest {
   path: string;
@@ -38,8 +39,20 @@ export function answerFor(prompt: string): string[] {
   const userLine = prompt.split("\n").find((l) => l.trim()) ?? "";
   const chunks = ["Fake answer ", "for: ", userLine.slice(0, 60).replace(/\[\[[a-z:0-9]+\]\]/g, "").trim(), "\n\nDone."];
   if (prompt.includes("[[file]]")) chunks.push("\n\n```html file=index.html\n<h1>Hello</h1>\n```\n");
+  if (prompt.includes("[[code]]")) chunks.push("\n\n```python file=hello.py\nimport sys\n\nprint('<b>hi</b>')\n```\n");
+  if (prompt.includes("[[xss]]")) chunks.push(MARKDOWN_ATTACK);
   return chunks;
 }
+
+/** Markdown that tries to run script in whoever renders it: a script tag, an image handler, javascript: links. */
+export const MARKDOWN_ATTACK = [
+  "\n\n## Rendered heading\n\n**bold** and a [safe link](https://example.com/page).\n\n",
+  "<script>alert('script tag')</script>\n\n",
+  "<img src=x onerror=\"alert('img onerror')\">\n\n",
+  "[click me](javascript:alert(1)) and ![tracker](https://example.com/pixel.png)\n\n",
+  "<a href=\"javascript:alert('html link')\" onclick=\"alert('onclick')\">html link</a>\n\n",
+  "<p style=\"color:red\" id=\"delete\" onmouseover=\"alert('hover')\">styled</p>\n",
+].join("");
 
 type Flavor = "anthropic" | "openai";
 

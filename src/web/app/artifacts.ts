@@ -1,6 +1,7 @@
 // /artifacts (the files runs produced: name, type, size, execution, date) and /artifacts/:id (facts, a
 // preview that never turns the file into markup of this page, download, delete).
 import { appDocument } from "./shell";
+import { MARKDOWN_SCRIPT } from "./markdown";
 
 const FMT = `
 function fmtSize(n) { return n < 1024 ? n + " B" : n < 1048576 ? (n / 1024).toFixed(1) + " KB" : (n / 1048576).toFixed(1) + " MB"; }
@@ -35,7 +36,7 @@ $("more").onclick = load;
 whoAmI().then(function (me) { if (me) load(); });
 `;
 
-const DETAIL_BODY = `<p><a href="/artifacts">← All artifacts</a></p>
+const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/artifacts">← All artifacts</a></p>
 <h1 id="title">Artifact</h1>
 <div class="toolbar"><a id="download" hidden download>Download</a>
 <button type="button" class="plain" id="delete" hidden>Delete</button></div>
@@ -44,9 +45,10 @@ const DETAIL_BODY = `<p><a href="/artifacts">← All artifacts</a></p>
 <h2>Preview</h2>
 <div id="preview"></div>`;
 
-// Text types are read as text and set with textContent (Markdown shows as its source, so nothing in it can
-// become markup here); images load from the download route; HTML renders only in a sandbox="" iframe from
-// the download route's ?inline=1 form, which the server also answers with a CSP sandbox.
+// Markdown is rendered and sanitized (markdown.ts); other text types are set with textContent, one numbered
+// span per line (the numbers are CSS counters, so copying the text copies no numbers); images load from the
+// download route; HTML renders only in a sandbox="" iframe from the download route's ?inline=1 form, which
+// the server also answers with a CSP sandbox.
 const PREVIEW_MAX = 1048576;
 const DETAIL_SCRIPT = FMT + `
 var id = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -71,7 +73,14 @@ async function preview(a) {
   try {
     var r = await fetch(a.downloadUrl, { credentials: "same-origin" });
     if (!r.ok) throw new Error("The server answered " + r.status);
-    var pre = document.createElement("pre"); pre.className = "block"; pre.id = "preview-text"; pre.textContent = await r.text(); box.append(pre);
+    var text = await r.text();
+    if (a.mediaType === "text/markdown") {
+      var md = document.createElement("div"); md.className = "md"; md.id = "preview-md"; markdown.render(md, text, 2); box.append(md); return;
+    }
+    var pre = document.createElement("pre"); pre.className = "block lines"; pre.id = "preview-text";
+    var lines = text.replace(/\\n$/, "").split("\\n");
+    lines.forEach(function (line, i) { var span = document.createElement("span"); span.className = "ln"; span.textContent = line + (i < lines.length - 1 ? "\\n" : ""); pre.append(span); });
+    box.append(pre);
   } catch (err) { say($("action-error"), "Could not load the preview: " + err.message, "err"); }
 }
 async function load() {

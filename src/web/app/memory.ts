@@ -1,14 +1,16 @@
 // /memory: the workspace's memory.md as text, editable; saves are conditional on the ETag it loaded, and a
 // 412 ETAG_MISMATCH is shown as a conflict (with the other writer's version), never silently overwritten.
 import { appDocument } from "./shell";
+import { MARKDOWN_SCRIPT } from "./markdown";
 
-const BODY = `<h1>Memory</h1>
+const BODY = `${MARKDOWN_SCRIPT}<h1>Memory</h1>
 <p class="muted">The workspace's shared memory.md: every skill run in this workspace can read it, and agents append notes to it.</p>
 <p id="meta" class="muted" role="status"></p>
-<form id="memory-form" class="stack wide">
+<div class="split"><form id="memory-form" class="stack wide">
 <label>Memory (Markdown)<textarea id="memory" name="memory" rows="16" spellcheck="false"></textarea></label>
 <div class="toolbar"><button id="save">Save</button><button type="button" class="plain" id="reload">Reload</button></div>
 </form>
+<section aria-labelledby="preview-title"><h2 id="preview-title">Preview</h2><div id="memory-preview" class="md"></div></section></div>
 <p id="save-status" class="msg" role="status" hidden></p>
 <section id="conflict" aria-labelledby="conflict-title" hidden>
 <h2 id="conflict-title">Conflict: someone else changed the memory</h2>
@@ -32,7 +34,11 @@ async function memoryCall(method, body, ifMatch) {
 function showMeta(doc) {
   $("meta").textContent = doc.version ? "Version " + doc.version + ", saved " + fmtTime(doc.updatedAt) : "Empty: nothing saved yet.";
 }
-function adopt(res) { etag = res.etag; showMeta(res.doc); $("memory").value = res.doc.content; $("conflict").hidden = true; }
+// The preview follows the editor (rendered and sanitized by markdown.ts), a moment after typing stops.
+var previewTimer = null;
+function preview() { clearTimeout(previewTimer); markdown.render($("memory-preview"), $("memory").value, 2); }
+$("memory").addEventListener("input", function () { clearTimeout(previewTimer); previewTimer = setTimeout(preview, 200); });
+function adopt(res) { etag = res.etag; showMeta(res.doc); $("memory").value = res.doc.content; preview(); $("conflict").hidden = true; }
 async function load() {
   try { adopt(await memoryCall("GET")); say($("save-status"), "", ""); }
   catch (err) { say($("page-error"), "Could not load the memory: " + err.message, "err"); }

@@ -8,6 +8,8 @@ import { signinPage } from "./signin";
 import { executionPage, executionsPage } from "./executions";
 import { memoryPage } from "./memory";
 import { artifactPage, artifactsPage } from "./artifacts";
+import { libraryPage } from "./library";
+import { skillPage } from "./skill";
 
 // Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
 // without one goes straight to the sign-in form instead of probing the API for a 401.
@@ -31,9 +33,10 @@ export const webAppRoutes = (app: Platform) =>
       set.headers["cache-control"] = "public, max-age=86400";
       return "";
     }, hide)
-    .get("/library", soon("/library", "Library"), hide)
-    .get("/skills", soon("/library", "Library"), hide)
-    .get("/skills/:slug", soon("/library", "Library"), hide)
+    .get("/library", ({ set, request }) => htmlPage(set, libraryPage(hasSession(request))), hide)
+    // The spec's "browse them all at /skills": the same page, so a link to either works.
+    .get("/skills", ({ set, request }) => htmlPage(set, libraryPage(hasSession(request))), hide)
+    .get("/skills/:slug", ({ set, request }) => htmlPage(set, skillPage(hasSession(request))), hide)
     .get("/artifacts", ({ set, request }) => htmlPage(set, artifactsPage(hasSession(request))), hide)
     .get("/artifacts/:id", ({ set, request }) => htmlPage(set, artifactPage(hasSession(request)), { frames: "self" }), hide)
     .get("/memory", ({ set, request }) => htmlPage(set, memoryPage(hasSession(request))), hide)

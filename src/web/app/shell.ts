@@ -49,6 +49,25 @@ textarea{font:14px/1.5 ui-monospace,monospace}
 iframe.preview{width:100%;height:420px;border:1px solid var(--line);border-radius:6px;background:#fff}
 img.preview{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px}
 [hidden]{display:none!important}
+/* Library, skill page, rendered Markdown (artifacts, memory), numbered code lines */
+ul.rows .desc{display:block;font-size:14px}
+ul.rows li .msg{flex-basis:100%}
+label.check{flex-direction:row;align-items:center;gap:8px}
+.field{display:flex;flex-direction:column;gap:4px}
+.hint{font-size:14px}
+.drop{border:2px dashed var(--line);border-radius:8px;padding:12px}
+.drop.over{border-color:var(--link);background:var(--card)}
+ul.files{list-style:none;margin:0;padding:0}ul.files li{display:flex;gap:8px;align-items:center;padding:4px 0}
+.md{overflow-wrap:anywhere}.md>:first-child{margin-top:0}
+.md pre{background:var(--card);padding:12px;border-radius:6px;overflow-x:auto}
+.md code{font:14px/1.5 ui-monospace,monospace}.md :not(pre)>code{background:var(--card);padding:1px 4px;border-radius:4px}
+.md table{border-collapse:collapse;display:block;overflow-x:auto}.md th,.md td{border:1px solid var(--line);padding:4px 8px}
+.md blockquote{margin:0;padding-left:12px;border-left:4px solid var(--line);color:var(--muted)}
+.md img{max-width:100%}
+#output.md{min-height:48px;border:1px solid var(--line);border-radius:6px;padding:12px}
+pre.lines{counter-reset:ln}
+pre.lines .ln::before{counter-increment:ln;content:counter(ln);display:inline-block;width:3.5em;margin-right:12px;padding-right:8px;text-align:right;color:var(--muted);border-right:1px solid var(--line);user-select:none}
+.split{display:grid;grid-template-columns:1fr 1fr;gap:16px}@media (max-width:760px){.split{grid-template-columns:1fr}}
 `;
 
 /** The client library every page shares: fetch the API with the session cookie, errors in words. */

@@ -1,0 +1,263 @@
+// /skills/:slug: one skill — its instructions as sanitized Markdown, install/uninstall, and a run form (fields
+// from its parameters, attachments by file input or drop, an optional connector) whose output streams in.
+import { appDocument } from "./shell";
+import { MARKDOWN_SCRIPT } from "./markdown";
+
+const BODY = `${MARKDOWN_SCRIPT}<p><a href="/library">← Library</a></p>
+<h1 id="title">Skill</h1>
+<p id="description"></p>
+<div class="toolbar"><span id="category" class="badge" hidden></span><span id="installed-state" role="status"></span>
+<button type="button" id="install" hidden>Install</button></div>
+<p id="install-error" class="msg err" role="alert" hidden></p>
+<section aria-labelledby="run-title"><h2 id="run-title">Run it</h2>
+<form id="run-form" class="stack wide" novalidate>
+<div id="fields" class="stack"></div>
+<div id="drop" class="drop">
+<label>Attachments (optional)<input type="file" id="files" multiple></label>
+<p class="muted">Or drop files here. Text, JSON, CSV, images (PNG, JPEG, GIF, WebP) and PDF.</p>
+<ul id="file-list" class="files" aria-label="Attached files"></ul></div>
+<div id="connector-box" hidden>
+<div class="field"><label for="connector">Connector (optional)</label><select id="connector"><option value="">None</option></select></div>
+<div class="field" id="source-label" hidden><label for="source">Source</label><select id="source"></select></div></div>
+<div class="toolbar"><button id="run">Run</button></div>
+</form>
+<p id="run-error" class="msg err" role="alert" hidden></p>
+<section id="result" aria-labelledby="result-title" hidden>
+<h3 id="result-title">Output</h3>
+<p id="run-status" class="muted" role="status"></p>
+<div id="output" class="md"></div>
+<dl class="facts" id="run-facts"></dl>
+<p><a id="execution-link" hidden>Open this execution</a></p>
+</section></section>
+<section aria-labelledby="instructions-title"><h2 id="instructions-title">Instructions</h2>
+<div id="instructions" class="md"></div></section>`;
+
+const FORM = `
+var slug = decodeURIComponent(location.pathname.split("/")[2] || "");
+var skill = null, installed = false, attachments = [];
+// fetch by hand, not api(): the run form needs the error's status and param, not only its message.
+async function call(method, path, body) {
+  var r = await fetch(path, { method: method, credentials: "same-origin", headers: body !== undefined ? { "content-type": "application/json" } : {}, body: body !== undefined ? JSON.stringify(body) : undefined });
+  var data = await r.json().catch(function () { return {}; });
+  if (!r.ok) { var err = data.error || {}; var e = new Error(err.message || ("The server answered " + r.status)); e.status = r.status; e.param = err.param; e.code = err.code; throw e; }
+  return data;
+}
+function human(name) { var s = name.replace(/[_-]+/g, " "); return s.charAt(0).toUpperCase() + s.slice(1); }
+function field(p, i) {
+  var label = document.createElement("label"); var text = human(p.name) + (p.required ? " (required)" : " (optional)");
+  var input;
+  if (p.type === "enum" && Array.isArray(p.values)) {
+    input = document.createElement("select");
+    if (!p.required) { var none = document.createElement("option"); none.value = ""; none.textContent = "—"; input.append(none); }
+    p.values.forEach(function (v) { var o = document.createElement("option"); o.value = String(v); o.textContent = String(v); input.append(o); });
+  } else if (p.type === "boolean") {
+    input = document.createElement("input"); input.type = "checkbox"; input.className = "check";
+  } else if (p.type === "number" || p.type === "integer") {
+    input = document.createElement("input"); input.type = "number"; input.step = p.type === "integer" ? "1" : "any";
+  } else { input = document.createElement("textarea"); input.rows = 3; }
+  input.dataset.name = p.name; input.dataset.required = p.required ? "1" : "";
+  if (p.default !== undefined && p.default !== null) { if (input.type === "checkbox") input.checked = !!p.default; else input.value = String(p.default); }
+  if (input.type === "checkbox") label.className = "check";
+  input.id = "param-" + i;
+  var wrap = document.createElement("div"); wrap.className = "field";
+  // A select is labelled by for=, not by wrapping: a wrapping label would name it with all its options' text.
+  if (input.tagName === "SELECT") { label.htmlFor = input.id; label.textContent = text; wrap.append(label, input); }
+  else { label.append(document.createTextNode(text), input); wrap.append(label); }
+  // The description stays outside the label (it describes the field, it does not name it).
+  if (p.description) { var hint = document.createElement("span"); hint.className = "muted hint"; hint.id = "param-" + i + "-hint"; hint.textContent = p.description; wrap.append(hint); input.setAttribute("aria-describedby", hint.id); }
+  return wrap;
+}
+function buildFields() {
+  var box = $("fields"); box.replaceChildren();
+  if (!skill.parameters.length) {
+    var label = document.createElement("label"); label.append(document.createTextNode("Input"));
+    var ta = document.createElement("textarea"); ta.id = "input"; ta.rows = 6; ta.dataset.required = "1"; label.append(ta); box.append(label); return;
+  }
+  skill.parameters.forEach(function (p, i) { box.append(field(p, i)); });
+}
+// Parameters become "name: value" lines of the run's input, the form the skills' instructions read.
+function inputText() {
+  var plain = $("input"); if (plain) return plain.value.trim() ? { text: plain.value } : { missing: plain };
+  var lines = [], missing = null;
+  $("fields").querySelectorAll("[data-name]").forEach(function (el) {
+    var v = el.type === "checkbox" ? (el.checked ? "true" : "false") : el.value.trim();
+    if (!v) { if (el.dataset.required && !missing) missing = el; return; }
+    lines.push(el.dataset.name + ": " + v);
+  });
+  return missing ? { missing: missing } : { text: lines.join("\\n") };
+}
+var TEXT = /^(text\\/|application\\/(json|xml|yaml|x-yaml|csv|javascript|typescript|sql|x-sh))/;
+function guessType(f) {
+  if (f.type) return f.type;
+  var ext = (f.name.split(".").pop() || "").toLowerCase();
+  return { md: "text/markdown", csv: "text/csv", json: "application/json", pdf: "application/pdf", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg" }[ext] || "text/plain";
+}
+function readFile(f) {
+  var type = guessType(f);
+  if (TEXT.test(type)) return f.text().then(function (t) { return { name: f.name, mediaType: type, content: t }; });
+  return new Promise(function (resolve, reject) {
+    var r = new FileReader();
+    r.onload = function () { resolve({ name: f.name, mediaType: type, data: String(r.result).split(",")[1] || "" }); };
+    r.onerror = function () { reject(new Error("Could not read " + f.name)); };
+    r.readAsDataURL(f);
+  });
+}
+function showFiles() {
+  var ul = $("file-list"); ul.replaceChildren();
+  attachments.forEach(function (a, i) {
+    var li = document.createElement("li"); li.textContent = a.name + " (" + a.mediaType + ") ";
+    var b = document.createElement("button"); b.type = "button"; b.className = "plain"; b.textContent = "Remove"; b.setAttribute("aria-label", "Remove " + a.name);
+    b.onclick = function () { attachments.splice(i, 1); showFiles(); };
+    li.append(b); ul.append(li);
+  });
+}
+async function addFiles(list) {
+  try { var read = await Promise.all(Array.prototype.map.call(list, readFile)); attachments = attachments.concat(read).slice(0, 10); showFiles(); }
+  catch (e) { say($("run-error"), e.message, "err"); }
+}
+$("files").onchange = function () { addFiles($("files").files); $("files").value = ""; };
+var drop = $("drop");
+drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
+drop.addEventListener("drop", function (e) { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer && e.dataTransfer.files.length) addFiles(e.dataTransfer.files); });
+// Connectors the workspace can use now (configured, and connected where that is needed); none: no field.
+async function loadConnectors() {
+  var res = await call("GET", "/api/v1/connectors");
+  var usable = res.data.filter(function (c) { return c.configured && (c.connected || !c.needsConnection); });
+  usable.forEach(function (c) { var o = document.createElement("option"); o.value = c.connector; o.textContent = c.name; $("connector").append(o); });
+  $("connector-box").hidden = usable.length === 0;
+}
+$("connector").onchange = async function () {
+  var c = $("connector").value, src = $("source"); src.replaceChildren(); $("source-label").hidden = !c;
+  if (!c) return;
+  try {
+    var res = await call("GET", "/api/v1/connectors/" + encodeURIComponent(c) + "/sources?limit=100");
+    res.data.forEach(function (s) { var o = document.createElement("option"); o.value = s.id; o.textContent = s.name; src.append(o); });
+    if (!res.data.length) say($("run-error"), "The " + c + " connector has no sources yet: add one in Settings.", "err");
+  } catch (e) { say($("run-error"), "Could not list the " + c + " connector's sources: " + e.message, "err"); }
+};
+`;
+
+// The run: /api/events is open before the POST, so no block is missed; events that arrive before the POST
+// answers (the run id still unknown) are held and replayed. Blocks are keyed by index (an event can repeat
+// after a reconnect). A slow status poll covers a dropped stream; the end always reads the status once for
+// the authoritative output, cost and tokens.
+const RUN = `
+var run = null;
+function describe(e) {
+  if (e.status === 402) return "Not enough credits to run this skill: " + e.message + " Add credits or set your own model key in Settings.";
+  if (e.status === 400) return "The run was refused: " + e.message + (e.param ? " (" + e.param + ")" : "");
+  if (e.status === 404) return "This skill is not in the catalog (any more): " + e.message;
+  if (e.status === 401) return "Your session ended: sign in again.";
+  return "Could not run it: " + e.message;
+}
+function fact(dl, name, value, href) {
+  var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd");
+  if (href) { var a = document.createElement("a"); a.href = href; a.textContent = value; dd.append(a); } else dd.textContent = value;
+  dl.append(dt, dd);
+}
+function openEvents() {
+  return new Promise(function (resolve) {
+    var es = new EventSource("/api/events"), done = false;
+    var ready = function () { if (!done) { done = true; resolve(es); } };
+    es.onopen = ready; setTimeout(ready, 3000);
+  });
+}
+function paint() {
+  if (run.frame) return;
+  run.frame = requestAnimationFrame(function () {
+    run.frame = 0;
+    var text = Object.keys(run.blocks).map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return run.blocks[k]; }).join("");
+    markdown.render($("output"), text, 3); $("output").dataset.chars = String(text.length);
+  });
+}
+function onEvent(ev) {
+  if (!run || ev.executionId !== run.id) return;
+  (ev.blocks || []).forEach(function (b) { if (b.type === "text" && !(b.index in run.blocks)) { run.blocks[b.index] = b.content; paint(); } });
+  if (ev.status) { $("run-status").textContent = ev.status === "running" ? "Running: the output appears as the model writes it…" : ev.status === "queued" ? "Queued…" : ""; $("result").dataset.status = ev.status; }
+  if (ev.status === "completed" || ev.status === "failed" || ev.status === "cancelled") finish();
+}
+async function finish() {
+  if (!run || run.ended) return;
+  run.ended = true; clearInterval(run.poll); run.es.close();
+  try {
+    var s = await call("GET", "/api/v1/executions/" + encodeURIComponent(run.id) + "/status");
+    run.blocks = {}; s.outputBlocks.forEach(function (b) { if (b.type === "text") run.blocks[b.index] = b.content; }); paint();
+    $("result").dataset.status = s.status; $("output").setAttribute("aria-busy", "false");
+    $("run-status").textContent = s.status === "completed" ? "Completed." : s.status === "cancelled" ? "Cancelled." : "Failed: " + (s.error ? s.error.message : "unknown error");
+    if (s.status === "failed") say($("run-error"), "The run failed: " + (s.error ? s.error.message + " (" + s.error.code + ")" : "unknown error"), "err");
+    var dl = $("run-facts"); dl.replaceChildren();
+    fact(dl, "Cost", s.cost + " credits"); fact(dl, "Tokens", s.usage.inputTokens + " in · " + s.usage.outputTokens + " out");
+    fact(dl, "Duration", fmtMs(s.executionTime));
+    // Named by their files (one read each; a run has few), in the order the run wrote them.
+    var named = await Promise.all(s.artifactIds.map(function (id) { return call("GET", "/api/v1/artifacts/" + encodeURIComponent(id)).then(function (a) { return a.name; }, function () { return id; }); }));
+    s.artifactIds.forEach(function (id, i) { fact(dl, i ? "" : "Artifacts", named[i], "/artifacts/" + id); });
+  } catch (e) { say($("run-error"), "The run ended, but reading its result failed: " + e.message, "err"); }
+  $("run").disabled = false;
+}
+$("run-form").onsubmit = async function (e) {
+  e.preventDefault(); say($("run-error"), "", "");
+  var input = inputText();
+  if (input.missing) { say($("run-error"), "Fill in " + (input.missing.closest("label").firstChild.textContent) + " first.", "err"); input.missing.focus(); return; }
+  if (run && !run.ended) return;
+  $("run").disabled = true;
+  var body = { input: input.text, interface: "web" };
+  if (attachments.length) body.attachments = attachments;
+  if ($("connector").value) {
+    var c = $("connector").value, fields = {};
+    if (!$("source").value) { say($("run-error"), "Choose a source for the " + c + " connector, or no connector.", "err"); $("run").disabled = false; return; }
+    fields[c === "github" ? "repo" : "source"] = $("source").value;
+    body.connector = { type: c, fields: fields };
+  }
+  var es = await openEvents(), held = [];
+  run = { id: null, blocks: {}, es: es, frame: 0, ended: false };
+  es.addEventListener("execution-state", function (m) { var ev; try { ev = JSON.parse(m.data); } catch (x) { return; } if (run.id) onEvent(ev); else held.push(ev); });
+  try {
+    var started = await call("POST", "/api/v1/skills/" + encodeURIComponent(slug) + "/run", body);
+    run.id = started.executionId;
+    $("result").hidden = false; $("output").replaceChildren(); $("output").setAttribute("aria-busy", "true"); $("run-facts").replaceChildren();
+    $("run-status").textContent = "Started…"; $("result").dataset.status = "started";
+    var link = $("execution-link"); link.href = "/executions/" + run.id; link.hidden = false;
+    held.forEach(onEvent);
+    run.poll = setInterval(async function () {
+      try { var s = await call("GET", "/api/v1/executions/" + encodeURIComponent(run.id) + "/status?blocksAfter=1000000000"); onEvent({ executionId: run.id, status: s.status, blocks: [] }); } catch (x) {}
+    }, 2000);
+  } catch (err) { es.close(); run = null; say($("run-error"), describe(err), "err"); $("run").disabled = false; }
+};
+`;
+
+const PAGE = `
+function showInstalled() {
+  $("installed-state").textContent = installed ? "Installed in this workspace" : "Not installed";
+  var b = $("install"); b.textContent = installed ? "Uninstall" : "Install"; b.className = installed ? "plain" : ""; b.hidden = false;
+}
+$("install").onclick = async function () {
+  var b = $("install"); b.disabled = true; say($("install-error"), "", "");
+  try { var r = await call("POST", "/api/v1/skills/" + encodeURIComponent(slug) + (installed ? "/uninstall" : "/install"), {}); installed = !!r.installed; showInstalled(); }
+  catch (e) { say($("install-error"), "Could not " + (installed ? "uninstall" : "install") + " it: " + e.message, "err"); }
+  finally { b.disabled = false; }
+};
+async function isInstalled() {
+  var cursor = null;
+  do {
+    var page = await call("GET", "/api/v1/skills?limit=100" + (cursor ? "&after_id=" + encodeURIComponent(cursor) : ""));
+    if (page.data.some(function (s) { return s.slug === slug && s.installed; })) return true;
+    cursor = page.has_more ? page.last_id : null;
+  } while (cursor);
+  return false;
+}
+async function load() {
+  try { skill = await call("GET", "/api/v1/marketplace/skills/" + encodeURIComponent(slug)); }
+  catch (e) { say($("page-error"), e.status === 404 ? "There is no skill called " + slug + " in the catalog." : "Could not load this skill: " + e.message, "err"); $("run-form").hidden = true; return; }
+  document.title = skill.name + " — Library — Clanker"; $("title").textContent = skill.name; $("description").textContent = skill.description;
+  $("category").textContent = skill.category; $("category").hidden = false;
+  markdown.render($("instructions"), skill.instructions, 2);
+  buildFields();
+  try { installed = await isInstalled(); showInstalled(); } catch (e) { say($("install-error"), "Could not read whether it is installed: " + e.message, "err"); }
+  try { await loadConnectors(); } catch (e) { say($("run-error"), "Could not list connectors: " + e.message, "err"); }
+}
+whoAmI().then(function (me) { if (me) load(); });
+`;
+
+export const skillPage = (session: boolean) =>
+  appDocument({ title: "Skill", current: "/library", body: BODY, script: FORM + RUN + PAGE, session });
