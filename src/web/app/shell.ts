@@ -50,8 +50,9 @@ iframe.preview{width:100%;height:420px;border:1px solid var(--line);border-radiu
 img.preview{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px}
 [hidden]{display:none!important}
 /* Settings pages and the workspace switcher (settings*.ts) */
+header .who{flex-wrap:wrap;min-width:0}header .who span{overflow-wrap:anywhere}
 header .who label.ws{flex-direction:row;align-items:center;gap:6px}
-header .who select{padding:4px 6px;font-size:14px}
+header .who select{padding:4px 6px;font-size:14px;flex:0 1 auto;width:auto;max-width:14em}
 nav.subnav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0 0 8px;padding:8px 0;border-bottom:1px solid var(--line)}
 nav.subnav a[aria-current=page]{font-weight:700;color:var(--fg)}
 .toolbar label.grow{flex:1 1 260px}
