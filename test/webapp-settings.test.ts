@@ -10,6 +10,7 @@ import { expectAccessible, launchChromium, screenshot } from "./helpers/browser"
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
 import { joinTeam } from "./helpers/team";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -18,6 +19,7 @@ const ADMIN_ONLY = ["BYOK", "Secrets", "Webhooks"];
 const BYOK_KEY = `sk-ant-api03-${"x".repeat(40)}9876`;
 
 let srv: TestServer;
+let fake: FakeModel;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -44,7 +46,8 @@ async function signIn(p: Page, email: string, next: string) {
 }
 
 beforeAll(async () => {
-  [srv, browser] = await Promise.all([startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } }), launchChromium()]);
+  fake = startFakeModel("openai");
+  [srv, browser] = await Promise.all([startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }), launchChromium()]);
   ownerEmail = uniqueEmail("settings-owner");
   context = await browser.newContext({ viewport: DESKTOP });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: srv.url });
@@ -60,6 +63,7 @@ afterAll(async () => {
   await context?.close();
   await browser?.close();
   await srv?.stop();
+  fake?.stop();
   if (srv) cleanup(srv);
 });
 
@@ -258,6 +262,32 @@ test("a member switched into a team does not see owner/admin settings; a direct 
   } finally {
     await ctx2.close();
   }
+  expect(consoleErrors).toEqual([]);
+}, 40_000);
+
+test("the switcher: the owner acts in the team, and /executions there updates live (the stream read with x-workspace-id)", async () => {
+  const teamId: string = (await api("GET", "/api/v1/workspaces?limit=100")).body.data.find((w: { name: string }) => w.name === "Settings Team").id;
+  const personal = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "a personal run" } });
+  await page.goto(`${srv.url}/executions`);
+  await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).waitFor();
+  const switcher = page.getByLabel("Workspace");
+  await switcher.waitFor();
+  const opened = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/api/events`) && r.request().headers()["x-workspace-id"] === teamId);
+  await Promise.all([page.waitForEvent("load"), switcher.selectOption(teamId)]);
+  expect((await opened).status()).toBe(200);
+  await page.getByText("No executions yet").waitFor();
+  await page.evaluate("window.__noReload = true");
+  const inTeam = client(srv, { session: ownerSession, workspace: teamId });
+  const started = await inTeam("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:300]] a team run, watched live" } });
+  expect(started.status).toBe(200);
+  await page.locator(`#runs li[data-id="${started.body.executionId}"][data-status="completed"]`).waitFor();
+  expect(await page.evaluate("window.__noReload")).toBe(true);
+  // The personal workspace's run is not in the team's list; switching back shows it again.
+  expect(await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).count()).toBe(0);
+  const personalId: string = (await api("GET", "/api/v1/workspaces/current")).body.id;
+  await Promise.all([page.waitForEvent("load"), switcher.selectOption(personalId)]);
+  await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).waitFor();
+  await screenshot(page, "executions-switched-desktop");
   expect(consoleErrors).toEqual([]);
 }, 40_000);
 

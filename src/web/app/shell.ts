@@ -115,6 +115,8 @@ function liveFetch(onEvent) {
     while (!closed) {
       try {
         var r = await fetch("/api/events" + (last ? "?lastEventId=" + last : ""), { headers: wsHeaders({}), credentials: "same-origin", signal: ctl.signal });
+        if (!r.ok) throw new Error("The server answered " + r.status);
+        if (handle.onopen) handle.onopen();
         var reader = r.body.getReader(), dec = new TextDecoder(), buf = "";
         for (;;) {
           var c = await reader.read(); if (c.done) break;
@@ -127,11 +129,13 @@ function liveFetch(onEvent) {
           });
         }
       } catch (e) {}
+      if (!closed && handle.onerror) handle.onerror();
       if (!closed) await new Promise(function (res) { setTimeout(res, 2000); });
     }
   }
-  run();
-  var handle = { close: function () { closed = true; ctl.abort(); } };
+  // Same surface as an EventSource for the pages: onopen, onerror, close().
+  var handle = { onopen: null, onerror: null, close: function () { closed = true; ctl.abort(); } };
+  setTimeout(run, 0);
   addEventListener("pagehide", handle.close);
   return handle;
 }
