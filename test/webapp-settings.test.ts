@@ -77,6 +77,8 @@ async function curlProfile(key: string): Promise<string> {
 async function shots(name: string) {
   await screenshot(page, `${name}-desktop`);
   await page.setViewportSize(PHONE);
+  // Readable on a phone: nothing wider than the screen (no sideways scrolling).
+  expect({ name, width: await page.evaluate("document.documentElement.scrollWidth") }).toEqual({ name, width: PHONE.width });
   await screenshot(page, `${name}-phone`);
   await page.setViewportSize(DESKTOP);
 }
@@ -251,6 +253,7 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await p.getByText("Only workspace owners and admins can use this page. Ask an owner").waitFor();
     expect(await p.getByLabel("Anthropic API key").isVisible()).toBe(false);
     await p.setViewportSize(PHONE);
+    expect(await p.evaluate("document.documentElement.scrollWidth")).toBe(PHONE.width);
     await screenshot(p, "settings-member-byok-phone");
     const memberSession = decodeURIComponent((await ctx2.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
     const asMember = client(srv, { session: memberSession, workspace: team.id });

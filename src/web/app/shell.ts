@@ -57,6 +57,7 @@ nav.subnav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0 
 nav.subnav a[aria-current=page]{font-weight:700;color:var(--fg)}
 .toolbar label.grow{flex:1 1 260px}
 input[readonly]{font:14px/1.5 ui-monospace,monospace}
+select{max-width:100%}.toolbar label{max-width:100%;min-width:0}
 input.code{letter-spacing:3px;text-transform:uppercase;font-family:ui-monospace,monospace}
 `;
 
