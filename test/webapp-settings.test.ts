@@ -216,9 +216,21 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   await page.goto(`${srv.url}/settings/connectors`);
   await page.locator("#connectors li").first().waitFor();
   await page.locator("#integrations li").first().waitFor();
+  // Errors in words next to what failed: bad JSON caught in the page, a refusal from the API shown as said.
+  await page.getByLabel("Credentials as JSON for Webhook (optional)").fill("{not json");
+  await page.getByRole("button", { name: "Connect the Webhook integration" }).click();
+  await page.getByText("The credentials for Webhook are not valid JSON.").waitFor();
+  await page.getByLabel("Credentials as JSON for Webhook (optional)").fill('{"url":"not a url"}');
+  await page.getByRole("button", { name: "Connect the Webhook integration" }).click();
+  await page.getByText(/^Could not connect Webhook: ./).waitFor();
+  expect(await page.locator("#integrations li", { hasText: "Webhook" }).getByText("not connected").count()).toBe(1);
   await expectAccessible(page, "settings connectors");
   await shots("settings-connectors");
-  expect(consoleErrors).toEqual([]);
+  // Chromium logs the refused connect (400) itself; the page showed it in words (checked above).
+  const refused = consoleErrors.filter((e) => e.endsWith("/settings/connectors: Failed to load resource: the server responded with a status of 400 (Bad Request)"));
+  expect(refused.length).toBe(1);
+  expect(consoleErrors.filter((e) => !refused.includes(e))).toEqual([]);
+  consoleErrors.length = 0;
 }, 60_000);
 
 test("a member switched into a team does not see owner/admin settings; a direct visit says to ask an owner", async () => {

@@ -116,12 +116,15 @@ async function disconnect(kind, x) {
   try { await api("/api/v1/" + kind + "/" + encodeURIComponent(x.id), { method: "DELETE" }); say($("conn-status"), "Disconnected " + x.name + ".", "ok"); loadAll(); }
   catch (e) { say($("conn-status"), "Could not disconnect " + x.name + ": " + e.message, "err"); }
 }
+// A name can be both a connector and an integration (GitHub): the buttons' accessible names say which.
 function itemRow(kind, x, credLabel, bodyOf) {
+  var what = "the " + x.name + " " + (kind === "connectors" ? "connector" : "integration");
   var parts = [el("strong", x.name), el("span", x.description, "grow muted"), el("span", stateOf(x), "badge" + (x.connected ? " completed" : ""))];
-  if (canManage && x.connected) parts.push(btn("Disconnect", "Disconnect " + x.name, function () { disconnect(kind, x); }, true));
+  if (canManage && x.connected) parts.push(btn("Disconnect", "Disconnect " + what, function () { disconnect(kind, x); }, true));
   else if (canManage && x.configured) {
-    var f = el("form", null, "toolbar"), lab = el("label", credLabel + " for " + x.name + " (optional)"), inp = el("input"); inp.autocomplete = "off";
-    lab.append(inp); f.append(lab, el("button", "Connect " + x.name));
+    var f = el("form", null, "toolbar"), lab = el("label", credLabel + " for " + x.name + " (optional)"), inp = el("input"), go = el("button", "Connect");
+    inp.autocomplete = "off"; go.setAttribute("aria-label", "Connect " + what);
+    lab.append(inp); f.append(lab, go);
     f.onsubmit = function (e) { e.preventDefault(); var b; try { b = bodyOf(inp.value.trim()); } catch (err) { say($("conn-status"), err.message, "err"); return; } connect(kind, x, b); };
     parts.push(f);
   }
