@@ -231,7 +231,7 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   expect(refused.length).toBe(1);
   expect(consoleErrors.filter((e) => !refused.includes(e))).toEqual([]);
   consoleErrors.length = 0;
-}, 60_000);
+}, 90_000);
 
 test("a member switched into a team does not see owner/admin settings; a direct visit says to ask an owner", async () => {
   const made = await api("POST", "/api/v1/workspaces", { body: { name: "Settings Team" } });
@@ -305,6 +305,16 @@ test("the switcher: the owner acts in the team, and /executions there updates li
   await screenshot(page, "executions-switched-desktop");
   expect(consoleErrors).toEqual([]);
 }, 40_000);
+
+test("/activate is a page of the app: the frame, signed in it asks for the device code; axe clean, no console errors", async () => {
+  await page.goto(`${srv.url}/activate?code=ABCD-1234`);
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+  await page.getByText(`Signed in as ${ownerEmail}.`).waitFor();
+  expect(await page.getByLabel("The code your device shows").inputValue()).toBe("ABCD-1234");
+  await expectAccessible(page, "activate");
+  await shots("activate");
+  expect(consoleErrors).toEqual([]);
+}, 20_000);
 
 test("size: each first page and settings page carries under 150 KB of JS+CSS gzipped", async () => {
   const paths = ["/", "/login", "/activate", "/settings", ...SECTIONS.map((s) => `/settings/${s}`)];
