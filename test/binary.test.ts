@@ -94,7 +94,7 @@ test("a skill runs to completion on the binary's embedded worker", async () => {
 }, 30_000);
 
 test("the binary serves the web app from the empty folder: / and /executions are whole pages, scripts and styles inline by hash", async () => {
-  for (const path of ["/", "/login", "/executions", "/executions/exec_1", "/settings", "/library", "/skills/summarize"]) {
+  for (const path of ["/", "/login", "/executions", "/executions/exec_1", "/settings", "/settings/keys", "/settings/mcp", "/activate", "/library", "/skills/summarize"]) {
     const res = await fetch(`${url}${path}`);
     const html = await res.text();
     expect({ path, status: res.status, type: res.headers.get("content-type") }).toEqual({ path, status: 200, type: "text/html; charset=utf-8" });
@@ -105,7 +105,19 @@ test("the binary serves the web app from the empty folder: / and /executions are
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/);
     expect(readdirSync(dir).sort()).toEqual(["clanker", "data"]);
   }
-  expect(await (await fetch(`${url}/`)).text()).toContain("Send me a code");
+  // `/` itself: 200, and its inline blocks are the app's own (the shared client library and style), each one
+  // allowed by its hash in the page's CSP, so the browser runs them with nothing fetched.
+  const home = await fetch(`${url}/`);
+  const html = await home.text();
+  expect(home.status).toBe(200);
+  expect(html).toContain("Send me a code");
+  const csp = home.headers.get("content-security-policy")!;
+  const blocks = [...html.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)];
+  expect(blocks.map((b) => b[1]).sort()).toEqual(["script", "style"]);
+  for (const [, , body] of blocks) expect(csp).toContain(`'sha256-${new Bun.CryptoHasher("sha256").update(body!).digest("base64")}'`);
+  expect(blocks.find((b) => b[1] === "script")![2]).toContain("async function api(path, opts)");
+  expect(blocks.find((b) => b[1] === "style")![2]).toContain("prefers-color-scheme:dark");
+  expect(await (await fetch(`${url}/settings/keys`)).text()).toContain('<nav aria-label="Settings"');
   // The Markdown renderer (marked + DOMPurify) is embedded at build time, only in the pages that render Markdown.
   expect(await (await fetch(`${url}/skills/summarize`)).text()).toContain("DOMPurify");
   expect(await (await fetch(`${url}/library`)).text()).not.toContain("DOMPurify");

@@ -10,6 +10,7 @@ import { memoryPage } from "./memory";
 import { artifactPage, artifactsPage } from "./artifacts";
 import { libraryPage } from "./library";
 import { skillPage } from "./skill";
+import { settingsIndex, settingsPage } from "./settings";
 
 // Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
 // without one goes straight to the sign-in form instead of probing the API for a 401.
@@ -42,5 +43,11 @@ export const webAppRoutes = (app: Platform) =>
     .get("/memory", ({ set, request }) => htmlPage(set, memoryPage(hasSession(request))), hide)
     .get("/workflows", soon("/workflows", "Workflows"), hide)
     .get("/workflows/runs/:id", soon("/workflows", "Workflows"), hide)
-    .get("/settings", soon("/settings", "Settings"), hide)
-    .get("/settings/*", soon("/settings", "Settings"), hide);
+    .get("/settings", ({ set, request }) => htmlPage(set, settingsIndex(hasSession(request))), hide)
+    .get("/settings/:section", ({ set, request, params }) => {
+      const page = settingsPage(params.section, hasSession(request));
+      if (page) return htmlPage(set, page);
+      // An unknown section: the list of real ones, answered as what it is.
+      set.status = 404;
+      return htmlPage(set, settingsIndex(hasSession(request)));
+    }, hide);

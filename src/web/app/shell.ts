@@ -68,16 +68,30 @@ ul.files{list-style:none;margin:0;padding:0}ul.files li{display:flex;gap:8px;ali
 pre.lines{counter-reset:ln}
 pre.lines .ln::before{counter-increment:ln;content:counter(ln);display:inline-block;width:3.5em;margin-right:12px;padding-right:8px;text-align:right;color:var(--muted);border-right:1px solid var(--line);user-select:none}
 .split{display:grid;grid-template-columns:1fr 1fr;gap:16px}@media (max-width:760px){.split{grid-template-columns:1fr}}
+/* Settings pages and the workspace switcher (settings*.ts) */
+header .who{flex-wrap:wrap;min-width:0}header .who span{overflow-wrap:anywhere}
+header .who label.ws{flex-direction:row;align-items:center;gap:6px}
+header .who select{padding:4px 6px;font-size:14px;flex:0 1 auto;width:auto;max-width:14em}
+nav.subnav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0 0 8px;padding:8px 0;border-bottom:1px solid var(--line)}
+nav.subnav a[aria-current=page]{font-weight:700;color:var(--fg)}
+.toolbar label.grow{flex:1 1 260px}
+input[readonly]{font:14px/1.5 ui-monospace,monospace}
+select{max-width:100%}.toolbar label{max-width:100%;min-width:0}
+input.code{letter-spacing:3px;text-transform:uppercase;font-family:ui-monospace,monospace}
 `;
 
 /** The client library every page shares: fetch the API with the session cookie, errors in words. */
 const LIB = `
 var $ = function (id) { return document.getElementById(id); };
 function say(el, text, kind) { el.textContent = text; el.className = "msg " + (kind || ""); el.hidden = !text; }
+// The workspace this tab acts in: a session selects one per request with x-workspace-id (none: the personal one).
+var WS_KEY = "clanker.workspace";
+function wsId() { try { return localStorage.getItem(WS_KEY) || ""; } catch (e) { return ""; } }
+function wsHeaders(h) { h = h || {}; var w = wsId(); if (w) h["x-workspace-id"] = w; return h; }
 async function api(path, opts) {
   opts = opts || {};
   var r = await fetch(path, { method: opts.method || "GET", credentials: "same-origin",
-    headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
+    headers: wsHeaders(opts.body !== undefined ? { "content-type": "application/json" } : {}),
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
   if (!r.ok) { var e = new Error((data.error && data.error.message) || ("The server answered " + r.status)); e.status = r.status; throw e; }
@@ -87,14 +101,63 @@ var signedIn = document.body.dataset.session === "1";
 function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search)); }
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }
-  try { var me = await api("/api/v1/profile"); var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; } return me; }
-  catch (e) { if (e.status === 401) toLogin(); else say($("page-error"), e.message, "err"); return null; }
+  try { var me = await api("/api/v1/profile"); var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
+  catch (e) {
+    if (e.status === 401) toLogin();
+    // The chosen workspace is gone (left, or removed from it): back to the default one.
+    else if (e.status === 404 && wsId()) { localStorage.removeItem(WS_KEY); location.reload(); }
+    else say($("page-error"), e.message, "err");
+    return null;
+  }
+}
+// The switcher shows only for people in more than one workspace; a switch applies to every page of this browser.
+async function workspaces() {
+  try {
+    var list = (await api("/api/v1/workspaces?limit=100")).data, cur = await api("/api/v1/workspaces/current");
+    if (list.length < 2) return;
+    var sel = $("ws-select"); sel.textContent = "";
+    list.forEach(function (x) { var o = document.createElement("option"); o.value = x.id; o.textContent = x.name + " (" + x.role + ")"; sel.appendChild(o); });
+    sel.value = cur.id; $("ws-wrap").hidden = false;
+    sel.onchange = function () { localStorage.setItem(WS_KEY, sel.value); location.reload(); };
+  } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); }
 }
 function live(onEvent) {
+  // EventSource cannot send x-workspace-id: in a chosen workspace, read the same stream with fetch.
+  if (wsId()) return liveFetch(onEvent);
   var es = new EventSource("/api/events");
   es.addEventListener("execution-state", function (m) { try { onEvent(JSON.parse(m.data)); } catch (e) {} });
   addEventListener("pagehide", function () { es.close(); });
   return es;
+}
+function liveFetch(onEvent) {
+  var ctl = new AbortController(), last = "", closed = false;
+  async function run() {
+    while (!closed) {
+      try {
+        var r = await fetch("/api/events" + (last ? "?lastEventId=" + last : ""), { headers: wsHeaders({}), credentials: "same-origin", signal: ctl.signal });
+        if (!r.ok) throw new Error("The server answered " + r.status);
+        if (handle.onopen) handle.onopen();
+        var reader = r.body.getReader(), dec = new TextDecoder(), buf = "";
+        for (;;) {
+          var c = await reader.read(); if (c.done) break;
+          buf += dec.decode(c.value, { stream: true });
+          var parts = buf.split("\\n\\n"); buf = parts.pop();
+          parts.forEach(function (p) {
+            var ev = "", data = "";
+            p.split("\\n").forEach(function (l) { if (l.indexOf("id: ") === 0) last = l.slice(4); else if (l.indexOf("event: ") === 0) ev = l.slice(7); else if (l.indexOf("data: ") === 0) data = l.slice(6); });
+            if (ev === "execution-state") { try { onEvent(JSON.parse(data)); } catch (e) {} }
+          });
+        }
+      } catch (e) {}
+      if (!closed && handle.onerror) handle.onerror();
+      if (!closed) await new Promise(function (res) { setTimeout(res, 2000); });
+    }
+  }
+  // Same surface as an EventSource for the pages: onopen, onerror, close().
+  var handle = { onopen: null, onerror: null, close: function () { closed = true; ctl.abort(); } };
+  setTimeout(run, 0);
+  addEventListener("pagehide", handle.close);
+  return handle;
 }
 function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
@@ -112,7 +175,7 @@ export function appDocument(opts: { title: string; current?: string; body: strin
   const nav = opts.nav === false
     ? ""
     : `<nav aria-label="Main"><ul>${NAV.map((n) => `<li><a href="${n.href}"${n.href === opts.current ? ' aria-current="page"' : ""}>${n.label}</a></li>`).join("")}</ul></nav>
-<div class="who" id="who" hidden><span id="who-email"></span><button type="button" class="plain" id="sign-out">Sign out</button></div>`;
+<div class="who" id="who" hidden><label class="ws" id="ws-wrap" hidden>Workspace <select id="ws-select"></select></label><span id="who-email"></span><button type="button" class="plain" id="sign-out">Sign out</button></div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(opts.title)} — Clanker</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">

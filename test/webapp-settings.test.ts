@@ -1,0 +1,334 @@
+// The web app's /settings pages in a real browser (Debian chromium via playwright-core) against the real server:
+// an API key created in the page works with a real curl and stops working once revoked in the page; the audit
+// filter finds the creation; the MCP snippets carry this server's URL; a member switched into a team (the
+// header's workspace switcher) is not offered owner/admin pages. Every page: no console errors, axe clean,
+// desktop and phone screenshots in test-artifacts/screens/. And the size budget of the pages' JS+CSS.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { gzipSync } from "node:zlib";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { outboxCode } from "./helpers/mail";
+import { joinTeam } from "./helpers/team";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const SECTIONS = ["keys", "members", "byok", "secrets", "connectors", "webhooks", "billing", "audit", "mcp"];
+const ADMIN_ONLY = ["BYOK", "Secrets", "Webhooks"];
+const BYOK_KEY = `sk-ant-api03-${"x".repeat(40)}9876`;
+
+let srv: TestServer;
+let fake: FakeModel;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let api: ReturnType<typeof client>;
+let ownerEmail = "";
+let ownerSession = "";
+const consoleErrors: string[] = [];
+
+function watch(p: Page) {
+  p.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${p.url()}: ${m.text()}`);
+  });
+  p.on("pageerror", (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
+}
+
+/** Signs `email` in through the page, as a person would; lands on `next`. */
+async function signIn(p: Page, email: string, next: string) {
+  await p.goto(`${srv.url}/login?next=${encodeURIComponent(next)}`);
+  await p.getByLabel("Email").fill(email);
+  await p.getByRole("button", { name: "Send me a code" }).click();
+  await p.getByLabel("The 6-digit code we mailed you").fill(await outboxCode(srv.dataDir, email, 5000));
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.waitForURL(`${srv.url}${next}`);
+}
+
+beforeAll(async () => {
+  fake = startFakeModel("openai");
+  [srv, browser] = await Promise.all([startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }), launchChromium()]);
+  ownerEmail = uniqueEmail("settings-owner");
+  context = await browser.newContext({ viewport: DESKTOP });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: srv.url });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  watch(page);
+  await signIn(page, ownerEmail, "/settings/keys");
+  ownerSession = decodeURIComponent((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
+  api = client(srv, { session: ownerSession });
+}, 30_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await srv?.stop();
+  fake?.stop();
+  if (srv) cleanup(srv);
+});
+
+/** A real curl process against /api/v1/profile with `key`: its HTTP status. */
+async function curlProfile(key: string): Promise<string> {
+  const p = Bun.spawn(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", `x-api-key: ${key}`, `${srv.url}/api/v1/profile`], { stdout: "pipe", stderr: "pipe" });
+  const [out] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+  return out.trim();
+}
+
+async function shots(name: string) {
+  await screenshot(page, `${name}-desktop`);
+  await page.setViewportSize(PHONE);
+  // Readable on a phone: nothing wider than the screen (no sideways scrolling).
+  expect({ name, width: await page.evaluate("document.documentElement.scrollWidth") }).toEqual({ name, width: PHONE.width });
+  await screenshot(page, `${name}-phone`);
+  await page.setViewportSize(DESKTOP);
+}
+
+test("keys: created in the page (shown once, copied), works with curl; revoked in the page, curl gets 401", async () => {
+  await page.goto(`${srv.url}/settings/keys`);
+  await page.getByLabel("Key name").fill("curl key");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const field = page.getByLabel("New API key");
+  await field.waitFor();
+  const key = await field.inputValue();
+  expect(key).toMatch(/^ck_/);
+  await page.getByRole("button", { name: "Copy" }).click();
+  await page.getByText("Copied the key to the clipboard.").waitFor();
+  expect(await page.evaluate("navigator.clipboard.readText()")).toBe(key);
+  expect(await curlProfile(key)).toBe("200");
+
+  // Listed with its prefix and last four only; a reload never shows the key again.
+  const row = page.locator("#keys li", { hasText: "curl key" });
+  await row.getByText("active").waitFor();
+  await expectAccessible(page, "settings keys");
+  await shots("settings-keys");
+  await page.reload();
+  await row.waitFor();
+  expect(await page.content()).not.toContain(key);
+
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Revoke key curl key" }).click();
+  await page.getByText("Revoked curl key.").waitFor();
+  await row.getByText("revoked").waitFor();
+  expect(await curlProfile(key)).toBe("401");
+  expect(consoleErrors).toEqual([]);
+}, 30_000);
+
+test("audit: the action filter shows the key's creation; the actor and date filters narrow it", async () => {
+  await page.goto(`${srv.url}/settings/audit`);
+  await page.locator("#audit li").first().waitFor();
+  await page.getByLabel("Action").fill("api_key.create");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.locator('#audit li[data-action="api_key.create"]').first().waitFor();
+  const actions = await page.locator("#audit li").evaluateAll((els) => els.map((e) => e.getAttribute("data-action")));
+  expect(actions.length).toBeGreaterThan(0);
+  expect(new Set(actions)).toEqual(new Set(["api_key.create"]));
+  expect(await page.locator("#audit li").first().textContent()).toContain(ownerEmail);
+
+  // The actor filter keeps the owner's entries; a date range in the future has none.
+  await page.getByLabel("Actor").selectOption({ label: ownerEmail });
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.locator('#audit li[data-action="api_key.create"]').first().waitFor();
+  const future = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel("From").fill(future);
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.getByText("No entries match.").waitFor();
+  await page.getByLabel("From").fill("");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.locator('#audit li[data-action="api_key.create"]').first().waitFor();
+  await expectAccessible(page, "settings audit");
+  await shots("settings-audit");
+  expect(consoleErrors).toEqual([]);
+}, 30_000);
+
+test("MCP: the stdio, HTTP and SSE snippets carry this server's URL and the clanker mcp command", async () => {
+  await page.goto(`${srv.url}/settings/mcp`);
+  const http = page.getByLabel("HTTP configuration");
+  await http.getByText(`${srv.url}/mcp`).waitFor();
+  expect(JSON.parse((await http.textContent())!).mcpServers.clanker).toMatchObject({ type: "http", url: `${srv.url}/mcp` });
+  expect(JSON.parse((await page.getByLabel("SSE configuration").textContent())!).mcpServers.clanker).toMatchObject({ type: "sse", url: `${srv.url}/mcp/sse` });
+  expect(JSON.parse((await page.getByLabel("stdio configuration").textContent())!).mcpServers.clanker).toMatchObject({ command: "clanker", args: ["mcp", "--data", "/path/to/data"] });
+  await page.getByRole("button", { name: "Copy HTTP configuration" }).click();
+  await page.getByText("Copied.").waitFor();
+  expect(await page.evaluate("navigator.clipboard.readText()")).toContain(`${srv.url}/mcp`);
+  await expectAccessible(page, "settings mcp");
+  await shots("settings-mcp");
+  expect(consoleErrors).toEqual([]);
+}, 30_000);
+
+test("the owner's other settings pages: BYOK never shows the key back, secrets, webhooks rotate, credits, members, connectors", async () => {
+  await page.goto(`${srv.url}/settings`);
+  for (const label of ["API keys", ...ADMIN_ONLY, "Audit log", "MCP"]) await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: label }).waitFor();
+  await expectAccessible(page, "settings");
+  await shots("settings-index");
+
+  await page.goto(`${srv.url}/settings/byok`);
+  await page.getByText("No key set").waitFor();
+  await page.getByLabel("Anthropic API key").fill(BYOK_KEY);
+  await page.getByRole("button", { name: "Save key" }).click();
+  await page.getByText("A key ending in 9876 is set").waitFor();
+  expect(await page.getByLabel("Anthropic API key").inputValue()).toBe("");
+  await page.reload();
+  await page.getByText("A key ending in 9876 is set").waitFor();
+  expect(await page.content()).not.toContain(BYOK_KEY.slice(0, 20));
+  await expectAccessible(page, "settings byok");
+  await shots("settings-byok");
+
+  await page.goto(`${srv.url}/settings/secrets`);
+  await page.getByLabel("Secret name").fill("DEPLOY_TOKEN");
+  await page.getByLabel("Secret value").fill("s3cret-value");
+  await page.getByRole("button", { name: "Add secret" }).click();
+  await page.locator("#secrets li", { hasText: "DEPLOY_TOKEN" }).waitFor();
+  expect(await page.content()).not.toContain("s3cret-value");
+  expect((await api("GET", "/api/v1/secrets")).body.data.map((s: { name: string }) => s.name)).toContain("DEPLOY_TOKEN");
+  await expectAccessible(page, "settings secrets");
+  await shots("settings-secrets");
+
+  await page.goto(`${srv.url}/settings/webhooks`);
+  const before = (await api("GET", "/api/v1/webhooks/secret")).body.secret;
+  const secretField = page.getByLabel("Signing secret");
+  for (let i = 0; i < 100 && (await secretField.inputValue()) !== before; i++) await Bun.sleep(50);
+  expect(await secretField.inputValue()).toBe(before);
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Rotate secret" }).click();
+  await page.getByText(/^Rotated/).waitFor();
+  const after = (await api("GET", "/api/v1/webhooks/secret")).body.secret;
+  expect(after).not.toBe(before);
+  expect(await secretField.inputValue()).toBe(after);
+  await expectAccessible(page, "settings webhooks");
+  await shots("settings-webhooks");
+
+  await page.goto(`${srv.url}/settings/billing`);
+  const balance = (await api("GET", "/api/v1/billing/balance")).body;
+  await page.locator("#balance", { hasText: balance.currency }).waitFor();
+  await page.locator("#transactions li").first().waitFor();
+  await expectAccessible(page, "settings billing");
+  await shots("settings-billing");
+
+  await page.goto(`${srv.url}/settings/members`);
+  await page.locator("#members li", { hasText: ownerEmail }).waitFor();
+  const invitee = uniqueEmail("invitee");
+  await page.getByLabel("Email to invite").fill(invitee);
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await page.getByText(`Invited ${invitee}.`).waitFor();
+  await expectAccessible(page, "settings members");
+  await shots("settings-members");
+
+  await page.goto(`${srv.url}/settings/connectors`);
+  await page.locator("#connectors li").first().waitFor();
+  await page.locator("#integrations li").first().waitFor();
+  // Errors in words next to what failed: bad JSON caught in the page, a refusal from the API shown as said.
+  await page.getByLabel("Credentials as JSON for Webhook (optional)").fill("{not json");
+  await page.getByRole("button", { name: "Connect the Webhook integration" }).click();
+  await page.getByText("The credentials for Webhook are not valid JSON.").waitFor();
+  await page.getByLabel("Credentials as JSON for Webhook (optional)").fill('{"url":"not a url"}');
+  await page.getByRole("button", { name: "Connect the Webhook integration" }).click();
+  await page.getByText(/^Could not connect Webhook: ./).waitFor();
+  expect(await page.locator("#integrations li", { hasText: "Webhook" }).getByText("not connected").count()).toBe(1);
+  await expectAccessible(page, "settings connectors");
+  await shots("settings-connectors");
+  // Chromium logs the refused connect (400) itself; the page showed it in words (checked above).
+  const refused = consoleErrors.filter((e) => e.endsWith("/settings/connectors: Failed to load resource: the server responded with a status of 400 (Bad Request)"));
+  expect(refused.length).toBe(1);
+  expect(consoleErrors.filter((e) => !refused.includes(e))).toEqual([]);
+  consoleErrors.length = 0;
+}, 90_000);
+
+test("a member switched into a team does not see owner/admin settings; a direct visit says to ask an owner", async () => {
+  const made = await api("POST", "/api/v1/workspaces", { body: { name: "Settings Team" } });
+  expect(made.status).toBe(200);
+  const team = { srv, id: made.body.id as string, ownerSession, owner: client(srv, { session: ownerSession, workspace: made.body.id }) };
+  const memberEmail = uniqueEmail("settings-member");
+  await joinTeam(team, memberEmail, "member");
+
+  const ctx2 = await browser.newContext({ viewport: DESKTOP });
+  const p = await ctx2.newPage();
+  p.setDefaultTimeout(10_000);
+  watch(p);
+  try {
+    await signIn(p, memberEmail, "/settings");
+    const nav = p.getByRole("navigation", { name: "Settings" });
+    // In their own (personal) workspace they are its owner: everything is offered.
+    await nav.getByRole("link", { name: "BYOK" }).waitFor();
+    // The header's switcher: two workspaces, the team among them.
+    const switcher = p.getByLabel("Workspace");
+    await switcher.waitFor();
+    await Promise.all([p.waitForEvent("load"), switcher.selectOption(team.id)]);
+    await p.getByText("You are a member of this workspace.").waitFor();
+    expect(await switcher.inputValue()).toBe(team.id);
+    for (const label of ADMIN_ONLY) expect(await nav.getByRole("link", { name: label }).count()).toBe(0);
+    await nav.getByRole("link", { name: "API keys" }).waitFor();
+    await expectAccessible(p, "settings (member)");
+    await screenshot(p, "settings-member-desktop");
+
+    // A direct visit: no form, a sentence instead; the API agrees (the service enforces the role).
+    await p.goto(`${srv.url}/settings/byok`);
+    await p.getByText("Only workspace owners and admins can use this page. Ask an owner").waitFor();
+    expect(await p.getByLabel("Anthropic API key").isVisible()).toBe(false);
+    await p.setViewportSize(PHONE);
+    expect(await p.evaluate("document.documentElement.scrollWidth")).toBe(PHONE.width);
+    await screenshot(p, "settings-member-byok-phone");
+    const memberSession = decodeURIComponent((await ctx2.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
+    const asMember = client(srv, { session: memberSession, workspace: team.id });
+    expect((await asMember("PUT", "/api/v1/byok", { body: { anthropicKey: "sk-ant-x" } })).status).toBe(403);
+    // The members page lists the team but offers no invitation form to a member.
+    await p.goto(`${srv.url}/settings/members`);
+    await p.locator("#members li", { hasText: ownerEmail }).waitFor();
+    expect(await p.getByLabel("Email to invite").isVisible()).toBe(false);
+  } finally {
+    await ctx2.close();
+  }
+  expect(consoleErrors).toEqual([]);
+}, 40_000);
+
+test("the switcher: the owner acts in the team, and /executions there updates live (the stream read with x-workspace-id)", async () => {
+  const teamId: string = (await api("GET", "/api/v1/workspaces?limit=100")).body.data.find((w: { name: string }) => w.name === "Settings Team").id;
+  const personal = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "a personal run" } });
+  await page.goto(`${srv.url}/executions`);
+  await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).waitFor();
+  const switcher = page.getByLabel("Workspace");
+  await switcher.waitFor();
+  const opened = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/api/events`) && r.request().headers()["x-workspace-id"] === teamId);
+  await Promise.all([page.waitForEvent("load"), switcher.selectOption(teamId)]);
+  expect((await opened).status()).toBe(200);
+  await page.getByText("No executions yet").waitFor();
+  await page.evaluate("window.__noReload = true");
+  const inTeam = client(srv, { session: ownerSession, workspace: teamId });
+  const started = await inTeam("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:300]] a team run, watched live" } });
+  expect(started.status).toBe(200);
+  await page.locator(`#runs li[data-id="${started.body.executionId}"][data-status="completed"]`).waitFor();
+  expect(await page.evaluate("window.__noReload")).toBe(true);
+  // The personal workspace's run is not in the team's list; switching back shows it again.
+  expect(await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).count()).toBe(0);
+  const personalId: string = (await api("GET", "/api/v1/workspaces/current")).body.id;
+  await Promise.all([page.waitForEvent("load"), switcher.selectOption(personalId)]);
+  await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).waitFor();
+  await screenshot(page, "executions-switched-desktop");
+  expect(consoleErrors).toEqual([]);
+}, 40_000);
+
+test("/activate is a page of the app: the frame, signed in it asks for the device code; axe clean, no console errors", async () => {
+  await page.goto(`${srv.url}/activate?code=ABCD-1234`);
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+  await page.getByText(`Signed in as ${ownerEmail}.`).waitFor();
+  expect(await page.getByLabel("The code your device shows").inputValue()).toBe("ABCD-1234");
+  await expectAccessible(page, "activate");
+  await shots("activate");
+  expect(consoleErrors).toEqual([]);
+}, 20_000);
+
+test("size: each first page and settings page carries under 150 KB of JS+CSS gzipped", async () => {
+  const paths = ["/", "/login", "/activate", "/settings", ...SECTIONS.map((s) => `/settings/${s}`)];
+  for (const path of paths) {
+    const res = await fetch(`${srv.url}${path}`, { headers: { cookie: `clanker_session=${encodeURIComponent(ownerSession)}` } });
+    expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    const html = await res.text();
+    if (path.startsWith("/settings/")) expect(html).toContain('<nav aria-label="Settings"');
+    // Everything the page runs or styles with is inline (no src= or stylesheet links to add on top).
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet/);
+    const assets = [...html.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)].map((m) => m[2]).join("");
+    const gz = gzipSync(Buffer.from(assets)).length;
+    expect({ path, gz, under: gz < 150 * 1024 }).toEqual({ path, gz, under: true });
+    expect(gz).toBeGreaterThan(1000);
+  }
+  expect((await fetch(`${srv.url}/settings/nope`)).status).toBe(404);
+});
