@@ -8,6 +8,8 @@ import { signinPage } from "./signin";
 import { executionPage, executionsPage } from "./executions";
 import { memoryPage } from "./memory";
 import { artifactPage, artifactsPage } from "./artifacts";
+import { workflowsPage } from "./workflows";
+import { workflowRunPage } from "./workflow-run";
 
 // Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
 // without one goes straight to the sign-in form instead of probing the API for a 401.
@@ -37,7 +39,7 @@ export const webAppRoutes = (app: Platform) =>
     .get("/artifacts", ({ set, request }) => htmlPage(set, artifactsPage(hasSession(request))), hide)
     .get("/artifacts/:id", ({ set, request }) => htmlPage(set, artifactPage(hasSession(request)), { frames: "self" }), hide)
     .get("/memory", ({ set, request }) => htmlPage(set, memoryPage(hasSession(request))), hide)
-    .get("/workflows", soon("/workflows", "Workflows"), hide)
-    .get("/workflows/runs/:id", soon("/workflows", "Workflows"), hide)
+    .get("/workflows", ({ set, request }) => htmlPage(set, workflowsPage(hasSession(request))), hide)
+    .get("/workflows/runs/:id", ({ set, request }) => htmlPage(set, workflowRunPage(hasSession(request))), hide)
     .get("/settings", soon("/settings", "Settings"), hide)
     .get("/settings/*", soon("/settings", "Settings"), hide);
