@@ -210,6 +210,17 @@ test("the generated form: every input kind sent with its type; bad JSON and a wr
   expect((await api("GET", `/api/v1/workflows/runs/${runId}`)).body.steps.pick.output).toEqual({ choice: "b", score: 7 });
 }, 60_000);
 
+/** Waits until the executions list shows exactly n rows (polled: the page's CSP refuses eval'd predicates). */
+async function rowCount(n: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let seen = await page.locator("#runs li").count();
+  while (seen !== n && Date.now() < deadline) {
+    await Bun.sleep(50);
+    seen = await page.locator("#runs li").count();
+  }
+  expect(seen).toBe(n);
+}
+
 test("/executions: more than 50 runs paged with Load more; the skill filter asks the API for that skill only", async () => {
   const SKILL = "ab-test-setup";
   const started = await Promise.all(Array.from({ length: 53 }, (_, i) => api("POST", `/api/v1/skills/${SKILL}/run`, { body: { input: `paging run ${i}` } })));
@@ -221,16 +232,16 @@ test("/executions: more than 50 runs paged with Load more; the skill filter asks
   const total = (await api("GET", "/api/v1/executions?limit=100")).body.data.length;
   expect(total).toBeGreaterThan(53);
   await page.getByRole("button", { name: "Load more" }).click();
-  await page.waitForFunction((n) => document.querySelectorAll("#runs li").length === n, Math.min(total, 100));
+  await rowCount(Math.min(total, 100));
 
   // The skill filter: only that skill's runs, 50 and then the other 3.
   await page.getByLabel("Skill").selectOption(SKILL);
-  await page.waitForFunction(() => document.querySelectorAll("#runs li").length === 50);
+  await rowCount(50);
   expect(new URL(page.url()).searchParams.get("skill")).toBe(SKILL);
   await page.getByRole("button", { name: "Load more" }).click();
-  await page.waitForFunction(() => document.querySelectorAll("#runs li").length === 53);
+  await rowCount(53);
   await page.getByRole("button", { name: "Load more" }).waitFor({ state: "hidden" });
-  const ids = await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id));
+  const ids = await Promise.all((await rows.all()).map((r) => r.getAttribute("data-id")));
   expect(new Set(ids)).toEqual(new Set(started.map((r) => r.body.executionId)));
   await axe("executions (skill filter, paged)");
   await shot("executions-skill-filter-desktop");
@@ -240,7 +251,7 @@ test("/executions: more than 50 runs paged with Load more; the skill filter asks
 
   // The filter is in the URL: a reload keeps it.
   await page.reload();
-  await page.waitForFunction(() => document.querySelectorAll("#runs li").length === 50);
+  await rowCount(50);
   expect(await page.getByLabel("Skill").inputValue()).toBe(SKILL);
 }, 90_000);
 
