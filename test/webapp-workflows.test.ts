@@ -161,6 +161,19 @@ test("reject: the run goes down the else branch; a run launched elsewhere appear
   expect((await api("GET", `/api/v1/workflows/runs/${other.body.id}`)).body.status).toBe("cancelled");
 }, 60_000);
 
+test("a running skill step's text shows as the model writes it; cancelling the running run from its page", async () => {
+  const launched = await api("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "[[slow:400]] watched step by step" } } });
+  await page.goto(`${srv.url}/workflows/runs/${launched.body.id}`);
+  const live = page.getByLabel("Output of research so far");
+  await live.getByText(/^Fake answer/).waitFor();
+  expect(await page.locator('#steps li[data-step="research"]').getAttribute("data-status")).toBe("running");
+  await axe("workflow run (running)");
+  await shot("workflow-run-running-desktop");
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await page.locator('#status-badge[data-status="cancelled"]').waitFor();
+  expect((await api("GET", `/api/v1/workflows/runs/${launched.body.id}`)).body.status).toBe("cancelled");
+}, 60_000);
+
 test("the generated form: every input kind sent with its type; bad JSON and a wrong resume answer said in words", async () => {
   const def = {
     id: "form-kinds",

@@ -1,5 +1,5 @@
 // /workflows/runs/:id: one workflow run with each step's status, input and output (collapsible), live from
-// /api/events; cancel; and a suspended step's approve/reject (or resume) form generated from its resumeSchema.
+// /api/events (a running skill step's text shown as the model writes it); cancel; and a suspended step's approve/reject (or resume) form generated from its resumeSchema.
 import { appDocument } from "./shell";
 import { SCHEMA_FORM } from "./schema-form";
 
@@ -22,7 +22,7 @@ const BODY = `<p><a href="/workflows">← All workflows</a></p>
 
 const SCRIPT = SCHEMA_FORM + `
 var id = decodeURIComponent(location.pathname.split("/")[3] || "");
-var def = null, run = null, formFor = "", opened = {};
+var def = null, run = null, formFor = "", opened = {}, streamed = {}, fetching = {};
 function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd"); dd.textContent = value; dl.append(dt, dd); }
 function show(v) { return typeof v === "string" ? v : JSON.stringify(v, null, 2); }
 // The definition's steps as a tree (parallel and branch steps hold others), so steps show in their order.
@@ -50,6 +50,11 @@ function stepItem(node, st) {
   li.append(head);
   if (st && st.input !== undefined) li.append(fold(node.id + ":in", "Input of " + node.id, show(st.input)));
   if (st && st.output !== undefined) li.append(fold(node.id + ":out", "Output of " + node.id, show(st.output)));
+  if (st && st.status === "running" && st.executionId) {
+    var so = document.createElement("pre"); so.className = "block live-out"; so.dataset.execution = st.executionId;
+    so.setAttribute("aria-label", "Output of " + node.id + " so far"); so.textContent = streamed[st.executionId] || "";
+    so.hidden = !so.textContent; li.append(so);
+  }
   if (st && st.error) { var e = document.createElement("p"); e.className = "msg err"; e.textContent = st.error.message + (st.error.code ? " (" + st.error.code + ")" : ""); li.append(e); }
   if (node.children.length) { var ol = document.createElement("ol"); ol.className = "steps"; node.children.forEach(function (c) { ol.append(stepItem(c, run.steps[c.id])); }); li.append(ol); }
   return li;
@@ -91,6 +96,7 @@ function render(r) {
   if (r.error) say($("run-error"), r.error.message + (r.error.code ? " (" + r.error.code + ")" : ""), "err"); else $("run-error").hidden = true;
   var nodes = def ? tree(def.steps) : Object.keys(r.steps).map(function (k) { return { id: k, kind: r.steps[k].kind, children: [] }; });
   $("steps").replaceChildren.apply($("steps"), nodes.map(function (n) { return stepItem(n, r.steps[n.id]); }));
+  Object.keys(r.steps).forEach(function (k) { var st = r.steps[k]; if (st.status === "running" && st.executionId && streamed[st.executionId] === undefined) streamStep(st.executionId); });
   var waiting = r.status === "suspended" && r.suspendedStep && r.steps[r.suspendedStep];
   $("resume").hidden = !waiting;
   if (waiting) resumeForm(r.suspendedStep, r.steps[r.suspendedStep].suspend || {}); else formFor = "";
@@ -109,6 +115,22 @@ $("cancel").onclick = async function () {
   try { await api("/api/v1/workflows/runs/" + encodeURIComponent(id) + "/cancel", { method: "POST", body: {} }); say($("action-error"), "", ""); load(); }
   catch (e) { say($("action-error"), "Could not cancel: " + e.message, "err"); }
 };
+// A running skill step's text as the model writes it: its execution's blocks, read again on each of its events.
+async function streamStep(executionId) {
+  if (fetching[executionId]) { fetching[executionId] = "again"; return; }
+  fetching[executionId] = true;
+  try {
+    var s = await api("/api/v1/executions/" + encodeURIComponent(executionId) + "/status");
+    streamed[executionId] = s.outputBlocks.filter(function (b) { return b.type === "text"; }).map(function (b) { return b.content; }).join("");
+    var pre = document.querySelector('pre.live-out[data-execution="' + executionId + '"]');
+    if (pre) { pre.textContent = streamed[executionId]; pre.hidden = !pre.textContent; }
+  } catch (e) { /* the step's final output arrives with the run's own state */ }
+  var again = fetching[executionId] === "again"; fetching[executionId] = false;
+  if (again) streamStep(executionId);
+}
+function stepOfExecution(executionId) {
+  return run && Object.keys(run.steps).some(function (k) { return run.steps[k].executionId === executionId && run.steps[k].status === "running"; });
+}
 var timer = null;
 whoAmI().then(async function (me) {
   if (!me) return;
@@ -117,7 +139,10 @@ whoAmI().then(async function (me) {
     def = list.filter(function (d) { return d.id === r0.workflowId; })[0] || null;
   } catch (e) { /* load() below says what failed */ }
   load();
-  liveEvents(["workflow-state"], function (t, d) { if (d.runId === id || (run && d.runId === run.id)) { clearTimeout(timer); timer = setTimeout(load, 80); } }, load);
+  liveEvents(["workflow-state", "execution-state"], function (t, d) {
+    if (t === "execution-state") { if (stepOfExecution(d.executionId)) streamStep(d.executionId); return; }
+    if (d.runId === id || (run && d.runId === run.id)) { clearTimeout(timer); timer = setTimeout(load, 80); }
+  }, load);
 });
 `;
 
