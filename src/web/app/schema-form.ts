@@ -1,6 +1,6 @@
 // Forms generated from a JSON Schema's properties (a workflow's input, a suspended step's resumeSchema), as a
 // plain-JS string for the workflow pages: one labelled control per property, checked before sending, and the
-// API's own field errors (error.param) shown next to the field they name.
+// API's own field errors (error.param) shown next to the field they name. Also the helpers both pages share.
 
 export const SCHEMA_FORM = `
 var fieldSeq = 0;
@@ -131,6 +131,17 @@ function liveEvents(types, onEvent, onOpen) {
   es.onopen = function () { if (note) note.textContent = "Live"; if (onOpen) onOpen(); };
   addEventListener("pagehide", function () { es.close(); });
   return es;
+}
+/** Every workflow definition: the list is a plain {data} or the paged envelope, whose cursor is followed. */
+async function allDefinitions() {
+  var list = [], after = null;
+  do {
+    var res = await api("/api/v1/workflows/definitions?limit=100" + (after ? "&after_id=" + encodeURIComponent(after) : ""));
+    var rows = Array.isArray(res) ? res : (res.data || []);
+    list = list.concat(rows);
+    after = res.has_more && rows.length ? (res.last_id || rows[rows.length - 1].id) : null;
+  } while (after);
+  return list;
 }
 function badge(status) { var b = document.createElement("span"); b.className = "badge " + status; b.textContent = status; return b; }
 `;

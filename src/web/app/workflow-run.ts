@@ -135,7 +135,7 @@ var timer = null;
 whoAmI().then(async function (me) {
   if (!me) return;
   try { var r0 = await api("/api/v1/workflows/runs/" + encodeURIComponent(id));
-    var defs = await api("/api/v1/workflows/definitions"); var list = Array.isArray(defs) ? defs : (defs.data || []);
+    var list = await allDefinitions();
     def = list.filter(function (d) { return d.id === r0.workflowId; })[0] || null;
   } catch (e) { /* load() below says what failed */ }
   load();

@@ -50,8 +50,7 @@ function defSection(def, i) {
 }
 async function loadDefs() {
   try {
-    var res = await api("/api/v1/workflows/definitions");
-    var list = Array.isArray(res) ? res : (res.data || []);
+    var list = await allDefinitions();
     var box = $("defs"); box.replaceChildren();
     list.forEach(function (d, i) { names[d.id] = d.name || d.id; box.append(defSection(d, i)); });
     $("defs-empty").hidden = list.length > 0;
