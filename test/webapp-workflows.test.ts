@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
-import { outboxCode } from "./helpers/mail";
+import { outboxCode, outboxMessages } from "./helpers/mail";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -27,7 +27,11 @@ const consoleErrors: string[] = [];
 async function signIn(next: string): Promise<void> {
   await page.goto(`${srv.url}/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel("Email").fill(email);
+  // Signing in again: wait for the new mail, or the previous (spent) code would be read.
+  const had = outboxMessages(srv.dataDir, email).length;
   await page.getByRole("button", { name: "Send me a code" }).click();
+  const deadline = Date.now() + 10_000;
+  while (outboxMessages(srv.dataDir, email).length <= had && Date.now() < deadline) await Bun.sleep(50);
   await page.getByLabel("The 6-digit code we mailed you").fill(await outboxCode(srv.dataDir, email, 5000));
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${srv.url}${next}`);
@@ -270,7 +274,7 @@ test("/executions: more than 50 runs paged with Load more; the skill filter asks
 
 test("/executions/:id: cancel and rerun say in words why they failed (here: the session was signed out elsewhere)", async () => {
   const before = consoleErrors.length;
-  const slow = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:1500]] cancel refused" } });
+  const slow = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:2500]] cancel refused" } });
   await page.goto(`${srv.url}/executions/${slow.body.executionId}`);
   await page.getByRole("button", { name: "Cancel" }).waitFor();
   expect((await api("POST", "/api/v1/auth/logout", { body: {} })).status).toBe(200);
@@ -279,7 +283,7 @@ test("/executions/:id: cancel and rerun say in words why they failed (here: the 
   await err.getByText(/^Could not cancel: \S.{8,}/).waitFor();
   expect(await err.getAttribute("role")).toBe("alert");
   await signIn(`/executions/${slow.body.executionId}`);
-  await page.locator('#status-badge[data-status="completed"]').waitFor();
+  await page.locator('#status-badge[data-status="completed"]').waitFor({ timeout: 30_000 });
   expect((await api("POST", "/api/v1/auth/logout", { body: {} })).status).toBe(200);
   await page.getByRole("button", { name: "Run again" }).click();
   await err.getByText(/^Could not run it again: \S.{8,}/).waitFor();
