@@ -1,13 +1,15 @@
-// /executions (history with a status filter, live) and /executions/:id (one run: facts, output, cancel, rerun).
+// /executions (history with status and skill filters, paged by cursor, live) and /executions/:id (one run: facts, output, cancel, rerun).
 import { appDocument } from "./shell";
 
 const STATUSES = ["queued", "running", "completed", "failed", "cancelled"];
 
 const LIST_BODY = `<h1>Executions</h1>
 <div class="toolbar"><label>Status<select id="status-filter"><option value="">All</option>${STATUSES.map((s) => `<option value="${s}">${s[0]!.toUpperCase()}${s.slice(1)}</option>`).join("")}</select></label>
+<label>Skill<select id="skill-filter"><option value="">All skills</option></select></label>
 <span class="muted" id="live-note" role="status">Live</span></div>
 <ul class="rows" id="runs" aria-label="Executions"></ul>
-<p id="empty" class="muted" hidden>No executions yet. Run a skill over the API, MCP or the CLI and it appears here.</p>`;
+<p id="empty" class="muted" hidden>No executions yet. Run a skill over the API, MCP or the CLI and it appears here.</p>
+<p><button type="button" class="plain" id="more" hidden>Load more</button></p>`;
 
 // Shared by both pages: a status badge built with DOM calls (text from the API never becomes markup).
 const BADGE = `
@@ -15,17 +17,42 @@ function badge(status) { var b = document.createElement("span"); b.className = "
 `;
 
 const LIST_SCRIPT = BADGE + `
-var filter = $("status-filter");
-filter.value = new URLSearchParams(location.search).get("status") || "";
-var loading = null, again = false;
+var filter = $("status-filter"), skill = $("skill-filter");
+var params = new URLSearchParams(location.search);
+filter.value = params.get("status") || "";
+function skillOption(slug, name) { var o = document.createElement("option"); o.value = slug; o.textContent = name; skill.append(o); }
+// A skill named in the URL is selectable before (or without) the catalog answering.
+if (params.get("skill")) { skillOption(params.get("skill"), params.get("skill")); skill.value = params.get("skill"); }
+async function loadSkills() {
+  try {
+    var after = null, list = [];
+    do {
+      var page = await api("/api/v1/marketplace/skills?limit=100" + (after ? "&after_id=" + encodeURIComponent(after) : ""));
+      list = list.concat(page.data); after = page.has_more ? page.last_id : null;
+    } while (after);
+    var chosen = skill.value;
+    skill.replaceChildren(); skillOption("", "All skills");
+    list.sort(function (a, b) { return a.name.localeCompare(b.name); }).forEach(function (k) { skillOption(k.slug, k.name); });
+    if (chosen && !list.some(function (k) { return k.slug === chosen; })) skillOption(chosen, chosen);
+    skill.value = chosen;
+  } catch (err) { say($("page-error"), "Could not load the skill list for the filter: " + err.message, "err"); }
+}
+// How many pages of 50 are shown: "Load more" adds one, and a live reload refetches as many, by cursor.
+var pages = 1, loading = null, again = false;
 async function load() {
   if (loading) { again = true; return; }
   loading = (async function () {
     try {
-      var q = "/api/v1/executions?limit=50" + (filter.value ? "&status=" + filter.value : "");
-      var page = await api(q);
+      var rows = [], after = null, more = false;
+      for (var i = 0; i < pages; i++) {
+        var q = "/api/v1/executions?limit=50" + (filter.value ? "&status=" + filter.value : "") + (skill.value ? "&skill=" + encodeURIComponent(skill.value) : "") + (after ? "&after_id=" + encodeURIComponent(after) : "");
+        var page = await api(q);
+        rows = rows.concat(page.data); more = page.has_more; after = page.last_id;
+        if (!more) break;
+      }
       var ul = $("runs"); ul.replaceChildren();
-      page.data.forEach(function (e) {
+      $("more").hidden = !more;
+      rows.forEach(function (e) {
         var li = document.createElement("li"); li.dataset.id = e.id; li.dataset.status = e.status;
         var main = document.createElement("span"); main.className = "grow";
         var a = document.createElement("a"); a.href = "/executions/" + e.id; a.textContent = e.skillName || e.skillSlug; main.append(a);
@@ -33,21 +60,23 @@ async function load() {
         meta.textContent = fmtTime(e.createdAt) + " · " + e.interface + " · " + fmtMs(e.executionTime) + (e.cost ? " · " + e.cost + " credits" : "");
         li.append(badge(e.status), main, meta); ul.append(li);
       });
-      $("empty").hidden = page.data.length > 0;
+      $("empty").hidden = rows.length > 0;
       say($("page-error"), "", "");
     } catch (err) { say($("page-error"), "Could not load executions: " + err.message, "err"); }
   })();
   await loading; loading = null;
   if (again) { again = false; load(); }
 }
-filter.onchange = function () {
-  var u = new URL(location.href); if (filter.value) u.searchParams.set("status", filter.value); else u.searchParams.delete("status");
-  history.replaceState(null, "", u); load();
+filter.onchange = skill.onchange = function () {
+  var u = new URL(location.href);
+  [["status", filter.value], ["skill", skill.value]].forEach(function (p) { if (p[1]) u.searchParams.set(p[0], p[1]); else u.searchParams.delete(p[0]); });
+  history.replaceState(null, "", u); pages = 1; load();
 };
+$("more").onclick = function () { pages++; load(); };
 var timer = null;
 whoAmI().then(function (me) {
   if (!me) return;
-  load();
+  load(); loadSkills();
   var es = live(function () { clearTimeout(timer); timer = setTimeout(load, 150); });
   es.onerror = function () { $("live-note").textContent = "Reconnecting…"; };
   es.onopen = function () { $("live-note").textContent = "Live"; load(); };

@@ -3,7 +3,6 @@
 // /api/events with the session cookie; no route here touches a service.
 import type { Platform } from "../../http/platform";
 import { htmlPage } from "../../http/platform";
-import { comingSoon } from "./shell";
 import { signinPage } from "./signin";
 import { executionPage, executionsPage } from "./executions";
 import { memoryPage } from "./memory";
@@ -11,16 +10,14 @@ import { artifactPage, artifactsPage } from "./artifacts";
 import { libraryPage } from "./library";
 import { skillPage } from "./skill";
 import { settingsIndex, settingsPage } from "./settings";
+import { workflowsPage } from "./workflows";
+import { workflowRunPage } from "./workflow-run";
 
 // Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
 // without one goes straight to the sign-in form instead of probing the API for a 401.
 const hasSession = (request: Request) => /(?:^|;\s*)clanker_session=[^;]+/.test(request.headers.get("cookie") ?? "");
 
 const hide = { detail: { hide: true } };
-
-// Spec pages not built yet: a real page inside the app that says so, not a 404.
-const soon = (nav: string, title: string) => ({ set, request }: { set: { headers: Record<string, string | number> }; request: Request }) =>
-  htmlPage(set, comingSoon(title, nav, hasSession(request)));
 
 export const webAppRoutes = (app: Platform) =>
   app
@@ -41,8 +38,8 @@ export const webAppRoutes = (app: Platform) =>
     .get("/artifacts", ({ set, request }) => htmlPage(set, artifactsPage(hasSession(request))), hide)
     .get("/artifacts/:id", ({ set, request }) => htmlPage(set, artifactPage(hasSession(request)), { frames: "self" }), hide)
     .get("/memory", ({ set, request }) => htmlPage(set, memoryPage(hasSession(request))), hide)
-    .get("/workflows", soon("/workflows", "Workflows"), hide)
-    .get("/workflows/runs/:id", soon("/workflows", "Workflows"), hide)
+    .get("/workflows", ({ set, request }) => htmlPage(set, workflowsPage(hasSession(request))), hide)
+    .get("/workflows/runs/:id", ({ set, request }) => htmlPage(set, workflowRunPage(hasSession(request))), hide)
     .get("/settings", ({ set, request }) => htmlPage(set, settingsIndex(hasSession(request))), hide)
     .get("/settings/:section", ({ set, request, params }) => {
       const page = settingsPage(params.section, hasSession(request));

@@ -78,6 +78,19 @@ nav.subnav a[aria-current=page]{font-weight:700;color:var(--fg)}
 input[readonly]{font:14px/1.5 ui-monospace,monospace}
 select{max-width:100%}.toolbar label{max-width:100%;min-width:0}
 input.code{letter-spacing:3px;text-transform:uppercase;font-family:ui-monospace,monospace}
+/* /workflows, /workflows/runs/:id (and the /executions skill filter) */
+.badge.suspended{background:#fef3c7;color:#78350f}.badge.pending,.badge.skipped{background:#e4e4e7;color:#3f3f46}
+section.def{border:1px solid var(--line);border-radius:8px;padding:4px 14px 12px;margin-bottom:12px}
+section.def h3{margin:8px 0 4px}section.def p{margin:4px 0}
+summary{cursor:pointer;padding:4px 0}
+.field{display:flex;flex-direction:column;gap:4px}.field label{display:block}section.def form button{align-self:flex-start}.field.check{flex-direction:row;flex-wrap:wrap;align-items:center;gap:8px}
+.field .req{color:var(--muted);font-weight:400}.hint{color:var(--muted);font-size:14px}.field.check .hint{flex-basis:100%}
+.field-err{color:#b91c1c;font-size:14px;font-weight:600}
+@media (prefers-color-scheme:dark){.field-err{color:#fca5a5}}
+ol.steps{list-style:none;margin:0;padding:0}ol.steps ol.steps{margin:6px 0 0 18px;padding-left:10px;border-left:2px solid var(--line)}
+ol.steps li{padding:8px 0;border-bottom:1px solid var(--line)}ol.steps ol.steps li:last-child{border-bottom:0}
+.step-head{display:flex;flex-wrap:wrap;gap:4px 12px;align-items:baseline}
+section.resume{border:2px solid #d97706;border-radius:8px;padding:4px 14px 14px;margin-bottom:16px}
 `;
 
 /** The client library every page shares: fetch the API with the session cookie, errors in words. */
@@ -185,15 +198,4 @@ export function appDocument(opts: { title: string; current?: string; body: strin
 ${opts.body}
 </main>
 <script>${LIB}${opts.script ?? ""}</script></body></html>`;
-}
-
-/** A page of the spec that is not built yet: a real page that says so, inside the app. */
-export function comingSoon(title: string, href: string, session: boolean): string {
-  return appDocument({
-    title,
-    current: href,
-    session,
-    body: `<h1>${escapeHtml(title)}</h1><p class="msg">This page is not built yet. Everything it will show is already in the <a href="/docs">REST API</a>.</p>`,
-    script: "whoAmI();",
-  });
 }
