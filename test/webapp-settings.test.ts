@@ -254,7 +254,8 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await switcher.waitFor();
     await Promise.all([p.waitForEvent("load"), switcher.selectOption(team.id)]);
     await p.getByText("You are a member of this workspace.").waitFor();
-    expect(await switcher.inputValue()).toBe(team.id);
+    // The switcher fills in after the page's own calls: wait for it to show the team as the current workspace.
+    await p.waitForFunction((id) => (document.getElementById("ws-select") as HTMLSelectElement).value === id, team.id);
     for (const label of ADMIN_ONLY) expect(await nav.getByRole("link", { name: label }).count()).toBe(0);
     await nav.getByRole("link", { name: "API keys" }).waitFor();
     await expectAccessible(p, "settings (member)");
@@ -280,14 +281,14 @@ test("a member switched into a team does not see owner/admin settings; a direct 
   expect(consoleErrors).toEqual([]);
 }, 40_000);
 
-test("the switcher: the owner acts in the team, and /executions there updates live (the stream read with x-workspace-id)", async () => {
+test("the switcher: the owner acts in the team, /executions there updates live, and plain links act there too (the clanker_workspace cookie)", async () => {
   const teamId: string = (await api("GET", "/api/v1/workspaces?limit=100")).body.data.find((w: { name: string }) => w.name === "Settings Team").id;
   const personal = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "a personal run" } });
   await page.goto(`${srv.url}/executions`);
   await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).waitFor();
   const switcher = page.getByLabel("Workspace");
   await switcher.waitFor();
-  const opened = page.waitForResponse((r) => r.url().startsWith(`${srv.url}/api/events`) && r.request().headers()["x-workspace-id"] === teamId);
+  const opened = page.waitForResponse(async (r) => r.url().startsWith(`${srv.url}/api/events`) && ((await r.request().allHeaders())["cookie"] ?? "").includes(`clanker_workspace=${teamId}`));
   await Promise.all([page.waitForEvent("load"), switcher.selectOption(teamId)]);
   expect((await opened).status()).toBe(200);
   await page.getByText("No executions yet").waitFor();
@@ -297,6 +298,11 @@ test("the switcher: the owner acts in the team, and /executions there updates li
   expect(started.status).toBe(200);
   await page.locator(`#runs li[data-id="${started.body.executionId}"][data-status="completed"]`).waitFor();
   expect(await page.evaluate("window.__noReload")).toBe(true);
+  // A link, an image or a frame cannot send a header: the cookie selects the team for them as well.
+  const linkPage = await page.context().newPage();
+  const viaLink = await linkPage.goto(`${srv.url}/api/v1/workspaces/current`);
+  expect(JSON.parse(await viaLink!.text()).id).toBe(teamId);
+  await linkPage.close();
   // The personal workspace's run is not in the team's list; switching back shows it again.
   expect(await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).count()).toBe(0);
   const personalId: string = (await api("GET", "/api/v1/workspaces/current")).body.id;

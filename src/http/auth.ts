@@ -152,7 +152,7 @@ export function sessionCookieOf(request: Request): string | null {
 
 /** The credential a request carries, by the spec's headers (and Bearer for MCP clients). Only the SSE
  * stream also takes ?apiKey=, since a browser's EventSource cannot send headers. */
-export function credentialOf(request: Request): { apiKey: string } | { session: string; viaCookie?: boolean } | null {
+export function credentialOf(request: Request): { apiKey: string } | { session: string; viaCookie?: boolean; workspace?: string } | null {
   const headers = request.headers;
   const key = headers.get("x-api-key");
   if (key) return { apiKey: key };
@@ -171,7 +171,11 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
         // A mangled cookie (%ZZ) is a bad credential like any other: 401, counted against the address.
         throw new AuthenticationError("Invalid session token", "INVALID_SESSION");
       }
-      return { session, viaCookie: true };
+      // The web app's workspace switcher: the cookie stands in for x-workspace-id, so links, frames and
+      // EventSource (which cannot send headers) act in the chosen workspace. It selects among the session's own
+      // memberships only, exactly like the header.
+      const ws = /(?:^|;\s*)clanker_workspace=([^;]+)/.exec(cookie)?.[1];
+      return { session, viaCookie: true, ...(ws ? { workspace: ws } : {}) };
     }
   }
   const url = new URL(request.url);

@@ -22,7 +22,7 @@ async function refresh() {
     $("signed-in").textContent = "Signed in as " + me.email + "."; show("signed-in");
     show("email-form", false); show("otp-form", false); show("code-form"); $("code").focus();
   } catch (e) {
-    if (e.status === 404 && wsId()) { localStorage.removeItem(WS_KEY); return refresh(); }
+    if (e.status === 404 && wsId()) { setWs(""); return refresh(); }
     if (e.status !== 401) status("Could not check who is signed in: " + e.message, "err");
     show("email-form"); $("email").focus();
   }

@@ -71,7 +71,7 @@ async function preview(a) {
   if (!TEXTUAL.test(a.mediaType)) { box.append(note("No preview for " + a.mediaType + ": download it to open it.")); return; }
   if (a.size > ${PREVIEW_MAX}) { box.append(note("Too large to preview (" + fmtSize(a.size) + "): download it to read it.")); return; }
   try {
-    var r = await fetch(a.downloadUrl, { credentials: "same-origin", headers: wsHeaders({}) });
+    var r = await fetch(a.downloadUrl, { credentials: "same-origin" });
     if (!r.ok) throw new Error("The server answered " + r.status);
     var text = await r.text();
     if (a.mediaType === "text/markdown") {

@@ -97,14 +97,15 @@ section.resume{border:2px solid #d97706;border-radius:8px;padding:4px 14px 14px;
 const LIB = `
 var $ = function (id) { return document.getElementById(id); };
 function say(el, text, kind) { el.textContent = text; el.className = "msg " + (kind || ""); el.hidden = !text; }
-// The workspace this tab acts in: a session selects one per request with x-workspace-id (none: the personal one).
-var WS_KEY = "clanker.workspace";
-function wsId() { try { return localStorage.getItem(WS_KEY) || ""; } catch (e) { return ""; } }
-function wsHeaders(h) { h = h || {}; var w = wsId(); if (w) h["x-workspace-id"] = w; return h; }
+// The workspace this browser acts in, for sessions in several: the clanker_workspace cookie, which the server reads
+// for cookie-authenticated requests as it reads x-workspace-id (none: the personal one). A cookie, not a header, so
+// links, images, frames and EventSource act in the chosen workspace too.
+function wsId() { var m = /(?:^|;\\s*)clanker_workspace=([^;]+)/.exec(document.cookie); return m ? decodeURIComponent(m[1]) : ""; }
+function setWs(id) { document.cookie = "clanker_workspace=" + (id ? encodeURIComponent(id) + "; max-age=31536000" : "; max-age=0") + "; path=/; samesite=strict"; }
 async function api(path, opts) {
   opts = opts || {};
   var r = await fetch(path, { method: opts.method || "GET", credentials: "same-origin",
-    headers: wsHeaders(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+    headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
   if (!r.ok) { var e = new Error((data.error && data.error.message) || ("The server answered " + r.status)); e.status = r.status; throw e; }
@@ -118,7 +119,7 @@ async function whoAmI() {
   catch (e) {
     if (e.status === 401) toLogin();
     // The chosen workspace is gone (left, or removed from it): back to the default one.
-    else if (e.status === 404 && wsId()) { localStorage.removeItem(WS_KEY); location.reload(); }
+    else if (e.status === 404 && wsId()) { setWs(""); location.reload(); }
     else say($("page-error"), e.message, "err");
     return null;
   }
@@ -131,46 +132,14 @@ async function workspaces() {
     var sel = $("ws-select"); sel.textContent = "";
     list.forEach(function (x) { var o = document.createElement("option"); o.value = x.id; o.textContent = x.name + " (" + x.role + ")"; sel.appendChild(o); });
     sel.value = cur.id; $("ws-wrap").hidden = false;
-    sel.onchange = function () { localStorage.setItem(WS_KEY, sel.value); location.reload(); };
+    sel.onchange = function () { setWs(sel.value); location.reload(); };
   } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); }
 }
 function live(onEvent) {
-  // EventSource cannot send x-workspace-id: in a chosen workspace, read the same stream with fetch.
-  if (wsId()) return liveFetch(onEvent);
   var es = new EventSource("/api/events");
   es.addEventListener("execution-state", function (m) { try { onEvent(JSON.parse(m.data)); } catch (e) {} });
   addEventListener("pagehide", function () { es.close(); });
   return es;
-}
-function liveFetch(onEvent) {
-  var ctl = new AbortController(), last = "", closed = false;
-  async function run() {
-    while (!closed) {
-      try {
-        var r = await fetch("/api/events" + (last ? "?lastEventId=" + last : ""), { headers: wsHeaders({}), credentials: "same-origin", signal: ctl.signal });
-        if (!r.ok) throw new Error("The server answered " + r.status);
-        if (handle.onopen) handle.onopen();
-        var reader = r.body.getReader(), dec = new TextDecoder(), buf = "";
-        for (;;) {
-          var c = await reader.read(); if (c.done) break;
-          buf += dec.decode(c.value, { stream: true });
-          var parts = buf.split("\\n\\n"); buf = parts.pop();
-          parts.forEach(function (p) {
-            var ev = "", data = "";
-            p.split("\\n").forEach(function (l) { if (l.indexOf("id: ") === 0) last = l.slice(4); else if (l.indexOf("event: ") === 0) ev = l.slice(7); else if (l.indexOf("data: ") === 0) data = l.slice(6); });
-            if (ev === "execution-state") { try { onEvent(JSON.parse(data)); } catch (e) {} }
-          });
-        }
-      } catch (e) {}
-      if (!closed && handle.onerror) handle.onerror();
-      if (!closed) await new Promise(function (res) { setTimeout(res, 2000); });
-    }
-  }
-  // Same surface as an EventSource for the pages: onopen, onerror, close().
-  var handle = { onopen: null, onerror: null, close: function () { closed = true; ctl.abort(); } };
-  setTimeout(run, 0);
-  addEventListener("pagehide", handle.close);
-  return handle;
 }
 function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
