@@ -2,15 +2,16 @@
 // retried with exponential backoff, so a restart loses no notification.
 import { and, eq, lte, sql } from "drizzle-orm";
 import { createHmac } from "node:crypto";
+import { randomToken } from "../../lib/crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
-import { randomToken } from "../../lib/crypto";
 import { guardedFetch, OutboundRefused, urlProblem } from "../../lib/outbound";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { webhookDeliveries, webhookSecrets } from "../../store/schema";
+import type { Log } from "../../lib/log";
 
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
@@ -21,9 +22,11 @@ export function sign(secret: string, timestamp: number, body: string | Uint8Arra
   return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
 }
 
-export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: (line: string) => void) {
+export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: Log) {
   const db = store.db;
   const sending = new Set<number>();
+  // Attempts since start, by result, for /metrics.
+  const results: Record<"delivered" | "retry" | "failed", number> = { delivered: 0, retry: 0, failed: 0 };
   let kickTimer: ReturnType<typeof setTimeout> | null = null;
 
   function secretFor(workspaceId: number): string {
@@ -72,6 +75,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     const now = Date.now();
     if (error === null) {
       db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run();
+      results.delivered++;
       return;
     }
     const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
@@ -80,7 +84,8 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
       .where(eq(webhookDeliveries.id, d.id))
       .run();
-    if (giveUp) log(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
+    results[giveUp ? "failed" : "retry"]++;
+    if (giveUp) log.warn(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
     else schedule(delay);
   }
 
@@ -117,6 +122,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   return {
     validateUrl,
     deliverDue,
+    results: () => ({ ...results }),
 
     /** Inside the tx of the change it reports; call kick() after the commit. */
     enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): void {
