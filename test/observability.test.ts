@@ -198,7 +198,7 @@ describe("CLANKER_LOG=warn, bound off loopback with CLANKER_METRICS_TOKEN", () =
   test("/metrics wants the bearer token: none or a wrong one → 401, the right one → 200", async () => {
     const none = await fetch(`${url}/metrics`);
     expect(none.status).toBe(401);
-    expect((await none.json()).error).toMatchObject({ type: "authentication_error", code: "INVALID_METRICS_TOKEN" });
+    expect(((await none.json()) as { error: unknown }).error).toMatchObject({ type: "authentication_error", code: "INVALID_METRICS_TOKEN" });
     expect((await scrape(url, { authorization: "Bearer not-the-token-at-all-000" })).status).toBe(401);
     const ok = await scrape(url, { authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
