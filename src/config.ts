@@ -175,6 +175,23 @@ function url(name: string, raw: string | undefined): string | null {
   return raw.replace(/\/+$/, "");
 }
 
+/**
+ * The Anthropic SDK writes ANTHROPIC_BASE_URL without /v1, @ai-sdk/anthropic with it: both mean the same
+ * server. Kept without it; the worker adds /v1.
+ */
+function anthropicBase(base: string | null): string | null {
+  return base?.replace(/\/v1$/, "") ?? null;
+}
+
+/**
+ * OPENAI_BASE_URL as the OpenAI SDK wants it (…/v1). A bare origin (http://localhost:11434) gets /v1; a URL
+ * with a path is kept as given, since some compatible servers serve elsewhere (…/v1beta/openai).
+ */
+function openaiBase(base: string | null): string | null {
+  if (base === null) return null;
+  return new URL(base).pathname.replace(/\/+$/, "") === "" ? `${base}/v1` : base;
+}
+
 function allowedHosts(host: string, publicUrl: string | null, raw: string | undefined): string[] | null {
   const extra = (raw ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
   if (!isLoopback(host) && extra.length === 0) return null;
@@ -257,9 +274,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     shutdownGraceSeconds: int("CLANKER_SHUTDOWN_GRACE_SECONDS", env.CLANKER_SHUTDOWN_GRACE_SECONDS, 30, 0, 24 * 3600),
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY || null,
-      anthropicBaseUrl: url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL),
+      anthropicBaseUrl: anthropicBase(url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL)),
       anthropicModel: env.CLANKER_ANTHROPIC_MODEL || "claude-sonnet-4-5",
-      openaiBaseUrl: url("OPENAI_BASE_URL", env.OPENAI_BASE_URL),
+      openaiBaseUrl: openaiBase(url("OPENAI_BASE_URL", env.OPENAI_BASE_URL)),
       openaiApiKey: env.OPENAI_API_KEY || null,
       openaiModel: env.CLANKER_OPENAI_MODEL || "llama3.1",
       maxOutputTokens: int("CLANKER_MAX_OUTPUT_TOKENS", env.CLANKER_MAX_OUTPUT_TOKENS, 4096, 1, 200_000),
