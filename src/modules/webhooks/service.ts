@@ -1,8 +1,7 @@
-// Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body")) from a persisted queue,
-// retried with exponential backoff, so a restart loses no notification.
+// Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body"), and the Standard Webhooks
+// headers beside it) from a persisted queue, retried with exponential backoff, so a restart loses no notification.
 import { and, eq, lte, sql } from "drizzle-orm";
-import { createHmac } from "node:crypto";
-import { randomToken } from "../../lib/crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
@@ -22,6 +21,25 @@ export function sign(secret: string, timestamp: number, body: string | Uint8Arra
   return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
 }
 
+/**
+ * Standard Webhooks (standardwebhooks.com) sign with the bytes the secret encodes after `whsec_` (base64).
+ * Secrets minted before these headers were base64url: Buffer reads both alphabets, so the bytes are the same.
+ */
+const standardKey = (secret: string): Buffer => Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+
+/** The secret as Standard Webhooks libraries take it (standard base64): the shown secret itself since they were added. */
+export const standardSecret = (secret: string): string => `whsec_${standardKey(secret).toString("base64")}`;
+
+/** webhook-signature: "v1,<base64 HMAC-SHA256 of '<id>.<t>.<body>'>" with the secret's bytes as the key. */
+export function signStandard(secret: string, msgId: string, timestamp: number, body: string): string {
+  return `v1,${createHmac("sha256", standardKey(secret)).update(`${msgId}.${timestamp}.`).update(body).digest("base64")}`;
+}
+
+// Standard base64, so the secret we show is also a valid Standard Webhooks secret as it is.
+const newSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
+
+const SCHEME = "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>; also Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) signed with standardSecret";
+
 export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: Log) {
   const db = store.db;
   const sending = new Set<number>();
@@ -32,7 +50,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   function secretFor(workspaceId: number): string {
     const row = db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get();
     if (row) return box.open(row.ciphertext, aadOf(workspaceId));
-    const secret = `whsec_${randomToken(24)}`;
+    const secret = newSecret();
     db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing().run();
     return box.open(db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get()!.ciphertext, aadOf(workspaceId));
   }
@@ -49,6 +67,9 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     let error: string | null = null;
     try {
       const ts = Math.floor(Date.now() / 1000);
+      const secret = secretFor(d.workspaceId);
+      // The same id on every retry of a delivery, so a receiver can drop duplicates.
+      const msgId = `msg_${d.id}`;
       const res = await guardedFetch(
         d.url,
         {
@@ -58,7 +79,10 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
             "user-agent": "Clanker-Webhooks/1",
             "clanker-event": d.event,
             "clanker-delivery": String(d.id),
-            "clanker-signature": sign(secretFor(d.workspaceId), ts, d.payload),
+            "clanker-signature": sign(secret, ts, d.payload),
+            "webhook-id": msgId,
+            "webhook-timestamp": String(ts),
+            "webhook-signature": signStandard(secret, msgId, ts, d.payload),
             ...(d.requestId ? { "x-request-id": d.requestId } : {}),
           },
           body: d.payload,
@@ -146,12 +170,13 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     // Whoever holds the signing secret can forge callbacks: owners and admins only.
     show(ctx: Ctx) {
       assertRole(ctx, "admin", "read the webhook signing secret");
-      return { secret: store.tx(() => secretFor(ctx.workspaceId)), signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
+      const secret = store.tx(() => secretFor(ctx.workspaceId));
+      return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
     },
 
     rotate(ctx: Ctx) {
       assertRole(ctx, "admin", "rotate the webhook signing secret");
-      const secret = `whsec_${randomToken(24)}`;
+      const secret = newSecret();
       store.tx(() => {
         db.insert(webhookSecrets)
           .values({ workspaceId: ctx.workspaceId, ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() })
@@ -159,7 +184,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
           .run();
         writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null });
       });
-      return { secret, signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
+      return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
     },
 
     pendingCount: () => db.select({ n: sql<number>`count(*)` }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).get()!.n,
