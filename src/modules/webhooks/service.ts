@@ -100,6 +100,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     if (error === null) {
       db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run();
       results.delivered++;
+      log.debug(`webhook ${d.id} delivered to ${d.url} (attempt ${attempts})`);
       return;
     }
     const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
@@ -110,7 +111,10 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       .run();
     results[giveUp ? "failed" : "retry"]++;
     if (giveUp) log.warn(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
-    else schedule(delay);
+    else {
+      log.debug(`webhook ${d.id} to ${d.url} failed (attempt ${attempts}): ${error}; next try in ${delay} ms`);
+      schedule(delay);
+    }
   }
 
   function schedule(ms: number): void {
