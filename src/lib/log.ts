@@ -1,7 +1,7 @@
 // The server's logger: pino, JSON lines or pretty text on stdout, written synchronously (no worker transports:
 // their thread entry is a file path that does not exist inside the compiled binary).
 import pino from "pino";
-import pretty from "pino-pretty";
+import type PinoPretty from "pino-pretty";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFormat = "json" | "pretty";
@@ -22,11 +22,12 @@ export interface Log {
 // Fields the pretty format leaves out: the access line's message already says them.
 const PRETTY_HIDDEN = "pid,hostname,requestId,method,route,status,ms";
 
-export function createLog(opts: { level: LogLevel; format: LogFormat; destination?: NodeJS.WritableStream }): Log {
+export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
   const stream =
     opts.format === "pretty"
-      ? pretty({ sync: true, colorize: !opts.destination && Boolean(process.stdout.isTTY), translateTime: "SYS:HH:MM:ss.l", ignore: PRETTY_HIDDEN, ...(opts.destination ? { destination: opts.destination } : {}) })
-      : (opts.destination ?? pino.destination({ dest: 1, sync: true }));
+      ? // Loaded only when asked for: it costs a CLI start about half a second.
+        (require("pino-pretty") as typeof PinoPretty)({ sync: true, colorize: Boolean(process.stdout.isTTY), translateTime: "SYS:HH:MM:ss.l", ignore: PRETTY_HIDDEN })
+      : pino.destination({ dest: 1, sync: true });
   const logger = pino(
     {
       level: opts.level,
