@@ -33,8 +33,11 @@ import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
 import { docsPage } from "./web/docs";
 import { webAppRoutes } from "./web/app/routes";
+import { asLog, type Log } from "./lib/log";
+import { assertMetricsAccess, Metrics } from "./http/metrics";
 
-export function createDeps(config: Config, store: Store, log: (line: string) => void = console.log, opts: { ownRunsOnly?: boolean } = {}): PlatformDeps & { store: Store } {
+export function createDeps(config: Config, store: Store, print: Log | ((line: string) => void), opts: { ownRunsOnly?: boolean } = {}): PlatformDeps & { store: Store } {
+  const log = asLog(print);
   const authenticator = new Authenticator(store);
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
@@ -48,6 +51,7 @@ export function createDeps(config: Config, store: Store, log: (line: string) => 
     limiter: new RateLimiter(),
     idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box),
     log,
+    metrics: new Metrics({ store, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }),
   };
 }
 
@@ -86,6 +90,18 @@ export function createApp(deps: PlatformDeps) {
         return spec;
       },
       { detail: { hide: true } },
+    )
+    // Prometheus text; who may scrape it: assertMetricsAccess. Left out of the OpenAPI document: it is for the
+    // operator's scraper, not an API client.
+    .get(
+      "/metrics",
+      async ({ request, set, deps }) => {
+        assertMetricsAccess(deps.config, request);
+        set.headers["content-type"] = deps.metrics.contentType;
+        set.headers["cache-control"] = "no-store";
+        return deps.metrics.render();
+      },
+      { publicLimit: true, detail: { hide: true } },
     )
     .get(
       "/docs",

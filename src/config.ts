@@ -1,6 +1,7 @@
 // The one place where env vars and flags become a typed, validated Config.
 import { join, resolve } from "node:path";
 import { Cron } from "croner";
+import type { LogFormat, LogLevel } from "./lib/log";
 
 export interface Config {
   host: string;
@@ -19,7 +20,11 @@ export interface Config {
    * loopback (localhost names are always allowed) or when CLANKER_ALLOWED_HOSTS is set.
    */
   allowedHosts: string[] | null;
-  logLevel: "silent" | "info";
+  logLevel: LogLevel;
+  /** CLANKER_LOG_FORMAT: JSON lines, or pretty text (the default on a terminal). */
+  logFormat: LogFormat;
+  /** CLANKER_METRICS_TOKEN: the bearer token GET /metrics wants, wherever bound; unset, only a loopback-bound server serves it. */
+  metricsToken: string | null;
   /** How long SIGTERM/SIGINT waits for running executions before it puts them back to queued. */
   shutdownGraceSeconds: number;
   models: ModelConfig;
@@ -128,6 +133,8 @@ const DEFAULTS = {
   idempotencyTtlSeconds: 24 * 60 * 60,
 };
 
+const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === "") return fallback;
   if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got '${raw}'`);
@@ -166,6 +173,23 @@ function url(name: string, raw: string | undefined): string | null {
     throw new ConfigError(`${name} must be an http(s) URL, got '${raw}'`);
   }
   return raw.replace(/\/+$/, "");
+}
+
+/**
+ * The Anthropic SDK writes ANTHROPIC_BASE_URL without /v1, @ai-sdk/anthropic with it: both mean the same
+ * server. Kept without it; the worker adds /v1.
+ */
+function anthropicBase(base: string | null): string | null {
+  return base?.replace(/\/v1$/, "") ?? null;
+}
+
+/**
+ * OPENAI_BASE_URL as the OpenAI SDK wants it (…/v1). A bare origin (http://localhost:11434) gets /v1; a URL
+ * with a path is kept as given, since some compatible servers serve elsewhere (…/v1beta/openai).
+ */
+function openaiBase(base: string | null): string | null {
+  if (base === null) return null;
+  return new URL(base).pathname.replace(/\/+$/, "") === "" ? `${base}/v1` : base;
 }
 
 function allowedHosts(host: string, publicUrl: string | null, raw: string | undefined): string[] | null {
@@ -226,7 +250,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   }
   const logLevel = env.CLANKER_LOG ?? "info";
   if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
-  if (logLevel !== "silent" && logLevel !== "info") throw new ConfigError(`CLANKER_LOG must be 'info' or 'silent', got '${logLevel}'`);
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError(`CLANKER_LOG must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
+  const logFormat = env.CLANKER_LOG_FORMAT || (process.stdout.isTTY ? "pretty" : "json");
+  if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`CLANKER_LOG_FORMAT must be json or pretty, got '${logFormat}'`);
+  const metricsToken = env.CLANKER_METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 characters`);
   const dataDir = resolve(flags.data ?? env.CLANKER_DATA_DIR ?? DEFAULTS.dataDir);
   const githubApp = oauthApp(env, "GITHUB");
   return {
@@ -240,13 +268,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     idempotencyTtlSeconds: int("CLANKER_IDEMPOTENCY_TTL_SECONDS", env.CLANKER_IDEMPOTENCY_TTL_SECONDS, DEFAULTS.idempotencyTtlSeconds, 1, 30 * 24 * 3600),
     skillsDir: env.CLANKER_SKILLS_DIR ? resolve(env.CLANKER_SKILLS_DIR) : null,
     allowedHosts: allowedHosts(host, publicUrl, env.CLANKER_ALLOWED_HOSTS),
-    logLevel,
+    logLevel: logLevel as LogLevel,
+    logFormat,
+    metricsToken,
     shutdownGraceSeconds: int("CLANKER_SHUTDOWN_GRACE_SECONDS", env.CLANKER_SHUTDOWN_GRACE_SECONDS, 30, 0, 24 * 3600),
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY || null,
-      anthropicBaseUrl: url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL),
+      anthropicBaseUrl: anthropicBase(url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL)),
       anthropicModel: env.CLANKER_ANTHROPIC_MODEL || "claude-sonnet-4-5",
-      openaiBaseUrl: url("OPENAI_BASE_URL", env.OPENAI_BASE_URL),
+      openaiBaseUrl: openaiBase(url("OPENAI_BASE_URL", env.OPENAI_BASE_URL)),
       openaiApiKey: env.OPENAI_API_KEY || null,
       openaiModel: env.CLANKER_OPENAI_MODEL || "llama3.1",
       maxOutputTokens: int("CLANKER_MAX_OUTPUT_TOKENS", env.CLANKER_MAX_OUTPUT_TOKENS, 4096, 1, 200_000),

@@ -8,6 +8,7 @@ import { backupJobs } from "./jobs/backups";
 import { join } from "node:path";
 import { lastResortResponse } from "./http/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
+import { createLog, type Log } from "./lib/log";
 
 /** A start-up failure the operator can fix: `clanker serve` prints its message as one line and exits 2. */
 export class StartError extends Error {}
@@ -28,7 +29,12 @@ export function dbPath(config: Config): string {
   return join(config.dataDir, "clanker.db");
 }
 
-export function startServer(config: Config, log: (line: string) => void): Running {
+/**
+ * The server logs through pino as configured (CLANKER_LOG, CLANKER_LOG_FORMAT). A caller's line printer is not
+ * used for that: it is accepted so older callers still compile; a Log passed in (tests of this module) is.
+ */
+export function startServer(config: Config, logger?: Log | ((line: string) => void)): Running {
+  const log: Log = logger && "error" in logger ? (logger as Log) : createLog({ level: config.logLevel, format: config.logFormat });
   // Before the store opens: a second server on this dir must not even migrate it.
   const lock = lockDataDir(config.dataDir);
   const store = openStore(dbPath(config));
@@ -50,7 +56,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // A throw that escapes Elysia's own error hooks: still our JSON envelope, not Bun's text/plain page.
       error(e: Error) {
-        log(`error (unhandled): ${e?.stack ?? e}`);
+        log.error(`error (unhandled): ${e?.stack ?? e}`);
         return lastResortResponse();
       },
     });
@@ -125,7 +131,7 @@ export function startServer(config: Config, log: (line: string) => void): Runnin
           `${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}. Queued runs stay queued. Send the signal again to stop now.`,
         );
         const idle = await runner.whenIdle(grace * 1000, (left) => log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`));
-        if (!idle) log(`the ${grace}s shutdown grace is over`);
+        if (!idle) log.warn(`the ${grace}s shutdown grace is over`);
       } else log(`${reason}: shutting down; nothing running`);
       // A workflow step whose execution just ended saves its result in the continuations that follow.
       await new Promise((r) => setImmediate(r));

@@ -38,6 +38,7 @@ import { WorkflowEngine } from "./modules/workflows/engine";
 import { WorkflowTriggers } from "./modules/workflows/triggers";
 import { createEventTriggerStore } from "./modules/triggers/store";
 import { createTriggersService } from "./modules/triggers/service";
+import type { Log } from "./lib/log";
 
 export interface ServiceDeps {
   store: Store;
@@ -45,7 +46,7 @@ export interface ServiceDeps {
   keyCache: KeyCache & { forgetAll(): void };
   catalog: Catalog;
   box: SecretBox;
-  log: (line: string) => void;
+  log: Log;
   /** For `clanker mcp` beside a server: see Runner. */
   ownRunsOnly?: boolean;
 }

@@ -1,5 +1,6 @@
 // The worker-thread pool on the main thread: hands jobs to the least-busy worker and routes its messages back.
 import type { FromWorker, Job } from "./protocol";
+import type { Log } from "../lib/log";
 
 export type WorkerMessageHandler = (msg: FromWorker) => void;
 
@@ -27,7 +28,7 @@ export class ExecutorPool {
   constructor(
     private size: number,
     private onMessage: WorkerMessageHandler,
-    private log: (line: string) => void,
+    private log: Log,
   ) {}
 
   private spawn(): Slot {
@@ -49,7 +50,7 @@ export class ExecutorPool {
       const lost = [...slot.busy];
       // Back off when workers die before they are ready (a broken build), instead of respawning in a loop.
       const delay = slot.ready ? 0 : Math.min(60_000, 500 * 2 ** this.crashes++);
-      this.log(`executor worker crashed: ${e.message}; restarting it${delay ? ` in ${delay} ms` : ""}`);
+      this.log.error(`executor worker crashed: ${e.message}; restarting it${delay ? ` in ${delay} ms` : ""}`);
       worker.terminate();
       const i = this.slots.indexOf(slot);
       if (i !== -1) {

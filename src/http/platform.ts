@@ -13,6 +13,8 @@ import { internalErrorBody, toApiError } from "./errors";
 import type { Idempotency } from "./idempotency";
 import type { McpSessions } from "../mcp/http";
 import { RateLimiter, rateHeaders } from "./rate-limit";
+import type { Log } from "../lib/log";
+import type { Metrics } from "./metrics";
 
 export const API_VERSION = "2025-01-01";
 
@@ -23,7 +25,8 @@ export interface PlatformDeps {
   limiter: RateLimiter;
   idempotency: Idempotency;
   mcp: McpSessions;
-  log: (line: string) => void;
+  log: Log;
+  metrics: Metrics;
 }
 
 /** Routes that verify an HMAC over the exact body bytes: JSON only, read as a SignedJsonBody (bytes and value). */
@@ -44,6 +47,7 @@ type Server = { requestIP(r: Request): { address: string } | null } | null;
 export function createPlatform(deps: PlatformDeps) {
   const { config, limiter, authenticator } = deps;
   const principals = new WeakMap<Request, Principal>();
+  const started = new WeakMap<Request, number>();
 
   const clientIp = (request: Request, server: Server): string => server?.requestIP(request)?.address ?? "unknown";
 
@@ -52,12 +56,13 @@ export function createPlatform(deps: PlatformDeps) {
   };
 
   const warning = mailLinkWarning(config);
-  if (warning) deps.log(warning);
+  if (warning) deps.log.warn(warning);
 
   // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
   return new Elysia({ name: "platform", normalize: false })
     .decorate("deps", deps)
     .onRequest(({ request, set }) => {
+      started.set(request, performance.now());
       const incoming = request.headers.get("x-request-id");
       set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : `req_${randomToken(12)}`;
       // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
@@ -87,7 +92,8 @@ export function createPlatform(deps: PlatformDeps) {
     .onError(({ code, error, request, set, server }) => {
       try {
         const err = toApiError(code, error, request);
-        if (err.status >= 500) deps.log(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`);
+        if (err.status >= 500)
+          deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
         if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
           try {
             limitIp(request, server as Server, set);
@@ -102,6 +108,18 @@ export function createPlatform(deps: PlatformDeps) {
         set.status = 500;
         return internalErrorBody();
       }
+    })
+    // One access-log line and one metrics sample per request, errors included. The route is the pattern
+    // (/api/v1/executions/:id), never the raw path: ids would make every line and label unique.
+    .onAfterResponse({ as: "global" }, ({ request, set, route, responseValue }) => {
+      const t0 = started.get(request);
+      const ms = t0 === undefined ? 0 : performance.now() - t0;
+      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200) || 200;
+      const pattern = route || "(unmatched)";
+      deps.metrics.observe(request.method, pattern, status, ms / 1000);
+      const requestId = set.headers["x-request-id"];
+      const rounded = Math.round(ms * 10) / 10;
+      deps.log.info(`${request.method} ${pattern} ${status} ${rounded}ms ${requestId}`, { requestId, method: request.method, route: pattern, status, ms: rounded });
     })
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */

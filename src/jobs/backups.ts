@@ -5,6 +5,7 @@ import type { Config } from "../config";
 import { writeBackup } from "../store/backup";
 import type { Store } from "../store/db";
 import type { Job } from "./scheduler";
+import type { Log } from "../lib/log";
 
 const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
 
@@ -12,7 +13,7 @@ const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
 export const backupName = (now: Date) => `clanker-backup-${now.toISOString().replace(/[-:.]/g, "")}`;
 
 /** Makes one backup in config.backups.dir, then removes all but the newest `keep`; returns the new folder. */
-export function runScheduledBackup(config: Config, store: Store, log: (line: string) => void): string {
+export function runScheduledBackup(config: Config, store: Store, log: Log): string {
   const { dir, keep } = config.backups;
   const target = join(dir, backupName(new Date()));
   // VACUUM INTO runs on the server's own connection: consistent, and it blocks requests for as long as the copy takes.
@@ -25,7 +26,7 @@ export function runScheduledBackup(config: Config, store: Store, log: (line: str
 }
 
 /** The job for server.ts's list: none unless CLANKER_BACKUP_CRON is set. */
-export function backupJobs(config: Config, store: Store, log: (line: string) => void): Job[] {
+export function backupJobs(config: Config, store: Store, log: Log): Job[] {
   if (!config.backups.cron) return [];
   return [{ name: "backup", pattern: config.backups.cron, run: () => runScheduledBackup(config, store, log) }];
 }

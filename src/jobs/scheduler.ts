@@ -1,5 +1,6 @@
 // Croner schedules: each job a plain function over the services, stopped with the server.
 import { Cron } from "croner";
+import type { Log } from "../lib/log";
 
 export interface Job {
   name: string;
@@ -7,10 +8,10 @@ export interface Job {
   run: () => unknown;
 }
 
-export function startJobs(jobs: Job[], log: (line: string) => void): () => void {
+export function startJobs(jobs: Job[], log: Log): () => void {
   const crons = jobs.map(
     (job) =>
-      new Cron(job.pattern, { protect: true, catch: (e) => log(`job ${job.name} failed: ${(e as Error)?.message ?? e}`) }, () => {
+      new Cron(job.pattern, { protect: true, catch: (e) => log.error(`job ${job.name} failed: ${(e as Error)?.message ?? e}`) }, () => {
         job.run();
       }),
   );

@@ -17,6 +17,7 @@ type Listener = (e: BusEvent) => void;
 
 export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
+  private sse = 0;
   private insert;
 
   constructor(private store: Store) {
@@ -47,14 +48,25 @@ export class EventBus {
     }
   }
 
-  subscribe(workspaceId: number, listener: Listener): () => void {
+  /** `sse`: a client of GET /api/events, counted for /metrics. */
+  subscribe(workspaceId: number, listener: Listener, kind?: "sse"): () => void {
     let set = this.listeners.get(workspaceId);
     if (!set) this.listeners.set(workspaceId, (set = new Set()));
     set.add(listener);
+    if (kind === "sse") this.sse++;
+    let done = false;
     return () => {
+      if (done) return;
+      done = true;
+      if (kind === "sse") this.sse--;
       set!.delete(listener);
       if (set!.size === 0) this.listeners.delete(workspaceId);
     };
+  }
+
+  /** Clients connected to GET /api/events now. */
+  sseClients(): number {
+    return this.sse;
   }
 
   /** Stored events after `afterId`, oldest first, for a resuming client. */

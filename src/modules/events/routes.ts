@@ -28,7 +28,7 @@ export const eventsRoutes = (app: Platform) =>
             if ((controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();
           };
           // Subscribe before reading the backlog so nothing committed in between is missed.
-          const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)));
+          const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)), "sse");
           const heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: heartbeat ${Date.now()}\n\n`)), HEARTBEAT_MS);
           stop = () => {
             clearInterval(heartbeat);

@@ -19,6 +19,7 @@ import type { ByokService } from "../byok/service";
 import type { Catalog } from "../skills/catalog";
 import { buildPrompt, type Attachment, type Connector } from "./prompt";
 import { executionTime, type ExecutionRow } from "./view";
+import type { Log } from "../../lib/log";
 
 interface Running {
   workspaceId: number;
@@ -40,7 +41,7 @@ export interface RunnerDeps {
   webhooks: WebhooksService;
   byok: ByokService;
   catalog: Catalog;
-  log: (line: string) => void;
+  log: Log;
   /** `clanker mcp` beside a running server: run only what this process enqueued, and leave the rest alone. */
   ownOnly?: boolean;
   /** Reads a run's connector source (tree, README, paths within the budget): the model's text and the record. */
@@ -116,7 +117,7 @@ export class Runner {
     const evs = store.tx(() => stuck.map((e) => this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" })));
     bus.deliver(...evs);
     this.d.webhooks.kick();
-    this.d.log(`failed ${stuck.length} run(s) interrupted by a restart`);
+    this.d.log.warn(`failed ${stuck.length} run(s) interrupted by a restart`);
   }
 
   /** Shutdown, first step: start nothing new. Running runs go on; queued ones wait in the database. */

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import type { SigninConfig } from "../../config";
+import type { Log } from "../../lib/log";
 
 export interface Mail {
   to: string;
@@ -15,7 +16,7 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
 }
 
-export function createMailer(config: SigninConfig, dataDir: string, log: (line: string) => void): Mailer {
+export function createMailer(config: SigninConfig, dataDir: string, log: Log): Mailer {
   if (config.smtpUrl) {
     const transport = nodemailer.createTransport(config.smtpUrl);
     return {

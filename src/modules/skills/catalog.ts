@@ -3,6 +3,7 @@
 import { parse as parseYaml } from "yaml";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { asLog, type Log } from "../../lib/log";
 
 export const CATEGORIES = ["General", "communication", "design", "development", "documents", "marketing", "productivity", "research"] as const;
 
@@ -180,7 +181,8 @@ export interface CatalogSources {
   directories: { path: string; origin: Skill["origin"] }[];
 }
 
-export function loadCatalog(sources: CatalogSources, log: (line: string) => void): Catalog {
+export function loadCatalog(sources: CatalogSources, print: Log | ((line: string) => void)): Catalog {
+  const log = asLog(print).warn;
   const bySlug = new Map<string, Skill>();
   const problems: CatalogProblem[] = [];
   const add = (folder: SkillFolder, origin: Skill["origin"], path: string) => {

@@ -2,7 +2,12 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 
-const secret = t.Object({ secret: t.String(), signatureHeader: t.String(), scheme: t.String() });
+const secret = t.Object({
+  secret: t.String(),
+  signatureHeader: t.String(),
+  scheme: t.String(),
+  standardSecret: t.String({ description: "The same key as Standard Webhooks libraries take it (whsec_<base64>); equal to secret for secrets made since" }),
+});
 
 export const webhooksRoutes = (app: Platform) =>
   app

@@ -1,16 +1,16 @@
-// Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body")) from a persisted queue,
-// retried with exponential backoff, so a restart loses no notification.
+// Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body"), and the Standard Webhooks
+// headers beside it) from a persisted queue, retried with exponential backoff, so a restart loses no notification.
 import { and, eq, lte, sql } from "drizzle-orm";
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
-import { randomToken } from "../../lib/crypto";
 import { guardedFetch, OutboundRefused, urlProblem } from "../../lib/outbound";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { webhookDeliveries, webhookSecrets } from "../../store/schema";
+import type { Log } from "../../lib/log";
 
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
@@ -21,15 +21,36 @@ export function sign(secret: string, timestamp: number, body: string | Uint8Arra
   return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
 }
 
-export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: (line: string) => void) {
+/**
+ * Standard Webhooks (standardwebhooks.com) sign with the bytes the secret encodes after `whsec_` (base64).
+ * Secrets minted before these headers were base64url: Buffer reads both alphabets, so the bytes are the same.
+ */
+const standardKey = (secret: string): Buffer => Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+
+/** The secret as Standard Webhooks libraries take it (standard base64): the shown secret itself since they were added. */
+export const standardSecret = (secret: string): string => `whsec_${standardKey(secret).toString("base64")}`;
+
+/** webhook-signature: "v1,<base64 HMAC-SHA256 of '<id>.<t>.<body>'>" with the secret's bytes as the key. */
+export function signStandard(secret: string, msgId: string, timestamp: number, body: string): string {
+  return `v1,${createHmac("sha256", standardKey(secret)).update(`${msgId}.${timestamp}.`).update(body).digest("base64")}`;
+}
+
+// Standard base64, so the secret we show is also a valid Standard Webhooks secret as it is.
+const newSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
+
+const SCHEME = "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>; also Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) signed with standardSecret";
+
+export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: Log) {
   const db = store.db;
   const sending = new Set<number>();
+  // Attempts since start, by result, for /metrics.
+  const results: Record<"delivered" | "retry" | "failed", number> = { delivered: 0, retry: 0, failed: 0 };
   let kickTimer: ReturnType<typeof setTimeout> | null = null;
 
   function secretFor(workspaceId: number): string {
     const row = db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get();
     if (row) return box.open(row.ciphertext, aadOf(workspaceId));
-    const secret = `whsec_${randomToken(24)}`;
+    const secret = newSecret();
     db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing().run();
     return box.open(db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get()!.ciphertext, aadOf(workspaceId));
   }
@@ -46,6 +67,9 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     let error: string | null = null;
     try {
       const ts = Math.floor(Date.now() / 1000);
+      const secret = secretFor(d.workspaceId);
+      // The same id on every retry of a delivery, so a receiver can drop duplicates.
+      const msgId = `msg_${d.id}`;
       const res = await guardedFetch(
         d.url,
         {
@@ -55,7 +79,10 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
             "user-agent": "Clanker-Webhooks/1",
             "clanker-event": d.event,
             "clanker-delivery": String(d.id),
-            "clanker-signature": sign(secretFor(d.workspaceId), ts, d.payload),
+            "clanker-signature": sign(secret, ts, d.payload),
+            "webhook-id": msgId,
+            "webhook-timestamp": String(ts),
+            "webhook-signature": signStandard(secret, msgId, ts, d.payload),
             ...(d.requestId ? { "x-request-id": d.requestId } : {}),
           },
           body: d.payload,
@@ -72,6 +99,8 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     const now = Date.now();
     if (error === null) {
       db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run();
+      results.delivered++;
+      log.debug(`webhook ${d.id} delivered to ${d.url} (attempt ${attempts})`);
       return;
     }
     const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
@@ -80,8 +109,12 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
       .where(eq(webhookDeliveries.id, d.id))
       .run();
-    if (giveUp) log(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
-    else schedule(delay);
+    results[giveUp ? "failed" : "retry"]++;
+    if (giveUp) log.warn(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
+    else {
+      log.debug(`webhook ${d.id} to ${d.url} failed (attempt ${attempts}): ${error}; next try in ${delay} ms`);
+      schedule(delay);
+    }
   }
 
   function schedule(ms: number): void {
@@ -117,6 +150,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   return {
     validateUrl,
     deliverDue,
+    results: () => ({ ...results }),
 
     /** Inside the tx of the change it reports; call kick() after the commit. */
     enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): void {
@@ -140,12 +174,13 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     // Whoever holds the signing secret can forge callbacks: owners and admins only.
     show(ctx: Ctx) {
       assertRole(ctx, "admin", "read the webhook signing secret");
-      return { secret: store.tx(() => secretFor(ctx.workspaceId)), signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
+      const secret = store.tx(() => secretFor(ctx.workspaceId));
+      return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
     },
 
     rotate(ctx: Ctx) {
       assertRole(ctx, "admin", "rotate the webhook signing secret");
-      const secret = `whsec_${randomToken(24)}`;
+      const secret = newSecret();
       store.tx(() => {
         db.insert(webhookSecrets)
           .values({ workspaceId: ctx.workspaceId, ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() })
@@ -153,7 +188,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
           .run();
         writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null });
       });
-      return { secret, signatureHeader: "clanker-signature", scheme: "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>" };
+      return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
     },
 
     pendingCount: () => db.select({ n: sql<number>`count(*)` }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).get()!.n,

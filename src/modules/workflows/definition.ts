@@ -242,21 +242,6 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
   };
 }
 
-/** Checks data against a field schema: required names present, declared types right. */
-export function checkFields(data: unknown, schema: FieldSchema | undefined, param: string): Record<string, unknown> {
-  if (data === undefined) data = {};
-  if (!obj(data)) bad(param, "must be an object");
-  const d = data as Record<string, unknown>;
-  for (const r of schema?.required ?? []) if (d[r] === undefined) bad(`${param}.${r}`, "is required");
-  for (const [k, p] of Object.entries(schema?.properties ?? {})) {
-    const v = d[k];
-    if (v === undefined || !p.type) continue;
-    const actual = Array.isArray(v) ? "array" : v === null ? "null" : typeof v;
-    if (actual !== p.type) bad(`${param}.${k}`, `must be a ${p.type}`);
-  }
-  return d;
-}
-
 const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
 
 const lookup = (scope: Record<string, unknown>, path: string): unknown => {

@@ -11,6 +11,7 @@ import type { ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
 import { render, renderDeep, type Step, type WorkflowDefinition } from "./definition";
+import type { Log } from "../../lib/log";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
@@ -47,7 +48,7 @@ export interface EngineDeps {
   /** Runs `action` steps (see integrations service). */
   integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> };
   definitionOf: (workspaceId: number, workflowId: string) => WorkflowDefinition | null;
-  log: (line: string) => void;
+  log: Log;
 }
 
 export class WorkflowEngine {
@@ -126,7 +127,7 @@ export class WorkflowEngine {
         this.save(run, { status: "suspended", suspendedStep: s?.[0] ?? null });
       }
     } catch (e) {
-      this.d.log(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
+      this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
       const run = this.load(runId);
       if (run && run.status === "running") this.save(run, { status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() });
     } finally {

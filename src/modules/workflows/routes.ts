@@ -45,15 +45,15 @@ export const workflowsRoutes = (app: Platform) =>
     )
     .post(
       "/api/v1/workflows/:id/stream",
-      ({ ctx, deps, params, body }) => {
+      ({ ctx, deps, params, body, request }) => {
         const wf = deps.services.workflows;
         if (body.runId !== undefined) {
           if (!body.step) throw new InvalidRequestError("Resuming needs the step", "step");
           const run = wf.run(ctx, body.runId);
           if (run.workflowId !== params.id) throw new InvalidRequestError(`Run ${body.runId} belongs to workflow '${run.workflowId}'`, "runId");
-          return workflowStream(deps.services, ctx, wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }));
+          return workflowStream(deps.services, ctx, wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }), request.signal);
         }
-        return workflowStream(deps.services, ctx, wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }));
+        return workflowStream(deps.services, ctx, wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }), request.signal);
       },
       {
         auth: true,

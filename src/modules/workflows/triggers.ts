@@ -3,13 +3,14 @@
 import { Cron } from "croner";
 import { systemCtx } from "../../lib/context";
 import type { WorkflowsService } from "./service";
+import type { Log } from "../../lib/log";
 
 export class WorkflowTriggers {
   private crons = new Map<string, Cron>();
 
   constructor(
     private workflows: WorkflowsService,
-    private log: (line: string) => void,
+    private log: Log,
   ) {}
 
   /** Brings the schedules in line with the stored definitions (at start-up and after each change). */
@@ -26,7 +27,7 @@ export class WorkflowTriggers {
         try {
           this.workflows.launch(systemCtx(t.workspaceId, `cron-${t.id}`), t.workflowId, { inputData: t.input }, "cron");
         } catch (e) {
-          this.log(`cron trigger ${t.id} could not launch: ${(e as Error).message}`);
+          this.log.error(`cron trigger ${t.id} could not launch: ${(e as Error).message}`);
         }
       });
       this.crons.set(key, cron);

@@ -1,0 +1,119 @@
+// Prometheus metrics (prom-client, one registry per app): requests and latency by route pattern, plus gauges
+// read at scrape time from the store and services, and who may scrape them (GET /metrics).
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { count, eq } from "drizzle-orm";
+import { isLoopback, type Config } from "../config";
+import { AuthenticationError, PermissionError } from "../lib/errors";
+import type { Store } from "../store/db";
+import { executions, webhookDeliveries } from "../store/schema";
+
+export interface MetricSources {
+  store: Store;
+  /** Delivery attempts since start, by result (delivered, retry, failed). */
+  webhookResults(): Record<string, number>;
+  /** Clients connected to GET /api/events now. */
+  sseClients(): number;
+}
+
+const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<"method" | "route" | "status">;
+  private readonly latency: Histogram<"method" | "route">;
+
+  constructor(sources: MetricSources) {
+    const r = this.registry;
+    const db = sources.store.db;
+    const runsByStatus = db.select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status).prepare();
+    const pendingDeliveries = db.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).prepare();
+    this.requests = new Counter({
+      name: "clanker_http_requests_total",
+      help: "HTTP requests answered, by method, route pattern and status",
+      labelNames: ["method", "route", "status"],
+      registers: [r],
+    });
+    this.latency = new Histogram({
+      name: "clanker_http_request_duration_seconds",
+      help: "Time to answer an HTTP request (to the response head; streams not included), by method and route pattern",
+      labelNames: ["method", "route"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [r],
+    });
+    let byStatus: Record<string, number> = {};
+    new Gauge({
+      name: "clanker_runs",
+      help: "Executions in the store, by status",
+      labelNames: ["status"],
+      registers: [r],
+      collect() {
+        byStatus = Object.fromEntries(runsByStatus.all().map((row) => [row.status, row.n]));
+        for (const s of RUN_STATUSES) this.set({ status: s }, byStatus[s] ?? 0);
+      },
+    });
+    new Gauge({
+      name: "clanker_run_queue_depth",
+      help: "Executions waiting for a worker (status queued)",
+      registers: [r],
+      collect() {
+        this.set(runsByStatus.all().find((row) => row.status === "queued")?.n ?? 0);
+      },
+    });
+    new Counter({
+      name: "clanker_webhook_deliveries_total",
+      help: "Webhook delivery attempts since start, by result (delivered, retry: failed and rescheduled, failed: given up)",
+      labelNames: ["result"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [result, n] of Object.entries(sources.webhookResults())) this.inc({ result }, n);
+      },
+    });
+    new Gauge({
+      name: "clanker_webhook_queue_depth",
+      help: "Webhook deliveries waiting to be sent or retried",
+      registers: [r],
+      collect() {
+        this.set(pendingDeliveries.get()?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: "clanker_sse_clients",
+      help: "Clients connected to GET /api/events",
+      registers: [r],
+      collect() {
+        this.set(sources.sseClients());
+      },
+    });
+  }
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.latency.observe({ method, route }, seconds);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/**
+ * Who may read /metrics: with CLANKER_METRICS_TOKEN set, whoever sends it as a bearer token (wherever bound);
+ * without it, anyone who reaches a loopback-bound server, and nobody on a server bound off loopback.
+ */
+export function assertMetricsAccess(config: Config, request: Request): void {
+  const token = config.metricsToken;
+  if (token === null) {
+    if (isLoopback(config.host)) return;
+    throw new PermissionError("GET /metrics is served off loopback only with CLANKER_METRICS_TOKEN set", "METRICS_DISABLED");
+  }
+  const m = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
+  if (!m || !timingSafeEqual(digest(m[1]!), digest(token))) throw new AuthenticationError("GET /metrics wants Authorization: Bearer <CLANKER_METRICS_TOKEN>", "INVALID_METRICS_TOKEN");
+}

@@ -1,0 +1,47 @@
+// Checks a workflow's inputData and an approval's resumeData against their field schema with Ajv (JSON Schema),
+// failures as the typed 400 naming the field (inputData.topic).
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { InvalidRequestError } from "../../lib/errors";
+import type { FieldSchema } from "./definition";
+
+// strict off: a definition's schema may carry keywords we do not act on (format, examples); they are not errors.
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+// Definitions are few and reused: one compiled validator per distinct schema, bounded all the same.
+const compiled = new Map<string, ValidateFunction>();
+const COMPILED_MAX = 500;
+
+function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
+  const json = { type: "object", ...(schema?.required ? { required: schema.required } : {}), ...(schema?.properties ? { properties: schema.properties } : {}) };
+  const key = JSON.stringify(json);
+  let v = compiled.get(key);
+  if (!v) {
+    v = ajv.compile(json);
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(key, v);
+  }
+  return v;
+}
+
+/** The param an Ajv error is about, and what is wrong with it, in the words the API has always used. */
+function describe(e: ErrorObject, param: string): { param: string; message: string } {
+  const path = e.instancePath
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (e.keyword === "required") return { param: [param, ...path, e.params.missingProperty as string].join("."), message: "is required" };
+  const at = [param, ...path].join(".");
+  if (e.keyword === "type") return { param: at, message: path.length ? `must be a ${e.params.type}` : "must be an object" };
+  return { param: at, message: e.message ?? "is not valid" };
+}
+
+/** Checks data against a field schema: an object, required names present, declared types right. */
+export function checkFields(data: unknown, schema: FieldSchema | undefined, param: string): Record<string, unknown> {
+  if (data === undefined) data = {};
+  const validate = validatorFor(schema);
+  if (!validate(data)) {
+    const bad = describe(validate.errors![0]!, param);
+    throw new InvalidRequestError(`${bad.param}: ${bad.message}`, bad.param);
+  }
+  return data as Record<string, unknown>;
+}
