@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -207,7 +207,7 @@ describe("next steps", () => {
       p.kill("SIGTERM");
       await p.exited;
     }
-    expect(log).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data '${dir}'\n`);
+    expect(logMessages(log)).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data '${dir}'\n`);
   }, 20_000);
 
   test("keys create prints a curl line for this server and MCP configs (stdio that starts, and HTTP) before the key", async () => {

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe("invalid configuration", () => {
   test("first start on an empty store says how to get a key, as this server was started (npm run clanker from the checkout)", () => {
-    expect(srv.logs()).toContain(`npm run clanker -- keys create --name "my key" --email you@example.com\n`);
+    expect(logMessages(srv.logs())).toContain(`npm run clanker -- keys create --name "my key" --email you@example.com\n`);
     expect(srv.logs()).toContain(`Open the web app: ${srv.url}/`);
   });
 

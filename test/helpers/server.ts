@@ -164,3 +164,18 @@ export async function readResponse<T = any>(res: Response): Promise<ApiResponse<
   } catch {}
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
+
+/** A server's stdout as its log messages, one per line: JSON lines (the default off a terminal) become their `msg`. */
+export function logMessages(raw: string): string {
+  return raw
+    .split("\n")
+    .map((line) => {
+      if (!line.startsWith("{")) return line;
+      try {
+        return (JSON.parse(line) as { msg?: string }).msg ?? line;
+      } catch {
+        return line;
+      }
+    })
+    .join("\n");
+}
