@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { logMessages } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
 let dir: string;
@@ -170,6 +171,6 @@ test("a first start names the binary as it was run: ./clanker keys create, with 
     p.kill("SIGTERM");
     await p.exited;
   }
-  expect(log).toContain(`Create your first API key:  ./clanker keys create --name "my key" --email you@example.com --data ${join(dir, "fresh")}\n`);
+  expect(logMessages(log)).toContain(`Create your first API key:  ./clanker keys create --name "my key" --email you@example.com --data ${join(dir, "fresh")}\n`);
   expect(log).toMatch(/Open the web app: http:\/\/127\.0\.0\.1:\d+\//);
 }, 30_000);
