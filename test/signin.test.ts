@@ -127,6 +127,25 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       ownerWs = ws.body.id;
     });
 
+    test("login CSRF: a verify posted by another site (a text/plain form from another local origin, or Sec-Fetch-Site cross-site) is refused, no cookie set, the code still good", async () => {
+      const email = uniqueEmail(`csrf-${mode}`);
+      const code = await startSignin(email);
+      const form = JSON.stringify({ email, code });
+      for (const headers of [
+        // Another page on this host (any local web app on another port) is another site: same hostname passes
+        // the DNS-rebinding check, so the sign-in route must refuse it itself.
+        { origin: "http://127.0.0.1:9", "content-type": "text/plain" },
+        { "sec-fetch-site": "cross-site", "content-type": "text/plain" },
+      ]) {
+        const res = await fetch(`${srv.url}/api/v1/auth/email/verify`, { method: "POST", headers, body: form });
+        expect({ status: res.status, cookie: res.headers.get("set-cookie"), code: ((await res.json()) as any).error?.code }).toEqual({ status: 403, cookie: null, code: "CROSS_SITE" });
+      }
+      // Our own page's request (same origin) and a client with no browser headers still sign in.
+      const own = await fetch(`${srv.url}/api/v1/auth/email/verify`, { method: "POST", headers: { origin: srv.url, "sec-fetch-site": "same-origin", "content-type": "application/json" }, body: form });
+      expect(own.status).toBe(200);
+      expect(own.headers.get("set-cookie")).toContain("clanker_session=");
+    });
+
     test("mail goes where this mode says: the SMTP sink, or data/outbox/", () => {
       const outbox = join(srv.dataDir, "outbox");
       const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith(".eml")) : [];

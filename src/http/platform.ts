@@ -132,10 +132,7 @@ export function createPlatform(deps: PlatformDeps) {
             principal =
               "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
             // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
-            if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") {
-              const origin = request.headers.get("origin");
-              if (origin && origin !== baseUrl(config, request)) throw new PermissionError("Cross-site request refused", "CROSS_SITE");
-            }
+            if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
           } catch (e) {
             // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
             limitIp(request, server as Server, set);
@@ -197,6 +194,18 @@ function refuseForeignHost(request: Request, allowed: string[]): void {
     } catch {}
     if (!allowed.includes(oh)) throw new PermissionError(`Origin '${origin}' is not allowed`, "ORIGIN_NOT_ALLOWED");
   }
+}
+
+/**
+ * Refuses a browser request another site made: browsers send Origin on every POST (our pages' referrer policy keeps
+ * it from being `null`) and Sec-Fetch-Site says where a request came from. A client that sends neither is not a
+ * browser another site can drive. For whatever a cookie authenticates or sets: mutations, sign-in, confirmations.
+ */
+export function refuseCrossSite(config: Config, request: Request, message = "Cross-site request refused"): void {
+  const origin = request.headers.get("origin");
+  const site = request.headers.get("sec-fetch-site");
+  if ((origin !== null && origin !== baseUrl(config, request)) || (site !== null && site !== "same-origin" && site !== "none"))
+    throw new PermissionError(message, "CROSS_SITE");
 }
 
 /** This server's public URL: CLANKER_PUBLIC_URL, else the origin the request came to. */

@@ -3,8 +3,8 @@
 // the flow. A person in a browser reads every answer, so each one is a page, never the JSON envelope.
 import { t } from "elysia";
 import { sessionCookieOf } from "../../http/auth";
-import { baseUrl, htmlPage, type Platform, type PlatformDeps } from "../../http/platform";
-import { ApiError, InvalidRequestError, PermissionError } from "../../lib/errors";
+import { baseUrl, htmlPage, refuseCrossSite, type Platform, type PlatformDeps } from "../../http/platform";
+import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { Services } from "../../services";
 import { oauthConfirmPage, oauthResultPage } from "../../web/oauth-result";
 import type { OAuthCallbacks } from "./oauth-flow";
@@ -35,18 +35,6 @@ async function answerPage(deps: PlatformDeps, set: Set, service: string, step: (
 function signedInUserId(deps: PlatformDeps, request: Request): number | null {
   const token = sessionCookieOf(request);
   return token === null ? null : deps.authenticator.sessionUserId(token);
-}
-
-/**
- * The confirmation must come from our own page. Browsers send Origin on every POST (our page's referrer policy
- * keeps it from being `null`); Sec-Fetch-Site also says where a request came from. A client that sends neither
- * is not a browser another site can drive.
- */
-function refuseCrossSite(deps: PlatformDeps, request: Request): void {
-  const origin = request.headers.get("origin");
-  const site = request.headers.get("sec-fetch-site");
-  if ((origin !== null && origin !== baseUrl(deps.config, request)) || (site !== null && site !== "same-origin"))
-    throw new PermissionError("Cross-site confirmation refused: confirm on the page this server showed", "CROSS_SITE");
 }
 
 export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) => {
@@ -85,7 +73,7 @@ export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) 
         const cb = o.callbacks(deps.services);
         const service = cb.serviceName(id);
         return answerPage(deps, set, service, async () => {
-          refuseCrossSite(deps, request);
+          refuseCrossSite(deps.config, request, "Cross-site confirmation refused: confirm on the page this server showed");
           if (!body?.state) throw new InvalidRequestError("The confirmation carries no state", "state", "OAUTH_STATE_INVALID");
           if (!body.code) throw new InvalidRequestError("The confirmation carries no code", "code");
           const r = await cb.complete(

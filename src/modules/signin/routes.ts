@@ -1,7 +1,7 @@
 // Sign-in for people (mailed code → session), device activation, agent registration (auth.md), discovery,
 // and the docs this server serves for agents.
 import { t } from "elysia";
-import { baseUrl, htmlPage, mailBaseUrl, type Platform } from "../../http/platform";
+import { baseUrl, htmlPage, mailBaseUrl, refuseCrossSite, type Platform } from "../../http/platform";
 import type { Config } from "../../config";
 import { rateHeaders } from "../../http/rate-limit";
 import { activatePage } from "../../web/activate";
@@ -60,6 +60,9 @@ export const signinRoutes = (app: Platform) =>
     .post(
       "/api/v1/auth/email/verify",
       ({ deps, body, request, set }) => {
+        // The answer sets a session cookie: another site must not sign a visitor's browser in to the attacker's
+        // account (login CSRF), where what they save next — a BYOK key, secrets — would land.
+        refuseCrossSite(deps.config, request, "Cross-site sign-in refused: sign in on this server's own page");
         const out = deps.services.signin.verify(body.email, body.code);
         set.headers["set-cookie"] = sessionCookie(deps.config, request, encodeURIComponent(out.token), SESSION_TTL_MS / 1000);
         return out;
