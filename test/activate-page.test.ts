@@ -107,8 +107,14 @@ test("a wrong device code on the page shows an error and approves nothing", asyn
     await page.locator("#otp").fill(await outboxCode(srv.dataDir, email, 5000));
     await page.locator("#otp-form button").click();
     await page.locator("#code-form").waitFor({ state: "visible" });
-    // ?code= prefills the field.
+    // ?code= prefills the field, with a warning: a link's code may be someone else's device (RFC 8628 5.4), so
+    // Approve does nothing until the person confirms their device shows it.
     expect(await page.locator("#code").inputValue()).toBe("AAAA-0000");
+    await page.locator("#preset-warning").waitFor({ state: "visible" });
+    await page.locator("#approve").click();
+    await Bun.sleep(300);
+    expect(await page.locator("#status").isVisible()).toBe(false);
+    await page.getByLabel("My device shows this code, and I started this sign-in").check();
     await page.locator("#approve").click();
     const err = page.locator("#status.err");
     await err.waitFor({ state: "visible" });

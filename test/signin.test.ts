@@ -131,7 +131,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       const email = uniqueEmail(`csrf-${mode}`);
       const code = await startSignin(email);
       const form = JSON.stringify({ email, code });
-      for (const headers of [
+      for (const headers of <Record<string, string>[]>[
         // Another page on this host (any local web app on another port) is another site: same hostname passes
         // the DNS-rebinding check, so the sign-in route must refuse it itself.
         { origin: "http://127.0.0.1:9", "content-type": "text/plain" },

@@ -180,12 +180,25 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   await page.locator("#secrets li", { hasText: "DEPLOY_TOKEN" }).waitFor();
   expect(await page.content()).not.toContain("s3cret-value");
   expect((await api("GET", "/api/v1/secrets")).body.data.map((s: { name: string }) => s.name)).toContain("DEPLOY_TOKEN");
+  // Replacing a value types into a masked field of the page (no prompt() showing it in clear).
+  await page.getByRole("button", { name: "Replace the value of DEPLOY_TOKEN" }).click();
+  const replacement = page.getByLabel("New value for DEPLOY_TOKEN");
+  expect(await replacement.getAttribute("type")).toBe("password");
+  await replacement.fill("s3cret-value-2");
+  await page.getByRole("button", { name: "Save new value" }).click();
+  await page.getByText("Replaced the value of DEPLOY_TOKEN.").waitFor();
+  expect(await page.content()).not.toContain("s3cret-value-2");
   await expectAccessible(page, "settings secrets");
   await shots("settings-secrets");
 
   await page.goto(`${srv.url}/settings/webhooks`);
   const before = (await api("GET", "/api/v1/webhooks/secret")).body.secret;
   const secretField = page.getByLabel("Signing secret");
+  // Not in the page until asked for.
+  await Bun.sleep(300);
+  expect(await secretField.inputValue()).toBe("");
+  expect(await page.content()).not.toContain(before);
+  await page.getByRole("button", { name: "Show secret" }).click();
   for (let i = 0; i < 100 && (await secretField.inputValue()) !== before; i++) await Bun.sleep(50);
   expect(await secretField.inputValue()).toBe(before);
   page.once("dialog", (d) => void d.accept());

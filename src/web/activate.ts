@@ -7,14 +7,19 @@ const BODY = `<h1>Activate a device</h1>
 <p id="signed-in" class="msg" hidden></p>
 <form id="email-form" class="stack" hidden><label>Sign in with your email<input id="email" type="email" required autocomplete="email"></label><button>Send me a code</button></form>
 <form id="otp-form" class="stack" hidden><label>The 6-digit code we mailed you<input id="otp" inputmode="numeric" pattern="[0-9]{6}" required autocomplete="one-time-code"></label><button>Sign in</button></form>
-<form id="code-form" class="stack" hidden><label>The code your device shows<input id="code" class="code" required placeholder="ABCD-1234" autocomplete="off" spellcheck="false"></label><button id="approve">Approve</button></form>
+<form id="code-form" class="stack" hidden><label>The code your device shows<input id="code" class="code" required placeholder="ABCD-1234" autocomplete="off" spellcheck="false"></label>
+<p id="preset-warning" class="msg err" hidden>This code came with the link you followed. Approve only if you started this sign-in yourself and your device shows exactly this code: whoever holds that device gets a key that acts as you.</p>
+<label class="check" id="preset-check" hidden><input type="checkbox" id="preset-confirm"> My device shows this code, and I started this sign-in</label>
+<button id="approve">Approve</button></form>
 <p id="status" class="msg" role="status" hidden></p>`;
 
 const SCRIPT = `
 function show(id, on) { $(id).hidden = on === false; }
 function status(text, kind) { say($("status"), text, kind); }
+// A code that arrives in the link (RFC 8628's verification_uri_complete) could be someone else's device, sent in
+// a message: the person must confirm it matches their own device before approving (RFC 8628 section 5.4).
 var preset = new URLSearchParams(location.search).get("code");
-if (preset) $("code").value = preset;
+if (preset) { $("code").value = preset; show("preset-warning"); show("preset-check"); $("preset-confirm").required = true; }
 async function refresh() {
   try {
     var me = await api("/api/v1/profile");

@@ -43,7 +43,7 @@ const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/artifacts">← All artifacts
 <p id="action-error" class="msg err" role="alert" hidden></p>
 <dl class="facts" id="facts"></dl>
 <h2>Preview</h2>
-<div id="preview"></div>`;
+<p id="preview-error" class="msg err" role="alert" hidden></p><div id="preview"></div>`;
 
 // Markdown is rendered and sanitized (markdown.ts); other text types are set with textContent, one numbered
 // span per line (the numbers are CSS counters, so copying the text copies no numbers); images load from the
@@ -62,11 +62,16 @@ function note(text) { var p = document.createElement("p"); p.className = "muted"
 async function preview(a) {
   var box = $("preview"); box.replaceChildren();
   if (a.mediaType === "text/html") {
+    // A frame shows an error answer as a page of JSON and tells the parent nothing: ask first, and say what failed.
+    try { var h = await fetch(a.downloadUrl + "?inline=1", { method: "HEAD", credentials: "same-origin" }); if (!h.ok) throw new Error("The server answered " + h.status); }
+    catch (e) { say($("preview-error"), "Could not load the preview: " + e.message, "err"); return; }
     var f = document.createElement("iframe"); f.className = "preview"; f.setAttribute("sandbox", ""); f.title = "Preview of " + a.name;
     f.src = a.downloadUrl + "?inline=1"; box.append(f); return;
   }
   if (a.mediaType.indexOf("image/") === 0) {
-    var img = document.createElement("img"); img.className = "preview"; img.alt = a.name; img.src = a.downloadUrl; box.append(img); return;
+    var img = document.createElement("img"); img.className = "preview"; img.alt = a.name;
+    img.onerror = function () { img.remove(); say($("preview-error"), "Could not load the image: download it to check it, or reload the page.", "err"); };
+    img.src = a.downloadUrl; box.append(img); return;
   }
   if (!TEXTUAL.test(a.mediaType)) { box.append(note("No preview for " + a.mediaType + ": download it to open it.")); return; }
   if (a.size > ${PREVIEW_MAX}) { box.append(note("Too large to preview (" + fmtSize(a.size) + "): download it to read it.")); return; }

@@ -30,6 +30,8 @@ const SECRETS_BODY = `<p class="muted">Secrets are values a skill reads as envir
 <p id="secret-status" class="msg" role="status" hidden></p>
 <h3>Secrets</h3>
 <ul class="rows" id="secrets" aria-label="Secrets"></ul>
+<form id="replace-form" class="stack" hidden><label><span id="replace-label">New value</span><input id="replace-value" type="password" required autocomplete="off"></label>
+<div class="toolbar"><button>Save new value</button><button type="button" class="plain" id="replace-cancel">Cancel</button></div></form>
 <h3>Skill bindings</h3>
 <div class="toolbar"><label>Skill<select id="bind-skill"></select></label></div>
 <ul class="rows" id="bindings" aria-label="Bindings of this skill"></ul>
@@ -52,11 +54,14 @@ async function loadSecrets() {
     if (!secrets.length) ul.append(emptyRow("No secrets yet."));
   } catch (e) { say($("secret-status"), "Could not list the secrets: " + e.message, "err"); }
 }
-async function replaceValue(s) {
-  var v = prompt("New value for " + s.name); if (!v) return;
-  try { await api("/api/v1/secrets/" + encodeURIComponent(s.id), { method: "PATCH", body: { value: v } }); say($("secret-status"), "Replaced the value of " + s.name + ".", "ok"); loadSecrets(); }
-  catch (e) { say($("secret-status"), "Could not replace " + s.name + ": " + e.message, "err"); }
-}
+// A masked field, not prompt(): a secret is never shown on screen as it is typed.
+var replacing = null;
+function replaceValue(s) { replacing = s; $("replace-label").textContent = "New value for " + s.name; $("replace-value").value = ""; $("replace-form").hidden = false; $("replace-value").focus(); }
+$("replace-cancel").onclick = function () { replacing = null; $("replace-form").hidden = true; };
+$("replace-form").onsubmit = async function (e) { e.preventDefault(); var s = replacing; if (!s) return;
+  try { await api("/api/v1/secrets/" + encodeURIComponent(s.id), { method: "PATCH", body: { value: $("replace-value").value } });
+    $("replace-form").hidden = true; replacing = null; say($("secret-status"), "Replaced the value of " + s.name + ".", "ok"); loadSecrets(); }
+  catch (err) { say($("secret-status"), "Could not replace " + s.name + ": " + err.message, "err"); } };
 async function removeSecret(s) {
   if (!confirm("Delete the secret " + s.name + " and its bindings?")) return;
   try { var r = await api("/api/v1/secrets/" + encodeURIComponent(s.id), { method: "DELETE" });
@@ -154,11 +159,19 @@ const WEBHOOKS_BODY = `<p class="muted">A run started with a <code>callbackUrl</
 
 const WEBHOOKS_SCRIPT = `
 function showSecret(s) { $("wh-secret").value = s.secret; $("wh-header").textContent = s.signatureHeader; $("wh-scheme").textContent = s.scheme; }
-async function load() { try { showSecret(await api("/api/v1/webhooks/secret")); } catch (e) { say($("wh-status"), "Could not read the signing secret: " + e.message, "err"); } }
-$("wh-show").onclick = function () { var i = $("wh-secret"), hide = i.type === "text"; i.type = hide ? "password" : "text"; this.textContent = hide ? "Show secret" : "Hide secret"; };
+// The secret is read only when asked for, so it is never in the page (or a screenshot of it) by default.
+var fetched = false;
+function load() { $("wh-secret").placeholder = "Hidden: press Show secret"; }
+$("wh-show").onclick = async function () {
+  var i = $("wh-secret"), b = this;
+  if (!fetched) {
+    try { showSecret(await api("/api/v1/webhooks/secret")); fetched = true; }
+    catch (e) { say($("wh-status"), "Could not read the signing secret: " + e.message, "err"); return; }
+  }
+  var hide = i.type === "text"; i.type = hide ? "password" : "text"; b.textContent = hide ? "Show secret" : "Hide secret"; };
 $("wh-rotate").onclick = async function () {
   if (!confirm("Rotate the signing secret? Receivers must switch to the new one.")) return;
-  try { showSecret(await api("/api/v1/webhooks/secret/rotate", { method: "POST" })); say($("wh-status"), "Rotated: deliveries from now on are signed with the new secret.", "ok"); }
+  try { showSecret(await api("/api/v1/webhooks/secret/rotate", { method: "POST" })); fetched = true; say($("wh-status"), "Rotated: deliveries from now on are signed with the new secret.", "ok"); }
   catch (e) { say($("wh-status"), "Could not rotate the secret: " + e.message, "err"); } };
 `;
 

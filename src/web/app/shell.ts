@@ -137,7 +137,8 @@ async function workspaces() {
 }
 function live(onEvent) {
   var es = new EventSource("/api/events");
-  es.addEventListener("execution-state", function (m) { try { onEvent(JSON.parse(m.data)); } catch (e) {} });
+  // Only a malformed message is skipped; an error in the page's own handler surfaces in the console.
+  es.addEventListener("execution-state", function (m) { var ev; try { ev = JSON.parse(m.data); } catch (e) { return; } onEvent(ev); });
   addEventListener("pagehide", function () { es.close(); });
   return es;
 }
@@ -145,7 +146,8 @@ function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 var so = $("sign-out");
 if (so) so.onclick = async function () {
-  try { await api("/api/v1/auth/logout", { method: "POST", body: {} }); location.href = "/login"; }
+  // The workspace choice goes with the session: the next person on this browser starts in their own.
+  try { await api("/api/v1/auth/logout", { method: "POST", body: {} }); setWs(""); location.href = "/login"; }
   catch (e) { say($("page-error"), "Could not sign out: " + e.message, "err"); }
 };
 `;

@@ -15,7 +15,14 @@ function next() {
   return /^\\/(?![\\/\\\\])/.test(n) ? n : "/executions";
 }
 async function start() {
-  if (signedIn) { try { await api("/api/v1/profile"); location.replace(next()); return; } catch (e) {} }
+  if (signedIn) {
+    try { await api("/api/v1/profile"); location.replace(next()); return; }
+    catch (e) {
+      // A chosen workspace that is gone: forget it and try again. A 401 is simply "sign in"; anything else is said.
+      if (e.status === 404 && wsId()) { setWs(""); return start(); }
+      if (e.status !== 401) say($("status"), "Could not check your session: " + e.message, "err");
+    }
+  }
   $("email-form").hidden = false; $("email").focus();
 }
 $("email-form").onsubmit = async function (e) { e.preventDefault();

@@ -219,8 +219,15 @@ $("run-form").onsubmit = async function (e) {
     $("run-status").textContent = "Started…"; $("result").dataset.status = "started";
     var link = $("execution-link"); link.href = "/executions/" + run.id; link.hidden = false;
     held.forEach(onEvent);
+    // The status check covers a dropped stream; when it fails too (session ended, server gone), say so instead of
+    // "Running…" forever: a 401 goes to sign-in, anything else is shown after three misses in a row.
+    run.misses = 0;
     run.poll = setInterval(async function () {
-      try { var s = await call("GET", "/api/v1/executions/" + encodeURIComponent(run.id) + "/status?blocksAfter=1000000000"); onEvent({ executionId: run.id, status: s.status, blocks: [] }); } catch (x) {}
+      try { var s = await call("GET", "/api/v1/executions/" + encodeURIComponent(run.id) + "/status?blocksAfter=1000000000"); run.misses = 0; $("run-error").hidden = true; onEvent({ executionId: run.id, status: s.status, blocks: [] }); }
+      catch (x) {
+        if (x.status === 401) return toLogin();
+        if (++run.misses >= 3) say($("run-error"), "Lost touch with the run (" + x.message + "): it may still be going; see its execution page.", "err");
+      }
     }, 2000);
   } catch (err) { es.close(); run = null; say($("run-error"), describe(err), "err"); $("run").disabled = false; }
 };
