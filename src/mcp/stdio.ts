@@ -26,7 +26,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctxOf: current, baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     deps.services.runner.stop();
