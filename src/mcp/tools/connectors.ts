@@ -15,7 +15,7 @@ const paging = {
 
 export function registerConnectorTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
   const svc = services.connectors;
-  server.registerTool("list-connectors", { ...hints("List connectors", "read"), inputSchema: {}, outputSchema: objectOutput, description: "List the connectors (sources skills can read): whether each is configured on this server and connected, and as which account" }, (extra) =>
+  server.registerTool("list-connectors", { ...hints("List connectors", "read"), outputSchema: objectOutput, description: "List the connectors (sources skills can read): whether each is configured on this server and connected, and as which account" }, (extra) =>
     tool(() => svc.list(ctxOf(extra))),
   );
   server.registerTool(

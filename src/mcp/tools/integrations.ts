@@ -11,7 +11,7 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
   const svc = services.integrations;
   server.registerTool(
     "list-integrations",
-    { ...hints("List integrations", "read"), inputSchema: {}, outputSchema: objectOutput, description: "List the integrations this server offers: for each, whether it is configured and connected in your workspace, and its actions with their input JSON Schemas" },
+    { ...hints("List integrations", "read"), outputSchema: objectOutput, description: "List the integrations this server offers: for each, whether it is configured and connected in your workspace, and its actions with their input JSON Schemas" },
     (extra) => tool(() => svc.list(ctxOf(extra))),
   );
   server.registerTool(

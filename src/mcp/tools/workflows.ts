@@ -19,7 +19,6 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
     {
       ...hints("List workflow definitions", "read"),
       description: "List the workflows you can start (bundled and your workspace's own): id, name, description, the input they take, their steps' ids and kinds, and their triggers",
-      inputSchema: {},
       outputSchema: output({
         workflows: z.array(
           z.object({ id: z.string(), name: z.string(), description: z.string().nullable(), source: z.string(), input: z.unknown(), steps: z.array(z.object({ id: z.string(), kind: z.string() })), triggers: z.array(z.string()) }).passthrough(),

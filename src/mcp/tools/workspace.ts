@@ -88,7 +88,7 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
 
   server.registerTool(
     "read-memory",
-    { ...hints("Read the workspace memory", "read"), description: "Read the shared workspace memory document (also the resource clanker://memory)", inputSchema: {}, outputSchema: memoryOutput },
+    { ...hints("Read the workspace memory", "read"), description: "Read the shared workspace memory document (also the resource clanker://memory)", outputSchema: memoryOutput },
     (extra) => tool(() => services.memory.read(ctxOf(extra))),
   );
   server.registerTool(
@@ -118,7 +118,6 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
     {
       ...hints("Get the credit balance", "read"),
       description: "Check your workspace's credit balance and subscription tier",
-      inputSchema: {},
       outputSchema: output({ balance: z.number(), subscription: z.object({}).passthrough() }),
     },
     (extra) =>
