@@ -252,3 +252,81 @@ describe("stdio start", () => {
     expect(times[0]).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe("/skill.md and /auth.md describe this server", () => {
+  let key: string;
+  let doc: string;
+
+  beforeAll(async () => {
+    key = await srv.createKey({ email: uniqueEmail("skill-md") });
+    const r = await client(srv)("GET", "/skill.md");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toContain("text/markdown");
+    doc = r.text;
+  }, 20_000);
+
+  test("its MCP tool table is the live tools/list: every tool, no other", async () => {
+    const c = await connect("http", key);
+    const { tools } = await c.listTools();
+    const table = [...doc.matchAll(/^\| `([a-z-]+)` \| /gm)].map((m) => m[1]!);
+    for (const t of tools) expect(table).toContain(t.name);
+    // The tool table is the part between "Its N tools:" and the next heading: exactly the live names.
+    const section = doc.slice(doc.indexOf(`Its ${tools.length} tools:`), doc.indexOf("Beyond tools:"));
+    expect(section.length).toBeGreaterThan(0);
+    expect([...section.matchAll(/^\| `([a-z-]+)` \| /gm)].map((m) => m[1]!).sort()).toEqual(tools.map((t) => t.name).sort());
+    void table;
+  }, 20_000);
+
+  test("its skill count and categories are the catalog's; no promises of what is not here", async () => {
+    const skills = await client(srv)("GET", "/api/v1/marketplace/skills?limit=100");
+    const cats = await client(srv)("GET", "/api/v1/marketplace/skills/categories");
+    expect(doc).toContain(`**${skills.body.data.length} skills** in ${cats.body.data.length} categories`);
+    for (const c of cats.body.data) expect(doc).toContain(`${c.name} (${c.count})`);
+    for (const s of skills.body.data) expect(doc).toContain(`| \`${s.slug}\` |`);
+    for (const bad of ["176", "mobile", "Settings > API Keys", "app_download_url", "{{"]) expect({ bad, found: doc.includes(bad) }).toEqual({ bad, found: false });
+    // This test server runs on loopback, where anonymous registration is on by default.
+    expect(doc).toContain("Anonymous agent registration is **on** here");
+  });
+
+  test("every path it mentions answers (not 404), with the method it names", async () => {
+    // A real run, so the :id paths name things that exist.
+    const run = await client(srv, { apiKey: key })("POST", "/api/v1/skills/summarize/run", { body: { input: "Paths in skill.md" } });
+    expect(run.status).toBe(200);
+    const execId: string = run.body.executionId;
+    let artId: string | null = null;
+    for (let i = 0; i < 100 && !artId; i++) {
+      artId = (await client(srv, { apiKey: key })("GET", `/api/v1/executions/${execId}/status`)).body.artifactId;
+      if (!artId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(artId).toMatch(/^art_/);
+    const fillIds = (p: string) => p.replace(":slug", "summarize").replace("/executions/:id", `/executions/${execId}`).replace("/artifacts/:id", `/artifacts/${artId}`).replace("/workflows/:id", "/workflows/research-draft-approve");
+
+    const calls = new Map<string, string>(); // path → method
+    for (const m of doc.matchAll(/^\| (GET|POST|PUT|DELETE|PATCH) \| `([^`]+)` \|/gm)) calls.set(fillIds(m[2]!), m[1]!);
+    for (const m of doc.matchAll(/(?:`|curl (?:-X (\w+) )?"?)(?:https?:\/\/[^/\s`"]+)(\/[A-Za-z0-9_\-/.:]*)/g)) {
+      const path = fillIds(m[2]!.replace(/[.:]$/, ""));
+      if (!calls.has(path)) calls.set(path, m[1] ?? "GET");
+    }
+    expect(calls.size).toBeGreaterThan(25);
+    const missing: string[] = [];
+    for (const [path, method] of calls) {
+      const res = await fetch(srv.url + path, {
+        method,
+        headers: { "x-api-key": key, "content-type": "application/json", accept: "application/json" },
+        body: method === "GET" ? undefined : "{}",
+        redirect: "manual",
+        signal: AbortSignal.timeout(5_000),
+      });
+      await res.body?.cancel();
+      if (res.status === 404) missing.push(`${method} ${path}`);
+    }
+    expect(missing).toEqual([]);
+  }, 30_000);
+
+  test("/auth.md says whether anonymous registration is on, and names this server's MCP endpoint", async () => {
+    const r = await client(srv)("GET", "/auth.md");
+    expect(r.text).toContain("Anonymous registration is on on this server");
+    expect(r.text).not.toContain("Anonymous registration is off");
+    expect(r.text).toContain(`${srv.url}/mcp`);
+  });
+});

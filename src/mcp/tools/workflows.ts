@@ -10,7 +10,7 @@ import { hints, listOutput, output } from "../hints";
 
 const runId = z.string().min(1).max(100).describe("Run id, e.g. run_3");
 const workflowId = z.string().min(1).max(100).describe("A workflow definition's id, e.g. research-draft-approve (list-workflows names them)");
-const runOutput = output({ id: z.string(), workflowId: z.string(), status: z.string(), steps: z.array(z.object({}).passthrough()) });
+const runOutput = output({ id: z.string(), workflowId: z.string(), status: z.string(), steps: z.record(z.string(), z.unknown()).describe("Each step's state, by step id") });
 
 export function registerWorkflowTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
   const wf = services.workflows;
