@@ -1,16 +1,16 @@
 // CLI entry: serve (default) | mcp | keys | sessions | skills | credits | backup | restore | health | migrate.
 import "./production-env";
 import { parseArgs } from "node:util";
+import { join } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { migrate, openStore } from "./store/db";
 import { prepareDataDir } from "./store/data-dir";
 import { PRIVATE_UMASK } from "./lib/private-files";
-import { dbPath, startServer, StartError, type Running } from "./server";
+import type { Running } from "./server";
 import { DataDirInUseError } from "./store/data-lock";
 import { runKeysCommand, runSessionsCommand } from "./cli/identity";
 import { runSkillsCommand } from "./cli/skills";
 import { runCreditsCommand } from "./cli/credits";
-import { runMcpStdio } from "./mcp/stdio";
 import { runBackupCommand, runRestoreCommand } from "./cli/backup";
 import { runHealthCommand } from "./cli/health";
 
@@ -84,6 +84,8 @@ async function main(argv: string[]): Promise<void> {
     const loose = prepareDataDir(config.dataDir);
     if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} stay readable by others (owned by another user)`);
   }
+  // Not server.ts's dbPath: importing server.ts loads the whole HTTP app, which `clanker mcp` must not wait for.
+  const dbPath = (c: Config) => join(c.dataDir, "clanker.db");
   const withStore = <T>(fn: (store: ReturnType<typeof openStore>) => T): T => {
     const store = openStore(dbPath(config));
     try {
@@ -96,6 +98,8 @@ async function main(argv: string[]): Promise<void> {
 
   switch (command) {
     case "serve": {
+      // Each command loads only what it needs (an agent launching `clanker mcp` waits for every import).
+      const { startServer, StartError } = await import("./server");
       const log = config.logLevel === "silent" ? () => {} : (line: string) => console.log(line);
       let running: Running;
       try {
@@ -109,8 +113,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case "keys":
       return withStore((store) => runKeysCommand(store, positionals, values));
-    case "mcp":
+    case "mcp": {
+      const { runMcpStdio } = await import("./mcp/stdio");
       return runMcpStdio(config, values["api-key"] ?? process.env.CLANKER_API_KEY);
+    }
     case "credits":
       return withStore((store) => runCreditsCommand(store, config, positionals, values));
     case "skills":

@@ -13,6 +13,7 @@ import { registerConnectorTools } from "./tools/connectors";
 import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
 import { installSessionFeatures, sessionLogging } from "./session";
+import { ListPromptsRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 /** What a tool handler's `extra` carries that we read: the auth of the HTTP request that delivered the call. */
 export interface CallExtra {
@@ -43,6 +44,29 @@ export function requestCtx(extra: CallExtra): Ctx {
   return ctx;
 }
 
+/**
+ * tools/list and prompts/list answers, made once per process. The SDK turns every zod schema into JSON Schema
+ * on each listing (hundreds of ms here), yet the tools and the catalog's prompts are the same for every session.
+ */
+const listings = new Map<string, Promise<unknown>>();
+
+function cacheListings(server: McpServer): void {
+  const set = server.server.setRequestHandler.bind(server.server);
+  server.server.setRequestHandler = ((schema: typeof ListToolsRequestSchema, handler: (...a: unknown[]) => unknown) => {
+    const method = schema === ListToolsRequestSchema ? "tools/list" : schema === (ListPromptsRequestSchema as unknown) ? "prompts/list" : null;
+    if (!method) return set(schema, handler as never);
+    return set(schema, ((...a: unknown[]) => {
+      let answer = listings.get(method);
+      if (!answer) {
+        answer = Promise.resolve(handler(...a));
+        listings.set(method, answer);
+        answer.catch(() => listings.delete(method));
+      }
+      return answer;
+    }) as never);
+  }) as typeof server.server.setRequestHandler;
+}
+
 export function createMcpServer(tc: ToolContext): McpServer {
   const server = new McpServer(
     { name: "clanker", version: "1.0.0" },
@@ -52,6 +76,7 @@ export function createMcpServer(tc: ToolContext): McpServer {
       capabilities: { logging: {}, completions: {}, resources: { subscribe: true, listChanged: true } },
     },
   );
+  cacheListings(server);
   const log = sessionLogging(server);
   // Every tool call is logged to the session that made it (logging/setLevel chooses how much it hears).
   const register = server.registerTool.bind(server);

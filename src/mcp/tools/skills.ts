@@ -121,6 +121,7 @@ export function executionResult(run: {
   cost: number;
   executionTime: number | null;
   error: { code: string; message: string } | null;
+  connector: unknown;
 }) {
   const compact = {
     executionId: run.executionId,
@@ -131,6 +132,8 @@ export function executionResult(run: {
     cost: run.cost,
     executionTime: run.executionTime,
     error: run.error,
+    // A run that read code: which source, and what the model was given of it.
+    ...(run.connector ? { connector: run.connector } : {}),
   };
   const line = [`status: ${run.status}`, run.executionId, run.artifactId && `artifact ${run.artifactId}`, run.error && `${run.error.code}: ${run.error.message}`]
     .filter(Boolean)
