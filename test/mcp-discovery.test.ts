@@ -299,7 +299,8 @@ describe("/skill.md and /auth.md describe this server", () => {
       if (!artId) await new Promise((r) => setTimeout(r, 100));
     }
     expect(artId).toMatch(/^art_/);
-    const fillIds = (p: string) => p.replace(":slug", "summarize").replace("/executions/:id", `/executions/${execId}`).replace("/artifacts/:id", `/artifacts/${artId}`).replace("/workflows/:id", "/workflows/research-draft-approve");
+    // The table's :params and the examples' ids (exec_1) stand for the caller's own objects.
+    const fillIds = (p: string) => p.replace(":slug", "summarize").replace(/\/executions\/exec_\d+/, "/executions/:id").replace("/executions/:id", `/executions/${execId}`).replace("/artifacts/:id", `/artifacts/${artId}`).replace("/workflows/:id", "/workflows/research-draft-approve");
 
     const calls = new Map<string, string>(); // path → method
     for (const m of doc.matchAll(/^\| (GET|POST|PUT|DELETE|PATCH) \| `([^`]+)` \|/gm)) calls.set(fillIds(m[2]!), m[1]!);
