@@ -95,6 +95,7 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     expect(byName.get("search-skills")).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     expect(byName.get("delete-artifact")).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     expect(byName.get("execute-skill")).toMatchObject({ readOnlyHint: false, idempotentHint: false, openWorldHint: true });
+    expect(byName.get("write-memory")).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
   }, 20_000);
 
   test("search-skills answers the compact catalog, filtered by query and category", async () => {

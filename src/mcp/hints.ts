@@ -9,14 +9,17 @@ type Kind =
   | "set"
   /** Adds something each time (a run, an appended note). */
   | "add"
-  /** Removes or overwrites something. */
-  | "remove";
+  /** Removes something. */
+  | "remove"
+  /** May overwrite what is there, and adds each time (write-memory: overwrite or append). */
+  | "rewrite";
 
 const KINDS: Record<Kind, { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean }> = {
   read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   set: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   add: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   remove: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  rewrite: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
 };
 
 /**

@@ -94,9 +94,7 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
   server.registerTool(
     "write-memory",
     {
-      // Overwrite can destroy notes; append adds a note each time: neither read-only nor idempotent.
-      ...hints("Write the workspace memory", "remove"),
-      annotations: { title: "Write the workspace memory", readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      ...hints("Write the workspace memory", "rewrite"),
       description: "Overwrite or append to the workspace memory document. Append adds the note after '\\n\\n---\\n\\n' atomically, so concurrent agents lose nothing.",
       inputSchema: {
         content: z.string().describe("The whole document (overwrite) or the note to add (append)"),
