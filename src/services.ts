@@ -96,7 +96,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     workspaces: createWorkspacesService(store, keyCache, users),
     apiKeys: createApiKeysService(store, keyCache),
     auditLogs: createAuditLogsService(store),
-    memory: createMemoryService(store),
+    memory: createMemoryService(store, bus),
     marketplace: createMarketplaceService(catalog),
     skills: createSkillsService(store, catalog),
     secrets: createSecretsService(store, box),

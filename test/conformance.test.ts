@@ -242,7 +242,7 @@ describe("@modelcontextprotocol/inspector --cli", () => {
   }
 
   test(
-    "tools/list lists exactly our 15 tools",
+    "tools/list lists exactly our tools",
     async () => {
       const result = await inspect("--method", "tools/list");
       const names: string[] = result.tools.map((t: { name: string }) => t.name);

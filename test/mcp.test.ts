@@ -317,11 +317,14 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     const r = await call(a, "execute-skill", { slug: "summarize", input, timeoutSeconds: 15 }, (p) => progress.push(p));
     expect({ isError: r.isError ?? false, text: r.content[0]?.text }).toMatchObject({ isError: false });
     run = r.structuredContent;
-    expect(run).toMatchObject({ status: "completed", skillSlug: "summarize", interface: "mcp", input });
+    expect(run).toMatchObject({ status: "completed", skillSlug: "summarize" });
     expect(run.executionId).toMatch(/^exec_\d+$/);
     expect(run.artifactId).toMatch(/^art_\d+$/);
     expect(run.output).toContain(input);
-    expect(run.output).toBe(run.outputBlocks.map((b: any) => b.content).join(""));
+    // Compact: the output and the status, not the chunk log; the text is the output, then one status line.
+    expect(run.outputBlocks).toBeUndefined();
+    expect(r.content[0]!.text).toStartWith(run.output);
+    expect(r.content[0]!.text).toContain(`status: completed · ${run.executionId}`);
 
     // Every block reaches the agent as progress before the result. (The SDK Client handles notifications a
     // microtask late but responses at once, so a last progress event that shares a read with the result is
@@ -367,8 +370,10 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(typeof dl.content).toBe("string");
     expect(dl.content).toBe(rest.text);
     expect(dl.content).toContain(run.output.trim());
-    expect(dl.downloadUrl).toEndWith(`/api/v1/artifacts/${run.artifactId}/download`);
-    if (kind !== "stdio") {
+    expect(dl.uri).toBe(`clanker://artifacts/${run.artifactId}`);
+    // Over stdio no HTTP server need be running: no URL, the content comes inline.
+    if (kind === "stdio") expect(dl.downloadUrl).toBeUndefined();
+    else {
       // Over HTTP the URL is this server's, and it downloads the same bytes.
       expect(dl.downloadUrl).toBe(`${srv.url}/api/v1/artifacts/${run.artifactId}/download`);
       const res = await fetch(dl.downloadUrl, { headers: { "x-api-key": keyA }, signal: AbortSignal.timeout(5_000) });

@@ -55,7 +55,7 @@ export class McpSessions {
       return s.streamable.handleRequest(request, { parsedBody: body, authInfo: authOf(ctx) });
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => void this.sessions.set(sid, { principal: principalOf(ctx), server, streamable: transport, lastSeen: Date.now() }),
@@ -69,7 +69,7 @@ export class McpSessions {
 
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
   async sseStream(ctx: Ctx, baseUrl: string): Promise<Response> {
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {

@@ -2,8 +2,12 @@
 // is a tool result with isError carrying the same type and code as the REST error.
 import { ApiError } from "../lib/errors";
 
+export type ContentBlock =
+  | { type: "text"; text: string }
+  | { type: "resource"; resource: { uri: string; mimeType: string; text: string } | { uri: string; mimeType: string; blob: string } };
+
 export type ToolResult = {
-  content: { type: "text"; text: string }[];
+  content: ContentBlock[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 };
@@ -22,6 +26,15 @@ export function failure(err: unknown): ToolResult {
 export async function tool(fn: () => object | Promise<object>): Promise<ToolResult> {
   try {
     return ok(await fn());
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+/** Like tool(), for a call that shapes its own result (its own text, extra content blocks). */
+export async function toolResult(fn: () => ToolResult | Promise<ToolResult>): Promise<ToolResult> {
+  try {
+    return await fn();
   } catch (e) {
     return failure(e);
   }

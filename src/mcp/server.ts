@@ -1,4 +1,5 @@
 // createMcpServer: the MCP face of the services, one server per session; each call acts as the request that carried it.
+// Tools, resources (subscribable memory), skill prompts, completions and per-session logging.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
@@ -9,6 +10,10 @@ import { registerWorkspaceTools } from "./tools/workspace";
 import { registerWorkflowTools } from "./tools/workflows";
 import { registerIntegrationTools } from "./tools/integrations";
 import { registerConnectorTools } from "./tools/connectors";
+import { registerResources } from "./resources";
+import { registerSkillPrompts } from "./prompts";
+import { installSessionFeatures, sessionLogging } from "./session";
+import { ListPromptsRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 /** What a tool handler's `extra` carries that we read: the auth of the HTTP request that delivered the call. */
 export interface CallExtra {
@@ -18,6 +23,8 @@ export interface CallExtra {
 export interface ToolContext {
   services: Services;
   baseUrl: string;
+  /** stdio: no HTTP server may be running, so results carry no URLs to fetch (artifacts come inline). */
+  transport: "http" | "stdio";
   /**
    * The caller's ctx for one call, read when the call arrives — never captured at `initialize` — so a key
    * rebound to another workspace, or a member demoted or removed, acts as it is now within an open session.
@@ -37,15 +44,57 @@ export function requestCtx(extra: CallExtra): Ctx {
   return ctx;
 }
 
+/**
+ * tools/list and prompts/list answers, made once per process. The SDK turns every zod schema into JSON Schema
+ * on each listing (hundreds of ms here), yet the tools and the catalog's prompts are the same for every session.
+ */
+const listings = new Map<string, Promise<unknown>>();
+
+function cacheListings(server: McpServer): void {
+  const set = server.server.setRequestHandler.bind(server.server);
+  server.server.setRequestHandler = ((schema: typeof ListToolsRequestSchema, handler: (...a: unknown[]) => unknown) => {
+    const method = schema === ListToolsRequestSchema ? "tools/list" : schema === (ListPromptsRequestSchema as unknown) ? "prompts/list" : null;
+    if (!method) return set(schema, handler as never);
+    return set(schema, ((...a: unknown[]) => {
+      let answer = listings.get(method);
+      if (!answer) {
+        answer = Promise.resolve(handler(...a));
+        listings.set(method, answer);
+        answer.catch(() => listings.delete(method));
+      }
+      return answer;
+    }) as never);
+  }) as typeof server.server.setRequestHandler;
+}
+
 export function createMcpServer(tc: ToolContext): McpServer {
   const server = new McpServer(
     { name: "clanker", version: "1.0.0" },
-    { instructions: "Clanker: run AI skills, read their artifacts, and share a working memory with other agents. Tools act in the workspace your API key belongs to." },
+    {
+      instructions:
+        "Clanker: run AI skills, read their artifacts, and share a working memory with other agents. Tools act in the workspace your API key belongs to. Find skills with search-skills and workflows with list-workflows; every skill is also a prompt, its SKILL.md a resource (clanker://skills/{slug}).",
+      capabilities: { logging: {}, completions: {}, resources: { subscribe: true, listChanged: true } },
+    },
   );
+  cacheListings(server);
+  const log = sessionLogging(server);
+  // Every tool call is logged to the session that made it (logging/setLevel chooses how much it hears).
+  const register = server.registerTool.bind(server);
+  server.registerTool = ((name: string, config: never, cb: (...a: unknown[]) => unknown) =>
+    register(name, config, (async (...a: unknown[]) => {
+      const started = performance.now();
+      const result = (await cb(...a)) as { isError?: boolean };
+      const extra = a[a.length - 1] as Parameters<typeof log>[2];
+      log(result.isError ? "warning" : "info", `${name}: ${result.isError ? "failed" : "done"} in ${Math.round(performance.now() - started)} ms`, extra);
+      return result;
+    }) as never)) as typeof server.registerTool;
   registerSkillTools(server, tc);
   registerWorkspaceTools(server, tc);
   registerWorkflowTools(server, tc);
   registerIntegrationTools(server, tc);
   registerConnectorTools(server, tc);
+  registerResources(server, tc);
+  registerSkillPrompts(server, tc);
+  installSessionFeatures(server, tc, log);
   return server;
 }

@@ -1,21 +1,28 @@
 // `clanker mcp`: MCP on stdin/stdout against the local data dir, for an agent that launches the binary itself.
 // Authenticated by --api-key / CLANKER_API_KEY, else it acts as the owner of the local store.
+// Start-up is on an agent's critical path: this module loads the services and the MCP SDK, never the HTTP app
+// (Elysia, routes, OpenAPI); see test/bench/mcp-stdio-start.ts.
+import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Config } from "../config";
-import { createDeps } from "../app";
-import { migrate, openStore } from "../store/db";
-import { dbPath } from "../server";
+import { migrate, openStore, type Store } from "../store/db";
+import { createServices } from "../services";
+import { Authenticator } from "../http/auth";
+import { loadConfiguredCatalog } from "../modules/skills/sources";
+import { SecretBox } from "../lib/secret-box";
+import { loadMasterKey } from "../store/master-key";
 import { ApiError } from "../lib/errors";
+import { lineLog, type Log } from "../lib/log";
 import type { Ctx } from "../lib/context";
 import { decodeId } from "../lib/ids";
 import { createMcpServer } from "./server";
 
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
   // stdout belongs to the protocol: everything else goes to stderr.
-  const log = (line: string) => console.error(line);
-  const store = openStore(dbPath(config));
+  const log = lineLog((line: string) => console.error(line));
+  const store = openStore(join(config.dataDir, "clanker.db"));
   migrate(store);
-  const deps = createDeps(config, store, log, { ownRunsOnly: true });
+  const deps = stdioDeps(config, store, log);
   let ctx: Ctx;
   // With a key, resolved again on every call: a rebind or a role change made through the server applies here too.
   const current = () => (apiKey ? principalCtx(deps.authenticator.fromApiKey(apiKey)) : ctx);
@@ -26,7 +33,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctxOf: current, baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     deps.services.runner.stop();
@@ -36,12 +43,20 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   await server.connect(transport);
 }
 
+/** What createDeps (app.ts) makes, less the HTTP side (rate limiter, idempotency, MCP sessions). */
+function stdioDeps(config: Config, store: Store, log: Log) {
+  const authenticator = new Authenticator(store);
+  const catalog = loadConfiguredCatalog(config, log);
+  const box = new SecretBox(loadMasterKey(config.dataDir));
+  return { authenticator, services: createServices({ store, config, keyCache: authenticator, catalog, box, log, ownRunsOnly: true }) };
+}
+
 function principalCtx(p: { workspaceId: number; actor: Ctx["actor"]; role: Ctx["role"] }): Ctx {
   return { workspaceId: p.workspaceId, actor: p.actor, role: p.role, requestId: "mcp-stdio" };
 }
 
 /** The owner of a fresh local store (made if there is none yet), in their personal workspace. */
-function ownerCtx(deps: ReturnType<typeof createDeps>): Ctx {
+function ownerCtx(deps: ReturnType<typeof stdioDeps>): Ctx {
   const { user } = deps.services.users.ensure({ email: null });
   const ws = deps.services.workspaces.list({ workspaceId: 0, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "mcp-stdio" }, { limit: 100 });
   const personal = ws.rows.find((w) => w.personal) ?? ws.rows[ws.rows.length - 1];

@@ -2,6 +2,9 @@
 // integration triggers: what tools/list must answer, exactly (connector and integration tools come with those
 // capabilities).
 export const SPEC_TOOL_NAMES = [
+  // Discovery (issue 13): the catalog and the workflow definitions.
+  "search-skills",
+  "list-workflows",
   "list-installed-skills",
   "get-skill-details",
   "install-skill",

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ToolContext } from "../server";
 import { tool } from "../result";
+import { hints, objectOutput } from "../hints";
 
 const integration = z.string().min(1).max(50).describe("Integration id: slack, github, email or webhook (see list-integrations)");
 
@@ -10,12 +11,14 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
   const svc = services.integrations;
   server.registerTool(
     "list-integrations",
-    { description: "List the integrations this server offers: for each, whether it is configured and connected in your workspace, and its actions with their input JSON Schemas" },
+    { ...hints("List integrations", "read"), outputSchema: objectOutput, description: "List the integrations this server offers: for each, whether it is configured and connected in your workspace, and its actions with their input JSON Schemas" },
     (extra) => tool(() => svc.list(ctxOf(extra))),
   );
   server.registerTool(
     "connect-integration",
     {
+      ...hints("Connect an integration", "set", true),
+      outputSchema: objectOutput,
       description:
         "Connect an integration for your workspace (owners and admins). slack: credentials {token: 'xoxb-…'} (a bot token, checked with Slack), or no credentials to get an OAuth {url} for the person to open in a browser (they approve at Slack, then confirm on this server's page). webhook: {url}. email: nothing, or {allowRecipients: ['a@b.c', '@domain']} (owners only) to allow recipients outside the workspace. github uses the GitHub connector's token.",
       inputSchema: {
@@ -27,12 +30,14 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
   );
   server.registerTool(
     "disconnect-integration",
-    { description: "Disconnect an integration and forget its credentials (owners and admins)", inputSchema: { integration } },
+    { ...hints("Disconnect an integration", "remove"), outputSchema: objectOutput, description: "Disconnect an integration and forget its credentials (owners and admins)", inputSchema: { integration } },
     (a, extra) => tool(() => svc.disconnect(ctxOf(extra), a.integration)),
   );
   server.registerTool(
     "execute-integration-action",
     {
+      ...hints("Run an integration action", "add", true),
+      outputSchema: objectOutput,
       description: "Run an action of a connected integration (e.g. slack post_message {channel, text}); input is checked against the action's schema from list-integrations",
       inputSchema: {
         integration,

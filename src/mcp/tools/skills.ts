@@ -1,51 +1,101 @@
-// Skill tools: list-installed-skills, get-skill-details, install-skill, uninstall-skill, execute-skill.
+// Skill tools: search-skills (the catalog), list-installed-skills, get-skill-details, install-skill,
+// uninstall-skill, execute-skill (its result: the output text and status, not the chunk log).
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { parseKeyPage } from "../../http/pagination";
 import { skillDetail } from "../../modules/marketplace/service";
 import type { ToolContext } from "../server";
-import { tool } from "../result";
+import { ok, tool, toolResult } from "../result";
 import { envelope, pageArgs } from "./paging";
 import { waitForExecution } from "./wait";
 import { runConnectorZod } from "../../modules/executions/connector-schema";
 import type { Connector } from "../../modules/executions/prompt";
+import { executionOutput, hints, listOutput, objectOutput, output, skillEntry } from "../hints";
 
-const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize");
+const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize (search-skills lists them)");
+const SEARCH_LIMIT = 100;
 
 export function registerSkillTools(server: McpServer, tc: ToolContext): void {
   const { services, ctxOf } = tc;
-  server.registerTool("list-installed-skills", { description: "List your installed skills", inputSchema: pageArgs }, (args, extra) =>
-    tool(() => envelope(services.skills.listInstalled(ctxOf(extra), parseKeyPage(args)))),
+  server.registerTool(
+    "search-skills",
+    {
+      ...hints("Search the skill catalog", "read"),
+      description:
+        "Find skills this server can run: slug, name, one-line description and category of each catalog skill matching the query and category (all of them when both are omitted). Run one with execute-skill; get-skill-details gives its parameters.",
+      inputSchema: {
+        query: z.string().max(200).optional().describe("Words that must all appear in the slug, name or description, e.g. 'review code'"),
+        category: z.string().max(50).optional().describe("Only skills of this category, e.g. development (the answer's categories names them all)"),
+      },
+      outputSchema: output({
+        skills: z.array(skillEntry),
+        total: z.number().int(),
+        categories: z.array(z.object({ name: z.string(), count: z.number().int() })),
+      }),
+    },
+    ({ query, category }) =>
+      tool(() => {
+        const found = services.marketplace.list({ limit: SEARCH_LIMIT }, { q: query, category });
+        // Compact: what an agent needs to choose a skill, not its license or source.
+        const skills = found.rows.map((s) => ({ slug: s.slug, name: s.name, description: s.description, category: s.category }));
+        return { skills, total: skills.length, categories: services.marketplace.categories().map((c) => ({ name: c.name, count: c.count })) };
+      }),
   );
-  server.registerTool("get-skill-details", { description: "Get skill info by slug: description, category, parameters, instructions", inputSchema: { slug } }, ({ slug }) =>
-    tool(() => skillDetail(services.marketplace.get(slug))),
+  server.registerTool(
+    "list-installed-skills",
+    { ...hints("List installed skills", "read"), description: "List the skills installed in your workspace", inputSchema: pageArgs, outputSchema: listOutput(skillEntry) },
+    (args, extra) => tool(() => envelope(services.skills.listInstalled(ctxOf(extra), parseKeyPage(args)))),
   );
-  server.registerTool("install-skill", { description: "Install a skill from the marketplace", inputSchema: { slug } }, ({ slug }, extra) =>
-    tool(() => services.skills.install(ctxOf(extra), slug)),
+  server.registerTool(
+    "get-skill-details",
+    {
+      ...hints("Get a skill's details", "read"),
+      description: "Get skill info by slug: description, category, parameters, instructions",
+      inputSchema: { slug },
+      outputSchema: output({ slug: z.string(), name: z.string(), description: z.string(), category: z.string(), parameters: z.array(z.object({}).passthrough()), instructions: z.string() }),
+    },
+    ({ slug }) => tool(() => skillDetail(services.marketplace.get(slug))),
   );
-  server.registerTool("uninstall-skill", { description: "Remove an installed skill", inputSchema: { slug } }, ({ slug }, extra) =>
-    tool(() => services.skills.uninstall(ctxOf(extra), slug)),
+  server.registerTool(
+    "install-skill",
+    { ...hints("Install a skill", "set"), description: "Install a skill from the marketplace into your workspace", inputSchema: { slug }, outputSchema: objectOutput },
+    ({ slug }, extra) => tool(() => services.skills.install(ctxOf(extra), slug)),
+  );
+  server.registerTool(
+    "uninstall-skill",
+    { ...hints("Uninstall a skill", "remove"), description: "Remove an installed skill from your workspace", inputSchema: { slug }, outputSchema: objectOutput },
+    ({ slug }, extra) => tool(() => services.skills.uninstall(ctxOf(extra), slug)),
   );
   server.registerTool(
     "execute-skill",
     {
+      ...hints("Run a skill", "add", true),
       description:
-        "Run a skill. With wait (default true) it returns when the run ends, sending progress notifications as output streams. Give a connector to let the skill read code, e.g. code-review with {type:'github', fields:{repo:'owner/repo', ref:'main', paths:['src/']}} (connect the connector first).",
+        "Run a skill on the server's model. With wait (default true) it returns when the run ends — its output text and status — sending progress notifications as output streams. Give a connector to let the skill read code, e.g. code-review with {type:'github', fields:{repo:'owner/repo', ref:'main', paths:['src/']}} (connect the connector first).",
       inputSchema: {
         slug,
         input: z.string().min(1).describe("The prompt or instructions for the skill"),
         attachments: z
-          .array(z.object({ name: z.string().min(1).max(255), mediaType: z.string().min(3).max(100), content: z.string().optional(), data: z.string().optional() }))
+          .array(
+            z.object({
+              name: z.string().min(1).max(255).describe("File name, e.g. notes.md"),
+              mediaType: z.string().min(3).max(100).describe("Media type, e.g. text/markdown or image/png"),
+              content: z.string().optional().describe("The file's text (text files)"),
+              data: z.string().optional().describe("The file's bytes, base64 (binary files)"),
+            }),
+          )
           .max(10)
-          .optional(),
-        connector: runConnectorZod.optional(),
-        callbackUrl: z.string().max(2048).optional(),
-        wait: z.boolean().optional().describe("Wait for the run to end (default true)"),
+          .optional()
+          .describe("Files the skill reads with the input (at most 10)"),
+        connector: runConnectorZod.optional().describe("A source the skill reads code from: {type, fields} (see list-connectors)"),
+        callbackUrl: z.string().max(2048).optional().describe("An https URL that receives a signed webhook when the run ends"),
+        wait: z.boolean().optional().describe("Wait for the run to end (default true); false answers at once with the executionId"),
         timeoutSeconds: z.number().int().min(1).max(300).optional().describe("How long to wait, default 120"),
       },
+      outputSchema: executionOutput,
     },
     (args, extra) =>
-      tool(async () => {
+      toolResult(async () => {
         const ctx = ctxOf(extra);
         const started = services.executions.run(ctx, args.slug, {
           input: args.input,
@@ -54,8 +104,39 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
           connector: args.connector as Connector | undefined,
           callbackUrl: args.callbackUrl,
         });
-        if (args.wait === false) return started;
-        return waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
+        if (args.wait === false) return ok(started);
+        const run = await waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
+        return executionResult(run);
       }),
   );
+}
+
+/** A run as a tool result: its output text then one status line; the same facts structured. */
+export function executionResult(run: {
+  executionId: string;
+  status: string;
+  skillSlug: string;
+  output: string;
+  artifactId: string | null;
+  cost: number;
+  executionTime: number | null;
+  error: { code: string; message: string } | null;
+  connector: unknown;
+}) {
+  const compact = {
+    executionId: run.executionId,
+    status: run.status,
+    skillSlug: run.skillSlug,
+    output: run.output,
+    artifactId: run.artifactId,
+    cost: run.cost,
+    executionTime: run.executionTime,
+    error: run.error,
+    // A run that read code: which source, and what the model was given of it.
+    ...(run.connector ? { connector: run.connector } : {}),
+  };
+  const line = [`status: ${run.status}`, run.executionId, run.artifactId && `artifact ${run.artifactId}`, run.error && `${run.error.code}: ${run.error.message}`]
+    .filter(Boolean)
+    .join(" · ");
+  return { content: [{ type: "text" as const, text: run.output ? `${run.output}\n\n[${line}]` : `[${line}]` }], structuredContent: compact };
 }

@@ -1,48 +1,103 @@
-// Workflow tools: start-workflow, list-workflow-runs, get-workflow-run, cancel-workflow-run, resume-workflow-run,
-// and list-integration-triggers (cron, webhook and github triggers of this workspace's workflows).
+// Workflow tools: list-workflows (the definitions start-workflow takes), start-workflow, list-workflow-runs,
+// get-workflow-run, cancel-workflow-run, resume-workflow-run, and list-integration-triggers.
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { parsePage } from "../../http/pagination";
 import type { ToolContext } from "../server";
 import { tool } from "../result";
 import { envelope, pageArgs } from "./paging";
+import { hints, listOutput, output } from "../hints";
 
 const runId = z.string().min(1).max(100).describe("Run id, e.g. run_3");
+const workflowId = z.string().min(1).max(100).describe("A workflow definition's id, e.g. research-draft-approve (list-workflows names them)");
+const runOutput = output({ id: z.string(), workflowId: z.string(), status: z.string(), steps: z.record(z.string(), z.unknown()).describe("Each step's state, by step id") });
 
 export function registerWorkflowTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
   const wf = services.workflows;
   server.registerTool(
+    "list-workflows",
+    {
+      ...hints("List workflow definitions", "read"),
+      description: "List the workflows you can start (bundled and your workspace's own): id, name, description, the input they take, their steps' ids and kinds, and their triggers",
+      outputSchema: output({
+        workflows: z.array(
+          z.object({ id: z.string(), name: z.string(), description: z.string().nullable(), source: z.string(), input: z.unknown(), steps: z.array(z.object({ id: z.string(), kind: z.string() })), triggers: z.array(z.string()) }).passthrough(),
+        ),
+      }),
+    },
+    (extra) =>
+      tool(() => ({
+        workflows: wf.definitions(ctxOf(extra)).data.map((d) => ({
+          id: d.id,
+          name: d.name,
+          description: d.description ?? null,
+          source: d.source,
+          input: d.input ?? null,
+          steps: d.steps.map((s) => ({ id: s.id, kind: s.kind })),
+          triggers: (d.triggers ?? []).map((t) => ("cron" in t ? "cron" : "webhook" in t ? "webhook" : "github")),
+        })),
+      })),
+  );
+  server.registerTool(
     "start-workflow",
     {
+      ...hints("Start a workflow", "add", true),
       description: "Run a workflow by ID. Returns a run ID for polling (get-workflow-run).",
-      inputSchema: { workflowId: z.string().min(1).max(100), inputData: z.record(z.string(), z.unknown()).optional(), callbackUrl: z.string().max(2048).optional() },
+      inputSchema: {
+        workflowId,
+        inputData: z.record(z.string(), z.unknown()).optional().describe("The workflow's input, as its `input` schema (list-workflows) describes"),
+        callbackUrl: z.string().max(2048).optional().describe("An https URL that receives a signed webhook when the run ends"),
+      },
+      outputSchema: runOutput,
     },
     (a, extra) => tool(() => wf.launch(ctxOf(extra), a.workflowId, { inputData: a.inputData, callbackUrl: a.callbackUrl })),
   );
   server.registerTool(
     "list-workflow-runs",
     {
-      description: "List workflow run history",
-      inputSchema: { ...pageArgs, workflowId: z.string().max(100).optional(), status: z.enum(["running", "suspended", "completed", "failed", "cancelled"]).optional() },
+      ...hints("List workflow runs", "read"),
+      description: "List workflow run history, newest first",
+      inputSchema: {
+        ...pageArgs,
+        workflowId: workflowId.optional().describe("Only runs of this workflow"),
+        status: z.enum(["running", "suspended", "completed", "failed", "cancelled"]).optional().describe("Only runs in this state"),
+      },
+      outputSchema: listOutput(),
     },
     (a, extra) => tool(() => envelope(wf.runs(ctxOf(extra), parsePage(a, "run"), { workflow: a.workflowId, status: a.status }))),
   );
-  server.registerTool("get-workflow-run", { description: "Get a specific workflow run with every step's state", inputSchema: { runId } }, ({ runId }, extra) => tool(() => wf.run(ctxOf(extra), runId)));
-  server.registerTool("cancel-workflow-run", { description: "Cancel a running workflow", inputSchema: { runId } }, ({ runId }, extra) => tool(() => wf.cancel(ctxOf(extra), runId)));
+  server.registerTool(
+    "get-workflow-run",
+    { ...hints("Get a workflow run", "read"), description: "Get a specific workflow run with every step's state", inputSchema: { runId }, outputSchema: runOutput },
+    ({ runId }, extra) => tool(() => wf.run(ctxOf(extra), runId)),
+  );
+  server.registerTool(
+    "cancel-workflow-run",
+    { ...hints("Cancel a workflow run", "remove"), description: "Cancel a running workflow", inputSchema: { runId }, outputSchema: runOutput },
+    ({ runId }, extra) => tool(() => wf.cancel(ctxOf(extra), runId)),
+  );
   server.registerTool(
     "resume-workflow-run",
     {
+      ...hints("Resume a workflow run", "add", true),
       description: "Resume a paused workflow at its suspended step, with data checked against that step's resume schema",
-      inputSchema: { runId, step: z.string().max(100).optional(), resumeData: z.record(z.string(), z.unknown()).optional() },
+      inputSchema: {
+        runId,
+        step: z.string().max(100).optional().describe("The suspended step's id; omitted: the one suspended step"),
+        resumeData: z.record(z.string(), z.unknown()).optional().describe("The data the step asks for, as its resumeSchema describes (e.g. {approved: true})"),
+      },
+      outputSchema: runOutput,
     },
     (a, extra) => tool(() => wf.resume(ctxOf(extra), a.runId, { step: a.step, resumeData: a.resumeData })),
   );
   server.registerTool(
     "list-integration-triggers",
     {
+      ...hints("List workflow triggers", "read"),
       description:
         "List what can start this workspace's workflows: cron schedules, inbound webhooks and GitHub events, each with its workflow, kind, hook URL and settings (secrets: GET /api/v1/triggers/:id/secret)",
       inputSchema: pageArgs,
+      outputSchema: listOutput(),
     },
     (a, extra) => tool(() => envelope(services.triggers.list(ctxOf(extra), a, baseUrl))),
   );

@@ -4,56 +4,104 @@ import { readFileSync } from "node:fs";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { parsePage } from "../../http/pagination";
 import type { ToolContext } from "../server";
-import { tool } from "../result";
+import { ok, tool, toolResult, type ToolResult } from "../result";
 import { envelope, pageArgs } from "./paging";
+import { artifactOutput, executionOutput, hints, listOutput, memoryOutput, output } from "../hints";
+import { artifactUri, isTextMedia } from "../resources";
 
-const id = (what: string) => z.string().min(1).max(100).describe(`${what} id, prefixed or raw`);
+const id = (what: string, example: string) => z.string().min(1).max(100).describe(`${what} id, prefixed (${example}) or raw`);
 const INLINE_LIMIT = 1024 * 1024;
 
-export function registerWorkspaceTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
-  server.registerTool("list-artifacts", { description: "List your generated artifacts", inputSchema: pageArgs }, (a, extra) =>
-    tool(() => envelope(services.artifacts.list(ctxOf(extra), parsePage(a, "artifact")))),
+export function registerWorkspaceTools(server: McpServer, { services, ctxOf, baseUrl, transport }: ToolContext): void {
+  server.registerTool(
+    "list-artifacts",
+    { ...hints("List artifacts", "read"), description: "List the files your skill runs generated, newest first", inputSchema: pageArgs, outputSchema: listOutput() },
+    (a, extra) => tool(() => envelope(services.artifacts.list(ctxOf(extra), parsePage(a, "artifact")))),
   );
-  server.registerTool("get-artifact", { description: "Get artifact details", inputSchema: { id: id("Artifact") } }, ({ id }, extra) => tool(() => services.artifacts.get(ctxOf(extra), id)));
+  server.registerTool(
+    "get-artifact",
+    { ...hints("Get an artifact", "read"), description: "Get an artifact's details: name, media type, size, the run that made it", inputSchema: { id: id("Artifact", "art_7") }, outputSchema: artifactOutput },
+    ({ id }, extra) => tool(() => services.artifacts.get(ctxOf(extra), id)),
+  );
   server.registerTool(
     "download-artifact",
-    { description: "Get an artifact's download URL (and its text, when it is text of at most 1 MiB)", inputSchema: { id: id("Artifact") } },
+    {
+      ...hints("Download an artifact", "read"),
+      description:
+        "Get an artifact's content: text of at most 1 MiB comes inline (`content`); over HTTP a download URL too. Over stdio (no HTTP server needed) a binary artifact comes as an embedded resource (clanker://artifacts/{id}) instead of a URL.",
+      inputSchema: { id: id("Artifact", "art_7") },
+      outputSchema: output({ ...artifactOutput.shape, uri: z.string(), content: z.string().nullable() }),
+    },
     ({ id }, extra) =>
-      tool(() => {
+      toolResult((): ToolResult => {
         const ctx = ctxOf(extra);
         const a = services.artifacts.get(ctx, id);
         const f = services.artifacts.file(ctx, id);
-        const text = f.size <= INLINE_LIMIT && /^(text\/|application\/(json|xml|yaml|sql)|image\/svg)/.test(f.mediaType) ? readFileSync(f.path, "utf8") : null;
-        return { ...a, downloadUrl: `${baseUrl}${a.downloadUrl}`, content: text };
+        const text = f.size <= INLINE_LIMIT && isTextMedia(f.mediaType) ? readFileSync(f.path, "utf8") : null;
+        const uri = artifactUri(a.id);
+        if (transport === "http") return ok({ ...a, downloadUrl: `${baseUrl}${a.downloadUrl}`, uri, content: text });
+        // stdio: no URL an agent could reach; the bytes ride along instead (up to the same limit).
+        const { downloadUrl: _unreachable, ...meta } = a;
+        const result = ok({ ...meta, uri, content: text });
+        if (text === null && f.size <= INLINE_LIMIT) result.content.push({ type: "resource", resource: { uri, mimeType: f.mediaType, blob: readFileSync(f.path).toString("base64") } });
+        return result;
       }),
   );
-  server.registerTool("delete-artifact", { description: "Delete an artifact", inputSchema: { id: id("Artifact") } }, ({ id }, extra) => tool(() => services.artifacts.remove(ctxOf(extra), id)));
+  server.registerTool(
+    "delete-artifact",
+    { ...hints("Delete an artifact", "remove"), description: "Delete an artifact and its file", inputSchema: { id: id("Artifact", "art_7") }, outputSchema: output({ id: z.string(), deleted: z.boolean() }) },
+    ({ id }, extra) => tool(() => services.artifacts.remove(ctxOf(extra), id)),
+  );
 
   server.registerTool(
     "list-executions",
     {
-      description: "List execution history",
-      inputSchema: { ...pageArgs, status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional(), skill: z.string().max(100).optional() },
+      ...hints("List executions", "read"),
+      description: "List skill runs, newest first",
+      inputSchema: {
+        ...pageArgs,
+        status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional().describe("Only runs in this state"),
+        skill: z.string().max(100).optional().describe("Only runs of this skill (its slug)"),
+      },
+      outputSchema: listOutput(),
     },
     (a, extra) => tool(() => envelope(services.executions.list(ctxOf(extra), parsePage(a, "execution"), { status: a.status, skill: a.skill }))),
   );
   server.registerTool(
     "get-execution-status",
-    { description: "Poll a specific execution: status, output blocks, cost, executionTime", inputSchema: { id: id("Execution"), blocksAfter: z.number().int().min(0).optional() } },
+    {
+      ...hints("Get an execution's status", "read"),
+      description: "Poll a specific execution: status, output blocks (after blocksAfter), cost, executionTime",
+      inputSchema: {
+        id: id("Execution", "exec_42"),
+        blocksAfter: z.number().int().min(0).optional().describe("Only output blocks after this index (the last index you have); default 0: all"),
+      },
+      outputSchema: output({ ...executionOutput.shape, outputBlocks: z.array(z.object({ index: z.number(), content: z.string() }).passthrough()) }),
+    },
     ({ id, blocksAfter }, extra) => tool(() => services.executions.status(ctxOf(extra), id, blocksAfter ?? 0)),
   );
-  server.registerTool("cancel-execution", { description: "Cancel a running execution", inputSchema: { id: id("Execution") } }, ({ id }, extra) => tool(() => services.executions.cancel(ctxOf(extra), id)));
+  server.registerTool(
+    "cancel-execution",
+    { ...hints("Cancel an execution", "remove"), description: "Cancel a queued or running execution", inputSchema: { id: id("Execution", "exec_42") }, outputSchema: executionOutput },
+    ({ id }, extra) => tool(() => services.executions.cancel(ctxOf(extra), id)),
+  );
 
-  server.registerTool("read-memory", { description: "Read the shared workspace memory document" }, (extra) => tool(() => services.memory.read(ctxOf(extra))));
+  server.registerTool(
+    "read-memory",
+    { ...hints("Read the workspace memory", "read"), description: "Read the shared workspace memory document (also the resource clanker://memory)", outputSchema: memoryOutput },
+    (extra) => tool(() => services.memory.read(ctxOf(extra))),
+  );
   server.registerTool(
     "write-memory",
     {
+      ...hints("Write the workspace memory", "rewrite"),
       description: "Overwrite or append to the workspace memory document. Append adds the note after '\\n\\n---\\n\\n' atomically, so concurrent agents lose nothing.",
       inputSchema: {
         content: z.string().describe("The whole document (overwrite) or the note to add (append)"),
         mode: z.enum(["overwrite", "append"]).optional().describe("Default append"),
         ifMatchVersion: z.number().int().min(0).optional().describe("Overwrite only if the document is still at this version"),
       },
+      outputSchema: memoryOutput,
     },
     ({ content, mode, ifMatchVersion }, extra) =>
       tool(() =>
@@ -63,10 +111,17 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       ),
   );
 
-  server.registerTool("get-credit-balance", { description: "Check your credit balance and subscription tier" }, (extra) =>
-    tool(() => {
-      const ctx = ctxOf(extra);
-      return { ...services.billing.balance(ctx), subscription: services.billing.tier(ctx) };
-    }),
+  server.registerTool(
+    "get-credit-balance",
+    {
+      ...hints("Get the credit balance", "read"),
+      description: "Check your workspace's credit balance and subscription tier",
+      outputSchema: output({ balance: z.number(), subscription: z.object({}).passthrough() }),
+    },
+    (extra) =>
+      tool(() => {
+        const ctx = ctxOf(extra);
+        return { ...services.billing.balance(ctx), subscription: services.billing.tier(ctx) };
+      }),
   );
 }

@@ -1,5 +1,6 @@
 // The workspace's shared memory.md: versioned so writers can detect each other (ETag / If-Match),
-// with an atomic append so concurrent agents never lose a note.
+// with an atomic append so concurrent agents never lose a note. Every write is a `memory-state` event on the bus
+// (version only, not the content), so MCP subscribers of clanker://memory hear of REST and MCP writes alike.
 import { eq, sql } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
@@ -7,9 +8,11 @@ import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { memory } from "../../store/schema";
+import type { BusEvent, EventBus } from "../events/bus";
 
 export const MEMORY_SEPARATOR = "\n\n---\n\n";
 export const MEMORY_MAX_BYTES = 1024 * 1024;
+export const MEMORY_EVENT = "memory-state";
 
 export interface MemoryDoc {
   content: string;
@@ -19,7 +22,7 @@ export interface MemoryDoc {
 
 export const etagOf = (version: number): string => `"v${version}"`;
 
-export function createMemoryService(store: Store) {
+export function createMemoryService(store: Store, bus?: EventBus) {
   const db = store.db;
   // Agents read and write memory on every heartbeat: prepare once.
   const select = db.select().from(memory).where(eq(memory.workspaceId, sql.placeholder("ws"))).prepare();
@@ -42,13 +45,21 @@ export function createMemoryService(store: Store) {
       throw new RequestTooLargeError(`Working memory is limited to ${MEMORY_MAX_BYTES} bytes`, param);
   }
 
-  function save(ctx: Ctx, content: string, action: string, metadata: Record<string, unknown>): MemoryDoc {
+  /** Inside the caller's tx: the row, its audit and its event (delivered by `committed` once the tx is done). */
+  function save(ctx: Ctx, content: string, action: string, metadata: Record<string, unknown>): { doc: MemoryDoc; ev: BusEvent | null } {
     const prev = read(ctx.workspaceId);
     const now = Date.now();
     const version = prev.version + 1;
     upsert.run({ ws: ctx.workspaceId, content, version, now });
     writeAudit(store, ctx, { action, resourceType: "memory", resourceId: null, metadata: { ...metadata, version, bytes: Buffer.byteLength(content) } });
-    return { content, version, updatedAt: toIso(now) };
+    const doc = { content, version, updatedAt: toIso(now) };
+    const ev = bus ? bus.append(ctx.workspaceId, MEMORY_EVENT, "memory", { version, updatedAt: doc.updatedAt, bytes: Buffer.byteLength(content) }) : null;
+    return { doc, ev };
+  }
+
+  function committed({ doc, ev }: { doc: MemoryDoc; ev: BusEvent | null }): MemoryDoc {
+    if (ev) bus!.deliver(ev);
+    return doc;
   }
 
   return {
@@ -57,7 +68,7 @@ export function createMemoryService(store: Store) {
     /** Full replace; with `ifMatch`, only when the stored version is still that one. */
     write(ctx: Ctx, input: { content: string; ifMatch?: string | null }): MemoryDoc {
       bounded(input.content, "content");
-      return store.tx(() => {
+      return committed(store.tx(() => {
         const current = read(ctx.workspaceId);
         if (input.ifMatch && input.ifMatch !== "*" && !input.ifMatch.split(",").map((s) => s.trim().replace(/^W\//, "")).includes(etagOf(current.version)))
           throw new PreconditionFailedError(
@@ -65,17 +76,17 @@ export function createMemoryService(store: Store) {
             "ETAG_MISMATCH",
           );
         return save(ctx, input.content, "memory.update", { mode: "overwrite" });
-      });
+      }));
     },
 
     /** Appends a note after the spec's separator, in one transaction: concurrent appends all land. */
     append(ctx: Ctx, input: { content: string }): MemoryDoc {
-      return store.tx(() => {
+      return committed(store.tx(() => {
         const current = read(ctx.workspaceId);
         const next = current.content ? current.content + MEMORY_SEPARATOR + input.content : input.content;
         bounded(next, "content");
         return save(ctx, next, "memory.append", { mode: "append", noteBytes: Buffer.byteLength(input.content) });
-      });
+      }));
     },
   };
 }

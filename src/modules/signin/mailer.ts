@@ -2,7 +2,6 @@
 // written to data/outbox/ so a lone self-hoster can read their codes.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import nodemailer from "nodemailer";
 import type { SigninConfig } from "../../config";
 import type { Log } from "../../lib/log";
 
@@ -18,10 +17,13 @@ export interface Mailer {
 
 export function createMailer(config: SigninConfig, dataDir: string, log: Log): Mailer {
   if (config.smtpUrl) {
-    const transport = nodemailer.createTransport(config.smtpUrl);
+    const smtpUrl = config.smtpUrl;
+    // Loaded with the first mail, not at start-up (`clanker mcp` and most requests never send one).
+    let transport: Promise<import("nodemailer").Transporter> | undefined;
     return {
       async send(mail) {
-        await transport.sendMail({ from: config.mailFrom, ...mail });
+        transport ??= import("nodemailer").then((m) => m.default.createTransport(smtpUrl));
+        await (await transport).sendMail({ from: config.mailFrom, ...mail });
       },
     };
   }

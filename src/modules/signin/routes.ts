@@ -5,8 +5,7 @@ import { baseUrl, htmlPage, mailBaseUrl, refuseCrossSite, type Platform } from "
 import type { Config } from "../../config";
 import { rateHeaders } from "../../http/rate-limit";
 import { activatePage } from "../../web/activate";
-import skillMd from "../../web/skill.md" with { type: "text" };
-import authMd from "../../web/auth.md" with { type: "text" };
+import { renderAuthMd, renderSkillMd } from "../../web/agent-docs";
 import { SESSION_COOKIE } from "./service";
 import { SESSION_TTL_MS } from "../users/sessions";
 
@@ -20,23 +19,15 @@ const safeDecode = (s: string): string | null => {
   }
 };
 
-function markdown(set: { headers: Record<string, string | number> }, text: string, base: string): string {
+function markdown(set: { headers: Record<string, string | number> }, text: string): string {
   set.headers["content-type"] = "text/markdown; charset=utf-8";
-  return text.replaceAll("{{BASE_URL}}", base);
+  return text;
 }
 
 /** The session cookie (empty with maxAge 0 clears it): Secure whenever this server is reached over https. */
 function sessionCookie(config: Config, request: Request, value: string, maxAgeSeconds: number): string {
   const secure = new URL(baseUrl(config, request)).protocol === "https:" ? "; Secure" : "";
   return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAgeSeconds}${secure}`;
-}
-
-/** auth.md as this server serves it: the `<!-- anonymous:on -->` or the `<!-- anonymous:off -->` sections, not both. */
-function renderAuthMd(anonymous: boolean): string {
-  const drop = anonymous ? "off" : "on";
-  return authMd
-    .replace(new RegExp(`<!-- anonymous:${drop} -->[\\s\\S]*?<!-- /anonymous:${drop} -->\\n?`, "g"), "")
-    .replace(/<!-- \/?anonymous:(on|off) -->\n?/g, "");
 }
 
 function agentAuthBlock(base: string, anonymous: boolean) {
@@ -149,8 +140,9 @@ export const signinRoutes = (app: Platform) =>
       const base = baseUrl(deps.config, request);
       return { issuer: base, service_documentation: `${base}/auth.md`, device_authorization_endpoint: `${base}/api/v1/activate`, agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents) };
     }, { detail: { hide: true } })
-    .get("/skill.md", ({ deps, request, set }) => markdown(set, skillMd, baseUrl(deps.config, request)), { detail: { hide: true } })
-    .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(deps.config.signin.anonymousAgents), baseUrl(deps.config, request)), { detail: { hide: true } })
+    // Generated from what this server serves (catalog, MCP tools, pages, settings): see web/agent-docs.ts.
+    .get("/skill.md", async ({ deps, request, set }) => markdown(set, await renderSkillMd(baseUrl(deps.config, request), deps.config, deps.services)), { detail: { hide: true } })
+    .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(baseUrl(deps.config, request), deps.config.signin.anonymousAgents)), { detail: { hide: true } })
     .get("/activate", ({ set }) => htmlPage(set, activatePage), { detail: { hide: true } })
     .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request)), {
       auth: true,

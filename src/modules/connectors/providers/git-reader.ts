@@ -2,7 +2,7 @@
 // needed) or a folder's working tree; paths are checked so that nothing outside the source's root is read.
 import * as fs from "node:fs";
 import { dirname, join, posix, sep } from "node:path";
-import git from "isomorphic-git";
+import { isoGit } from "./iso-git";
 import { ApiError, InvalidRequestError, NotFoundError } from "../../../lib/errors";
 import type { Branch, SourceContent } from "../provider";
 
@@ -48,8 +48,8 @@ export const isGitRepo = (dir: string): boolean => fs.existsSync(join(dir, ".git
 
 /** The repository's branches, the checked-out one marked default. */
 export async function gitBranches(dir: string): Promise<Branch[]> {
-  const [names, current] = await Promise.all([git.listBranches({ fs, dir }), git.currentBranch({ fs, dir }).catch(() => undefined)]);
-  return Promise.all(names.map(async (name) => ({ name, sha: await git.resolveRef({ fs, dir, ref: name }).catch(() => null), default: name === current })));
+  const [names, current] = await Promise.all([(await isoGit()).listBranches({ fs, dir }), (await isoGit()).currentBranch({ fs, dir }).catch(() => undefined)]);
+  return Promise.all(names.map(async (name) => ({ name, sha: await (await isoGit()).resolveRef({ fs, dir, ref: name }).catch(() => null), default: name === current })));
 }
 
 /** The commit a ref names: a branch, a tag, a full or abbreviated sha; HEAD when null. */
@@ -57,11 +57,11 @@ async function commitOf(dir: string, ref: string | null): Promise<string> {
   const r = ref ?? "HEAD";
   if (r.startsWith("-") || r.includes("..")) throw new InvalidRequestError("ref is not a valid git ref", "ref");
   try {
-    return await git.resolveRef({ fs, dir, ref: r });
+    return await (await isoGit()).resolveRef({ fs, dir, ref: r });
   } catch {}
   if (/^[0-9a-f]{4,40}$/i.test(r)) {
     try {
-      return await git.expandOid({ fs, dir, oid: r.toLowerCase() });
+      return await (await isoGit()).expandOid({ fs, dir, oid: r.toLowerCase() });
     } catch {}
   }
   throw new NotFoundError("ref", r);
@@ -72,9 +72,9 @@ const TYPE_OF_MODE: Record<string, "file" | "dir" | "symlink" | "submodule"> = {
 /** A file or folder of the repository at ref; symlinks are followed only while they stay inside it. */
 export async function gitContent(dir: string, segs: string[], ref: string | null, max: number, hops = 0): Promise<SourceContent> {
   const commit = await commitOf(dir, ref);
-  const shownRef = ref ?? (await git.currentBranch({ fs, dir }).catch(() => undefined)) ?? commit;
+  const shownRef = ref ?? (await (await isoGit()).currentBranch({ fs, dir }).catch(() => undefined)) ?? commit;
   // A sha may name a blob or a tree rather than a commit: that is no ref to read a source at.
-  const { tree: rootTree } = await git.readTree({ fs, dir, oid: commit }).catch(() => {
+  const { tree: rootTree } = await (await isoGit()).readTree({ fs, dir, oid: commit }).catch(() => {
     throw new NotFoundError("ref", ref ?? "HEAD");
   });
   let tree = rootTree;
@@ -85,7 +85,7 @@ export async function gitContent(dir: string, segs: string[], ref: string | null
     const type = TYPE_OF_MODE[entry.mode] ?? "file";
     if (type === "symlink") {
       if (hops >= 8) throw new InvalidRequestError("too many symlinks", "path", "PATH_INVALID");
-      const { blob } = await git.readBlob({ fs, dir, oid: entry.oid });
+      const { blob } = await (await isoGit()).readBlob({ fs, dir, oid: entry.oid });
       const target = Buffer.from(blob).toString("utf8");
       if (posix.isAbsolute(target)) throw outside();
       const joined = posix.normalize(posix.join(posix.dirname(here), target, ...segs.slice(i + 1)));
@@ -94,15 +94,15 @@ export async function gitContent(dir: string, segs: string[], ref: string | null
     }
     if (i === segs.length - 1) {
       if (type === "dir") {
-        tree = (await git.readTree({ fs, dir, oid: entry.oid })).tree;
+        tree = (await (await isoGit()).readTree({ fs, dir, oid: entry.oid })).tree;
         break;
       }
       if (type === "submodule") throw new InvalidRequestError(`${here} is a submodule; read it as its own source`, "path");
-      const { blob } = await git.readBlob({ fs, dir, oid: entry.oid });
+      const { blob } = await (await isoGit()).readBlob({ fs, dir, oid: entry.oid });
       return fileContent(here, shownRef, blob, max);
     }
     if (type !== "dir") throw new NotFoundError("path", segs.join("/"));
-    tree = (await git.readTree({ fs, dir, oid: entry.oid })).tree;
+    tree = (await (await isoGit()).readTree({ fs, dir, oid: entry.oid })).tree;
   }
   return {
     type: "dir",

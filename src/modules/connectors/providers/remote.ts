@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { basename, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import git from "isomorphic-git";
+import { isoGit } from "./iso-git";
 import type { Config } from "../../../config";
 import { ApiError, InvalidRequestError, NotFoundError } from "../../../lib/errors";
 import { urlProblem } from "../../../lib/outbound";
@@ -126,8 +126,8 @@ async function transfer(ctx: ConnectorContext, url: string, dir: string, have: b
   fs.mkdirSync(join(ctx.cacheDir, "remote"), { recursive: true, mode: 0o700 });
   try {
     const shallow = { fs, http, dir: work, depth: 1, singleBranch: false, tags: false } as const;
-    if (have) await git.fetch({ ...shallow, prune: true });
-    else await git.clone({ ...shallow, url, noCheckout: true, noTags: true });
+    if (have) await (await isoGit()).fetch({ ...shallow, prune: true });
+    else await (await isoGit()).clone({ ...shallow, url, noCheckout: true, noTags: true });
     await localBranches(work);
     if (!have) {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -146,14 +146,14 @@ async function transfer(ctx: ConnectorContext, url: string, dir: string, have: b
 
 /** The fetched branches (refs/remotes/origin/*) as local ones, so the repository reads exactly like `local`. */
 async function localBranches(dir: string): Promise<void> {
-  const remote = (await git.listBranches({ fs, dir, remote: "origin" })).filter((b) => b !== "HEAD");
+  const remote = (await (await isoGit()).listBranches({ fs, dir, remote: "origin" })).filter((b) => b !== "HEAD");
   for (const name of remote) {
-    const oid = await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${name}` });
-    await git.writeRef({ fs, dir, ref: `refs/heads/${name}`, value: oid, force: true });
+    const oid = await (await isoGit()).resolveRef({ fs, dir, ref: `refs/remotes/origin/${name}` });
+    await (await isoGit()).writeRef({ fs, dir, ref: `refs/heads/${name}`, value: oid, force: true });
   }
-  const current = await git.currentBranch({ fs, dir }).catch(() => undefined);
-  for (const name of await git.listBranches({ fs, dir })) {
-    if (!remote.includes(name) && name !== current) await git.deleteRef({ fs, dir, ref: `refs/heads/${name}` });
+  const current = await (await isoGit()).currentBranch({ fs, dir }).catch(() => undefined);
+  for (const name of await (await isoGit()).listBranches({ fs, dir })) {
+    if (!remote.includes(name) && name !== current) await (await isoGit()).deleteRef({ fs, dir, ref: `refs/heads/${name}` });
   }
 }
 

@@ -1,6 +1,6 @@
 // Slack through @slack/web-api on CLANKER_SLACK_API_URL: connect with a bot token (checked with auth.test) or,
 // when CLANKER_SLACK_CLIENT_ID/_SECRET are set, the OAuth v2 web flow; post_message and list_channels.
-import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
+import type { WebClient } from "@slack/web-api";
 import { InvalidRequestError } from "../../../lib/errors";
 import type { Config } from "../../../config";
 import { integrationAuthFailed, integrationError, integrationRateLimited } from "../errors";
@@ -11,7 +11,11 @@ const SCOPES = "chat:write,channels:read,groups:read";
 const AUTH_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission", "missing_scope", "invalid_client_id", "bad_client_secret", "invalid_code", "bad_redirect_uri", "code_already_used"]);
 const MAX_CHANNELS = 2000;
 
-function clientOf(config: Config, token?: string): WebClient {
+// @slack/web-api's ErrorCode values: the package itself loads on first use, so `clanker mcp` starts without it.
+const ErrorCode = { PlatformError: "slack_webapi_platform_error", RateLimitedError: "slack_webapi_rate_limited_error", HTTPError: "slack_webapi_http_error" } as const;
+
+async function clientOf(config: Config, token?: string): Promise<WebClient> {
+  const { WebClient, LogLevel } = await import("@slack/web-api");
   return new WebClient(token, {
     slackApiUrl: `${config.slack.apiUrl}/`,
     logLevel: LogLevel.ERROR,
@@ -50,7 +54,7 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
 const oauthConfigured = (config: Config) => config.slack.clientId !== null && config.slack.clientSecret !== null;
 
 async function identify(config: Config, token: string) {
-  const who = await call(() => clientOf(config, token).auth.test());
+  const who = await call(async () => (await clientOf(config, token)).auth.test());
   return { account: who.team ?? who.team_id ?? null, settings: { teamId: who.team_id ?? null, botUserId: who.user_id ?? null } };
 }
 
@@ -101,7 +105,7 @@ export const slackProvider: IntegrationProvider = {
 
   async completeOAuth(ctx, code) {
     const { clientId, clientSecret } = ctx.config.slack;
-    const r = await call(() => clientOf(ctx.config).oauth.v2.access({ client_id: clientId!, client_secret: clientSecret!, code, redirect_uri: ctx.oauth?.redirectUri }));
+    const r = await call(async () => (await clientOf(ctx.config)).oauth.v2.access({ client_id: clientId!, client_secret: clientSecret!, code, redirect_uri: ctx.oauth?.redirectUri }));
     if (!r.access_token) throw integrationError(NAME, "the OAuth answer carried no bot token");
     return {
       account: r.team?.name ?? r.team?.id ?? null,
@@ -113,7 +117,7 @@ export const slackProvider: IntegrationProvider = {
   async execute(ctx, action, input) {
     const token = ctx.credentials?.token;
     if (!token) throw integrationAuthFailed(NAME, "no token stored");
-    const client = clientOf(ctx.config, token);
+    const client = await clientOf(ctx.config, token);
     if (action === "post_message") {
       const r = await call(() => client.chat.postMessage({ channel: input.channel as string, text: input.text as string }));
       return { ok: true, channel: r.channel ?? null, ts: r.ts ?? null };

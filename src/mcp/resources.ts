@@ -1,0 +1,111 @@
+// MCP resources, listed per caller's workspace: each skill's SKILL.md (clanker://skills/{slug}), the workspace
+// memory (clanker://memory, subscribable), artifacts (clanker://artifacts/{id}) and workflow definitions
+// (clanker://workflows/{id}).
+import { readFileSync } from "node:fs";
+import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ApiError } from "../lib/errors";
+import { parsePage } from "../http/pagination";
+import type { Skill } from "../modules/skills/catalog";
+import type { ToolContext } from "./server";
+
+export const MEMORY_URI = "clanker://memory";
+export const artifactUri = (id: string) => `clanker://artifacts/${id}`;
+export const isTextMedia = (mediaType: string) => /^(text\/|application\/(json|xml|yaml|sql)|image\/svg)/.test(mediaType);
+
+/** Resource templates and what their variables complete to; the completion handler reads this too. */
+export const TEMPLATES = { skill: "clanker://skills/{slug}", artifact: "clanker://artifacts/{id}", workflow: "clanker://workflows/{id}" } as const;
+const LIST_LIMIT = 100;
+const INLINE_LIMIT = 1024 * 1024;
+/** The MCP spec's "resource not found" code. */
+const RESOURCE_NOT_FOUND = -32002;
+
+const one = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? "") : (v ?? ""));
+
+/** A service failure as a JSON-RPC error: resources/read has no isError result. */
+async function reading<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ApiError) throw new McpError(e.type === "not_found_error" ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, e.message);
+    throw e;
+  }
+}
+
+/** A skill's SKILL.md as the catalog knows it: YAML frontmatter, then its instructions. */
+export async function skillMarkdown(s: Skill): Promise<string> {
+  const { stringify } = await import("yaml"); // only when a client reads one
+  const front: Record<string, unknown> = { name: s.slug, description: s.description, category: s.category };
+  if (s.license) front.license = s.license;
+  if (s.compatibility) front.compatibility = s.compatibility;
+  if (s.parameters.length) front.parameters = s.parameters;
+  if (Object.keys(s.metadata).length) front.metadata = s.metadata;
+  return `---\n${stringify(front).trimEnd()}\n---\n\n${s.instructions}\n`;
+}
+
+export function registerResources(server: McpServer, { services, ctxOf }: ToolContext): void {
+  const catalog = () => services.marketplace.list({ limit: LIST_LIMIT }, {}).rows;
+
+  server.registerResource(
+    "skill",
+    new ResourceTemplate(TEMPLATES.skill, {
+      list: () => ({
+        resources: services.marketplace.list({ limit: LIST_LIMIT }, {}).rows.map((s) => ({ uri: `clanker://skills/${s.slug}`, name: s.slug, title: s.name, description: s.description, mimeType: "text/markdown" })),
+      }),
+      complete: { slug: (value) => catalog().map((s) => s.slug).filter((slug) => slug.startsWith(value)) },
+    }),
+    { title: "Skill (SKILL.md)", description: "A catalog skill's SKILL.md: frontmatter (parameters) and instructions", mimeType: "text/markdown" },
+    (uri, vars) => reading(async () => ({ contents: [{ uri: uri.href, mimeType: "text/markdown", text: await skillMarkdown(services.marketplace.get(one(vars.slug))) }] })),
+  );
+
+  server.registerResource(
+    "memory",
+    MEMORY_URI,
+    { title: "Workspace memory", description: "The workspace's shared memory.md; subscribe to hear of every write (REST or MCP)", mimeType: "text/markdown" },
+    (uri, extra) =>
+      reading(() => {
+        const doc = services.memory.read(ctxOf(extra));
+        return { contents: [{ uri: uri.href, mimeType: "text/markdown", text: doc.content, _meta: { version: doc.version, updatedAt: doc.updatedAt } }] };
+      }),
+  );
+
+  server.registerResource(
+    "artifact",
+    new ResourceTemplate(TEMPLATES.artifact, {
+      list: (extra) => ({
+        resources: services.artifacts
+          .list(ctxOf(extra), parsePage({ limit: LIST_LIMIT }, "artifact"))
+          .rows.map((a) => ({ uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size })),
+      }),
+      complete: { id: () => [] }, // by workspace: answered by the completion handler, which knows the caller
+    }),
+    { title: "Artifact", description: "A file a skill run produced (the newest 100 are listed)" },
+    (uri, vars, extra) =>
+      reading(() => {
+        const ctx = ctxOf(extra);
+        const f = services.artifacts.file(ctx, one(vars.id));
+        if (f.size > INLINE_LIMIT) throw new McpError(ErrorCode.InvalidParams, `Artifact is ${f.size} bytes; download it over HTTP (over 1 MiB)`);
+        const bytes = readFileSync(f.path);
+        return {
+          contents: [isTextMedia(f.mediaType) ? { uri: uri.href, mimeType: f.mediaType, text: bytes.toString("utf8") } : { uri: uri.href, mimeType: f.mediaType, blob: bytes.toString("base64") }],
+        };
+      }),
+  );
+
+  server.registerResource(
+    "workflow",
+    new ResourceTemplate(TEMPLATES.workflow, {
+      list: (extra) => ({
+        resources: services.workflows.definitions(ctxOf(extra)).data.map((d) => ({ uri: `clanker://workflows/${d.id}`, name: d.id, title: d.name, description: d.description, mimeType: "application/json" })),
+      }),
+      complete: { id: () => [] },
+    }),
+    { title: "Workflow definition", description: "A workflow definition start-workflow runs (bundled or the workspace's own)", mimeType: "application/json" },
+    (uri, vars, extra) =>
+      reading(() => {
+        const def = services.workflows.definitions(ctxOf(extra)).data.find((d) => d.id === one(vars.id));
+        if (!def) throw new McpError(RESOURCE_NOT_FOUND, `No workflow found with id '${one(vars.id)}'`);
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(def, null, 2) }] };
+      }),
+  );
+}

@@ -1,0 +1,92 @@
+// What one MCP session holds beyond tools: its log level and log notifications, its resource subscriptions
+// (clanker://memory, fed by the event bus the SSE uses), and completions that know the caller's workspace.
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import {
+  CompleteRequestSchema,
+  ErrorCode,
+  LoggingLevelSchema,
+  McpError,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type LoggingLevel,
+} from "@modelcontextprotocol/sdk/types.js";
+import { MEMORY_EVENT } from "../modules/memory/service";
+import type { CallExtra, ToolContext } from "./server";
+import { MEMORY_URI, TEMPLATES } from "./resources";
+import { completePromptArgument } from "./prompts";
+import { parsePage } from "../http/pagination";
+
+const SEVERITY = new Map(LoggingLevelSchema.options.map((l, i) => [l, i]));
+const MAX_COMPLETIONS = 100;
+
+type NotifyExtra = CallExtra & { sendNotification?: (n: { method: "notifications/message"; params: { level: LoggingLevel; logger: string; data: unknown } }) => Promise<void> };
+export type SessionLog = (level: LoggingLevel, data: unknown, extra?: NotifyExtra) => void;
+
+/**
+ * Per-session logging: logging/setLevel sets this session's threshold (info until a client sets one). With the
+ * request's `extra`, a message rides on that request's stream (so a Streamable HTTP client hears it without a
+ * standalone GET stream); without, it is a plain server notification.
+ */
+export function sessionLogging(server: McpServer): SessionLog {
+  let threshold: LoggingLevel = "info";
+  server.server.setRequestHandler(SetLevelRequestSchema, async (req) => {
+    threshold = req.params.level;
+    return {};
+  });
+  return (level, data, extra) => {
+    if (SEVERITY.get(level)! < SEVERITY.get(threshold)!) return;
+    const params = { level, logger: "clanker", data };
+    const sent = extra?.sendNotification ? extra.sendNotification({ method: "notifications/message", params }) : server.server.sendLoggingMessage(params);
+    void sent?.catch(() => {});
+  };
+}
+
+/** Subscriptions and completions; call after every tool, resource and prompt is registered. */
+export function installSessionFeatures(server: McpServer, tc: ToolContext, log: SessionLog): void {
+  const { services, ctxOf } = tc;
+  const subscriptions = new Map<string, () => void>();
+
+  server.server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
+    const { uri } = req.params;
+    if (uri !== MEMORY_URI) throw new McpError(ErrorCode.InvalidParams, `Only ${MEMORY_URI} sends updates; other resources do not change once made`);
+    if (!subscriptions.has(uri)) {
+      const ctx = ctxOf(extra);
+      subscriptions.set(
+        uri,
+        services.bus.subscribe(ctx.workspaceId, (e) => {
+          if (e.type !== MEMORY_EVENT) return;
+          void server.server.sendResourceUpdated({ uri }).catch(() => {});
+          log("debug", `${uri} changed (version ${(e.data as { version: number }).version})`);
+        }),
+      );
+    }
+    log("info", `subscribed to ${uri}`, extra);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {
+    subscriptions.get(req.params.uri)?.();
+    subscriptions.delete(req.params.uri);
+    log("info", `unsubscribed from ${req.params.uri}`, extra);
+    return {};
+  });
+  const closed = server.server.onclose;
+  server.server.onclose = () => {
+    closed?.();
+    for (const off of subscriptions.values()) off();
+    subscriptions.clear();
+  };
+
+  // Our own handler rather than the SDK's: it sees the request (so artifact and workflow ids are the caller's
+  // workspace's), and a prompt it does not know completes to nothing rather than failing.
+  server.server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
+    const { ref, argument } = req.params;
+    const prefix = (list: string[]) => list.filter((v) => v.startsWith(argument.value));
+    let values: string[] = [];
+    if (ref.type === "ref/prompt") values = completePromptArgument(services, ref.name, argument.name, argument.value);
+    else if (ref.uri === TEMPLATES.skill) values = prefix(services.marketplace.list({ limit: 100 }, {}).rows.map((s) => s.slug));
+    else if (ref.uri === TEMPLATES.workflow) values = prefix(services.workflows.definitions(ctxOf(extra)).data.map((d) => d.id));
+    else if (ref.uri === TEMPLATES.artifact) values = prefix(services.artifacts.list(ctxOf(extra), parsePage({ limit: 100 }, "artifact")).rows.map((a) => a.id));
+    return { completion: { values: values.slice(0, MAX_COMPLETIONS), total: values.length, hasMore: values.length > MAX_COMPLETIONS } };
+  });
+}
