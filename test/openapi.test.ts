@@ -72,7 +72,7 @@ describe("/openapi.json is valid OpenAPI 3.1", () => {
     expect(doc.servers).toEqual([{ url: srv.url, description: "This server" }]);
     const behindProxy = await startServer({ env: { CLANKER_PUBLIC_URL: PUBLIC_URL } });
     try {
-      const d = await (await fetch(`${behindProxy.url}/openapi.json`)).json();
+      const d: any = await (await fetch(`${behindProxy.url}/openapi.json`)).json();
       expect(d.servers).toEqual([{ url: PUBLIC_URL, description: "This server" }]);
     } finally {
       await behindProxy.stop();
@@ -105,7 +105,10 @@ describe("what the document says", () => {
       if (!codes.some((c) => c.startsWith("2"))) bad.push(`${method} ${path}: no 2xx`);
       if (!codes.some((c) => c.startsWith("4"))) bad.push(`${method} ${path}: no 4xx`);
       if (!codes.some((c) => c.startsWith("5"))) bad.push(`${method} ${path}: no 5xx`);
-      for (const c of codes.filter((c) => /^[45]/.test(c))) if (!String(op.responses[c].$ref ?? "").startsWith("#/components/responses/")) bad.push(`${method} ${path}: ${c} not the shared Error`);
+      // The MCP transport's own refusals are JSON-RPC errors (what MCP clients read there), or the envelope.
+      const mcpTransport = (c: string) => path.startsWith("/mcp") && JSON.stringify(op.responses[c].content?.["application/json"]?.schema) === JSON.stringify({ anyOf: [errorRef, { $ref: "#/components/schemas/JsonRpcError" }] });
+      for (const c of codes.filter((c) => /^[45]/.test(c)))
+        if (!String(op.responses[c].$ref ?? "").startsWith("#/components/responses/") && !mcpTransport(c)) bad.push(`${method} ${path}: ${c} not the shared Error`);
       if (op.security?.length !== 0 && !codes.includes("401")) bad.push(`${method} ${path}: authenticated without a 401`);
       if (path.includes("{") && !codes.includes("404")) bad.push(`${method} ${path}: an id without a 404`);
     }
@@ -182,7 +185,7 @@ describe("/docs", () => {
     expect((await js.text()).length).toBeGreaterThan(1_000_000);
     const stale = await fetch(`${srv.url}/docs/scalar.0000000000000000.js`);
     expect(stale.status).toBe(404);
-    expect((await stale.json()).error.type).toBe("not_found_error");
+    expect(((await stale.json()) as any).error.type).toBe("not_found_error");
   });
 
   test("in chromium: no console errors, nothing fetched from elsewhere, the run operation shown and tried with a key", async () => {
@@ -209,7 +212,7 @@ describe("/docs", () => {
       await client.getByRole("button", { name: /^Send post request/ }).click();
       await client.getByRole("region", { name: "Response" }).getByText("200 OK").waitFor({ timeout: 15_000 });
       await screenshot(page, "docs-try-run");
-      const runs = await (await fetch(`${srv.url}/api/v1/executions`, { headers: { "x-api-key": key } })).json();
+      const runs: any = await (await fetch(`${srv.url}/api/v1/executions`, { headers: { "x-api-key": key } })).json();
       expect(runs.data.map((r: any) => [r.skillSlug, r.input])).toContainEqual(["summarize", "Summarise this release note in three bullet points: …"]);
       expect(problems).toEqual([]);
     } finally {

@@ -21,6 +21,7 @@ const ERROR_RESPONSES: Record<number, [name: string, description: string]> = {
   403: ["Forbidden", "The caller's role or key scopes do not allow this"],
   404: ["NotFound", "No such resource in this workspace (another workspace's resource is a 404 too)"],
   409: ["Conflict", "Conflicts with the resource's state, or the idempotency key is in flight"],
+  412: ["PreconditionFailed", "The document changed since the version named in If-Match"],
   413: ["PayloadTooLarge", "The body is over the size limit or nested too deeply"],
   429: ["TooManyRequests", "Rate limited: wait `retry-after` seconds"],
   500: ["InternalError", "Unexpected server error"],
@@ -118,6 +119,9 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
         used.add(status);
         op.responses[status] ??= { $ref: `#/components/responses/${ERROR_RESPONSES[status]![0]}` };
       }
+      if (path === "/mcp" || path.startsWith("/mcp/"))
+        for (const [status, description] of Object.entries(MCP_TRANSPORT))
+          op.responses[status] = { description, content: { "application/json": { schema: { anyOf: [{ $ref: "#/components/schemas/Error" }, { $ref: "#/components/schemas/JsonRpcError" }] } } } };
       addExamples(op, EXAMPLES[key]);
     }
   }
@@ -139,7 +143,7 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
     paths,
     components: {
       ...components,
-      schemas: { ...(components as Json).schemas, Error: ERROR_SCHEMA },
+      schemas: { ...(components as Json).schemas, Error: ERROR_SCHEMA, JsonRpcError: JSON_RPC_ERROR_SCHEMA },
       responses,
       securitySchemes: SECURITY_SCHEMES,
     },
@@ -162,17 +166,38 @@ function stripNullable(node: unknown): void {
   for (const v of Object.values(o)) stripNullable(v);
 }
 
-/** The error answers an operation can give, from what it takes: credentials, path ids, a body. */
+/**
+ * The error answers an operation can give. Any route: a bad header (400), a foreign Host or Origin (403), the
+ * rate limit (429), the unexpected (500); authenticated ones 401. An id in the path or the body may name nothing
+ * (404); a mutation may conflict or meet its idempotency key in flight (409) and carries a body (413). The rest
+ * by what a service throws: credits (402), the memory's If-Match (412), an upstream that is down (503).
+ */
 function errorStatuses(path: string, method: string, op: Json): number[] {
   const isPublic = Array.isArray(op.security) && op.security.length === 0;
-  const out = [400];
-  if (!isPublic) out.push(401, 403);
-  if (path.includes("{")) out.push(404);
-  if (op.requestBody) out.push(413);
-  if (method === "post" && /\/(run|rerun|launch|stream)$/.test(path)) out.push(402, 409, 503);
-  out.push(429, 500);
-  return out;
+  const out = [400, 403, 429, 500];
+  if (!isPublic) out.push(401);
+  if (path.includes("{") || method !== "get") out.push(404);
+  if (method !== "get") out.push(409, 413);
+  for (const [re, statuses] of SERVICE_ERRORS) if (re.test(`${method} ${path}`)) out.push(...statuses);
+  return [...new Set(out)].sort();
 }
+
+const SERVICE_ERRORS: [RegExp, number[]][] = [
+  [/^post \/api\/v1\/(skills\/\{slug\}\/run|executions\/\{id\}\/rerun)$/, [402]],
+  [/^(put|post) \/api\/v1\/memory/, [412]],
+  [/^\w+ \/api\/v1\/(integrations|connectors)\//, [503]],
+  // Signed with the trigger's secret, not a credential: a missing or wrong signature is a 401.
+  [/^post \/hooks\//, [401]],
+];
+
+/** The MCP transport's own refusals (the SDK's): a JSON-RPC error, since MCP clients read that shape there. */
+const MCP_TRANSPORT: Record<number, string> = {
+  400: "Not an MCP request (or no session yet), or the caller's credentials were refused before MCP",
+  404: "Unknown MCP session",
+  405: "Method not allowed on this MCP endpoint",
+  406: "The client must accept application/json and text/event-stream",
+  415: "The body must be application/json",
+};
 
 function addExamples(op: Json, ex: { request?: unknown; response?: unknown } | undefined): void {
   if (!ex) return;
@@ -204,6 +229,17 @@ const ERROR_SCHEMA = {
     },
   },
   example: { error: { type: "invalid_request_error", message: "Invalid body parameter 'input': Expected string", param: "input" } },
+};
+
+const JSON_RPC_ERROR_SCHEMA = {
+  type: "object",
+  description: "A JSON-RPC 2.0 error: what the MCP transport answers when it refuses a request",
+  required: ["jsonrpc", "error"],
+  properties: {
+    jsonrpc: { const: "2.0" },
+    id: { type: ["string", "integer", "null"] },
+    error: { type: "object", required: ["code", "message"], properties: { code: { type: "integer" }, message: { type: "string" } } },
+  },
 };
 
 const INTRO = `The Clanker API v1, served by this self-hosted server.
