@@ -135,10 +135,21 @@ describe("what the document says", () => {
       expect({ path, example: body.example !== undefined }).toEqual({ path, example: true });
       expect({ path, errors: ajv.validate(body.schema, body.example) ? null : ajv.errors }).toEqual({ path, errors: null });
     }
+    expect(doc.paths["/api/v1/workflows/{id}/launch"].post.responses["200"].content["application/json"].example).toMatchObject({ runId: "run_1", status: "running" });
     for (const path of ["/api/v1/skills/{slug}/run", "/api/v1/api-keys"]) {
       const ok = doc.paths[path].post.responses["200"].content["application/json"];
       expect({ path, errors: ajv.validate(ok.schema, ok.example) ? null : ajv.errors }).toEqual({ path, errors: null });
     }
+  });
+
+  test("the idempotent creations document the idempotency-key header, and nothing else does", () => {
+    const withKey = operations()
+      .filter((o) => (o.op.parameters ?? []).some((p: any) => p.in === "header" && p.name === "idempotency-key"))
+      .map((o) => `${o.method} ${o.path}`)
+      .sort();
+    expect(withKey).toEqual(
+      ["/api/v1/api-keys", "/api/v1/executions/{id}/rerun", "/api/v1/memory/append", "/api/v1/secrets", "/api/v1/skills/{slug}/run", "/api/v1/workflows/{id}/launch", "/api/v1/workspaces"].map((p) => `post ${p}`).sort(),
+    );
   });
 
   // The document's security claims, held against the server: a public operation answers an anonymous caller

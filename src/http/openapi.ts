@@ -77,6 +77,12 @@ const EXAMPLES: Record<string, { request?: unknown; response?: unknown }> = {
   },
   "post /api/v1/workflows/{id}/launch": {
     request: { inputData: { code: "function add(a, b) { return a - b }", doc: "add returns the sum" } },
+    response: {
+      id: "run_1", runId: "run_1", workflowId: "parallel-review", status: "running",
+      input: { code: "function add(a, b) { return a - b }", doc: "add returns the sum" },
+      steps: {}, suspendedStep: null, error: null, cost: 0, trigger: "api", callbackUrl: null,
+      createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", completedAt: null,
+    },
   },
 };
 
@@ -123,6 +129,7 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
         for (const [status, description] of Object.entries(MCP_TRANSPORT))
           op.responses[status] = { description, content: { "application/json": { schema: { anyOf: [{ $ref: "#/components/schemas/Error" }, { $ref: "#/components/schemas/JsonRpcError" }] } } } };
       addExamples(op, EXAMPLES[key]);
+      if (IDEMPOTENT.test(key)) op.parameters = [...(op.parameters ?? []), IDEMPOTENCY_KEY];
     }
   }
   const responses = Object.fromEntries(
@@ -203,9 +210,23 @@ function addExamples(op: Json, ex: { request?: unknown; response?: unknown } | u
   if (!ex) return;
   const body = op.requestBody?.content?.["application/json"];
   if (body && ex.request !== undefined) body.example = ex.request;
-  const ok = op.responses?.["200"]?.content?.["application/json"];
-  if (ok && ex.response !== undefined) ok.example = ex.response;
+  if (ex.response === undefined) return;
+  // A route without a response schema still shows what it answers.
+  const ok = op.responses["200"];
+  ok.content ??= { "application/json": { schema: { type: "object" } } };
+  ok.content["application/json"].example = ex.response;
 }
+
+/** The mutations that take an `idempotency-key` (those whose route runs under idempotent()). */
+const IDEMPOTENT = /^post \/api\/v1\/(workspaces|secrets|api-keys|skills\/\{slug\}\/run|executions\/\{id\}\/rerun|memory\/append|workflows\/\{id\}\/launch)$/;
+
+const IDEMPOTENCY_KEY = {
+  name: "idempotency-key",
+  in: "header",
+  required: false,
+  description: "Retry safely: within 24 h the same key answers the first answer again (with `idempotency-replayed: true`) and changes nothing",
+  schema: { type: "string", maxLength: 255 },
+};
 
 /** The document for one request: `servers` is this server's public URL. */
 export function withServers(doc: Json, base: string): Json {
