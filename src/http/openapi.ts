@@ -25,12 +25,12 @@ const ERROR_RESPONSES: Record<number, [name: string, description: string]> = {
   413: ["PayloadTooLarge", "The body is over the size limit or nested too deeply"],
   429: ["TooManyRequests", "Rate limited: wait `retry-after` seconds"],
   500: ["InternalError", "Unexpected server error"],
-  503: ["Overloaded", "The run queue is full: retry later"],
+  503: ["Overloaded", "An upstream service (GitHub, an integration) is unreachable: retry later"],
 };
 
 /** The credentials every authenticated route takes (any one of them). */
 export const SECURITY_SCHEMES = {
-  apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key (`clanker keys create`, or Settings → API keys)" },
+  apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key, made with `clanker keys create` (from a source checkout: `npx bun src/main.ts keys create`)" },
   bearer: { type: "http", scheme: "bearer", description: "The same API key as `Authorization: Bearer <key>` (what MCP clients send)" },
   session: { type: "apiKey", in: "header", name: "x-auth-token", description: "A session token from /api/v1/auth/email/verify; pick the workspace with x-workspace-id" },
   cookie: { type: "apiKey", in: "cookie", name: "clanker_session", description: "The web app's session cookie (mutations must come from this origin)" },
@@ -265,9 +265,9 @@ const JSON_RPC_ERROR_SCHEMA = {
 
 const INTRO = `The Clanker API v1, served by this self-hosted server.
 
-**Authenticate** with an API key in \`x-api-key\` (or \`Authorization: Bearer\`). Create one with
-\`clanker keys create --name "my key" --email you@example.com\` (or \`npm start -- keys create …\`), or in the web app
-under Settings.
+**Authenticate** with an API key in \`x-api-key\` (or \`Authorization: Bearer\`). Create one on the server with
+\`clanker keys create --name "my key" --email you@example.com\` (from a source checkout:
+\`npx bun src/main.ts keys create …\`), then paste it under Authentication here to try any call.
 
 **Run a skill**: \`POST /api/v1/skills/{slug}/run\` with \`{"input": "…"}\` answers at once with an \`executionId\`;
 follow it with \`GET /api/v1/executions/{id}/status\` or the \`/api/events\` stream. Browse skills with
