@@ -175,15 +175,16 @@ function stripNullable(node: unknown): void {
 
 /**
  * The error answers an operation can give. Any route: a bad header (400), a foreign Host or Origin (403), the
- * rate limit (429), the unexpected (500); authenticated ones 401. An id in the path or the body may name nothing
- * (404); a mutation may conflict or meet its idempotency key in flight (409) and carries a body (413). The rest
+ * rate limit (429), the unexpected (500); authenticated ones 401. An id in the path, the body or x-workspace-id
+ * may name nothing (404); a mutation may conflict or meet its idempotency key in flight (409) and carries a body (413). The rest
  * by what a service throws: credits (402), the memory's If-Match (412), an upstream that is down (503).
  */
 function errorStatuses(path: string, method: string, op: Json): number[] {
   const isPublic = Array.isArray(op.security) && op.security.length === 0;
   const out = [400, 403, 429, 500];
   if (!isPublic) out.push(401);
-  if (path.includes("{") || method !== "get") out.push(404);
+  // A session's x-workspace-id may name a workspace the person is not in: 404, like any id.
+  if (!isPublic || path.includes("{") || method !== "get") out.push(404);
   if (method !== "get") out.push(409, 413);
   for (const [re, statuses] of SERVICE_ERRORS) if (re.test(`${method} ${path}`)) out.push(...statuses);
   return [...new Set(out)].sort();

@@ -9,7 +9,9 @@ type Schema = Record<string, any>;
 const MAX_STRING = 60;
 const MAX_ITEMS = 3;
 
-// Lengths in UTF-16 units, as the server's validator counts them (JSON Schema counts code points: looser).
+// Lengths in UTF-16 units, as the server's validator counts them (JSON Schema counts code points: looser). No
+// string that sanitize() would turn into a URL: the body sent must still be the one the schema accepted.
+const urlLike = (s: string) => s.includes("//") || /^[\x00-\x20]*[a-z][a-z0-9+.-]*:/i.test(s);
 const shortText = (min: number, max: number) =>
   fc
     .oneof(
@@ -17,15 +19,17 @@ const shortText = (min: number, max: number) =>
       fc.string({ unit: "grapheme", minLength: min, maxLength: max }),
       fc.constantFrom("summarize", "fuzz", "x".repeat(Math.max(min, 1)), "é💥"),
     )
-    .filter((s) => s.length >= min && s.length <= max);
+    .filter((s) => s.length >= min && s.length <= max && !urlLike(s));
 
 /** Values `schema` accepts (as far as JSON Schema says; the service may still refuse them on meaning). */
 export function valuesOf(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
   if (!schema || Object.keys(schema).length === 0) return fc.jsonValue({ maxDepth: 2 });
   if (schema.const !== undefined) return fc.constant(schema.const);
   if (Array.isArray(schema.enum)) return fc.constantFrom(...schema.enum);
-  const union = schema.anyOf ?? schema.oneOf;
-  if (Array.isArray(union)) return fc.oneof(...union.map((s: Schema) => valuesOf(s, depth)));
+  const { anyOf, oneOf, ...shared } = schema;
+  const union = anyOf ?? oneOf;
+  // The union's own keywords (Elysia puts t.Integer's minimum there) hold for every branch.
+  if (Array.isArray(union)) return fc.oneof(...union.map((s: Schema) => valuesOf({ ...shared, ...s }, depth)));
   if (Array.isArray(schema.type)) return fc.oneof(...schema.type.map((t: string) => valuesOf({ ...schema, type: t }, depth)));
   switch (schema.type) {
     case "null":
@@ -37,6 +41,9 @@ export function valuesOf(schema: Schema | undefined, depth = 0): fc.Arbitrary<un
     case "number":
       return fc.double({ min: schema.minimum ?? -1e6, max: schema.maximum ?? 1e6, noNaN: true, noDefaultInfinity: true });
     case "string": {
+      // Elysia's t.Integer / t.Numeric also take the number as a string.
+      if (schema.format === "integer" || schema.format === "numeric")
+        return fc.integer({ min: schema.minimum ?? 0, max: schema.maximum ?? 1_000_000 }).map(String);
       const min = schema.minLength ?? 0;
       const max = Math.max(min, Math.min(schema.maxLength ?? MAX_STRING, MAX_STRING));
       return shortText(min, max);

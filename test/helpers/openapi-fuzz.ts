@@ -170,7 +170,8 @@ export async function send(base: string, op: Operation, spec: RequestSpec): Prom
   return { status: res.status, contentType, text, ms: Math.round(performance.now() - t0) };
 }
 
-const isMcp = (op: Operation) => op.path === "/mcp" || op.path.startsWith("/mcp/");
+// "//mcp" reaches the MCP endpoint too (the router folds repeated slashes).
+const isMcp = (op: Operation) => /^\/+mcp(\/|$)/.test(op.path);
 // Where a person's browser lands after an OAuth approval (and its confirmation post): a refusal is a page saying what to do, not JSON.
 const isOAuthCallback = (op: Operation) => op.path.endsWith("/callback");
 
