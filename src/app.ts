@@ -1,12 +1,13 @@
 // createApp(deps) → the Elysia app with every route, no listen(): main and the tests both use it.
-import { toOpenAPISchema } from "@elysiajs/openapi";
+import { t } from "elysia";
 import type { Config } from "./config";
 import type { Store } from "./store/db";
 import { createServices } from "./services";
 import { Authenticator } from "./http/auth";
 import { Idempotency } from "./http/idempotency";
 import { RateLimiter } from "./http/rate-limit";
-import { API_VERSION, createPlatform, htmlPage, type PlatformDeps } from "./http/platform";
+import { API_VERSION, baseUrl, createPlatform, type PlatformDeps } from "./http/platform";
+import { buildOpenApi, withServers } from "./http/openapi";
 import { profileRoutes } from "./modules/profile/routes";
 import { workspacesRoutes } from "./modules/workspaces/routes";
 import { apiKeysRoutes } from "./modules/api-keys/routes";
@@ -31,7 +32,7 @@ import { integrationsRoutes } from "./modules/integrations/routes";
 import { connectorsRoutes } from "./modules/connectors/routes";
 import { McpSessions } from "./mcp/http";
 import { mcpRoutes } from "./mcp/routes";
-import { docsPage } from "./web/docs";
+import { docsRoutes } from "./web/docs";
 import { webAppRoutes } from "./web/app/routes";
 import { asLog, type Log } from "./lib/log";
 import { assertMetricsAccess, Metrics } from "./http/metrics";
@@ -78,16 +79,19 @@ export function createApp(deps: PlatformDeps) {
     .use(connectorsRoutes)
     .use(mcpRoutes)
     .use(webAppRoutes)
-    .get("/healthz", () => ({ status: "ok", version: API_VERSION }), { detail: { tags: ["System"], summary: "Liveness" } });
+    .get("/healthz", () => ({ status: "ok" as const, version: API_VERSION }), {
+      response: t.Object({ status: t.Literal("ok"), version: t.String() }),
+      detail: { tags: ["System"], summary: "Liveness", security: [] },
+    });
 
-  let spec: string | null = null;
+  let doc: ReturnType<typeof buildOpenApi> | null = null;
   return app
     .get(
       "/openapi.json",
-      ({ set }) => {
+      ({ set, deps, request }) => {
         set.headers["content-type"] = "application/json";
-        spec ??= JSON.stringify(openApiDocument(app));
-        return spec;
+        doc ??= buildOpenApi(app, { version: API_VERSION });
+        return JSON.stringify(withServers(doc, baseUrl(deps.config, request)));
       },
       { detail: { hide: true } },
     )
@@ -103,28 +107,7 @@ export function createApp(deps: PlatformDeps) {
       },
       { publicLimit: true, detail: { hide: true } },
     )
-    .get(
-      "/docs",
-      ({ set }) => htmlPage(set, docsPage),
-      { detail: { hide: true } },
-    );
-}
-
-function openApiDocument(app: unknown) {
-  const { paths, components } = toOpenAPISchema(app as Parameters<typeof toOpenAPISchema>[0]);
-  return {
-    openapi: "3.0.3",
-    info: { title: "Clanker API", version: API_VERSION, description: "Clanker API v1, self-hosted" },
-    components: {
-      ...components,
-      securitySchemes: {
-        apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
-        session: { type: "apiKey", in: "header", name: "x-auth-token" },
-      },
-    },
-    security: [{ apiKey: [] }, { session: [] }],
-    paths,
-  };
+    .use(docsRoutes);
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -124,6 +124,19 @@ test("the binary serves the web app from the empty folder: / and /executions are
   expect(await (await fetch(`${url}/library`)).text()).not.toContain("DOMPurify");
 });
 
+test("the binary serves /docs with Scalar's build embedded (no node_modules beside it) and /openapi.json", async () => {
+  const html = await (await fetch(`${url}/docs`)).text();
+  const src = /<script src="(\/docs\/scalar\.[0-9a-f]{16}\.js)">/.exec(html)?.[1];
+  expect(src).toBeDefined();
+  const js = await fetch(`${url}${src}`, { headers: { "accept-encoding": "gzip" } });
+  expect(js.status).toBe(200);
+  expect(js.headers.get("cache-control")).toContain("immutable");
+  expect((await js.text())).toContain("createApiReference");
+  const doc: any = await (await fetch(`${url}/openapi.json`)).json();
+  expect(doc.openapi).toMatch(/^3\.1\./);
+  expect(doc.paths["/api/v1/skills/{slug}/run"].post.requestBody.content["application/json"].schema.required).toEqual(["input"]);
+});
+
 test("backup writes a restorable folder and restore brings it back into a new data dir", async () => {
   const r = await run(["backup", "./bk", "--data", "./data"]);
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });

@@ -14,6 +14,7 @@ import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, startServer, type TestServer } from "./helpers/server";
 import { describe as describeRequest, headBytes, MAX_HEAD_BYTES, problemWith, send, type Body, type Operation, type RequestSpec } from "./helpers/openapi-fuzz";
 import { buildWorld } from "./helpers/fuzz-world";
+import { nearMisses, valuesOf } from "./helpers/fuzz-schema";
 import { anyContentType, badCookies, bodiesFor, credentials, deepBodies, oddHeaders, pathValues, queries, type FuzzWorld } from "./helpers/fuzz-arbitraries";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20251010);
@@ -53,6 +54,7 @@ const { ops, world }: { ops: Operation[]; world: FuzzWorld } = await buildWorld(
 afterAll(async () => {
   if (process.env.FUZZ_TIMINGS) {
     console.log("answers by status:", JSON.stringify(Object.fromEntries(statuses)));
+    console.log(`schema-valid bodies past validation: ${schemaValid.validated}/${schemaValid.sent}`, schemaValid.refused.slice(0, 20));
     for (const [k, ms] of timings.sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`${Math.round(ms)} ms  ${k}`);
   }
   await srv.stop().catch(() => {});
@@ -93,6 +95,20 @@ const categories: Category[] = [
     applies: (op) => op.takesBody,
     spec: (op) => fc.tuple(bodiesFor(world.seedBody(op)), anyContentType).map(([body, contentType]) => ({ ...baseline(op), body, contentType })),
   },
+  // From the document's body schemas: values they accept reach the services (not only the validator); one field
+  // wrong, missing or extra must be the typed 400 (or what the service answers), never a 5xx.
+  {
+    name: "schema-valid body",
+    runs: 20,
+    applies: (op) => op.bodySchema !== undefined,
+    spec: (op) => valuesOf(op.bodySchema).map((value) => ({ ...baseline(op), body: { kind: "json", value } as Body, contentType: "application/json" })),
+  },
+  {
+    name: "schema near-miss body",
+    runs: 10,
+    applies: (op) => op.bodySchema !== undefined,
+    spec: (op) => nearMisses(op.bodySchema!).map((value) => ({ ...baseline(op), body: { kind: "json", value } as Body, contentType: "application/json" })),
+  },
   {
     name: "deep nesting",
     runs: 3,
@@ -124,7 +140,10 @@ const categories: Category[] = [
   },
 ];
 
-async function check(op: Operation, spec: RequestSpec, checkForeign: boolean): Promise<void> {
+/** Answers to schema-valid bodies: how many got past validation (anything but a 400 naming a body field). */
+const schemaValid = { sent: 0, validated: 0, refused: [] as string[] };
+
+async function check(op: Operation, spec: RequestSpec, checkForeign: boolean, category = ""): Promise<void> {
   fc.pre(headBytes(op, spec) < MAX_HEAD_BYTES);
   let answer;
   try {
@@ -133,6 +152,11 @@ async function check(op: Operation, spec: RequestSpec, checkForeign: boolean): P
     throw new Error(describeRequest(op, spec, null, `the request failed (${(e as Error).message})`));
   }
   statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+  if (category === "schema-valid body") {
+    schemaValid.sent++;
+    if (answer.status !== 400 || !/Invalid body/.test(answer.text)) schemaValid.validated++;
+    else schemaValid.refused.push(`${op.label}: ${answer.text.slice(0, 160)}`);
+  }
   let why = problemWith(op, answer);
   if (!why && checkForeign && answer.status < 300 && Object.values(spec.path).some((v) => "foreign" in v && v.foreign))
     why = `an id from another workspace answered ${answer.status}`;
@@ -156,7 +180,7 @@ describe("fuzz from /openapi.json: no 5xx, every error the typed envelope", () =
     const out = await fc.check(
       fc.asyncProperty(arb, async ({ method, prefix, segments, cred }) => {
         const raw = prefix + segments.map((x) => (/^%|^\.{1,2}$/.test(x) ? x : encodeURIComponent(x.toWellFormed()))).join("/");
-        const op: Operation = { method, path: raw, pathParams: [], queryParams: [], takesBody: false, label: `${method} ${raw}` };
+        const op: Operation = { method, path: raw, pathParams: [], queryParams: [], takesBody: false, statuses: [], label: `${method} ${raw}` };
         await check(op, { path: {}, query: [], headers: cred, body: { kind: "none" }, contentType: null }, false);
       }),
       { seed: SEED, numRuns: Math.round(150 * SCALE), endOnFailure: true },
@@ -171,7 +195,7 @@ describe("fuzz from /openapi.json: no 5xx, every error the typed envelope", () =
         if (!cat.applies(op) || SKIP.has(cat.name)) continue;
         const t0 = performance.now();
         const out = await fc.check(
-          fc.asyncProperty(cat.spec(op), (spec) => check(op, spec, cat.checkForeign === true)),
+          fc.asyncProperty(cat.spec(op), (spec) => check(op, spec, cat.checkForeign === true, cat.name)),
           { seed: SEED, numRuns: Math.max(1, Math.round(cat.runs * SCALE)), endOnFailure: true },
         );
         timings.push([`${op.label} · ${cat.name}`, performance.now() - t0]);
@@ -181,4 +205,11 @@ describe("fuzz from /openapi.json: no 5xx, every error the typed envelope", () =
       if (failures.length) throw new Error(failures.join("\n\n"));
     }, 120_000);
   }
+
+  // Runs after every route's test: the document's body schemas and the server's validator agree.
+  test("every schema-valid body got past the server's validator", () => {
+    if (SKIP.has("schema-valid body")) return;
+    expect(schemaValid.refused).toEqual([]);
+    expect(schemaValid.sent).toBeGreaterThan(300);
+  });
 });

@@ -152,3 +152,61 @@ describe("parameter errors", () => {
     for (const o of otherIds) expect(ids(r)).not.toContain(o);
   });
 });
+
+// Issue 13 point 8: three lists answered a bare {data}; the spec says every list is paginated.
+describe("categories, a skill's secret bindings and workflow definitions answer the pagination envelope", () => {
+  /** Every page of `path` at limit=2 going forward, then back from the end with before_id: both give `expected`. */
+  async function expectWalks(call: ReturnType<typeof client>, path: string, expected: string[]) {
+    const sep = path.includes("?") ? "&" : "?";
+    const forward: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      const r: ApiResponse = await call("GET", `${path}${sep}limit=2${cursor ? `&after_id=${encodeURIComponent(cursor)}` : ""}`);
+      const page = expected.slice(forward.length, forward.length + 2);
+      expectPage(r, page, forward.length + page.length < expected.length);
+      forward.push(...ids(r));
+      if (!r.body.has_more) break;
+      cursor = r.body.last_id;
+    }
+    expect(forward).toEqual(expected);
+    const last = expected[expected.length - 1]!;
+    const back = await call("GET", `${path}${sep}limit=2&before_id=${encodeURIComponent(last)}`);
+    expectPage(back, expected.slice(-3, -1), expected.length > 3);
+  }
+
+  test("GET /api/v1/marketplace/skills/categories: by name, cursor = name", async () => {
+    const all = await client(srv)("GET", "/api/v1/marketplace/skills/categories?limit=100");
+    const names = ids(all);
+    expectPage(all, names, false);
+    expect(names.length).toBeGreaterThan(3);
+    expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    await expectWalks(client(srv), "/api/v1/marketplace/skills/categories", names);
+    expectBadParam(await client(srv)("GET", "/api/v1/marketplace/skills/categories?limit=0"), ["limit"]);
+  });
+
+  test("GET /api/v1/skills/:slug/secrets: newest first, cursor = binding id", async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const sec = await api("POST", "/api/v1/secrets", { body: { name: `PAGE_SECRET_${i}`, value: `v${i}` } });
+      const b = await api("POST", "/api/v1/skills/code-review/secrets", { body: { secretId: sec.body.id, envVar: `PAGE_ENV_${4 - i}` } });
+      expect(b.status).toBe(200);
+      made.push(b.body.id);
+    }
+    const newestFirst = [...made].reverse();
+    expectPage(await api("GET", "/api/v1/skills/code-review/secrets"), newestFirst, false);
+    await expectWalks(api, "/api/v1/skills/code-review/secrets", newestFirst);
+    expectBadParam(await api("GET", "/api/v1/skills/code-review/secrets?after_id=sec_1"), ["after_id"]);
+  });
+
+  test("GET /api/v1/workflows/definitions: bundled and the workspace's, by id, cursor = id", async () => {
+    for (const id of ["page-flow-b", "page-flow-a"])
+      expect((await api("POST", "/api/v1/workflows/definitions", { body: { id, name: id, steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] } })).status).toBe(200);
+    const all = await api("GET", "/api/v1/workflows/definitions?limit=100");
+    const defs = ids(all);
+    expectPage(all, defs, false);
+    expect(defs).toEqual(expect.arrayContaining(["page-flow-a", "page-flow-b", "pr-review"]));
+    expect(defs).toEqual([...defs].sort());
+    await expectWalks(api, "/api/v1/workflows/definitions", defs);
+    expect(all.body.data.find((d: { id: string }) => d.id === "page-flow-a")).toMatchObject({ source: "workspace", name: "page-flow-a" });
+  });
+});

@@ -44,6 +44,11 @@ function validVersion(v: string): boolean {
 
 type Server = { requestIP(r: Request): { address: string } | null } | null;
 
+/** Our body parsers (one per app), so the OpenAPI document can tell them from any other parse hook. */
+const bodyParsers = new WeakSet<object>();
+const markBodyParser = <F extends object>(fn: F): F => (bodyParsers.add(fn), fn);
+export const isBodyParser = (fn: unknown): boolean => typeof fn === "function" && bodyParsers.has(fn);
+
 export function createPlatform(deps: PlatformDeps) {
   const { config, limiter, authenticator } = deps;
   const principals = new WeakMap<Request, Principal>();
@@ -82,12 +87,16 @@ export function createPlatform(deps: PlatformDeps) {
     // its 401 first. The macros throw it once the caller is known.
     // Multipart is read here too (not by Elysia), so it gets the same size and nesting bounds.
     // A signed route is checked first: its body is JSON whatever the content type claims, or refused.
-    .onParse(({ request, contentType, route }) =>
-      RAW_BODY_ROUTES.has(route)
-        ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
-        : contentType?.startsWith("multipart/form-data")
-          ? readMultipartBody(request, config.maxBodyBytes)
-          : readJsonBody(request, config.maxBodyBytes),
+    // The OpenAPI document cannot see through a parser function; src/http/openapi.ts maps this one (by identity)
+    // back to application/json, so every route's body schema still reaches it.
+    .onParse(
+      markBodyParser(({ request, contentType, route }: { request: Request; contentType: string; route: string }) =>
+        RAW_BODY_ROUTES.has(route)
+          ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
+          : contentType?.startsWith("multipart/form-data")
+            ? readMultipartBody(request, config.maxBodyBytes)
+            : readJsonBody(request, config.maxBodyBytes),
+      ),
     )
     .onError(({ code, error, request, set, server }) => {
       try {
@@ -158,6 +167,8 @@ export function createPlatform(deps: PlatformDeps) {
       },
       /** A public endpoint: no credentials, rate-limited per client IP. */
       publicLimit: {
+        // Marks the route public in the OpenAPI document (no credentials needed).
+        detail: { security: [] },
         transform({ request, set, server, body }) {
           limitIp(request, server as Server, set);
           throwIfBadBody(body);

@@ -9,7 +9,7 @@ import { SAFE_URLS } from "./openapi-fuzz";
 export interface FuzzWorld {
   /** Path params of `op` that exist in the fuzzing key's workspace, and ones that exist only in another. */
   pathValues(op: Operation): { valid: Record<string, string>; foreign: Record<string, string> };
-  /** A body this route accepts (the OpenAPI document carries no body schemas), or undefined. */
+  /** A body this route accepts, with this world's real ids (which no schema knows), or undefined. */
   seedBody(op: Operation): Record<string, unknown> | undefined;
   /** Valid credentials for `op` (headers). */
   validCred(op: Operation): Record<string, string>;

@@ -1,5 +1,5 @@
 // The world the fuzz suite works in: two workspaces with one of each resource (so path params can be valid here
-// and foreign there), a body each route accepts (the OpenAPI document carries no body schemas), and credentials,
+// and foreign there), a body each route accepts with real ids (the document's schemas cannot know them), and credentials,
 // each route with its own key so a generated id that revokes or rebinds a key only costs that route.
 import { finished } from "./api";
 import { client, uniqueEmail, type TestServer } from "./server";

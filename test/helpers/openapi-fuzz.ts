@@ -11,6 +11,10 @@ export interface Operation {
   queryParams: string[];
   /** Declares a request body, or is a POST/PUT/PATCH (whose body the parser reads anyway). */
   takesBody: boolean;
+  /** The JSON schema of its request body, as the document gives it. */
+  bodySchema?: Record<string, any>;
+  /** The statuses the document lists for it (empty: not in the document). */
+  statuses: string[];
   label: string;
 }
 
@@ -26,6 +30,8 @@ export function operationsOf(doc: { paths: Record<string, Record<string, any>> }
         pathParams: params.filter((p) => p.in === "path").map((p) => p.name),
         queryParams: params.filter((p) => p.in === "query").map((p) => p.name),
         takesBody: Boolean(op.requestBody) || ["POST", "PUT", "PATCH"].includes(method),
+        bodySchema: op.requestBody?.content?.["application/json"]?.schema,
+        statuses: Object.keys(op.responses ?? {}),
         label: `${method} ${path}`,
       });
     }
@@ -164,7 +170,8 @@ export async function send(base: string, op: Operation, spec: RequestSpec): Prom
   return { status: res.status, contentType, text, ms: Math.round(performance.now() - t0) };
 }
 
-const isMcp = (op: Operation) => op.path === "/mcp" || op.path.startsWith("/mcp/");
+// "//mcp" reaches the MCP endpoint too (the router folds repeated slashes).
+const isMcp = (op: Operation) => /^\/+mcp(\/|$)/.test(op.path);
 // Where a person's browser lands after an OAuth approval (and its confirmation post): a refusal is a page saying what to do, not JSON.
 const isOAuthCallback = (op: Operation) => op.path.endsWith("/callback");
 
@@ -174,10 +181,12 @@ const isOAuthCallback = (op: Operation) => op.path.endsWith("/callback");
  * MCP endpoints may answer a JSON-RPC error object (`{jsonrpc:"2.0",error:{code,message}}`), because MCP
  * clients parse transport failures in that shape (the MCP spec and SDK answer so); their auth failures, which
  * come before MCP, are still the envelope. And the OAuth callbacks, which a browser opens, answer refusals as an
- * HTML page (still never a 5xx). Event streams are 2xx answers and never reach this check's body part.
+ * HTML page (still never a 5xx). Every status is one the document lists for the operation. Event streams are 2xx answers and never reach this check's body part.
  */
 export function problemWith(op: Operation, a: Answer): string | null {
   if (a.status >= 500) return `answered ${a.status}`;
+  // What the document promises a client generator: every status an operation answers is one it lists.
+  if (op.statuses.length && !op.statuses.includes(String(a.status))) return `answered ${a.status}, which /openapi.json does not list for it (${op.statuses.join(", ")})`;
   if (a.status < 400) return null;
   if (isOAuthCallback(op) && a.contentType.startsWith("text/html")) return null;
   if (!a.contentType.startsWith("application/json")) return `answered ${a.status} as '${a.contentType}', not application/json`;

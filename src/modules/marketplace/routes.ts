@@ -53,10 +53,11 @@ export const marketplaceRoutes = (app: Platform) =>
         detail: { tags: ["Marketplace"], summary: "Browse the skill catalog (cursor: slug)", security: [] },
       },
     )
-    .get("/api/v1/marketplace/skills/categories", ({ deps }) => ({ data: deps.services.marketplace.categories() }), {
+    .get("/api/v1/marketplace/skills/categories", ({ deps, query }) => listEnvelope(deps.services.marketplace.categoryPage(parseKeyPage(query))), {
       publicLimit: true,
-      response: t.Object({ data: t.Array(t.Object({ id: t.String(), name: t.String(), count: t.Integer() })) }),
-      detail: { tags: ["Marketplace"], summary: "Categories with their skill counts", security: [] },
+      query: t.Object(pageQuery),
+      response: listSchema(t.Object({ id: t.String(), name: t.String(), count: t.Integer() })),
+      detail: { tags: ["Marketplace"], summary: "Categories with their skill counts (cursor: name)", security: [] },
     })
     .get("/api/v1/marketplace/skills/:slug", ({ deps, params }) => skillDetail(deps.services.marketplace.get(params.slug)), {
       publicLimit: true,

@@ -28,6 +28,13 @@ export function skillDetail(s: Skill) {
 }
 
 export function createMarketplaceService(catalog: Catalog) {
+  /** Every category with its skill count, by name (code-unit order, the order the name cursors page in). */
+  const categories = () => {
+    const counts = new Map<string, number>();
+    for (const s of catalog.list) counts.set(s.category, (counts.get(s.category) ?? 0) + 1);
+    return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, count]) => ({ id: name, name, count }));
+  };
+
   return {
     list(p: PageParams<string>, filter: { category?: string; q?: string }) {
       let list = catalog.list;
@@ -46,10 +53,11 @@ export function createMarketplaceService(catalog: Catalog) {
       return { rows: page.rows.map(skillSummary), hasMore: page.hasMore };
     },
 
-    categories() {
-      const counts = new Map<string, number>();
-      for (const s of catalog.list) counts.set(s.category, (counts.get(s.category) ?? 0) + 1);
-      return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, count]) => ({ id: name, name, count }));
+    categories,
+
+    /** One page of categories, the name as the cursor (like the skills' slugs). */
+    categoryPage(p: PageParams<string>) {
+      return pageOfList(categories(), (c) => c.name, p);
     },
 
     get(slug: string): Skill {

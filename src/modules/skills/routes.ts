@@ -1,7 +1,7 @@
 // /api/v1/skills: installed skills (install / uninstall) and their secret bindings.
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
-import { listEnvelope, listSchema, pageQuery, parseKeyPage } from "../../http/pagination";
+import { listEnvelope, listSchema, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
 import { isoDate } from "../../http/schemas";
 import { skillSummarySchema } from "../marketplace/routes";
 
@@ -38,11 +38,12 @@ export const skillsRoutes = (app: Platform) =>
       response: installed,
       detail: { tags: ["Skills"], summary: "Uninstall a skill (repeatable)" },
     })
-    .get("/api/v1/skills/:slug/secrets", ({ ctx, deps, params }) => ({ data: deps.services.skills.listBindings(ctx, params.slug) }), {
+    .get("/api/v1/skills/:slug/secrets", ({ ctx, deps, params, query }) => listEnvelope(deps.services.skills.listBindings(ctx, params.slug, parsePage(query, "binding"))), {
       auth: true,
       params: slugParam,
-      response: t.Object({ data: t.Array(binding) }),
-      detail: { tags: ["Skills"], summary: "The secrets bound to a skill" },
+      query: t.Object(pageQuery),
+      response: listSchema(binding),
+      detail: { tags: ["Skills"], summary: "The secrets bound to a skill (newest first)" },
     })
     .post("/api/v1/skills/:slug/secrets", ({ ctx, deps, params, body }) => deps.services.skills.bind(ctx, params.slug, body), {
       auth: true,

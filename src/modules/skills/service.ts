@@ -6,7 +6,7 @@ import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { workspacePage, type PageParams } from "../../store/paginate";
+import { cursorOrder, cursorWhere, finishPage, workspacePage, type PageParams } from "../../store/paginate";
 import { installedSkills, secrets, skillSecretBindings } from "../../store/schema";
 import type { Catalog, Skill } from "./catalog";
 import { skillSummary } from "../marketplace/service";
@@ -93,16 +93,19 @@ export function createSkillsService(store: Store, catalog: Catalog) {
       });
     },
 
-    listBindings(ctx: Ctx, slug: string) {
+    /** One page of a skill's bindings, newest first (the spec's rule for every list). */
+    listBindings(ctx: Ctx, slug: string, p: PageParams) {
       skill(slug);
-      return db
+      const rows = db
         .select({ b: skillSecretBindings, name: secrets.name })
         .from(skillSecretBindings)
         .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
-        .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)))
-        .orderBy(skillSecretBindings.envVar)
-        .all()
-        .map((r) => bindingView(r.b, r.name));
+        .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug), cursorWhere(skillSecretBindings.id, p)))
+        .orderBy(cursorOrder(skillSecretBindings.id, p))
+        .limit(p.limit + 1)
+        .all();
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map((r) => bindingView(r.b, r.name)), hasMore: page.hasMore };
     },
 
     bind(ctx: Ctx, slug: string, input: { secretId: string | number; envVar: string }) {

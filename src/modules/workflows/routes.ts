@@ -1,7 +1,7 @@
 // /api/v1/workflows: definitions, launch, stream, runs, cancel, resume.
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
-import { listEnvelope, pageQuery, parsePage } from "../../http/pagination";
+import { listEnvelope, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
 import { idParam } from "../../http/schemas";
 import { InvalidRequestError } from "../../lib/errors";
 import { workflowStream } from "./stream";
@@ -11,9 +11,10 @@ const tags = ["Workflows"];
 
 export const workflowsRoutes = (app: Platform) =>
   app
-    .get("/api/v1/workflows/definitions", ({ ctx, deps }) => deps.services.workflows.definitions(ctx), {
+    .get("/api/v1/workflows/definitions", ({ ctx, deps, query }) => listEnvelope(deps.services.workflows.definitionPage(ctx, parseKeyPage(query))), {
       auth: true,
-      detail: { tags, summary: "List workflow definitions (bundled and this workspace's)" },
+      query: t.Object(pageQuery),
+      detail: { tags, summary: "List workflow definitions, bundled and this workspace's (cursor: id)" },
     })
     .post("/api/v1/workflows/definitions", ({ ctx, deps, body }) => deps.services.workflows.saveDefinition(ctx, body), {
       auth: true,

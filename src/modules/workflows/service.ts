@@ -8,7 +8,7 @@ import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
-import { workspacePage, type PageParams } from "../../store/paginate";
+import { pageOfList, workspacePage, type PageParams } from "../../store/paginate";
 import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
@@ -81,17 +81,26 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return def;
   }
 
+  /** Every definition, bundled and this workspace's (which shadows a bundled one of the same id). */
+  function definitions(ctx: Ctx) {
+    const mine = db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all();
+    const list = new Map<string, WorkflowDefinition & { source: string }>();
+    for (const def of bundled.values()) list.set(def.id, { ...def, source: "bundled" });
+    for (const row of mine) list.set(row.key, { ...(row.definition as WorkflowDefinition), source: "workspace" });
+    // Code-unit order by id: the order definitionPage's id cursors page in.
+    return { data: [...list.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+  }
+
   const findRun = (ctx: Ctx, ref: string): RunRow => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
   return {
     definitionOf,
 
-    definitions(ctx: Ctx) {
-      const mine = db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all();
-      const list = new Map<string, WorkflowDefinition & { source: string }>();
-      for (const def of bundled.values()) list.set(def.id, { ...def, source: "bundled" });
-      for (const row of mine) list.set(row.key, { ...(row.definition as WorkflowDefinition), source: "workspace" });
-      return { data: [...list.values()].sort((a, b) => a.id.localeCompare(b.id)) };
+    definitions,
+
+    /** One page of definitions (bundled and this workspace's), the id as the cursor. */
+    definitionPage(ctx: Ctx, p: PageParams<string>) {
+      return pageOfList(definitions(ctx).data, (d) => d.id, p);
     },
 
     /** Adds (or with `replace`, replaces) a workspace definition. */

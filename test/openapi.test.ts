@@ -1,0 +1,233 @@
+// /openapi.json as an OpenAPI 3.1 document tools accept (Redocly's recommended rules, swagger-parser), true to the
+// server it describes (bodies, errors, security, servers), and /docs as a Scalar reference that renders it.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import SwaggerParser from "@apidevtools/swagger-parser";
+import Ajv2020 from "ajv/dist/2020";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { launchChromium, screenshot } from "./helpers/browser";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { cleanup, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+const ROOT = resolve(import.meta.dir, "..");
+const PUBLIC_URL = "http://docs.clanker.test:8080";
+const METHODS = ["get", "post", "put", "patch", "delete"];
+
+let srv: TestServer;
+let fake: FakeModel;
+let key: string;
+let doc: any;
+
+type Op = { path: string; method: string; op: any };
+const operations = (): Op[] =>
+  Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([m]) => METHODS.includes(m))
+      .map(([method, op]) => ({ path, method, op })),
+  );
+
+beforeAll(async () => {
+  fake = startFakeModel("anthropic");
+  srv = await startServer({
+    env: {
+      CLANKER_RATE_LIMIT_PER_MINUTE: "10000",
+      CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "10000",
+      ANTHROPIC_API_KEY: "sk-ant-openapi-0123456789abcdefghijkl",
+      ANTHROPIC_BASE_URL: fake.url,
+    },
+  });
+  key = await srv.createKey({ email: uniqueEmail("openapi") });
+  doc = await (await fetch(`${srv.url}/openapi.json`)).json();
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+  fake?.stop();
+});
+
+describe("/openapi.json is valid OpenAPI 3.1", () => {
+  test("Redocly CLI (recommended rules) reports 0 errors", async () => {
+    const file = join(srv.dataDir, "openapi.json");
+    writeFileSync(file, JSON.stringify(doc));
+    const proc = Bun.spawn([join(ROOT, "node_modules/.bin/redocly"), "lint", file, "--format=json", "--max-problems=1000"], {
+      cwd: srv.dataDir,
+      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    await proc.exited;
+    const report = JSON.parse(out.slice(out.indexOf("{"))) as { problems: { ruleId: string; severity: string; message: string; location: { pointer: string }[] }[] };
+    const errors = report.problems.filter((p) => p.severity === "error").map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
+    expect({ errors, stderr: errors.length ? err : "" }).toEqual({ errors: [], stderr: "" });
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+  }, 60_000);
+
+  test("@apidevtools/swagger-parser validate() accepts it", async () => {
+    await SwaggerParser.validate(structuredClone(doc));
+  });
+
+  test("servers is CLANKER_PUBLIC_URL when set, else the origin the request came to", async () => {
+    expect(doc.servers).toEqual([{ url: srv.url, description: "This server" }]);
+    const behindProxy = await startServer({ env: { CLANKER_PUBLIC_URL: PUBLIC_URL } });
+    try {
+      const d: any = await (await fetch(`${behindProxy.url}/openapi.json`)).json();
+      expect(d.servers).toEqual([{ url: PUBLIC_URL, description: "This server" }]);
+    } finally {
+      await behindProxy.stop();
+      cleanup(behindProxy);
+    }
+  });
+});
+
+describe("what the document says", () => {
+  test("every JSON request body carries its schema", () => {
+    const bodies = operations().filter((o) => o.op.requestBody);
+    expect(bodies.length).toBeGreaterThanOrEqual(26);
+    const missing = bodies.filter((o) => !o.op.requestBody.content?.["application/json"]?.schema?.type).map((o) => `${o.method} ${o.path}`);
+    expect(missing).toEqual([]);
+    const run = doc.paths["/api/v1/skills/{slug}/run"].post.requestBody.content["application/json"].schema;
+    expect(run.required).toEqual(["input"]);
+    expect(Object.keys(run.properties)).toEqual(expect.arrayContaining(["input", "attachments", "connector", "callbackUrl"]));
+    // The launch body may be left out entirely; the run body may not.
+    expect(doc.paths["/api/v1/workflows/{id}/launch"].post.requestBody.required).toBe(false);
+    expect(doc.paths["/api/v1/skills/{slug}/run"].post.requestBody.required).toBe(true);
+  });
+
+  test("every operation documents a success, its 4xx and a 5xx, all errors through the one Error component", () => {
+    const errorRef = { $ref: "#/components/schemas/Error" };
+    expect(doc.components.schemas.Error.properties.error.properties.type.enum).toEqual(expect.arrayContaining(["invalid_request_error", "not_found_error", "api_error"]));
+    for (const [name, r] of Object.entries(doc.components.responses as Record<string, any>)) expect({ name, schema: r.content["application/json"].schema }).toEqual({ name, schema: errorRef });
+    const bad: string[] = [];
+    for (const { path, method, op } of operations()) {
+      const codes = Object.keys(op.responses ?? {});
+      if (!codes.some((c) => c.startsWith("2"))) bad.push(`${method} ${path}: no 2xx`);
+      if (!codes.some((c) => c.startsWith("4"))) bad.push(`${method} ${path}: no 4xx`);
+      if (!codes.some((c) => c.startsWith("5"))) bad.push(`${method} ${path}: no 5xx`);
+      // The MCP transport's own refusals are JSON-RPC errors (what MCP clients read there), or the envelope.
+      const mcpTransport = (c: string) => path.startsWith("/mcp") && JSON.stringify(op.responses[c].content?.["application/json"]?.schema) === JSON.stringify({ anyOf: [errorRef, { $ref: "#/components/schemas/JsonRpcError" }] });
+      for (const c of codes.filter((c) => /^[45]/.test(c)))
+        if (!String(op.responses[c].$ref ?? "").startsWith("#/components/responses/") && !mcpTransport(c)) bad.push(`${method} ${path}: ${c} not the shared Error`);
+      if (op.security?.length !== 0 && !codes.includes("401")) bad.push(`${method} ${path}: authenticated without a 401`);
+      if (path.includes("{") && !codes.includes("404")) bad.push(`${method} ${path}: an id without a 404`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  test("security schemes: x-api-key, Bearer, x-auth-token, the session cookie, and ?apiKey= only on /api/events", () => {
+    const s = doc.components.securitySchemes;
+    expect(s.apiKey).toMatchObject({ type: "apiKey", in: "header", name: "x-api-key" });
+    expect(s.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(s.session).toMatchObject({ type: "apiKey", in: "header", name: "x-auth-token" });
+    expect(s.cookie).toMatchObject({ type: "apiKey", in: "cookie", name: "clanker_session" });
+    expect(s.queryKey).toMatchObject({ type: "apiKey", in: "query", name: "apiKey" });
+    expect(doc.security).toEqual([{ apiKey: [] }, { bearer: [] }, { session: [] }, { cookie: [] }]);
+    expect(doc.paths["/api/events"].get.security).toEqual([{ queryKey: [] }, ...doc.security]);
+    const withQueryKey = operations().filter((o) => JSON.stringify(o.op.security ?? []).includes("queryKey"));
+    expect(withQueryKey.map((o) => o.path)).toEqual(["/api/events"]);
+  });
+
+  test("examples for running a skill, creating a key and launching a workflow, valid against their own schemas", () => {
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    for (const [path, method] of [["/api/v1/skills/{slug}/run", "post"], ["/api/v1/api-keys", "post"], ["/api/v1/workflows/{id}/launch", "post"]] as const) {
+      const body = doc.paths[path][method].requestBody.content["application/json"];
+      expect({ path, example: body.example !== undefined }).toEqual({ path, example: true });
+      expect({ path, errors: ajv.validate(body.schema, body.example) ? null : ajv.errors }).toEqual({ path, errors: null });
+    }
+    expect(doc.paths["/api/v1/workflows/{id}/launch"].post.responses["200"].content["application/json"].example).toMatchObject({ runId: "run_1", status: "running" });
+    for (const path of ["/api/v1/skills/{slug}/run", "/api/v1/api-keys"]) {
+      const ok = doc.paths[path].post.responses["200"].content["application/json"];
+      expect({ path, errors: ajv.validate(ok.schema, ok.example) ? null : ajv.errors }).toEqual({ path, errors: null });
+    }
+  });
+
+  test("the idempotent creations document the idempotency-key header, and nothing else does", () => {
+    const withKey = operations()
+      .filter((o) => (o.op.parameters ?? []).some((p: any) => p.in === "header" && p.name === "idempotency-key"))
+      .map((o) => `${o.method} ${o.path}`)
+      .sort();
+    expect(withKey).toEqual(
+      ["/api/v1/api-keys", "/api/v1/executions/{id}/rerun", "/api/v1/memory/append", "/api/v1/secrets", "/api/v1/skills/{slug}/run", "/api/v1/workflows/{id}/launch", "/api/v1/workspaces"].map((p) => `post ${p}`).sort(),
+    );
+  });
+
+  // The document's security claims, held against the server: a public operation answers an anonymous caller
+  // (with anything but 401), an authenticated one refuses it with 401.
+  test("operations marked public answer without credentials; the others refuse them with 401 (/healthz is public)", async () => {
+    expect(doc.paths["/healthz"].get.security).toEqual([]);
+    const wrong: string[] = [];
+    let publicOps = 0;
+    for (const { path, method, op } of operations()) {
+      const isPublic = Array.isArray(op.security) && op.security.length === 0;
+      if (isPublic) publicOps++;
+      const url = `${srv.url}${path.replace(/\{[^}]+\}/g, "x")}`;
+      const init: RequestInit = { method: method.toUpperCase(), headers: { "content-type": "application/json", accept: "application/json, text/event-stream" } };
+      if (method !== "get") init.body = "{}";
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+      await res.body?.cancel();
+      if (isPublic ? res.status === 401 : res.status !== 401) wrong.push(`${method} ${path}: ${isPublic ? "public" : "authenticated"} but ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(publicOps).toBeGreaterThanOrEqual(12);
+    const health = await fetch(`${srv.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
+
+describe("/docs", () => {
+  test("Scalar's build is served from this server, hashed and cached for a year; an old name is a typed 404", async () => {
+    const res = await fetch(`${srv.url}/docs`);
+    const html = await res.text();
+    // The page policy, as strict as Scalar allows: scripts only from here (and the one start-up call, by hash).
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+';/);
+    expect(csp).toMatch(/connect-src 'self';/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(csp).not.toMatch(/unsafe-eval|https?:/);
+    const src = /<script src="(\/docs\/scalar\.[0-9a-f]{16}\.js)"><\/script>/.exec(html)?.[1];
+    expect(src).toBeDefined();
+    expect(html).not.toMatch(/https?:\/\//);
+    const js = await fetch(`${srv.url}${src}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(js.headers.get("content-type")).toContain("javascript");
+    expect((await js.text()).length).toBeGreaterThan(1_000_000);
+    const stale = await fetch(`${srv.url}/docs/scalar.0000000000000000.js`);
+    expect(stale.status).toBe(404);
+    expect(((await stale.json()) as any).error.type).toBe("not_found_error");
+  });
+
+  test("in chromium: no console errors, nothing fetched from elsewhere, the run operation shown and tried with a key", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(`console: ${m.text()}`);
+      });
+      page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+      page.on("request", (r) => {
+        if (!r.url().startsWith(srv.url) && !r.url().startsWith("data:")) problems.push(`foreign request: ${r.url()}`);
+      });
+      await page.goto(`${srv.url}/docs#tag/executions/POST/api/v1/skills/{slug}/run`);
+      await page.getByRole("heading", { name: "Run a skill (idempotent); answers at once, the run streams on" }).first().waitFor({ timeout: 30_000 });
+      await page.getByText("/api/v1/skills/{slug}/run").first().waitFor();
+      await screenshot(page, "docs-run");
+      // Try it: the person's key in the auth field, a skill in the path, the documented example as the body.
+      await page.getByRole("button", { name: "Test Request" }).first().click();
+      const client = page.getByRole("dialog").first();
+      await client.getByRole("textbox", { name: "Value" }).first().fill(key);
+      await client.getByRole("row", { name: /Include slug in request/ }).getByRole("combobox", { name: "Value" }).fill("summarize");
+      await client.getByRole("button", { name: /^Send post request/ }).click();
+      await client.getByRole("region", { name: "Response" }).getByText("200 OK").waitFor({ timeout: 15_000 });
+      await screenshot(page, "docs-try-run");
+      const runs: any = await (await fetch(`${srv.url}/api/v1/executions`, { headers: { "x-api-key": key } })).json();
+      expect(runs.data.map((r: any) => [r.skillSlug, r.input])).toContainEqual(["summarize", "Summarise this release note in three bullet points: …"]);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+});
