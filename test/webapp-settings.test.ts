@@ -268,7 +268,7 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await Promise.all([p.waitForEvent("load"), switcher.selectOption(team.id)]);
     await p.getByText("You are a member of this workspace.").waitFor();
     // The switcher fills in after the page's own calls: wait for it to show the team as the current workspace.
-    await p.waitForFunction(`document.getElementById("ws-select").value === ${JSON.stringify(team.id)}`);
+    await p.waitForFunction((id: string) => (globalThis as any).document.getElementById("ws-select").value === id, team.id);
     for (const label of ADMIN_ONLY) expect(await nav.getByRole("link", { name: label }).count()).toBe(0);
     await nav.getByRole("link", { name: "API keys" }).waitFor();
     await expectAccessible(p, "settings (member)");
