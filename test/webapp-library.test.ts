@@ -246,6 +246,15 @@ test("skill page: instructions rendered, install, a run with attachments streams
   await axe("artifact (markdown rendered)");
   await shot("artifact-markdown-rendered");
 
+  // The same output on the run's own page: rendered through the same sanitizer, nothing runs.
+  await page.goto(`${srv.url}/executions/${executionId}`);
+  const out = page.locator('#output .md[data-type="text"]');
+  await out.getByRole("heading", { name: "Rendered heading" }).waitFor();
+  expect(await out.locator("script, img, iframe, [onerror], [onclick], [onmouseover], [style], [id]").count()).toBe(0);
+  expect(await out.locator('a[href^="javascript"]').count()).toBe(0);
+  await Bun.sleep(300);
+  expect(dialogs).toEqual([]);
+
   // A code artifact: its text with line numbers (CSS counters: the text itself stays the file), never markup.
   await page.goto(`${srv.url}/artifacts/${py.id}`);
   const code = page.locator("#preview-text");

@@ -93,7 +93,8 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   // Open it: output blocks and the facts.
   await row.getByRole("link", { name: /summar/i }).click();
   await page.waitForURL(`${srv.url}/executions/${id}`);
-  await page.locator("#output pre", { hasText: "watched live from the page" }).waitFor();
+  // The model's text, rendered as Markdown (sanitized), not as raw text.
+  await page.locator('#output .md[data-type="text"]', { hasText: "watched live from the page" }).waitFor();
   await page.locator('#status-badge[data-status="completed"]').waitFor();
   const facts = await page.locator("#facts").textContent();
   expect(facts).toContain("Tokens");
@@ -124,7 +125,7 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await row.waitFor();
   await shot(page, "executions-phone");
   await page.goto(`${srv.url}/executions/${id}`);
-  await page.locator("#output pre").first().waitFor();
+  await page.locator("#output [data-type]").first().waitFor();
   await axe(page, "execution (phone)");
   await shot(page, "execution-phone");
 

@@ -1,5 +1,6 @@
-// /executions (history with status and skill filters, paged by cursor, live) and /executions/:id (one run: facts, output, cancel, rerun).
+// /executions (history with status and skill filters, paged by cursor, live) and /executions/:id (one run: facts, output rendered as Markdown, cancel, rerun).
 import { appDocument } from "./shell";
+import { MARKDOWN_SCRIPT } from "./markdown";
 
 const STATUSES = ["queued", "running", "completed", "failed", "cancelled"];
 
@@ -83,7 +84,7 @@ whoAmI().then(function (me) {
 });
 `;
 
-const DETAIL_BODY = `<p><a href="/executions">← All executions</a></p>
+const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/executions">← All executions</a></p>
 <h1 id="title">Execution</h1>
 <div class="toolbar"><span id="status-badge"></span>
 <button type="button" id="cancel" hidden>Cancel</button>
@@ -114,10 +115,17 @@ function render(s) {
   if (s.error) say($("run-error"), s.error.message + (s.error.code ? " (" + s.error.code + ")" : ""), "err"); else $("run-error").hidden = true;
   var out = $("output"); out.replaceChildren();
   // Blocks are the text as it was flushed while streaming: consecutive blocks of one type read as one.
-  var last = null;
+  // The model's text is Markdown (rendered and sanitized by markdown.ts); any other kind of block stays verbatim.
+  var runs = [];
   s.outputBlocks.forEach(function (b) {
-    if (last && last.dataset.type === b.type) { last.textContent += b.content; return; }
-    last = document.createElement("pre"); last.className = "block"; last.dataset.type = b.type; last.textContent = b.content; out.append(last);
+    var lastRun = runs[runs.length - 1];
+    if (lastRun && lastRun.type === b.type) lastRun.text += b.content; else runs.push({ type: b.type, text: b.content });
+  });
+  runs.forEach(function (r) {
+    var el;
+    if (r.type === "text") { el = document.createElement("div"); el.className = "md"; markdown.render(el, r.text, 2); }
+    else { el = document.createElement("pre"); el.className = "block"; el.textContent = r.text; }
+    el.dataset.type = r.type; out.append(el);
   });
   $("no-output").hidden = s.outputBlocks.length > 0;
 }
