@@ -3,10 +3,9 @@
 // code and approves; the CLI's poll then receives a working API key, exactly once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { launchChromium } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { closeSuite, launchChromium } from "./helpers/browser";
+import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
-
 
 let srv: TestServer;
 let browser: Browser;
@@ -18,11 +17,7 @@ beforeAll(async () => {
   ]);
 }, 30_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.stop();
-  if (srv) cleanup(srv);
-});
+afterAll(() => closeSuite({ browser, srv }));
 
 test("sign in on /activate with the mailed code, approve the device code, and the CLI's poll gets the key once", async () => {
   const cli = client(srv);

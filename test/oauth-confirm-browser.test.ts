@@ -4,8 +4,8 @@
 // that posts a victim's state and code to the callback is refused by Chromium's own Origin header.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { launchChromium } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { closeSuite, launchChromium } from "./helpers/browser";
+import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
 
 const TOKEN = "ghp_browserflow000000000000000000000";
@@ -32,11 +32,8 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  await browser?.close();
   elsewhere?.stop(true);
-  await srv?.stop();
-  if (srv) cleanup(srv);
-  gh?.stop();
+  await closeSuite({ browser, srv, fake: gh });
 });
 
 async function startFlow(call: ReturnType<typeof client>): Promise<string> {

@@ -8,45 +8,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
-import { outboxCode } from "./helpers/mail";
-import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { closeSuite, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, startAppServer } from "./helpers/browser";
+import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { stopAll } from "./helpers/suite";
+import type { FakeModel } from "./helpers/fake-models";
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-let srv: TestServer;
-let fake: FakeModel;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let api: ReturnType<typeof client>;
+let srv: TestServer, fake: FakeModel, browser: Browser, context: BrowserContext, page: Page, api: ReturnType<typeof client>;
 const consoleErrors: string[] = [];
 const dialogs: string[] = [];
 
-async function signIn(s: TestServer, b: Browser, next: string) {
-  const email = uniqueEmail("library");
-  const ctx = await b.newContext({ viewport: DESKTOP });
-  const p = await ctx.newPage();
-  p.setDefaultTimeout(10_000);
-  p.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(`${p.url()}: ${m.text()}`);
-  });
-  p.on("pageerror", (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
+async function signIn(s: TestServer, next: string) {
+  const signedIn = await openSignedIn(s, browser, { email: uniqueEmail("library"), next, errors: consoleErrors });
   // Anything the rendered Markdown managed to run would open a dialog: recorded, and the test fails on it.
-  p.on("dialog", (d) => {
+  signedIn.page.on("dialog", (d) => {
     dialogs.push(d.message());
     void d.dismiss();
   });
-  await p.goto(`${s.url}/login?next=${encodeURIComponent(next)}`);
-  await p.getByLabel("Email").fill(email);
-  await p.getByRole("button", { name: "Send me a code" }).click();
-  await p.getByLabel("The 6-digit code we mailed you").fill(await outboxCode(s.dataDir, email, 5000));
-  await p.getByRole("button", { name: "Sign in" }).click();
-  await p.waitForURL(`${s.url}${next}`);
-  const session = decodeURIComponent((await ctx.cookies(s.url)).find((c) => c.name === "clanker_session")!.value);
-  return { ctx, page: p, api: client(s, { session }) };
+  return signedIn;
 }
 
 // A folder the `local` connector serves, so the run form has a connector to offer.
@@ -54,22 +32,14 @@ const sources = mkdtempSync(join(tmpdir(), "clanker-lib-src-"));
 const notes = join(sources, "team-notes");
 
 beforeAll(async () => {
-  fake = startFakeModel("openai");
   mkdirSync(notes);
   writeFileSync(join(notes, "README.md"), "# Team notes\n\nlocal readme text\n");
-  [srv, browser] = await Promise.all([
-    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1`, CLANKER_LOCAL_SOURCES: notes } }),
-    launchChromium(),
-  ]);
-  ({ ctx: context, page, api } = await signIn(srv, browser, "/library"));
+  ({ srv, fake, browser } = await startAppServer({ CLANKER_LOCAL_SOURCES: notes }));
+  ({ context, page, api } = await signIn(srv, "/library"));
 }, 30_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await srv?.stop();
-  fake?.stop();
-  if (srv) cleanup(srv);
+  await closeSuite({ context, browser, srv, fake });
   rmSync(sources, { recursive: true, force: true });
 });
 
@@ -293,15 +263,12 @@ test("skill page: errors in words next to the form (400 refused input, 404 unkno
   await shot("memory-preview");
   expect(dialogs).toEqual([]);
   // Chromium logs the refused run (400) and the unknown skill (404) as failed loads; nothing else.
-  const expected = consoleErrors.filter((e) => /status of (400|404)/.test(e));
-  expect(expected.length).toBe(2);
-  expect(consoleErrors.filter((e) => !expected.includes(e))).toEqual([]);
-  consoleErrors.length = 0;
+  expectConsoleErrors(consoleErrors, (e) => /status of (400|404)/.test(e), 2);
 }, 30_000);
 
 test("skill page: a run without credits is refused with the reason in words (402), nothing started", async () => {
   const broke = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1`, CLANKER_CREDIT_GRANT: "0" } });
-  const other = await signIn(broke, browser, "/skills/summarize");
+  const other = await signIn(broke, "/skills/summarize");
   try {
     await other.page.getByLabel("Text (required)").fill("no credits for this");
     await other.page.getByRole("button", { name: "Run", exact: true }).click();
@@ -309,12 +276,9 @@ test("skill page: a run without credits is refused with the reason in words (402
     expect(await other.page.locator("#result").isHidden()).toBe(true);
     expect(await other.page.getByRole("button", { name: "Run", exact: true }).isEnabled()).toBe(true);
     expect((await other.api("GET", "/api/v1/executions")).body.data).toEqual([]);
-    const expected = consoleErrors.filter((e) => e.includes("status of 402"));
-    expect(expected.length).toBe(1);
-    expect(consoleErrors.filter((e) => !expected.includes(e))).toEqual([]);
+    expectConsoleErrors(consoleErrors, (e) => e.includes("status of 402"), 1);
   } finally {
-    await other.ctx.close();
-    await broke.stop();
-    cleanup(broke);
+    await other.context.close();
+    await stopAll([broke]);
   }
 }, 30_000);

@@ -5,67 +5,21 @@
 // violations, screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
-import { outboxCode } from "./helpers/mail";
-import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { closeSuite, DESKTOP, expectAccessible, expectConsoleErrors, PHONE, screenshot, startSignedIn, until } from "./helpers/browser";
+import { client, uniqueEmail, type TestServer } from "./helpers/server";
+import type { FakeModel } from "./helpers/fake-models";
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-let srv: TestServer;
-let fake: FakeModel;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let api: ReturnType<typeof client>;
+let srv: TestServer, fake: FakeModel, browser: Browser, context: BrowserContext, page: Page, api: ReturnType<typeof client>;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  fake = startFakeModel("openai");
-  [srv, browser] = await Promise.all([
-    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
-    launchChromium(),
-  ]);
   // Signed in through the page, as a person would; the API client is the same person in another tab.
-  const email = uniqueEmail("webapp2");
-  context = await browser.newContext({ viewport: DESKTOP });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
-  await page.goto(`${srv.url}/login?next=%2Fmemory`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByRole("button", { name: "Send me a code" }).click();
-  await page.getByLabel("The 6-digit code we mailed you").fill(await outboxCode(srv.dataDir, email, 5000));
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${srv.url}/memory`);
-  const session = decodeURIComponent((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
-  api = client(srv, { session });
+  ({ srv, fake, browser, context, page, api } = await startSignedIn({ email: uniqueEmail("webapp2"), next: "/memory", errors: consoleErrors }));
 }, 30_000);
 
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await srv?.stop();
-  fake?.stop();
-  if (srv) cleanup(srv);
-});
+afterAll(() => closeSuite({ context, browser, srv, fake }));
 
 const axe = (name: string, exclude?: string) => expectAccessible(page, name, exclude);
-
-/** Polls `read` until it returns `want` (Bun's expect has no poll); fails with the last value seen. */
-async function until<T>(read: () => Promise<T>, want: T, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let last = await read();
-  while (last !== want && Date.now() < deadline) {
-    await Bun.sleep(50);
-    last = await read();
-  }
-  expect(last as unknown).toBe(want);
-}
 
 const shot = (name: string) => screenshot(page, name);
 
@@ -116,10 +70,7 @@ test("memory: a write in between is shown as a conflict with their version, noth
   await page.setViewportSize(DESKTOP);
   // Chromium itself logs every non-2xx fetch; the two conflicting saves are the expected ones (the page shows
   // them as conflicts, checked above). Anything else is a failure.
-  const refused = consoleErrors.filter((e) => e.endsWith("/memory: Failed to load resource: the server responded with a status of 412 (Precondition Failed)"));
-  expect(refused.length).toBe(2);
-  expect(consoleErrors.filter((e) => !refused.includes(e))).toEqual([]);
-  consoleErrors.length = 0;
+  expectConsoleErrors(consoleErrors, (e) => e.endsWith("/memory: Failed to load resource: the server responded with a status of 412 (Precondition Failed)"), 2);
 }, 25_000);
 
 test("artifacts: a run's files listed, previewed as text or in a sandboxed frame, downloadable, deleted", async () => {

@@ -6,66 +6,30 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
-import { outboxCode } from "./helpers/mail";
+import { closeSuite, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, sessionCookie, startSignedIn, until } from "./helpers/browser";
+import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { joinTeam } from "./helpers/team";
-import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import type { FakeModel } from "./helpers/fake-models";
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const SECTIONS = ["keys", "members", "byok", "secrets", "connectors", "webhooks", "billing", "audit", "mcp"];
 const ADMIN_ONLY = ["BYOK", "Secrets", "Webhooks"];
 const BYOK_KEY = `sk-ant-api03-${"x".repeat(40)}9876`;
 
-let srv: TestServer;
-let fake: FakeModel;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let api: ReturnType<typeof client>;
+let srv: TestServer, fake: FakeModel, browser: Browser, context: BrowserContext, page: Page, api: ReturnType<typeof client>;
 let ownerEmail = "";
 let ownerSession = "";
 const consoleErrors: string[] = [];
 
-function watch(p: Page) {
-  p.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(`${p.url()}: ${m.text()}`);
-  });
-  p.on("pageerror", (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
-}
-
-/** Signs `email` in through the page, as a person would; lands on `next`. */
-async function signIn(p: Page, email: string, next: string) {
-  await p.goto(`${srv.url}/login?next=${encodeURIComponent(next)}`);
-  await p.getByLabel("Email").fill(email);
-  await p.getByRole("button", { name: "Send me a code" }).click();
-  await p.getByLabel("The 6-digit code we mailed you").fill(await outboxCode(srv.dataDir, email, 5000));
-  await p.getByRole("button", { name: "Sign in" }).click();
-  await p.waitForURL(`${srv.url}${next}`);
-}
-
 beforeAll(async () => {
-  fake = startFakeModel("openai");
-  [srv, browser] = await Promise.all([startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }), launchChromium()]);
-  ownerEmail = uniqueEmail("settings-owner");
-  context = await browser.newContext({ viewport: DESKTOP });
+  ({ srv, fake, browser, context, page, api, email: ownerEmail, session: ownerSession } = await startSignedIn({
+    email: uniqueEmail("settings-owner"),
+    next: "/settings/keys",
+    errors: consoleErrors,
+  }));
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: srv.url });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  watch(page);
-  await signIn(page, ownerEmail, "/settings/keys");
-  ownerSession = decodeURIComponent((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
-  api = client(srv, { session: ownerSession });
 }, 30_000);
 
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await srv?.stop();
-  fake?.stop();
-  if (srv) cleanup(srv);
-});
+afterAll(() => closeSuite({ context, browser, srv, fake }));
 
 /** A real curl process against /api/v1/profile with `key`: its HTTP status. */
 async function curlProfile(key: string): Promise<string> {
@@ -199,8 +163,7 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   expect(await secretField.inputValue()).toBe("");
   expect(await page.content()).not.toContain(before);
   await page.getByRole("button", { name: "Show secret" }).click();
-  for (let i = 0; i < 100 && (await secretField.inputValue()) !== before; i++) await Bun.sleep(50);
-  expect(await secretField.inputValue()).toBe(before);
+  await until(() => secretField.inputValue(), before, 5000);
   page.once("dialog", (d) => void d.accept());
   await page.getByRole("button", { name: "Rotate secret" }).click();
   await page.getByText(/^Rotated/).waitFor();
@@ -240,10 +203,7 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   await expectAccessible(page, "settings connectors");
   await shots("settings-connectors");
   // Chromium logs the refused connect (400) itself; the page showed it in words (checked above).
-  const refused = consoleErrors.filter((e) => e.endsWith("/settings/connectors: Failed to load resource: the server responded with a status of 400 (Bad Request)"));
-  expect(refused.length).toBe(1);
-  expect(consoleErrors.filter((e) => !refused.includes(e))).toEqual([]);
-  consoleErrors.length = 0;
+  expectConsoleErrors(consoleErrors, (e) => e.endsWith("/settings/connectors: Failed to load resource: the server responded with a status of 400 (Bad Request)"), 1);
 }, 90_000);
 
 test("a member switched into a team does not see owner/admin settings; a direct visit says to ask an owner", async () => {
@@ -253,12 +213,8 @@ test("a member switched into a team does not see owner/admin settings; a direct 
   const memberEmail = uniqueEmail("settings-member");
   await joinTeam(team, memberEmail, "member");
 
-  const ctx2 = await browser.newContext({ viewport: DESKTOP });
-  const p = await ctx2.newPage();
-  p.setDefaultTimeout(10_000);
-  watch(p);
+  const { context: ctx2, page: p } = await openSignedIn(srv, browser, { email: memberEmail, next: "/settings", errors: consoleErrors });
   try {
-    await signIn(p, memberEmail, "/settings");
     const nav = p.getByRole("navigation", { name: "Settings" });
     // In their own (personal) workspace they are its owner: everything is offered.
     await nav.getByRole("link", { name: "BYOK" }).waitFor();
@@ -281,7 +237,7 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await p.setViewportSize(PHONE);
     expect(await p.evaluate("document.documentElement.scrollWidth")).toBe(PHONE.width);
     await screenshot(p, "settings-member-byok-phone");
-    const memberSession = decodeURIComponent((await ctx2.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
+    const memberSession = await sessionCookie(ctx2, srv);
     const asMember = client(srv, { session: memberSession, workspace: team.id });
     expect((await asMember("PUT", "/api/v1/byok", { body: { anthropicKey: "sk-ant-x" } })).status).toBe(403);
     // The members page lists the team but offers no invitation form to a member.

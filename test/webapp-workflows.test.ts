@@ -6,63 +6,26 @@
 // serious/critical axe violations, screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
-import { outboxCode, outboxMessages } from "./helpers/mail";
-import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { closeSuite, DESKTOP, expectAccessible, PHONE, screenshot, signInThroughPage, startSignedIn, until } from "./helpers/browser";
+import { client, uniqueEmail, type TestServer } from "./helpers/server";
+import type { FakeModel } from "./helpers/fake-models";
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const APPROVAL = "Research, draft, approve, summarize";
 
-let srv: TestServer;
-let fake: FakeModel;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let api: ReturnType<typeof client>;
+let srv: TestServer, fake: FakeModel, browser: Browser, context: BrowserContext, page: Page, api: ReturnType<typeof client>;
 let email: string;
 const consoleErrors: string[] = [];
 
+/** Signs in again on the same page (this suite signs itself out on purpose) and lands on `next`. */
 async function signIn(next: string): Promise<void> {
-  await page.goto(`${srv.url}/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel("Email").fill(email);
-  // Signing in again: wait for the new mail, or the previous (spent) code would be read.
-  const had = outboxMessages(srv.dataDir, email).length;
-  await page.getByRole("button", { name: "Send me a code" }).click();
-  const deadline = Date.now() + 10_000;
-  while (outboxMessages(srv.dataDir, email).length <= had && Date.now() < deadline) await Bun.sleep(50);
-  await page.getByLabel("The 6-digit code we mailed you").fill(await outboxCode(srv.dataDir, email, 5000));
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${srv.url}${next}`);
-  const session = decodeURIComponent((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
-  api = client(srv, { session });
+  ({ api } = await signInThroughPage(page, srv, email, next));
 }
 
 beforeAll(async () => {
-  fake = startFakeModel("openai");
-  [srv, browser] = await Promise.all([
-    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
-    launchChromium(),
-  ]);
-  email = uniqueEmail("webappwf");
-  context = await browser.newContext({ viewport: DESKTOP });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
-  await signIn("/workflows");
+  ({ srv, fake, browser, context, page, api, email } = await startSignedIn({ email: uniqueEmail("webappwf"), next: "/workflows", errors: consoleErrors, timeout: 15_000 }));
 }, 40_000);
 
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await srv?.stop();
-  fake?.stop();
-  if (srv) cleanup(srv);
-});
+afterAll(() => closeSuite({ context, browser, srv, fake }));
 
 const axe = (name: string) => expectAccessible(page, name);
 const shot = (name: string) => screenshot(page, name);
@@ -228,15 +191,7 @@ test("the generated form: every input kind sent with its type; bad JSON and a wr
 }, 60_000);
 
 /** Waits until the executions list shows exactly n rows (polled: the page's CSP refuses eval'd predicates). */
-async function rowCount(n: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  let seen = await page.locator("#runs li").count();
-  while (seen !== n && Date.now() < deadline) {
-    await Bun.sleep(50);
-    seen = await page.locator("#runs li").count();
-  }
-  expect(seen).toBe(n);
-}
+const rowCount = (n: number) => until(() => page.locator("#runs li").count(), n, 15_000);
 
 test("/executions: more than 50 runs paged with Load more; the skill filter asks the API for that skill only", async () => {
   const SKILL = "ab-test-setup";

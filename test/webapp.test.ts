@@ -5,40 +5,23 @@
 // screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type Page } from "playwright-core";
-import { expectAccessible, launchChromium, screenshot } from "./helpers/browser";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, PHONE, screenshot, sessionCookie, startAppServer } from "./helpers/browser";
+import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
-import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import type { FakeModel } from "./helpers/fake-models";
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-let srv: TestServer;
-let fake: FakeModel;
-let browser: Browser;
+let srv: TestServer, fake: FakeModel, browser: Browser;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  fake = startFakeModel("openai");
-  [srv, browser] = await Promise.all([
-    startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", OPENAI_BASE_URL: `${fake.url}/v1` } }),
-    launchChromium(),
-  ]);
+  ({ srv, fake, browser } = await startAppServer());
 }, 30_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.stop();
-  fake?.stop();
-  if (srv) cleanup(srv);
-});
+afterAll(() => closeSuite({ browser, srv, fake }));
 
 function watch(page: Page) {
   page.setDefaultTimeout(10_000);
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  collectConsoleErrors(page, consoleErrors);
 }
 
 const axe = (page: Page, name: string) => expectAccessible(page, name);
@@ -68,8 +51,7 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   for (const name of ["Library", "Executions", "Artifacts", "Workflows", "Memory", "Settings"]) expect(await nav.getByRole("link", { name }).count()).toBe(1);
 
   // Another client (the same person over the API) starts a slow run: it appears and completes, no reload.
-  const session = decodeURIComponent((await context.cookies(srv.url)).find((c) => c.name === "clanker_session")!.value);
-  const api = client(srv, { session });
+  const api = client(srv, { session: await sessionCookie(context, srv) });
   await page.evaluate("window.__noReload = true");
   await page.getByText("Live", { exact: true }).waitFor();
   const started = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:300]] watched live from the page" } });

@@ -1,0 +1,54 @@
+// What many suites do around their tests: wait for a condition, receive outbound calls, read a started process's
+// first lines, and stop servers, fakes and receivers and remove scratch folders afterwards.
+import { rmSync } from "node:fs";
+import type { Subprocess } from "bun";
+import { cleanup, type TestServer } from "./server";
+
+/** Polls `get` until it returns something truthy and returns that; throws naming `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, get: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+/** A receiver for the server's outbound calls (webhooks, callbacks): loopback only, on a free port. */
+export function startReceiver(fetch: (req: Request) => Response | Promise<Response>) {
+  return Bun.serve({ hostname: "127.0.0.1", port: 0, fetch });
+}
+
+/** A started process's stdout up to the chunk that contains `marker`; the process is then stopped (SIGTERM). */
+export async function stdoutUntil(p: Subprocess<any, "pipe", any>, marker = "listening on"): Promise<string> {
+  let log = "";
+  try {
+    for await (const chunk of p.stdout as ReadableStream<Uint8Array>) {
+      log += new TextDecoder().decode(chunk);
+      if (log.includes(marker)) break;
+    }
+  } finally {
+    p.kill("SIGTERM");
+    await p.exited;
+  }
+  return log;
+}
+
+/** Something a suite started that is not a TestServer: a fake service or a Bun.serve receiver. */
+type Stoppable = { stop(closeActiveConnections?: boolean): unknown };
+
+/**
+ * An afterAll: stops what started, in order (a TestServer gracefully, its data dir then removed; anything else
+ * at once, open connections closed), then removes `folders`. Undefined entries are what never started.
+ */
+export async function stopAll(things: (TestServer | Stoppable | undefined)[], folders: string[] = []): Promise<void> {
+  for (const t of things) {
+    if (!t) continue;
+    if ("dataDir" in t) {
+      await t.stop();
+      cleanup(t);
+    } else await t.stop(true);
+  }
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
+}
