@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { logMessages } from "./helpers/server";
+import { stdoutUntil } from "./helpers/suite";
 
 const ROOT = resolve(import.meta.dir, "..");
 let dir: string;
@@ -174,16 +175,7 @@ test("the binary explains itself: --version, a command's own --help, and exit 2 
 
 test("a first start names the binary as it was run: ./clanker keys create, with its --data", async () => {
   const p = Bun.spawn([join(dir, "clanker"), "serve", "--port", "0", "--data", "./fresh"], { cwd: dir, stdout: "pipe", stderr: "inherit", env: { PATH: "/usr/bin:/bin" } });
-  let log = "";
-  try {
-    for await (const chunk of p.stdout as ReadableStream<Uint8Array>) {
-      log += new TextDecoder().decode(chunk);
-      if (log.includes("listening on")) break;
-    }
-  } finally {
-    p.kill("SIGTERM");
-    await p.exited;
-  }
+  const log = await stdoutUntil(p, "listening on");
   expect(logMessages(log)).toContain(`Create your first API key:  ./clanker keys create --name "my key" --email you@example.com --data ${join(dir, "fresh")}\n`);
   expect(log).toMatch(/Open the web app: http:\/\/127\.0\.0\.1:\d+\//);
 }, 30_000);

@@ -1,10 +1,11 @@
 // The CLI explains itself, with real processes: --version, every command's own --help, exit 2 with one line for
 // every usage error (1 for a failure), keys list/revoke against a running server, and the next steps it prints.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { stdoutUntil, stopAll } from "./helpers/suite";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -31,11 +32,7 @@ beforeAll(async () => {
   srv = await startServer();
 });
 
-afterAll(async () => {
-  await srv?.stop();
-  if (srv) cleanup(srv);
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => stopAll([srv], [scratch]));
 
 describe("--version and --help", () => {
   test("--version and -v print the package version alone", async () => {
@@ -197,16 +194,7 @@ describe("next steps", () => {
   test("serve --data DIR on an empty dir: the printed command carries the same --data", async () => {
     const dir = join(scratch, "first start");
     const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--data", dir], { env: { ...srv.env, CLANKER_DATA_DIR: "" }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    let log = "";
-    try {
-      for await (const chunk of p.stdout as ReadableStream<Uint8Array>) {
-        log += new TextDecoder().decode(chunk);
-        if (log.includes("listening on")) break;
-      }
-    } finally {
-      p.kill("SIGTERM");
-      await p.exited;
-    }
+    const log = await stdoutUntil(p, "listening on");
     expect(logMessages(log)).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data '${dir}'\n`);
   }, 20_000);
 

@@ -3,10 +3,11 @@
 // Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { stopAll } from "./helpers/suite";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -39,11 +40,7 @@ beforeAll(async () => {
   srv = await startServer();
 });
 
-afterAll(async () => {
-  await srv?.stop();
-  if (srv) cleanup(srv);
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => stopAll([srv], [scratch]));
 
 describe("invalid configuration", () => {
   test("first start on an empty store says how to get a key, as this server was started (npm run clanker from the checkout)", () => {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { EventSource } from "eventsource";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { startReceiver, stopAll, waitUntil } from "./helpers/suite";
 import { expectError, finished } from "./helpers/api";
 
 type Call = ReturnType<typeof client>;
@@ -22,16 +23,6 @@ const calls: Record<string, Call> = {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const marker = (tag: string) => `${tag}-${process.pid}-${++seq}`;
-
-async function until<T>(what: string, get: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 async function run(call: Call, body: Record<string, unknown>): Promise<string> {
   const r = await call("POST", "/api/v1/skills/summarize/run", { body });
@@ -61,7 +52,7 @@ async function openSse(url: string, headers: Record<string, string> = {}): Promi
     events,
     errors: 0,
     close: () => es.close(),
-    waitFor: (what, pred, timeoutMs = 10_000) => until(what, () => events.find(pred), timeoutMs),
+    waitFor: (what, pred, timeoutMs = 10_000) => waitUntil(what, () => events.find(pred), timeoutMs),
   };
   es.addEventListener("execution-state", (ev) => events.push({ id: (ev as MessageEvent).lastEventId, data: JSON.parse((ev as MessageEvent).data) }));
   await new Promise<void>((resolve, reject) => {
@@ -137,21 +128,17 @@ async function secretOf(call: Call): Promise<string> {
 beforeAll(async () => {
   fake = startFakeModel("anthropic");
   const flakyHits = new Map<string, number>();
-  receiver = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const path = new URL(req.url).pathname;
-      const body = await req.text();
-      let answered = 200;
-      if (path.startsWith("/flaky/")) {
-        const n = (flakyHits.get(path) ?? 0) + 1;
-        flakyHits.set(path, n);
-        if (n <= 2) answered = 500;
-      }
-      deliveries.push({ path, headers: Object.fromEntries(req.headers), body, at: Date.now(), answered });
-      return new Response(answered === 200 ? "ok" : "boom", { status: answered });
-    },
+  receiver = startReceiver(async (req) => {
+    const path = new URL(req.url).pathname;
+    const body = await req.text();
+    let answered = 200;
+    if (path.startsWith("/flaky/")) {
+      const n = (flakyHits.get(path) ?? 0) + 1;
+      flakyHits.set(path, n);
+      if (n <= 2) answered = 500;
+    }
+    deliveries.push({ path, headers: Object.fromEntries(req.headers), body, at: Date.now(), answered });
+    return new Response(answered === 200 ? "ok" : "boom", { status: answered });
   });
   recvUrl = `http://127.0.0.1:${receiver.port}`;
   const env = {
@@ -176,13 +163,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   raw?.abort.abort();
-  for (const s of [srv, srvPriv]) {
-    if (!s) continue;
-    await s.stop();
-    cleanup(s);
-  }
-  receiver?.stop(true);
-  fake?.stop();
+  await stopAll([srv, srvPriv, receiver, fake]);
 });
 
 describe("SSE: GET /api/events", () => {
@@ -233,7 +214,7 @@ describe("SSE: GET /api/events", () => {
 
   test("the raw stream has an id: line on every execution-state event", async () => {
     const lastId = evsA[evsA.length - 1]!.id;
-    await until("the raw stream to see the completed event", () => raw.text.includes(`id: ${lastId}\n`));
+    await waitUntil("the raw stream to see the completed event", () => raw.text.includes(`id: ${lastId}\n`));
     const frames = raw.text.split("\n\n").filter((f) => f.includes("event: execution-state"));
     expect(frames.length).toBeGreaterThanOrEqual(evsA.length);
     for (const f of frames) expect(f).toMatch(/^id: \d+$/m);
@@ -310,7 +291,7 @@ describe("webhooks", () => {
     const id = await run(call, { input: `Summarize and call back ${marker("hook-in")}`, callbackUrl: `${recvUrl}${path}` });
     const status = await finished(call, id);
     expect(status.status).toBe("completed");
-    const d = await until("the webhook delivery", () => deliveriesTo(path)[0]);
+    const d = await waitUntil("the webhook delivery", () => deliveriesTo(path)[0]);
     expect(d.headers["content-type"]).toMatch(/^application\/json/);
     expect(JSON.parse(d.body)).toEqual({
       event: "execution.completed",
@@ -340,7 +321,7 @@ describe("webhooks", () => {
     const id = await run(call, { input: `Summarize [[fail:500]] ${marker("hook-fail-in")}`, callbackUrl: `${recvUrl}${path}` });
     const status = await finished(call, id);
     expect(status.status).toBe("failed");
-    const d = await until("the failure webhook", () => deliveriesTo(path)[0]);
+    const d = await waitUntil("the failure webhook", () => deliveriesTo(path)[0]);
     const payload = JSON.parse(d.body);
     expect(payload).toMatchObject({ event: "execution.failed", executionId: id, skillSlug: "summarize", status: "failed" });
     expect(verify(d, secret)).toBe(true);
@@ -352,7 +333,7 @@ describe("webhooks", () => {
     const path = `/flaky/${marker("hook-flaky")}`;
     const id = await run(call, { input: `Summarize despite errors ${marker("hook-flaky-in")}`, callbackUrl: `${recvUrl}${path}` });
     await finished(call, id);
-    const ds = await until("three attempts", () => deliveriesTo(path).length >= 3 && deliveriesTo(path), 10_000);
+    const ds = await waitUntil("three attempts", () => deliveriesTo(path).length >= 3 && deliveriesTo(path), 10_000);
     expect(ds.map((d) => d.answered)).toEqual([500, 500, 200]);
     for (const d of ds) {
       expect(d.body).toBe(ds[0]!.body);
@@ -378,7 +359,7 @@ describe("webhooks", () => {
     expect(await secretOf(call)).toBe(fresh);
     const path = `/ok/${marker("hook-rot")}`;
     const id = await run(call, { input: `Summarize after rotation ${marker("hook-rot-in")}`, callbackUrl: `${recvUrl}${path}` });
-    const d = await until("the webhook after rotation", () => deliveriesTo(path)[0]);
+    const d = await waitUntil("the webhook after rotation", () => deliveriesTo(path)[0]);
     expect(JSON.parse(d.body).executionId).toBe(id);
     expect(verify(d, fresh)).toBe(true);
     expect(verify(d, old)).toBe(false);

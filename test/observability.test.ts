@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { startReceiver, stopAll, waitUntil } from "./helpers/suite";
 import { finished } from "./helpers/api";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -54,25 +55,11 @@ const jsonLines = (out: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-async function until<T>(what: string, get: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
-
 beforeAll(async () => {
   fake = startFakeModel("anthropic");
-  receiver = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      received.push(await req.text());
-      return new Response("ok");
-    },
+  receiver = startReceiver(async (req) => {
+    received.push(await req.text());
+    return new Response("ok");
   });
   [srv, pretty] = await Promise.all([
     startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-obs-0123456789abcdefghij", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "" } }),
@@ -82,21 +69,13 @@ beforeAll(async () => {
   key = await srv.createKey({ email: uniqueEmail("obs") });
 }, 30_000);
 
-afterAll(async () => {
-  for (const s of [srv, pretty]) {
-    if (!s) continue;
-    await s.stop();
-    cleanup(s);
-  }
-  receiver?.stop(true);
-  fake?.stop();
-});
+afterAll(() => stopAll([srv, pretty, receiver, fake]));
 
 describe("logs", () => {
   test("stdout is JSON lines; a request gets one access line with its id, method, route pattern, status and duration", async () => {
     const r = await client(srv, { apiKey: key })("GET", "/api/v1/executions/exec_987654/status", { headers: { "x-request-id": "obs-req-1" } });
     expect(r.status).toBe(404);
-    const line = await until("the access line", () => jsonLines(srv.logs()).find((l) => l.requestId === "obs-req-1" && l.route !== undefined));
+    const line = await waitUntil("the access line", () => jsonLines(srv.logs()).find((l) => l.requestId === "obs-req-1" && l.route !== undefined));
     expect(line).toMatchObject({ level: "info", method: "GET", route: "/api/v1/executions/:id/status", status: 404 });
     expect(typeof line.ms).toBe("number");
     expect(line.ms as number).toBeGreaterThanOrEqual(0);
@@ -108,7 +87,7 @@ describe("logs", () => {
 
   test("CLANKER_LOG_FORMAT=pretty prints text lines, the access line included", async () => {
     expect((await fetch(`${pretty.url}/healthz`, { headers: { "x-request-id": "obs-pretty-1" } })).status).toBe(200);
-    const line = await until("the pretty access line", () => pretty.logs().split("\n").find((l) => l.includes("obs-pretty-1")));
+    const line = await waitUntil("the pretty access line", () => pretty.logs().split("\n").find((l) => l.includes("obs-pretty-1")));
     expect(line).toContain("INFO");
     expect(line).toContain("GET /healthz 200");
     expect(pretty.logs()).toContain("Clanker listening on http://0.0.0.0:");
@@ -132,7 +111,7 @@ describe("metrics", () => {
     const run = await call("POST", "/api/v1/skills/summarize/run", { body: { input: "Summarize the metrics", callbackUrl: `http://127.0.0.1:${receiver.port}/hook` } });
     expect(run.status).toBe(200);
     expect((await finished(call, run.body.executionId)).status).toBe("completed");
-    await until("the webhook delivery", () => received.length > 0);
+    await waitUntil("the webhook delivery", () => received.length > 0);
 
     // An SSE client, connected while we scrape.
     const abort = new AbortController();
@@ -158,7 +137,7 @@ describe("metrics", () => {
     expect(sample(s, "clanker_sse_clients")).toBe(1);
 
     abort.abort();
-    await until("the SSE client to be gone", async () => sample(parseMetrics((await scrape(srv.url)).text), "clanker_sse_clients") === 0);
+    await waitUntil("the SSE client to be gone", async () => sample(parseMetrics((await scrape(srv.url)).text), "clanker_sse_clients") === 0);
   });
 
   test("bound off loopback without CLANKER_METRICS_TOKEN: 403, nothing exposed", async () => {
@@ -186,7 +165,7 @@ describe("CLANKER_LOG=warn, bound off loopback with CLANKER_METRICS_TOKEN", () =
     void (async () => {
       for await (const chunk of proc!.stdout as ReadableStream<Uint8Array>) out += new TextDecoder().decode(chunk);
     })();
-    await until("the server to answer", () => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 20_000);
+    await waitUntil("the server to answer", () => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 20_000);
   }, 30_000);
 
   afterAll(async () => {
@@ -206,7 +185,7 @@ describe("CLANKER_LOG=warn, bound off loopback with CLANKER_METRICS_TOKEN", () =
   });
 
   test("only warn and above reach stdout: the missing-public-URL warning, no start-up or access lines", async () => {
-    await until("the warning line", () => out.includes("CLANKER_PUBLIC_URL"));
+    await waitUntil("the warning line", () => out.includes("CLANKER_PUBLIC_URL"));
     const lines = jsonLines(out);
     expect(lines.length).toBeGreaterThanOrEqual(1);
     for (const l of lines) expect(["warn", "error", "fatal"]).toContain(l.level as string);

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { classifyAddress } from "../src/lib/net";
 import { guardedFetch, OutboundRefused } from "../src/lib/outbound";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { startReceiver, stopAll, waitUntil } from "./helpers/suite";
 import { finished } from "./helpers/api";
 
 type Call = ReturnType<typeof client>;
@@ -33,16 +34,6 @@ const hits: Hit[] = [];
 let receiver: ReturnType<typeof Bun.serve>;
 let P = 0;
 const hitsTo = (path: string) => hits.filter((h) => h.path === path);
-
-async function until<T>(what: string, get: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 function expectError(r: ApiResponse, status: number, type: string, extra: { param?: string; code?: string } = {}) {
   expect({ status: r.status, type: r.body?.error?.type, text: r.text }).toMatchObject({ status, type });
@@ -66,16 +57,12 @@ async function workspaceKey(srv: TestServer, tag: string, credits: number): Prom
 
 beforeAll(async () => {
   fake = startFakeModel("anthropic");
-  receiver = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const path = new URL(req.url).pathname;
-      await req.text();
-      hits.push({ path, host: req.headers.get("host") ?? "" });
-      if (path === "/redirect") return new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${receiver.port}/landed` } });
-      return new Response("ok");
-    },
+  receiver = startReceiver(async (req) => {
+    const path = new URL(req.url).pathname;
+    await req.text();
+    hits.push({ path, host: req.headers.get("host") ?? "" });
+    if (path === "/redirect") return new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${receiver.port}/landed` } });
+    return new Response("ok");
   });
   P = receiver.port!;
   const env = {
@@ -97,15 +84,7 @@ beforeAll(async () => {
   ]);
 }, 60_000);
 
-afterAll(async () => {
-  for (const s of [srvPriv, srvOpen]) {
-    if (!s) continue;
-    await s.stop();
-    cleanup(s);
-  }
-  receiver?.stop(true);
-  fake?.stop();
-});
+afterAll(() => stopAll([srvPriv, srvOpen, receiver, fake]));
 
 describe("callbackUrl with private targets disallowed", () => {
   test("hex, mapped and numeric spellings of 127.0.0.1 that connect to the loopback receiver → 400, nothing delivered", async () => {
@@ -140,7 +119,7 @@ describe("callbackUrl with private targets disallowed", () => {
     const r = await runWith(privFunded, `http://localhost:${P}/via-name`);
     expect(r.status).toBe(200);
     await finished(privFunded, r.body.executionId, 15_000);
-    const line = await until("the refused delivery in the log", () => srvPriv.logs().split("\n").find((l) => l.includes("/via-name") && l.includes("failed for good")));
+    const line = await waitUntil("the refused delivery in the log", () => srvPriv.logs().split("\n").find((l) => l.includes("/via-name") && l.includes("failed for good")), 15_000);
     expect(line).toContain("refused:");
     expect(line).toContain("loopback");
     expect(line).toContain("after 1 attempts"); // a refusal is not retried
@@ -180,14 +159,14 @@ describe("callbackUrl with private targets allowed", () => {
     const a = await runWith(openFunded, `http://127.0.0.1:${P}/open-ip`);
     const b = await runWith(openFunded, `http://localhost:${P}/open-name`);
     expect([a.status, b.status]).toEqual([200, 200]);
-    await until("both deliveries", () => hitsTo("/open-ip").length === 1 && hitsTo("/open-name").length === 1);
+    await waitUntil("both deliveries", () => hitsTo("/open-ip").length === 1 && hitsTo("/open-name").length === 1, 15_000);
     expect(hitsTo("/open-name")[0]!.host).toBe(`localhost:${P}`);
   });
 
   test("a receiver answering 302 is an answer: the redirect is never followed", async () => {
     const r = await runWith(openFunded, `http://127.0.0.1:${P}/redirect`);
     expect(r.status).toBe(200);
-    const line = await until("the failed delivery in the log", () => srvOpen.logs().split("\n").find((l) => l.includes("/redirect") && l.includes("failed for good")));
+    const line = await waitUntil("the failed delivery in the log", () => srvOpen.logs().split("\n").find((l) => l.includes("/redirect") && l.includes("failed for good")), 15_000);
     expect(line).toContain("receiver answered 302");
     expect(hitsTo("/redirect").length).toBe(2); // max attempts, each one answered 302
     expect(hitsTo("/landed")).toEqual([]);
@@ -221,7 +200,7 @@ describe("workflow launch", () => {
     expect((await openFunded("POST", "/api/v1/workflows/definitions", { body: wf })).status).toBe(200);
     const r = await openFunded("POST", `/api/v1/workflows/${wf.id}/launch`, { body: { inputData: { topic: "tides" }, callbackUrl: `http://127.0.0.1:${P}/wf-funded` } });
     expect(r.status).toBe(200);
-    await until("the workflow callback", () => hitsTo("/wf-funded").length === 1);
+    await waitUntil("the workflow callback", () => hitsTo("/wf-funded").length === 1, 15_000);
   });
 });
 
