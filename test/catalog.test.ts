@@ -468,7 +468,7 @@ describe("CLANKER_SKILLS_DIR and `clanker skills import`", () => {
 
     srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_SKILLS_DIR: skillsDir } });
     anon = client(srv);
-  });
+  }, 30_000); // two server starts in a row: more than the default 5 s on a loaded machine
 
   afterAll(async () => {
     await srv?.stop();
