@@ -43,6 +43,8 @@ export class Idempotency {
     private store: Store,
     private ttlMs: number,
     private box: SecretBox,
+    /** Join the group-commit batch (CLANKER_GROUP_COMMIT); false: one transaction per request, as before. */
+    private grouped = true,
   ) {
     const db = store.db;
     this.q = {
@@ -62,13 +64,15 @@ export class Idempotency {
 
   /**
    * Runs `handler` at most once per (workspace, key, request). It must be synchronous: its writes and the
-   * stored answer share one transaction. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
+   * stored answer share one savepoint of the group-commit batch, committed later: await store.pending() before
+   * the answer (or a replay, or an error) leaves. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
    * 5xx and unexpected errors are not, so the client may retry with the same key. `seal` names top-level
    * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
    * the client that lost the first answer still gets its secret.
    */
   run(req: IdempotentRequest, handler: () => Answer, seal: readonly string[] = []): Outcome {
-    if (req.key === null) return { replayed: false, ...handler() };
+    // Every run joins the group-commit batch (its own savepoint): the caller awaits store.pending() before answering.
+    if (req.key === null) return { replayed: false, ...this.tx(handler) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
@@ -96,7 +100,7 @@ export class Idempotency {
         expiresAt: now + this.ttlMs,
       });
       try {
-        const answer = this.store.tx(() => {
+        const answer = this.tx(() => {
           const a = handler();
           if (a.status < 500) this.save(req.workspaceId, key, slot, stored(a), now);
           return a;
@@ -111,6 +115,15 @@ export class Idempotency {
     } finally {
       this.inFlight.delete(slot);
     }
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.grouped ? this.store.batchedTx(fn) : this.store.tx(fn);
+  }
+
+  /** The open group-commit batch's COMMIT (what an answer from run() waits for), or null. */
+  pending(): Promise<void> | null {
+    return this.store.pending();
   }
 
   /** Deletes expired keys; run by the scheduler. */
@@ -155,6 +168,10 @@ export class Idempotency {
   private save(ws: number, key: string, slot: string, s: Stored, now: number): void {
     this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
     this.cache.set(slot, s);
+    // If the batch holding this row fails to commit, the row is gone: a retry must run afresh, not replay it.
+    this.store.group.onFail(() => {
+      if (this.cache.get(slot) === s) this.cache.delete(slot);
+    });
   }
 }
 

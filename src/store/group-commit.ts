@@ -1,0 +1,107 @@
+// Group commit: request mutations that arrive together share one SQLite transaction (each in its own savepoint,
+// so one failure undoes only itself) that commits on the next macrotask; their answers wait for that COMMIT.
+import type { Database } from "bun:sqlite";
+
+/** The most savepoints one batch takes before the next batched tx commits it first (bounds commit latency). */
+export const MAX_BATCH = 512;
+
+interface Batch {
+  size: number;
+  done: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+  /** Undo in-memory state (caches) that assumed this batch's writes: run when its COMMIT fails. */
+  onFail: (() => void)[];
+}
+
+export class GroupCommit {
+  private batch: Batch | null = null;
+  /** > 0 while a batched callback runs: a store.tx inside it is a savepoint of the batch, not a new transaction. */
+  private depth = 0;
+  private scheduled = false;
+  /** COMMITs issued for batches, and savepoints they held (for the tests and the bench). */
+  commits = 0;
+  batched = 0;
+
+  constructor(private sqlite: Database) {}
+
+  /** True while a batched callback runs (its nested store.tx calls become savepoints). */
+  get inBatchedCall(): boolean {
+    return this.depth > 0;
+  }
+
+  /** The open batch's COMMIT, or null when nothing is waiting to commit. Rejects if that COMMIT fails. */
+  pending(): Promise<void> | null {
+    return this.batch?.done ?? null;
+  }
+
+  /** Registers an undo for in-memory state that assumed the open batch commits (no-op when none is open). */
+  onFail(undo: () => void): void {
+    this.batch?.onFail.push(undo);
+  }
+
+  /**
+   * Runs fn (synchronous, like store.tx) in its own savepoint of the shared batch, opening the batch if none is
+   * open. A throw rolls back only this savepoint and propagates. Call pending() before the answer leaves.
+   */
+  run<T>(fn: () => T): T {
+    // Inside someone else's plain transaction (not ours): just nest, as store.tx always did.
+    if (this.sqlite.inTransaction && !this.batch) return this.sqlite.transaction(fn)() as T;
+    if (this.batch && this.batch.size >= MAX_BATCH && this.depth === 0) this.flush();
+    if (!this.batch) this.open();
+    const batch = this.batch!;
+    batch.size++;
+    this.batched++;
+    this.depth++;
+    try {
+      // In a transaction already, so bun:sqlite makes this SAVEPOINT … RELEASE (ROLLBACK TO on throw).
+      return this.sqlite.transaction(fn)() as T;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * Commits the open batch now (a direct writer, a backup or shutdown needs the connection out of it). A failed
+   * COMMIT rolls the batch back and rejects every waiter; flush itself does not throw.
+   */
+  flush(): void {
+    const batch = this.batch;
+    if (!batch || this.depth > 0) return;
+    this.batch = null;
+    try {
+      this.sqlite.run("COMMIT");
+      this.commits++;
+      batch.resolve();
+    } catch (e) {
+      // SQLITE_FULL / IOERR roll back on their own; a deferred constraint or BUSY leaves the transaction open.
+      try {
+        if (this.sqlite.inTransaction) this.sqlite.run("ROLLBACK");
+      } catch {}
+      for (const undo of batch.onFail) {
+        try {
+          undo();
+        } catch {}
+      }
+      batch.reject(e);
+    }
+  }
+
+  private open(): void {
+    this.sqlite.run("BEGIN IMMEDIATE");
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    // A batch whose every waiter already left (none awaits it) must not surface as an unhandled rejection.
+    done.catch(() => {});
+    this.batch = { size: 0, done, resolve, reject, onFail: [] };
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // The next macrotask: every request the event loop delivered in this turn has had its turn to join.
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+}
