@@ -23,7 +23,44 @@ export class GroupCommit {
   commits = 0;
   batched = 0;
 
-  constructor(private sqlite: Database) {}
+  // Prepared once: bun:sqlite's transaction() builds new wrapper functions (and defineProperties) on every call.
+  private q;
+
+  constructor(private sqlite: Database) {
+    const p = (sql: string) => sqlite.prepare(sql);
+    this.q = {
+      begin: p("BEGIN IMMEDIATE"),
+      commit: p("COMMIT"),
+      rollback: p("ROLLBACK"),
+      savepoint: p('SAVEPOINT "tx"'),
+      release: p('RELEASE "tx"'),
+      rollbackTo: p('ROLLBACK TO "tx"'),
+    };
+  }
+
+  /**
+   * Runs fn in a transaction of its own (BEGIN IMMEDIATE … COMMIT), or in a savepoint when one is open already —
+   * what bun:sqlite's transaction().immediate() does. A throw rolls back (to the savepoint) and propagates.
+   */
+  atomic<T>(fn: () => T): T {
+    const q = this.q;
+    const nested = this.sqlite.inTransaction;
+    (nested ? q.savepoint : q.begin).run();
+    try {
+      const result = fn();
+      (nested ? q.release : q.commit).run();
+      return result;
+    } catch (e) {
+      // A failed statement may have ended the transaction already (SQLITE_FULL and friends roll back on their own).
+      if (this.sqlite.inTransaction) {
+        if (nested) {
+          q.rollbackTo.run();
+          q.release.run();
+        } else q.rollback.run();
+      }
+      throw e;
+    }
+  }
 
   /** True while a batched callback runs (its nested store.tx calls become savepoints). */
   get inBatchedCall(): boolean {
@@ -46,7 +83,7 @@ export class GroupCommit {
    */
   run<T>(fn: () => T): T {
     // Inside someone else's plain transaction (not ours): just nest, as store.tx always did.
-    if (this.sqlite.inTransaction && !this.batch) return this.sqlite.transaction(fn)() as T;
+    if (this.sqlite.inTransaction && !this.batch) return this.atomic(fn);
     if (this.batch && this.batch.size >= MAX_BATCH && this.depth === 0) this.flush();
     if (!this.batch) this.open();
     const batch = this.batch!;
@@ -54,8 +91,8 @@ export class GroupCommit {
     this.batched++;
     this.depth++;
     try {
-      // In a transaction already, so bun:sqlite makes this SAVEPOINT … RELEASE (ROLLBACK TO on throw).
-      return this.sqlite.transaction(fn)() as T;
+      // In the batch's transaction, so this is SAVEPOINT … RELEASE (ROLLBACK TO on throw).
+      return this.atomic(fn);
     } finally {
       this.depth--;
     }
@@ -70,13 +107,13 @@ export class GroupCommit {
     if (!batch || this.depth > 0) return;
     this.batch = null;
     try {
-      this.sqlite.run("COMMIT");
+      this.q.commit.run();
       this.commits++;
       batch.resolve();
     } catch (e) {
       // SQLITE_FULL / IOERR roll back on their own; a deferred constraint or BUSY leaves the transaction open.
       try {
-        if (this.sqlite.inTransaction) this.sqlite.run("ROLLBACK");
+        if (this.sqlite.inTransaction) this.q.rollback.run();
       } catch {}
       for (const undo of batch.onFail) {
         try {
@@ -88,7 +125,7 @@ export class GroupCommit {
   }
 
   private open(): void {
-    this.sqlite.run("BEGIN IMMEDIATE");
+    this.q.begin.run();
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
