@@ -1,12 +1,10 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
-import { and, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import type { Store } from "../store/db";
-import { idempotencyKeys } from "../store/schema";
 
 interface Stored {
   fingerprint: string;
@@ -46,13 +44,12 @@ export class Idempotency {
     /** Join the group-commit batch (CLANKER_GROUP_COMMIT); false: one transaction per request, as before. */
     private grouped = true,
   ) {
-    const db = store.db;
     this.q = {
-      find: db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.workspaceId, sql.placeholder("ws")), eq(idempotencyKeys.key, sql.placeholder("key"))))
-        .prepare(),
+      // Raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row cost more
+      // than the lookup itself.
+      find: store.sqlite.query<Stored, [number, string]>(
+        "SELECT fingerprint, status, body, expires_at AS expiresAt FROM idempotency_keys WHERE workspace_id = ? AND key = ?",
+      ),
       save: store.sqlite.query(
         `INSERT INTO idempotency_keys (workspace_id, key, fingerprint, status, body, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -134,7 +131,7 @@ export class Idempotency {
   private lookup(ws: number, key: string, slot: string, now: number): Stored | null {
     let s = this.cache.get(slot);
     if (!s) {
-      const row = this.q.find.get({ ws, key });
+      const row = this.q.find.get(ws, key);
       if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
     }
     if (!s || s.expiresAt <= now) return null;

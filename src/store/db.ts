@@ -51,7 +51,7 @@ export function openStore(path: string): Store {
     // did: an open batch is committed first, so "tx returned" still means "on disk" for whoever acknowledges next.
     tx: <T>(fn: () => T): T => {
       if (!group.inBatchedCall) group.flush();
-      return sqlite.transaction(fn).immediate() as T;
+      return group.atomic(fn);
     },
     batchedTx: <T>(fn: () => T): T => group.run(fn),
     pending: () => group.pending(),
