@@ -36,6 +36,16 @@ async function listedIds(api: ReturnType<typeof client>): Promise<Set<string>> {
   }
 }
 
+async function listedNames(api: ReturnType<typeof client>): Promise<string[]> {
+  const names: string[] = [];
+  for (let after = ""; ; ) {
+    const r = await api("GET", `/api/v1/workspaces?limit=100${after ? `&after_id=${after}` : ""}`);
+    for (const w of r.body.data) names.push(w.name);
+    if (!r.body.has_more) return names;
+    after = r.body.last_id;
+  }
+}
+
 describe("group commit over HTTP", () => {
   let server: TestServer;
   let api: ReturnType<typeof client>;
@@ -123,6 +133,54 @@ describe("group commit over HTTP", () => {
   }, 60_000);
 });
 
+describe("a COMMIT that fails over HTTP", () => {
+  test("every request of the failed batch is a 500 COMMIT_FAILED, none is on disk, and a retry runs afresh", async () => {
+    const server = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "100000" } });
+    try {
+      const api = client(server, { apiKey: await server.createKey({ email: uniqueEmail("gcfail") }) });
+      await server.stop();
+      // A deferred foreign key is checked at COMMIT: a trigger makes every batch holding a 'doomed' workspace fail
+      // there, while the switch is on (flipped from this process, through its own connection).
+      const db = new Database(dbFile(server));
+      db.run("CREATE TABLE gc_switch (doom INTEGER NOT NULL)");
+      db.run("INSERT INTO gc_switch VALUES (1)");
+      db.run("CREATE TABLE gc_parent (id INTEGER PRIMARY KEY)");
+      db.run("CREATE TABLE gc_child (pid INTEGER REFERENCES gc_parent(id) DEFERRABLE INITIALLY DEFERRED)");
+      db.run(`CREATE TRIGGER gc_doom AFTER INSERT ON workspaces WHEN NEW.name LIKE 'doomed%' AND (SELECT doom FROM gc_switch) = 1
+              BEGIN INSERT INTO gc_child VALUES (-1); END`);
+      db.close();
+      await server.restart();
+
+      const names = Array.from({ length: 20 }, (_, i) => (i % 2 ? `doomed ${i}` : `fine ${i}`));
+      const post = (name: string) => api("POST", "/api/v1/workspaces", { body: { name }, headers: { "idempotency-key": `gcfail-${name.replace(" ", "-")}` } });
+      const answers = await Promise.all(names.map(post));
+      answers.forEach((a, i) => {
+        if (i % 2) expect({ status: a.status, type: a.body.error?.type, code: a.body.error?.code }).toEqual({ status: 500, type: "api_error", code: "COMMIT_FAILED" });
+        else if (![200, 500].includes(a.status)) throw new Error(a.text);
+      });
+      const created = answers.filter((a) => a.status === 200).map((a) => a.body.id);
+      const listed = await listedIds(api);
+      expect(created.filter((id) => listed.has(id))).toHaveLength(created.length);
+      const onDiskNames = new Set((await listedNames(api)));
+      names.forEach((n, i) => expect(onDiskNames.has(n)).toBe(answers[i]!.status === 200));
+
+      const sw = new Database(dbFile(server));
+      sw.run("PRAGMA busy_timeout = 5000");
+      sw.run("UPDATE gc_switch SET doom = 0");
+      sw.close();
+      // The failed batch's answers were cached before its COMMIT: they must be gone, so the same keys run again.
+      const retries = await Promise.all(names.filter((_, i) => answers[i]!.status !== 200).map(post));
+      for (const r of retries) {
+        expect(r.status).toBe(200);
+        expect(r.headers.get("idempotency-replayed")).toBeNull();
+      }
+      await server.stop();
+    } finally {
+      cleanup(server);
+    }
+  }, 60_000);
+});
+
 describe("group commit in the store (real SQLite file)", () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "clanker-gc-"))));
@@ -165,6 +223,25 @@ describe("group commit in the store (real SQLite file)", () => {
     expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
     other.close();
     expect(pending).not.toBeNull();
+    store.close();
+  });
+
+  test("a batch SQLite rolled back on its own fails all its waiters; the next request starts a new batch", async () => {
+    const store = openStore(join(dir, "d.db"));
+    store.sqlite.run("CREATE TABLE t (v INTEGER)");
+    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (1)"));
+    const lost = store.pending()!;
+    // What SQLITE_FULL or an IO error does mid-batch: the whole transaction is gone.
+    expect(() => store.batchedTx(() => {
+      store.sqlite.run("ROLLBACK");
+      throw new Error("disk full");
+    })).toThrow("disk full");
+    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (3)"));
+    const next = store.pending()!;
+    expect(next).not.toBe(lost);
+    await expect(lost).rejects.toThrow();
+    await next;
+    expect(store.sqlite.query("SELECT v FROM t").all()).toEqual([{ v: 3 }]);
     store.close();
   });
 

@@ -84,7 +84,9 @@ export class GroupCommit {
   run<T>(fn: () => T): T {
     // Inside someone else's plain transaction (not ours): just nest, as store.tx always did.
     if (this.sqlite.inTransaction && !this.batch) return this.atomic(fn);
-    if (this.batch && this.batch.size >= MAX_BATCH && this.depth === 0) this.flush();
+    // A batch whose transaction SQLite ended on its own (SQLITE_FULL, IOERR roll everything back) has lost its
+    // writes: fail its waiters now (flush's COMMIT finds no transaction) rather than let later calls autocommit.
+    if (this.batch && this.depth === 0 && (this.batch.size >= MAX_BATCH || !this.sqlite.inTransaction)) this.flush();
     if (!this.batch) this.open();
     const batch = this.batch!;
     batch.size++;
