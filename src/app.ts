@@ -50,7 +50,7 @@ export function createDeps(config: Config, store: Store, print: Log | ((line: st
     mcp: new McpSessions(services),
     authenticator,
     limiter: new RateLimiter(),
-    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box),
+    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit),
     log,
     metrics: new Metrics({ store, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }),
   };

@@ -13,6 +13,8 @@ export interface Config {
   publicRateLimitPerMinute: number;
   maxBodyBytes: number;
   idempotencyTtlSeconds: number;
+  /** Idempotent mutations share one transaction per event-loop turn (CLANKER_GROUP_COMMIT, default on). */
+  groupCommit: boolean;
   /** Extra skill folders (CLANKER_SKILLS_DIR), read at start-up beside the bundled catalog. */
   skillsDir: string | null;
   /**
@@ -266,6 +268,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     publicRateLimitPerMinute: int("CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE", env.CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE, DEFAULTS.publicRateLimitPerMinute, 1, 1_000_000),
     maxBodyBytes: int("CLANKER_MAX_BODY_BYTES", env.CLANKER_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1024, 1024 * 1024 * 1024),
     idempotencyTtlSeconds: int("CLANKER_IDEMPOTENCY_TTL_SECONDS", env.CLANKER_IDEMPOTENCY_TTL_SECONDS, DEFAULTS.idempotencyTtlSeconds, 1, 30 * 24 * 3600),
+    groupCommit: bool("CLANKER_GROUP_COMMIT", env.CLANKER_GROUP_COMMIT, true),
     skillsDir: env.CLANKER_SKILLS_DIR ? resolve(env.CLANKER_SKILLS_DIR) : null,
     allowedHosts: allowedHosts(host, publicUrl, env.CLANKER_ALLOWED_HOSTS),
     logLevel: logLevel as LogLevel,

@@ -75,6 +75,15 @@ export class DepthScanner {
 /** Reads the whole body as a stream, stopping at the limit (chunked bodies carry no content-length to check). */
 async function readLimited(request: Request, limit: number, scanner?: DepthScanner): Promise<Uint8Array | BadBody | undefined> {
   if (!request.body) return undefined;
+  // A declared length (already checked against the limit in onRequest, and held to by Bun's HTTP parser) is read
+  // in one piece: iterating the stream chunk by chunk cost ~10 % of an audited POST's CPU.
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) <= limit) {
+    const bytes = await request.bytes();
+    if (bytes.byteLength > limit) return new BadBody(new RequestTooLargeError(`Request body exceeds the ${limit}-byte limit`, "body"));
+    if (scanner && !scanner.feed(bytes)) return tooDeep();
+    return bytes.byteLength === 0 ? undefined : bytes;
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {

@@ -1,12 +1,10 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
-import { and, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import type { Store } from "../store/db";
-import { idempotencyKeys } from "../store/schema";
 
 interface Stored {
   fingerprint: string;
@@ -43,14 +41,15 @@ export class Idempotency {
     private store: Store,
     private ttlMs: number,
     private box: SecretBox,
+    /** Join the group-commit batch (CLANKER_GROUP_COMMIT); false: one transaction per request, as before. */
+    private grouped = true,
   ) {
-    const db = store.db;
     this.q = {
-      find: db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.workspaceId, sql.placeholder("ws")), eq(idempotencyKeys.key, sql.placeholder("key"))))
-        .prepare(),
+      // Raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row cost more
+      // than the lookup itself.
+      find: store.sqlite.query<Stored, [number, string]>(
+        "SELECT fingerprint, status, body, expires_at AS expiresAt FROM idempotency_keys WHERE workspace_id = ? AND key = ?",
+      ),
       save: store.sqlite.query(
         `INSERT INTO idempotency_keys (workspace_id, key, fingerprint, status, body, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -62,13 +61,15 @@ export class Idempotency {
 
   /**
    * Runs `handler` at most once per (workspace, key, request). It must be synchronous: its writes and the
-   * stored answer share one transaction. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
+   * stored answer share one savepoint of the group-commit batch, committed later: await store.pending() before
+   * the answer (or a replay, or an error) leaves. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
    * 5xx and unexpected errors are not, so the client may retry with the same key. `seal` names top-level
    * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
    * the client that lost the first answer still gets its secret.
    */
   run(req: IdempotentRequest, handler: () => Answer, seal: readonly string[] = []): Outcome {
-    if (req.key === null) return { replayed: false, ...handler() };
+    // Every run joins the group-commit batch (its own savepoint): the caller awaits store.pending() before answering.
+    if (req.key === null) return { replayed: false, ...this.tx(handler) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
@@ -96,7 +97,7 @@ export class Idempotency {
         expiresAt: now + this.ttlMs,
       });
       try {
-        const answer = this.store.tx(() => {
+        const answer = this.tx(() => {
           const a = handler();
           if (a.status < 500) this.save(req.workspaceId, key, slot, stored(a), now);
           return a;
@@ -113,6 +114,15 @@ export class Idempotency {
     }
   }
 
+  private tx<T>(fn: () => T): T {
+    return this.grouped ? this.store.batchedTx(fn) : this.store.tx(fn);
+  }
+
+  /** The open group-commit batch's COMMIT (what an answer from run() waits for), or null. */
+  pending(): Promise<void> | null {
+    return this.store.pending();
+  }
+
   /** Deletes expired keys; run by the scheduler. */
   prune(now = Date.now()): number {
     return this.store.sqlite.query("DELETE FROM idempotency_keys WHERE expires_at < ?").run(now).changes;
@@ -121,7 +131,7 @@ export class Idempotency {
   private lookup(ws: number, key: string, slot: string, now: number): Stored | null {
     let s = this.cache.get(slot);
     if (!s) {
-      const row = this.q.find.get({ ws, key });
+      const row = this.q.find.get(ws, key);
       if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
     }
     if (!s || s.expiresAt <= now) return null;
@@ -155,6 +165,10 @@ export class Idempotency {
   private save(ws: number, key: string, slot: string, s: Stored, now: number): void {
     this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
     this.cache.set(slot, s);
+    // If the batch holding this row fails to commit, the row is gone: a retry must run afresh, not replay it.
+    this.store.group.onFail(() => {
+      if (this.cache.get(slot) === s) this.cache.delete(slot);
+    });
   }
 }
 

@@ -296,14 +296,47 @@ export type Platform = ReturnType<typeof createPlatform>;
 
 /**
  * Runs a mutation under the request's idempotency-key: a replay answers with the stored status and body
- * and `idempotency-replayed: true`.
+ * and `idempotency-replayed: true`. The mutation joins the group-commit batch; whatever the outcome (answer,
+ * replay, error), nothing leaves before that batch's COMMIT, and a failed COMMIT answers 500 COMMIT_FAILED.
  */
-export function idempotent<T>(
+export async function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
   fn: () => T,
   opts: { seal?: readonly string[] } = {},
-): T {
-  const out = c.deps.idempotency.run(
+): Promise<T> {
+  let out: ReturnType<Idempotency["run"]>;
+  try {
+    out = runIdempotent(c, fn, opts);
+  } catch (e) {
+    await committed(c.deps);
+    throw e;
+  }
+  await committed(c.deps);
+  c.set.status = out.status;
+  if (!out.replayed) return out.body as T;
+  c.set.headers["idempotency-replayed"] = "true";
+  c.set.headers["content-type"] = "application/json";
+  return new Response(out.body, { status: out.status }) as unknown as T;
+}
+
+/** Waits for the open group-commit batch (the one this request's writes or replay depend on). */
+async function committed(deps: PlatformDeps): Promise<void> {
+  const pending = deps.idempotency.pending();
+  if (!pending) return;
+  try {
+    await pending;
+  } catch (e) {
+    deps.log.error(`group commit failed: ${(e as Error)?.message ?? e}`);
+    throw new ApiError("api_error", "The database could not commit this request; nothing it wrote was saved. Retry it.", { code: "COMMIT_FAILED" });
+  }
+}
+
+function runIdempotent<T>(
+  c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown },
+  fn: () => T,
+  opts: { seal?: readonly string[] },
+) {
+  return c.deps.idempotency.run(
     {
       workspaceId: c.ctx.workspaceId,
       principal: callerOf(c.ctx),
@@ -315,9 +348,4 @@ export function idempotent<T>(
     () => ({ status: 200, body: fn() }),
     opts.seal,
   );
-  c.set.status = out.status;
-  if (!out.replayed) return out.body as T;
-  c.set.headers["idempotency-replayed"] = "true";
-  c.set.headers["content-type"] = "application/json";
-  return new Response(out.body, { status: out.status }) as unknown as T;
 }

@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { privateFile } from "../lib/private-files";
 import * as schema from "./schema";
 import { MIGRATIONS } from "./migrations";
+import { GroupCommit } from "./group-commit";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -17,6 +18,16 @@ export interface Store {
    * when it returns, so an await inside would commit half the work.
    */
   tx<T>(fn: () => T): T;
+  /**
+   * Like tx, but joins the shared group-commit batch (its own savepoint): returns before the COMMIT, so the
+   * caller must await store.pending() before it acknowledges anything. For request mutations (see idempotent()).
+   */
+  batchedTx<T>(fn: () => T): T;
+  /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */
+  pending(): Promise<void> | null;
+  /** Commits the open batch now, if any (before VACUUM INTO, at shutdown). */
+  flush(): void;
+  group: GroupCommit;
   close(): void;
 }
 
@@ -32,11 +43,24 @@ export function openStore(path: string): Store {
   sqlite.run("PRAGMA foreign_keys = ON");
   sqlite.run("PRAGMA busy_timeout = 5000");
   const db = drizzle(sqlite, { schema });
+  const group = new GroupCommit(sqlite);
   return {
     sqlite,
     db,
-    tx: <T>(fn: () => T): T => sqlite.transaction(fn).immediate() as T,
-    close: () => sqlite.close(),
+    // Outside a batched call, a writer (runner, scheduler, webhooks, CLI, MCP) commits on its own as it always
+    // did: an open batch is committed first, so "tx returned" still means "on disk" for whoever acknowledges next.
+    tx: <T>(fn: () => T): T => {
+      if (!group.inBatchedCall) group.flush();
+      return group.atomic(fn);
+    },
+    batchedTx: <T>(fn: () => T): T => group.run(fn),
+    pending: () => group.pending(),
+    flush: () => group.flush(),
+    group,
+    close: () => {
+      group.flush();
+      sqlite.close();
+    },
   };
 }
 
@@ -63,5 +87,6 @@ export function migrate(store: Store): string[] {
 export function vacuumInto(store: Store, file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   privateFile(file);
+  store.flush(); // VACUUM cannot run inside the open batch's transaction
   store.sqlite.query("VACUUM INTO ?").run(file);
 }

@@ -1,0 +1,275 @@
+// Group commit: idempotent request mutations share one transaction, each in its own savepoint, and answer only
+// after that COMMIT. A failing request leaves the others committed; SIGKILL loses only unanswered requests; a
+// failed COMMIT fails every request of its batch (and forgets their cached answers) rather than answering 200.
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Idempotency } from "../src/http/idempotency";
+import { ConflictError } from "../src/lib/errors";
+import { SecretBox } from "../src/lib/secret-box";
+import { migrate, openStore } from "../src/store/db";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+const dbFile = (s: TestServer) => join(s.dataDir, "clanker.db");
+
+/** Reads the stopped server's database file directly: what is on disk, not what a cache says. */
+function onDisk<T>(s: TestServer, sql: string, ...args: (string | number)[]): T[] {
+  const db = new Database(dbFile(s), { readonly: true });
+  try {
+    return db.query(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Every workspace id the caller sees through the API, page by page. */
+async function listedIds(api: ReturnType<typeof client>): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (let after = ""; ; ) {
+    const r = await api("GET", `/api/v1/workspaces?limit=100${after ? `&after_id=${after}` : ""}`);
+    expect(r.status).toBe(200);
+    for (const w of r.body.data) ids.add(w.id);
+    if (!r.body.has_more) return ids;
+    after = r.body.last_id;
+  }
+}
+
+async function listedNames(api: ReturnType<typeof client>): Promise<string[]> {
+  const names: string[] = [];
+  for (let after = ""; ; ) {
+    const r = await api("GET", `/api/v1/workspaces?limit=100${after ? `&after_id=${after}` : ""}`);
+    for (const w of r.body.data) names.push(w.name);
+    if (!r.body.has_more) return names;
+    after = r.body.last_id;
+  }
+}
+
+describe("group commit over HTTP", () => {
+  let server: TestServer;
+  let api: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "100000" } });
+    api = client(server, { apiKey: await server.createKey({ email: uniqueEmail("gc") }) });
+  });
+  afterAll(async () => {
+    await server.stop();
+    cleanup(server);
+  });
+
+  test("50 concurrent POSTs where some fail in the service: all the others are committed, audited and survive a restart", async () => {
+    const run = Date.now().toString(36);
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      i % 10 === 3 ? { name: "   " } // blank after trim: 400 from the service, past the schema
+      : i % 10 === 7 ? { name: `dup ${i}`, slug: `gc-dup-${run}` } // one of these wins, the rest are 409 SLUG_TAKEN
+      : { name: `gc ${run} ${i}` },
+    );
+    const answers = await Promise.all(bodies.map((body, i) => api("POST", "/api/v1/workspaces", { body, headers: { "idempotency-key": `gc-${run}-${i}` } })));
+    const ok = answers.filter((a) => a.status === 200);
+    expect(answers.filter((a, i) => i % 10 === 3).every((a) => a.status === 400 && a.body.error.param === "name")).toBe(true);
+    const dups = answers.filter((a, i) => i % 10 === 7);
+    expect(dups.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(dups.filter((a) => a.status === 409 && a.body.error.code === "SLUG_TAKEN")).toHaveLength(4);
+    expect(ok).toHaveLength(41);
+
+    await server.stop();
+    const ids = ok.map((a) => Number(String(a.body.id).replace(/^ws_/, "")));
+    const rows = onDisk<{ id: number }>(server, `SELECT id FROM workspaces WHERE id IN (${ids.join(",")})`);
+    expect(rows).toHaveLength(41);
+    // Every committed mutation has its audit row and its stored answer (same savepoint), nothing for the failures.
+    const audits = onDisk<{ resource_id: string }>(server, "SELECT resource_id FROM audit_logs WHERE action = 'workspace.create' AND request_id IS NOT NULL");
+    for (const a of ok) expect(audits.filter((r) => r.resource_id === a.body.id)).toHaveLength(1);
+    const keys = onDisk<{ status: number }>(server, "SELECT status FROM idempotency_keys WHERE key LIKE ?", `% gc-${run}-%`);
+    expect(keys.filter((k) => k.status === 200)).toHaveLength(41);
+    expect(keys.filter((k) => k.status >= 400)).toHaveLength(9);
+
+    await server.restart();
+    const listed = await listedIds(api);
+    expect(ok.filter((a) => listed.has(a.body.id))).toHaveLength(41);
+    // Replays after the restart are byte-for-byte the first answers, failures included.
+    const replays = await Promise.all(bodies.map((body, i) => api("POST", "/api/v1/workspaces", { body, headers: { "idempotency-key": `gc-${run}-${i}` } })));
+    replays.forEach((r, i) => {
+      expect(r.status).toBe(answers[i]!.status);
+      expect(r.text).toBe(answers[i]!.text);
+      expect(r.headers.get("idempotency-replayed")).toBe("true");
+    });
+  }, 60_000);
+
+  test("SIGKILL during a burst of POSTs loses only requests that got no answer", async () => {
+    const run = `k${Date.now().toString(36)}`;
+    const acked: string[] = [];
+    let sent = 0;
+    let stop = false;
+    // 16 clients, each POSTing back to back (bounded: 400 requests), until the server dies.
+    const worker = async (w: number) => {
+      for (let i = 0; i < 25 && !stop; i++) {
+        sent++;
+        try {
+          const r = await api("POST", "/api/v1/workspaces", { body: { name: `${run} ${w} ${i}` }, headers: { "idempotency-key": `${run}-${w}-${i}` } });
+          if (r.status === 200) acked.push(r.body.id);
+        } catch {
+          return; // connection refused or reset: the server is gone
+        }
+      }
+    };
+    const burst = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
+    while (acked.length < 60 && sent < 400) await Bun.sleep(1);
+    await server.kill("SIGKILL");
+    stop = true;
+    await burst;
+    expect(acked.length).toBeGreaterThanOrEqual(60);
+
+    const ids = acked.map((id) => Number(id.replace(/^ws_/, "")));
+    const rows = onDisk<{ id: number }>(server, `SELECT id FROM workspaces WHERE id IN (${ids.join(",")})`);
+    console.log(`SIGKILL burst: ${sent} sent, ${acked.length} acknowledged, ${rows.length} of them on disk`);
+    expect(rows).toHaveLength(acked.length);
+    const audited = onDisk<{ n: number }>(server, `SELECT count(*) AS n FROM audit_logs WHERE action = 'workspace.create' AND resource_id IN (${acked.map((a) => `'${a}'`).join(",")})`);
+    expect(audited[0]!.n).toBe(acked.length);
+    await server.restart();
+    const listed = await listedIds(api);
+    expect(acked.filter((id) => listed.has(id))).toHaveLength(acked.length);
+  }, 60_000);
+});
+
+describe("a COMMIT that fails over HTTP", () => {
+  test("every request of the failed batch is a 500 COMMIT_FAILED, none is on disk, and a retry runs afresh", async () => {
+    const server = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "100000" } });
+    try {
+      const api = client(server, { apiKey: await server.createKey({ email: uniqueEmail("gcfail") }) });
+      await server.stop();
+      // A deferred foreign key is checked at COMMIT: a trigger makes every batch holding a 'doomed' workspace fail
+      // there, while the switch is on (flipped from this process, through its own connection).
+      const db = new Database(dbFile(server));
+      db.run("CREATE TABLE gc_switch (doom INTEGER NOT NULL)");
+      db.run("INSERT INTO gc_switch VALUES (1)");
+      db.run("CREATE TABLE gc_parent (id INTEGER PRIMARY KEY)");
+      db.run("CREATE TABLE gc_child (pid INTEGER REFERENCES gc_parent(id) DEFERRABLE INITIALLY DEFERRED)");
+      db.run(`CREATE TRIGGER gc_doom AFTER INSERT ON workspaces WHEN NEW.name LIKE 'doomed%' AND (SELECT doom FROM gc_switch) = 1
+              BEGIN INSERT INTO gc_child VALUES (-1); END`);
+      db.close();
+      await server.restart();
+
+      const names = Array.from({ length: 20 }, (_, i) => (i % 2 ? `doomed ${i}` : `fine ${i}`));
+      const post = (name: string) => api("POST", "/api/v1/workspaces", { body: { name }, headers: { "idempotency-key": `gcfail-${name.replace(" ", "-")}` } });
+      const answers = await Promise.all(names.map(post));
+      answers.forEach((a, i) => {
+        if (i % 2) expect({ status: a.status, type: a.body.error?.type, code: a.body.error?.code }).toEqual({ status: 500, type: "api_error", code: "COMMIT_FAILED" });
+        else if (![200, 500].includes(a.status)) throw new Error(a.text);
+      });
+      const created = answers.filter((a) => a.status === 200).map((a) => a.body.id);
+      const listed = await listedIds(api);
+      expect(created.filter((id) => listed.has(id))).toHaveLength(created.length);
+      const onDiskNames = new Set((await listedNames(api)));
+      names.forEach((n, i) => expect(onDiskNames.has(n)).toBe(answers[i]!.status === 200));
+
+      const sw = new Database(dbFile(server));
+      sw.run("PRAGMA busy_timeout = 5000");
+      sw.run("UPDATE gc_switch SET doom = 0");
+      sw.close();
+      // The failed batch's answers were cached before its COMMIT: they must be gone, so the same keys run again.
+      const retries = await Promise.all(names.filter((_, i) => answers[i]!.status !== 200).map(post));
+      for (const r of retries) {
+        expect(r.status).toBe(200);
+        expect(r.headers.get("idempotency-replayed")).toBeNull();
+      }
+      await server.stop();
+    } finally {
+      cleanup(server);
+    }
+  }, 60_000);
+});
+
+describe("group commit in the store (real SQLite file)", () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "clanker-gc-"))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("requests in one turn share one COMMIT; a throw rolls back only its own savepoint", async () => {
+    const store = openStore(join(dir, "a.db"));
+    store.sqlite.run("CREATE TABLE t (v INTEGER UNIQUE)");
+    const before = store.group.commits;
+    const results = Array.from({ length: 50 }, (_, i) => {
+      try {
+        return store.batchedTx(() => {
+          // A nested store.tx (what services do) becomes a savepoint of the batch, not a commit of its own.
+          store.tx(() => store.sqlite.query("INSERT INTO t (v) VALUES (?)").run(i % 10 === 9 ? 9 : i));
+          return "ok";
+        });
+      } catch {
+        return "failed";
+      }
+    });
+    expect(results.filter((r) => r === "failed")).toHaveLength(4); // 19, 29, 39, 49 collide with 9
+    // Nothing is on disk until the batch commits; a second connection still sees none of it.
+    const other = new Database(join(dir, "a.db"), { readonly: true });
+    expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 0 });
+    await store.pending();
+    expect(store.group.commits - before).toBe(1);
+    expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 46 });
+    other.close();
+    expect(store.pending()).toBeNull();
+    store.close();
+  });
+
+  test("a direct writer commits the open batch first, so its own tx is on disk when it returns", () => {
+    const store = openStore(join(dir, "b.db"));
+    store.sqlite.run("CREATE TABLE t (v INTEGER)");
+    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (1)"));
+    const pending = store.pending();
+    store.tx(() => store.sqlite.run("INSERT INTO t VALUES (2)"));
+    const other = new Database(join(dir, "b.db"), { readonly: true });
+    expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
+    other.close();
+    expect(pending).not.toBeNull();
+    store.close();
+  });
+
+  test("a batch SQLite rolled back on its own fails all its waiters; the next request starts a new batch", async () => {
+    const store = openStore(join(dir, "d.db"));
+    store.sqlite.run("CREATE TABLE t (v INTEGER)");
+    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (1)"));
+    const lost = store.pending()!;
+    // What SQLITE_FULL or an IO error does mid-batch: the whole transaction is gone.
+    expect(() => store.batchedTx(() => {
+      store.sqlite.run("ROLLBACK");
+      throw new Error("disk full");
+    })).toThrow("disk full");
+    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (3)"));
+    const next = store.pending()!;
+    expect(next).not.toBe(lost);
+    await expect(lost).rejects.toThrow();
+    await next;
+    expect(store.sqlite.query("SELECT v FROM t").all()).toEqual([{ v: 3 }]);
+    store.close();
+  });
+
+  test("a failed COMMIT rejects every waiter, keeps nothing, and forgets the idempotent answers it cached", async () => {
+    const store = openStore(join(dir, "c.db"));
+    migrate(store);
+    store.sqlite.run("CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+    // A deferred foreign key is checked at COMMIT: the one real way to make COMMIT itself fail on demand.
+    store.sqlite.run("CREATE TABLE child (pid INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)");
+    const idem = new Idempotency(store, 60_000, new SecretBox(Buffer.alloc(32, 7)));
+    const req = (key: string) => ({ workspaceId: 1, principal: "user:1", key, method: "POST", path: "/x", body: { key } });
+    const first = idem.run(req("a"), () => ({ status: 200, body: { n: store.sqlite.run("INSERT INTO child VALUES (1)").changes } }));
+    expect(first.replayed).toBe(false);
+    expect(() => idem.run(req("b"), () => { throw new ConflictError("no"); })).toThrow(ConflictError);
+    // Before the COMMIT, the same key replays from the cache (and the HTTP layer makes that replay wait too).
+    expect(idem.run(req("a"), () => ({ status: 200, body: {} })).replayed).toBe(true);
+    const pending = store.pending()!;
+    await expect(pending).rejects.toThrow();
+    expect(store.sqlite.inTransaction).toBe(false);
+    expect(store.sqlite.query("SELECT count(*) AS n FROM child").get()).toEqual({ n: 0 });
+    expect(store.sqlite.query("SELECT count(*) AS n FROM idempotency_keys").get()).toEqual({ n: 0 });
+    // The cached answers are gone with the batch: the same keys run afresh.
+    let ran = 0;
+    store.sqlite.run("INSERT INTO parent VALUES (1)");
+    expect(idem.run(req("a"), () => ({ status: 200, body: { n: ++ran } })).replayed).toBe(false);
+    expect(idem.run(req("b"), () => ({ status: 200, body: { n: ++ran } })).replayed).toBe(false);
+    await store.pending();
+    expect(ran).toBe(2);
+    store.close();
+  });
+});
