@@ -7,7 +7,7 @@ import { Authenticator } from "./http/auth";
 import { Idempotency } from "./http/idempotency";
 import { RateLimiter } from "./http/rate-limit";
 import { API_VERSION, baseUrl, createPlatform, type PlatformDeps } from "./http/platform";
-import { buildOpenApi, withServers } from "./http/openapi";
+import type { buildOpenApi } from "./http/openapi";
 import { profileRoutes } from "./modules/profile/routes";
 import { workspacesRoutes } from "./modules/workspaces/routes";
 import { apiKeysRoutes } from "./modules/api-keys/routes";
@@ -90,6 +90,8 @@ export function createApp(deps: PlatformDeps) {
       "/openapi.json",
       ({ set, deps, request }) => {
         set.headers["content-type"] = "application/json";
+        // The OpenAPI plugin is loaded (require) by the first request for the document, not at start.
+        const { buildOpenApi, withServers } = require("./http/openapi") as typeof import("./http/openapi");
         doc ??= buildOpenApi(app, { version: API_VERSION });
         return JSON.stringify(withServers(doc, baseUrl(deps.config, request)));
       },
