@@ -10,7 +10,7 @@ const ROOT = resolve(import.meta.dir, "../..");
 const env = { ...(process.env as Record<string, string>), CLANKER_LOG: "silent" };
 
 /** A port the kernel just handed out (a random one may be an ephemeral port our own client connections hold). */
-function freePort(): number {
+export function freePort(): number {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = s.port;
   s.stop(true);
