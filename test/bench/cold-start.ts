@@ -1,6 +1,7 @@
 // Prints the compiled binary's start-up figures (ms, median of N): `serve` to the first 200 of GET /healthz on an
 // empty and on a used data dir, `mcp` to the first tools/list answer, and `keys create` to exit.
-// Usage: npx bun test/bench/cold-start.ts [runs] [binary] [another binary, e.g. an older build, side by side]
+// Usage: npx bun test/bench/cold-start.ts [runs] [binary] [another binary, e.g. an older build, side by side: the
+// binaries take turns within each round]
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -51,57 +52,71 @@ export async function keysCreateMs(binary: string, dataDir: string, name: string
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** Median and minimum (the minimum is the steadier figure on a loaded machine). */
+export interface Figure {
+  median: number;
+  min: number;
+}
+
 export interface ColdFigures {
-  serveEmpty: number;
-  serveUsed: number;
-  mcp: number;
-  keys: number;
+  serveEmpty: Figure;
+  serveUsed: Figure;
+  mcp: Figure;
+  keys: Figure;
+}
+
+const figure = (xs: number[]): Figure => ({ median: median(xs), min: Math.min(...xs) });
+
+/** Each binary's figures, the binaries taken in turn within every round so that load on the machine hits all alike. */
+export async function coldFiguresSideBySide(binaries: string[], runs = 5): Promise<ColdFigures[]> {
+  const samples = binaries.map(() => ({ empty: [] as number[], used: [] as number[], mcp: [] as number[], keys: [] as number[] }));
+  const usedDirs = binaries.map(() => mkdtempSync(join(tmpdir(), "clanker-cold-used-")));
+  try {
+    // Each used dir: a store made by a first start, with a key in it.
+    for (const [i, binary] of binaries.entries()) {
+      await keysCreateMs(binary, usedDirs[i]!, "first");
+      await serveStartMs(binary, usedDirs[i]!);
+      await stdioStartMs({ binary, dataDir: usedDirs[i]! });
+    }
+    for (let r = 0; r < runs; r++) {
+      for (const [i, binary] of binaries.entries()) {
+        const s = samples[i]!;
+        const dir = mkdtempSync(join(tmpdir(), "clanker-cold-"));
+        try {
+          s.empty.push(await serveStartMs(binary, dir));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        s.used.push(await serveStartMs(binary, usedDirs[i]!));
+        s.mcp.push(await stdioStartMs({ binary, dataDir: usedDirs[i]! }));
+        s.keys.push(await keysCreateMs(binary, usedDirs[i]!, `k${r}`));
+      }
+    }
+  } finally {
+    for (const d of usedDirs) rmSync(d, { recursive: true, force: true });
+  }
+  return samples.map((s) => ({ serveEmpty: figure(s.empty), serveUsed: figure(s.used), mcp: figure(s.mcp), keys: figure(s.keys) }));
 }
 
 export async function coldFigures(binary: string, runs = 5): Promise<ColdFigures> {
-  const empty: number[] = [];
-  const used: number[] = [];
-  const mcp: number[] = [];
-  const keys: number[] = [];
-  const usedDir = mkdtempSync(join(tmpdir(), "clanker-cold-used-"));
-  try {
-    // The used dir: a store made by a first start, with a key in it.
-    await keysCreateMs(binary, usedDir, "first");
-    await serveStartMs(binary, usedDir);
-    await stdioStartMs({ binary, dataDir: usedDir });
-    for (let i = 0; i < runs; i++) {
-      const dir = mkdtempSync(join(tmpdir(), "clanker-cold-"));
-      try {
-        empty.push(await serveStartMs(binary, dir));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      used.push(await serveStartMs(binary, usedDir));
-      mcp.push(await stdioStartMs({ binary, dataDir: usedDir }));
-      keys.push(await keysCreateMs(binary, usedDir, `k${i}`));
-    }
-  } finally {
-    rmSync(usedDir, { recursive: true, force: true });
-  }
-  return { serveEmpty: median(empty), serveUsed: median(used), mcp: median(mcp), keys: median(keys) };
+  return (await coldFiguresSideBySide([binary], runs))[0]!;
 }
 
 export function printColdFigures(label: string, f: ColdFigures): void {
-  console.log(`${label}`);
-  console.log(`  serve → first 200, empty data dir   ${f.serveEmpty.toFixed(0).padStart(5)} ms  (aim < 60 ms)`);
-  console.log(`  serve → first 200, used data dir    ${f.serveUsed.toFixed(0).padStart(5)} ms  (aim < 60 ms)`);
-  console.log(`  mcp stdio → first tools/list        ${f.mcp.toFixed(0).padStart(5)} ms  (aim < 150 ms)`);
-  console.log(`  keys create → exit                  ${f.keys.toFixed(0).padStart(5)} ms  (aim < 150 ms)`);
+  const row = (what: string, x: Figure, aim: number) =>
+    console.log(`  ${what.padEnd(36)} median ${x.median.toFixed(0).padStart(4)} ms, min ${x.min.toFixed(0).padStart(4)} ms  (aim < ${aim} ms)`);
+  console.log(label);
+  row("serve → first 200, empty data dir", f.serveEmpty, 60);
+  row("serve → first 200, used data dir", f.serveUsed, 60);
+  row("mcp stdio → first tools/list", f.mcp, 150);
+  row("keys create → exit", f.keys, 150);
 }
 
 if (import.meta.main) {
   const runs = Number(process.argv[2] ?? 5);
-  const binaries = process.argv.slice(3).length ? process.argv.slice(3) : [join(ROOT, "dist/clanker")];
-  for (const b of binaries) {
-    if (!existsSync(b)) {
-      console.log(`${b} not built: run \`npm run build\` for the cold-start figures`);
-      continue;
-    }
-    printColdFigures(`${b} (median of ${runs})`, await coldFigures(b, runs));
-  }
+  const given = process.argv.slice(3).length ? process.argv.slice(3) : [join(ROOT, "dist/clanker")];
+  const binaries = given.filter((b) => existsSync(b));
+  for (const b of given.filter((b) => !existsSync(b))) console.log(`${b} not built: run \`npm run build\` for the cold-start figures`);
+  const figures = await coldFiguresSideBySide(binaries, runs);
+  for (const [i, b] of binaries.entries()) printColdFigures(`${b} (${runs} runs, taken in turn with the others)`, figures[i]!);
 }

@@ -133,7 +133,7 @@ if (existsSync(binary)) {
   starts.sort((a, b) => a - b);
   console.log(`binary cold start to first 200: median ${starts[2]!.toFixed(1)} ms (min ${starts[0]!.toFixed(1)}; aim < 60 ms)`);
   // The rest of the start-up figures (test/bench/cold-start.ts): serve on an empty and a used data dir, mcp, keys create.
-  printColdFigures("binary start-up (median of 5):", await coldFigures(binary, 5));
+  printColdFigures("binary start-up (5 runs):", await coldFigures(binary, 5));
   console.log(`binary idle RSS: ${rssMb.toFixed(1)} MB (aim < 80 MB)`);
 } else {
   console.log("dist/clanker not built: run `npm run build` for cold-start and RSS figures");
