@@ -7,7 +7,7 @@ import { Authenticator } from "./http/auth";
 import { Idempotency } from "./http/idempotency";
 import { RateLimiter } from "./http/rate-limit";
 import { API_VERSION, baseUrl, createPlatform, type PlatformDeps } from "./http/platform";
-import { buildOpenApi, withServers } from "./http/openapi";
+import type { buildOpenApi } from "./http/openapi";
 import { profileRoutes } from "./modules/profile/routes";
 import { workspacesRoutes } from "./modules/workspaces/routes";
 import { apiKeysRoutes } from "./modules/api-keys/routes";
@@ -35,7 +35,10 @@ import { mcpRoutes } from "./mcp/routes";
 import { docsRoutes } from "./web/docs";
 import { webAppRoutes } from "./web/app/routes";
 import { asLog, type Log } from "./lib/log";
-import { assertMetricsAccess, Metrics } from "./http/metrics";
+import type { Metrics } from "./http/metrics";
+
+/** src/http/metrics.ts and prom-client, loaded (require) on first use: prom-client alone costs ~35 ms at start. */
+const metricsModule = () => require("./http/metrics") as typeof import("./http/metrics");
 
 export function createDeps(config: Config, store: Store, print: Log | ((line: string) => void), opts: { ownRunsOnly?: boolean } = {}): PlatformDeps & { store: Store } {
   const log = asLog(print);
@@ -43,6 +46,7 @@ export function createDeps(config: Config, store: Store, print: Log | ((line: st
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
   const services = createServices({ store, config, keyCache: authenticator, catalog, box, log, ownRunsOnly: opts.ownRunsOnly });
+  let metrics: Metrics | undefined;
   return {
     config,
     store,
@@ -52,7 +56,10 @@ export function createDeps(config: Config, store: Store, print: Log | ((line: st
     limiter: new RateLimiter(),
     idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit),
     log,
-    metrics: new Metrics({ store, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }),
+    // Made by the first request's sample, taken after its response is sent (onAfterResponse), or by the first scrape.
+    get metrics() {
+      return (metrics ??= new (metricsModule().Metrics)({ store, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }));
+    },
   };
 }
 
@@ -90,6 +97,8 @@ export function createApp(deps: PlatformDeps) {
       "/openapi.json",
       ({ set, deps, request }) => {
         set.headers["content-type"] = "application/json";
+        // The OpenAPI plugin is loaded (require) by the first request for the document, not at start.
+        const { buildOpenApi, withServers } = require("./http/openapi") as typeof import("./http/openapi");
         doc ??= buildOpenApi(app, { version: API_VERSION });
         return JSON.stringify(withServers(doc, baseUrl(deps.config, request)));
       },
@@ -100,7 +109,7 @@ export function createApp(deps: PlatformDeps) {
     .get(
       "/metrics",
       async ({ request, set, deps }) => {
-        assertMetricsAccess(deps.config, request);
+        metricsModule().assertMetricsAccess(deps.config, request);
         set.headers["content-type"] = deps.metrics.contentType;
         set.headers["cache-control"] = "no-store";
         return deps.metrics.render();

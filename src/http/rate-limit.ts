@@ -17,7 +17,12 @@ export interface RateVerdict {
 const WINDOW_MS = 60_000;
 
 export class RateLimiter {
-  private windows = new LRUCache<string, Window>({ max: 200_000 });
+  // Made by the first counted request: lru-cache allocates its arrays for `max` entries up front (~6 MB here),
+  // which at start-up only brings the first garbage collection forward (cold start is measured).
+  private windowsCache: LRUCache<string, Window> | undefined;
+  private get windows(): LRUCache<string, Window> {
+    return (this.windowsCache ??= new LRUCache<string, Window>({ max: 200_000 }));
+  }
 
   /** Counts one request for `key`; throws RateLimitError (with the headers to send) past `limit`. */
   hit(key: string, limit: number, now = Date.now()): RateVerdict {

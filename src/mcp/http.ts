@@ -1,17 +1,36 @@
 // MCP over HTTP: Streamable HTTP at /mcp (stateful sessions, each bound to the principal that opened it) and
 // the legacy SSE transport at /mcp/sse + /mcp/messages, whose Node-style response is adapted to a web stream.
 // A session remembers only who may use it: every request hands its own ctx (workspace, role) to the tools.
+// The MCP SDK, zod and the tools are loaded on the first MCP request, not at start (cold start is measured).
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Ctx } from "../lib/context";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
-import { authInfoOf, createMcpServer, requestCtx } from "./server";
-import { SessionEventStore } from "./event-store";
+
+let loaded: ReturnType<typeof loadSdk> | undefined;
+/** What the sessions use of the SDK and of ./server, imported once, when the first MCP request arrives. */
+function loadSdk() {
+  return Promise.all([
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("@modelcontextprotocol/sdk/server/sse.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+    import("./server"),
+    import("./event-store"),
+  ]).then(([streamable, sse, types, server, events]) => ({
+    WebStandardStreamableHTTPServerTransport: streamable.WebStandardStreamableHTTPServerTransport,
+    SSEServerTransport: sse.SSEServerTransport,
+    isInitializeRequest: types.isInitializeRequest,
+    authInfoOf: server.authInfoOf,
+    createMcpServer: server.createMcpServer,
+    requestCtx: server.requestCtx,
+    SessionEventStore: events.SessionEventStore,
+  }));
+}
+const sdk = () => (loaded ??= loadSdk());
 
 interface Session {
   principal: string;
@@ -27,7 +46,7 @@ const principalOf = (ctx: Ctx): string =>
   ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? `key:${ctx.actor.apiKeyId}` : `user:${ctx.actor.userId}:${ctx.workspaceId}`;
 
 /** The request's ctx, as the tools read it (see requestCtx). */
-const authOf = (ctx: Ctx) => authInfoOf(ctx, principalOf(ctx), scopesOf(ctx));
+const authOf = async (ctx: Ctx) => (await sdk()).authInfoOf(ctx, principalOf(ctx), scopesOf(ctx));
 
 function jsonRpcError(status: number, code: number, message: string): Response {
   return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
@@ -48,11 +67,12 @@ export class McpSessions {
 
   /** Streamable HTTP: POST (messages), GET (server stream), DELETE (end session). */
   async streamable(ctx: Ctx, request: Request, body: unknown, baseUrl: string): Promise<Response> {
+    const { isInitializeRequest, createMcpServer, requestCtx, WebStandardStreamableHTTPServerTransport, SessionEventStore } = await sdk();
     const id = request.headers.get("mcp-session-id");
     if (id) {
       const s = this.find(id, ctx);
       if (!s?.streamable) return jsonRpcError(404, -32001, "Session not found");
-      return s.streamable.handleRequest(request, { parsedBody: body, authInfo: authOf(ctx) });
+      return s.streamable.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
@@ -64,11 +84,12 @@ export class McpSessions {
       eventStore: new SessionEventStore(),
     });
     await server.connect(transport);
-    return transport.handleRequest(request, { parsedBody: body, authInfo: authOf(ctx) });
+    return transport.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
   }
 
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
   async sseStream(ctx: Ctx, baseUrl: string): Promise<Response> {
+    const { createMcpServer, requestCtx, SSEServerTransport } = await sdk();
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
@@ -96,7 +117,7 @@ export class McpSessions {
   async sseMessage(ctx: Ctx, sessionId: string | null, body: unknown): Promise<Response> {
     const s = this.find(sessionId, ctx);
     if (!s?.sse) return jsonRpcError(404, -32001, "Session not found");
-    await s.sse.handleMessage(body, { authInfo: authOf(ctx) });
+    await s.sse.handleMessage(body, { authInfo: await authOf(ctx) });
     return new Response("Accepted", { status: 202 });
   }
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ApiError } from "../lib/errors";
-import { parsePage } from "../http/pagination";
+import { parsePage } from "../lib/page-params";
 import type { Skill } from "../modules/skills/catalog";
 import type { ToolContext } from "./server";
 

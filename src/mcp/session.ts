@@ -15,7 +15,7 @@ import { MEMORY_EVENT } from "../modules/memory/service";
 import type { CallExtra, ToolContext } from "./server";
 import { MEMORY_URI, TEMPLATES } from "./resources";
 import { completePromptArgument } from "./prompts";
-import { parsePage } from "../http/pagination";
+import { parsePage } from "../lib/page-params";
 
 const SEVERITY = new Map(LoggingLevelSchema.options.map((l, i) => [l, i]));
 const MAX_COMPLETIONS = 100;

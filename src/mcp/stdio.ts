@@ -25,9 +25,9 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   const deps = stdioDeps(config, store, log);
   let ctx: Ctx;
   // With a key, resolved again on every call: a rebind or a role change made through the server applies here too.
-  const current = () => (apiKey ? principalCtx(deps.authenticator.fromApiKey(apiKey)) : ctx);
+  const current = () => (apiKey ? principalCtx(deps.authenticator().fromApiKey(apiKey)) : ctx);
   try {
-    ctx = apiKey ? principalCtx(deps.authenticator.fromApiKey(apiKey)) : ownerCtx(deps);
+    ctx = apiKey ? principalCtx(deps.authenticator().fromApiKey(apiKey)) : ownerCtx(deps);
   } catch (e) {
     console.error(`clanker mcp: ${e instanceof ApiError ? e.message : (e as Error).message}`);
     process.exit(2);
@@ -43,12 +43,18 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   await server.connect(transport);
 }
 
-/** What createDeps (app.ts) makes, less the HTTP side (rate limiter, idempotency, MCP sessions). */
+/**
+ * What createDeps (app.ts) makes, less the HTTP side (rate limiter, idempotency, MCP sessions). The authenticator
+ * is made only with --api-key: its key cache allocates ~2 MB up front, enough to bring a garbage collection into
+ * the start. Without one, nothing was cached, so there is nothing to forget.
+ */
 function stdioDeps(config: Config, store: Store, log: Log) {
-  const authenticator = new Authenticator(store);
+  let auth: Authenticator | undefined;
+  const authenticator = () => (auth ??= new Authenticator(store));
+  const keyCache = { forgetKey: (hash: string) => auth?.forgetKey(hash), forgetAll: () => auth?.forgetAll() };
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
-  return { authenticator, services: createServices({ store, config, keyCache: authenticator, catalog, box, log, ownRunsOnly: true }) };
+  return { authenticator, services: createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: true }) };
 }
 
 function principalCtx(p: { workspaceId: number; actor: Ctx["actor"]; role: Ctx["role"] }): Ctx {

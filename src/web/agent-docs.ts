@@ -4,7 +4,6 @@ import skillMd from "./skill.md" with { type: "text" };
 import authMd from "./auth.md" with { type: "text" };
 import type { Config } from "../config";
 import type { Services } from "../services";
-import { liveToolList } from "../mcp/tool-list";
 
 /** The web app's pages (src/web/app/routes.ts); the skill.md test checks that each answers. */
 export const WEB_PAGES: [path: string, what: string][] = [
@@ -26,6 +25,8 @@ const cell = (s: string) => s.replaceAll("|", "\\|");
 export async function renderSkillMd(base: string, config: Config, services: Services): Promise<string> {
   const categories = services.marketplace.categories();
   const skills = services.marketplace.list({ limit: 100 }, {}).rows;
+  // The MCP SDK is loaded by the first /skill.md, not at start.
+  const { liveToolList } = await import("../mcp/tool-list");
   const tools = await liveToolList(services);
   const fill: Record<string, string> = {
     SKILL_COUNT: String(skills.length),

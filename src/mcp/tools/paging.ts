@@ -8,4 +8,4 @@ export const pageArgs = {
 };
 
 /** The same list answer as REST. */
-export { listEnvelope as envelope } from "../../http/pagination";
+export { listEnvelope as envelope } from "../../lib/page-params";

@@ -2,15 +2,18 @@
 // uninstall-skill, execute-skill (its result: the output text and status, not the chunk log).
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { parseKeyPage } from "../../http/pagination";
+import { parseKeyPage } from "../../lib/page-params";
 import { skillDetail } from "../../modules/marketplace/service";
 import type { ToolContext } from "../server";
 import { ok, tool, toolResult } from "../result";
 import { envelope, pageArgs } from "./paging";
 import { waitForExecution } from "./wait";
-import { runConnectorZod } from "../../modules/executions/connector-schema";
+import { runConnectorJsonSchema } from "../../modules/executions/connector-schema.macro" with { type: "macro" };
 import type { Connector } from "../../modules/executions/prompt";
 import { executionOutput, hints, listOutput, objectOutput, output, skillEntry } from "../hints";
+
+/** The REST body's `connector` schema (inlined at build time) for the tool's input (the SDK takes zod). */
+const runConnectorZod = z.fromJSONSchema(runConnectorJsonSchema());
 
 const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize (search-skills lists them)");
 const SEARCH_LIMIT = 100;

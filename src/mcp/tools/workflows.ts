@@ -2,7 +2,7 @@
 // get-workflow-run, cancel-workflow-run, resume-workflow-run, and list-integration-triggers.
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { parsePage } from "../../http/pagination";
+import { parsePage } from "../../lib/page-params";
 import type { ToolContext } from "../server";
 import { tool } from "../result";
 import { envelope, pageArgs } from "./paging";

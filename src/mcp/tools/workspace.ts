@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { parsePage } from "../../http/pagination";
+import { parsePage } from "../../lib/page-params";
 import type { ToolContext } from "../server";
 import { ok, tool, toolResult, type ToolResult } from "../result";
 import { envelope, pageArgs } from "./paging";

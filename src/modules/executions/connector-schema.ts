@@ -1,7 +1,7 @@
 // The `connector` of a skill run, as one schema: the REST body (Elysia `t`, which is JSON Schema) and the MCP
-// execute-skill tool (the same JSON Schema turned into zod) both use it, so the two faces cannot drift apart.
+// execute-skill tool (the same JSON Schema, inlined at build time by connector-schema.macro.ts, turned into zod in
+// src/mcp/tools/skills.ts) both use it, so the two faces cannot drift apart. No zod here: REST loads without it.
 import { t } from "elysia";
-import { z } from "zod";
 
 export const runConnectorSchema = t.Object(
   {
@@ -18,6 +18,3 @@ export const runConnectorSchema = t.Object(
   },
   { additionalProperties: false, description: "A source for the skill to read: the model gets its tree, README and the named paths within the server's byte budget" },
 );
-
-/** The same schema for an MCP tool's input (the SDK takes zod). */
-export const runConnectorZod = z.fromJSONSchema(JSON.parse(JSON.stringify(runConnectorSchema)));

@@ -1,6 +1,5 @@
 // The skill catalog: parses Agent Skills folders (SKILL.md = YAML frontmatter + Markdown instructions) from
 // the bundled set, the data dir's imports and CLANKER_SKILLS_DIR. A malformed skill is reported and skipped.
-import { parse as parseYaml } from "yaml";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { asLog, type Log } from "../../lib/log";
@@ -89,7 +88,11 @@ function parseSource(raw: unknown): Skill["source"] {
   };
 }
 
-export function parseSkill(folder: SkillFolder, origin: Skill["origin"]): Skill {
+/** yaml's parse, loaded (require) by the first skill read from a folder: the bundled ones come parsed at build time. */
+const parseYamlLazily = (text: string): unknown => (require("yaml") as typeof import("yaml")).parse(text);
+
+/** `parseYaml`: the build-time macro passes yaml's own (a macro has no require). */
+export function parseSkill(folder: SkillFolder, origin: Skill["origin"], parseYaml: (text: string) => unknown = parseYamlLazily): Skill {
   const text = folder.skillMd.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n");
   const m = /^---\n([\s\S]*?)\n---[ \t]*(?:\n([\s\S]*))?$/.exec(text);
   if (!m) fail("SKILL.md must start with YAML frontmatter between '---' lines");

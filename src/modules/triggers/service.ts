@@ -75,7 +75,9 @@ function cursorOf(param: "after_id" | "before_id", raw: string): { row: number }
 export function createTriggersService({ store, eventTriggers: rows, workflows }: TriggersDeps) {
   // Deliveries already launched, kept in memory (one process): ours for twice the timestamp window (older ones are
   // refused anyway); GitHub's, which carry no timestamp, for a day. Only verified deliveries add keys.
-  const seen = new LRUCache<string, true>({ max: 50_000, ttl: 2 * REPLAY_WINDOW_SECONDS * 1000 });
+  // Made by the first delivery, not at start (lru-cache allocates for `max` entries up front).
+  let seenCache: LRUCache<string, true> | undefined;
+  const seen = () => (seenCache ??= new LRUCache<string, true>({ max: 50_000, ttl: 2 * REPLAY_WINDOW_SECONDS * 1000 }));
 
   const hookUrl = (base: string, id: number) => `${base}/hooks/${encodeId("trigger", id)}`;
 
@@ -192,11 +194,11 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
         if ("ignored" in outcome) return { status: 202, body: { received: true, event, ignored: outcome.ignored } };
         input = outcome.input;
       }
-      if (replayKeys.some((k) => seen.has(k))) return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
+      if (replayKeys.some((k) => seen().has(k))) return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
       const ctx: Ctx = { ...systemCtx(row.workspaceId, dl.requestId), ip: dl.ip, userAgent: dl.userAgent };
       const run = workflows.launch(ctx, row.workflowId, { inputData: input }, row.kind);
       // Marked only once launched: a delivery refused for a reason the sender can fix may be sent again.
-      for (const k of replayKeys) seen.set(k, true, { ttl: row.kind === "github" ? GITHUB_REPLAY_TTL_MS : undefined });
+      for (const k of replayKeys) seen().set(k, true, { ttl: row.kind === "github" ? GITHUB_REPLAY_TTL_MS : undefined });
       rows.fired(row.id);
       return { status: 202, body: { received: true, runId: run.id, workflowId: run.workflowId, status: run.status } };
     },

@@ -1,11 +1,14 @@
 // Checks a workflow's inputData and an approval's resumeData against their field schema with Ajv (JSON Schema),
 // failures as the typed 400 naming the field (inputData.topic).
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import type AjvClass from "ajv";
 import { InvalidRequestError } from "../../lib/errors";
 import type { FieldSchema } from "./definition";
 
 // strict off: a definition's schema may carry keywords we do not act on (format, examples); they are not errors.
-const ajv = new Ajv({ allErrors: false, strict: false });
+// Made on the first check, not at start: Ajv is loaded (require) only when a workflow's fields are checked.
+let ajvInstance: AjvClass | undefined;
+const ajv = () => (ajvInstance ??= new ((require("ajv") as typeof import("ajv")).default)({ allErrors: false, strict: false }));
 
 // Definitions are few and reused: one compiled validator per distinct schema, bounded all the same.
 const compiled = new Map<string, ValidateFunction>();
@@ -16,7 +19,7 @@ function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
   const key = JSON.stringify(json);
   let v = compiled.get(key);
   if (!v) {
-    v = ajv.compile(json);
+    v = ajv().compile(json);
     if (compiled.size >= COMPILED_MAX) compiled.clear();
     compiled.set(key, v);
   }

@@ -1,7 +1,7 @@
 // POST /workflows/:id/stream: an AI SDK UI message stream (createUIMessageStream from `ai`: `start` … `finish`,
 // `[DONE]`, keep-alive comments). Each skill step's model output arrives as text parts (id = step id); the run's
 // state as `data-workflow` parts.
-import { createUIMessageStream, createUIMessageStreamResponse, type UIMessageStreamWriter } from "ai";
+import type { UIMessageStreamWriter } from "ai";
 import type { Ctx } from "../../lib/context";
 import type { Services } from "../../services";
 import type { BusEvent } from "../events/bus";
@@ -11,6 +11,8 @@ const ENDED = new Set(["suspended", "completed", "failed", "cancelled"]);
 const KEEP_ALIVE_MS = 5_000; // well inside Bun's idle timeout
 
 export function workflowStream(services: Services, ctx: Ctx, run: { runId: string }, signal?: AbortSignal): Response {
+  // The AI SDK is loaded (require) by the first stream, not at start: serving other requests does not need it.
+  const { createUIMessageStream, createUIMessageStreamResponse } = require("ai") as typeof import("ai");
   const stream = createUIMessageStream({
     // Resolves when the run ends or suspends (the stream then finishes), or when the client goes away.
     execute: ({ writer }) => new Promise<void>((done) => follow(services, ctx, run.runId, writer, done, signal)),

@@ -2,7 +2,7 @@
 // token or the OAuth web flow (CLANKER_GITHUB_CLIENT_ID/_SECRET on CLANKER_GITHUB_OAUTH_URL). Sources are the
 // account's repositories as `owner/repo`, paged as GitHub pages them (Link headers).
 import { isRepoName } from "../../../lib/github-names";
-import { Octokit } from "@octokit/rest";
+import type { Octokit } from "@octokit/rest";
 import type { Config } from "../../../config";
 import { ApiError, InvalidRequestError, NotFoundError, RateLimitError } from "../../../lib/errors";
 import type { ConnectorContext, ConnectorProvider, SourceContent } from "../provider";
@@ -11,6 +11,8 @@ import { fileContent, outside, safeSegments, tooLarge } from "./git-reader";
 
 /** An Octokit for this server's GitHub, acting with the token. */
 export function octokitFor(config: Config, token: string | null): Octokit {
+  // Octokit is loaded (require) by the first GitHub call, not at start.
+  const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest");
   return new Octokit({ auth: token ?? undefined, baseUrl: config.connectors.githubApiUrl, userAgent: "clanker-self-hosted", log: { debug() {}, info() {}, warn() {}, error() {} } });
 }
 

@@ -1,0 +1,122 @@
+// Prints the compiled binary's start-up figures (ms, median of N): `serve` to the first 200 of GET /healthz on an
+// empty and on a used data dir, `mcp` to the first tools/list answer, and `keys create` to exit.
+// Usage: npx bun test/bench/cold-start.ts [runs] [binary] [another binary, e.g. an older build, side by side: the
+// binaries take turns within each round]
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stdioStartMs } from "./mcp-stdio-start";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const env = { ...(process.env as Record<string, string>), CLANKER_LOG: "silent" };
+
+/** A port the kernel just handed out (a random one may be an ephemeral port our own client connections hold). */
+export function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+/** spawn → GET /healthz answers 200; ms. */
+export async function serveStartMs(binary: string, dataDir: string): Promise<number> {
+  const port = freePort();
+  const t0 = performance.now();
+  const p = Bun.spawn([binary, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dataDir], { env, stdout: "ignore", stderr: "pipe" });
+  let ms = -1;
+  // Bounded: 10 s of polling at most.
+  for (let i = 0; i < 5000 && performance.now() - t0 < 10_000 && p.exitCode === null; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) {
+        ms = performance.now() - t0;
+        break;
+      }
+    } catch {}
+    await Bun.sleep(1);
+  }
+  p.kill();
+  await p.exited;
+  if (ms < 0) throw new Error(`${binary} serve did not answer /healthz within 10 s: ${(await new Response(p.stderr).text()).slice(0, 500)}`);
+  return ms;
+}
+
+/** spawn → `keys create` exits 0; ms. */
+export async function keysCreateMs(binary: string, dataDir: string, name: string): Promise<number> {
+  const t0 = performance.now();
+  const p = Bun.spawn([binary, "keys", "create", "--name", name, "--data", dataDir], { env, stdout: "ignore", stderr: "pipe" });
+  const code = await p.exited;
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`keys create exited ${code}: ${await new Response(p.stderr).text()}`);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Median and minimum (the minimum is the steadier figure on a loaded machine). */
+export interface Figure {
+  median: number;
+  min: number;
+}
+
+export interface ColdFigures {
+  serveEmpty: Figure;
+  serveUsed: Figure;
+  mcp: Figure;
+  keys: Figure;
+}
+
+const figure = (xs: number[]): Figure => ({ median: median(xs), min: Math.min(...xs) });
+
+/** Each binary's figures, the binaries taken in turn within every round so that load on the machine hits all alike. */
+export async function coldFiguresSideBySide(binaries: string[], runs = 5): Promise<ColdFigures[]> {
+  const samples = binaries.map(() => ({ empty: [] as number[], used: [] as number[], mcp: [] as number[], keys: [] as number[] }));
+  const usedDirs = binaries.map(() => mkdtempSync(join(tmpdir(), "clanker-cold-used-")));
+  try {
+    // Each used dir: a store made by a first start, with a key in it.
+    for (const [i, binary] of binaries.entries()) {
+      await keysCreateMs(binary, usedDirs[i]!, "first");
+      await serveStartMs(binary, usedDirs[i]!);
+      await stdioStartMs({ binary, dataDir: usedDirs[i]! });
+    }
+    for (let r = 0; r < runs; r++) {
+      for (const [i, binary] of binaries.entries()) {
+        const s = samples[i]!;
+        const dir = mkdtempSync(join(tmpdir(), "clanker-cold-"));
+        try {
+          s.empty.push(await serveStartMs(binary, dir));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        s.used.push(await serveStartMs(binary, usedDirs[i]!));
+        s.mcp.push(await stdioStartMs({ binary, dataDir: usedDirs[i]! }));
+        s.keys.push(await keysCreateMs(binary, usedDirs[i]!, `k${r}`));
+      }
+    }
+  } finally {
+    for (const d of usedDirs) rmSync(d, { recursive: true, force: true });
+  }
+  return samples.map((s) => ({ serveEmpty: figure(s.empty), serveUsed: figure(s.used), mcp: figure(s.mcp), keys: figure(s.keys) }));
+}
+
+export async function coldFigures(binary: string, runs = 5): Promise<ColdFigures> {
+  return (await coldFiguresSideBySide([binary], runs))[0]!;
+}
+
+export function printColdFigures(label: string, f: ColdFigures): void {
+  const row = (what: string, x: Figure, aim: number) =>
+    console.log(`  ${what.padEnd(36)} median ${x.median.toFixed(0).padStart(4)} ms, min ${x.min.toFixed(0).padStart(4)} ms  (aim < ${aim} ms)`);
+  console.log(label);
+  row("serve → first 200, empty data dir", f.serveEmpty, 60);
+  row("serve → first 200, used data dir", f.serveUsed, 60);
+  row("mcp stdio → first tools/list", f.mcp, 150);
+  row("keys create → exit", f.keys, 150);
+}
+
+if (import.meta.main) {
+  const runs = Number(process.argv[2] ?? 5);
+  const given = process.argv.slice(3).length ? process.argv.slice(3) : [join(ROOT, "dist/clanker")];
+  const binaries = given.filter((b) => existsSync(b));
+  for (const b of given.filter((b) => !existsSync(b))) console.log(`${b} not built: run \`npm run build\` for the cold-start figures`);
+  const figures = await coldFiguresSideBySide(binaries, runs);
+  for (const [i, b] of binaries.entries()) printColdFigures(`${b} (${runs} runs, taken in turn with the others)`, figures[i]!);
+}
