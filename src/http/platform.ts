@@ -33,6 +33,11 @@ export interface PlatformDeps {
 const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
+// Request ids need to be unique, not secret: a random per-process prefix and a counter, not 12 random bytes
+// (and their base64) per request.
+const REQUEST_ID_PREFIX = `req_${randomToken(9)}`;
+let requestSeq = 0;
+const nextRequestId = (): string => REQUEST_ID_PREFIX + (++requestSeq).toString(36);
 const VERSION_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function validVersion(v: string): boolean {
@@ -69,7 +74,7 @@ export function createPlatform(deps: PlatformDeps) {
     .onRequest(({ request, set }) => {
       started.set(request, performance.now());
       const incoming = request.headers.get("x-request-id");
-      set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : `req_${randomToken(12)}`;
+      set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : nextRequestId();
       // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
       set.headers["x-frame-options"] = "DENY";
       set.headers["content-security-policy"] = NO_CONTENT_CSP;
@@ -148,18 +153,27 @@ export function createPlatform(deps: PlatformDeps) {
             throw e;
           }
           const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
-          Object.assign(set.headers, rateHeaders(limiter.hit(principal.rateKey, limit)));
+          // The headers rateHeaders() would build, set in place: no object per request on the hot path.
+          const v = limiter.hit(principal.rateKey, limit);
+          const h = set.headers;
+          h["x-ratelimit-limit"] = String(v.limit);
+          h["x-ratelimit-remaining"] = String(v.remaining);
+          h["x-ratelimit-reset"] = String(v.reset);
           principals.set(request, principal);
           throwIfBadBody(body);
         },
         resolve({ request, set, server }) {
           const p = principals.get(request)!;
+          // The client address is looked up only when something reads it (the audit log), once.
+          let ip: string | undefined;
           const ctx: Ctx = {
             workspaceId: p.workspaceId,
             actor: p.actor,
             role: p.role,
             requestId: String(set.headers["x-request-id"]),
-            ip: clientIp(request, server as Server),
+            get ip() {
+              return (ip ??= clientIp(request, server as Server));
+            },
             userAgent: request.headers.get("user-agent"),
           };
           return { ctx };

@@ -1,7 +1,33 @@
 // The server's logger: pino, JSON lines or pretty text on stdout, written synchronously (no worker transports:
 // their thread entry is a file path that does not exist inside the compiled binary).
+import { tracingChannel } from "node:diagnostics_channel";
 import pino from "pino";
 import type PinoPretty from "pino-pretty";
+
+// pino skips its diagnostics tracing when `tracingChannel(...).hasSubscribers` is false, but Bun's TracingChannel
+// lacks that getter (undefined), so every line paid for traceSync. This is Node's definition of it.
+{
+  const proto = Object.getPrototypeOf(tracingChannel("clanker:probe")) as object;
+  if (!("hasSubscribers" in proto))
+    Object.defineProperty(proto, "hasSubscribers", {
+      configurable: true,
+      get(this: Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>) {
+        return this.start.hasSubscribers || this.end.hasSubscribers || this.asyncStart.hasSubscribers || this.asyncEnd.hasSubscribers || this.error.hasSubscribers;
+      },
+    });
+}
+
+// pino's isoTime formats a Date per line; under load many lines share a millisecond, so the text is reused.
+let isoAt = -1;
+let isoText = "";
+const isoTime = (): string => {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    isoText = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return isoText;
+};
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFormat = "json" | "pretty";
@@ -32,7 +58,7 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
     {
       level: opts.level,
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       // JSON lines say "info", not 30: readable without pino's table. pino-pretty reads the numbers itself.
       ...(opts.format === "json" ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
     },
