@@ -39,7 +39,8 @@ const LAST_USED_EVERY_MS = 60_000;
 const SYNC_EVERY_MS = 50;
 
 export class Authenticator {
-  // Short TTL: revocation through this process evicts at once; the TTL bounds staleness from other processes.
+  // Changes through this process evict at once (forgetKey/forgetUser/forgetAll); other processes' commits are
+  // noticed through PRAGMA data_version within SYNC_EVERY_MS (sync); the short TTL is only a last bound.
   private keys = new LRUCache<string, CachedKey>({ max: 50_000, ttl: 5_000 });
   private users = new LRUCache<number, UserRow>({ max: 50_000, ttl: 5_000 });
   private lastUsedWritten = new Map<number, number>();
@@ -110,10 +111,9 @@ export class Authenticator {
   }
 
   /**
-   * Another connection (the CLI, another process on the same file) committed since we last looked (PRAGMA
-   * data_version moves only for other connections' commits): anything
-   * cached may be stale, so drop it all. Changes through this process's own connection do not move
-   * data_version; the services that make them evict what they change (forgetKey, forgetUser, forgetAll).
+   * Another connection (the CLI, another process on the same file) committed since we last looked: anything
+   * cached may be stale, so drop it all. PRAGMA data_version moves only for other connections' commits; the
+   * services that change keys, memberships or users through ours evict what they change.
    */
   private sync(): void {
     // Asking costs a read transaction (~tens of µs, more than the rest of a cached lookup), so at most every
