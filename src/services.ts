@@ -12,7 +12,7 @@ import { createConnectorsService } from "./modules/connectors/service";
 import { createConnectorRegistry } from "./modules/connectors/registry";
 import type { Catalog } from "./modules/skills/catalog";
 import { createUsersService } from "./modules/users/service";
-import { createProfileService } from "./modules/profile/service";
+import { createProfileService, type UserCache } from "./modules/profile/service";
 import { createWorkspacesService, type KeyCache } from "./modules/workspaces/service";
 import { createApiKeysService } from "./modules/api-keys/service";
 import { createAuditLogsService } from "./modules/audit-logs/service";
@@ -43,7 +43,7 @@ import type { Log } from "./lib/log";
 export interface ServiceDeps {
   store: Store;
   config: Config;
-  keyCache: KeyCache & { forgetAll(): void };
+  keyCache: KeyCache & UserCache & { forgetAll(): void };
   catalog: Catalog;
   box: SecretBox;
   log: Log;
@@ -92,7 +92,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
   return guardServices({
     users,
-    profile: createProfileService(store),
+    profile: createProfileService(store, keyCache),
     workspaces: createWorkspacesService(store, keyCache, users),
     apiKeys: createApiKeysService(store, keyCache),
     auditLogs: createAuditLogsService(store),

@@ -1,4 +1,6 @@
-// Turns x-api-key / Authorization: Bearer / x-auth-token (+ x-workspace-id) into a principal.
+// Turns x-api-key / Authorization: Bearer / x-auth-token (+ x-workspace-id) into a principal, and caches
+// what the hot path reads (key → principal, the principal's user row) until something could have changed it.
+import type { Statement } from "bun:sqlite";
 import { and, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { sha256Hex } from "../lib/crypto";
@@ -24,29 +26,48 @@ interface CachedKey {
   revoked: boolean;
 }
 
+/** A users row as the profile shows it. */
+export interface UserRow {
+  id: number;
+  email: string | null;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
 const LAST_USED_EVERY_MS = 60_000;
+const SYNC_EVERY_MS = 50;
 
 export class Authenticator {
-  // Short TTL: revocation through this process evicts at once; the TTL bounds staleness from other processes.
+  // Changes through this process evict at once (forgetKey/forgetUser/forgetAll); other processes' commits are
+  // noticed through PRAGMA data_version within SYNC_EVERY_MS (sync); the short TTL is only a last bound.
   private keys = new LRUCache<string, CachedKey>({ max: 50_000, ttl: 5_000 });
+  private users = new LRUCache<number, UserRow>({ max: 50_000, ttl: 5_000 });
   private lastUsedWritten = new Map<number, number>();
   private q;
+  // The hottest lookups as raw bun:sqlite statements: drizzle's result mapping cost more than the query itself.
+  private raw: {
+    keyByHash: Statement<{ keyId: number; workspaceId: number; userId: number | null; revokedAt: number | null; role: Role | null }, [{ hash: string }]>;
+    userById: Statement<UserRow, [{ id: number }]>;
+    dataVersion: Statement<{ data_version: number }, []>;
+  };
+  private version: number;
+  private syncedAt = performance.now();
 
   constructor(store: Store) {
     const db = store.db;
+    const sqlite = store.sqlite;
+    this.raw = {
+      keyByHash: sqlite.query(
+        `SELECT k.id AS keyId, k.workspace_id AS workspaceId, k.user_id AS userId, k.revoked_at AS revokedAt, m.role AS role
+         FROM api_keys k LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.user_id
+         WHERE k.key_hash = $hash`,
+      ),
+      userById: sqlite.query("SELECT id, email, name, created_at AS createdAt, updated_at AS updatedAt FROM users WHERE id = $id"),
+      dataVersion: sqlite.query("PRAGMA data_version"),
+    };
+    this.version = this.raw.dataVersion.get()!.data_version;
     this.q = {
-      keyByHash: db
-        .select({
-          keyId: apiKeys.id,
-          workspaceId: apiKeys.workspaceId,
-          userId: apiKeys.userId,
-          revokedAt: apiKeys.revokedAt,
-          role: memberships.role,
-        })
-        .from(apiKeys)
-        .leftJoin(memberships, and(eq(memberships.workspaceId, apiKeys.workspaceId), eq(memberships.userId, apiKeys.userId)))
-        .where(eq(apiKeys.keyHash, sql.placeholder("hash")))
-        .prepare(),
       sessionByHash: db
         .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
         .from(sessions)
@@ -78,16 +99,53 @@ export class Authenticator {
     this.keys.delete(hash);
   }
 
+  /** A user's row changed (profile update): the next read loads it again. */
+  forgetUser(userId: number): void {
+    this.users.delete(userId);
+  }
+
   /** Membership changed somewhere: cached roles may be stale. */
   forgetAll(): void {
     this.keys.clear();
+    this.users.clear();
+  }
+
+  /**
+   * Another connection (the CLI, another process on the same file) committed since we last looked: anything
+   * cached may be stale, so drop it all. PRAGMA data_version moves only for other connections' commits; the
+   * services that change keys, memberships or users through ours evict what they change.
+   */
+  private sync(): void {
+    // Asking costs a read transaction (~tens of µs, more than the rest of a cached lookup), so at most every
+    // SYNC_EVERY_MS: another process's change reaches this cache within that, not within the 5 s TTL.
+    const now = performance.now();
+    if (now - this.syncedAt < SYNC_EVERY_MS) return;
+    this.syncedAt = now;
+    const v = this.raw.dataVersion.get()!.data_version;
+    if (v === this.version) return;
+    this.version = v;
+    this.keys.clear();
+    this.users.clear();
+  }
+
+  /** The user's row (cached beside the keys, evicted on the same changes), or null if there is none. */
+  user(userId: number): UserRow | null {
+    this.sync();
+    let u = this.users.get(userId);
+    if (!u) {
+      u = this.raw.userById.get({ id: userId }) ?? undefined;
+      if (!u) return null;
+      this.users.set(userId, u);
+    }
+    return u;
   }
 
   fromApiKey(raw: string): Principal {
     const hash = sha256Hex(raw);
+    this.sync();
     let k = this.keys.get(hash);
     if (!k) {
-      const row = this.q.keyByHash.get({ hash });
+      const row = this.raw.keyByHash.get({ hash });
       if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
       k = {
         keyId: row.keyId,

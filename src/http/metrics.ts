@@ -28,11 +28,17 @@ export class Metrics {
     const db = sources.store.db;
     const runsByStatus = db.select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status).prepare();
     const pendingDeliveries = db.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).prepare();
+    const counts = this.counts;
     this.requests = new Counter({
       name: "clanker_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status",
       labelNames: ["method", "route", "status"],
       registers: [r],
+      // Counted in plain numbers per request (see observe) and handed to prom-client only when scraped.
+      collect() {
+        this.reset();
+        for (const c of counts.values()) this.inc(c.labels, c.n);
+      },
     });
     this.latency = new Histogram({
       name: "clanker_http_request_duration_seconds",
@@ -88,9 +94,19 @@ export class Metrics {
     });
   }
 
+  // Per label set: the label objects are made once, and a request costs a map lookup and an increment.
+  private readonly counts = new Map<string, { labels: { method: string; route: string; status: string }; n: number }>();
+  private readonly latencyLabels = new Map<string, { method: string; route: string }>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.latency.observe({ method, route }, seconds);
+    const key = `${method} ${route}`;
+    let l = this.latencyLabels.get(key);
+    if (!l) this.latencyLabels.set(key, (l = { method, route }));
+    this.latency.observe(l, seconds);
+    const ckey = `${key} ${status}`;
+    const c = this.counts.get(ckey);
+    if (c) c.n++;
+    else this.counts.set(ckey, { labels: { method, route, status: String(status) }, n: 1 });
   }
 
   render(): Promise<string> {

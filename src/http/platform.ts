@@ -33,6 +33,11 @@ export interface PlatformDeps {
 const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
+// Request ids need to be unique, not secret: a random per-process prefix and a counter, not 12 random bytes
+// (and their base64) per request.
+const REQUEST_ID_PREFIX = `req_${randomToken(9)}`;
+let requestSeq = 0;
+const nextRequestId = (): string => REQUEST_ID_PREFIX + (++requestSeq).toString(36);
 const VERSION_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function validVersion(v: string): boolean {
@@ -44,6 +49,12 @@ function validVersion(v: string): boolean {
 
 type Server = { requestIP(r: Request): { address: string } | null } | null;
 
+// Per-request state kept on Elysia's context object (the same object through every hook of a request), not
+// in WeakMaps keyed by the Request: a WeakMap entry per request cost more than the lookup it saved.
+const STARTED = Symbol("started");
+const PRINCIPAL = Symbol("principal");
+type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal };
+
 /** Our body parsers (one per app), so the OpenAPI document can tell them from any other parse hook. */
 const bodyParsers = new WeakSet<object>();
 const markBodyParser = <F extends object>(fn: F): F => (bodyParsers.add(fn), fn);
@@ -51,8 +62,6 @@ export const isBodyParser = (fn: unknown): boolean => typeof fn === "function" &
 
 export function createPlatform(deps: PlatformDeps) {
   const { config, limiter, authenticator } = deps;
-  const principals = new WeakMap<Request, Principal>();
-  const started = new WeakMap<Request, number>();
 
   const clientIp = (request: Request, server: Server): string => server?.requestIP(request)?.address ?? "unknown";
 
@@ -66,10 +75,11 @@ export function createPlatform(deps: PlatformDeps) {
   // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
   return new Elysia({ name: "platform", normalize: false })
     .decorate("deps", deps)
-    .onRequest(({ request, set }) => {
-      started.set(request, performance.now());
+    .onRequest((c) => {
+      const { request, set } = c;
+      (c as Stash)[STARTED] = performance.now();
       const incoming = request.headers.get("x-request-id");
-      set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : `req_${randomToken(12)}`;
+      set.headers["x-request-id"] = incoming && REQUEST_ID_RE.test(incoming) ? incoming : nextRequestId();
       // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
       set.headers["x-frame-options"] = "DENY";
       set.headers["content-security-policy"] = NO_CONTENT_CSP;
@@ -120,8 +130,9 @@ export function createPlatform(deps: PlatformDeps) {
     })
     // One access-log line and one metrics sample per request, errors included. The route is the pattern
     // (/api/v1/executions/:id), never the raw path: ids would make every line and label unique.
-    .onAfterResponse({ as: "global" }, ({ request, set, route, responseValue }) => {
-      const t0 = started.get(request);
+    .onAfterResponse({ as: "global" }, (c) => {
+      const { request, set, route, responseValue } = c;
+      const t0 = (c as Stash)[STARTED];
       const ms = t0 === undefined ? 0 : performance.now() - t0;
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200) || 200;
       const pattern = route || "(unmatched)";
@@ -133,7 +144,8 @@ export function createPlatform(deps: PlatformDeps) {
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
-        transform({ request, set, server, body }) {
+        transform(c) {
+          const { request, set, server, body } = c;
           let principal: Principal;
           try {
             const cred = credentialOf(request);
@@ -148,18 +160,28 @@ export function createPlatform(deps: PlatformDeps) {
             throw e;
           }
           const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
-          Object.assign(set.headers, rateHeaders(limiter.hit(principal.rateKey, limit)));
-          principals.set(request, principal);
+          // The headers rateHeaders() would build, set in place: no object per request on the hot path.
+          const v = limiter.hit(principal.rateKey, limit);
+          const h = set.headers;
+          h["x-ratelimit-limit"] = String(v.limit);
+          h["x-ratelimit-remaining"] = String(v.remaining);
+          h["x-ratelimit-reset"] = String(v.reset);
+          (c as Stash)[PRINCIPAL] = principal;
           throwIfBadBody(body);
         },
-        resolve({ request, set, server }) {
-          const p = principals.get(request)!;
+        resolve(c) {
+          const { request, set, server } = c;
+          const p = (c as Stash)[PRINCIPAL]!;
+          // The client address is looked up only when something reads it (the audit log), once.
+          let ip: string | undefined;
           const ctx: Ctx = {
             workspaceId: p.workspaceId,
             actor: p.actor,
             role: p.role,
             requestId: String(set.headers["x-request-id"]),
-            ip: clientIp(request, server as Server),
+            get ip() {
+              return (ip ??= clientIp(request, server as Server));
+            },
             userAgent: request.headers.get("user-agent"),
           };
           return { ctx };

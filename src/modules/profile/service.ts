@@ -1,5 +1,5 @@
 // The caller's own profile.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -7,13 +7,16 @@ import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { users } from "../../store/schema";
+import type { UserRow } from "../../http/auth";
 
-type UserRow = typeof users.$inferSelect;
+/** Where the hot path reads user rows (the authenticator's cache), and what it must be told when one changes. */
+export interface UserCache {
+  user(userId: number): UserRow | null;
+  forgetUser(userId: number): void;
+}
 
-export function createProfileService(store: Store) {
+export function createProfileService(store: Store, cache: UserCache) {
   const db = store.db;
-  // The hot path of GET /profile: prepared once.
-  const findUser = db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare();
 
   function view(ctx: Ctx, u: UserRow | null) {
     return {
@@ -30,7 +33,7 @@ export function createProfileService(store: Store) {
 
   return {
     get(ctx: Ctx) {
-      return view(ctx, ctx.actor.userId === null ? null : (findUser.get({ id: ctx.actor.userId }) ?? null));
+      return view(ctx, ctx.actor.userId === null ? null : cache.user(ctx.actor.userId));
     },
 
     update(ctx: Ctx, input: { name?: string }) {
@@ -38,13 +41,18 @@ export function createProfileService(store: Store) {
       const userId = ctx.actor.userId;
       const name = input.name?.trim();
       if (name !== undefined && !name) throw new InvalidRequestError("name must not be blank", "name");
-      return store.tx(() => {
+      // Evicted before and after: a reader between the write and the commit (none today: one connection, sync
+      // callbacks) would find nothing cached, and after the commit the next read loads the new row.
+      cache.forgetUser(userId);
+      const out = store.tx(() => {
         const u = name === undefined
           ? db.select().from(users).where(eq(users.id, userId)).get()!
           : db.update(users).set({ name, updatedAt: Date.now() }).where(eq(users.id, userId)).returning().get();
         writeAudit(store, ctx, { action: "profile.update", resourceType: "user", resourceId: encodeId("user", userId), metadata: { fields: Object.keys(input) } });
         return view(ctx, u);
       });
+      cache.forgetUser(userId);
+      return out;
     },
   };
 }

@@ -1,0 +1,107 @@
+// The hot path's cache (key → principal, and the principal's user row): every change that could alter what it
+// holds reaches the next request — through this server at once, from another process (the CLI, direct SQL)
+// within the 50 ms between data_version checks, not the 5 s the cache entries live.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
+
+let srv: TestServer;
+
+beforeAll(async () => {
+  srv = await startServer();
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+});
+
+/** Past the 50 ms between the server's looks at data_version, far short of the 5 s entry TTL. */
+const OTHER_PROCESS_DELAY_MS = 150;
+
+async function profile(auth: { apiKey?: string; session?: string }) {
+  return client(srv, auth)("GET", "/api/v1/profile");
+}
+
+/** Warms the cache: several reads, so the key and the user row are surely held. */
+async function warm(auth: { apiKey?: string; session?: string }) {
+  for (let i = 0; i < 3; i++) expect((await profile(auth)).status).toBe(200);
+}
+
+describe("key cache invalidation", () => {
+  test("a key revoked over the API is refused on the very next request", async () => {
+    const email = uniqueEmail("cache-revoke");
+    const admin = await srv.createKey({ name: "admin", email });
+    const doomed = await srv.createKey({ name: "doomed", email });
+    await warm({ apiKey: doomed });
+    const id = (await profile({ apiKey: doomed })).body.apiKeyId;
+    const r = await client(srv, { apiKey: admin })("POST", `/api/v1/api-keys/${id}/revoke`);
+    expect(r.status).toBe(200);
+    const next = await profile({ apiKey: doomed });
+    expect(next.status).toBe(401);
+    expect(next.body.error.code).toBe("KEY_REVOKED");
+  });
+
+  test("a key revoked by the CLI (another process) is refused within the data_version interval, not the 5 s TTL", async () => {
+    const email = uniqueEmail("cache-cli");
+    const doomed = await srv.createKey({ name: "cli-doomed", email });
+    await warm({ apiKey: doomed });
+    const id = (await profile({ apiKey: doomed })).body.apiKeyId;
+    const r = await srv.cli(["keys", "revoke", id]);
+    expect(r.code).toBe(0);
+    await Bun.sleep(OTHER_PROCESS_DELAY_MS);
+    expect((await profile({ apiKey: doomed })).status).toBe(401);
+  });
+
+  test("a role changed by another process is the role of the next request", async () => {
+    const email = uniqueEmail("cache-role");
+    const key = await srv.createKey({ name: "role", email });
+    await warm({ apiKey: key });
+    const me = (await profile({ apiKey: key })).body;
+    expect(me.role).toBe("owner");
+    const hash = new Bun.CryptoHasher("sha256").update(key).digest("hex");
+    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?)", hash)).toBe(1);
+    await Bun.sleep(OTHER_PROCESS_DELAY_MS);
+    expect((await profile({ apiKey: key })).body.role).toBe("member");
+    // And a removal from the workspace: the key no longer acts in it.
+    expect(runSql(srv, "DELETE FROM memberships WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?)", hash)).toBe(1);
+    await Bun.sleep(OTHER_PROCESS_DELAY_MS);
+    expect((await profile({ apiKey: key })).status).toBe(401);
+  });
+
+  test("rebinding a key to another workspace moves its next request there", async () => {
+    const email = uniqueEmail("cache-rebind");
+    const key = await srv.createKey({ name: "rebind", email });
+    await warm({ apiKey: key });
+    const before = (await profile({ apiKey: key })).body.workspaceId;
+    const ws = await client(srv, { apiKey: key })("POST", "/api/v1/workspaces", { body: { name: "Second" } });
+    expect(ws.status).toBe(200);
+    expect((await client(srv, { apiKey: key })("PUT", "/api/v1/workspaces/current", { body: { workspace: ws.body.id } })).status).toBe(200);
+    const after = (await profile({ apiKey: key })).body.workspaceId;
+    expect(after).toBe(ws.body.id);
+    expect(after).not.toBe(before);
+  });
+});
+
+describe("profile cache invalidation", () => {
+  test("a name changed through a session shows at once through the same person's key", async () => {
+    const email = uniqueEmail("cache-name");
+    const key = await srv.createKey({ name: "name", email });
+    const session = await srv.createSession(email);
+    await warm({ apiKey: key });
+    await warm({ session });
+    const patched = await client(srv, { session })("PATCH", "/api/v1/profile", { body: { name: "Renamed Person" } });
+    expect(patched.status).toBe(200);
+    expect((await profile({ apiKey: key })).body.name).toBe("Renamed Person");
+    expect((await profile({ session })).body.name).toBe("Renamed Person");
+  });
+
+  test("a name changed by another process shows within the data_version interval", async () => {
+    const email = uniqueEmail("cache-sql-name");
+    const key = await srv.createKey({ name: "sql-name", email });
+    await warm({ apiKey: key });
+    expect(runSql(srv, "UPDATE users SET name = 'Changed Elsewhere' WHERE email = ?", email)).toBe(1);
+    await Bun.sleep(OTHER_PROCESS_DELAY_MS);
+    expect((await profile({ apiKey: key })).body.name).toBe("Changed Elsewhere");
+  });
+});
