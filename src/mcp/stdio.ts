@@ -51,7 +51,13 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
 function stdioDeps(config: Config, store: Store, log: Log) {
   let auth: Authenticator | undefined;
   const authenticator = () => (auth ??= new Authenticator(store));
-  const keyCache = { forgetKey: (hash: string) => auth?.forgetKey(hash), forgetAll: () => auth?.forgetAll() };
+  const keyCache = {
+    forgetKey: (hash: string) => auth?.forgetKey(hash),
+    forgetAll: () => auth?.forgetAll(),
+    // The profile's user row, through the same cache as the HTTP side (made on first use, after the first answer).
+    user: (userId: number) => authenticator().user(userId),
+    forgetUser: (userId: number) => auth?.forgetUser(userId),
+  };
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
   return { authenticator, services: createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: true }) };
