@@ -42,6 +42,7 @@ for await (const chunk of server.stdout) {
 }
 const headers = { "x-api-key": key, "content-type": "application/json" };
 const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${server.pid}/status`).text())?.[1] ?? 0) / 1024;
+const rssIdle = await rss();
 const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 /** Reads SSE events from the server until `until` says stop; returns a closer. */
@@ -122,6 +123,7 @@ const completed = settled;
 
 // 3. POST /run latency unloaded: one request at a time.
 const unloaded: number[] = [];
+target += 200; // these settle too, and the watcher counts them
 for (let i = 0; i < 200; i++) {
   const s = performance.now();
   await (await fetch(`${url}/api/v1/skills/summarize/run`, { method: "POST", headers, body: JSON.stringify({ input: "latency" }) })).arrayBuffer();
@@ -133,14 +135,22 @@ console.log(`POST /run latency:    one at a time p50 ${pct(unloaded, 0.5).toFixe
 console.log(`                      at saturation (${CONCURRENCY} in flight) p50 ${pct(postLatency, 0.5).toFixed(2)} ms  p99 ${pct(postLatency, 0.99).toFixed(2)} ms`);
 console.log(`first SSE block:      median ${pct(firstBlock, 0.5).toFixed(2)} ms  max ${Math.max(...firstBlock).toFixed(2)} ms (aim < 20 ms)`);
 
-// 4. RSS of the server over RSS_RUNS more runs, printed every RSS_STEP: it should stay flat.
-const rssLine: string[] = [`${(RUNS + 220).toLocaleString("en")}: ${(await rss()).toFixed(0)}`];
+// 4. RSS of the server over RSS_RUNS more runs, every RSS_STEP: as each burst settles, and after 2 s idle
+// (the runner asks every thread for a full collection once it has been idle 1 s). Both should stay flat.
+const rssLine: string[] = [`idle before any run ${rssIdle.toFixed(0)}`];
+const rssAt = async (label: string) => {
+  const busy = await rss();
+  await Bun.sleep(2000);
+  rssLine.push(`${label}: ${busy.toFixed(0)}/${(await rss()).toFixed(0)}`);
+};
+await rssAt((RUNS + 220).toLocaleString("en"));
 for (let done = 0; done < RSS_RUNS; done += RSS_STEP) {
   await burst(Math.min(RSS_STEP, RSS_RUNS - done));
-  rssLine.push(`${(RUNS + 220 + done + RSS_STEP).toLocaleString("en")}: ${(await rss()).toFixed(0)}`);
+  await rssAt((RUNS + 220 + done + RSS_STEP).toLocaleString("en"));
 }
 closeWatch();
-console.log(`RSS over runs (MB):   ${rssLine.join("  ")} (${settled}/${target} settled; aim < 150 MB, flat)`);
+console.log(`RSS over runs (MB):   runs: as settled/after 2 s idle, 2 workers (${settled}/${target} settled; aim < 150 MB, flat)`);
+for (let i = 0; i < rssLine.length; i += 4) console.log(`                      ${rssLine.slice(i, i + 4).join("   ")}`);
 
 // 5. SSE fan-out: SSE_CLIENTS clients held on /api/events, then one event to all of them.
 // Raw sockets, not fetch: fetch caps open connections per host, and these streams never end.
