@@ -201,7 +201,8 @@ for (let round = 0; round < 3; round++) {
   const lat = arrived.map((t) => t - s);
   fanout.push({ p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: Math.max(...lat), n: lat.length });
   marker = "";
-  await Bun.sleep(300);
+  // The run's later events (running, blocks, completed) fan out too: let them drain before the next round.
+  await Bun.sleep(2000);
 }
 sockets.forEach((s) => s.end());
 console.log(`SSE clients held:     ${connected}/${clients}; RSS ${before.toFixed(1)} MB → ${after.toFixed(1)} MB (+${(((after - before) * 1024) / Math.max(1, connected)).toFixed(1)} KB each)`);
