@@ -212,6 +212,35 @@ describe("SSE: GET /api/events", () => {
     }
   });
 
+  test("runs started together (settled in shared commits): two clients get the same events; each run's blocks add up and precede its completion", async () => {
+    const es1 = await openSse(sseUrl(keys.a));
+    const es2 = await openSse(sseUrl(keys.a));
+    try {
+      const inputs = Array.from({ length: 12 }, (_, i) => `Summarize together ${i} ${marker("burst")}`);
+      const ids = await Promise.all(inputs.map((input) => run(calls.a!, { input })));
+      for (const id of ids) await es2.waitFor(`${id} completed`, (e) => e.data.executionId === id && e.data.status === "completed");
+      const mine = (es: Sse) => es.events.filter((e) => ids.includes(e.data.executionId));
+      // The same frames, in the same order, reached both clients (one serialized frame is written to every client).
+      expect(mine(es1).map((e) => [e.id, JSON.stringify(e.data)])).toEqual(mine(es2).map((e) => [e.id, JSON.stringify(e.data)]));
+      for (const [i, id] of ids.entries()) {
+        const evs = mine(es1).filter((e) => e.data.executionId === id);
+        const statuses = evs.map((e) => e.data.status);
+        expect(statuses[0]).toBe("queued");
+        expect(statuses[statuses.length - 1]).toBe("completed");
+        expect(statuses.filter((s: string) => s === "completed").length).toBe(1);
+        const blocks = evs.flatMap((e) => e.data.blocks ?? []);
+        expect(blocks.map((b: any) => b.index)).toEqual(blocks.map((_: unknown, j: number) => j + 1));
+        expect(blocks.map((b: any) => b.content).join("")).toBe(answerFor(inputs[i]!).join(""));
+        const status = await finished(calls.a!, id);
+        expect(status.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(inputs[i]!).join(""));
+        expect(evs[evs.length - 1]!.data.artifactId).toBe(status.artifactId);
+      }
+    } finally {
+      es1.close();
+      es2.close();
+    }
+  });
+
   test("the raw stream has an id: line on every execution-state event", async () => {
     const lastId = evsA[evsA.length - 1]!.id;
     await waitUntil("the raw stream to see the completed event", () => raw.text.includes(`id: ${lastId}\n`));

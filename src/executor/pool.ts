@@ -80,6 +80,11 @@ export class ExecutorPool {
     this.owner.get(executionId)?.worker.postMessage({ type: "cancel", executionId });
   }
 
+  /** Asks every worker for a full garbage collection (each on its own thread). */
+  collect(): void {
+    for (const s of this.slots) s.worker.postMessage({ type: "collect" });
+  }
+
   stop(): void {
     for (const s of this.slots) s.worker.terminate();
     this.slots = [];

@@ -18,7 +18,8 @@ export interface Job {
   timeoutMs: number;
 }
 
-export type ToWorker = { type: "run"; job: Job } | { type: "cancel"; executionId: number };
+/** `collect`: a full garbage collection, asked for once the runner has been idle a moment (Runner.collectWhenIdle). */
+export type ToWorker = { type: "run"; job: Job } | { type: "cancel"; executionId: number } | { type: "collect" };
 
 export interface Usage {
   inputTokens: number;

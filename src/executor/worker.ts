@@ -100,6 +100,7 @@ async function run(job: Job): Promise<void> {
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   if (msg.type === "run") void run(msg.job);
+  else if (msg.type === "collect") Bun.gc(true);
   else if (msg.type === "cancel") running.get(msg.executionId)?.abort("cancel");
 };
 

@@ -5,6 +5,43 @@ import type { BusEvent } from "./bus";
 
 const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
 const MAX_BUFFERED = 1 << 20; // a client this far behind is dropped; it resumes with Last-Event-ID
+const encoder = new TextEncoder();
+const HELLO = encoder.encode(`retry: 2000\n: connected\n\n`);
+
+// One event goes to every client of its workspace: its frame is serialized once and the same bytes written to all.
+const frames = new WeakMap<BusEvent, Uint8Array>();
+function frameOf(e: BusEvent): Uint8Array {
+  let f = frames.get(e);
+  if (!f) {
+    f = encoder.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...(e.data as object), source: e.source, createdAt: new Date(e.createdAt).toISOString() })}\n\n`);
+    frames.set(e, f);
+  }
+  return f;
+}
+
+// One timer beats for every client (not one interval per connection).
+const beating = new Set<ReadableStreamDefaultController<Uint8Array>>();
+let beat: ReturnType<typeof setInterval> | null = null;
+function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, on: boolean): void {
+  if (on) beating.add(c);
+  else beating.delete(c);
+  if (beating.size && !beat) {
+    beat = setInterval(() => {
+      const line = encoder.encode(`: heartbeat ${Date.now()}\n\n`);
+      for (const c of beating) {
+        try {
+          c.enqueue(line);
+        } catch {
+          beating.delete(c);
+        }
+      }
+    }, HEARTBEAT_MS);
+    beat.unref?.();
+  } else if (!beating.size && beat) {
+    clearInterval(beat);
+    beat = null;
+  }
+}
 
 export const eventsRoutes = (app: Platform) =>
   app.get(
@@ -13,7 +50,6 @@ export const eventsRoutes = (app: Platform) =>
       const bus = deps.services.bus;
       const sources = query.sources ? new Set(query.sources.split(",").map((s) => s.trim()).filter(Boolean)) : null;
       const resumeFrom = Number(request.headers.get("last-event-id") ?? query.lastEventId ?? "");
-      const encoder = new TextEncoder();
       let stop = () => {};
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -24,20 +60,20 @@ export const eventsRoutes = (app: Platform) =>
             if (e.id <= lastSent) return;
             lastSent = e.id;
             if (sources && !sources.has(e.source)) return;
-            controller.enqueue(encoder.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...(e.data as object), source: e.source, createdAt: new Date(e.createdAt).toISOString() })}\n\n`));
+            controller.enqueue(frameOf(e));
             if ((controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();
           };
           // Subscribe before reading the backlog so nothing committed in between is missed.
           const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)), "sse");
-          const heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: heartbeat ${Date.now()}\n\n`)), HEARTBEAT_MS);
+          heartbeat(controller, true);
           stop = () => {
-            clearInterval(heartbeat);
+            heartbeat(controller, false);
             unsubscribe();
             try {
               controller.close();
             } catch {}
           };
-          controller.enqueue(encoder.encode(`retry: 2000\n: connected\n\n`));
+          controller.enqueue(HELLO);
           while (replaying) {
             const batch = bus.since(ctx.workspaceId, lastSent);
             batch.forEach(send);

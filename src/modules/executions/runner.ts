@@ -31,6 +31,8 @@ interface Running {
 }
 
 export const EXECUTION_EVENT = "execution-state";
+const COLLECT_IDLE_MS = 1000;
+const COLLECT_AFTER_RUNS = 100;
 
 export interface RunnerDeps {
   store: Store;
@@ -52,7 +54,13 @@ export class Runner {
   private pool: ExecutorPool | null = null;
   private running = new Map<number, Running>();
   private pendingText: { executionId: number; text: string }[] = [];
+  /** Runs whose worker said done/failed in this tick: settled together with the tick's blocks, in one commit. */
+  private pendingSettle: Extract<FromWorker, { type: "done" | "failed" }>[] = [];
   private flushScheduled = false;
+  /** Runs settled since the last collection, and the timer that waits for a quiet moment to collect. */
+  private settled = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastSettle = 0;
   private dispatchScheduled = false;
   private adopted = new Set<number>();
   /** Set by pause(): queued runs stay queued, for the next start. */
@@ -105,6 +113,7 @@ export class Runner {
   stop(): void {
     this.pool?.stop();
     this.pool = null;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     for (const r of this.running.values()) clearTimeout(r.timer);
   }
 
@@ -150,10 +159,10 @@ export class Runner {
    */
   requeueRunning(): string[] {
     const { store, bus } = this.d;
+    // Runs that finished but wait for this tick's commit are settled, not run again.
+    this.flush();
     const left = [...this.running];
     this.running.clear();
-    const ids = new Set(left.map(([id]) => id));
-    this.pendingText = this.pendingText.filter((p) => !ids.has(p.executionId));
     const evs = store.tx(() =>
       left.flatMap(([id, r]) => {
         clearTimeout(r.timer);
@@ -185,46 +194,53 @@ export class Runner {
 
   private dispatch(): void {
     if (this.paused || !this.pool) return;
-    const { config, bus } = this.d;
+    const { config, bus, store } = this.d;
     const perWs = new Map<number, number>();
     for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
     const queued = this.q.queued.all();
-    const events: BusEvent[] = [];
+    const picked: ExecutionRow[] = [];
     for (const e of queued) {
       if (this.d.ownOnly && !this.adopted.has(e.id)) continue;
       this.adopted.delete(e.id);
       const n = perWs.get(e.workspaceId) ?? 0;
       if (n >= config.executor.workspaceConcurrency) continue;
       perWs.set(e.workspaceId, n + 1);
-      events.push(...this.begin(e));
+      picked.push(e);
     }
-    bus.deliver(...events);
+    if (!picked.length) return;
+    // Every run started in this pass is marked running in one commit (a commit costs more than the rows in it).
+    const starts = store.tx(() => picked.map((e) => this.begin(e)));
+    bus.deliver(...starts.map((s) => s.ev));
+    for (const s of starts) s.launch?.();
   }
 
-  private begin(e: ExecutionRow): BusEvent[] {
-    const { store, config, catalog, byok } = this.d;
+  /** Inside dispatch's tx: marks one run running (or fails it); returns its event and what starts it after the commit. */
+  private begin(e: ExecutionRow): { ev: BusEvent; launch?: () => void } {
+    const { config, catalog, byok } = this.d;
+    const zero = { inputTokens: 0, outputTokens: 0 };
     const skill = catalog.bySlug.get(e.skillSlug);
-    let provider;
+    let provider: ReturnType<typeof chooseProvider>;
     try {
       provider = chooseProvider(config.models, byok.anthropicKey(e.workspaceId));
     } catch (err) {
-      return store.tx(() => [this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message })]);
+      return { ev: this.finalize(e, "failed", zero, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message }) };
     }
-    if (!skill) return store.tx(() => [this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` })]);
-    const now = Date.now();
-    const ev = store.tx(() => {
-      this.q.markRunning.run({ id: e.id, now, provider: provider.kind, model: provider.model, byok: provider.byok ? 1 : 0 });
-      return this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
-    });
-    const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
-    this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
-    const launch = (sourceText?: string) => {
-      const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined, sourceText);
-      this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
+    if (!skill) return { ev: this.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` }) };
+    this.q.markRunning.run({ id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok ? 1 : 0 });
+    const ev = this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
+    return {
+      ev,
+      launch: () => {
+        const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
+        this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
+        const launch = (sourceText?: string) => {
+          const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined, sourceText);
+          this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
+        };
+        if (!e.connector || !this.d.sourceContext) launch();
+        else this.readSource(e, e.connector, launch);
+      },
     };
-    if (!e.connector || !this.d.sourceContext) launch();
-    else this.readSource(e, e.connector, launch);
-    return [ev];
   }
 
   /** A run that reads code: read the source first (async), record what the model gets, then launch. */
@@ -259,69 +275,101 @@ export class Runner {
   private onMessage(m: FromWorker): void {
     if (m.type === "ready") return;
     if (!this.running.has(m.executionId)) return; // already settled (cancel, timeout)
-    if (m.type === "text") {
-      this.pendingText.push({ executionId: m.executionId, text: m.text });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flushText());
-      }
-      return;
+    if (m.type === "text") this.pendingText.push({ executionId: m.executionId, text: m.text });
+    else if (this.pendingSettle.some((p) => p.executionId === m.executionId)) return; // a timeout raced the worker's answer
+    else this.pendingSettle.push(m);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
     }
-    this.flushText();
-    const r = this.running.get(m.executionId)!;
-    clearTimeout(r.timer);
-    this.running.delete(m.executionId);
-    if (m.type === "done") this.complete(m.executionId, r, m.usage);
-    else this.fail(m.executionId, m.usage, { code: m.code, message: m.message });
-    this.onSettled?.();
-    this.kick();
   }
 
-  /** All blocks that arrived in this tick, for every run, in one commit. */
-  private flushText(): void {
+  /**
+   * Everything workers said in this tick, for every run, in one commit: output blocks first, then the runs
+   * that ended (artifact, charge, event, webhook). Each run's blocks still precede its final event.
+   */
+  private flush(): void {
     this.flushScheduled = false;
-    if (!this.pendingText.length) return;
-    const batch = this.pendingText;
+    if (!this.pendingText.length && !this.pendingSettle.length) return;
+    const texts = this.pendingText;
+    const ends = this.pendingSettle;
     this.pendingText = [];
-    const { store, bus } = this.d;
+    this.pendingSettle = [];
+    const { store, bus, artifacts } = this.d;
     const now = Date.now();
-    const evs = store.tx(() =>
-      batch.flatMap(({ executionId, text }) => {
+    // Files are written before the commit that points rows at them (never a row without its file).
+    const settles = ends.map((m) => {
+      const r = this.running.get(m.executionId)!;
+      let output = r.output.join("");
+      for (const t of texts) if (t.executionId === m.executionId) output += t.text;
+      const e = this.load(m.executionId);
+      const live = !!e && e.status === "running";
+      const written = live && m.type === "done" ? artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
+      return { m, r, e, live, written };
+    });
+    const evs = store.tx(() => {
+      const out: BusEvent[] = [];
+      for (const { executionId, text } of texts) {
         const r = this.running.get(executionId);
-        if (!r) return [];
+        if (!r) continue;
         const seq = ++r.seq;
         r.output.push(text);
         this.q.insertBlock.run({ executionId, seq, content: text, now });
-        return [bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] })];
-      }),
-    );
+        out.push(bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] }));
+      }
+      for (const { m, e, live, written } of settles) {
+        if (!live) continue;
+        if (m.type === "done") {
+          const rows = artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
+          out.push(this.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id)));
+        } else out.push(this.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }));
+      }
+      return out;
+    });
+    for (const { m, r, e, live } of settles) {
+      clearTimeout(r.timer);
+      this.running.delete(m.executionId);
+      if (!live) this.settleCancelled(e, m.usage);
+    }
     bus.deliver(...evs);
+    if (settles.length) {
+      if (settles.some((s) => s.live)) this.d.webhooks.kick();
+      this.onSettled?.();
+      this.kick();
+      this.settled += settles.length;
+      if (!this.running.size) this.collectWhenIdle();
+    }
+  }
+
+  /**
+   * A full collection on every thread once no run has been going for COLLECT_IDLE_MS. JSC schedules collections
+   * by JS heap growth, but most of what a run leaves behind is native memory held by small JS objects (bodies,
+   * streams, statements): left alone, RSS sits 100–200 MB above its live size after a burst. A full collection
+   * stalls the thread it runs on (tens of ms), so it waits for a quiet moment instead of running under load.
+   */
+  private collectWhenIdle(): void {
+    this.lastSettle = performance.now();
+    if (this.idleTimer || this.settled < COLLECT_AFTER_RUNS) return;
+    const check = () => {
+      this.idleTimer = null;
+      // Busy again (or only between a settle and the next dispatch): the run that ends last schedules anew.
+      if (this.running.size || this.dispatchScheduled || !this.pool) return;
+      const wait = this.lastSettle + COLLECT_IDLE_MS - performance.now();
+      if (wait > 0) {
+        this.idleTimer = setTimeout(check, wait);
+        this.idleTimer.unref?.();
+        return;
+      }
+      this.settled = 0;
+      this.pool.collect();
+      Bun.gc(true);
+    };
+    this.idleTimer = setTimeout(check, COLLECT_IDLE_MS);
+    this.idleTimer.unref?.();
   }
 
   private load(executionId: number): ExecutionRow | undefined {
     return this.q.load.get({ id: executionId });
-  }
-
-  private complete(executionId: number, r: Running, usage: Usage): void {
-    const { store, bus, artifacts } = this.d;
-    const e = this.load(executionId);
-    if (!e || e.status !== "running") return this.settleCancelled(e, usage);
-    const output = r.output.join("");
-    const written = artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]);
-    const ev = store.tx(() => {
-      const rows = artifacts.insert(e.workspaceId, e.id, e.skillSlug, written);
-      return this.finalize(e, "completed", usage, null, rows.map((a) => a.id));
-    });
-    bus.deliver(ev);
-    this.d.webhooks.kick();
-  }
-
-  private fail(executionId: number, usage: Usage, error: { code: string; message: string }): void {
-    const e = this.load(executionId);
-    if (!e || e.status !== "running") return this.settleCancelled(e, usage);
-    const ev = this.d.store.tx(() => this.finalize(e, "failed", usage, error));
-    this.d.bus.deliver(ev);
-    this.d.webhooks.kick();
   }
 
   /** A run cancelled mid-stream: its status is already final; record what the model consumed. */
