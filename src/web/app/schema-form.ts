@@ -110,19 +110,6 @@ function schemaFields(form, schema, opts) {
     },
   };
 }
-/** Like api(), but the error keeps the envelope's param and code, to point at the field that failed. */
-async function apiP(path, opts) {
-  opts = opts || {};
-  var r = await fetch(path, { method: opts.method || "GET", credentials: "same-origin",
-    headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
-  var data = await r.json().catch(function () { return {}; });
-  if (!r.ok) {
-    var e = new Error((data.error && data.error.message) || ("The server answered " + r.status));
-    e.status = r.status; e.param = data.error && data.error.param; e.code = data.error && data.error.code; throw e;
-  }
-  return data;
-}
 /** The workspace's events of the given types (workflow-state, execution-state), with a Live/Reconnecting note. */
 function liveEvents(types, onEvent, onOpen) {
   var es = new EventSource("/api/events"), note = $("live-note");

@@ -108,7 +108,11 @@ async function api(path, opts) {
     headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
-  if (!r.ok) { var e = new Error((data.error && data.error.message) || ("The server answered " + r.status)); e.status = r.status; throw e; }
+  if (!r.ok) {
+    // The envelope's param and code come along, so a form can point at the field that failed.
+    var e = new Error((data.error && data.error.message) || ("The server answered " + r.status));
+    e.status = r.status; e.param = data.error && data.error.param; e.code = data.error && data.error.code; throw e;
+  }
   return data;
 }
 var signedIn = document.body.dataset.session === "1";

@@ -78,7 +78,7 @@ function resumeForm(stepId, suspend) {
     var data = fields.collect(); if (!data) { say($("resume-error"), "Fix the fields marked above first.", "err"); return; }
     if (decision) data[decision] = !(ev.submitter && ev.submitter.value === "no");
     buttons.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
-    try { await apiP("/api/v1/workflows/runs/" + encodeURIComponent(run.id) + "/resume", { method: "POST", body: { step: stepId, resumeData: data } }); load(); }
+    try { await api("/api/v1/workflows/runs/" + encodeURIComponent(run.id) + "/resume", { method: "POST", body: { step: stepId, resumeData: data } }); load(); }
     catch (e) { fields.showApiError(e); say($("resume-error"), "Could not resume: " + e.message, "err"); }
     buttons.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
   };
