@@ -112,7 +112,8 @@ export function createPlatform(deps: PlatformDeps) {
       try {
         const err = toApiError(code, error, request);
         if (err.status >= 500)
-          deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${request.url}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
+          // The path only: a query string may carry a key (?apiKey= on /api/events), a device code or an OAuth code.
+          deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${new URL(request.url).pathname}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
         if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
           try {
             limitIp(request, server as Server, set);

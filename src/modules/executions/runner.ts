@@ -197,6 +197,8 @@ export class Runner {
     const { config, bus, store } = this.d;
     const perWs = new Map<number, number>();
     for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
+    // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
+    store.flush();
     const queued = this.q.queued.all();
     const picked: ExecutionRow[] = [];
     for (const e of queued) {
@@ -251,12 +253,14 @@ export class Runner {
     void Promise.resolve(c).then((conn) => this.d.sourceContext!(e.workspaceId, conn)).then(
       ({ text, record }) => {
         if (!this.running.has(e.id)) return;
-        const row = this.d.store.db
-          .update(executions)
-          .set({ connector: { type: c.type, fields: c.fields, context: record } })
-          .where(and(eq(executions.id, e.id), eq(executions.status, "running")))
-          .returning({ id: executions.id })
-          .get();
+        const row = this.d.store.tx(() =>
+          this.d.store.db
+            .update(executions)
+            .set({ connector: { type: c.type, fields: c.fields, context: record } })
+            .where(and(eq(executions.id, e.id), eq(executions.status, "running")))
+            .returning({ id: executions.id })
+            .get(),
+        );
         // Cancelled while the source was read: nothing to launch, the run is already final.
         if (!row) return this.onMessage({ type: "failed", executionId: e.id, code: "CANCELLED", message: "Cancelled", usage: zero });
         launch(text);
@@ -307,25 +311,49 @@ export class Runner {
       const written = live && m.type === "done" ? artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
       return { m, r, e, live, written };
     });
-    const evs = store.tx(() => {
-      const out: BusEvent[] = [];
-      for (const { executionId, text } of texts) {
-        const r = this.running.get(executionId);
-        if (!r) continue;
-        const seq = ++r.seq;
-        r.output.push(text);
-        this.q.insertBlock.run({ executionId, seq, content: text, now });
-        out.push(bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] }));
+    // What the transaction changes in memory, to put back if it fails.
+    const before = new Map<number, { seq: number; len: number }>();
+    for (const { executionId } of texts) {
+      const r = this.running.get(executionId);
+      if (r && !before.has(executionId)) before.set(executionId, { seq: r.seq, len: r.output.length });
+    }
+    let evs: BusEvent[];
+    try {
+      evs = store.tx(() => {
+        const out: BusEvent[] = [];
+        for (const { executionId, text } of texts) {
+          const r = this.running.get(executionId);
+          if (!r) continue;
+          const seq = ++r.seq;
+          r.output.push(text);
+          this.q.insertBlock.run({ executionId, seq, content: text, now });
+          out.push(bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] }));
+        }
+        for (const { m, e, live, written } of settles) {
+          if (!live) continue;
+          if (m.type === "done") {
+            const rows = artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
+            out.push(this.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id)));
+          } else out.push(this.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }));
+        }
+        return out;
+      });
+    } catch (err) {
+      // SQLITE_BUSY / FULL / IOERR: nothing of this tick is on disk. Undo the in-memory side, put the messages back
+      // in front and try again shortly, rather than let the throw escape setImmediate or strand the runs.
+      for (const [id, b] of before) {
+        const r = this.running.get(id);
+        if (r) ((r.seq = b.seq), (r.output.length = b.len));
       }
-      for (const { m, e, live, written } of settles) {
-        if (!live) continue;
-        if (m.type === "done") {
-          const rows = artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
-          out.push(this.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id)));
-        } else out.push(this.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }));
+      this.pendingText = texts.concat(this.pendingText);
+      this.pendingSettle = ends.concat(this.pendingSettle);
+      this.d.log.error(`saving ${texts.length} output block(s) and ${ends.length} finished run(s) failed, retrying: ${(err as Error)?.message ?? err}`);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setTimeout(() => this.flush(), 200).unref?.();
       }
-      return out;
-    });
+      return;
+    }
     for (const { m, r, e, live } of settles) {
       clearTimeout(r.timer);
       this.running.delete(m.executionId);

@@ -121,7 +121,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       const email = input.email ? normalizeEmail(input.email) : r.email;
       if (!email) throw new InvalidRequestError("Give the email of the person claiming this agent", "email");
       if (r.kind === "identity_assertion" && email !== r.email) throw new InvalidRequestError("This registration is for another address", "email");
-      if (r.email !== email) db.update(agentRegistrations).set({ email }).where(eq(agentRegistrations.id, r.id)).run();
+      if (r.email !== email) store.tx(() => db.update(agentRegistrations).set({ email }).where(eq(agentRegistrations.id, r.id)).run());
       await sendClaimCode(r, email, mailBase);
       return { status: "otp_sent" as const, email, otp_expires_in: OTP_TTL_MS / 1000, claim_complete_uri: `${base}/agent/auth/claim/complete` };
     },

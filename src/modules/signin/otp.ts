@@ -32,12 +32,15 @@ export function createOtpService(store: Store, box: SecretBox) {
         .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), gt(otpCodes.createdAt, now - SEND_WINDOW_MS)))
         .get()!.n;
       if (recent >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`);
-      db.update(otpCodes)
-        .set({ consumedAt: now })
-        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), sql`${otpCodes.consumedAt} IS NULL`))
-        .run();
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-      db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now }).run();
+      // Writes go through store.tx, never bare: a bare statement would join an open group-commit batch and share its fate.
+      store.tx(() => {
+        db.update(otpCodes)
+          .set({ consumedAt: now })
+          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), sql`${otpCodes.consumedAt} IS NULL`))
+          .run();
+        db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now }).run();
+      });
       return code;
     },
 
@@ -61,12 +64,12 @@ export function createOtpService(store: Store, box: SecretBox) {
       if (row.attempts >= OTP_MAX_ATTEMPTS) throw rateLimited("Too many wrong codes; request a new one");
       if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", "code", "otp_expired");
       if (!/^\d{6}$/.test(code) || hash(purpose, email, subjectId, code) !== row.codeHash) {
-        db.update(otpCodes).set({ attempts: row.attempts + 1 }).where(eq(otpCodes.id, row.id)).run();
+        store.tx(() => db.update(otpCodes).set({ attempts: row.attempts + 1 }).where(eq(otpCodes.id, row.id)).run());
         const left = OTP_MAX_ATTEMPTS - row.attempts - 1;
         if (left <= 0) throw rateLimited("Too many wrong codes; request a new one");
         throw new InvalidRequestError(`That code is not right; ${left} ${left === 1 ? "try" : "tries"} left`, "code", "otp_invalid");
       }
-      db.update(otpCodes).set({ consumedAt: now }).where(eq(otpCodes.id, row.id)).run();
+      store.tx(() => db.update(otpCodes).set({ consumedAt: now }).where(eq(otpCodes.id, row.id)).run());
     },
   };
 }

@@ -98,17 +98,19 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     const attempts = d.attempts + 1;
     const now = Date.now();
     if (error === null) {
-      db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run();
+      store.tx(() => db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run());
       results.delivered++;
       log.debug(`webhook ${d.id} delivered to ${d.url} (attempt ${attempts})`);
       return;
     }
     const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
     const delay = Math.min(MAX_BACKOFF_MS, config.retryBaseMs * 3 ** (attempts - 1));
-    db.update(webhookDeliveries)
-      .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
-      .where(eq(webhookDeliveries.id, d.id))
-      .run();
+    store.tx(() =>
+      db.update(webhookDeliveries)
+        .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
+        .where(eq(webhookDeliveries.id, d.id))
+        .run(),
+    );
     results[giveUp ? "failed" : "retry"]++;
     if (giveUp) log.warn(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
     else {
