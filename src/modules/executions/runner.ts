@@ -20,6 +20,7 @@ import type { Catalog } from "../skills/catalog";
 import { buildPrompt, type Attachment, type Connector } from "./prompt";
 import { executionTime, type ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
+import { IdleCollector } from "./idle-collect";
 
 interface Running {
   workspaceId: number;
@@ -31,8 +32,6 @@ interface Running {
 }
 
 export const EXECUTION_EVENT = "execution-state";
-const COLLECT_IDLE_MS = 1000;
-const COLLECT_AFTER_RUNS = 100;
 
 export interface RunnerDeps {
   store: Store;
@@ -57,10 +56,13 @@ export class Runner {
   /** Runs whose worker said done/failed in this tick: settled together with the tick's blocks, in one commit. */
   private pendingSettle: Extract<FromWorker, { type: "done" | "failed" }>[] = [];
   private flushScheduled = false;
-  /** Runs settled since the last collection, and the timer that waits for a quiet moment to collect. */
-  private settled = 0;
-  private idleTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastSettle = 0;
+  private idle = new IdleCollector(
+    () => this.running.size > 0 || this.dispatchScheduled || !this.pool,
+    () => {
+      this.pool?.collect();
+      Bun.gc(true);
+    },
+  );
   private dispatchScheduled = false;
   private adopted = new Set<number>();
   /** Set by pause(): queued runs stay queued, for the next start. */
@@ -113,7 +115,7 @@ export class Runner {
   stop(): void {
     this.pool?.stop();
     this.pool = null;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idle.stop();
     for (const r of this.running.values()) clearTimeout(r.timer);
   }
 
@@ -364,36 +366,8 @@ export class Runner {
       if (settles.some((s) => s.live)) this.d.webhooks.kick();
       this.onSettled?.();
       this.kick();
-      this.settled += settles.length;
-      if (!this.running.size) this.collectWhenIdle();
+      this.idle.noteSettled(settles.length, !this.running.size);
     }
-  }
-
-  /**
-   * A full collection on every thread once no run has been going for COLLECT_IDLE_MS. JSC schedules collections
-   * by JS heap growth, but most of what a run leaves behind is native memory held by small JS objects (bodies,
-   * streams, statements): left alone, RSS sits 100–200 MB above its live size after a burst. A full collection
-   * stalls the thread it runs on (tens of ms), so it waits for a quiet moment instead of running under load.
-   */
-  private collectWhenIdle(): void {
-    this.lastSettle = performance.now();
-    if (this.idleTimer || this.settled < COLLECT_AFTER_RUNS) return;
-    const check = () => {
-      this.idleTimer = null;
-      // Busy again (or only between a settle and the next dispatch): the run that ends last schedules anew.
-      if (this.running.size || this.dispatchScheduled || !this.pool) return;
-      const wait = this.lastSettle + COLLECT_IDLE_MS - performance.now();
-      if (wait > 0) {
-        this.idleTimer = setTimeout(check, wait);
-        this.idleTimer.unref?.();
-        return;
-      }
-      this.settled = 0;
-      this.pool.collect();
-      Bun.gc(true);
-    };
-    this.idleTimer = setTimeout(check, COLLECT_IDLE_MS);
-    this.idleTimer.unref?.();
   }
 
   private load(executionId: number): ExecutionRow | undefined {
