@@ -8,19 +8,21 @@ import type { Store } from "../../store/db";
 import { executionBlocks, executions } from "../../store/schema";
 import { ExecutorPool } from "../../executor/pool";
 import { chooseProvider } from "../../executor/providers";
-import type { FromWorker, Usage } from "../../executor/protocol";
+import type { FromWorker } from "../../executor/protocol";
 import type { EventBus, BusEvent } from "../events/bus";
 import type { BillingService } from "../billing/service";
-import { toCredits } from "../billing/service";
 import type { ArtifactsService } from "../artifacts/service";
 import { emittedFiles } from "../artifacts/service";
 import type { WebhooksService } from "../webhooks/service";
 import type { ByokService } from "../byok/service";
 import type { Catalog } from "../skills/catalog";
 import { buildPrompt, type Attachment, type Connector } from "./prompt";
-import { executionTime, type ExecutionRow } from "./view";
+import type { ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
+import { EXECUTION_EVENT, RunSettler } from "./settle";
+
+export { EXECUTION_EVENT };
 
 interface Running {
   workspaceId: number;
@@ -31,7 +33,6 @@ interface Running {
   timer: ReturnType<typeof setTimeout>;
 }
 
-export const EXECUTION_EVENT = "execution-state";
 
 export interface RunnerDeps {
   store: Store;
@@ -71,8 +72,10 @@ export class Runner {
 
   // Every run passes through these several times: prepared once, not rebuilt per call.
   private q;
+  private settle: RunSettler;
 
   constructor(private d: RunnerDeps) {
+    this.settle = new RunSettler(d);
     const db = d.store.db;
     const ph = sql.placeholder;
     this.q = {
@@ -86,21 +89,6 @@ export class Runner {
         .update(executions)
         .set({ status: "running", startedAt: ph("now") as never, provider: ph("provider") as never, model: ph("model") as never, byok: ph("byok") as never })
         .where(eq(executions.id, ph("id")))
-        .prepare(),
-      finalize: db
-        .update(executions)
-        .set({
-          status: ph("status") as never,
-          inputTokens: ph("inputTokens") as never,
-          outputTokens: ph("outputTokens") as never,
-          costMicro: ph("cost") as never,
-          errorCode: ph("errorCode") as never,
-          errorMessage: ph("errorMessage") as never,
-          completedAt: ph("now") as never,
-          startedAt: ph("startedAt") as never,
-        })
-        .where(eq(executions.id, ph("id")))
-        .returning()
         .prepare(),
     };
   }
@@ -125,7 +113,7 @@ export class Runner {
     const { store, bus } = this.d;
     const stuck = store.db.select().from(executions).where(eq(executions.status, "running")).all();
     if (!stuck.length) return;
-    const evs = store.tx(() => stuck.map((e) => this.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" })));
+    const evs = store.tx(() => stuck.map((e) => this.settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" })));
     bus.deliver(...evs);
     this.d.webhooks.kick();
     this.d.log.warn(`failed ${stuck.length} run(s) interrupted by a restart`);
@@ -227,9 +215,9 @@ export class Runner {
     try {
       provider = chooseProvider(config.models, byok.anthropicKey(e.workspaceId));
     } catch (err) {
-      return { ev: this.finalize(e, "failed", zero, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message }) };
+      return { ev: this.settle.finalize(e, "failed", zero, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message }) };
     }
-    if (!skill) return { ev: this.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` }) };
+    if (!skill) return { ev: this.settle.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` }) };
     this.q.markRunning.run({ id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok ? 1 : 0 });
     const ev = this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     return {
@@ -335,8 +323,8 @@ export class Runner {
           if (!live) continue;
           if (m.type === "done") {
             const rows = artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
-            out.push(this.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id)));
-          } else out.push(this.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }));
+            out.push(this.settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id)));
+          } else out.push(this.settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }));
         }
         return out;
       });
@@ -359,7 +347,7 @@ export class Runner {
     for (const { m, r, e, live } of settles) {
       clearTimeout(r.timer);
       this.running.delete(m.executionId);
-      if (!live) this.settleCancelled(e, m.usage);
+      if (!live) this.settle.cancelled(e, m.usage);
     }
     bus.deliver(...evs);
     if (settles.length) {
@@ -372,48 +360,5 @@ export class Runner {
 
   private load(executionId: number): ExecutionRow | undefined {
     return this.q.load.get({ id: executionId });
-  }
-
-  /** A run cancelled mid-stream: its status is already final; record what the model consumed. */
-  private settleCancelled(e: ExecutionRow | undefined, usage: Usage): void {
-    if (!e || (usage.inputTokens === 0 && usage.outputTokens === 0)) return;
-    const { store, billing } = this.d;
-    const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
-    store.tx(() => {
-      store.db.update(executions).set({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost }).where(eq(executions.id, e.id)).run();
-      billing.charge(e.workspaceId, cost, e.id, `Cancelled run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
-    });
-  }
-
-  /** Inside a tx: the final state, the charge, the event and the webhook of one run. */
-  private finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = []): BusEvent {
-    const { billing, bus, webhooks } = this.d;
-    const now = Date.now();
-    const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
-    const done = this.q.finalize.get({
-      id: e.id,
-      status,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      cost,
-      errorCode: error?.code ?? null,
-      errorMessage: error?.message ?? null,
-      now,
-      startedAt: e.startedAt ?? now,
-    })!;
-    billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
-    const summary = {
-      executionId: encodeId("execution", e.id),
-      skillSlug: e.skillSlug,
-      status,
-      artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
-      cost: toCredits(cost),
-      executionTime: executionTime(done),
-    };
-    if (e.callbackUrl) {
-      const payload = { event: `execution.${status}`, ...summary, ...(error ? { error } : {}) };
-      webhooks.enqueue(e.workspaceId, e.callbackUrl, payload.event, payload, e.requestId);
-    }
-    return bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { ...summary, blocks: [], ...(error ? { error } : {}) });
   }
 }
