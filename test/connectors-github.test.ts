@@ -11,7 +11,7 @@ import { filesUnder } from "./helpers/files";
 import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
-import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
+import { startFakeGithub, type FakeGithub, githubOAuthEnv } from "./helpers/fake-github";
 import { confirmCallback, openConfirmation, postConfirmation, unescape } from "./helpers/oauth-confirm";
 
 type Call = ReturnType<typeof client>;
@@ -44,10 +44,7 @@ beforeAll(async () => {
   srv = await startServer({
     env: {
       CLANKER_RATE_LIMIT_PER_MINUTE: "10000",
-      CLANKER_GITHUB_API_URL: gh.url,
-      CLANKER_GITHUB_OAUTH_URL: gh.url,
-      CLANKER_GITHUB_CLIENT_ID: "Iv1.client",
-      CLANKER_GITHUB_CLIENT_SECRET: "client-secret-xyz",
+      ...githubOAuthEnv(gh, "Iv1.client", "client-secret-xyz"),
       CLANKER_MAX_SOURCE_BYTES: String(MAX),
     },
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import { closeSuite, launchChromium } from "./helpers/browser";
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
-import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
+import { startFakeGithub, type FakeGithub, githubOAuthEnv } from "./helpers/fake-github";
 
 const TOKEN = "ghp_browserflow000000000000000000000";
 
@@ -21,10 +21,7 @@ beforeAll(async () => {
     startServer({
       env: {
         CLANKER_RATE_LIMIT_PER_MINUTE: "10000",
-        CLANKER_GITHUB_API_URL: gh.url,
-        CLANKER_GITHUB_OAUTH_URL: gh.url,
-        CLANKER_GITHUB_CLIENT_ID: "Iv1.client",
-        CLANKER_GITHUB_CLIENT_SECRET: "client-secret-xyz",
+        ...githubOAuthEnv(gh, "Iv1.client", "client-secret-xyz"),
       },
     }),
     launchChromium(),

@@ -169,3 +169,8 @@ export function startFakeGithub(opts: FakeGithubOptions): FakeGithub {
 }
 
 const sha = (s: string) => new Bun.CryptoHasher("sha1").update(s).digest("hex");
+
+/** The server's environment pointing GitHub's API and OAuth at this fake, with the OAuth app it knows. */
+export function githubOAuthEnv(gh: FakeGithub, clientId: string, clientSecret: string): Record<string, string> {
+  return { CLANKER_GITHUB_API_URL: gh.url, CLANKER_GITHUB_OAUTH_URL: gh.url, CLANKER_GITHUB_CLIENT_ID: clientId, CLANKER_GITHUB_CLIENT_SECRET: clientSecret };
+}
