@@ -1,6 +1,7 @@
 // The one audit writer: call it inside the same store.tx as the mutation it records.
 import type { Ctx } from "../lib/context";
 import type { Store } from "./db";
+import { auditLogs } from "./schema";
 
 export interface AuditEntry {
   action: string;
@@ -9,32 +10,52 @@ export interface AuditEntry {
   metadata?: Record<string, unknown> | null;
 }
 
-// Every mutation writes one of these, so the statement is prepared once per store.
+// Every mutation writes one of these, so on SQLite the statement is prepared once per store.
 const inserts = new WeakMap<Store, ReturnType<typeof prepare>>();
 
-function prepare(store: Store) {
-  return store.sqlite.query(
+function prepare(sqlite: NonNullable<Store["sqlite"]>) {
+  return sqlite.query(
     `INSERT INTO audit_logs (workspace_id, actor_type, actor_user_id, actor_api_key_id, ip, user_agent, request_id,
        action, resource_type, resource_id, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
 }
 
-export function writeAudit(store: Store, ctx: Ctx, entry: AuditEntry): void {
-  let insert = inserts.get(store);
-  if (!insert) inserts.set(store, (insert = prepare(store)));
+/** Inside the mutation's store.tx: await it there, so the audit row commits (or rolls back) with the change. */
+export async function writeAudit(store: Store, ctx: Ctx, entry: AuditEntry): Promise<void> {
   const actor = ctx.actor;
+  const row = {
+    workspaceId: ctx.workspaceId,
+    actorType: actor.kind,
+    actorUserId: actor.userId,
+    actorApiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
+    ip: ctx.ip ?? null,
+    userAgent: ctx.userAgent ?? null,
+    requestId: ctx.requestId,
+    action: entry.action,
+    resourceType: entry.resourceType,
+    resourceId: entry.resourceId ?? null,
+    metadata: entry.metadata ?? null,
+    createdAt: Date.now(),
+  };
+  const sqlite = store.sqlite;
+  if (!sqlite) {
+    await store.db.insert(auditLogs).values(row);
+    return;
+  }
+  let insert = inserts.get(store);
+  if (!insert) inserts.set(store, (insert = prepare(sqlite)));
   insert.run(
-    ctx.workspaceId,
-    actor.kind,
-    actor.userId,
-    actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
-    ctx.ip ?? null,
-    ctx.userAgent ?? null,
-    ctx.requestId,
-    entry.action,
-    entry.resourceType,
-    entry.resourceId ?? null,
-    entry.metadata ? JSON.stringify(entry.metadata) : null,
-    Date.now(),
+    row.workspaceId,
+    row.actorType,
+    row.actorUserId,
+    row.actorApiKeyId,
+    row.ip,
+    row.userAgent,
+    row.requestId,
+    row.action,
+    row.resourceType,
+    row.resourceId,
+    row.metadata ? JSON.stringify(row.metadata) : null,
+    row.createdAt,
   );
 }

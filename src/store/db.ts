@@ -1,92 +1,71 @@
-// Opens the SQLite store (WAL, NORMAL sync, foreign keys) and applies the embedded migrations.
-import { Database } from "bun:sqlite";
-import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { privateFile } from "../lib/private-files";
-import * as schema from "./schema";
-import { MIGRATIONS } from "./migrations";
-import { GroupCommit } from "./group-commit";
+// The store every service is written against: one async interface over the embedded SQLite file (the default) or
+// PostgreSQL (DATABASE_URL=postgres://…), with a transaction helper that means the same on both.
+import type { Database } from "bun:sqlite";
+import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type * as schema from "./schema/sqlite";
+import { SqliteStore } from "./sqlite-store";
 
+/**
+ * Queries are drizzle's dialect-neutral subset, always awaited: `await db.select()…` (rows), `.returning()`
+ * (rows), `onConflictDoNothing/Update`. Never `.get()/.all()/.run()` (SQLite-only and synchronous).
+ * Typed as the SQLite database; under PostgreSQL it is drizzle's PostgreSQL database bound to the current store.tx.
+ */
 export type Db = BunSQLiteDatabase<typeof schema>;
 
+export type Dialect = "sqlite" | "postgres";
+
 export interface Store {
-  sqlite: Database;
-  db: Db;
+  readonly dialect: Dialect;
+  /** Outside a tx: autocommit. Inside store.tx: that transaction (the caller's async path finds it). */
+  readonly db: Db;
+  /** The SQLite connection, for the few hot paths on raw prepared statements; null under PostgreSQL. */
+  readonly sqlite: Database | null;
   /**
-   * Runs fn in one transaction (a savepoint when nested). fn must be synchronous: bun:sqlite commits
-   * when it returns, so an await inside would commit half the work.
+   * Runs fn in one transaction (a savepoint when nested): every write of a mutation and its audit row, all or
+   * nothing. fn may await store queries but nothing slow (no network): on SQLite it holds the one writer lock.
+   * Under PostgreSQL it is SERIALIZABLE and fn may run again on a serialization failure, so fn must not do
+   * anything outside the store that cannot be repeated: put that in afterCommit.
    */
-  tx<T>(fn: () => T): T;
+  tx<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Like tx, but joins the shared group-commit batch (its own savepoint): returns before the COMMIT, so the
-   * caller must await store.pending() before it acknowledges anything. For request mutations (see idempotent()).
+   * Like tx, but joins the shared group-commit batch on SQLite (its own savepoint) and returns before the COMMIT:
+   * the caller must await store.pending() before it acknowledges anything. For request mutations (idempotent()).
    */
-  batchedTx<T>(fn: () => T): T;
+  batchedTx<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs fn once the current transaction (or its batch) has committed; never if it rolls back; now outside one. */
+  afterCommit(fn: () => void): void;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */
   pending(): Promise<void> | null;
-  /** Commits the open batch now, if any (before VACUUM INTO, at shutdown). */
-  flush(): void;
-  group: GroupCommit;
-  close(): void;
+  /** Registers an undo of in-memory state that assumed the current batch commits (no-op without one). */
+  onBatchFail(undo: () => void): void;
+  /** Commits the open batch now, if any (before a backup, at shutdown). */
+  flush(): Promise<void>;
+  /** Applies the embedded migrations not yet applied; returns their tags. */
+  migrate(): string[] | Promise<string[]>;
+  close(): Promise<void>;
 }
 
-export function openStore(path: string): Store {
-  if (path !== ":memory:") {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // SQLite makes -wal and -shm with the db file's mode: a 0600 db keeps all three private whatever the umask.
-    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) privateFile(f);
+export interface StoreOptions {
+  /** The SQLite file (<data dir>/clanker.db). */
+  path: string;
+  /** postgres://… selects PostgreSQL instead. */
+  databaseUrl?: string | null;
+}
+
+export function isPostgresUrl(url: string | null | undefined): boolean {
+  return !!url && /^postgres(ql)?:\/\//i.test(url);
+}
+
+export async function openStore(opts: StoreOptions | string): Promise<Store> {
+  const o = typeof opts === "string" ? { path: opts } : opts;
+  if (isPostgresUrl(o.databaseUrl)) {
+    const { openPgStore } = await import("./pg-store");
+    return openPgStore(o.databaseUrl!);
   }
-  const sqlite = new Database(path, { create: true, strict: true });
-  sqlite.run("PRAGMA journal_mode = WAL");
-  sqlite.run("PRAGMA synchronous = NORMAL");
-  sqlite.run("PRAGMA foreign_keys = ON");
-  sqlite.run("PRAGMA busy_timeout = 5000");
-  const db = drizzle(sqlite, { schema });
-  const group = new GroupCommit(sqlite);
-  return {
-    sqlite,
-    db,
-    // Outside a batched call, a writer (runner, scheduler, webhooks, CLI, MCP) commits on its own as it always
-    // did: an open batch is committed first, so "tx returned" still means "on disk" for whoever acknowledges next.
-    tx: <T>(fn: () => T): T => {
-      if (!group.inBatchedCall) group.flush();
-      return group.atomic(fn);
-    },
-    batchedTx: <T>(fn: () => T): T => group.run(fn),
-    pending: () => group.pending(),
-    flush: () => group.flush(),
-    group,
-    close: () => {
-      group.flush();
-      sqlite.close();
-    },
-  };
+  return new SqliteStore(o.path);
 }
 
 /** Applies migrations not yet recorded; returns the tags it applied. */
-export function migrate(store: Store): string[] {
-  const { sqlite } = store;
-  sqlite.run("CREATE TABLE IF NOT EXISTS _migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
-  const applied: string[] = [];
-  for (const m of MIGRATIONS) {
-    if (done.has(m.tag)) continue;
-    store.tx(() => {
-      for (const stmt of m.sql.split("--> statement-breakpoint")) {
-        if (stmt.trim()) sqlite.run(stmt);
-      }
-      sqlite.query("INSERT INTO _migrations (tag, applied_at) VALUES (?, ?)").run(m.tag, Date.now());
-    });
-    applied.push(m.tag);
-  }
-  return applied;
-}
-
-/** A consistent online copy of the live database into a new 0600 file (VACUUM INTO accepts an empty one). */
-export function vacuumInto(store: Store, file: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  privateFile(file);
-  store.flush(); // VACUUM cannot run inside the open batch's transaction
-  store.sqlite.query("VACUUM INTO ?").run(file);
+export async function migrate(store: Store): Promise<string[]> {
+  return store.migrate();
 }

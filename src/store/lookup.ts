@@ -8,16 +8,15 @@ import type { Db } from "./db";
 
 type WorkspaceTable = SQLiteTableWithColumns<any> & { id: SQLiteColumn; workspaceId: SQLiteColumn };
 
-export function workspaceRow<T extends WorkspaceTable>(db: Db, table: T, entity: Entity, label: string, workspaceId: number, ref: string): T["$inferSelect"] {
+export async function workspaceRow<T extends WorkspaceTable>(db: Db, table: T, entity: Entity, label: string, workspaceId: number, ref: string): Promise<T["$inferSelect"]> {
   const id = decodeId(entity, ref);
-  const row =
+  const [row] =
     id === null
-      ? undefined
-      : db
+      ? []
+      : await db
           .select()
           .from(table as SQLiteTableWithColumns<any>)
-          .where(and(eq(table.id, id), eq(table.workspaceId, workspaceId)))
-          .get();
+          .where(and(eq(table.id, id), eq(table.workspaceId, workspaceId)));
   if (!row) throw new NotFoundError(label, ref);
   return row as T["$inferSelect"];
 }

@@ -36,14 +36,13 @@ export function finishPage<T>(rows: T[], p: PageParams<unknown>): Page<T> {
 type WorkspaceTable = SQLiteTableWithColumns<any> & { id: SQLiteColumn; workspaceId: SQLiteColumn };
 
 /** One page of a workspace's rows of `table` (with any extra conditions), newest first. */
-export function workspacePage<T extends WorkspaceTable>(db: Db, table: T, workspaceId: number, p: PageParams, ...where: (SQL | undefined)[]): Page<T["$inferSelect"]> {
-  const rows = db
+export async function workspacePage<T extends WorkspaceTable>(db: Db, table: T, workspaceId: number, p: PageParams, ...where: (SQL | undefined)[]): Promise<Page<T["$inferSelect"]>> {
+  const rows = (await db
     .select()
     .from(table as SQLiteTableWithColumns<any>)
     .where(and(eq(table.workspaceId, workspaceId), cursorWhere(table.id, p), ...where))
     .orderBy(cursorOrder(table.id, p))
-    .limit(p.limit + 1)
-    .all() as T["$inferSelect"][];
+    .limit(p.limit + 1)) as T["$inferSelect"][];
   return finishPage(rows, p);
 }
 

@@ -1,0 +1,267 @@
+// The embedded store: one bun:sqlite connection (WAL, NORMAL sync, foreign keys), transactions that may await,
+// and group commit for request mutations. bun:sqlite runs every statement synchronously on the one connection, so
+// an async transaction is only atomic if nobody else writes while it awaits: a writer lock serializes every
+// store.tx (and the batch COMMIT), and a nested store.tx (found through AsyncLocalStorage) is a savepoint.
+import { Database } from "bun:sqlite";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { privateFile } from "../lib/private-files";
+import * as schema from "./schema/sqlite";
+import { MIGRATIONS } from "./migrations";
+import type { Db, Store } from "./db";
+
+/** The most savepoints one batch takes before the next batched tx commits it first (bounds commit latency). */
+export const MAX_BATCH = 512;
+
+interface Batch {
+  size: number;
+  done: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+  /** Undo in-memory state (caches) that assumed this batch's writes: run when its COMMIT fails. */
+  onFail: (() => void)[];
+  /** Side effects that must wait for the COMMIT (events to SSE clients, webhooks): run when it succeeds. */
+  after: (() => void)[];
+}
+
+/** One open store.tx on this async path: nested calls see it and take a savepoint instead of the lock. */
+interface Frame {
+  open: boolean;
+  /** The batch this tx is a savepoint of, or null for a transaction of its own. */
+  batch: Batch | null;
+  after: (() => void)[];
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  readonly sqlite: Database;
+  readonly db: Db;
+  /** COMMITs issued for batches, and savepoints they held (for the tests and the bench). */
+  commits = 0;
+  batched = 0;
+
+  private frames = new AsyncLocalStorage<Frame>();
+  private locked = false;
+  private waiters: (() => void)[] = [];
+  private batch: Batch | null = null;
+  private flushWanted = false;
+  private flushScheduled = false;
+  private q;
+
+  constructor(path: string) {
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // SQLite makes -wal and -shm with the db file's mode: a 0600 db keeps all three private whatever the umask.
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) privateFile(f);
+    }
+    const sqlite = new Database(path, { create: true, strict: true });
+    sqlite.run("PRAGMA journal_mode = WAL");
+    sqlite.run("PRAGMA synchronous = NORMAL");
+    sqlite.run("PRAGMA foreign_keys = ON");
+    sqlite.run("PRAGMA busy_timeout = 5000");
+    this.sqlite = sqlite;
+    this.db = drizzle(sqlite, { schema }) as unknown as Db;
+    // Prepared once: bun:sqlite's transaction() builds new wrapper functions on every call.
+    const p = (sql: string) => sqlite.prepare(sql);
+    this.q = {
+      begin: p("BEGIN IMMEDIATE"),
+      commit: p("COMMIT"),
+      rollback: p("ROLLBACK"),
+      savepoint: p('SAVEPOINT "tx"'),
+      release: p('RELEASE "tx"'),
+      rollbackTo: p('ROLLBACK TO "tx"'),
+    };
+  }
+
+  async tx<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.frames.getStore();
+    if (outer?.open) return this.savepoint(outer, fn);
+    await this.acquire();
+    const frame: Frame = { open: true, batch: null, after: [] };
+    try {
+      // A transaction of its own commits an open batch first, so "tx returned" means "on disk" for whoever acks next.
+      this.flushNow();
+      this.q.begin.run();
+      let result: T;
+      try {
+        result = await this.frames.run(frame, fn);
+      } catch (e) {
+        // A failed statement may have ended the transaction already (SQLITE_FULL and friends roll back on their own).
+        if (this.sqlite.inTransaction) this.q.rollback.run();
+        throw e;
+      } finally {
+        frame.open = false;
+      }
+      this.q.commit.run();
+      runAll(frame.after);
+      return result;
+    } finally {
+      this.release();
+    }
+  }
+
+  async batchedTx<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.frames.getStore();
+    if (outer?.open) return this.savepoint(outer, fn);
+    await this.acquire();
+    try {
+      // A batch whose transaction SQLite ended on its own (SQLITE_FULL, IOERR roll everything back) has lost its
+      // writes: fail its waiters now (the COMMIT finds no transaction) rather than let later calls autocommit.
+      if (this.batch && (this.batch.size >= MAX_BATCH || !this.sqlite.inTransaction)) this.flushNow();
+      if (!this.batch) this.open();
+      const batch = this.batch!;
+      batch.size++;
+      this.batched++;
+      const frame: Frame = { open: true, batch, after: batch.after };
+      return await this.savepoint(frame, fn, frame);
+    } finally {
+      this.release();
+    }
+  }
+
+  afterCommit(fn: () => void): void {
+    const frame = this.frames.getStore();
+    if (frame?.open) frame.after.push(fn);
+    else fn();
+  }
+
+  pending(): Promise<void> | null {
+    return this.batch?.done ?? null;
+  }
+
+  onBatchFail(undo: () => void): void {
+    const frame = this.frames.getStore();
+    (frame?.open ? frame.batch : this.batch)?.onFail.push(undo);
+  }
+
+  async flush(): Promise<void> {
+    await this.acquire();
+    try {
+      this.flushNow();
+    } finally {
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.sqlite.close();
+  }
+
+  /** SAVEPOINT … RELEASE around fn (ROLLBACK TO on throw), in the caller's transaction; `frame` marks fn's own. */
+  private async savepoint<T>(outer: Frame, fn: () => Promise<T>, frame: Frame = { open: true, batch: outer.batch, after: outer.after }): Promise<T> {
+    const q = this.q;
+    q.savepoint.run();
+    try {
+      const result = await this.frames.run(frame, fn);
+      q.release.run();
+      return result;
+    } catch (e) {
+      if (this.sqlite.inTransaction) {
+        q.rollbackTo.run();
+        q.release.run();
+      }
+      throw e;
+    } finally {
+      if (frame !== outer) frame.open = false;
+    }
+  }
+
+  private acquire(): Promise<void> | void {
+    if (!this.locked) {
+      this.locked = true;
+      return;
+    }
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(): void {
+    // The scheduled batch COMMIT goes before the next writer, or a steady stream of writers would starve it.
+    if (this.flushWanted) this.flushNow();
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.locked = false;
+  }
+
+  /** Commits the open batch (the caller holds the lock). A failed COMMIT rolls back and rejects its waiters. */
+  private flushNow(): void {
+    this.flushWanted = false;
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = null;
+    try {
+      this.q.commit.run();
+      this.commits++;
+      batch.resolve();
+      runAll(batch.after);
+    } catch (e) {
+      // SQLITE_FULL / IOERR roll back on their own; a deferred constraint or BUSY leaves the transaction open.
+      try {
+        if (this.sqlite.inTransaction) this.q.rollback.run();
+      } catch {}
+      runAll(batch.onFail);
+      batch.reject(e);
+    }
+  }
+
+  private open(): void {
+    this.q.begin.run();
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    // A batch whose every waiter already left (none awaits it) must not surface as an unhandled rejection.
+    done.catch(() => {});
+    this.batch = { size: 0, done, resolve, reject, onFail: [], after: [] };
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // The next macrotask: every request the event loop delivered in this turn has had its turn to join.
+      setImmediate(() => {
+        this.flushScheduled = false;
+        if (this.locked) this.flushWanted = true;
+        else this.flushNow();
+      });
+    }
+  }
+
+  /** Applies migrations not yet recorded; returns the tags it applied. */
+  migrate(): string[] {
+    const { sqlite } = this;
+    sqlite.run("CREATE TABLE IF NOT EXISTS _migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
+    const applied: string[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.tag)) continue;
+      sqlite.transaction(() => {
+        for (const stmt of m.sql.split("--> statement-breakpoint")) {
+          if (stmt.trim()) sqlite.run(stmt);
+        }
+        sqlite.query("INSERT INTO _migrations (tag, applied_at) VALUES (?, ?)").run(m.tag, Date.now());
+      }).immediate();
+      applied.push(m.tag);
+    }
+    return applied;
+  }
+
+  /** A consistent online copy of the live database into a new 0600 file (VACUUM INTO accepts an empty one). */
+  async vacuumInto(file: string): Promise<void> {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    privateFile(file);
+    await this.acquire();
+    try {
+      this.flushNow(); // VACUUM cannot run inside the open batch's transaction
+      this.sqlite.query("VACUUM INTO ?").run(file);
+    } finally {
+      this.release();
+    }
+  }
+}
+
+function runAll(fns: (() => void)[]): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch {}
+  }
+}
