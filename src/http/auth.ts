@@ -1,14 +1,14 @@
 // Turns x-api-key / Authorization: Bearer / x-auth-token (+ x-workspace-id) into a principal, and caches
 // what the hot path reads (key → principal, the principal's user row) until something could have changed it.
 import type { Statement } from "bun:sqlite";
-import { and, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { sha256Hex } from "../lib/crypto";
 import { AuthenticationError, NotFoundError } from "../lib/errors";
 import { decodeId } from "../lib/ids";
 import type { Actor, Role } from "../lib/context";
 import type { Store } from "../store/db";
-import { apiKeys, memberships, sessions, workspaces } from "../store/schema";
+import { apiKeys, memberships, sessions, users, workspaces } from "../store/schema";
 
 export interface Principal {
   workspaceId: number;
@@ -16,6 +16,14 @@ export interface Principal {
   role: Role;
   /** The bucket this principal's requests are rate-limited in. */
   rateKey: string;
+}
+
+interface KeyRow {
+  keyId: number;
+  workspaceId: number;
+  userId: number | null;
+  revokedAt: number | null;
+  role: Role | null;
 }
 
 interface CachedKey {
@@ -40,24 +48,25 @@ const SYNC_EVERY_MS = 50;
 
 export class Authenticator {
   // Changes through this process evict at once (forgetKey/forgetUser/forgetAll); other processes' commits are
-  // noticed through PRAGMA data_version within SYNC_EVERY_MS (sync); the short TTL is only a last bound.
+  // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or the replicas' change channel (forgetAll
+  // from src/shared) under PostgreSQL; the short TTL is only a last bound.
   private keys = new LRUCache<string, CachedKey>({ max: 50_000, ttl: 5_000 });
   private users = new LRUCache<number, UserRow>({ max: 50_000, ttl: 5_000 });
   private lastUsedWritten = new Map<number, number>();
-  private q;
-  // The hottest lookups as raw bun:sqlite statements: drizzle's result mapping cost more than the query itself.
+  // On SQLite, the hottest lookups as raw bun:sqlite statements: drizzle's result mapping cost more than the query.
   private raw: {
-    keyByHash: Statement<{ keyId: number; workspaceId: number; userId: number | null; revokedAt: number | null; role: Role | null }, [{ hash: string }]>;
+    keyByHash: Statement<KeyRow, [{ hash: string }]>;
     userById: Statement<UserRow, [{ id: number }]>;
     dataVersion: Statement<{ data_version: number }, []>;
-  };
-  private version: number;
+  } | null;
+  private version = 0;
   private syncedAt = performance.now();
+  private db;
 
-  constructor(store: Store) {
-    const db = store.db;
+  constructor(private store: Store) {
+    this.db = store.db;
     const sqlite = store.sqlite;
-    this.raw = {
+    this.raw = sqlite && {
       keyByHash: sqlite.query(
         `SELECT k.id AS keyId, k.workspace_id AS workspaceId, k.user_id AS userId, k.revoked_at AS revokedAt, m.role AS role
          FROM api_keys k LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.user_id
@@ -66,32 +75,7 @@ export class Authenticator {
       userById: sqlite.query("SELECT id, email, name, created_at AS createdAt, updated_at AS updatedAt FROM users WHERE id = $id"),
       dataVersion: sqlite.query("PRAGMA data_version"),
     };
-    this.version = this.raw.dataVersion.get()!.data_version;
-    this.q = {
-      sessionByHash: db
-        .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
-        .from(sessions)
-        .where(eq(sessions.tokenHash, sql.placeholder("hash")))
-        .prepare(),
-      role: db
-        .select({ role: memberships.role })
-        .from(memberships)
-        .where(and(eq(memberships.workspaceId, sql.placeholder("ws")), eq(memberships.userId, sql.placeholder("user"))))
-        .prepare(),
-      personal: db
-        .select({ id: memberships.workspaceId, role: memberships.role })
-        .from(memberships)
-        .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-        .where(eq(memberships.userId, sql.placeholder("user")))
-        .orderBy(sql`${workspaces.personal} desc, ${memberships.id} asc`)
-        .limit(1)
-        .prepare(),
-      touchKey: db
-        .update(apiKeys)
-        .set({ lastUsedAt: sql.placeholder("now") as unknown as number })
-        .where(eq(apiKeys.id, sql.placeholder("id")))
-        .prepare(),
-    };
+    if (this.raw) this.version = this.raw.dataVersion.get()!.data_version;
   }
 
   /** Drop cached state for a key hash (after revoke or rebind). */
@@ -119,7 +103,7 @@ export class Authenticator {
     // Asking costs a read transaction (~tens of µs, more than the rest of a cached lookup), so at most every
     // SYNC_EVERY_MS: another process's change reaches this cache within that, not within the 5 s TTL.
     const now = performance.now();
-    if (now - this.syncedAt < SYNC_EVERY_MS) return;
+    if (!this.raw || now - this.syncedAt < SYNC_EVERY_MS) return;
     this.syncedAt = now;
     const v = this.raw.dataVersion.get()!.data_version;
     if (v === this.version) return;
@@ -129,23 +113,33 @@ export class Authenticator {
   }
 
   /** The user's row (cached beside the keys, evicted on the same changes), or null if there is none. */
-  user(userId: number): UserRow | null {
+  async user(userId: number): Promise<UserRow | null> {
     this.sync();
     let u = this.users.get(userId);
     if (!u) {
-      u = this.raw.userById.get({ id: userId }) ?? undefined;
+      u = (this.raw ? this.raw.userById.get({ id: userId }) : (await this.db.select().from(users).where(eq(users.id, userId)))[0]) ?? undefined;
       if (!u) return null;
-      this.users.set(userId, u);
+      this.users.set(userId, { id: u.id, email: u.email, name: u.name, createdAt: u.createdAt, updatedAt: u.updatedAt });
     }
     return u;
   }
 
-  fromApiKey(raw: string): Principal {
+  private async keyRow(hash: string): Promise<KeyRow | undefined> {
+    if (this.raw) return this.raw.keyByHash.get({ hash }) ?? undefined;
+    const [row] = await this.db
+      .select({ keyId: apiKeys.id, workspaceId: apiKeys.workspaceId, userId: apiKeys.userId, revokedAt: apiKeys.revokedAt, role: memberships.role })
+      .from(apiKeys)
+      .leftJoin(memberships, and(eq(memberships.workspaceId, apiKeys.workspaceId), eq(memberships.userId, apiKeys.userId)))
+      .where(eq(apiKeys.keyHash, hash));
+    return row;
+  }
+
+  async fromApiKey(raw: string): Promise<Principal> {
     const hash = sha256Hex(raw);
     this.sync();
     let k = this.keys.get(hash);
     if (!k) {
-      const row = this.raw.keyByHash.get({ hash });
+      const row = await this.keyRow(hash);
       if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
       k = {
         keyId: row.keyId,
@@ -164,36 +158,57 @@ export class Authenticator {
     return { workspaceId: k.workspaceId, actor, role: k.role, rateKey: `key:${k.keyId}` };
   }
 
-  fromSession(token: string, workspaceHeader: string | null): Principal {
-    const s = this.q.sessionByHash.get({ hash: sha256Hex(token) });
+  private async sessionByHash(hash: string) {
+    const [s] = await this.db
+      .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
+      .from(sessions)
+      .where(eq(sessions.tokenHash, hash));
+    return s;
+  }
+
+  async fromSession(token: string, workspaceHeader: string | null): Promise<Principal> {
+    const s = await this.sessionByHash(sha256Hex(token));
     if (!s || s.revokedAt !== null) throw new AuthenticationError("Invalid session token", "INVALID_SESSION");
     if (s.expiresAt <= Date.now()) throw new AuthenticationError("Session expired; sign in again", "SESSION_EXPIRED");
     const actor: Actor = { kind: "user", userId: s.userId, sessionId: s.id };
     const rateKey = `user:${s.userId}`;
     if (workspaceHeader) {
       const ws = decodeId("workspace", workspaceHeader);
-      const m = ws === null ? undefined : this.q.role.get({ ws, user: s.userId });
+      const [m] =
+        ws === null
+          ? []
+          : await this.db
+              .select({ role: memberships.role })
+              .from(memberships)
+              .where(and(eq(memberships.workspaceId, ws), eq(memberships.userId, s.userId)));
       if (!m || ws === null) throw new NotFoundError("workspace", workspaceHeader);
       return { workspaceId: ws, actor, role: m.role, rateKey };
     }
-    const p = this.q.personal.get({ user: s.userId });
+    const [p] = await this.db
+      .select({ id: memberships.workspaceId, role: memberships.role })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .where(eq(memberships.userId, s.userId))
+      .orderBy(desc(workspaces.personal), asc(memberships.id))
+      .limit(1);
     if (!p) throw new AuthenticationError("This user belongs to no workspace", "NO_WORKSPACE");
     return { workspaceId: p.id, actor, role: p.role, rateKey };
   }
 
   /** The user a session token belongs to while it is live, else null (for pages that only need to know who). */
-  sessionUserId(token: string): number | null {
-    const s = this.q.sessionByHash.get({ hash: sha256Hex(token) });
+  async sessionUserId(token: string): Promise<number | null> {
+    const s = await this.sessionByHash(sha256Hex(token));
     return s && s.revokedAt === null && s.expiresAt > Date.now() ? s.userId : null;
   }
 
-  // lastUsedAt is informational: write it at most once a minute per key, not on every request.
+  // lastUsedAt is informational: write it at most once a minute per key, not on every request, and off the
+  // request's path (a failure to record it must not fail the request).
   private touch(keyId: number): void {
     const now = Date.now();
     const last = this.lastUsedWritten.get(keyId) ?? 0;
     if (now - last < LAST_USED_EVERY_MS) return;
     this.lastUsedWritten.set(keyId, now);
-    this.q.touchKey.run({ id: keyId, now });
+    this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId))).catch(() => {});
   }
 }
 

@@ -1,10 +1,12 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
+import { and, eq, lt } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import type { Store } from "../store/db";
+import { idempotencyKeys } from "../store/schema";
 
 interface Stored {
   fingerprint: string;
@@ -44,13 +46,14 @@ export class Idempotency {
     /** Join the group-commit batch (CLANKER_GROUP_COMMIT); false: one transaction per request, as before. */
     private grouped = true,
   ) {
-    this.q = {
-      // Raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row cost more
-      // than the lookup itself.
-      find: store.sqlite.query<Stored, [number, string]>(
+    const sqlite = store.sqlite;
+    // On SQLite, raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row
+    // cost more than the lookup itself.
+    this.q = sqlite && {
+      find: sqlite.query<Stored, [number, string]>(
         "SELECT fingerprint, status, body, expires_at AS expiresAt FROM idempotency_keys WHERE workspace_id = ? AND key = ?",
       ),
-      save: store.sqlite.query(
+      save: sqlite.query(
         `INSERT INTO idempotency_keys (workspace_id, key, fingerprint, status, body, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (workspace_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
@@ -60,16 +63,16 @@ export class Idempotency {
   }
 
   /**
-   * Runs `handler` at most once per (workspace, key, request). It must be synchronous: its writes and the
-   * stored answer share one savepoint of the group-commit batch, committed later: await store.pending() before
-   * the answer (or a replay, or an error) leaves. Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
+   * Runs `handler` at most once per (workspace, key, request). Its writes and the stored answer share one
+   * transaction (on SQLite a savepoint of the group-commit batch, committed later: await store.pending() before
+   * the answer, or a replay, or an error, leaves). Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
    * 5xx and unexpected errors are not, so the client may retry with the same key. `seal` names top-level
    * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
    * the client that lost the first answer still gets its secret.
    */
-  run(req: IdempotentRequest, handler: () => Answer, seal: readonly string[] = []): Outcome {
+  async run(req: IdempotentRequest, handler: () => Promise<Answer>, seal: readonly string[] = []): Promise<Outcome> {
     // Every run joins the group-commit batch (its own savepoint): the caller awaits store.pending() before answering.
-    if (req.key === null) return { replayed: false, ...this.tx(handler) };
+    if (req.key === null) return { replayed: false, ...(await this.tx(handler)) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
@@ -80,7 +83,7 @@ export class Idempotency {
     // Binds each sealed value to its slot: a row copied to another workspace or key will not open.
     const aad = `idempotency:${slot}`;
 
-    const prior = this.lookup(req.workspaceId, key, slot, now);
+    const prior = await this.lookup(req.workspaceId, key, slot, now);
     if (prior) {
       if (prior.fingerprint !== fingerprint) throw reused();
       return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
@@ -97,15 +100,16 @@ export class Idempotency {
         expiresAt: now + this.ttlMs,
       });
       try {
-        const answer = this.tx(() => {
-          const a = handler();
-          if (a.status < 500) this.save(req.workspaceId, key, slot, stored(a), now);
+        const answer = await this.tx(async () => {
+          const a = await handler();
+          if (a.status < 500) await this.save(req.workspaceId, key, slot, stored(a), now);
           return a;
         });
         return { replayed: false, ...answer };
       } catch (err) {
         if (err instanceof ApiError && err.status < 500) {
-          this.save(req.workspaceId, key, slot, stored({ status: err.status, body: err.toBody() }), now);
+          const s = stored({ status: err.status, body: err.toBody() });
+          await this.tx(() => this.save(req.workspaceId, key, slot, s, now));
         }
         throw err;
       }
@@ -114,7 +118,7 @@ export class Idempotency {
     }
   }
 
-  private tx<T>(fn: () => T): T {
+  private tx<T>(fn: () => Promise<T>): Promise<T> {
     return this.grouped ? this.store.batchedTx(fn) : this.store.tx(fn);
   }
 
@@ -124,14 +128,22 @@ export class Idempotency {
   }
 
   /** Deletes expired keys; run by the scheduler. */
-  prune(now = Date.now()): number {
-    return this.store.sqlite.query("DELETE FROM idempotency_keys WHERE expires_at < ?").run(now).changes;
+  async prune(now = Date.now()): Promise<number> {
+    const gone = await this.store.tx(() => this.store.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).returning({ id: idempotencyKeys.id }));
+    return gone.length;
   }
 
-  private lookup(ws: number, key: string, slot: string, now: number): Stored | null {
+  private async lookup(ws: number, key: string, slot: string, now: number): Promise<Stored | null> {
     let s = this.cache.get(slot);
     if (!s) {
-      const row = this.q.find.get(ws, key);
+      const row = this.q
+        ? this.q.find.get(ws, key)
+        : (
+            await this.store.db
+              .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, body: idempotencyKeys.body, expiresAt: idempotencyKeys.expiresAt })
+              .from(idempotencyKeys)
+              .where(and(eq(idempotencyKeys.workspaceId, ws), eq(idempotencyKeys.key, key)))
+          )[0];
       if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
     }
     if (!s || s.expiresAt <= now) return null;
@@ -162,13 +174,17 @@ export class Idempotency {
     return JSON.stringify(copy);
   }
 
-  private save(ws: number, key: string, slot: string, s: Stored, now: number): void {
-    this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
-    this.cache.set(slot, s);
-    // If the batch holding this row fails to commit, the row is gone: a retry must run afresh, not replay it.
-    this.store.group.onFail(() => {
-      if (this.cache.get(slot) === s) this.cache.delete(slot);
-    });
+  private async save(ws: number, key: string, slot: string, s: Stored, now: number): Promise<void> {
+    if (this.q) this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
+    else {
+      const row = { workspaceId: ws, key, fingerprint: s.fingerprint, status: s.status, body: s.body, createdAt: now, expiresAt: s.expiresAt };
+      await this.store.db
+        .insert(idempotencyKeys)
+        .values(row)
+        .onConflictDoUpdate({ target: [idempotencyKeys.workspaceId, idempotencyKeys.key], set: row });
+    }
+    // Cached once committed: a rolled-back, retried or failed-to-commit transaction leaves no answer to replay.
+    this.store.afterCommit(() => this.cache.set(slot, s));
   }
 }
 

@@ -145,14 +145,14 @@ export function createPlatform(deps: PlatformDeps) {
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
-        transform(c) {
+        async transform(c) {
           const { request, set, server, body } = c;
           let principal: Principal;
           try {
             const cred = credentialOf(request);
             if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
             principal =
-              "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
+              "apiKey" in cred ? await authenticator.fromApiKey(cred.apiKey) : await authenticator.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
             // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
             if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
           } catch (e) {
@@ -324,12 +324,12 @@ export type Platform = ReturnType<typeof createPlatform>;
  */
 export async function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
-  fn: () => T,
+  fn: () => T | Promise<T>,
   opts: { seal?: readonly string[] } = {},
 ): Promise<T> {
-  let out: ReturnType<Idempotency["run"]>;
+  let out: Awaited<ReturnType<Idempotency["run"]>>;
   try {
-    out = runIdempotent(c, fn, opts);
+    out = await runIdempotent(c, fn, opts);
   } catch (e) {
     await committed(c.deps);
     throw e;
@@ -356,7 +356,7 @@ async function committed(deps: PlatformDeps): Promise<void> {
 
 function runIdempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown },
-  fn: () => T,
+  fn: () => T | Promise<T>,
   opts: { seal?: readonly string[] },
 ) {
   return c.deps.idempotency.run(
@@ -368,7 +368,7 @@ function runIdempotent<T>(
       path: new URL(c.request.url).pathname,
       body: c.body,
     },
-    () => ({ status: 200, body: fn() }),
+    async () => ({ status: 200, body: await fn() }),
     opts.seal,
   );
 }

@@ -36,8 +36,6 @@ export interface Store {
   afterCommit(fn: () => void): void;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */
   pending(): Promise<void> | null;
-  /** Registers an undo of in-memory state that assumed the current batch commits (no-op without one). */
-  onBatchFail(undo: () => void): void;
   /** Commits the open batch now, if any (before a backup, at shutdown). */
   flush(): Promise<void>;
   /** Applies the embedded migrations not yet applied; returns their tags. */

@@ -20,8 +20,6 @@ interface Batch {
   done: Promise<void>;
   resolve(): void;
   reject(e: unknown): void;
-  /** Undo in-memory state (caches) that assumed this batch's writes: run when its COMMIT fails. */
-  onFail: (() => void)[];
   /** Side effects that must wait for the COMMIT (events to SSE clients, webhooks): run when it succeeds. */
   after: (() => void)[];
 }
@@ -131,11 +129,6 @@ export class SqliteStore implements Store {
     return this.batch?.done ?? null;
   }
 
-  onBatchFail(undo: () => void): void {
-    const frame = this.frames.getStore();
-    (frame?.open ? frame.batch : this.batch)?.onFail.push(undo);
-  }
-
   async flush(): Promise<void> {
     await this.acquire();
     try {
@@ -201,7 +194,6 @@ export class SqliteStore implements Store {
       try {
         if (this.sqlite.inTransaction) this.q.rollback.run();
       } catch {}
-      runAll(batch.onFail);
       batch.reject(e);
     }
   }
@@ -213,7 +205,7 @@ export class SqliteStore implements Store {
     const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     // A batch whose every waiter already left (none awaits it) must not surface as an unhandled rejection.
     done.catch(() => {});
-    this.batch = { size: 0, done, resolve, reject, onFail: [], after: [] };
+    this.batch = { size: 0, done, resolve, reject, after: [] };
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // The next macrotask: every request the event loop delivered in this turn has had its turn to join.
