@@ -7,6 +7,10 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** DATABASE_URL: PostgreSQL instead of the embedded SQLite file; null: SQLite in dataDir. */
+  databaseUrl: string | null;
+  /** REDIS_URL: rate windows, idempotency in-flight slots, fan-out and cron locks shared by replicas; null: in this process. */
+  redisUrl: string | null;
   /** Absolute URL this server is reached at, when it differs from the request's origin. */
   publicUrl: string | null;
   rateLimitPerMinute: number;
@@ -177,6 +181,20 @@ function url(name: string, raw: string | undefined): string | null {
   return raw.replace(/\/+$/, "");
 }
 
+/** A connection URL with one of `schemes`; the message shows it without its password. */
+function dsn(name: string, raw: string | undefined, schemes: string[]): string | null {
+  if (!raw) return null;
+  let u: URL | null = null;
+  try {
+    u = new URL(raw);
+  } catch {}
+  if (u === null || !schemes.includes(u.protocol.slice(0, -1)) || !u.host) {
+    if (u?.password) u.password = "***";
+    throw new ConfigError(`${name} must be a ${schemes.map((s) => `${s}://`).join(" or ")} URL, got ${u ? `'${u.toString().replace(/\/$/, "")}'` : "something that is not a URL"}`);
+  }
+  return raw;
+}
+
 /**
  * The Anthropic SDK writes ANTHROPIC_BASE_URL without /v1, @ai-sdk/anthropic with it: both mean the same
  * server. Kept without it; the worker adds /v1.
@@ -263,6 +281,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     host,
     port: int(flags.port !== undefined ? "--port" : "PORT", flags.port ?? env.PORT, DEFAULTS.port, 0, 65535),
     dataDir,
+    databaseUrl: dsn("DATABASE_URL", env.DATABASE_URL, ["postgres", "postgresql"]),
+    redisUrl: dsn("REDIS_URL", env.REDIS_URL, ["redis", "rediss"]),
     publicUrl: publicUrl?.replace(/\/+$/, "") ?? null,
     rateLimitPerMinute: int("CLANKER_RATE_LIMIT_PER_MINUTE", env.CLANKER_RATE_LIMIT_PER_MINUTE, DEFAULTS.rateLimitPerMinute, 1, 1_000_000),
     publicRateLimitPerMinute: int("CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE", env.CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE, DEFAULTS.publicRateLimitPerMinute, 1, 1_000_000),
