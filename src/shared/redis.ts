@@ -1,0 +1,89 @@
+// The Redis connections behind REDIS_URL: one for commands, one for SUBSCRIBE; ioredis is loaded only here, lazily.
+import type Redis from "ioredis";
+
+export interface RedisConnections {
+  /** Commands. Its keys carry `prefix` (ioredis keyPrefix); pub/sub channel names do not, so fan-out adds it itself. */
+  cmd: Redis;
+  /** A connection in subscriber mode can run nothing else, hence a second one. */
+  sub: Redis;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** Namespace of every key and channel (default `clanker:`); replicas of one deployment must share it. */
+  prefix?: string;
+  /** How long the first connection may take before start-up fails (default 3 s). */
+  connectTimeoutMs?: number;
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = "***";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "(not a URL)";
+  }
+}
+
+/**
+ * Connects both connections, or rejects with one line that says which Redis and why: a replica that cannot
+ * reach its shared state must not start and quietly keep its own. Once up, a dropped connection reconnects.
+ */
+export async function connectRedis(url: string, opts: RedisOptions = {}): Promise<RedisConnections> {
+  const { default: IORedis } = await import("ioredis");
+  const prefix = opts.prefix ?? "clanker:";
+  const timeoutMs = opts.connectTimeoutMs ?? 3000;
+  let up = false;
+  let lastError: Error | null = null;
+  const make = (): Redis => {
+    const r = new IORedis(url, {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      keyPrefix: prefix,
+      // At start: no retries (fail fast). After: back off up to 2 s and keep trying.
+      retryStrategy: (times) => (up ? Math.min(times * 100, 2000) : null),
+      maxRetriesPerRequest: 3,
+    });
+    // Without a listener ioredis prints every connection error; the start-up one becomes the rejection below.
+    r.on("error", (e: Error) => {
+      lastError = e;
+    });
+    return r;
+  };
+  const cmd = make();
+  const sub = make();
+  const disconnect = () => {
+    cmd.disconnect();
+    sub.disconnect();
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      Promise.all([cmd.connect(), sub.connect()]),
+      // connectTimeout covers the TCP connect only; a server that accepts and never answers is caught here.
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (e) {
+    disconnect();
+    const why = (lastError as Error | null)?.message ?? (e as Error).message;
+    throw new Error(`cannot reach Redis at ${redactUrl(url)} (${why}); check REDIS_URL and that Redis is running`);
+  } finally {
+    clearTimeout(timer);
+  }
+  up = true;
+  return {
+    cmd,
+    sub,
+    prefix,
+    async close() {
+      up = false;
+      await Promise.allSettled([cmd.quit(), sub.quit()]);
+      disconnect();
+    },
+  };
+}
