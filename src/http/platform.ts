@@ -65,8 +65,11 @@ export function createPlatform(deps: PlatformDeps) {
 
   const clientIp = (request: Request, server: Server): string => server?.requestIP(request)?.address ?? "unknown";
 
-  const limitIp = (request: Request, server: Server, set: { headers: Record<string, string | number> }) => {
-    Object.assign(set.headers, rateHeaders(limiter.hit(`ip:${clientIp(request, server)}`, config.publicRateLimitPerMinute)));
+  // Synchronous with the in-process limiter (the default's hot path); a promise with Redis (REDIS_URL).
+  const limitIp = (request: Request, server: Server, set: { headers: Record<string, string | number> }): void | Promise<void> => {
+    const v = limiter.hit(`ip:${clientIp(request, server)}`, config.publicRateLimitPerMinute);
+    if (v instanceof Promise) return v.then((verdict) => void Object.assign(set.headers, rateHeaders(verdict)));
+    Object.assign(set.headers, rateHeaders(v));
   };
 
   const warning = mailLinkWarning(config);
@@ -108,7 +111,7 @@ export function createPlatform(deps: PlatformDeps) {
             : readJsonBody(request, config.maxBodyBytes),
       ),
     )
-    .onError(({ code, error, request, set, server }) => {
+    .onError(async ({ code, error, request, set, server }) => {
       try {
         const err = toApiError(code, error, request);
         if (err.status >= 500)
@@ -116,7 +119,7 @@ export function createPlatform(deps: PlatformDeps) {
           deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${new URL(request.url).pathname}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
         if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
           try {
-            limitIp(request, server as Server, set);
+            await limitIp(request, server as Server, set);
           } catch (e) {
             return errorResponse(e as ApiError, set, request, config);
           }
@@ -157,12 +160,13 @@ export function createPlatform(deps: PlatformDeps) {
             if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
           } catch (e) {
             // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
-            limitIp(request, server as Server, set);
+            await limitIp(request, server as Server, set);
             throw e;
           }
           const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
           // The headers rateHeaders() would build, set in place: no object per request on the hot path.
-          const v = limiter.hit(principal.rateKey, limit);
+          const hit = limiter.hit(principal.rateKey, limit);
+          const v = hit instanceof Promise ? await hit : hit;
           const h = set.headers;
           h["x-ratelimit-limit"] = String(v.limit);
           h["x-ratelimit-remaining"] = String(v.remaining);
@@ -192,8 +196,8 @@ export function createPlatform(deps: PlatformDeps) {
       publicLimit: {
         // Marks the route public in the OpenAPI document (no credentials needed).
         detail: { security: [] },
-        transform({ request, set, server, body }) {
-          limitIp(request, server as Server, set);
+        async transform({ request, set, server, body }) {
+          await limitIp(request, server as Server, set);
           throwIfBadBody(body);
         },
       },
