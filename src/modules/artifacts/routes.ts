@@ -20,7 +20,7 @@ export const artifactsRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/artifacts",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.artifacts.list(ctx, parsePage(query, "artifact"))),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.artifacts.list(ctx, parsePage(query, "artifact"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(artifact), detail: { tags: ["Artifacts"], summary: "List artifacts" } },
     )
     .get("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.get(ctx, params.id), {
@@ -32,7 +32,7 @@ export const artifactsRoutes = (app: Platform) =>
     .get(
       "/api/v1/artifacts/:id/download",
       async ({ ctx, deps, params, query, set }) => {
-        const f = deps.services.artifacts.file(ctx, params.id);
+        const f = await deps.services.artifacts.file(ctx, params.id);
         const file = Bun.file(f.path);
         if (!(await file.exists())) throw new NotFoundError("artifact file", params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;

@@ -1,5 +1,5 @@
 // Artifacts: files a run produced, kept under the data dir; rows point at them.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
@@ -76,28 +76,7 @@ export function createArtifactsService(store: Store, dataDir: string) {
   const db = store.db;
   const root = join(dataDir, "artifacts");
   const madeDirs = new Set<string>();
-  const insertRow = db
-    .insert(artifacts)
-    .values({
-      workspaceId: sql.placeholder("ws"),
-      executionId: sql.placeholder("executionId"),
-      skillSlug: sql.placeholder("skillSlug"),
-      name: sql.placeholder("name"),
-      mediaType: sql.placeholder("mediaType"),
-      size: sql.placeholder("size"),
-      path: sql.placeholder("path"),
-      createdAt: sql.placeholder("now"),
-    })
-    .returning()
-    .prepare();
-  const ofExecution = db
-    .select()
-    .from(artifacts)
-    .where(and(eq(artifacts.workspaceId, sql.placeholder("ws")), eq(artifacts.executionId, sql.placeholder("executionId"))))
-    .orderBy(artifacts.id)
-    .prepare();
-
-  const find = (ctx: Ctx, ref: string): ArtifactRow => workspaceRow(db, artifacts, "artifact", "artifact", ctx.workspaceId, ref);
+  const find = (ctx: Ctx, ref: string): Promise<ArtifactRow> => workspaceRow(db, artifacts, "artifact", "artifact", ctx.workspaceId, ref);
 
   return {
     /** Writes the files first (outside any tx); returns what to insert once the run's tx commits them. */
@@ -115,37 +94,53 @@ export function createArtifactsService(store: Store, dataDir: string) {
       });
     },
 
-    /** Inside the run's completion tx. */
-    insert(workspaceId: number, executionId: number, skillSlug: string, written: { name: string; mediaType: string; size: number; path: string }[]) {
-      const now = Date.now();
-      return written.map((w) => insertRow.get({ ws: workspaceId, executionId, skillSlug, ...w, now })!);
+    /** Files written for a run that ended otherwise before its rows were inserted. */
+    discard(written: { path: string }[]): void {
+      for (const w of written) rmSync(join(root, w.path), { force: true });
     },
 
-    list(ctx: Ctx, p: PageParams) {
-      const page = workspacePage(db, artifacts, ctx.workspaceId, p);
+    /** Inside the run's completion tx. */
+    async insert(workspaceId: number, executionId: number, skillSlug: string, written: { name: string; mediaType: string; size: number; path: string }[]): Promise<ArtifactRow[]> {
+      if (!written.length) return [];
+      const now = Date.now();
+      const rows = await db
+        .insert(artifacts)
+        .values(written.map((w) => ({ workspaceId, executionId, skillSlug, ...w, createdAt: now })))
+        .returning();
+      // In the order written (the run's own output first): RETURNING promises no order.
+      return rows.sort((a, b) => a.id - b.id);
+    },
+
+    async list(ctx: Ctx, p: PageParams) {
+      const page = await workspacePage(db, artifacts, ctx.workspaceId, p);
       return { rows: page.rows.map(artifactView), hasMore: page.hasMore };
     },
 
-    get: (ctx: Ctx, ref: string) => artifactView(find(ctx, ref)),
+    get: async (ctx: Ctx, ref: string) => artifactView(await find(ctx, ref)),
 
     /** The file to stream, with its name and type. */
-    file(ctx: Ctx, ref: string) {
-      const row = find(ctx, ref);
+    async file(ctx: Ctx, ref: string) {
+      const row = await find(ctx, ref);
       return { path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: row.size };
     },
 
-    forExecution(workspaceId: number, executionId: number) {
-      return ofExecution.all({ ws: workspaceId, executionId });
+    forExecution(workspaceId: number, executionId: number): Promise<ArtifactRow[]> {
+      return db
+        .select()
+        .from(artifacts)
+        .where(and(eq(artifacts.workspaceId, workspaceId), eq(artifacts.executionId, executionId)))
+        .orderBy(artifacts.id);
     },
 
-    remove(ctx: Ctx, ref: string) {
-      const row = find(ctx, ref);
+    async remove(ctx: Ctx, ref: string) {
+      const row = await find(ctx, ref);
       const view = artifactView(row);
-      store.tx(() => {
-        db.delete(artifacts).where(eq(artifacts.id, row.id)).run();
-        writeAudit(store, ctx, { action: "artifact.delete", resourceType: "artifact", resourceId: view.id, metadata: { name: row.name, size: row.size } });
+      await store.tx(async () => {
+        await db.delete(artifacts).where(eq(artifacts.id, row.id));
+        await writeAudit(store, ctx, { action: "artifact.delete", resourceType: "artifact", resourceId: view.id, metadata: { name: row.name, size: row.size } });
+        // The file goes once the row's deletion is on disk (a rolled-back delete keeps a row with its file).
+        store.afterCommit(() => rmSync(join(root, row.path), { force: true }));
       });
-      rmSync(join(root, row.path), { force: true });
       return { id: view.id, deleted: true as const };
     },
   };

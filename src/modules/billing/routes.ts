@@ -23,7 +23,7 @@ export const billingRoutes = (app: Platform) =>
     })
     .get(
       "/api/v1/billing/transactions",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.billing.transactions(ctx, parsePage(query, "transaction"))),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.billing.transactions(ctx, parsePage(query, "transaction"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(transaction), detail: { tags: ["Billing"], summary: "Credit transactions" } },
     )
     .get("/api/v1/billing/subscription/tier", ({ ctx, deps }) => deps.services.billing.tier(ctx), {

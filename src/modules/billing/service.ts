@@ -31,61 +31,52 @@ export function transactionView(t: TxRow) {
 
 export function createBillingService(store: Store, config: BillingConfig) {
   const db = store.db;
-  const ph = sql.placeholder;
-  // Every paid run charges once: the ledger's statements are prepared.
-  const selectAccount = db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, ph("ws"))).prepare();
-  const addToBalance = db
-    .update(billingAccounts)
-    .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${ph("amount")}`, updatedAt: ph("now") as never })
-    .where(eq(billingAccounts.workspaceId, ph("ws")))
-    .returning({ balanceMicro: billingAccounts.balanceMicro })
-    .prepare();
-  const insertTx = db
-    .insert(creditTransactions)
-    .values({
-      workspaceId: ph("ws"),
-      kind: ph("kind"),
-      amountMicro: ph("amount"),
-      balanceAfterMicro: ph("after"),
-      executionId: ph("executionId"),
-      description: ph("description"),
-      createdAt: ph("now"),
-    })
-    .returning()
-    .prepare();
+  const selectAccount = async (workspaceId: number) => {
+    const [row] = await db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, workspaceId));
+    return row;
+  };
 
-  function record(workspaceId: number, kind: TxRow["kind"], amountMicro: number, description: string, executionId: number | null = null) {
+  /** Inside the caller's tx: moves the balance and records the transaction with the balance it left. */
+  async function record(workspaceId: number, kind: TxRow["kind"], amountMicro: number, description: string, executionId: number | null = null) {
     const now = Date.now();
-    const acct = addToBalance.get({ ws: workspaceId, amount: amountMicro, now })!;
-    return insertTx.get({ ws: workspaceId, kind, amount: amountMicro, after: acct.balanceMicro, executionId, description, now })!;
+    const [acct] = await db
+      .update(billingAccounts)
+      .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${amountMicro}`, updatedAt: now })
+      .where(eq(billingAccounts.workspaceId, workspaceId))
+      .returning({ balanceMicro: billingAccounts.balanceMicro });
+    const [row] = await db
+      .insert(creditTransactions)
+      .values({ workspaceId, kind, amountMicro, balanceAfterMicro: acct!.balanceMicro, executionId, description, createdAt: now })
+      .returning();
+    return row!;
   }
 
   /**
    * The account, opened the first time it is needed with the new-workspace grant (or, for an unclaimed
    * agent's workspace, the given tier and grant).
    */
-  function account(workspaceId: number, opening: { tier: string; grantCredits: number } = { tier: DEFAULT_TIER, grantCredits: config.grantCredits }) {
-    const existing = selectAccount.get({ ws: workspaceId });
+  async function account(workspaceId: number, opening: { tier: string; grantCredits: number } = { tier: DEFAULT_TIER, grantCredits: config.grantCredits }) {
+    const existing = await selectAccount(workspaceId);
     if (existing) return existing;
-    return store.tx(() => {
-      const again = selectAccount.get({ ws: workspaceId });
+    return store.tx(async () => {
+      const again = await selectAccount(workspaceId);
       if (again) return again;
-      db.insert(billingAccounts).values({ workspaceId, tier: opening.tier, balanceMicro: 0, updatedAt: Date.now() }).run();
-      if (opening.grantCredits > 0) record(workspaceId, "grant", toMicro(opening.grantCredits), `Welcome grant for a new workspace (${opening.tier})`);
-      return selectAccount.get({ ws: workspaceId })!;
+      await db.insert(billingAccounts).values({ workspaceId, tier: opening.tier, balanceMicro: 0, updatedAt: Date.now() });
+      if (opening.grantCredits > 0) await record(workspaceId, "grant", toMicro(opening.grantCredits), `Welcome grant for a new workspace (${opening.tier})`);
+      return (await selectAccount(workspaceId))!;
     });
   }
 
   return {
     account,
 
-    balance(ctx: Ctx) {
-      const a = account(ctx.workspaceId);
+    async balance(ctx: Ctx) {
+      const a = await account(ctx.workspaceId);
       return { workspaceId: encodeId("workspace", ctx.workspaceId), balance: toCredits(a.balanceMicro), currency: "credits", tier: a.tier, updatedAt: toIso(a.updatedAt)! };
     },
 
-    tier(ctx: Ctx) {
-      const a = account(ctx.workspaceId);
+    async tier(ctx: Ctx) {
+      const a = await account(ctx.workspaceId);
       return {
         tier: a.tier,
         name: a.tier === DEFAULT_TIER ? "Pay as you go" : a.tier,
@@ -94,15 +85,15 @@ export function createBillingService(store: Store, config: BillingConfig) {
       };
     },
 
-    transactions(ctx: Ctx, p: PageParams) {
-      account(ctx.workspaceId);
-      const page = workspacePage(db, creditTransactions, ctx.workspaceId, p);
+    async transactions(ctx: Ctx, p: PageParams) {
+      await account(ctx.workspaceId);
+      const page = await workspacePage(db, creditTransactions, ctx.workspaceId, p);
       return { rows: page.rows.map(transactionView), hasMore: page.hasMore };
     },
 
     /** Refuses a paid run up front when the workspace has no credits left. */
-    assertCanRun(workspaceId: number): void {
-      const a = account(workspaceId);
+    async assertCanRun(workspaceId: number): Promise<void> {
+      const a = await account(workspaceId);
       if (a.balanceMicro <= 0)
         throw new BillingError(`This workspace has no credits left (balance ${toCredits(a.balanceMicro)}); add credits or bring your own Anthropic key (PUT /api/v1/byok)`, "INSUFFICIENT_CREDITS");
     },
@@ -114,21 +105,23 @@ export function createBillingService(store: Store, config: BillingConfig) {
     },
 
     /** Inside the run's completion tx. */
-    charge(workspaceId: number, amountMicro: number, executionId: number, description: string) {
-      account(workspaceId);
-      if (amountMicro > 0) record(workspaceId, "charge", -amountMicro, description, executionId);
+    async charge(workspaceId: number, amountMicro: number, executionId: number, description: string): Promise<void> {
+      await account(workspaceId);
+      if (amountMicro > 0) await record(workspaceId, "charge", -amountMicro, description, executionId);
     },
 
     /** A claimed agent's workspace leaves the anonymous tier. */
-    setTier(workspaceId: number, tier: string) {
-      account(workspaceId);
-      db.update(billingAccounts).set({ tier, updatedAt: Date.now() }).where(eq(billingAccounts.workspaceId, workspaceId)).run();
+    async setTier(workspaceId: number, tier: string): Promise<void> {
+      await store.tx(async () => {
+        await account(workspaceId);
+        await db.update(billingAccounts).set({ tier, updatedAt: Date.now() }).where(eq(billingAccounts.workspaceId, workspaceId));
+      });
     },
 
     grant(workspaceId: number, credits: number, description: string) {
-      return store.tx(() => {
-        account(workspaceId);
-        return transactionView(record(workspaceId, "grant", toMicro(credits), description));
+      return store.tx(async () => {
+        await account(workspaceId);
+        return transactionView(await record(workspaceId, "grant", toMicro(credits), description));
       });
     },
   };

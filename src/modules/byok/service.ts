@@ -1,5 +1,5 @@
 // Bring your own Anthropic key: sealed at rest, shown only as configured + last 4.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { assertRole, type Ctx } from "../../lib/context";
 import { InvalidRequestError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
@@ -15,10 +15,13 @@ const aadOf = (workspaceId: number) => `byok:anthropic:ws:${workspaceId}`;
 export function createByokService(store: Store, box: SecretBox) {
   const db = store.db;
   // Read on every run to pick the model.
-  const select = db.select().from(byokKeys).where(eq(byokKeys.workspaceId, sql.placeholder("ws"))).prepare();
+  const select = async (workspaceId: number) => {
+    const [row] = await db.select().from(byokKeys).where(eq(byokKeys.workspaceId, workspaceId));
+    return row;
+  };
 
-  function status(workspaceId: number) {
-    const row = select.get({ ws: workspaceId });
+  async function status(workspaceId: number) {
+    const row = await select(workspaceId);
     return row
       ? { configured: true, provider: "anthropic" as const, last4: row.last4, createdAt: toIso(row.createdAt), updatedAt: toIso(row.updatedAt) }
       : { configured: false, provider: "anthropic" as const, last4: null, createdAt: null, updatedAt: null };
@@ -27,35 +30,35 @@ export function createByokService(store: Store, box: SecretBox) {
   return {
     status: (ctx: Ctx) => status(ctx.workspaceId),
 
-    set(ctx: Ctx, input: { anthropicKey: string }) {
+    async set(ctx: Ctx, input: { anthropicKey: string }) {
       assertRole(ctx, "admin", "manage the BYOK key");
       const key = input.anthropicKey.trim();
       if (!ANTHROPIC_KEY_RE.test(key)) throw new InvalidRequestError("anthropicKey must look like an Anthropic API key (sk-ant-…)", "anthropicKey");
-      return store.tx(() => {
+      return store.tx(async () => {
         const now = Date.now();
         const sealed = box.seal(key, aadOf(ctx.workspaceId));
         const last4 = key.slice(-4);
-        db.insert(byokKeys)
+        await db
+          .insert(byokKeys)
           .values({ workspaceId: ctx.workspaceId, provider: "anthropic", ciphertext: sealed, last4, createdAt: now, updatedAt: now })
-          .onConflictDoUpdate({ target: byokKeys.workspaceId, set: { ciphertext: sealed, last4, updatedAt: now } })
-          .run();
-        writeAudit(store, ctx, { action: "byok.set", resourceType: "byok", resourceId: "anthropic", metadata: { last4 } });
+          .onConflictDoUpdate({ target: byokKeys.workspaceId, set: { ciphertext: sealed, last4, updatedAt: now } });
+        await writeAudit(store, ctx, { action: "byok.set", resourceType: "byok", resourceId: "anthropic", metadata: { last4 } });
         return status(ctx.workspaceId);
       });
     },
 
-    remove(ctx: Ctx) {
+    async remove(ctx: Ctx) {
       assertRole(ctx, "admin", "manage the BYOK key");
-      return store.tx(() => {
-        const gone = db.delete(byokKeys).where(eq(byokKeys.workspaceId, ctx.workspaceId)).returning({ w: byokKeys.workspaceId }).all().length > 0;
-        if (gone) writeAudit(store, ctx, { action: "byok.delete", resourceType: "byok", resourceId: "anthropic" });
+      return store.tx(async () => {
+        const gone = (await db.delete(byokKeys).where(eq(byokKeys.workspaceId, ctx.workspaceId)).returning({ w: byokKeys.workspaceId })).length > 0;
+        if (gone) await writeAudit(store, ctx, { action: "byok.delete", resourceType: "byok", resourceId: "anthropic" });
         return status(ctx.workspaceId);
       });
     },
 
     /** For the executor: the workspace's own Anthropic key, if it brought one. */
-    anthropicKey(workspaceId: number): string | null {
-      const row = select.get({ ws: workspaceId });
+    async anthropicKey(workspaceId: number): Promise<string | null> {
+      const row = await select(workspaceId);
       return row ? box.open(row.ciphertext, aadOf(workspaceId)) : null;
     },
   };

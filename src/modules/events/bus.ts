@@ -1,6 +1,6 @@
 // The event log and its in-process fan-out: events are rows (so Last-Event-ID can resume from the store),
 // appended inside the transaction that causes them and delivered to subscribers once it has committed.
-import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { events } from "../../store/schema";
 
@@ -18,34 +18,30 @@ type Listener = (e: BusEvent) => void;
 export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
   private sse = 0;
-  private insert;
 
-  constructor(private store: Store) {
-    this.insert = store.db
-      .insert(events)
-      .values({
-        workspaceId: sql.placeholder("ws"),
-        type: sql.placeholder("type"),
-        source: sql.placeholder("source"),
-        data: sql.placeholder("data"),
-        createdAt: sql.placeholder("now"),
-      })
-      .returning({ id: events.id })
-      .prepare();
-  }
+  constructor(private store: Store) {}
 
-  /** Inside a tx: records the event. Call deliver() with the result after the tx commits. */
-  append(workspaceId: number, type: string, source: string, data: unknown): BusEvent {
+  /**
+   * Inside the caller's store.tx: records the event, and hands it to live subscribers once that tx (or its
+   * group-commit batch) has committed, never if it rolls back: no SSE client sees an event the log lost.
+   */
+  async append(workspaceId: number, type: string, source: string, data: unknown): Promise<BusEvent> {
     const now = Date.now();
-    const { id } = this.insert.get({ ws: workspaceId, type, source, data: JSON.stringify(data), now })!;
-    return { id, workspaceId, type, source, data, createdAt: now };
+    const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: JSON.stringify(data), createdAt: now }).returning({ id: events.id });
+    const ev: BusEvent = { id: row!.id, workspaceId, type, source, data, createdAt: now };
+    this.store.afterCommit(() => this.fanOut(ev));
+    return ev;
   }
 
-  deliver(...evs: BusEvent[]): void {
-    for (const e of evs) {
-      const set = this.listeners.get(e.workspaceId);
-      if (set) for (const l of set) l(e);
-    }
+  /**
+   * @deprecated append() delivers after the commit by itself; this is a no-op kept so callers that still pass
+   * their events here compile (and do not deliver them twice).
+   */
+  deliver(..._evs: BusEvent[]): void {}
+
+  private fanOut(e: BusEvent): void {
+    const set = this.listeners.get(e.workspaceId);
+    if (set) for (const l of set) l(e);
   }
 
   /** `sse`: a client of GET /api/events, counted for /metrics. */
@@ -70,20 +66,21 @@ export class EventBus {
   }
 
   /** Stored events after `afterId`, oldest first, for a resuming client. */
-  since(workspaceId: number, afterId: number, limit = 1000): BusEvent[] {
-    return this.store.db
+  async since(workspaceId: number, afterId: number, limit = 1000): Promise<BusEvent[]> {
+    const rows = await this.store.db
       .select()
       .from(events)
       .where(and(eq(events.workspaceId, workspaceId), gt(events.id, afterId)))
       .orderBy(events.id)
-      .limit(limit)
-      .all()
-      .map((r) => ({ ...r, data: JSON.parse(r.data) }));
+      .limit(limit);
+    return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
   }
 
   /** Forgets events older than `maxAgeMs` (run by the scheduler). */
-  prune(maxAgeMs: number): void {
-    this.store.db.delete(events).where(lt(events.createdAt, Date.now() - maxAgeMs)).run();
+  async prune(maxAgeMs: number): Promise<void> {
+    await this.store.tx(async () => {
+      await this.store.db.delete(events).where(lt(events.createdAt, Date.now() - maxAgeMs));
+    });
   }
 
   subscriberCount(): number {

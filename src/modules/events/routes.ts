@@ -52,12 +52,13 @@ export const eventsRoutes = (app: Platform) =>
       const resumeFrom = Number(request.headers.get("last-event-id") ?? query.lastEventId ?? "");
       let stop = () => {};
       const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
+        async start(controller) {
           let lastSent = Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
           let replaying = lastSent > 0;
+          let closed = false;
           const held: BusEvent[] = [];
           const send = (e: BusEvent) => {
-            if (e.id <= lastSent) return;
+            if (closed || e.id <= lastSent) return;
             lastSent = e.id;
             if (sources && !sources.has(e.source)) return;
             controller.enqueue(frameOf(e));
@@ -67,6 +68,7 @@ export const eventsRoutes = (app: Platform) =>
           const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)), "sse");
           heartbeat(controller, true);
           stop = () => {
+            closed = true;
             heartbeat(controller, false);
             unsubscribe();
             try {
@@ -74,12 +76,14 @@ export const eventsRoutes = (app: Platform) =>
             } catch {}
           };
           controller.enqueue(HELLO);
-          while (replaying) {
-            const batch = bus.since(ctx.workspaceId, lastSent);
-            batch.forEach(send);
+          // The client may leave while the backlog is read (closed): send() then drops what is left.
+          while (replaying && !closed) {
+            const batch = await bus.since(ctx.workspaceId, lastSent);
+            for (const e of batch) send(e);
             if (batch.length < 1000) replaying = false;
           }
-          held.forEach(send);
+          replaying = false;
+          for (const e of held) send(e);
         },
         cancel() {
           stop();

@@ -72,7 +72,7 @@ export const executionsRoutes = (app: Platform) =>
     })
     .get(
       "/api/v1/executions",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.executions.list(ctx, parsePage(query, "execution"), { status: query.status, skill: query.skill })),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.executions.list(ctx, parsePage(query, "execution"), { status: query.status, skill: query.skill })),
       {
         auth: true,
         query: t.Object({

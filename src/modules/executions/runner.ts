@@ -1,7 +1,7 @@
 // Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
 // on shutdown (no new dispatch; what is still running goes back to `queued`).
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -9,7 +9,7 @@ import { executionBlocks, executions } from "../../store/schema";
 import { ExecutorPool } from "../../executor/pool";
 import { chooseProvider } from "../../executor/providers";
 import type { FromWorker } from "../../executor/protocol";
-import type { EventBus, BusEvent } from "../events/bus";
+import type { EventBus } from "../events/bus";
 import type { BillingService } from "../billing/service";
 import type { ArtifactsService } from "../artifacts/service";
 import { emittedFiles } from "../artifacts/service";
@@ -58,49 +58,41 @@ export class Runner {
   private pendingSettle: Extract<FromWorker, { type: "done" | "failed" }>[] = [];
   private flushScheduled = false;
   private idle = new IdleCollector(
-    () => this.running.size > 0 || this.dispatchScheduled || !this.pool,
+    () => this.running.size > 0 || this.dispatchScheduled || this.dispatching || !this.pool,
     () => {
       this.pool?.collect();
       Bun.gc(true);
     },
   );
   private dispatchScheduled = false;
+  /** A dispatch pass is between its read of the queue and its commit: the next one waits (no run picked twice). */
+  private dispatching = false;
+  private dispatchAgain = false;
+  /** The flushes in order: one tick's commit is done before the next one reads what it left in memory. */
+  private flushChain: Promise<void> = Promise.resolve();
+  private stopped = false;
   private adopted = new Set<number>();
   /** Set by pause(): queued runs stay queued, for the next start. */
   private paused = false;
   private onSettled: (() => void) | null = null;
 
-  // Every run passes through these several times: prepared once, not rebuilt per call.
-  private q;
   private settle: RunSettler;
 
   constructor(private d: RunnerDeps) {
     this.settle = new RunSettler(d);
-    const db = d.store.db;
-    const ph = sql.placeholder;
-    this.q = {
-      queued: db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500).prepare(),
-      load: db.select().from(executions).where(eq(executions.id, ph("id"))).prepare(),
-      insertBlock: db
-        .insert(executionBlocks)
-        .values({ executionId: ph("executionId"), seq: ph("seq"), type: "text", content: ph("content"), createdAt: ph("now") })
-        .prepare(),
-      markRunning: db
-        .update(executions)
-        .set({ status: "running", startedAt: ph("now") as never, provider: ph("provider") as never, model: ph("model") as never, byok: ph("byok") as never })
-        .where(eq(executions.id, ph("id")))
-        .prepare(),
-    };
   }
 
-  /** Starts the pool and settles what a previous process left behind. */
-  start(): void {
+  /** Settles what a previous process left behind, then starts the pool (nothing is dispatched before). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    if (!this.d.ownOnly) await this.recover();
+    if (this.stopped) return;
     this.pool = new ExecutorPool(this.d.config.executor.workers, (m) => this.onMessage(m), this.d.log);
-    if (!this.d.ownOnly) this.recover();
     this.kick();
   }
 
   stop(): void {
+    this.stopped = true;
     this.pool?.stop();
     this.pool = null;
     this.idle.stop();
@@ -109,14 +101,17 @@ export class Runner {
 
   /** Runs left `running` by a crash can't be resumed mid-stream: they fail with SERVER_RESTARTED.
    * Queued ones never started and simply run now. */
-  recover(): void {
-    const { store, bus } = this.d;
-    const stuck = store.db.select().from(executions).where(eq(executions.status, "running")).all();
-    if (!stuck.length) return;
-    const evs = store.tx(() => stuck.map((e) => this.settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" })));
-    bus.deliver(...evs);
+  async recover(): Promise<void> {
+    const { store } = this.d;
+    const failed = await store.tx(async () => {
+      const stuck = await store.db.select().from(executions).where(eq(executions.status, "running"));
+      for (const e of stuck)
+        await this.settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" });
+      return stuck.length;
+    });
+    if (!failed) return;
     this.d.webhooks.kick();
-    this.d.log.warn(`failed ${stuck.length} run(s) interrupted by a restart`);
+    this.d.log.warn(`failed ${failed} run(s) interrupted by a restart`);
   }
 
   /** Shutdown, first step: start nothing new. Running runs go on; queued ones wait in the database. */
@@ -147,24 +142,26 @@ export class Runner {
    * Shutdown, last step: runs still going are put back to `queued` (their partial output dropped), so the next
    * start runs them from the top instead of failing them with SERVER_RESTARTED. Call stop() right after.
    */
-  requeueRunning(): string[] {
+  async requeueRunning(): Promise<string[]> {
     const { store, bus } = this.d;
     // Runs that finished but wait for this tick's commit are settled, not run again.
-    this.flush();
+    await this.flush();
     const left = [...this.running];
     this.running.clear();
-    const evs = store.tx(() =>
-      left.flatMap(([id, r]) => {
-        clearTimeout(r.timer);
+    for (const [, r] of left) clearTimeout(r.timer);
+    return store.tx(async () => {
+      const requeued: string[] = [];
+      for (const [id, r] of left) {
         // A run cancelled meanwhile keeps its final state.
-        const row = store.db.update(executions).set({ status: "queued", startedAt: null }).where(and(eq(executions.id, id), eq(executions.status, "running"))).returning({ id: executions.id }).get();
-        if (!row) return [];
-        store.db.delete(executionBlocks).where(eq(executionBlocks.executionId, id)).run();
-        return [bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", id), skillSlug: r.skillSlug, status: "queued", blocks: [] })];
-      }),
-    );
-    bus.deliver(...evs);
-    return evs.map((e) => (e.data as { executionId: string }).executionId);
+        const [row] = await store.db.update(executions).set({ status: "queued", startedAt: null }).where(and(eq(executions.id, id), eq(executions.status, "running"))).returning({ id: executions.id });
+        if (!row) continue;
+        await store.db.delete(executionBlocks).where(eq(executionBlocks.executionId, id));
+        const executionId = encodeId("execution", id);
+        await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId, skillSlug: r.skillSlug, status: "queued", blocks: [] });
+        requeued.push(executionId);
+      }
+      return requeued;
+    });
   }
 
   /** Schedules a dispatch; `enqueued` is a run this process just queued. */
@@ -174,22 +171,40 @@ export class Runner {
     this.dispatchScheduled = true;
     setImmediate(() => {
       this.dispatchScheduled = false;
-      this.dispatch();
+      // Off the request path (a timer): a failed pass is logged, and the next kick (a settle, a new run) retries.
+      void this.dispatchLoop().catch((err: unknown) => this.d.log.error(`dispatching queued runs failed: ${(err as Error)?.message ?? String(err)}`));
     });
+  }
+
+  /** One dispatch pass at a time; a kick during a pass runs one more after it. */
+  private async dispatchLoop(): Promise<void> {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        await this.dispatch();
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
   }
 
   cancel(executionId: number): void {
     this.pool?.cancel(executionId);
   }
 
-  private dispatch(): void {
+  private async dispatch(): Promise<void> {
     if (this.paused || !this.pool) return;
     const { config, bus, store } = this.d;
     const perWs = new Map<number, number>();
     for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
     // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
-    store.flush();
-    const queued = this.q.queued.all();
+    await store.flush();
+    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
     const picked: ExecutionRow[] = [];
     for (const e of queued) {
       if (this.d.ownOnly && !this.adopted.has(e.id)) continue;
@@ -201,28 +216,42 @@ export class Runner {
     }
     if (!picked.length) return;
     // Every run started in this pass is marked running in one commit (a commit costs more than the rows in it).
-    const starts = store.tx(() => picked.map((e) => this.begin(e)));
-    bus.deliver(...starts.map((s) => s.ev));
-    for (const s of starts) s.launch?.();
+    const launches = await store.tx(async () => {
+      const out: (() => void)[] = [];
+      for (const e of picked) {
+        const launch = await this.begin(e);
+        if (launch) out.push(launch);
+      }
+      return out;
+    });
+    for (const launch of launches) launch();
   }
 
-  /** Inside dispatch's tx: marks one run running (or fails it); returns its event and what starts it after the commit. */
-  private begin(e: ExecutionRow): { ev: BusEvent; launch?: () => void } {
-    const { config, catalog, byok } = this.d;
+  /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
+  private async begin(e: ExecutionRow): Promise<(() => void) | null> {
+    const { config, catalog, byok, store } = this.d;
+    // Read before this tx: a run cancelled since then is left alone.
+    const [now] = await store.db.select({ status: executions.status }).from(executions).where(eq(executions.id, e.id));
+    if (now?.status !== "queued") return null;
     const zero = { inputTokens: 0, outputTokens: 0 };
     const skill = catalog.bySlug.get(e.skillSlug);
     let provider: ReturnType<typeof chooseProvider>;
     try {
-      provider = chooseProvider(config.models, byok.anthropicKey(e.workspaceId));
+      provider = chooseProvider(config.models, await byok.anthropicKey(e.workspaceId));
     } catch (err) {
-      return { ev: this.settle.finalize(e, "failed", zero, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message }) };
+      await this.settle.finalize(e, "failed", zero, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message });
+      return null;
     }
-    if (!skill) return { ev: this.settle.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` }) };
-    this.q.markRunning.run({ id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok ? 1 : 0 });
-    const ev = this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
-    return {
-      ev,
-      launch: () => {
+    if (!skill) {
+      await this.settle.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` });
+      return null;
+    }
+    await store.db
+      .update(executions)
+      .set({ status: "running", startedAt: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok })
+      .where(eq(executions.id, e.id));
+    await this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
+    return () => {
         const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
         this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
         const launch = (sourceText?: string) => {
@@ -231,7 +260,6 @@ export class Runner {
         };
         if (!e.connector || !this.d.sourceContext) launch();
         else this.readSource(e, e.connector, launch);
-      },
     };
   }
 
@@ -240,23 +268,27 @@ export class Runner {
     const zero = { inputTokens: 0, outputTokens: 0 };
     // Through a promise even when the lookup throws at once (a connector disconnected while the run waited):
     // a throw here would escape setImmediate and end the process.
-    void Promise.resolve(c).then((conn) => this.d.sourceContext!(e.workspaceId, conn)).then(
-      ({ text, record }) => {
-        if (!this.running.has(e.id)) return;
-        const row = this.d.store.tx(() =>
-          this.d.store.db
-            .update(executions)
-            .set({ connector: { type: c.type, fields: c.fields, context: record } })
-            .where(and(eq(executions.id, e.id), eq(executions.status, "running")))
-            .returning({ id: executions.id })
-            .get(),
-        );
-        // Cancelled while the source was read: nothing to launch, the run is already final.
-        if (!row) return this.onMessage({ type: "failed", executionId: e.id, code: "CANCELLED", message: "Cancelled", usage: zero });
-        launch(text);
-      },
-      (err: Error) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Reading ${c.type} source failed: ${err.message}`, usage: zero }),
-    );
+    // Fire and forget: the run goes on off the dispatch path; every outcome ends in launch() or a failed message.
+    void Promise.resolve(c)
+      .then((conn) => this.d.sourceContext!(e.workspaceId, conn))
+      .then(
+        async ({ text, record }) => {
+          if (!this.running.has(e.id)) return;
+          const { store } = this.d;
+          const [row] = await store.tx(() =>
+            store.db
+              .update(executions)
+              .set({ connector: { type: c.type, fields: c.fields, context: record } })
+              .where(and(eq(executions.id, e.id), eq(executions.status, "running")))
+              .returning({ id: executions.id }),
+          );
+          // Cancelled while the source was read: nothing to launch, the run is already final.
+          if (!row) return this.onMessage({ type: "failed", executionId: e.id, code: "CANCELLED", message: "Cancelled", usage: zero });
+          launch(text);
+        },
+        (err: Error) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Reading ${c.type} source failed: ${err.message}`, usage: zero }),
+      )
+      .catch((err: unknown) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Recording the ${c.type} source failed: ${(err as Error)?.message ?? String(err)}`, usage: zero }));
   }
 
   private onTimeout(executionId: number): void {
@@ -274,15 +306,27 @@ export class Runner {
     else this.pendingSettle.push(m);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => this.scheduledFlush());
     }
+  }
+
+  /** From a timer: flushOnce handles its own store failures; anything else is logged, not thrown into the loop. */
+  private scheduledFlush(): void {
+    void this.flush().catch((err: unknown) => this.d.log.error(`settling runs failed: ${(err as Error)?.message ?? String(err)}`));
+  }
+
+  /** Queues a flush after the one in progress (flushes never overlap); resolves once it is done. */
+  private flush(): Promise<void> {
+    const p = this.flushChain.then(() => this.flushOnce());
+    this.flushChain = p.catch(() => {});
+    return p;
   }
 
   /**
    * Everything workers said in this tick, for every run, in one commit: output blocks first, then the runs
    * that ended (artifact, charge, event, webhook). Each run's blocks still precede its final event.
    */
-  private flush(): void {
+  private async flushOnce(): Promise<void> {
     this.flushScheduled = false;
     if (!this.pendingText.length && !this.pendingSettle.length) return;
     const texts = this.pendingText;
@@ -291,65 +335,77 @@ export class Runner {
     this.pendingSettle = [];
     const { store, bus, artifacts } = this.d;
     const now = Date.now();
-    // Files are written before the commit that points rows at them (never a row without its file).
-    const settles = ends.map((m) => {
-      const r = this.running.get(m.executionId)!;
+    // Files are written before the commit that points rows at them (never a row without its file), outside the tx.
+    // `wasLive`: still running when read here; `live`/`e`: as read again inside the tx (set by its last attempt).
+    const settles: { m: (typeof ends)[number]; r: Running; e: ExecutionRow | undefined; wasLive: boolean; live: boolean; written: ReturnType<ArtifactsService["writeFiles"]> }[] = [];
+    for (const m of ends) {
+      const r = this.running.get(m.executionId);
+      if (!r) continue;
       let output = r.output.join("");
       for (const t of texts) if (t.executionId === m.executionId) output += t.text;
-      const e = this.load(m.executionId);
+      const e = await this.load(m.executionId);
       const live = !!e && e.status === "running";
       const written = live && m.type === "done" ? artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
-      return { m, r, e, live, written };
-    });
-    // What the transaction changes in memory, to put back if it fails.
+      settles.push({ m, r, e, wasLive: live, live, written });
+    }
+    // What the transaction changes in memory: put back if it fails, and at the start of every attempt.
     const before = new Map<number, { seq: number; len: number }>();
     for (const { executionId } of texts) {
       const r = this.running.get(executionId);
       if (r && !before.has(executionId)) before.set(executionId, { seq: r.seq, len: r.output.length });
     }
-    let evs: BusEvent[];
+    const restore = () => {
+      for (const [id, b] of before) {
+        const r = this.running.get(id);
+        if (r) ((r.seq = b.seq), (r.output.length = b.len));
+      }
+    };
     try {
-      evs = store.tx(() => {
-        const out: BusEvent[] = [];
+      await store.tx(async () => {
+        restore();
         for (const { executionId, text } of texts) {
           const r = this.running.get(executionId);
           if (!r) continue;
           const seq = ++r.seq;
           r.output.push(text);
-          this.q.insertBlock.run({ executionId, seq, content: text, now });
-          out.push(bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] }));
+          await store.db.insert(executionBlocks).values({ executionId, seq, type: "text", content: text, createdAt: now });
+          await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] });
         }
-        for (const { m, e, live, written } of settles) {
-          if (!live) continue;
+        for (const s of settles) {
+          // Read again in this tx: a cancel may have committed since the read above.
+          if (s.wasLive) s.e = await this.load(s.m.executionId);
+          s.live = s.wasLive && s.e?.status === "running";
+          if (!s.live) continue;
+          const { m, e, written } = s;
           if (m.type === "done") {
-            const rows = artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
-            out.push(this.settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id)));
-          } else out.push(this.settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }));
+            const rows = await artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
+            await this.settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id));
+          } else await this.settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message });
         }
-        return out;
       });
     } catch (err) {
       // SQLITE_BUSY / FULL / IOERR: nothing of this tick is on disk. Undo the in-memory side, put the messages back
-      // in front and try again shortly, rather than let the throw escape setImmediate or strand the runs.
-      for (const [id, b] of before) {
-        const r = this.running.get(id);
-        if (r) ((r.seq = b.seq), (r.output.length = b.len));
-      }
+      // in front and try again shortly, rather than let the throw escape the timer or strand the runs.
+      restore();
       this.pendingText = texts.concat(this.pendingText);
       this.pendingSettle = ends.concat(this.pendingSettle);
       this.d.log.error(`saving ${texts.length} output block(s) and ${ends.length} finished run(s) failed, retrying: ${(err as Error)?.message ?? err}`);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setTimeout(() => this.flush(), 200).unref?.();
+        setTimeout(() => this.scheduledFlush(), 200).unref?.();
       }
       return;
     }
-    for (const { m, r, e, live } of settles) {
+    for (const { m, r } of settles) {
       clearTimeout(r.timer);
       this.running.delete(m.executionId);
-      if (!live) this.settle.cancelled(e, m.usage);
     }
-    bus.deliver(...evs);
+    for (const { m, e, live, written } of settles) {
+      if (live) continue;
+      // Cancelled before its answer was saved: no artifact row points at files written for it.
+      artifacts.discard(written);
+      await this.settle.cancelled(e, m.usage);
+    }
     if (settles.length) {
       if (settles.some((s) => s.live)) this.d.webhooks.kick();
       this.onSettled?.();
@@ -358,7 +414,8 @@ export class Runner {
     }
   }
 
-  private load(executionId: number): ExecutionRow | undefined {
-    return this.q.load.get({ id: executionId });
+  private async load(executionId: number): Promise<ExecutionRow | undefined> {
+    const [row] = await this.d.store.db.select().from(executions).where(eq(executions.id, executionId));
+    return row;
   }
 }

@@ -1,5 +1,5 @@
 // Executions: start a skill run, poll it, list, cancel, rerun. Shared by REST and MCP.
-import { and, eq, gt, asc, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { Config } from "../../config";
 import { assertMayCancel, type Ctx } from "../../lib/context";
 import { assertScope } from "../../lib/scopes";
@@ -46,48 +46,25 @@ export interface ExecutionsDeps {
 export function createExecutionsService(d: ExecutionsDeps) {
   const { store, config, catalog } = d;
   const db = store.db;
-  const ph = sql.placeholder;
-  // POST /run is the product's hot path: its insert is prepared once.
-  const insertExecution = db
-    .insert(executions)
-    .values({
-      workspaceId: ph("ws"),
-      skillSlug: ph("slug"),
-      skillName: ph("name"),
-      status: "queued",
-      input: ph("input"),
-      interface: ph("iface"),
-      attachments: ph("attachments"),
-      connector: ph("connector"),
-      callbackUrl: ph("callbackUrl"),
-      byok: ph("byok"),
-      rerunOf: ph("rerunOf"),
-      requestId: ph("requestId"),
-      actorUserId: ph("userId"),
-      actorApiKeyId: ph("apiKeyId"),
-      createdAt: ph("now"),
-    })
-    .returning()
-    .prepare();
 
-  const find = (ctx: Ctx, ref: string): ExecutionRow => workspaceRow(db, executions, "execution", "execution", ctx.workspaceId, ref);
+  const find = (ctx: Ctx, ref: string): Promise<ExecutionRow> => workspaceRow(db, executions, "execution", "execution", ctx.workspaceId, ref);
 
-  function artifactIds(e: ExecutionRow): number[] {
-    return d.artifacts.forExecution(e.workspaceId, e.id).map((a) => a.id);
+  async function artifactIds(e: ExecutionRow): Promise<number[]> {
+    return (await d.artifacts.forExecution(e.workspaceId, e.id)).map((a) => a.id);
   }
 
   /**
    * The provider a run in ctx's workspace would use, checked as every run is before it exists: a model is
    * configured and, unless the workspace's own key pays, there are credits left.
    */
-  function providerForRun(ctx: Ctx) {
-    const provider = chooseProvider(config.models, d.byok.anthropicKey(ctx.workspaceId));
-    if (!provider.byok) d.billing.assertCanRun(ctx.workspaceId);
+  async function providerForRun(ctx: Ctx) {
+    const provider = chooseProvider(config.models, await d.byok.anthropicKey(ctx.workspaceId));
+    if (!provider.byok) await d.billing.assertCanRun(ctx.workspaceId);
     return provider;
   }
 
-  /** Checks everything that would make the run fail at once, then persists it queued (synchronous). */
-  function enqueue(ctx: Ctx, slug: string, input: RunInput, rerunOf: number | null, action: string) {
+  /** Checks everything that would make the run fail at once, then persists it queued. */
+  async function enqueue(ctx: Ctx, slug: string, input: RunInput, rerunOf: number | null, action: string) {
     const skill = catalog.bySlug.get(slug);
     if (!skill) throw new NotFoundError("skill", slug);
     if (!input.input.trim()) throw new InvalidRequestError("input must not be blank", "input");
@@ -99,42 +76,43 @@ export function createExecutionsService(d: ExecutionsDeps) {
       // The run shows the model (and its record shows the caller) the source's files: reading them needs the
       // scope that list-sources and get-source-content need.
       assertScope(ctx, "connectors:read");
-      if (d.connectors) connector = d.connectors.forRun(ctx.workspaceId, connector);
+      if (d.connectors) connector = await d.connectors.forRun(ctx.workspaceId, connector);
     }
     const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
-    const provider = providerForRun(ctx);
+    const provider = await providerForRun(ctx);
     const actor = ctx.actor;
-    const { row, ev } = store.tx(() => {
-      const row = insertExecution.get({
-        ws: ctx.workspaceId,
-        slug,
-        name: skill.name,
-        input: input.input,
-        iface,
-        attachments: attachments.length ? attachments : null,
-        connector: connector ?? null,
-        callbackUrl,
-        byok: provider.byok ? 1 : 0,
-        rerunOf,
-        requestId: ctx.requestId,
-        userId: actor.userId,
-        apiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
-        now: Date.now(),
-      })!;
-      const id = encodeId("execution", row.id);
-      writeAudit(store, ctx, {
+    const row = await store.tx(async () => {
+      const [row] = await db
+        .insert(executions)
+        .values({
+          workspaceId: ctx.workspaceId,
+          skillSlug: slug,
+          skillName: skill.name,
+          status: "queued",
+          input: input.input,
+          interface: iface,
+          attachments: attachments.length ? attachments : null,
+          connector: connector ?? null,
+          callbackUrl,
+          byok: provider.byok,
+          rerunOf,
+          requestId: ctx.requestId,
+          actorUserId: actor.userId,
+          actorApiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
+          createdAt: Date.now(),
+        })
+        .returning({ id: executions.id });
+      const id = encodeId("execution", row!.id);
+      await writeAudit(store, ctx, {
         action,
         resourceType: "execution",
         resourceId: id,
         metadata: { skill: slug, interface: iface, attachments: attachments.length, ...(rerunOf ? { rerunOf: encodeId("execution", rerunOf) } : {}) },
       });
-      const ev = d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
-      return { row, ev };
-    });
-    // After the commit: tell subscribers, and let the dispatcher pick it up.
-    queueMicrotask(() => {
-      d.bus.deliver(ev);
-      d.runner.kick(row.id);
+      await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
+      // Once it is committed (with the request's group-commit batch, when there is one) the dispatcher may pick it up.
+      store.afterCommit(() => d.runner.kick(row!.id));
+      return row!;
     });
     return {
       executionId: encodeId("execution", row.id),
@@ -150,24 +128,23 @@ export function createExecutionsService(d: ExecutionsDeps) {
     run: (ctx: Ctx, slug: string, input: RunInput) => enqueue(ctx, slug, input, null, "execution.create"),
 
     /** The execution without its output blocks (for waiters that only need its state). */
-    get(ctx: Ctx, ref: string) {
-      const e = find(ctx, ref);
-      return executionView(e, artifactIds(e));
+    async get(ctx: Ctx, ref: string) {
+      const e = await find(ctx, ref);
+      return executionView(e, await artifactIds(e));
     },
 
-    status(ctx: Ctx, ref: string, blocksAfter = 0) {
-      const e = find(ctx, ref);
-      const blocks = db
+    async status(ctx: Ctx, ref: string, blocksAfter = 0) {
+      const e = await find(ctx, ref);
+      const blocks = await db
         .select()
         .from(executionBlocks)
         .where(and(eq(executionBlocks.executionId, e.id), gt(executionBlocks.seq, blocksAfter)))
-        .orderBy(asc(executionBlocks.seq))
-        .all();
-      return { ...executionView(e, artifactIds(e)), outputBlocks: blocks.map(blockView), blocksAfter };
+        .orderBy(asc(executionBlocks.seq));
+      return { ...executionView(e, await artifactIds(e)), outputBlocks: blocks.map(blockView), blocksAfter };
     },
 
-    list(ctx: Ctx, p: PageParams, filter: { status?: string; skill?: string } = {}) {
-      const page = workspacePage(
+    async list(ctx: Ctx, p: PageParams, filter: { status?: string; skill?: string } = {}) {
+      const page = await workspacePage(
         db,
         executions,
         ctx.workspaceId,
@@ -175,32 +152,35 @@ export function createExecutionsService(d: ExecutionsDeps) {
         filter.status ? eq(executions.status, filter.status as ExecutionRow["status"]) : undefined,
         filter.skill ? eq(executions.skillSlug, filter.skill) : undefined,
       );
-      return { rows: page.rows.map((e) => executionView(e, artifactIds(e))), hasMore: page.hasMore };
+      const rows = [];
+      for (const e of page.rows) rows.push(executionView(e, await artifactIds(e)));
+      return { rows, hasMore: page.hasMore };
     },
 
-    cancel(ctx: Ctx, ref: string) {
-      const e = find(ctx, ref);
+    async cancel(ctx: Ctx, ref: string) {
+      const e = await find(ctx, ref);
       assertMayCancel(e, ctx, "a run");
-      if (!ACTIVE.has(e.status)) throw new ConflictError(`Execution ${encodeId("execution", e.id)} already ended (${e.status})`, "EXECUTION_NOT_RUNNING");
-      const { row, ev } = store.tx(() => {
-        const row = db
+      const ended = (status: string) => new ConflictError(`Execution ${encodeId("execution", e.id)} already ended (${status})`, "EXECUTION_NOT_RUNNING");
+      if (!ACTIVE.has(e.status)) throw ended(e.status);
+      const row = await store.tx(async () => {
+        // Only while still active: the run may have ended since it was read (its settle commits between awaits).
+        const [row] = await db
           .update(executions)
           .set({ status: "cancelled", completedAt: Date.now(), errorCode: "CANCELLED", errorMessage: "Cancelled by request" })
-          .where(eq(executions.id, e.id))
-          .returning()
-          .get()!;
+          .where(and(eq(executions.id, e.id), inArray(executions.status, ["queued", "running"])))
+          .returning();
+        if (!row) throw ended((await find(ctx, ref)).status);
         const id = encodeId("execution", e.id);
-        writeAudit(store, ctx, { action: "execution.cancel", resourceType: "execution", resourceId: id, metadata: { skill: e.skillSlug, was: e.status } });
-        const ev = d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { executionId: id, skillSlug: e.skillSlug, status: "cancelled", blocks: [] });
-        return { row, ev };
+        await writeAudit(store, ctx, { action: "execution.cancel", resourceType: "execution", resourceId: id, metadata: { skill: e.skillSlug, was: e.status } });
+        await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { executionId: id, skillSlug: e.skillSlug, status: "cancelled", blocks: [] });
+        store.afterCommit(() => d.runner.cancel(e.id));
+        return row;
       });
-      d.bus.deliver(ev);
-      d.runner.cancel(e.id);
-      return executionView(row, artifactIds(row));
+      return executionView(row, await artifactIds(row));
     },
 
-    rerun(ctx: Ctx, ref: string, input: { input?: string }) {
-      const e = find(ctx, ref);
+    async rerun(ctx: Ctx, ref: string, input: { input?: string }) {
+      const e = await find(ctx, ref);
       if (ACTIVE.has(e.status)) throw new ConflictError(`Execution ${encodeId("execution", e.id)} is still ${e.status}; cancel it or wait for it to end`, "EXECUTION_RUNNING");
       return enqueue(
         ctx,

@@ -1,6 +1,6 @@
 // How a run ends in the store: its final state, its charge, its event and its webhook; or, for a run cancelled
 // mid-stream, the tokens the model used until then.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { executions } from "../../store/schema";
@@ -13,66 +13,50 @@ import { executionTime, type ExecutionRow } from "./view";
 export const EXECUTION_EVENT = "execution-state";
 
 export class RunSettler {
-  private finalizeRow;
-
-  constructor(private d: { store: Store; billing: BillingService; bus: EventBus; webhooks: WebhooksService }) {
-    const ph = sql.placeholder;
-    this.finalizeRow = d.store.db
-      .update(executions)
-      .set({
-        status: ph("status") as never,
-        inputTokens: ph("inputTokens") as never,
-        outputTokens: ph("outputTokens") as never,
-        costMicro: ph("cost") as never,
-        errorCode: ph("errorCode") as never,
-        errorMessage: ph("errorMessage") as never,
-        completedAt: ph("now") as never,
-        startedAt: ph("startedAt") as never,
-      })
-      .where(eq(executions.id, ph("id")))
-      .returning()
-      .prepare();
-  }
+  constructor(private d: { store: Store; billing: BillingService; bus: EventBus; webhooks: WebhooksService }) {}
 
   /** A run cancelled mid-stream: its status is already final; record what the model consumed. */
-  cancelled(e: ExecutionRow | undefined, usage: Usage): void {
+  async cancelled(e: ExecutionRow | undefined, usage: Usage): Promise<void> {
     if (!e || (usage.inputTokens === 0 && usage.outputTokens === 0)) return;
     const { store, billing } = this.d;
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
-    store.tx(() => {
-      store.db.update(executions).set({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost }).where(eq(executions.id, e.id)).run();
-      billing.charge(e.workspaceId, cost, e.id, `Cancelled run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
+    await store.tx(async () => {
+      await store.db.update(executions).set({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost }).where(eq(executions.id, e.id));
+      await billing.charge(e.workspaceId, cost, e.id, `Cancelled run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
     });
   }
 
   /** Inside a tx: the final state, the charge, the event and the webhook of one run. */
-  finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = []): BusEvent {
-    const { billing, bus, webhooks } = this.d;
+  async finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = []): Promise<BusEvent> {
+    const { store, billing, bus, webhooks } = this.d;
     const now = Date.now();
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
-    const done = this.finalizeRow.get({
-      id: e.id,
-      status,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      cost,
-      errorCode: error?.code ?? null,
-      errorMessage: error?.message ?? null,
-      now,
-      startedAt: e.startedAt ?? now,
-    })!;
-    billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
+    const [done] = await store.db
+      .update(executions)
+      .set({
+        status,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        costMicro: cost,
+        errorCode: error?.code ?? null,
+        errorMessage: error?.message ?? null,
+        completedAt: now,
+        startedAt: e.startedAt ?? now,
+      })
+      .where(eq(executions.id, e.id))
+      .returning();
+    await billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
     const summary = {
       executionId: encodeId("execution", e.id),
       skillSlug: e.skillSlug,
       status,
       artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
       cost: toCredits(cost),
-      executionTime: executionTime(done),
+      executionTime: executionTime(done!),
     };
     if (e.callbackUrl) {
       const payload = { event: `execution.${status}`, ...summary, ...(error ? { error } : {}) };
-      webhooks.enqueue(e.workspaceId, e.callbackUrl, payload.event, payload, e.requestId);
+      await webhooks.enqueue(e.workspaceId, e.callbackUrl, payload.event, payload, e.requestId);
     }
     return bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { ...summary, blocks: [], ...(error ? { error } : {}) });
   }

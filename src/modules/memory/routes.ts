@@ -13,15 +13,15 @@ function withEtag(set: { headers: Record<string, string | number> }, d: MemoryDo
 
 export const memoryRoutes = (app: Platform) =>
   app
-    .get("/api/v1/memory", ({ ctx, deps, set }) => withEtag(set, deps.services.memory.read(ctx)), {
+    .get("/api/v1/memory", async ({ ctx, deps, set }) => withEtag(set, await deps.services.memory.read(ctx)), {
       auth: true,
       response: doc,
       detail: { tags: ["Memory"], summary: "Read the workspace's working memory" },
     })
     .put(
       "/api/v1/memory",
-      ({ ctx, deps, set, body, request }) =>
-        withEtag(set, deps.services.memory.write(ctx, { content: body.content, ifMatch: request.headers.get("if-match") })),
+      async ({ ctx, deps, set, body, request }) =>
+        withEtag(set, await deps.services.memory.write(ctx, { content: body.content, ifMatch: request.headers.get("if-match") })),
       {
         auth: true,
         body: t.Object({ content: t.String() }, { additionalProperties: false }),
@@ -30,7 +30,7 @@ export const memoryRoutes = (app: Platform) =>
       },
     )
     // A retried append must not append twice: it honours idempotency-key like the creations.
-    .post("/api/v1/memory/append", (c) => idempotent(c, () => withEtag(c.set, c.deps.services.memory.append(c.ctx, c.body))), {
+    .post("/api/v1/memory/append", (c) => idempotent(c, async () => withEtag(c.set, await c.deps.services.memory.append(c.ctx, c.body))), {
       auth: true,
       body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
       response: doc,

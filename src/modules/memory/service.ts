@@ -1,14 +1,14 @@
 // The workspace's shared memory.md: versioned so writers can detect each other (ETag / If-Match),
 // with an atomic append so concurrent agents never lose a note. Every write is a `memory-state` event on the bus
 // (version only, not the content), so MCP subscribers of clanker://memory hear of REST and MCP writes alike.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { memory } from "../../store/schema";
-import type { BusEvent, EventBus } from "../events/bus";
+import type { EventBus } from "../events/bus";
 
 export const MEMORY_SEPARATOR = "\n\n---\n\n";
 export const MEMORY_MAX_BYTES = 1024 * 1024;
@@ -24,19 +24,9 @@ export const etagOf = (version: number): string => `"v${version}"`;
 
 export function createMemoryService(store: Store, bus?: EventBus) {
   const db = store.db;
-  // Agents read and write memory on every heartbeat: prepare once.
-  const select = db.select().from(memory).where(eq(memory.workspaceId, sql.placeholder("ws"))).prepare();
-  const upsert = db
-    .insert(memory)
-    .values({ workspaceId: sql.placeholder("ws"), content: sql.placeholder("content"), version: sql.placeholder("version"), updatedAt: sql.placeholder("now") })
-    .onConflictDoUpdate({
-      target: memory.workspaceId,
-      set: { content: sql`excluded.content`, version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` },
-    })
-    .prepare();
 
-  function read(workspaceId: number): MemoryDoc {
-    const row = select.get({ ws: workspaceId });
+  async function read(workspaceId: number): Promise<MemoryDoc> {
+    const [row] = await db.select().from(memory).where(eq(memory.workspaceId, workspaceId));
     return row ? { content: row.content, version: row.version, updatedAt: toIso(row.updatedAt) } : { content: "", version: 0, updatedAt: null };
   }
 
@@ -45,20 +35,18 @@ export function createMemoryService(store: Store, bus?: EventBus) {
       throw new RequestTooLargeError(`Working memory is limited to ${MEMORY_MAX_BYTES} bytes`, param);
   }
 
-  /** Inside the caller's tx: the row, its audit and its event (delivered by `committed` once the tx is done). */
-  function save(ctx: Ctx, content: string, action: string, metadata: Record<string, unknown>): { doc: MemoryDoc; ev: BusEvent | null } {
-    const prev = read(ctx.workspaceId);
+  /** Inside the caller's tx: the row, its audit and its event (the bus delivers it once the tx has committed). */
+  async function save(ctx: Ctx, content: string, action: string, metadata: Record<string, unknown>): Promise<MemoryDoc> {
+    const prev = await read(ctx.workspaceId);
     const now = Date.now();
     const version = prev.version + 1;
-    upsert.run({ ws: ctx.workspaceId, content, version, now });
-    writeAudit(store, ctx, { action, resourceType: "memory", resourceId: null, metadata: { ...metadata, version, bytes: Buffer.byteLength(content) } });
+    await db
+      .insert(memory)
+      .values({ workspaceId: ctx.workspaceId, content, version, updatedAt: now })
+      .onConflictDoUpdate({ target: memory.workspaceId, set: { content, version, updatedAt: now } });
+    await writeAudit(store, ctx, { action, resourceType: "memory", resourceId: null, metadata: { ...metadata, version, bytes: Buffer.byteLength(content) } });
     const doc = { content, version, updatedAt: toIso(now) };
-    const ev = bus ? bus.append(ctx.workspaceId, MEMORY_EVENT, "memory", { version, updatedAt: doc.updatedAt, bytes: Buffer.byteLength(content) }) : null;
-    return { doc, ev };
-  }
-
-  function committed({ doc, ev }: { doc: MemoryDoc; ev: BusEvent | null }): MemoryDoc {
-    if (ev) bus!.deliver(ev);
+    if (bus) await bus.append(ctx.workspaceId, MEMORY_EVENT, "memory", { version, updatedAt: doc.updatedAt, bytes: Buffer.byteLength(content) });
     return doc;
   }
 
@@ -66,27 +54,27 @@ export function createMemoryService(store: Store, bus?: EventBus) {
     read: (ctx: Ctx) => read(ctx.workspaceId),
 
     /** Full replace; with `ifMatch`, only when the stored version is still that one. */
-    write(ctx: Ctx, input: { content: string; ifMatch?: string | null }): MemoryDoc {
+    async write(ctx: Ctx, input: { content: string; ifMatch?: string | null }): Promise<MemoryDoc> {
       bounded(input.content, "content");
-      return committed(store.tx(() => {
-        const current = read(ctx.workspaceId);
+      return store.tx(async () => {
+        const current = await read(ctx.workspaceId);
         if (input.ifMatch && input.ifMatch !== "*" && !input.ifMatch.split(",").map((s) => s.trim().replace(/^W\//, "")).includes(etagOf(current.version)))
           throw new PreconditionFailedError(
             `Working memory changed since you read it (now ${etagOf(current.version)}); read it again and retry`,
             "ETAG_MISMATCH",
           );
         return save(ctx, input.content, "memory.update", { mode: "overwrite" });
-      }));
+      });
     },
 
     /** Appends a note after the spec's separator, in one transaction: concurrent appends all land. */
-    append(ctx: Ctx, input: { content: string }): MemoryDoc {
-      return committed(store.tx(() => {
-        const current = read(ctx.workspaceId);
+    async append(ctx: Ctx, input: { content: string }): Promise<MemoryDoc> {
+      return store.tx(async () => {
+        const current = await read(ctx.workspaceId);
         const next = current.content ? current.content + MEMORY_SEPARATOR + input.content : input.content;
         bounded(next, "content");
         return save(ctx, next, "memory.append", { mode: "append", noteBytes: Buffer.byteLength(input.content) });
-      }));
+      });
     },
   };
 }
