@@ -140,8 +140,18 @@ function guard(name: string, svc: object): object {
       if (w === undefined) {
         const scope = VERB_SCOPES[`${name}.${String(prop)}`] ?? "*";
         const fn = value as (...args: unknown[]) => unknown;
+        // An async verb refuses the way it fails otherwise, with a rejected promise (so `.catch` on the call sees
+        // it); its result, a promise or not, passes through untouched. The check runs before the call either way.
+        const isAsync = Object.prototype.toString.call(fn) === "[object AsyncFunction]";
         w = function (this: unknown, ...args: unknown[]) {
-          if (isCtx(args[0]) && args[0].actor.kind === "agent") assertScope(args[0], scope);
+          if (isCtx(args[0]) && args[0].actor.kind === "agent") {
+            try {
+              assertScope(args[0], scope);
+            } catch (e) {
+              if (isAsync) return Promise.reject(e);
+              throw e;
+            }
+          }
           return fn.apply(target, args);
         };
         wrapped.set(prop, w);

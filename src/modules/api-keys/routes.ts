@@ -21,7 +21,7 @@ export const apiKeysRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/api-keys",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.apiKeys.list(ctx, parsePage(query, "apiKey"))),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.apiKeys.list(ctx, parsePage(query, "apiKey"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(apiKey), detail: { tags: ["API keys"], summary: "List API keys" } },
     )
     .post("/api/v1/api-keys", (c) => idempotent(c, () => c.deps.services.apiKeys.create(c.ctx, c.body), { seal: ["key"] }), {

@@ -1,5 +1,5 @@
 // API keys: workspace-scoped, shown once at creation, stored as SHA-256 hashes.
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -30,9 +30,9 @@ export function apiKeyView(k: KeyRow) {
 }
 
 /** Inside a tx: mints a key, returning the row and the plaintext (which is never stored). */
-export function mintApiKey(store: Store, input: { workspaceId: number; userId: number | null; name: string }) {
+export async function mintApiKey(store: Store, input: { workspaceId: number; userId: number | null; name: string }) {
   const secret = `ck_${randomToken(32)}`;
-  const row = store.db
+  const [row] = await store.db
     .insert(apiKeys)
     .values({
       workspaceId: input.workspaceId,
@@ -43,46 +43,53 @@ export function mintApiKey(store: Store, input: { workspaceId: number; userId: n
       last4: secret.slice(-4),
       createdAt: Date.now(),
     })
-    .returning()
-    .get();
-  return { row, secret };
+    .returning();
+  return { row: row!, secret };
 }
 
 export function createApiKeysService(store: Store, keyCache: KeyCache) {
   const db = store.db;
 
-  const find = (ctx: Ctx, ref: string): KeyRow => workspaceRow(db, apiKeys, "apiKey", "api key", ctx.workspaceId, ref);
+  const find = (ctx: Ctx, ref: string): Promise<KeyRow> => workspaceRow(db, apiKeys, "apiKey", "api key", ctx.workspaceId, ref);
 
   return {
-    list(ctx: Ctx, p: PageParams) {
-      const page = workspacePage(db, apiKeys, ctx.workspaceId, p);
+    async list(ctx: Ctx, p: PageParams) {
+      const page = await workspacePage(db, apiKeys, ctx.workspaceId, p);
       return { rows: page.rows.map(apiKeyView), hasMore: page.hasMore };
     },
 
-    /** Synchronous: runs inside the caller's idempotency transaction. */
+    /** Runs inside the caller's idempotency transaction (a savepoint of it). */
     create(ctx: Ctx, input: { name: string }) {
       const name = input.name.trim();
       if (!name) throw new InvalidRequestError("name must not be blank", "name");
       if (ctx.actor.userId === null) throw new PermissionError("An unclaimed agent key cannot create keys", "USER_REQUIRED");
       const userId = ctx.actor.userId;
-      return store.tx(() => {
-        const { row, secret } = mintApiKey(store, { workspaceId: ctx.workspaceId, userId, name });
+      return store.tx(async () => {
+        const { row, secret } = await mintApiKey(store, { workspaceId: ctx.workspaceId, userId, name });
         const view = apiKeyView(row);
-        writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: view.id, metadata: { name } });
+        await writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: view.id, metadata: { name } });
         return { ...view, key: secret };
       });
     },
 
-    revoke(ctx: Ctx, ref: string) {
-      const row = find(ctx, ref);
+    async revoke(ctx: Ctx, ref: string) {
+      const row = await find(ctx, ref);
       const own = ctx.actor.userId !== null && row.userId === ctx.actor.userId;
       if (!own && ctx.role === "member") throw new PermissionError("Only the key's owner or a workspace admin can revoke it");
       if (row.revokedAt !== null) return apiKeyView(row); // revoking twice is harmless
-      return store.tx(() => {
-        const updated = db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, row.id)).returning().get();
+      return store.tx(async () => {
+        // Only if still active: a revoke that raced past the check above changes and audits nothing.
+        const [updated] = await db
+          .update(apiKeys)
+          .set({ revokedAt: Date.now() })
+          .where(and(eq(apiKeys.id, row.id), isNull(apiKeys.revokedAt)))
+          .returning();
+        if (!updated) return apiKeyView((await db.select().from(apiKeys).where(eq(apiKeys.id, row.id)))[0] ?? row);
         const view = apiKeyView(updated);
-        writeAudit(store, ctx, { action: "api_key.revoke", resourceType: "api_key", resourceId: view.id, metadata: { name: row.name } });
+        await writeAudit(store, ctx, { action: "api_key.revoke", resourceType: "api_key", resourceId: view.id, metadata: { name: row.name } });
         keyCache.forgetKey(row.keyHash);
+        // Again once committed: a reader between the eviction and the COMMIT may have cached the old row.
+        store.afterCommit(() => keyCache.forgetKey(row.keyHash));
         return view;
       });
     },

@@ -30,11 +30,11 @@ function parseTime(raw: string | undefined, param: string, endOfDay: boolean): n
 export const auditLogsRoutes = (app: Platform) =>
   app.get(
     "/api/v1/audit-logs",
-    ({ ctx, deps, query }) => {
+    async ({ ctx, deps, query }) => {
       const startMs = parseTime(query.start_date, "start_date", false);
       const endMs = parseTime(query.end_date, "end_date", true);
       if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new InvalidRequestError("start_date is after end_date", "start_date");
-      const page = deps.services.auditLogs.list(ctx, parsePage(query, "audit"), { action: query.action, resourceType: query.resource_type, startMs, endMs });
+      const page = await deps.services.auditLogs.list(ctx, parsePage(query, "audit"), { action: query.action, resourceType: query.resource_type, startMs, endMs });
       return listEnvelope(page);
     },
     {

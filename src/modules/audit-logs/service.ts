@@ -37,8 +37,8 @@ export function auditView(r: AuditRow) {
 
 export function createAuditLogsService(store: Store) {
   return {
-    list(ctx: Ctx, p: PageParams, f: AuditFilter) {
-      const page = workspacePage(
+    async list(ctx: Ctx, p: PageParams, f: AuditFilter) {
+      const page = await workspacePage(
         store.db,
         auditLogs,
         ctx.workspaceId,

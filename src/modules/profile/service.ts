@@ -11,7 +11,7 @@ import type { UserRow } from "../../http/auth";
 
 /** Where the hot path reads user rows (the authenticator's cache), and what it must be told when one changes. */
 export interface UserCache {
-  user(userId: number): UserRow | null;
+  user(userId: number): Promise<UserRow | null>;
   forgetUser(userId: number): void;
 }
 
@@ -32,27 +32,26 @@ export function createProfileService(store: Store, cache: UserCache) {
   }
 
   return {
-    get(ctx: Ctx) {
-      return view(ctx, ctx.actor.userId === null ? null : cache.user(ctx.actor.userId));
+    async get(ctx: Ctx) {
+      return view(ctx, ctx.actor.userId === null ? null : await cache.user(ctx.actor.userId));
     },
 
-    update(ctx: Ctx, input: { name?: string }) {
+    async update(ctx: Ctx, input: { name?: string }) {
       if (ctx.actor.userId === null) throw new PermissionError("An unclaimed agent has no profile to update", "USER_REQUIRED");
       const userId = ctx.actor.userId;
       const name = input.name?.trim();
       if (name !== undefined && !name) throw new InvalidRequestError("name must not be blank", "name");
-      // Evicted before and after: a reader between the write and the commit (none today: one connection, sync
-      // callbacks) would find nothing cached, and after the commit the next read loads the new row.
+      // Evicted before and after the commit: a reader between the write and the commit may cache the old row
+      // (under PostgreSQL it cannot see the new one yet); after the commit the next read loads the new row.
       cache.forgetUser(userId);
-      const out = store.tx(() => {
-        const u = name === undefined
-          ? db.select().from(users).where(eq(users.id, userId)).get()!
-          : db.update(users).set({ name, updatedAt: Date.now() }).where(eq(users.id, userId)).returning().get();
-        writeAudit(store, ctx, { action: "profile.update", resourceType: "user", resourceId: encodeId("user", userId), metadata: { fields: Object.keys(input) } });
-        return view(ctx, u);
+      return store.tx(async () => {
+        const [u] = name === undefined
+          ? await db.select().from(users).where(eq(users.id, userId))
+          : await db.update(users).set({ name, updatedAt: Date.now() }).where(eq(users.id, userId)).returning();
+        await writeAudit(store, ctx, { action: "profile.update", resourceType: "user", resourceId: encodeId("user", userId), metadata: { fields: Object.keys(input) } });
+        store.afterCommit(() => cache.forgetUser(userId));
+        return view(ctx, u!);
       });
-      cache.forgetUser(userId);
-      return out;
     },
   };
 }

@@ -10,7 +10,7 @@ export const secretsRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/secrets",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.secrets.list(ctx, parsePage(query, "secret"))),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.secrets.list(ctx, parsePage(query, "secret"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(secret), detail: { tags: ["Secrets"], summary: "List secrets (names only)" } },
     )
     .post("/api/v1/secrets", (c) => idempotent(c, () => c.deps.services.secrets.create(c.ctx, c.body)), {

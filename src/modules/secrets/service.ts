@@ -1,7 +1,7 @@
 // Workspace secrets: sealed with the master key at rest, never returned, bound to skills as env vars.
 import { and, eq } from "drizzle-orm";
 import { assertRole, type Ctx } from "../../lib/context";
-import { ConflictError, InvalidRequestError } from "../../lib/errors";
+import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { SecretBox } from "../../lib/secret-box";
@@ -33,52 +33,52 @@ export function createSecretsService(store: Store, box: SecretBox) {
     if (value.length === 0) throw new InvalidRequestError("value must not be empty", "value");
     if (Buffer.byteLength(value) > SECRET_MAX_BYTES) throw new InvalidRequestError(`value is limited to ${SECRET_MAX_BYTES} bytes`, "value");
   }
-  function nameTaken(ctx: Ctx, name: string, exceptId?: number): boolean {
-    const row = db.select({ id: secrets.id }).from(secrets).where(and(eq(secrets.workspaceId, ctx.workspaceId), eq(secrets.name, name))).get();
+  async function nameTaken(ctx: Ctx, name: string, exceptId?: number): Promise<boolean> {
+    const [row] = await db.select({ id: secrets.id }).from(secrets).where(and(eq(secrets.workspaceId, ctx.workspaceId), eq(secrets.name, name)));
     return row !== undefined && row.id !== exceptId;
   }
-  const find = (ctx: Ctx, ref: string): SecretRow => workspaceRow(db, secrets, "secret", "secret", ctx.workspaceId, ref);
+  const find = (ctx: Ctx, ref: string): Promise<SecretRow> => workspaceRow(db, secrets, "secret", "secret", ctx.workspaceId, ref);
 
   return {
-    list(ctx: Ctx, p: PageParams) {
-      const page = workspacePage(db, secrets, ctx.workspaceId, p);
+    async list(ctx: Ctx, p: PageParams) {
+      const page = await workspacePage(db, secrets, ctx.workspaceId, p);
       return { rows: page.rows.map(secretView), hasMore: page.hasMore };
     },
 
-    get: (ctx: Ctx, ref: string) => secretView(find(ctx, ref)),
+    get: async (ctx: Ctx, ref: string) => secretView(await find(ctx, ref)),
 
-    /** Synchronous: runs inside the caller's idempotency transaction. */
+    /** Runs inside the caller's idempotency transaction (a savepoint of it). */
     create(ctx: Ctx, input: { name: string; value: string }) {
       assertRole(ctx, "admin", "manage secrets");
       checkName(input.name);
       checkValue(input.value);
-      return store.tx(() => {
-        if (nameTaken(ctx, input.name)) throw new ConflictError(`A secret named ${input.name} already exists`, "SECRET_EXISTS");
+      return store.tx(async () => {
+        if (await nameTaken(ctx, input.name)) throw new ConflictError(`A secret named ${input.name} already exists`, "SECRET_EXISTS");
         const now = Date.now();
-        const row = db
+        const [row] = await db
           .insert(secrets)
           .values({ workspaceId: ctx.workspaceId, name: input.name, ciphertext: box.seal(input.value, aadOf(ctx.workspaceId)), createdAt: now, updatedAt: now })
-          .returning()
-          .get();
-        const view = secretView(row);
-        writeAudit(store, ctx, { action: "secret.create", resourceType: "secret", resourceId: view.id, metadata: { name: input.name } });
+          .returning();
+        const view = secretView(row!);
+        await writeAudit(store, ctx, { action: "secret.create", resourceType: "secret", resourceId: view.id, metadata: { name: input.name } });
         return view;
       });
     },
 
-    update(ctx: Ctx, ref: string, input: { name?: string; value?: string }) {
-      const row = find(ctx, ref);
+    async update(ctx: Ctx, ref: string, input: { name?: string; value?: string }) {
+      const row = await find(ctx, ref);
       assertRole(ctx, "admin", "manage secrets");
       if (input.name !== undefined) checkName(input.name);
       if (input.value !== undefined) checkValue(input.value);
-      return store.tx(() => {
-        if (input.name !== undefined && nameTaken(ctx, input.name, row.id)) throw new ConflictError(`A secret named ${input.name} already exists`, "SECRET_EXISTS");
+      return store.tx(async () => {
+        if (input.name !== undefined && (await nameTaken(ctx, input.name, row.id))) throw new ConflictError(`A secret named ${input.name} already exists`, "SECRET_EXISTS");
         const set: Partial<SecretRow> = { updatedAt: Date.now() };
         if (input.name !== undefined) set.name = input.name;
         if (input.value !== undefined) set.ciphertext = box.seal(input.value, aadOf(ctx.workspaceId));
-        const updated = db.update(secrets).set(set).where(eq(secrets.id, row.id)).returning().get();
+        const [updated] = await db.update(secrets).set(set).where(eq(secrets.id, row.id)).returning();
+        if (!updated) throw new NotFoundError("secret", ref); // deleted while this request waited
         const view = secretView(updated);
-        writeAudit(store, ctx, {
+        await writeAudit(store, ctx, {
           action: "secret.update",
           resourceType: "secret",
           resourceId: view.id,
@@ -89,26 +89,26 @@ export function createSecretsService(store: Store, box: SecretBox) {
     },
 
     /** Deletes the secret and every binding of it. */
-    remove(ctx: Ctx, ref: string) {
-      const row = find(ctx, ref);
+    async remove(ctx: Ctx, ref: string) {
+      const row = await find(ctx, ref);
       assertRole(ctx, "admin", "manage secrets");
-      return store.tx(() => {
-        const unbound = db.delete(skillSecretBindings).where(eq(skillSecretBindings.secretId, row.id)).returning({ id: skillSecretBindings.id }).all().length;
-        db.delete(secrets).where(eq(secrets.id, row.id)).run();
+      return store.tx(async () => {
+        const unbound = (await db.delete(skillSecretBindings).where(eq(skillSecretBindings.secretId, row.id)).returning({ id: skillSecretBindings.id })).length;
+        const deleted = await db.delete(secrets).where(eq(secrets.id, row.id)).returning({ id: secrets.id });
+        if (deleted.length === 0) throw new NotFoundError("secret", ref); // deleted while this request waited
         const view = secretView(row);
-        writeAudit(store, ctx, { action: "secret.delete", resourceType: "secret", resourceId: view.id, metadata: { name: row.name, bindingsRemoved: unbound } });
+        await writeAudit(store, ctx, { action: "secret.delete", resourceType: "secret", resourceId: view.id, metadata: { name: row.name, bindingsRemoved: unbound } });
         return { id: view.id, deleted: true as const, bindingsRemoved: unbound };
       });
     },
 
     /** For the executor: a skill's bound secrets as env vars, opened in memory only. */
-    envFor(ctx: Ctx, slug: string): Record<string, string> {
-      const rows = db
+    async envFor(ctx: Ctx, slug: string): Promise<Record<string, string>> {
+      const rows = await db
         .select({ envVar: skillSecretBindings.envVar, ciphertext: secrets.ciphertext })
         .from(skillSecretBindings)
         .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
-        .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)))
-        .all();
+        .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)));
       return Object.fromEntries(rows.map((r) => [r.envVar, box.open(r.ciphertext, aadOf(ctx.workspaceId))]));
     },
   };

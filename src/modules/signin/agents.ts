@@ -36,8 +36,8 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
   const { store, users, otp, mailer, billing } = d;
   const db = store.db;
 
-  function byToken(token: string): Registration {
-    const r = db.select().from(agentRegistrations).where(eq(agentRegistrations.claimTokenHash, sha256Hex(token))).get();
+  async function byToken(token: string): Promise<Registration> {
+    const [r] = await db.select().from(agentRegistrations).where(eq(agentRegistrations.claimTokenHash, sha256Hex(token)));
     if (!r) throw new InvalidRequestError("Unknown claim token", "claim_token", "claim_invalid");
     if (r.status === "claimed") throw new ConflictError("This registration was already claimed", "previously_claimed");
     if (r.claimExpiresAt <= Date.now()) throw new InvalidRequestError("This claim token has expired; register again", "claim_token", "claim_expired");
@@ -46,7 +46,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
 
   // mailBase: null when the server cannot name itself safely (see mailBaseUrl); never the client's Host.
   async function sendClaimCode(r: Registration, email: string, mailBase: string | null) {
-    const code = store.tx(() => otp.issue("agent_claim", email, r.id));
+    const code = await store.tx(() => otp.issue("agent_claim", email, r.id));
     await deliver(mailer, {
       to: email,
       subject: `Your Clanker agent claim code: ${code}`,
@@ -66,21 +66,19 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
               `use device activation (POST ${base}/api/v1/activate), or ask the server's owner for an API key. See ${base}/auth.md.`,
             "ANONYMOUS_DISABLED",
           );
-        const out = store.tx(() => {
-          const ws = db
+        const out = await store.tx(async () => {
+          const [ws] = await db
             .insert(workspaces)
             .values({ name: "Agent workspace", slug: `agent-${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`, personal: false, createdAt: now })
-            .returning()
-            .get();
-          billing.account(ws.id, { tier: ANONYMOUS_TIER, grantCredits: d.anonymousGrant });
-          const { row: key, secret } = mintApiKey(store, { workspaceId: ws.id, userId: null, name: "Anonymous agent" });
-          const reg = db
+            .returning();
+          await billing.account(ws!.id, { tier: ANONYMOUS_TIER, grantCredits: d.anonymousGrant });
+          const { row: key, secret } = await mintApiKey(store, { workspaceId: ws!.id, userId: null, name: "Anonymous agent" });
+          const [reg] = await db
             .insert(agentRegistrations)
-            .values({ kind: "anonymous", claimTokenHash: sha256Hex(claimToken), status: "active", apiKeyId: key.id, workspaceId: ws.id, claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now })
-            .returning()
-            .get();
-          writeAudit(store, systemCtx(ws.id, "agent-auth"), { action: "agent.register", resourceType: "agent_registration", resourceId: encodeId("registration", reg.id), metadata: { type: "anonymous" } });
-          return { reg, secret, ws };
+            .values({ kind: "anonymous", claimTokenHash: sha256Hex(claimToken), status: "active", apiKeyId: key.id, workspaceId: ws!.id, claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now })
+            .returning();
+          await writeAudit(store, systemCtx(ws!.id, "agent-auth"), { action: "agent.register", resourceType: "agent_registration", resourceId: encodeId("registration", reg!.id), metadata: { type: "anonymous" } });
+          return { reg: reg!, secret, ws: ws! };
         });
         return {
           registration_id: encodeId("registration", out.reg.id),
@@ -100,12 +98,12 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       const raw = input.email ?? input.assertion;
       if (!raw) throw new InvalidRequestError("Give the address in email (or assertion)", "email");
       const email = normalizeEmail(raw);
-      const reg = store.tx(() =>
-        db.insert(agentRegistrations).values({ kind: "identity_assertion", claimTokenHash: sha256Hex(claimToken), email, status: "pending", claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now }).returning().get(),
+      const [reg] = await store.tx(() =>
+        db.insert(agentRegistrations).values({ kind: "identity_assertion", claimTokenHash: sha256Hex(claimToken), email, status: "pending", claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now }).returning(),
       );
-      await sendClaimCode(reg, email, mailBase);
+      await sendClaimCode(reg!, email, mailBase);
       return {
-        registration_id: encodeId("registration", reg.id),
+        registration_id: encodeId("registration", reg!.id),
         type: "identity_assertion" as const,
         status: "pending" as const,
         email,
@@ -117,45 +115,53 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
 
     /** Anonymous agents: mail a code to the person who will own this agent. */
     async claim(input: { claim_token: string; email?: string }, base: string, mailBase: string | null) {
-      const r = byToken(input.claim_token);
+      const r = await byToken(input.claim_token);
       const email = input.email ? normalizeEmail(input.email) : r.email;
       if (!email) throw new InvalidRequestError("Give the email of the person claiming this agent", "email");
       if (r.kind === "identity_assertion" && email !== r.email) throw new InvalidRequestError("This registration is for another address", "email");
-      if (r.email !== email) store.tx(() => db.update(agentRegistrations).set({ email }).where(eq(agentRegistrations.id, r.id)).run());
+      if (r.email !== email)
+        await store.tx(async () => {
+          await db.update(agentRegistrations).set({ email }).where(eq(agentRegistrations.id, r.id));
+        });
       await sendClaimCode(r, email, mailBase);
       return { status: "otp_sent" as const, email, otp_expires_in: OTP_TTL_MS / 1000, claim_complete_uri: `${base}/agent/auth/claim/complete` };
     },
 
     /** The emailed code binds the agent to that person (and their workspace). */
-    complete(input: { claim_token: string; otp: string }) {
-      const r = byToken(input.claim_token);
+    async complete(input: { claim_token: string; otp: string }) {
+      const r = await byToken(input.claim_token);
       if (!r.email) throw new InvalidRequestError("Ask for a code first (POST /agent/auth/claim)", "claim_token", "otp_invalid");
-      otp.verify("agent_claim", r.email, input.otp, r.id);
-      return store.tx(() => {
-        const { user } = users.ensure({ email: r.email });
-        const personal = db
+      // Its own transaction: a wrong code uses up a try; a right one is spent, so only one claim gets past here.
+      await otp.verify("agent_claim", r.email, input.otp, r.id);
+      return store.tx(async () => {
+        const { user } = await users.ensure({ email: r.email });
+        const [personal] = await db
           .select({ id: memberships.workspaceId })
           .from(memberships)
           .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
           .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
           .orderBy(workspaces.id)
-          .get()!;
+          .limit(1);
+        const personalId = personal!.id;
         let credential: string | null = null;
         let keyId = r.apiKeyId;
         if (r.kind === "anonymous") {
           // The agent keeps its key; it now acts for this person in their workspace, and the person owns
           // the agent's old workspace so nothing it made is lost.
-          db.insert(memberships).values({ workspaceId: r.workspaceId!, userId: user.id, role: "owner", createdAt: Date.now() }).onConflictDoNothing().run();
-          const key = db.update(apiKeys).set({ userId: user.id, workspaceId: personal.id }).where(eq(apiKeys.id, r.apiKeyId!)).returning().get()!;
-          d.keyCache.forgetKey(key.keyHash);
-          billing.setTier(r.workspaceId!, "paygmode");
+          await db.insert(memberships).values({ workspaceId: r.workspaceId!, userId: user.id, role: "owner", createdAt: Date.now() }).onConflictDoNothing();
+          const [key] = await db.update(apiKeys).set({ userId: user.id, workspaceId: personalId }).where(eq(apiKeys.id, r.apiKeyId!)).returning();
+          const hash = key!.keyHash;
+          d.keyCache.forgetKey(hash);
+          // Again once committed: a reader between the eviction and the COMMIT may have cached the old binding.
+          store.afterCommit(() => d.keyCache.forgetKey(hash));
+          await billing.setTier(r.workspaceId!, "paygmode");
         } else {
-          const minted = mintApiKey(store, { workspaceId: personal.id, userId: user.id, name: "Agent (email assertion)" });
+          const minted = await mintApiKey(store, { workspaceId: personalId, userId: user.id, name: "Agent (email assertion)" });
           credential = minted.secret;
           keyId = minted.row.id;
         }
-        db.update(agentRegistrations).set({ status: "claimed", userId: user.id, apiKeyId: keyId, workspaceId: personal.id, claimedAt: Date.now() }).where(eq(agentRegistrations.id, r.id)).run();
-        writeAudit(store, { workspaceId: personal.id, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "agent-auth" }, {
+        await db.update(agentRegistrations).set({ status: "claimed", userId: user.id, apiKeyId: keyId, workspaceId: personalId, claimedAt: Date.now() }).where(eq(agentRegistrations.id, r.id));
+        await writeAudit(store, { workspaceId: personalId, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "agent-auth" }, {
           action: "agent.claim",
           resourceType: "agent_registration",
           resourceId: encodeId("registration", r.id),
@@ -167,7 +173,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
           ...(credential ? { credential, credential_type: "api_key" } : {}),
           api_key_id: keyId ? encodeId("apiKey", keyId) : null,
           user_id: encodeId("user", user.id),
-          workspace_id: encodeId("workspace", personal.id),
+          workspace_id: encodeId("workspace", personalId),
           scopes: POST_CLAIM_SCOPES,
         };
       });

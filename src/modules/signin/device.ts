@@ -1,6 +1,6 @@
 // Device activation (like `gh auth login`): a CLI asks for a short code, a signed-in person approves it,
 // the CLI's poll receives a key for that person's workspace exactly once. Codes are stored as keyed hashes.
-import { eq, lt } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
 import { randomInt } from "node:crypto";
 import type { Ctx } from "../../lib/context";
 import { ApiError, InvalidRequestError, PermissionError } from "../../lib/errors";
@@ -23,60 +23,83 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
   const db = store.db;
   const hashOf = (code: string) => box.mac(`device:${normalizeDeviceCode(code)}`);
 
-  function find(code: string) {
-    const row = db.select().from(deviceCodes).where(eq(deviceCodes.codeHash, hashOf(code))).get();
+  async function find(code: string) {
+    const [row] = await db.select().from(deviceCodes).where(eq(deviceCodes.codeHash, hashOf(code)));
     if (!row) throw new InvalidRequestError("Unknown activation code", "code", "invalid_code");
     return row;
   }
 
+  /** Records a poll (the interval is measured from the last one, even a refused one). */
+  async function touch(id: number, now: number): Promise<void> {
+    await store.tx(async () => {
+      await db.update(deviceCodes).set({ lastPolledAt: now }).where(eq(deviceCodes.id, id));
+    });
+  }
+
   return {
-    start(base: string) {
+    async start(base: string) {
       const code = `${Array.from({ length: 4 }, () => LETTERS[randomInt(LETTERS.length)]).join("")}-${String(randomInt(0, 10_000)).padStart(4, "0")}`;
       const now = Date.now();
-      db.insert(deviceCodes).values({ codeHash: hashOf(code), status: "pending", expiresAt: now + DEVICE_CODE_TTL_S * 1000, createdAt: now }).run();
+      await store.tx(async () => {
+        await db.insert(deviceCodes).values({ codeHash: hashOf(code), status: "pending", expiresAt: now + DEVICE_CODE_TTL_S * 1000, createdAt: now });
+      });
       return { code, verification_url: `${base}/activate`, app_download_url: `${base}/activate`, expires_in: DEVICE_CODE_TTL_S, interval: pollIntervalS };
     },
 
-    poll(code: string) {
-      const row = find(code);
+    async poll(code: string) {
+      const row = await find(code);
       const now = Date.now();
       if (row.status === "consumed") throw new InvalidRequestError("This code was already used; request a new one", "code", "code_used");
       if (row.expiresAt <= now) throw new InvalidRequestError("This code has expired; request a new one", "code", "expired_token");
       if (row.lastPolledAt !== null && now - row.lastPolledAt < pollIntervalS * 1000) {
-        db.update(deviceCodes).set({ lastPolledAt: now }).where(eq(deviceCodes.id, row.id)).run();
+        await touch(row.id, now);
         throw new ApiError("rate_limit_error", `Polling too fast: wait ${pollIntervalS} s between polls`, { code: "slow_down", headers: { "retry-after": String(pollIntervalS) } });
       }
       if (row.status === "pending") {
-        db.update(deviceCodes).set({ lastPolledAt: now }).where(eq(deviceCodes.id, row.id)).run();
+        await touch(row.id, now);
         return { status: "pending" as const };
       }
       // Approved: the key is minted now, shown in this answer only, and the code is spent.
-      return store.tx(() => {
-        const { row: key, secret } = mintApiKey(store, { workspaceId: row.workspaceId!, userId: row.userId!, name: "Device activation" });
-        db.update(deviceCodes).set({ status: "consumed", lastPolledAt: now }).where(eq(deviceCodes.id, row.id)).run();
-        writeAudit(store, { workspaceId: row.workspaceId!, actor: { kind: "user", userId: row.userId! }, role: "member", requestId: "device-activation" }, {
+      return store.tx(async () => {
+        // Spent first, and only if still approved: of two polls racing past the checks above, one gets the key.
+        const spent = await db
+          .update(deviceCodes)
+          .set({ status: "consumed", lastPolledAt: now })
+          .where(and(eq(deviceCodes.id, row.id), eq(deviceCodes.status, "approved")))
+          .returning({ id: deviceCodes.id });
+        if (spent.length === 0) throw new InvalidRequestError("This code was already used; request a new one", "code", "code_used");
+        const { row: key, secret } = await mintApiKey(store, { workspaceId: row.workspaceId!, userId: row.userId!, name: "Device activation" });
+        await writeAudit(store, { workspaceId: row.workspaceId!, actor: { kind: "user", userId: row.userId! }, role: "member", requestId: "device-activation" }, {
           action: "api_key.create",
           resourceType: "api_key",
           resourceId: encodeId("apiKey", key.id),
           metadata: { via: "device_activation" },
         });
-        return { status: "completed" as const, api_key: secret, tier: billing.account(row.workspaceId!).tier };
+        const { tier } = (await billing.account(row.workspaceId!)) as { tier: string };
+        return { status: "completed" as const, api_key: secret, tier };
       });
     },
 
     /** Forgets activation codes a day past their expiry (run by the scheduler). */
-    prune(now = Date.now()): void {
-      db.delete(deviceCodes).where(lt(deviceCodes.expiresAt, now - 24 * 3600 * 1000)).run();
+    async prune(now = Date.now()): Promise<void> {
+      await store.tx(async () => {
+        await db.delete(deviceCodes).where(lt(deviceCodes.expiresAt, now - 24 * 3600 * 1000));
+      });
     },
 
-    confirm(ctx: Ctx, code: string) {
+    async confirm(ctx: Ctx, code: string) {
       if (ctx.actor.kind !== "user") throw new PermissionError("Approve activation codes from a signed-in session, not with an API key", "SESSION_REQUIRED");
-      const row = find(code);
+      const row = await find(code);
       if (row.expiresAt <= Date.now()) throw new InvalidRequestError("This code has expired; ask the device for a new one", "code", "expired_token");
       if (row.status !== "pending") throw new InvalidRequestError("This code was already approved", "code", "code_used");
-      store.tx(() => {
-        db.update(deviceCodes).set({ status: "approved", userId: ctx.actor.userId, workspaceId: ctx.workspaceId }).where(eq(deviceCodes.id, row.id)).run();
-        writeAudit(store, ctx, { action: "device.approve", resourceType: "device_code", resourceId: null });
+      await store.tx(async () => {
+        const approved = await db
+          .update(deviceCodes)
+          .set({ status: "approved", userId: ctx.actor.userId, workspaceId: ctx.workspaceId })
+          .where(and(eq(deviceCodes.id, row.id), eq(deviceCodes.status, "pending")))
+          .returning({ id: deviceCodes.id });
+        if (approved.length === 0) throw new InvalidRequestError("This code was already approved", "code", "code_used");
+        await writeAudit(store, ctx, { action: "device.approve", resourceType: "device_code", resourceId: null });
       });
       return { status: "approved" as const, workspaceId: encodeId("workspace", ctx.workspaceId) };
     },

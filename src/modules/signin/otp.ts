@@ -1,6 +1,6 @@
 // One-time codes: 6 digits, stored as keyed hashes, 10 minutes, at most 5 tries, at most 5 sent per email
 // per 15 minutes. Error codes follow the auth.md agent-registration protocol.
-import { and, desc, eq, gt, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { randomInt } from "node:crypto";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { SecretBox } from "../../lib/secret-box";
@@ -24,52 +24,62 @@ export function createOtpService(store: Store, box: SecretBox) {
 
   return {
     /** Inside a tx: a fresh code for this email (older unused ones stop working). Returns the code to mail. */
-    issue(purpose: Purpose, email: string, subjectId: number | null = null): string {
+    async issue(purpose: Purpose, email: string, subjectId: number | null = null): Promise<string> {
       const now = Date.now();
-      const recent = db
-        .select({ n: sql<number>`count(*)` })
+      const [counted] = await db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
         .from(otpCodes)
-        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), gt(otpCodes.createdAt, now - SEND_WINDOW_MS)))
-        .get()!.n;
+        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), gt(otpCodes.createdAt, now - SEND_WINDOW_MS)));
+      const recent = counted!.n;
       if (recent >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`);
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
       // Writes go through store.tx, never bare: a bare statement would join an open group-commit batch and share its fate.
-      store.tx(() => {
-        db.update(otpCodes)
+      await store.tx(async () => {
+        await db
+          .update(otpCodes)
           .set({ consumedAt: now })
-          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), sql`${otpCodes.consumedAt} IS NULL`))
-          .run();
-        db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now }).run();
+          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), isNull(otpCodes.consumedAt)));
+        await db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now });
       });
       return code;
     },
 
     /** Forgets codes a day past their expiry (run by the scheduler); the send budget looks back 15 minutes only. */
-    prune(now = Date.now()): void {
-      db.delete(otpCodes).where(lt(otpCodes.expiresAt, now - 24 * 3600 * 1000)).run();
+    async prune(now = Date.now()): Promise<void> {
+      await store.tx(async () => {
+        await db.delete(otpCodes).where(lt(otpCodes.expiresAt, now - 24 * 3600 * 1000));
+      });
     },
 
-    /** Checks a code; a wrong one uses up a try (committed even though this throws). */
-    verify(purpose: Purpose, email: string, code: string, subjectId: number | null = null): void {
+    /**
+     * Checks a code; a wrong one uses up a try (committed even though this throws). Read, check and write in one
+     * transaction: two requests racing with the same code cannot both spend it, nor both use the last try.
+     */
+    async verify(purpose: Purpose, email: string, code: string, subjectId: number | null = null): Promise<void> {
       const now = Date.now();
-      const row = db
-        .select()
-        .from(otpCodes)
-        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email)))
-        .orderBy(desc(otpCodes.id))
-        .limit(1)
-        .get();
-      if (!row || row.consumedAt !== null || (row.subjectId ?? null) !== subjectId)
-        throw new InvalidRequestError("That code is not valid; request a new one", "code", "otp_invalid");
-      if (row.attempts >= OTP_MAX_ATTEMPTS) throw rateLimited("Too many wrong codes; request a new one");
-      if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", "code", "otp_expired");
-      if (!/^\d{6}$/.test(code) || hash(purpose, email, subjectId, code) !== row.codeHash) {
-        store.tx(() => db.update(otpCodes).set({ attempts: row.attempts + 1 }).where(eq(otpCodes.id, row.id)).run());
-        const left = OTP_MAX_ATTEMPTS - row.attempts - 1;
-        if (left <= 0) throw rateLimited("Too many wrong codes; request a new one");
-        throw new InvalidRequestError(`That code is not right; ${left} ${left === 1 ? "try" : "tries"} left`, "code", "otp_invalid");
-      }
-      store.tx(() => db.update(otpCodes).set({ consumedAt: now }).where(eq(otpCodes.id, row.id)).run());
+      const wrong = await store.tx(async () => {
+        const [row] = await db
+          .select()
+          .from(otpCodes)
+          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email)))
+          .orderBy(desc(otpCodes.id))
+          .limit(1);
+        if (!row || row.consumedAt !== null || (row.subjectId ?? null) !== subjectId)
+          throw new InvalidRequestError("That code is not valid; request a new one", "code", "otp_invalid");
+        if (row.attempts >= OTP_MAX_ATTEMPTS) throw rateLimited("Too many wrong codes; request a new one");
+        if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", "code", "otp_expired");
+        if (!/^\d{6}$/.test(code) || hash(purpose, email, subjectId, code) !== row.codeHash) {
+          await db.update(otpCodes).set({ attempts: row.attempts + 1 }).where(eq(otpCodes.id, row.id));
+          return { left: OTP_MAX_ATTEMPTS - row.attempts - 1 };
+        }
+        await db.update(otpCodes).set({ consumedAt: now }).where(eq(otpCodes.id, row.id));
+        return null;
+      });
+      if (!wrong) return;
+      // Thrown after the commit, so the used-up try stays.
+      const { left } = wrong;
+      if (left <= 0) throw rateLimited("Too many wrong codes; request a new one");
+      throw new InvalidRequestError(`That code is not right; ${left} ${left === 1 ? "try" : "tries"} left`, "code", "otp_invalid");
     },
   };
 }

@@ -29,7 +29,7 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async start(rawEmail: string, base: string | null) {
       const email = normalizeEmail(rawEmail);
-      const code = store.tx(() => otp.issue("signin", email));
+      const code = await store.tx(() => otp.issue("signin", email));
       await deliver(mailer, {
         to: email,
         subject: `Your Clanker sign-in code: ${code}`,
@@ -38,13 +38,14 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
       return { sent: true, email, expires_in: OTP_TTL_MS / 1000 };
     },
 
-    verify(rawEmail: string, code: string) {
+    async verify(rawEmail: string, code: string) {
       const email = normalizeEmail(rawEmail);
-      otp.verify("signin", email, code);
-      return store.tx(() => {
-        const { user, created } = users.ensure({ email });
-        const token = issueSession(store, user.id);
-        const owner = users.owner();
+      // Its own transaction, committed before the session's: a wrong code uses up a try even though this throws.
+      await otp.verify("signin", email, code);
+      return store.tx(async () => {
+        const { user, created } = await users.ensure({ email });
+        const token = await issueSession(store, user.id);
+        const owner = await users.owner();
         return {
           token,
           expires_at: toIso(Date.now() + SESSION_TTL_MS)!,
@@ -53,11 +54,11 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
       });
     },
 
-    logout(ctx: Ctx, token: string | null) {
+    async logout(ctx: Ctx, token: string | null) {
       if (ctx.actor.kind !== "user" || !token) return { signedOut: false };
-      store.tx(() => {
-        store.db.update(sessions).set({ revokedAt: Date.now() }).where(and(eq(sessions.tokenHash, sha256Hex(token)), eq(sessions.userId, ctx.actor.userId!))).run();
-        writeAudit(store, ctx, { action: "session.revoke", resourceType: "session", resourceId: ctx.actor.kind === "user" && ctx.actor.sessionId ? encodeId("session", ctx.actor.sessionId) : null });
+      await store.tx(async () => {
+        await store.db.update(sessions).set({ revokedAt: Date.now() }).where(and(eq(sessions.tokenHash, sha256Hex(token)), eq(sessions.userId, ctx.actor.userId!)));
+        await writeAudit(store, ctx, { action: "session.revoke", resourceType: "session", resourceId: ctx.actor.kind === "user" && ctx.actor.sessionId ? encodeId("session", ctx.actor.sessionId) : null });
       });
       return { signedOut: true };
     },

@@ -23,7 +23,7 @@ export const skillsRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/skills",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.skills.listInstalled(ctx, parseKeyPage(query))),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.skills.listInstalled(ctx, parseKeyPage(query))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(installed), detail: { tags: ["Skills"], summary: "Installed skills (cursor: slug)" } },
     )
     .post("/api/v1/skills/:slug/install", ({ ctx, deps, params }) => deps.services.skills.install(ctx, params.slug), {
@@ -38,7 +38,7 @@ export const skillsRoutes = (app: Platform) =>
       response: installed,
       detail: { tags: ["Skills"], summary: "Uninstall a skill (repeatable)" },
     })
-    .get("/api/v1/skills/:slug/secrets", ({ ctx, deps, params, query }) => listEnvelope(deps.services.skills.listBindings(ctx, params.slug, parsePage(query, "binding"))), {
+    .get("/api/v1/skills/:slug/secrets", async ({ ctx, deps, params, query }) => listEnvelope(await deps.services.skills.listBindings(ctx, params.slug, parsePage(query, "binding"))), {
       auth: true,
       params: slugParam,
       query: t.Object(pageQuery),

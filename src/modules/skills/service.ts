@@ -44,25 +44,26 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     return { ...base, installed: true, available: s !== undefined, installedAt: toIso(installedAt)! };
   }
 
-  function installedRow(ctx: Ctx, slug: string) {
-    return db.select().from(installedSkills).where(and(eq(installedSkills.workspaceId, ctx.workspaceId), eq(installedSkills.slug, slug))).get();
+  async function installedRow(ctx: Ctx, slug: string) {
+    const [row] = await db.select().from(installedSkills).where(and(eq(installedSkills.workspaceId, ctx.workspaceId), eq(installedSkills.slug, slug)));
+    return row;
   }
 
   return {
     skill,
 
-    isInstalled: (ctx: Ctx, slug: string) => installedRow(ctx, slug) !== undefined,
+    isInstalled: async (ctx: Ctx, slug: string) => (await installedRow(ctx, slug)) !== undefined,
 
     /** Newest install first; cursors are slugs of installed skills. */
-    listInstalled(ctx: Ctx, q: PageParams<string>) {
-      const toId = (slug: string | undefined, param: string) => {
+    async listInstalled(ctx: Ctx, q: PageParams<string>) {
+      const toId = async (slug: string | undefined, param: string) => {
         if (slug === undefined) return undefined;
-        const row = installedRow(ctx, slug);
+        const row = await installedRow(ctx, slug);
         if (!row) throw new InvalidRequestError(`${param} '${slug}' is not an installed skill`, param);
         return row.id;
       };
-      const p: PageParams = { limit: q.limit, afterId: toId(q.afterId, "after_id"), beforeId: toId(q.beforeId, "before_id") };
-      const page = workspacePage(db, installedSkills, ctx.workspaceId, p);
+      const p: PageParams = { limit: q.limit, afterId: await toId(q.afterId, "after_id"), beforeId: await toId(q.beforeId, "before_id") };
+      const page = await workspacePage(db, installedSkills, ctx.workspaceId, p);
       return { rows: page.rows.map((r) => installedView(r.slug, r.installedAt)), hasMore: page.hasMore };
     },
 
@@ -70,12 +71,12 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     install(ctx: Ctx, slug: string) {
       assertRole(ctx, "admin", "install skills");
       skill(slug);
-      return store.tx(() => {
-        const existing = installedRow(ctx, slug);
+      return store.tx(async () => {
+        const existing = await installedRow(ctx, slug);
         if (existing) return installedView(slug, existing.installedAt);
         const now = Date.now();
-        db.insert(installedSkills).values({ workspaceId: ctx.workspaceId, slug, installedAt: now }).run();
-        writeAudit(store, ctx, { action: "skill.install", resourceType: "skill", resourceId: slug });
+        await db.insert(installedSkills).values({ workspaceId: ctx.workspaceId, slug, installedAt: now });
+        await writeAudit(store, ctx, { action: "skill.install", resourceType: "skill", resourceId: slug });
         return installedView(slug, now);
       });
     },
@@ -83,79 +84,76 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     uninstall(ctx: Ctx, slug: string) {
       assertRole(ctx, "admin", "uninstall skills");
       const s = skill(slug);
-      return store.tx(() => {
-        const existing = installedRow(ctx, slug);
+      return store.tx(async () => {
+        const existing = await installedRow(ctx, slug);
         if (existing) {
-          db.delete(installedSkills).where(eq(installedSkills.id, existing.id)).run();
-          writeAudit(store, ctx, { action: "skill.uninstall", resourceType: "skill", resourceId: slug });
+          await db.delete(installedSkills).where(eq(installedSkills.id, existing.id));
+          await writeAudit(store, ctx, { action: "skill.uninstall", resourceType: "skill", resourceId: slug });
         }
         return { ...skillSummary(s), installed: false, available: true, installedAt: null };
       });
     },
 
     /** One page of a skill's bindings, newest first (the spec's rule for every list). */
-    listBindings(ctx: Ctx, slug: string, p: PageParams) {
+    async listBindings(ctx: Ctx, slug: string, p: PageParams) {
       skill(slug);
-      const rows = db
+      const rows = await db
         .select({ b: skillSecretBindings, name: secrets.name })
         .from(skillSecretBindings)
         .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
         .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug), cursorWhere(skillSecretBindings.id, p)))
         .orderBy(cursorOrder(skillSecretBindings.id, p))
-        .limit(p.limit + 1)
-        .all();
+        .limit(p.limit + 1);
       const page = finishPage(rows, p);
       return { rows: page.rows.map((r) => bindingView(r.b, r.name)), hasMore: page.hasMore };
     },
 
-    bind(ctx: Ctx, slug: string, input: { secretId: string | number; envVar: string }) {
+    async bind(ctx: Ctx, slug: string, input: { secretId: string | number; envVar: string }) {
       skill(slug);
       assertRole(ctx, "admin", "bind secrets");
       if (!ENV_VAR_RE.test(input.envVar))
         throw new InvalidRequestError("envVar must be a valid environment variable name (letters, digits, '_'; not starting with a digit)", "envVar");
       const secretId = decodeId("secret", String(input.secretId));
-      const secret =
-        secretId === null ? undefined : db.select().from(secrets).where(and(eq(secrets.id, secretId), eq(secrets.workspaceId, ctx.workspaceId))).get();
+      const [secret] =
+        secretId === null ? [] : await db.select().from(secrets).where(and(eq(secrets.id, secretId), eq(secrets.workspaceId, ctx.workspaceId)));
       if (!secret) throw new NotFoundError("secret", String(input.secretId));
-      return store.tx(() => {
-        const clash = db
+      return store.tx(async () => {
+        const [clash] = await db
           .select()
           .from(skillSecretBindings)
-          .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug), eq(skillSecretBindings.envVar, input.envVar)))
-          .get();
+          .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug), eq(skillSecretBindings.envVar, input.envVar)));
         if (clash) {
           if (clash.secretId === secret.id) return bindingView(clash, secret.name);
           throw new ConflictError(`${input.envVar} is already bound for ${slug}; remove that binding first`, "BINDING_EXISTS");
         }
-        const row = db
+        const [row] = await db
           .insert(skillSecretBindings)
           .values({ workspaceId: ctx.workspaceId, skillSlug: slug, secretId: secret.id, envVar: input.envVar, createdAt: Date.now() })
-          .returning()
-          .get();
-        const view = bindingView(row, secret.name);
-        writeAudit(store, ctx, { action: "skill.secret.bind", resourceType: "skill_secret_binding", resourceId: view.id, metadata: { skill: slug, secretId: view.secretId, envVar: input.envVar } });
+          .returning();
+        const view = bindingView(row!, secret.name);
+        await writeAudit(store, ctx, { action: "skill.secret.bind", resourceType: "skill_secret_binding", resourceId: view.id, metadata: { skill: slug, secretId: view.secretId, envVar: input.envVar } });
         return view;
       });
     },
 
-    unbind(ctx: Ctx, slug: string, ref: string) {
+    async unbind(ctx: Ctx, slug: string, ref: string) {
       skill(slug);
       assertRole(ctx, "admin", "unbind secrets");
       const id = decodeId("binding", ref);
-      const row =
+      const [row] =
         id === null
-          ? undefined
-          : db
+          ? []
+          : await db
               .select({ b: skillSecretBindings, name: secrets.name })
               .from(skillSecretBindings)
               .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
-              .where(and(eq(skillSecretBindings.id, id), eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)))
-              .get();
+              .where(and(eq(skillSecretBindings.id, id), eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)));
       if (!row) throw new NotFoundError("secret binding", ref);
-      return store.tx(() => {
-        db.delete(skillSecretBindings).where(eq(skillSecretBindings.id, row.b.id)).run();
+      return store.tx(async () => {
+        const deleted = await db.delete(skillSecretBindings).where(eq(skillSecretBindings.id, row.b.id)).returning({ id: skillSecretBindings.id });
+        if (deleted.length === 0) throw new NotFoundError("secret binding", ref); // removed while this request waited
         const view = bindingView(row.b, row.name);
-        writeAudit(store, ctx, { action: "skill.secret.unbind", resourceType: "skill_secret_binding", resourceId: view.id, metadata: { skill: slug, envVar: row.b.envVar } });
+        await writeAudit(store, ctx, { action: "skill.secret.unbind", resourceType: "skill_secret_binding", resourceId: view.id, metadata: { skill: slug, envVar: row.b.envVar } });
         return { ...view, deleted: true };
       });
     },

@@ -1,5 +1,5 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { asc, count, eq, sql } from "drizzle-orm";
+import { asc, count, eq } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { memberships, users, workspaces } from "../../store/schema";
 import { InvalidRequestError } from "../../lib/errors";
@@ -16,7 +16,7 @@ export function normalizeEmail(raw: string): string {
 }
 
 /** A slug free in this store, made from `base`. */
-export function freeSlug(taken: (slug: string) => boolean, base: string): string {
+export async function freeSlug(taken: (slug: string) => Promise<boolean>, base: string): Promise<string> {
   const root =
     base
       .toLowerCase()
@@ -25,58 +25,66 @@ export function freeSlug(taken: (slug: string) => boolean, base: string): string
       .slice(0, 40) || "workspace";
   // A random suffix, not a counter: a counter would probe every taken slug before finding a free one.
   for (let slug = root; ; slug = `${root}-${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, "x")}`) {
-    if (!taken(slug)) return slug;
+    if (!(await taken(slug))) return slug;
   }
 }
 
 export function createUsersService(store: Store) {
-  const slugQuery = store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, sql.placeholder("slug"))).prepare();
-  const slugTaken = (slug: string): boolean => slugQuery.get({ slug }) !== undefined;
+  const slugTaken = async (slug: string): Promise<boolean> => {
+    const [row] = await store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug));
+    return row !== undefined;
+  };
 
   /** Inside a tx: a user with a personal workspace they own. */
-  function createUser(input: { email: string | null; name: string }): User {
+  async function createUser(input: { email: string | null; name: string }): Promise<User> {
     const now = Date.now();
-    const user = store.db.insert(users).values({ email: input.email, name: input.name, createdAt: now, updatedAt: now }).returning().get();
+    const [user] = await store.db.insert(users).values({ email: input.email, name: input.name, createdAt: now, updatedAt: now }).returning();
     const base = input.email ? input.email.split("@")[0]! : input.name;
-    const ws = store.db
+    const [ws] = await store.db
       .insert(workspaces)
-      .values({ name: `${input.name}'s workspace`, slug: freeSlug(slugTaken, base), personal: true, createdByUserId: user.id, createdAt: now })
-      .returning()
-      .get();
-    store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now }).run();
-    return user;
+      .values({ name: `${input.name}'s workspace`, slug: await freeSlug(slugTaken, base), personal: true, createdByUserId: user!.id, createdAt: now })
+      .returning();
+    await store.db.insert(memberships).values({ workspaceId: ws!.id, userId: user!.id, role: "owner", createdAt: now });
+    return user!;
+  }
+
+  async function byEmail(email: string): Promise<User | undefined> {
+    const [row] = await store.db.select().from(users).where(eq(users.email, email));
+    return row;
+  }
+
+  /** The server's first user: who owns a fresh install. */
+  async function owner(): Promise<User | undefined> {
+    const [row] = await store.db.select().from(users).orderBy(asc(users.id)).limit(1);
+    return row;
   }
 
   return {
     createUser,
     slugTaken,
     freeSlug: (base: string) => freeSlug(slugTaken, base),
+    byEmail,
 
-    byEmail(email: string): User | undefined {
-      return store.db.select().from(users).where(eq(users.email, email)).get();
+    async byId(id: number): Promise<User | undefined> {
+      const [row] = await store.db.select().from(users).where(eq(users.id, id));
+      return row;
     },
 
-    byId(id: number): User | undefined {
-      return store.db.select().from(users).where(eq(users.id, id)).get();
-    },
-
-    /** The server's first user: who owns a fresh install. */
-    owner(): User | undefined {
-      return store.db.select().from(users).orderBy(asc(users.id)).limit(1).get();
-    },
+    owner,
 
     /** Finds the user by email, or creates them (and their personal workspace). */
-    ensure(input: { email: string | null; name?: string }): { user: User; created: boolean } {
-      return store.tx(() => {
-        const existing = input.email ? this.byEmail(input.email) : this.owner();
+    ensure(input: { email: string | null; name?: string }): Promise<{ user: User; created: boolean }> {
+      return store.tx(async () => {
+        const existing = input.email ? await byEmail(input.email) : await owner();
         if (existing) return { user: existing, created: false };
         const name = input.name ?? (input.email ? input.email.split("@")[0]! : "Owner");
-        return { user: createUser({ email: input.email, name }), created: true };
+        return { user: await createUser({ email: input.email, name }), created: true };
       });
     },
 
-    count(): number {
-      return store.db.select({ n: count() }).from(users).get()!.n;
+    async count(): Promise<number> {
+      const [row] = await store.db.select({ n: count() }).from(users);
+      return row!.n;
     },
   };
 }

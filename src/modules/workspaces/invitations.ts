@@ -38,27 +38,26 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async invite(ctx: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string | null) {
       const id = decodeId("workspace", wsRef);
-      const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
+      const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
       if (!ws || (id !== ctx.workspaceId && wsRef !== ws.slug)) throw new NotFoundError("workspace", wsRef);
       if (!hasRole(ctx, "admin")) throw new PermissionError("Only owners and admins invite members", "ROLE_REQUIRED");
       const email = normalizeEmail(input.email);
-      const existing = db
+      const [existing] = await db
         .select({ id: memberships.id })
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
         .where(and(eq(memberships.workspaceId, ws.id), eq(users.email, email)))
-        .get();
+        .limit(1);
       if (existing) throw new ConflictError(`${email} is already a member`, "ALREADY_MEMBER");
       const token = `inv_${randomToken(24)}`;
-      const row = store.tx(() => {
+      const row = await store.tx(async () => {
         const now = Date.now();
-        const row = db
+        const [row] = await db
           .insert(invitations)
           .values({ workspaceId: ws.id, email, role: input.role, tokenHash: sha256Hex(token), invitedByUserId: ctx.actor.userId, status: "pending", expiresAt: now + INVITATION_TTL_MS, createdAt: now })
-          .returning()
-          .get();
-        writeAudit(store, ctx, { action: "invitation.create", resourceType: "invitation", resourceId: encodeId("invitation", row.id), metadata: { email, role: input.role } });
-        return row;
+          .returning();
+        await writeAudit(store, ctx, { action: "invitation.create", resourceType: "invitation", resourceId: encodeId("invitation", row!.id), metadata: { email, role: input.role } });
+        return row!;
       });
       await deliver(mailer, {
         to: email,
@@ -68,27 +67,35 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       return invitationView(row);
     },
 
-    accept(ctx: Ctx, token: string) {
+    async accept(ctx: Ctx, token: string) {
       if (ctx.actor.kind !== "user") throw new PermissionError("Accept an invitation from a signed-in session", "SESSION_REQUIRED");
-      const inv = db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token))).get();
+      const [inv] = await db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token)));
       if (!inv || inv.status === "revoked") throw new NotFoundError("invitation");
       if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
       if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
-      const me = db.select().from(users).where(eq(users.id, ctx.actor.userId)).get();
+      const [me] = await db.select().from(users).where(eq(users.id, ctx.actor.userId));
       if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
-      const ws = store.tx(() => {
+      const ws = await store.tx(async () => {
         const now = Date.now();
-        db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role: inv.role, createdAt: now }).onConflictDoNothing().run();
-        db.update(invitations).set({ status: "accepted", acceptedAt: now }).where(eq(invitations.id, inv.id)).run();
-        writeAudit(store, { ...ctx, workspaceId: inv.workspaceId, role: inv.role }, {
+        // Only a pending one: of two accepts racing past the checks above, one adds the member and audits.
+        const accepted = await db
+          .update(invitations)
+          .set({ status: "accepted", acceptedAt: now })
+          .where(and(eq(invitations.id, inv.id), eq(invitations.status, "pending")))
+          .returning({ id: invitations.id });
+        if (accepted.length === 0) throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
+        await db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role: inv.role, createdAt: now }).onConflictDoNothing();
+        await writeAudit(store, { ...ctx, workspaceId: inv.workspaceId, role: inv.role }, {
           action: "member.add",
           resourceType: "membership",
           resourceId: encodeId("user", me.id),
           metadata: { email: me.email, role: inv.role, invitationId: encodeId("invitation", inv.id) },
         });
-        return db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId)).get()!;
+        const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
+        // Cached roles may be stale once the membership commits.
+        store.afterCommit(() => keyCache.forgetAll());
+        return ws!;
       });
-      keyCache.forgetAll();
       return workspaceView(ws, inv.role);
     },
   };

@@ -19,7 +19,7 @@ export const workspacesRoutes = (app: Platform) =>
   app
     .get(
       "/api/v1/workspaces",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.workspaces.list(ctx, parsePage(query, "workspace"))),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.workspaces.list(ctx, parsePage(query, "workspace"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(workspace), detail: { tags: ["Workspaces"], summary: "List your workspaces" } },
     )
     .post("/api/v1/workspaces", (c) => idempotent(c, () => c.deps.services.workspaces.create(c.ctx, c.body)), {
@@ -44,6 +44,6 @@ export const workspacesRoutes = (app: Platform) =>
     })
     .get(
       "/api/v1/workspaces/:id/members",
-      ({ ctx, deps, params, query }) => listEnvelope(deps.services.workspaces.members(ctx, params.id, parsePage(query, "user"))),
+      async ({ ctx, deps, params, query }) => listEnvelope(await deps.services.workspaces.members(ctx, params.id, parsePage(query, "user"))),
       { auth: true, params: idParam, query: t.Object(pageQuery), response: listSchema(member), detail: { tags: ["Workspaces"], summary: "List members" } },
     );

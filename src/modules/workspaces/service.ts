@@ -1,5 +1,5 @@
 // Workspaces, their members, and which workspace an API key is bound to.
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import type { Ctx, Role } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -25,51 +25,37 @@ export function workspaceView(ws: WorkspaceRow, role: Role) {
 
 export function createWorkspacesService(store: Store, keyCache: KeyCache, people: UsersService) {
   const db = store.db;
-  // POST /workspaces is a hot mutation: its statements are prepared once.
-  const insertWorkspace = db
-    .insert(workspaces)
-    .values({
-      name: sql.placeholder("name"),
-      slug: sql.placeholder("slug"),
-      personal: false,
-      createdByUserId: sql.placeholder("userId"),
-      createdAt: sql.placeholder("now"),
-    })
-    .returning()
-    .prepare();
-  const insertOwner = db
-    .insert(memberships)
-    .values({ workspaceId: sql.placeholder("workspaceId"), userId: sql.placeholder("userId"), role: "owner", createdAt: sql.placeholder("now") })
-    .prepare();
 
   function userOf(ctx: Ctx): number {
     if (ctx.actor.userId === null) throw new PermissionError("This credential belongs to no user; claim it first", "USER_REQUIRED");
     return ctx.actor.userId;
   }
 
-  function memberRole(workspaceId: number, userId: number): Role | undefined {
-    return db
+  async function memberRole(workspaceId: number, userId: number): Promise<Role | undefined> {
+    const [row] = await db
       .select({ role: memberships.role })
       .from(memberships)
-      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
-      .get()?.role;
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+    return row?.role;
   }
 
   /** "ws_2", "2" or a slug → the workspace, if the user belongs to it (else 404: no existence leak). */
-  function resolveForUser(ref: string, userId: number): { ws: WorkspaceRow; role: Role } {
+  async function resolveForUser(ref: string, userId: number): Promise<{ ws: WorkspaceRow; role: Role }> {
     const id = decodeId("workspace", ref);
-    const row = db
+    // An id may equal another workspace's slug ("2"): the lowest id wins, the same on every store.
+    const [row] = await db
       .select({ ws: workspaces, role: memberships.role })
       .from(workspaces)
       .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
       .where(id !== null ? or(eq(workspaces.id, id), eq(workspaces.slug, ref)) : eq(workspaces.slug, ref))
-      .get();
+      .orderBy(workspaces.id)
+      .limit(1);
     if (!row) throw new NotFoundError("workspace", ref);
     return row;
   }
 
-  function current(ctx: Ctx) {
-    const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
+  async function current(ctx: Ctx) {
+    const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
     if (!ws) throw new NotFoundError("workspace", encodeId("workspace", ctx.workspaceId));
     return workspaceView(ws, ctx.role);
   }
@@ -77,35 +63,35 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache, people
   return {
     current,
 
-    list(ctx: Ctx, p: PageParams) {
-      if (ctx.actor.userId === null) return { rows: [current(ctx)], hasMore: false };
-      const rows = db
+    async list(ctx: Ctx, p: PageParams) {
+      if (ctx.actor.userId === null) return { rows: [await current(ctx)], hasMore: false };
+      const rows = await db
         .select({ ws: workspaces, role: memberships.role })
         .from(workspaces)
         .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
         .where(and(eq(memberships.userId, ctx.actor.userId), cursorWhere(workspaces.id, p)))
         .orderBy(cursorOrder(workspaces.id, p))
-        .limit(p.limit + 1)
-        .all();
+        .limit(p.limit + 1);
       const page = finishPage(rows, p);
       return { rows: page.rows.map((r) => workspaceView(r.ws, r.role)), hasMore: page.hasMore };
     },
 
-    /** Synchronous: runs inside the caller's idempotency transaction. */
+    /** Runs inside the caller's idempotency transaction (a savepoint of it). */
     create(ctx: Ctx, input: { name: string; slug?: string }) {
       const userId = userOf(ctx);
       const name = input.name.trim();
       if (!name) throw new InvalidRequestError("name must not be blank", "name");
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
-      return store.tx(() => {
-        if (input.slug !== undefined && people.slugTaken(input.slug)) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
-        const slug = input.slug ?? people.freeSlug(name);
+      return store.tx(async () => {
+        if (input.slug !== undefined && (await people.slugTaken(input.slug))) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
+        const slug = input.slug ?? (await people.freeSlug(name));
         const now = Date.now();
-        const ws = insertWorkspace.get({ name, slug, userId, now })!;
-        insertOwner.run({ workspaceId: ws.id, userId, now });
+        const [inserted] = await db.insert(workspaces).values({ name, slug, personal: false, createdByUserId: userId, createdAt: now }).returning();
+        const ws = inserted!;
+        await db.insert(memberships).values({ workspaceId: ws.id, userId, role: "owner", createdAt: now });
         const view = workspaceView(ws, "owner");
-        writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
+        await writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
           action: "workspace.create",
           resourceType: "workspace",
           resourceId: view.id,
@@ -116,40 +102,42 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache, people
     },
 
     /** Rebinds the calling API key to another workspace its owner belongs to. */
-    rebindKey(ctx: Ctx, input: { workspace: string }) {
+    async rebindKey(ctx: Ctx, input: { workspace: string }) {
       if (ctx.actor.kind !== "apiKey")
         throw new InvalidRequestError("Only an API key can be rebound; sessions switch with the x-workspace-id header", "workspace");
       const keyId = ctx.actor.apiKeyId;
-      const target = resolveForUser(input.workspace, ctx.actor.userId);
-      return store.tx(() => {
-        const key = db.select().from(apiKeys).where(eq(apiKeys.id, keyId)).get()!;
-        db.update(apiKeys).set({ workspaceId: target.ws.id }).where(eq(apiKeys.id, keyId)).run();
+      const target = await resolveForUser(input.workspace, ctx.actor.userId);
+      return store.tx(async () => {
+        const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+        await db.update(apiKeys).set({ workspaceId: target.ws.id }).where(eq(apiKeys.id, keyId));
         const entry = {
           action: "api_key.rebind",
           resourceType: "api_key",
           resourceId: encodeId("apiKey", keyId),
-          metadata: { from: encodeId("workspace", key.workspaceId), to: encodeId("workspace", target.ws.id) },
+          metadata: { from: encodeId("workspace", key!.workspaceId), to: encodeId("workspace", target.ws.id) },
         };
-        writeAudit(store, ctx, entry);
-        if (target.ws.id !== ctx.workspaceId) writeAudit(store, { ...ctx, workspaceId: target.ws.id, role: target.role }, entry);
-        keyCache.forgetKey(key.keyHash);
+        await writeAudit(store, ctx, entry);
+        if (target.ws.id !== ctx.workspaceId) await writeAudit(store, { ...ctx, workspaceId: target.ws.id, role: target.role }, entry);
+        const hash = key!.keyHash;
+        keyCache.forgetKey(hash);
+        // Again once committed: a reader between the eviction and the COMMIT may have cached the old binding.
+        store.afterCommit(() => keyCache.forgetKey(hash));
         return workspaceView(target.ws, target.role);
       });
     },
 
-    members(ctx: Ctx, ref: string, p: PageParams) {
+    async members(ctx: Ctx, ref: string, p: PageParams) {
       // A key or session sees only the workspace it acts in: another workspace's id is a 404.
       const id = decodeId("workspace", ref);
-      const ws = db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId)).get();
+      const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
       if (!ws || (id !== ctx.workspaceId && ref !== ws.slug)) throw new NotFoundError("workspace", ref);
-      const rows = db
+      const rows = await db
         .select({ m: memberships, u: users })
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
         .where(and(eq(memberships.workspaceId, ws.id), cursorWhere(users.id, p)))
         .orderBy(cursorOrder(users.id, p))
-        .limit(p.limit + 1)
-        .all();
+        .limit(p.limit + 1);
       const page = finishPage(rows, p);
       return {
         rows: page.rows.map((r) => ({
