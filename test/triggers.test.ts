@@ -230,6 +230,17 @@ describe("POST /hooks/:triggerId, webhook", () => {
     expect(await runCount(owner)).toBe(runs + 1);
   });
 
+  test("copies of one signed delivery arriving at once launch once (the launch awaits the store)", async () => {
+    const body = JSON.stringify({ title: "at once" });
+    const headers = { "clanker-signature": clankerSig(hook.secret, body) };
+    const runs = await runCount(owner);
+    const all = await Promise.all(Array.from({ length: 8 }, () => fire(hook.hookUrl, body, headers)));
+    expect(all.map((r) => r.status)).toEqual(Array(8).fill(202));
+    expect(all.filter((r) => r.body.runId).length).toBe(1);
+    expect(all.filter((r) => r.body.ignored?.includes("already received")).length).toBe(7);
+    expect(await runCount(owner)).toBe(runs + 1);
+  });
+
   test("only JSON is taken: multipart, form-urlencoded and text bodies are 400 and launch nothing, whatever they were signed over", async () => {
     const runs = await runCount(owner);
     // A captured signed empty-body delivery must not carry a form as the input: the signature covers no form bytes.

@@ -32,9 +32,9 @@ async function answerPage(deps: PlatformDeps, set: Set, service: string, step: (
 }
 
 /** The person whose live session cookie this browser carries, if any. */
-function signedInUserId(deps: PlatformDeps, request: Request): number | null {
+async function signedInUserId(deps: PlatformDeps, request: Request): Promise<number | null> {
   const token = sessionCookieOf(request);
-  return token === null ? null : deps.authenticator.sessionUserId(token);
+  return token === null ? null : await deps.authenticator.sessionUserId(token);
 }
 
 export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) => {
@@ -50,11 +50,11 @@ export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) 
         const id = idOf(params);
         const cb = o.callbacks(deps.services);
         const service = cb.serviceName(id);
-        return answerPage(deps, set, service, () => {
+        return answerPage(deps, set, service, async () => {
           if (query.error) throw new InvalidRequestError(`${service} did not grant access (${query.error})`, "error", "OAUTH_DENIED");
           if (!query.state) throw new InvalidRequestError("The callback carries no state", "state", "OAUTH_STATE_INVALID");
           if (!query.code) throw new InvalidRequestError("The callback carries no code (was access denied?)", "code");
-          const p = cb.pending(id, query.state, signedInUserId(deps, request));
+          const p = await cb.pending(id, query.state, await signedInUserId(deps, request));
           const action = `${baseUrl(deps.config, request)}${o.prefix}/${encodeURIComponent(id)}/callback`;
           return htmlPage(set, oauthConfirmPage({ ...p, action, state: query.state, code: query.code }), { referrer: "same-origin" });
         });
@@ -78,7 +78,7 @@ export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) 
           if (!body.code) throw new InvalidRequestError("The confirmation carries no code", "code");
           const r = await cb.complete(
             id,
-            { state: body.state, code: body.code, signedInUserId: signedInUserId(deps, request) },
+            { state: body.state, code: body.code, signedInUserId: await signedInUserId(deps, request) },
             {
               baseUrl: baseUrl(deps.config, request),
               requestId: String(set.headers["x-request-id"]),

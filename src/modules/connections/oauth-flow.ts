@@ -55,7 +55,7 @@ export interface OAuthCallbackMeta {
 export interface OAuthCallbacks {
   /** A name to show, even for an id this server does not know (the error page still says what failed). */
   serviceName(id: string): string;
-  pending(id: string, state: string, signedInUserId: number | null): PendingOAuth & { service: string };
+  pending(id: string, state: string, signedInUserId: number | null): Promise<PendingOAuth & { service: string }>;
   complete(id: string, input: OAuthConfirmation, meta: OAuthCallbackMeta): Promise<{ service: string; account: string | null }>;
 }
 
@@ -73,23 +73,23 @@ export function createOAuthFlow(d: { store: Store; oauthStates: OAuthStates; con
 
   /**
    * The starter as they are now, not as they were when the flow began: still a member, still owner or admin,
-   * and the key they used not revoked. Synchronous, so it runs again inside the saving transaction.
+   * and the key they used not revoked. Runs again inside the saving transaction.
    */
-  function starterCtx(s: ConsumedState, meta: { requestId: string; ip?: string | null; userAgent?: string | null }): Ctx {
+  async function starterCtx(s: ConsumedState, meta: { requestId: string; ip?: string | null; userAgent?: string | null }): Promise<Ctx> {
     if (s.actorUserId === null) throw new PermissionError("This connection was started by no person", "ROLE_REQUIRED");
-    const m = db
+    const actorUserId = s.actorUserId;
+    const [m] = await db
       .select({ role: memberships.role })
       .from(memberships)
-      .where(and(eq(memberships.workspaceId, s.workspaceId), eq(memberships.userId, s.actorUserId)))
-      .get();
+      .where(and(eq(memberships.workspaceId, s.workspaceId), eq(memberships.userId, actorUserId)));
     if (!m) throw new PermissionError("The person who started connecting is no longer in this workspace", "ROLE_REQUIRED");
     if (s.actorApiKeyId !== null) {
-      const k = db.select({ revokedAt: apiKeys.revokedAt, workspaceId: apiKeys.workspaceId }).from(apiKeys).where(eq(apiKeys.id, s.actorApiKeyId)).get();
+      const [k] = await db.select({ revokedAt: apiKeys.revokedAt, workspaceId: apiKeys.workspaceId }).from(apiKeys).where(eq(apiKeys.id, s.actorApiKeyId));
       if (!k || k.revokedAt !== null || k.workspaceId !== s.workspaceId) throw new PermissionError("The API key that started connecting has been revoked", "KEY_REVOKED");
     }
     const ctx: Ctx = {
       workspaceId: s.workspaceId,
-      actor: s.actorApiKeyId !== null ? { kind: "apiKey", userId: s.actorUserId, apiKeyId: s.actorApiKeyId } : { kind: "user", userId: s.actorUserId },
+      actor: s.actorApiKeyId !== null ? { kind: "apiKey", userId: actorUserId, apiKeyId: s.actorApiKeyId } : { kind: "user", userId: actorUserId },
       role: m.role as Role,
       requestId: meta.requestId,
       ip: meta.ip,
@@ -101,26 +101,27 @@ export function createOAuthFlow(d: { store: Store; oauthStates: OAuthStates; con
 
   return {
     /** For the confirmation page: refuses an unknown, used or expired state and a browser signed in as someone else; consumes nothing. */
-    pending(kind: ConnectionKind, provider: string, state: string, signedInUserId: number | null): PendingOAuth {
-      const s = oauthStates.peek(state, kind, provider);
+    async pending(kind: ConnectionKind, provider: string, state: string, signedInUserId: number | null): Promise<PendingOAuth> {
+      const s = await oauthStates.peek(state, kind, provider);
       assertSameBrowserUser(s, signedInUserId);
-      const ws = db.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.id, s.workspaceId)).get();
-      const u = s.actorUserId === null ? undefined : db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, s.actorUserId)).get();
+      const [ws] = await db.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.id, s.workspaceId));
+      const [u] = s.actorUserId === null ? [] : await db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, s.actorUserId));
       const who = u ? (u.email && u.email !== u.name ? `${u.name} <${u.email}>` : u.name) : "an agent";
       return { workspaceName: ws?.name ?? "(deleted workspace)", startedBy: who, viaApiKey: s.actorApiKeyId !== null };
     },
 
     /** The confirmed callback: the state is used up here, whatever follows. Answers the saved account. */
     async complete(input: CompleteInput): Promise<{ account: string | null; workspaceId: number }> {
-      const s = oauthStates.consume(input.state, input.kind, input.provider);
+      const s = await oauthStates.consume(input.state, input.kind, input.provider);
       assertSameBrowserUser(s, input.signedInUserId);
-      const ctx = starterCtx(s, input);
+      const ctx = await starterCtx(s, input);
+      // The provider's exchange is network: outside any transaction.
       const got = await input.exchange(ctx);
-      store.tx(() => {
+      await store.tx(async () => {
         // Checked again: the starter may have been demoted or their key revoked while the provider answered.
-        const now = starterCtx(s, input);
-        connections.save(s.workspaceId, input.kind, input.provider, { account: got.account, credentials: got.credentials, settings: got.settings, userId: s.actorUserId });
-        writeAudit(store, now, { action: `${input.kind}.connect`, resourceType: input.kind, resourceId: input.provider, metadata: { account: got.account, via: "oauth" } });
+        const now = await starterCtx(s, input);
+        await connections.save(s.workspaceId, input.kind, input.provider, { account: got.account, credentials: got.credentials, settings: got.settings, userId: s.actorUserId });
+        await writeAudit(store, now, { action: `${input.kind}.connect`, resourceType: input.kind, resourceId: input.provider, metadata: { account: got.account, via: "oauth" } });
       });
       return { account: got.account, workspaceId: s.workspaceId };
     },

@@ -30,13 +30,13 @@ function checked(row: Row | undefined, kind: ConnectionKind, provider: string, n
 export function createOAuthStates(store: Store) {
   const db = store.db;
   return {
-    /** A new state for ctx's workspace; synchronous, for use inside the caller's transaction. */
-    issue(ctx: Ctx, kind: ConnectionKind, provider: string): string {
+    /** A new state for ctx's workspace (in its own tx, or a savepoint of the caller's). */
+    async issue(ctx: Ctx, kind: ConnectionKind, provider: string): Promise<string> {
       const state = randomToken(24);
       const now = Date.now();
       const a = ctx.actor;
-      db.insert(oauthStates)
-        .values({
+      await store.tx(async () => {
+        await db.insert(oauthStates).values({
           stateHash: sha256Hex(state),
           workspaceId: ctx.workspaceId,
           kind,
@@ -45,36 +45,37 @@ export function createOAuthStates(store: Store) {
           actorApiKeyId: a.kind === "apiKey" || a.kind === "agent" ? a.apiKeyId : null,
           expiresAt: now + OAUTH_STATE_TTL_MS,
           createdAt: now,
-        })
-        .run();
+        });
+      });
       return state;
     },
 
     /** What an unused, unexpired state is bound to, without using it up; otherwise the same 400s as consume. */
-    peek(state: string, kind: ConnectionKind, provider: string): ConsumedState {
-      const row = db
+    async peek(state: string, kind: ConnectionKind, provider: string): Promise<ConsumedState> {
+      const [row] = await db
         .select()
         .from(oauthStates)
-        .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)))
-        .get();
+        .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)));
       return checked(row, kind, provider);
     },
 
     /** Marks the state used and answers what it was bound to; an unknown, used, expired or other-provider state is a 400. */
-    consume(state: string, kind: ConnectionKind, provider: string): ConsumedState {
+    async consume(state: string, kind: ConnectionKind, provider: string): Promise<ConsumedState> {
       const now = Date.now();
-      const row = db
-        .update(oauthStates)
-        .set({ usedAt: now })
-        .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)))
-        .returning()
-        .get();
+      const [row] = await store.tx(async () =>
+        db
+          .update(oauthStates)
+          .set({ usedAt: now })
+          .where(and(eq(oauthStates.stateHash, sha256Hex(state)), isNull(oauthStates.usedAt), eq(oauthStates.kind, kind), eq(oauthStates.provider, provider)))
+          .returning(),
+      );
       return checked(row, kind, provider, now);
     },
 
     /** Forgets states past their time (run by the scheduler). */
-    prune(now = Date.now()): number {
-      return db.delete(oauthStates).where(lt(oauthStates.expiresAt, now - OAUTH_STATE_TTL_MS)).returning({ id: oauthStates.id }).all().length;
+    async prune(now = Date.now()): Promise<number> {
+      const gone = await store.tx(async () => db.delete(oauthStates).where(lt(oauthStates.expiresAt, now - OAUTH_STATE_TTL_MS)).returning({ id: oauthStates.id }));
+      return gone.length;
     },
   };
 }

@@ -42,9 +42,9 @@ export function createConnectorsService(d: ConnectorsDeps) {
     return p;
   }
 
-  function statusOf(workspaceId: number, p: ConnectorProvider) {
+  async function statusOf(workspaceId: number, p: ConnectorProvider) {
     const conf = p.configured(config);
-    const c = p.needsConnection ? connections.get(workspaceId, "connector", p.id) : null;
+    const c = p.needsConnection ? await connections.get(workspaceId, "connector", p.id) : null;
     return {
       id: p.id,
       connector: p.id,
@@ -61,13 +61,13 @@ export function createConnectorsService(d: ConnectorsDeps) {
   }
 
   /** What a provider needs to act for ctx's workspace; refuses when the server or the workspace is not set up. */
-  function contextFor(workspaceId: number, p: ConnectorProvider): ConnectorContext {
+  async function contextFor(workspaceId: number, p: ConnectorProvider): Promise<ConnectorContext> {
     const conf = p.configured(config);
     if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
     let credentials: Record<string, string> | null = null;
     let settings: Record<string, unknown> = {};
     if (p.needsConnection) {
-      const c = connections.get(workspaceId, "connector", p.id);
+      const c = await connections.get(workspaceId, "connector", p.id);
       if (!c) throw new InvalidRequestError(`Connect ${p.id} first (connect-connector, or POST /api/v1/connectors/${p.id}/connect)`, "connector", "CONNECTOR_NOT_CONNECTED");
       credentials = c.credentials;
       settings = c.settings;
@@ -76,39 +76,41 @@ export function createConnectorsService(d: ConnectorsDeps) {
     return { config, credentials, settings, cacheDir };
   }
 
-  function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
-    store.tx(() => {
-      const settings = c.settingsFrom ? c.settingsFrom(connections.get(ctx.workspaceId, "connector", p.id)?.settings ?? {}) : c.settings;
-      connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
-      writeAudit(store, ctx, { action: "connector.connect", resourceType: "connector", resourceId: p.id, metadata: { account: c.account, via, ...(c.source ? { source: c.source.id } : {}) } });
+  async function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
+    await store.tx(async () => {
+      const settings = c.settingsFrom ? c.settingsFrom((await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {}) : c.settings;
+      await connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
+      await writeAudit(store, ctx, { action: "connector.connect", resourceType: "connector", resourceId: p.id, metadata: { account: c.account, via, ...(c.source ? { source: c.source.id } : {}) } });
     });
     return { connector: p.id, connected: true as const, account: c.account, ...(c.source ? { source: c.source } : {}) };
   }
 
   /** Removes one added source (remote), keeping the others; the connection goes when its last source does. */
-  function forgetSource(ctx: Ctx, p: ConnectorProvider, source: string) {
+  async function forgetSource(ctx: Ctx, p: ConnectorProvider, source: string) {
     if (!p.forgetSource) throw new InvalidRequestError(`${p.id} sources are not added one by one; disconnect the connector instead`, "source");
     const forget = p.forgetSource.bind(p);
-    return store.tx(() => {
-      const c = connections.get(ctx.workspaceId, "connector", p.id);
+    return store.tx(async () => {
+      const c = await connections.get(ctx.workspaceId, "connector", p.id);
       const settings = c ? forget(c.settings, source) : null;
       if (!c || !settings) throw new NotFoundError("source", source);
       const left = Array.isArray(settings.sources) ? settings.sources.length : 1;
-      if (left === 0) connections.remove(ctx.workspaceId, "connector", p.id);
-      else connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
-      writeAudit(store, ctx, { action: "connector.source_remove", resourceType: "connector", resourceId: p.id, metadata: { source } });
+      if (left === 0) await connections.remove(ctx.workspaceId, "connector", p.id);
+      else await connections.save(ctx.workspaceId, "connector", p.id, { account: c.account, credentials: c.credentials, settings, userId: ctx.actor.userId });
+      await writeAudit(store, ctx, { action: "connector.source_remove", resourceType: "connector", resourceId: p.id, metadata: { source } });
       return { connector: p.id, connected: left > 0, disconnected: left === 0, source };
     });
   }
 
-  const readCtx = (ctx: Ctx, connector: string) => {
+  const readCtx = async (ctx: Ctx, connector: string) => {
     const p = providerOf(connector);
-    return { p, pc: contextFor(ctx.workspaceId, p) };
+    return { p, pc: await contextFor(ctx.workspaceId, p) };
   };
 
   return {
-    list(ctx: Ctx) {
-      return { data: registry.all().map((p) => statusOf(ctx.workspaceId, p)) };
+    async list(ctx: Ctx) {
+      const data = [];
+      for (const p of registry.all()) data.push(await statusOf(ctx.workspaceId, p));
+      return { data };
     },
 
     status(ctx: Ctx, connector: string) {
@@ -126,7 +128,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
       if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
       if (!p.needsConnection) return { connector: p.id, connected: true as const, account: null };
       // The current settings, for connectors that add to them (remote); the credentials are never reused.
-      const pc: ConnectorContext = { config, credentials: null, settings: connections.get(ctx.workspaceId, "connector", p.id)?.settings ?? {}, cacheDir };
+      const pc: ConnectorContext = { config, credentials: null, settings: (await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {}, cacheDir };
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
       if (input.url !== undefined) {
         const r = await p.connect(pc, { url: input.url });
@@ -135,9 +137,9 @@ export function createConnectorsService(d: ConnectorsDeps) {
       }
       if (input.token === undefined && p.completeOAuth) {
         // The state is issued first (and audited) so the URL the provider builds carries it.
-        const state = store.tx(() => {
-          const s = d.oauthStates.issue(ctx, "connector", p.id);
-          writeAudit(store, ctx, { action: "connector.oauth_start", resourceType: "connector", resourceId: p.id });
+        const state = await store.tx(async () => {
+          const s = await d.oauthStates.issue(ctx, "connector", p.id);
+          await writeAudit(store, ctx, { action: "connector.oauth_start", resourceType: "connector", resourceId: p.id });
           return s;
         });
         const r = await p.connect(pc, { state, redirectUri });
@@ -153,9 +155,9 @@ export function createConnectorsService(d: ConnectorsDeps) {
     /** The OAuth callback's two steps (confirmation page, then the confirmed exchange), shared with integrations. */
     oauth: {
       serviceName: (id: string) => registry.get(id)?.name ?? id,
-      pending(id: string, state: string, signedInUserId: number | null) {
+      async pending(id: string, state: string, signedInUserId: number | null) {
         const p = oauthProviderOf(id);
-        return { service: p.name, ...d.oauthFlow.pending("connector", p.id, state, signedInUserId) };
+        return { service: p.name, ...(await d.oauthFlow.pending("connector", p.id, state, signedInUserId)) };
       },
       async complete(id: string, input: OAuthConfirmation, meta: OAuthCallbackMeta) {
         const p = oauthProviderOf(id);
@@ -172,13 +174,13 @@ export function createConnectorsService(d: ConnectorsDeps) {
     } satisfies OAuthCallbacks,
 
     /** Forgets the workspace's connection and its token. */
-    disconnect(ctx: Ctx, connector: string, opts: { source?: string } = {}) {
+    async disconnect(ctx: Ctx, connector: string, opts: { source?: string } = {}) {
       const p = providerOf(connector);
       assertRole(ctx, "admin", "disconnect connectors");
       if (opts.source !== undefined) return forgetSource(ctx, p, opts.source);
-      const removed = store.tx(() => {
-        const had = connections.remove(ctx.workspaceId, "connector", p.id);
-        if (had) writeAudit(store, ctx, { action: "connector.disconnect", resourceType: "connector", resourceId: p.id });
+      const removed = await store.tx(async () => {
+        const had = await connections.remove(ctx.workspaceId, "connector", p.id);
+        if (had) await writeAudit(store, ctx, { action: "connector.disconnect", resourceType: "connector", resourceId: p.id });
         return had;
       });
       return { connector: p.id, connected: false as const, disconnected: removed };
@@ -187,30 +189,29 @@ export function createConnectorsService(d: ConnectorsDeps) {
     async sources(ctx: Ctx, connector: string, page: { limit?: number; cursor?: string | null }) {
       const limit = page.limit ?? 30;
       if (!Number.isInteger(limit) || limit < 1 || limit > SOURCES_MAX_LIMIT) throw new InvalidRequestError(`limit must be 1–${SOURCES_MAX_LIMIT}`, "limit");
-      const { p, pc } = readCtx(ctx, connector);
+      const { p, pc } = await readCtx(ctx, connector);
       const r = await p.listSources(pc, { limit, cursor: page.cursor ?? null });
       return { data: r.data, has_more: r.nextCursor !== null, next_cursor: r.nextCursor };
     },
 
     async branches(ctx: Ctx, connector: string, source: string) {
-      const { p, pc } = readCtx(ctx, connector);
+      const { p, pc } = await readCtx(ctx, connector);
       return { data: await p.listBranches(pc, source) };
     },
 
     async content(ctx: Ctx, connector: string, source: string, opts: { path?: string; ref?: string | null }) {
-      const { p, pc } = readCtx(ctx, connector);
+      const { p, pc } = await readCtx(ctx, connector);
       return p.content(pc, source, { path: opts.path ?? "", ref: opts.ref || null, maxBytes: config.connectors.maxSourceBytes });
     },
 
-    /** For runs: checks at POST time that the workspace can read this connector (synchronous). */
     /**
      * A run's connector, checked before the run exists: this server has it and the workspace can read it. The
      * spec's `{"type":"remote","fields":{}}` names no source: it means the workspace's one remote source.
      */
-    forRun<C extends { type: string; fields: Record<string, unknown> }>(workspaceId: number, c: C): C {
+    async forRun<C extends { type: string; fields: Record<string, unknown> }>(workspaceId: number, c: C): Promise<C> {
       const p = registry.get(c.type);
       if (!p) throw new InvalidRequestError(`This server has no '${c.type}' connector`, "connector.type", "CONNECTOR_UNAVAILABLE");
-      const pc = contextFor(workspaceId, p);
+      const pc = await contextFor(workspaceId, p);
       if (c.type !== "remote" || c.fields.source !== undefined || c.fields.url !== undefined) return c;
       const added = Array.isArray(pc.settings.sources) ? (pc.settings.sources as { url: string }[]) : [];
       if (added.length !== 1)
@@ -222,16 +223,16 @@ export function createConnectorsService(d: ConnectorsDeps) {
     },
 
     /** For runs: reads the run's source within the budget; the text for the model and the record of what it holds. */
-    sourceContext(workspaceId: number, c: { type: string; fields: Record<string, unknown> }) {
-      const reader = this.readerFor(workspaceId, c.type);
+    async sourceContext(workspaceId: number, c: { type: string; fields: Record<string, unknown> }) {
+      const reader = await this.readerFor(workspaceId, c.type);
       const t = connectorTarget(c as Connector);
       return gatherSourceContext((path, ref) => reader.content(t.source, path, ref), { connector: c.type, ...t }, config.connectors.runBudgetBytes);
     },
 
     /** For runs (no caller ctx: the run's workspace): the provider and its context. */
-    readerFor(workspaceId: number, connector: string) {
+    async readerFor(workspaceId: number, connector: string) {
       const p = providerOf(connector);
-      const pc = contextFor(workspaceId, p);
+      const pc = await contextFor(workspaceId, p);
       return {
         content: (source: string, path: string, ref: string | null) => p.content(pc, source, { path, ref, maxBytes: config.connectors.maxSourceBytes }),
       };

@@ -11,7 +11,7 @@ export interface IntegrationContext {
   /** The caller's role: a provider may keep some settings to owners (email's outside recipients). */
   role?: "owner" | "admin" | "member";
   /** For providers with a web flow: where the callback is, and a single-use state for this workspace and caller. */
-  oauth?: { redirectUri: string; issueState: () => string };
+  oauth?: { redirectUri: string; issueState: () => Promise<string> };
 }
 
 /** An action's input, as JSON Schema (also the MCP tool's documentation of it). */

@@ -8,10 +8,10 @@ import { createGithubIntegration } from "./providers/github";
 import type { ConnectionStore } from "../connections/store";
 
 export interface RegistryDeps {
-  integrationSignatureFor(workspaceId: number, body: string): string;
+  integrationSignatureFor(workspaceId: number, body: string): Promise<string>;
   allowPrivate: boolean;
   sendMail: ((mail: Mail) => Promise<void>) | null;
-  memberEmails(workspaceId: number): string[];
+  memberEmails(workspaceId: number): Promise<string[]>;
   connections: ConnectionStore;
 }
 

@@ -58,17 +58,17 @@ export function createIntegrationsService(d: IntegrationsDeps) {
     ...extra,
   });
 
-  function saveConnection(ctx: Ctx, p: IntegrationProvider, c: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> }, via: string) {
-    store.tx(() => {
-      connectionStore.save(ctx.workspaceId, KIND, p.id, { account: c.account, credentials: c.credentials, settings: c.settings, userId: ctx.actor.userId });
-      writeAudit(store, ctx, { action: "integration.connect", resourceType: "integration", resourceId: p.id, metadata: { account: c.account, via } });
+  async function saveConnection(ctx: Ctx, p: IntegrationProvider, c: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> }, via: string) {
+    await store.tx(async () => {
+      await connectionStore.save(ctx.workspaceId, KIND, p.id, { account: c.account, credentials: c.credentials, settings: c.settings, userId: ctx.actor.userId });
+      await writeAudit(store, ctx, { action: "integration.connect", resourceType: "integration", resourceId: p.id, metadata: { account: c.account, via } });
     });
     return { integration: p.id, connected: true as const, account: c.account };
   }
 
   return {
-    list(ctx: Ctx) {
-      const connected = new Map(connectionStore.list(ctx.workspaceId, KIND).map((c) => [c.provider, c]));
+    async list(ctx: Ctx) {
+      const connected = new Map((await connectionStore.list(ctx.workspaceId, KIND)).map((c) => [c.provider, c]));
       return {
         data: [...providers.values()].map((p) => {
           const c = connected.get(p.id);
@@ -107,12 +107,12 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       throw integrationError(p.name, "the provider gave neither a connection nor a URL");
     },
 
-    disconnect(ctx: Ctx, id: string) {
+    async disconnect(ctx: Ctx, id: string) {
       const p = providerOf(id);
       assertRole(ctx, "admin", "disconnect integrations");
-      const removed = store.tx(() => {
-        const removed = connectionStore.remove(ctx.workspaceId, KIND, p.id);
-        if (removed) writeAudit(store, ctx, { action: "integration.disconnect", resourceType: "integration", resourceId: p.id });
+      const removed = await store.tx(async () => {
+        const removed = await connectionStore.remove(ctx.workspaceId, KIND, p.id);
+        if (removed) await writeAudit(store, ctx, { action: "integration.disconnect", resourceType: "integration", resourceId: p.id });
         return removed;
       });
       return { integration: p.id, connected: false as const, disconnected: removed };
@@ -125,7 +125,7 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       if (!spec) throw new InvalidRequestError(`${p.name} has no action '${action}'; it has ${p.actions.map((a) => a.name).join(", ")}`, "action", "UNKNOWN_ACTION");
       const input = checkActionInput(rawInput, spec.input);
       assertConfigured(p);
-      const conn = connectionStore.get(ctx.workspaceId, KIND, p.id);
+      const conn = await connectionStore.get(ctx.workspaceId, KIND, p.id);
       if (!conn) throw new InvalidRequestError(`${p.name} is not connected in this workspace; an owner or admin can connect it`, "integration", "INTEGRATION_NOT_CONNECTED");
       let result: unknown;
       let failure: ApiError | null = null;
@@ -134,7 +134,7 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       } catch (e) {
         failure = e instanceof ApiError ? e : integrationError(p.name, (e as Error).message ?? "failed", true);
       }
-      store.tx(() =>
+      await store.tx(() =>
         writeAudit(store, ctx, {
           action: "integration.action",
           resourceType: "integration",
@@ -149,13 +149,13 @@ export function createIntegrationsService(d: IntegrationsDeps) {
     /** The OAuth callback's two steps (confirmation page, then the confirmed exchange), shared with connectors. */
     oauth: {
       serviceName: (id: string) => providers.get(id)?.name ?? id,
-      pending(id: string, state: string, signedInUserId: number | null) {
+      async pending(id: string, state: string, signedInUserId: number | null) {
         const p = oauthProviderOf(id);
-        return { service: p.name, ...d.oauthFlow.pending(KIND, p.id, state, signedInUserId) };
+        return { service: p.name, ...(await d.oauthFlow.pending(KIND, p.id, state, signedInUserId)) };
       },
       async complete(id: string, input: OAuthConfirmation, meta: OAuthCallbackMeta) {
         const p = oauthProviderOf(id);
-        const oauth = { redirectUri: `${meta.baseUrl}${callbackPath(p.id)}`, issueState: () => "" };
+        const oauth = { redirectUri: `${meta.baseUrl}${callbackPath(p.id)}`, issueState: async () => "" };
         const r = await d.oauthFlow.complete({ kind: KIND, provider: p.id, ...input, ...meta, exchange: (ctx) => p.completeOAuth!(ictx(ctx, { oauth }), input.code) });
         return { service: p.name, account: r.account };
       },
@@ -164,14 +164,13 @@ export function createIntegrationsService(d: IntegrationsDeps) {
 }
 
 /** The lower-cased addresses of a workspace's members: an address is on a user only once a code proved it. */
-export function memberEmailsOf(store: Store, workspaceId: number): string[] {
-  return store.db
+export async function memberEmailsOf(store: Store, workspaceId: number): Promise<string[]> {
+  const rows = await store.db
     .select({ email: users.email })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.workspaceId, workspaceId), isNotNull(users.email)))
-    .all()
-    .map((r) => r.email!.toLowerCase());
+    .where(and(eq(memberships.workspaceId, workspaceId), isNotNull(users.email)));
+  return rows.map((r) => r.email!.toLowerCase());
 }
 
 export type IntegrationsService = ReturnType<typeof createIntegrationsService>;

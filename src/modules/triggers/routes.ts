@@ -32,7 +32,7 @@ const received = t.Object({
 
 export const triggersRoutes = (app: Platform) =>
   app
-    .get("/api/v1/triggers", ({ ctx, deps, query, request }) => listEnvelope(deps.services.triggers.list(ctx, query, baseUrl(deps.config, request))), {
+    .get("/api/v1/triggers", async ({ ctx, deps, query, request }) => listEnvelope(await deps.services.triggers.list(ctx, query, baseUrl(deps.config, request))), {
       auth: true,
       query: t.Object(pageQuery),
       response: listSchema(trigger),
@@ -58,10 +58,10 @@ export const triggersRoutes = (app: Platform) =>
     })
     .post(
       "/hooks/:triggerId",
-      ({ deps, params, request, body, set, server }) => {
+      async ({ deps, params, request, body, set, server }) => {
         // Read by the platform as JSON with its exact bytes (RAW_BODY_ROUTES); anything else is never trusted.
         if (!(body instanceof SignedJsonBody)) throw new ApiError("api_error", "The hook's body was not read as signed JSON");
-        const out = deps.services.triggers.receive(params.triggerId, {
+        const out = await deps.services.triggers.receive(params.triggerId, {
           headers: request.headers,
           raw: body.raw,
           body: body.value,

@@ -102,18 +102,17 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
      * definitions, not rows: ordered by id, `<workflow>#<n>`), then the webhook and github rows newest first
      * through the shared paginator. A cursor is either kind of id; paging crosses from one part to the other.
      */
-    list(ctx: Ctx, q: PageQuery, base: string): Page<TriggerView> {
+    async list(ctx: Ctx, q: PageQuery, base: string): Promise<Page<TriggerView>> {
       if (q.after_id !== undefined && q.before_id !== undefined) throw new InvalidRequestError("Pass after_id or before_id, not both", "before_id");
       const limit = q.limit ?? 20;
       const after = q.after_id === undefined ? undefined : cursorOf("after_id", q.after_id);
       const before = q.before_id === undefined ? undefined : cursorOf("before_id", q.before_id);
-      const events = (p: PageParams): Page<TriggerView> => {
-        const page = rows.page(ctx.workspaceId, p);
+      const events = async (p: PageParams): Promise<Page<TriggerView>> => {
+        const page = await rows.page(ctx.workspaceId, p);
         return { rows: page.rows.map((r) => view(r, base)), hasMore: page.hasMore };
       };
       if (after && "row" in after) return events({ limit, afterId: after.row });
-      const crons: TriggerView[] = workflows
-        .triggers(ctx)
+      const crons: TriggerView[] = (await workflows.triggers(ctx))
         .map((t): TriggerView => ({
           id: t.id,
           kind: "cron",
@@ -128,7 +127,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
       const cronId = (t: TriggerView) => t.id;
       if (before && "row" in before) {
         // Newer event triggers first; once they run out, the page fills up with the last crons.
-        const newer = events({ limit, beforeId: before.row });
+        const newer = await events({ limit, beforeId: before.row });
         if (newer.hasMore) return newer;
         const from = Math.max(0, crons.length - (limit - newer.rows.length));
         return { rows: [...crons.slice(from), ...newer.rows], hasMore: from > 0 };
@@ -137,25 +136,25 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
       const head = pageOfList(crons, cronId, { limit, afterId: after && "cron" in after ? after.cron : undefined });
       if (head.hasMore) return head;
       // limit 0 still answers whether any event trigger follows (the paginator fetches limit + 1 rows).
-      const tail = events({ limit: limit - head.rows.length });
+      const tail = await events({ limit: limit - head.rows.length });
       return { rows: [...head.rows, ...tail.rows], hasMore: tail.hasMore };
     },
 
-    get: (ctx: Ctx, ref: string, base: string): TriggerView => view(own(ctx, ref), base),
+    get: async (ctx: Ctx, ref: string, base: string): Promise<TriggerView> => view(await own(ctx, ref), base),
 
     /** The hook URL with the secret that signs its deliveries: owners and admins only. */
-    secret(ctx: Ctx, ref: string, base: string) {
+    async secret(ctx: Ctx, ref: string, base: string) {
       assertRole(ctx, "admin", "read a trigger's signing secret");
-      const r = own(ctx, ref);
+      const r = await own(ctx, ref);
       return withSecret(r, base, rows.secretOf(r));
     },
 
-    rotate(ctx: Ctx, ref: string, base: string) {
+    async rotate(ctx: Ctx, ref: string, base: string) {
       assertRole(ctx, "admin", "rotate a trigger's signing secret");
-      const r = own(ctx, ref);
-      const secret = store.tx(() => {
-        const s = rows.rotate(r);
-        writeAudit(store, ctx, { action: "trigger.rotate", resourceType: "trigger", resourceId: encodeId("trigger", r.id), metadata: { workflow: r.workflowId, kind: r.kind } });
+      const r = await own(ctx, ref);
+      const secret = await store.tx(async () => {
+        const s = await rows.rotate(r);
+        await writeAudit(store, ctx, { action: "trigger.rotate", resourceType: "trigger", resourceId: encodeId("trigger", r.id), metadata: { workflow: r.workflowId, kind: r.kind } });
         return s;
       });
       return withSecret(r, base, secret);
@@ -165,10 +164,10 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
      * A delivery to POST /hooks/:triggerId. Unknown, disabled or orphaned triggers are one 404; the signature is
      * checked before anything in the body is believed; a verified delivery launches the workflow as the trigger.
      */
-    receive(ref: string, dl: Delivery): Received {
+    async receive(ref: string, dl: Delivery): Promise<Received> {
       const id = decodeId("trigger", ref);
-      const row = id === null ? undefined : rows.byId(id);
-      if (!row || !row.enabled || !workflows.definitionOf(row.workspaceId, row.workflowId)) throw new NotFoundError("trigger", ref);
+      const row = id === null ? undefined : await rows.byId(id);
+      if (!row || !row.enabled || !(await workflows.definitionOf(row.workspaceId, row.workflowId))) throw new NotFoundError("trigger", ref);
       const secret = rows.secretOf(row);
       // A delivery is a replay when any of its keys was seen: keys come from what the signature covers, never
       // from how the header is spelled or from an unsigned header alone.
@@ -196,10 +195,20 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
       }
       if (replayKeys.some((k) => seen().has(k))) return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
       const ctx: Ctx = { ...systemCtx(row.workspaceId, dl.requestId), ip: dl.ip, userAgent: dl.userAgent };
-      const run = workflows.launch(ctx, row.workflowId, { inputData: input }, row.kind);
-      // Marked only once launched: a delivery refused for a reason the sender can fix may be sent again.
+      // Marked before the launch awaits (a copy arriving meanwhile is a replay), and unmarked if the launch is
+      // refused: a delivery refused for a reason the sender can fix may be sent again.
       for (const k of replayKeys) seen().set(k, true, { ttl: row.kind === "github" ? GITHUB_REPLAY_TTL_MS : undefined });
-      rows.fired(row.id);
+      let run;
+      try {
+        run = await store.tx(async () => {
+          const launched = await workflows.launch(ctx, row.workflowId, { inputData: input }, row.kind);
+          await rows.fired(row.id);
+          return launched;
+        });
+      } catch (e) {
+        for (const k of replayKeys) seen().delete(k);
+        throw e;
+      }
       return { status: 202, body: { received: true, runId: run.id, workflowId: run.workflowId, status: run.status } };
     },
   };

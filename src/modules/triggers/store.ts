@@ -34,23 +34,22 @@ function declaredOf(triggers: Trigger[]): Declared[] {
 export function createEventTriggerStore(store: Store, box: SecretBox) {
   const db = store.db;
 
-  function sealInto(row: { id: number; workspaceId: number }, secret: string): void {
-    db.update(eventTriggers).set({ ciphertext: box.seal(secret, aadOf(row.workspaceId, row.id)), updatedAt: Date.now() }).where(eq(eventTriggers.id, row.id)).run();
+  async function sealInto(row: { id: number; workspaceId: number }, secret: string): Promise<void> {
+    await db.update(eventTriggers).set({ ciphertext: box.seal(secret, aadOf(row.workspaceId, row.id)), updatedAt: Date.now() }).where(eq(eventTriggers.id, row.id));
   }
 
   return {
     /**
-     * Brings a workflow's rows in line with its declared triggers; synchronous, for the caller's store.tx. A
+     * Brings a workflow's rows in line with its declared triggers, inside the caller's store.tx. A
      * declared trigger keeps the row (id, hook URL and secret) of an identical one first, else of the first
      * leftover of its kind (so editing a github trigger's events keeps its secret); other rows go.
      */
-    sync(ctx: Ctx, workflowId: string, triggers: Trigger[]): void {
-      const rows = db
+    async sync(ctx: Ctx, workflowId: string, triggers: Trigger[]): Promise<void> {
+      const rows = await db
         .select()
         .from(eventTriggers)
         .where(and(eq(eventTriggers.workspaceId, ctx.workspaceId), eq(eventTriggers.workflowId, workflowId)))
-        .orderBy(asc(eventTriggers.id))
-        .all();
+        .orderBy(asc(eventTriggers.id));
       const declared = declaredOf(triggers);
       const paired = new Map<Declared, EventTriggerRow>();
       const used = new Set<number>();
@@ -71,33 +70,33 @@ export function createEventTriggerStore(store: Store, box: SecretBox) {
         const r = paired.get(d);
         if (r) {
           if (same(d, r) && r.enabled === d.enabled) continue;
-          db.update(eventTriggers).set({ settings: d.settings, enabled: d.enabled, updatedAt: now }).where(eq(eventTriggers.id, r.id)).run();
-          audit("trigger.update", r.id, d.kind);
+          await db.update(eventTriggers).set({ settings: d.settings, enabled: d.enabled, updatedAt: now }).where(eq(eventTriggers.id, r.id));
+          await audit("trigger.update", r.id, d.kind);
           continue;
         }
         const userId = ctx.actor.userId;
-        const row = db
+        const [row] = await db
           .insert(eventTriggers)
           .values({ workspaceId: ctx.workspaceId, workflowId, kind: d.kind, settings: d.settings, ciphertext: Buffer.alloc(0), enabled: d.enabled, createdByUserId: userId, createdAt: now, updatedAt: now })
-          .returning()
-          .get();
+          .returning();
         // Sealed after the insert: the associated data names the row's id, so a ciphertext copied to another row will not open.
-        sealInto(row, newSecret());
-        audit("trigger.create", row.id, d.kind);
+        await sealInto(row!, newSecret());
+        await audit("trigger.create", row!.id, d.kind);
       }
       for (const r of rows) {
         if (used.has(r.id)) continue;
-        db.delete(eventTriggers).where(eq(eventTriggers.id, r.id)).run();
-        audit("trigger.delete", r.id, r.kind);
+        await db.delete(eventTriggers).where(eq(eventTriggers.id, r.id));
+        await audit("trigger.delete", r.id, r.kind);
       }
     },
 
-    byId(id: number): EventTriggerRow | undefined {
-      return db.select().from(eventTriggers).where(eq(eventTriggers.id, id)).get();
+    async byId(id: number): Promise<EventTriggerRow | undefined> {
+      const [row] = await db.select().from(eventTriggers).where(eq(eventTriggers.id, id));
+      return row;
     },
 
     /** One page of the workspace's rows, newest first (the shared paginator). */
-    page(workspaceId: number, p: PageParams): Page<EventTriggerRow> {
+    page(workspaceId: number, p: PageParams): Promise<Page<EventTriggerRow>> {
       return workspacePage(db, eventTriggers, workspaceId, p);
     },
 
@@ -105,15 +104,16 @@ export function createEventTriggerStore(store: Store, box: SecretBox) {
       return box.open(row.ciphertext, aadOf(row.workspaceId, row.id));
     },
 
-    /** A new secret for the row; synchronous, for the caller's store.tx. */
-    rotate(row: EventTriggerRow): string {
+    /** A new secret for the row, inside the caller's store.tx. */
+    async rotate(row: EventTriggerRow): Promise<string> {
       const secret = newSecret();
-      sealInto(row, secret);
+      await sealInto(row, secret);
       return secret;
     },
 
-    fired(id: number): void {
-      db.update(eventTriggers).set({ lastFiredAt: Date.now() }).where(eq(eventTriggers.id, id)).run();
+    /** Inside the caller's store.tx. */
+    async fired(id: number): Promise<void> {
+      await db.update(eventTriggers).set({ lastFiredAt: Date.now() }).where(eq(eventTriggers.id, id));
     },
   };
 }

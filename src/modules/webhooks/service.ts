@@ -47,12 +47,18 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   const results: Record<"delivered" | "retry" | "failed", number> = { delivered: 0, retry: 0, failed: 0 };
   let kickTimer: ReturnType<typeof setTimeout> | null = null;
 
-  function secretFor(workspaceId: number): string {
-    const row = db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get();
+  /** The workspace's secret, made on first use (in its own tx, or a savepoint of the caller's). */
+  async function secretFor(workspaceId: number): Promise<string> {
+    const read = async () => (await db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)))[0];
+    const row = await read();
     if (row) return box.open(row.ciphertext, aadOf(workspaceId));
     const secret = newSecret();
-    db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing().run();
-    return box.open(db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)).get()!.ciphertext, aadOf(workspaceId));
+    // Whoever inserts first wins; everyone reads back the one stored.
+    const stored = await store.tx(async () => {
+      await db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing();
+      return (await read())!;
+    });
+    return box.open(stored.ciphertext, aadOf(workspaceId));
   }
 
   /** The checks that need no DNS, at request time: an http(s) URL without credentials whose host is not a
@@ -66,8 +72,8 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   async function attempt(d: typeof webhookDeliveries.$inferSelect): Promise<void> {
     let error: string | null = null;
     try {
+      const secret = await secretFor(d.workspaceId);
       const ts = Math.floor(Date.now() / 1000);
-      const secret = secretFor(d.workspaceId);
       // The same id on every retry of a delivery, so a receiver can drop duplicates.
       const msgId = `msg_${d.id}`;
       const res = await guardedFetch(
@@ -97,20 +103,23 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     }
     const attempts = d.attempts + 1;
     const now = Date.now();
+    // The HTTP call above ran outside any transaction; only the outcome is written in one.
     if (error === null) {
-      store.tx(() => db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id)).run());
+      await store.tx(async () => {
+        await db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id));
+      });
       results.delivered++;
       log.debug(`webhook ${d.id} delivered to ${d.url} (attempt ${attempts})`);
       return;
     }
     const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
     const delay = Math.min(MAX_BACKOFF_MS, config.retryBaseMs * 3 ** (attempts - 1));
-    store.tx(() =>
-      db.update(webhookDeliveries)
+    await store.tx(async () => {
+      await db
+        .update(webhookDeliveries)
         .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
-        .where(eq(webhookDeliveries.id, d.id))
-        .run(),
-    );
+        .where(eq(webhookDeliveries.id, d.id));
+    });
     results[giveUp ? "failed" : "retry"]++;
     if (giveUp) log.warn(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
     else {
@@ -123,20 +132,21 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     if (kickTimer) return;
     kickTimer = setTimeout(() => {
       kickTimer = null;
-      void deliverDue();
+      // Off any request path: a failed round is logged, and the scheduler's next round tries again.
+      void deliverDue().catch((e) => log.error(`webhook deliveries failed: ${(e as Error).message}`));
     }, ms);
   }
 
   /** Sends every delivery that is due (run by the scheduler, and kicked after each enqueue). */
   async function deliverDue(): Promise<void> {
-    const due = db
-      .select()
-      .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
-      .orderBy(webhookDeliveries.nextAttemptAt)
-      .limit(50)
-      .all()
-      .filter((d) => !sending.has(d.id));
+    const due = (
+      await db
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
+        .orderBy(webhookDeliveries.nextAttemptAt)
+        .limit(50)
+    ).filter((d) => !sending.has(d.id));
     await Promise.all(
       due.map(async (d) => {
         sending.add(d.id);
@@ -154,11 +164,11 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     deliverDue,
     results: () => ({ ...results }),
 
-    /** Inside the tx of the change it reports; call kick() after the commit. */
-    enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): void {
-      db.insert(webhookDeliveries)
-        .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now(), requestId, createdAt: Date.now() })
-        .run();
+    /** Inside the store.tx of the change it reports; kick() from store.afterCommit. */
+    async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): Promise<void> {
+      await db
+        .insert(webhookDeliveries)
+        .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now(), requestId, createdAt: Date.now() });
     },
 
     kick: () => schedule(0),
@@ -169,31 +179,31 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * with the workspace secret over "<t>.integration.<body>", so it can never pass for one of our own callbacks
      * (whose `clanker-signature` covers "<t>.<body>") — members may post, but not forge execution events.
      */
-    integrationSignatureFor(workspaceId: number, body: string): string {
-      return sign(store.tx(() => secretFor(workspaceId)), Math.floor(Date.now() / 1000), `integration.${body}`);
+    async integrationSignatureFor(workspaceId: number, body: string): Promise<string> {
+      return sign(await secretFor(workspaceId), Math.floor(Date.now() / 1000), `integration.${body}`);
     },
 
     // Whoever holds the signing secret can forge callbacks: owners and admins only.
-    show(ctx: Ctx) {
+    async show(ctx: Ctx) {
       assertRole(ctx, "admin", "read the webhook signing secret");
-      const secret = store.tx(() => secretFor(ctx.workspaceId));
+      const secret = await secretFor(ctx.workspaceId);
       return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
     },
 
-    rotate(ctx: Ctx) {
+    async rotate(ctx: Ctx) {
       assertRole(ctx, "admin", "rotate the webhook signing secret");
       const secret = newSecret();
-      store.tx(() => {
-        db.insert(webhookSecrets)
+      await store.tx(async () => {
+        await db
+          .insert(webhookSecrets)
           .values({ workspaceId: ctx.workspaceId, ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() })
-          .onConflictDoUpdate({ target: webhookSecrets.workspaceId, set: { ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() } })
-          .run();
-        writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null });
+          .onConflictDoUpdate({ target: webhookSecrets.workspaceId, set: { ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() } });
+        await writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null });
       });
       return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
     },
 
-    pendingCount: () => db.select({ n: sql<number>`count(*)` }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).get()!.n,
+    pendingCount: async () => (await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")))[0]!.n,
   };
 }
 

@@ -47,7 +47,7 @@ export interface EngineDeps {
   webhooks: WebhooksService;
   /** Runs `action` steps (see integrations service). */
   integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> };
-  definitionOf: (workspaceId: number, workflowId: string) => WorkflowDefinition | null;
+  definitionOf: (workspaceId: number, workflowId: string) => Promise<WorkflowDefinition | null>;
   log: Log;
 }
 
@@ -70,37 +70,52 @@ export class WorkflowEngine {
   }
 
   /** Picks up runs a previous process left running. */
-  recover(): void {
-    const rows = this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.status, "running")).all();
-    for (const r of rows) void this.advance(r.id);
+  async recover(): Promise<void> {
+    const rows = await this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.status, "running"));
+    // Each run is driven in the background, as a launch does: advance() logs and records its own failures.
+    for (const r of rows) void this.advance(r.id).catch((e) => this.d.log.error(`workflow run ${r.id}: ${(e as Error).message}`));
   }
 
-  private load(runId: number): RunRow | undefined {
-    return this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.id, runId)).get();
+  private async load(runId: number): Promise<RunRow | undefined> {
+    const [row] = await this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.id, runId));
+    return row;
   }
 
-  /** Persists the run's state and status, and tells subscribers (SSE, /stream, MCP waits). */
-  /** Persists a change of the run and publishes it; `alsoInTx` (an audit row) commits with the change. */
-  save(run: RunRow, patch: Partial<RunRow>, extra: Record<string, unknown> = {}, alsoInTx?: () => void): RunRow {
+  /**
+   * Persists a change of the run and tells subscribers (SSE, /stream, MCP waits) once it has committed;
+   * `alsoInTx` (an audit row) commits with the change. Callers that read the run first and decide on what they
+   * read wrap both in one store.tx (this one is then a savepoint of it), so no other driver writes in between.
+   */
+  async save(run: RunRow, patch: Partial<RunRow>, extra: Record<string, unknown> = {}, alsoInTx?: () => Promise<unknown>): Promise<RunRow> {
     const now = Date.now();
-    const { row, ev } = this.d.store.tx(() => {
-      alsoInTx?.();
-      const row = this.d.store.db
+    const { store, bus, webhooks } = this.d;
+    return store.tx(async () => {
+      await alsoInTx?.();
+      const [row] = await store.db
         .update(workflowRuns)
         .set({ ...patch, updatedAt: now })
         .where(eq(workflowRuns.id, run.id))
-        .returning()
-        .get()!;
-      const ev = this.d.bus.append(row.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row.id), workflowId: row.workflowId, status: row.status, steps: (row.state as unknown as RunState).steps, ...extra });
-      if (row.callbackUrl && patch.status && ["completed", "suspended", "failed"].includes(patch.status)) {
-        const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row.id), workflowId: row.workflowId, status: patch.status, suspendedStep: row.suspendedStep, cost: costOf(this.d.store, row) };
-        this.d.webhooks.enqueue(row.workspaceId, row.callbackUrl, payload.event, payload, row.requestId);
+        .returning();
+      const ev = await bus.append(row!.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: row!.status, steps: (row!.state as unknown as RunState).steps, ...extra });
+      // A no-op once the bus delivers appended events after the commit by itself; needed until then.
+      store.afterCommit(() => bus.deliver(ev));
+      if (row!.callbackUrl && patch.status && ["completed", "suspended", "failed"].includes(patch.status)) {
+        const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!) };
+        await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId);
       }
-      return { row, ev };
+      if (patch.status && patch.status !== "running") store.afterCommit(() => webhooks.kick());
+      return row!;
     });
-    this.d.bus.deliver(ev);
-    if (patch.status && patch.status !== "running") this.d.webhooks.kick();
-    return row;
+  }
+
+  /** Ends the run with `patch(run)` if it is still running (read and write in one tx: a cancel cannot slip between). */
+  private async endIfRunning(runId: number, patch: (run: RunRow) => Partial<RunRow> | null): Promise<void> {
+    await this.d.store.tx(async () => {
+      const run = await this.load(runId);
+      if (!run || run.status !== "running") return; // cancelled meanwhile
+      const p = patch(run);
+      if (p) await this.save(run, p);
+    });
   }
 
   /** Drives a run forward until it ends or suspends. One driver per run at a time. */
@@ -108,28 +123,29 @@ export class WorkflowEngine {
     if (this.active.has(runId)) return;
     this.active.add(runId);
     try {
-      let run = this.load(runId);
+      const run = await this.load(runId);
       if (!run || run.status !== "running") return;
-      const def = this.d.definitionOf(run.workspaceId, run.workflowId);
+      const def = await this.d.definitionOf(run.workspaceId, run.workflowId);
       if (!def) {
-        this.save(run, { status: "failed", errorCode: "WORKFLOW_NOT_FOUND", errorMessage: `The workflow '${run.workflowId}' no longer exists`, completedAt: Date.now() });
+        await this.endIfRunning(runId, (r) => ({ status: "failed", errorCode: "WORKFLOW_NOT_FOUND", errorMessage: `The workflow '${r.workflowId}' no longer exists`, completedAt: Date.now() }));
         return;
       }
       const outcome = await this.walk(run, def.steps);
-      run = this.load(runId)!;
-      if (run.status !== "running") return; // cancelled meanwhile
-      if (outcome === "done") this.save(run, { status: "completed", suspendedStep: null, completedAt: Date.now() });
-      else if (outcome === "failed") {
-        const failed = Object.entries((run.state as unknown as RunState).steps).find(([, s]) => s.status === "failed");
-        this.save(run, { status: "failed", errorCode: failed?.[1].error?.code ?? "STEP_FAILED", errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`, completedAt: Date.now() });
-      } else if (outcome === "suspended") {
-        const s = Object.entries((run.state as unknown as RunState).steps).find(([, st]) => st.status === "suspended");
-        this.save(run, { status: "suspended", suspendedStep: s?.[0] ?? null });
-      }
+      await this.endIfRunning(runId, (r) => {
+        if (outcome === "done") return { status: "completed", suspendedStep: null, completedAt: Date.now() };
+        if (outcome === "failed") {
+          const failed = Object.entries((r.state as unknown as RunState).steps).find(([, s]) => s.status === "failed");
+          return { status: "failed", errorCode: failed?.[1].error?.code ?? "STEP_FAILED", errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`, completedAt: Date.now() };
+        }
+        if (outcome === "suspended") {
+          const s = Object.entries((r.state as unknown as RunState).steps).find(([, st]) => st.status === "suspended");
+          return { status: "suspended", suspendedStep: s?.[0] ?? null };
+        }
+        return null;
+      });
     } catch (e) {
       this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
-      const run = this.load(runId);
-      if (run && run.status === "running") this.save(run, { status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() });
+      await this.endIfRunning(runId, () => ({ status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() }));
     } finally {
       this.active.delete(runId);
     }
@@ -141,11 +157,14 @@ export class WorkflowEngine {
     return { input: run.input, steps };
   }
 
-  private setStep(runId: number, stepId: string, state: StepState, extra: Record<string, unknown> = {}): RunRow | null {
-    const run = this.load(runId)!;
-    if (run.status !== "running") return null;
-    const next: RunState = { steps: { ...(run.state as unknown as RunState).steps, [stepId]: state } };
-    return this.save(run, { state: next as unknown as Record<string, unknown> }, { step: stepId, ...extra });
+  /** Read, merge and write in one tx: parallel steps each set their own step without losing the others'. */
+  private setStep(runId: number, stepId: string, state: StepState, extra: Record<string, unknown> = {}): Promise<RunRow | null> {
+    return this.d.store.tx(async () => {
+      const run = (await this.load(runId))!;
+      if (run.status !== "running") return null;
+      const next: RunState = { steps: { ...(run.state as unknown as RunState).steps, [stepId]: state } };
+      return this.save(run, { state: next as unknown as Record<string, unknown> }, { step: stepId, ...extra });
+    });
   }
 
   private async walk(run: RunRow, steps: Step[]): Promise<Outcome> {
@@ -157,7 +176,7 @@ export class WorkflowEngine {
   }
 
   private async runStep(runId: number, step: Step): Promise<Outcome> {
-    const run = this.load(runId)!;
+    const run = (await this.load(runId))!;
     if (run.status !== "running") return "cancelled";
     if (this.paused) return "paused";
     const current = (run.state as unknown as RunState).steps[step.id];
@@ -170,25 +189,25 @@ export class WorkflowEngine {
       case "approval": {
         if (current?.status === "suspended") return "suspended";
         const message = render(step.message, this.scope(run));
-        this.setStep(runId, step.id, { status: "suspended", kind: "approval", suspend: { message, resumeSchema: step.resumeSchema } });
+        await this.setStep(runId, step.id, { status: "suspended", kind: "approval", suspend: { message, resumeSchema: step.resumeSchema } });
         return "suspended";
       }
       case "parallel": {
-        this.setStep(runId, step.id, { status: "running", kind: "parallel" });
+        await this.setStep(runId, step.id, { status: "running", kind: "parallel" });
         const outcomes = await Promise.all(step.steps.map((s) => this.runStep(runId, s)));
         const worst = (["cancelled", "failed", "paused", "suspended"] as const).find((o) => outcomes.includes(o));
         if (worst) return worst;
-        this.setStep(runId, step.id, { status: "completed", kind: "parallel" });
+        await this.setStep(runId, step.id, { status: "completed", kind: "parallel" });
         return "done";
       }
       case "branch": {
         const value = render(step.condition.value, this.scope(run));
         const taken =
           step.condition.equals !== undefined ? value === String(step.condition.equals) : value.includes(String(step.condition.contains ?? ""));
-        this.setStep(runId, step.id, { status: "running", kind: "branch", output: { taken: taken ? "then" : "else", value } });
-        const outcome = await this.walk(this.load(runId)!, taken ? step.then : step.else ?? []);
+        await this.setStep(runId, step.id, { status: "running", kind: "branch", output: { taken: taken ? "then" : "else", value } });
+        const outcome = await this.walk((await this.load(runId))!, taken ? step.then : step.else ?? []);
         if (outcome !== "done") return outcome;
-        this.setStep(runId, step.id, { status: "completed", kind: "branch", output: { taken: taken ? "then" : "else", value } });
+        await this.setStep(runId, step.id, { status: "completed", kind: "branch", output: { taken: taken ? "then" : "else", value } });
         return "done";
       }
     }
@@ -199,7 +218,7 @@ export class WorkflowEngine {
     let executionId = current?.executionId;
     if (executionId) {
       // Resuming after a restart: keep a run that is still going, start over one the restart killed.
-      const e = this.d.executions.get(ctx, executionId);
+      const e = await this.d.executions.get(ctx, executionId);
       if (e.status === "failed" || e.status === "cancelled") executionId = undefined;
     }
     if (!executionId) {
@@ -209,23 +228,24 @@ export class WorkflowEngine {
       const connector: Connector | undefined = step.connector ? { type: step.connector.type, fields: renderDeep(step.connector.fields, scope) as Record<string, unknown> } : undefined;
       const seen = connector ? { connector } : {};
       try {
-        executionId = this.d.executions.run(ctx, step.skill, { input, interface: "workflow", connector }).executionId;
+        executionId = (await this.d.executions.run(ctx, step.skill, { input, interface: "workflow", connector })).executionId;
       } catch (e) {
-        this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, ...seen, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
+        await this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, ...seen, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
         return "failed";
       }
-      if (!this.setStep(run.id, step.id, { status: "running", kind: "skill", input, ...seen, executionId })) return "cancelled";
+      if (!(await this.setStep(run.id, step.id, { status: "running", kind: "skill", input, ...seen, executionId }))) return "cancelled";
     }
     this.waiting.set(executionId, { runId: encodeId("run", run.id), stepId: step.id });
     const final = await this.waitForExecution(run.workspaceId, ctx, executionId).finally(() => this.waiting.delete(executionId));
-    if (this.load(run.id)!.status !== "running") return "cancelled";
-    const saved = (this.load(run.id)!.state as unknown as RunState).steps[step.id];
+    const after = (await this.load(run.id))!;
+    if (after.status !== "running") return "cancelled";
+    const saved = (after.state as unknown as RunState).steps[step.id];
     const kept = { input: saved?.input, ...(saved?.connector ? { connector: saved.connector } : {}) };
     if (final.status !== "completed") {
-      this.setStep(run.id, step.id, { status: "failed", kind: "skill", ...kept, executionId, error: final.error ?? { code: "STEP_FAILED", message: `execution ${final.status}` } });
+      await this.setStep(run.id, step.id, { status: "failed", kind: "skill", ...kept, executionId, error: final.error ?? { code: "STEP_FAILED", message: `execution ${final.status}` } });
       return "failed";
     }
-    this.setStep(run.id, step.id, { status: "completed", kind: "skill", ...kept, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
+    await this.setStep(run.id, step.id, { status: "completed", kind: "skill", ...kept, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
     return "done";
   }
 
@@ -236,52 +256,60 @@ export class WorkflowEngine {
   private async runAction(run: RunRow, step: Extract<Step, { kind: "action" }>, current: StepState | undefined): Promise<Outcome> {
     const base: StepState = { status: "running", kind: "action", input: current?.input };
     if (current?.status === "running") {
-      this.setStep(run.id, step.id, { ...base, status: "failed", error: { code: "ACTION_INTERRUPTED", message: "The server stopped while this action ran; it is not repeated in case it already took effect" } });
+      await this.setStep(run.id, step.id, { ...base, status: "failed", error: { code: "ACTION_INTERRUPTED", message: "The server stopped while this action ran; it is not repeated in case it already took effect" } });
       return "failed";
     }
     const input = renderDeep(step.input, this.scope(run)) as Record<string, unknown>;
-    if (!this.setStep(run.id, step.id, { status: "running", kind: "action", input })) return "cancelled";
+    if (!(await this.setStep(run.id, step.id, { status: "running", kind: "action", input }))) return "cancelled";
     const ctx: Ctx = systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`);
     try {
       if (!this.d.integrations) throw Object.assign(new Error("Integrations are not available in this process"), { code: "INTEGRATION_ERROR" });
       const output = await this.d.integrations.execute(ctx, step.integration, step.action, input);
-      if (this.load(run.id)!.status !== "running") return "cancelled";
-      this.setStep(run.id, step.id, { status: "completed", kind: "action", input, output });
+      if ((await this.load(run.id))!.status !== "running") return "cancelled";
+      await this.setStep(run.id, step.id, { status: "completed", kind: "action", input, output });
       return "done";
     } catch (e) {
-      if (this.load(run.id)!.status !== "running") return "cancelled";
-      this.setStep(run.id, step.id, { status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
+      if ((await this.load(run.id))!.status !== "running") return "cancelled";
+      await this.setStep(run.id, step.id, { status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
       return "failed";
     }
   }
 
   private waitForExecution(workspaceId: number, ctx: Ctx, executionId: string) {
-    return new Promise<ReturnType<ExecutionsService["status"]>>((resolve) => {
-      const check = () => {
-        const s = this.d.executions.status(ctx, executionId);
-        if (ENDED.has(s.status)) {
-          unsubscribe();
-          resolve(s);
-          return true;
-        }
-        return false;
+    return new Promise<Awaited<ReturnType<ExecutionsService["status"]>>>((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown) => {
+        if (settled) return;
+        settled = true;
+        unsubscribe();
+        reject(e);
+      };
+      const check = async () => {
+        const s = await this.d.executions.status(ctx, executionId);
+        if (settled || !ENDED.has(s.status)) return;
+        settled = true;
+        unsubscribe();
+        resolve(s);
       };
       const unsubscribe = this.d.bus.subscribe(workspaceId, (e: BusEvent) => {
         const data = e.data as { executionId?: string; status?: string };
-        if (data.executionId === executionId && data.status && ENDED.has(data.status)) check();
+        if (data.executionId === executionId && data.status && ENDED.has(data.status)) void check().catch(fail);
       });
-      check();
+      void check().catch(fail);
     });
   }
 }
 
 /** A run's cost: the sum of its skill steps' executions. */
-export function costOf(store: Store, run: RunRow): number {
+export async function costOf(store: Store, run: RunRow): Promise<number> {
   const ids = Object.values((run.state as unknown as RunState).steps)
     .map((s) => s.executionId)
     .filter((x): x is string => !!x)
     .map((x) => decodeId("execution", x)!);
   let micro = 0;
-  for (const id of ids) micro += store.db.select({ c: executions.costMicro }).from(executions).where(eq(executions.id, id)).get()?.c ?? 0;
+  for (const id of ids) {
+    const [e] = await store.db.select({ c: executions.costMicro }).from(executions).where(eq(executions.id, id));
+    micro += e?.c ?? 0;
+  }
   return micro / 1_000_000;
 }

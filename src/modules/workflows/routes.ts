@@ -11,7 +11,7 @@ const tags = ["Workflows"];
 
 export const workflowsRoutes = (app: Platform) =>
   app
-    .get("/api/v1/workflows/definitions", ({ ctx, deps, query }) => listEnvelope(deps.services.workflows.definitionPage(ctx, parseKeyPage(query))), {
+    .get("/api/v1/workflows/definitions", async ({ ctx, deps, query }) => listEnvelope(await deps.services.workflows.definitionPage(ctx, parseKeyPage(query))), {
       auth: true,
       query: t.Object(pageQuery),
       detail: { tags, summary: "List workflow definitions, bundled and this workspace's (cursor: id)" },
@@ -46,15 +46,15 @@ export const workflowsRoutes = (app: Platform) =>
     )
     .post(
       "/api/v1/workflows/:id/stream",
-      ({ ctx, deps, params, body, request }) => {
+      async ({ ctx, deps, params, body, request }) => {
         const wf = deps.services.workflows;
         if (body.runId !== undefined) {
           if (!body.step) throw new InvalidRequestError("Resuming needs the step", "step");
-          const run = wf.run(ctx, body.runId);
+          const run = await wf.run(ctx, body.runId);
           if (run.workflowId !== params.id) throw new InvalidRequestError(`Run ${body.runId} belongs to workflow '${run.workflowId}'`, "runId");
-          return workflowStream(deps.services, ctx, wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }), request.signal);
+          return workflowStream(deps.services, ctx, await wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }), request.signal);
         }
-        return workflowStream(deps.services, ctx, wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }), request.signal);
+        return workflowStream(deps.services, ctx, await wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }), request.signal);
       },
       {
         auth: true,
@@ -74,7 +74,7 @@ export const workflowsRoutes = (app: Platform) =>
     )
     .get(
       "/api/v1/workflows/runs",
-      ({ ctx, deps, query }) => listEnvelope(deps.services.workflows.runs(ctx, parsePage(query, "run"), { workflow: query.workflow, status: query.status })),
+      async ({ ctx, deps, query }) => listEnvelope(await deps.services.workflows.runs(ctx, parsePage(query, "run"), { workflow: query.workflow, status: query.status })),
       {
         auth: true,
         query: t.Object({

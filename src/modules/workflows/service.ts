@@ -23,7 +23,7 @@ import prReview from "./examples/pr-review.json";
 
 type RunRow = typeof workflowRuns.$inferSelect;
 
-export function runView(store: Store, r: RunRow) {
+export async function runView(store: Store, r: RunRow) {
   return {
     id: encodeId("run", r.id),
     runId: encodeId("run", r.id),
@@ -33,7 +33,7 @@ export function runView(store: Store, r: RunRow) {
     steps: (r.state as unknown as RunState).steps,
     suspendedStep: r.suspendedStep,
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? "" } : null,
-    cost: costOf(store, r),
+    cost: await costOf(store, r),
     trigger: r.trigger,
     callbackUrl: r.callbackUrl,
     createdAt: toIso(r.createdAt)!,
@@ -58,7 +58,7 @@ function skillSteps(steps: Step[]): Extract<Step, { kind: "skill" }>[] {
   return steps.flatMap((s) => (s.kind === "skill" ? [s] : s.kind === "parallel" ? skillSteps(s.steps) : s.kind === "branch" ? [...skillSteps(s.then), ...skillSteps(s.else ?? [])] : []));
 }
 
-export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => WorkflowEngine, onDefinitionsChanged: () => void = () => {}) {
+export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => WorkflowEngine, onDefinitionsChanged: () => Promise<void> = async () => {}) {
   const { store, catalog } = d;
   const db = store.db;
   const bundled = new Map<string, WorkflowDefinition>([researchDraftApprove, parallelReview, prReview].map((raw) => {
@@ -66,24 +66,25 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return [def.id, def];
   }));
 
-  function own(workspaceId: number, key: string) {
-    return db.select().from(workflowDefinitions).where(and(eq(workflowDefinitions.workspaceId, workspaceId), eq(workflowDefinitions.key, key))).get();
+  async function own(workspaceId: number, key: string) {
+    const [row] = await db.select().from(workflowDefinitions).where(and(eq(workflowDefinitions.workspaceId, workspaceId), eq(workflowDefinitions.key, key)));
+    return row;
   }
 
-  function definitionOf(workspaceId: number, key: string): WorkflowDefinition | null {
-    const row = own(workspaceId, key);
+  async function definitionOf(workspaceId: number, key: string): Promise<WorkflowDefinition | null> {
+    const row = await own(workspaceId, key);
     return row ? (row.definition as WorkflowDefinition) : (bundled.get(key) ?? null);
   }
 
-  function definition(ctx: Ctx, key: string): WorkflowDefinition {
-    const def = definitionOf(ctx.workspaceId, key);
+  async function definition(ctx: Ctx, key: string): Promise<WorkflowDefinition> {
+    const def = await definitionOf(ctx.workspaceId, key);
     if (!def) throw new NotFoundError("workflow", key);
     return def;
   }
 
   /** Every definition, bundled and this workspace's (which shadows a bundled one of the same id). */
-  function definitions(ctx: Ctx) {
-    const mine = db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all();
+  async function definitions(ctx: Ctx) {
+    const mine = await db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId));
     const list = new Map<string, WorkflowDefinition & { source: string }>();
     for (const def of bundled.values()) list.set(def.id, { ...def, source: "bundled" });
     for (const row of mine) list.set(row.key, { ...(row.definition as WorkflowDefinition), source: "workspace" });
@@ -91,7 +92,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return { data: [...list.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
   }
 
-  const findRun = (ctx: Ctx, ref: string): RunRow => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
+  const findRun = (ctx: Ctx, ref: string): Promise<RunRow> => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
   return {
     definitionOf,
@@ -99,39 +100,41 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     definitions,
 
     /** One page of definitions (bundled and this workspace's), the id as the cursor. */
-    definitionPage(ctx: Ctx, p: PageParams<string>) {
-      return pageOfList(definitions(ctx).data, (d) => d.id, p);
+    async definitionPage(ctx: Ctx, p: PageParams<string>) {
+      return pageOfList((await definitions(ctx)).data, (d) => d.id, p);
     },
 
     /** Adds (or with `replace`, replaces) a workspace definition. */
-    saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
+    async saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
       assertRole(ctx, "admin", "manage workflow definitions");
       const def = validateDefinition(raw, catalog, d.integrations);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
-      return store.tx(() => {
-        const existing = own(ctx.workspaceId, def.id);
+      return store.tx(async () => {
+        const existing = await own(ctx.workspaceId, def.id);
         if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
         if (opts.replace !== undefined && !existing) throw new NotFoundError("workflow", def.id);
         const now = Date.now();
-        if (existing) db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id)).run();
-        else db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now }).run();
-        writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
-        d.eventTriggers.sync(ctx, def.id, def.triggers ?? []);
-        queueMicrotask(onDefinitionsChanged);
+        if (existing) await db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id));
+        else await db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now });
+        await writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
+        await d.eventTriggers.sync(ctx, def.id, def.triggers ?? []);
+        // The cron schedules follow the committed definitions (the resync logs its own failures).
+        store.afterCommit(() => void onDefinitionsChanged().catch(() => {}));
         return { ...def, source: "workspace" };
       });
     },
 
-    deleteDefinition(ctx: Ctx, key: string) {
+    async deleteDefinition(ctx: Ctx, key: string) {
       assertRole(ctx, "admin", "manage workflow definitions");
-      const existing = own(ctx.workspaceId, key);
-      if (!existing) throw new NotFoundError("workflow", key);
-      store.tx(() => {
-        db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id)).run();
-        writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
-        d.eventTriggers.sync(ctx, key, []);
+      await store.tx(async () => {
+        const existing = await own(ctx.workspaceId, key);
+        if (!existing) throw new NotFoundError("workflow", key);
+        await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
+        await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
+        await d.eventTriggers.sync(ctx, key, []);
+        // The cron schedules follow the committed definitions (the resync logs its own failures).
+        store.afterCommit(() => void onDefinitionsChanged().catch(() => {}));
       });
-      queueMicrotask(onDefinitionsChanged);
       return { id: key, deleted: true };
     },
 
@@ -140,17 +143,17 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
      * (input, callback URL, a skill this binary lacks, no model, no credits) is refused first, as a skill run
      * refuses it: nothing is created and no webhook is sent.
      */
-    launch(ctx: Ctx, key: string, input: { inputData?: unknown; callbackUrl?: string }, trigger = "api") {
-      const def = definition(ctx, key);
+    async launch(ctx: Ctx, key: string, input: { inputData?: unknown; callbackUrl?: string }, trigger = "api") {
+      const def = await definition(ctx, key);
       const data = checkFields(input.inputData, def.input, "inputData");
       const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
       const skills = skillSteps(def.steps);
       const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
       if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
-      if (skills.length > 0) d.executions.providerForRun(ctx);
-      const run = store.tx(() => {
+      if (skills.length > 0) await d.executions.providerForRun(ctx);
+      const run = await store.tx(async () => {
         const now = Date.now();
-        const row = db
+        const [row] = await db
           .insert(workflowRuns)
           .values({
             workspaceId: ctx.workspaceId,
@@ -166,17 +169,17 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
             createdAt: now,
             updatedAt: now,
           })
-          .returning()
-          .get();
-        writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row.id), metadata: { workflow: def.id, trigger } });
-        return row;
+          .returning();
+        await writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row!.id), metadata: { workflow: def.id, trigger } });
+        // Driven in the background once the run is committed (advance records its own failures on the run).
+        store.afterCommit(() => void engineRef().advance(row!.id).catch(() => {}));
+        return row!;
       });
-      queueMicrotask(() => void engineRef().advance(run.id));
       return runView(store, run);
     },
 
-    runs(ctx: Ctx, p: PageParams, filter: { workflow?: string; status?: string }) {
-      const page = workspacePage(
+    async runs(ctx: Ctx, p: PageParams, filter: { workflow?: string; status?: string }) {
+      const page = await workspacePage(
         db,
         workflowRuns,
         ctx.workspaceId,
@@ -184,42 +187,53 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         filter.workflow ? eq(workflowRuns.workflowId, filter.workflow) : undefined,
         filter.status ? eq(workflowRuns.status, filter.status as RunRow["status"]) : undefined,
       );
-      return { rows: page.rows.map((r) => runView(store, r)), hasMore: page.hasMore };
+      const rows = [];
+      for (const r of page.rows) rows.push(await runView(store, r));
+      return { rows, hasMore: page.hasMore };
     },
 
-    run: (ctx: Ctx, ref: string) => runView(store, findRun(ctx, ref)),
+    run: async (ctx: Ctx, ref: string) => runView(store, await findRun(ctx, ref)),
 
     /** Continues a run suspended at `step` with data checked against that step's resume schema. */
-    resume(ctx: Ctx, ref: string, input: { step?: string; resumeData?: unknown }) {
-      const run = findRun(ctx, ref);
-      const step = input.step ?? run.suspendedStep ?? "";
-      if (run.status !== "suspended" || run.suspendedStep !== step)
-        throw new ConflictError(`Run ${encodeId("run", run.id)} is ${run.status}${run.suspendedStep ? ` at step '${run.suspendedStep}'` : ""}, not suspended at '${step}'`, "RUN_NOT_SUSPENDED");
-      const state = run.state as unknown as RunState;
-      const schema = state.steps[step]?.suspend?.resumeSchema as Parameters<typeof checkFields>[1];
-      const data = checkFields(input.resumeData, schema, "resumeData");
-      const next: RunState = { steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
-      const row = engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step }, () =>
-        writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: encodeId("run", run.id), metadata: { step } }),
-      );
-      queueMicrotask(() => void engineRef().advance(run.id));
+    async resume(ctx: Ctx, ref: string, input: { step?: string; resumeData?: unknown }) {
+      // Read, check and write in one tx: two resumes at once cannot both pass the check.
+      const row = await store.tx(async () => {
+        const run = await findRun(ctx, ref);
+        const step = input.step ?? run.suspendedStep ?? "";
+        if (run.status !== "suspended" || run.suspendedStep !== step)
+          throw new ConflictError(`Run ${encodeId("run", run.id)} is ${run.status}${run.suspendedStep ? ` at step '${run.suspendedStep}'` : ""}, not suspended at '${step}'`, "RUN_NOT_SUSPENDED");
+        const state = run.state as unknown as RunState;
+        const schema = state.steps[step]?.suspend?.resumeSchema as Parameters<typeof checkFields>[1];
+        const data = checkFields(input.resumeData, schema, "resumeData");
+        const next: RunState = { steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
+        const row = await engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step }, () =>
+          writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: encodeId("run", run.id), metadata: { step } }),
+        );
+        // Driven in the background once the resume is committed (advance records its own failures on the run).
+        store.afterCommit(() => void engineRef().advance(run.id).catch(() => {}));
+        return row;
+      });
       return runView(store, row);
     },
 
-    cancel(ctx: Ctx, ref: string) {
-      const run = findRun(ctx, ref);
-      if (run.status !== "running" && run.status !== "suspended") throw new ConflictError(`Run ${encodeId("run", run.id)} already ended (${run.status})`, "RUN_NOT_ACTIVE");
-      assertMayCancel(run, ctx, "a workflow run");
-      const row = engineRef().save(run, { status: "cancelled", completedAt: Date.now() }, {}, () =>
-        writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }),
-      );
+    async cancel(ctx: Ctx, ref: string) {
+      // Read, check and write in one tx: the engine cannot end the run between the check and the cancel.
+      const { run, row } = await store.tx(async () => {
+        const run = await findRun(ctx, ref);
+        if (run.status !== "running" && run.status !== "suspended") throw new ConflictError(`Run ${encodeId("run", run.id)} already ended (${run.status})`, "RUN_NOT_ACTIVE");
+        assertMayCancel(run, ctx, "a workflow run");
+        const row = await engineRef().save(run, { status: "cancelled", completedAt: Date.now() }, {}, () =>
+          writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }),
+        );
+        return { run, row };
+      });
       // The run's steps are the workflow's own executions (started as the server): cancelling the run was the
       // caller's decision, checked above, so they end with it whoever started them.
       const asWorkflow = systemCtx(ctx.workspaceId, ctx.requestId);
       for (const s of Object.values((run.state as unknown as RunState).steps)) {
         if (s.status === "running" && s.executionId) {
           try {
-            d.executions.cancel(asWorkflow, s.executionId);
+            await d.executions.cancel(asWorkflow, s.executionId);
           } catch {}
         }
       }
@@ -230,10 +244,10 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
      * Every cron trigger of the workspace definitions (a bundled definition's triggers, cron or event, are a
      * template: they take effect once the workspace saves the definition as its own).
      */
-    triggers(ctx?: Ctx) {
+    async triggers(ctx?: Ctx) {
       const rows = ctx
-        ? db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId)).all()
-        : db.select().from(workflowDefinitions).all();
+        ? await db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId))
+        : await db.select().from(workflowDefinitions);
       return rows.flatMap((r) =>
         ((r.definition as WorkflowDefinition).triggers ?? []).flatMap((t, i) =>
           isCron(t) ? [{ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {} }] : [],

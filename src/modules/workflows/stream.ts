@@ -36,10 +36,19 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
     done();
   };
   const onAbort = () => finish(false);
+  // Each state read awaits the store: later ones queue behind earlier ones, so the parts keep the events' order.
+  let reads: Promise<void> = Promise.resolve();
   const state = () => {
-    const view = services.workflows.run(ctx, runId);
-    writer.write({ type: "data-workflow", id: runId, data: view });
-    if (ENDED.has(view.status)) finish(true);
+    reads = reads.then(async () => {
+      if (finished) return;
+      const view = await services.workflows.run(ctx, runId);
+      if (finished) return;
+      writer.write({ type: "data-workflow", id: runId, data: view });
+      if (ENDED.has(view.status)) finish(true);
+    }).catch((e) => {
+      writer.write({ type: "error", errorText: (e as Error).message });
+      finish(false);
+    });
   };
   const onEvent = (e: BusEvent) => {
     const d = e.data as { runId?: string; executionId?: string; status?: string; blocks?: { content: string }[]; steps?: RunState["steps"] };

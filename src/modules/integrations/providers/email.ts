@@ -15,7 +15,7 @@ export interface EmailProviderDeps {
   /** Sends through SMTP; null when the server has no CLANKER_SMTP_URL. */
   send: ((mail: Mail) => Promise<void>) | null;
   /** The lower-cased addresses of the workspace's members (an address on a user was verified by a code). */
-  memberEmails(workspaceId: number): string[];
+  memberEmails(workspaceId: number): Promise<string[]>;
 }
 
 function allowedList(raw: unknown): string[] {
@@ -68,7 +68,7 @@ export function createEmailProvider(deps: EmailProviderDeps): IntegrationProvide
       const subject = input.subject as string;
       if (/[\r\n]/.test(subject)) throw new InvalidRequestError("input.subject must be one line", "input.subject");
       const allowed = ((ctx.settings.allowRecipients as string[] | undefined) ?? []).some((a) => (a.startsWith("@") ? to.endsWith(a) : a === to));
-      if (!allowed && !deps.memberEmails(ctx.workspaceId).includes(to))
+      if (!allowed && !(await deps.memberEmails(ctx.workspaceId)).includes(to))
         throw new PermissionError(`${to} is not a verified member of this workspace; the owner can allow other recipients when connecting email`, "EMAIL_RECIPIENT_NOT_ALLOWED");
       try {
         await deps.send({ to, subject, text: input.text as string });

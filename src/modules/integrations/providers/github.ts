@@ -18,8 +18,8 @@ function actionError(e: unknown): never {
 }
 
 export function createGithubIntegration(connections: ConnectionStore): IntegrationProvider {
-  const tokenOf = (ctx: IntegrationContext): string => {
-    const c = connections.get(ctx.workspaceId, "connector", "github");
+  const tokenOf = async (ctx: IntegrationContext): Promise<string> => {
+    const c = await connections.get(ctx.workspaceId, "connector", "github");
     const token = c?.credentials?.token;
     if (!token) throw new InvalidRequestError("The github integration uses the github connector's token: connect the github connector first", "integration", "CONNECTOR_NOT_CONNECTED");
     return token;
@@ -44,13 +44,13 @@ export function createGithubIntegration(connections: ConnectionStore): Integrati
     ],
     configured: () => ({ ok: true }),
     async connect(ctx) {
-      tokenOf(ctx);
-      const account = connections.get(ctx.workspaceId, "connector", "github")?.account ?? null;
+      await tokenOf(ctx);
+      const account = (await connections.get(ctx.workspaceId, "connector", "github"))?.account ?? null;
       // Nothing of its own to store: the token stays the connector's.
       return { connected: { account, credentials: null } };
     },
     async execute(ctx, action, input) {
-      const gh = octokitFor(ctx.config, tokenOf(ctx));
+      const gh = octokitFor(ctx.config, await tokenOf(ctx));
       const [owner, name] = split(String(input.repo));
       try {
         if (action === "create_issue") {

@@ -94,7 +94,7 @@ export const slackProvider: IntegrationProvider = {
       u.searchParams.set("client_id", ctx.config.slack.clientId!);
       u.searchParams.set("scope", SCOPES);
       u.searchParams.set("redirect_uri", ctx.oauth.redirectUri);
-      u.searchParams.set("state", ctx.oauth.issueState());
+      u.searchParams.set("state", await ctx.oauth.issueState());
       return { url: u.toString() };
     }
     if (typeof token !== "string" || token.length < 8 || token.length > 500 || /\s/.test(token))

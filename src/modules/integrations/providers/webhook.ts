@@ -13,7 +13,7 @@ const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 export interface WebhookProviderDeps {
   /** The clanker-integration-signature header value for this body (see webhooks service). */
-  integrationSignatureFor(workspaceId: number, body: string): string;
+  integrationSignatureFor(workspaceId: number, body: string): Promise<string>;
   allowPrivate: boolean;
 }
 
@@ -64,6 +64,7 @@ export function createWebhookProvider(deps: WebhookProviderDeps): IntegrationPro
       }
       const body = JSON.stringify(input.payload);
       if (Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) throw new InvalidRequestError(`input.payload is limited to ${MAX_PAYLOAD_BYTES} bytes of JSON`, "input.payload");
+      const signature = await deps.integrationSignatureFor(ctx.workspaceId, body);
       let res: Response;
       try {
         res = await guardedFetch(
@@ -74,7 +75,7 @@ export function createWebhookProvider(deps: WebhookProviderDeps): IntegrationPro
               "content-type": "application/json",
               "user-agent": "Clanker-Webhooks/1",
               "clanker-event": "integration.webhook.post",
-              "clanker-integration-signature": deps.integrationSignatureFor(ctx.workspaceId, body),
+              "clanker-integration-signature": signature,
             },
             body,
           },
