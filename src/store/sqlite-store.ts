@@ -112,8 +112,8 @@ export class SqliteStore implements Store {
       const batch = this.batch!;
       batch.size++;
       this.batched++;
-      const frame: Frame = { open: true, batch, after: batch.after };
-      return await this.savepoint(frame, fn, frame);
+      // The batch itself is the outer frame: a released savepoint's hooks wait for the batch COMMIT.
+      return await this.savepoint({ open: true, batch, after: batch.after }, fn);
     } finally {
       this.release();
     }
@@ -143,13 +143,18 @@ export class SqliteStore implements Store {
     this.sqlite.close();
   }
 
-  /** SAVEPOINT … RELEASE around fn (ROLLBACK TO on throw), in the caller's transaction; `frame` marks fn's own. */
-  private async savepoint<T>(outer: Frame, fn: () => Promise<T>, frame: Frame = { open: true, batch: outer.batch, after: outer.after }): Promise<T> {
+  /**
+   * SAVEPOINT … RELEASE around fn (ROLLBACK TO on throw), in the caller's transaction. fn's afterCommit hooks join
+   * the enclosing list only if its savepoint is released: a rolled-back savepoint's side effects never run.
+   */
+  private async savepoint<T>(outer: Frame, fn: () => Promise<T>): Promise<T> {
     const q = this.q;
+    const frame: Frame = { open: true, batch: outer.batch, after: [] };
     q.savepoint.run();
     try {
       const result = await this.frames.run(frame, fn);
       q.release.run();
+      outer.after.push(...frame.after);
       return result;
     } catch (e) {
       if (this.sqlite.inTransaction) {
@@ -158,7 +163,7 @@ export class SqliteStore implements Store {
       }
       throw e;
     } finally {
-      if (frame !== outer) frame.open = false;
+      frame.open = false;
     }
   }
 
