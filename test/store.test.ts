@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc } from "drizzle-orm";
 import { MIGRATIONS } from "../src/store/migrations";
-import { migrate, openStore } from "../src/store/db";
+import { migrate, openStore, type Store } from "../src/store/db";
+import { BackupError, writeBackup } from "../src/store/backup";
 import type { SqliteStore } from "../src/store/sqlite-store";
 import { users } from "../src/store/schema";
 import { createOtpService } from "../src/modules/signin/otp";
@@ -198,5 +199,21 @@ test("a savepoint that rolls back (a failed batchedTx, a failed nested tx): its 
     store.afterCommit(() => seen.push("outer"));
   });
   expect(seen).toEqual(["kept", "outer"]);
+  await store.close();
+});
+
+test("a backup of a PostgreSQL store refuses with one line that says to use pg_dump, and writes nothing", async () => {
+  const target = join(tmp, "pg-backup");
+  const pg = { dialect: "postgres" } as unknown as Store;
+  await expect(writeBackup(pg, tmp, target)).rejects.toThrow(BackupError);
+  await expect(writeBackup(pg, tmp, target)).rejects.toThrow(/^[^\n]*pg_dump[^\n]*$/);
+  expect(existsSync(target)).toBe(false);
+  // The SQLite store still backs up (VACUUM INTO on its own connection).
+  const store = await fileStore("to-back-up.db");
+  await store.tx(async () => addUser(store, "saved"));
+  await writeBackup(store, tmp, join(tmp, "sqlite-backup"));
+  const copy = new Database(join(tmp, "sqlite-backup", "clanker.db"), { readonly: true });
+  expect(copy.query("SELECT name FROM users").all()).toEqual([{ name: "saved" }]);
+  copy.close();
   await store.close();
 });
