@@ -10,6 +10,13 @@ process.umask(PRIVATE_UMASK);
 
 // No top-level await: the binary is compiled with --bytecode, which needs a plain module. Commands that keep
 // running (serve, mcp) return early; the process then lives on their servers.
-runCli(rootCommand(version), process.argv.slice(2), version, "serve").then((code) => {
-  if (code !== 0) process.exit(code);
-});
+runCli(rootCommand(version), process.argv.slice(2), version, "serve").then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  // runCli answers every failure with an exit code; this is for a bug in that answer itself.
+  (e: unknown) => {
+    console.error(`clanker: ${(e as Error)?.stack ?? e}`);
+    process.exit(1);
+  },
+);

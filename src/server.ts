@@ -1,6 +1,6 @@
 // Starts the HTTP server over a store (what `clanker serve` and the test helpers run), and drains it on shutdown.
 import type { Config } from "./config";
-import { migrate, openStore } from "./store/db";
+import { migrate, openStore, type Store, type StoreOptions } from "./store/db";
 import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
@@ -23,24 +23,41 @@ export interface Running {
    * finish for up to the configured grace, put what is still running back to `queued`, then close.
    */
   shutdown(reason: string): Promise<void>;
-  /** Stop without waiting: what is running goes back to `queued` at once. */
-  stopNow(reason: string): void;
+  /** Stop without waiting: what is running goes back to `queued` at once; resolves once the store is closed. */
+  stopNow(reason: string): Promise<void>;
 }
 
 export function dbPath(config: Config): string {
   return join(config.dataDir, "clanker.db");
 }
 
+/** The store this config names: DATABASE_URL=postgres://… selects PostgreSQL, else the data dir's SQLite file. */
+export function storeOptions(config: Config): StoreOptions {
+  return { path: dbPath(config), databaseUrl: process.env.DATABASE_URL ?? null };
+}
+
 /**
  * The server logs through pino as configured (CLANKER_LOG, CLANKER_LOG_FORMAT). A caller's line printer is not
  * used for that: it is accepted so older callers still compile; a Log passed in (tests of this module) is.
  */
-export function startServer(config: Config, logger?: Log | ((line: string) => void)): Running {
+export async function startServer(config: Config, logger?: Log | ((line: string) => void)): Promise<Running> {
   const log: Log = logger && "error" in logger ? (logger as Log) : createLog({ level: config.logLevel, format: config.logFormat });
   // Before the store opens: a second server on this dir must not even migrate it.
   const lock = lockDataDir(config.dataDir);
-  const store = openStore(dbPath(config));
-  migrate(store);
+  let store: Store;
+  try {
+    store = await openStore(storeOptions(config));
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  try {
+    await migrate(store);
+  } catch (e) {
+    await store.close();
+    lock.release();
+    throw e;
+  }
   const deps = createDeps(config, store, log);
   const app = createApp(deps);
   try {
@@ -63,15 +80,15 @@ export function startServer(config: Config, logger?: Log | ((line: string) => vo
       },
     });
   } catch (e) {
-    store.close();
+    await store.close();
     lock.release();
     throw listenError(e, config);
   }
   const server = app.server!;
   const { services } = deps;
-  services.runner.start();
-  services.workflowEngine.recover();
-  services.workflowTriggers.sync();
+  await services.runner.start();
+  await services.workflowEngine.recover();
+  await services.workflowTriggers.sync();
   const jobs = [
     { name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() },
     { name: "webhook-deliveries", pattern: "*/5 * * * * *", run: () => services.webhooks.deliverDue() },
@@ -80,10 +97,10 @@ export function startServer(config: Config, logger?: Log | ((line: string) => vo
     {
       name: "codes-prune",
       pattern: "41 * * * *",
-      run: () => {
-        services.otp.prune();
-        services.device.prune();
-        services.oauthStates.prune();
+      run: async () => {
+        await services.otp.prune();
+        await services.device.prune();
+        await services.oauthStates.prune();
       },
     },
     ...backupJobs(config, store, log),
@@ -93,9 +110,10 @@ export function startServer(config: Config, logger?: Log | ((line: string) => vo
   // webhook retries, which also run once right below.
   let stopJobs = () => {};
   const jobsTimer = setTimeout(() => (stopJobs = startJobs(jobs, log)), JOBS_DELAY_MS);
-  void services.webhooks.deliverDue();
+  // Off the start path: deliveries left due by the last process go out in the background (failures are logged).
+  void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${(e as Error)?.message ?? e}`));
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  if (deps.services.users.count() === 0) logFirstStartSteps(config, server.port!, log);
+  if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid})`);
 
   const { runner, workflowEngine } = services;
@@ -103,17 +121,17 @@ export function startServer(config: Config, logger?: Log | ((line: string) => vo
     const step = workflowEngine.stepOf(r.executionId);
     return `${r.executionId} (${r.skillSlug}${step ? `, step '${step.stepId}' of ${step.runId}` : ""})`;
   };
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    const requeued = runner.requeueRunning();
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= closeOnce());
+  const closeOnce = async () => {
+    const requeued = await runner.requeueRunning();
     if (requeued.length) log(`put ${requeued.length} unfinished run(s) back to queued, for the next start: ${requeued.join(", ")}`);
     runner.stop();
     deps.mcp.closeAll();
     // Open SSE and MCP streams end here: they never hold the shutdown.
     void app.stop(true).catch(() => {});
-    store.close();
+    // Commits the open group-commit batch (the requeue above included) before the file is let go.
+    await store.close();
     lock.release();
     log("Clanker stopped");
   };
@@ -140,11 +158,11 @@ export function startServer(config: Config, logger?: Log | ((line: string) => vo
       } else log(`${reason}: shutting down; nothing running`);
       // A workflow step whose execution just ended saves its result in the continuations that follow.
       await new Promise((r) => setImmediate(r));
-      close();
+      await close();
     },
     stopNow(reason) {
       log(`${reason} again: not waiting any longer`);
-      close();
+      return close();
     },
   };
 }

@@ -10,6 +10,7 @@ import { Idempotency } from "../src/http/idempotency";
 import { ConflictError } from "../src/lib/errors";
 import { SecretBox } from "../src/lib/secret-box";
 import { migrate, openStore } from "../src/store/db";
+import type { SqliteStore } from "../src/store/sqlite-store";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 
 const dbFile = (s: TestServer) => join(s.dataDir, "clanker.db");
@@ -191,77 +192,84 @@ describe("group commit in the store (real SQLite file)", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("requests in one turn share one COMMIT; a throw rolls back only its own savepoint", async () => {
-    const store = openStore(join(dir, "a.db"));
+    const store = (await openStore(join(dir, "a.db"))) as SqliteStore;
     store.sqlite.run("CREATE TABLE t (v INTEGER UNIQUE)");
-    const before = store.group.commits;
-    const results = Array.from({ length: 50 }, (_, i) => {
-      try {
-        return store.batchedTx(() => {
-          // A nested store.tx (what services do) becomes a savepoint of the batch, not a commit of its own.
-          store.tx(() => store.sqlite.query("INSERT INTO t (v) VALUES (?)").run(i % 10 === 9 ? 9 : i));
-          return "ok";
-        });
-      } catch {
-        return "failed";
-      }
-    });
+    const before = { commits: store.commits, batched: store.batched };
+    const results = (
+      await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          store.batchedTx(async () => {
+            // A nested store.tx (what services do) becomes a savepoint of the batch, not a commit of its own.
+            await store.tx(async () => store.sqlite.query("INSERT INTO t (v) VALUES (?)").run(i % 10 === 9 ? 9 : i));
+            return "ok";
+          }),
+        ),
+      )
+    ).map((r) => (r.status === "fulfilled" ? r.value : "failed"));
     expect(results.filter((r) => r === "failed")).toHaveLength(4); // 19, 29, 39, 49 collide with 9
+    expect(store.batched - before.batched).toBe(50);
     // Nothing is on disk until the batch commits; a second connection still sees none of it.
     const other = new Database(join(dir, "a.db"), { readonly: true });
     expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 0 });
     await store.pending();
-    expect(store.group.commits - before).toBe(1);
+    expect(store.commits - before.commits).toBe(1);
     expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 46 });
     other.close();
     expect(store.pending()).toBeNull();
-    store.close();
+    await store.close();
   });
 
-  test("a direct writer commits the open batch first, so its own tx is on disk when it returns", () => {
-    const store = openStore(join(dir, "b.db"));
+  test("a direct writer commits the open batch first, so its own tx is on disk when it returns", async () => {
+    const store = (await openStore(join(dir, "b.db"))) as SqliteStore;
     store.sqlite.run("CREATE TABLE t (v INTEGER)");
-    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (1)"));
+    await store.batchedTx(async () => store.sqlite.run("INSERT INTO t VALUES (1)"));
     const pending = store.pending();
-    store.tx(() => store.sqlite.run("INSERT INTO t VALUES (2)"));
+    await store.tx(async () => store.sqlite.run("INSERT INTO t VALUES (2)"));
     const other = new Database(join(dir, "b.db"), { readonly: true });
     expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
     other.close();
     expect(pending).not.toBeNull();
-    store.close();
+    await store.close();
   });
 
   test("a batch SQLite rolled back on its own fails all its waiters; the next request starts a new batch", async () => {
-    const store = openStore(join(dir, "d.db"));
+    const store = (await openStore(join(dir, "d.db"))) as SqliteStore;
     store.sqlite.run("CREATE TABLE t (v INTEGER)");
-    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (1)"));
+    await store.batchedTx(async () => store.sqlite.run("INSERT INTO t VALUES (1)"));
     const lost = store.pending()!;
     // What SQLITE_FULL or an IO error does mid-batch: the whole transaction is gone.
-    expect(() => store.batchedTx(() => {
-      store.sqlite.run("ROLLBACK");
-      throw new Error("disk full");
-    })).toThrow("disk full");
-    store.batchedTx(() => store.sqlite.run("INSERT INTO t VALUES (3)"));
+    await expect(
+      store.batchedTx(async () => {
+        store.sqlite.run("ROLLBACK");
+        throw new Error("disk full");
+      }),
+    ).rejects.toThrow("disk full");
+    await store.batchedTx(async () => store.sqlite.run("INSERT INTO t VALUES (3)"));
     const next = store.pending()!;
     expect(next).not.toBe(lost);
     await expect(lost).rejects.toThrow();
     await next;
     expect(store.sqlite.query("SELECT v FROM t").all()).toEqual([{ v: 3 }]);
-    store.close();
+    await store.close();
   });
 
   test("a failed COMMIT rejects every waiter, keeps nothing, and forgets the idempotent answers it cached", async () => {
-    const store = openStore(join(dir, "c.db"));
-    migrate(store);
+    const store = (await openStore(join(dir, "c.db"))) as SqliteStore;
+    await migrate(store);
     store.sqlite.run("CREATE TABLE parent (id INTEGER PRIMARY KEY)");
     // A deferred foreign key is checked at COMMIT: the one real way to make COMMIT itself fail on demand.
     store.sqlite.run("CREATE TABLE child (pid INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)");
     const idem = new Idempotency(store, 60_000, new SecretBox(Buffer.alloc(32, 7)));
     const req = (key: string) => ({ workspaceId: 1, principal: "user:1", key, method: "POST", path: "/x", body: { key } });
-    const first = idem.run(req("a"), () => ({ status: 200, body: { n: store.sqlite.run("INSERT INTO child VALUES (1)").changes } }));
+    const first = await idem.run(req("a"), async () => ({ status: 200, body: { n: store.sqlite.run("INSERT INTO child VALUES (1)").changes } }));
     expect(first.replayed).toBe(false);
-    expect(() => idem.run(req("b"), () => { throw new ConflictError("no"); })).toThrow(ConflictError);
+    await expect(
+      idem.run(req("b"), async () => {
+        throw new ConflictError("no");
+      }),
+    ).rejects.toThrow(ConflictError);
     // Before the COMMIT, the same key replays from the cache (and the HTTP layer makes that replay wait too).
-    expect(idem.run(req("a"), () => ({ status: 200, body: {} })).replayed).toBe(true);
+    expect((await idem.run(req("a"), async () => ({ status: 200, body: {} }))).replayed).toBe(true);
     const pending = store.pending()!;
     await expect(pending).rejects.toThrow();
     expect(store.sqlite.inTransaction).toBe(false);
@@ -270,10 +278,10 @@ describe("group commit in the store (real SQLite file)", () => {
     // The cached answers are gone with the batch: the same keys run afresh.
     let ran = 0;
     store.sqlite.run("INSERT INTO parent VALUES (1)");
-    expect(idem.run(req("a"), () => ({ status: 200, body: { n: ++ran } })).replayed).toBe(false);
-    expect(idem.run(req("b"), () => ({ status: 200, body: { n: ++ran } })).replayed).toBe(false);
+    expect((await idem.run(req("a"), async () => ({ status: 200, body: { n: ++ran } }))).replayed).toBe(false);
+    expect((await idem.run(req("b"), async () => ({ status: 200, body: { n: ++ran } }))).replayed).toBe(false);
     await store.pending();
     expect(ran).toBe(2);
-    store.close();
+    await store.close();
   });
 });

@@ -1,12 +1,42 @@
-import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { asc } from "drizzle-orm";
 import { MIGRATIONS } from "../src/store/migrations";
-import { migrate, openStore } from "../src/store/db";
+import { migrate, openStore, type Store } from "../src/store/db";
+import { BackupError, writeBackup } from "../src/store/backup";
+import type { SqliteStore } from "../src/store/sqlite-store";
+import { users } from "../src/store/schema";
 import { createOtpService } from "../src/modules/signin/otp";
 import { SecretBox } from "../src/lib/secret-box";
 
 const dir = join(import.meta.dir, "../src/store/migrations");
+let tmp: string;
+beforeAll(() => (tmp = mkdtempSync(join(tmpdir(), "clanker-store-"))));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A migrated store on a fresh file of its own (a second connection can look at what is on disk). */
+async function fileStore(name: string): Promise<SqliteStore> {
+  const store = (await openStore(join(tmp, name))) as SqliteStore;
+  await migrate(store);
+  return store;
+}
+
+const addUser = (store: SqliteStore, name: string) => store.db.insert(users).values({ name, email: `${name}@example.test`, createdAt: 1, updatedAt: 1 });
+const userNames = async (store: SqliteStore) => (await store.db.select({ name: users.name }).from(users).orderBy(asc(users.id))).map((r) => r.name);
+/** How many users another connection sees in the file: what is committed. */
+function usersOnDisk(name: string): number {
+  const db = new Database(join(tmp, name), { readonly: true });
+  try {
+    return db.query<{ n: number }, []>("SELECT count(*) AS n FROM users").get()!.n;
+  } finally {
+    db.close();
+  }
+}
+/** A real wait (a timer, not a microtask): whatever else is runnable runs meanwhile. */
+const pause = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 test("every migration drizzle-kit generated is embedded, in order", () => {
   const journal = JSON.parse(readFileSync(join(dir, "meta/_journal.json"), "utf8")) as { entries: { tag: string }[] };
@@ -14,26 +44,176 @@ test("every migration drizzle-kit generated is embedded, in order", () => {
   for (const m of MIGRATIONS) expect(m.sql).toBe(readFileSync(join(dir, `${m.tag}.sql`), "utf8"));
 });
 
-test("migrations apply to an empty store once, and a second run applies nothing", () => {
-  const store = openStore(":memory:");
-  expect(migrate(store)).toEqual(MIGRATIONS.map((m) => m.tag));
-  expect(migrate(store)).toEqual([]);
+test("migrations apply to an empty store once, and a second run applies nothing", async () => {
+  const store = (await openStore(":memory:")) as SqliteStore;
+  expect(await migrate(store)).toEqual(MIGRATIONS.map((m) => m.tag));
+  expect(await migrate(store)).toEqual([]);
   const tables = store.sqlite.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
   for (const t of ["users", "workspaces", "memberships", "api_keys", "sessions", "audit_logs", "idempotency_keys", "memory", "executions", "artifacts"])
     expect(tables).toContain(t);
   expect(store.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode).toBe("memory");
-  store.close();
+  await store.close();
 });
 
-test("the scheduler's prune forgets one-time codes a day past expiry and keeps live ones", () => {
-  const store = openStore(":memory:");
-  migrate(store);
+test("the scheduler's prune forgets one-time codes a day past expiry and keeps live ones", async () => {
+  const store = (await openStore(":memory:")) as SqliteStore;
+  await migrate(store);
   const otp = createOtpService(store, new SecretBox(Buffer.alloc(32, 7)));
-  store.tx(() => otp.issue("signin", "old@example.test"));
-  store.tx(() => otp.issue("signin", "new@example.test"));
+  await store.tx(async () => otp.issue("signin", "old@example.test"));
+  await store.tx(async () => otp.issue("signin", "new@example.test"));
   store.sqlite.run("UPDATE otp_codes SET expires_at = ? WHERE email = 'old@example.test'", [Date.now() - 25 * 3600 * 1000]);
-  otp.prune();
+  await otp.prune();
   const left = store.sqlite.query<{ email: string }, []>("SELECT email FROM otp_codes").all().map((r) => r.email);
   expect(left).toEqual(["new@example.test"]);
-  store.close();
+  await store.close();
+});
+
+test("two concurrent store.tx that await between statements stay atomic: a throw rolls back only its own writes", async () => {
+  const store = await fileStore("concurrent.db");
+  const order: string[] = [];
+  // a starts first and is still open (awaiting a timer) when b starts: on one SQLite connection, b's writes
+  // would land in a's transaction and go with its rollback, were b not kept out until a has ended.
+  const a = store.tx(async () => {
+    await addUser(store, "a1");
+    order.push("a1");
+    await pause();
+    await addUser(store, "a2");
+    order.push("a2");
+    await pause();
+    throw new Error("a fails");
+  });
+  const b = store.tx(async () => {
+    await addUser(store, "b1");
+    order.push("b1");
+    await pause();
+    await addUser(store, "b2");
+    order.push("b2");
+    return "b done";
+  });
+  const other = store.tx(async () => {
+    await pause(1);
+    throw new Error("c fails before writing");
+  });
+  await expect(a).rejects.toThrow("a fails");
+  expect(await b).toBe("b done");
+  await expect(other).rejects.toThrow("c fails");
+  // Each ran whole, one after the other.
+  expect(order).toEqual(["a1", "a2", "b1", "b2"]);
+  expect(await userNames(store)).toEqual(["b1", "b2"]);
+  expect(usersOnDisk("concurrent.db")).toBe(2);
+  expect(store.sqlite.inTransaction).toBe(false);
+  await store.close();
+});
+
+test("a nested store.tx that throws rolls back to its savepoint; the outer tx commits the rest", async () => {
+  const store = await fileStore("nested.db");
+  await store.tx(async () => {
+    await addUser(store, "outer");
+    await expect(
+      store.tx(async () => {
+        await addUser(store, "inner");
+        await pause();
+        throw new Error("inner fails");
+      }),
+    ).rejects.toThrow("inner fails");
+  });
+  expect(await userNames(store)).toEqual(["outer"]);
+  await store.close();
+});
+
+test("afterCommit runs after the COMMIT, never on rollback, and at once outside a transaction", async () => {
+  const store = await fileStore("after.db");
+  const seen: string[] = [];
+  await store.tx(async () => {
+    await addUser(store, "x");
+    store.afterCommit(() => seen.push(`committed: ${usersOnDisk("after.db")} on disk`));
+    await pause();
+    expect(seen).toEqual([]);
+  });
+  // It ran after the COMMIT: another connection already saw the row.
+  expect(seen).toEqual(["committed: 1 on disk"]);
+
+  await expect(
+    store.tx(async () => {
+      store.afterCommit(() => seen.push("rolled back"));
+      throw new Error("no");
+    }),
+  ).rejects.toThrow("no");
+  // A nested tx's callback waits for the outermost COMMIT.
+  await store.tx(async () => {
+    await store.tx(async () => store.afterCommit(() => seen.push("nested")));
+    expect(seen).not.toContain("nested");
+  });
+  store.afterCommit(() => seen.push("no tx"));
+  expect(seen).toEqual(["committed: 1 on disk", "nested", "no tx"]);
+  await store.close();
+});
+
+test("inside a batchedTx, afterCommit waits for the batch COMMIT", async () => {
+  const store = await fileStore("batch-after.db");
+  const seen: string[] = [];
+  const before = store.commits;
+  const results = await Promise.all(
+    ["p", "q"].map((name) =>
+      store.batchedTx(async () => {
+        await addUser(store, name);
+        store.afterCommit(() => seen.push(name));
+        return name;
+      }),
+    ),
+  );
+  expect(results).toEqual(["p", "q"]);
+  // Both returned, but the batch has not committed yet: nothing ran, and nothing is on disk.
+  expect(seen).toEqual([]);
+  expect(usersOnDisk("batch-after.db")).toBe(0);
+  await store.pending();
+  expect(store.commits - before).toBe(1);
+  expect(usersOnDisk("batch-after.db")).toBe(2);
+  expect(seen).toEqual(["p", "q"]);
+  await store.close();
+});
+
+test("a savepoint that rolls back (a failed batchedTx, a failed nested tx): its afterCommit never runs, though what is around it commits", async () => {
+  const store = await fileStore("batch-rollback.db");
+  const seen: string[] = [];
+  const kept = store.batchedTx(async () => {
+    await addUser(store, "kept");
+    store.afterCommit(() => seen.push("kept"));
+  });
+  const failed = store.batchedTx(async () => {
+    await addUser(store, "failed");
+    store.afterCommit(() => seen.push("failed"));
+    throw new Error("4xx");
+  });
+  await kept;
+  await expect(failed).rejects.toThrow("4xx");
+  await store.pending();
+  expect(await userNames(store)).toEqual(["kept"]);
+  expect(seen).toEqual(["kept"]);
+
+  await store.tx(async () => {
+    await store.tx(async () => {
+      store.afterCommit(() => seen.push("inner, rolled back"));
+      throw new Error("inner fails");
+    }).catch(() => {});
+    store.afterCommit(() => seen.push("outer"));
+  });
+  expect(seen).toEqual(["kept", "outer"]);
+  await store.close();
+});
+
+test("a backup of a PostgreSQL store refuses with one line that says to use pg_dump, and writes nothing", async () => {
+  const target = join(tmp, "pg-backup");
+  const pg = { dialect: "postgres" } as unknown as Store;
+  await expect(writeBackup(pg, tmp, target)).rejects.toThrow(BackupError);
+  await expect(writeBackup(pg, tmp, target)).rejects.toThrow(/^[^\n]*pg_dump[^\n]*$/);
+  expect(existsSync(target)).toBe(false);
+  // The SQLite store still backs up (VACUUM INTO on its own connection).
+  const store = await fileStore("to-back-up.db");
+  await store.tx(async () => addUser(store, "saved"));
+  await writeBackup(store, tmp, join(tmp, "sqlite-backup"));
+  const copy = new Database(join(tmp, "sqlite-backup", "clanker.db"), { readonly: true });
+  expect(copy.query("SELECT name FROM users").all()).toEqual([{ name: "saved" }]);
+  copy.close();
+  await store.close();
 });

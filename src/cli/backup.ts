@@ -4,41 +4,42 @@ import { join, resolve } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
-import { openStore } from "../store/db";
+import { isPostgresUrl, openStore } from "../store/db";
 import { MasterKeyError } from "../store/master-key";
 import { usageError as refuse } from "./errors";
 import { invocation } from "./next-steps";
 
 /** BackupError and a bad master key are the user's to fix: one line, exit 2. Anything else is a bug and propagates. */
-function guarded<T>(fn: () => T): T {
+async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     if (e instanceof BackupError || e instanceof MasterKeyError) refuse(e.message);
     throw e;
   }
 }
 
-export function runBackupCommand(config: Config, path: string): void {
+export async function runBackupCommand(config: Config, path: string): Promise<void> {
+  // PostgreSQL has its own tool for a consistent copy: one line, before touching anything.
+  if (isPostgresUrl(process.env.DATABASE_URL)) refuse("the database is PostgreSQL (DATABASE_URL): back it up with pg_dump; clanker backup copies the embedded SQLite store");
   const target = resolve(path);
   const db = join(config.dataDir, DB_FILE);
   if (!existsSync(db)) refuse(`no database at ${db}; pass the data dir with --data`);
-  const store = openStore(db);
-  const m = (() => {
-    try {
-      return guarded(() => writeBackup(store, config.dataDir, target));
-    } finally {
-      store.close();
-    }
-  })();
+  const store = await openStore(db);
+  let m;
+  try {
+    m = await guarded(() => writeBackup(store, config.dataDir, target));
+  } finally {
+    await store.close();
+  }
   console.log(`Backup written to ${target} (database, ${m.files} artifact and skill files)`);
   if (m.masterKey === "file") console.log(`SECRET: ${target}/${BACKUP_KEY_FILE} decrypts every stored secret and BYOK key; keep the backup private.`);
   if (m.masterKey === "env") console.log(`The master key is NOT in the backup (it is in CLANKER_MASTER_KEY): restore and serve with the same CLANKER_MASTER_KEY.`);
 }
 
-export function runRestoreCommand(config: Config, path: string): void {
+export async function runRestoreCommand(config: Config, path: string): Promise<void> {
   const source = resolve(path);
-  const m = guarded(() => restoreBackup(source, config.dataDir));
+  const m = await guarded(() => restoreBackup(source, config.dataDir));
   console.log(`Restored ${source} (made ${m.createdAt}) into ${config.dataDir}`);
   console.log(`Start it with: ${invocation().shell} serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);
 }

@@ -44,12 +44,12 @@ async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 
 /** Opens (and migrates) the data dir's store for one command, and closes it after. */
 async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>): Promise<T> {
   const [{ migrate, openStore }, { DB_FILE }, { join }] = await Promise.all([import("../store/db"), import("../store/data-dir"), import("node:path")]);
-  const store = openStore(join(config.dataDir, DB_FILE));
+  const store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: process.env.DATABASE_URL ?? null });
   try {
-    migrate(store);
+    await migrate(store);
     return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -60,7 +60,7 @@ const serve = command({
   async run({ args }) {
     const config = await configOf(args, { dataDir: true });
     const { serveCommand } = await import("./serve");
-    serveCommand(config);
+    await serveCommand(config);
   },
 });
 
@@ -191,7 +191,7 @@ const backup = command({
     // Reads only: the data dir is not prepared (or created) for it.
     const config = await configOf(args);
     const { runBackupCommand } = await import("./backup");
-    runBackupCommand(config, args.path);
+    await runBackupCommand(config, args.path);
   },
 });
 
@@ -203,7 +203,7 @@ const restore = command({
     // Wants its DIR new or empty: not prepared beforehand.
     const config = await configOf(args);
     const { runRestoreCommand } = await import("./backup");
-    runRestoreCommand(config, args.path);
+    await runRestoreCommand(config, args.path);
   },
 });
 
@@ -226,9 +226,13 @@ const migrate = command({
   async run({ args }) {
     const config = await configOf(args, { dataDir: true });
     const [{ migrate, openStore }, { DB_FILE }, { join }] = await Promise.all([import("../store/db"), import("../store/data-dir"), import("node:path")]);
-    const store = openStore(join(config.dataDir, DB_FILE));
-    const applied = migrate(store);
-    store.close();
+    const store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: process.env.DATABASE_URL ?? null });
+    let applied: string[];
+    try {
+      applied = await migrate(store);
+    } finally {
+      await store.close();
+    }
     console.log(applied.length ? `Applied ${applied.join(", ")}` : "The store is up to date");
   },
 });

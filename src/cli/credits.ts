@@ -7,12 +7,12 @@ import { createBillingService } from "../modules/billing/service";
 import { encodeId } from "../lib/ids";
 import { usageError as usage } from "./errors";
 
-export function runCreditsCommand(store: Store, config: Config, flags: { workspace?: string; amount?: string }): void {
+export async function runCreditsCommand(store: Store, config: Config, flags: { workspace?: string; amount?: string }): Promise<void> {
   if (!flags.workspace) usage("credits grant needs --workspace SLUG");
   const amount = Number(flags.amount);
   if (!flags.amount || !/^[0-9]+(\.[0-9]{1,6})?$/.test(flags.amount) || !(amount > 0)) usage(`--amount must be a positive number of credits, got '${flags.amount ?? ""}'`);
-  const ws = store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get();
+  const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace));
   if (!ws) usage(`no workspace with slug '${flags.workspace}'`);
-  const txn = createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
+  const txn = await createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
   console.log(`Granted ${amount} credits to ${ws.slug} (${encodeId("workspace", ws.id)}); balance is now ${txn.balanceAfter}`);
 }

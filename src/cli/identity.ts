@@ -30,38 +30,42 @@ function guard<T>(fn: () => T): T {
   }
 }
 
-export function runKeysCreate(store: Store, config: Config, flags: Flags): void {
+export async function runKeysCreate(store: Store, config: Config, flags: Flags): Promise<void> {
   const name = flags.name?.trim();
   if (!name) usageError("keys create needs --name NAME", "clanker keys create --help");
   if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
   const users = createUsersService(store);
   const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));
-  const { user, created } = users.ensure({ email });
+  const { user, created } = await users.ensure({ email });
   if (created) console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`);
 
-  const { secret, line } = store.tx(() => {
+  const { secret, line } = await store.tx(async () => {
     let ws = flags.workspace
-      ? store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get()
-      : store.db
-          .select({ w: workspaces })
-          .from(workspaces)
-          .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
-          .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
-          .get()?.w;
+      ? (await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)))[0]
+      : (
+          await store.db
+            .select({ w: workspaces })
+            .from(workspaces)
+            .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
+            .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
+            .limit(1)
+        )[0]?.w;
     const now = Date.now();
     if (!ws && flags.workspace) {
-      ws = store.db.insert(workspaces).values({ name: flags.workspace, slug: flags.workspace, createdByUserId: user.id, createdAt: now }).returning().get();
-      console.log(`Created workspace ${flags.workspace} (${encodeId("workspace", ws.id)})`);
+      [ws] = await store.db.insert(workspaces).values({ name: flags.workspace, slug: flags.workspace, createdByUserId: user.id, createdAt: now }).returning();
+      const made = `Created workspace ${flags.workspace} (${encodeId("workspace", ws!.id)})`;
+      // Said once it exists: a tx may roll back (or, on PostgreSQL, run again).
+      store.afterCommit(() => console.log(made));
     }
     if (!ws) usageError("the user has no personal workspace; pass --workspace SLUG");
-    const member = store.db.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, user.id))).get();
+    const [member] = await store.db.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, user.id)));
     if (!member) {
-      if (!flags.workspace || store.db.select({ n: count() }).from(memberships).where(eq(memberships.workspaceId, ws.id)).get()!.n > 0)
+      if (!flags.workspace || (await store.db.select({ n: count() }).from(memberships).where(eq(memberships.workspaceId, ws.id)))[0]!.n > 0)
         usageError(`${user.email ?? "the owner"} is not a member of workspace '${ws.slug}'`);
-      store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now }).run();
+      await store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now });
     }
-    const { row, secret } = mintApiKey(store, { workspaceId: ws.id, userId: user.id, name });
-    writeAudit(store, systemCtx(ws.id, "cli"), { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", row.id), metadata: { name, via: "cli" } });
+    const { row, secret } = await mintApiKey(store, { workspaceId: ws.id, userId: user.id, name });
+    await writeAudit(store, systemCtx(ws.id, "cli"), { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", row.id), metadata: { name, via: "cli" } });
     return { secret, line: `Created API key ${encodeId("apiKey", row.id)} for workspace ${ws.slug} (${encodeId("workspace", ws.id)}).` };
   });
   // The key stays alone on the last line (scripts read it there); what to do with it comes just before.
@@ -70,11 +74,11 @@ export function runKeysCreate(store: Store, config: Config, flags: Flags): void 
   console.log(secret);
 }
 
-export function runSessionsCreate(store: Store, rawEmail: string): void {
+export async function runSessionsCreate(store: Store, rawEmail: string): Promise<void> {
   const users = createUsersService(store);
   const email = guard(() => normalizeEmail(rawEmail));
-  const { user } = users.ensure({ email });
-  const token = issueSession(store, user.id);
+  const { user } = await users.ensure({ email });
+  const token = await issueSession(store, user.id);
   console.log(`Session for ${email} (${encodeId("user", user.id)}); send it as x-auth-token:`);
   console.log(token);
 }

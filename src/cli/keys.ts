@@ -14,17 +14,16 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
 }
 
-export function runKeysList(store: Store, flags: { workspace?: string }): void {
-  const ws = flags.workspace ? store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)).get() : undefined;
+export async function runKeysList(store: Store, flags: { workspace?: string }): Promise<void> {
+  const ws = flags.workspace ? (await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)))[0] : undefined;
   if (flags.workspace && !ws) usageError(`no workspace with slug '${flags.workspace}'`, "clanker keys list");
-  const rows = store.db
+  const rows = await store.db
     .select({ key: apiKeys, slug: workspaces.slug, email: users.email })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .leftJoin(users, eq(users.id, apiKeys.userId))
     .where(ws ? eq(apiKeys.workspaceId, ws.id) : undefined)
-    .orderBy(asc(apiKeys.id))
-    .all();
+    .orderBy(asc(apiKeys.id));
   if (rows.length === 0) {
     console.log(`No API keys${ws ? ` in ${ws.slug}` : ""}. Create one with: clanker keys create --name NAME`);
     return;
@@ -37,10 +36,10 @@ export function runKeysList(store: Store, flags: { workspace?: string }): void {
   for (const line of table(lines)) console.log(line);
 }
 
-export function runKeysRevoke(store: Store, ref: string): void {
+export async function runKeysRevoke(store: Store, ref: string): Promise<void> {
   const id = decodeId("apiKey", ref);
   if (id === null) usageError(`'${ref}' is not an API key id (like key_12)`, "clanker keys list");
-  const row = store.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  const [row] = await store.db.select().from(apiKeys).where(eq(apiKeys.id, id));
   if (!row) usageError(`no API key ${ref}`, "clanker keys list");
   if (row.revokedAt !== null) {
     console.log(`API key key_${row.id} (${row.name}) was already revoked`);
@@ -48,6 +47,6 @@ export function runKeysRevoke(store: Store, ref: string): void {
   }
   // The service the API uses: the revocation and its audit row commit together. The running server has its own
   // key cache (5 s), so there is nothing to forget in this process.
-  const view = createApiKeysService(store, { forgetKey: () => {} }).revoke(systemCtx(row.workspaceId, "cli"), ref);
+  const view = await createApiKeysService(store, { forgetKey: () => {} }).revoke(systemCtx(row.workspaceId, "cli"), ref);
   console.log(`Revoked API key ${view.id} (${view.name}); a running server refuses it within 5 seconds`);
 }

@@ -4,11 +4,11 @@ import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
 import { UsageError } from "./errors";
 
-export function serveCommand(config: Config): void {
+export async function serveCommand(config: Config): Promise<void> {
   const log = config.logLevel === "silent" ? () => {} : (line: string) => console.log(line);
   let running: Running;
   try {
-    running = startServer(config, log);
+    running = await startServer(config, log);
   } catch (e) {
     // A busy port or a data dir another server holds: the operator changes the command line (exit 2).
     if (e instanceof StartError || e instanceof DataDirInUseError) throw new UsageError(e.message);
@@ -36,8 +36,14 @@ function handleSignals(running: Running): void {
       return;
     }
     if (Date.now() - first < 1000) return;
-    running.stopNow(signal);
-    process.exit(0);
+    // The requeue and the store's last commit still happen (quick); the grace wait is what is skipped.
+    running.stopNow(signal).then(
+      () => process.exit(0),
+      (e) => {
+        console.error(`clanker: stop failed: ${(e as Error)?.stack ?? e}`);
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

@@ -25,9 +25,10 @@ export class Metrics {
 
   constructor(sources: MetricSources) {
     const r = this.registry;
-    const db = sources.store.db;
-    const runsByStatus = db.select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status).prepare();
-    const pendingDeliveries = db.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).prepare();
+    // Read at scrape time: prom-client awaits an async collect.
+    const db = () => sources.store.db;
+    const runsByStatus = () => db().select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status);
+    const pendingDeliveries = async () => (await db().select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")))[0]?.n ?? 0;
     const counts = this.counts;
     this.requests = new Counter({
       name: "clanker_http_requests_total",
@@ -53,8 +54,8 @@ export class Metrics {
       help: "Executions in the store, by status",
       labelNames: ["status"],
       registers: [r],
-      collect() {
-        byStatus = Object.fromEntries(runsByStatus.all().map((row) => [row.status, row.n]));
+      async collect() {
+        byStatus = Object.fromEntries((await runsByStatus()).map((row) => [row.status, row.n]));
         for (const s of RUN_STATUSES) this.set({ status: s }, byStatus[s] ?? 0);
       },
     });
@@ -62,8 +63,8 @@ export class Metrics {
       name: "clanker_run_queue_depth",
       help: "Executions waiting for a worker (status queued)",
       registers: [r],
-      collect() {
-        this.set(runsByStatus.all().find((row) => row.status === "queued")?.n ?? 0);
+      async collect() {
+        this.set((await runsByStatus()).find((row) => row.status === "queued")?.n ?? 0);
       },
     });
     new Counter({
@@ -80,8 +81,8 @@ export class Metrics {
       name: "clanker_webhook_queue_depth",
       help: "Webhook deliveries waiting to be sent or retried",
       registers: [r],
-      collect() {
-        this.set(pendingDeliveries.get()?.n ?? 0);
+      async collect() {
+        this.set(await pendingDeliveries());
       },
     });
     new Gauge({

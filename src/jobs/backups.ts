@@ -13,11 +13,11 @@ const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
 export const backupName = (now: Date) => `clanker-backup-${now.toISOString().replace(/[-:.]/g, "")}`;
 
 /** Makes one backup in config.backups.dir, then removes all but the newest `keep`; returns the new folder. */
-export function runScheduledBackup(config: Config, store: Store, log: Log): string {
+export async function runScheduledBackup(config: Config, store: Store, log: Log): Promise<string> {
   const { dir, keep } = config.backups;
   const target = join(dir, backupName(new Date()));
   // VACUUM INTO runs on the server's own connection: consistent, and it blocks requests for as long as the copy takes.
-  const m = writeBackup(store, config.dataDir, target);
+  const m = await writeBackup(store, config.dataDir, target);
   const all = readdirSync(dir).filter((n) => NAME.test(n)).sort();
   const old = all.slice(0, Math.max(0, all.length - keep));
   for (const name of old) rmSync(join(dir, name), { recursive: true, force: true });
@@ -28,5 +28,9 @@ export function runScheduledBackup(config: Config, store: Store, log: Log): stri
 /** The job for server.ts's list: none unless CLANKER_BACKUP_CRON is set. */
 export function backupJobs(config: Config, store: Store, log: Log): Job[] {
   if (!config.backups.cron) return [];
+  if (store.dialect === "postgres") {
+    log.warn("CLANKER_BACKUP_CRON is ignored: the database is PostgreSQL (DATABASE_URL); back it up with pg_dump");
+    return [];
+  }
   return [{ name: "backup", pattern: config.backups.cron, run: () => runScheduledBackup(config, store, log) }];
 }

@@ -1,18 +1,19 @@
-// Croner schedules: each job a plain function over the services, stopped with the server.
+// Croner schedules: each job a function over the services (sync or async), stopped with the server.
 import { Cron } from "croner";
 import type { Log } from "../lib/log";
 
 export interface Job {
   name: string;
   pattern: string;
+  /** May return a promise: croner awaits it (protect: no overlapping run) and a rejection is logged. */
   run: () => unknown;
 }
 
 export function startJobs(jobs: Job[], log: Log): () => void {
   const crons = jobs.map(
     (job) =>
-      new Cron(job.pattern, { protect: true, catch: (e) => log.error(`job ${job.name} failed: ${(e as Error)?.message ?? e}`) }, () => {
-        job.run();
+      new Cron(job.pattern, { protect: true, catch: (e) => log.error(`job ${job.name} failed: ${(e as Error)?.message ?? e}`) }, async () => {
+        await job.run();
       }),
   );
   return () => crons.forEach((c) => c.stop());

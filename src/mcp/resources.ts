@@ -63,8 +63,8 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
     MEMORY_URI,
     { title: "Workspace memory", description: "The workspace's shared memory.md; subscribe to hear of every write (REST or MCP)", mimeType: "text/markdown" },
     (uri, extra) =>
-      reading(() => {
-        const doc = services.memory.read(ctxOf(extra));
+      reading(async () => {
+        const doc = await services.memory.read(await ctxOf(extra));
         return { contents: [{ uri: uri.href, mimeType: "text/markdown", text: doc.content, _meta: { version: doc.version, updatedAt: doc.updatedAt } }] };
       }),
   );
@@ -72,18 +72,16 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
   server.registerResource(
     "artifact",
     new ResourceTemplate(TEMPLATES.artifact, {
-      list: (extra) => ({
-        resources: services.artifacts
-          .list(ctxOf(extra), parsePage({ limit: LIST_LIMIT }, "artifact"))
-          .rows.map((a) => ({ uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size })),
+      list: async (extra) => ({
+        resources: (await services.artifacts.list(await ctxOf(extra), parsePage({ limit: LIST_LIMIT }, "artifact"))).rows.map((a) => ({ uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size })),
       }),
       complete: { id: () => [] }, // by workspace: answered by the completion handler, which knows the caller
     }),
     { title: "Artifact", description: "A file a skill run produced (the newest 100 are listed)" },
     (uri, vars, extra) =>
-      reading(() => {
-        const ctx = ctxOf(extra);
-        const f = services.artifacts.file(ctx, one(vars.id));
+      reading(async () => {
+        const ctx = await ctxOf(extra);
+        const f = await services.artifacts.file(ctx, one(vars.id));
         if (f.size > INLINE_LIMIT) throw new McpError(ErrorCode.InvalidParams, `Artifact is ${f.size} bytes; download it over HTTP (over 1 MiB)`);
         const bytes = readFileSync(f.path);
         return {
@@ -95,15 +93,15 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
   server.registerResource(
     "workflow",
     new ResourceTemplate(TEMPLATES.workflow, {
-      list: (extra) => ({
-        resources: services.workflows.definitions(ctxOf(extra)).data.map((d) => ({ uri: `clanker://workflows/${d.id}`, name: d.id, title: d.name, description: d.description, mimeType: "application/json" })),
+      list: async (extra) => ({
+        resources: (await services.workflows.definitions(await ctxOf(extra))).data.map((d) => ({ uri: `clanker://workflows/${d.id}`, name: d.id, title: d.name, description: d.description, mimeType: "application/json" })),
       }),
       complete: { id: () => [] },
     }),
     { title: "Workflow definition", description: "A workflow definition start-workflow runs (bundled or the workspace's own)", mimeType: "application/json" },
     (uri, vars, extra) =>
-      reading(() => {
-        const def = services.workflows.definitions(ctxOf(extra)).data.find((d) => d.id === one(vars.id));
+      reading(async () => {
+        const def = (await services.workflows.definitions(await ctxOf(extra))).data.find((d) => d.id === one(vars.id));
         if (!def) throw new McpError(RESOURCE_NOT_FOUND, `No workflow found with id '${one(vars.id)}'`);
         return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(def, null, 2) }] };
       }),

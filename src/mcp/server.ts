@@ -29,7 +29,7 @@ export interface ToolContext {
    * The caller's ctx for one call, read when the call arrives — never captured at `initialize` — so a key
    * rebound to another workspace, or a member demoted or removed, acts as it is now within an open session.
    */
-  ctxOf: (extra: CallExtra) => Ctx;
+  ctxOf: (extra: CallExtra) => Ctx | Promise<Ctx>;
 }
 
 /** The ctx a transport hands to the tools with each HTTP request (see McpSessions). */

@@ -50,8 +50,9 @@ export function installSessionFeatures(server: McpServer, tc: ToolContext, log: 
   server.server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
     const { uri } = req.params;
     if (uri !== MEMORY_URI) throw new McpError(ErrorCode.InvalidParams, `Only ${MEMORY_URI} sends updates; other resources do not change once made`);
+    // The caller's ctx first: nothing awaits between the check and the set below.
+    const ctx = await ctxOf(extra);
     if (!subscriptions.has(uri)) {
-      const ctx = ctxOf(extra);
       subscriptions.set(
         uri,
         services.bus.subscribe(ctx.workspaceId, (e) => {
@@ -85,8 +86,8 @@ export function installSessionFeatures(server: McpServer, tc: ToolContext, log: 
     let values: string[] = [];
     if (ref.type === "ref/prompt") values = completePromptArgument(services, ref.name, argument.name, argument.value);
     else if (ref.uri === TEMPLATES.skill) values = prefix(services.marketplace.list({ limit: 100 }, {}).rows.map((s) => s.slug));
-    else if (ref.uri === TEMPLATES.workflow) values = prefix(services.workflows.definitions(ctxOf(extra)).data.map((d) => d.id));
-    else if (ref.uri === TEMPLATES.artifact) values = prefix(services.artifacts.list(ctxOf(extra), parsePage({ limit: 100 }, "artifact")).rows.map((a) => a.id));
+    else if (ref.uri === TEMPLATES.workflow) values = prefix((await services.workflows.definitions(await ctxOf(extra))).data.map((d) => d.id));
+    else if (ref.uri === TEMPLATES.artifact) values = prefix((await services.artifacts.list(await ctxOf(extra), parsePage({ limit: 100 }, "artifact"))).rows.map((a) => a.id));
     return { completion: { values: values.slice(0, MAX_COMPLETIONS), total: values.length, hasMore: values.length > MAX_COMPLETIONS } };
   });
 }

@@ -20,25 +20,25 @@ import { createMcpServer } from "./server";
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
   // stdout belongs to the protocol: everything else goes to stderr.
   const log = lineLog((line: string) => console.error(line));
-  const store = openStore(join(config.dataDir, "clanker.db"));
-  migrate(store);
+  const store = await openStore({ path: join(config.dataDir, "clanker.db"), databaseUrl: process.env.DATABASE_URL ?? null });
+  await migrate(store);
   const deps = stdioDeps(config, store, log);
   let ctx: Ctx;
   // With a key, resolved again on every call: a rebind or a role change made through the server applies here too.
-  const current = () => (apiKey ? principalCtx(deps.authenticator().fromApiKey(apiKey)) : ctx);
+  const current = async () => (apiKey ? principalCtx(await deps.authenticator().fromApiKey(apiKey)) : ctx);
   try {
-    ctx = apiKey ? principalCtx(deps.authenticator().fromApiKey(apiKey)) : ownerCtx(deps);
+    ctx = apiKey ? principalCtx(await deps.authenticator().fromApiKey(apiKey)) : await ownerCtx(deps);
   } catch (e) {
     console.error(`clanker mcp: ${e instanceof ApiError ? e.message : (e as Error).message}`);
     process.exit(2);
   }
-  deps.services.runner.start();
+  await deps.services.runner.start();
   const server = createMcpServer({ services: deps.services, ctxOf: current, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     deps.services.runner.stop();
-    store.close();
-    process.exit(0);
+    // The open group-commit batch commits before the process goes.
+    void store.close().finally(() => process.exit(0));
   };
   await server.connect(transport);
 }
@@ -68,9 +68,9 @@ function principalCtx(p: { workspaceId: number; actor: Ctx["actor"]; role: Ctx["
 }
 
 /** The owner of a fresh local store (made if there is none yet), in their personal workspace. */
-function ownerCtx(deps: ReturnType<typeof stdioDeps>): Ctx {
-  const { user } = deps.services.users.ensure({ email: null });
-  const ws = deps.services.workspaces.list({ workspaceId: 0, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "mcp-stdio" }, { limit: 100 });
+async function ownerCtx(deps: ReturnType<typeof stdioDeps>): Promise<Ctx> {
+  const { user } = await deps.services.users.ensure({ email: null });
+  const ws = await deps.services.workspaces.list({ workspaceId: 0, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "mcp-stdio" }, { limit: 100 });
   const personal = ws.rows.find((w) => w.personal) ?? ws.rows[ws.rows.length - 1];
   if (!personal) throw new Error("the local owner has no workspace");
   return { workspaceId: decodeId("workspace", personal.id)!, actor: { kind: "user", userId: user.id }, role: personal.role as Ctx["role"], requestId: "mcp-stdio" };

@@ -7,7 +7,8 @@ import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
-import { vacuumInto, type Store } from "./db";
+import type { Store } from "./db";
+import type { SqliteStore } from "./sqlite-store";
 import { decodeMasterKey } from "./master-key";
 
 export const MANIFEST_FILE = "clanker-backup.json";
@@ -67,14 +68,16 @@ function readme(m: Manifest): string {
  * the copy finds its file). Built beside the target and renamed into place, so a half-written backup never looks
  * like a finished one.
  */
-export function writeBackup(store: Store, dataDir: string, target: string, env: Env = process.env): Manifest {
+export async function writeBackup(store: Store, dataDir: string, target: string, env: Env = process.env): Promise<Manifest> {
+  // PostgreSQL has its own tool for a consistent copy; this folder format is the embedded SQLite file's.
+  if (store.dialect === "postgres") throw new BackupError("the database is PostgreSQL (DATABASE_URL): back it up with pg_dump; clanker backup copies the embedded SQLite store");
   if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
   // The parent is the user's (their home, /tmp, a mount): created 0700 if missing, never chmod-ed.
   mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
   const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
   privateDir(partial);
   try {
-    vacuumInto(store, join(partial, DB_FILE));
+    await (store as SqliteStore).vacuumInto(join(partial, DB_FILE));
     let masterKey: MasterKeySource = "none";
     let masterKeyCheck: string | null = null;
     const keyFile = join(dataDir, MASTER_KEY_FILE);

@@ -16,7 +16,7 @@ const paging = {
 export function registerConnectorTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
   const svc = services.connectors;
   server.registerTool("list-connectors", { ...hints("List connectors", "read"), outputSchema: objectOutput, description: "List the connectors (sources skills can read): whether each is configured on this server and connected, and as which account" }, (extra) =>
-    tool(() => svc.list(ctxOf(extra))),
+    tool(async () => svc.list(await ctxOf(extra))),
   );
   server.registerTool(
     "connect-connector",
@@ -32,7 +32,7 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
       },
     },
     ({ connector, token, url }, extra) =>
-      tool(() => svc.connect(ctxOf(extra), connector, { ...(token === undefined ? {} : { token }), ...(url === undefined ? {} : { url }) }, `${baseUrl}/api/v1/connectors/${connector}/callback`)),
+      tool(async () => svc.connect(await ctxOf(extra), connector, { ...(token === undefined ? {} : { token }), ...(url === undefined ? {} : { url }) }, `${baseUrl}/api/v1/connectors/${connector}/callback`)),
   );
   server.registerTool(
     "disconnect-connector",
@@ -42,22 +42,22 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
       description: "Disconnect a connector and forget its token (owners and admins); for remote, give `source` to remove only that added repository",
       inputSchema: { connector, source: source.optional().describe("remote: the added repository (its URL) to remove; omitted: every one") },
     },
-    ({ connector, source }, extra) => tool(() => svc.disconnect(ctxOf(extra), connector, source === undefined ? {} : { source })),
+    ({ connector, source }, extra) => tool(async () => svc.disconnect(await ctxOf(extra), connector, source === undefined ? {} : { source })),
   );
   server.registerTool(
     "get-connector-status",
     { ...hints("Get a connector's status", "read"), outputSchema: objectOutput, description: "One connector's status: configured, connected, account", inputSchema: { connector } },
-    ({ connector }, extra) => tool(() => svc.status(ctxOf(extra), connector)),
+    ({ connector }, extra) => tool(async () => svc.status(await ctxOf(extra), connector)),
   );
   server.registerTool(
     "list-sources",
     { ...hints("List a connector's sources", "read", true), outputSchema: objectOutput, description: "List a connector's sources (github repositories, local roots, the remote repositories the workspace added), paged by cursor", inputSchema: { connector, ...paging } },
-    ({ connector, limit, cursor }, extra) => tool(() => svc.sources(ctxOf(extra), connector, { limit, cursor })),
+    ({ connector, limit, cursor }, extra) => tool(async () => svc.sources(await ctxOf(extra), connector, { limit, cursor })),
   );
   server.registerTool(
     "list-branches",
     { ...hints("List a source's branches", "read", true), outputSchema: objectOutput, description: "List a source's branches (a plain folder has none)", inputSchema: { connector, source } },
-    ({ connector, source }, extra) => tool(() => svc.branches(ctxOf(extra), connector, source)),
+    ({ connector, source }, extra) => tool(async () => svc.branches(await ctxOf(extra), connector, source)),
   );
   server.registerTool(
     "get-source-content",
@@ -73,11 +73,11 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
         ref: z.string().max(255).optional().describe("Branch, tag or commit; omitted: the default branch (or a plain folder's working tree)"),
       },
     },
-    ({ connector, source, path, ref }, extra) => tool(() => svc.content(ctxOf(extra), connector, source, { path, ref })),
+    ({ connector, source, path, ref }, extra) => tool(async () => svc.content(await ctxOf(extra), connector, source, { path, ref })),
   );
   server.registerTool(
     "list-github-repos",
     { ...hints("List GitHub repositories", "read", true), outputSchema: objectOutput, description: "List the connected GitHub account's repositories (list-sources for github)", inputSchema: paging },
-    ({ limit, cursor }, extra) => tool(() => svc.sources(ctxOf(extra), "github", { limit, cursor })),
+    ({ limit, cursor }, extra) => tool(async () => svc.sources(await ctxOf(extra), "github", { limit, cursor })),
   );
 }

@@ -12,7 +12,7 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
   server.registerTool(
     "list-integrations",
     { ...hints("List integrations", "read"), outputSchema: objectOutput, description: "List the integrations this server offers: for each, whether it is configured and connected in your workspace, and its actions with their input JSON Schemas" },
-    (extra) => tool(() => svc.list(ctxOf(extra))),
+    (extra) => tool(async () => svc.list(await ctxOf(extra))),
   );
   server.registerTool(
     "connect-integration",
@@ -26,12 +26,12 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
         credentials: z.record(z.string(), z.unknown()).optional().describe("Provider-specific credentials or settings; see the description"),
       },
     },
-    (a, extra) => tool(() => svc.connect(ctxOf(extra), a.integration, a.credentials, { baseUrl })),
+    (a, extra) => tool(async () => svc.connect(await ctxOf(extra), a.integration, a.credentials, { baseUrl })),
   );
   server.registerTool(
     "disconnect-integration",
     { ...hints("Disconnect an integration", "remove"), outputSchema: objectOutput, description: "Disconnect an integration and forget its credentials (owners and admins)", inputSchema: { integration } },
-    (a, extra) => tool(() => svc.disconnect(ctxOf(extra), a.integration)),
+    (a, extra) => tool(async () => svc.disconnect(await ctxOf(extra), a.integration)),
   );
   server.registerTool(
     "execute-integration-action",
@@ -45,6 +45,6 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
         input: z.record(z.string(), z.unknown()).optional().describe("The action's input, as its inputSchema describes"),
       },
     },
-    (a, extra) => tool(() => svc.execute(ctxOf(extra), a.integration, a.action, a.input ?? {})),
+    (a, extra) => tool(async () => svc.execute(await ctxOf(extra), a.integration, a.action, a.input ?? {})),
   );
 }

@@ -37,7 +37,7 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
       }),
     },
     ({ query, category }) =>
-      tool(() => {
+      tool(async () => {
         const found = services.marketplace.list({ limit: SEARCH_LIMIT }, { q: query, category });
         // Compact: what an agent needs to choose a skill, not its license or source.
         const skills = found.rows.map((s) => ({ slug: s.slug, name: s.name, description: s.description, category: s.category }));
@@ -47,7 +47,7 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
   server.registerTool(
     "list-installed-skills",
     { ...hints("List installed skills", "read"), description: "List the skills installed in your workspace", inputSchema: pageArgs, outputSchema: listOutput(skillEntry) },
-    (args, extra) => tool(() => envelope(services.skills.listInstalled(ctxOf(extra), parseKeyPage(args)))),
+    (args, extra) => tool(async () => envelope(await services.skills.listInstalled(await ctxOf(extra), parseKeyPage(args)))),
   );
   server.registerTool(
     "get-skill-details",
@@ -57,17 +57,17 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
       inputSchema: { slug },
       outputSchema: output({ slug: z.string(), name: z.string(), description: z.string(), category: z.string(), parameters: z.array(z.object({}).passthrough()), instructions: z.string() }),
     },
-    ({ slug }) => tool(() => skillDetail(services.marketplace.get(slug))),
+    ({ slug }) => tool(async () => skillDetail(services.marketplace.get(slug))),
   );
   server.registerTool(
     "install-skill",
     { ...hints("Install a skill", "set"), description: "Install a skill from the marketplace into your workspace", inputSchema: { slug }, outputSchema: objectOutput },
-    ({ slug }, extra) => tool(() => services.skills.install(ctxOf(extra), slug)),
+    ({ slug }, extra) => tool(async () => services.skills.install(await ctxOf(extra), slug)),
   );
   server.registerTool(
     "uninstall-skill",
     { ...hints("Uninstall a skill", "remove"), description: "Remove an installed skill from your workspace", inputSchema: { slug }, outputSchema: objectOutput },
-    ({ slug }, extra) => tool(() => services.skills.uninstall(ctxOf(extra), slug)),
+    ({ slug }, extra) => tool(async () => services.skills.uninstall(await ctxOf(extra), slug)),
   );
   server.registerTool(
     "execute-skill",
@@ -99,8 +99,8 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
     },
     (args, extra) =>
       toolResult(async () => {
-        const ctx = ctxOf(extra);
-        const started = services.executions.run(ctx, args.slug, {
+        const ctx = await ctxOf(extra);
+        const started = await services.executions.run(ctx, args.slug, {
           input: args.input,
           interface: "mcp",
           attachments: args.attachments,

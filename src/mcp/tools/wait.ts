@@ -32,13 +32,16 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
       if (d.status && ENDED.has(d.status)) finish();
     });
     extra.signal.addEventListener("abort", finish);
-    // It may have ended before we subscribed.
-    if (ENDED.has(services.executions.get(ctx, executionId).status)) finish();
+    // It may have ended before we subscribed (a failed read ends the wait too: the status read below reports it).
+    void Promise.resolve(services.executions.get(ctx, executionId)).then(
+      (e) => ENDED.has(e.status) && finish(),
+      () => finish(),
+    );
   });
   // Every progress notification goes out before the result, and a turn later: a client handles notifications a
   // microtask after responses, and drops progress that arrives after the result in the same chunk.
   await Promise.all(sent);
   await new Promise((r) => setTimeout(r, 0));
-  const status = services.executions.status(ctx, executionId);
+  const status = await services.executions.status(ctx, executionId);
   return { ...status, output: status.outputBlocks.map((b) => b.content).join("") };
 }

@@ -26,8 +26,8 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
       }),
     },
     (extra) =>
-      tool(() => ({
-        workflows: wf.definitions(ctxOf(extra)).data.map((d) => ({
+      tool(async () => ({
+        workflows: (await wf.definitions(await ctxOf(extra))).data.map((d) => ({
           id: d.id,
           name: d.name,
           description: d.description ?? null,
@@ -50,7 +50,7 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
       },
       outputSchema: runOutput,
     },
-    (a, extra) => tool(() => wf.launch(ctxOf(extra), a.workflowId, { inputData: a.inputData, callbackUrl: a.callbackUrl })),
+    (a, extra) => tool(async () => wf.launch(await ctxOf(extra), a.workflowId, { inputData: a.inputData, callbackUrl: a.callbackUrl })),
   );
   server.registerTool(
     "list-workflow-runs",
@@ -64,17 +64,17 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
       },
       outputSchema: listOutput(),
     },
-    (a, extra) => tool(() => envelope(wf.runs(ctxOf(extra), parsePage(a, "run"), { workflow: a.workflowId, status: a.status }))),
+    (a, extra) => tool(async () => envelope(await wf.runs(await ctxOf(extra), parsePage(a, "run"), { workflow: a.workflowId, status: a.status }))),
   );
   server.registerTool(
     "get-workflow-run",
     { ...hints("Get a workflow run", "read"), description: "Get a specific workflow run with every step's state", inputSchema: { runId }, outputSchema: runOutput },
-    ({ runId }, extra) => tool(() => wf.run(ctxOf(extra), runId)),
+    ({ runId }, extra) => tool(async () => wf.run(await ctxOf(extra), runId)),
   );
   server.registerTool(
     "cancel-workflow-run",
     { ...hints("Cancel a workflow run", "remove"), description: "Cancel a running workflow", inputSchema: { runId }, outputSchema: runOutput },
-    ({ runId }, extra) => tool(() => wf.cancel(ctxOf(extra), runId)),
+    ({ runId }, extra) => tool(async () => wf.cancel(await ctxOf(extra), runId)),
   );
   server.registerTool(
     "resume-workflow-run",
@@ -88,7 +88,7 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
       },
       outputSchema: runOutput,
     },
-    (a, extra) => tool(() => wf.resume(ctxOf(extra), a.runId, { step: a.step, resumeData: a.resumeData })),
+    (a, extra) => tool(async () => wf.resume(await ctxOf(extra), a.runId, { step: a.step, resumeData: a.resumeData })),
   );
   server.registerTool(
     "list-integration-triggers",
@@ -99,6 +99,6 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
       inputSchema: pageArgs,
       outputSchema: listOutput(),
     },
-    (a, extra) => tool(() => envelope(services.triggers.list(ctxOf(extra), a, baseUrl))),
+    (a, extra) => tool(async () => envelope(await services.triggers.list(await ctxOf(extra), a, baseUrl))),
   );
 }

@@ -16,12 +16,12 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
   server.registerTool(
     "list-artifacts",
     { ...hints("List artifacts", "read"), description: "List the files your skill runs generated, newest first", inputSchema: pageArgs, outputSchema: listOutput() },
-    (a, extra) => tool(() => envelope(services.artifacts.list(ctxOf(extra), parsePage(a, "artifact")))),
+    (a, extra) => tool(async () => envelope(await services.artifacts.list(await ctxOf(extra), parsePage(a, "artifact")))),
   );
   server.registerTool(
     "get-artifact",
     { ...hints("Get an artifact", "read"), description: "Get an artifact's details: name, media type, size, the run that made it", inputSchema: { id: id("Artifact", "art_7") }, outputSchema: artifactOutput },
-    ({ id }, extra) => tool(() => services.artifacts.get(ctxOf(extra), id)),
+    ({ id }, extra) => tool(async () => services.artifacts.get(await ctxOf(extra), id)),
   );
   server.registerTool(
     "download-artifact",
@@ -33,10 +33,10 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       outputSchema: output({ ...artifactOutput.shape, uri: z.string(), content: z.string().nullable() }),
     },
     ({ id }, extra) =>
-      toolResult((): ToolResult => {
-        const ctx = ctxOf(extra);
-        const a = services.artifacts.get(ctx, id);
-        const f = services.artifacts.file(ctx, id);
+      toolResult(async (): Promise<ToolResult> => {
+        const ctx = await ctxOf(extra);
+        const a = await services.artifacts.get(ctx, id);
+        const f = await services.artifacts.file(ctx, id);
         const text = f.size <= INLINE_LIMIT && isTextMedia(f.mediaType) ? readFileSync(f.path, "utf8") : null;
         const uri = artifactUri(a.id);
         if (transport === "http") return ok({ ...a, downloadUrl: `${baseUrl}${a.downloadUrl}`, uri, content: text });
@@ -50,7 +50,7 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
   server.registerTool(
     "delete-artifact",
     { ...hints("Delete an artifact", "remove"), description: "Delete an artifact and its file", inputSchema: { id: id("Artifact", "art_7") }, outputSchema: output({ id: z.string(), deleted: z.boolean() }) },
-    ({ id }, extra) => tool(() => services.artifacts.remove(ctxOf(extra), id)),
+    ({ id }, extra) => tool(async () => services.artifacts.remove(await ctxOf(extra), id)),
   );
 
   server.registerTool(
@@ -65,7 +65,7 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       },
       outputSchema: listOutput(),
     },
-    (a, extra) => tool(() => envelope(services.executions.list(ctxOf(extra), parsePage(a, "execution"), { status: a.status, skill: a.skill }))),
+    (a, extra) => tool(async () => envelope(await services.executions.list(await ctxOf(extra), parsePage(a, "execution"), { status: a.status, skill: a.skill }))),
   );
   server.registerTool(
     "get-execution-status",
@@ -78,18 +78,18 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       },
       outputSchema: output({ ...executionOutput.shape, outputBlocks: z.array(z.object({ index: z.number(), content: z.string() }).passthrough()) }),
     },
-    ({ id, blocksAfter }, extra) => tool(() => services.executions.status(ctxOf(extra), id, blocksAfter ?? 0)),
+    ({ id, blocksAfter }, extra) => tool(async () => services.executions.status(await ctxOf(extra), id, blocksAfter ?? 0)),
   );
   server.registerTool(
     "cancel-execution",
     { ...hints("Cancel an execution", "remove"), description: "Cancel a queued or running execution", inputSchema: { id: id("Execution", "exec_42") }, outputSchema: executionOutput },
-    ({ id }, extra) => tool(() => services.executions.cancel(ctxOf(extra), id)),
+    ({ id }, extra) => tool(async () => services.executions.cancel(await ctxOf(extra), id)),
   );
 
   server.registerTool(
     "read-memory",
     { ...hints("Read the workspace memory", "read"), description: "Read the shared workspace memory document (also the resource clanker://memory)", outputSchema: memoryOutput },
-    (extra) => tool(() => services.memory.read(ctxOf(extra))),
+    (extra) => tool(async () => services.memory.read(await ctxOf(extra))),
   );
   server.registerTool(
     "write-memory",
@@ -104,10 +104,10 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       outputSchema: memoryOutput,
     },
     ({ content, mode, ifMatchVersion }, extra) =>
-      tool(() =>
+      tool(async () =>
         (mode ?? "append") === "append"
-          ? services.memory.append(ctxOf(extra), { content })
-          : services.memory.write(ctxOf(extra), { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` }),
+          ? services.memory.append(await ctxOf(extra), { content })
+          : services.memory.write(await ctxOf(extra), { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` }),
       ),
   );
 
@@ -119,9 +119,9 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       outputSchema: output({ balance: z.number(), subscription: z.object({}).passthrough() }),
     },
     (extra) =>
-      tool(() => {
-        const ctx = ctxOf(extra);
-        return { ...services.billing.balance(ctx), subscription: services.billing.tier(ctx) };
+      tool(async () => {
+        const ctx = await ctxOf(extra);
+        return { ...(await services.billing.balance(ctx)), subscription: await services.billing.tier(ctx) };
       }),
   );
 }
