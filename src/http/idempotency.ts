@@ -147,7 +147,8 @@ export class Idempotency {
       if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
     }
     if (!s || s.expiresAt <= now) return null;
-    this.cache.set(slot, s);
+    // A row read while a group-commit batch is open may be that batch's own, not yet committed: not cached then.
+    if (this.store.pending() === null) this.cache.set(slot, s);
     return s;
   }
 

@@ -33,12 +33,6 @@ export class EventBus {
     return ev;
   }
 
-  /**
-   * @deprecated append() delivers after the commit by itself; this is a no-op kept so callers that still pass
-   * their events here compile (and do not deliver them twice).
-   */
-  deliver(..._evs: BusEvent[]): void {}
-
   private fanOut(e: BusEvent): void {
     const set = this.listeners.get(e.workspaceId);
     if (set) for (const l of set) l(e);

@@ -40,7 +40,7 @@ export interface ExecutionsDeps {
   webhooks: WebhooksService;
   runner: Runner;
   /** Checks at POST time that the run's workspace can read its connector. */
-  connectors?: { forRun<C extends Connector>(workspaceId: number, c: C): C };
+  connectors?: { forRun<C extends Connector>(workspaceId: number, c: C): Promise<C> };
 }
 
 export function createExecutionsService(d: ExecutionsDeps) {

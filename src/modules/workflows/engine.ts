@@ -96,9 +96,7 @@ export class WorkflowEngine {
         .set({ ...patch, updatedAt: now })
         .where(eq(workflowRuns.id, run.id))
         .returning();
-      const ev = await bus.append(row!.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: row!.status, steps: (row!.state as unknown as RunState).steps, ...extra });
-      // A no-op once the bus delivers appended events after the commit by itself; needed until then.
-      store.afterCommit(() => bus.deliver(ev));
+      await bus.append(row!.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: row!.status, steps: (row!.state as unknown as RunState).steps, ...extra });
       if (row!.callbackUrl && patch.status && ["completed", "suspended", "failed"].includes(patch.status)) {
         const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!) };
         await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId);
