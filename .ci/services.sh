@@ -56,8 +56,9 @@ start_services() {
 
   local pg_port redis_port
   pg_port=$(_ck_free_port) || { _ck_services_fail "no free port for PostgreSQL"; return 1; }
-  # Trust on loopback only: a throwaway cluster for the tests, listening nowhere else.
-  _ck_as_pg "$_CK_PG_BIN/initdb" -D "$CLANKER_SERVICES_DIR/pg" -U postgres -A trust --no-sync >"$CLANKER_SERVICES_DIR/initdb.log" 2>&1 ||
+  # Trust on loopback only: a throwaway cluster for the tests, listening nowhere else. Locale C: text sorts by
+  # byte, as SQLite does, so an ordering test means the same on both.
+  _ck_as_pg "$_CK_PG_BIN/initdb" -D "$CLANKER_SERVICES_DIR/pg" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$CLANKER_SERVICES_DIR/initdb.log" 2>&1 ||
     { _ck_services_fail "initdb failed: $(tail -n 1 "$CLANKER_SERVICES_DIR/initdb.log")"; return 1; }
   # Durability off (a test cluster); connections for many servers at once (each pools ~10).
   _ck_as_pg "$_CK_PG_BIN/pg_ctl" -D "$CLANKER_SERVICES_DIR/pg" -l "$CLANKER_SERVICES_DIR/pg.log" -w -t 30 \
