@@ -60,11 +60,11 @@ describe("key cache invalidation", () => {
     const me = (await profile({ apiKey: key })).body;
     expect(me.role).toBe("owner");
     const hash = new Bun.CryptoHasher("sha256").update(key).digest("hex");
-    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?)", hash)).toBe(1);
+    expect(await runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?)", hash)).toBe(1);
     await Bun.sleep(OTHER_PROCESS_DELAY_MS);
     expect((await profile({ apiKey: key })).body.role).toBe("member");
     // And a removal from the workspace: the key no longer acts in it.
-    expect(runSql(srv, "DELETE FROM memberships WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?)", hash)).toBe(1);
+    expect(await runSql(srv, "DELETE FROM memberships WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?)", hash)).toBe(1);
     await Bun.sleep(OTHER_PROCESS_DELAY_MS);
     expect((await profile({ apiKey: key })).status).toBe(401);
   });
@@ -100,7 +100,7 @@ describe("profile cache invalidation", () => {
     const email = uniqueEmail("cache-sql-name");
     const key = await srv.createKey({ name: "sql-name", email });
     await warm({ apiKey: key });
-    expect(runSql(srv, "UPDATE users SET name = 'Changed Elsewhere' WHERE email = ?", email)).toBe(1);
+    expect(await runSql(srv, "UPDATE users SET name = 'Changed Elsewhere' WHERE email = ?", email)).toBe(1);
     await Bun.sleep(OTHER_PROCESS_DELAY_MS);
     expect((await profile({ apiKey: key })).body.name).toBe("Changed Elsewhere");
   });

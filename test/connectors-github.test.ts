@@ -207,7 +207,7 @@ describe("github OAuth web flow", () => {
     const d = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("dave") }) });
     const callback = await authorize(d);
     const { form } = await openConfirmation(callback);
-    runSql(srv, "UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000);
+    await runSql(srv, "UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000);
     const r = await fetch(callback);
     expect(r.status).toBe(400);
     expect(await r.text()).toContain("expired");
@@ -239,7 +239,7 @@ describe("github OAuth web flow", () => {
     const ws = (await f("GET", "/api/v1/workspaces/current")).body.id;
     const me = (await f("GET", "/api/v1/profile")).body.id;
     const { form } = await openConfirmation(await authorize(f));
-    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", Number(me.replace(/^usr_/, "")), Number(ws.replace(/^ws_/, "")))).toBe(1);
+    expect(await runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", Number(me.replace(/^usr_/, "")), Number(ws.replace(/^ws_/, "")))).toBe(1);
     const before = exchanges();
     const r = await postConfirmation(form, { headers: { cookie: `clanker_session=${session}` } });
     expect(r.status).toBe(403);
@@ -252,7 +252,7 @@ describe("github OAuth web flow", () => {
     const key = await srv.createKey({ email: uniqueEmail("gina") });
     const g = client(srv, { apiKey: key });
     const { form } = await openConfirmation(await authorize(g));
-    expect(runSql(srv, "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ?", Date.now(), new Bun.CryptoHasher("sha256").update(key).digest("hex"))).toBe(1);
+    expect(await runSql(srv, "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ?", Date.now(), new Bun.CryptoHasher("sha256").update(key).digest("hex"))).toBe(1);
     const r = await postConfirmation(form);
     expect(r.status).toBe(403);
     expect(r.html).toContain("API key that started connecting has been revoked");
@@ -266,7 +266,7 @@ describe("disconnect", () => {
     const owner = await srv.createSession(uniqueEmail("owner"));
     const team = (await client(srv, { session: owner })("POST", "/api/v1/workspaces", { body: { name: "T" } })).body.id;
     // A member is simulated by demoting the owner's membership (there is no other way to be one without mail here).
-    runSql(srv, "UPDATE memberships SET role = 'member' WHERE workspace_id = ?", Number(team.replace(/^ws_/, "")));
+    await runSql(srv, "UPDATE memberships SET role = 'member' WHERE workspace_id = ?", Number(team.replace(/^ws_/, "")));
     const m = client(srv, { session: owner, workspace: team });
     expectError(await m("POST", "/api/v1/connectors/github/connect", { body: { token: TOKEN } }), 403, "permission_error", "ROLE_REQUIRED");
     expectError(await m("DELETE", "/api/v1/connectors/github"), 403, "permission_error", "ROLE_REQUIRED");

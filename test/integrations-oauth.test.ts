@@ -95,7 +95,7 @@ describe("Slack OAuth v2", () => {
     expect((await owner("DELETE", "/api/v1/integrations/slack")).body.disconnected).toBe(true);
     const url = await startFlow();
     const { code, state } = slack.approve(url);
-    expect(runSql(srv, "UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000)).toBeGreaterThan(0);
+    expect(await runSql(srv, "UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL", Date.now() - 1000)).toBeGreaterThan(0);
     const expired = await callback({ code, state });
     expect(expired.status).toBe(400);
     expect(await expired.text()).toContain("expired");
@@ -183,7 +183,7 @@ describe("the confirmation step", () => {
     const { form } = await openConfirmation(await fresh());
     const exchanges = slack.calls.filter((c) => c.method === "oauth.v2.access").length;
     const uid = await ownerId();
-    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ?", uid)).toBe(1);
+    expect(await runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ?", uid)).toBe(1);
     try {
       const r = await postConfirmation(form);
       expect(r.status).toBe(403);
@@ -191,7 +191,7 @@ describe("the confirmation step", () => {
       expect(slack.calls.filter((c) => c.method === "oauth.v2.access").length).toBe(exchanges);
       expect(await slackConnected()).toMatchObject({ connected: false });
     } finally {
-      runSql(srv, "UPDATE memberships SET role = 'owner' WHERE user_id = ?", uid);
+      await runSql(srv, "UPDATE memberships SET role = 'owner' WHERE user_id = ?", uid);
     }
   });
 });

@@ -189,11 +189,11 @@ describe("MCP sessions act as each request's caller", () => {
     expect((await toolOk(c, "install-skill", { slug: "code-review" })).installed).toBe(true);
 
     const me = await client(srv, { session, workspace: team })("GET", "/api/v1/profile");
-    expect(runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(await runSql(srv, "UPDATE memberships SET role = 'member' WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
     await expectToolRoleRefusal(c, "uninstall-skill", { slug: "code-review" });
     expect((await toolOk(c, "read-memory")).content).toEqual(expect.any(String)); // still a member
 
-    expect(runSql(srv, "DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
+    expect(await runSql(srv, "DELETE FROM memberships WHERE user_id = ? AND workspace_id = ?", numeric(me.body.id), numeric(team))).toBe(1);
     expect(await callTool(c, "read-memory").then(() => "answered", () => "refused")).toBe("refused");
     expect((await owner("GET", "/api/v1/skills")).body.data.map((s: { slug: string }) => s.slug)).toContain("code-review");
   });

@@ -195,7 +195,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     test("an expired code → otp_expired (expires_at backdated in the database)", async () => {
       const email = uniqueEmail(`expired-${mode}`);
       const code = await startSignin(email);
-      expect(runSql(srv, "UPDATE otp_codes SET expires_at = ? WHERE email = ? AND purpose = 'signin'", Date.now() - 1000, email)).toBe(1);
+      expect(await runSql(srv, "UPDATE otp_codes SET expires_at = ? WHERE email = ? AND purpose = 'signin'", Date.now() - 1000, email)).toBe(1);
       const r = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code } });
       expectError(r, 400, "otp_expired");
     });
@@ -263,7 +263,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     test("an expired code → 400 expired_token (expires_at backdated in the database)", async () => {
       const start = await anon("POST", "/api/v1/activate");
       expect(start.status).toBe(200);
-      expect(runSql(srv, "UPDATE device_codes SET expires_at = ? WHERE status = 'pending' AND expires_at > ?", Date.now() - 1000, Date.now())).toBe(1);
+      expect(await runSql(srv, "UPDATE device_codes SET expires_at = ? WHERE status = 'pending' AND expires_at > ?", Date.now() - 1000, Date.now())).toBe(1);
       expectError(await anon("POST", "/api/v1/activate/poll", { body: { code: start.body.code } }), 400, "expired_token");
       expectError(await owner("POST", "/api/v1/activate/confirm", { body: { code: start.body.code } }), 400, "expired_token");
     });
@@ -373,7 +373,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     test("an expired claim token → 400 claim_expired (claim_expires_at backdated in the database)", async () => {
       const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
       expect(reg.status).toBe(200);
-      expect(runSql(srv, "UPDATE agent_registrations SET claim_expires_at = ? WHERE status = 'active' AND claim_expires_at > ?", Date.now() - 1000, Date.now())).toBeGreaterThan(0);
+      expect(await runSql(srv, "UPDATE agent_registrations SET claim_expires_at = ? WHERE status = 'active' AND claim_expires_at > ?", Date.now() - 1000, Date.now())).toBeGreaterThan(0);
       expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: reg.body.claim_token, email: uniqueEmail("late") } }), 400, "claim_expired");
     });
   });

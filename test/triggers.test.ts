@@ -315,7 +315,7 @@ describe("POST /hooks/:triggerId, webhook", () => {
     const [t] = await triggersOf(owner, "vanishing");
     const { secret } = await secretOf(t.id);
     // Behind the server's back: the definition row goes, the trigger row stays.
-    expect(runSql(srv, "DELETE FROM workflow_definitions WHERE key = 'vanishing'")).toBe(1);
+    expect(await runSql(srv, "DELETE FROM workflow_definitions WHERE key = 'vanishing'")).toBe(1);
     const runs = await runCount(owner);
     expectError(await fire(t.hookUrl, "{}", { "clanker-signature": clankerSig(secret, "{}") }), 404, "not_found_error");
     expect(await runCount(owner)).toBe(runs);

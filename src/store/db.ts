@@ -3,7 +3,10 @@
 import type { Database } from "bun:sqlite";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type * as schema from "./schema/sqlite";
+import { DIALECT, isPostgresUrl, type Dialect } from "./dialect";
 import { SqliteStore } from "./sqlite-store";
+
+export { isPostgresUrl, type Dialect };
 
 /**
  * Queries are drizzle's dialect-neutral subset, always awaited: `await db.select()…` (rows), `.returning()`
@@ -11,8 +14,6 @@ import { SqliteStore } from "./sqlite-store";
  * Typed as the SQLite database; under PostgreSQL it is drizzle's PostgreSQL database bound to the current store.tx.
  */
 export type Db = BunSQLiteDatabase<typeof schema>;
-
-export type Dialect = "sqlite" | "postgres";
 
 export interface Store {
   readonly dialect: Dialect;
@@ -50,13 +51,12 @@ export interface StoreOptions {
   databaseUrl?: string | null;
 }
 
-export function isPostgresUrl(url: string | null | undefined): boolean {
-  return !!url && /^postgres(ql)?:\/\//i.test(url);
-}
-
 export async function openStore(opts: StoreOptions | string): Promise<Store> {
   const o = typeof opts === "string" ? { path: opts } : opts;
   if (isPostgresUrl(o.databaseUrl)) {
+    // The services' tables were picked at load from the environment (./dialect): a postgres:// URL from anywhere
+    // else would meet SQLite's tables.
+    if (DIALECT !== "postgres") throw new Error("a PostgreSQL store needs DATABASE_URL=postgres://… in the environment");
     const { openPgStore } = await import("./pg-store");
     return openPgStore(o.databaseUrl!);
   }

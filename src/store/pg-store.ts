@@ -1,6 +1,183 @@
-// PostgreSQL store: not built yet in this step (the async interface lands on SQLite first).
-import type { Store } from "./db";
+// The PostgreSQL store (DATABASE_URL=postgres://…): a postgres.js pool under drizzle's PostgreSQL dialect, with
+// store.tx as one SERIALIZABLE transaction (retried whole on a serialization failure), savepoints when nested, and
+// the embedded migrations applied under an advisory lock so one replica migrates while the others wait.
+import { AsyncLocalStorage } from "node:async_hooks";
+import postgres from "postgres";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import * as schema from "./schema/pg";
+import { MIGRATIONS_PG } from "./migrations-pg";
+import type { Db, Store } from "./db";
 
-export async function openPgStore(_url: string): Promise<Store> {
-  throw new Error("DATABASE_URL=postgres://… is not supported by this build yet");
+type PgDb = PostgresJsDatabase<typeof schema>;
+/** A drizzle transaction (or savepoint) handle: the same query API as the database, bound to one connection. */
+type PgTx = Parameters<Parameters<PgDb["transaction"]>[0]>[0];
+
+/** The whole of a store.tx is tried at most this many times before a serialization failure reaches the caller. */
+export const MAX_TRIES = 10;
+/** pg_advisory_lock key held while migrating ("ckmig" in ASCII, read as a number). */
+const MIGRATE_LOCK = 0x636b6d6967;
+/** SQLSTATEs after which the whole transaction may succeed if run again: serialization_failure, deadlock_detected. */
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+/** One open store.tx (or savepoint) on this async path. */
+interface Frame {
+  open: boolean;
+  tx: PgTx;
+  /** afterCommit hooks: a savepoint's move to its parent when it is released, and are dropped when it rolls back. */
+  after: (() => void)[];
+}
+
+export class PgStore implements Store {
+  readonly dialect = "postgres" as const;
+  readonly sqlite = null;
+  readonly db: Db;
+  /** The postgres.js pool, for what drizzle does not say (advisory locks, LISTEN, the tests). */
+  readonly client: postgres.Sql;
+  /** How many times a store.tx was run again after a serialization failure (for the tests). */
+  retries = 0;
+
+  private readonly root: PgDb;
+  private readonly frames = new AsyncLocalStorage<Frame>();
+
+  constructor(url: string, opts: { max?: number } = {}) {
+    // NOTICEs ("relation already exists, skipping") are noise on stdout, and the log is the operator's.
+    this.client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
+    this.root = drizzle(this.client, { schema });
+    // Services hold store.db for their whole life; each property read finds the transaction of the caller's async
+    // path (AsyncLocalStorage), so a query written once runs inside whichever store.tx awaits it, or autocommits.
+    this.db = new Proxy({} as object, {
+      get: (_, prop) => {
+        const frame = this.frames.getStore();
+        const target: object = frame?.open ? frame.tx : this.root;
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as unknown as Db;
+  }
+
+  async tx<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.frames.getStore();
+    if (outer?.open) return this.savepoint(outer, fn);
+    for (let attempt = 1; ; attempt++) {
+      // A fresh frame per attempt: hooks registered by a failed attempt are discarded with its writes.
+      let frame: Frame | null = null;
+      try {
+        const result = await this.root.transaction(
+          async (tx) => {
+            frame = { open: true, tx, after: [] };
+            try {
+              return await this.frames.run(frame, fn);
+            } finally {
+              frame.open = false;
+            }
+          },
+          { isolationLevel: "serializable" },
+        );
+        runAll((frame as Frame | null)?.after ?? []);
+        return result;
+      } catch (e) {
+        if (attempt >= MAX_TRIES || !retryable(e)) throw e;
+        this.retries++;
+        // Jittered exponential backoff: two txs that conflicted must not meet again at the same instant.
+        await Bun.sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** No group commit here: every tx commits on its own, so "returned" already means committed. */
+  batchedTx<T>(fn: () => Promise<T>): Promise<T> {
+    return this.tx(fn);
+  }
+
+  afterCommit(fn: () => void): void {
+    const frame = this.frames.getStore();
+    if (frame?.open) frame.after.push(fn);
+    else fn();
+  }
+
+  pending(): Promise<void> | null {
+    return null;
+  }
+
+  onBatchFail(_undo: () => void): void {}
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.client.end({ timeout: 5 });
+  }
+
+  /** SAVEPOINT … RELEASE around fn (ROLLBACK TO on throw) in the caller's transaction. */
+  private async savepoint<T>(outer: Frame, fn: () => Promise<T>): Promise<T> {
+    let frame: Frame | null = null;
+    const result = await outer.tx.transaction(async (tx) => {
+      frame = { open: true, tx, after: [] };
+      try {
+        return await this.frames.run(frame, fn);
+      } finally {
+        frame.open = false;
+      }
+    });
+    // Released: its hooks now wait on the outer transaction's COMMIT (a rollback threw above and dropped them).
+    outer.after.push(...((frame as Frame | null)?.after ?? []));
+    return result;
+  }
+
+  /**
+   * Applies the embedded migrations not yet recorded in _migrations, each in its own transaction, holding a
+   * session advisory lock on one reserved connection: replicas starting together queue on the lock, and the
+   * ones after the first find nothing left to do.
+   */
+  async migrate(): Promise<string[]> {
+    const sql = await this.client.reserve();
+    const applied: string[] = [];
+    try {
+      await sql`SELECT pg_advisory_lock(${MIGRATE_LOCK}::bigint)`;
+      try {
+        await sql`CREATE TABLE IF NOT EXISTS _migrations (tag text PRIMARY KEY, applied_at bigint NOT NULL)`;
+        const done = new Set((await sql<{ tag: string }[]>`SELECT tag FROM _migrations`).map((r) => r.tag));
+        for (const m of MIGRATIONS_PG) {
+          if (done.has(m.tag)) continue;
+          await sql`BEGIN`;
+          try {
+            for (const stmt of m.sql.split("--> statement-breakpoint")) {
+              if (stmt.trim()) await sql.unsafe(stmt);
+            }
+            await sql`INSERT INTO _migrations (tag, applied_at) VALUES (${m.tag}, ${Date.now()})`;
+            await sql`COMMIT`;
+          } catch (e) {
+            await sql`ROLLBACK`.catch(() => {});
+            throw e;
+          }
+          applied.push(m.tag);
+        }
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${MIGRATE_LOCK}::bigint)`.catch(() => {});
+      }
+    } finally {
+      sql.release();
+    }
+    return applied;
+  }
+}
+
+export async function openPgStore(url: string): Promise<PgStore> {
+  return new PgStore(url);
+}
+
+/** A serialization failure or deadlock, raw from postgres.js or wrapped by drizzle (DrizzleQueryError.cause). */
+export function retryable(e: unknown): boolean {
+  for (let c = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === "string" && RETRYABLE.has(code)) return true;
+  }
+  return false;
+}
+
+function runAll(fns: (() => void)[]): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch {}
+  }
 }

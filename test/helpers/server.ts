@@ -1,5 +1,7 @@
 // Starts the real server (bun src/main.ts serve) on a free port with a fresh temp data dir, and talks to it
 // over real HTTP. The CLI helpers run the real `clanker` verbs against the same data dir.
+// With CLANKER_TEST_DATABASE_URL set (source .ci/services.sh) each new data dir gets a fresh PostgreSQL database
+// (DATABASE_URL) and the servers share CLANKER_TEST_REDIS_URL (REDIS_URL): the same tests, on the replica stack.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -35,6 +37,37 @@ export interface StartOptions {
   dataDir?: string;
 }
 
+/** Which store the servers of this run use: a test of something only SQLite has skips itself under "postgres". */
+export function testDialect(): "sqlite" | "postgres" {
+  return process.env.CLANKER_TEST_DATABASE_URL ? "postgres" : "sqlite";
+}
+
+/** data dir → the database made for it, so a restart, the CLI and a later startServer on that dir reuse it. */
+const databases = new Map<string, string>();
+
+/** postgres.js on the admin URL for one statement (CREATE/DROP DATABASE cannot run in a transaction block). */
+async function adminSql(statement: string): Promise<void> {
+  const { default: postgres } = await import("postgres");
+  const sql = postgres(process.env.CLANKER_TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(statement);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The database for a data dir: made on first use (ck_<random>, on the admin URL's server). */
+async function databaseFor(dataDir: string): Promise<string> {
+  const known = databases.get(dataDir);
+  if (known) return known;
+  const name = `ck_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  await adminSql(`CREATE DATABASE "${name}"`);
+  const url = new URL(process.env.CLANKER_TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  databases.set(dataDir, url.toString());
+  return url.toString();
+}
+
 let emailSeq = 0;
 export const uniqueEmail = (tag = "user") => `${tag}-${process.pid}-${++emailSeq}-${Date.now()}@example.test`;
 
@@ -48,6 +81,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     CLANKER_LOG: "info",
     // stop() drains runs in flight; a suite that stops with a slow run going should not wait 30 s for it.
     CLANKER_SHUTDOWN_GRACE_SECONDS: "2",
+    ...(process.env.CLANKER_TEST_DATABASE_URL ? { DATABASE_URL: await databaseFor(dataDir) } : {}),
+    ...(process.env.CLANKER_TEST_REDIS_URL ? { REDIS_URL: process.env.CLANKER_TEST_REDIS_URL } : {}),
     ...opts.env,
   };
   let proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -124,8 +159,15 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   return server;
 }
 
+/** Removes the data dir and, under PostgreSQL, drops its database (best-effort, in the background). */
 export function cleanup(server: TestServer): void {
   rmSync(server.dataDir, { recursive: true, force: true });
+  const url = databases.get(server.dataDir);
+  if (url) {
+    databases.delete(server.dataDir);
+    const name = new URL(url).pathname.slice(1);
+    void adminSql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+  }
 }
 
 export interface ApiResponse<T = any> {

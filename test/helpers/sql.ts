@@ -3,8 +3,21 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { TestServer } from "./server";
 
-/** Runs one statement on <dataDir>/clanker.db (waiting out the server's locks); returns the rows changed. */
-export function runSql(srv: TestServer, statement: string, ...params: (string | number)[]): number {
+/**
+ * Runs one statement on the server's database: <dataDir>/clanker.db (waiting out the server's locks), or its
+ * PostgreSQL database (DATABASE_URL) with the `?` placeholders numbered $1, $2, …; returns the rows changed.
+ */
+export async function runSql(srv: TestServer, statement: string, ...params: (string | number)[]): Promise<number> {
+  const url = srv.env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      return (await sql.unsafe(numbered(statement), params)).count;
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
   const db = new Database(join(srv.dataDir, "clanker.db"));
   try {
     db.run("PRAGMA busy_timeout = 5000");
@@ -12,4 +25,16 @@ export function runSql(srv: TestServer, statement: string, ...params: (string | 
   } finally {
     db.close();
   }
+}
+
+/** `?` → `$n` outside single-quoted literals. */
+function numbered(statement: string): string {
+  let n = 0;
+  let quoted = false;
+  let out = "";
+  for (const ch of statement) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === "?" && !quoted ? `$${++n}` : ch;
+  }
+  return out;
 }

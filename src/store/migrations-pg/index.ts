@@ -1,0 +1,5 @@
+// Every PostgreSQL migration, embedded in the binary as text. drizzle-kit writes the .sql (npm run db:generate,
+// drizzle.pg.config.ts); add each new file here (test/pg-store.test.ts checks this list against the journal).
+import init from "./0000_init.sql" with { type: "text" };
+
+export const MIGRATIONS_PG: { tag: string; sql: string }[] = [{ tag: "0000_init", sql: init }];

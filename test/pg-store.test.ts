@@ -1,0 +1,184 @@
+// The PostgreSQL store (issue 15): migrations under the advisory lock, store.tx's all-or-nothing, savepoints,
+// afterCommit, serialization-failure retries and the db proxy, against a fresh database on a real PostgreSQL.
+// Runs when CLANKER_TEST_DATABASE_URL is set (source .ci/services.sh); the schema checks always run.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { eq, sql } from "drizzle-orm";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import * as lite from "../src/store/schema/sqlite";
+import * as pg from "../src/store/schema/pg";
+import * as picked from "../src/store/schema";
+import { MIGRATIONS_PG } from "../src/store/migrations-pg";
+import { PgStore } from "../src/store/pg-store";
+
+const ADMIN = process.env.CLANKER_TEST_DATABASE_URL;
+const tables = (m: object) => Object.keys(m).filter((k) => k !== "bytea").sort();
+
+test("the schema index names every table of both dialects, and the PostgreSQL migrations list matches drizzle-kit's journal", () => {
+  expect(tables(picked)).toEqual(tables(lite));
+  expect(tables(pg)).toEqual(tables(lite));
+  const dir = join(import.meta.dir, "../src/store/migrations-pg");
+  const journal = JSON.parse(readFileSync(join(dir, "meta/_journal.json"), "utf8")) as { entries: { tag: string }[] };
+  expect(MIGRATIONS_PG.map((m) => m.tag)).toEqual(journal.entries.map((e) => e.tag));
+});
+
+describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: source .ci/services.sh)", () => {
+  const name = `ck_store_${process.pid}_${Date.now()}`;
+  let url = "";
+  let admin: postgres.Sql;
+  let store: PgStore;
+  let db: PostgresJsDatabase<typeof pg>;
+  const stores: PgStore[] = [];
+  const open = () => {
+    const s = new PgStore(url);
+    stores.push(s);
+    return s;
+  };
+  /** A user row to write: the users table has no foreign keys. */
+  const user = (n: string) => ({ name: n, email: `${n}-${Date.now()}-${Math.random()}@example.test`, createdAt: 1, updatedAt: 1 });
+  const count = async (like: string) =>
+    Number((await store.client<{ n: string }[]>`SELECT count(*) AS n FROM users WHERE name LIKE ${like}`)[0]!.n);
+
+  beforeAll(async () => {
+    admin = postgres(ADMIN!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE DATABASE "${name}"`);
+    const u = new URL(ADMIN!);
+    u.pathname = `/${name}`;
+    url = u.toString();
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+    await admin.end();
+  });
+
+  test("two stores migrating at once both succeed: one applies every migration, the other waits on the lock and finds none", async () => {
+    const [a, b] = [open(), open()];
+    const results = await Promise.all([a.migrate(), b.migrate()]);
+    const all = MIGRATIONS_PG.map((m) => m.tag);
+    expect(results.map((r) => r.length).sort()).toEqual([0, all.length]);
+    expect(results.flat()).toEqual(all);
+    expect(await a.migrate()).toEqual([]);
+    const rows = await a.client<{ tag: string }[]>`SELECT tag FROM _migrations ORDER BY tag`;
+    expect(rows.map((r) => r.tag)).toEqual(all);
+    const t = await a.client`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'users'`;
+    expect(t[0]!.n).toBe(1);
+    store = a;
+    db = a.db as unknown as PostgresJsDatabase<typeof pg>;
+  });
+
+  test("a tx that throws leaves nothing behind, and its afterCommit hook never runs", async () => {
+    let ran = false;
+    const err = await store
+      .tx(async () => {
+        await db.insert(pg.users).values(user("rollback-a"));
+        await db.insert(pg.users).values(user("rollback-a"));
+        store.afterCommit(() => (ran = true));
+        throw new Error("boom");
+      })
+      .catch((e: Error) => e);
+    expect((err as Error).message).toBe("boom");
+    expect(await count("rollback-a")).toBe(0);
+    await Bun.sleep(10);
+    expect(ran).toBe(false);
+  });
+
+  test("afterCommit runs once, after COMMIT (the row is visible from another connection by then); outside a tx it runs at once", async () => {
+    const seen: number[] = [];
+    const other = open();
+    const result = await store.tx(async () => {
+      await db.insert(pg.users).values(user("after-commit"));
+      store.afterCommit(() => {
+        void other.client`SELECT count(*)::int AS n FROM users WHERE name = 'after-commit'`.then((r) => seen.push(r[0]!.n));
+      });
+      await store.tx(async () => store.afterCommit(() => seen.push(-1)));
+      expect(seen).toEqual([]);
+      return "ok";
+    });
+    expect(result).toBe("ok");
+    await Bun.sleep(100);
+    expect(seen.sort()).toEqual([-1, 1]);
+    let now = false;
+    store.afterCommit(() => (now = true));
+    expect(now).toBe(true);
+  });
+
+  test("a nested tx that throws rolls back to its savepoint (and drops its hooks); the outer tx commits the rest", async () => {
+    const hooks: string[] = [];
+    await store.tx(async () => {
+      await db.insert(pg.users).values(user("outer-kept"));
+      await store
+        .tx(async () => {
+          await db.insert(pg.users).values(user("inner-dropped"));
+          store.afterCommit(() => hooks.push("inner"));
+          throw new Error("inner");
+        })
+        .catch(() => {});
+      await store.tx(async () => {
+        await db.insert(pg.users).values(user("inner-kept"));
+      });
+      store.afterCommit(() => hooks.push("outer"));
+    });
+    expect(await count("outer-kept")).toBe(1);
+    expect(await count("inner-dropped")).toBe(0);
+    expect(await count("inner-kept")).toBe(1);
+    expect(hooks).toEqual(["outer"]);
+  });
+
+  test("inside a tx store.db sees the tx's uncommitted rows; outside it (another async path) does not", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let inside = -1;
+    const tx = store.tx(async () => {
+      await db.insert(pg.users).values(user("proxy-row"));
+      inside = (await db.select().from(pg.users).where(eq(pg.users.name, "proxy-row"))).length;
+      await gate;
+    });
+    while (inside < 0) await Bun.sleep(5);
+    expect(inside).toBe(1);
+    // This async path is not inside the tx: the proxy gives it the pool, which cannot see the uncommitted row.
+    expect((await db.select().from(pg.users).where(eq(pg.users.name, "proxy-row"))).length).toBe(0);
+    release();
+    await tx;
+    expect((await db.select().from(pg.users).where(eq(pg.users.name, "proxy-row"))).length).toBe(1);
+  });
+
+  test("two concurrent txs that read then write the same row both end correctly: the loser of the serialization conflict is run again", async () => {
+    const [row] = await db.insert(pg.users).values(user("counter")).returning();
+    const before = store.retries;
+    // Each reads updated_at, waits so both have read, then writes read+1: without SERIALIZABLE and the retry one
+    // increment would be lost (both write 2); with them the second is rejected (40001) and runs again on 2.
+    let arrived = 0;
+    const bump = () =>
+      store.tx(async () => {
+        const [r] = await db.select().from(pg.users).where(eq(pg.users.id, row!.id));
+        arrived++;
+        while (arrived < 2) await Bun.sleep(5);
+        await db.update(pg.users).set({ updatedAt: r!.updatedAt + 1 }).where(eq(pg.users.id, row!.id));
+      });
+    await Promise.all([bump(), bump()]);
+    const [after] = await db.select().from(pg.users).where(eq(pg.users.id, row!.id));
+    expect(after!.updatedAt).toBe(3);
+    expect(store.retries).toBeGreaterThan(before);
+  });
+
+  test("rows come back in the SQLite types: numbers for bigint, booleans, Buffers for bytea, JSON with its key order", async () => {
+    const [u] = await db.insert(pg.users).values(user("types")).returning();
+    const [w] = await db.insert(pg.workspaces).values({ name: "W", slug: `w-${Date.now()}`, createdAt: Date.now() }).returning();
+    expect(typeof u!.id).toBe("number");
+    expect(w!.personal).toBe(false);
+    const blob = Buffer.from([0, 1, 2, 255]);
+    const [s] = await db.insert(pg.secrets).values({ workspaceId: w!.id, name: "S", ciphertext: blob, createdAt: 1, updatedAt: 1 }).returning();
+    expect(Buffer.isBuffer(s!.ciphertext)).toBe(true);
+    expect(Buffer.compare(s!.ciphertext, blob)).toBe(0);
+    const metadata = { z: 1, a: { y: 2, b: 3 } };
+    await db.insert(pg.auditLogs).values({ workspaceId: w!.id, actorType: "system", requestId: "r", action: "x", resourceType: "t", metadata, createdAt: 1 });
+    const [a] = await db.select().from(pg.auditLogs).where(eq(pg.auditLogs.workspaceId, w!.id));
+    expect(JSON.stringify(a!.metadata)).toBe(JSON.stringify(metadata));
+    const [{ n }] = (await db.select({ n: sql`count(*)`.mapWith(Number) }).from(pg.users)) as [{ n: number }];
+    expect(typeof n).toBe("number");
+  });
+});
