@@ -1,5 +1,9 @@
 // Every PostgreSQL migration, embedded in the binary as text. drizzle-kit writes the .sql (npm run db:generate,
 // drizzle.pg.config.ts); add each new file here (test/pg-store.test.ts checks this list against the journal).
 import init from "./0000_init.sql" with { type: "text" };
+import leasesFiles from "./0001_leases_files.sql" with { type: "text" };
 
-export const MIGRATIONS_PG: { tag: string; sql: string }[] = [{ tag: "0000_init", sql: init }];
+export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
+  { tag: "0000_init", sql: init },
+  { tag: "0001_leases_files", sql: leasesFiles },
+];

@@ -6,6 +6,7 @@ import executionsBillingEvents from "./0002_executions_billing_events.sql" with 
 import signin from "./0003_signin_devices_agents_invitations.sql" with { type: "text" };
 import workflows from "./0004_workflows.sql" with { type: "text" };
 import connectors from "./0005_connectors_integrations_triggers.sql" with { type: "text" };
+import leasesFiles from "./0006_leases_files.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -14,4 +15,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0003_signin_devices_agents_invitations", sql: signin },
   { tag: "0004_workflows", sql: workflows },
   { tag: "0005_connectors_integrations_triggers", sql: connectors },
+  { tag: "0006_leases_files", sql: leasesFiles },
 ];

@@ -38,6 +38,7 @@ export const memberships: typeof lite.memberships = t.memberships;
 export const apiKeys: typeof lite.apiKeys = t.apiKeys;
 export const sessions: typeof lite.sessions = t.sessions;
 export const auditLogs: typeof lite.auditLogs = t.auditLogs;
+export const files: typeof lite.files = t.files;
 export const idempotencyKeys: typeof lite.idempotencyKeys = t.idempotencyKeys;
 export const memory: typeof lite.memory = t.memory;
 

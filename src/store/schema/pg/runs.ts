@@ -33,6 +33,9 @@ export const executions = pgTable(
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     startedAt: bigint("started_at", { mode: "number" }),
     completedAt: bigint("completed_at", { mode: "number" }),
+    /** The replica running it and until when (renewed while it runs): past that, another replica takes it back. */
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: bigint("lease_expires_at", { mode: "number" }),
   },
   (t) => [index("executions_ws").on(t.workspaceId, t.id), index("executions_status").on(t.status, t.id)],
 );

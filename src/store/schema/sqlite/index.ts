@@ -5,3 +5,4 @@ export * from "./runs";
 export * from "./signin";
 export * from "./workflows";
 export * from "./connections";
+export * from "./files";

@@ -32,6 +32,9 @@ export const executions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
     completedAt: integer("completed_at"),
+    /** The replica running it and until when (renewed while it runs): past that, another replica takes it back. */
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
   },
   (t) => [index("executions_ws").on(t.workspaceId, t.id), index("executions_status").on(t.status, t.id)],
 );
