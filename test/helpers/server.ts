@@ -68,6 +68,24 @@ async function databaseFor(dataDir: string): Promise<string> {
   return url.toString();
 }
 
+/**
+ * DATABASE_URL and REDIS_URL for servers on one database. Every test server shares the one Redis, so each database
+ * gets its own key prefix (rate windows, locks, channels): servers on one database are replicas of one deployment,
+ * servers on different ones never see each other.
+ */
+export async function replicaStackEnv(databaseUrl: string): Promise<Record<string, string>> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  return {
+    DATABASE_URL: databaseUrl,
+    ...(process.env.CLANKER_TEST_REDIS_URL ? { REDIS_URL: process.env.CLANKER_TEST_REDIS_URL, CLANKER_REDIS_PREFIX: `ck:${name}:` } : {}),
+  };
+}
+
+/** A fresh database on the test PostgreSQL (CLANKER_TEST_DATABASE_URL), dropped with the data dir it is bound to. */
+export async function freshDatabase(dataDir: string): Promise<string> {
+  return databaseFor(dataDir);
+}
+
 let emailSeq = 0;
 export const uniqueEmail = (tag = "user") => `${tag}-${process.pid}-${++emailSeq}-${Date.now()}@example.test`;
 
@@ -81,8 +99,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     CLANKER_LOG: "info",
     // stop() drains runs in flight; a suite that stops with a slow run going should not wait 30 s for it.
     CLANKER_SHUTDOWN_GRACE_SECONDS: "2",
-    ...(process.env.CLANKER_TEST_DATABASE_URL ? { DATABASE_URL: await databaseFor(dataDir) } : {}),
-    ...(process.env.CLANKER_TEST_REDIS_URL ? { REDIS_URL: process.env.CLANKER_TEST_REDIS_URL } : {}),
+    ...(process.env.CLANKER_TEST_DATABASE_URL ? await replicaStackEnv(await databaseFor(dataDir)) : {}),
     ...opts.env,
   };
   let proc: Subprocess<"ignore", "pipe", "pipe">;
