@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { filesUnder } from "./helpers/files";
+import { storedBytes } from "./helpers/files";
 import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
@@ -278,7 +278,7 @@ describe("disconnect", () => {
     expect((await a("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: false, account: null });
     expectError(await a("GET", "/api/v1/connectors/github/sources"), 400, "invalid_request_error", "CONNECTOR_NOT_CONNECTED");
     expect((await a("GET", "/api/v1/audit-logs?action=connector.disconnect")).body.data.length).toBe(1);
-    const files = filesUnder(srv.dataDir);
+    const files = await storedBytes(srv);
     // The control: the account name, which is stored in clear, is found by the same scan.
     expect(files.some((f) => f.bytes.includes(Buffer.from("octocat")))).toBe(true);
     for (const f of files) for (const t of [TOKEN, OTHER_TOKEN]) expect({ file: f.path, found: f.bytes.includes(Buffer.from(t)) }).toEqual({ file: f.path, found: false });

@@ -1,9 +1,9 @@
 // Idempotency keys on POST /api/v1/workspaces and /api/v1/api-keys: replay, reuse with another body,
 // 50 concurrent requests, per-workspace scope, restart, TTL, and a created key's secret replayed but never stored in the clear.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { storedBytes } from "./helpers/files";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
 let srv: TestServer;
@@ -166,13 +166,15 @@ describe("POST /api/v1/api-keys with idempotency-key", () => {
     expect(list.text).not.toContain(secret);
     expect((await client(srv, { apiKey: secret })("GET", "/api/v1/profile")).status).toBe(200);
 
-    const files = readdirSync(srv.dataDir).filter((f) => statSync(join(srv.dataDir, f)).isFile());
-    expect(files).toContain("clanker.db");
-    expect(files).toContain("clanker.db-wal");
+    const files = await storedBytes(srv);
+    if (testDialect() === "sqlite") {
+      const names = files.map((f) => f.path.slice(srv.dataDir.length + 1));
+      expect(names).toContain("clanker.db");
+      expect(names).toContain("clanker.db-wal");
+    }
     // The stored answer is there (its key id is readable), only its secret is sealed.
-    expect(files.some((f) => readFileSync(join(srv.dataDir, f)).includes(Buffer.from('"$sealed"')))).toBe(true);
-    for (const f of files) {
-      const bytes = readFileSync(join(srv.dataDir, f));
+    expect(files.some((f) => f.bytes.includes(Buffer.from('"$sealed"')))).toBe(true);
+    for (const { path: f, bytes } of files) {
       expect({ file: f, found: bytes.includes(Buffer.from(secret)) }).toEqual({ file: f, found: false });
       // Nor the part after the public prefix (in case the key was stored re-encoded without "ck_").
       expect({ file: f, found: bytes.includes(Buffer.from(secret.slice(7))) }).toEqual({ file: f, found: false });

@@ -4,10 +4,9 @@
 // audited, workspaces isolated, unclaimed agents refused, and a disconnected token gone from every byte on disk.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { storedBytes } from "./helpers/files";
 import { expectError } from "./helpers/api";
 import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { startMailSink, type MailSink } from "./helpers/mail";
@@ -42,14 +41,6 @@ async function audit(action: string): Promise<any[]> {
   const r = await owner("GET", `/api/v1/audit-logs?action=${action}&limit=100`);
   expect(r.status).toBe(200);
   return r.body.data;
-}
-
-/** Every file under dir, recursively (the database, its WAL, keys, outbox…). */
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? allFiles(p) : [p];
-  });
 }
 
 beforeAll(async () => {
@@ -331,18 +322,18 @@ describe("unclaimed agent keys", () => {
 describe("disconnect", () => {
   test("forgets the token: no plaintext token in any byte of the data dir, and actions are refused", async () => {
     // The token is sealed while connected, too.
-    const scan = () => {
+    const scan = async () => {
       const needle = Buffer.from(BOT_TOKEN);
-      return allFiles(srv.dataDir).filter((f) => readFileSync(f).includes(needle));
+      return (await storedBytes(srv)).filter((f) => f.bytes.includes(needle)).map((f) => f.path);
     };
-    expect(scan()).toEqual([]);
+    expect(await scan()).toEqual([]);
     const r = await owner("DELETE", "/api/v1/integrations/slack");
     expect(r.body).toEqual({ integration: "slack", connected: false, disconnected: true });
     expect((await audit("integration.disconnect"))[0]).toMatchObject({ resourceId: "slack" });
     expectError(await member("POST", "/api/v1/integrations/slack/actions/list_channels", { body: { input: {} } }), 400, "invalid_request_error", "INTEGRATION_NOT_CONNECTED");
     // Checkpoint the WAL into the database so a deleted row's old page is looked at too.
     await srv.stop();
-    expect(scan()).toEqual([]);
+    expect(await scan()).toEqual([]);
     await srv.restart();
   }, 30_000);
 });

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { filesUnder } from "./helpers/files";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { filesUnder, storedBytes } from "./helpers/files";
 
 type Call = ReturnType<typeof client>;
 
@@ -42,10 +42,11 @@ async function audit(call: Call, query = ""): Promise<any[]> {
 }
 
 /** `control` is a secret's (non-secret) name: seeing it proves the scan reads what the store wrote. */
-function expectNoPlaintextIn(dir: string, secrets: string[], control: string) {
-  const files = filesUnder(dir);
-  const names = files.map((f) => f.path.slice(dir.length + 1));
-  expect(names).toContain("clanker.db");
+async function expectNoPlaintextIn(srv: TestServer, secrets: string[], control: string) {
+  const dir = srv.dataDir;
+  const files = await storedBytes(srv);
+  const names = files.map((f) => (f.path.startsWith(dir) ? f.path.slice(dir.length + 1) : f.path));
+  expect(names).toContain(testDialect() === "postgres" ? "postgres:secrets" : "clanker.db");
   expect(files.some((f) => f.bytes.includes(Buffer.from(control)))).toBe(true);
   for (const f of files) {
     for (const s of secrets) {
@@ -445,7 +446,7 @@ describe("at rest and in the trail", () => {
     const last = secretValue("last");
     expect((await a("POST", "/api/v1/secrets", { body: { name: "LAST_ONE", value: last } })).status).toBe(200);
     expect(plaintexts.length).toBeGreaterThan(8);
-    const names = expectNoPlaintextIn(srv.dataDir, plaintexts, "LAST_ONE");
+    const names = await expectNoPlaintextIn(srv, plaintexts, "LAST_ONE");
     expect(names).toContain("master.key");
     for (const p of plaintexts) expect(srv.logs()).not.toContain(p);
   });
@@ -485,7 +486,7 @@ describe("CLANKER_MASTER_KEY from the environment", () => {
     expect((await c("GET", "/api/v1/skills/summarize/secrets")).body.data.map((x: { envVar: string }) => x.envVar)).toEqual(["ENV_KEYED"]);
 
     expect(existsSync(join(srv2.dataDir, "master.key"))).toBe(false);
-    expectNoPlaintextIn(srv2.dataDir, [v, v2, k], "ENV_KEYED");
+    await expectNoPlaintextIn(srv2, [v, v2, k], "ENV_KEYED");
     expect(filesUnder(srv2.dataDir).map((f) => f.path)).not.toContain(join(srv2.dataDir, "master.key"));
 
     // And after a restart with the same key everything is still there.

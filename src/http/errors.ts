@@ -19,7 +19,18 @@ export function toApiError(code: string | number, error: unknown, request: Reque
     case "INVALID_COOKIE_SIGNATURE":
       return new InvalidRequestError("Invalid cookie signature", "cookie");
   }
+  if (isNulRefusal(error)) return new InvalidRequestError("Text must not contain NUL (\\u0000) characters", undefined, "INVALID_TEXT");
   return new ApiError("api_error", "Internal server error");
+}
+
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): the database refuses such a value with 22021 (or 22P05), which
+ * is the caller's input, not our failure. drizzle wraps the driver's error, so look at the cause too.
+ */
+function isNulRefusal(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++)
+    if (e.code === "22021" || e.code === "22P05") return true;
+  return false;
 }
 
 export const internalErrorBody = () => new ApiError("api_error", "Internal server error").toBody();
