@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { client, logMessages, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { client, logMessages, ownStoreEnv, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { stdoutUntil, stopAll } from "./helpers/suite";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -193,7 +193,7 @@ describe("next steps", () => {
 
   test("serve --data DIR on an empty dir: the printed command carries the same --data", async () => {
     const dir = join(scratch, "first start");
-    const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--data", dir], { env: { ...srv.env, CLANKER_DATA_DIR: "" }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0", "--data", dir], { env: { ...srv.env, CLANKER_DATA_DIR: "", ...(await ownStoreEnv(dir)) }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     const log = await stdoutUntil(p, "listening on");
     expect(logMessages(log)).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data '${dir}'\n`);
   }, 20_000);

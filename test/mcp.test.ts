@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
-import { cleanup, client, readResponse, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, ownStoreEnv, readResponse, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 import { httpTransport } from "./helpers/mcp-client";
@@ -61,8 +61,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface ConnectOptions {
   /** HTTP: send `Authorization: Bearer` instead of x-api-key. stdio: pass the key as CLANKER_API_KEY instead of --api-key. */
   alt?: boolean;
-  /** stdio: this data dir instead of the server's. */
+  /** stdio: this data dir instead of the server's (with env: its own database, under PostgreSQL). */
   dataDir?: string;
+  env?: Record<string, string>;
   /** stdio: launch with no key at all. */
   noKey?: boolean;
 }
@@ -85,7 +86,7 @@ function transportFor(kind: Kind, key: string | null, opts: ConnectOptions = {})
     if (opts.alt) extra = { CLANKER_API_KEY: key! };
     else args.push("--api-key", key!);
   }
-  return new StdioClientTransport({ command: process.execPath, args, env: stdioEnv(extra), cwd: ROOT, stderr: "pipe" });
+  return new StdioClientTransport({ command: process.execPath, args, env: stdioEnv({ ...opts.env, ...extra }), cwd: ROOT, stderr: "pipe" });
 }
 
 async function connect(kind: Kind, key: string | null, opts: ConnectOptions = {}): Promise<Client> {
@@ -713,7 +714,7 @@ describe("MCP over stdio: the local owner and bad keys", () => {
   test("with no --api-key against a fresh data dir it acts as the local owner and works", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
     tempDirs.push(dir);
-    const c = await connect("stdio", null, { dataDir: dir, noKey: true });
+    const c = await connect("stdio", null, { dataDir: dir, noKey: true, env: await ownStoreEnv(dir) });
     const { tools } = await c.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
     expect(await ok(c, "read-memory")).toMatchObject({ content: "", version: 0 });
@@ -725,7 +726,7 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     await within(c.close(), 5_000, "close");
 
     // A second launch on the same store is the same owner, in the same workspace.
-    const again = await connect("stdio", null, { dataDir: dir, noKey: true });
+    const again = await connect("stdio", null, { dataDir: dir, noKey: true, env: await ownStoreEnv(dir) });
     expect((await ok(again, "read-memory")).content).toBe(`first${SEP}second`);
   }, 30_000);
 

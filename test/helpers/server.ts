@@ -56,16 +56,41 @@ async function adminSql(statement: string): Promise<void> {
   }
 }
 
-/** The database for a data dir: made on first use (ck_<random>, on the admin URL's server). */
+const urlOf = (name: string) => {
+  const url = new URL(process.env.CLANKER_TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
+/**
+ * One migrated database per test process, copied for every server (CREATE DATABASE … TEMPLATE is a file copy):
+ * migrating an empty database at each server start cost about a second. Built by the real `clanker migrate`.
+ */
+let template: Promise<string> | undefined;
+function migratedTemplate(): Promise<string> {
+  return (template ??= (async () => {
+    const name = `ck_tpl_${process.pid}_${Date.now().toString(36)}`;
+    await adminSql(`CREATE DATABASE "${name}"`);
+    const p = Bun.spawn([process.execPath, MAIN, "migrate"], {
+      env: { ...(process.env as Record<string, string>), DATABASE_URL: urlOf(name), CLANKER_DATA_DIR: mkdtempSync(join(tmpdir(), "clanker-tpl-")) },
+      cwd: ROOT,
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    if ((await p.exited) !== 0) throw new Error(`migrating the template database failed: ${await new Response(p.stderr).text()}`);
+    return name;
+  })());
+}
+
+/** The database for a data dir: made on first use (ck_<random>, a copy of the migrated template). */
 async function databaseFor(dataDir: string): Promise<string> {
   const known = databases.get(dataDir);
   if (known) return known;
   const name = `ck_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  await adminSql(`CREATE DATABASE "${name}"`);
-  const url = new URL(process.env.CLANKER_TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  databases.set(dataDir, url.toString());
-  return url.toString();
+  await adminSql(`CREATE DATABASE "${name}" TEMPLATE "${await migratedTemplate()}"`);
+  const url = urlOf(name);
+  databases.set(dataDir, url);
+  return url;
 }
 
 /**
@@ -79,6 +104,14 @@ export async function replicaStackEnv(databaseUrl: string): Promise<Record<strin
     DATABASE_URL: databaseUrl,
     ...(process.env.CLANKER_TEST_REDIS_URL ? { REDIS_URL: process.env.CLANKER_TEST_REDIS_URL, CLANKER_REDIS_PREFIX: `ck:${name}:` } : {}),
   };
+}
+
+/**
+ * For a process a test starts on a data dir of its own (a fresh `serve`, `clanker mcp`) with another server's env:
+ * under PostgreSQL, that dir's own database (else it would share the other server's); nothing on SQLite.
+ */
+export async function ownStoreEnv(dataDir: string): Promise<Record<string, string>> {
+  return process.env.CLANKER_TEST_DATABASE_URL ? replicaStackEnv(await databaseFor(dataDir)) : {};
 }
 
 /** A fresh database on the test PostgreSQL (CLANKER_TEST_DATABASE_URL), dropped with the data dir it is bound to. */
