@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 
 type Call = ReturnType<typeof client>;
 let fake: FakeModel;
@@ -61,7 +61,8 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe("backup and restore with the master key in the data dir", () => {
+// A SQLite data dir's backup; under PostgreSQL `clanker backup` refuses and points at pg_dump (tested in cli.test.ts).
+describe.skipIf(testDialect() === "postgres")("backup and restore with the master key in the data dir", () => {
   let srv: TestServer;
   let api: Call;
   let ownerKey: string;
@@ -145,7 +146,8 @@ describe("backup and restore with the master key in the data dir", () => {
 
 });
 
-describe("backup and restore with CLANKER_MASTER_KEY", () => {
+// A SQLite data dir's backup; under PostgreSQL `clanker backup` refuses and points at pg_dump (tested in cli.test.ts).
+describe.skipIf(testDialect() === "postgres")("backup and restore with CLANKER_MASTER_KEY", () => {
   const masterKey = randomBytes(32).toString("hex");
   const key = byokKey();
   let srv: TestServer;
@@ -185,7 +187,8 @@ describe("backup and restore with CLANKER_MASTER_KEY", () => {
   }, 30_000);
 });
 
-describe("scheduled backups", () => {
+// A SQLite data dir's backup; under PostgreSQL `clanker backup` refuses and points at pg_dump (tested in cli.test.ts).
+describe.skipIf(testDialect() === "postgres")("scheduled backups", () => {
   test("CLANKER_BACKUP_CRON every second with CLANKER_BACKUP_KEEP=2 keeps the newest two, each restorable", async () => {
     const dir = join(work, "scheduled");
     const srv = await serve({ CLANKER_BACKUP_CRON: "* * * * * *", CLANKER_BACKUP_KEEP: "2", CLANKER_BACKUP_DIR: dir });

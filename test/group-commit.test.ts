@@ -11,7 +11,7 @@ import { ConflictError } from "../src/lib/errors";
 import { SecretBox } from "../src/lib/secret-box";
 import { migrate, openStore } from "../src/store/db";
 import type { SqliteStore } from "../src/store/sqlite-store";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 
 const dbFile = (s: TestServer) => join(s.dataDir, "clanker.db");
 
@@ -47,7 +47,8 @@ async function listedNames(api: ReturnType<typeof client>): Promise<string[]> {
   }
 }
 
-describe("group commit over HTTP", () => {
+// Group commit is the SQLite store's (PostgreSQL commits each transaction on its own).
+describe.skipIf(testDialect() === "postgres")("group commit over HTTP", () => {
   let server: TestServer;
   let api: ReturnType<typeof client>;
 
@@ -134,7 +135,8 @@ describe("group commit over HTTP", () => {
   }, 60_000);
 });
 
-describe("a COMMIT that fails over HTTP", () => {
+// Group commit is the SQLite store's (PostgreSQL commits each transaction on its own).
+describe.skipIf(testDialect() === "postgres")("a COMMIT that fails over HTTP", () => {
   test("every request of the failed batch is a 500 COMMIT_FAILED, none is on disk, and a retry runs afresh", async () => {
     const server = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "100000" } });
     try {

@@ -38,3 +38,23 @@ function numbered(statement: string): string {
   }
   return out;
 }
+
+/** The store's table names: <dataDir>/clanker.db's, or those of the PostgreSQL database in env.DATABASE_URL. */
+export async function tableNames(s: { dataDir: string; env: Record<string, string> }): Promise<string[]> {
+  const url = s.env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      return (await sql<{ name: string }[]>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`).map((t) => t.name);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  const db = new Database(join(s.dataDir, "clanker.db"), { readonly: true });
+  try {
+    return db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
+  } finally {
+    db.close();
+  }
+}
