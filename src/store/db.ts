@@ -8,6 +8,10 @@ import { SqliteStore } from "./sqlite-store";
 
 export { isPostgresUrl, type Dialect };
 
+/** The advisory-lock spaces (PostgreSQL's two-int form: space, key). */
+export const LOCK_SPACES = { events: 1 } as const;
+export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
+
 /**
  * Queries are drizzle's dialect-neutral subset, always awaited: `await db.select()…` (rows), `.returning()`
  * (rows), `onConflictDoNothing/Update`. Never `.get()/.all()/.run()` (SQLite-only and synchronous).
@@ -33,6 +37,12 @@ export interface Store {
    * the caller must await store.pending() before it acknowledges anything. For request mutations (idempotent()).
    */
   batchedTx<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Inside a tx: transactions that take the same (space, key) run their remaining work — and commit — one after
+   * another, in the order they took it. PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do,
+   * there is one writer. E.g. the event log: ids must commit in order, or a reader past id 9 would miss 8.
+   */
+  lockInTx(space: LockSpace, key: number): Promise<void>;
   /** Runs fn once the current transaction (or its batch) has committed; never if it rolls back; now outside one. */
   afterCommit(fn: () => void): void;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */

@@ -6,7 +6,8 @@ import postgres from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import * as schema from "./schema/pg";
 import { MIGRATIONS_PG } from "./migrations-pg";
-import type { Db, Store } from "./db";
+import { sql } from "drizzle-orm";
+import type { Db, LockSpace, Store } from "./db";
 
 type PgDb = PostgresJsDatabase<typeof schema>;
 /** A drizzle transaction (or savepoint) handle: the same query API as the database, bound to one connection. */
@@ -87,6 +88,12 @@ export class PgStore implements Store {
   /** No group commit here: every tx commits on its own, so "returned" already means committed. */
   batchedTx<T>(fn: () => Promise<T>): Promise<T> {
     return this.tx(fn);
+  }
+
+  async lockInTx(space: LockSpace, key: number): Promise<void> {
+    const frame = this.frames.getStore();
+    if (!frame?.open) throw new Error("lockInTx outside a store.tx");
+    await frame.tx.execute(sql`SELECT pg_advisory_xact_lock(${space}, ${key})`);
   }
 
   afterCommit(fn: () => void): void {

@@ -1,7 +1,7 @@
 // The event log and its in-process fan-out: events are rows (so Last-Event-ID can resume from the store),
 // appended inside the transaction that causes them and delivered to subscribers once it has committed.
 import { and, eq, gt, lt } from "drizzle-orm";
-import type { Store } from "../../store/db";
+import { LOCK_SPACES, type Store } from "../../store/db";
 import { events } from "../../store/schema";
 
 export interface BusEvent {
@@ -26,6 +26,8 @@ export class EventBus {
    * group-commit batch) has committed, never if it rolls back: no SSE client sees an event the log lost.
    */
   async append(workspaceId: number, type: string, source: string, data: unknown): Promise<BusEvent> {
+    // Ids commit in order per workspace (a client resuming after id 9 must never miss an 8 that commits later).
+    await this.store.lockInTx(LOCK_SPACES.events, workspaceId);
     const now = Date.now();
     const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: JSON.stringify(data), createdAt: now }).returning({ id: events.id });
     const ev: BusEvent = { id: row!.id, workspaceId, type, source, data, createdAt: now };
