@@ -63,6 +63,15 @@ describe("invalid configuration", () => {
     expectUsageError(await run(["serve"], { CLANKER_MAX_BODY_BYTES: "lots" }, 5_000), /CLANKER_MAX_BODY_BYTES/);
   });
 
+  test("DATABASE_URL at a closed port → exit 1 and one line naming DATABASE_URL, never its password", async () => {
+    const r = await run(["serve"], { DATABASE_URL: "postgres://clanker:hunter2@127.0.0.1:1/clanker", CLANKER_DATA_DIR: join(scratch, "no-pg") }, 15_000);
+    expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: 1 });
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1\/clanker \(DATABASE_URL\)/);
+    expect(r.stderr).not.toContain("hunter2");
+  });
+
   test("an unknown flag → exit 2", async () => {
     const r = await run(["serve", "--prot", "80"], {}, 5_000);
     expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: 2 });

@@ -8,6 +8,7 @@ import * as schema from "./schema/pg";
 import { MIGRATIONS_PG } from "./migrations-pg";
 import { sql } from "drizzle-orm";
 import type { Db, LockSpace, Store } from "./db";
+import { Failure } from "../cli/errors";
 
 type PgDb = PostgresJsDatabase<typeof schema>;
 /** A drizzle transaction (or savepoint) handle: the same query API as the database, bound to one connection. */
@@ -168,8 +169,17 @@ export class PgStore implements Store {
   }
 }
 
+/** Opens the pool and checks the server answers, so a wrong DATABASE_URL fails at start in one line, not later. */
 export async function openPgStore(url: string): Promise<PgStore> {
-  return new PgStore(url);
+  const store = new PgStore(url);
+  try {
+    await Promise.race([store.client`SELECT 1`, Bun.sleep(10_000).then(() => Promise.reject(new Error("no answer in 10 s")))]);
+  } catch (e) {
+    await store.client.end({ timeout: 1 }).catch(() => {});
+    const u = new URL(url);
+    throw new Failure(`cannot reach PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} (DATABASE_URL): ${(e as Error).message}. Is it running, and are the address, user and password right?`);
+  }
+  return store;
 }
 
 /** A serialization failure or deadlock, raw from postgres.js or wrapped by drizzle (DrizzleQueryError.cause). */
