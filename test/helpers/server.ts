@@ -81,6 +81,11 @@ export async function replicaStackEnv(databaseUrl: string): Promise<Record<strin
   };
 }
 
+/** The PostgreSQL database a data dir's servers use (made by startServer/freshDatabase), or null (SQLite). */
+export function databaseUrlOf(dataDir: string): string | null {
+  return databases.get(dataDir) ?? null;
+}
+
 /** A fresh database on the test PostgreSQL (CLANKER_TEST_DATABASE_URL), dropped with the data dir it is bound to. */
 export async function freshDatabase(dataDir: string): Promise<string> {
   return databaseFor(dataDir);
