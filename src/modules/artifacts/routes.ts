@@ -3,7 +3,6 @@ import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate } from "../../http/schemas";
-import { NotFoundError } from "../../lib/errors";
 
 const artifact = t.Object({
   id: t.String(),
@@ -33,7 +32,6 @@ export const artifactsRoutes = (app: Platform) =>
       "/api/v1/artifacts/:id/download",
       async ({ ctx, deps, params, query, set }) => {
         const f = await deps.services.artifacts.file(ctx, params.id);
-        if (!f.bytes) throw new NotFoundError("artifact file", params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
         const name = f.name.replace(/"/g, "");
         if (query.inline === "1") {

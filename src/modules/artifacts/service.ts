@@ -2,6 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
+import { NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
@@ -131,11 +132,12 @@ export function createArtifactsService(store: Store, dataDir: string) {
 
     get: async (ctx: Ctx, ref: string) => artifactView(await find(ctx, ref)),
 
-    /** The file's bytes (null: the row outlived its file), with its name and type; `path` is where it is on disk (SQLite). */
+    /** The file's bytes with its name and type (404 when the row outlived its file); `path`: where it is on disk (SQLite). */
     async file(ctx: Ctx, ref: string) {
       const row = await find(ctx, ref);
       const bytes = await files.get(fileOf(row.path));
-      return { bytes, path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: bytes?.length ?? row.size };
+      if (!bytes) throw new NotFoundError("artifact file", ref);
+      return { bytes, path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: bytes.length };
     },
 
     forExecution(workspaceId: number, executionId: number): Promise<ArtifactRow[]> {
