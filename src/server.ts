@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { lastResortResponse } from "./http/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
+import { checkStartKey } from "./store/master-key";
+import { loadSharedSkills } from "./modules/skills/sources";
 
 const JOBS_DELAY_MS = 50;
 
@@ -53,6 +55,10 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   }
   try {
     await migrate(store);
+    // Before anything reads a secret: a replica (or a restored backup) with another master key stops here.
+    await checkStartKey(store, config.dataDir);
+    // Under PostgreSQL the imported skills are in the database: read before the catalog is made.
+    await loadSharedSkills(store, config.dataDir);
   } catch (e) {
     await store.close();
     lock.release();

@@ -63,7 +63,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const oauthStates = createOAuthStates(store);
   const oauthFlow = createOAuthFlow({ store, oauthStates, connections: connectionStore });
   const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, oauthFlow, registry: createConnectorRegistry() });
-  const mailer = createMailer(config.signin, config.dataDir, log);
+  const mailer = createMailer(config.signin, config.dataDir, log, store);
   const integrations = createIntegrationsService({
     store,
     config,

@@ -21,7 +21,11 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
 
 export async function runBackupCommand(config: Config, path: string): Promise<void> {
   // PostgreSQL has its own tool for a consistent copy: one line, before touching anything.
-  if (isPostgresUrl(process.env.DATABASE_URL)) refuse("the database is PostgreSQL (DATABASE_URL): back it up with pg_dump; clanker backup copies the embedded SQLite store");
+  // Artifacts, imported skills and the outbox are rows there too, so the dump is the whole backup, less the key.
+  if (isPostgresUrl(process.env.DATABASE_URL))
+    refuse(
+      `the database is PostgreSQL (DATABASE_URL), and clanker backup copies only the embedded SQLite store: run pg_dump --format=custom --file=clanker.dump "$DATABASE_URL" (restore with pg_restore --dbname "$DATABASE_URL" clanker.dump), and keep CLANKER_MASTER_KEY with it: the dump's secrets open only with that key`,
+    );
   const target = resolve(path);
   const db = join(config.dataDir, DB_FILE);
   if (!existsSync(db)) refuse(`no database at ${db}; pass the data dir with --data`);

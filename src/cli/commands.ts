@@ -53,6 +53,12 @@ async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>
   }
 }
 
+/** The store only where files live in it (PostgreSQL): on SQLite the data dir's files need no database opened. */
+async function withFilesStore<T>(config: Config, fn: (store: Store | null) => T | Promise<T>): Promise<T> {
+  const { isPostgresUrl } = await import("../store/dialect");
+  return isPostgresUrl(process.env.DATABASE_URL) ? withStore(config, fn) : fn(null);
+}
+
 const serve = command({
   meta: { name: "clanker serve", description: "Start the API server, the web app and MCP over HTTP (the default command)" },
   args: { port, host, data },
@@ -161,13 +167,13 @@ const skills: Cmd = {
   meta: { name: "clanker skills", description: "Import and list skills" },
   subCommands: {
     import: command({
-      meta: { name: "clanker skills import", description: "Import a skill folder (or a folder of them) into the data dir" },
+      meta: { name: "clanker skills import", description: "Import a skill folder (or a folder of them) into the data dir (the database under DATABASE_URL)" },
       args: { path: { type: "positional", required: true, valueHint: "PATH", description: "A folder with a SKILL.md, or a folder of such folders" }, data },
       examples: ["clanker skills import ./my-skills"],
       async run({ args }) {
         const config = await configOf(args, { dataDir: true });
         const { runSkillsImport } = await import("./skills");
-        runSkillsImport(config, args.path);
+        await withFilesStore(config, (store) => runSkillsImport(config, store, args.path));
       },
     }),
     list: command({
@@ -177,7 +183,7 @@ const skills: Cmd = {
       async run({ args }) {
         const config = await configOf(args, { dataDir: true });
         const { runSkillsList } = await import("./skills");
-        runSkillsList(config);
+        await withFilesStore(config, (store) => runSkillsList(config, store));
       },
     }),
   },
@@ -237,6 +243,18 @@ const migrate = command({
   },
 });
 
+const doctor = command({
+  meta: { name: "clanker doctor", description: "Check the database (reachable, migrated), Redis, the master key and the data dir; exit 0 if all pass, else 1" },
+  args: { data },
+  examples: ["clanker doctor", "DATABASE_URL=postgres://… REDIS_URL=redis://… CLANKER_MASTER_KEY=… clanker doctor"],
+  async run({ args }) {
+    // Looks only: the data dir is neither made nor tightened, and nothing is migrated.
+    const config = await configOf(args);
+    const { runDoctor } = await import("./doctor");
+    process.exitCode = await runDoctor(config);
+  },
+});
+
 const help = command({
   meta: { name: "clanker help", description: "Show the help of clanker or of a command" },
   args: { command: { type: "positional", valueHint: "COMMAND", required: false, description: "e.g. keys create" } },
@@ -246,7 +264,7 @@ const help = command({
 export function rootCommand(version: string): Cmd {
   return {
     meta: { name: "clanker", version, description: "Clanker API v1, self-hosted" },
-    subCommands: { serve, mcp, keys, sessions, credits, skills, backup, restore, health, migrate, help },
+    subCommands: { serve, mcp, keys, sessions, credits, skills, backup, restore, health, migrate, doctor, help },
     examples: [
       "clanker                      # same as clanker serve",
       'clanker keys create --name "my key" --email you@example.com',

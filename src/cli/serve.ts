@@ -2,6 +2,7 @@
 import type { Config } from "../config";
 import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
+import { MasterKeyError } from "../store/master-key";
 import { UsageError } from "./errors";
 
 export async function serveCommand(config: Config): Promise<void> {
@@ -10,8 +11,9 @@ export async function serveCommand(config: Config): Promise<void> {
   try {
     running = await startServer(config, log);
   } catch (e) {
-    // A busy port or a data dir another server holds: the operator changes the command line (exit 2).
-    if (e instanceof StartError || e instanceof DataDirInUseError) throw new UsageError(e.message);
+    // A busy port, a data dir another server holds, a master key that cannot open the database's secrets: the
+    // operator changes the command line or the environment (exit 2).
+    if (e instanceof StartError || e instanceof DataDirInUseError || e instanceof MasterKeyError) throw new UsageError(e.message);
     throw e;
   }
   handleSignals(running);

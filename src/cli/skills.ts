@@ -1,33 +1,51 @@
-// `clanker skills import PATH` (copy valid skill folders into the data dir) and `clanker skills list`.
-import { cpSync, rmSync } from "node:fs";
+// `clanker skills import PATH` (copy valid skill folders into the FileStore's skills/: the data dir, or the database
+// under PostgreSQL) and `clanker skills list`.
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../config";
-import { privateDir, tightenTree } from "../lib/private-files";
+import type { Store } from "../store/db";
+import { IMPORTED_SKILLS_DIR } from "../store/data-dir";
+import { createFileStore, dataDirFiles, type FileStore } from "../store/files";
 import { parseSkill, readSkillFolder, skillDirsIn, SkillFormatError } from "../modules/skills/catalog";
-import { importedSkillsDir, loadConfiguredCatalog } from "../modules/skills/sources";
+import { loadConfiguredCatalog, loadSharedSkills } from "../modules/skills/sources";
 import { Failure } from "./errors";
 
-export function runSkillsList(config: Config): void {
+/** `store`: null on SQLite (the imports are plain files in the data dir). */
+export async function runSkillsList(config: Config, store: Store | null): Promise<void> {
+  if (store) await loadSharedSkills(store, config.dataDir);
   const catalog = loadConfiguredCatalog(config, (line) => console.error(line));
   for (const s of catalog.list) console.log(`${s.slug}\t${s.category}\t${s.origin}`);
   console.log(`${catalog.list.length} skills`);
 }
 
-export function runSkillsImport(config: Config, path: string): void {
+/** Copies every regular file under dir (symlinks followed, as a reader would) to `to/<relative path>`. */
+async function copyFolder(files: FileStore, dir: string, to: string): Promise<void> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const from = join(dir, entry.name);
+    const st = statSync(from);
+    if (st.isDirectory()) await copyFolder(files, from, `${to}/${entry.name}`);
+    // The owner's x bit is kept (a script); group and other bits never are.
+    else if (st.isFile()) await files.put(`${to}/${entry.name}`, readFileSync(from), { executable: (st.mode & 0o100) !== 0 });
+  }
+}
+
+export async function runSkillsImport(config: Config, store: Store | null, path: string): Promise<void> {
   const from = resolve(path);
   const found = skillDirsIn(from);
   if (found.length === 0) throw new Failure(`no skill folder (with a SKILL.md) at ${from}`);
-  const target = importedSkillsDir(config);
-  privateDir(target);
+  const files = store ? createFileStore(store, config.dataDir) : dataDirFiles(config.dataDir);
   let imported = 0;
   for (const { dir, folder } of found) {
     try {
       const skill = parseSkill(readSkillFolder(dir, folder), "imported");
-      const dest = join(target, skill.slug);
-      rmSync(dest, { recursive: true, force: true });
-      cpSync(dir, dest, { recursive: true });
-      // cp keeps the source's modes (0755/0644): the copy in the data dir is owner-only like the rest of it.
-      tightenTree(dest);
+      const dest = `${IMPORTED_SKILLS_DIR}/${skill.slug}`;
+      // A re-import replaces the whole folder: a file the new version dropped must not linger.
+      const replace = async () => {
+        await files.delete(dest);
+        await copyFolder(files, dir, dest);
+      };
+      // In the database: all of the folder or none of it (a replica starting meanwhile never reads half).
+      await (files.shared && store ? store.tx(replace) : replace());
       console.log(`imported ${skill.slug} (${skill.category})`);
       imported++;
     } catch (e) {
@@ -35,6 +53,7 @@ export function runSkillsImport(config: Config, path: string): void {
       console.error(`skipped ${join(dir, "SKILL.md")}: ${reason}`);
     }
   }
-  console.log(`${imported} of ${found.length} skills imported into ${target}; restart the server to serve them`);
+  const into = files.shared ? "the database" : join(config.dataDir, IMPORTED_SKILLS_DIR);
+  console.log(`${imported} of ${found.length} skills imported into ${into}; restart the server${files.shared ? "s" : ""} to serve them`);
   if (imported === 0) process.exitCode = 1;
 }

@@ -1,7 +1,6 @@
 // MCP resources, listed per caller's workspace: each skill's SKILL.md (clanker://skills/{slug}), the workspace
 // memory (clanker://memory, subscribable), artifacts (clanker://artifacts/{id}) and workflow definitions
 // (clanker://workflows/{id}).
-import { readFileSync } from "node:fs";
 import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ApiError } from "../lib/errors";
@@ -83,7 +82,7 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
         const ctx = await ctxOf(extra);
         const f = await services.artifacts.file(ctx, one(vars.id));
         if (f.size > INLINE_LIMIT) throw new McpError(ErrorCode.InvalidParams, `Artifact is ${f.size} bytes; download it over HTTP (over 1 MiB)`);
-        const bytes = readFileSync(f.path);
+        const bytes = f.bytes;
         return {
           contents: [isTextMedia(f.mediaType) ? { uri: uri.href, mimeType: f.mediaType, text: bytes.toString("utf8") } : { uri: uri.href, mimeType: f.mediaType, blob: bytes.toString("base64") }],
         };

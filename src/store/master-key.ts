@@ -1,8 +1,13 @@
 // The master key for secrets at rest: CLANKER_MASTER_KEY (32 bytes as base64 or hex), else a 0600
-// data/master.key made on first start. Losing it makes stored secrets unreadable: back it up with the db.
+// data/master.key made on first start. Losing it makes stored secrets unreadable: back it up with the db. A check
+// sealed with it in the database makes a replica (or a restore) with another key refuse to start.
 import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { SecretBox } from "../lib/secret-box";
+import type { Store } from "./db";
+import { files } from "./schema";
 
 export class MasterKeyError extends Error {}
 
@@ -28,4 +33,53 @@ export function loadMasterKey(dataDir: string, env: Record<string, string | unde
   }
   chmodSync(file, 0o600);
   return key;
+}
+
+/** The key this data dir and environment name, without making one (doctor): null when there is none yet. */
+export function findMasterKey(dataDir: string, env: Record<string, string | undefined> = process.env): { key: Buffer; source: string } | null {
+  if (env.CLANKER_MASTER_KEY) return { key: decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY"), source: "CLANKER_MASTER_KEY" };
+  const file = join(dataDir, "master.key");
+  return existsSync(file) ? { key: decodeMasterKey(readFileSync(file, "utf8"), file), source: file } : null;
+}
+
+/** A row of `files` (outside the data-dir paths the FileStore uses), in the database on both dialects. */
+const CHECK_PATH = "meta/master-key-check";
+const CHECK_TEXT = "clanker master key check v1";
+
+/** What the stored check says of this key: "new" (no check yet), "ok", or "wrong" (sealed with another key). */
+export async function masterKeyCheck(store: Store, key: Buffer): Promise<"new" | "ok" | "wrong"> {
+  const [row] = await store.db.select({ content: files.content }).from(files).where(eq(files.path, CHECK_PATH));
+  if (!row) return "new";
+  try {
+    return new SecretBox(key).open(Buffer.from(row.content), CHECK_PATH) === CHECK_TEXT ? "ok" : "wrong";
+  } catch {
+    return "wrong";
+  }
+}
+
+/**
+ * At start: seals a constant with the key into the database the first time; afterwards a key that cannot open it
+ * (a replica with another CLANKER_MASTER_KEY, a restored backup without its key) stops the start with one line
+ * instead of serving secrets and BYOK keys it cannot decrypt.
+ */
+export async function verifyMasterKey(store: Store, key: Buffer, source = "CLANKER_MASTER_KEY"): Promise<void> {
+  let state = await masterKeyCheck(store, key);
+  if (state === "new") {
+    const sealed = new SecretBox(key).seal(CHECK_TEXT, CHECK_PATH);
+    // Replicas starting together: the first insert wins and everyone checks against it.
+    await store.db.insert(files).values({ path: CHECK_PATH, content: sealed, size: sealed.length, createdAt: Date.now() }).onConflictDoNothing();
+    state = await masterKeyCheck(store, key);
+  }
+  if (state === "wrong") throw new MasterKeyError(wrongKeyMessage(source));
+}
+
+export function wrongKeyMessage(source: string): string {
+  const from = source === "CLANKER_MASTER_KEY" ? "CLANKER_MASTER_KEY" : `the master key in ${source}`;
+  return `${from} cannot open the secrets stored in this database (they were sealed with another key): set CLANKER_MASTER_KEY to the key the database was first started with, the same on every replica`;
+}
+
+/** The start-up check: this process's key (made on a first start without CLANKER_MASTER_KEY) against the database's. */
+export async function checkStartKey(store: Store, dataDir: string, env: Record<string, string | undefined> = process.env): Promise<void> {
+  const key = loadMasterKey(dataDir, env);
+  await verifyMasterKey(store, key, env.CLANKER_MASTER_KEY ? "CLANKER_MASTER_KEY" : join(dataDir, "master.key"));
 }

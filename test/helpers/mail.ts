@@ -1,9 +1,11 @@
 // Mail for the sign-in tests: a local SMTP sink on 127.0.0.1 (the `smtp-server` package, no auth, no TLS)
-// that the server sends to when CLANKER_SMTP_URL points at it, and a reader for <dataDir>/outbox/*.eml,
-// where the server writes each message when no SMTP URL is set.
+// that the server sends to when CLANKER_SMTP_URL points at it, and a reader for the outbox, where the server writes
+// each message when no SMTP URL is set: <dataDir>/outbox/*.eml, or under PostgreSQL the `files` rows outbox/*.eml
+// of the server's database (read with psql, so the readers stay synchronous in both modes).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
+import { databaseUrlOf } from "./server";
 
 export interface SinkMessage {
   /** 1, 2, 3… in arrival order, across all recipients. */
@@ -178,38 +180,62 @@ export async function startMailSink(): Promise<MailSink> {
 }
 
 export interface OutboxMessage extends ParsedMail {
+  /** The .eml file, or under PostgreSQL its path in the database (outbox/<name>.eml): what the server logs. */
   file: string;
 }
 
-/** Every .eml in <dataDir>/outbox addressed to `to`, oldest first (by the time and sequence in the name). */
-export function outboxMessages(dataDir: string, to: string): OutboxMessage[] {
-  const dir = join(dataDir, "outbox");
-  if (!existsSync(dir)) return [];
-  const key = (f: string): [number, number] => {
-    const m = /^(\d+)-(\d+)-/.exec(f);
-    return m ? [Number(m[1]), Number(m[2])] : [statSync(join(dir, f)).mtimeMs, 0];
+/** Whose outbox: a data dir (its database found from the test helpers), or a server (its env's DATABASE_URL). */
+export type OutboxOwner = string | { dataDir: string; env?: Record<string, string> };
+
+function databaseOf(owner: OutboxOwner): string | null {
+  if (typeof owner !== "string" && owner.env?.DATABASE_URL && /^postgres(ql)?:\/\//.test(owner.env.DATABASE_URL)) return owner.env.DATABASE_URL;
+  return databaseUrlOf(typeof owner === "string" ? owner : owner.dataDir);
+}
+
+const dirOf = (owner: OutboxOwner) => join(typeof owner === "string" ? owner : owner.dataDir, "outbox");
+
+/** The outbox rows of a PostgreSQL database: [path, text] pairs, through psql (synchronous, like the file reads). */
+function databaseOutbox(url: string): { name: string; file: string; raw: string }[] {
+  const query = `SELECT coalesce(json_agg(json_build_object('path', path, 'text', convert_from(content, 'UTF8'))), '[]') FROM files WHERE path LIKE 'outbox/%'`;
+  const p = Bun.spawnSync(["psql", url, "-AtXq", "-v", "ON_ERROR_STOP=1", "-c", query], { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`psql could not read the outbox: ${p.stderr.toString().trim()}`);
+  const rows = JSON.parse(p.stdout.toString().trim() || "[]") as { path: string; text: string }[];
+  return rows.map((r) => ({ name: r.path.slice("outbox/".length), file: r.path, raw: r.text }));
+}
+
+/** Every message in the outbox addressed to `to`, oldest first (by the time and sequence in the name). */
+export function outboxMessages(owner: OutboxOwner, to: string): OutboxMessage[] {
+  const url = databaseOf(owner);
+  const dir = dirOf(owner);
+  let found: { name: string; file: string; raw: () => string }[];
+  if (url) found = databaseOutbox(url).map((m) => ({ ...m, raw: () => m.raw }));
+  else if (!existsSync(dir)) return [];
+  else found = readdirSync(dir).map((f) => ({ name: f, file: join(dir, f), raw: () => readFileSync(join(dir, f), "utf8") }));
+  const key = (m: { name: string; file: string }): [number, number] => {
+    const k = /^(\d+)-(\d+)-/.exec(m.name);
+    return k ? [Number(k[1]), Number(k[2])] : [url ? 0 : statSync(m.file).mtimeMs, 0];
   };
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".eml"))
-    .map((f) => ({ f, k: key(f) }))
+  return found
+    .filter((m) => m.name.endsWith(".eml"))
+    .map((m) => ({ m, k: key(m) }))
     .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1])
-    .map(({ f }) => ({ file: join(dir, f), ...parseMail(readFileSync(join(dir, f), "utf8")) }))
+    .map(({ m }) => ({ file: m.file, ...parseMail(m.raw()) }))
     .filter((m) => m.to.toLowerCase().includes(to.toLowerCase()));
 }
 
-/** The newest .eml in <dataDir>/outbox for this address, or null. */
-export function outboxLatest(dataDir: string, to: string): OutboxMessage | null {
-  return outboxMessages(dataDir, to).pop() ?? null;
+/** The newest outbox message for this address, or null. */
+export function outboxLatest(owner: OutboxOwner, to: string): OutboxMessage | null {
+  return outboxMessages(owner, to).pop() ?? null;
 }
 
-/** The last 6-digit code in the newest .eml in <dataDir>/outbox for this address (waits up to timeoutMs). */
-export async function outboxCode(dataDir: string, to: string, timeoutMs = 5000): Promise<string> {
+/** The last 6-digit code in the newest outbox message for this address (waits up to timeoutMs). */
+export async function outboxCode(owner: OutboxOwner, to: string, timeoutMs = 5000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const m = outboxLatest(dataDir, to);
+    const m = outboxLatest(owner, to);
     const code = m && extractCode(m);
     if (code) return code;
-    if (Date.now() >= deadline) throw new Error(`no code mailed to ${to} in ${join(dataDir, "outbox")} within ${timeoutMs} ms`);
+    if (Date.now() >= deadline) throw new Error(`no code mailed to ${to} in ${databaseOf(owner) ? "the database's outbox" : dirOf(owner)} within ${timeoutMs} ms`);
     await Bun.sleep(50);
   }
 }

@@ -114,6 +114,11 @@ export async function ownStoreEnv(dataDir: string): Promise<Record<string, strin
   return process.env.CLANKER_TEST_DATABASE_URL ? replicaStackEnv(await databaseFor(dataDir)) : {};
 }
 
+/** The PostgreSQL database a data dir's servers use (made by startServer/freshDatabase), or null (SQLite). */
+export function databaseUrlOf(dataDir: string): string | null {
+  return databases.get(dataDir) ?? null;
+}
+
 /** A fresh database on the test PostgreSQL (CLANKER_TEST_DATABASE_URL), dropped with the data dir it is bound to. */
 export async function freshDatabase(dataDir: string): Promise<string> {
   return databaseFor(dataDir);

@@ -1,6 +1,5 @@
 // Artifact, execution, memory and billing tools.
 import { z } from "zod";
-import { readFileSync } from "node:fs";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { parsePage } from "../../lib/page-params";
 import type { ToolContext } from "../server";
@@ -37,13 +36,13 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
         const ctx = await ctxOf(extra);
         const a = await services.artifacts.get(ctx, id);
         const f = await services.artifacts.file(ctx, id);
-        const text = f.size <= INLINE_LIMIT && isTextMedia(f.mediaType) ? readFileSync(f.path, "utf8") : null;
+        const text = f.size <= INLINE_LIMIT && isTextMedia(f.mediaType) ? f.bytes.toString("utf8") : null;
         const uri = artifactUri(a.id);
         if (transport === "http") return ok({ ...a, downloadUrl: `${baseUrl}${a.downloadUrl}`, uri, content: text });
         // stdio: no URL an agent could reach; the bytes ride along instead (up to the same limit).
         const { downloadUrl: _unreachable, ...meta } = a;
         const result = ok({ ...meta, uri, content: text });
-        if (text === null && f.size <= INLINE_LIMIT) result.content.push({ type: "resource", resource: { uri, mimeType: f.mediaType, blob: readFileSync(f.path).toString("base64") } });
+        if (text === null && f.size <= INLINE_LIMIT) result.content.push({ type: "resource", resource: { uri, mimeType: f.mediaType, blob: f.bytes.toString("base64") } });
         return result;
       }),
   );

@@ -1,9 +1,8 @@
-// /api/v1/artifacts: list, get, download (streamed from the data dir), delete.
+// /api/v1/artifacts: list, get, download (from the FileStore: the data dir, or the database under PostgreSQL), delete.
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate } from "../../http/schemas";
-import { NotFoundError } from "../../lib/errors";
 
 const artifact = t.Object({
   id: t.String(),
@@ -33,8 +32,6 @@ export const artifactsRoutes = (app: Platform) =>
       "/api/v1/artifacts/:id/download",
       async ({ ctx, deps, params, query, set }) => {
         const f = await deps.services.artifacts.file(ctx, params.id);
-        const file = Bun.file(f.path);
-        if (!(await file.exists())) throw new NotFoundError("artifact file", params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
         const name = f.name.replace(/"/g, "");
         if (query.inline === "1") {
@@ -44,8 +41,8 @@ export const artifactsRoutes = (app: Platform) =>
           set.headers["content-security-policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
           set.headers["x-frame-options"] = "SAMEORIGIN";
         } else set.headers["content-disposition"] = `attachment; filename="${name}"`;
-        set.headers["content-length"] = String(f.size);
-        return new Response(file.stream());
+        set.headers["content-length"] = String(f.bytes.length);
+        return new Response(f.bytes);
       },
       {
         auth: true,

@@ -1,8 +1,8 @@
-// Artifacts: files a run produced, kept under the data dir; rows point at them.
+// Artifacts: files a run produced, kept in the FileStore (the data dir, or the database under PostgreSQL); rows point at them.
 import { and, eq } from "drizzle-orm";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
+import { NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
@@ -10,6 +10,8 @@ import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { artifacts } from "../../store/schema";
+import { createFileStore } from "../../store/files";
+import { ARTIFACTS_DIR } from "../../store/data-dir";
 
 type ArtifactRow = typeof artifacts.$inferSelect;
 
@@ -72,40 +74,52 @@ export function artifactView(a: ArtifactRow) {
   };
 }
 
+/** What writeFiles hands the run's tx: the row's fields, and (PostgreSQL) the bytes insert() stores with it. */
+export interface WrittenFile {
+  name: string;
+  mediaType: string;
+  size: number;
+  path: string;
+  content?: string;
+}
+
 export function createArtifactsService(store: Store, dataDir: string) {
   const db = store.db;
-  const root = join(dataDir, "artifacts");
-  const madeDirs = new Set<string>();
+  const files = createFileStore(store, dataDir);
+  const root = join(dataDir, ARTIFACTS_DIR);
+  /** A row's path is relative to the artifacts folder; the FileStore's to the data dir. */
+  const fileOf = (rel: string) => `${ARTIFACTS_DIR}/${rel}`;
   const find = (ctx: Ctx, ref: string): Promise<ArtifactRow> => workspaceRow(db, artifacts, "artifact", "artifact", ctx.workspaceId, ref);
 
   return {
-    /** Writes the files first (outside any tx); returns what to insert once the run's tx commits them. */
-    writeFiles(workspaceId: number, executionId: number, files: ArtifactFile[]) {
-      const dir = join(root, String(workspaceId));
-      if (!madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        madeDirs.add(dir);
-      }
-      return files.map((f, i) => {
-        const rel = join(String(workspaceId), `${executionId}-${i}-${f.name}`);
-        const full = join(root, rel);
-        writeFileSync(full, f.content, { mode: 0o600 });
-        return { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
+    /**
+     * On disk (SQLite) the files are written first, outside any tx, so no committed row lacks its file. In the
+     * database they are rows themselves: insert() stores them in the run's own tx, all or nothing.
+     */
+    writeFiles(workspaceId: number, executionId: number, list: ArtifactFile[]): WrittenFile[] {
+      return list.map((f, i) => {
+        const rel = `${workspaceId}/${executionId}-${i}-${f.name}`;
+        const w: WrittenFile = { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
+        if (files.shared) w.content = f.content;
+        else files.putSync(fileOf(rel), f.content);
+        return w;
       });
     },
 
     /** Files written for a run that ended otherwise before its rows were inserted. */
-    discard(written: { path: string }[]): void {
-      for (const w of written) rmSync(join(root, w.path), { force: true });
+    discard(written: WrittenFile[]): void {
+      if (files.shared) return; // never stored: insert() did not run
+      for (const w of written) files.deleteSync(fileOf(w.path));
     },
 
     /** Inside the run's completion tx. */
-    async insert(workspaceId: number, executionId: number, skillSlug: string, written: { name: string; mediaType: string; size: number; path: string }[]): Promise<ArtifactRow[]> {
+    async insert(workspaceId: number, executionId: number, skillSlug: string, written: WrittenFile[]): Promise<ArtifactRow[]> {
       if (!written.length) return [];
       const now = Date.now();
+      for (const w of written) if (w.content !== undefined) await files.put(fileOf(w.path), w.content);
       const rows = await db
         .insert(artifacts)
-        .values(written.map((w) => ({ workspaceId, executionId, skillSlug, ...w, createdAt: now })))
+        .values(written.map((w) => ({ workspaceId, executionId, skillSlug, name: w.name, mediaType: w.mediaType, size: w.size, path: w.path, createdAt: now })))
         .returning();
       // In the order written (the run's own output first): RETURNING promises no order.
       return rows.sort((a, b) => a.id - b.id);
@@ -118,10 +132,12 @@ export function createArtifactsService(store: Store, dataDir: string) {
 
     get: async (ctx: Ctx, ref: string) => artifactView(await find(ctx, ref)),
 
-    /** The file to stream, with its name and type. */
+    /** The file's bytes with its name and type (404 when the row outlived its file); `path`: where it is on disk (SQLite). */
     async file(ctx: Ctx, ref: string) {
       const row = await find(ctx, ref);
-      return { path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: row.size };
+      const bytes = await files.get(fileOf(row.path));
+      if (!bytes) throw new NotFoundError("artifact file", ref);
+      return { bytes, path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: bytes.length };
     },
 
     forExecution(workspaceId: number, executionId: number): Promise<ArtifactRow[]> {
@@ -138,8 +154,10 @@ export function createArtifactsService(store: Store, dataDir: string) {
       await store.tx(async () => {
         await db.delete(artifacts).where(eq(artifacts.id, row.id));
         await writeAudit(store, ctx, { action: "artifact.delete", resourceType: "artifact", resourceId: view.id, metadata: { name: row.name, size: row.size } });
-        // The file goes once the row's deletion is on disk (a rolled-back delete keeps a row with its file).
-        store.afterCommit(() => rmSync(join(root, row.path), { force: true }));
+        // In the database the file is a row of this tx. On disk it goes once the row's deletion is committed (a
+        // rolled-back delete keeps a row with its file).
+        if (files.shared) await files.delete(fileOf(row.path));
+        else store.afterCommit(() => files.deleteSync(fileOf(row.path)));
       });
       return { id: view.id, deleted: true as const };
     },

@@ -1,9 +1,10 @@
 // Outgoing mail: SMTP through nodemailer when CLANKER_SMTP_URL is set; otherwise every message is logged and
-// written to data/outbox/ so a lone self-hoster can read their codes.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// written to the outbox (data/outbox/, or the database's files under PostgreSQL) so a self-hoster can read their codes.
 import type { SigninConfig } from "../../config";
 import type { Log } from "../../lib/log";
+import type { Store } from "../../store/db";
+import { OUTBOX_DIR } from "../../store/data-dir";
+import { createFileStore, dataDirFiles } from "../../store/files";
 
 export interface Mail {
   to: string;
@@ -15,7 +16,8 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
 }
 
-export function createMailer(config: SigninConfig, dataDir: string, log: Log): Mailer {
+/** `store`: where the outbox goes under PostgreSQL (every replica's mail in one place); without it, the data dir. */
+export function createMailer(config: SigninConfig, dataDir: string, log: Log, store?: Store): Mailer {
   if (config.smtpUrl) {
     const smtpUrl = config.smtpUrl;
     // Loaded with the first mail, not at start-up (`clanker mcp` and most requests never send one).
@@ -27,16 +29,17 @@ export function createMailer(config: SigninConfig, dataDir: string, log: Log): M
       },
     };
   }
-  const outbox = join(dataDir, "outbox");
+  const files = store ? createFileStore(store, dataDir) : dataDirFiles(dataDir);
+  // Replicas share the outbox: the pid keeps two of them writing in the same millisecond apart.
+  const tag = files.shared ? `-${process.pid}` : "";
   let seq = 0;
   return {
     async send(mail) {
-      mkdirSync(outbox, { recursive: true, mode: 0o700 });
-      const name = `${Date.now()}-${++seq}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_")}.eml`;
+      const path = `${OUTBOX_DIR}/${Date.now()}-${++seq}${tag}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_")}.eml`;
       const eml = `From: ${config.mailFrom}\nTo: ${mail.to}\nSubject: ${mail.subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n${mail.text}\n`;
-      writeFileSync(join(outbox, name), eml, { mode: 0o600 });
+      await files.put(path, eml);
       // Never the subject or body: they carry sign-in codes and invitation tokens, and logs travel further than the outbox.
-      log(`mail to ${mail.to} written to ${join(outbox, name)} (no CLANKER_SMTP_URL)`);
+      log(`mail to ${mail.to} written to ${files.where(path)} (no CLANKER_SMTP_URL)`);
     },
   };
 }

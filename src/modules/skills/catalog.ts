@@ -1,5 +1,5 @@
 // The skill catalog: parses Agent Skills folders (SKILL.md = YAML frontmatter + Markdown instructions) from
-// the bundled set, the data dir's imports and CLANKER_SKILLS_DIR. A malformed skill is reported and skipped.
+// the bundled set, the imports (the FileStore's skills/) and CLANKER_SKILLS_DIR. A malformed skill is reported and skipped.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { asLog, type Log } from "../../lib/log";
@@ -143,10 +143,34 @@ function readTree(dir: string, base: string, out: Record<string, string | null>)
     if (entry.isDirectory()) readTree(full, base, out);
     else if (entry.isFile() && entry.name !== "SKILL.md") {
       const size = statSync(full).size;
-      const buf = size <= MAX_TEXT_FILE ? readFileSync(full) : null;
-      out[relative(base, full)] = buf && !buf.includes(0) ? buf.toString("utf8") : null;
+      out[relative(base, full)] = size <= MAX_TEXT_FILE ? asText(readFileSync(full)) : null;
     }
   }
+}
+
+/** A file's catalog text: its UTF-8 text, or null when it is binary or too large to inline. */
+const asText = (buf: Buffer): string | null => (buf.length <= MAX_TEXT_FILE && !buf.includes(0) ? buf.toString("utf8") : null);
+
+/**
+ * Skill folders from a flat list of files (`<folder>/SKILL.md`, `<folder>/scripts/run.sh`, … relative to where the
+ * skills are): what readSkillFolder makes from a folder on disk, for skills kept in the database.
+ */
+export function foldersFromFiles(entries: { path: string; bytes: Buffer }[]): SkillFolder[] {
+  const byFolder = new Map<string, { skillMd: string | null; files: Record<string, string | null> }>();
+  for (const { path, bytes } of entries) {
+    const parts = path.split("/");
+    // As on disk: hidden files and folders are not the skill's.
+    if (parts.length < 2 || parts.some((p) => p.startsWith("."))) continue;
+    const [folder, ...rest] = parts;
+    const f = byFolder.get(folder!) ?? { skillMd: null, files: {} };
+    byFolder.set(folder!, f);
+    const rel = rest.join("/");
+    if (rel === "SKILL.md") f.skillMd = bytes.toString("utf8");
+    else f.files[rel] = asText(bytes);
+  }
+  const out: SkillFolder[] = [];
+  for (const [folder, f] of [...byFolder].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (f.skillMd !== null) out.push({ folder, skillMd: f.skillMd, files: f.files });
+  return out;
 }
 
 /** Reads one skill folder from disk. */
@@ -180,8 +204,11 @@ export interface Catalog {
 export interface CatalogSources {
   /** Already parsed (at build time). */
   bundled: Skill[];
-  /** Directories read in order; a later skill with the same slug replaces an earlier one. */
-  directories: { path: string; origin: Skill["origin"] }[];
+  /**
+   * Read in order (a later skill with the same slug replaces an earlier one): a directory on disk, or folders
+   * already read (`where` names them in problems, e.g. `skills/` in the database).
+   */
+  directories: ({ path: string; origin: Skill["origin"] } | { folders: SkillFolder[]; where: string; origin: Skill["origin"] })[];
 }
 
 export function loadCatalog(sources: CatalogSources, print: Log | ((line: string) => void)): Catalog {
@@ -199,8 +226,13 @@ export function loadCatalog(sources: CatalogSources, print: Log | ((line: string
     }
   };
   for (const skill of sources.bundled) bySlug.set(skill.slug, skill);
-  for (const { path, origin } of sources.directories) {
-    for (const { dir, folder } of skillDirsIn(path)) {
+  for (const source of sources.directories) {
+    const { origin } = source;
+    if ("folders" in source) {
+      for (const folder of source.folders) add(folder, origin, `${source.where}${folder.folder}/SKILL.md`);
+      continue;
+    }
+    for (const { dir, folder } of skillDirsIn(source.path)) {
       let read: SkillFolder;
       try {
         read = readSkillFolder(dir, folder);

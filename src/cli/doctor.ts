@@ -1,0 +1,136 @@
+// `clanker doctor`: is this replica's set-up whole? The database (reachable, migrated), Redis (if REDIS_URL), the
+// master key (opens the check stored in the database) and the data dir (writable), one line each with what to do.
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config";
+import { DB_FILE } from "../store/data-dir";
+import { isPostgresUrl, openStore, type Store } from "../store/db";
+import { findMasterKey, masterKeyCheck, MasterKeyError, wrongKeyMessage } from "../store/master-key";
+import { redactUrl } from "../shared/redis";
+
+/** How long one check may take: a firewalled host must not hang the command. */
+const CHECK_TIMEOUT_MS = 5000;
+
+interface Check {
+  name: string;
+  ok: boolean;
+  /** What was found, and for a failure what to do about it. */
+  detail: string;
+}
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The tags recorded as applied, or null when no migration ever ran. */
+async function appliedTags(store: Store): Promise<string[] | null> {
+  if (store.sqlite) {
+    const table = store.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").get();
+    if (!table?.n) return null;
+    return store.sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag);
+  }
+  const { PgStore } = await import("../store/pg-store");
+  const sql = (store as InstanceType<typeof PgStore>).client;
+  const [t] = await sql<{ name: string | null }[]>`SELECT to_regclass('_migrations')::text AS name`;
+  if (!t?.name) return null;
+  return (await sql<{ tag: string }[]>`SELECT tag FROM _migrations`).map((r) => r.tag);
+}
+
+async function checkDatabase(config: Config): Promise<{ check: Check; store: Store | null }> {
+  const url = process.env.DATABASE_URL;
+  const pg = isPostgresUrl(url);
+  const where = pg ? redactUrl(url!) : join(config.dataDir, DB_FILE);
+  if (!pg && !existsSync(where)) return { check: { name: "database", ok: false, detail: `no database at ${where}: run clanker migrate (or start the server once), or pass the data dir with --data` }, store: null };
+  let store: Store;
+  try {
+    store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: url ?? null });
+  } catch (e) {
+    return { check: { name: "database", ok: false, detail: `cannot open ${where} (${(e as Error).message})` }, store: null };
+  }
+  try {
+    const applied = await within(appliedTags(store), `database at ${where}`);
+    const expected = pg ? (await import("../store/migrations-pg")).MIGRATIONS_PG : (await import("../store/migrations")).MIGRATIONS;
+    const missing = expected.filter((m) => !applied?.includes(m.tag)).map((m) => m.tag);
+    if (missing.length) return { check: { name: "database", ok: false, detail: `${where} is reachable but ${missing.length} migration(s) are not applied (${missing.join(", ")}): run clanker migrate` }, store };
+    return { check: { name: "database", ok: true, detail: `${where}: reachable, ${expected.length} migrations applied` }, store };
+  } catch (e) {
+    await store.close().catch(() => {});
+    const why = (e as Error).message;
+    const fix = pg ? "check DATABASE_URL and that PostgreSQL is running" : "check the file is a clanker database (clanker restore puts a backup back)";
+    return { check: { name: "database", ok: false, detail: `cannot read ${where} (${why}): ${fix}` }, store: null };
+  }
+}
+
+async function checkRedis(config: Config): Promise<Check> {
+  if (!config.redisUrl) return { name: "redis", ok: true, detail: "REDIS_URL not set: rate limits, in-flight locks and events stay in this process (one replica only)" };
+  const { connectRedis } = await import("../shared/redis");
+  try {
+    const conn = await connectRedis(config.redisUrl, { connectTimeoutMs: 3000 });
+    try {
+      await within(conn.cmd.ping(), `Redis at ${redactUrl(config.redisUrl)}`);
+    } finally {
+      await conn.close();
+    }
+    return { name: "redis", ok: true, detail: `${redactUrl(config.redisUrl)}: reachable` };
+  } catch (e) {
+    return { name: "redis", ok: false, detail: (e as Error).message };
+  }
+}
+
+async function checkMasterKey(config: Config, store: Store | null): Promise<Check> {
+  const name = "master key";
+  let found;
+  try {
+    found = findMasterKey(config.dataDir);
+  } catch (e) {
+    if (e instanceof MasterKeyError) return { name, ok: false, detail: e.message };
+    throw e;
+  }
+  if (!store) return { name, ok: false, detail: `${found ? found.source : "none yet"}; not checked against the database, which is not usable (see above)` };
+  if (!found) {
+    const { randomBytes } = await import("node:crypto");
+    // Any key: only whether a check is stored matters here.
+    const stored = (await masterKeyCheck(store, randomBytes(32))) !== "new";
+    return stored
+      ? { name, ok: false, detail: "CLANKER_MASTER_KEY is not set and there is no master.key, but the database holds secrets sealed with a key: set CLANKER_MASTER_KEY to that key" }
+      : { name, ok: true, detail: `none yet: the first start makes ${join(config.dataDir, "master.key")} (set CLANKER_MASTER_KEY instead to share one across replicas)` };
+  }
+  const state = await masterKeyCheck(store, found.key);
+  if (state === "wrong") return { name, ok: false, detail: wrongKeyMessage(found.source) };
+  return { name, ok: true, detail: state === "ok" ? `${found.source} opens the database's check` : `${found.source}; no check stored yet (the next start stores one)` };
+}
+
+function checkDataDir(config: Config): Check {
+  const dir = config.dataDir;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { name: "data dir", ok: false, detail: `${dir} does not exist: clanker migrate (or the first start) makes it, or pass another with --data` };
+  const probe = join(dir, `.doctor-${process.pid}-${Date.now()}`);
+  try {
+    writeFileSync(probe, "", { mode: 0o600 });
+    rmSync(probe, { force: true });
+    return { name: "data dir", ok: true, detail: `${dir}: writable` };
+  } catch (e) {
+    return { name: "data dir", ok: false, detail: `${dir} is not writable by this user (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): fix its owner or mode (chown, chmod 700)` };
+  }
+}
+
+/** Prints one line per check; returns the exit code (0 all well, 1 something to fix). */
+export async function runDoctor(config: Config): Promise<number> {
+  const { check: db, store } = await checkDatabase(config);
+  const checks: Check[] = [db];
+  try {
+    checks.push(await checkRedis(config), await checkMasterKey(config, store), checkDataDir(config));
+  } finally {
+    await store?.close().catch(() => {});
+  }
+  const width = Math.max(...checks.map((c) => c.name.length));
+  for (const c of checks) console.log(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(width)}  ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok);
+  console.log(failed.length ? `${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed");
+  return failed.length ? 1 : 0;
+}

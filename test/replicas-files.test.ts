@@ -1,0 +1,224 @@
+// Issue 15, items 6 and 7: what replicas must share besides rows. With PostgreSQL and Redis (source .ci/services.sh):
+// an artifact made by a run on A downloads byte-identical from B, a skill imported with A's environment is in B's
+// catalog after B restarts, a sign-in code mailed by A is read from the shared outbox and completes on B, a replica
+// with another CLANKER_MASTER_KEY refuses to start with one line, and `clanker doctor` checks the stack. In either
+// mode: doctor on a healthy and a broken set-up, and the master key check against the database at start.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { outboxCode } from "./helpers/mail";
+import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+
+const MAIN = resolve(import.meta.dir, "../src/main.ts");
+
+/** `clanker serve` with this environment, expected to refuse: its exit code and output (killed if it starts after all). */
+async function serveRefused(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = Bun.spawn([process.execPath, MAIN, "serve"], { env: { ...env, HOST: "127.0.0.1", PORT: "0" }, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => p.kill("SIGKILL"), 15_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+function expectMasterKeyRefusal(r: { code: number; stdout: string; stderr: string }) {
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2, stderr: expect.stringContaining("CLANKER_MASTER_KEY") });
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stdout).not.toContain("listening");
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** doctor's lines as { status, name } for each check line. */
+const checkLines = (out: string) =>
+  out
+    .split("\n")
+    .filter((l) => /^(ok|FAIL)\s/.test(l))
+    .map((l) => ({ ok: l.startsWith("ok"), line: l }));
+
+async function runToEnd(call: ReturnType<typeof client>, input: string): Promise<any> {
+  const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input } });
+  expect(r.status).toBe(200);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const s = await call("GET", `/api/v1/executions/${r.body.executionId}/status`);
+    if (["completed", "failed", "cancelled"].includes(s.body.status)) return s.body;
+    await Bun.sleep(50);
+  }
+  throw new Error(`execution ${r.body.executionId} did not end in 15 s`);
+}
+
+describe.skipIf(!replicasAvailable)("files shared by replicas (PostgreSQL + Redis)", () => {
+  let fake: FakeModel;
+  let reps: Replicas;
+  let A: TestServer;
+  let B: TestServer;
+  const work = mkdtempSync(join(tmpdir(), "clanker-replicas-files-"));
+
+  beforeAll(async () => {
+    fake = startFakeModel("anthropic");
+    reps = await startReplicas(2, { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-replicas-0123456789abcdefghij", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "" });
+    [A, B] = reps.servers as [TestServer, TestServer];
+  }, 60_000);
+
+  afterAll(async () => {
+    await reps?.stop();
+    fake?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test("an artifact made by a run on A downloads byte-identical from B (nothing on either disk); deleted on B, gone on A", async () => {
+    const key = await A.createKey({ email: uniqueEmail("rf-art") });
+    const onA = client(A, { apiKey: key });
+    const onB = client(B, { apiKey: key });
+    const input = `Make a page [[file]] ${randomBytes(4).toString("hex")}`;
+    const done = await runToEnd(onA, input);
+    expect(done.status).toBe("completed");
+    expect(done.artifactIds).toHaveLength(2);
+    const expected = [answerFor(input).join(""), "<h1>Hello</h1>\n"];
+    for (const [i, id] of (done.artifactIds as string[]).entries()) {
+      const fromB = await fetch(`${B.url}/api/v1/artifacts/${id}/download`, { headers: { "x-api-key": key } });
+      expect(fromB.status).toBe(200);
+      const bytesB = Buffer.from(await fromB.arrayBuffer());
+      const bytesA = Buffer.from(await (await fetch(`${A.url}/api/v1/artifacts/${id}/download`, { headers: { "x-api-key": key } })).arrayBuffer());
+      expect(bytesB.equals(bytesA)).toBe(true);
+      expect(bytesB.toString("utf8")).toBe(expected[i]!);
+      expect(Number(fromB.headers.get("content-length"))).toBe(bytesB.length);
+    }
+    // In the database, not on A's disk (where B could never read it).
+    for (const s of [A, B]) expect(existsSync(join(s.dataDir, "artifacts"))).toBe(false);
+    const [first] = done.artifactIds as string[];
+    expect((await onB("DELETE", `/api/v1/artifacts/${first}`)).status).toBe(200);
+    expect((await onA("GET", `/api/v1/artifacts/${first}/download`)).status).toBe(404);
+  }, 30_000);
+
+  test("a skill imported through the CLI with A's environment is in B's catalog after B restarts", async () => {
+    const slug = `shared-skill-${process.pid}`;
+    const src = join(work, slug);
+    mkdirSync(join(src, "references"), { recursive: true });
+    writeFileSync(join(src, "SKILL.md"), `---\nname: ${slug}\ndescription: Imported beside replica A.\ncategory: research\n---\n\n# Shared\n\nDo the shared job.\n`);
+    writeFileSync(join(src, "references", "notes.md"), "Some notes.\n");
+    const anonB = client(B);
+    expect((await anonB("GET", `/api/v1/marketplace/skills/${slug}`)).status).toBe(404);
+    const r = await A.cli(["skills", "import", src]);
+    expect({ code: r.code, out: r.stdout }).toMatchObject({ code: 0, out: expect.stringContaining("into the database") });
+    // The sources can go away, and nothing was written to A's data dir.
+    rmSync(src, { recursive: true, force: true });
+    expect(existsSync(join(A.dataDir, "skills"))).toBe(false);
+    await B.stop();
+    await B.restart();
+    const d = await anonB("GET", `/api/v1/marketplace/skills/${slug}`);
+    expect(d.status).toBe(200);
+    expect(d.body).toMatchObject({ category: "research", files: ["references/notes.md"] });
+    expect(d.body.instructions).toContain("Do the shared job.");
+    const listed = await B.cli(["skills", "list"]);
+    expect(listed.stdout).toContain(`${slug}\tresearch\timported`);
+  }, 30_000);
+
+  test("a sign-in code mailed by A is in the shared outbox; sign-in completes on B", async () => {
+    const email = uniqueEmail("rf-mail");
+    expect((await client(A)("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
+    // Read through B's DATABASE_URL: the outbox is the deployment's, not A's disk.
+    const code = await outboxCode(B, email);
+    expect(existsSync(join(A.dataDir, "outbox"))).toBe(false);
+    const verified = await client(B)("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+    expect(verified.status).toBe(200);
+    const me = await client(B, { session: verified.body.token })("GET", "/api/v1/profile");
+    expect({ status: me.status, email: me.body.email }).toEqual({ status: 200, email });
+  }, 30_000);
+
+  test("a replica started with another CLANKER_MASTER_KEY refuses to start with one line naming it", async () => {
+    const dir = mkdtempSync(join(work, "wrong-key-"));
+    expectMasterKeyRefusal(await serveRefused({ ...(process.env as Record<string, string>), ...reps.env, CLANKER_DATA_DIR: dir, CLANKER_MASTER_KEY: randomBytes(32).toString("base64") }));
+    // The one with the shared key is welcome.
+    const C = await reps.add();
+    expect((await fetch(`${C.url}/healthz`)).status).toBe(200);
+  }, 30_000);
+
+  test("doctor: exit 0 on the healthy stack; 1 naming Redis when REDIS_URL points at a closed port", async () => {
+    const ok = await A.cli(["doctor"]);
+    expect({ code: ok.code, out: ok.stdout }).toMatchObject({ code: 0, out: expect.stringContaining("all checks passed") });
+    const lines = checkLines(ok.stdout);
+    expect(lines.map((l) => l.ok)).toEqual([true, true, true, true]);
+    expect(ok.stdout).toMatch(/^ok\s+database\s+postgres:\/\/.*migrations applied$/m);
+    expect(ok.stdout).toMatch(/^ok\s+redis\s+redis:\/\/127\.0\.0\.1:\d+: reachable$/m);
+    expect(ok.stdout).toMatch(/^ok\s+master key\s+CLANKER_MASTER_KEY opens/m);
+
+    const bad = await A.cli(["doctor"], { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    expect(bad.code).toBe(1);
+    const failed = checkLines(bad.stdout).filter((l) => !l.ok);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.line).toMatch(/^FAIL\s+redis\s+cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ .*REDIS_URL/);
+    expect(bad.stdout).toContain("1 check(s) failed: redis");
+
+    const wrongKey = await A.cli(["doctor"], { CLANKER_MASTER_KEY: randomBytes(32).toString("hex") });
+    expect(wrongKey.code).toBe(1);
+    expect(checkLines(wrongKey.stdout).filter((l) => !l.ok).map((l) => l.line)).toEqual([expect.stringMatching(/^FAIL\s+master key\s+CLANKER_MASTER_KEY cannot open/)]);
+  }, 30_000);
+
+  test("migrate says the shared database is up to date; backup refuses with the pg_dump command to run", async () => {
+    const m = await B.cli(["migrate"]);
+    expect({ code: m.code, out: m.stdout.trim() }).toEqual({ code: 0, out: "The store is up to date" });
+    const b = await B.cli(["backup", join(work, "bk")]);
+    expect(b.code).toBe(2);
+    expect(b.stderr.trim().split("\n")).toHaveLength(1);
+    expect(b.stderr).toContain('pg_dump --format=custom --file=clanker.dump "$DATABASE_URL"');
+    expect(b.stderr).toContain("CLANKER_MASTER_KEY");
+    expect(existsSync(join(work, "bk"))).toBe(false);
+  });
+});
+
+describe("doctor and the master key check (either store)", () => {
+  let srv: TestServer;
+
+  beforeAll(async () => {
+    srv = await startServer();
+  }, 30_000);
+
+  afterAll(async () => {
+    await srv?.stop();
+    if (srv) cleanup(srv);
+  });
+
+  test("doctor: exit 0 on a healthy data dir; 1 naming the data dir when it does not exist", async () => {
+    const ok = await srv.cli(["doctor"]);
+    expect({ code: ok.code, out: ok.stdout }).toMatchObject({ code: 0, out: expect.stringContaining("all checks passed") });
+    expect(checkLines(ok.stdout).map((l) => l.ok)).toEqual([true, true, true, true]);
+    expect(ok.stdout).toMatch(/^ok\s+master key\s+.*opens the database's check$/m);
+
+    const missing = join(srv.dataDir, "no-such-dir");
+    const bad = await srv.cli(["doctor", "--data", missing]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^FAIL\s+data dir\s+.*no-such-dir does not exist/m);
+    // Looks only: doctor made nothing.
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  test("a lost master.key (or a restore without its key) refuses to start with one line; the right key starts again", async () => {
+    await srv.stop();
+    const keyFile = join(srv.dataDir, "master.key");
+    renameSync(keyFile, `${keyFile}.kept`);
+    // Without a key the server would make a new one: it must not then serve secrets it cannot open.
+    const env = srv.env;
+    expectMasterKeyRefusal(await serveRefused(env));
+    expectMasterKeyRefusal(await serveRefused({ ...env, CLANKER_MASTER_KEY: randomBytes(32).toString("hex") }));
+    const doctor = await srv.cli(["doctor"]);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/^FAIL\s+master key\s+the master key in .*master\.key cannot open the secrets/m);
+    renameSync(`${keyFile}.kept`, keyFile);
+    await srv.restart();
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    expect((await srv.cli(["doctor"])).code).toBe(0);
+  }, 45_000);
+});
