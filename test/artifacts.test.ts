@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 
 type Call = ReturnType<typeof client>;
 
@@ -125,9 +126,15 @@ describe("the output artifact of a run", () => {
 
   test("DELETE removes the row (then 404) and the file under <dataDir>/artifacts; audit artifact.delete", async () => {
     const output = answerFor(input).join("");
-    const path = fileOnDisk(art.name, output);
-    expect(path).toBeDefined();
-    expect(path!.startsWith(join(srv.dataDir, "artifacts"))).toBe(true);
+    // On SQLite the bytes are a file under <dataDir>/artifacts; under PostgreSQL a row of the shared files table.
+    const onPostgres = testDialect() === "postgres";
+    const storedRows = () => runSql(srv, "SELECT path FROM files WHERE path LIKE ?", "artifacts/%");
+    const rowsBefore = onPostgres ? await storedRows() : 0;
+    const path = onPostgres ? undefined : fileOnDisk(art.name, output);
+    if (!onPostgres) {
+      expect(path).toBeDefined();
+      expect(path!.startsWith(join(srv.dataDir, "artifacts"))).toBe(true);
+    } else expect(rowsBefore).toBeGreaterThan(0);
     const r = await a("DELETE", `/api/v1/artifacts/${exec.artifactId}`, { headers: { "x-request-id": "artifact-delete-1" } });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ id: exec.artifactId, deleted: true });
@@ -135,7 +142,8 @@ describe("the output artifact of a run", () => {
     expectError(await a("GET", `/api/v1/artifacts/${exec.artifactId}/download`), 404, "not_found_error");
     expectError(await a("DELETE", `/api/v1/artifacts/${exec.artifactId}`), 404, "not_found_error");
     expect((await a("GET", "/api/v1/artifacts?limit=100")).body.data.some((x: any) => x.id === exec.artifactId)).toBe(false);
-    expect(existsSync(path!)).toBe(false);
+    if (onPostgres) expect(await storedRows()).toBe(rowsBefore - 1);
+    else expect(existsSync(path!)).toBe(false);
     const logs = await a("GET", "/api/v1/audit-logs?limit=100&action=artifact.delete");
     expect(logs.status).toBe(200);
     const rows = logs.body.data.filter((e: any) => e.resourceId === exec.artifactId);

@@ -147,8 +147,8 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     });
 
     test("mail goes where this mode says: the SMTP sink, or data/outbox/", () => {
-      const outbox = join(srv.dataDir, "outbox");
-      const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith(".eml")) : [];
+      // The outbox: <dataDir>/outbox on SQLite, the shared files table under PostgreSQL (read the same way).
+      const files = outboxMessages(srv, ownerEmail);
       if (mode === "smtp") {
         expect(sink!.to(ownerEmail).length).toBeGreaterThan(0);
         expect(files).toEqual([]);
