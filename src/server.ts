@@ -1,11 +1,10 @@
 // Starts the HTTP server over a store (what `clanker serve` and the test helpers run), and drains it on shutdown.
 import type { Config } from "./config";
-import { migrate, openStore, type Store, type StoreOptions } from "./store/db";
+import { migrate, openStore, storeOptions, type Store } from "./store/db";
 import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
 import { backupJobs } from "./jobs/backups";
-import { join } from "node:path";
 import { lastResortResponse } from "./http/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
@@ -29,14 +28,6 @@ export interface Running {
   stopNow(reason: string): Promise<void>;
 }
 
-export function dbPath(config: Config): string {
-  return join(config.dataDir, "clanker.db");
-}
-
-/** The store this config names: DATABASE_URL=postgres://… selects PostgreSQL, else the data dir's SQLite file. */
-export function storeOptions(config: Config): StoreOptions {
-  return { path: dbPath(config), databaseUrl: process.env.DATABASE_URL ?? null };
-}
 
 /**
  * The server logs through pino as configured (CLANKER_LOG, CLANKER_LOG_FORMAT). A caller's line printer is not

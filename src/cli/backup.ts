@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
-import { isPostgresUrl, openStore } from "../store/db";
+import { openStore } from "../store/db";
 import { MasterKeyError } from "../store/master-key";
 import { usageError as refuse } from "./errors";
 import { invocation } from "./next-steps";
@@ -22,7 +22,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
 export async function runBackupCommand(config: Config, path: string): Promise<void> {
   // PostgreSQL has its own tool for a consistent copy: one line, before touching anything.
   // Artifacts, imported skills and the outbox are rows there too, so the dump is the whole backup, less the key.
-  if (isPostgresUrl(process.env.DATABASE_URL))
+  if (config.databaseUrl)
     refuse(
       `the database is PostgreSQL (DATABASE_URL), and clanker backup copies only the embedded SQLite store: run pg_dump --format=custom --file=clanker.dump "$DATABASE_URL" (restore with pg_restore --dbname "$DATABASE_URL" clanker.dump), and keep CLANKER_MASTER_KEY with it: the dump's secrets open only with that key`,
     );

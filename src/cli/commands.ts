@@ -43,8 +43,8 @@ async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 
 
 /** Opens (and migrates) the data dir's store for one command, and closes it after. */
 async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>): Promise<T> {
-  const [{ migrate, openStore }, { DB_FILE }, { join }] = await Promise.all([import("../store/db"), import("../store/data-dir"), import("node:path")]);
-  const store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: process.env.DATABASE_URL ?? null });
+  const { migrate, openStore, storeOptions } = await import("../store/db");
+  const store = await openStore(storeOptions(config));
   try {
     await migrate(store);
     return await fn(store);
@@ -55,8 +55,7 @@ async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>
 
 /** The store only where files live in it (PostgreSQL): on SQLite the data dir's files need no database opened. */
 async function withFilesStore<T>(config: Config, fn: (store: Store | null) => T | Promise<T>): Promise<T> {
-  const { isPostgresUrl } = await import("../store/dialect");
-  return isPostgresUrl(process.env.DATABASE_URL) ? withStore(config, fn) : fn(null);
+  return config.databaseUrl ? withStore(config, fn) : fn(null);
 }
 
 const serve = command({
@@ -231,8 +230,8 @@ const migrate = command({
   examples: ["clanker migrate --data ./data"],
   async run({ args }) {
     const config = await configOf(args, { dataDir: true });
-    const [{ migrate, openStore }, { DB_FILE }, { join }] = await Promise.all([import("../store/db"), import("../store/data-dir"), import("node:path")]);
-    const store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: process.env.DATABASE_URL ?? null });
+    const { migrate, openStore, storeOptions } = await import("../store/db");
+    const store = await openStore(storeOptions(config));
     let applied: string[];
     try {
       applied = await migrate(store);

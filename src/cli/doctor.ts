@@ -43,7 +43,7 @@ async function appliedTags(store: Store): Promise<string[] | null> {
 }
 
 async function checkDatabase(config: Config): Promise<{ check: Check; store: Store | null }> {
-  const url = process.env.DATABASE_URL;
+  const url = config.databaseUrl ?? undefined;
   const pg = isPostgresUrl(url);
   const where = pg ? redactUrl(url!) : join(config.dataDir, DB_FILE);
   if (!pg && !existsSync(where)) return { check: { name: "database", ok: false, detail: `no database at ${where}: run clanker migrate (or start the server once), or pass the data dir with --data` }, store: null };

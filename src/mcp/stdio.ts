@@ -2,15 +2,14 @@
 // Authenticated by --api-key / CLANKER_API_KEY, else it acts as the owner of the local store.
 // Start-up is on an agent's critical path: this module loads the services and the MCP SDK, never the HTTP app
 // (Elysia, routes, OpenAPI); see test/bench/mcp-stdio-start.ts.
-import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Config } from "../config";
-import { migrate, openStore, type Store } from "../store/db";
+import { migrate, openStore, storeOptions, type Store } from "../store/db";
 import { createServices } from "../services";
 import { Authenticator } from "../http/auth";
-import { loadConfiguredCatalog } from "../modules/skills/sources";
+import { loadConfiguredCatalog, loadSharedSkills } from "../modules/skills/sources";
 import { SecretBox } from "../lib/secret-box";
-import { loadMasterKey } from "../store/master-key";
+import { checkStartKey, loadMasterKey } from "../store/master-key";
 import { ApiError } from "../lib/errors";
 import { lineLog, type Log } from "../lib/log";
 import type { Ctx } from "../lib/context";
@@ -20,8 +19,17 @@ import { createMcpServer } from "./server";
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
   // stdout belongs to the protocol: everything else goes to stderr.
   const log = lineLog((line: string) => console.error(line));
-  const store = await openStore({ path: join(config.dataDir, "clanker.db"), databaseUrl: process.env.DATABASE_URL ?? null });
-  await migrate(store);
+  const store = await openStore(storeOptions(config));
+  try {
+    await migrate(store);
+    // As `serve` does: another master key stops here, and the imported skills in PostgreSQL join the catalog.
+    await checkStartKey(store, config.dataDir);
+    await loadSharedSkills(store, config.dataDir);
+  } catch (e) {
+    await store.close();
+    console.error(`clanker mcp: ${(e as Error).message}`);
+    process.exit(2);
+  }
   const deps = stdioDeps(config, store, log);
   let ctx: Ctx;
   // With a key, resolved again on every call: a rebind or a role change made through the server applies here too.

@@ -4,6 +4,8 @@ import type { Database } from "bun:sqlite";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type * as schema from "./schema/sqlite";
 import { DIALECT, isPostgresUrl, type Dialect } from "./dialect";
+import { join } from "node:path";
+import { DB_FILE } from "./data-dir";
 import { SqliteStore } from "./sqlite-store";
 
 export { isPostgresUrl, type Dialect };
@@ -71,6 +73,11 @@ export async function openStore(opts: StoreOptions | string): Promise<Store> {
     return openPgStore(o.databaseUrl!);
   }
   return new SqliteStore(o.path);
+}
+
+/** The store a config names: DATABASE_URL=postgres://… selects PostgreSQL, else the data dir's SQLite file. */
+export function storeOptions(config: { dataDir: string; databaseUrl: string | null }): StoreOptions {
+  return { path: join(config.dataDir, DB_FILE), databaseUrl: config.databaseUrl };
 }
 
 /** Applies migrations not yet recorded; returns the tags it applied. */
