@@ -32,7 +32,7 @@ export async function startStack(): Promise<Stack | { skipped: string }> {
   let redisUrl = process.env.CLANKER_TEST_REDIS_URL;
   let shell: Bun.Subprocess<"pipe", "pipe", "inherit"> | null = null;
   if (!adminUrl || !redisUrl) {
-    shell = Bun.spawn(["bash", "-c", 'source .ci/services.sh >&2 || exit 1; echo "$CLANKER_TEST_DATABASE_URL $CLANKER_TEST_REDIS_URL"; read -r _; stop_services'], {
+    shell = Bun.spawn(["bash", "-c", 'source .ci/services.sh >&2 || { stop_services; exit 1; }; echo "$CLANKER_TEST_DATABASE_URL $CLANKER_TEST_REDIS_URL"; read -r _; stop_services'], {
       cwd: ROOT,
       stdin: "pipe",
       stdout: "pipe",
