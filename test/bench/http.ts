@@ -2,10 +2,12 @@
 // each next to a raw Bun.serve JSON route measured in the same run, with wrk on another core; the same GET
 // next to a Node + Fastify + better-sqlite3 peer on the same store (installed on demand outside the repo,
 // skipped with a message if that fails, see test/bench/peer-fastify.cjs); then the
-// compiled binary's cold start to first 200 and its idle RSS. Prints figures and ratios; never fails on time.
+// compiled binary's cold start to first 200 and its idle RSS. The same GET and POST on PostgreSQL + Redis
+// (test/bench/pg-stack.ts) are printed next to SQLite's. Prints figures and ratios; never fails on time.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startStack } from "./pg-stack";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -121,21 +123,31 @@ const env = {
 const raw = Bun.spawn([...pin(0), process.execPath, join(ROOT, "test/bench/raw-server.ts")], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
 const rawUrl = await waitForLine(raw, /raw listening on (\S+)/);
 
-const keyProc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "keys", "create", "--name", "bench", "--email", "bench@example.test"], { env, stdout: "pipe" });
-const key = (await new Response(keyProc.stdout).text()).trim().split("\n").pop()!;
-// Its access log goes to a file, as a deployment's would go to its log collector: every line written, and no
-// reader of ours competing for the two cores.
-const ourLog = join(dataDir, "server.log");
-const ours = Bun.spawn([...pin(0), process.execPath, join(ROOT, "src/main.ts"), "serve"], { env: { ...env, CLANKER_LOG: "info" }, stdout: Bun.file(ourLog), stderr: "inherit", stdin: "ignore" });
-const ourUrl = await (async () => {
+/**
+ * Starts `clanker serve` pinned to core 0. Its access log goes to a file, as a deployment's would go to its log
+ * collector: every line written, and no reader of ours competing for the two cores.
+ */
+async function startOurs(serverEnv: Record<string, string | undefined>, logName: string) {
+  const log = join(dataDir, logName);
+  const proc = Bun.spawn([...pin(0), process.execPath, join(ROOT, "src/main.ts"), "serve"], { env: { ...serverEnv, CLANKER_LOG: "info" }, stdout: Bun.file(log), stderr: "inherit", stdin: "ignore" });
   for (let i = 0; i < 600; i++) {
-    const m = existsSync(ourLog) ? /listening on (\S+?)["\s]/.exec(await Bun.file(ourLog).text()) : null;
-    if (m) return m[1]!;
-    if (ours.exitCode !== null) break;
+    const m = existsSync(log) ? /listening on (\S+?)["\s]/.exec(await Bun.file(log).text()) : null;
+    if (m) return { url: m[1]!, proc };
+    if (proc.exitCode !== null) break;
     await Bun.sleep(50);
   }
-  throw new Error(`the server did not start: ${existsSync(ourLog) ? await Bun.file(ourLog).text() : "no output"}`);
-})();
+  throw new Error(`the server did not start: ${existsSync(log) ? await Bun.file(log).text() : "no output"}`);
+}
+
+async function createKey(keyEnv: Record<string, string | undefined>): Promise<string> {
+  const p = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "keys", "create", "--name", "bench", "--email", "bench@example.test"], { env: keyEnv, stdout: "pipe", stderr: "inherit" });
+  const out = (await new Response(p.stdout).text()).trim();
+  if ((await p.exited) !== 0) throw new Error(`keys create failed (exit ${p.exitCode})`);
+  return out.split("\n").pop()!;
+}
+
+const key = await createKey(env);
+const { url: ourUrl, proc: ours } = await startOurs(env, "server.log");
 
 const postScript = join(dataDir, "post.lua");
 writeFileSync(
@@ -182,6 +194,28 @@ console.log(`     ratio to the ceiling   ${(ourPost.rps / rawPost.rps).toFixed(2
 raw.kill();
 single.kill();
 await Promise.all([raw.exited, single.exited]);
+
+// The same GET and POST on the replica stack (DATABASE_URL + REDIS_URL), one server, in the same run. PostgreSQL
+// and Redis are not pinned: they share both cores with the server and wrk, as on a one-box deployment.
+const stack = await startStack();
+if ("skipped" in stack) console.log(`PostgreSQL + Redis         skipped: ${stack.skipped}\n`);
+else {
+  try {
+    const pgEnv = { ...env, ...stack.env, CLANKER_DATA_DIR: mkdtempSync(join(dataDir, "pg-")) };
+    const pgKey = await createKey(pgEnv);
+    const pg = await startOurs(pgEnv, "server-pg.log");
+    await wrk(`${pg.url}/api/v1/profile`, { "x-api-key": pgKey }); // warm-up
+    const pgGet = await wrk(`${pg.url}/api/v1/profile`, { "x-api-key": pgKey });
+    const pgPost = await wrk(`${pg.url}/api/v1/workspaces`, { "x-api-key": pgKey, "content-type": "application/json" }, postScript);
+    pg.proc.kill();
+    await pg.proc.exited;
+    console.log(`PostgreSQL + Redis (DATABASE_URL, REDIS_URL), next to SQLite above:`);
+    console.log(`GET  /api/v1/profile        ${fmt(pgGet)}  (÷ SQLite ${(pgGet.rps / ourGet.rps).toFixed(2)})`);
+    console.log(`POST /api/v1/workspaces     ${fmt(pgPost)}  (÷ SQLite ${(pgPost.rps / ourPost.rps).toFixed(2)})\n`);
+  } finally {
+    await stack.stop();
+  }
+}
 
 const binary = join(ROOT, "dist/clanker");
 if (existsSync(binary)) {
