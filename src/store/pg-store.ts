@@ -15,7 +15,7 @@ type PgDb = PostgresJsDatabase<typeof schema>;
 type PgTx = Parameters<Parameters<PgDb["transaction"]>[0]>[0];
 
 /** The whole of a store.tx is tried at most this many times before a serialization failure reaches the caller. */
-export const MAX_TRIES = 10;
+export const MAX_TRIES = 16;
 /** pg_advisory_lock key held while migrating ("ckmig" in ASCII, read as a number). */
 const MIGRATE_LOCK = 0x636b6d6967;
 /** SQLSTATEs after which the whole transaction may succeed if run again: serialization_failure, deadlock_detected. */
@@ -81,7 +81,7 @@ export class PgStore implements Store {
         if (attempt >= MAX_TRIES || !retryable(e)) throw e;
         this.retries++;
         // Jittered exponential backoff: two txs that conflicted must not meet again at the same instant.
-        await Bun.sleep(Math.random() * Math.min(250, 4 * 2 ** attempt));
+        await Bun.sleep(Math.random() * Math.min(40, 2 ** attempt));
       }
     }
   }
