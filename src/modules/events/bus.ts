@@ -1,7 +1,7 @@
 // The event log and its fan-out: events are rows (so Last-Event-ID can resume from the store), appended inside the
 // transaction that causes them and delivered to subscribers (here, and on every replica) once it has committed.
 import { randomBytes } from "node:crypto";
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lt, sql, type SQL } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { events } from "../../store/schema";
 import type { Fanout } from "../../shared";
@@ -16,6 +16,9 @@ export interface BusEvent {
 }
 
 type Listener = (e: BusEvent) => void;
+
+/** pg_advisory_xact_lock key taken by each transaction that appends an event ("ckevt" in ASCII, read as a number). */
+const APPEND_LOCK = 0x636b657674;
 
 export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
@@ -43,6 +46,11 @@ export class EventBus {
    * group-commit batch) has committed, never if it rolls back: no SSE client sees an event the log lost.
    */
   async append(workspaceId: number, type: string, source: string, data: unknown): Promise<BusEvent> {
+    // Under PostgreSQL, transactions take ids from the sequence and commit in any order: a reader resuming after
+    // id N would never see an N-1 that commits later. Held until this transaction ends, the lock makes id order
+    // commit order (SQLite has one writer already), so the log read from any replica has no hole that fills later.
+    if (this.store.dialect === "postgres")
+      await (this.store.db as unknown as { execute(q: SQL): Promise<unknown> }).execute(sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK}::bigint)`);
     const now = Date.now();
     const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: JSON.stringify(data), createdAt: now }).returning({ id: events.id });
     const ev: BusEvent = { id: row!.id, workspaceId, type, source, data, createdAt: now };
