@@ -46,14 +46,25 @@ export class EventBus {
    * group-commit batch) has committed, never if it rolls back: no SSE client sees an event the log lost.
    */
   async append(workspaceId: number, type: string, source: string, data: unknown): Promise<BusEvent> {
-    // Under PostgreSQL, transactions take ids from the sequence and commit in any order: a reader resuming after
-    // id N would never see an N-1 that commits later. Held until this transaction ends, the lock makes id order
-    // commit order (SQLite has one writer already), so the log read from any replica has no hole that fills later.
-    if (this.store.dialect === "postgres")
-      await (this.store.db as unknown as { execute(q: SQL): Promise<unknown> }).execute(sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK}::bigint)`);
     const now = Date.now();
-    const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: JSON.stringify(data), createdAt: now }).returning({ id: events.id });
-    const ev: BusEvent = { id: row!.id, workspaceId, type, source, data, createdAt: now };
+    const json = JSON.stringify(data);
+    let id: number;
+    if (this.store.dialect === "postgres") {
+      // Under PostgreSQL, transactions take ids from the sequence and commit in any order: a reader resuming after
+      // id N would never see an N-1 that commits later. Taken before the id (same statement: no extra round trip)
+      // and held until this transaction ends, the lock makes id order commit order (SQLite has one writer
+      // already), so the log read from any replica has no hole that fills in later.
+      const rows = await (this.store.db as unknown as { execute(q: SQL): Promise<{ id: string | number }[]> }).execute(
+        sql`INSERT INTO events (workspace_id, type, source, data, created_at)
+            SELECT ${workspaceId}::bigint, ${type}::text, ${source}::text, ${json}::text, ${now}::bigint
+            FROM (SELECT pg_advisory_xact_lock(${APPEND_LOCK}::bigint)) AS locked RETURNING id`,
+      );
+      id = Number(rows[0]!.id);
+    } else {
+      const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: json, createdAt: now }).returning({ id: events.id });
+      id = row!.id;
+    }
+    const ev: BusEvent = { id, workspaceId, type, source, data, createdAt: now };
     this.store.afterCommit(() => {
       this.fanOut(ev);
       this.fanout?.publish("events", this.origin + JSON.stringify(ev));
