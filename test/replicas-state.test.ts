@@ -2,11 +2,15 @@
 // idempotency in-flight slots, the event fan-out, the auth cache, the cron schedule — behaves as one server.
 // Runs only on the replica stack: `source .ci/services.sh` first.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { client, type TestServer } from "./helpers/server";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
 const LIMIT = 240;
+const ROOT = resolve(import.meta.dir, "..");
 
 interface Frame {
   id: number;
@@ -206,3 +210,24 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
     expect((await onA()("DELETE", "/api/v1/workflows/definitions/rep-tick")).status).toBe(200);
   }, 40_000);
 });
+
+// Needs no services: a Redis that is not there.
+test("`clanker serve` with REDIS_URL on a closed port exits 2 with one line naming it (password left out)", async () => {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  const dataDir = mkdtempSync(join(tmpdir(), "clanker-noredis-"));
+  try {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), REDIS_URL: `redis://:hunter2secret@127.0.0.1:${port}`, CLANKER_DATA_DIR: dataDir, CLANKER_LOG: "silent" };
+    delete env.DATABASE_URL;
+    const p = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "serve", "--port", "0"], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
+    const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`cannot reach Redis at redis://:***@127.0.0.1:${port}`);
+    expect(stderr).not.toContain("hunter2secret");
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 20_000);
