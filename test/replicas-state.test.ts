@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { client, type TestServer } from "./helpers/server";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { clankerSig, fire } from "./helpers/hooks";
 
 const LIMIT = 240;
 const ROOT = resolve(import.meta.dir, "..");
@@ -173,6 +174,24 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
     const refused = await onB("GET", "/api/v1/workspaces/current");
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe("KEY_REVOKED");
+  });
+
+  test("copies of one signed hook delivery sent to A and B at once launch one run", async () => {
+    const key = await a.createKey();
+    const onA = client(a, { apiKey: key });
+    const saved = await onA("POST", "/api/v1/workflows/definitions", {
+      body: { id: "rep-hook", name: "hook", triggers: [{ webhook: {} }], steps: [{ id: "wait", kind: "approval", message: "ok?" }] },
+    });
+    expect(saved.status).toBe(200);
+    const trigger = (await onA("GET", "/api/v1/triggers?limit=100")).body.data.find((t: any) => t.workflowId === "rep-hook" && t.kind === "webhook");
+    const { secret } = (await onA("GET", `/api/v1/triggers/${trigger.id}/secret`)).body;
+    const body = JSON.stringify({ title: "once across replicas" });
+    const headers = { "clanker-signature": clankerSig(secret, body) };
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => fire(`${(i % 2 ? b : a).url}/hooks/${trigger.id}`, body, headers)));
+    expect(all.map((r) => r.status)).toEqual(Array(10).fill(202));
+    expect(all.filter((r) => r.body.runId)).toHaveLength(1);
+    expect(all.filter((r) => r.body.ignored?.includes("already received"))).toHaveLength(9);
+    expect((await client(b, { apiKey: key })("GET", "/api/v1/workflows/runs?workflow=rep-hook&limit=100")).body.data).toHaveLength(1);
   });
 
   // Last: it stops and restarts the replicas.
