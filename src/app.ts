@@ -3,9 +3,9 @@ import { t } from "elysia";
 import type { Config } from "./config";
 import type { Store } from "./store/db";
 import { createServices } from "./services";
-import { Authenticator } from "./http/auth";
+import { Authenticator, replicatedEvictions } from "./http/auth";
 import { Idempotency } from "./http/idempotency";
-import { RateLimiter } from "./http/rate-limit";
+import { memoryState, type SharedState } from "./shared";
 import { API_VERSION, baseUrl, createPlatform, type PlatformDeps } from "./http/platform";
 import type { buildOpenApi } from "./http/openapi";
 import { profileRoutes } from "./modules/profile/routes";
@@ -40,12 +40,24 @@ import type { Metrics } from "./http/metrics";
 /** src/http/metrics.ts and prom-client, loaded (require) on first use: prom-client alone costs ~35 ms at start. */
 const metricsModule = () => require("./http/metrics") as typeof import("./http/metrics");
 
-export function createDeps(config: Config, store: Store, print: Log | ((line: string) => void), opts: { ownRunsOnly?: boolean } = {}): PlatformDeps & { store: Store } {
+/** How long a replica's idempotency in-flight slot outlives it if it dies mid-request: longer than any request. */
+const INFLIGHT_TTL_MS = 120_000;
+
+/** `shared`: what replicas share (createSharedState at start); this process's memory when left out (tests, tools). */
+export function createDeps(
+  config: Config,
+  store: Store,
+  print: Log | ((line: string) => void),
+  opts: { ownRunsOnly?: boolean; shared?: SharedState } = {},
+): PlatformDeps & { store: Store } {
   const log = asLog(print);
+  const shared = opts.shared ?? memoryState(log);
+  const redis = shared.kind === "redis";
   const authenticator = new Authenticator(store);
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
-  const services = createServices({ store, config, keyCache: authenticator, catalog, box, log, ownRunsOnly: opts.ownRunsOnly });
+  const keyCache = replicatedEvictions(authenticator, redis ? shared.fanout : null);
+  const services = createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: opts.ownRunsOnly, shared });
   let metrics: Metrics | undefined;
   return {
     config,
@@ -53,8 +65,9 @@ export function createDeps(config: Config, store: Store, print: Log | ((line: st
     services,
     mcp: new McpSessions(services),
     authenticator,
-    limiter: new RateLimiter(),
-    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit),
+    limiter: shared.limiter,
+    // This process's in-flight set always; the replicas' slots (Redis) besides it.
+    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null, INFLIGHT_TTL_MS),
     log,
     // Made by the first request's sample, taken after its response is sent (onAfterResponse), or by the first scrape.
     get metrics() {

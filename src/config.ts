@@ -11,6 +11,8 @@ export interface Config {
   databaseUrl: string | null;
   /** REDIS_URL: rate windows, idempotency in-flight slots, fan-out and cron locks shared by replicas; null: in this process. */
   redisUrl: string | null;
+  /** CLANKER_REDIS_PREFIX: namespace of every Redis key and channel; the replicas of one deployment share it. */
+  redisPrefix: string;
   /** Absolute URL this server is reached at, when it differs from the request's origin. */
   publicUrl: string | null;
   rateLimitPerMinute: number;
@@ -182,6 +184,13 @@ function url(name: string, raw: string | undefined): string | null {
 }
 
 /** A connection URL with one of `schemes`; the message shows it without its password. */
+/** Visible ASCII without spaces (it starts every key and channel name); several deployments may share one Redis. */
+function redisPrefix(raw: string | undefined): string {
+  if (raw === undefined || raw === "") return "clanker:";
+  if (!/^[\x21-\x7e]{1,64}$/.test(raw)) throw new ConfigError(`CLANKER_REDIS_PREFIX must be 1-64 visible ASCII characters without spaces, got '${raw}'`);
+  return raw;
+}
+
 function dsn(name: string, raw: string | undefined, schemes: string[]): string | null {
   if (!raw) return null;
   let u: URL | null = null;
@@ -283,6 +292,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     dataDir,
     databaseUrl: dsn("DATABASE_URL", env.DATABASE_URL, ["postgres", "postgresql"]),
     redisUrl: dsn("REDIS_URL", env.REDIS_URL, ["redis", "rediss"]),
+    redisPrefix: redisPrefix(env.CLANKER_REDIS_PREFIX),
     publicUrl: publicUrl?.replace(/\/+$/, "") ?? null,
     rateLimitPerMinute: int("CLANKER_RATE_LIMIT_PER_MINUTE", env.CLANKER_RATE_LIMIT_PER_MINUTE, DEFAULTS.rateLimitPerMinute, 1, 1_000_000),
     publicRateLimitPerMinute: int("CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE", env.CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE, DEFAULTS.publicRateLimitPerMinute, 1, 1_000_000),

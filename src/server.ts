@@ -10,6 +10,7 @@ import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
 import { checkStartKey } from "./store/master-key";
 import { loadSharedSkills } from "./modules/skills/sources";
+import { createSharedState, type SharedState } from "./shared";
 
 const JOBS_DELAY_MS = 50;
 
@@ -55,9 +56,20 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     lock.release();
     throw e;
   }
-  const deps = createDeps(config, store, log);
+  // Redis (REDIS_URL) or this process: a replica that cannot reach what the others share must not start alone.
+  let shared: SharedState;
+  try {
+    shared = await createSharedState({ redisUrl: config.redisUrl, log, redis: { prefix: config.redisPrefix } });
+  } catch (e) {
+    await store.close();
+    lock.release();
+    throw new StartError((e as Error).message);
+  }
+  const deps = createDeps(config, store, log, { shared });
   const app = createApp(deps);
   try {
+    // Every channel the services subscribed to hears the other replicas before the first request is served.
+    await shared.fanout.ready();
     app.listen({
       hostname: config.host,
       port: config.port,
@@ -77,6 +89,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
       },
     });
   } catch (e) {
+    await shared.close();
     await store.close();
     lock.release();
     throw listenError(e, config);
@@ -127,6 +140,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     deps.mcp.closeAll();
     // Open SSE and MCP streams end here: they never hold the shutdown.
     void app.stop(true).catch(() => {});
+    await shared.close();
     // Commits the open group-commit batch (the requeue above included) before the file is let go.
     await store.close();
     lock.release();

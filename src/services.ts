@@ -39,6 +39,7 @@ import { WorkflowTriggers } from "./modules/workflows/triggers";
 import { createEventTriggerStore } from "./modules/triggers/store";
 import { createTriggersService } from "./modules/triggers/service";
 import type { Log } from "./lib/log";
+import { memoryState, type SharedState } from "./shared";
 
 export interface ServiceDeps {
   store: Store;
@@ -49,11 +50,15 @@ export interface ServiceDeps {
   log: Log;
   /** For `clanker mcp` beside a server: see Runner. */
   ownRunsOnly?: boolean;
+  /** What replicas share (src/shared); this process's memory when left out. */
+  shared?: SharedState;
 }
 
-export function createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly }: ServiceDeps) {
+export function createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly, shared = memoryState(log) }: ServiceDeps) {
+  // Only Redis has other replicas to tell: in memory, events and schedule changes stay plain calls.
+  const replicas = shared.kind === "redis" ? shared.fanout : null;
   const users = createUsersService(store);
-  const bus = new EventBus(store);
+  const bus = new EventBus(store, replicas);
   const billing = createBillingService(store, config.billing);
   const byok = createByokService(store, box);
   const artifacts = createArtifactsService(store, config.dataDir);
@@ -86,9 +91,9 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
   const eventTriggers = createEventTriggerStore(store, box);
-  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers, integrations }, () => engine, () => triggers.sync());
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers, integrations }, () => engine, () => triggers.changed());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, integrations, definitionOf: workflows.definitionOf, log });
-  triggers = new WorkflowTriggers(workflows, log);
+  triggers = new WorkflowTriggers(workflows, log, { lock: shared.lock, fanout: replicas });
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
   return guardServices({
     users,
@@ -127,7 +132,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     workflows,
     workflowEngine: engine,
     workflowTriggers: triggers,
-    triggers: createTriggersService({ store, eventTriggers, workflows }),
+    triggers: createTriggersService({ store, eventTriggers, workflows, lock: shared.lock }),
   });
 }
 

@@ -6,6 +6,7 @@ import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import type { Store } from "../store/db";
+import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
 
 interface Stored {
@@ -45,6 +46,12 @@ export class Idempotency {
     private box: SecretBox,
     /** Join the group-commit batch (CLANKER_GROUP_COMMIT); false: one transaction per request, as before. */
     private grouped = true,
+    /**
+     * The replicas' in-flight slots (Redis), held besides this process's own: null with one process. `inflightTtlMs`
+     * frees a slot whose holder died; it should outlast any request.
+     */
+    private shared: InflightLock | null = null,
+    private inflightTtlMs = 10 * 60_000,
   ) {
     const sqlite = store.sqlite;
     // On SQLite, raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row
@@ -88,11 +95,25 @@ export class Idempotency {
       if (prior.fingerprint !== fingerprint) throw reused();
       return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
     }
-    if (this.inFlight.has(slot))
-      throw new ConflictError("A request with this idempotency-key is still in flight; retry later", "IDEMPOTENCY_IN_FLIGHT");
+    if (this.inFlight.has(slot)) throw inFlight();
 
+    // This process's slot is taken synchronously after a synchronous lookup (SQLite): nothing can slip in between.
     this.inFlight.add(slot);
+    let sharedHeld = false;
     try {
+      if (this.shared) {
+        if (!(await this.shared.acquire(slot, this.inflightTtlMs))) throw inFlight();
+        sharedHeld = true;
+      }
+      // An awaited lookup (PostgreSQL) or acquire (Redis) leaves a gap in which another request, here or on another
+      // replica, may have committed its answer and let go of the slot: look again now that the slot is ours.
+      if (this.shared || !this.q) {
+        const again = await this.lookup(req.workspaceId, key, slot, now);
+        if (again) {
+          if (again.fingerprint !== fingerprint) throw reused();
+          return { replayed: true, status: again.status, body: seal.length ? this.opened(again.body, seal, aad) : again.body };
+        }
+      }
       const stored = (answer: Answer): Stored => ({
         fingerprint,
         status: answer.status,
@@ -115,6 +136,7 @@ export class Idempotency {
       }
     } finally {
       this.inFlight.delete(slot);
+      if (sharedHeld) await this.shared!.release(slot).catch(() => {});
     }
   }
 
@@ -189,6 +211,10 @@ export class Idempotency {
   }
 }
 
+
+function inFlight(): ConflictError {
+  return new ConflictError("A request with this idempotency-key is still in flight; retry later", "IDEMPOTENCY_IN_FLIGHT");
+}
 
 function reused(): InvalidRequestError {
   return new InvalidRequestError(

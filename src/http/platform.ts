@@ -12,7 +12,7 @@ import { Authenticator, credentialOf, type Principal } from "./auth";
 import { internalErrorBody, toApiError } from "./errors";
 import type { Idempotency } from "./idempotency";
 import type { McpSessions } from "../mcp/http";
-import { RateLimiter, rateHeaders } from "./rate-limit";
+import { rateHeaders, type RateLimiter } from "./rate-limit";
 import type { Log } from "../lib/log";
 import type { Metrics } from "./metrics";
 

@@ -85,12 +85,6 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
-/**
- * @deprecated Until app.ts builds its limiter from createSharedState (src/shared): keeps `new RateLimiter()`
- * running meanwhile. The type `RateLimiter` is the interface above.
- */
-export const RateLimiter = MemoryRateLimiter;
-
 export function rateHeaders(v: RateVerdict): Record<string, string> {
   return {
     "x-ratelimit-limit": String(v.limit),

@@ -1,30 +1,43 @@
-// "Exactly one caller per name": for work that must happen once per tick across replicas (a cron trigger's firing).
+// "Exactly one caller per name": work that must happen once across replicas (a cron tick's firing, a delivery).
 import type Redis from "ioredis";
+import { LRUCache } from "lru-cache";
 
 export interface OnceLock {
   /** True for exactly one caller per `name` until `ttlMs` has passed; name = what + when (trigger id + tick time). */
   tryOnce(name: string, ttlMs: number): Promise<boolean>;
+  /** Frees `name` before its time (the work it guarded was refused and may be tried again). */
+  forget(name: string): Promise<void>;
 }
 
-/** Names with their expiry, in this process. */
+/** Names with their expiry, in this process: bounded (the oldest go first), so a busy hook cannot grow it for ever. */
 export class MemoryOnceLock implements OnceLock {
-  private readonly taken = new Map<string, number>();
+  // Made on first use: lru-cache allocates its arrays for `max` entries up front.
+  private cache: LRUCache<string, true> | undefined;
+  private get taken(): LRUCache<string, true> {
+    return (this.cache ??= new LRUCache<string, true>({ max: 50_000 }));
+  }
 
-  tryOnce(name: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-    const until = this.taken.get(name);
-    if (until !== undefined && until > now) return Promise.resolve(false);
-    // Expired names go once the map grows (one per trigger tick otherwise accumulates for ever).
-    if (this.taken.size >= 1024) for (const [n, t] of this.taken) if (t <= now) this.taken.delete(n);
-    this.taken.set(name, now + ttlMs);
+  tryOnce(name: string, ttlMs: number): Promise<boolean> {
+    if (this.taken.has(name)) return Promise.resolve(false);
+    this.taken.set(name, true, { ttl: Math.max(1, Math.ceil(ttlMs)) });
     return Promise.resolve(true);
+  }
+
+  forget(name: string): Promise<void> {
+    this.cache?.delete(name);
+    return Promise.resolve();
   }
 }
 
-/** SET NX PX: Redis answers OK to one caller; the key expires by itself, so nothing releases it. */
+/** SET NX PX: Redis answers OK to one caller; the key expires by itself. */
 export class RedisOnceLock implements OnceLock {
   constructor(private readonly redis: Redis) {}
 
   async tryOnce(name: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(`lock:${name}`, "1", "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) === "OK";
+  }
+
+  async forget(name: string): Promise<void> {
+    await this.redis.del(`lock:${name}`);
   }
 }

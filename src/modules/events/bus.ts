@@ -1,8 +1,10 @@
-// The event log and its in-process fan-out: events are rows (so Last-Event-ID can resume from the store),
-// appended inside the transaction that causes them and delivered to subscribers once it has committed.
+// The event log and its fan-out: events are rows (so Last-Event-ID can resume from the store), appended inside the
+// transaction that causes them and delivered to subscribers (here, and on every replica) once it has committed.
+import { randomBytes } from "node:crypto";
 import { and, eq, gt, lt } from "drizzle-orm";
 import { LOCK_SPACES, type Store } from "../../store/db";
 import { events } from "../../store/schema";
+import type { Fanout } from "../../shared";
 
 export interface BusEvent {
   id: number;
@@ -19,19 +21,40 @@ export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
   private sse = 0;
 
-  constructor(private store: Store) {}
+  /** Starts every message this bus publishes: the copy the fan-out hands back to this process is skipped. */
+  private readonly origin = randomBytes(6).toString("base64url");
+
+  /**
+   * `fanout`: the replicas' `events` channel (Redis), or null with one process — then nothing is serialized and
+   * delivery stays a synchronous call, as before.
+   */
+  constructor(
+    private store: Store,
+    private fanout: Fanout | null = null,
+  ) {
+    fanout?.subscribe("events", (msg) => {
+      if (msg.startsWith(this.origin)) return;
+      this.fanOut(JSON.parse(msg.slice(this.origin.length)) as BusEvent);
+    });
+  }
 
   /**
    * Inside the caller's store.tx: records the event, and hands it to live subscribers once that tx (or its
    * group-commit batch) has committed, never if it rolls back: no SSE client sees an event the log lost.
    */
   async append(workspaceId: number, type: string, source: string, data: unknown): Promise<BusEvent> {
-    // Ids commit in order per workspace (a client resuming after id 9 must never miss an 8 that commits later).
+    // Under PostgreSQL, transactions take ids from the sequence and commit in any order: a reader resuming after id N
+    // would never see an N-1 that commits later. Held until this transaction ends, the workspace's lock makes id
+    // order commit order (SQLite has one writer already), so the log read from any replica has no hole.
     await this.store.lockInTx(LOCK_SPACES.events, workspaceId);
     const now = Date.now();
     const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: JSON.stringify(data), createdAt: now }).returning({ id: events.id });
-    const ev: BusEvent = { id: row!.id, workspaceId, type, source, data, createdAt: now };
-    this.store.afterCommit(() => this.fanOut(ev));
+    const id = row!.id;
+    const ev: BusEvent = { id, workspaceId, type, source, data, createdAt: now };
+    this.store.afterCommit(() => {
+      this.fanOut(ev);
+      this.fanout?.publish("events", this.origin + JSON.stringify(ev));
+    });
     return ev;
   }
 

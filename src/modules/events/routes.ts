@@ -5,6 +5,8 @@ import type { BusEvent } from "./bus";
 
 const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
 const MAX_BUFFERED = 1 << 20; // a client this far behind is dropped; it resumes with Last-Event-ID
+/** Ids each client remembers having been handed, for events that arrive after a newer one (see send). */
+const RECENT_IDS = 256;
 const encoder = new TextEncoder();
 const HELLO = encoder.encode(`retry: 2000\n: connected\n\n`);
 
@@ -57,9 +59,17 @@ export const eventsRoutes = (app: Platform) =>
           let replaying = lastSent > 0;
           let closed = false;
           const held: BusEvent[] = [];
+          // Live events come in id order from this replica, but one committed on another replica may arrive (through
+          // Redis) after a newer local one: it is still sent, once, unless it is older than every id remembered
+          // (the backlog read from the log had it then). Only the out-of-order path reads this set.
+          const recent = new Set<number>();
           const send = (e: BusEvent) => {
-            if (closed || e.id <= lastSent) return;
-            lastSent = e.id;
+            if (closed) return;
+            if (e.id <= lastSent) {
+              if (recent.has(e.id) || recent.size === 0 || e.id < recent.values().next().value!) return;
+            } else lastSent = e.id;
+            recent.add(e.id);
+            if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value!);
             if (sources && !sources.has(e.source)) return;
             controller.enqueue(frameOf(e));
             if ((controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();

@@ -1,7 +1,6 @@
 // Triggers: what can start a workflow (cron from the definitions; webhook and github rows with their own hook URL
 // and secret), reading and rotating a secret, and receiving a signed delivery at POST /hooks/:triggerId.
 import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import { assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -14,11 +13,14 @@ import { eventTriggers } from "../../store/schema";
 import type { WorkflowsService } from "../workflows/service";
 import { githubInput, REPLAY_WINDOW_SECONDS, verifyClankerSignature, verifyGithubSignature } from "./inbound";
 import type { EventTriggerRow, EventTriggerStore } from "./store";
+import type { OnceLock } from "../../shared";
 
 export interface TriggersDeps {
   store: Store;
   eventTriggers: EventTriggerStore;
   workflows: WorkflowsService;
+  /** Deliveries already launched: in this process, or in Redis across replicas (src/shared). */
+  lock: OnceLock;
 }
 
 export interface TriggerView {
@@ -72,12 +74,26 @@ function cursorOf(param: "after_id" | "before_id", raw: string): { row: number }
   throw new InvalidRequestError(`${param} '${raw}' is not a trigger id (trg_… or <workflow>#<n>)`, param);
 }
 
-export function createTriggersService({ store, eventTriggers: rows, workflows }: TriggersDeps) {
-  // Deliveries already launched, kept in memory (one process): ours for twice the timestamp window (older ones are
-  // refused anyway); GitHub's, which carry no timestamp, for a day. Only verified deliveries add keys.
-  // Made by the first delivery, not at start (lru-cache allocates for `max` entries up front).
-  let seenCache: LRUCache<string, true> | undefined;
-  const seen = () => (seenCache ??= new LRUCache<string, true>({ max: 50_000, ttl: 2 * REPLAY_WINDOW_SECONDS * 1000 }));
+export function createTriggersService({ store, eventTriggers: rows, workflows, lock }: TriggersDeps) {
+  // Deliveries already launched are names in the once-lock: ours for twice the timestamp window (older ones are
+  // refused anyway); GitHub's, which carry no timestamp, for a day. Only verified deliveries take names.
+  const SEEN_MS = 2 * REPLAY_WINDOW_SECONDS * 1000;
+  /**
+   * Takes the delivery's keys one by one; the first one already taken makes it a replay (the ones taken before it
+   * are let go again, as if never marked). In order, so of two copies racing, one takes them all.
+   */
+  const firstSight = async (keys: string[], ttlMs: number): Promise<boolean> => {
+    const taken: string[] = [];
+    for (const k of keys) {
+      if (await lock.tryOnce(`hook:${k}`, ttlMs)) taken.push(k);
+      else {
+        await forget(taken);
+        return false;
+      }
+    }
+    return true;
+  };
+  const forget = (keys: string[]) => Promise.all(keys.map((k) => lock.forget(`hook:${k}`)));
 
   const hookUrl = (base: string, id: number) => `${base}/hooks/${encodeId("trigger", id)}`;
 
@@ -193,11 +209,11 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
         if ("ignored" in outcome) return { status: 202, body: { received: true, event, ignored: outcome.ignored } };
         input = outcome.input;
       }
-      if (replayKeys.some((k) => seen().has(k))) return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
+      // Marked before the launch awaits (a copy arriving meanwhile, on any replica, is a replay), and unmarked if the
+      // launch is refused: a delivery refused for a reason the sender can fix may be sent again.
+      if (!(await firstSight(replayKeys, row.kind === "github" ? GITHUB_REPLAY_TTL_MS : SEEN_MS)))
+        return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
       const ctx: Ctx = { ...systemCtx(row.workspaceId, dl.requestId), ip: dl.ip, userAgent: dl.userAgent };
-      // Marked before the launch awaits (a copy arriving meanwhile is a replay), and unmarked if the launch is
-      // refused: a delivery refused for a reason the sender can fix may be sent again.
-      for (const k of replayKeys) seen().set(k, true, { ttl: row.kind === "github" ? GITHUB_REPLAY_TTL_MS : undefined });
       let run;
       try {
         run = await store.tx(async () => {
@@ -206,7 +222,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows }:
           return launched;
         });
       } catch (e) {
-        for (const k of replayKeys) seen().delete(k);
+        await forget(replayKeys);
         throw e;
       }
       return { status: 202, body: { received: true, runId: run.id, workflowId: run.workflowId, status: run.status } };
