@@ -3,7 +3,7 @@ import { t } from "elysia";
 import type { Config } from "./config";
 import type { Store } from "./store/db";
 import { createServices } from "./services";
-import { Authenticator, replicatedEvictions } from "./http/auth";
+import { Authenticator } from "./http/auth";
 import { Idempotency } from "./http/idempotency";
 import { memoryState, type SharedState } from "./shared";
 import { API_VERSION, baseUrl, createPlatform, type PlatformDeps } from "./http/platform";
@@ -56,7 +56,9 @@ export function createDeps(
   const authenticator = new Authenticator(store);
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
-  const keyCache = replicatedEvictions(authenticator, redis ? shared.fanout : null);
+  // Another replica, the CLI or psql changed a key, a membership or a user: PostgreSQL says so at its COMMIT.
+  store.onAuthChange(() => authenticator.forgetAll()).catch((e: Error) => log.error(`listening for auth changes failed: ${e.message}`));
+  const keyCache = authenticator;
   const services = createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: opts.ownRunsOnly, shared });
   let metrics: Metrics | undefined;
   return {

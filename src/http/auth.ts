@@ -8,7 +8,6 @@ import { AuthenticationError, NotFoundError } from "../lib/errors";
 import { decodeId } from "../lib/ids";
 import type { Actor, Role } from "../lib/context";
 import type { Store } from "../store/db";
-import type { Fanout } from "../shared";
 import { apiKeys, memberships, sessions, users, workspaces } from "../store/schema";
 
 export interface Principal {
@@ -49,8 +48,8 @@ const SYNC_EVERY_MS = 50;
 
 export class Authenticator {
   // Changes through this process evict at once (forgetKey/forgetUser/forgetAll); other processes' commits are
-  // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or the replicas' `cache` channel
-  // (replicatedEvictions) with Redis; the short TTL is only a last bound (a CLI change under PostgreSQL).
+  // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or PostgreSQL's NOTIFY at their COMMIT
+  // (store.onAuthChange, wired in app.ts: any replica, the CLI, psql); the short TTL is only a last bound.
   private keys = new LRUCache<string, CachedKey>({ max: 50_000, ttl: 5_000 });
   private users = new LRUCache<number, UserRow>({ max: 50_000, ttl: 5_000 });
   private lastUsedWritten = new Map<number, number>();
@@ -211,34 +210,6 @@ export class Authenticator {
     this.lastUsedWritten.set(keyId, now);
     this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId))).catch(() => {});
   }
-}
-
-/** The cache the services read users through, and evict through when a key, a user or a membership changes. */
-export interface KeyCacheEvictions {
-  user(userId: number): Promise<UserRow | null>;
-  forgetKey(hash: string): void;
-  forgetUser(userId: number): void;
-  forgetAll(): void;
-}
-
-/**
- * With replicas (a fan-out over Redis), each eviction goes out on the `cache` channel and is applied by every
- * replica's authenticator, this one's included (synchronously): a key revoked on A is refused on B at its next
- * request. With one process (null), the authenticator itself.
- */
-export function replicatedEvictions(auth: Authenticator, fanout: Fanout | null): KeyCacheEvictions {
-  if (!fanout) return auth;
-  fanout.subscribe("cache", (msg) => {
-    if (msg.startsWith("key:")) auth.forgetKey(msg.slice(4));
-    else if (msg.startsWith("user:")) auth.forgetUser(Number(msg.slice(5)));
-    else auth.forgetAll();
-  });
-  return {
-    user: (userId) => auth.user(userId),
-    forgetKey: (hash) => fanout.publish("cache", `key:${hash}`),
-    forgetUser: (userId) => fanout.publish("cache", `user:${userId}`),
-    forgetAll: () => fanout.publish("cache", "all"),
-  };
 }
 
 /** The session token in the browser's cookie, or null (none, or mangled). */

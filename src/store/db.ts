@@ -45,6 +45,12 @@ export interface Store {
    * there is one writer. E.g. the event log: ids must commit in order, or a reader past id 9 would miss 8.
    */
   lockInTx(space: LockSpace, key: number): Promise<void>;
+  /**
+   * Calls fn when another process may have changed what authentication caches (keys, memberships, users).
+   * PostgreSQL: LISTEN on what the database's triggers NOTIFY at every such COMMIT, from any replica, the CLI or psql.
+   * SQLite: nothing (the authenticator watches PRAGMA data_version itself).
+   */
+  onAuthChange(fn: () => void): Promise<void>;
   /** Runs fn once the current transaction (or its batch) has committed; never if it rolls back; now outside one. */
   afterCommit(fn: () => void): void;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */

@@ -91,6 +91,12 @@ export class PgStore implements Store {
     return this.tx(fn);
   }
 
+  async onAuthChange(fn: () => void): Promise<void> {
+    // postgres.js keeps one connection for LISTEN and re-listens after a reconnect; what changed while it was
+    // away was never heard, so a (re)listen counts as a change too.
+    await this.client.listen("clanker_auth", () => fn(), () => fn());
+  }
+
   async lockInTx(space: LockSpace, key: number): Promise<void> {
     const frame = this.frames.getStore();
     if (!frame?.open) throw new Error("lockInTx outside a store.tx");
@@ -172,12 +178,17 @@ export class PgStore implements Store {
 /** Opens the pool and checks the server answers, so a wrong DATABASE_URL fails at start in one line, not later. */
 export async function openPgStore(url: string): Promise<PgStore> {
   const store = new PgStore(url);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([store.client`SELECT 1`, Bun.sleep(10_000).then(() => Promise.reject(new Error("no answer in 10 s")))]);
+    // A timer cleared at once (not Bun.sleep): a short CLI command must not live on for the 10 s.
+    const silence = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no answer in 10 s")), 10_000)));
+    await Promise.race([store.client`SELECT 1`, silence]);
   } catch (e) {
     await store.client.end({ timeout: 1 }).catch(() => {});
     const u = new URL(url);
     throw new Failure(`cannot reach PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} (DATABASE_URL): ${(e as Error).message}. Is it running, and are the address, user and password right?`);
+  } finally {
+    clearTimeout(timer);
   }
   return store;
 }

@@ -121,6 +121,8 @@ export class SqliteStore implements Store {
 
   async lockInTx(): Promise<void> {}
 
+  async onAuthChange(): Promise<void> {}
+
   afterCommit(fn: () => void): void {
     const frame = this.frames.getStore();
     if (frame?.open) frame.after.push(fn);
