@@ -5,7 +5,7 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
-import { leaseMillis, replicaId } from "../../lib/replica";
+import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
 import type { Store } from "../../store/db";
 import { executionBlocks, executions } from "../../store/schema";
 import type { Log } from "../../lib/log";
@@ -133,17 +133,23 @@ export class RunClaims {
   }
 
   /**
-   * PostgreSQL: runs whose lease ran out (their replica died or stalled) go back to `queued` from the top: their
-   * blocks are dropped and a `queued` event says so. The old owner, if alive, finds it lost at its next renewal
-   * and may no longer settle it.
+   * PostgreSQL: runs whose lease ran out (their replica died or stalled), or held by the dead server this one
+   * replaces on its data dir, go back to `queued` from the top: their blocks are dropped and a `queued` event says
+   * so. The old owner, if alive, finds it lost at its next renewal and may no longer settle it.
    */
   async reap(): Promise<number> {
     const { store, bus } = this.d;
+    const orphan = predecessorId();
     return store.tx(async () => {
       const rows = await store.db
         .update(executions)
         .set({ status: "queued", startedAt: null, leaseOwner: null, leaseExpiresAt: null })
-        .where(and(eq(executions.status, "running"), or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()))))
+        .where(
+          and(
+            eq(executions.status, "running"),
+            or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()), orphan ? eq(executions.leaseOwner, orphan) : undefined),
+          ),
+        )
         .returning({ id: executions.id, workspaceId: executions.workspaceId, skillSlug: executions.skillSlug, source: executions.interface });
       if (!rows.length) return 0;
       await store.db.delete(executionBlocks).where(inArray(executionBlocks.executionId, rows.map((r) => r.id)));

@@ -23,7 +23,7 @@ import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
 import { RunClaims } from "./claims";
-import { replicaId, setLeaseSeconds } from "../../lib/replica";
+import { replicaId, setLeaseSeconds, takeOverDataDir } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
 
@@ -117,6 +117,7 @@ export class Runner {
    */
   async recover(): Promise<void> {
     if (this.shared) {
+      takeOverDataDir(this.d.config.dataDir);
       const reaped = await this.claims.reap();
       if (reaped) this.d.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
       return;
