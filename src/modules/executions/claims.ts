@@ -70,19 +70,20 @@ export class RunClaims {
   }
 
   /**
-   * PostgreSQL: one tx reads the queue and how many runs each workspace has running (on every replica), picks
-   * up to `room` runs within the limits, locks them (rows another replica is locking right now are skipped) and
-   * hands each to `begin` (marks it running under this replica's lease). SERIALIZABLE makes two replicas that
+   * PostgreSQL: from the queue, one tx reads how many runs each workspace has running (on every replica), picks
+   * up to `room` runs within the limits, locks those still queued (rows another replica is locking right now are
+   * skipped) and hands each to `begin` (marks it running under this replica's lease). SERIALIZABLE makes two replicas that
    * counted the same free slot conflict; the store runs the loser again, and it then counts the winner's run.
    */
   async claim(room: number, accept: (e: ExecutionRow) => boolean, begin: (e: ExecutionRow) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
     if (room <= 0) return [];
+    // Read outside the tx: a tx that read the whole queue would conflict with every request queueing a run.
+    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
+    const candidates = queued.filter(accept);
+    if (!candidates.length) return [];
     return store.tx(async () => {
       const db = store.db;
-      const queued = await db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
-      const candidates = queued.filter(accept);
-      if (!candidates.length) return [];
       const wsIds = [...new Set(candidates.map((e) => e.workspaceId))];
       const counts = await db
         .select({ ws: executions.workspaceId, n: sql<number>`count(*)`.mapWith(Number) })
