@@ -165,5 +165,35 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
     expect(survivor.logs()).toContain("back to queued");
     const running = await onSurvivor("GET", "/api/v1/executions?status=running&limit=100");
     expect(running.body.data).toEqual([]);
+    await killed.restart();
+  }, 60_000);
+
+  test("SIGKILL of the replica driving a workflow run: the other adopts the run once its lease runs out and finishes it", async () => {
+    const ws = await workspace("claims-wf");
+    const m = marker("wf");
+    const def = {
+      id: `claims-wf-${process.pid}`,
+      name: "claims",
+      steps: [
+        { id: "one", kind: "skill", skill: "summarize", input: `WF-ONE [[slow:400]] ${m}` },
+        { id: "two", kind: "skill", skill: "summarize", input: `WF-TWO ${m} after {{steps.one.output}}` },
+      ],
+    };
+    expect((await ws.a("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    // Launched on A: A drives it.
+    const run = (await ws.a("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: {} } })).body;
+    await waitUntil("step one to run", async () => (await ws.b("GET", `/api/v1/workflows/runs/${run.runId}`)).body.steps?.one?.status === "running");
+    await A.kill("SIGKILL");
+    const done = await waitUntil(
+      "the workflow run to end on B",
+      async () => {
+        const r = await ws.b("GET", `/api/v1/workflows/runs/${run.runId}`);
+        return ["completed", "failed", "cancelled"].includes(r.body.status) && r.body;
+      },
+      40_000,
+    );
+    expect(done.status).toBe("completed");
+    expect(done.steps.two.status).toBe("completed");
+    expect(B.logs()).not.toContain(`workflow run`);
   }, 60_000);
 });

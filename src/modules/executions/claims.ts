@@ -115,6 +115,35 @@ export class RunClaims {
     });
   }
 
+  /**
+   * One process (SQLite): the queue in id order within the per-workspace limits, counted from `perWs` (what this
+   * process runs); every run started in this pass is marked running in one commit (a commit costs more than the
+   * rows in it).
+   */
+  async claimLocal(perWs: Map<number, number>, accept: (e: ExecutionRow) => boolean, begin: (e: ExecutionRow) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+    const { store, config } = this.d;
+    // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
+    await store.flush();
+    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
+    const picked: ExecutionRow[] = [];
+    for (const e of queued) {
+      if (!accept(e)) continue;
+      const n = perWs.get(e.workspaceId) ?? 0;
+      if (n >= config.executor.workspaceConcurrency) continue;
+      perWs.set(e.workspaceId, n + 1);
+      picked.push(e);
+    }
+    if (!picked.length) return [];
+    return store.tx(async () => {
+      const out: (() => void)[] = [];
+      for (const e of picked) {
+        const launch = await begin(e);
+        if (launch) out.push(launch);
+      }
+      return out;
+    });
+  }
+
   /** The lease fields a run gets when this replica starts it. */
   lease(): { leaseOwner: string; leaseExpiresAt: number } {
     return { leaseOwner: replicaId, leaseExpiresAt: Date.now() + leaseMillis() };

@@ -2,7 +2,7 @@
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -200,39 +200,23 @@ export class Runner {
 
   private async dispatch(): Promise<void> {
     if (this.paused || !this.pool) return;
-    const { config, store } = this.d;
+    const { config } = this.d;
+    const begin = (e: ExecutionRow) => this.begin(e);
+    let launches: (() => void)[];
     if (this.shared) {
       // Hold a few runs per worker at most: what this replica cannot start soon is left for the others.
       const room = config.executor.workers * 8 - this.running.size;
-      const mine = (e: ExecutionRow) => !this.d.ownOnly || this.adopted.has(e.id);
-      const launches = await this.claims.claim(room, mine, (e) => this.begin(e));
-      for (const launch of launches) launch();
-      return;
+      launches = await this.claims.claim(room, (e) => !this.d.ownOnly || this.adopted.has(e.id), begin);
+    } else {
+      const perWs = new Map<number, number>();
+      for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
+      const accept = (e: ExecutionRow) => {
+        if (this.d.ownOnly && !this.adopted.has(e.id)) return false;
+        this.adopted.delete(e.id);
+        return true;
+      };
+      launches = await this.claims.claimLocal(perWs, accept, begin);
     }
-    const perWs = new Map<number, number>();
-    for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
-    // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
-    await store.flush();
-    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
-    const picked: ExecutionRow[] = [];
-    for (const e of queued) {
-      if (this.d.ownOnly && !this.adopted.has(e.id)) continue;
-      this.adopted.delete(e.id);
-      const n = perWs.get(e.workspaceId) ?? 0;
-      if (n >= config.executor.workspaceConcurrency) continue;
-      perWs.set(e.workspaceId, n + 1);
-      picked.push(e);
-    }
-    if (!picked.length) return;
-    // Every run started in this pass is marked running in one commit (a commit costs more than the rows in it).
-    const launches = await store.tx(async () => {
-      const out: (() => void)[] = [];
-      for (const e of picked) {
-        const launch = await this.begin(e);
-        if (launch) out.push(launch);
-      }
-      return out;
-    });
     for (const launch of launches) launch();
   }
 
