@@ -15,7 +15,7 @@ import { EXECUTION_EVENT } from "./settle";
 import type { ExecutionRow } from "./view";
 
 /** PostgreSQL: how often a replica looks at the queue besides kick() (runs queued on other replicas). */
-const POLL_MS = 1000;
+export const POLL_MS = 1000;
 
 /** What the runner tells the timers: how to dispatch, what it runs, how to stop a run it lost. */
 interface Hooks {

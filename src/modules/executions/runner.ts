@@ -2,7 +2,7 @@
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -22,7 +22,8 @@ import type { ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
-import { RunClaims } from "./claims";
+import { POLL_MS, RunClaims } from "./claims";
+import { readSourceThenLaunch } from "./source-launch";
 import { replicaId, setLeaseSeconds, takeOverDataDir } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
@@ -168,6 +169,8 @@ export class Runner {
   /** Schedules a dispatch; `enqueued` is a run this process just queued. */
   kick(enqueued?: number): void {
     if (enqueued !== undefined) this.adopted.add(enqueued);
+    // Runs queued here that another replica took are never seen again here: the oldest marks go.
+    if (this.adopted.size > 1000) this.adopted.delete(this.adopted.values().next().value!);
     if (this.dispatchScheduled || !this.pool || this.paused) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
@@ -206,7 +209,7 @@ export class Runner {
     if (this.shared) {
       // Hold a few runs per worker at most: what this replica cannot start soon is left for the others.
       const room = config.executor.workers * 8 - this.running.size;
-      launches = await this.claims.claim(room, (e) => !this.d.ownOnly || this.adopted.has(e.id), begin);
+      launches = await this.claims.claim(room, (e) => this.takes(e), begin);
     } else {
       const perWs = new Map<number, number>();
       for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
@@ -218,6 +221,16 @@ export class Runner {
       launches = await this.claims.claimLocal(perWs, accept, begin);
     }
     for (const launch of launches) launch();
+  }
+
+  /**
+   * PostgreSQL: a run queued through this process is taken at once; another replica's only once it has waited a
+   * poll (its own replica had the first chance: the client that queued it most likely listens there). `clanker
+   * mcp` takes only its own.
+   */
+  private takes(e: ExecutionRow): boolean {
+    if (this.adopted.has(e.id)) return true;
+    return !this.d.ownOnly && e.createdAt <= Date.now() - POLL_MS;
   }
 
   /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
@@ -253,36 +266,8 @@ export class Runner {
           this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
         };
         if (!e.connector || !this.d.sourceContext) launch();
-        else this.readSource(e, e.connector, launch);
+        else readSourceThenLaunch({ store: this.d.store, sourceContext: this.d.sourceContext }, e, e.connector, { live: () => this.running.has(e.id), launch, fail: (m) => this.onMessage(m) });
     };
-  }
-
-  /** A run that reads code: read the source first (async), record what the model gets, then launch. */
-  private readSource(e: ExecutionRow, c: Connector, launch: (text: string) => void): void {
-    const zero = { inputTokens: 0, outputTokens: 0 };
-    // Through a promise even when the lookup throws at once (a connector disconnected while the run waited):
-    // a throw here would escape setImmediate and end the process.
-    // Fire and forget: the run goes on off the dispatch path; every outcome ends in launch() or a failed message.
-    void Promise.resolve(c)
-      .then((conn) => this.d.sourceContext!(e.workspaceId, conn))
-      .then(
-        async ({ text, record }) => {
-          if (!this.running.has(e.id)) return;
-          const { store } = this.d;
-          const [row] = await store.tx(() =>
-            store.db
-              .update(executions)
-              .set({ connector: { type: c.type, fields: c.fields, context: record } })
-              .where(and(eq(executions.id, e.id), eq(executions.status, "running"), eq(executions.leaseOwner, replicaId)))
-              .returning({ id: executions.id }),
-          );
-          // Cancelled while the source was read: nothing to launch, the run is already final.
-          if (!row) return this.onMessage({ type: "failed", executionId: e.id, code: "CANCELLED", message: "Cancelled", usage: zero });
-          launch(text);
-        },
-        (err: Error) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Reading ${c.type} source failed: ${err.message}`, usage: zero }),
-      )
-      .catch((err: unknown) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Recording the ${c.type} source failed: ${(err as Error)?.message ?? String(err)}`, usage: zero }));
   }
 
   private onTimeout(executionId: number): void {

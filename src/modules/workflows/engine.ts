@@ -3,7 +3,7 @@
 // restart interrupted starts over. On shutdown it pauses: a step in flight finishes, no new step starts.
 // On PostgreSQL (several replicas) the replica driving a run holds a renewed lease on it; a run whose lease ran
 // out (its replica died) or that nobody holds is adopted by any replica, so one replica drives it at a time.
-import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -14,7 +14,7 @@ import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
 import { render, renderDeep, type Step, type WorkflowDefinition } from "./definition";
 import type { Log } from "../../lib/log";
-import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
+import { RunLeases } from "./run-leases";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
@@ -63,10 +63,10 @@ export class WorkflowEngine {
   private waiting = new Map<string, { runId: string; stepId: string }>();
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private d: EngineDeps) {}
+  private leases: RunLeases;
 
-  private get shared(): boolean {
-    return this.d.store.dialect === "postgres";
+  constructor(private d: EngineDeps) {
+    this.leases = new RunLeases(d.store);
   }
 
   /** Shutdown: steps in flight finish and are saved; no step starts after them. */
@@ -86,66 +86,21 @@ export class WorkflowEngine {
    * every third of a lease: renew the leases of the runs driven here, adopt the ones whose lease ran out.
    */
   async recover(): Promise<void> {
-    const { store } = this.d;
-    const now = Date.now();
-    // Free: nobody holds it, its lease ran out, or it was the dead server's this one replaces on its data dir.
-    const orphan = predecessorId();
-    const free = this.shared
-      ? or(isNull(workflowRuns.leaseExpiresAt), lt(workflowRuns.leaseExpiresAt, now), orphan ? eq(workflowRuns.leaseOwner, orphan) : undefined)
-      : undefined;
-    const rows = await store.db.select({ id: workflowRuns.id }).from(workflowRuns).where(and(eq(workflowRuns.status, "running"), free));
+    const rows = await this.d.store.db.select({ id: workflowRuns.id }).from(workflowRuns).where(and(eq(workflowRuns.status, "running"), this.leases.free()));
     // Each run is driven in the background, as a launch does: advance() logs and records its own failures.
     for (const r of rows) void this.advance(r.id).catch((e) => this.d.log.error(`workflow run ${r.id}: ${(e as Error).message}`));
-    if (!this.shared || this.timer || this.paused) return;
+    if (!this.leases.shared || this.timer || this.paused) return;
     let busy = false;
     this.timer = setInterval(() => {
       if (busy) return;
       busy = true;
-      void this.renewAndAdopt()
+      void this.leases
+        .renew([...this.active])
+        .then(() => (this.paused ? undefined : this.recover()))
         .catch((e) => this.d.log.error(`workflow run leases: ${(e as Error).message}`))
         .finally(() => (busy = false));
-    }, Math.max(100, Math.floor(leaseMillis() / 3)));
+    }, this.leases.period());
     this.timer.unref?.();
-  }
-
-  private async renewAndAdopt(): Promise<void> {
-    const { store } = this.d;
-    if (this.active.size)
-      await store.tx(() =>
-        store.db
-          .update(workflowRuns)
-          .set({ leaseExpiresAt: Date.now() + leaseMillis() })
-          .where(and(inArray(workflowRuns.id, [...this.active]), eq(workflowRuns.leaseOwner, replicaId), eq(workflowRuns.status, "running"))),
-      );
-    if (!this.paused) await this.recover();
-  }
-
-  /** PostgreSQL: takes the run's lease unless another replica holds it; on SQLite this process drives every run. */
-  private async claim(runId: number): Promise<boolean> {
-    if (!this.shared) return true;
-    const { store } = this.d;
-    return store.tx(async () => {
-      const run = await this.load(runId);
-      if (!run || run.status !== "running") return false;
-      const orphan = run.leaseOwner !== null && run.leaseOwner === predecessorId();
-      if (run.leaseOwner && run.leaseOwner !== replicaId && !orphan && (run.leaseExpiresAt ?? 0) >= Date.now()) return false;
-      await store.db.update(workflowRuns).set({ leaseOwner: replicaId, leaseExpiresAt: Date.now() + leaseMillis() }).where(eq(workflowRuns.id, runId));
-      return true;
-    });
-  }
-
-  /** Lets go of the run's lease (it ended, suspended, or this replica stops): any replica may drive it next. */
-  private async release(runId: number): Promise<void> {
-    if (!this.shared) return;
-    const { store } = this.d;
-    await store.tx(() =>
-      store.db.update(workflowRuns).set({ leaseOwner: null, leaseExpiresAt: null }).where(and(eq(workflowRuns.id, runId), eq(workflowRuns.leaseOwner, replicaId))),
-    );
-  }
-
-  /** Whether this process may write the run's steps: on PostgreSQL only while it holds the run's lease. */
-  private drives(run: RunRow): boolean {
-    return !this.shared || run.leaseOwner === replicaId;
   }
 
   private async load(runId: number): Promise<RunRow | undefined> {
@@ -182,7 +137,7 @@ export class WorkflowEngine {
   private async endIfRunning(runId: number, patch: (run: RunRow) => Partial<RunRow> | null): Promise<void> {
     await this.d.store.tx(async () => {
       const run = await this.load(runId);
-      if (!run || run.status !== "running" || !this.drives(run)) return; // cancelled meanwhile, or taken over
+      if (!run || run.status !== "running" || !this.leases.drives(run)) return; // cancelled meanwhile, or taken over
       const p = patch(run);
       if (p) await this.save(run, p);
     });
@@ -194,7 +149,7 @@ export class WorkflowEngine {
     this.active.add(runId);
     let claimed = false;
     try {
-      claimed = await this.claim(runId);
+      claimed = await this.leases.claim(runId);
       if (!claimed) return;
       const run = await this.load(runId);
       if (!run || run.status !== "running") return;
@@ -220,7 +175,7 @@ export class WorkflowEngine {
       this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
       await this.endIfRunning(runId, () => ({ status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() }));
     } finally {
-      if (claimed) await this.release(runId).catch((e) => this.d.log.error(`workflow run ${runId}: releasing its lease failed: ${(e as Error).message}`));
+      if (claimed) await this.leases.release(runId).catch((e) => this.d.log.error(`workflow run ${runId}: releasing its lease failed: ${(e as Error).message}`));
       this.active.delete(runId);
     }
   }
@@ -235,7 +190,7 @@ export class WorkflowEngine {
   private setStep(runId: number, stepId: string, state: StepState, extra: Record<string, unknown> = {}): Promise<RunRow | null> {
     return this.d.store.tx(async () => {
       const run = (await this.load(runId))!;
-      if (run.status !== "running" || !this.drives(run)) return null;
+      if (run.status !== "running" || !this.leases.drives(run)) return null;
       const next: RunState = { steps: { ...(run.state as unknown as RunState).steps, [stepId]: state } };
       return this.save(run, { state: next as unknown as Record<string, unknown> }, { step: stepId, ...extra });
     });
@@ -253,7 +208,7 @@ export class WorkflowEngine {
     const run = (await this.load(runId))!;
     if (run.status !== "running") return "cancelled";
     // A replica that lost the lease (it stalled past it) stops; the one that adopted the run goes on.
-    if (this.paused || !this.drives(run)) return "paused";
+    if (this.paused || !this.leases.drives(run)) return "paused";
     const current = (run.state as unknown as RunState).steps[step.id];
     if (current?.status === "completed" || current?.status === "skipped") return "done";
     switch (step.kind) {
@@ -371,7 +326,7 @@ export class WorkflowEngine {
         if (data.executionId === executionId && data.status && ENDED.has(data.status)) void check().catch(fail);
       });
       // With replicas the execution may run on another one: its end is also read from the database.
-      const poll = this.shared ? setInterval(() => void check().catch(fail), WAIT_POLL_MS) : null;
+      const poll = this.leases.shared ? setInterval(() => void check().catch(fail), WAIT_POLL_MS) : null;
       const unsubscribe = () => {
         bus();
         if (poll) clearInterval(poll);
