@@ -35,6 +35,8 @@ export interface Config {
   metricsToken: string | null;
   /** How long SIGTERM/SIGINT waits for running executions before it puts them back to queued. */
   shutdownGraceSeconds: number;
+  /** CLANKER_LEASE_SECONDS: how long a replica's claim on a run or a delivery holds without renewal (PostgreSQL mode). */
+  leaseSeconds: number;
   models: ModelConfig;
   executor: ExecutorConfig;
   billing: BillingConfig;
@@ -305,6 +307,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     logFormat,
     metricsToken,
     shutdownGraceSeconds: int("CLANKER_SHUTDOWN_GRACE_SECONDS", env.CLANKER_SHUTDOWN_GRACE_SECONDS, 30, 0, 24 * 3600),
+    leaseSeconds: int("CLANKER_LEASE_SECONDS", env.CLANKER_LEASE_SECONDS, 30, 1, 3600),
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY || null,
       anthropicBaseUrl: anthropicBase(url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL)),

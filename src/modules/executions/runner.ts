@@ -1,7 +1,8 @@
 // Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
-// on shutdown (no new dispatch; what is still running goes back to `queued`).
-import { and, asc, eq } from "drizzle-orm";
+// on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
+// claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
+import { eq } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -21,6 +22,9 @@ import type { ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
+import { POLL_MS, RunClaims } from "./claims";
+import { readSourceThenLaunch } from "./source-launch";
+import { replicaId, setLeaseSeconds, takeOverDataDir } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
 
@@ -77,9 +81,14 @@ export class Runner {
   private onSettled: (() => void) | null = null;
 
   private settle: RunSettler;
+  private claims: RunClaims;
+  private readonly shared: boolean;
 
   constructor(private d: RunnerDeps) {
     this.settle = new RunSettler(d);
+    this.claims = new RunClaims({ ...d, settle: this.settle });
+    this.shared = d.store.dialect === "postgres";
+    setLeaseSeconds(d.config.leaseSeconds);
   }
 
   /** Settles what a previous process left behind, then starts the pool (nothing is dispatched before). */
@@ -88,6 +97,8 @@ export class Runner {
     if (!this.d.ownOnly) await this.recover();
     if (this.stopped) return;
     this.pool = new ExecutorPool(this.d.config.executor.workers, (m) => this.onMessage(m), this.d.log);
+    if (this.shared)
+      this.claims.start({ kick: () => this.kick(), running: () => this.running.keys(), lost: (id) => this.pool?.cancel(id), reap: !this.d.ownOnly, log: this.d.log });
     this.kick();
   }
 
@@ -96,19 +107,23 @@ export class Runner {
     this.pool?.stop();
     this.pool = null;
     this.idle.stop();
+    this.claims.stop();
     for (const r of this.running.values()) clearTimeout(r.timer);
   }
 
-  /** Runs left `running` by a crash can't be resumed mid-stream: they fail with SERVER_RESTARTED.
-   * Queued ones never started and simply run now. */
+  /**
+   * One process (SQLite): runs left `running` by a crash can't be resumed mid-stream: they fail with
+   * SERVER_RESTARTED. Replicas (PostgreSQL): only runs whose lease ran out go back to `queued`; a run another live
+   * replica holds is its own. Queued ones never started and simply run now.
+   */
   async recover(): Promise<void> {
-    const { store } = this.d;
-    const failed = await store.tx(async () => {
-      const stuck = await store.db.select().from(executions).where(eq(executions.status, "running"));
-      for (const e of stuck)
-        await this.settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" });
-      return stuck.length;
-    });
+    if (this.shared) {
+      takeOverDataDir(this.d.config.dataDir);
+      const reaped = await this.claims.reap();
+      if (reaped) this.d.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
+      return;
+    }
+    const failed = await this.claims.failInterrupted();
     if (!failed) return;
     this.d.webhooks.kick();
     this.d.log.warn(`failed ${failed} run(s) interrupted by a restart`);
@@ -143,30 +158,19 @@ export class Runner {
    * start runs them from the top instead of failing them with SERVER_RESTARTED. Call stop() right after.
    */
   async requeueRunning(): Promise<string[]> {
-    const { store, bus } = this.d;
     // Runs that finished but wait for this tick's commit are settled, not run again.
     await this.flush();
     const left = [...this.running];
     this.running.clear();
     for (const [, r] of left) clearTimeout(r.timer);
-    return store.tx(async () => {
-      const requeued: string[] = [];
-      for (const [id, r] of left) {
-        // A run cancelled meanwhile keeps its final state.
-        const [row] = await store.db.update(executions).set({ status: "queued", startedAt: null }).where(and(eq(executions.id, id), eq(executions.status, "running"))).returning({ id: executions.id });
-        if (!row) continue;
-        await store.db.delete(executionBlocks).where(eq(executionBlocks.executionId, id));
-        const executionId = encodeId("execution", id);
-        await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId, skillSlug: r.skillSlug, status: "queued", blocks: [] });
-        requeued.push(executionId);
-      }
-      return requeued;
-    });
+    return this.claims.requeue(left.map(([id, r]) => ({ id, workspaceId: r.workspaceId, skillSlug: r.skillSlug, source: r.source })));
   }
 
   /** Schedules a dispatch; `enqueued` is a run this process just queued. */
   kick(enqueued?: number): void {
     if (enqueued !== undefined) this.adopted.add(enqueued);
+    // Runs queued here that another replica took are never seen again here: the oldest marks go.
+    if (this.adopted.size > 1000) this.adopted.delete(this.adopted.values().next().value!);
     if (this.dispatchScheduled || !this.pool || this.paused) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
@@ -199,32 +203,34 @@ export class Runner {
 
   private async dispatch(): Promise<void> {
     if (this.paused || !this.pool) return;
-    const { config, bus, store } = this.d;
-    const perWs = new Map<number, number>();
-    for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
-    // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
-    await store.flush();
-    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
-    const picked: ExecutionRow[] = [];
-    for (const e of queued) {
-      if (this.d.ownOnly && !this.adopted.has(e.id)) continue;
-      this.adopted.delete(e.id);
-      const n = perWs.get(e.workspaceId) ?? 0;
-      if (n >= config.executor.workspaceConcurrency) continue;
-      perWs.set(e.workspaceId, n + 1);
-      picked.push(e);
+    const { config } = this.d;
+    const begin = (e: ExecutionRow) => this.begin(e);
+    let launches: (() => void)[];
+    if (this.shared) {
+      // Hold a few runs per worker at most: what this replica cannot start soon is left for the others.
+      const room = config.executor.workers * 8 - this.running.size;
+      launches = await this.claims.claim(room, (e) => this.takes(e), begin);
+    } else {
+      const perWs = new Map<number, number>();
+      for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
+      const accept = (e: ExecutionRow) => {
+        if (this.d.ownOnly && !this.adopted.has(e.id)) return false;
+        this.adopted.delete(e.id);
+        return true;
+      };
+      launches = await this.claims.claimLocal(perWs, accept, begin);
     }
-    if (!picked.length) return;
-    // Every run started in this pass is marked running in one commit (a commit costs more than the rows in it).
-    const launches = await store.tx(async () => {
-      const out: (() => void)[] = [];
-      for (const e of picked) {
-        const launch = await this.begin(e);
-        if (launch) out.push(launch);
-      }
-      return out;
-    });
     for (const launch of launches) launch();
+  }
+
+  /**
+   * PostgreSQL: a run queued through this process is taken at once; another replica's only once it has waited a
+   * poll (its own replica had the first chance: the client that queued it most likely listens there). `clanker
+   * mcp` takes only its own.
+   */
+  private takes(e: ExecutionRow): boolean {
+    if (this.adopted.has(e.id)) return true;
+    return !this.d.ownOnly && e.createdAt <= Date.now() - POLL_MS;
   }
 
   /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
@@ -248,10 +254,11 @@ export class Runner {
     }
     await store.db
       .update(executions)
-      .set({ status: "running", startedAt: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok })
+      .set({ status: "running", startedAt: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok, ...this.claims.lease() })
       .where(eq(executions.id, e.id));
     await this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     return () => {
+        this.adopted.delete(e.id);
         const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
         this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
         const launch = (sourceText?: string) => {
@@ -259,36 +266,8 @@ export class Runner {
           this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
         };
         if (!e.connector || !this.d.sourceContext) launch();
-        else this.readSource(e, e.connector, launch);
+        else readSourceThenLaunch({ store: this.d.store, sourceContext: this.d.sourceContext }, e, e.connector, { live: () => this.running.has(e.id), launch, fail: (m) => this.onMessage(m) });
     };
-  }
-
-  /** A run that reads code: read the source first (async), record what the model gets, then launch. */
-  private readSource(e: ExecutionRow, c: Connector, launch: (text: string) => void): void {
-    const zero = { inputTokens: 0, outputTokens: 0 };
-    // Through a promise even when the lookup throws at once (a connector disconnected while the run waited):
-    // a throw here would escape setImmediate and end the process.
-    // Fire and forget: the run goes on off the dispatch path; every outcome ends in launch() or a failed message.
-    void Promise.resolve(c)
-      .then((conn) => this.d.sourceContext!(e.workspaceId, conn))
-      .then(
-        async ({ text, record }) => {
-          if (!this.running.has(e.id)) return;
-          const { store } = this.d;
-          const [row] = await store.tx(() =>
-            store.db
-              .update(executions)
-              .set({ connector: { type: c.type, fields: c.fields, context: record } })
-              .where(and(eq(executions.id, e.id), eq(executions.status, "running")))
-              .returning({ id: executions.id }),
-          );
-          // Cancelled while the source was read: nothing to launch, the run is already final.
-          if (!row) return this.onMessage({ type: "failed", executionId: e.id, code: "CANCELLED", message: "Cancelled", usage: zero });
-          launch(text);
-        },
-        (err: Error) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Reading ${c.type} source failed: ${err.message}`, usage: zero }),
-      )
-      .catch((err: unknown) => this.onMessage({ type: "failed", executionId: e.id, code: "CONNECTOR_ERROR", message: `Recording the ${c.type} source failed: ${(err as Error)?.message ?? String(err)}`, usage: zero }));
   }
 
   private onTimeout(executionId: number): void {
@@ -344,7 +323,7 @@ export class Runner {
       let output = r.output.join("");
       for (const t of texts) if (t.executionId === m.executionId) output += t.text;
       const e = await this.load(m.executionId);
-      const live = !!e && e.status === "running";
+      const live = this.mine(e);
       const written = live && m.type === "done" ? artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
       settles.push({ m, r, e, wasLive: live, live, written });
     }
@@ -363,9 +342,11 @@ export class Runner {
     try {
       await store.tx(async () => {
         restore();
+        // A run another replica took back (its lease ran out) gets no more blocks from here.
+        const held = await this.claims.held([...before.keys()]);
         for (const { executionId, text } of texts) {
           const r = this.running.get(executionId);
-          if (!r) continue;
+          if (!r || !held.has(executionId)) continue;
           const seq = ++r.seq;
           r.output.push(text);
           await store.db.insert(executionBlocks).values({ executionId, seq, type: "text", content: text, createdAt: now });
@@ -374,13 +355,13 @@ export class Runner {
         for (const s of settles) {
           // Read again in this tx: a cancel may have committed since the read above.
           if (s.wasLive) s.e = await this.load(s.m.executionId);
-          s.live = s.wasLive && s.e?.status === "running";
+          s.live = s.wasLive && this.mine(s.e);
           if (!s.live) continue;
           const { m, e, written } = s;
           if (m.type === "done") {
             const rows = await artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
-            await this.settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id));
-          } else await this.settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message });
+            await this.settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id), replicaId);
+          } else await this.settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }, [], replicaId);
         }
       });
     } catch (err) {
@@ -404,7 +385,9 @@ export class Runner {
       if (live) continue;
       // Cancelled before its answer was saved: no artifact row points at files written for it.
       artifacts.discard(written);
-      await this.settle.cancelled(e, m.usage);
+      // Only a cancel of a run this replica held is charged here; a run taken back is another replica's to settle.
+      if (e?.status === "cancelled" && e.leaseOwner === replicaId) await this.settle.cancelled(e, m.usage);
+      else if (e) this.d.log.warn(`run ${encodeId("execution", e.id)} was taken back by another replica; its result here is dropped`);
     }
     if (settles.length) {
       if (settles.some((s) => s.live)) this.d.webhooks.kick();
@@ -412,6 +395,11 @@ export class Runner {
       this.kick();
       this.idle.noteSettled(settles.length, !this.running.size);
     }
+  }
+
+  /** Still running under this replica's lease (every run this process started, on SQLite). */
+  private mine(e: ExecutionRow | undefined): e is ExecutionRow {
+    return !!e && e.status === "running" && e.leaseOwner === replicaId;
   }
 
   private async load(executionId: number): Promise<ExecutionRow | undefined> {

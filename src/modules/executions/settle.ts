@@ -1,6 +1,6 @@
 // How a run ends in the store: its final state, its charge, its event and its webhook; or, for a run cancelled
 // mid-stream, the tokens the model used until then.
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { executions } from "../../store/schema";
@@ -26,8 +26,11 @@ export class RunSettler {
     });
   }
 
-  /** Inside a tx: the final state, the charge, the event and the webhook of one run. */
-  async finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = []): Promise<BusEvent> {
+  /**
+   * Inside a tx: the final state, the charge, the event and the webhook of one run. With `owner`, only while that
+   * replica still holds the run's lease (null otherwise: another replica took it back and runs it again).
+   */
+  async finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = [], owner?: string): Promise<BusEvent | null> {
     const { store, billing, bus, webhooks } = this.d;
     const now = Date.now();
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
@@ -43,8 +46,9 @@ export class RunSettler {
         completedAt: now,
         startedAt: e.startedAt ?? now,
       })
-      .where(eq(executions.id, e.id))
+      .where(owner === undefined ? eq(executions.id, e.id) : and(eq(executions.id, e.id), eq(executions.leaseOwner, owner)))
       .returning();
+    if (!done) return null;
     await billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
     const summary = {
       executionId: encodeId("execution", e.id),
@@ -52,7 +56,7 @@ export class RunSettler {
       status,
       artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
       cost: toCredits(cost),
-      executionTime: executionTime(done!),
+      executionTime: executionTime(done),
     };
     if (e.callbackUrl) {
       const payload = { event: `execution.${status}`, ...summary, ...(error ? { error } : {}) };

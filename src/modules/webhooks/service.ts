@@ -1,6 +1,6 @@
 // Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body"), and the Standard Webhooks
 // headers beside it) from a persisted queue, retried with exponential backoff, so a restart loses no notification.
-import { and, eq, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import { createHmac, randomBytes } from "node:crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
@@ -11,6 +11,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { webhookDeliveries, webhookSecrets } from "../../store/schema";
 import type { Log } from "../../lib/log";
+import { leaseMillis } from "../../lib/replica";
 
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
@@ -137,16 +138,34 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     }, ms);
   }
 
+  const dueQuery = () =>
+    db
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
+      .orderBy(webhookDeliveries.nextAttemptAt)
+      .limit(50);
+
+  /**
+   * PostgreSQL, several replicas: the due rows are locked (rows another replica is claiming are skipped) and their
+   * next attempt pushed past the send's timeout plus a lease, in one tx, so each delivery goes out from one
+   * replica; if that replica dies mid-send, the row is simply due again later (the receiver sees the same id).
+   */
+  async function claimDue(): Promise<(typeof webhookDeliveries.$inferSelect)[]> {
+    return store.tx(async () => {
+      const rows = await (dueQuery() as unknown as { for(s: "update", o: { skipLocked: true }): Promise<(typeof webhookDeliveries.$inferSelect)[]> }).for("update", { skipLocked: true });
+      if (rows.length)
+        await db
+          .update(webhookDeliveries)
+          .set({ nextAttemptAt: Date.now() + TIMEOUT_MS + leaseMillis() })
+          .where(inArray(webhookDeliveries.id, rows.map((d) => d.id)));
+      return rows;
+    });
+  }
+
   /** Sends every delivery that is due (run by the scheduler, and kicked after each enqueue). */
   async function deliverDue(): Promise<void> {
-    const due = (
-      await db
-        .select()
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
-        .orderBy(webhookDeliveries.nextAttemptAt)
-        .limit(50)
-    ).filter((d) => !sending.has(d.id));
+    const due = (store.dialect === "postgres" ? await claimDue() : await dueQuery()).filter((d) => !sending.has(d.id));
     await Promise.all(
       due.map(async (d) => {
         sending.add(d.id);

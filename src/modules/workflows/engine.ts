@@ -1,7 +1,9 @@
 // Runs workflows step by step. Every step's state is persisted as it changes, so a run survives a restart: a
 // completed step is never run again, a suspended run waits in the database, and a step whose execution the
 // restart interrupted starts over. On shutdown it pauses: a step in flight finishes, no new step starts.
-import { eq } from "drizzle-orm";
+// On PostgreSQL (several replicas) the replica driving a run holds a renewed lease on it; a run whose lease ran
+// out (its replica died) or that nobody holds is adopted by any replica, so one replica drives it at a time.
+import { and, eq } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
@@ -12,6 +14,7 @@ import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
 import { render, renderDeep, type Step, type WorkflowDefinition } from "./definition";
 import type { Log } from "../../lib/log";
+import { RunLeases } from "./run-leases";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
@@ -39,6 +42,8 @@ type RunRow = typeof workflowRuns.$inferSelect;
 type Outcome = "done" | "suspended" | "failed" | "cancelled" | "paused";
 
 const ENDED = new Set(["completed", "failed", "cancelled"]);
+/** PostgreSQL: how often a step waiting on an execution reads its state (it may run on another replica). */
+const WAIT_POLL_MS = 1000;
 
 export interface EngineDeps {
   store: Store;
@@ -56,12 +61,19 @@ export class WorkflowEngine {
   private paused = false;
   /** Skill steps waiting on their execution: execution id → run and step, for the shutdown log. */
   private waiting = new Map<string, { runId: string; stepId: string }>();
+  private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private d: EngineDeps) {}
+  private leases: RunLeases;
+
+  constructor(private d: EngineDeps) {
+    this.leases = new RunLeases(d.store);
+  }
 
   /** Shutdown: steps in flight finish and are saved; no step starts after them. */
   pause(): void {
     this.paused = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   /** Which workflow step, if any, waits on this execution. */
@@ -69,11 +81,26 @@ export class WorkflowEngine {
     return this.waiting.get(executionId);
   }
 
-  /** Picks up runs a previous process left running. */
+  /**
+   * Picks up runs a previous process left running. PostgreSQL: only runs no live replica holds, and from then on
+   * every third of a lease: renew the leases of the runs driven here, adopt the ones whose lease ran out.
+   */
   async recover(): Promise<void> {
-    const rows = await this.d.store.db.select().from(workflowRuns).where(eq(workflowRuns.status, "running"));
+    const rows = await this.d.store.db.select({ id: workflowRuns.id }).from(workflowRuns).where(and(eq(workflowRuns.status, "running"), this.leases.free()));
     // Each run is driven in the background, as a launch does: advance() logs and records its own failures.
     for (const r of rows) void this.advance(r.id).catch((e) => this.d.log.error(`workflow run ${r.id}: ${(e as Error).message}`));
+    if (!this.leases.shared || this.timer || this.paused) return;
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.leases
+        .renew([...this.active])
+        .then(() => (this.paused ? undefined : this.recover()))
+        .catch((e) => this.d.log.error(`workflow run leases: ${(e as Error).message}`))
+        .finally(() => (busy = false));
+    }, this.leases.period());
+    this.timer.unref?.();
   }
 
   private async load(runId: number): Promise<RunRow | undefined> {
@@ -110,7 +137,7 @@ export class WorkflowEngine {
   private async endIfRunning(runId: number, patch: (run: RunRow) => Partial<RunRow> | null): Promise<void> {
     await this.d.store.tx(async () => {
       const run = await this.load(runId);
-      if (!run || run.status !== "running") return; // cancelled meanwhile
+      if (!run || run.status !== "running" || !this.leases.drives(run)) return; // cancelled meanwhile, or taken over
       const p = patch(run);
       if (p) await this.save(run, p);
     });
@@ -120,7 +147,10 @@ export class WorkflowEngine {
   async advance(runId: number): Promise<void> {
     if (this.active.has(runId)) return;
     this.active.add(runId);
+    let claimed = false;
     try {
+      claimed = await this.leases.claim(runId);
+      if (!claimed) return;
       const run = await this.load(runId);
       if (!run || run.status !== "running") return;
       const def = await this.d.definitionOf(run.workspaceId, run.workflowId);
@@ -145,6 +175,7 @@ export class WorkflowEngine {
       this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
       await this.endIfRunning(runId, () => ({ status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() }));
     } finally {
+      if (claimed) await this.leases.release(runId).catch((e) => this.d.log.error(`workflow run ${runId}: releasing its lease failed: ${(e as Error).message}`));
       this.active.delete(runId);
     }
   }
@@ -159,7 +190,7 @@ export class WorkflowEngine {
   private setStep(runId: number, stepId: string, state: StepState, extra: Record<string, unknown> = {}): Promise<RunRow | null> {
     return this.d.store.tx(async () => {
       const run = (await this.load(runId))!;
-      if (run.status !== "running") return null;
+      if (run.status !== "running" || !this.leases.drives(run)) return null;
       const next: RunState = { steps: { ...(run.state as unknown as RunState).steps, [stepId]: state } };
       return this.save(run, { state: next as unknown as Record<string, unknown> }, { step: stepId, ...extra });
     });
@@ -176,7 +207,8 @@ export class WorkflowEngine {
   private async runStep(runId: number, step: Step): Promise<Outcome> {
     const run = (await this.load(runId))!;
     if (run.status !== "running") return "cancelled";
-    if (this.paused) return "paused";
+    // A replica that lost the lease (it stalled past it) stops; the one that adopted the run goes on.
+    if (this.paused || !this.leases.drives(run)) return "paused";
     const current = (run.state as unknown as RunState).steps[step.id];
     if (current?.status === "completed" || current?.status === "skipped") return "done";
     switch (step.kind) {
@@ -289,10 +321,16 @@ export class WorkflowEngine {
         unsubscribe();
         resolve(s);
       };
-      const unsubscribe = this.d.bus.subscribe(workspaceId, (e: BusEvent) => {
+      const bus = this.d.bus.subscribe(workspaceId, (e: BusEvent) => {
         const data = e.data as { executionId?: string; status?: string };
         if (data.executionId === executionId && data.status && ENDED.has(data.status)) void check().catch(fail);
       });
+      // With replicas the execution may run on another one: its end is also read from the database.
+      const poll = this.leases.shared ? setInterval(() => void check().catch(fail), WAIT_POLL_MS) : null;
+      const unsubscribe = () => {
+        bus();
+        if (poll) clearInterval(poll);
+      };
       void check().catch(fail);
     });
   }

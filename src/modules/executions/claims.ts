@@ -1,0 +1,232 @@
+// Which replica runs which execution: queued runs are claimed from the database with a lease (on PostgreSQL
+// `FOR UPDATE SKIP LOCKED`, per-workspace limits counted over every replica), owners renew their leases, and runs
+// whose lease ran out (a replica that died) go back to `queued` for any replica; plus the single-process paths
+// (fail what a crash left running, requeue what a shutdown interrupts).
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import type { Config } from "../../config";
+import { encodeId } from "../../lib/ids";
+import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
+import type { Store } from "../../store/db";
+import { executionBlocks, executions } from "../../store/schema";
+import type { Log } from "../../lib/log";
+import type { EventBus } from "../events/bus";
+import type { RunSettler } from "./settle";
+import { EXECUTION_EVENT } from "./settle";
+import type { ExecutionRow } from "./view";
+
+/** PostgreSQL: how often a replica looks at the queue besides kick() (runs queued on other replicas). */
+export const POLL_MS = 1000;
+
+/** What the runner tells the timers: how to dispatch, what it runs, how to stop a run it lost. */
+interface Hooks {
+  kick(): void;
+  running(): Iterable<number>;
+  lost(id: number): void;
+  /** Whether this process takes back other replicas' expired runs (not `clanker mcp` running only its own). */
+  reap: boolean;
+  log: Log;
+}
+
+/** A PostgreSQL select builder as drizzle has it (the store's Db is typed as SQLite's, which has no row locks). */
+type Lockable = { for(strength: "update", opts: { skipLocked: true }): Promise<{ id: number }[]> };
+
+export class RunClaims {
+  private timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(private d: { store: Store; bus: EventBus; config: Config; settle: RunSettler }) {}
+
+  /** PostgreSQL: poll the queue; every third of a lease, renew this replica's leases and take back expired runs. */
+  start(h: Hooks): void {
+    const every = (ms: number, what: string, fn: () => Promise<unknown>) => {
+      let busy = false;
+      const t = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void fn()
+          .catch((err: unknown) => h.log.error(`${what} failed: ${(err as Error)?.message ?? String(err)}`))
+          .finally(() => (busy = false));
+      }, ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(POLL_MS, "polling the run queue", async () => h.kick());
+    every(Math.max(100, Math.floor(leaseMillis() / 3)), "renewing run leases", async () => {
+      const mine = [...h.running()];
+      if (mine.length) {
+        // A run no longer held (cancelled on another replica, or taken back after a stall) is stopped here.
+        const held = await this.renew();
+        for (const id of mine) if (!held.has(id)) h.lost(id);
+      }
+      if (!h.reap) return;
+      const reaped = await this.reap();
+      if (!reaped) return;
+      h.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
+      h.kick();
+    });
+  }
+
+  stop(): void {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  /**
+   * PostgreSQL: from the queue, one tx reads how many runs each workspace has running (on every replica), picks
+   * up to `room` runs within the limits, locks those still queued (rows another replica is locking right now are
+   * skipped) and hands each to `begin` (marks it running under this replica's lease). SERIALIZABLE makes two replicas that
+   * counted the same free slot conflict; the store runs the loser again, and it then counts the winner's run.
+   */
+  async claim(room: number, accept: (e: ExecutionRow) => boolean, begin: (e: ExecutionRow) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+    const { store, config } = this.d;
+    if (room <= 0) return [];
+    // Read outside the tx: a tx that read the whole queue would conflict with every request queueing a run.
+    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
+    const candidates = queued.filter(accept);
+    if (!candidates.length) return [];
+    return store.tx(async () => {
+      const db = store.db;
+      const wsIds = [...new Set(candidates.map((e) => e.workspaceId))];
+      const counts = await db
+        .select({ ws: executions.workspaceId, n: sql<number>`count(*)`.mapWith(Number) })
+        .from(executions)
+        .where(and(eq(executions.status, "running"), inArray(executions.workspaceId, wsIds)))
+        .groupBy(executions.workspaceId);
+      const perWs = new Map(counts.map((c) => [c.ws, c.n]));
+      const picked: ExecutionRow[] = [];
+      for (const e of candidates) {
+        if (picked.length >= room) break;
+        const n = perWs.get(e.workspaceId) ?? 0;
+        if (n >= config.executor.workspaceConcurrency) continue;
+        perWs.set(e.workspaceId, n + 1);
+        picked.push(e);
+      }
+      if (!picked.length) return [];
+      const lockQuery = db
+        .select({ id: executions.id })
+        .from(executions)
+        .where(and(inArray(executions.id, picked.map((e) => e.id)), eq(executions.status, "queued")));
+      const locked = new Set((await (lockQuery as unknown as Lockable).for("update", { skipLocked: true })).map((r) => r.id));
+      const launches: (() => void)[] = [];
+      for (const e of picked) {
+        if (!locked.has(e.id)) continue;
+        const launch = await begin(e);
+        if (launch) launches.push(launch);
+      }
+      return launches;
+    });
+  }
+
+  /**
+   * One process (SQLite): the queue in id order within the per-workspace limits, counted from `perWs` (what this
+   * process runs); every run started in this pass is marked running in one commit (a commit costs more than the
+   * rows in it).
+   */
+  async claimLocal(perWs: Map<number, number>, accept: (e: ExecutionRow) => boolean, begin: (e: ExecutionRow) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+    const { store, config } = this.d;
+    // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
+    await store.flush();
+    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
+    const picked: ExecutionRow[] = [];
+    for (const e of queued) {
+      if (!accept(e)) continue;
+      const n = perWs.get(e.workspaceId) ?? 0;
+      if (n >= config.executor.workspaceConcurrency) continue;
+      perWs.set(e.workspaceId, n + 1);
+      picked.push(e);
+    }
+    if (!picked.length) return [];
+    return store.tx(async () => {
+      const out: (() => void)[] = [];
+      for (const e of picked) {
+        const launch = await begin(e);
+        if (launch) out.push(launch);
+      }
+      return out;
+    });
+  }
+
+  /** The lease fields a run gets when this replica starts it. */
+  lease(): { leaseOwner: string; leaseExpiresAt: number } {
+    return { leaseOwner: replicaId, leaseExpiresAt: Date.now() + leaseMillis() };
+  }
+
+  /** One UPDATE for every run this replica holds; returns the ids it still holds (the others were lost or ended). */
+  async renew(): Promise<Set<number>> {
+    const { store } = this.d;
+    const rows = await store.tx(() =>
+      store.db
+        .update(executions)
+        .set({ leaseExpiresAt: Date.now() + leaseMillis() })
+        .where(and(eq(executions.leaseOwner, replicaId), eq(executions.status, "running")))
+        .returning({ id: executions.id }),
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * PostgreSQL: runs whose lease ran out (their replica died or stalled), or held by the dead server this one
+   * replaces on its data dir, go back to `queued` from the top: their blocks are dropped and a `queued` event says
+   * so. The old owner, if alive, finds it lost at its next renewal and may no longer settle it.
+   */
+  async reap(): Promise<number> {
+    const { store, bus } = this.d;
+    const orphan = predecessorId();
+    return store.tx(async () => {
+      const rows = await store.db
+        .update(executions)
+        .set({ status: "queued", startedAt: null, leaseOwner: null, leaseExpiresAt: null })
+        .where(
+          and(
+            eq(executions.status, "running"),
+            or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()), orphan ? eq(executions.leaseOwner, orphan) : undefined),
+          ),
+        )
+        .returning({ id: executions.id, workspaceId: executions.workspaceId, skillSlug: executions.skillSlug, source: executions.interface });
+      if (!rows.length) return 0;
+      await store.db.delete(executionBlocks).where(inArray(executionBlocks.executionId, rows.map((r) => r.id)));
+      for (const r of rows) await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", r.id), skillSlug: r.skillSlug, status: "queued", blocks: [] });
+      return rows.length;
+    });
+  }
+
+  /** SQLite (one process): runs left `running` by a crash can't be resumed mid-stream and fail with SERVER_RESTARTED. */
+  async failInterrupted(): Promise<number> {
+    const { store, settle } = this.d;
+    return store.tx(async () => {
+      const stuck = await store.db.select().from(executions).where(eq(executions.status, "running"));
+      for (const e of stuck)
+        await settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" });
+      return stuck.length;
+    });
+  }
+
+  /** Shutdown: this replica's runs still going go back to `queued` (partial output dropped); a run cancelled meanwhile keeps its state. */
+  async requeue(left: { id: number; workspaceId: number; skillSlug: string; source: string }[]): Promise<string[]> {
+    const { store, bus } = this.d;
+    return store.tx(async () => {
+      const requeued: string[] = [];
+      for (const r of left) {
+        const [row] = await store.db
+          .update(executions)
+          .set({ status: "queued", startedAt: null, leaseOwner: null, leaseExpiresAt: null })
+          .where(and(eq(executions.id, r.id), eq(executions.status, "running"), eq(executions.leaseOwner, replicaId)))
+          .returning({ id: executions.id });
+        if (!row) continue;
+        await store.db.delete(executionBlocks).where(eq(executionBlocks.executionId, r.id));
+        const executionId = encodeId("execution", r.id);
+        await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId, skillSlug: r.skillSlug, status: "queued", blocks: [] });
+        requeued.push(executionId);
+      }
+      return requeued;
+    });
+  }
+
+  /** Inside a flush tx: which of these runs this replica still holds (PostgreSQL; on SQLite every run it started). */
+  async held(ids: number[]): Promise<Set<number>> {
+    if (this.d.store.dialect !== "postgres" || !ids.length) return new Set(ids);
+    const rows = await this.d.store.db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(and(inArray(executions.id, ids), eq(executions.status, "running"), eq(executions.leaseOwner, replicaId)));
+    return new Set(rows.map((r) => r.id));
+  }
+}
