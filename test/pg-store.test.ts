@@ -11,6 +11,7 @@ import * as lite from "../src/store/schema/sqlite";
 import * as pg from "../src/store/schema/pg";
 import * as picked from "../src/store/schema";
 import { MIGRATIONS_PG } from "../src/store/migrations-pg";
+import { LOCK_SPACES } from "../src/store/db";
 import { PgStore } from "../src/store/pg-store";
 
 const ADMIN = process.env.CLANKER_TEST_DATABASE_URL;
@@ -163,6 +164,24 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     const [after] = await db.select().from(pg.users).where(eq(pg.users.id, row!.id));
     expect(after!.updatedAt).toBe(3);
     expect(store.retries).toBeGreaterThan(before);
+  });
+
+  test("tx with a lock: 30 concurrent read-then-write txs on one row queue on it and all land, with no retry", async () => {
+    const [row] = await db.insert(pg.users).values(user("locked-counter")).returning();
+    const before = store.retries;
+    const bump = () =>
+      store.tx(
+        async () => {
+          const [r] = await db.select().from(pg.users).where(eq(pg.users.id, row!.id));
+          await Bun.sleep(1);
+          await db.update(pg.users).set({ updatedAt: r!.updatedAt + 1 }).where(eq(pg.users.id, row!.id));
+        },
+        { lock: [LOCK_SPACES.memory, row!.id] },
+      );
+    await Promise.all(Array.from({ length: 30 }, bump));
+    const [after] = await db.select().from(pg.users).where(eq(pg.users.id, row!.id));
+    expect(after!.updatedAt).toBe(row!.updatedAt + 30);
+    expect(store.retries).toBe(before);
   });
 
   test("rows come back in the SQLite types: numbers for bigint, booleans, Buffers for bytea, JSON with its key order", async () => {

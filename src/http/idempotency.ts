@@ -5,7 +5,7 @@ import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
-import type { Store } from "../store/db";
+import type { Store, TxOptions } from "../store/db";
 import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
 
@@ -77,9 +77,9 @@ export class Idempotency {
    * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
    * the client that lost the first answer still gets its secret.
    */
-  async run(req: IdempotentRequest, handler: () => Promise<Answer>, seal: readonly string[] = []): Promise<Outcome> {
+  async run(req: IdempotentRequest, handler: () => Promise<Answer>, seal: readonly string[] = [], txOpts: TxOptions = {}): Promise<Outcome> {
     // Every run joins the group-commit batch (its own savepoint): the caller awaits store.pending() before answering.
-    if (req.key === null) return { replayed: false, ...(await this.tx(handler)) };
+    if (req.key === null) return { replayed: false, ...(await this.tx(handler, txOpts)) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
@@ -125,7 +125,7 @@ export class Idempotency {
           const a = await handler();
           if (a.status < 500) await this.save(req.workspaceId, key, slot, stored(a), now);
           return a;
-        });
+        }, txOpts);
         return { replayed: false, ...answer };
       } catch (err) {
         if (err instanceof ApiError && err.status < 500) {
@@ -140,8 +140,8 @@ export class Idempotency {
     }
   }
 
-  private tx<T>(fn: () => Promise<T>): Promise<T> {
-    return this.grouped ? this.store.batchedTx(fn) : this.store.tx(fn);
+  private tx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
+    return this.grouped ? this.store.batchedTx(fn, opts) : this.store.tx(fn, opts);
   }
 
   /** The open group-commit batch's COMMIT (what an answer from run() waits for), or null. */

@@ -15,6 +15,7 @@ import type { McpSessions } from "../mcp/http";
 import { rateHeaders, type RateLimiter } from "./rate-limit";
 import type { Log } from "../lib/log";
 import type { Metrics } from "./metrics";
+import type { TxOptions } from "../store/db";
 
 export const API_VERSION = "2025-01-01";
 
@@ -329,7 +330,7 @@ export type Platform = ReturnType<typeof createPlatform>;
 export async function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
   fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[] } = {},
+  opts: { seal?: readonly string[]; tx?: TxOptions } = {},
 ): Promise<T> {
   let out: Awaited<ReturnType<Idempotency["run"]>>;
   try {
@@ -361,7 +362,7 @@ async function committed(deps: PlatformDeps): Promise<void> {
 function runIdempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown },
   fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[] },
+  opts: { seal?: readonly string[]; tx?: TxOptions },
 ) {
   return c.deps.idempotency.run(
     {
@@ -374,5 +375,6 @@ function runIdempotent<T>(
     },
     async () => ({ status: 200, body: await fn() }),
     opts.seal,
+    opts.tx,
   );
 }

@@ -11,7 +11,7 @@ import { SqliteStore } from "./sqlite-store";
 export { isPostgresUrl, type Dialect };
 
 /** The advisory-lock spaces (PostgreSQL's two-int form: space, key). */
-export const LOCK_SPACES = { events: 1 } as const;
+export const LOCK_SPACES = { events: 1, memory: 2 } as const;
 export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
 
 /**
@@ -20,6 +20,16 @@ export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
  * Typed as the SQLite database; under PostgreSQL it is drizzle's PostgreSQL database bound to the current store.tx.
  */
 export type Db = BunSQLiteDatabase<typeof schema>;
+
+export interface TxOptions {
+  /**
+   * For a hot row many callers change at once (a workspace's working memory): take this lock first and wait for
+   * it, instead of conflicting and retrying. PostgreSQL: the transaction runs READ COMMITTED after the lock, so
+   * it reads what the previous holder committed; SERIALIZABLE would have fixed its snapshot before the wait.
+   * SQLite: nothing to do (one writer). Ignored when nested (the outer transaction decides).
+   */
+  lock?: [space: LockSpace, key: number];
+}
 
 export interface Store {
   readonly dialect: Dialect;
@@ -33,12 +43,12 @@ export interface Store {
    * Under PostgreSQL it is SERIALIZABLE and fn may run again on a serialization failure, so fn must not do
    * anything outside the store that cannot be repeated: put that in afterCommit.
    */
-  tx<T>(fn: () => Promise<T>): Promise<T>;
+  tx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T>;
   /**
    * Like tx, but joins the shared group-commit batch on SQLite (its own savepoint) and returns before the COMMIT:
    * the caller must await store.pending() before it acknowledges anything. For request mutations (idempotent()).
    */
-  batchedTx<T>(fn: () => Promise<T>): Promise<T>;
+  batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T>;
   /**
    * Inside a tx: transactions that take the same (space, key) run their remaining work — and commit — one after
    * another, in the order they took it. PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do,

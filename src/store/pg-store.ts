@@ -7,7 +7,7 @@ import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import * as schema from "./schema/pg";
 import { MIGRATIONS_PG } from "./migrations-pg";
 import { sql } from "drizzle-orm";
-import type { Db, LockSpace, Store } from "./db";
+import type { Db, LockSpace, Store, TxOptions } from "./db";
 import { Failure } from "../cli/errors";
 
 type PgDb = PostgresJsDatabase<typeof schema>;
@@ -57,7 +57,7 @@ export class PgStore implements Store {
     }) as unknown as Db;
   }
 
-  async tx<T>(fn: () => Promise<T>): Promise<T> {
+  async tx<T>(fn: () => Promise<T>, opts: TxOptions = {}): Promise<T> {
     const outer = this.frames.getStore();
     if (outer?.open) return this.savepoint(outer, fn);
     for (let attempt = 1; ; attempt++) {
@@ -68,12 +68,13 @@ export class PgStore implements Store {
           async (tx) => {
             frame = { open: true, tx, after: [] };
             try {
+              if (opts.lock) await tx.execute(sql`SELECT pg_advisory_xact_lock(${opts.lock[0]}, ${opts.lock[1]})`);
               return await this.frames.run(frame, fn);
             } finally {
               frame.open = false;
             }
           },
-          { isolationLevel: "serializable" },
+          { isolationLevel: opts.lock ? "read committed" : "serializable" },
         );
         runAll((frame as Frame | null)?.after ?? []);
         return result;
@@ -87,8 +88,8 @@ export class PgStore implements Store {
   }
 
   /** No group commit here: every tx commits on its own, so "returned" already means committed. */
-  batchedTx<T>(fn: () => Promise<T>): Promise<T> {
-    return this.tx(fn);
+  batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
+    return this.tx(fn, opts);
   }
 
   async onAuthChange(fn: () => void): Promise<void> {

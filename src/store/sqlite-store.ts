@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/bun-sqlite";
 import { privateFile } from "../lib/private-files";
 import * as schema from "./schema/sqlite";
 import { MIGRATIONS } from "./migrations";
-import type { Db, Store } from "./db";
+import type { Db, Store, TxOptions } from "./db";
 
 /** The most savepoints one batch takes before the next batched tx commits it first (bounds commit latency). */
 export const MAX_BATCH = 512;
@@ -73,7 +73,7 @@ export class SqliteStore implements Store {
     };
   }
 
-  async tx<T>(fn: () => Promise<T>): Promise<T> {
+  async tx<T>(fn: () => Promise<T>, _opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
     if (outer?.open) return this.savepoint(outer, fn);
     await this.acquire();
@@ -100,7 +100,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  async batchedTx<T>(fn: () => Promise<T>): Promise<T> {
+  async batchedTx<T>(fn: () => Promise<T>, _opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
     if (outer?.open) return this.savepoint(outer, fn);
     await this.acquire();

@@ -1,6 +1,7 @@
 // /api/v1/memory: read (with ETag), write (If-Match), atomic append.
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
+import { oneWriter } from "./service";
 import { isoDate } from "../../http/schemas";
 import { etagOf, type MemoryDoc } from "./service";
 
@@ -30,7 +31,7 @@ export const memoryRoutes = (app: Platform) =>
       },
     )
     // A retried append must not append twice: it honours idempotency-key like the creations.
-    .post("/api/v1/memory/append", (c) => idempotent(c, async () => withEtag(c.set, await c.deps.services.memory.append(c.ctx, c.body))), {
+    .post("/api/v1/memory/append", (c) => idempotent(c, async () => withEtag(c.set, await c.deps.services.memory.append(c.ctx, c.body)), { tx: oneWriter(c.ctx) }), {
       auth: true,
       body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
       response: doc,

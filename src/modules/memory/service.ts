@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
-import type { Store } from "../../store/db";
+import { LOCK_SPACES, type Store, type TxOptions } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { memory } from "../../store/schema";
 import type { EventBus } from "../events/bus";
@@ -21,6 +21,12 @@ export interface MemoryDoc {
 }
 
 export const etagOf = (version: number): string => `"v${version}"`;
+
+/**
+ * Writers of one workspace's memory queue on its lock (under PostgreSQL): 40 appends at once all land, none retried.
+ * The routes pass it to idempotent() too, whose transaction is the outer one.
+ */
+export const oneWriter = (ctx: Ctx): TxOptions => ({ lock: [LOCK_SPACES.memory, ctx.workspaceId] });
 
 export function createMemoryService(store: Store, bus?: EventBus) {
   const db = store.db;
@@ -64,7 +70,7 @@ export function createMemoryService(store: Store, bus?: EventBus) {
             "ETAG_MISMATCH",
           );
         return save(ctx, input.content, "memory.update", { mode: "overwrite" });
-      });
+      }, oneWriter(ctx));
     },
 
     /** Appends a note after the spec's separator, in one transaction: concurrent appends all land. */
@@ -74,7 +80,7 @@ export function createMemoryService(store: Store, bus?: EventBus) {
         const next = current.content ? current.content + MEMORY_SEPARATOR + input.content : input.content;
         bounded(next, "content");
         return save(ctx, next, "memory.append", { mode: "append", noteBytes: Buffer.byteLength(input.content) });
-      });
+      }, oneWriter(ctx));
     },
   };
 }
