@@ -1,6 +1,7 @@
 // Starts the HTTP server over a store (what `clanker serve` and the test helpers run), and drains it on shutdown.
 import type { Config } from "./config";
-import { migrate, openStore, storeOptions, type Store } from "./store/db";
+import { openStore, storeOptions, type Store } from "./store/db";
+import { prepareStore } from "./startup";
 import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
@@ -8,8 +9,6 @@ import { backupJobs } from "./jobs/backups";
 import { lastResortResponse } from "./http/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
-import { checkStartKey } from "./store/master-key";
-import { loadSharedSkills } from "./modules/skills/sources";
 import { createSharedState, type SharedState } from "./shared";
 
 const JOBS_DELAY_MS = 50;
@@ -46,11 +45,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     throw e;
   }
   try {
-    await migrate(store);
-    // Before anything reads a secret: a replica (or a restored backup) with another master key stops here.
-    await checkStartKey(store, config.dataDir);
-    // Under PostgreSQL the imported skills are in the database: read before the catalog is made.
-    await loadSharedSkills(store, config.dataDir);
+    await prepareStore(store, config.dataDir);
   } catch (e) {
     await store.close();
     lock.release();

@@ -4,12 +4,13 @@
 // (Elysia, routes, OpenAPI); see test/bench/mcp-stdio-start.ts.
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Config } from "../config";
-import { migrate, openStore, storeOptions, type Store } from "../store/db";
+import { openStore, storeOptions, type Store } from "../store/db";
+import { prepareStore } from "../startup";
 import { createServices } from "../services";
 import { Authenticator } from "../http/auth";
-import { loadConfiguredCatalog, loadSharedSkills } from "../modules/skills/sources";
+import { loadConfiguredCatalog } from "../modules/skills/sources";
 import { SecretBox } from "../lib/secret-box";
-import { checkStartKey, loadMasterKey } from "../store/master-key";
+import { loadMasterKey } from "../store/master-key";
 import { ApiError } from "../lib/errors";
 import { lineLog, type Log } from "../lib/log";
 import type { Ctx } from "../lib/context";
@@ -21,10 +22,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   const log = lineLog((line: string) => console.error(line));
   const store = await openStore(storeOptions(config));
   try {
-    await migrate(store);
-    // As `serve` does: another master key stops here, and the imported skills in PostgreSQL join the catalog.
-    await checkStartKey(store, config.dataDir);
-    await loadSharedSkills(store, config.dataDir);
+    await prepareStore(store, config.dataDir);
   } catch (e) {
     await store.close();
     console.error(`clanker mcp: ${(e as Error).message}`);
