@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, ownStoreEnv, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -70,7 +70,7 @@ describe("one port, one data dir", () => {
   test("a second server on a busy port exits 2 with one line naming the port; the first still serves alone", async () => {
     const otherDir = mkdtempSync(join(tmpdir(), "clanker-test-"));
     try {
-      const r = await serveExpectingExit({ ...a.env, CLANKER_DATA_DIR: otherDir, PORT: portOf(a) });
+      const r = await serveExpectingExit({ ...a.env, CLANKER_DATA_DIR: otherDir, PORT: portOf(a), ...(await ownStoreEnv(otherDir)) });
       expect(r.code).toBe(2);
       const lines = r.stderr.trim().split("\n");
       expect(lines).toHaveLength(1);
