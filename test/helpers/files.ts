@@ -15,7 +15,7 @@ export function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
 
 /**
  * Everything a server keeps at rest, as raw bytes: every file of its data dir and, on PostgreSQL, every row of
- * every table of its database (one entry per table; bytea values as their raw bytes, the rest as JSON text).
+ * every table of its database (one entry per table; text and bytea values as they are, the rest as JSON).
  */
 export async function storedBytes(srv: { dataDir: string; env: Record<string, string> }): Promise<{ path: string; bytes: Buffer }[]> {
   const out = filesUnder(srv.dataDir);
@@ -28,7 +28,8 @@ export async function storedBytes(srv: { dataDir: string; env: Record<string, st
     for (const { name } of tables) {
       const parts: Buffer[] = [];
       for (const row of await sql.unsafe(`SELECT * FROM "${name}"`))
-        for (const v of Object.values(row)) parts.push(Buffer.isBuffer(v) ? v : Buffer.from(JSON.stringify(v) ?? "null"));
+        for (const v of Object.values(row))
+          parts.push(Buffer.isBuffer(v) ? v : Buffer.from(typeof v === "string" ? v : (JSON.stringify(v) ?? "null")));
       out.push({ path: `postgres:${name}`, bytes: Buffer.concat(parts) });
     }
   } finally {
