@@ -10,6 +10,7 @@ import { lastResortResponse } from "./http/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
+import { predecessorId } from "./lib/replica";
 
 const JOBS_DELAY_MS = 50;
 
@@ -92,6 +93,9 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   const server = app.server!;
   const { services } = deps;
   await services.runner.start();
+  // The process this one took the data dir over from (SIGKILL) held idempotency slots nobody will release.
+  const predecessor = predecessorId();
+  if (predecessor) await shared.inflight.releaseOwnedBy(predecessor);
   await services.workflowEngine.recover();
   await services.workflowTriggers.sync();
   const jobs = [

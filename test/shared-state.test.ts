@@ -13,6 +13,7 @@ import { lineLog } from "../src/lib/log";
 import { createSharedState, type SharedState } from "../src/shared";
 import { connectRedis } from "../src/shared/redis";
 import { freePort, startRedis, type TestRedis } from "./helpers/redis";
+import { replicaId } from "../src/lib/replica";
 
 const ROOT = resolve(import.meta.dir, "..");
 const log = lineLog(() => {});
@@ -105,6 +106,24 @@ describe("two replicas on one Redis", () => {
     await b.inflight.release(slot);
     expect(await a.inflight.acquire(slot, 30_000)).toBe(true);
     await a.inflight.release(slot);
+  });
+
+  test("inflight: the slots a dead process held are freed by releaseOwnedBy(its replica id); a slot it no longer holds stays", async () => {
+    const slots = ["dead:1", "dead:2"].map((s) => `${s}:${Date.now()}`);
+    for (const s of slots) expect(await a.inflight.acquire(s, 60_000)).toBe(true);
+    // One of them expired and went to B meanwhile: B's holding must survive the clean-up of A's.
+    await raw.del(`clanker:inflight:${slots[1]}`);
+    expect(await b.inflight.acquire(slots[1]!, 60_000)).toBe(true);
+    expect(await b.inflight.acquire(slots[0]!, 60_000)).toBe(false);
+    // Both instances run in this process, so they share its replica id: B's token starts with it too — use a
+    // token of another owner for B's slot to stand for "another replica".
+    await raw.set(`clanker:inflight:${slots[1]}`, "other-replica:1:ab token");
+    expect(await a.inflight.releaseOwnedBy(replicaId)).toBe(1);
+    expect(await raw.exists(`clanker:inflight:${slots[0]}`)).toBe(0);
+    expect(await raw.get(`clanker:inflight:${slots[1]}`)).toBe("other-replica:1:ab token");
+    expect(await b.inflight.acquire(slots[0]!, 60_000)).toBe(true);
+    await b.inflight.release(slots[0]!);
+    await raw.del(`clanker:inflight:${slots[1]}`);
   });
 
   test("fan-out: a publish on A reaches B's and A's subscribers exactly once each, on its channel only", async () => {
