@@ -91,12 +91,13 @@ test("library: browse, search, filter by category, install and uninstall from th
   await page.getByLabel("Search skills").fill(summarize.name);
   await page.getByText(/^1 skill$/).waitFor();
   const row = page.locator('#skills li[data-slug="summarize"]');
-  await row.getByRole("button", { name: `Install ${summarize.name}` }).click();
+  await row.getByRole("button", { name: `Install ${summarize.name}`, exact: true }).click();
   await row.getByText("Installed", { exact: true }).waitFor();
   expect(await installedSlugs()).toContain("summarize");
   await page.goto(`${srv.url}/skills`);
   await page.locator('#skills li[data-slug="summarize"]').getByRole("button", { name: `Uninstall ${summarize.name}` }).click();
-  await page.locator('#skills li[data-slug="summarize"]').getByRole("button", { name: `Install ${summarize.name}` }).waitFor();
+  // exact: a role name matches as a case-insensitive substring, and "Uninstall X" contains "install X".
+  await page.locator('#skills li[data-slug="summarize"]').getByRole("button", { name: `Install ${summarize.name}`, exact: true }).waitFor();
   expect(await installedSlugs()).not.toContain("summarize");
 
   // The first page of the library and a skill page stay small (the issue's 150 KB of JS+CSS, gzipped).
