@@ -21,6 +21,7 @@ import { buildPrompt, type Attachment, type Connector } from "./prompt";
 import type { ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
+import { oneAtATime } from "../../lib/one-at-a-time";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
 import { POLL_MS, RunClaims } from "./claims";
 import { readSourceThenLaunch } from "./source-launch";
@@ -36,7 +37,6 @@ interface Running {
   output: string[];
   timer: ReturnType<typeof setTimeout>;
 }
-
 
 export interface RunnerDeps {
   store: Store;
@@ -62,7 +62,7 @@ export class Runner {
   private pendingSettle: Extract<FromWorker, { type: "done" | "failed" }>[] = [];
   private flushScheduled = false;
   private idle = new IdleCollector(
-    () => this.running.size > 0 || this.dispatchScheduled || this.dispatching || !this.pool,
+    () => this.running.size > 0 || this.dispatchScheduled || this.dispatches.busy || !this.pool,
     () => {
       this.pool?.collect();
       Bun.gc(true);
@@ -70,8 +70,7 @@ export class Runner {
   );
   private dispatchScheduled = false;
   /** A dispatch pass is between its read of the queue and its commit: the next one waits (no run picked twice). */
-  private dispatching = false;
-  private dispatchAgain = false;
+  private dispatches = oneAtATime(() => this.dispatch());
   /** The flushes in order: one tick's commit is done before the next one reads what it left in memory. */
   private flushChain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -176,25 +175,8 @@ export class Runner {
     setImmediate(() => {
       this.dispatchScheduled = false;
       // Off the request path (a timer): a failed pass is logged, and the next kick (a settle, a new run) retries.
-      void this.dispatchLoop().catch((err: unknown) => this.d.log.error(`dispatching queued runs failed: ${(err as Error)?.message ?? String(err)}`));
+      void this.dispatches.run().catch((err: unknown) => this.d.log.error(`dispatching queued runs failed: ${(err as Error)?.message ?? String(err)}`));
     });
-  }
-
-  /** One dispatch pass at a time; a kick during a pass runs one more after it. */
-  private async dispatchLoop(): Promise<void> {
-    if (this.dispatching) {
-      this.dispatchAgain = true;
-      return;
-    }
-    this.dispatching = true;
-    try {
-      do {
-        this.dispatchAgain = false;
-        await this.dispatch();
-      } while (this.dispatchAgain);
-    } finally {
-      this.dispatching = false;
-    }
   }
 
   cancel(executionId: number): void {
