@@ -13,6 +13,8 @@ import * as picked from "../src/store/schema";
 import { MIGRATIONS_PG } from "../src/store/migrations-pg";
 import { LOCK_SPACES } from "../src/store/db";
 import { PgStore } from "../src/store/pg-store";
+import { prepared } from "../src/store/prepared";
+import type { Db } from "../src/store/db";
 
 const ADMIN = process.env.CLANKER_TEST_DATABASE_URL;
 const tables = (m: object) => Object.keys(m).filter((k) => k !== "bytea").sort();
@@ -145,6 +147,23 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     release();
     await tx;
     expect((await db.select().from(pg.users).where(eq(pg.users.name, "proxy-row"))).length).toBe(1);
+  });
+
+  test("a prepared query runs on the current tx's connection: it sees the tx's rows, and rolls back with it", async () => {
+    // Built with PostgreSQL's tables (this process's picked schema may be SQLite's), typed as the services see them.
+    const byName = prepared((d: Db) => (d as unknown as typeof db).select().from(pg.users).where(eq(pg.users.name, sql.placeholder("name"))) as never);
+    const insert = prepared((d: Db) => (d as unknown as typeof db).insert(pg.users).values({ ...user("x"), name: sql.placeholder("name") }).returning() as never);
+    await expect(
+      store.tx(async () => {
+        await insert(store, { name: "prepared-row" });
+        expect(await byName(store, { name: "prepared-row" })).toHaveLength(1);
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await byName(store, { name: "prepared-row" })).toEqual([]);
+    const rows = (await insert(store, { name: "prepared-row" })) as unknown as { name: string }[];
+    expect(rows.map((r) => r.name)).toEqual(["prepared-row"]);
+    expect(await count("prepared-row")).toBe(1);
   });
 
   test("two concurrent txs that read then write the same row both end correctly: the loser of the serialization conflict is run again", async () => {

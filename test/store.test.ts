@@ -3,11 +3,12 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asc } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { MIGRATIONS } from "../src/store/migrations";
 import { migrate, openStore, type Store } from "../src/store/db";
 import { BackupError, writeBackup } from "../src/store/backup";
-import type { SqliteStore } from "../src/store/sqlite-store";
+import { STATEMENT_CACHE, type SqliteStore } from "../src/store/sqlite-store";
+import { prepared } from "../src/store/prepared";
 import { users } from "../src/store/schema";
 import { createOtpService } from "../src/modules/signin/otp";
 import { SecretBox } from "../src/lib/secret-box";
@@ -118,6 +119,41 @@ test("a nested store.tx that throws rolls back to its savepoint; the outer tx co
     ).rejects.toThrow("inner fails");
   });
   expect(await userNames(store)).toEqual(["outer"]);
+  await store.close();
+});
+
+test("a prepared query answers what the plain query answers, binds fresh values per call, and is part of the caller's tx", async () => {
+  const store = await fileStore("prepared.db");
+  const insert = prepared((db) => db.insert(users).values({ name: sql.placeholder("name"), email: sql.placeholder("email"), createdAt: 1, updatedAt: 1 }).returning());
+  const byName = prepared((db) => db.select().from(users).where(eq(users.name, sql.placeholder("name"))));
+  const [ann] = await insert(store, { name: "ann", email: "ann@example.test" });
+  expect(ann).toMatchObject({ name: "ann", email: "ann@example.test" });
+  expect(await byName(store, { name: "ann" })).toEqual(await store.db.select().from(users).where(eq(users.name, "ann")));
+  expect(await byName(store, { name: "nobody" })).toEqual([]);
+  await expect(
+    store.tx(async () => {
+      await insert(store, { name: "bob", email: "bob@example.test" });
+      expect(await byName(store, { name: "bob" })).toHaveLength(1);
+      throw new Error("roll back");
+    }),
+  ).rejects.toThrow("roll back");
+  expect(await userNames(store)).toEqual(["ann"]);
+  // A constraint failure rejects like the plain query's (email is unique), and leaves the statement usable.
+  await expect(insert(store, { name: "ann2", email: "ann@example.test" })).rejects.toThrow(/UNIQUE/);
+  await insert(store, { name: "cid", email: "cid@example.test" });
+  expect(usersOnDisk("prepared.db")).toBe(2);
+  await store.close();
+});
+
+test("more distinct statements than the cache holds: the least recently used are compiled again, every answer stays right", async () => {
+  const store = await fileStore("statements.db");
+  await addUser(store, "only");
+  // Each limit is its own SQL text: the first round evicts its own first statements, the second compiles them again.
+  for (let round = 0; round < 2; round++)
+    for (let n = 1; n <= STATEMENT_CACHE + 50; n++) {
+      const rows = await store.db.select({ name: users.name }).from(users).limit(sql.raw(String(n)));
+      if (rows.length !== 1 || rows[0]!.name !== "only") throw new Error(`limit ${n}: ${JSON.stringify(rows)}`);
+    }
   await store.close();
 });
 

@@ -1,6 +1,7 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { asc, count, eq } from "drizzle-orm";
+import { asc, count, eq, sql } from "drizzle-orm";
 import type { Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { memberships, users, workspaces } from "../../store/schema";
 import { InvalidRequestError } from "../../lib/errors";
 import { randomToken } from "../../lib/crypto";
@@ -29,11 +30,11 @@ export async function freeSlug(taken: (slug: string) => Promise<boolean>, base: 
   }
 }
 
+// Every new workspace probes for a free slug.
+const workspaceBySlug = prepared((db) => db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, sql.placeholder("slug"))));
+
 export function createUsersService(store: Store) {
-  const slugTaken = async (slug: string): Promise<boolean> => {
-    const [row] = await store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug));
-    return row !== undefined;
-  };
+  const slugTaken = async (slug: string): Promise<boolean> => (await workspaceBySlug(store, { slug })).length > 0;
 
   /** Inside a tx: a user with a personal workspace they own. */
   async function createUser(input: { email: string | null; name: string }): Promise<User> {

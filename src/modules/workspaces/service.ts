@@ -1,11 +1,12 @@
 // Workspaces, their members, and which workspace an API key is bound to.
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import type { Ctx, Role } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { prepared } from "../../store/prepared";
 import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
 import type { UsersService } from "../users/service";
@@ -22,6 +23,13 @@ export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 export function workspaceView(ws: WorkspaceRow, role: Role) {
   return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal, createdAt: toIso(ws.createdAt)! };
 }
+
+// Creating a workspace is the bench's audited POST: its two inserts are prepared.
+const ph = sql.placeholder;
+const insertWorkspace = prepared((db) =>
+  db.insert(workspaces).values({ name: ph("name"), slug: ph("slug"), personal: false, createdByUserId: ph("userId"), createdAt: ph("now") }).returning(),
+);
+const insertOwner = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
 
 export function createWorkspacesService(store: Store, keyCache: KeyCache, people: UsersService) {
   const db = store.db;
@@ -87,9 +95,9 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache, people
         if (input.slug !== undefined && (await people.slugTaken(input.slug))) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
         const slug = input.slug ?? (await people.freeSlug(name));
         const now = Date.now();
-        const [inserted] = await db.insert(workspaces).values({ name, slug, personal: false, createdByUserId: userId, createdAt: now }).returning();
+        const [inserted] = await insertWorkspace(store, { name, slug, userId, now });
         const ws = inserted!;
-        await db.insert(memberships).values({ workspaceId: ws.id, userId, role: "owner", createdAt: now });
+        await insertOwner(store, { workspaceId: ws.id, userId, now });
         const view = workspaceView(ws, "owner");
         await writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
           action: "workspace.create",
