@@ -160,7 +160,7 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");
-    expect(await byName(store, { name: "prepared-row" })).toEqual([]);
+    expect((await byName(store, { name: "prepared-row" })) as unknown[]).toEqual([]);
     const rows = (await insert(store, { name: "prepared-row" })) as unknown as { name: string }[];
     expect(rows.map((r) => r.name)).toEqual(["prepared-row"]);
     expect(await count("prepared-row")).toBe(1);

@@ -9,7 +9,7 @@ import { migrate, openStore, type Store } from "../src/store/db";
 import { BackupError, writeBackup } from "../src/store/backup";
 import { STATEMENT_CACHE, type SqliteStore } from "../src/store/sqlite-store";
 import { prepared } from "../src/store/prepared";
-import { users } from "../src/store/schema";
+import { auditLogs, users } from "../src/store/schema";
 import { createOtpService } from "../src/modules/signin/otp";
 import { SecretBox } from "../src/lib/secret-box";
 
@@ -145,13 +145,25 @@ test("a prepared query answers what the plain query answers, binds fresh values 
   await store.close();
 });
 
+test("a prepared insert binds null as NULL and JSON as JSON, as the plain insert does (drizzle's encoder alone would store 'null')", async () => {
+  const store = await fileStore("prepared-null.db");
+  const row = (metadata: unknown) => ({ workspaceId: 1, actorType: "system" as const, requestId: "req_1", action: "a", resourceType: "r", metadata: metadata as never, createdAt: 1 });
+  const insert = prepared((db) => db.insert(auditLogs).values(row(sql.placeholder("metadata"))));
+  await insert(store, { metadata: null });
+  await insert(store, { metadata: { k: [1, "two"] } });
+  await store.db.insert(auditLogs).values(row(null));
+  const raw = store.sqlite.query<{ metadata: string | null }, []>("SELECT metadata FROM audit_logs ORDER BY id").all();
+  expect(raw.map((r) => r.metadata)).toEqual([null, '{"k":[1,"two"]}', null]);
+  await store.close();
+});
+
 test("more distinct statements than the cache holds: the least recently used are compiled again, every answer stays right", async () => {
   const store = await fileStore("statements.db");
   await addUser(store, "only");
   // Each limit is its own SQL text: the first round evicts its own first statements, the second compiles them again.
   for (let round = 0; round < 2; round++)
     for (let n = 1; n <= STATEMENT_CACHE + 50; n++) {
-      const rows = await store.db.select({ name: users.name }).from(users).limit(sql.raw(String(n)));
+      const rows = await store.db.select({ name: users.name }).from(users).limit(sql.raw(String(n)) as unknown as number);
       if (rows.length !== 1 || rows[0]!.name !== "only") throw new Error(`limit ${n}: ${JSON.stringify(rows)}`);
     }
   await store.close();

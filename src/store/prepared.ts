@@ -1,4 +1,5 @@
 // Queries on the hot paths (every request's mutation, every run), built once with sql.placeholder() parameters.
+import { is, Param, Placeholder } from "drizzle-orm";
 import type { Db, Store } from "./db";
 
 type Params = Record<string, unknown>;
@@ -8,6 +9,12 @@ type Result<Q> = Q extends PromiseLike<infer R> ? R : never;
 /** A drizzle query builder (select, insert, update, delete) as SQLite types it: it can be prepared. */
 interface Preparable {
   prepare(): { execute(params?: Params): { sync(): unknown } };
+}
+
+/** drizzle's prepared query, as far as this module looks into it: its parameters (SQLite keeps them under query). */
+interface PreparedInternals {
+  params?: unknown[];
+  query?: { params: unknown[] };
 }
 
 /**
@@ -22,9 +29,29 @@ interface Preparable {
 export function prepared<Q extends Preparable>(build: (db: Db) => Q): (store: Store, params?: Params) => Promise<Result<Q>> {
   const perStore = new WeakMap<Store, ReturnType<Q["prepare"]>>();
   return async (store, params = {}) => {
-    if (!store.sqlite) return (await (build(store.db) as unknown as { execute(p: Params): Promise<unknown> }).execute(params)) as Result<Q>;
+    if (!store.sqlite) {
+      const query = (build(store.db) as unknown as { prepare(name: string): PreparedInternals & { execute(p: Params): Promise<unknown> } }).prepare("clanker");
+      bindNullsAsNull(query);
+      return (await query.execute(params)) as Result<Q>;
+    }
     let query = perStore.get(store);
-    if (!query) perStore.set(store, (query = build(store.db).prepare() as ReturnType<Q["prepare"]>));
+    if (!query) {
+      query = build(store.db).prepare() as ReturnType<Q["prepare"]>;
+      bindNullsAsNull(query as PreparedInternals);
+      perStore.set(store, query);
+    }
     return query.execute(params).sync() as Result<Q>;
   };
+}
+
+/**
+ * drizzle maps a placeholder's value through its column's encoder even when the value is null, where a plain query
+ * binds NULL: a nullable JSON column would store the text 'null' and a boolean 0. Bind null as NULL here too.
+ */
+function bindNullsAsNull(query: PreparedInternals): void {
+  for (const p of query.params ?? query.query?.params ?? []) {
+    if (!is(p, Param) || !is(p.value, Placeholder)) continue;
+    const encoder = p.encoder;
+    (p as { encoder: typeof encoder }).encoder = { mapToDriverValue: (v: unknown) => (v === null ? null : encoder.mapToDriverValue(v)) };
+  }
 }

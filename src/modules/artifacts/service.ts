@@ -1,5 +1,5 @@
 // Artifacts: files a run produced, kept in the FileStore (the data dir, or the database under PostgreSQL); rows point at them.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
 import { NotFoundError } from "../../lib/errors";
@@ -8,6 +8,7 @@ import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
+import { prepared } from "../../store/prepared";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { artifacts } from "../../store/schema";
 import { createFileStore } from "../../store/files";
@@ -83,6 +84,24 @@ export interface WrittenFile {
   content?: string;
 }
 
+// Every completed run stores its output here.
+const ph = sql.placeholder;
+const insertArtifact = prepared((db) =>
+  db
+    .insert(artifacts)
+    .values({
+      workspaceId: ph("workspaceId"),
+      executionId: ph("executionId"),
+      skillSlug: ph("skillSlug"),
+      name: ph("name"),
+      mediaType: ph("mediaType"),
+      size: ph("size"),
+      path: ph("path"),
+      createdAt: ph("now"),
+    })
+    .returning(),
+);
+
 export function createArtifactsService(store: Store, dataDir: string) {
   const db = store.db;
   const files = createFileStore(store, dataDir);
@@ -117,12 +136,10 @@ export function createArtifactsService(store: Store, dataDir: string) {
       if (!written.length) return [];
       const now = Date.now();
       for (const w of written) if (w.content !== undefined) await files.put(fileOf(w.path), w.content);
-      const rows = await db
-        .insert(artifacts)
-        .values(written.map((w) => ({ workspaceId, executionId, skillSlug, name: w.name, mediaType: w.mediaType, size: w.size, path: w.path, createdAt: now })))
-        .returning();
-      // In the order written (the run's own output first): RETURNING promises no order.
-      return rows.sort((a, b) => a.id - b.id);
+      // One prepared insert per file (a run writes one or two), in the order written: the run's own output first.
+      const rows: ArtifactRow[] = [];
+      for (const w of written) rows.push(...(await insertArtifact(store, { workspaceId, executionId, skillSlug, name: w.name, mediaType: w.mediaType, size: w.size, path: w.path, now })));
+      return rows;
     },
 
     async list(ctx: Ctx, p: PageParams) {

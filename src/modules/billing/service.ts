@@ -6,6 +6,7 @@ import { BillingError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { billingAccounts, creditTransactions } from "../../store/schema";
 
@@ -29,25 +30,40 @@ export function transactionView(t: TxRow) {
   };
 }
 
+// Every paid run charges once: the ledger's statements are prepared.
+const ph = sql.placeholder;
+const accountOf = prepared((db) => db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, ph("workspaceId"))));
+const addToBalance = prepared((db) =>
+  db
+    .update(billingAccounts)
+    .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${ph("amountMicro")}`, updatedAt: ph("now") as never })
+    .where(eq(billingAccounts.workspaceId, ph("workspaceId")))
+    .returning({ balanceMicro: billingAccounts.balanceMicro }),
+);
+const insertTransaction = prepared((db) =>
+  db
+    .insert(creditTransactions)
+    .values({
+      workspaceId: ph("workspaceId"),
+      kind: ph("kind"),
+      amountMicro: ph("amountMicro"),
+      balanceAfterMicro: ph("balanceAfterMicro"),
+      executionId: ph("executionId"),
+      description: ph("description"),
+      createdAt: ph("now"),
+    })
+    .returning(),
+);
+
 export function createBillingService(store: Store, config: BillingConfig) {
   const db = store.db;
-  const selectAccount = async (workspaceId: number) => {
-    const [row] = await db.select().from(billingAccounts).where(eq(billingAccounts.workspaceId, workspaceId));
-    return row;
-  };
+  const selectAccount = async (workspaceId: number) => (await accountOf(store, { workspaceId }))[0];
 
   /** Inside the caller's tx: moves the balance and records the transaction with the balance it left. */
   async function record(workspaceId: number, kind: TxRow["kind"], amountMicro: number, description: string, executionId: number | null = null) {
     const now = Date.now();
-    const [acct] = await db
-      .update(billingAccounts)
-      .set({ balanceMicro: sql`${billingAccounts.balanceMicro} + ${amountMicro}`, updatedAt: now })
-      .where(eq(billingAccounts.workspaceId, workspaceId))
-      .returning({ balanceMicro: billingAccounts.balanceMicro });
-    const [row] = await db
-      .insert(creditTransactions)
-      .values({ workspaceId, kind, amountMicro, balanceAfterMicro: acct!.balanceMicro, executionId, description, createdAt: now })
-      .returning();
+    const [acct] = await addToBalance(store, { workspaceId, amountMicro, now });
+    const [row] = await insertTransaction(store, { workspaceId, kind, amountMicro, balanceAfterMicro: acct!.balanceMicro, executionId, description, now });
     return row!;
   }
 

@@ -1,10 +1,11 @@
 // Bring your own Anthropic key: sealed at rest, shown only as configured + last 4.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { assertRole, type Ctx } from "../../lib/context";
 import { InvalidRequestError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { writeAudit } from "../../store/audit";
 import { byokKeys } from "../../store/schema";
 
@@ -12,13 +13,12 @@ export const ANTHROPIC_KEY_RE = /^sk-ant-[A-Za-z0-9_\-]{20,300}$/;
 
 const aadOf = (workspaceId: number) => `byok:anthropic:ws:${workspaceId}`;
 
+// Read on every run to pick the model: prepared.
+const keyOf = prepared((db) => db.select().from(byokKeys).where(eq(byokKeys.workspaceId, sql.placeholder("workspaceId"))));
+
 export function createByokService(store: Store, box: SecretBox) {
   const db = store.db;
-  // Read on every run to pick the model.
-  const select = async (workspaceId: number) => {
-    const [row] = await db.select().from(byokKeys).where(eq(byokKeys.workspaceId, workspaceId));
-    return row;
-  };
+  const select = async (workspaceId: number) => (await keyOf(store, { workspaceId }))[0];
 
   async function status(workspaceId: number) {
     const row = await select(workspaceId);

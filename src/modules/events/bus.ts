@@ -1,10 +1,20 @@
 // The event log and its fan-out: events are rows (so Last-Event-ID can resume from the store), appended inside the
 // transaction that causes them and delivered to subscribers (here, and on every replica) once it has committed.
 import { randomBytes } from "node:crypto";
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lt, sql } from "drizzle-orm";
 import { LOCK_SPACES, type Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { events } from "../../store/schema";
 import type { Fanout } from "../../shared";
+
+// A run appends five events or so: the insert is prepared.
+const ph = sql.placeholder;
+const insertEvent = prepared((db) =>
+  db
+    .insert(events)
+    .values({ workspaceId: ph("workspaceId"), type: ph("type"), source: ph("source"), data: ph("data"), createdAt: ph("now") })
+    .returning({ id: events.id }),
+);
 
 export interface BusEvent {
   id: number;
@@ -48,7 +58,7 @@ export class EventBus {
     // order commit order (SQLite has one writer already), so the log read from any replica has no hole.
     await this.store.lockInTx(LOCK_SPACES.events, workspaceId);
     const now = Date.now();
-    const [row] = await this.store.db.insert(events).values({ workspaceId, type, source, data: JSON.stringify(data), createdAt: now }).returning({ id: events.id });
+    const [row] = await insertEvent(this.store, { workspaceId, type, source, data: JSON.stringify(data), now });
     const id = row!.id;
     const ev: BusEvent = { id, workspaceId, type, source, data, createdAt: now };
     this.store.afterCommit(() => {

@@ -2,10 +2,11 @@
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { executionBlocks, executions } from "../../store/schema";
 import { ExecutorPool } from "../../executor/pool";
 import { chooseProvider } from "../../executor/providers";
@@ -28,6 +29,28 @@ import { readSourceThenLaunch } from "./source-launch";
 import { replicaId, setLeaseSeconds, takeOverDataDir } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
+
+// Every run reads and writes these: prepared.
+const ph = sql.placeholder;
+const statusOf = prepared((db) => db.select({ status: executions.status }).from(executions).where(eq(executions.id, ph("id"))));
+const loadRun = prepared((db) => db.select().from(executions).where(eq(executions.id, ph("id"))));
+const markRunning = prepared((db) =>
+  db
+    .update(executions)
+    .set({
+      status: "running",
+      startedAt: ph("now") as never,
+      provider: ph("provider") as never,
+      model: ph("model") as never,
+      byok: ph("byok") as never,
+      leaseOwner: ph("leaseOwner") as never,
+      leaseExpiresAt: ph("leaseExpiresAt") as never,
+    })
+    .where(eq(executions.id, ph("id"))),
+);
+const insertBlock = prepared((db) =>
+  db.insert(executionBlocks).values({ executionId: ph("executionId"), seq: ph("seq"), type: "text", content: ph("content"), createdAt: ph("now") }),
+);
 
 interface Running {
   workspaceId: number;
@@ -219,7 +242,7 @@ export class Runner {
   private async begin(e: ExecutionRow): Promise<(() => void) | null> {
     const { config, catalog, byok, store } = this.d;
     // Read before this tx: a run cancelled since then is left alone.
-    const [now] = await store.db.select({ status: executions.status }).from(executions).where(eq(executions.id, e.id));
+    const [now] = await statusOf(store, { id: e.id });
     if (now?.status !== "queued") return null;
     const zero = { inputTokens: 0, outputTokens: 0 };
     const skill = catalog.bySlug.get(e.skillSlug);
@@ -234,10 +257,7 @@ export class Runner {
       await this.settle.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` });
       return null;
     }
-    await store.db
-      .update(executions)
-      .set({ status: "running", startedAt: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok, ...this.claims.lease() })
-      .where(eq(executions.id, e.id));
+    await markRunning(store, { id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok, ...this.claims.lease() });
     await this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     return () => {
         this.adopted.delete(e.id);
@@ -331,7 +351,7 @@ export class Runner {
           if (!r || !held.has(executionId)) continue;
           const seq = ++r.seq;
           r.output.push(text);
-          await store.db.insert(executionBlocks).values({ executionId, seq, type: "text", content: text, createdAt: now });
+          await insertBlock(store, { executionId, seq, content: text, now });
           await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] });
         }
         for (const s of settles) {
@@ -385,7 +405,7 @@ export class Runner {
   }
 
   private async load(executionId: number): Promise<ExecutionRow | undefined> {
-    const [row] = await this.d.store.db.select().from(executions).where(eq(executions.id, executionId));
+    const [row] = await loadRun(this.d.store, { id: executionId });
     return row;
   }
 }

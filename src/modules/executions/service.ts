@@ -1,5 +1,5 @@
 // Executions: start a skill run, poll it, list, cancel, rerun. Shared by REST and MCP.
-import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { assertMayCancel, type Ctx } from "../../lib/context";
 import { assertScope } from "../../lib/scopes";
@@ -7,6 +7,7 @@ import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/err
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { prepared } from "../../store/prepared";
 import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { executionBlocks, executions } from "../../store/schema";
@@ -42,6 +43,31 @@ export interface ExecutionsDeps {
   /** Checks at POST time that the run's workspace can read its connector. */
   connectors?: { forRun<C extends Connector>(workspaceId: number, c: C): Promise<C> };
 }
+
+// POST /run is the product's hot path: its insert is prepared.
+const ph = sql.placeholder;
+const insertExecution = prepared((db) =>
+  db
+    .insert(executions)
+    .values({
+      workspaceId: ph("workspaceId"),
+      skillSlug: ph("skillSlug"),
+      skillName: ph("skillName"),
+      status: "queued",
+      input: ph("input"),
+      interface: ph("interface"),
+      attachments: ph("attachments"),
+      connector: ph("connector"),
+      callbackUrl: ph("callbackUrl"),
+      byok: ph("byok"),
+      rerunOf: ph("rerunOf"),
+      requestId: ph("requestId"),
+      actorUserId: ph("actorUserId"),
+      actorApiKeyId: ph("actorApiKeyId"),
+      createdAt: ph("createdAt"),
+    })
+    .returning({ id: executions.id }),
+);
 
 export function createExecutionsService(d: ExecutionsDeps) {
   const { store, config, catalog } = d;
@@ -82,26 +108,22 @@ export function createExecutionsService(d: ExecutionsDeps) {
     const provider = await providerForRun(ctx);
     const actor = ctx.actor;
     const row = await store.tx(async () => {
-      const [row] = await db
-        .insert(executions)
-        .values({
-          workspaceId: ctx.workspaceId,
-          skillSlug: slug,
-          skillName: skill.name,
-          status: "queued",
-          input: input.input,
-          interface: iface,
-          attachments: attachments.length ? attachments : null,
-          connector: connector ?? null,
-          callbackUrl,
-          byok: provider.byok,
-          rerunOf,
-          requestId: ctx.requestId,
-          actorUserId: actor.userId,
-          actorApiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
-          createdAt: Date.now(),
-        })
-        .returning({ id: executions.id });
+      const [row] = await insertExecution(store, {
+        workspaceId: ctx.workspaceId,
+        skillSlug: slug,
+        skillName: skill.name,
+        input: input.input,
+        interface: iface,
+        attachments: attachments.length ? attachments : null,
+        connector: connector ?? null,
+        callbackUrl,
+        byok: provider.byok,
+        rerunOf,
+        requestId: ctx.requestId,
+        actorUserId: actor.userId,
+        actorApiKeyId: actor.kind === "apiKey" || actor.kind === "agent" ? actor.apiKeyId : null,
+        createdAt: Date.now(),
+      });
       const id = encodeId("execution", row!.id);
       await writeAudit(store, ctx, {
         action,

@@ -1,8 +1,9 @@
 // How a run ends in the store: its final state, its charge, its event and its webhook; or, for a run cancelled
 // mid-stream, the tokens the model used until then.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { executions } from "../../store/schema";
 import type { Usage } from "../../executor/protocol";
 import type { EventBus, BusEvent } from "../events/bus";
@@ -11,6 +12,27 @@ import type { WebhooksService } from "../webhooks/service";
 import { executionTime, type ExecutionRow } from "./view";
 
 export const EXECUTION_EVENT = "execution-state";
+
+// Every run ends here: the final update is prepared, for any holder and for one replica's lease.
+const ph = sql.placeholder;
+const finalSet = {
+  status: ph("status") as never,
+  inputTokens: ph("inputTokens") as never,
+  outputTokens: ph("outputTokens") as never,
+  costMicro: ph("costMicro") as never,
+  errorCode: ph("errorCode") as never,
+  errorMessage: ph("errorMessage") as never,
+  completedAt: ph("now") as never,
+  startedAt: ph("startedAt") as never,
+};
+const finalizeRun = prepared((db) => db.update(executions).set(finalSet).where(eq(executions.id, ph("id"))).returning());
+const finalizeHeld = prepared((db) =>
+  db
+    .update(executions)
+    .set(finalSet)
+    .where(and(eq(executions.id, ph("id")), eq(executions.leaseOwner, ph("owner"))))
+    .returning(),
+);
 
 export class RunSettler {
   constructor(private d: { store: Store; billing: BillingService; bus: EventBus; webhooks: WebhooksService }) {}
@@ -34,20 +56,19 @@ export class RunSettler {
     const { store, billing, bus, webhooks } = this.d;
     const now = Date.now();
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
-    const [done] = await store.db
-      .update(executions)
-      .set({
-        status,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        costMicro: cost,
-        errorCode: error?.code ?? null,
-        errorMessage: error?.message ?? null,
-        completedAt: now,
-        startedAt: e.startedAt ?? now,
-      })
-      .where(owner === undefined ? eq(executions.id, e.id) : and(eq(executions.id, e.id), eq(executions.leaseOwner, owner)))
-      .returning();
+    const values = {
+      id: e.id,
+      owner,
+      status,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      costMicro: cost,
+      errorCode: error?.code ?? null,
+      errorMessage: error?.message ?? null,
+      now,
+      startedAt: e.startedAt ?? now,
+    };
+    const [done] = await (owner === undefined ? finalizeRun : finalizeHeld)(store, values);
     if (!done) return null;
     await billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
     const summary = {
