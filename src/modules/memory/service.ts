@@ -1,12 +1,13 @@
 // The workspace's shared memory.md: versioned so writers can detect each other (ETag / If-Match),
 // with an atomic append so concurrent agents never lose a note. Every write is a `memory-state` event on the bus
 // (version only, not the content), so MCP subscribers of clanker://memory hear of REST and MCP writes alike.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
 import { LOCK_SPACES, type Store, type TxOptions } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { prepared } from "../../store/prepared";
 import { memory } from "../../store/schema";
 import type { EventBus } from "../events/bus";
 
@@ -28,11 +29,19 @@ export const etagOf = (version: number): string => `"v${version}"`;
  */
 export const oneWriter = (ctx: Ctx): TxOptions => ({ lock: [LOCK_SPACES.memory, ctx.workspaceId] });
 
-export function createMemoryService(store: Store, bus?: EventBus) {
-  const db = store.db;
+// Agents read and write memory on every heartbeat: prepared.
+const ph = sql.placeholder;
+const memoryOf = prepared((db) => db.select().from(memory).where(eq(memory.workspaceId, ph("workspaceId"))));
+const upsertMemory = prepared((db) =>
+  db
+    .insert(memory)
+    .values({ workspaceId: ph("workspaceId"), content: ph("content"), version: ph("version"), updatedAt: ph("now") })
+    .onConflictDoUpdate({ target: memory.workspaceId, set: { content: sql`excluded.content`, version: sql`excluded.version`, updatedAt: sql`excluded.updated_at` } }),
+);
 
+export function createMemoryService(store: Store, bus?: EventBus) {
   async function read(workspaceId: number): Promise<MemoryDoc> {
-    const [row] = await db.select().from(memory).where(eq(memory.workspaceId, workspaceId));
+    const [row] = await memoryOf(store, { workspaceId });
     return row ? { content: row.content, version: row.version, updatedAt: toIso(row.updatedAt) } : { content: "", version: 0, updatedAt: null };
   }
 
@@ -46,10 +55,7 @@ export function createMemoryService(store: Store, bus?: EventBus) {
     const prev = await read(ctx.workspaceId);
     const now = Date.now();
     const version = prev.version + 1;
-    await db
-      .insert(memory)
-      .values({ workspaceId: ctx.workspaceId, content, version, updatedAt: now })
-      .onConflictDoUpdate({ target: memory.workspaceId, set: { content, version, updatedAt: now } });
+    await upsertMemory(store, { workspaceId: ctx.workspaceId, content, version, now });
     await writeAudit(store, ctx, { action, resourceType: "memory", resourceId: null, metadata: { ...metadata, version, bytes: Buffer.byteLength(content) } });
     const doc = { content, version, updatedAt: toIso(now) };
     if (bus) await bus.append(ctx.workspaceId, MEMORY_EVENT, "memory", { version, updatedAt: doc.updatedAt, bytes: Buffer.byteLength(content) });
