@@ -3,10 +3,9 @@
 // the embedded migrations applied under an advisory lock so one replica migrates while the others wait.
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
-import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { drizzle, PostgresJsSession, PostgresJsTransaction, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import * as schema from "./schema/pg";
 import { MIGRATIONS_PG } from "./migrations-pg";
-import { sql } from "drizzle-orm";
 import type { Db, LockSpace, Store, TxOptions } from "./db";
 import { Failure } from "../cli/errors";
 
@@ -21,10 +20,20 @@ const MIGRATE_LOCK = 0x636b6d6967;
 /** SQLSTATEs after which the whole transaction may succeed if run again: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 
+/** One transaction on its reserved connection. */
+interface TxState {
+  conn: postgres.ReservedSql;
+  /** The first query error in it (as postgres.js's begin() keeps it): after one, PostgreSQL fails all the rest. */
+  error: unknown;
+  /** Savepoints taken so far (their names must differ while nested). */
+  savepoints: number;
+}
+
 /** One open store.tx (or savepoint) on this async path. */
 interface Frame {
   open: boolean;
   tx: PgTx;
+  state: TxState;
   /** afterCommit hooks: a savepoint's move to its parent when it is released, and are dropped when it rolls back. */
   after: (() => void)[];
 }
@@ -39,12 +48,15 @@ export class PgStore implements Store {
   retries = 0;
 
   private readonly root: PgDb;
+  /** What a drizzle session over a transaction's connection is built from (drizzle's own, taken from root). */
+  private readonly session: { dialect: unknown; schema: unknown; options: unknown };
   private readonly frames = new AsyncLocalStorage<Frame>();
 
   constructor(url: string, opts: { max?: number } = {}) {
     // NOTICEs ("relation already exists, skipping") are noise on stdout, and the log is the operator's.
     this.client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
     this.root = drizzle(this.client, { schema });
+    this.session = (this.root as unknown as { session: PgStore["session"] }).session;
     // Services hold store.db for their whole life; each property read finds the transaction of the caller's async
     // path (AsyncLocalStorage), so a query written once runs inside whichever store.tx awaits it, or autocommits.
     this.db = new Proxy({} as object, {
@@ -61,22 +73,10 @@ export class PgStore implements Store {
     const outer = this.frames.getStore();
     if (outer?.open) return this.savepoint(outer, fn);
     for (let attempt = 1; ; attempt++) {
-      // A fresh frame per attempt: hooks registered by a failed attempt are discarded with its writes.
-      let frame: Frame | null = null;
       try {
-        const result = await this.root.transaction(
-          async (tx) => {
-            frame = { open: true, tx, after: [] };
-            try {
-              if (opts.lock) await tx.execute(sql`SELECT pg_advisory_xact_lock(${opts.lock[0]}, ${opts.lock[1]})`);
-              return await this.frames.run(frame, fn);
-            } finally {
-              frame.open = false;
-            }
-          },
-          { isolationLevel: opts.lock ? "read committed" : "serializable" },
-        );
-        runAll((frame as Frame | null)?.after ?? []);
+        // A fresh frame per attempt: hooks registered by a failed attempt are discarded with its writes.
+        const [result, after] = await this.attempt(fn, opts);
+        runAll(after);
         return result;
       } catch (e) {
         if (attempt >= MAX_TRIES || !retryable(e)) throw e;
@@ -87,6 +87,36 @@ export class PgStore implements Store {
     }
   }
 
+  /**
+   * One try of a store.tx on a reserved connection. BEGIN (with its isolation level: drizzle's transaction() sends
+   * a separate SET TRANSACTION) is not awaited before fn's first query: postgres.js sends both in one write and
+   * PostgreSQL runs them in order, so a transaction costs COMMIT's round trip and no more.
+   */
+  private async attempt<T>(fn: () => Promise<T>, opts: TxOptions): Promise<[T, (() => void)[]]> {
+    const conn = await this.client.reserve();
+    const state: TxState = { conn, error: undefined, savepoints: 0 };
+    const frame: Frame = { open: true, tx: this.txOver(state), state, after: [] };
+    const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock ? "READ COMMITTED" : "SERIALIZABLE"}`);
+    try {
+      let result: T;
+      try {
+        if (opts.lock) await send(state, "SELECT pg_advisory_xact_lock($1, $2)", [opts.lock[0], opts.lock[1]]);
+        result = await this.frames.run(frame, fn);
+        await begun;
+      } finally {
+        frame.open = false;
+      }
+      // An error fn caught: PostgreSQL would answer COMMIT with a silent ROLLBACK.
+      if (state.error !== undefined) throw state.error;
+      await conn.unsafe("COMMIT");
+      return [result, frame.after];
+    } catch (e) {
+      await conn.unsafe("ROLLBACK").catch(() => {});
+      throw firstCause(e, state.error);
+    } finally {
+      conn.release();
+    }
+  }
   /** No group commit here: every tx commits on its own, so "returned" already means committed. */
   batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     return this.tx(fn, opts);
@@ -101,7 +131,7 @@ export class PgStore implements Store {
   async lockInTx(space: LockSpace, key: number): Promise<void> {
     const frame = this.frames.getStore();
     if (!frame?.open) throw new Error("lockInTx outside a store.tx");
-    await frame.tx.execute(sql`SELECT pg_advisory_xact_lock(${space}, ${key})`);
+    await send(frame.state, "SELECT pg_advisory_xact_lock($1, $2)", [space, key]);
   }
 
   afterCommit(fn: () => void): void {
@@ -122,20 +152,53 @@ export class PgStore implements Store {
     await this.client.end({ timeout: 5 });
   }
 
-  /** SAVEPOINT … RELEASE around fn (ROLLBACK TO on throw) in the caller's transaction. */
+  /**
+   * SAVEPOINT before fn, ROLLBACK TO it if fn throws, in the caller's transaction. Like BEGIN, the SAVEPOINT goes
+   * out with fn's first query rather than a round trip ahead of it. No RELEASE (postgres.js's savepoint() sends
+   * none either): it would cost a round trip and changes nothing before the COMMIT.
+   */
   private async savepoint<T>(outer: Frame, fn: () => Promise<T>): Promise<T> {
-    let frame: Frame | null = null;
-    const result = await outer.tx.transaction(async (tx) => {
-      frame = { open: true, tx, after: [] };
+    const state = outer.state;
+    const name = `s${state.savepoints++}`;
+    const before = state.error;
+    const taken = send(state, `SAVEPOINT ${name}`);
+    const frame: Frame = { open: true, tx: outer.tx, state, after: [] };
+    try {
+      let result: T;
       try {
-        return await this.frames.run(frame, fn);
+        result = await this.frames.run(frame, fn);
+        await taken;
       } finally {
         frame.open = false;
       }
-    });
-    // Released: its hooks now wait on the outer transaction's COMMIT (a rollback threw above and dropped them).
-    outer.after.push(...((frame as Frame | null)?.after ?? []));
-    return result;
+      if (state.error !== before) throw state.error;
+      // Released: its hooks now wait on the outer transaction's COMMIT (a rollback drops them).
+      outer.after.push(...frame.after);
+      return result;
+    } catch (e) {
+      const first = state.error === before ? undefined : state.error;
+      await state.conn.unsafe(`ROLLBACK TO SAVEPOINT ${name}`);
+      state.error = before;
+      throw firstCause(e, first);
+    }
+  }
+
+  /**
+   * A drizzle transaction handle over a reserved connection, built as drizzle builds its own, with every query's
+   * error kept as the transaction's first (see TxState.error).
+   */
+  private txOver(state: TxState): PgTx {
+    const { dialect, schema, options } = this.session;
+    const client = {
+      unsafe: (query: string, params?: unknown[], o?: object) => {
+        const q = state.conn.unsafe(query, params as postgres.ParameterOrJSON<never>[], o);
+        q.catch((e: unknown) => void (state.error ??= e));
+        return q;
+      },
+    };
+    const Session = PostgresJsSession as unknown as new (...a: unknown[]) => unknown;
+    const Tx = PostgresJsTransaction as unknown as new (...a: unknown[]) => PgTx;
+    return new Tx(dialect, new Session(client, dialect, schema, options), schema);
   }
 
   /**
@@ -201,6 +264,29 @@ export function retryable(e: unknown): boolean {
     if (typeof code === "string" && RETRYABLE.has(code)) return true;
   }
   return false;
+}
+
+/** A statement of the transaction, its error kept as the transaction's first. */
+function send(state: TxState, query: string, params: (string | number)[] = []): Promise<unknown> {
+  const q = state.conn.unsafe(query, params).execute();
+  q.catch((e: unknown) => void (state.error ??= e));
+  return q;
+}
+
+/**
+ * What a failed transaction reports, as postgres.js's begin(): "current transaction is aborted" (25P02) stands for
+ * the error that aborted it, which may be a serialization failure worth a retry.
+ */
+function firstCause(e: unknown, first: unknown): unknown {
+  return first !== undefined && codeOf(e) === "25P02" ? first : e;
+}
+
+function codeOf(e: unknown): unknown {
+  for (let c = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (code !== undefined) return code;
+  }
+  return undefined;
 }
 
 function runAll(fns: (() => void)[]): void {
