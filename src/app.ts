@@ -57,7 +57,7 @@ export function createDeps(
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
   // Another replica, the CLI or psql changed a key, a membership or a user: PostgreSQL says so at its COMMIT.
-  store.onAuthChange(() => authenticator.forgetAll()).catch((e: Error) => log.error(`listening for auth changes failed: ${e.message}`));
+  store.onAuthChange((what) => authenticator.changed(what)).catch((e: Error) => log.error(`listening for auth changes failed: ${e.message}`));
   const keyCache = authenticator;
   const services = createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: opts.ownRunsOnly, shared });
   let metrics: Metrics | undefined;

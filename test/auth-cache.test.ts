@@ -2,7 +2,7 @@
 // holds reaches the next request — through this server at once, from another process (the CLI, direct SQL)
 // within the 50 ms between data_version checks, not the 5 s the cache entries live.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
 
 let srv: TestServer;
@@ -103,5 +103,42 @@ describe("profile cache invalidation", () => {
     expect(await runSql(srv, "UPDATE users SET name = 'Changed Elsewhere' WHERE email = ?", email)).toBe(1);
     await Bun.sleep(OTHER_PROCESS_DELAY_MS);
     expect((await profile({ apiKey: key })).body.name).toBe("Changed Elsewhere");
+  });
+});
+
+describe.skipIf(testDialect() !== "postgres")("PostgreSQL: the auth NOTIFY names what changed", () => {
+  /** One transaction on the server's database with its triggers off: a change no server hears of. */
+  async function unheard(statement: string, ...params: string[]): Promise<void> {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(srv.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    try {
+      await sql.begin(async (tx) => {
+        await tx.unsafe("SET LOCAL session_replication_role = replica");
+        await tx.unsafe(statement, params);
+      });
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+
+  test("a membership of a new workspace leaves cached keys alone; a change to the key's own membership reaches it", async () => {
+    const email = uniqueEmail("cache-narrow");
+    const key = await srv.createKey({ name: "narrow", email });
+    const hash = new Bun.CryptoHasher("sha256").update(key).digest("hex");
+    await warm({ apiKey: key });
+    expect((await profile({ apiKey: key })).body.role).toBe("owner");
+    // Demoted without a NOTIFY: the cache still answers "owner", which tells whether the next NOTIFY emptied it.
+    await unheard("UPDATE memberships m SET role = 'member' FROM api_keys k WHERE k.key_hash = $1 AND m.workspace_id = k.workspace_id AND m.user_id = k.user_id", hash);
+    // A new workspace of the same person (as every POST /workspaces makes, here from another process): its
+    // membership cannot change the role of a key bound elsewhere, so no server forgets that key for it.
+    const ws = await client(srv, { apiKey: key })("POST", "/api/v1/workspaces", { body: { name: "Narrow" } });
+    expect(ws.status).toBe(200);
+    expect(await runSql(srv, "UPDATE memberships SET role = 'admin' WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = ?)", ws.body.slug)).toBe(1);
+    await Bun.sleep(OTHER_PROCESS_DELAY_MS);
+    expect((await profile({ apiKey: key })).body.role).toBe("owner");
+    // A write to the key's own membership (the same role) names it: the next request reads the row again.
+    expect(await runSql(srv, "UPDATE memberships SET role = role WHERE user_id = (SELECT user_id FROM api_keys WHERE key_hash = ?) AND workspace_id = (SELECT workspace_id FROM api_keys WHERE key_hash = ?)", hash, hash)).toBe(1);
+    await Bun.sleep(OTHER_PROCESS_DELAY_MS);
+    expect((await profile({ apiKey: key })).body.role).toBe("member");
   });
 });

@@ -50,7 +50,13 @@ export class Authenticator {
   // Changes through this process evict at once (forgetKey/forgetUser/forgetAll); other processes' commits are
   // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or PostgreSQL's NOTIFY at their COMMIT
   // (store.onAuthChange, wired in app.ts: any replica, the CLI, psql); the short TTL is only a last bound.
-  private keys = new LRUCache<string, CachedKey>({ max: 50_000, ttl: 5_000 });
+  private keys = new LRUCache<string, CachedKey>({
+    max: 50_000,
+    ttl: 5_000,
+    dispose: (k, hash) => this.unindex(k, hash),
+  });
+  /** "workspaceId:userId" → the cached keys whose role that membership decides (for a narrow NOTIFY). */
+  private keysByMember = new Map<string, Set<string>>();
   private users = new LRUCache<number, UserRow>({ max: 50_000, ttl: 5_000 });
   private lastUsedWritten = new Map<number, number>();
   // On SQLite, the hottest lookups as raw bun:sqlite statements: drizzle's result mapping cost more than the query.
@@ -92,6 +98,34 @@ export class Authenticator {
   forgetAll(): void {
     this.keys.clear();
     this.users.clear();
+  }
+
+  /**
+   * What PostgreSQL's auth NOTIFY named (migration 0003): `k:<key hash>` a key's row, `m:<workspace>:<user>` a
+   * membership (it decides the role of that user's keys bound to that workspace, nothing else cached), `u:<id>` a
+   * user's row. Anything else — null after a (re)LISTEN, when changes may have gone unheard, or an older
+   * server's table name — forgets everything.
+   */
+  changed(what: string | null): void {
+    const [kind, a, b] = what?.split(":") ?? [];
+    if (kind === "k" && a) this.keys.delete(a);
+    else if (kind === "m" && a && b) for (const hash of [...(this.keysByMember.get(`${a}:${b}`) ?? [])]) this.keys.delete(hash);
+    else if (kind === "u" && a) this.users.delete(Number(a));
+    else this.forgetAll();
+  }
+
+  private index(k: CachedKey, hash: string): void {
+    const member = `${k.workspaceId}:${k.userId}`;
+    let set = this.keysByMember.get(member);
+    if (!set) this.keysByMember.set(member, (set = new Set()));
+    set.add(hash);
+  }
+
+  private unindex(k: CachedKey, hash: string): void {
+    const member = `${k.workspaceId}:${k.userId}`;
+    const set = this.keysByMember.get(member);
+    if (!set?.delete(hash) || set.size > 0) return;
+    this.keysByMember.delete(member);
   }
 
   /**
@@ -149,6 +183,7 @@ export class Authenticator {
         revoked: row.revokedAt !== null,
       };
       this.keys.set(hash, k);
+      this.index(k, hash);
     }
     if (k.revoked) throw new AuthenticationError("This API key has been revoked", "KEY_REVOKED");
     if (k.role === null) throw new AuthenticationError("This API key's owner is no longer a member of its workspace", "KEY_REVOKED");

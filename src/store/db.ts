@@ -58,9 +58,10 @@ export interface Store {
   /**
    * Calls fn when another process may have changed what authentication caches (keys, memberships, users).
    * PostgreSQL: LISTEN on what the database's triggers NOTIFY at every such COMMIT, from any replica, the CLI or psql.
-   * SQLite: nothing (the authenticator watches PRAGMA data_version itself).
+   * SQLite: nothing (the authenticator watches PRAGMA data_version itself). fn gets what changed (the NOTIFY's
+   * payload: see Authenticator.changed), or null when anything may have.
    */
-  onAuthChange(fn: () => void): Promise<void>;
+  onAuthChange(fn: (what: string | null) => void): Promise<void>;
   /** Runs fn once the current transaction (or its batch) has committed; never if it rolls back; now outside one. */
   afterCommit(fn: () => void): void;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */

@@ -122,10 +122,10 @@ export class PgStore implements Store {
     return this.tx(fn, opts);
   }
 
-  async onAuthChange(fn: () => void): Promise<void> {
+  async onAuthChange(fn: (what: string | null) => void): Promise<void> {
     // postgres.js keeps one connection for LISTEN and re-listens after a reconnect; what changed while it was
-    // away was never heard, so a (re)listen counts as a change too.
-    await this.client.listen("clanker_auth", () => fn(), () => fn());
+    // away was never heard, so a (re)listen counts as a change of anything.
+    await this.client.listen("clanker_auth", (what) => fn(what), () => fn(null));
   }
 
   async lockInTx(space: LockSpace, key: number): Promise<void> {
