@@ -51,6 +51,8 @@ export class PgStore implements Store {
   /** What a drizzle session over a transaction's connection is built from (drizzle's own, taken from root). */
   private readonly session: { dialect: unknown; schema: unknown; options: unknown };
   private readonly frames = new AsyncLocalStorage<Frame>();
+  /** The transactions running now, each on a reserved connection (see close). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(url: string, opts: { max?: number } = {}) {
     // NOTICEs ("relation already exists, skipping") are noise on stdout, and the log is the operator's.
@@ -75,7 +77,9 @@ export class PgStore implements Store {
     for (let attempt = 1; ; attempt++) {
       try {
         // A fresh frame per attempt: hooks registered by a failed attempt are discarded with its writes.
-        const [result, after] = await this.attempt(fn, opts);
+        const running = this.attempt(fn, opts);
+        this.inFlight.add(running);
+        const [result, after] = await running.finally(() => this.inFlight.delete(running));
         runAll(after);
         return result;
       } catch (e) {
@@ -149,6 +153,14 @@ export class PgStore implements Store {
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
+    // postgres.js's end() waits (the whole timeout) on a connection reserved when it was called, even once released:
+    // let the transactions in flight end first. They are short; the timeout below still bounds a stuck one.
+    if (this.inFlight.size) {
+      // A timer cleared at once (not Bun.sleep): a short CLI command must not live on for the 5 s.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.allSettled(this.inFlight), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+      clearTimeout(timer);
+    }
     await this.client.end({ timeout: 5 });
   }
 
