@@ -15,6 +15,7 @@ import { LOCK_SPACES } from "../src/store/db";
 import { PgStore } from "../src/store/pg-store";
 import { prepared } from "../src/store/prepared";
 import type { Db } from "../src/store/db";
+import { insertUnderFreeSlug } from "../src/modules/users/service";
 
 const ADMIN = process.env.CLANKER_TEST_DATABASE_URL;
 const tables = (m: object) => Object.keys(m).filter((k) => k !== "bytea").sort();
@@ -201,6 +202,55 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     const [after] = await db.select().from(pg.users).where(eq(pg.users.id, row!.id));
     expect(after!.updatedAt).toBe(row!.updatedAt + 30);
     expect(store.retries).toBe(before);
+  });
+
+  test("two workspaces made at once under one taken name: the slug probe (insertUnderFreeSlug) makes them conflict no more", async () => {
+    const base = `probe ${Date.now()}`;
+    await db.insert(pg.workspaces).values({ name: base, slug: base.replace(" ", "-"), createdAt: 1 });
+    // Both txs have probed (found the name's slug taken) before either writes its own: the crossing that a SELECT
+    // probe turned into a serialization failure, as the second half shows.
+    const make = async (probe: "insert" | "select") => {
+      let arrived = 0;
+      const one = () =>
+        store.tx(async () => {
+          let first = true;
+          return insertUnderFreeSlug(base, async (slug) => {
+            if (probe === "select" && (await db.select({ id: pg.workspaces.id }).from(pg.workspaces).where(eq(pg.workspaces.slug, slug))).length) {
+              arrived++;
+              while (arrived < 2) await Bun.sleep(5);
+              return undefined;
+            }
+            const [row] = await db.insert(pg.workspaces).values({ name: base, slug, createdAt: 1 }).onConflictDoNothing({ target: pg.workspaces.slug }).returning();
+            if (first) {
+              first = false;
+              arrived++;
+              while (arrived < 2) await Bun.sleep(5);
+            }
+            return row;
+          });
+        });
+      const before = store.retries;
+      const made = await Promise.all([one(), one()]);
+      expect(new Set(made.map((w) => w.slug)).size).toBe(2);
+      return store.retries - before;
+    };
+    expect(await make("insert")).toBe(0);
+    expect(await make("select")).toBeGreaterThan(0);
+  });
+
+  test("close() with a tx in flight lets it commit and ends at once, not after end()'s 5 s timeout", async () => {
+    const other = open();
+    const name = `closing-${Date.now()}`;
+    const running = other.tx(async () => {
+      await other.db.insert(pg.users as never).values(user(name) as never);
+      await Bun.sleep(100);
+    });
+    await Bun.sleep(20);
+    const t0 = performance.now();
+    await other.close();
+    await running;
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(await count(name)).toBe(1);
   });
 
   test("rows come back in the SQLite types: numbers for bigint, booleans, Buffers for bytea, JSON with its key order", async () => {

@@ -1,7 +1,6 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
 import { asc, count, eq, sql } from "drizzle-orm";
 import type { Store } from "../../store/db";
-import { prepared } from "../../store/prepared";
 import { memberships, users, workspaces } from "../../store/schema";
 import { InvalidRequestError } from "../../lib/errors";
 import { randomToken } from "../../lib/crypto";
@@ -16,8 +15,13 @@ export function normalizeEmail(raw: string): string {
   return email;
 }
 
-/** A slug free in this store, made from `base`. */
-export async function freeSlug(taken: (slug: string) => Promise<boolean>, base: string): Promise<string> {
+/**
+ * Writes a row under a free slug made from `base`: `insert(slug)` inserts unless the slug is taken (ON CONFLICT
+ * (slug) DO NOTHING … RETURNING) and gives the row, or undefined if it was. The probe is the insert, not a SELECT
+ * first: under PostgreSQL's SERIALIZABLE a SELECT on the slug index takes a predicate lock on its page that every
+ * concurrent workspace insert lands in, and the transactions that crossed so were rolled back and run again.
+ */
+export async function insertUnderFreeSlug<R>(base: string, insert: (slug: string) => Promise<R | undefined>): Promise<R> {
   const root =
     base
       .toLowerCase()
@@ -26,26 +30,26 @@ export async function freeSlug(taken: (slug: string) => Promise<boolean>, base: 
       .slice(0, 40) || "workspace";
   // A random suffix, not a counter: a counter would probe every taken slug before finding a free one.
   for (let slug = root; ; slug = `${root}-${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, "x")}`) {
-    if (!(await taken(slug))) return slug;
+    const row = await insert(slug);
+    if (row !== undefined) return row;
   }
 }
 
-// Every new workspace probes for a free slug.
-const workspaceBySlug = prepared((db) => db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, sql.placeholder("slug"))));
-
 export function createUsersService(store: Store) {
-  const slugTaken = async (slug: string): Promise<boolean> => (await workspaceBySlug(store, { slug })).length > 0;
-
   /** Inside a tx: a user with a personal workspace they own. */
   async function createUser(input: { email: string | null; name: string }): Promise<User> {
     const now = Date.now();
     const [user] = await store.db.insert(users).values({ email: input.email, name: input.name, createdAt: now, updatedAt: now }).returning();
     const base = input.email ? input.email.split("@")[0]! : input.name;
-    const [ws] = await store.db
-      .insert(workspaces)
-      .values({ name: `${input.name}'s workspace`, slug: await freeSlug(slugTaken, base), personal: true, createdByUserId: user!.id, createdAt: now })
-      .returning();
-    await store.db.insert(memberships).values({ workspaceId: ws!.id, userId: user!.id, role: "owner", createdAt: now });
+    const ws = await insertUnderFreeSlug(base, async (slug) => {
+      const [row] = await store.db
+        .insert(workspaces)
+        .values({ name: `${input.name}'s workspace`, slug, personal: true, createdByUserId: user!.id, createdAt: now })
+        .onConflictDoNothing({ target: workspaces.slug })
+        .returning();
+      return row;
+    });
+    await store.db.insert(memberships).values({ workspaceId: ws.id, userId: user!.id, role: "owner", createdAt: now });
     return user!;
   }
 
@@ -62,8 +66,6 @@ export function createUsersService(store: Store) {
 
   return {
     createUser,
-    slugTaken,
-    freeSlug: (base: string) => freeSlug(slugTaken, base),
     byEmail,
 
     async byId(id: number): Promise<User | undefined> {

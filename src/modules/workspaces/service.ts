@@ -9,7 +9,7 @@ import { writeAudit } from "../../store/audit";
 import { prepared } from "../../store/prepared";
 import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
-import type { UsersService } from "../users/service";
+import { insertUnderFreeSlug, type UsersService } from "../users/service";
 
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
@@ -24,10 +24,15 @@ export function workspaceView(ws: WorkspaceRow, role: Role) {
   return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal, createdAt: toIso(ws.createdAt)! };
 }
 
-// Creating a workspace is the bench's audited POST: its two inserts are prepared.
+// Creating a workspace is the bench's audited POST: its two inserts are prepared. The workspace insert is also the
+// slug probe (no row back: taken), see insertUnderFreeSlug.
 const ph = sql.placeholder;
 const insertWorkspace = prepared((db) =>
-  db.insert(workspaces).values({ name: ph("name"), slug: ph("slug"), personal: false, createdByUserId: ph("userId"), createdAt: ph("now") }).returning(),
+  db
+    .insert(workspaces)
+    .values({ name: ph("name"), slug: ph("slug"), personal: false, createdByUserId: ph("userId"), createdAt: ph("now") })
+    .onConflictDoNothing({ target: workspaces.slug })
+    .returning(),
 );
 const insertOwner = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
 
@@ -92,11 +97,11 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache, people
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
       return store.tx(async () => {
-        if (input.slug !== undefined && (await people.slugTaken(input.slug))) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
-        const slug = input.slug ?? (await people.freeSlug(name));
         const now = Date.now();
-        const [inserted] = await insertWorkspace(store, { name, slug, userId, now });
-        const ws = inserted!;
+        const insert = async (slug: string) => (await insertWorkspace(store, { name, slug, userId, now }))[0];
+        const ws = input.slug === undefined ? await insertUnderFreeSlug(name, insert) : await insert(input.slug);
+        if (!ws) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
+        const slug = ws.slug;
         await insertOwner(store, { workspaceId: ws.id, userId, now });
         const view = workspaceView(ws, "owner");
         await writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
