@@ -238,6 +238,24 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     expect(await make("select")).toBeGreaterThan(0);
   });
 
+  test("a tx is SERIALIZABLE (READ COMMITTED with a lock), and a query error fn caught still fails it with that error", async () => {
+    const level = async () => ((await db.execute(sql`SHOW transaction_isolation`)) as unknown as { transaction_isolation: string }[])[0]!.transaction_isolation;
+    expect(await store.tx(level)).toBe("serializable");
+    expect(await store.tx(level, { lock: [LOCK_SPACES.memory, 0] })).toBe("read committed");
+    // PostgreSQL aborted the tx at the failed insert: a COMMIT now would answer ROLLBACK without an error.
+    const [taken] = await db.insert(pg.users).values(user("caught")).returning();
+    const name = `caught-${Date.now()}`;
+    const err = await store
+      .tx(async () => {
+        await db.insert(pg.users).values(user(name));
+        await db.insert(pg.users).values({ ...user(name), email: taken!.email }).catch(() => {});
+        return "fine";
+      })
+      .catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe("23505");
+    expect(await count(name)).toBe(0);
+  });
+
   test("close() with a tx in flight lets it commit and ends at once, not after end()'s 5 s timeout", async () => {
     const other = open();
     const name = `closing-${Date.now()}`;
