@@ -48,8 +48,9 @@ const SYNC_EVERY_MS = 50;
 
 export class Authenticator {
   // Changes through this process evict at once (forgetKey/forgetUser/forgetAll); other processes' commits are
-  // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or PostgreSQL's NOTIFY at their COMMIT
-  // (store.onAuthChange, wired in app.ts: any replica, the CLI, psql); the short TTL is only a last bound.
+  // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or PostgreSQL's NOTIFY at their COMMIT,
+  // which names what changed (store.onAuthChange → changed(), wired in app.ts: any replica, the CLI, psql); the
+  // short TTL is only a last bound.
   private keys = new LRUCache<string, CachedKey>({
     max: 50_000,
     ttl: 5_000,
