@@ -16,7 +16,8 @@ export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
 
 /**
  * Queries are drizzle's dialect-neutral subset, always awaited: `await db.select()…` (rows), `.returning()`
- * (rows), `onConflictDoNothing/Update`. Never `.get()/.all()/.run()` (SQLite-only and synchronous).
+ * (rows), `onConflictDoNothing/Update`. Never `.get()/.all()/.run()/.prepare()` (SQLite-only and synchronous); a
+ * query on a hot path (every request's mutation, every run) is built once with placeholders: ./prepared.
  * Typed as the SQLite database; under PostgreSQL it is drizzle's PostgreSQL database bound to the current store.tx.
  */
 export type Db = BunSQLiteDatabase<typeof schema>;
