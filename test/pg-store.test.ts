@@ -271,6 +271,34 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     expect(await count(name)).toBe(1);
   });
 
+  test("close() also waits for a tx that began while it was waiting (a timer's last work), and still ends at once", async () => {
+    const other = open();
+    const first = `closing-a-${Date.now()}`;
+    const second = `closing-b-${Date.now()}`;
+    let later: Promise<unknown> = Promise.resolve();
+    const running = other.tx(async () => {
+      await other.db.insert(pg.users as never).values(user(first) as never);
+      await Bun.sleep(50);
+    });
+    await Bun.sleep(10);
+    const t0 = performance.now();
+    const closing = other.close();
+    // Begins after close() was called, before the first tx ends: its reserved connection must not hold end() up.
+    // It sits idle on its connection while the first ends: the moment the old close() called end().
+    setTimeout(() => {
+      later = other.tx(async () => {
+        await other.db.insert(pg.users as never).values(user(second) as never);
+        await Bun.sleep(150);
+      });
+    }, 20);
+    await closing;
+    await running;
+    await later;
+    expect(performance.now() - t0).toBeLessThan(1_500);
+    expect(await count(first)).toBe(1);
+    expect(await count(second)).toBe(1);
+  });
+
   test("rows come back in the SQLite types: numbers for bigint, booleans, Buffers for bytea, JSON with its key order", async () => {
     const [u] = await db.insert(pg.users).values(user("types")).returning();
     const [w] = await db.insert(pg.workspaces).values({ name: "W", slug: `w-${Date.now()}`, createdAt: Date.now() }).returning();

@@ -75,12 +75,21 @@ export class PgStore implements Store {
   async tx<T>(fn: () => Promise<T>, opts: TxOptions = {}): Promise<T> {
     const outer = this.frames.getStore();
     if (outer?.open) return this.savepoint(outer, fn);
+    // In flight from the first try to the last (see close): a retry reserves a connection again.
+    const running = this.tries(fn, opts);
+    this.inFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private async tries<T>(fn: () => Promise<T>, opts: TxOptions): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         // A fresh frame per attempt: hooks registered by a failed attempt are discarded with its writes.
-        const running = this.attempt(fn, opts);
-        this.inFlight.add(running);
-        const [result, after] = await running.finally(() => this.inFlight.delete(running));
+        const [result, after] = await this.attempt(fn, opts);
         runAll(after);
         return result;
       } catch (e) {
@@ -154,15 +163,17 @@ export class PgStore implements Store {
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
-    // postgres.js's end() waits (the whole timeout) on a connection reserved when it was called, even once released:
-    // let the transactions in flight end first. They are short; the timeout below still bounds a stuck one.
-    if (this.inFlight.size) {
-      // A timer cleared at once (not Bun.sleep): a short CLI command must not live on for the 5 s.
+    // postgres.js's end() waits its whole timeout on a connection reserved when it was called, even once released:
+    // let the transactions in flight end first, including any that began while we waited (a timer's last work).
+    // A timer cleared at once (not Bun.sleep): a short CLI command must not live on for the 5 s.
+    const deadline = Date.now() + 5_000;
+    while (this.inFlight.size && Date.now() < deadline) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([Promise.allSettled(this.inFlight), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+      await Promise.race([Promise.allSettled(this.inFlight), new Promise((r) => (timer = setTimeout(r, deadline - Date.now())))]);
       clearTimeout(timer);
     }
-    await this.client.end({ timeout: 5 });
+    // Whatever still holds a connection now is cut after 1 s (its transaction rolls back): a stop must not hang.
+    await this.client.end({ timeout: 1 });
   }
 
   /**
