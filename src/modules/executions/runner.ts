@@ -2,12 +2,9 @@
 // (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
-import { eq, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
-import { prepared } from "../../store/prepared";
-import { executionBlocks, executions } from "../../store/schema";
 import { ExecutorPool } from "../../executor/pool";
 import { chooseProvider } from "../../executor/providers";
 import type { FromWorker } from "../../executor/protocol";
@@ -26,31 +23,10 @@ import { oneAtATime } from "../../lib/one-at-a-time";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
 import { POLL_MS, RunClaims } from "./claims";
 import { readSourceThenLaunch } from "./source-launch";
+import { insertBlock, loadRun, markRunning, statusOf } from "./run-queries";
 import { replicaId, setLeaseSeconds, takeOverDataDir } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
-
-// Every run reads and writes these: prepared.
-const ph = sql.placeholder;
-const statusOf = prepared((db) => db.select({ status: executions.status }).from(executions).where(eq(executions.id, ph("id"))));
-const loadRun = prepared((db) => db.select().from(executions).where(eq(executions.id, ph("id"))));
-const markRunning = prepared((db) =>
-  db
-    .update(executions)
-    .set({
-      status: "running",
-      startedAt: ph("now") as never,
-      provider: ph("provider") as never,
-      model: ph("model") as never,
-      byok: ph("byok") as never,
-      leaseOwner: ph("leaseOwner") as never,
-      leaseExpiresAt: ph("leaseExpiresAt") as never,
-    })
-    .where(eq(executions.id, ph("id"))),
-);
-const insertBlock = prepared((db) =>
-  db.insert(executionBlocks).values({ executionId: ph("executionId"), seq: ph("seq"), type: "text", content: ph("content"), createdAt: ph("now") }),
-);
 
 interface Running {
   workspaceId: number;

@@ -1,0 +1,25 @@
+// The runner's statements that every run executes (status check, load, mark running, output blocks): prepared once.
+import { eq, sql } from "drizzle-orm";
+import { prepared } from "../../store/prepared";
+import { executionBlocks, executions } from "../../store/schema";
+
+const ph = sql.placeholder;
+export const statusOf = prepared((db) => db.select({ status: executions.status }).from(executions).where(eq(executions.id, ph("id"))));
+export const loadRun = prepared((db) => db.select().from(executions).where(eq(executions.id, ph("id"))));
+export const markRunning = prepared((db) =>
+  db
+    .update(executions)
+    .set({
+      status: "running",
+      startedAt: ph("now") as never,
+      provider: ph("provider") as never,
+      model: ph("model") as never,
+      byok: ph("byok") as never,
+      leaseOwner: ph("leaseOwner") as never,
+      leaseExpiresAt: ph("leaseExpiresAt") as never,
+    })
+    .where(eq(executions.id, ph("id"))),
+);
+export const insertBlock = prepared((db) =>
+  db.insert(executionBlocks).values({ executionId: ph("executionId"), seq: ph("seq"), type: "text", content: ph("content"), createdAt: ph("now") }),
+);
