@@ -28,11 +28,11 @@ interface PreparedInternals {
  */
 export function prepared<Q extends Preparable>(build: (db: Db) => Q): (store: Store, params?: Params) => Promise<Result<Q>> {
   const perStore = new WeakMap<Store, ReturnType<Q["prepare"]>>();
-  return async (store, params = {}) => {
+  return (store, params = {}) => {
     if (!store.sqlite) {
-      const query = (build(store.db) as unknown as { prepare(name: string): PreparedInternals & { execute(p: Params): Promise<unknown> } }).prepare("clanker");
+      const query = (build(store.db) as unknown as { prepare(name: string): PreparedInternals & { execute(p: Params): Promise<Result<Q>> } }).prepare("clanker");
       bindNullsAsNull(query);
-      return (await query.execute(params)) as Result<Q>;
+      return query.execute(params);
     }
     let query = perStore.get(store);
     if (!query) {
@@ -40,7 +40,12 @@ export function prepared<Q extends Preparable>(build: (db: Db) => Q): (store: St
       bindNullsAsNull(query as PreparedInternals);
       perStore.set(store, query);
     }
-    return query.execute(params).sync() as Result<Q>;
+    // Not an async function: bun:sqlite answered already, and a throw must still arrive as a rejection.
+    try {
+      return Promise.resolve(query.execute(params).sync() as Result<Q>);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   };
 }
 
