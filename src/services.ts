@@ -98,7 +98,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   return guardServices({
     users,
     profile: createProfileService(store, keyCache),
-    workspaces: createWorkspacesService(store, keyCache, users),
+    workspaces: createWorkspacesService(store, keyCache),
     apiKeys: createApiKeysService(store, keyCache),
     auditLogs: createAuditLogsService(store),
     memory: createMemoryService(store, bus),

@@ -15,7 +15,7 @@ import { LOCK_SPACES } from "../src/store/db";
 import { PgStore } from "../src/store/pg-store";
 import { prepared } from "../src/store/prepared";
 import type { Db } from "../src/store/db";
-import { insertUnderFreeSlug } from "../src/modules/users/service";
+import { insertUnderFreeSlug } from "../src/modules/workspaces/insert";
 
 const ADMIN = process.env.CLANKER_TEST_DATABASE_URL;
 const tables = (m: object) => Object.keys(m).filter((k) => k !== "bytea").sort();

@@ -1,22 +1,19 @@
 // Workspaces, their members, and which workspace an API key is bound to.
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import type { Ctx, Role } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { prepared } from "../../store/prepared";
 import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
-import { insertUnderFreeSlug, type UsersService } from "../users/service";
+import { insertOwnedWorkspace, type WorkspaceRow } from "./insert";
 
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
   forgetKey(hash: string): void;
 }
-
-type WorkspaceRow = typeof workspaces.$inferSelect;
 
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
@@ -24,19 +21,7 @@ export function workspaceView(ws: WorkspaceRow, role: Role) {
   return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal, createdAt: toIso(ws.createdAt)! };
 }
 
-// Creating a workspace is the bench's audited POST: its two inserts are prepared. The workspace insert is also the
-// slug probe (no row back: taken), see insertUnderFreeSlug.
-const ph = sql.placeholder;
-const insertWorkspace = prepared((db) =>
-  db
-    .insert(workspaces)
-    .values({ name: ph("name"), slug: ph("slug"), personal: false, createdByUserId: ph("userId"), createdAt: ph("now") })
-    .onConflictDoNothing({ target: workspaces.slug })
-    .returning(),
-);
-const insertOwner = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
-
-export function createWorkspacesService(store: Store, keyCache: KeyCache, people: UsersService) {
+export function createWorkspacesService(store: Store, keyCache: KeyCache) {
   const db = store.db;
 
   function userOf(ctx: Ctx): number {
@@ -97,12 +82,10 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache, people
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
       return store.tx(async () => {
-        const now = Date.now();
-        const insert = async (slug: string) => (await insertWorkspace(store, { name, slug, userId, now }))[0];
-        const ws = input.slug === undefined ? await insertUnderFreeSlug(name, insert) : await insert(input.slug);
+        const fields = { name, personal: false, userId, now: Date.now() };
+        const ws = await insertOwnedWorkspace(store, input.slug === undefined ? { ...fields, slugFrom: name } : { ...fields, slug: input.slug });
         if (!ws) throw new ConflictError(`The slug '${input.slug}' is taken`, "SLUG_TAKEN");
         const slug = ws.slug;
-        await insertOwner(store, { workspaceId: ws.id, userId, now });
         const view = workspaceView(ws, "owner");
         await writeAudit(store, { ...ctx, workspaceId: ws.id, role: "owner" }, {
           action: "workspace.create",
