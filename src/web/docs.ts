@@ -13,8 +13,8 @@ let asset: Promise<Asset> | null = null;
 
 /** Loaded on the first /docs visit, not at start: the build is 4.8 MB and no other command needs it. */
 function scalar(): Promise<Asset> {
-  asset ??= import("./docs-asset").then(({ default: text }) => {
-    const js = new TextEncoder().encode(text);
+  asset ??= import("./docs-asset").then(async ({ default: file }) => {
+    const js = await Bun.file(file).bytes();
     const hash = new Bun.CryptoHasher("sha256").update(js).digest("hex").slice(0, 16);
     return { path: `/docs/scalar.${hash}.js`, js, gzip: Bun.gzipSync(js) };
   });
