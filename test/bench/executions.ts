@@ -28,8 +28,11 @@ const env = {
   OPENAI_BASE_URL: `${fake.url}/v1`,
   PORT: "0",
 };
-const key = (await new Response(Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "keys", "create", "--name", "bench"], { env, stdout: "pipe" }).stdout).text()).trim().split("\n").pop()!;
-const server = Bun.spawn([process.execPath, ...(process.env.BENCH_PROFILE ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(ROOT, "src/main.ts"), "serve"], { env, stdout: "pipe", stderr: "inherit" });
+// BENCH_BINARY=dist/clanker measures the compiled binary (what a self-hoster runs) instead of the sources.
+const clanker = process.env.BENCH_BINARY ? [resolve(process.env.BENCH_BINARY)] : [process.execPath, join(ROOT, "src/main.ts")];
+const key = (await new Response(Bun.spawn([...clanker, "keys", "create", "--name", "bench"], { env, stdout: "pipe" }).stdout).text()).trim().split("\n").pop()!;
+const profile = process.env.BENCH_PROFILE ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+const server = Bun.spawn(process.env.BENCH_BINARY ? [...clanker, "serve"] : [process.execPath, ...profile, ...clanker.slice(1), "serve"], { env, stdout: "pipe", stderr: "inherit" });
 let url = "";
 let out = "";
 for await (const chunk of server.stdout) {
@@ -191,7 +194,7 @@ for (let i = 0; i < 200 && connected < clients; i++) await Bun.sleep(50);
 const after = await rss();
 // One event to all: a run's `queued` event (its id is the marker); then its later events, which we skip.
 const fanout: { p50: number; p99: number; max: number; n: number }[] = [];
-for (let round = 0; round < 3; round++) {
+for (let round = 0; round < (connected ? 3 : 0); round++) {
   arrived = [];
   const all = new Promise<void>((r) => (onArrive = r));
   const s = performance.now();
