@@ -32,3 +32,27 @@ test("a flat line from the fast path equals pino's own line for the same message
     expect(JSON.parse(fast).level).toBe("info");
   }
 });
+
+test("one event-loop turn's lines leave in one write, in order; an error goes out at once; the rest at exit", async () => {
+  // Busy waits keep everything in one turn: a line written on its own would reach the pipe 300 ms before the next.
+  const script = `
+    import { createLog } from ${JSON.stringify(resolve(ROOT, "src/lib/log.ts"))};
+    const log = createLog({ level: "info", format: "json" });
+    const spin = (ms) => { const until = Date.now() + ms; while (Date.now() < until) {} };
+    log("one");
+    log.info("two", { n: 2 });
+    spin(300);
+    log.error("three");
+    spin(300);
+    log.info("four", { n: 4 });
+    process.exit(0);
+  `;
+  const p = Bun.spawn([process.execPath, "-e", script], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of p.stdout) chunks.push(decoder.decode(chunk));
+  expect(await p.exited).toBe(0);
+  const msgs = (text: string) => text.trim().split("\n").map((l) => (JSON.parse(l) as { msg: string }).msg);
+  expect(msgs(chunks[0]!)).toEqual(["one", "two", "three"]);
+  expect(msgs(chunks.join(""))).toEqual(["one", "two", "three", "four"]);
+});
