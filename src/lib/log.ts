@@ -79,7 +79,7 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
       if (json) {
         if (logger.levelVal > levelVal) return;
         const props = flatProps(fields);
-        if (props !== null) return void stdoutLines.write(`${start}${isoTime()}${pidPart}${props},"msg":${JSON.stringify(msg)}}\n`);
+        if (props !== null) return void stdoutLines.write(`${start}${isoTime()}${pidPart}${props},"msg":${quoted(msg)}}\n`);
       }
       logger[level](fields, msg);
     };
@@ -136,6 +136,21 @@ const stdoutLines = (() => {
 // Keys pino writes itself: an object carrying one goes the generic way.
 const OWN_KEYS = new Set(["level", "time", "pid", "msg", "hostname", "err", "error"]);
 
+/** `,"k":` per field name: the access line's five names are quoted once, not on every line (bounded). */
+const keyParts = new Map<string, string>();
+const keyPart = (k: string): string => {
+  let part = keyParts.get(k);
+  if (part === undefined) {
+    part = `,${JSON.stringify(k)}:`;
+    if (keyParts.size < 256) keyParts.set(k, part);
+  }
+  return part;
+};
+
+// Printable ASCII without `"` or `\`: quoted as is, which is what JSON.stringify would write (and cheaper).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quoted = (v: string): string => (PLAIN.test(v) ? `"${v}"` : JSON.stringify(v));
+
 /** `,"k":v` for each field, as pino writes them, or null when a value is not a plain string, number or boolean. */
 function flatProps(fields: LogFields): string | null {
   let out = "";
@@ -147,17 +162,17 @@ function flatProps(fields: LogFields): string | null {
       case "undefined":
         continue; // pino leaves these out
       case "string":
-        out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+        out += keyPart(k) + quoted(v);
         continue;
       case "number":
-        out += `,${JSON.stringify(k)}:${Number.isFinite(v) ? v : null}`;
+        out += keyPart(k) + (Number.isFinite(v) ? v : "null");
         continue;
       case "boolean":
-        out += `,${JSON.stringify(k)}:${v}`;
+        out += keyPart(k) + v;
         continue;
       default:
         if (v === null) {
-          out += `,${JSON.stringify(k)}:null`;
+          out += `${keyPart(k)}null`;
           continue;
         }
         return null;
