@@ -4,21 +4,17 @@
 // skipped with a message if that fails, see test/bench/peer-fastify.cjs); then the
 // compiled binary's cold start to first 200 and its idle RSS. The same GET and POST on PostgreSQL + Redis
 // (test/bench/pg-stack.ts) are printed next to SQLite's. Prints figures and ratios; never fails on time.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startStack } from "./pg-stack";
+import { createKey, startClanker } from "./clanker";
+import { pin, requireWrk, wrk as runWrk, writePostScript, type WrkResult } from "./wrk";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const multiCore = navigator.hardwareConcurrency >= 2;
-const pin = (core: number) => (multiCore && Bun.which("taskset") ? ["taskset", "-c", String(core)] : []);
-
-if (!Bun.which("wrk")) {
-  console.error("wrk is not installed (Debian: apt-get install wrk)");
-  process.exit(1);
-}
+requireWrk();
 
 /** Waits for `re` on the process's stdout, then keeps draining it (a pipe nobody reads would block its logger). */
 async function waitForLine(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, re: RegExp): Promise<string> {
@@ -39,33 +35,8 @@ async function waitForLine(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, re
   }
 }
 
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-}
-
-function toMs(v: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(v)!;
-  const n = Number(m[1]);
-  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
-}
-
-async function wrk(url: string, headers: Record<string, string>, script?: string): Promise<WrkResult> {
-  const args = [...pin(1), "wrk", "-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "--timeout", "5s"];
-  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
-  if (script) args.push("-s", script);
-  args.push(url);
-  const p = Bun.spawn(args, { stdout: "pipe", stderr: "inherit" });
-  const out = await new Response(p.stdout).text();
-  await p.exited;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "0ms");
-  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "0ms");
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50, p99, non2xx };
-}
+const wrk = (url: string, headers: Record<string, string>, script?: string): Promise<WrkResult> =>
+  runWrk(url, headers, { connections: CONNECTIONS, seconds: SECONDS, script });
 
 /**
  * The Node 20 + Fastify + better-sqlite3 peer, installed on first use into a cache folder outside the repo
@@ -123,43 +94,12 @@ const env = {
 const raw = Bun.spawn([...pin(0), process.execPath, join(ROOT, "test/bench/raw-server.ts")], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
 const rawUrl = await waitForLine(raw, /raw listening on (\S+)/);
 
-/**
- * Starts `clanker serve` pinned to core 0. Its access log goes to a file, as a deployment's would go to its log
- * collector: every line written, and no reader of ours competing for the two cores.
- */
-async function startOurs(serverEnv: Record<string, string | undefined>, logName: string) {
-  const log = join(dataDir, logName);
-  const proc = Bun.spawn([...pin(0), process.execPath, join(ROOT, "src/main.ts"), "serve"], { env: { ...serverEnv, CLANKER_LOG: "info" }, stdout: Bun.file(log), stderr: "inherit", stdin: "ignore" });
-  for (let i = 0; i < 600; i++) {
-    const m = existsSync(log) ? /listening on (\S+?)["\s]/.exec(await Bun.file(log).text()) : null;
-    if (m) return { url: m[1]!, proc };
-    if (proc.exitCode !== null) break;
-    await Bun.sleep(50);
-  }
-  throw new Error(`the server did not start: ${existsSync(log) ? await Bun.file(log).text() : "no output"}`);
-}
+const startOurs = (serverEnv: Record<string, string | undefined>, logName: string) => startClanker(ROOT, serverEnv, join(dataDir, logName));
 
-async function createKey(keyEnv: Record<string, string | undefined>): Promise<string> {
-  const p = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "keys", "create", "--name", "bench", "--email", "bench@example.test"], { env: keyEnv, stdout: "pipe", stderr: "inherit" });
-  const out = (await new Response(p.stdout).text()).trim();
-  if ((await p.exited) !== 0) throw new Error(`keys create failed (exit ${p.exitCode})`);
-  return out.split("\n").pop()!;
-}
-
-const key = await createKey(env);
+const key = await createKey(ROOT, env);
 const { url: ourUrl, proc: ours } = await startOurs(env, "server.log");
 
-const postScript = join(dataDir, "post.lua");
-writeFileSync(
-  postScript,
-  `counter = 0
-request = function()
-  counter = counter + 1
-  wrk.headers["idempotency-key"] = "bench-" .. tostring(os.time()) .. "-" .. counter .. "-" .. math.random(1, 1e9)
-  return wrk.format("POST", nil, nil, '{"name":"Bench workspace"}')
-end
-`,
-);
+const postScript = writePostScript(dataDir);
 
 console.log(`wrk: ${CONNECTIONS} connections, ${SECONDS}s each, server on core 0, load on core 1\n`);
 await wrk(`${ourUrl}/api/v1/profile`, { "x-api-key": key }); // warm-up
@@ -202,7 +142,7 @@ if ("skipped" in stack) console.log(`PostgreSQL + Redis         skipped: ${stack
 else {
   try {
     const pgEnv = { ...env, ...stack.env, CLANKER_DATA_DIR: mkdtempSync(join(dataDir, "pg-")) };
-    const pgKey = await createKey(pgEnv);
+    const pgKey = await createKey(ROOT, pgEnv);
     const pg = await startOurs(pgEnv, "server-pg.log");
     await wrk(`${pg.url}/api/v1/profile`, { "x-api-key": pgKey }); // warm-up
     const pgGet = await wrk(`${pg.url}/api/v1/profile`, { "x-api-key": pgKey });
