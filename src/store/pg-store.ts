@@ -131,6 +131,7 @@ export class PgStore implements Store {
       conn.release();
     }
   }
+
   /** No group commit here: every tx commits on its own, so "returned" already means committed. */
   batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     return this.tx(fn, opts);
