@@ -40,9 +40,6 @@ import type { Metrics } from "./http/metrics";
 /** src/http/metrics.ts and prom-client, loaded (require) on first use: prom-client alone costs ~35 ms at start. */
 const metricsModule = () => require("./http/metrics") as typeof import("./http/metrics");
 
-/** How long a replica's idempotency in-flight slot outlives it if it dies mid-request: longer than any request. */
-const INFLIGHT_TTL_MS = 120_000;
-
 /** `shared`: what replicas share (createSharedState at start); this process's memory when left out (tests, tools). */
 export function createDeps(
   config: Config,
@@ -69,7 +66,7 @@ export function createDeps(
     authenticator,
     limiter: shared.limiter,
     // This process's in-flight set always; the replicas' slots (Redis) besides it.
-    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null, INFLIGHT_TTL_MS),
+    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null),
     log,
     // Made by the first request's sample, taken after its response is sent (onAfterResponse), or by the first scrape.
     get metrics() {

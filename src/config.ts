@@ -35,7 +35,7 @@ export interface Config {
   metricsToken: string | null;
   /** How long SIGTERM/SIGINT waits for running executions before it puts them back to queued. */
   shutdownGraceSeconds: number;
-  /** CLANKER_LEASE_SECONDS: how long a replica's claim on a run or a delivery holds without renewal (PostgreSQL mode). */
+  /** CLANKER_LEASE_SECONDS: how long a replica's claim on a run or a delivery (PostgreSQL mode), or on an idempotency-key in flight (Redis), holds without renewal. */
   leaseSeconds: number;
   models: ModelConfig;
   executor: ExecutorConfig;

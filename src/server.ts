@@ -10,7 +10,7 @@ import { lastResortResponse } from "./http/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
-import { predecessorId } from "./lib/replica";
+import { takeOverDataDir } from "./lib/replica";
 
 const JOBS_DELAY_MS = 50;
 
@@ -53,10 +53,16 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     throw e;
   }
   // Redis (REDIS_URL) or this process: a replica that cannot reach what the others share must not start alone.
-  let shared: SharedState;
+  let shared: SharedState | undefined;
   try {
     shared = await createSharedState({ redisUrl: config.redisUrl, log, redis: { prefix: config.redisPrefix } });
+    // Under the lock, before the first request: what the process this one took the data dir over from (SIGKILL)
+    // still held is orphaned. Its idempotency slots are freed now, so a client retrying what it never answered
+    // is not told IN_FLIGHT; its runs are taken back by the runner's recovery.
+    const predecessor = takeOverDataDir(config.dataDir);
+    if (predecessor) await shared.inflight.releaseOwnedBy(predecessor);
   } catch (e) {
+    await shared?.close();
     await store.close();
     lock.release();
     throw new StartError((e as Error).message);
@@ -93,9 +99,6 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   const server = app.server!;
   const { services } = deps;
   await services.runner.start();
-  // The process this one took the data dir over from (SIGKILL) held idempotency slots nobody will release.
-  const predecessor = predecessorId();
-  if (predecessor) await shared.inflight.releaseOwnedBy(predecessor);
   await services.workflowEngine.recover();
   await services.workflowTriggers.sync();
   const jobs = [

@@ -98,14 +98,38 @@ describe("two replicas on one Redis", () => {
 
   test("inflight: a holder whose slot expired and was taken by the other replica does not free the new holder's", async () => {
     const slot = uniq("ws:key");
-    expect(await a.inflight.acquire(slot, 100)).toBe(true);
-    await Bun.sleep(200);
+    expect(await a.inflight.acquire(slot, 300)).toBe(true);
+    // Expired while A could not renew it (Redis out of its reach): A's next renewal finds another token and stops.
+    await raw.del(`clanker:inflight:${slot}`);
     expect(await b.inflight.acquire(slot, 30_000)).toBe(true);
+    await Bun.sleep(250);
+    expect(await raw.pttl(`clanker:inflight:${slot}`)).toBeGreaterThan(29_000);
     await a.inflight.release(slot); // late, and no longer the owner
     expect(await a.inflight.acquire(slot, 30_000)).toBe(false);
     await b.inflight.release(slot);
     expect(await a.inflight.acquire(slot, 30_000)).toBe(true);
     await a.inflight.release(slot);
+  });
+
+  test("inflight: the ttl is a lease, renewed while the holder lives; the slot and its owner's record go in one step", async () => {
+    const slot = uniq("ws:key");
+    expect(await a.inflight.acquire(slot, 300)).toBe(true);
+    // Taken and recorded under its owner by one script: no moment in which a kill leaves an unrecorded slot.
+    expect(await raw.sismember(`clanker:inflight-owner:${replicaId}`, slot)).toBe(1);
+    expect(await raw.pttl(`clanker:inflight-owner:${replicaId}`)).toBeGreaterThan(0);
+    // Three times its ttl later, a request still running holds it (renewed every third).
+    await Bun.sleep(900);
+    expect(await raw.exists(`clanker:inflight:${slot}`)).toBe(1);
+    expect(await b.inflight.acquire(slot, 300)).toBe(false);
+    await a.inflight.release(slot);
+    expect(await raw.exists(`clanker:inflight:${slot}`)).toBe(0);
+    expect(await raw.sismember(`clanker:inflight-owner:${replicaId}`, slot)).toBe(0);
+    // A holder that dies stops renewing: here its token is set by hand with no process behind it.
+    await raw.set(`clanker:inflight:${slot}`, "dead-replica:1:ab token", "PX", 300);
+    expect(await b.inflight.acquire(slot, 300)).toBe(false);
+    await Bun.sleep(400);
+    expect(await b.inflight.acquire(slot, 300)).toBe(true);
+    await b.inflight.release(slot);
   });
 
   test("inflight: the slots a dead process held are freed by releaseOwnedBy(its replica id); a slot it no longer holds stays", async () => {

@@ -5,6 +5,7 @@ import { LRUCache } from "lru-cache";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
+import { leaseMillis } from "../lib/replica";
 import type { Store, TxOptions } from "../store/db";
 import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
@@ -46,12 +47,8 @@ export class Idempotency {
     private box: SecretBox,
     /** Join the group-commit batch (CLANKER_GROUP_COMMIT); false: one transaction per request, as before. */
     private grouped = true,
-    /**
-     * The replicas' in-flight slots (Redis), held besides this process's own: null with one process. `inflightTtlMs`
-     * frees a slot whose holder died; it should outlast any request.
-     */
+    /** The replicas' in-flight slots (Redis), held besides this process's own: null with one process. */
     private shared: InflightLock | null = null,
-    private inflightTtlMs = 10 * 60_000,
   ) {
     const sqlite = store.sqlite;
     // On SQLite, raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row
@@ -102,7 +99,9 @@ export class Idempotency {
     let sharedHeld = false;
     try {
       if (this.shared) {
-        if (!(await this.shared.acquire(slot, this.inflightTtlMs))) throw inFlight();
+        // A lease like a run's (CLANKER_LEASE_SECONDS), renewed while this request runs: a replica that dies holding
+        // the slot keeps its client's retry waiting that long at most.
+        if (!(await this.shared.acquire(slot, leaseMillis()))) throw inFlight();
         sharedHeld = true;
       }
       // An awaited lookup (PostgreSQL) or acquire (Redis) leaves a gap in which another request, here or on another

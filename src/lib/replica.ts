@@ -27,7 +27,8 @@ let predecessor: string | null = null;
 /**
  * The server holding this data dir's lock (one live process per data dir) takes over its dead predecessor's id:
  * the claims that id still holds are orphans and need not wait for their leases to run out. Returns it (or null
- * for a fresh data dir) and records this process's id for the next start. Only `serve` calls this, under the lock.
+ * for a fresh data dir) and records this process's id for the next start. Only `serve` calls this, under the lock,
+ * before the runner recovers and before it listens.
  */
 export function takeOverDataDir(dataDir: string): string | null {
   const file = join(dataDir, "replica-id");

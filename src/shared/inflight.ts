@@ -6,13 +6,14 @@ import { replicaId } from "../lib/replica";
 const ownedKey = (owner: string) => `inflight-owner:${owner}`;
 
 export interface InflightLock {
-  /** True when this caller now holds `slot`; false while someone else does. `ttlMs` frees it if the holder dies. */
+  /** True when this caller now holds `slot`; false while someone else does. Held until released; `ttlMs` after its holder dies. */
   acquire(slot: string, ttlMs: number): Promise<boolean>;
   /** Frees `slot` if this instance holds it; otherwise nothing (another holder's lock stays). */
   release(slot: string): Promise<void>;
   /**
    * Frees every slot a dead process (by replica id) still held, so a client retrying what that process never
-   * answered is not told IN_FLIGHT until the TTL runs out. Called by the process that took its data dir over.
+   * answered is not told IN_FLIGHT until the TTL runs out. Called by the process that took its data dir over,
+   * before it listens.
    */
   releaseOwnedBy(owner: string): Promise<number>;
 }
@@ -37,39 +38,74 @@ export class MemoryInflight implements InflightLock {
   }
 }
 
+// Takes the slot and records it under its owner in one step: a process killed in between would otherwise hold a
+// slot nobody can find to release. The owner's set lives as long as its longest slot.
+const ACQUIRE = `if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+redis.call('SADD', KEYS[2], ARGV[3])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1`;
+// Extends the slot (and its owner's set) only while it still holds our token.
+const RENEW = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1`;
 // Deletes the key only while it still holds our token: a lock that expired and was taken by another replica
 // is that replica's, and a late release must not free it.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 // Deletes the key only while its token starts with the dead owner's id (`<owner> <random>`).
 const RELEASE_OWNER = `local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-type WithRelease = Redis & {
+type WithScripts = Redis & {
+  clankerInflightAcquire(key: string, owned: string, token: string, ttlMs: number, slot: string): Promise<number>;
+  clankerInflightRenew(key: string, owned: string, token: string, ttlMs: number): Promise<number>;
   clankerInflightRelease(key: string, token: string): Promise<number>;
   clankerInflightReleaseOwner(key: string, ownerPrefix: string): Promise<number>;
 };
 
-/** SET NX PX with a random token per acquire; release is compare-and-delete. */
+interface Held {
+  token: string;
+  /** Renews the slot every third of its ttl while the request runs. */
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * SET NX PX with a random token per acquire; release is compare-and-delete. The ttl is a lease: renewed while the
+ * holder lives, so a request slower than it keeps its slot, and a replica that dies for good (no successor on its
+ * data dir to call releaseOwnedBy) blocks its clients' retries for one ttl at most.
+ */
 export class RedisInflight implements InflightLock {
-  private readonly redis: WithRelease;
-  /** The token of each slot this instance holds. */
-  private readonly tokens = new Map<string, string>();
+  private readonly redis: WithScripts;
+  private readonly held = new Map<string, Held>();
 
   constructor(redis: Redis) {
-    if (!("clankerInflightRelease" in redis)) {
+    if (!("clankerInflightAcquire" in redis)) {
+      redis.defineCommand("clankerInflightAcquire", { numberOfKeys: 2, lua: ACQUIRE });
+      redis.defineCommand("clankerInflightRenew", { numberOfKeys: 2, lua: RENEW });
       redis.defineCommand("clankerInflightRelease", { numberOfKeys: 1, lua: RELEASE });
       redis.defineCommand("clankerInflightReleaseOwner", { numberOfKeys: 1, lua: RELEASE_OWNER });
     }
-    this.redis = redis as WithRelease;
+    this.redis = redis as WithScripts;
   }
 
   async acquire(slot: string, ttlMs: number): Promise<boolean> {
     const token = `${replicaId} ${randomBytes(12).toString("base64url")}`;
-    const ttl = Math.max(1, Math.ceil(ttlMs));
-    const ok = await this.redis.set(`inflight:${slot}`, token, "PX", ttl, "NX");
-    if (ok !== "OK") return false;
-    this.tokens.set(slot, token);
-    // Which slots this process holds, for whoever takes over after it dies (kept no longer than a slot lives).
-    await this.redis.multi().sadd(ownedKey(replicaId), slot).pexpire(ownedKey(replicaId), ttl).exec();
+    const ttl = Math.max(3, Math.ceil(ttlMs));
+    if ((await this.redis.clankerInflightAcquire(`inflight:${slot}`, ownedKey(replicaId), token, ttl, slot)) !== 1) return false;
+    const renew = (): void => {
+      this.redis.clankerInflightRenew(`inflight:${slot}`, ownedKey(replicaId), token, ttl).then(
+        (kept) => {
+          const h = this.held.get(slot);
+          // Lost (expired while Redis was out of reach, and maybe taken since): nothing of ours left to renew.
+          if (kept === 1 && h?.token === token) h.timer = setTimeout(renew, ttl / 3).unref();
+        },
+        () => {
+          // Redis unreachable for a moment: try again at the next third, while the slot may still be ours.
+          const h = this.held.get(slot);
+          if (h?.token === token) h.timer = setTimeout(renew, ttl / 3).unref();
+        },
+      );
+    };
+    this.held.set(slot, { token, timer: setTimeout(renew, ttl / 3).unref() });
     return true;
   }
 
@@ -81,10 +117,11 @@ export class RedisInflight implements InflightLock {
   }
 
   async release(slot: string): Promise<void> {
-    const token = this.tokens.get(slot);
-    if (token === undefined) return;
-    this.tokens.delete(slot);
-    await this.redis.clankerInflightRelease(`inflight:${slot}`, token);
+    const h = this.held.get(slot);
+    if (h === undefined) return;
+    this.held.delete(slot);
+    clearTimeout(h.timer);
+    await this.redis.clankerInflightRelease(`inflight:${slot}`, h.token);
     await this.redis.srem(ownedKey(replicaId), slot);
   }
 }

@@ -24,7 +24,7 @@ import { EXECUTION_EVENT, RunSettler } from "./settle";
 import { POLL_MS, RunClaims } from "./claims";
 import { readSourceThenLaunch } from "./source-launch";
 import { insertBlock, loadRun, markRunning, statusOf } from "./run-queries";
-import { replicaId, setLeaseSeconds, takeOverDataDir } from "../../lib/replica";
+import { replicaId, setLeaseSeconds } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
 
@@ -116,7 +116,6 @@ export class Runner {
    */
   async recover(): Promise<void> {
     if (this.shared) {
-      takeOverDataDir(this.d.config.dataDir);
       const reaped = await this.claims.reap();
       if (reaped) this.d.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
       return;
