@@ -3,7 +3,7 @@
 // failed COMMIT fails every request of its batch (and forgets their cached answers) rather than answering 200.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Idempotency } from "../src/http/idempotency";
@@ -218,6 +218,36 @@ describe("group commit in the store (real SQLite file)", () => {
     expect(other.query("SELECT count(*) AS n FROM t").get()).toEqual({ n: 46 });
     other.close();
     expect(store.pending()).toBeNull();
+    await store.close();
+  });
+
+  test("a batch's savepoint journals stay in memory: no temp file, however much the batch wrote", async () => {
+    const store = (await openStore(join(dir, "journal.db"))) as SqliteStore;
+    store.sqlite.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    // ~100 KiB of rows on disk before the batch: the pages a savepoint changes must be journaled only if they existed.
+    store.sqlite.run("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO t (v) SELECT printf('%.100c', 'x') FROM n");
+    // SQLite's temp files have no name (O_TMPFILE: "/var/tmp/#12345 (deleted)" in /proc) or are unlinked at once.
+    const tempFiles = () => readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return /\/#\d+ \(deleted\)$|etilqs_/.test(readlinkSync(`/proc/self/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    });
+    let seen = 0;
+    // 64 savepoints in one batch, each rewriting every row: far past the 64 KiB at which a file-backed journal spills.
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        store.batchedTx(async () => {
+          store.sqlite.query("UPDATE t SET v = ?").run(String(i % 10).repeat(100));
+          await Promise.resolve();
+          seen = Math.max(seen, tempFiles().length);
+        }),
+      ),
+    );
+    await store.pending();
+    expect(seen).toBe(0);
+    expect(store.sqlite.query("SELECT count(*) AS n FROM t WHERE v = ?").get("3".repeat(100))).toEqual({ n: 1000 });
     await store.close();
   });
 

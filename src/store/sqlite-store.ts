@@ -59,6 +59,11 @@ export class SqliteStore implements Store {
     sqlite.run("PRAGMA synchronous = NORMAL");
     sqlite.run("PRAGMA foreign_keys = ON");
     sqlite.run("PRAGMA busy_timeout = 5000");
+    // Every request of a group-commit batch writes inside its own SAVEPOINT, and SQLite keeps the pages a savepoint
+    // may have to restore in a statement journal that, by default, spills to a temp file once the batch has touched
+    // 64 KiB: write(2)s on every insert. In memory, the audited POST costs 27 % less CPU (test/bench/ab.ts). The
+    // same setting puts temp tables and sorts in memory: bounded by one query's temporary data.
+    sqlite.run("PRAGMA temp_store = MEMORY");
     this.sqlite = sqlite;
     this.db = drizzle(cachingClient(sqlite) as Database, { schema }) as unknown as Db;
     // Prepared once: bun:sqlite's transaction() builds new wrapper functions on every call.
