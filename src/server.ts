@@ -72,6 +72,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   try {
     // Every channel the services subscribed to hears the other replicas before the first request is served.
     await shared.fanout.ready();
+    skipSecondRoutePass(app);
     app.listen({
       hostname: config.host,
       port: config.port,
@@ -178,6 +179,17 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
       return close();
     },
   };
+}
+
+/**
+ * Once Bun.serve is up, Elysia's listen queues a pass that waits for plugins loaded lazily (`app.use(import(…))`),
+ * then compiles the app, maps every route again, reloads the server twice and hints a GC: ~5 ms in front of the
+ * first request. This app loads no plugin lazily, so that pass would remake what the first one made: with none
+ * pending, its group is replaced by one that never settles. (Should Elysia rename the field, the pass just runs.)
+ */
+function skipSecondRoutePass(app: ReturnType<typeof createApp>): void {
+  const elysia = app as unknown as { promisedModules: { size: number }; _promisedModules?: unknown };
+  if (elysia.promisedModules.size === 0) elysia._promisedModules = { size: 0, promises: [], then: () => {} };
 }
 
 function listenError(e: unknown, config: Config): unknown {
