@@ -95,6 +95,24 @@ describe("what the document says", () => {
     expect(doc.paths["/api/v1/skills/{slug}/run"].post.requestBody.required).toBe(true);
   });
 
+  test("a JSON body or answer never documents an integer as a string: only query parameters take \"3\"", () => {
+    const stringly: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (!node || typeof node !== "object") return;
+      const n = node as Record<string, unknown>;
+      if (n.format === "integer" && n.type === "string") stringly.push(where);
+      for (const [k, v] of Object.entries(n)) walk(v, `${where}/${k}`);
+    };
+    for (const o of operations()) {
+      walk(o.op.requestBody, `${o.method} ${o.path} body`);
+      walk(o.op.responses, `${o.method} ${o.path} responses`);
+    }
+    expect(stringly).toEqual([]);
+    const status = doc.paths["/api/v1/executions/{id}/status"].get.responses["200"].content["application/json"].schema;
+    expect(status.properties.blocksAfter).toEqual({ type: "integer" });
+    expect(status.properties.usage.properties.inputTokens).toEqual({ type: "integer" });
+  });
+
   test("every operation documents a success, its 4xx and a 5xx, all errors through the one Error component", () => {
     const errorRef = { $ref: "#/components/schemas/Error" };
     expect(doc.components.schemas.Error.properties.error.properties.type.enum).toEqual(expect.arrayContaining(["invalid_request_error", "not_found_error", "api_error"]));

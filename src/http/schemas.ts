@@ -1,4 +1,5 @@
 // Schemas shared by many routes: the error shape (for the OpenAPI document) and id path params.
+import { Type, type IntegerOptions } from "@sinclair/typebox";
 import { t } from "elysia";
 
 export const errorSchema = t.Object({
@@ -13,3 +14,9 @@ export const errorSchema = t.Object({
 export const idParam = t.Object({ id: t.String({ minLength: 1, maxLength: 100, description: "Prefixed (key_9) or raw (9) id" }) });
 
 export const isoDate = t.String({ description: "ISO 8601 UTC" });
+
+/**
+ * A JSON integer, for bodies and responses. Elysia's t.Integer is for query strings: it also takes "3" and turns it
+ * into 3, which made the OpenAPI document say string-or-integer, and it compiles a validator when it is defined.
+ */
+export const integer = (options?: IntegerOptions) => Type.Integer(options);

@@ -2,13 +2,13 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, isoDate } from "../../http/schemas";
+import { idParam, integer, isoDate } from "../../http/schemas";
 
 const artifact = t.Object({
   id: t.String(),
   name: t.String(),
   mediaType: t.String(),
-  size: t.Integer(),
+  size: integer(),
   executionId: t.Nullable(t.String()),
   skillSlug: t.Nullable(t.String()),
   downloadUrl: t.String(),

@@ -1,6 +1,7 @@
 // /api/v1/connectors: list, status, connect (token or OAuth URL), disconnect, sources, branches, content, and the
 // public OAuth callback (connections/callback-routes.ts). `:source` is URL-encoded (`owner%2Frepo`).
 import { t } from "elysia";
+import { integer } from "../../http/schemas";
 import { baseUrl, type Platform } from "../../http/platform";
 import { oauthCallbackRoutes } from "../connections/callback-routes";
 
@@ -27,12 +28,12 @@ const source = t.Object({
 });
 
 const content = t.Union([
-  t.Object({ type: t.Literal("file"), path: t.String(), ref: t.Nullable(t.String()), size: t.Integer(), content: t.String(), encoding: t.Optional(t.Literal("base64")) }),
+  t.Object({ type: t.Literal("file"), path: t.String(), ref: t.Nullable(t.String()), size: integer(), content: t.String(), encoding: t.Optional(t.Literal("base64")) }),
   t.Object({
     type: t.Literal("dir"),
     path: t.String(),
     ref: t.Nullable(t.String()),
-    entries: t.Array(t.Object({ name: t.String(), type: t.String(), size: t.Nullable(t.Integer()) })),
+    entries: t.Array(t.Object({ name: t.String(), type: t.String(), size: t.Nullable(integer()) })),
   }),
 ]);
 

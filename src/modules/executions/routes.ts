@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, isoDate } from "../../http/schemas";
+import { idParam, integer, isoDate } from "../../http/schemas";
 import { runConnectorSchema } from "./connector-schema";
 
 const attachment = t.Object(
@@ -38,7 +38,7 @@ const execution = t.Object({
   input: t.String(),
   cost: t.Number(),
   executionTime: t.Nullable(t.Number()),
-  usage: t.Object({ inputTokens: t.Integer(), outputTokens: t.Integer() }),
+  usage: t.Object({ inputTokens: integer(), outputTokens: integer() }),
   provider: t.Nullable(t.String()),
   model: t.Nullable(t.String()),
   byok: t.Boolean(),
@@ -56,8 +56,8 @@ const execution = t.Object({
 const status = t.Composite([
   execution,
   t.Object({
-    outputBlocks: t.Array(t.Object({ index: t.Integer(), type: t.String(), content: t.String(), createdAt: isoDate })),
-    blocksAfter: t.Integer(),
+    outputBlocks: t.Array(t.Object({ index: integer(), type: t.String(), content: t.String(), createdAt: isoDate })),
+    blocksAfter: integer(),
   }),
 ]);
 

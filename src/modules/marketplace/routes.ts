@@ -1,5 +1,6 @@
 // Public marketplace: /api/v1/marketplace/skills (+ /categories, /:slug). No auth; limited per client IP.
 import { t } from "elysia";
+import { integer } from "../../http/schemas";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parseKeyPage } from "../../http/pagination";
 import { skillDetail } from "./service";
@@ -56,7 +57,7 @@ export const marketplaceRoutes = (app: Platform) =>
     .get("/api/v1/marketplace/skills/categories", ({ deps, query }) => listEnvelope(deps.services.marketplace.categoryPage(parseKeyPage(query))), {
       publicLimit: true,
       query: t.Object(pageQuery),
-      response: listSchema(t.Object({ id: t.String(), name: t.String(), count: t.Integer() })),
+      response: listSchema(t.Object({ id: t.String(), name: t.String(), count: integer() })),
       detail: { tags: ["Marketplace"], summary: "Categories with their skill counts (cursor: name)", security: [] },
     })
     .get("/api/v1/marketplace/skills/:slug", ({ deps, params }) => skillDetail(deps.services.marketplace.get(params.slug)), {

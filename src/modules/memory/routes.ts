@@ -2,10 +2,10 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { oneWriter } from "./service";
-import { isoDate } from "../../http/schemas";
+import { integer, isoDate } from "../../http/schemas";
 import { etagOf, type MemoryDoc } from "./service";
 
-const doc = t.Object({ content: t.String(), version: t.Integer(), updatedAt: t.Nullable(isoDate) });
+const doc = t.Object({ content: t.String(), version: integer(), updatedAt: t.Nullable(isoDate) });
 
 function withEtag(set: { headers: Record<string, string | number> }, d: MemoryDoc): MemoryDoc {
   set.headers.etag = etagOf(d.version);

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, isoDate } from "../../http/schemas";
+import { idParam, integer, isoDate } from "../../http/schemas";
 
 const secret = t.Object({ id: t.String(), name: t.String(), workspaceId: t.String(), createdAt: isoDate, updatedAt: isoDate });
 
@@ -29,6 +29,6 @@ export const secretsRoutes = (app: Platform) =>
     .delete("/api/v1/secrets/:id", ({ ctx, deps, params }) => deps.services.secrets.remove(ctx, params.id), {
       auth: true,
       params: idParam,
-      response: t.Object({ id: t.String(), deleted: t.Boolean(), bindingsRemoved: t.Integer() }),
+      response: t.Object({ id: t.String(), deleted: t.Boolean(), bindingsRemoved: integer() }),
       detail: { tags: ["Secrets"], summary: "Delete a secret and its bindings" },
     });
