@@ -129,6 +129,13 @@ describe("metrics", () => {
     expect(m.text).not.toContain("exec_424242");
     expect(sample(s, "clanker_http_request_duration_seconds_count", { method: "GET", route: "/api/v1/executions/:id/status" })).toBeGreaterThanOrEqual(1);
     expect(sample(s, "clanker_http_request_duration_seconds_bucket", { method: "GET", route: "/api/v1/executions/:id/status", le: "+Inf" })).toBeGreaterThanOrEqual(1);
+    // A histogram as Prometheus reads one: cumulative buckets in order of le, the last (+Inf) equal to the count.
+    const status = { method: "GET", route: "/api/v1/executions/:id/status" };
+    const buckets = s.filter((x) => x.name === "clanker_http_request_duration_seconds_bucket" && x.labels.route === status.route && x.labels.method === "GET");
+    expect(buckets.map((b) => b.labels.le)).toEqual(["0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]);
+    expect(buckets.every((b, i) => i === 0 || b.value >= buckets[i - 1]!.value)).toBe(true);
+    expect(buckets.at(-1)!.value).toBe(sample(s, "clanker_http_request_duration_seconds_count", status)!);
+    expect(sample(s, "clanker_http_request_duration_seconds_sum", status)).toBeGreaterThan(0);
     expect(sample(s, "clanker_runs", { status: "completed" })).toBe(1);
     expect(sample(s, "clanker_runs", { status: "failed" })).toBe(0);
     expect(sample(s, "clanker_run_queue_depth")).toBe(0);
