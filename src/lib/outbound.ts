@@ -1,7 +1,6 @@
 // The one guarded fetch for every outbound call to a URL a user chose (webhooks, integrations, remote git
 // sources): check the URL, resolve the host once, check every address, connect to
 // the address that was checked, never follow a redirect, give up after a timeout.
-import { lookup } from "node:dns/promises";
 import { addressProblem, isForbiddenHost, literalIp } from "./net";
 
 /** The target may not be called: not worth retrying (the caller decides what a refusal means). */
@@ -44,7 +43,9 @@ export function urlProblem(raw: string, allowPrivate: boolean): string | null {
   return problem ? `is not allowed: ${problem}` : null;
 }
 
-const systemResolve = async (host: string): Promise<string[]> => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+// node:dns is required on the first lookup: ~1 ms that no start needs to pay.
+const systemResolve = async (host: string): Promise<string[]> =>
+  (await (require("node:dns/promises") as typeof import("node:dns/promises")).lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
