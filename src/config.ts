@@ -2,6 +2,7 @@
 import { join, resolve } from "node:path";
 import { Cron } from "croner";
 import type { LogFormat, LogLevel } from "./lib/log";
+import { stdoutIsTerminal } from "./lib/terminal";
 
 export interface Config {
   host: string;
@@ -282,7 +283,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   const logLevel = env.CLANKER_LOG ?? "info";
   if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError(`CLANKER_LOG must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
-  const logFormat = env.CLANKER_LOG_FORMAT || (process.stdout.isTTY ? "pretty" : "json");
+  const logFormat = env.CLANKER_LOG_FORMAT || (stdoutIsTerminal() ? "pretty" : "json");
   if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`CLANKER_LOG_FORMAT must be json or pretty, got '${logFormat}'`);
   const metricsToken = env.CLANKER_METRICS_TOKEN || null;
   if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 characters`);

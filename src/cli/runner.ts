@@ -2,6 +2,7 @@
 // (citty itself accepts unknown ones), and one exit-code policy: 0 done, 1 runtime failure, 2 usage error.
 import { renderUsage, runCommand, type ArgDef, type ArgsDef, type CommandDef } from "citty";
 import { Failure, UsageError } from "./errors";
+import { stdoutIsTerminal } from "../lib/terminal";
 
 /** A citty command plus what its --help shows under EXAMPLES. */
 export type Cmd = CommandDef<any> & { examples?: string[]; notes?: string[]; subCommands?: Record<string, Cmd> };
@@ -17,7 +18,7 @@ export async function helpText(cmd: Cmd): Promise<string> {
   // citty pads every column, the last one too.
   text = `${text.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n")}\n`;
   // citty colours unless NO_COLOR/CI is set; a pipe or a file gets plain text.
-  return process.stdout.isTTY && !process.env.NO_COLOR ? text : strip(text);
+  return stdoutIsTerminal() && !process.env.NO_COLOR ? text : strip(text);
 }
 
 function nameOf(cmd: Cmd): string {

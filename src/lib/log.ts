@@ -4,6 +4,7 @@ import { tracingChannel } from "node:diagnostics_channel";
 import { writeSync } from "node:fs";
 import pino from "pino";
 import type PinoPretty from "pino-pretty";
+import { stdoutIsTerminal } from "./terminal";
 
 // pino skips its diagnostics tracing when `tracingChannel(...).hasSubscribers` is false, but Bun's TracingChannel
 // lacks that getter (undefined), so every line paid for traceSync. This is Node's definition of it.
@@ -54,7 +55,7 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
   const stream =
     opts.format === "pretty"
       ? // Loaded only when asked for: it costs a CLI start about half a second.
-        (require("pino-pretty") as typeof PinoPretty)({ sync: true, colorize: Boolean(process.stdout.isTTY), translateTime: "SYS:HH:MM:ss.l", ignore: PRETTY_HIDDEN })
+        (require("pino-pretty") as typeof PinoPretty)({ sync: true, colorize: stdoutIsTerminal(), translateTime: "SYS:HH:MM:ss.l", ignore: PRETTY_HIDDEN })
       : stdoutLines;
   const logger = pino(
     {
