@@ -2,7 +2,7 @@
 // what the hot path reads (key → principal, the principal's user row) until something could have changed it.
 import type { Statement } from "bun:sqlite";
 import { and, asc, desc, eq } from "drizzle-orm";
-import { LRUCache } from "lru-cache";
+import { lru } from "../lib/lru";
 import { sha256Hex } from "../lib/crypto";
 import { AuthenticationError, NotFoundError } from "../lib/errors";
 import { decodeId } from "../lib/ids";
@@ -44,10 +44,7 @@ export interface UserRow {
 }
 
 const LAST_USED_EVERY_MS = 60_000;
-/**
- * Keys (and users) seen within one TTL that stay cached. lru-cache allocates its arrays for all of them when the
- * cache is made: 50,000 cost 3-6 ms of every start and ~2 MB each; a miss only costs one indexed lookup.
- */
+/** Keys (and users) seen within one TTL that stay cached; a miss costs one indexed lookup. */
 const CACHED = 10_000;
 const SYNC_EVERY_MS = 50;
 
@@ -56,14 +53,13 @@ export class Authenticator {
   // noticed through PRAGMA data_version within SYNC_EVERY_MS on SQLite, or PostgreSQL's NOTIFY at their COMMIT,
   // which names what changed (store.onAuthChange → changed(), wired in app.ts: any replica, the CLI, psql); the
   // short TTL is only a last bound.
-  private keys = new LRUCache<string, CachedKey>({
-    max: CACHED,
+  private keys = lru<string, CachedKey>(CACHED, {
     ttl: 5_000,
     dispose: (k, hash) => this.unindex(k, hash),
   });
   /** "workspaceId:userId" → the cached keys whose role that membership decides (for a narrow NOTIFY). */
   private keysByMember = new Map<string, Set<string>>();
-  private users = new LRUCache<number, UserRow>({ max: CACHED, ttl: 5_000 });
+  private users = lru<number, UserRow>(CACHED, { ttl: 5_000 });
   private lastUsedWritten = new Map<number, number>();
   // On SQLite, the hottest lookups as raw bun:sqlite statements: drizzle's result mapping cost more than the query.
   private raw: {

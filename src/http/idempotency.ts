@@ -1,7 +1,7 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
 import { and, eq, lt } from "drizzle-orm";
-import { LRUCache } from "lru-cache";
+import { lru } from "../lib/lru";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
@@ -37,7 +37,7 @@ export type Outcome = { replayed: false; status: number; body: unknown } | { rep
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export class Idempotency {
-  private cache = new LRUCache<string, Stored>({ max: 20_000 });
+  private cache = lru<string, Stored>(20_000);
   private inFlight = new Set<string>();
   private q;
 

@@ -1,6 +1,6 @@
 // Fixed one-minute windows per principal (API key, session user, or client IP): in memory, or in Redis across replicas.
 import type Redis from "ioredis";
-import { LRUCache } from "lru-cache";
+import { lru } from "../lib/lru";
 import { RateLimitError } from "../lib/errors";
 
 interface Window {
@@ -40,12 +40,7 @@ function verdict(count: number, resetMs: number, limit: number): RateVerdict {
 
 /** One process's windows (the default, and the only one without REDIS_URL). */
 export class MemoryRateLimiter implements RateLimiter {
-  // Made by the first counted request: lru-cache allocates its arrays for `max` entries up front (~6 MB here),
-  // which at start-up only brings the first garbage collection forward (cold start is measured).
-  private windowsCache: LRUCache<string, Window> | undefined;
-  private get windows(): LRUCache<string, Window> {
-    return (this.windowsCache ??= new LRUCache<string, Window>({ max: 200_000 }));
-  }
+  private readonly windows = lru<string, Window>(200_000);
 
   hit(key: string, limit: number, now = Date.now()): RateVerdict {
     let w = this.windows.get(key);

@@ -1,6 +1,6 @@
 // "Exactly one caller per name": work that must happen once across replicas (a cron tick's firing, a delivery).
 import type Redis from "ioredis";
-import { LRUCache } from "lru-cache";
+import { lru } from "../lib/lru";
 
 export interface OnceLock {
   /** True for exactly one caller per `name` until `ttlMs` has passed; name = what + when (trigger id + tick time). */
@@ -11,11 +11,7 @@ export interface OnceLock {
 
 /** Names with their expiry, in this process: bounded (the oldest go first), so a busy hook cannot grow it for ever. */
 export class MemoryOnceLock implements OnceLock {
-  // Made on first use: lru-cache allocates its arrays for `max` entries up front.
-  private cache: LRUCache<string, true> | undefined;
-  private get taken(): LRUCache<string, true> {
-    return (this.cache ??= new LRUCache<string, true>({ max: 50_000 }));
-  }
+  private readonly taken = lru<string, true>(50_000);
 
   tryOnce(name: string, ttlMs: number): Promise<boolean> {
     if (this.taken.has(name)) return Promise.resolve(false);
@@ -24,7 +20,7 @@ export class MemoryOnceLock implements OnceLock {
   }
 
   forget(name: string): Promise<void> {
-    this.cache?.delete(name);
+    this.taken.delete(name);
     return Promise.resolve();
   }
 }
