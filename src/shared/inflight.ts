@@ -91,21 +91,19 @@ export class RedisInflight implements InflightLock {
     const token = `${replicaId} ${randomBytes(12).toString("base64url")}`;
     const ttl = Math.max(3, Math.ceil(ttlMs));
     if ((await this.redis.clankerInflightAcquire(`inflight:${slot}`, ownedKey(replicaId), token, ttl, slot)) !== 1) return false;
+    const next = () => setTimeout(renew, ttl / 3).unref();
     const renew = (): void => {
-      this.redis.clankerInflightRenew(`inflight:${slot}`, ownedKey(replicaId), token, ttl).then(
-        (kept) => {
+      this.redis
+        .clankerInflightRenew(`inflight:${slot}`, ownedKey(replicaId), token, ttl)
+        // 0: lost (expired while Redis was out of reach, maybe taken since), nothing of ours to renew. A failed
+        // call (Redis unreachable for a moment): try again at the next third, while the slot may still be ours.
+        .then((kept) => kept === 1, () => true)
+        .then((again) => {
           const h = this.held.get(slot);
-          // Lost (expired while Redis was out of reach, and maybe taken since): nothing of ours left to renew.
-          if (kept === 1 && h?.token === token) h.timer = setTimeout(renew, ttl / 3).unref();
-        },
-        () => {
-          // Redis unreachable for a moment: try again at the next third, while the slot may still be ours.
-          const h = this.held.get(slot);
-          if (h?.token === token) h.timer = setTimeout(renew, ttl / 3).unref();
-        },
-      );
+          if (again && h?.token === token) h.timer = next();
+        });
     };
-    this.held.set(slot, { token, timer: setTimeout(renew, ttl / 3).unref() });
+    this.held.set(slot, { token, timer: next() });
     return true;
   }
 
