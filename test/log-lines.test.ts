@@ -19,12 +19,18 @@ test("a flat line from the fast path equals pino's own line for the same message
       log.warn(msg, { ...fields, zz: [1] });
       log.debug(msg, fields); // below the level: nothing
     }
+    // access(): its own line builder, against pino's line for the same message and fields; a method, route or
+    // id that JSON escapes takes the generic path.
+    for (const [method, route, status, ms, id] of [["GET", "/api/v1/profile", 200, 0.3, "req_1"], ["GET", "/api/v1/profile", 404, 12, "req_2"], ["PO\\ST", '/a"b', 500, 0, "r é"]]) {
+      log.access(method, route, status, ms, id);
+      log.warn(\`\${method} \${route} \${status} \${ms}ms \${id}\`, { requestId: id, method, route, status, ms, zz: [1] });
+    }
   `;
   const p = Bun.spawn([process.execPath, "-e", script], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   expect(err).toBe("");
   const lines = out.trim().split("\n").map((l) => l.replace(/"time":"[^"]+"/, '"time":"T"'));
-  expect(lines.length).toBe(4);
+  expect(lines.length).toBe(10);
   for (let i = 0; i < lines.length; i += 2) {
     const fast = lines[i]!;
     const viaPino = lines[i + 1]!.replace('"level":"warn"', '"level":"info"').replace(',"zz":[1]', "");

@@ -29,7 +29,7 @@ export class Metrics {
     const db = () => sources.store.db;
     const runsByStatus = () => db().select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status);
     const pendingDeliveries = async () => (await db().select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")))[0]?.n ?? 0;
-    const counts = this.counts;
+    const latency = this.latency;
     this.requests = new Counter({
       name: "clanker_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status",
@@ -38,7 +38,7 @@ export class Metrics {
       // Counted in plain numbers per request (see observe) and handed to prom-client only when scraped.
       collect() {
         this.reset();
-        for (const c of counts.values()) this.inc(c.labels, c.n);
+        for (const s of latency.all()) for (const [status, n] of s.byStatus) this.inc({ method: s.method, route: s.route, status: String(status) }, n);
       },
     });
     r.registerMetric(this.latency as unknown as Metric);
@@ -89,16 +89,8 @@ export class Metrics {
     });
   }
 
-  // Per label set: the label objects are made once, and a request costs a map lookup and an increment.
-  private readonly counts = new Map<string, { labels: { method: string; route: string; status: string }; n: number }>();
-
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route}`;
-    this.latency.observe(key, method, route, seconds);
-    const ckey = `${key} ${status}`;
-    const c = this.counts.get(ckey);
-    if (c) c.n++;
-    else this.counts.set(ckey, { labels: { method, route, status: String(status) }, n: 1 });
+    this.latency.observe(method, route, status, seconds);
   }
 
   render(): Promise<string> {
@@ -112,32 +104,50 @@ export class Metrics {
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** One method and route pattern's answers: latency buckets (not cumulative; the last is +Inf), their sum and count, and counts by status. */
+interface RouteSeries {
+  method: string;
+  route: string;
+  buckets: number[];
+  sum: number;
+  count: number;
+  byStatus: Map<number, number>;
+}
+
 /**
  * clanker_http_request_duration_seconds, a Prometheus histogram by method and route pattern, counted in plain arrays
- * per label set: a request costs a map lookup and two increments. prom-client's Histogram hashed the label object on
- * every observe (~5 % of a GET's CPU). The registry renders it from get(), in the shape prom-client's own gives.
+ * found by method, then route: a request costs two lookups by strings that already exist (a "METHOD route" key was a
+ * new string to hash on every request) and a few increments. prom-client's Histogram hashed the label object on
+ * every observe (~5 % of a GET's CPU). The registry renders it from get(), in the shape prom-client's own gives;
+ * the requests counter reads its counts by status from the same series.
  */
 class RouteLatency {
   readonly name = "clanker_http_request_duration_seconds";
   readonly help = "Time to answer an HTTP request (to the response head; streams not included), by method and route pattern";
   readonly type = "histogram";
   readonly aggregator = "sum";
-  /** Per "METHOD route": counts per bucket (not cumulative; the last is +Inf), their sum and count. */
-  private series = new Map<string, { method: string; route: string; buckets: number[]; sum: number; count: number }>();
+  private series = new Map<string, Map<string, RouteSeries>>();
 
-  observe(key: string, method: string, route: string, seconds: number): void {
-    let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { method, route, buckets: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));
+  observe(method: string, route: string, status: number, seconds: number): void {
+    let byRoute = this.series.get(method);
+    if (!byRoute) this.series.set(method, (byRoute = new Map()));
+    let s = byRoute.get(route);
+    if (!s) byRoute.set(route, (s = { method, route, buckets: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, count: 0, byStatus: new Map() }));
     let i = 0;
     while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
     s.buckets[i]!++;
     s.sum += seconds;
     s.count++;
+    s.byStatus.set(status, (s.byStatus.get(status) ?? 0) + 1);
+  }
+
+  *all(): Iterable<RouteSeries> {
+    for (const byRoute of this.series.values()) yield* byRoute.values();
   }
 
   get() {
     const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
-    for (const { method, route, buckets, sum, count } of this.series.values()) {
+    for (const { method, route, buckets, sum, count } of this.all()) {
       let acc = 0;
       BUCKETS.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { le, method, route }, value: (acc += buckets[i]!) }));
       values.push({ metricName: `${this.name}_bucket`, labels: { le: "+Inf", method, route }, value: count });

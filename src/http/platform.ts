@@ -48,8 +48,6 @@ function validVersion(v: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
 }
 
-type Server = { requestIP(r: Request): { address: string } | null } | null;
-
 // Per-request state kept on Elysia's context object (the same object through every hook of a request), not
 // in WeakMaps keyed by the Request: a WeakMap entry per request cost more than the lookup it saved.
 const STARTED = Symbol("started");
@@ -64,11 +62,15 @@ export const isBodyParser = (fn: unknown): boolean => typeof fn === "function" &
 export function createPlatform(deps: PlatformDeps) {
   const { config, limiter, authenticator } = deps;
 
-  const clientIp = (request: Request, server: Server): string => server?.requestIP(request)?.address ?? "unknown";
+  // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
+  const platform = new Elysia({ name: "platform", normalize: false });
+  // The Bun server the app listens on (null before listen, and for app.handle() in tests). Read here, not from
+  // the hooks' context: a hook that names `server` makes Elysia define a getter on every request's context.
+  const clientIp = (request: Request): string => platform.server?.requestIP(request)?.address ?? "unknown";
 
   // Synchronous with the in-process limiter (the default's hot path); a promise with Redis (REDIS_URL).
-  const limitIp = (request: Request, server: Server, set: { headers: Record<string, string | number> }): void | Promise<void> => {
-    const v = limiter.hit(`ip:${clientIp(request, server)}`, config.publicRateLimitPerMinute);
+  const limitIp = (request: Request, set: { headers: Record<string, string | number> }): void | Promise<void> => {
+    const v = limiter.hit(`ip:${clientIp(request)}`, config.publicRateLimitPerMinute);
     if (v instanceof Promise) return v.then((verdict) => void Object.assign(set.headers, rateHeaders(verdict)));
     Object.assign(set.headers, rateHeaders(v));
   };
@@ -76,8 +78,7 @@ export function createPlatform(deps: PlatformDeps) {
   const warning = mailLinkWarning(config);
   if (warning) deps.log.warn(warning);
 
-  // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
-  return new Elysia({ name: "platform", normalize: false })
+  return platform
     .decorate("deps", deps)
     .onRequest((c) => {
       const { request, set } = c;
@@ -112,7 +113,7 @@ export function createPlatform(deps: PlatformDeps) {
             : readJsonBody(request, config.maxBodyBytes),
       ),
     )
-    .onError(async ({ code, error, request, set, server }) => {
+    .onError(async ({ code, error, request, set }) => {
       try {
         const err = toApiError(code, error, request);
         if (err.status >= 500)
@@ -120,7 +121,7 @@ export function createPlatform(deps: PlatformDeps) {
           deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${new URL(request.url).pathname}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
         if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
           try {
-            await limitIp(request, server as Server, set);
+            await limitIp(request, set);
           } catch (e) {
             return errorResponse(e as ApiError, set, request, config);
           }
@@ -142,15 +143,13 @@ export function createPlatform(deps: PlatformDeps) {
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200) || 200;
       const pattern = route || "(unmatched)";
       deps.metrics.observe(request.method, pattern, status, ms / 1000);
-      const requestId = set.headers["x-request-id"];
-      const rounded = Math.round(ms * 10) / 10;
-      deps.log.info(`${request.method} ${pattern} ${status} ${rounded}ms ${requestId}`, { requestId, method: request.method, route: pattern, status, ms: rounded });
+      deps.log.access(request.method, pattern, status, Math.round(ms * 10) / 10, String(set.headers["x-request-id"]));
     })
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
         async transform(c) {
-          const { request, set, server, body } = c;
+          const { request, set, body } = c;
           let principal: Principal;
           try {
             const cred = credentialOf(request);
@@ -161,7 +160,7 @@ export function createPlatform(deps: PlatformDeps) {
             if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
           } catch (e) {
             // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
-            await limitIp(request, server as Server, set);
+            await limitIp(request, set);
             throw e;
           }
           const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
@@ -176,7 +175,7 @@ export function createPlatform(deps: PlatformDeps) {
           throwIfBadBody(body);
         },
         resolve(c) {
-          const { request, set, server } = c;
+          const { request, set } = c;
           const p = (c as Stash)[PRINCIPAL]!;
           // The client address is looked up only when something reads it (the audit log), once.
           let ip: string | undefined;
@@ -186,7 +185,7 @@ export function createPlatform(deps: PlatformDeps) {
             role: p.role,
             requestId: String(set.headers["x-request-id"]),
             get ip() {
-              return (ip ??= clientIp(request, server as Server));
+              return (ip ??= clientIp(request));
             },
             userAgent: request.headers.get("user-agent"),
           };
@@ -197,8 +196,8 @@ export function createPlatform(deps: PlatformDeps) {
       publicLimit: {
         // Marks the route public in the OpenAPI document (no credentials needed).
         detail: { security: [] },
-        async transform({ request, set, server, body }) {
-          await limitIp(request, server as Server, set);
+        async transform({ request, set, body }) {
+          await limitIp(request, set);
           throwIfBadBody(body);
         },
       },

@@ -45,7 +45,12 @@ export interface Log {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** The access line of one answered request, at info: `GET /api/v1/profile 200 0.4ms req_…` with those fields. */
+  access(method: string, route: string, status: number, ms: number, requestId: string): void;
 }
+
+const accessMessage = (method: string, route: string, status: number, ms: number, requestId: string) => `${method} ${route} ${status} ${ms}ms ${requestId}`;
+const accessFields = (method: string, route: string, status: number, ms: number, requestId: string): LogFields => ({ requestId, method, route, status, ms });
 
 // Fields the pretty format leaves out: the access line's message already says them.
 const PRETTY_HIDDEN = "pid,hostname,requestId,method,route,status,ms";
@@ -69,6 +74,7 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
   );
   const json = opts.format === "json";
   const head = (level: string) => `{"level":${JSON.stringify(level)}`;
+  const infoHead = head("info");
   const pidPart = `,"pid":${process.pid}`;
   const at = (level: Exclude<LogLevel, "silent">) => {
     const levelVal = pino.levels.values[level]!;
@@ -87,7 +93,30 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
     // An error is out at once (with the lines before it): the process may be about to die of it.
     return level === "error" ? (msg: string, fields?: LogFields) => (line(msg, fields), stdoutLines.flush()) : line;
   };
-  return Object.assign((line: string) => logger.info(line), { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") });
+  const info = at("info");
+  const infoVal = pino.levels.values.info!;
+  // `,"method":"GET","route":"/api/v1/profile"` and the message's `GET /api/v1/profile` per route (bounded): the
+  // same line info() writes, without building and walking a fields object per request.
+  const routeParts = new Map<string, Map<string, { fields: string; text: string } | null>>();
+  const routePart = (method: string, route: string) => {
+    let byRoute = routeParts.get(method);
+    if (!byRoute) routeParts.set(method, (byRoute = new Map()));
+    let part = byRoute.get(route);
+    if (part === undefined) {
+      // A name that JSON would escape takes the generic path.
+      part = PLAIN.test(method) && PLAIN.test(route) ? { fields: `,"method":"${method}","route":"${route}"`, text: `${method} ${route}` } : null;
+      if (byRoute.size < 1024) byRoute.set(route, part);
+    }
+    return part;
+  };
+  const access = (method: string, route: string, status: number, ms: number, requestId: string): void => {
+    if (!json) return info(accessMessage(method, route, status, ms, requestId), accessFields(method, route, status, ms, requestId));
+    if (logger.levelVal > infoVal) return;
+    const part = routePart(method, route);
+    if (part === null || !PLAIN.test(requestId) || !Number.isFinite(ms)) return info(accessMessage(method, route, status, ms, requestId), accessFields(method, route, status, ms, requestId));
+    stdoutLines.write(`${infoHead}${isoTime()}${pidPart},"requestId":"${requestId}"${part.fields},"status":${status},"ms":${ms},"msg":"${part.text} ${status} ${ms}ms ${requestId}"}\n`);
+  };
+  return Object.assign((line: string) => logger.info(line), { debug: at("debug"), info, warn: at("warn"), error: at("error"), access });
 }
 
 /**
@@ -185,7 +214,9 @@ function flatProps(fields: LogFields): string | null {
 /** A Log over a plain line printer (the stdio MCP server writes to stderr; stdout is its protocol channel). */
 export function lineLog(print: (line: string) => void): Log {
   const at = (msg: string, fields?: LogFields) => print(fields ? `${msg} ${JSON.stringify(fields)}` : msg);
-  return Object.assign((line: string) => print(line), { debug: at, info: at, warn: at, error: at });
+  const access = (method: string, route: string, status: number, ms: number, requestId: string) =>
+    at(accessMessage(method, route, status, ms, requestId), accessFields(method, route, status, ms, requestId));
+  return Object.assign((line: string) => print(line), { debug: at, info: at, warn: at, error: at, access });
 }
 
 /** Either kind of logger a caller hands over, as a Log. */

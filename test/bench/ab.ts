@@ -3,7 +3,8 @@
 // figures ±15 % from one minute to the next. Prints each round's req/s and CPU ticks and B's requests per CPU
 // tick ÷ A's (1.00 = as cheap per request; two copies of one checkout measured 0.98–1.01 here).
 // Usage: npx bun test/bench/ab.ts DIR_A DIR_B [get|post] [rounds]   e.g. A = `git worktree add /tmp/base <commit>`
-// (with node_modules linked), B = this checkout. Prints figures; never fails on time.
+// (with node_modules linked), B = this checkout. AB_ENV_A / AB_ENV_B ("K=V K=V") set variables for one side only,
+// so one checkout can be measured against itself under another setting. Prints figures; never fails on time.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -29,9 +30,10 @@ const ticks = (pid: number) => {
 const sides = await Promise.all(
   [dirA, dirB].map(async (dir, i) => {
     const root = resolve(dir);
+    const own = Object.fromEntries((process.env[i ? "AB_ENV_B" : "AB_ENV_A"] ?? "").split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
     const env = { ...process.env, NODE_ENV: "production", CLANKER_DATA_DIR: join(work, `data-${i}`), CLANKER_RATE_LIMIT_PER_MINUTE: "1000000", PORT: "0" };
     const key = await createKey(root, env);
-    const { url, proc } = await startClanker(root, env, join(work, `server-${i}.log`));
+    const { url, proc } = await startClanker(root, env, join(work, `server-${i}.log`), own);
     return { root, key, url, proc };
   }),
 );
@@ -43,7 +45,7 @@ const load = (s: (typeof sides)[number], seconds: number) =>
 
 try {
   console.log(`${kind.toUpperCase()} side by side, 32 connections each, both servers on core 0, both wrk on core 1`);
-  console.log(`A ${sides[0]!.root}\nB ${sides[1]!.root}`);
+  console.log(`A ${sides[0]!.root} ${process.env.AB_ENV_A ?? ""}\nB ${sides[1]!.root} ${process.env.AB_ENV_B ?? ""}`);
   await Promise.all(sides.map((s) => load(s, 1))); // warm-up
   const ratios: number[] = [];
   for (let r = 1; r <= rounds; r++) {

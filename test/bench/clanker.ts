@@ -10,8 +10,8 @@ type Env = Record<string, string | undefined>;
  * Starts `clanker serve` from `root` pinned to core 0. Its access log goes to `log`, as a deployment's would go to
  * its log collector: every line written, and no reader of ours competing for the two cores.
  */
-export async function startClanker(root: string, env: Env, log: string): Promise<{ url: string; proc: Bun.Subprocess }> {
-  const proc = Bun.spawn([...pin(0), process.execPath, join(root, "src/main.ts"), "serve"], { env: { ...env, CLANKER_LOG: "info" }, stdout: Bun.file(log), stderr: "inherit", stdin: "ignore" });
+export async function startClanker(root: string, env: Env, log: string, own: Env = {}): Promise<{ url: string; proc: Bun.Subprocess }> {
+  const proc = Bun.spawn([...pin(0), process.execPath, join(root, "src/main.ts"), "serve"], { env: { ...env, CLANKER_LOG: "info", ...own }, stdout: Bun.file(log), stderr: "inherit", stdin: "ignore" });
   for (let i = 0; i < 600; i++) {
     const m = existsSync(log) ? /listening on (\S+?)["\s]/.exec(await Bun.file(log).text()) : null;
     if (m) return { url: m[1]!, proc };
