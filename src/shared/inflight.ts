@@ -93,7 +93,7 @@ export class RedisInflight implements InflightLock {
     if ((await this.redis.clankerInflightAcquire(`inflight:${slot}`, ownedKey(replicaId), token, ttl, slot)) !== 1) return false;
     const next = () => setTimeout(renew, ttl / 3).unref();
     const renew = (): void => {
-      this.redis
+      void this.redis
         .clankerInflightRenew(`inflight:${slot}`, ownedKey(replicaId), token, ttl)
         // 0: lost (expired while Redis was out of reach, maybe taken since), nothing of ours to renew. A failed
         // call (Redis unreachable for a moment): try again at the next third, while the slot may still be ours.
