@@ -32,6 +32,8 @@ interface CachedKey {
   userId: number | null;
   role: Role | null;
   revoked: boolean;
+  /** What every request with this key authenticates as: made once, frozen (it is shared by those requests). */
+  principal: Principal | null;
 }
 
 /** A users row as the profile shows it. */
@@ -177,22 +179,15 @@ export class Authenticator {
     if (!k) {
       const row = await this.keyRow(hash);
       if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
-      k = {
-        keyId: row.keyId,
-        workspaceId: row.workspaceId,
-        userId: row.userId,
-        role: row.userId === null ? "member" : row.role,
-        revoked: row.revokedAt !== null,
-      };
+      const role = row.userId === null ? "member" : row.role;
+      k = { keyId: row.keyId, workspaceId: row.workspaceId, userId: row.userId, role, revoked: row.revokedAt !== null, principal: role && principalOf(row, role) };
       this.keys.set(hash, k);
       this.index(k, hash);
     }
     if (k.revoked) throw new AuthenticationError("This API key has been revoked", "KEY_REVOKED");
-    if (k.role === null) throw new AuthenticationError("This API key's owner is no longer a member of its workspace", "KEY_REVOKED");
+    if (k.principal === null) throw new AuthenticationError("This API key's owner is no longer a member of its workspace", "KEY_REVOKED");
     this.touch(k.keyId);
-    const actor: Actor =
-      k.userId === null ? { kind: "agent", userId: null, apiKeyId: k.keyId } : { kind: "apiKey", userId: k.userId, apiKeyId: k.keyId };
-    return { workspaceId: k.workspaceId, actor, role: k.role, rateKey: `key:${k.keyId}` };
+    return k.principal;
   }
 
   private async sessionByHash(hash: string) {
@@ -247,6 +242,12 @@ export class Authenticator {
     this.lastUsedWritten.set(keyId, now);
     this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId))).catch(() => {});
   }
+}
+
+/** An API key's principal; the rate key is one string per key, so the limiter hashes no new string per request. */
+function principalOf(row: KeyRow, role: Role): Principal {
+  const actor: Actor = row.userId === null ? { kind: "agent", userId: null, apiKeyId: row.keyId } : { kind: "apiKey", userId: row.userId, apiKeyId: row.keyId };
+  return Object.freeze({ workspaceId: row.workspaceId, actor: Object.freeze(actor), role, rateKey: `key:${row.keyId}` });
 }
 
 /** The session token in the browser's cookie, or null (none, or mangled). */
