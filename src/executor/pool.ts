@@ -1,6 +1,7 @@
 // The worker-thread pool on the main thread: hands jobs to the least-busy worker and routes its messages back.
 import type { FromWorker, Job } from "./protocol";
 import type { Log } from "../lib/log";
+import { workerEntry } from "../lib/worker-entry";
 
 export type WorkerMessageHandler = (msg: FromWorker) => void;
 
@@ -8,16 +9,6 @@ interface Slot {
   worker: Worker;
   busy: Set<number>;
   ready: boolean;
-}
-
-/**
- * From source the worker is the .ts beside this file; inside dist/clanker it is the extra --compile
- * entrypoint, which Bun places at executor/worker.js in its embedded file system.
- */
-function workerEntry(): string {
-  // The bundler inlines import.meta.url as the source path, so ask where the running entrypoint lives.
-  if (Bun.main.includes("$bunfs")) return new URL("./executor/worker.js", Bun.main.startsWith("/") ? `file://${Bun.main}` : Bun.main).href;
-  return new URL("./worker.ts", import.meta.url).href;
 }
 
 export class ExecutorPool {
@@ -32,7 +23,7 @@ export class ExecutorPool {
   ) {}
 
   private spawn(): Slot {
-    const worker = new Worker(workerEntry());
+    const worker = new Worker(workerEntry("executor/worker"));
     const slot: Slot = { worker, busy: new Set(), ready: false };
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const msg = e.data;

@@ -11,6 +11,7 @@ import { privateFile } from "../lib/private-files";
 import * as schema from "./schema/sqlite";
 import { MIGRATIONS } from "./migrations";
 import type { Db, Store, TxOptions } from "./db";
+import { Checkpointer } from "./checkpointer";
 
 /** The most savepoints one batch takes before the next batched tx commits it first (bounds commit latency). */
 export const MAX_BATCH = 512;
@@ -47,6 +48,8 @@ export class SqliteStore implements Store {
   private flushWanted = false;
   private flushScheduled = false;
   private q;
+  /** WAL checkpoints on a thread of their own (checkpointer.ts); none for an in-memory database. */
+  readonly checkpoints: Checkpointer | null;
 
   constructor(path: string) {
     if (path !== ":memory:") {
@@ -65,6 +68,7 @@ export class SqliteStore implements Store {
     // same setting puts temp tables and sorts in memory: bounded by one query's temporary data.
     sqlite.run("PRAGMA temp_store = MEMORY");
     this.sqlite = sqlite;
+    this.checkpoints = path === ":memory:" ? null : new Checkpointer(path, sqlite);
     this.db = drizzle(cachingClient(sqlite) as Database, { schema }) as unknown as Db;
     // Prepared once: bun:sqlite's transaction() builds new wrapper functions on every call.
     const p = (sql: string) => sqlite.prepare(sql);
@@ -98,6 +102,7 @@ export class SqliteStore implements Store {
         frame.open = false;
       }
       this.q.commit.run();
+      this.checkpoints?.committed();
       runAll(frame.after);
       return result;
     } finally {
@@ -149,6 +154,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.flush();
+    await this.checkpoints?.close();
     this.sqlite.close();
   }
 
@@ -201,6 +207,7 @@ export class SqliteStore implements Store {
     try {
       this.q.commit.run();
       this.commits++;
+      this.checkpoints?.committed();
       batch.resolve();
       runAll(batch.after);
     } catch (e) {

@@ -1,0 +1,72 @@
+// WAL checkpoints on their own thread (src/store/checkpointer.ts): while writes go on, the thread copies the WAL
+// back into the database file and the writer's automatic checkpoint waits at its backstop mark; a thread that
+// cannot open the database hands checkpoints back to the writer.
+import { Database } from "bun:sqlite";
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Checkpointer } from "../src/store/checkpointer";
+import { SqliteStore } from "../src/store/sqlite-store";
+
+const dir = mkdtempSync(join(tmpdir(), "clanker-checkpoints-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const mark = (db: Database) => db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()!.wal_autocheckpoint;
+
+async function until(what: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await Bun.sleep(10);
+  }
+}
+
+test("the thread checkpoints the writer's commits; the writer keeps only its backstop", async () => {
+  const path = join(dir, "a.db");
+  const store = new SqliteStore(path);
+  const sqlite = store.sqlite;
+  sqlite.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  expect(mark(sqlite)).toBe(1000);
+  const insert = sqlite.prepare("INSERT INTO t (v) VALUES (?)");
+  const blob = "x".repeat(3000); // about a page per row
+  let n = 0;
+  const write = () => store.tx(async () => void insert.run(`${n++}${blob}`));
+  await write(); // the first commit starts the thread
+  await until(() => mark(sqlite) === 4_000);
+  // Commits go on until the thread has run, without the writer reaching its own (backstop) mark.
+  for (let i = 0; i < 2_000 && store.checkpoints!.runs < 3; i++) {
+    await write();
+    if (i % 20 === 0) await Bun.sleep(1);
+  }
+  expect(store.checkpoints!.runs).toBeGreaterThanOrEqual(3);
+  // What the thread copied is in the database file: a reader of the file alone (no WAL) would see those rows. A
+  // checkpoint from here finds at most the frames committed since the thread's last run still to copy.
+  await until(() => {
+    const r = sqlite.query<{ log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
+    return r.log === r.checkpointed;
+  });
+  expect(sqlite.query<{ c: number }, []>("SELECT count(*) AS c FROM t").get()!.c).toBe(n);
+  await store.close();
+  const reopened = new Database(path, { readonly: true });
+  expect(reopened.query<{ c: number }, []>("SELECT count(*) AS c FROM t").get()!.c).toBe(n);
+  reopened.close();
+});
+
+test("a thread that cannot open the database gives checkpoints back to the writer, and says so", async () => {
+  const path = join(dir, "b.db");
+  const sqlite = new Database(path, { create: true });
+  sqlite.run("PRAGMA journal_mode = WAL");
+  const warnings: string[] = [];
+  const checkpoints = new Checkpointer(join(dir, "missing", "nothing.db"), sqlite, (line) => warnings.push(line));
+  sqlite.run("PRAGMA wal_autocheckpoint = 10000"); // as if a thread had run before
+  checkpoints.committed();
+  await until(() => warnings.length > 0);
+  expect(warnings[0]).toContain("WAL checkpoints run on the writer again");
+  expect(mark(sqlite)).toBe(1000);
+  checkpoints.committed(); // off for good: no second thread, no second warning
+  await Bun.sleep(50);
+  expect(warnings.length).toBe(1);
+  await checkpoints.close();
+  sqlite.close();
+});
