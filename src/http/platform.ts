@@ -322,6 +322,10 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
 export type Platform = ReturnType<typeof createPlatform>;
 
 /**
+ * Routes pass the context's parts by name (`({ ctx, deps, body, request, set }) => idempotent({ ctx, … }, …)`), not
+ * the context itself: Elysia reads a handler's source, and one that hands its whole context to a function gets its
+ * cookies, headers and query parsed on every request in case the function reads them.
+ *
  * Runs a mutation under the request's idempotency-key: a replay answers with the stored status and body
  * and `idempotency-replayed: true`. The mutation joins the group-commit batch; whatever the outcome (answer,
  * replay, error), nothing leaves before that batch's COMMIT, and a failed COMMIT answers 500 COMMIT_FAILED.

@@ -24,7 +24,7 @@ export const apiKeysRoutes = (app: Platform) =>
       async ({ ctx, deps, query }) => listEnvelope(await deps.services.apiKeys.list(ctx, parsePage(query, "apiKey"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(apiKey), detail: { tags: ["API keys"], summary: "List API keys" } },
     )
-    .post("/api/v1/api-keys", (c) => idempotent(c, () => c.deps.services.apiKeys.create(c.ctx, c.body), { seal: ["key"] }), {
+    .post("/api/v1/api-keys", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.apiKeys.create(ctx, body), { seal: ["key"] }), {
       auth: true,
       body: t.Object({ name: t.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
       response: t.Composite([apiKey, t.Object({ key: t.String({ description: "The key itself: shown once (and again on an idempotent replay within the idempotency TTL)" }) })]),

@@ -63,7 +63,7 @@ const status = t.Composite([
 
 export const executionsRoutes = (app: Platform) =>
   app
-    .post("/api/v1/skills/:slug/run", (c) => idempotent(c, () => c.deps.services.executions.run(c.ctx, c.params.slug, c.body)), {
+    .post("/api/v1/skills/:slug/run", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.run(ctx, params.slug, body)), {
       auth: true,
       params: t.Object({ slug: t.String({ maxLength: 100 }) }),
       body: runBody,
@@ -97,7 +97,7 @@ export const executionsRoutes = (app: Platform) =>
       response: execution,
       detail: { tags: ["Executions"], summary: "Cancel a queued or running execution" },
     })
-    .post("/api/v1/executions/:id/rerun", (c) => idempotent(c, () => c.deps.services.executions.rerun(c.ctx, c.params.id, c.body ?? {})), {
+    .post("/api/v1/executions/:id/rerun", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.rerun(ctx, params.id, body ?? {})), {
       auth: true,
       params: idParam,
       body: t.Optional(t.Object({ input: t.Optional(t.String({ minLength: 1 })) }, { additionalProperties: false })),

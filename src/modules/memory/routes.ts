@@ -31,7 +31,7 @@ export const memoryRoutes = (app: Platform) =>
       },
     )
     // A retried append must not append twice: it honours idempotency-key like the creations.
-    .post("/api/v1/memory/append", (c) => idempotent(c, async () => withEtag(c.set, await c.deps.services.memory.append(c.ctx, c.body)), { tx: oneWriter(c.ctx) }), {
+    .post("/api/v1/memory/append", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, async () => withEtag(set, await deps.services.memory.append(ctx, body)), { tx: oneWriter(ctx) }), {
       auth: true,
       body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
       response: doc,

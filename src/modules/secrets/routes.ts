@@ -13,7 +13,7 @@ export const secretsRoutes = (app: Platform) =>
       async ({ ctx, deps, query }) => listEnvelope(await deps.services.secrets.list(ctx, parsePage(query, "secret"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(secret), detail: { tags: ["Secrets"], summary: "List secrets (names only)" } },
     )
-    .post("/api/v1/secrets", (c) => idempotent(c, () => c.deps.services.secrets.create(c.ctx, c.body)), {
+    .post("/api/v1/secrets", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.secrets.create(ctx, body)), {
       auth: true,
       body: t.Object({ name: t.String({ minLength: 1, maxLength: 100 }), value: t.String({ minLength: 1 }) }, { additionalProperties: false }),
       response: secret,

@@ -34,7 +34,8 @@ export const workflowsRoutes = (app: Platform) =>
     })
     .post(
       "/api/v1/workflows/:id/launch",
-      (c) => idempotent(c, () => c.deps.services.workflows.launch(c.ctx, c.params.id, { inputData: c.body?.inputData ?? c.body?.input, callbackUrl: c.body?.callbackUrl })),
+      ({ ctx, deps, body, request, set, params }) =>
+        idempotent({ ctx, deps, body, request, set }, () => deps.services.workflows.launch(ctx, params.id, { inputData: body?.inputData ?? body?.input, callbackUrl: body?.callbackUrl })),
       {
         auth: true,
         params: workflowParam,

@@ -22,7 +22,7 @@ export const workspacesRoutes = (app: Platform) =>
       async ({ ctx, deps, query }) => listEnvelope(await deps.services.workspaces.list(ctx, parsePage(query, "workspace"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(workspace), detail: { tags: ["Workspaces"], summary: "List your workspaces" } },
     )
-    .post("/api/v1/workspaces", (c) => idempotent(c, () => c.deps.services.workspaces.create(c.ctx, c.body)), {
+    .post("/api/v1/workspaces", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.workspaces.create(ctx, body)), {
       auth: true,
       body: t.Object(
         { name: t.String({ minLength: 1, maxLength: 100 }), slug: t.Optional(t.String({ minLength: 1, maxLength: 48 })) },
