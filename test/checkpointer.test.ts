@@ -33,7 +33,7 @@ test("the thread checkpoints the writer's commits; the writer keeps only its bac
   let n = 0;
   const write = () => store.tx(async () => void insert.run(`${n++}${blob}`));
   await write(); // the first commit starts the thread
-  await until(() => mark(sqlite) === 4_000);
+  await until(() => mark(sqlite) === 8_000);
   // Commits go on until the thread has run, without the writer reaching its own (backstop) mark.
   for (let i = 0; i < 2_000 && store.checkpoints!.runs < 3; i++) {
     await write();

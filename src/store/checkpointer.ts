@@ -17,11 +17,11 @@ export type FromCheckpointer =
 
 /** SQLite's default mark, kept while no checkpointer thread runs. */
 const OWN_MARK = 1_000;
-/** The writer's backstop once the thread runs: it checkpoints itself only if the WAL outgrows this (~16 MB). */
-const BACKSTOP_MARK = 4_000;
+/** The writer's backstop once the thread runs: it checkpoints itself only if the WAL outgrows this (~32 MB). */
+const BACKSTOP_MARK = 8_000;
 /** Commits between checkpoints, and the longest a committed frame waits for one while writes go on. */
-const EVERY_COMMITS = 16;
-const EVERY_MS = 250;
+const EVERY_COMMITS = 64;
+const EVERY_MS = 1000;
 
 export class Checkpointer {
   /** Checkpoints the thread has run (for tests and the curious). */
