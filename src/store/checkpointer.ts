@@ -29,7 +29,7 @@ export class Checkpointer {
   private worker: Worker | null = null;
   private state: "idle" | "starting" | "ready" | "busy" | "off" = "idle";
   private commits = 0;
-  private lastAt = 0;
+  private lastAt = performance.now();
   private closed: Promise<void> | null = null;
 
   constructor(
@@ -38,16 +38,19 @@ export class Checkpointer {
     private readonly warn: (line: string) => void = (line) => console.error(line),
   ) {}
 
-  /** A transaction committed on the writer. The thread starts on the first one: a server that only reads never pays for it. */
+  /**
+   * A transaction committed on the writer. The thread starts when the first round is due: a CLI command or a server
+   * that mostly reads never pays for it.
+   */
   committed(): void {
-    if (this.state === "idle") return this.start();
     if (this.state === "busy") this.commits++;
-    if (this.state !== "ready") return;
+    if (this.state !== "ready" && this.state !== "idle") return;
     this.commits++;
     const now = performance.now();
     if (this.commits < EVERY_COMMITS && now - this.lastAt < EVERY_MS) return;
     this.commits = 0;
     this.lastAt = now;
+    if (this.state === "idle") return this.start();
     this.state = "busy";
     this.worker!.postMessage({ type: "checkpoint" } satisfies ToCheckpointer);
   }
