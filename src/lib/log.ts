@@ -49,8 +49,12 @@ export interface Log {
   access(method: string, route: string, status: number, ms: number, requestId: string): void;
 }
 
-const accessMessage = (method: string, route: string, status: number, ms: number, requestId: string) => `${method} ${route} ${status} ${ms}ms ${requestId}`;
-const accessFields = (method: string, route: string, status: number, ms: number, requestId: string): LogFields => ({ requestId, method, route, status, ms });
+type AccessLog = Log["access"];
+/** The access line as a message and fields, through any line writer (the generic way). */
+const accessVia =
+  (line: (msg: string, fields: LogFields) => void): AccessLog =>
+  (method, route, status, ms, requestId) =>
+    line(`${method} ${route} ${status} ${ms}ms ${requestId}`, { requestId, method, route, status, ms });
 
 // Fields the pretty format leaves out: the access line's message already says them.
 const PRETTY_HIDDEN = "pid,hostname,requestId,method,route,status,ms";
@@ -109,11 +113,12 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
     }
     return part;
   };
-  const access = (method: string, route: string, status: number, ms: number, requestId: string): void => {
-    if (!json) return info(accessMessage(method, route, status, ms, requestId), accessFields(method, route, status, ms, requestId));
+  const generic = accessVia(info);
+  const access: AccessLog = (method, route, status, ms, requestId) => {
+    if (!json) return generic(method, route, status, ms, requestId);
     if (logger.levelVal > infoVal) return;
     const part = routePart(method, route);
-    if (part === null || !PLAIN.test(requestId) || !Number.isFinite(ms)) return info(accessMessage(method, route, status, ms, requestId), accessFields(method, route, status, ms, requestId));
+    if (part === null || !PLAIN.test(requestId) || !Number.isFinite(ms)) return generic(method, route, status, ms, requestId);
     stdoutLines.write(`${infoHead}${isoTime()}${pidPart},"requestId":"${requestId}"${part.fields},"status":${status},"ms":${ms},"msg":"${part.text} ${status} ${ms}ms ${requestId}"}\n`);
   };
   return Object.assign((line: string) => logger.info(line), { debug: at("debug"), info, warn: at("warn"), error: at("error"), access });
@@ -214,9 +219,7 @@ function flatProps(fields: LogFields): string | null {
 /** A Log over a plain line printer (the stdio MCP server writes to stderr; stdout is its protocol channel). */
 export function lineLog(print: (line: string) => void): Log {
   const at = (msg: string, fields?: LogFields) => print(fields ? `${msg} ${JSON.stringify(fields)}` : msg);
-  const access = (method: string, route: string, status: number, ms: number, requestId: string) =>
-    at(accessMessage(method, route, status, ms, requestId), accessFields(method, route, status, ms, requestId));
-  return Object.assign((line: string) => print(line), { debug: at, info: at, warn: at, error: at, access });
+  return Object.assign((line: string) => print(line), { debug: at, info: at, warn: at, error: at, access: accessVia(at) });
 }
 
 /** Either kind of logger a caller hands over, as a Log. */
