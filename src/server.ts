@@ -1,6 +1,7 @@
 // Starts the HTTP server over a store (what `clanker serve` and the test helpers run), and drains it on shutdown.
 import type { Config } from "./config";
 import { openStore, storeOptions, type Store } from "./store/db";
+import { SqliteStore } from "./store/sqlite-store";
 import { prepareStore } from "./startup";
 import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
@@ -45,6 +46,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     lock.release();
     throw e;
   }
+  if (store instanceof SqliteStore && store.checkpoints) store.checkpoints.warn = (line) => log.warn(line);
   try {
     await prepareStore(store, config.dataDir);
   } catch (e) {

@@ -35,7 +35,8 @@ export class Checkpointer {
   constructor(
     private readonly path: string,
     private readonly sqlite: Database,
-    private readonly warn: (line: string) => void = (line) => console.error(line),
+    /** Where the one line goes if the thread gives up: stderr until the server hands over its log. */
+    public warn: (line: string) => void = (line) => console.error(line),
   ) {}
 
   /**
