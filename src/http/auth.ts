@@ -172,18 +172,28 @@ export class Authenticator {
     return row;
   }
 
-  async fromApiKey(raw: string): Promise<Principal> {
+  /**
+   * The key's principal: at once for a cached key (the hot path pays no promise), a promise when the key has to be
+   * read; callers write `const p = fromApiKey(k); const principal = p instanceof Promise ? await p : p;` or await it.
+   */
+  fromApiKey(raw: string): Principal | Promise<Principal> {
     const hash = sha256Hex(raw);
     this.sync();
-    let k = this.keys.get(hash);
-    if (!k) {
-      const row = await this.keyRow(hash);
-      if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
-      const role = row.userId === null ? "member" : row.role;
-      k = { keyId: row.keyId, workspaceId: row.workspaceId, userId: row.userId, role, revoked: row.revokedAt !== null, principal: role && principalOf(row, role) };
-      this.keys.set(hash, k);
-      this.index(k, hash);
-    }
+    const k = this.keys.get(hash);
+    return k ? this.principalOfKey(k) : this.loadKey(hash);
+  }
+
+  private async loadKey(hash: string): Promise<Principal> {
+    const row = await this.keyRow(hash);
+    if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
+    const role = row.userId === null ? "member" : row.role;
+    const k = { keyId: row.keyId, workspaceId: row.workspaceId, userId: row.userId, role, revoked: row.revokedAt !== null, principal: role && principalOf(row, role) };
+    this.keys.set(hash, k);
+    this.index(k, hash);
+    return this.principalOfKey(k);
+  }
+
+  private principalOfKey(k: CachedKey): Principal {
     if (k.revoked) throw new AuthenticationError("This API key has been revoked", "KEY_REVOKED");
     if (k.principal === null) throw new AuthenticationError("This API key's owner is no longer a member of its workspace", "KEY_REVOKED");
     this.touch(k.keyId);

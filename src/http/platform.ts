@@ -154,8 +154,8 @@ export function createPlatform(deps: PlatformDeps) {
           try {
             const cred = credentialOf(request);
             if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
-            principal =
-              "apiKey" in cred ? await authenticator.fromApiKey(cred.apiKey) : await authenticator.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
+            const p = "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
+            principal = p instanceof Promise ? await p : p;
             // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
             if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
           } catch (e) {
