@@ -150,15 +150,26 @@ export class Authenticator {
     this.users.clear();
   }
 
-  /** The user's row (cached beside the keys, evicted on the same changes), or null if there is none. */
-  async user(userId: number): Promise<UserRow | null> {
+  /**
+   * The user's row (cached beside the keys, evicted on the same changes), or null if there is none: at once when cached
+   * or read through SQLite's prepared statement, a promise when PostgreSQL is asked.
+   */
+  user(userId: number): UserRow | null | Promise<UserRow | null> {
     this.sync();
-    let u = this.users.get(userId);
-    if (!u) {
-      u = (this.raw ? this.raw.userById.get({ id: userId }) : (await this.db.select().from(users).where(eq(users.id, userId)))[0]) ?? undefined;
-      if (!u) return null;
-      this.users.set(userId, { id: u.id, email: u.email, name: u.name, createdAt: u.createdAt, updatedAt: u.updatedAt });
-    }
+    const u = this.users.get(userId);
+    if (u) return u;
+    if (this.raw) return this.rememberUser(this.raw.userById.get({ id: userId }));
+    return this.db
+      .select()
+      .from(users)
+      .where(eq(users.id, userId))
+      .then(([row]) => this.rememberUser(row));
+  }
+
+  private rememberUser(row: UserRow | null | undefined): UserRow | null {
+    if (!row) return null;
+    const u = { id: row.id, email: row.email, name: row.name, createdAt: row.createdAt, updatedAt: row.updatedAt };
+    this.users.set(u.id, u);
     return u;
   }
 
