@@ -30,9 +30,8 @@ interface CachedKey {
   keyId: number;
   workspaceId: number;
   userId: number | null;
-  role: Role | null;
   revoked: boolean;
-  /** What every request with this key authenticates as: made once, frozen (it is shared by those requests). */
+  /** What every request with this key authenticates as (null: its owner is no longer a member): made once, frozen. */
   principal: Principal | null;
 }
 
@@ -198,7 +197,7 @@ export class Authenticator {
     const row = await this.keyRow(hash);
     if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
     const role = row.userId === null ? "member" : row.role;
-    const k = { keyId: row.keyId, workspaceId: row.workspaceId, userId: row.userId, role, revoked: row.revokedAt !== null, principal: role && principalOf(row, role) };
+    const k: CachedKey = { keyId: row.keyId, workspaceId: row.workspaceId, userId: row.userId, revoked: row.revokedAt !== null, principal: role && principalOf(row, role) };
     this.keys.set(hash, k);
     this.index(k, hash);
     return this.principalOfKey(k);

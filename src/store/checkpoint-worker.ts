@@ -17,8 +17,8 @@ self.onmessage = (e: MessageEvent<ToCheckpointer>) => {
       db.run("PRAGMA busy_timeout = 0");
       send({ type: "ready" });
     } else if (msg.type === "checkpoint") {
-      const r = db!.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
-      send({ type: "checkpointed", frames: r.checkpointed, walFrames: r.log });
+      db!.run("PRAGMA wal_checkpoint(PASSIVE)");
+      send({ type: "checkpointed" });
     } else if (msg.type === "close") {
       db?.close();
       db = null;

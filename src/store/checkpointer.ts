@@ -10,7 +10,7 @@ import { workerEntry } from "../lib/worker-entry";
 export type ToCheckpointer = { type: "open"; path: string } | { type: "checkpoint" } | { type: "close" };
 export type FromCheckpointer =
   | { type: "ready" }
-  | { type: "checkpointed"; frames: number; walFrames: number }
+  | { type: "checkpointed" }
   | { type: "closed" }
   /** fatal: the thread cannot checkpoint at all (its connection did not open); else one round failed. */
   | { type: "failed"; message: string; fatal: boolean };
