@@ -112,6 +112,9 @@ describe("metrics", () => {
     expect(run.status).toBe(200);
     expect((await finished(call, run.body.executionId)).status).toBe("completed");
     await waitUntil("the webhook delivery", () => received.length > 0);
+    // The receiver has the body before the server has read its answer and written the outcome (later still on
+    // PostgreSQL): the delivery is counted only then.
+    await waitUntil("the delivery to be recorded", async () => sample(parseMetrics((await scrape(srv.url)).text), "clanker_webhook_deliveries_total", { result: "delivered" }) === 1);
 
     // An SSE client, connected while we scrape.
     const abort = new AbortController();
