@@ -28,7 +28,7 @@ const pkg = (name: string) => new RegExp(`/node_modules/${name.replace("/", "\\/
 /** The packages of `want` that appear among the loaded modules. */
 const present = (mods: string[], want: string[]) => want.filter((p) => mods.some((m) => pkg(p).test(m)));
 
-const FIRST_USE_ONLY = ["@modelcontextprotocol/sdk", "ai", "@ai-sdk/openai-compatible", "@ai-sdk/anthropic", "zod", "ajv", "yaml", "@octokit/rest", "@slack/web-api", "isomorphic-git", "nodemailer", "@elysiajs/openapi", "@scalar/api-reference"];
+const FIRST_USE_ONLY = ["@modelcontextprotocol/sdk", "ai", "@ai-sdk/openai-compatible", "@ai-sdk/anthropic", "zod", "ajv", "yaml", "@octokit/rest", "@slack/web-api", "isomorphic-git", "nodemailer", "@elysiajs/openapi", "@scalar/api-reference", "ipaddr.js"];
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -56,7 +56,7 @@ async function serveUntil200(data: string, trace: string, then?: (url: string) =
   return loaded(trace);
 }
 
-test("`clanker serve` answers its first 200 without loading the MCP SDK, the AI SDK, zod, Ajv, yaml, Octokit, Slack, git, mail, OpenAPI or Scalar", async () => {
+test("`clanker serve` answers its first 200 without loading the MCP SDK, the AI SDK, zod, Ajv, yaml, Octokit, Slack, git, mail, OpenAPI, Scalar or ipaddr.js", async () => {
   const data = tmp("clanker-cold-");
   const empty = await serveUntil200(data, join(data, "trace-empty"));
   expect(present(empty, FIRST_USE_ONLY)).toEqual([]);

@@ -1,10 +1,14 @@
 // Address checks for outbound calls: every IP (v4, v6, and v4 hidden inside v6) is classified by range.
 // Link-local, metadata, unspecified, multicast, broadcast and reserved space is never a target; private and
 // loopback space only where the operator allows it; only ordinary unicast is public.
-import ipaddr from "ipaddr.js";
+import type IpAddr from "ipaddr.js";
 
-type IPv4 = ipaddr.IPv4;
-type IPv6 = ipaddr.IPv6;
+type IPv4 = IpAddr.IPv4;
+type IPv6 = IpAddr.IPv6;
+
+/** ipaddr.js, loaded (require) by the first address check: only requests that call out need it, never the start. */
+let lib: typeof IpAddr | undefined;
+const ipaddr = (): typeof IpAddr => (lib ??= require("ipaddr.js") as typeof IpAddr);
 
 export type Verdict = "public" | "private" | "forbidden";
 
@@ -19,7 +23,9 @@ export interface Classification {
 const METADATA_HOSTS = new Set(["metadata.google.internal", "metadata", "instance-data", "metadata.azure.com", "metadata.packet.net"]);
 
 // Cloud metadata services outside link-local space (AWS IPv6, Alibaba in CGNAT space, Oracle's legacy one).
-const METADATA_ADDRESSES = new Set(["fd00:ec2::254", "100.100.100.200", "192.0.0.192"].map((a) => ipaddr.parse(a).toNormalizedString()));
+let metadataAddresses: Set<string> | undefined;
+const isMetadataAddress = (a: IPv4 | IPv6): boolean =>
+  (metadataAddresses ??= new Set(["fd00:ec2::254", "100.100.100.200", "192.0.0.192"].map((m) => ipaddr().parse(m).toNormalizedString()))).has(a.toNormalizedString());
 
 const PRIVATE_V4 = new Set(["loopback", "private", "carrierGradeNat"]);
 const PRIVATE_V6 = new Set(["loopback", "uniqueLocal", "deprecatedSiteLocal"]);
@@ -27,20 +33,20 @@ const PRIVATE_V6 = new Set(["loopback", "uniqueLocal", "deprecatedSiteLocal"]);
 const SEVERITY: Record<Verdict, number> = { public: 0, private: 1, forbidden: 2 };
 const worst = (a: Classification, b: Classification): Classification => (SEVERITY[b.verdict] > SEVERITY[a.verdict] ? b : a);
 
-const v4From = (hi: number, lo: number): IPv4 => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+const v4From = (hi: number, lo: number): IPv4 => new (ipaddr().IPv4)([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
 
 function classifyV4(a: IPv4): Classification {
-  if (METADATA_ADDRESSES.has(a.toNormalizedString())) return { verdict: "forbidden", range: "metadata" };
+  if (isMetadataAddress(a)) return { verdict: "forbidden", range: "metadata" };
   const range = a.range();
   if (range === "unicast") return { verdict: "public", range };
   return { verdict: PRIVATE_V4.has(range) ? "private" : "forbidden", range };
 }
 
-const inside = (a: IPv6, cidr: string): boolean => a.match(ipaddr.IPv6.parseCIDR(cidr));
+const inside = (a: IPv6, cidr: string): boolean => a.match(ipaddr().IPv6.parseCIDR(cidr));
 
 function classifyV6(a: IPv6): Classification {
   const p = a.parts as number[];
-  if (METADATA_ADDRESSES.has(a.toNormalizedString())) return { verdict: "forbidden", range: "metadata" };
+  if (isMetadataAddress(a)) return { verdict: "forbidden", range: "metadata" };
   const withV4 = (v4: IPv4, floor?: Classification): Classification => {
     const c = { ...classifyV4(v4), embedded: v4.toString() };
     return floor ? worst(floor, c) : c;
@@ -63,11 +69,11 @@ function classifyV6(a: IPv6): Classification {
 /** Classifies an IP literal (v4 dotted, v6 with or without brackets); anything unparseable is forbidden. */
 export function classifyAddress(ip: string): Classification {
   const raw = ip.replace(/^\[|\]$/g, "");
-  if (!ipaddr.isValid(raw) || raw.includes("%")) return { verdict: "forbidden", range: "unparseable" };
+  if (!ipaddr().isValid(raw) || raw.includes("%")) return { verdict: "forbidden", range: "unparseable" };
   // Only the four-part dotted form counts as IPv4 here: the URL parser has already normalised 0x7f.1,
   // 2130706433 and 127.1 to it, and DNS answers are always in it.
-  if (ipaddr.IPv4.isValid(raw) && !ipaddr.IPv4.isValidFourPartDecimal(raw)) return { verdict: "forbidden", range: "unparseable" };
-  const a = ipaddr.parse(raw);
+  if (ipaddr().IPv4.isValid(raw) && !ipaddr().IPv4.isValidFourPartDecimal(raw)) return { verdict: "forbidden", range: "unparseable" };
+  const a = ipaddr().parse(raw);
   return a.kind() === "ipv4" ? classifyV4(a as IPv4) : classifyV6(a as IPv6);
 }
 
@@ -87,5 +93,5 @@ export function isForbiddenHost(host: string): boolean {
 /** The IP a URL hostname spells (brackets removed), or null for a name. */
 export const literalIp = (host: string): string | null => {
   const h = host.replace(/^\[|\]$/g, "");
-  return ipaddr.isValid(h) ? h : null;
+  return ipaddr().isValid(h) ? h : null;
 };
