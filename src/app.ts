@@ -36,8 +36,9 @@ import { docsRoutes } from "./web/docs";
 import { webAppRoutes } from "./web/app/routes";
 import { asLog, type Log } from "./lib/log";
 import type { Metrics } from "./http/metrics";
+import { RouteLatency } from "./http/route-latency";
 
-/** src/http/metrics.ts and prom-client, loaded (require) on first use: prom-client alone costs ~35 ms at start. */
+/** src/http/metrics.ts and prom-client, loaded (require) by the first scrape of /metrics: prom-client alone costs ~35 ms. */
 const metricsModule = () => require("./http/metrics") as typeof import("./http/metrics");
 
 /** `shared`: what replicas share (createSharedState at start); this process's memory when left out (tests, tools). */
@@ -58,6 +59,7 @@ export function createDeps(
   const keyCache = authenticator;
   const services = createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: opts.ownRunsOnly, shared });
   let metrics: Metrics | undefined;
+  const latency = new RouteLatency();
   return {
     config,
     store,
@@ -68,9 +70,9 @@ export function createDeps(
     // This process's in-flight set always; the replicas' slots (Redis) besides it.
     idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null),
     log,
-    // Made by the first request's sample, taken after its response is sent (onAfterResponse), or by the first scrape.
+    latency,
     get metrics() {
-      return (metrics ??= new (metricsModule().Metrics)({ store, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }));
+      return (metrics ??= new (metricsModule().Metrics)({ store, latency, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }));
     },
   };
 }

@@ -28,7 +28,7 @@ const pkg = (name: string) => new RegExp(`/node_modules/${name.replace("/", "\\/
 /** The packages of `want` that appear among the loaded modules. */
 const present = (mods: string[], want: string[]) => want.filter((p) => mods.some((m) => pkg(p).test(m)));
 
-const FIRST_USE_ONLY = ["@modelcontextprotocol/sdk", "ai", "@ai-sdk/openai-compatible", "@ai-sdk/anthropic", "zod", "ajv", "yaml", "@octokit/rest", "@slack/web-api", "isomorphic-git", "nodemailer", "@elysiajs/openapi", "@scalar/api-reference", "ipaddr.js"];
+const FIRST_USE_ONLY = ["@modelcontextprotocol/sdk", "ai", "@ai-sdk/openai-compatible", "@ai-sdk/anthropic", "zod", "ajv", "yaml", "@octokit/rest", "@slack/web-api", "isomorphic-git", "nodemailer", "@elysiajs/openapi", "@scalar/api-reference", "ipaddr.js", "prom-client"];
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -56,7 +56,7 @@ async function serveUntil200(data: string, trace: string, then?: (url: string) =
   return loaded(trace);
 }
 
-test("`clanker serve` answers its first 200 without loading the MCP SDK, the AI SDK, zod, Ajv, yaml, Octokit, Slack, git, mail, OpenAPI, Scalar or ipaddr.js", async () => {
+test("`clanker serve` answers its first 200 without loading the MCP SDK, the AI SDK, zod, Ajv, yaml, Octokit, Slack, git, mail, OpenAPI, Scalar, ipaddr.js or prom-client (not even after answering)", async () => {
   const data = tmp("clanker-cold-");
   const empty = await serveUntil200(data, join(data, "trace-empty"));
   expect(present(empty, FIRST_USE_ONLY)).toEqual([]);
@@ -66,7 +66,7 @@ test("`clanker serve` answers its first 200 without loading the MCP SDK, the AI 
   expect(present(used, FIRST_USE_ONLY)).toEqual([]);
 }, 60_000);
 
-test("what `clanker serve` leaves out is loaded on first use: /openapi.json and MCP over HTTP still answer", async () => {
+test("what `clanker serve` leaves out is loaded on first use: /openapi.json, MCP over HTTP and /metrics still answer", async () => {
   const data = tmp("clanker-cold-");
   const keyOut = Bun.spawnSync([process.execPath, MAIN, "keys", "create", "--name", "cold", "--data", data], { cwd: ROOT, env: { ...(process.env as Record<string, string>), CLANKER_LOG: "silent" } });
   const key = keyOut.stdout.toString().trim().split("\n").pop()!;
@@ -83,8 +83,12 @@ test("what `clanker serve` leaves out is loaded on first use: /openapi.json and 
     expect(init.status).toBe(200);
     expect(init.headers.get("mcp-session-id")).toBeTruthy();
     expect(await init.text()).toContain('"serverInfo"');
+    // The requests answered before the first scrape are counted in it.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/clanker_http_requests_total\{method="GET",route="\/openapi.json",status="200"\} 1/);
   });
-  expect(present(mods, ["@elysiajs/openapi", "@modelcontextprotocol/sdk", "zod"])).toEqual(["@elysiajs/openapi", "@modelcontextprotocol/sdk", "zod"]);
+  const firstUse = ["@elysiajs/openapi", "@modelcontextprotocol/sdk", "zod", "prom-client"];
+  expect(present(mods, firstUse)).toEqual(firstUse);
 }, 60_000);
 
 test("`clanker mcp` answers tools/list without loading the HTTP framework (Elysia, TypeBox) or the AI SDK", async () => {

@@ -1,15 +1,19 @@
-// Prometheus metrics (prom-client, one registry per app): requests and latency by route pattern, plus gauges
-// read at scrape time from the store and services, and who may scrape them (GET /metrics).
+// Prometheus metrics (prom-client, one registry per app, made by the first scrape): requests and latency by route
+// pattern (counted in route-latency.ts), plus gauges read at scrape time from the store and services, and who may
+// scrape them (GET /metrics).
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import { count, eq } from "drizzle-orm";
 import { isLoopback, type Config } from "../config";
 import { AuthenticationError, PermissionError } from "../lib/errors";
 import type { Store } from "../store/db";
+import type { RouteLatency } from "./route-latency";
 import { executions, webhookDeliveries } from "../store/schema";
 
 export interface MetricSources {
   store: Store;
+  /** Requests and latency by route, counted from the first request on (prom-client is loaded by the first scrape). */
+  latency: RouteLatency;
   /** Delivery attempts since start, by result (delivered, retry, failed). */
   webhookResults(): Record<string, number>;
   /** Clients connected to GET /api/events now. */
@@ -21,7 +25,6 @@ const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] a
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests: Counter<"method" | "route" | "status">;
-  private readonly latency = new RouteLatency();
 
   constructor(sources: MetricSources) {
     const r = this.registry;
@@ -29,7 +32,7 @@ export class Metrics {
     const db = () => sources.store.db;
     const runsByStatus = () => db().select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status);
     const pendingDeliveries = async () => (await db().select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")))[0]?.n ?? 0;
-    const latency = this.latency;
+    const latency = sources.latency;
     this.requests = new Counter({
       name: "clanker_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status",
@@ -41,7 +44,7 @@ export class Metrics {
         for (const s of latency.all()) for (const [status, n] of s.byStatus) this.inc({ method: s.method, route: s.route, status: String(status) }, n);
       },
     });
-    r.registerMetric(this.latency as unknown as Metric);
+    r.registerMetric(latency as unknown as Metric);
     let byStatus: Record<string, number> = {};
     new Gauge({
       name: "clanker_runs",
@@ -89,76 +92,12 @@ export class Metrics {
     });
   }
 
-  observe(method: string, route: string, status: number, seconds: number): void {
-    this.latency.observe(method, route, status, seconds);
-  }
-
   render(): Promise<string> {
     return this.registry.metrics();
   }
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-}
-
-const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** One method and route pattern's answers: latency buckets (not cumulative; the last is +Inf), their sum and count, and counts by status. */
-interface RouteSeries {
-  method: string;
-  route: string;
-  buckets: number[];
-  sum: number;
-  count: number;
-  byStatus: Map<number, number>;
-}
-
-/**
- * clanker_http_request_duration_seconds, a Prometheus histogram by method and route pattern, counted in plain arrays
- * found by method, then route: a request costs two lookups by strings that already exist (a "METHOD route" key was a
- * new string to hash on every request) and a few increments. prom-client's Histogram hashed the label object on
- * every observe (~5 % of a GET's CPU). The registry renders it from get(), in the shape prom-client's own gives;
- * the requests counter reads its counts by status from the same series.
- */
-class RouteLatency {
-  readonly name = "clanker_http_request_duration_seconds";
-  readonly help = "Time to answer an HTTP request (to the response head; streams not included), by method and route pattern";
-  readonly type = "histogram";
-  readonly aggregator = "sum";
-  private series = new Map<string, Map<string, RouteSeries>>();
-
-  observe(method: string, route: string, status: number, seconds: number): void {
-    let byRoute = this.series.get(method);
-    if (!byRoute) this.series.set(method, (byRoute = new Map()));
-    let s = byRoute.get(route);
-    if (!s) byRoute.set(route, (s = { method, route, buckets: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, count: 0, byStatus: new Map() }));
-    let i = 0;
-    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
-    s.buckets[i]!++;
-    s.sum += seconds;
-    s.count++;
-    s.byStatus.set(status, (s.byStatus.get(status) ?? 0) + 1);
-  }
-
-  *all(): Iterable<RouteSeries> {
-    for (const byRoute of this.series.values()) yield* byRoute.values();
-  }
-
-  get() {
-    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
-    for (const { method, route, buckets, sum, count } of this.all()) {
-      let acc = 0;
-      BUCKETS.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { le, method, route }, value: (acc += buckets[i]!) }));
-      values.push({ metricName: `${this.name}_bucket`, labels: { le: "+Inf", method, route }, value: count });
-      values.push({ metricName: `${this.name}_sum`, labels: { method, route }, value: sum });
-      values.push({ metricName: `${this.name}_count`, labels: { method, route }, value: count });
-    }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
-  }
-
-  reset(): void {
-    this.series = new Map();
   }
 }
 

@@ -15,6 +15,7 @@ import type { McpSessions } from "../mcp/http";
 import { rateHeaders, type RateLimiter } from "./rate-limit";
 import type { Log } from "../lib/log";
 import type { Metrics } from "./metrics";
+import type { RouteLatency } from "./route-latency";
 import type { TxOptions } from "../store/db";
 
 export const API_VERSION = "2025-01-01";
@@ -27,6 +28,8 @@ export interface PlatformDeps {
   idempotency: Idempotency;
   mcp: McpSessions;
   log: Log;
+  /** Counted on every request; `metrics`, the registry /metrics renders it from, is made by the first scrape. */
+  latency: RouteLatency;
   metrics: Metrics;
 }
 
@@ -142,7 +145,7 @@ export function createPlatform(deps: PlatformDeps) {
       const ms = t0 === undefined ? 0 : performance.now() - t0;
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200) || 200;
       const pattern = route || "(unmatched)";
-      deps.metrics.observe(request.method, pattern, status, ms / 1000);
+      deps.latency.observe(request.method, pattern, status, ms / 1000);
       deps.log.access(request.method, pattern, status, Math.round(ms * 10) / 10, String(set.headers["x-request-id"]));
     })
     .macro({
