@@ -313,9 +313,11 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
   }, 30_000);
 
   test("execute-skill waits for the fake model, sending progress whose messages add up to the output", async () => {
+    // Deltas 40 ms apart: each block goes out (and is read) on its own. All at once, a test process that reads
+    // late under load got every progress line in the read that held the result, and the SDK client dropped them.
     const input = `Hello over ${kind} ${Date.now()}`;
     const progress: { progress: number; message?: string }[] = [];
-    const r = await call(a, "execute-skill", { slug: "summarize", input, timeoutSeconds: 15 }, (p) => progress.push(p));
+    const r = await call(a, "execute-skill", { slug: "summarize", input: `${input} [[slow:40]]`, timeoutSeconds: 15 }, (p) => progress.push(p));
     expect({ isError: r.isError ?? false, text: r.content[0]?.text }).toMatchObject({ isError: false });
     run = r.structuredContent;
     expect(run).toMatchObject({ status: "completed", skillSlug: "summarize" });
