@@ -2,7 +2,7 @@
 // runs/s end to end, POST /run p50/p99, time to the first SSE block, the server's RSS every 2,000 runs up to
 // 20,000, and one event fanned out to 10,000 SSE clients (needs ulimit -n above 11,000 in the shell running it).
 // Prints figures; never fails on time.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeModel } from "../helpers/fake-models";
@@ -33,17 +33,20 @@ const env = {
 const clanker = process.env.BENCH_BINARY ? [resolve(process.env.BENCH_BINARY)] : [process.execPath, join(ROOT, "src/main.ts")];
 const key = (await new Response(Bun.spawn([...clanker, "keys", "create", "--name", "bench"], { env, stdout: "pipe" }).stdout).text()).trim().split("\n").pop()!;
 const profile = process.env.BENCH_PROFILE ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-const server = Bun.spawn(process.env.BENCH_BINARY ? [...clanker, "serve"] : [process.execPath, ...profile, ...clanker.slice(1), "serve"], { env, stdout: "pipe", stderr: "inherit" });
+// The server's log goes to a file, as a deployment's goes to its collector: every line written, none of it read by
+// this process (a pipe we stopped reading was closed, and the server ran its log's failure path on every turn).
+const serverLog = join(dataDir, "server.log");
+const server = Bun.spawn(process.env.BENCH_BINARY ? [...clanker, "serve"] : [process.execPath, ...profile, ...clanker.slice(1), "serve"], {
+  env,
+  stdout: Bun.file(serverLog),
+  stderr: "inherit",
+});
 let url = "";
-let out = "";
-for await (const chunk of server.stdout) {
-  out += new TextDecoder().decode(chunk);
-  const m = /listening on (\S+)/.exec(out);
-  if (m) {
-    url = m[1]!;
-    break;
-  }
+for (let i = 0; i < 600 && !url && server.exitCode === null; i++) {
+  url = /listening on (\S+?)["\s]/.exec(existsSync(serverLog) ? await Bun.file(serverLog).text() : "")?.[1] ?? "";
+  if (!url) await Bun.sleep(50);
 }
+if (!url) throw new Error(`the server did not start: ${existsSync(serverLog) ? await Bun.file(serverLog).text() : "no output"}`);
 const headers = { "x-api-key": key, "content-type": "application/json" };
 const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${server.pid}/status`).text())?.[1] ?? 0) / 1024;
 const rssIdle = await rss();
