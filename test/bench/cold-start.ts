@@ -83,7 +83,7 @@ export interface Ceilings {
   dir: string;
 }
 
-export async function buildCeilings(): Promise<Ceilings | null> {
+async function buildCeilings(): Promise<Ceilings | null> {
   const dir = mkdtempSync(join(tmpdir(), "clanker-ceilings-"));
   const built = { elysia: join(dir, "elysia"), noop: join(dir, "noop"), dir };
   for (const [name, out] of [["ceiling-elysia.ts", built.elysia], ["ceiling-noop.ts", built.noop]] as const) {
@@ -162,12 +162,11 @@ export async function coldFiguresSideBySide(binaries: string[], runs = 5, ceilin
   };
 }
 
-/** One binary's figures next to the ceilings, compiled for the occasion (figures alone if they cannot be). */
-export async function coldFiguresWithCeilings(binary: string, runs = 5): Promise<{ figures: ColdFigures; ceilings?: CeilingFigures }> {
+/** The binaries' figures next to the ceilings, compiled for the occasion (figures alone if they cannot be). */
+export async function coldFiguresWithCeilings(binaries: string[], runs = 5): Promise<{ figures: ColdFigures[]; ceilings?: CeilingFigures }> {
   const ceilings = await buildCeilings();
   try {
-    const { figures, ceilings: floor } = await coldFiguresSideBySide([binary], runs, ceilings);
-    return { figures: figures[0]!, ceilings: floor };
+    return await coldFiguresSideBySide(binaries, runs, ceilings);
   } finally {
     if (ceilings) rmSync(ceilings.dir, { recursive: true, force: true });
   }
@@ -194,11 +193,6 @@ if (import.meta.main) {
   const given = process.argv.slice(3).length ? process.argv.slice(3) : [join(ROOT, "dist/clanker")];
   const binaries = given.filter((b) => existsSync(b));
   for (const b of given.filter((b) => !existsSync(b))) console.log(`${b} not built: run \`npm run build\` for the cold-start figures`);
-  const ceilings = await buildCeilings();
-  try {
-    const { figures, ceilings: floor } = await coldFiguresSideBySide(binaries, runs, ceilings);
-    for (const [i, b] of binaries.entries()) printColdFigures(`${b} (${runs} runs, taken in turn with the others)`, figures[i]!, floor);
-  } finally {
-    if (ceilings) rmSync(ceilings.dir, { recursive: true, force: true });
-  }
+  const { figures, ceilings } = await coldFiguresWithCeilings(binaries, runs);
+  for (const [i, b] of binaries.entries()) printColdFigures(`${b} (${runs} runs, taken in turn with the others)`, figures[i]!, ceilings);
 }

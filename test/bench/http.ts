@@ -162,8 +162,8 @@ if (existsSync(binary)) {
   // Start-up (test/bench/cold-start.ts): serve on an empty and a used data dir, mcp, keys create, each next to its
   // ceiling timed in the same rounds; then the idle RSS.
   const { coldFiguresWithCeilings, idleRssMb, printColdFigures } = await import("./cold-start");
-  const { figures, ceilings } = await coldFiguresWithCeilings(binary, 5);
-  printColdFigures("binary start-up (5 runs):", figures, ceilings);
+  const { figures, ceilings } = await coldFiguresWithCeilings([binary], 5);
+  printColdFigures("binary start-up (5 runs):", figures[0]!, ceilings);
   console.log(`binary idle RSS: ${(await idleRssMb(binary)).toFixed(1)} MB (aim < 80 MB)`);
 } else {
   console.log("dist/clanker not built: run `npm run build` for cold-start and RSS figures");
