@@ -8,6 +8,7 @@ import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
 import { backupJobs } from "./jobs/backups";
 import { lastResortResponse } from "./http/errors";
+import { describeError } from "./lib/errors";
 import { logFirstStartSteps } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
@@ -126,7 +127,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   let stopJobs = () => {};
   const jobsTimer = setTimeout(() => (stopJobs = startJobs(jobs, log)), JOBS_DELAY_MS);
   // Off the start path: deliveries left due by the last process go out in the background (failures are logged).
-  void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${(e as Error)?.message ?? e}`));
+  void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid})`);

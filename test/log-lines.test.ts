@@ -62,3 +62,29 @@ test("one event-loop turn's lines leave in one write, in order; an error goes ou
   expect(msgs(chunks[0]!)).toEqual(["one", "two", "three"]);
   expect(msgs(chunks.join(""))).toEqual(["one", "two", "three", "four"]);
 });
+
+test("a failed query's log line says why (the driver's message and code), and leaves its parameters out", async () => {
+  const { Database } = await import("bun:sqlite");
+  const { DrizzleQueryError } = await import("drizzle-orm/errors");
+  const { describeError } = await import("../src/lib/errors");
+  const sqlite = new Database(":memory:");
+  sqlite.run("CREATE TABLE notes (body TEXT NOT NULL UNIQUE)");
+  const secret = "sk-user-input-0123456789";
+  const insert = 'insert into "notes" ("body") values (?)';
+  sqlite.run(insert, [secret]);
+  let driverError: unknown;
+  try {
+    sqlite.run(insert, [secret]);
+  } catch (e) {
+    driverError = e;
+  }
+  // How drizzle's async drivers (postgres.js) hand a failure up: the statement and its parameters, the reason as cause.
+  const wrapped = new DrizzleQueryError(insert, [secret], driverError as Error);
+  expect(wrapped.message).not.toContain("UNIQUE");
+  const line = describeError(wrapped);
+  expect(line).toBe('Failed query: insert into "notes" ("body") values (?): UNIQUE constraint failed: notes.body (SQLITE_CONSTRAINT_UNIQUE)');
+  expect(line).not.toContain(secret);
+  expect(describeError("plain text")).toBe("plain text");
+  expect(describeError(Object.assign(new Error("connect refused"), { code: "ECONNREFUSED" }))).toBe("connect refused (ECONNREFUSED)");
+  sqlite.close();
+});

@@ -4,7 +4,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "../config";
 import { callerOf, type Ctx } from "../lib/context";
-import { ApiError, AuthenticationError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
+import { ApiError, AuthenticationError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
@@ -360,7 +360,7 @@ async function committed(deps: PlatformDeps): Promise<void> {
   try {
     await pending;
   } catch (e) {
-    deps.log.error(`group commit failed: ${(e as Error)?.message ?? e}`);
+    deps.log.error(`group commit failed: ${describeError(e)}`);
     throw new ApiError("api_error", "The database could not commit this request; nothing it wrote was saved. Retry it.", { code: "COMMIT_FAILED" });
   }
 }

@@ -1,5 +1,6 @@
 // Croner schedules: each job a function over the services (sync or async), stopped with the server.
 import { Cron } from "croner";
+import { describeError } from "../lib/errors";
 import type { Log } from "../lib/log";
 
 export interface Job {
@@ -12,7 +13,7 @@ export interface Job {
 export function startJobs(jobs: Job[], log: Log): () => void {
   const crons = jobs.map(
     (job) =>
-      new Cron(job.pattern, { protect: true, catch: (e) => log.error(`job ${job.name} failed: ${(e as Error)?.message ?? e}`) }, async () => {
+      new Cron(job.pattern, { protect: true, catch: (e) => log.error(`job ${job.name} failed: ${describeError(e)}`) }, async () => {
         await job.run();
       }),
   );

@@ -121,3 +121,22 @@ export class RateLimitError extends ApiError {
     super("rate_limit_error", message, { code: "RATE_LIMITED", headers: { "retry-after": String(retryAfterSeconds) } });
   }
 }
+
+/**
+ * A failure as a log line should say it: its message, then each cause's, with its code (a SQLSTATE, an errno). drizzle
+ * wraps a driver's error as "Failed query: <statement>", so without the causes a log said which statement failed but
+ * never why ("could not serialize access … (40001)"). drizzle's message also lists the statement's parameters: those
+ * are left out, since they may be a user's input.
+ */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    let text = e instanceof Error ? e.message : String(e);
+    const params = text.indexOf("\nparams:");
+    if (params >= 0) text = text.slice(0, params);
+    if (text.length > 300) text = `${text.slice(0, 300)}…`;
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === "string" || typeof code === "number" ? `${text} (${code})` : text);
+  }
+  return parts.join(": ");
+}

@@ -4,6 +4,7 @@
 // (fail what a crash left running, requeue what a shutdown interrupts).
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Config } from "../../config";
+import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
 import type { Store } from "../../store/db";
@@ -43,7 +44,7 @@ export class RunClaims {
         if (busy) return;
         busy = true;
         void fn()
-          .catch((err: unknown) => h.log.error(`${what} failed: ${(err as Error)?.message ?? String(err)}`))
+          .catch((err: unknown) => h.log.error(`${what} failed: ${describeError(err)}`))
           .finally(() => (busy = false));
       }, ms);
       t.unref?.();

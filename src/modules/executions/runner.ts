@@ -3,6 +3,7 @@
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
 import type { Config } from "../../config";
+import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { ExecutorPool } from "../../executor/pool";
@@ -173,7 +174,7 @@ export class Runner {
     setImmediate(() => {
       this.dispatchScheduled = false;
       // Off the request path (a timer): a failed pass is logged, and the next kick (a settle, a new run) retries.
-      void this.dispatches.run().catch((err: unknown) => this.d.log.error(`dispatching queued runs failed: ${(err as Error)?.message ?? String(err)}`));
+      void this.dispatches.run().catch((err: unknown) => this.d.log.error(`dispatching queued runs failed: ${describeError(err)}`));
     });
   }
 
@@ -268,7 +269,7 @@ export class Runner {
 
   /** From a timer: flushOnce handles its own store failures; anything else is logged, not thrown into the loop. */
   private scheduledFlush(): void {
-    void this.flush().catch((err: unknown) => this.d.log.error(`settling runs failed: ${(err as Error)?.message ?? String(err)}`));
+    void this.flush().catch((err: unknown) => this.d.log.error(`settling runs failed: ${describeError(err)}`));
   }
 
   /** Queues a flush after the one in progress (flushes never overlap); resolves once it is done. */
@@ -347,7 +348,7 @@ export class Runner {
       restore();
       this.pendingText = texts.concat(this.pendingText);
       this.pendingSettle = ends.concat(this.pendingSettle);
-      this.d.log.error(`saving ${texts.length} output block(s) and ${ends.length} finished run(s) failed, retrying: ${(err as Error)?.message ?? err}`);
+      this.d.log.error(`saving ${texts.length} output block(s) and ${ends.length} finished run(s) failed, retrying: ${describeError(err)}`);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setTimeout(() => this.scheduledFlush(), 200).unref?.();
