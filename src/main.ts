@@ -1,5 +1,6 @@
 // CLI entry: parses argv with the command tree in src/cli/commands.ts (serve is the default) and exits 0, 1 or 2.
 import "./production-env";
+import "./lib/tracing-channel";
 import { PRIVATE_UMASK } from "./lib/private-files";
 import { rootCommand } from "./cli/commands";
 import { runCli } from "./cli/runner";

@@ -33,7 +33,7 @@ export interface Running {
 
 
 /**
- * The server logs through pino as configured (CLANKER_LOG, CLANKER_LOG_FORMAT). A caller's line printer is not
+ * The server logs as configured (CLANKER_LOG, CLANKER_LOG_FORMAT). A caller's line printer is not
  * used for that: it is accepted so older callers still compile; a Log passed in (tests of this module) is.
  */
 export async function startServer(config: Config, logger?: Log | ((line: string) => void)): Promise<Running> {

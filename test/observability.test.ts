@@ -1,4 +1,4 @@
-// Logs and metrics over real HTTP: the server's stdout is JSON lines (pino) with one access line per request
+// Logs and metrics over real HTTP: the server's stdout is JSON lines (pino's format) with one access line per request
 // (request id, method, route pattern, status, duration); CLANKER_LOG filters by level and CLANKER_LOG_FORMAT=pretty
 // prints text; GET /metrics is Prometheus text (requests by route and status, latency, runs by status, queue
 // depth, webhook deliveries, SSE clients), open on loopback and behind CLANKER_METRICS_TOKEN off it.

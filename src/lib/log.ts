@@ -1,25 +1,10 @@
-// The server's logger: pino, JSON lines or pretty text on stdout, written from this thread (no worker transports:
-// their thread entry is a file path that does not exist inside the compiled binary).
-import { tracingChannel } from "node:diagnostics_channel";
+// The server's logger: JSON lines in pino's format (byte for byte: test/log-lines.test.ts holds them against pino's
+// own) or pretty text (pino-pretty's), on stdout, written from this thread. Not pino itself: every line was already
+// built here on the hot path, and loading pino (its streams, its worker-thread transport) cost each start ~10 ms.
 import { writeSync } from "node:fs";
-import pino from "pino";
-import type PinoPretty from "pino-pretty";
 import { stdoutIsTerminal } from "./terminal";
 
-// pino skips its diagnostics tracing when `tracingChannel(...).hasSubscribers` is false, but Bun's TracingChannel
-// lacks that getter (undefined), so every line paid for traceSync. This is Node's definition of it.
-{
-  const proto = Object.getPrototypeOf(tracingChannel("clanker:probe")) as object;
-  if (!("hasSubscribers" in proto))
-    Object.defineProperty(proto, "hasSubscribers", {
-      configurable: true,
-      get(this: Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>) {
-        return this.start.hasSubscribers || this.end.hasSubscribers || this.asyncStart.hasSubscribers || this.asyncEnd.hasSubscribers || this.error.hasSubscribers;
-      },
-    });
-}
-
-// pino's isoTime formats a Date per line; under load many lines share a millisecond, so the text is reused.
+// Every line says its time; under load many lines share a millisecond, so the text is reused.
 let isoAt = -1;
 let isoText = "";
 const isoTime = (): string => {
@@ -56,49 +41,28 @@ const accessVia =
   (method, route, status, ms, requestId) =>
     line(`${method} ${route} ${status} ${ms}ms ${requestId}`, { requestId, method, route, status, ms });
 
-// Fields the pretty format leaves out: the access line's message already says them.
-const PRETTY_HIDDEN = "pid,hostname,requestId,method,route,status,ms";
+/** pino's level numbers: what the pretty format is given (it names them), and what a level is compared by. */
+const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 
 export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
-  // JSON lines (the access log's and pino's own) share stdoutLines, so they stay in order.
-  const stream =
-    opts.format === "pretty"
-      ? // Loaded only when asked for: it costs a CLI start about half a second.
-        (require("pino-pretty") as typeof PinoPretty)({ sync: true, colorize: stdoutIsTerminal(), translateTime: "SYS:HH:MM:ss.l", ignore: PRETTY_HIDDEN })
-      : stdoutLines;
-  const logger = pino(
-    {
-      level: opts.level,
-      base: { pid: process.pid },
-      timestamp: isoTime,
-      // JSON lines say "info", not 30: readable without pino's table. pino-pretty reads the numbers itself.
-      ...(opts.format === "json" ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
-    },
-    stream,
-  );
+  const threshold = opts.level === "silent" ? Infinity : LEVELS[opts.level];
   const json = opts.format === "json";
-  const head = (level: string) => `{"level":${JSON.stringify(level)}`;
-  const infoHead = head("info");
+  // Loaded only when asked for (see log-pretty.ts).
+  const pretty = json ? null : (require("./log-pretty") as typeof import("./log-pretty")).prettyFormatter(stdoutIsTerminal());
   const pidPart = `,"pid":${process.pid}`;
   const at = (level: Exclude<LogLevel, "silent">) => {
-    const levelVal = pino.levels.values[level]!;
-    const start = head(level);
+    const value = LEVELS[level];
+    const head = json ? `{"level":"${level}"` : `{"level":${value}`;
     const line = (msg: string, fields?: LogFields): void => {
-      if (!fields) return void logger[level](msg);
-      // The access log's case (a flat object of strings and numbers, one line per request): the exact line pino
-      // writes, built here. pino's generic path cost ~4.7 µs a line here; this ~1.3.
-      if (json) {
-        if (logger.levelVal > levelVal) return;
-        const props = flatProps(fields);
-        if (props !== null) return void stdoutLines.write(`${start}${isoTime()}${pidPart}${props},"msg":${quoted(msg)}}\n`);
-      }
-      logger[level](fields, msg);
+      if (value < threshold) return;
+      const text = `${head}${isoTime()}${pidPart}${fields ? props(fields) : ""},"msg":${quoted(msg)}}\n`;
+      stdoutLines.write(pretty ? pretty(text) : text);
     };
     // An error is out at once (with the lines before it): the process may be about to die of it.
     return level === "error" ? (msg: string, fields?: LogFields) => (line(msg, fields), stdoutLines.flush()) : line;
   };
   const info = at("info");
-  const infoVal = pino.levels.values.info!;
+  const infoHead = `{"level":"info"`;
   // `,"method":"GET","route":"/api/v1/profile"` and the message's `GET /api/v1/profile` per route (bounded): the
   // same line info() writes, without building and walking a fields object per request.
   const routeParts = new Map<string, Map<string, { fields: string; text: string } | null>>();
@@ -116,43 +80,40 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
   const generic = accessVia(info);
   const access: AccessLog = (method, route, status, ms, requestId) => {
     if (!json) return generic(method, route, status, ms, requestId);
-    if (logger.levelVal > infoVal) return;
+    if (LEVELS.info < threshold) return;
     const part = routePart(method, route);
     if (part === null || !PLAIN.test(requestId) || !Number.isFinite(ms)) return generic(method, route, status, ms, requestId);
     stdoutLines.write(`${infoHead}${isoTime()}${pidPart},"requestId":"${requestId}"${part.fields},"status":${status},"ms":${ms},"msg":"${part.text} ${status} ${ms}ms ${requestId}"}\n`);
   };
-  return Object.assign((line: string) => logger.info(line), { debug: at("debug"), info, warn: at("warn"), error: at("error"), access });
+  return Object.assign((line: string) => info(line), { debug: at("debug"), info, warn: at("warn"), error: at("error"), access });
 }
 
 /**
- * stdout for JSON lines: what one event-loop turn logs leaves in one write when the turn ends (a setImmediate), not
+ * stdout for log lines: what one event-loop turn logs leaves in one write when the turn ends (a setImmediate), not
  * one write(2) per line: under load the access lines of every request answered in the turn share one syscall
  * (GET /api/v1/profile +2-8 % per CPU). Kept: order, errors at once, everything at exit; a SIGKILL loses at most
  * the current turn's lines.
- * Written straight to fd 1; a full non-blocking pipe or a short write goes to pino's sync destination (which waits
- * it out), and a closed or broken stdout turns the shortcut off (the destination then drops lines, as pino does).
+ * A full non-blocking pipe (EAGAIN) is waited out, as pino's synchronous destination did; a closed or broken stdout
+ * drops the lines from then on (the process must not die of its log).
  */
 const stdoutLines = (() => {
-  let fallback: { write(text: string): unknown } | null = null;
-  const slow = (text: string) => (fallback ??= pino.destination({ dest: 1, sync: true })).write(text);
   let pending = "";
   let scheduled = false;
-  let direct = true;
+  let broken = false;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   const flush = (): void => {
     scheduled = false;
-    if (pending === "") return;
-    const text = pending;
+    if (pending === "" || broken) return void (pending = "");
+    const bytes = Buffer.from(pending);
     pending = "";
-    if (direct) {
+    for (let at = 0; at < bytes.length; ) {
       try {
-        const n = writeSync(1, text);
-        if (n !== Buffer.byteLength(text)) slow(Buffer.from(text).subarray(n).toString());
-        return;
+        at += writeSync(1, bytes, at);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") direct = false;
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return void (broken = true);
+        Atomics.wait(pause, 0, 0, 1); // the reader is behind: 1 ms, then again
       }
     }
-    slow(text);
   };
   process.on("exit", flush);
   return {
@@ -167,9 +128,6 @@ const stdoutLines = (() => {
     flush,
   };
 })();
-
-// Keys pino writes itself: an object carrying one goes the generic way.
-const OWN_KEYS = new Set(["level", "time", "pid", "msg", "hostname", "err", "error"]);
 
 /** `,"k":` per field name: the access line's five names are quoted once, not on every line (bounded). */
 const keyParts = new Map<string, string>();
@@ -186,16 +144,16 @@ const keyPart = (k: string): string => {
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const quoted = (v: string): string => (PLAIN.test(v) ? `"${v}"` : JSON.stringify(v));
 
-/** `,"k":v` for each field, as pino writes them, or null when a value is not a plain string, number or boolean. */
-function flatProps(fields: LogFields): string | null {
+/** `,"k":v` for each field, as pino writes them: undefined left out, a number that JSON cannot hold as null, an Error
+ * as pino's err serializer has it (type, message, stack), anything else as JSON (or a note when it cannot be). */
+function props(fields: LogFields): string {
   let out = "";
   for (const k in fields) {
     if (!Object.hasOwn(fields, k)) continue;
     const v = fields[k];
-    if (OWN_KEYS.has(k)) return null;
     switch (typeof v) {
       case "undefined":
-        continue; // pino leaves these out
+        continue;
       case "string":
         out += keyPart(k) + quoted(v);
         continue;
@@ -206,14 +164,19 @@ function flatProps(fields: LogFields): string | null {
         out += keyPart(k) + v;
         continue;
       default:
-        if (v === null) {
-          out += `${keyPart(k)}null`;
-          continue;
-        }
-        return null;
+        out += keyPart(k) + nested(v);
     }
   }
   return out;
+}
+
+function nested(v: unknown): string {
+  if (v instanceof Error) v = { type: v.name, message: v.message, stack: v.stack };
+  try {
+    return JSON.stringify(v) ?? "null";
+  } catch {
+    return `"[unserializable ${typeof v}]"`;
+  }
 }
 
 /** A Log over a plain line printer (the stdio MCP server writes to stderr; stdout is its protocol channel). */
