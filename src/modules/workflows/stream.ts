@@ -12,7 +12,7 @@ const KEEP_ALIVE_MS = 5_000; // well inside Bun's idle timeout
 
 export function workflowStream(services: Services, ctx: Ctx, run: { runId: string }, signal?: AbortSignal): Response {
   // The AI SDK is loaded (require) by the first stream, not at start: serving other requests does not need it.
-  const { createUIMessageStream, createUIMessageStreamResponse } = require("ai") as typeof import("ai");
+  const { createUIMessageStream, createUIMessageStreamResponse } = require("./ui-message-stream") as typeof import("./ui-message-stream");
   const stream = createUIMessageStream({
     // Resolves when the run ends or suspends (the stream then finishes), or when the client goes away.
     execute: ({ writer }) => new Promise<void>((done) => follow(services, ctx, run.runId, writer, done, signal)),
