@@ -101,19 +101,28 @@ const stdoutLines = (() => {
   let scheduled = false;
   let broken = false;
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  const flush = (): void => {
-    scheduled = false;
-    if (pending === "" || broken) return void (pending = "");
-    const bytes = Buffer.from(pending);
-    pending = "";
-    for (let at = 0; at < bytes.length; ) {
+  /** Writes from byte `at` on, waiting out a full pipe; false once stdout is closed or broken. */
+  const write = (text: string, bytes: Buffer | null, at: number): boolean => {
+    for (;;) {
       try {
-        at += writeSync(1, bytes, at);
+        if (bytes === null) {
+          // The usual case: the whole text in one call, with no Buffer made for it.
+          const n = writeSync(1, text);
+          if (n === Buffer.byteLength(text)) return true;
+          bytes = Buffer.from(text);
+          at = n;
+        } else if ((at += writeSync(1, bytes, at)) >= bytes.length) return true;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return void (broken = true);
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return false;
         Atomics.wait(pause, 0, 0, 1); // the reader is behind: 1 ms, then again
       }
     }
+  };
+  const flush = (): void => {
+    scheduled = false;
+    const text = pending;
+    pending = "";
+    if (text !== "" && !broken) broken = !write(text, null, 0);
   };
   process.on("exit", flush);
   return {
