@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import * as lite from "../src/store/schema/sqlite";
 import * as pg from "../src/store/schema/pg";
@@ -165,6 +165,27 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     const rows = (await insert(store, { name: "prepared-row" })) as unknown as { name: string }[];
     expect(rows.map((r) => r.name)).toEqual(["prepared-row"]);
     expect(await count("prepared-row")).toBe(1);
+  });
+
+  test("a drizzle query with parameters runs as a named prepared statement, kept on its connection, in a tx and outside one", async () => {
+    // Unnamed, postgres.js sends such a query as two round trips (Parse + Describe, then Bind + Execute); named, it is
+    // one once its connection has it. PostgreSQL lists a session's named statements in pg_prepared_statements.
+    const prepared = (d: PostgresJsDatabase<typeof pg>, text: string) =>
+      d.execute(sql`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE ${`%${text}%`}`).then((rows) => (rows as unknown as { n: number }[])[0]!.n);
+    // Shapes no other test runs, so each connection starts without them.
+    const inTx = await store.tx(async () => {
+      const before = await prepared(db, '"users"."updated_at" = $1 and "users"."name" = $2');
+      for (const name of ["a", "b"]) await db.select({ id: pg.users.id }).from(pg.users).where(and(eq(pg.users.updatedAt, 7), eq(pg.users.name, name)));
+      return [before, await prepared(db, '"users"."updated_at" = $1 and "users"."name" = $2')];
+    });
+    expect(inTx).toEqual([0, 1]);
+    // Outside a tx, on a pool of one connection: the next query asks the session that ran the ones before.
+    const single = new PgStore(url, { max: 1 });
+    stores.push(single);
+    const sdb = single.db as unknown as PostgresJsDatabase<typeof pg>;
+    expect(await prepared(sdb, '"users"."created_at" = $1 and "users"."email" = $2')).toBe(0);
+    for (const email of ["a@example.test", "b@example.test"]) await sdb.select().from(pg.users).where(and(eq(pg.users.createdAt, 7), eq(pg.users.email, email)));
+    expect(await prepared(sdb, '"users"."created_at" = $1 and "users"."email" = $2')).toBe(1);
   });
 
   test("two concurrent txs that read then write the same row both end correctly: the loser of the serialization conflict is run again", async () => {

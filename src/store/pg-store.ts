@@ -58,7 +58,10 @@ export class PgStore implements Store {
   constructor(url: string, opts: { max?: number } = {}) {
     // NOTICEs ("relation already exists, skipping") are noise on stdout, and the log is the operator's.
     this.client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
-    this.root = drizzle(this.client, { schema });
+    const unsafe = prepareAlways(this.client.unsafe.bind(this.client));
+    // drizzle reads the pool's options (it sets its type parsers there) and runs every query through unsafe().
+    const client = new Proxy(this.client, { get: (target, prop) => (prop === "unsafe" ? unsafe : Reflect.get(target, prop)) });
+    this.root = drizzle(client, { schema });
     this.session = (this.root as unknown as { session: PgStore["session"] }).session;
     // Services hold store.db for their whole life; each property read finds the transaction of the caller's async
     // path (AsyncLocalStorage), so a query written once runs inside whichever store.tx awaits it, or autocommits.
@@ -215,11 +218,11 @@ export class PgStore implements Store {
   private txOver(state: TxState): PgTx {
     const { dialect, schema, options } = this.session;
     const client = {
-      unsafe: (query: string, params?: unknown[], o?: object) => {
+      unsafe: prepareAlways((query: string, params?: unknown[], o?: postgres.UnsafeQueryOptions) => {
         const q = state.conn.unsafe(query, params as postgres.ParameterOrJSON<never>[], o);
         q.catch((e: unknown) => void (state.error ??= e));
         return q;
-      },
+      }),
     };
     const Session = PostgresJsSession as unknown as new (...a: unknown[]) => unknown;
     const Tx = PostgresJsTransaction as unknown as new (...a: unknown[]) => PgTx;
@@ -289,6 +292,18 @@ export function retryable(e: unknown): boolean {
     if (typeof code === "string" && RETRYABLE.has(code)) return true;
   }
   return false;
+}
+
+/**
+ * drizzle runs a query not built with .prepare() as postgres.js's unsafe(…, { prepare: false }): an unnamed statement,
+ * which postgres.js sends with parameters as two round trips (Parse + Describe for their types, then Bind + Execute).
+ * Prepared, a statement is named and kept on its connection by its text, and every run after the first is one round
+ * trip: an audited POST went from 13 round trips to PostgreSQL to 9. The hot paths' prepared() queries were named
+ * already; a statement a schema change invalidates is prepared again by postgres.js outside a transaction, and fails
+ * the one transaction it ran in.
+ */
+function prepareAlways<P extends unknown[], R>(unsafe: (query: string, params?: P, o?: postgres.UnsafeQueryOptions) => R) {
+  return (query: string, params?: P, o?: postgres.UnsafeQueryOptions): R => unsafe(query, params, params?.length ? { ...o, prepare: true } : o);
 }
 
 /** A statement of the transaction, its error kept as the transaction's first. */
