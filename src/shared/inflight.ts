@@ -50,15 +50,19 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1`;
 // Deletes the key only while it still holds our token: a lock that expired and was taken by another replica
-// is that replica's, and a late release must not free it.
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+// is that replica's, and a late release must not free it. The slot leaves its owner's set either way, in the same
+// round trip (the answer waits for this release).
+const RELEASE = `local freed = 0
+if redis.call('GET', KEYS[1]) == ARGV[1] then freed = redis.call('DEL', KEYS[1]) end
+redis.call('SREM', KEYS[2], ARGV[2])
+return freed`;
 // Deletes the key only while its token starts with the dead owner's id (`<owner> <random>`).
 const RELEASE_OWNER = `local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 type WithScripts = Redis & {
   clankerInflightAcquire(key: string, owned: string, token: string, ttlMs: number, slot: string): Promise<number>;
   clankerInflightRenew(key: string, owned: string, token: string, ttlMs: number): Promise<number>;
-  clankerInflightRelease(key: string, token: string): Promise<number>;
+  clankerInflightRelease(key: string, owned: string, token: string, slot: string): Promise<number>;
   clankerInflightReleaseOwner(key: string, ownerPrefix: string): Promise<number>;
 };
 
@@ -81,7 +85,7 @@ export class RedisInflight implements InflightLock {
     if (!("clankerInflightAcquire" in redis)) {
       redis.defineCommand("clankerInflightAcquire", { numberOfKeys: 2, lua: ACQUIRE });
       redis.defineCommand("clankerInflightRenew", { numberOfKeys: 2, lua: RENEW });
-      redis.defineCommand("clankerInflightRelease", { numberOfKeys: 1, lua: RELEASE });
+      redis.defineCommand("clankerInflightRelease", { numberOfKeys: 2, lua: RELEASE });
       redis.defineCommand("clankerInflightReleaseOwner", { numberOfKeys: 1, lua: RELEASE_OWNER });
     }
     this.redis = redis as WithScripts;
@@ -119,7 +123,6 @@ export class RedisInflight implements InflightLock {
     if (h === undefined) return;
     this.held.delete(slot);
     clearTimeout(h.timer);
-    await this.redis.clankerInflightRelease(`inflight:${slot}`, h.token);
-    await this.redis.srem(ownedKey(replicaId), slot);
+    await this.redis.clankerInflightRelease(`inflight:${slot}`, ownedKey(replicaId), h.token, slot);
   }
 }
