@@ -1,6 +1,6 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { lru } from "../lib/lru";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
@@ -9,6 +9,25 @@ import { leaseMillis } from "../lib/replica";
 import type { Store, TxOptions } from "../store/db";
 import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
+import { prepared } from "../store/prepared";
+
+// PostgreSQL's statements, prepared once (SQLite's are raw, in the constructor).
+const ph = sql.placeholder;
+const findPg = prepared((db) =>
+  db
+    .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, body: idempotencyKeys.body, expiresAt: idempotencyKeys.expiresAt })
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.workspaceId, ph("ws")), eq(idempotencyKeys.key, ph("key")))),
+);
+const savePg = prepared((db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({ workspaceId: ph("ws"), key: ph("key"), fingerprint: ph("fingerprint"), status: ph("status"), body: ph("body"), createdAt: ph("now"), expiresAt: ph("expiresAt") })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.workspaceId, idempotencyKeys.key],
+      set: { fingerprint: sql`excluded.fingerprint`, status: sql`excluded.status`, body: sql`excluded.body`, createdAt: sql`excluded.created_at`, expiresAt: sql`excluded.expires_at` },
+    }),
+);
 
 interface Stored {
   fingerprint: string;
@@ -159,12 +178,7 @@ export class Idempotency {
     if (!s) {
       const row = this.q
         ? this.q.find.get(ws, key)
-        : (
-            await this.store.db
-              .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, body: idempotencyKeys.body, expiresAt: idempotencyKeys.expiresAt })
-              .from(idempotencyKeys)
-              .where(and(eq(idempotencyKeys.workspaceId, ws), eq(idempotencyKeys.key, key)))
-          )[0];
+        : (await findPg(this.store, { ws, key }))[0];
       if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
     }
     if (!s || s.expiresAt <= now) return null;
@@ -198,13 +212,7 @@ export class Idempotency {
 
   private async save(ws: number, key: string, slot: string, s: Stored, now: number): Promise<void> {
     if (this.q) this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
-    else {
-      const row = { workspaceId: ws, key, fingerprint: s.fingerprint, status: s.status, body: s.body, createdAt: now, expiresAt: s.expiresAt };
-      await this.store.db
-        .insert(idempotencyKeys)
-        .values(row)
-        .onConflictDoUpdate({ target: [idempotencyKeys.workspaceId, idempotencyKeys.key], set: row });
-    }
+    else await savePg(this.store, { ws, key, fingerprint: s.fingerprint, status: s.status, body: s.body, now, expiresAt: s.expiresAt });
     // Cached once committed: a rolled-back, retried or failed-to-commit transaction leaves no answer to replay.
     this.store.afterCommit(() => this.cache.set(slot, s));
   }

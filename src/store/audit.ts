@@ -1,6 +1,8 @@
 // The one audit writer: call it inside the same store.tx as the mutation it records.
 import type { Ctx } from "../lib/context";
+import { sql } from "drizzle-orm";
 import type { Store } from "./db";
+import { prepared } from "./prepared";
 import { auditLogs } from "./schema";
 
 export interface AuditEntry {
@@ -10,8 +12,25 @@ export interface AuditEntry {
   metadata?: Record<string, unknown> | null;
 }
 
-// Every mutation writes one of these, so on SQLite the statement is prepared once per store.
+// Every mutation writes one of these, so the statement is prepared once per store: raw on SQLite, drizzle's on PostgreSQL.
 const inserts = new WeakMap<Store, ReturnType<typeof prepare>>();
+const ph = sql.placeholder;
+const insertPg = prepared((db) =>
+  db.insert(auditLogs).values({
+    workspaceId: ph("workspaceId"),
+    actorType: ph("actorType"),
+    actorUserId: ph("actorUserId"),
+    actorApiKeyId: ph("actorApiKeyId"),
+    ip: ph("ip"),
+    userAgent: ph("userAgent"),
+    requestId: ph("requestId"),
+    action: ph("action"),
+    resourceType: ph("resourceType"),
+    resourceId: ph("resourceId"),
+    metadata: ph("metadata"),
+    createdAt: ph("createdAt"),
+  }),
+);
 
 function prepare(sqlite: NonNullable<Store["sqlite"]>) {
   return sqlite.query(
@@ -39,7 +58,7 @@ export async function writeAudit(store: Store, ctx: Ctx, entry: AuditEntry): Pro
   };
   const sqlite = store.sqlite;
   if (!sqlite) {
-    await store.db.insert(auditLogs).values(row);
+    await insertPg(store, row);
     return;
   }
   let insert = inserts.get(store);

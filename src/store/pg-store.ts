@@ -21,9 +21,16 @@ const MIGRATE_LOCK = 0x636b6d6967;
 /** SQLSTATEs after which the whole transaction may succeed if run again: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 
+/** What drizzle runs its queries through: the pool, or one transaction's connection (see clientOf). */
+interface DrizzleClient {
+  unsafe(query: string, params?: unknown[], o?: postgres.UnsafeQueryOptions): unknown;
+}
+
 /** One transaction on its reserved connection. */
 interface TxState {
   conn: postgres.ReservedSql;
+  /** conn as drizzle's client. */
+  client: DrizzleClient;
   /** The first query error in it (as postgres.js's begin() keeps it): after one, PostgreSQL fails all the rest. */
   error: unknown;
   /** Savepoints taken so far (their names must differ while nested). */
@@ -49,6 +56,8 @@ export class PgStore implements Store {
   retries = 0;
 
   private readonly root: PgDb;
+  /** The pool as drizzle's client (outside any transaction). */
+  private readonly pool: DrizzleClient;
   /** What a drizzle session over a transaction's connection is built from (drizzle's own, taken from root). */
   private readonly session: { dialect: unknown; schema: unknown; options: unknown };
   private readonly frames = new AsyncLocalStorage<Frame>();
@@ -60,8 +69,8 @@ export class PgStore implements Store {
     this.client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
     const unsafe = prepareAlways(this.client.unsafe.bind(this.client));
     // drizzle reads the pool's options (it sets its type parsers there) and runs every query through unsafe().
-    const client = new Proxy(this.client, { get: (target, prop) => (prop === "unsafe" ? unsafe : Reflect.get(target, prop)) });
-    this.root = drizzle(client, { schema });
+    this.pool = new Proxy(this.client, { get: (target, prop) => (prop === "unsafe" ? unsafe : Reflect.get(target, prop)) });
+    this.root = drizzle(this.pool as postgres.Sql, { schema });
     this.session = (this.root as unknown as { session: PgStore["session"] }).session;
     // Services hold store.db for their whole life; each property read finds the transaction of the caller's async
     // path (AsyncLocalStorage), so a query written once runs inside whichever store.tx awaits it, or autocommits.
@@ -111,7 +120,8 @@ export class PgStore implements Store {
    */
   private async attempt<T>(fn: () => Promise<T>, opts: TxOptions): Promise<[T, (() => void)[]]> {
     const conn = await this.client.reserve();
-    const state: TxState = { conn, error: undefined, savepoints: 0 };
+    const state = { conn, error: undefined, savepoints: 0 } as TxState;
+    state.client = clientOf(state);
     const frame: Frame = { open: true, tx: this.txOver(state), state, after: [] };
     const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock ? "READ COMMITTED" : "SERIALIZABLE"}`);
     try {
@@ -211,22 +221,24 @@ export class PgStore implements Store {
     }
   }
 
-  /**
-   * A drizzle transaction handle over a reserved connection, built as drizzle builds its own, with every query's
-   * error kept as the transaction's first (see TxState.error).
-   */
+  /** A drizzle transaction handle over a reserved connection (its client: clientOf), built as drizzle builds its own. */
   private txOver(state: TxState): PgTx {
     const { dialect, schema, options } = this.session;
-    const client = {
-      unsafe: prepareAlways((query: string, params?: unknown[], o?: postgres.UnsafeQueryOptions) => {
-        const q = state.conn.unsafe(query, params as postgres.ParameterOrJSON<never>[], o);
-        q.catch((e: unknown) => void (state.error ??= e));
-        return q;
-      }),
-    };
     const Session = PostgresJsSession as unknown as new (...a: unknown[]) => unknown;
     const Tx = PostgresJsTransaction as unknown as new (...a: unknown[]) => PgTx;
-    return new Tx(dialect, new Session(client, dialect, schema, options), schema);
+    return new Tx(dialect, new Session(state.client, dialect, schema, options), schema);
+  }
+
+  /**
+   * Runs a query drizzle prepared once (prepared()) on the current transaction's connection, or on the pool outside
+   * one: its SQL text is built once per process, not on every call (drizzle's query building was the largest part of
+   * an audited POST's CPU here). drizzle's prepared query runs through its `client` field; each call runs a copy whose
+   * client is this call's (test/pg-store.test.ts checks that it sees, and rolls back with, the caller's transaction).
+   */
+  runPrepared<R>(query: { execute(params: Record<string, unknown>): Promise<R> }, params: Record<string, unknown>): Promise<R> {
+    const frame = this.frames.getStore();
+    const client = frame?.open ? frame.state.client : this.pool;
+    return (Object.create(query, { client: { value: client } }) as typeof query).execute(params);
   }
 
   /**
@@ -304,6 +316,17 @@ export function retryable(e: unknown): boolean {
  */
 function prepareAlways<P extends unknown[], R>(unsafe: (query: string, params?: P, o?: postgres.UnsafeQueryOptions) => R) {
   return (query: string, params?: P, o?: postgres.UnsafeQueryOptions): R => unsafe(query, params, params?.length ? { ...o, prepare: true } : o);
+}
+
+/** A transaction's connection as drizzle's client, every query's error kept as the transaction's first (TxState.error). */
+function clientOf(state: TxState): DrizzleClient {
+  return {
+    unsafe: prepareAlways((query: string, params?: unknown[], o?: postgres.UnsafeQueryOptions) => {
+      const q = state.conn.unsafe(query, params as postgres.ParameterOrJSON<never>[], o);
+      q.catch((e: unknown) => void (state.error ??= e));
+      return q;
+    }),
+  };
 }
 
 /** A statement of the transaction, its error kept as the transaction's first. */

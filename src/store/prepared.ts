@@ -1,6 +1,7 @@
 // Queries on the hot paths (every request's mutation, every run), built once with sql.placeholder() parameters.
 import { is, Param, Placeholder } from "drizzle-orm";
 import type { Db, Store } from "./db";
+import type { PgStore } from "./pg-store";
 
 type Params = Record<string, unknown>;
 /** What awaiting the built query gives (its rows, or the run's result). */
@@ -21,18 +22,24 @@ interface PreparedInternals {
  * `prepared(db => db.select()…where(eq(t.id, sql.placeholder("id"))))` → `(store, { id }) => rows`, the same
  * result as awaiting the query built with those values.
  *
- * SQLite: built and prepared once per store; a call only binds and maps. drizzle otherwise rebuilds the SQL text
- * of every query it runs (~40 µs, more than SQLite takes to run it), which halved the audited POST's throughput.
- * PostgreSQL: built per call against store.db, the current transaction's connection (a prepared statement
- * belongs to one connection, and a few µs do not matter next to the network round trip).
+ * Built and prepared once per store; a call only binds and maps. drizzle otherwise rebuilds the SQL text of every
+ * query it runs (~40 µs, more than SQLite takes to run it), which halved the audited POST's throughput.
+ * PostgreSQL: each call runs on the current transaction's connection (PgStore.runPrepared), where postgres.js keeps
+ * the statement prepared under its text.
  */
 export function prepared<Q extends Preparable>(build: (db: Db) => Q): (store: Store, params?: Params) => Promise<Result<Q>> {
   const perStore = new WeakMap<Store, ReturnType<Q["prepare"]>>();
+  const perPgStore = new WeakMap<Store, PreparedInternals & { execute(p: Params): Promise<Result<Q>> }>();
   return (store, params = {}) => {
     if (!store.sqlite) {
-      const query = (build(store.db) as unknown as { prepare(name: string): PreparedInternals & { execute(p: Params): Promise<Result<Q>> } }).prepare("clanker");
-      bindNullsAsNull(query);
-      return query.execute(params);
+      let query = perPgStore.get(store);
+      if (!query) {
+        // Built against whichever handle is current: every call runs it with its own caller's connection.
+        query = (build(store.db) as unknown as { prepare(name: string): PreparedInternals & { execute(p: Params): Promise<Result<Q>> } }).prepare("clanker");
+        bindNullsAsNull(query);
+        perPgStore.set(store, query);
+      }
+      return (store as PgStore).runPrepared(query, params);
     }
     let query = perStore.get(store);
     if (!query) {
