@@ -150,10 +150,12 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     expect((await db.select().from(pg.users).where(eq(pg.users.name, "proxy-row"))).length).toBe(1);
   });
 
-  test("a prepared query runs on the current tx's connection: it sees the tx's rows, and rolls back with it", async () => {
+  test("a prepared query runs on the current tx's connection, wherever it was first built: it sees the tx's rows, and rolls back with it", async () => {
     // Built with PostgreSQL's tables (this process's picked schema may be SQLite's), typed as the services see them.
     const byName = prepared((d: Db) => (d as unknown as typeof db).select().from(pg.users).where(eq(pg.users.name, sql.placeholder("name"))) as never);
-    const insert = prepared((d: Db) => (d as unknown as typeof db).insert(pg.users).values({ ...user("x"), name: sql.placeholder("name") }).returning() as never);
+    // Built once (like SQLite's), so whatever differs per row is a placeholder: the email is unique.
+    const insertUser = prepared((d: Db) => (d as unknown as typeof db).insert(pg.users).values({ ...user("x"), name: sql.placeholder("name"), email: sql.placeholder("email") }).returning() as never);
+    const insert = (s: PgStore, p: { name: string }) => insertUser(s, { ...p, email: user(p.name).email });
     await expect(
       store.tx(async () => {
         await insert(store, { name: "prepared-row" });
@@ -165,6 +167,18 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     const rows = (await insert(store, { name: "prepared-row" })) as unknown as { name: string }[];
     expect(rows.map((r) => r.name)).toEqual(["prepared-row"]);
     expect(await count("prepared-row")).toBe(1);
+    // Built once, by its first call: here outside a tx, on the pool. Inside the next tx it still runs on that tx's
+    // connection, where the uncommitted row is.
+    const named = prepared((d: Db) => (d as unknown as typeof db).select({ name: pg.users.name }).from(pg.users).where(eq(pg.users.name, sql.placeholder("name"))) as never);
+    expect((await named(store, { name: "built-outside" })) as unknown[]).toEqual([]);
+    await expect(
+      store.tx(async () => {
+        await insert(store, { name: "built-outside" });
+        expect((await named(store, { name: "built-outside" })) as unknown[]).toEqual([{ name: "built-outside" }]);
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    expect(await count("built-outside")).toBe(0);
   });
 
   test("a drizzle query with parameters runs as a named prepared statement, kept on its connection, in a tx and outside one", async () => {
