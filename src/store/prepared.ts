@@ -29,13 +29,14 @@ interface PreparedInternals {
  */
 export function prepared<Q extends Preparable>(build: (db: Db) => Q): (store: Store, params?: Params) => Promise<Result<Q>> {
   const perStore = new WeakMap<Store, ReturnType<Q["prepare"]>>();
-  const perPgStore = new WeakMap<Store, PreparedInternals & { execute(p: Params): Promise<Result<Q>> }>();
+  type PgPrepared = PreparedInternals & { execute(p: Params): Promise<Result<Q>> };
+  const perPgStore = new WeakMap<Store, PgPrepared>();
   return (store, params = {}) => {
     if (!store.sqlite) {
       let query = perPgStore.get(store);
       if (!query) {
         // Built against whichever handle is current: every call runs it with its own caller's connection.
-        query = (build(store.db) as unknown as { prepare(name: string): PreparedInternals & { execute(p: Params): Promise<Result<Q>> } }).prepare("clanker");
+        query = (build(store.db) as unknown as { prepare(name: string): PgPrepared }).prepare("clanker");
         bindNullsAsNull(query);
         perPgStore.set(store, query);
       }
