@@ -294,6 +294,26 @@ describe("model selection", () => {
     expect(tx.body.data.some((t: any) => t.executionId === id)).toBe(false);
     expect((await byokWs("GET", "/api/v1/billing/balance")).body.balance).toBe(100);
   });
+
+  test("BYOK: a replaced key is the very next runs' key, and once removed the server's key is (workers keep no stale model)", async () => {
+    const runsSee = async (label: string) => {
+      const seen: string[] = [];
+      // Several runs one after another: each worker that ran one with the old key is asked again.
+      for (let i = 0; i < 4; i++) {
+        const input = `Summarize ${marker(`${label}-${i}`)}`;
+        expect((await waitEnd(byokWs, await start(byokWs, { input }))).status).toBe("completed");
+        seen.push((await requestWith(fakeA, input)).headers["x-api-key"]!);
+      }
+      return [...new Set(seen)];
+    };
+    const OTHER_KEY = "sk-ant-byok-other-key-0123456789ABCDEFGH";
+    expect((await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: BYOK_KEY } })).status).toBe(200);
+    expect(await runsSee("byok-first")).toEqual([BYOK_KEY]);
+    expect((await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: OTHER_KEY } })).status).toBe(200);
+    expect(await runsSee("byok-replaced")).toEqual([OTHER_KEY]);
+    expect((await byokWs("DELETE", "/api/v1/byok")).status).toBe(200);
+    expect(await runsSee("byok-removed")).toEqual([SERVER_KEY]);
+  });
 });
 
 describe("model failures end the run failed with the provider's reason", () => {
