@@ -15,6 +15,9 @@ import type { RunSettler } from "./settle";
 import { EXECUTION_EVENT } from "./settle";
 import type { ExecutionRow } from "./view";
 
+/** A queued run as the dispatcher picks it (begin reads the whole row of each it picks). */
+export type QueuedRun = Pick<ExecutionRow, "id" | "workspaceId" | "createdAt">;
+
 /** PostgreSQL: how often a replica looks at the queue besides kick() (runs queued on other replicas). */
 export const POLL_MS = 1000;
 
@@ -76,11 +79,11 @@ export class RunClaims {
    * skipped) and hands each to `begin` (marks it running under this replica's lease). SERIALIZABLE makes two replicas that
    * counted the same free slot conflict; the store runs the loser again, and it then counts the winner's run.
    */
-  async claim(room: number, accept: (e: ExecutionRow) => boolean, begin: (e: ExecutionRow) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+  async claim(room: number, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
     if (room <= 0) return [];
     // Read outside the tx: a tx that read the whole queue would conflict with every request queueing a run.
-    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
+    const queued = await this.queue();
     const candidates = queued.filter(accept);
     if (!candidates.length) return [];
     return store.tx(async () => {
@@ -92,7 +95,7 @@ export class RunClaims {
         .where(and(eq(executions.status, "running"), inArray(executions.workspaceId, wsIds)))
         .groupBy(executions.workspaceId);
       const perWs = new Map(counts.map((c) => [c.ws, c.n]));
-      const picked: ExecutionRow[] = [];
+      const picked: QueuedRun[] = [];
       for (const e of candidates) {
         if (picked.length >= room) break;
         const n = perWs.get(e.workspaceId) ?? 0;
@@ -109,7 +112,7 @@ export class RunClaims {
       const launches: (() => void)[] = [];
       for (const e of picked) {
         if (!locked.has(e.id)) continue;
-        const launch = await begin(e);
+        const launch = await begin(e.id);
         if (launch) launches.push(launch);
       }
       return launches;
@@ -121,12 +124,12 @@ export class RunClaims {
    * process runs); every run started in this pass is marked running in one commit (a commit costs more than the
    * rows in it).
    */
-  async claimLocal(perWs: Map<number, number>, accept: (e: ExecutionRow) => boolean, begin: (e: ExecutionRow) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+  async claimLocal(perWs: Map<number, number>, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
     // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
     await store.flush();
-    const queued = await store.db.select().from(executions).where(eq(executions.status, "queued")).orderBy(asc(executions.id)).limit(500);
-    const picked: ExecutionRow[] = [];
+    const queued = await this.queue();
+    const picked: QueuedRun[] = [];
     for (const e of queued) {
       if (!accept(e)) continue;
       const n = perWs.get(e.workspaceId) ?? 0;
@@ -138,11 +141,25 @@ export class RunClaims {
     return store.tx(async () => {
       const out: (() => void)[] = [];
       for (const e of picked) {
-        const launch = await begin(e);
+        const launch = await begin(e.id);
         if (launch) out.push(launch);
       }
       return out;
     });
+  }
+
+  /**
+   * The oldest queued runs, only what picking among them needs. While workers are busy the queue stays long and every
+   * dispatch reads it again to start a few: whole rows (input, attachments) cost ~6 µs each to read and map, so only
+   * the runs picked are read whole, by begin.
+   */
+  private queue(): Promise<QueuedRun[]> {
+    return this.d.store.db
+      .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
+      .from(executions)
+      .where(eq(executions.status, "queued"))
+      .orderBy(asc(executions.id))
+      .limit(500);
   }
 
   /** The lease fields a run gets when this replica starts it. */

@@ -1,10 +1,9 @@
-// The runner's statements that every run executes (status check, load, mark running, output blocks): prepared once.
+// The runner's statements that every run executes (load, mark running, output blocks): prepared once.
 import { eq, sql } from "drizzle-orm";
 import { prepared } from "../../store/prepared";
 import { executionBlocks, executions } from "../../store/schema";
 
 const ph = sql.placeholder;
-export const statusOf = prepared((db) => db.select({ status: executions.status }).from(executions).where(eq(executions.id, ph("id"))));
 export const loadRun = prepared((db) => db.select().from(executions).where(eq(executions.id, ph("id"))));
 export const markRunning = prepared((db) =>
   db

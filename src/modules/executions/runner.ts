@@ -22,9 +22,9 @@ import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
 import { oneAtATime } from "../../lib/one-at-a-time";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
-import { POLL_MS, RunClaims } from "./claims";
+import { POLL_MS, RunClaims, type QueuedRun } from "./claims";
 import { readSourceThenLaunch } from "./source-launch";
-import { insertBlock, loadRun, markRunning, statusOf } from "./run-queries";
+import { insertBlock, loadRun, markRunning } from "./run-queries";
 import { replicaId, setLeaseSeconds } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
@@ -185,7 +185,7 @@ export class Runner {
   private async dispatch(): Promise<void> {
     if (this.paused || !this.pool) return;
     const { config } = this.d;
-    const begin = (e: ExecutionRow) => this.begin(e);
+    const begin = (id: number) => this.begin(id);
     let launches: (() => void)[];
     if (this.shared) {
       // Hold a few runs per worker at most: what this replica cannot start soon is left for the others.
@@ -194,7 +194,7 @@ export class Runner {
     } else {
       const perWs = new Map<number, number>();
       for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
-      const accept = (e: ExecutionRow) => {
+      const accept = (e: QueuedRun) => {
         if (this.d.ownOnly && !this.adopted.has(e.id)) return false;
         this.adopted.delete(e.id);
         return true;
@@ -209,17 +209,17 @@ export class Runner {
    * poll (its own replica had the first chance: the client that queued it most likely listens there). `clanker
    * mcp` takes only its own.
    */
-  private takes(e: ExecutionRow): boolean {
+  private takes(e: QueuedRun): boolean {
     if (this.adopted.has(e.id)) return true;
     return !this.d.ownOnly && e.createdAt <= Date.now() - POLL_MS;
   }
 
   /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
-  private async begin(e: ExecutionRow): Promise<(() => void) | null> {
+  private async begin(id: number): Promise<(() => void) | null> {
     const { config, catalog, byok, store } = this.d;
-    // Read before this tx: a run cancelled since then is left alone.
-    const [now] = await statusOf(store, { id: e.id });
-    if (now?.status !== "queued") return null;
+    // Read in this tx: a run cancelled since the queue was read is left alone.
+    const e = await this.load(id);
+    if (e?.status !== "queued") return null;
     const zero = { inputTokens: 0, outputTokens: 0 };
     const skill = catalog.bySlug.get(e.skillSlug);
     let provider: ReturnType<typeof chooseProvider>;
