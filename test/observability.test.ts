@@ -145,6 +145,7 @@ describe("metrics", () => {
     expect(sample(s, "clanker_webhook_deliveries_total", { result: "delivered" })).toBe(1);
     expect(sample(s, "clanker_webhook_queue_depth")).toBe(0);
     expect(sample(s, "clanker_sse_clients")).toBe(1);
+    expect(sample(s, "clanker_store_retries_total")).toBeNumber();
 
     abort.abort();
     await waitUntil("the SSE client to be gone", async () => sample(parseMetrics((await scrape(srv.url)).text), "clanker_sse_clients") === 0);

@@ -41,6 +41,14 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
 
   const statusOf = async (call: Call, id: string) => (await call("GET", `/api/v1/executions/${id}/status`)).body;
 
+  /** Transactions a replica has run again since it started (GET /metrics, open on loopback). */
+  const retries = async (srv: TestServer) => {
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    const m = /^clanker_store_retries_total (\d+)$/m.exec(text);
+    if (!m) throw new Error(`no clanker_store_retries_total in /metrics:\n${text.slice(0, 500)}`);
+    return Number(m[1]);
+  };
+
   beforeAll(async () => {
     fakeA = startFakeModel("anthropic");
     fakeB = startFakeModel("anthropic");
@@ -116,6 +124,33 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
     const final = await Promise.all(ids.map(async (id) => (await statusOf(ws.a, id)).status));
     expect(final).toEqual(Array(6).fill("completed"));
   }, 40_000);
+
+  test("queueing runs while others of the workspace start and settle, on both replicas, retries no transaction", async () => {
+    // Each POST /run reads the workspace's credit (which each settling run writes) and inserts next to the runs each
+    // settle and dispatch read: SERIALIZABLE, those formed read/write cycles and PostgreSQL failed one side to run again.
+    const ws = await workspace("claims-retries");
+    const before = (await retries(A)) + (await retries(B));
+    const ids: { call: Call; id: string }[] = [];
+    // Waves: the workspace runs one at a time, so each wave is queued while the runs before it start and settle.
+    for (let wave = 0; wave < 4; wave++) {
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: 10 }, async (_, i) => {
+            const call = i % 2 ? ws.b : ws.a;
+            return { call, id: await run(call, { input: `Summarize ${marker("retries")}` }) };
+          }),
+        )),
+      );
+    }
+    for (const { call, id } of ids) await waitUntil(`run ${id} to end`, async () => ENDED.has((await statusOf(call, id)).status), 60_000);
+    const states = await Promise.all(ids.map(async ({ call, id }) => (await statusOf(call, id)).status));
+    expect(states.filter((s) => s !== "completed")).toEqual([]);
+    expect((await retries(A)) + (await retries(B)) - before).toBe(0);
+    // The first wave opened the workspace's credit account ten times at once: one opened it, with one grant.
+    const kinds = ((await ws.a("GET", "/api/v1/billing/transactions?limit=100")).body.data as { kind: string }[]).map((t) => t.kind);
+    expect(kinds.filter((k) => k === "grant")).toEqual(["grant"]);
+    expect(kinds.filter((k) => k === "charge")).toHaveLength(40);
+  }, 90_000);
 
   test("a run's callback is received once with both replicas up, even when the receiver is slower than a delivery tick", async () => {
     const ws = await workspace("claims-hook");

@@ -265,13 +265,14 @@ export class Authenticator {
   }
 
   // lastUsedAt is informational: write it at most once a minute per key, not on every request, and off the
-  // request's path (a failure to record it must not fail the request).
+  // request's path (a failure to record it must not fail the request). READ COMMITTED: replicas touching one key at
+  // once take turns at the row instead of failing one and running it again.
   private touch(keyId: number): void {
     const now = Date.now();
     const last = this.lastUsedWritten.get(keyId) ?? 0;
     if (now - last < LAST_USED_EVERY_MS) return;
     this.lastUsedWritten.set(keyId, now);
-    this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId))).catch(() => {});
+    this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId)), { readCommitted: true }).catch(() => {});
   }
 }
 

@@ -82,6 +82,15 @@ export class Metrics {
         this.set(await pendingDeliveries());
       },
     });
+    new Counter({
+      name: "clanker_store_retries_total",
+      help: "Transactions run again after a serialization failure or deadlock since start (PostgreSQL; 0 on SQLite)",
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(sources.store.retries);
+      },
+    });
     new Gauge({
       name: "clanker_sse_clients",
       help: "Clients connected to GET /api/events",

@@ -11,7 +11,7 @@ import { SqliteStore } from "./sqlite-store";
 export { isPostgresUrl, type Dialect };
 
 /** The advisory-lock spaces (PostgreSQL's two-int form: space, key). */
-export const LOCK_SPACES = { events: 1, memory: 2 } as const;
+export const LOCK_SPACES = { events: 1, memory: 2, dispatch: 3 } as const;
 export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
 
 /**
@@ -30,6 +30,13 @@ export interface TxOptions {
    * SQLite: nothing to do (one writer). Ignored when nested (the outer transaction decides).
    */
   lock?: [space: LockSpace, key: number];
+  /**
+   * PostgreSQL: READ COMMITTED instead of SERIALIZABLE, so the transaction never fails and runs again. Only for one
+   * whose every statement is right on its own: inserts of new rows, single conditional UPDATEs (re-checked against
+   * the row as committed), and reads whose answer may be a moment old (a gate such as "is there credit left"), e.g.
+   * queueing a run. SQLite: nothing to do (one writer). Ignored when nested (the outer transaction decides).
+   */
+  readCommitted?: boolean;
 }
 
 export interface Store {
@@ -38,6 +45,8 @@ export interface Store {
   readonly db: Db;
   /** The SQLite connection, for the few hot paths on raw prepared statements; null under PostgreSQL. */
   readonly sqlite: Database | null;
+  /** Transactions run again after a serialization failure or deadlock since start (PostgreSQL; SQLite: always 0). */
+  readonly retries: number;
   /**
    * Runs fn in one transaction (a savepoint when nested): every write of a mutation and its audit row, all or
    * nothing. fn may await store queries but nothing slow (no network): on SQLite it holds the one writer lock.

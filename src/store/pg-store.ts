@@ -52,7 +52,6 @@ export class PgStore implements Store {
   readonly db: Db;
   /** The postgres.js pool, for what drizzle does not say (advisory locks, LISTEN, the tests). */
   readonly client: postgres.Sql;
-  /** How many times a store.tx was run again after a serialization failure (for the tests). */
   retries = 0;
 
   private readonly root: PgDb;
@@ -123,7 +122,7 @@ export class PgStore implements Store {
     const state = { conn, error: undefined, savepoints: 0 } as TxState;
     state.client = clientOf(state);
     const frame: Frame = { open: true, tx: this.txOver(state), state, after: [] };
-    const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock ? "READ COMMITTED" : "SERIALIZABLE"}`);
+    const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock || opts.readCommitted ? "READ COMMITTED" : "SERIALIZABLE"}`);
     try {
       let result: T;
       try {

@@ -75,10 +75,14 @@ export function createBillingService(store: Store, config: BillingConfig) {
     const existing = await selectAccount(workspaceId);
     if (existing) return existing;
     return store.tx(async () => {
-      const again = await selectAccount(workspaceId);
-      if (again) return again;
-      await db.insert(billingAccounts).values({ workspaceId, tier: opening.tier, balanceMicro: 0, updatedAt: Date.now() });
-      if (opening.grantCredits > 0) await record(workspaceId, "grant", toMicro(opening.grantCredits), `Welcome grant for a new workspace (${opening.tier})`);
+      // Requests opening it at once: one inserts (and grants), the others wait for it here and find its row. Without
+      // ON CONFLICT, a READ COMMITTED caller (queueing a run) would fail on the key instead.
+      const opened = await db
+        .insert(billingAccounts)
+        .values({ workspaceId, tier: opening.tier, balanceMicro: 0, updatedAt: Date.now() })
+        .onConflictDoNothing()
+        .returning({ workspaceId: billingAccounts.workspaceId });
+      if (opened.length && opening.grantCredits > 0) await record(workspaceId, "grant", toMicro(opening.grantCredits), `Welcome grant for a new workspace (${opening.tier})`);
       return (await selectAccount(workspaceId))!;
     });
   }

@@ -7,7 +7,7 @@ import type { Config } from "../../config";
 import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
-import type { Store } from "../../store/db";
+import { LOCK_SPACES, type Store } from "../../store/db";
 import { executionBlocks, executions } from "../../store/schema";
 import type { Log } from "../../lib/log";
 import type { EventBus } from "../events/bus";
@@ -26,6 +26,8 @@ interface Hooks {
   kick(): void;
   running(): Iterable<number>;
   lost(id: number): void;
+  /** Runs fn between two of this process's settles, never during one (see renew). */
+  betweenSettles<T>(fn: () => Promise<T>): Promise<T>;
   /** Whether this process takes back other replicas' expired runs (not `clanker mcp` running only its own). */
   reap: boolean;
   log: Log;
@@ -55,12 +57,15 @@ export class RunClaims {
     };
     every(POLL_MS, "polling the run queue", async () => h.kick());
     every(Math.max(100, Math.floor(leaseMillis() / 3)), "renewing run leases", async () => {
-      const mine = [...h.running()];
-      if (mine.length) {
-        // A run no longer held (cancelled on another replica, or taken back after a stall) is stopped here.
+      // A run no longer held (cancelled on another replica, or taken back after a stall) is stopped here. The renewal
+      // writes the rows this replica's settles write: one after the other, neither fails at the other's row and runs again.
+      const lost = await h.betweenSettles(async () => {
+        const mine = [...h.running()];
+        if (!mine.length) return [];
         const held = await this.renew();
-        for (const id of mine) if (!held.has(id)) h.lost(id);
-      }
+        return mine.filter((id) => !held.has(id));
+      });
+      for (const id of lost) h.lost(id);
       if (!h.reap) return;
       const reaped = await this.reap();
       if (!reaped) return;
@@ -76,8 +81,9 @@ export class RunClaims {
   /**
    * PostgreSQL: from the queue, one tx reads how many runs each workspace has running (on every replica), picks
    * up to `room` runs within the limits, locks those still queued (rows another replica is locking right now are
-   * skipped) and hands each to `begin` (marks it running under this replica's lease). SERIALIZABLE makes two replicas that
-   * counted the same free slot conflict; the store runs the loser again, and it then counts the winner's run.
+   * skipped) and hands each to `begin` (marks it running under this replica's lease). Dispatches on every replica take
+   * one lock in turn, so each counts what the previous one committed: two never take the same free slot. SERIALIZABLE,
+   * its read of the running runs would conflict with runs queued and settled meanwhile, and run again.
    */
   async claim(room: number, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
@@ -116,7 +122,7 @@ export class RunClaims {
         if (launch) launches.push(launch);
       }
       return launches;
-    });
+    }, { lock: [LOCK_SPACES.dispatch, 0] });
   }
 
   /**
@@ -176,6 +182,8 @@ export class RunClaims {
         .set({ leaseExpiresAt: Date.now() + leaseMillis() })
         .where(and(eq(executions.leaseOwner, replicaId), eq(executions.status, "running")))
         .returning({ id: executions.id }),
+      // One conditional UPDATE: a run settling meanwhile is waited for and then skipped, not a retry of both.
+      { readCommitted: true },
     );
     return new Set(rows.map((r) => r.id));
   }

@@ -4,6 +4,7 @@ import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, integer, isoDate } from "../../http/schemas";
 import { runConnectorSchema } from "./connector-schema";
+import { QUEUEING } from "./service";
 
 const attachment = t.Object(
   {
@@ -63,7 +64,7 @@ const status = t.Composite([
 
 export const executionsRoutes = (app: Platform) =>
   app
-    .post("/api/v1/skills/:slug/run", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.run(ctx, params.slug, body)), {
+    .post("/api/v1/skills/:slug/run", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.run(ctx, params.slug, body), { tx: QUEUEING }), {
       auth: true,
       params: t.Object({ slug: t.String({ maxLength: 100 }) }),
       body: runBody,
@@ -97,7 +98,7 @@ export const executionsRoutes = (app: Platform) =>
       response: execution,
       detail: { tags: ["Executions"], summary: "Cancel a queued or running execution" },
     })
-    .post("/api/v1/executions/:id/rerun", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.rerun(ctx, params.id, body ?? {})), {
+    .post("/api/v1/executions/:id/rerun", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.rerun(ctx, params.id, body ?? {}), { tx: QUEUEING }), {
       auth: true,
       params: idParam,
       body: t.Optional(t.Object({ input: t.Optional(t.String({ minLength: 1 })) }, { additionalProperties: false })),

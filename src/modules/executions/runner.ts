@@ -97,7 +97,14 @@ export class Runner {
     if (this.stopped) return;
     this.pool = new ExecutorPool(this.d.config.executor.workers, (m) => this.onMessage(m), this.d.log);
     if (this.shared)
-      this.claims.start({ kick: () => this.kick(), running: () => this.running.keys(), lost: (id) => this.pool?.cancel(id), reap: !this.d.ownOnly, log: this.d.log });
+      this.claims.start({
+        kick: () => this.kick(),
+        running: () => this.running.keys(),
+        lost: (id) => this.pool?.cancel(id),
+        betweenSettles: (fn) => this.onFlushChain(fn),
+        reap: !this.d.ownOnly,
+        log: this.d.log,
+      });
     this.kick();
   }
 
@@ -274,8 +281,15 @@ export class Runner {
 
   /** Queues a flush after the one in progress (flushes never overlap); resolves once it is done. */
   private flush(): Promise<void> {
-    const p = this.flushChain.then(() => this.flushOnce());
-    this.flushChain = p.catch(() => {});
+    return this.onFlushChain(() => this.flushOnce());
+  }
+
+  private onFlushChain<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.flushChain.then(fn);
+    this.flushChain = p.then(
+      () => {},
+      () => {},
+    );
     return p;
   }
 
