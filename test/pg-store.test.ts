@@ -273,10 +273,13 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     expect(await make("select")).toBeGreaterThan(0);
   });
 
-  test("a tx is SERIALIZABLE (READ COMMITTED with a lock), and a query error fn caught still fails it with that error", async () => {
+  test("a tx is SERIALIZABLE (READ COMMITTED with a lock, or asked for), and a query error fn caught still fails it with that error", async () => {
     const level = async () => ((await db.execute(sql`SHOW transaction_isolation`)) as unknown as { transaction_isolation: string }[])[0]!.transaction_isolation;
     expect(await store.tx(level)).toBe("serializable");
     expect(await store.tx(level, { lock: [LOCK_SPACES.memory, 0] })).toBe("read committed");
+    expect(await store.tx(level, { readCommitted: true })).toBe("read committed");
+    // Nested: the outer transaction decides.
+    expect(await store.tx(() => store.tx(level, { readCommitted: true }))).toBe("serializable");
     // PostgreSQL aborted the tx at the failed insert: a COMMIT now would answer ROLLBACK without an error.
     const [taken] = await db.insert(pg.users).values(user("caught")).returning();
     const name = `caught-${Date.now()}`;
