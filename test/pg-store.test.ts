@@ -273,6 +273,29 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     expect(await make("select")).toBeGreaterThan(0);
   });
 
+  test("lockInTx: taken once per transaction, held to its end, and taken again after a rolled-back savepoint released it", async () => {
+    const space = LOCK_SPACES.events;
+    const key = 900_000 + (process.pid % 10_000);
+    // From another connection: may the lock be had now? (An autocommit probe lets go of it at once.)
+    const free = async (k: number) => ((await store.client`SELECT pg_try_advisory_xact_lock(${space}, ${k}) AS got`) as unknown as { got: boolean }[])[0]!.got;
+    await store.tx(async () => {
+      await store.tx(async () => {
+        await store.lockInTx(space, key);
+        throw new Error("undo");
+      }).catch(() => {});
+      // PostgreSQL let go of it with the savepoint: taking it now must really take it, not count it as held.
+      expect(await free(key)).toBe(true);
+      await store.lockInTx(space, key);
+      expect(await free(key)).toBe(false);
+      // Released savepoints keep theirs; asking again changes nothing.
+      await store.tx(() => store.lockInTx(space, key + 1));
+      await store.lockInTx(space, key + 1);
+      expect(await free(key + 1)).toBe(false);
+    });
+    expect(await free(key)).toBe(true);
+    expect(await free(key + 1)).toBe(true);
+  });
+
   test("a tx is SERIALIZABLE (READ COMMITTED with a lock, or asked for), and a query error fn caught still fails it with that error", async () => {
     const level = async () => ((await db.execute(sql`SHOW transaction_isolation`)) as unknown as { transaction_isolation: string }[])[0]!.transaction_isolation;
     expect(await store.tx(level)).toBe("serializable");

@@ -35,6 +35,12 @@ interface TxState {
   error: unknown;
   /** Savepoints taken so far (their names must differ while nested). */
   savepoints: number;
+  /**
+   * The advisory locks it holds ("space:key"), so lockInTx takes each once: a settle appending ten events of one
+   * workspace waited on ten round trips for a lock it already held. A ROLLBACK TO a savepoint releases the locks
+   * taken since, and puts this set back as it was there.
+   */
+  locks: Set<string>;
 }
 
 /** One open store.tx (or savepoint) on this async path. */
@@ -119,7 +125,7 @@ export class PgStore implements Store {
    */
   private async attempt<T>(fn: () => Promise<T>, opts: TxOptions): Promise<[T, (() => void)[]]> {
     const conn = await this.client.reserve();
-    const state = { conn, error: undefined, savepoints: 0 } as TxState;
+    const state = { conn, error: undefined, savepoints: 0, locks: new Set(opts.lock ? [`${opts.lock[0]}:${opts.lock[1]}`] : []) } as TxState;
     state.client = clientOf(state);
     const frame: Frame = { open: true, tx: this.txOver(state), state, after: [] };
     const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock || opts.readCommitted ? "READ COMMITTED" : "SERIALIZABLE"}`);
@@ -158,7 +164,10 @@ export class PgStore implements Store {
   async lockInTx(space: LockSpace, key: number): Promise<void> {
     const frame = this.frames.getStore();
     if (!frame?.open) throw new Error("lockInTx outside a store.tx");
+    const held = `${space}:${key}`;
+    if (frame.state.locks.has(held)) return;
     await send(frame.state, "SELECT pg_advisory_xact_lock($1, $2)", [space, key]);
+    frame.state.locks.add(held);
   }
 
   afterCommit(fn: () => void): void {
@@ -198,6 +207,7 @@ export class PgStore implements Store {
     const state = outer.state;
     const name = `s${state.savepoints++}`;
     const before = state.error;
+    const locksBefore = new Set(state.locks);
     const taken = send(state, `SAVEPOINT ${name}`);
     const frame: Frame = { open: true, tx: outer.tx, state, after: [] };
     try {
@@ -216,6 +226,7 @@ export class PgStore implements Store {
       const first = state.error === before ? undefined : state.error;
       await state.conn.unsafe(`ROLLBACK TO SAVEPOINT ${name}`);
       state.error = before;
+      state.locks = locksBefore;
       throw firstCause(e, first);
     }
   }
