@@ -306,18 +306,19 @@ export class Runner {
     this.pendingSettle = [];
     const { store, bus, artifacts } = this.d;
     const now = Date.now();
-    // Files are written before the commit that points rows at them (never a row without its file), outside the tx.
-    // `wasLive`: still running when read here; `live`/`e`: as read again inside the tx (set by its last attempt).
-    const settles: { m: (typeof ends)[number]; r: Running; e: ExecutionRow | undefined; wasLive: boolean; live: boolean; written: ReturnType<ArtifactsService["writeFiles"]> }[] = [];
+    // Files are written before the commit that points rows at them (never a row without its file), outside the tx,
+    // for every run this process is running: the tx reads each run and keeps them only if it is still ours (not read
+    // here as well: on PostgreSQL that was a round trip per ending run, one after another, before the tx began).
+    // `live`/`e`: as read inside the tx (set by its last attempt).
+    const settles: { m: (typeof ends)[number]; r: Running; e: ExecutionRow | undefined; live: boolean; written: ReturnType<ArtifactsService["writeFiles"]> }[] = [];
     for (const m of ends) {
       const r = this.running.get(m.executionId);
       if (!r) continue;
       let output = r.output.join("");
       for (const t of texts) if (t.executionId === m.executionId) output += t.text;
-      const e = await this.load(m.executionId);
-      const live = this.mine(e);
-      const written = live && m.type === "done" ? artifacts.writeFiles(e.workspaceId, e.id, [{ name: `${e.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
-      settles.push({ m, r, e, wasLive: live, live, written });
+      const written =
+        m.type === "done" ? artifacts.writeFiles(r.workspaceId, m.executionId, [{ name: `${r.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
+      settles.push({ m, r, e: undefined, live: false, written });
     }
     // What the transaction changes in memory: put back if it fails, and at the start of every attempt.
     const before = new Map<number, { seq: number; len: number }>();
@@ -345,9 +346,9 @@ export class Runner {
           await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] });
         }
         for (const s of settles) {
-          // Read again in this tx: a cancel may have committed since the read above.
-          if (s.wasLive) s.e = await this.load(s.m.executionId);
-          s.live = s.wasLive && this.mine(s.e);
+          // A cancel or a take-back may have committed since the worker answered.
+          s.e = await this.load(s.m.executionId);
+          s.live = this.mine(s.e);
           if (!s.live) continue;
           const { m, e, written } = s;
           if (m.type === "done") {
