@@ -30,3 +30,16 @@ export function oneAtATime(pass: () => Promise<void>): OneAtATime {
     },
   };
 }
+
+/**
+ * Tasks that must not overlap one another (a replica's settles, and its lease renewals between them): each starts
+ * once the one called before it has ended, and gets its own result; a failure ends only its own task.
+ */
+export function inTurn(): <T>(task: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    const p = last.then(task);
+    last = p.catch(() => {});
+    return p;
+  };
+}

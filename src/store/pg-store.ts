@@ -125,7 +125,7 @@ export class PgStore implements Store {
    */
   private async attempt<T>(fn: () => Promise<T>, opts: TxOptions): Promise<[T, (() => void)[]]> {
     const conn = await this.client.reserve();
-    const state = { conn, error: undefined, savepoints: 0, locks: new Set(opts.lock ? [`${opts.lock[0]}:${opts.lock[1]}`] : []) } as TxState;
+    const state = { conn, error: undefined, savepoints: 0, locks: new Set(opts.lock ? [lockName(...opts.lock)] : []) } as TxState;
     state.client = clientOf(state);
     const frame: Frame = { open: true, tx: this.txOver(state), state, after: [] };
     const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock || opts.readCommitted ? "READ COMMITTED" : "SERIALIZABLE"}`);
@@ -164,7 +164,7 @@ export class PgStore implements Store {
   async lockInTx(space: LockSpace, key: number): Promise<void> {
     const frame = this.frames.getStore();
     if (!frame?.open) throw new Error("lockInTx outside a store.tx");
-    const held = `${space}:${key}`;
+    const held = lockName(space, key);
     if (frame.state.locks.has(held)) return;
     await send(frame.state, "SELECT pg_advisory_xact_lock($1, $2)", [space, key]);
     frame.state.locks.add(held);
@@ -338,6 +338,9 @@ function clientOf(state: TxState): DrizzleClient {
     }),
   };
 }
+
+/** An advisory lock as TxState.locks names it. */
+const lockName = (space: LockSpace, key: number): string => `${space}:${key}`;
 
 /** A statement of the transaction, its error kept as the transaction's first. */
 function send(state: TxState, query: string, params: (string | number)[] = []): Promise<unknown> {

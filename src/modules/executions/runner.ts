@@ -20,7 +20,7 @@ import { buildPrompt, type Attachment, type Connector } from "./prompt";
 import type { ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
-import { oneAtATime } from "../../lib/one-at-a-time";
+import { inTurn, oneAtATime } from "../../lib/one-at-a-time";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
 import { POLL_MS, RunClaims, type QueuedRun } from "./claims";
 import { readSourceThenLaunch } from "./source-launch";
@@ -71,8 +71,8 @@ export class Runner {
   private dispatchScheduled = false;
   /** A dispatch pass is between its read of the queue and its commit: the next one waits (no run picked twice). */
   private dispatches = oneAtATime(() => this.dispatch());
-  /** The flushes in order: one tick's commit is done before the next one reads what it left in memory. */
-  private flushChain: Promise<void> = Promise.resolve();
+  /** Flushes (and lease renewals) in turn: one tick's commit is done before the next one reads what it left in memory. */
+  private turns = inTurn();
   private stopped = false;
   private adopted = new Set<number>();
   /** Set by pause(): queued runs stay queued, for the next start. */
@@ -101,7 +101,7 @@ export class Runner {
         kick: () => this.kick(),
         running: () => this.running.keys(),
         lost: (id) => this.pool?.cancel(id),
-        betweenSettles: (fn) => this.onFlushChain(fn),
+        betweenSettles: (fn) => this.turns(fn),
         reap: !this.d.ownOnly,
         log: this.d.log,
       });
@@ -281,16 +281,7 @@ export class Runner {
 
   /** Queues a flush after the one in progress (flushes never overlap); resolves once it is done. */
   private flush(): Promise<void> {
-    return this.onFlushChain(() => this.flushOnce());
-  }
-
-  private onFlushChain<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.flushChain.then(fn);
-    this.flushChain = p.then(
-      () => {},
-      () => {},
-    );
-    return p;
+    return this.turns(() => this.flushOnce());
   }
 
   /**
