@@ -13,7 +13,9 @@ import { registerConnectorTools } from "./tools/connectors";
 import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
 import { installSessionFeatures, sessionLogging } from "./session";
-import { ListPromptsRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ListPromptsRequestSchema, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 
 /** What a tool handler's `extra` carries that we read: the auth of the HTTP request that delivered the call. */
 export interface CallExtra {
@@ -45,12 +47,14 @@ export function requestCtx(extra: CallExtra): Ctx {
 }
 
 /**
- * tools/list and prompts/list answers, made once per process. The SDK turns every zod schema into JSON Schema
- * on each listing (hundreds of ms here), yet the tools and the catalog's prompts are the same for every session.
+ * tools/list and prompts/list answers, made once per process: the SDK turns every zod schema into JSON Schema on
+ * each listing, yet the tools and the catalog's prompts are the same for every session. tools/list is the one made
+ * at build time (./tool-list.ts), when it names exactly the tools this server registered (`registered`, filled as
+ * they are); else the SDK makes it.
  */
 const listings = new Map<string, Promise<unknown>>();
 
-function cacheListings(server: McpServer): void {
+function cacheListings(server: McpServer, registered: readonly string[]): void {
   const set = server.server.setRequestHandler.bind(server.server);
   server.server.setRequestHandler = ((schema: typeof ListToolsRequestSchema, handler: (...a: unknown[]) => unknown) => {
     const method = schema === ListToolsRequestSchema ? "tools/list" : schema === (ListPromptsRequestSchema as unknown) ? "prompts/list" : null;
@@ -58,13 +62,35 @@ function cacheListings(server: McpServer): void {
     return set(schema, ((...a: unknown[]) => {
       let answer = listings.get(method);
       if (!answer) {
-        answer = Promise.resolve(handler(...a));
+        answer = Promise.resolve((method === "tools/list" && builtToolList(registered)) || handler(...a));
         listings.set(method, answer);
         answer.catch(() => listings.delete(method));
       }
       return answer;
     }) as never);
   }) as typeof server.server.setRequestHandler;
+}
+
+function builtToolList(registered: readonly string[]): { tools: Tool[] } | null {
+  const { TOOL_LIST } = require("./built-tool-list") as typeof import("./built-tool-list");
+  return TOOL_LIST.length === registered.length && TOOL_LIST.every((t, i) => t.name === registered[i]) ? { tools: TOOL_LIST } : null;
+}
+
+/**
+ * The SDK checks elicitation answers with Ajv, and by default builds an Ajv instance with every string format for
+ * each server it makes: on `clanker mcp`'s start and on every HTTP session. This server never elicits; the
+ * instance is made the first time one is checked, once per process.
+ */
+let ajvValidator: AjvJsonSchemaValidator | undefined;
+const lazyValidator: jsonSchemaValidator = { getValidator: (schema) => (ajvValidator ??= new AjvJsonSchemaValidator()).getValidator(schema) };
+
+/** Every tool. What tools/list answers is made from these alone, at build time (./tool-list.ts). */
+export function registerTools(server: McpServer, tc: ToolContext): void {
+  registerSkillTools(server, tc);
+  registerWorkspaceTools(server, tc);
+  registerWorkflowTools(server, tc);
+  registerIntegrationTools(server, tc);
+  registerConnectorTools(server, tc);
 }
 
 export function createMcpServer(tc: ToolContext): McpServer {
@@ -74,25 +100,25 @@ export function createMcpServer(tc: ToolContext): McpServer {
       instructions:
         "Clanker: run AI skills, read their artifacts, and share a working memory with other agents. Tools act in the workspace your API key belongs to. Find skills with search-skills and workflows with list-workflows; every skill is also a prompt, its SKILL.md a resource (clanker://skills/{slug}).",
       capabilities: { logging: {}, completions: {}, resources: { subscribe: true, listChanged: true } },
+      jsonSchemaValidator: lazyValidator,
     },
   );
-  cacheListings(server);
+  const registered: string[] = [];
+  cacheListings(server, registered);
   const log = sessionLogging(server);
   // Every tool call is logged to the session that made it (logging/setLevel chooses how much it hears).
   const register = server.registerTool.bind(server);
-  server.registerTool = ((name: string, config: never, cb: (...a: unknown[]) => unknown) =>
-    register(name, config, (async (...a: unknown[]) => {
+  server.registerTool = ((name: string, config: never, cb: (...a: unknown[]) => unknown) => {
+    registered.push(name);
+    return register(name, config, (async (...a: unknown[]) => {
       const started = performance.now();
       const result = (await cb(...a)) as { isError?: boolean };
       const extra = a[a.length - 1] as Parameters<typeof log>[2];
       log(result.isError ? "warning" : "info", `${name}: ${result.isError ? "failed" : "done"} in ${Math.round(performance.now() - started)} ms`, extra);
       return result;
-    }) as never)) as typeof server.registerTool;
-  registerSkillTools(server, tc);
-  registerWorkspaceTools(server, tc);
-  registerWorkflowTools(server, tc);
-  registerIntegrationTools(server, tc);
-  registerConnectorTools(server, tc);
+    }) as never);
+  }) as typeof server.registerTool;
+  registerTools(server, tc);
   registerResources(server, tc);
   registerSkillPrompts(server, tc);
   installSessionFeatures(server, tc, log);

@@ -25,9 +25,8 @@ const cell = (s: string) => s.replaceAll("|", "\\|");
 export async function renderSkillMd(base: string, config: Config, services: Services): Promise<string> {
   const categories = services.marketplace.categories();
   const skills = services.marketplace.list({ limit: 100 }, {}).rows;
-  // The MCP SDK is loaded by the first /skill.md, not at start.
-  const { liveToolList } = await import("../mcp/tool-list");
-  const tools = await liveToolList(services);
+  // Made at build time (src/mcp/tool-list.ts); loaded by the first /skill.md, not at start.
+  const { TOOL_LIST: tools } = await import("../mcp/built-tool-list");
   const fill: Record<string, string> = {
     SKILL_COUNT: String(skills.length),
     CATEGORY_COUNT: String(categories.length),
