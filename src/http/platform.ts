@@ -148,10 +148,12 @@ export function createPlatform(deps: PlatformDeps) {
       deps.latency.observe(request.method, pattern, status, ms / 1000);
       deps.log.access(request.method, pattern, status, Math.round(ms * 10) / 10, String(set.headers["x-request-id"]));
     })
+    // Hooks are arrow functions, never methods (`transform(c) {…}`): Elysia reads a hook's source to see what it
+    // uses, and cannot read a minified method; the binary then logged "[Sucrose] warning…" (test/binary.test.ts).
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
-        async transform(c) {
+        transform: async (c) => {
           const { request, set, body } = c;
           let principal: Principal;
           try {
@@ -177,7 +179,7 @@ export function createPlatform(deps: PlatformDeps) {
           (c as Stash)[PRINCIPAL] = principal;
           throwIfBadBody(body);
         },
-        resolve(c) {
+        resolve: (c) => {
           const { request, set } = c;
           const p = (c as Stash)[PRINCIPAL]!;
           // The client address is looked up only when something reads it (the audit log), once.
@@ -199,7 +201,7 @@ export function createPlatform(deps: PlatformDeps) {
       publicLimit: {
         // Marks the route public in the OpenAPI document (no credentials needed).
         detail: { security: [] },
-        async transform({ request, set, body }) {
+        transform: async ({ request, set, body }) => {
           await limitIp(request, set);
           throwIfBadBody(body);
         },

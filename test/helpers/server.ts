@@ -35,6 +35,8 @@ export interface TestServer {
 export interface StartOptions {
   env?: Record<string, string>;
   dataDir?: string;
+  /** A compiled binary to run (serve and the CLI verbs) instead of `bun src/main.ts`. */
+  binary?: string;
 }
 
 /** Which store the servers of this run use: a test of something only SQLite has skips itself under "postgres". */
@@ -140,12 +142,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     ...(process.env.CLANKER_TEST_DATABASE_URL ? await replicaStackEnv(await databaseFor(dataDir)) : {}),
     ...opts.env,
   };
+  const clanker = opts.binary ? [opts.binary] : [process.execPath, MAIN];
   let proc: Subprocess<"ignore", "pipe", "pipe">;
   let output = "";
   let url = "";
 
   async function launch(): Promise<void> {
-    proc = Bun.spawn([process.execPath, MAIN, "serve"], { env, cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    proc = Bun.spawn([...clanker, "serve"], { env, cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     url = await new Promise<string>((resolveUrl, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start in 15s:\n${output}`)), 15_000);
       const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -181,7 +184,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     },
     exited: () => proc.exited,
     async cli(args, extraEnv = {}) {
-      const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...env, ...extraEnv }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn([...clanker, ...args], { env: { ...env, ...extraEnv }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
       return { stdout, stderr, code };
     },
