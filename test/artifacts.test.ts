@@ -2,7 +2,7 @@
 // `file=` blocks as further files) under <dataDir>/artifacts; list, get, download with the right content
 // type, delete (row and file), isolation between workspaces, and the audit trail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
@@ -174,5 +174,52 @@ describe("files a skill emits", () => {
     // Both are listed, newest first.
     const list = await a("GET", "/api/v1/artifacts?limit=2");
     expect(list.body.data.map((x: any) => x.id).sort()).toEqual([...exec.artifactIds].sort());
+  });
+});
+
+describe.skipIf(testDialect() === "postgres")("the artifacts folder on disk", () => {
+  /** The folder under <dataDir>/artifacts that holds this run's files (one per workspace). */
+  const folderOf = (exec: any): string | undefined =>
+    readdirSync(join(srv.dataDir, "artifacts"))
+      .map((d) => join(srv.dataDir, "artifacts", d))
+      .find((d) => statSync(d).isDirectory() && readdirSync(d).some((f) => f.startsWith(`${exec.executionId.replace("exec_", "")}-`)));
+
+  test("a workspace's folder removed while the server runs is made again by the next run", async () => {
+    const first = await runToEnd(a, `Summarize before the folder goes ${marker("gone")}`);
+    expect(first.status).toBe("completed");
+    const folder = folderOf(first);
+    expect(folder).toBeDefined();
+    // An operator's cleanup: the server has made this folder before and must not count on it still being there.
+    rmSync(folder!, { recursive: true, force: true });
+    const input = `Summarize after the folder went ${marker("again")}`;
+    const next = await runToEnd(a, input);
+    expect(next.status).toBe("completed");
+    const dl = await a("GET", `/api/v1/artifacts/${next.artifactId}/download`);
+    expect(dl.status).toBe(200);
+    expect(dl.text).toBe(answerFor(input).join(""));
+  });
+
+  test("a run whose output cannot be written stays running, then completes once the disk lets it (no lost run)", async () => {
+    const first = await runToEnd(a, `Summarize before the folder is blocked ${marker("block")}`);
+    const folder = folderOf(first)!;
+    expect(folder).toBeDefined();
+    // A file where the folder was: writing the next output fails (ENOTDIR) until it is gone.
+    rmSync(folder, { recursive: true, force: true });
+    writeFileSync(folder, "in the way");
+    const input = `Summarize while the folder is blocked ${marker("blocked")}`;
+    const started = await a("POST", "/api/v1/skills/summarize/run", { body: { input } });
+    expect(started.status).toBe(200);
+    const id = started.body.executionId;
+    await sleep(700);
+    expect((await a("GET", `/api/v1/executions/${id}/status`)).body.status).toBe("running");
+    expect(srv.logs()).toContain("finished run(s) failed, retrying");
+    rmSync(folder);
+    const deadline = Date.now() + 10_000;
+    let s: any;
+    while (Date.now() < deadline && !["completed", "failed", "cancelled"].includes((s = (await a("GET", `/api/v1/executions/${id}/status`)).body).status)) await sleep(50);
+    expect(s.status).toBe("completed");
+    const dl = await a("GET", `/api/v1/artifacts/${s.artifactId}/download`);
+    expect(dl.status).toBe(200);
+    expect(dl.text).toBe(answerFor(input).join(""));
   });
 });

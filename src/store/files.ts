@@ -1,7 +1,8 @@
 // The files a server writes besides its rows (artifact bytes, imported skills, the mail outbox), by data-dir-relative
 // path: plain owner-only files in the data dir on SQLite, rows of the `files` table on PostgreSQL, so every replica
 // reads what any of them wrote.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { eq, like, or } from "drizzle-orm";
 import type { Store } from "./db";
@@ -29,10 +30,9 @@ export interface PutOptions {
   executable?: boolean;
 }
 
-/** The data dir's: the same operations, also synchronous (a caller with no await to spare, e.g. a run's output). */
+/** The data dir's: the same operations, and a synchronous delete (for an after-commit hook, which cannot await). */
 export interface DiskFileStore extends FileStore {
   readonly shared: false;
-  putSync(path: string, bytes: Buffer | string, opts?: PutOptions): void;
   deleteSync(path: string): void;
 }
 
@@ -64,22 +64,27 @@ export function dataDirFiles(dataDir: string): DiskFileStore {
       else if (e.isFile()) out.push(relative(dataDir, p).split(sep).join("/"));
     }
   };
-  const putSync = (path: string, bytes: Buffer | string, opts?: PutOptions) => {
-    const file = full(path);
-    const dir = dirname(file);
-    if (!madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      madeDirs.add(dir);
-    }
-    writeFileSync(file, bytes, { mode: opts?.executable ? 0o700 : 0o600 });
-  };
   const deleteSync = (path: string) => rmSync(full(path), { recursive: true, force: true });
   return {
     shared: false,
-    putSync,
     deleteSync,
+    // Off the event loop (Bun's file threads): creating a file waits whenever the filesystem's journal commits
+    // (SQLite's checkpoint fsyncs), and a run's output written synchronously stalled every request behind it.
     async put(path, bytes, opts) {
-      putSync(path, bytes, opts);
+      const file = full(path);
+      const dir = dirname(file);
+      const write = () => writeFile(file, bytes, { mode: opts?.executable ? 0o700 : 0o600 });
+      if (madeDirs.has(dir)) {
+        try {
+          return await write();
+        } catch (e) {
+          // The folder went since it was made (delete() of a folder, an operator's cleanup): make it again.
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
+      }
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      madeDirs.add(dir);
+      await write();
     },
     async get(path) {
       try {

@@ -115,14 +115,16 @@ export function createArtifactsService(store: Store, dataDir: string) {
      * On disk (SQLite) the files are written first, outside any tx, so no committed row lacks its file. In the
      * database they are rows themselves: insert() stores them in the run's own tx, all or nothing.
      */
-    writeFiles(workspaceId: number, executionId: number, list: ArtifactFile[]): WrittenFile[] {
-      return list.map((f, i) => {
-        const rel = `${workspaceId}/${executionId}-${i}-${f.name}`;
-        const w: WrittenFile = { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
-        if (files.shared) w.content = f.content;
-        else files.putSync(fileOf(rel), f.content);
-        return w;
-      });
+    writeFiles(workspaceId: number, executionId: number, list: ArtifactFile[]): Promise<WrittenFile[]> {
+      return Promise.all(
+        list.map(async (f, i) => {
+          const rel = `${workspaceId}/${executionId}-${i}-${f.name}`;
+          const w: WrittenFile = { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
+          if (files.shared) w.content = f.content;
+          else await files.put(fileOf(rel), f.content);
+          return w;
+        }),
+      );
     },
 
     /** Files written for a run that ended otherwise before its rows were inserted. */

@@ -11,7 +11,7 @@ import { chooseProvider } from "../../executor/providers";
 import type { FromWorker } from "../../executor/protocol";
 import type { EventBus } from "../events/bus";
 import type { BillingService } from "../billing/service";
-import type { ArtifactsService } from "../artifacts/service";
+import type { ArtifactsService, WrittenFile } from "../artifacts/service";
 import { emittedFiles } from "../artifacts/service";
 import type { WebhooksService } from "../webhooks/service";
 import type { ByokService } from "../byok/service";
@@ -301,16 +301,16 @@ export class Runner {
     // for every run this process is running: the tx reads each run and keeps them only if it is still ours (not read
     // here as well: on PostgreSQL that was a round trip per ending run, one after another, before the tx began).
     // `live`/`e`: as read inside the tx (set by its last attempt).
-    const settles: { m: (typeof ends)[number]; r: Running; e: ExecutionRow | undefined; live: boolean; written: ReturnType<ArtifactsService["writeFiles"]> }[] = [];
-    for (const m of ends) {
+    type Settle = { m: (typeof ends)[number]; r: Running; e: ExecutionRow | undefined; live: boolean; written: WrittenFile[] };
+    const writeOutputs = async (m: (typeof ends)[number]): Promise<Settle | null> => {
       const r = this.running.get(m.executionId);
-      if (!r) continue;
+      if (!r) return null;
       let output = r.output.join("");
       for (const t of texts) if (t.executionId === m.executionId) output += t.text;
       const written =
-        m.type === "done" ? artifacts.writeFiles(r.workspaceId, m.executionId, [{ name: `${r.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
-      settles.push({ m, r, e: undefined, live: false, written });
-    }
+        m.type === "done" ? await artifacts.writeFiles(r.workspaceId, m.executionId, [{ name: `${r.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
+      return { m, r, e: undefined, live: false, written };
+    };
     // What the transaction changes in memory: put back if it fails, and at the start of every attempt.
     const before = new Map<number, { seq: number; len: number }>();
     for (const { executionId } of texts) {
@@ -323,7 +323,9 @@ export class Runner {
         if (r) ((r.seq = b.seq), (r.output.length = b.len));
       }
     };
+    let settles: Settle[];
     try {
+      settles = (await Promise.all(ends.map(writeOutputs))).filter((s) => s !== null);
       await store.tx(async () => {
         restore();
         // A run another replica took back (its lease ran out) gets no more blocks from here.
@@ -349,8 +351,9 @@ export class Runner {
         }
       });
     } catch (err) {
-      // SQLITE_BUSY / FULL / IOERR: nothing of this tick is on disk. Undo the in-memory side, put the messages back
-      // in front and try again shortly, rather than let the throw escape the timer or strand the runs.
+      // A file that could not be written (disk full), SQLITE_BUSY / FULL / IOERR: nothing of this tick is committed.
+      // Undo the in-memory side, put the messages back in front and try again shortly (files written again, over
+      // themselves), rather than let the throw escape the timer or strand the runs.
       restore();
       this.pendingText = texts.concat(this.pendingText);
       this.pendingSettle = ends.concat(this.pendingSettle);
