@@ -18,13 +18,21 @@ export interface UserCache {
 
 export function createProfileService(store: Store, cache: UserCache) {
   const db = store.db;
+  // The cache hands out the same row object until it reloads it: its ISO date is made once per row, not per GET
+  // (Date#toISOString was 3 % of the hot path's CPU).
+  const createdIso = new WeakMap<UserRow, string | null>();
+  const createdAt = (u: UserRow): string | null => {
+    let iso = createdIso.get(u);
+    if (iso === undefined) createdIso.set(u, (iso = toIso(u.createdAt)));
+    return iso;
+  };
 
   function view(ctx: Ctx, u: UserRow | null) {
     return {
       id: u ? encodeId("user", u.id) : null,
       email: u?.email ?? null,
       name: u?.name ?? null,
-      createdAt: toIso(u?.createdAt),
+      createdAt: u ? createdAt(u) : null,
       workspaceId: encodeId("workspace", ctx.workspaceId),
       role: ctx.role,
       authMethod: ctx.actor.kind === "user" ? ("session" as const) : ("api_key" as const),
