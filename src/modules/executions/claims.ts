@@ -8,6 +8,7 @@ import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
 import { LOCK_SPACES, type Store } from "../../store/db";
+import { prepared } from "../../store/prepared";
 import { executionBlocks, executions } from "../../store/schema";
 import type { Log } from "../../lib/log";
 import type { EventBus } from "../events/bus";
@@ -17,6 +18,21 @@ import type { ExecutionRow } from "./view";
 
 /** A queued run as the dispatcher picks it (begin reads the whole row of each it picks). */
 export type QueuedRun = Pick<ExecutionRow, "id" | "workspaceId" | "createdAt">;
+
+/**
+ * The oldest queued runs, only what picking among them needs. While workers are busy the queue stays long and every
+ * dispatch reads it again to start a few (~116 read to start ~8 in the executions bench). A whole row (input,
+ * attachments) costs ~5 µs to read in SQLite alone, before drizzle maps it, so only the runs picked are read whole, by
+ * begin. Prepared: built anew on every dispatch, drizzle's SQL building cost about what SQLite took to run it.
+ */
+const queuedRuns = prepared((db) =>
+  db
+    .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
+    .from(executions)
+    .where(eq(executions.status, "queued"))
+    .orderBy(asc(executions.id))
+    .limit(500),
+);
 
 /** PostgreSQL: how often a replica looks at the queue besides kick() (runs queued on other replicas). */
 export const POLL_MS = 1000;
@@ -154,18 +170,8 @@ export class RunClaims {
     });
   }
 
-  /**
-   * The oldest queued runs, only what picking among them needs. While workers are busy the queue stays long and every
-   * dispatch reads it again to start a few (~116 read to start ~8 in the executions bench). A whole row (input,
-   * attachments) costs ~5 µs to read in SQLite alone, before drizzle maps it, so only the runs picked are read whole, by begin.
-   */
   private queue(): Promise<QueuedRun[]> {
-    return this.d.store.db
-      .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
-      .from(executions)
-      .where(eq(executions.status, "queued"))
-      .orderBy(asc(executions.id))
-      .limit(500);
+    return queuedRuns(this.d.store);
   }
 
   /** The lease fields a run gets when this replica starts it. */
