@@ -1,5 +1,5 @@
 // Executor worker: runs model calls with streaming, batching deltas into blocks for the main thread.
-import { streamText, APICallError } from "ai";
+import { streamText, APICallError, modelMessageSchema } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { FromWorker, Job, ProviderSpec, ToWorker, Usage } from "./protocol";
@@ -21,6 +21,16 @@ type Model = ReturnType<typeof makeModel>;
  * Bounded, since BYOK keys come and go; a key no longer chosen is never asked for and ages out.
  */
 const models = lru<string, Model>(32);
+
+/**
+ * streamText checks every call's messages against `z.array(modelMessageSchema)`, a schema it makes anew per call, and
+ * zod (4.6) walks a new schema's whole tree on its first parse to learn whether it can recurse. The message schema
+ * reaches JSON values through a z.lazy that only a parse resolves, and until one is resolved the walk's answer is
+ * "unsure", which zod does not keep: every run walked the whole message schema again, ~250 µs of this thread's CPU
+ * (a quarter of a short run's). Parsing one message whose providerOptions hold nested JSON resolves the lazy once;
+ * from then on the walk stops at the message schema's cached answer.
+ */
+modelMessageSchema.safeParse({ role: "user", content: [{ type: "text", text: "", providerOptions: { x: { y: [{ z: null }] } } }], providerOptions: { x: { y: [{ z: null }] } } });
 
 function modelFor(p: ProviderSpec): Model {
   const key = JSON.stringify([p.kind, p.apiKey, p.baseUrl, p.model]);

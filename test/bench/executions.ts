@@ -2,7 +2,7 @@
 // runs/s end to end, POST /run p50/p99, time to the first SSE block, the server's RSS every 2,000 runs up to
 // 20,000, and one event fanned out to 10,000 SSE clients (needs ulimit -n above 11,000 in the shell running it).
 // Prints figures; never fails on time.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeModel } from "../helpers/fake-models";
@@ -123,10 +123,18 @@ async function burst(n: number): Promise<void> {
   );
   if (settled < target) await Promise.race([done, Bun.sleep(120_000)]);
 }
+/** CPU ticks (utime + stime) of the server: the whole process, or one thread (the main thread's id is the pid). */
+const cpuTicks = (thread?: number) => {
+  const f = readFileSync(thread ? `/proc/${server.pid}/task/${thread}/stat` : `/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(f[11]) + Number(f[12]);
+};
+const ticksBefore = [cpuTicks(), cpuTicks(server.pid)];
 const t0 = performance.now();
 await burst(RUNS);
 const seconds = (performance.now() - t0) / 1000;
 const completed = settled;
+// Per run, in µs (a tick is 10 ms): less noisy than runs/s, which moves with whatever else the two cores are doing.
+const [processUs, mainUs] = [cpuTicks(), cpuTicks(server.pid)].map((t, i) => ((t - ticksBefore[i]!) * 10_000) / completed);
 
 // 3. POST /run latency unloaded: one request at a time.
 const unloaded: number[] = [];
@@ -138,6 +146,7 @@ for (let i = 0; i < 200; i++) {
 }
 
 console.log(`runs end to end:      ${(completed / seconds).toFixed(0)} runs/s (${completed}/${RUNS} settled in ${seconds.toFixed(2)} s, ${CONCURRENCY} POSTs in flight; aim ≥ 600)`);
+console.log(`server CPU per run:    ${processUs!.toFixed(0)} µs (main thread ${mainUs!.toFixed(0)} µs, the rest executor and checkpoint threads)`);
 console.log(`POST /run latency:    one at a time p50 ${pct(unloaded, 0.5).toFixed(2)} ms  p99 ${pct(unloaded, 0.99).toFixed(2)} ms (aim p99 < 10 ms)`);
 console.log(`                      at saturation (${CONCURRENCY} in flight) p50 ${pct(postLatency, 0.5).toFixed(2)} ms  p99 ${pct(postLatency, 0.99).toFixed(2)} ms`);
 console.log(`first SSE block:      median ${pct(firstBlock, 0.5).toFixed(2)} ms  max ${Math.max(...firstBlock).toFixed(2)} ms (aim < 20 ms)`);
