@@ -133,7 +133,8 @@ const t0 = performance.now();
 await burst(RUNS);
 const seconds = (performance.now() - t0) / 1000;
 const completed = settled;
-// Per run, in µs (a tick is 10 ms): less noisy than runs/s, which moves with whatever else the two cores are doing.
+// Per run, in µs (a tick is 10 ms): what the server itself spent, beside runs/s, which also counts the time it waited
+// for a core (the bench's own client and fake model share the machine).
 const [processUs, mainUs] = [cpuTicks(), cpuTicks(server.pid)].map((t, i) => ((t - ticksBefore[i]!) * 10_000) / completed);
 
 // 3. POST /run latency unloaded: one request at a time.
