@@ -3,7 +3,7 @@
 // type, delete (row and file), isolation between workspaces, and the audit trail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
@@ -179,10 +179,10 @@ describe("files a skill emits", () => {
 
 describe.skipIf(testDialect() === "postgres")("the artifacts folder on disk", () => {
   /** The folder under <dataDir>/artifacts that holds this run's files (one per workspace). */
-  const folderOf = (exec: any): string | undefined =>
-    readdirSync(join(srv.dataDir, "artifacts"))
-      .map((d) => join(srv.dataDir, "artifacts", d))
-      .find((d) => statSync(d).isDirectory() && readdirSync(d).some((f) => f.startsWith(`${exec.executionId.replace("exec_", "")}-`)));
+  const folderOf = (exec: any): string | undefined => {
+    const file = artifactFiles().find((p) => basename(p).startsWith(`${exec.executionId.replace("exec_", "")}-`));
+    return file && dirname(file);
+  };
 
   test("a workspace's folder removed while the server runs is made again by the next run", async () => {
     const first = await runToEnd(a, `Summarize before the folder goes ${marker("gone")}`);
