@@ -130,7 +130,8 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
-  log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid})`);
+  const threads = config.executor.workers;
+  log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid}, ${threads} executor thread${threads === 1 ? "" : "s"})`);
 
   const { runner, workflowEngine } = services;
   const describe = (r: { executionId: string; skillSlug: string }) => {

@@ -24,12 +24,12 @@ const env = {
   CLANKER_RATE_LIMIT_PER_MINUTE: "1000000",
   CLANKER_WORKSPACE_CONCURRENCY: "256",
   CLANKER_CREDIT_GRANT: "1000000",
-  CLANKER_WORKERS: process.env.BENCH_WORKERS ?? "2",
+  CLANKER_WORKERS: process.env.BENCH_WORKERS ?? "",
   OPENAI_BASE_URL: `${fake.url}/v1`,
   PORT: "0",
 };
 // BENCH_BINARY=dist/clanker measures the compiled binary (what a self-hoster runs) instead of the sources;
-// BENCH_WORKERS sets the executor threads (2).
+// BENCH_WORKERS sets the executor threads (unset: the server's default, one fewer than the cores).
 const clanker = process.env.BENCH_BINARY ? [resolve(process.env.BENCH_BINARY)] : [process.execPath, join(ROOT, "src/main.ts")];
 const key = (await new Response(Bun.spawn([...clanker, "keys", "create", "--name", "bench"], { env, stdout: "pipe" }).stdout).text()).trim().split("\n").pop()!;
 const profile = process.env.BENCH_PROFILE ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
@@ -47,6 +47,7 @@ for (let i = 0; i < 600 && !url && server.exitCode === null; i++) {
   if (!url) await Bun.sleep(50);
 }
 if (!url) throw new Error(`the server did not start: ${existsSync(serverLog) ? await Bun.file(serverLog).text() : "no output"}`);
+const threads = /(\d+) executor threads?\)/.exec(await Bun.file(serverLog).text())?.[1] ?? "?";
 const headers = { "x-api-key": key, "content-type": "application/json" };
 const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${server.pid}/status`).text())?.[1] ?? 0) / 1024;
 const rssIdle = await rss();
@@ -166,7 +167,7 @@ for (let done = 0; done < RSS_RUNS; done += RSS_STEP) {
   await rssAt((RUNS + 220 + done + RSS_STEP).toLocaleString("en"));
 }
 closeWatch();
-console.log(`RSS over runs (MB):   runs: as settled/after 2 s idle, ${env.CLANKER_WORKERS} workers (${settled}/${target} settled; aim < 150 MB, flat)`);
+console.log(`RSS over runs (MB):   runs: as settled/after 2 s idle, ${threads} executor thread${threads === "1" ? "" : "s"} (${settled}/${target} settled; aim < 150 MB, flat, with 2 threads: BENCH_WORKERS=2)`);
 for (let i = 0; i < rssLine.length; i += 4) console.log(`                      ${rssLine.slice(i, i + 4).join("   ")}`);
 
 // 5. SSE fan-out: SSE_CLIENTS clients held on /api/events, then one event to all of them.

@@ -1,0 +1,25 @@
+// Configuration defaults that depend on the machine.
+import { describe, expect, test } from "bun:test";
+import { defaultWorkers, loadConfig } from "../src/config";
+import { logMessages, startServer } from "./helpers/server";
+
+describe("executor threads", () => {
+  test("one fewer than the cores, at least one: the main thread keeps a core for requests", () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultWorkers(cores))).toEqual([1, 1, 2, 3, 15]);
+  });
+
+  test("CLANKER_WORKERS wins over the default; unset, the default follows this machine's cores", () => {
+    expect(loadConfig({}, { CLANKER_WORKERS: "5" }).executor.workers).toBe(5);
+    expect(loadConfig({}, {}).executor.workers).toBe(defaultWorkers(navigator.hardwareConcurrency));
+  });
+});
+
+test("the server says at start how many executor threads it runs", async () => {
+  const server = await startServer({ env: { CLANKER_WORKERS: "" } });
+  try {
+    const n = defaultWorkers(navigator.hardwareConcurrency);
+    expect(logMessages(server.logs())).toContain(`pid ${server.pid}, ${n} executor thread${n === 1 ? "" : "s"})`);
+  } finally {
+    await server.stop();
+  }
+});
