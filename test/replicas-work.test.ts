@@ -54,7 +54,7 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
     fakeB = startFakeModel("anthropic");
     reps = await startReplicas(1, {
       CLANKER_RATE_LIMIT_PER_MINUTE: "100000",
-      // Room for 8 runs per replica (workers × 8; see the 200-runs test).
+      // Room for 16 runs per replica ((workers + 1) × 8; see the 200-runs test).
       CLANKER_WORKERS: "1",
       CLANKER_WORKSPACE_CONCURRENCY: "1",
       CLANKER_LEASE_SECONDS: String(LEASE_SECONDS),
@@ -73,12 +73,12 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
   });
 
   test("200 runs queued through both replicas each run exactly once, and both replicas run some", async () => {
-    // Twelve workspaces at one run at a time each: the limit, not the machine, paces the queue. A replica holds at
-    // most 8 runs (1 worker × 8), so while all twelve have runs waiting, the other replica must run some of them.
+    // Twenty workspaces at one run at a time each: the limit, not the machine, paces the queue. A replica holds at
+    // most 16 runs ((1 worker + 1) × 8), so while all twenty have runs waiting, the other replica must run some of them.
     // Which replica runs a workspace's next run is otherwise a race: the one whose pass comes first after a slot
     // frees takes it (its own run at once, another's once it waited a poll), so with no more workspaces than one
     // replica holds, one replica could run every run (CI saw 0 of 200 on A once; runs here gave 4 to 196).
-    const spaces = await Promise.all(Array.from({ length: 12 }, (_, i) => workspace(`claims-200-${i}`)));
+    const spaces = await Promise.all(Array.from({ length: 20 }, (_, i) => workspace(`claims-200-${i}`)));
     const jobs = Array.from({ length: 200 }, (_, i) => ({ i, input: `Summarize ${marker("many")}` }));
     const ids: { call: Call; id: string; input: string }[] = [];
     for (let at = 0; at < jobs.length; at += 25) {

@@ -195,8 +195,9 @@ export class Runner {
     const begin = (id: number) => this.begin(id);
     let launches: (() => void)[];
     if (this.shared) {
-      // Hold a few runs per worker at most: what this replica cannot start soon is left for the others.
-      const room = config.executor.workers * 8 - this.running.size;
+      // Hold a few runs per core this replica uses (its executor threads and the main thread, which settles their
+      // runs) at most: what it cannot start soon is left for the others.
+      const room = (config.executor.workers + 1) * 8 - this.running.size;
       launches = await this.claims.claim(room, (e) => this.takes(e), begin);
     } else {
       const perWs = new Map<number, number>();
