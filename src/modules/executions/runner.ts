@@ -130,7 +130,6 @@ export class Runner {
     }
     const failed = await this.claims.failInterrupted();
     if (!failed) return;
-    this.d.webhooks.kick();
     this.d.log.warn(`failed ${failed} run(s) interrupted by a restart`);
   }
 
@@ -378,7 +377,6 @@ export class Runner {
       else if (e) this.d.log.warn(`run ${encodeId("execution", e.id)} was taken back by another replica; its result here is dropped`);
     }
     if (settles.length) {
-      if (settles.some((s) => s.live)) this.d.webhooks.kick();
       this.onSettled?.();
       this.kick();
       this.idle.noteSettled(settles.length, !this.running.size);

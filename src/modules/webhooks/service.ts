@@ -183,14 +183,17 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     deliverDue,
     results: () => ({ ...results }),
 
-    /** Inside the store.tx of the change it reports; kick() from store.afterCommit. */
+    /**
+     * Inside the store.tx of the change it reports; the delivery goes out once that commits. Only an enqueue kicks
+     * the sender: a run without a callback URL no longer paid for a due-deliveries query when it ended.
+     */
     async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): Promise<void> {
       await db
         .insert(webhookDeliveries)
         .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now(), requestId, createdAt: Date.now() });
+      store.afterCommit(() => schedule(0));
     },
 
-    kick: () => schedule(0),
 
     /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
     /**

@@ -128,7 +128,6 @@ export class WorkflowEngine {
         const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!) };
         await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId);
       }
-      if (patch.status && patch.status !== "running") store.afterCommit(() => webhooks.kick());
       return row!;
     });
   }
