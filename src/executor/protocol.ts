@@ -1,4 +1,5 @@
-// Messages between the main thread and the executor workers.
+// Messages between the main thread and the executor workers. Each postMessage carries an array of them, in order:
+// what one side says in a turn goes in one post (pool.ts, send).
 
 export type ProviderSpec =
   | { kind: "anthropic"; apiKey: string; baseUrl: string | null; model: string; byok: boolean }

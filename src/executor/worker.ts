@@ -11,7 +11,16 @@ const FLUSH_MS = 25;
 const FLUSH_BYTES = 4096;
 const running = new Map<number, AbortController>();
 
-const post = (m: FromWorker) => self.postMessage(m);
+/** What this thread says in one turn goes in one postMessage, in order (the pool's send, the other way). */
+let outbox: FromWorker[] = [];
+const post = (m: FromWorker) => {
+  if (outbox.push(m) > 1) return;
+  queueMicrotask(() => {
+    const batch = outbox;
+    outbox = [];
+    self.postMessage(batch);
+  });
+};
 
 type Model = ReturnType<typeof makeModel>;
 
@@ -123,11 +132,12 @@ async function run(job: Job): Promise<void> {
   }
 }
 
-self.onmessage = (event: MessageEvent<ToWorker>) => {
-  const msg = event.data;
-  if (msg.type === "run") void run(msg.job);
-  else if (msg.type === "collect") Bun.gc(true);
-  else if (msg.type === "cancel") running.get(msg.executionId)?.abort("cancel");
+self.onmessage = (event: MessageEvent<ToWorker[]>) => {
+  for (const msg of event.data) {
+    if (msg.type === "run") void run(msg.job);
+    else if (msg.type === "collect") Bun.gc(true);
+    else if (msg.type === "cancel") running.get(msg.executionId)?.abort("cancel");
+  }
 };
 
 post({ type: "ready" });
