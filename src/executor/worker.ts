@@ -2,7 +2,7 @@
 import { streamText, APICallError, modelMessageSchema } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import type { FromWorker, Job, ProviderSpec, ToWorker, Usage } from "./protocol";
+import { turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
 import { lru } from "../lib/lru";
 
 declare const self: Worker;
@@ -11,16 +11,7 @@ const FLUSH_MS = 25;
 const FLUSH_BYTES = 4096;
 const running = new Map<number, AbortController>();
 
-/** What this thread says in one turn goes in one postMessage, in order (the pool's send, the other way). */
-let outbox: FromWorker[] = [];
-const post = (m: FromWorker) => {
-  if (outbox.push(m) > 1) return;
-  queueMicrotask(() => {
-    const batch = outbox;
-    outbox = [];
-    self.postMessage(batch);
-  });
-};
+const post = turnBatcher<FromWorker>((batch) => self.postMessage(batch));
 
 type Model = ReturnType<typeof makeModel>;
 

@@ -194,7 +194,6 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       store.afterCommit(() => schedule(0));
     },
 
-
     /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
     /**
      * The `clanker-integration-signature` of a payload a member chose to post (the webhook integration): signed
