@@ -185,7 +185,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
 
     /**
      * Inside the store.tx of the change it reports; the delivery goes out once that commits. Only an enqueue kicks
-     * the sender: a run without a callback URL no longer paid for a due-deliveries query when it ended.
+     * the sender, so a change that queued nothing (most runs end without a callback URL) costs no query.
      */
     async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): Promise<void> {
       await db
