@@ -483,6 +483,24 @@ describe("per-workspace concurrency", () => {
     expect(s.status).toBe("completed");
     expect(Date.parse(s.startedAt)).toBeGreaterThanOrEqual(Date.parse(f.completedAt));
   });
+
+  test("a workspace's backlog of 500+ runs held at its limit does not hold up a run queued later in another workspace", async () => {
+    const [busyKey, idleKey] = await Promise.all([srvO.createKey({ email: uniqueEmail("backlog-busy") }), srvO.createKey({ email: uniqueEmail("backlog-idle") })]);
+    const busy = client(srvO, { apiKey: busyKey });
+    const idle = client(srvO, { apiKey: idleKey });
+    // Every busy run takes 4 s (four deltas a second apart) and its workspace runs one at a time: the backlog cannot
+    // drain while the test looks.
+    const slow = (tag: string) => ({ input: `Summarize [[slow:1000]] ${marker(tag)}` });
+    const first = await start(busy, slow("backlog-first"));
+    await waitStatus(busy, first, (s) => s.status === "running");
+    const backlog: string[] = [];
+    for (let i = 0; i < 510; i += 30) backlog.push(...(await Promise.all(Array.from({ length: 30 }, () => start(busy, slow("backlog"))))));
+    const other = await start(idle, { input: `Summarize ${marker("backlog-other")}` });
+    expect((await waitEnd(idle, other, 10_000)).status).toBe("completed");
+    // It went ahead of the backlog, which is still there.
+    const last = await busy("GET", `/api/v1/executions/${backlog.at(-1)}/status`);
+    expect(last.body.status).toBe("queued");
+  }, 60_000);
 });
 
 describe("billing", () => {

@@ -13,6 +13,7 @@ import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, ownStoreEnv, readResponse, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
+import { runSql } from "./helpers/sql";
 import { httpTransport } from "./helpers/mcp-client";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -731,6 +732,20 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     const again = await connect("stdio", null, { dataDir: dir, noKey: true, env: await ownStoreEnv(dir) });
     expect((await ok(again, "read-memory")).content).toBe(`first${SEP}second`);
   }, 30_000);
+
+  test("it runs what it queued itself, even behind runs another process left queued in its workspace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+    tempDirs.push(dir);
+    // One run at a time per workspace: the runs left behind fill the head of the workspace's queue.
+    const env = { ...(await ownStoreEnv(dir)), CLANKER_WORKSPACE_CONCURRENCY: "1" };
+    const c = await connect("stdio", null, { dataDir: dir, noKey: true, env });
+    const store = { dataDir: dir, env } as unknown as TestServer;
+    const leftBehind = `INSERT INTO executions (workspace_id, skill_slug, skill_name, status, input, interface, created_at)
+      SELECT id, 'summarize', 'Summarize', 'queued', 'queued by a server that stopped', 'api', 0 FROM workspaces`;
+    for (let i = 0; i < 3; i++) expect(await runSql(store, leftBehind)).toBe(1);
+    const r = await call(c, "execute-skill", { slug: "summarize", input: `Mine ${Date.now()}`, timeoutSeconds: 15 });
+    expect(r.structuredContent).toMatchObject({ status: "completed" });
+  }, 40_000);
 
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "mcp", "--data", srv.dataDir, "--api-key", "ck_" + "Q".repeat(43)], {

@@ -3,6 +3,8 @@
 // whose lease ran out (a replica that died) go back to `queued` for any replica; plus the single-process paths
 // (fail what a crash left running, requeue what a shutdown interrupts).
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+// The same function in pg-core (a proxy naming the table): the tables here are typed as SQLite's on either dialect.
+import { alias } from "drizzle-orm/sqlite-core";
 import type { Config } from "../../config";
 import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -20,19 +22,30 @@ import type { ExecutionRow } from "./view";
 export type QueuedRun = Pick<ExecutionRow, "id" | "workspaceId" | "createdAt">;
 
 /**
- * The oldest queued runs, only what picking among them needs. While workers are busy the queue stays long and every
- * dispatch reads it again to start a few (~116 read to start ~8 in the executions bench). A whole row (input,
- * attachments) costs ~5 µs to read in SQLite alone, before drizzle maps it, so only the runs picked are read whole, by
- * begin. Prepared: built anew on every dispatch, drizzle's SQL building cost about what SQLite took to run it.
+ * The oldest queued runs of each workspace, at most `perWorkspace` of each (no pass can start more of one), oldest
+ * first; only what picking among them needs. Reading the queue's head as a whole instead let one workspace's backlog
+ * hide every other workspace's runs: 500 runs queued behind a busy workspace's limit filled the page, and a run
+ * queued after them in an idle workspace waited for that backlog to drain. It also read the whole queue on every
+ * dispatch to start a few. One short index range per workspace (executions_queue). A whole row (input, attachments)
+ * costs ~5 µs to read in SQLite alone, before drizzle maps it, so only the runs picked are read whole, by begin.
+ * Prepared: built anew on every dispatch, drizzle's SQL building cost about what SQLite took to run it.
  */
-const queuedRuns = prepared((db) =>
-  db
+const queuedRuns = prepared((db) => {
+  const waiting = db.selectDistinct({ workspaceId: executions.workspaceId }).from(executions).where(eq(executions.status, "queued")).as("waiting");
+  const head = alias(executions, "head");
+  const headOf = db
+    .select({ id: head.id })
+    .from(head)
+    .where(and(eq(head.status, "queued"), eq(head.workspaceId, waiting.workspaceId)))
+    .orderBy(asc(head.id))
+    .limit(sql.placeholder("perWorkspace"));
+  return db
     .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
-    .from(executions)
-    .where(eq(executions.status, "queued"))
+    .from(waiting)
+    .innerJoin(executions, inArray(executions.id, headOf))
     .orderBy(asc(executions.id))
-    .limit(500),
-);
+    .limit(500);
+});
 
 /** PostgreSQL: how often a replica looks at the queue besides kick() (runs queued on other replicas). */
 export const POLL_MS = 1000;
@@ -101,11 +114,11 @@ export class RunClaims {
    * one lock in turn, so each counts what the previous one committed: two never take the same free slot. SERIALIZABLE,
    * its read of the running runs would conflict with runs queued and settled meanwhile, and run again.
    */
-  async claim(room: number, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+  async claim(room: number, only: number[] | null, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
     if (room <= 0) return [];
     // Read outside the tx: a tx that read the whole queue would conflict with every request queueing a run.
-    const queued = await this.queue();
+    const queued = await this.queue(only);
     const candidates = queued.filter(accept);
     if (!candidates.length) return [];
     return store.tx(async () => {
@@ -146,11 +159,11 @@ export class RunClaims {
    * process runs); every run started in this pass is marked running in one commit (a commit costs more than the
    * rows in it).
    */
-  async claimLocal(perWs: Map<number, number>, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+  async claimLocal(perWs: Map<number, number>, only: number[] | null, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
     // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
     await store.flush();
-    const queued = await this.queue();
+    const queued = await this.queue(only);
     const picked: QueuedRun[] = [];
     for (const e of queued) {
       if (!accept(e)) continue;
@@ -170,8 +183,19 @@ export class RunClaims {
     });
   }
 
-  private queue(): Promise<QueuedRun[]> {
-    return queuedRuns(this.d.store);
+  /**
+   * What a dispatch picks from: the heads of every workspace's queue, or, given `only` (the runs `clanker mcp` queued
+   * itself), those of them still queued, wherever they stand in their workspace's queue.
+   */
+  private async queue(only: number[] | null): Promise<QueuedRun[]> {
+    const { store, config } = this.d;
+    if (!only) return queuedRuns(store, { perWorkspace: config.executor.workspaceConcurrency });
+    if (!only.length) return [];
+    return store.db
+      .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
+      .from(executions)
+      .where(and(eq(executions.status, "queued"), inArray(executions.id, only)))
+      .orderBy(asc(executions.id));
   }
 
   /** The lease fields a run gets when this replica starts it. */

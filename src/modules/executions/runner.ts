@@ -197,7 +197,7 @@ export class Runner {
       // Hold a few runs per core this replica uses (its executor threads and the main thread, which settles their
       // runs) at most: what it cannot start soon is left for the others.
       const room = (config.executor.workers + 1) * 8 - this.running.size;
-      launches = await this.claims.claim(room, (e) => this.takes(e), begin);
+      launches = await this.claims.claim(room, this.ownRuns(), (e) => this.takes(e), begin);
     } else {
       const perWs = new Map<number, number>();
       for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
@@ -206,9 +206,14 @@ export class Runner {
         this.adopted.delete(e.id);
         return true;
       };
-      launches = await this.claims.claimLocal(perWs, accept, begin);
+      launches = await this.claims.claimLocal(perWs, this.ownRuns(), accept, begin);
     }
     for (const launch of launches) launch();
+  }
+
+  /** `clanker mcp`: the runs it queued, the only ones it may take; null: a server takes any. */
+  private ownRuns(): number[] | null {
+    return this.d.ownOnly ? [...this.adopted] : null;
   }
 
   /**

@@ -5,10 +5,12 @@ import leasesFiles from "./0001_leases_files.sql" with { type: "text" };
 // Written by hand (a trigger): not in drizzle-kit's snapshots, only in its journal.
 import authChangeNotify from "./0002_auth_change_notify.sql" with { type: "text" };
 import authNotifyNarrow from "./0003_auth_notify_narrow.sql" with { type: "text" };
+import runQueueHeads from "./0004_run_queue_heads.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
   { tag: "0001_leases_files", sql: leasesFiles },
   { tag: "0002_auth_change_notify", sql: authChangeNotify },
   { tag: "0003_auth_notify_narrow", sql: authNotifyNarrow },
+  { tag: "0004_run_queue_heads", sql: runQueueHeads },
 ];

@@ -7,6 +7,7 @@ import signin from "./0003_signin_devices_agents_invitations.sql" with { type: "
 import workflows from "./0004_workflows.sql" with { type: "text" };
 import connectors from "./0005_connectors_integrations_triggers.sql" with { type: "text" };
 import leasesFiles from "./0006_leases_files.sql" with { type: "text" };
+import runQueueHeads from "./0007_run_queue_heads.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -16,4 +17,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0004_workflows", sql: workflows },
   { tag: "0005_connectors_integrations_triggers", sql: connectors },
   { tag: "0006_leases_files", sql: leasesFiles },
+  { tag: "0007_run_queue_heads", sql: runQueueHeads },
 ];

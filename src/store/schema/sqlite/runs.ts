@@ -36,7 +36,12 @@ export const executions = sqliteTable(
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: integer("lease_expires_at"),
   },
-  (t) => [index("executions_ws").on(t.workspaceId, t.id), index("executions_status").on(t.status, t.id)],
+  (t) => [
+    index("executions_ws").on(t.workspaceId, t.id),
+    index("executions_status").on(t.status, t.id),
+    // The dispatcher reads the oldest few queued runs of each workspace (claims.ts): one short range per workspace.
+    index("executions_queue").on(t.status, t.workspaceId, t.id),
+  ],
 );
 
 export const executionBlocks = sqliteTable(

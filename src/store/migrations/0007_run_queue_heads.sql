@@ -1,0 +1,1 @@
+CREATE INDEX `executions_queue` ON `executions` (`status`,`workspace_id`,`id`);
