@@ -23,10 +23,9 @@ export type QueuedRun = Pick<ExecutionRow, "id" | "workspaceId" | "createdAt">;
 
 /**
  * The oldest queued runs of each workspace, at most `perWorkspace` of each (no pass can start more of one), oldest
- * first; only what picking among them needs. Reading the queue's head as a whole instead let one workspace's backlog
- * hide every other workspace's runs: 500 runs queued behind a busy workspace's limit filled the page, and a run
- * queued after them in an idle workspace waited for that backlog to drain. It also read the whole queue on every
- * dispatch to start a few. One short index range per workspace (executions_queue). A whole row (input, attachments)
+ * first, 500 at most in all; only what picking among them needs. Per workspace, not the head of the whole queue: a
+ * backlog held at one workspace's limit would fill any page of the queue and hide the later runs of every other
+ * workspace until it drained. One short range of executions_queue per workspace. A whole row (input, attachments)
  * costs ~5 µs to read in SQLite alone, before drizzle maps it, so only the runs picked are read whole, by begin.
  * Prepared: built anew on every dispatch, drizzle's SQL building cost about what SQLite took to run it.
  */
