@@ -747,6 +747,15 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     expect(r.structuredContent).toMatchObject({ status: "completed" });
   }, 40_000);
 
+  test("with one run at a time per workspace, it runs every run it queued, one after the other", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+    tempDirs.push(dir);
+    const c = await connect("stdio", null, { dataDir: dir, noKey: true, env: { ...(await ownStoreEnv(dir)), CLANKER_WORKSPACE_CONCURRENCY: "1" } });
+    // Deltas 100 ms apart: the second is queued while the first runs, and waits its turn.
+    const runs = await Promise.all([1, 2].map((n) => call(c, "execute-skill", { slug: "summarize", input: `Run ${n} [[slow:100]] ${Date.now()}`, timeoutSeconds: 15 })));
+    expect(runs.map((r) => r.structuredContent?.status)).toEqual(["completed", "completed"]);
+  }, 40_000);
+
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "mcp", "--data", srv.dataDir, "--api-key", "ck_" + "Q".repeat(43)], {
       env: stdioEnv(),

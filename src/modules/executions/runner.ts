@@ -201,17 +201,15 @@ export class Runner {
     } else {
       const perWs = new Map<number, number>();
       for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
-      const accept = (e: QueuedRun) => {
-        if (this.d.ownOnly && !this.adopted.has(e.id)) return false;
-        this.adopted.delete(e.id);
-        return true;
-      };
-      launches = await this.claims.claimLocal(perWs, this.ownRuns(), accept, begin);
+      launches = await this.claims.claimLocal(perWs, this.ownRuns(), begin);
     }
     for (const launch of launches) launch();
   }
 
-  /** `clanker mcp`: the runs it queued, the only ones it may take; null: a server takes any. */
+  /**
+   * `clanker mcp`: the runs it queued, the only ones it may take (each keeps its mark until it starts, however long
+   * its workspace's limit holds it); null: a server takes any.
+   */
   private ownRuns(): number[] | null {
     return this.d.ownOnly ? [...this.adopted] : null;
   }
