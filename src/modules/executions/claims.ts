@@ -29,6 +29,7 @@ export type QueuedRun = Pick<ExecutionRow, "id" | "workspaceId" | "createdAt">;
  * costs ~5 µs to read in SQLite alone, before drizzle maps it, so only the runs picked are read whole, by begin.
  * Prepared: built anew on every dispatch, drizzle's SQL building cost about what SQLite took to run it.
  */
+const queuedFields = { id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt };
 const queuedRuns = prepared((db) => {
   const waiting = db.selectDistinct({ workspaceId: executions.workspaceId }).from(executions).where(eq(executions.status, "queued")).as("waiting");
   const head = alias(executions, "head");
@@ -39,7 +40,7 @@ const queuedRuns = prepared((db) => {
     .orderBy(asc(head.id))
     .limit(sql.placeholder("perWorkspace"));
   return db
-    .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
+    .select(queuedFields)
     .from(waiting)
     .innerJoin(executions, inArray(executions.id, headOf))
     .orderBy(asc(executions.id))
@@ -190,7 +191,7 @@ export class RunClaims {
     if (!only) return queuedRuns(store, { perWorkspace: config.executor.workspaceConcurrency });
     if (!only.length) return [];
     return store.db
-      .select({ id: executions.id, workspaceId: executions.workspaceId, createdAt: executions.createdAt })
+      .select(queuedFields)
       .from(executions)
       .where(and(eq(executions.status, "queued"), inArray(executions.id, only)))
       .orderBy(asc(executions.id));
