@@ -42,6 +42,8 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
   };
   /** A user row to write: the users table has no foreign keys. */
   const user = (n: string) => ({ name: n, email: `${n}-${Date.now()}-${Math.random()}@example.test`, createdAt: 1, updatedAt: 1 });
+  /** The SQLSTATE of a postgres.js error, raw or wrapped by drizzle (DrizzleQueryError.cause). */
+  const codeOf = (e: unknown): unknown => (e as { code?: unknown })?.code ?? (e as { cause?: { code?: unknown } })?.cause?.code;
   const count = async (like: string) =>
     Number((await store.client<{ n: string }[]>`SELECT count(*) AS n FROM users WHERE name LIKE ${like}`)[0]!.n);
 
@@ -315,6 +317,70 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
       .catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe("23505");
     expect(await count(name)).toBe(0);
+  });
+
+  test("a pipelined write is not waited for: it goes out ahead of the tx's next statements, which see it, and its COMMIT settles it", async () => {
+    const name = `piped-${Date.now()}`;
+    const t0 = performance.now();
+    let returnedAfter = -1;
+    const seen = await store.tx(async () => {
+      // A write PostgreSQL takes 300 ms over: pipeline() returns at once, and the COMMIT waits for it.
+      await store.pipeline(db.execute(sql`SELECT pg_sleep(0.3)`));
+      await store.pipeline(db.insert(pg.users).values(user(name)).execute());
+      returnedAfter = performance.now() - t0;
+      return db.select().from(pg.users).where(eq(pg.users.name, name));
+    });
+    expect(returnedAfter).toBeLessThan(150);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(seen.map((u) => u.name)).toEqual([name]);
+    expect(await count(name)).toBe(1);
+    // Outside a tx, there is nothing to go out with: it is awaited, and its failure is the caller's.
+    const [taken] = await db.insert(pg.users).values(user(`${name}-x`)).returning();
+    await store.pipeline(db.insert(pg.users).values(user(`${name}-y`)).execute());
+    expect(await count(`${name}-y`)).toBe(1);
+    const err = await store.pipeline(db.insert(pg.users).values({ ...user(name), email: taken!.email }).execute()).catch((e: unknown) => e);
+    expect(codeOf(err)).toBe("23505");
+  });
+
+  test("a pipelined write that fails fails its tx at COMMIT with its own error: nothing of the tx is kept, its hooks never run", async () => {
+    const [taken] = await db.insert(pg.users).values(user("piped-taken")).returning();
+    const name = `piped-fail-${Date.now()}`;
+    let ran = false;
+    let tries = 0;
+    const err = await store
+      .tx(async () => {
+        tries++;
+        await db.insert(pg.users).values(user(name));
+        await store.pipeline(db.insert(pg.users).values({ ...user(name), email: taken!.email }).execute());
+        store.afterCommit(() => (ran = true));
+        return "answered";
+      })
+      .catch((e: unknown) => e);
+    expect(codeOf(err)).toBe("23505");
+    expect(tries).toBe(1);
+    expect(await count(name)).toBe(0);
+    await Bun.sleep(10);
+    expect(ran).toBe(false);
+    // In a nested tx: once its savepoint is let go, the write's failure is the outer tx's. A nested tx that throws
+    // takes its pipelined writes back with it, and the outer tx commits the rest.
+    const nested = await store
+      .tx(async () => {
+        await store.tx(() => store.pipeline(db.insert(pg.users).values({ ...user(name), email: taken!.email }).execute()));
+        return "answered";
+      })
+      .catch((e: unknown) => e);
+    expect(codeOf(nested)).toBe("23505");
+    await store.tx(async () => {
+      await store
+        .tx(async () => {
+          await store.pipeline(db.insert(pg.users).values(user(`${name}-dropped`)).execute());
+          throw new Error("inner");
+        })
+        .catch(() => {});
+      await store.pipeline(db.insert(pg.users).values(user(`${name}-kept`)).execute());
+    });
+    expect(await count(`${name}-dropped`)).toBe(0);
+    expect(await count(`${name}-kept`)).toBe(1);
   });
 
   test("close() with a tx in flight lets it commit and ends at once, not after end()'s 5 s timeout", async () => {

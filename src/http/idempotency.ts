@@ -212,7 +212,7 @@ export class Idempotency {
 
   private async save(ws: number, key: string, slot: string, s: Stored, now: number): Promise<void> {
     if (this.q) this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
-    else await savePg(this.store, { ws, key, fingerprint: s.fingerprint, status: s.status, body: s.body, now, expiresAt: s.expiresAt });
+    else await this.store.pipeline(savePg(this.store, { ws, key, fingerprint: s.fingerprint, status: s.status, body: s.body, now, expiresAt: s.expiresAt }));
     // Cached once committed: a rolled-back, retried or failed-to-commit transaction leaves no answer to replay.
     this.store.afterCommit(() => this.cache.set(slot, s));
   }

@@ -57,10 +57,7 @@ export async function writeAudit(store: Store, ctx: Ctx, entry: AuditEntry): Pro
     createdAt: Date.now(),
   };
   const sqlite = store.sqlite;
-  if (!sqlite) {
-    await insertPg(store, row);
-    return;
-  }
+  if (!sqlite) return store.pipeline(insertPg(store, row));
   let insert = inserts.get(store);
   if (!insert) inserts.set(store, (insert = prepare(sqlite)));
   insert.run(

@@ -74,6 +74,13 @@ export interface Store {
   onAuthChange(fn: (what: string | null) => void): Promise<void>;
   /** Runs fn once the current transaction (or its batch) has committed; never if it rolls back; now outside one. */
   afterCommit(fn: () => void): void;
+  /**
+   * Awaits a write whose result the caller does not need (an audit row, a stored answer). Inside a PostgreSQL tx it
+   * is not waited for: it goes out with the transaction's next statements and its COMMIT instead of a round trip of
+   * its own, and if it fails, the whole transaction fails at COMMIT (a savepoint around it, since released, does not
+   * catch that). SQLite's statements have run when they return: the write itself.
+   */
+  pipeline(write: Promise<unknown>): Promise<void>;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */
   pending(): Promise<void> | null;
   /** Commits the open batch now, if any (before a backup, at shutdown). */

@@ -50,6 +50,8 @@ interface Frame {
   state: TxState;
   /** afterCommit hooks: a savepoint's move to its parent when it is released, and are dropped when it rolls back. */
   after: (() => void)[];
+  /** Writes sent and not awaited (Store.pipeline): a savepoint's move to its parent too; COMMIT settles them. */
+  sent: Promise<unknown>[];
 }
 
 export class PgStore implements Store {
@@ -127,7 +129,7 @@ export class PgStore implements Store {
     const conn = await this.client.reserve();
     const state = { conn, error: undefined, savepoints: 0, locks: new Set(opts.lock ? [lockName(...opts.lock)] : []) } as TxState;
     state.client = clientOf(state);
-    const frame: Frame = { open: true, tx: this.txOver(state), state, after: [] };
+    const frame: Frame = { open: true, tx: this.txOver(state), state, after: [], sent: [] };
     const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock || opts.readCommitted ? "READ COMMITTED" : "SERIALIZABLE"}`);
     try {
       let result: T;
@@ -140,7 +142,12 @@ export class PgStore implements Store {
       }
       // An error fn caught: PostgreSQL would answer COMMIT with a silent ROLLBACK.
       if (state.error !== undefined) throw state.error;
-      await conn.unsafe("COMMIT");
+      // The writes fn did not wait for go out with the COMMIT, in one round trip. One that failed made PostgreSQL
+      // answer that COMMIT with a silent ROLLBACK: its error is the transaction's.
+      const committed = conn.unsafe("COMMIT").execute();
+      await Promise.allSettled(frame.sent);
+      await committed;
+      if (state.error !== undefined) throw state.error;
       return [result, frame.after];
     } catch (e) {
       await conn.unsafe("ROLLBACK").catch(() => {});
@@ -176,6 +183,15 @@ export class PgStore implements Store {
     else fn();
   }
 
+  pipeline(write: Promise<unknown>): Promise<void> {
+    const frame = this.frames.getStore();
+    if (!frame?.open) return write.then(() => {});
+    // Its error is the transaction's (clientOf keeps it), thrown at COMMIT: not an unhandled rejection meanwhile.
+    write.catch(() => {});
+    frame.sent.push(write);
+    return Promise.resolve();
+  }
+
   pending(): Promise<void> | null {
     return null;
   }
@@ -209,7 +225,7 @@ export class PgStore implements Store {
     const before = state.error;
     const locksBefore = new Set(state.locks);
     const taken = send(state, `SAVEPOINT ${name}`);
-    const frame: Frame = { open: true, tx: outer.tx, state, after: [] };
+    const frame: Frame = { open: true, tx: outer.tx, state, after: [], sent: [] };
     try {
       let result: T;
       try {
@@ -219,8 +235,9 @@ export class PgStore implements Store {
         frame.open = false;
       }
       if (state.error !== before) throw state.error;
-      // Released: its hooks now wait on the outer transaction's COMMIT (a rollback drops them).
+      // Released: its hooks and unawaited writes now wait on the outer transaction's COMMIT (a rollback drops them).
       outer.after.push(...frame.after);
+      outer.sent.push(...frame.sent);
       return result;
     } catch (e) {
       const first = state.error === before ? undefined : state.error;

@@ -140,6 +140,10 @@ export class SqliteStore implements Store {
     else fn();
   }
 
+  async pipeline(write: Promise<unknown>): Promise<void> {
+    await write;
+  }
+
   pending(): Promise<void> | null {
     return this.batch?.done ?? null;
   }
