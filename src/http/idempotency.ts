@@ -106,12 +106,22 @@ export class Idempotency {
     // Binds each sealed value to its slot: a row copied to another workspace or key will not open.
     const aad = `idempotency:${slot}`;
 
-    const prior = await this.lookup(req.workspaceId, key, slot, now);
-    if (prior) {
+    const replay = (prior: Stored): Outcome => {
       if (prior.fingerprint !== fingerprint) throw reused();
       return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
-    }
-    if (this.inFlight.has(slot)) throw inFlight();
+    };
+    // Where finding the answer costs no round trip (an answer this process committed, or SQLite's own statement),
+    // before the slot. On PostgreSQL the lookup comes once the slot is ours: another request could commit its answer
+    // and let go of the slot while a lookup ahead of it waited.
+    const known = this.lookupNow(req.workspaceId, key, slot, now);
+    if (known) return replay(known);
+    // Taken: the request holding it may just have committed its answer, which a retry then gets.
+    const taken = async (): Promise<Outcome> => {
+      const prior = known === null ? null : await this.lookup(req.workspaceId, key, slot, now);
+      if (prior) return replay(prior);
+      throw inFlight();
+    };
+    if (this.inFlight.has(slot)) return taken();
 
     // This process's slot is taken synchronously after a synchronous lookup (SQLite): nothing can slip in between.
     this.inFlight.add(slot);
@@ -120,17 +130,13 @@ export class Idempotency {
       if (this.shared) {
         // A lease like a run's (CLANKER_LEASE_SECONDS), renewed while this request runs: a replica that dies holding
         // the slot keeps its client's retry waiting that long at most.
-        if (!(await this.shared.acquire(slot, leaseMillis()))) throw inFlight();
+        if (!(await this.shared.acquire(slot, leaseMillis()))) return await taken();
         sharedHeld = true;
       }
-      // An awaited lookup (PostgreSQL) or acquire (Redis) leaves a gap in which another request, here or on another
-      // replica, may have committed its answer and let go of the slot: look again now that the slot is ours.
-      if (this.shared || !this.q) {
-        const again = await this.lookup(req.workspaceId, key, slot, now);
-        if (again) {
-          if (again.fingerprint !== fingerprint) throw reused();
-          return { replayed: true, status: again.status, body: seal.length ? this.opened(again.body, seal, aad) : again.body };
-        }
+      // Looked up now that the slot is ours (see above); SQLite looked already, unless Redis was awaited since.
+      if (known === undefined || this.shared) {
+        const prior = await this.lookup(req.workspaceId, key, slot, now);
+        if (prior) return replay(prior);
       }
       const stored = (answer: Answer): Stored => ({
         fingerprint,
@@ -173,18 +179,24 @@ export class Idempotency {
     return gone.length;
   }
 
+  /** The live stored answer, or null: from the cache, else the database. */
   private async lookup(ws: number, key: string, slot: string, now: number): Promise<Stored | null> {
-    let s = this.cache.get(slot);
-    if (!s) {
-      const row = this.q
-        ? this.q.find.get(ws, key)
-        : (await findPg(this.store, { ws, key }))[0];
-      if (row) s = { fingerprint: row.fingerprint, status: row.status, body: row.body, expiresAt: row.expiresAt };
-    }
-    if (!s || s.expiresAt <= now) return null;
-    // A row read while a group-commit batch is open may be that batch's own, not yet committed: not cached then.
-    if (this.store.pending() === null) this.cache.set(slot, s);
-    return s;
+    const known = this.lookupNow(ws, key, slot, now);
+    return known !== undefined ? known : this.fresh((await findPg(this.store, { ws, key }))[0], slot, now);
+  }
+
+  /** lookup() without a round trip: the cache, else SQLite's statement; undefined when only PostgreSQL can tell. */
+  private lookupNow(ws: number, key: string, slot: string, now: number): Stored | null | undefined {
+    const cached = this.cache.get(slot);
+    if (cached && cached.expiresAt > now) return cached;
+    return this.q ? this.fresh(this.q.find.get(ws, key), slot, now) : undefined;
+  }
+
+  /** A stored row, null once expired; cached unless a group-commit batch is open (the row may be its own, uncommitted). */
+  private fresh(row: Stored | null | undefined, slot: string, now: number): Stored | null {
+    if (!row || row.expiresAt <= now) return null;
+    if (this.store.pending() === null) this.cache.set(slot, row);
+    return row;
   }
 
   /** Secrets shown once are stored as `{"$sealed": base64}`, never in the clear. */
