@@ -35,7 +35,7 @@ interface NewWorkspace {
 export async function insertOwnedWorkspace(store: Store, ws: NewWorkspace & ({ slug: string } | { slugFrom: string })): Promise<WorkspaceRow | undefined> {
   const insert = async (slug: string) => (await insertWorkspace(store, { ...ws, slug }))[0];
   const row = "slug" in ws ? await insert(ws.slug) : await insertUnderFreeSlug(ws.slugFrom, insert);
-  if (row) await insertOwner(store, { workspaceId: row.id, userId: ws.userId, now: ws.now });
+  if (row) await store.pipeline(insertOwner(store, { workspaceId: row.id, userId: ws.userId, now: ws.now }));
   return row;
 }
 
