@@ -72,6 +72,18 @@ describe("two replicas on one Redis", () => {
     expect(pttl).toBeLessThanOrEqual(60_000);
   });
 
+  test("commands started in one turn go out together: 50 rate-limit checks at once reach Redis in a few reads, not 50", async () => {
+    const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await raw.info("stats"))![1]);
+    const key = uniq("burst");
+    await tryHit(a, uniq("warm"), 10);
+    const before = await reads();
+    const verdicts = await Promise.all(Array.from({ length: 50 }, () => tryHit(a, key, 100)));
+    const after = await reads();
+    expect((verdicts as RateVerdict[]).map((v) => v.remaining).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+    // The INFO calls themselves are a read each; one write per command would be 50 more.
+    expect(after - before).toBeLessThan(10);
+  });
+
   test("a window frees up when it expires, on both replicas", async () => {
     const key = uniq("key");
     await a.limiter.hit(key, 1);
