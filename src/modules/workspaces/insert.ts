@@ -1,4 +1,5 @@
 // A workspace and its owner's membership: the one way a new user's personal workspace and POST /workspaces write them.
+import type { Database, Statement } from "bun:sqlite";
 import { sql } from "drizzle-orm";
 import { randomToken } from "../../lib/crypto";
 import type { Store } from "../../store/db";
@@ -8,16 +9,33 @@ import { memberships, workspaces } from "../../store/schema";
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
 // Creating a workspace is the bench's audited POST: both inserts are prepared. The workspace insert is also the slug
-// probe (no row back: the slug is taken), see insertUnderFreeSlug.
+// probe (no row back: the slug is taken), see insertUnderFreeSlug. On SQLite it is a raw statement without RETURNING:
+// the new row is what was written, under lastInsertRowid, and RETURNING with drizzle's mapping of its row cost more
+// than the insert itself.
 const ph = sql.placeholder;
-const insertWorkspace = prepared((db) =>
+const insertWorkspacePg = prepared((db) =>
   db
     .insert(workspaces)
     .values({ name: ph("name"), slug: ph("slug"), personal: ph("personal"), createdByUserId: ph("userId"), createdAt: ph("now") })
     .onConflictDoNothing({ target: workspaces.slug })
     .returning(),
 );
+const sqliteInserts = new WeakMap<Database, Statement>();
 const insertOwner = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
+
+/** The new workspace row, or undefined when its slug is taken. */
+async function insertWorkspace(store: Store, ws: NewWorkspace & { slug: string }): Promise<WorkspaceRow | undefined> {
+  const sqlite = store.sqlite;
+  if (!sqlite) return (await insertWorkspacePg(store, { ...ws }))[0];
+  let insert = sqliteInserts.get(sqlite);
+  if (!insert) {
+    insert = sqlite.prepare("INSERT INTO workspaces (name, slug, personal, created_by_user_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING");
+    sqliteInserts.set(sqlite, insert);
+  }
+  const { changes, lastInsertRowid } = insert.run(ws.name, ws.slug, ws.personal ? 1 : 0, ws.userId, ws.now);
+  if (changes === 0) return undefined;
+  return { id: Number(lastInsertRowid), name: ws.name, slug: ws.slug, personal: ws.personal, createdByUserId: ws.userId, createdAt: ws.now };
+}
 
 interface NewWorkspace {
   name: string;
@@ -33,7 +51,7 @@ interface NewWorkspace {
  * transactions that crossed so were rolled back and run again.
  */
 export async function insertOwnedWorkspace(store: Store, ws: NewWorkspace & ({ slug: string } | { slugFrom: string })): Promise<WorkspaceRow | undefined> {
-  const insert = async (slug: string) => (await insertWorkspace(store, { ...ws, slug }))[0];
+  const insert = (slug: string) => insertWorkspace(store, { ...ws, slug });
   const row = "slug" in ws ? await insert(ws.slug) : await insertUnderFreeSlug(ws.slugFrom, insert);
   if (row) await store.pipeline(insertOwner(store, { workspaceId: row.id, userId: ws.userId, now: ws.now }));
   return row;
