@@ -47,8 +47,8 @@ export async function connectRedis(url: string, opts: RedisOptions = {}): Promis
       retryStrategy: (times) => (up ? Math.min(times * 100, 2000) : null),
       maxRetriesPerRequest: 3,
       // Commands issued in the same turn of the event loop (the rate-limit checks of the requests one read brought
-      // in) go out in one write: a write per command was the largest part of a busy server's CPU. Not on the
-      // SUBSCRIBE connection, which sends nothing else.
+      // in) go out in one write: under load, a write (and the wake-up of Redis) per command cost more CPU than the
+      // commands. Not on the SUBSCRIBE connection, which sends nothing else.
       enableAutoPipelining: pipelined,
     });
     // Without a listener ioredis prints every connection error; the start-up one becomes the rejection below.

@@ -75,10 +75,10 @@ export interface Store {
   /** Runs fn once the current transaction (or its batch) has committed; never if it rolls back; now outside one. */
   afterCommit(fn: () => void): void;
   /**
-   * Awaits a write whose result the caller does not need (an audit row, a stored answer). Inside a PostgreSQL tx it
-   * is not waited for: it goes out with the transaction's next statements and its COMMIT instead of a round trip of
-   * its own, and if it fails, the whole transaction fails at COMMIT (a savepoint around it, since released, does not
-   * catch that). SQLite's statements have run when they return: the write itself.
+   * For a write whose result the caller does not need (an audit row, a stored answer): `await store.pipeline(write)`.
+   * Inside a PostgreSQL tx it is not waited for: it goes out with the transaction's next statements and its COMMIT
+   * instead of costing a round trip of its own, and if it fails, the whole transaction fails at COMMIT with its error
+   * (a savepoint around it, released by then, does not catch that). Elsewhere, and on SQLite, it is simply awaited.
    */
   pipeline(write: Promise<unknown>): Promise<void>;
   /** The open batch's COMMIT (rejects if it fails), or null when nothing waits to commit. */
