@@ -4,7 +4,8 @@
 // tick ÷ A's (1.00 = as cheap per request; two copies of one checkout measured 0.98–1.01 here).
 // Usage: npx bun test/bench/ab.ts DIR_A DIR_B [get|post] [rounds]   e.g. A = `git worktree add /tmp/base <commit>`
 // (with node_modules linked), B = this checkout. AB_ENV_A / AB_ENV_B ("K=V K=V") set variables for one side only,
-// so one checkout can be measured against itself under another setting. Prints figures; never fails on time.
+// so one checkout can be measured against itself under another setting, or each side on its own PostgreSQL database
+// (AB_ENV_A="DATABASE_URL=… REDIS_URL=… CLANKER_REDIS_PREFIX=a:"). Prints figures; never fails on time.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,7 +33,8 @@ const sides = await Promise.all(
     const root = resolve(dir);
     const own = Object.fromEntries((process.env[i ? "AB_ENV_B" : "AB_ENV_A"] ?? "").split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
     const env = { ...process.env, NODE_ENV: "production", CLANKER_DATA_DIR: join(work, `data-${i}`), CLANKER_RATE_LIMIT_PER_MINUTE: "1000000", PORT: "0" };
-    const key = await createKey(root, env);
+    // The key is made with the side's own variables too: a DATABASE_URL there puts it in that side's database.
+    const key = await createKey(root, { ...env, ...own });
     const { url, proc } = await startClanker(root, env, join(work, `server-${i}.log`), own);
     return { root, key, url, proc };
   }),
