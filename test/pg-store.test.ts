@@ -287,15 +287,46 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
       }).catch(() => {});
       // PostgreSQL let go of it with the savepoint: taking it now must really take it, not count it as held.
       expect(await free(key)).toBe(true);
+      // Held by the time the tx's next statement has run (lockInTx does not wait for it: see the next test).
       await store.lockInTx(space, key);
+      await db.execute(sql`SELECT 1`);
       expect(await free(key)).toBe(false);
       // Released savepoints keep theirs; asking again changes nothing.
       await store.tx(() => store.lockInTx(space, key + 1));
       await store.lockInTx(space, key + 1);
+      await db.execute(sql`SELECT 1`);
       expect(await free(key + 1)).toBe(false);
     });
     expect(await free(key)).toBe(true);
     expect(await free(key + 1)).toBe(true);
+  });
+
+  test("lockInTx is not waited for: the tx's next statement waits on the lock in PostgreSQL, behind the tx holding it", async () => {
+    const space = LOCK_SPACES.events;
+    const key = 910_000 + (process.pid % 10_000);
+    const order: string[] = [];
+    let locked!: () => void;
+    const holding = new Promise<void>((r) => (locked = r));
+    const first = store.tx(async () => {
+      await store.lockInTx(space, key);
+      await db.execute(sql`SELECT 1`);
+      locked();
+      await db.execute(sql`SELECT pg_sleep(0.3)`);
+      order.push("first ends");
+    });
+    await holding;
+    const t0 = performance.now();
+    let returnedAfter = -1;
+    const second = store.tx(async () => {
+      await store.lockInTx(space, key);
+      returnedAfter = performance.now() - t0;
+      await db.execute(sql`SELECT 1`);
+      order.push("second runs");
+    });
+    await Promise.all([first, second]);
+    expect(returnedAfter).toBeLessThan(100);
+    expect(order).toEqual(["first ends", "second runs"]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
   test("a tx is SERIALIZABLE (READ COMMITTED with a lock, or asked for), and a query error fn caught still fails it with that error", async () => {

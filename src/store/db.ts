@@ -61,8 +61,9 @@ export interface Store {
   batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T>;
   /**
    * Inside a tx: transactions that take the same (space, key) run their remaining work — and commit — one after
-   * another, in the order they took it. PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do,
-   * there is one writer. E.g. the event log: ids must commit in order, or a reader past id 9 would miss 8.
+   * another, in the order they took it. PostgreSQL: a transaction-scoped advisory lock, which the call does not wait
+   * for: the transaction's next statement runs once it is held. SQLite: nothing to do, there is one writer. E.g. the
+   * event log: ids must commit in order, or a reader past id 9 would miss 8.
    */
   lockInTx(space: LockSpace, key: number): Promise<void>;
   /**

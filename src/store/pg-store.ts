@@ -50,7 +50,7 @@ interface Frame {
   state: TxState;
   /** afterCommit hooks: a savepoint's move to its parent when it is released, and are dropped when it rolls back. */
   after: (() => void)[];
-  /** Writes sent and not awaited (Store.pipeline): a savepoint's move to its parent too; COMMIT settles them. */
+  /** Statements sent and not awaited (Store.pipeline, locks): a savepoint's move to its parent too; COMMIT settles them. */
   sent: Promise<unknown>[];
 }
 
@@ -122,8 +122,8 @@ export class PgStore implements Store {
 
   /**
    * One try of a store.tx on a reserved connection. BEGIN (with its isolation level: drizzle's transaction() sends
-   * a separate SET TRANSACTION) is not awaited before fn's first query: postgres.js sends both in one write and
-   * PostgreSQL runs them in order, so a transaction costs COMMIT's round trip and no more.
+   * a separate SET TRANSACTION) and the lock opts.lock asks for are not awaited before fn's first query: postgres.js
+   * sends them in one write and PostgreSQL runs them in order, so a transaction costs COMMIT's round trip and no more.
    */
   private async attempt<T>(fn: () => Promise<T>, opts: TxOptions): Promise<[T, (() => void)[]]> {
     const conn = await this.client.reserve();
@@ -134,7 +134,7 @@ export class PgStore implements Store {
     try {
       let result: T;
       try {
-        if (opts.lock) await send(state, "SELECT pg_advisory_xact_lock($1, $2)", [opts.lock[0], opts.lock[1]]);
+        if (opts.lock) frame.sent.push(send(state, "SELECT pg_advisory_xact_lock($1, $2)", [opts.lock[0], opts.lock[1]]));
         result = await this.frames.run(frame, fn);
         await begun;
       } finally {
@@ -173,7 +173,9 @@ export class PgStore implements Store {
     if (!frame?.open) throw new Error("lockInTx outside a store.tx");
     const held = lockName(space, key);
     if (frame.state.locks.has(held)) return;
-    await send(frame.state, "SELECT pg_advisory_xact_lock($1, $2)", [space, key]);
+    // Not waited for, like a pipelined write: what the transaction sends next goes out behind it on this connection,
+    // and PostgreSQL runs that once it holds the lock. A failure to take it (a deadlock) fails the transaction.
+    frame.sent.push(send(frame.state, "SELECT pg_advisory_xact_lock($1, $2)", [space, key]));
     frame.state.locks.add(held);
   }
 
