@@ -145,6 +145,8 @@ export class PgStore implements Store {
       // The writes fn did not wait for go out with the COMMIT, in one round trip. One that failed made PostgreSQL
       // answer that COMMIT with a silent ROLLBACK: its error is the transaction's.
       const committed = conn.unsafe("COMMIT").execute();
+      // Awaited below, once the writes ahead of it have settled: a failed COMMIT must not count as unhandled meanwhile.
+      committed.catch(() => {});
       await Promise.allSettled(frame.sent);
       await committed;
       if (state.error !== undefined) throw state.error;
