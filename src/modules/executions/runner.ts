@@ -338,7 +338,7 @@ export class Runner {
           if (!r || !held.has(executionId)) continue;
           const seq = ++r.seq;
           r.output.push(text);
-          await insertBlock(store, { executionId, seq, content: text, now });
+          await store.pipeline(insertBlock(store, { executionId, seq, content: text, now }));
           await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] });
         }
         for (const s of settles) {
