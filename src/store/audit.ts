@@ -2,7 +2,7 @@
 import type { Ctx } from "../lib/context";
 import { sql } from "drizzle-orm";
 import type { Store } from "./db";
-import { prepared } from "./prepared";
+import { prepared, sqliteStatement } from "./prepared";
 import { auditLogs } from "./schema";
 
 export interface AuditEntry {
@@ -13,7 +13,6 @@ export interface AuditEntry {
 }
 
 // Every mutation writes one of these, so the statement is prepared once per store: raw on SQLite, drizzle's on PostgreSQL.
-const inserts = new WeakMap<Store, ReturnType<typeof prepare>>();
 const ph = sql.placeholder;
 const insertPg = prepared((db) =>
   db.insert(auditLogs).values({
@@ -32,12 +31,10 @@ const insertPg = prepared((db) =>
   }),
 );
 
-function prepare(sqlite: NonNullable<Store["sqlite"]>) {
-  return sqlite.query(
-    `INSERT INTO audit_logs (workspace_id, actor_type, actor_user_id, actor_api_key_id, ip, user_agent, request_id,
-       action, resource_type, resource_id, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-}
+const insertSqlite = sqliteStatement(
+  `INSERT INTO audit_logs (workspace_id, actor_type, actor_user_id, actor_api_key_id, ip, user_agent, request_id,
+     action, resource_type, resource_id, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+);
 
 /** Inside the mutation's store.tx: await it there, so the audit row commits (or rolls back) with the change. */
 export async function writeAudit(store: Store, ctx: Ctx, entry: AuditEntry): Promise<void> {
@@ -58,9 +55,7 @@ export async function writeAudit(store: Store, ctx: Ctx, entry: AuditEntry): Pro
   };
   const sqlite = store.sqlite;
   if (!sqlite) return store.pipeline(insertPg(store, row));
-  let insert = inserts.get(store);
-  if (!insert) inserts.set(store, (insert = prepare(sqlite)));
-  insert.run(
+  insertSqlite(sqlite).run(
     row.workspaceId,
     row.actorType,
     row.actorUserId,

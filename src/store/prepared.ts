@@ -1,4 +1,5 @@
 // Queries on the hot paths (every request's mutation, every run), built once with sql.placeholder() parameters.
+import type { Database, Statement } from "bun:sqlite";
 import { is, Param, Placeholder } from "drizzle-orm";
 import type { Db, Store } from "./db";
 import type { PgStore } from "./pg-store";
@@ -67,4 +68,18 @@ function bindNullsAsNull(query: PreparedInternals): void {
     const encoder = p.encoder;
     (p as { encoder: typeof encoder }).encoder = { mapToDriverValue: (v: unknown) => (v === null ? null : encoder.mapToDriverValue(v)) };
   }
+}
+
+/**
+ * `sqliteStatement(text)` → `(sqlite) => statement`: a raw SQLite statement for the hottest writes, where even drizzle's
+ * prepared query (binding, mapping) costs more than SQLite's work. Compiled once per connection, kept here rather than
+ * found again by its text in bun:sqlite's query cache on every call.
+ */
+export function sqliteStatement(text: string): (sqlite: Database) => Statement {
+  const perConnection = new WeakMap<Database, Statement>();
+  return (sqlite) => {
+    let statement = perConnection.get(sqlite);
+    if (!statement) perConnection.set(sqlite, (statement = sqlite.query(text)));
+    return statement;
+  };
 }

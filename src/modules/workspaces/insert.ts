@@ -1,9 +1,8 @@
 // A workspace and its owner's membership: the one way a new user's personal workspace and POST /workspaces write them.
-import type { Database, Statement } from "bun:sqlite";
 import { sql } from "drizzle-orm";
 import { randomToken } from "../../lib/crypto";
 import type { Store } from "../../store/db";
-import { prepared } from "../../store/prepared";
+import { prepared, sqliteStatement } from "../../store/prepared";
 import { memberships, workspaces } from "../../store/schema";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
@@ -20,19 +19,16 @@ const insertWorkspacePg = prepared((db) =>
     .onConflictDoNothing({ target: workspaces.slug })
     .returning(),
 );
-const sqliteInserts = new WeakMap<Database, Statement>();
+const insertWorkspaceSqlite = sqliteStatement(
+  "INSERT INTO workspaces (name, slug, personal, created_by_user_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING",
+);
 const insertOwner = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
 
 /** The new workspace row, or undefined when its slug is taken. */
 async function insertWorkspace(store: Store, ws: NewWorkspace & { slug: string }): Promise<WorkspaceRow | undefined> {
   const sqlite = store.sqlite;
   if (!sqlite) return (await insertWorkspacePg(store, { ...ws }))[0];
-  let insert = sqliteInserts.get(sqlite);
-  if (!insert) {
-    insert = sqlite.prepare("INSERT INTO workspaces (name, slug, personal, created_by_user_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING");
-    sqliteInserts.set(sqlite, insert);
-  }
-  const { changes, lastInsertRowid } = insert.run(ws.name, ws.slug, ws.personal ? 1 : 0, ws.userId, ws.now);
+  const { changes, lastInsertRowid } = insertWorkspaceSqlite(sqlite).run(ws.name, ws.slug, ws.personal ? 1 : 0, ws.userId, ws.now);
   if (changes === 0) return undefined;
   return { id: Number(lastInsertRowid), name: ws.name, slug: ws.slug, personal: ws.personal, createdByUserId: ws.userId, createdAt: ws.now };
 }
