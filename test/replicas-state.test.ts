@@ -123,6 +123,36 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
     }
   });
 
+  test("concurrent creates over A and B (READ COMMITTED): one slug has one winner, one name gets a slug each", async () => {
+    const key = await a.createKey();
+    const calls = [client(a, { apiKey: key }), client(b, { apiKey: key })];
+    for (const [i, call] of calls.entries()) expect((await call("POST", "/api/v1/workspaces", { body: { name: `warm ${i}` } })).status).toBe(200);
+    const run = Date.now().toString(36);
+    // One explicit slug, asked for 20 times at once: the unique index decides, never two winners, never a 500.
+    const slug = `rc-${run}`;
+    const bySlug = await Promise.all(Array.from({ length: 20 }, (_, i) => calls[i % 2]!("POST", "/api/v1/workspaces", { body: { name: `slug ${i}`, slug } })));
+    expect(bySlug.filter((r) => r.status === 200)).toHaveLength(1);
+    const refused = bySlug.filter((r) => r.status !== 200);
+    expect(refused).toHaveLength(19);
+    for (const r of refused) expect([r.status, r.body.error.code]).toEqual([409, "SLUG_TAKEN"]);
+    // One name, 30 times at once: every request gets its own slug; the first free one is the name's own.
+    const name = `Named ${run}`;
+    const byName = await Promise.all(Array.from({ length: 30 }, (_, i) => calls[i % 2]!("POST", "/api/v1/workspaces", { body: { name }, headers: { "idempotency-key": `rc-${run}-${i}` } })));
+    for (const r of byName) expect(r.status).toBe(200);
+    const slugs = byName.map((r) => r.body.slug as string);
+    expect(new Set(slugs).size).toBe(30);
+    expect(slugs.filter((s) => s === `named-${run}`)).toHaveLength(1);
+    // Each winner with its owner's membership (the list joins through it), read on the other replica.
+    const listed = new Map<string, string>();
+    for (let after = ""; ; ) {
+      const page = await calls[1]!("GET", `/api/v1/workspaces?limit=100${after ? `&after_id=${after}` : ""}`);
+      for (const w of page.body.data) listed.set(w.id, w.role);
+      if (!page.body.has_more) break;
+      after = page.body.last_id;
+    }
+    for (const r of [...byName, ...bySlug.filter((x) => x.status === 200)]) expect(listed.get(r.body.id)).toBe("owner");
+  });
+
   test("the rate limit is one budget across both replicas", async () => {
     const key = await a.createKey();
     const calls = [client(a, { apiKey: key }), client(b, { apiKey: key })];

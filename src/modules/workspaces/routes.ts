@@ -3,6 +3,7 @@ import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate } from "../../http/schemas";
+import { CREATING } from "./service";
 
 const workspace = t.Object({
   id: t.String(),
@@ -22,7 +23,7 @@ export const workspacesRoutes = (app: Platform) =>
       async ({ ctx, deps, query }) => listEnvelope(await deps.services.workspaces.list(ctx, parsePage(query, "workspace"))),
       { auth: true, query: t.Object(pageQuery), response: listSchema(workspace), detail: { tags: ["Workspaces"], summary: "List your workspaces" } },
     )
-    .post("/api/v1/workspaces", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.workspaces.create(ctx, body)), {
+    .post("/api/v1/workspaces", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.workspaces.create(ctx, body), { tx: CREATING }), {
       auth: true,
       body: t.Object(
         { name: t.String({ minLength: 1, maxLength: 100 }), slug: t.Optional(t.String({ minLength: 1, maxLength: 48 })) },
