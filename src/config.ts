@@ -113,6 +113,8 @@ export interface ExecutorConfig {
   workers: number;
   /** Runs at once per workspace; more wait queued. */
   workspaceConcurrency: number;
+  /** With DATABASE_URL: runs this replica holds at once, claimed from the queue the replicas share. */
+  replicaRuns: number;
   timeoutMs: number;
   maxAttachmentBytes: number;
 }
@@ -152,6 +154,15 @@ const DEFAULTS = {
  * flight 20–40 against 40–63 ms, RSS after runs 140 against 161 MB.
  */
 export const defaultWorkers = (cores = navigator.hardwareConcurrency || 1) => Math.max(1, cores - 1);
+
+/**
+ * Runs one replica holds at once when CLANKER_REPLICA_RUNS is unset: 32 per core it uses (its executor threads and
+ * the main thread, which settles their runs). A run waits on the model far longer than it uses a core, so the cap is
+ * what paces a replica's runs: at 8 per core, a 2-core replica ran 61 runs/s on the executions bench (PostgreSQL +
+ * Redis, zero-latency model) and 16 real-model runs at a time; at 32, 164 runs/s. What it does not hold stays queued
+ * for the other replicas.
+ */
+export const defaultReplicaRuns = (workers: number) => (workers + 1) * 32;
 
 const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
@@ -298,6 +309,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 characters`);
   const dataDir = resolve(flags.data ?? env.CLANKER_DATA_DIR ?? DEFAULTS.dataDir);
   const githubApp = oauthApp(env, "GITHUB");
+  const workers = int("CLANKER_WORKERS", env.CLANKER_WORKERS, defaultWorkers(), 1, 64);
   return {
     host,
     port: int(flags.port !== undefined ? "--port" : "PORT", flags.port ?? env.PORT, DEFAULTS.port, 0, 65535),
@@ -328,8 +340,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       maxOutputTokens: int("CLANKER_MAX_OUTPUT_TOKENS", env.CLANKER_MAX_OUTPUT_TOKENS, 4096, 1, 200_000),
     },
     executor: {
-      workers: int("CLANKER_WORKERS", env.CLANKER_WORKERS, defaultWorkers(), 1, 64),
+      workers,
       workspaceConcurrency: int("CLANKER_WORKSPACE_CONCURRENCY", env.CLANKER_WORKSPACE_CONCURRENCY, 4, 1, 1000),
+      replicaRuns: int("CLANKER_REPLICA_RUNS", env.CLANKER_REPLICA_RUNS, defaultReplicaRuns(workers), 1, 100_000),
       timeoutMs: int("CLANKER_RUN_TIMEOUT_SECONDS", env.CLANKER_RUN_TIMEOUT_SECONDS, 300, 1, 24 * 3600) * 1000,
       maxAttachmentBytes: int("CLANKER_MAX_ATTACHMENT_BYTES", env.CLANKER_MAX_ATTACHMENT_BYTES, 2 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     },

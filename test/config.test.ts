@@ -1,6 +1,6 @@
 // Configuration defaults that depend on the machine.
 import { describe, expect, test } from "bun:test";
-import { defaultWorkers, loadConfig } from "../src/config";
+import { defaultReplicaRuns, defaultWorkers, loadConfig } from "../src/config";
 import { logMessages, startServer } from "./helpers/server";
 
 describe("executor threads", () => {
@@ -11,6 +11,14 @@ describe("executor threads", () => {
   test("CLANKER_WORKERS wins over the default; unset, the default follows this machine's cores", () => {
     expect(loadConfig({}, { CLANKER_WORKERS: "5" }).executor.workers).toBe(5);
     expect(loadConfig({}, {}).executor.workers).toBe(defaultWorkers(navigator.hardwareConcurrency));
+  });
+
+  test("a replica holds 32 runs per core it uses (its threads and the main one) unless CLANKER_REPLICA_RUNS says", () => {
+    expect(loadConfig({}, { CLANKER_WORKERS: "1" }).executor.replicaRuns).toBe(64);
+    expect(loadConfig({}, { CLANKER_WORKERS: "3" }).executor.replicaRuns).toBe(128);
+    expect(loadConfig({}, {}).executor.replicaRuns).toBe(defaultReplicaRuns(defaultWorkers(navigator.hardwareConcurrency)));
+    expect(loadConfig({}, { CLANKER_REPLICA_RUNS: "5", CLANKER_WORKERS: "3" }).executor.replicaRuns).toBe(5);
+    expect(() => loadConfig({}, { CLANKER_REPLICA_RUNS: "0" })).toThrow(/CLANKER_REPLICA_RUNS/);
   });
 });
 

@@ -54,7 +54,8 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
     fakeB = startFakeModel("anthropic");
     reps = await startReplicas(1, {
       CLANKER_RATE_LIMIT_PER_MINUTE: "100000",
-      // Room for 16 runs per replica ((workers + 1) × 8; see the 200-runs test).
+      // Room for 16 runs per replica (see the 200-runs test).
+      CLANKER_REPLICA_RUNS: "16",
       CLANKER_WORKERS: "1",
       CLANKER_WORKSPACE_CONCURRENCY: "1",
       CLANKER_LEASE_SECONDS: String(LEASE_SECONDS),
@@ -74,7 +75,7 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
 
   test("200 runs queued through both replicas each run exactly once, and both replicas run some", async () => {
     // Twenty workspaces at one run at a time each: the limit, not the machine, paces the queue. A replica holds at
-    // most 16 runs ((1 worker + 1) × 8), so while all twenty have runs waiting, the other replica must run some of them.
+    // most 16 runs (CLANKER_REPLICA_RUNS), so while all twenty have runs waiting, the other replica must run some of them.
     // Which replica runs a workspace's next run is otherwise a race: the one whose pass comes first after a slot
     // frees takes it (its own run at once, another's once it waited a poll), so with no more workspaces than one
     // replica holds, one replica could run every run (CI saw 0 of 200 on A once; runs here gave 4 to 196).

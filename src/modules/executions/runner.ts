@@ -194,9 +194,8 @@ export class Runner {
     const begin = (id: number) => this.begin(id);
     let launches: (() => void)[];
     if (this.shared) {
-      // Hold a few runs per core this replica uses (its executor threads and the main thread, which settles their
-      // runs) at most: what it cannot start soon is left for the others.
-      const room = (config.executor.workers + 1) * 8 - this.running.size;
+      // Hold CLANKER_REPLICA_RUNS at most (defaultReplicaRuns): what it cannot start soon is left for the others.
+      const room = config.executor.replicaRuns - this.running.size;
       launches = await this.claims.claim(room, this.ownRuns(), (e) => this.takes(e), begin);
     } else {
       const perWs = new Map<number, number>();
