@@ -238,3 +238,55 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
     expect(B.logs()).not.toContain(`workflow run`);
   }, 60_000);
 });
+
+describe.skipIf(!replicasAvailable)("a replica holds CLANKER_REPLICA_RUNS runs at once", () => {
+  let fake: FakeModel;
+  let reps: Replicas;
+
+  beforeAll(async () => {
+    fake = startFakeModel("anthropic");
+    reps = await startReplicas(1, {
+      CLANKER_RATE_LIMIT_PER_MINUTE: "100000",
+      CLANKER_REPLICA_RUNS: "2",
+      CLANKER_WORKERS: "1",
+      CLANKER_WORKSPACE_CONCURRENCY: "50",
+      ANTHROPIC_API_KEY: "sk-ant-claims-0123456789abcdefghijkl",
+      ANTHROPIC_BASE_URL: fake.url,
+      OPENAI_BASE_URL: "",
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await reps?.stop();
+    fake?.stop();
+  });
+
+  test("six slow runs queued at once: never more than two running, the rest wait queued, all six complete", async () => {
+    const server = reps.servers[0]!;
+    const call = client(server, { apiKey: await server.createKey({ email: uniqueEmail("replica-runs") }) });
+    // [[slow:100]]: the fake model waits 100 ms before each delta, so each run lasts a few hundred ms.
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input: `Summarize [[slow:100]] ${marker(`cap-${i}`)}` } });
+        expect(r.status).toBe(200);
+        return r.body.executionId as string;
+      }),
+    );
+    let most = 0;
+    let queuedSeen = false;
+    // Bounded: 30 s of polling at most.
+    for (const end = Date.now() + 30_000; Date.now() < end; ) {
+      const states = await Promise.all(ids.map(async (id) => (await call("GET", `/api/v1/executions/${id}/status`)).body.status as string));
+      most = Math.max(most, states.filter((s) => s === "running").length);
+      if (states.includes("queued")) queuedSeen = true;
+      if (states.every((s) => ENDED.has(s))) {
+        expect(states).toEqual(Array(6).fill("completed"));
+        break;
+      }
+      await Bun.sleep(20);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    expect(queuedSeen).toBe(true);
+  }, 60_000);
+});
