@@ -19,8 +19,8 @@ export interface KeyCache {
  * Creating a workspace inserts new rows only (the workspace, its owner's membership, the audit row, the stored answer),
  * and the slug's uniqueness is the index's: under READ COMMITTED an insert on a slug another transaction has just
  * written waits for that one's COMMIT, then finds the conflict (TxOptions.readCommitted). SERIALIZABLE added nothing
- * but its predicate locks: PostgreSQL + Redis, the audited POST went from 783 to 983 req/s (test/bench). The route
- * passes it to idempotent() too, whose transaction is the outer one.
+ * but its predicate locks and their bookkeeping at COMMIT. The route passes it to idempotent() too, whose
+ * transaction is the outer one.
  */
 export const CREATING: TxOptions = { readCommitted: true };
 
