@@ -158,9 +158,9 @@ export const defaultWorkers = (cores = navigator.hardwareConcurrency || 1) => Ma
 /**
  * Runs one replica holds at once when CLANKER_REPLICA_RUNS is unset: 32 per core it uses (its executor threads and
  * the main thread, which settles their runs). A run waits on the model far longer than it uses a core, so the cap is
- * what paces a replica's runs: at 8 per core, a 2-core replica ran 61 runs/s on the executions bench (PostgreSQL +
- * Redis, zero-latency model) and 16 real-model runs at a time; at 32, 164 runs/s. What it does not hold stays queued
- * for the other replicas.
+ * what paced a replica's runs: on the executions bench (PostgreSQL + Redis, a zero-latency model, 2 cores), 8 per
+ * core ran 91 runs/s and 32 ran 151 (means of three alternating runs); with a real model, 8 per core meant 16 model
+ * calls at a time. What a replica does not hold stays queued for the others.
  */
 export const defaultReplicaRuns = (workers: number) => (workers + 1) * 32;
 
