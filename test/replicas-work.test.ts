@@ -14,6 +14,17 @@ let seq = 0;
 const marker = (tag: string) => `${tag}-${process.pid}-${++seq}-x`;
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 
+/** A replica's model: the fake's Anthropic endpoint, and no OpenAI-compatible one. */
+const modelEnv = (fake: FakeModel) => ({ ANTHROPIC_API_KEY: "sk-ant-claims-0123456789abcdefghijkl", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "" });
+
+async function run(call: Call, body: Record<string, unknown>): Promise<string> {
+  const r = await call("POST", "/api/v1/skills/summarize/run", { body });
+  expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
+  return r.body.executionId;
+}
+
+const statusOf = async (call: Call, id: string) => (await call("GET", `/api/v1/executions/${id}/status`)).body;
+
 describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, one PostgreSQL)", () => {
   let fakeA: FakeModel;
   let fakeB: FakeModel;
@@ -33,13 +44,6 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
     return { a: client(A, { apiKey: key }), b: client(B, { apiKey: key }) };
   }
 
-  async function run(call: Call, body: Record<string, unknown>): Promise<string> {
-    const r = await call("POST", "/api/v1/skills/summarize/run", { body });
-    expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
-    return r.body.executionId;
-  }
-
-  const statusOf = async (call: Call, id: string) => (await call("GET", `/api/v1/executions/${id}/status`)).body;
 
   /** Transactions a replica has run again since it started (GET /metrics, open on loopback). */
   const retries = async (srv: TestServer) => {
@@ -59,9 +63,7 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
       CLANKER_WORKERS: "1",
       CLANKER_WORKSPACE_CONCURRENCY: "1",
       CLANKER_LEASE_SECONDS: String(LEASE_SECONDS),
-      ANTHROPIC_API_KEY: "sk-ant-claims-0123456789abcdefghijkl",
-      ANTHROPIC_BASE_URL: fakeA.url,
-      OPENAI_BASE_URL: "",
+      ...modelEnv(fakeA),
     });
     A = reps.servers[0]!;
     B = await reps.add({ ANTHROPIC_BASE_URL: fakeB.url });
@@ -250,9 +252,7 @@ describe.skipIf(!replicasAvailable)("a replica holds CLANKER_REPLICA_RUNS runs a
       CLANKER_REPLICA_RUNS: "2",
       CLANKER_WORKERS: "1",
       CLANKER_WORKSPACE_CONCURRENCY: "50",
-      ANTHROPIC_API_KEY: "sk-ant-claims-0123456789abcdefghijkl",
-      ANTHROPIC_BASE_URL: fake.url,
-      OPENAI_BASE_URL: "",
+      ...modelEnv(fake),
     });
   }, 60_000);
 
@@ -265,18 +265,12 @@ describe.skipIf(!replicasAvailable)("a replica holds CLANKER_REPLICA_RUNS runs a
     const server = reps.servers[0]!;
     const call = client(server, { apiKey: await server.createKey({ email: uniqueEmail("replica-runs") }) });
     // [[slow:100]]: the fake model waits 100 ms before each delta, so each run lasts a few hundred ms.
-    const ids = await Promise.all(
-      Array.from({ length: 6 }, async (_, i) => {
-        const r = await call("POST", "/api/v1/skills/summarize/run", { body: { input: `Summarize [[slow:100]] ${marker(`cap-${i}`)}` } });
-        expect(r.status).toBe(200);
-        return r.body.executionId as string;
-      }),
-    );
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => run(call, { input: `Summarize [[slow:100]] ${marker(`cap-${i}`)}` })));
     let most = 0;
     let queuedSeen = false;
     // Bounded: 30 s of polling at most.
     for (const end = Date.now() + 30_000; Date.now() < end; ) {
-      const states = await Promise.all(ids.map(async (id) => (await call("GET", `/api/v1/executions/${id}/status`)).body.status as string));
+      const states = await Promise.all(ids.map(async (id) => (await statusOf(call, id)).status as string));
       most = Math.max(most, states.filter((s) => s === "running").length);
       if (states.includes("queued")) queuedSeen = true;
       if (states.every((s) => ENDED.has(s))) {
