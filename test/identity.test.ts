@@ -131,6 +131,27 @@ describe("workspaces", () => {
     expectError(await b("POST", "/api/v1/workspaces", { body: { name: "Bad", slug: "Not A Slug!" } }), 400, "invalid_request_error", { param: "slug" });
   });
 
+  test("POST /workspaces without a slug makes one of the name; a taken one gets a random suffix", async () => {
+    const name = `  Tëam ${process.pid} -- ${Date.now()}!  `;
+    const root = `t-am-${process.pid}-${/\d+(?=!)/.exec(name)![0]}`;
+    const made = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await b("POST", "/api/v1/workspaces", { body: { name } });
+      expect(r.status).toBe(200);
+      made.push(r.body.slug as string);
+    }
+    expect(made[0]).toBe(root);
+    for (const slug of made.slice(1)) expect(slug).toMatch(new RegExp(`^${root}-[a-z0-9]{6}$`));
+    expect(new Set(made).size).toBe(4);
+    // The longest name still gives a slug one could ask for (1–48 of a-z, 0-9 and '-'), suffix included.
+    const long = "W".repeat(100);
+    for (let i = 0; i < 2; i++) {
+      const slug = (await b("POST", "/api/v1/workspaces", { body: { name: long } })).body.slug as string;
+      expect(slug).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/);
+      expect(slug.startsWith("w".repeat(40))).toBe(true);
+    }
+  });
+
   test("GET /workspaces/:id/members lists the members; prefixed and raw ids both work", async () => {
     const me = (await a("GET", "/api/v1/profile")).body;
     for (const ref of [wsA.id, numeric(wsA.id)]) {

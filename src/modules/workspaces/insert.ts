@@ -1,6 +1,5 @@
 // A workspace and its owner's membership: the one way a new user's personal workspace and POST /workspaces write them.
 import { sql } from "drizzle-orm";
-import { randomToken } from "../../lib/crypto";
 import type { Store } from "../../store/db";
 import { prepared, sqliteStatement } from "../../store/prepared";
 import { memberships, workspaces } from "../../store/schema";
@@ -22,7 +21,8 @@ const insertWorkspacePg = prepared((db) =>
 const insertWorkspaceSqlite = sqliteStatement(
   "INSERT INTO workspaces (name, slug, personal, created_by_user_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING",
 );
-const insertOwner = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
+const insertOwnerPg = prepared((db) => db.insert(memberships).values({ workspaceId: ph("workspaceId"), userId: ph("userId"), role: "owner", createdAt: ph("now") }));
+const insertOwnerSqlite = sqliteStatement("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES (?, ?, 'owner', ?)");
 
 /** The new workspace row, or undefined when its slug is taken. */
 async function insertWorkspace(store: Store, ws: NewWorkspace & { slug: string }): Promise<WorkspaceRow | undefined> {
@@ -49,21 +49,47 @@ interface NewWorkspace {
 export async function insertOwnedWorkspace(store: Store, ws: NewWorkspace & ({ slug: string } | { slugFrom: string })): Promise<WorkspaceRow | undefined> {
   const insert = (slug: string) => insertWorkspace(store, { ...ws, slug });
   const row = "slug" in ws ? await insert(ws.slug) : await insertUnderFreeSlug(ws.slugFrom, insert);
-  if (row) await store.pipeline(insertOwner(store, { workspaceId: row.id, userId: ws.userId, now: ws.now }));
+  if (!row) return undefined;
+  if (store.sqlite) insertOwnerSqlite(store.sqlite).run(row.id, ws.userId, ws.now);
+  else await store.pipeline(insertOwnerPg(store, { workspaceId: row.id, userId: ws.userId, now: ws.now }));
   return row;
 }
 
 /** Writes a row under a free slug made from `base`: `insert(slug)` gives the row, or undefined if the slug was taken. */
 export async function insertUnderFreeSlug<R>(base: string, insert: (slug: string) => Promise<R | undefined>): Promise<R> {
-  const root =
-    base
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+|-+$/g, "")
-      .slice(0, 40) || "workspace";
+  const root = slugRoot(base);
   // A random suffix, not a counter: a counter would probe every taken slug before finding a free one.
-  for (let slug = root; ; slug = `${root}-${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, "x")}`) {
+  for (let slug = root; ; slug = `${root}-${randomSuffix()}`) {
     const row = await insert(slug);
     if (row !== undefined) return row;
   }
+}
+
+// Names seen recently and their slug roots: the same few names come back (a user's "Personal", a script's name),
+// and the two regular expressions cost more than the rest of the slug's making.
+const roots = new Map<string, string>();
+
+function slugRoot(base: string): string {
+  let root = roots.get(base);
+  if (root === undefined) {
+    root =
+      base
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "")
+        .slice(0, 40) || "workspace";
+    if (roots.size >= 1000) roots.clear();
+    roots.set(base, root);
+  }
+  return root;
+}
+
+const SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Six random characters of a-z and 0-9 (~31 bits). */
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  let s = "";
+  for (const b of bytes) s += SUFFIX_ALPHABET[b % 36];
+  return s;
 }
