@@ -368,8 +368,8 @@ async function committed(deps: PlatformDeps): Promise<void> {
 }
 
 /**
- * The path of a request's URL as the router matched it, without parsing the URL: Bun hands every request an absolute
- * URL ("http://host/path?query"), and a WHATWG parse of it cost more than the rest of the idempotency key's making.
+ * The path of a request's URL as the router matched it (the same cut as Elysia's), without a WHATWG parse of the whole
+ * URL, which was ~0.6 % of an audited POST's CPU: Bun hands every request an absolute URL ("http://host/path?query").
  */
 function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);

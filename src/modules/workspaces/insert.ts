@@ -6,10 +6,10 @@ import { memberships, workspaces } from "../../store/schema";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
-// Creating a workspace is the bench's audited POST: both inserts are prepared. The workspace insert is also the slug
-// probe (no row back: the slug is taken), see insertUnderFreeSlug. On SQLite it is a raw statement without RETURNING:
-// the new row is what was written, under lastInsertRowid, and RETURNING with drizzle's mapping of its row cost more
-// than the insert itself.
+// Creating a workspace is the bench's audited POST: both inserts are prepared, and on SQLite both are raw statements
+// (drizzle's binding and mapping cost more than SQLite's work). The workspace insert is also the slug probe (no row
+// back: the slug is taken), see insertUnderFreeSlug; on SQLite it has no RETURNING: the new row is what was written,
+// under lastInsertRowid, and RETURNING with drizzle's mapping of its row cost more than the insert itself.
 const ph = sql.placeholder;
 const insertWorkspacePg = prepared((db) =>
   db
@@ -65,8 +65,8 @@ export async function insertUnderFreeSlug<R>(base: string, insert: (slug: string
   }
 }
 
-// Names seen recently and their slug roots: the same few names come back (a user's "Personal", a script's name),
-// and the two regular expressions cost more than the rest of the slug's making.
+// Names seen recently and their slug roots: the same few names come back (a script's name, "Acme"), and the two
+// regular expressions were most of insertUnderFreeSlug's own time (1.7 % of an audited POST's CPU, 0.4 % now).
 const roots = new Map<string, string>();
 
 function slugRoot(base: string): string {
