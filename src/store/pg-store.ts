@@ -41,12 +41,16 @@ interface TxState {
    * taken since, and puts this set back as it was there.
    */
   locks: Set<string>;
+  /**
+   * drizzle's handle over conn, made on the first query that is not prepared(): building one (a database object with a
+   * query builder per table) was ~2 % of an audited POST's CPU, whose queries are all prepared and never use it.
+   */
+  handle?: PgTx;
 }
 
 /** One open store.tx (or savepoint) on this async path. */
 interface Frame {
   open: boolean;
-  tx: PgTx;
   state: TxState;
   /** afterCommit hooks: a savepoint's move to its parent when it is released, and are dropped when it rolls back. */
   after: (() => void)[];
@@ -84,7 +88,7 @@ export class PgStore implements Store {
     this.db = new Proxy({} as object, {
       get: (_, prop) => {
         const frame = this.frames.getStore();
-        const target: object = frame?.open ? frame.tx : this.root;
+        const target: object = frame?.open ? (frame.state.handle ??= this.txOver(frame.state)) : this.root;
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
@@ -129,7 +133,7 @@ export class PgStore implements Store {
     const conn = await this.client.reserve();
     const state = { conn, error: undefined, savepoints: 0, locks: new Set(opts.lock ? [lockName(...opts.lock)] : []) } as TxState;
     state.client = clientOf(state);
-    const frame: Frame = { open: true, tx: this.txOver(state), state, after: [], sent: [] };
+    const frame: Frame = { open: true, state, after: [], sent: [] };
     const begun = send(state, `BEGIN ISOLATION LEVEL ${opts.lock || opts.readCommitted ? "READ COMMITTED" : "SERIALIZABLE"}`);
     try {
       let result: T;
@@ -229,7 +233,7 @@ export class PgStore implements Store {
     const before = state.error;
     const locksBefore = new Set(state.locks);
     const taken = send(state, `SAVEPOINT ${name}`);
-    const frame: Frame = { open: true, tx: outer.tx, state, after: [], sent: [] };
+    const frame: Frame = { open: true, state, after: [], sent: [] };
     try {
       let result: T;
       try {
