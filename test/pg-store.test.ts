@@ -134,6 +134,42 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     expect(hooks).toEqual(["outer"]);
   });
 
+  test("a nested tx with join runs in the outer transaction (no savepoint: a caught throw keeps its writes); alone it is a tx", async () => {
+    const hooks: string[] = [];
+    await store.tx(async () => {
+      await store
+        .tx(
+          async () => {
+            await db.insert(pg.users).values(user("joined-kept"));
+            store.afterCommit(() => hooks.push("joined"));
+            throw new Error("joined");
+          },
+          { join: true },
+        )
+        .catch(() => {});
+      await db.insert(pg.users).values(user("after-joined"));
+    });
+    expect(await count("joined-kept")).toBe(1);
+    expect(await count("after-joined")).toBe(1);
+    expect(hooks).toEqual(["joined"]);
+    // Thrown on through the outer tx, the joined writes go with the rest of it.
+    const failed = store.tx(async () => {
+      await store.tx(async () => void (await db.insert(pg.users).values(user("joined-dropped"))), { join: true });
+      throw new Error("outer");
+    });
+    await expect(failed).rejects.toThrow("outer");
+    expect(await count("joined-dropped")).toBe(0);
+    const alone = store.tx(
+      async () => {
+        await db.insert(pg.users).values(user("alone-dropped"));
+        throw new Error("alone");
+      },
+      { join: true },
+    );
+    await expect(alone).rejects.toThrow("alone");
+    expect(await count("alone-dropped")).toBe(0);
+  });
+
   test("inside a tx store.db sees the tx's uncommitted rows; outside it (another async path) does not", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -250,6 +250,52 @@ test("a savepoint that rolls back (a failed batchedTx, a failed nested tx): its 
   await store.close();
 });
 
+test("a nested tx with join runs in the outer transaction: no savepoint of its own; alone it is a transaction", async () => {
+  const store = await fileStore("join.db");
+  const seen: string[] = [];
+  // The outer goes on after the joined tx failed: what it wrote before its throw stays, and so do its hooks.
+  await store.tx(async () => {
+    await store
+      .tx(
+        async () => {
+          await addUser(store, "joined");
+          store.afterCommit(() => seen.push("joined"));
+          throw new Error("joined fails");
+        },
+        { join: true },
+      )
+      .catch(() => {});
+    await addUser(store, "outer");
+  });
+  expect(await userNames(store)).toEqual(["joined", "outer"]);
+  expect(seen).toEqual(["joined"]);
+  // Its error ending a request's savepoint (a batchedTx) undoes all of the request: the joined writes and hooks too.
+  const request = store.batchedTx(async () => {
+    await addUser(store, "request");
+    await store.tx(async () => {
+      await addUser(store, "joined in request");
+      store.afterCommit(() => seen.push("joined in request"));
+      throw new Error("409");
+    }, { join: true });
+  });
+  await expect(request).rejects.toThrow("409");
+  await store.pending();
+  // Alone, join changes nothing: a throw rolls the transaction back, a return commits it.
+  const alone = store.tx(
+    async () => {
+      await addUser(store, "alone, failed");
+      throw new Error("no");
+    },
+    { join: true },
+  );
+  await expect(alone).rejects.toThrow("no");
+  await store.tx(async () => void (await addUser(store, "alone")), { join: true });
+  expect(await userNames(store)).toEqual(["joined", "outer", "alone"]);
+  expect(seen).toEqual(["joined"]);
+  expect(usersOnDisk("join.db")).toBe(3);
+  await store.close();
+});
+
 test("a backup of a PostgreSQL store refuses with one line that says to use pg_dump, and writes nothing", async () => {
   const target = join(tmp, "pg-backup");
   const pg = { dialect: "postgres" } as unknown as Store;

@@ -83,9 +83,15 @@ export class SqliteStore implements Store {
     };
   }
 
-  async tx<T>(fn: () => Promise<T>, _opts?: TxOptions): Promise<T> {
+  tx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
-    if (outer?.open) return this.savepoint(outer, fn);
+    // Nested: the joined fn's promise (a throw in it a rejection too) or the savepoint's, not wrapped in another.
+    if (outer?.open) return opts?.join ? Promise.resolve().then(fn) : this.savepoint(outer, fn);
+    return this.transaction(fn);
+  }
+
+  /** A transaction of its own: takes the writer lock, BEGIN IMMEDIATE … COMMIT. */
+  private async transaction<T>(fn: () => Promise<T>): Promise<T> {
     await this.acquire();
     const frame: Frame = { open: true, batch: null, after: [] };
     try {
@@ -111,9 +117,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  async batchedTx<T>(fn: () => Promise<T>, _opts?: TxOptions): Promise<T> {
+  async batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
-    if (outer?.open) return this.savepoint(outer, fn);
+    if (outer?.open) return opts?.join ? Promise.resolve().then(fn) : this.savepoint(outer, fn);
     await this.acquire();
     try {
       // A batch whose transaction SQLite ended on its own (SQLITE_FULL, IOERR roll everything back) has lost its

@@ -23,6 +23,8 @@ export interface KeyCache {
  * transaction is the outer one.
  */
 export const CREATING: TxOptions = { readCommitted: true };
+/** create()'s own tx: it runs inside the request's idempotency transaction, whose savepoint its errors roll back. */
+const CREATE_TX: TxOptions = { ...CREATING, join: true };
 
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
@@ -83,7 +85,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       return { rows: page.rows.map((r) => workspaceView(r.ws, r.role)), hasMore: page.hasMore };
     },
 
-    /** Runs inside the caller's idempotency transaction (a savepoint of it). */
+    /** Runs inside the caller's idempotency transaction, joining it (CREATE_TX). */
     create(ctx: Ctx, input: { name: string; slug?: string }) {
       const userId = userOf(ctx);
       const name = input.name.trim();
@@ -103,7 +105,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
           metadata: { name, slug, fromWorkspaceId: encodeId("workspace", ctx.workspaceId) },
         });
         return view;
-      }, CREATING);
+      }, CREATE_TX);
     },
 
     /** Rebinds the calling API key to another workspace its owner belongs to. */
