@@ -95,15 +95,9 @@ export class PgStore implements Store {
     }) as unknown as Db;
   }
 
-  tx<T>(fn: () => Promise<T>, opts: TxOptions = {}): Promise<T> {
+  async tx<T>(fn: () => Promise<T>, opts: TxOptions = {}): Promise<T> {
     const outer = this.frames.getStore();
-    // Nested: the joined fn's promise (a throw in it a rejection too) or the savepoint's, not wrapped in another.
-    if (outer?.open) return opts.join ? Promise.resolve().then(fn) : this.savepoint(outer, fn);
-    return this.transaction(fn, opts);
-  }
-
-  /** A transaction of its own, on a reserved connection, tried again on a serialization failure. */
-  private async transaction<T>(fn: () => Promise<T>, opts: TxOptions): Promise<T> {
+    if (outer?.open) return opts.join ? fn() : this.savepoint(outer, fn);
     // In flight from the first try to the last (see close): a retry reserves a connection again.
     const running = this.tries(fn, opts);
     this.inFlight.add(running);

@@ -83,15 +83,9 @@ export class SqliteStore implements Store {
     };
   }
 
-  tx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
+  async tx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
-    // Nested: the joined fn's promise (a throw in it a rejection too) or the savepoint's, not wrapped in another.
-    if (outer?.open) return opts?.join ? Promise.resolve().then(fn) : this.savepoint(outer, fn);
-    return this.transaction(fn);
-  }
-
-  /** A transaction of its own: takes the writer lock, BEGIN IMMEDIATE … COMMIT. */
-  private async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (outer?.open) return opts?.join ? fn() : this.savepoint(outer, fn);
     await this.acquire();
     const frame: Frame = { open: true, batch: null, after: [] };
     try {
@@ -119,7 +113,7 @@ export class SqliteStore implements Store {
 
   async batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
-    if (outer?.open) return opts?.join ? Promise.resolve().then(fn) : this.savepoint(outer, fn);
+    if (outer?.open) return opts?.join ? fn() : this.savepoint(outer, fn);
     await this.acquire();
     try {
       // A batch whose transaction SQLite ended on its own (SQLITE_FULL, IOERR roll everything back) has lost its
