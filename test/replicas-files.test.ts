@@ -4,15 +4,16 @@
 // with another CLANKER_MASTER_KEY refuses to start with one line, and `clanker doctor` checks the stack. In either
 // mode: doctor on a healthy and a broken set-up, and the master key check against the database at start.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createCipheriv, randomBytes } from "node:crypto";
+import { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { outboxCode } from "./helpers/mail";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
-import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 
@@ -220,5 +221,58 @@ describe("doctor and the master key check (either store)", () => {
     await srv.restart();
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
     expect((await srv.cli(["doctor"])).code).toBe(0);
+  }, 45_000);
+});
+
+// The start checks the key against an HMAC of a constant; data dirs made before that hold the constant sealed
+// (AES-256-GCM: iv ‖ tag ‖ ciphertext, the path as associated data), written here with node:crypto as they were.
+describe.skipIf(testDialect() === "postgres")("the master key check of a data dir from before the MAC", () => {
+  let srv: TestServer;
+
+  beforeAll(async () => {
+    srv = await startServer();
+  }, 30_000);
+
+  afterAll(async () => {
+    await srv?.stop();
+    if (srv) cleanup(srv);
+  });
+
+  test("the sealed check alone: another key is refused, its own key starts and adds the MAC, which then refuses another key", async () => {
+    await srv.stop();
+    const key = Buffer.from(readFileSync(join(srv.dataDir, "master.key"), "utf8").trim(), "base64");
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    cipher.setAAD(Buffer.from("meta/master-key-check"));
+    const data = Buffer.concat([cipher.update("clanker master key check v1", "utf8"), cipher.final()]);
+    const sealed = Buffer.concat([iv, cipher.getAuthTag(), data]);
+    const checks = () => {
+      const db = new Database(join(srv.dataDir, "clanker.db"));
+      try {
+        return db.query<{ path: string }, []>("SELECT path FROM files WHERE path LIKE 'meta/master-key-%' ORDER BY path").all().map((r) => r.path);
+      } finally {
+        db.close();
+      }
+    };
+    expect(checks()).toEqual(["meta/master-key-mac"]);
+    const db = new Database(join(srv.dataDir, "clanker.db"));
+    db.run("DELETE FROM files WHERE path = 'meta/master-key-mac'");
+    db.run("INSERT INTO files (path, content, size, created_at) VALUES (?, ?, ?, ?)", ["meta/master-key-check", sealed, sealed.length, Date.now()]);
+    db.close();
+
+    expectMasterKeyRefusal(await serveRefused({ ...srv.env, CLANKER_MASTER_KEY: randomBytes(32).toString("hex") }));
+    expect(checks()).toEqual(["meta/master-key-check"]);
+    await srv.restart();
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    expect(checks()).toEqual(["meta/master-key-check", "meta/master-key-mac"]);
+    await srv.stop();
+    // From now on the MAC is what is asked: with the sealed check spoilt, another key is still refused and its own
+    // key still starts.
+    const again = new Database(join(srv.dataDir, "clanker.db"));
+    again.run("UPDATE files SET content = ? WHERE path = 'meta/master-key-check'", [Buffer.from("not a sealed value")]);
+    again.close();
+    expectMasterKeyRefusal(await serveRefused({ ...srv.env, CLANKER_MASTER_KEY: randomBytes(32).toString("hex") }));
+    await srv.restart();
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   }, 45_000);
 });

@@ -7,6 +7,7 @@ import { DB_FILE } from "../store/data-dir";
 import { isPostgresUrl, openStore, type Store } from "../store/db";
 import { findMasterKey, masterKeyCheck, MasterKeyError, wrongKeyMessage } from "../store/master-key";
 import { redactUrl } from "../shared/redis";
+import { randomBytes } from "../lib/crypto";
 
 /** How long one check may take: a firewalled host must not hang the command. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -94,7 +95,6 @@ async function checkMasterKey(config: Config, store: Store | null): Promise<Chec
   }
   if (!store) return { name, ok: false, detail: `${found ? found.source : "none yet"}; not checked against the database, which is not usable (see above)` };
   if (!found) {
-    const { randomBytes } = await import("node:crypto");
     // Any key: only whether a check is stored matters here.
     const stored = (await masterKeyCheck(store, randomBytes(32))) !== "new";
     return stored

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client, one registry per app, made by the first scrape): requests and latency by route
 // pattern (counted in route-latency.ts), plus gauges read at scrape time from the store and services, and who may
 // scrape them (GET /metrics).
-import { createHash, timingSafeEqual } from "node:crypto";
+import { bytesEqual } from "../lib/crypto";
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import { count, eq } from "drizzle-orm";
 import { isLoopback, type Config } from "../config";
@@ -110,7 +110,7 @@ export class Metrics {
   }
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
+const digest = (s: string) => Bun.SHA256.hash(s) as Uint8Array;
 
 /**
  * Who may read /metrics: with CLANKER_METRICS_TOKEN set, whoever sends it as a bearer token (wherever bound);
@@ -123,5 +123,5 @@ export function assertMetricsAccess(config: Config, request: Request): void {
     throw new PermissionError("GET /metrics is served off loopback only with CLANKER_METRICS_TOKEN set", "METRICS_DISABLED");
   }
   const m = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
-  if (!m || !timingSafeEqual(digest(m[1]!), digest(token))) throw new AuthenticationError("GET /metrics wants Authorization: Bearer <CLANKER_METRICS_TOKEN>", "INVALID_METRICS_TOKEN");
+  if (!m || !bytesEqual(digest(m[1]!), digest(token))) throw new AuthenticationError("GET /metrics wants Authorization: Bearer <CLANKER_METRICS_TOKEN>", "INVALID_METRICS_TOKEN");
 }

@@ -1,5 +1,5 @@
 // Who this process is among the replicas of one deployment, and how long its claims on shared work last.
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";

@@ -2,7 +2,6 @@
 // the legacy SSE transport at /mcp/sse + /mcp/messages, whose Node-style response is adapted to a web stream.
 // A session remembers only who may use it: every request hands its own ctx (workspace, role) to the tools.
 // The MCP SDK, zod and the tools are loaded on the first MCP request, not at start (cold start is measured).
-import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
@@ -77,7 +76,7 @@ export class McpSessions {
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
     const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (sid) => void this.sessions.set(sid, { principal: principalOf(ctx), server, streamable: transport, lastSeen: Date.now() }),
       onsessionclosed: (sid) => void this.sessions.delete(sid),
       keepAliveMs: 5_000,

@@ -1,5 +1,5 @@
 // Broadcast to every replica's subscribers (event rows → SSE clients, auth-cache evictions, "new work queued").
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../lib/crypto";
 import type Redis from "ioredis";
 import type { Log } from "../lib/log";
 

@@ -1,5 +1,5 @@
 // The idempotency in-flight lock: one request per idempotency slot at a time, in this process or across replicas.
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../lib/crypto";
 import type Redis from "ioredis";
 import { replicaId } from "../lib/replica";
 

@@ -2,7 +2,7 @@
 // restore itself. A folder rather than one archive: the db copy opens with any SQLite tool, artifacts stay plain
 // files, and the secret master key is a file of its own that can be kept apart from the rest.
 import { Database } from "bun:sqlite";
-import { createHmac } from "node:crypto";
+import { hmacSha256 } from "../lib/crypto";
 import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
@@ -35,7 +35,7 @@ export class BackupError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-const keyCheck = (key: Buffer) => createHmac("sha256", key).update("clanker-backup-key-check").digest("hex").slice(0, 32);
+const keyCheck = (key: Buffer) => hmacSha256(key).update("clanker-backup-key-check").digest("hex").slice(0, 32);
 
 function exists(path: string): boolean {
   try {

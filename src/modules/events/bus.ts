@@ -1,6 +1,6 @@
 // The event log and its fan-out: events are rows (so Last-Event-ID can resume from the store), appended inside the
 // transaction that causes them and delivered to subscribers (here, and on every replica) once it has committed.
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../../lib/crypto";
 import { and, eq, gt, lt, sql } from "drizzle-orm";
 import { LOCK_SPACES, type Store } from "../../store/db";
 import { prepared } from "../../store/prepared";

@@ -1,7 +1,7 @@
 // Device activation (like `gh auth login`): a CLI asks for a short code, a signed-in person approves it,
 // the CLI's poll receives a key for that person's workspace exactly once. Codes are stored as keyed hashes.
 import { and, eq, lt } from "drizzle-orm";
-import { randomInt } from "node:crypto";
+import { randomInt } from "../../lib/crypto";
 import type { Ctx } from "../../lib/context";
 import { ApiError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -38,7 +38,7 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
 
   return {
     async start(base: string) {
-      const code = `${Array.from({ length: 4 }, () => LETTERS[randomInt(LETTERS.length)]).join("")}-${String(randomInt(0, 10_000)).padStart(4, "0")}`;
+      const code = `${Array.from({ length: 4 }, () => LETTERS[randomInt(0, LETTERS.length)]).join("")}-${String(randomInt(0, 10_000)).padStart(4, "0")}`;
       const now = Date.now();
       await store.tx(async () => {
         await db.insert(deviceCodes).values({ codeHash: hashOf(code), status: "pending", expiresAt: now + DEVICE_CODE_TTL_S * 1000, createdAt: now });

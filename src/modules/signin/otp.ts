@@ -1,7 +1,7 @@
 // One-time codes: 6 digits, stored as keyed hashes, 10 minutes, at most 5 tries, at most 5 sent per email
 // per 15 minutes. Error codes follow the auth.md agent-registration protocol.
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { randomInt } from "node:crypto";
+import { randomInt } from "../../lib/crypto";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";

@@ -1,6 +1,6 @@
 // Checking what arrives at POST /hooks/:triggerId: the two signature schemes (ours and GitHub's), and the workflow
 // input a GitHub event becomes. Pure functions; the service decides what to launch.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { bytesEqual, hmacSha256 } from "../../lib/crypto";
 import { AuthenticationError } from "../../lib/errors";
 import type { GithubEvent } from "../workflows/definition";
 
@@ -13,7 +13,7 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 /** Constant time over the digest bytes, so upper- and lower-case hex compare equal. `given` is 64 hex digits. */
 function sameDigest(given: string, expected: Buffer): boolean {
-  return timingSafeEqual(Buffer.from(given, "hex"), expected);
+  return bytesEqual(Buffer.from(given, "hex"), expected);
 }
 
 /**
@@ -48,7 +48,7 @@ function parseClankerHeader(header: string): { t: number; v1: string[] } {
 export function verifyClankerSignature(secret: string, header: string | null, raw: Uint8Array, nowSeconds: number): { t: number; hmac: string } {
   if (!header) throw new AuthenticationError('Missing clanker-signature header (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">)', "SIGNATURE_MISSING");
   const { t, v1 } = parseClankerHeader(header);
-  const expected = createHmac("sha256", secret).update(`${t}.`).update(raw).digest();
+  const expected = hmacSha256(secret).update(`${t}.`).update(raw).digest();
   // Every value is compared (no early exit), so the time taken says nothing about which one matched.
   let match = false;
   for (const g of v1) match = sameDigest(g, expected) || match;
@@ -63,7 +63,7 @@ export function verifyGithubSignature(secret: string, header: string | null, raw
   if (!header) throw new AuthenticationError("Missing X-Hub-Signature-256 header (set the webhook's secret on GitHub)", "SIGNATURE_MISSING");
   const m = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
   if (!m) throw invalid("X-Hub-Signature-256 must be sha256=<hex>");
-  if (!sameDigest(m[1]!, createHmac("sha256", secret).update(raw).digest())) throw invalid("the HMAC does not match this trigger's secret");
+  if (!sameDigest(m[1]!, hmacSha256(secret).update(raw).digest())) throw invalid("the HMAC does not match this trigger's secret");
 }
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 // Triggers: what can start a workflow (cron from the definitions; webhook and github rows with their own hook URL
 // and secret), reading and rotating a secret, and receiving a signed delivery at POST /hooks/:triggerId.
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../lib/crypto";
 import { assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -203,7 +203,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
         const delivery = dl.headers.get("x-github-delivery");
         // GitHub signs no timestamp and no delivery id: the signed body is the key (a redelivery is byte-identical);
         // the delivery id only adds one, so a redelivery whose payload was re-rendered still launches once.
-        replayKeys = [`${row.id}:gh-body:${createHash("sha256").update(dl.raw).digest("hex")}`];
+        replayKeys = [`${row.id}:gh-body:${sha256Hex(dl.raw)}`];
         if (delivery) replayKeys.push(`${row.id}:gh-id:${delivery}`);
         const outcome = githubInput(event, dl.body, row.settings as { events?: string[]; repo?: string }, delivery);
         if ("ignored" in outcome) return { status: 202, body: { received: true, event, ignored: outcome.ignored } };

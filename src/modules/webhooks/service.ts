@@ -1,7 +1,7 @@
 // Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body"), and the Standard Webhooks
 // headers beside it) from a persisted queue, retried with exponential backoff, so a restart loses no notification.
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
-import { createHmac, randomBytes } from "node:crypto";
+import { hmacSha256, randomBytes } from "../../lib/crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
@@ -19,7 +19,7 @@ const MAX_BACKOFF_MS = 3_600_000;
 
 /** Bytes are accepted too: an inbound hook verifies the exact bytes it received. */
 export function sign(secret: string, timestamp: number, body: string | Uint8Array): string {
-  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
+  return `t=${timestamp},v1=${hmacSha256(secret).update(`${timestamp}.`).update(body).digest("hex")}`;
 }
 
 /**
@@ -33,7 +33,7 @@ export const standardSecret = (secret: string): string => `whsec_${standardKey(s
 
 /** webhook-signature: "v1,<base64 HMAC-SHA256 of '<id>.<t>.<body>'>" with the secret's bytes as the key. */
 export function signStandard(secret: string, msgId: string, timestamp: number, body: string): string {
-  return `v1,${createHmac("sha256", standardKey(secret)).update(`${msgId}.${timestamp}.`).update(body).digest("base64")}`;
+  return `v1,${hmacSha256(standardKey(secret)).update(`${msgId}.${timestamp}.`).update(body).digest("base64")}`;
 }
 
 // Standard base64, so the secret we show is also a valid Standard Webhooks secret as it is.

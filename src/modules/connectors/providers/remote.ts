@@ -1,10 +1,9 @@
 // The `remote` connector: git repositories at URLs a workspace added (connect-connector {"connector":"remote",
 // "url":…}). https URLs are cloned shallowly through the SSRF-guarded client into an owner-only cache under the
 // data dir and refreshed after a TTL; file:// URLs must lie inside CLANKER_LOCAL_SOURCES and are read in place.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes, sha256Hex } from "../../../lib/crypto";
 import * as fs from "node:fs";
 import { basename, join, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { isoGit } from "./iso-git";
 import type { Config } from "../../../config";
 import { ApiError, InvalidRequestError, NotFoundError } from "../../../lib/errors";
@@ -51,7 +50,7 @@ function fileRepo(config: Config, u: URL): string {
   if (!roots.length) throw refused("file:// URLs are allowed only inside CLANKER_LOCAL_SOURCES, and none are set");
   let real: string;
   try {
-    real = fs.realpathSync(fileURLToPath(u));
+    real = fs.realpathSync(Bun.fileURLToPath(u));
   } catch {
     throw refused("no such folder inside the local source roots");
   }
@@ -98,7 +97,7 @@ const clones = new Map<string, { fetchedAt: number; pending: Promise<void> | nul
 
 /** The clone of `url`, fetched when missing or older than the TTL; concurrent readers share one transfer. */
 export async function cloneOf(ctx: ConnectorContext, url: string): Promise<string> {
-  const dir = join(ctx.cacheDir, "remote", createHash("sha256").update(url).digest("hex").slice(0, 32));
+  const dir = join(ctx.cacheDir, "remote", sha256Hex(url).slice(0, 32));
   const known = clones.get(dir);
   if (known?.pending) {
     await known.pending;
