@@ -2,7 +2,6 @@
 // PostgreSQL (DATABASE_URL=postgres://…), with a transaction helper that means the same on both.
 import type { Database } from "bun:sqlite";
 import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import type * as schema from "./schema/sqlite";
 import { DIALECT, isPostgresUrl, type Dialect } from "./dialect";
 import { join } from "node:path";
 import { DB_FILE } from "./data-dir";
@@ -20,7 +19,7 @@ export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
  * query on a hot path (every request's mutation, every run) is built once with placeholders: ./prepared.
  * Typed as the SQLite database; under PostgreSQL it is drizzle's PostgreSQL database bound to the current store.tx.
  */
-export type Db = BunSQLiteDatabase<typeof schema>;
+export type Db = BunSQLiteDatabase;
 
 export interface TxOptions {
   /**

@@ -5,12 +5,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { drizzle, PostgresJsSession, PostgresJsTransaction, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import * as schema from "./schema/pg";
 import { MIGRATIONS_PG } from "./migrations-pg";
 import type { Db, LockSpace, Store, TxOptions } from "./db";
 import { Failure } from "../cli/errors";
 
-type PgDb = PostgresJsDatabase<typeof schema>;
+type PgDb = PostgresJsDatabase;
 /** A drizzle transaction (or savepoint) handle: the same query API as the database, bound to one connection. */
 type PgTx = Parameters<Parameters<PgDb["transaction"]>[0]>[0];
 
@@ -81,7 +80,8 @@ export class PgStore implements Store {
     const unsafe = prepareAlways(this.client.unsafe.bind(this.client));
     // drizzle reads the pool's options (it sets its type parsers there) and runs every query through unsafe().
     this.pool = new Proxy(this.client, { get: (target, prop) => (prop === "unsafe" ? unsafe : Reflect.get(target, prop)) });
-    this.root = drizzle(this.pool as postgres.Sql, { schema });
+    // No schema, as on SQLite (sqlite-store.ts): db.query is not used.
+    this.root = drizzle(this.pool as postgres.Sql);
     this.session = (this.root as unknown as { session: PgStore["session"] }).session;
     // Services hold store.db for their whole life; each property read finds the transaction of the caller's async
     // path (AsyncLocalStorage), so a query written once runs inside whichever store.tx awaits it, or autocommits.
