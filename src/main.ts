@@ -2,12 +2,14 @@
 import "./production-env";
 import "./lib/tracing-channel";
 import { PRIVATE_UMASK } from "./lib/private-files";
+import { jitWhileStarting } from "./lib/jit";
 import { rootCommand } from "./cli/commands";
 import { runCli } from "./cli/runner";
 import { version } from "../package.json";
 
 // Everything this process creates (db, -wal/-shm, artifacts, outbox, backups) is owner-only, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
+jitWhileStarting();
 
 // No top-level await: the binary is compiled with --bytecode, which needs a plain module. Commands that keep
 // running (serve, mcp) return early; the process then lives on their servers.

@@ -4,6 +4,7 @@ import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
 import { MasterKeyError } from "../store/master-key";
 import { UsageError } from "./errors";
+import { jitForServing } from "../lib/jit";
 
 export async function serveCommand(config: Config): Promise<void> {
   const log = config.logLevel === "silent" ? () => {} : (line: string) => console.log(line);
@@ -17,6 +18,7 @@ export async function serveCommand(config: Config): Promise<void> {
     throw e;
   }
   handleSignals(running);
+  jitForServing();
 }
 
 /**

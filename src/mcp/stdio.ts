@@ -16,6 +16,7 @@ import { lineLog, type Log } from "../lib/log";
 import type { Ctx } from "../lib/context";
 import { decodeId } from "../lib/ids";
 import { createMcpServer } from "./server";
+import { jitForServing } from "../lib/jit";
 
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
   // stdout belongs to the protocol: everything else goes to stderr.
@@ -47,6 +48,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     void store.close().finally(() => process.exit(0));
   };
   await server.connect(transport);
+  jitForServing();
 }
 
 /**
