@@ -1,4 +1,4 @@
-// src/lib/crypto.ts stands in for node:crypto (which is ~6 ms of every start to load): its HMAC and hash agree with
+// src/lib/crypto.ts stands in for node:crypto (a few ms of every start to load): its HMAC and hash agree with
 // node:crypto's byte for byte, its random integers cover their whole range and nothing outside it.
 import { describe, expect, test } from "bun:test";
 import { createHash, createHmac } from "node:crypto";

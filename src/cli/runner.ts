@@ -1,6 +1,6 @@
 // Runs the command tree (citty's command definitions): per-command --help (citty's usage plus examples), --version,
 // strict flags, and one exit-code policy: 0 done, 1 runtime failure, 2 usage error. The flags are parsed here and
-// citty is loaded for --help only: it imports node:util, ~3 ms of every start of the binary.
+// citty is loaded for --help only: it imports node:util, ~3 ms of a bare start of the binary.
 import type { ArgDef, ArgsDef, CommandDef } from "citty";
 import { Failure, UsageError } from "./errors";
 import { stdoutIsTerminal } from "../lib/terminal";

@@ -2,7 +2,7 @@
 // each value to its owner so a row copied to another workspace will not open.
 import { hmacSha256, randomBytes } from "./crypto";
 
-/** node:crypto (~6 ms to load), required by the first seal or open rather than by every start. */
+/** node:crypto (a few ms to load, see ./crypto), required by the first seal or open rather than by every start. */
 const aes = () => require("node:crypto") as typeof import("node:crypto");
 
 export class SecretBox {

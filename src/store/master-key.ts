@@ -45,7 +45,7 @@ export function findMasterKey(dataDir: string, env: Record<string, string | unde
 /**
  * Rows of `files` (outside the data-dir paths the FileStore uses), in the database on both dialects. The check is an
  * HMAC of a constant under the key: a start verifies it with Bun's hasher instead of loading node:crypto for AES
- * (~6 ms of every start). Data dirs made before it hold only the constant sealed with the key; their first start
+ * (../lib/crypto.ts). Data dirs made before it hold only the constant sealed with the key; their first start
  * opens that once and adds the MAC.
  */
 const MAC_PATH = "meta/master-key-mac";
