@@ -92,6 +92,23 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return { data: [...list.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
   }
 
+  /**
+   * A definition change in its tx, answered once the cron schedules follow the commit: after a DELETE's answer no
+   * tick of that definition fires, after a PUT's the new schedule runs. (Inside a caller's tx the commit and the
+   * re-sync come later, and this answers without waiting.)
+   */
+  async function changeDefinitions<T>(fn: () => Promise<T>): Promise<T> {
+    let synced: Promise<void> | undefined;
+    const value = await store.tx(async () => {
+      const v = await fn();
+      // The resync logs its own failures.
+      store.afterCommit(() => void (synced = onDefinitionsChanged().catch(() => {})));
+      return v;
+    });
+    await synced;
+    return value;
+  }
+
   const findRun = (ctx: Ctx, ref: string): Promise<RunRow> => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
   return {
@@ -109,7 +126,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       assertRole(ctx, "admin", "manage workflow definitions");
       const def = validateDefinition(raw, catalog, d.integrations);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
-      return store.tx(async () => {
+      return changeDefinitions(async () => {
         const existing = await own(ctx.workspaceId, def.id);
         if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
         if (opts.replace !== undefined && !existing) throw new NotFoundError("workflow", def.id);
@@ -118,22 +135,18 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         else await db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now });
         await writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
         await d.eventTriggers.sync(ctx, def.id, def.triggers ?? []);
-        // The cron schedules follow the committed definitions (the resync logs its own failures).
-        store.afterCommit(() => void onDefinitionsChanged().catch(() => {}));
         return { ...def, source: "workspace" };
       });
     },
 
     async deleteDefinition(ctx: Ctx, key: string) {
       assertRole(ctx, "admin", "manage workflow definitions");
-      await store.tx(async () => {
+      await changeDefinitions(async () => {
         const existing = await own(ctx.workspaceId, key);
         if (!existing) throw new NotFoundError("workflow", key);
         await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
         await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
         await d.eventTriggers.sync(ctx, key, []);
-        // The cron schedules follow the committed definitions (the resync logs its own failures).
-        store.afterCommit(() => void onDefinitionsChanged().catch(() => {}));
       });
       return { id: key, deleted: true };
     },
@@ -152,6 +165,9 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
       if (skills.length > 0) await d.executions.providerForRun(ctx);
       const run = await store.tx(async () => {
+        // Again in the tx: a launch (a cron tick) that read the definition just before its DELETE must not create a
+        // run after that DELETE was answered.
+        if (!(await definitionOf(ctx.workspaceId, key))) throw new NotFoundError("workflow", key);
         const now = Date.now();
         const [row] = await db
           .insert(workflowRuns)

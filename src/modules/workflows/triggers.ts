@@ -3,6 +3,7 @@
 // schedules; a tick launches on the one replica whose once-lock for that tick wins.
 import { Cron } from "croner";
 import { systemCtx } from "../../lib/context";
+import { NotFoundError } from "../../lib/errors";
 import type { WorkflowsService } from "./service";
 import type { Log } from "../../lib/log";
 import type { Fanout, OnceLock } from "../../shared";
@@ -71,6 +72,8 @@ export class WorkflowTriggers {
           if (!(await this.sharing.lock.tryOnce(`cron:${t.workspaceId}:${t.id}:${tick}`, TICK_LOCK_MS))) return;
           await this.workflows.launch(systemCtx(t.workspaceId, `cron-${t.id}`), t.workflowId, { inputData: t.input }, "cron");
         } catch (e) {
+          // A tick that fired while its definition's DELETE committed, before the schedule was stopped: nothing to run.
+          if (e instanceof NotFoundError) return;
           this.log.error(`cron trigger ${t.id} could not launch: ${(e as Error).message}`);
         }
       });
