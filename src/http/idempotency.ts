@@ -1,6 +1,7 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
 import { and, eq, lt, sql } from "drizzle-orm";
+import type { LRUCache } from "lru-cache";
 import { lru } from "../lib/lru";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
@@ -56,7 +57,12 @@ export type Outcome = { replayed: false; status: number; body: unknown } | { rep
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export class Idempotency {
-  private cache = lru<string, Stored>(20_000);
+  /**
+   * Answers this process committed, by slot: what PostgreSQL would need a round trip for. None on SQLite, whose own
+   * lookup takes a few µs: putting every fresh key's answer in the cache (up to 20,000 held) cost the audited POST
+   * ~10 % of its CPU (test/bench/ab.ts), for replays that are rare.
+   */
+  private cache: LRUCache<string, Stored> | null;
   private inFlight = new Set<string>();
   private q;
 
@@ -70,6 +76,7 @@ export class Idempotency {
     private shared: InflightLock | null = null,
   ) {
     const sqlite = store.sqlite;
+    this.cache = sqlite ? null : lru<string, Stored>(20_000);
     // On SQLite, raw statements: every fresh key misses the cache and looks here, and drizzle's mapping of the row
     // cost more than the lookup itself.
     this.q = sqlite && {
@@ -187,7 +194,7 @@ export class Idempotency {
 
   /** lookup() without a round trip: the cache, else SQLite's statement; undefined when only PostgreSQL can tell. */
   private lookupNow(ws: number, key: string, slot: string, now: number): Stored | null | undefined {
-    const cached = this.cache.get(slot);
+    const cached = this.cache?.get(slot);
     if (cached && cached.expiresAt > now) return cached;
     return this.q ? this.fresh(this.q.find.get(ws, key), slot, now) : undefined;
   }
@@ -195,7 +202,7 @@ export class Idempotency {
   /** A stored row, null once expired; cached unless a group-commit batch is open (the row may be its own, uncommitted). */
   private fresh(row: Stored | null | undefined, slot: string, now: number): Stored | null {
     if (!row || row.expiresAt <= now) return null;
-    if (this.store.pending() === null) this.cache.set(slot, row);
+    if (this.store.pending() === null) this.cache?.set(slot, row);
     return row;
   }
 
@@ -226,7 +233,7 @@ export class Idempotency {
     if (this.q) this.q.save.run(ws, key, s.fingerprint, s.status, s.body, now, s.expiresAt);
     else await this.store.pipeline(savePg(this.store, { ws, key, fingerprint: s.fingerprint, status: s.status, body: s.body, now, expiresAt: s.expiresAt }));
     // Cached once committed: a rolled-back, retried or failed-to-commit transaction leaves no answer to replay.
-    this.store.afterCommit(() => this.cache.set(slot, s));
+    if (this.cache) this.store.afterCommit(() => this.cache!.set(slot, s));
   }
 }
 

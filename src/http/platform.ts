@@ -351,7 +351,8 @@ export async function idempotent<T>(
   c.set.status = out.status;
   if (!out.replayed) return out.body as T;
   c.set.headers["idempotency-replayed"] = "true";
-  c.set.headers["content-type"] = "application/json";
+  // The first answer's content type (Response.json's), as well as its bytes.
+  c.set.headers["content-type"] = "application/json;charset=utf-8";
   return new Response(out.body, { status: out.status }) as unknown as T;
 }
 
