@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { loadConfig } from "../src/config";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { stopAll } from "./helpers/suite";
 import { expectError } from "./helpers/api";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { outboxCode } from "./helpers/mail";
@@ -28,11 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));
-  for (const s of [srv, off]) {
-    await s?.stop();
-    if (s) cleanup(s);
-  }
-  fake?.stop();
+  await stopAll([srv, off, fake]);
 });
 
 const scopeRefusal = (r: ApiResponse, scope: string) => {

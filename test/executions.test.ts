@@ -5,7 +5,8 @@
 // billing, and the audit trail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { answerFor, promptText, startFakeModel, type FakeModel, type RecordedRequest } from "./helpers/fake-models";
-import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { stopAll } from "./helpers/suite";
 
 type Call = ReturnType<typeof client>;
 
@@ -127,15 +128,7 @@ beforeAll(async () => {
   expect(instructions.length).toBeGreaterThan(50);
 }, 30_000);
 
-afterAll(async () => {
-  for (const s of [srv, srvO, srvNone, srvBroke]) {
-    if (!s) continue;
-    await s.stop();
-    cleanup(s);
-  }
-  fakeA?.stop();
-  fakeO?.stop();
-});
+afterAll(() => stopAll([srv, srvO, srvNone, srvBroke, fakeA, fakeO]));
 
 describe("a run against the Anthropic fake", () => {
   let execId: string;
