@@ -130,8 +130,8 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      const hint = e instanceof UsageError && e.hint ? `; see '${e.hint}'` : "";
-      console.error(`clanker: ${strip((e as Error).message)}${hint}`);
+      const hint = e.hint ? `; see '${e.hint}'` : "";
+      console.error(`clanker: ${strip(e.message)}${hint}`);
       return 2;
     }
     if (e instanceof Failure) {
