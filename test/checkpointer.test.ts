@@ -1,12 +1,13 @@
 // WAL checkpoints on their own thread (src/store/checkpointer.ts): while writes go on, the thread copies the WAL
-// back into the database file and the writer's automatic checkpoint waits at its backstop mark; a thread that
-// cannot open the database hands checkpoints back to the writer.
+// back into the database file and the writer's automatic checkpoint waits at its backstop mark; a WAL past its
+// restart mark starts over without the writer's checkpoint; a thread that cannot open the database hands
+// checkpoints back to the writer.
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Checkpointer } from "../src/store/checkpointer";
+import { BACKSTOP_MARK, Checkpointer, RESTART_MARK } from "../src/store/checkpointer";
 import { SqliteStore } from "../src/store/sqlite-store";
 
 const dir = mkdtempSync(join(tmpdir(), "clanker-checkpoints-"));
@@ -37,11 +38,11 @@ test("the thread checkpoints the writer's commits; the writer keeps only its bac
   await Bun.sleep(50);
   expect(mark(sqlite)).toBe(1000);
   // The first round due (64 commits, or a commit a second after the last round) starts it.
-  for (let i = 0; i < 200 && mark(sqlite) !== 8_000; i++) {
+  for (let i = 0; i < 200 && mark(sqlite) !== BACKSTOP_MARK; i++) {
     await write();
     if (i > 70) await Bun.sleep(10);
   }
-  expect(mark(sqlite)).toBe(8_000);
+  expect(mark(sqlite)).toBe(BACKSTOP_MARK);
   // Commits go on until the thread has run, without the writer reaching its own (backstop) mark.
   for (let i = 0; i < 2_000 && store.checkpoints!.runs < 3; i++) {
     await write();
@@ -61,12 +62,43 @@ test("the thread checkpoints the writer's commits; the writer keeps only its bac
   reopened.close();
 });
 
+test("under writes that never pause, the WAL starts over at its restart mark, long before the writer's backstop", async () => {
+  const path = join(dir, "c.db");
+  const store = new SqliteStore(path);
+  const sqlite = store.sqlite;
+  sqlite.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const insert = sqlite.prepare("INSERT INTO t (v) VALUES (?)");
+  const blob = "x".repeat(3000); // about a page per row: a frame or two per commit
+  let n = 0;
+  const write = async (i: number) => {
+    await store.tx(async () => void insert.run(`${n++}${blob}`));
+    if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+  };
+  const checkpoints = store.checkpoints!;
+  let most = 0;
+  // Three marks' worth of frames, written back to back: the next BEGIN follows the last COMMIT at once, but for a
+  // turn of the event loop now and then (where the thread's replies come in, as between a server's requests).
+  for (let i = 0; i < RESTART_MARK * 3 && checkpoints.restarts < 2; i++) {
+    await write(i);
+    most = Math.max(most, checkpoints.frames);
+  }
+  expect(checkpoints.restarts).toBeGreaterThanOrEqual(2);
+  // Without the restart the WAL would only start over at the backstop, after the writer's own checkpoint.
+  expect(most).toBeGreaterThanOrEqual(RESTART_MARK);
+  expect(most).toBeLessThan((RESTART_MARK + BACKSTOP_MARK) / 2);
+  // The rounds after a restart find a short WAL again.
+  for (let i = 0; i < RESTART_MARK && checkpoints.frames >= RESTART_MARK; i++) await write(i);
+  expect(checkpoints.frames).toBeLessThan(RESTART_MARK);
+  expect(sqlite.query<{ c: number }, []>("SELECT count(*) AS c FROM t").get()!.c).toBe(n);
+  await store.close();
+});
+
 test("a thread that cannot open the database gives checkpoints back to the writer, and says so", async () => {
   const path = join(dir, "b.db");
   const sqlite = new Database(path, { create: true });
   sqlite.run("PRAGMA journal_mode = WAL");
   const warnings: string[] = [];
-  const checkpoints = new Checkpointer(join(dir, "missing", "nothing.db"), sqlite, (line) => warnings.push(line));
+  const checkpoints = new Checkpointer(join(dir, "missing", "nothing.db"), sqlite, (work) => work(), (line) => warnings.push(line));
   sqlite.run("PRAGMA wal_autocheckpoint = 10000"); // as if a thread had run before
   for (let i = 0; i < 64; i++) checkpoints.committed();
   await until(() => warnings.length > 0);

@@ -68,7 +68,7 @@ export class SqliteStore implements Store {
     // same setting puts temp tables and sorts in memory: bounded by one query's temporary data.
     sqlite.run("PRAGMA temp_store = MEMORY");
     this.sqlite = sqlite;
-    this.checkpoints = path === ":memory:" ? null : new Checkpointer(path, sqlite);
+    this.checkpoints = path === ":memory:" ? null : new Checkpointer(path, sqlite, (work) => this.withoutWrites(work));
     // No schema: nothing uses drizzle's relational db.query API, whose config drizzle would build from every table
     // at each start (~1 ms of the binary's start).
     this.db = drizzle(cachingClient(sqlite) as Database) as unknown as Db;
@@ -150,9 +150,15 @@ export class SqliteStore implements Store {
   }
 
   async flush(): Promise<void> {
+    await this.withoutWrites(async () => {});
+  }
+
+  /** Commits the open batch and runs `work` before any other write transaction begins. */
+  private async withoutWrites(work: () => Promise<void>): Promise<void> {
     await this.acquire();
     try {
       this.flushNow();
+      await work();
     } finally {
       this.release();
     }
