@@ -18,7 +18,7 @@ import { workerEntry } from "../lib/worker-entry";
 export type ToCheckpointer = { type: "open"; path: string } | { type: "checkpoint" } | { type: "close" };
 export type FromCheckpointer =
   | { type: "ready" }
-  /** frames: in the WAL when the round began (-1: not in WAL mode). */
+  /** frames: in the WAL as the round found it (-1: not in WAL mode). */
   | { type: "checkpointed"; frames: number }
   | { type: "closed" }
   /** fatal: the thread cannot checkpoint at all (its connection did not open); else one round failed. */
@@ -26,11 +26,14 @@ export type FromCheckpointer =
 
 /** SQLite's default mark, kept while no checkpointer thread runs. */
 const OWN_MARK = 1_000;
-/** A round that finds more WAL frames than this (~32 MB) holds the writes until the WAL can restart. */
+/**
+ * A round that finds more WAL frames than this (~32 MB) holds the writes for one more, so the WAL can restart. A
+ * hold took ~20 ms here (the round's fsyncs), once or twice a second under the audited POST's load.
+ */
 export const RESTART_MARK = 8_000;
 /**
  * The writer's backstop once the thread runs: it checkpoints itself only if the WAL outgrows this (~64 MB), as
- * when a reader (a backup, another process) keeps the restart from happening. Each hold takes ~20 ms (the fsyncs).
+ * when a reader (a backup, another process) keeps the restart from happening.
  */
 export const BACKSTOP_MARK = 16_000;
 /** Commits between checkpoints, and the longest a committed frame waits for one while writes go on. */
@@ -51,7 +54,7 @@ export class Checkpointer {
   private lastAt = performance.now();
   private closed: Promise<void> | null = null;
 
-  /** Ends the holding round: set while the store's writes wait for it. */
+  /** Ends the held round (releases the writes): set from its start to the thread's reply. */
   private onRound: (() => void) | null = null;
 
   constructor(
