@@ -17,8 +17,8 @@ self.onmessage = (e: MessageEvent<ToCheckpointer>) => {
       db.run("PRAGMA busy_timeout = 0");
       send({ type: "ready" });
     } else if (msg.type === "checkpoint") {
-      const r = db!.query<{ log: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
-      send({ type: "checkpointed", frames: r.log });
+      const r = db!.query<{ log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
+      send({ type: "checkpointed", frames: r.log, copied: r.checkpointed });
     } else if (msg.type === "close") {
       db?.close();
       db = null;

@@ -18,8 +18,8 @@ import { workerEntry } from "../lib/worker-entry";
 export type ToCheckpointer = { type: "open"; path: string } | { type: "checkpoint" } | { type: "close" };
 export type FromCheckpointer =
   | { type: "ready" }
-  /** frames: in the WAL as the round found it (-1: not in WAL mode). */
-  | { type: "checkpointed"; frames: number }
+  /** frames: in the WAL as the round found it (-1: not in WAL mode); copied: how many of them are in the db file. */
+  | { type: "checkpointed"; frames: number; copied: number }
   | { type: "closed" }
   /** fatal: the thread cannot checkpoint at all (its connection did not open); else one round failed. */
   | { type: "failed"; message: string; fatal: boolean };
@@ -48,6 +48,12 @@ export class Checkpointer {
   restarts = 0;
   /** WAL frames the last round found (for tests). */
   frames = 0;
+  /**
+   * The frames at which a round holds the writes: RESTART_MARK, or further on after a held round could not copy
+   * every frame. A reader's snapshot (another process's long read, a backup tool) keeps those frames from being
+   * copied, and the WAL from restarting until it ends: a hold every round would only stall the writes in vain.
+   */
+  private holdAt = RESTART_MARK;
   private worker: Worker | null = null;
   private state: "idle" | "starting" | "ready" | "busy" | "off" = "idle";
   private commits = 0;
@@ -121,8 +127,13 @@ export class Checkpointer {
       } else if (msg.type === "checkpointed") {
         this.runs++;
         this.frames = msg.frames;
-        // A round that found the WAL long holds the writes for one more, unless it was that one.
-        if (!this.endRound() && msg.frames >= RESTART_MARK) return this.restart();
+        // The held round: when a reader kept frames from being copied, the WAL cannot start over yet, so the next
+        // hold waits until it has grown by half a mark.
+        if (this.endRound()) this.holdAt = msg.copied < msg.frames ? msg.frames + RESTART_MARK / 2 : RESTART_MARK;
+        // The WAL started over.
+        else if (msg.frames < RESTART_MARK) this.holdAt = RESTART_MARK;
+        // A round that found the WAL long holds the writes for one more.
+        else if (msg.frames >= this.holdAt) return this.restart();
         if (this.state === "busy") this.state = "ready";
       } else if (msg.type === "failed") {
         this.endRound();
