@@ -62,26 +62,36 @@ test("the thread checkpoints the writer's commits; the writer keeps only its bac
   reopened.close();
 });
 
-test("under back-to-back writes, the WAL starts over past its restart mark, long before the writer's backstop", async () => {
-  const path = join(dir, "c.db");
+/**
+ * A store on a new file, writing rows of about a page each (a frame or two per commit) back to back: the next BEGIN
+ * follows the last COMMIT at once, but for a turn of the event loop now and then (where the thread's replies come
+ * in, as between a server's requests).
+ */
+async function backToBack(name: string) {
+  const path = join(dir, name);
   const store = new SqliteStore(path);
-  const sqlite = store.sqlite;
-  sqlite.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
-  const insert = sqlite.prepare("INSERT INTO t (v) VALUES (?)");
-  const blob = "x".repeat(3000); // about a page per row: a frame or two per commit
-  let n = 0;
-  // The next BEGIN follows the last COMMIT at once, but for a turn of the event loop now and then (where the
-  // thread's replies come in, as between a server's requests).
+  store.sqlite.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const insert = store.sqlite.prepare("INSERT INTO t (v) VALUES (?)");
+  const blob = "x".repeat(3000);
+  let rows = 0;
   const write = async (i: number) => {
-    await store.tx(async () => void insert.run(`${n++}${blob}`));
+    await store.tx(async () => void insert.run(`${rows++}${blob}`));
     if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+  };
+  /** Writes until `until` holds, at most `max` times. */
+  const writeUntil = async (until: () => boolean, max = RESTART_MARK * 3) => {
+    for (let i = 0; i < max && !until(); i++) await write(i);
   };
   // The WAL header's checkpoint sequence number: SQLite adds one each time it starts the WAL over.
   const walSequence = async () => new DataView(await Bun.file(`${path}-wal`).slice(0, 16).arrayBuffer()).getUint32(12);
   await write(1);
+  return { path, store, checkpoints: store.checkpoints!, write, writeUntil, walSequence, rows: () => rows };
+}
+
+test("under back-to-back writes, the WAL starts over past its restart mark, long before the writer's backstop", async () => {
+  const { store, checkpoints, write, writeUntil, walSequence, rows } = await backToBack("c.db");
   const first = await walSequence();
-  const checkpoints = store.checkpoints!;
-  for (let i = 0; i < RESTART_MARK * 3 && checkpoints.restarts < 2; i++) await write(i);
+  await writeUntil(() => checkpoints.restarts >= 2);
   expect(checkpoints.restarts).toBe(2);
   // The first hold started the WAL over, and the next write waits for the second hold's round, then does too.
   // Without the holds, the WAL would go on growing until the writer's own checkpoint at the backstop, thousands
@@ -91,46 +101,32 @@ test("under back-to-back writes, the WAL starts over past its restart mark, long
   await write(1);
   expect(await walSequence()).toBe(held + 1);
   // And the rounds find it short again.
-  let writes = 0;
-  while (writes < 5_000 && checkpoints.frames >= RESTART_MARK) await write(writes++);
+  await writeUntil(() => checkpoints.frames < RESTART_MARK, 5_000);
   expect(checkpoints.frames).toBeLessThan(RESTART_MARK);
-  expect(sqlite.query<{ c: number }, []>("SELECT count(*) AS c FROM t").get()!.c).toBe(n);
+  expect(store.sqlite.query<{ c: number }, []>("SELECT count(*) AS c FROM t").get()!.c).toBe(rows());
   await store.close();
 });
 
 test("a reader that keeps the WAL from restarting is not answered with a hold every round", async () => {
-  const path = join(dir, "d.db");
-  const store = new SqliteStore(path);
-  const sqlite = store.sqlite;
-  sqlite.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
-  const insert = sqlite.prepare("INSERT INTO t (v) VALUES (?)");
-  const blob = "x".repeat(3000);
-  let n = 0;
-  const write = async (i: number) => {
-    await store.tx(async () => void insert.run(`${n++}${blob}`));
-    if (i % 16 === 0) await new Promise((r) => setImmediate(r));
-  };
-  const walSequence = async () => new DataView(await Bun.file(`${path}-wal`).slice(0, 16).arrayBuffer()).getUint32(12);
-  await write(1);
+  const { path, store, checkpoints, write, writeUntil, walSequence } = await backToBack("d.db");
   const first = await walSequence();
   // Another process's long read (a backup tool, an open sqlite3 shell): no checkpoint may copy past its snapshot.
   const reader = new Database(path, { readonly: true });
   reader.run("BEGIN");
   reader.query("SELECT count(*) FROM t").get();
-  const checkpoints = store.checkpoints!;
-  for (let i = 0; i < RESTART_MARK * 3 && checkpoints.restarts < 1; i++) await write(i);
+  await writeUntil(() => checkpoints.restarts >= 1);
   expect(checkpoints.restarts).toBe(1);
   // The hold could not restart the WAL. The rounds that follow (one every 64 commits) hold the writes no more,
   // until the WAL has grown by half a mark (~1,400 of these commits).
   const runs = checkpoints.runs;
-  for (let i = 0; i < 500; i++) await write(i);
+  await writeUntil(() => false, 500);
   expect(checkpoints.runs).toBeGreaterThan(runs + 3);
   expect(checkpoints.restarts).toBe(1);
   expect(await walSequence()).toBe(first);
   // Once the reader has gone, the WAL starts over, and a WAL past the mark is held for again.
   reader.run("COMMIT");
   reader.close();
-  for (let i = 0; i < RESTART_MARK * 3 && checkpoints.restarts < 2; i++) await write(i);
+  await writeUntil(() => checkpoints.restarts >= 2);
   expect(checkpoints.restarts).toBe(2);
   const held = await walSequence();
   await write(1);
