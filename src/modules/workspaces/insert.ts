@@ -59,7 +59,8 @@ export async function insertOwnedWorkspace(store: Store, ws: NewWorkspace & ({ s
 export async function insertUnderFreeSlug<R>(base: string, insert: (slug: string) => Promise<R | undefined>): Promise<R> {
   const name = slugRoot(base);
   // A random suffix, not a counter: a counter would probe every taken slug before finding a free one.
-  for (let slug = name.taken ? `${name.root}-${randomSuffix()}` : name.root; ; slug = `${name.root}-${randomSuffix()}`) {
+  const suffixed = () => `${name.root}-${randomSuffix()}`;
+  for (let slug = name.taken ? suffixed() : name.root; ; slug = suffixed()) {
     const row = await insert(slug);
     if (row !== undefined) return row;
     name.taken = true;
