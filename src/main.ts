@@ -1,6 +1,5 @@
 // CLI entry: parses argv with the command tree in src/cli/commands.ts (serve is the default) and exits 0, 1 or 2.
 import "./production-env";
-import "./lib/tracing-channel";
 import { PRIVATE_UMASK } from "./lib/private-files";
 import { jitWhileStarting } from "./lib/jit";
 import { rootCommand } from "./cli/commands";

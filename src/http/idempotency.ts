@@ -1,8 +1,7 @@
 // Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
 import { and, eq, lt, sql } from "drizzle-orm";
-import type { LRUCache } from "lru-cache";
-import { lru } from "../lib/lru";
+import { lru, type Lru } from "../lib/lru";
 import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
@@ -62,7 +61,7 @@ export class Idempotency {
    * lookup takes a few µs: putting every fresh key's answer in the cache (up to 20,000 held) cost the audited POST
    * ~11 % of its CPU (test/bench/ab.ts: 1.12–1.15× the requests per CPU tick without it), for replays that are rare.
    */
-  private cache: LRUCache<string, Stored> | null;
+  private cache: Lru<string, Stored> | null;
   private inFlight = new Set<string>();
   private q;
 

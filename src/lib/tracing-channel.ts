@@ -1,6 +1,6 @@
 // Libraries skip their diagnostics tracing when `tracingChannel(...).hasSubscribers` is false, but Bun's
 // TracingChannel lacks that getter (undefined): ioredis reads `hasSubscribers !== false` and so traced every Redis
-// command. This is Node's definition of it, set once at start (main.ts imports this module).
+// command. This is Node's definition of it, set once, before ioredis loads (connectRedis imports this module).
 import { tracingChannel } from "node:diagnostics_channel";
 
 const proto = Object.getPrototypeOf(tracingChannel("clanker:probe")) as object;

@@ -33,6 +33,9 @@ export function redactUrl(raw: string): string {
  * reach its shared state must not start and quietly keep its own. Once up, a dropped connection reconnects.
  */
 export async function connectRedis(url: string, opts: RedisOptions = {}): Promise<RedisConnections> {
+  // Before ioredis: its tracing asks a TracingChannel for subscribers (see the shim). Here, not at start: Bun compiles
+  // node:diagnostics_channel when it is first imported, ~1 ms of a start that never talks to Redis.
+  await import("../lib/tracing-channel");
   const { default: IORedis } = await import("ioredis");
   const prefix = opts.prefix ?? "clanker:";
   const timeoutMs = opts.connectTimeoutMs ?? 3000;

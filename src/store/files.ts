@@ -2,7 +2,6 @@
 // path: plain owner-only files in the data dir on SQLite, rows of the `files` table on PostgreSQL, so every replica
 // reads what any of them wrote.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { eq, like, or } from "drizzle-orm";
 import type { Store } from "./db";
@@ -46,6 +45,11 @@ function checked(path: string): string {
   return path;
 }
 
+// Required by the first write, not imported: Bun compiles node:fs/promises when it is first loaded (~1 ms of serve's
+// start, test/bench/cold-start.ts), and nothing before the first 200 writes a file.
+let fsPromisesModule: typeof import("node:fs/promises") | undefined;
+const fsPromises = () => (fsPromisesModule ??= require("node:fs/promises") as typeof import("node:fs/promises"));
+
 /** On SQLite: today's plain files, 0700 folders and 0600 files under the data dir. */
 export function dataDirFiles(dataDir: string): DiskFileStore {
   const full = (p: string) => join(dataDir, checked(p));
@@ -74,6 +78,7 @@ export function dataDirFiles(dataDir: string): DiskFileStore {
     async put(path, bytes, opts) {
       const file = full(path);
       const dir = dirname(file);
+      const { mkdir, writeFile } = fsPromises();
       const write = () => writeFile(file, bytes, { mode: opts?.executable ? 0o700 : 0o600 });
       if (madeDirs.has(dir)) {
         try {
