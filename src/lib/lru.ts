@@ -2,8 +2,9 @@
 // first, each optionally for a time only. A Map keeps insertion order, so a read that moves its entry to the end
 // keeps the order of use, and the first key is the one to evict.
 //
-// Not lru-cache: its Node build imports node:diagnostics_channel, which Bun compiles at start-up (~1 ms of serve's
-// first 200, test/bench/cold-start.ts), and asks that channel for subscribers on every get and set.
+// Not lru-cache: its Node build imports node:diagnostics_channel, which Bun compiles when a process first imports it,
+// and asks that channel for subscribers on every get and set. Loading both was ~3 ms of serve's first 200
+// (test/bench/cold-start.ts, side by side); per request this is as fast (test/bench/ab.ts).
 
 export interface LruOptions<K, V> {
   /** ms an entry lives after its set; a read past it finds nothing. Per set: `set(k, v, { ttl })`. */
