@@ -123,11 +123,13 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   ];
   // The schedules start just after the requests already waiting: croner's first date arithmetic (time-zone data)
   // costs 10-20 ms that the first 200 need not wait for. Every pattern is a minute or more apart, except the
-  // webhook retries, which also run once right below.
+  // webhook retries, which also run once then: deliveries left due by the last process go out in the background
+  // (failures are logged), behind the first requests rather than in front of them (their query is built then).
   let stopJobs = () => {};
-  const jobsTimer = setTimeout(() => (stopJobs = startJobs(jobs, log)), JOBS_DELAY_MS);
-  // Off the start path: deliveries left due by the last process go out in the background (failures are logged).
-  void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
+  const jobsTimer = setTimeout(() => {
+    stopJobs = startJobs(jobs, log);
+    void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
+  }, JOBS_DELAY_MS);
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   const threads = config.executor.workers;

@@ -246,6 +246,10 @@ export class RunClaims {
   /** SQLite (one process): runs left `running` by a crash can't be resumed mid-stream and fail with SERVER_RESTARTED. */
   async failInterrupted(): Promise<number> {
     const { store, settle } = this.d;
+    // The usual start: nothing was running, and no write transaction is needed to learn it. (Nothing can start one
+    // meanwhile: this runs under the data dir's lock, before the runner starts.)
+    const [any] = await store.db.select({ id: executions.id }).from(executions).where(eq(executions.status, "running")).limit(1);
+    if (!any) return 0;
     return store.tx(async () => {
       const stuck = await store.db.select().from(executions).where(eq(executions.status, "running"));
       for (const e of stuck)
