@@ -189,8 +189,9 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
 
 /**
  * Once Bun.serve is up, Elysia's listen queues a pass that waits for plugins loaded lazily (`app.use(import(…))`),
- * then compiles the app again, reloads the server and hints a GC: milliseconds in front of the first request. This app loads no plugin lazily, so that pass would remake what the first one made: with none
- * pending, its group is replaced by one that never settles. (Should Elysia rename the field, the pass just runs.)
+ * then compiles the app again, reloads the server and hints a GC: milliseconds in front of the first request. This
+ * app loads no plugin lazily, so that pass would remake what the first one made: with none pending, its group is
+ * replaced by one that never settles. (Should Elysia rename the field, the pass just runs.)
  */
 function skipSecondRoutePass(app: ReturnType<typeof createApp>): void {
   const elysia = app as unknown as { promisedModules: { size: number }; _promisedModules?: unknown };

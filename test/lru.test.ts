@@ -29,6 +29,22 @@ describe("lru(entries)", () => {
     expect(c.get("zzz")).toBeUndefined();
   });
 
+  test("reading the most recent entry again, then others, keeps the order of use", () => {
+    const c = lru<string, number>(2);
+    c.set("a", 1).set("b", 2);
+    c.get("a");
+    c.get("a"); // already the most recent
+    c.set("c", 3); // b is the least recently used
+    expect([...c.keys()]).toEqual(["a", "c"]);
+    c.get("a"); // c was the most recent: a moves past it
+    c.set("d", 4);
+    expect([...c.keys()]).toEqual(["a", "d"]);
+    c.delete("d");
+    c.get("a");
+    c.set("e", 5).set("f", 6);
+    expect([...c.keys()]).toEqual(["e", "f"]);
+  });
+
   test("an entry lives for its ttl (the cache's, or its own set's), then reads as absent and leaves", async () => {
     const gone: string[] = [];
     const c = lru<string, number>(10, { ttl: 30, dispose: (_v, k) => gone.push(k) });

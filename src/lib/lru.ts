@@ -21,6 +21,8 @@ interface Entry<V> {
 
 export class Lru<K, V> {
   private readonly map = new Map<K, Entry<V>>();
+  /** The most recently used key: a read of it (a busy client's rate window, its key) leaves the Map as it is. */
+  private newest: K | undefined;
 
   constructor(
     private readonly entries: number,
@@ -35,8 +37,11 @@ export class Lru<K, V> {
   get(key: K): V | undefined {
     const e = this.live(key);
     if (e === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, e);
+    if (key !== this.newest) {
+      this.map.delete(key);
+      this.map.set(key, e);
+      this.newest = key;
+    }
     return e.value;
   }
 
@@ -53,6 +58,7 @@ export class Lru<K, V> {
       if (old.value !== value) this.options.dispose?.(old.value, key);
     }
     this.map.set(key, { value, expires: ttl ? performance.now() + ttl : Infinity });
+    this.newest = key;
     if (this.map.size > this.entries) {
       const oldest = this.map.keys().next().value as K;
       this.delete(oldest);
@@ -64,6 +70,7 @@ export class Lru<K, V> {
     const e = this.map.get(key);
     if (e === undefined) return false;
     this.map.delete(key);
+    if (key === this.newest) this.newest = undefined;
     this.options.dispose?.(e.value, key);
     return true;
   }
@@ -72,6 +79,7 @@ export class Lru<K, V> {
     const dispose = this.options.dispose;
     const all = dispose ? [...this.map] : [];
     this.map.clear();
+    this.newest = undefined;
     for (const [key, e] of all) dispose!(e.value, key);
   }
 
