@@ -1,7 +1,7 @@
 // htmlPage's content-security-policy cache (pure logic, no server): keyed by a page's inline script and style
 // blocks, so pages that carry path params or error text do not grow it, and capped so varying blocks cannot either.
 import { expect, test } from "bun:test";
-import { cachedPagePolicies, htmlPage } from "../src/http/platform";
+import { cachedPagePolicies, htmlPage } from "../src/http/html-page";
 
 const headers = () => ({ headers: {} as Record<string, string | number> });
 

@@ -1,7 +1,8 @@
 // Sign-in for people (mailed code → session), device activation, agent registration (auth.md), discovery,
 // and the docs this server serves for agents.
 import { t } from "elysia";
-import { baseUrl, htmlPage, mailBaseUrl, refuseCrossSite, type Platform } from "../../http/platform";
+import { baseUrl, mailBaseUrl, refuseCrossSite, type Platform } from "../../http/platform";
+import { htmlPage } from "../../http/html-page";
 import type { Config } from "../../config";
 import { rateHeaders } from "../../http/rate-limit";
 import { activatePage } from "../../web/activate";

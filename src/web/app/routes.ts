@@ -2,7 +2,7 @@
 // (inline blocks allowed by hash). Pages read and change data only through the public REST API and
 // /api/events with the session cookie; no route here touches a service.
 import type { Platform } from "../../http/platform";
-import { htmlPage } from "../../http/platform";
+import { htmlPage } from "../../http/html-page";
 import { signinPage } from "./signin";
 import { executionPage, executionsPage } from "./executions";
 import { memoryPage } from "./memory";
