@@ -66,8 +66,8 @@ export function createPlatform(deps: PlatformDeps) {
   const { config, limiter, authenticator } = deps;
 
   // normalize: false, so a body with a field the schema does not allow is a 400 naming it, not silently trimmed.
-  // systemRouter: false: Elysia routes in JS, as it does for app.handle(). Handing every route to Bun.serve's own router
-  // cost ~2 ms of serve's first 200 (test/bench/cold-start.ts, side by side) for no measurable gain per request (ab.ts).
+  // systemRouter: false: Elysia routes in JS, as it does for app.handle(). Handing every route to Bun.serve's own
+  // router cost ~2 ms of serve's first 200 (test/bench/cold-start.ts, side by side), for no gain per request (ab.ts).
   const platform = new Elysia({ name: "platform", normalize: false, systemRouter: false });
   // The Bun server the app listens on (null before listen, and for app.handle() in tests). Read here, not from
   // the hooks' context: a hook that names `server` makes Elysia define a getter on every request's context.

@@ -46,9 +46,8 @@ function checked(path: string): string {
 }
 
 // Required by the first write, not imported: Bun compiles node:fs/promises when it is first loaded (~1 ms of serve's
-// start, test/bench/cold-start.ts), and nothing before the first 200 writes a file.
-let fsPromisesModule: typeof import("node:fs/promises") | undefined;
-const fsPromises = () => (fsPromisesModule ??= require("node:fs/promises") as typeof import("node:fs/promises"));
+// start, test/bench/cold-start.ts), and nothing before the first 200 writes a file. require() caches it.
+const fsPromises = () => require("node:fs/promises") as typeof import("node:fs/promises");
 
 /** On SQLite: today's plain files, 0700 folders and 0600 files under the data dir. */
 export function dataDirFiles(dataDir: string): DiskFileStore {
