@@ -11,13 +11,18 @@ type Env = Record<string, string | undefined>;
  * its log collector: every line written, and no reader of ours competing for the two cores.
  */
 export async function startClanker(root: string, env: Env, log: string, own: Env = {}): Promise<{ url: string; proc: Bun.Subprocess }> {
-  const proc = Bun.spawn([...pin(0), process.execPath, join(root, "src/main.ts"), "serve"], { env: { ...env, CLANKER_LOG: "info", ...own }, stdout: Bun.file(log), stderr: "inherit", stdin: "ignore" });
+  const vars = { ...env, CLANKER_LOG: "info", ...own };
+  // The URL (the port is 0: any free one) is read from the "listening on" line, which is logged at info.
+  if (!["info", "debug"].includes(vars.CLANKER_LOG!)) throw new Error(`CLANKER_LOG=${vars.CLANKER_LOG} hides the "listening on" line the bench reads the server's URL from: use info or debug`);
+  const proc = Bun.spawn([...pin(0), process.execPath, join(root, "src/main.ts"), "serve"], { env: vars, stdout: Bun.file(log), stderr: "inherit", stdin: "ignore" });
   for (let i = 0; i < 600; i++) {
     const m = existsSync(log) ? /listening on (\S+?)["\s]/.exec(await Bun.file(log).text()) : null;
     if (m) return { url: m[1]!, proc };
     if (proc.exitCode !== null) break;
     await Bun.sleep(50);
   }
+  // Not left running: it would hold the bench's stderr open after the bench gave up.
+  proc.kill();
   throw new Error(`the server did not start: ${existsSync(log) ? await Bun.file(log).text() : "no output"}`);
 }
 
