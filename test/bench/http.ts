@@ -1,9 +1,12 @@
 // HTTP benchmark: our authenticated GET /api/v1/profile and an audited, idempotent POST /api/v1/workspaces,
 // each next to a raw Bun.serve JSON route measured in the same run, with wrk on another core; the same GET
-// next to a Node + Fastify + better-sqlite3 peer on the same store (installed on demand outside the repo,
-// skipped with a message if that fails, see test/bench/peer-fastify.cjs); then the
-// compiled binary's cold start to first 200 and its idle RSS. The same GET and POST on PostgreSQL + Redis
+// next to a Node + Fastify + better-sqlite3 peer on the same store, bare and doing the same work around the GET as
+// ours (installed on demand outside the repo, skipped with a message if that fails, see test/bench/peer-fastify.cjs);
+// then the compiled binary's cold start to first 200 and its idle RSS. The same GET and POST on PostgreSQL + Redis
 // (test/bench/pg-stack.ts) are printed next to SQLite's. Prints figures and ratios; never fails on time.
+// The GETs are measured in rounds (BENCH_ROUNDS, 3), each server in turn within a round, and each figure is the
+// median of its rounds: a lone 5 s run moved ±15 % with the machine's load from one minute to the next, and the
+// servers compared would otherwise each meet a different minute.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,11 +17,12 @@ import { pin, requireWrk, wrk as runWrk, writePostScript, type WrkResult } from 
 const ROOT = resolve(import.meta.dir, "../..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 requireWrk();
 
-/** Waits for `re` on the process's stdout, then keeps draining it (a pipe nobody reads would block its logger). */
-async function waitForLine(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, re: RegExp): Promise<string> {
-  const reader = proc.stdout.getReader();
+/** Waits for `re` on a process's output, then keeps draining it (a pipe nobody reads would block its writer). */
+async function waitForLine(output: ReadableStream<Uint8Array>, re: RegExp): Promise<string> {
+  const reader = output.getReader();
   const decoder = new TextDecoder();
   let out = "";
   for (;;) {
@@ -38,13 +42,16 @@ async function waitForLine(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, re
 const wrk = (url: string, headers: Record<string, string>, script?: string): Promise<WrkResult> =>
   runWrk(url, headers, { connections: CONNECTIONS, seconds: SECONDS, script });
 
+type Peer = { url: string; label: string; proc: Bun.Subprocess };
+
 /**
- * The Node 20 + Fastify + better-sqlite3 peer, installed on first use into a cache folder outside the repo
- * (better-sqlite3 12.x: 13 crashes on Node 20 here; it builds with node-gyp when no prebuilt binary comes).
- * null, with the reason printed, when node or the install is not there.
+ * The Node 20 + Fastify + better-sqlite3 peer, bare and doing the same work, installed on first use into a cache
+ * folder outside the repo (better-sqlite3 12.x: 13 crashes on Node 20 here; it builds with node-gyp when no prebuilt
+ * binary comes). Each pinned to core 0 and logging into `logDir`, as ours does. [] with the reason printed when node
+ * or the install is not there.
  */
-async function startPeer(dbPath: string): Promise<{ url: string; label: string; proc: Bun.Subprocess<"ignore", "pipe", "inherit"> } | null> {
-  const skip = (why: string) => (console.log(`GET  peer Node+Fastify     skipped: ${why}`), null);
+async function startPeers(dbPath: string, logDir: string): Promise<Peer[]> {
+  const skip = (why: string) => (console.log(`GET  peer Node+Fastify     skipped: ${why}`), []);
   if (process.env.CLANKER_BENCH_PEER === "0") return skip("CLANKER_BENCH_PEER=0");
   const node = Bun.which("node");
   if (!node) return skip("node is not installed");
@@ -65,18 +72,23 @@ async function startPeer(dbPath: string): Promise<{ url: string; label: string; 
     clearTimeout(timer);
     if (npm.exitCode !== 0 || !built()) return skip(`npm install failed (exit ${npm.exitCode}): ${(err || log).trim().split("\n").slice(-3).join(" | ")}`);
   }
-  const proc = Bun.spawn([...pin(0), node, join(ROOT, "test/bench/peer-fastify.cjs"), dbPath], {
-    env: { ...process.env, NODE_ENV: "production", NODE_PATH: join(dir, "node_modules") },
-    stdout: "pipe",
-    stderr: "inherit",
-    stdin: "ignore",
-  });
-  try {
-    const url = await waitForLine(proc, /peer listening on (\S+)/);
-    return { url, label: `Node ${version}`, proc };
-  } catch (e) {
-    return skip(`the peer did not start: ${(e as Error).message}`);
+  console.log(`(the peer: Node ${version} + Fastify + better-sqlite3, test/bench/peer-fastify.cjs)`);
+  const peers: Peer[] = [];
+  for (const [mode, label] of [["bare", "bare"], ["same-work", "same work"]] as const) {
+    const proc = Bun.spawn([...pin(0), node, join(ROOT, "test/bench/peer-fastify.cjs"), dbPath, mode], {
+      env: { ...process.env, NODE_ENV: "production", NODE_PATH: join(dir, "node_modules"), CLANKER_RATE_LIMIT_PER_MINUTE: env.CLANKER_RATE_LIMIT_PER_MINUTE },
+      stdout: Bun.file(join(logDir, `peer-${mode}.log`)),
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    try {
+      peers.push({ url: await waitForLine(proc.stderr, /peer listening on (\S+)/), label: `peer, ${label}`, proc });
+    } catch (e) {
+      proc.kill();
+      console.log(`GET  peer Node+Fastify (${label}) skipped: it did not start: ${(e as Error).message}`);
+    }
   }
+  return peers;
 }
 
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toLocaleString("en")} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ""}`;
@@ -92,7 +104,7 @@ const env = {
 };
 
 const raw = Bun.spawn([...pin(0), process.execPath, join(ROOT, "test/bench/raw-server.ts")], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
-const rawUrl = await waitForLine(raw, /raw listening on (\S+)/);
+const rawUrl = await waitForLine(raw.stdout, /raw listening on (\S+)/);
 
 const startOurs = (serverEnv: Record<string, string | undefined>, logName: string) => startClanker(ROOT, serverEnv, join(dataDir, logName));
 
@@ -101,22 +113,28 @@ const { url: ourUrl, proc: ours } = await startOurs(env, "server.log");
 
 const postScript = writePostScript(dataDir);
 
-console.log(`wrk: ${CONNECTIONS} connections, ${SECONDS}s each, server on core 0, load on core 1\n`);
-await wrk(`${ourUrl}/api/v1/profile`, { "x-api-key": key }); // warm-up
-const rawGet = await wrk(`${rawUrl}/`, {});
-const ourGet = await wrk(`${ourUrl}/api/v1/profile`, { "x-api-key": key });
-console.log(`GET  raw Bun.serve          ${fmt(rawGet)}`);
-console.log(`GET  /api/v1/profile        ${fmt(ourGet)}`);
-console.log(`     ratio to the ceiling   ${(ourGet.rps / rawGet.rps).toFixed(2)}  (aim ≥ 0.5, p99 < 3 ms)`);
-const peer = await startPeer(join(dataDir, "clanker.db"));
-if (peer) {
-  await wrk(`${peer.url}/api/v1/profile`, { "x-api-key": key }); // warm-up
-  const peerGet = await wrk(`${peer.url}/api/v1/profile`, { "x-api-key": key });
-  console.log(`GET  peer ${peer.label.padEnd(18)}${fmt(peerGet)}`);
-  console.log(`     ours ÷ peer            ${(ourGet.rps / peerGet.rps).toFixed(2)}×  (aim ≥ 2.5×)\n`);
+console.log(`wrk: ${CONNECTIONS} connections, ${SECONDS}s each, server on core 0, load on core 1; GET figures: the median of ${ROUNDS} rounds\n`);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+/** Every target warmed up, then measured once per round, in turn; each figure the median of its rounds. */
+async function getRounds(targets: { url: string; headers: Record<string, string> }[]): Promise<WrkResult[]> {
+  for (const t of targets) await wrk(t.url, t.headers);
+  const runs: WrkResult[][] = targets.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) for (const [i, t] of targets.entries()) runs[i]!.push(await wrk(t.url, t.headers));
+  return runs.map((rs) => ({ rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), non2xx: rs.reduce((n, x) => n + x.non2xx, 0) }));
+}
+const peers = await startPeers(join(dataDir, "clanker.db"), dataDir);
+const profile = (url: string) => ({ url: `${url}/api/v1/profile`, headers: { "x-api-key": key } });
+const [rawGet, ourGet, ...peerGets] = await getRounds([{ url: `${rawUrl}/`, headers: {} }, profile(ourUrl), ...peers.map((p) => profile(p.url))]);
+console.log(`GET  raw Bun.serve          ${fmt(rawGet!)}`);
+console.log(`GET  /api/v1/profile        ${fmt(ourGet!)}`);
+console.log(`     ratio to the ceiling   ${(ourGet!.rps / rawGet!.rps).toFixed(2)}  (aim ≥ 0.5, p99 < 3 ms)`);
+for (const [i, peer] of peers.entries()) {
+  console.log(`GET  ${peer.label.padEnd(23)}${fmt(peerGets[i]!)}`);
+  console.log(`     ours ÷ peer            ${(ourGet!.rps / peerGets[i]!.rps).toFixed(2)}×  (aim ≥ 2.5×)`);
   peer.proc.kill();
   await peer.proc.exited;
-} else console.log("");
+}
+console.log("");
 
 // Every measured route is warmed up first, the POSTs as the GET: a cold run's first seconds go to the JIT compiling the
 // route's code (its thread took ~6 % of the core in the first 5 s here), not to serving it. Five pairs of runs of the
@@ -129,7 +147,7 @@ ours.kill();
 await ours.exited;
 // The same POST with one commit per request (group commit off), on the same data: the before of that lever.
 const single = Bun.spawn([...pin(0), process.execPath, join(ROOT, "src/main.ts"), "serve"], { env: { ...env, CLANKER_LOG: "info", CLANKER_GROUP_COMMIT: "false" }, stdout: "pipe", stderr: "inherit", stdin: "ignore" });
-const singleUrl = await waitForLine(single, /listening on (\S+)/);
+const singleUrl = await waitForLine(single.stdout, /listening on (\S+)/);
 const singlePost = await warmPost(`${singleUrl}/api/v1/workspaces`, { "x-api-key": key });
 console.log(`POST raw Bun.serve          ${fmt(rawPost)}`);
 console.log(`POST /api/v1/workspaces     ${fmt(ourPost)}  (audited, idempotent; group commit)`);
@@ -155,7 +173,7 @@ else {
     pg.proc.kill();
     await pg.proc.exited;
     console.log(`PostgreSQL + Redis (DATABASE_URL, REDIS_URL), next to SQLite above:`);
-    console.log(`GET  /api/v1/profile        ${fmt(pgGet)}  (÷ SQLite ${(pgGet.rps / ourGet.rps).toFixed(2)})`);
+    console.log(`GET  /api/v1/profile        ${fmt(pgGet)}  (÷ SQLite ${(pgGet.rps / ourGet!.rps).toFixed(2)})`);
     console.log(`POST /api/v1/workspaces     ${fmt(pgPost)}  (÷ SQLite ${(pgPost.rps / ourPost.rps).toFixed(2)})\n`);
   } finally {
     await stack.stop();
