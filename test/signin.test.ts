@@ -279,6 +279,21 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       const fast = await s("POST", "/api/v1/activate/poll", { body: { code: start.body.code } });
       expectError(fast, 429, "slow_down");
     });
+
+    test("a poll that arrives a little early (timer and network jitter) is not too fast; one 3 s after the last is", async () => {
+      const s = client(slow);
+      const start = await s("POST", "/api/v1/activate");
+      const poll = () => s("POST", "/api/v1/activate/poll", { body: { code: start.body.code } });
+      expect((await poll()).body).toEqual({ status: "pending" });
+      // The last poll moved into the past, as if the client had waited (this test's code is the newest row).
+      const lastPollAt = (msAgo: number) => runSql(slow, "UPDATE device_codes SET last_polled_at = ? WHERE id = (SELECT MAX(id) FROM device_codes)", Date.now() - msAgo);
+      expect(await lastPollAt(4300)).toBe(1);
+      expect((await poll()).body).toEqual({ status: "pending" });
+      expect(await lastPollAt(3000)).toBe(1);
+      const early = await poll();
+      expectError(early, 429, "slow_down");
+      expect(early.headers.get("retry-after")).toBe("5");
+    });
   });
 
   describe("agent registration", () => {
