@@ -327,4 +327,29 @@ describe("rate limit (CLANKER_RATE_LIMIT_PER_MINUTE=5)", () => {
     expect(bad.headers.get("x-ratelimit-remaining")).toBe("4");
     expect(bad.headers.get("x-ratelimit-reset")).toBeTruthy();
   });
+
+  test("refusals made before the caller is known carry them too, counted against the client's address, with the version", async () => {
+    const key = await limited.createKey({ email: uniqueEmail("rl4") });
+    const call = (headers: Record<string, string>, body?: string) =>
+      fetch(`${limited.url}/api/v1/memory`, { method: body === undefined ? "GET" : "PUT", headers: { "x-api-key": key, "content-type": "application/json", ...headers }, body }).then(readResponse);
+    const refusals = [
+      { r: await call({ "clanker-version": "banana" }), status: 400, type: "invalid_request_error" },
+      { r: await call({ host: "evil.example" }), status: 403, type: "permission_error" },
+      // Over CLANKER_MAX_BODY_BYTES (10 MiB) as declared: refused before the body is read.
+      { r: await call({}, JSON.stringify({ content: "x".repeat(10 * 1024 * 1024 + 1) })), status: 413, type: "request_too_large" },
+    ];
+    const remaining: number[] = [];
+    for (const { r, status, type } of refusals) {
+      expectError(r, status, type);
+      // The client address's budget (CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE, 300), not the key's (5): the key was never read.
+      expect(r.headers.get("x-ratelimit-limit")).toBe("300");
+      expect(r.headers.get("x-ratelimit-reset")).toBeTruthy();
+      remaining.push(Number(r.headers.get("x-ratelimit-remaining")));
+      expect(r.headers.get("clanker-version")).toBe("2025-01-01");
+    }
+    expect(remaining[1]).toBe(remaining[0]! - 1);
+    expect(remaining[2]).toBe(remaining[1]! - 1);
+    // None of them spent the key's budget.
+    expect((await call({})).headers.get("x-ratelimit-remaining")).toBe("4");
+  });
 });

@@ -93,11 +93,13 @@ export function createPlatform(deps: PlatformDeps) {
       // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
       set.headers["x-frame-options"] = "DENY";
       set.headers["content-security-policy"] = NO_CONTENT_CSP;
-      if (config.allowedHosts) refuseForeignHost(request, config.allowedHosts);
+      // Set before anything here can refuse the request: a refusal names the version it speaks too (the latest,
+      // when the one asked for is not a date).
       const version = request.headers.get("clanker-version");
-      if (version !== null && !validVersion(version))
-        throw new InvalidRequestError(`clanker-version must be a date like ${API_VERSION}, got '${version}'`, "clanker-version", "INVALID_VERSION");
-      set.headers["clanker-version"] = version ?? API_VERSION;
+      const badVersion = version !== null && !validVersion(version);
+      set.headers["clanker-version"] = version === null || badVersion ? API_VERSION : version;
+      if (config.allowedHosts) refuseForeignHost(request, config.allowedHosts);
+      if (badVersion) throw new InvalidRequestError(`clanker-version must be a date like ${API_VERSION}, got '${version}'`, "clanker-version", "INVALID_VERSION");
       const length = request.headers.get("content-length");
       if (length !== null && Number(length) > config.maxBodyBytes)
         throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
@@ -123,8 +125,11 @@ export function createPlatform(deps: PlatformDeps) {
         const err = toApiError(code, error, request);
         if (err.status >= 500)
           // The path only: a query string may carry a key (?apiKey= on /api/events), a device code or an OAuth code.
-          deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${new URL(request.url).pathname}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
-        if (code === "NOT_FOUND" && new URL(request.url).pathname.startsWith("/api/v1/")) {
+          deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${pathOf(request.url)}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
+        // Every /api/v1/ answer carries the rate-limit headers (the spec). One refused before its caller was known (an
+        // unknown route, a bad version or Host, a body over the limit) counts against the client's address, as a
+        // failed sign-in does; a 429 already carries the headers of the budget it exceeded.
+        if (set.headers["x-ratelimit-limit"] === undefined && !err.headers?.["x-ratelimit-limit"] && pathOf(request.url).startsWith("/api/v1/")) {
           try {
             await limitIp(request, set);
           } catch (e) {
