@@ -70,6 +70,25 @@ describe("github by token (REST)", () => {
     expect((await a("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: false, account: null });
   });
 
+  test("a GitHub that cannot be reached → 503 naming that, not an answer GitHub never gave; nothing stored", async () => {
+    // A port that was just free: nothing listens there, so the connection is refused.
+    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const url = `http://127.0.0.1:${closed.port}`;
+    closed.stop(true);
+    const offline = await startServer({ env: { CLANKER_GITHUB_API_URL: url } });
+    try {
+      const call = client(offline, { apiKey: await offline.createKey({ email: uniqueEmail("offline") }) });
+      const r = await call("POST", "/api/v1/connectors/github/connect", { body: { token: TOKEN } });
+      expectError(r, 503, "overloaded_error", "CONNECTOR_UPSTREAM_ERROR");
+      expect(r.body.error.message).toStartWith("Could not reach GitHub (");
+      expect(r.body.error.message).not.toContain("answered");
+      expect((await call("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: false });
+    } finally {
+      await offline.stop();
+      cleanup(offline);
+    }
+  });
+
   test("connect with a token: checked with GET /user, answer {connected, account}, audited without the token", async () => {
     const r = await a("POST", "/api/v1/connectors/github/connect", { body: { token: TOKEN }, headers: { "x-request-id": "gh-connect-1" } });
     expect(r.status).toBe(200);

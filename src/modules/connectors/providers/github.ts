@@ -36,6 +36,9 @@ export function githubError(e: unknown, what: { entity: string; id: string } | n
   if (status === 404 && what) throw new NotFoundError(what.entity, what.id);
   if (retryAfter !== null) throw new RateLimitError("GitHub's rate limit is exhausted for this token; try again later", retryAfter);
   if (status === 403) throw new ApiError("permission_error", "GitHub refused access with this token", { code: "CONNECTOR_FORBIDDEN" });
+  // Octokit reports a request that got no answer at all (DNS, refused, reset) as a 500 without a response.
+  if (!(e as { response?: unknown }).response)
+    throw new ApiError("overloaded_error", `Could not reach GitHub (${reason}): check CLANKER_GITHUB_API_URL and this server's network, then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
   throw new ApiError(status && status < 500 ? "invalid_request_error" : "overloaded_error", `GitHub answered ${status ?? "nothing"}: ${reason}`, { code: "CONNECTOR_UPSTREAM_ERROR" });
 }
 
