@@ -1,10 +1,12 @@
 // Idempotency keys on POST /api/v1/workspaces and /api/v1/api-keys: replay, reuse with another body,
 // 50 concurrent requests, per-workspace scope, restart, TTL, and a created key's secret replayed but never stored in the clear.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { storedBytes } from "./helpers/files";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { runSql } from "./helpers/sql";
 
 let srv: TestServer;
 let api: ReturnType<typeof client>;
@@ -79,6 +81,18 @@ describe("POST /api/v1/workspaces with idempotency-key", () => {
     expect(await workspaceIds(api)).toEqual(before);
     // The original answer is still what the key replays.
     expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { name: "Original" }, headers: { "idempotency-key": key } }), first);
+  });
+
+  test("the same fields in another order are the same request: a replay", async () => {
+    const key = freshKey("order");
+    const slug = `order-${process.pid}-${Date.now()}`;
+    const first = await api("POST", "/api/v1/workspaces", { body: { name: "Order Co", slug }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    const before = await workspaceIds(api);
+    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { slug, name: "Order Co" }, headers: { "idempotency-key": key } }), first);
+    // A value that differs is still another request.
+    expect((await api("POST", "/api/v1/workspaces", { body: { slug, name: "Order Co." }, headers: { "idempotency-key": key } })).body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await workspaceIds(api)).toEqual(before);
   });
 
   test("the same key on another endpoint → 400 IDEMPOTENCY_KEY_REUSED", async () => {
@@ -206,6 +220,21 @@ describe("restart", () => {
     expect(reuse.status).toBe(400);
     expect(reuse.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(await workspaceIds(api)).toEqual(before);
+  });
+
+  test("a key stored by a version that hashed the body in the client's field order still replays", async () => {
+    const key = freshKey("legacy");
+    const slug = `legacy-${process.pid}-${Date.now()}`;
+    const first = await api("POST", "/api/v1/workspaces", { body: { slug, name: "Legacy Co" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    // What an older version stored: the body's fields as sent, not sorted.
+    const hash = (body: string) => createHash("sha256").update(`POST /api/v1/workspaces\n${body}`).digest("hex");
+    const sorted = hash(JSON.stringify({ name: "Legacy Co", slug }));
+    expect(await runSql(srv, "UPDATE idempotency_keys SET fingerprint = ? WHERE fingerprint = ?", hash(JSON.stringify({ slug, name: "Legacy Co" })), sorted)).toBe(1);
+    await srv.stop();
+    await srv.restart(); // the answer is read from the database, not from this process's memory of it
+    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { slug, name: "Legacy Co" }, headers: { "idempotency-key": key } }), first);
+    expect((await api("POST", "/api/v1/workspaces", { body: { slug, name: "Other Co" }, headers: { "idempotency-key": key } })).body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
   });
 });
 

@@ -64,4 +64,13 @@ describe("github integration provider", () => {
     expect({ code: missing.code, status: missing.status }).toEqual({ code: "INTEGRATION_ERROR", status: 400 });
     expect((await failure(provider.execute(ctx(9), "comment", { repo: "octocat/alpha", number: 1, body: "x" }))).code).toBe("CONNECTOR_NOT_CONNECTED");
   });
+
+  test("a GitHub that cannot be reached is a 503 saying so, not an answer GitHub never gave", async () => {
+    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const offline = loadConfig({}, { CLANKER_GITHUB_API_URL: `http://127.0.0.1:${closed.port}`, CLANKER_DATA_DIR: "/tmp/unused" });
+    closed.stop(true);
+    const e = await failure(provider.execute({ ...ctx(1), config: offline }, "create_issue", { repo: "octocat/alpha", title: "x" }));
+    expect({ code: e.code, status: e.status }).toEqual({ code: "INTEGRATION_ERROR", status: 503 });
+    expect(e.message).toStartWith("GitHub: could not be reached (");
+  });
 });

@@ -55,6 +55,22 @@ export type Outcome = { replayed: false; status: number; body: unknown } | { rep
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * Method, path and body, the body as JSON with every object's keys sorted: a retry is the same request whatever
+ * order its client serialised the fields in (JSON objects have none), as Stripe compares parameters, not bytes.
+ */
+const fingerprintOf = (req: IdempotentRequest, json: (v: unknown) => string): string => sha256Hex(`${req.method} ${req.path}\n${json(req.body ?? null)}`);
+
+function sortedJson(v: unknown): string {
+  return JSON.stringify(v, (_key, value: unknown) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    // No prototype: a "__proto__" field stays a field (on a plain object the assignment would set the prototype).
+    const sorted: Record<string, unknown> = Object.create(null);
+    for (const k of Object.keys(value).sort()) sorted[k] = (value as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
 export class Idempotency {
   /**
    * Answers this process committed, by slot: what PostgreSQL would need a round trip for. None on SQLite, whose own
@@ -104,7 +120,7 @@ export class Idempotency {
     if (req.key === null) return { replayed: false, ...(await this.tx(handler, txOpts)) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
-    const fingerprint = sha256Hex(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`);
+    const fingerprint = fingerprintOf(req, sortedJson);
     // A space never occurs in a client's key (KEY_RE), so principal and key cannot run into each other.
     const key = `${req.principal} ${req.key}`;
     const slot = `${req.workspaceId}:${key}`;
@@ -113,7 +129,8 @@ export class Idempotency {
     const aad = `idempotency:${slot}`;
 
     const replay = (prior: Stored): Outcome => {
-      if (prior.fingerprint !== fingerprint) throw reused();
+      // A key stored by a version that hashed the body as it came (keys in the client's order) still replays.
+      if (prior.fingerprint !== fingerprint && prior.fingerprint !== fingerprintOf(req, JSON.stringify)) throw reused();
       return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
     };
     // Where finding the answer costs no round trip (an answer this process committed, or SQLite's own statement),

@@ -16,8 +16,13 @@ export function octokitFor(config: Config, token: string | null): Octokit {
   return new Octokit({ auth: token ?? undefined, baseUrl: config.connectors.githubApiUrl, userAgent: "clanker-self-hosted", log: { debug() {}, info() {}, warn() {}, error() {} } });
 }
 
-/** What an Octokit failure says: GitHub's status, its reason, and how long its rate limit holds (null: not limited). */
-export function githubFailure(e: unknown): { status: number | undefined; reason: string; retryAfter: number | null } {
+/**
+ * What an Octokit failure says: whether GitHub answered at all (Octokit reports no answer, a DNS failure or a refused
+ * connection, as a 500 without a response), its status, its reason, and how long its rate limit holds (null: not
+ * limited).
+ */
+export function githubFailure(e: unknown): { answered: boolean; status: number | undefined; reason: string; retryAfter: number | null } {
+  const answered = Boolean((e as { response?: unknown }).response);
   const status = (e as { status?: number }).status;
   const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
   const reason = (e as { response?: { data?: { message?: string } } }).response?.data?.message ?? (e as Error).message;
@@ -26,19 +31,18 @@ export function githubFailure(e: unknown): { status: number | undefined; reason:
     const reset = Number(headers["x-ratelimit-reset"]);
     retryAfter = Number.isFinite(reset) ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : 60;
   }
-  return { status, reason, retryAfter };
+  return { answered, status, reason, retryAfter };
 }
 
 /** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. A GitHub outage is a 503. */
 export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
-  const { status, reason, retryAfter } = githubFailure(e);
+  const { answered, status, reason, retryAfter } = githubFailure(e);
+  if (!answered)
+    throw new ApiError("overloaded_error", `Could not reach GitHub (${reason}): check CLANKER_GITHUB_API_URL and this server's network, then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
   if (status === 401) throw new InvalidRequestError("GitHub refused the token (revoked or expired?): connect again", "token", "CONNECTOR_AUTH_FAILED");
   if (status === 404 && what) throw new NotFoundError(what.entity, what.id);
   if (retryAfter !== null) throw new RateLimitError("GitHub's rate limit is exhausted for this token; try again later", retryAfter);
   if (status === 403) throw new ApiError("permission_error", "GitHub refused access with this token", { code: "CONNECTOR_FORBIDDEN" });
-  // Octokit reports a request that got no answer at all (DNS, refused, reset) as a 500 without a response.
-  if (!(e as { response?: unknown }).response)
-    throw new ApiError("overloaded_error", `Could not reach GitHub (${reason}): check CLANKER_GITHUB_API_URL and this server's network, then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
   throw new ApiError(status && status < 500 ? "invalid_request_error" : "overloaded_error", `GitHub answered ${status ?? "nothing"}: ${reason}`, { code: "CONNECTOR_UPSTREAM_ERROR" });
 }
 

@@ -11,7 +11,8 @@ const repo = { type: "string", pattern: REPO_PATTERN, description: "The reposito
 
 /** GitHub's answer to a failed action, as the errors every integration shares (a GitHub outage is a 503, not ours). */
 function actionError(e: unknown): never {
-  const { status, reason, retryAfter } = githubFailure(e);
+  const { answered, status, reason, retryAfter } = githubFailure(e);
+  if (!answered) throw integrationError("GitHub", `could not be reached (${reason}); check CLANKER_GITHUB_API_URL and this server's network, then retry`, true);
   if (status === 401) throw integrationAuthFailed("GitHub", `${reason}; the token is the github connector's`);
   if (retryAfter !== null) throw integrationRateLimited("GitHub", retryAfter);
   throw integrationError("GitHub", `answered ${status ?? "nothing"}: ${reason}`, !status || status >= 500);
