@@ -415,6 +415,56 @@ describe("webhooks", () => {
   });
 });
 
+type Ended = { text: string; endedAfter: number | null };
+
+/** Reads a raw stream to its end (bounded): all it said, and when it ended (null: still open at the deadline). */
+async function readToEnd(url: string, headers: Record<string, string>, deadlineMs: number): Promise<Ended> {
+  const t0 = Date.now();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), deadlineMs);
+  let text = "";
+  try {
+    const res = await fetch(url, { headers, signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { text, endedAfter: Date.now() - t0 };
+      text += dec.decode(value, { stream: true });
+    }
+  } catch {
+    return { text, endedAfter: null };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("SSE: a stream's caller is asked again on every heartbeat", () => {
+  test("a revoked key's stream and a rebound key's stream end within a beat with the typed error; another stays open", async () => {
+    const owner = calls.a!;
+    const made = await owner("POST", "/api/v1/api-keys", { body: { name: "sse-revoked" } });
+    const rebound = await owner("POST", "/api/v1/api-keys", { body: { name: "sse-rebound" } });
+    const kept = await owner("POST", "/api/v1/api-keys", { body: { name: "sse-kept" } });
+    const other = await owner("POST", "/api/v1/workspaces", { body: { name: "SSE elsewhere" } });
+    expect([made.status, rebound.status, kept.status, other.status]).toEqual([200, 200, 200, 200]);
+    const url = `${srv.url}/api/events`;
+    // Revoked 0.3 s after connecting: the next beat comes within 5 s of that, whenever the beats began.
+    const streams = [made, rebound, kept].map((k) => readToEnd(url, { "x-api-key": k.body.key }, 6500));
+    await sleep(300); // all three connected
+    expect((await owner("POST", `/api/v1/api-keys/${made.body.id}/revoke`)).status).toBe(200);
+    expect((await client(srv, { apiKey: rebound.body.key })("PUT", "/api/v1/workspaces/current", { body: { workspace: other.body.id } })).status).toBe(200);
+    const [revoked, moved, still] = (await Promise.all(streams)) as [Ended, Ended, Ended];
+    expect(revoked.endedAfter).not.toBeNull();
+    expect(revoked.text).toContain(`event: error\ndata: {"error":{"type":"authentication_error","message":"This API key has been revoked","code":"KEY_REVOKED"}}`);
+    expect(moved.endedAfter).not.toBeNull();
+    expect(moved.text).toMatch(/event: error\ndata: \{"error":\{"type":"permission_error","message":"[^"]+","code":"WORKSPACE_CHANGED"\}\}/);
+    // The unaffected key heard heartbeats and was still open when the reader gave up.
+    expect(still.endedAfter).toBeNull();
+    expect(still.text).toContain(": heartbeat");
+  }, 15_000);
+});
+
 describe("SSE heartbeats", () => {
   // Last, so the 5 s heartbeat of the stream opened in beforeAll is (nearly) due by now.
   test("heartbeats: a ': heartbeat' comment arrives within ~6 s of connecting", async () => {

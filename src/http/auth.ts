@@ -258,6 +258,16 @@ export class Authenticator {
     return { workspaceId: p.id, actor, role: p.role, rateKey };
   }
 
+  /**
+   * The principal of whatever credential the request carries (see credentialOf): what the `auth` macro asks on every
+   * request, and what a stream that stays open asks again (see /api/events). Throws 401 when there is none.
+   */
+  fromRequest(request: Request, cred = credentialOf(request)): Principal | Promise<Principal> {
+    if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
+    if ("apiKey" in cred) return this.fromApiKey(cred.apiKey);
+    return this.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
+  }
+
   /** The user a session token belongs to while it is live, else null (for pages that only need to know who). */
   async sessionUserId(token: string): Promise<number | null> {
     const s = await this.sessionByHash(sha256Hex(token));

@@ -165,11 +165,10 @@ export function createPlatform(deps: PlatformDeps) {
           let principal: Principal;
           try {
             const cred = credentialOf(request);
-            if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
-            const p = "apiKey" in cred ? authenticator.fromApiKey(cred.apiKey) : authenticator.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
+            const p = authenticator.fromRequest(request, cred);
             principal = p instanceof Promise ? await p : p;
             // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
-            if ("viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
+            if (cred && "viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
           } catch (e) {
             // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
             await limitIp(request, set);

@@ -2,9 +2,11 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import type { BusEvent } from "./bus";
+import type { Principal } from "../../http/auth";
+import { ApiError, PermissionError } from "../../lib/errors";
 
 const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
-const MAX_BUFFERED = 1 << 20; // a client this far behind is dropped; it resumes with Last-Event-ID
+const MAX_BUFFERED = 1 << 20; // bytes: a client this far behind is dropped; it resumes with Last-Event-ID
 /** Ids each client remembers having been handed, for events that arrive after a newer one (see send). */
 const RECENT_IDS = 256;
 const encoder = new TextEncoder();
@@ -21,21 +23,24 @@ function frameOf(e: BusEvent): Uint8Array {
   return f;
 }
 
-// One timer beats for every client (not one interval per connection).
-const beating = new Set<ReadableStreamDefaultController<Uint8Array>>();
+// One timer beats for every client (not one interval per connection); each beat also asks whether the client may
+// still read the stream (see recheck).
+const beating = new Map<ReadableStreamDefaultController<Uint8Array>, () => void>();
 let beat: ReturnType<typeof setInterval> | null = null;
-function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, on: boolean): void {
-  if (on) beating.add(c);
+function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, onBeat: (() => void) | null): void {
+  if (onBeat) beating.set(c, onBeat);
   else beating.delete(c);
   if (beating.size && !beat) {
     beat = setInterval(() => {
       const line = encoder.encode(`: heartbeat ${Date.now()}\n\n`);
-      for (const c of beating) {
+      for (const [c, onBeat] of beating) {
         try {
           c.enqueue(line);
         } catch {
           beating.delete(c);
+          continue;
         }
+        onBeat();
       }
     }, HEARTBEAT_MS);
     beat.unref?.();
@@ -44,6 +49,9 @@ function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, on: boolean):
     beat = null;
   }
 }
+
+/** The last event of a stream whose caller may no longer read it: the typed error, as a non-streaming answer has it. */
+const errorFrame = (e: ApiError) => encoder.encode(`event: error\ndata: ${JSON.stringify(e.toBody())}\n\n`);
 
 export const eventsRoutes = (app: Platform) =>
   app.get(
@@ -76,15 +84,38 @@ export const eventsRoutes = (app: Platform) =>
           };
           // Subscribe before reading the backlog so nothing committed in between is missed.
           const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)), "sse");
-          heartbeat(controller, true);
           stop = () => {
             closed = true;
-            heartbeat(controller, false);
+            heartbeat(controller, null);
             unsubscribe();
             try {
               controller.close();
             } catch {}
           };
+          // The caller was authenticated once, when it connected; the stream may stay open for days. Every heartbeat
+          // asks again, so a revoked key, a signed-out session, a member removed from the workspace or a key rebound
+          // to another one stops hearing the workspace within a beat (the REST answer for the same is a 401 or 404).
+          const refuse = (e: unknown) => {
+            if (closed) return;
+            if (!(e instanceof ApiError)) return; // the store failed to answer: asked again on the next beat
+            try {
+              controller.enqueue(errorFrame(e));
+            } catch {}
+            stop();
+          };
+          const stillTheirs = (p: Principal) => {
+            if (p.workspaceId !== ctx.workspaceId) refuse(new PermissionError("This credential now acts in another workspace: connect again to follow its events", "WORKSPACE_CHANGED"));
+          };
+          const recheck = () => {
+            try {
+              const p = deps.authenticator.fromRequest(request);
+              if (p instanceof Promise) p.then(stillTheirs, refuse);
+              else stillTheirs(p);
+            } catch (e) {
+              refuse(e);
+            }
+          };
+          heartbeat(controller, recheck);
           controller.enqueue(HELLO);
           // The client may leave while the backlog is read (closed): send() then drops what is left.
           while (replaying && !closed) {
@@ -98,7 +129,9 @@ export const eventsRoutes = (app: Platform) =>
         cancel() {
           stop();
         },
-      });
+        // Queued bytes, not chunks: what desiredSize counts, and so what MAX_BUFFERED bounds (by chunk count, a client
+        // that stopped reading was dropped only after about a million events).
+      }, { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 });
       return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
     },
     {
