@@ -73,6 +73,17 @@ test("keys create prints the key last, and the binary serves an authenticated re
   expect(((await res.json()) as any).email).toBe("bin@example.test");
 }, 30_000);
 
+test("query and path values are checked as from source: a limit out of 1–100 or not a number is a 400 naming it", async () => {
+  // Elysia tells a failed coercion by its error class's name: a build that minifies names let `limit=0` through.
+  for (const limit of ["0", "-1", "101", "abc"]) {
+    const res = await fetch(`${url}/api/v1/executions?limit=${limit}`, { headers: { "x-api-key": key } });
+    const body = (await res.json()) as any;
+    expect({ limit, status: res.status, type: body.error?.type, param: body.error?.param }).toEqual({ limit, status: 400, type: "invalid_request_error", param: "limit" });
+  }
+  const ok = await fetch(`${url}/api/v1/executions?limit=1`, { headers: { "x-api-key": key } });
+  expect(ok.status).toBe(200);
+});
+
 test("the embedded catalog is the whole skills/ folder", async () => {
   const slugs: string[] = [];
   let after = "";

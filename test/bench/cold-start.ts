@@ -87,7 +87,7 @@ async function buildCeilings(): Promise<Ceilings | null> {
   const dir = mkdtempSync(join(tmpdir(), "clanker-ceilings-"));
   const built = { elysia: join(dir, "elysia"), noop: join(dir, "noop"), dir };
   for (const [name, out] of [["ceiling-elysia.ts", built.elysia], ["ceiling-noop.ts", built.noop]] as const) {
-    const p = Bun.spawn([process.execPath, "build", "--compile", "--splitting", "--format=esm", "--minify-syntax", "--minify-identifiers", "--bytecode", join(import.meta.dir, name), "--outfile", out], { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+    const p = Bun.spawn([process.execPath, "build", "--compile", "--splitting", "--format=esm", "--minify-syntax", "--bytecode", join(import.meta.dir, name), "--outfile", out], { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
     if ((await p.exited) !== 0) {
       console.log(`could not compile ${name} (${(await new Response(p.stderr).text()).trim().slice(0, 200)}): start-up figures without ceilings`);
       rmSync(dir, { recursive: true, force: true });
