@@ -112,6 +112,14 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expect(existsSync(join(bk, "clanker.db-wal"))).toBe(false);
   }, 20_000);
 
+  test("a CLANKER_MASTER_KEY that cannot open the database's secrets → exit 2, one line, nothing written", async () => {
+    const target = join(shared, "bk-wrong-key");
+    const r = await srv.cli(["backup", target], { CLANKER_MASTER_KEY: randomBytes(32).toString("base64") });
+    expectOneLineRefusal(r, /nothing written: CLANKER_MASTER_KEY cannot open the secrets.*or unset it: the data dir's master\.key is used then/);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(shared).filter((n) => n.includes("bk-wrong-key"))).toEqual([]);
+  }, 20_000);
+
   test("an existing target → exit 2, one line, and the existing backup is untouched", async () => {
     const before = readdirSync(bk).sort();
     expectOneLineRefusal(await srv.cli(["backup", bk]), /already exists/);

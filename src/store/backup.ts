@@ -9,7 +9,7 @@ import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
 import type { Store } from "./db";
 import type { SqliteStore } from "./sqlite-store";
-import { decodeMasterKey } from "./master-key";
+import { decodeMasterKey, masterKeyCheck as masterKeyStateOf, wrongKeyMessage } from "./master-key";
 
 export const MANIFEST_FILE = "clanker-backup.json";
 /** Named so that nobody mistakes it for something harmless to share. */
@@ -74,22 +74,29 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
   if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
   // The parent is the user's (their home, /tmp, a mount): created 0700 if missing, never chmod-ed.
   mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  // The key the backup names (and carries, when it is the data dir's file) must open the secrets in the database: a
+  // backup made with another key would restore into a server that refuses to start, and the secrets be lost with
+  // the original data dir.
+  let masterKey: MasterKeySource = "none";
+  let key: Buffer | null = null;
+  let keyText: string | null = null;
+  const keyFile = join(dataDir, MASTER_KEY_FILE);
+  if (env.CLANKER_MASTER_KEY) {
+    masterKey = "env";
+    key = decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY");
+  } else if (existsSync(keyFile)) {
+    masterKey = "file";
+    keyText = readFileSync(keyFile, "utf8");
+    key = decodeMasterKey(keyText, keyFile);
+  }
+  if (key && (await masterKeyStateOf(store, key)) === "wrong")
+    throw new BackupError(`nothing written: ${wrongKeyMessage(masterKey === "env" ? "CLANKER_MASTER_KEY" : keyFile)}${masterKey === "env" && existsSync(keyFile) ? ` (or unset it: the data dir's ${MASTER_KEY_FILE} is used then)` : ""}`);
+  const masterKeyCheck = key ? keyCheck(key) : null;
   const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
   privateDir(partial);
   try {
     await (store as SqliteStore).vacuumInto(join(partial, DB_FILE));
-    let masterKey: MasterKeySource = "none";
-    let masterKeyCheck: string | null = null;
-    const keyFile = join(dataDir, MASTER_KEY_FILE);
-    if (env.CLANKER_MASTER_KEY) {
-      masterKey = "env";
-      masterKeyCheck = keyCheck(decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY"));
-    } else if (existsSync(keyFile)) {
-      const raw = readFileSync(keyFile, "utf8");
-      masterKey = "file";
-      masterKeyCheck = keyCheck(decodeMasterKey(raw, keyFile));
-      writeFileSync(join(partial, BACKUP_KEY_FILE), raw, { mode: 0o600, flag: "wx" });
-    }
+    if (keyText !== null) writeFileSync(join(partial, BACKUP_KEY_FILE), keyText, { mode: 0o600, flag: "wx" });
     let files = 0;
     for (const tree of TREES) files += copyTree(join(dataDir, tree), join(partial, tree));
     const manifest: Manifest = { format: "clanker-backup", version: 1, createdAt: new Date().toISOString(), masterKey, masterKeyCheck, files };
