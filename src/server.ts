@@ -203,6 +203,7 @@ function listenError(e: unknown, config: Config): unknown {
   const where = `port ${config.port} on ${config.host}`;
   if (code === "EADDRINUSE") return new StartError(`${where} is already in use (another clanker?); stop that process, or start on another port with --port or PORT`);
   if (code === "EACCES") return new StartError(`${where} needs privileges this process does not have; use a port above 1023 with --port or PORT`);
-  if (code === "EADDRNOTAVAIL") return new StartError(`${config.host} is not an address of this machine; set --host or HOST to one that is (127.0.0.1, 0.0.0.0)`);
+  // EINVAL: Bun's answer for a host name that does not resolve.
+  if (code === "EADDRNOTAVAIL" || code === "EINVAL" || code === "ENOTFOUND") return new StartError(`${config.host} is not an address of this machine; set --host or HOST to one that is (127.0.0.1, 0.0.0.0)`);
   return e;
 }

@@ -3,7 +3,7 @@
 // Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
@@ -70,6 +70,25 @@ describe("invalid configuration", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/cannot reach PostgreSQL at 127\.0\.0\.1:1\/clanker \(DATABASE_URL\)/);
     expect(r.stderr).not.toContain("hunter2");
+  });
+
+  test("a data dir the file system refuses (a file, under a file, nowhere to make it) → exit 2, one line naming the path, no stack", async () => {
+    const file = join(scratch, "a-file");
+    writeFileSync(file, "not a folder");
+    for (const [dir, why] of [
+      [file, /cannot mkdir .*a-file: a file is in the way where a folder belongs/],
+      [join(file, "sub"), /cannot mkdir .*a-file\/sub: a part of the path is a file, not a folder/],
+      ["/proc/clanker-nope", /cannot mkdir \/proc\/clanker-nope: a folder on the way does not exist/],
+    ] as const) {
+      expectUsageError(await run(["serve", "--data", dir, "--port", "0"], {}, 5_000), why);
+      expectUsageError(await run(["keys", "list", "--data", dir], {}, 5_000), why);
+    }
+  });
+
+  test("a host that is no address of this machine → exit 2, one line naming it", async () => {
+    const dir = join(scratch, "badhost");
+    const r = await run(["serve", "--host", "nosuchhost.invalid", "--port", "0", "--data", dir], { CLANKER_LOG: "silent", ...(await ownStoreEnv(dir)) }, 10_000);
+    expectUsageError(r, /nosuchhost\.invalid is not an address of this machine/);
   });
 
   test("an unknown flag → exit 2", async () => {
@@ -211,5 +230,7 @@ describe("credits grant", () => {
   test("a bad amount or an unknown workspace → exit 2", async () => {
     expectUsageError(await run(["credits", "grant", "--workspace", "nope-nope", "--amount", "5"]), /no workspace/);
     expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "abc"]), /--amount/);
+    expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "99999999999999999999"]), /--amount must be at most 1,000,000,000/);
+    expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "1.1234567"]), /--amount takes at most 6 decimals/);
   });
 });
