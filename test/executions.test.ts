@@ -5,8 +5,8 @@
 // billing, and the audit trail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { answerFor, promptText, startFakeModel, type FakeModel, type RecordedRequest } from "./helpers/fake-models";
-import { client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { stopAll } from "./helpers/suite";
+import { client, logMessages, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { stopAll, waitUntil } from "./helpers/suite";
 
 type Call = ReturnType<typeof client>;
 
@@ -325,6 +325,11 @@ describe("model failures end the run failed with the provider's reason", () => {
       expect(done.error.message).toMatch(c.reason);
       expect(typeof done.executionTime).toBe("number");
       await requestWith(fakeA, input);
+      // The operator hears it as one structured warn line, not the SDK's error object on stderr.
+      const line = await waitUntil("the run's warn line", () => logMessages(srv.logs()).split("\n").find((l) => l.startsWith(`run ${id} (summarize) failed: ${c.code}: `)));
+      expect(line).toMatch(c.reason);
+      expect(srv.logs()).not.toContain("APICallError");
+      expect(srv.logs()).not.toContain("requestBodyValues");
     });
   }
 });

@@ -96,6 +96,9 @@ async function run(job: Job): Promise<void> {
       abortSignal: ac.signal,
       maxRetries: 0,
       maxOutputTokens: job.maxOutputTokens,
+      // The error comes through the stream (below) and becomes the run's failure, logged by the runner as one line.
+      // The SDK's default here prints the whole error object (request body included) to stderr, past the logger.
+      onError: () => {},
     });
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
