@@ -307,7 +307,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`CLANKER_LOG_FORMAT must be json or pretty, got '${logFormat}'`);
   const metricsToken = env.CLANKER_METRICS_TOKEN || null;
   if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 characters`);
-  const dataDir = resolve(flags.data ?? env.CLANKER_DATA_DIR ?? DEFAULTS.dataDir);
+  // An empty flag is a mistake; an empty variable is unset, as for every other one. Never "": resolve("") is the
+  // current folder, which would take the store's files and be made private.
+  if (flags.data === "") throw new ConfigError(`--data needs a folder, got ''`);
+  if (flags.port === "") throw new ConfigError(`--port needs a number, got ''`);
+  const dataDir = resolve(flags.data ?? (env.CLANKER_DATA_DIR || DEFAULTS.dataDir));
   const githubApp = oauthApp(env, "GITHUB");
   const workers = int("CLANKER_WORKERS", env.CLANKER_WORKERS, defaultWorkers(), 1, 64);
   return {

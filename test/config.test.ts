@@ -1,6 +1,7 @@
-// Configuration defaults that depend on the machine.
+// Configuration defaults that depend on the machine, and empty values.
 import { describe, expect, test } from "bun:test";
 import { defaultReplicaRuns, defaultWorkers, loadConfig } from "../src/config";
+import { resolve } from "node:path";
 import { logMessages, startServer } from "./helpers/server";
 
 describe("executor threads", () => {
@@ -30,4 +31,14 @@ test("the server says at start how many executor threads it runs", async () => {
   } finally {
     await server.stop();
   }
+});
+
+describe("the data dir and port", () => {
+  test("an empty CLANKER_DATA_DIR is unset (./data), never the current folder; an empty --data or --port is refused", () => {
+    expect(loadConfig({}, { CLANKER_DATA_DIR: "" }).dataDir).toBe(resolve("data"));
+    expect(loadConfig({}, { CLANKER_DATA_DIR: "" }).dataDir).not.toBe(process.cwd());
+    expect(() => loadConfig({ data: "" }, {})).toThrow("--data needs a folder");
+    expect(() => loadConfig({ port: "" }, {})).toThrow("--port needs a number");
+    expect(loadConfig({}, { PORT: "" }).port).toBe(4377);
+  });
 });
