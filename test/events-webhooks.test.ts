@@ -356,6 +356,20 @@ describe("webhooks", () => {
     expect(verify(d, secret)).toBe(true);
   });
 
+  test("a cancelled run sends execution.cancelled, once", async () => {
+    const call = calls.hook!;
+    const secret = await secretOf(call);
+    const path = `/cancel/${marker("hook-cancel")}`;
+    const id = await run(call, { input: `Summarize slowly [[slow]] ${marker("hook-cancel-in")}`, callbackUrl: `${recvUrl}${path}` });
+    await waitUntil("the run running", async () => (await call("GET", `/api/v1/executions/${id}/status`)).body.status === "running");
+    expect((await call("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200);
+    const d = await waitUntil("the cancellation webhook", () => deliveriesTo(path)[0]);
+    expect(JSON.parse(d.body)).toMatchObject({ event: "execution.cancelled", executionId: id, skillSlug: "summarize", status: "cancelled", artifactId: null, error: { code: "CANCELLED" } });
+    expect(verify(d, secret)).toBe(true);
+    await sleep(300);
+    expect(deliveriesTo(path)).toHaveLength(1);
+  });
+
   test("a receiver that answers 500 twice then 200 gets the delivery on the 3rd attempt, with backoff", async () => {
     const call = calls.hook!;
     const secret = await secretOf(call);

@@ -145,7 +145,7 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
 }, 20_000);
 
-test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state", async () => {
+test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state, a cancel included", async () => {
   const hooks: string[] = [];
   const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hooks.push(((await req.json()) as { event: string }).event), new Response("ok")) });
   try {
@@ -177,9 +177,13 @@ test("a suspended run resumes through /stream and through the MCP tool, and webh
     expect(done.body.status).toBe("completed");
     expect(((await mcp.callTool({ name: "get-workflow-run", arguments: { runId: viaMcp } })).structuredContent as any).status).toBe("completed");
     await mcp.close();
-    const seen = await waitFor(async () => hooks.slice(), (h) => h.filter((e) => e === "workflow.completed").length >= 2, 10_000);
-    expect(seen.filter((e) => e === "workflow.suspended").length).toBeGreaterThanOrEqual(2);
+    // Cancelled while suspended: the receiver hears that it ended too.
+    const cancelled = await launch();
+    expect((await api("POST", `/api/v1/workflows/runs/${cancelled}/cancel`)).status).toBe(200);
+    const seen = await waitFor(async () => hooks.slice(), (h) => h.filter((e) => e === "workflow.completed").length >= 2 && h.includes("workflow.cancelled"), 10_000);
+    expect(seen.filter((e) => e === "workflow.suspended").length).toBeGreaterThanOrEqual(3);
     expect(seen.filter((e) => e === "workflow.completed").length).toBe(2);
+    expect(seen.filter((e) => e === "workflow.cancelled").length).toBe(1);
   } finally {
     receiver.stop(true);
   }

@@ -20,7 +20,7 @@ import type { WebhooksService } from "../webhooks/service";
 import type { Catalog } from "../skills/catalog";
 import { checkAttachments, checkConnector, type Attachment, type Connector } from "./prompt";
 import { EXECUTION_EVENT, type Runner } from "./runner";
-import { ACTIVE, blockView, executionView, type ExecutionRow } from "./view";
+import { ACTIVE, blockView, endSummary, executionView, type ExecutionRow } from "./view";
 
 export interface RunInput {
   input: string;
@@ -203,6 +203,11 @@ export function createExecutionsService(d: ExecutionsDeps) {
         const id = encodeId("execution", e.id);
         await writeAudit(store, ctx, { action: "execution.cancel", resourceType: "execution", resourceId: id, metadata: { skill: e.skillSlug, was: e.status } });
         await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { executionId: id, skillSlug: e.skillSlug, status: "cancelled", blocks: [] });
+        // A receiver waiting for the run's end hears this one too (the tokens used until now are charged after).
+        if (row.callbackUrl) {
+          const payload = { event: "execution.cancelled", ...endSummary(row), error: { code: "CANCELLED", message: "Cancelled by request" } };
+          await d.webhooks.enqueue(ctx.workspaceId, row.callbackUrl, payload.event, payload, row.requestId);
+        }
         store.afterCommit(() => d.runner.cancel(e.id));
         return row;
       });

@@ -9,7 +9,7 @@ import type { Usage } from "../../executor/protocol";
 import type { EventBus, BusEvent } from "../events/bus";
 import { toCredits, type BillingService } from "../billing/service";
 import type { WebhooksService } from "../webhooks/service";
-import { executionTime, type ExecutionRow } from "./view";
+import { endSummary, type ExecutionRow } from "./view";
 
 export const EXECUTION_EVENT = "execution-state";
 
@@ -71,14 +71,7 @@ export class RunSettler {
     const [done] = await (owner === undefined ? finalizeRun : finalizeHeld)(store, values);
     if (!done) return null;
     await billing.charge(e.workspaceId, cost, e.id, `Run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
-    const summary = {
-      executionId: encodeId("execution", e.id),
-      skillSlug: e.skillSlug,
-      status,
-      artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
-      cost: toCredits(cost),
-      executionTime: executionTime(done),
-    };
+    const summary = endSummary(done, artifactIds);
     if (e.callbackUrl) {
       const payload = { event: `execution.${status}`, ...summary, ...(error ? { error } : {}) };
       await webhooks.enqueue(e.workspaceId, e.callbackUrl, payload.event, payload, e.requestId);

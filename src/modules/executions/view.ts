@@ -18,6 +18,18 @@ export function executionTime(e: ExecutionRow): number | null {
   return (e.completedAt ?? Date.now()) - e.startedAt;
 }
 
+/** How a run ended, as its execution-state event and its callback say it (the spec's webhook payload, less `event`). */
+export function endSummary(e: ExecutionRow, artifactIds: number[] = []) {
+  return {
+    executionId: encodeId("execution", e.id),
+    skillSlug: e.skillSlug,
+    status: e.status,
+    artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
+    cost: toCredits(e.costMicro),
+    executionTime: executionTime(e),
+  };
+}
+
 export function executionView(e: ExecutionRow, artifactIds: number[] = []) {
   const id = encodeId("execution", e.id);
   return {

@@ -124,7 +124,7 @@ export class WorkflowEngine {
         .where(eq(workflowRuns.id, run.id))
         .returning();
       await bus.append(row!.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: row!.status, steps: (row!.state as unknown as RunState).steps, ...extra });
-      if (row!.callbackUrl && patch.status && ["completed", "suspended", "failed"].includes(patch.status)) {
+      if (row!.callbackUrl && patch.status && ["completed", "suspended", "failed", "cancelled"].includes(patch.status)) {
         const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!) };
         await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId);
       }
