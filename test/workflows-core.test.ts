@@ -145,6 +145,31 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
 }, 20_000);
 
+test("a cron trigger with enabled: false is kept, listed as disabled and never fires; a cron's unknown field or an input its workflow refuses is a 400 at save", async () => {
+  const off = await api("POST", "/api/v1/workflows/definitions", {
+    body: { id: "core-off", name: "off", triggers: [{ cron: "* * * * * *", input: {}, enabled: false }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "off" }] },
+  });
+  expect(off.status).toBe(200);
+  const listed = (await api("GET", "/api/v1/triggers?limit=100")).body.data.find((t: any) => t.workflowId === "core-off");
+  expect(listed).toMatchObject({ kind: "cron", enabled: false });
+  await Bun.sleep(2_100);
+  expect((await api("GET", "/api/v1/workflows/runs?workflow=core-off")).body.data).toEqual([]);
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-off")).status).toBe(200);
+
+  const save = (trigger: Record<string, unknown>) =>
+    api("POST", "/api/v1/workflows/definitions", {
+      body: { id: "core-bad-cron", name: "bad", input: { type: "object", required: ["topic"], properties: { topic: { type: "string" } } }, triggers: [trigger], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "{{input.topic}}" }] },
+    });
+  const typo = await save({ cron: "0 9 * * *", timezon: "Europe/Paris", input: { topic: "x" } });
+  expect({ status: typo.status, param: typo.body.error?.param }).toEqual({ status: 400, param: "triggers.0.timezon" });
+  const missing = await save({ cron: "0 9 * * *" });
+  expect({ status: missing.status, param: missing.body.error?.param }).toEqual({ status: 400, param: "triggers.0.input.topic" });
+  const flag = await save({ cron: "0 9 * * *", input: { topic: "x" }, enabled: "no" });
+  expect({ status: flag.status, param: flag.body.error?.param }).toEqual({ status: 400, param: "triggers.0.enabled" });
+  expect((await save({ cron: "0 9 * * *", input: { topic: "x" }, enabled: true })).status).toBe(200);
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-bad-cron")).status).toBe(200);
+}, 20_000);
+
 test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state, a cancel included", async () => {
   const hooks: string[] = [];
   const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hooks.push(((await req.json()) as { event: string }).event), new Response("ok")) });

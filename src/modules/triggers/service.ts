@@ -133,7 +133,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
           id: t.id,
           kind: "cron",
           workflowId: t.workflowId,
-          enabled: true,
+          enabled: t.enabled,
           hookUrl: null,
           settings: { cron: t.cron, timezone: t.timezone, input: t.input },
           lastFiredAt: null,

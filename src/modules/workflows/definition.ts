@@ -3,6 +3,7 @@
 import { isRepoName } from "../../lib/github-names";
 import { Cron } from "croner";
 import { InvalidRequestError } from "../../lib/errors";
+import { checkFields } from "./fields";
 import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
 
@@ -42,6 +43,8 @@ export interface CronTrigger {
   cron: string;
   timezone?: string;
   input?: Record<string, unknown>;
+  /** false: kept in the definition, never fired. */
+  enabled?: boolean;
 }
 
 /** The GitHub events an inbound github trigger can start a workflow on (see modules/triggers/github.ts). */
@@ -203,7 +206,9 @@ function checkEventTrigger(t: Record<string, unknown>, kind: "webhook" | "github
   return { github: { events, ...(settings.repo !== undefined ? { repo: settings.repo as string } : {}) }, ...enabled };
 }
 
-function checkTriggers(raw: unknown): Trigger[] {
+const CRON_FIELDS = new Set(["cron", "timezone", "input", "enabled"]);
+
+function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] {
   if (!Array.isArray(raw)) bad("triggers", "must be a list");
   const out = (raw as unknown[]).map((t, i): Trigger => {
     const p = `triggers.${i}`;
@@ -218,7 +223,11 @@ function checkTriggers(raw: unknown): Trigger[] {
     } catch (e) {
       bad(`${p}.cron`, `is not a valid cron pattern or timezone: ${(e as Error).message}`);
     }
+    for (const k of Object.keys(tr)) if (!CRON_FIELDS.has(k)) bad(`${p}.${k}`, "is not a field of a cron trigger (cron, timezone, input, enabled)");
+    if (tr.enabled !== undefined && typeof tr.enabled !== "boolean") bad(`${p}.enabled`, "must be true or false");
     if (tr.input !== undefined && !obj(tr.input)) bad(`${p}.input`, "must be an object");
+    // What every tick will launch with: refused now, not logged as a failed launch on every tick.
+    checkFields(tr.input, input, `${p}.input`);
     return tr as unknown as CronTrigger;
   });
   if (out.filter((t) => !isCron(t)).length > MAX_EVENT_TRIGGERS) bad("triggers", `at most ${MAX_EVENT_TRIGGERS} webhook and github triggers per workflow`);
@@ -231,12 +240,13 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
   if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
   if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");
   if (d.description !== undefined && typeof d.description !== "string") bad("description", "must be a string");
-  const triggers = d.triggers === undefined ? undefined : checkTriggers(d.triggers);
+  const input = checkSchema(d.input, "input");
+  const triggers = d.triggers === undefined ? undefined : checkTriggers(d.triggers, input);
   return {
     id: d.id as string,
     name: (d.name as string).trim(),
     ...(d.description ? { description: d.description as string } : {}),
-    input: checkSchema(d.input, "input"),
+    input,
     steps: checkSteps(d.steps, "steps", catalog, new Set(), integrations),
     ...(triggers ? { triggers: triggers as Trigger[] } : {}),
   };

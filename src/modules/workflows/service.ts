@@ -266,7 +266,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         : await db.select().from(workflowDefinitions);
       return rows.flatMap((r) =>
         ((r.definition as WorkflowDefinition).triggers ?? []).flatMap((t, i) =>
-          isCron(t) ? [{ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {} }] : [],
+          isCron(t) ? [{ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {}, enabled: t.enabled ?? true }] : [],
         ),
       );
     },

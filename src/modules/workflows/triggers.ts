@@ -55,7 +55,7 @@ export class WorkflowTriggers {
   }
 
   private async apply(): Promise<void> {
-    const wanted = new Map((await this.workflows.triggers()).map((t) => [`${t.workspaceId}:${t.id}:${t.cron}:${t.timezone}:${JSON.stringify(t.input)}`, t]));
+    const wanted = new Map((await this.workflows.triggers()).filter((t) => t.enabled).map((t) => [`${t.workspaceId}:${t.id}:${t.cron}:${t.timezone}:${JSON.stringify(t.input)}`, t]));
     if (this.stopped) return;
     for (const [key, cron] of this.crons) {
       if (wanted.has(key)) continue;
