@@ -102,7 +102,6 @@ describe("exit codes", () => {
     ["backup"],
     ["backup", "a", "b"],
     ["migrate", "--data"],
-    ["health", "--bogus"],
     ["serve", "--prot", "80"],
     ["--prot", "80"],
   ];

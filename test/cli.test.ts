@@ -164,6 +164,14 @@ describe("health", () => {
     expect(r.stdout).toContain(`127.0.0.1:${port()}/healthz`);
   });
 
+  test("a mistyped flag or an extra argument is exit 1 too (Docker reserves a HEALTHCHECK's 2), one line", async () => {
+    for (const args of [["health", "--bogus"], ["health", "extra"]]) {
+      const r = await run(args);
+      expect({ code: r.code, lines: r.stderr.trim().split("\n").length }).toEqual({ code: 1, lines: 1 });
+      expect(r.stderr).toContain("see 'clanker health --help'");
+    }
+  });
+
   test("bound to 0.0.0.0, it asks 127.0.0.1", async () => {
     const r = await run(["health", "--host", "0.0.0.0", "--port", port()]);
     expect(r.code).toBe(0);

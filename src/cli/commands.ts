@@ -7,7 +7,7 @@ import type { ArgsDef, CommandDef } from "citty";
 import type { Cmd } from "./runner";
 
 /** citty's defineCommand with examples: the args' types flow into run(). */
-function command<const T extends ArgsDef>(def: CommandDef<T> & { examples?: string[] }): Cmd {
+function command<const T extends ArgsDef>(def: CommandDef<T> & { examples?: string[]; usageExit?: 1 | 2 }): Cmd {
   return def as unknown as Cmd;
 }
 
@@ -214,8 +214,10 @@ const restore = command({
 
 const health = command({
   meta: { name: "clanker health", description: "GET /healthz on the configured host and port; exit 0 if it answers 200, else 1" },
-  args: { port, host },
+  args: { port: { ...port, description: "Port of the server to ask (env PORT; default 4377)" }, host: { ...host, description: "Host of the server to ask (env HOST; default 127.0.0.1)" } },
   examples: ["clanker health", "clanker health --port 8080"],
+  // Docker reserves a HEALTHCHECK's exit code 2: a mistyped flag is a failure like any other.
+  usageExit: 1,
   async run({ args }) {
     // Docker reserves a HEALTHCHECK's exit code 2: any failure here, a bad setting included, is 1.
     const config = await configOf(args, { failCode: 1 });

@@ -5,8 +5,8 @@ import type { ArgDef, ArgsDef, CommandDef } from "citty";
 import { Failure, UsageError } from "./errors";
 import { stdoutIsTerminal } from "../lib/terminal";
 
-/** A citty command plus what its --help shows under EXAMPLES. */
-export type Cmd = CommandDef<any> & { examples?: string[]; notes?: string[]; subCommands?: Record<string, Cmd> };
+/** A citty command plus what its --help shows under EXAMPLES, and the exit code of its usage errors (2 unless said). */
+export type Cmd = CommandDef<any> & { examples?: string[]; notes?: string[]; subCommands?: Record<string, Cmd>; usageExit?: 1 | 2 };
 
 const HELP = new Set(["--help", "-h"]);
 const VERSION = new Set(["--version", "-v"]);
@@ -107,6 +107,7 @@ function parseArgs(cmd: Cmd, rest: string[]): Record<string, unknown> & { _: str
 
 /** Parses argv against the tree and runs the command; returns the exit code (a command may also set process.exitCode). */
 export async function runCli(root: Cmd, argv: string[], version: string, defaultCommand: string): Promise<number> {
+  let usageExit: 1 | 2 = 2;
   try {
     if (argv.length === 1 && VERSION.has(argv[0]!)) {
       console.log(version);
@@ -121,6 +122,7 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
     const end = words.indexOf("--");
     const wantsHelp = (end < 0 ? words : words.slice(0, end)).some((a) => HELP.has(a));
     const { cmd, rest } = resolve(root, words, wantsHelp);
+    usageExit = cmd.usageExit ?? 2;
     if (wantsHelp) {
       console.log(await helpText(cmd));
       return 0;
@@ -132,7 +134,7 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
     if (e instanceof UsageError) {
       const hint = e.hint ? `; see '${e.hint}'` : "";
       console.error(`clanker: ${strip(e.message)}${hint}`);
-      return 2;
+      return usageExit;
     }
     if (e instanceof Failure) {
       console.error(`clanker: ${e.message}`);
