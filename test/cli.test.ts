@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
-import { tableNames } from "./helpers/sql";
+import { runSql, tableNames } from "./helpers/sql";
 import { stopAll } from "./helpers/suite";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -108,6 +108,19 @@ describe("keys create", () => {
   test("with a bad --email → exit 2", async () => {
     const r = await run(["keys", "create", "--name", "k", "--email", "not an email"]);
     expectUsageError(r, /email/i);
+  });
+
+  test("for another's workspace → exit 2 saying how to join it, and nothing made: no user, no key", async () => {
+    const slug = `cli-theirs-${process.pid}`;
+    await srv.createKey({ email: uniqueEmail("cli-owner"), workspace: slug });
+    const stranger = uniqueEmail("cli-stranger");
+    const r = await run(["keys", "create", "--name", "intruder", "--email", stranger, "--workspace", slug]);
+    expectUsageError(r, new RegExp(`${stranger} is not a member of workspace '${slug}': an owner or admin of it invites them first`));
+    expect(r.stdout).toBe("");
+    // The stranger was not left behind: signing them in later starts from nothing.
+    const users = await run(["keys", "list"]);
+    expect(users.stdout).not.toContain("intruder");
+    expect(await runSql(srv, "UPDATE users SET name = name WHERE email = ?", stranger)).toBe(0);
   });
 
   test("prints a working key alone on the last line", async () => {

@@ -36,10 +36,10 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
   if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
   const users = createUsersService(store);
   const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));
-  const { user, created } = await users.ensure({ email });
-  if (created) console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`);
-
+  // One transaction: a key that cannot be made (not a member of --workspace) leaves no user or workspace behind.
   const { secret, line } = await store.tx(async () => {
+    const { user, created } = await users.ensure({ email });
+    if (created) store.afterCommit(() => console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`));
     let ws = flags.workspace
       ? (await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)))[0]
       : (
@@ -61,7 +61,7 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
     const [member] = await store.db.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, user.id)));
     if (!member) {
       if (!flags.workspace || (await store.db.select({ n: count() }).from(memberships).where(eq(memberships.workspaceId, ws.id)))[0]!.n > 0)
-        usageError(`${user.email ?? "the owner"} is not a member of workspace '${ws.slug}'`);
+        usageError(`${user.email ?? "the owner"} is not a member of workspace '${ws.slug}': an owner or admin of it invites them first (POST /api/v1/workspaces/${encodeId("workspace", ws.id)}/invitations), or leave out --workspace for their own`);
       await store.db.insert(memberships).values({ workspaceId: ws.id, userId: user.id, role: "owner", createdAt: now });
     }
     const { row, secret } = await mintApiKey(store, { workspaceId: ws.id, userId: user.id, name });
