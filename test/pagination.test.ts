@@ -146,6 +146,12 @@ describe("parameter errors", () => {
     for (const limit of ["0", "101"]) expectBadParam(await api("GET", `/api/v1/api-keys?limit=${limit}`), ["limit"]);
   });
 
+  test("a limit that is no number → 400 saying what it takes", async () => {
+    const r = await api("GET", "/api/v1/api-keys?limit=abc");
+    expectBadParam(r, ["limit"]);
+    expect(r.body.error.message).toBe("Invalid query parameter 'limit': Expected an integer from 1 to 100");
+  });
+
   test("another workspace's key as a cursor leaks nothing", async () => {
     const r = await api("GET", `/api/v1/api-keys?limit=100&after_id=${otherIds[otherIds.length - 1]}`);
     expect(r.status).toBe(200);

@@ -41,12 +41,12 @@ export function lastResortResponse(): Response {
 }
 
 function fromValidation(e: ValidationError, request: Request): ApiError {
-  const first = e.all?.[0] as { path?: string; message?: string; summary?: string } | undefined;
+  const first = e.all?.[0] as { path?: string; message?: string; summary?: string; schema?: unknown } | undefined;
   const where = e.type; // body | query | params | headers | property (a coerced query value)
   let param = first?.path ? first.path.replace(/^\//, "").replaceAll("/", ".") : "";
   if (!param && where === "property") param = queryParamHolding(request, (e as { value?: unknown }).value) ?? "query";
   if (!param) param = where === "property" ? "query" : where;
-  const detail = first?.message ?? "Invalid value";
+  const detail = (first?.message === "Expected union value" && numberExpected(first.schema)) || (first?.message ?? "Invalid value");
   const label = where === "body" ? "body" : where === "property" ? "query" : where;
   const message = param === label ? `Invalid ${label}: ${detail}` : `Invalid ${label} parameter '${param}': ${detail}`;
   return new InvalidRequestError(message, param);
@@ -57,4 +57,20 @@ function queryParamHolding(request: Request, value: unknown): string | undefined
   const qs = new URL(request.url).searchParams;
   for (const [k, v] of qs) if (v === String(value)) return k;
   return undefined;
+}
+
+type NumberSchema = { type?: string; minimum?: number; maximum?: number };
+
+/**
+ * What a number in a query or path expects, said plainly: Elysia accepts it as a string or a number (a union) and,
+ * given neither, says only "Expected union value".
+ */
+function numberExpected(schema: unknown): string | null {
+  const n = ((schema as { anyOf?: NumberSchema[] } | undefined)?.anyOf ?? []).find((m) => m.type === "integer" || m.type === "number");
+  if (!n) return null;
+  const what = n.type === "integer" ? "an integer" : "a number";
+  if (n.minimum !== undefined && n.maximum !== undefined) return `Expected ${what} from ${n.minimum} to ${n.maximum}`;
+  if (n.minimum !== undefined) return `Expected ${what} of at least ${n.minimum}`;
+  if (n.maximum !== undefined) return `Expected ${what} of at most ${n.maximum}`;
+  return `Expected ${what}`;
 }
