@@ -69,7 +69,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
 const EXAMPLES: Record<string, { request?: unknown; response?: unknown }> = {
   "post /api/v1/skills/{slug}/run": {
     request: { input: "Summarise this release note in three bullet points: …" },
-    response: { executionId: "exec_42", skillName: "Summarizer", status: "started", message: "Execution started", sseUrl: "/api/events?sources=exec_42" },
+    response: { executionId: "exec_42", skillName: "Summarizer", status: "started", message: "Execution started. Poll status or connect to SSE for real-time updates.", sseUrl: "/api/events" },
   },
   "post /api/v1/api-keys": {
     request: { name: "ci" },
