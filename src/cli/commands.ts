@@ -216,10 +216,9 @@ const health = command({
   meta: { name: "clanker health", description: "GET /healthz on the configured host and port; exit 0 if it answers 200, else 1" },
   args: { port: { ...port, description: "Port of the server to ask (env PORT; default 4377)" }, host: { ...host, description: "Host of the server to ask (env HOST; default 127.0.0.1)" } },
   examples: ["clanker health", "clanker health --port 8080"],
-  // Docker reserves a HEALTHCHECK's exit code 2: a mistyped flag is a failure like any other.
+  // Docker reserves a HEALTHCHECK's exit code 2: any failure here is 1, a mistyped flag or a bad setting included.
   usageExit: 1,
   async run({ args }) {
-    // Docker reserves a HEALTHCHECK's exit code 2: any failure here, a bad setting included, is 1.
     const config = await configOf(args, { failCode: 1 });
     const { runHealthCommand } = await import("./health");
     process.exitCode = await runHealthCommand(config);
