@@ -53,6 +53,19 @@ afterAll(async () => {
 });
 
 describe("typed errors", () => {
+  test("a browser at an address that is no page gets a 404 page saying where to go; the API stays JSON", async () => {
+    const asBrowser = (path: string) => fetch(`${srv.url}${path}`, { headers: { accept: "text/html,application/xhtml+xml" } }).then(readResponse);
+    const page = await asBrowser("/no-such-page/%3Cscript%3E");
+    expect(page.status).toBe(404);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page.text).toContain('<a href="/">the web app</a>');
+    expect(page.text).toContain("/no-such-page/%3Cscript%3E");
+    expect(page.text).not.toContain("<script>");
+    for (const path of ["/api/v1/no-such-thing", "/mcp/nope", "/.well-known/nope"]) expectError(await asBrowser(path), 404, "not_found_error");
+    expectError(await anon("GET", "/no-such-page"), 404, "not_found_error");
+  });
+
   test("an unknown /api/v1 route is a typed 404", async () => {
     const r = await api("GET", "/api/v1/no-such-thing");
     expectError(r, 404, "not_found_error");

@@ -17,6 +17,8 @@ import type { Log } from "../lib/log";
 import type { Metrics } from "./metrics";
 import type { RouteLatency } from "./route-latency";
 import type { TxOptions } from "../store/db";
+import { htmlPage } from "./html-page";
+import { notFoundPage } from "../web/oauth-result";
 
 export const API_VERSION = "2025-01-01";
 
@@ -135,6 +137,10 @@ export function createPlatform(deps: PlatformDeps) {
           } catch (e) {
             return errorResponse(e as ApiError, set, request, config);
           }
+        }
+        if (code === "NOT_FOUND" && wantsPage(request)) {
+          set.status = 404;
+          return htmlPage(set, notFoundPage(pathOf(request.url)));
         }
         return errorResponse(err, set, request, config);
       } catch {
@@ -280,6 +286,10 @@ export function mailLinkWarning(config: Config): string | null {
 }
 
 const NO_CONTENT_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/** A browser navigating to an address outside the API (which always answers JSON): it gets a page that says where to go. */
+const API_PATH = /^\/(api|mcp|hooks|agent|\.well-known)(\/|$)|^\/openapi\.json$/;
+const wantsPage = (request: Request): boolean => request.method === "GET" && (request.headers.get("accept") ?? "").includes("text/html") && !API_PATH.test(pathOf(request.url));
 
 function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }, request: Request, config: Config) {
   set.status = err.status;

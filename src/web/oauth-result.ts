@@ -1,6 +1,6 @@
-// The small pages an OAuth callback (GitHub, Slack) shows the person in the browser: what is about to be connected
-// (confirm it), it worked, or why not and what to do next. Serve them with htmlPage() so they carry the page
-// security headers (the confirmation's form needs its form-action 'self').
+// The small pages a browser gets outside the web app: what an OAuth callback (GitHub, Slack) shows (what is about to be
+// connected, confirm it; it worked, or why not and what to do next), and an address that is no page. Serve them with
+// htmlPage() so they carry the page security headers (the confirmation's form needs its form-action 'self').
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:460px;margin:64px auto;padding:0 16px;color:#1b1b1f}
@@ -35,4 +35,9 @@ export function oauthResultPage(r: { ok: boolean; service: string; account?: str
     ? `<p class="ok">Clanker can now use ${escapeHtml(r.service)}${r.account ? ` as <code>${escapeHtml(r.account)}</code>` : ""}.</p><p>You can close this tab and go back to your agent or terminal.</p>`
     : `<p class="err">${escapeHtml(r.problem ?? "Something went wrong.")}</p><p>Start connecting again from your agent or with the API; a link is valid for 10 minutes and works once.</p>`;
   return page(title, body);
+}
+
+/** A browser's address that is no page here: where to go instead (an API client asking the same gets the JSON 404). */
+export function notFoundPage(path: string): string {
+  return page("Nothing here", `<p class="err">No page at <code>${escapeHtml(path)}</code>.</p><p>Open <a href="/">the web app</a>, or the API reference at <a href="/docs">/docs</a>.</p>`);
 }
