@@ -149,6 +149,7 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expectOneLineRefusal(await srv.cli(["restore", bk, "--data", srv.dataDir]), /not empty/);
     expectOneLineRefusal(await srv.cli(["restore", bk, "--data", restored]), /not empty/);
     expectOneLineRefusal(await srv.cli(["restore", work, "--data", join(work, "never")]), /not a clanker backup/);
+    expectOneLineRefusal(await srv.cli(["restore", join(work, "no-such-backup"), "--data", join(work, "never")]), /no-such-backup does not exist: give the folder `clanker backup` wrote/);
     expect(existsSync(join(work, "never"))).toBe(false);
   }, 20_000);
 

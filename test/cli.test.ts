@@ -123,6 +123,14 @@ describe("keys create", () => {
     expect(await runSql(srv, "UPDATE users SET name = name WHERE email = ?", stranger)).toBe(0);
   });
 
+  test("keys list names the next step: an unknown --workspace says to leave it out; no keys, the command that makes one", async () => {
+    expectUsageError(await run(["keys", "list", "--workspace", "nope-nope"]), /no workspace with slug 'nope-nope' in this data dir; leave out --workspace to list every key$/);
+    const empty = join(scratch, "no-keys");
+    const r = await run(["keys", "list", "--data", empty], await ownStoreEnv(empty));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`No API keys. Create one with: npm run clanker -- keys create --name NAME --data ${empty}`);
+  });
+
   test("prints a working key alone on the last line", async () => {
     const email = uniqueEmail("cli");
     const r = await run(["keys", "create", "--name", "cli key", "--email", email]);

@@ -36,7 +36,7 @@ async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 
     // Made 0700, or tightened once if an older version left it 0755 with 0644 files.
     const { prepareDataDir } = await import("../store/data-dir");
     const loose = prepareDataDir(config.dataDir);
-    if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} stay readable by others (owned by another user)`);
+    if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} ${loose.length > 1 ? "stay" : "stays"} readable by others (owned by another user)`);
   }
   return config;
 }
@@ -110,7 +110,7 @@ const keys: Cmd = {
       async run({ args }) {
         const config = await configOf(args, { dataDir: true });
         const { runKeysList } = await import("./keys");
-        await withStore(config, (store) => runKeysList(store, args));
+        await withStore(config, (store) => runKeysList(store, config, args));
       },
     }),
     revoke: command({

@@ -6,6 +6,8 @@ import { apiKeyView, createApiKeysService } from "../modules/api-keys/service";
 import { systemCtx } from "../lib/context";
 import { decodeId } from "../lib/ids";
 import { usageError } from "./errors";
+import type { Config } from "../config";
+import { keysCreateCommand } from "./next-steps";
 
 const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace("T", " ")}Z` : "never");
 
@@ -14,9 +16,9 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
 }
 
-export async function runKeysList(store: Store, flags: { workspace?: string }): Promise<void> {
+export async function runKeysList(store: Store, config: Config, flags: { workspace?: string }): Promise<void> {
   const ws = flags.workspace ? (await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)))[0] : undefined;
-  if (flags.workspace && !ws) usageError(`no workspace with slug '${flags.workspace}'`, "clanker keys list");
+  if (flags.workspace && !ws) usageError(`no workspace with slug '${flags.workspace}' in this data dir; leave out --workspace to list every key`);
   const rows = await store.db
     .select({ key: apiKeys, slug: workspaces.slug, email: users.email })
     .from(apiKeys)
@@ -25,7 +27,7 @@ export async function runKeysList(store: Store, flags: { workspace?: string }): 
     .where(ws ? eq(apiKeys.workspaceId, ws.id) : undefined)
     .orderBy(asc(apiKeys.id));
   if (rows.length === 0) {
-    console.log(`No API keys${ws ? ` in ${ws.slug}` : ""}. Create one with: clanker keys create --name NAME`);
+    console.log(`No API keys${ws ? ` in ${ws.slug}` : ""}. Create one with: ${keysCreateCommand(config)}`);
     return;
   }
   const lines = [["ID", "NAME", "KEY", "WORKSPACE", "USER", "CREATED", "LAST USED", "STATUS"]];

@@ -45,7 +45,7 @@ export function invocation(main = Bun.main, execPath = process.execPath, cwd = p
 
 /** `--data DIR` when the data dir came from the command line: the next command needs it too (env and default carry over). */
 function dataFlag(config: Config, env = process.env): string {
-  return config.dataDir === resolve(env.CLANKER_DATA_DIR ?? "./data") ? "" : ` --data ${quote(config.dataDir)}`;
+  return config.dataDir === resolve(env.CLANKER_DATA_DIR || "./data") ? "" : ` --data ${quote(config.dataDir)}`;
 }
 
 /** The base URL a person on this machine reaches: a wildcard bind is reached over loopback. */
@@ -60,6 +60,11 @@ export function logFirstStartSteps(config: Config, port: number, log: (line: str
   log("No users yet. Next steps:");
   log(`  1. Create your first API key:  ${inv.shell} keys create --name "my key" --email you@example.com${dataFlag(config)}`);
   log(`  2. Open the web app: ${reachableUrl(config, port)}/ (sign in with that email)`);
+}
+
+/** The command that makes a key on this data dir, as this process was started. */
+export function keysCreateCommand(config: Config, inv = invocation()): string {
+  return `${inv.shell} keys create --name NAME${dataFlag(config)}`;
 }
 
 /** Printed by `keys create` before the key: try it with curl, and the MCP config for stdio and for HTTP. */

@@ -113,6 +113,7 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
 
 export function readManifest(source: string): Manifest {
   const file = join(source, MANIFEST_FILE);
+  if (!existsSync(source)) throw new BackupError(`${source} does not exist: give the folder \`clanker backup\` wrote`);
   if (!existsSync(file)) throw new BackupError(`${source} is not a clanker backup (no ${MANIFEST_FILE})`);
   let m: Manifest;
   try {
