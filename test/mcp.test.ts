@@ -12,6 +12,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, ownStoreEnv, readResponse, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import pkg from "../package.json";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 import { runSql } from "./helpers/sql";
 import { httpTransport } from "./helpers/mcp-client";
@@ -169,7 +170,8 @@ async function openSession(headers: Record<string, string>): Promise<string> {
   const sid = r.headers.get("mcp-session-id");
   expect(sid).toBeTruthy();
   const init = rpcMessages(r.text).find((m) => m.id === 1);
-  expect(init?.result?.serverInfo?.name).toBe("clanker");
+  // The version the CLI reports (`clanker --version`), not a constant of its own.
+  expect(init?.result?.serverInfo).toMatchObject({ name: "clanker", version: pkg.version });
   const note = await raw("POST", "/mcp", { ...headers, "mcp-session-id": sid!, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }, { jsonrpc: "2.0", method: "notifications/initialized" });
   expect(note.status).toBe(202);
   return sid!;

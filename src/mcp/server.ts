@@ -1,6 +1,7 @@
 // createMcpServer: the MCP face of the services, one server per session; each call acts as the request that carried it.
 // Tools, resources (subscribable memory), skill prompts, completions and per-session logging.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { version } from "../../package.json";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
 import { AuthenticationError } from "../lib/errors";
@@ -95,7 +96,7 @@ export function registerTools(server: McpServer, tc: ToolContext): void {
 
 export function createMcpServer(tc: ToolContext): McpServer {
   const server = new McpServer(
-    { name: "clanker", version: "1.0.0" },
+    { name: "clanker", version },
     {
       instructions:
         "Clanker: run AI skills, read their artifacts, and share a working memory with other agents. Tools act in the workspace your API key belongs to. Find skills with search-skills and workflows with list-workflows; every skill is also a prompt, its SKILL.md a resource (clanker://skills/{slug}).",
