@@ -323,6 +323,8 @@ describe("model failures end the run failed with the provider's reason", () => {
       const done = await waitEnd(a, id, 10_000);
       expect({ status: done.status, code: done.error?.code, message: done.error?.message }).toMatchObject({ status: "failed", code: c.code });
       expect(done.error.message).toMatch(c.reason);
+      // Bun's fetch advice to whoever wrote the call ("pass `verbose: true` …") is not the caller's.
+      expect(done.error.message).not.toContain("verbose");
       expect(typeof done.executionTime).toBe("number");
       await requestWith(fakeA, input);
       // The operator hears it as one structured warn line, not the SDK's error object on stderr.

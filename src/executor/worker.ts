@@ -46,6 +46,9 @@ function makeModel(p: ProviderSpec) {
   return createOpenAICompatible({ name: "openai-compatible", baseURL: p.baseUrl, apiKey: p.apiKey ?? undefined, includeUsage: true }).chatModel(p.model);
 }
 
+/** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
+const callerPart = (message: string) => message.replace(/\s*For more information, pass `verbose: true`[^.]*\.?/, "");
+
 function describe(err: unknown, aborted: AbortSignal): { code: string; message: string } {
   if (aborted.aborted) {
     const reason = aborted.reason;
@@ -54,7 +57,7 @@ function describe(err: unknown, aborted: AbortSignal): { code: string; message: 
   }
   if (APICallError.isInstance(err) && err.statusCode === undefined) {
     // No answer at all: the connection failed or dropped before the provider said anything.
-    return { code: "MODEL_STREAM_ERROR", message: `The connection to the model provider failed: ${err.message}` };
+    return { code: "MODEL_STREAM_ERROR", message: `The connection to the model provider failed: ${callerPart(err.message)}` };
   }
   if (APICallError.isInstance(err)) {
     const status = err.statusCode ?? 0;
@@ -62,7 +65,7 @@ function describe(err: unknown, aborted: AbortSignal): { code: string; message: 
     return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}` };
   }
   const e = err as Error;
-  return { code: "MODEL_STREAM_ERROR", message: `The model stream failed: ${e?.message ?? String(err)}` };
+  return { code: "MODEL_STREAM_ERROR", message: `The model stream failed: ${callerPart(e?.message ?? String(err))}` };
 }
 
 function providerReason(err: APICallError): string {
