@@ -369,8 +369,7 @@ export class Runner {
     for (const { m, r, live } of settles) {
       clearTimeout(r.timer);
       this.running.delete(m.executionId);
-      // The operator's side of a run the model provider failed (a wrong key, an outage): the run's error says it to the
-      // caller; the log says it to whoever runs the server. Cancels and timeouts are the callers' own business.
+      // A provider's failure (a wrong key, an outage) is the operator's business too; cancels and timeouts are not.
       if (live && m.type === "failed" && m.code.startsWith("MODEL_"))
         this.d.log.warn(`run ${encodeId("execution", m.executionId)} (${r.skillSlug}) failed: ${m.code}: ${m.message}`, { executionId: encodeId("execution", m.executionId), code: m.code });
     }
