@@ -12,6 +12,7 @@ import { expectError } from "./helpers/api";
 import { runSql } from "./helpers/sql";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { startFakeGithub, type FakeGithub, githubOAuthEnv } from "./helpers/fake-github";
+import { freePort } from "./helpers/suite";
 import { confirmCallback, openConfirmation, postConfirmation, unescape } from "./helpers/oauth-confirm";
 
 type Call = ReturnType<typeof client>;
@@ -71,10 +72,7 @@ describe("github by token (REST)", () => {
   });
 
   test("a GitHub that cannot be reached → 503 naming that, not an answer GitHub never gave; nothing stored", async () => {
-    // A port that was just free: nothing listens there, so the connection is refused.
-    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const url = `http://127.0.0.1:${closed.port}`;
-    closed.stop(true);
+    const url = `http://127.0.0.1:${await freePort()}`;
     const offline = await startServer({ env: { CLANKER_GITHUB_API_URL: url } });
     try {
       const call = client(offline, { apiKey: await offline.createKey({ email: uniqueEmail("offline") }) });

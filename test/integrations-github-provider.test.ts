@@ -6,6 +6,7 @@ import { ApiError } from "../src/lib/errors";
 import type { ConnectionStore } from "../src/modules/connections/store";
 import { createGithubIntegration } from "../src/modules/integrations/providers/github";
 import { startFakeGithub, type FakeGithub } from "./helpers/fake-github";
+import { freePort } from "./helpers/suite";
 
 let gh: FakeGithub;
 const tokens = new Map<number, string>(); // workspace → the github connector's token
@@ -66,9 +67,7 @@ describe("github integration provider", () => {
   });
 
   test("a GitHub that cannot be reached is a 503 saying so, not an answer GitHub never gave", async () => {
-    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const offline = loadConfig({}, { CLANKER_GITHUB_API_URL: `http://127.0.0.1:${closed.port}`, CLANKER_DATA_DIR: "/tmp/unused" });
-    closed.stop(true);
+    const offline = loadConfig({}, { CLANKER_GITHUB_API_URL: `http://127.0.0.1:${await freePort()}`, CLANKER_DATA_DIR: "/tmp/unused" });
     const e = await failure(provider.execute({ ...ctx(1), config: offline }, "create_issue", { repo: "octocat/alpha", title: "x" }));
     expect({ code: e.code, status: e.status }).toEqual({ code: "INTEGRATION_ERROR", status: 503 });
     expect(e.message).toStartWith("GitHub: could not be reached (");

@@ -12,7 +12,8 @@ import { RateLimitError } from "../src/lib/errors";
 import { lineLog } from "../src/lib/log";
 import { createSharedState, type SharedState } from "../src/shared";
 import { connectRedis } from "../src/shared/redis";
-import { freePort, startRedis, type TestRedis } from "./helpers/redis";
+import { startRedis, type TestRedis } from "./helpers/redis";
+import { freePort } from "./helpers/suite";
 import { replicaId } from "../src/lib/replica";
 
 const ROOT = resolve(import.meta.dir, "..");

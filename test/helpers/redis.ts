@@ -2,18 +2,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./suite";
 
 export interface TestRedis {
   url: string;
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 /** Answers PING with PONG over a raw socket (no client library, so the helper proves nothing about ours). */
 async function pong(port: number): Promise<boolean> {

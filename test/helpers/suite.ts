@@ -49,3 +49,11 @@ export async function stopAll(things: (TestServer | Stoppable | undefined)[], fo
   for (const t of things) if (t && !("dataDir" in t)) await t.stop(true);
   for (const f of folders) rmSync(f, { recursive: true, force: true });
 }
+
+/** A port nothing listens on: the kernel just handed it out and it was let go (a connection to it is refused). */
+export async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
