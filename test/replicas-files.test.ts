@@ -192,7 +192,7 @@ describe("doctor and the master key check (either store)", () => {
     if (srv) cleanup(srv);
   });
 
-  test("doctor: exit 0 on a healthy data dir; 1 naming the data dir when it does not exist", async () => {
+  test("doctor: exit 0 on a healthy data dir; 1 naming the data dir when it does not exist or is a file", async () => {
     const ok = await srv.cli(["doctor"]);
     expect({ code: ok.code, out: ok.stdout }).toMatchObject({ code: 0, out: expect.stringContaining("all checks passed") });
     expect(checkLines(ok.stdout).map((l) => l.ok)).toEqual([true, true, true, true]);
@@ -204,6 +204,14 @@ describe("doctor and the master key check (either store)", () => {
     expect(bad.stdout).toMatch(/^FAIL\s+data dir\s+.*no-such-dir does not exist/m);
     // Looks only: doctor made nothing.
     expect(existsSync(missing)).toBe(false);
+
+    // A file where the data dir belongs is named as such, not as a missing dir or a missing database.
+    const file = join(srv.dataDir, "a-file");
+    writeFileSync(file, "");
+    const onFile = await srv.cli(["doctor", "--data", file]);
+    expect(onFile.code).toBe(1);
+    expect(onFile.stdout).toMatch(/^FAIL\s+database\s+not looked for: the data dir is a file, not a folder/m);
+    expect(onFile.stdout).toMatch(/^FAIL\s+data dir\s+.*a-file is a file, not a folder: move the file away, or pass another folder with --data$/m);
   });
 
   test("a lost master.key (or a restore without its key) refuses to start with one line; the right key starts again", async () => {

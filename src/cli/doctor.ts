@@ -1,6 +1,6 @@
 // `clanker doctor`: is this replica's set-up whole? The database (reachable, migrated), Redis (if REDIS_URL), the
 // master key (opens the check stored in the database) and the data dir (writable), one line each with what to do.
-import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE } from "../store/data-dir";
@@ -47,7 +47,12 @@ async function checkDatabase(config: Config): Promise<{ check: Check; store: Sto
   const url = config.databaseUrl ?? undefined;
   const pg = isPostgresUrl(url);
   const where = pg ? redactUrl(url!) : join(config.dataDir, DB_FILE);
-  if (!pg && !existsSync(where)) return { check: { name: "database", ok: false, detail: `no database at ${where}: run clanker migrate (or start the server once), or pass the data dir with --data` }, store: null };
+  if (!pg) {
+    const dirProblem = dataDirProblem(config.dataDir);
+    // A missing dir is a missing database (migrate makes both); anything else is the dir's problem.
+    if (dirProblem && !dirProblem.missing) return { check: { name: "database", ok: false, detail: `not looked for: the data dir ${dirProblem.what} (see data dir below)` }, store: null };
+    if (!existsSync(where)) return { check: { name: "database", ok: false, detail: `no database at ${where}: run clanker migrate (or start the server once), or pass the data dir with --data` }, store: null };
+  }
   let store: Store;
   try {
     store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: url ?? null });
@@ -106,9 +111,25 @@ async function checkMasterKey(config: Config, store: Store | null): Promise<Chec
   return { name, ok: true, detail: state === "ok" ? `${found.source} opens the database's check` : `${found.source}; no check stored yet (the next start stores one)` };
 }
 
+/** Why the data dir cannot be looked into, with what to do, or null when it is a folder this user may enter. */
+function dataDirProblem(dir: string): { what: string; fix: string; missing?: true } | null {
+  try {
+    if (!statSync(dir).isDirectory()) return { what: "is a file, not a folder", fix: "move the file away, or pass another folder with --data" };
+    accessSync(dir, constants.R_OK | constants.X_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { missing: true, what: "does not exist", fix: "clanker migrate (or the first start) makes it, or pass another with --data" };
+    if (code === "ENOTDIR") return { what: "is under a file, not a folder", fix: "pass another folder with --data" };
+    if (code === "EACCES" || code === "EPERM") return { what: "cannot be read by this user", fix: "run as its owner, or fix its owner or mode (chown, chmod 700)" };
+    return { what: `cannot be read (${code ?? (e as Error).message})`, fix: "check the path, or pass another with --data" };
+  }
+}
+
 function checkDataDir(config: Config): Check {
   const dir = config.dataDir;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { name: "data dir", ok: false, detail: `${dir} does not exist: clanker migrate (or the first start) makes it, or pass another with --data` };
+  const problem = dataDirProblem(dir);
+  if (problem) return { name: "data dir", ok: false, detail: `${dir} ${problem.what}: ${problem.fix}` };
   const probe = join(dir, `.doctor-${process.pid}-${Date.now()}`);
   try {
     writeFileSync(probe, "", { mode: 0o600 });
