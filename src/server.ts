@@ -9,7 +9,7 @@ import { startJobs } from "./jobs/scheduler";
 import { backupJobs } from "./jobs/backups";
 import { lastResortResponse } from "./http/errors";
 import { describeError } from "./lib/errors";
-import { logFirstStartSteps } from "./cli/next-steps";
+import { logFirstStartSteps, reachableUrl } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
 import { takeOverDataDir } from "./lib/replica";
@@ -101,6 +101,8 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     throw listenError(e, config);
   }
   const server = app.server!;
+  // Before the first request can be answered: whoever sees this server up can also read where it listens.
+  lock.announce(reachableUrl(config, server.port!));
   const { services } = deps;
   await services.runner.start();
   await services.workflowEngine.recover();

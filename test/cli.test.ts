@@ -140,6 +140,9 @@ describe("keys create", () => {
     const profile = await client(srv, { apiKey: last })("GET", "/api/v1/profile");
     expect(profile.status).toBe(200);
     expect(profile.body.email).toBe(email);
+    // The curl line names the running server, which listens on a port this command was not told (PORT=0 here).
+    expect(r.stdout).toContain(`curl -H "x-api-key: $CLANKER_API_KEY" ${srv.url}/api/v1/profile`);
+    expect(r.stdout).toContain(`"url":"${srv.url}/mcp"`);
   });
 });
 

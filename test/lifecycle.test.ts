@@ -117,12 +117,13 @@ describe("one port, one data dir", () => {
   test("after a SIGKILL of the holder, a new server starts on that dir (the stale pid file is no obstacle)", async () => {
     const b = await serve();
     const oldPid = b.pid;
-    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8").trim()).toBe(String(oldPid));
+    // The pid, then where it listens (keys create points a person there).
+    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8")).toBe(`${oldPid}\n${b.url}\n`);
     await b.kill("SIGKILL");
-    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8").trim()).toBe(String(oldPid));
+    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8")).toBe(`${oldPid}\n${b.url}\n`);
     await b.restart();
     expect(b.pid).not.toBe(oldPid);
-    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8").trim()).toBe(String(b.pid));
+    expect(readFileSync(join(b.dataDir, "clanker.pid"), "utf8")).toBe(`${b.pid}\n${b.url}\n`);
     expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
     // A graceful stop releases the lock and removes the pid file.
     expect(await b.stop()).toBe(0);

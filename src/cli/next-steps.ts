@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Config } from "../config";
+import { runningServerUrl } from "../store/data-lock";
 
 export interface Invocation {
   /** How a person types this CLI in the same shell, e.g. `npm run clanker --` or `./dist/clanker`. */
@@ -67,9 +68,10 @@ export function keysCreateCommand(config: Config, inv = invocation()): string {
   return `${inv.shell} keys create --name NAME${dataFlag(config)}`;
 }
 
-/** Printed by `keys create` before the key: try it with curl, and the MCP config for stdio and for HTTP. */
+/** Printed by `keys create` before the key: try it with curl, and the MCP config for stdio and for HTTP. The URL
+ * is the running server's (it may listen on another port than this command's config says), else the config's. */
 export function keysCreateNextSteps(config: Config, inv = invocation()): string[] {
-  const base = reachableUrl(config);
+  const base = runningServerUrl(config.dataDir) ?? reachableUrl(config);
   const stdio = { command: inv.command, args: [...inv.args, "mcp", "--data", config.dataDir], env: { CLANKER_API_KEY: "${CLANKER_API_KEY}" } };
   const http = { type: "http", url: `${base}/mcp`, headers: { "x-api-key": "${CLANKER_API_KEY}" } };
   return [

@@ -3,7 +3,8 @@
 // The lock is an exclusive transaction on a tiny SQLite file, held for the server's lifetime. SQLite locks with
 // POSIX fcntl locks, which the kernel drops when the process ends however it ends (SIGKILL, OOM, power loss of a
 // container), so a crash never leaves a stale lock to guess about. The pid file is only a name tag: it is
-// written after the lock is taken and read only by a process that failed to take it. CLI verbs and `clanker
+// written after the lock is taken, gains the server's URL once it listens, and is read by a process that failed to
+// take the lock (to name the holder) and by CLI verbs that point a person at the running server. CLI verbs and `clanker
 // mcp` never take this lock; they work beside a running server through SQLite's own locking of clanker.db.
 import { Database } from "bun:sqlite";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +22,8 @@ export class DataDirInUseError extends Error {
 }
 
 export interface DataDirLock {
+  /** Records where the server listens, for `runningServerUrl`. */
+  announce(url: string): void;
   release(): void;
 }
 
@@ -47,6 +50,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
   held.add(db);
   writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o600 });
   return {
+    announce(url) {
+      if (held.has(db)) writeFileSync(pidPath, `${process.pid}\n${url}\n`, { mode: 0o600 });
+    },
     release() {
       if (!held.delete(db)) return;
       rmSync(pidPath, { force: true });
@@ -67,13 +73,24 @@ function holderPid(pidPath: string): number | null {
   }
 }
 
-function readPid(path: string): number | null {
+function readPidFile(path: string): { pid: number; url: string | null } | null {
   try {
-    const n = Number(readFileSync(path, "utf8").trim());
-    return Number.isInteger(n) && n > 0 ? n : null;
+    const [first, second] = readFileSync(path, "utf8").split("\n");
+    const pid = Number(first?.trim());
+    return Number.isInteger(pid) && pid > 0 ? { pid, url: second?.trim() || null } : null;
   } catch {
     return null;
   }
+}
+
+function readPid(path: string): number | null {
+  return readPidFile(path)?.pid ?? null;
+}
+
+/** The URL of the server holding this data dir, when one is running and listening; null otherwise. */
+export function runningServerUrl(dataDir: string): string | null {
+  const tag = readPidFile(join(dataDir, "clanker.pid"));
+  return tag?.url && tag.pid !== process.pid && alive(tag.pid) ? tag.url : null;
 }
 
 function alive(pid: number): boolean {
