@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const MODULE = resolve(import.meta.dir, "../src/lib/terminal.ts");
+const LOG_MODULE = resolve(import.meta.dir, "../src/lib/log.ts");
 // The answer goes to stderr: stdout is what is being asked about.
 const probe = `import { stdoutIsTerminal } from ${JSON.stringify(MODULE)}; console.error("terminal=" + stdoutIsTerminal());`;
 
@@ -43,5 +44,33 @@ describe("stdoutIsTerminal", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// What a pseudo-terminal shows of one pretty log line, with the environment given.
+async function prettyLineOnTerminal(env: Record<string, string>): Promise<string> {
+  const code = `import { createLog } from ${JSON.stringify(LOG_MODULE)}; createLog({ level: "info", format: "pretty" }).error("hello");`;
+  const p = Bun.spawn(["script", "-qec", `${process.execPath} --eval '${code}'`, "/dev/null"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  return out;
+}
+
+describe("pretty logs on a terminal", () => {
+  test.skipIf(!hasScript)("are coloured, unless NO_COLOR is set (no-color.org)", async () => {
+    const coloured = await prettyLineOnTerminal({});
+    expect(coloured).toContain("hello");
+    expect(coloured).toMatch(/\x1b\[[0-9;]*m/);
+    const plain = await prettyLineOnTerminal({ NO_COLOR: "1" });
+    expect(plain).toContain("ERROR");
+    expect(plain).toContain("hello");
+    expect(plain).not.toMatch(/\x1b\[[0-9;]*m/);
+    // An empty NO_COLOR is as if unset.
+    expect(await prettyLineOnTerminal({ NO_COLOR: "" })).toMatch(/\x1b\[[0-9;]*m/);
   });
 });

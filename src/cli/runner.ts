@@ -3,7 +3,7 @@
 // citty is loaded for --help only: it imports node:util, ~3 ms of a bare start of the binary.
 import type { ArgDef, ArgsDef, CommandDef } from "citty";
 import { Failure, UsageError } from "./errors";
-import { stdoutIsTerminal } from "../lib/terminal";
+import { colourWanted } from "../lib/terminal";
 
 /** A citty command plus what its --help shows under EXAMPLES, and the exit code of its usage errors (2 unless said). */
 export type Cmd = CommandDef<any> & { examples?: string[]; notes?: string[]; subCommands?: Record<string, Cmd>; usageExit?: 1 | 2 };
@@ -20,7 +20,7 @@ export async function helpText(cmd: Cmd): Promise<string> {
   // citty pads every column, the last one too.
   text = `${text.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n")}\n`;
   // citty colours unless NO_COLOR/CI is set; a pipe or a file gets plain text.
-  return stdoutIsTerminal() && !process.env.NO_COLOR ? text : strip(text);
+  return colourWanted() ? text : strip(text);
 }
 
 function nameOf(cmd: Cmd): string {

@@ -2,7 +2,7 @@
 // own) or pretty text (pino-pretty's), on stdout, written from this thread. Not pino itself: every line was already
 // built here on the hot path, and loading pino (its streams, its worker-thread transport) cost each start ~10 ms.
 import { writeSync } from "node:fs";
-import { stdoutIsTerminal } from "./terminal";
+import { colourWanted } from "./terminal";
 
 // Every line says its time; under load many lines share a millisecond, so the text is reused.
 let isoAt = -1;
@@ -48,7 +48,7 @@ export function createLog(opts: { level: LogLevel; format: LogFormat }): Log {
   const threshold = opts.level === "silent" ? Infinity : LEVELS[opts.level];
   const json = opts.format === "json";
   // Loaded only when asked for (see log-pretty.ts).
-  const pretty = json ? null : (require("./log-pretty") as typeof import("./log-pretty")).prettyFormatter(stdoutIsTerminal());
+  const pretty = json ? null : (require("./log-pretty") as typeof import("./log-pretty")).prettyFormatter(colourWanted());
   const pidPart = `,"pid":${process.pid}`;
   const at = (level: Exclude<LogLevel, "silent">) => {
     const value = LEVELS[level];

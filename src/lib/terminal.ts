@@ -1,4 +1,4 @@
-// Whether stdout is a terminal (pretty logs, coloured help), asked without process.stdout.
+// Whether stdout is a terminal (pretty logs, coloured help), asked without process.stdout, and whether to colour it.
 import { fstatSync, statSync } from "node:fs";
 
 /**
@@ -13,4 +13,9 @@ export function stdoutIsTerminal(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Colour only for a terminal, and never when NO_COLOR is set to anything but the empty string (no-color.org). */
+export function colourWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !env.NO_COLOR && stdoutIsTerminal();
 }
