@@ -80,23 +80,32 @@ describe("typed errors", () => {
     expectError(r, 400, "invalid_request_error", { code: "INVALID_JSON", param: "body" });
     const w = await api("POST", "/api/v1/workspaces", { raw: "not json at all", headers: { "content-type": "application/json" } });
     expectError(w, 400, "invalid_request_error", { code: "INVALID_JSON", param: "body" });
+    expect(w.body.error.message).toBe("Malformed JSON in request body");
+    // A form body (curl -d name=x) is told that this API takes JSON; JSON sent as a form still works.
+    const form = await api("POST", "/api/v1/workspaces", { raw: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expectError(form, 400, "invalid_request_error", { code: "INVALID_JSON", param: "body" });
+    expect(form.body.error.message).toBe(
+      "Malformed JSON in request body: this API takes JSON bodies, and this one was sent as application/x-www-form-urlencoded (send content-type: application/json with a JSON object)",
+    );
+    const jsonAsForm = await api("PATCH", "/api/v1/profile", { raw: '{"name":"Form Sent"}', headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(jsonAsForm.status).toBe(200);
   });
 
   test("a body schema violation is 400 naming the field", async () => {
     const wrongType = await api("PATCH", "/api/v1/profile", { body: { name: 123 } });
-    expectError(wrongType, 400, "invalid_request_error", { param: "name" });
+    expectError(wrongType, 400, "invalid_request_error", { code: "INVALID_PARAMETER", param: "name" });
     const missing = await api("POST", "/api/v1/workspaces", { body: { slug: "no-name-given" } });
-    expectError(missing, 400, "invalid_request_error", { param: "name" });
+    expectError(missing, 400, "invalid_request_error", { code: "INVALID_PARAMETER", param: "name" });
     const tooLong = await api("POST", "/api/v1/api-keys", { body: { name: "x".repeat(101) } });
-    expectError(tooLong, 400, "invalid_request_error", { param: "name" });
+    expectError(tooLong, 400, "invalid_request_error", { code: "INVALID_PARAMETER", param: "name" });
     const memory = await api("PUT", "/api/v1/memory", { body: { content: ["not", "a", "string"] } });
-    expectError(memory, 400, "invalid_request_error", { param: "content" });
+    expectError(memory, 400, "invalid_request_error", { code: "INVALID_PARAMETER", param: "content" });
   });
 
   test("a query schema violation is 400 param limit", async () => {
     for (const limit of ["500", "abc", "0", "-1", "1.5"]) {
       const r = await api("GET", `/api/v1/api-keys?limit=${limit}`);
-      expectError(r, 400, "invalid_request_error", { param: "limit" });
+      expectError(r, 400, "invalid_request_error", { code: "INVALID_PARAMETER", param: "limit" });
     }
     const audit = await api("GET", "/api/v1/audit-logs?limit=500");
     expectError(audit, 400, "invalid_request_error", { param: "limit" });

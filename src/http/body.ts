@@ -107,17 +107,21 @@ export class SignedJsonBody {
 
 const EMPTY = new Uint8Array(0);
 
-function parseJson(bytes: Uint8Array): unknown {
+function parseJson(bytes: Uint8Array, contentType?: string): unknown {
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
   } catch {
-    return new BadBody(new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON"));
+    // A body sent as a form (name=x&…) was meant as one: say that this API reads JSON, not only that it failed.
+    const type = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+    const hint = type && type !== "application/json" && !type.endsWith("+json") ? `: this API takes JSON bodies, and this one was sent as ${type} (send content-type: application/json with a JSON object)` : "";
+    return new BadBody(new InvalidRequestError(`Malformed JSON in request body${hint}`, "body", "INVALID_JSON"));
   }
 }
 
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+/** JSON whatever the content type says (curl -d sends JSON as a form); `contentType` only words a failure. */
+export async function readJsonBody(request: Request, limit: number, contentType?: string): Promise<unknown> {
   const bytes = await readLimited(request, limit, new DepthScanner());
-  return bytes instanceof Uint8Array ? parseJson(bytes) : bytes;
+  return bytes instanceof Uint8Array ? parseJson(bytes, contentType) : bytes;
 }
 
 /**

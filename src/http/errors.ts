@@ -49,7 +49,7 @@ function fromValidation(e: ValidationError, request: Request): ApiError {
   const detail = (first?.message === "Expected union value" && numberExpected(first.schema)) || (first?.message ?? "Invalid value");
   const label = where === "body" ? "body" : where === "property" ? "query" : where;
   const message = param === label ? `Invalid ${label}: ${detail}` : `Invalid ${label} parameter '${param}': ${detail}`;
-  return new InvalidRequestError(message, param);
+  return new InvalidRequestError(message, param, "INVALID_PARAMETER");
 }
 
 // Elysia loses the name of a coerced query parameter that fails its bounds; find it by its value.

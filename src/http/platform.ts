@@ -119,7 +119,7 @@ export function createPlatform(deps: PlatformDeps) {
           ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
           : contentType?.startsWith("multipart/form-data")
             ? readMultipartBody(request, config.maxBodyBytes)
-            : readJsonBody(request, config.maxBodyBytes),
+            : readJsonBody(request, config.maxBodyBytes, contentType),
       ),
     )
     .onError(async ({ code, error, request, set }) => {
