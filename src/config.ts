@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { Cron } from "croner";
 import type { LogFormat, LogLevel } from "./lib/log";
 import { stdoutIsTerminal } from "./lib/terminal";
+import { decodeMasterKey } from "./lib/master-key-text";
 
 export interface Config {
   host: string;
@@ -305,6 +306,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError(`CLANKER_LOG must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
   const logFormat = env.CLANKER_LOG_FORMAT || (stdoutIsTerminal() ? "pretty" : "json");
   if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`CLANKER_LOG_FORMAT must be json or pretty, got '${logFormat}'`);
+  // Checked here, before the data dir is made or the database opened: a typo must not leave a fresh store behind.
+  if (env.CLANKER_MASTER_KEY) {
+    try {
+      decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY");
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
   const metricsToken = env.CLANKER_METRICS_TOKEN || null;
   if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 characters`);
   // An empty flag is a mistake; an empty variable is unset, as for every other one. Never "": resolve("") is the

@@ -91,6 +91,13 @@ describe("invalid configuration", () => {
     expectUsageError(r, /nosuchhost\.invalid is not an address of this machine/);
   });
 
+  test("a CLANKER_MASTER_KEY that is not 32 bytes → exit 2, one line naming it, and the data dir left untouched", async () => {
+    const dir = join(scratch, "short-key");
+    const r = await run(["serve", "--port", "0", "--data", dir], { CLANKER_MASTER_KEY: "short", ...(await ownStoreEnv(dir)) }, 5_000);
+    expectUsageError(r, /^clanker: CLANKER_MASTER_KEY must hold 32 bytes as 64 hex characters or base64$/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
   test("an unknown flag → exit 2", async () => {
     const r = await run(["serve", "--prot", "80"], {}, 5_000);
     expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: 2 });

@@ -5,7 +5,7 @@ import type { Config } from "../config";
 import { DB_FILE } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
 import { openStore } from "../store/db";
-import { MasterKeyError } from "../store/master-key";
+import { MasterKeyError } from "../lib/master-key-text";
 import { usageError as refuse } from "./errors";
 import { invocation } from "./next-steps";
 

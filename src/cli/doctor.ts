@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE } from "../store/data-dir";
 import { isPostgresUrl, openStore, type Store } from "../store/db";
-import { findMasterKey, masterKeyCheck, MasterKeyError, wrongKeyMessage } from "../store/master-key";
+import { findMasterKey, masterKeyCheck, wrongKeyMessage } from "../store/master-key";
+import { MasterKeyError } from "../lib/master-key-text";
 import { redactUrl } from "../shared/redis";
 import { randomBytes } from "../lib/crypto";
 

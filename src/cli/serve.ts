@@ -2,7 +2,7 @@
 import type { Config } from "../config";
 import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
-import { MasterKeyError } from "../store/master-key";
+import { MasterKeyError } from "../lib/master-key-text";
 import { UsageError } from "./errors";
 import { jitForServing } from "../lib/jit";
 

@@ -9,7 +9,8 @@ import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
 import type { Store } from "./db";
 import type { SqliteStore } from "./sqlite-store";
-import { decodeMasterKey, masterKeyCheck as masterKeyStateOf, wrongKeyMessage } from "./master-key";
+import { masterKeyCheck as masterKeyStateOf, wrongKeyMessage } from "./master-key";
+import { decodeMasterKey } from "../lib/master-key-text";
 
 export const MANIFEST_FILE = "clanker-backup.json";
 /** Named so that nobody mistakes it for something harmless to share. */

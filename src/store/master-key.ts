@@ -6,17 +6,9 @@ import { join } from "node:path";
 import { bytesEqual, hmacSha256, randomBytes } from "../lib/crypto";
 import { inArray } from "drizzle-orm";
 import { SecretBox } from "../lib/secret-box";
+import { decodeMasterKey } from "../lib/master-key-text";
 import type { Store } from "./db";
 import { files } from "./schema";
-
-export class MasterKeyError extends Error {}
-
-export function decodeMasterKey(raw: string, where: string): Buffer {
-  const s = raw.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, "hex") : Buffer.from(s, "base64");
-  if (key.length !== 32) throw new MasterKeyError(`${where} must hold 32 bytes as 64 hex characters or base64`);
-  return key;
-}
 
 export function loadMasterKey(dataDir: string, env: Record<string, string | undefined> = process.env): Buffer {
   if (env.CLANKER_MASTER_KEY) return decodeMasterKey(env.CLANKER_MASTER_KEY, "CLANKER_MASTER_KEY");
