@@ -13,6 +13,7 @@ import { logFirstStartSteps, reachableUrl } from "./cli/next-steps";
 import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
 import { takeOverDataDir } from "./lib/replica";
+import { Failure } from "./cli/errors";
 
 const JOBS_DELAY_MS = 50;
 
@@ -68,7 +69,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     await shared?.close();
     await store.close();
     lock.release();
-    throw new StartError((e as Error).message);
+    throw e instanceof Failure ? e : new StartError((e as Error).message);
   }
   const deps = createDeps(config, store, log, { shared });
   const app = createApp(deps);

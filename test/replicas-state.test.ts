@@ -270,7 +270,7 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
 });
 
 // Needs no services: a Redis that is not there.
-test("`clanker serve` with REDIS_URL on a closed port exits 2 with one line naming it (password left out)", async () => {
+test("`clanker serve` with REDIS_URL on a closed port exits 1, as an unreachable DATABASE_URL does, with one line naming it (password left out)", async () => {
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = probe.port;
   probe.stop(true);
@@ -280,7 +280,7 @@ test("`clanker serve` with REDIS_URL on a closed port exits 2 with one line nami
     delete env.DATABASE_URL;
     const p = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "serve", "--port", "0"], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
     const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     const lines = stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`cannot reach Redis at redis://:***@127.0.0.1:${port}`);

@@ -1,5 +1,6 @@
 // The Redis connections behind REDIS_URL: one for commands, one for SUBSCRIBE; ioredis is loaded only here, lazily.
 import type Redis from "ioredis";
+import { Failure } from "../cli/errors";
 
 export interface RedisConnections {
   /** Commands. Its keys carry `prefix` (ioredis keyPrefix); pub/sub channel names do not, so fan-out adds it itself. */
@@ -78,7 +79,8 @@ export async function connectRedis(url: string, opts: RedisOptions = {}): Promis
   } catch (e) {
     disconnect();
     const why = (lastError as Error | null)?.message ?? (e as Error).message;
-    throw new Error(`cannot reach Redis at ${redactUrl(url)} (${why}); check REDIS_URL and that Redis is running`);
+    // A runtime failure (exit 1), as an unreachable DATABASE_URL is: the setting may be right and Redis down.
+    throw new Failure(`cannot reach Redis at ${redactUrl(url)} (${why}); check REDIS_URL and that Redis is running`);
   } finally {
     clearTimeout(timer);
   }
