@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { bytesEqual, hmacSha256, randomBytes } from "../lib/crypto";
 import { inArray } from "drizzle-orm";
 import { SecretBox } from "../lib/secret-box";
-import { decodeMasterKey } from "../lib/master-key-text";
+import { decodeMasterKey, MasterKeyError } from "../lib/master-key-text";
 import type { Store } from "./db";
 import { files } from "./schema";
 
