@@ -138,6 +138,12 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   const runs = await waitFor(() => api("GET", "/api/v1/workflows/runs?workflow=core-tick"), (r) => r.body.data.length >= 2, 5_000);
   expect(runs.body.data.length).toBeGreaterThanOrEqual(2);
   expect(runs.body.data.every((r: any) => r.trigger === "cron")).toBe(true);
+  // The trigger lists when it last fired: the newest of its runs (or a later one, a tick landing in between).
+  const listed = (await api("GET", "/api/v1/triggers?limit=100")).body.data.find((t: any) => t.workflowId === "core-tick");
+  expect(listed).toMatchObject({ id: "core-tick#0", kind: "cron" });
+  const firedAt = Date.parse(listed.lastFiredAt);
+  expect(firedAt).toBeGreaterThanOrEqual(Date.parse(runs.body.data[0].createdAt));
+  expect(firedAt).toBeLessThanOrEqual(Date.now());
   // Once the DELETE is answered the schedule is stopped, and a tick already under way creates no run after it.
   expect((await api("DELETE", "/api/v1/workflows/definitions/core-tick")).status).toBe(200);
   const after = (await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length;
@@ -151,7 +157,7 @@ test("a cron trigger with enabled: false is kept, listed as disabled and never f
   });
   expect(off.status).toBe(200);
   const listed = (await api("GET", "/api/v1/triggers?limit=100")).body.data.find((t: any) => t.workflowId === "core-off");
-  expect(listed).toMatchObject({ kind: "cron", enabled: false });
+  expect(listed).toMatchObject({ kind: "cron", enabled: false, lastFiredAt: null });
   await Bun.sleep(2_100);
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-off")).body.data).toEqual([]);
   expect((await api("DELETE", "/api/v1/workflows/definitions/core-off")).status).toBe(200);

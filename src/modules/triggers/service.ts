@@ -128,7 +128,9 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
         return { rows: page.rows.map((r) => view(r, base)), hasMore: page.hasMore };
       };
       if (after && "row" in after) return events({ limit, afterId: after.row });
-      const crons: TriggerView[] = (await workflows.triggers(ctx))
+      const declared = await workflows.triggers(ctx);
+      const fired = await workflows.lastCronFirings(ctx, declared.map((t) => t.id));
+      const crons: TriggerView[] = declared
         .map((t): TriggerView => ({
           id: t.id,
           kind: "cron",
@@ -136,7 +138,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
           enabled: t.enabled,
           hookUrl: null,
           settings: { cron: t.cron, timezone: t.timezone, input: t.input },
-          lastFiredAt: null,
+          lastFiredAt: toIso(fired.get(t.id) ?? null),
           createdAt: null,
         }))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

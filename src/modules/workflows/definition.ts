@@ -57,6 +57,8 @@ export type EventTrigger = { webhook: Record<string, never>; enabled?: boolean }
 export type Trigger = CronTrigger | EventTrigger;
 
 export const isCron = (t: Trigger): t is CronTrigger => "cron" in t;
+/** The request id of the runs a cron trigger launches (`<workflow>#<n>` → `cron-<workflow>#<n>`): what finds its last firing. */
+export const cronRequestId = (triggerId: string) => `cron-${triggerId}`;
 
 /** More would be a definition doing a registry's job; each one holds a secret and a hook URL. */
 export const MAX_EVENT_TRIGGERS = 10;

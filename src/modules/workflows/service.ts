@@ -1,6 +1,6 @@
 // Workflows: definitions (bundled + the workspace's own), launching, runs, resume and cancel. Shared by REST,
 // the AI SDK stream, MCP and the cron triggers.
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { assertMayCancel, assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -13,7 +13,7 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import { isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
+import { cronRequestId, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
 import type { EventTriggerStore } from "../triggers/store";
 import { costOf, type RunState, type WorkflowEngine } from "./engine";
 import { checkFields } from "./fields";
@@ -269,6 +269,22 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
           isCron(t) ? [{ id: `${r.key}#${i}`, workspaceId: r.workspaceId, workflowId: r.key, type: "cron", cron: t.cron, timezone: t.timezone ?? "UTC", input: t.input ?? {}, enabled: t.enabled ?? true }] : [],
         ),
       );
+    },
+
+    /** When each cron trigger last launched a run, by trigger id (absent: never). One index lookup each. */
+    async lastCronFirings(ctx: Ctx, triggerIds: string[]): Promise<Map<string, number>> {
+      const at = new Map<string, number>();
+      for (const id of triggerIds) {
+        const [row] = await db
+          .select({ createdAt: workflowRuns.createdAt })
+          .from(workflowRuns)
+          // The literal, not a parameter: only then may the planner use the partial index workflow_runs_cron.
+          .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.requestId, cronRequestId(id)), sql`trigger = 'cron'`))
+          .orderBy(desc(workflowRuns.id))
+          .limit(1);
+        if (row) at.set(id, row.createdAt);
+      }
+      return at;
     },
   };
 }

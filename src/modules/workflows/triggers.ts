@@ -5,6 +5,7 @@ import { Cron } from "croner";
 import { systemCtx } from "../../lib/context";
 import { NotFoundError } from "../../lib/errors";
 import type { WorkflowsService } from "./service";
+import { cronRequestId } from "./definition";
 import type { Log } from "../../lib/log";
 import type { Fanout, OnceLock } from "../../shared";
 
@@ -70,7 +71,7 @@ export class WorkflowTriggers {
           // every replica, whatever each one's timer delay.
           const tick = cron.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Math.floor(Date.now() / 1000) * 1000;
           if (!(await this.sharing.lock.tryOnce(`cron:${t.workspaceId}:${t.id}:${tick}`, TICK_LOCK_MS))) return;
-          await this.workflows.launch(systemCtx(t.workspaceId, `cron-${t.id}`), t.workflowId, { inputData: t.input }, "cron");
+          await this.workflows.launch(systemCtx(t.workspaceId, cronRequestId(t.id)), t.workflowId, { inputData: t.input }, "cron");
         } catch (e) {
           // A tick that fired while its definition's DELETE committed, before the schedule was stopped: nothing to run.
           if (e instanceof NotFoundError) return;

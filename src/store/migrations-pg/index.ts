@@ -6,6 +6,7 @@ import leasesFiles from "./0001_leases_files.sql" with { type: "text" };
 import authChangeNotify from "./0002_auth_change_notify.sql" with { type: "text" };
 import authNotifyNarrow from "./0003_auth_notify_narrow.sql" with { type: "text" };
 import runQueueHeads from "./0004_run_queue_heads.sql" with { type: "text" };
+import cronRuns from "./0005_cron_runs.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -13,4 +14,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0002_auth_change_notify", sql: authChangeNotify },
   { tag: "0003_auth_notify_narrow", sql: authNotifyNarrow },
   { tag: "0004_run_queue_heads", sql: runQueueHeads },
+  { tag: "0005_cron_runs", sql: cronRuns },
 ];

@@ -1,5 +1,6 @@
 // Workflow definitions and runs, and the inbound event triggers that launch them.
 // The PostgreSQL twin of ../sqlite/workflows.ts: the same tables, columns, indexes and row types (see ../index.ts).
+import { sql } from "drizzle-orm";
 import { pgTable, bigint, boolean, text, json, index, uniqueIndex } from "drizzle-orm/pg-core";
 import { bytea } from "./bytea";
 import { workspaces } from "./workspaces";
@@ -44,7 +45,12 @@ export const workflowRuns = pgTable(
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: bigint("lease_expires_at", { mode: "number" }),
   },
-  (t) => [index("workflow_runs_ws").on(t.workspaceId, t.id), index("workflow_runs_status").on(t.status)],
+  (t) => [
+    index("workflow_runs_ws").on(t.workspaceId, t.id),
+    index("workflow_runs_status").on(t.status),
+    // A cron trigger's last firing (its runs carry the request id `cron-<trigger id>`): one index lookup each.
+    index("workflow_runs_cron").on(t.workspaceId, t.requestId, t.id).where(sql`trigger = 'cron'`),
+  ],
 );
 
 /**

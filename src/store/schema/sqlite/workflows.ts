@@ -1,5 +1,6 @@
 // Workflow definitions and runs, and the inbound event triggers that launch them.
 // Times are epoch milliseconds; ids are integers, prefixed only at the API edge.
+import { sql } from "drizzle-orm";
 import { sqliteTable, integer, text, blob, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { workspaces } from "./workspaces";
 
@@ -43,7 +44,12 @@ export const workflowRuns = sqliteTable(
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: integer("lease_expires_at"),
   },
-  (t) => [index("workflow_runs_ws").on(t.workspaceId, t.id), index("workflow_runs_status").on(t.status)],
+  (t) => [
+    index("workflow_runs_ws").on(t.workspaceId, t.id),
+    index("workflow_runs_status").on(t.status),
+    // A cron trigger's last firing (its runs carry the request id `cron-<trigger id>`): one index lookup each.
+    index("workflow_runs_cron").on(t.workspaceId, t.requestId, t.id).where(sql`trigger = 'cron'`),
+  ],
 );
 
 /**

@@ -1,0 +1,1 @@
+CREATE INDEX "workflow_runs_cron" ON "workflow_runs" USING btree ("workspace_id","request_id","id") WHERE trigger = 'cron';
