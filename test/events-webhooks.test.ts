@@ -183,6 +183,8 @@ describe("SSE: GET /api/events", () => {
       expect(statuses).toContain("running");
       expect(statuses.indexOf("running")).toBeLessThan(statuses.indexOf("completed"));
       expect(statuses[statuses.length - 1]).toBe("completed");
+      // Every event names the run's skill, the output-block events too (a client may follow several runs at once).
+      expect(new Set(evsA.map((e) => e.data.skillSlug))).toEqual(new Set(["summarize"]));
       // Every event carries its own id: they strictly increase.
       const ids = numericIds(evsA);
       for (const id of ids) expect(Number.isSafeInteger(id) && id > 0).toBe(true);

@@ -338,7 +338,7 @@ export class Runner {
           const seq = ++r.seq;
           r.output.push(text);
           await store.pipeline(insertBlock(store, { executionId, seq, content: text, now }));
-          await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), status: "running", blocks: [{ index: seq, type: "text", content: text }] });
+          await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), skillSlug: r.skillSlug, status: "running", blocks: [{ index: seq, type: "text", content: text }] });
         }
         for (const s of settles) {
           // A cancel or a take-back may have committed since the worker answered.
