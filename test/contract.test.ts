@@ -205,8 +205,19 @@ describe("clanker-version", () => {
   test("a malformed version is 400 param clanker-version", async () => {
     for (const v of ["banana", "2025-13-45", "2025-02-30", "2025-1-1"]) {
       const r = await api("GET", "/api/v1/profile", { headers: { "clanker-version": v } });
-      expectError(r, 400, "invalid_request_error", { param: "clanker-version" });
+      expectError(r, 400, "invalid_request_error", { code: "INVALID_VERSION", param: "clanker-version" });
+      expect(r.headers.get("clanker-version")).toBe("2025-01-01");
     }
+  });
+
+  test("the answer names the version it was made in: an earlier date is answered in 2025-01-01; a later one is refused", async () => {
+    const earlier = await api("GET", "/api/v1/profile", { headers: { "clanker-version": "2024-06-01" } });
+    expect(earlier.status).toBe(200);
+    expect(earlier.headers.get("clanker-version")).toBe("2025-01-01");
+    const later = await api("GET", "/api/v1/profile", { headers: { "clanker-version": "2099-01-01" } });
+    expectError(later, 400, "invalid_request_error", { code: "INVALID_VERSION", param: "clanker-version" });
+    expect(later.body.error.message).toContain("2099-01-01 is newer than this server's API version, 2025-01-01");
+    expect(later.headers.get("clanker-version")).toBe("2025-01-01");
   });
 });
 

@@ -95,13 +95,14 @@ export function createPlatform(deps: PlatformDeps) {
       // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
       set.headers["x-frame-options"] = "DENY";
       set.headers["content-security-policy"] = NO_CONTENT_CSP;
-      // Set before anything here can refuse the request: a refusal names the version it speaks too (the latest,
-      // when the one asked for is not a date).
+      // The version that shapes the answer, set before anything here can refuse the request. This server speaks
+      // one version: an earlier date is answered in it (and says so), a later one is a version it does not know.
+      set.headers["clanker-version"] = API_VERSION;
       const version = request.headers.get("clanker-version");
-      const badVersion = version !== null && !validVersion(version);
-      set.headers["clanker-version"] = version === null || badVersion ? API_VERSION : version;
       if (config.allowedHosts) refuseForeignHost(request, config.allowedHosts);
-      if (badVersion) throw new InvalidRequestError(`clanker-version must be a date like ${API_VERSION}, got '${version}'`, "clanker-version", "INVALID_VERSION");
+      if (version !== null && !validVersion(version)) throw new InvalidRequestError(`clanker-version must be a date like ${API_VERSION}, got '${version}'`, "clanker-version", "INVALID_VERSION");
+      if (version !== null && version > API_VERSION)
+        throw new InvalidRequestError(`clanker-version ${version} is newer than this server's API version, ${API_VERSION}: send ${API_VERSION} or leave the header out (a newer server speaks newer versions)`, "clanker-version", "INVALID_VERSION");
       const length = request.headers.get("content-length");
       if (length !== null && Number(length) > config.maxBodyBytes)
         throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
