@@ -64,7 +64,7 @@ export function createDeps(
     config,
     store,
     services,
-    mcp: new McpSessions(services),
+    mcp: new McpSessions(services, (request) => authenticator.fromRequest(request)),
     authenticator,
     limiter: shared.limiter,
     // This process's in-flight set always; the replicas' slots (Redis) besides it.

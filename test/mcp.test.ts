@@ -537,6 +537,33 @@ describe("MCP over HTTP: authentication", () => {
     await expect(within(c.callTool({ name: "read-memory", arguments: {} }, undefined, { timeout: 5_000 }), 8_000, "call")).rejects.toThrow();
   }, 20_000);
 
+  test("a revoked key's open streams end within a recheck (5 s): a session's GET stream and a legacy SSE stream", async () => {
+    const created = await restA("POST", "/api/v1/api-keys", { body: { name: "mcp stream victim" } });
+    const victim: string = created.body.key;
+    const sid = await openSession(authHeaders(victim));
+    const ac = new AbortController();
+    const open = (path: string, extra: Record<string, string> = {}) =>
+      fetch(srv.url + path, { headers: { accept: "text/event-stream", ...authHeaders(victim), ...extra }, signal: ac.signal });
+    // Each answers at once, not with its first keep-alive 5 s later.
+    const standalone = await within(open("/mcp", { "mcp-session-id": sid, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }), 3_000, "the GET stream's headers");
+    const legacy = await within(open("/mcp/sse"), 3_000, "the legacy stream's headers");
+    expect([standalone.status, legacy.status]).toEqual([200, 200]);
+    // Each stream read to its end, with when it ended.
+    const ended = (res: Response) => new Response(res.body).text().then(() => Date.now());
+    const ends = Promise.all([ended(standalone), ended(legacy)]);
+    try {
+      expect((await restA("POST", `/api/v1/api-keys/${created.body.id}/revoke`)).status).toBe(200);
+      const revokedAt = Date.now();
+      const [a, b] = await within(ends, 8_000, "both streams to end after the revoke");
+      expect(Math.max(a, b) - revokedAt).toBeLessThan(7_000);
+    } finally {
+      ac.abort();
+    }
+    // The session is gone with its stream, whoever asks for it.
+    const again = await raw("POST", "/mcp", { ...authHeaders(keyA), "mcp-session-id": sid, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    expect(again.status).toBe(404);
+  }, 20_000);
+
   test("Authorization: Bearer ck_… works like x-api-key, in the same workspace", async () => {
     const r = await raw("POST", "/mcp", authHeaders(keyA, true), INIT());
     expect(r.status).toBe(200);

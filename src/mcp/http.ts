@@ -9,6 +9,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Ctx } from "../lib/context";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
+import type { Principal } from "../http/auth";
 
 let loaded: ReturnType<typeof loadSdk> | undefined;
 /** What the sessions use of the SDK and of ./server, imported once, when the first MCP request arrives. */
@@ -30,9 +31,15 @@ function loadSdk() {
   }));
 }
 const sdk = () => (loaded ??= loadSdk());
+const KEEP_ALIVE = new TextEncoder().encode(": keep-alive\n\n");
+const OPENED = new TextEncoder().encode(": open\n\n");
 
 interface Session {
   principal: string;
+  /** The workspace it was opened in: its memory subscription follows that workspace's bus. */
+  workspaceId: number;
+  /** The request that opened it: its credential is asked again every RECHECK_MS (see recheckAll). */
+  opener: Request;
   server: McpServer;
   lastSeen: number;
   streamable?: WebStandardStreamableHTTPServerTransport;
@@ -40,8 +47,13 @@ interface Session {
 }
 
 const IDLE_MS = 30 * 60 * 1000;
+/** As often as /api/events asks: a revoked key's open stream ends within this. */
+const RECHECK_MS = 5_000;
 
-const principalOf = (ctx: Ctx): string =>
+/** Who a request's credential is now; throws (or rejects) when it no longer authenticates. */
+export type Reauthenticate = (request: Request) => Principal | Promise<Principal>;
+
+const principalOf = (ctx: Pick<Ctx, "actor" | "workspaceId">): string =>
   ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? `key:${ctx.actor.apiKeyId}` : `user:${ctx.actor.userId}:${ctx.workspaceId}`;
 
 /** The request's ctx, as the tools read it (see requestCtx). */
@@ -53,8 +65,51 @@ function jsonRpcError(status: number, code: number, message: string): Response {
 
 export class McpSessions {
   private sessions = new Map<string, Session>();
+  private rechecking: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private services: Services) {}
+  constructor(
+    private services: Services,
+    private reauthenticate: Reauthenticate,
+  ) {}
+
+  private open(id: string, s: Session): void {
+    this.sessions.set(id, s);
+    if (this.rechecking) return;
+    this.rechecking = setInterval(() => this.recheckAll(), RECHECK_MS);
+    this.rechecking.unref?.();
+  }
+
+  private end(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.delete(id);
+    void s.server.close();
+  }
+
+  /**
+   * Every session's credential, asked again: a session whose key was revoked, whose sign-in ended, or whose key now
+   * acts in another workspace is closed, and with it its open streams (which would otherwise go on carrying that
+   * workspace's notifications, kept alive by keep-alives). Its next request then meets the auth check.
+   */
+  private recheckAll(): void {
+    if (!this.sessions.size) {
+      clearInterval(this.rechecking!);
+      this.rechecking = null;
+      return;
+    }
+    for (const [id, s] of this.sessions) {
+      const still = (p: Principal) => {
+        if (principalOf(p) !== s.principal || p.workspaceId !== s.workspaceId) this.end(id);
+      };
+      try {
+        const p = this.reauthenticate(s.opener);
+        if (p instanceof Promise) p.then(still, () => this.end(id));
+        else still(p);
+      } catch {
+        this.end(id);
+      }
+    }
+  }
 
   private find(id: string | null, ctx: Ctx): Session | null {
     const s = id ? this.sessions.get(id) : undefined;
@@ -71,13 +126,14 @@ export class McpSessions {
     if (id) {
       const s = this.find(id, ctx);
       if (!s?.streamable) return jsonRpcError(404, -32001, "Session not found");
-      return s.streamable.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
+      const res = await s.streamable.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
+      return request.method === "GET" ? openedAtOnce(res) : res;
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
-    const transport = new WebStandardStreamableHTTPServerTransport({
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (sid) => void this.sessions.set(sid, { principal: principalOf(ctx), server, streamable: transport, lastSeen: Date.now() }),
+      onsessioninitialized: (sid: string) => this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, lastSeen: Date.now() }),
       onsessionclosed: (sid) => void this.sessions.delete(sid),
       keepAliveMs: 5_000,
       eventStore: new SessionEventStore(),
@@ -87,17 +143,24 @@ export class McpSessions {
   }
 
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
-  async sseStream(ctx: Ctx, baseUrl: string): Promise<Response> {
+  async sseStream(ctx: Ctx, request: Request, baseUrl: string): Promise<Response> {
     const { createMcpServer, requestCtx, SSEServerTransport } = await sdk();
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {
         transport = new SSEServerTransport("/mcp/messages", nodeResponse(controller));
-        this.sessions.set(transport.sessionId, { principal: principalOf(ctx), server, sse: transport, lastSeen: Date.now() });
+        this.open(transport.sessionId, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, sse: transport, lastSeen: Date.now() });
         await server.connect(transport);
-        // Comments every 5 s keep the idle timeout away.
-        heartbeat = setInterval(() => controller.enqueue(new TextEncoder().encode(": keep-alive\n\n")), 5_000);
+        // Comments every 5 s keep the idle timeout away; once the session is closed (swept, or its credential gone)
+        // the stream is too, and the beat stops.
+        heartbeat = setInterval(() => {
+          try {
+            controller.enqueue(KEEP_ALIVE);
+          } catch {
+            onClose();
+          }
+        }, 5_000);
       },
       cancel: () => onClose(),
     });
@@ -107,8 +170,7 @@ export class McpSessions {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
-      this.sessions.delete(transport.sessionId);
-      void server.close();
+      this.end(transport.sessionId);
     };
     return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
   }
@@ -122,17 +184,33 @@ export class McpSessions {
 
   /** Closes sessions idle for 30 minutes (run by the scheduler). */
   sweep(now = Date.now()): void {
-    for (const [id, s] of this.sessions) {
-      if (now - s.lastSeen < IDLE_MS) continue;
-      this.sessions.delete(id);
-      void s.server.close();
-    }
+    for (const [id, s] of this.sessions) if (now - s.lastSeen >= IDLE_MS) this.end(id);
   }
 
   closeAll(): void {
-    for (const s of this.sessions.values()) void s.server.close();
-    this.sessions.clear();
+    for (const id of [...this.sessions.keys()]) this.end(id);
+    if (this.rechecking) clearInterval(this.rechecking);
+    this.rechecking = null;
   }
+}
+
+/**
+ * The SDK's standalone GET stream writes nothing until its first keep-alive (5 s), and Bun sends a streamed
+ * response's headers with its first bytes: a client waited 5 s to learn the stream was open. A comment first.
+ */
+function openedAtOnce(res: Response): Response {
+  if (!res.body || !res.headers.get("content-type")?.startsWith("text/event-stream")) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => c.enqueue(OPENED),
+    async pull(c) {
+      const { value, done } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
 }
 
 /** Just enough of Node's ServerResponse for SSEServerTransport, writing into a web stream. */

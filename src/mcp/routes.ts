@@ -9,7 +9,7 @@ export const mcpRoutes = (app: Platform) =>
     .post("/mcp", ({ ctx, deps, request, body }) => deps.mcp.streamable(ctx, request, body, baseUrl(deps.config, request)), { auth: true, detail })
     .get("/mcp", ({ ctx, deps, request }) => deps.mcp.streamable(ctx, request, undefined, baseUrl(deps.config, request)), { auth: true, detail })
     .delete("/mcp", ({ ctx, deps, request }) => deps.mcp.streamable(ctx, request, undefined, baseUrl(deps.config, request)), { auth: true, detail })
-    .get("/mcp/sse", ({ ctx, deps, request }) => deps.mcp.sseStream(ctx, baseUrl(deps.config, request)), {
+    .get("/mcp/sse", ({ ctx, deps, request }) => deps.mcp.sseStream(ctx, request, baseUrl(deps.config, request)), {
       auth: true,
       detail: { tags: ["MCP"], summary: "MCP legacy SSE transport" },
     })
