@@ -164,6 +164,9 @@ describe("graceful shutdown", () => {
     // Four deltas 600 ms apart: well past the one-second grace.
     const input = `Summarize too slowly [[slow:600]] ${process.pid}-requeue`;
     const { api, id } = await runOn(s, input);
+    // What a client following the output has seen so far.
+    const seen = (await api("GET", `/api/v1/executions/${id}/status`)).body.outputBlocks.at(-1).index as number;
+    expect(seen).toBeGreaterThan(0);
     const t0 = Date.now();
     expect(await s.stop()).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -175,6 +178,13 @@ describe("graceful shutdown", () => {
     expect(done.body.error ?? null).toBeNull();
     // The partial output of the interrupted attempt is gone: one clean answer.
     expect(done.body.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
+    // Numbered after the blocks the interrupted attempt sent, one by one: following on with blocksAfter from where the
+    // client was gets the whole new answer (numbered from 1 again, its first blocks would be skipped).
+    const indexes = done.body.outputBlocks.map((b: any) => b.index as number);
+    expect(indexes[0]).toBeGreaterThan(seen);
+    expect(indexes).toEqual(indexes.map((_: number, i: number) => indexes[0] + i));
+    const followed = await api("GET", `/api/v1/executions/${id}/status?blocksAfter=${seen}`);
+    expect(followed.body.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
     expect(s.logs()).not.toContain("interrupted by a restart");
   }, 30_000);
 

@@ -90,6 +90,8 @@ describe("SIGKILL mid-run", () => {
     const s = await waitStatus(a, runningId, ended);
     expect(s.status).toBe("completed");
     expect(s.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(runningInput).join(""));
+    // Numbered after what the killed attempt had sent (at least one block), not from 1 again.
+    expect(s.outputBlocks[0].index).toBeGreaterThan(1);
   });
 
   test.skipIf(testDialect() === "postgres")("the run that was streaming ends failed with SERVER_RESTARTED, never running", async () => {

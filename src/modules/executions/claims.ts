@@ -50,6 +50,19 @@ const queuedRuns = prepared((db) => {
 /** PostgreSQL: how often a replica looks at the queue besides kick() (runs queued on other replicas). */
 export const POLL_MS = 1000;
 
+/**
+ * A run that goes back to `queued` mid-stream: its blocks are dropped (the next attempt starts from the top) and the
+ * last index it reached is kept, so the next attempt numbers its output after it and a client following with
+ * `blocksAfter` gets all of the new output instead of missing its first blocks.
+ */
+const REQUEUED = {
+  status: "queued" as const,
+  startedAt: null,
+  leaseOwner: null,
+  leaseExpiresAt: null,
+  blocksBase: sql<number>`coalesce((SELECT max(${executionBlocks.seq}) FROM ${executionBlocks} WHERE ${executionBlocks.executionId} = ${executions.id}), ${executions.blocksBase})`,
+};
+
 /** What the runner tells the timers: how to dispatch, what it runs, how to stop a run it lost. */
 interface Hooks {
   kick(): void;
@@ -228,7 +241,7 @@ export class RunClaims {
     return store.tx(async () => {
       const rows = await store.db
         .update(executions)
-        .set({ status: "queued", startedAt: null, leaseOwner: null, leaseExpiresAt: null })
+        .set(REQUEUED)
         .where(
           and(
             eq(executions.status, "running"),
@@ -266,7 +279,7 @@ export class RunClaims {
       for (const r of left) {
         const [row] = await store.db
           .update(executions)
-          .set({ status: "queued", startedAt: null, leaseOwner: null, leaseExpiresAt: null })
+          .set(REQUEUED)
           .where(and(eq(executions.id, r.id), eq(executions.status, "running"), eq(executions.leaseOwner, replicaId)))
           .returning({ id: executions.id });
         if (!row) continue;

@@ -247,7 +247,7 @@ export class Runner {
     return () => {
         this.adopted.delete(e.id);
         const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
-        this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: 0, output: [], timer });
+        this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: e.blocksBase, output: [], timer });
         const launch = (sourceText?: string) => {
           const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined, sourceText);
           this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });

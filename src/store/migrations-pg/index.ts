@@ -7,6 +7,7 @@ import authChangeNotify from "./0002_auth_change_notify.sql" with { type: "text"
 import authNotifyNarrow from "./0003_auth_notify_narrow.sql" with { type: "text" };
 import runQueueHeads from "./0004_run_queue_heads.sql" with { type: "text" };
 import cronRuns from "./0005_cron_runs.sql" with { type: "text" };
+import blocksBase from "./0006_blocks_base.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -15,4 +16,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0003_auth_notify_narrow", sql: authNotifyNarrow },
   { tag: "0004_run_queue_heads", sql: runQueueHeads },
   { tag: "0005_cron_runs", sql: cronRuns },
+  { tag: "0006_blocks_base", sql: blocksBase },
 ];

@@ -9,6 +9,7 @@ import connectors from "./0005_connectors_integrations_triggers.sql" with { type
 import leasesFiles from "./0006_leases_files.sql" with { type: "text" };
 import runQueueHeads from "./0007_run_queue_heads.sql" with { type: "text" };
 import cronRuns from "./0008_cron_runs.sql" with { type: "text" };
+import blocksBase from "./0009_blocks_base.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -20,4 +21,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0006_leases_files", sql: leasesFiles },
   { tag: "0007_run_queue_heads", sql: runQueueHeads },
   { tag: "0008_cron_runs", sql: cronRuns },
+  { tag: "0009_blocks_base", sql: blocksBase },
 ];

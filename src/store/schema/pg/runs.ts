@@ -36,6 +36,9 @@ export const executions = pgTable(
     /** The replica running it and until when (renewed while it runs): past that, another replica takes it back. */
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: bigint("lease_expires_at", { mode: "number" }),
+    /** The last block index before this attempt: a run requeued by a restart numbers its new output after the old, so a
+     * client following with blocksAfter misses none of it. 0 on a first attempt. */
+    blocksBase: bigint("blocks_base", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     index("executions_ws").on(t.workspaceId, t.id),

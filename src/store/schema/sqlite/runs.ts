@@ -35,6 +35,9 @@ export const executions = sqliteTable(
     /** The replica running it and until when (renewed while it runs): past that, another replica takes it back. */
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: integer("lease_expires_at"),
+    /** The last block index before this attempt: a run requeued by a restart numbers its new output after the old, so a
+     * client following with blocksAfter misses none of it. 0 on a first attempt. */
+    blocksBase: integer("blocks_base").notNull().default(0),
   },
   (t) => [
     index("executions_ws").on(t.workspaceId, t.id),

@@ -1,0 +1,1 @@
+ALTER TABLE "executions" ADD COLUMN "blocks_base" bigint DEFAULT 0 NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `executions` ADD `blocks_base` integer DEFAULT 0 NOT NULL;
