@@ -10,6 +10,7 @@ import type { Ctx } from "../lib/context";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
 import type { Principal } from "../http/auth";
+import { ApiError } from "../lib/errors";
 
 let loaded: ReturnType<typeof loadSdk> | undefined;
 /** What the sessions use of the SDK and of ./server, imported once, when the first MCP request arrives. */
@@ -101,12 +102,16 @@ export class McpSessions {
       const still = (p: Principal) => {
         if (principalOf(p) !== s.principal || p.workspaceId !== s.workspaceId) this.end(id);
       };
+      // A refusal ends it; the store failing to answer does not (asked again at the next round), as on /api/events.
+      const refused = (e: unknown) => {
+        if (e instanceof ApiError) this.end(id);
+      };
       try {
         const p = this.reauthenticate(s.opener);
-        if (p instanceof Promise) p.then(still, () => this.end(id));
+        if (p instanceof Promise) p.then(still, refused);
         else still(p);
-      } catch {
-        this.end(id);
+      } catch (e) {
+        refused(e);
       }
     }
   }
