@@ -221,6 +221,8 @@ describe("next steps", () => {
     const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
     const mcp = await run(stdio.args, { CLANKER_API_KEY: key }, { cmd: [stdio.command], stdin: `${JSON.stringify(init)}\n` });
     expect(JSON.parse(mcp.stdout.split("\n")[0]!).result.serverInfo).toBeDefined();
+    // Its stdin closed (how an MCP client stops it), it exits by itself, on either store.
+    expect(mcp.code).toBe(0);
     // The HTTP config reaches this server's /mcp with the key.
     const res = await fetch(http.url, {
       method: "POST",

@@ -42,13 +42,31 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   await deps.services.runner.start();
   const server = createMcpServer({ services: deps.services, ctxOf: current, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
   const transport = new StdioServerTransport();
-  transport.onclose = () => {
-    deps.services.runner.stop();
-    // The open group-commit batch commits before the process goes.
-    void store.close().finally(() => process.exit(0));
-  };
+  transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
+  // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:
+  // with PostgreSQL's connections and the run claims' timers still open, the process lived on until killed.
+  process.stdin.once("end", () => void transport.close());
   await server.connect(transport);
   jitForServing();
+}
+
+let ending: Promise<never> | null = null;
+/**
+ * As the server drains: the runs this process started may finish within the grace, what is left goes back to
+ * `queued` (a server on the data dir runs it), and the open group-commit batch commits before the process goes.
+ */
+function end(runner: ReturnType<typeof createServices>["runner"], store: Store, graceSeconds: number): Promise<never> {
+  return (ending ??= (async () => {
+    runner.pause();
+    try {
+      await runner.whenIdle(graceSeconds * 1000);
+      await runner.requeueRunning();
+    } finally {
+      runner.stop();
+      await store.close().catch(() => {});
+    }
+    process.exit(0);
+  })());
 }
 
 /**
