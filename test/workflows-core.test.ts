@@ -2,7 +2,8 @@
 // SDK UI message stream (read by the SDK's own reader), suspends, resumes, and completes with every output.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readUIMessageStream, type UIMessageChunk } from "ai";
-import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, testDialect, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 
 let srv: TestServer;
@@ -170,10 +171,26 @@ test("a cron trigger with enabled: false is kept, listed as disabled and never f
   expect({ status: typo.status, param: typo.body.error?.param }).toEqual({ status: 400, param: "triggers.0.timezon" });
   const missing = await save({ cron: "0 9 * * *" });
   expect({ status: missing.status, param: missing.body.error?.param }).toEqual({ status: 400, param: "triggers.0.input.topic" });
+  const zone = await save({ cron: "0 9 * * *", timezone: "Mars/Base", input: { topic: "x" } });
+  expect({ status: zone.status, param: zone.body.error?.param, code: zone.body.error?.code }).toEqual({ status: 400, param: "triggers.0.timezone", code: "INVALID_PARAMETER" });
+  expect(zone.body.error.message).toContain('is not a time zone this server knows: "Mars/Base"');
   const flag = await save({ cron: "0 9 * * *", input: { topic: "x" }, enabled: "no" });
   expect({ status: flag.status, param: flag.body.error?.param }).toEqual({ status: 400, param: "triggers.0.enabled" });
   expect((await save({ cron: "0 9 * * *", input: { topic: "x" }, enabled: true })).status).toBe(200);
   expect((await api("DELETE", "/api/v1/workflows/definitions/core-bad-cron")).status).toBe(200);
+}, 20_000);
+
+test("a cron whose zone croner cannot run (stored before zones were checked) is logged and skipped; the others still fire", async () => {
+  const paris = { id: "core-zone", name: "zone", triggers: [{ cron: "0 9 * * *", timezone: "Europe/Paris", input: {} }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "zone" }] };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: paris })).status).toBe(200);
+  const cast = testDialect() === "postgres" ? ["definition::text", "::json"] : ["definition", ""];
+  expect(await runSql(srv, `UPDATE workflow_definitions SET definition = replace(${cast[0]}, 'Europe/Paris', 'Mars/Base')${cast[1]} WHERE key = 'core-zone'`)).toBe(1);
+  const tick = { id: "core-after-bad", name: "tick", triggers: [{ cron: "* * * * * *", input: {} }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "tick" }] };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: tick })).status).toBe(200);
+  const runs = await waitFor(() => api("GET", "/api/v1/workflows/runs?workflow=core-after-bad"), (r) => r.body.data.length >= 1, 5_000);
+  expect(runs.body.data.length).toBeGreaterThanOrEqual(1);
+  expect(srv.logs()).toMatch(/cron trigger core-zone#0 of workspace \d+ cannot be scheduled \(.*\): save its definition again with a valid cron and timezone/);
+  for (const id of ["core-after-bad", "core-zone"]) expect((await api("DELETE", `/api/v1/workflows/definitions/${id}`)).status).toBe(200);
 }, 20_000);
 
 test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state, a cancel included", async () => {

@@ -2,7 +2,7 @@
 // name the step and field.
 import { isRepoName } from "../../lib/github-names";
 import { Cron } from "croner";
-import { InvalidRequestError } from "../../lib/errors";
+import { invalidParameter } from "../../lib/errors";
 import { checkFields } from "./fields";
 import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
@@ -77,7 +77,7 @@ const STEP_ID_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const TYPES = new Set(["string", "number", "boolean", "object", "array"]);
 
 const bad = (param: string, message: string): never => {
-  throw new InvalidRequestError(`${param}: ${message}`, param);
+  throw invalidParameter(`${param}: ${message}`, param);
 };
 
 const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -210,6 +210,16 @@ function checkEventTrigger(t: Record<string, unknown>, kind: "webhook" | "github
 
 const CRON_FIELDS = new Set(["cron", "timezone", "input", "enabled"]);
 
+function isTimeZone(zone: unknown): boolean {
+  if (typeof zone !== "string" || zone === "") return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] {
   if (!Array.isArray(raw)) bad("triggers", "must be a list");
   const out = (raw as unknown[]).map((t, i): Trigger => {
@@ -220,6 +230,8 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
     if (kinds.length !== 1) bad(p, "give exactly one of cron, webhook or github");
     if (kinds[0] !== "cron") return checkEventTrigger(tr, kinds[0]!, p);
     if (typeof tr.cron !== "string") bad(`${p}.cron`, "must be a cron pattern");
+    // croner takes any string as a zone and fails only when it computes a tick: every sync would then fail.
+    if (tr.timezone !== undefined && !isTimeZone(tr.timezone)) bad(`${p}.timezone`, `is not a time zone this server knows: ${JSON.stringify(tr.timezone)} (an IANA name, e.g. Europe/Paris)`);
     try {
       new Cron(tr.cron as string, { paused: true, timezone: tr.timezone as string | undefined }).stop();
     } catch (e) {

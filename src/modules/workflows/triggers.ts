@@ -20,6 +20,8 @@ export interface TriggerSharing {
   fanout: Fanout | null;
 }
 
+type CronTriggerRow = Awaited<ReturnType<WorkflowsService["triggers"]>>[number];
+
 export class WorkflowTriggers {
   private crons = new Map<string, Cron>();
   /** Syncs run one after another: two at once would both see a schedule missing and start it twice. */
@@ -65,21 +67,30 @@ export class WorkflowTriggers {
     }
     for (const [key, t] of wanted) {
       if (this.crons.has(key)) continue;
-      const cron: Cron = new Cron(t.cron, { timezone: t.timezone, protect: true }, async () => {
-        try {
-          // The tick this firing belongs to (croner fires at or just after it, never before): the same name on
-          // every replica, whatever each one's timer delay.
-          const tick = cron.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Math.floor(Date.now() / 1000) * 1000;
-          if (!(await this.sharing.lock.tryOnce(`cron:${t.workspaceId}:${t.id}:${tick}`, TICK_LOCK_MS))) return;
-          await this.workflows.launch(systemCtx(t.workspaceId, cronRequestId(t.id)), t.workflowId, { inputData: t.input }, "cron");
-        } catch (e) {
-          // A tick that fired while its definition's DELETE committed, before the schedule was stopped: nothing to run.
-          if (e instanceof NotFoundError) return;
-          this.log.error(`cron trigger ${t.id} could not launch: ${(e as Error).message}`);
-        }
-      });
-      this.crons.set(key, cron);
+      // One schedule croner cannot run (a definition saved before its zone was checked) must not stop the others.
+      try {
+        this.crons.set(key, this.schedule(t));
+      } catch (e) {
+        this.log.error(`cron trigger ${t.id} of workspace ${t.workspaceId} cannot be scheduled (${(e as Error).message}): save its definition again with a valid cron and timezone`);
+      }
     }
+  }
+
+  private schedule(t: CronTriggerRow): Cron {
+    const cron: Cron = new Cron(t.cron, { timezone: t.timezone, protect: true }, async () => {
+      try {
+        // The tick this firing belongs to (croner fires at or just after it, never before): the same name on
+        // every replica, whatever each one's timer delay.
+        const tick = cron.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Math.floor(Date.now() / 1000) * 1000;
+        if (!(await this.sharing.lock.tryOnce(`cron:${t.workspaceId}:${t.id}:${tick}`, TICK_LOCK_MS))) return;
+        await this.workflows.launch(systemCtx(t.workspaceId, cronRequestId(t.id)), t.workflowId, { inputData: t.input }, "cron");
+      } catch (e) {
+        // A tick that fired while its definition's DELETE committed, before the schedule was stopped: nothing to run.
+        if (e instanceof NotFoundError) return;
+        this.log.error(`cron trigger ${t.id} could not launch: ${(e as Error).message}`);
+      }
+    });
+    return cron;
   }
 
   stop(): void {
