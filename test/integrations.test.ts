@@ -136,10 +136,10 @@ describe("REST: slack by bot token", () => {
   test("input is checked against the action's schema: 400 naming the field, nothing sent", async () => {
     const before = slack.calls.length;
     const post = (input: unknown) => member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input } });
-    expectError(await post({ channel: "C001" }), 400, "invalid_request_error", undefined, "input.text");
-    expectError(await post({ channel: 42, text: "x" }), 400, "invalid_request_error", undefined, "input.channel");
-    expectError(await post({ channel: "C001", text: "" }), 400, "invalid_request_error", undefined, "input.text");
-    expectError(await post({ channel: "C001", text: "x", blocks: [] }), 400, "invalid_request_error", undefined, "input.blocks");
+    expectError(await post({ channel: "C001" }), 400, "invalid_request_error", "INVALID_PARAMETER", "input.text");
+    expectError(await post({ channel: 42, text: "x" }), 400, "invalid_request_error", "INVALID_PARAMETER", "input.channel");
+    expectError(await post({ channel: "C001", text: "" }), 400, "invalid_request_error", "INVALID_PARAMETER", "input.text");
+    expectError(await post({ channel: "C001", text: "x", blocks: [] }), 400, "invalid_request_error", "INVALID_PARAMETER", "input.blocks");
     expectError(await member("POST", "/api/v1/integrations/slack/actions/delete_everything", { body: { input: {} } }), 400, "invalid_request_error", "UNKNOWN_ACTION", "action");
     expectError(await member("POST", "/api/v1/integrations/carrier-pigeon/actions/send", { body: { input: {} } }), 404, "not_found_error");
     expect(slack.calls.length).toBe(before);

@@ -1,6 +1,6 @@
 // Maps every failure (ours, Elysia's validation and parsing, the unexpected) to the spec's typed error shape.
 import type { ValidationError } from "elysia";
-import { ApiError, InvalidRequestError, NotFoundError } from "../lib/errors";
+import { ApiError, InvalidRequestError, invalidParameter, NotFoundError } from "../lib/errors";
 
 /** Elysia's error codes we translate; anything else is an unexpected 500. */
 export function toApiError(code: string | number, error: unknown, request: Request): ApiError {
@@ -49,7 +49,7 @@ function fromValidation(e: ValidationError, request: Request): ApiError {
   const detail = (first?.message === "Expected union value" && numberExpected(first.schema)) || (first?.message ?? "Invalid value");
   const label = where === "body" ? "body" : where === "property" ? "query" : where;
   const message = param === label ? `Invalid ${label}: ${detail}` : `Invalid ${label} parameter '${param}': ${detail}`;
-  return new InvalidRequestError(message, param, "INVALID_PARAMETER");
+  return invalidParameter(message, param);
 }
 
 // Elysia loses the name of a coerced query parameter that fails its bounds; find it by its value.

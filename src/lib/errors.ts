@@ -68,6 +68,9 @@ export class InvalidRequestError extends ApiError {
   }
 }
 
+/** A value that breaks the shape a route or a definition expects: the same code as a route schema's refusal. */
+export const invalidParameter = (message: string, param: string) => new InvalidRequestError(message, param, "INVALID_PARAMETER");
+
 export class AuthenticationError extends ApiError {
   constructor(message: string, code?: string) {
     super("authentication_error", message, { code });

@@ -2,7 +2,7 @@
 // number, boolean, array; required, additionalProperties, minLength/maxLength, pattern, minimum/maximum, enum,
 // format email, items, minItems/maxItems), naming the first bad field as `input.<path>`. A keyword outside
 // this subset is a programming error in a provider, refused when the schema is first used.
-import { InvalidRequestError } from "../../lib/errors";
+import { invalidParameter } from "../../lib/errors";
 
 type Schema = {
   type?: string;
@@ -38,7 +38,7 @@ const typeOf = (v: unknown): string => (Array.isArray(v) ? "array" : v === null 
 
 function check(v: unknown, s: Schema, path: string): void {
   const bad = (what: string): never => {
-    throw new InvalidRequestError(`${path} ${what}`, path);
+    throw invalidParameter(`${path} ${what}`, path);
   };
   for (const k of Object.keys(s)) if (!KNOWN.has(k)) throw new Error(`action schema keyword '${k}' is not enforced by checkActionInput`);
   const actual = typeOf(v);
@@ -61,11 +61,11 @@ function check(v: unknown, s: Schema, path: string): void {
   }
   if (actual === "object" && (s.properties || s.required || s.additionalProperties === false)) {
     const o = v as Record<string, unknown>;
-    for (const r of s.required ?? []) if (o[r] === undefined) throw new InvalidRequestError(`${path}.${r} is required`, `${path}.${r}`);
+    for (const r of s.required ?? []) if (o[r] === undefined) throw invalidParameter(`${path}.${r} is required`, `${path}.${r}`);
     for (const [k, val] of Object.entries(o)) {
       const sub = s.properties?.[k];
       if (sub) check(val, sub, `${path}.${k}`);
-      else if (s.additionalProperties === false) throw new InvalidRequestError(`${path}.${k} is not a field of this action`, `${path}.${k}`);
+      else if (s.additionalProperties === false) throw invalidParameter(`${path}.${k} is not a field of this action`, `${path}.${k}`);
     }
   }
 }

@@ -2,7 +2,7 @@
 // failures as the typed 400 naming the field (inputData.topic).
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type AjvClass from "ajv";
-import { InvalidRequestError } from "../../lib/errors";
+import { invalidParameter } from "../../lib/errors";
 import type { FieldSchema } from "./definition";
 
 // strict off: a definition's schema may carry keywords we do not act on (format, examples); they are not errors.
@@ -44,7 +44,7 @@ export function checkFields(data: unknown, schema: FieldSchema | undefined, para
   const validate = validatorFor(schema);
   if (!validate(data)) {
     const bad = describe(validate.errors![0]!, param);
-    throw new InvalidRequestError(`${bad.param}: ${bad.message}`, bad.param);
+    throw invalidParameter(`${bad.param}: ${bad.message}`, bad.param);
   }
   return data as Record<string, unknown>;
 }
