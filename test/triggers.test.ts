@@ -96,6 +96,11 @@ describe("declaring and listing", () => {
     const one = await member("GET", `/api/v1/triggers/${github.id}`);
     expect(one.status).toBe(200);
     expect(one.body).toEqual(github);
+    // A cron trigger is read by the id the list gives it, too; one the definition does not have is a 404.
+    const byId = await member("GET", `/api/v1/triggers/${encodeURIComponent(cron.id)}`);
+    expect({ status: byId.status, body: byId.body }).toEqual({ status: 200, body: cron });
+    expectError(await member("GET", `/api/v1/triggers/${encodeURIComponent("on-events#7")}`), 404, "not_found_error");
+    expectError(await member("GET", `/api/v1/triggers/${encodeURIComponent("no-such-workflow#0")}`), 404, "not_found_error");
   });
 
   test("the list pages like every list: cron triggers first, then webhook and github triggers newest first, by after_id and before_id", async () => {

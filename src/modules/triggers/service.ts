@@ -66,11 +66,14 @@ const GITHUB_REPLAY_TTL_MS = 24 * 3600 * 1000;
 
 const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** A cron trigger's id: `<workflow>#<n>`, its place in the definition's triggers. */
+const CRON_ID = /^[^#]+#\d+$/;
+
 /** A list cursor: an event trigger's id (`trg_…`), or a cron trigger's `<workflow>#<n>`. */
 function cursorOf(param: "after_id" | "before_id", raw: string): { row: number } | { cron: string } {
   const id = decodeId("trigger", raw);
   if (id !== null) return { row: id };
-  if (/^[^#]+#\d+$/.test(raw)) return { cron: raw };
+  if (CRON_ID.test(raw)) return { cron: raw };
   throw new InvalidRequestError(`${param} '${raw}' is not a trigger id (trg_… or <workflow>#<n>)`, param);
 }
 
@@ -110,6 +113,22 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
 
   const own = (ctx: Ctx, ref: string) => workspaceRow(store.db, eventTriggers, "trigger", "trigger", ctx.workspaceId, ref);
 
+  /** The cron triggers of the workspace's definitions (of one workflow, if given), with when each last fired. */
+  const cronViews = async (ctx: Ctx, workflowId?: string): Promise<TriggerView[]> => {
+    const declared = (await workflows.triggers(ctx)).filter((t) => workflowId === undefined || t.workflowId === workflowId);
+    const fired = await workflows.lastCronFirings(ctx, declared.map((t) => t.id));
+    return declared.map((t) => ({
+      id: t.id,
+      kind: "cron",
+      workflowId: t.workflowId,
+      enabled: t.enabled,
+      hookUrl: null,
+      settings: { cron: t.cron, timezone: t.timezone, input: t.input },
+      lastFiredAt: toIso(fired.get(t.id) ?? null),
+      createdAt: null,
+    }));
+  };
+
   const withSecret = (r: EventTriggerRow, base: string, secret: string) => ({ ...view(r, base), secret, ...SCHEMES[r.kind] });
 
   return {
@@ -128,20 +147,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
         return { rows: page.rows.map((r) => view(r, base)), hasMore: page.hasMore };
       };
       if (after && "row" in after) return events({ limit, afterId: after.row });
-      const declared = await workflows.triggers(ctx);
-      const fired = await workflows.lastCronFirings(ctx, declared.map((t) => t.id));
-      const crons: TriggerView[] = declared
-        .map((t): TriggerView => ({
-          id: t.id,
-          kind: "cron",
-          workflowId: t.workflowId,
-          enabled: t.enabled,
-          hookUrl: null,
-          settings: { cron: t.cron, timezone: t.timezone, input: t.input },
-          lastFiredAt: toIso(fired.get(t.id) ?? null),
-          createdAt: null,
-        }))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const crons = (await cronViews(ctx)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const cronId = (t: TriggerView) => t.id;
       if (before && "row" in before) {
         // Newer event triggers first; once they run out, the page fills up with the last crons.
@@ -158,7 +164,13 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
       return { rows: [...head.rows, ...tail.rows], hasMore: tail.hasMore };
     },
 
-    get: async (ctx: Ctx, ref: string, base: string): Promise<TriggerView> => view(await own(ctx, ref), base),
+    /** One trigger by the id the list gives it: an event trigger's `trg_…`, or a cron trigger's `<workflow>#<n>`. */
+    async get(ctx: Ctx, ref: string, base: string): Promise<TriggerView> {
+      if (!CRON_ID.test(ref)) return view(await own(ctx, ref), base);
+      const cron = (await cronViews(ctx, ref.slice(0, ref.lastIndexOf("#")))).find((t) => t.id === ref);
+      if (!cron) throw new NotFoundError("trigger", ref);
+      return cron;
+    },
 
     /** The hook URL with the secret that signs its deliveries: owners and admins only. */
     async secret(ctx: Ctx, ref: string, base: string) {
