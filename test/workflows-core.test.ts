@@ -195,7 +195,17 @@ test("a cron whose zone croner cannot run (stored before zones were checked) is 
 
 test("a suspended run resumes through /stream and through the MCP tool, and webhooks report each state, a cancel included", async () => {
   const hooks: string[] = [];
-  const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (hooks.push(((await req.json()) as { event: string }).event), new Response("ok")) });
+  const payloads: any[] = [];
+  const receiver = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: async (req) => {
+      const body = (await req.json()) as { event: string };
+      hooks.push(body.event);
+      payloads.push(body);
+      return new Response("ok");
+    },
+  });
   try {
     const callbackUrl = `http://127.0.0.1:${receiver.port}/hook`;
     const launch = async () => {
@@ -232,6 +242,37 @@ test("a suspended run resumes through /stream and through the MCP tool, and webh
     expect(seen.filter((e) => e === "workflow.suspended").length).toBeGreaterThanOrEqual(3);
     expect(seen.filter((e) => e === "workflow.completed").length).toBe(2);
     expect(seen.filter((e) => e === "workflow.cancelled").length).toBe(1);
+    // The step it waited at ends with it: not left "suspended", nor named as where the run waits.
+    const ended = (await api("GET", `/api/v1/workflows/runs/${cancelled}`)).body;
+    expect(ended).toMatchObject({ status: "cancelled", suspendedStep: null, steps: { approve: { status: "cancelled" } } });
+    // Only a failed run's callback carries an error.
+    expect(payloads.filter((p) => "error" in p)).toEqual([]);
+  } finally {
+    receiver.stop(true);
+  }
+}, 30_000);
+
+test("cancelled while a step runs: the step and its execution end cancelled; a failed run's callback says why", async () => {
+  const payloads: any[] = [];
+  const receiver = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => (payloads.push(await req.json()), new Response("ok")) });
+  try {
+    const callbackUrl = `http://127.0.0.1:${receiver.port}/hook`;
+    const def = { id: "core-steps-end", name: "steps end", input: { type: "object", properties: { x: { type: "string" } } }, steps: [{ id: "a", kind: "skill", skill: "summarize", input: "{{input.x}}" }, { id: "b", kind: "skill", skill: "summarize", input: "after {{steps.a.output}}" }] };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const slow = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: "go [[slow:400]]" } } })).body;
+    const running = await waitFor(() => api("GET", `/api/v1/workflows/runs/${slow.runId}`), (r) => r.body.steps?.a?.status === "running" && !!r.body.steps.a.executionId);
+    expect((await api("POST", `/api/v1/workflows/runs/${slow.runId}/cancel`)).status).toBe(200);
+    const ended = (await api("GET", `/api/v1/workflows/runs/${slow.runId}`)).body;
+    expect(ended).toMatchObject({ status: "cancelled", steps: { a: { status: "cancelled", executionId: running.body.steps.a.executionId } } });
+    expect(ended.steps.b?.status ?? "pending").toBe("pending");
+    const exec = await waitFor(() => api("GET", `/api/v1/executions/${running.body.steps.a.executionId}/status`), (r) => r.body.status !== "running");
+    expect(exec.body.status).toBe("cancelled");
+
+    const failing = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: "boom [[fail:500]]" }, callbackUrl } })).body;
+    const failed = await waitFor(() => api("GET", `/api/v1/workflows/runs/${failing.runId}`), (r) => r.body.status === "failed");
+    const hook = (await waitFor(async () => payloads.slice(), (p) => p.some((x) => x.event === "workflow.failed"), 10_000)).find((x) => x.event === "workflow.failed");
+    expect(hook).toMatchObject({ runId: failing.runId, status: "failed", error: failed.body.error });
+    expect(hook.error.code).toEqual(expect.any(String));
   } finally {
     receiver.stop(true);
   }

@@ -18,7 +18,7 @@ import { RunLeases } from "./run-leases";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
-export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped";
+export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped" | "cancelled";
 
 export interface StepState {
   status: StepStatus;
@@ -125,7 +125,9 @@ export class WorkflowEngine {
         .returning();
       await bus.append(row!.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: row!.status, steps: (row!.state as unknown as RunState).steps, ...extra });
       if (row!.callbackUrl && patch.status && ["completed", "suspended", "failed", "cancelled"].includes(patch.status)) {
-        const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!) };
+        // A failure says why, as an execution.failed callback does.
+        const error = row!.errorCode ? { error: { code: row!.errorCode, message: row!.errorMessage ?? "" } } : {};
+        const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!), ...error };
         await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId);
       }
       return row!;

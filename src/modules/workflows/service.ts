@@ -238,7 +238,13 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         const run = await findRun(ctx, ref);
         if (run.status !== "running" && run.status !== "suspended") throw new ConflictError(`Run ${encodeId("run", run.id)} already ended (${run.status})`, "RUN_NOT_ACTIVE");
         assertMayCancel(run, ctx, "a workflow run");
-        const row = await engineRef().save(run, { status: "cancelled", completedAt: Date.now() }, {}, () =>
+        // The steps it stopped end with it: a step left "running" or "suspended" in a cancelled run would say it
+        // still goes on, or still waits to be resumed.
+        const steps = Object.fromEntries(
+          Object.entries((run.state as unknown as RunState).steps).map(([id, st]) => [id, st.status === "running" || st.status === "suspended" ? { ...st, status: "cancelled" } : st]),
+        );
+        const state = { ...(run.state as unknown as RunState), steps } as unknown as Record<string, unknown>;
+        const row = await engineRef().save(run, { status: "cancelled", suspendedStep: null, state, completedAt: Date.now() }, {}, () =>
           writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }),
         );
         return { run, row };
