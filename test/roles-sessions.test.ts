@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
+import { outboxMessages } from "./helpers/mail";
 import { joinTeam, makeTeam, type Team } from "./helpers/team";
 import { callTool, connectMcp, toolError, toolOk, type HttpKind } from "./helpers/mcp-client";
 
@@ -131,6 +132,33 @@ describe("roles over REST", () => {
     expect((await owner("POST", `/api/v1/workflows/runs/${ownersRun}/cancel`)).body.status).toBe("cancelled");
     const audit = (await owner("GET", "/api/v1/audit-logs?action=workflow.cancel")).body.data;
     expect(audit.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("a second invitation accepted by a member", () => {
+  test("can raise the role, never lower it; the answer, the membership and the audit row agree", async () => {
+    const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"]) => {
+      for (const role of roles) expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email, role } })).status).toBe(200);
+      const tokens = outboxMessages(srv.dataDir, email).map((m) => /\binv_[A-Za-z0-9_-]+/.exec(m.text)?.[0]);
+      expect(tokens).toHaveLength(2);
+      const session = await srv.createSession(email);
+      const accept = (token: string) => client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } });
+      const first = await accept(tokens[0]!);
+      expect(first.body).toMatchObject({ id: team, role: roles[0] });
+      const second = await accept(tokens[1]!);
+      const current = await client(srv, { session, workspace: team })("GET", "/api/v1/workspaces/current");
+      return { second, current };
+    };
+    const up = uniqueEmail("raised");
+    const raised = await inviteTwice(up, ["member", "admin"]);
+    expect(raised.second.body).toMatchObject({ id: team, role: "admin" });
+    expect(raised.current.body.role).toBe("admin");
+    const kept = await inviteTwice(uniqueEmail("kept"), ["admin", "member"]);
+    expect(kept.second.body).toMatchObject({ id: team, role: "admin" });
+    expect(kept.current.body.role).toBe("admin");
+    const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => JSON.stringify(a.metadata).includes(up));
+    expect(audit.map((a: any) => a.action)).toEqual(expect.arrayContaining(["member.add", "member.role"]));
+    expect(audit.find((a: any) => a.action === "member.role").metadata).toMatchObject({ from: "member", to: "admin" });
   });
 });
 

@@ -1,7 +1,7 @@
 // Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
 // address, accepts with the emailed token and becomes a member.
 import { and, eq } from "drizzle-orm";
-import { hasRole, type Ctx } from "../../lib/context";
+import { hasRole, higherRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
@@ -84,19 +84,28 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
           .where(and(eq(invitations.id, inv.id), eq(invitations.status, "pending")))
           .returning({ id: invitations.id });
         if (accepted.length === 0) throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
-        await db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role: inv.role, createdAt: now }).onConflictDoNothing();
-        await writeAudit(store, { ...ctx, workspaceId: inv.workspaceId, role: inv.role }, {
-          action: "member.add",
+        const [held] = await db
+          .select({ role: memberships.role })
+          .from(memberships)
+          .where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)));
+        const invitationId = encodeId("invitation", inv.id);
+        // Already a member (a second invitation sent before the first was accepted): the invitation can raise the
+        // role, never lower it, and the answer and the audit row say the role held afterwards.
+        const role = held ? higherRole(held.role, inv.role) : inv.role;
+        if (!held) await db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role, createdAt: now });
+        else if (role !== held.role) await db.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)));
+        await writeAudit(store, { ...ctx, workspaceId: inv.workspaceId, role }, {
+          action: !held ? "member.add" : role !== held.role ? "member.role" : "invitation.accept",
           resourceType: "membership",
           resourceId: encodeId("user", me.id),
-          metadata: { email: me.email, role: inv.role, invitationId: encodeId("invitation", inv.id) },
+          metadata: held ? { email: me.email, from: held.role, to: role, invitationId } : { email: me.email, role, invitationId },
         });
         const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
         // Cached roles may be stale once the membership commits.
         store.afterCommit(() => keyCache.forgetAll());
-        return ws!;
+        return { ws: ws!, role };
       });
-      return workspaceView(ws, inv.role);
+      return workspaceView(ws.ws, ws.role);
     },
   };
 }
