@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { freePort } from "./helpers/suite";
 import { runSql } from "./helpers/sql";
 import { extractCode, outboxMessages, startMailSink, type MailSink } from "./helpers/mail";
 
@@ -531,5 +532,42 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       const keys = await owner("GET", "/api/v1/api-keys?limit=100");
       expect(keys.body.data.some((k: { name: string }) => k.name === "csrf")).toBe(false);
     });
+  });
+});
+
+describe("mail that cannot go out", () => {
+  let down: TestServer; // its SMTP server is a closed port
+  let outbox: TestServer;
+  beforeAll(async () => {
+    [down, outbox] = await Promise.all([startServer({ env: { CLANKER_SMTP_URL: `smtp://127.0.0.1:${await freePort()}` } }), startServer()]);
+  }, 30_000);
+  afterAll(async () => {
+    for (const s of [down, outbox]) {
+      await s?.stop();
+      if (s) cleanup(s);
+    }
+  });
+
+  test("is a 500 MAIL_FAILED that names no address of the server; an invitation that could not be mailed is withdrawn", async () => {
+    const email = uniqueEmail("unmailable");
+    const start = await client(down)("POST", "/api/v1/auth/email/start", { body: { email } });
+    expect({ status: start.status, code: start.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
+    expect(start.body.error.message).toBe(`Could not send mail to ${email}: the mail server refused it or could not be reached; the server's log says why`);
+    expect(down.logs()).toContain(`mail to ${email} could not be sent:`);
+
+    const owner = client(down, { apiKey: await down.createKey({ email: uniqueEmail("down-owner") }) });
+    const ws = (await owner("GET", "/api/v1/workspaces/current")).body.id;
+    const invited = await owner("POST", `/api/v1/workspaces/${ws}/invitations`, { body: { email, role: "member" } });
+    expect({ status: invited.status, code: invited.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
+    const audit = (await owner("GET", "/api/v1/audit-logs?limit=10")).body.data.map((a: any) => a.action);
+    expect(audit.slice(0, 2)).toEqual(["invitation.revoke", "invitation.create"]);
+  });
+
+  test("an address as long as the API takes is mailed (the outbox file's name keeps only the start of it)", async () => {
+    const email = `${"a".repeat(60)}@${`${"b".repeat(60)}.`.repeat(3)}example.com`;
+    expect(email.length).toBeGreaterThan(250);
+    const start = await client(outbox)("POST", "/api/v1/auth/email/start", { body: { email } });
+    expect(start.status).toBe(200);
+    expect(outboxMessages(outbox.dataDir, email)).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@
 // written to the outbox (data/outbox/, or the database's files under PostgreSQL) so a self-hoster can read their codes.
 import type { SigninConfig } from "../../config";
 import type { Log } from "../../lib/log";
+import { describeError } from "../../lib/errors";
 import type { Store } from "../../store/db";
 import { OUTBOX_DIR } from "../../store/data-dir";
 import { createFileStore, dataDirFiles } from "../../store/files";
@@ -16,8 +17,32 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
 }
 
-/** `store`: where the outbox goes under PostgreSQL (every replica's mail in one place); without it, the data dir. */
+/**
+ * `store`: where the outbox goes under PostgreSQL (every replica's mail in one place); without it, the data dir.
+ * A failure is logged with its cause and thrown as a MailError that says only what happened: the caller's answer
+ * goes to a client, and the cause may name a path or the mail server's address.
+ */
 export function createMailer(config: SigninConfig, dataDir: string, log: Log, store?: Store): Mailer {
+  const mailer = rawMailer(config, dataDir, log, store);
+  const what = config.smtpUrl ? "the mail server refused it or could not be reached" : "it could not be written to the outbox";
+  return {
+    async send(mail) {
+      try {
+        await mailer.send(mail);
+      } catch (e) {
+        log.error(`mail to ${mail.to} could not be sent: ${describeError(e)}`);
+        throw new MailError(`${what}; the server's log says why`);
+      }
+    },
+  };
+}
+
+export class MailError extends Error {}
+
+/** The outbox file's name keeps at most this much of the address: a long one must not pass the file system's 255 bytes. */
+const NAME_ADDRESS_CHARS = 64;
+
+function rawMailer(config: SigninConfig, dataDir: string, log: Log, store?: Store): Mailer {
   if (config.smtpUrl) {
     const smtpUrl = config.smtpUrl;
     // Loaded with the first mail, not at start-up (`clanker mcp` and most requests never send one).
@@ -35,7 +60,7 @@ export function createMailer(config: SigninConfig, dataDir: string, log: Log, st
   let seq = 0;
   return {
     async send(mail) {
-      const path = `${OUTBOX_DIR}/${Date.now()}-${++seq}${tag}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_")}.eml`;
+      const path = `${OUTBOX_DIR}/${Date.now()}-${++seq}${tag}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_").slice(0, NAME_ADDRESS_CHARS)}.eml`;
       const eml = `From: ${config.mailFrom}\nTo: ${mail.to}\nSubject: ${mail.subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n${mail.text}\n`;
       await files.put(path, eml);
       // Never the subject or body: they carry sign-in codes and invitation tokens, and logs travel further than the outbox.

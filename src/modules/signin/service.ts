@@ -11,7 +11,7 @@ import { writeAudit } from "../../store/audit";
 import { sessions } from "../../store/schema";
 import { issueSession, SESSION_TTL_MS } from "../users/sessions";
 import { normalizeEmail, type UsersService } from "../users/service";
-import type { Mailer } from "./mailer";
+import { MailError, type Mailer } from "./mailer";
 import { OTP_TTL_MS, type OtpService } from "./otp";
 
 export const SESSION_COOKIE = "clanker_session";
@@ -20,7 +20,9 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
   try {
     await mailer.send(mail);
   } catch (e) {
-    throw new ApiError("api_error", `Could not send mail to ${mail.to}: ${(e as Error).message}`, { code: "MAIL_FAILED" });
+    // The mailer's own words only (it logged the cause): anything else thrown is not said to a client at all.
+    const why = e instanceof MailError ? e.message : "the server's log says why";
+    throw new ApiError("api_error", `Could not send mail to ${mail.to}: ${why}`, { code: "MAIL_FAILED" });
   }
 }
 

@@ -59,11 +59,20 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         await writeAudit(store, ctx, { action: "invitation.create", resourceType: "invitation", resourceId: encodeId("invitation", row!.id), metadata: { email, role: input.role } });
         return row!;
       });
-      await deliver(mailer, {
-        to: email,
-        subject: `You are invited to ${ws.name} on Clanker`,
-        text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\nSign in with this address, then accept with:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
-      });
+      try {
+        await deliver(mailer, {
+          to: email,
+          subject: `You are invited to ${ws.name} on Clanker`,
+          text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\nSign in with this address, then accept with:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
+        });
+      } catch (e) {
+        // Its token never left this server, so nobody can accept it: withdrawn, or every retry would leave one behind.
+        await store.tx(async () => {
+          await db.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, row.id));
+          await writeAudit(store, ctx, { action: "invitation.revoke", resourceType: "invitation", resourceId: encodeId("invitation", row.id), metadata: { email, reason: "the invitation could not be mailed" } });
+        });
+        throw e;
+      }
       return invitationView(row);
     },
 
