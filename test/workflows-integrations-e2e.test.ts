@@ -265,3 +265,14 @@ describe("execute-skill over MCP", () => {
     expect(model.requests.some((r) => promptText(r.body).includes("MCP-REVIEW-2") || promptText(r.body).includes("MCP-REVIEW-3"))).toBe(false);
   }, 60_000);
 });
+
+describe("the github integration and its connector", () => {
+  test("is listed as connected only while the github connector is (it acts with its token)", async () => {
+    const github = async () => (await api("GET", "/api/v1/integrations")).body.data.find((i: any) => i.id === "github");
+    expect(await github()).toMatchObject({ connected: true, account: "octo-bot" });
+    expect((await api("DELETE", "/api/v1/connectors/github")).status).toBe(200);
+    expect(await github()).toMatchObject({ connected: false, account: null, connectedAt: null });
+    expect((await api("POST", "/api/v1/connectors/github/connect", { body: { token: GH_TOKEN } })).body).toMatchObject({ connected: true });
+    expect(await github()).toMatchObject({ connected: true, account: "octo-bot" });
+  });
+});

@@ -27,6 +27,8 @@ export interface IntegrationProvider {
   readonly description: string;
   readonly actions: ActionSpec[];
   configured(config: Config): { ok: true } | { ok: false; reason: string };
+  /** The connector whose credentials it acts with (read at each action): without it, it is not connected. */
+  readonly actsWithConnector?: string;
   connect(ctx: IntegrationContext, credentials: Record<string, unknown> | undefined): Promise<{
     connected?: { account: string | null; credentials: Record<string, string> | null; settings?: Record<string, unknown> };
     url?: string;

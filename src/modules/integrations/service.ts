@@ -68,10 +68,12 @@ export function createIntegrationsService(d: IntegrationsDeps) {
 
   return {
     async list(ctx: Ctx) {
-      const connected = new Map((await connectionStore.list(ctx.workspaceId, KIND)).map((c) => [c.provider, c]));
+      const connections = new Map((await connectionStore.list(ctx.workspaceId, KIND)).map((c) => [c.provider, c]));
+      const connectors = new Set((await connectionStore.list(ctx.workspaceId, "connector")).map((c) => c.provider));
       return {
         data: [...providers.values()].map((p) => {
-          const c = connected.get(p.id);
+          // One that acts with a connector's token is not connected while that connector is not (its actions fail).
+          const c = p.actsWithConnector === undefined || connectors.has(p.actsWithConnector) ? connections.get(p.id) : undefined;
           const conf = p.configured(config);
           return {
             id: p.id,

@@ -44,6 +44,7 @@ export function createGithubIntegration(connections: ConnectionStore): Integrati
       },
     ],
     configured: () => ({ ok: true }),
+    actsWithConnector: "github",
     async connect(ctx) {
       await tokenOf(ctx);
       const account = (await connections.get(ctx.workspaceId, "connector", "github"))?.account ?? null;
