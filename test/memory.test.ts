@@ -71,6 +71,23 @@ describe("GET / PUT with ETag and If-Match", () => {
     expect(after.body.version).toBe(read.body.version + 1);
     // An ETag that was never issued is a mismatch too.
     expectError(await api("PUT", "/api/v1/memory", { body: { content: "x" }, headers: { "if-match": '"v99999"' } }), 412, "precondition_failed_error", { code: "ETAG_MISMATCH" });
+    // If-Match compares strongly (RFC 9110): the current tag marked weak does not match; in a list, the strong one does.
+    const current = after.headers.get("etag")!;
+    expectError(await api("PUT", "/api/v1/memory", { body: { content: "weak" }, headers: { "if-match": `W/${current}` } }), 412, "precondition_failed_error", { code: "ETAG_MISMATCH" });
+    expect((await api("PUT", "/api/v1/memory", { body: { content: "listed" }, headers: { "if-match": `"v0", ${current}` } })).status).toBe(200);
+  });
+
+  test("append honours If-Match as PUT does; a replayed append answers the first answer's ETag too", async () => {
+    const read = await api("GET", "/api/v1/memory");
+    const etag = read.headers.get("etag")!;
+    const key = `etag-${Date.now()}`;
+    const first = await api("POST", "/api/v1/memory/append", { body: { content: "onto what I read" }, headers: { "if-match": etag, "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("etag")).toBe(`"v${first.body.version}"`);
+    expectError(await api("POST", "/api/v1/memory/append", { body: { content: "onto a stale read" }, headers: { "if-match": etag } }), 412, "precondition_failed_error", { code: "ETAG_MISMATCH" });
+    expect((await api("GET", "/api/v1/memory")).body.content).not.toContain("onto a stale read");
+    const replay = await api("POST", "/api/v1/memory/append", { body: { content: "onto what I read" }, headers: { "if-match": etag, "idempotency-key": key } });
+    expect({ replayed: replay.headers.get("idempotency-replayed"), etag: replay.headers.get("etag"), text: replay.text }).toEqual({ replayed: "true", etag: first.headers.get("etag"), text: first.text });
   });
 
   test("PUT without If-Match is an unconditional replace", async () => {

@@ -314,7 +314,7 @@ export type Platform = ReturnType<typeof createPlatform>;
 export async function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
   fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[]; tx?: TxOptions } = {},
+  opts: { seal?: readonly string[]; tx?: TxOptions; replayed?: (first: unknown) => void } = {},
 ): Promise<T> {
   let out: Awaited<ReturnType<Idempotency["run"]>>;
   try {
@@ -327,8 +327,9 @@ export async function idempotent<T>(
   c.set.status = out.status;
   if (!out.replayed) return out.body as T;
   c.set.headers["idempotency-replayed"] = "true";
-  // The first answer's content type (Response.json's), as well as its bytes.
+  // The first answer's content type (Response.json's), as well as its bytes, and what the route derives from it.
   c.set.headers["content-type"] = "application/json;charset=utf-8";
+  if (opts.replayed && out.status < 300) opts.replayed(JSON.parse(out.body));
   return new Response(out.body, { status: out.status }) as unknown as T;
 }
 

@@ -31,9 +31,18 @@ export const memoryRoutes = (app: Platform) =>
       },
     )
     // A retried append must not append twice: it honours idempotency-key like the creations.
-    .post("/api/v1/memory/append", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, async () => withEtag(set, await deps.services.memory.append(ctx, body)), { tx: oneWriter(ctx) }), {
-      auth: true,
-      body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
-      response: doc,
-      detail: { tags: ["Memory"], summary: "Append a note after the '\\n\\n---\\n\\n' separator, atomically" },
-    });
+    .post(
+      "/api/v1/memory/append",
+      ({ ctx, deps, body, request, set }) =>
+        idempotent({ ctx, deps, body, request, set }, async () => withEtag(set, await deps.services.memory.append(ctx, { content: body.content, ifMatch: request.headers.get("if-match") })), {
+          tx: oneWriter(ctx),
+          // A replay answers the first answer's ETag too: the client's next If-Match needs it.
+          replayed: (first) => withEtag(set, first as MemoryDoc),
+        }),
+      {
+        auth: true,
+        body: t.Object({ content: t.String({ minLength: 1 }) }, { additionalProperties: false }),
+        response: doc,
+        detail: { tags: ["Memory"], summary: "Append a note after the '\\n\\n---\\n\\n' separator, atomically (with If-Match, only onto that version)" },
+      },
+    );

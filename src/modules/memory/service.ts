@@ -24,6 +24,16 @@ export interface MemoryDoc {
 export const etagOf = (version: number): string => `"v${version}"`;
 
 /**
+ * If-Match (RFC 9110 §13.1.1): `*`, or a list of entity tags compared strongly, so a weak one (W/"v3") never matches.
+ * Absent, anything goes.
+ */
+function assertMatches(ifMatch: string | null | undefined, version: number): void {
+  if (!ifMatch || ifMatch.trim() === "*") return;
+  if (ifMatch.split(",").some((tag) => tag.trim() === etagOf(version))) return;
+  throw new PreconditionFailedError(`Working memory changed since you read it (now ${etagOf(version)}); read it again and retry`, "ETAG_MISMATCH");
+}
+
+/**
  * Writers of one workspace's memory queue on its lock (under PostgreSQL): 40 appends at once all land, none retried.
  * The routes pass it to idempotent() too, whose transaction is the outer one.
  */
@@ -70,19 +80,16 @@ export function createMemoryService(store: Store, bus?: EventBus) {
       bounded(input.content, "content");
       return store.tx(async () => {
         const current = await read(ctx.workspaceId);
-        if (input.ifMatch && input.ifMatch !== "*" && !input.ifMatch.split(",").map((s) => s.trim().replace(/^W\//, "")).includes(etagOf(current.version)))
-          throw new PreconditionFailedError(
-            `Working memory changed since you read it (now ${etagOf(current.version)}); read it again and retry`,
-            "ETAG_MISMATCH",
-          );
+        assertMatches(input.ifMatch, current.version);
         return save(ctx, input.content, "memory.update", { mode: "overwrite" });
       }, oneWriter(ctx));
     },
 
-    /** Appends a note after the spec's separator, in one transaction: concurrent appends all land. */
-    async append(ctx: Ctx, input: { content: string }): Promise<MemoryDoc> {
+    /** Appends a note after the spec's separator, in one transaction: concurrent appends all land (unless `ifMatch`). */
+    async append(ctx: Ctx, input: { content: string; ifMatch?: string | null }): Promise<MemoryDoc> {
       return store.tx(async () => {
         const current = await read(ctx.workspaceId);
+        assertMatches(input.ifMatch, current.version);
         const next = current.content ? current.content + MEMORY_SEPARATOR + input.content : input.content;
         bounded(next, "content");
         return save(ctx, next, "memory.append", { mode: "append", noteBytes: Buffer.byteLength(input.content) });
