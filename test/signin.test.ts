@@ -493,7 +493,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(me.status).toBe(200);
       expect(me.body).toMatchObject({ email: inviteeEmail, workspaceId: ownerWs, role: "member" });
 
-      expectError(await member("POST", `/api/v1/api-keys/${ownerKeyId}/revoke`), 403);
+      expectError(await member("POST", `/api/v1/api-keys/${ownerKeyId}/revoke`), 403, "ROLE_REQUIRED");
       const stillWorks = await client(srv, { apiKey: ownerKey })("GET", "/api/v1/profile");
       expect(stillWorks.status).toBe(200);
       expect(stillWorks.body.email).toBe(ownerEmail);

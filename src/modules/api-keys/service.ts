@@ -75,7 +75,7 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
     async revoke(ctx: Ctx, ref: string) {
       const row = await find(ctx, ref);
       const own = ctx.actor.userId !== null && row.userId === ctx.actor.userId;
-      if (!own && ctx.role === "member") throw new PermissionError("Only the key's owner or a workspace admin can revoke it");
+      if (!own && ctx.role === "member") throw new PermissionError("Only the key's owner or a workspace owner or admin can revoke it", "ROLE_REQUIRED");
       if (row.revokedAt !== null) return apiKeyView(row); // revoking twice is harmless
       return store.tx(async () => {
         // Only if still active: a revoke that raced past the check above changes and audits nothing.
