@@ -103,7 +103,7 @@ describe("typed errors", () => {
   });
 
   test("a query schema violation is 400 param limit", async () => {
-    for (const limit of ["500", "abc", "0", "-1", "1.5"]) {
+    for (const limit of ["500", "abc", "0", "-1", "1.5", "99999999999999999999", "9007199254740993"]) {
       const r = await api("GET", `/api/v1/api-keys?limit=${limit}`);
       expectError(r, 400, "invalid_request_error", { code: "INVALID_PARAMETER", param: "limit" });
     }

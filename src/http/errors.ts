@@ -55,7 +55,8 @@ function fromValidation(e: ValidationError, request: Request): ApiError {
 // Elysia loses the name of a coerced query parameter that fails its bounds; find it by its value.
 function queryParamHolding(request: Request, value: unknown): string | undefined {
   const qs = new URL(request.url).searchParams;
-  for (const [k, v] of qs) if (v === String(value)) return k;
+  // A number past 2^53 comes back rounded (99999999999999999999 as 1e20): compared as numbers too.
+  for (const [k, v] of qs) if (v === String(value) || (typeof value === "number" && v.trim() !== "" && Number(v) === value)) return k;
   return undefined;
 }
 
