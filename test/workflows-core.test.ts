@@ -278,6 +278,33 @@ test("cancelled while a step runs: the step and its execution end cancelled; a f
   }
 }, 30_000);
 
+test("approvals waiting side by side (a parallel step) resume in any order; a run that does not wait says so", async () => {
+  const def = {
+    id: "core-two-approvals",
+    name: "two approvals",
+    steps: [
+      { id: "both", kind: "parallel", steps: [{ id: "ap1", kind: "approval", message: "one" }, { id: "ap2", kind: "approval", message: "two" }] },
+      { id: "after", kind: "skill", skill: "summarize", input: "after {{steps.ap1.output.x}} {{steps.ap2.output.x}}" },
+    ],
+  };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: {} } })).body;
+  const waiting = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.steps?.ap1?.status === "suspended" && r.body.steps?.ap2?.status === "suspended" && r.body.status === "suspended");
+  expect(waiting.body.suspendedStep).toBe("ap1");
+  const nope = await api("POST", `/api/v1/workflows/runs/${run.runId}/resume`, { body: { step: "after", resumeData: {} } });
+  expect({ status: nope.status, code: nope.body.error?.code, message: nope.body.error?.message }).toEqual({ status: 409, code: "RUN_NOT_SUSPENDED", message: `Run ${run.runId} is suspended at 'ap1' and 'ap2', not at 'after'` });
+  // The second one first: the run waits on at the first.
+  expect((await api("POST", `/api/v1/workflows/runs/${run.runId}/resume`, { body: { step: "ap2", resumeData: { x: "two" } } })).status).toBe(200);
+  const still = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status === "suspended");
+  expect(still.body).toMatchObject({ suspendedStep: "ap1", steps: { ap1: { status: "suspended" }, ap2: { status: "completed", output: { x: "two" } } } });
+  expect((await api("POST", `/api/v1/workflows/runs/${run.runId}/resume`, { body: { step: "ap1", resumeData: { x: "one" } } })).status).toBe(200);
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status === "completed" || r.body.status === "failed");
+  expect(done.body.status).toBe("completed");
+  const again = await api("POST", `/api/v1/workflows/runs/${run.runId}/resume`, { body: { step: "ap1", resumeData: {} } });
+  expect({ status: again.status, message: again.body.error?.message }).toEqual({ status: 409, message: `Run ${run.runId} is completed: only a suspended run can be resumed` });
+  expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
+}, 20_000);
+
 test("the bundled parallel workflow runs both branches, then merges them; an ended run cannot be cancelled", async () => {
   const run = (await api("POST", "/api/v1/workflows/parallel-review/launch", { body: { inputData: { code: "let x = 1", doc: "PARALLEL-DOC" } } })).body;
   const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running");

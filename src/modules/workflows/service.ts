@@ -215,15 +215,19 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       // Read, check and write in one tx: two resumes at once cannot both pass the check.
       const row = await store.tx(async () => {
         const run = await findRun(ctx, ref);
-        const step = input.step ?? run.suspendedStep ?? "";
-        if (run.status !== "suspended" || run.suspendedStep !== step)
-          throw new ConflictError(`Run ${encodeId("run", run.id)} is ${run.status}${run.suspendedStep ? ` at step '${run.suspendedStep}'` : ""}, not suspended at '${step}'`, "RUN_NOT_SUSPENDED");
         const state = run.state as unknown as RunState;
+        const runId = encodeId("run", run.id);
+        if (run.status !== "suspended") throw new ConflictError(`Run ${runId} is ${run.status}: only a suspended run can be resumed`, "RUN_NOT_SUSPENDED");
+        // Any step that waits may be resumed (a parallel step's approvals wait side by side), not only the one named first.
+        const waiting = Object.keys(state.steps).filter((id) => state.steps[id]!.status === "suspended");
+        const step = input.step ?? run.suspendedStep ?? "";
+        if (!waiting.includes(step))
+          throw new ConflictError(`Run ${runId} is suspended at ${waiting.map((w) => `'${w}'`).join(" and ")}, not at '${step}'`, "RUN_NOT_SUSPENDED");
         const schema = state.steps[step]?.suspend?.resumeSchema as Parameters<typeof checkFields>[1];
         const data = checkFields(input.resumeData, schema, "resumeData");
         const next: RunState = { steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
         const row = await engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step }, () =>
-          writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: encodeId("run", run.id), metadata: { step } }),
+          writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: runId, metadata: { step } }),
         );
         // Driven in the background once the resume is committed (advance records its own failures on the run).
         store.afterCommit(() => void engineRef().advance(run.id).catch(() => {}));
