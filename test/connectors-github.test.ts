@@ -134,7 +134,12 @@ describe("github by token (REST)", () => {
     const before = gh.requests.length;
     expectError(await content(a, "octocat/alpha", `?path=${encodeURIComponent("../../user")}`), 400, "invalid_request_error", "PATH_OUTSIDE_SOURCE");
     expect(gh.requests.length).toBe(before); // refused before anything is asked of GitHub
-    expectError(await content(a, "octocat/alpha", "?path=missing.txt"), 404, "not_found_error");
+    const missing = await content(a, "octocat/alpha", "?path=missing.txt");
+    expectError(missing, 404, "not_found_error");
+    expect(missing.body.error.message).toStartWith("GitHub has nothing at 'missing.txt' of octocat/alpha (GitHub: Not Found): check the repository's name");
+    // An unknown repository or ref says so too, not "no path found with id 'octocat/nope:'".
+    expect((await content(a, "octocat/nope")).body.error.message).toStartWith("GitHub has nothing at the top of octocat/nope (GitHub: Not Found)");
+    expect((await content(a, "octocat/alpha", "?ref=no-such-branch")).body.error.message).toStartWith("GitHub has nothing at the top of octocat/alpha at ref 'no-such-branch'");
     expectError(await content(a, "not-a-repo"), 400, "invalid_request_error");
   });
 

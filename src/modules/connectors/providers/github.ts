@@ -46,6 +46,15 @@ export function githubError(e: unknown, what: { entity: string; id: string } | n
   throw new ApiError(status && status < 500 ? "invalid_request_error" : "overloaded_error", `GitHub answered ${status ?? "nothing"}: ${reason}`, { code: "CONNECTOR_UPSTREAM_ERROR" });
 }
 
+/** A 404 from the contents API: the repository, the ref or the path is not there (or not for this token). */
+function contentError(e: unknown, source: string, path: string, ref: string | null | undefined): never {
+  const { answered, status, reason } = githubFailure(e);
+  if (!answered || status !== 404) githubError(e);
+  const err = new NotFoundError("path");
+  err.message = `GitHub has nothing at ${path ? `'${path}'` : "the top"} of ${source}${ref ? ` at ref '${ref}'` : ""} (GitHub: ${reason}): check the repository's name and that this token can read it, the ref and the path`;
+  throw err;
+}
+
 function split(source: string): { owner: string; repo: string } {
   if (!isRepoName(source)) throw new InvalidRequestError("A GitHub source is 'owner/repo'", "source");
   const [owner, repo] = source.split("/") as [string, string];
@@ -143,7 +152,7 @@ export const githubProvider: ConnectorProvider = {
     try {
       data = (await gh.rest.repos.getContent({ owner, repo, path: p, ...(ref ? { ref } : {}) })).data;
     } catch (e) {
-      githubError(e, { entity: "path", id: `${source}:${p}` });
+      contentError(e, source, p, ref);
     }
     if (Array.isArray(data)) {
       const entries = (data as { name: string; type: string; size: number }[]).map((x) => ({
@@ -165,7 +174,7 @@ export const githubProvider: ConnectorProvider = {
       const bytes = new Uint8Array(await new Response(raw.data as unknown as ReadableStream).arrayBuffer());
       return fileContent(p, ref, bytes, maxBytes);
     } catch (e) {
-      githubError(e, { entity: "path", id: `${source}:${p}` });
+      contentError(e, source, p, ref);
     }
   },
 };
