@@ -47,6 +47,16 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await page.waitForURL(`${srv.url}/executions`);
   await page.getByText(email).waitFor();
   await page.getByText("No executions yet").waitFor();
+  // Signed in, /login goes on to `next`: a page of this site only. Each of these is another host to a browser (it
+  // drops tabs and line breaks, reads "\" as "/"); a closed loopback port stands for it.
+  for (const offSite of ["/\t/127.0.0.1:1/x", "/\n/127.0.0.1:1/x", "/\r\\127.0.0.1:1/x", "//127.0.0.1:1/x", "http://127.0.0.1:1/x"]) {
+    await page.goto(`${srv.url}/login?next=${encodeURIComponent(offSite)}`);
+    await page.waitForURL(`${srv.url}/executions`);
+  }
+  await page.goto(`${srv.url}/login?next=${encodeURIComponent("/memory?from=next#top")}`);
+  await page.waitForURL(`${srv.url}/memory?from=next#top`);
+  await page.goto(`${srv.url}/executions`);
+  await page.getByText("No executions yet").waitFor();
   const nav = page.getByRole("navigation", { name: "Main" });
   for (const name of ["Library", "Executions", "Artifacts", "Workflows", "Memory", "Settings"]) expect(await nav.getByRole("link", { name }).count()).toBe(1);
 

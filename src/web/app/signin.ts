@@ -11,8 +11,13 @@ const BODY = `<h1>Sign in to Clanker</h1>
 const SCRIPT = `
 function next() {
   var n = new URLSearchParams(location.search).get("next") || "";
-  // Only a path on this site: never an open redirect (a browser reads a leading slash-slash or slash-backslash as another host).
-  return /^\\/(?![\\/\\\\])/.test(n) ? n : "/executions";
+  // Only a page of this site, never an open redirect. The browser's own parse decides, not a pattern: it drops tabs
+  // and line breaks and reads a backslash as a slash, so "/<tab>/evil.example" is "//evil.example", another host.
+  try {
+    var u = new URL(n, location.origin);
+    if (n.charAt(0) === "/" && u.origin === location.origin) return u.pathname + u.search + u.hash;
+  } catch (e) {}
+  return "/executions";
 }
 async function start() {
   if (signedIn) {
