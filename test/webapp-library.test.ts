@@ -251,6 +251,9 @@ test("skill page: errors in words next to the form (400 refused input, 404 unkno
   await page.goto(`${srv.url}/skills/no-such-skill`);
   await page.locator("#page-error", { hasText: "There is no skill called no-such-skill in the catalog." }).waitFor();
   expect(await page.locator("#run-form").isHidden()).toBe(true);
+  // A malformed %-sequence in the address is an unknown skill too, not a script error and an empty page.
+  await page.goto(`${srv.url}/skills/%E0%A4%A`);
+  await page.locator("#page-error", { hasText: "There is no skill called %E0%A4%A in the catalog." }).waitFor();
 
   // /memory: the rendered preview beside the editor follows the text, sanitized.
   expect((await api("PUT", "/api/v1/memory", { body: { content: "# Notes\n\n- one\n<img src=x onerror=alert(1)>" } })).status).toBe(200);
@@ -263,8 +266,8 @@ test("skill page: errors in words next to the form (400 refused input, 404 unkno
   await axe("memory with preview");
   await shot("memory-preview");
   expect(dialogs).toEqual([]);
-  // Chromium logs the refused run (400) and the unknown skill (404) as failed loads; nothing else.
-  expectConsoleErrors(consoleErrors, (e) => /status of (400|404)/.test(e), 2);
+  // Chromium logs the refused run (400) and the unknown skills (404) as failed loads; nothing else.
+  expectConsoleErrors(consoleErrors, (e) => /status of (400|404)/.test(e), 3);
 }, 30_000);
 
 test("skill page: a run without credits is refused with the reason in words (402), nothing started", async () => {

@@ -51,7 +51,7 @@ const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/artifacts">← All artifacts
 // the server also answers with a CSP sandbox.
 const PREVIEW_MAX = 1048576;
 const DETAIL_SCRIPT = FMT + `
-var id = decodeURIComponent(location.pathname.split("/")[2] || "");
+var id = pathPart(2);
 var TEXTUAL = /^(text\\/|application\\/(json|xml|yaml|sql|javascript))/;
 function fact(dl, name, value, href) {
   var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd");

@@ -97,7 +97,7 @@ const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/executions">← All executio
 <p id="no-output" class="muted" hidden>No output yet.</p>`;
 
 const DETAIL_SCRIPT = BADGE + `
-var id = decodeURIComponent(location.pathname.split("/")[2] || "");
+var id = pathPart(2);
 function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd"); dd.textContent = value; dl.append(dt, dd); }
 function render(s) {
   document.title = (s.skillName || s.skillSlug) + " — Execution — Clanker";

@@ -100,7 +100,10 @@ function say(el, text, kind) { el.textContent = text; el.className = "msg " + (k
 // The workspace this browser acts in, for sessions in several: the clanker_workspace cookie, which the server reads
 // for cookie-authenticated requests as it reads x-workspace-id (none: the personal one). A cookie, not a header, so
 // links, images, frames and EventSource act in the chosen workspace too.
-function wsId() { var m = /(?:^|;\\s*)clanker_workspace=([^;]+)/.exec(document.cookie); return m ? decodeURIComponent(m[1]) : ""; }
+function decoded(s) { try { return decodeURIComponent(s); } catch (e) { return s; } }
+/** The address's i-th path segment, decoded; a malformed %-sequence stays as it is (the API then finds nothing). */
+function pathPart(i) { return decoded(location.pathname.split("/")[i] || ""); }
+function wsId() { var m = /(?:^|;\\s*)clanker_workspace=([^;]+)/.exec(document.cookie); return m ? decoded(m[1]) : ""; }
 function setWs(id) { document.cookie = "clanker_workspace=" + (id ? encodeURIComponent(id) + "; max-age=31536000" : "; max-age=0") + "; path=/; samesite=strict"; }
 async function api(path, opts) {
   opts = opts || {};

@@ -33,7 +33,7 @@ const BODY = `${MARKDOWN_SCRIPT}<p><a href="/library">← Library</a></p>
 <div id="instructions" class="md"></div></section>`;
 
 const FORM = `
-var slug = decodeURIComponent(location.pathname.split("/")[2] || "");
+var slug = pathPart(2);
 var skill = null, installed = false, attachments = [];
 // fetch by hand, not api(): the run form needs the error's status and param, not only its message.
 async function call(method, path, body) {

@@ -21,7 +21,7 @@ const BODY = `<p><a href="/workflows">← All workflows</a></p>
 <ol class="steps" id="steps" aria-label="Steps"></ol>`;
 
 const SCRIPT = SCHEMA_FORM + `
-var id = decodeURIComponent(location.pathname.split("/")[3] || "");
+var id = pathPart(3);
 var def = null, run = null, formFor = "", opened = {}, streamed = {}, fetching = {};
 function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd"); dd.textContent = value; dl.append(dt, dd); }
 function show(v) { return typeof v === "string" ? v : JSON.stringify(v, null, 2); }
