@@ -94,6 +94,14 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   expect(facts).toContain("credits");
   await axe(page, "execution");
   await shot(page, "execution-desktop");
+  // An input of several lines keeps them.
+  const lines = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "line one\nline two\n\n- a bullet" } });
+  await page.goto(`${srv.url}/executions/${lines.body.executionId}`);
+  const inputFact = page.locator("#facts dt", { hasText: /^Input$/ }).locator("xpath=following-sibling::dd[1]");
+  await inputFact.waitFor();
+  expect(await inputFact.innerText()).toBe("line one\nline two\n\n- a bullet");
+  await page.goto(`${srv.url}/executions/${id}`);
+  await page.locator('#status-badge[data-status="completed"]').waitFor();
 
   // Rerun from the page: a new execution, which completes.
   await page.getByRole("button", { name: "Run again" }).click();

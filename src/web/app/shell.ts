@@ -42,7 +42,7 @@ ul.rows .grow{flex:1 1 220px;min-width:0}
 .badge.completed{background:#dcfce7;color:#14532d}.badge.failed{background:#fee2e2;color:#7f1d1d}
 .badge.running,.badge.queued{background:#dbeafe;color:#1e3a8a}.badge.cancelled{background:#fef3c7;color:#78350f}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0 0 16px}
-dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
 pre.block{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);padding:12px;border-radius:6px;font:14px/1.5 ui-monospace,monospace}
 form.stack.wide{max-width:none}
 textarea{font:14px/1.5 ui-monospace,monospace}
