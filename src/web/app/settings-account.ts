@@ -72,7 +72,12 @@ async function loadAudit(more) {
     auditAfter = page.last_id; $("more-audit").hidden = !page.has_more;
     if (!shown) ul.replaceChildren(emptyRow("No entries match."));
     $("audit-note").textContent = shown + " entr" + (shown === 1 ? "y" : "ies") + " shown" + (page.has_more ? "; older ones below." : ".");
-  } catch (e) { say($("audit-status"), "Could not read the audit log: " + e.message, "err"); }
+    say($("audit-status"), "");
+  } catch (e) {
+    // The list shown no longer answers the filter asked for: gone with its count, the reason in its place.
+    if (!more) { $("audit").replaceChildren(); $("audit-note").textContent = ""; $("more-audit").hidden = true; }
+    say($("audit-status"), "Could not read the audit log: " + e.message, "err");
+  }
 }
 $("audit-form").onsubmit = function (e) { e.preventDefault(); loadAudit(false); };
 $("more-audit").onclick = function () { loadAudit(true); };
