@@ -78,7 +78,7 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
 
   // The status filter asks the API for that status only.
   await page.getByLabel("Status").selectOption("failed");
-  await page.getByText("No executions yet").waitFor();
+  await page.getByText("No execution matches these filters.").waitFor();
   await page.getByLabel("Status").selectOption("completed");
   await row.waitFor();
 

@@ -62,6 +62,7 @@ async function load() {
         li.append(badge(e.status), main, meta); ul.append(li);
       });
       $("empty").hidden = rows.length > 0;
+      $("empty").textContent = filter.value || skill.value ? "No execution matches these filters." : "No executions yet. Run a skill over the API, MCP or the CLI and it appears here.";
       say($("page-error"), "", "");
     } catch (err) { say($("page-error"), "Could not load executions: " + err.message, "err"); }
   })();
