@@ -34,6 +34,9 @@ test("sign in on /activate with the mailed code, approve the device code, and th
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
+  const consoleErrors: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && consoleErrors.push(m.text())));
+  page.on("pageerror", (e) => void consoleErrors.push(e.message));
   try {
     const res = await page.goto(start.body.verification_url, { waitUntil: "load" });
     expect(res?.status()).toBe(200);
@@ -60,6 +63,10 @@ test("sign in on /activate with the mailed code, approve the device code, and th
     expect(session!.httpOnly).toBe(true);
     // The page's script cannot read it.
     expect(await page.evaluate("document.cookie")).not.toContain("clanker_session");
+    // Loaded again, signed in: straight to the device code. Signed out, nothing asked the API who was there: no 401.
+    await page.reload();
+    await page.locator("#code-form").waitFor({ state: "visible" });
+    expect(consoleErrors).toEqual([]);
 
     await page.locator("#code").fill(deviceCode.toLowerCase());
     await page.locator("#approve").click();

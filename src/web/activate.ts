@@ -20,14 +20,16 @@ function status(text, kind) { say($("status"), text, kind); }
 // a message: the person must confirm it matches their own device before approving (RFC 8628 section 5.4).
 var preset = new URLSearchParams(location.search).get("code");
 if (preset) { $("code").value = preset; show("preset-warning"); show("preset-check"); $("preset-confirm").required = true; }
-async function refresh() {
+// Without a session cookie nobody is signed in: no 401 round trip (and no console error) to learn it.
+async function refresh(afterSignIn) {
+  if (!signedIn && !afterSignIn) { show("email-form"); $("email").focus(); return; }
   try {
     var me = await api("/api/v1/profile");
     $("who-email").textContent = me.email; show("who"); workspaces();
     $("signed-in").textContent = "Signed in as " + me.email + "."; show("signed-in");
     show("email-form", false); show("otp-form", false); show("code-form"); $("code").focus();
   } catch (e) {
-    if (e.status === 404 && wsId()) { setWs(""); return refresh(); }
+    if (e.status === 404 && wsId()) { setWs(""); return refresh(afterSignIn); }
     if (e.status !== 401) status("Could not check who is signed in: " + e.message, "err");
     show("email-form"); $("email").focus();
   }
@@ -36,7 +38,7 @@ $("email-form").onsubmit = async function (e) { e.preventDefault();
   try { await api("/api/v1/auth/email/start", { method: "POST", body: { email: $("email").value } }); show("email-form", false); show("otp-form"); $("otp").focus(); status("Check your mail for a code.", ""); }
   catch (err) { status(err.message, "err"); } };
 $("otp-form").onsubmit = async function (e) { e.preventDefault();
-  try { await api("/api/v1/auth/email/verify", { method: "POST", body: { email: $("email").value, code: $("otp").value.trim() } }); status("", ""); await refresh(); }
+  try { await api("/api/v1/auth/email/verify", { method: "POST", body: { email: $("email").value, code: $("otp").value.trim() } }); status("", ""); await refresh(true); }
   catch (err) { status(err.message, "err"); } };
 $("code-form").onsubmit = async function (e) { e.preventDefault();
   try { await api("/api/v1/activate/confirm", { method: "POST", body: { code: $("code").value } }); status("Approved. Your device will receive its key in a moment.", "ok"); show("code-form", false); }
@@ -44,5 +46,6 @@ $("code-form").onsubmit = async function (e) { e.preventDefault();
 refresh();
 `;
 
-// The same document for every request (the CSP hashes its blocks): the script asks the API who is signed in.
-export const activatePage = appDocument({ title: "Activate a device", current: "/activate", body: BODY, script: SCRIPT, session: false });
+// Two documents, made once (the CSP hashes their blocks): with a session cookie the script asks the API who is signed in.
+const PAGES = [false, true].map((session) => appDocument({ title: "Activate a device", current: "/activate", body: BODY, script: SCRIPT, session }));
+export const activatePage = (session: boolean): string => PAGES[session ? 1 : 0]!;

@@ -6,6 +6,7 @@ import { htmlPage } from "../../http/html-page";
 import type { Config } from "../../config";
 import { rateHeaders } from "../../http/rate-limit";
 import { activatePage } from "../../web/activate";
+import { hasSession } from "../../web/app/shell";
 import { renderAuthMd, renderSkillMd } from "../../web/agent-docs";
 import { SESSION_COOKIE } from "./service";
 import { SESSION_TTL_MS } from "../users/sessions";
@@ -144,7 +145,7 @@ export const signinRoutes = (app: Platform) =>
     // Generated from what this server serves (catalog, MCP tools, pages, settings): see web/agent-docs.ts.
     .get("/skill.md", async ({ deps, request, set }) => markdown(set, await renderSkillMd(baseUrl(deps.config, request), deps.config, deps.services)), { detail: { hide: true } })
     .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(baseUrl(deps.config, request), deps.config.signin.anonymousAgents)), { detail: { hide: true } })
-    .get("/activate", ({ set }) => htmlPage(set, activatePage), { detail: { hide: true } })
+    .get("/activate", ({ set, request }) => htmlPage(set, activatePage(hasSession(request))), { detail: { hide: true } })
     .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request)), {
       auth: true,
       params: t.Object({ id: t.String({ maxLength: 100 }) }),

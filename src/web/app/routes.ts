@@ -4,6 +4,7 @@
 import type { Platform } from "../../http/platform";
 import { htmlPage } from "../../http/html-page";
 import { signinPage } from "./signin";
+import { hasSession } from "./shell";
 import { executionPage, executionsPage } from "./executions";
 import { memoryPage } from "./memory";
 import { artifactPage, artifactsPage } from "./artifacts";
@@ -15,7 +16,6 @@ import { workflowRunPage } from "./workflow-run";
 
 // Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
 // without one goes straight to the sign-in form instead of probing the API for a 401.
-const hasSession = (request: Request) => /(?:^|;\s*)clanker_session=[^;]+/.test(request.headers.get("cookie") ?? "");
 
 const hide = { detail: { hide: true } };
 

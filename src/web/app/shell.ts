@@ -162,6 +162,9 @@ if (so) so.onclick = async function () {
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 /** A whole page: `current` marks the nav entry; `body` is trusted static HTML; `script` runs after LIB. */
+/** Whether the request carries a session cookie (live or not): a page then asks the API who it is, else shows sign-in. */
+export const hasSession = (request: Request) => /(?:^|;\s*)clanker_session=[^;]+/.test(request.headers.get("cookie") ?? "");
+
 export function appDocument(opts: { title: string; current?: string; body: string; script?: string; session: boolean; nav?: boolean }): string {
   const nav = opts.nav === false
     ? ""
