@@ -14,9 +14,6 @@ import { settingsIndex, settingsPage } from "./settings";
 import { workflowsPage } from "./workflows";
 import { workflowRunPage } from "./workflow-run";
 
-// Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page
-// without one goes straight to the sign-in form instead of probing the API for a 401.
-
 const hide = { detail: { hide: true } };
 
 export const webAppRoutes = (app: Platform) =>

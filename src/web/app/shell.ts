@@ -161,10 +161,13 @@ if (so) so.onclick = async function () {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
-/** A whole page: `current` marks the nav entry; `body` is trusted static HTML; `script` runs after LIB. */
-/** Whether the request carries a session cookie (live or not): a page then asks the API who it is, else shows sign-in. */
+/**
+ * Whether the browser holds a session cookie at all (not whether it is valid: the page asks the API). A page without
+ * one goes straight to the sign-in form instead of probing the API for a 401.
+ */
 export const hasSession = (request: Request) => /(?:^|;\s*)clanker_session=[^;]+/.test(request.headers.get("cookie") ?? "");
 
+/** A whole page: `current` marks the nav entry; `body` is trusted static HTML; `script` runs after LIB. */
 export function appDocument(opts: { title: string; current?: string; body: string; script?: string; session: boolean; nav?: boolean }): string {
   const nav = opts.nav === false
     ? ""
