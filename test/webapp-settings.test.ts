@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { closeSuite, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, sessionCookie, startSignedIn, until } from "./helpers/browser";
+import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, sessionCookie, signInThroughPage, startSignedIn, until } from "./helpers/browser";
+import { outboxLatest } from "./helpers/mail";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { joinTeam } from "./helpers/team";
 import type { FakeModel } from "./helpers/fake-models";
@@ -199,6 +200,30 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   await page.getByText(`Invited ${invitee}.`).waitFor();
   await expectAccessible(page, "settings members");
   await shots("settings-members");
+
+  // The invited person follows the mail's link: signed out, the page sends them to sign in and back (the token
+  // rides in the fragment); there they accept, and the browser acts in the workspace they joined.
+  const link = /https?:\/\/\S+\/invitations\/accept#token=inv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, invitee)?.text ?? "")?.[0];
+  expect(link?.startsWith(`${srv.url}/invitations/accept#token=`)).toBe(true);
+  const guestContext = await browser.newContext({ viewport: DESKTOP });
+  try {
+    const guest = await guestContext.newPage();
+    const guestErrors: string[] = [];
+    collectConsoleErrors(guest, guestErrors);
+    await guest.goto(link!);
+    const path = link!.slice(srv.url.length);
+    await guest.waitForURL(`${srv.url}/login?next=${encodeURIComponent(path)}`);
+    await signInThroughPage(guest, srv, invitee, path);
+    await guest.getByRole("button", { name: "Accept the invitation" }).click();
+    await guest.locator("#accept-status", { hasText: /^You are now a member of .+\.$/ }).waitFor();
+    expect(guest.url()).toBe(`${srv.url}/invitations/accept`);
+    await expectAccessible(guest, "invitation accepted");
+    const current = await client(srv, { session: await sessionCookie(guestContext, srv), workspace: (await guestContext.cookies(srv.url)).find((c) => c.name === "clanker_workspace")?.value })("GET", "/api/v1/workspaces/current");
+    expect({ role: current.body.role, id: current.body.id }).toEqual({ role: "member", id: (await api("GET", "/api/v1/workspaces/current")).body.id });
+    expect(guestErrors).toEqual([]);
+  } finally {
+    await guestContext.close();
+  }
 
   await page.goto(`${srv.url}/settings/connectors`);
   await page.locator("#connectors li").first().waitFor();

@@ -63,7 +63,7 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         await deliver(mailer, {
           to: email,
           subject: `You are invited to ${ws.name} on Clanker`,
-          text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\nSign in with this address, then accept with:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
+          text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\n${base ? `Open this link and sign in with this address to accept:\n\n${base}/invitations/accept#token=${token}\n\nOr a` : "A"}ccept over the API, signed in with this address:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
         });
       } catch (e) {
         // Its token never left this server, so nobody can accept it: withdrawn, or every retry would leave one behind.

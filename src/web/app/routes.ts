@@ -13,6 +13,7 @@ import { skillPage } from "./skill";
 import { settingsIndex, settingsPage } from "./settings";
 import { workflowsPage } from "./workflows";
 import { workflowRunPage } from "./workflow-run";
+import { invitationPage } from "./invitation";
 
 const hide = { detail: { hide: true } };
 
@@ -37,6 +38,7 @@ export const webAppRoutes = (app: Platform) =>
     .get("/memory", ({ set, request }) => htmlPage(set, memoryPage(hasSession(request))), hide)
     .get("/workflows", ({ set, request }) => htmlPage(set, workflowsPage(hasSession(request))), hide)
     .get("/workflows/runs/:id", ({ set, request }) => htmlPage(set, workflowRunPage(hasSession(request))), hide)
+    .get("/invitations/accept", ({ set, request }) => htmlPage(set, invitationPage(hasSession(request))), hide)
     .get("/settings", ({ set, request }) => htmlPage(set, settingsIndex(hasSession(request))), hide)
     .get("/settings/:section", ({ set, request, params }) => {
       const page = settingsPage(params.section, hasSession(request));

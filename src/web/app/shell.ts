@@ -119,7 +119,7 @@ async function api(path, opts) {
   return data;
 }
 var signedIn = document.body.dataset.session === "1";
-function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search)); }
+function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash)); }
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }
   try { var me = await api("/api/v1/profile"); var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
