@@ -280,6 +280,14 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await p.goto(`${srv.url}/settings/members`);
     await p.locator("#members li", { hasText: ownerEmail }).waitFor();
     expect(await p.getByLabel("Email to invite").isVisible()).toBe(false);
+    // Skills: a member is shown whether each is installed, and who installs them; no button the API would refuse.
+    await p.goto(`${srv.url}/library`);
+    await p.locator("#members-note").waitFor();
+    await p.locator('li[data-slug="summarize"] .state').waitFor();
+    expect(await p.getByRole("button", { name: /^(Install|Uninstall) / }).count()).toBe(0);
+    await p.goto(`${srv.url}/skills/summarize`);
+    await p.locator("#installed-state", { hasText: "(an owner or admin installs skills)" }).waitFor();
+    expect(await p.locator("#install").isHidden()).toBe(true);
   } finally {
     await ctx2.close();
   }

@@ -4,6 +4,7 @@ import { appDocument } from "./shell";
 
 const BODY = `<h1>Library</h1>
 <p class="muted">The skills this server can run. Open one to read its instructions and run it; install the ones your workspace uses.</p>
+<p class="muted" id="members-note" hidden>An owner or admin of this workspace installs and uninstalls skills; you can run any of them.</p>
 <form id="filters" class="toolbar" role="search" aria-label="Skills">
 <label>Search skills<input type="search" id="q" name="q" autocomplete="off"></label>
 <div class="field"><label for="category">Category</label><select id="category" name="category"><option value="">All categories</option></select></div>
@@ -34,12 +35,15 @@ async function loadCategories() {
   res.data.forEach(function (c) { var o = document.createElement("option"); o.value = c.id; o.textContent = c.name + " (" + c.count + ")"; sel.append(o); });
   sel.value = params.get("category") || "";
 }
+// Owners and admins install and uninstall; a member is shown the state only (the API would refuse them).
+var manages = false;
 function setButton(button, s) {
   var on = !!installed[s.slug];
   button.textContent = on ? "Uninstall" : "Install";
   button.className = on ? "plain" : "";
   button.setAttribute("aria-label", (on ? "Uninstall " : "Install ") + s.name);
-  button.closest("li").querySelector(".state").textContent = on ? "Installed" : "";
+  button.hidden = !manages;
+  button.closest("li").querySelector(".state").textContent = on ? "Installed" : manages ? "" : "Not installed";
 }
 function row(s) {
   var li = document.createElement("li"); li.dataset.slug = s.slug;
@@ -95,6 +99,8 @@ $("category").onchange = apply;
 $("more").onclick = function () { load(false); };
 whoAmI().then(async function (me) {
   if (!me) return;
+  manages = me.role !== "member";
+  if (!manages) $("members-note").hidden = false;
   try { await Promise.all([loadInstalled(), loadCategories()]); }
   catch (e) { say($("page-error"), "Could not load the library: " + e.message, "err"); }
   load(true);

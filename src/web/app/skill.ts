@@ -234,9 +234,11 @@ $("run-form").onsubmit = async function (e) {
 `;
 
 const PAGE = `
+// Owners and admins install and uninstall; a member is told who can (the API would refuse them).
+var manages = false;
 function showInstalled() {
-  $("installed-state").textContent = installed ? "Installed in this workspace" : "Not installed";
-  var b = $("install"); b.textContent = installed ? "Uninstall" : "Install"; b.className = installed ? "plain" : ""; b.hidden = false;
+  $("installed-state").textContent = (installed ? "Installed in this workspace" : "Not installed") + (manages ? "" : " (an owner or admin installs skills)");
+  var b = $("install"); b.textContent = installed ? "Uninstall" : "Install"; b.className = installed ? "plain" : ""; b.hidden = !manages;
 }
 $("install").onclick = async function () {
   var b = $("install"); b.disabled = true; say($("install-error"), "", "");
@@ -263,7 +265,7 @@ async function load() {
   try { installed = await isInstalled(); showInstalled(); } catch (e) { say($("install-error"), "Could not read whether it is installed: " + e.message, "err"); }
   try { await loadConnectors(); } catch (e) { say($("run-error"), "Could not list connectors: " + e.message, "err"); }
 }
-whoAmI().then(function (me) { if (me) load(); });
+whoAmI().then(function (me) { if (me) { manages = me.role !== "member"; load(); } });
 `;
 
 export const skillPage = (session: boolean) =>
