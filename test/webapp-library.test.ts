@@ -242,6 +242,10 @@ test("skill page: instructions rendered, install, a run with attachments streams
 
 test("skill page: errors in words next to the form (400 refused input, 404 unknown skill); memory preview rendered", async () => {
   await page.goto(`${srv.url}/skills/summarize`);
+  // A run that completes, then one the server refuses: the refusal does not sit above the first run's result.
+  await page.getByLabel("Text (required)").fill("a run that completes");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText("Completed.", { exact: true }).waitFor();
   await page.getByLabel("Text (required)").fill("with a file the server refuses");
   await page.getByLabel("Attachments (optional)").setInputFiles({ name: "blob.bin", mimeType: "application/octet-stream", buffer: Buffer.from([1, 2, 3]) });
   await page.getByRole("button", { name: "Run", exact: true }).click();

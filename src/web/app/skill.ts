@@ -229,7 +229,11 @@ $("run-form").onsubmit = async function (e) {
         if (++run.misses >= 3) say($("run-error"), "Lost touch with the run (" + x.message + "): it may still be going; see its execution page.", "err");
       }
     }, 2000);
-  } catch (err) { es.close(); run = null; say($("run-error"), describe(err), "err"); $("run").disabled = false; }
+  } catch (err) {
+    // Refused: this submit started nothing, so a result still shown is an earlier run's; it goes, the reason stays.
+    es.close(); run = null; $("result").hidden = true;
+    say($("run-error"), describe(err), "err"); $("run").disabled = false;
+  }
 };
 `;
 
