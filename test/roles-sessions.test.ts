@@ -150,15 +150,26 @@ describe("a second invitation accepted by a member", () => {
       return { second, current };
     };
     const up = uniqueEmail("raised");
+    // The second to join signs in first: joining order and sign-up order differ.
+    const keptEmail = uniqueEmail("kept");
+    await srv.createSession(keptEmail);
     const raised = await inviteTwice(up, ["member", "admin"]);
     expect(raised.second.body).toMatchObject({ id: team, role: "admin" });
     expect(raised.current.body.role).toBe("admin");
-    const kept = await inviteTwice(uniqueEmail("kept"), ["admin", "member"]);
+    const kept = await inviteTwice(keptEmail, ["admin", "member"]);
     expect(kept.second.body).toMatchObject({ id: team, role: "admin" });
     expect(kept.current.body.role).toBe("admin");
     const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => JSON.stringify(a.metadata).includes(up));
     expect(audit.map((a: any) => a.action)).toEqual(expect.arrayContaining(["member.add", "member.role"]));
     expect(audit.find((a: any) => a.action === "member.role").metadata).toMatchObject({ from: "member", to: "admin" });
+    // Members are listed newest first, by when they joined (not by when they first signed in), and page by user id.
+    const members = (await owner("GET", `/api/v1/workspaces/${team}/members?limit=100`)).body.data;
+    expect(members.slice(0, 2).map((m: any) => m.email)).toEqual([keptEmail, up]);
+    const joined = members.map((m: any) => Date.parse(m.joinedAt));
+    expect(joined).toEqual([...joined].sort((x: number, y: number) => y - x));
+    const next = (await owner("GET", `/api/v1/workspaces/${team}/members?limit=1&after_id=${members[0].id}`)).body;
+    expect(next.data.map((m: any) => m.email)).toEqual([up]);
+    expect((await owner("GET", `/api/v1/workspaces/${team}/members?limit=1&before_id=${members[1].id}`)).body.data.map((m: any) => m.email)).toEqual([keptEmail]);
   });
 });
 

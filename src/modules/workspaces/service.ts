@@ -138,12 +138,21 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       const id = decodeId("workspace", ref);
       const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
       if (!ws || (id !== ctx.workspaceId && ref !== ws.slug)) throw new NotFoundError("workspace", ref);
+      // Newest member first, as every list is newest first: in the order they joined (the membership's id), with
+      // the member's user id as the cursor.
+      const joinedAs = async (userId: number | undefined, param: string) => {
+        if (userId === undefined) return undefined;
+        const [m] = await db.select({ id: memberships.id }).from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, userId)));
+        if (!m) throw new InvalidRequestError(`${param} ${encodeId("user", userId)} is not a member of this workspace`, param);
+        return m.id;
+      };
+      const byJoin: PageParams = { limit: p.limit, afterId: await joinedAs(p.afterId, "after_id"), beforeId: await joinedAs(p.beforeId, "before_id") };
       const rows = await db
         .select({ m: memberships, u: users })
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
-        .where(and(eq(memberships.workspaceId, ws.id), cursorWhere(users.id, p)))
-        .orderBy(cursorOrder(users.id, p))
+        .where(and(eq(memberships.workspaceId, ws.id), cursorWhere(memberships.id, byJoin)))
+        .orderBy(cursorOrder(memberships.id, byJoin))
         .limit(p.limit + 1);
       const page = finishPage(rows, p);
       return {
