@@ -364,6 +364,10 @@ describe("audit logs", () => {
     for (const e of picked) expect(e.createdAt).toBe(mid.createdAt);
     const after = await audit(a, `&start_date=${encodeURIComponent(new Date(Date.parse(all[0].createdAt) + 1).toISOString())}`);
     expect(after).toEqual([]);
+    // An end_date to the minute or to the second includes all of that minute or second, as a date includes its day.
+    const minute = mid.createdAt.slice(0, 16) + "Z";
+    const second = mid.createdAt.slice(0, 19) + "Z";
+    for (const end of [minute, second]) expect((await audit(a, `&start_date=${encodeURIComponent(minute)}&end_date=${encodeURIComponent(end)}`)).map((e) => e.id)).toContain(mid.id);
   });
 
   test("a bad date → 400 naming it", async () => {

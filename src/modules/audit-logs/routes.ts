@@ -18,13 +18,19 @@ const entry = t.Object({
   createdAt: isoDate,
 });
 
-/** A date (start of that day, or end of it for end_date) or a full ISO 8601 time. */
-function parseTime(raw: string | undefined, param: string, endOfDay: boolean): number | undefined {
+/**
+ * A date or an ISO 8601 time, as the start of what it names, or for end_date (inclusive) its last millisecond: a
+ * day, a minute (…T10:45Z) or a second (…T10:45:07Z) is the whole of it, as a day always was.
+ */
+function parseTime(raw: string | undefined, param: string, inclusiveEnd: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
-  const ms = Date.parse(dateOnly ? `${raw}T${endOfDay ? "23:59:59.999" : "00:00:00.000"}Z` : raw);
+  const ms = Date.parse(dateOnly ? `${raw}T00:00:00.000Z` : raw);
   if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) throw new InvalidRequestError(`${param} must be an ISO 8601 date or time, got '${raw}'`, param);
-  return ms;
+  if (!inclusiveEnd) return ms;
+  // How much the text names: a day; hours and minutes; with seconds; with a fraction (exact).
+  const span = dateOnly ? 86_400_000 : /T\d{2}:\d{2}:\d{2}\.\d/.test(raw) ? 1 : /T\d{2}:\d{2}:\d{2}/.test(raw) ? 1000 : 60_000;
+  return ms + span - 1;
 }
 
 export const auditLogsRoutes = (app: Platform) =>
@@ -44,7 +50,7 @@ export const auditLogsRoutes = (app: Platform) =>
         action: t.Optional(t.String({ maxLength: 100, description: "e.g. api_key.create" })),
         resource_type: t.Optional(t.String({ maxLength: 100 })),
         start_date: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 date or time, inclusive" })),
-        end_date: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 date or time, inclusive" })),
+        end_date: t.Optional(t.String({ maxLength: 40, description: "ISO 8601 date or time, inclusive: a date, a minute or a second includes all of it" })),
       }),
       response: listSchema(entry),
       detail: { tags: ["Audit logs"], summary: "The workspace's audit trail" },
