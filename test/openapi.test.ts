@@ -170,6 +170,19 @@ describe("what the document says", () => {
     );
   });
 
+  test("memory documents its ETag and If-Match; the invitation operations their answers", () => {
+    const withIfMatch = operations()
+      .filter((o) => (o.op.parameters ?? []).some((p: any) => p.in === "header" && p.name === "If-Match"))
+      .map((o) => `${o.method} ${o.path}`)
+      .sort();
+    expect(withIfMatch).toEqual(["post /api/v1/memory/append", "put /api/v1/memory"]);
+    for (const [method, path] of [["get", "/api/v1/memory"], ["put", "/api/v1/memory"], ["post", "/api/v1/memory/append"]] as const)
+      expect(doc.paths[path][method].responses["200"].headers?.ETag).toBeDefined();
+    const schemaOf = (path: string) => doc.paths[path].post.responses["200"].content?.["application/json"]?.schema;
+    expect(schemaOf("/api/v1/workspaces/{id}/invitations")?.properties).toHaveProperty("expiresAt");
+    expect(schemaOf("/api/v1/invitations/accept")?.properties).toHaveProperty("role");
+  });
+
   // The document's security claims, held against the server: a public operation answers an anonymous caller
   // (with anything but 401), an authenticated one refuses it with 401.
   test("operations marked public answer without credentials; the others refuse them with 401 (/healthz is public)", async () => {

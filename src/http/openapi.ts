@@ -130,6 +130,11 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
           op.responses[status] = { description, content: { "application/json": { schema: { anyOf: [{ $ref: "#/components/schemas/Error" }, { $ref: "#/components/schemas/JsonRpcError" }] } } } };
       addExamples(op, EXAMPLES[key]);
       if (IDEMPOTENT.test(key)) op.parameters = [...(op.parameters ?? []), IDEMPOTENCY_KEY];
+      if (ETAGGED.test(key)) {
+        if (method !== "get") op.parameters = [...(op.parameters ?? []), IF_MATCH];
+        const ok = op.responses["200"];
+        if (ok && !ok.$ref) ok.headers = { ...ok.headers, ETag: ETAG_HEADER };
+      }
     }
   }
   const responses = Object.fromEntries(
@@ -228,6 +233,19 @@ const IDEMPOTENCY_KEY = {
   description: "Retry safely: within 24 h the same key answers the first answer again (with `idempotency-replayed: true`) and changes nothing",
   schema: { type: "string", maxLength: 255 },
 };
+
+/** Working memory answers its version as an ETag; its writes take If-Match. */
+const ETAGGED = /^(get|put) \/api\/v1\/memory$|^post \/api\/v1\/memory\/append$/;
+
+const IF_MATCH = {
+  name: "If-Match",
+  in: "header",
+  required: false,
+  description: "Write only onto this version (the ETag you read; strong comparison, `*` for any): otherwise 412 ETAG_MISMATCH",
+  schema: { type: "string", maxLength: 1000 },
+};
+
+const ETAG_HEADER = { description: "The memory's version, for the next write's If-Match", schema: { type: "string", example: '"v7"' } };
 
 /** The document for one request: `servers` is this server's public URL. */
 export function withServers(doc: Json, base: string): Json {

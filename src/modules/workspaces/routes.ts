@@ -5,7 +5,7 @@ import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagin
 import { idParam, isoDate } from "../../http/schemas";
 import { CREATING } from "./service";
 
-const workspace = t.Object({
+export const workspaceSchema = t.Object({
   id: t.String(),
   name: t.String(),
   slug: t.String(),
@@ -21,7 +21,7 @@ export const workspacesRoutes = (app: Platform) =>
     .get(
       "/api/v1/workspaces",
       async ({ ctx, deps, query }) => listEnvelope(await deps.services.workspaces.list(ctx, parsePage(query, "workspace"))),
-      { auth: true, query: t.Object(pageQuery), response: listSchema(workspace), detail: { tags: ["Workspaces"], summary: "List your workspaces" } },
+      { auth: true, query: t.Object(pageQuery), response: listSchema(workspaceSchema), detail: { tags: ["Workspaces"], summary: "List your workspaces" } },
     )
     .post("/api/v1/workspaces", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.workspaces.create(ctx, body), { tx: CREATING }), {
       auth: true,
@@ -29,18 +29,18 @@ export const workspacesRoutes = (app: Platform) =>
         { name: t.String({ minLength: 1, maxLength: 100 }), slug: t.Optional(t.String({ minLength: 1, maxLength: 48 })) },
         { additionalProperties: false },
       ),
-      response: workspace,
+      response: workspaceSchema,
       detail: { tags: ["Workspaces"], summary: "Create a workspace (idempotent)" },
     })
     .get("/api/v1/workspaces/current", ({ ctx, deps }) => deps.services.workspaces.current(ctx), {
       auth: true,
-      response: workspace,
+      response: workspaceSchema,
       detail: { tags: ["Workspaces"], summary: "The workspace this key or session acts in" },
     })
     .put("/api/v1/workspaces/current", ({ ctx, deps, body }) => deps.services.workspaces.rebindKey(ctx, body), {
       auth: true,
       body: t.Object({ workspace: t.String({ minLength: 1, maxLength: 100, description: "Workspace id or slug" }) }, { additionalProperties: false }),
-      response: workspace,
+      response: workspaceSchema,
       detail: { tags: ["Workspaces"], summary: "Rebind this API key to another of your workspaces" },
     })
     .get(
