@@ -68,6 +68,23 @@ test("a bad definition is a 400 naming the step and field", async () => {
   expect(r.status).toBe(400);
   expect(r.body.error.param).toBe("steps.0.skill");
   expect(r.body.error.message).toContain("'x'");
+  // A template that reads a step that does not exist, has not ended yet, or runs beside it, is refused at save.
+  const refs = async (steps: unknown[]) => (await api("POST", "/api/v1/workflows/definitions", { body: { id: "bad-refs", name: "refs", steps } })).body.error;
+  const skill = (id: string, input: string) => ({ id, kind: "skill", skill: "summarize", input });
+  expect(await refs([skill("sum", "x"), skill("post", "Summary: {{steps.summ.output}}")])).toMatchObject({
+    param: "steps.1",
+    code: "INVALID_PARAMETER",
+    message: "steps.1: step 'post' uses {{steps.summ…}}, but there is no step 'summ' before it (a step reads the steps that end before it starts)",
+  });
+  expect((await refs([skill("a", "{{steps.b.output}}"), skill("b", "x")]))?.param).toBe("steps.0");
+  expect((await refs([{ id: "both", kind: "parallel", steps: [skill("l", "x"), skill("r", "{{steps.l.output}}")] }]))?.param).toBe("steps.0.steps.1");
+  expect((await refs([skill("a", "x"), { id: "if", kind: "branch", condition: { value: "{{steps.a.output}}", contains: "y" }, then: [skill("t", "{{steps.later.output}}")] }, skill("later", "x")]))?.param).toBe("steps.1.then.0");
+  // What has ended may be read, from anywhere after it: a parallel step's branches once it is over, a branch's steps.
+  const ok = await api("POST", "/api/v1/workflows/definitions", {
+    body: { id: "good-refs", name: "refs", steps: [skill("a", "x"), { id: "both", kind: "parallel", steps: [skill("l", "{{steps.a.output}}"), skill("r", "y")] }, { id: "if", kind: "branch", condition: { value: "{{steps.l.output}}", contains: "y" }, then: [skill("t", "{{steps.r.output}} {{steps.if.output.taken}}")] }, skill("z", "{{steps.t.output}}")] },
+  });
+  expect(ok.status).toBe(200);
+  expect((await api("DELETE", "/api/v1/workflows/definitions/good-refs")).status).toBe(200);
 });
 
 test("the stream is read by the AI SDK, suspends at the approval, and resumes to completion", async () => {

@@ -261,9 +261,50 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
     name: (d.name as string).trim(),
     ...(d.description ? { description: d.description as string } : {}),
     input,
-    steps: checkSteps(d.steps, "steps", catalog, new Set(), integrations),
+    steps: checkReferences(checkSteps(d.steps, "steps", catalog, new Set(), integrations), "steps", new Set()),
     ...(triggers ? { triggers: triggers as Trigger[] } : {}),
   };
+}
+
+const STEP_REF_RE = /\{\{\s*steps\.([A-Za-z0-9_-]+)/g;
+
+/** Every string in a value, at any depth (an action's input, a connector's fields). */
+const stringsIn = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(stringsIn) : obj(v) ? Object.values(v).flatMap(stringsIn) : []);
+
+/** The step ids in a list, nested ones included. */
+const idsIn = (steps: Step[]): string[] => steps.flatMap((s) => [s.id, ...(s.kind === "parallel" ? idsIn(s.steps) : s.kind === "branch" ? [...idsIn(s.then), ...idsIn(s.else ?? [])] : [])]);
+
+/**
+ * Each `{{steps.<id>…}}` names a step that has ended before this one starts: an earlier one in the same list, or
+ * one before the enclosing step (a parallel step's branches do not see each other). A typo or a step that runs later
+ * rendered as "" at run time, and the run went on with it (or failed on a blank input far from the cause).
+ * `before`: the ids that have ended when the list starts; returns the steps unchanged.
+ */
+function checkReferences(steps: Step[], param: string, before: Set<string>): Step[] {
+  const ended = new Set(before);
+  steps.forEach((step, i) => {
+    checkStepReferences(step, `${param}.${i}`, ended);
+    for (const id of idsIn([step])) ended.add(id);
+  });
+  return steps;
+}
+
+function checkStepReferences(step: Step, p: string, ended: Set<string>): void {
+  const texts =
+    step.kind === "skill" ? [step.input, ...stringsIn(step.connector?.fields)] : step.kind === "approval" ? [step.message] : step.kind === "branch" ? [step.condition.value] : step.kind === "action" ? stringsIn(step.input) : [];
+  for (const text of texts)
+    for (const [, ref] of text.matchAll(STEP_REF_RE)) {
+      if (ended.has(ref!)) continue;
+      const why = ref === step.id ? "that is this step itself" : `there is no step '${ref}' before it`;
+      bad(p, `step '${step.id}' uses {{steps.${ref}…}}, but ${why} (a step reads the steps that end before it starts)`);
+    }
+  // Inside a container, its own id is known (a branch's output is the condition it took), and what came before it.
+  const inner = new Set([...ended, step.id]);
+  if (step.kind === "parallel") step.steps.forEach((child, j) => checkStepReferences(child, `${p}.steps.${j}`, inner));
+  if (step.kind === "branch") {
+    checkReferences(step.then, `${p}.then`, inner);
+    if (step.else) checkReferences(step.else, `${p}.else`, inner);
+  }
 }
 
 const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
