@@ -152,6 +152,21 @@ describe("installed skills", () => {
     const first = await a("GET", `/api/v1/skills?limit=2&before_id=${pages[1]![0]}`);
     expect(first.body.data.map((s: { slug: string }) => s.slug)).toEqual(pages[0]);
     expect(first.body.has_more).toBe(false);
+
+    // The last skill a client saw is uninstalled before it asks for the next page: its slug still marks the place.
+    const seen = pages[0]![1]!;
+    expect((await a("POST", `/api/v1/skills/${seen}/uninstall`)).status).toBe(200);
+    const next = await a("GET", `/api/v1/skills?limit=2&after_id=${seen}`);
+    expect(next.status).toBe(200);
+    expect(next.body.data.map((s: { slug: string }) => s.slug)).toEqual(pages[1]);
+    const before = await a("GET", `/api/v1/skills?limit=2&before_id=${seen}`);
+    expect(before.body.data.map((s: { slug: string }) => s.slug)).toEqual([pages[0]![0]]);
+    expect((await a("GET", "/api/v1/skills?limit=100")).body.data.map((s: { slug: string }) => s.slug)).toEqual(all.filter((s) => s !== seen));
+    // Installed again, it is the newest install.
+    expect((await a("POST", `/api/v1/skills/${seen}/install`)).status).toBe(200);
+    expect((await a("GET", "/api/v1/skills?limit=1")).body.data.map((s: { slug: string }) => s.slug)).toEqual([seen]);
+    // A slug this workspace never installed is no cursor.
+    expectError(await a("GET", "/api/v1/skills?after_id=frontend-design"), 400, "invalid_request_error");
   });
 
   test("another workspace does not see these installs", async () => {

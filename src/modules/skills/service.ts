@@ -1,5 +1,5 @@
 // A workspace's installed skills and the secrets bound to them as environment variables.
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { assertRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -44,9 +44,15 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     return { ...base, installed: true, available: s !== undefined, installedAt: toIso(installedAt)! };
   }
 
-  async function installedRow(ctx: Ctx, slug: string) {
+  /** The skill's row in the workspace, installed or uninstalled (a tombstone: see uninstall). */
+  async function anyRow(ctx: Ctx, slug: string) {
     const [row] = await db.select().from(installedSkills).where(and(eq(installedSkills.workspaceId, ctx.workspaceId), eq(installedSkills.slug, slug)));
     return row;
+  }
+
+  async function installedRow(ctx: Ctx, slug: string) {
+    const row = await anyRow(ctx, slug);
+    return row?.uninstalledAt === null ? row : undefined;
   }
 
   return {
@@ -54,16 +60,19 @@ export function createSkillsService(store: Store, catalog: Catalog) {
 
     isInstalled: async (ctx: Ctx, slug: string) => (await installedRow(ctx, slug)) !== undefined,
 
-    /** Newest install first; cursors are slugs of installed skills. */
+    /**
+     * Newest install first; cursors are slugs. A skill uninstalled since its page was read still marks its place,
+     * so a client paging through does not fail halfway because someone uninstalled the last skill it saw.
+     */
     async listInstalled(ctx: Ctx, q: PageParams<string>) {
       const toId = async (slug: string | undefined, param: string) => {
         if (slug === undefined) return undefined;
-        const row = await installedRow(ctx, slug);
-        if (!row) throw new InvalidRequestError(`${param} '${slug}' is not an installed skill`, param);
+        const row = await anyRow(ctx, slug);
+        if (!row) throw new InvalidRequestError(`${param} '${slug}' is not a skill installed in this workspace`, param);
         return row.id;
       };
       const p: PageParams = { limit: q.limit, afterId: await toId(q.afterId, "after_id"), beforeId: await toId(q.beforeId, "before_id") };
-      const page = await workspacePage(db, installedSkills, ctx.workspaceId, p);
+      const page = await workspacePage(db, installedSkills, ctx.workspaceId, p, isNull(installedSkills.uninstalledAt));
       return { rows: page.rows.map((r) => installedView(r.slug, r.installedAt)), hasMore: page.hasMore };
     },
 
@@ -72,9 +81,11 @@ export function createSkillsService(store: Store, catalog: Catalog) {
       assertRole(ctx, "admin", "install skills");
       skill(slug);
       return store.tx(async () => {
-        const existing = await installedRow(ctx, slug);
-        if (existing) return installedView(slug, existing.installedAt);
+        const existing = await anyRow(ctx, slug);
+        if (existing?.uninstalledAt === null) return installedView(slug, existing.installedAt);
         const now = Date.now();
+        // A reinstall is a new row, so the skill lists as the newest install again.
+        if (existing) await db.delete(installedSkills).where(eq(installedSkills.id, existing.id));
         await db.insert(installedSkills).values({ workspaceId: ctx.workspaceId, slug, installedAt: now });
         await writeAudit(store, ctx, { action: "skill.install", resourceType: "skill", resourceId: slug });
         return installedView(slug, now);
@@ -87,7 +98,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
       return store.tx(async () => {
         const existing = await installedRow(ctx, slug);
         if (existing) {
-          await db.delete(installedSkills).where(eq(installedSkills.id, existing.id));
+          await db.update(installedSkills).set({ uninstalledAt: Date.now() }).where(eq(installedSkills.id, existing.id));
           await writeAudit(store, ctx, { action: "skill.uninstall", resourceType: "skill", resourceId: slug });
         }
         return { ...skillSummary(s), installed: false, available: true, installedAt: null };

@@ -10,6 +10,7 @@ import leasesFiles from "./0006_leases_files.sql" with { type: "text" };
 import runQueueHeads from "./0007_run_queue_heads.sql" with { type: "text" };
 import cronRuns from "./0008_cron_runs.sql" with { type: "text" };
 import blocksBase from "./0009_blocks_base.sql" with { type: "text" };
+import skillTombstones from "./0010_skill_tombstones.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -22,4 +23,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0007_run_queue_heads", sql: runQueueHeads },
   { tag: "0008_cron_runs", sql: cronRuns },
   { tag: "0009_blocks_base", sql: blocksBase },
+  { tag: "0010_skill_tombstones", sql: skillTombstones },
 ];

@@ -11,6 +11,8 @@ export const installedSkills = pgTable(
     workspaceId: bigint("workspace_id", { mode: "number" }).notNull().references(() => workspaces.id, { onDelete: "cascade" }),
     slug: text("slug").notNull(),
     installedAt: bigint("installed_at", { mode: "number" }).notNull(),
+    /** Set by an uninstall: the row stays, so a list cursor naming the skill still finds its place. */
+    uninstalledAt: bigint("uninstalled_at", { mode: "number" }),
   },
   (t) => [uniqueIndex("installed_skills_ws_slug").on(t.workspaceId, t.slug)],
 );

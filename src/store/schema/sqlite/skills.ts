@@ -10,6 +10,8 @@ export const installedSkills = sqliteTable(
     workspaceId: integer("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
     slug: text("slug").notNull(),
     installedAt: integer("installed_at").notNull(),
+    /** Set by an uninstall: the row stays, so a list cursor naming the skill still finds its place. */
+    uninstalledAt: integer("uninstalled_at"),
   },
   (t) => [uniqueIndex("installed_skills_ws_slug").on(t.workspaceId, t.slug)],
 );

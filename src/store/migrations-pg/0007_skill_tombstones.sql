@@ -1,0 +1,1 @@
+ALTER TABLE "installed_skills" ADD COLUMN "uninstalled_at" bigint;
