@@ -166,6 +166,22 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   expect(await page.content()).not.toContain("s3cret-value-2");
   await expectAccessible(page, "settings secrets");
   await shots("settings-secrets");
+  // Bound to a skill, then deleted: the binding goes with it, and so does the page's "Bound.".
+  expect((await api("POST", "/api/v1/skills/summarize/install")).status).toBe(200);
+  await page.reload();
+  await page.locator("#bind-skill option", { hasText: /summar/i }).waitFor({ state: "attached" });
+  await page.locator("#bind-skill").selectOption("summarize");
+  await page.locator("#bind-secret").selectOption({ label: "DEPLOY_TOKEN" });
+  await page.getByLabel("As environment variable").fill("DEPLOY_TOKEN");
+  await page.getByRole("button", { name: "Bind secret" }).click();
+  await page.getByText("Bound.").waitFor();
+  await page.locator("#bindings li", { hasText: "DEPLOY_TOKEN" }).waitFor();
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Delete secret DEPLOY_TOKEN" }).click();
+  await page.getByText("Deleted DEPLOY_TOKEN and 1 binding(s).").waitFor();
+  await page.getByText("No secrets bound to this skill.").waitFor();
+  expect(await page.locator("#bind-status").isHidden()).toBe(true);
+  expect((await api("POST", "/api/v1/skills/summarize/uninstall")).status).toBe(200);
 
   await page.goto(`${srv.url}/settings/webhooks`);
   const before = (await api("GET", "/api/v1/webhooks/secret")).body.secret;

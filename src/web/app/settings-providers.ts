@@ -65,7 +65,9 @@ $("replace-form").onsubmit = async function (e) { e.preventDefault(); var s = re
 async function removeSecret(s) {
   if (!confirm("Delete the secret " + s.name + " and its bindings?")) return;
   try { var r = await api("/api/v1/secrets/" + encodeURIComponent(s.id), { method: "DELETE" });
-    say($("secret-status"), "Deleted " + s.name + (r.bindingsRemoved ? " and " + r.bindingsRemoved + " binding(s)." : "."), "ok"); loadSecrets(); loadBindings(); }
+    say($("secret-status"), "Deleted " + s.name + (r.bindingsRemoved ? " and " + r.bindingsRemoved + " binding(s)." : "."), "ok");
+    // A "Bound." from before may name a binding the delete just removed.
+    say($("bind-status"), ""); loadSecrets(); loadBindings(); }
   catch (e) { say($("secret-status"), "Could not delete " + s.name + ": " + e.message, "err"); }
 }
 $("secret-form").onsubmit = async function (e) { e.preventDefault();
