@@ -458,6 +458,12 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(rest.status).toBe(412);
     expect({ type: stale.type, code: stale.code }).toEqual({ type: rest.body.error.type, code: rest.body.error.code });
     expect((await ok(a, "read-memory")).content).toBe(`${kind} rewritten`);
+    // Append takes it too, as REST's append does.
+    const appended = await ok(a, "write-memory", { content: `${kind} a note`, ifMatchVersion: next.version });
+    expect(appended).toMatchObject({ content: `${kind} rewritten\n\n---\n\n${kind} a note`, version: next.version + 1 });
+    const staleAppend = await fails(a, "write-memory", { content: "a late note", ifMatchVersion: next.version });
+    expect({ type: staleAppend.type, code: staleAppend.code }).toEqual({ type: rest.body.error.type, code: rest.body.error.code });
+    expect((await ok(a, "read-memory")).version).toBe(next.version + 1);
   }, 20_000);
 
   test("delete-artifact removes it for MCP and REST alike", async () => {

@@ -98,16 +98,16 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
       inputSchema: {
         content: z.string().describe("The whole document (overwrite) or the note to add (append)"),
         mode: z.enum(["overwrite", "append"]).optional().describe("Default append"),
-        ifMatchVersion: z.number().int().min(0).optional().describe("Overwrite only if the document is still at this version"),
+        ifMatchVersion: z.number().int().min(0).optional().describe("Write (either mode) only if the document is still at this version; else a conflict naming the current one"),
       },
       outputSchema: memoryOutput,
     },
     ({ content, mode, ifMatchVersion }, extra) =>
-      tool(async () =>
-        (mode ?? "append") === "append"
-          ? services.memory.append(await ctxOf(extra), { content })
-          : services.memory.write(await ctxOf(extra), { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` }),
-      ),
+      tool(async () => {
+        const input = { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` };
+        const ctx = await ctxOf(extra);
+        return (mode ?? "append") === "append" ? services.memory.append(ctx, input) : services.memory.write(ctx, input);
+      }),
   );
 
   server.registerTool(
