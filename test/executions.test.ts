@@ -102,7 +102,8 @@ beforeAll(async () => {
     startServer({ env: { ...baseEnv, ANTHROPIC_API_KEY: SERVER_KEY, ANTHROPIC_BASE_URL: fakeA.url, CLANKER_MAX_ATTACHMENT_BYTES: "1000" } }),
     startServer({ env: { ...baseEnv, OPENAI_BASE_URL: `${fakeO.url}/v1`, CLANKER_WORKSPACE_CONCURRENCY: "1" } }),
     startServer({ env: baseEnv }),
-    startServer({ env: { ...baseEnv, ANTHROPIC_API_KEY: SERVER_KEY, ANTHROPIC_BASE_URL: fakeA.url, CLANKER_CREDIT_GRANT: "0" } }),
+    // A grant smaller than one run costs, spent by the first run; one run at a time, so the next waits queued.
+    startServer({ env: { ...baseEnv, ANTHROPIC_API_KEY: SERVER_KEY, ANTHROPIC_BASE_URL: fakeA.url, CLANKER_CREDIT_GRANT: "0.00001", CLANKER_WORKSPACE_CONCURRENCY: "1" } }),
   ]);
   const keys = await Promise.all([
     srv.createKey({ email: uniqueEmail("exec-a") }),
@@ -526,12 +527,30 @@ describe("billing", () => {
     expect(bal.body.balance).toBeCloseTo(100 - done.cost, 9);
   });
 
-  test("with CLANKER_CREDIT_GRANT=0 a run is refused with 402 INSUFFICIENT_CREDITS before it starts", async () => {
-    expect((await broke("GET", "/api/v1/billing/balance")).body.balance).toBe(0);
+  test("a run queued while the credits ran out fails at its start with INSUFFICIENT_CREDITS: never sent to the model, not charged", async () => {
+    expect((await broke("GET", "/api/v1/billing/balance")).body.balance).toBe(0.00001);
+    // Both are accepted (the balance is above 0); the second waits behind the first, whose cost spends the grant.
+    const first = await start(broke, { input: `Summarize slowly [[slow:100]] ${marker("broke-first")}` });
+    const late = marker("broke-late");
+    const second = await start(broke, { input: `Summarize after it ${late}` });
+    const spent = await waitEnd(broke, first);
+    expect(spent).toMatchObject({ status: "completed" });
+    expect(spent.cost).toBeGreaterThan(0.00001);
+    const refused = await waitEnd(broke, second);
+    expect(refused).toMatchObject({ status: "failed", cost: 0, error: { code: "INSUFFICIENT_CREDITS" } });
+    expect(fakeA.requests.some((q) => promptText(q.body).includes(late))).toBe(false);
+    const tx = (await broke("GET", "/api/v1/billing/transactions?limit=100")).body.data;
+    expect(tx.filter((t: any) => t.kind === "charge").map((t: any) => t.executionId)).toEqual([first]);
+    expect((await broke("GET", "/api/v1/billing/balance")).body.balance).toBeCloseTo(0.00001 - spent.cost, 9);
+  });
+
+  test("with no credits left a run is refused with 402 INSUFFICIENT_CREDITS before it exists", async () => {
+    expect((await broke("GET", "/api/v1/billing/balance")).body.balance).toBeLessThan(0);
     const before = fakeA.requests.length;
+    const listed = (await broke("GET", "/api/v1/executions")).body.data.length;
     const r = await broke("POST", RUN, { body: { input: `Summarize for free ${marker("broke")}` } });
     expectError(r, 402, "billing_error", { code: "INSUFFICIENT_CREDITS" });
-    expect((await broke("GET", "/api/v1/executions")).body.data).toEqual([]);
+    expect((await broke("GET", "/api/v1/executions")).body.data.length).toBe(listed);
     expect(fakeA.requests.length).toBe(before);
   });
 });

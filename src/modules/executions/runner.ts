@@ -3,7 +3,7 @@
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
 import type { Config } from "../../config";
-import { describeError } from "../../lib/errors";
+import { describeError, type ApiError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { ExecutorPool } from "../../executor/pool";
@@ -63,10 +63,7 @@ export class Runner {
   private flushScheduled = false;
   private idle = new IdleCollector(
     () => this.running.size > 0 || this.dispatchScheduled || this.dispatches.busy || !this.pool,
-    () => {
-      this.pool?.collect();
-      Bun.gc(true);
-    },
+    () => (this.pool?.collect(), Bun.gc(true)),
   );
   private dispatchScheduled = false;
   /** A dispatch pass is between its read of the queue and its commit: the next one waits (no run picked twice). */
@@ -225,7 +222,7 @@ export class Runner {
 
   /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
   private async begin(id: number): Promise<(() => void) | null> {
-    const { config, catalog, byok, store } = this.d;
+    const { config, catalog, byok, billing, store } = this.d;
     // Read in this tx: a run cancelled since the queue was read is left alone.
     const e = await this.load(id);
     if (e?.status !== "queued") return null;
@@ -234,8 +231,10 @@ export class Runner {
     let provider: ReturnType<typeof chooseProvider>;
     try {
       provider = chooseProvider(config.models, await byok.anthropicKey(e.workspaceId));
+      // Again at the start, not only at the POST: runs queued behind others may find the credits spent by them.
+      if (!provider.byok) await billing.assertCanRun(e.workspaceId);
     } catch (err) {
-      await this.settle.finalize(e, "failed", zero, { code: "MODEL_NOT_CONFIGURED", message: (err as Error).message });
+      await this.settle.finalize(e, "failed", zero, { code: (err as ApiError).code ?? "MODEL_NOT_CONFIGURED", message: (err as Error).message });
       return null;
     }
     if (!skill) {
