@@ -312,10 +312,15 @@ describe("model selection", () => {
 
 describe("model failures end the run failed with the provider's reason", () => {
   const cases = [
-    { steer: "[[fail:500]]", code: "MODEL_UNAVAILABLE", reason: /Internal server error/ },
-    { steer: "[[fail:401]]", code: "MODEL_AUTH_FAILED", reason: /invalid x-api-key/ },
-    { steer: "[[fail:429]]", code: "MODEL_RATE_LIMITED", reason: /rate limit/ },
-    { steer: "[[drop]]", code: "MODEL_STREAM_ERROR", reason: /\S/ },
+    { steer: "[[fail:500]]", code: "MODEL_UNAVAILABLE", reason: /Internal server error/, partial: false },
+    { steer: "[[fail:401]]", code: "MODEL_AUTH_FAILED", reason: /invalid x-api-key/, partial: false },
+    { steer: "[[fail:429]]", code: "MODEL_RATE_LIMITED", reason: /rate limit/, partial: false },
+    // How much of a broken stream arrives before the break is the sockets' business: its usage is not checked.
+    { steer: "[[drop]]", code: "MODEL_STREAM_ERROR", reason: /\S/, partial: undefined },
+    // A stream closed cleanly mid-answer is a cut-off answer, not a completed run.
+    { steer: "[[eof]]", code: "MODEL_STREAM_ERROR", reason: /closed before the answer was complete/, partial: true },
+    // Overloaded mid-answer is the code an overloaded status gets.
+    { steer: "[[stream-error:overloaded_error]]", code: "MODEL_UNAVAILABLE", reason: /overloaded_error: Overloaded/, partial: true },
   ];
   for (const c of cases) {
     test(`${c.steer} → failed ${c.code}`, async () => {
@@ -327,6 +332,9 @@ describe("model failures end the run failed with the provider's reason", () => {
       // Bun's fetch advice to whoever wrote the call ("pass `verbose: true` …") is not the caller's.
       expect(done.error.message).not.toContain("verbose");
       expect(typeof done.executionTime).toBe("number");
+      // Broken mid-answer, the run still records (and pays for) the input the provider reported at its start.
+      if (c.partial) expect({ usage: done.usage, cost: done.cost }).toEqual({ usage: { inputTokens: 42, outputTokens: 1 }, cost: expectedCost(42, 1) });
+      else if (c.partial === false) expect({ usage: done.usage, cost: done.cost }).toEqual({ usage: { inputTokens: 0, outputTokens: 0 }, cost: 0 });
       await requestWith(fakeA, input);
       // The operator hears it as one structured warn line, not the SDK's error object on stderr.
       const line = await waitUntil("the run's warn line", () => logMessages(srv.logs()).split("\n").find((l) => l.startsWith(`run ${id} (summarize) failed: ${c.code}: `)));
@@ -359,6 +367,9 @@ describe("cancel", () => {
     const s = await a("GET", `/api/v1/executions/${id}/status`);
     expect(s.body.status).toBe("cancelled");
     cancelledId = id;
+    // The input the provider reported at its start is recorded and charged, as the provider bills it.
+    const charged = await waitStatus(a, id, (b) => b.usage.inputTokens > 0);
+    expect({ usage: charged.usage, cost: charged.cost }).toEqual({ usage: { inputTokens: 42, outputTokens: 1 }, cost: expectedCost(42, 1) });
   });
 
   test("cancelling an ended run → 409 EXECUTION_NOT_RUNNING", async () => {

@@ -64,9 +64,23 @@ function describe(err: unknown, aborted: AbortSignal): { code: string; message: 
     const code = status === 401 || status === 403 ? "MODEL_AUTH_FAILED" : status === 429 ? "MODEL_RATE_LIMITED" : status >= 500 ? "MODEL_UNAVAILABLE" : "MODEL_ERROR";
     return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}` };
   }
+  const streamed = STREAM_ERROR_CODES[(err as { type?: string })?.type ?? ""];
+  if (streamed) return { code: streamed, message: `Model provider reported ${(err as { type: string }).type}: ${(err as Error).message ?? ""}` };
   const e = err as Error;
   return { code: "MODEL_STREAM_ERROR", message: `The model stream failed: ${callerPart(e?.message ?? String(err))}` };
 }
+
+/**
+ * An error the provider sends inside its stream (Anthropic's `event: error`, e.g. overloaded mid-answer) gets the code
+ * the same condition gets as an HTTP status, so a client deciding whether to retry reads one code for one condition.
+ */
+const STREAM_ERROR_CODES: Record<string, string> = {
+  overloaded_error: "MODEL_UNAVAILABLE",
+  api_error: "MODEL_UNAVAILABLE",
+  rate_limit_error: "MODEL_RATE_LIMITED",
+  authentication_error: "MODEL_AUTH_FAILED",
+  permission_error: "MODEL_AUTH_FAILED",
+};
 
 function providerReason(err: APICallError): string {
   try {
@@ -75,6 +89,25 @@ function providerReason(err: APICallError): string {
     if (typeof msg === "string") return msg;
   } catch {}
   return err.message;
+}
+
+interface AnthropicUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+}
+
+/**
+ * The usage an Anthropic stream has reported so far (message_start, then message_delta). The AI SDK reports usage only
+ * with its finish, which a cancelled, timed-out or broken stream never reaches; the provider bills those tokens all
+ * the same, so the run records them. Counted as the SDK counts them: cache reads and writes are input.
+ */
+function reportedUsage(raw: unknown, usage: Usage): void {
+  const event = raw as { type?: string; message?: { usage?: AnthropicUsage }; usage?: AnthropicUsage } | null;
+  const u = event?.type === "message_start" ? event.message?.usage : event?.type === "message_delta" ? event.usage : undefined;
+  if (typeof u?.input_tokens === "number") usage.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+  if (typeof u?.output_tokens === "number") usage.outputTokens = u.output_tokens;
 }
 
 async function run(job: Job): Promise<void> {
@@ -91,6 +124,7 @@ async function run(job: Job): Promise<void> {
   };
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let first = true;
+  let ended = false;
   try {
     const result = streamText({
       model: modelFor(job.provider),
@@ -99,6 +133,7 @@ async function run(job: Job): Promise<void> {
       abortSignal: ac.signal,
       maxRetries: 0,
       maxOutputTokens: job.maxOutputTokens,
+      includeRawChunks: job.provider.kind === "anthropic",
       // The error comes through the stream (below) and becomes the run's failure, logged by the runner as one line.
       // The SDK's default here prints the whole error object (request body included) to stderr, past the logger.
       onError: () => {},
@@ -114,10 +149,16 @@ async function run(job: Job): Promise<void> {
         throw part.error;
       } else if (part.type === "abort") {
         throw new Error("aborted");
+      } else if (part.type === "raw") {
+        reportedUsage(part.rawValue, usage);
       } else if (part.type === "finish") {
-        usage = { inputTokens: part.totalUsage.inputTokens ?? 0, outputTokens: part.totalUsage.outputTokens ?? 0 };
+        usage = { inputTokens: part.totalUsage.inputTokens ?? usage.inputTokens, outputTokens: part.totalUsage.outputTokens ?? usage.outputTokens };
+        // A provider says why its answer stopped. Without a reason its stream closed before the answer's end (a proxy
+        // closing the connection cleanly looks just like this): the text so far is cut off, not an answer.
+        ended = part.rawFinishReason !== undefined;
       }
     }
+    if (!ended) throw new Error("the provider's stream closed before the answer was complete");
     flush();
     post({ type: "done", executionId: job.executionId, usage });
   } catch (err) {

@@ -1,7 +1,9 @@
 // Protocol-faithful fakes of the model APIs, on 127.0.0.1 over real HTTP, so our real AI SDK client code runs:
 // Anthropic Messages (POST /v1/messages, SSE stream) and OpenAI-compatible (POST /v1/chat/completions, SSE).
 // The prompt steers each answer: [[fail:500]] / [[fail:401]] / [[fail:429]] answer that status;
-// [[drop]] cuts the stream after two deltas; [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
+// [[drop]] breaks the stream after two deltas, [[eof]] closes it cleanly there (no stop reason, no message_stop),
+// [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
+// [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
 
@@ -75,6 +77,8 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       if (fail) return errorResponse(flavor, Number(fail[1]));
       const chunks = answerFor(prompt);
       const drop = prompt.includes("[[drop]]");
+      const eof = prompt.includes("[[eof]]");
+      const streamError = /\[\[stream-error:(\w+)\]\]/.exec(prompt)?.[1];
       const slow = /\[\[slow(?::(\d+))?\]\]/.exec(prompt);
       const delay = slow ? Number(slow[1] ?? 150) : 0;
       const enc = new TextEncoder();
@@ -90,6 +94,15 @@ export function startFakeModel(flavor: Flavor): FakeModel {
                 deltas++;
                 if (drop && deltas > 2) {
                   controller.error(new Error("dropped"));
+                  return;
+                }
+                if (eof && deltas > 2) {
+                  controller.close();
+                  return;
+                }
+                if (streamError && deltas > 2) {
+                  write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: streamError, message: "Overloaded" } })}\n\n`);
+                  controller.close();
                   return;
                 }
                 if (delay) await sleep(delay);
