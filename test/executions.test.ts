@@ -227,6 +227,21 @@ describe("attachments and connectors", () => {
     await waitEnd(a, ok.body.executionId);
   });
 
+  test("data that is not base64 as the model client decodes it → 400 param attachments.0.data, nothing queued", async () => {
+    const before = (await a("GET", "/api/v1/executions?limit=1")).body.first_id;
+    for (const data of ["AAAAA", "A", "AA=", "A=AA", "AAAA===", "AA AA!"]) {
+      const r = await a("POST", RUN, { body: { input: "Summarize", attachments: [{ name: "a.png", mediaType: "image/png", data }] } });
+      expectError(r, 400, "invalid_request_error", { param: "attachments.0.data" });
+    }
+    expect((await a("GET", "/api/v1/executions?limit=1")).body.first_id).toBe(before);
+    // Unpadded and line-wrapped base64 is base64.
+    for (const data of ["iVBORw0KGgo", "iVBO\nRw0KGgo="]) {
+      const r = await a("POST", RUN, { body: { input: `Summarize ${marker("att-b64")}`, attachments: [{ name: "a.png", mediaType: "image/png", data }] } });
+      expect(r.status).toBe(200);
+      expect((await waitEnd(a, r.body.executionId)).status).toBe("completed");
+    }
+  });
+
   test("an unsupported media type → 400", async () => {
     const r = await a("POST", RUN, { body: { input: "Summarize", attachments: [{ name: "x.exe", mediaType: "application/x-msdownload", data: "TVqQAAMAAAAEAAAA" }] } });
     expectError(r, 400, "invalid_request_error");

@@ -32,6 +32,17 @@ const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
 export const MAX_ATTACHMENTS = 10;
 
 /** Validates attachments and returns them with base64 text decoded; throws a 400 naming the bad one. */
+/**
+ * WHATWG's forgiving base64, which the model client decodes with (atob): whitespace ignored, padding optional but
+ * only on a length divisible by 4. Buffer.from(…, "base64") takes more than this, so checking with it let through
+ * values the run then failed on as a model error.
+ */
+function isBase64(data: string): boolean {
+  let s = data.replace(/[\t\n\f\r ]/g, "");
+  if (s.length % 4 === 0) s = s.replace(/==?$/, "");
+  return s.length % 4 !== 1 && /^[A-Za-z0-9+/]*$/.test(s);
+}
+
 export function checkAttachments(list: Attachment[] | undefined, maxBytes: number): Attachment[] {
   if (!list) return [];
   if (list.length > MAX_ATTACHMENTS) throw new InvalidRequestError(`At most ${MAX_ATTACHMENTS} attachments`, "attachments");
@@ -44,7 +55,7 @@ export function checkAttachments(list: Attachment[] | undefined, maxBytes: numbe
       throw new InvalidRequestError(`Unsupported attachment type '${a.mediaType}': use text, JSON, CSV, PNG, JPEG, GIF, WebP or PDF`, `${param}.mediaType`);
     let size: number;
     if (a.data !== undefined) {
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(a.data.replace(/\s/g, ""))) throw new InvalidRequestError("data must be base64", `${param}.data`);
+      if (!isBase64(a.data)) throw new InvalidRequestError("data must be base64 (a length that leaves 1 over when divided by 4, or '=' anywhere but at the end of a padded value, is not)", `${param}.data`);
       size = Buffer.from(a.data, "base64").byteLength;
     } else {
       if (!isText) throw new InvalidRequestError(`${a.mediaType} attachments must be sent as base64 data`, `${param}.content`);
