@@ -570,6 +570,21 @@ describe("MCP over HTTP: authentication", () => {
     expect(again.status).toBe(404);
   }, 20_000);
 
+  test("one key holds at most 16 sessions: a 17th ends its least recently used one (404, initialize again); others' sessions stay", async () => {
+    const many = await srv.createKey({ email: uniqueEmail("mcp-many"), name: "many sessions" });
+    const other = await openSession(authHeaders(keyA));
+    const list = (key: string, sid: string) =>
+      raw("POST", "/mcp", { ...authHeaders(key), "mcp-session-id": sid, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const sids: string[] = [];
+    for (let i = 0; i < 16; i++) sids.push(await openSession(authHeaders(many)));
+    // The first is used again, so the second is now the least recently used.
+    expect((await list(many, sids[0]!)).status).toBe(200);
+    sids.push(await openSession(authHeaders(many)));
+    expect((await list(many, sids[1]!)).status).toBe(404);
+    for (const sid of [sids[0]!, sids[2]!, sids[16]!]) expect((await list(many, sid)).status).toBe(200);
+    expect((await list(keyA, other)).status).toBe(200);
+  }, 20_000);
+
   test("Authorization: Bearer ck_… works like x-api-key, in the same workspace", async () => {
     const r = await raw("POST", "/mcp", authHeaders(keyA, true), INIT());
     expect(r.status).toBe(200);

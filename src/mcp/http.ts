@@ -48,6 +48,13 @@ interface Session {
 }
 
 const IDLE_MS = 30 * 60 * 1000;
+/**
+ * A session holds a whole McpServer (every tool, a prompt per skill, its event replay), about 1 MB, for up to
+ * IDLE_MS: without a bound one key opening sessions at its rate limit held gigabytes. Past a bound the least recently
+ * used session ends; its client meets 404 and, as the MCP spec has clients do, initializes again.
+ */
+const MAX_SESSIONS_PER_PRINCIPAL = 16;
+const MAX_SESSIONS = 500;
 /** As often as /api/events asks: a revoked key's open stream ends within this. */
 const RECHECK_MS = 5_000;
 
@@ -75,9 +82,19 @@ export class McpSessions {
 
   private open(id: string, s: Session): void {
     this.sessions.set(id, s);
+    this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL, (x) => x.principal === s.principal);
+    this.endBeyond(MAX_SESSIONS, () => true);
     if (this.rechecking) return;
     this.rechecking = setInterval(() => this.recheckAll(), RECHECK_MS);
     this.rechecking.unref?.();
+  }
+
+  /** Ends the least recently used of the sessions `which` picks, until `cap` are left. */
+  private endBeyond(cap: number, which: (s: Session) => boolean): void {
+    const picked = [...this.sessions].filter(([, x]) => which(x));
+    if (picked.length <= cap) return;
+    picked.sort((a, b) => a[1].lastSeen - b[1].lastSeen);
+    for (const [id] of picked.slice(0, picked.length - cap)) this.end(id);
   }
 
   private end(id: string): void {
