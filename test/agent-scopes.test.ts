@@ -99,6 +99,15 @@ describe("an unclaimed agent key", () => {
       expect({ name, type: err.type, code: err.code }).toEqual({ name, type: "permission_error", code: "SCOPE_REQUIRED" });
       expect(err.message).toContain(`'${scope}'`);
     }
+    // resources/list lists what the key may read (skills, memory, the run's artifact) and leaves out the workflows
+    // it may not: one refused template used to fail the whole listing. Completion of a workflow id is empty.
+    const uris = (await mcp.listResources()).resources.map((r) => r.uri);
+    expect(uris).toContain("clanker://memory");
+    expect(uris).toContain("clanker://skills/summarize");
+    expect(uris.some((u) => u.startsWith("clanker://artifacts/"))).toBe(true);
+    expect(uris.filter((u) => u.startsWith("clanker://workflows/"))).toEqual([]);
+    const completed = await mcp.complete({ ref: { type: "ref/resource", uri: "clanker://workflows/{id}" }, argument: { name: "id", value: "" } });
+    expect(completed.completion.values).toEqual([]);
   });
 
   test("after a person claims it, the same key (and the same open MCP session) may do all of it", async () => {

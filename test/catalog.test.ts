@@ -7,6 +7,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { connectMcp, toolOk } from "./helpers/mcp-client";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 
 type Call = ReturnType<typeof client>;
 type Summary = { id: string; slug: string; name: string; description: string; category: string; source: unknown };
@@ -555,5 +557,52 @@ describe("CLANKER_SKILLS_DIR and `clanker skills import`", () => {
     // Still sorted, so paging stays right with the imported skills in it.
     const slugs = list.map((s) => s.slug);
     expect(slugs).toEqual([...slugs].sort());
+  });
+});
+
+describe("MCP offers the whole catalog, past 100 skills", () => {
+  let srv: TestServer;
+  let mcp: Client;
+  const work = mkdtempSync(join(tmpdir(), "clanker-many-skills-"));
+
+  beforeAll(async () => {
+    // 101 of our own: more than 100 in all, whatever the bundled catalog holds.
+    for (let i = 0; i < 101; i++) writeSkill(work, `zz-gen-${i}`, skillMd(`zz-gen-${i}`, `Generated skill number ${i} for a large catalog.`));
+    srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_SKILLS_DIR: work } });
+    const key = await srv.createKey({ email: uniqueEmail("many-skills") });
+    mcp = await connectMcp(srv.url, "streamable", { "x-api-key": key });
+  }, 30_000);
+
+  afterAll(async () => {
+    await mcp?.close();
+    await srv?.stop();
+    if (srv) cleanup(srv);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test("prompts, resources, search-skills and slug completion list every skill REST pages through", async () => {
+    const slugs: string[] = [];
+    for (let after = "", i = 0; i < 10; i++) {
+      const r = await client(srv)("GET", `${MP}?limit=100${after ? `&after_id=${after}` : ""}`);
+      slugs.push(...r.body.data.map((s: Summary) => s.slug));
+      if (!r.body.has_more) break;
+      after = r.body.last_id;
+    }
+    slugs.sort();
+    expect(slugs.length).toBeGreaterThan(100);
+    const prompts: string[] = [];
+    for (let cursor: string | undefined, i = 0; i < 20; i++) {
+      const page = await mcp.listPrompts(cursor ? { cursor } : {});
+      prompts.push(...page.prompts.map((p) => p.name));
+      if (!(cursor = page.nextCursor)) break;
+    }
+    expect(prompts.sort()).toEqual(slugs);
+    expect((await mcp.getPrompt({ name: "zz-gen-99" })).messages[0]?.content).toMatchObject({ type: "text" });
+    const resources = (await mcp.listResources()).resources.map((r) => r.uri).filter((u) => u.startsWith("clanker://skills/"));
+    expect(resources.sort()).toEqual(slugs.map((s) => `clanker://skills/${s}`).sort());
+    const found = await toolOk(mcp, "search-skills", {});
+    expect({ total: found.total, listed: found.skills.length }).toEqual({ total: slugs.length, listed: slugs.length });
+    const done = await mcp.complete({ ref: { type: "ref/resource", uri: "clanker://skills/{slug}" }, argument: { name: "slug", value: "zz-gen-" } });
+    expect({ total: done.completion.total, hasMore: done.completion.hasMore }).toEqual({ total: 101, hasMore: true });
   });
 });

@@ -16,7 +16,7 @@ function describe(p: Skill["parameters"][number]): string {
 }
 
 export function registerSkillPrompts(server: McpServer, { services }: ToolContext): void {
-  for (const summary of services.marketplace.list({ limit: 100 }, {}).rows) {
+  for (const summary of services.marketplace.all()) {
     const skill = services.marketplace.get(summary.slug);
     const args: Record<string, z.ZodString | z.ZodOptional<z.ZodString>> = {};
     for (const p of skill.parameters) args[p.name] = p.required ? z.string().describe(describe(p)) : z.string().optional().describe(describe(p));

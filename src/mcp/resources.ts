@@ -42,14 +42,27 @@ export async function skillMarkdown(s: Skill): Promise<string> {
   return `---\n${stringify(front).trimEnd()}\n---\n\n${s.instructions}\n`;
 }
 
+/**
+ * What a template lists, or nothing when the caller may not see it (an unclaimed agent without the scope): the
+ * SDK merges every template's list into one resources/list, which one refusal would fail as a whole.
+ */
+export async function visible<T>(list: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await list();
+  } catch (e) {
+    if (e instanceof ApiError && e.type === "permission_error") return [];
+    throw e;
+  }
+}
+
 export function registerResources(server: McpServer, { services, ctxOf }: ToolContext): void {
-  const catalog = () => services.marketplace.list({ limit: LIST_LIMIT }, {}).rows;
+  const catalog = () => services.marketplace.all();
 
   server.registerResource(
     "skill",
     new ResourceTemplate(TEMPLATES.skill, {
       list: () => ({
-        resources: services.marketplace.list({ limit: LIST_LIMIT }, {}).rows.map((s) => ({ uri: `clanker://skills/${s.slug}`, name: s.slug, title: s.name, description: s.description, mimeType: "text/markdown" })),
+        resources: catalog().map((s) => ({ uri: `clanker://skills/${s.slug}`, name: s.slug, title: s.name, description: s.description, mimeType: "text/markdown" })),
       }),
       complete: { slug: (value) => catalog().map((s) => s.slug).filter((slug) => slug.startsWith(value)) },
     }),
@@ -72,7 +85,9 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
     "artifact",
     new ResourceTemplate(TEMPLATES.artifact, {
       list: async (extra) => ({
-        resources: (await services.artifacts.list(await ctxOf(extra), parsePage({ limit: LIST_LIMIT }, "artifact"))).rows.map((a) => ({ uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size })),
+        resources: await visible(async () =>
+          (await services.artifacts.list(await ctxOf(extra), parsePage({ limit: LIST_LIMIT }, "artifact"))).rows.map((a) => ({ uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size })),
+        ),
       }),
       complete: { id: () => [] }, // by workspace: answered by the completion handler, which knows the caller
     }),
@@ -93,7 +108,9 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
     "workflow",
     new ResourceTemplate(TEMPLATES.workflow, {
       list: async (extra) => ({
-        resources: (await services.workflows.definitions(await ctxOf(extra))).data.map((d) => ({ uri: `clanker://workflows/${d.id}`, name: d.id, title: d.name, description: d.description, mimeType: "application/json" })),
+        resources: await visible(async () =>
+          (await services.workflows.definitions(await ctxOf(extra))).data.map((d) => ({ uri: `clanker://workflows/${d.id}`, name: d.id, title: d.name, description: d.description, mimeType: "application/json" })),
+        ),
       }),
       complete: { id: () => [] },
     }),

@@ -13,7 +13,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { MEMORY_EVENT } from "../modules/memory/service";
 import type { CallExtra, ToolContext } from "./server";
-import { MEMORY_URI, TEMPLATES } from "./resources";
+import { MEMORY_URI, TEMPLATES, visible } from "./resources";
 import { completePromptArgument } from "./prompts";
 import { parsePage } from "../lib/page-params";
 
@@ -85,9 +85,9 @@ export function installSessionFeatures(server: McpServer, tc: ToolContext, log: 
     const prefix = (list: string[]) => list.filter((v) => v.startsWith(argument.value));
     let values: string[] = [];
     if (ref.type === "ref/prompt") values = completePromptArgument(services, ref.name, argument.name, argument.value);
-    else if (ref.uri === TEMPLATES.skill) values = prefix(services.marketplace.list({ limit: 100 }, {}).rows.map((s) => s.slug));
-    else if (ref.uri === TEMPLATES.workflow) values = prefix((await services.workflows.definitions(await ctxOf(extra))).data.map((d) => d.id));
-    else if (ref.uri === TEMPLATES.artifact) values = prefix((await services.artifacts.list(await ctxOf(extra), parsePage({ limit: 100 }, "artifact"))).rows.map((a) => a.id));
+    else if (ref.uri === TEMPLATES.skill) values = prefix(services.marketplace.all().map((s) => s.slug));
+    else if (ref.uri === TEMPLATES.workflow) values = prefix(await visible(async () => (await services.workflows.definitions(await ctxOf(extra))).data.map((d) => d.id)));
+    else if (ref.uri === TEMPLATES.artifact) values = prefix(await visible(async () => (await services.artifacts.list(await ctxOf(extra), parsePage({ limit: 100 }, "artifact"))).rows.map((a) => a.id)));
     return { completion: { values: values.slice(0, MAX_COMPLETIONS), total: values.length, hasMore: values.length > MAX_COMPLETIONS } };
   });
 }

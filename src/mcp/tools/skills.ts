@@ -16,7 +16,6 @@ import { executionOutput, hints, listOutput, objectOutput, output, skillEntry } 
 const runConnectorZod = z.fromJSONSchema(runConnectorJsonSchema());
 
 const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize (search-skills lists them)");
-const SEARCH_LIMIT = 100;
 
 export function registerSkillTools(server: McpServer, tc: ToolContext): void {
   const { services, ctxOf } = tc;
@@ -38,9 +37,8 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
     },
     ({ query, category }) =>
       tool(async () => {
-        const found = services.marketplace.list({ limit: SEARCH_LIMIT }, { q: query, category });
         // Compact: what an agent needs to choose a skill, not its license or source.
-        const skills = found.rows.map((s) => ({ slug: s.slug, name: s.name, description: s.description, category: s.category }));
+        const skills = services.marketplace.all({ q: query, category }).map((s) => ({ slug: s.slug, name: s.name, description: s.description, category: s.category }));
         return { skills, total: skills.length, categories: services.marketplace.categories().map((c) => ({ name: c.name, count: c.count })) };
       }),
   );

@@ -27,6 +27,11 @@ export function skillDetail(s: Skill) {
   };
 }
 
+interface CatalogFilter {
+  category?: string;
+  q?: string;
+}
+
 export function createMarketplaceService(catalog: Catalog) {
   /** Every category with its skill count, by name (code-unit order, the order the name cursors page in). */
   const categories = () => {
@@ -35,23 +40,30 @@ export function createMarketplaceService(catalog: Catalog) {
     return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, count]) => ({ id: name, name, count }));
   };
 
+  const matching = (filter: CatalogFilter) => {
+    let list = catalog.list;
+    if (filter.category) {
+      const c = filter.category.toLowerCase();
+      list = list.filter((s) => s.category.toLowerCase() === c);
+    }
+    if (filter.q) {
+      const words = filter.q.toLowerCase().split(/\s+/).filter(Boolean);
+      list = list.filter((s) => {
+        const hay = `${s.slug} ${s.name} ${s.description}`.toLowerCase();
+        return words.every((w) => hay.includes(w));
+      });
+    }
+    return list;
+  };
+
   return {
-    list(p: PageParams<string>, filter: { category?: string; q?: string }) {
-      let list = catalog.list;
-      if (filter.category) {
-        const c = filter.category.toLowerCase();
-        list = list.filter((s) => s.category.toLowerCase() === c);
-      }
-      if (filter.q) {
-        const words = filter.q.toLowerCase().split(/\s+/).filter(Boolean);
-        list = list.filter((s) => {
-          const hay = `${s.slug} ${s.name} ${s.description}`.toLowerCase();
-          return words.every((w) => hay.includes(w));
-        });
-      }
-      const page = pageOfList(list, (s) => s.slug, p);
+    list(p: PageParams<string>, filter: CatalogFilter) {
+      const page = pageOfList(matching(filter), (s) => s.slug, p);
       return { rows: page.rows.map(skillSummary), hasMore: page.hasMore };
     },
+
+    /** Every matching skill, unpaged: MCP's prompts, resources, completions and search-skills offer the whole catalog. */
+    all: (filter: CatalogFilter = {}) => matching(filter).map(skillSummary),
 
     categories,
 
