@@ -633,6 +633,12 @@ describe("MCP over HTTP: authentication", () => {
       const msg = INIT(1);
       expect((await raw("POST", sse.endpoint, authHeaders(stranger), msg)).status).toBe(404);
       expect((await raw("POST", sse.endpoint, authHeaders(owner), msg)).status).toBe(202);
+      // Not a JSON-RPC message: 400 with the parse error Streamable HTTP answers, not a 500 and an error log.
+      for (const bad of [{ foo: 1 }, [INIT(2)], "just text"]) {
+        const r = await raw("POST", sse.endpoint, authHeaders(owner), bad);
+        expect({ status: r.status, error: r.body?.error?.code }).toEqual({ status: 400, error: -32700 });
+      }
+      expect(srv.logs()).not.toContain("ZodError");
     } finally {
       sse.close();
     }

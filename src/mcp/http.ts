@@ -25,6 +25,7 @@ function loadSdk() {
     WebStandardStreamableHTTPServerTransport: streamable.WebStandardStreamableHTTPServerTransport,
     SSEServerTransport: sse.SSEServerTransport,
     isInitializeRequest: types.isInitializeRequest,
+    JSONRPCMessageSchema: types.JSONRPCMessageSchema,
     authInfoOf: server.authInfoOf,
     createMcpServer: server.createMcpServer,
     requestCtx: server.requestCtx,
@@ -200,6 +201,8 @@ export class McpSessions {
   async sseMessage(ctx: Ctx, sessionId: string | null, body: unknown): Promise<Response> {
     const s = this.find(sessionId, ctx);
     if (!s?.sse) return jsonRpcError(404, -32001, "Session not found");
+    // As Streamable HTTP answers the same body; the SSE transport would throw it as a 500.
+    if (!(await sdk()).JSONRPCMessageSchema.safeParse(body).success) return jsonRpcError(400, -32700, "Parse error: Invalid JSON-RPC message");
     await s.sse.handleMessage(body, { authInfo: await authOf(ctx) });
     return new Response("Accepted", { status: 202 });
   }
