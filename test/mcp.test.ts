@@ -403,6 +403,14 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(restEnded.status).toBeGreaterThanOrEqual(400);
     expect(restEnded.body.error.code).toBeTruthy();
     expect({ type: ended.type, code: ended.code }).toEqual({ type: restEnded.body.error.type, code: restEnded.body.error.code });
+
+    // Arguments that break the tool's schema: REST's schema refusal (type, INVALID_PARAMETER, the argument as param).
+    const restLimit = await restA("GET", "/api/v1/executions?limit=0");
+    expectApiError(restLimit, 400, "invalid_request_error", "INVALID_PARAMETER");
+    const limit = await fails(a, "list-executions", { limit: 0 });
+    expect({ type: limit.type, code: limit.code, param: (limit as { param?: string }).param }).toEqual({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: restLimit.body.error.param });
+    expect(limit.message).toContain("limit");
+    expect(await fails(a, "get-artifact", {})).toMatchObject({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: "id" });
   }, 20_000);
 
   test("cancel-execution of a [[slow]] run started with wait:false → cancelled, and it stays cancelled", async () => {

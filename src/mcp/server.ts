@@ -4,7 +4,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { version } from "../../package.json";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
-import { AuthenticationError } from "../lib/errors";
+import { AuthenticationError, invalidParameter } from "../lib/errors";
 import type { Services } from "../services";
 import { registerSkillTools } from "./tools/skills";
 import { registerWorkspaceTools } from "./tools/workspace";
@@ -94,6 +94,38 @@ export function registerTools(server: McpServer, tc: ToolContext): void {
   registerConnectorTools(server, tc);
 }
 
+type Checked = { safeParseAsync(v: unknown): Promise<{ success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }> };
+type SdkInternals = {
+  validateToolInput(tool: { inputSchema?: Checked }, args: unknown, name: string): Promise<unknown>;
+  createToolError(message: string): unknown;
+};
+const TYPED = '{"error":';
+
+/**
+ * The SDK answers arguments that break a tool's schema with text alone ("MCP error -32602: Input validation error …"),
+ * where every other refusal carries REST's typed error. The same check, failing as a REST schema refusal does:
+ * invalid_request_error, INVALID_PARAMETER, the argument named as param. The SDK hands createToolError only a
+ * message, so the typed error travels as its JSON text, which is also what a tool failure's text is (./result.ts).
+ */
+function typedInputErrors(server: McpServer): void {
+  const sdk = server as unknown as SdkInternals;
+  const validate = sdk.validateToolInput.bind(server);
+  const plain = sdk.createToolError.bind(server);
+  sdk.validateToolInput = async (tool, args, name) => {
+    try {
+      return await validate(tool, args, name);
+    } catch (e) {
+      const parsed = await tool.inputSchema?.safeParseAsync(args ?? {});
+      const issue = parsed && !parsed.success ? parsed.error.issues[0] : undefined;
+      if (!issue) throw e;
+      const param = issue.path.map(String).join(".") || "arguments";
+      throw new Error(JSON.stringify(invalidParameter(`Invalid argument ${param} for ${name}: ${issue.message}`, param).toBody()));
+    }
+  };
+  sdk.createToolError = (message) =>
+    message.startsWith(TYPED) ? { content: [{ type: "text", text: message }], structuredContent: JSON.parse(message), isError: true } : plain(message);
+}
+
 export function createMcpServer(tc: ToolContext): McpServer {
   const server = new McpServer(
     { name: "clanker", version },
@@ -106,6 +138,7 @@ export function createMcpServer(tc: ToolContext): McpServer {
   );
   const registered: string[] = [];
   cacheListings(server, registered);
+  typedInputErrors(server);
   const log = sessionLogging(server);
   // Every tool call is logged to the session that made it (logging/setLevel chooses how much it hears).
   const register = server.registerTool.bind(server);
