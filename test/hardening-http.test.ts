@@ -323,6 +323,35 @@ describe("mail links off loopback (item 13)", () => {
   });
 });
 
+describe("mail links on loopback", () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer({ env: { CLANKER_SMTP_URL: "" } });
+  }, 30_000);
+  afterAll(async () => {
+    await srv.stop();
+    cleanup(srv);
+  });
+
+  test("a loopback Host with another port: the mails name the port this server listens on, not the client's", async () => {
+    const port = new URL(srv.url).port;
+    const other = { host: "localhost:9999" };
+    const email = uniqueEmail("port");
+    expect((await send(srv, "POST", "/api/v1/auth/email/start", { headers: { ...json, ...other }, body: JSON.stringify({ email }) })).status).toBe(200);
+    await outboxCode(srv.dataDir, email);
+    expect(mailTo(srv, email)).toContain(`http://localhost:${port}`);
+    expect(mailTo(srv, email)).not.toContain(":9999");
+
+    const owner = await srv.createSession(uniqueEmail("port-owner"));
+    const ws = await send(srv, "GET", "/api/v1/workspaces/current", { headers: { "x-auth-token": owner } });
+    const invitee = uniqueEmail("port-invitee");
+    const inv = await send(srv, "POST", `/api/v1/workspaces/${ws.body.id}/invitations`, { headers: { ...json, ...other, "x-auth-token": owner }, body: JSON.stringify({ email: invitee, role: "member" }) });
+    expect({ status: inv.status, text: inv.text }).toMatchObject({ status: 200 });
+    expect(mailTo(srv, invitee)).toContain(`http://localhost:${port}/invitations/accept#token=inv_`);
+    expect(mailTo(srv, invitee)).not.toContain(":9999");
+  });
+});
+
 describe("pages and the session cookie (item 14)", () => {
   let local: TestServer;
   let https: TestServer;

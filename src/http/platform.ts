@@ -274,10 +274,17 @@ export function baseUrl(config: Config, request: Request): string {
  * when its Host was checked against the allowed hosts (bound to loopback, or CLANKER_ALLOWED_HOSTS set).
  * null: the mail goes out without a link (its code still works; a forged Host cannot phish with it).
  */
-export function mailBaseUrl(config: Config, request: Request): string | null {
+export function mailBaseUrl(config: Config, request: Request, listeningPort: number | undefined): string | null {
   if (config.publicUrl) return config.publicUrl;
-  return config.allowedHosts ? new URL(request.url).origin : null;
+  if (!config.allowedHosts) return null;
+  const url = new URL(request.url);
+  // A loopback name's port is the client's to choose too (the Host check reads names only): the mail names the port
+  // this server listens on, not another local program's. Names behind a proxy keep the port the proxy was asked on.
+  if (listeningPort !== undefined && LOOPBACK_NAMES.has(url.hostname)) url.port = String(listeningPort);
+  return url.origin;
 }
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** The start-up line for a server that cannot name itself in mails. */
 export function mailLinkWarning(config: Config): string | null {

@@ -58,7 +58,7 @@ function agentAuthBlock(base: string, anonymous: boolean) {
 
 export const signinRoutes = (app: Platform) =>
   app
-    .post("/api/v1/auth/email/start", ({ deps, body, request }) => deps.services.signin.start(body.email, mailBaseUrl(deps.config, request)), {
+    .post("/api/v1/auth/email/start", ({ deps, body, request, server }) => deps.services.signin.start(body.email, mailBaseUrl(deps.config, request, server?.port)), {
       publicLimit: true,
       body: t.Object({ email }, { additionalProperties: false }),
       detail: { tags: ["Sign-in"], summary: "Mail a 6-digit sign-in code", security: [] },
@@ -110,7 +110,7 @@ export const signinRoutes = (app: Platform) =>
           const ip = server?.requestIP(request)?.address ?? "unknown";
           Object.assign(set.headers, rateHeaders(await deps.limiter.hit(`agent-register:${ip}`, 10)));
         }
-        return deps.services.agents.register(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request));
+        return deps.services.agents.register(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request, server?.port));
       },
       {
         publicLimit: true,
@@ -126,7 +126,7 @@ export const signinRoutes = (app: Platform) =>
         detail: { tags: ["Agent auth"], summary: "Register an agent (auth.md)", security: [] },
       },
     )
-    .post("/agent/auth/claim", ({ deps, body, request }) => deps.services.agents.claim(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request)), {
+    .post("/agent/auth/claim", ({ deps, body, request, server }) => deps.services.agents.claim(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request, server?.port)), {
       publicLimit: true,
       body: t.Object({ claim_token: t.String({ minLength: 1, maxLength: 200 }), email: t.Optional(email) }, { additionalProperties: false }),
       detail: { tags: ["Agent auth"], summary: "Mail a claim code to the person adopting an agent", security: [] },
@@ -159,7 +159,7 @@ export const signinRoutes = (app: Platform) =>
     .get("/skill.md", async ({ deps, request, set }) => markdown(set, await renderSkillMd(baseUrl(deps.config, request), deps.config, deps.services)), { detail: { hide: true } })
     .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(baseUrl(deps.config, request), deps.config.signin.anonymousAgents)), { detail: { hide: true } })
     .get("/activate", ({ set, request }) => htmlPage(set, activatePage(hasSession(request))), { detail: { hide: true } })
-    .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request)), {
+    .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request, server }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request, server?.port)), {
       auth: true,
       params: t.Object({ id: t.String({ maxLength: 100 }) }),
       body: t.Object({ email, role: t.Optional(t.Union([t.Literal("admin"), t.Literal("member")])) }, { additionalProperties: false }),
