@@ -207,6 +207,36 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       const sixth = await anon("POST", "/api/v1/auth/email/start", { body: { email } });
       expectError(sixth, 429, "rate_limited");
       expect(mailsTo(email).length).toBe(5);
+      // The budget is the address's, whatever the code is for: an agent claim code for it is refused as well.
+      const claim = await anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } });
+      expectError(claim, 429, "rate_limited");
+      // Its retry-after is when the oldest of the five leaves the 15 minutes, not a minute.
+      expect(Number(claim.headers.get("retry-after"))).toBeGreaterThan(14 * 60);
+      expect(mailsTo(email).length).toBe(5);
+    });
+
+    test("an address has 25 wrong tries a day, across codes and purposes: then a right code and a new one are refused too", async () => {
+      const email = uniqueEmail(`guesser-${mode}`);
+      const wrongTries = async (code: string, n: number) => {
+        for (let t = 0; t < n; t++) expect((await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: wrongCode(code) } })).status).toBeGreaterThanOrEqual(400);
+      };
+      // Codes sent more than 15 minutes ago (backdated) no longer count against the sends, but their wrong tries do.
+      const sentLongAgo = () => runSql(srv, "UPDATE otp_codes SET created_at = created_at - 960000 WHERE email = ?", email);
+      for (let i = 0; i < 4; i++) {
+        await wrongTries(await startSignin(email), 5);
+        await sentLongAgo();
+      }
+      await wrongTries(await startSignin(email), 4);
+      await sentLongAgo();
+      // 24 spent. A fresh code's first wrong try is the 25th.
+      const last = await startSignin(email);
+      expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: wrongCode(last) } }), 400, "otp_invalid");
+      const right = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: last } });
+      expectError(right, 429, "rate_limited");
+      // When the oldest wrong try leaves the day: that code was backdated by 5 × 16 minutes.
+      expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(24 * 3600 - 5 * 960 - 60);
+      expectError(await anon("POST", "/api/v1/auth/email/start", { body: { email } }), 429, "rate_limited");
+      expectError(await anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } }), 429, "rate_limited");
     });
   });
 

@@ -1,6 +1,7 @@
 // One-time codes: 6 digits, stored as keyed hashes, 10 minutes, at most 5 tries, at most 5 sent per email
-// per 15 minutes. Error codes follow the auth.md agent-registration protocol.
-import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+// per 15 minutes, at most 25 wrong tries per email per day (sign-in and agent claims together). Error codes follow
+// the auth.md agent-registration protocol.
+import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { randomInt } from "../../lib/crypto";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { SecretBox } from "../../lib/secret-box";
@@ -11,27 +12,47 @@ export const OTP_TTL_MS = 10 * 60 * 1000;
 export const OTP_MAX_ATTEMPTS = 5;
 const SEND_WINDOW_MS = 15 * 60 * 1000;
 const SENDS_PER_WINDOW = 5;
+/**
+ * Wrong tries an address may spend in a day, whatever the code and the purpose. Each code's own 5 alone let anyone
+ * guess 50 times per 15 minutes (5 codes × 5 tries, sign-in and claim apart), ~13 % odds of a key to someone's
+ * account in a month; 25 a day make that ~0.08 %.
+ */
+const WRONG_PER_DAY = 25;
+const DAY_MS = 24 * 3600 * 1000;
 
-type Purpose = "signin" | "agent_claim";
+const PURPOSES = ["signin", "agent_claim"] as const;
+type Purpose = (typeof PURPOSES)[number];
 
-export function rateLimited(message: string): ApiError {
-  return new ApiError("rate_limit_error", message, { code: "rate_limited", headers: { "retry-after": "60" } });
+/** `retryAfterMs`: when the budget that refused frees up (the header says so, in whole seconds). */
+export function rateLimited(message: string, retryAfterMs = 60_000): ApiError {
+  return new ApiError("rate_limit_error", message, { code: "rate_limited", headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } });
 }
 
 export function createOtpService(store: Store, box: SecretBox) {
   const db = store.db;
   const hash = (purpose: Purpose, email: string, subjectId: number | null, code: string) => box.mac(`otp:${purpose}:${email}:${subjectId ?? ""}:${code}`);
 
+  const ofAddress = (email: string, since: number) => and(inArray(otpCodes.purpose, [...PURPOSES]), eq(otpCodes.email, email), gt(otpCodes.createdAt, since));
+
+  /** Refuses an address that spent its day's wrong tries, saying when the oldest of them leaves the day. */
+  async function assertTriesLeft(email: string, now: number): Promise<void> {
+    const [spent] = await db
+      .select({ wrong: sql<number>`coalesce(sum(${otpCodes.attempts}), 0)`.mapWith(Number), since: sql<number | null>`min(${otpCodes.createdAt})`.mapWith(Number) })
+      .from(otpCodes)
+      .where(and(ofAddress(email, now - DAY_MS), gt(otpCodes.attempts, 0)));
+    if (spent!.wrong >= WRONG_PER_DAY) throw rateLimited(`Too many wrong codes for ${email} today; try again later`, spent!.since! + DAY_MS - now);
+  }
+
   return {
     /** Inside a tx: a fresh code for this email (older unused ones stop working). Returns the code to mail. */
     async issue(purpose: Purpose, email: string, subjectId: number | null = null): Promise<string> {
       const now = Date.now();
+      await assertTriesLeft(email, now);
       const [counted] = await db
-        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .select({ n: sql<number>`count(*)`.mapWith(Number), since: sql<number | null>`min(${otpCodes.createdAt})`.mapWith(Number) })
         .from(otpCodes)
-        .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), gt(otpCodes.createdAt, now - SEND_WINDOW_MS)));
-      const recent = counted!.n;
-      if (recent >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`);
+        .where(ofAddress(email, now - SEND_WINDOW_MS));
+      if (counted!.n >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`, counted!.since! + SEND_WINDOW_MS - now);
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
       // Writes go through store.tx, never bare: a bare statement would join an open group-commit batch and share its fate.
       await store.tx(async () => {
@@ -58,6 +79,7 @@ export function createOtpService(store: Store, box: SecretBox) {
     async verify(purpose: Purpose, email: string, code: string, subjectId: number | null = null): Promise<void> {
       const now = Date.now();
       const wrong = await store.tx(async () => {
+        await assertTriesLeft(email, now);
         const [row] = await db
           .select()
           .from(otpCodes)
