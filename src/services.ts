@@ -85,6 +85,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     }),
   });
   const otp = createOtpService(store, box);
+  const workspacesService = createWorkspacesService(store, keyCache);
   const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c) });
   const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner, connectors });
   // The engine needs definitions from the service and the service starts runs on the engine.
@@ -98,7 +99,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   return guardServices({
     users,
     profile: createProfileService(store, keyCache),
-    workspaces: createWorkspacesService(store, keyCache),
+    workspaces: workspacesService,
     apiKeys: createApiKeysService(store, keyCache),
     auditLogs: createAuditLogsService(store),
     memory: createMemoryService(store, bus),
@@ -127,7 +128,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
       anonymousAgents: config.signin.anonymousAgents,
       anonymousGrant: config.signin.anonymousCreditGrant,
     }),
-    invitations: createInvitationsService(store, mailer, keyCache),
+    invitations: createInvitationsService(store, mailer, keyCache, workspacesService.actIn),
     executions,
     workflows,
     workflowEngine: engine,

@@ -135,6 +135,31 @@ describe("roles over REST", () => {
   });
 });
 
+describe("/workspaces/:id with a session: the path names the workspace", () => {
+  test("a person lists and invites in any workspace they belong to without x-workspace-id, with the role they hold there", async () => {
+    // The owner's session alone acts in their personal workspace; the team is named by the path only.
+    const bare = client(srv, { session: teamFixture.ownerSession });
+    expect((await bare("GET", "/api/v1/workspaces/current")).body.id).not.toBe(team);
+    const members = await bare("GET", `/api/v1/workspaces/${team}/members`);
+    expect(members.status).toBe(200);
+    expect(members.body.data.map((m: { email: string }) => m.email)).toContain(memberEmail);
+    const invitee = uniqueEmail("path-invitee");
+    const inv = await bare("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: invitee, role: "member" } });
+    expect({ status: inv.status, text: inv.text }).toMatchObject({ status: 200 });
+    expect(inv.body.workspaceId).toBe(team);
+    expect((await owner("GET", "/api/v1/audit-logs?action=invitation.create")).body.data.map((e: { resourceId: string }) => e.resourceId)).toContain(inv.body.id);
+    // A member of the team, asked by path from their own workspace, has the team's member role there: no inviting.
+    const memberBare = client(srv, { session: memberSession });
+    expect((await memberBare("GET", `/api/v1/workspaces/${team}/members`)).status).toBe(200);
+    const refused = await memberBare("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: uniqueEmail("nope"), role: "member" } });
+    expect({ status: refused.status, code: refused.body.error?.code }).toEqual({ status: 403, code: "ROLE_REQUIRED" });
+    // A workspace they do not belong to is still a 404.
+    const stranger = client(srv, { session: await srv.createSession(uniqueEmail("stranger")) });
+    expect((await stranger("GET", `/api/v1/workspaces/${team}/members`)).status).toBe(404);
+    expect((await stranger("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: uniqueEmail("x"), role: "member" } })).status).toBe(404);
+  });
+});
+
 describe("a second invitation accepted by a member", () => {
   test("can raise the role, never lower it; the answer, the membership and the audit row agree", async () => {
     const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"]) => {

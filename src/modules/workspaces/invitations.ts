@@ -12,7 +12,7 @@ import { invitations, memberships, users, workspaces } from "../../store/schema"
 import { normalizeEmail } from "../users/service";
 import type { Mailer } from "../signin/mailer";
 import { deliver } from "../signin/service";
-import { workspaceView, type KeyCache } from "./service";
+import { workspaceView, type KeyCache, type WorkspacesService } from "./service";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -31,15 +31,13 @@ export function invitationView(i: InvitationRow) {
   };
 }
 
-export function createInvitationsService(store: Store, mailer: Mailer, keyCache: KeyCache & { forgetAll(): void }) {
+export function createInvitationsService(store: Store, mailer: Mailer, keyCache: KeyCache & { forgetAll(): void }, actIn: WorkspacesService["actIn"]) {
   const db = store.db;
 
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
-    async invite(ctx: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string | null) {
-      const id = decodeId("workspace", wsRef);
-      const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
-      if (!ws || (id !== ctx.workspaceId && wsRef !== ws.slug)) throw new NotFoundError("workspace", wsRef);
+    async invite(caller: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string | null) {
+      const { ws, ctx } = await actIn(caller, wsRef);
       if (!hasRole(ctx, "admin")) throw new PermissionError("Only owners and admins invite members", "ROLE_REQUIRED");
       const email = normalizeEmail(input.email);
       const [existing] = await db

@@ -63,6 +63,22 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
     return row;
   }
 
+  /**
+   * The workspace a /workspaces/:id route names, and the ctx to act in it. A key acts in its own workspace only
+   * (another is a 404); a person in any workspace they belong to, with the role they hold there: the spec names the
+   * workspace in the path, with no x-workspace-id header.
+   */
+  async function actIn(ctx: Ctx, ref: string): Promise<{ ws: WorkspaceRow; ctx: Ctx }> {
+    if (ctx.actor.kind === "user") {
+      const { ws, role } = await resolveForUser(ref, ctx.actor.userId);
+      return { ws, ctx: ws.id === ctx.workspaceId ? ctx : { ...ctx, workspaceId: ws.id, role } };
+    }
+    const id = decodeId("workspace", ref);
+    const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
+    if (!ws || (id !== ctx.workspaceId && ref !== ws.slug)) throw new NotFoundError("workspace", ref);
+    return { ws, ctx };
+  }
+
   async function current(ctx: Ctx) {
     const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
     if (!ws) throw new NotFoundError("workspace", encodeId("workspace", ctx.workspaceId));
@@ -134,10 +150,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
     },
 
     async members(ctx: Ctx, ref: string, p: PageParams) {
-      // A key or session sees only the workspace it acts in: another workspace's id is a 404.
-      const id = decodeId("workspace", ref);
-      const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
-      if (!ws || (id !== ctx.workspaceId && ref !== ws.slug)) throw new NotFoundError("workspace", ref);
+      const { ws } = await actIn(ctx, ref);
       // Newest member first, as every list is newest first: in the order they joined (the membership's id), with
       // the member's user id as the cursor.
       const joinedAs = async (userId: number | undefined, param: string) => {
@@ -168,6 +181,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
     },
 
     memberRole,
+    actIn,
   };
 }
 
