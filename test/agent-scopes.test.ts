@@ -128,7 +128,11 @@ describe("an unclaimed agent key", () => {
     const run = await toolOk(mcp, "start-workflow", { workflowId: "parallel-review", inputData: { code: "a", doc: "b" } });
     expect(run.id).toMatch(/^run_/);
     expect((await toolOk(mcp, "install-skill", { slug: "code-review" })).installed).toBe(true);
-  });
+    // The key still acts in its workspace, so the session outlives the server's recheck of its credential (5 s),
+    // which closes a session whose key moved to another workspace.
+    await Bun.sleep(5_500);
+    expect((await toolOk(mcp, "read-memory")).content).toEndWith("from mcp");
+  }, 20_000);
 });
 
 describe("CLANKER_ANONYMOUS_AGENTS", () => {

@@ -391,6 +391,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       const before = await agent("GET", "/api/v1/profile");
       expect(before.status).toBe(200);
       expect(before.body.email).toBeNull();
+      expect((await agent("POST", "/api/v1/memory/append", { body: { content: "the agent's note" } })).status).toBe(200);
 
       const email = uniqueEmail(`claimer-${mode}`);
       const { result: claim, mail } = await mailFrom(email, () => anon("POST", "/agent/auth/claim", { body: { claim_token: token, email } }));
@@ -406,6 +407,13 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(after.status).toBe(200);
       expect(after.body.email).toBe(email);
       expect(after.body.id).toBe(ok.body.user_id);
+      // It works where it worked, with what it made there; the workspace is now the person's.
+      expect(after.body.workspaceId).toBe(before.body.workspaceId);
+      expect(ok.body.workspace_id).toBe(before.body.workspaceId);
+      expect((await agent("GET", "/api/v1/memory")).body.content).toBe("the agent's note");
+      const person = await signIn(email);
+      const theirs = (await person.call("GET", "/api/v1/workspaces")).body.data;
+      expect(theirs.find((w: { id: string }) => w.id === before.body.workspaceId)).toMatchObject({ role: "owner" });
 
       expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: token, email } }), 409, "previously_claimed");
       expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code } }), 409, "previously_claimed");

@@ -127,7 +127,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       return { status: "otp_sent" as const, email, otp_expires_in: OTP_TTL_MS / 1000, claim_complete_uri: `${base}/agent/auth/claim/complete` };
     },
 
-    /** The emailed code binds the agent to that person (and their workspace). */
+    /** The emailed code binds the agent to that person: an anonymous one in its own workspace, now theirs. */
     async complete(input: { claim_token: string; otp: string }) {
       const r = await byToken(input.claim_token);
       if (!r.email) throw new InvalidRequestError("Ask for a code first (POST /agent/auth/claim)", "claim_token", "otp_invalid");
@@ -142,26 +142,27 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
           .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
           .orderBy(workspaces.id)
           .limit(1);
-        const personalId = personal!.id;
+        let workspaceId = personal!.id;
         let credential: string | null = null;
         let keyId = r.apiKeyId;
         if (r.kind === "anonymous") {
-          // The agent keeps its key; it now acts for this person in their workspace, and the person owns
-          // the agent's old workspace so nothing it made is lost.
-          await db.insert(memberships).values({ workspaceId: r.workspaceId!, userId: user.id, role: "owner", createdAt: Date.now() }).onConflictDoNothing();
-          const [key] = await db.update(apiKeys).set({ userId: user.id, workspaceId: personalId }).where(eq(apiKeys.id, r.apiKeyId!)).returning();
+          // The agent keeps its key and its workspace, now this person's: its runs, memory and artifacts stay where
+          // it works (a run it is polling, an MCP session it holds), and the person finds the workspace among theirs.
+          workspaceId = r.workspaceId!;
+          await db.insert(memberships).values({ workspaceId, userId: user.id, role: "owner", createdAt: Date.now() }).onConflictDoNothing();
+          const [key] = await db.update(apiKeys).set({ userId: user.id }).where(eq(apiKeys.id, r.apiKeyId!)).returning();
           const hash = key!.keyHash;
           d.keyCache.forgetKey(hash);
           // Again once committed: a reader between the eviction and the COMMIT may have cached the old binding.
           store.afterCommit(() => d.keyCache.forgetKey(hash));
           await billing.setTier(r.workspaceId!, "paygmode");
         } else {
-          const minted = await mintApiKey(store, { workspaceId: personalId, userId: user.id, name: "Agent (email assertion)" });
+          const minted = await mintApiKey(store, { workspaceId, userId: user.id, name: "Agent (email assertion)" });
           credential = minted.secret;
           keyId = minted.row.id;
         }
-        await db.update(agentRegistrations).set({ status: "claimed", userId: user.id, apiKeyId: keyId, workspaceId: personalId, claimedAt: Date.now() }).where(eq(agentRegistrations.id, r.id));
-        await writeAudit(store, { workspaceId: personalId, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "agent-auth" }, {
+        await db.update(agentRegistrations).set({ status: "claimed", userId: user.id, apiKeyId: keyId, workspaceId, claimedAt: Date.now() }).where(eq(agentRegistrations.id, r.id));
+        await writeAudit(store, { workspaceId, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "agent-auth" }, {
           action: "agent.claim",
           resourceType: "agent_registration",
           resourceId: encodeId("registration", r.id),
@@ -173,7 +174,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
           ...(credential ? { credential, credential_type: "api_key" } : {}),
           api_key_id: keyId ? encodeId("apiKey", keyId) : null,
           user_id: encodeId("user", user.id),
-          workspace_id: encodeId("workspace", personalId),
+          workspace_id: encodeId("workspace", workspaceId),
           scopes: POST_CLAIM_SCOPES,
         };
       });
