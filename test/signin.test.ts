@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
-import { freePort } from "./helpers/suite";
+import { freePort, waitUntil } from "./helpers/suite";
 import { runSql } from "./helpers/sql";
 import { extractCode, outboxMessages, startMailSink, type MailSink } from "./helpers/mail";
 
@@ -156,6 +156,28 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       } else {
         expect(files.length).toBeGreaterThan(0);
       }
+    });
+
+    test("one mailbox is one account: an IDN domain in Unicode or xn-- form, an NFC or NFD address, any case", async () => {
+      const tag = uniqueEmail(`idn-${mode}`).split("@")[0]!;
+      // Typed as `typed`, mailed to the one address it stands for (SMTP carries an IDN domain in its xn-- form).
+      const signInAs = async (typed: string, mailbox: string[]) => {
+        const mails = () => mailbox.flatMap(mailsTo).length;
+        const before = mails();
+        expect((await anon("POST", "/api/v1/auth/email/start", { body: { email: typed } })).status).toBe(200);
+        await waitUntil("the code's mail", () => mails() > before);
+        const code = codeIn(mailbox.flatMap(mailsTo).at(-1)!);
+        const r = await anon("POST", "/api/v1/auth/email/verify", { body: { email: typed, code } });
+        expect(r.status).toBe(200);
+        return r.body.user as { id: string; created: boolean; email: string };
+      };
+      const idn = [`${tag}@bücher.example`, `${tag}@xn--bcher-kva.example`];
+      const first = await signInAs(`${tag}@bücher.example`, idn);
+      expect(first).toMatchObject({ created: true, email: `${tag}@bücher.example` });
+      for (const same of [`${tag.toUpperCase()}@xn--bcher-kva.example`, `${tag}@BÜCHER.example`, `${tag}@bu\u0308cher.example`])
+        expect({ same, ...(await signInAs(same, idn)) }).toMatchObject({ same, created: false, id: first.id });
+      const nfc = await signInAs(`ü${tag}@example.com`, [`ü${tag}@example.com`]);
+      expect((await signInAs(`u\u0308${tag}@example.com`, [`ü${tag}@example.com`])).id).toBe(nfc.id);
     });
 
     test("a second person signs in and is not the server owner", async () => {

@@ -4,15 +4,25 @@ import type { Store } from "../../store/db";
 import { users } from "../../store/schema";
 import { insertOwnedWorkspace } from "../workspaces/insert";
 import { InvalidRequestError } from "../../lib/errors";
+import { domainToASCII, domainToUnicode } from "node:url";
 
 export type User = typeof users.$inferSelect;
 
 const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
+/**
+ * One mailbox, one account: the address in Unicode NFC, lower case, its domain as IDNA maps it (an xn-- form, its
+ * Unicode form and a full-width spelling are one domain), in Unicode as people type it. Before, "üser@" in NFC and
+ * in NFD, or "bücher.example" and "xn--bcher-kva.example", were separate users with separate code budgets.
+ */
 export function normalizeEmail(raw: string): string {
-  const email = raw.trim().toLowerCase();
+  const email = raw.trim().normalize("NFC").toLowerCase();
   if (!EMAIL_RE.test(email)) throw new InvalidRequestError(`'${raw}' is not a valid email address`, "email");
-  return email;
+  const at = email.lastIndexOf("@");
+  const domain = email.slice(at + 1);
+  // A domain IDNA refuses (an address literal, say) is kept as typed.
+  const ascii = domainToASCII(domain);
+  return ascii ? `${email.slice(0, at)}@${domainToUnicode(ascii)}` : email;
 }
 
 export function createUsersService(store: Store) {
