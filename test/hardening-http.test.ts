@@ -6,6 +6,7 @@ import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
 import { cleanup, readResponse, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode, outboxMessages } from "./helpers/mail";
+import { runSql } from "./helpers/sql";
 
 type Answer = { status: number; headers: Headers; body: any; text: string };
 
@@ -349,6 +350,22 @@ describe("mail links on loopback", () => {
     expect({ status: inv.status, text: inv.text }).toMatchObject({ status: 200 });
     expect(mailTo(srv, invitee)).toContain(`http://localhost:${port}/invitations/accept#token=inv_`);
     expect(mailTo(srv, invitee)).not.toContain(":9999");
+  });
+
+  test("a workspace name cannot carry a line break into a mail's headers", async () => {
+    const owner = await srv.createSession(uniqueEmail("crlf-owner"));
+    const forged = "Evil\r\nBcc: someone@mail.example\r\nX-Injected: 1";
+    const made = await send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-auth-token": owner }, body: JSON.stringify({ name: forged }) });
+    expect({ status: made.status, param: made.body?.error?.param }).toEqual({ status: 400, param: "name" });
+    // One stored before names were checked: the outbox still writes each header on one line.
+    const ws = await send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-auth-token": owner }, body: JSON.stringify({ name: "Plain" }) });
+    expect(await runSql(srv, "UPDATE workspaces SET name = ? WHERE slug = ?", forged, ws.body.slug)).toBe(1);
+    const invitee = uniqueEmail("crlf-invitee");
+    const inv = await send(srv, "POST", `/api/v1/workspaces/${ws.body.id}/invitations`, { headers: { ...json, "x-auth-token": owner }, body: JSON.stringify({ email: invitee, role: "member" }) });
+    expect({ status: inv.status, text: inv.text }).toMatchObject({ status: 200 });
+    const [mail] = outboxMessages(srv.dataDir, invitee);
+    expect([...mail!.headers.keys()].sort()).toEqual(["content-type", "date", "from", "subject", "to"]);
+    expect(mail!.subject).toContain("Evil Bcc: someone@mail.example X-Injected: 1");
   });
 });
 

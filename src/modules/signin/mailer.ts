@@ -61,7 +61,9 @@ function rawMailer(config: SigninConfig, dataDir: string, log: Log, store?: Stor
   return {
     async send(mail) {
       const path = `${OUTBOX_DIR}/${Date.now()}-${++seq}${tag}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, "_").slice(0, NAME_ADDRESS_CHARS)}.eml`;
-      const eml = `From: ${config.mailFrom}\nTo: ${mail.to}\nSubject: ${mail.subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n${mail.text}\n`;
+      // A header value is one line, whatever a name in it holds (nodemailer folds them the same way over SMTP).
+      const header = (v: string) => v.replace(/[\r\n]+/g, " ");
+      const eml = `From: ${config.mailFrom}\nTo: ${header(mail.to)}\nSubject: ${header(mail.subject)}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\n${mail.text}\n`;
       await files.put(path, eml);
       // Never the subject or body: they carry sign-in codes and invitation tokens, and logs travel further than the outbox.
       log(`mail to ${mail.to} written to ${files.where(path)} (no CLANKER_SMTP_URL)`);

@@ -106,6 +106,8 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       const userId = userOf(ctx);
       const name = input.name.trim();
       if (!name) throw new InvalidRequestError("name must not be blank", "name");
+      // The name goes into invitation mails (subject and text) and pages: a line break there forged mail headers.
+      if (/\p{Cc}/u.test(name)) throw new InvalidRequestError("name must be one line, without control characters", "name");
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
       return store.tx(async () => {
