@@ -420,7 +420,10 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(claim.status).toBe(200);
       const code = codeIn(mail);
 
-      expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: wrongCode(code) } }), 400, "otp_invalid");
+      const wrong = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: wrongCode(code) } });
+      expectError(wrong, 400, "otp_invalid");
+      // Named as the request names it.
+      expect(wrong.body.error.param).toBe("otp");
       const ok = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code } });
       expect(ok.status).toBe(200);
       expect(ok.body.status).toBe("claimed");

@@ -78,6 +78,8 @@ export function createOtpService(store: Store, box: SecretBox) {
      */
     async verify(purpose: Purpose, email: string, code: string, subjectId: number | null = null): Promise<void> {
       const now = Date.now();
+      // The field the code came in: sign-in's `code`, an agent claim's `otp`.
+      const param = purpose === "agent_claim" ? "otp" : "code";
       const wrong = await store.tx(async () => {
         await assertTriesLeft(email, now);
         const [row] = await db
@@ -87,9 +89,9 @@ export function createOtpService(store: Store, box: SecretBox) {
           .orderBy(desc(otpCodes.id))
           .limit(1);
         if (!row || row.consumedAt !== null || (row.subjectId ?? null) !== subjectId)
-          throw new InvalidRequestError("That code is not valid; request a new one", "code", "otp_invalid");
+          throw new InvalidRequestError("That code is not valid; request a new one", param, "otp_invalid");
         if (row.attempts >= OTP_MAX_ATTEMPTS) throw rateLimited("Too many wrong codes; request a new one");
-        if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", "code", "otp_expired");
+        if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", param, "otp_expired");
         if (!/^\d{6}$/.test(code) || hash(purpose, email, subjectId, code) !== row.codeHash) {
           await db.update(otpCodes).set({ attempts: row.attempts + 1 }).where(eq(otpCodes.id, row.id));
           return { left: OTP_MAX_ATTEMPTS - row.attempts - 1 };
@@ -101,7 +103,7 @@ export function createOtpService(store: Store, box: SecretBox) {
       // Thrown after the commit, so the used-up try stays.
       const { left } = wrong;
       if (left <= 0) throw rateLimited("Too many wrong codes; request a new one");
-      throw new InvalidRequestError(`That code is not right; ${left} ${left === 1 ? "try" : "tries"} left`, "code", "otp_invalid");
+      throw new InvalidRequestError(`That code is not right; ${left} ${left === 1 ? "try" : "tries"} left`, param, "otp_invalid");
     },
   };
 }
