@@ -308,6 +308,22 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(again.body.api_key).toBeUndefined();
     });
 
+    test("a person denies a code they did not start: the device's poll hears access_denied and no key is made", async () => {
+      const started = await anon("POST", "/api/v1/activate", { body: {} });
+      expect(started.status).toBe(200);
+      const code: string = started.body.code;
+      // Not with an API key: a person at /activate decides.
+      const key = await srv.createKey({ email: uniqueEmail(`deny-key-${mode}`) });
+      expectError(await client(srv, { apiKey: key })("POST", "/api/v1/activate/deny", { body: { code } }), 403, "SESSION_REQUIRED");
+      const denied = await owner("POST", "/api/v1/activate/deny", { body: { code } });
+      expect({ status: denied.status, body: denied.body }).toEqual({ status: 200, body: { status: "denied" } });
+      expectError(await anon("POST", "/api/v1/activate/poll", { body: { code } }), 400, "access_denied");
+      // Decided once: neither an approval nor a second denial changes it.
+      expectError(await owner("POST", "/api/v1/activate/confirm", { body: { code } }), 400, "code_used");
+      expectError(await owner("POST", "/api/v1/activate/deny", { body: { code } }), 400, "code_used");
+      expect((await owner("GET", "/api/v1/audit-logs?action=device.deny")).body.data.length).toBeGreaterThanOrEqual(1);
+    });
+
     test("an unknown code → 400 invalid_code", async () => {
       expectError(await anon("POST", "/api/v1/activate/poll", { body: { code: "AAAA-0000" } }), 400, "invalid_code");
       expectError(await owner("POST", "/api/v1/activate/confirm", { body: { code: "AAAA-0000" } }), 400, "invalid_code");

@@ -10,7 +10,7 @@ const BODY = `<h1>Activate a device</h1>
 <form id="code-form" class="stack" hidden><label>The code your device shows<input id="code" class="code" required placeholder="ABCD-1234" autocomplete="off" spellcheck="false"></label>
 <p id="preset-warning" class="msg err" hidden>This code came with the link you followed. Approve only if you started this sign-in yourself and your device shows exactly this code: whoever holds that device gets a key that acts as you.</p>
 <label class="check" id="preset-check" hidden><input type="checkbox" id="preset-confirm"> My device shows this code, and I started this sign-in</label>
-<button id="approve">Approve</button></form>
+<div class="toolbar"><button id="approve">Approve</button><button type="button" class="plain" id="deny">Deny: I did not start this</button></div></form>
 <p id="status" class="msg" role="status" hidden></p>`;
 
 const SCRIPT = `
@@ -42,6 +42,10 @@ $("otp-form").onsubmit = async function (e) { e.preventDefault();
   catch (err) { status(err.message, "err"); } };
 $("code-form").onsubmit = async function (e) { e.preventDefault();
   try { await api("/api/v1/activate/confirm", { method: "POST", body: { code: $("code").value } }); status("Approved. Your device will receive its key in a moment.", "ok"); show("code-form", false); }
+  catch (err) { status(err.message, "err"); } };
+$("deny").onclick = async function () {
+  if (!$("code").reportValidity()) return;
+  try { await api("/api/v1/activate/deny", { method: "POST", body: { code: $("code").value } }); status("Denied. That device gets no key.", "ok"); show("code-form", false); }
   catch (err) { status(err.message, "err"); } };
 refresh();
 `;

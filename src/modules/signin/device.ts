@@ -39,6 +39,25 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
     });
   }
 
+  /** A signed-in person approves or denies a pending code, once. */
+  async function decide(ctx: Ctx, code: string, status: "approved" | "denied"): Promise<void> {
+    const verb = status === "approved" ? "Approve" : "Deny";
+    if (ctx.actor.kind !== "user") throw new PermissionError(`${verb} activation codes from a signed-in session, not with an API key`, "SESSION_REQUIRED");
+    const row = await find(code);
+    if (row.expiresAt <= Date.now()) throw new InvalidRequestError("This code has expired; ask the device for a new one", "code", "expired_token");
+    const decided = () => new InvalidRequestError(`This code was already ${row.status === "denied" ? "denied" : "approved"}`, "code", "code_used");
+    if (row.status !== "pending") throw decided();
+    await store.tx(async () => {
+      const changed = await db
+        .update(deviceCodes)
+        .set(status === "approved" ? { status, userId: ctx.actor.userId, workspaceId: ctx.workspaceId } : { status })
+        .where(and(eq(deviceCodes.id, row.id), eq(deviceCodes.status, "pending")))
+        .returning({ id: deviceCodes.id });
+      if (changed.length === 0) throw decided();
+      await writeAudit(store, ctx, { action: status === "approved" ? "device.approve" : "device.deny", resourceType: "device_code", resourceId: null });
+    });
+  }
+
   return {
     async start(base: string) {
       const code = `${Array.from({ length: 4 }, () => LETTERS[randomInt(0, LETTERS.length)]).join("")}-${String(randomInt(0, 10_000)).padStart(4, "0")}`;
@@ -53,6 +72,7 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
       const row = await find(code);
       const now = Date.now();
       if (row.status === "consumed") throw new InvalidRequestError("This code was already used; request a new one", "code", "code_used");
+      if (row.status === "denied") throw new InvalidRequestError("The person asked to approve this code denied it; request a new one if that was a mistake", "code", "access_denied");
       if (row.expiresAt <= now) throw new InvalidRequestError("This code has expired; request a new one", "code", "expired_token");
       if (row.lastPolledAt !== null && now - row.lastPolledAt < minPollGapMs) {
         await touch(row.id, now);
@@ -91,20 +111,14 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
     },
 
     async confirm(ctx: Ctx, code: string) {
-      if (ctx.actor.kind !== "user") throw new PermissionError("Approve activation codes from a signed-in session, not with an API key", "SESSION_REQUIRED");
-      const row = await find(code);
-      if (row.expiresAt <= Date.now()) throw new InvalidRequestError("This code has expired; ask the device for a new one", "code", "expired_token");
-      if (row.status !== "pending") throw new InvalidRequestError("This code was already approved", "code", "code_used");
-      await store.tx(async () => {
-        const approved = await db
-          .update(deviceCodes)
-          .set({ status: "approved", userId: ctx.actor.userId, workspaceId: ctx.workspaceId })
-          .where(and(eq(deviceCodes.id, row.id), eq(deviceCodes.status, "pending")))
-          .returning({ id: deviceCodes.id });
-        if (approved.length === 0) throw new InvalidRequestError("This code was already approved", "code", "code_used");
-        await writeAudit(store, ctx, { action: "device.approve", resourceType: "device_code", resourceId: null });
-      });
+      await decide(ctx, code, "approved");
       return { status: "approved" as const, workspaceId: encodeId("workspace", ctx.workspaceId) };
+    },
+
+    /** A code the person did not start: the device's next poll hears access_denied (RFC 8628) and gets no key. */
+    async deny(ctx: Ctx, code: string) {
+      await decide(ctx, code, "denied");
+      return { status: "denied" as const };
     },
 
   };

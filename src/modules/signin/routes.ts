@@ -102,6 +102,11 @@ export const signinRoutes = (app: Platform) =>
       body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
       detail: { tags: ["Device activation"], summary: "Approve an activation code (session)" },
     })
+    .post("/api/v1/activate/deny", ({ ctx, deps, body }) => deps.services.device.deny(ctx, body.code), {
+      auth: true,
+      body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+      detail: { tags: ["Device activation"], summary: "Deny an activation code you did not start (session): its device's poll answers access_denied" },
+    })
     .post(
       "/agent/auth",
       async ({ deps, body, request, server, set }) => {

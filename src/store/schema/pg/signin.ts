@@ -23,7 +23,7 @@ export const otpCodes = pgTable(
 export const deviceCodes = pgTable("device_codes", {
   id: bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
   codeHash: text("code_hash").notNull().unique(),
-  status: text("status", { enum: ["pending", "approved", "consumed"] }).notNull(),
+  status: text("status", { enum: ["pending", "approved", "consumed", "denied"] }).notNull(),
   userId: bigint("user_id", { mode: "number" }),
   workspaceId: bigint("workspace_id", { mode: "number" }),
   lastPolledAt: bigint("last_polled_at", { mode: "number" }),

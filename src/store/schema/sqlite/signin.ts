@@ -23,7 +23,7 @@ export const otpCodes = sqliteTable(
 export const deviceCodes = sqliteTable("device_codes", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   codeHash: text("code_hash").notNull().unique(),
-  status: text("status", { enum: ["pending", "approved", "consumed"] }).notNull(),
+  status: text("status", { enum: ["pending", "approved", "consumed", "denied"] }).notNull(),
   userId: integer("user_id"),
   workspaceId: integer("workspace_id"),
   lastPolledAt: integer("last_polled_at"),
