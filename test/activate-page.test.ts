@@ -124,12 +124,12 @@ test("a wrong device code on the page shows an error and approves nothing", asyn
     expect(await page.locator("#code-form").isVisible()).toBe(true);
 
     // A real code this person did not start: Deny, and the device's poll hears access_denied.
-    const started = await (await fetch(`${srv.url}/api/v1/activate`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json();
+    const started = (await (await fetch(`${srv.url}/api/v1/activate`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { code: string };
     await page.locator("#code").fill(started.code);
     await page.getByRole("button", { name: "Deny: I did not start this" }).click();
     await page.locator("#status.ok", { hasText: "Denied" }).waitFor({ state: "visible" });
     const poll = await fetch(`${srv.url}/api/v1/activate/poll`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: started.code }) });
-    expect({ status: poll.status, code: (await poll.json()).error?.code }).toEqual({ status: 400, code: "access_denied" });
+    expect({ status: poll.status, code: ((await poll.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 400, code: "access_denied" });
   } finally {
     await context.close();
   }
