@@ -337,6 +337,22 @@ describe("model failures end the run failed with the provider's reason", () => {
     // Overloaded mid-answer is the code an overloaded status gets.
     { steer: "[[stream-error:overloaded_error]]", code: "MODEL_UNAVAILABLE", reason: /overloaded_error: Overloaded/, partial: true },
   ];
+  test("a provider's passing refusal (529 overloaded, 429) is retried: the run completes; a lasting one fails after 3 tries", async () => {
+    for (const status of [529, 429]) {
+      const input = `Summarize after a refusal [[fail-once:${status}]] ${marker("retry")}`;
+      const done = await waitEnd(a, await start(a, { input }), 10_000);
+      expect({ status, run: done.status }).toEqual({ status, run: "completed" });
+      expect(fakeA.requests.filter((q) => promptText(q.body).includes(input)).length).toBe(2);
+    }
+    const input = `Summarize never [[fail:500]] ${marker("retry-lasting")}`;
+    expect((await waitEnd(a, await start(a, { input }), 10_000)).error.code).toBe("MODEL_UNAVAILABLE");
+    expect(fakeA.requests.filter((q) => promptText(q.body).includes(input)).length).toBe(3);
+    // A refused key is not retried.
+    const refused = `Summarize with a bad key [[fail:401]] ${marker("retry-401")}`;
+    expect((await waitEnd(a, await start(a, { input: refused }), 10_000)).error.code).toBe("MODEL_AUTH_FAILED");
+    expect(fakeA.requests.filter((q) => promptText(q.body).includes(refused)).length).toBe(1);
+  });
+
   for (const c of cases) {
     test(`${c.steer} → failed ${c.code}`, async () => {
       const input = `Summarize ${c.steer} ${marker("fail")}`;

@@ -1,5 +1,5 @@
 // Executor worker: runs model calls with streaming, batching deltas into blocks for the main thread.
-import { streamText, APICallError, modelMessageSchema } from "ai";
+import { streamText, APICallError, RetryError, modelMessageSchema } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
@@ -8,6 +8,12 @@ import { lru } from "../lib/lru";
 declare const self: Worker;
 
 const FLUSH_MS = 25;
+/**
+ * A call the provider refuses for now (429, 529 overloaded, 5xx, before any output) is made again up to this many
+ * times, after its retry-after or 2 s, then 4 s, as Anthropic's own SDK does; the run's timeout and a cancel still
+ * end the wait. Overloaded answers are common enough that failing a run on the first one failed runs needlessly.
+ */
+const MODEL_RETRIES = 2;
 const FLUSH_BYTES = 4096;
 const running = new Map<number, AbortController>();
 
@@ -49,7 +55,9 @@ function makeModel(p: ProviderSpec) {
 /** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
 const callerPart = (message: string) => message.replace(/\s*For more information, pass `verbose: true`[^.]*\.?/, "");
 
-function describe(err: unknown, aborted: AbortSignal): { code: string; message: string } {
+function describe(failure: unknown, aborted: AbortSignal): { code: string; message: string } {
+  // After the retries, the last refusal is what the provider said.
+  const err = RetryError.isInstance(failure) ? failure.lastError : failure;
   if (aborted.aborted) {
     const reason = aborted.reason;
     if (reason === "cancel") return { code: "CANCELLED", message: "Cancelled" };
@@ -131,7 +139,7 @@ async function run(job: Job): Promise<void> {
       system: job.system,
       messages: [{ role: "user", content: job.user }],
       abortSignal: ac.signal,
-      maxRetries: 0,
+      maxRetries: MODEL_RETRIES,
       maxOutputTokens: job.maxOutputTokens,
       includeRawChunks: job.provider.kind === "anthropic",
       // The error comes through the stream (below) and becomes the run's failure, logged by the runner as one line.

@@ -1,6 +1,7 @@
 // Protocol-faithful fakes of the model APIs, on 127.0.0.1 over real HTTP, so our real AI SDK client code runs:
 // Anthropic Messages (POST /v1/messages, SSE stream) and OpenAI-compatible (POST /v1/chat/completions, SSE).
-// The prompt steers each answer: [[fail:500]] / [[fail:401]] / [[fail:429]] answer that status;
+// The prompt steers each answer: [[fail:500]] / [[fail:401]] / [[fail:429]] answer that status (with retry-after: 0),
+// [[fail-once:529]] only the first request with that prompt;
 // [[drop]] breaks the stream after two deltas, [[eof]] closes it cleanly there (no stop reason, no message_stop),
 // [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
@@ -75,6 +76,9 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       const prompt = promptText(body);
       const fail = /\[\[fail:(\d{3})\]\]/.exec(prompt);
       if (fail) return errorResponse(flavor, Number(fail[1]));
+      // The first request with this prompt fails, a retry of it answers.
+      const once = /\[\[fail-once:(\d{3})\]\]/.exec(prompt);
+      if (once && requests.filter((r) => promptText(r.body) === prompt).length === 1) return errorResponse(flavor, Number(once[1]));
       const chunks = answerFor(prompt);
       const drop = prompt.includes("[[drop]]");
       const eof = prompt.includes("[[eof]]");
@@ -146,7 +150,8 @@ function errorResponse(flavor: Flavor, status: number): Response {
   const kind = status === 401 ? "authentication_error" : status === 429 ? "rate_limit_error" : "api_error";
   const message = status === 401 ? "invalid x-api-key" : status === 429 ? "Number of request tokens has exceeded your rate limit" : "Internal server error";
   const body = flavor === "anthropic" ? { type: "error", error: { type: kind, message } } : { error: { message, type: kind, code: String(status) } };
-  return Response.json(body, { status });
+  // Retry at once: a client that retries (ours does, twice) does not wait out a backoff in the tests.
+  return Response.json(body, { status, headers: { "retry-after": "0" } });
 }
 
 interface Ev {
