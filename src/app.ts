@@ -60,15 +60,20 @@ export function createDeps(
   const services = createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: opts.ownRunsOnly, shared });
   let metrics: Metrics | undefined;
   const latency = new RouteLatency();
+  // This process's in-flight set always; the replicas' slots (Redis) besides it.
+  const idempotency = new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null);
   return {
     config,
     store,
     services,
-    mcp: new McpSessions(services, (request) => authenticator.fromRequest(request)),
+    mcp: new McpSessions(
+      services,
+      (request) => authenticator.fromRequest(request),
+      (ctx, key, call, args, fn, tx) => idempotency.once(ctx, key, call, args, fn, tx, (line) => log.error(line)),
+    ),
     authenticator,
     limiter: shared.limiter,
-    // This process's in-flight set always; the replicas' slots (Redis) besides it.
-    idempotency: new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null),
+    idempotency,
     log,
     latency,
     get metrics() {

@@ -429,6 +429,28 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(rest.body.status).toBe("cancelled");
   }, 20_000);
 
+  test("execute-skill and start-workflow with an idempotencyKey: a retry starts nothing new and answers as the first call", async () => {
+    const key = `mcp-retry-${kind}-${Date.now()}`;
+    const args = { slug: "summarize", input: `once over ${kind} ${Date.now()}`, wait: false, idempotencyKey: key };
+    const first = await ok(a, "execute-skill", args);
+    const again = await ok(a, "execute-skill", args);
+    expect(again.executionId).toBe(first.executionId);
+    // Waiting on the retry waits for the first call's run.
+    const waited = await call(a, "execute-skill", { ...args, wait: true });
+    expect({ isError: waited.isError ?? false, id: (waited.structuredContent as { executionId: string }).executionId }).toEqual({ isError: false, id: first.executionId });
+    const listed = (await restA("GET", "/api/v1/executions?limit=100")).body.data.filter((e: { id: string }) => e.id === first.executionId);
+    expect(listed.length).toBe(1);
+    // The same key with other arguments is refused, as REST refuses it.
+    const reused = await fails(a, "execute-skill", { ...args, input: "something else" });
+    expect({ type: reused.type, code: reused.code }).toEqual({ type: "invalid_request_error", code: "IDEMPOTENCY_KEY_REUSED" });
+    // Keys are the person's, as over REST: their other API key's retry finds the same run.
+    expect((await ok(a2, "execute-skill", args)).executionId).toBe(first.executionId);
+
+    const launch = { workflowId: "parallel-review", inputData: { code: "x", doc: "y" }, idempotencyKey: `${key}-wf` };
+    const run = await ok(a, "start-workflow", launch);
+    expect((await ok(a, "start-workflow", launch)).id).toBe(run.id);
+  }, 20_000);
+
   test("a key of another workspace sees none of the first workspace's artifacts, executions or memory", async () => {
     expect(run?.artifactId).toBeDefined();
     expect(slowId).toBeDefined();

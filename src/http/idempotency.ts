@@ -2,7 +2,8 @@
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
 import { and, eq, lt, sql } from "drizzle-orm";
 import { lru, type Lru } from "../lib/lru";
-import { ApiError, ConflictError, InvalidRequestError } from "../lib/errors";
+import { ApiError, ConflictError, InvalidRequestError, describeError, type ErrorBody } from "../lib/errors";
+import { callerOf, type Ctx } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import { leaseMillis } from "../lib/replica";
@@ -184,6 +185,39 @@ export class Idempotency {
     } finally {
       this.inFlight.delete(slot);
       if (sharedHeld) await this.shared!.release(slot).catch(() => {});
+    }
+  }
+
+  /**
+   * A call that is not an HTTP request (an MCP tool's) under an idempotency key: `fn` runs once per caller, key, call
+   * and arguments; a retry gets the first answer again, a refusal as that refusal, as the REST header does. Its
+   * answer waits for the commit, as an HTTP answer does.
+   */
+  async once<T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, txOpts: TxOptions = {}, log?: (line: string) => void): Promise<T> {
+    // Without a key the call is what it always was: the service's own transaction.
+    if (key === undefined) return fn();
+    let out: Outcome;
+    try {
+      out = await this.run({ workspaceId: ctx.workspaceId, principal: callerOf(ctx), key, method: "CALL", path: call, body: args }, async () => ({ status: 200, body: await fn() }), [], txOpts);
+    } finally {
+      await this.committed(log);
+    }
+    if (!out.replayed) return out.body as T;
+    const body = JSON.parse(out.body);
+    if (out.status < 400) return body as T;
+    const e = (body as ErrorBody).error;
+    throw new ApiError(e.type, e.message, { code: e.code, param: e.param });
+  }
+
+  /** Waits for the open group-commit batch this request's writes or replay joined; a failed COMMIT is COMMIT_FAILED. */
+  async committed(log?: (line: string) => void): Promise<void> {
+    const pending = this.pending();
+    if (!pending) return;
+    try {
+      await pending;
+    } catch (e) {
+      log?.(`group commit failed: ${describeError(e)}`);
+      throw new ApiError("api_error", "The database could not commit this request; nothing it wrote was saved. Retry it.", { code: "COMMIT_FAILED" });
     }
   }
 

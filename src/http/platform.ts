@@ -341,16 +341,7 @@ export async function idempotent<T>(
 }
 
 /** Waits for the open group-commit batch (the one this request's writes or replay depend on). */
-async function committed(deps: PlatformDeps): Promise<void> {
-  const pending = deps.idempotency.pending();
-  if (!pending) return;
-  try {
-    await pending;
-  } catch (e) {
-    deps.log.error(`group commit failed: ${describeError(e)}`);
-    throw new ApiError("api_error", "The database could not commit this request; nothing it wrote was saved. Retry it.", { code: "COMMIT_FAILED" });
-  }
-}
+const committed = (deps: PlatformDeps): Promise<void> => deps.idempotency.committed((line) => deps.log.error(line));
 
 /**
  * The path of a request's URL as the router matched it (the same cut as Elysia's), without a WHATWG parse of the whole

@@ -6,6 +6,7 @@ import type { ServerResponse } from "node:http";
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolContext } from "./server";
 import type { Ctx } from "../lib/context";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
@@ -79,6 +80,7 @@ export class McpSessions {
   constructor(
     private services: Services,
     private reauthenticate: Reauthenticate,
+    private once: ToolContext["once"],
   ) {}
 
   private open(id: string, s: Session): void {
@@ -153,7 +155,7 @@ export class McpSessions {
       return request.method === "GET" ? openedAtOnce(res) : res;
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl, transport: "http" });
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (sid: string) => this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, lastSeen: Date.now() }),
@@ -168,7 +170,7 @@ export class McpSessions {
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
   async sseStream(ctx: Ctx, request: Request, baseUrl: string): Promise<Response> {
     const { createMcpServer, requestCtx, SSEServerTransport } = await sdk();
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, baseUrl, transport: "http" });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl, transport: "http" });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {

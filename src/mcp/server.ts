@@ -4,6 +4,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { version } from "../../package.json";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
+import type { TxOptions } from "../store/db";
 import { AuthenticationError, invalidParameter } from "../lib/errors";
 import type { Services } from "../services";
 import { registerSkillTools } from "./tools/skills";
@@ -33,6 +34,8 @@ export interface ToolContext {
    * rebound to another workspace, or a member demoted or removed, acts as it is now within an open session.
    */
   ctxOf: (extra: CallExtra) => Ctx | Promise<Ctx>;
+  /** A creating tool's call under the idempotency key it was given (see Idempotency.once). */
+  once: <T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, tx?: TxOptions) => Promise<T>;
 }
 
 /** The ctx a transport hands to the tools with each HTTP request (see McpSessions). */

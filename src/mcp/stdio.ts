@@ -15,7 +15,8 @@ import { ApiError } from "../lib/errors";
 import { lineLog, type Log } from "../lib/log";
 import type { Ctx } from "../lib/context";
 import { decodeId } from "../lib/ids";
-import { createMcpServer } from "./server";
+import { createMcpServer, type ToolContext } from "./server";
+import { Idempotency } from "../http/idempotency";
 import { jitForServing } from "../lib/jit";
 
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
@@ -40,7 +41,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   await deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctxOf: current, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
   const transport = new StdioServerTransport();
   transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:
@@ -86,7 +87,12 @@ function stdioDeps(config: Config, store: Store, log: Log) {
   };
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
-  return { authenticator, services: createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: true }) };
+  // One transaction per call (no group commit: one agent's calls come one at a time); keys stored where the
+  // server stores REST's, so a retry over either finds the first answer.
+  let idempotency: Idempotency | undefined; // made by the first call that needs it, not at start
+  const once: ToolContext["once"] = (ctx, key, call, args, fn, tx) =>
+    (idempotency ??= new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, false)).once(ctx, key, call, args, fn, tx, (line) => log.error(line));
+  return { authenticator, once, services: createServices({ store, config, keyCache, catalog, box, log, ownRunsOnly: true }) };
 }
 
 function principalCtx(p: { workspaceId: number; actor: Ctx["actor"]; role: Ctx["role"] }): Ctx {

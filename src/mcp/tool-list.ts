@@ -12,7 +12,8 @@ import { registerTools, type ToolContext } from "./server";
 export async function listTools(tc: Pick<ToolContext, "transport" | "baseUrl">): Promise<Tool[]> {
   const server = new McpServer({ name: "clanker", version: "1.0.0" });
   // Registering a tool reads neither the services nor a caller: its handler does, when called.
-  registerTools(server, { ...tc, services: {} as Services, ctxOf: () => Promise.reject(new Error("listing tools reads no ctx")) });
+  const unused = () => Promise.reject(new Error("listing tools calls none"));
+  registerTools(server, { ...tc, services: {} as Services, ctxOf: unused, once: unused });
   return (await answerToolsList(server)).tools;
 }
 

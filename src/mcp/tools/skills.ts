@@ -11,11 +11,17 @@ import { waitForExecution } from "./wait";
 import { runConnectorJsonSchema } from "../../modules/executions/connector-schema.macro" with { type: "macro" };
 import type { Connector } from "../../modules/executions/prompt";
 import { executionOutput, hints, listOutput, objectOutput, output, skillEntry } from "../hints";
+import { QUEUEING } from "../../modules/executions/service";
 
 /** The REST body's `connector` schema (inlined at build time) for the tool's input (the SDK takes zod). */
 const runConnectorZod = z.fromJSONSchema(runConnectorJsonSchema());
 
 const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize (search-skills lists them)");
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .optional()
+  .describe("Any unique string (1–255 visible ASCII): a retry with the same key and arguments starts nothing new and answers as the first call did, as REST's idempotency-key header");
 
 export function registerSkillTools(server: McpServer, tc: ToolContext): void {
   const { services, ctxOf } = tc;
@@ -92,19 +98,17 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
         callbackUrl: z.string().max(2048).optional().describe("An https URL that receives a signed webhook when the run ends"),
         wait: z.boolean().optional().describe("Wait for the run to end (default true); false answers at once with the executionId"),
         timeoutSeconds: z.number().int().min(1).max(300).optional().describe("How long to wait, default 120"),
+        idempotencyKey,
       },
       outputSchema: executionOutput,
     },
     (args, extra) =>
       toolResult(async () => {
         const ctx = await ctxOf(extra);
-        const started = await services.executions.run(ctx, args.slug, {
-          input: args.input,
-          interface: "mcp",
-          attachments: args.attachments,
-          connector: args.connector as Connector | undefined,
-          callbackUrl: args.callbackUrl,
-        });
+        const { slug, input, attachments, connector, callbackUrl } = args;
+        // A retry with the key gets the run the first call started (and waits for it), whatever wait says.
+        const started = await tc.once(ctx, args.idempotencyKey, "execute-skill", { slug, input, attachments, connector, callbackUrl }, () =>
+          services.executions.run(ctx, slug, { input, interface: "mcp", attachments, connector: connector as Connector | undefined, callbackUrl }), QUEUEING);
         if (args.wait === false) return ok(started);
         const run = await waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
         return executionResult(run);

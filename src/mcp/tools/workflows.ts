@@ -7,12 +7,13 @@ import type { ToolContext } from "../server";
 import { tool } from "../result";
 import { envelope, pageArgs } from "./paging";
 import { hints, listOutput, output } from "../hints";
+import { idempotencyKey } from "./skills";
 
 const runId = z.string().min(1).max(100).describe("Run id, e.g. run_3");
 const workflowId = z.string().min(1).max(100).describe("A workflow definition's id, e.g. research-draft-approve (list-workflows names them)");
 const runOutput = output({ id: z.string(), workflowId: z.string(), status: z.string(), steps: z.record(z.string(), z.unknown()).describe("Each step's state, by step id") });
 
-export function registerWorkflowTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
+export function registerWorkflowTools(server: McpServer, { services, ctxOf, once, baseUrl }: ToolContext): void {
   const wf = services.workflows;
   server.registerTool(
     "list-workflows",
@@ -47,10 +48,15 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, base
         workflowId,
         inputData: z.record(z.string(), z.unknown()).optional().describe("The workflow's input, as its `input` schema (list-workflows) describes"),
         callbackUrl: z.string().max(2048).optional().describe("An https URL that receives a signed webhook when the run ends"),
+        idempotencyKey,
       },
       outputSchema: runOutput,
     },
-    (a, extra) => tool(async () => wf.launch(await ctxOf(extra), a.workflowId, { inputData: a.inputData, callbackUrl: a.callbackUrl })),
+    ({ workflowId, inputData, callbackUrl, idempotencyKey: key }, extra) =>
+      tool(async () => {
+        const ctx = await ctxOf(extra);
+        return once(ctx, key, "start-workflow", { workflowId, inputData, callbackUrl }, () => wf.launch(ctx, workflowId, { inputData, callbackUrl }));
+      }),
   );
   server.registerTool(
     "list-workflow-runs",
