@@ -15,6 +15,7 @@ import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import pkg from "../package.json";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 import { runSql } from "./helpers/sql";
+import { waitUntil } from "./helpers/suite";
 import { httpTransport } from "./helpers/mcp-client";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -841,6 +842,27 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     const runs = await Promise.all([1, 2].map((n) => call(c, "execute-skill", { slug: "summarize", input: `Run ${n} [[slow:100]] ${Date.now()}`, timeoutSeconds: 15 })));
     expect(runs.map((r) => r.structuredContent?.status)).toEqual(["completed", "completed"]);
   }, 40_000);
+
+  test("closed by its SDK client mid-run (stdin, then SIGTERM 2 s later), its run goes back to the queue and the server on the data dir runs it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+    tempDirs.push(dir);
+    const env = await ownStoreEnv(dir);
+    const server = await startServer({ dataDir: dir, env: { ...env, ANTHROPIC_API_KEY: "sk-ant-mcp-test-000000000000000000", ANTHROPIC_BASE_URL: fake.url } });
+    try {
+      const c = await connect("stdio", null, { dataDir: dir, noKey: true, env });
+      // ~6 s of output (1.5 s per delta): past the client's SIGTERM, well within the default 30 s grace.
+      const started = await ok(c, "execute-skill", { slug: "summarize", input: `[[slow:1500]] handed back ${Date.now()}`, wait: false });
+      await waitUntil("the run to start", async () => (await ok(c, "get-execution-status", { id: started.executionId })).status === "running");
+      await within(c.close(), 10_000, "the SDK client's close");
+      // The client's SIGTERM cut the grace short and the run went back to the queue (killed, it stayed `running`
+      // with nobody running it); the idle server found it there by itself and ran it to the end.
+      const id = Number(started.executionId.replace("exec_", ""));
+      const is = async (status: string) => (await runSql(server, "UPDATE executions SET status = status WHERE id = ? AND status = ?", id, status)) === 1;
+      await waitUntil("the server to finish the handed-back run", () => is("completed"), 25_000);
+    } finally {
+      await server.stop();
+    }
+  }, 45_000);
 
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "mcp", "--data", srv.dataDir, "--api-key", "ck_" + "Q".repeat(43)], {

@@ -47,11 +47,20 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:
   // with PostgreSQL's connections and the run claims' timers still open, the process lived on until killed.
   process.stdin.once("end", () => void transport.close());
+  // A client that closed stdin and waited then signals (the MCP SDK's SIGTERM comes 2 s later, SIGKILL after):
+  // what still runs goes back to the queue now, rather than be killed while `running`.
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.on(signal, () => {
+      void end(deps.services.runner, store, config.shutdownGraceSeconds);
+      hurry?.();
+    });
   await server.connect(transport);
   jitForServing();
 }
 
 let ending: Promise<never> | null = null;
+/** Cuts end()'s wait for running runs short (a signal). */
+let hurry: (() => void) | null = null;
 /**
  * As the server drains: the runs this process started may finish within the grace, what is left goes back to
  * `queued` (a server on the data dir runs it), and the open group-commit batch commits before the process goes.
@@ -59,8 +68,9 @@ let ending: Promise<never> | null = null;
 function end(runner: ReturnType<typeof createServices>["runner"], store: Store, graceSeconds: number): Promise<never> {
   return (ending ??= (async () => {
     runner.pause();
+    const signalled = new Promise<void>((resolve) => (hurry = resolve));
     try {
-      await runner.whenIdle(graceSeconds * 1000);
+      await Promise.race([runner.whenIdle(graceSeconds * 1000), signalled]);
       await runner.requeueRunning();
     } finally {
       runner.stop();

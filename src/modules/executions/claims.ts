@@ -83,22 +83,33 @@ export class RunClaims {
 
   constructor(private d: { store: Store; bus: EventBus; config: Config; settle: RunSettler }) {}
 
+  /** Runs fn every ms (not while its last round is still going); a failure is logged. */
+  private every(ms: number, what: string, log: Log, fn: () => Promise<unknown>): void {
+    let busy = false;
+    const t = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void fn()
+        .catch((err: unknown) => log.error(`${what} failed: ${describeError(err)}`))
+        .finally(() => (busy = false));
+    }, ms);
+    t.unref?.();
+    this.timers.push(t);
+  }
+
+  /**
+   * Looks at the queue every POLL_MS. On SQLite only this: another process on the data dir queues runs or hands
+   * them back (`clanker mcp` at its exit puts what it could not finish back in the queue), and nothing else would
+   * tell this server about them.
+   */
+  poll(kick: () => void, log: Log): void {
+    this.every(POLL_MS, "polling the run queue", log, async () => kick());
+  }
+
   /** PostgreSQL: poll the queue; every third of a lease, renew this replica's leases and take back expired runs. */
   start(h: Hooks): void {
-    const every = (ms: number, what: string, fn: () => Promise<unknown>) => {
-      let busy = false;
-      const t = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        void fn()
-          .catch((err: unknown) => h.log.error(`${what} failed: ${describeError(err)}`))
-          .finally(() => (busy = false));
-      }, ms);
-      t.unref?.();
-      this.timers.push(t);
-    };
-    every(POLL_MS, "polling the run queue", async () => h.kick());
-    every(Math.max(100, Math.floor(leaseMillis() / 3)), "renewing run leases", async () => {
+    this.poll(h.kick, h.log);
+    this.every(Math.max(100, Math.floor(leaseMillis() / 3)), "renewing run leases", h.log, async () => {
       // A run no longer held (cancelled on another replica, or taken back after a stall) is stopped here. The renewal
       // writes the rows this replica's settles write: one after the other, neither fails at the other's row and runs again.
       const lost = await h.betweenSettles(async () => {

@@ -102,6 +102,7 @@ export class Runner {
         reap: !this.d.ownOnly,
         log: this.d.log,
       });
+    else if (!this.d.ownOnly) this.claims.poll(() => this.kick(), this.d.log);
     this.kick();
   }
 
