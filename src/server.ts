@@ -6,6 +6,7 @@ import { prepareStore } from "./startup";
 import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
+import { endEventStreams } from "./modules/events/routes";
 import { backupJobs } from "./jobs/backups";
 import { lastResortResponse } from "./http/errors";
 import { describeError } from "./lib/errors";
@@ -150,7 +151,11 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     if (requeued.length) log(`put ${requeued.length} unfinished run(s) back to queued, for the next start: ${requeued.join(", ")}`);
     runner.stop();
     deps.mcp.closeAll();
-    // Open SSE and MCP streams end here: they never hold the shutdown.
+    // The last events (the runs just waited for, the requeue above) are committed and handed to the streams, which
+    // end after them; up to a second for the sockets to carry them. Then what is left closes: no stream holds the stop.
+    await store.flush();
+    endEventStreams();
+    for (let i = 0; i < 50 && server.pendingRequests > 0; i++) await Bun.sleep(20);
     void app.stop(true).catch(() => {});
     await shared.close();
     // Commits the open group-commit batch (the requeue above included) before the file is let go.

@@ -132,25 +132,32 @@ describe("one port, one data dir", () => {
 });
 
 describe("graceful shutdown", () => {
-  async function runOn(s: TestServer, input: string): Promise<{ api: ReturnType<typeof client>; id: string }> {
-    const api = client(s, { apiKey: await s.createKey({ email: uniqueEmail("drain") }) });
+  async function runOn(s: TestServer, input: string): Promise<{ api: ReturnType<typeof client>; id: string; key: string }> {
+    const key = await s.createKey({ email: uniqueEmail("drain") });
+    const api = client(s, { apiKey: key });
     const r = await api("POST", "/api/v1/skills/summarize/run", { body: { input } });
     expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
     const id = r.body.executionId as string;
     await waitFor(() => api("GET", `/api/v1/executions/${id}/status`), (x) => x.body.status === "running" && x.body.outputBlocks.length > 0);
-    return { api, id };
+    return { api, id, key };
   }
 
   test("SIGTERM lets a run in flight finish: new connections are refused, the log names the run, exit 0, run completed", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
     const input = `Summarize while stopping [[slow:300]] ${process.pid}-finish`;
-    const { api, id } = await runOn(s, input);
+    const { api, id, key } = await runOn(s, input);
+    // A client following the run on /api/events hears it end, then the stream ends cleanly (not cut mid-chunk).
+    const events = await fetch(`${s.url}/api/events?apiKey=${key}`);
+    expect(events.status).toBe(200);
+    const heard = new Response(events.body).text();
     process.kill(s.pid, "SIGTERM");
     await waitFor(() => s.logs(), (l) => l.includes("shutting down"));
     expect(s.logs()).toContain(`waiting up to 30s for 1 run(s): ${id} (summarize)`);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
     expect(await s.exited()).toBe(0);
     expect(s.logs()).not.toContain("back to queued");
+    const text = await heard;
+    expect(text).toContain(`"executionId":"${id}","skillSlug":"summarize","status":"completed"`);
 
     await s.restart();
     const after = await api("GET", `/api/v1/executions/${id}/status`);

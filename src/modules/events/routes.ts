@@ -26,6 +26,16 @@ function frameOf(e: BusEvent): Uint8Array {
 // One timer beats for every client (not one interval per connection); each beat also asks whether the client may
 // still read the stream (see recheck).
 const beating = new Map<ReadableStreamDefaultController<Uint8Array>, () => void>();
+/** Every open stream's stop: what a shutdown ends them with (see endEventStreams). */
+const open = new Set<() => void>();
+
+/**
+ * Ends every open stream after what it holds (a shutdown, once the runs it waited for have committed their last
+ * events): the client reads the run's end, then the end of the stream, instead of a connection cut mid-chunk.
+ */
+export function endEventStreams(): void {
+  for (const stop of [...open]) stop();
+}
 let beat: ReturnType<typeof setInterval> | null = null;
 function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, onBeat: (() => void) | null): void {
   if (onBeat) beating.set(c, onBeat);
@@ -86,6 +96,7 @@ export const eventsRoutes = (app: Platform) =>
           const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)), "sse");
           stop = () => {
             closed = true;
+            open.delete(stop);
             heartbeat(controller, null);
             unsubscribe();
             try {
@@ -116,6 +127,7 @@ export const eventsRoutes = (app: Platform) =>
             }
           };
           heartbeat(controller, recheck);
+          open.add(stop);
           controller.enqueue(HELLO);
           // The client may leave while the backlog is read (closed): send() then drops what is left.
           while (replaying && !closed) {
