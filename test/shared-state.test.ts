@@ -13,7 +13,8 @@ import { lineLog } from "../src/lib/log";
 import { createSharedState, type SharedState } from "../src/shared";
 import { connectRedis } from "../src/shared/redis";
 import { startRedis, type TestRedis } from "./helpers/redis";
-import { freePort } from "./helpers/suite";
+import { freePort, waitUntil } from "./helpers/suite";
+import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { replicaId } from "../src/lib/replica";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -354,4 +355,64 @@ describe("REDIS_URL and DATABASE_URL", () => {
     expect(p.exitCode).toBe(2);
     expect(p.stderr.toString()).toContain("REDIS_URL must be a redis:// or rediss:// URL, got 'memcached://cache:11211'");
   });
+});
+
+describe("a server whose Redis goes away", () => {
+  let server: TestServer | undefined;
+  let proc: Bun.Subprocess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), "clanker-redis-gone-"));
+  let port = 0;
+  /** A redis-server of this test's own (one it may stop), on `port`; resolves once it answers. */
+  const redisUp = async () => {
+    proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdout: "ignore", stderr: "ignore" });
+    const probe = new IORedis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => {});
+    try {
+      for (let i = 0; i < 100; i++) {
+        if (await probe.connect().then(() => probe.ping(), () => null)) return;
+        await Bun.sleep(50);
+      }
+      throw new Error("redis-server did not start");
+    } finally {
+      probe.disconnect();
+    }
+  };
+
+  afterAll(async () => {
+    await server?.stop();
+    if (server) cleanup(server);
+    proc?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("requests answer at once: rate limits count on this replica alone, an idempotency-key is a typed 503; all shared again once it is back", async () => {
+    port = await freePort();
+    await redisUp();
+    server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+    const api = client(server, { apiKey: await server.createKey({ email: uniqueEmail("redis-gone") }) });
+    expect((await api("GET", "/api/v1/profile")).status).toBe(200);
+
+    proc!.kill("SIGKILL");
+    await proc!.exited;
+    const timed = async (fn: () => Promise<ApiResponse>) => {
+      const t0 = performance.now();
+      const r = await fn();
+      return { r, ms: performance.now() - t0 };
+    };
+    const read = await timed(() => api("GET", "/api/v1/profile"));
+    expect({ status: read.r.status, limit: read.r.headers.get("x-ratelimit-limit") }).toEqual({ status: 200, limit: "10000" });
+    expect(read.ms).toBeLessThan(2000);
+    const plain = await timed(() => api("POST", "/api/v1/workspaces", { body: { name: "Made without Redis" } }));
+    expect(plain.r.status).toBe(200);
+    const keyed = await timed(() => api("POST", "/api/v1/workspaces", { body: { name: "Keyed" }, headers: { "idempotency-key": uniq("gone") } }));
+    expect({ status: keyed.r.status, type: keyed.r.body.error?.type, code: keyed.r.body.error?.code }).toEqual({ status: 503, type: "overloaded_error", code: "SHARED_STATE_UNAVAILABLE" });
+    expect(keyed.ms).toBeLessThan(2000);
+    expect(server.logs()).not.toContain("Internal server error");
+
+    await redisUp();
+    const key = uniq("back");
+    await waitUntil("idempotency-keys to work again", async () => (await api("POST", "/api/v1/workspaces", { body: { name: "Keyed" }, headers: { "idempotency-key": key } })).status === 200, 15_000);
+    const again = await api("POST", "/api/v1/workspaces", { body: { name: "Keyed" }, headers: { "idempotency-key": key } });
+    expect(again.headers.get("idempotency-replayed")).toBe("true");
+  }, 40_000);
 });

@@ -67,6 +67,8 @@ type WithHit = Redis & { clankerRateHit(key: string, windowMs: number): Promise<
 /** One budget per key across every replica on the same Redis: one atomic script per request. */
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: WithHit;
+  /** While Redis is out of reach each replica counts alone: a looser budget for a while, rather than no API. */
+  private readonly alone = new MemoryRateLimiter();
 
   constructor(redis: Redis) {
     // EVALSHA, falling back to EVAL once per connection; keys get the connection's prefix.
@@ -75,8 +77,13 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async hit(key: string, limit: number): Promise<RateVerdict> {
-    const [count, pttl] = await this.redis.clankerRateHit(`rl:${key}`, WINDOW_MS);
-    return verdict(count, pttl, limit);
+    let counted: [number, number];
+    try {
+      counted = await this.redis.clankerRateHit(`rl:${key}`, WINDOW_MS);
+    } catch {
+      return this.alone.hit(key, limit);
+    }
+    return verdict(counted[0], counted[1], limit);
   }
 }
 

@@ -1,4 +1,5 @@
 // The idempotency in-flight lock: one request per idempotency slot at a time, in this process or across replicas.
+import { ApiError } from "../lib/errors";
 import { randomBytes } from "../lib/crypto";
 import type Redis from "ioredis";
 import { replicaId } from "../lib/replica";
@@ -94,7 +95,14 @@ export class RedisInflight implements InflightLock {
   async acquire(slot: string, ttlMs: number): Promise<boolean> {
     const token = `${replicaId} ${randomBytes(12).toString("base64url")}`;
     const ttl = Math.max(3, Math.ceil(ttlMs));
-    if ((await this.redis.clankerInflightAcquire(`inflight:${slot}`, ownedKey(replicaId), token, ttl, slot)) !== 1) return false;
+    let acquired: number;
+    try {
+      acquired = await this.redis.clankerInflightAcquire(`inflight:${slot}`, ownedKey(replicaId), token, ttl, slot);
+    } catch {
+      // Without Redis no replica can know whether another runs this key now: a retry later is safe, a guess is not.
+      throw new ApiError("overloaded_error", "This server cannot reach Redis, where replicas hold idempotency keys in flight; retry in a few seconds", { code: "SHARED_STATE_UNAVAILABLE", headers: { "retry-after": "5" } });
+    }
+    if (acquired !== 1) return false;
     const next = () => setTimeout(renew, ttl / 3).unref();
     const renew = (): void => {
       void this.redis

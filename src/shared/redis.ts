@@ -49,7 +49,10 @@ export async function connectRedis(url: string, opts: RedisOptions = {}): Promis
       keyPrefix: prefix,
       // At start: no retries (fail fast). After: back off up to 2 s and keep trying.
       retryStrategy: (times) => (up ? Math.min(times * 100, 2000) : null),
-      maxRetriesPerRequest: 3,
+      // While Redis is out of reach a command fails at once, not after retries and a queue: every request waited
+      // 5–8 s for a 500. Its callers fall back (the rate limit counts here alone) or refuse in a typed way.
+      maxRetriesPerRequest: pipelined ? 1 : 3,
+      enableOfflineQueue: !pipelined,
       // Commands issued in the same turn of the event loop (the rate-limit checks of the requests one read brought
       // in) go out in one write: under load, a write (and the wake-up of Redis) per command cost more CPU than the
       // commands. Not on the SUBSCRIBE connection, which sends nothing else.
