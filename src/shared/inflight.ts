@@ -6,6 +6,10 @@ import { replicaId } from "../lib/replica";
 
 const ownedKey = (owner: string) => `inflight-owner:${owner}`;
 
+/** Redis cannot be reached now, and what it holds for every replica (`what`) cannot be guessed at: retry shortly. */
+export const sharedStateUnavailable = (what: string): ApiError =>
+  new ApiError("overloaded_error", `This server cannot reach Redis, where replicas hold ${what}; retry in a few seconds`, { code: "SHARED_STATE_UNAVAILABLE", headers: { "retry-after": "5" } });
+
 export interface InflightLock {
   /** True when this caller now holds `slot`; false while someone else does. Held until released; `ttlMs` after its holder dies. */
   acquire(slot: string, ttlMs: number): Promise<boolean>;
@@ -100,7 +104,7 @@ export class RedisInflight implements InflightLock {
       acquired = await this.redis.clankerInflightAcquire(`inflight:${slot}`, ownedKey(replicaId), token, ttl, slot);
     } catch {
       // Without Redis no replica can know whether another runs this key now: a retry later is safe, a guess is not.
-      throw new ApiError("overloaded_error", "This server cannot reach Redis, where replicas hold idempotency keys in flight; retry in a few seconds", { code: "SHARED_STATE_UNAVAILABLE", headers: { "retry-after": "5" } });
+      throw sharedStateUnavailable("idempotency keys in flight");
     }
     if (acquired !== 1) return false;
     const next = () => setTimeout(renew, ttl / 3).unref();

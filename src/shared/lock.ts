@@ -1,4 +1,5 @@
 // "Exactly one caller per name": work that must happen once across replicas (a cron tick's firing, a delivery).
+import { sharedStateUnavailable } from "./inflight";
 import type Redis from "ioredis";
 import { lru } from "../lib/lru";
 
@@ -30,7 +31,12 @@ export class RedisOnceLock implements OnceLock {
   constructor(private readonly redis: Redis) {}
 
   async tryOnce(name: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(`lock:${name}`, "1", "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) === "OK";
+    try {
+      return (await this.redis.set(`lock:${name}`, "1", "PX", Math.max(1, Math.ceil(ttlMs)), "NX")) === "OK";
+    } catch {
+      // Whether another replica took it cannot be known: the caller does nothing now (a trigger's sender retries).
+      throw sharedStateUnavailable("once-only locks");
+    }
   }
 
   async forget(name: string): Promise<void> {
