@@ -80,6 +80,8 @@ type Lockable = { for(strength: "update", opts: { skipLocked: true }): Promise<{
 
 export class RunClaims {
   private timers: ReturnType<typeof setInterval>[] = [];
+  /** No reaping before this (see start): set when this replica could not reach the store. */
+  private reapAfter = 0;
 
   constructor(private d: { store: Store; bus: EventBus; config: Config; settle: RunSettler }) {}
 
@@ -110,16 +112,25 @@ export class RunClaims {
   start(h: Hooks): void {
     this.poll(h.kick, h.log);
     this.every(Math.max(100, Math.floor(leaseMillis() / 3)), "renewing run leases", h.log, async () => {
-      // A run no longer held (cancelled on another replica, or taken back after a stall) is stopped here. The renewal
-      // writes the rows this replica's settles write: one after the other, neither fails at the other's row and runs again.
-      const lost = await h.betweenSettles(async () => {
-        const mine = [...h.running()];
-        if (!mine.length) return [];
-        const held = await this.renew();
-        return mine.filter((id) => !held.has(id));
-      });
+      let lost: number[];
+      try {
+        // A run no longer held (cancelled on another replica, or taken back after a stall) is stopped here. The renewal
+        // writes the rows this replica's settles write: one after the other, neither fails at the other's row and runs again.
+        lost = await h.betweenSettles(async () => {
+          const mine = [...h.running()];
+          if (!mine.length) return [];
+          const held = await this.renew();
+          return mine.filter((id) => !held.has(id));
+        });
+      } catch (e) {
+        // The store out of reach here was most likely out of reach for every replica: their leases ran out for the
+        // same reason ours did. They get a whole lease to renew before this one takes their runs for dead ones (a
+        // 20 s outage had a live replica's runs taken and sent to the model twice).
+        this.reapAfter = Date.now() + leaseMillis();
+        throw e;
+      }
       for (const id of lost) h.lost(id);
-      if (!h.reap) return;
+      if (!h.reap || Date.now() < this.reapAfter) return;
       const reaped = await this.reap();
       if (!reaped) return;
       h.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
