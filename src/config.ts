@@ -290,7 +290,7 @@ export interface ConfigFlags {
 }
 
 export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string | undefined> = process.env): Config {
-  const host = flags.host ?? env.HOST ?? DEFAULTS.host;
+  const host = flags.host ?? (env.HOST || DEFAULTS.host);
   if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) throw new ConfigError(`host must be a hostname or IP address, got '${host}'`);
   const publicUrl = env.CLANKER_PUBLIC_URL || null;
   if (publicUrl !== null) {
@@ -301,7 +301,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       throw new ConfigError(`CLANKER_PUBLIC_URL must be an http(s) URL, got '${publicUrl}'`);
     }
   }
-  const logLevel = env.CLANKER_LOG ?? "info";
+  const logLevel = env.CLANKER_LOG || "info";
   if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError(`CLANKER_LOG must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
   const logFormat = env.CLANKER_LOG_FORMAT || (stdoutIsTerminal() ? "pretty" : "json");

@@ -41,4 +41,21 @@ describe("the data dir and port", () => {
     expect(() => loadConfig({ port: "" }, {})).toThrow("--port needs a number");
     expect(loadConfig({}, { PORT: "" }).port).toBe(4377);
   });
+
+  test("every variable the config reads, set to nothing, counts as unset (as the README says): HOST= and CLANKER_LOG= broke every command", async () => {
+    const source = await Bun.file(resolve(import.meta.dir, "../src/config.ts")).text();
+    const names = [...new Set([...source.matchAll(/env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!))];
+    expect(names).toContain("HOST");
+    expect(names.length).toBeGreaterThan(30);
+    const unset = JSON.stringify(loadConfig({}, {}));
+    for (const name of names) {
+      let loaded: string;
+      try {
+        loaded = JSON.stringify(loadConfig({}, { [name]: "" }));
+      } catch (e) {
+        loaded = `refused: ${(e as Error).message}`;
+      }
+      expect({ name, loaded }).toEqual({ name, loaded: unset });
+    }
+  });
 });
