@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createCipheriv, randomBytes } from "node:crypto";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -213,6 +213,20 @@ describe("doctor and the master key check (either store)", () => {
     // On SQLite the database lives in that dir; PostgreSQL's is reachable all the same.
     if (testDialect() === "sqlite") expect(onFile.stdout).toMatch(/^FAIL\s+database\s+not looked for: the data dir is a file, not a folder/m);
     expect(onFile.stdout).toMatch(/^FAIL\s+data dir\s+.*a-file is a file, not a folder: move the file away, or pass another folder with --data$/m);
+  });
+
+  test.skipIf(testDialect() === "postgres")("doctor: a database file damaged where it still opens fails, saying to put a backup back", async () => {
+    const dir = join(srv.dataDir, "damaged");
+    expect((await srv.cli(["migrate", "--data", dir])).code).toBe(0);
+    const file = join(dir, "clanker.db");
+    // A page three quarters in (an index's or a table's, not the schema's): the file opens and lists its migrations.
+    const size = statSync(file).size;
+    const fd = openSync(file, "r+");
+    writeSync(fd, randomBytes(4096), 0, 4096, Math.floor((size * 0.75) / 4096) * 4096);
+    closeSync(fd);
+    const out = await srv.cli(["doctor", "--data", dir]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/^FAIL\s+database\s+.*clanker\.db is damaged \(.*\): stop the server and put the latest backup back \(clanker restore --help\)$/m);
   });
 
   test("a lost master.key (or a restore without its key) refuses to start with one line; the right key starts again", async () => {

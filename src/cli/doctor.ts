@@ -65,7 +65,11 @@ async function checkDatabase(config: Config): Promise<{ check: Check; store: Sto
     const expected = pg ? (await import("../store/migrations-pg")).MIGRATIONS_PG : (await import("../store/migrations")).MIGRATIONS;
     const missing = expected.filter((m) => !applied?.includes(m.tag)).map((m) => m.tag);
     if (missing.length) return { check: { name: "database", ok: false, detail: `${where} is reachable but ${missing.length} migration(s) are not applied (${missing.join(", ")}): run clanker migrate` }, store };
-    return { check: { name: "database", ok: true, detail: `${where}: reachable, ${expected.length} migrations applied` }, store };
+    // A damaged file still opens and answers its migrations table; the server then fails requests with 500s.
+    const damage = store.sqlite?.query<{ quick_check: string }, []>("PRAGMA quick_check").get()?.quick_check;
+    if (damage !== undefined && damage !== "ok")
+      return { check: { name: "database", ok: false, detail: `${where} is damaged (${damage.replace(/\s*\n\s*/g, "; ").slice(0, 200)}): stop the server and put the latest backup back (clanker restore --help)` }, store };
+    return { check: { name: "database", ok: true, detail: `${where}: reachable, ${expected.length} migrations applied${damage === "ok" ? ", intact" : ""}` }, store };
   } catch (e) {
     await store.close().catch(() => {});
     const why = (e as Error).message;
