@@ -3,7 +3,7 @@
 // Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
@@ -110,6 +110,17 @@ describe("keys create", () => {
     const r = await run(["keys", "create", "--email", uniqueEmail("noname")]);
     expectUsageError(r, /--name/);
     expect(r.stdout).not.toMatch(/ck_/);
+  });
+
+  test.skipIf(testDialect() === "postgres")("on a damaged database file → exit 1, one line saying to put a backup back, no stack trace", async () => {
+    const dir = join(scratch, "damaged");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "clanker.db"), Buffer.alloc(8192, 7));
+    const r = await run(["keys", "create", "--name", "k", "--email", uniqueEmail("damaged"), "--data", dir]);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: "clanker: the database is damaged (file is not a database): stop the server and put the latest backup back (clanker restore --help); clanker doctor checks it",
+    });
   });
 
   test("with a bad --email → exit 2", async () => {

@@ -145,6 +145,12 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
       console.error(`clanker: ${path}`);
       return 2;
     }
+    // SQLite's SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB: a stack trace would say nothing a person can use.
+    const code = String((e as { code?: unknown })?.code ?? "");
+    if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
+      console.error(`clanker: the database is damaged (${(e as Error).message}): stop the server and put the latest backup back (clanker restore --help); clanker doctor checks it`);
+      return 1;
+    }
     console.error(`clanker: ${(e as Error)?.stack ?? e}`);
     return 1;
   }
