@@ -2,7 +2,7 @@
 import type { Config } from "./config";
 import { openStore, storeOptions, type Store } from "./store/db";
 import { SqliteStore } from "./store/sqlite-store";
-import { prepareStore } from "./startup";
+import { missingFolders, prepareStore } from "./startup";
 import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
@@ -138,6 +138,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   const threads = config.executor.workers;
   log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid}, ${threads} executor thread${threads === 1 ? "" : "s"})`);
+  for (const line of missingFolders(config)) log.warn(line);
 
   const { runner, workflowEngine } = services;
   const describe = (r: { executionId: string; skillSlug: string }) => {

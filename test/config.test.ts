@@ -1,7 +1,8 @@
 // Configuration defaults that depend on the machine, and empty values.
 import { describe, expect, test } from "bun:test";
 import { defaultReplicaRuns, defaultWorkers, loadConfig } from "../src/config";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
 import { logMessages, startServer } from "./helpers/server";
 
 describe("executor threads", () => {
@@ -23,11 +24,18 @@ describe("executor threads", () => {
   });
 });
 
-test("the server says at start how many executor threads it runs", async () => {
-  const server = await startServer({ env: { CLANKER_WORKERS: "" } });
+test("the server says at start how many executor threads it runs, and which configured folders are not there", async () => {
+  const gone = join(tmpdir(), `clanker-no-such-${process.pid}`);
+  const server = await startServer({ env: { CLANKER_WORKERS: "", CLANKER_SKILLS_DIR: `${gone}-skills`, CLANKER_LOCAL_SOURCES: `${tmpdir()},${gone}-sources` } });
   try {
     const n = defaultWorkers(navigator.hardwareConcurrency);
-    expect(logMessages(server.logs())).toContain(`pid ${server.pid}, ${n} executor thread${n === 1 ? "" : "s"})`);
+    const said = logMessages(server.logs());
+    expect(said).toContain(`pid ${server.pid}, ${n} executor thread${n === 1 ? "" : "s"})`);
+    expect(said).toContain(`CLANKER_SKILLS_DIR names ${gone}-skills, which is not a folder: its skills or sources are not served; check the path`);
+    expect(said).toContain(`CLANKER_LOCAL_SOURCES names ${gone}-sources, which is not a folder`);
+    // The folder that is there is not named.
+    expect(said).not.toContain(`names ${tmpdir()},`);
+    expect(said.split("\n").filter((l) => l.includes("which is not a folder"))).toHaveLength(2);
   } finally {
     await server.stop();
   }
