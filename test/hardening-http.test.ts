@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
+import { toApiError } from "../src/http/errors";
 import { cleanup, readResponse, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode, outboxMessages } from "./helpers/mail";
 import { runSql } from "./helpers/sql";
@@ -446,5 +447,18 @@ describe("pages and the session cookie (item 14)", () => {
     const plain = await signIn(local);
     expect(plain).toContain("HttpOnly");
     expect(plain).not.toContain("Secure");
+  });
+});
+
+describe("a store that cannot write or be reached now", () => {
+  test("is a typed 503 STORE_UNAVAILABLE with retry-after, not a bare 500: SQLite's full disk or read-only file, PostgreSQL down (also as a wrapped cause)", () => {
+    const req = new Request("http://127.0.0.1/api/v1/memory", { method: "PUT" });
+    const failing = [{ code: "SQLITE_FULL" }, { code: "SQLITE_IOERR_WRITE" }, { code: "SQLITE_READONLY" }, { message: "Failed query", cause: { code: "ECONNREFUSED" } }, { code: "57P01" }, { code: "08006" }];
+    for (const error of failing) {
+      const e = toApiError("UNKNOWN", Object.assign(new Error("x"), error), req);
+      expect({ error, status: e.status, type: e.type, code: e.code, retry: e.headers?.["retry-after"] }).toEqual({ error, status: 503, type: "overloaded_error", code: "STORE_UNAVAILABLE", retry: "5" });
+    }
+    // A bug stays a 500.
+    for (const error of [{ code: "SQLITE_CONSTRAINT_UNIQUE" }, {}]) expect(toApiError("UNKNOWN", Object.assign(new Error("x"), error), req).status).toBe(500);
   });
 });

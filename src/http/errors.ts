@@ -20,7 +20,18 @@ export function toApiError(code: string | number, error: unknown, request: Reque
       return new InvalidRequestError("Invalid cookie signature", "cookie");
   }
   if (isNulRefusal(error)) return new InvalidRequestError("Text must not contain NUL (\\u0000) characters", undefined, "INVALID_TEXT");
+  if (isStoreUnavailable(error))
+    return new ApiError("overloaded_error", "The database could not take this request now (full disk, read-only or unreachable); nothing it wrote was saved. Retry it shortly; the server's log says why.", { code: "STORE_UNAVAILABLE", headers: { "retry-after": "5" } });
   return new ApiError("api_error", "Internal server error");
+}
+
+/** SQLite's and PostgreSQL's (and its driver's) words for "cannot write or reach the store now", not a bug here. */
+const STORE_DOWN = /^(SQLITE_(FULL|IOERR|READONLY|BUSY|CANTOPEN|LOCKED)|ECONNREFUSED|ECONNRESET|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|57P0[1-3]|08\d{3}|53[1-3]00)/;
+
+function isStoreUnavailable(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++)
+    if (typeof e.code === "string" && STORE_DOWN.test(e.code)) return true;
+  return false;
 }
 
 /**
