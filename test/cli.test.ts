@@ -228,6 +228,7 @@ describe("health", () => {
     expect({ code: r.code, timedOut: r.timedOut, stdout: r.stdout }).toEqual({ code: 1, timedOut: false, stdout: "" });
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`unhealthy: .*:${closed}/healthz`));
+    expect(r.stderr).toContain("is the server running (clanker serve)? If it listens elsewhere, pass --port and --host");
   });
 
   test("against a server that answers something else than 200 → exit 1", async () => {
@@ -278,7 +279,7 @@ describe("credits grant", () => {
   });
 
   test("a bad amount or an unknown workspace → exit 2", async () => {
-    expectUsageError(await run(["credits", "grant", "--workspace", "nope-nope", "--amount", "5"]), /no workspace/);
+    expectUsageError(await run(["credits", "grant", "--workspace", "nope-nope", "--amount", "5"]), /no workspace with slug .nope-nope. in this data dir; clanker keys list names each key.s workspace/);
     expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "abc"]), /--amount/);
     expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "99999999999999999999"]), /--amount must be at most 1,000,000,000/);
     expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "1.1234567"]), /--amount takes at most 6 decimals/);

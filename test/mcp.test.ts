@@ -878,6 +878,6 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     });
     expect(code).not.toBe(0);
     expect(await new Response(p.stdout).text()).toBe("");
-    expect(await new Response(p.stderr).text()).toContain("clanker mcp");
+    expect(await new Response(p.stderr).text()).toContain("clanker mcp: Invalid API key: check --api-key or CLANKER_API_KEY (clanker keys create makes a key; keys list shows them)");
   }, 20_000);
 });

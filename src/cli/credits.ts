@@ -17,7 +17,7 @@ export async function runCreditsCommand(store: Store, config: Config, flags: { w
   // Balances are doubles: beyond this, adding a few credits would no longer change them.
   if (amount > MAX_GRANT) usage(`--amount must be at most ${MAX_GRANT.toLocaleString("en")} credits at a time, got '${flags.amount}'`);
   const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace));
-  if (!ws) usage(`no workspace with slug '${flags.workspace}'`);
+  if (!ws) usage(`no workspace with slug '${flags.workspace}' in this data dir; clanker keys list names each key's workspace`);
   const txn = await createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
   console.log(`Granted ${amount} credits to ${ws.slug} (${encodeId("workspace", ws.id)}); balance is now ${txn.balanceAfter}`);
 }

@@ -21,7 +21,7 @@ export async function runHealthCommand(config: Config, timeoutMs = 5000): Promis
     console.error(`unhealthy: ${url} answered ${res.status}`);
   } catch (e) {
     const err = e as Error & { code?: string };
-    console.error(`unhealthy: ${url} did not answer (${err.name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : (err.code ?? err.message)})`);
+    console.error(`unhealthy: ${url} did not answer (${err.name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : (err.code ?? err.message)}): is the server running (clanker serve)? If it listens elsewhere, pass --port and --host`);
   }
   return 1;
 }

@@ -37,7 +37,8 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   try {
     ctx = apiKey ? principalCtx(await deps.authenticator().fromApiKey(apiKey)) : await ownerCtx(deps);
   } catch (e) {
-    console.error(`clanker mcp: ${e instanceof ApiError ? e.message : (e as Error).message}`);
+    // A refused key: say where the key came from and how to get one.
+    console.error(`clanker mcp: ${e instanceof ApiError ? `${e.message}: check --api-key or CLANKER_API_KEY (clanker keys create makes a key; keys list shows them)` : (e as Error).message}`);
     process.exit(2);
   }
   await deps.services.runner.start();
