@@ -235,12 +235,19 @@ describe("doctor and the master key check (either store)", () => {
     renameSync(keyFile, `${keyFile}.kept`);
     // Without a key the server would make a new one: it must not then serve secrets it cannot open.
     const env = srv.env;
-    expectMasterKeyRefusal(await serveRefused(env));
+    const refused = await serveRefused(env);
+    expectMasterKeyRefusal(refused);
+    expect(refused.stderr).toContain(`there is no ${keyFile} and CLANKER_MASTER_KEY is not set, but this database's secrets were sealed with a key: put master.key back`);
+    // No new (wrong) key was left on disk for the next start to trip on.
+    expect(existsSync(keyFile)).toBe(false);
     expectMasterKeyRefusal(await serveRefused({ ...env, CLANKER_MASTER_KEY: randomBytes(32).toString("hex") }));
     const doctor = await srv.cli(["doctor"]);
     expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toMatch(/^FAIL\s+master key\s+the master key in .*master\.key cannot open the secrets/m);
+    expect(doctor.stdout).toMatch(/^FAIL\s+master key\s+there is no .*master\.key and CLANKER_MASTER_KEY is not set/m);
     renameSync(`${keyFile}.kept`, keyFile);
+    // Its own master.key back, but shadowed by another CLANKER_MASTER_KEY: the refusal says to unset the variable.
+    const shadowed = await serveRefused({ ...env, CLANKER_MASTER_KEY: randomBytes(32).toString("hex") });
+    expect(shadowed.stderr).toContain(`if ${keyFile} is this database's key, unset CLANKER_MASTER_KEY`);
     await srv.restart();
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
     expect((await srv.cli(["doctor"])).code).toBe(0);

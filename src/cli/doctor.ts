@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE } from "../store/data-dir";
 import { isPostgresUrl, openStore, type Store } from "../store/db";
-import { findMasterKey, masterKeyCheck, wrongKeyMessage } from "../store/master-key";
+import { findMasterKey, masterKeyCheck, missingKeyMessage, wrongKeyMessage } from "../store/master-key";
 import { MasterKeyError } from "../lib/master-key-text";
 import { redactUrl } from "../shared/redis";
 import { randomBytes } from "../lib/crypto";
@@ -108,7 +108,7 @@ async function checkMasterKey(config: Config, store: Store | null): Promise<Chec
     // Any key: only whether a check is stored matters here.
     const stored = (await masterKeyCheck(store, randomBytes(32))) !== "new";
     return stored
-      ? { name, ok: false, detail: "CLANKER_MASTER_KEY is not set and there is no master.key, but the database holds secrets sealed with a key: set CLANKER_MASTER_KEY to that key" }
+      ? { name, ok: false, detail: missingKeyMessage(config.dataDir) }
       : { name, ok: true, detail: `none yet: the first start makes ${join(config.dataDir, "master.key")} (set CLANKER_MASTER_KEY instead to share one across replicas)` };
   }
   const state = await masterKeyCheck(store, found.key);

@@ -89,6 +89,21 @@ export function wrongKeyMessage(source: string): string {
 
 /** The start-up check: this process's key (made on a first start without CLANKER_MASTER_KEY) against the database's. */
 export async function checkStartKey(store: Store, dataDir: string, env: Record<string, string | undefined> = process.env): Promise<void> {
+  // A database whose key is gone: a new master.key would only leave a wrong key on disk for the next start to trip on.
+  if (!findMasterKey(dataDir, env) && (await masterKeyCheck(store, randomBytes(32))) !== "new") throw new MasterKeyError(missingKeyMessage(dataDir));
   const key = loadMasterKey(dataDir, env);
-  await verifyMasterKey(store, key, env.CLANKER_MASTER_KEY ? "CLANKER_MASTER_KEY" : join(dataDir, "master.key"));
+  const source = env.CLANKER_MASTER_KEY ? "CLANKER_MASTER_KEY" : join(dataDir, "master.key");
+  try {
+    await verifyMasterKey(store, key, source);
+  } catch (e) {
+    // The data dir's own key may be the right one, shadowed by the variable: say to unset it.
+    if (e instanceof MasterKeyError && source === "CLANKER_MASTER_KEY" && existsSync(join(dataDir, "master.key")))
+      throw new MasterKeyError(`${wrongKeyMessage(source)}; or, if ${join(dataDir, "master.key")} is this database's key, unset CLANKER_MASTER_KEY`);
+    throw e;
+  }
+}
+
+/** No key anywhere, but the database holds secrets sealed with one (doctor says the same). */
+export function missingKeyMessage(dataDir: string): string {
+  return `there is no ${join(dataDir, "master.key")} and CLANKER_MASTER_KEY is not set, but this database's secrets were sealed with a key: put master.key back (from the backup it came with) or set CLANKER_MASTER_KEY to that key`;
 }
