@@ -207,6 +207,20 @@ function skipSecondRoutePass(app: ReturnType<typeof createApp>): void {
   if (elysia.promisedModules.size === 0) elysia._promisedModules = { size: 0, promises: [], then: () => {} };
 }
 
+/**
+ * `serve`, before the data dir is made: a port already taken (or not ours to take) must not leave a fresh store
+ * behind, as a typo in the configuration does not. The listen itself still decides; this only looks first.
+ */
+export function refuseBusyPort(config: Config): void {
+  if (config.port === 0) return;
+  try {
+    Bun.listen({ hostname: config.host, port: config.port, socket: { data() {} } }).stop(true);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "EADDRINUSE" || code === "EACCES") throw listenError(e, config);
+  }
+}
+
 function listenError(e: unknown, config: Config): unknown {
   const code = (e as { code?: string }).code;
   const where = `port ${config.port} on ${config.host}`;

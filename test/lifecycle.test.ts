@@ -70,12 +70,15 @@ describe("one port, one data dir", () => {
   test("a second server on a busy port exits 2 with one line naming the port; the first still serves alone", async () => {
     const otherDir = mkdtempSync(join(tmpdir(), "clanker-test-"));
     try {
-      const r = await serveExpectingExit({ ...a.env, CLANKER_DATA_DIR: otherDir, PORT: portOf(a), ...(await ownStoreEnv(otherDir)) });
+      const fresh = join(otherDir, "data");
+      const r = await serveExpectingExit({ ...a.env, CLANKER_DATA_DIR: fresh, PORT: portOf(a), ...(await ownStoreEnv(fresh)) });
       expect(r.code).toBe(2);
       const lines = r.stderr.trim().split("\n");
       expect(lines).toHaveLength(1);
       expect(lines[0]).toStartWith(`clanker: port ${portOf(a)} on 127.0.0.1 is already in use`);
       expect(lines[0]).toContain("--port");
+      // Refused before anything was made: no data dir, no database, no master.key behind it.
+      expect(existsSync(fresh)).toBe(false);
     } finally {
       rmSync(otherDir, { recursive: true, force: true });
     }

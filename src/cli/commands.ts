@@ -22,7 +22,7 @@ interface ConfigArgs {
 }
 
 /** The validated config; a bad flag or env var is a usage error (exit 2) unless `failCode` says otherwise. */
-async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 1 | 2 } = {}): Promise<Config> {
+async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 1 | 2; before?: (config: Config) => Promise<void> } = {}): Promise<Config> {
   const { loadConfig, ConfigError } = await import("../config");
   let config: Config;
   try {
@@ -32,6 +32,7 @@ async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 
     if (opts.failCode === 1) throw new Failure(e.message, 1);
     throw new UsageError(e.message);
   }
+  await opts.before?.(config);
   if (opts.dataDir) {
     // Made 0700, or tightened once if an older version left it 0755 with 0644 files.
     const { prepareDataDir } = await import("../store/data-dir");
@@ -63,7 +64,17 @@ const serve = command({
   args: { port, host, data },
   examples: ["clanker serve", "clanker serve --port 8080 --host 0.0.0.0 --data /var/lib/clanker"],
   async run({ args }) {
-    const config = await configOf(args, { dataDir: true });
+    const config = await configOf(args, {
+      dataDir: true,
+      before: async (c) => {
+        const { refuseBusyPort, StartError } = await import("../server");
+        try {
+          refuseBusyPort(c);
+        } catch (e) {
+          throw e instanceof StartError ? new UsageError(e.message) : e;
+        }
+      },
+    });
     const { serveCommand } = await import("./serve");
     await serveCommand(config);
   },
