@@ -8,13 +8,13 @@ import { lru } from "../lib/lru";
 declare const self: Worker;
 
 const FLUSH_MS = 25;
+const FLUSH_BYTES = 4096;
 /**
  * A call the provider refuses for now (429, 529 overloaded, 5xx, before any output) is made again up to this many
  * times, after its retry-after or 2 s, then 4 s, as Anthropic's own SDK does; the run's timeout and a cancel still
  * end the wait. Overloaded answers are common enough that failing a run on the first one failed runs needlessly.
  */
 const MODEL_RETRIES = 2;
-const FLUSH_BYTES = 4096;
 const running = new Map<number, AbortController>();
 
 const post = turnBatcher<FromWorker>((batch) => self.postMessage(batch));

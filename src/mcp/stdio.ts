@@ -98,8 +98,8 @@ function stdioDeps(config: Config, store: Store, log: Log) {
   };
   const catalog = loadConfiguredCatalog(config, log);
   const box = new SecretBox(loadMasterKey(config.dataDir));
-  // One transaction per call (no group commit: one agent's calls come one at a time); keys stored where the
-  // server stores REST's, so a retry over either finds the first answer.
+  // One transaction per call (no group commit: one agent's calls come one at a time), in the table the server keeps
+  // REST's keys in: a retry reaches the first answer whether this process or the server's MCP answers it.
   let idempotency: Idempotency | undefined; // made by the first call that needs it, not at start
   const once: ToolContext["once"] = (ctx, key, call, args, fn, tx) =>
     (idempotency ??= new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, false)).once(ctx, key, call, args, fn, tx, (line) => log.error(line));

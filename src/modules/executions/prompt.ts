@@ -31,7 +31,6 @@ const TEXT_TYPES = /^(text\/[a-z0-9.+-]+|application\/(json|xml|yaml|x-yaml|csv|
 const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
 export const MAX_ATTACHMENTS = 10;
 
-/** Validates attachments and returns them with base64 text decoded; throws a 400 naming the bad one. */
 /**
  * WHATWG's forgiving base64, which the model client decodes with (atob): whitespace ignored, padding optional but
  * only on a length divisible by 4. Buffer.from(…, "base64") takes more than this, so checking with it let through
@@ -43,6 +42,7 @@ function isBase64(data: string): boolean {
   return s.length % 4 !== 1 && /^[A-Za-z0-9+/]*$/.test(s);
 }
 
+/** Validates attachments and returns them with base64 text decoded; throws a 400 naming the bad one. */
 export function checkAttachments(list: Attachment[] | undefined, maxBytes: number): Attachment[] {
   if (!list) return [];
   if (list.length > MAX_ATTACHMENTS) throw new InvalidRequestError(`At most ${MAX_ATTACHMENTS} attachments`, "attachments");
