@@ -38,10 +38,12 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
       () => finish(),
     );
   });
-  // Every progress notification goes out before the result, and a turn later: a client handles notifications a
-  // microtask after responses, and drops progress that arrives after the result in the same chunk.
+  // Every progress notification goes out before the result, and apart from it: a client handles notifications a
+  // microtask after responses, and drops progress that arrives after the result in the same chunk. A turn of the
+  // loop was not always apart enough on a loaded machine (the legacy SSE stream wrote both in one read); 20 ms is,
+  // and costs nothing beside a model's answer.
   await Promise.all(sent);
-  await new Promise((r) => setTimeout(r, 0));
+  if (sent.length) await new Promise((r) => setTimeout(r, 20));
   const status = await services.executions.status(ctx, executionId);
   return { ...status, output: status.outputBlocks.map((b) => b.content).join("") };
 }
