@@ -194,13 +194,14 @@ export class RunClaims {
    * process runs); every run started in this pass is marked running in one commit (a commit costs more than the
    * rows in it).
    */
-  async claimLocal(perWs: Map<number, number>, only: number[] | null, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
+  async claimLocal(perWs: Map<number, number>, only: number[] | null, accept: (e: QueuedRun) => boolean, begin: (id: number) => Promise<(() => void) | null>): Promise<(() => void)[]> {
     const { store, config } = this.d;
     // Commit an open group-commit batch first: a run queued by a request is dispatched only once it is on disk.
     await store.flush();
     const queued = await this.queue(only);
     const picked: QueuedRun[] = [];
     for (const e of queued) {
+      if (!accept(e)) continue;
       const n = perWs.get(e.workspaceId) ?? 0;
       if (n >= config.executor.workspaceConcurrency) continue;
       perWs.set(e.workspaceId, n + 1);

@@ -198,7 +198,7 @@ export class Runner {
     } else {
       const perWs = new Map<number, number>();
       for (const r of this.running.values()) perWs.set(r.workspaceId, (perWs.get(r.workspaceId) ?? 0) + 1);
-      launches = await this.claims.claimLocal(perWs, this.ownRuns(), begin);
+      launches = await this.claims.claimLocal(perWs, this.ownRuns(), (e) => this.takes(e), begin);
     }
     for (const launch of launches) launch();
   }
@@ -212,9 +212,9 @@ export class Runner {
   }
 
   /**
-   * PostgreSQL: a run queued through this process is taken at once; another replica's only once it has waited a
-   * poll (its own replica had the first chance: the client that queued it most likely listens there). `clanker
-   * mcp` takes only its own.
+   * A run queued through this process is taken at once; another process's (a replica, or `clanker mcp` beside a
+   * server on SQLite) only once it has waited a poll: that process had the first chance, and its client most likely
+   * listens there. `clanker mcp` takes only its own.
    */
   private takes(e: QueuedRun): boolean {
     if (this.adopted.has(e.id)) return true;
