@@ -1,14 +1,10 @@
 // The idempotency in-flight lock: one request per idempotency slot at a time, in this process or across replicas.
-import { ApiError } from "../lib/errors";
+import { sharedStateUnavailable } from "./redis";
 import { randomBytes } from "../lib/crypto";
 import type Redis from "ioredis";
 import { replicaId } from "../lib/replica";
 
 const ownedKey = (owner: string) => `inflight-owner:${owner}`;
-
-/** Redis cannot be reached now, and what it holds for every replica (`what`) cannot be guessed at: retry shortly. */
-export const sharedStateUnavailable = (what: string): ApiError =>
-  new ApiError("overloaded_error", `This server cannot reach Redis, where replicas hold ${what}; retry in a few seconds`, { code: "SHARED_STATE_UNAVAILABLE", headers: { "retry-after": "5" } });
 
 export interface InflightLock {
   /** True when this caller now holds `slot`; false while someone else does. Held until released; `ttlMs` after its holder dies. */

@@ -1,5 +1,5 @@
 // "Exactly one caller per name": work that must happen once across replicas (a cron tick's firing, a delivery).
-import { sharedStateUnavailable } from "./inflight";
+import { sharedStateUnavailable } from "./redis";
 import type Redis from "ioredis";
 import { lru } from "../lib/lru";
 

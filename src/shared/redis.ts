@@ -1,6 +1,11 @@
 // The Redis connections behind REDIS_URL: one for commands, one for SUBSCRIBE; ioredis is loaded only here, lazily.
 import type Redis from "ioredis";
 import { Failure } from "../cli/errors";
+import { ApiError } from "../lib/errors";
+
+/** Redis cannot be reached now, and what it holds for every replica (`what`) cannot be guessed at: retry shortly. */
+export const sharedStateUnavailable = (what: string): ApiError =>
+  new ApiError("overloaded_error", `This server cannot reach Redis, where replicas hold ${what}; retry in a few seconds`, { code: "SHARED_STATE_UNAVAILABLE", headers: { "retry-after": "5" } });
 
 export interface RedisConnections {
   /** Commands. Its keys carry `prefix` (ioredis keyPrefix); pub/sub channel names do not, so fan-out adds it itself. */
