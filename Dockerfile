@@ -9,6 +9,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json ./
 COPY src ./src
 COPY skills ./skills
+# The build runs its first binary once (serve, mcp, keys create) to lay the second one's bytecode out: scripts/build.ts.
+COPY scripts ./scripts
 RUN npm run build
 
 FROM debian:bookworm-slim

@@ -20,6 +20,7 @@ let fake: FakeModel;
 let server: ReturnType<typeof Bun.spawn> | null = null;
 let url = "";
 let key = "";
+let buildOutput = "";
 
 async function run(args: string[]) {
   const p = Bun.spawn([join(dir, "clanker"), ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin" } });
@@ -31,6 +32,7 @@ beforeAll(async () => {
   const build = Bun.spawn(["npm", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(build.stdout).text(), new Response(build.stderr).text(), build.exited]);
   if (code !== 0) throw new Error(`npm run build failed:\n${out}\n${err}`);
+  buildOutput = out + err;
   dir = mkdtempSync(join(tmpdir(), "clanker-bin-"));
   copyFileSync(join(ROOT, "dist/clanker"), join(dir, "clanker"));
   Bun.spawnSync(["chmod", "+x", join(dir, "clanker")]);
@@ -42,6 +44,12 @@ afterAll(async () => {
   await server?.exited;
   fake?.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("the build lays the bytecode out in the order its recorded starts loaded it (scripts/build.ts)", () => {
+  // The recording runs the first build: a failure there leaves a working binary that starts slower, and says so.
+  expect(buildOutput).not.toContain("start-up recording failed");
+  expect(buildOutput).toMatch(/bytecode laid out by the functions serve, mcp and keys create loaded \(\d+, \d+, \d+\)/);
 });
 
 test("the folder holds nothing but the binary", () => {
