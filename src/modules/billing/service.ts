@@ -87,6 +87,14 @@ export function createBillingService(store: Store, config: BillingConfig) {
     });
   }
 
+  /** The balance, in micro-credits; INSUFFICIENT_CREDITS once it is spent. */
+  async function creditsLeft(workspaceId: number): Promise<number> {
+    const a = await account(workspaceId);
+    if (a.balanceMicro <= 0)
+      throw new BillingError(`This workspace has no credits left (balance ${toCredits(a.balanceMicro)}); add credits or bring your own Anthropic key (PUT /api/v1/byok)`, "INSUFFICIENT_CREDITS");
+    return a.balanceMicro;
+  }
+
   return {
     account,
 
@@ -113,9 +121,16 @@ export function createBillingService(store: Store, config: BillingConfig) {
 
     /** Refuses a paid run up front when the workspace has no credits left. */
     async assertCanRun(workspaceId: number): Promise<void> {
-      const a = await account(workspaceId);
-      if (a.balanceMicro <= 0)
-        throw new BillingError(`This workspace has no credits left (balance ${toCredits(a.balanceMicro)}); add credits or bring your own Anthropic key (PUT /api/v1/byok)`, "INSUFFICIENT_CREDITS");
+      await creditsLeft(workspaceId);
+    },
+
+    /**
+     * A paid run's start, given what the workspace's running runs hold (executions.held_micro): refused as above when
+     * the credits are spent; false (the run waits, queued) while those holds take what is left, so that runs started
+     * together cannot spend past the balance: it is known what a run cost only once it ends.
+     */
+    async canStart(workspaceId: number, heldMicro: number): Promise<boolean> {
+      return (await creditsLeft(workspaceId)) - heldMicro > 0;
     },
 
     /** Cost of a run by its token usage and the configured price table, in micro-credits (prices are per

@@ -110,3 +110,17 @@ export function buildPrompt(skill: Skill, input: string, attachments: Attachment
   }
   return { system: `# Skill: ${skill.name}\n\n${skill.instructions}${FILE_CONVENTION}`, user };
 }
+
+/** Characters of prompt text per token, for the guess below: English prose runs ~4, code ~3. */
+const CHARS_PER_TOKEN = 3;
+
+/**
+ * A run's prompt in tokens, guessed before it is built, for its credit hold (runner.begin): its text at
+ * CHARS_PER_TOKEN characters a token, each file or image by its decoded size at the same rate. It errs high: a hold
+ * too large only keeps the workspace's next paid runs queued until this one ends.
+ */
+export function promptTokensGuess(skill: Skill, input: string, attachments: Attachment[]): number {
+  let chars = skill.name.length + skill.instructions.length + FILE_CONVENTION.length + input.length;
+  for (const a of attachments) chars += a.content?.length ?? Math.ceil(((a.data?.length ?? 0) * 3) / 4);
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}

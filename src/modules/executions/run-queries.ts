@@ -1,5 +1,5 @@
 // The runner's statements that every run executes (load, mark running, output blocks): prepared once.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { prepared } from "../../store/prepared";
 import { executionBlocks, executions } from "../../store/schema";
 
@@ -16,8 +16,16 @@ export const markRunning = prepared((db) =>
       byok: ph("byok") as never,
       leaseOwner: ph("leaseOwner") as never,
       leaseExpiresAt: ph("leaseExpiresAt") as never,
+      heldMicro: ph("heldMicro") as never,
     })
     .where(eq(executions.id, ph("id"))),
+);
+/** What the workspace's running runs hold of its credits (on every replica: read in the dispatch's tx). */
+export const heldByRunning = prepared((db) =>
+  db
+    .select({ held: sql<number>`coalesce(sum(${executions.heldMicro}), 0)`.mapWith(Number) })
+    .from(executions)
+    .where(and(eq(executions.status, "running"), eq(executions.workspaceId, ph("workspaceId")))),
 );
 export const insertBlock = prepared((db) =>
   db.insert(executionBlocks).values({ executionId: ph("executionId"), seq: ph("seq"), type: "text", content: ph("content"), createdAt: ph("now") }),

@@ -17,6 +17,7 @@ import type { WebhooksService } from "../webhooks/service";
 import type { ByokService } from "../byok/service";
 import type { Catalog } from "../skills/catalog";
 import { buildPrompt, type Attachment, type Connector } from "./prompt";
+import { creditHold, creditsAllowStart } from "./credit-hold";
 import type { ExecutionRow } from "./view";
 import type { Log } from "../../lib/log";
 import { IdleCollector } from "./idle-collect";
@@ -29,14 +30,8 @@ import { replicaId, setLeaseSeconds } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
 
-interface Running {
-  workspaceId: number;
-  skillSlug: string;
-  source: string;
-  seq: number;
-  output: string[];
-  timer: ReturnType<typeof setTimeout>;
-}
+/** A run this process runs: where its output goes, the blocks so far and its backstop timer. */
+type Running = { workspaceId: number; skillSlug: string; source: string; seq: number; output: string[]; timer: ReturnType<typeof setTimeout> };
 
 export interface RunnerDeps {
   store: Store;
@@ -223,7 +218,7 @@ export class Runner {
 
   /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
   private async begin(id: number): Promise<(() => void) | null> {
-    const { config, catalog, byok, billing, store } = this.d;
+    const { config, catalog, byok, store } = this.d;
     // Read in this tx: a run cancelled since the queue was read is left alone.
     const e = await this.load(id);
     if (e?.status !== "queued") return null;
@@ -232,8 +227,9 @@ export class Runner {
     let provider: ReturnType<typeof chooseProvider>;
     try {
       provider = chooseProvider(config.models, await byok.anthropicKey(e.workspaceId));
-      // Again at the start, not only at the POST: runs queued behind others may find the credits spent by them.
-      if (!provider.byok) await billing.assertCanRun(e.workspaceId);
+      // Again at the start, not only at the POST (runs queued behind others may find the credits spent), and net of
+      // what the running runs may still spend (./credit-hold): if that takes the rest, this one waits, queued.
+      if (!provider.byok && !(await creditsAllowStart(this.d, e.workspaceId))) return null;
     } catch (err) {
       await this.settle.finalize(e, "failed", zero, { code: (err as ApiError).code ?? "MODEL_NOT_CONFIGURED", message: (err as Error).message });
       return null;
@@ -242,14 +238,16 @@ export class Runner {
       await this.settle.finalize(e, "failed", zero, { code: "SKILL_UNAVAILABLE", message: `The skill '${e.skillSlug}' is no longer in the catalog` });
       return null;
     }
-    await markRunning(store, { id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok, ...this.claims.lease() });
+    const attachments = (e.attachments ?? []) as Attachment[];
+    const heldMicro = provider.byok ? 0 : creditHold(this.d, skill, e.input, attachments);
+    await markRunning(store, { id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok, heldMicro, ...this.claims.lease() });
     await this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     return () => {
         this.adopted.delete(e.id);
         const timer = setTimeout(() => this.onTimeout(e.id), config.executor.timeoutMs + 10_000);
         this.running.set(e.id, { workspaceId: e.workspaceId, skillSlug: e.skillSlug, source: e.interface, seq: e.blocksBase, output: [], timer });
         const launch = (sourceText?: string) => {
-          const { system, user } = buildPrompt(skill, e.input, (e.attachments ?? []) as Attachment[], e.connector ?? undefined, sourceText);
+          const { system, user } = buildPrompt(skill, e.input, attachments, e.connector ?? undefined, sourceText);
           this.pool?.run({ executionId: e.id, provider, system, user, maxOutputTokens: config.models.maxOutputTokens, timeoutMs: config.executor.timeoutMs });
         };
         if (!e.connector || !this.d.sourceContext) launch();

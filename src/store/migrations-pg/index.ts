@@ -9,6 +9,7 @@ import runQueueHeads from "./0004_run_queue_heads.sql" with { type: "text" };
 import cronRuns from "./0005_cron_runs.sql" with { type: "text" };
 import blocksBase from "./0006_blocks_base.sql" with { type: "text" };
 import skillTombstones from "./0007_skill_tombstones.sql" with { type: "text" };
+import runHolds from "./0008_run_holds.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -19,4 +20,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0005_cron_runs", sql: cronRuns },
   { tag: "0006_blocks_base", sql: blocksBase },
   { tag: "0007_skill_tombstones", sql: skillTombstones },
+  { tag: "0008_run_holds", sql: runHolds },
 ];

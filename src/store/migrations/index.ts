@@ -11,6 +11,7 @@ import runQueueHeads from "./0007_run_queue_heads.sql" with { type: "text" };
 import cronRuns from "./0008_cron_runs.sql" with { type: "text" };
 import blocksBase from "./0009_blocks_base.sql" with { type: "text" };
 import skillTombstones from "./0010_skill_tombstones.sql" with { type: "text" };
+import runHolds from "./0011_run_holds.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -24,4 +25,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0008_cron_runs", sql: cronRuns },
   { tag: "0009_blocks_base", sql: blocksBase },
   { tag: "0010_skill_tombstones", sql: skillTombstones },
+  { tag: "0011_run_holds", sql: runHolds },
 ];

@@ -39,6 +39,7 @@ export const executions = pgTable(
     /** The last block index before this attempt: a run requeued by a restart numbers its new output after the old, so a
      * client following with blocksAfter misses none of it. 0 on a first attempt. */
     blocksBase: bigint("blocks_base", { mode: "number" }).notNull().default(0),
+    heldMicro: bigint("held_micro", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     index("executions_ws").on(t.workspaceId, t.id),

@@ -38,6 +38,9 @@ export const executions = sqliteTable(
     /** The last block index before this attempt: a run requeued by a restart numbers its new output after the old, so a
      * client following with blocksAfter misses none of it. 0 on a first attempt. */
     blocksBase: integer("blocks_base").notNull().default(0),
+    /** While a paid run runs: the most it can cost (runner.begin), held against the balance so that runs started
+     * together cannot spend past it. 0 for BYOK runs and once the run has ended (only running rows are counted). */
+    heldMicro: integer("held_micro").notNull().default(0),
   },
   (t) => [
     index("executions_ws").on(t.workspaceId, t.id),

@@ -1,0 +1,27 @@
+// Credit holds: a paid run's cost is known only once it ends, so while it runs it holds back the most it can cost
+// (executions.held_micro), and a paid run starts only on what the balance has left past the holds of the workspace's
+// running runs. Runs started together cannot then spend past the balance; a run the holds leave no room for stays
+// queued and is dispatched again when one of them ends.
+import type { Config } from "../../config";
+import type { Store } from "../../store/db";
+import type { BillingService } from "../billing/service";
+import type { Skill } from "../skills/catalog";
+import { promptTokensGuess, type Attachment } from "./prompt";
+import { heldByRunning } from "./run-queries";
+
+interface HoldDeps {
+  store: Store;
+  billing: BillingService;
+  config: Config;
+}
+
+/** Inside the dispatch's tx: INSUFFICIENT_CREDITS once the balance is spent; false while the holds take what is left. */
+export async function creditsAllowStart(d: HoldDeps, workspaceId: number): Promise<boolean> {
+  const [{ held }] = (await heldByRunning(d.store, { workspaceId })) as [{ held: number }];
+  return d.billing.canStart(workspaceId, held);
+}
+
+/** The most a run can cost: its prompt (guessed) and the longest answer it may be given; micro-credits. */
+export function creditHold(d: HoldDeps, skill: Skill, input: string, attachments: Attachment[]): number {
+  return d.billing.costMicro(promptTokensGuess(skill, input, attachments), d.config.models.maxOutputTokens);
+}

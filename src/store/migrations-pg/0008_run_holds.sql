@@ -1,0 +1,1 @@
+ALTER TABLE "executions" ADD COLUMN "held_micro" bigint DEFAULT 0 NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `executions` ADD `held_micro` integer DEFAULT 0 NOT NULL;

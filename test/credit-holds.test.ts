@@ -1,0 +1,69 @@
+// Paid runs started together cannot spend past the balance: a running run holds back the most it can cost (its
+// prompt, guessed, and the longest answer it may be given), and a run that would start on what such holds take
+// waits, queued, until one ends. Real HTTP, against the fake Anthropic server; three runs may run at once.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { stopAll, waitUntil } from "./helpers/suite";
+
+const RUN = "/api/v1/skills/summarize/run";
+let fake: FakeModel;
+let roomy: TestServer; // 3 credits; with answers of at most 1,000 tokens a run holds 1.5–3 of them: two run at once
+let broke: TestServer; // 0.00001 credits: less than one run costs
+
+beforeAll(async () => {
+  fake = startFakeModel("anthropic");
+  const env = { ANTHROPIC_API_KEY: "sk-ant-holds-0123456789abcdefghijkl", ANTHROPIC_BASE_URL: fake.url, CLANKER_WORKSPACE_CONCURRENCY: "3", CLANKER_MAX_OUTPUT_TOKENS: "1000" };
+  [roomy, broke] = await Promise.all([startServer({ env: { ...env, CLANKER_CREDIT_GRANT: "3" } }), startServer({ env: { ...env, CLANKER_CREDIT_GRANT: "0.00001" } })]);
+});
+
+afterAll(async () => {
+  await stopAll([roomy, broke, fake]);
+});
+
+async function threeSlowRuns(call: ReturnType<typeof client>, tag: string): Promise<string[]> {
+  const ids: string[] = [];
+  // One after the other, so that they queue in this order.
+  for (let i = 0; i < 3; i++) {
+    const r = await call("POST", RUN, { body: { input: `Summarize slowly [[slow:150]] ${tag}-${i}` } });
+    expect({ status: r.status, text: r.text }).toMatchObject({ status: 200 });
+    ids.push(r.body.executionId);
+  }
+  return ids;
+}
+
+const status = async (call: ReturnType<typeof client>, id: string) => (await call("GET", `/api/v1/executions/${id}/status`)).body;
+const ended = (s: { status: string }) => ["completed", "failed", "cancelled"].includes(s.status);
+
+test("a run that would start on credits the running runs hold waits queued, and runs once one of them ends", async () => {
+  const call = client(roomy, { apiKey: await roomy.createKey({ email: uniqueEmail("holds") }) });
+  const tag = `holds-${process.pid}`;
+  const [first, second, third] = await threeSlowRuns(call, tag);
+  await waitUntil("the first two runs running", async () => (await status(call, first!)).status === "running" && (await status(call, second!)).status === "running", 10_000);
+  // Two holds of 1.5 credits or more take the 3 there are: the third waits while both run.
+  expect((await status(call, third!)).status).toBe("queued");
+  expect(fake.requests.some((q) => promptText(q.body).includes(`${tag}-2`))).toBe(false);
+  await waitUntil("the third run ended", async () => ended(await status(call, third!)), 20_000);
+  for (const id of [first, second, third]) expect((await status(call, id!)).status).toBe("completed");
+  const balance = (await call("GET", "/api/v1/billing/balance")).body.balance;
+  const charged = (await call("GET", "/api/v1/billing/transactions?limit=100")).body.data.filter((t: { kind: string }) => t.kind === "charge");
+  expect(charged.length).toBe(3);
+  expect(balance).toBeCloseTo(3 + charged.reduce((sum: number, t: { amount: number }) => sum + t.amount, 0), 9);
+}, 40_000);
+
+test("runs started together do not overdraw: those waiting behind the first fail INSUFFICIENT_CREDITS once it has spent the credits, never sent to the model", async () => {
+  const call = client(broke, { apiKey: await broke.createKey({ email: uniqueEmail("holds-broke") }) });
+  const tag = `holds-broke-${process.pid}`;
+  const [first, ...rest] = await threeSlowRuns(call, tag);
+  await waitUntil("the first run ended", async () => ended(await status(call, first!)), 20_000);
+  const spent = await status(call, first!);
+  expect(spent).toMatchObject({ status: "completed" });
+  for (const id of rest) {
+    await waitUntil(`${id} ended`, async () => ended(await status(call, id)), 10_000);
+    expect(await status(call, id)).toMatchObject({ status: "failed", cost: 0, error: { code: "INSUFFICIENT_CREDITS" } });
+  }
+  expect(fake.requests.filter((q) => promptText(q.body).includes(tag)).length).toBe(1);
+  const charges = (await call("GET", "/api/v1/billing/transactions?limit=100")).body.data.filter((t: { kind: string }) => t.kind === "charge");
+  expect(charges.map((t: { executionId: string }) => t.executionId)).toEqual([first]);
+  expect((await call("GET", "/api/v1/billing/balance")).body.balance).toBeCloseTo(0.00001 - spent.cost, 9);
+}, 40_000);
