@@ -39,6 +39,12 @@ describe("--version and --help", () => {
     for (const flag of ["--version", "-v"]) expect(await run([flag])).toEqual({ stdout: `${VERSION}\n`, stderr: "", code: 0 });
   });
 
+  test("--version with anything after it is a usage error about --version, not an unknown option of serve", async () => {
+    const r = await run(["--version", "extra"]);
+    expect(r).toMatchObject({ stdout: "", code: 2 });
+    expect(r.stderr).toBe("clanker: --version takes no argument, got 'extra'; see 'clanker --help'\n");
+  });
+
   // Each command's own usage: its name, its flags (--data wherever it opens the store), examples; exit 0.
   const commands: [string, string[]][] = [
     ["serve", ["--port", "--host", "--data"]],

@@ -109,7 +109,8 @@ function parseArgs(cmd: Cmd, rest: string[]): Record<string, unknown> & { _: str
 export async function runCli(root: Cmd, argv: string[], version: string, defaultCommand: string): Promise<number> {
   let usageExit: 1 | 2 = 2;
   try {
-    if (argv.length === 1 && VERSION.has(argv[0]!)) {
+    if (VERSION.has(argv[0] ?? "")) {
+      if (argv.length > 1) throw new UsageError(`--version takes no argument, got '${argv[1]}'`, "clanker --help");
       console.log(version);
       return 0;
     }
