@@ -40,6 +40,7 @@ import { createEventTriggerStore } from "./modules/triggers/store";
 import { createTriggersService } from "./modules/triggers/service";
 import type { Log } from "./lib/log";
 import { memoryState, type SharedState } from "./shared";
+import { ListChanges } from "./modules/events/list-changes";
 
 export interface ServiceDeps {
   store: Store;
@@ -59,9 +60,10 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const replicas = shared.kind === "redis" ? shared.fanout : null;
   const users = createUsersService(store);
   const bus = new EventBus(store, replicas);
+  const listChanges = new ListChanges(store, bus, replicas);
   const billing = createBillingService(store, config.billing);
   const byok = createByokService(store, box);
-  const artifacts = createArtifactsService(store, config.dataDir);
+  const artifacts = createArtifactsService(store, config.dataDir, listChanges);
   const webhooks = createWebhooksService(store, box, config.webhooks, log);
   // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
   const connectionStore = createConnectionStore(store, box);
@@ -92,7 +94,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
   const eventTriggers = createEventTriggerStore(store, box);
-  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers, integrations }, () => engine, () => triggers.changed());
+  const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers, integrations, listChanges }, () => engine, () => triggers.changed());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, integrations, definitionOf: workflows.definitionOf, log });
   triggers = new WorkflowTriggers(workflows, log, { lock: shared.lock, fanout: replicas });
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
@@ -114,6 +116,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     integrations,
     connectors,
     bus,
+    listChanges,
     runner,
     otp,
     signin: createSigninService(store, users, otp, mailer),

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { LoggingMessageNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { httpTransport } from "./helpers/mcp-client";
@@ -203,6 +203,51 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     await a.unsubscribeResource({ uri: "clanker://memory" });
     await expect(a.subscribeResource({ uri: "clanker://skills/summarize" })).rejects.toThrow(/-32602/);
   }, 30_000);
+
+  test("notifications/resources/list_changed: a run that leaves an artifact, an artifact deleted, a workflow definition saved or deleted; another workspace's not", async () => {
+    let heard = 0;
+    let notify: (() => void) | undefined;
+    a.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+      heard++;
+      notify?.();
+    });
+    const next = () => waitFor<void>((r) => (notify = () => r()), 10_000, "resources/list_changed");
+    const quiet = async () => {
+      // Longer than the 250 ms in which changes make one notification.
+      const before = heard;
+      await Bun.sleep(600);
+      return heard - before;
+    };
+    await quiet(); // what earlier tests' runs announced
+    // Another workspace's run and its artifact: not announced here.
+    const theirs = (await call(b, "execute-skill", { slug: "summarize", input: `Their run over ${kind}`, timeoutSeconds: 15 })).structuredContent;
+    expect(theirs.artifactId).toStartWith("art_");
+    expect(await quiet()).toBe(0);
+    let changed = next();
+    const ours = (await call(a, "execute-skill", { slug: "summarize", input: `Our run over ${kind}`, timeoutSeconds: 15 })).structuredContent;
+    expect(ours.artifactId).toStartWith("art_");
+    await changed;
+    expect((await a.listResources()).resources.map((r) => r.uri)).toContain(`clanker://artifacts/${ours.artifactId}`);
+    changed = next();
+    expect((await call(a, "delete-artifact", { id: ours.artifactId })).isError ?? false).toBe(false);
+    await changed;
+    expect((await a.listResources()).resources.map((r) => r.uri)).not.toContain(`clanker://artifacts/${ours.artifactId}`);
+    // Definitions are saved over REST (no tool saves one): a `clanker mcp` process has its own bus and hears of them
+    // only with Redis between it and the server.
+    if (kind === "stdio") return;
+    const rest = client(srv, { apiKey: key });
+    const def = { id: `notified-${process.pid}`, name: "Notified", steps: [{ id: "one", kind: "skill", skill: "summarize", input: "Summarize this" }] };
+    changed = next();
+    expect((await rest("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    await changed;
+    expect((await a.listResources()).resources.map((r) => r.uri)).toContain(`clanker://workflows/${def.id}`);
+    changed = next();
+    expect((await rest("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
+    await changed;
+    // Another workspace's definition: not announced here.
+    expect((await client(srv, { apiKey: other })("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    expect(await quiet()).toBe(0);
+  }, 60_000);
 
   test("prompts: every skill, its parameters as arguments; prompts/get gives its instructions with the values", async () => {
     const { prompts } = await a.listPrompts();

@@ -14,7 +14,7 @@ import { registerIntegrationTools } from "./tools/integrations";
 import { registerConnectorTools } from "./tools/connectors";
 import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
-import { installSessionFeatures, sessionLogging } from "./session";
+import { announceListChanges, installSessionFeatures, sessionLogging } from "./session";
 import { ListPromptsRequestSchema, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
@@ -34,6 +34,8 @@ export interface ToolContext {
    * rebound to another workspace, or a member demoted or removed, acts as it is now within an open session.
    */
   ctxOf: (extra: CallExtra) => Ctx | Promise<Ctx>;
+  /** The workspace of the request that opened the session: it hears of resource list changes there from the start. */
+  workspaceId?: number;
   /** A creating tool's call under the idempotency key it was given (see Idempotency.once). */
   once: <T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, tx?: TxOptions) => Promise<T>;
 }
@@ -155,9 +157,10 @@ export function createMcpServer(tc: ToolContext): McpServer {
       return result;
     }) as never);
   }) as typeof server.registerTool;
-  registerTools(server, tc);
-  registerResources(server, tc);
-  registerSkillPrompts(server, tc);
-  installSessionFeatures(server, tc, log);
+  const session = { ...tc, ctxOf: announceListChanges(server, tc) };
+  registerTools(server, session);
+  registerResources(server, session);
+  registerSkillPrompts(server, session);
+  installSessionFeatures(server, session, log);
   return server;
 }

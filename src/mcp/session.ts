@@ -1,5 +1,6 @@
 // What one MCP session holds beyond tools: its log level and log notifications, its resource subscriptions
-// (clanker://memory, fed by the event bus the SSE uses), and completions that know the caller's workspace.
+// (clanker://memory, fed by the event bus the SSE uses), resources/list_changed notifications, and completions that
+// know the caller's workspace.
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
   CompleteRequestSchema,
@@ -19,6 +20,8 @@ import { parsePage } from "../lib/page-params";
 
 const SEVERITY = new Map(LoggingLevelSchema.options.map((l, i) => [l, i]));
 const MAX_COMPLETIONS = 100;
+/** Changes of the resource list this close together make one notification (a busy workspace ends runs by the dozen). */
+const LIST_CHANGED_MS = 250;
 
 type NotifyExtra = CallExtra & { sendNotification?: (n: { method: "notifications/message"; params: { level: LoggingLevel; logger: string; data: unknown } }) => Promise<void> };
 export type SessionLog = (level: LoggingLevel, data: unknown, extra?: NotifyExtra) => void;
@@ -90,4 +93,38 @@ export function installSessionFeatures(server: McpServer, tc: ToolContext, log: 
     else if (ref.uri === TEMPLATES.artifact) values = prefix(await visible(async () => (await services.artifacts.list(await ctxOf(extra), parsePage({ limit: 100 }, "artifact"))).rows.map((a) => a.id)));
     return { completion: { values: values.slice(0, MAX_COMPLETIONS), total: values.length, hasMore: values.length > MAX_COMPLETIONS } };
   });
+}
+
+/**
+ * notifications/resources/list_changed, for the workspace the session acts in: the opener's from the start, then
+ * whichever its calls act in (a key rebound elsewhere takes the session along). Returns the ctxOf that follows it.
+ */
+export function announceListChanges(server: McpServer, tc: ToolContext): ToolContext["ctxOf"] {
+  let workspace: number | undefined;
+  let off = () => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const changed = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (server.isConnected()) void server.server.sendResourceListChanged().catch(() => {});
+    }, LIST_CHANGED_MS);
+  };
+  const follow = (workspaceId: number) => {
+    if (workspaceId === workspace) return;
+    off();
+    workspace = workspaceId;
+    off = tc.services.listChanges.subscribe(workspaceId, changed);
+  };
+  if (tc.workspaceId !== undefined) follow(tc.workspaceId);
+  const closed = server.server.onclose;
+  server.server.onclose = () => {
+    closed?.();
+    off();
+    clearTimeout(timer);
+  };
+  return async (extra) => {
+    const ctx = await tc.ctxOf(extra);
+    follow(ctx.workspaceId);
+    return ctx;
+  };
 }

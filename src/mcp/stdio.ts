@@ -42,7 +42,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   await deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}` });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}`, workspaceId: ctx.workspaceId });
   const transport = new StdioServerTransport();
   transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:

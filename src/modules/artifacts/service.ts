@@ -13,6 +13,7 @@ import { workspacePage, type PageParams } from "../../store/paginate";
 import { artifacts } from "../../store/schema";
 import { createFileStore } from "../../store/files";
 import { ARTIFACTS_DIR } from "../../store/data-dir";
+import type { ListChanges } from "../events/list-changes";
 
 type ArtifactRow = typeof artifacts.$inferSelect;
 
@@ -102,7 +103,8 @@ const insertArtifact = prepared((db) =>
     .returning(),
 );
 
-export function createArtifactsService(store: Store, dataDir: string) {
+/** `lists`: told of artifacts made and deleted (MCP sessions announce resources/list_changed). */
+export function createArtifactsService(store: Store, dataDir: string, lists?: ListChanges) {
   const db = store.db;
   const files = createFileStore(store, dataDir);
   const root = join(dataDir, ARTIFACTS_DIR);
@@ -173,6 +175,7 @@ export function createArtifactsService(store: Store, dataDir: string) {
       await store.tx(async () => {
         await db.delete(artifacts).where(eq(artifacts.id, row.id));
         await writeAudit(store, ctx, { action: "artifact.delete", resourceType: "artifact", resourceId: view.id, metadata: { name: row.name, size: row.size } });
+        lists?.changed(ctx.workspaceId);
         // In the database the file is a row of this tx. On disk it goes once the row's deletion is committed (a
         // rolled-back delete keeps a row with its file).
         if (files.shared) await files.delete(fileOf(row.path));

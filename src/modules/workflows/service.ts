@@ -20,6 +20,7 @@ import { checkFields } from "./fields";
 import researchDraftApprove from "./examples/research-draft-approve.json";
 import parallelReview from "./examples/parallel-review.json";
 import prReview from "./examples/pr-review.json";
+import type { ListChanges } from "../events/list-changes";
 
 type RunRow = typeof workflowRuns.$inferSelect;
 
@@ -51,6 +52,8 @@ export interface WorkflowsDeps {
   eventTriggers: EventTriggerStore;
   /** Which integrations and actions exist, so a definition's `action` steps are checked when it is saved. */
   integrations?: IntegrationCatalog;
+  /** Told of definitions saved and deleted (MCP sessions announce resources/list_changed). */
+  listChanges?: ListChanges;
 }
 
 /** Every skill step, however deeply nested in parallel and branch steps. */
@@ -97,10 +100,11 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
    * tick of that definition fires, after a PUT's the new schedule runs. (Inside a caller's tx the commit and the
    * re-sync come later, and this answers without waiting.)
    */
-  async function changeDefinitions<T>(fn: () => Promise<T>): Promise<T> {
+  async function changeDefinitions<T>(workspaceId: number, fn: () => Promise<T>): Promise<T> {
     let synced: Promise<void> | undefined;
     const value = await store.tx(async () => {
       const v = await fn();
+      d.listChanges?.changed(workspaceId);
       // The resync logs its own failures.
       store.afterCommit(() => void (synced = onDefinitionsChanged().catch(() => {})));
       return v;
@@ -126,7 +130,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       assertRole(ctx, "admin", "manage workflow definitions");
       const def = validateDefinition(raw, catalog, d.integrations);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
-      return changeDefinitions(async () => {
+      return changeDefinitions(ctx.workspaceId, async () => {
         const existing = await own(ctx.workspaceId, def.id);
         if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
         if (opts.replace !== undefined && !existing) throw new NotFoundError("workflow", def.id);
@@ -141,7 +145,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
 
     async deleteDefinition(ctx: Ctx, key: string) {
       assertRole(ctx, "admin", "manage workflow definitions");
-      await changeDefinitions(async () => {
+      await changeDefinitions(ctx.workspaceId, async () => {
         const existing = await own(ctx.workspaceId, key);
         if (!existing) throw new NotFoundError("workflow", key);
         await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
