@@ -88,8 +88,9 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   });
   const otp = createOtpService(store, box);
   const workspacesService = createWorkspacesService(store, keyCache);
-  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c) });
-  const executions = createExecutionsService({ store, config, catalog, billing, byok, bus, artifacts, webhooks, runner, connectors });
+  const secrets = createSecretsService(store, box);
+  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, secrets, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c) });
+  const executions = createExecutionsService({ store, config, catalog, billing, byok, secrets, bus, artifacts, webhooks, runner, connectors });
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;
   let triggers: WorkflowTriggers;
@@ -107,7 +108,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     memory: createMemoryService(store, bus),
     marketplace: createMarketplaceService(catalog),
     skills: createSkillsService(store, catalog),
-    secrets: createSecretsService(store, box),
+    secrets,
     byok,
     billing,
     artifacts,

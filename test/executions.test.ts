@@ -325,6 +325,50 @@ describe("model selection", () => {
   });
 });
 
+describe("a model key bound to the skill (POST /skills/:slug/secrets)", () => {
+  const SKILL_KEY = "sk-ant-skill-key-0123456789abcdefghijklmn";
+
+  /** A new workspace on `server` with `value` bound to summarize as `envVar`; the binding's id. */
+  async function bound(server: TestServer, label: string, envVar: string, value: string): Promise<{ call: Call; binding: string }> {
+    const call = client(server, { apiKey: await server.createKey({ email: uniqueEmail(label) }) });
+    const secret = await call("POST", "/api/v1/secrets", { body: { name: `${label}-key`, value } });
+    expect(secret.status).toBe(200);
+    const binding = await call("POST", "/api/v1/skills/summarize/secrets", { body: { secretId: secret.body.id, envVar } });
+    expect({ status: binding.status, text: binding.text }).toMatchObject({ status: 200 });
+    return { call, binding: binding.body.id };
+  }
+
+  test("ANTHROPIC_API_KEY: the skill's runs send it, cost 0 and charge nothing; another skill's runs, and the skill once unbound, use the server's key", async () => {
+    const { call, binding } = await bound(srv, "skill-key", "ANTHROPIC_API_KEY", SKILL_KEY);
+    const input = `Summarize with the skill's key ${marker("skill-key")}`;
+    const done = await waitEnd(call, await start(call, { input }));
+    expect(done).toMatchObject({ status: "completed", byok: true, cost: 0 });
+    expect((await requestWith(fakeA, input)).headers["x-api-key"]).toBe(SKILL_KEY);
+    const tx = (await call("GET", "/api/v1/billing/transactions?limit=100")).body.data;
+    expect(tx.filter((t: any) => t.kind === "charge")).toEqual([]);
+    const other = `Review with the server's key ${marker("skill-key-other")}`;
+    const r = await call("POST", "/api/v1/skills/code-review/run", { body: { input: other } });
+    expect(r.status).toBe(200);
+    expect((await waitEnd(call, r.body.executionId)).byok).toBe(false);
+    expect((await requestWith(fakeA, other)).headers["x-api-key"]).toBe(SERVER_KEY);
+    expect((await call("DELETE", `/api/v1/skills/summarize/secrets/${binding}`)).status).toBe(200);
+    const after = `Summarize unbound ${marker("skill-key-unbound")}`;
+    expect((await waitEnd(call, await start(call, { input: after }))).byok).toBe(false);
+    expect((await requestWith(fakeA, after)).headers["x-api-key"]).toBe(SERVER_KEY);
+  });
+
+  test("OPENAI_API_KEY: sent to the server's OpenAI-compatible endpoint; with none configured (Anthropic only) the binding is not used", async () => {
+    const oai = await bound(srvO, "skill-oai", "OPENAI_API_KEY", "sk-openai-skill-key-0123456789");
+    const input = `Summarize with the skill's OpenAI key ${marker("skill-oai")}`;
+    expect(await waitEnd(oai.call, await start(oai.call, { input }))).toMatchObject({ status: "completed", provider: "openai-compatible", byok: true, cost: 0 });
+    expect((await requestWith(fakeO, input)).headers["authorization"]).toBe("Bearer sk-openai-skill-key-0123456789");
+    const anthropicOnly = await bound(srv, "skill-oai-nowhere", "OPENAI_API_KEY", "sk-openai-skill-key-0123456789");
+    const there = `Summarize on the Anthropic server ${marker("skill-oai-nowhere")}`;
+    expect(await waitEnd(anthropicOnly.call, await start(anthropicOnly.call, { input: there }))).toMatchObject({ status: "completed", provider: "anthropic", byok: false });
+    expect((await requestWith(fakeA, there)).headers["x-api-key"]).toBe(SERVER_KEY);
+  });
+});
+
 describe("model failures end the run failed with the provider's reason", () => {
   const cases = [
     { steer: "[[fail:500]]", code: "MODEL_UNAVAILABLE", reason: /Internal server error/, partial: false },

@@ -3,7 +3,7 @@
 
 export type ProviderSpec =
   | { kind: "anthropic"; apiKey: string; baseUrl: string | null; model: string; byok: boolean }
-  | { kind: "openai-compatible"; apiKey: string | null; baseUrl: string; model: string; byok: false };
+  | { kind: "openai-compatible"; apiKey: string | null; baseUrl: string; model: string; byok: boolean };
 
 export type UserPart =
   | { type: "text"; text: string }

@@ -7,14 +7,15 @@ import { describeError, type ApiError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { ExecutorPool } from "../../executor/pool";
-import { chooseProvider } from "../../executor/providers";
-import type { FromWorker } from "../../executor/protocol";
+import { providerOf } from "../../executor/providers";
+import type { FromWorker, ProviderSpec } from "../../executor/protocol";
 import type { EventBus } from "../events/bus";
 import type { BillingService } from "../billing/service";
 import type { ArtifactsService, WrittenFile } from "../artifacts/service";
 import { emittedFiles } from "../artifacts/service";
 import type { WebhooksService } from "../webhooks/service";
 import type { ByokService } from "../byok/service";
+import type { SecretsService } from "../secrets/service";
 import type { Catalog } from "../skills/catalog";
 import { buildPrompt, type Attachment, type Connector } from "./prompt";
 import { creditHold, creditsAllowStart } from "./credit-hold";
@@ -41,6 +42,7 @@ export interface RunnerDeps {
   artifacts: ArtifactsService;
   webhooks: WebhooksService;
   byok: ByokService;
+  secrets: Pick<SecretsService, "modelKeysFor">;
   catalog: Catalog;
   log: Log;
   /** `clanker mcp` beside a running server: run only what this process enqueued, and leave the rest alone. */
@@ -218,15 +220,15 @@ export class Runner {
 
   /** Inside dispatch's tx: marks one run running (or fails it); returns what starts it after the commit. */
   private async begin(id: number): Promise<(() => void) | null> {
-    const { config, catalog, byok, store } = this.d;
+    const { config, catalog, store } = this.d;
     // Read in this tx: a run cancelled since the queue was read is left alone.
     const e = await this.load(id);
     if (e?.status !== "queued") return null;
     const zero = { inputTokens: 0, outputTokens: 0 };
     const skill = catalog.bySlug.get(e.skillSlug);
-    let provider: ReturnType<typeof chooseProvider>;
+    let provider: ProviderSpec;
     try {
-      provider = chooseProvider(config.models, await byok.anthropicKey(e.workspaceId));
+      provider = await providerOf(this.d, e.workspaceId, e.skillSlug);
       // Again at the start, not only at the POST (runs queued behind others may find the credits spent), and net of
       // what the running runs may still spend (./credit-hold): if that takes the rest, this one waits, queued.
       if (!provider.byok && !(await creditsAllowStart(this.d, e.workspaceId))) return null;

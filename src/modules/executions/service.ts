@@ -11,7 +11,8 @@ import { prepared } from "../../store/prepared";
 import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { executionBlocks, executions } from "../../store/schema";
-import { chooseProvider } from "../../executor/providers";
+import { providerOf } from "../../executor/providers";
+import type { SecretsService } from "../secrets/service";
 import type { BillingService } from "../billing/service";
 import type { ByokService } from "../byok/service";
 import type { EventBus } from "../events/bus";
@@ -36,6 +37,8 @@ export interface ExecutionsDeps {
   catalog: Catalog;
   billing: BillingService;
   byok: ByokService;
+  /** The model keys bound to a skill, its runs' own (chooseProvider). */
+  secrets: Pick<SecretsService, "modelKeysFor">;
   bus: EventBus;
   artifacts: ArtifactsService;
   webhooks: WebhooksService;
@@ -88,11 +91,11 @@ export function createExecutionsService(d: ExecutionsDeps) {
   }
 
   /**
-   * The provider a run in ctx's workspace would use, checked as every run is before it exists: a model is
-   * configured and, unless the workspace's own key pays, there are credits left.
+   * The provider a run of `slug` in ctx's workspace would use, checked as every run is before it exists: a model is
+   * configured and, unless a key of the workspace's or the skill's own pays, there are credits left.
    */
-  async function providerForRun(ctx: Ctx) {
-    const provider = chooseProvider(config.models, await d.byok.anthropicKey(ctx.workspaceId));
+  async function providerForRun(ctx: Ctx, slug: string) {
+    const provider = await providerOf(d, ctx.workspaceId, slug);
     if (!provider.byok) await d.billing.assertCanRun(ctx.workspaceId);
     return provider;
   }
@@ -113,7 +116,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
       if (d.connectors) connector = await d.connectors.forRun(ctx.workspaceId, connector);
     }
     const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
-    const provider = await providerForRun(ctx);
+    const provider = await providerForRun(ctx, slug);
     const actor = ctx.actor;
     const row = await store.tx(async () => {
       const [row] = await insertExecution(store, {

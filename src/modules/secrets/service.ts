@@ -1,5 +1,6 @@
-// Workspace secrets: sealed with the master key at rest, never returned, bound to skills as env vars.
-import { and, eq } from "drizzle-orm";
+// Workspace secrets: sealed with the master key at rest, never returned, bound to skills as env vars (a skill's
+// ANTHROPIC_API_KEY or OPENAI_API_KEY is the key its runs use).
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { assertRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -10,6 +11,8 @@ import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { secrets, skillSecretBindings } from "../../store/schema";
+import { prepared } from "../../store/prepared";
+import type { SkillModelKeys } from "../../executor/providers";
 
 export const SECRET_NAME_RE = /^[A-Za-z0-9_.\-]{1,100}$/;
 export const SECRET_MAX_BYTES = 64 * 1024;
@@ -22,6 +25,21 @@ export function secretView(s: SecretRow) {
 
 /** Associated data: a sealed value opens only for the workspace it was sealed for. */
 const aadOf = (workspaceId: number) => `secret:ws:${workspaceId}`;
+
+// Read at every run's start (and at its POST): prepared.
+const boundModelKeys = prepared((db) =>
+  db
+    .select({ envVar: skillSecretBindings.envVar, ciphertext: secrets.ciphertext })
+    .from(skillSecretBindings)
+    .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
+    .where(
+      and(
+        eq(skillSecretBindings.workspaceId, sql.placeholder("workspaceId")),
+        eq(skillSecretBindings.skillSlug, sql.placeholder("slug")),
+        inArray(skillSecretBindings.envVar, ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]),
+      ),
+    ),
+);
 
 export function createSecretsService(store: Store, box: SecretBox) {
   const db = store.db;
@@ -102,14 +120,16 @@ export function createSecretsService(store: Store, box: SecretBox) {
       });
     },
 
-    /** For the executor: a skill's bound secrets as env vars, opened in memory only. */
-    async envFor(ctx: Ctx, slug: string): Promise<Record<string, string>> {
-      const rows = await db
-        .select({ envVar: skillSecretBindings.envVar, ciphertext: secrets.ciphertext })
-        .from(skillSecretBindings)
-        .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
-        .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)));
-      return Object.fromEntries(rows.map((r) => [r.envVar, box.open(r.ciphertext, aadOf(ctx.workspaceId))]));
+    /**
+     * The model keys bound to a skill (as ANTHROPIC_API_KEY or OPENAI_API_KEY), opened in memory only: its runs use
+     * them, as a workspace's BYOK key is used (chooseProvider). Other bound variables have nothing to reach here: a
+     * run is a model call, not a process with an environment.
+     */
+    async modelKeysFor(workspaceId: number, slug: string): Promise<SkillModelKeys> {
+      const rows = await boundModelKeys(store, { workspaceId, slug });
+      const keys: SkillModelKeys = {};
+      for (const r of rows) keys[r.envVar === "ANTHROPIC_API_KEY" ? "anthropic" : "openai"] = box.open(r.ciphertext, aadOf(workspaceId));
+      return keys;
     },
   };
 }

@@ -167,7 +167,8 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       const skills = skillSteps(def.steps);
       const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
       if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
-      if (skills.length > 0) await d.executions.providerForRun(ctx);
+      // Each skill as its runs will be checked (its own key, if one is bound, pays for it).
+      for (const slug of new Set(skills.map((s) => s.skill))) await d.executions.providerForRun(ctx, slug);
       const run = await store.tx(async () => {
         // Again in the tx: a launch (a cron tick) that read the definition just before its DELETE must not create a
         // run after that DELETE was answered.

@@ -24,7 +24,7 @@ $("byok-remove").onclick = async function () {
   catch (err) { say($("byok-status"), "Could not remove the key: " + err.message, "err"); } };
 `;
 
-const SECRETS_BODY = `<p class="muted">Secrets are values a skill reads as environment variables. Their values go in and never come back out.</p>
+const SECRETS_BODY = `<p class="muted">Secrets are values bound to a skill as environment variables: bound as <code>ANTHROPIC_API_KEY</code> (or <code>OPENAI_API_KEY</code>, with an OpenAI-compatible endpoint configured) a secret is the key the skill's runs use, and they cost no credits. Their values go in and never come back out.</p>
 <form id="secret-form" class="stack"><label>Secret name<input id="secret-name" required maxlength="100" autocomplete="off"></label>
 <label>Secret value<input id="secret-value" type="password" required autocomplete="off"></label><button>Add secret</button></form>
 <p id="secret-status" class="msg" role="status" hidden></p>
