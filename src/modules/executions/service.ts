@@ -37,7 +37,7 @@ export interface ExecutionsDeps {
   catalog: Catalog;
   billing: BillingService;
   byok: ByokService;
-  /** The model keys bound to a skill, its runs' own (chooseProvider). */
+  /** The model keys bound to a skill, its runs' own (providerOf). */
   secrets: Pick<SecretsService, "modelKeysFor">;
   bus: EventBus;
   artifacts: ArtifactsService;
