@@ -864,6 +864,29 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     }
   }, 45_000);
 
+  test("a run it queued that the server beside it took (it waited a poll behind this process's own) still answers execute-skill as soon as it ends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+    tempDirs.push(dir);
+    const env = { ...(await ownStoreEnv(dir)), CLANKER_WORKSPACE_CONCURRENCY: "1", ANTHROPIC_API_KEY: "sk-ant-mcp-test-000000000000000000", ANTHROPIC_BASE_URL: fake.url };
+    const server = await startServer({ dataDir: dir, env });
+    try {
+      const c = await connect("stdio", null, { dataDir: dir, noKey: true, env });
+      // ~6 s of output holds this process's one slot for the workspace…
+      const slow = await ok(c, "execute-skill", { slug: "summarize", input: `[[slow:1500]] holding the slot ${Date.now()}`, wait: false });
+      await waitUntil("the slow run to start", async () => (await ok(c, "get-execution-status", { id: slow.executionId })).status === "running");
+      // …so the next one waits here, and the server, which counts only its own runs, takes it after a poll. Its events
+      // go to the server's bus, not this process's: only the store says it ended.
+      const t0 = performance.now();
+      const r = await call(c, "execute-skill", { slug: "summarize", input: `Taken by the server ${Date.now()}`, timeoutSeconds: 30 });
+      expect(r.structuredContent).toMatchObject({ status: "completed" });
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect((await ok(c, "get-execution-status", { id: slow.executionId })).status).toBe("running");
+      await within(c.close(), 10_000, "close");
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "mcp", "--data", srv.dataDir, "--api-key", "ck_" + "Q".repeat(43)], {
       env: stdioEnv(),

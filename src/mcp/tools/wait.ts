@@ -9,6 +9,11 @@ interface Extra {
 }
 
 const ENDED = new Set(["completed", "failed", "cancelled"]);
+/**
+ * How often the store is asked besides: a run another process runs (the server beside `clanker mcp` on one SQLite file
+ * takes a run this process queued once it has waited a poll) says nothing on this process's bus.
+ */
+const STORE_POLL_MS = 1_000;
 
 export async function waitForExecution({ services, ctx, extra }: { services: Services; ctx: Ctx; extra: Extra }, executionId: string, timeoutMs: number) {
   const token = extra._meta?.progressToken;
@@ -17,6 +22,7 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
   await new Promise<void>((resolve) => {
     const finish = () => {
       clearTimeout(timer);
+      clearInterval(poll);
       unsubscribe();
       extra.signal.removeEventListener("abort", finish);
       resolve();
@@ -32,11 +38,15 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
       if (d.status && ENDED.has(d.status)) finish();
     });
     extra.signal.addEventListener("abort", finish);
-    // It may have ended before we subscribed (a failed read ends the wait too: the status read below reports it).
-    void Promise.resolve(services.executions.get(ctx, executionId)).then(
-      (e) => ENDED.has(e.status) && finish(),
-      () => finish(),
-    );
+    // It may have ended before we subscribed, or end in another process (a failed read ends the wait too: the status
+    // read below reports it).
+    const ask = () =>
+      void Promise.resolve(services.executions.get(ctx, executionId)).then(
+        (e) => ENDED.has(e.status) && finish(),
+        () => finish(),
+      );
+    const poll = setInterval(ask, STORE_POLL_MS);
+    ask();
   });
   // Every progress notification goes out before the result, and apart from it: a client handles notifications a
   // microtask after responses, and drops progress that arrives after the result in the same chunk. A turn of the
