@@ -9,6 +9,7 @@ import { client, type TestServer } from "./helpers/server";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { clankerSig, fire } from "./helpers/hooks";
+import { runSql } from "./helpers/sql";
 
 const LIMIT = 240;
 const ROOT = resolve(import.meta.dir, "..");
@@ -190,6 +191,30 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
     await onA.until(() => done(onA.frames));
     await onA.close();
     expect(mine(onA.frames).map((f) => f.id)).toEqual(seenOnB.slice(1).map((f) => f.id));
+  }, 30_000);
+
+  test("an event whose fan-out never came (its publish lost) still reaches an SSE client in id order: at the next event, or within a sweep", async () => {
+    const key = await a.createKey();
+    const onB = openEvents(b, key);
+    await onB.ready();
+    const write = async (content: string) => expect((await client(a, { apiKey: key })("PUT", "/api/v1/memory", { body: { content } })).status).toBe(200);
+    const version = (f: Frame) => f.data.version as number;
+    await write("first");
+    await onB.until(() => onB.frames.length === 1);
+    // Committed in the log, never published (what a replica's publish lost while Redis was away leaves behind).
+    const lost = (v: number) =>
+      runSql(a, `INSERT INTO events (workspace_id, type, source, data, created_at) SELECT workspace_id, type, source, '{"version":${v}}', created_at FROM events WHERE id = ?`, onB.frames[0]!.id);
+    expect(await lost(101)).toBe(1);
+    await write("second");
+    await onB.until(() => onB.frames.length === 3);
+    expect(onB.frames.map(version)).toEqual([1, 101, 2]);
+    const ids = onB.frames.map((f) => f.id);
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    // With no event after it, the sweep finds it.
+    expect(await lost(102)).toBe(1);
+    await onB.until(() => onB.frames.length === 4, 10_000);
+    expect(onB.frames.map(version)).toEqual([1, 101, 2, 102]);
+    await onB.close();
   }, 30_000);
 
   test("a key revoked on A is refused on B as soon as B hears the COMMIT's NOTIFY, long before the cache's TTL", async () => {

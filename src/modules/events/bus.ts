@@ -6,6 +6,7 @@ import { LOCK_SPACES, type Store } from "../../store/db";
 import { prepared } from "../../store/prepared";
 import { events } from "../../store/schema";
 import type { Fanout } from "../../shared";
+import { followLocally, ReplicaFollowers, type Following } from "./follow";
 
 // A run appends five events or so: the insert is prepared.
 const ph = sql.placeholder;
@@ -30,6 +31,7 @@ type Listener = (e: BusEvent) => void;
 export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
   private sse = 0;
+  private replicaFollowers: ReplicaFollowers | null = null;
 
   /** Starts every message this bus publishes: the copy the fan-out hands back to this process is skipped. */
   private readonly origin = randomBytes(6).toString("base64url");
@@ -73,20 +75,43 @@ export class EventBus {
     if (set) for (const l of set) l(e);
   }
 
-  /** `sse`: a client of GET /api/events, counted for /metrics. */
-  subscribe(workspaceId: number, listener: Listener, kind?: "sse"): () => void {
+  subscribe(workspaceId: number, listener: Listener): () => void {
     let set = this.listeners.get(workspaceId);
     if (!set) this.listeners.set(workspaceId, (set = new Set()));
     set.add(listener);
-    if (kind === "sse") this.sse++;
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      if (kind === "sse") this.sse--;
       set!.delete(listener);
       if (set!.size === 0) this.listeners.delete(workspaceId);
     };
+  }
+
+  /**
+   * A client of GET /api/events (counted for /metrics): the workspace's events after `after` (0: from now on), in id
+   * order and none left out, on one process as across replicas (./follow.ts).
+   */
+  follow(workspaceId: number, after: number, listener: Listener): Following {
+    const f = this.fanout ? (this.replicaFollowers ??= new ReplicaFollowers(this)).follow(workspaceId, after, listener) : followLocally(this, workspaceId, after, listener);
+    this.sse++;
+    let done = false;
+    return {
+      placed: f.placed,
+      replayed: f.replayed,
+      stop: () => {
+        if (done) return;
+        done = true;
+        this.sse--;
+        f.stop();
+      },
+    };
+  }
+
+  /** The workspace's newest event id in the log (0: none). */
+  async lastId(workspaceId: number): Promise<number> {
+    const [row] = await this.store.db.select({ id: sql<number | null>`max(${events.id})` }).from(events).where(eq(events.workspaceId, workspaceId));
+    return Number(row?.id ?? 0);
   }
 
   /** Clients connected to GET /api/events now. */

@@ -7,8 +7,6 @@ import { ApiError, PermissionError } from "../../lib/errors";
 
 const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
 const MAX_BUFFERED = 1 << 20; // bytes: a client this far behind is dropped; it resumes with Last-Event-ID
-/** Ids each client remembers having been handed, for events that arrive after a newer one (see send). */
-const RECENT_IDS = 256;
 const encoder = new TextEncoder();
 const HELLO = encoder.encode(`retry: 2000\n: connected\n\n`);
 
@@ -73,32 +71,20 @@ export const eventsRoutes = (app: Platform) =>
       let stop = () => {};
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
-          let lastSent = Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
-          let replaying = lastSent > 0;
           let closed = false;
-          const held: BusEvent[] = [];
-          // Live events come in id order from this replica, but one committed on another replica may arrive (through
-          // Redis) after a newer local one: it is still sent, once, unless it is older than every id remembered
-          // (the backlog read from the log had it then). Only the out-of-order path reads this set.
-          const recent = new Set<number>();
           const send = (e: BusEvent) => {
             if (closed) return;
-            if (e.id <= lastSent) {
-              if (recent.has(e.id) || recent.size === 0 || e.id < recent.values().next().value!) return;
-            } else lastSent = e.id;
-            recent.add(e.id);
-            if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value!);
             if (sources && !sources.has(e.source)) return;
             controller.enqueue(frameOf(e));
             if ((controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();
           };
-          // Subscribe before reading the backlog so nothing committed in between is missed.
-          const unsubscribe = bus.subscribe(ctx.workspaceId, (e) => (replaying ? held.push(e) : send(e)), "sse");
+          // In id order, none left out: after Last-Event-ID the log's backlog first, then what comes (./follow.ts).
+          const following = bus.follow(ctx.workspaceId, Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0, send);
           stop = () => {
             closed = true;
             open.delete(stop);
             heartbeat(controller, null);
-            unsubscribe();
+            following.stop();
             try {
               controller.close();
             } catch {}
@@ -128,15 +114,10 @@ export const eventsRoutes = (app: Platform) =>
           };
           heartbeat(controller, recheck);
           open.add(stop);
-          controller.enqueue(HELLO);
-          // The client may leave while the backlog is read (closed): send() then drops what is left.
-          while (replaying && !closed) {
-            const batch = await bus.since(ctx.workspaceId, lastSent);
-            for (const e of batch) send(e);
-            if (batch.length < 1000) replaying = false;
-          }
-          replaying = false;
-          for (const e of held) send(e);
+          // "connected" once nothing committed from here on can be left out: a client may act on it at once.
+          await following.placed;
+          if (!closed) controller.enqueue(HELLO);
+          await following.replayed;
         },
         cancel() {
           stop();

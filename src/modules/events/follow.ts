@@ -1,0 +1,147 @@
+// GET /api/events' view of the event log: a workspace's events after a position, in id order, none left out.
+// One process hears its commits in id order (the workspace's lock makes id order commit order): a follower reads the
+// log once from its position, then takes what it hears. With replicas (Redis) an event committed on another one can
+// arrive after a newer one committed here, or never (a publish lost while Redis was away): what a follower hears is
+// then only a cue to read the log after the last event each follower was handed, once for all the workspace's
+// followers, and again every SWEEP_MS in case a cue never came.
+import type { BusEvent } from "./bus";
+
+type Listener = (e: BusEvent) => void;
+
+/** What follow() needs of the bus. */
+export interface FollowedLog {
+  subscribe(workspaceId: number, listener: Listener): () => void;
+  since(workspaceId: number, afterId: number, limit?: number): Promise<BusEvent[]>;
+  lastId(workspaceId: number): Promise<number>;
+}
+
+export interface Following {
+  /** Settles once the follower's position is known: from then on nothing committed is left out. */
+  placed: Promise<void>;
+  /** Settles once the events already in the log after the position have been handed over (rejects if it failed). */
+  replayed: Promise<void>;
+  stop(): void;
+}
+
+const BATCH = 1000;
+const SWEEP_MS = 5_000;
+
+/** One process: the log after `after` (0: none of it), then what it hears, held back until that read is done. */
+export function followLocally(log: FollowedLog, workspaceId: number, after: number, fn: Listener): Following {
+  let last = after;
+  let closed = false;
+  let replaying = after > 0;
+  const held: BusEvent[] = [];
+  const deliver = (e: BusEvent) => {
+    if (closed || e.id <= last) return;
+    last = e.id;
+    fn(e);
+  };
+  const off = log.subscribe(workspaceId, (e) => (replaying ? held.push(e) : deliver(e)));
+  const replay = async () => {
+    try {
+      while (replaying && !closed) {
+        const batch = await log.since(workspaceId, last, BATCH);
+        for (const e of batch) deliver(e);
+        if (batch.length < BATCH) break;
+      }
+    } finally {
+      replaying = false;
+      for (const e of held.splice(0)) deliver(e);
+    }
+  };
+  return {
+    placed: Promise.resolve(),
+    replayed: replaying ? replay() : Promise.resolve(),
+    stop() {
+      closed = true;
+      off();
+    },
+  };
+}
+
+interface Member {
+  fn: Listener;
+  /** The last id handed over; null until a follower that starts now knows where the log ends. */
+  after: number | null;
+}
+
+interface Group {
+  members: Set<Member>;
+  /** Another read is wanted (a cue came, or a member joined) while one runs. */
+  again: boolean;
+  running: Promise<void> | null;
+  off: () => void;
+}
+
+/** With replicas: the followers of each workspace, fed by reads of the log that their cues start. */
+export class ReplicaFollowers {
+  private groups = new Map<number, Group>();
+  private sweep: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private log: FollowedLog) {}
+
+  follow(workspaceId: number, after: number, fn: Listener): Following {
+    let group = this.groups.get(workspaceId);
+    if (!group) {
+      const g: Group = { members: new Set(), again: false, running: null, off: () => {} };
+      // A failed read (the store away) is tried again at the next cue or sweep.
+      g.off = this.log.subscribe(workspaceId, () => void this.read(workspaceId, g).catch(() => {}));
+      this.groups.set(workspaceId, (group = g));
+      this.sweep ??= setInterval(() => {
+        for (const [ws, each] of this.groups) void this.read(ws, each).catch(() => {});
+      }, SWEEP_MS);
+      this.sweep.unref?.();
+    }
+    const g = group;
+    const member: Member = { fn, after: after > 0 ? after : null };
+    g.members.add(member);
+    // A follower that starts now starts after what the log holds now.
+    const placed = member.after !== null ? Promise.resolve() : this.log.lastId(workspaceId).then((id) => void (member.after ??= id));
+    return {
+      placed,
+      replayed: placed.then(() => this.read(workspaceId, g)),
+      stop: () => {
+        if (!g.members.delete(member) || g.members.size) return;
+        g.off();
+        this.groups.delete(workspaceId);
+        if (!this.groups.size && this.sweep) {
+          clearInterval(this.sweep);
+          this.sweep = null;
+        }
+      },
+    };
+  }
+
+  /** Reads the log after the least advanced member, handing each member what is past its own position, in id order. */
+  private read(workspaceId: number, g: Group): Promise<void> {
+    g.again = true;
+    if (g.running) return g.running;
+    const run = (async () => {
+      // Never settles in this turn: `running` is set before the loop can end and clear it.
+      await Promise.resolve();
+      try {
+        while (g.again) {
+          g.again = false;
+          let from = Infinity;
+          for (const m of g.members) if (m.after !== null && m.after < from) from = m.after;
+          while (from !== Infinity) {
+            const batch = await this.log.since(workspaceId, from, BATCH);
+            for (const e of batch)
+              for (const m of g.members)
+                if (m.after !== null && e.id > m.after) {
+                  m.after = e.id;
+                  m.fn(e);
+                }
+            if (batch.length < BATCH) break;
+            from = batch[batch.length - 1]!.id;
+          }
+        }
+      } finally {
+        g.running = null;
+      }
+    })();
+    g.running = run;
+    return run;
+  }
+}
