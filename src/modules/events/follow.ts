@@ -98,9 +98,12 @@ export class ReplicaFollowers {
     g.members.add(member);
     // A follower that starts now starts after what the log holds now.
     const placed = member.after !== null ? Promise.resolve() : this.log.lastId(workspaceId).then((id) => void (member.after ??= id));
+    const replayed = placed.then(() => this.read(workspaceId, g));
+    // A caller that met the failure at `placed` does not wait for this one too.
+    replayed.catch(() => {});
     return {
       placed,
-      replayed: placed.then(() => this.read(workspaceId, g)),
+      replayed,
       stop: () => {
         if (!g.members.delete(member) || g.members.size) return;
         g.off();

@@ -114,10 +114,16 @@ export const eventsRoutes = (app: Platform) =>
           };
           heartbeat(controller, recheck);
           open.add(stop);
-          // "connected" once nothing committed from here on can be left out: a client may act on it at once.
-          await following.placed;
-          if (!closed) controller.enqueue(HELLO);
-          await following.replayed;
+          try {
+            // "connected" once nothing committed from here on can be left out: a client may act on it at once.
+            await following.placed;
+            if (!closed) controller.enqueue(HELLO);
+            await following.replayed;
+          } catch (e) {
+            // The log could not be read: the stream fails (the client reconnects with Last-Event-ID), and lets go.
+            stop();
+            throw e;
+          }
         },
         cancel() {
           stop();
