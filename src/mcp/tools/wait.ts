@@ -38,15 +38,12 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
       if (d.status && ENDED.has(d.status)) finish();
     });
     extra.signal.addEventListener("abort", finish);
-    // It may have ended before we subscribed, or end in another process (a failed read ends the wait too: the status
-    // read below reports it).
-    const ask = () =>
-      void Promise.resolve(services.executions.get(ctx, executionId)).then(
-        (e) => ENDED.has(e.status) && finish(),
-        () => finish(),
-      );
-    const poll = setInterval(ask, STORE_POLL_MS);
-    ask();
+    // It may have ended before we subscribed (a failed first read ends the wait: the status read below reports it), or
+    // end in another process (a later read that fails is only asked again).
+    const ask = (onFailure: () => void) =>
+      void Promise.resolve(services.executions.get(ctx, executionId)).then((e) => ENDED.has(e.status) && finish(), onFailure);
+    const poll = setInterval(() => ask(() => {}), STORE_POLL_MS);
+    ask(finish);
   });
   // Every progress notification goes out before the result, and apart from it: a client handles notifications a
   // microtask after responses, and drops progress that arrives after the result in the same chunk. A turn of the
