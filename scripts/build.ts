@@ -29,6 +29,10 @@ async function recorded(order: string, args: string[], env: Record<string, strin
     await drive(p);
     const code = await p.exited;
     if (code !== 0) throw new Error(`\`clanker ${args[0]}\` exited ${code}: ${(await new Response(p.stderr).text()).trim().slice(0, 300)}`);
+  } catch (e) {
+    // A run that answered wrongly is still running: left alive, it would hold the build open for good.
+    p.kill("SIGKILL");
+    throw e;
   } finally {
     clearTimeout(timer);
   }
