@@ -26,6 +26,7 @@ import { billingRoutes } from "./modules/billing/routes";
 import { webhooksRoutes } from "./modules/webhooks/routes";
 import { eventsRoutes } from "./modules/events/routes";
 import { signinRoutes } from "./modules/signin/routes";
+import { oauthRoutes } from "./modules/signin/oauth-routes";
 import { workflowsRoutes } from "./modules/workflows/routes";
 import { triggersRoutes } from "./modules/triggers/routes";
 import { integrationsRoutes } from "./modules/integrations/routes";
@@ -99,6 +100,7 @@ export function createApp(deps: PlatformDeps) {
     .use(webhooksRoutes)
     .use(eventsRoutes)
     .use(signinRoutes)
+    .use(oauthRoutes)
     .use(workflowsRoutes)
     .use(triggersRoutes)
     .use(integrationsRoutes)

@@ -121,6 +121,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
         await services.otp.prune();
         await services.device.prune();
         await services.oauthStates.prune();
+        await services.oauth.prune();
       },
     },
     ...backupJobs(config, store, log),

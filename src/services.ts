@@ -31,6 +31,7 @@ import { createMailer } from "./modules/signin/mailer";
 import { createOtpService } from "./modules/signin/otp";
 import { createSigninService } from "./modules/signin/service";
 import { createDeviceService } from "./modules/signin/device";
+import { createOAuthService } from "./modules/signin/oauth";
 import { createAgentsService } from "./modules/signin/agents";
 import { createInvitationsService } from "./modules/workspaces/invitations";
 import { createWorkflowsService } from "./modules/workflows/service";
@@ -122,6 +123,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     otp,
     signin: createSigninService(store, users, otp, mailer),
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
+    oauth: createOAuthService(store, box, keyCache),
     agents: createAgentsService({
       store,
       users,

@@ -116,11 +116,13 @@ test("audit: the action filter shows the key's creation; the actor and date filt
   expectConsoleErrors(consoleErrors, (e) => /status of 400/.test(e), 1);
 }, 30_000);
 
-test("MCP: the stdio, HTTP and SSE snippets carry this server's URL and the clanker mcp command", async () => {
+test("MCP: the stdio, HTTP (with a key, and signing in) and SSE snippets carry this server's URL and the clanker mcp command", async () => {
   await page.goto(`${srv.url}/settings/mcp`);
-  const http = page.getByLabel("HTTP configuration");
+  const http = page.getByLabel("HTTP configuration", { exact: true });
   await http.getByText(`${srv.url}/mcp`).waitFor();
-  expect(JSON.parse((await http.textContent())!).mcpServers.clanker).toMatchObject({ type: "http", url: `${srv.url}/mcp` });
+  expect(JSON.parse((await http.textContent())!).mcpServers.clanker).toMatchObject({ type: "http", url: `${srv.url}/mcp`, headers: { "x-api-key": "ck_…" } });
+  // The client that signs in through the browser (OAuth) needs the URL alone.
+  expect(JSON.parse((await page.getByLabel("HTTP configuration with browser sign-in").textContent())!).mcpServers.clanker).toEqual({ type: "http", url: `${srv.url}/mcp` });
   expect(JSON.parse((await page.getByLabel("SSE configuration").textContent())!).mcpServers.clanker).toMatchObject({ type: "sse", url: `${srv.url}/mcp/sse` });
   expect(JSON.parse((await page.getByLabel("stdio configuration").textContent())!).mcpServers.clanker).toMatchObject({ command: "clanker", args: ["mcp", "--data", "/path/to/data"] });
   await page.getByRole("button", { name: "Copy HTTP configuration" }).click();

@@ -125,6 +125,24 @@ export async function readJsonBody(request: Request, limit: number, contentType?
 }
 
 /**
+ * For OAuth's token endpoint, whose clients send application/x-www-form-urlencoded (RFC 6749 §4.1.3): a form
+ * becomes an object of strings, a parameter sent twice an array (which the endpoint refuses, §3.1); any other
+ * content type is read as JSON.
+ */
+export async function readFormOrJsonBody(request: Request, limit: number, contentType: string | undefined): Promise<unknown> {
+  if (!(contentType ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) return readJsonBody(request, limit, contentType);
+  const bytes = await readLimited(request, limit);
+  if (!(bytes instanceof Uint8Array)) return bytes ?? {};
+  const form: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(Buffer.from(bytes).toString("utf8"))) {
+    if (k === "__proto__" || k === "constructor" || k === "prototype") continue;
+    const had = form[k];
+    form[k] = had === undefined ? v : [...(Array.isArray(had) ? had : [had]), v];
+  }
+  return form;
+}
+
+/**
  * For routes that verify an HMAC over the body: JSON only (application/json, or no content type), so the value a
  * handler acts on is always the parse of the bytes the signature covers. A form or multipart body would be parsed
  * from bytes nobody signed. There is no 415 in our error types: a wrong content type is a 400 naming it.

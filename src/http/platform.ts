@@ -5,7 +5,7 @@ import { Elysia } from "elysia";
 import type { Config } from "../config";
 import { callerOf, type Ctx } from "../lib/context";
 import { ApiError, AuthenticationError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
-import { readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
+import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
 import { Authenticator, credentialOf, type Principal } from "./auth";
@@ -37,6 +37,8 @@ export interface PlatformDeps {
 
 /** Routes that verify an HMAC over the exact body bytes: JSON only, read as a SignedJsonBody (bytes and value). */
 const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
+/** OAuth's token endpoint: its clients post forms (RFC 6749), the one route that reads one. */
+const OAUTH_TOKEN_ROUTE = "/oauth/token";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
 // Request ids need to be unique, not secret: a random per-process prefix and a counter, not 12 random bytes
@@ -107,7 +109,8 @@ export function createPlatform(deps: PlatformDeps) {
       if (length !== null && Number(length) > config.maxBodyBytes)
         throw new RequestTooLargeError(`Request body exceeds the ${config.maxBodyBytes}-byte limit`, "body");
     })
-    // Any body that is not multipart is JSON, whatever the client called it (curl -d says form-urlencoded).
+    // Any body that is not multipart is JSON, whatever the client called it (curl -d says form-urlencoded), except
+    // OAuth's token endpoint, whose clients send real forms.
     // A bad body is not thrown here: parsing runs before authentication, and an anonymous caller must get
     // its 401 first. The macros throw it once the caller is known.
     // Multipart is read here too (not by Elysia), so it gets the same size and nesting bounds.
@@ -118,6 +121,8 @@ export function createPlatform(deps: PlatformDeps) {
       markBodyParser(({ request, contentType, route }: { request: Request; contentType: string; route: string }) =>
         RAW_BODY_ROUTES.has(route)
           ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
+          : route === OAUTH_TOKEN_ROUTE
+            ? readFormOrJsonBody(request, config.maxBodyBytes, contentType)
           : contentType?.startsWith("multipart/form-data")
             ? readMultipartBody(request, config.maxBodyBytes)
             : readJsonBody(request, config.maxBodyBytes, contentType),

@@ -45,17 +45,6 @@ function sessionCookie(config: Config, request: Request, value: string, maxAgeSe
   return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-function agentAuthBlock(base: string, anonymous: boolean) {
-  return {
-    register_uri: `${base}/agent/auth`,
-    claim_uri: `${base}/agent/auth/claim`,
-    claim_complete_uri: `${base}/agent/auth/claim/complete`,
-    registration_types: anonymous ? ["anonymous", "identity_assertion"] : ["identity_assertion"],
-    assertion_types: ["email", "verified_email"],
-    documentation: `${base}/auth.md`,
-  };
-}
-
 export const signinRoutes = (app: Platform) =>
   app
     .post("/api/v1/auth/email/start", ({ deps, body, request, server }) => deps.services.signin.start(body.email, mailBaseUrl(deps.config, request, server?.port)), {
@@ -144,22 +133,6 @@ export const signinRoutes = (app: Platform) =>
       ),
       detail: { tags: ["Agent auth"], summary: "Complete a claim with the mailed code", security: [] },
     })
-    .get("/.well-known/oauth-protected-resource", ({ deps, request }) => {
-      const base = baseUrl(deps.config, request);
-      return {
-        resource: base,
-        authorization_servers: [base],
-        bearer_methods_supported: ["header"],
-        resource_documentation: `${base}/auth.md`,
-        resource_name: "Clanker",
-        // A keyless agent reads this document first (it is named on every 401): tell it where to register.
-        agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
-      };
-    }, { detail: { hide: true } })
-    .get("/.well-known/oauth-authorization-server", ({ deps, request }) => {
-      const base = baseUrl(deps.config, request);
-      return { issuer: base, service_documentation: `${base}/auth.md`, device_authorization_endpoint: `${base}/api/v1/activate`, agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents) };
-    }, { detail: { hide: true } })
     // Generated from what this server serves (catalog, MCP tools, pages, settings): see web/agent-docs.ts.
     .get("/skill.md", async ({ deps, request, set }) => markdown(set, await renderSkillMd(baseUrl(deps.config, request), deps.config, deps.services)), { detail: { hide: true } })
     .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(baseUrl(deps.config, request), deps.config.signin.anonymousAgents)), { detail: { hide: true } })

@@ -10,6 +10,7 @@ import cronRuns from "./0005_cron_runs.sql" with { type: "text" };
 import blocksBase from "./0006_blocks_base.sql" with { type: "text" };
 import skillTombstones from "./0007_skill_tombstones.sql" with { type: "text" };
 import runHolds from "./0008_run_holds.sql" with { type: "text" };
+import oauthClients from "./0009_oauth_clients.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -21,4 +22,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0006_blocks_base", sql: blocksBase },
   { tag: "0007_skill_tombstones", sql: skillTombstones },
   { tag: "0008_run_holds", sql: runHolds },
+  { tag: "0009_oauth_clients", sql: oauthClients },
 ];

@@ -12,6 +12,7 @@ import cronRuns from "./0008_cron_runs.sql" with { type: "text" };
 import blocksBase from "./0009_blocks_base.sql" with { type: "text" };
 import skillTombstones from "./0010_skill_tombstones.sql" with { type: "text" };
 import runHolds from "./0011_run_holds.sql" with { type: "text" };
+import oauthClients from "./0012_oauth_clients.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -26,4 +27,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0009_blocks_base", sql: blocksBase },
   { tag: "0010_skill_tombstones", sql: skillTombstones },
   { tag: "0011_run_holds", sql: runHolds },
+  { tag: "0012_oauth_clients", sql: oauthClients },
 ];

@@ -94,7 +94,10 @@ const MCP_BODY = `<p class="muted">Agents (Claude Desktop, Cursor, Claude Code�
 <h3>stdio: the agent starts the binary</h3>
 <p class="muted">On the machine that holds the data folder; the command is <code>clanker mcp</code>.</p>
 <pre class="block" id="mcp-stdio" aria-label="stdio configuration"></pre><button type="button" class="plain" data-copy="mcp-stdio">Copy stdio configuration</button>
-<h3>Streamable HTTP</h3>
+<h3>Streamable HTTP, signing in through the browser</h3>
+<p class="muted">For clients that support MCP sign-in (OAuth): no key to paste. The client opens this server in your browser; you approve it for the workspace you pick, and it gets a key of its own, listed under API keys.</p>
+<pre class="block" id="mcp-oauth" aria-label="HTTP configuration with browser sign-in"></pre><button type="button" class="plain" data-copy="mcp-oauth">Copy sign-in configuration</button>
+<h3>Streamable HTTP with a key</h3>
 <pre class="block" id="mcp-http" aria-label="HTTP configuration"></pre><button type="button" class="plain" data-copy="mcp-http">Copy HTTP configuration</button>
 <h3>SSE (older clients)</h3>
 <pre class="block" id="mcp-sse" aria-label="SSE configuration"></pre><button type="button" class="plain" data-copy="mcp-sse">Copy SSE configuration</button>
@@ -105,6 +108,7 @@ function snippet(server) { return JSON.stringify({ mcpServers: { clanker: server
 function load() {
   var base = location.origin;
   $("mcp-stdio").textContent = snippet({ command: "clanker", args: ["mcp", "--data", "/path/to/data"], env: { CLANKER_API_KEY: "ck_…" } });
+  $("mcp-oauth").textContent = snippet({ type: "http", url: base + "/mcp" });
   $("mcp-http").textContent = snippet({ type: "http", url: base + "/mcp", headers: { "x-api-key": "ck_…" } });
   $("mcp-sse").textContent = snippet({ type: "sse", url: base + "/mcp/sse", headers: { Authorization: "Bearer ck_…" } });
 }

@@ -61,3 +61,35 @@ export const invitations = pgTable(
   },
   (t) => [index("invitations_ws").on(t.workspaceId, t.id)],
 );
+
+/**
+ * OAuth clients that registered themselves (RFC 7591: MCP clients such as desktop apps and IDEs). Public clients:
+ * no secret; what binds a code to its client is the exact redirect URI and PKCE.
+ */
+export const oauthClients = pgTable("oauth_clients", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+  clientId: text("client_id").notNull().unique(),
+  name: text("name").notNull(),
+  /** JSON array of the exact redirect URIs registered. */
+  redirectUris: text("redirect_uris").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  /** The last authorization a person approved for it; a client never approved is forgotten after a day. */
+  lastAuthorizedAt: bigint("last_authorized_at", { mode: "number" }),
+});
+
+/** Authorization codes a person approved (stored as keyed hashes), each spent by one token request. */
+export const oauthCodes = pgTable("oauth_codes", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+  codeHash: text("code_hash").notNull().unique(),
+  clientId: text("client_id").notNull(),
+  userId: bigint("user_id", { mode: "number" }).notNull(),
+  workspaceId: bigint("workspace_id", { mode: "number" }).notNull(),
+  redirectUri: text("redirect_uri").notNull(),
+  codeChallenge: text("code_challenge").notNull(),
+  resource: text("resource"),
+  expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  usedAt: bigint("used_at", { mode: "number" }),
+  /** The key the token request minted: revoked if the code is presented again (RFC 6749 §4.1.2). */
+  apiKeyId: bigint("api_key_id", { mode: "number" }),
+});

@@ -61,3 +61,35 @@ export const invitations = sqliteTable(
   },
   (t) => [index("invitations_ws").on(t.workspaceId, t.id)],
 );
+
+/**
+ * OAuth clients that registered themselves (RFC 7591: MCP clients such as desktop apps and IDEs). Public clients:
+ * no secret; what binds a code to its client is the exact redirect URI and PKCE.
+ */
+export const oauthClients = sqliteTable("oauth_clients", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  clientId: text("client_id").notNull().unique(),
+  name: text("name").notNull(),
+  /** JSON array of the exact redirect URIs registered. */
+  redirectUris: text("redirect_uris").notNull(),
+  createdAt: integer("created_at").notNull(),
+  /** The last authorization a person approved for it; a client never approved is forgotten after a day. */
+  lastAuthorizedAt: integer("last_authorized_at"),
+});
+
+/** Authorization codes a person approved (stored as keyed hashes), each spent by one token request. */
+export const oauthCodes = sqliteTable("oauth_codes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  codeHash: text("code_hash").notNull().unique(),
+  clientId: text("client_id").notNull(),
+  userId: integer("user_id").notNull(),
+  workspaceId: integer("workspace_id").notNull(),
+  redirectUri: text("redirect_uri").notNull(),
+  codeChallenge: text("code_challenge").notNull(),
+  resource: text("resource"),
+  expiresAt: integer("expires_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+  usedAt: integer("used_at"),
+  /** The key the token request minted: revoked if the code is presented again (RFC 6749 §4.1.2). */
+  apiKeyId: integer("api_key_id"),
+});

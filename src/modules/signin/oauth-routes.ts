@@ -1,0 +1,133 @@
+// OAuth discovery and the OAuth 2.1 endpoints MCP clients use to get a key by sending a person through a browser
+// (src/modules/signin/oauth.ts): RFC 9728 / RFC 8414 metadata, RFC 7591 registration, authorization with PKCE, token.
+// The registration and token endpoints answer errors in OAuth's shape, which their clients parse; the rest in ours.
+import { t } from "elysia";
+import { baseUrl, type Platform } from "../../http/platform";
+import { htmlPage } from "../../http/html-page";
+import { InvalidRequestError } from "../../lib/errors";
+import { hasSession } from "../../web/app/shell";
+import { oauthAuthorizeErrorPage, oauthAuthorizePage } from "../../web/oauth-authorize";
+import { AuthorizeRedirectError, OAuthProtocolError, redirectTo, type AuthorizeParams } from "./oauth";
+
+const AUTHORIZE_KEYS = ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "resource", "scope"] as const;
+
+/** The authorization request in the query; a parameter given twice is refused (RFC 6749 §3.1). */
+function authorizeParams(url: URL): AuthorizeParams {
+  const p: AuthorizeParams = {};
+  for (const k of AUTHORIZE_KEYS) {
+    const all = url.searchParams.getAll(k);
+    if (all.length > 1) throw new InvalidRequestError(`${k} is given more than once`, k, "invalid_request");
+    if (all.length === 1) p[k] = all[0];
+  }
+  return p;
+}
+
+/** Runs an endpoint whose clients read OAuth's error shape. */
+async function oauthAnswer<T>(set: { status?: number | string; headers: Record<string, string | number> }, fn: () => Promise<T>) {
+  // Tokens and client ids are never to be cached (RFC 6749 §5.1).
+  set.headers["cache-control"] = "no-store";
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof OAuthProtocolError)) throw e;
+    set.status = e.status;
+    return e.body();
+  }
+}
+
+/** Where an agent without a person registers itself (auth.md): named in both discovery documents. */
+function agentAuthBlock(base: string, anonymous: boolean) {
+  return {
+    register_uri: `${base}/agent/auth`,
+    claim_uri: `${base}/agent/auth/claim`,
+    claim_complete_uri: `${base}/agent/auth/claim/complete`,
+    registration_types: anonymous ? ["anonymous", "identity_assertion"] : ["identity_assertion"],
+    assertion_types: ["email", "verified_email"],
+    documentation: `${base}/auth.md`,
+  };
+}
+
+const str = t.Optional(t.String({ maxLength: 2000 }));
+
+export const oauthRoutes = (app: Platform) =>
+  app
+    .get("/.well-known/oauth-protected-resource", ({ deps, request }) => {
+      const base = baseUrl(deps.config, request);
+      return {
+        resource: base,
+        authorization_servers: [base],
+        bearer_methods_supported: ["header"],
+        resource_documentation: `${base}/auth.md`,
+        resource_name: "Clanker",
+        // A keyless agent reads this document first (it is named on every 401): tell it where to register.
+        agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
+      };
+    }, { detail: { hide: true } })
+    .get("/.well-known/oauth-authorization-server", ({ deps, request }) => {
+      const base = baseUrl(deps.config, request);
+      return {
+        issuer: base,
+        authorization_endpoint: `${base}/oauth/authorize`,
+        token_endpoint: `${base}/oauth/token`,
+        registration_endpoint: `${base}/oauth/register`,
+        response_types_supported: ["code"],
+        response_modes_supported: ["query"],
+        grant_types_supported: ["authorization_code"],
+        token_endpoint_auth_methods_supported: ["none"],
+        code_challenge_methods_supported: ["S256"],
+        service_documentation: `${base}/auth.md`,
+        agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
+      };
+    }, { detail: { hide: true } })
+    .post("/oauth/register", ({ deps, body, set }) =>
+      oauthAnswer(set, async () => {
+        if (typeof body !== "object" || body === null || Array.isArray(body)) throw new OAuthProtocolError("invalid_client_metadata", "The body must be a JSON object of client metadata (RFC 7591)");
+        const registered = await deps.services.oauth.register(body as Record<string, unknown>);
+        set.status = 201;
+        return registered;
+      }), { publicLimit: true, detail: { hide: true } })
+    .post("/oauth/token", ({ deps, body, set }) =>
+      oauthAnswer(set, () => {
+        if (typeof body !== "object" || body === null || Array.isArray(body)) throw new OAuthProtocolError("invalid_request", "The body must be a form (application/x-www-form-urlencoded) of token request parameters");
+        return deps.services.oauth.token(body as Record<string, unknown>);
+      }), { publicLimit: true, detail: { hide: true } })
+    .get("/oauth/authorize", async ({ deps, request, set }) => {
+      const session = hasSession(request);
+      let checked;
+      try {
+        checked = await deps.services.oauth.checkAuthorize(authorizeParams(new URL(request.url)), baseUrl(deps.config, request));
+      } catch (e) {
+        if (e instanceof InvalidRequestError) {
+          set.status = 400;
+          return htmlPage(set, oauthAuthorizeErrorPage(e.message, session));
+        }
+        if (!(e instanceof AuthorizeRedirectError)) throw e;
+        // The client and its redirect URI are good: the client hears what was wrong (RFC 6749 §4.1.2.1).
+        set.status = 302;
+        set.headers.location = redirectTo(e.redirectUri, { error: e.error, error_description: e.message, state: new URL(request.url).searchParams.get("state") ?? undefined });
+        return "";
+      }
+      return htmlPage(set, oauthAuthorizePage({ clientName: checked.client.name, redirectUri: checked.redirectUri, session }));
+    }, { detail: { hide: true } })
+    .post("/api/v1/oauth/authorize", ({ ctx, deps, body, request }) => {
+      const { decision, ...params } = body;
+      return deps.services.oauth.decide(ctx, params, decision === "approve", baseUrl(deps.config, request));
+    }, {
+      auth: true,
+      body: t.Object(
+        {
+          decision: t.Union([t.Literal("approve"), t.Literal("deny")]),
+          response_type: str,
+          client_id: str,
+          redirect_uri: str,
+          code_challenge: str,
+          code_challenge_method: str,
+          state: str,
+          resource: str,
+          scope: str,
+        },
+        { additionalProperties: false },
+      ),
+      response: t.Object({ redirect_to: t.String() }),
+      detail: { tags: ["Sign-in"], summary: "Approve or deny an OAuth client's authorization request (session): where the browser goes next" },
+    });

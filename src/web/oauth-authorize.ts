@@ -1,0 +1,55 @@
+// /oauth/authorize: where an MCP client (a desktop app, an IDE) sends a person to approve its access. Signed out,
+// the page sends them through sign-in and back; signed in, it names the app, where the answer goes and the workspace
+// it gets, and Approve / Deny post the decision and follow the redirect back to the app.
+import { appDocument } from "./app/shell";
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const SCRIPT = `
+// Only the parameters an authorization request has: anything else the app added is not ours to pass on.
+var KEYS = ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "resource", "scope"];
+var q = new URLSearchParams(location.search), request = {};
+KEYS.forEach(function (k) { if (q.has(k)) request[k] = q.get(k); });
+function status(text, kind) { say($("status"), text, kind); }
+async function decide(decision) {
+  $("approve").disabled = $("deny").disabled = true;
+  try {
+    var r = await api("/api/v1/oauth/authorize", { method: "POST", body: Object.assign({ decision: decision }, request) });
+    status(decision === "approve" ? "Approved: taking you back to the app…" : "Denied: taking you back to the app…", "ok");
+    location.assign(r.redirect_to);
+  } catch (e) { status(e.message, "err"); $("approve").disabled = $("deny").disabled = false; }
+}
+(async function () {
+  var me = await whoAmI();
+  if (!me) return;
+  try { var ws = await api("/api/v1/workspaces/current"); $("ws-name").textContent = ws.name; } catch (e) { status("Could not read your workspace: " + e.message, "err"); return; }
+  $("who-line").textContent = me.email; $("consent").hidden = false; $("approve").focus();
+})();
+$("approve").onclick = function () { decide("approve"); };
+$("deny").onclick = function () { decide("deny"); };
+`;
+
+/** The consent page for a request whose client and redirect URI were found good. */
+export function oauthAuthorizePage(r: { clientName: string; redirectUri: string; session: boolean }): string {
+  const target = new URL(r.redirectUri);
+  // What the person can check: the host a web app answers on, or the scheme of a native app.
+  const where = target.protocol === "https:" || target.protocol === "http:" ? target.host : target.protocol.slice(0, -1);
+  const body = `<h1>Allow ${escapeHtml(r.clientName)} to use Clanker?</h1>
+<div id="consent" hidden>
+<p><strong>${escapeHtml(r.clientName)}</strong> asks to act as <strong id="who-line"></strong> in the workspace <strong id="ws-name"></strong>:
+to run skills, read and change what you can there. It gets an API key of yours, listed under <a href="/settings/keys">Settings → API keys</a>,
+where you can revoke it at any time. Pick another workspace with the switcher above before approving.</p>
+<p class="muted">Your answer goes to <code>${escapeHtml(where)}</code>. Approve only if you just asked that app to connect to Clanker.</p>
+<div class="toolbar"><button type="button" id="approve">Approve</button><button type="button" class="plain" id="deny">Deny</button></div>
+</div>
+<p id="status" class="msg" role="status" hidden></p>`;
+  return appDocument({ title: "Allow access", body, script: SCRIPT, session: r.session });
+}
+
+/** An authorization request this server cannot send back to its app: what happened and what to do. */
+export function oauthAuthorizeErrorPage(message: string, session: boolean): string {
+  const body = `<h1>This sign-in link does not work</h1>
+<p class="msg err">${escapeHtml(message)}</p>
+<p>Nothing was shared. Start connecting again from the app; if it keeps failing, remove Clanker from the app's MCP servers and add it again, so the app registers anew.</p>`;
+  return appDocument({ title: "Sign-in link not valid", body, session, nav: false });
+}
