@@ -44,6 +44,7 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     });
     // The activation API is not RFC 8628's device endpoint: not advertised as one.
     expect((meta as Record<string, unknown>).device_authorization_endpoint).toBeUndefined();
+    expect((meta as { agent_auth?: Record<string, string> }).agent_auth?.device_activation_uri).toBe(`${srv.url}/api/v1/activate`);
     const prm = await (await fetch(`${srv.url}/.well-known/oauth-protected-resource`)).json();
     expect(prm).toMatchObject({ resource: srv.url, authorization_servers: [srv.url] });
     const unauth = await fetch(`${srv.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{}" });
@@ -206,6 +207,6 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     bad.searchParams.set("code_challenge_method", "plain");
     const refused = await decide(bad, "approve", { session: team.ownerSession });
     expect(refused.status).toBe(400);
-    expect(refused.body.error.code).toBe("invalid_request");
+    expect(refused.body.error).toMatchObject({ code: "invalid_request", param: "code_challenge_method" });
   });
 });

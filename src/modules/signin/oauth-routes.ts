@@ -41,6 +41,8 @@ function agentAuthBlock(base: string, anonymous: boolean) {
     register_uri: `${base}/agent/auth`,
     claim_uri: `${base}/agent/auth/claim`,
     claim_complete_uri: `${base}/agent/auth/claim/complete`,
+    // Device activation (auth.md, 3.): this server's own flow, not RFC 8628's, so not named as its endpoint.
+    device_activation_uri: `${base}/api/v1/activate`,
     registration_types: anonymous ? ["anonymous", "identity_assertion"] : ["identity_assertion"],
     assertion_types: ["email", "verified_email"],
     documentation: `${base}/auth.md`,
@@ -86,10 +88,10 @@ export const oauthRoutes = (app: Platform) =>
         set.status = 201;
         return registered;
       }), { publicLimit: true, detail: { hide: true } })
-    .post("/oauth/token", ({ deps, body, set }) =>
+    .post("/oauth/token", ({ deps, body, request, set }) =>
       oauthAnswer(set, () => {
         if (typeof body !== "object" || body === null || Array.isArray(body)) throw new OAuthProtocolError("invalid_request", "The body must be a form (application/x-www-form-urlencoded) of token request parameters");
-        return deps.services.oauth.token(body as Record<string, unknown>);
+        return deps.services.oauth.token(body as Record<string, unknown>, baseUrl(deps.config, request));
       }), { publicLimit: true, detail: { hide: true } })
     .get("/oauth/authorize", async ({ deps, request, set }) => {
       const session = hasSession(request);

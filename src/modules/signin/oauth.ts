@@ -51,6 +51,8 @@ export class AuthorizeRedirectError extends Error {
     readonly error: string,
     message: string,
     readonly redirectUri: string,
+    /** The parameter at fault. */
+    readonly param: string,
   ) {
     super(message);
   }
@@ -117,12 +119,12 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
     const redirectUri = p.redirect_uri ?? (c.redirectUris.length === 1 ? c.redirectUris[0] : undefined);
     if (!redirectUri) throw new InvalidRequestError("redirect_uri is required: this client registered more than one", "redirect_uri", "invalid_redirect_uri");
     if (!c.redirectUris.includes(redirectUri)) throw new InvalidRequestError("redirect_uri is not one this client registered", "redirect_uri", "invalid_redirect_uri");
-    const fail = (error: string, message: string) => new AuthorizeRedirectError(error, message, redirectUri);
-    if (p.response_type !== "code") throw fail("unsupported_response_type", "response_type must be code");
-    if (p.code_challenge_method !== "S256") throw fail("invalid_request", "PKCE is required: code_challenge_method must be S256");
-    if (!p.code_challenge || !PKCE_RE.test(p.code_challenge)) throw fail("invalid_request", "code_challenge must be 43-128 characters (base64url of the verifier's SHA-256)");
-    if (p.resource !== undefined && !ourResource(p.resource, base)) throw fail("invalid_target", `resource must be this server (${base}) or its MCP endpoint (${base}/mcp)`);
-    if (p.state !== undefined && p.state.length > MAX_URI_LENGTH) throw fail("invalid_request", `state is longer than ${MAX_URI_LENGTH} characters`);
+    const fail = (error: string, message: string, param: string) => new AuthorizeRedirectError(error, message, redirectUri, param);
+    if (p.response_type !== "code") throw fail("unsupported_response_type", "response_type must be code", "response_type");
+    if (p.code_challenge_method !== "S256") throw fail("invalid_request", "PKCE is required: code_challenge_method must be S256", "code_challenge_method");
+    if (!p.code_challenge || !PKCE_RE.test(p.code_challenge)) throw fail("invalid_request", "code_challenge must be 43-128 characters (base64url of the verifier's SHA-256)", "code_challenge");
+    if (p.resource !== undefined && !ourResource(p.resource, base)) throw fail("invalid_target", `resource must be this server (${base}) or its MCP endpoint (${base}/mcp)`, "resource");
+    if (p.state !== undefined && p.state.length > MAX_URI_LENGTH) throw fail("invalid_request", `state is longer than ${MAX_URI_LENGTH} characters`, "state");
     return { client: c, redirectUri };
   }
 
@@ -170,7 +172,7 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
     async decide(ctx: Ctx, p: AuthorizeParams, approve: boolean, base: string): Promise<{ redirect_to: string }> {
       if (ctx.actor.kind !== "user") throw new PermissionError("Approve an app's access from a signed-in session, not with an API key", "SESSION_REQUIRED");
       const { client: c, redirectUri } = await checkAuthorize(p, base).catch((e: unknown) => {
-        if (e instanceof AuthorizeRedirectError) throw new InvalidRequestError(e.message, "authorization", e.error);
+        if (e instanceof AuthorizeRedirectError) throw new InvalidRequestError(e.message, e.param, e.error);
         throw e;
       });
       if (!approve) return { redirect_to: redirectTo(redirectUri, { error: "access_denied", error_description: "The person denied access", state: p.state }) };
@@ -195,7 +197,7 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
     },
 
     /** RFC 6749 §4.1.3 with PKCE: a code, once, for the key it stands for. */
-    async token(form: Record<string, unknown>) {
+    async token(form: Record<string, unknown>, base: string) {
       const field = (name: string, required = true): string | undefined => {
         const v = form[name];
         if (v === undefined && !required) return undefined;
@@ -222,7 +224,8 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
       if (row.expiresAt <= Date.now()) throw bad();
       if ((redirectUri ?? row.redirectUri) !== row.redirectUri) throw bad();
       if (!PKCE_RE.test(verifier) || challengeOf(verifier) !== row.codeChallenge) throw new OAuthProtocolError("invalid_grant", "code_verifier does not match the code_challenge this authorization began with");
-      if (resource !== undefined && resource !== (row.resource ?? resource)) throw new OAuthProtocolError("invalid_target", "resource is not the one this authorization was for");
+      if (resource !== undefined && (!ourResource(resource, base) || (row.resource !== null && resource !== row.resource)))
+        throw new OAuthProtocolError("invalid_target", "resource is not the one this authorization was for");
       return store.tx(async () => {
         const now = Date.now();
         // Spent first, and only if unspent: of two requests racing with one code, one gets a key.

@@ -1,5 +1,5 @@
-// Sign-in for people (mailed code → session), device activation, agent registration (auth.md), discovery,
-// and the docs this server serves for agents.
+// Sign-in for people (mailed code → session), device activation, agent registration (auth.md), and the docs this
+// server serves for agents. OAuth discovery and OAuth for MCP clients: ./oauth-routes.ts.
 import { t } from "elysia";
 import { baseUrl, mailBaseUrl, refuseCrossSite, type Platform } from "../../http/platform";
 import { htmlPage } from "../../http/html-page";
