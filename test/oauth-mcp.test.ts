@@ -173,6 +173,25 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect(ok.body.client_secret).toBeUndefined();
   });
 
+  test("a loopback redirect matches whatever port the app listens on when it asks (RFC 8252 §7.3), nothing else does", async () => {
+    const reg = await client(srv)("POST", "/oauth/register", { body: { client_name: "Native", redirect_uris: ["http://127.0.0.1/callback"] } });
+    expect(reg.status).toBe(201);
+    const verifier = "v".repeat(50);
+    const challenge = new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
+    const authorize = (redirect: string) =>
+      new URL(`${srv.url}/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: reg.body.client_id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: "S256", state: "s1" })}`);
+    expect((await fetch(authorize("http://127.0.0.1:54321/callback"))).status).toBe(200);
+    for (const other of ["http://127.0.0.1:54321/elsewhere", "http://localhost:54321/callback", "https://127.0.0.1:54321/callback", "http://127.0.0.1:54321/callback?x=1"])
+      expect((await fetch(authorize(other), { redirect: "manual" })).status).toBe(400);
+    // The code is bound to the port it was sent to: the token request names that one.
+    const code = new URL((await decide(authorize("http://127.0.0.1:54321/callback"), "approve", { session: team.ownerSession })).body.redirect_to);
+    expect(code.port).toBe("54321");
+    const token = (redirect: string) =>
+      client(srv)("POST", "/oauth/token", form({ grant_type: "authorization_code", code: code.searchParams.get("code")!, code_verifier: verifier, client_id: reg.body.client_id, redirect_uri: redirect }));
+    expect((await token("http://127.0.0.1:54322/callback")).body.error).toBe("invalid_grant");
+    expect((await token("http://127.0.0.1:54321/callback")).body.access_token).toMatch(/^ck_/);
+  });
+
   test("an authorization request with an unknown client or redirect URI is an error page; a bad one is sent back to the app", async () => {
     const provider = new MemoryProvider(REDIRECT);
     const url = await beginAuthorization(srv.url, provider);

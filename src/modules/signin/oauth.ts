@@ -74,6 +74,23 @@ export function redirectUriProblem(raw: string): string | null {
   return null; // a private-use scheme of a native app (RFC 8252 §7.1), e.g. cursor://…
 }
 
+/**
+ * A redirect URI matches one registered when equal, or, for http to a loopback address, equal but for the port:
+ * a native app listens on whichever port is free when it asks (RFC 8252 §7.3 says any port MUST be allowed).
+ */
+export function sameRedirect(registered: string, requested: string): boolean {
+  if (registered === requested) return true;
+  let a: URL, b: URL;
+  try {
+    a = new URL(registered);
+    b = new URL(requested);
+  } catch {
+    return false;
+  }
+  if (a.protocol !== "http:" || b.protocol !== "http:" || !LOOPBACK_HOSTS.has(a.hostname) || a.hostname !== b.hostname) return false;
+  return a.username === b.username && a.password === b.password && a.pathname === b.pathname && a.search === b.search && !b.hash && !requested.includes("#");
+}
+
 export interface AuthorizeParams {
   response_type?: string;
   client_id?: string;
@@ -118,7 +135,7 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
     // Without a redirect_uri, the client's one registered URI (RFC 6749 §4.1.1); with several, it must say which.
     const redirectUri = p.redirect_uri ?? (c.redirectUris.length === 1 ? c.redirectUris[0] : undefined);
     if (!redirectUri) throw new InvalidRequestError("redirect_uri is required: this client registered more than one", "redirect_uri", "invalid_redirect_uri");
-    if (!c.redirectUris.includes(redirectUri)) throw new InvalidRequestError("redirect_uri is not one this client registered", "redirect_uri", "invalid_redirect_uri");
+    if (!c.redirectUris.some((registered) => sameRedirect(registered, redirectUri))) throw new InvalidRequestError("redirect_uri is not one this client registered", "redirect_uri", "invalid_redirect_uri");
     const fail = (error: string, message: string, param: string) => new AuthorizeRedirectError(error, message, redirectUri, param);
     if (p.response_type !== "code") throw fail("unsupported_response_type", "response_type must be code", "response_type");
     if (p.code_challenge_method !== "S256") throw fail("invalid_request", "PKCE is required: code_challenge_method must be S256", "code_challenge_method");
