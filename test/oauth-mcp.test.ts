@@ -16,7 +16,8 @@ let srv: TestServer;
 let team: Team;
 
 beforeAll(async () => {
-  srv = await startServer();
+  // Registrations and token requests are public (rate-limited per address): this suite sends more than a client would.
+  srv = await startServer({ env: { CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "100000" } });
   team = await makeTeam(srv, "Agents' team");
 });
 afterAll(async () => {
@@ -26,9 +27,9 @@ afterAll(async () => {
 const form = (fields: Record<string, string>) => ({ raw: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } });
 
 /** The person's Approve (or Deny) on the consent page: the API call the page makes with their session. */
-async function decide(url: URL, decision: "approve" | "deny", as: { session?: string; apiKey?: string; workspace?: string }) {
+async function decide(url: URL, decision: "approve" | "deny", as: { session?: string; apiKey?: string; workspace?: string }, extra: Record<string, string> = {}) {
   const params = Object.fromEntries(url.searchParams);
-  return client(srv, as)("POST", "/api/v1/oauth/authorize", { body: { decision, ...params } });
+  return client(srv, as)("POST", "/api/v1/oauth/authorize", { body: { decision, ...params, ...extra } });
 }
 
 describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () => {
@@ -69,11 +70,16 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect(html).toContain("<code>127.0.0.1:9</code>");
     expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
 
-    const approved = await decide(url, "approve", { session: team.ownerSession, workspace: team.id });
+    // The page sends the workspace it showed: one switched since (another tab) is refused, not approved unseen.
+    const switched = await decide(url, "approve", { session: team.ownerSession, workspace: team.id }, { workspace_id: "ws_someotherone" });
+    expect(switched.status).toBe(400);
+    expect(switched.body.error.code).toBe("WORKSPACE_CHANGED");
+    const approved = await decide(url, "approve", { session: team.ownerSession, workspace: team.id }, { workspace_id: team.id });
     expect(approved.status).toBe(200);
     const back = new URL(approved.body.redirect_to);
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get("state")).toBe(provider.sentState);
+    expect(back.searchParams.get("iss")).toBe(srv.url);
     const code = back.searchParams.get("code")!;
     expect(code.length).toBeGreaterThan(20);
 
@@ -98,11 +104,17 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect(audit.find((a) => a.action === "oauth.authorize")?.metadata).toMatchObject({ client_name: "Desk <App>", redirect_uri: REDIRECT });
     expect(audit.find((a) => a.action === "api_key.create" && a.metadata?.via === "oauth")).toBeDefined();
 
-    // The code again (a replay): refused, and the key it bought stops working (RFC 6749 §4.1.2).
-    const again = await client(srv)("POST", "/oauth/token", form({ grant_type: "authorization_code", code, code_verifier: provider.verifier!, client_id: provider.info!.client_id, redirect_uri: REDIRECT }));
+    // The code again (a replay): refused. Without the verifier (someone who saw the code in a browser's history)
+    // that is all; with it, the key the code bought stops working (RFC 6749 §4.1.2).
+    const replay = (verifier: string) => client(srv)("POST", "/oauth/token", form({ grant_type: "authorization_code", code, code_verifier: verifier, client_id: provider.info!.client_id, redirect_uri: REDIRECT }));
+    expect((await replay("w".repeat(43))).body.error).toBe("invalid_grant");
+    expect((await client(srv, { apiKey: provider.saved!.access_token })("GET", "/api/v1/profile")).status).toBe(200);
+    const again = await replay(provider.verifier!);
     expect(again.status).toBe(400);
     expect(again.body.error).toBe("invalid_grant");
     expect((await client(srv, { apiKey: provider.saved!.access_token })("GET", "/api/v1/profile")).status).toBe(401);
+    const revoked = (await team.owner("GET", "/api/v1/audit-logs?limit=20")).body.data.find((a: { action: string }) => a.action === "api_key.revoke");
+    expect(revoked?.metadata).toMatchObject({ reason: "its OAuth code was redeemed twice" });
   });
 
   test("Deny sends the app access_denied with its state, and nothing is minted", async () => {
@@ -148,6 +160,9 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect((await token({ code_verifier: provider.verifier!, grant_type: "password" })).body.error).toBe("unsupported_grant_type");
     const twice = await client(srv)("POST", "/oauth/token", { raw: `grant_type=authorization_code&code=${code}&code=${code}&client_id=${clientId}&code_verifier=${provider.verifier}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(twice.body).toMatchObject({ error: "invalid_request", error_description: "code is given more than once" });
+    // A name repeated 300,000 times (3.6 MB, under the body limit) is read in one pass, not one per repeat.
+    const flood = await client(srv)("POST", "/oauth/token", { raw: `grant_type=authorization_code&${"client_id=x&".repeat(300_000)}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(flood.body).toMatchObject({ error: "invalid_request", error_description: "client_id is given more than once" });
 
     // None of those spent the code: the right request still gets a key that works.
     const good = await token({ code_verifier: provider.verifier! });
@@ -163,6 +178,10 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
       expect(r.body.error).toBe("invalid_redirect_uri");
     }
     expect((await register({ client_name: "Bad" })).body.error).toBe("invalid_redirect_uri");
+    // What a page on another site can post without a CORS preflight: refused.
+    const plain = await client(srv)("POST", "/oauth/register", { raw: JSON.stringify({ redirect_uris: [REDIRECT] }), headers: { "content-type": "text/plain" } });
+    expect(plain.status).toBe(400);
+    expect(plain.body.error).toBe("invalid_client_metadata");
     expect((await register({ client_name: "x\u0007", redirect_uris: [REDIRECT] })).body.error).toBe("invalid_client_metadata");
     expect((await register({ redirect_uris: [REDIRECT], grant_types: ["client_credentials"] })).body.error).toBe("invalid_client_metadata");
     // A native app's own scheme, a loopback http address and https anywhere are fine.
@@ -171,6 +190,43 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect(ok.body).toMatchObject({ client_name: "Native", token_endpoint_auth_method: "none", grant_types: ["authorization_code"] });
     expect(ok.body.client_id).toMatch(/^oac_/);
     expect(ok.body.client_secret).toBeUndefined();
+  });
+
+  test("an app that signs in again gets a new key that replaces its old one, in that workspace only", async () => {
+    const provider = new MemoryProvider(REDIRECT, "Repeat App");
+    const signIn = async (as: { session: string; workspace?: string }) => {
+      provider.authorizationUrl = undefined;
+      const url = await beginAuthorization(srv.url, provider);
+      const code = new URL((await decide(url, "approve", as)).body.redirect_to).searchParams.get("code")!;
+      const r = await client(srv)("POST", "/oauth/token", form({ grant_type: "authorization_code", code, code_verifier: provider.verifier!, client_id: provider.info!.client_id, redirect_uri: REDIRECT }));
+      expect(r.status).toBe(200);
+      provider.saved = undefined;
+      return r.body.access_token as string;
+    };
+    const works = async (key: string) => (await client(srv, { apiKey: key })("GET", "/api/v1/profile")).status;
+    const first = await signIn({ session: team.ownerSession });
+    const inTeam = await signIn({ session: team.ownerSession, workspace: team.id });
+    expect(await works(first)).toBe(200);
+    const second = await signIn({ session: team.ownerSession });
+    expect(await works(second)).toBe(200);
+    expect(await works(first)).toBe(401);
+    expect(await works(inTeam)).toBe(200);
+  });
+
+  test("registrations nobody approves are bounded: past 1,000 waiting, the oldest waiting one is forgotten", async () => {
+    const kept = new MemoryProvider(REDIRECT, "Kept App");
+    expect((await decide(await beginAuthorization(srv.url, kept), "approve", { session: team.ownerSession })).status).toBe(200);
+    const register = () => client(srv)("POST", "/oauth/register", { body: { client_name: "Flood", redirect_uris: [REDIRECT] } });
+    const oldest = (await register()).body.client_id as string;
+    const authorize = (clientId: string) =>
+      fetch(`${srv.url}/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: "c".repeat(43), code_challenge_method: "S256" })}`);
+    expect((await authorize(oldest)).status).toBe(200);
+    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 50 }, register));
+    expect((await authorize(oldest)).status).toBe(400);
+    const newest = (await register()).body.client_id as string;
+    expect((await authorize(newest)).status).toBe(200);
+    // An approved client is not "waiting": it stays.
+    expect((await authorize(kept.info!.client_id)).status).toBe(200);
   });
 
   test("a loopback redirect matches whatever port the app listens on when it asks (RFC 8252 §7.3), nothing else does", async () => {

@@ -133,11 +133,14 @@ export async function readFormOrJsonBody(request: Request, limit: number, conten
   if (!(contentType ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) return readJsonBody(request, limit, contentType);
   const bytes = await readLimited(request, limit);
   if (!(bytes instanceof Uint8Array)) return bytes ?? {};
-  const form: Record<string, string | string[]> = {};
+  // No prototype: a field named toString or __proto__ is a field like any other.
+  const form: Record<string, string | string[]> = Object.create(null);
   for (const [k, v] of new URLSearchParams(Buffer.from(bytes).toString("utf8"))) {
-    if (k === "__proto__" || k === "constructor" || k === "prototype") continue;
     const had = form[k];
-    form[k] = had === undefined ? v : [...(Array.isArray(had) ? had : [had]), v];
+    // In place: a body of one name repeated must cost its length, not its square.
+    if (had === undefined) form[k] = v;
+    else if (Array.isArray(had)) had.push(v);
+    else form[k] = [had, v];
   }
   return form;
 }

@@ -30,7 +30,7 @@ export function apiKeyView(k: KeyRow) {
 }
 
 /** Inside a tx: mints a key, returning the row and the plaintext (which is never stored). */
-export async function mintApiKey(store: Store, input: { workspaceId: number; userId: number | null; name: string }) {
+export async function mintApiKey(store: Store, input: { workspaceId: number; userId: number | null; name: string; oauthClientId?: string }) {
   const secret = `ck_${randomToken(32)}`;
   const [row] = await store.db
     .insert(apiKeys)
@@ -41,6 +41,7 @@ export async function mintApiKey(store: Store, input: { workspaceId: number; use
       keyHash: sha256Hex(secret),
       prefix: secret.slice(0, 7),
       last4: secret.slice(-4),
+      oauthClientId: input.oauthClientId ?? null,
       createdAt: Date.now(),
     })
     .returning();

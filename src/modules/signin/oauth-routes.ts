@@ -81,17 +81,25 @@ export const oauthRoutes = (app: Platform) =>
         agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
       };
     }, { detail: { hide: true } })
-    .post("/oauth/register", ({ deps, body, set }) =>
+    .post("/oauth/register", ({ deps, body, request, set }) =>
       oauthAnswer(set, async () => {
+        // JSON only (RFC 7591 §3.1): a page on another site can post text/plain or a form here without asking, but
+        // not application/json, which needs a CORS preflight this server never grants.
+        if (!/^application\/json\s*(;|$)/i.test(request.headers.get("content-type") ?? ""))
+          throw new OAuthProtocolError("invalid_client_metadata", "Send the client metadata as JSON, with content-type: application/json (RFC 7591)");
         if (typeof body !== "object" || body === null || Array.isArray(body)) throw new OAuthProtocolError("invalid_client_metadata", "The body must be a JSON object of client metadata (RFC 7591)");
         const registered = await deps.services.oauth.register(body as Record<string, unknown>);
         set.status = 201;
         return registered;
       }), { publicLimit: true, detail: { hide: true } })
-    .post("/oauth/token", ({ deps, body, request, set }) =>
+    .post("/oauth/token", ({ deps, body, request, server, set }) =>
       oauthAnswer(set, () => {
         if (typeof body !== "object" || body === null || Array.isArray(body)) throw new OAuthProtocolError("invalid_request", "The body must be a form (application/x-www-form-urlencoded) of token request parameters");
-        return deps.services.oauth.token(body as Record<string, unknown>, baseUrl(deps.config, request));
+        return deps.services.oauth.token(body as Record<string, unknown>, baseUrl(deps.config, request), {
+          requestId: String(set.headers["x-request-id"]),
+          ip: server?.requestIP(request)?.address ?? null,
+          userAgent: request.headers.get("user-agent"),
+        });
       }), { publicLimit: true, detail: { hide: true } })
     .get("/oauth/authorize", async ({ deps, request, set }) => {
       const session = hasSession(request);
@@ -112,13 +120,15 @@ export const oauthRoutes = (app: Platform) =>
       return htmlPage(set, oauthAuthorizePage({ clientName: checked.client.name, redirectUri: checked.redirectUri, session }));
     }, { detail: { hide: true } })
     .post("/api/v1/oauth/authorize", ({ ctx, deps, body, request }) => {
-      const { decision, ...params } = body;
-      return deps.services.oauth.decide(ctx, params, decision === "approve", baseUrl(deps.config, request));
+      const { decision, workspace_id, ...params } = body;
+      return deps.services.oauth.decide(ctx, params, { approve: decision === "approve", workspaceId: workspace_id }, baseUrl(deps.config, request));
     }, {
       auth: true,
       body: t.Object(
         {
           decision: t.Union([t.Literal("approve"), t.Literal("deny")]),
+          /** The workspace the page showed (ws_…): refused if the session now acts in another. */
+          workspace_id: t.Optional(t.String({ maxLength: 100 })),
           response_type: str,
           client_id: str,
           redirect_uri: str,

@@ -3,7 +3,7 @@
 // trades the code for an access token at /oauth/token. The token is an API key of that person in the workspace they
 // chose: listed with their keys, revoked the same way, with the person's role. Clients are public (no secret), so
 // what ties a code to its client is the exact redirect URI registered and the PKCE verifier only it holds.
-import { and, eq, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, lte } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { randomToken } from "../../lib/crypto";
 import { InvalidRequestError, PermissionError } from "../../lib/errors";
@@ -19,6 +19,10 @@ export const OAUTH_CODE_TTL_S = 600;
 const MAX_REDIRECT_URIS = 10;
 const MAX_URI_LENGTH = 2000;
 const DAY_MS = 24 * 3600 * 1000;
+/** A client nobody approves within a week is forgotten; past this many waiting, the oldest waiting is (a flood of
+ * registrations, which anyone may send, then costs a bounded table, not the disk). */
+const UNAPPROVED_TTL_MS = 7 * DAY_MS;
+const MAX_UNAPPROVED_CLIENTS = 1000;
 // RFC 7636 §4.1: 43-128 characters of the unreserved set, for the verifier and (base64url of a SHA-256) the challenge.
 const PKCE_RE = /^[A-Za-z0-9\-._~]{43,128}$/;
 // Schemes a redirect must never use: they run or read something in the browser instead of reaching the client.
@@ -171,6 +175,14 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
       const clientId = `oac_${randomToken(18)}`;
       const now = Date.now();
       await store.tx(async () => {
+        const waiting = await db
+          .select({ id: oauthClients.id })
+          .from(oauthClients)
+          .where(isNull(oauthClients.lastAuthorizedAt))
+          .orderBy(desc(oauthClients.id))
+          .limit(1)
+          .offset(MAX_UNAPPROVED_CLIENTS - 1);
+        if (waiting[0]) await db.delete(oauthClients).where(and(isNull(oauthClients.lastAuthorizedAt), lte(oauthClients.id, waiting[0].id)));
         await db.insert(oauthClients).values({ clientId, name: name.trim(), redirectUris: JSON.stringify(uris), createdAt: now });
       });
       // What was registered, as registered: a public client, whatever authentication method it asked for.
@@ -186,13 +198,17 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
     },
 
     /** The person's answer on the consent page: where their browser goes next (the client's redirect URI). */
-    async decide(ctx: Ctx, p: AuthorizeParams, approve: boolean, base: string): Promise<{ redirect_to: string }> {
+    async decide(ctx: Ctx, p: AuthorizeParams, answer: { approve: boolean; workspaceId?: string }, base: string): Promise<{ redirect_to: string }> {
       if (ctx.actor.kind !== "user") throw new PermissionError("Approve an app's access from a signed-in session, not with an API key", "SESSION_REQUIRED");
+      // The page names the workspace it showed: another tab may have switched since, and the key must go where the person saw.
+      if (answer.workspaceId !== undefined && answer.workspaceId !== encodeId("workspace", ctx.workspaceId))
+        throw new InvalidRequestError("The workspace was switched (in another tab?) since this page showed it: reload the page and approve again", "workspace_id", "WORKSPACE_CHANGED");
       const { client: c, redirectUri } = await checkAuthorize(p, base).catch((e: unknown) => {
         if (e instanceof AuthorizeRedirectError) throw new InvalidRequestError(e.message, e.param, e.error);
         throw e;
       });
-      if (!approve) return { redirect_to: redirectTo(redirectUri, { error: "access_denied", error_description: "The person denied access", state: p.state }) };
+      // iss (RFC 9207): which server answered, for a client that talks to several.
+      if (!answer.approve) return { redirect_to: redirectTo(redirectUri, { error: "access_denied", error_description: "The person denied access", state: p.state, iss: base }) };
       const code = randomToken(32);
       const now = Date.now();
       await store.tx(async () => {
@@ -210,11 +226,14 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
         await db.update(oauthClients).set({ lastAuthorizedAt: now }).where(eq(oauthClients.id, c.id));
         await writeAudit(store, ctx, { action: "oauth.authorize", resourceType: "oauth_client", resourceId: c.clientId, metadata: { client_name: c.name, redirect_uri: redirectUri } });
       });
-      return { redirect_to: redirectTo(redirectUri, { code, state: p.state }) };
+      return { redirect_to: redirectTo(redirectUri, { code, state: p.state, iss: base }) };
     },
 
-    /** RFC 6749 §4.1.3 with PKCE: a code, once, for the key it stands for. */
-    async token(form: Record<string, unknown>, base: string) {
+    /**
+     * RFC 6749 §4.1.3 with PKCE: a code, once, for the key it stands for. The key replaces the one this client was
+     * given before for the same person and workspace (a client that signs in again does not pile up keys).
+     */
+    async token(form: Record<string, unknown>, base: string, request: { requestId: string; ip: string | null; userAgent: string | null }) {
       const field = (name: string, required = true): string | undefined => {
         const v = form[name];
         if (v === undefined && !required) return undefined;
@@ -231,18 +250,19 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
       const c = await client(clientId);
       if (!c) throw new OAuthProtocolError("invalid_client", "Unknown client_id", 401);
       const [row] = await db.select().from(oauthCodes).where(eq(oauthCodes.codeHash, hashOf(code)));
-      // One answer for every wrong code, so none tells a guesser more than another.
-      const bad = () => new OAuthProtocolError("invalid_grant", "The code is unknown, expired or already used, or was issued to another client or redirect_uri; authorize again");
+      // One answer for every wrong code or verifier, so none tells a guesser more than another.
+      const bad = () => new OAuthProtocolError("invalid_grant", "The code is unknown, expired or already used, or does not match this client, redirect_uri or code_verifier; authorize again");
       if (!row || row.clientId !== c.clientId) throw bad();
+      const verified = PKCE_RE.test(verifier) && challengeOf(verifier) === row.codeChallenge;
       if (row.usedAt !== null) {
-        await revokeMintedKey(row);
+        // Only one who holds the verifier can have redeemed it: seeing the code alone (a browser's history) is not enough to revoke.
+        if (verified) await revokeMintedKey(row.id, request);
         throw bad();
       }
-      if (row.expiresAt <= Date.now()) throw bad();
-      if ((redirectUri ?? row.redirectUri) !== row.redirectUri) throw bad();
-      if (!PKCE_RE.test(verifier) || challengeOf(verifier) !== row.codeChallenge) throw new OAuthProtocolError("invalid_grant", "code_verifier does not match the code_challenge this authorization began with");
+      if (row.expiresAt <= Date.now() || (redirectUri ?? row.redirectUri) !== row.redirectUri || !verified) throw bad();
       if (resource !== undefined && (!ourResource(resource, base) || (row.resource !== null && resource !== row.resource)))
         throw new OAuthProtocolError("invalid_target", "resource is not the one this authorization was for");
+      const ctx: Ctx = { workspaceId: row.workspaceId, actor: { kind: "user", userId: row.userId }, role: "member", ...request };
       return store.tx(async () => {
         const now = Date.now();
         // Spent first, and only if unspent: of two requests racing with one code, one gets a key.
@@ -252,46 +272,48 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
           .where(and(eq(oauthCodes.id, row.id), isNull(oauthCodes.usedAt)))
           .returning({ id: oauthCodes.id });
         if (spent.length === 0) throw bad();
+        const earlier = await db
+          .update(apiKeys)
+          .set({ revokedAt: now })
+          .where(and(eq(apiKeys.oauthClientId, c.clientId), eq(apiKeys.userId, row.userId), eq(apiKeys.workspaceId, row.workspaceId), isNull(apiKeys.revokedAt)))
+          .returning();
+        for (const old of earlier) await revoked(ctx, old, "replaced by the client's new sign-in");
         const name = `${c.name} (MCP sign-in)`;
-        const { row: key, secret } = await mintApiKey(store, { workspaceId: row.workspaceId, userId: row.userId, name });
+        const { row: key, secret } = await mintApiKey(store, { workspaceId: row.workspaceId, userId: row.userId, name, oauthClientId: c.clientId });
         await db.update(oauthCodes).set({ apiKeyId: key.id }).where(eq(oauthCodes.id, row.id));
-        await writeAudit(store, { workspaceId: row.workspaceId, actor: { kind: "user", userId: row.userId }, role: "member", requestId: "oauth-token" }, {
-          action: "api_key.create",
-          resourceType: "api_key",
-          resourceId: encodeId("apiKey", key.id),
-          metadata: { name, via: "oauth", client_id: c.clientId },
-        });
+        await writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", key.id), metadata: { name, via: "oauth", client_id: c.clientId } });
         return { access_token: secret, token_type: "Bearer" as const };
       });
     },
 
-    /** Forgets codes a day past their expiry, and clients nobody approved within a day of registering (scheduler). */
+    /** Forgets codes a day past their expiry, and clients nobody approved within a week of registering (scheduler). */
     async prune(now = Date.now()): Promise<void> {
       await store.tx(async () => {
         await db.delete(oauthCodes).where(lt(oauthCodes.expiresAt, now - DAY_MS));
-        await db.delete(oauthClients).where(and(isNull(oauthClients.lastAuthorizedAt), lt(oauthClients.createdAt, now - DAY_MS)));
+        await db.delete(oauthClients).where(and(isNull(oauthClients.lastAuthorizedAt), lt(oauthClients.createdAt, now - UNAPPROVED_TTL_MS)));
       });
     },
   };
 
-  /** A code presented twice was stolen or replayed: the key its first use minted stops working (RFC 6749 §4.1.2). */
-  async function revokeMintedKey(row: typeof oauthCodes.$inferSelect): Promise<void> {
-    if (row.apiKeyId === null) return;
+  /** Inside the tx that revoked `key`: its audit row, and the auth caches told (again once committed). */
+  async function revoked(ctx: Ctx, key: typeof apiKeys.$inferSelect, reason: string): Promise<void> {
+    await writeAudit(store, ctx, { action: "api_key.revoke", resourceType: "api_key", resourceId: encodeId("apiKey", key.id), metadata: { name: key.name, reason } });
+    keyCache.forgetKey(key.keyHash);
+    store.afterCommit(() => keyCache.forgetKey(key.keyHash));
+  }
+
+  /** A code redeemed twice was replayed: the key its first use minted stops working (RFC 6749 §4.1.2). */
+  async function revokeMintedKey(codeId: number, request: { requestId: string; ip: string | null; userAgent: string | null }): Promise<void> {
     await store.tx(async () => {
+      // Read here, not from the row the caller read: the first redemption may have committed its key since.
+      const [row] = await db.select().from(oauthCodes).where(eq(oauthCodes.id, codeId));
+      if (row?.apiKeyId == null) return;
       const [key] = await db
         .update(apiKeys)
         .set({ revokedAt: Date.now() })
-        .where(and(eq(apiKeys.id, row.apiKeyId!), isNull(apiKeys.revokedAt)))
+        .where(and(eq(apiKeys.id, row.apiKeyId), isNull(apiKeys.revokedAt)))
         .returning();
-      if (!key) return;
-      await writeAudit(store, { workspaceId: row.workspaceId, actor: { kind: "system", userId: null }, role: "owner", requestId: "oauth-token" }, {
-        action: "api_key.revoke",
-        resourceType: "api_key",
-        resourceId: encodeId("apiKey", key.id),
-        metadata: { name: key.name, reason: "oauth code used twice" },
-      });
-      keyCache.forgetKey(key.keyHash);
-      store.afterCommit(() => keyCache.forgetKey(key.keyHash));
+      if (key) await revoked({ workspaceId: row.workspaceId, actor: { kind: "system", userId: null }, role: "owner", ...request }, key, "its OAuth code was redeemed twice");
     });
   }
 }

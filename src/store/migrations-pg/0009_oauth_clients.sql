@@ -23,3 +23,5 @@ CREATE TABLE "oauth_codes" (
 	"api_key_id" bigint,
 	CONSTRAINT "oauth_codes_code_hash_unique" UNIQUE("code_hash")
 );
+--> statement-breakpoint
+ALTER TABLE "api_keys" ADD COLUMN "oauth_client_id" text;

@@ -23,4 +23,5 @@ CREATE TABLE `oauth_codes` (
 	`api_key_id` integer
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `oauth_codes_code_hash_unique` ON `oauth_codes` (`code_hash`);
+CREATE UNIQUE INDEX `oauth_codes_code_hash_unique` ON `oauth_codes` (`code_hash`);--> statement-breakpoint
+ALTER TABLE `api_keys` ADD `oauth_client_id` text;

@@ -44,6 +44,8 @@ export const apiKeys = pgTable(
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     lastUsedAt: bigint("last_used_at", { mode: "number" }),
     revokedAt: bigint("revoked_at", { mode: "number" }),
+    /** The OAuth client (RFC 7591) a person approved this key for; null for keys made otherwise. */
+    oauthClientId: text("oauth_client_id"),
   },
   (t) => [index("api_keys_ws").on(t.workspaceId, t.id)],
 );

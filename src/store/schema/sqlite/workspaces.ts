@@ -44,6 +44,8 @@ export const apiKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
     lastUsedAt: integer("last_used_at"),
     revokedAt: integer("revoked_at"),
+    /** The OAuth client (RFC 7591) a person approved this key for; null for keys made otherwise. */
+    oauthClientId: text("oauth_client_id"),
   },
   (t) => [index("api_keys_ws").on(t.workspaceId, t.id)],
 );
