@@ -42,6 +42,7 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
       registration_endpoint: `${srv.url}/oauth/register`,
       response_types_supported: ["code"],
       code_challenge_methods_supported: ["S256"],
+      authorization_response_iss_parameter_supported: true,
     });
     // The activation API is not RFC 8628's device endpoint: not advertised as one.
     expect((meta as Record<string, unknown>).device_authorization_endpoint).toBeUndefined();

@@ -77,6 +77,7 @@ export const oauthRoutes = (app: Platform) =>
         grant_types_supported: ["authorization_code"],
         token_endpoint_auth_methods_supported: ["none"],
         code_challenge_methods_supported: ["S256"],
+        authorization_response_iss_parameter_supported: true,
         service_documentation: `${base}/auth.md`,
         agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
       };
