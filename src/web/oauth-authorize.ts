@@ -2,12 +2,12 @@
 // the page sends them through sign-in and back; signed in, it names the app, where the answer goes and the workspace
 // it gets, and Approve / Deny post the decision and follow the redirect back to the app.
 import { appDocument } from "./app/shell";
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml } from "./oauth-result";
+import { AUTHORIZE_KEYS } from "../modules/signin/oauth";
 
 const SCRIPT = `
 // Only the parameters an authorization request has: anything else the app added is not ours to pass on.
-var KEYS = ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "resource", "scope"];
+var KEYS = ${JSON.stringify(AUTHORIZE_KEYS)};
 var q = new URLSearchParams(location.search), request = {};
 KEYS.forEach(function (k) { if (q.has(k)) request[k] = q.get(k); });
 function status(text, kind) { say($("status"), text, kind); }

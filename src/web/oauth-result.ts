@@ -1,7 +1,8 @@
 // The small pages a browser gets outside the web app: what an OAuth callback (GitHub, Slack) shows (what is about to be
 // connected, confirm it; it worked, or why not and what to do next), and an address that is no page. Serve them with
 // htmlPage() so they carry the page security headers (the confirmation's form needs its form-action 'self').
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text for HTML, in an element or a quoted attribute. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:460px;margin:64px auto;padding:0 16px;color:#1b1b1f}
 h1{font-size:22px}.ok{color:#1d5c33}.err{color:#8a1c1c}code{background:#f1f1f4;padding:2px 4px;border-radius:4px}

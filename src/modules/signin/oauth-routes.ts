@@ -7,9 +7,7 @@ import { htmlPage } from "../../http/html-page";
 import { InvalidRequestError } from "../../lib/errors";
 import { hasSession } from "../../web/app/shell";
 import { oauthAuthorizeErrorPage, oauthAuthorizePage } from "../../web/oauth-authorize";
-import { AuthorizeRedirectError, OAuthProtocolError, redirectTo, type AuthorizeParams } from "./oauth";
-
-const AUTHORIZE_KEYS = ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "resource", "scope"] as const;
+import { AUTHORIZE_KEYS, AuthorizeRedirectError, OAuthProtocolError, redirectTo, type AuthorizeParams } from "./oauth";
 
 /** The authorization request in the query; a parameter given twice is refused (RFC 6749 §3.1). */
 function authorizeParams(url: URL): AuthorizeParams {
@@ -130,14 +128,7 @@ export const oauthRoutes = (app: Platform) =>
           decision: t.Union([t.Literal("approve"), t.Literal("deny")]),
           /** The workspace the page showed (ws_…): refused if the session now acts in another. */
           workspace_id: t.Optional(t.String({ maxLength: 100 })),
-          response_type: str,
-          client_id: str,
-          redirect_uri: str,
-          code_challenge: str,
-          code_challenge_method: str,
-          state: str,
-          resource: str,
-          scope: str,
+          ...(Object.fromEntries(AUTHORIZE_KEYS.map((k) => [k, str])) as Record<(typeof AUTHORIZE_KEYS)[number], typeof str>),
         },
         { additionalProperties: false },
       ),

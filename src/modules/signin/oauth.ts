@@ -95,16 +95,9 @@ export function sameRedirect(registered: string, requested: string): boolean {
   return a.username === b.username && a.password === b.password && a.pathname === b.pathname && a.search === b.search && !b.hash && !requested.includes("#");
 }
 
-export interface AuthorizeParams {
-  response_type?: string;
-  client_id?: string;
-  redirect_uri?: string;
-  code_challenge?: string;
-  code_challenge_method?: string;
-  state?: string;
-  resource?: string;
-  scope?: string;
-}
+/** The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636, RFC 8707); any other is not passed on. */
+export const AUTHORIZE_KEYS = ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "resource", "scope"] as const;
+export type AuthorizeParams = { [K in (typeof AUTHORIZE_KEYS)[number]]?: string };
 
 /** The redirect back to the client: its query gains code (or error) and the state it sent. */
 export function redirectTo(redirectUri: string, params: Record<string, string | undefined>): string {
