@@ -113,7 +113,10 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     const again = await replay(provider.verifier!);
     expect(again.status).toBe(400);
     expect(again.body.error).toBe("invalid_grant");
-    expect((await client(srv, { apiKey: provider.saved!.access_token })("GET", "/api/v1/profile")).status).toBe(401);
+    const afterReplay = await client(srv, { apiKey: provider.saved!.access_token })("GET", "/api/v1/profile");
+    expect(afterReplay.status).toBe(401);
+    // What sends an MCP client back to sign in (RFC 6750 §3.1).
+    expect(afterReplay.headers.get("www-authenticate")).toContain('error="invalid_token"');
     const revoked = (await team.owner("GET", "/api/v1/audit-logs?limit=20")).body.data.find((a: { action: string }) => a.action === "api_key.revoke");
     expect(revoked?.metadata).toMatchObject({ reason: "its OAuth code was redeemed twice" });
   });

@@ -474,11 +474,16 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
   });
 
   describe("discovery and docs", () => {
-    test("every 401 carries WWW-Authenticate: Bearer resource_metadata=…/.well-known/oauth-protected-resource", async () => {
+    test("every 401 carries WWW-Authenticate: Bearer resource_metadata=…/.well-known/oauth-protected-resource (and error=invalid_token for a key that does not work)", async () => {
       const want = `Bearer resource_metadata="${srv.url}/.well-known/oauth-protected-resource"`;
+      // A key that does not work is named as the problem (RFC 6750 §3.1); no key, or a session, is not a token.
+      for (const headers of [{ "x-api-key": "ck_not_a_real_key" }, { authorization: "Bearer ck_not_a_real_key" }] as Record<string, string>[]) {
+        const r = await anon("GET", "/api/v1/profile", { headers });
+        expect(r.status).toBe(401);
+        expect(r.headers.get("www-authenticate")).toBe(`${want}, error="invalid_token"`);
+      }
       const cases: ApiResponse[] = [
         await anon("GET", "/api/v1/profile"),
-        await client(srv, { apiKey: "ck_not_a_real_key" })("GET", "/api/v1/profile"),
         await client(srv, { session: "not-a-session" })("GET", "/api/v1/workspaces/current"),
         await anon("GET", "/api/v1/profile", { headers: { cookie: "clanker_session=bogus" } }),
         await anon("POST", "/api/v1/activate/confirm", { body: { code: "AAAA-0000" } }),

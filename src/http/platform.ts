@@ -307,8 +307,12 @@ const wantsPage = (request: Request): boolean => request.method === "GET" && (re
 function errorResponse(err: ApiError, set: { status?: number | string; headers: Record<string, string | number> }, request: Request, config: Config) {
   set.status = err.status;
   if (err.headers) Object.assign(set.headers, err.headers);
-  // Every 401 tells a keyless agent where to start (RFC 9728 protected-resource metadata).
-  if (err.status === 401) set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"`;
+  // Every 401 tells a keyless agent where to start (RFC 9728 protected-resource metadata); one that sent a key that
+  // does not work (revoked, mistyped) also hears that the key is the problem (RFC 6750 §3.1).
+  if (err.status === 401) {
+    const bearer = request.headers.has("x-api-key") || /^Bearer /.test(request.headers.get("authorization") ?? "");
+    set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"${bearer ? ', error="invalid_token"' : ""}`;
+  }
   return err.toBody();
 }
 
