@@ -43,7 +43,7 @@ export function oauthAuthorizePage(r: { clientName: string; redirectUri: string;
 <div id="consent" hidden>
 <p><strong>${escapeHtml(r.clientName)}</strong> asks to act as <strong id="who-line"></strong> in the workspace <strong id="ws-name"></strong>:
 to run skills, read and change what you can there. It gets an API key of yours, listed under <a href="/settings/keys">Settings → API keys</a>,
-where you can revoke it at any time. Pick another workspace with the switcher above before approving.</p>
+where you can revoke it at any time. In several workspaces? Pick another with the switcher above before approving.</p>
 <p class="muted">Your answer goes to <code>${escapeHtml(where)}</code>. Approve only if you just asked that app to connect to Clanker.</p>
 <div class="toolbar"><button type="button" id="approve" disabled>Approve</button><button type="button" class="plain" id="deny" disabled>Deny</button></div>
 </div>
