@@ -9,6 +9,7 @@ import { client, startServer, uniqueEmail, type TestServer } from "./helpers/ser
 import { makeTeam, type Team } from "./helpers/team";
 import { callTool } from "./helpers/mcp-client";
 import { MemoryProvider, beginAuthorization } from "./helpers/oauth-client";
+import { stopAll } from "./helpers/suite";
 
 const REDIRECT = "http://127.0.0.1:9/oauth/callback";
 
@@ -172,6 +173,23 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     const good = await token({ code_verifier: provider.verifier! });
     expect(good.status).toBe(200);
     expect((await client(srv, { apiKey: good.body.access_token })("GET", "/api/v1/profile")).status).toBe(200);
+  });
+
+  test("a refusal before the endpoint (a malformed body, the rate limit) still answers in OAuth's shape", async () => {
+    const tight = await startServer({ env: { CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "2" } });
+    try {
+      const call = client(tight);
+      const malformed = await call("POST", "/oauth/register", { raw: "{not json", headers: { "content-type": "application/json" } });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body).toEqual({ error: "invalid_client_metadata", error_description: expect.stringContaining("JSON") });
+      let last = await call("POST", "/oauth/token", form({ grant_type: "authorization_code" }));
+      for (let i = 0; i < 2 && last.status !== 429; i++) last = await call("POST", "/oauth/token", form({ grant_type: "authorization_code" }));
+      expect(last.status).toBe(429);
+      expect(last.body).toEqual({ error: "temporarily_unavailable", error_description: expect.any(String) });
+      expect(Number(last.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      await stopAll([tight]);
+    }
   });
 
   test("registration refuses redirect URIs a code must not go to", async () => {

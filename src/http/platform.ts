@@ -19,6 +19,7 @@ import type { RouteLatency } from "./route-latency";
 import type { TxOptions } from "../store/db";
 import { htmlPage } from "./html-page";
 import { notFoundPage } from "../web/oauth-result";
+import { oauthErrorOf } from "../modules/signin/oauth";
 
 export const API_VERSION = "2025-01-01";
 
@@ -39,6 +40,8 @@ export interface PlatformDeps {
 const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 /** OAuth's token endpoint: its clients post forms (RFC 6749), the one route that reads one. */
 const OAUTH_TOKEN_ROUTE = "/oauth/token";
+/** Where every error answers in OAuth's shape (RFC 6749 §5.2, RFC 7591 §3.2.2), ours too (a 429, a 413). */
+const OAUTH_ENDPOINTS = new Set([OAUTH_TOKEN_ROUTE, "/oauth/register"]);
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
 // Request ids need to be unique, not secret: a random per-process prefix and a counter, not 12 random bytes
@@ -313,7 +316,8 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
     const bearer = request.headers.has("x-api-key") || /^Bearer /.test(request.headers.get("authorization") ?? "");
     set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"${bearer ? ', error="invalid_token"' : ""}`;
   }
-  return err.toBody();
+  const path = pathOf(request.url);
+  return OAUTH_ENDPOINTS.has(path) ? oauthErrorOf(err, path) : err.toBody();
 }
 
 export type Platform = ReturnType<typeof createPlatform>;

@@ -6,7 +6,7 @@
 import { and, desc, eq, isNull, lt, lte } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { randomToken } from "../../lib/crypto";
-import { InvalidRequestError, PermissionError } from "../../lib/errors";
+import { InvalidRequestError, PermissionError, type ApiError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { SecretBox } from "../../lib/secret-box";
 import type { Store } from "../../store/db";
@@ -44,6 +44,15 @@ export class OAuthProtocolError extends Error {
   body() {
     return { error: this.error, error_description: this.message };
   }
+}
+
+/**
+ * Our refusal of a request to the token or registration endpoint before it reached them (its rate limit, a body
+ * too large or malformed, a foreign Host), in the shape their clients parse: the nearest code each RFC has.
+ */
+export function oauthErrorOf(err: ApiError, path: string) {
+  const error = err.status === 429 || err.status === 503 ? "temporarily_unavailable" : err.status >= 500 ? "server_error" : path === "/oauth/register" ? "invalid_client_metadata" : "invalid_request";
+  return { error, error_description: err.message };
 }
 
 /**
