@@ -102,9 +102,10 @@ export const oauthRoutes = (app: Platform) =>
       }), { publicLimit: true, detail: { hide: true } })
     .get("/oauth/authorize", async ({ deps, request, set }) => {
       const session = hasSession(request);
+      const url = new URL(request.url);
       let checked;
       try {
-        checked = await deps.services.oauth.checkAuthorize(authorizeParams(new URL(request.url)), baseUrl(deps.config, request));
+        checked = await deps.services.oauth.checkAuthorize(authorizeParams(url), baseUrl(deps.config, request));
       } catch (e) {
         if (e instanceof InvalidRequestError) {
           set.status = 400;
@@ -113,7 +114,7 @@ export const oauthRoutes = (app: Platform) =>
         if (!(e instanceof AuthorizeRedirectError)) throw e;
         // The client and its redirect URI are good: the client hears what was wrong (RFC 6749 §4.1.2.1).
         set.status = 302;
-        set.headers.location = redirectTo(e.redirectUri, { error: e.error, error_description: e.message, state: new URL(request.url).searchParams.get("state") ?? undefined });
+        set.headers.location = redirectTo(e.redirectUri, { error: e.error, error_description: e.message, state: url.searchParams.get("state") ?? undefined });
         return "";
       }
       return htmlPage(set, oauthAuthorizePage({ clientName: checked.client.name, redirectUri: checked.redirectUri, session }));
