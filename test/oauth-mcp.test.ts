@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { discoverAuthorizationServerMetadata } from "@modelcontextprotocol/sdk/client/auth.js";
+import { discoverAuthorizationServerMetadata, discoverOAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/client/auth.js";
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { makeTeam, type Team } from "./helpers/team";
 import { callTool } from "./helpers/mcp-client";
@@ -50,6 +50,9 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect((meta as { agent_auth?: Record<string, string> }).agent_auth?.device_activation_uri).toBe(`${srv.url}/api/v1/activate`);
     const prm = await (await fetch(`${srv.url}/.well-known/oauth-protected-resource`)).json();
     expect(prm).toMatchObject({ resource: srv.url, authorization_servers: [srv.url] });
+    // A client not told the metadata URL asks the path-suffixed form for /mcp first (RFC 9728 §3.1), as the SDK does.
+    const forMcp = await discoverOAuthProtectedResourceMetadata(`${srv.url}/mcp`);
+    expect(forMcp).toMatchObject({ resource: `${srv.url}/mcp`, authorization_servers: [srv.url] });
     const unauth = await fetch(`${srv.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{}" });
     expect(unauth.status).toBe(401);
     expect(unauth.headers.get("www-authenticate")).toContain(`resource_metadata="${srv.url}/.well-known/oauth-protected-resource"`);

@@ -2,6 +2,7 @@
 // (src/modules/signin/oauth.ts): RFC 9728 / RFC 8414 metadata, RFC 7591 registration, authorization with PKCE, token.
 // The registration and token endpoints answer errors in OAuth's shape, which their clients parse; the rest in ours.
 import { t } from "elysia";
+import type { Config } from "../../config";
 import { baseUrl, type Platform } from "../../http/platform";
 import { htmlPage } from "../../http/html-page";
 import { InvalidRequestError } from "../../lib/errors";
@@ -47,22 +48,27 @@ function agentAuthBlock(base: string, anonymous: boolean) {
   };
 }
 
+/** RFC 9728 metadata of the resource at `path` (the server itself, or its MCP endpoint): one authorization server, this one. */
+function protectedResource(config: Config, base: string, path: "" | "/mcp") {
+  return {
+    // §3.3: the resource the client formed this document's URL from, exactly.
+    resource: `${base}${path}`,
+    authorization_servers: [base],
+    bearer_methods_supported: ["header"],
+    resource_documentation: `${base}/auth.md`,
+    resource_name: "Clanker",
+    // A keyless agent reads this document first (it is named on every 401): tell it where to register.
+    agent_auth: agentAuthBlock(base, config.signin.anonymousAgents),
+  };
+}
+
 const str = t.Optional(t.String({ maxLength: 2000 }));
 
 export const oauthRoutes = (app: Platform) =>
   app
-    .get("/.well-known/oauth-protected-resource", ({ deps, request }) => {
-      const base = baseUrl(deps.config, request);
-      return {
-        resource: base,
-        authorization_servers: [base],
-        bearer_methods_supported: ["header"],
-        resource_documentation: `${base}/auth.md`,
-        resource_name: "Clanker",
-        // A keyless agent reads this document first (it is named on every 401): tell it where to register.
-        agent_auth: agentAuthBlock(base, deps.config.signin.anonymousAgents),
-      };
-    }, { detail: { hide: true } })
+    .get("/.well-known/oauth-protected-resource", ({ deps, request }) => protectedResource(deps.config, baseUrl(deps.config, request), ""), { detail: { hide: true } })
+    // RFC 9728 §3.1's form for the resource /mcp: what an MCP client asks first when a 401 names no metadata URL.
+    .get("/.well-known/oauth-protected-resource/mcp", ({ deps, request }) => protectedResource(deps.config, baseUrl(deps.config, request), "/mcp"), { detail: { hide: true } })
     .get("/.well-known/oauth-authorization-server", ({ deps, request }) => {
       const base = baseUrl(deps.config, request);
       return {

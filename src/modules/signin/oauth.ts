@@ -262,8 +262,9 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
         throw bad();
       }
       if (row.expiresAt <= Date.now() || (redirectUri ?? row.redirectUri) !== row.redirectUri || !verified) throw bad();
-      if (resource !== undefined && (!ourResource(resource, base) || (row.resource !== null && resource !== row.resource)))
-        throw new OAuthProtocolError("invalid_target", "resource is not the one this authorization was for");
+      // Any name of this server, not only the one the authorization named: the key works on all of it, and a client
+      // may discover the resource as the server at one step and as its /mcp (RFC 9728 §3.1) at the next.
+      if (resource !== undefined && !ourResource(resource, base)) throw new OAuthProtocolError("invalid_target", `resource must be this server (${base}) or its MCP endpoint (${base}/mcp)`);
       const ctx: Ctx = { workspaceId: row.workspaceId, actor: { kind: "user", userId: row.userId }, role: "member", ...request };
       return store.tx(async () => {
         const now = Date.now();
