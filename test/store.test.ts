@@ -11,6 +11,7 @@ import { STATEMENT_CACHE, type SqliteStore } from "../src/store/sqlite-store";
 import { prepared } from "../src/store/prepared";
 import { auditLogs, users } from "../src/store/schema";
 import { createOtpService } from "../src/modules/signin/otp";
+import { createOAuthService } from "../src/modules/signin/oauth";
 import { SecretBox } from "../src/lib/secret-box";
 
 const dir = join(import.meta.dir, "../src/store/migrations");
@@ -66,6 +67,31 @@ test("the scheduler's prune forgets one-time codes a day past expiry and keeps l
   await otp.prune();
   const left = store.sqlite.query<{ email: string }, []>("SELECT email FROM otp_codes").all().map((r) => r.email);
   expect(left).toEqual(["new@example.test"]);
+  await store.close();
+});
+
+test("the scheduler's prune forgets OAuth codes a day past expiry and clients nobody approved within a week", async () => {
+  const store = (await openStore(":memory:")) as SqliteStore;
+  await migrate(store);
+  const oauth = createOAuthService(store, new SecretBox(Buffer.alloc(32, 7)), { forgetKey() {} });
+  const register = async (name: string) => (await oauth.register({ client_name: name, redirect_uris: ["http://127.0.0.1/cb"] })).client_id;
+  const [waitingOld, waitingNew, approvedOld] = [await register("waiting old"), await register("waiting new"), await register("approved old")];
+  const weekAndADay = Date.now() - 8 * 24 * 3600 * 1000;
+  store.sqlite.run("UPDATE oauth_clients SET created_at = ? WHERE client_id IN (?, ?)", [weekAndADay, waitingOld, approvedOld]);
+  store.sqlite.run("UPDATE oauth_clients SET last_authorized_at = ? WHERE client_id = ?", [weekAndADay, approvedOld]);
+  const code = (hash: string, expiresAt: number) =>
+    store.sqlite.run(
+      "INSERT INTO oauth_codes (code_hash, client_id, user_id, workspace_id, redirect_uri, code_challenge, expires_at, created_at) VALUES (?, ?, 1, 1, 'http://127.0.0.1/cb', 'c', ?, ?)",
+      [hash, approvedOld, expiresAt, expiresAt - 600_000],
+    );
+  code("spent long ago", Date.now() - 25 * 3600 * 1000);
+  code("expired an hour ago", Date.now() - 3600 * 1000);
+  code("live", Date.now() + 600_000);
+  await oauth.prune();
+  const clients = store.sqlite.query<{ name: string }, []>("SELECT name FROM oauth_clients ORDER BY id").all().map((r) => r.name);
+  expect(clients).toEqual(["waiting new", "approved old"]);
+  const codes = store.sqlite.query<{ code_hash: string }, []>("SELECT code_hash FROM oauth_codes ORDER BY id").all().map((r) => r.code_hash);
+  expect(codes).toEqual(["expired an hour ago", "live"]);
   await store.close();
 });
 
