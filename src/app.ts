@@ -63,22 +63,30 @@ export function createDeps(
   const latency = new RouteLatency();
   // This process's in-flight set always; the replicas' slots (Redis) besides it.
   const idempotency = new Idempotency(store, config.idempotencyTtlSeconds * 1000, box, config.groupCommit, redis ? shared.inflight : null);
+  const mcp = new McpSessions(
+    services,
+    (request) => authenticator.fromRequest(request),
+    (ctx, key, call, args, fn, tx) => idempotency.once(ctx, key, call, args, fn, tx, (line) => log.error(line)),
+  );
   return {
     config,
     store,
     services,
-    mcp: new McpSessions(
-      services,
-      (request) => authenticator.fromRequest(request),
-      (ctx, key, call, args, fn, tx) => idempotency.once(ctx, key, call, args, fn, tx, (line) => log.error(line)),
-    ),
+    mcp,
     authenticator,
     limiter: shared.limiter,
     idempotency,
     log,
     latency,
     get metrics() {
-      return (metrics ??= new (metricsModule().Metrics)({ store, latency, webhookResults: services.webhooks.results, sseClients: () => services.bus.sseClients() }));
+      return (metrics ??= new (metricsModule().Metrics)({
+        store,
+        latency,
+        webhookResults: services.webhooks.results,
+        sseClients: () => services.bus.sseClients(),
+        mcpSessions: () => mcp.size,
+        eventListeners: () => services.bus.listenerCount(),
+      }));
     },
   };
 }

@@ -16,6 +16,7 @@ import pkg from "../package.json";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 import { runSql } from "./helpers/sql";
 import { waitUntil } from "./helpers/suite";
+import { metric } from "./helpers/metrics";
 import { httpTransport } from "./helpers/mcp-client";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -614,6 +615,23 @@ describe("MCP over HTTP: authentication", () => {
     expect((await list(many, sids[1]!)).status).toBe(404);
     for (const sid of [sids[0]!, sids[2]!, sids[16]!]) expect((await list(many, sid)).status).toBe(200);
     expect((await list(keyA, other)).status).toBe(200);
+  }, 20_000);
+
+  test("an initialize the transport refuses (Accept without text/event-stream, 406) opens no session and holds nothing", async () => {
+    const [sessions, listeners] = [await metric(srv.url, "clanker_mcp_sessions"), await metric(srv.url, "clanker_event_listeners")];
+    for (let i = 0; i < 20; i++) {
+      const r = await raw("POST", "/mcp", { ...authHeaders(keyA), accept: "application/json" }, INIT());
+      expect(r.status).toBe(406);
+    }
+    expect(await metric(srv.url, "clanker_mcp_sessions")).toBe(sessions!);
+    expect(await metric(srv.url, "clanker_event_listeners")).toBe(listeners!);
+    // An accepted one is counted while it lasts, and let go with it.
+    const sid = await openSession(authHeaders(keyA));
+    expect(await metric(srv.url, "clanker_mcp_sessions")).toBe(sessions! + 1);
+    expect(await metric(srv.url, "clanker_event_listeners")).toBeGreaterThan(listeners!);
+    expect((await raw("DELETE", "/mcp", { ...authHeaders(keyA), "mcp-session-id": sid, "mcp-protocol-version": LATEST_PROTOCOL_VERSION })).status).toBe(200);
+    expect(await metric(srv.url, "clanker_mcp_sessions")).toBe(sessions!);
+    expect(await metric(srv.url, "clanker_event_listeners")).toBe(listeners!);
   }, 20_000);
 
   test("Authorization: Bearer ck_… works like x-api-key, in the same workspace", async () => {

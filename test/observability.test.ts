@@ -10,6 +10,7 @@ import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startReceiver, stopAll, waitUntil } from "./helpers/suite";
 import { finished } from "./helpers/api";
+import { parseMetrics, sample } from "./helpers/metrics";
 
 const ROOT = resolve(import.meta.dir, "..");
 const TOKEN = "metrics-token-0123456789abcdef";
@@ -20,29 +21,6 @@ let pretty: TestServer; // bound to 0.0.0.0 without a metrics token, pretty logs
 let key: string;
 let receiver: ReturnType<typeof Bun.serve>;
 const received: string[] = [];
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The Prometheus text exposition format, as a scraper reads it (comments skipped). */
-function parseMetrics(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim() || line.startsWith("#")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!m) throw new Error(`not a metrics line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-const sample = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
 async function scrape(url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; text: string }> {
   const r = await fetch(`${url}/metrics`, { headers });
@@ -145,6 +123,8 @@ describe("metrics", () => {
     expect(sample(s, "clanker_webhook_deliveries_total", { result: "delivered" })).toBe(1);
     expect(sample(s, "clanker_webhook_queue_depth")).toBe(0);
     expect(sample(s, "clanker_sse_clients")).toBe(1);
+    expect(sample(s, "clanker_mcp_sessions")).toBe(0);
+    expect(sample(s, "clanker_event_listeners")).toBeGreaterThanOrEqual(1);
     expect(sample(s, "clanker_store_retries_total")).toBeNumber();
 
     abort.abort();

@@ -18,6 +18,10 @@ export interface MetricSources {
   webhookResults(): Record<string, number>;
   /** Clients connected to GET /api/events now. */
   sseClients(): number;
+  /** MCP sessions open over HTTP now. */
+  mcpSessions(): number;
+  /** Listeners to workspace events in this process (event streams, MCP sessions, runs waited on): a leak raises it. */
+  eventListeners(): number;
 }
 
 const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
@@ -97,6 +101,22 @@ export class Metrics {
       registers: [r],
       collect() {
         this.set(sources.sseClients());
+      },
+    });
+    new Gauge({
+      name: "clanker_mcp_sessions",
+      help: "MCP sessions open over HTTP",
+      registers: [r],
+      collect() {
+        this.set(sources.mcpSessions());
+      },
+    });
+    new Gauge({
+      name: "clanker_event_listeners",
+      help: "Listeners to workspace events in this process: event streams, MCP sessions, runs waited on",
+      registers: [r],
+      collect() {
+        this.set(sources.eventListeners());
       },
     });
   }

@@ -83,6 +83,11 @@ export class McpSessions {
     private once: ToolContext["once"],
   ) {}
 
+  /** Sessions open now (the metrics' gauge). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
   private open(id: string, s: Session): void {
     this.sessions.set(id, s);
     this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL, (x) => x.principal === s.principal);
@@ -156,15 +161,25 @@ export class McpSessions {
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl, transport: "http", workspaceId: ctx.workspaceId });
+    let opened = false;
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (sid: string) => this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, lastSeen: Date.now() }),
+      onsessioninitialized: (sid: string) => {
+        opened = true;
+        this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, lastSeen: Date.now() });
+      },
       onsessionclosed: (sid) => void this.sessions.delete(sid),
       keepAliveMs: 5_000,
       eventStore: new SessionEventStore(),
     });
     await server.connect(transport);
-    return transport.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
+    try {
+      return await transport.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
+    } finally {
+      // An initialize the transport refused (a wrong Accept or content type) opened no session, so nothing would
+      // ever close this server, and its subscriptions to the workspace's changes would hold it for good.
+      if (!opened) void server.close();
+    }
   }
 
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */

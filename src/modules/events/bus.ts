@@ -119,6 +119,13 @@ export class EventBus {
     return this.sse;
   }
 
+  /** Listeners subscribed in this process, for the metrics (what a leak of them would show in). */
+  listenerCount(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+
   /** Stored events after `afterId`, oldest first, for a resuming client. */
   async since(workspaceId: number, afterId: number, limit = 1000): Promise<BusEvent[]> {
     const rows = await this.store.db
