@@ -413,6 +413,17 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect({ type: limit.type, code: limit.code, param: (limit as { param?: string }).param }).toEqual({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: restLimit.body.error.param });
     expect(limit.message).toContain("limit");
     expect(await fails(a, "get-artifact", {})).toMatchObject({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: "id" });
+
+    // An argument the tool does not take is refused, as REST refuses a field its route does not take: a misspelled
+    // precondition must not let an overwrite through unchecked.
+    const before = await ok(a, "read-memory");
+    const restExtra = await restA("PUT", "/api/v1/memory", { body: { content: "clobbered", ifMatch: 0 } });
+    expectApiError(restExtra, 400, "invalid_request_error", "INVALID_PARAMETER");
+    const extra = await fails(a, "write-memory", { content: "clobbered", mode: "overwrite", ifMatch: 0 });
+    expect({ type: extra.type, code: extra.code, param: (extra as { param?: string }).param }).toEqual({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: restExtra.body.error.param });
+    expect(extra.message).toContain("it takes content, mode, ifMatchVersion");
+    expect(await ok(a, "read-memory")).toMatchObject({ content: before.content, version: before.version });
+    expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", wiat: false })).toMatchObject({ code: "INVALID_PARAMETER", param: "wiat" });
   }, 20_000);
 
   test("cancel-execution of a [[slow]] run started with wait:false → cancelled, and it stays cancelled", async () => {

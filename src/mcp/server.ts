@@ -1,6 +1,7 @@
 // createMcpServer: the MCP face of the services, one server per session; each call acts as the request that carried it.
 // Tools, resources (subscribable memory), skill prompts, completions and per-session logging.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
 import { version } from "../../package.json";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
@@ -92,14 +93,25 @@ const lazyValidator: jsonSchemaValidator = { getValidator: (schema) => (ajvValid
 
 /** Every tool. What tools/list answers is made from these alone, at build time (./tool-list.ts). */
 export function registerTools(server: McpServer, tc: ToolContext): void {
-  registerSkillTools(server, tc);
-  registerWorkspaceTools(server, tc);
-  registerWorkflowTools(server, tc);
-  registerIntegrationTools(server, tc);
-  registerConnectorTools(server, tc);
+  const register = server.registerTool.bind(server);
+  // An argument the tool does not take is refused, as REST refuses a body field its route does not take: dropped
+  // silently, a misspelled precondition (ifMatch for ifMatchVersion) would let a write through unchecked. tools/list
+  // says so too (additionalProperties: false).
+  server.registerTool = ((name: string, config: { inputSchema?: z.ZodRawShape }, cb: never) =>
+    register(name, { ...config, inputSchema: config.inputSchema && z.strictObject(config.inputSchema) } as never, cb)) as typeof server.registerTool;
+  try {
+    registerSkillTools(server, tc);
+    registerWorkspaceTools(server, tc);
+    registerWorkflowTools(server, tc);
+    registerIntegrationTools(server, tc);
+    registerConnectorTools(server, tc);
+  } finally {
+    server.registerTool = register;
+  }
 }
 
-type Checked = { safeParseAsync(v: unknown): Promise<{ success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }> };
+type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
+type Checked = { shape?: Record<string, unknown>; safeParseAsync(v: unknown): Promise<{ success: true } | { success: false; error: { issues: Issue[] } }> };
 type SdkInternals = {
   validateToolInput(tool: { inputSchema?: Checked }, args: unknown, name: string): Promise<unknown>;
   createToolError(message: string): unknown;
@@ -123,6 +135,11 @@ function typedInputErrors(server: McpServer): void {
       const parsed = await tool.inputSchema?.safeParseAsync(args ?? {});
       const issue = parsed && !parsed.success ? parsed.error.issues[0] : undefined;
       if (!issue) throw e;
+      if (issue.code === "unrecognized_keys" && issue.keys?.length) {
+        const takes = Object.keys(tool.inputSchema?.shape ?? {});
+        const param = [...issue.path.map(String), issue.keys[0]].join(".");
+        throw new Error(JSON.stringify(invalidParameter(`Invalid argument ${param} for ${name}: not an argument of this tool (it takes ${takes.join(", ") || "none"})`, param).toBody()));
+      }
       const param = issue.path.map(String).join(".") || "arguments";
       throw new Error(JSON.stringify(invalidParameter(`Invalid argument ${param} for ${name}: ${issue.message}`, param).toBody()));
     }
