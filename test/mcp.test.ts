@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, ownStoreEnv, readResponse, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
@@ -424,6 +425,37 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(extra.message).toContain("it takes content, mode, ifMatchVersion");
     expect(await ok(a, "read-memory")).toMatchObject({ content: before.content, version: before.version });
     expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", wiat: false })).toMatchObject({ code: "INVALID_PARAMETER", param: "wiat" });
+  }, 20_000);
+
+  test("execute-skill withdrawn by its client (notifications/cancelled, a person pressing stop) cancels the run it waits for", async () => {
+    const newest = async () => (await restA("GET", "/api/v1/executions?limit=1")).body.data[0] as { id: string; status: string } | undefined;
+    const before = (await newest())?.id;
+    const stop = new AbortController();
+    const waiting = a.callTool({ name: "execute-skill", arguments: { slug: "summarize", input: `[[slow:400]] withdrawn over ${kind} ${Date.now()}` } }, undefined, { signal: stop.signal, timeout: CALL_TIMEOUT });
+    let id = "";
+    await waitUntil("the run to start", async () => {
+      const e = await newest();
+      if (!e || e.id === before || e.status !== "running") return false;
+      id = e.id;
+      return true;
+    });
+    stop.abort("the person pressed stop");
+    await expect(waiting).rejects.toThrow();
+    await waitUntil("the run to be cancelled", async () => (await restA("GET", `/api/v1/executions/${id}/status`)).body.status === "cancelled");
+  }, 20_000);
+
+  test.if(kind === "streamable")("execute-skill whose session ends while it waits (DELETE): the run goes on to complete, to be found later", async () => {
+    const c = await connect(kind, keyA);
+    const newest = async () => (await restA("GET", "/api/v1/executions?limit=1")).body.data[0] as { id: string; status: string } | undefined;
+    const before = (await newest())?.id;
+    const waiting = c.callTool({ name: "execute-skill", arguments: { slug: "summarize", input: `[[slow:200]] cut off over ${kind} ${Date.now()}` } }, undefined, { timeout: CALL_TIMEOUT });
+    waiting.catch(() => {});
+    const id = await waitUntil("the run to start", async () => {
+      const e = await newest();
+      return e && e.id !== before && e.status === "running" ? e.id : false;
+    });
+    await (c.transport as StreamableHTTPClientTransport).terminateSession();
+    await waitUntil("the run to complete", async () => (await restA("GET", `/api/v1/executions/${id}/status`)).body.status === "completed");
   }, 20_000);
 
   test("cancel-execution of a [[slow]] run started with wait:false → cancelled, and it stays cancelled", async () => {

@@ -46,8 +46,26 @@ export function sessionLogging(server: McpServer): SessionLog {
 }
 
 /** Subscriptions and completions; call after every tool, resource and prompt is registered. */
+/**
+ * What a request is aborted with when its client withdrew it (notifications/cancelled), whatever reason the client
+ * gave: the SDK aborts with that reason, or with none, and with none too when the connection closes, so a call could
+ * not otherwise tell a withdrawal from a hang-up.
+ */
+class ClientCancellation {
+  constructor(readonly reason: unknown) {}
+}
+
+/** Whether the call was withdrawn by its client (not merely cut off by a closed connection). */
+export const cancelledByClient = (signal: AbortSignal): boolean => signal.aborted && signal.reason instanceof ClientCancellation;
+
+type CancelNotification = { params: { requestId?: unknown; reason?: unknown } };
+
 export function installSessionFeatures(server: McpServer, tc: ToolContext, log: SessionLog): void {
   const { services, ctxOf } = tc;
+  // The SDK's own handler of notifications/cancelled calls this method (test/mcp.test.ts notices should it stop).
+  const protocol = server.server as unknown as { _oncancel(n: CancelNotification): Promise<void> };
+  const oncancel = protocol._oncancel.bind(server.server);
+  protocol._oncancel = (n) => oncancel({ ...n, params: { ...n.params, reason: new ClientCancellation(n.params.reason) } });
   const subscriptions = new Map<string, () => void>();
 
   server.server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {

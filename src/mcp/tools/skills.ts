@@ -7,7 +7,9 @@ import { skillDetail } from "../../modules/marketplace/service";
 import type { ToolContext } from "../server";
 import { ok, tool, toolResult } from "../result";
 import { envelope, pageArgs } from "./paging";
-import { waitForExecution } from "./wait";
+import { ENDED_STATUSES, waitForExecution } from "./wait";
+import { cancelledByClient } from "../session";
+import { ConflictError } from "../../lib/errors";
 import { runConnectorJsonSchema } from "../../modules/executions/connector-schema.macro" with { type: "macro" };
 import type { Connector } from "../../modules/executions/prompt";
 import { executionOutput, hints, listOutput, objectOutput, output, skillEntry } from "../hints";
@@ -15,6 +17,9 @@ import { QUEUEING } from "../../modules/executions/service";
 
 /** The REST body's `connector` schema (inlined at build time) for the tool's input (the SDK takes zod). */
 const runConnectorZod = z.fromJSONSchema(runConnectorJsonSchema());
+
+/** execute-skill waits this long by default: inside the 60 s an MCP client (the SDK's default) waits for an answer. */
+const DEFAULT_WAIT_S = 50;
 
 const slug = z.string().min(1).max(100).describe("Skill slug, e.g. summarize (search-skills lists them)");
 export const idempotencyKey = z
@@ -97,7 +102,13 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
         connector: runConnectorZod.optional().describe("A source the skill reads code from: {type, fields} (see list-connectors)"),
         callbackUrl: z.string().max(2048).optional().describe("An https URL that receives a signed webhook when the run ends"),
         wait: z.boolean().optional().describe("Wait for the run to end (default true); false answers at once with the executionId"),
-        timeoutSeconds: z.number().int().min(1).max(300).optional().describe("How long to wait, default 120"),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(300)
+          .optional()
+          .describe(`How long to wait, default ${DEFAULT_WAIT_S} (inside MCP clients' usual 60 s request timeout); a run still going then answers status running and its executionId, to follow with get-execution-status`),
         idempotencyKey,
       },
       outputSchema: executionOutput,
@@ -110,7 +121,14 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
         const started = await tc.once(ctx, args.idempotencyKey, "execute-skill", { slug, input, attachments, connector, callbackUrl }, () =>
           services.executions.run(ctx, slug, { input, interface: "mcp", attachments, connector: connector as Connector | undefined, callbackUrl }), QUEUEING);
         if (args.wait === false) return ok(started);
-        const run = await waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? 120) * 1000);
+        const run = await waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? DEFAULT_WAIT_S) * 1000);
+        // The client withdrew the call (notifications/cancelled: a person pressed stop, or its own timeout): the run it
+        // asked for stops too, rather than spend credits on an answer nobody will get. A closed connection is not a
+        // withdrawal: that run goes on, to be found with list-executions.
+        if (cancelledByClient(extra.signal) && !ENDED_STATUSES.has(run.status))
+          await services.executions.cancel(ctx, run.executionId).catch((e: unknown) => {
+            if (!(e instanceof ConflictError)) throw e; // it ended meanwhile
+          });
         return executionResult(run);
       }),
   );

@@ -8,7 +8,7 @@ interface Extra {
   sendNotification: (n: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; message?: string } }) => Promise<void>;
 }
 
-const ENDED = new Set(["completed", "failed", "cancelled"]);
+export const ENDED_STATUSES: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
 /**
  * How often the store is asked besides: a run another process runs (the server beside `clanker mcp` on one SQLite file
  * takes a run this process queued once it has waited a poll) says nothing on this process's bus.
@@ -35,13 +35,13 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
         progress += d.blocks.length;
         sent.push(extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message: d.blocks.map((b) => b.content).join("") } }).catch(() => {}));
       }
-      if (d.status && ENDED.has(d.status)) finish();
+      if (d.status && ENDED_STATUSES.has(d.status)) finish();
     });
     extra.signal.addEventListener("abort", finish);
     // It may have ended before we subscribed (a failed first read ends the wait: the status read below reports it), or
     // end in another process (a later read that fails is only asked again).
     const ask = (onFailure: () => void) =>
-      void Promise.resolve(services.executions.get(ctx, executionId)).then((e) => ENDED.has(e.status) && finish(), onFailure);
+      void Promise.resolve(services.executions.get(ctx, executionId)).then((e) => ENDED_STATUSES.has(e.status) && finish(), onFailure);
     const poll = setInterval(() => ask(() => {}), STORE_POLL_MS);
     ask(finish);
   });
