@@ -14,7 +14,10 @@ jitWhileStarting();
 // running (serve, mcp) return early; the process then lives on their servers.
 runCli(rootCommand(version), process.argv.slice(2), version, "serve").then(
   (code) => {
-    if (code !== 0) process.exit(code);
+    // A command that failed (or set process.exitCode, as doctor and health do) is done: a socket still open to a
+    // database that never answered must not hold the process after its report.
+    const exit = code || Number(process.exitCode ?? 0);
+    if (exit !== 0) process.exit(exit);
   },
   // runCli answers every failure with an exit code; this is for a bug in that answer itself.
   (e: unknown) => {

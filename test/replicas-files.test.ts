@@ -215,6 +215,30 @@ describe("doctor and the master key check (either store)", () => {
     expect(onFile.stdout).toMatch(/^FAIL\s+data dir\s+.*a-file is a file, not a folder: move the file away, or pass another folder with --data$/m);
   });
 
+  test("doctor: a database and a Redis that accept connections and never answer: both fail within the check's 5 s, and doctor exits after its report", async () => {
+    // Accepts every connection and says nothing, as a host behind a firewall that drops replies would.
+    const sockets: import("node:net").Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const t0 = performance.now();
+      const out = await srv.cli(["doctor"], { DATABASE_URL: `postgres://u:p@127.0.0.1:${port}/db`, REDIS_URL: `redis://127.0.0.1:${port}` });
+      const seconds = (performance.now() - t0) / 1000;
+      expect(out.code).toBe(1);
+      expect(out.stdout).toMatch(/^FAIL\s+database\s+.*no answer within 5 s/m);
+      expect(out.stdout).toMatch(/^FAIL\s+redis\s+/m);
+      // The master key could not be checked against a database that did not answer: skipped, not a third failure.
+      expect(out.stdout).toMatch(/^--\s+master key\s+.*not checked against the database/m);
+      expect(out.stdout).toContain("2 check(s) failed: database, redis");
+      // Each check waits 5 s at most; before, a connection left open held the process ~20 s past its report.
+      expect(seconds).toBeLessThan(15);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 40_000);
+
   test.skipIf(testDialect() === "postgres")("doctor: a database file damaged where it still opens fails, saying to put a backup back", async () => {
     const dir = join(srv.dataDir, "damaged");
     expect((await srv.cli(["migrate", "--data", dir])).code).toBe(0);
@@ -227,6 +251,13 @@ describe("doctor and the master key check (either store)", () => {
     const out = await srv.cli(["doctor", "--data", dir]);
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/^FAIL\s+database\s+.*clanker\.db is damaged \(.*\): stop the server and put the latest backup back \(clanker restore --help\)$/m);
+
+    // Damaged where SQLite cannot even open it: the same advice, and the master key is skipped, not failed.
+    writeFileSync(file, randomBytes(8192));
+    const unopenable = await srv.cli(["doctor", "--data", dir]);
+    expect(unopenable.code).toBe(1);
+    expect(unopenable.stdout).toMatch(/^FAIL\s+database\s+.*put the latest backup back \(clanker restore --help\)$/m);
+    expect(unopenable.stdout).toMatch(/^--\s+master key\s+/m);
   });
 
   test("a lost master.key (or a restore without its key) refuses to start with one line; the right key starts again", async () => {

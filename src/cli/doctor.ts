@@ -12,10 +12,12 @@ import { randomBytes } from "../lib/crypto";
 
 /** How long one check may take: a firewalled host must not hang the command. */
 const CHECK_TIMEOUT_MS = 5000;
+const SQLITE_FIX = "check the file is a clanker database; if it is damaged, stop the server and put the latest backup back (clanker restore --help)";
 
 interface Check {
   name: string;
-  ok: boolean;
+  /** "skip": not looked at, because what it depends on failed (that failure is the one to fix). */
+  ok: boolean | "skip";
   /** What was found, and for a failure what to do about it. */
   detail: string;
 }
@@ -56,9 +58,11 @@ async function checkDatabase(config: Config): Promise<{ check: Check; store: Sto
   }
   let store: Store;
   try {
-    store = await openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: url ?? null });
+    store = await within(openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: url ?? null }), `database at ${where}`);
   } catch (e) {
-    return { check: { name: "database", ok: false, detail: `cannot open ${where} (${(e as Error).message})` }, store: null };
+    // PostgreSQL's message already says what to check.
+    const fix = pg ? "" : `: ${SQLITE_FIX}`;
+    return { check: { name: "database", ok: false, detail: `cannot open ${where} (${(e as Error).message})${fix}` }, store: null };
   }
   try {
     const applied = await within(appliedTags(store), `database at ${where}`);
@@ -73,7 +77,7 @@ async function checkDatabase(config: Config): Promise<{ check: Check; store: Sto
   } catch (e) {
     await store.close().catch(() => {});
     const why = (e as Error).message;
-    const fix = pg ? "check DATABASE_URL and that PostgreSQL is running" : "check the file is a clanker database (clanker restore puts a backup back)";
+    const fix = pg ? "check DATABASE_URL and that PostgreSQL is running" : SQLITE_FIX;
     return { check: { name: "database", ok: false, detail: `cannot read ${where} (${why}): ${fix}` }, store: null };
   }
 }
@@ -103,7 +107,7 @@ async function checkMasterKey(config: Config, store: Store | null): Promise<Chec
     if (e instanceof MasterKeyError) return { name, ok: false, detail: e.message };
     throw e;
   }
-  if (!store) return { name, ok: false, detail: `${found ? found.source : "none yet"}; not checked against the database, which is not usable (see above)` };
+  if (!store) return { name, ok: "skip", detail: `${found ? found.source : "none yet"}; not checked against the database, which is not usable (see above)` };
   if (!found) {
     // Any key: only whether a check is stored matters here.
     const stored = (await masterKeyCheck(store, randomBytes(32))) !== "new";
@@ -155,8 +159,8 @@ export async function runDoctor(config: Config): Promise<number> {
     await store?.close().catch(() => {});
   }
   const width = Math.max(...checks.map((c) => c.name.length));
-  for (const c of checks) console.log(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(width)}  ${c.detail}`);
-  const failed = checks.filter((c) => !c.ok);
+  for (const c of checks) console.log(`${c.ok === "skip" ? "--  " : c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(width)}  ${c.detail}`);
+  const failed = checks.filter((c) => c.ok === false);
   console.log(failed.length ? `${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}` : "all checks passed");
   return failed.length ? 1 : 0;
 }
