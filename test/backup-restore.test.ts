@@ -4,7 +4,7 @@
 // CLANKER_MASTER_KEY the backup says the key is not in it and restore needs the same key; scheduled backups keep N.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -151,6 +151,20 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expectOneLineRefusal(await srv.cli(["restore", work, "--data", join(work, "never")]), /not a clanker backup/);
     expectOneLineRefusal(await srv.cli(["restore", join(work, "no-such-backup"), "--data", join(work, "never")]), /no-such-backup does not exist: give the folder `clanker backup` wrote/);
     expect(existsSync(join(work, "never"))).toBe(false);
+  }, 20_000);
+
+  test("restore through a symlink to an empty folder (a data dir on another disk) restores into that folder", async () => {
+    const disk = join(work, "other-disk");
+    mkdirSync(disk);
+    const link = join(work, "linked-data");
+    symlinkSync(disk, link);
+    const r = await srv.cli(["restore", bk, "--data", link]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(readdirSync(disk)).toContain("clanker.db");
+    // A link to nothing is named as such.
+    const dangling = join(work, "dangling-data");
+    symlinkSync(join(work, "no-such-disk"), dangling);
+    expectOneLineRefusal(await srv.cli(["restore", bk, "--data", dangling]), /is not a directory \(a link to nothing\)/);
   }, 20_000);
 
 });
