@@ -14,6 +14,7 @@ import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models
 import { outboxCode } from "./helpers/mail";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
+import { runSql } from "./helpers/sql";
 
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 
@@ -236,6 +237,35 @@ describe("doctor and the master key check (either store)", () => {
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();
+    }
+  }, 40_000);
+
+  test("a database a newer clanker migrated (a rolled-back binary, a newer backup put back): serve, mcp, migrate and keys refuse in one line; doctor fails", async () => {
+    const dir = join(srv.dataDir, "from-the-future");
+    expect((await srv.cli(["migrate", "--data", dir])).code).toBe(0);
+    const future = "9999_from_a_newer_version";
+    const insert = "INSERT INTO _migrations (tag, applied_at) VALUES (?, ?)";
+    // Under PostgreSQL the database is the suite server's own (DATABASE_URL): the row is taken out again below.
+    if (testDialect() === "postgres") await runSql(srv, insert, future, Date.now());
+    else {
+      const db = new Database(join(dir, "clanker.db"));
+      db.query(insert).run(future, Date.now());
+      db.close();
+    }
+    try {
+      const refusal = expect.stringMatching(new RegExp(`migrated by a newer clanker .*migration ${future}.*Run that newer version, or put back a backup`));
+      const served = await serveRefused({ ...srv.env, CLANKER_DATA_DIR: dir });
+      expect({ code: served.code, stderr: served.stderr, lines: served.stderr.trim().split("\n").length }).toEqual({ code: 2, stderr: refusal, lines: 1 });
+      expect(served.stdout).not.toContain("listening");
+      for (const args of [["migrate"], ["keys", "list"], ["mcp"]]) {
+        const r = await srv.cli([...args, "--data", dir]);
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 2, stderr: refusal });
+      }
+      const doctor = await srv.cli(["doctor", "--data", dir]);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(new RegExp(`^FAIL\\s+database\\s+.*migrated by a newer clanker`, "m"));
+    } finally {
+      if (testDialect() === "postgres") await runSql(srv, "DELETE FROM _migrations WHERE tag = ?", future);
     }
   }, 40_000);
 

@@ -44,13 +44,23 @@ async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 
 
 /** Opens (and migrates) the data dir's store for one command, and closes it after. */
 async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>): Promise<T> {
-  const { migrate, openStore, storeOptions } = await import("../store/db");
+  const { openStore, storeOptions } = await import("../store/db");
   const store = await openStore(storeOptions(config));
   try {
-    await migrate(store);
+    await migrated(store);
     return await fn(store);
   } finally {
     await store.close();
+  }
+}
+
+/** Applies the pending migrations (their tags); a database a newer clanker migrated is a usage error (exit 2, one line). */
+async function migrated(store: Store): Promise<string[]> {
+  const [{ migrate }, { NewerDatabaseError }] = await Promise.all([import("../store/db"), import("../store/newer-schema")]);
+  try {
+    return await migrate(store);
+  } catch (e) {
+    throw e instanceof NewerDatabaseError ? new UsageError(e.message) : e;
   }
 }
 
@@ -242,11 +252,11 @@ const migrate = command({
   examples: ["clanker migrate --data ./data"],
   async run({ args }) {
     const config = await configOf(args, { dataDir: true });
-    const { migrate, openStore, storeOptions } = await import("../store/db");
+    const { openStore, storeOptions } = await import("../store/db");
     const store = await openStore(storeOptions(config));
     let applied: string[];
     try {
-      applied = await migrate(store);
+      applied = await migrated(store);
     } finally {
       await store.close();
     }

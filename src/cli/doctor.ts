@@ -7,6 +7,7 @@ import { DB_FILE } from "../store/data-dir";
 import { isPostgresUrl, openStore, type Store } from "../store/db";
 import { findMasterKey, masterKeyCheck, missingKeyMessage, wrongKeyMessage } from "../store/master-key";
 import { MasterKeyError } from "../lib/master-key-text";
+import { NewerDatabaseError, refuseNewerSchema } from "../store/newer-schema";
 import { redactUrl } from "../shared/redis";
 import { randomBytes } from "../lib/crypto";
 
@@ -67,6 +68,12 @@ async function checkDatabase(config: Config): Promise<{ check: Check; store: Sto
   try {
     const applied = await within(appliedTags(store), `database at ${where}`);
     const expected = pg ? (await import("../store/migrations-pg")).MIGRATIONS_PG : (await import("../store/migrations")).MIGRATIONS;
+    try {
+      refuseNewerSchema(applied ?? [], expected);
+    } catch (e) {
+      if (!(e instanceof NewerDatabaseError)) throw e;
+      return { check: { name: "database", ok: false, detail: `${where}: ${e.message}` }, store };
+    }
     const missing = expected.filter((m) => !applied?.includes(m.tag)).map((m) => m.tag);
     if (missing.length) return { check: { name: "database", ok: false, detail: `${where} is reachable but ${missing.length} migration(s) are not applied (${missing.join(", ")}): run clanker migrate` }, store };
     // A damaged file still opens and answers its migrations table; the server then fails requests with 500s.

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
 import { MasterKeyError } from "../lib/master-key-text";
+import { NewerDatabaseError } from "../store/newer-schema";
 import { UsageError } from "./errors";
 import { jitForServing } from "../lib/jit";
 
@@ -12,9 +13,10 @@ export async function serveCommand(config: Config): Promise<void> {
   try {
     running = await startServer(config, log);
   } catch (e) {
-    // A busy port, a data dir another server holds, a master key that cannot open the database's secrets: the
+    // A busy port, a data dir another server holds, a master key that cannot open the database's secrets, a database a
+    // newer version migrated: the
     // operator changes the command line or the environment (exit 2).
-    if (e instanceof StartError || e instanceof DataDirInUseError || e instanceof MasterKeyError) throw new UsageError(e.message);
+    if (e instanceof StartError || e instanceof DataDirInUseError || e instanceof MasterKeyError || e instanceof NewerDatabaseError) throw new UsageError(e.message);
     throw e;
   }
   handleSignals(running);

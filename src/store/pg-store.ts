@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { drizzle, PostgresJsSession, PostgresJsTransaction, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { MIGRATIONS_PG } from "./migrations-pg";
+import { refuseNewerSchema } from "./newer-schema";
 import type { Db, LockSpace, Store, TxOptions } from "./db";
 import { Failure } from "../cli/errors";
 
@@ -289,6 +290,7 @@ export class PgStore implements Store {
       try {
         await sql`CREATE TABLE IF NOT EXISTS _migrations (tag text PRIMARY KEY, applied_at bigint NOT NULL)`;
         const done = new Set((await sql<{ tag: string }[]>`SELECT tag FROM _migrations`).map((r) => r.tag));
+        refuseNewerSchema(done, MIGRATIONS_PG);
         for (const m of MIGRATIONS_PG) {
           if (done.has(m.tag)) continue;
           await sql`BEGIN`;

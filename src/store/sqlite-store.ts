@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { privateFile } from "../lib/private-files";
 import { MIGRATIONS } from "./migrations";
+import { refuseNewerSchema } from "./newer-schema";
 import type { Db, Store, TxOptions } from "./db";
 import { Checkpointer } from "./checkpointer";
 
@@ -255,6 +256,7 @@ export class SqliteStore implements Store {
     const { sqlite } = this;
     sqlite.run("CREATE TABLE IF NOT EXISTS _migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
     const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
+    refuseNewerSchema(done, MIGRATIONS);
     const applied: string[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.tag)) continue;

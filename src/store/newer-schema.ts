@@ -1,0 +1,16 @@
+// A database some newer clanker migrated: this version does not know that schema, so it neither serves it nor writes
+// to it (a rolled-back binary, or a backup from a newer version put back, would otherwise run on tables it misreads).
+import { version } from "../../package.json";
+
+export class NewerDatabaseError extends Error {}
+
+/** Throws NewerDatabaseError naming what to do when `applied` holds a migration this version does not ship. */
+export function refuseNewerSchema(applied: Iterable<string>, shipped: readonly { tag: string }[]): void {
+  const known = new Set(shipped.map((m) => m.tag));
+  const unknown = [...applied].filter((tag) => !known.has(tag)).sort();
+  if (!unknown.length) return;
+  const more = unknown.length > 1 ? ` and ${unknown.length - 1} more` : "";
+  throw new NewerDatabaseError(
+    `the database was migrated by a newer clanker than this one (${version}): it has migration ${unknown[0]}${more}, which this version does not know. Run that newer version, or put back a backup this version made (clanker restore --help)`,
+  );
+}
