@@ -141,6 +141,14 @@ describe("keys create", () => {
     expect(await runSql(srv, "UPDATE users SET name = name WHERE email = ?", stranger)).toBe(0);
   });
 
+  test("a new --workspace whose slug a path would read as current or an id → exit 2, nothing made", async () => {
+    for (const slug of ["current", "42"]) {
+      const r = await run(["keys", "create", "--name", "reserved", "--email", uniqueEmail("cli-reserved"), "--workspace", slug]);
+      expectUsageError(r, new RegExp(`--workspace ${slug} would read as .* in /workspaces/:id paths`));
+    }
+    expect(await runSql(srv, "UPDATE workspaces SET name = name WHERE slug IN ('current', '42')")).toBe(0);
+  });
+
   test("keys list names the next step: an unknown --workspace says to leave it out; no keys, the command that makes one", async () => {
     expectUsageError(await run(["keys", "list", "--workspace", "nope-nope"]), /no workspace with slug 'nope-nope' in this data dir; leave out --workspace to list every key$/);
     const empty = join(scratch, "no-keys");

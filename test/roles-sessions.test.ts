@@ -160,6 +160,31 @@ describe("/workspaces/:id with a session: the path names the workspace", () => {
   });
 });
 
+describe("the word current in /workspaces/:id paths", () => {
+  test("means the caller's active workspace, as GET /workspaces/current does; no workspace can take it, or a number, as its slug", async () => {
+    const session = await srv.createSession(uniqueEmail("current-word"));
+    const call = client(srv, { session });
+    const active = (await call("GET", "/api/v1/workspaces/current")).body.id;
+    for (const slug of ["current", "2024", "7"]) {
+      const r = await call("POST", "/api/v1/workspaces", { body: { name: `named ${slug}`, slug } });
+      expect({ slug, status: r.status, code: r.body.error?.code, param: r.body.error?.param }).toEqual({ slug, status: 400, code: "SLUG_RESERVED", param: "slug" });
+    }
+    // A name that would make such a slug gets a suffixed one.
+    for (const name of ["Current", "2024"]) {
+      const made = await call("POST", "/api/v1/workspaces", { body: { name } });
+      expect(made.status).toBe(200);
+      expect(made.body.slug).toMatch(new RegExp(`^${name.toLowerCase()}-[a-z0-9]{6}$`));
+    }
+    // A workspace left with the slug by an older version is not what the word names.
+    const other = await call("POST", "/api/v1/workspaces", { body: { name: "would-be current" } });
+    await runSql(srv, "UPDATE workspaces SET slug = 'current' WHERE id = ?", numeric(other.body.id));
+    const members = await call("GET", "/api/v1/workspaces/current/members");
+    expect(members.status).toBe(200);
+    const invited = await call("POST", "/api/v1/workspaces/current/invitations", { body: { email: uniqueEmail("current-invitee"), role: "member" } });
+    expect({ status: invited.status, workspaceId: invited.body.workspaceId }).toEqual({ status: 200, workspaceId: active });
+  });
+});
+
 describe("a second invitation accepted by a member", () => {
   test("can raise the role, never lower it; the answer, the membership and the audit row agree", async () => {
     const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"]) => {

@@ -11,6 +11,7 @@ import { writeAudit } from "../store/audit";
 import { and, count, eq } from "drizzle-orm";
 import { memberships, workspaces } from "../store/schema";
 import { SLUG_RE } from "../modules/workspaces/service";
+import { reservedSlug } from "../modules/workspaces/insert";
 import { issueSession } from "../modules/users/sessions";
 import { usageError } from "./errors";
 import { keysCreateNextSteps } from "./next-steps";
@@ -52,6 +53,7 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
         )[0]?.w;
     const now = Date.now();
     if (!ws && flags.workspace) {
+      if (reservedSlug(flags.workspace)) usageError(`--workspace ${flags.workspace} would read as ${flags.workspace === "current" ? "the current workspace" : "a workspace id"} in /workspaces/:id paths: name a new workspace with a letter in its slug`);
       [ws] = await store.db.insert(workspaces).values({ name: flags.workspace, slug: flags.workspace, createdByUserId: user.id, createdAt: now }).returning();
       const made = `Created workspace ${flags.workspace} (${encodeId("workspace", ws!.id)})`;
       // Said once it exists: a tx may roll back (or, on PostgreSQL, run again).

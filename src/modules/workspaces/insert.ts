@@ -6,6 +6,11 @@ import { memberships, workspaces } from "../../store/schema";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
+/** What /workspaces/:id reads as the caller's active workspace. */
+export const CURRENT = "current";
+/** Slugs a path could not tell from `current` or from an id ("7" is ws_7): never given to a workspace. */
+export const reservedSlug = (slug: string): boolean => slug === CURRENT || /^\d+$/.test(slug);
+
 // Creating a workspace is the bench's audited POST: both inserts are prepared, and on SQLite both are raw statements
 // (drizzle's binding and mapping cost more than SQLite's work). The workspace insert is also the slug probe (no row
 // back: the slug is taken), see insertUnderFreeSlug; on SQLite it has no RETURNING: the new row is what was written,
@@ -83,7 +88,8 @@ function slugRoot(base: string): { root: string; taken: boolean } {
         .replace(/^-+|-+$/g, "")
         .slice(0, 40) || "workspace";
     if (roots.size >= 1000) roots.clear();
-    roots.set(base, (name = { root, taken: false }));
+    // A reserved root ("current", "2024") is never given bare: it is suffixed as a taken one is.
+    roots.set(base, (name = { root, taken: reservedSlug(root) }));
   }
   return name;
 }

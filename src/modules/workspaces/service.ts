@@ -8,7 +8,7 @@ import type { Store, TxOptions } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
-import { insertOwnedWorkspace, type WorkspaceRow } from "./insert";
+import { CURRENT, insertOwnedWorkspace, reservedSlug, type WorkspaceRow } from "./insert";
 
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
@@ -69,6 +69,8 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
    * workspace in the path, with no x-workspace-id header.
    */
   async function actIn(ctx: Ctx, ref: string): Promise<{ ws: WorkspaceRow; ctx: Ctx }> {
+    // As in GET /workspaces/current: the workspace the caller acts in, never one that took the word as its slug.
+    if (ref === CURRENT) ref = encodeId("workspace", ctx.workspaceId);
     if (ctx.actor.kind === "user") {
       const { ws, role } = await resolveForUser(ref, ctx.actor.userId);
       return { ws, ctx: ws.id === ctx.workspaceId ? ctx : { ...ctx, workspaceId: ws.id, role } };
@@ -110,6 +112,8 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       if (/\p{Cc}/u.test(name)) throw new InvalidRequestError("name must be one line, without control characters", "name");
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
+      if (input.slug !== undefined && reservedSlug(input.slug))
+        throw new InvalidRequestError(`slug '${input.slug}' would read as ${input.slug === CURRENT ? "the caller's current workspace" : "a workspace id"} in /workspaces/:id paths; choose one with a letter in it`, "slug", "SLUG_RESERVED");
       return store.tx(async () => {
         const fields = { name, personal: false, userId, now: Date.now() };
         const ws = await insertOwnedWorkspace(store, input.slug === undefined ? { ...fields, slugFrom: name } : { ...fields, slug: input.slug });
