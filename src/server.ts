@@ -209,16 +209,19 @@ function skipSecondRoutePass(app: ReturnType<typeof createApp>): void {
 }
 
 /**
- * `serve`, before the data dir is made: a port already taken (or not ours to take) must not leave a fresh store
- * behind, as a typo in the configuration does not. The listen itself still decides; this only looks first.
+ * `serve`, before the data dir is made: a port already taken (or not ours to take), or a host that is not an address
+ * of this machine, must not leave a fresh store behind, as a typo in the configuration does not. The listen itself
+ * still decides; this only looks first.
  */
-export function refuseBusyPort(config: Config): void {
-  if (config.port === 0) return;
+export function refuseUnusableAddress(config: Config): void {
   try {
+    // Port 0 (any free one) probes the host alone: an address not of this machine is refused as early.
     Bun.listen({ hostname: config.host, port: config.port, socket: { data() {} } }).stop(true);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "EADDRINUSE" || code === "EACCES") throw listenError(e, config);
+    // Bun.listen names a busy port (EADDRINUSE) or another machine's address (EADDRNOTAVAIL), but throws a host name
+    // that does not resolve without a code, where Bun.serve says EINVAL.
+    const refused = listenError({ code: (e as { code?: string }).code ?? "EINVAL" }, config);
+    if (refused instanceof StartError) throw refused;
   }
 }
 

@@ -89,6 +89,12 @@ describe("invalid configuration", () => {
     const dir = join(scratch, "badhost");
     const r = await run(["serve", "--host", "nosuchhost.invalid", "--port", "0", "--data", dir], { CLANKER_LOG: "silent", ...(await ownStoreEnv(dir)) }, 10_000);
     expectUsageError(r, /nosuchhost\.invalid is not an address of this machine/);
+    // An address of another machine (TEST-NET-1: bound, never reached) is refused before anything is made, and
+    // without the warnings a server that was about to start would log.
+    const other = await run(["serve", "--host", "192.0.2.1", "--port", "0", "--data", dir], await ownStoreEnv(dir), 10_000);
+    expectUsageError(other, /192\.0\.2\.1 is not an address of this machine/);
+    expect(other.stdout).toBe("");
+    expect(existsSync(dir)).toBe(false);
   });
 
   test("a CLANKER_MASTER_KEY that is not 32 bytes → exit 2, one line naming it, and the data dir left untouched", async () => {

@@ -77,9 +77,9 @@ const serve = command({
     const config = await configOf(args, {
       dataDir: true,
       before: async (c) => {
-        const { refuseBusyPort, StartError } = await import("../server");
+        const { refuseUnusableAddress, StartError } = await import("../server");
         try {
-          refuseBusyPort(c);
+          refuseUnusableAddress(c);
         } catch (e) {
           throw e instanceof StartError ? new UsageError(e.message) : e;
         }
