@@ -22,7 +22,10 @@ interface ConfigArgs {
 }
 
 /** The validated config; a bad flag or env var is a usage error (exit 2) unless `failCode` says otherwise. */
-async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 1 | 2; before?: (config: Config) => Promise<void> } = {}): Promise<Config> {
+async function configOf(
+  args: ConfigArgs,
+  opts: { dataDir?: boolean; existing?: boolean; failCode?: 1 | 2; before?: (config: Config) => Promise<void> } = {},
+): Promise<Config> {
   const { loadConfig, ConfigError } = await import("../config");
   let config: Config;
   try {
@@ -33,6 +36,12 @@ async function configOf(args: ConfigArgs, opts: { dataDir?: boolean; failCode?: 
     throw new UsageError(e.message);
   }
   await opts.before?.(config);
+  // A command that only reads or changes what is there: a mistyped --data must not make an empty store to answer from.
+  if (opts.existing && !config.databaseUrl) {
+    const [{ existsSync }, { join }, { DB_FILE }] = await Promise.all([import("node:fs"), import("node:path"), import("../store/data-dir")]);
+    if (!existsSync(join(config.dataDir, DB_FILE)))
+      throw new UsageError(`there is no clanker data in ${config.dataDir}: check --data or CLANKER_DATA_DIR (clanker serve or clanker keys create makes it)`);
+  }
   if (opts.dataDir) {
     // Made 0700, or tightened once if an older version left it 0755 with 0644 files.
     const { prepareDataDir } = await import("../store/data-dir");
@@ -129,7 +138,7 @@ const keys: Cmd = {
       args: { workspace: { type: "string", valueHint: "SLUG", description: "Only this workspace's keys" }, data },
       examples: ["clanker keys list", "clanker keys list --workspace team"],
       async run({ args }) {
-        const config = await configOf(args, { dataDir: true });
+        const config = await configOf(args, { dataDir: true, existing: true });
         const { runKeysList } = await import("./keys");
         await withStore(config, (store) => runKeysList(store, config, args));
       },
@@ -139,7 +148,7 @@ const keys: Cmd = {
       args: { id: { type: "positional", required: true, valueHint: "ID", description: "The key's id, e.g. key_12 (see clanker keys list)" }, data },
       examples: ["clanker keys revoke key_12"],
       async run({ args }) {
-        const config = await configOf(args, { dataDir: true });
+        const config = await configOf(args, { dataDir: true, existing: true });
         const { runKeysRevoke } = await import("./keys");
         await withStore(config, (store) => runKeysRevoke(store, args.id));
       },
@@ -175,7 +184,7 @@ const credits: Cmd = {
       },
       examples: ["clanker credits grant --workspace team --amount 50"],
       async run({ args }) {
-        const config = await configOf(args, { dataDir: true });
+        const config = await configOf(args, { dataDir: true, existing: true });
         const { runCreditsCommand } = await import("./credits");
         await withStore(config, (store) => runCreditsCommand(store, config, args));
       },
@@ -201,7 +210,8 @@ const skills: Cmd = {
       args: { data },
       examples: ["clanker skills list"],
       async run({ args }) {
-        const config = await configOf(args, { dataDir: true });
+        // Looks only: a data dir that is not there has no imported skills, and is not made for that.
+        const config = await configOf(args);
         const { runSkillsList } = await import("./skills");
         await withFilesStore(config, (store) => runSkillsList(config, store));
       },
