@@ -150,6 +150,12 @@ describe("parameter errors", () => {
     const r = await api("GET", "/api/v1/api-keys?limit=abc");
     expectBadParam(r, ["limit"]);
     expect(r.body.error.message).toBe("Invalid query parameter 'limit': Expected an integer from 1 to 100");
+    // Decimal digits only: what Number() would also read (hex, binary, an exponent, a sign, spaces, blank) is refused.
+    for (const odd of ["0x3", "0b11", "1e1", "%2B5", "%205", "5%20", "%20", "5.0"]) {
+      const o = await api("GET", `/api/v1/api-keys?limit=${odd}`);
+      expect({ odd, status: o.status, param: o.body.error?.param }).toEqual({ odd, status: 400, param: "limit" });
+    }
+    expect((await api("GET", "/api/v1/api-keys?limit=05")).status).toBe(200);
   });
 
   test("another workspace's key as a cursor leaks nothing", async () => {

@@ -2,6 +2,7 @@
 // and the `auth` / `publicLimit` macros (authentication and rate limiting run before validation, so an
 // anonymous request with a bad body is a 401, not a 400).
 import { Elysia } from "elysia";
+import { FormatRegistry } from "@sinclair/typebox";
 import type { Config } from "../config";
 import { callerOf, type Ctx } from "../lib/context";
 import { ApiError, AuthenticationError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
@@ -22,6 +23,11 @@ import { notFoundPage } from "../web/oauth-result";
 import { oauthErrorOf } from "../modules/signin/oauth";
 
 export const API_VERSION = "2025-01-01";
+
+// A number in a query or path is decimal digits, as people write it. Elysia's own formats took whatever Number() reads:
+// limit=0x3, 0b11, 1e1, +5, " 5" were all 3, 3, 10, 5, 5 (and a blank one 0, refused without naming the parameter).
+FormatRegistry.Set("integer", (v) => /^-?\d+$/.test(v));
+FormatRegistry.Set("numeric", (v) => /^-?\d+(\.\d+)?$/.test(v));
 
 export interface PlatformDeps {
   config: Config;
