@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { LoggingMessageNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, LoggingMessageNotificationSchema, McpError, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { httpTransport } from "./helpers/mcp-client";
@@ -165,6 +165,22 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     const wf = (await a.readResource({ uri: "clanker://workflows/research-draft-approve" })).contents[0] as { text: string };
     expect(JSON.parse(wf.text).id).toBe("research-draft-approve");
     await expect(a.readResource({ uri: "clanker://skills/no-such-skill" })).rejects.toThrow(/-32002/);
+    // Said once: the client prefixes the code itself.
+    const notFound = (await a.readResource({ uri: "clanker://skills/no-such-skill" }).catch((e: Error) => e)) as Error;
+    expect(notFound.message).toMatch(/^MCP error -32002: (?!MCP error)/);
+  }, 20_000);
+
+  test("a request whose params break the method's schema is -32602 Invalid params naming the field, not -32603 with a schema dump", async () => {
+    for (const [method, params, field] of [
+      ["tools/call", { name: "write-memory", arguments: "str" }, "params.arguments"],
+      ["tools/call", {}, "params.name"],
+      ["logging/setLevel", { level: "loud" }, "params.level"],
+    ] as const) {
+      const e = (await a.request({ method, params } as never, CallToolResultSchema).catch((err: Error) => err)) as McpError;
+      expect({ method, code: e.code }).toEqual({ method, code: -32602 });
+      expect(e.message).toStartWith(`MCP error -32602: Invalid params for ${method}: ${field}: `);
+      expect(e.message).not.toContain("\n");
+    }
   }, 20_000);
 
   test("download-artifact: over stdio the content, no URL; over HTTP the URL too", async () => {

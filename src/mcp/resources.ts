@@ -1,7 +1,8 @@
 // MCP resources, listed per caller's workspace: each skill's SKILL.md (clanker://skills/{slug}), the workspace
 // memory (clanker://memory, subscribable), artifacts (clanker://artifacts/{id}) and workflow definitions
 // (clanker://workflows/{id}).
-import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { rpcError } from "./result";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ApiError } from "../lib/errors";
 import { parsePage } from "../lib/page-params";
@@ -26,7 +27,7 @@ async function reading<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof ApiError) throw new McpError(e.type === "not_found_error" ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, e.message);
+    if (e instanceof ApiError) throw rpcError(e.type === "not_found_error" ? RESOURCE_NOT_FOUND : ErrorCode.InvalidParams, e.message);
     throw e;
   }
 }
@@ -96,7 +97,7 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
       reading(async () => {
         const ctx = await ctxOf(extra);
         const f = await services.artifacts.file(ctx, one(vars.id));
-        if (f.size > INLINE_LIMIT) throw new McpError(ErrorCode.InvalidParams, `Artifact is ${f.size} bytes; download it over HTTP (over 1 MiB)`);
+        if (f.size > INLINE_LIMIT) throw rpcError(ErrorCode.InvalidParams, `Artifact is ${f.size} bytes; download it over HTTP (over 1 MiB)`);
         const bytes = f.bytes;
         return {
           contents: [isTextMedia(f.mediaType) ? { uri: uri.href, mimeType: f.mediaType, text: bytes.toString("utf8") } : { uri: uri.href, mimeType: f.mediaType, blob: bytes.toString("base64") }],
@@ -118,7 +119,7 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
     (uri, vars, extra) =>
       reading(async () => {
         const def = (await services.workflows.definitions(await ctxOf(extra))).data.find((d) => d.id === one(vars.id));
-        if (!def) throw new McpError(RESOURCE_NOT_FOUND, `No workflow found with id '${one(vars.id)}'`);
+        if (!def) throw rpcError(RESOURCE_NOT_FOUND, `No workflow found with id '${one(vars.id)}'`);
         return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(def, null, 2) }] };
       }),
   );

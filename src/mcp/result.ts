@@ -39,3 +39,11 @@ export async function toolResult(fn: () => ToolResult | Promise<ToolResult>): Pr
     return failure(e);
   }
 }
+
+/**
+ * A JSON-RPC error (a protocol refusal, not a tool's), sent with its message as written: the SDK's McpError puts
+ * "MCP error <code>: " into the message, and the client's McpError prefixes it again ("MCP error -32002: MCP error -32002: …").
+ */
+export function rpcError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}

@@ -16,7 +16,8 @@ import { registerConnectorTools } from "./tools/connectors";
 import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
 import { announceListChanges, installSessionFeatures, sessionLogging } from "./session";
-import { ListPromptsRequestSchema, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, ListPromptsRequestSchema, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { rpcError } from "./result";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 
@@ -179,5 +180,29 @@ export function createMcpServer(tc: ToolContext): McpServer {
   registerResources(server, session);
   registerSkillPrompts(server, session);
   installSessionFeatures(server, session, log);
+  invalidParamsAsSuch(server);
   return server;
+}
+
+type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/**
+ * A request whose params break the method's schema (tools/call with arguments that are no object, logging/setLevel
+ * with an unknown level) is JSON-RPC's -32602 Invalid params, naming the field. The SDK parses them in each handler
+ * and let the schema library's error through as -32603 Internal error, its whole issue list as the message.
+ */
+function invalidParamsAsSuch(server: McpServer): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
+  for (const [method, handle] of handlers)
+    handlers.set(method, (request, extra) => {
+      try {
+        // The parse is synchronous, before the handler's promise: a throw here is the request's, not the handler's work.
+        return handle(request, extra);
+      } catch (e) {
+        const issue = (e as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
+        if (!issue) throw e;
+        const field = issue.path.map(String).join(".") || "params";
+        throw rpcError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${field}: ${issue.message}`);
+      }
+    });
 }

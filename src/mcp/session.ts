@@ -6,12 +6,12 @@ import {
   CompleteRequestSchema,
   ErrorCode,
   LoggingLevelSchema,
-  McpError,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type LoggingLevel,
 } from "@modelcontextprotocol/sdk/types.js";
+import { rpcError } from "./result";
 import { MEMORY_EVENT } from "../modules/memory/service";
 import type { CallExtra, ToolContext } from "./server";
 import { MEMORY_URI, TEMPLATES, visible } from "./resources";
@@ -70,7 +70,7 @@ export function installSessionFeatures(server: McpServer, tc: ToolContext, log: 
 
   server.server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
     const { uri } = req.params;
-    if (uri !== MEMORY_URI) throw new McpError(ErrorCode.InvalidParams, `Only ${MEMORY_URI} sends updates; other resources do not change once made`);
+    if (uri !== MEMORY_URI) throw rpcError(ErrorCode.InvalidParams, `Only ${MEMORY_URI} sends updates; other resources do not change once made`);
     // The caller's ctx first: nothing awaits between the check and the set below.
     const ctx = await ctxOf(extra);
     if (!subscriptions.has(uri)) {
