@@ -291,7 +291,7 @@ export interface ConfigFlags {
 
 export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string | undefined> = process.env): Config {
   const host = flags.host ?? (env.HOST || DEFAULTS.host);
-  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) throw new ConfigError(`host must be a hostname or IP address, got '${host}'`);
+  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) throw new ConfigError(`${flags.host !== undefined ? "--host" : "HOST"} must be a hostname or IP address, got '${host}'`);
   const publicUrl = env.CLANKER_PUBLIC_URL || null;
   if (publicUrl !== null) {
     try {

@@ -17,11 +17,11 @@ export async function prepareStore(store: Store, dataDir: string): Promise<void>
  * Folders the configuration names that are not there: read at start and skipped without a word, a typo served the
  * bundled catalog alone or no local sources. One warning line each (the server still starts: a folder may come later).
  */
-export function missingFolders(config: Config): string[] {
+export function missingFolders(config: Config, which: "all" | "skills" = "all"): string[] {
   const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
   const named: [string, string][] = [
     ...(config.skillsDir ? [["CLANKER_SKILLS_DIR", config.skillsDir] as [string, string]] : []),
-    ...config.connectors.localSources.map((p) => ["CLANKER_LOCAL_SOURCES", p] as [string, string]),
+    ...(which === "all" ? config.connectors.localSources.map((p) => ["CLANKER_LOCAL_SOURCES", p] as [string, string]) : []),
   ];
   return named.filter(([, p]) => !isDir(p)).map(([name, p]) => `${name} names ${p}, which is not a folder: its skills or sources are not served; check the path`);
 }

@@ -520,6 +520,8 @@ describe("CLANKER_SKILLS_DIR and `clanker skills import`", () => {
     const yaml = lines.filter((l) => l.includes(join(skillsDir, "broken-yaml")));
     expect({ lines: yaml.length, log: srv.logs() }).toMatchObject({ lines: 1 });
     expect(yaml[0]).toMatch(/yaml/i);
+    // The parser's first line, without the colon that introduced its (left out) code frame.
+    expect(yaml[0]).toMatch(/frontmatter is not valid YAML: .* at line \d+, column \d+[^:]*"/);
     // The good one is not reported.
     expect(srv.logs()).not.toContain(join(skillsDir, "pdf-tools"));
   });

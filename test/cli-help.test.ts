@@ -110,6 +110,9 @@ describe("exit codes", () => {
     ["migrate", "--data"],
     ["serve", "--prot", "80"],
     ["--prot", "80"],
+    ["help", "--bogus"],
+    ["--data", "somewhere", "keys", "list"],
+    ["keys", "create", "--name", "k".repeat(101)],
   ];
   for (const args of usage) {
     test(`clanker ${args.join(" ")} → exit 2, one line, nothing on stdout`, async () => {
@@ -126,6 +129,17 @@ describe("exit codes", () => {
     expect((await run(["keys", "create", "--name", "k", "--bogus", "1"])).stderr).toBe("clanker: unknown option '--bogus' for 'clanker keys create'; see 'clanker keys create --help'\n");
     expect((await run(["keys", "create"])).stderr).toContain("needs --name NAME");
     expect((await run(["nope"])).stderr).toContain("unknown command 'clanker nope'");
+    expect((await run(["help", "--bogus"])).stderr).toBe("clanker: help takes a command's name, not '--bogus'; see 'clanker help'\n");
+    // Flags before the command: the command line as it should be.
+    expect((await run(["--data", "d1", "keys", "list"])).stderr).toBe("clanker: options go after the command: clanker keys list --data d1\n");
+    expect((await run(["keys", "create", "--name", "k".repeat(101)])).stderr).toBe("clanker: --name is 101 characters; a key's name is at most 100\n");
+    // A bad host names where it came from.
+    expect((await run(["serve", "--port", "0"], { HOST: "bad host" })).stderr).toContain("clanker: HOST must be a hostname or IP address, got 'bad host'");
+    expect((await run(["serve", "--port", "0", "--host", "bad host"])).stderr).toContain("clanker: --host must be a hostname or IP address");
+    // A skills folder that is not there is named, as serve names it.
+    const listed = await run(["skills", "list"], { CLANKER_SKILLS_DIR: join(scratch, "no-such-skills") });
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toContain("clanker: warning: CLANKER_SKILLS_DIR names");
   });
 
   test("a runtime failure (no skill folder there) → exit 1, one line", async () => {

@@ -27,6 +27,8 @@ function expectBadParam(r: ApiResponse, params: string[]) {
   expect(r.body.error.type).toBe("invalid_request_error");
   expect(typeof r.body.error.message).toBe("string");
   expect(params).toContain(r.body.error.param);
+  // The schema's code whether the schema or the service refused it (a cursor is checked by the service).
+  expect(r.body.error.code).toBe("INVALID_PARAMETER");
 }
 
 beforeAll(async () => {

@@ -100,6 +100,8 @@ describe("SIGKILL mid-run", () => {
     expect(s.error?.code).toBe("SERVER_RESTARTED");
     expect(s.error.message.length).toBeGreaterThan(0);
     expect(s.completedAt).not.toBeNull();
+    // The start says which runs it failed, as the drain names the runs it puts back.
+    expect(srv.logs()).toContain(`run(s) interrupted by a restart: ${runningId}`);
   });
 
   test("the run queued at kill time runs to completion after the restart", async () => {

@@ -6,7 +6,7 @@ import { systemCtx } from "../lib/context";
 import { encodeId } from "../lib/ids";
 import { ApiError } from "../lib/errors";
 import { normalizeEmail } from "../modules/users/service";
-import { mintApiKey } from "../modules/api-keys/service";
+import { KEY_NAME_MAX, mintApiKey } from "../modules/api-keys/service";
 import { writeAudit } from "../store/audit";
 import { and, count, eq } from "drizzle-orm";
 import { memberships, workspaces } from "../store/schema";
@@ -34,6 +34,7 @@ function guard<T>(fn: () => T): T {
 export async function runKeysCreate(store: Store, config: Config, flags: Flags): Promise<void> {
   const name = flags.name?.trim();
   if (!name) usageError("keys create needs --name NAME", "clanker keys create --help");
+  if (name.length > KEY_NAME_MAX) usageError(`--name is ${name.length} characters; a key's name is at most ${KEY_NAME_MAX}`);
   if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
   const users = createUsersService(store);
   const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));

@@ -115,11 +115,18 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
       return 0;
     }
     if (argv[0] === "help") {
+      const flag = argv.slice(1).find((a) => a.startsWith("-"));
+      if (flag !== undefined) throw new UsageError(`help takes a command's name, not '${flag}'`, "clanker help");
       console.log(await helpText(resolve(root, argv.slice(1), true).cmd));
       return 0;
     }
-    // `clanker` alone, or `clanker --port 80`, is `clanker serve ...`.
-    const words = argv.length === 0 || (argv[0]!.startsWith("-") && !HELP.has(argv[0]!)) ? [defaultCommand, ...argv] : argv;
+    // `clanker` alone, or `clanker --port 80`, is `clanker serve ...`; a command after such flags (`clanker --data d keys
+    // list`) is one whose flags came first.
+    const leading = argv.length === 0 || (argv[0]!.startsWith("-") && !HELP.has(argv[0]!));
+    // (A word right after a flag is that flag's value: `--data keys` names a folder.)
+    const command = leading ? argv.findIndex((a, i) => root.subCommands?.[a] !== undefined && !/^-[^=]*$/.test(argv[i - 1] ?? "")) : -1;
+    if (command > 0) throw new UsageError(`options go after the command: clanker ${[...argv.slice(command), ...argv.slice(0, command)].join(" ")}`);
+    const words = leading ? [defaultCommand, ...argv] : argv;
     const end = words.indexOf("--");
     const wantsHelp = (end < 0 ? words : words.slice(0, end)).some((a) => HELP.has(a));
     const { cmd, rest } = resolve(root, words, wantsHelp);

@@ -9,11 +9,14 @@ import { createFileStore, dataDirFiles, type FileStore } from "../store/files";
 import { parseSkill, readSkillFolder, skillDirsIn, SkillFormatError } from "../modules/skills/catalog";
 import { loadConfiguredCatalog, loadSharedSkills } from "../modules/skills/sources";
 import { Failure } from "./errors";
+import { missingFolders } from "../startup";
 
 /** `store`: null on SQLite (the imports are plain files in the data dir). */
 export async function runSkillsList(config: Config, store: Store | null): Promise<void> {
   if (store) await loadSharedSkills(store, config.dataDir);
   const catalog = loadConfiguredCatalog(config, (line) => console.error(line));
+  // As serve warns: a CLANKER_SKILLS_DIR that is no folder lists nothing, which looks like a folder of no skills.
+  for (const line of missingFolders(config, "skills")) console.error(`clanker: warning: ${line}`);
   for (const s of catalog.list) console.log(`${s.slug}\t${s.category}\t${s.origin}`);
   console.log(`${catalog.list.length} skills`);
 }

@@ -64,7 +64,9 @@ export class ApiError extends Error {
 
 export class InvalidRequestError extends ApiError {
   constructor(message: string, param?: string, code?: string) {
-    super("invalid_request_error", message, { param, code });
+    // A refusal that names a parameter and no reason of its own is the one a route schema gives: a client switching on
+    // error.code meets the same code whether the schema or the service found the value wrong.
+    super("invalid_request_error", message, { param, code: code ?? (param ? "INVALID_PARAMETER" : undefined) });
   }
 }
 

@@ -3,6 +3,7 @@ import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate } from "../../http/schemas";
+import { KEY_NAME_MAX } from "./service";
 
 const apiKey = t.Object({
   id: t.String(),
@@ -26,7 +27,7 @@ export const apiKeysRoutes = (app: Platform) =>
     )
     .post("/api/v1/api-keys", ({ ctx, deps, body, request, set }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.apiKeys.create(ctx, body), { seal: ["key"] }), {
       auth: true,
-      body: t.Object({ name: t.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      body: t.Object({ name: t.String({ minLength: 1, maxLength: KEY_NAME_MAX }) }, { additionalProperties: false }),
       response: t.Composite([apiKey, t.Object({ key: t.String({ description: "The key itself: shown once (and again on an idempotent replay within the idempotency TTL)" }) })]),
       detail: { tags: ["API keys"], summary: "Create an API key (idempotent)" },
     })

@@ -14,6 +14,9 @@ import type { KeyCache } from "../workspaces/service";
 
 type KeyRow = typeof apiKeys.$inferSelect;
 
+/** The longest name a person gives a key (REST, the CLI). */
+export const KEY_NAME_MAX = 100;
+
 export function apiKeyView(k: KeyRow) {
   return {
     id: encodeId("apiKey", k.id),

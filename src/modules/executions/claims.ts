@@ -280,17 +280,18 @@ export class RunClaims {
   }
 
   /** SQLite (one process): runs left `running` by a crash can't be resumed mid-stream and fail with SERVER_RESTARTED. */
-  async failInterrupted(): Promise<number> {
+  /** The runs a crash left `running`, failed with SERVER_RESTARTED; their ids. */
+  async failInterrupted(): Promise<string[]> {
     const { store, settle } = this.d;
     // The usual start: nothing was running, and no write transaction is needed to learn it. (Nothing can start one
     // meanwhile: this runs under the data dir's lock, before the runner starts.)
     const [any] = await store.db.select({ id: executions.id }).from(executions).where(eq(executions.status, "running")).limit(1);
-    if (!any) return 0;
+    if (!any) return [];
     return store.tx(async () => {
       const stuck = await store.db.select().from(executions).where(eq(executions.status, "running"));
       for (const e of stuck)
         await settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" });
-      return stuck.length;
+      return stuck.map((e) => encodeId("execution", e.id));
     });
   }
 

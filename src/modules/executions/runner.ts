@@ -124,8 +124,8 @@ export class Runner {
       return;
     }
     const failed = await this.claims.failInterrupted();
-    if (!failed) return;
-    this.d.log.warn(`failed ${failed} run(s) interrupted by a restart`);
+    if (!failed.length) return;
+    this.d.log.warn(`failed ${failed.length} run(s) interrupted by a restart: ${failed.join(", ")}`);
   }
 
   /** Shutdown, first step: start nothing new. Running runs go on; queued ones wait in the database. */

@@ -100,7 +100,8 @@ export function parseSkill(folder: SkillFolder, origin: Skill["origin"], parseYa
   try {
     front = parseYaml(m[1]!);
   } catch (e) {
-    fail(`frontmatter is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    // The message's first line, without the code frame its trailing colon introduces.
+    fail(`frontmatter is not valid YAML: ${(e as Error).message.split("\n")[0]!.replace(/:$/, "")}`);
   }
   if (typeof front !== "object" || front === null || Array.isArray(front)) fail("frontmatter must be a YAML mapping");
   const f = front as Record<string, unknown>;
