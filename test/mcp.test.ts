@@ -427,6 +427,13 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", wiat: false })).toMatchObject({ code: "INVALID_PARAMETER", param: "wiat" });
   }, 20_000);
 
+  test("execute-skill of a run that fails (the model answers 500) is a tool error: isError, with the run's status and error", async () => {
+    const r = await call(a, "execute-skill", { slug: "summarize", input: `fails over ${kind} [[fail:500]] ${Date.now()}`, timeoutSeconds: 15 });
+    expect(r.isError).toBe(true);
+    expect(r.structuredContent).toMatchObject({ status: "failed", error: { code: expect.any(String) } });
+    expect(r.content[0]!.text).toContain(`status: failed · ${r.structuredContent.executionId}`);
+  }, 20_000);
+
   test("execute-skill withdrawn by its client (notifications/cancelled, a person pressing stop) cancels the run it waits for", async () => {
     const newest = async () => (await restA("GET", "/api/v1/executions?limit=1")).body.data[0] as { id: string; status: string } | undefined;
     const before = (await newest())?.id;

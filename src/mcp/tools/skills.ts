@@ -161,5 +161,11 @@ export function executionResult(run: {
   const line = [`status: ${run.status}`, run.executionId, run.artifactId && `artifact ${run.artifactId}`, run.error && `${run.error.code}: ${run.error.message}`]
     .filter(Boolean)
     .join(" · ");
-  return { content: [{ type: "text" as const, text: run.output ? `${run.output}\n\n[${line}]` : `[${line}]` }], structuredContent: compact };
+  return {
+    content: [{ type: "text" as const, text: run.output ? `${run.output}\n\n[${line}]` : `[${line}]` }],
+    structuredContent: compact,
+    // The skill did not do what was asked (the model failed, the run was interrupted): an error of the tool's work, as
+    // MCP marks one, which an agent checking isError alone must not take for a result. Cancelled is what someone asked.
+    ...(run.status === "failed" ? { isError: true } : {}),
+  };
 }
