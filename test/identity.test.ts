@@ -189,6 +189,10 @@ describe("workspaces", () => {
     const byRaw = await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: numeric(team.id) } });
     expect(byRaw.status).toBe(200);
     expect((await a2("GET", "/api/v1/workspaces/current")).body.id).toBe(team.id);
+    // The id as a JSON number too, as a binding takes a secret's.
+    expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: Number(numeric(wsA.id)) } })).body.id).toBe(wsA.id);
+    expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: Number(numeric(team.id)) } })).body.id).toBe(team.id);
+    expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: 0 } })).body.error.param).toBe("workspace");
 
     const rows = await audit(a2, "&action=api_key.rebind");
     expect(rows.length).toBeGreaterThanOrEqual(1);
