@@ -125,6 +125,8 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expectOneLineRefusal(await srv.cli(["backup", bk]), /already exists/);
     expect(readdirSync(bk).sort()).toEqual(before);
     expectOneLineRefusal(await srv.cli(["backup"]), /backup.*PATH/);
+    // Where nothing can be made: named as the folder asked for.
+    expectOneLineRefusal(await srv.cli(["backup", "/proc/clanker-bk"]), /^clanker: cannot mkdir \/proc\/clanker-bk: /);
   }, 20_000);
 
   test("restore into a new dir; a server on it decrypts the same BYOK key and webhook secret and serves the old artifact", async () => {

@@ -94,7 +94,12 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
     throw new BackupError(`nothing written: ${wrongKeyMessage(masterKey === "env" ? "CLANKER_MASTER_KEY" : keyFile)}${masterKey === "env" && existsSync(keyFile) ? ` (or unset it: the data dir's ${MASTER_KEY_FILE} is used then)` : ""}`);
   const masterKeyCheck = key ? keyCheck(key) : null;
   const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
-  privateDir(partial);
+  try {
+    privateDir(partial);
+  } catch (e) {
+    // Named as the folder the person asked for: the partial one beside it is ours.
+    throw Object.assign(e as Error, { path: target });
+  }
   try {
     await (store as SqliteStore).vacuumInto(join(partial, DB_FILE));
     if (keyText !== null) writeFileSync(join(partial, BACKUP_KEY_FILE), keyText, { mode: 0o600, flag: "wx" });
