@@ -193,6 +193,9 @@ describe("workspaces", () => {
     expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: Number(numeric(wsA.id)) } })).body.id).toBe(wsA.id);
     expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: Number(numeric(team.id)) } })).body.id).toBe(team.id);
     expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: 0 } })).body.error.param).toBe("workspace");
+    // Past 2^53 a number arrives rounded: refused, not looked up (and echoed) as another.
+    const huge = await a2("PUT", "/api/v1/workspaces/current", { raw: '{"workspace":99999999999999999999}', headers: { "content-type": "application/json" } });
+    expect({ status: huge.status, param: huge.body.error?.param }).toEqual({ status: 400, param: "workspace" });
 
     const rows = await audit(a2, "&action=api_key.rebind");
     expect(rows.length).toBeGreaterThanOrEqual(1);

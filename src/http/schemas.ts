@@ -20,3 +20,6 @@ export const isoDate = t.String({ description: "ISO 8601 UTC" });
  * into 3, which made the OpenAPI document say string-or-integer, and it compiles a validator when it is defined.
  */
 export const integer = (options?: IntegerOptions) => Type.Integer(options);
+
+/** An object's id as a JSON number (3 for sec_3): at most 2^53 - 1, past which it would arrive rounded and be echoed so. */
+export const numericId = () => integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
-import { integer, isoDate } from "../../http/schemas";
+import { isoDate, numericId } from "../../http/schemas";
 import { skillSummarySchema } from "../marketplace/routes";
 
 const slugParam = t.Object({ slug: t.String({ maxLength: 100 }) });
@@ -50,7 +50,7 @@ export const skillsRoutes = (app: Platform) =>
       params: slugParam,
       body: t.Object(
         {
-          secretId: t.Union([integer({ minimum: 1 }), t.String({ minLength: 1, maxLength: 50 })], { description: "3 or sec_3" }),
+          secretId: t.Union([numericId(), t.String({ minLength: 1, maxLength: 50 })], { description: "3 or sec_3" }),
           envVar: t.String({ minLength: 1, maxLength: 128 }),
         },
         { additionalProperties: false },

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, integer, isoDate } from "../../http/schemas";
+import { idParam, isoDate, numericId } from "../../http/schemas";
 import { CREATING } from "./service";
 
 export const workspaceSchema = t.Object({
@@ -40,7 +40,7 @@ export const workspacesRoutes = (app: Platform) =>
     .put("/api/v1/workspaces/current", ({ ctx, deps, body }) => deps.services.workspaces.rebindKey(ctx, { workspace: String(body.workspace) }), {
       auth: true,
       // An id as a number too (4), as a secret's id is taken in a binding.
-      body: t.Object({ workspace: t.Union([integer({ minimum: 1 }), t.String({ minLength: 1, maxLength: 100 })], { description: "Workspace id (4 or ws_4) or slug" }) }, { additionalProperties: false }),
+      body: t.Object({ workspace: t.Union([numericId(), t.String({ minLength: 1, maxLength: 100 })], { description: "Workspace id (4 or ws_4) or slug" }) }, { additionalProperties: false }),
       response: workspaceSchema,
       detail: { tags: ["Workspaces"], summary: "Rebind this API key to another of your workspaces" },
     })
