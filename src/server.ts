@@ -11,6 +11,7 @@ import { backupJobs } from "./jobs/backups";
 import { lastResortResponse } from "./http/errors";
 import { describeError } from "./lib/errors";
 import { logFirstStartSteps, reachableUrl } from "./cli/next-steps";
+import { urlHost } from "./lib/url-host";
 import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
 import { takeOverDataDir } from "./lib/replica";
@@ -135,7 +136,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     stopJobs = startJobs(jobs, log);
     void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
   }, JOBS_DELAY_MS);
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  const url = `http://${urlHost(config.host)}:${server.port}`;
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   const threads = config.executor.workers;
   log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid}, ${threads} executor thread${threads === 1 ? "" : "s"})`);
@@ -215,12 +216,15 @@ function skipSecondRoutePass(app: ReturnType<typeof createApp>): void {
  */
 export function refuseUnusableAddress(config: Config): void {
   try {
-    // Port 0 (any free one) probes the host alone: an address not of this machine is refused as early.
-    Bun.listen({ hostname: config.host, port: config.port, socket: { data() {} } }).stop(true);
+    // Port 0 (any free one) probes the host alone: an address not of this machine is refused as early. Bun.listen
+    // takes an IPv6 address without the brackets Bun.serve accepts ([::1]).
+    Bun.listen({ hostname: config.host.replace(/^\[(.*)\]$/, "$1"), port: config.port, socket: { data() {} } }).stop(true);
   } catch (e) {
     // Bun.listen names a busy port (EADDRINUSE) or another machine's address (EADDRNOTAVAIL), but throws a host name
-    // that does not resolve without a code, where Bun.serve says EINVAL.
-    const refused = listenError({ code: (e as { code?: string }).code ?? "EINVAL" }, config);
+    // that does not resolve without a code ("Failed to listen at …"), where Bun.serve says EINVAL. Anything else is
+    // left to the listen itself.
+    const { code, message } = e as { code?: string; message?: string };
+    const refused = listenError({ code: code ?? (message?.startsWith("Failed to listen") ? "EINVAL" : undefined) }, config);
     if (refused instanceof StartError) throw refused;
   }
 }

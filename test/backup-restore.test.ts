@@ -163,6 +163,9 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     const r = await srv.cli(["restore", bk, "--data", link]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(readdirSync(disk)).toContain("clanker.db");
+    // Tightened there, through the link: owner-only, as a restore into a plain folder is.
+    expect(statSync(join(disk, "clanker.db")).mode & 0o077).toBe(0);
+    expect(statSync(disk).mode & 0o077).toBe(0);
     // A link to nothing is named as such.
     const dangling = join(work, "dangling-data");
     symlinkSync(join(work, "no-such-disk"), dangling);

@@ -130,6 +130,7 @@ describe("exit codes", () => {
     expect((await run(["keys", "create"])).stderr).toContain("needs --name NAME");
     expect((await run(["nope"])).stderr).toContain("unknown command 'clanker nope'");
     expect((await run(["help", "--bogus"])).stderr).toBe("clanker: help takes a command's name, not '--bogus'; see 'clanker help'\n");
+    expect((await run(["help", "keys", "--help"])).code).toBe(0);
     // Flags before the command: the command line as it should be.
     expect((await run(["--data", "d1", "keys", "list"])).stderr).toBe("clanker: options go after the command: clanker keys list --data d1\n");
     expect((await run(["keys", "create", "--name", "k".repeat(101)])).stderr).toBe("clanker: --name is 101 characters; a key's name is at most 100\n");

@@ -97,6 +97,28 @@ describe("invalid configuration", () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  test("--host [::1] (an IPv6 address in brackets, as HOST takes it) serves there, and says so with one pair of brackets", async () => {
+    const dir = join(scratch, "v6");
+    const p = Bun.spawn([process.execPath, MAIN, "serve", "--host", "[::1]", "--port", "0", "--data", dir], { env: { ...srv.env, ...(await ownStoreEnv(dir)), CLANKER_LOG: "info" }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const timer = setTimeout(() => p.kill("SIGKILL"), 15_000);
+    try {
+      const reader = p.stdout.getReader();
+      let out = "";
+      while (!/listening on http:\S+/.test(out)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`serve ended: ${out} ${await new Response(p.stderr).text()}`);
+        out += new TextDecoder().decode(value);
+      }
+      const url = /listening on (http:\/\/\[::1\]:\d+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      clearTimeout(timer);
+      p.kill();
+      await p.exited;
+    }
+  }, 20_000);
+
   test("a CLANKER_MASTER_KEY that is not 32 bytes → exit 2, one line naming it, and the data dir left untouched", async () => {
     const dir = join(scratch, "short-key");
     const r = await run(["serve", "--port", "0", "--data", dir], { CLANKER_MASTER_KEY: "short", ...(await ownStoreEnv(dir)) }, 5_000);

@@ -434,36 +434,44 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(r.content[0]!.text).toContain(`status: failed · ${r.structuredContent.executionId}`);
   }, 20_000);
 
-  test("execute-skill withdrawn by its client (notifications/cancelled, a person pressing stop) cancels the run it waits for", async () => {
+  /** Starts execute-skill on `c` for a slow run (~1 s a block) and resolves, once that run is running, with its id, the call and its input. */
+  async function slowCall(c: Client, label: string, extraArgs: Record<string, unknown> = {}, signal?: AbortSignal) {
     const newest = async () => (await restA("GET", "/api/v1/executions?limit=1")).body.data[0] as { id: string; status: string } | undefined;
     const before = (await newest())?.id;
-    const stop = new AbortController();
-    const waiting = a.callTool({ name: "execute-skill", arguments: { slug: "summarize", input: `[[slow:400]] withdrawn over ${kind} ${Date.now()}` } }, undefined, { signal: stop.signal, timeout: CALL_TIMEOUT });
-    let id = "";
-    await waitUntil("the run to start", async () => {
-      const e = await newest();
-      if (!e || e.id === before || e.status !== "running") return false;
-      id = e.id;
-      return true;
-    });
-    stop.abort("the person pressed stop");
-    await expect(waiting).rejects.toThrow();
-    await waitUntil("the run to be cancelled", async () => (await restA("GET", `/api/v1/executions/${id}/status`)).body.status === "cancelled");
-  }, 20_000);
-
-  test.if(kind === "streamable")("execute-skill whose session ends while it waits (DELETE): the run goes on to complete, to be found later", async () => {
-    const c = await connect(kind, keyA);
-    const newest = async () => (await restA("GET", "/api/v1/executions?limit=1")).body.data[0] as { id: string; status: string } | undefined;
-    const before = (await newest())?.id;
-    const waiting = c.callTool({ name: "execute-skill", arguments: { slug: "summarize", input: `[[slow:200]] cut off over ${kind} ${Date.now()}` } }, undefined, { timeout: CALL_TIMEOUT });
+    const input = `[[slow:1000]] ${label} over ${kind} ${Date.now()}`;
+    const waiting = c.callTool({ name: "execute-skill", arguments: { slug: "summarize", input, ...extraArgs } }, undefined, { signal, timeout: CALL_TIMEOUT });
     waiting.catch(() => {});
     const id = await waitUntil("the run to start", async () => {
       const e = await newest();
       return e && e.id !== before && e.status === "running" ? e.id : false;
     });
+    return { id, waiting, input };
+  }
+
+  test("execute-skill withdrawn by its client (notifications/cancelled, a person pressing stop) cancels the run it waits for; with an idempotencyKey it does not", async () => {
+    const stop = new AbortController();
+    const { id, waiting } = await slowCall(a, "withdrawn", {}, stop.signal);
+    stop.abort("the person pressed stop");
+    await expect(waiting).rejects.toThrow();
+    await waitUntil("the run to be cancelled", async () => (await restA("GET", `/api/v1/executions/${id}/status`)).body.status === "cancelled");
+
+    // A call with a key is one its caller means to ask again: the run goes on, and the retry joins it.
+    const key = `withdrawn-${kind}-${Date.now()}`;
+    const again = new AbortController();
+    const kept = await slowCall(a, "kept", { idempotencyKey: key }, again.signal);
+    again.abort("timed out");
+    await expect(kept.waiting).rejects.toThrow();
+    const retried = await ok(a, "execute-skill", { slug: "summarize", input: kept.input, idempotencyKey: key, wait: false });
+    expect(retried.executionId).toBe(kept.id);
+    await waitUntil("the kept run to complete", async () => (await restA("GET", `/api/v1/executions/${kept.id}/status`)).body.status === "completed", 20_000);
+  }, 40_000);
+
+  test.if(kind === "streamable")("execute-skill whose session ends while it waits (DELETE): the run goes on to complete, to be found later", async () => {
+    const c = await connect(kind, keyA);
+    const { id } = await slowCall(c, "cut off");
     await (c.transport as StreamableHTTPClientTransport).terminateSession();
-    await waitUntil("the run to complete", async () => (await restA("GET", `/api/v1/executions/${id}/status`)).body.status === "completed");
-  }, 20_000);
+    await waitUntil("the run to complete", async () => (await restA("GET", `/api/v1/executions/${id}/status`)).body.status === "completed", 20_000);
+  }, 30_000);
 
   test("cancel-execution of a [[slow]] run started with wait:false → cancelled, and it stays cancelled", async () => {
     const started = await ok(a, "execute-skill", { slug: "summarize", input: `[[slow]] cancel me over ${kind} ${Date.now()}`, wait: false });

@@ -1,11 +1,11 @@
 // `clanker health`: GET /healthz on the configured host and port (the image's HEALTHCHECK; it has no curl).
 import type { Config } from "../config";
+import { urlHost } from "../lib/url-host";
 
 /** The address to reach a server bound to `host`: a wildcard bind is reached over loopback. */
 export function healthUrl(config: Config): string {
   const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" || config.host === "[::]" ? "[::1]" : config.host;
-  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return `http://${bracketed}:${config.port}/healthz`;
+  return `http://${urlHost(host)}:${config.port}/healthz`;
 }
 
 /** Exit 0 on a 200 within the timeout, 1 otherwise; one line either way. */

@@ -54,7 +54,8 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
         )[0]?.w;
     const now = Date.now();
     if (!ws && flags.workspace) {
-      if (reservedSlug(flags.workspace)) usageError(`--workspace ${flags.workspace} would read as ${flags.workspace === "current" ? "the current workspace" : "a workspace id"} in /workspaces/:id paths: name a new workspace with a letter in its slug`);
+      const reserved = reservedSlug(flags.workspace);
+      if (reserved) usageError(`--workspace ${flags.workspace} would read as ${reserved} in /workspaces/:id paths: name a new workspace with a letter in its slug`);
       [ws] = await store.db.insert(workspaces).values({ name: flags.workspace, slug: flags.workspace, createdByUserId: user.id, createdAt: now }).returning();
       const made = `Created workspace ${flags.workspace} (${encodeId("workspace", ws!.id)})`;
       // Said once it exists: a tx may roll back (or, on PostgreSQL, run again).

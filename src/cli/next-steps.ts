@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Config } from "../config";
 import { runningServerUrl } from "../store/data-lock";
+import { urlHost } from "../lib/url-host";
 
 export interface Invocation {
   /** How a person types this CLI in the same shell, e.g. `npm run clanker --` or `./dist/clanker`. */
@@ -53,7 +54,7 @@ function dataFlag(config: Config, env = process.env): string {
 export function reachableUrl(config: Config, port = config.port): string {
   if (config.publicUrl) return config.publicUrl;
   const h = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" || config.host === "[::]" ? "::1" : config.host;
-  return `http://${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${port}`;
+  return `http://${urlHost(h)}:${port}`;
 }
 
 /** Logged on a start with no users yet: the exact command that makes the first key, and where the web app is. */

@@ -115,7 +115,7 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
       return 0;
     }
     if (argv[0] === "help") {
-      const flag = argv.slice(1).find((a) => a.startsWith("-"));
+      const flag = argv.slice(1).find((a) => a.startsWith("-") && !HELP.has(a));
       if (flag !== undefined) throw new UsageError(`help takes a command's name, not '${flag}'`, "clanker help");
       console.log(await helpText(resolve(root, argv.slice(1), true).cmd));
       return 0;

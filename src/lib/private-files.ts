@@ -1,5 +1,5 @@
 // Owner-only files and folders: the data dir holds memory, run inputs and outputs, emails, IPs and keys.
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** The umask the CLI runs under: whatever the shell's umask, nothing it creates is readable by group or others. */
@@ -22,7 +22,8 @@ function tighten(path: string, mode: number): void {
 /** mkdir -p with 0700, and tightens the folder itself if it already existed with looser bits. */
 export function privateDir(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o700 });
-  tighten(path, lstatSync(path).mode & 0o777);
+  // The folder a link names (chmod follows it too): a link's own mode is always 0777.
+  tighten(path, statSync(path).mode & 0o777);
 }
 
 /** Creates an empty 0600 file if none exists (so SQLite's -wal/-shm, which copy the db file's mode, are 0600 too). */

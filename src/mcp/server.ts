@@ -196,7 +196,8 @@ function invalidParamsAsSuch(server: McpServer): void {
   for (const [method, handle] of handlers)
     handlers.set(method, (request, extra) => {
       try {
-        // The parse is synchronous, before the handler's promise: a throw here is the request's, not the handler's work.
+        // The SDK parses synchronously, before calling the handler, and every handler here is async (its failures reject):
+        // a throw here is the request's. (Only the handlers registered by now are wrapped: call this last.)
         return handle(request, extra);
       } catch (e) {
         const issue = (e as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];

@@ -45,7 +45,6 @@ export function sessionLogging(server: McpServer): SessionLog {
   };
 }
 
-/** Subscriptions and completions; call after every tool, resource and prompt is registered. */
 /**
  * What a request is aborted with when its client withdrew it (notifications/cancelled), whatever reason the client
  * gave: the SDK aborts with that reason, or with none, and with none too when the connection closes, so a call could
@@ -60,6 +59,7 @@ export const cancelledByClient = (signal: AbortSignal): boolean => signal.aborte
 
 type CancelNotification = { params: { requestId?: unknown; reason?: unknown } };
 
+/** Subscriptions, completions and withdrawn calls told apart; call after every tool, resource and prompt is registered. */
 export function installSessionFeatures(server: McpServer, tc: ToolContext, log: SessionLog): void {
   const { services, ctxOf } = tc;
   // The SDK's own handler of notifications/cancelled calls this method (test/mcp.test.ts notices should it stop).

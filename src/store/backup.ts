@@ -3,7 +3,7 @@
 // files, and the secret master key is a file of its own that can be kept apart from the rest.
 import { Database } from "bun:sqlite";
 import { hmacSha256 } from "../lib/crypto";
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
@@ -178,6 +178,8 @@ export function restoreBackup(source: string, dataDir: string, env: Env = proces
     const target = statSync(dataDir, { throwIfNoEntry: false });
     if (!target?.isDirectory()) throw new BackupError(`${dataDir} is not a directory${target ? "" : " (a link to nothing)"}`);
     if (readdirSync(dataDir).length > 0) throw new BackupError(`${dataDir} is not empty (is a server running on it?); restore into a new or empty directory`);
+    // Into the folder itself: the tightening below walks no symlink.
+    dataDir = realpathSync(dataDir);
   }
   privateDir(dataDir);
   try {

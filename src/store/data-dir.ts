@@ -1,5 +1,5 @@
 // What lives in a data dir, by name, and making it owner-only (0700 folders, 0600 files) at start-up.
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { notTightened, privateDir, tightenTree } from "../lib/private-files";
 
@@ -19,7 +19,8 @@ const OWN_ENTRIES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, MASTER_KEY_FIL
  * Returns what could not be tightened (not ours to chmod).
  */
 export function prepareDataDir(dataDir: string): string[] {
-  const loose = existsSync(dataDir) && (lstatSync(dataDir).mode & 0o077) !== 0;
+  // stat, not lstat: a data dir linked from elsewhere is judged by the folder the link names (a link's own mode is 0777).
+  const loose = existsSync(dataDir) && (statSync(dataDir).mode & 0o077) !== 0;
   privateDir(dataDir);
   const entries = loose ? OWN_ENTRIES : [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, MASTER_KEY_FILE];
   for (const name of entries) tightenTree(join(dataDir, name));

@@ -108,7 +108,7 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
           .min(1)
           .max(300)
           .optional()
-          .describe(`How long to wait, default ${DEFAULT_WAIT_S} (inside MCP clients' usual 60 s request timeout); a run still going then answers status running and its executionId, to follow with get-execution-status`),
+          .describe(`How long to wait, default ${DEFAULT_WAIT_S} (inside MCP clients' usual 60 s request timeout); a run still going then answers status running and its executionId, to follow with get-execution-status. A call the client withdraws (its own timeout included) cancels the run, unless it has an idempotencyKey`),
         idempotencyKey,
       },
       outputSchema: executionOutput,
@@ -123,9 +123,10 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
         if (args.wait === false) return ok(started);
         const run = await waitForExecution({ services, ctx, extra }, started.executionId, (args.timeoutSeconds ?? DEFAULT_WAIT_S) * 1000);
         // The client withdrew the call (notifications/cancelled: a person pressed stop, or its own timeout): the run it
-        // asked for stops too, rather than spend credits on an answer nobody will get. A closed connection is not a
-        // withdrawal: that run goes on, to be found with list-executions.
-        if (cancelledByClient(extra.signal) && !ENDED_STATUSES.has(run.status))
+        // asked for stops too, rather than spend credits on an answer nobody will get. Not a call with an
+        // idempotencyKey (its caller means to ask again, and the retry joins the run), nor a closed connection: those
+        // runs go on, to be found with list-executions.
+        if (cancelledByClient(extra.signal) && args.idempotencyKey === undefined && !ENDED_STATUSES.has(run.status))
           await services.executions.cancel(ctx, run.executionId).catch((e: unknown) => {
             if (!(e instanceof ConflictError)) throw e; // it ended meanwhile
           });

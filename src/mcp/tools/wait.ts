@@ -44,6 +44,8 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
       void Promise.resolve(services.executions.get(ctx, executionId)).then((e) => ENDED_STATUSES.has(e.status) && finish(), onFailure);
     const poll = setInterval(() => ask(() => {}), STORE_POLL_MS);
     ask(finish);
+    // Withdrawn while the run was being started: no abort event is coming.
+    if (extra.signal.aborted) finish();
   });
   // Every progress notification goes out before the result, and apart from it: a client handles notifications a
   // microtask after responses, and drops progress that arrives after the result in the same chunk. A turn of the

@@ -125,7 +125,7 @@ export class Runner {
     }
     const failed = await this.claims.failInterrupted();
     if (!failed.length) return;
-    this.d.log.warn(`failed ${failed.length} run(s) interrupted by a restart: ${failed.join(", ")}`);
+    this.d.log.warn(`failed ${failed.length} run(s) interrupted by a restart: ${failed.slice(0, 20).join(", ")}${failed.length > 20 ? ` and ${failed.length - 20} more` : ""}`);
   }
 
   /** Shutdown, first step: start nothing new. Running runs go on; queued ones wait in the database. */

@@ -128,6 +128,9 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
     return row ? { ...row, redirectUris: JSON.parse(row.redirectUris) as string[] } : null;
   }
 
+  /** A resource of ours as the server it names: without a trailing slash or /mcp. */
+  const serverOf = (resource: string) => resource.replace(/\/$/, "").replace(/\/mcp$/, "");
+
   /** The resources a token of ours is for: the whole server, or its MCP endpoint (RFC 8707). */
   const ourResource = (resource: string, base: string) => [base, `${base}/`, `${base}/mcp`, `${base}/mcp/`].includes(resource);
 
@@ -262,9 +265,10 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
         throw bad();
       }
       if (row.expiresAt <= Date.now() || (redirectUri ?? row.redirectUri) !== row.redirectUri || !verified) throw bad();
-      // Any name of this server, not only the one the authorization named: the key works on all of it, and a client
-      // may discover the resource as the server at one step and as its /mcp (RFC 9728 §3.1) at the next.
-      if (resource !== undefined && !ourResource(resource, base)) throw new OAuthProtocolError("invalid_target", `resource must be this server (${base}) or its MCP endpoint (${base}/mcp)`);
+      // The server the authorization named, as itself or as its /mcp: the key works on all of it, and a client may
+      // discover the resource as the server at one step and as its /mcp (RFC 9728 §3.1) at the next.
+      if (resource !== undefined && (row.resource !== null ? serverOf(resource) !== serverOf(row.resource) : !ourResource(resource, base)))
+        throw new OAuthProtocolError("invalid_target", "resource is not the server this authorization was for (it or its /mcp)");
       const ctx: Ctx = { workspaceId: row.workspaceId, actor: { kind: "user", userId: row.userId }, role: "member", ...request };
       return store.tx(async () => {
         const now = Date.now();

@@ -8,8 +8,12 @@ export type WorkspaceRow = typeof workspaces.$inferSelect;
 
 /** What /workspaces/:id reads as the caller's active workspace. */
 export const CURRENT = "current";
-/** Slugs a path could not tell from `current` or from an id ("7" is ws_7): never given to a workspace. */
-export const reservedSlug = (slug: string): boolean => slug === CURRENT || /^\d+$/.test(slug);
+/**
+ * What a path would read `slug` as, if not a slug (`current`: the caller's active workspace; "7": ws_7), or null. Such
+ * slugs are never given to a workspace.
+ */
+export const reservedSlug = (slug: string): string | null =>
+  slug === CURRENT ? "the caller's current workspace" : /^\d+$/.test(slug) ? "a workspace id" : null;
 
 // Creating a workspace is the bench's audited POST: both inserts are prepared, and on SQLite both are raw statements
 // (drizzle's binding and mapping cost more than SQLite's work). The workspace insert is also the slug probe (no row
@@ -89,7 +93,7 @@ function slugRoot(base: string): { root: string; taken: boolean } {
         .slice(0, 40) || "workspace";
     if (roots.size >= 1000) roots.clear();
     // A reserved root ("current", "2024") is never given bare: it is suffixed as a taken one is.
-    roots.set(base, (name = { root, taken: reservedSlug(root) }));
+    roots.set(base, (name = { root, taken: reservedSlug(root) !== null }));
   }
   return name;
 }

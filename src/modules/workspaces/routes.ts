@@ -3,6 +3,7 @@ import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate, numericId } from "../../http/schemas";
+import { encodeId } from "../../lib/ids";
 import { CREATING } from "./service";
 
 export const workspaceSchema = t.Object({
@@ -37,7 +38,7 @@ export const workspacesRoutes = (app: Platform) =>
       response: workspaceSchema,
       detail: { tags: ["Workspaces"], summary: "The workspace this key or session acts in" },
     })
-    .put("/api/v1/workspaces/current", ({ ctx, deps, body }) => deps.services.workspaces.rebindKey(ctx, { workspace: String(body.workspace) }), {
+    .put("/api/v1/workspaces/current", ({ ctx, deps, body }) => deps.services.workspaces.rebindKey(ctx, { workspace: typeof body.workspace === "number" ? encodeId("workspace", body.workspace) : body.workspace }), {
       auth: true,
       // An id as a number too (4), as a secret's id is taken in a binding.
       body: t.Object({ workspace: t.Union([numericId(), t.String({ minLength: 1, maxLength: 100 })], { description: "Workspace id (4 or ws_4) or slug" }) }, { additionalProperties: false }),
