@@ -14,8 +14,7 @@ export async function serveCommand(config: Config): Promise<void> {
     running = await startServer(config, log);
   } catch (e) {
     // A busy port, a data dir another server holds, a master key that cannot open the database's secrets, a database a
-    // newer version migrated: the
-    // operator changes the command line or the environment (exit 2).
+    // newer version migrated: the operator changes the command line or the environment (exit 2).
     if (e instanceof StartError || e instanceof DataDirInUseError || e instanceof MasterKeyError || e instanceof NewerDatabaseError) throw new UsageError(e.message);
     throw e;
   }
