@@ -1,7 +1,6 @@
-// The PostgreSQL store (DATABASE_URL=postgres://…): a postgres.js pool under drizzle's PostgreSQL dialect, with
-// store.tx as one SERIALIZABLE transaction on a reserved connection (retried whole on a serialization failure),
-// savepoints when nested, and the embedded migrations applied under an advisory lock so one replica migrates while
-// the others wait.
+// The PostgreSQL store (DATABASE_URL=postgres://…): a postgres.js pool under drizzle's PostgreSQL dialect, with store.tx
+// as one SERIALIZABLE transaction on a reserved connection (retried whole on a serialization failure), savepoints when
+// nested, and the embedded migrations applied under an advisory lock so one replica migrates while the others wait.
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { drizzle, PostgresJsSession, PostgresJsTransaction, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
