@@ -141,6 +141,28 @@ describe("POST /memory/append", () => {
     expect((await k1("GET", "/api/v1/memory")).body).toMatchObject({ content: "", version: 0 });
   });
 
+  test("memory holds 1 MiB: a larger PUT is 413; an append that would overflow is 400 MEMORY_FULL, changing nothing", async () => {
+    const { k1 } = await freshWorkspace("full");
+    const MIB = 1024 * 1024;
+    expectError(await k1("PUT", "/api/v1/memory", { body: { content: "x".repeat(MIB + 1) } }), 413, "request_too_large", { param: "content" });
+    expect((await k1("GET", "/api/v1/memory")).body).toMatchObject({ content: "", version: 0 });
+    // Exactly full is allowed; then even a one-byte note does not fit, and the answer says how to make room.
+    const room = MIB - SEP.length - 1;
+    expect((await k1("PUT", "/api/v1/memory", { body: { content: "x".repeat(room) } })).status).toBe(200);
+    expect((await k1("POST", "/api/v1/memory/append", { body: { content: "y" } })).body.version).toBe(2);
+    const full = await k1("POST", "/api/v1/memory/append", { body: { content: "z" } });
+    expectError(full, 400, "invalid_request_error", { code: "MEMORY_FULL", param: "content" });
+    expect(full.body.error.message).toContain(`grow to ${MIB + SEP.length + 1} bytes`);
+    expect(full.body.error.message).toContain("PUT /api/v1/memory");
+    const after = await k1("GET", "/api/v1/memory");
+    expect({ version: after.body.version, bytes: after.body.content.length }).toEqual({ version: 2, bytes: MIB });
+    // A note over the limit by itself is too large, as a PUT of it is.
+    expectError(await k1("POST", "/api/v1/memory/append", { body: { content: "x".repeat(MIB + 1) } }), 413, "request_too_large", { param: "content" });
+    // Room made, the append lands.
+    expect((await k1("PUT", "/api/v1/memory", { body: { content: "short" } })).status).toBe(200);
+    expect((await k1("POST", "/api/v1/memory/append", { body: { content: "z" } })).body).toMatchObject({ content: `short${SEP}z`, version: 4 });
+  });
+
   test("40 concurrent appends from two keys lose no note", async () => {
     const { k1, k2 } = await freshWorkspace("race");
     const notes = Array.from({ length: 40 }, (_, i) => `note ${i} from ${i % 2 ? "k2" : "k1"}`);

@@ -3,7 +3,7 @@
 // (version only, not the content), so MCP subscribers of clanker://memory hear of REST and MCP writes alike.
 import { eq, sql } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
-import { PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
+import { InvalidRequestError, PreconditionFailedError, RequestTooLargeError } from "../../lib/errors";
 import { toIso } from "../../lib/clock";
 import { LOCK_SPACES, type Store, type TxOptions } from "../../store/db";
 import { writeAudit } from "../../store/audit";
@@ -87,11 +87,20 @@ export function createMemoryService(store: Store, bus?: EventBus) {
 
     /** Appends a note after the spec's separator, in one transaction: concurrent appends all land (unless `ifMatch`). */
     async append(ctx: Ctx, input: { content: string; ifMatch?: string | null }): Promise<MemoryDoc> {
+      bounded(input.content, "content");
       return store.tx(async () => {
         const current = await read(ctx.workspaceId);
         assertMatches(input.ifMatch, current.version);
         const next = current.content ? current.content + MEMORY_SEPARATOR + input.content : input.content;
-        bounded(next, "content");
+        // The note is small enough; the document it would make is not. Not a 413: resending a smaller request
+        // does not help, making room does.
+        const bytes = Buffer.byteLength(next);
+        if (bytes > MEMORY_MAX_BYTES)
+          throw new InvalidRequestError(
+            `Working memory would grow to ${bytes} bytes, over its ${MEMORY_MAX_BYTES}-byte limit: make room by replacing it with a shorter document (PUT /api/v1/memory, or write-memory with mode overwrite), then append`,
+            "content",
+            "MEMORY_FULL",
+          );
         return save(ctx, next, "memory.append", { mode: "append", noteBytes: Buffer.byteLength(input.content) });
       }, oneWriter(ctx));
     },
