@@ -338,3 +338,114 @@ test("the bundled parallel workflow runs both branches, then merges them; an end
   expect(cancel.body.error.code).toBe("RUN_NOT_ACTIVE");
   expect((await api("POST", "/api/v1/workflows/parallel-review/launch", { body: { inputData: { code: "x" } } })).body.error.param).toBe("inputData.doc");
 }, 30_000);
+
+test("field schemas are checked when saved: one Ajv refuses, or a pattern that can take exponential time, is a 400 naming it", async () => {
+  const withInput = (id: string, props: Record<string, unknown>) => ({ id, name: id, input: { properties: props }, steps: [{ id: "s", kind: "skill", skill: "summarize", input: "{{input.x}}" }] });
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ x: { $ref: "#/definitions/nope" } }, "input.properties.x", /not a valid JSON Schema/],
+    [{ x: { type: "string", minLength: "abc" } }, "input.properties.x", /not a valid JSON Schema/],
+    [{ x: { type: "string", pattern: "[" } }, "input.properties.x", /not a valid JSON Schema/],
+    [{ x: { enum: 5 } }, "input.properties.x", /not a valid JSON Schema/],
+    [{ x: { type: "string", pattern: "^(a+)+$" } }, "input.properties.x.pattern", /exponential time/],
+    [{ x: { type: "array", items: { type: "string", pattern: "(\\w*)*z" } } }, "input.properties.x.items.pattern", /exponential time/],
+    [{ x: { type: "object", patternProperties: { "^(\\d+)+$": { type: "string" } } } }, "input.properties.x.patternProperties.^(\\d+)+$", /exponential time/],
+  ];
+  for (const [props, param, message] of cases) {
+    const r = await api("POST", "/api/v1/workflows/definitions", { body: withInput("core-bad-schema", props) });
+    expect({ props, status: r.status, code: r.body.error?.code, param: r.body.error?.param }).toEqual({ props, status: 400, code: "INVALID_PARAMETER", param });
+    expect(r.body.error.message).toMatch(message);
+  }
+  // A nested approval's resumeSchema too, and a cron trigger's input is refused in words, not a 500.
+  const nested = {
+    id: "core-bad-resume",
+    name: "bad resume",
+    steps: [{ id: "p", kind: "parallel", steps: [{ id: "a", kind: "approval", message: "ok?", resumeSchema: { properties: { y: { enum: 5 } } } }] }],
+  };
+  const r = await api("POST", "/api/v1/workflows/definitions", { body: nested });
+  expect({ status: r.status, param: r.body.error?.param }).toEqual({ status: 400, param: "steps.0.steps.0.resumeSchema.properties.y" });
+  const cron = await api("POST", "/api/v1/workflows/definitions", { body: { ...withInput("core-bad-cron", { x: { type: "string", minLength: "abc" } }), triggers: [{ cron: "0 9 * * 1", input: { x: "a" } }] } });
+  expect({ status: cron.status, type: cron.body.error?.type }).toEqual({ status: 400, type: "invalid_request_error" });
+  expect((await api("GET", "/api/v1/workflows/definitions/core-bad-schema")).status).toBe(404);
+  // A safe pattern, an enum and bounds save, and a launch is checked against them.
+  const good = withInput("core-good-schema", { x: { type: "string", pattern: "^[a-z]+(-[a-z]+)*$", maxLength: 20 }, mode: { enum: ["fast", "slow"] } });
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: good })).status).toBe(200);
+  const launch = await api("POST", "/api/v1/workflows/core-good-schema/launch", { body: { inputData: { x: "Not Lower" } } });
+  expect({ status: launch.status, param: launch.body.error?.param }).toEqual({ status: 400, param: "inputData.x" });
+  const mode = await api("POST", "/api/v1/workflows/core-good-schema/launch", { body: { inputData: { x: "ok", mode: "medium" } } });
+  expect({ status: mode.status, param: mode.body.error?.param }).toEqual({ status: 400, param: "inputData.mode" });
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-good-schema")).status).toBe(200);
+});
+
+test("a run follows the definition it was launched from: the workspace's copy of a bundled id deleted, its run fails rather than go on with the bundled steps", async () => {
+  const own = {
+    id: "research-draft-approve",
+    name: "my own research",
+    steps: [
+      { id: "gate", kind: "approval", message: "go?" },
+      { id: "mine", kind: "skill", skill: "summarize", input: "OWN-COPY-STEP" },
+    ],
+  };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: own })).status).toBe(200);
+  const run = (await api("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "x" } } })).body;
+  await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status === "suspended");
+  const before = (await api("GET", "/api/v1/executions?limit=100")).body.data.length;
+  expect((await api("DELETE", "/api/v1/workflows/definitions/research-draft-approve")).status).toBe(200);
+  expect((await api("POST", `/api/v1/workflows/runs/${run.runId}/resume`, { body: { step: "gate", resumeData: {} } })).status).toBe(200);
+  const ended = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running");
+  expect({ status: ended.body.status, code: ended.body.error?.code, steps: Object.keys(ended.body.steps) }).toEqual({ status: "failed", code: "WORKFLOW_NOT_FOUND", steps: ["gate"] });
+  expect((await api("GET", "/api/v1/executions?limit=100")).body.data.length).toBe(before);
+  // The bundled definition is the id's again: a new launch runs its steps.
+  const bundled = (await api("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "x" } } })).body;
+  const going = await waitFor(() => api("GET", `/api/v1/workflows/runs/${bundled.runId}`), (r) => Object.keys(r.body.steps ?? {}).length > 0);
+  expect(Object.keys(going.body.steps)).not.toContain("gate");
+  await api("POST", `/api/v1/workflows/runs/${bundled.runId}/cancel`);
+}, 30_000);
+
+test("a failed run leaves no step running or waiting: the parallel or branch step holding the failure failed, an approval beside it cancelled", async () => {
+  const def = {
+    id: "core-fail-states",
+    name: "fail states",
+    input: { properties: { x: { type: "string" } } },
+    steps: [
+      { id: "p", kind: "parallel", steps: [{ id: "A", kind: "approval", message: "wait" }, { id: "X", kind: "skill", skill: "summarize", input: "{{input.x}}" }] },
+    ],
+  };
+  const branchy = {
+    id: "core-fail-branch",
+    name: "fail in branch",
+    input: { properties: { x: { type: "string" } } },
+    steps: [{ id: "br", kind: "branch", condition: { value: "{{input.x}}", contains: "boom" }, then: [{ id: "Y", kind: "skill", skill: "summarize", input: "{{input.x}}" }] }],
+  };
+  for (const d of [def, branchy]) expect((await api("POST", "/api/v1/workflows/definitions", { body: d })).status).toBe(200);
+  const a = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: "boom [[fail:500]]" } } })).body;
+  const b = (await api("POST", `/api/v1/workflows/${branchy.id}/launch`, { body: { inputData: { x: "boom [[fail:500]]" } } })).body;
+  const endedA = await waitFor(() => api("GET", `/api/v1/workflows/runs/${a.runId}`), (r) => r.body.status === "failed");
+  const endedB = await waitFor(() => api("GET", `/api/v1/workflows/runs/${b.runId}`), (r) => r.body.status === "failed");
+  const statuses = (steps: Record<string, { status: string }>) => Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v.status]));
+  expect(statuses(endedA.body.steps)).toEqual({ p: "failed", A: "cancelled", X: "failed" });
+  expect(statuses(endedB.body.steps)).toEqual({ br: "failed", Y: "failed" });
+  for (const d of [def, branchy]) await api("DELETE", `/api/v1/workflows/definitions/${d.id}`);
+}, 30_000);
+
+test("what cannot be changed says why: PUT or DELETE of a bundled workflow is 409 WORKFLOW_BUNDLED, a cron trigger's secret 400, a bad status filter lists the statuses", async () => {
+  for (const [method, body] of [["DELETE", undefined], ["PUT", { id: "pr-review", name: "x", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] }]] as const) {
+    const r = await api(method, "/api/v1/workflows/definitions/pr-review", body ? { body } : {});
+    expect({ method, status: r.status, code: r.body.error?.code }).toEqual({ method, status: 409, code: "WORKFLOW_BUNDLED" });
+    expect(r.body.error.message).toContain("POST a definition with this id");
+  }
+  expect((await api("DELETE", "/api/v1/workflows/definitions/no-such-flow")).status).toBe(404);
+  const cronDef = { id: "core-cron-secret", name: "cron", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }], triggers: [{ cron: "0 9 * * 1", enabled: false }] };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: cronDef })).status).toBe(200);
+  expect((await api("GET", "/api/v1/triggers/core-cron-secret%230")).status).toBe(200);
+  for (const path of ["/api/v1/triggers/core-cron-secret%230/secret", "/api/v1/triggers/core-cron-secret%230/rotate"]) {
+    const r = await api(path.endsWith("rotate") ? "POST" : "GET", path);
+    expect({ path, status: r.status, code: r.body.error?.code }).toEqual({ path, status: 400, code: "TRIGGER_HAS_NO_SECRET" });
+  }
+  expect((await api("GET", "/api/v1/triggers/core-cron-secret%239/secret")).status).toBe(404);
+  await api("DELETE", `/api/v1/workflows/definitions/${cronDef.id}`);
+  for (const path of ["/api/v1/workflows/runs?status=bogus", "/api/v1/executions?status=bogus"]) {
+    const r = await api("GET", path);
+    expect({ path, status: r.status, param: r.body.error?.param }).toEqual({ path, status: 400, param: "status" });
+    expect(r.body.error.message).toContain('"completed"');
+  }
+});

@@ -57,7 +57,7 @@ function fromValidation(e: ValidationError, request: Request): ApiError {
   let param = first?.path ? first.path.replace(/^\//, "").replaceAll("/", ".") : "";
   if (!param && where === "property") param = queryParamHolding(request, (e as { value?: unknown }).value) ?? "query";
   if (!param) param = where === "property" ? "query" : where;
-  const detail = (first?.message === "Expected union value" && numberExpected(first.schema)) || (first?.message ?? "Invalid value");
+  const detail = (first?.message === "Expected union value" && (numberExpected(first.schema) || oneOfExpected(first.schema))) || (first?.message ?? "Invalid value");
   const label = where === "body" ? "body" : where === "property" ? "query" : where;
   const message = param === label ? `Invalid ${label}: ${detail}` : `Invalid ${label} parameter '${param}': ${detail}`;
   return invalidParameter(message, param);
@@ -69,6 +69,13 @@ function queryParamHolding(request: Request, value: unknown): string | undefined
   // A number past 2^53 comes back rounded (99999999999999999999 as 1e20): compared as numbers too.
   for (const [k, v] of qs) if (v === String(value) || (typeof value === "number" && v.trim() !== "" && Number(v) === value)) return k;
   return undefined;
+}
+
+/** A union of literals (a status filter, an enum): the values it takes, rather than "Expected union value". */
+function oneOfExpected(schema: unknown): string | null {
+  const members = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? [];
+  if (!members.length || members.some((m) => m.const === undefined)) return null;
+  return `Expected one of ${members.map((m) => JSON.stringify(m.const)).join(", ")}`;
 }
 
 type NumberSchema = { type?: string; minimum?: number; maximum?: number };

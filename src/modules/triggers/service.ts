@@ -113,6 +113,13 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
 
   const own = (ctx: Ctx, ref: string) => workspaceRow(store.db, eventTriggers, "trigger", "trigger", ctx.workspaceId, ref);
 
+  /** A trigger that has a signing secret: a cron trigger (found, or not) is told apart from a trigger that is not there. */
+  const signed = async (ctx: Ctx, ref: string) => {
+    if (CRON_ID.test(ref) && (await cronViews(ctx, ref.slice(0, ref.lastIndexOf("#")))).some((t) => t.id === ref))
+      throw new InvalidRequestError(`${ref} is a cron trigger: it fires on its schedule and has no hook URL or signing secret (webhook and github triggers have them)`, "id", "TRIGGER_HAS_NO_SECRET");
+    return own(ctx, ref);
+  };
+
   /** The cron triggers of the workspace's definitions (of one workflow, if given), with when each last fired. */
   const cronViews = async (ctx: Ctx, workflowId?: string): Promise<TriggerView[]> => {
     const declared = (await workflows.triggers(ctx)).filter((t) => workflowId === undefined || t.workflowId === workflowId);
@@ -175,13 +182,13 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
     /** The hook URL with the secret that signs its deliveries: owners and admins only. */
     async secret(ctx: Ctx, ref: string, base: string) {
       assertRole(ctx, "admin", "read a trigger's signing secret");
-      const r = await own(ctx, ref);
+      const r = await signed(ctx, ref);
       return withSecret(r, base, rows.secretOf(r));
     },
 
     async rotate(ctx: Ctx, ref: string, base: string) {
       assertRole(ctx, "admin", "rotate a trigger's signing secret");
-      const r = await own(ctx, ref);
+      const r = await signed(ctx, ref);
       const secret = await store.tx(async () => {
         const s = await rows.rotate(r);
         await writeAudit(store, ctx, { action: "trigger.rotate", resourceType: "trigger", resourceId: encodeId("trigger", r.id), metadata: { workflow: r.workflowId, kind: r.kind } });

@@ -3,7 +3,7 @@
 import { isRepoName } from "../../lib/github-names";
 import { Cron } from "croner";
 import { invalidParameter } from "../../lib/errors";
-import { checkFields } from "./fields";
+import { checkFieldSchema, checkFields } from "./fields";
 import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
 
@@ -264,6 +264,26 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
     steps: checkReferences(checkSteps(d.steps, "steps", catalog, new Set(), integrations), "steps", new Set()),
     ...(triggers ? { triggers: triggers as Trigger[] } : {}),
   };
+}
+
+/**
+ * What Ajv and the pattern check think of a definition's field schemas (its input and its approvals' resumeSchema):
+ * run when a definition is saved, not in validateDefinition, which the bundled definitions pass at every start
+ * (Ajv loads on a workflow's first use, not at start: test/cold-start.test.ts).
+ */
+export function checkDefinitionSchemas(def: WorkflowDefinition): void {
+  if (def.input) checkFieldSchema(def.input, "input");
+  const walk = (steps: Step[], param: string): void =>
+    steps.forEach((step, i) => {
+      const p = `${param}.${i}`;
+      if (step.kind === "approval" && step.resumeSchema) checkFieldSchema(step.resumeSchema, `${p}.resumeSchema`);
+      if (step.kind === "parallel") walk(step.steps, `${p}.steps`);
+      if (step.kind === "branch") {
+        walk(step.then, `${p}.then`);
+        if (step.else) walk(step.else, `${p}.else`);
+      }
+    });
+  walk(def.steps, "steps");
 }
 
 const STEP_REF_RE = /\{\{\s*steps\.([A-Za-z0-9_-]+)/g;

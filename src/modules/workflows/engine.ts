@@ -35,6 +35,30 @@ export interface StepState {
 
 export interface RunState {
   steps: Record<string, StepState>;
+  /**
+   * Which definition the run was launched from: the workspace's own, or the bundled one of that id. A run follows
+   * only that one: the workspace's copy deleted, its run fails rather than go on with the bundled steps. (Absent
+   * on runs launched before it was recorded: whichever definition the id names now.)
+   */
+  definition?: DefinitionSource;
+}
+
+export type DefinitionSource = "workspace" | "bundled";
+
+/**
+ * The steps of a run that ended: none left `running` or `suspended`, which would say it still goes on or still
+ * waits to be resumed. A cancelled run's are cancelled; in a failed run, a parallel or branch step that held the
+ * failure failed with it, and an approval waiting beside it is cancelled.
+ */
+export function endedSteps(state: RunState, how: "cancelled" | "failed"): RunState {
+  const steps = Object.fromEntries(
+    Object.entries(state.steps).map(([id, st]): [string, StepState] => {
+      if (st.status !== "running" && st.status !== "suspended") return [id, st];
+      const holdsFailure = how === "failed" && st.status === "running" && (st.kind === "parallel" || st.kind === "branch");
+      return [id, { ...st, status: holdsFailure ? "failed" : "cancelled" }];
+    }),
+  );
+  return { ...state, steps };
 }
 
 type RunRow = typeof workflowRuns.$inferSelect;
@@ -52,7 +76,7 @@ export interface EngineDeps {
   webhooks: WebhooksService;
   /** Runs `action` steps (see integrations service). */
   integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> };
-  definitionOf: (workspaceId: number, workflowId: string) => Promise<WorkflowDefinition | null>;
+  definitionOf: (workspaceId: number, workflowId: string, source?: DefinitionSource) => Promise<WorkflowDefinition | null>;
   log: Log;
 }
 
@@ -154,7 +178,7 @@ export class WorkflowEngine {
       if (!claimed) return;
       const run = await this.load(runId);
       if (!run || run.status !== "running") return;
-      const def = await this.d.definitionOf(run.workspaceId, run.workflowId);
+      const def = await this.d.definitionOf(run.workspaceId, run.workflowId, (run.state as unknown as RunState).definition);
       if (!def) {
         await this.endIfRunning(runId, (r) => ({ status: "failed", errorCode: "WORKFLOW_NOT_FOUND", errorMessage: `The workflow '${r.workflowId}' no longer exists`, completedAt: Date.now() }));
         return;
@@ -163,8 +187,15 @@ export class WorkflowEngine {
       await this.endIfRunning(runId, (r) => {
         if (outcome === "done") return { status: "completed", suspendedStep: null, completedAt: Date.now() };
         if (outcome === "failed") {
-          const failed = Object.entries((r.state as unknown as RunState).steps).find(([, s]) => s.status === "failed");
-          return { status: "failed", errorCode: failed?.[1].error?.code ?? "STEP_FAILED", errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`, completedAt: Date.now() };
+          const state = r.state as unknown as RunState;
+          const failed = Object.entries(state.steps).find(([, s]) => s.status === "failed");
+          return {
+            status: "failed",
+            state: endedSteps(state, "failed") as unknown as Record<string, unknown>,
+            errorCode: failed?.[1].error?.code ?? "STEP_FAILED",
+            errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`,
+            completedAt: Date.now(),
+          };
         }
         if (outcome === "suspended") {
           const s = Object.entries((r.state as unknown as RunState).steps).find(([, st]) => st.status === "suspended");
@@ -192,7 +223,8 @@ export class WorkflowEngine {
     return this.d.store.tx(async () => {
       const run = (await this.load(runId))!;
       if (run.status !== "running" || !this.leases.drives(run)) return null;
-      const next: RunState = { steps: { ...(run.state as unknown as RunState).steps, [stepId]: state } };
+      const prev = run.state as unknown as RunState;
+      const next: RunState = { ...prev, steps: { ...prev.steps, [stepId]: state } };
       return this.save(run, { state: next as unknown as Record<string, unknown> }, { step: stepId, ...extra });
     });
   }

@@ -2,7 +2,7 @@
 // failures as the typed 400 naming the field (inputData.topic).
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type AjvClass from "ajv";
-import { invalidParameter } from "../../lib/errors";
+import { InvalidRequestError, invalidParameter } from "../../lib/errors";
 import type { FieldSchema } from "./definition";
 
 // strict off: a definition's schema may carry keywords we do not act on (format, examples); they are not errors.
@@ -14,8 +14,15 @@ const ajv = () => (ajvInstance ??= new ((require("ajv") as typeof import("ajv"))
 const compiled = new Map<string, ValidateFunction>();
 const COMPILED_MAX = 500;
 
+const objectSchema = (schema: FieldSchema | undefined) => ({
+  type: "object",
+  ...(schema?.required ? { required: schema.required } : {}),
+  ...(schema?.properties ? { properties: schema.properties } : {}),
+});
+
+/** Throws Ajv's own error for a schema it cannot compile (a keyword of the wrong type, a $ref to nothing, a bad pattern). */
 function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
-  const json = { type: "object", ...(schema?.required ? { required: schema.required } : {}), ...(schema?.properties ? { properties: schema.properties } : {}) };
+  const json = objectSchema(schema);
   const key = JSON.stringify(json);
   let v = compiled.get(key);
   if (!v) {
@@ -24,6 +31,65 @@ function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
     compiled.set(key, v);
   }
   return v;
+}
+
+/**
+ * Whether a pattern can backtrack exponentially, like ^(a+)+$ on "aaaa…!" (scslre's analysis of the parsed pattern,
+ * which a pattern like ^[a-z]+(-[a-z]+)*$ passes). An invalid pattern is left to Ajv, which says what is wrong.
+ * Loaded on a definition's save only.
+ */
+function exponential(source: string): boolean {
+  const { RegExpParser } = require("@eslint-community/regexpp") as typeof import("@eslint-community/regexpp");
+  const { analyse } = require("scslre") as typeof import("scslre");
+  let literal;
+  try {
+    literal = new RegExpParser().parseLiteral(`/${source.replaceAll("/", "\\/")}/u`);
+  } catch {
+    return false;
+  }
+  return analyse(literal, { maxReports: 10 }).reports.some((r) => r.exponential);
+}
+
+/** Every `pattern` and `patternProperties` key in a schema, at any depth, with its path below it. */
+function patternsIn(v: unknown, path: string[] = []): { path: string[]; source: string }[] {
+  if (typeof v !== "object" || v === null) return [];
+  const found: { path: string[]; source: string }[] = [];
+  for (const [k, child] of Object.entries(v)) {
+    if (k === "pattern" && typeof child === "string") found.push({ path: [...path, k], source: child });
+    if (k === "patternProperties" && typeof child === "object" && child !== null)
+      for (const source of Object.keys(child)) found.push({ path: [...path, k, source], source });
+    found.push(...patternsIn(child, [...path, k]));
+  }
+  return found;
+}
+
+/**
+ * A field schema as a definition is saved: one Ajv compiles, and no pattern that can take exponential time. Checked
+ * here rather than at launch, where a schema Ajv refuses was a 500 on every launch, hook delivery and resume, and
+ * a pattern like ^(a+)+$ let anyone who may launch hold the event loop for seconds with a 30-character input.
+ * (The analysis finds nested repetitions; an alternation of overlapping choices, (a|a)*, it does not.)
+ */
+export function checkFieldSchema(schema: FieldSchema, param: string): void {
+  for (const [name, prop] of Object.entries(schema.properties ?? {}))
+    for (const { path, source } of patternsIn(prop))
+      if (exponential(source))
+        throw invalidParameter(
+          `${[param, "properties", name, ...path].join(".")}: the pattern ${JSON.stringify(source.slice(0, 100))} can take exponential time on some inputs (a repetition that can match the same text in more than one way, like (a+)+): write it so each character can match only one way`,
+          [param, "properties", name, ...path].join("."),
+        );
+  try {
+    validatorFor(schema);
+  } catch (whole) {
+    // Named by the property at fault when one fails on its own (a $ref may only resolve within the whole schema).
+    for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+      try {
+        ajv().compile(prop as object);
+      } catch (e) {
+        throw invalidParameter(`${param}.properties.${name}: is not a valid JSON Schema: ${(e as Error).message}`, `${param}.properties.${name}`);
+      }
+    }
+    throw invalidParameter(`${param}: is not a valid JSON Schema: ${(whole as Error).message}`, param);
+  }
 }
 
 /** The param an Ajv error is about, and what is wrong with it, in the words the API has always used. */
@@ -41,7 +107,13 @@ function describe(e: ErrorObject, param: string): { param: string; message: stri
 /** Checks data against a field schema: an object, required names present, declared types right. */
 export function checkFields(data: unknown, schema: FieldSchema | undefined, param: string): Record<string, unknown> {
   if (data === undefined) data = {};
-  const validate = validatorFor(schema);
+  let validate: ValidateFunction;
+  try {
+    validate = validatorFor(schema);
+  } catch (e) {
+    // A definition saved before its schemas were checked at save time: a 400 that says whose fault, not a 500.
+    throw new InvalidRequestError(`The workflow's schema for ${param} is not valid JSON Schema (${(e as Error).message}): the definition must be fixed`, param, "INVALID_WORKFLOW_SCHEMA");
+  }
   if (!validate(data)) {
     const bad = describe(validate.errors![0]!, param);
     throw invalidParameter(`${bad.param}: ${bad.message}`, bad.param);

@@ -13,9 +13,9 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import { cronRequestId, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
+import { checkDefinitionSchemas, cronRequestId, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
 import type { EventTriggerStore } from "../triggers/store";
-import { costOf, type RunState, type WorkflowEngine } from "./engine";
+import { costOf, endedSteps, type DefinitionSource, type RunState, type WorkflowEngine } from "./engine";
 import { checkFields } from "./fields";
 import researchDraftApprove from "./examples/research-draft-approve.json";
 import parallelReview from "./examples/parallel-review.json";
@@ -74,15 +74,21 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return row;
   }
 
-  async function definitionOf(workspaceId: number, key: string): Promise<WorkflowDefinition | null> {
-    const row = await own(workspaceId, key);
-    return row ? (row.definition as WorkflowDefinition) : (bundled.get(key) ?? null);
+  /** The definition an id names in a workspace: its own, else the bundled one; or only the one from `source`. */
+  async function sourced(workspaceId: number, key: string, source?: DefinitionSource): Promise<{ def: WorkflowDefinition; source: DefinitionSource } | null> {
+    const row = source === "bundled" ? undefined : await own(workspaceId, key);
+    if (row) return { def: row.definition as WorkflowDefinition, source: "workspace" };
+    const b = source === "workspace" ? undefined : bundled.get(key);
+    return b ? { def: b, source: "bundled" } : null;
   }
 
-  async function definition(ctx: Ctx, key: string): Promise<WorkflowDefinition> {
-    const def = await definitionOf(ctx.workspaceId, key);
-    if (!def) throw new NotFoundError("workflow", key);
-    return def;
+  const definitionOf = async (workspaceId: number, key: string, source?: DefinitionSource): Promise<WorkflowDefinition | null> =>
+    (await sourced(workspaceId, key, source))?.def ?? null;
+
+  async function definition(ctx: Ctx, key: string) {
+    const found = await sourced(ctx.workspaceId, key);
+    if (!found) throw new NotFoundError("workflow", key);
+    return found;
   }
 
   /** Every definition, bundled and this workspace's (which shadows a bundled one of the same id). */
@@ -113,6 +119,10 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return value;
   }
 
+  /** A PUT or DELETE of a bundled definition the workspace has no copy of: there is one, but not to change. */
+  const bundledOnly = (key: string, what: string) =>
+    new ConflictError(`'${key}' is a bundled workflow: it cannot be ${what}. POST a definition with this id to have the workspace's own copy, which takes its place (and which PUT and DELETE then change)`, "WORKFLOW_BUNDLED");
+
   const findRun = (ctx: Ctx, ref: string): Promise<RunRow> => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
   return {
@@ -129,11 +139,12 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     async saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
       assertRole(ctx, "admin", "manage workflow definitions");
       const def = validateDefinition(raw, catalog, d.integrations);
+      checkDefinitionSchemas(def);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
       return changeDefinitions(ctx.workspaceId, async () => {
         const existing = await own(ctx.workspaceId, def.id);
         if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
-        if (opts.replace !== undefined && !existing) throw new NotFoundError("workflow", def.id);
+        if (opts.replace !== undefined && !existing) throw bundled.has(def.id) ? bundledOnly(def.id, "replaced") : new NotFoundError("workflow", def.id);
         const now = Date.now();
         if (existing) await db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id));
         else await db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now });
@@ -147,7 +158,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       assertRole(ctx, "admin", "manage workflow definitions");
       await changeDefinitions(ctx.workspaceId, async () => {
         const existing = await own(ctx.workspaceId, key);
-        if (!existing) throw new NotFoundError("workflow", key);
+        if (!existing) throw bundled.has(key) ? bundledOnly(key, "deleted") : new NotFoundError("workflow", key);
         await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
         await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
         await d.eventTriggers.sync(ctx, key, []);
@@ -161,7 +172,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
      * refuses it: nothing is created and no webhook is sent.
      */
     async launch(ctx: Ctx, key: string, input: { inputData?: unknown; callbackUrl?: string }, trigger = "api") {
-      const def = await definition(ctx, key);
+      const { def, source } = await definition(ctx, key);
       const data = checkFields(input.inputData, def.input, "inputData");
       const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
       const skills = skillSteps(def.steps);
@@ -172,7 +183,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       const run = await store.tx(async () => {
         // Again in the tx: a launch (a cron tick) that read the definition just before its DELETE must not create a
         // run after that DELETE was answered.
-        if (!(await definitionOf(ctx.workspaceId, key))) throw new NotFoundError("workflow", key);
+        if (!(await definitionOf(ctx.workspaceId, key, source))) throw new NotFoundError("workflow", key);
         const now = Date.now();
         const [row] = await db
           .insert(workflowRuns)
@@ -181,7 +192,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
             workflowId: def.id,
             status: "running",
             input: data,
-            state: { steps: {} },
+            state: { steps: {}, definition: source } satisfies RunState,
             callbackUrl,
             trigger,
             actorUserId: ctx.actor.userId,
@@ -230,7 +241,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
           throw new ConflictError(`Run ${runId} is suspended at ${waiting.map((w) => `'${w}'`).join(" and ")}, not at '${step}'`, "RUN_NOT_SUSPENDED");
         const schema = state.steps[step]?.suspend?.resumeSchema as Parameters<typeof checkFields>[1];
         const data = checkFields(input.resumeData, schema, "resumeData");
-        const next: RunState = { steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
+        const next: RunState = { ...state, steps: { ...state.steps, [step]: { ...state.steps[step]!, status: "completed", output: data } } };
         const row = await engineRef().save(run, { status: "running", suspendedStep: null, state: next as unknown as Record<string, unknown> }, { step }, () =>
           writeAudit(store, ctx, { action: "workflow.resume", resourceType: "workflow_run", resourceId: runId, metadata: { step } }),
         );
@@ -247,12 +258,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         const run = await findRun(ctx, ref);
         if (run.status !== "running" && run.status !== "suspended") throw new ConflictError(`Run ${encodeId("run", run.id)} already ended (${run.status})`, "RUN_NOT_ACTIVE");
         assertMayCancel(run, ctx, "a workflow run");
-        // The steps it stopped end with it: a step left "running" or "suspended" in a cancelled run would say it
-        // still goes on, or still waits to be resumed.
-        const steps = Object.fromEntries(
-          Object.entries((run.state as unknown as RunState).steps).map(([id, st]) => [id, st.status === "running" || st.status === "suspended" ? { ...st, status: "cancelled" } : st]),
-        );
-        const state = { ...(run.state as unknown as RunState), steps } as unknown as Record<string, unknown>;
+        const state = endedSteps(run.state as unknown as RunState, "cancelled") as unknown as Record<string, unknown>;
         const row = await engineRef().save(run, { status: "cancelled", suspendedStep: null, state, completedAt: Date.now() }, {}, () =>
           writeAudit(store, ctx, { action: "workflow.cancel", resourceType: "workflow_run", resourceId: encodeId("run", run.id) }),
         );
