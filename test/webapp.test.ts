@@ -129,8 +129,27 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await axe(page, "execution (phone)");
   await shot(page, "execution-phone");
 
-  // Sign out: back to the sign-in form, and the app sends a signed-out visitor there.
+  // A required choice with no default is the person's to make: it starts on "Choose…" and a run without it is refused.
+  await page.goto(`${srv.url}/skills/ai-voice-cloning`);
+  const consent = page.getByLabel("Speaker consent (required)");
+  await consent.waitFor();
+  expect(await consent.inputValue()).toBe("");
+  await page.getByLabel("Use case (required)").fill("course videos");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText(/^Fill in Speaker consent/).waitFor();
+  await page.goto(`${srv.url}/executions/${id}`);
+  await page.locator("#output [data-type]").first().waitFor();
+
+  // Nothing a person sees is kept by a cache (Back after signing out must not show it); the app's assets are.
+  expect((await fetch(`${srv.url}/executions/${id}`)).headers.get("cache-control")).toBe("no-store");
+  expect((await api("GET", "/api/v1/profile")).headers.get("cache-control")).toBe("no-store");
+
+  // Sign out: back to the sign-in form, and the app sends a signed-out visitor there; Back shows nothing of the session.
   await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${srv.url}/login`);
+  await page.goBack();
+  await page.waitForURL(/\/login\?next=%2Fexecutions%2F/);
+  await page.goForward();
   await page.waitForURL(`${srv.url}/login`);
   await page.getByLabel("Email").waitFor();
   await shot(page, "signin-phone");

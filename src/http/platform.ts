@@ -106,6 +106,9 @@ export function createPlatform(deps: PlatformDeps) {
       // Nothing we answer is meant to be framed or to run scripts; HTML pages widen the policy for themselves.
       set.headers["x-frame-options"] = "DENY";
       set.headers["content-security-policy"] = NO_CONTENT_CSP;
+      // A person's data is kept by no cache: after signing out, Back must not show it again from the browser's.
+      // What may be kept (the app's and the docs' assets) says so itself.
+      set.headers["cache-control"] = "no-store";
       // The version that shapes the answer, set before anything here can refuse the request. This server speaks
       // one version: an earlier date is answered in it (and says so), a later one is a version it does not know.
       set.headers["clanker-version"] = API_VERSION;

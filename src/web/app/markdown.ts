@@ -43,6 +43,8 @@ var markdown = (function () {
       else out = document.createElement("span");
       out.textContent = "[" + label + "]"; img.replaceWith(out);
     });
+    // A code block wider than the page scrolls: focusable, so a keyboard can scroll it too (axe: scrollable-region-focusable).
+    frag.querySelectorAll("pre").forEach(function (pre) { pre.tabIndex = 0; });
     el.replaceChildren(frag);
   }
   return { render: render };

@@ -28,7 +28,9 @@ function schemaFields(form, schema, opts) {
     var input;
     if (kind === "enum") {
       input = document.createElement("select");
-      if (!req) { var none = document.createElement("option"); none.value = ""; none.textContent = "—"; input.append(none); }
+      // A required choice with no default starts on "Choose…": the person makes it, the form does not.
+      var hasDefault = p.default !== undefined && p.enum.indexOf(p.default) >= 0;
+      if (!req || !hasDefault) { var none = document.createElement("option"); none.value = ""; none.textContent = req ? "Choose…" : "—"; input.append(none); }
       p.enum.forEach(function (v, i) { var o = document.createElement("option"); o.value = String(i); o.textContent = String(v); input.append(o); });
       if (p.default !== undefined && p.enum.indexOf(p.default) >= 0) input.value = String(p.enum.indexOf(p.default));
     } else if (kind === "boolean") {

@@ -112,13 +112,19 @@ async function api(path, opts) {
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
   if (!r.ok) {
-    // The envelope's param and code come along, so a form can point at the field that failed.
-    var e = new Error((data.error && data.error.message) || ("The server answered " + r.status));
+    // The envelope's param and code come along, so a form can point at the field that failed. A 401 on a page
+    // opened signed in: the session ended (signed out in another tab, expired) — said so, not as the API's words
+    // for a client without a key; the page stays, so what was typed is not lost.
+    var ended = r.status === 401 && signedIn;
+    var e = new Error(ended ? "Your session ended: sign in again (in another tab, to keep what is on this page)." : (data.error && data.error.message) || ("The server answered " + r.status));
     e.status = r.status; e.param = data.error && data.error.param; e.code = data.error && data.error.code; throw e;
   }
   return data;
 }
 var signedIn = document.body.dataset.session === "1";
+// A page the browser restores from its back/forward cache (Back after signing out) is asked for again, so it shows
+// what the session now allows; the server marks every answer no-store, so it is not served from the HTTP cache either.
+addEventListener("pageshow", function (ev) { if (ev.persisted) location.reload(); });
 function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash)); }
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }

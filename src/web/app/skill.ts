@@ -48,7 +48,9 @@ function field(p, i) {
   var input;
   if (p.type === "enum" && Array.isArray(p.values)) {
     input = document.createElement("select");
-    if (!p.required) { var none = document.createElement("option"); none.value = ""; none.textContent = "—"; input.append(none); }
+    // A required choice with no default starts on "Choose…": the person makes it (a consent, say), the form does not.
+    var hasDefault = p.default !== undefined && p.default !== null;
+    if (!p.required || !hasDefault) { var none = document.createElement("option"); none.value = ""; none.textContent = p.required ? "Choose…" : "—"; input.append(none); }
     p.values.forEach(function (v) { var o = document.createElement("option"); o.value = String(v); o.textContent = String(v); input.append(o); });
   } else if (p.type === "boolean") {
     input = document.createElement("input"); input.type = "checkbox"; input.className = "check";
@@ -198,7 +200,11 @@ async function finish() {
 $("run-form").onsubmit = async function (e) {
   e.preventDefault(); say($("run-error"), "", "");
   var input = inputText();
-  if (input.missing) { say($("run-error"), "Fill in " + (input.missing.closest("label").firstChild.textContent) + " first.", "err"); input.missing.focus(); return; }
+  if (input.missing) {
+    // A select's label is beside it (for=), a text field's wraps it.
+    var named = document.querySelector('label[for="' + input.missing.id + '"]') || input.missing.closest("label");
+    say($("run-error"), "Fill in " + named.firstChild.textContent + " first.", "err"); input.missing.focus(); return;
+  }
   if (run && !run.ended) return;
   $("run").disabled = true;
   var body = { input: input.text, interface: "web" };
