@@ -79,6 +79,15 @@ test("a bad definition is a 400 naming the step and field", async () => {
   expect((await refs([skill("a", "{{steps.b.output}}"), skill("b", "x")]))?.param).toBe("steps.0");
   expect((await refs([{ id: "both", kind: "parallel", steps: [skill("l", "x"), skill("r", "{{steps.l.output}}")] }]))?.param).toBe("steps.0.steps.1");
   expect((await refs([skill("a", "x"), { id: "if", kind: "branch", condition: { value: "{{steps.a.output}}", contains: "y" }, then: [skill("t", "{{steps.later.output}}")] }, skill("later", "x")]))?.param).toBe("steps.1.then.0");
+  // A template that reads neither input nor steps (a typo) would render as nothing: refused, as is a step field the
+  // kind does not have, and a required input name outside the declared properties.
+  expect(await refs([skill("a", "Topic: {{inptu.topic}}")])).toMatchObject({ param: "steps.0", message: expect.stringContaining("{{inptu.topic}}: a template reads {{input.<field>}}") });
+  expect((await refs([{ id: "ok", kind: "approval", message: "Hi {{user.name}}" }]))?.param).toBe("steps.0");
+  expect(await refs([{ ...skill("a", "x"), retries: 3 }])).toMatchObject({ param: "steps.0.retries", message: expect.stringContaining("a skill step has no field 'retries'") });
+  expect((await refs([{ id: "p", kind: "parallel", steps: [{ id: "w", kind: "approval", message: "m", resumeschema: {} }] }]))?.param).toBe("steps.0.steps.0.resumeschema");
+  const req = await api("POST", "/api/v1/workflows/definitions", { body: { id: "bad-required", name: "r", input: { required: ["topc"], properties: { topic: { type: "string" } } }, steps: [skill("a", "{{input.topic}}")] } });
+  expect({ status: req.status, param: req.body.error?.param }).toEqual({ status: 400, param: "input.required" });
+  expect(req.body.error.message).toContain("names 'topc', which is not one of its properties (topic)");
   // What has ended may be read, from anywhere after it: a parallel step's branches once it is over, a branch's steps.
   const ok = await api("POST", "/api/v1/workflows/definitions", {
     body: { id: "good-refs", name: "refs", steps: [skill("a", "x"), { id: "both", kind: "parallel", steps: [skill("l", "{{steps.a.output}}"), skill("r", "y")] }, { id: "if", kind: "branch", condition: { value: "{{steps.l.output}}", contains: "y" }, then: [skill("t", "{{steps.r.output}} {{steps.if.output.taken}}")] }, skill("z", "{{steps.t.output}}")] },

@@ -76,6 +76,15 @@ const ID_RE = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const STEP_ID_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const TYPES = new Set(["string", "number", "boolean", "object", "array"]);
 
+/** The fields each kind of step has. */
+const STEP_FIELDS: Record<string, string[]> = {
+  skill: ["id", "kind", "skill", "input", "connector"],
+  approval: ["id", "kind", "message", "resumeSchema"],
+  parallel: ["id", "kind", "steps"],
+  branch: ["id", "kind", "condition", "then", "else"],
+  action: ["id", "kind", "integration", "action", "input"],
+};
+
 const bad = (param: string, message: string): never => {
   throw invalidParameter(`${param}: ${message}`, param);
 };
@@ -87,6 +96,9 @@ function checkSchema(v: unknown, param: string): FieldSchema | undefined {
   if (!obj(v)) bad(param, "must be an object with required and properties");
   const s = v as FieldSchema;
   if (s.required !== undefined && (!Array.isArray(s.required) || s.required.some((r) => typeof r !== "string"))) bad(`${param}.required`, "must be a list of names");
+  // Properties given, a required name outside them is a typo: no form would ask for it, and every launch would fail.
+  const missing = obj(s.properties) ? s.required?.find((r) => !Object.hasOwn(s.properties!, r)) : undefined;
+  if (missing !== undefined) bad(`${param}.required`, `names '${missing}', which is not one of its properties (${Object.keys(s.properties!).join(", ") || "none"})`);
   if (s.properties !== undefined) {
     if (!obj(s.properties)) bad(`${param}.properties`, "must be an object");
     for (const [k, p] of Object.entries(s.properties!)) {
@@ -108,6 +120,10 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
     if (seen.has(id)) bad(`${p}.id`, `step id '${id}' is used twice`);
     seen.add(id);
     const where = `${p} (${id})`;
+    // A field the kind does not have (a typo, `if` or `retries` this engine does not do) would be ignored in silence.
+    const fields = STEP_FIELDS[step.kind as string];
+    const unknown = fields && Object.keys(step).find((k) => !fields.includes(k));
+    if (unknown) bad(`${p}.${unknown}`, `step '${id}': a ${String(step.kind)} step has no field '${unknown}' (it has ${fields.join(", ")})`);
     switch (step.kind) {
       case "skill":
         if (typeof step.skill !== "string" || !catalog.bySlug.has(step.skill)) bad(`${p}.skill`, `step '${id}' names an unknown skill '${String(step.skill)}'`);
@@ -287,6 +303,8 @@ export function checkDefinitionSchemas(def: WorkflowDefinition): void {
 }
 
 const STEP_REF_RE = /\{\{\s*steps\.([A-Za-z0-9_-]+)/g;
+/** Every template, as render() finds them. */
+const TEMPLATE_RE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 
 /** Every string in a value, at any depth (an action's input, a connector's fields). */
 const stringsIn = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(stringsIn) : obj(v) ? Object.values(v).flatMap(stringsIn) : []);
@@ -312,6 +330,10 @@ function checkReferences(steps: Step[], param: string, before: Set<string>): Ste
 function checkStepReferences(step: Step, p: string, ended: Set<string>): void {
   const texts =
     step.kind === "skill" ? [step.input, ...stringsIn(step.connector?.fields)] : step.kind === "approval" ? [step.message] : step.kind === "branch" ? [step.condition.value] : step.kind === "action" ? stringsIn(step.input) : [];
+  for (const text of texts)
+    for (const [, path] of text.matchAll(TEMPLATE_RE))
+      if (!/^(input|steps)(\.|$)/.test(path!))
+        bad(p, `step '${step.id}' uses {{${path}}}: a template reads {{input.<field>}} or {{steps.<id>.output…}}, and anything else would render as nothing`);
   for (const text of texts)
     for (const [, ref] of text.matchAll(STEP_REF_RE)) {
       if (ended.has(ref!)) continue;
@@ -353,7 +375,7 @@ export function renderDeep(value: unknown, scope: Record<string, unknown>): unkn
 
 /** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */
 export function render(template: string, scope: Record<string, unknown>): string {
-  return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (_m, path: string) => {
+  return template.replace(TEMPLATE_RE, (_m, path: string) => {
     const v = lookup(scope, path);
     return v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
   });
