@@ -363,11 +363,17 @@ describe("webhooks", () => {
     const secret = await secretOf(call);
     const path = `/cancel/${marker("hook-cancel")}`;
     const id = await run(call, { input: `Summarize slowly [[slow]] ${marker("hook-cancel-in")}`, callbackUrl: `${recvUrl}${path}` });
-    await waitUntil("the run running", async () => (await call("GET", `/api/v1/executions/${id}/status`)).body.status === "running");
+    // Cancelled once the model has begun to answer (it has used tokens by then).
+    await waitUntil("the run's first output", async () => ((await call("GET", `/api/v1/executions/${id}/status`)).body.outputBlocks?.length ?? 0) > 0);
     expect((await call("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200);
     const d = await waitUntil("the cancellation webhook", () => deliveriesTo(path)[0]);
-    expect(JSON.parse(d.body)).toMatchObject({ event: "execution.cancelled", executionId: id, skillSlug: "summarize", status: "cancelled", artifactId: null, error: { code: "CANCELLED" } });
+    const payload = JSON.parse(d.body);
+    expect(payload).toMatchObject({ event: "execution.cancelled", executionId: id, skillSlug: "summarize", status: "cancelled", artifactId: null, error: { code: "CANCELLED" } });
     expect(verify(d, secret)).toBe(true);
+    // What the model used until the cancel is charged, and the callback says so (it said 0, charged moments later).
+    const status = (await call("GET", `/api/v1/executions/${id}/status`)).body;
+    expect(status.cost).toBeGreaterThan(0);
+    expect(payload.cost).toBe(status.cost);
     await sleep(300);
     expect(deliveriesTo(path)).toHaveLength(1);
   });

@@ -54,6 +54,8 @@ export interface ExecutionsDeps {
  * 312 retries. The routes pass it to idempotent() too, whose transaction is the outer one.
  */
 export const QUEUEING: TxOptions = { readCommitted: true };
+/** How long a running run's cancel callback waits for the charge of what its model used (a stop takes milliseconds). */
+const CANCEL_CHARGE_WAIT_MS = 2000;
 
 // POST /run is the product's hot path: its insert is prepared.
 const ph = sql.placeholder;
@@ -206,10 +208,12 @@ export function createExecutionsService(d: ExecutionsDeps) {
         const id = encodeId("execution", e.id);
         await writeAudit(store, ctx, { action: "execution.cancel", resourceType: "execution", resourceId: id, metadata: { skill: e.skillSlug, was: e.status } });
         await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { executionId: id, skillSlug: e.skillSlug, status: "cancelled", blocks: [] });
-        // A receiver waiting for the run's end hears this one too (the tokens used until now are charged after).
+        // A receiver waiting for the run's end hears this one too. A running run's model is stopped after this commits,
+        // and what it used until then is charged moments later (RunSettler.cancelled): its callback waits for that
+        // charge to write its cost in, rather than go out saying 0.
         if (row.callbackUrl) {
           const payload = { event: "execution.cancelled", ...endSummary(row), error: { code: "CANCELLED", message: "Cancelled by request" } };
-          await d.webhooks.enqueue(ctx.workspaceId, row.callbackUrl, payload.event, payload, row.requestId);
+          await d.webhooks.enqueue(ctx.workspaceId, row.callbackUrl, payload.event, payload, row.requestId, e.status === "running" ? CANCEL_CHARGE_WAIT_MS : 0);
         }
         store.afterCommit(() => d.runner.cancel(e.id));
         return row;

@@ -40,11 +40,13 @@ export class RunSettler {
   /** A run cancelled mid-stream: its status is already final; record what the model consumed. */
   async cancelled(e: ExecutionRow | undefined, usage: Usage): Promise<void> {
     if (!e || (usage.inputTokens === 0 && usage.outputTokens === 0)) return;
-    const { store, billing } = this.d;
+    const { store, billing, webhooks } = this.d;
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
     await store.tx(async () => {
       await store.db.update(executions).set({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost }).where(eq(executions.id, e.id));
       await billing.charge(e.workspaceId, cost, e.id, `Cancelled run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
+      // The cancel's callback, held back for this charge, says what it cost (once sent, the status endpoint does).
+      if (e.callbackUrl) await webhooks.amendUnsent(e.workspaceId, "execution.cancelled", encodeId("execution", e.id), { cost: toCredits(cost) });
     });
   }
 

@@ -187,11 +187,29 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * Inside the store.tx of the change it reports; the delivery goes out once that commits. Only an enqueue kicks
      * the sender, so a change that queued nothing (most runs end without a callback URL) costs no query.
      */
-    async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null): Promise<void> {
+    async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null, delayMs = 0): Promise<void> {
       await db
         .insert(webhookDeliveries)
-        .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now(), requestId, createdAt: Date.now() });
-      store.afterCommit(() => schedule(0));
+        .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now() + delayMs, requestId, createdAt: Date.now() });
+      store.afterCommit(() => schedule(delayMs));
+    },
+
+    /**
+     * Inside a tx: merges `fields` into the payload of the `event` callback about `executionId` that has not been
+     * sent yet (a cancelled run's, held back for its charge); false if there is none (it went out already).
+     */
+    async amendUnsent(workspaceId: number, event: string, executionId: string, fields: Record<string, unknown>): Promise<boolean> {
+      const rows = await db
+        .select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload })
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.event, event), eq(webhookDeliveries.status, "pending"), eq(webhookDeliveries.attempts, 0)));
+      for (const r of rows) {
+        const payload = JSON.parse(r.payload) as Record<string, unknown>;
+        if (payload.executionId !== executionId || sending.has(r.id)) continue;
+        await db.update(webhookDeliveries).set({ payload: JSON.stringify({ ...payload, ...fields }) }).where(and(eq(webhookDeliveries.id, r.id), eq(webhookDeliveries.attempts, 0)));
+        return true;
+      }
+      return false;
     },
 
     /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
