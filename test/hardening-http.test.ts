@@ -134,6 +134,20 @@ describe("deeply nested JSON (item 5)", () => {
     expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: json, body: deepArrays(20_000) }), 401);
   });
 
+  test("a multipart body of more than 1,000 parts → 400 TOO_MANY_PARTS (after the 401 without credentials); repeated names still group", async () => {
+    const many = new FormData();
+    for (let i = 0; i < 20_000; i++) many.append(`f${i}`, "x");
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { body: many }), 401);
+    expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: { "x-api-key": key }, body: many }), 400, "TOO_MANY_PARTS");
+    // Parts of one name arrive as a list, in order: two contents are not one note.
+    const twice = new FormData();
+    twice.append("content", "one");
+    twice.append("content", "two");
+    const r = await send(srv, "POST", "/api/v1/memory/append", { headers: { "x-api-key": key }, body: twice });
+    expectEnvelope(r, 400);
+    expect(r.body.error.param).toBe("content");
+  });
+
   test("a deep JSON field in a multipart body → 400 JSON_TOO_DEEP; a malformed multipart body → 400 envelope", async () => {
     const form = new FormData();
     form.set("content", deepArrays(20_000));
