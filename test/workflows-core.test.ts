@@ -458,3 +458,29 @@ test("what cannot be changed says why: PUT or DELETE of a bundled workflow is 40
     expect(r.body.error.message).toContain('"completed"');
   }
 });
+
+test("bounds: a definition has at most 200 steps, and a step's templates render to at most 1 MiB (TEMPLATE_TOO_LARGE)", async () => {
+  const many = Array.from({ length: 201 }, (_, i) => ({ id: `a${i}`, kind: "approval", message: "ok?" }));
+  const big = await api("POST", "/api/v1/workflows/definitions", { body: { id: "core-many-steps", name: "many", steps: [many[0], { id: "p", kind: "parallel", steps: many.slice(1) }] } });
+  expect({ status: big.status, param: big.body.error?.param }).toEqual({ status: 400, param: "steps" });
+  expect(big.body.error.message).toContain("has 202 steps, nested ones included; a definition may have at most 200");
+  const def = {
+    id: "core-amplify",
+    name: "amplify",
+    input: { properties: { x: { type: "string" }, o: { type: "object" } } },
+    steps: [
+      { id: "gate", kind: "branch", condition: { value: "{{input.x}}", contains: "small" }, then: [{ id: "ask", kind: "approval", message: "{{input.x}} ".repeat(300) }] },
+    ],
+  };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const small = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: "small" } } })).body;
+  const waiting = await waitFor(() => api("GET", `/api/v1/workflows/runs/${small.runId}`), (r) => r.body.status !== "running");
+  expect(waiting.body.status).toBe("suspended");
+  await api("POST", `/api/v1/workflows/runs/${small.runId}/cancel`);
+  // 300 copies of a 10 KB value: 3 MB of message from a 3 KB definition.
+  const amplified = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: `small ${"y".repeat(10_000)}` } } })).body;
+  const failed = await waitFor(() => api("GET", `/api/v1/workflows/runs/${amplified.runId}`), (r) => r.body.status !== "running");
+  expect({ status: failed.body.status, code: failed.body.error?.code }).toEqual({ status: "failed", code: "TEMPLATE_TOO_LARGE" });
+  expect(failed.text.length).toBeLessThan(100_000);
+  expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
+}, 30_000);

@@ -6,6 +6,7 @@ import { invalidParameter } from "../../lib/errors";
 import { checkFieldSchema, checkFields } from "./fields";
 import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
+import { obj, TEMPLATE_RE } from "./render";
 
 export type FieldType = "string" | "number" | "boolean" | "object" | "array";
 
@@ -89,7 +90,6 @@ const bad = (param: string, message: string): never => {
   throw invalidParameter(`${param}: ${message}`, param);
 };
 
-const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function checkSchema(v: unknown, param: string): FieldSchema | undefined {
   if (v === undefined) return undefined;
@@ -277,7 +277,7 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
     name: (d.name as string).trim(),
     ...(d.description ? { description: d.description as string } : {}),
     input,
-    steps: checkReferences(checkSteps(d.steps, "steps", catalog, new Set(), integrations), "steps", new Set()),
+    steps: checkReferences(checkStepCount(checkSteps(d.steps, "steps", catalog, new Set(), integrations)), "steps", new Set()),
     ...(triggers ? { triggers: triggers as Trigger[] } : {}),
   };
 }
@@ -302,9 +302,16 @@ export function checkDefinitionSchemas(def: WorkflowDefinition): void {
   walk(def.steps, "steps");
 }
 
+/** Steps in one definition, nested ones included: a workflow, not a program (and its checks stay cheap). */
+export const MAX_STEPS = 200;
+
+function checkStepCount(steps: Step[]): Step[] {
+  const n = idsIn(steps).length;
+  if (n > MAX_STEPS) bad("steps", `has ${n} steps, nested ones included; a definition may have at most ${MAX_STEPS}`);
+  return steps;
+}
+
 const STEP_REF_RE = /\{\{\s*steps\.([A-Za-z0-9_-]+)/g;
-/** Every template, as render() finds them. */
-const TEMPLATE_RE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 
 /** Every string in a value, at any depth (an action's input, a connector's fields). */
 const stringsIn = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(stringsIn) : obj(v) ? Object.values(v).flatMap(stringsIn) : []);
@@ -347,36 +354,4 @@ function checkStepReferences(step: Step, p: string, ended: Set<string>): void {
     checkReferences(step.then, `${p}.then`, inner);
     if (step.else) checkReferences(step.else, `${p}.else`, inner);
   }
-}
-
-const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
-
-const lookup = (scope: Record<string, unknown>, path: string): unknown => {
-  let v: unknown = scope;
-  for (const part of path.split(".")) v = obj(v) ? v[part] : undefined;
-  return v;
-};
-
-/**
- * An action step's input: every string in it rendered as a template, at any depth. A string that is one
- * template and nothing else keeps the value's own type ("{{input.pull_request.number}}" stays a number), so an
- * action's schema sees what the event carried; a missing value renders as "".
- */
-export function renderDeep(value: unknown, scope: Record<string, unknown>): unknown {
-  if (typeof value === "string") {
-    const whole = WHOLE_TEMPLATE_RE.exec(value);
-    const v = whole ? lookup(scope, whole[1]!) : undefined;
-    return v === undefined || v === null ? render(value, scope) : v;
-  }
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope));
-  if (obj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope)]));
-  return value;
-}
-
-/** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */
-export function render(template: string, scope: Record<string, unknown>): string {
-  return template.replace(TEMPLATE_RE, (_m, path: string) => {
-    const v = lookup(scope, path);
-    return v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
-  });
 }

@@ -12,7 +12,8 @@ import type { EventBus, BusEvent } from "../events/bus";
 import type { ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
-import { render, renderDeep, type Step, type WorkflowDefinition } from "./definition";
+import type { Step, WorkflowDefinition } from "./definition";
+import { render, renderDeep } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
 
@@ -204,8 +205,11 @@ export class WorkflowEngine {
         return null;
       });
     } catch (e) {
-      this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
-      await this.endIfRunning(runId, () => ({ status: "failed", errorCode: "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() }));
+      // A failure with a code is the run's own (TEMPLATE_TOO_LARGE); anything else is ours, with its stack.
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "string") this.d.log.warn(`workflow run ${runId} failed: ${code}: ${(e as Error).message}`);
+      else this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
+      await this.endIfRunning(runId, () => ({ status: "failed", errorCode: typeof code === "string" ? code : "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() }));
     } finally {
       if (claimed) await this.leases.release(runId).catch((e) => this.d.log.error(`workflow run ${runId}: releasing its lease failed: ${(e as Error).message}`));
       this.active.delete(runId);

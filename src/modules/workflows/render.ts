@@ -1,0 +1,67 @@
+// Templates in a workflow's steps ({{input.x}}, {{steps.id.output…}}) rendered against a run's scope, within a
+// budget of rendered text per step.
+
+/** Every template, as render() finds them. */
+export const TEMPLATE_RE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
+
+export const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
+
+const lookup = (scope: Record<string, unknown>, path: string): unknown => {
+  let v: unknown = scope;
+  for (const part of path.split(".")) v = obj(v) ? v[part] : undefined;
+  return v;
+};
+
+/**
+ * An action step's input: every string in it rendered as a template, at any depth. A string that is one
+ * template and nothing else keeps the value's own type ("{{input.pull_request.number}}" stays a number), so an
+ * action's schema sees what the event carried; a missing value renders as "".
+ */
+export function renderDeep(value: unknown, scope: Record<string, unknown>, budget = new RenderBudget()): unknown {
+  if (typeof value === "string") {
+    const whole = WHOLE_TEMPLATE_RE.exec(value);
+    const v = whole ? lookup(scope, whole[1]!) : undefined;
+    if (v === undefined || v === null) return render(value, scope, budget);
+    budget.spend(budget.sizeOf(whole![1]!, v));
+    return v;
+  }
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope, budget));
+  if (obj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope, budget)]));
+  return value;
+}
+
+/** What one step's templates may render to, in all: 1 MiB of text. */
+export const MAX_RENDERED_CHARS = 1024 * 1024;
+
+/**
+ * The text a step's templates have rendered so far. Without a bound, a 3 KB definition repeating {{input.x}} 300
+ * times, launched with a 1 MB x, stored a 300 MB run row; past the bound the step fails (TEMPLATE_TOO_LARGE).
+ */
+export class RenderBudget {
+  private left = MAX_RENDERED_CHARS;
+  /** A value's rendered size, once per path: a value used many times is measured once. */
+  private sizes = new Map<string, number>();
+  sizeOf(path: string, v: unknown): number {
+    let n = this.sizes.get(path);
+    if (n === undefined) this.sizes.set(path, (n = typeof v === "string" ? v.length : (JSON.stringify(v)?.length ?? 0)));
+    return n;
+  }
+  spend(chars: number): void {
+    this.left -= chars;
+    if (this.left < 0)
+      throw Object.assign(new Error(`The step's templates render to more than ${MAX_RENDERED_CHARS} characters: give it smaller values, or use each one fewer times`), { code: "TEMPLATE_TOO_LARGE" });
+  }
+}
+
+/** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */
+export function render(template: string, scope: Record<string, unknown>, budget = new RenderBudget()): string {
+  budget.spend(template.length);
+  return template.replace(TEMPLATE_RE, (_m, path: string) => {
+    const v = lookup(scope, path);
+    if (v === undefined || v === null) return "";
+    budget.spend(budget.sizeOf(path, v));
+    return typeof v === "string" ? v : JSON.stringify(v);
+  });
+}
