@@ -348,7 +348,7 @@ test("the bundled parallel workflow runs both branches, then merges them; an end
   expect((await api("POST", "/api/v1/workflows/parallel-review/launch", { body: { inputData: { code: "x" } } })).body.error.param).toBe("inputData.doc");
 }, 30_000);
 
-test("field schemas are checked when saved: one Ajv refuses, or a pattern that can take exponential time, is a 400 naming it", async () => {
+test("field schemas are checked when saved: one Ajv refuses, a pattern that can backtrack super-linearly, or uniqueItems without a small maxItems is a 400 naming it", async () => {
   const withInput = (id: string, props: Record<string, unknown>) => ({ id, name: id, input: { properties: props }, steps: [{ id: "s", kind: "skill", skill: "summarize", input: "{{input.x}}" }] });
   const cases: [Record<string, unknown>, string, RegExp][] = [
     [{ x: { $ref: "#/definitions/nope" } }, "input.properties.x", /not a valid JSON Schema/],
@@ -358,6 +358,10 @@ test("field schemas are checked when saved: one Ajv refuses, or a pattern that c
     [{ x: { type: "string", pattern: "^(a+)+$" } }, "input.properties.x.pattern", /exponential time/],
     [{ x: { type: "array", items: { type: "string", pattern: "(\\w*)*z" } } }, "input.properties.x.items.pattern", /exponential time/],
     [{ x: { type: "object", patternProperties: { "^(\\d+)+$": { type: "string" } } } }, "input.properties.x.patternProperties.^(\\d+)+$", /exponential time/],
+    [{ x: { type: "object", patternProperties: { "^(a|a)*$": { type: "string" } } } }, "input.properties.x.patternProperties.^(a|a)*$", /repeats an alternation/],
+    [{ x: { type: "string", pattern: "^.*a.*b$" } }, "input.properties.x.pattern", /polynomial time/],
+    [{ x: { type: "array", uniqueItems: true } }, "input.properties.x.uniqueItems", /give maxItems of at most 1000/],
+    [{ x: { type: "array", uniqueItems: true, maxItems: 5000 } }, "input.properties.x.uniqueItems", /give maxItems of at most 1000/],
   ];
   for (const [props, param, message] of cases) {
     const r = await api("POST", "/api/v1/workflows/definitions", { body: withInput("core-bad-schema", props) });
@@ -376,7 +380,7 @@ test("field schemas are checked when saved: one Ajv refuses, or a pattern that c
   expect({ status: cron.status, type: cron.body.error?.type }).toEqual({ status: 400, type: "invalid_request_error" });
   expect((await api("GET", "/api/v1/workflows/definitions/core-bad-schema")).status).toBe(404);
   // A safe pattern, an enum and bounds save, and a launch is checked against them.
-  const good = withInput("core-good-schema", { x: { type: "string", pattern: "^[a-z]+(-[a-z]+)*$", maxLength: 20 }, mode: { enum: ["fast", "slow"] } });
+  const good = withInput("core-good-schema", { x: { type: "string", pattern: "^[a-z]+(-[a-z]+)*$", maxLength: 20 }, mode: { enum: ["fast", "slow"] }, tags: { type: "array", uniqueItems: true, maxItems: 50 } });
   expect((await api("POST", "/api/v1/workflows/definitions", { body: good })).status).toBe(200);
   const launch = await api("POST", "/api/v1/workflows/core-good-schema/launch", { body: { inputData: { x: "Not Lower" } } });
   expect({ status: launch.status, param: launch.body.error?.param }).toEqual({ status: 400, param: "inputData.x" });

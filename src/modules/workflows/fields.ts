@@ -3,6 +3,7 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type AjvClass from "ajv";
 import { InvalidRequestError, invalidParameter } from "../../lib/errors";
+import { costlyKeyword } from "./schema-cost";
 import type { FieldSchema } from "./definition";
 
 // strict off: a definition's schema may carry keywords we do not act on (format, examples); they are not errors.
@@ -34,49 +35,18 @@ function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
 }
 
 /**
- * Whether a pattern can backtrack exponentially, like ^(a+)+$ on "aaaa…!" (scslre's analysis of the parsed pattern,
- * which a pattern like ^[a-z]+(-[a-z]+)*$ passes). An invalid pattern is left to Ajv, which says what is wrong.
- * Loaded on a definition's save only.
- */
-function exponential(source: string): boolean {
-  const { RegExpParser } = require("@eslint-community/regexpp") as typeof import("@eslint-community/regexpp");
-  const { analyse } = require("scslre") as typeof import("scslre");
-  let literal;
-  try {
-    literal = new RegExpParser().parseLiteral(`/${source.replaceAll("/", "\\/")}/u`);
-  } catch {
-    return false;
-  }
-  return analyse(literal, { maxReports: 10 }).reports.some((r) => r.exponential);
-}
-
-/** Every `pattern` and `patternProperties` key in a schema, at any depth, with its path below it. */
-function patternsIn(v: unknown, path: string[] = []): { path: string[]; source: string }[] {
-  if (typeof v !== "object" || v === null) return [];
-  const found: { path: string[]; source: string }[] = [];
-  for (const [k, child] of Object.entries(v)) {
-    if (k === "pattern" && typeof child === "string") found.push({ path: [...path, k], source: child });
-    if (k === "patternProperties" && typeof child === "object" && child !== null)
-      for (const source of Object.keys(child)) found.push({ path: [...path, k, source], source });
-    found.push(...patternsIn(child, [...path, k]));
-  }
-  return found;
-}
-
-/**
- * A field schema as a definition is saved: one Ajv compiles, and no pattern that can take exponential time. Checked
- * here rather than at launch, where a schema Ajv refuses was a 500 on every launch, hook delivery and resume, and
- * a pattern like ^(a+)+$ let anyone who may launch hold the event loop for seconds with a 30-character input.
- * (The analysis finds nested repetitions; an alternation of overlapping choices, (a|a)*, it does not.)
+ * A field schema as a definition is saved: one Ajv compiles, and none that would cost every launch too much
+ * (./schema-cost). Checked here rather than at launch, where a schema Ajv refuses was a 500 on every launch, hook
+ * delivery and resume.
  */
 export function checkFieldSchema(schema: FieldSchema, param: string): void {
-  for (const [name, prop] of Object.entries(schema.properties ?? {}))
-    for (const { path, source } of patternsIn(prop))
-      if (exponential(source))
-        throw invalidParameter(
-          `${[param, "properties", name, ...path].join(".")}: the pattern ${JSON.stringify(source.slice(0, 100))} can take exponential time on some inputs (a repetition that can match the same text in more than one way, like (a+)+): write it so each character can match only one way`,
-          [param, "properties", name, ...path].join("."),
-        );
+  for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+    const costly = costlyKeyword(prop);
+    if (costly) {
+      const at = [param, "properties", name, ...costly.path].join(".");
+      throw invalidParameter(`${at}: ${costly.why}`, at);
+    }
+  }
   try {
     validatorFor(schema);
   } catch (whole) {

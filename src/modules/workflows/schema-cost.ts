@@ -1,0 +1,61 @@
+// What a field schema would cost every launch, hook delivery and resume that is checked against it: a schema is
+// written by an admin once, then run on input anyone who may launch sends (a member, a hook's sender), on the one
+// event loop every workspace shares. Refused when the definition is saved:
+// - a pattern that can backtrack super-linearly: ^(a+)+$ (exponential) or .*a.*b (polynomial), as scslre's analysis
+//   of the parsed pattern finds them, and an alternation inside a repetition, (a|a)*, which it does not: 30
+//   characters held the loop for seconds, 10 KB of input for minutes;
+// - uniqueItems without a maxItems of at most MAX_UNIQUE_ITEMS: Ajv compares every pair (60,000 objects: 16 s).
+// Loaded on a definition's save only.
+import type { AST } from "@eslint-community/regexpp";
+
+export const MAX_UNIQUE_ITEMS = 1000;
+
+/** Why a pattern is too costly to run on anyone's input, or null. An invalid pattern is left to Ajv to name. */
+export function costlyPattern(source: string): string | null {
+  const { RegExpParser } = require("@eslint-community/regexpp") as typeof import("@eslint-community/regexpp");
+  const { analyse } = require("scslre") as typeof import("scslre");
+  let literal: AST.RegExpLiteral;
+  try {
+    literal = new RegExpParser().parseLiteral(`/${source.replaceAll("/", "\\/")}/u`);
+  } catch {
+    return null;
+  }
+  const reports = analyse(literal, { maxReports: 10 }).reports;
+  if (reports.some((r) => r.exponential)) return "can take exponential time on some inputs (a repetition that can match the same text in more than one way, like (a+)+)";
+  if (reports.length) return "can take polynomial time on long inputs (parts that can match the same characters, like .*a.*b or \\S+@\\S+)";
+  if (alternationRepeated(literal.pattern)) return "repeats an alternation (like (a|b)+), which can backtrack exponentially when its choices overlap";
+  return null;
+}
+
+/** Whether a repetition (max > 1) holds an alternation of more than one choice. */
+function alternationRepeated(node: AST.Node, repeated = false): boolean {
+  if (node.type === "Quantifier") return alternationRepeated(node.element, repeated || node.max > 1);
+  if ((node.type === "Group" || node.type === "CapturingGroup" || node.type === "Pattern" || node.type === "Assertion") && "alternatives" in node) {
+    if (repeated && node.alternatives.length > 1) return true;
+    return node.alternatives.some((a) => alternationRepeated(a, repeated));
+  }
+  if (node.type === "Alternative") return node.elements.some((e) => alternationRepeated(e, repeated));
+  return false;
+}
+
+/** The first costly keyword in a schema, at any depth below `path`: its path and why; or null. */
+export function costlyKeyword(v: unknown, path: string[] = []): { path: string[]; why: string } | null {
+  if (typeof v !== "object" || v === null) return null;
+  const s = v as Record<string, unknown>;
+  if (typeof s.pattern === "string") {
+    const why = costlyPattern(s.pattern);
+    if (why) return { path: [...path, "pattern"], why: `the pattern ${JSON.stringify(s.pattern.slice(0, 100))} ${why}: write it so each character can match only one way` };
+  }
+  if (typeof s.patternProperties === "object" && s.patternProperties !== null)
+    for (const source of Object.keys(s.patternProperties)) {
+      const why = costlyPattern(source);
+      if (why) return { path: [...path, "patternProperties", source], why: `the pattern ${JSON.stringify(source.slice(0, 100))} ${why}: write it so each character can match only one way` };
+    }
+  if (s.uniqueItems === true && !(typeof s.maxItems === "number" && s.maxItems <= MAX_UNIQUE_ITEMS))
+    return { path: [...path, "uniqueItems"], why: `uniqueItems compares every pair of items: give maxItems of at most ${MAX_UNIQUE_ITEMS} beside it` };
+  for (const [k, child] of Object.entries(s)) {
+    const found = costlyKeyword(child, [...path, k]);
+    if (found) return found;
+  }
+  return null;
+}
