@@ -83,6 +83,8 @@ test("a bad definition is a 400 naming the step and field", async () => {
   // kind does not have, and a required input name outside the declared properties.
   expect(await refs([skill("a", "Topic: {{inptu.topic}}")])).toMatchObject({ param: "steps.0", message: expect.stringContaining("{{inptu.topic}}: a template reads {{input.<field>}}") });
   expect((await refs([{ id: "ok", kind: "approval", message: "Hi {{user.name}}" }]))?.param).toBe("steps.0");
+  expect((await refs([{ id: "b", kind: "branch", condition: { value: "{{input.x}}", equals: { yes: true } }, then: [skill("t", "x")] }]))?.param).toBe("steps.0.condition.equals");
+  expect((await refs([{ id: "b", kind: "branch", condition: { value: "{{input.x}}", contains: 5 }, then: [skill("t", "x")] }]))?.param).toBe("steps.0.condition.contains");
   expect(await refs([{ ...skill("a", "x"), retries: 3 }])).toMatchObject({ param: "steps.0.retries", message: expect.stringContaining("a skill step has no field 'retries'") });
   expect((await refs([{ id: "p", kind: "parallel", steps: [{ id: "w", kind: "approval", message: "m", resumeschema: {} }] }]))?.param).toBe("steps.0.steps.0.resumeschema");
   const req = await api("POST", "/api/v1/workflows/definitions", { body: { id: "bad-required", name: "r", input: { required: ["topc"], properties: { topic: { type: "string" } } }, steps: [skill("a", "{{input.topic}}")] } });

@@ -145,6 +145,9 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
         if (!obj(c) || typeof c.value !== "string") bad(`${p}.condition`, `step '${id}' needs a condition { value, equals | contains }`);
         const cond = c as unknown as Condition;
         if (cond.equals === undefined && cond.contains === undefined) bad(`${p}.condition`, `step '${id}': give equals or contains`);
+        // The rendered value is text: it equals a string, number or boolean as written, and never an object or a list.
+        if (cond.equals !== undefined && !["string", "number", "boolean"].includes(typeof cond.equals)) bad(`${p}.condition.equals`, `step '${id}': equals must be a string, number or boolean`);
+        if (cond.contains !== undefined && typeof cond.contains !== "string") bad(`${p}.condition.contains`, `step '${id}': contains must be a string`);
         return {
           id,
           kind: "branch",
