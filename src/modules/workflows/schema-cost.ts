@@ -9,21 +9,25 @@
 import type { AST } from "@eslint-community/regexpp";
 
 export const MAX_UNIQUE_ITEMS = 1000;
+/** Keywords whose values are data, not schemas: an enum value may hold a "pattern" key without running it. */
+const VALUES = new Set(["enum", "const", "default", "examples"]);
 
 /** Why a pattern is too costly to run on anyone's input, or null. An invalid pattern is left to Ajv to name. */
 export function costlyPattern(source: string): string | null {
   const { RegExpParser } = require("@eslint-community/regexpp") as typeof import("@eslint-community/regexpp");
   const { analyse } = require("scslre") as typeof import("scslre");
-  let literal: AST.RegExpLiteral;
+  // Parsed as Ajv runs it: new RegExp(source, "u").
+  const parser = new RegExpParser();
+  let pattern: AST.Pattern;
   try {
-    literal = new RegExpParser().parseLiteral(`/${source.replaceAll("/", "\\/")}/u`);
+    pattern = parser.parsePattern(source, 0, source.length, { unicode: true });
   } catch {
     return null;
   }
-  const reports = analyse(literal, { maxReports: 10 }).reports;
+  const reports = analyse({ pattern, flags: parser.parseFlags("u") }, { maxReports: 10 }).reports;
   if (reports.some((r) => r.exponential)) return "can take exponential time on some inputs (a repetition that can match the same text in more than one way, like (a+)+)";
   if (reports.length) return "can take polynomial time on long inputs (parts that can match the same characters, like .*a.*b or \\S+@\\S+)";
-  if (alternationRepeated(literal.pattern)) return "repeats an alternation (like (a|b)+), which can backtrack exponentially when its choices overlap";
+  if (alternationRepeated(pattern)) return "repeats an alternation (like (a|b)+), which can backtrack exponentially when its choices overlap";
   return null;
 }
 
@@ -54,6 +58,7 @@ export function costlyKeyword(v: unknown, path: string[] = []): { path: string[]
   if (s.uniqueItems === true && !(typeof s.maxItems === "number" && s.maxItems <= MAX_UNIQUE_ITEMS))
     return { path: [...path, "uniqueItems"], why: `uniqueItems compares every pair of items: give maxItems of at most ${MAX_UNIQUE_ITEMS} beside it` };
   for (const [k, child] of Object.entries(s)) {
+    if (VALUES.has(k)) continue;
     const found = costlyKeyword(child, [...path, k]);
     if (found) return found;
   }
