@@ -362,6 +362,9 @@ test("field schemas are checked when saved: one Ajv refuses, a pattern that can 
     [{ x: { type: "object", patternProperties: { "^(\\d+)+$": { type: "string" } } } }, "input.properties.x.patternProperties.^(\\d+)+$", /exponential time/],
     [{ x: { type: "object", patternProperties: { "^(a|a)*$": { type: "string" } } } }, "input.properties.x.patternProperties.^(a|a)*$", /repeats an alternation/],
     [{ x: { type: "string", pattern: "^.*a.*b$" } }, "input.properties.x.pattern", /polynomial time/],
+    [{ x: { type: "string", pattern: "^(?:a{1,100}){1,100}$" } }, "input.properties.x.pattern", /exponential time/],
+    [{ x: { type: "string", pattern: "^([a-z]{1,20}\\s?){1,50}$" } }, "input.properties.x.pattern", /exponential time/],
+    [{ x: { type: "object", properties: { default: { type: "string", pattern: "(a+)+$" } } } }, "input.properties.x.properties.default.pattern", /exponential time/],
     [{ x: { type: "array", uniqueItems: true } }, "input.properties.x.uniqueItems", /give maxItems of at most 1000/],
     [{ x: { type: "array", uniqueItems: true, maxItems: 5000 } }, "input.properties.x.uniqueItems", /give maxItems of at most 1000/],
   ];
@@ -475,18 +478,29 @@ test("bounds: a definition has at most 200 steps, and a step's templates render 
     name: "amplify",
     input: { properties: { x: { type: "string" }, o: { type: "object" } } },
     steps: [
-      { id: "gate", kind: "branch", condition: { value: "{{input.x}}", contains: "small" }, then: [{ id: "ask", kind: "approval", message: "{{input.x}} ".repeat(300) }] },
+      {
+        id: "p",
+        kind: "parallel",
+        steps: [
+          { id: "w", kind: "approval", message: "beside" },
+          { id: "gate", kind: "branch", condition: { value: "{{input.x}}", contains: "small" }, then: [{ id: "ask", kind: "approval", message: "{{input.x}} ".repeat(300) }] },
+        ],
+      },
     ],
   };
   expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
   const small = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: "small" } } })).body;
-  const waiting = await waitFor(() => api("GET", `/api/v1/workflows/runs/${small.runId}`), (r) => r.body.status !== "running");
-  expect(waiting.body.status).toBe("suspended");
+  const waiting = await waitFor(() => api("GET", `/api/v1/workflows/runs/${small.runId}`), (r) => r.body.status === "suspended" && r.body.steps?.ask?.status === "suspended");
+  expect(waiting.body.steps.ask.status).toBe("suspended");
   await api("POST", `/api/v1/workflows/runs/${small.runId}/cancel`);
   // 300 copies of a 10 KB value: 3 MB of message from a 3 KB definition.
   const amplified = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: `small ${"y".repeat(10_000)}` } } })).body;
   const failed = await waitFor(() => api("GET", `/api/v1/workflows/runs/${amplified.runId}`), (r) => r.body.status !== "running");
   expect({ status: failed.body.status, code: failed.body.error?.code }).toEqual({ status: "failed", code: "TEMPLATE_TOO_LARGE" });
   expect(failed.text.length).toBeLessThan(100_000);
+  // The step that rendered too much is named, and fails; nothing is left running or waiting beside it.
+  expect(failed.body.steps.ask.error.message).toStartWith("Step 'ask': its templates render to more than 1048576 characters");
+  const statuses = Object.fromEntries(Object.entries(failed.body.steps as Record<string, { status: string }>).map(([k, v]) => [k, v.status]));
+  expect(statuses).toEqual({ p: "failed", w: "cancelled", gate: "failed", ask: "failed" });
   expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
 }, 30_000);

@@ -13,7 +13,7 @@ import type { ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
 import type { Step, WorkflowDefinition } from "./definition";
-import { render, renderDeep } from "./render";
+import { render, RenderBudget, renderDeep, TemplateTooLarge } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
 
@@ -205,11 +205,14 @@ export class WorkflowEngine {
         return null;
       });
     } catch (e) {
-      // A failure with a code is the run's own (TEMPLATE_TOO_LARGE); anything else is ours, with its stack.
-      const code = (e as { code?: unknown }).code;
-      if (typeof code === "string") this.d.log.warn(`workflow run ${runId} failed: ${code}: ${(e as Error).message}`);
-      else this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
-      await this.endIfRunning(runId, () => ({ status: "failed", errorCode: typeof code === "string" ? code : "ENGINE_ERROR", errorMessage: (e as Error).message, completedAt: Date.now() }));
+      this.d.log.error(`workflow run ${runId} failed: ${(e as Error).stack ?? e}`);
+      await this.endIfRunning(runId, (r) => ({
+        status: "failed",
+        state: endedSteps(r.state as unknown as RunState, "failed") as unknown as Record<string, unknown>,
+        errorCode: "ENGINE_ERROR",
+        errorMessage: (e as Error).message,
+        completedAt: Date.now(),
+      }));
     } finally {
       if (claimed) await this.leases.release(runId).catch((e) => this.d.log.error(`workflow run ${runId}: releasing its lease failed: ${(e as Error).message}`));
       this.active.delete(runId);
@@ -248,6 +251,18 @@ export class WorkflowEngine {
     if (this.paused || !this.leases.drives(run)) return "paused";
     const current = (run.state as unknown as RunState).steps[step.id];
     if (current?.status === "completed" || current?.status === "skipped") return "done";
+    try {
+      return await this.runStepOf(run, step, current);
+    } catch (e) {
+      // Every step renders its templates before it acts (starts a run, posts, suspends): one too large fails it here.
+      if (!(e instanceof TemplateTooLarge)) throw e;
+      await this.setStep(runId, step.id, { status: "failed", kind: step.kind, error: { code: e.code, message: `Step '${step.id}': ${e.message}` } });
+      return "failed";
+    }
+  }
+
+  private async runStepOf(run: RunRow, step: Step, current: StepState | undefined): Promise<Outcome> {
+    const runId = run.id;
     switch (step.kind) {
       case "skill":
         return this.runSkill(run, step, current);
@@ -290,9 +305,11 @@ export class WorkflowEngine {
     }
     if (!executionId) {
       const scope = this.scope(run);
-      const input = render(step.input, scope);
+      // One budget for all the step renders.
+      const budget = new RenderBudget();
+      const input = render(step.input, scope, budget);
       // The connector's strings are templates too ("{{input.pull_request.head.sha}}"); the run checks what they became.
-      const connector: Connector | undefined = step.connector ? { type: step.connector.type, fields: renderDeep(step.connector.fields, scope) as Record<string, unknown> } : undefined;
+      const connector: Connector | undefined = step.connector ? { type: step.connector.type, fields: renderDeep(step.connector.fields, scope, budget) as Record<string, unknown> } : undefined;
       const seen = connector ? { connector } : {};
       try {
         executionId = (await this.d.executions.run(ctx, step.skill, { input, interface: "workflow", connector })).executionId;

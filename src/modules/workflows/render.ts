@@ -50,8 +50,15 @@ export class RenderBudget {
   }
   spend(chars: number): void {
     this.left -= chars;
-    if (this.left < 0)
-      throw Object.assign(new Error(`The step's templates render to more than ${MAX_RENDERED_CHARS} characters: give it smaller values, or use each one fewer times`), { code: "TEMPLATE_TOO_LARGE" });
+    if (this.left < 0) throw new TemplateTooLarge();
+  }
+}
+
+/** The budget ran out: the step fails with this (its id added by the engine). */
+export class TemplateTooLarge extends Error {
+  readonly code = "TEMPLATE_TOO_LARGE";
+  constructor() {
+    super(`its templates render to more than ${MAX_RENDERED_CHARS} characters: give it smaller values, or use each one fewer times`);
   }
 }
 
