@@ -16,51 +16,9 @@ import type { Step, WorkflowDefinition } from "./definition";
 import { render, RenderBudget, renderDeep, TemplateTooLarge } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
+import { endedSteps, type DefinitionSource, type RunState, type StepState } from "./run-state";
 
 export const WORKFLOW_EVENT = "workflow-state";
-
-export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped" | "cancelled";
-
-export interface StepState {
-  status: StepStatus;
-  kind: Step["kind"];
-  /** A skill step's rendered prompt, or an action step's rendered input. */
-  input?: string | Record<string, unknown>;
-  /** A skill step's rendered connector: the source its run read. */
-  connector?: Connector;
-  output?: unknown;
-  executionId?: string;
-  suspend?: { message: string; resumeSchema?: unknown };
-  error?: { code: string; message: string };
-}
-
-export interface RunState {
-  steps: Record<string, StepState>;
-  /**
-   * Which definition the run was launched from: the workspace's own, or the bundled one of that id. A run follows
-   * only that one: the workspace's copy deleted, its run fails rather than go on with the bundled steps. (Absent
-   * on runs launched before it was recorded: whichever definition the id names now.)
-   */
-  definition?: DefinitionSource;
-}
-
-export type DefinitionSource = "workspace" | "bundled";
-
-/**
- * The steps of a run that ended: none left `running` or `suspended`, which would say it still goes on or still
- * waits to be resumed. A cancelled run's are cancelled; in a failed run, a parallel or branch step that held the
- * failure failed with it, and an approval waiting beside it is cancelled.
- */
-export function endedSteps(state: RunState, how: "cancelled" | "failed"): RunState {
-  const steps = Object.fromEntries(
-    Object.entries(state.steps).map(([id, st]): [string, StepState] => {
-      if (st.status !== "running" && st.status !== "suspended") return [id, st];
-      const holdsFailure = how === "failed" && st.status === "running" && (st.kind === "parallel" || st.kind === "branch");
-      return [id, { ...st, status: holdsFailure ? "failed" : "cancelled" }];
-    }),
-  );
-  return { ...state, steps };
-}
 
 type RunRow = typeof workflowRuns.$inferSelect;
 /** "paused": the server is shutting down; the run stays `running` and the next start's recover() goes on. */

@@ -5,7 +5,8 @@ import type { UIMessageStreamWriter } from "ai";
 import type { Ctx } from "../../lib/context";
 import type { Services } from "../../services";
 import type { BusEvent } from "../events/bus";
-import { WORKFLOW_EVENT, type RunState } from "./engine";
+import { WORKFLOW_EVENT } from "./engine";
+import type { RunState } from "./run-state";
 
 const ENDED = new Set(["suspended", "completed", "failed", "cancelled"]);
 const KEEP_ALIVE_MS = 5_000; // well inside Bun's idle timeout
