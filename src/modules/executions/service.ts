@@ -6,6 +6,7 @@ import { assertScope } from "../../lib/scopes";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { Store, TxOptions } from "../../store/db";
+import { leaseMillis, replicaId } from "../../lib/replica";
 import { writeAudit } from "../../store/audit";
 import { prepared } from "../../store/prepared";
 import { workspaceRow } from "../../store/lookup";
@@ -54,8 +55,11 @@ export interface ExecutionsDeps {
  * 312 retries. The routes pass it to idempotent() too, whose transaction is the outer one.
  */
 export const QUEUEING: TxOptions = { readCommitted: true };
-/** How long a running run's cancel callback waits for the charge of what its model used (a stop takes milliseconds). */
-const CANCEL_CHARGE_WAIT_MS = 2000;
+/**
+ * How long a running run's cancel callback waits for the charge of what its model used: a stop in this process takes
+ * milliseconds; a replica running it hears of the cancel at its next lease renewal (a third of a lease).
+ */
+const cancelChargeWaitMs = (leaseOwner: string | null) => (leaseOwner !== null && leaseOwner !== replicaId ? leaseMillis() / 3 : 0) + 2000;
 
 // POST /run is the product's hot path: its insert is prepared.
 const ph = sql.placeholder;
@@ -213,7 +217,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
         // charge to write its cost in, rather than go out saying 0.
         if (row.callbackUrl) {
           const payload = { event: "execution.cancelled", ...endSummary(row), error: { code: "CANCELLED", message: "Cancelled by request" } };
-          await d.webhooks.enqueue(ctx.workspaceId, row.callbackUrl, payload.event, payload, row.requestId, e.status === "running" ? CANCEL_CHARGE_WAIT_MS : 0);
+          await d.webhooks.enqueue(ctx.workspaceId, row.callbackUrl, payload.event, payload, row.requestId, e.status === "running" ? cancelChargeWaitMs(e.leaseOwner) : 0);
         }
         store.afterCommit(() => d.runner.cancel(e.id));
         return row;

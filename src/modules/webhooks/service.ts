@@ -1,6 +1,6 @@
 // Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body"), and the Standard Webhooks
 // headers beside it) from a persisted queue, retried with exponential backoff, so a restart loses no notification.
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import { hmacSha256, randomBytes } from "../../lib/crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
@@ -15,6 +15,12 @@ import { leaseMillis } from "../../lib/replica";
 
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
+/**
+ * The longest a delivery may be held back before it is due (a cancelled run's callback waiting for its charge).
+ * Below the send's timeout plus the shortest lease (1 s) plus the shortest hold (2 s): a row a replica has claimed,
+ * whose next attempt the claim pushed that far, is never taken for one still held.
+ */
+export const MAX_HOLD_MS = 12_000;
 const MAX_BACKOFF_MS = 3_600_000;
 
 /** Bytes are accepted too: an inbound hook verifies the exact bytes it received. */
@@ -47,6 +53,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   // Attempts since start, by result, for /metrics.
   const results: Record<"delivered" | "retry" | "failed", number> = { delivered: 0, retry: 0, failed: 0 };
   let kickTimer: ReturnType<typeof setTimeout> | null = null;
+  let kickAt = 0;
 
   /** The workspace's secret, made on first use (in its own tx, or a savepoint of the caller's). */
   async function secretFor(workspaceId: number): Promise<string> {
@@ -129,8 +136,14 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     }
   }
 
+  /** A send round in `ms`, unless one is due sooner: the earliest wins (a held-back callback delays no other). */
   function schedule(ms: number): void {
-    if (kickTimer) return;
+    const at = Date.now() + ms;
+    if (kickTimer) {
+      if (kickAt <= at) return;
+      clearTimeout(kickTimer);
+    }
+    kickAt = at;
     kickTimer = setTimeout(() => {
       kickTimer = null;
       // Off any request path: a failed round is logged, and the scheduler's next round tries again.
@@ -188,6 +201,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * the sender, so a change that queued nothing (most runs end without a callback URL) costs no query.
      */
     async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null, delayMs = 0): Promise<void> {
+      delayMs = Math.min(delayMs, MAX_HOLD_MS);
       await db
         .insert(webhookDeliveries)
         .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now() + delayMs, requestId, createdAt: Date.now() });
@@ -199,14 +213,22 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * sent yet (a cancelled run's, held back for its charge); false if there is none (it went out already).
      */
     async amendUnsent(workspaceId: number, event: string, executionId: string, fields: Record<string, unknown>): Promise<boolean> {
-      const rows = await db
-        .select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload })
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.event, event), eq(webhookDeliveries.status, "pending"), eq(webhookDeliveries.attempts, 0)));
+      const now = Date.now();
+      // Still held back: not yet due, so no replica has claimed it (a claim pushes its next attempt past the send's
+      // timeout and a lease, beyond any hold).
+      const held = and(
+        eq(webhookDeliveries.workspaceId, workspaceId),
+        eq(webhookDeliveries.event, event),
+        eq(webhookDeliveries.status, "pending"),
+        eq(webhookDeliveries.attempts, 0),
+        gt(webhookDeliveries.nextAttemptAt, now),
+        lte(webhookDeliveries.nextAttemptAt, sql`${webhookDeliveries.createdAt} + ${MAX_HOLD_MS}`),
+      );
+      const rows = await db.select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload }).from(webhookDeliveries).where(held);
       for (const r of rows) {
         const payload = JSON.parse(r.payload) as Record<string, unknown>;
         if (payload.executionId !== executionId || sending.has(r.id)) continue;
-        await db.update(webhookDeliveries).set({ payload: JSON.stringify({ ...payload, ...fields }) }).where(and(eq(webhookDeliveries.id, r.id), eq(webhookDeliveries.attempts, 0)));
+        await db.update(webhookDeliveries).set({ payload: JSON.stringify({ ...payload, ...fields }) }).where(and(eq(webhookDeliveries.id, r.id), held));
         return true;
       }
       return false;
