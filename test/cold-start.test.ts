@@ -29,7 +29,7 @@ const pkg = (name: string) => new RegExp(`/node_modules/${name.replace("/", "\\/
 const present = (mods: string[], want: string[]) => want.filter((p) => mods.some((m) => pkg(p).test(m)));
 
 // citty renders --help only (it imports node:util, ~3 ms of a start); the flags are parsed without it.
-const FIRST_USE_ONLY = ["citty", "@modelcontextprotocol/sdk", "ai", "@ai-sdk/openai-compatible", "@ai-sdk/anthropic", "zod", "ajv", "yaml", "@octokit/rest", "@slack/web-api", "isomorphic-git", "nodemailer", "@elysiajs/openapi", "@scalar/api-reference", "ipaddr.js", "prom-client"];
+const FIRST_USE_ONLY = ["citty", "@modelcontextprotocol/sdk", "ai", "@ai-sdk/openai-compatible", "@ai-sdk/anthropic", "zod", "ajv", "scslre", "refa", "@eslint-community/regexpp", "yaml", "@octokit/rest", "@slack/web-api", "isomorphic-git", "nodemailer", "@elysiajs/openapi", "@scalar/api-reference", "ipaddr.js", "prom-client"];
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -57,7 +57,7 @@ async function serveUntil200(data: string, trace: string, then?: (url: string) =
   return loaded(trace);
 }
 
-test("`clanker serve` answers its first 200 without loading citty, the MCP SDK, the AI SDK, zod, Ajv, yaml, Octokit, Slack, git, mail, OpenAPI, Scalar, ipaddr.js or prom-client (not even after answering)", async () => {
+test("`clanker serve` answers its first 200 without loading citty, the MCP SDK, the AI SDK, zod, Ajv, the regex analysis, yaml, Octokit, Slack, git, mail, OpenAPI, Scalar, ipaddr.js or prom-client (not even after answering)", async () => {
   const data = tmp("clanker-cold-");
   const empty = await serveUntil200(data, join(data, "trace-empty"));
   expect(present(empty, FIRST_USE_ONLY)).toEqual([]);

@@ -161,13 +161,13 @@ export async function readSignedJsonBody(request: Request, limit: number, conten
   return value instanceof BadBody ? value : new SignedJsonBody(bytes, value);
 }
 
+/** Far more parts than any form posted to us has (a handful of fields), and few enough to read in a moment. */
+const MAX_MULTIPART_PARTS = 1000;
+
 /**
  * multipart/form-data, read under the same limit. As Elysia's own parser does, a field that looks like JSON
  * ({ or [) is parsed into an object, so it gets the same depth bound; repeated fields become arrays.
  */
-/** More parts than any form of ours has (a run's attachments are at most a few dozen files). */
-const MAX_MULTIPART_PARTS = 1000;
-
 export async function readMultipartBody(request: Request, limit: number): Promise<unknown> {
   const bytes = await readLimited(request, limit);
   if (!(bytes instanceof Uint8Array)) return bytes ?? {};

@@ -96,7 +96,8 @@ function checkSchema(v: unknown, param: string): FieldSchema | undefined {
   if (!obj(v)) bad(param, "must be an object with required and properties");
   const s = v as FieldSchema;
   if (s.required !== undefined && (!Array.isArray(s.required) || s.required.some((r) => typeof r !== "string"))) bad(`${param}.required`, "must be a list of names");
-  // Properties given, a required name outside them is a typo: no form would ask for it, and every launch would fail.
+  // Properties given, a required name outside them is a typo: no form asks for it, so a launch from the web app is
+  // refused until someone sends it by hand.
   const missing = obj(s.properties) ? s.required?.find((r) => !Object.hasOwn(s.properties!, r)) : undefined;
   if (missing !== undefined) bad(`${param}.required`, `names '${missing}', which is not one of its properties (${Object.keys(s.properties!).join(", ") || "none"})`);
   if (s.properties !== undefined) {

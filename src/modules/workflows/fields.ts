@@ -28,7 +28,11 @@ function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
   let v = compiled.get(key);
   if (!v) {
     v = ajv().compile(json);
-    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    if (compiled.size >= COMPILED_MAX) {
+      // Ajv keeps every schema it compiled too: forgotten with ours, so both stay bounded.
+      compiled.clear();
+      ajv().removeSchema();
+    }
     compiled.set(key, v);
   }
   return v;
@@ -56,6 +60,8 @@ export function checkFieldSchema(schema: FieldSchema, param: string): void {
         ajv().compile(prop as object);
       } catch (e) {
         throw invalidParameter(`${param}.properties.${name}: is not a valid JSON Schema: ${(e as Error).message}`, `${param}.properties.${name}`);
+      } finally {
+        ajv().removeSchema(prop as object);
       }
     }
     throw invalidParameter(`${param}: is not a valid JSON Schema: ${(whole as Error).message}`, param);

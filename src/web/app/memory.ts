@@ -28,7 +28,7 @@ async function memoryCall(method, body, ifMatch) {
   var headers = {}; if (body !== undefined) headers["content-type"] = "application/json"; if (ifMatch) headers["if-match"] = ifMatch;
   var r = await fetch("/api/v1/memory", { method: method, credentials: "same-origin", headers: headers, body: body !== undefined ? JSON.stringify(body) : undefined });
   var data = await r.json().catch(function () { return {}; });
-  if (!r.ok) { var e = new Error((data.error && data.error.message) || ("The server answered " + r.status)); e.status = r.status; e.code = data.error && data.error.code; throw e; }
+  if (!r.ok) throw apiError(r, data);
   return { doc: data, etag: r.headers.get("etag") };
 }
 function showMeta(doc) {

@@ -32,7 +32,7 @@ function schemaFields(form, schema, opts) {
       var hasDefault = p.default !== undefined && p.enum.indexOf(p.default) >= 0;
       if (!req || !hasDefault) { var none = document.createElement("option"); none.value = ""; none.textContent = req ? "Choose…" : "—"; input.append(none); }
       p.enum.forEach(function (v, i) { var o = document.createElement("option"); o.value = String(i); o.textContent = String(v); input.append(o); });
-      if (p.default !== undefined && p.enum.indexOf(p.default) >= 0) input.value = String(p.enum.indexOf(p.default));
+      if (hasDefault) input.value = String(p.enum.indexOf(p.default));
     } else if (kind === "boolean") {
       input = document.createElement("input"); input.type = "checkbox"; input.checked = p.default === true;
     } else if (kind === "number" || kind === "integer") {

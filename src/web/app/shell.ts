@@ -111,15 +111,18 @@ async function api(path, opts) {
     headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
-  if (!r.ok) {
-    // The envelope's param and code come along, so a form can point at the field that failed. A 401 on a page
-    // opened signed in: the session ended (signed out in another tab, expired) — said so, not as the API's words
-    // for a client without a key; the page stays, so what was typed is not lost.
-    var ended = r.status === 401 && signedIn;
-    var e = new Error(ended ? "Your session ended: sign in again (in another tab, to keep what is on this page)." : (data.error && data.error.message) || ("The server answered " + r.status));
-    e.status = r.status; e.param = data.error && data.error.param; e.code = data.error && data.error.code; throw e;
-  }
+  if (!r.ok) throw apiError(r, data);
   return data;
+}
+// An API refusal as an Error: its message in words, and the envelope's status, param and code, so a form can point
+// at the field that failed. A page opened signed in whose session has ended since (signed out in another tab,
+// expired) says so, not in the API's words for a client without a key; the page stays, so what was typed is kept.
+var SESSION_ENDED = ["MISSING_CREDENTIALS", "INVALID_SESSION", "SESSION_EXPIRED"];
+function apiError(r, data) {
+  var err = (data && data.error) || {};
+  var ended = r.status === 401 && signedIn && SESSION_ENDED.indexOf(err.code) >= 0;
+  var e = new Error(ended ? "Your session ended: sign in again (in another tab, to keep what is on this page)." : err.message || ("The server answered " + r.status));
+  e.status = r.status; e.param = err.param; e.code = err.code; return e;
 }
 var signedIn = document.body.dataset.session === "1";
 // A page the browser restores from its back/forward cache (Back after signing out) is asked for again, so it shows

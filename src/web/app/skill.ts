@@ -35,13 +35,7 @@ const BODY = `${MARKDOWN_SCRIPT}<p><a href="/library">← Library</a></p>
 const FORM = `
 var slug = pathPart(2);
 var skill = null, installed = false, attachments = [];
-// fetch by hand, not api(): the run form needs the error's status and param, not only its message.
-async function call(method, path, body) {
-  var r = await fetch(path, { method: method, credentials: "same-origin", headers: body !== undefined ? { "content-type": "application/json" } : {}, body: body !== undefined ? JSON.stringify(body) : undefined });
-  var data = await r.json().catch(function () { return {}; });
-  if (!r.ok) { var err = data.error || {}; var e = new Error(err.message || ("The server answered " + r.status)); e.status = r.status; e.param = err.param; e.code = err.code; throw e; }
-  return data;
-}
+function call(method, path, body) { return api(path, { method: method, body: body }); }
 function human(name) { var s = name.replace(/[_-]+/g, " "); return s.charAt(0).toUpperCase() + s.slice(1); }
 function field(p, i) {
   var label = document.createElement("label"); var text = human(p.name) + (p.required ? " (required)" : " (optional)");
@@ -150,7 +144,7 @@ function describe(e) {
   if (e.status === 402) return "Not enough credits to run this skill: " + e.message + " Add credits or set your own model key in Settings.";
   if (e.status === 400) return "The run was refused: " + e.message + (e.param ? " (" + e.param + ")" : "");
   if (e.status === 404) return "This skill is not in the catalog (any more): " + e.message;
-  if (e.status === 401) return "Your session ended: sign in again.";
+  if (e.status === 401) return e.message;
   return "Could not run it: " + e.message;
 }
 function fact(dl, name, value, href) {
