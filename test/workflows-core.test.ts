@@ -382,7 +382,16 @@ test("field schemas are checked when saved: one Ajv refuses, a pattern that can 
   const r = await api("POST", "/api/v1/workflows/definitions", { body: nested });
   expect({ status: r.status, param: r.body.error?.param }).toEqual({ status: 400, param: "steps.0.steps.0.resumeSchema.properties.y" });
   const cron = await api("POST", "/api/v1/workflows/definitions", { body: { ...withInput("core-bad-cron", { x: { type: "string", minLength: "abc" } }), triggers: [{ cron: "0 9 * * 1", input: { x: "a" } }] } });
-  expect({ status: cron.status, type: cron.body.error?.type }).toEqual({ status: 400, type: "invalid_request_error" });
+  expect({ status: cron.status, param: cron.body.error?.param }).toEqual({ status: 400, param: "input.properties.x" });
+  // A definition stored before these checks (written here by hand) is refused at launch in words, not run or a 500.
+  const stored = withInput("core-stored-costly", { x: { type: "string" } });
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: stored })).status).toBe(200);
+  const cast = testDialect() === "postgres" ? ["definition::text", "::json"] : ["definition", ""];
+  expect(await runSql(srv, `UPDATE workflow_definitions SET definition = replace(${cast[0]}, '"type":"string"', '"type":"string","pattern":"^(a+)+$"')${cast[1]} WHERE key = 'core-stored-costly'`)).toBe(1);
+  const costly = await api("POST", "/api/v1/workflows/core-stored-costly/launch", { body: { inputData: { x: `${"a".repeat(24)}!` } } });
+  expect({ status: costly.status, code: costly.body.error?.code, param: costly.body.error?.param }).toEqual({ status: 400, code: "INVALID_WORKFLOW_SCHEMA", param: "inputData" });
+  expect(costly.body.error.message).toContain("its properties.x.pattern: the pattern");
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-stored-costly")).status).toBe(200);
   expect((await api("GET", "/api/v1/workflows/definitions/core-bad-schema")).status).toBe(404);
   // A safe pattern, an enum and bounds save, and a launch is checked against them.
   const good = withInput("core-good-schema", { x: { type: "string", pattern: "^[a-z]+(-[a-z]+)*$", maxLength: 20 }, mode: { enum: ["fast", "slow"] }, tags: { type: "array", uniqueItems: true, maxItems: 50 } });

@@ -275,6 +275,9 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
   if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");
   if (d.description !== undefined && typeof d.description !== "string") bad("description", "must be a string");
   const input = checkSchema(d.input, "input");
+  // A cron's input is checked against the input schema: the schema first, so a bad one is named as the fault (only
+  // then: Ajv loads on a workflow's first use, and the bundled definitions, checked at start, have no such input).
+  if (input && Array.isArray(d.triggers) && d.triggers.some((t) => obj(t) && t.input !== undefined)) checkFieldSchema(input, "input");
   const triggers = d.triggers === undefined ? undefined : checkTriggers(d.triggers, input);
   return {
     id: d.id as string,

@@ -21,12 +21,27 @@ const objectSchema = (schema: FieldSchema | undefined) => ({
   ...(schema?.properties ? { properties: schema.properties } : {}),
 });
 
-/** Throws Ajv's own error for a schema it cannot compile (a keyword of the wrong type, a $ref to nothing, a bad pattern). */
+/** A schema that would cost every check too much (./schema-cost): `at` is the keyword's path below the schema. */
+class CostlySchema extends Error {
+  constructor(readonly at: string[], why: string) {
+    super(why);
+  }
+}
+
+/**
+ * The compiled validator of a schema. Throws CostlySchema, or Ajv's own error for a schema it cannot compile (a
+ * keyword of the wrong type, a $ref to nothing, a bad pattern). Both are found once per schema, when it is compiled:
+ * at its definition's save, and at the first launch of a definition saved before these checks.
+ */
 function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
   const json = objectSchema(schema);
   const key = JSON.stringify(json);
   let v = compiled.get(key);
   if (!v) {
+    for (const [name, prop] of Object.entries(schema?.properties ?? {})) {
+      const costly = costlyKeyword(prop);
+      if (costly) throw new CostlySchema(["properties", name, ...costly.path], costly.why);
+    }
     v = ajv().compile(json);
     if (compiled.size >= COMPILED_MAX) {
       // Ajv keeps every schema it compiled too: forgotten with ours, so both stay bounded.
@@ -44,16 +59,13 @@ function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
  * delivery and resume.
  */
 export function checkFieldSchema(schema: FieldSchema, param: string): void {
-  for (const [name, prop] of Object.entries(schema.properties ?? {})) {
-    const costly = costlyKeyword(prop);
-    if (costly) {
-      const at = [param, "properties", name, ...costly.path].join(".");
-      throw invalidParameter(`${at}: ${costly.why}`, at);
-    }
-  }
   try {
     validatorFor(schema);
   } catch (whole) {
+    if (whole instanceof CostlySchema) {
+      const at = [param, ...whole.at].join(".");
+      throw invalidParameter(`${at}: ${whole.message}`, at);
+    }
     // Named by the property at fault when one fails on its own (a $ref may only resolve within the whole schema).
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
       try {
@@ -88,7 +100,8 @@ export function checkFields(data: unknown, schema: FieldSchema | undefined, para
     validate = validatorFor(schema);
   } catch (e) {
     // A definition saved before its schemas were checked at save time: a 400 that says whose fault, not a 500.
-    throw new InvalidRequestError(`The workflow's schema for ${param} is not valid JSON Schema (${(e as Error).message}): the definition must be fixed`, param, "INVALID_WORKFLOW_SCHEMA");
+    const what = e instanceof CostlySchema ? `its ${e.at.join(".")}: ${e.message}` : `it is not valid JSON Schema (${(e as Error).message})`;
+    throw new InvalidRequestError(`The workflow's schema for ${param} is refused, ${what}: an admin must save the definition again, fixed`, param, "INVALID_WORKFLOW_SCHEMA");
   }
   if (!validate(data)) {
     const bad = describe(validate.errors![0]!, param);
