@@ -24,7 +24,7 @@ export function renderDeep(value: unknown, scope: Record<string, unknown>, budge
     const whole = WHOLE_TEMPLATE_RE.exec(value);
     const v = whole ? lookup(scope, whole[1]!) : undefined;
     if (v === undefined || v === null) return render(value, scope, budget);
-    budget.spend(budget.sizeOf(whole![1]!, v));
+    budget.spend(budget.textOf(whole![1]!, v).length);
     return v;
   }
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope, budget));
@@ -41,12 +41,12 @@ export const MAX_RENDERED_CHARS = 1024 * 1024;
  */
 export class RenderBudget {
   private left = MAX_RENDERED_CHARS;
-  /** A value's rendered size, once per path: a value used many times is measured once. */
-  private sizes = new Map<string, number>();
-  sizeOf(path: string, v: unknown): number {
-    let n = this.sizes.get(path);
-    if (n === undefined) this.sizes.set(path, (n = typeof v === "string" ? v.length : (JSON.stringify(v)?.length ?? 0)));
-    return n;
+  /** A value as text, once per path: a value used many times is serialized (and measured) once. */
+  private texts = new Map<string, string>();
+  textOf(path: string, v: unknown): string {
+    let text = this.texts.get(path);
+    if (text === undefined) this.texts.set(path, (text = typeof v === "string" ? v : (JSON.stringify(v) ?? "")));
+    return text;
   }
   spend(chars: number): void {
     this.left -= chars;
@@ -68,7 +68,8 @@ export function render(template: string, scope: Record<string, unknown>, budget 
   return template.replace(TEMPLATE_RE, (_m, path: string) => {
     const v = lookup(scope, path);
     if (v === undefined || v === null) return "";
-    budget.spend(budget.sizeOf(path, v));
-    return typeof v === "string" ? v : JSON.stringify(v);
+    const text = budget.textOf(path, v);
+    budget.spend(text.length);
+    return text;
   });
 }
