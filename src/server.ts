@@ -157,6 +157,8 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     // The last events (the runs just waited for, the requeue above) are committed and handed to the streams, which
     // end after them; up to a second for the sockets to carry them. Then what is left closes: no stream holds the stop.
     await store.flush();
+    // With replicas a stream reads what it was cued to from the log: that read is let finish first.
+    await services.bus.settled();
     endEventStreams();
     for (let i = 0; i < 50 && server.pendingRequests > 0; i++) await Bun.sleep(20);
     void app.stop(true).catch(() => {});

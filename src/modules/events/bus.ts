@@ -88,6 +88,11 @@ export class EventBus {
     };
   }
 
+  /** With replicas, once the streams' reads of the log under way are done (a shutdown waits for it); at once otherwise. */
+  settled(): Promise<void> {
+    return this.replicaFollowers?.settled() ?? Promise.resolve();
+  }
+
   /**
    * A client of GET /api/events (counted for /metrics): the workspace's events after `after` (0: from now on), in id
    * order and none left out, on one process as across replicas (./follow.ts).

@@ -116,6 +116,20 @@ export class ReplicaFollowers {
     };
   }
 
+  /**
+   * Once every read under way (and any it was asked to do again) has handed its events over: a shutdown ends the
+   * streams after this, so a follower cued by the last commit still gets what it was cued for. Bounded: a store
+   * that stopped answering does not hold the stop.
+   */
+  async settled(timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const running = [...this.groups.values()].flatMap((g) => (g.running ? [g.running] : []));
+      if (!running.length || Date.now() >= deadline) return;
+      await Promise.race([Promise.allSettled(running), Bun.sleep(Math.max(0, deadline - Date.now()))]);
+    }
+  }
+
   /** Reads the log after the least advanced member, handing each member what is past its own position, in id order. */
   private read(workspaceId: number, g: Group): Promise<void> {
     g.again = true;
