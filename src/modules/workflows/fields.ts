@@ -15,12 +15,6 @@ const ajv = () => (ajvInstance ??= new ((require("ajv") as typeof import("ajv"))
 const compiled = new Map<string, ValidateFunction>();
 const COMPILED_MAX = 500;
 
-const objectSchema = (schema: FieldSchema | undefined) => ({
-  type: "object",
-  ...(schema?.required ? { required: schema.required } : {}),
-  ...(schema?.properties ? { properties: schema.properties } : {}),
-});
-
 /** A schema that would cost every check too much (./schema-cost): `at` is the keyword's path below the schema. */
 class CostlySchema extends Error {
   constructor(readonly at: string[], why: string) {
@@ -34,7 +28,7 @@ class CostlySchema extends Error {
  * at its definition's save, and at the first launch of a definition saved before these checks.
  */
 function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
-  const json = objectSchema(schema);
+  const json = { type: "object", ...(schema?.required ? { required: schema.required } : {}), ...(schema?.properties ? { properties: schema.properties } : {}) };
   const key = JSON.stringify(json);
   let v = compiled.get(key);
   if (!v) {
@@ -55,8 +49,8 @@ function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
 
 /**
  * A field schema as a definition is saved: one Ajv compiles, and none that would cost every launch too much
- * (./schema-cost). Checked here rather than at launch, where a schema Ajv refuses was a 500 on every launch, hook
- * delivery and resume.
+ * (./schema-cost), refused with the param at fault. Before, a schema Ajv refuses was a 500 on every launch, hook
+ * delivery and resume (a definition saved then is refused at its first launch instead: checkFields).
  */
 export function checkFieldSchema(schema: FieldSchema, param: string): void {
   try {
