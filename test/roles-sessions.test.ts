@@ -101,6 +101,12 @@ describe("roles over REST", () => {
     const ownersRun = await startHangingRun(owner);
     const membersRun = await startHangingRun(member);
     const membersOther = await startHangingRun(member);
+    // Each run says who started it, so a client can tell which ones a member may cancel.
+    const [ownerId, memberId] = [(await owner("GET", "/api/v1/profile")).body.id, (await member("GET", "/api/v1/profile")).body.id];
+    expect(ownerId).not.toBe(memberId);
+    expect((await member("GET", `/api/v1/executions/${ownersRun}/status`)).body.startedBy).toMatchObject({ userId: ownerId });
+    expect((await member("GET", `/api/v1/executions/${membersRun}/status`)).body.startedBy).toEqual({ userId: memberId, apiKeyId: null });
+    expect((await member("GET", "/api/v1/executions?limit=100")).body.data.find((e: { id: string }) => e.id === membersOther).startedBy.userId).toBe(memberId);
     expectRoleRefusal(await member("POST", `/api/v1/executions/${ownersRun}/cancel`));
     expect(["queued", "running"]).toContain((await owner("GET", `/api/v1/executions/${ownersRun}/status`)).body.status);
     const own = await member("POST", `/api/v1/executions/${membersRun}/cancel`);
@@ -124,6 +130,9 @@ describe("roles over REST", () => {
       if (!stepExecution) await Bun.sleep(20);
     }
     expect(stepExecution).toBeTruthy();
+    const memberId = (await member("GET", "/api/v1/profile")).body.id;
+    expect((await member("GET", `/api/v1/workflows/runs/${membersRun}`)).body.startedBy).toEqual({ userId: memberId, apiKeyId: null });
+    expect((await member("GET", `/api/v1/workflows/runs/${ownersRun}`)).body.startedBy.userId).not.toBe(memberId);
     expectRoleRefusal(await member("POST", `/api/v1/workflows/runs/${ownersRun}/cancel`));
     expect((await owner("GET", `/api/v1/workflows/runs/${ownersRun}`)).body.status).toBe("running");
     const own = await member("POST", `/api/v1/workflows/runs/${membersRun}/cancel`);

@@ -198,7 +198,7 @@ describe("POST /hooks/:triggerId, webhook", () => {
     expect(runId).toMatch(/^run_\d+$/);
     expect(r.body).toMatchObject({ received: true, workflowId: "on-events" });
     const run = await waitForRun(owner, runId, (x) => x.status === "suspended");
-    expect(run).toMatchObject({ trigger: "webhook", input: { title: "Café deploy", sender: "ci" }, status: "suspended" });
+    expect(run).toMatchObject({ trigger: "webhook", input: { title: "Café deploy", sender: "ci" }, status: "suspended", startedBy: { userId: null, apiKeyId: null } });
     expect(run.steps.look.suspend.message).toBe("Seen: Café deploy by ci");
     const list = await triggersOf(owner, "on-events");
     expect(list.find((t) => t.id === hook.id).lastFiredAt).toEqual(expect.any(String));

@@ -306,6 +306,17 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await p.goto(`${srv.url}/skills/summarize`);
     await p.locator("#installed-state", { hasText: "(an owner or admin installs skills)" }).waitFor();
     expect(await p.locator("#install").isHidden()).toBe(true);
+    // Runs: Cancel only on the member's own (the API refuses it on the owner's, README's roles).
+    const slow = (call: typeof asMember, who: string) => call("POST", "/api/v1/skills/summarize/run", { body: { input: `[[slow:5000]] ${who}'s run` } });
+    const [ownersRun, membersRun] = [(await slow(team.owner, "the owner")).body.executionId, (await slow(asMember, "the member")).body.executionId];
+    await p.goto(`${srv.url}/executions/${ownersRun}`);
+    await p.locator("#facts dt").first().waitFor();
+    expect(await p.locator('#status-badge').getAttribute("data-status")).toMatch(/^(queued|running)$/);
+    expect(await p.locator("#cancel").isHidden()).toBe(true);
+    await p.goto(`${srv.url}/executions/${membersRun}`);
+    await p.getByRole("button", { name: "Cancel" }).click();
+    await p.locator('#status-badge[data-status="cancelled"]').waitFor();
+    expect((await team.owner("POST", `/api/v1/executions/${ownersRun}/cancel`)).body.status).toBe("cancelled");
   } finally {
     await ctx2.close();
   }
@@ -322,7 +333,9 @@ test("the switcher: the owner acts in the team, /executions there updates live, 
   const opened = page.waitForResponse(async (r) => r.url().startsWith(`${srv.url}/api/events`) && ((await r.request().allHeaders())["cookie"] ?? "").includes(`clanker_workspace=${teamId}`));
   await Promise.all([page.waitForEvent("load"), switcher.selectOption(teamId)]);
   expect((await opened).status()).toBe(200);
-  await page.getByText("No executions yet").waitFor();
+  // The team's list (the member's test left two cancelled runs in it), without the personal run.
+  await page.locator('#runs li[data-status="cancelled"]').first().waitFor();
+  expect(await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).count()).toBe(0);
   await page.evaluate("window.__noReload = true");
   const inTeam = client(srv, { session: ownerSession, workspace: teamId });
   const started = await inTeam("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:300]] a team run, watched live" } });

@@ -80,7 +80,7 @@ const EXAMPLES: Record<string, { request?: unknown; response?: unknown }> = {
     response: {
       id: "run_1", runId: "run_1", workflowId: "parallel-review", status: "running",
       input: { code: "function add(a, b) { return a - b }", doc: "add returns the sum" },
-      steps: {}, suspendedStep: null, error: null, cost: 0, trigger: "api", callbackUrl: null,
+      steps: {}, suspendedStep: null, error: null, cost: 0, trigger: "api", startedBy: { userId: "usr_1", apiKeyId: "key_9" }, callbackUrl: null,
       createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", completedAt: null,
     },
   },

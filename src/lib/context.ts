@@ -1,5 +1,6 @@
 // Who is asking, for which workspace: the ctx every service verb receives.
 import { PermissionError } from "./errors";
+import { encodeId } from "./ids";
 
 export type Role = "owner" | "admin" | "member";
 
@@ -40,6 +41,18 @@ export function startedBy(run: { actorUserId: number | null; actorApiKeyId: numb
   const a = ctx.actor;
   if (a.userId !== null) return run.actorUserId === a.userId;
   return a.kind === "agent" && run.actorUserId === null && run.actorApiKeyId === a.apiKeyId;
+}
+
+/**
+ * Who started a run, as its views show it: the person (null for a trigger or an unclaimed agent) and the key
+ * it came through (null for a session or a trigger). A page compares it with the profile to offer Cancel only
+ * where the caller may use it.
+ */
+export function starterView(run: { actorUserId: number | null; actorApiKeyId: number | null }) {
+  return {
+    userId: run.actorUserId === null ? null : encodeId("user", run.actorUserId),
+    apiKeyId: run.actorApiKeyId === null ? null : encodeId("apiKey", run.actorApiKeyId),
+  };
 }
 
 /** Members may end only what they started; owners and admins anything in the workspace. */

@@ -48,6 +48,7 @@ const execution = t.Object({
   error: t.Nullable(t.Object({ code: t.String(), message: t.String() })),
   rerunOf: t.Nullable(t.String()),
   callbackUrl: t.Nullable(t.String()),
+  startedBy: t.Object({ userId: t.Nullable(t.String()), apiKeyId: t.Nullable(t.String()) }),
   connector: t.Nullable(t.Object({ type: t.String(), fields: t.Record(t.String(), t.Unknown()), context: t.Unknown() })),
   createdAt: isoDate,
   startedAt: t.Nullable(isoDate),

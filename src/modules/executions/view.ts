@@ -1,6 +1,7 @@
 // The API shapes of an execution and its output blocks.
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
+import { starterView } from "../../lib/context";
 import { executionBlocks, executions } from "../../store/schema";
 import { toCredits } from "../billing/service";
 
@@ -51,6 +52,7 @@ export function executionView(e: ExecutionRow, artifactIds: number[] = []) {
     error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
     rerunOf: e.rerunOf === null ? null : encodeId("execution", e.rerunOf),
     callbackUrl: e.callbackUrl,
+    startedBy: starterView(e),
     // A run that read code: its source and what the model was given (included, cut, bytes of the budget).
     connector: e.connector ? { type: e.connector.type, fields: e.connector.fields, context: e.connector.context ?? null } : null,
     createdAt: toIso(e.createdAt)!,

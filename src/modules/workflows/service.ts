@@ -1,7 +1,7 @@
 // Workflows: definitions (bundled + the workspace's own), launching, runs, resume and cancel. Shared by REST,
 // the AI SDK stream, MCP and the cron triggers.
 import { and, desc, eq, sql } from "drizzle-orm";
-import { assertMayCancel, assertRole, systemCtx, type Ctx } from "../../lib/context";
+import { assertMayCancel, assertRole, starterView, systemCtx, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
@@ -37,6 +37,7 @@ export async function runView(store: Store, r: RunRow) {
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? "" } : null,
     cost: await costOf(store, r),
     trigger: r.trigger,
+    startedBy: starterView(r),
     callbackUrl: r.callbackUrl,
     createdAt: toIso(r.createdAt)!,
     updatedAt: toIso(r.updatedAt)!,

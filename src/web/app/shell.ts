@@ -151,6 +151,8 @@ async function workspaces() {
     sel.onchange = function () { setWs(sel.value); location.reload(); };
   } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); }
 }
+// Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
+function mayCancel(run, me) { return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }
 function live(onEvent) {
   var es = new EventSource("/api/events");
   // Only a malformed message is skipped; an error in the page's own handler surfaces in the console.
