@@ -2,7 +2,9 @@
 // secret; a signed delivery to POST /hooks/:triggerId launches the workflow with the body (or the GitHub event) as
 // input; bad or stale signatures and unknown triggers launch nothing; secrets are for owners and admins.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { join, resolve } from "node:path";
 import { cleanup, client, readResponse, startServer, type ApiResponse, type TestServer } from "./helpers/server";
 import { clankerSig, fire, githubSig, nowS } from "./helpers/hooks";
 import { expectError } from "./helpers/api";
@@ -492,6 +494,17 @@ describe("MCP and unclaimed agents", () => {
     expect(out).toEqual(rest.body);
     expect(out.data.map((t: any) => t.kind)).toEqual(expect.arrayContaining(["cron", "webhook", "github"]));
     expect(JSON.stringify(out)).not.toContain("whsec_");
+  });
+
+  test("over stdio (`clanker mcp` on the server's data dir) the hook URLs name the running server, not the default port", async () => {
+    const key = (await owner("POST", "/api/v1/api-keys", { body: { name: "stdio" } })).body.key;
+    const c = new Client({ name: "triggers-stdio", version: "1.0.0" });
+    clients.push(c);
+    const main = join(resolve(import.meta.dir, ".."), "src/main.ts");
+    await c.connect(new StdioClientTransport({ command: process.execPath, args: [main, "mcp", "--data", srv.dataDir, "--api-key", key], env: srv.env, stderr: "pipe" }));
+    const out = await toolOk(c, "list-integration-triggers", { limit: 100 });
+    expect(out.data.some((t: any) => t.hookUrl?.startsWith(`${srv.url}/hooks/trg_`))).toBe(true);
+    expect(out).toEqual((await owner("GET", "/api/v1/triggers?limit=100")).body);
   });
 
   test("an unclaimed agent key is refused the triggers over REST and MCP", async () => {

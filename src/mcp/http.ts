@@ -160,7 +160,7 @@ export class McpSessions {
       return request.method === "GET" ? openedAtOnce(res) : res;
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl, transport: "http", workspaceId: ctx.workspaceId });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
     let opened = false;
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -185,7 +185,7 @@ export class McpSessions {
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
   async sseStream(ctx: Ctx, request: Request, baseUrl: string): Promise<Response> {
     const { createMcpServer, requestCtx, SSEServerTransport } = await sdk();
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl, transport: "http", workspaceId: ctx.workspaceId });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {

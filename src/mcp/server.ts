@@ -28,7 +28,11 @@ export interface CallExtra {
 
 export interface ToolContext {
   services: Services;
-  baseUrl: string;
+  /**
+   * Where this server is reached, for the URLs a tool hands out (OAuth callbacks, hook URLs, downloads). Read per
+   * call: over stdio it is the HTTP server holding the same data dir, which may start after this process.
+   */
+  baseUrl: () => string;
   /** stdio: no HTTP server may be running, so results carry no URLs to fetch (artifacts come inline). */
   transport: "http" | "stdio";
   /**

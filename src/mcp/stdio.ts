@@ -18,6 +18,8 @@ import { decodeId } from "../lib/ids";
 import { createMcpServer, type ToolContext } from "./server";
 import { Idempotency } from "../http/idempotency";
 import { jitForServing } from "../lib/jit";
+import { runningServerUrl } from "../store/data-lock";
+import { reachableUrl } from "../cli/next-steps";
 
 export async function runMcpStdio(config: Config, apiKey: string | undefined): Promise<void> {
   // stdout belongs to the protocol: everything else goes to stderr.
@@ -42,7 +44,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   await deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: config.publicUrl ?? `http://${config.host}:${config.port}`, workspaceId: ctx.workspaceId });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: () => runningServerUrl(config.dataDir) ?? reachableUrl(config), workspaceId: ctx.workspaceId });
   const transport = new StdioServerTransport();
   transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:

@@ -37,7 +37,7 @@ export async function answerToolsList(server: McpServer): Promise<{ tools: Tool[
 
 // Run by tool-list.macro.ts: the answer on stdout, as JSON.
 if (import.meta.main)
-  listTools({ transport: "http", baseUrl: "" }).then(
+  listTools({ transport: "http", baseUrl: () => "" }).then(
     (tools) => process.stdout.write(JSON.stringify(tools)),
     (e: unknown) => {
       console.error((e as Error)?.stack ?? e);

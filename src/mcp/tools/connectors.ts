@@ -32,7 +32,7 @@ export function registerConnectorTools(server: McpServer, { services, ctxOf, bas
       },
     },
     ({ connector, token, url }, extra) =>
-      tool(async () => svc.connect(await ctxOf(extra), connector, { ...(token === undefined ? {} : { token }), ...(url === undefined ? {} : { url }) }, `${baseUrl}/api/v1/connectors/${connector}/callback`)),
+      tool(async () => svc.connect(await ctxOf(extra), connector, { ...(token === undefined ? {} : { token }), ...(url === undefined ? {} : { url }) }, `${baseUrl()}/api/v1/connectors/${connector}/callback`)),
   );
   server.registerTool(
     "disconnect-connector",

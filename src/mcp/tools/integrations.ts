@@ -26,7 +26,7 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
         credentials: z.record(z.string(), z.unknown()).optional().describe("Provider-specific credentials or settings; see the description"),
       },
     },
-    (a, extra) => tool(async () => svc.connect(await ctxOf(extra), a.integration, a.credentials, { baseUrl })),
+    (a, extra) => tool(async () => svc.connect(await ctxOf(extra), a.integration, a.credentials, { baseUrl: baseUrl() })),
   );
   server.registerTool(
     "disconnect-integration",

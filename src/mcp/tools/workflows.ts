@@ -105,6 +105,6 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, once
       inputSchema: pageArgs,
       outputSchema: listOutput(),
     },
-    (a, extra) => tool(async () => envelope(await services.triggers.list(await ctxOf(extra), a, baseUrl))),
+    (a, extra) => tool(async () => envelope(await services.triggers.list(await ctxOf(extra), a, baseUrl()))),
   );
 }

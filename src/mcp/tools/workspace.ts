@@ -38,7 +38,7 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
         const f = await services.artifacts.file(ctx, id);
         const text = f.size <= INLINE_LIMIT && isTextMedia(f.mediaType) ? f.bytes.toString("utf8") : null;
         const uri = artifactUri(a.id);
-        if (transport === "http") return ok({ ...a, downloadUrl: `${baseUrl}${a.downloadUrl}`, uri, content: text });
+        if (transport === "http") return ok({ ...a, downloadUrl: `${baseUrl()}${a.downloadUrl}`, uri, content: text });
         // stdio: no URL an agent could reach; the bytes ride along instead (up to the same limit).
         const { downloadUrl: _unreachable, ...meta } = a;
         const result = ok({ ...meta, uri, content: text });
