@@ -87,6 +87,36 @@ describe("github by token (REST)", () => {
     }
   });
 
+  test("a GitHub that answers 200 with what its API never returns → 503 saying so: no account stored, no code quoted, the caller's path not blamed", async () => {
+    // Say a proxy's page at CLANKER_GITHUB_API_URL: JSON for /user with one token (so a connection exists), else not.
+    const impostor = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) =>
+        new URL(req.url).pathname === "/user" && req.headers.get("authorization")?.endsWith("ghp_fine")
+          ? Response.json({ login: "someone" })
+          : new Response("<html>not json", { headers: { "content-type": "application/json" } }),
+    });
+    const odd = await startServer({ env: { CLANKER_GITHUB_API_URL: `http://127.0.0.1:${impostor.port}` } });
+    try {
+      const call = client(odd, { apiKey: await odd.createKey({ email: uniqueEmail("impostor") }) });
+      const refused = await call("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_other" } });
+      expectError(refused, 503, "overloaded_error", "CONNECTOR_UPSTREAM_ERROR");
+      expect(refused.body.error.message).toContain("CLANKER_GITHUB_API_URL");
+      expect((await call("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: false, account: null });
+      expect((await call("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_fine" } })).body).toMatchObject({ connected: true, account: "someone" });
+      for (const path of ["/sources", "/sources/a%2Fb/branches", "/sources/a%2Fb/content?path=x", "/sources/a%2Fb/content"]) {
+        const r = await call("GET", `/api/v1/connectors/github${path}`);
+        expectError(r, 503, "overloaded_error", "CONNECTOR_UPSTREAM_ERROR");
+        expect({ path, message: r.body.error.message }).toMatchObject({ message: expect.stringContaining("is not what its API returns") });
+      }
+    } finally {
+      await odd.stop();
+      cleanup(odd);
+      impostor.stop(true);
+    }
+  });
+
   test("connect with a token: checked with GET /user, answer {connected, account}, audited without the token", async () => {
     const r = await a("POST", "/api/v1/connectors/github/connect", { body: { token: TOKEN }, headers: { "x-request-id": "gh-connect-1" } });
     expect(r.status).toBe(200);

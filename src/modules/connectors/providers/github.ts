@@ -34,8 +34,22 @@ export function githubFailure(e: unknown): { answered: boolean; status: number |
   return { answered, status, reason, retryAfter };
 }
 
+/**
+ * GitHub answered 200 with something that is not what its API returns (a proxy's page, another server at
+ * CLANKER_GITHUB_API_URL): refused, so nothing is stored or shown from it.
+ */
+function unexpectedAnswer(what: string): ApiError {
+  return new ApiError("overloaded_error", `GitHub's answer to ${what} is not what its API returns: check that CLANKER_GITHUB_API_URL is GitHub's API (https://api.github.com, or https://HOST/api/v3 for Enterprise), then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. A GitHub outage is a 503. */
 export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
+  if (e instanceof ApiError) throw e;
+  // Octokit reports every failed request, unanswered ones too, with a status; anything else (a TypeError while
+  // paging through a body) came from reading an answer GitHub's API would not give.
+  if (typeof (e as { status?: unknown }).status !== "number") throw unexpectedAnswer("this request");
   const { answered, status, reason, retryAfter } = githubFailure(e);
   if (!answered)
     throw new ApiError("overloaded_error", `Could not reach GitHub (${reason}): check CLANKER_GITHUB_API_URL and this server's network, then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
@@ -70,6 +84,7 @@ const tokenOf = (ctx: ConnectorContext): string => {
 async function accountOf(config: Config, token: string): Promise<string> {
   try {
     const { data } = await octokitFor(config, token).rest.users.getAuthenticated();
+    if (!isObject(data) || typeof data.login !== "string" || !data.login) throw unexpectedAnswer("who the token belongs to");
     return data.login;
   } catch (e) {
     githubError(e);
@@ -124,6 +139,7 @@ export const githubProvider: ConnectorProvider = {
     if (!Number.isInteger(pageNo) || pageNo < 1) throw new InvalidRequestError("cursor is not one this server gave", "cursor");
     try {
       const r = await octokitFor(ctx.config, tokenOf(ctx)).rest.repos.listForAuthenticatedUser({ per_page: page.limit, page: pageNo, sort: "full_name" });
+      if (!Array.isArray(r.data) || !r.data.every((x) => isObject(x) && typeof x.full_name === "string")) throw unexpectedAnswer("the list of repositories");
       return {
         data: r.data.map((x) => ({ id: x.full_name, name: x.full_name, description: x.description, defaultBranch: x.default_branch ?? null, private: x.private, url: x.html_url })),
         nextCursor: nextPage(r.headers.link),
@@ -138,6 +154,8 @@ export const githubProvider: ConnectorProvider = {
     const gh = octokitFor(ctx.config, tokenOf(ctx));
     try {
       const [{ data: info }, branches] = await Promise.all([gh.rest.repos.get({ owner, repo }), gh.paginate(gh.rest.repos.listBranches, { owner, repo, per_page: 100 })]);
+      if (!isObject(info) || !Array.isArray(branches) || !branches.every((b) => isObject(b) && typeof b.name === "string" && isObject(b.commit) && typeof b.commit.sha === "string"))
+        throw unexpectedAnswer(`the branches of ${source}`);
       return branches.map((b) => ({ name: b.name, sha: b.commit.sha, default: b.name === info.default_branch }));
     } catch (e) {
       githubError(e, { entity: "source", id: source });
@@ -154,6 +172,8 @@ export const githubProvider: ConnectorProvider = {
     } catch (e) {
       contentError(e, source, p, ref);
     }
+    if (Array.isArray(data) ? !data.every((x) => isObject(x) && typeof x.name === "string" && typeof x.type === "string") : !isObject(data) || typeof data.type !== "string")
+      throw unexpectedAnswer(`${p || "the top"} of ${source}`);
     if (Array.isArray(data)) {
       const entries = (data as { name: string; type: string; size: number }[]).map((x) => ({
         name: x.name,
