@@ -52,7 +52,7 @@ beforeAll(async () => {
     port: 0,
     async fetch(req) {
       received.push({ headers: req.headers, body: await req.text(), path: new URL(req.url).pathname });
-      return new Response("ok", { status: receiverStatus });
+      return new Response("ok", { status: receiverStatus, headers: receiverStatus === 429 ? { "retry-after": "7" } : {} });
     },
   });
   srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_SLACK_API_URL: slack.apiUrl, CLANKER_SMTP_URL: sink.url } });
@@ -217,6 +217,17 @@ describe("REST: webhook", () => {
       const r = await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { payload: {} } } });
       expectError(r, 503, "overloaded_error", "INTEGRATION_ERROR");
       expect(r.body.error.message).toContain("500");
+    } finally {
+      receiverStatus = 200;
+    }
+  });
+
+  test("a receiver's 429 is INTEGRATION_RATE_LIMITED with its retry-after, as Slack's is", async () => {
+    receiverStatus = 429;
+    try {
+      const r = await member("POST", "/api/v1/integrations/webhook/actions/post", { body: { input: { payload: {} } } });
+      expectError(r, 429, "rate_limit_error", "INTEGRATION_RATE_LIMITED");
+      expect(r.headers.get("retry-after")).toBe("7");
     } finally {
       receiverStatus = 200;
     }

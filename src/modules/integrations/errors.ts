@@ -13,6 +13,13 @@ export const integrationRateLimited = (name: string, retryAfterSeconds: number) 
     headers: { "retry-after": String(retryAfterSeconds) },
   });
 
+/** An HTTP Retry-After (seconds, or a date) in whole seconds, at least 1; `fallback` when absent or unreadable. */
+export function retryAfterSeconds(header: string | null, fallback = 30, now = Date.now()): number {
+  if (header === null) return fallback;
+  const seconds = /^\s*\d+\s*$/.test(header) ? Number(header) : (Date.parse(header) - now) / 1000;
+  return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : fallback;
+}
+
 /**
  * Any other failure: a 400 when the provider answered and refused (its reason says why: channel_not_found…),
  * a 503 when it could not be reached or failed on its side, so a retry may help.

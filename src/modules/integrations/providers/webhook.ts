@@ -4,7 +4,7 @@
 // guarded fetch (SSRF rules at connect time and again, with DNS, at every post).
 import { InvalidRequestError } from "../../../lib/errors";
 import { guardedFetch, OutboundRefused, urlProblem } from "../../../lib/outbound";
-import { integrationError } from "../errors";
+import { integrationError, integrationRateLimited, retryAfterSeconds } from "../errors";
 import type { IntegrationProvider } from "../provider";
 
 const NAME = "Webhook";
@@ -86,6 +86,7 @@ export function createWebhookProvider(deps: WebhookProviderDeps): IntegrationPro
         throw integrationError(NAME, `the receiver could not be reached (${(e as Error).message})`, true);
       }
       await res.body?.cancel().catch(() => undefined);
+      if (res.status === 429) throw integrationRateLimited(NAME, retryAfterSeconds(res.headers.get("retry-after")));
       if (res.status < 200 || res.status >= 300) throw integrationError(NAME, `the receiver answered ${res.status}`, res.status >= 500);
       // Not the path: it may carry the receiver's token.
       return { delivered: true, status: res.status, origin: target.origin };
