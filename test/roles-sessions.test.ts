@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
+import { expectError } from "./helpers/api";
 import { outboxMessages } from "./helpers/mail";
 import { joinTeam, makeTeam, type Team } from "./helpers/team";
 import { callTool, connectMcp, toolError, toolOk, type HttpKind } from "./helpers/mcp-client";
@@ -194,40 +195,48 @@ describe("the word current in /workspaces/:id paths", () => {
   });
 });
 
-describe("a second invitation accepted by a member", () => {
-  test("can raise the role, never lower it; the answer, the membership and the audit row agree", async () => {
-    const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"]) => {
-      for (const role of roles) expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email, role } })).status).toBe(200);
+describe("a second invitation to the same address", () => {
+  test("replaces the first (a corrected role counts, the old token is refused, whichever order they are used in); the answer, the membership and the audit rows agree", async () => {
+    const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"], order: [0 | 1, 0 | 1]) => {
+      const ids: string[] = [];
+      for (const role of roles) {
+        const r = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email, role } });
+        expect(r.status).toBe(200);
+        ids.push(r.body.id);
+      }
       const tokens = outboxMessages(srv.dataDir, email).map((m) => /\binv_[A-Za-z0-9_-]+/.exec(m.text)?.[0]);
       expect(tokens).toHaveLength(2);
       const session = await srv.createSession(email);
       const accept = (token: string) => client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } });
-      const first = await accept(tokens[0]!);
-      expect(first.body).toMatchObject({ id: team, role: roles[0] });
-      const second = await accept(tokens[1]!);
+      const answers = [];
+      for (const i of order) answers.push(await accept(tokens[i]!));
       const current = await client(srv, { session, workspace: team })("GET", "/api/v1/workspaces/current");
-      return { second, current };
+      return { ids, answers, current };
     };
-    const up = uniqueEmail("raised");
+    const corrected = uniqueEmail("corrected");
     // The second to join signs in first: joining order and sign-up order differ.
     const keptEmail = uniqueEmail("kept");
     await srv.createSession(keptEmail);
-    const raised = await inviteTwice(up, ["member", "admin"]);
-    expect(raised.second.body).toMatchObject({ id: team, role: "admin" });
-    expect(raised.current.body.role).toBe("admin");
-    const kept = await inviteTwice(keptEmail, ["admin", "member"]);
-    expect(kept.second.body).toMatchObject({ id: team, role: "admin" });
-    expect(kept.current.body.role).toBe("admin");
-    const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => JSON.stringify(a.metadata).includes(up));
-    expect(audit.map((a: any) => a.action)).toEqual(expect.arrayContaining(["member.add", "member.role"]));
-    expect(audit.find((a: any) => a.action === "member.role").metadata).toMatchObject({ from: "member", to: "admin" });
+    // Invited as admin, then corrected to member: the admin token is refused before and after the member one is used.
+    const c = await inviteTwice(corrected, ["admin", "member"], [0, 1]);
+    expectError(c.answers[0]!, 409, "conflict_error", "INVITATION_REPLACED");
+    expect(c.answers[1]!.body).toMatchObject({ id: team, role: "member" });
+    expect(c.current.body.role).toBe("member");
+    const k = await inviteTwice(keptEmail, ["member", "admin"], [1, 0]);
+    expect(k.answers[0]!.body).toMatchObject({ id: team, role: "admin" });
+    expectError(k.answers[1]!, 409, "conflict_error", "INVITATION_REPLACED");
+    expect(k.current.body.role).toBe("admin");
+    const audit = (await owner("GET", "/api/v1/audit-logs?limit=100")).body.data.filter((a: any) => JSON.stringify(a.metadata).includes(corrected));
+    expect(audit.map((a: any) => a.action).sort()).toEqual(["invitation.create", "invitation.create", "invitation.revoke", "member.add"]);
+    expect(audit.find((a: any) => a.action === "invitation.revoke")).toMatchObject({ resourceId: c.ids[0], metadata: { replacedBy: c.ids[1] } });
+    expect(audit.find((a: any) => a.action === "member.add").metadata).toMatchObject({ role: "member", invitationId: c.ids[1] });
     // Members are listed newest first, by when they joined (not by when they first signed in), and page by user id.
     const members = (await owner("GET", `/api/v1/workspaces/${team}/members?limit=100`)).body.data;
-    expect(members.slice(0, 2).map((m: any) => m.email)).toEqual([keptEmail, up]);
+    expect(members.slice(0, 2).map((m: any) => m.email)).toEqual([keptEmail, corrected]);
     const joined = members.map((m: any) => Date.parse(m.joinedAt));
     expect(joined).toEqual([...joined].sort((x: number, y: number) => y - x));
     const next = (await owner("GET", `/api/v1/workspaces/${team}/members?limit=1&after_id=${members[0].id}`)).body;
-    expect(next.data.map((m: any) => m.email)).toEqual([up]);
+    expect(next.data.map((m: any) => m.email)).toEqual([corrected]);
     expect((await owner("GET", `/api/v1/workspaces/${team}/members?limit=1&before_id=${members[1].id}`)).body.data.map((m: any) => m.email)).toEqual([keptEmail]);
   });
 });

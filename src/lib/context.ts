@@ -26,9 +26,6 @@ export function hasRole(ctx: Ctx, least: Role): boolean {
   return RANK[ctx.role] >= RANK[least];
 }
 
-/** The higher of two roles. */
-export const higherRole = (a: Role, b: Role): Role => (RANK[a] >= RANK[b] ? a : b);
-
 export function assertRole(ctx: Ctx, least: Role, what: string): void {
   if (!hasRole(ctx, least)) throw new PermissionError(`Only workspace ${least === "owner" ? "owners" : "owners and admins"} can ${what}`, "ROLE_REQUIRED");
 }

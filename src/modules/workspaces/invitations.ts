@@ -1,7 +1,7 @@
 // Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
 // address, accepts with the emailed token and becomes a member.
-import { and, eq } from "drizzle-orm";
-import { hasRole, higherRole, type Ctx } from "../../lib/context";
+import { and, eq, gt, lt } from "drizzle-orm";
+import { hasRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
@@ -33,6 +33,10 @@ export function invitationView(i: InvitationRow) {
 
 export function createInvitationsService(store: Store, mailer: Mailer, keyCache: KeyCache & { forgetAll(): void }, actIn: WorkspacesService["actIn"]) {
   const db = store.db;
+
+  /** Whether a later invitation to the same address in the same workspace exists (so this one was replaced by it). */
+  const replacedLater = async (inv: InvitationRow) =>
+    (await db.select({ id: invitations.id }).from(invitations).where(and(eq(invitations.workspaceId, inv.workspaceId), eq(invitations.email, inv.email), gt(invitations.id, inv.id))).limit(1)).length > 0;
 
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
@@ -71,12 +75,26 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         });
         throw e;
       }
+      // Mailed: the latest invitation to an address is the one that counts (a corrected role, say), so the earlier
+      // ones can no longer be accepted, or an old admin invitation would outrank the correction. Not before the
+      // mail went: a failed invite leaves the earlier ones as they were.
+      await store.tx(async () => {
+        const replaced = await db
+          .update(invitations)
+          .set({ status: "revoked" })
+          .where(and(eq(invitations.workspaceId, ws.id), eq(invitations.email, email), eq(invitations.status, "pending"), lt(invitations.id, row.id)))
+          .returning({ id: invitations.id });
+        for (const r of replaced)
+          await writeAudit(store, ctx, { action: "invitation.revoke", resourceType: "invitation", resourceId: encodeId("invitation", r.id), metadata: { email, reason: "replaced by a newer invitation", replacedBy: encodeId("invitation", row.id) } });
+      });
       return invitationView(row);
     },
 
     async accept(ctx: Ctx, token: string) {
       if (ctx.actor.kind !== "user") throw new PermissionError("Accept an invitation from a signed-in session", "SESSION_REQUIRED");
       const [inv] = await db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token)));
+      if (inv?.status === "revoked" && (await replacedLater(inv)))
+        throw new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
       if (!inv || inv.status === "revoked") throw new NotFoundError("invitation");
       if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
       if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
@@ -95,17 +113,16 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
           .select({ role: memberships.role })
           .from(memberships)
           .where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)));
-        const invitationId = encodeId("invitation", inv.id);
-        // Already a member (a second invitation sent before the first was accepted): the invitation can raise the
-        // role, never lower it, and the answer and the audit row say the role held afterwards.
-        const role = held ? higherRole(held.role, inv.role) : inv.role;
-        if (!held) await db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role, createdAt: now });
-        else if (role !== held.role) await db.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)));
+        // An invitation never changes a member's role (two sent at once could both be pending): the role a member
+        // holds is changed by no invitation, so none is used up here either.
+        if (held) throw new ConflictError(`You are already a member of this workspace, as ${held.role}`, "ALREADY_MEMBER");
+        const role = inv.role;
+        await db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role, createdAt: now });
         await writeAudit(store, { ...ctx, workspaceId: inv.workspaceId, role }, {
-          action: !held ? "member.add" : role !== held.role ? "member.role" : "invitation.accept",
+          action: "member.add",
           resourceType: "membership",
           resourceId: encodeId("user", me.id),
-          metadata: held ? { email: me.email, from: held.role, to: role, invitationId } : { email: me.email, role, invitationId },
+          metadata: { email: me.email, role, invitationId: encodeId("invitation", inv.id) },
         });
         const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
         // Cached roles may be stale once the membership commits.
