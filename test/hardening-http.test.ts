@@ -130,6 +130,25 @@ describe("deeply nested JSON (item 5)", () => {
     expect(answers.filter((l) => !l.endsWith(" 400 JSON_TOO_DEEP"))).toEqual([]);
   });
 
+  test("every mutation whose body has no required field (from /openapi.json) refuses a field it does not take, by name", async () => {
+    const doc = (await send(srv, "GET", "/openapi.json")).body;
+    const answers: string[] = [];
+    const undeclared: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>))
+      for (const [method, op] of Object.entries(ops)) {
+        const schema = op.requestBody?.content?.["application/json"]?.schema;
+        if (method !== "get" && !schema) undeclared.push(`${method} ${path}`);
+        if (method === "get" || !schema || schema.additionalProperties !== false || schema.required?.length) continue;
+        const a = await send(srv, method.toUpperCase(), path.replace(/\{[^}]+\}/g, "x"), { headers: { ...json, "x-api-key": key }, body: '{"notAField":1}' });
+        answers.push(`${method} ${path} ${a.status} ${a.body?.error?.code} ${a.body?.error?.param}`);
+      }
+    // Install, revoke, cancel, rotate, every DELETE…: those that took no body accepted any before.
+    expect(answers.length).toBeGreaterThan(20);
+    expect(answers.filter((l) => !l.endsWith(" 400 INVALID_PARAMETER notAField"))).toEqual([]);
+    // A mutation says what body it takes (none: `noBody`); only the signed hook and MCP read theirs themselves.
+    expect(undeclared.sort()).toEqual(["delete /mcp", "post /hooks/{triggerId}", "post /mcp", "post /mcp/messages"]);
+  });
+
   test("a deep body without credentials at an authenticated route is still a 401 first", async () => {
     expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: json, body: deepArrays(20_000) }), 401);
   });

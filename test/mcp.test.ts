@@ -425,6 +425,9 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(extra.message).toContain("it takes content, mode, ifMatchVersion");
     expect(await ok(a, "read-memory")).toMatchObject({ content: before.content, version: before.version });
     expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", wiat: false })).toMatchObject({ code: "INVALID_PARAMETER", param: "wiat" });
+    // A tool that takes nothing takes no argument either.
+    for (const name of ["read-memory", "get-credit-balance", "list-connectors"])
+      expect({ name, ...(await fails(a, name, { bogus: 1 })) }).toMatchObject({ name, code: "INVALID_PARAMETER", param: "bogus", message: expect.stringContaining("it takes none") });
   }, 20_000);
 
   test("execute-skill of a run that fails (the model answers 500) is a tool error: isError, with the run's status and error", async () => {

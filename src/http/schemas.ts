@@ -23,3 +23,6 @@ export const integer = (options?: IntegerOptions) => Type.Integer(options);
 
 /** An object's id as a JSON number (3 for sec_3): at most 2^53 - 1, past which it would arrive rounded and be echoed so. */
 export const numericId = () => integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/** The body of a route that takes none: nothing or `{}`; a field is refused by name, as on every other route. */
+export const noBody = t.Optional(t.Object({}, { additionalProperties: false }));

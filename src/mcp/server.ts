@@ -101,9 +101,10 @@ export function registerTools(server: McpServer, tc: ToolContext): void {
   const register = server.registerTool.bind(server);
   // An argument the tool does not take is refused, as REST refuses a body field its route does not take: dropped
   // silently, a misspelled precondition (ifMatch for ifMatchVersion) would let a write through unchecked. tools/list
-  // says so too (additionalProperties: false).
-  server.registerTool = ((name: string, config: { inputSchema?: z.ZodRawShape }, cb: never) =>
-    register(name, { ...config, inputSchema: config.inputSchema && z.strictObject(config.inputSchema) } as never, cb)) as typeof server.registerTool;
+  // says so too (additionalProperties: false). A tool that takes nothing takes no argument either: the SDK calls
+  // a tool with an input schema with (args, extra), so its callback, written for (extra), gets extra.
+  server.registerTool = ((name: string, config: { inputSchema?: z.ZodRawShape }, cb: (...a: unknown[]) => unknown) =>
+    register(name, { ...config, inputSchema: z.strictObject(config.inputSchema ?? {}) } as never, (config.inputSchema ? cb : (_args: unknown, extra: unknown) => cb(extra)) as never)) as typeof server.registerTool;
   try {
     registerSkillTools(server, tc);
     registerWorkspaceTools(server, tc);

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, isoDate } from "../../http/schemas";
+import { idParam, isoDate, noBody } from "../../http/schemas";
 import { KEY_NAME_MAX } from "./service";
 
 const apiKey = t.Object({
@@ -32,7 +32,7 @@ export const apiKeysRoutes = (app: Platform) =>
       detail: { tags: ["API keys"], summary: "Create an API key (idempotent)" },
     })
     .post("/api/v1/api-keys/:id/revoke", ({ ctx, deps, params }) => deps.services.apiKeys.revoke(ctx, params.id), {
-      auth: true,
+      body: noBody, auth: true,
       params: idParam,
       response: apiKey,
       detail: { tags: ["API keys"], summary: "Revoke an API key" },

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, integer, isoDate } from "../../http/schemas";
+import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 
 const artifact = t.Object({
   id: t.String(),
@@ -52,7 +52,7 @@ export const artifactsRoutes = (app: Platform) =>
       },
     )
     .delete("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.remove(ctx, params.id), {
-      auth: true,
+      body: noBody, auth: true,
       params: idParam,
       response: t.Object({ id: t.String(), deleted: t.Boolean() }),
       detail: { tags: ["Artifacts"], summary: "Delete an artifact and its file" },

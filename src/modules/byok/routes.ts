@@ -1,6 +1,7 @@
 // /api/v1/byok: the workspace's own Anthropic key (status, set, remove).
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
+import { noBody } from "../../http/schemas";
 
 const status = t.Object({
   configured: t.Boolean(),
@@ -19,4 +20,4 @@ export const byokRoutes = (app: Platform) =>
       response: status,
       detail: { tags: ["BYOK"], summary: "Set the workspace's Anthropic key" },
     })
-    .delete("/api/v1/byok", ({ ctx, deps }) => deps.services.byok.remove(ctx), { auth: true, response: status, detail: { tags: ["BYOK"], summary: "Remove the BYOK key" } });
+    .delete("/api/v1/byok", ({ ctx, deps }) => deps.services.byok.remove(ctx), { body: noBody, auth: true, response: status, detail: { tags: ["BYOK"], summary: "Remove the BYOK key" } });

@@ -1,7 +1,7 @@
 // /api/v1/connectors: list, status, connect (token or OAuth URL), disconnect, sources, branches, content, and the
 // public OAuth callback (connections/callback-routes.ts). `:source` is URL-encoded (`owner%2Frepo`).
 import { t } from "elysia";
-import { integer } from "../../http/schemas";
+import { integer, noBody } from "../../http/schemas";
 import { baseUrl, type Platform } from "../../http/platform";
 import { oauthCallbackRoutes } from "../connections/callback-routes";
 
@@ -79,7 +79,7 @@ export const connectorsRoutes = (app: Platform) =>
       },
     )
     .delete("/api/v1/connectors/:connector", ({ ctx, deps, params, query }) => deps.services.connectors.disconnect(ctx, params.connector, { source: query.source }), {
-      auth: true,
+      body: noBody, auth: true,
       params: connectorParam,
       query: t.Object({ source: t.Optional(t.String({ minLength: 1, maxLength: 2048, description: "remote: remove only this added source (its URL)" })) }),
       response: t.Object({ connector: t.String(), connected: t.Boolean(), disconnected: t.Boolean(), source: t.Optional(t.String()) }),

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, integer, isoDate } from "../../http/schemas";
+import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 import { runConnectorSchema } from "./connector-schema";
 import { QUEUEING } from "./service";
 
@@ -94,7 +94,7 @@ export const executionsRoutes = (app: Platform) =>
       detail: { tags: ["Executions"], summary: "Poll an execution (status, output blocks, cost, executionTime)" },
     })
     .post("/api/v1/executions/:id/cancel", ({ ctx, deps, params }) => deps.services.executions.cancel(ctx, params.id), {
-      auth: true,
+      body: noBody, auth: true,
       params: idParam,
       response: execution,
       detail: { tags: ["Executions"], summary: "Cancel a queued or running execution" },

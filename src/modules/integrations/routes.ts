@@ -2,6 +2,7 @@
 import { t } from "elysia";
 import { baseUrl, type Platform } from "../../http/platform";
 import { oauthCallbackRoutes } from "../connections/callback-routes";
+import { noBody } from "../../http/schemas";
 
 const name = t.String({ minLength: 1, maxLength: 50, description: "Integration id: slack, github, email, webhook" });
 const integration = t.Object({
@@ -55,7 +56,7 @@ export const integrationsRoutes = (app: Platform) =>
       },
     )
     .delete("/api/v1/integrations/:integration", ({ ctx, deps, params }) => deps.services.integrations.disconnect(ctx, params.integration), {
-      auth: true,
+      body: noBody, auth: true,
       params: t.Object({ integration: name }),
       response: connection,
       detail: { tags, summary: "Disconnect an integration and forget its credentials (owners and admins)" },

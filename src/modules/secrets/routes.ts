@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, integer, isoDate } from "../../http/schemas";
+import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 
 const secret = t.Object({ id: t.String(), name: t.String(), workspaceId: t.String(), createdAt: isoDate, updatedAt: isoDate });
 
@@ -27,7 +27,7 @@ export const secretsRoutes = (app: Platform) =>
       detail: { tags: ["Secrets"], summary: "Rename a secret or replace its value" },
     })
     .delete("/api/v1/secrets/:id", ({ ctx, deps, params }) => deps.services.secrets.remove(ctx, params.id), {
-      auth: true,
+      body: noBody, auth: true,
       params: idParam,
       response: t.Object({ id: t.String(), deleted: t.Boolean(), bindingsRemoved: integer() }),
       detail: { tags: ["Secrets"], summary: "Delete a secret and its bindings" },

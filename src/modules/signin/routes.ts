@@ -11,7 +11,7 @@ import { renderAuthMd, renderSkillMd } from "../../web/agent-docs";
 import { SESSION_COOKIE } from "./service";
 import { SESSION_TTL_MS } from "../users/sessions";
 import { workspaceSchema } from "../workspaces/routes";
-import { isoDate } from "../../http/schemas";
+import { isoDate, noBody } from "../../http/schemas";
 
 const invitation = t.Object({
   id: t.String(),
@@ -75,11 +75,11 @@ export const signinRoutes = (app: Platform) =>
         set.headers["set-cookie"] = sessionCookie(deps.config, request, "", 0);
         return deps.services.signin.logout(ctx, token && safeDecode(token));
       },
-      { auth: true, detail: { tags: ["Sign-in"], summary: "End this session" } },
+      { body: noBody, auth: true, detail: { tags: ["Sign-in"], summary: "End this session" } },
     )
     .post("/api/v1/activate", ({ deps, request }) => deps.services.device.start(baseUrl(deps.config, request)), {
       publicLimit: true,
-      detail: { tags: ["Device activation"], summary: "Request a device activation code", security: [] },
+      body: noBody, detail: { tags: ["Device activation"], summary: "Request a device activation code", security: [] },
     })
     .post("/api/v1/activate/poll", ({ deps, body }) => deps.services.device.poll(body.code), {
       publicLimit: true,

@@ -3,7 +3,7 @@ import { t } from "elysia";
 import { baseUrl, type Platform } from "../../http/platform";
 import { SignedJsonBody } from "../../http/body";
 import { listEnvelope, listSchema, pageQuery } from "../../http/pagination";
-import { idParam } from "../../http/schemas";
+import { idParam, noBody } from "../../http/schemas";
 import { ApiError } from "../../lib/errors";
 
 const tags = ["Triggers"];
@@ -51,7 +51,7 @@ export const triggersRoutes = (app: Platform) =>
       detail: { tags, summary: "A trigger's hook URL and signing secret (owners and admins)" },
     })
     .post("/api/v1/triggers/:id/rotate", ({ ctx, deps, params, request }) => deps.services.triggers.rotate(ctx, params.id, baseUrl(deps.config, request)), {
-      auth: true,
+      body: noBody, auth: true,
       params: idParam,
       response: withSecret,
       detail: { tags, summary: "Rotate a trigger's signing secret (owners and admins); the old one stops working at once" },

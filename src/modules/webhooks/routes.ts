@@ -1,6 +1,7 @@
 // /api/v1/webhooks/secret: the signing secret for callbackUrl deliveries (show, rotate).
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
+import { noBody } from "../../http/schemas";
 
 const secret = t.Object({
   secret: t.String(),
@@ -17,7 +18,7 @@ export const webhooksRoutes = (app: Platform) =>
       detail: { tags: ["Webhooks"], summary: "The workspace's webhook signing secret" },
     })
     .post("/api/v1/webhooks/secret/rotate", ({ ctx, deps }) => deps.services.webhooks.rotate(ctx), {
-      auth: true,
+      body: noBody, auth: true,
       response: secret,
       detail: { tags: ["Webhooks"], summary: "Rotate the webhook signing secret" },
     });

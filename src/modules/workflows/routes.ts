@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import { idempotent, type Platform } from "../../http/platform";
 import { listEnvelope, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
-import { idParam } from "../../http/schemas";
+import { idParam, noBody } from "../../http/schemas";
 import { InvalidRequestError } from "../../lib/errors";
 import { workflowStream } from "./stream";
 
@@ -28,7 +28,7 @@ export const workflowsRoutes = (app: Platform) =>
       detail: { tags, summary: "Replace a workflow definition" },
     })
     .delete("/api/v1/workflows/definitions/:id", ({ ctx, deps, params }) => deps.services.workflows.deleteDefinition(ctx, params.id), {
-      auth: true,
+      body: noBody, auth: true,
       params: workflowParam,
       detail: { tags, summary: "Delete a workflow definition" },
     })
@@ -92,7 +92,7 @@ export const workflowsRoutes = (app: Platform) =>
       detail: { tags, summary: "Get a workflow run with every step's state" },
     })
     .post("/api/v1/workflows/runs/:id/cancel", ({ ctx, deps, params }) => deps.services.workflows.cancel(ctx, params.id), {
-      auth: true,
+      body: noBody, auth: true,
       params: idParam,
       detail: { tags, summary: "Cancel a run" },
     })
