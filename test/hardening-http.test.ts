@@ -401,6 +401,18 @@ describe("mail links on loopback", () => {
     expect([...mail!.headers.keys()].sort()).toEqual(["content-type", "date", "from", "subject", "to"]);
     expect(mail!.subject).toContain("Evil Bcc: someone@mail.example X-Injected: 1");
   });
+
+  test("names people give (workspace, API key, profile) are one line of plain text: control and text-direction characters are refused, emoji and accents kept", async () => {
+    const owner = await srv.createSession(uniqueEmail("names-owner"));
+    const call = (method: string, path: string, name: string) => send(srv, method, path, { headers: { ...json, "x-auth-token": owner }, body: JSON.stringify({ name }) });
+    const routes = [["POST", "/api/v1/workspaces"], ["POST", "/api/v1/api-keys"], ["PATCH", "/api/v1/profile"]] as const;
+    for (const [method, path] of routes)
+      for (const bad of ["a\u0000b", "two\nlines", "tab\there", "key\u202Etxt.exe", "x\u2066y\u2069", "\u0085"]) {
+        const r = await call(method, path, bad);
+        expect({ path, bad, status: r.status, param: r.body?.error?.param }).toEqual({ path, bad, status: 400, param: "name" });
+      }
+    for (const [method, path] of routes) expect((await call(method, path, "Zoë's 👩‍💻 team")).status).toBe(200);
+  });
 });
 
 describe("pages and the session cookie (item 14)", () => {

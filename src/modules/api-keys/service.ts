@@ -11,6 +11,7 @@ import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
 import { apiKeys } from "../../store/schema";
 import type { KeyCache } from "../workspaces/service";
+import { plainName } from "../../lib/display-name";
 
 type KeyRow = typeof apiKeys.$inferSelect;
 
@@ -64,8 +65,7 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
 
     /** Runs inside the caller's idempotency transaction (a savepoint of it). */
     create(ctx: Ctx, input: { name: string }) {
-      const name = input.name.trim();
-      if (!name) throw new InvalidRequestError("name must not be blank", "name");
+      const name = plainName(input.name);
       if (ctx.actor.userId === null) throw new PermissionError("An unclaimed agent key cannot create keys", "USER_REQUIRED");
       const userId = ctx.actor.userId;
       return store.tx(async () => {

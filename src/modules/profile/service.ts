@@ -8,6 +8,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { users } from "../../store/schema";
 import type { UserRow } from "../../http/auth";
+import { plainName } from "../../lib/display-name";
 
 /** Where the hot path reads user rows (the authenticator's cache), and what it must be told when one changes. */
 export interface UserCache {
@@ -50,8 +51,7 @@ export function createProfileService(store: Store, cache: UserCache) {
     async update(ctx: Ctx, input: { name?: string }) {
       if (ctx.actor.userId === null) throw new PermissionError("An unclaimed agent has no profile to update", "USER_REQUIRED");
       const userId = ctx.actor.userId;
-      const name = input.name?.trim();
-      if (name !== undefined && !name) throw new InvalidRequestError("name must not be blank", "name");
+      const name = input.name === undefined ? undefined : plainName(input.name);
       // Evicted before and after the commit: a reader between the write and the commit may cache the old row
       // (under PostgreSQL it cannot see the new one yet); after the commit the next read loads the new row.
       cache.forgetUser(userId);

@@ -9,6 +9,7 @@ import { writeAudit } from "../../store/audit";
 import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
 import { CURRENT, insertOwnedWorkspace, reservedSlug, type WorkspaceRow } from "./insert";
+import { plainName } from "../../lib/display-name";
 
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
@@ -106,10 +107,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
     /** Runs inside the caller's idempotency transaction, joining it (CREATE_TX). */
     create(ctx: Ctx, input: { name: string; slug?: string }) {
       const userId = userOf(ctx);
-      const name = input.name.trim();
-      if (!name) throw new InvalidRequestError("name must not be blank", "name");
-      // The name goes into invitation mails (subject and text) and pages: a line break there forged mail headers.
-      if (/\p{Cc}/u.test(name)) throw new InvalidRequestError("name must be one line, without control characters", "name");
+      const name = plainName(input.name);
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
       const reserved = input.slug === undefined ? null : reservedSlug(input.slug);
