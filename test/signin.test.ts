@@ -291,9 +291,12 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(ok.status).toBe(200);
       expect(ok.body.status).toBe("approved");
 
-      const done = await anon("POST", "/api/v1/activate/poll", { body: { code } });
+      const done = await anon("POST", "/api/v1/activate/poll", { body: { code }, headers: { "x-request-id": `device-poll-${mode}`, "user-agent": "device-cli/1.0" } });
       expect(done.status).toBe(200);
       expect(done.body.status).toBe("completed");
+      // The key's audit row names the poll that received it, as every audit row names its request.
+      const minted = (await owner("GET", "/api/v1/audit-logs?limit=100&action=api_key.create")).body.data.find((a: any) => a.requestId === `device-poll-${mode}`);
+      expect(minted).toMatchObject({ ip: expect.stringMatching(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/), userAgent: "device-cli/1.0", metadata: { via: "device_activation" } });
       expect(done.body.api_key).toMatch(/^ck_/);
       expect(done.body.tier).toEqual(expect.any(String));
       expect(done.body.tier.length).toBeGreaterThan(0);

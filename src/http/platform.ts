@@ -4,7 +4,7 @@
 import { Elysia } from "elysia";
 import { FormatRegistry } from "@sinclair/typebox";
 import type { Config } from "../config";
-import { callerOf, type Ctx } from "../lib/context";
+import { callerOf, type Caller, type Ctx } from "../lib/context";
 import { ApiError, AuthenticationError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
@@ -233,6 +233,17 @@ export function createPlatform(deps: PlatformDeps) {
         transform: async ({ request, set, body }) => {
           await limitIp(request, set);
           throwIfBadBody(body);
+        },
+        resolve: ({ request, set }) => {
+          let ip: string | undefined;
+          const caller: Caller = {
+            requestId: String(set.headers["x-request-id"]),
+            get ip() {
+              return (ip ??= clientIp(request));
+            },
+            userAgent: request.headers.get("user-agent"),
+          };
+          return { caller };
         },
       },
     });

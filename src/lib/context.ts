@@ -19,6 +19,9 @@ export interface Ctx {
   userAgent?: string | null;
 }
 
+/** Who sent a request that has no principal yet (a device's poll, an agent's registration): for its audit rows. */
+export type Caller = Pick<Ctx, "requestId" | "ip" | "userAgent">;
+
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
 
 /** Owners and admins manage members, keys, BYOK and secrets; members run skills and read. */

@@ -32,7 +32,8 @@ export const apiKeysRoutes = (app: Platform) =>
       detail: { tags: ["API keys"], summary: "Create an API key (idempotent)" },
     })
     .post("/api/v1/api-keys/:id/revoke", ({ ctx, deps, params }) => deps.services.apiKeys.revoke(ctx, params.id), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: idParam,
       response: apiKey,
       detail: { tags: ["API keys"], summary: "Revoke an API key" },

@@ -52,7 +52,8 @@ export const artifactsRoutes = (app: Platform) =>
       },
     )
     .delete("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.remove(ctx, params.id), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: idParam,
       response: t.Object({ id: t.String(), deleted: t.Boolean() }),
       detail: { tags: ["Artifacts"], summary: "Delete an artifact and its file" },

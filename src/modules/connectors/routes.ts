@@ -79,7 +79,8 @@ export const connectorsRoutes = (app: Platform) =>
       },
     )
     .delete("/api/v1/connectors/:connector", ({ ctx, deps, params, query }) => deps.services.connectors.disconnect(ctx, params.connector, { source: query.source }), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: connectorParam,
       query: t.Object({ source: t.Optional(t.String({ minLength: 1, maxLength: 2048, description: "remote: remove only this added source (its URL)" })) }),
       response: t.Object({ connector: t.String(), connected: t.Boolean(), disconnected: t.Boolean(), source: t.Optional(t.String()) }),

@@ -94,7 +94,8 @@ export const executionsRoutes = (app: Platform) =>
       detail: { tags: ["Executions"], summary: "Poll an execution (status, output blocks, cost, executionTime)" },
     })
     .post("/api/v1/executions/:id/cancel", ({ ctx, deps, params }) => deps.services.executions.cancel(ctx, params.id), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: idParam,
       response: execution,
       detail: { tags: ["Executions"], summary: "Cancel a queued or running execution" },

@@ -56,7 +56,8 @@ export const integrationsRoutes = (app: Platform) =>
       },
     )
     .delete("/api/v1/integrations/:integration", ({ ctx, deps, params }) => deps.services.integrations.disconnect(ctx, params.integration), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: t.Object({ integration: name }),
       response: connection,
       detail: { tags, summary: "Disconnect an integration and forget its credentials (owners and admins)" },

@@ -27,7 +27,8 @@ export const secretsRoutes = (app: Platform) =>
       detail: { tags: ["Secrets"], summary: "Rename a secret or replace its value" },
     })
     .delete("/api/v1/secrets/:id", ({ ctx, deps, params }) => deps.services.secrets.remove(ctx, params.id), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: idParam,
       response: t.Object({ id: t.String(), deleted: t.Boolean(), bindingsRemoved: integer() }),
       detail: { tags: ["Secrets"], summary: "Delete a secret and its bindings" },

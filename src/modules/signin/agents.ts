@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { ConflictError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
-import { systemCtx } from "../../lib/context";
+import { systemCtx, type Caller } from "../../lib/context";
 // Scopes are enforced on every service verb (lib/scopes.ts); registration answers only report them.
 import { ALL_SCOPES as POST_CLAIM_SCOPES, PRE_CLAIM_SCOPES } from "../../lib/scopes";
 import { toIso } from "../../lib/clock";
@@ -55,7 +55,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
   }
 
   return {
-    async register(input: RegisterInput, base: string, mailBase: string | null) {
+    async register(input: RegisterInput, base: string, mailBase: string | null, caller: Caller) {
       const claimToken = `clk_claim_${randomToken(24)}`;
       const now = Date.now();
       const common = { claim_token: claimToken, claim_token_expires: toIso(now + CLAIM_TTL_MS)!, post_claim_scopes: POST_CLAIM_SCOPES };
@@ -77,7 +77,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
             .insert(agentRegistrations)
             .values({ kind: "anonymous", claimTokenHash: sha256Hex(claimToken), status: "active", apiKeyId: key.id, workspaceId: ws!.id, claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now })
             .returning();
-          await writeAudit(store, systemCtx(ws!.id, "agent-auth"), { action: "agent.register", resourceType: "agent_registration", resourceId: encodeId("registration", reg!.id), metadata: { type: "anonymous" } });
+          await writeAudit(store, { ...systemCtx(ws!.id), ...caller }, { action: "agent.register", resourceType: "agent_registration", resourceId: encodeId("registration", reg!.id), metadata: { type: "anonymous" } });
           return { reg: reg!, secret, ws: ws! };
         });
         return {
@@ -128,7 +128,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
     },
 
     /** The emailed code binds the agent to that person: an anonymous one in its own workspace, now theirs. */
-    async complete(input: { claim_token: string; otp: string }) {
+    async complete(input: { claim_token: string; otp: string }, caller: Caller) {
       const r = await byToken(input.claim_token);
       if (!r.email) throw new InvalidRequestError("Ask for a code first (POST /agent/auth/claim)", "claim_token", "otp_invalid");
       // Its own transaction: a wrong code uses up a try; a right one is spent, so only one claim gets past here.
@@ -162,7 +162,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
           keyId = minted.row.id;
         }
         await db.update(agentRegistrations).set({ status: "claimed", userId: user.id, apiKeyId: keyId, workspaceId, claimedAt: Date.now() }).where(eq(agentRegistrations.id, r.id));
-        await writeAudit(store, { workspaceId, actor: { kind: "user", userId: user.id }, role: "owner", requestId: "agent-auth" }, {
+        await writeAudit(store, { ...caller, workspaceId, actor: { kind: "user", userId: user.id }, role: "owner" }, {
           action: "agent.claim",
           resourceType: "agent_registration",
           resourceId: encodeId("registration", r.id),

@@ -2,7 +2,7 @@
 // the CLI's poll receives a key for that person's workspace exactly once. Codes are stored as keyed hashes.
 import { and, eq, lt } from "drizzle-orm";
 import { randomInt } from "../../lib/crypto";
-import type { Ctx } from "../../lib/context";
+import type { Caller, Ctx } from "../../lib/context";
 import { ApiError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import type { SecretBox } from "../../lib/secret-box";
@@ -68,7 +68,7 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
       return { code, verification_url: `${base}/activate`, app_download_url: `${base}/activate`, expires_in: DEVICE_CODE_TTL_S, interval: pollIntervalS };
     },
 
-    async poll(code: string) {
+    async poll(code: string, caller: Caller) {
       const row = await find(code);
       const now = Date.now();
       if (row.status === "consumed") throw new InvalidRequestError("This code was already used; request a new one", "code", "code_used");
@@ -92,7 +92,7 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
           .returning({ id: deviceCodes.id });
         if (spent.length === 0) throw new InvalidRequestError("This code was already used; request a new one", "code", "code_used");
         const { row: key, secret } = await mintApiKey(store, { workspaceId: row.workspaceId!, userId: row.userId!, name: "Device activation" });
-        await writeAudit(store, { workspaceId: row.workspaceId!, actor: { kind: "user", userId: row.userId! }, role: "member", requestId: "device-activation" }, {
+        await writeAudit(store, { ...caller, workspaceId: row.workspaceId!, actor: { kind: "user", userId: row.userId! }, role: "member" }, {
           action: "api_key.create",
           resourceType: "api_key",
           resourceId: encodeId("apiKey", key.id),

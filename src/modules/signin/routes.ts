@@ -79,9 +79,10 @@ export const signinRoutes = (app: Platform) =>
     )
     .post("/api/v1/activate", ({ deps, request }) => deps.services.device.start(baseUrl(deps.config, request)), {
       publicLimit: true,
-      body: noBody, detail: { tags: ["Device activation"], summary: "Request a device activation code", security: [] },
+      body: noBody,
+      detail: { tags: ["Device activation"], summary: "Request a device activation code", security: [] },
     })
-    .post("/api/v1/activate/poll", ({ deps, body }) => deps.services.device.poll(body.code), {
+    .post("/api/v1/activate/poll", ({ deps, body, caller }) => deps.services.device.poll(body.code, caller), {
       publicLimit: true,
       body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
       detail: { tags: ["Device activation"], summary: "Poll for the API key after the person approves", security: [] },
@@ -98,13 +99,13 @@ export const signinRoutes = (app: Platform) =>
     })
     .post(
       "/agent/auth",
-      async ({ deps, body, request, server, set }) => {
+      async ({ deps, body, request, server, set, caller }) => {
         if (body.type === "anonymous") {
           // Keys on demand are cheap to ask for: a tighter per-address budget for anonymous ones.
           const ip = server?.requestIP(request)?.address ?? "unknown";
           Object.assign(set.headers, rateHeaders(await deps.limiter.hit(`agent-register:${ip}`, 10)));
         }
-        return deps.services.agents.register(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request, server?.port));
+        return deps.services.agents.register(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request, server?.port), caller);
       },
       {
         publicLimit: true,
@@ -125,7 +126,7 @@ export const signinRoutes = (app: Platform) =>
       body: t.Object({ claim_token: t.String({ minLength: 1, maxLength: 200 }), email: t.Optional(email) }, { additionalProperties: false }),
       detail: { tags: ["Agent auth"], summary: "Mail a claim code to the person adopting an agent", security: [] },
     })
-    .post("/agent/auth/claim/complete", ({ deps, body }) => deps.services.agents.complete({ claim_token: body.claim_token, otp: body.otp ?? body.code ?? "" }), {
+    .post("/agent/auth/claim/complete", ({ deps, body, caller }) => deps.services.agents.complete({ claim_token: body.claim_token, otp: body.otp ?? body.code ?? "" }, caller), {
       publicLimit: true,
       body: t.Object(
         { claim_token: t.String({ minLength: 1, maxLength: 200 }), otp: t.Optional(t.String({ maxLength: 20 })), code: t.Optional(t.String({ maxLength: 20 })) },

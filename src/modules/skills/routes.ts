@@ -27,13 +27,15 @@ export const skillsRoutes = (app: Platform) =>
       { auth: true, query: t.Object(pageQuery), response: listSchema(installed), detail: { tags: ["Skills"], summary: "Installed skills (cursor: slug)" } },
     )
     .post("/api/v1/skills/:slug/install", ({ ctx, deps, params }) => deps.services.skills.install(ctx, params.slug), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: slugParam,
       response: installed,
       detail: { tags: ["Skills"], summary: "Install a skill (repeatable)" },
     })
     .post("/api/v1/skills/:slug/uninstall", ({ ctx, deps, params }) => deps.services.skills.uninstall(ctx, params.slug), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: slugParam,
       response: installed,
       detail: { tags: ["Skills"], summary: "Uninstall a skill (repeatable)" },
@@ -62,7 +64,8 @@ export const skillsRoutes = (app: Platform) =>
       "/api/v1/skills/:slug/secrets/:id",
       ({ ctx, deps, params }) => deps.services.skills.unbind(ctx, params.slug, params.id),
       {
-        body: noBody, auth: true,
+        body: noBody,
+        auth: true,
         params: t.Object({ slug: t.String({ maxLength: 100 }), id: t.String({ maxLength: 100 }) }),
         response: t.Composite([binding, t.Object({ deleted: t.Boolean() })]),
         detail: { tags: ["Skills"], summary: "Remove a binding" },

@@ -51,7 +51,8 @@ export const triggersRoutes = (app: Platform) =>
       detail: { tags, summary: "A trigger's hook URL and signing secret (owners and admins)" },
     })
     .post("/api/v1/triggers/:id/rotate", ({ ctx, deps, params, request }) => deps.services.triggers.rotate(ctx, params.id, baseUrl(deps.config, request)), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: idParam,
       response: withSecret,
       detail: { tags, summary: "Rotate a trigger's signing secret (owners and admins); the old one stops working at once" },

@@ -18,7 +18,8 @@ export const webhooksRoutes = (app: Platform) =>
       detail: { tags: ["Webhooks"], summary: "The workspace's webhook signing secret" },
     })
     .post("/api/v1/webhooks/secret/rotate", ({ ctx, deps }) => deps.services.webhooks.rotate(ctx), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       response: secret,
       detail: { tags: ["Webhooks"], summary: "Rotate the webhook signing secret" },
     });

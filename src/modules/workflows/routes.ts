@@ -28,7 +28,8 @@ export const workflowsRoutes = (app: Platform) =>
       detail: { tags, summary: "Replace a workflow definition" },
     })
     .delete("/api/v1/workflows/definitions/:id", ({ ctx, deps, params }) => deps.services.workflows.deleteDefinition(ctx, params.id), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: workflowParam,
       detail: { tags, summary: "Delete a workflow definition" },
     })
@@ -92,7 +93,8 @@ export const workflowsRoutes = (app: Platform) =>
       detail: { tags, summary: "Get a workflow run with every step's state" },
     })
     .post("/api/v1/workflows/runs/:id/cancel", ({ ctx, deps, params }) => deps.services.workflows.cancel(ctx, params.id), {
-      body: noBody, auth: true,
+      body: noBody,
+      auth: true,
       params: idParam,
       detail: { tags, summary: "Cancel a run" },
     })
