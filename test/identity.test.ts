@@ -381,6 +381,9 @@ describe("audit logs", () => {
     expectError(await a("GET", "/api/v1/audit-logs?start_date=yesterday"), 400, "invalid_request_error", { param: "start_date" });
     expectError(await a("GET", "/api/v1/audit-logs?start_date=2025-13-45"), 400, "invalid_request_error", { param: "start_date" });
     expectError(await a("GET", "/api/v1/audit-logs?end_date=not-a-date"), 400, "invalid_request_error", { param: "end_date" });
+    // A day that does not exist, which Date.parse would roll over into March.
+    for (const q of ["start_date=2026-02-30", "start_date=2026-02-30T00:00:00Z", "end_date=2025-04-31T10:00Z"]) expectError(await a("GET", `/api/v1/audit-logs?${q}`), 400, "invalid_request_error", { param: q.split("=")[0] });
+    expect((await a("GET", "/api/v1/audit-logs?start_date=2024-02-29&end_date=2024-02-29T23:59Z")).status).toBe(200);
   });
 
   test("cursors page through the trail", async () => {

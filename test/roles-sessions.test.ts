@@ -178,6 +178,7 @@ describe("the word current in /workspaces/:id paths", () => {
     for (const slug of ["current", "2024", "7"]) {
       const r = await call("POST", "/api/v1/workspaces", { body: { name: `named ${slug}`, slug } });
       expect({ slug, status: r.status, code: r.body.error?.code, param: r.body.error?.param }).toEqual({ slug, status: 400, code: "SLUG_RESERVED", param: "slug" });
+      expect(r.body.error?.message).toEndWith(slug === "current" ? "choose another" : "choose one with a letter in it");
     }
     // A name that would make such a slug gets a suffixed one.
     for (const name of ["Current", "2024"]) {

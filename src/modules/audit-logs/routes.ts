@@ -22,11 +22,17 @@ const entry = t.Object({
  * A date or an ISO 8601 time, as the start of what it names, or for end_date (inclusive) its last millisecond: a
  * day, a minute (…T10:45Z) or a second (…T10:45:07Z) is the whole of it, as a day always was.
  */
+/** Whether YYYY-MM-DD names a day that exists: Date.parse rolls 2026-02-30 over to March 2. */
+function isCalendarDate(ymd: string): boolean {
+  const [y, m, d] = ymd.split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).toISOString().startsWith(ymd);
+}
+
 function parseTime(raw: string | undefined, param: string, inclusiveEnd: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
   const ms = Date.parse(dateOnly ? `${raw}T00:00:00.000Z` : raw);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) throw new InvalidRequestError(`${param} must be an ISO 8601 date or time, got '${raw}'`, param);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(raw) || !isCalendarDate(raw.slice(0, 10))) throw new InvalidRequestError(`${param} must be an ISO 8601 date or time, got '${raw}'`, param);
   if (!inclusiveEnd) return ms;
   // How much the text names: a day; hours and minutes; with seconds; with a fraction (exact).
   const span = dateOnly ? 86_400_000 : /T\d{2}:\d{2}:\d{2}\.\d/.test(raw) ? 1 : /T\d{2}:\d{2}:\d{2}/.test(raw) ? 1000 : 60_000;

@@ -111,7 +111,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       if (input.slug !== undefined && !SLUG_RE.test(input.slug))
         throw new InvalidRequestError("slug must be 1–48 of a-z, 0-9 and '-', not starting or ending with '-'", "slug");
       const reserved = input.slug === undefined ? null : reservedSlug(input.slug);
-      if (reserved) throw new InvalidRequestError(`slug '${input.slug}' would read as ${reserved} in /workspaces/:id paths; choose one with a letter in it`, "slug", "SLUG_RESERVED");
+      if (reserved) throw new InvalidRequestError(`slug '${input.slug}' would read as ${reserved} in /workspaces/:id paths; choose ${input.slug === CURRENT ? "another" : "one with a letter in it"}`, "slug", "SLUG_RESERVED");
       return store.tx(async () => {
         const fields = { name, personal: false, userId, now: Date.now() };
         const ws = await insertOwnedWorkspace(store, input.slug === undefined ? { ...fields, slugFrom: name } : { ...fields, slug: input.slug });
