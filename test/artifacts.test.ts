@@ -177,6 +177,29 @@ describe("files a skill emits", () => {
   });
 });
 
+describe("files a skill emits: their names", () => {
+  test("keep other scripts and the extension (so the type) of a long name; a dotfile is a file; a path is its base name; only dots is none", async () => {
+    const exec = await runToEnd(a, `Odd names [[names]] ${marker("names")}`);
+    expect(exec.status).toBe("completed");
+    const metas = await Promise.all(exec.artifactIds.slice(1).map(async (id: string) => (await a("GET", `/api/v1/artifacts/${id}`)).body));
+    const long = `report-${"b".repeat(90)}.md`;
+    expect(metas.map((m: any) => [m.name, m.mediaType])).toEqual([
+      ["résumé.md", "text/markdown"],
+      ["日本語.txt", "text/plain"],
+      [long, "text/markdown"],
+      [".env", "text/plain"],
+      ["passwd", "text/plain"],
+      ["a", "text/plain"],
+    ]);
+    expect(long.length).toBe(100);
+    // A download names it as it is (RFC 6266 filename*), with a plain ASCII filename beside it.
+    const dl = await a("GET", `/api/v1/artifacts/${metas[0].id}/download`);
+    expect({ text: dl.text, disposition: dl.headers.get("content-disposition") }).toEqual({ text: "résumé.md\n", disposition: "attachment; filename=\"resume.md\"; filename*=UTF-8''r%C3%A9sum%C3%A9.md" });
+    const cjk = await a("GET", `/api/v1/artifacts/${metas[1].id}/download?inline=1`);
+    expect(cjk.headers.get("content-disposition")).toBe(`inline; filename="___.txt"; filename*=UTF-8''${encodeURIComponent("日本語.txt")}`);
+  });
+});
+
 describe.skipIf(testDialect() === "postgres")("the artifacts folder on disk", () => {
   /** The folder under <dataDir>/artifacts that holds this run's files (one per workspace). */
   const folderOf = (exec: any): string | undefined => {

@@ -98,7 +98,7 @@ test("artifacts: a run's files listed, previewed as text or in a sandboxed frame
   const download = page.getByRole("link", { name: "Download summarize-output.md" });
   expect(await download.getAttribute("href")).toBe(`/api/v1/artifacts/${mdId}/download`);
   const file = await api("GET", (await download.getAttribute("href"))!);
-  expect({ status: file.status, disposition: file.headers.get("content-disposition") }).toEqual({ status: 200, disposition: 'attachment; filename="summarize-output.md"' });
+  expect({ status: file.status, disposition: file.headers.get("content-disposition") }).toEqual({ status: 200, disposition: "attachment; filename=\"summarize-output.md\"; filename*=UTF-8''summarize-output.md" });
   await axe("artifact (markdown)");
   await shot("artifact-markdown-desktop");
 

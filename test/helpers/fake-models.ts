@@ -44,8 +44,12 @@ export function answerFor(prompt: string): string[] {
   if (prompt.includes("[[file]]")) chunks.push("\n\n```html file=index.html\n<h1>Hello</h1>\n```\n");
   if (prompt.includes("[[code]]")) chunks.push("\n\n```python file=hello.py\nimport sys\n\nprint('<b>hi</b>')\n```\n");
   if (prompt.includes("[[xss]]")) chunks.push(MARKDOWN_ATTACK);
+  if (prompt.includes("[[names]]")) for (const name of ODD_FILE_NAMES) chunks.push(`\n\n\`\`\`text file=${name}\n${name}\n\`\`\`\n`);
   return chunks;
 }
+
+/** File names a model may give its fenced blocks: other scripts, a long one, a dotfile, a path, only dots. */
+export const ODD_FILE_NAMES = ["résumé.md", "日本語.txt", `report-${"b".repeat(120)}.md`, ".env", "../../etc/passwd", "..", "a b.txt"];
 
 /** Markdown that tries to run script in whoever renders it: a script tag, an image handler, javascript: links. */
 export const MARKDOWN_ATTACK = [

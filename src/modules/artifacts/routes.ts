@@ -3,6 +3,7 @@ import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, integer, isoDate, noBody } from "../../http/schemas";
+import { asciiName } from "./service";
 
 const artifact = t.Object({
   id: t.String(),
@@ -33,14 +34,15 @@ export const artifactsRoutes = (app: Platform) =>
       async ({ ctx, deps, params, query, set }) => {
         const f = await deps.services.artifacts.file(ctx, params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
-        const name = f.name.replace(/"/g, "");
+        // RFC 6266: a plain ASCII filename for old clients, and the name itself in filename* (a header is Latin-1).
+        const name = `filename="${asciiName(f.name)}"; filename*=UTF-8''${encodeURIComponent(f.name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
         if (query.inline === "1") {
           // The web app's preview frame: shown in place, but run-produced content, so the answer itself is a
           // sandbox (opaque origin, no scripts, no forms) that only this origin may frame, whoever opens it.
-          set.headers["content-disposition"] = `inline; filename="${name}"`;
+          set.headers["content-disposition"] = `inline; ${name}`;
           set.headers["content-security-policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
           set.headers["x-frame-options"] = "SAMEORIGIN";
-        } else set.headers["content-disposition"] = `attachment; filename="${name}"`;
+        } else set.headers["content-disposition"] = `attachment; ${name}`;
         set.headers["content-length"] = String(f.bytes.length);
         return new Response(f.bytes);
       },

@@ -47,17 +47,35 @@ const MEDIA_TYPES: Record<string, string> = {
 
 export const mediaTypeOf = (name: string): string => MEDIA_TYPES[name.split(".").pop()?.toLowerCase() ?? ""] ?? "text/plain";
 
+const NAME_MAX = 100;
+
+/**
+ * A file name a run gave, as an artifact's name: its base name with letters and digits of any script kept
+ * (résumé.md, 日本語.txt) and other characters `_`; past 100 characters the stem is cut, never the extension (its
+ * type comes from it). Null when nothing but dots is left.
+ */
+export function artifactName(raw: string): string | null {
+  const base = [...raw.split(/[\\/]/).pop()!.normalize("NFC").replace(/[^\p{L}\p{M}\p{N}._-]/gu, "_")];
+  if (base.every((c) => c === ".")) return null;
+  if (base.length <= NAME_MAX) return base.join("");
+  const dot = base.lastIndexOf(".");
+  const ext = dot > 0 && base.length - dot <= 16 ? base.slice(dot) : [];
+  return [...base.slice(0, NAME_MAX - ext.length), ...ext].join("");
+}
+
+/** The name in ASCII, for a file on disk and a header's plain `filename` (résumé.md → resume.md). */
+export const asciiName = (name: string): string => name.normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^A-Za-z0-9._-]/g, "_");
+
 /**
  * Files a skill emits: fenced blocks whose info string names a file (```` ```html file=index.html ````
- * or ```` ```file:notes.txt ````). Names are reduced to a safe base name.
+ * or ```` ```file:notes.txt ````), named by artifactName.
  */
 export function emittedFiles(output: string): ArtifactFile[] {
   const files: ArtifactFile[] = [];
   const re = /^```[^\n`]*?\bfile[=:]\s*"?([^\s"`]+)"?[^\n]*\n([\s\S]*?)^```[ \t]*$/gm;
   for (const m of output.matchAll(re)) {
-    const name = m[1]!.split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 100);
-    if (!name || name.startsWith(".")) continue;
-    files.push({ name, mediaType: mediaTypeOf(name), content: m[2]! });
+    const name = artifactName(m[1]!);
+    if (name) files.push({ name, mediaType: mediaTypeOf(name), content: m[2]! });
   }
   return files;
 }
@@ -120,7 +138,8 @@ export function createArtifactsService(store: Store, dataDir: string, lists?: Li
     writeFiles(workspaceId: number, executionId: number, list: ArtifactFile[]): Promise<WrittenFile[]> {
       return Promise.all(
         list.map(async (f, i) => {
-          const rel = `${workspaceId}/${executionId}-${i}-${f.name}`;
+          // In ASCII on disk: a name of 100 characters in another script is more bytes than a file name may have.
+          const rel = `${workspaceId}/${executionId}-${i}-${asciiName(f.name)}`;
           const w: WrittenFile = { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
           if (files.shared) w.content = f.content;
           else await files.put(fileOf(rel), f.content);
