@@ -143,9 +143,9 @@ describe("exit codes", () => {
     expect(listed.stderr).toContain("clanker: warning: CLANKER_SKILLS_DIR names");
   });
 
-  test("a runtime failure (no skill folder there) → exit 1, one line", async () => {
+  test("a path with no skill folder there is a bad value → exit 2, one line", async () => {
     const r = await run(["skills", "import", join(scratch, "missing")]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("no skill folder");
   });

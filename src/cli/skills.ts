@@ -8,7 +8,7 @@ import { IMPORTED_SKILLS_DIR } from "../store/data-dir";
 import { createFileStore, dataDirFiles, type FileStore } from "../store/files";
 import { parseSkill, readSkillFolder, skillDirsIn, SkillFormatError } from "../modules/skills/catalog";
 import { loadConfiguredCatalog, loadSharedSkills } from "../modules/skills/sources";
-import { Failure } from "./errors";
+import { usageError } from "./errors";
 import { missingFolders } from "../startup";
 
 /** `store`: null on SQLite (the imports are plain files in the data dir). */
@@ -35,7 +35,8 @@ async function copyFolder(files: FileStore, dir: string, to: string): Promise<vo
 export async function runSkillsImport(config: Config, store: Store | null, path: string): Promise<void> {
   const from = resolve(path);
   const found = skillDirsIn(from);
-  if (found.length === 0) throw new Failure(`no skill folder (with a SKILL.md) at ${from}`);
+  // A path that names no skill is a bad value (exit 2, as a mistyped --data is), not a failure while importing.
+  if (found.length === 0) usageError(`no skill folder (with a SKILL.md) at ${from}: give the folder of one skill, or a folder of skill folders`);
   const files = store ? createFileStore(store, config.dataDir) : dataDirFiles(config.dataDir);
   let imported = 0;
   for (const { dir, folder } of found) {
