@@ -424,6 +424,21 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       });
     }
 
+    test("identity_assertion for a person also in someone else's (older) personal workspace: the key is for their own, the only one personal to them", async () => {
+      const email = uniqueEmail(`agent-member-${mode}`);
+      const person = await signIn(email);
+      const own = (await person.call("GET", "/api/v1/workspaces/current")).body.id;
+      const { result: inv, mail: invMail } = await mailFrom(email, () => owner("POST", `/api/v1/workspaces/${ownerWs}/invitations`, { body: { email, role: "admin" } }));
+      expect(inv.status).toBe(200);
+      const token = /\binv_[A-Za-z0-9_-]+/.exec(invMail.text)![0];
+      expect((await person.call("POST", "/api/v1/invitations/accept", { body: { token } })).body).toMatchObject({ id: ownerWs, role: "admin" });
+      const { result: r, mail } = await mailFrom(email, () => anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } }));
+      const done = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: r.body.claim_token, otp: codeIn(mail) } });
+      expect({ status: done.status, workspace: done.body.workspace_id }).toEqual({ status: 200, workspace: own });
+      const list = (await person.call("GET", "/api/v1/workspaces?limit=100")).body.data;
+      expect(list.map((w: any) => [w.id, w.personal]).sort()).toEqual([[own, true], [ownerWs, false]].sort());
+    });
+
     test("anonymous claim: mailed code, wrong → otp_invalid, right → claimed; the same key now acts for that person", async () => {
       const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
       expect(reg.status).toBe(200);

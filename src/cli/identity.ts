@@ -51,7 +51,8 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
             .select({ w: workspaces })
             .from(workspaces)
             .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
-            .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
+            // Theirs: a personal workspace they own (they may be a member of someone else's too).
+            .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true), eq(memberships.role, "owner")))
             .limit(1)
         )[0]?.w;
     const now = Date.now();

@@ -139,7 +139,8 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
           .select({ id: memberships.workspaceId })
           .from(memberships)
           .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-          .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true)))
+          // Theirs: a personal workspace they own (they may be a member of someone else's too).
+          .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true), eq(memberships.role, "owner")))
           .orderBy(workspaces.id)
           .limit(1);
         let workspaceId = personal!.id;

@@ -29,8 +29,12 @@ const CREATE_TX: TxOptions = { ...CREATING, join: true };
 
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
+/**
+ * `personal`: the caller's own personal workspace, the one made with their account, which only they own; another
+ * person's, where the caller is a member or admin, is not personal to them.
+ */
 export function workspaceView(ws: WorkspaceRow, role: Role) {
-  return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal, createdAt: toIso(ws.createdAt)! };
+  return { id: encodeId("workspace", ws.id), name: ws.name, slug: ws.slug, role, personal: ws.personal && role === "owner", createdAt: toIso(ws.createdAt)! };
 }
 
 export function createWorkspacesService(store: Store, keyCache: KeyCache) {
