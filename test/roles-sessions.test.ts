@@ -273,7 +273,7 @@ describe("roles over MCP", () => {
 
 describe("MCP sessions act as each request's caller", () => {
   for (const kind of ["streamable", "sse"] as const) {
-    test(`${kind}: after PUT /workspaces/current the open session acts in the new workspace, with the new role`, async () => {
+    test(`${kind}: after PUT /workspaces/current the open session ends at once; a new one acts in the new workspace, with the new role`, async () => {
       const teamNote = `team memo ${kind}`;
       expect((await owner("PUT", "/api/v1/memory", { body: { content: teamNote } })).status).toBe(200);
       const key = await srv.createKey({ email: memberEmail, name: `member key ${kind}` });
@@ -285,8 +285,11 @@ describe("MCP sessions act as each request's caller", () => {
       const rebind = await client(srv, { apiKey: key })("PUT", "/api/v1/workspaces/current", { body: { workspace: team } });
       expect(rebind.body).toMatchObject({ id: team, role: "member" });
 
-      expect((await toolOk(c, "read-memory")).content).toBe(teamNote);
-      await expectToolRoleRefusal(c, "install-skill", { slug: "summarize" });
+      // Never an answer from either workspace through the session opened in the other.
+      expect(await callTool(c, "read-memory").then(() => "answered", () => "refused")).toBe("refused");
+      const again = await mcp(kind, { "x-api-key": key });
+      expect((await toolOk(again, "read-memory")).content).toBe(teamNote);
+      await expectToolRoleRefusal(again, "install-skill", { slug: "summarize" });
     });
   }
 

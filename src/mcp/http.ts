@@ -143,8 +143,13 @@ export class McpSessions {
 
   private find(id: string | null, ctx: Ctx): Session | null {
     const s = id ? this.sessions.get(id) : undefined;
-    // Another principal's session id is as good as unknown.
+    // Another principal's session id is as good as unknown; so is one of a key now acting in another workspace (a
+    // rebind): the session ends at once, not at the next recheck, and its client initializes one there.
     if (!s || s.principal !== principalOf(ctx)) return null;
+    if (s.workspaceId !== ctx.workspaceId) {
+      this.end(id!);
+      return null;
+    }
     s.lastSeen = Date.now();
     return s;
   }
