@@ -104,6 +104,9 @@ describe("github by token (REST)", () => {
       expectError(refused, 503, "overloaded_error", "CONNECTOR_UPSTREAM_ERROR");
       expect(refused.body.error.message).toContain("CLANKER_GITHUB_API_URL");
       expect((await call("GET", "/api/v1/connectors/github")).body).toMatchObject({ connected: false, account: null });
+      // No token and no OAuth app on this server: refused, and no OAuth flow is recorded as started.
+      expectError(await call("POST", "/api/v1/connectors/github/connect", { body: {} }), 400, "invalid_request_error", undefined, "token");
+      expect((await call("GET", "/api/v1/audit-logs?action=connector.oauth_start")).body.data).toEqual([]);
       expect((await call("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_fine" } })).body).toMatchObject({ connected: true, account: "someone" });
       for (const path of ["/sources", "/sources/a%2Fb/branches", "/sources/a%2Fb/content?path=x", "/sources/a%2Fb/content"]) {
         const r = await call("GET", `/api/v1/connectors/github${path}`);

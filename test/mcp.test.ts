@@ -425,6 +425,11 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(extra.message).toContain("it takes content, mode, ifMatchVersion");
     expect(await ok(a, "read-memory")).toMatchObject({ content: before.content, version: before.version });
     expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", wiat: false })).toMatchObject({ code: "INVALID_PARAMETER", param: "wiat" });
+    // An empty note is refused as REST refuses it (it would add a bare separator), and nothing changes.
+    const unchanged = await ok(a, "read-memory");
+    expect(await fails(a, "write-memory", { content: "", mode: "append" })).toMatchObject({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: "content" });
+    expectApiError(await restA("POST", "/api/v1/memory/append", { body: { content: "" } }), 400, "invalid_request_error", "INVALID_PARAMETER");
+    expect((await ok(a, "read-memory")).version).toBe(unchanged.version);
     // A tool that takes nothing takes no argument either.
     for (const name of ["read-memory", "get-credit-balance", "list-connectors"])
       expect({ name, ...(await fails(a, name, { bogus: 1 })) }).toMatchObject({ name, code: "INVALID_PARAMETER", param: "bogus", message: expect.stringContaining("it takes none") });

@@ -136,13 +136,14 @@ export function createConnectorsService(d: ConnectorsDeps) {
         return save(ctx, p, r.connected, "url");
       }
       if (input.token === undefined && p.completeOAuth) {
-        // The state is issued first (and audited) so the URL the provider builds carries it.
-        const state = await store.tx(async () => {
-          const s = await d.oauthStates.issue(ctx, "connector", p.id);
+        // The state is issued first (and audited) so the URL the provider builds carries it; in the same tx, so a
+        // provider that refuses (no OAuth app configured) leaves no state and no oauth_start. Building the URL sends
+        // nothing anywhere.
+        const r = await store.tx(async () => {
+          const state = await d.oauthStates.issue(ctx, "connector", p.id);
           await writeAudit(store, ctx, { action: "connector.oauth_start", resourceType: "connector", resourceId: p.id });
-          return s;
+          return p.connect(pc, { state, redirectUri });
         });
-        const r = await p.connect(pc, { state, redirectUri });
         if (r.url) return { connector: p.id, connected: false as const, url: r.url };
         if (!r.connected) throw new InvalidRequestError(`${p.id} needs a token`, "token");
         return save(ctx, p, r.connected, "token");

@@ -88,6 +88,8 @@ export function createMemoryService(store: Store, bus?: EventBus) {
     /** Appends a note after the spec's separator, in one transaction: concurrent appends all land (unless `ifMatch`). */
     async append(ctx: Ctx, input: { content: string; ifMatch?: string | null }): Promise<MemoryDoc> {
       bounded(input.content, "content");
+      // A note of nothing would add a bare separator (REST's schema says the same for its body).
+      if (!input.content) throw new InvalidRequestError("content must not be empty: append a note", "content", "INVALID_PARAMETER");
       return store.tx(async () => {
         const current = await read(ctx.workspaceId);
         assertMatches(input.ifMatch, current.version);
