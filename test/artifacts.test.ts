@@ -190,6 +190,8 @@ describe("files a skill emits: their names", () => {
       [".env", "text/plain"],
       ["passwd", "text/plain"],
       ["a", "text/plain"],
+      // A letter whose ASCII form is 18 characters long: its file on disk is still a name the disk takes.
+      [`${"\uFDFA".repeat(96)}.txt`, "text/plain"],
     ]);
     expect(long.length).toBe(100);
     // A download names it as it is (RFC 6266 filename*), with a plain ASCII filename beside it.
@@ -197,6 +199,10 @@ describe("files a skill emits: their names", () => {
     expect({ text: dl.text, disposition: dl.headers.get("content-disposition") }).toEqual({ text: "résumé.md\n", disposition: "attachment; filename=\"resume.md\"; filename*=UTF-8''r%C3%A9sum%C3%A9.md" });
     const cjk = await a("GET", `/api/v1/artifacts/${metas[1].id}/download?inline=1`);
     expect(cjk.headers.get("content-disposition")).toBe(`inline; filename="___.txt"; filename*=UTF-8''${encodeURIComponent("日本語.txt")}`);
+    const expanded = await a("GET", `/api/v1/artifacts/${metas[6].id}/download`);
+    expect({ text: expanded.text, ascii: /filename="([^"]*)"/.exec(expanded.headers.get("content-disposition")!)![1]!.length }).toEqual({ text: `${"\uFDFA".repeat(100)}.txt\n`, ascii: 100 });
+    // The run after it completes too (a file that cannot be written held every later run back).
+    expect((await runToEnd(a, `After the odd names ${marker("after-names")}`)).status).toBe("completed");
   });
 });
 

@@ -49,7 +49,7 @@ export function answerFor(prompt: string): string[] {
 }
 
 /** File names a model may give its fenced blocks: other scripts, a long one, a dotfile, a path, only dots. */
-export const ODD_FILE_NAMES = ["résumé.md", "日本語.txt", `report-${"b".repeat(120)}.md`, ".env", "../../etc/passwd", "..", "a b.txt"];
+export const ODD_FILE_NAMES = ["résumé.md", "日本語.txt", `report-${"b".repeat(120)}.md`, ".env", "../../etc/passwd", "..", "a b.txt", `${"\uFDFA".repeat(100)}.txt`];
 
 /** Markdown that tries to run script in whoever renders it: a script tag, an image handler, javascript: links. */
 export const MARKDOWN_ATTACK = [

@@ -55,16 +55,24 @@ const NAME_MAX = 100;
  * type comes from it). Null when nothing but dots is left.
  */
 export function artifactName(raw: string): string | null {
-  const base = [...raw.split(/[\\/]/).pop()!.normalize("NFC").replace(/[^\p{L}\p{M}\p{N}._-]/gu, "_")];
-  if (base.every((c) => c === ".")) return null;
-  if (base.length <= NAME_MAX) return base.join("");
-  const dot = base.lastIndexOf(".");
-  const ext = dot > 0 && base.length - dot <= 16 ? base.slice(dot) : [];
-  return [...base.slice(0, NAME_MAX - ext.length), ...ext].join("");
+  const base = raw.split(/[\\/]/).pop()!.normalize("NFC").replace(/[^\p{L}\p{M}\p{N}._-]/gu, "_");
+  return /^\.*$/.test(base) ? null : capped(base);
 }
 
-/** The name in ASCII, for a file on disk and a header's plain `filename` (résumé.md → resume.md). */
-export const asciiName = (name: string): string => name.normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^A-Za-z0-9._-]/g, "_");
+/** At most NAME_MAX characters, the stem cut and the extension kept. */
+function capped(name: string): string {
+  const chars = [...name];
+  if (chars.length <= NAME_MAX) return name;
+  const dot = chars.lastIndexOf(".");
+  const ext = dot > 0 && chars.length - dot <= 16 ? chars.slice(dot) : [];
+  return [...chars.slice(0, NAME_MAX - ext.length), ...ext].join("");
+}
+
+/**
+ * The name in ASCII, for a file on disk and a header's plain `filename` (résumé.md → resume.md), capped again: one
+ * letter can decompose into many (U+FDFA into 18), and a file name of more than 255 bytes cannot be written.
+ */
+export const asciiName = (name: string): string => capped(name.normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^A-Za-z0-9._-]/g, "_"));
 
 /**
  * Files a skill emits: fenced blocks whose info string names a file (```` ```html file=index.html ````
