@@ -89,6 +89,10 @@ describe("profile", () => {
     });
     expect(rows[0].id).toMatch(/^aud_\d+$/);
     expect(rows[0].ip).toBeTruthy();
+    // A PATCH that changes nothing (no field, or the name it has) answers the profile and writes no audit row.
+    const before = (await audit(a, "&action=profile.update")).length;
+    for (const body of [{}, { name: "Ada Lovelace" }, { name: "  Ada Lovelace " }]) expect((await a("PATCH", "/api/v1/profile", { body })).body).toMatchObject({ id: me.id, name: "Ada Lovelace" });
+    expect((await audit(a, "&action=profile.update")).length).toBe(before);
   });
 
   test("PATCH /profile with a blank name is 400 param name and changes nothing", async () => {
@@ -200,6 +204,9 @@ describe("workspaces", () => {
     const rows = await audit(a2, "&action=api_key.rebind");
     expect(rows.length).toBeGreaterThanOrEqual(1);
     expect(rows[0]).toMatchObject({ action: "api_key.rebind", resourceType: "api_key", resourceId: (await a2("GET", "/api/v1/profile")).body.apiKeyId });
+    // Rebinding to where it already is changes nothing: answered, not audited.
+    expect((await a2("PUT", "/api/v1/workspaces/current", { body: { workspace: team.id } })).body.id).toBe(team.id);
+    expect((await audit(a2, "&action=api_key.rebind")).length).toBe(rows.length);
   });
 
   test("PUT /workspaces/current to a workspace the owner does not belong to → 404, binding unchanged", async () => {

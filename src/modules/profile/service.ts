@@ -56,9 +56,11 @@ export function createProfileService(store: Store, cache: UserCache) {
       // (under PostgreSQL it cannot see the new one yet); after the commit the next read loads the new row.
       cache.forgetUser(userId);
       return store.tx(async () => {
-        const [u] = name === undefined
-          ? await db.select().from(users).where(eq(users.id, userId))
-          : await db.update(users).set({ name, updatedAt: Date.now() }).where(eq(users.id, userId)).returning();
+        const [current] = await db.select().from(users).where(eq(users.id, userId));
+        // Nothing to change (no field, or the name it has): no write and no audit row, as for any request that
+        // changes nothing.
+        if (name === undefined || name === current!.name) return view(ctx, current!);
+        const [u] = await db.update(users).set({ name, updatedAt: Date.now() }).where(eq(users.id, userId)).returning();
         await writeAudit(store, ctx, { action: "profile.update", resourceType: "user", resourceId: encodeId("user", userId), metadata: { fields: Object.keys(input) } });
         store.afterCommit(() => cache.forgetUser(userId));
         return view(ctx, u!);

@@ -140,6 +140,8 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
       const target = await resolveForUser(input.workspace, ctx.actor.userId);
       return store.tx(async () => {
         const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+        // Already bound there: nothing changes, so nothing is written or audited.
+        if (key!.workspaceId === target.ws.id) return workspaceView(target.ws, target.role);
         await db.update(apiKeys).set({ workspaceId: target.ws.id }).where(eq(apiKeys.id, keyId));
         const entry = {
           action: "api_key.rebind",
