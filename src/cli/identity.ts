@@ -35,7 +35,7 @@ function guard<T>(fn: () => T): T {
 export async function runKeysCreate(store: Store, config: Config, flags: Flags): Promise<void> {
   const name = flags.name?.trim();
   if (!name) usageError("keys create needs --name NAME", "clanker keys create --help");
-  if (!isPlainLine(name)) usageError("--name must be one line of text, without control or text-direction characters");
+  if (!isPlainLine(name)) usageError("--name must be one line of visible text, without control, invisible or text-direction characters");
   if (name.length > KEY_NAME_MAX) usageError(`--name is ${name.length} characters; a key's name is at most ${KEY_NAME_MAX}`);
   if (flags.workspace !== undefined && !SLUG_RE.test(flags.workspace)) usageError(`--workspace must be a slug (a-z, 0-9, '-'), got '${flags.workspace}'`);
   const users = createUsersService(store);

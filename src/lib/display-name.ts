@@ -1,17 +1,21 @@
 // Names people give things (workspaces, API keys, themselves) are shown in pages, mails and the CLI's tables: one
-// line of text. A control character broke a table's row (or, in a mail subject, forged a header) and a text
-// direction override makes a name read as another ("key\u202Etxt.exe").
+// line of text. A control character broke a table's row (or, in a mail subject, forged a header), a line or
+// paragraph separator breaks the line too, a text direction mark makes a name read as another ("key\u202Etxt.exe"),
+// and zero-width characters make two names look alike or one look blank.
 import { InvalidRequestError } from "./errors";
 
-const UNSHOWABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+// Format characters (Cf) but the zero-width joiner and non-joiner, which emoji (👩‍💻) and some scripts need.
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}/u;
+/** Something a reader sees: a letter, digit, symbol or punctuation (not only spaces and combining marks). */
+const VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
 
-/** Whether `name` is one line with nothing that hides or reorders what follows it. */
-export const isPlainLine = (name: string): boolean => !UNSHOWABLE.test(name);
+/** Whether `name` is one line with nothing that hides or reorders what is in it, and something to see. */
+export const isPlainLine = (name: string): boolean => !UNSHOWABLE.test(name) && VISIBLE.test(name);
 
 /** `raw` trimmed, or a 400 naming `param` when it is blank or not plain text. */
 export function plainName(raw: string, param = "name"): string {
   const name = raw.trim();
   if (!name) throw new InvalidRequestError(`${param} must not be blank`, param);
-  if (!isPlainLine(name)) throw new InvalidRequestError(`${param} must be one line of text, without control or text-direction characters`, param);
+  if (!isPlainLine(name)) throw new InvalidRequestError(`${param} must be one line of visible text, without control, invisible or text-direction characters`, param);
   return name;
 }
