@@ -10,6 +10,15 @@ export class BadBody {
   constructor(readonly error: ApiError) {}
 }
 
+/**
+ * A JSON body that is an object, or none: an array, a string, a number or null is refused (Elysia leaves an optional
+ * body's schema unchecked for those, so a route that takes no fields took `[]` and `5`).
+ */
+function objectBody(body: unknown): unknown {
+  if (body === undefined || body instanceof BadBody || (typeof body === "object" && body !== null && !Array.isArray(body))) return body;
+  return new BadBody(new InvalidRequestError(`The request body must be a JSON object, not ${body === null ? "null" : Array.isArray(body) ? "an array" : `a ${typeof body}`}`, "body", "INVALID_PARAMETER"));
+}
+
 export function throwIfBadBody(body: unknown): void {
   if (body instanceof BadBody) throw body.error;
 }
@@ -119,9 +128,12 @@ function parseJson(bytes: Uint8Array, contentType?: string): unknown {
 }
 
 /** JSON whatever the content type says (curl -d sends JSON as a form); `contentType` only words a failure. */
-export async function readJsonBody(request: Request, limit: number, contentType?: string): Promise<unknown> {
+/** `objectOnly`: anything but an object (or no body) is refused, see objectBody. */
+export async function readJsonBody(request: Request, limit: number, contentType?: string, objectOnly = false): Promise<unknown> {
   const bytes = await readLimited(request, limit, new DepthScanner());
-  return bytes instanceof Uint8Array ? parseJson(bytes, contentType) : bytes;
+  if (!(bytes instanceof Uint8Array)) return bytes;
+  const value = parseJson(bytes, contentType);
+  return objectOnly ? objectBody(value) : value;
 }
 
 /**

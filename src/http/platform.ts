@@ -46,6 +46,8 @@ export interface PlatformDeps {
 const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 /** OAuth's token endpoint: its clients post forms (RFC 6749), the one route that reads one. */
 const OAUTH_TOKEN_ROUTE = "/oauth/token";
+/** JSON-RPC takes a batch (an array) as well as one message; every other JSON body is an object. */
+const JSON_RPC_ROUTES = new Set(["/mcp", "/mcp/messages"]);
 /** Where every error answers in OAuth's shape (RFC 6749 §5.2, RFC 7591 §3.2.2), ours too (a 429, a 413). */
 const OAUTH_ENDPOINTS = new Set([OAUTH_TOKEN_ROUTE, "/oauth/register"]);
 
@@ -136,7 +138,7 @@ export function createPlatform(deps: PlatformDeps) {
             ? readFormOrJsonBody(request, config.maxBodyBytes, contentType)
           : contentType?.startsWith("multipart/form-data")
             ? readMultipartBody(request, config.maxBodyBytes)
-            : readJsonBody(request, config.maxBodyBytes, contentType),
+            : readJsonBody(request, config.maxBodyBytes, contentType, !JSON_RPC_ROUTES.has(route)),
       ),
     )
     .onError(async ({ code, error, request, set }) => {
