@@ -391,6 +391,8 @@ describe("audit logs", () => {
     // A day that does not exist, which Date.parse would roll over into March.
     for (const q of ["start_date=2026-02-30", "start_date=2026-02-30T00:00:00Z", "end_date=2025-04-31T10:00Z"]) expectError(await a("GET", `/api/v1/audit-logs?${q}`), 400, "invalid_request_error", { param: q.split("=")[0] });
     expect((await a("GET", "/api/v1/audit-logs?start_date=2024-02-29&end_date=2024-02-29T23:59Z")).status).toBe(200);
+    // Years below 100 are years (Date.UTC would read 0001 as 1901): "from the start".
+    expect((await a("GET", "/api/v1/audit-logs?start_date=0001-01-01&limit=1")).body.data.length).toBe(1);
   });
 
   test("cursors page through the trail", async () => {

@@ -12,6 +12,7 @@ import { startFakeSlack, type FakeSlack } from "./helpers/fake-slack";
 import { startMailSink, type MailSink } from "./helpers/mail";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { joinTeam, makeTeam, type Team } from "./helpers/team";
+import { retryAfterSeconds } from "../src/modules/integrations/errors";
 
 type Call = ReturnType<typeof client>;
 
@@ -220,6 +221,11 @@ describe("REST: webhook", () => {
     } finally {
       receiverStatus = 200;
     }
+  });
+
+  test("Retry-After in either of its forms (seconds, an HTTP date) becomes whole seconds, from 1 s to a day", () => {
+    const now = Date.parse("Wed, 21 Oct 2026 07:27:50 GMT");
+    expect(["7", " 12 ", "Wed, 21 Oct 2026 07:28:00 GMT", "Wed, 21 Oct 2026 07:27:00 GMT", "99999999999999999999999", "soon", null].map((h) => retryAfterSeconds(h, 30, now))).toEqual([7, 12, 10, 1, 86_400, 30, 30]);
   });
 
   test("a receiver's 429 is INTEGRATION_RATE_LIMITED with its retry-after, as Slack's is", async () => {

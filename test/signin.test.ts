@@ -440,7 +440,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     });
 
     test("anonymous claim: mailed code, wrong → otp_invalid, right → claimed; the same key now acts for that person", async () => {
-      const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" } });
+      const reg = await anon("POST", "/agent/auth", { body: { type: "anonymous" }, headers: { "x-request-id": `agent-register-${mode}`, "user-agent": "agent/1.0" } });
       expect(reg.status).toBe(200);
       const token: string = reg.body.claim_token;
       const agent = client(srv, { apiKey: reg.body.credential });
@@ -458,7 +458,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expectError(wrong, 400, "otp_invalid");
       // Named as the request names it.
       expect(wrong.body.error.param).toBe("otp");
-      const ok = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code } });
+      const ok = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code }, headers: { "x-request-id": `agent-claim-${mode}`, "user-agent": "claimer/2.0" } });
       expect(ok.status).toBe(200);
       expect(ok.body.status).toBe("claimed");
 
@@ -473,6 +473,11 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       const person = await signIn(email);
       const theirs = (await person.call("GET", "/api/v1/workspaces")).body.data;
       expect(theirs.find((w: { id: string }) => w.id === before.body.workspaceId)).toMatchObject({ role: "owner" });
+      // Its audit rows name the requests that registered and claimed it, as every audit row names its request.
+      const audit = (await client(srv, { session: person.token, workspace: before.body.workspaceId })("GET", "/api/v1/audit-logs?limit=100")).body.data;
+      const loopback = expect.stringMatching(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+      expect(audit.find((a: any) => a.action === "agent.register")).toMatchObject({ requestId: `agent-register-${mode}`, userAgent: "agent/1.0", ip: loopback });
+      expect(audit.find((a: any) => a.action === "agent.claim")).toMatchObject({ requestId: `agent-claim-${mode}`, userAgent: "claimer/2.0", ip: loopback });
 
       expectError(await anon("POST", "/agent/auth/claim", { body: { claim_token: token, email } }), 409, "previously_claimed");
       expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: token, otp: code } }), 409, "previously_claimed");

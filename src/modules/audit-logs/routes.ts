@@ -18,16 +18,19 @@ const entry = t.Object({
   createdAt: isoDate,
 });
 
+/** Whether YYYY-MM-DD names a day that exists: Date.parse rolls 2026-02-30 over to March 2. */
+function isCalendarDate(ymd: string): boolean {
+  const [y, m, d] = ymd.split("-").map(Number) as [number, number, number];
+  const day = new Date(0);
+  // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999 (0001-01-01 is a usual "from the start").
+  day.setUTCFullYear(y, m - 1, d);
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 /**
  * A date or an ISO 8601 time, as the start of what it names, or for end_date (inclusive) its last millisecond: a
  * day, a minute (…T10:45Z) or a second (…T10:45:07Z) is the whole of it, as a day always was.
  */
-/** Whether YYYY-MM-DD names a day that exists: Date.parse rolls 2026-02-30 over to March 2. */
-function isCalendarDate(ymd: string): boolean {
-  const [y, m, d] = ymd.split("-").map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d)).toISOString().startsWith(ymd);
-}
-
 function parseTime(raw: string | undefined, param: string, inclusiveEnd: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);

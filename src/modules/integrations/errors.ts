@@ -13,11 +13,11 @@ export const integrationRateLimited = (name: string, retryAfterSeconds: number) 
     headers: { "retry-after": String(retryAfterSeconds) },
   });
 
-/** An HTTP Retry-After (seconds, or a date) in whole seconds, at least 1; `fallback` when absent or unreadable. */
+/** An HTTP Retry-After (seconds, or a date) in whole seconds, 1 to a day; `fallback` when absent or unreadable. */
 export function retryAfterSeconds(header: string | null, fallback = 30, now = Date.now()): number {
   if (header === null) return fallback;
   const seconds = /^\s*\d+\s*$/.test(header) ? Number(header) : (Date.parse(header) - now) / 1000;
-  return Number.isFinite(seconds) ? Math.max(1, Math.ceil(seconds)) : fallback;
+  return Number.isFinite(seconds) ? Math.min(86_400, Math.max(1, Math.ceil(seconds))) : fallback;
 }
 
 /**

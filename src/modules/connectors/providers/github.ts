@@ -47,9 +47,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. A GitHub outage is a 503. */
 export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
   if (e instanceof ApiError) throw e;
-  // Octokit reports every failed request, unanswered ones too, with a status; anything else (a TypeError while
-  // paging through a body) came from reading an answer GitHub's API would not give.
-  if (typeof (e as { status?: unknown }).status !== "number") throw unexpectedAnswer("this request");
+  // Octokit reports every failed request, unanswered ones too, with a status. A TypeError without one came from
+  // reading an answer GitHub's API would not give (paging through a body that is not a list); a connection cut
+  // mid-body still reads as unreachable, below.
+  if (e instanceof TypeError && typeof (e as { status?: unknown }).status !== "number" && !(e as { code?: unknown }).code) throw unexpectedAnswer("this request");
   const { answered, status, reason, retryAfter } = githubFailure(e);
   if (!answered)
     throw new ApiError("overloaded_error", `Could not reach GitHub (${reason}): check CLANKER_GITHUB_API_URL and this server's network, then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
