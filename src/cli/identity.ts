@@ -10,7 +10,7 @@ import { KEY_NAME_MAX, mintApiKey } from "../modules/api-keys/service";
 import { writeAudit } from "../store/audit";
 import { and, count, eq } from "drizzle-orm";
 import { memberships, workspaces } from "../store/schema";
-import { SLUG_RE } from "../modules/workspaces/service";
+import { ownPersonalWorkspace, SLUG_RE } from "../modules/workspaces/service";
 import { reservedSlug } from "../modules/workspaces/insert";
 import { issueSession } from "../modules/users/sessions";
 import { usageError } from "./errors";
@@ -46,15 +46,7 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
     if (created) store.afterCommit(() => console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`));
     let ws = flags.workspace
       ? (await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)))[0]
-      : (
-          await store.db
-            .select({ w: workspaces })
-            .from(workspaces)
-            .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
-            // Theirs: a personal workspace they own (they may be a member of someone else's too).
-            .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true), eq(memberships.role, "owner")))
-            .limit(1)
-        )[0]?.w;
+      : await ownPersonalWorkspace(store, user.id);
     const now = Date.now();
     if (!ws && flags.workspace) {
       const reserved = reservedSlug(flags.workspace);

@@ -1,7 +1,7 @@
 // Agent registration, after the public auth.md protocol: an anonymous agent gets a working key at once on a
 // limited tier and a claim token; an agent asserting an email gets its key once the emailed code is confirmed.
 // Claim tokens and codes are stored only as hashes.
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { ConflictError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
@@ -15,7 +15,7 @@ import { agentRegistrations, apiKeys, memberships, workspaces } from "../../stor
 import { mintApiKey } from "../api-keys/service";
 import type { BillingService } from "../billing/service";
 import { normalizeEmail, type UsersService } from "../users/service";
-import type { KeyCache } from "../workspaces/service";
+import { ownPersonalWorkspace, type KeyCache } from "../workspaces/service";
 import type { Mailer } from "./mailer";
 import { OTP_TTL_MS, type OtpService } from "./otp";
 import { deliver } from "./service";
@@ -135,15 +135,7 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       await otp.verify("agent_claim", r.email, input.otp, r.id);
       return store.tx(async () => {
         const { user } = await users.ensure({ email: r.email });
-        const [personal] = await db
-          .select({ id: memberships.workspaceId })
-          .from(memberships)
-          .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-          // Theirs: a personal workspace they own (they may be a member of someone else's too).
-          .where(and(eq(memberships.userId, user.id), eq(workspaces.personal, true), eq(memberships.role, "owner")))
-          .orderBy(workspaces.id)
-          .limit(1);
-        let workspaceId = personal!.id;
+        let workspaceId = (await ownPersonalWorkspace(store, user.id))!.id;
         let credential: string | null = null;
         let keyId = r.apiKeyId;
         if (r.kind === "anonymous") {

@@ -27,6 +27,18 @@ export const CREATING: TxOptions = { readCommitted: true };
 /** create()'s own tx: it runs inside the request's idempotency transaction, whose savepoint its errors roll back. */
 const CREATE_TX: TxOptions = { ...CREATING, join: true };
 
+/** A person's own personal workspace: the personal one they own (they may be a member of someone else's too). */
+export async function ownPersonalWorkspace(store: Store, userId: number): Promise<WorkspaceRow | undefined> {
+  const [row] = await store.db
+    .select({ w: workspaces })
+    .from(workspaces)
+    .innerJoin(memberships, eq(memberships.workspaceId, workspaces.id))
+    .where(and(eq(memberships.userId, userId), eq(workspaces.personal, true), eq(memberships.role, "owner")))
+    .orderBy(workspaces.id)
+    .limit(1);
+  return row?.w;
+}
+
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
 /**
