@@ -236,6 +236,8 @@ export function createPlatform(deps: PlatformDeps) {
           await limitIp(request, set);
           throwIfBadBody(body);
         },
+        // The auth macro's ctx without a principal. Written out as that one is: one literal with the getter, as
+        // composing the two (Object.assign onto the getter's object) cost the authenticated GET 7 % per request.
         resolve: ({ request, set }) => {
           let ip: string | undefined;
           const caller: Caller = {
