@@ -127,8 +127,10 @@ function parseJson(bytes: Uint8Array, contentType?: string): unknown {
   }
 }
 
-/** JSON whatever the content type says (curl -d sends JSON as a form); `contentType` only words a failure. */
-/** `objectOnly`: anything but an object (or no body) is refused, see objectBody. */
+/**
+ * JSON whatever the content type says (curl -d sends JSON as a form); `contentType` only words a failure. With
+ * `objectOnly`, anything but an object (or no body) is refused, see objectBody.
+ */
 export async function readJsonBody(request: Request, limit: number, contentType?: string, objectOnly = false): Promise<unknown> {
   const bytes = await readLimited(request, limit, new DepthScanner());
   if (!(bytes instanceof Uint8Array)) return bytes;

@@ -5,7 +5,7 @@ import { Elysia } from "elysia";
 import { FormatRegistry } from "@sinclair/typebox";
 import type { Config } from "../config";
 import { callerOf, type Caller, type Ctx } from "../lib/context";
-import { ApiError, AuthenticationError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
+import { ApiError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";

@@ -1,7 +1,7 @@
 // API keys: workspace-scoped, shown once at creation, stored as SHA-256 hashes.
 import { and, eq, isNull } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
-import { InvalidRequestError, PermissionError } from "../../lib/errors";
+import { PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";

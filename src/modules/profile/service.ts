@@ -1,7 +1,7 @@
 // The caller's own profile.
 import { eq } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
-import { InvalidRequestError, PermissionError } from "../../lib/errors";
+import { PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";

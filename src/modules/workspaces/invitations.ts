@@ -3,7 +3,7 @@
 import { and, eq, gt, lt } from "drizzle-orm";
 import { hasRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
-import { decodeId, encodeId } from "../../lib/ids";
+import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
