@@ -196,6 +196,23 @@ describe("the word current in /workspaces/:id paths", () => {
   });
 });
 
+describe("an invitation for someone already a member", () => {
+  test("is refused with ALREADY_MEMBER and changes nothing (their role stays; the invitation stays unused)", async () => {
+    const email = uniqueEmail("already");
+    const session = await srv.createSession(email);
+    const inv = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email, role: "admin" } });
+    expect(inv.status).toBe(200);
+    const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxMessages(srv.dataDir, email).at(-1)!.text)![0];
+    // A member by then some other way (two invitations accepted at once, say): straight into the table.
+    const me = (await client(srv, { session })("GET", "/api/v1/profile")).body.id;
+    await runSql(srv, "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES (?, ?, 'member', ?)", numeric(team), numeric(me), Date.now());
+    expectError(await client(srv, { session })("POST", "/api/v1/invitations/accept", { body: { token } }), 409, "conflict_error", "ALREADY_MEMBER");
+    expect((await client(srv, { session, workspace: team })("GET", "/api/v1/workspaces/current")).body.role).toBe("member");
+    // Still pending: the no-op update finds it as such.
+    expect(await runSql(srv, "UPDATE invitations SET status = status WHERE id = ? AND status = 'pending'", numeric(inv.body.id))).toBe(1);
+  });
+});
+
 describe("a second invitation to the same address", () => {
   test("replaces the first (a corrected role counts, the old token is refused, whichever order they are used in); the answer, the membership and the audit rows agree", async () => {
     const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"], order: [0 | 1, 0 | 1]) => {

@@ -113,8 +113,8 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
           .select({ role: memberships.role })
           .from(memberships)
           .where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)));
-        // An invitation never changes a member's role (two sent at once could both be pending): the role a member
-        // holds is changed by no invitation, so none is used up here either.
+        // An invitation never changes the role of someone already a member (two sent at once could both be pending):
+        // refused, and left unused.
         if (held) throw new ConflictError(`You are already a member of this workspace, as ${held.role}`, "ALREADY_MEMBER");
         const role = inv.role;
         await db.insert(memberships).values({ workspaceId: inv.workspaceId, userId: me.id, role, createdAt: now });
