@@ -378,6 +378,27 @@ describe("webhooks", () => {
     expect(deliveriesTo(path)).toHaveLength(1);
   });
 
+  test("a workflow cancelled while a step runs says in its callback what the step cost (charged a moment after the cancel)", async () => {
+    const call = calls.hook!;
+    const secret = await secretOf(call);
+    const path = `/wf-cancel/${marker("hook-wf-cancel")}`;
+    const launched = await call("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: `tides, slowly [[slow]] ${marker("hook-wf-cancel-in")}` }, callbackUrl: `${recvUrl}${path}` } });
+    expect(launched.status).toBe(200);
+    const runId: string = launched.body.runId;
+    // Cancelled once the first step's model has begun to answer (it has used tokens by then).
+    await waitUntil("the step's first output", async () => {
+      const step = (await call("GET", `/api/v1/workflows/runs/${runId}`)).body.steps?.research;
+      return step?.executionId && ((await call("GET", `/api/v1/executions/${step.executionId}/status`)).body.outputBlocks?.length ?? 0) > 0;
+    });
+    expect((await call("POST", `/api/v1/workflows/runs/${runId}/cancel`)).status).toBe(200);
+    const d = await waitUntil("the workflow.cancelled webhook", () => deliveriesTo(path).find((x) => JSON.parse(x.body).event === "workflow.cancelled"), 15_000);
+    expect(verify(d, secret)).toBe(true);
+    const run = (await call("GET", `/api/v1/workflows/runs/${runId}`)).body;
+    expect(run.cost).toBeGreaterThan(0);
+    // It said 0: the step's charge came after the callback was queued.
+    expect(JSON.parse(d.body)).toMatchObject({ event: "workflow.cancelled", runId, status: "cancelled", cost: run.cost });
+  }, 30_000);
+
   test("a receiver that answers 500 twice then 200 gets the delivery on the 3rd attempt, with backoff", async () => {
     const call = calls.hook!;
     const secret = await secretOf(call);

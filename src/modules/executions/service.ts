@@ -242,6 +242,19 @@ export function createExecutionsService(d: ExecutionsDeps) {
         "execution.rerun",
       );
     },
+
+    /**
+     * How long a callback about ending these runs (a cancelled workflow's steps) should wait, so that what the
+     * running ones used is charged before it says the cost: as a cancelled run's own callback waits. 0: none runs.
+     */
+    async chargeWaitMs(workspaceId: number, ids: number[]): Promise<number> {
+      if (!ids.length) return 0;
+      const rows = await db
+        .select({ leaseOwner: executions.leaseOwner })
+        .from(executions)
+        .where(and(eq(executions.workspaceId, workspaceId), inArray(executions.id, ids), eq(executions.status, "running")));
+      return Math.max(0, ...rows.map((r) => cancelChargeWaitMs(r.leaseOwner)));
+    },
   };
 }
 

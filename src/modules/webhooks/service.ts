@@ -54,6 +54,24 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   const results: Record<"delivered" | "retry" | "failed", number> = { delivered: 0, retry: 0, failed: 0 };
   let kickTimer: ReturnType<typeof setTimeout> | null = null;
   let kickAt = 0;
+  /**
+   * By event: what a payload says that may have changed since it was queued (a cancelled workflow's cost, once its
+   * steps' charges landed), asked once, before the first attempt; retries send the bytes that attempt sent.
+   */
+  const refreshers = new Map<string, (workspaceId: number, payload: Record<string, unknown>) => Promise<Record<string, unknown>>>();
+
+  /** The payload to send: refreshed before a first attempt (see refreshers), else as stored. */
+  async function payloadOf(d: typeof webhookDeliveries.$inferSelect): Promise<string> {
+    const refresh = d.attempts === 0 ? refreshers.get(d.event) : undefined;
+    if (!refresh) return d.payload;
+    try {
+      const payload = JSON.parse(d.payload) as Record<string, unknown>;
+      return JSON.stringify({ ...payload, ...(await refresh(d.workspaceId, payload)) });
+    } catch (e) {
+      log.warn(`webhook ${d.id}: could not refresh its payload, sending it as queued: ${(e as Error).message}`);
+      return d.payload;
+    }
+  }
 
   /** The workspace's secret, made on first use (in its own tx, or a savepoint of the caller's). */
   async function secretFor(workspaceId: number): Promise<string> {
@@ -79,6 +97,9 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
 
   async function attempt(d: typeof webhookDeliveries.$inferSelect): Promise<void> {
     let error: string | null = null;
+    const payload = await payloadOf(d);
+    // Stored with the outcome when refreshed: a retry sends what this attempt sent.
+    const sent = payload === d.payload ? {} : { payload };
     try {
       const secret = await secretFor(d.workspaceId);
       const ts = Math.floor(Date.now() / 1000);
@@ -93,13 +114,13 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
             "user-agent": "Clanker-Webhooks/1",
             "clanker-event": d.event,
             "clanker-delivery": String(d.id),
-            "clanker-signature": sign(secret, ts, d.payload),
+            "clanker-signature": sign(secret, ts, payload),
             "webhook-id": msgId,
             "webhook-timestamp": String(ts),
-            "webhook-signature": signStandard(secret, msgId, ts, d.payload),
+            "webhook-signature": signStandard(secret, msgId, ts, payload),
             ...(d.requestId ? { "x-request-id": d.requestId } : {}),
           },
-          body: d.payload,
+          body: payload,
         },
         { allowPrivate: config.allowPrivate, timeoutMs: TIMEOUT_MS },
       );
@@ -114,7 +135,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     // The HTTP call above ran outside any transaction; only the outcome is written in one.
     if (error === null) {
       await store.tx(async () => {
-        await db.update(webhookDeliveries).set({ status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id));
+        await db.update(webhookDeliveries).set({ ...sent, status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id));
       });
       results.delivered++;
       log.debug(`webhook ${d.id} delivered to ${d.url} (attempt ${attempts})`);
@@ -125,7 +146,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     await store.tx(async () => {
       await db
         .update(webhookDeliveries)
-        .set({ status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
+        .set({ ...sent, status: giveUp ? "failed" : "pending", attempts, lastError: error, nextAttemptAt: now + delay })
         .where(eq(webhookDeliveries.id, d.id));
     });
     results[giveUp ? "failed" : "retry"]++;
@@ -193,6 +214,10 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
 
   return {
     validateUrl,
+    /** `fn` refreshes the payload of every `event` callback before its first attempt (see refreshers). */
+    refreshBeforeSending(event: string, fn: (workspaceId: number, payload: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
+      refreshers.set(event, fn);
+    },
     deliverDue,
     results: () => ({ ...results }),
 

@@ -111,7 +111,10 @@ export class WorkflowEngine {
         // A failure says why, as an execution.failed callback does.
         const error = row!.errorCode ? { error: { code: row!.errorCode, message: row!.errorMessage ?? "" } } : {};
         const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!), ...error };
-        await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId);
+        // Steps still running end with the run, charged a moment later: the callback waits for that, and its cost
+        // is read again when it goes (the workflows service refreshes it).
+        const running = Object.values((run.state as unknown as RunState).steps).flatMap((s) => (s.status === "running" && s.executionId ? [decodeId("execution", s.executionId)!] : []));
+        await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId, await this.d.executions.chargeWaitMs(row!.workspaceId, running));
       }
       return row!;
     });

@@ -3,7 +3,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { assertMayCancel, assertRole, starterView, systemCtx, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
-import { encodeId } from "../../lib/ids";
+import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
@@ -66,6 +66,13 @@ function skillSteps(steps: Step[]): Extract<Step, { kind: "skill" }>[] {
 export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => WorkflowEngine, onDefinitionsChanged: () => Promise<void> = async () => {}) {
   const { store, catalog } = d;
   const db = store.db;
+  // A run that ends while steps run (cancelled, or failed beside a running one) says its cost once they are charged.
+  for (const event of ["workflow.cancelled", "workflow.failed"])
+    d.webhooks.refreshBeforeSending(event, async (workspaceId, payload) => {
+      const id = decodeId("run", String(payload.runId));
+      const [run] = id === null ? [] : await db.select().from(workflowRuns).where(and(eq(workflowRuns.id, id), eq(workflowRuns.workspaceId, workspaceId)));
+      return run ? { cost: await costOf(store, run) } : {};
+    });
   const bundled = new Map<string, WorkflowDefinition>([researchDraftApprove, parallelReview, prReview].map((raw) => {
     const def = validateDefinition(raw, catalog, d.integrations);
     return [def.id, def];
