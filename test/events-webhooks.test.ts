@@ -378,6 +378,22 @@ describe("webhooks", () => {
     expect(deliveriesTo(path)).toHaveLength(1);
   });
 
+  test("runs cancelled one after another each send their callback about 2 s after their cancel, not at the next 5 s round", async () => {
+    const call = calls.hook!;
+    const paths = [0, 1, 2].map((i) => `/cancel-each/${marker(`hook-cancel-each-${i}`)}`);
+    const ids = await Promise.all(paths.map((path, i) => run(call, { input: `Summarize slowly [[slow]] ${marker(`hook-cancel-each-in-${i}`)}`, callbackUrl: `${recvUrl}${path}` })));
+    for (const id of ids) await waitUntil("the run to start", async () => (await call("GET", `/api/v1/executions/${id}/status`)).body.status === "running");
+    const cancelledAt: number[] = [];
+    for (const id of ids) {
+      expect((await call("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200);
+      cancelledAt.push(Date.now());
+      await sleep(200);
+    }
+    const arrived = await Promise.all(paths.map((path) => waitUntil("the cancellation webhook", () => deliveriesTo(path)[0], 10_000)));
+    // Each is held ~2 s for its charge; the later two went out ~3 s after that before (the scheduler's round).
+    expect(arrived.map((d, i) => d.at - cancelledAt[i]! < 3500)).toEqual([true, true, true]);
+  }, 30_000);
+
   test("a workflow cancelled while a step runs says in its callback what the step cost (charged a moment after the cancel)", async () => {
     const call = calls.hook!;
     const secret = await secretOf(call);

@@ -1,7 +1,8 @@
 // Credit holds: a paid run's cost is known only once it ends, so while it runs it holds back the most it can cost
-// (executions.held_micro), and a paid run starts only on what the balance has left past the holds of the workspace's
-// running runs. Runs started together cannot then spend past the balance; a run the holds leave no room for stays
-// queued and is dispatched again when one of them ends.
+// (executions.held_micro), and a paid run starts only while the balance has something left past the holds of the
+// workspace's running runs. Runs started together cannot then spend past the balance together: a run the holds leave
+// no room for stays queued and is dispatched again when one of them ends, so at most one run's cost goes below zero
+// (requiring its whole hold to be left would strand a balance smaller than one run's worst case).
 import type { Config } from "../../config";
 import type { Store } from "../../store/db";
 import type { BillingService } from "../billing/service";

@@ -157,18 +157,37 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     }
   }
 
-  /** A send round in `ms`, unless one is due sooner: the earliest wins (a held-back callback delays no other). */
+  /**
+   * A send round in `ms`. One timer, set for the earliest round asked for (a held-back callback delays no other);
+   * the later ones wait in `later` and the next is set when that round ends (they waited for the 5 s scheduler).
+   */
+  const later = new Set<number>();
   function schedule(ms: number): void {
     const at = Date.now() + ms;
     if (kickTimer) {
-      if (kickAt <= at) return;
+      if (kickAt <= at) {
+        later.add(at);
+        return;
+      }
       clearTimeout(kickTimer);
+      later.add(kickAt);
     }
     kickAt = at;
     kickTimer = setTimeout(() => {
       kickTimer = null;
+      const began = Date.now();
       // Off any request path: a failed round is logged, and the scheduler's next round tries again.
-      void deliverDue().catch((e) => log.error(`webhook deliveries failed: ${(e as Error).message}`));
+      void deliverDue()
+        .catch((e) => log.error(`webhook deliveries failed: ${(e as Error).message}`))
+        .finally(() => {
+          // What this round sent needs no round of its own; the earliest still ahead gets the timer.
+          for (const t of later) if (t <= began) later.delete(t);
+          if (later.size && !kickTimer) {
+            const next = Math.min(...later);
+            later.delete(next);
+            schedule(Math.max(0, next - Date.now()));
+          }
+        });
     }, ms);
   }
 
