@@ -136,5 +136,15 @@ test("artifacts: a run's files listed, previewed as text or in a sandboxed frame
   expect((await api("GET", `/api/v1/artifacts/${htmlId}`)).status).toBe(404);
   await page.setViewportSize(PHONE);
   await shot("artifacts-phone");
+  // Long names (120 characters of one word) wrap at phone width, in the list and on their page.
+  const odd = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "Odd names [[names]]" } });
+  await until(async () => (await api("GET", `/api/v1/executions/${odd.body.executionId}/status`)).body.status, "completed");
+  const done = (await api("GET", `/api/v1/executions/${odd.body.executionId}/status`)).body;
+  const long = (await Promise.all(done.artifactIds.map(async (id: string) => (await api("GET", `/api/v1/artifacts/${id}`)).body))).find((a: any) => a.name.startsWith("report-"));
+  for (const path of ["/artifacts", `/artifacts/${long.id}`]) {
+    await page.goto(`${srv.url}${path}`);
+    await page.getByText(long.name.slice(0, 30)).first().waitFor();
+    expect({ path, width: await page.evaluate("document.documentElement.scrollWidth") }).toEqual({ path, width: PHONE.width });
+  }
   expect(consoleErrors).toEqual([]);
 }, 25_000);

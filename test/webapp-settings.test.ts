@@ -275,7 +275,11 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     // The header's switcher: two workspaces, the team among them.
     const switcher = p.getByLabel("Workspace");
     await switcher.waitFor();
-    await Promise.all([p.waitForEvent("load"), switcher.selectOption(team.id)]);
+    // Choosing (by arrow keys too) does not switch; the button does.
+    await switcher.selectOption(team.id);
+    await p.waitForTimeout(300);
+    expect(await p.evaluate("document.cookie")).not.toContain(`clanker_workspace=${team.id}`);
+    await Promise.all([p.waitForEvent("load"), p.getByRole("button", { name: "Switch" }).click()]);
     await p.getByText("You are a member of this workspace.").waitFor();
     // The switcher fills in after the page's own calls: wait for it to show the team as the current workspace.
     await p.waitForFunction((id: string) => (globalThis as any).document.getElementById("ws-select").value === id, team.id);
@@ -331,7 +335,8 @@ test("the switcher: the owner acts in the team, /executions there updates live, 
   const switcher = page.getByLabel("Workspace");
   await switcher.waitFor();
   const opened = page.waitForResponse(async (r) => r.url().startsWith(`${srv.url}/api/events`) && ((await r.request().allHeaders())["cookie"] ?? "").includes(`clanker_workspace=${teamId}`));
-  await Promise.all([page.waitForEvent("load"), switcher.selectOption(teamId)]);
+  await switcher.selectOption(teamId);
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Switch" }).click()]);
   expect((await opened).status()).toBe(200);
   // The team's list (the member's test left two cancelled runs in it), without the personal run.
   await page.locator('#runs li[data-status="cancelled"]').first().waitFor();
@@ -349,9 +354,22 @@ test("the switcher: the owner acts in the team, /executions there updates live, 
   await linkPage.close();
   // The personal workspace's run is not in the team's list; switching back shows it again.
   expect(await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).count()).toBe(0);
+  // A second tab opened in the team keeps acting there after the first switches back (the cookie is the
+  // browser's): its header says the team, and so does where its Save lands.
+  const teamTab = await page.context().newPage();
+  await teamTab.goto(`${srv.url}/memory`);
+  await teamTab.locator("#meta").filter({ hasText: /\S/ }).waitFor();
   const personalId: string = (await api("GET", "/api/v1/workspaces/current")).body.id;
-  await Promise.all([page.waitForEvent("load"), switcher.selectOption(personalId)]);
+  await switcher.selectOption(personalId);
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Switch" }).click()]);
   await page.locator(`#runs li[data-id="${personal.body.executionId}"]`).waitFor();
+  const personalMemory = (await api("GET", "/api/v1/memory")).body.content;
+  await teamTab.locator("#memory").fill("written in the team's tab");
+  await teamTab.getByRole("button", { name: "Save" }).click();
+  await teamTab.locator("#save-status", { hasText: /Saved/ }).waitFor();
+  expect((await inTeam("GET", "/api/v1/memory")).body.content).toBe("written in the team's tab");
+  expect((await api("GET", "/api/v1/memory")).body.content).toBe(personalMemory);
+  await teamTab.close();
   await screenshot(page, "executions-switched-desktop");
   expect(consoleErrors).toEqual([]);
 }, 40_000);

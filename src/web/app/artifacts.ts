@@ -63,7 +63,7 @@ async function preview(a) {
   var box = $("preview"); box.replaceChildren();
   if (a.mediaType === "text/html") {
     // A frame shows an error answer as a page of JSON and tells the parent nothing: ask first, and say what failed.
-    try { var h = await fetch(a.downloadUrl + "?inline=1", { method: "HEAD", credentials: "same-origin" }); if (!h.ok) throw new Error("The server answered " + h.status); }
+    try { var h = await fetch(a.downloadUrl + "?inline=1", { method: "HEAD", credentials: "same-origin", headers: inPageWs({}) }); if (!h.ok) throw new Error("The server answered " + h.status); }
     catch (e) { say($("preview-error"), "Could not load the preview: " + e.message, "err"); return; }
     var f = document.createElement("iframe"); f.className = "preview"; f.setAttribute("sandbox", ""); f.title = "Preview of " + a.name;
     f.src = a.downloadUrl + "?inline=1"; box.append(f); return;
@@ -76,7 +76,7 @@ async function preview(a) {
   if (!TEXTUAL.test(a.mediaType)) { box.append(note("No preview for " + a.mediaType + ": download it to open it.")); return; }
   if (a.size > ${PREVIEW_MAX}) { box.append(note("Too large to preview (" + fmtSize(a.size) + "): download it to read it.")); return; }
   try {
-    var r = await fetch(a.downloadUrl, { credentials: "same-origin" });
+    var r = await fetch(a.downloadUrl, { credentials: "same-origin", headers: inPageWs({}) });
     if (!r.ok) throw new Error("The server answered " + r.status);
     var text = await r.text();
     if (a.mediaType === "text/markdown") {

@@ -25,7 +25,7 @@ const SCRIPT = `
 var etag = null, latest = null;
 // fetch by hand, not api(): the page needs the ETag header and the error code, not only the message.
 async function memoryCall(method, body, ifMatch) {
-  var headers = {}; if (body !== undefined) headers["content-type"] = "application/json"; if (ifMatch) headers["if-match"] = ifMatch;
+  var headers = inPageWs({}); if (body !== undefined) headers["content-type"] = "application/json"; if (ifMatch) headers["if-match"] = ifMatch;
   var r = await fetch("/api/v1/memory", { method: method, credentials: "same-origin", headers: headers, body: body !== undefined ? JSON.stringify(body) : undefined });
   var data = await r.json().catch(function () { return {}; });
   if (!r.ok) throw apiError(r, data);

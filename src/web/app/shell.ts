@@ -24,6 +24,7 @@ nav a[aria-current=page]{font-weight:700;color:var(--fg)}
 header .who{margin-left:auto;display:flex;gap:8px;align-items:center;color:var(--muted);font-size:14px}
 main{max-width:960px;margin:0 auto;padding:16px}
 h1{font-size:24px;margin:8px 0 16px}
+h1,h2,li,a,td{overflow-wrap:anywhere}
 h2{font-size:18px}
 form.stack{display:flex;flex-direction:column;gap:10px;max-width:420px}
 label{display:flex;flex-direction:column;gap:4px}
@@ -70,7 +71,7 @@ pre.lines .ln::before{counter-increment:ln;content:counter(ln);display:inline-bl
 .split{display:grid;grid-template-columns:1fr 1fr;gap:16px}@media (max-width:760px){.split{grid-template-columns:1fr}}
 /* Settings pages and the workspace switcher (settings*.ts) */
 header .who{flex-wrap:wrap;min-width:0}header .who span{overflow-wrap:anywhere}
-header .who label.ws{flex-direction:row;align-items:center;gap:6px}
+header .who .ws,header .who .ws label{display:flex;flex-direction:row;align-items:center;gap:6px}
 header .who select{padding:4px 6px;font-size:14px;flex:0 1 auto;width:auto;max-width:14em}
 nav.subnav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0 0 8px;padding:8px 0;border-bottom:1px solid var(--line)}
 nav.subnav a[aria-current=page]{font-weight:700;color:var(--fg)}
@@ -105,10 +106,15 @@ function decoded(s) { try { return decodeURIComponent(s); } catch (e) { return s
 function pathPart(i) { return decoded(location.pathname.split("/")[i] || ""); }
 function wsId() { var m = /(?:^|;\\s*)clanker_workspace=([^;]+)/.exec(document.cookie); return m ? decoded(m[1]) : ""; }
 function setWs(id) { document.cookie = "clanker_workspace=" + (id ? encodeURIComponent(id) + "; max-age=31536000" : "; max-age=0") + "; path=/; samesite=strict"; }
+// The cookie is the browser's, shared by its tabs: a tab acts in the workspace it was opened in (the one its header
+// names), whatever another tab switches to after, so every call of this page names it (the profile's when none was
+// chosen: see whoAmI).
+var pageWs = wsId();
+function inPageWs(headers) { if (pageWs) headers["x-workspace-id"] = pageWs; return headers; }
 async function api(path, opts) {
   opts = opts || {};
   var r = await fetch(path, { method: opts.method || "GET", credentials: "same-origin",
-    headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
+    headers: inPageWs(opts.body !== undefined ? { "content-type": "application/json" } : {}),
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
   if (!r.ok) throw apiError(r, data);
@@ -131,7 +137,7 @@ addEventListener("pageshow", function (ev) { if (ev.persisted) location.reload()
 function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash)); }
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }
-  try { var me = await api("/api/v1/profile"); var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
+  try { var me = await api("/api/v1/profile"); if (!pageWs) pageWs = me.workspaceId; var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
   catch (e) {
     if (e.status === 401) toLogin();
     // The chosen workspace is gone (left, or removed from it): back to the default one.
@@ -148,7 +154,8 @@ async function workspaces() {
     var sel = $("ws-select"); sel.textContent = "";
     list.forEach(function (x) { var o = document.createElement("option"); o.value = x.id; o.textContent = x.name + " (" + x.role + ")"; sel.appendChild(o); });
     sel.value = cur.id; $("ws-wrap").hidden = false;
-    sel.onchange = function () { setWs(sel.value); location.reload(); };
+    // Switched by the button, not on change: arrow keys move through the options without leaving the page.
+    $("ws-switch").onclick = function () { if (sel.value !== cur.id) { setWs(sel.value); location.reload(); } };
   } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); }
 }
 // Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
@@ -183,7 +190,7 @@ export function appDocument(opts: { title: string; current?: string; body: strin
   const nav = opts.nav === false
     ? ""
     : `<nav aria-label="Main"><ul>${NAV.map((n) => `<li><a href="${n.href}"${n.href === opts.current ? ' aria-current="page"' : ""}>${n.label}</a></li>`).join("")}</ul></nav>
-<div class="who" id="who" hidden><label class="ws" id="ws-wrap" hidden>Workspace <select id="ws-select"></select></label><span id="who-email"></span><button type="button" class="plain" id="sign-out">Sign out</button></div>`;
+<div class="who" id="who" hidden><span class="ws" id="ws-wrap" hidden><label>Workspace <select id="ws-select"></select></label> <button type="button" class="plain" id="ws-switch">Switch</button></span><span id="who-email"></span><button type="button" class="plain" id="sign-out">Sign out</button></div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(opts.title)} — Clanker</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">

@@ -90,7 +90,7 @@ function render(r) {
   $("status-badge").replaceChildren(badge(r.status)); $("status-badge").dataset.status = r.status;
   $("cancel").hidden = !((r.status === "running" || r.status === "suspended") && mayCancel(r, me));
   var dl = $("facts"); dl.replaceChildren();
-  fact(dl, "Run", r.id); fact(dl, "Workflow", r.workflowId); fact(dl, "Started by", r.trigger);
+  fact(dl, "Run", r.id); fact(dl, "Workflow", r.workflowId); fact(dl, "Started from", r.trigger);
   fact(dl, "Started", fmtTime(r.createdAt)); fact(dl, r.completedAt ? "Ended" : "Updated", fmtTime(r.completedAt || r.updatedAt));
   fact(dl, "Cost", r.cost + " credits"); fact(dl, "Input", show(r.input));
   if (r.error) say($("run-error"), r.error.message + (r.error.code ? " (" + r.error.code + ")" : ""), "err"); else $("run-error").hidden = true;
