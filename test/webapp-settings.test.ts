@@ -176,7 +176,8 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   await page.locator("#bind-secret").selectOption({ label: "DEPLOY_TOKEN" });
   await page.getByLabel("As environment variable").fill("DEPLOY_TOKEN");
   await page.getByRole("button", { name: "Bind secret" }).click();
-  await page.getByText("Bound.").waitFor();
+  // No run reads DEPLOY_TOKEN (only the provider keys reach one): bound, and the page says so.
+  await page.getByText("Bound, but no run reads DEPLOY_TOKEN: runs use only ANTHROPIC_API_KEY and OPENAI_API_KEY.", { exact: false }).waitFor();
   await page.locator("#bindings li", { hasText: "DEPLOY_TOKEN" }).waitFor();
   page.once("dialog", (d) => void d.accept());
   await page.getByRole("button", { name: "Delete secret DEPLOY_TOKEN" }).click();

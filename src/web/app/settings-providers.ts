@@ -96,8 +96,11 @@ async function loadBindings() {
 }
 $("bind-skill").onchange = loadBindings;
 $("bind-form").onsubmit = async function (e) { e.preventDefault();
-  try { await api("/api/v1/skills/" + encodeURIComponent($("bind-skill").value) + "/secrets", { method: "POST", body: { secretId: $("bind-secret").value, envVar: $("bind-env").value } });
-    $("bind-env").value = ""; say($("bind-status"), "Bound.", "ok"); loadBindings(); }
+  var envVar = $("bind-env").value;
+  try { await api("/api/v1/skills/" + encodeURIComponent($("bind-skill").value) + "/secrets", { method: "POST", body: { secretId: $("bind-secret").value, envVar: envVar } });
+    // Runs are model calls: only the provider keys reach one (README), so another name is kept but read by nothing.
+    var used = envVar === "ANTHROPIC_API_KEY" || envVar === "OPENAI_API_KEY";
+    $("bind-env").value = ""; say($("bind-status"), used ? "Bound." : "Bound, but no run reads " + envVar + ": runs use only ANTHROPIC_API_KEY and OPENAI_API_KEY. Remove it below if that was a slip.", used ? "ok" : "err"); loadBindings(); }
   catch (err) { say($("bind-status"), "Could not bind the secret: " + err.message, "err"); } };
 function load() { loadSecrets(); loadSkills(); }
 `;
