@@ -75,6 +75,15 @@ test("keys: created in the page (shown once, copied), works with curl; revoked i
   await page.getByText("Revoked curl key.").waitFor();
   await row.getByText("revoked").waitFor();
   expect(await curlProfile(key)).toBe("401");
+  // One revoked right after it was made is not left on show to be copied; focus goes to what happened.
+  await page.getByLabel("Key name").fill("short-lived");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await page.getByLabel("New API key").waitFor();
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Revoke key short-lived" }).click();
+  await page.getByText("Revoked short-lived.").waitFor();
+  expect(await page.locator("#new-key").isHidden()).toBe(true);
+  expect(await page.evaluate("document.activeElement.id")).toBe("key-status");
   expect(consoleErrors).toEqual([]);
 }, 30_000);
 

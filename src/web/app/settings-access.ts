@@ -4,7 +4,7 @@ import type { SettingsPage } from "./settings";
 
 const KEYS_BODY = `<p class="muted">An API key acts as you in this workspace: send it as the <code>x-api-key</code> header (or <code>Authorization: Bearer</code>).</p>
 <form id="key-form" class="stack"><label>Key name<input id="key-name" name="name" required maxlength="100" autocomplete="off"></label><button>Create key</button></form>
-<p id="key-status" class="msg" role="status" hidden></p>
+<p id="key-status" class="msg" role="status" tabindex="-1" hidden></p>
 <section id="new-key" aria-labelledby="new-key-title" hidden>
 <h3 id="new-key-title">Your new key</h3>
 <p class="msg ok">Copy it now: it is shown only this once.</p>
@@ -33,16 +33,20 @@ async function loadKeys(more) {
     keysAfter = page.last_id; $("more-keys").hidden = !page.has_more;
   } catch (e) { say($("key-status"), "Could not list the keys: " + e.message, "err"); }
 }
+var shownKey = null;
 async function revoke(k, button) {
   if (!confirm("Revoke the key " + k.name + "? Anything using it stops working at once.")) return;
   button.disabled = true;
-  try { await api("/api/v1/api-keys/" + encodeURIComponent(k.id) + "/revoke", { method: "POST" }); say($("key-status"), "Revoked " + k.name + ".", "ok"); loadKeys(false); }
+  try { await api("/api/v1/api-keys/" + encodeURIComponent(k.id) + "/revoke", { method: "POST" });
+    // The key just made, revoked: not left on show to be copied. Focus goes to what happened (its button is gone).
+    if (shownKey === k.id) { $("new-key").hidden = true; $("new-key-value").value = ""; shownKey = null; }
+    say($("key-status"), "Revoked " + k.name + ".", "ok"); $("key-status").focus(); loadKeys(false); }
   catch (e) { button.disabled = false; say($("key-status"), "Could not revoke " + k.name + ": " + e.message, "err"); }
 }
 $("key-form").onsubmit = async function (e) { e.preventDefault();
   try {
     var k = await api("/api/v1/api-keys", { method: "POST", body: { name: $("key-name").value } });
-    $("new-key-value").value = k.key; $("new-key").hidden = false; $("key-name").value = ""; $("new-key-value").select();
+    $("new-key-value").value = k.key; $("new-key").hidden = false; shownKey = k.id; $("key-name").value = ""; $("new-key-value").select();
     say($("key-status"), "Created " + k.name + ".", "ok"); loadKeys(false);
   } catch (err) { say($("key-status"), "Could not create the key: " + err.message, "err"); } };
 $("copy-key").onclick = async function () {
