@@ -5,7 +5,7 @@
 // screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type Page } from "playwright-core";
-import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, PHONE, screenshot, sessionCookie, startAppServer } from "./helpers/browser";
+import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, expectConsoleErrors, PHONE, screenshot, sessionCookie, startAppServer } from "./helpers/browser";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
 import type { FakeModel } from "./helpers/fake-models";
@@ -114,6 +114,14 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await page.goto(`${srv.url}/executions/${slow.body.executionId}`);
   await page.getByRole("button", { name: "Cancel" }).click();
   await page.locator('#status-badge[data-status="cancelled"]').waitFor();
+
+  // One that is not in this workspace (perhaps in another of theirs): the page says where to look.
+  await page.goto(`${srv.url}/executions/exec_999999`);
+  await page.locator("#page-error", { hasText: "This execution is not in this workspace: if it is in another of yours, choose that one under Workspace above" }).waitFor();
+  // Its 404s (the page asks again when its live stream opens, a moment later), and nothing else.
+  await page.waitForTimeout(500);
+  const notFound = (e: string) => e.includes("/executions/exec_999999") && e.includes("404 (Not Found)");
+  expectConsoleErrors(consoleErrors, notFound, consoleErrors.filter(notFound).length || 1);
 
   // /activate (device approval) still works inside the app.
   expect((await page.goto(`${srv.url}/activate`))?.status()).toBe(200);

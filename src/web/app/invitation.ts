@@ -21,7 +21,7 @@ function accepted(ws) {
 $("accept").onclick = async function () {
   $("accept").disabled = true;
   try { accepted(await api("/api/v1/invitations/accept", { method: "POST", body: { token: token } })); }
-  catch (e) { $("accept").disabled = false; say($("accept-status"), "Could not accept the invitation: " + e.message, "err"); }
+  catch (e) { $("accept").disabled = false; say($("accept-status"), e.status === 404 ? "This invitation is not valid (withdrawn, or the link was cut short): ask whoever invited you to send a new one." : "Could not accept the invitation: " + e.message, "err"); }
 };
 whoAmI().then(function (me) {
   if (!me) return;

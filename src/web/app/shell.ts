@@ -158,6 +158,10 @@ async function workspaces() {
     $("ws-switch").onclick = function () { if (sel.value !== cur.id) { setWs(sel.value); location.reload(); } };
   } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); }
 }
+// Why a page's own object did not load: not found here may mean it is in another of the person's workspaces.
+function loadError(what, err) {
+  return err.status === 404 ? "This " + what + " is not in this workspace: if it is in another of yours, choose that one under Workspace above and press Switch." : "Could not load this " + what + ": " + err.message;
+}
 // Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
 function mayCancel(run, me) { return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }
 function live(onEvent) {
