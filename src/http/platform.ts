@@ -4,7 +4,7 @@
 import { Elysia } from "elysia";
 import { FormatRegistry } from "@sinclair/typebox";
 import type { Config } from "../config";
-import { callerOf, type Caller, type Ctx } from "../lib/context";
+import type { Caller, Ctx } from "../lib/context";
 import { ApiError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
@@ -17,7 +17,6 @@ import { rateHeaders, type RateLimiter } from "./rate-limit";
 import type { Log } from "../lib/log";
 import type { Metrics } from "./metrics";
 import type { RouteLatency } from "./route-latency";
-import type { TxOptions } from "../store/db";
 import { htmlPage } from "./html-page";
 import { notFoundPage } from "../web/oauth-result";
 import { oauthErrorOf } from "../modules/signin/oauth";
@@ -346,66 +345,12 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
 export type Platform = ReturnType<typeof createPlatform>;
 
 /**
- * Routes pass the context's parts by name (`({ ctx, deps, body, request, set }) => idempotent({ ctx, … }, …)`), not
- * the context itself: Elysia reads a handler's source, and one that hands its whole context to a function gets its
- * cookies, headers and query parsed on every request in case the function reads them.
- *
- * Runs a mutation under the request's idempotency-key: a replay answers with the stored status and body
- * and `idempotency-replayed: true`. The mutation joins the group-commit batch; whatever the outcome (answer,
- * replay, error), nothing leaves before that batch's COMMIT, and a failed COMMIT answers 500 COMMIT_FAILED.
- */
-export async function idempotent<T>(
-  c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
-  fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[]; tx?: TxOptions; replayed?: (first: unknown) => void } = {},
-): Promise<T> {
-  let out: Awaited<ReturnType<Idempotency["run"]>>;
-  try {
-    out = await runIdempotent(c, fn, opts);
-  } catch (e) {
-    await committed(c.deps);
-    throw e;
-  }
-  await committed(c.deps);
-  c.set.status = out.status;
-  if (!out.replayed) return out.body as T;
-  c.set.headers["idempotency-replayed"] = "true";
-  // The first answer's content type (Response.json's), as well as its bytes, and what the route derives from it.
-  c.set.headers["content-type"] = "application/json;charset=utf-8";
-  if (opts.replayed && out.status < 300) opts.replayed(JSON.parse(out.body));
-  return new Response(out.body, { status: out.status }) as unknown as T;
-}
-
-/** Waits for the open group-commit batch (the one this request's writes or replay depend on). */
-const committed = (deps: PlatformDeps): Promise<void> => deps.idempotency.committed((line) => deps.log.error(line));
-
-/**
  * The path of a request's URL as the router matched it (the same cut as Elysia's), without a WHATWG parse of the whole
  * URL, which was ~0.6 % of an audited POST's CPU: Bun hands every request an absolute URL ("http://host/path?query").
  */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start === -1) return "/";
   const query = url.indexOf("?", start);
   return url.slice(start, query === -1 ? undefined : query);
-}
-
-function runIdempotent<T>(
-  c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown },
-  fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[]; tx?: TxOptions },
-) {
-  return c.deps.idempotency.run(
-    {
-      workspaceId: c.ctx.workspaceId,
-      principal: callerOf(c.ctx),
-      key: c.request.headers.get("idempotency-key"),
-      method: c.request.method,
-      path: pathOf(c.request.url),
-      body: c.body,
-    },
-    async () => ({ status: 200, body: await fn() }),
-    opts.seal,
-    opts.tx,
-  );
 }

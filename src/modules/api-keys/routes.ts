@@ -1,6 +1,7 @@
 // /api/v1/api-keys: list, create (shown once, idempotent), revoke.
 import { t } from "elysia";
-import { idempotent, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { idempotent } from "../../http/idempotent-route";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate, noBody } from "../../http/schemas";
 import { KEY_NAME_MAX } from "./service";

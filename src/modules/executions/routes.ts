@@ -1,6 +1,7 @@
 // POST /api/v1/skills/:slug/run and /api/v1/executions (status, list, cancel, rerun).
 import { t } from "elysia";
-import { idempotent, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { idempotent } from "../../http/idempotent-route";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 import { runConnectorSchema } from "./connector-schema";

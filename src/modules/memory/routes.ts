@@ -1,6 +1,7 @@
 // /api/v1/memory: read (with ETag), write (If-Match), atomic append.
 import { t } from "elysia";
-import { idempotent, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { idempotent } from "../../http/idempotent-route";
 import { oneWriter } from "./service";
 import { integer, isoDate } from "../../http/schemas";
 import { etagOf, type MemoryDoc } from "./service";

@@ -1,6 +1,7 @@
 // /api/v1/secrets: list, create (idempotent), update, delete. Values go in, never out.
 import { t } from "elysia";
-import { idempotent, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { idempotent } from "../../http/idempotent-route";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 

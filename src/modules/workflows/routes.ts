@@ -1,6 +1,7 @@
 // /api/v1/workflows: definitions, launch, stream, runs, cancel, resume.
 import { t } from "elysia";
-import { idempotent, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { idempotent } from "../../http/idempotent-route";
 import { listEnvelope, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
 import { idParam, noBody } from "../../http/schemas";
 import { InvalidRequestError } from "../../lib/errors";

@@ -1,6 +1,7 @@
 // /api/v1/workspaces: list, create, current (get / rebind the key), members.
 import { t } from "elysia";
-import { idempotent, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { idempotent } from "../../http/idempotent-route";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, isoDate, numericId } from "../../http/schemas";
 import { encodeId } from "../../lib/ids";
