@@ -4,7 +4,7 @@ import type { Config } from "../../config";
 import { assertMayCancel, type Ctx } from "../../lib/context";
 import { assertScope } from "../../lib/scopes";
 import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
-import { encodeId } from "../../lib/ids";
+import { decodeId, encodeId } from "../../lib/ids";
 import type { Store, TxOptions } from "../../store/db";
 import { leaseMillis, replicaId } from "../../lib/replica";
 import { writeAudit } from "../../store/audit";
@@ -14,7 +14,7 @@ import { workspacePage, type PageParams } from "../../store/paginate";
 import { executionBlocks, executions } from "../../store/schema";
 import { providerOf } from "../../executor/providers";
 import type { SecretsService } from "../secrets/service";
-import type { BillingService } from "../billing/service";
+import { toCredits, type BillingService } from "../billing/service";
 import type { ByokService } from "../byok/service";
 import type { EventBus } from "../events/bus";
 import type { ArtifactsService } from "../artifacts/service";
@@ -89,6 +89,12 @@ const insertExecution = prepared((db) =>
 export function createExecutionsService(d: ExecutionsDeps) {
   const { store, config, catalog } = d;
   const db = store.db;
+  // A running run's cancel callback waits for what the model used to be charged (chargeWaitMs), and then says it.
+  d.webhooks.refreshBeforeSending("execution.cancelled", async (workspaceId, payload) => {
+    const id = decodeId("execution", String(payload.executionId));
+    const [e] = id === null ? [] : await db.select({ costMicro: executions.costMicro }).from(executions).where(and(eq(executions.id, id), eq(executions.workspaceId, workspaceId)));
+    return e ? { cost: toCredits(e.costMicro) } : {};
+  });
 
   const find = (ctx: Ctx, ref: string): Promise<ExecutionRow> => workspaceRow(db, executions, "execution", "execution", ctx.workspaceId, ref);
 

@@ -7,7 +7,7 @@ import { prepared } from "../../store/prepared";
 import { executions } from "../../store/schema";
 import type { Usage } from "../../executor/protocol";
 import type { EventBus, BusEvent } from "../events/bus";
-import { toCredits, type BillingService } from "../billing/service";
+import type { BillingService } from "../billing/service";
 import type { WebhooksService } from "../webhooks/service";
 import { endSummary, type ExecutionRow } from "./view";
 
@@ -40,13 +40,12 @@ export class RunSettler {
   /** A run cancelled mid-stream: its status is already final; record what the model consumed. */
   async cancelled(e: ExecutionRow | undefined, usage: Usage): Promise<void> {
     if (!e || (usage.inputTokens === 0 && usage.outputTokens === 0)) return;
-    const { store, billing, webhooks } = this.d;
+    const { store, billing } = this.d;
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
     await store.tx(async () => {
       await store.db.update(executions).set({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicro: cost }).where(eq(executions.id, e.id));
+      // The cancel's callback, held back for this charge, reads the cost when it goes (see the executions service).
       await billing.charge(e.workspaceId, cost, e.id, `Cancelled run of ${e.skillSlug} (${encodeId("execution", e.id)})`);
-      // The cancel's callback, held back for this charge, says what it cost (once sent, the status endpoint does).
-      if (e.callbackUrl) await webhooks.amendUnsent(e.workspaceId, "execution.cancelled", encodeId("execution", e.id), { cost: toCredits(cost) });
     });
   }
 

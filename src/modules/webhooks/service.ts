@@ -1,6 +1,6 @@
 // Webhooks: signed callbacks (clanker-signature: t=…,v1=HMAC-SHA256(secret, "t.body"), and the Standard Webhooks
 // headers beside it) from a persisted queue, retried with exponential backoff, so a restart loses no notification.
-import { and, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import { hmacSha256, randomBytes } from "../../lib/crypto";
 import { assertRole, type Ctx } from "../../lib/context";
 import type { WebhookConfig } from "../../config";
@@ -15,11 +15,7 @@ import { leaseMillis } from "../../lib/replica";
 
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
-/**
- * The longest a delivery may be held back before it is due (a cancelled run's callback waiting for its charge).
- * Below the send's timeout plus the shortest lease (1 s) plus the shortest hold (2 s): a row a replica has claimed,
- * whose next attempt the claim pushed that far, is never taken for one still held.
- */
+/** The longest a delivery may be held back before it is due (a cancelled run's callback waiting for its charge). */
 export const MAX_HOLD_MS = 12_000;
 const MAX_BACKOFF_MS = 3_600_000;
 
@@ -250,32 +246,6 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
         .insert(webhookDeliveries)
         .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now() + delayMs, requestId, createdAt: Date.now() });
       store.afterCommit(() => schedule(delayMs));
-    },
-
-    /**
-     * Inside a tx: merges `fields` into the payload of the `event` callback about `executionId` that has not been
-     * sent yet (a cancelled run's, held back for its charge); false if there is none (it went out already).
-     */
-    async amendUnsent(workspaceId: number, event: string, executionId: string, fields: Record<string, unknown>): Promise<boolean> {
-      const now = Date.now();
-      // Still held back: not yet due, so no replica has claimed it (a claim pushes its next attempt past the send's
-      // timeout and a lease, beyond any hold).
-      const held = and(
-        eq(webhookDeliveries.workspaceId, workspaceId),
-        eq(webhookDeliveries.event, event),
-        eq(webhookDeliveries.status, "pending"),
-        eq(webhookDeliveries.attempts, 0),
-        gt(webhookDeliveries.nextAttemptAt, now),
-        lte(webhookDeliveries.nextAttemptAt, sql`${webhookDeliveries.createdAt} + ${MAX_HOLD_MS}`),
-      );
-      const rows = await db.select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload }).from(webhookDeliveries).where(held);
-      for (const r of rows) {
-        const payload = JSON.parse(r.payload) as Record<string, unknown>;
-        if (payload.executionId !== executionId || sending.has(r.id)) continue;
-        await db.update(webhookDeliveries).set({ payload: JSON.stringify({ ...payload, ...fields }) }).where(and(eq(webhookDeliveries.id, r.id), held));
-        return true;
-      }
-      return false;
     },
 
     /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
