@@ -1,6 +1,7 @@
 // Reading request bodies: streamed up to the size limit, nesting bounded before any JSON.parse, failures kept
 // as a BadBody value until the caller is authenticated (an anonymous caller gets its 401 first).
 import { ApiError, InvalidRequestError, RequestTooLargeError } from "../lib/errors";
+import { isJsonObject } from "../lib/json-object";
 
 /** Deeper JSON is refused: parsing, validating and hashing it recurse, and 20k levels overflow the stack. */
 export const MAX_JSON_DEPTH = 64;
@@ -15,7 +16,7 @@ export class BadBody {
  * body's schema unchecked for those, so a route that takes no fields took `[]` and `5`).
  */
 function objectBody(body: unknown): unknown {
-  if (body === undefined || body instanceof BadBody || (typeof body === "object" && body !== null && !Array.isArray(body))) return body;
+  if (body === undefined || body instanceof BadBody || isJsonObject(body)) return body;
   return new BadBody(new InvalidRequestError(`The request body must be a JSON object, not ${body === null ? "null" : Array.isArray(body) ? "an array" : `a ${typeof body}`}`, "body", "INVALID_PARAMETER"));
 }
 

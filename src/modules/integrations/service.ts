@@ -15,6 +15,7 @@ import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } 
 import { integrationError } from "./errors";
 import { checkActionInput } from "./input-schema";
 import type { IntegrationContext, IntegrationProvider } from "./provider";
+import { isJsonObject } from "../../lib/json-object";
 
 const KIND = "integration" as const;
 
@@ -145,7 +146,7 @@ export function createIntegrationsService(d: IntegrationsDeps) {
         }),
       );
       if (failure) throw failure;
-      return (typeof result === "object" && result !== null && !Array.isArray(result) ? result : { result }) as Record<string, unknown>;
+      return (isJsonObject(result) ? result : { result }) as Record<string, unknown>;
     },
 
     /** The OAuth callback's two steps (confirmation page, then the confirmed exchange), shared with connectors. */

@@ -3,6 +3,7 @@
 import { bytesEqual, hmacSha256 } from "../../lib/crypto";
 import { AuthenticationError } from "../../lib/errors";
 import type { GithubEvent } from "../workflows/definition";
+import { isJsonObject } from "../../lib/json-object";
 
 /** A signed request older (or further in the future) than this is refused: a captured one cannot be replayed later. */
 export const REPLAY_WINDOW_SECONDS = 300;
@@ -67,7 +68,7 @@ export function verifyGithubSignature(secret: string, header: string | null, raw
 }
 
 type Json = Record<string, unknown>;
-const o = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const o = (v: unknown): Json => (isJsonObject(v) ? (v as Json) : {});
 const s = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const n = (v: unknown): number | null => (typeof v === "number" ? v : null);
 const login = (v: unknown) => s(o(v).login);

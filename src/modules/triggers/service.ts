@@ -14,6 +14,7 @@ import type { WorkflowsService } from "../workflows/service";
 import { githubInput, REPLAY_WINDOW_SECONDS, verifyClankerSignature, verifyGithubSignature } from "./inbound";
 import type { EventTriggerRow, EventTriggerStore } from "./store";
 import type { OnceLock } from "../../shared";
+import { isJsonObject } from "../../lib/json-object";
 
 export interface TriggersDeps {
   store: Store;
@@ -64,7 +65,6 @@ export interface PageQuery {
 
 const GITHUB_REPLAY_TTL_MS = 24 * 3600 * 1000;
 
-const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A cron trigger's id: `<workflow>#<n>`, its place in the definition's triggers. */
 const CRON_ID = /^[^#]+#\d+$/;
@@ -213,14 +213,14 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
       if (row.kind === "webhook") {
         const { t, hmac } = verifyClankerSignature(secret, dl.headers.get("clanker-signature"), dl.raw, Math.floor(Date.now() / 1000));
         replayKeys = [`${row.id}:sig:${t}:${hmac}`];
-        if (dl.body !== undefined && !obj(dl.body)) throw new InvalidRequestError("The body must be a JSON object: it becomes the workflow's input", "body");
+        if (dl.body !== undefined && !isJsonObject(dl.body)) throw new InvalidRequestError("The body must be a JSON object: it becomes the workflow's input", "body");
         input = (dl.body as Record<string, unknown> | undefined) ?? {};
       } else {
         verifyGithubSignature(secret, dl.headers.get("x-hub-signature-256"), dl.raw);
         const event = dl.headers.get("x-github-event");
         if (!event) throw new InvalidRequestError("Missing X-GitHub-Event header", "x-github-event");
         if (event === "ping") return { status: 200, body: { received: true, event } };
-        if (!obj(dl.body)) throw new InvalidRequestError("The body must be GitHub's JSON payload (set the webhook's content type to application/json)", "body");
+        if (!isJsonObject(dl.body)) throw new InvalidRequestError("The body must be GitHub's JSON payload (set the webhook's content type to application/json)", "body");
         const delivery = dl.headers.get("x-github-delivery");
         // GitHub signs no timestamp and no delivery id: the signed body is the key (a redelivery is byte-identical);
         // the delivery id only adds one, so a redelivery whose payload was re-rendered still launches once.

@@ -6,7 +6,8 @@ import { invalidParameter } from "../../lib/errors";
 import { checkFieldSchema, checkFields } from "./fields";
 import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
-import { obj, TEMPLATE_RE } from "./render";
+import { TEMPLATE_RE } from "./render";
+import { isJsonObject } from "../../lib/json-object";
 
 export type FieldType = "string" | "number" | "boolean" | "object" | "array";
 
@@ -93,17 +94,17 @@ const bad = (param: string, message: string): never => {
 
 function checkSchema(v: unknown, param: string): FieldSchema | undefined {
   if (v === undefined) return undefined;
-  if (!obj(v)) bad(param, "must be an object with required and properties");
+  if (!isJsonObject(v)) bad(param, "must be an object with required and properties");
   const s = v as FieldSchema;
   if (s.required !== undefined && (!Array.isArray(s.required) || s.required.some((r) => typeof r !== "string"))) bad(`${param}.required`, "must be a list of names");
   // Properties given, a required name outside them is a typo: no form asks for it, so a launch from the web app is
   // refused until someone sends it by hand.
-  const missing = obj(s.properties) ? s.required?.find((r) => !Object.hasOwn(s.properties!, r)) : undefined;
+  const missing = isJsonObject(s.properties) ? s.required?.find((r) => !Object.hasOwn(s.properties!, r)) : undefined;
   if (missing !== undefined) bad(`${param}.required`, `names '${missing}', which is not one of its properties (${Object.keys(s.properties!).join(", ") || "none"})`);
   if (s.properties !== undefined) {
-    if (!obj(s.properties)) bad(`${param}.properties`, "must be an object");
+    if (!isJsonObject(s.properties)) bad(`${param}.properties`, "must be an object");
     for (const [k, p] of Object.entries(s.properties!)) {
-      if (!obj(p)) bad(`${param}.properties.${k}`, "must be an object");
+      if (!isJsonObject(p)) bad(`${param}.properties.${k}`, "must be an object");
       if (p.type !== undefined && !TYPES.has(p.type)) bad(`${param}.properties.${k}.type`, `must be one of ${[...TYPES].join(", ")}`);
     }
   }
@@ -114,7 +115,7 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
   if (!Array.isArray(raw) || raw.length === 0) bad(param, "must be a non-empty list of steps");
   return (raw as unknown[]).map((s, i) => {
     const p = `${param}.${i}`;
-    if (!obj(s)) bad(p, "must be an object");
+    if (!isJsonObject(s)) bad(p, "must be an object");
     const step = s as Record<string, unknown>;
     if (typeof step.id !== "string" || !STEP_ID_RE.test(step.id)) bad(`${p}.id`, "must be a name of letters, digits, '_' or '-'");
     const id = step.id as string;
@@ -143,7 +144,7 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
         return { id, kind: "parallel", steps: checkSteps(step.steps, `${p}.steps`, catalog, seen, integrations) };
       case "branch": {
         const c = step.condition;
-        if (!obj(c) || typeof c.value !== "string") bad(`${p}.condition`, `step '${id}' needs a condition { value, equals | contains }`);
+        if (!isJsonObject(c) || typeof c.value !== "string") bad(`${p}.condition`, `step '${id}' needs a condition { value, equals | contains }`);
         const cond = c as unknown as Condition;
         if (cond.equals === undefined && cond.contains === undefined) bad(`${p}.condition`, `step '${id}': give equals or contains`);
         // The rendered value is text: it equals a string, number or boolean as written, and never an object or a list.
@@ -160,7 +161,7 @@ function checkSteps(raw: unknown, param: string, catalog: Catalog, seen: Set<str
       case "action": {
         if (typeof step.integration !== "string") bad(`${p}.integration`, `step '${id}' needs an integration (slack, email, webhook, github)`);
         if (typeof step.action !== "string") bad(`${p}.action`, `step '${id}' needs an action`);
-        if (step.input !== undefined && !obj(step.input)) bad(`${p}.input`, `step '${id}': input must be an object (its strings are templates)`);
+        if (step.input !== undefined && !isJsonObject(step.input)) bad(`${p}.input`, `step '${id}': input must be an object (its strings are templates)`);
         const actions = integrations?.actionsOf(step.integration as string);
         if (integrations && !actions) bad(`${p}.integration`, `step '${id}' names an unknown integration '${String(step.integration)}'`);
         if (actions && !actions.includes(step.action as string))
@@ -182,11 +183,11 @@ const hasTemplate = (v: unknown) => typeof v === "string" && v.includes("{{");
  * rendered to). Whether the workspace has connected the connector is the run's question: it may connect later.
  */
 function checkStepConnector(raw: unknown, param: string, id: string): StepConnector {
-  if (!obj(raw)) bad(param, `step '${id}': connector must be an object {type, fields}`);
+  if (!isJsonObject(raw)) bad(param, `step '${id}': connector must be an object {type, fields}`);
   const c = raw as Record<string, unknown>;
   for (const k of Object.keys(c)) if (k !== "type" && k !== "fields") bad(`${param}.${k}`, "is not a connector field (type, fields)");
   if (typeof c.type !== "string" || !CONNECTOR_TYPES.has(c.type)) bad(`${param}.type`, `step '${id}': connector type must be one of ${[...CONNECTOR_TYPES].join(", ")}`);
-  if (!obj(c.fields)) bad(`${param}.fields`, `step '${id}': connector fields must be an object (github: {repo, ref?, paths?}; local, remote: {source, ref?, paths?})`);
+  if (!isJsonObject(c.fields)) bad(`${param}.fields`, `step '${id}': connector fields must be an object (github: {repo, ref?, paths?}; local, remote: {source, ref?, paths?})`);
   const fields = c.fields as Record<string, unknown>;
   const stand = { repo: "owner/repo", source: "source", ref: "main" } as Record<string, string>;
   const probe: Record<string, unknown> = {};
@@ -209,7 +210,7 @@ function checkEventTrigger(t: Record<string, unknown>, kind: "webhook" | "github
   if (t.enabled !== undefined && typeof t.enabled !== "boolean") bad(`${p}.enabled`, "must be true or false");
   const enabled = t.enabled === undefined ? {} : { enabled: t.enabled as boolean };
   const s = t[kind];
-  if (!obj(s)) bad(`${p}.${kind}`, "must be an object");
+  if (!isJsonObject(s)) bad(`${p}.${kind}`, "must be an object");
   const settings = s as Record<string, unknown>;
   if (kind === "webhook") {
     for (const k of Object.keys(settings)) bad(`${p}.webhook.${k}`, "a webhook trigger takes no settings ({})");
@@ -244,7 +245,7 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
   if (!Array.isArray(raw)) bad("triggers", "must be a list");
   const out = (raw as unknown[]).map((t, i): Trigger => {
     const p = `triggers.${i}`;
-    if (!obj(t)) bad(p, "must be an object: {cron, timezone?, input?}, {webhook: {}} or {github: {events?, repo?}}");
+    if (!isJsonObject(t)) bad(p, "must be an object: {cron, timezone?, input?}, {webhook: {}} or {github: {events?, repo?}}");
     const tr = t as Record<string, unknown>;
     const kinds = (["cron", "webhook", "github"] as const).filter((k) => tr[k] !== undefined);
     if (kinds.length !== 1) bad(p, "give exactly one of cron, webhook or github");
@@ -259,7 +260,7 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
     }
     for (const k of Object.keys(tr)) if (!CRON_FIELDS.has(k)) bad(`${p}.${k}`, "is not a field of a cron trigger (cron, timezone, input, enabled)");
     if (tr.enabled !== undefined && typeof tr.enabled !== "boolean") bad(`${p}.enabled`, "must be true or false");
-    if (tr.input !== undefined && !obj(tr.input)) bad(`${p}.input`, "must be an object");
+    if (tr.input !== undefined && !isJsonObject(tr.input)) bad(`${p}.input`, "must be an object");
     // What every tick will launch with: refused now, not logged as a failed launch on every tick.
     checkFields(tr.input, input, `${p}.input`);
     return tr as unknown as CronTrigger;
@@ -269,7 +270,7 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
 }
 
 export function validateDefinition(raw: unknown, catalog: Catalog, integrations?: IntegrationCatalog): WorkflowDefinition {
-  if (!obj(raw)) bad("definition", "must be a JSON object");
+  if (!isJsonObject(raw)) bad("definition", "must be a JSON object");
   const d = raw as Record<string, unknown>;
   if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
   if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");
@@ -277,7 +278,7 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
   const input = checkSchema(d.input, "input");
   // A cron's input is checked against the input schema: the schema first, so a bad one is named as the fault (only
   // then: Ajv loads on a workflow's first use, and the bundled definitions, checked at start, have no such input).
-  if (input && Array.isArray(d.triggers) && d.triggers.some((t) => obj(t) && t.input !== undefined)) checkFieldSchema(input, "input");
+  if (input && Array.isArray(d.triggers) && d.triggers.some((t) => isJsonObject(t) && t.input !== undefined)) checkFieldSchema(input, "input");
   const triggers = d.triggers === undefined ? undefined : checkTriggers(d.triggers, input);
   return {
     id: d.id as string,
@@ -321,7 +322,7 @@ function checkStepCount(steps: Step[]): Step[] {
 const STEP_REF_RE = /\{\{\s*steps\.([A-Za-z0-9_-]+)/g;
 
 /** Every string in a value, at any depth (an action's input, a connector's fields). */
-const stringsIn = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(stringsIn) : obj(v) ? Object.values(v).flatMap(stringsIn) : []);
+const stringsIn = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(stringsIn) : isJsonObject(v) ? Object.values(v).flatMap(stringsIn) : []);
 
 /** The step ids in a list, nested ones included. */
 const idsIn = (steps: Step[]): string[] => steps.flatMap((s) => [s.id, ...(s.kind === "parallel" ? idsIn(s.steps) : s.kind === "branch" ? [...idsIn(s.then), ...idsIn(s.else ?? [])] : [])]);

@@ -1,16 +1,16 @@
 // Templates in a workflow's steps ({{input.x}}, {{steps.id.output…}}) rendered against a run's scope, within a
 // budget of rendered text per step.
+import { isJsonObject } from "../../lib/json-object";
 
 /** Every template, as render() finds them. */
 export const TEMPLATE_RE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 
-export const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
 
 const lookup = (scope: Record<string, unknown>, path: string): unknown => {
   let v: unknown = scope;
-  for (const part of path.split(".")) v = obj(v) ? v[part] : undefined;
+  for (const part of path.split(".")) v = isJsonObject(v) ? v[part] : undefined;
   return v;
 };
 
@@ -28,7 +28,7 @@ export function renderDeep(value: unknown, scope: Record<string, unknown>, budge
     return v;
   }
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope, budget));
-  if (obj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope, budget)]));
+  if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope, budget)]));
   return value;
 }
 

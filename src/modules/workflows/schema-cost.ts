@@ -7,6 +7,7 @@
 // - uniqueItems without a maxItems of at most MAX_UNIQUE_ITEMS: Ajv compares every pair (60,000 objects: 16 s).
 // Loaded on a definition's save only.
 import type { AST } from "@eslint-community/regexpp";
+import { isJsonObject } from "../../lib/json-object";
 
 export const MAX_UNIQUE_ITEMS = 1000;
 /** Keywords whose values are data, not schemas: an enum value may hold a "pattern" key without running it. */
@@ -74,7 +75,7 @@ export function costlyKeyword(v: unknown, path: string[] = []): { path: string[]
   for (const [k, child] of Object.entries(s)) {
     if (VALUES.has(k)) continue;
     const entries: [string[], unknown][] =
-      MAPS.has(k) && typeof child === "object" && child !== null && !Array.isArray(child)
+      MAPS.has(k) && isJsonObject(child)
         ? Object.entries(child).map(([name, schema]) => [[...path, k, name], schema])
         : Array.isArray(child)
           ? child.map((schema, i) => [[...path, k, String(i)], schema])

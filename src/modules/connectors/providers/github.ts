@@ -7,6 +7,7 @@ import type { Config } from "../../../config";
 import { ApiError, InvalidRequestError, NotFoundError, RateLimitError } from "../../../lib/errors";
 import type { ConnectorContext, ConnectorProvider, SourceContent } from "../provider";
 import { fileContent, outside, safeSegments, tooLarge } from "./git-reader";
+import { isJsonObject } from "../../../lib/json-object";
 
 
 /** An Octokit for this server's GitHub, acting with the token. */
@@ -41,8 +42,6 @@ export function githubFailure(e: unknown): { answered: boolean; status: number |
 function unexpectedAnswer(what: string): ApiError {
   return new ApiError("overloaded_error", `GitHub's answer to ${what} is not what its API returns: check that CLANKER_GITHUB_API_URL is GitHub's API (https://api.github.com, or https://HOST/api/v3 for Enterprise), then retry`, { code: "CONNECTOR_UPSTREAM_ERROR" });
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** GitHub's failures as our typed errors; `what` names the thing a 404 did not find. A GitHub outage is a 503. */
 export function githubError(e: unknown, what: { entity: string; id: string } | null = null): never {
@@ -85,7 +84,7 @@ const tokenOf = (ctx: ConnectorContext): string => {
 async function accountOf(config: Config, token: string): Promise<string> {
   try {
     const { data } = await octokitFor(config, token).rest.users.getAuthenticated();
-    if (!isObject(data) || typeof data.login !== "string" || !data.login) throw unexpectedAnswer("who the token belongs to");
+    if (!isJsonObject(data) || typeof data.login !== "string" || !data.login) throw unexpectedAnswer("who the token belongs to");
     return data.login;
   } catch (e) {
     githubError(e);
@@ -140,7 +139,7 @@ export const githubProvider: ConnectorProvider = {
     if (!Number.isInteger(pageNo) || pageNo < 1) throw new InvalidRequestError("cursor is not one this server gave", "cursor");
     try {
       const r = await octokitFor(ctx.config, tokenOf(ctx)).rest.repos.listForAuthenticatedUser({ per_page: page.limit, page: pageNo, sort: "full_name" });
-      if (!Array.isArray(r.data) || !r.data.every((x) => isObject(x) && typeof x.full_name === "string")) throw unexpectedAnswer("the list of repositories");
+      if (!Array.isArray(r.data) || !r.data.every((x) => isJsonObject(x) && typeof x.full_name === "string")) throw unexpectedAnswer("the list of repositories");
       return {
         data: r.data.map((x) => ({ id: x.full_name, name: x.full_name, description: x.description, defaultBranch: x.default_branch ?? null, private: x.private, url: x.html_url })),
         nextCursor: nextPage(r.headers.link),
@@ -155,7 +154,7 @@ export const githubProvider: ConnectorProvider = {
     const gh = octokitFor(ctx.config, tokenOf(ctx));
     try {
       const [{ data: info }, branches] = await Promise.all([gh.rest.repos.get({ owner, repo }), gh.paginate(gh.rest.repos.listBranches, { owner, repo, per_page: 100 })]);
-      if (!isObject(info) || !Array.isArray(branches) || !branches.every((b) => isObject(b) && typeof b.name === "string" && isObject(b.commit) && typeof b.commit.sha === "string"))
+      if (!isJsonObject(info) || !Array.isArray(branches) || !branches.every((b) => isJsonObject(b) && typeof b.name === "string" && isJsonObject(b.commit) && typeof b.commit.sha === "string"))
         throw unexpectedAnswer(`the branches of ${source}`);
       return branches.map((b) => ({ name: b.name, sha: b.commit.sha, default: b.name === info.default_branch }));
     } catch (e) {
@@ -173,7 +172,7 @@ export const githubProvider: ConnectorProvider = {
     } catch (e) {
       contentError(e, source, p, ref);
     }
-    if (Array.isArray(data) ? !data.every((x) => isObject(x) && typeof x.name === "string" && typeof x.type === "string") : !isObject(data) || typeof data.type !== "string")
+    if (Array.isArray(data) ? !data.every((x) => isJsonObject(x) && typeof x.name === "string" && typeof x.type === "string") : !isJsonObject(data) || typeof data.type !== "string")
       throw unexpectedAnswer(`${p || "the top"} of ${source}`);
     if (Array.isArray(data)) {
       const entries = (data as { name: string; type: string; size: number }[]).map((x) => ({
