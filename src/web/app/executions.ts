@@ -98,14 +98,14 @@ const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/executions">← All executio
 <p id="no-output" class="muted" hidden>No output yet.</p>`;
 
 const DETAIL_SCRIPT = BADGE + `
-var id = pathPart(2), me = null;
+var id = pathPart(2);
 function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd"); dd.textContent = value; dl.append(dt, dd); }
 function render(s) {
   document.title = (s.skillName || s.skillSlug) + " — Execution — Clanker";
   $("title").textContent = s.skillName || s.skillSlug;
   $("status-badge").replaceChildren(badge(s.status)); $("status-badge").dataset.status = s.status;
   var active = s.status === "queued" || s.status === "running";
-  $("cancel").hidden = !(active && mayCancel(s, me)); $("rerun").hidden = active;
+  $("cancel").hidden = !(active && mayCancel(s)); $("rerun").hidden = active;
   var dl = $("facts"); dl.replaceChildren();
   fact(dl, "Id", s.id); fact(dl, "Skill", s.skillSlug); fact(dl, "Started from", s.interface);
   fact(dl, "Created", fmtTime(s.createdAt)); fact(dl, "Duration", fmtMs(s.executionTime));
@@ -149,9 +149,9 @@ $("rerun").onclick = async function () {
   catch (err) { say($("action-error"), "Could not run it again: " + err.message, "err"); }
 };
 var timer = null;
-whoAmI().then(function (profile) {
-  if (!profile) return;
-  me = profile; load();
+whoAmI().then(function (me) {
+  if (!me) return;
+  load();
   var es = live(function (ev) { if (ev.executionId === id) { clearTimeout(timer); timer = setTimeout(load, 100); } });
   es.onopen = load;
 });

@@ -135,9 +135,10 @@ var signedIn = document.body.dataset.session === "1";
 // what the session now allows; the server marks every answer no-store, so it is not served from the HTTP cache either.
 addEventListener("pageshow", function (ev) { if (ev.persisted) location.reload(); });
 function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash)); }
+var signedInAs = null; // the profile, once whoAmI has it
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }
-  try { var me = await api("/api/v1/profile"); if (!pageWs) pageWs = me.workspaceId; var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
+  try { var me = await api("/api/v1/profile"); signedInAs = me; if (!pageWs) pageWs = me.workspaceId; var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
   catch (e) {
     if (e.status === 401) toLogin();
     // The chosen workspace is gone (left, or removed from it): back to the default one.
@@ -163,7 +164,7 @@ function loadError(what, err) {
   return err.status === 404 ? "This " + what + " is not in this workspace: if it is in another of yours, choose that one under Workspace above and press Switch." : "Could not load this " + what + ": " + err.message;
 }
 // Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
-function mayCancel(run, me) { return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }
+function mayCancel(run) { var me = signedInAs; return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }
 function live(onEvent) {
   var es = new EventSource("/api/events");
   // Only a malformed message is skipped; an error in the page's own handler surfaces in the console.

@@ -21,7 +21,7 @@ const BODY = `<p><a href="/workflows">← All workflows</a></p>
 <ol class="steps" id="steps" aria-label="Steps"></ol>`;
 
 const SCRIPT = SCHEMA_FORM + `
-var id = pathPart(3), me = null;
+var id = pathPart(3);
 var def = null, run = null, formFor = "", opened = {}, streamed = {}, fetching = {};
 function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textContent = name; var dd = document.createElement("dd"); dd.textContent = value; dl.append(dt, dd); }
 function show(v) { return typeof v === "string" ? v : JSON.stringify(v, null, 2); }
@@ -88,7 +88,7 @@ function render(r) {
   var name = def ? def.name || def.id : r.workflowId;
   document.title = name + " — Workflow run — Clanker"; $("title").textContent = name;
   $("status-badge").replaceChildren(badge(r.status)); $("status-badge").dataset.status = r.status;
-  $("cancel").hidden = !((r.status === "running" || r.status === "suspended") && mayCancel(r, me));
+  $("cancel").hidden = !((r.status === "running" || r.status === "suspended") && mayCancel(r));
   var dl = $("facts"); dl.replaceChildren();
   fact(dl, "Run", r.id); fact(dl, "Workflow", r.workflowId); fact(dl, "Started from", r.trigger);
   fact(dl, "Started", fmtTime(r.createdAt)); fact(dl, r.completedAt ? "Ended" : "Updated", fmtTime(r.completedAt || r.updatedAt));
@@ -132,9 +132,8 @@ function stepOfExecution(executionId) {
   return run && Object.keys(run.steps).some(function (k) { return run.steps[k].executionId === executionId && run.steps[k].status === "running"; });
 }
 var timer = null;
-whoAmI().then(async function (profile) {
-  if (!profile) return;
-  me = profile;
+whoAmI().then(async function (me) {
+  if (!me) return;
   try { var r0 = await api("/api/v1/workflows/runs/" + encodeURIComponent(id));
     var list = await allDefinitions();
     def = list.filter(function (d) { return d.id === r0.workflowId; })[0] || null;
