@@ -252,3 +252,52 @@ describe.skipIf(testDialect() === "postgres")("the artifacts folder on disk", ()
     expect(dl.text).toBe(answerFor(input).join(""));
   });
 });
+
+describe.skipIf(testDialect() === "postgres")("a run whose output cannot be saved", () => {
+  let s2: TestServer;
+  let blocked: Call;
+  let other: Call;
+  beforeAll(async () => {
+    // A short time limit: the run that cannot be saved is given up after failing for that long.
+    s2 = await startServer({
+      env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_WORKERS: "2", CLANKER_RUN_TIMEOUT_SECONDS: "3", ANTHROPIC_API_KEY: "sk-ant-artifacts-0123456789abcdefghij", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "" },
+    });
+    const [kb, ko] = await Promise.all([s2.createKey({ email: uniqueEmail("art-blocked") }), s2.createKey({ email: uniqueEmail("art-other") })]);
+    blocked = client(s2, { apiKey: kb });
+    other = client(s2, { apiKey: ko });
+  }, 30_000);
+  afterAll(async () => {
+    await s2?.stop();
+    if (s2) cleanup(s2);
+  });
+
+  test("holds back no other run, and fails with OUTPUT_NOT_SAVED, uncharged, once it has failed for its time limit", async () => {
+    const first = await runToEnd(blocked, `Summarize before the block ${marker("held")}`);
+    const root = join(s2.dataDir, "artifacts");
+    const folder = dirname((readdirSync(root, { recursive: true }) as string[]).map((p) => join(root, p)).find((p) => basename(p).startsWith(`${first.executionId.replace("exec_", "")}-`))!);
+    rmSync(folder, { recursive: true, force: true });
+    writeFileSync(folder, "in the way");
+    const before = (await blocked("GET", "/api/v1/billing/balance")).body;
+    const stuck = await blocked("POST", "/api/v1/skills/summarize/run", { body: { input: `Summarize while blocked ${marker("stuck")}` } });
+    expect(stuck.status).toBe(200);
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !s2.logs().includes("finished run(s) failed")) await sleep(50);
+    expect(s2.logs()).toContain("finished run(s) failed");
+    // Another workspace's runs, ending while the blocked one is retried, complete at once (they were held with it).
+    const started = Date.now();
+    const others = await Promise.all([1, 2, 3].map((i) => runToEnd(other, `Summarize beside the block ${marker(`beside-${i}`)}`)));
+    expect({ statuses: others.map((o) => o.status), fast: Date.now() - started < 2_500 }).toEqual({ statuses: ["completed", "completed", "completed"], fast: true });
+    expect((await blocked("GET", `/api/v1/executions/${stuck.body.executionId}/status`)).body.status).toBe("running");
+    // Given up after failing for the run's 3 s limit (tried again with pauses of 0.2, 0.4, 0.8, 1.6 s…).
+    let s: any;
+    const end = Date.now() + 8_000;
+    while (Date.now() < end && (s = (await blocked("GET", `/api/v1/executions/${stuck.body.executionId}/status`)).body).status === "running") await sleep(100);
+    expect({ status: s.status, code: s.error?.code }).toEqual({ status: "failed", code: "OUTPUT_NOT_SAVED" });
+    expect(s.error.message).toContain("rerun it");
+    expect(s2.logs()).toContain(`gave up saving run ${stuck.body.executionId}`);
+    expect((await blocked("GET", "/api/v1/billing/balance")).body).toEqual(before);
+    // The folder is free again: the workspace's next run completes.
+    rmSync(folder);
+    expect((await runToEnd(blocked, `Summarize after the block ${marker("after")}`)).status).toBe("completed");
+  }, 30_000);
+});

@@ -1,5 +1,5 @@
-// Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks
-// (grouped into one commit per tick), settle completions (artifact, charge, event, webhook) in one tx, and drain
+// Runs queued executions on the worker pool: dispatch under per-workspace limits, persist streamed blocks and
+// settle completions (artifact, charge, event, webhook) through ./run-output, one commit per tick, and drain
 // on shutdown (no new dispatch; what is still running goes back to `queued`). On PostgreSQL, with other replicas:
 // claims and leases (./claims), a queue poll, lease renewal and the reaper of runs whose replica died.
 import type { Config } from "../../config";
@@ -11,8 +11,7 @@ import { providerOf } from "../../executor/providers";
 import type { FromWorker, ProviderSpec } from "../../executor/protocol";
 import type { EventBus } from "../events/bus";
 import type { BillingService } from "../billing/service";
-import type { ArtifactsService, WrittenFile } from "../artifacts/service";
-import { emittedFiles } from "../artifacts/service";
+import type { ArtifactsService } from "../artifacts/service";
 import type { WebhooksService } from "../webhooks/service";
 import type { ByokService } from "../byok/service";
 import type { SecretsService } from "../secrets/service";
@@ -26,13 +25,11 @@ import { inTurn, oneAtATime } from "../../lib/one-at-a-time";
 import { EXECUTION_EVENT, RunSettler } from "./settle";
 import { POLL_MS, RunClaims, type QueuedRun } from "./claims";
 import { readSourceThenLaunch } from "./source-launch";
-import { insertBlock, loadRun, markRunning } from "./run-queries";
+import { loadRun, markRunning } from "./run-queries";
+import { RunOutputs, type Running, type Settled } from "./run-output";
 import { replicaId, setLeaseSeconds } from "../../lib/replica";
 
 export { EXECUTION_EVENT };
-
-/** A run this process runs: where its output goes, the blocks so far and its backstop timer. */
-type Running = { workspaceId: number; skillSlug: string; source: string; seq: number; output: string[]; timer: ReturnType<typeof setTimeout> };
 
 export interface RunnerDeps {
   store: Store;
@@ -54,10 +51,8 @@ export interface RunnerDeps {
 export class Runner {
   private pool: ExecutorPool | null = null;
   private running = new Map<number, Running>();
-  private pendingText: { executionId: number; text: string }[] = [];
-  /** Runs whose worker said done/failed in this tick: settled together with the tick's blocks, in one commit. */
-  private pendingSettle: Extract<FromWorker, { type: "done" | "failed" }>[] = [];
-  private flushScheduled = false;
+  /** What workers say, saved in one commit per tick (./run-output). */
+  private outputs: RunOutputs;
   private idle = new IdleCollector(
     () => this.running.size > 0 || this.dispatchScheduled || this.dispatches.busy || !this.pool,
     () => (this.pool?.collect(), Bun.gc(true)),
@@ -80,6 +75,16 @@ export class Runner {
   constructor(private d: RunnerDeps) {
     this.settle = new RunSettler(d);
     this.claims = new RunClaims({ ...d, settle: this.settle });
+    this.outputs = new RunOutputs({
+      ...d,
+      claims: this.claims,
+      settle: this.settle,
+      running: this.running,
+      turns: this.turns,
+      settled: (s) => this.settled(s),
+      stopWorker: (id) => this.pool?.cancel(id),
+      giveUpMs: d.config.executor.timeoutMs,
+    });
     this.shared = d.store.dialect === "postgres";
     setLeaseSeconds(d.config.leaseSeconds);
   }
@@ -158,9 +163,10 @@ export class Runner {
    */
   async requeueRunning(): Promise<string[]> {
     // Runs that finished but wait for this tick's commit are settled, not run again.
-    await this.flush();
+    await this.outputs.flush(true);
     const left = [...this.running];
     this.running.clear();
+    this.outputs.forget();
     for (const [, r] of left) clearTimeout(r.timer);
     return this.claims.requeue(left.map(([id, r]) => ({ id, workspaceId: r.workspaceId, skillSlug: r.skillSlug, source: r.source })));
   }
@@ -267,105 +273,11 @@ export class Runner {
   private onMessage(m: FromWorker): void {
     if (m.type === "ready") return;
     if (!this.running.has(m.executionId)) return; // already settled (cancel, timeout)
-    if (m.type === "text") this.pendingText.push({ executionId: m.executionId, text: m.text });
-    else if (this.pendingSettle.some((p) => p.executionId === m.executionId)) return; // a timeout raced the worker's answer
-    else this.pendingSettle.push(m);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.scheduledFlush());
-    }
+    this.outputs.add(m);
   }
 
-  /** From a timer: flushOnce handles its own store failures; anything else is logged, not thrown into the loop. */
-  private scheduledFlush(): void {
-    void this.flush().catch((err: unknown) => this.d.log.error(`settling runs failed: ${describeError(err)}`));
-  }
-
-  /** Queues a flush after the one in progress (flushes never overlap); resolves once it is done. */
-  private flush(): Promise<void> {
-    return this.turns(() => this.flushOnce());
-  }
-
-  /**
-   * Everything workers said in this tick, for every run, in one commit: output blocks first, then the runs
-   * that ended (artifact, charge, event, webhook). Each run's blocks still precede its final event.
-   */
-  private async flushOnce(): Promise<void> {
-    this.flushScheduled = false;
-    if (!this.pendingText.length && !this.pendingSettle.length) return;
-    const texts = this.pendingText;
-    const ends = this.pendingSettle;
-    this.pendingText = [];
-    this.pendingSettle = [];
-    const { store, bus, artifacts } = this.d;
-    const now = Date.now();
-    // Files are written before the commit that points rows at them (never a row without its file), outside the tx,
-    // for every run this process is running: the tx reads each run and keeps them only if it is still ours (not read
-    // here as well: on PostgreSQL that was a round trip per ending run, one after another, before the tx began).
-    // `live`/`e`: as read inside the tx (set by its last attempt).
-    type Settle = { m: (typeof ends)[number]; r: Running; e: ExecutionRow | undefined; live: boolean; written: WrittenFile[] };
-    const writeOutputs = async (m: (typeof ends)[number]): Promise<Settle | null> => {
-      const r = this.running.get(m.executionId);
-      if (!r) return null;
-      let output = r.output.join("");
-      for (const t of texts) if (t.executionId === m.executionId) output += t.text;
-      const written =
-        m.type === "done" ? await artifacts.writeFiles(r.workspaceId, m.executionId, [{ name: `${r.skillSlug}-output.md`, mediaType: "text/markdown", content: output }, ...emittedFiles(output)]) : [];
-      return { m, r, e: undefined, live: false, written };
-    };
-    // What the transaction changes in memory: put back if it fails, and at the start of every attempt.
-    const before = new Map<number, { seq: number; len: number }>();
-    for (const { executionId } of texts) {
-      const r = this.running.get(executionId);
-      if (r && !before.has(executionId)) before.set(executionId, { seq: r.seq, len: r.output.length });
-    }
-    const restore = () => {
-      for (const [id, b] of before) {
-        const r = this.running.get(id);
-        if (r) ((r.seq = b.seq), (r.output.length = b.len));
-      }
-    };
-    let settles: Settle[];
-    try {
-      settles = (await Promise.all(ends.map(writeOutputs))).filter((s) => s !== null);
-      await store.tx(async () => {
-        restore();
-        // A run another replica took back (its lease ran out) gets no more blocks from here.
-        const held = await this.claims.held([...before.keys()]);
-        for (const { executionId, text } of texts) {
-          const r = this.running.get(executionId);
-          if (!r || !held.has(executionId)) continue;
-          const seq = ++r.seq;
-          r.output.push(text);
-          await store.pipeline(insertBlock(store, { executionId, seq, content: text, now }));
-          await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", executionId), skillSlug: r.skillSlug, status: "running", blocks: [{ index: seq, type: "text", content: text }] });
-        }
-        for (const s of settles) {
-          // A cancel or a take-back may have committed since the worker answered.
-          s.e = await this.load(s.m.executionId);
-          s.live = this.mine(s.e);
-          if (!s.live) continue;
-          const { m, e, written } = s;
-          if (m.type === "done") {
-            const rows = await artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
-            await this.settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id), replicaId);
-          } else await this.settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }, [], replicaId);
-        }
-      });
-    } catch (err) {
-      // A file that could not be written (disk full), SQLITE_BUSY / FULL / IOERR: nothing of this tick is committed.
-      // Undo the in-memory side, put the messages back in front and try again shortly (files written again, over
-      // themselves), rather than let the throw escape the timer or strand the runs.
-      restore();
-      this.pendingText = texts.concat(this.pendingText);
-      this.pendingSettle = ends.concat(this.pendingSettle);
-      this.d.log.error(`saving ${texts.length} output block(s) and ${ends.length} finished run(s) failed, retrying: ${describeError(err)}`);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setTimeout(() => this.scheduledFlush(), 200).unref?.();
-      }
-      return;
-    }
+  /** After a commit, the runs it ended: let go here; a cancel's charge; what waited for their room is dispatched. */
+  private async settled(settles: Settled[]): Promise<void> {
     for (const { m, r, live } of settles) {
       clearTimeout(r.timer);
       this.running.delete(m.executionId);
@@ -376,7 +288,7 @@ export class Runner {
     for (const { m, e, live, written } of settles) {
       if (live) continue;
       // Cancelled before its answer was saved: no artifact row points at files written for it.
-      artifacts.discard(written);
+      this.d.artifacts.discard(written);
       // Only a cancel of a run this replica held is charged here; a run taken back is another replica's to settle.
       if (e?.status === "cancelled" && e.leaseOwner === replicaId) await this.settle.cancelled(e, m.usage);
       else if (e) this.d.log.warn(`run ${encodeId("execution", e.id)} was taken back by another replica; its result here is dropped`);
@@ -386,11 +298,6 @@ export class Runner {
       this.kick();
       this.idle.noteSettled(settles.length, !this.running.size);
     }
-  }
-
-  /** Still running under this replica's lease (every run this process started, on SQLite). */
-  private mine(e: ExecutionRow | undefined): e is ExecutionRow {
-    return !!e && e.status === "running" && e.leaseOwner === replicaId;
   }
 
   private async load(executionId: number): Promise<ExecutionRow | undefined> {
