@@ -26,7 +26,7 @@ async function loadTx(more) {
 async function load() {
   try {
     var b = await api("/api/v1/billing/balance"); $("balance").textContent = money(b.balance, b.currency);
-    var t = await api("/api/v1/billing/subscription/tier"); $("tier").textContent = t.name + " (" + t.tier + ")";
+    var t = await api("/api/v1/billing/subscription/tier"); $("tier").textContent = t.name;
     $("prices").textContent = t.prices.inputPerMTok + " in / " + t.prices.outputPerMTok + " out per million tokens (" + t.prices.currency + ")";
   } catch (e) { say($("billing-status"), "Could not read the balance: " + e.message, "err"); }
   loadTx(false);
@@ -61,7 +61,7 @@ function query(more) {
 }
 async function loadAudit(more) {
   try {
-    var page = await api("/api/v1/audit-logs?" + query(more)), ul = $("audit"), actor = $("f-actor").value;
+    var page = await api("/api/v1/audit-logs?" + query(more), { labels: { start_date: "“From”", end_date: "“To”" } }), ul = $("audit"), actor = $("f-actor").value;
     if (!more) { ul.replaceChildren(); shown = 0; }
     // The API filters by action and dates; the actor filter applies to the entries this page has loaded.
     page.data.filter(function (a) { return !actor || a.actor.userId === actor; }).forEach(function (a) {

@@ -16,7 +16,7 @@ function showByok(s) {
 }
 async function load() { try { showByok(await api("/api/v1/byok")); } catch (e) { say($("byok-status"), "Could not read the BYOK status: " + e.message, "err"); } }
 $("byok-form").onsubmit = async function (e) { e.preventDefault();
-  try { showByok(await api("/api/v1/byok", { method: "PUT", body: { anthropicKey: $("byok-key").value } })); $("byok-key").value = ""; say($("byok-status"), "Saved.", "ok"); }
+  try { showByok(await api("/api/v1/byok", { method: "PUT", body: { anthropicKey: $("byok-key").value }, labels: { anthropicKey: "The key" } })); $("byok-key").value = ""; say($("byok-status"), "Saved.", "ok"); }
   catch (err) { say($("byok-status"), "Could not save the key: " + err.message, "err"); } };
 $("byok-remove").onclick = async function () {
   if (!confirm("Remove the workspace's Anthropic key?")) return;

@@ -111,23 +111,26 @@ function setWs(id) { document.cookie = "clanker_workspace=" + (id ? encodeURICom
 // chosen: see whoAmI).
 var pageWs = wsId();
 function inPageWs(headers) { if (pageWs) headers["x-workspace-id"] = pageWs; return headers; }
+// opts.labels: the API's field names as this page names them ({ anthropicKey: "The key" }), for its messages.
 async function api(path, opts) {
   opts = opts || {};
   var r = await fetch(path, { method: opts.method || "GET", credentials: "same-origin",
     headers: inPageWs(opts.body !== undefined ? { "content-type": "application/json" } : {}),
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined });
   var data = await r.json().catch(function () { return {}; });
-  if (!r.ok) throw apiError(r, data);
+  if (!r.ok) throw apiError(r, data, opts.labels);
   return data;
 }
 // An API refusal as an Error: its message in words, and the envelope's status, param and code, so a form can point
 // at the field that failed. A page opened signed in whose session has ended since (signed out in another tab,
 // expired) says so, not in the API's words for a client without a key; the page stays, so what was typed is kept.
 var SESSION_ENDED = ["MISSING_CREDENTIALS", "INVALID_SESSION", "SESSION_EXPIRED"];
-function apiError(r, data) {
+function apiError(r, data, labels) {
   var err = (data && data.error) || {};
   var ended = r.status === 401 && signedIn && SESSION_ENDED.indexOf(err.code) >= 0;
-  var e = new Error(ended ? "Your session ended: sign in again (in another tab, to keep what is on this page)." : err.message || ("The server answered " + r.status));
+  var message = err.message || ("The server answered " + r.status);
+  for (var name in labels || {}) message = message.split(name).join(labels[name]);
+  var e = new Error(ended ? "Your session ended: sign in again (in another tab, to keep what is on this page)." : message);
   e.status = r.status; e.param = err.param; e.code = err.code; return e;
 }
 var signedIn = document.body.dataset.session === "1";
