@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
+import { storeCount } from "./helpers/metrics";
 import { startReceiver, waitUntil } from "./helpers/suite";
 
 type Call = ReturnType<typeof client>;
@@ -45,13 +46,7 @@ describe.skipIf(!replicasAvailable)("work is claimed, not owned (two replicas, o
   }
 
 
-  /** Transactions a replica has run again since it started (GET /metrics, open on loopback). */
-  const retries = async (srv: TestServer) => {
-    const text = await (await fetch(`${srv.url}/metrics`)).text();
-    const m = /^clanker_store_retries_total (\d+)$/m.exec(text);
-    if (!m) throw new Error(`no clanker_store_retries_total in /metrics:\n${text.slice(0, 500)}`);
-    return Number(m[1]);
-  };
+  const retries = (srv: TestServer) => storeCount(srv, "retries");
 
   beforeAll(async () => {
     fakeA = startFakeModel("anthropic");

@@ -95,6 +95,15 @@ export class Metrics {
         this.inc(sources.store.retries);
       },
     });
+    new Counter({
+      name: "clanker_store_deadlocks_total",
+      help: "Of those retries, deadlocks: transactions that took the same locks in opposite orders (a bug: please report it)",
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(sources.store.deadlocks);
+      },
+    });
     new Gauge({
       name: "clanker_sse_clients",
       help: "Clients connected to GET /api/events",

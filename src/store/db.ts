@@ -53,6 +53,8 @@ export interface Store {
   readonly sqlite: Database | null;
   /** Transactions run again after a serialization failure or deadlock since start (PostgreSQL; SQLite: always 0). */
   readonly retries: number;
+  /** Of those, deadlocks: transactions taking the same locks in opposite orders, which is a bug to report. */
+  readonly deadlocks: number;
   /**
    * Runs fn in one transaction (a savepoint when nested): every write of a mutation and its audit row, all or
    * nothing. fn may await store queries but nothing slow (no network): on SQLite it holds the one writer lock.

@@ -19,6 +19,7 @@ export const MAX_TRIES = 16;
 const MIGRATE_LOCK = 0x636b6d6967;
 /** SQLSTATEs after which the whole transaction may succeed if run again: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(["40001", "40P01"]);
+const DEADLOCK = new Set(["40P01"]);
 
 /** What drizzle runs its queries through: the pool, or one transaction's connection (see clientOf). */
 interface DrizzleClient {
@@ -64,6 +65,7 @@ export class PgStore implements Store {
   /** The postgres.js pool, for what drizzle does not say (advisory locks, LISTEN, the tests). */
   readonly client: postgres.Sql;
   retries = 0;
+  deadlocks = 0;
 
   private readonly root: PgDb;
   /** The pool as drizzle's client (outside any transaction). */
@@ -118,6 +120,7 @@ export class PgStore implements Store {
       } catch (e) {
         if (attempt >= MAX_TRIES || !retryable(e)) throw e;
         this.retries++;
+        if (hasCode(e, DEADLOCK)) this.deadlocks++;
         // Jittered exponential backoff: two txs that conflicted must not meet again at the same instant.
         await Bun.sleep(Math.random() * Math.min(40, 2 ** attempt));
       }
@@ -333,11 +336,14 @@ export async function openPgStore(url: string): Promise<PgStore> {
   return store;
 }
 
-/** A serialization failure or deadlock, raw from postgres.js or wrapped by drizzle (DrizzleQueryError.cause). */
-export function retryable(e: unknown): boolean {
+/** A serialization failure or deadlock. */
+export const retryable = (e: unknown): boolean => hasCode(e, RETRYABLE);
+
+/** An error with one of these SQLSTATEs, raw from postgres.js or wrapped by drizzle (DrizzleQueryError.cause). */
+function hasCode(e: unknown, codes: ReadonlySet<string>): boolean {
   for (let c = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
     const code = (c as { code?: unknown }).code;
-    if (typeof code === "string" && RETRYABLE.has(code)) return true;
+    if (typeof code === "string" && codes.has(code)) return true;
   }
   return false;
 }

@@ -36,6 +36,7 @@ interface Frame {
 export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   readonly retries = 0;
+  readonly deadlocks = 0;
   readonly sqlite: Database;
   readonly db: Db;
   /** COMMITs issued for batches, and savepoints they held (for the tests and the bench). */

@@ -29,3 +29,10 @@ export async function metric(url: string, name: string, labels: Record<string, s
   if (r.status !== 200) throw new Error(`GET /metrics answered ${r.status}`);
   return sample(parseMetrics(await r.text()), name, labels);
 }
+
+/** A replica's store counter since it started: transactions run again, or of those, deadlocks. */
+export async function storeCount(srv: { url: string }, what: "retries" | "deadlocks"): Promise<number> {
+  const n = await metric(srv.url, `clanker_store_${what}_total`);
+  if (n === undefined) throw new Error(`no clanker_store_${what}_total in ${srv.url}/metrics`);
+  return n;
+}

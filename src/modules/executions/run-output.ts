@@ -13,7 +13,7 @@ import { replicaId } from "../../lib/replica";
 import type { EventBus } from "../events/bus";
 import { emittedFiles, type ArtifactsService, type WrittenFile } from "../artifacts/service";
 import type { RunClaims } from "./claims";
-import { insertBlock, loadRun } from "./run-queries";
+import { insertBlock, loadRun, lockRuns } from "./run-queries";
 import { EXECUTION_EVENT, type RunSettler } from "./settle";
 import type { ExecutionRow } from "./view";
 
@@ -166,6 +166,7 @@ export class RunOutputs {
       settles = (await Promise.all(ends.map(writeOutputs))).filter((s) => s !== null);
       await store.tx(async () => {
         restore();
+        await lockRuns(store, settles.map((s) => s.m.executionId));
         // A run another replica took back (its lease ran out) gets no more blocks from here.
         const held = await claims.held([...before.keys()]);
         for (const { executionId, text } of texts) {

@@ -30,7 +30,7 @@ const finalizeHeld = prepared((db) =>
   db
     .update(executions)
     .set(finalSet)
-    .where(and(eq(executions.id, ph("id")), eq(executions.leaseOwner, ph("owner"))))
+    .where(and(eq(executions.id, ph("id")), eq(executions.leaseOwner, ph("owner")), eq(executions.status, "running")))
     .returning(),
 );
 
