@@ -136,6 +136,31 @@ test("the stream is read by the AI SDK, suspends at the approval, and resumes to
   expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("CORE-MARK-1")).length).toBe(1);
 }, 30_000);
 
+test("a stream launch retried under its idempotency-key starts nothing: it streams the first launch's run again", async () => {
+  const stream = (body: unknown) =>
+    fetch(`${srv.url}/api/v1/workflows/${definition.id}/stream`, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json", "idempotency-key": `stream-retry-${process.pid}` },
+      body: JSON.stringify(body),
+    });
+  const runsBefore = (await api("GET", "/api/v1/workflows/runs?limit=100")).body.data.length;
+  const first = await stream({ inputData: { topic: "retried streams" } });
+  const runId = first.headers.get("x-workflow-run-id")!;
+  let last: any;
+  for await (const message of readUIMessageStream({ stream: chunks(first.body!) })) last = message;
+  expect(last.parts.filter((p: any) => p.type === "data-workflow").pop().data.status).toBe("suspended");
+  const again = await stream({ inputData: { topic: "retried streams" } });
+  expect({ status: again.status, run: again.headers.get("x-workflow-run-id"), replayed: again.headers.get("idempotency-replayed") }).toEqual({ status: 200, run: runId, replayed: "true" });
+  let replayed: any;
+  for await (const message of readUIMessageStream({ stream: chunks(again.body!) })) replayed = message;
+  expect(replayed.parts.filter((p: any) => p.type === "data-workflow").pop().data).toMatchObject({ runId, status: "suspended" });
+  expect((await api("GET", "/api/v1/workflows/runs?limit=100")).body.data.length).toBe(runsBefore + 1);
+  // The same key with another body is refused, as on /launch.
+  const other = await stream({ inputData: { topic: "another topic" } });
+  expect({ status: other.status, code: ((await other.json()) as any).error.code }).toEqual({ status: 400, code: "IDEMPOTENCY_KEY_REUSED" });
+  expect((await api("POST", `/api/v1/workflows/runs/${runId}/cancel`)).status).toBe(200);
+}, 30_000);
+
 test("SIGKILL during step 2: after a restart the run finishes without running step 1 again", async () => {
   await api("POST", "/api/v1/workflows/definitions", {
     body: {

@@ -49,15 +49,23 @@ export const workflowsRoutes = (app: Platform) =>
     )
     .post(
       "/api/v1/workflows/:id/stream",
-      async ({ ctx, deps, params, body, request }) => {
+      async ({ ctx, deps, params, body, request, set }) => {
         const wf = deps.services.workflows;
         if (body.runId !== undefined) {
+          // A retried resume is refused (RUN_NOT_SUSPENDED) by the run itself: no key needed.
           if (!body.step) throw new InvalidRequestError("Resuming needs the step", "step");
           const run = await wf.run(ctx, body.runId);
           if (run.workflowId !== params.id) throw new InvalidRequestError(`Run ${body.runId} belongs to workflow '${run.workflowId}'`, "runId");
           return workflowStream(deps.services, ctx, await wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }), request.signal);
         }
-        return workflowStream(deps.services, ctx, await wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }), request.signal);
+        // A launch under an idempotency-key, as /launch: a retry starts nothing and streams the first launch's run.
+        let first: { runId: string } | null = null;
+        const launched = await idempotent({ ctx, deps, body, request, set }, () => wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }), {
+          replayed: (run) => (first = run as { runId: string }),
+        });
+        // A replayed refusal is answered as it was.
+        if (launched instanceof Response && !first) return launched;
+        return workflowStream(deps.services, ctx, first ?? launched, request.signal);
       },
       {
         auth: true,
