@@ -153,7 +153,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     const requeued = await runner.requeueRunning();
     if (requeued.length) log(`put ${requeued.length} unfinished run(s) back to queued, for the next start: ${requeued.join(", ")}`);
     runner.stop();
-    deps.mcp.closeAll();
+    await deps.mcp.closeAll();
     // The last events (the runs just waited for, the requeue above) are committed and handed to the streams, which
     // end after them; up to a second for the sockets to carry them. Then what is left closes: no stream holds the stop.
     await store.flush();

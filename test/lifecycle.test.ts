@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { callTool, connectMcp } from "./helpers/mcp-client";
 import { cleanup, client, ownStoreEnv, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -197,6 +198,22 @@ describe("graceful shutdown", () => {
     expect(followed.body.outputBlocks.map((b: any) => b.content).join("")).toBe(answerFor(input).join(""));
     expect(s.logs()).not.toContain("interrupted by a restart");
   }, 30_000);
+
+  test("past the grace, an MCP execute-skill waiting on the run answers it queued, with its id, before its session closes", async () => {
+    for (const kind of ["streamable", "sse"] as const) {
+      const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "1" });
+      const key = await s.createKey({ email: uniqueEmail(`drain-mcp-${kind}`) });
+      const mcp = await connectMcp(s.url, kind, { "x-api-key": key });
+      const call = callTool(mcp, "execute-skill", { slug: "summarize", input: `Summarize too slowly [[slow:600]] ${process.pid}-mcp-${kind}` });
+      const api = client(s, { apiKey: key });
+      await waitFor(() => api("GET", "/api/v1/executions?limit=1"), (r) => r.body.data[0]?.status === "running");
+      expect(await s.stop()).toBe(0);
+      const r = await call;
+      expect({ kind, isError: r.isError ?? false, status: r.structuredContent?.status }).toEqual({ kind, isError: false, status: "queued" });
+      expect(s.logs()).toContain(`put 1 unfinished run(s) back to queued, for the next start: ${r.structuredContent.executionId}`);
+      await mcp.close().catch(() => {});
+    }
+  }, 40_000);
 
   test("a workflow step in flight finishes during the drain, the next step waits for the next start", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });

@@ -12,6 +12,7 @@ import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
 import type { Principal } from "../http/auth";
 import { ApiError } from "../lib/errors";
+import { endExecutionWaits } from "./tools/wait";
 
 let loaded: ReturnType<typeof loadSdk> | undefined;
 /** What the sessions use of the SDK and of ./server, imported once, when the first MCP request arrives. */
@@ -234,7 +235,11 @@ export class McpSessions {
     for (const [id, s] of this.sessions) if (now - s.lastSeen >= IDLE_MS) this.end(id);
   }
 
-  closeAll(): void {
+  /** At shutdown, once runs still going are back in the queue: their waits answer (queued, with the id), then every session ends. */
+  async closeAll(): Promise<void> {
+    await endExecutionWaits();
+    // The answers are written into their sessions' streams before those close.
+    await new Promise((r) => setTimeout(r, 20));
     for (const id of [...this.sessions.keys()]) this.end(id);
     if (this.rechecking) clearInterval(this.rechecking);
     this.rechecking = null;

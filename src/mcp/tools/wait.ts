@@ -15,7 +15,29 @@ export const ENDED_STATUSES: ReadonlySet<string> = new Set(["completed", "failed
  */
 const STORE_POLL_MS = 1_000;
 
-export async function waitForExecution({ services, ctx, extra }: { services: Services; ctx: Ctx; extra: Extra }, executionId: string, timeoutMs: number) {
+/**
+ * The waits in progress, by their answer, each with what ends it early: a shutdown ends them (endExecutionWaits), so
+ * that a client whose run is put back to the queue hears of it, with its id, before its session closes.
+ */
+const waits = new Map<Promise<unknown>, () => void>();
+
+/** Ends every wait now; resolves once each has its answer (the run as it is then: queued again, with its id). */
+export async function endExecutionWaits(): Promise<void> {
+  const answers = [...waits];
+  for (const [, end] of answers) end();
+  await Promise.allSettled(answers.map(([answer]) => answer));
+}
+
+export function waitForExecution(deps: { services: Services; ctx: Ctx; extra: Extra }, executionId: string, timeoutMs: number) {
+  const wait = { end: () => {} };
+  const answer = follow(deps, executionId, timeoutMs, wait);
+  waits.set(answer, () => wait.end());
+  const forget = () => void waits.delete(answer);
+  answer.then(forget, forget);
+  return answer;
+}
+
+async function follow({ services, ctx, extra }: { services: Services; ctx: Ctx; extra: Extra }, executionId: string, timeoutMs: number, wait: { end: () => void }) {
   const token = extra._meta?.progressToken;
   let progress = 0;
   const sent: Promise<void>[] = [];
@@ -38,6 +60,7 @@ export async function waitForExecution({ services, ctx, extra }: { services: Ser
       if (d.status && ENDED_STATUSES.has(d.status)) finish();
     });
     extra.signal.addEventListener("abort", finish);
+    wait.end = finish;
     // It may have ended before we subscribed (a failed first read ends the wait: the status read below reports it), or
     // end in another process (a later read that fails is only asked again).
     const ask = (onFailure: () => void) =>
