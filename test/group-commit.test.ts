@@ -285,6 +285,25 @@ describe("group commit in the store (real SQLite file)", () => {
     await store.close();
   });
 
+  test("a full disk is 503 STORE_UNAVAILABLE to every waiter of the batch: the write's SQLITE_FULL, not the COMMIT that then found no transaction", async () => {
+    const store = (await openStore(join(dir, "full.db"))) as SqliteStore;
+    await migrate(store);
+    store.sqlite.run("CREATE TABLE big (v TEXT)");
+    const idem = new Idempotency(store, 60_000, new SecretBox(Buffer.alloc(32, 7)));
+    const req = (key: string) => ({ workspaceId: 1, principal: "user:1", key, method: "POST", path: "/x", body: { key } });
+    // The database may grow no more: SQLite answers SQLITE_FULL, as on a full disk, and ends the transaction.
+    const { page_count } = store.sqlite.query<{ page_count: number }, []>("PRAGMA page_count").get()!;
+    store.sqlite.run(`PRAGMA max_page_count = ${page_count}`);
+    const small = idem.run(req("small"), async () => ({ status: 200, body: {} }));
+    const big = idem.run(req("big"), async () => ({ status: 200, body: { n: store.sqlite.run("INSERT INTO big VALUES (?)", ["x".repeat(1_000_000)]).changes } }));
+    await expect(big).rejects.toMatchObject({ code: "SQLITE_FULL" });
+    await small.catch(() => {});
+    const told = await idem.committed().then(() => null, (e: unknown) => e as { status: number; type: string; code: string });
+    expect({ status: told?.status, type: told?.type, code: told?.code }).toEqual({ status: 503, type: "overloaded_error", code: "STORE_UNAVAILABLE" });
+    expect(store.sqlite.query("SELECT count(*) AS n FROM idempotency_keys").get()).toEqual({ n: 0 });
+    await store.close();
+  });
+
   test("a failed COMMIT rejects every waiter, keeps nothing, and forgets the idempotent answers it cached", async () => {
     const store = (await openStore(join(dir, "c.db"))) as SqliteStore;
     await migrate(store);

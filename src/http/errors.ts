@@ -20,9 +20,13 @@ export function toApiError(code: string | number, error: unknown, request: Reque
       return new InvalidRequestError("Invalid cookie signature", "cookie");
   }
   if (isNulRefusal(error)) return new InvalidRequestError("Text must not contain NUL (\\u0000) characters", undefined, "INVALID_TEXT");
-  if (isStoreUnavailable(error))
-    return new ApiError("overloaded_error", "The database could not take this request now (full disk, read-only or unreachable); nothing it wrote was saved. Retry it shortly; the server's log says why.", { code: "STORE_UNAVAILABLE", headers: { "retry-after": "5" } });
-  return new ApiError("api_error", "Internal server error");
+  return storeUnavailable(error) ?? new ApiError("api_error", "Internal server error");
+}
+
+/** 503 STORE_UNAVAILABLE when the store cannot write or be reached now (a full disk…), else null: a bug is a 500. */
+export function storeUnavailable(error: unknown): ApiError | null {
+  if (!isStoreUnavailable(error)) return null;
+  return new ApiError("overloaded_error", "The database could not take this request now (full disk, read-only or unreachable); nothing it wrote was saved. Retry it shortly; the server's log says why.", { code: "STORE_UNAVAILABLE", headers: { "retry-after": "5" } });
 }
 
 /** SQLite's and PostgreSQL's (and its driver's) words for "cannot write or reach the store now", not a bug here. */

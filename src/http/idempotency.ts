@@ -7,6 +7,7 @@ import { callerOf, type Ctx } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import { leaseMillis } from "../lib/replica";
+import { storeUnavailable } from "./errors";
 import type { Store, TxOptions } from "../store/db";
 import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
@@ -209,7 +210,10 @@ export class Idempotency {
     throw new ApiError(e.type, e.message, { code: e.code, param: e.param });
   }
 
-  /** Waits for the open group-commit batch this request's writes or replay joined; a failed COMMIT is COMMIT_FAILED. */
+  /**
+   * Waits for the open group-commit batch this request's writes or replay joined. A batch the store could not write (a
+   * full disk) is 503 STORE_UNAVAILABLE; any other failed COMMIT is 500 COMMIT_FAILED.
+   */
   async committed(log?: (line: string) => void): Promise<void> {
     const pending = this.pending();
     if (!pending) return;
@@ -217,7 +221,7 @@ export class Idempotency {
       await pending;
     } catch (e) {
       log?.(`group commit failed: ${describeError(e)}`);
-      throw new ApiError("api_error", "The database could not commit this request; nothing it wrote was saved. Retry it.", { code: "COMMIT_FAILED" });
+      throw storeUnavailable(e) ?? new ApiError("api_error", "The database could not commit this request; nothing it wrote was saved. Retry it.", { code: "COMMIT_FAILED" });
     }
   }
 

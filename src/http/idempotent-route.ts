@@ -11,7 +11,7 @@ import { pathOf, type PlatformDeps } from "./platform";
  *
  * Runs a mutation under the request's idempotency-key: a replay answers with the stored status and body
  * and `idempotency-replayed: true`. The mutation joins the group-commit batch; whatever the outcome (answer,
- * replay, error), nothing leaves before that batch's COMMIT, and a failed COMMIT answers 500 COMMIT_FAILED.
+ * replay, error), nothing leaves before that batch's COMMIT, and a failed COMMIT answers 500 COMMIT_FAILED (503 STORE_UNAVAILABLE when the store could not write: a full disk).
  */
 export async function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },

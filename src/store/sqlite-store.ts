@@ -23,6 +23,8 @@ interface Batch {
   reject(e: unknown): void;
   /** Side effects that must wait for the COMMIT (events to SSE clients, webhooks): run when it succeeds. */
   after: (() => void)[];
+  /** The failure that ended the batch's transaction (SQLITE_FULL, IOERR): what its waiters are told, not the COMMIT's "no transaction". */
+  lost?: unknown;
 }
 
 /** One open store.tx on this async path: nested calls see it and take a savepoint instead of the lock. */
@@ -189,7 +191,7 @@ export class SqliteStore implements Store {
       if (this.sqlite.inTransaction) {
         q.rollbackTo.run();
         q.release.run();
-      }
+      } else if (frame.batch) frame.batch.lost ??= e;
       throw e;
     } finally {
       frame.open = false;
@@ -229,7 +231,7 @@ export class SqliteStore implements Store {
       try {
         if (this.sqlite.inTransaction) this.q.rollback.run();
       } catch {}
-      batch.reject(e);
+      batch.reject(batch.lost ?? e);
     }
   }
 
