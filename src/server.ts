@@ -181,13 +181,16 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
       // requests and streams already open go on, so a client watching its run still hears it end.
       void server.stop(false);
       const inFlight = runner.inFlight();
+      const actions = workflowEngine.actionsInFlight();
       const grace = config.shutdownGraceSeconds;
-      if (inFlight.length) {
-        log(
-          `${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}. Queued runs stay queued. Send the signal again to stop now.`,
-        );
+      if (inFlight.length || actions.length) {
+        const what = [...(inFlight.length ? [`${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}`] : []), ...(actions.length ? [`${actions.length} workflow action(s): ${actions.join(", ")}`] : [])];
+        log(`${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${what.join("; and ")}. Queued runs stay queued. Send the signal again to stop now.`);
+        const until = Date.now() + grace * 1000;
         const idle = await runner.whenIdle(grace * 1000, (left) => log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`));
-        if (!idle) log.warn(`the ${grace}s shutdown grace is over`);
+        // An action cut short would fail its run at the next start (it may have taken effect): it is let finish too.
+        const acted = await workflowEngine.whenActionsDone(Math.max(0, until - Date.now()));
+        if (!idle || !acted) log.warn(`the ${grace}s shutdown grace is over`);
       } else log(`${reason}: shutting down; nothing running`);
       // A workflow step whose execution just ended saves its result in the continuations that follow.
       await new Promise((r) => setImmediate(r));

@@ -10,6 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { callTool, connectMcp } from "./helpers/mcp-client";
+import { startReceiver } from "./helpers/suite";
 import { cleanup, client, ownStoreEnv, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -245,6 +246,41 @@ describe("graceful shutdown", () => {
     // Step two echoes step one's output, so count the requests of step one alone: it ran once.
     expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("DRAIN-ONE") && !JSON.stringify(r.body).includes("DRAIN-TWO")).length).toBe(1);
   }, 30_000);
+
+  test("a workflow action in flight (a slow webhook) finishes during the drain and is saved: the run goes on at the next start, not ACTION_INTERRUPTED", async () => {
+    const posts: string[] = [];
+    const receiver = startReceiver(async (req) => {
+      posts.push(await req.text());
+      await Bun.sleep(1200);
+      return new Response("ok");
+    });
+    try {
+      const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+      const api = client(s, { apiKey: await s.createKey({ email: uniqueEmail("drain-action") }) });
+      expect((await api("POST", "/api/v1/integrations/webhook/connect", { body: { credentials: { url: `http://127.0.0.1:${receiver.port}/hook` } } })).status).toBe(200);
+      const def = {
+        id: "drain-action",
+        name: "drain action",
+        steps: [
+          { id: "post", kind: "action", integration: "webhook", action: "post", input: { payload: { said: "DRAIN-ACTION" } } },
+          { id: "after", kind: "skill", skill: "summarize", input: "DRAIN-AFTER-ACTION" },
+        ],
+      };
+      expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+      const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: {} } })).body;
+      await waitFor(() => posts.length, (n) => n === 1);
+      process.kill(s.pid, "SIGTERM");
+      await waitFor(() => s.logs(), (l) => l.includes("shutting down"));
+      expect(s.logs()).toContain(`1 workflow action(s): step 'post' of ${run.runId}`);
+      expect(await s.exited()).toBe(0);
+      await s.restart();
+      const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => ["completed", "failed"].includes(r.body.status), 15_000);
+      expect({ status: done.body.status, post: done.body.steps.post.status, error: done.body.error ?? null }).toEqual({ status: "completed", post: "completed", error: null });
+      expect(posts).toHaveLength(1);
+    } finally {
+      receiver.stop(true);
+    }
+  }, 40_000);
 
   test("a second signal during the drain stops at once, and says so", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });

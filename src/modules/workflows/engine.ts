@@ -44,6 +44,8 @@ export class WorkflowEngine {
   private paused = false;
   /** Skill steps waiting on their execution: execution id → run and step, for the shutdown log. */
   private waiting = new Map<string, { runId: string; stepId: string }>();
+  /** Integration actions in flight (until their step is saved), by run and step: a shutdown waits for them. */
+  private actions = new Map<Promise<Outcome>, string>();
   private timer: ReturnType<typeof setInterval> | null = null;
 
   private leases: RunLeases;
@@ -57,6 +59,26 @@ export class WorkflowEngine {
     this.paused = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** The integration actions in flight, as "step 'x' of run_n". */
+  actionsInFlight(): string[] {
+    return [...this.actions.values()];
+  }
+
+  /**
+   * Resolves true once no action is in flight, or false after timeoutMs. An action cut short by a stop fails its run
+   * at the next start (ACTION_INTERRUPTED: it may have taken effect), so a drain lets each finish and save its step.
+   */
+  async whenActionsDone(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const done = Promise.allSettled([...this.actions.keys()]).then(() => true);
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Which workflow step, if any, waits on this execution. */
@@ -227,8 +249,11 @@ export class WorkflowEngine {
     switch (step.kind) {
       case "skill":
         return this.runSkill(run, step, current);
-      case "action":
-        return this.runAction(run, step, current);
+      case "action": {
+        const action = this.runAction(run, step, current);
+        this.actions.set(action, `step '${step.id}' of ${encodeId("run", run.id)}`);
+        return action.finally(() => this.actions.delete(action));
+      }
       case "approval": {
         if (current?.status === "suspended") return "suspended";
         const message = render(step.message, this.scope(run));
