@@ -7,6 +7,7 @@ import { lockDataDir } from "./store/data-lock";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
 import { endEventStreams } from "./modules/events/routes";
+import { endWorkflowStreams } from "./modules/workflows/stream";
 import { backupJobs } from "./jobs/backups";
 import { lastResortResponse } from "./http/errors";
 import { describeError } from "./lib/errors";
@@ -149,18 +150,23 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   };
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= closeOnce());
+  /** Until when requests still being answered (a slow upload) may finish: the grace; a second signal ends it. */
+  let drainUntil = 0;
   const closeOnce = async () => {
     const requeued = await runner.requeueRunning();
     if (requeued.length) log(`put ${requeued.length} unfinished run(s) back to queued, for the next start: ${requeued.join(", ")}`);
     runner.stop();
     await deps.mcp.closeAll();
     // The last events (the runs just waited for, the requeue above) are committed and handed to the streams, which
-    // end after them; up to a second for the sockets to carry them. Then what is left closes: no stream holds the stop.
+    // end after them. Then what is left closes: no stream holds the stop.
     await store.flush();
     // With replicas a stream reads what it was cued to from the log: that read is let finish first.
     await services.bus.settled();
     endEventStreams();
-    for (let i = 0; i < 50 && server.pendingRequests > 0; i++) await Bun.sleep(20);
+    endWorkflowStreams();
+    // Up to a second for the sockets to carry the streams' last events; requests still being answered, the grace.
+    const floor = Date.now() + 1000;
+    while (server.pendingRequests > 0 && Date.now() < Math.max(drainUntil, floor)) await Bun.sleep(20);
     void app.stop(true).catch(() => {});
     await shared.close();
     // Commits the open group-commit batch (the requeue above included) before the file is let go.
@@ -180,6 +186,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
       // New connections are refused from here on (the port is free again), idle keep-alive ones close, and
       // requests and streams already open go on, so a client watching its run still hears it end.
       void server.stop(false);
+      drainUntil = Date.now() + config.shutdownGraceSeconds * 1000;
       const inFlight = runner.inFlight();
       const actions = workflowEngine.actionsInFlight();
       const grace = config.shutdownGraceSeconds;
@@ -198,6 +205,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     },
     stopNow(reason) {
       log(`${reason} again: not waiting any longer`);
+      drainUntil = 0;
       return close();
     },
   };

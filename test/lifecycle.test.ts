@@ -282,6 +282,57 @@ describe("graceful shutdown", () => {
     }
   }, 40_000);
 
+  test("a request still arriving when the signal comes (a slow upload) is answered and saved: the drain is not cut after a second", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+    const key = await s.createKey({ email: uniqueEmail("drain-upload") });
+    const note = "x".repeat(30_000);
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        const json = JSON.stringify({ content: note });
+        // Ten pieces 250 ms apart: 2.5 s of upload, the signal 300 ms into it.
+        for (let i = 0; i < 10; i++) {
+          c.enqueue(encoder.encode(json.slice((i * json.length) / 10, ((i + 1) * json.length) / 10)));
+          await Bun.sleep(250);
+        }
+        c.close();
+      },
+    });
+    const put = fetch(`${s.url}/api/v1/memory`, { method: "PUT", headers: { "x-api-key": key, "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    await Bun.sleep(300);
+    process.kill(s.pid, "SIGTERM");
+    const r = await put;
+    expect(r.status).toBe(200);
+    expect(await s.exited()).toBe(0);
+    await s.restart();
+    expect((await client(s, { apiKey: key })("GET", "/api/v1/memory")).body.content).toBe(note);
+  }, 30_000);
+
+  test("an open workflow stream ends with the drain instead of holding the stop for the whole grace", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+    const key = await s.createKey({ email: uniqueEmail("drain-stream") });
+    const api = client(s, { apiKey: key });
+    const def = {
+      id: "drain-stream",
+      name: "drain stream",
+      steps: [
+        { id: "one", kind: "skill", skill: "summarize", input: "STREAM-ONE [[slow:200]]" },
+        { id: "two", kind: "skill", skill: "summarize", input: "STREAM-TWO after {{steps.one.output}}" },
+      ],
+    };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const res = await fetch(`${s.url}/api/v1/workflows/${def.id}/stream`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(200);
+    const read = new Response(res.body).text();
+    await waitFor(() => api("GET", `/api/v1/workflows/runs/${res.headers.get("x-workflow-run-id")}`), (r) => r.body.steps?.one?.status === "running");
+    const t0 = Date.now();
+    process.kill(s.pid, "SIGTERM");
+    expect(await s.exited()).toBe(0);
+    // The step in flight finished (about a second), then the stream ended: far inside the 30 s grace.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await read).toContain("STREAM-ONE");
+  }, 40_000);
+
   test("a second signal during the drain stops at once, and says so", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
     const { id } = await runOn(s, `Summarize, then be interrupted [[slow:600]] ${process.pid}-twice`);

@@ -11,6 +11,12 @@ import type { RunState } from "./run-state";
 const ENDED = new Set(["suspended", "completed", "failed", "cancelled"]);
 const KEEP_ALIVE_MS = 5_000; // well inside Bun's idle timeout
 
+/** Every open stream's end: a shutdown ends them (the run goes on at the next start; a client streams it again). */
+const following = new Set<() => void>();
+export function endWorkflowStreams(): void {
+  for (const end of [...following]) end();
+}
+
 export function workflowStream(services: Services, ctx: Ctx, run: { runId: string }, signal?: AbortSignal): Response {
   // The AI SDK is loaded (require) by the first stream, not at start: serving other requests does not need it.
   const { createUIMessageStream, createUIMessageStreamResponse } = require("./ui-message-stream") as typeof import("./ui-message-stream");
@@ -28,6 +34,7 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
   const finish = (reached: boolean) => {
     if (finished) return;
     finished = true;
+    following.delete(onAbort);
     unsubscribe();
     signal?.removeEventListener("abort", onAbort);
     if (reached) {
@@ -37,6 +44,7 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
     done();
   };
   const onAbort = () => finish(false);
+  following.add(onAbort);
   // Each state read awaits the store: later ones queue behind earlier ones, so the parts keep the events' order.
   let reads: Promise<void> = Promise.resolve();
   const state = () => {
