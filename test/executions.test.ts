@@ -481,6 +481,20 @@ describe("rerun", () => {
     expect(orig.body.input).not.toBe(newInput);
   });
 
+  test("a rerun comes from its caller's interface (api unless it says), not the original's: a client following sources=api hears it", async () => {
+    const fromWeb = await start(a, { input: `Summarize from the web ${marker("web")}`, interface: "web" });
+    expect((await waitEnd(a, fromWeb)).status).toBe("completed");
+    const again = await a("POST", `/api/v1/executions/${fromWeb}/rerun`);
+    expect(again.status).toBe(200);
+    const interfaceOf = async (id: string) => (await a("GET", "/api/v1/executions?limit=10")).body.data.find((e: { id: string }) => e.id === id)?.interface;
+    expect(await interfaceOf(again.body.executionId)).toBe("api");
+    const fromPage = await a("POST", `/api/v1/executions/${fromWeb}/rerun`, { body: { interface: "web" } });
+    expect(await interfaceOf(fromPage.body.executionId)).toBe("web");
+    expectError(await a("POST", `/api/v1/executions/${fromWeb}/rerun`, { body: { interface: "Not A Word" } }), 400, "invalid_request_error", { param: "interface" });
+    await waitEnd(a, again.body.executionId);
+    await waitEnd(a, fromPage.body.executionId);
+  });
+
   test("rerun while running → 409 EXECUTION_RUNNING", async () => {
     runningId = await start(a, { input: `Summarize slowly [[slow]] ${marker("busy")}` });
     await waitStatus(a, runningId, (s) => s.status === "running");

@@ -104,7 +104,12 @@ export const executionsRoutes = (app: Platform) =>
     .post("/api/v1/executions/:id/rerun", ({ ctx, deps, body, request, set, params }) => idempotent({ ctx, deps, body, request, set }, () => deps.services.executions.rerun(ctx, params.id, body ?? {}), { tx: QUEUEING }), {
       auth: true,
       params: idParam,
-      body: t.Optional(t.Object({ input: t.Optional(t.String({ minLength: 1 })) }, { additionalProperties: false })),
+      body: t.Optional(
+        t.Object(
+          { input: t.Optional(t.String({ minLength: 1 })), interface: t.Optional(t.String({ maxLength: 20, description: "Where the rerun comes from, as on /run ('api' by default)" })) },
+          { additionalProperties: false },
+        ),
+      ),
       response: started,
       detail: { tags: ["Executions"], summary: "Run an ended execution again, optionally with new input" },
     });

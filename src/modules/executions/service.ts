@@ -231,7 +231,8 @@ export function createExecutionsService(d: ExecutionsDeps) {
       return executionView(row, await artifactIds(row));
     },
 
-    async rerun(ctx: Ctx, ref: string, input: { input?: string }) {
+    /** Its interface is the caller's (as a run's), not the original's: a client following `sources=api` hears its rerun. */
+    async rerun(ctx: Ctx, ref: string, input: { input?: string; interface?: string }) {
       const e = await find(ctx, ref);
       if (ACTIVE.has(e.status)) throw new ConflictError(`Execution ${encodeId("execution", e.id)} is still ${e.status}; cancel it or wait for it to end`, "EXECUTION_RUNNING");
       return enqueue(
@@ -239,7 +240,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
         e.skillSlug,
         {
           input: input.input ?? e.input,
-          interface: e.interface,
+          interface: input.interface,
           attachments: (e.attachments ?? undefined) as Attachment[] | undefined,
           connector: e.connector ?? undefined,
           callbackUrl: e.callbackUrl ?? undefined,

@@ -145,7 +145,7 @@ $("cancel").onclick = async function () {
   catch (err) { say($("action-error"), "Could not cancel: " + err.message, "err"); }
 };
 $("rerun").onclick = async function () {
-  try { var r = await api("/api/v1/executions/" + encodeURIComponent(id) + "/rerun", { method: "POST", body: {} }); location.href = "/executions/" + r.executionId; }
+  try { var r = await api("/api/v1/executions/" + encodeURIComponent(id) + "/rerun", { method: "POST", body: { interface: "web" } }); location.href = "/executions/" + r.executionId; }
   catch (err) { say($("action-error"), "Could not run it again: " + err.message, "err"); }
 };
 var timer = null;
