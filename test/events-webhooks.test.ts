@@ -137,6 +137,7 @@ beforeAll(async () => {
       flakyHits.set(path, n);
       if (n <= 2) answered = 500;
     }
+    if (path.startsWith("/down/")) answered = 500;
     deliveries.push({ path, headers: Object.fromEntries(req.headers), body, at: Date.now(), answered });
     return new Response(answered === 200 ? "ok" : "boom", { status: answered });
   });
@@ -392,6 +393,21 @@ describe("webhooks", () => {
     const arrived = await Promise.all(paths.map((path) => waitUntil("the cancellation webhook", () => deliveriesTo(path)[0], 10_000)));
     // Each is held ~2 s for its charge; the later two went out ~3 s after that before (the scheduler's round).
     expect(arrived.map((d, i) => d.at - cancelledAt[i]! < 3500)).toEqual([true, true, true]);
+  }, 30_000);
+
+  test("a cancelled run's callback goes about 2 s after its cancel while another callback is being retried, not at that retry's round", async () => {
+    const call = calls.hook!;
+    const path = `/cancel-beside-retry/${marker("hook-cancel-retry")}`;
+    const id = await run(call, { input: `Summarize slowly [[slow]] ${marker("hook-cancel-retry-in")}`, callbackUrl: `${recvUrl}${path}` });
+    await waitUntil("the run to start", async () => (await call("GET", `/api/v1/executions/${id}/status`)).body.status === "running");
+    expect((await call("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200);
+    const cancelledAt = Date.now();
+    // Half a second later another run's callback fails and is retried (0.1, 0.3, 0.9, 2.7 s…): its timers took the
+    // held callback's turn, which then went at the retry round after it (~4.5 s) or the 5 s scheduler.
+    await sleep(500);
+    await run(call, { input: `Summarize ${marker("hook-down-in")}`, callbackUrl: `${recvUrl}/down/${marker("hook-down")}` });
+    const arrived = await waitUntil("the cancellation webhook", () => deliveriesTo(path)[0], 10_000);
+    expect(arrived.at - cancelledAt).toBeLessThan(3500);
   }, 30_000);
 
   test("a workflow cancelled while a step runs says in its callback what the step cost (charged a moment after the cancel)", async () => {

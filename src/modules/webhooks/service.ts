@@ -176,9 +176,10 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       void deliverDue()
         .catch((e) => log.error(`webhook deliveries failed: ${(e as Error).message}`))
         .finally(() => {
-          // What this round sent needs no round of its own; the earliest still ahead gets the timer.
+          // What this round sent needs no round of its own; the earliest still ahead gets the timer, unless one set
+          // during the round (a retry's) comes first.
           for (const t of later) if (t <= began) later.delete(t);
-          if (later.size && !kickTimer) {
+          if (later.size) {
             const next = Math.min(...later);
             later.delete(next);
             schedule(Math.max(0, next - Date.now()));
