@@ -155,6 +155,21 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expect(existsSync(join(work, "never"))).toBe(false);
   }, 20_000);
 
+  test("a restore stopped part-way: every command refuses the folder, saying to restore again, which starts it over", async () => {
+    const half = join(work, "half-restored");
+    // What a restore killed before its database was in place leaves: the key and the files, no database.
+    mkdirSync(join(half, "artifacts"), { recursive: true });
+    writeFileSync(join(half, ".restore-unfinished"), "");
+    writeFileSync(join(half, "master.key"), randomBytes(32).toString("base64"));
+    for (const args of [["serve", "--port", "0"], ["keys", "list"], ["backup", join(work, "from-half")]])
+      expectOneLineRefusal(await srv.cli([...args, "--data", half]), /holds a restore that did not finish .*: run the same clanker restore again/);
+    expect(existsSync(join(half, "clanker.db"))).toBe(false);
+    expect((await srv.cli(["restore", bk, "--data", half])).code).toBe(0);
+    expect(existsSync(join(half, ".restore-unfinished"))).toBe(false);
+    const s = await serve({}, half);
+    expect((await s.cli(["keys", "list"])).code).toBe(0);
+  }, 30_000);
+
   test("restore through a symlink to an empty folder (a data dir on another disk) restores into that folder", async () => {
     const disk = join(work, "other-disk");
     mkdirSync(disk);

@@ -1,8 +1,7 @@
 // `clanker backup PATH` (a restorable backup folder of a live data dir) and `clanker restore PATH --data DIR`.
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../config";
-import { DB_FILE } from "../store/data-dir";
+import { DB_FILE, noDataIn } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
 import { openStore } from "../store/db";
 import { MasterKeyError } from "../lib/master-key-text";
@@ -28,7 +27,8 @@ export async function runBackupCommand(config: Config, path: string): Promise<vo
     );
   const target = resolve(path);
   const db = join(config.dataDir, DB_FILE);
-  if (!existsSync(db)) refuse(`no database at ${db}; pass the data dir with --data`);
+  const none = noDataIn(config.dataDir);
+  if (none) refuse(none);
   const store = await openStore(db);
   let m;
   try {

@@ -37,10 +37,10 @@ async function configOf(
   }
   await opts.before?.(config);
   // A command that only reads or changes what is there: a mistyped --data must not make an empty store to answer from.
-  if (opts.existing && !config.databaseUrl) {
-    const [{ existsSync }, { join }, { DB_FILE }] = await Promise.all([import("node:fs"), import("node:path"), import("../store/data-dir")]);
-    if (!existsSync(join(config.dataDir, DB_FILE)))
-      throw new UsageError(`there is no clanker data in ${config.dataDir}: check --data or CLANKER_DATA_DIR (clanker serve or clanker keys create makes it)`);
+  if (opts.existing || opts.dataDir) {
+    const { noDataIn, unfinishedRestore } = await import("../store/data-dir");
+    const why = opts.existing && !config.databaseUrl ? noDataIn(config.dataDir) : unfinishedRestore(config.dataDir);
+    if (why) throw new UsageError(why);
   }
   if (opts.dataDir) {
     // Made 0700, or tightened once if an older version left it 0755 with 0644 files.

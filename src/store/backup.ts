@@ -6,7 +6,7 @@ import { hmacSha256 } from "../lib/crypto";
 import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
-import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE } from "./data-dir";
+import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE, RESTORING_FILE } from "./data-dir";
 import type { Store } from "./db";
 import type { SqliteStore } from "./sqlite-store";
 import { masterKeyCheck as masterKeyStateOf, wrongKeyMessage } from "./master-key";
@@ -177,11 +177,16 @@ export function restoreBackup(source: string, dataDir: string, env: Env = proces
     // Followed if a symlink: a data dir often lives on another disk, linked from where the service expects it.
     const target = statSync(dataDir, { throwIfNoEntry: false });
     if (!target?.isDirectory()) throw new BackupError(`${dataDir} is not a directory${target ? "" : " (a link to nothing)"}`);
-    if (readdirSync(dataDir).length > 0) throw new BackupError(`${dataDir} is not empty (is a server running on it?); restore into a new or empty directory`);
+    const entries = readdirSync(dataDir);
+    // A restore stopped part-way is started over; anything else there is someone's data.
+    if (entries.includes(RESTORING_FILE)) for (const name of entries) rmSync(join(dataDir, name), { recursive: true, force: true });
+    else if (entries.length > 0) throw new BackupError(`${dataDir} is not empty (is a server running on it?); restore into a new or empty directory`);
     // Into the folder itself: the tightening below walks no symlink.
     dataDir = realpathSync(dataDir);
   }
   privateDir(dataDir);
+  // Until the database is in place: a restore killed before then leaves a folder no command will serve as it is.
+  writeFileSync(join(dataDir, RESTORING_FILE), "");
   try {
     if (m.masterKey === "file") copyFileSync(join(source, BACKUP_KEY_FILE), join(dataDir, MASTER_KEY_FILE));
     for (const tree of TREES) copyTree(join(source, tree), join(dataDir, tree));
@@ -189,6 +194,7 @@ export function restoreBackup(source: string, dataDir: string, env: Env = proces
     copyFileSync(db, tmp);
     tightenTree(dataDir);
     renameSync(tmp, join(dataDir, DB_FILE));
+    rmSync(join(dataDir, RESTORING_FILE));
   } catch (e) {
     for (const name of readdirSync(dataDir)) rmSync(join(dataDir, name), { recursive: true, force: true });
     throw e;

@@ -10,6 +10,28 @@ export const IMPORTED_SKILLS_DIR = "skills";
 export const OUTBOX_DIR = "outbox";
 export const BACKUPS_DIR = "backups";
 
+/** A restore writes this first and removes it last: a data dir that still holds it was restored part-way only. */
+export const RESTORING_FILE = ".restore-unfinished";
+
+/** Why dataDir must not be used as it is (a restore cut short: served, it would start empty beside the files), or null. */
+export function unfinishedRestore(dataDir: string): string | null {
+  if (!existsSync(join(dataDir, RESTORING_FILE))) return null;
+  return `${dataDir} holds a restore that did not finish (it was stopped part-way): run the same clanker restore again, which starts it over`;
+}
+
+/** Why a command that works on existing data finds none in dataDir (a restore cut short, a folder it may not read, nothing there), or null. */
+export function noDataIn(dataDir: string): string | null {
+  const unfinished = unfinishedRestore(dataDir);
+  if (unfinished) return unfinished;
+  try {
+    statSync(join(dataDir, DB_FILE));
+    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EACCES") return `permission denied reading ${dataDir}: run as the user who owns it, or pass another --data`;
+    return `there is no clanker data in ${dataDir}: check --data or CLANKER_DATA_DIR (clanker serve or clanker keys create makes it)`;
+  }
+}
+
 /** Everything in a data dir this server wrote (and so may tighten); anything else a user put there is left alone. */
 const OWN_ENTRIES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, MASTER_KEY_FILE, ARTIFACTS_DIR, IMPORTED_SKILLS_DIR, OUTBOX_DIR, BACKUPS_DIR];
 
