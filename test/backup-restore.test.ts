@@ -2,6 +2,7 @@
 // a new server decrypts the same BYOK key (the fake Anthropic server sees it) and webhook secret, serves the old
 // artifacts and imported skills; an existing target or a non-empty DIR is one line and exit 2; with
 // CLANKER_MASTER_KEY the backup says the key is not in it and restore needs the same key; scheduled backups keep N.
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -169,6 +170,17 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     const s = await serve({}, half);
     expect((await s.cli(["keys", "list"])).code).toBe(0);
   }, 30_000);
+
+  test("a backup a newer clanker made is refused at restore (exit 2, one line), not restored for serve to refuse", async () => {
+    const newer = join(work, "newer-data");
+    expect((await srv.cli(["keys", "create", "--name", "k", "--email", uniqueEmail("newer"), "--data", newer])).code).toBe(0);
+    const db = new Database(join(newer, "clanker.db"));
+    db.run("INSERT INTO _migrations (tag, applied_at) VALUES ('9999_from_the_future', 1)");
+    db.close();
+    expect((await srv.cli(["backup", join(work, "newer-bk"), "--data", newer])).code).toBe(0);
+    expectOneLineRefusal(await srv.cli(["restore", join(work, "newer-bk"), "--data", join(work, "newer-restored")]), /comes from a newer clanker: .*9999_from_the_future/);
+    expect(existsSync(join(work, "newer-restored"))).toBe(false);
+  }, 20_000);
 
   test("restore through a symlink to an empty folder (a data dir on another disk) restores into that folder", async () => {
     const disk = join(work, "other-disk");

@@ -10,6 +10,8 @@ import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE, RESTORING
 import type { Store } from "./db";
 import type { SqliteStore } from "./sqlite-store";
 import { masterKeyCheck as masterKeyStateOf, wrongKeyMessage } from "./master-key";
+import { MIGRATIONS } from "./migrations";
+import { NewerDatabaseError, refuseNewerSchema } from "./newer-schema";
 import { decodeMasterKey } from "../lib/master-key-text";
 
 export const MANIFEST_FILE = "clanker-backup.json";
@@ -168,7 +170,10 @@ export function restoreBackup(source: string, dataDir: string, env: Env = proces
   try {
     const check = copy.query<{ quick_check: string }, []>("PRAGMA quick_check").get()?.quick_check;
     if (check !== "ok") throw new BackupError(`${db} is damaged (${check})`);
+    // A newer version's backup: this one would restore it, then refuse to serve it.
+    refuseNewerSchema(copy.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag), MIGRATIONS);
   } catch (e) {
+    if (e instanceof NewerDatabaseError) throw new BackupError(`this backup comes from a newer clanker: ${e.message.replace(/^the database was migrated/, "its database was migrated")}`);
     throw e instanceof BackupError ? e : new BackupError(`${db} is not a readable SQLite database (${(e as Error).message})`);
   } finally {
     copy.close();
