@@ -246,6 +246,8 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with CLANKER_M
 describe.skipIf(testDialect() === "postgres")("scheduled backups", () => {
   test("CLANKER_BACKUP_CRON every second with CLANKER_BACKUP_KEEP=2 keeps the newest two, each restorable", async () => {
     const dir = join(work, "scheduled");
+    // What backups killed part-way leave: a partial folder of a process that is gone, removed by the next backup.
+    mkdirSync(join(dir, ".clanker-backup-20240101T000000000Z.partial-999999999-1"), { recursive: true });
     const srv = await serve({ CLANKER_BACKUP_CRON: "* * * * * *", CLANKER_BACKUP_KEEP: "2", CLANKER_BACKUP_DIR: dir });
     const written = () => srv.logs().match(/backup written to (\S+)/g) ?? [];
     for (let i = 0; i < 200 && written().length < 3; i++) await Bun.sleep(50);
@@ -264,5 +266,14 @@ describe.skipIf(testDialect() === "postgres")("scheduled backups", () => {
     const s = servers[0]!;
     const r = await s.cli(["serve"], { CLANKER_BACKUP_CRON: "every night" });
     expectOneLineRefusal(r, /CLANKER_BACKUP_CRON/);
+  }, 20_000);
+
+  test("a CLANKER_BACKUP_DIR that cannot be made → serve exits 2, one line naming it, before serving (not a failure in the log at every backup)", async () => {
+    const s = servers[0]!;
+    const blocked = join(work, "a-file");
+    writeFileSync(blocked, "not a folder");
+    const r = await s.cli(["serve", "--port", "0", "--data", join(work, "never-served")], { CLANKER_BACKUP_CRON: "0 3 * * *", CLANKER_BACKUP_DIR: join(blocked, "backups") });
+    expectOneLineRefusal(r, /CLANKER_BACKUP_DIR .*a-file\/backups cannot hold the scheduled backups \(ENOTDIR\)/);
+    expect(existsSync(join(work, "never-served"))).toBe(false);
   }, 20_000);
 });

@@ -86,12 +86,14 @@ const serve = command({
     const config = await configOf(args, {
       dataDir: true,
       before: async (c) => {
-        const { refuseUnusableAddress, StartError } = await import("../server");
+        const [{ refuseUnusableAddress, StartError }, { unusableBackupDir }] = await Promise.all([import("../server"), import("../jobs/backups")]);
         try {
           refuseUnusableAddress(c);
         } catch (e) {
           throw e instanceof StartError ? new UsageError(e.message) : e;
         }
+        const backups = unusableBackupDir(c);
+        if (backups) throw new UsageError(backups);
       },
     });
     const { serveCommand } = await import("./serve");

@@ -1,5 +1,5 @@
 // Scheduled backups (CLANKER_BACKUP_CRON): a restorable backup folder each time, keeping the newest CLANKER_BACKUP_KEEP.
-import { readdirSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config";
 import { writeBackup } from "../store/backup";
@@ -8,6 +8,34 @@ import type { Job } from "./scheduler";
 import type { Log } from "../lib/log";
 
 const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
+/** What a backup writes before its folder is complete (store/backup.ts), with the writer's pid. */
+const PARTIAL = /^\.clanker-backup-\d{8}T\d{9}Z\.partial-(\d+)-\d+$/;
+
+/**
+ * `serve`, before it starts: with CLANKER_BACKUP_CRON, the backup folder must be one this process can make and write,
+ * or every scheduled backup would fail in the log only. Returns why not, or null.
+ */
+export function unusableBackupDir(config: Config): string | null {
+  if (!config.backups.cron || config.databaseUrl) return null;
+  const { dir } = config.backups;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `CLANKER_BACKUP_DIR ${dir} cannot hold the scheduled backups (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a folder this user can create and write, or unset CLANKER_BACKUP_CRON`;
+  }
+}
+
+/** A process that is gone: its partial backup will never be finished. */
+const gone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+};
 
 /** clanker-backup-20250101T030000000Z: sorts by time, and names nothing but finished backups. */
 export const backupName = (now: Date) => `clanker-backup-${now.toISOString().replace(/[-:.]/g, "")}`;
@@ -18,8 +46,11 @@ export async function runScheduledBackup(config: Config, store: Store, log: Log)
   const target = join(dir, backupName(new Date()));
   // VACUUM INTO runs on the server's own connection: consistent, and it blocks requests for as long as the copy takes.
   const m = await writeBackup(store, config.dataDir, target);
-  const all = readdirSync(dir).filter((n) => NAME.test(n)).sort();
+  const names = readdirSync(dir);
+  const all = names.filter((n) => NAME.test(n)).sort();
   const old = all.slice(0, Math.max(0, all.length - keep));
+  // With the partial folders of backups killed before they finished (a database copy each), never of one still going.
+  for (const name of names) if (gone(Number(PARTIAL.exec(name)?.[1] ?? process.pid))) old.push(name);
   for (const name of old) rmSync(join(dir, name), { recursive: true, force: true });
   log(`backup written to ${target} (${m.files} files${m.masterKey === "env" ? "; master key not included: it is in CLANKER_MASTER_KEY" : ""}${old.length ? `; removed ${old.length} older` : ""})`);
   return target;
