@@ -222,6 +222,18 @@ describe("remote connector: http(s) clones through the guarded client", () => {
     expectError(await connect(owner, `${gitSrv.url}/missing.git`), 400, "invalid_request_error", "REMOTE_FETCH_FAILED");
   });
 
+  test("a URL that is no git server → 400 REMOTE_FETCH_FAILED saying so, without quoting what that server answered", async () => {
+    const page = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("INTERNAL-PAGE-CONTENT of some service") });
+    try {
+      const r = await connect(owner, `http://127.0.0.1:${page.port}/repo.git`);
+      expectError(r, 400, "invalid_request_error", "REMOTE_FETCH_FAILED");
+      expect(r.body.error.message).toContain("does not answer as a git server");
+      expect(r.text).not.toContain("INTERNAL-PAGE-CONTENT");
+    } finally {
+      page.stop(true);
+    }
+  });
+
   test("private targets off: disguised loopback and plain http refused (400), nothing fetched", async () => {
     const a = client(strict, { apiKey: await strict.createKey({ email: uniqueEmail("strict") }) });
     const before = gitSrv.requests.length;

@@ -139,7 +139,10 @@ async function transfer(ctx: ConnectorContext, url: string, dir: string, have: b
     if (t.refused) throw refused(t.refused);
     if (t.timedOut) throw new InvalidRequestError(`Fetching ${url} took longer than CLANKER_REMOTE_TIMEOUT_MS (${c.remoteTimeoutMs} ms)`, "url", "REMOTE_TIMEOUT");
     const status = (e as { data?: { statusCode?: number } }).data?.statusCode;
-    throw new InvalidRequestError(`Could not fetch ${url}${status ? ` (HTTP ${status})` : ""}: ${(e as Error).message}`, "url", "REMOTE_FETCH_FAILED");
+    // isomorphic-git quotes what a server that is not git sent: not echoed (the URL may name any service this server
+    // reaches, and an admin could read its pages so), only said.
+    const why = (e as { code?: string }).code === "SmartHttpError" ? "it does not answer as a git server (git's smart HTTP)" : (e as Error).message;
+    throw new InvalidRequestError(`Could not fetch ${url}${status ? ` (HTTP ${status})` : ""}: ${why}`, "url", "REMOTE_FETCH_FAILED");
   }
 }
 
