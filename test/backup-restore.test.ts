@@ -164,6 +164,8 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     writeFileSync(join(half, "master.key"), randomBytes(32).toString("base64"));
     for (const args of [["serve", "--port", "0"], ["keys", "list"], ["backup", join(work, "from-half")]])
       expectOneLineRefusal(await srv.cli([...args, "--data", half]), /holds a restore that did not finish .*: run the same clanker restore again/);
+    const doctor = await srv.cli(["doctor", "--data", half]);
+    expect({ code: doctor.code, says: /data dir.*holds a restore that did not finish/.test(doctor.stdout + doctor.stderr) }).toEqual({ code: 1, says: true });
     expect(existsSync(join(half, "clanker.db"))).toBe(false);
     expect((await srv.cli(["restore", bk, "--data", half])).code).toBe(0);
     expect(existsSync(join(half, ".restore-unfinished"))).toBe(false);
@@ -249,6 +251,8 @@ describe.skipIf(testDialect() === "postgres")("scheduled backups", () => {
     // What backups killed part-way leave: a partial folder of a process that is gone, removed by the next backup.
     mkdirSync(join(dir, ".clanker-backup-20240101T000000000Z.partial-999999999-1"), { recursive: true });
     const srv = await serve({ CLANKER_BACKUP_CRON: "* * * * * *", CLANKER_BACKUP_KEEP: "2", CLANKER_BACKUP_DIR: dir });
+    // And one under the server's own pid, as a container's server (pid 1 at every start) finds its last one's.
+    mkdirSync(join(dir, `.clanker-backup-20240101T000000000Z.partial-${srv.pid}-1`), { recursive: true });
     const written = () => srv.logs().match(/backup written to (\S+)/g) ?? [];
     for (let i = 0; i < 200 && written().length < 3; i++) await Bun.sleep(50);
     expect(written().length).toBeGreaterThanOrEqual(3);

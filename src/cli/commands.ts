@@ -86,14 +86,15 @@ const serve = command({
     const config = await configOf(args, {
       dataDir: true,
       before: async (c) => {
-        const [{ refuseUnusableAddress, StartError }, { unusableBackupDir }] = await Promise.all([import("../server"), import("../jobs/backups")]);
+        const [{ refuseUnusableAddress, StartError }, { unusableBackupDir }, { unfinishedRestore }] = await Promise.all([import("../server"), import("../jobs/backups"), import("../store/data-dir")]);
         try {
           refuseUnusableAddress(c);
         } catch (e) {
           throw e instanceof StartError ? new UsageError(e.message) : e;
         }
-        const backups = unusableBackupDir(c);
-        if (backups) throw new UsageError(backups);
+        // A half-restored data dir is refused before the backup folder (often inside it) is made.
+        const unusable = unfinishedRestore(c.dataDir) ?? unusableBackupDir(c);
+        if (unusable) throw new UsageError(unusable);
       },
     });
     const { serveCommand } = await import("./serve");

@@ -3,7 +3,7 @@
 import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config";
-import { DB_FILE } from "../store/data-dir";
+import { DB_FILE, unfinishedRestore } from "../store/data-dir";
 import { isPostgresUrl, openStore, type Store } from "../store/db";
 import { findMasterKey, masterKeyCheck, missingKeyMessage, wrongKeyMessage } from "../store/master-key";
 import { MasterKeyError } from "../lib/master-key-text";
@@ -146,6 +146,8 @@ function checkDataDir(config: Config): Check {
   const dir = config.dataDir;
   const problem = dataDirProblem(dir);
   if (problem) return { name: "data dir", ok: false, detail: `${dir} ${problem.what}: ${problem.fix}` };
+  const unfinished = unfinishedRestore(dir);
+  if (unfinished) return { name: "data dir", ok: false, detail: unfinished };
   const probe = join(dir, `.doctor-${process.pid}-${Date.now()}`);
   try {
     writeFileSync(probe, "", { mode: 0o600 });

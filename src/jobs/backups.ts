@@ -8,8 +8,11 @@ import type { Job } from "./scheduler";
 import type { Log } from "../lib/log";
 
 const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
-/** What a backup writes before its folder is complete (store/backup.ts), with the writer's pid. */
-const PARTIAL = /^\.clanker-backup-\d{8}T\d{9}Z\.partial-(\d+)-\d+$/;
+/** What a backup writes before its folder is complete (store/backup.ts), with the writer's pid and start time. */
+const PARTIAL = /^\.clanker-backup-\d{8}T\d{9}Z\.partial-(\d+)-(\d+)$/;
+const HOUR = 3600_000;
+/** Scheduled backups of this process being written now (croner may start one while the last still runs). */
+let writing = 0;
 
 /**
  * `serve`, before it starts: with CLANKER_BACKUP_CRON, the backup folder must be one this process can make and write,
@@ -27,15 +30,24 @@ export function unusableBackupDir(config: Config): string | null {
   }
 }
 
-/** A process that is gone: its partial backup will never be finished. */
-const gone = (pid: number) => {
+/**
+ * A partial backup no one will finish: this process's own when it writes no other now (in a container the server is
+ * pid 1 at every start, so a killed one's partial carries the pid of the next), or a gone process's an hour on (a
+ * backup folder shared between hosts shows their live writers as gone here).
+ */
+function abandoned(name: string): boolean {
+  const m = PARTIAL.exec(name);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return writing === 0;
+  if (Date.now() - Number(m[2]) < HOUR) return false;
   try {
     process.kill(pid, 0);
     return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "ESRCH";
   }
-};
+}
 
 /** clanker-backup-20250101T030000000Z: sorts by time, and names nothing but finished backups. */
 export const backupName = (now: Date) => `clanker-backup-${now.toISOString().replace(/[-:.]/g, "")}`;
@@ -45,12 +57,18 @@ export async function runScheduledBackup(config: Config, store: Store, log: Log)
   const { dir, keep } = config.backups;
   const target = join(dir, backupName(new Date()));
   // VACUUM INTO runs on the server's own connection: consistent, and it blocks requests for as long as the copy takes.
-  const m = await writeBackup(store, config.dataDir, target);
+  writing++;
+  let m;
+  try {
+    m = await writeBackup(store, config.dataDir, target);
+  } finally {
+    writing--;
+  }
   const names = readdirSync(dir);
   const all = names.filter((n) => NAME.test(n)).sort();
   const old = all.slice(0, Math.max(0, all.length - keep));
   // With the partial folders of backups killed before they finished (a database copy each), never of one still going.
-  for (const name of names) if (gone(Number(PARTIAL.exec(name)?.[1] ?? process.pid))) old.push(name);
+  for (const name of names) if (abandoned(name)) old.push(name);
   for (const name of old) rmSync(join(dir, name), { recursive: true, force: true });
   log(`backup written to ${target} (${m.files} files${m.masterKey === "env" ? "; master key not included: it is in CLANKER_MASTER_KEY" : ""}${old.length ? `; removed ${old.length} older` : ""})`);
   return target;

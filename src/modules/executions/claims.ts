@@ -180,7 +180,9 @@ export class RunClaims {
         .where(and(inArray(executions.id, picked.map((e) => e.id)), eq(executions.status, "queued")));
       const locked = new Set((await (lockQuery as unknown as Lockable).for("update", { skipLocked: true })).map((r) => r.id));
       const launches: (() => void)[] = [];
-      for (const e of picked) {
+      // Begun workspace by workspace, in id order: each begin appends its workspace's event (its events lock), and
+      // every transaction that takes several of those locks takes them in that order (see run-output.ts).
+      for (const e of picked.toSorted((x, y) => x.workspaceId - y.workspaceId)) {
         if (!locked.has(e.id)) continue;
         const launch = await begin(e.id);
         if (launch) launches.push(launch);
@@ -274,7 +276,8 @@ export class RunClaims {
         .returning({ id: executions.id, workspaceId: executions.workspaceId, skillSlug: executions.skillSlug, source: executions.interface });
       if (!rows.length) return 0;
       await store.db.delete(executionBlocks).where(inArray(executionBlocks.executionId, rows.map((r) => r.id)));
-      for (const r of rows) await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", r.id), skillSlug: r.skillSlug, status: "queued", blocks: [] });
+      // The workspaces' events locks in id order, as every transaction that takes several does.
+      for (const r of rows.toSorted((x, y) => x.workspaceId - y.workspaceId)) await bus.append(r.workspaceId, EXECUTION_EVENT, r.source, { executionId: encodeId("execution", r.id), skillSlug: r.skillSlug, status: "queued", blocks: [] });
       return rows.length;
     });
   }
@@ -300,7 +303,8 @@ export class RunClaims {
     const { store, bus } = this.d;
     return store.tx(async () => {
       const requeued: string[] = [];
-      for (const r of left) {
+      // The workspaces' events locks in id order, as every transaction that takes several does.
+      for (const r of left.toSorted((x, y) => x.workspaceId - y.workspaceId)) {
         const [row] = await store.db
           .update(executions)
           .set(REQUEUED)

@@ -4,7 +4,7 @@
 // other run. A run that fails on its own is tried again after a pause that doubles (up to 5 s): a full disk or a
 // blocked folder may be cleared meanwhile. Once it has failed for as long as a run may last, it ends as failed
 // (OUTPUT_NOT_SAVED, not charged: the fault is the server's) instead of showing `running` forever.
-import type { Store } from "../../store/db";
+import { LOCK_SPACES, type Store } from "../../store/db";
 import type { FromWorker } from "../../executor/protocol";
 import type { Log } from "../../lib/log";
 import { describeError } from "../../lib/errors";
@@ -78,8 +78,8 @@ export class RunOutputs {
     return this.d.turns(() => this.flushOnce(all));
   }
 
-  /** Runs the runner let go without an end (put back to the queue at shutdown): nothing of theirs is retried. */
-  forget(): void {
+  /** Runs the runner let go (put back to the queue at shutdown) are no longer failing: what they said is dropped at its save. */
+  private forget(): void {
     for (const id of this.failing.keys()) if (!this.d.running.has(id)) this.failing.delete(id);
   }
 
@@ -166,7 +166,11 @@ export class RunOutputs {
       settles = (await Promise.all(ends.map(writeOutputs))).filter((s) => s !== null);
       await store.tx(async () => {
         restore();
+        // PostgreSQL: the ending runs' rows, then every workspace's events lock in id order, before any append: the
+        // order a cancel and a dispatch take them in, and one order for two replicas' saves of the same workspaces.
         await lockRuns(store, settles.map((s) => s.m.executionId));
+        const spaces = new Set([...texts, ...ends].map((m) => running.get(m.executionId)?.workspaceId).filter((w) => w !== undefined));
+        for (const ws of [...spaces].sort((x, y) => x - y)) await store.lockInTx(LOCK_SPACES.events, ws);
         // A run another replica took back (its lease ran out) gets no more blocks from here.
         const held = await claims.held([...before.keys()]);
         for (const { executionId, text } of texts) {
@@ -203,7 +207,8 @@ export class RunOutputs {
       return;
     }
     for (const id of runsOf(b)) this.failing.delete(id);
-    await this.d.settled(settles);
+    // What follows a commit (a cancel's charge) failing must not cost the batches still to save in this flush.
+    await this.d.settled(settles).catch((err: unknown) => this.d.log.error(`settling ${settles.length} run(s) after their commit failed: ${describeError(err)}`));
   }
 
   /** A batch of several runs: each is tried on its own next. A run on its own: tried again after a longer pause. */

@@ -166,7 +166,6 @@ export class Runner {
     await this.outputs.flush(true);
     const left = [...this.running];
     this.running.clear();
-    this.outputs.forget();
     for (const [, r] of left) clearTimeout(r.timer);
     return this.claims.requeue(left.map(([id, r]) => ({ id, workspaceId: r.workspaceId, skillSlug: r.skillSlug, source: r.source })));
   }

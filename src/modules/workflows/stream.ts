@@ -55,6 +55,7 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
       writer.write({ type: "data-workflow", id: runId, data: view });
       if (ENDED.has(view.status)) finish(true);
     }).catch((e) => {
+      if (finished) return;
       writer.write({ type: "error", errorText: (e as Error).message });
       finish(false);
     });
