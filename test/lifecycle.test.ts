@@ -50,6 +50,20 @@ async function serveExpectingExit(env: Record<string, string>, timeoutMs = 8000)
 
 const portOf = (s: TestServer) => new URL(s.url).port;
 
+/** Saves a two-step workflow: step one (`<TAG>-ONE`) streams slowly (`slowMs` per delta), step two reads its output. */
+async function saveTwoSteps(api: ReturnType<typeof client>, id: string, tag: string, slowMs: number) {
+  const def = {
+    id,
+    name: id,
+    steps: [
+      { id: "one", kind: "skill", skill: "summarize", input: `${tag}-ONE [[slow:${slowMs}]]` },
+      { id: "two", kind: "skill", skill: "summarize", input: `${tag}-TWO after {{steps.one.output}}` },
+    ],
+  };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  return def;
+}
+
 async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -219,15 +233,7 @@ describe("graceful shutdown", () => {
   test("a workflow step in flight finishes during the drain, the next step waits for the next start", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
     const api = client(s, { apiKey: await s.createKey({ email: uniqueEmail("drain-wf") }) });
-    const def = {
-      id: "drain-two-steps",
-      name: "drain",
-      steps: [
-        { id: "one", kind: "skill", skill: "summarize", input: "DRAIN-ONE [[slow:250]]" },
-        { id: "two", kind: "skill", skill: "summarize", input: "DRAIN-TWO after {{steps.one.output}}" },
-      ],
-    };
-    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const def = await saveTwoSteps(api, "drain-two-steps", "DRAIN", 250);
     const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: {} } })).body;
     const mid = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.steps?.one?.status === "running");
     const exec = mid.body.steps.one.executionId;
@@ -312,15 +318,7 @@ describe("graceful shutdown", () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
     const key = await s.createKey({ email: uniqueEmail("drain-stream") });
     const api = client(s, { apiKey: key });
-    const def = {
-      id: "drain-stream",
-      name: "drain stream",
-      steps: [
-        { id: "one", kind: "skill", skill: "summarize", input: "STREAM-ONE [[slow:200]]" },
-        { id: "two", kind: "skill", skill: "summarize", input: "STREAM-TWO after {{steps.one.output}}" },
-      ],
-    };
-    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const def = await saveTwoSteps(api, "drain-stream", "STREAM", 200);
     const res = await fetch(`${s.url}/api/v1/workflows/${def.id}/stream`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(200);
     const read = new Response(res.body).text();
