@@ -103,7 +103,6 @@ export class RunOutputs {
       const f = this.failing.get(id);
       if (!f) return together;
       if (!due(f)) return later;
-      if (!f.end && now - f.since >= this.d.giveUpMs) this.giveUp(id, f);
       // A run given up is saved as its failure alone: its blocks, and what its worker said since, are dropped.
       if (f.end) return null;
       let b = alone.get(id);
@@ -120,12 +119,16 @@ export class RunOutputs {
     this.scheduleRetry();
   }
 
-  /** Gives up a run that could not be saved for its whole time limit: it is to fail, its worker is stopped. */
+  /**
+   * Gives up a run whose own save failed again once its whole time limit had passed (every try till then was of its
+   * real output, so a store back by then saves it): it is to fail, and its worker is stopped.
+   */
   private giveUp(id: number, f: Failing): void {
     this.d.stopWorker(id);
     const seconds = Math.round((Date.now() - f.since) / 1000);
     const message = `The server could not save this run's output for ${seconds} s (see its log); rerun it`;
     f.end = { type: "failed", executionId: id, code: "OUTPUT_NOT_SAVED", message, usage: { inputTokens: 0, outputTokens: 0 } };
+    f.next = Date.now();
     this.d.log.error(`gave up saving run ${encodeId("execution", id)} after ${f.failures} failed attempt(s): it fails with OUTPUT_NOT_SAVED`, { executionId: encodeId("execution", id) });
   }
 
@@ -227,6 +230,10 @@ export class RunOutputs {
       f.next = now + pause;
       this.failing.set(id, f);
       then = `retrying run ${encodeId("execution", id)} in ${pause} ms`;
+      if (!f.end && now - f.since >= this.d.giveUpMs) {
+        this.giveUp(id, f);
+        then = `giving it up`;
+      }
     }
     this.d.log.error(`saving ${b.texts.length} output block(s) and ${b.ends.length} finished run(s) failed, ${then}: ${describeError(err)}`);
   }
