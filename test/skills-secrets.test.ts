@@ -230,6 +230,9 @@ describe("secrets", () => {
     expect(revalued.text).not.toContain(v2);
     const list = await a("GET", "/api/v1/secrets?limit=100");
     expect(list.body.data.find((s: { id: string }) => s.id === openai.id)?.name).toBe("OPENAI_API_TOKEN");
+    // Renamed to the name it has: nothing changes, nothing is audited.
+    const same = await a("PATCH", `/api/v1/secrets/${openai.id}`, { body: { name: "OPENAI_API_TOKEN" } });
+    expect({ status: same.status, updatedAt: same.body.updatedAt }).toEqual({ status: 200, updatedAt: revalued.body.updatedAt });
     const rows = (await audit(a, "&action=secret.update")).filter((e) => e.resourceId === openai.id);
     expect(rows.length).toBe(2);
     expect(JSON.stringify(rows)).not.toContain(v2);

@@ -88,10 +88,13 @@ export function createSecretsService(store: Store, box: SecretBox) {
       assertRole(ctx, "admin", "manage secrets");
       if (input.name !== undefined) checkName(input.name);
       if (input.value !== undefined) checkValue(input.value);
+      // Renamed to the name it has, and no new value: nothing changes, so nothing is written or audited.
+      const rename = input.name !== undefined && input.name !== row.name ? input.name : undefined;
+      if (rename === undefined && input.value === undefined) return secretView(row);
       return store.tx(async () => {
-        if (input.name !== undefined && (await nameTaken(ctx, input.name, row.id))) throw new ConflictError(`A secret named ${input.name} already exists`, "SECRET_EXISTS");
+        if (rename !== undefined && (await nameTaken(ctx, rename, row.id))) throw new ConflictError(`A secret named ${rename} already exists`, "SECRET_EXISTS");
         const set: Partial<SecretRow> = { updatedAt: Date.now() };
-        if (input.name !== undefined) set.name = input.name;
+        if (rename !== undefined) set.name = rename;
         if (input.value !== undefined) set.ciphertext = box.seal(input.value, aadOf(ctx.workspaceId));
         const [updated] = await db.update(secrets).set(set).where(eq(secrets.id, row.id)).returning();
         if (!updated) throw new NotFoundError("secret", ref); // deleted while this request waited
@@ -100,7 +103,7 @@ export function createSecretsService(store: Store, box: SecretBox) {
           action: "secret.update",
           resourceType: "secret",
           resourceId: view.id,
-          metadata: { fields: Object.keys(input).filter((k) => k === "name" || k === "value"), name: updated.name },
+          metadata: { fields: [...(rename !== undefined ? ["name"] : []), ...(input.value !== undefined ? ["value"] : [])], name: updated.name },
         });
         return view;
       });
