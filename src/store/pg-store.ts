@@ -8,6 +8,7 @@ import { MIGRATIONS_PG } from "./migrations-pg";
 import { refuseNewerSchema } from "./newer-schema";
 import type { Db, LockSpace, Store, TxOptions } from "./db";
 import { Failure } from "../cli/errors";
+import { deadlocked, retryable } from "./pg-failures";
 
 type PgDb = PostgresJsDatabase;
 /** A drizzle transaction (or savepoint) handle: the same query API as the database, bound to one connection. */
@@ -17,9 +18,6 @@ type PgTx = Parameters<Parameters<PgDb["transaction"]>[0]>[0];
 export const MAX_TRIES = 16;
 /** pg_advisory_lock key held while migrating ("ckmig" in ASCII, read as a number). */
 const MIGRATE_LOCK = 0x636b6d6967;
-/** SQLSTATEs after which the whole transaction may succeed if run again: serialization_failure, deadlock_detected. */
-const RETRYABLE = new Set(["40001", "40P01"]);
-const DEADLOCK = new Set(["40P01"]);
 
 /** What drizzle runs its queries through: the pool, or one transaction's connection (see clientOf). */
 interface DrizzleClient {
@@ -120,7 +118,7 @@ export class PgStore implements Store {
       } catch (e) {
         if (attempt >= MAX_TRIES || !retryable(e)) throw e;
         this.retries++;
-        if (hasCode(e, DEADLOCK)) this.deadlocks++;
+        if (deadlocked(e)) this.deadlocks++;
         // Jittered exponential backoff: two txs that conflicted must not meet again at the same instant.
         await Bun.sleep(Math.random() * Math.min(40, 2 ** attempt));
       }
@@ -336,17 +334,6 @@ export async function openPgStore(url: string): Promise<PgStore> {
   return store;
 }
 
-/** A serialization failure or deadlock. */
-export const retryable = (e: unknown): boolean => hasCode(e, RETRYABLE);
-
-/** An error with one of these SQLSTATEs, raw from postgres.js or wrapped by drizzle (DrizzleQueryError.cause). */
-function hasCode(e: unknown, codes: ReadonlySet<string>): boolean {
-  for (let c = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === "string" && codes.has(code)) return true;
-  }
-  return false;
-}
 
 /**
  * drizzle runs a query not built with .prepare() as postgres.js's unsafe(…, { prepare: false }): an unnamed statement,
