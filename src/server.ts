@@ -193,10 +193,9 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
       if (inFlight.length || actions.length) {
         const what = [...(inFlight.length ? [`${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}`] : []), ...(actions.length ? [`${actions.length} workflow action(s): ${actions.join(", ")}`] : [])];
         log(`${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${what.join("; and ")}. Queued runs stay queued. Send the signal again to stop now.`);
-        const until = Date.now() + grace * 1000;
         const idle = await runner.whenIdle(grace * 1000, (left) => log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`));
         // An action cut short would fail its run at the next start (it may have taken effect): it is let finish too.
-        const acted = await workflowEngine.whenActionsDone(Math.max(0, until - Date.now()));
+        const acted = await workflowEngine.whenActionsDone(Math.max(0, drainUntil - Date.now()));
         if (!idle || !acted) log.warn(`the ${grace}s shutdown grace is over`);
       } else log(`${reason}: shutting down; nothing running`);
       // A workflow step whose execution just ended saves its result in the continuations that follow.
