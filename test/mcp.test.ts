@@ -754,6 +754,14 @@ describe("MCP over HTTP: authentication", () => {
         expect({ status: r.status, error: r.body?.error?.code }).toEqual({ status: 400, error: -32700 });
       }
       expect(srv.logs()).not.toContain("ZodError");
+      // Not JSON at all: JSON-RPC's parse error too, on both transports (after the 401 for a caller not known).
+      for (const path of [sse.endpoint, "/mcp"]) {
+        const post = (headers: Record<string, string>) =>
+          fetch(srv.url + path, { method: "POST", headers: { accept: "application/json, text/event-stream", "content-type": "application/json", ...headers }, body: "{not json" });
+        const r = await post(authHeaders(owner));
+        expect({ path, status: r.status, body: await r.json() }).toMatchObject({ path, status: 400, body: { jsonrpc: "2.0", id: null, error: { code: -32700 } } });
+        expect((await post({})).status).toBe(401);
+      }
     } finally {
       sse.close();
     }

@@ -28,7 +28,6 @@ const RUN_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] a
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<"method" | "route" | "status">;
 
   constructor(sources: MetricSources) {
     const r = this.registry;
@@ -37,7 +36,7 @@ export class Metrics {
     const runsByStatus = () => db().select({ status: executions.status, n: count() }).from(executions).groupBy(executions.status);
     const pendingDeliveries = async () => (await db().select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")))[0]?.n ?? 0;
     const latency = sources.latency;
-    this.requests = new Counter({
+    new Counter({
       name: "clanker_http_requests_total",
       help: "HTTP requests answered, by method, route pattern and status",
       labelNames: ["method", "route", "status"],

@@ -339,6 +339,9 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
     set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"${bearer ? ', error="invalid_token"' : ""}`;
   }
   const path = pathOf(request.url);
+  // A JSON-RPC client reads a body that is not JSON as JSON-RPC's parse error, as the MCP SDK answers one that is not
+  // a message (a caller not yet known still gets its 401 first: bodies are refused once it is).
+  if (err.code === "INVALID_JSON" && JSON_RPC_ROUTES.has(path)) return { jsonrpc: "2.0", id: null, error: { code: -32700, message: `Parse error: ${err.message}` } };
   return OAUTH_ENDPOINTS.has(path) ? oauthErrorOf(err, path) : err.toBody();
 }
 
