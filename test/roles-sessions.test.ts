@@ -256,6 +256,17 @@ describe("a second invitation to the same address", () => {
     const next = (await owner("GET", `/api/v1/workspaces/${team}/members?limit=1&after_id=${members[0].id}`)).body;
     expect(next.data.map((m: any) => m.email)).toEqual([corrected]);
     expect((await owner("GET", `/api/v1/workspaces/${team}/members?limit=1&before_id=${members[1].id}`)).body.data.map((m: any) => m.email)).toEqual([keptEmail]);
+    // A correction still being mailed (its row written, its mail not yet gone, the earlier one not yet withdrawn)
+    // already counts: the earlier token is refused, and stays usable only if that mail fails.
+    const mailing = uniqueEmail("mailing");
+    const first = await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: mailing, role: "admin" } });
+    expect(first.status).toBe(200);
+    const firstToken = /\binv_[A-Za-z0-9_-]+/.exec(outboxMessages(srv.dataDir, mailing)[0]!.text)![0];
+    expect(await runSql(srv, "INSERT INTO invitations (workspace_id, email, role, token_hash, invited_by_user_id, status, expires_at, created_at) SELECT workspace_id, email, 'member', 'being-mailed', invited_by_user_id, 'pending', expires_at, created_at FROM invitations WHERE id = ?", numeric(first.body.id))).toBe(1);
+    const mailer = client(srv, { session: await srv.createSession(mailing) });
+    expectError(await mailer("POST", "/api/v1/invitations/accept", { body: { token: firstToken } }), 409, "conflict_error", "INVITATION_REPLACED");
+    expect(await runSql(srv, "UPDATE invitations SET status = 'revoked' WHERE token_hash = 'being-mailed'")).toBe(1);
+    expect((await mailer("POST", "/api/v1/invitations/accept", { body: { token: firstToken } })).body).toMatchObject({ id: team, role: "admin" });
   });
 });
 

@@ -1,6 +1,6 @@
 // Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
 // address, accepts with the emailed token and becomes a member.
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lt, ne } from "drizzle-orm";
 import { hasRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -34,9 +34,18 @@ export function invitationView(i: InvitationRow) {
 export function createInvitationsService(store: Store, mailer: Mailer, keyCache: KeyCache & { forgetAll(): void }, actIn: WorkspacesService["actIn"]) {
   const db = store.db;
 
-  /** Whether a later invitation to the same address in the same workspace exists (so this one was replaced by it). */
-  const replacedLater = async (inv: InvitationRow) =>
-    (await db.select({ id: invitations.id }).from(invitations).where(and(eq(invitations.workspaceId, inv.workspaceId), eq(invitations.email, inv.email), gt(invitations.id, inv.id))).limit(1)).length > 0;
+  /**
+   * Whether a later invitation to the same address in the same workspace exists (so this one was replaced by it);
+   * `live`: one not withdrawn, a correction still being mailed included (one that could not be mailed is withdrawn).
+   */
+  const replacedLater = async (inv: InvitationRow, live = false) =>
+    (
+      await db
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(and(eq(invitations.workspaceId, inv.workspaceId), eq(invitations.email, inv.email), gt(invitations.id, inv.id), live ? ne(invitations.status, "revoked") : undefined))
+        .limit(1)
+    ).length > 0;
 
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
@@ -102,6 +111,9 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
       const ws = await store.tx(async () => {
         const now = Date.now();
+        // A correction sent since (a role changed) counts as soon as it exists, not only once its mail has gone and the
+        // earlier ones are withdrawn: accepting the earlier one meanwhile would keep the role it corrects.
+        if (await replacedLater(inv, true)) throw new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
         // Only a pending one: of two accepts racing past the checks above, one adds the member and audits.
         const accepted = await db
           .update(invitations)
