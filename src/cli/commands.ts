@@ -35,13 +35,14 @@ async function configOf(
     if (opts.failCode === 1) throw new Failure(e.message, 1);
     throw new UsageError(e.message);
   }
-  await opts.before?.(config);
   // A command that only reads or changes what is there: a mistyped --data must not make an empty store to answer from.
+  // A half-restored data dir is refused first, before `before` makes anything in it (serve's backup folder).
   if (opts.existing || opts.dataDir) {
     const { noDataIn, unfinishedRestore } = await import("../store/data-dir");
     const why = opts.existing && !config.databaseUrl ? noDataIn(config.dataDir) : unfinishedRestore(config.dataDir);
     if (why) throw new UsageError(why);
   }
+  await opts.before?.(config);
   if (opts.dataDir) {
     // Made 0700, or tightened once if an older version left it 0755 with 0644 files.
     const { prepareDataDir } = await import("../store/data-dir");
@@ -86,15 +87,14 @@ const serve = command({
     const config = await configOf(args, {
       dataDir: true,
       before: async (c) => {
-        const [{ refuseUnusableAddress, StartError }, { unusableBackupDir }, { unfinishedRestore }] = await Promise.all([import("../server"), import("../jobs/backups"), import("../store/data-dir")]);
+        const [{ refuseUnusableAddress, StartError }, { unusableBackupDir }] = await Promise.all([import("../server"), import("../jobs/backups")]);
         try {
           refuseUnusableAddress(c);
         } catch (e) {
           throw e instanceof StartError ? new UsageError(e.message) : e;
         }
-        // A half-restored data dir is refused before the backup folder (often inside it) is made.
-        const unusable = unfinishedRestore(c.dataDir) ?? unusableBackupDir(c);
-        if (unusable) throw new UsageError(unusable);
+        const backups = unusableBackupDir(c);
+        if (backups) throw new UsageError(backups);
       },
     });
     const { serveCommand } = await import("./serve");

@@ -47,6 +47,8 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         .limit(1)
     ).length > 0;
 
+  const replacedError = (inv: InvitationRow) => new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
+
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async invite(caller: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string | null) {
@@ -103,7 +105,7 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       if (ctx.actor.kind !== "user") throw new PermissionError("Accept an invitation from a signed-in session", "SESSION_REQUIRED");
       const [inv] = await db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token)));
       if (inv?.status === "revoked" && (await replacedLater(inv)))
-        throw new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
+        throw replacedError(inv);
       if (!inv || inv.status === "revoked") throw new NotFoundError("invitation");
       if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
       if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
@@ -113,7 +115,7 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         const now = Date.now();
         // A correction sent since (a role changed) counts as soon as it exists, not only once its mail has gone and the
         // earlier ones are withdrawn: accepting the earlier one meanwhile would keep the role it corrects.
-        if (await replacedLater(inv, true)) throw new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
+        if (await replacedLater(inv, true)) throw replacedError(inv);
         // Only a pending one: of two accepts racing past the checks above, one adds the member and audits.
         const accepted = await db
           .update(invitations)
