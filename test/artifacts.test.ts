@@ -2,6 +2,7 @@
 // `file=` blocks as further files) under <dataDir>/artifacts; list, get, download with the right content
 // type, delete (row and file), isolation between workspaces, and the audit trail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -299,5 +300,25 @@ describe.skipIf(testDialect() === "postgres")("a run whose output cannot be save
     // The folder is free again: the workspace's next run completes.
     rmSync(folder);
     expect((await runToEnd(blocked, `Summarize after the block ${marker("after")}`)).status).toBe("completed");
+  }, 30_000);
+
+  test("a run whose rows the database refuses is given up without leaving its written files on disk", async () => {
+    const ws = Number((await blocked("GET", "/api/v1/workspaces/current")).body.id.replace("ws_", ""));
+    // Its files are written (the folder is free), then the commit that points rows at them fails, at every try.
+    const db = new Database(join(s2.dataDir, "clanker.db"));
+    db.run(`CREATE TRIGGER refuse_artifacts BEFORE INSERT ON artifacts WHEN NEW.workspace_id = ${ws} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    try {
+      const run = await blocked("POST", "/api/v1/skills/summarize/run", { body: { input: `Summarize, refused ${marker("refused")}` } });
+      expect(run.status).toBe(200);
+      let s: any;
+      const end = Date.now() + 15_000;
+      while (Date.now() < end && ["queued", "running"].includes((s = (await blocked("GET", `/api/v1/executions/${run.body.executionId}/status`)).body).status)) await sleep(100);
+      expect({ status: s.status, code: s.error?.code }).toEqual({ status: "failed", code: "OUTPUT_NOT_SAVED" });
+      const prefix = `${run.body.executionId.replace("exec_", "")}-`;
+      expect(readdirSync(join(s2.dataDir, "artifacts", String(ws))).filter((f) => f.startsWith(prefix))).toEqual([]);
+    } finally {
+      db.run("DROP TRIGGER refuse_artifacts");
+      db.close();
+    }
   }, 30_000);
 });

@@ -164,9 +164,12 @@ export class RunOutputs {
         if (r) ((r.seq = was.seq), (r.output.length = was.len));
       }
     };
-    let settles: Settled[];
+    let settles: Settled[] = [];
     try {
-      settles = (await Promise.all(ends.map(writeOutputs))).filter((s) => s !== null);
+      const writes = await Promise.allSettled(ends.map(writeOutputs));
+      settles = writes.flatMap((w) => (w.status === "fulfilled" && w.value ? [w.value] : []));
+      const refused = writes.find((w) => w.status === "rejected");
+      if (refused) throw refused.reason;
       await store.tx(async () => {
         restore();
         // PostgreSQL: the ending runs' rows, then every workspace's events lock in id order, before any append: the
@@ -199,8 +202,10 @@ export class RunOutputs {
     } catch (err) {
       // A file that could not be written (disk full), SQLITE_BUSY / FULL / IOERR: nothing of this batch is committed.
       // Undo the in-memory side and put its messages back in front, to be tried again (files written again, over
-      // themselves), rather than let the throw escape the timer or strand the runs.
+      // themselves), rather than let the throw escape the timer or strand the runs. No row points at the files
+      // written for it: they go (a run given up would otherwise leave them on disk for good).
       restore();
+      for (const s of settles) artifacts.discard(s.written);
       this.texts = texts.concat(this.texts);
       // A given-up run's failure stays where it is kept (Failing.end), not among the workers' messages.
       // A run's end said twice (its timeout raced its worker) is kept once: the first.
