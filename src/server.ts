@@ -156,7 +156,8 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     const requeued = await runner.requeueRunning();
     if (requeued.length) log(`put ${requeued.length} unfinished run(s) back to queued, for the next start: ${requeued.join(", ")}`);
     runner.stop();
-    await deps.mcp.closeAll();
+    // Answers still due to MCP clients get what requests still being answered get (below): the grace, at least 1 s.
+    await deps.mcp.closeAll(Math.max(drainUntil, Date.now() + 1000));
     // The last events (the runs just waited for, the requeue above) are committed and handed to the streams, which
     // end after them. Then what is left closes: no stream holds the stop.
     await store.flush();

@@ -13,6 +13,7 @@ import type { Services } from "../services";
 import type { Principal } from "../http/auth";
 import { ApiError } from "../lib/errors";
 import { endExecutionWaits } from "./tools/wait";
+import { Unanswered } from "./unanswered";
 
 let loaded: ReturnType<typeof loadSdk> | undefined;
 /** What the sessions use of the SDK and of ./server, imported once, when the first MCP request arrives. */
@@ -48,6 +49,7 @@ interface Session {
   lastSeen: number;
   streamable?: WebStandardStreamableHTTPServerTransport;
   sse?: SSEServerTransport;
+  unanswered: Unanswered;
 }
 
 const IDLE_MS = 30 * 60 * 1000;
@@ -168,16 +170,18 @@ export class McpSessions {
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
     let opened = false;
+    const unanswered = new Unanswered();
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (sid: string) => {
         opened = true;
-        this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, lastSeen: Date.now() });
+        this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, unanswered, lastSeen: Date.now() });
       },
       onsessionclosed: (sid) => void this.sessions.delete(sid),
       keepAliveMs: 5_000,
       eventStore: new SessionEventStore(),
     });
+    unanswered.watch(transport);
     await server.connect(transport);
     try {
       return await transport.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
@@ -196,7 +200,9 @@ export class McpSessions {
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {
         transport = new SSEServerTransport("/mcp/messages", nodeResponse(controller));
-        this.open(transport.sessionId, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, sse: transport, lastSeen: Date.now() });
+        const unanswered = new Unanswered();
+        unanswered.watch(transport);
+        this.open(transport.sessionId, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, sse: transport, unanswered, lastSeen: Date.now() });
         await server.connect(transport);
         // Comments every 5 s keep the idle timeout away; once the session is closed (swept, or its credential gone)
         // the stream is too, and the beat stops.
@@ -236,10 +242,14 @@ export class McpSessions {
   }
 
   /** At shutdown, once runs still going are back in the queue: their waits answer (queued, with the id), then every session ends. */
-  async closeAll(): Promise<void> {
+  async closeAll(until: number): Promise<void> {
     await endExecutionWaits();
-    // The answers are written into their sessions' streams before those close.
-    await new Promise((r) => setTimeout(r, 20));
+    // Every answer due (those waits', and any other call still being answered, till `until`) is written into its
+    // session's stream before the stream closes.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()))));
+    await Promise.race([Promise.all([...this.sessions.values()].map((s) => s.unanswered.none())), late]);
+    clearTimeout(timer);
     for (const id of [...this.sessions.keys()]) this.end(id);
     if (this.rechecking) clearInterval(this.rechecking);
     this.rechecking = null;
