@@ -912,6 +912,31 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     expect((await ok(again, "read-memory")).content).toBe(`first${SEP}second`);
   }, 30_000);
 
+  test("a line that is not JSON, or JSON that is not a message, is answered with JSON-RPC's error (id null), and the session goes on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+    tempDirs.push(dir);
+    const proc = Bun.spawn([process.execPath, MAIN, "mcp", "--data", dir], { env: stdioEnv(await ownStoreEnv(dir)), cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    try {
+      const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
+      proc.stdin.write(`this is not json\n{"hello":"world"}\n${JSON.stringify(init)}\n`);
+      await proc.stdin.flush();
+      const reader = proc.stdout.getReader();
+      let out = "";
+      const deadline = Date.now() + 15_000;
+      while (out.split("\n").length < 4 && Date.now() < deadline) {
+        const { value, done } = await within(reader.read(), 15_000, "reading stdout");
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      const [parse, invalid, initialized] = out.trim().split("\n").map((l) => JSON.parse(l));
+      expect(parse).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32700 } });
+      expect(invalid).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
+      expect(initialized).toMatchObject({ jsonrpc: "2.0", id: 1, result: { serverInfo: { name: "clanker" } } });
+    } finally {
+      proc.kill();
+    }
+  }, 30_000);
+
   test("it runs what it queued itself, even behind runs another process left queued in its workspace", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
     tempDirs.push(dir);

@@ -3,6 +3,7 @@
 // Start-up is on an agent's critical path: this module loads the services and the MCP SDK, never the HTTP app
 // (Elysia, routes, OpenAPI); see test/bench/mcp-stdio-start.ts.
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../config";
 import { openStore, storeOptions, type Store } from "../store/db";
 import { prepareStore } from "../startup";
@@ -57,8 +58,24 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
       void end(deps.services.runner, store, config.shutdownGraceSeconds);
       hurry?.();
     });
+  answerUnreadableLines(transport);
   await server.connect(transport);
   jitForServing();
+}
+
+/**
+ * JSON-RPC answers a line that is not JSON with a parse error (-32700) and JSON that is not a message with an invalid
+ * request (-32600), both with id null, as /mcp answers such a body; the SDK's transport only reports them to onerror,
+ * and a client waiting on a request it mangled would wait for ever. Set before connect: the SDK calls it before its own.
+ */
+function answerUnreadableLines(transport: StdioServerTransport): void {
+  transport.onerror = (e) => {
+    const code = e instanceof SyntaxError ? -32700 : e?.name === "ZodError" ? -32600 : null;
+    if (code === null) return;
+    const message = code === -32700 ? "Parse error: a line that is not JSON" : "Invalid Request: not a JSON-RPC message";
+    // id null: JSON-RPC's answer when the request's id could not be read. The SDK's types want an id; the wire does not.
+    void transport.send({ jsonrpc: "2.0", id: null, error: { code, message } } as unknown as JSONRPCMessage).catch(() => {});
+  };
 }
 
 let ending: Promise<never> | null = null;
