@@ -282,6 +282,9 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     const detail = await ok(a, "get-skill-details", { slug: "summarize" });
     expect(detail).toMatchObject({ slug: "summarize", name: "Summarize" });
     expect((await fails(a, "get-skill-details", { slug: "no-such-skill-xyz" })).type).toBe("not_found_error");
+    // A tool that does not exist is a protocol error (the MCP spec's -32602), not a tool's failure.
+    const unknown = (await a.callTool({ name: "no-such-tool", arguments: {} }).catch((e: Error) => e)) as Error & { code?: number };
+    expect({ code: unknown.code, message: unknown.message }).toMatchObject({ code: -32602, message: expect.stringContaining("Unknown tool: no-such-tool") });
 
     // Another workspace does not see it.
     const other = await ok(b, "list-installed-skills", { limit: 100 });

@@ -185,7 +185,7 @@ export function createMcpServer(tc: ToolContext): McpServer {
   registerResources(server, session);
   registerSkillPrompts(server, session);
   installSessionFeatures(server, session, log);
-  invalidParamsAsSuch(server);
+  invalidParamsAsSuch(server, registered);
   return server;
 }
 
@@ -196,10 +196,14 @@ type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
  * with an unknown level) is JSON-RPC's -32602 Invalid params, naming the field. The SDK parses them in each handler
  * and let the schema library's error through as -32603 Internal error, its whole issue list as the message.
  */
-function invalidParamsAsSuch(server: McpServer): void {
+function invalidParamsAsSuch(server: McpServer, tools: readonly string[]): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
   for (const [method, handle] of handlers)
     handlers.set(method, (request, extra) => {
+      // An unknown tool is a protocol error in the MCP spec (-32602), not a tool's failure: the SDK answered a result
+      // with isError and the untyped text "MCP error -32602: Tool x not found".
+      const tool = method === "tools/call" ? (request as { params?: { name?: unknown } }).params?.name : undefined;
+      if (typeof tool === "string" && !tools.includes(tool)) throw rpcError(ErrorCode.InvalidParams, `Unknown tool: ${tool} (tools/list names the ${tools.length} tools of this server)`);
       try {
         // The SDK parses synchronously, before calling the handler, and every handler here is async (its failures reject):
         // a throw here is the request's. (Only the handlers registered by now are wrapped: call this last.)
