@@ -608,3 +608,38 @@ describe("MCP offers the whole catalog, past 100 skills", () => {
     expect({ total: done.completion.total, hasMore: done.completion.hasMore }).toEqual({ total: 101, hasMore: true });
   });
 });
+
+describe("a skill that leaves the catalog (its folder removed from CLANKER_SKILLS_DIR)", () => {
+  const work = mkdtempSync(join(tmpdir(), "clanker-skills-gone-"));
+  let srv: TestServer;
+  afterAll(async () => {
+    await srv?.stop();
+    if (srv) cleanup(srv);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test("stays listed as installed and unavailable, and can still be unbound and uninstalled", async () => {
+    writeSkill(work, "gone-soon", skillMd("gone-soon", "A skill whose folder is removed while it is installed."));
+    srv = await startServer({ env: { CLANKER_SKILLS_DIR: work, CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+    const api = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("gone-skill") }) });
+    expect((await api("POST", "/api/v1/skills/gone-soon/install")).status).toBe(200);
+    const secret = await api("POST", "/api/v1/secrets", { body: { name: "GONE_TOKEN", value: "s3cret-value" } });
+    const binding = await api("POST", "/api/v1/skills/gone-soon/secrets", { body: { secretId: secret.body.id, envVar: "GONE_TOKEN" } });
+    expect(binding.status).toBe(200);
+
+    rmSync(join(work, "gone-soon"), { recursive: true });
+    await srv.stop();
+    await srv.restart();
+    const listed = (await api("GET", "/api/v1/skills?limit=100")).body.data.find((s: any) => s.slug === "gone-soon");
+    expect(listed).toMatchObject({ installed: true, available: false });
+    const bindings = await api("GET", "/api/v1/skills/gone-soon/secrets");
+    expect({ status: bindings.status, ids: bindings.body.data?.map((b: any) => b.id) }).toEqual({ status: 200, ids: [binding.body.id] });
+    expect((await api("DELETE", `/api/v1/skills/gone-soon/secrets/${binding.body.id}`)).status).toBe(200);
+    const gone = await api("POST", "/api/v1/skills/gone-soon/uninstall");
+    expect({ status: gone.status, body: gone.body }).toMatchObject({ status: 200, body: { slug: "gone-soon", installed: false, available: false } });
+    expect((await api("GET", "/api/v1/skills?limit=100")).body.data.map((s: any) => s.slug)).not.toContain("gone-soon");
+    // Held by nothing any more: a 404 as for any slug that was never a skill.
+    expect((await api("POST", "/api/v1/skills/gone-soon/uninstall")).status).toBe(404);
+    expect((await api("POST", "/api/v1/skills/never-a-skill/uninstall")).status).toBe(404);
+  }, 40_000);
+});

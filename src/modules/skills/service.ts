@@ -36,12 +36,31 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     return s;
   }
 
-  function installedView(slug: string, installedAt: number) {
+  /** The skill as lists show it, also once it has left the catalog (a folder removed from CLANKER_SKILLS_DIR). */
+  function summaryOf(slug: string) {
     const s = catalog.bySlug.get(slug);
     const base = s
       ? skillSummary(s)
       : { id: slug, slug, name: slug, description: "This skill is no longer in the catalog", category: "General", license: null, source: { repository: null, path: null, url: null } };
-    return { ...base, installed: true, available: s !== undefined, installedAt: toIso(installedAt)! };
+    return { ...base, available: s !== undefined };
+  }
+
+  function installedView(slug: string, installedAt: number) {
+    return { ...summaryOf(slug), installed: true, installedAt: toIso(installedAt)! };
+  }
+
+  /**
+   * 404 unless the slug is a skill of the catalog or one this workspace still holds (installed, or with secrets bound
+   * to it) after it left the catalog: what is listed can be uninstalled and unbound.
+   */
+  async function requireKnown(ctx: Ctx, slug: string): Promise<void> {
+    if (catalog.bySlug.has(slug) || (await installedRow(ctx, slug))) return;
+    const [bound] = await db
+      .select({ id: skillSecretBindings.id })
+      .from(skillSecretBindings)
+      .where(and(eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)))
+      .limit(1);
+    if (!bound) throw new NotFoundError("skill", slug);
   }
 
   /** The skill's row in the workspace, installed or uninstalled (a tombstone: see uninstall). */
@@ -92,22 +111,22 @@ export function createSkillsService(store: Store, catalog: Catalog) {
       });
     },
 
-    uninstall(ctx: Ctx, slug: string) {
+    async uninstall(ctx: Ctx, slug: string) {
       assertRole(ctx, "admin", "uninstall skills");
-      const s = skill(slug);
+      await requireKnown(ctx, slug);
       return store.tx(async () => {
         const existing = await installedRow(ctx, slug);
         if (existing) {
           await db.update(installedSkills).set({ uninstalledAt: Date.now() }).where(eq(installedSkills.id, existing.id));
           await writeAudit(store, ctx, { action: "skill.uninstall", resourceType: "skill", resourceId: slug });
         }
-        return { ...skillSummary(s), installed: false, available: true, installedAt: null };
+        return { ...summaryOf(slug), installed: false, installedAt: null };
       });
     },
 
     /** One page of a skill's bindings, newest first (the spec's rule for every list). */
     async listBindings(ctx: Ctx, slug: string, p: PageParams) {
-      skill(slug);
+      await requireKnown(ctx, slug);
       const rows = await db
         .select({ b: skillSecretBindings, name: secrets.name })
         .from(skillSecretBindings)
@@ -148,7 +167,7 @@ export function createSkillsService(store: Store, catalog: Catalog) {
     },
 
     async unbind(ctx: Ctx, slug: string, ref: string) {
-      skill(slug);
+      await requireKnown(ctx, slug);
       assertRole(ctx, "admin", "unbind secrets");
       const id = decodeId("binding", ref);
       const [row] =
