@@ -129,6 +129,13 @@ const insertArtifact = prepared((db) =>
     .returning(),
 );
 
+/** A run's file `i` (0: its output, then the files its output named), under the artifacts folder. */
+const runFilePath = (workspaceId: number, executionId: number, i: number, name: string) => `${workspaceId}/${executionId}-${i}-${asciiName(name)}`;
+
+/** Whether a run's artifact is its output (file 0), not a file its output named. */
+export const isRunOutput = (a: Pick<ArtifactRow, "workspaceId" | "executionId" | "path">): boolean =>
+  a.executionId !== null && a.path.startsWith(runFilePath(a.workspaceId, a.executionId, 0, ""));
+
 /** `lists`: told of artifacts made and deleted (MCP sessions announce resources/list_changed). */
 export function createArtifactsService(store: Store, dataDir: string, lists?: ListChanges) {
   const db = store.db;
@@ -147,7 +154,7 @@ export function createArtifactsService(store: Store, dataDir: string, lists?: Li
       return Promise.all(
         list.map(async (f, i) => {
           // In ASCII on disk: a name of 100 characters in another script is more bytes than a file name may have.
-          const rel = `${workspaceId}/${executionId}-${i}-${asciiName(f.name)}`;
+          const rel = runFilePath(workspaceId, executionId, i, f.name);
           const w: WrittenFile = { name: f.name, mediaType: f.mediaType, size: Buffer.byteLength(f.content), path: rel };
           if (files.shared) w.content = f.content;
           else await files.put(fileOf(rel), f.content);

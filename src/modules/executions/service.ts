@@ -17,12 +17,12 @@ import type { SecretsService } from "../secrets/service";
 import { toCredits, type BillingService } from "../billing/service";
 import type { ByokService } from "../byok/service";
 import type { EventBus } from "../events/bus";
-import type { ArtifactsService } from "../artifacts/service";
+import { isRunOutput, type ArtifactsService } from "../artifacts/service";
 import type { WebhooksService } from "../webhooks/service";
 import type { Catalog } from "../skills/catalog";
 import { checkAttachments, checkConnector, type Attachment, type Connector } from "./prompt";
 import { EXECUTION_EVENT, type Runner } from "./runner";
-import { ACTIVE, blockView, endSummary, executionView, type ExecutionRow } from "./view";
+import { ACTIVE, blockView, endSummary, executionView, type ExecutionRow, type RunArtifacts } from "./view";
 
 export interface RunInput {
   input: string;
@@ -98,8 +98,9 @@ export function createExecutionsService(d: ExecutionsDeps) {
 
   const find = (ctx: Ctx, ref: string): Promise<ExecutionRow> => workspaceRow(db, executions, "execution", "execution", ctx.workspaceId, ref);
 
-  async function artifactIds(e: ExecutionRow): Promise<number[]> {
-    return (await d.artifacts.forExecution(e.workspaceId, e.id)).map((a) => a.id);
+  async function artifactIds(e: ExecutionRow): Promise<RunArtifacts> {
+    const rows = await d.artifacts.forExecution(e.workspaceId, e.id);
+    return { ids: rows.map((a) => a.id), output: rows.find(isRunOutput)?.id ?? null };
   }
 
   /**

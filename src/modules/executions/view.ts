@@ -31,7 +31,10 @@ export function endSummary(e: ExecutionRow, artifactIds: number[] = []) {
   };
 }
 
-export function executionView(e: ExecutionRow, artifactIds: number[] = []) {
+/** A run's artifacts in the order written, and which of them is its output (null once that one was deleted). */
+export type RunArtifacts = { ids: number[]; output: number | null };
+
+export function executionView(e: ExecutionRow, artifacts: RunArtifacts = { ids: [], output: null }) {
   const id = encodeId("execution", e.id);
   return {
     id,
@@ -47,8 +50,10 @@ export function executionView(e: ExecutionRow, artifactIds: number[] = []) {
     provider: e.provider,
     model: e.model,
     byok: e.byok,
-    artifactId: artifactIds.length ? encodeId("artifact", artifactIds[0]!) : null,
-    artifactIds: artifactIds.map((a) => encodeId("artifact", a)),
+    // The run's output, never another of its files in its place: a client downloading "the run's artifact" after
+    // the output was deleted would otherwise get a file its output named.
+    artifactId: artifacts.output === null ? null : encodeId("artifact", artifacts.output),
+    artifactIds: artifacts.ids.map((a) => encodeId("artifact", a)),
     error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
     rerunOf: e.rerunOf === null ? null : encodeId("execution", e.rerunOf),
     callbackUrl: e.callbackUrl,
