@@ -284,6 +284,20 @@ describe("model selection", () => {
     expect(list.body.data).toEqual([]);
   });
 
+  test("a provider that repeats the key it refused: the run's error, status and log name only its last four (BYOK and the server's own key)", async () => {
+    expect((await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: BYOK_KEY } })).status).toBe(200);
+    for (const [call, key] of [[byokWs, BYOK_KEY], [a, SERVER_KEY]] as const) {
+      const input = `Summarize, key repeated [[echo-key]] ${marker("echo-key")}`;
+      const done = await waitEnd(call, await start(call, { input }));
+      expect((await requestWith(fakeA, input)).headers["x-api-key"]).toBe(key);
+      expect({ status: done.status, message: done.error?.message }).toEqual({ status: "failed", message: expect.stringContaining(`invalid api key: …${key.slice(-4)}`) });
+      const list = (await call("GET", "/api/v1/executions?limit=5")).body;
+      expect(JSON.stringify([done, list])).not.toContain(key);
+    }
+    expect(srv.logs()).not.toContain(BYOK_KEY);
+    expect(srv.logs()).not.toContain(SERVER_KEY);
+  });
+
   test("BYOK: the model sees the workspace's key, the run costs 0 and charges nothing", async () => {
     const put = await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: BYOK_KEY } });
     expect(put.status).toBe(200);

@@ -90,6 +90,16 @@ const STREAM_ERROR_CODES: Record<string, string> = {
   permission_error: "MODEL_AUTH_FAILED",
 };
 
+/**
+ * The provider's words with the key the run sent replaced by its last four: a proxy or OpenAI-compatible server may
+ * repeat a refused key, and the message reaches members, callbacks, logs and the database (a BYOK key, a skill's
+ * bound key or the server's own).
+ */
+function withoutKey(message: string, key: string | null | undefined): string {
+  if (!key || key.length < 8) return message;
+  return message.split(key).join(`…${key.slice(-4)}`);
+}
+
 function providerReason(err: APICallError): string {
   try {
     const body = JSON.parse(err.responseBody ?? "");
@@ -171,7 +181,8 @@ async function run(job: Job): Promise<void> {
     post({ type: "done", executionId: job.executionId, usage });
   } catch (err) {
     flush();
-    post({ type: "failed", executionId: job.executionId, usage, ...describe(err, ac.signal) });
+    const failure = describe(err, ac.signal);
+    post({ type: "failed", executionId: job.executionId, usage, code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
   } finally {
     clearTimeout(timer);
     running.delete(job.executionId);

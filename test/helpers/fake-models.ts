@@ -5,6 +5,7 @@
 // [[drop]] breaks the stream after two deltas, [[eof]] closes it cleanly there (no stop reason, no message_stop),
 // [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
+// [[echo-key]] answers 400 with a message that repeats the key the request carried;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
 
@@ -78,6 +79,11 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       const rec: RecordedRequest = { path, headers: Object.fromEntries(req.headers), body, aborted: false, finished: false };
       requests.push(rec);
       const prompt = promptText(body);
+      // As some OpenAI-compatible proxies answer a refused key: repeating it.
+      if (prompt.includes("[[echo-key]]")) {
+        const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+        return Response.json({ error: { type: "invalid_request_error", message: `invalid api key: ${key}` } }, { status: 400 });
+      }
       const fail = /\[\[fail:(\d{3})\]\]/.exec(prompt);
       if (fail) return errorResponse(flavor, Number(fail[1]));
       // The first request with this prompt fails, a retry of it answers.
