@@ -363,10 +363,18 @@ describe("webhooks", () => {
     const call = calls.hook!;
     const secret = await secretOf(call);
     const path = `/cancel/${marker("hook-cancel")}`;
+    const es = await openSse(sseUrl(keys.hook));
     const id = await run(call, { input: `Summarize slowly [[slow]] ${marker("hook-cancel-in")}`, callbackUrl: `${recvUrl}${path}` });
     // Cancelled once the model has begun to answer (it has used tokens by then).
     await waitUntil("the run's first output", async () => ((await call("GET", `/api/v1/executions/${id}/status`)).body.outputBlocks?.length ?? 0) > 0);
     expect((await call("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200);
+    // The SSE event says the run's end as every end does: the cost charged so far (0: the model is being stopped).
+    try {
+      const ended = await es.waitFor("the cancelled event", (e) => e.data.executionId === id && e.data.status === "cancelled");
+      expect(ended.data).toMatchObject({ cost: 0, artifactId: null, error: { code: "CANCELLED" }, executionTime: expect.any(Number) });
+    } finally {
+      es.close();
+    }
     const d = await waitUntil("the cancellation webhook", () => deliveriesTo(path)[0]);
     const payload = JSON.parse(d.body);
     expect(payload).toMatchObject({ event: "execution.cancelled", executionId: id, skillSlug: "summarize", status: "cancelled", artifactId: null, error: { code: "CANCELLED" } });

@@ -218,7 +218,8 @@ export function createExecutionsService(d: ExecutionsDeps) {
         if (!row) throw ended((await find(ctx, ref)).status);
         const id = encodeId("execution", e.id);
         await writeAudit(store, ctx, { action: "execution.cancel", resourceType: "execution", resourceId: id, metadata: { skill: e.skillSlug, was: e.status } });
-        await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { executionId: id, skillSlug: e.skillSlug, status: "cancelled", blocks: [] });
+        // As every run's end says it (cost, time, artifact), the cost being what was charged so far (README).
+        await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, e.interface, { ...endSummary(row), blocks: [], error: { code: "CANCELLED", message: "Cancelled by request" } });
         // A receiver waiting for the run's end hears this one too. A running run's model is stopped after this commits,
         // and what it used until then is charged moments later (RunSettler.cancelled): its callback waits for that
         // charge to write its cost in, rather than go out saying 0.
