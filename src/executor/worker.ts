@@ -128,6 +128,27 @@ function reportedUsage(raw: unknown, usage: Usage): void {
   if (typeof u?.output_tokens === "number") usage.outputTokens = u.output_tokens;
 }
 
+/** Characters a token, for what a provider never reported: English prose runs ~4 (a charge errs low, a hold high). */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * What a run that ended before its provider's final usage (cancelled, timed out, broken off) used, as far as anyone
+ * can tell: what the provider reported so far, else estimated. Its output: at least the text it streamed. Its input:
+ * once the provider began to answer it had read the prompt (OpenAI-compatible streams report nothing until their
+ * end; Anthropic's message_start has the exact count). Without this, a client could read most of an answer and
+ * cancel before its end for nothing.
+ */
+function usageSoFar(job: Job, reported: Usage, streamedChars: number): Usage {
+  const tokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN);
+  let inputTokens = reported.inputTokens;
+  if (inputTokens === 0 && streamedChars > 0) {
+    let chars = job.system.length;
+    for (const p of job.user) chars += p.type === "text" ? p.text.length : Math.ceil(((p.type === "image" ? p.image : p.data).length * 3) / 4);
+    inputTokens = tokens(chars);
+  }
+  return { inputTokens, outputTokens: Math.max(reported.outputTokens, tokens(streamedChars)) };
+}
+
 async function run(job: Job): Promise<void> {
   const ac = new AbortController();
   running.set(job.executionId, ac);
@@ -141,6 +162,7 @@ async function run(job: Job): Promise<void> {
     buffer = "";
   };
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let streamedChars = 0;
   let first = true;
   let ended = false;
   try {
@@ -159,6 +181,7 @@ async function run(job: Job): Promise<void> {
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
         buffer += part.text;
+        streamedChars += part.text.length;
         // The first delta goes out at once (time to first block is what a user feels); later ones batch.
         if (first || buffer.length >= FLUSH_BYTES) flush();
         else flushTimer ??= setTimeout(flush, FLUSH_MS);
@@ -182,6 +205,8 @@ async function run(job: Job): Promise<void> {
   } catch (err) {
     flush();
     const failure = describe(err, ac.signal);
+    // Only a provider that said why its answer stopped has reported its final usage.
+    if (!ended) usage = usageSoFar(job, usage, streamedChars);
     post({ type: "failed", executionId: job.executionId, usage, code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
   } finally {
     clearTimeout(timer);
