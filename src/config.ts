@@ -25,10 +25,7 @@ export interface Config {
   groupCommit: boolean;
   /** Extra skill folders (CLANKER_SKILLS_DIR), read at start-up beside the bundled catalog. */
   skillsDir: string | null;
-  /**
-   * Host names this server answers to (Host and Origin headers), against DNS rebinding. Enforced when bound to
-   * loopback (localhost names are always allowed) or when CLANKER_ALLOWED_HOSTS is set.
-   */
+  /** Host names answered (Host, Origin; against DNS rebinding): enforced on loopback (localhost always allowed) or when CLANKER_ALLOWED_HOSTS is set. */
   allowedHosts: string[] | null;
   logLevel: LogLevel;
   /** CLANKER_LOG_FORMAT: JSON lines, or pretty text (the default on a terminal). */
@@ -175,11 +172,13 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   return n;
 }
 
-function num(name: string, raw: string | undefined, fallback: number): number {
+/** Credits in one grant or one price: balances are micro-credits in doubles, exact up to 2^53 (9e9 credits). */
+export const MAX_CREDITS = 1_000_000_000;
+
+function num(name: string, raw: string | undefined, fallback: number, max = MAX_CREDITS): number {
   if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || !Number.isFinite(n)) throw new ConfigError(`${name} must be a non-negative number, got '${raw}'`);
-  return n;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || !(Number(raw) <= max)) throw new ConfigError(`${name} must be a number from 0 to ${max.toLocaleString("en")}, got '${raw}'`);
+  return Number(raw);
 }
 
 function bool(name: string, raw: string | undefined, fallback: boolean): boolean {

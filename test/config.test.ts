@@ -22,6 +22,13 @@ describe("executor threads", () => {
     expect(loadConfig({}, { CLANKER_REPLICA_RUNS: "5", CLANKER_WORKERS: "3" }).executor.replicaRuns).toBe(5);
     expect(() => loadConfig({}, { CLANKER_REPLICA_RUNS: "0" })).toThrow(/CLANKER_REPLICA_RUNS/);
   });
+
+  test("credit grants and prices stay where micro-credit balances are exact: at most 1,000,000,000", () => {
+    expect(loadConfig({}, { CLANKER_CREDIT_GRANT: "1000000000", CLANKER_PRICE_OUTPUT_PER_MTOK: "0.5" }).billing).toMatchObject({ grantCredits: 1e9, outputPerMTok: 0.5 });
+    for (const name of ["CLANKER_CREDIT_GRANT", "CLANKER_ANONYMOUS_CREDIT_GRANT", "CLANKER_PRICE_INPUT_PER_MTOK"])
+      expect(() => loadConfig({}, { [name]: "100000000000000000000" })).toThrow(`${name} must be a number from 0 to 1,000,000,000, got '100000000000000000000'`);
+    expect(() => loadConfig({}, { CLANKER_CREDIT_GRANT: "-1" })).toThrow("CLANKER_CREDIT_GRANT must be a number from 0");
+  });
 });
 
 test("the server says at start how many executor threads it runs, and which configured folders are not there", async () => {

@@ -1,21 +1,18 @@
 // `clanker credits grant --workspace SLUG --amount N`: add credits to a workspace's ledger.
 import { eq } from "drizzle-orm";
-import type { Config } from "../config";
+import { MAX_CREDITS, type Config } from "../config";
 import type { Store } from "../store/db";
 import { workspaces } from "../store/schema";
 import { createBillingService } from "../modules/billing/service";
 import { encodeId } from "../lib/ids";
 import { usageError as usage } from "./errors";
 
-const MAX_GRANT = 1_000_000_000;
-
 export async function runCreditsCommand(store: Store, config: Config, flags: { workspace?: string; amount?: string }): Promise<void> {
   if (!flags.workspace) usage("credits grant needs --workspace SLUG");
   const amount = Number(flags.amount);
   if (!flags.amount || !/^[0-9]+(\.[0-9]+)?$/.test(flags.amount) || !(amount > 0)) usage(`--amount must be a positive number of credits, got '${flags.amount ?? ""}'`);
   if (!/^[0-9]+(\.[0-9]{1,6})?$/.test(flags.amount)) usage(`--amount takes at most 6 decimals, got '${flags.amount}'`);
-  // Balances are doubles: beyond this, adding a few credits would no longer change them.
-  if (amount > MAX_GRANT) usage(`--amount must be at most ${MAX_GRANT.toLocaleString("en")} credits at a time, got '${flags.amount}'`);
+  if (amount > MAX_CREDITS) usage(`--amount must be at most ${MAX_CREDITS.toLocaleString("en")} credits at a time, got '${flags.amount}'`);
   const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace));
   if (!ws) usage(`no workspace with slug '${flags.workspace}' in this data dir; clanker keys list names each key's workspace`);
   const txn = await createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
