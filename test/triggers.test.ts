@@ -181,6 +181,9 @@ describe("declaring and listing", () => {
     await bad([{ webhook: { url: "x" } }], "triggers.0.webhook.url");
     await bad([{ webhook: {}, cron: "* * * * *" }], "triggers.0");
     await bad([{ webhook: {}, enabled: "yes" }], "triggers.0.enabled");
+    // A seconds field (croner takes one) would launch every second: five fields or a nickname only.
+    for (const cron of ["* * * * * *", "*/5 * * * * *", "0 0 9 * * 1 2030", "* * * *"]) await bad([{ cron }], "triggers.0.cron");
+    for (const [i, cron] of ["0 9 * * 1", " */5 *  * * * ", "@daily"].entries()) expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition(`cron-ok-${i}`, [{ cron }]) })).status).toBe(200);
   });
 });
 

@@ -251,6 +251,11 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
     if (kinds.length !== 1) bad(p, "give exactly one of cron, webhook or github");
     if (kinds[0] !== "cron") return checkEventTrigger(tr, kinds[0]!, p);
     if (typeof tr.cron !== "string") bad(`${p}.cron`, "must be a cron pattern");
+    // croner also takes a seconds field (and a year): "*/5 * * * * *" meant as every 5 minutes would launch, and bill,
+    // a run every 5 seconds. Five fields, as cron has them, or a nickname.
+    const cron = (tr.cron as string).trim();
+    if (!/^@(yearly|annually|monthly|weekly|daily|hourly)$/i.test(cron) && cron.split(/\s+/).length !== 5)
+      bad(`${p}.cron`, `must have five fields: minute hour day-of-month month day-of-week (e.g. "0 9 * * 1"), or be @hourly, @daily, @weekly, @monthly or @yearly; got ${JSON.stringify(tr.cron)}`);
     // croner takes any string as a zone and fails only when it computes a tick: every sync would then fail.
     if (tr.timezone !== undefined && !isTimeZone(tr.timezone)) bad(`${p}.timezone`, `is not a time zone this server knows: ${JSON.stringify(tr.timezone)} (an IANA name, e.g. Europe/Paris)`);
     try {
