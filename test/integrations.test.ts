@@ -280,6 +280,10 @@ describe("REST: email over SMTP", () => {
     expect((await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@partner.example"] } } })).status).toBe(200);
     expect((await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: outsider, subject: "Hello partner", text: "y" } } })).status).toBe(200);
     await sink.waitFor(outsider, (m) => m.subject === "Hello partner");
+    // A mailbox the mail server refuses (550) is the provider's refusal (400), not "unreachable, retry later" (503).
+    const bounced = await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: "refused-x@partner.example", subject: "x", text: "y" } } });
+    expectError(bounced, 400, "invalid_request_error", "INTEGRATION_ERROR");
+    expect(bounced.body.error.message).toContain("refused the message (550)");
   });
 });
 

@@ -111,6 +111,11 @@ export async function startMailSink(): Promise<MailSink> {
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
+    // As a mail server refuses a mailbox it does not have: 550, a refusal that retrying will not change.
+    onRcptTo(address, _session, callback) {
+      if (address.address.toLowerCase().startsWith("refused-")) return callback(Object.assign(new Error("No such user here"), { responseCode: 550 }));
+      callback();
+    },
     // Collect the whole message before answering 250, so the server's send (and its HTTP answer) completes
     // only after the message is here.
     onData(stream, session, callback) {

@@ -31,13 +31,27 @@ export function createMailer(config: SigninConfig, dataDir: string, log: Log, st
         await mailer.send(mail);
       } catch (e) {
         log.error(`mail to ${mail.to} could not be sent: ${describeError(e)}`);
-        throw new MailError(`${what}; the server's log says why`);
+        // The message says only what happened; what kind of failure it was travels on (refused credentials, a refusal
+        // that retrying will not change), so the caller can answer it as such.
+        const { code, responseCode } = e as { code?: unknown; responseCode?: unknown };
+        throw Object.assign(new MailError(`${what}; the server's log says why`), {
+          code: typeof code === "string" ? code : undefined,
+          responseCode: typeof responseCode === "number" ? responseCode : undefined,
+        });
       }
     },
   };
 }
 
-export class MailError extends Error {}
+export class MailError extends Error {
+  /** nodemailer's: EAUTH (the credentials refused), ETIMEDOUT, ECONNECTION… */
+  code?: string;
+  /** The SMTP server's reply code, when it answered one (550: the recipient refused). */
+  responseCode?: number;
+}
+
+/** How long a mail server may stay silent mid-conversation before the mail fails. */
+const SMTP_TIMEOUT_MS = 15_000;
 
 /** The outbox file's name keeps at most this much of the address: a long one must not pass the file system's 255 bytes. */
 const NAME_ADDRESS_CHARS = 64;
@@ -49,7 +63,9 @@ function rawMailer(config: SigninConfig, dataDir: string, log: Log, store?: Stor
     let transport: Promise<import("nodemailer").Transporter> | undefined;
     return {
       async send(mail) {
-        transport ??= import("nodemailer").then((m) => m.default.createTransport(smtpUrl));
+        // Bounded as an integration's HTTP call is (Slack: 15 s): nodemailer's defaults let a mail server that stops
+        // answering hold a sign-in or a workflow step for 10 minutes.
+        transport ??= import("nodemailer").then((m) => m.default.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: SMTP_TIMEOUT_MS }));
         await (await transport).sendMail({ from: config.mailFrom, ...mail });
       },
     };
