@@ -14,8 +14,29 @@ import { isJsonObject } from "../../../lib/json-object";
 export function octokitFor(config: Config, token: string | null): Octokit {
   // Octokit is loaded (require) by the first GitHub call, not at start.
   const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest");
-  return new Octokit({ auth: token ?? undefined, baseUrl: config.connectors.githubApiUrl, userAgent: "clanker-self-hosted", log: { debug() {}, info() {}, warn() {}, error() {} } });
+  return new Octokit({
+    auth: token ?? undefined,
+    baseUrl: config.connectors.githubApiUrl,
+    userAgent: "clanker-self-hosted",
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    request: { fetch: boundedFetch },
+  });
 }
+
+/** Long enough for a file's raw bytes up to a run's limit; Slack's calls get 15 s, a webhook 10. */
+const GITHUB_TIMEOUT_MS = 30_000;
+
+/**
+ * Octokit's fetch with a deadline: a GitHub (or GitHub Enterprise server) that took a request and never answered held
+ * the workflow step or the REST action waiting on it for good. Past it Octokit reports no answer: "could not be reached".
+ */
+const boundedFetch: typeof fetch = Object.assign(
+  (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    const deadline = AbortSignal.timeout(GITHUB_TIMEOUT_MS);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  },
+  { preconnect: fetch.preconnect },
+);
 
 /**
  * What an Octokit failure says: whether GitHub answered at all (Octokit reports no answer, a DNS failure or a refused
