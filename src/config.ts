@@ -4,6 +4,7 @@ import { Cron } from "croner";
 import type { LogFormat, LogLevel } from "./lib/log";
 import { stdoutIsTerminal } from "./lib/terminal";
 import { decodeMasterKey } from "./lib/master-key-text";
+import { defaultReplicaRuns, defaultWorkers } from "./executor/sizing";
 
 export interface Config {
   host: string;
@@ -34,6 +35,8 @@ export interface Config {
   metricsToken: string | null;
   /** How long SIGTERM/SIGINT waits for running executions before it puts them back to queued. */
   shutdownGraceSeconds: number;
+  /** CLANKER_CRON_MIN_INTERVAL_SECONDS: the least time between two firings of a workflow's cron trigger, checked at save. */
+  cronMinIntervalSeconds: number;
   /** CLANKER_LEASE_SECONDS: how long a replica's claim on a run or a delivery (PostgreSQL mode), or on an idempotency-key in flight (Redis), holds without renewal. */
   leaseSeconds: number;
   models: ModelConfig;
@@ -144,23 +147,7 @@ const DEFAULTS = {
   idempotencyTtlSeconds: 24 * 60 * 60,
 };
 
-/**
- * Executor threads when CLANKER_WORKERS is unset: one fewer than the cores, at least one. The main thread serves every
- * request and settles every run, so it needs a core of its own; one executor thread streams hundreds of runs at once
- * (a run's time is the model's). On 2 cores, one thread against two (the old default, as many as the cores), executions
- * bench, 4 rounds each: 1,047 against 925 runs/s, 1.6 against 1.85 ms of CPU per run, POST /run's p50 under 64 in
- * flight 20–40 against 40–63 ms, RSS after runs 140 against 161 MB.
- */
-export const defaultWorkers = (cores = navigator.hardwareConcurrency || 1) => Math.max(1, cores - 1);
-
-/**
- * Runs one replica holds at once when CLANKER_REPLICA_RUNS is unset: 32 per core it uses (its executor threads and
- * the main thread, which settles their runs). A run waits on the model far longer than it uses a core, so the cap is
- * what paced a replica's runs: on the executions bench (PostgreSQL + Redis, a zero-latency model, 2 cores), 8 per
- * core ran 91 runs/s and 32 ran 151 (means of three alternating runs); with a real model, 8 per core meant 16 model
- * calls at a time. What a replica does not hold stays queued for the others.
- */
-export const defaultReplicaRuns = (workers: number) => (workers + 1) * 32;
+export { defaultReplicaRuns, defaultWorkers };
 
 const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
@@ -341,6 +328,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     logFormat,
     metricsToken,
     shutdownGraceSeconds: int("CLANKER_SHUTDOWN_GRACE_SECONDS", env.CLANKER_SHUTDOWN_GRACE_SECONDS, 30, 0, 24 * 3600),
+    cronMinIntervalSeconds: int("CLANKER_CRON_MIN_INTERVAL_SECONDS", env.CLANKER_CRON_MIN_INTERVAL_SECONDS, 60, 1, 24 * 3600),
     leaseSeconds: int("CLANKER_LEASE_SECONDS", env.CLANKER_LEASE_SECONDS, 30, 1, 3600),
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY || null,

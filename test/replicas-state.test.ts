@@ -78,6 +78,8 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
       CLANKER_RATE_LIMIT_PER_MINUTE: String(LIMIT),
       ANTHROPIC_API_KEY: "sk-ant-server-key-000000000000000",
       ANTHROPIC_BASE_URL: fake.url,
+      // One-second crons, so a tick comes within the test.
+      CLANKER_CRON_MIN_INTERVAL_SECONDS: "1",
     });
     [a, b] = rs.servers as [TestServer, TestServer];
   }, 60_000);

@@ -181,9 +181,12 @@ describe("declaring and listing", () => {
     await bad([{ webhook: { url: "x" } }], "triggers.0.webhook.url");
     await bad([{ webhook: {}, cron: "* * * * *" }], "triggers.0");
     await bad([{ webhook: {}, enabled: "yes" }], "triggers.0.enabled");
-    // A seconds field (croner takes one) would launch every second: five fields or a nickname only.
-    for (const cron of ["* * * * * *", "*/5 * * * * *", "0 0 9 * * 1 2030", "* * * *"]) await bad([{ cron }], "triggers.0.cron");
-    for (const [i, cron] of ["0 9 * * 1", " */5 *  * * * ", "@daily"].entries()) expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition(`cron-ok-${i}`, [{ cron }]) })).status).toBe(200);
+    // A seconds field in front (croner takes one) firing more often than once a minute (CLANKER_CRON_MIN_INTERVAL_SECONDS).
+    for (const cron of ["* * * * * *", "*/5 * * * * *", "0-9 0 9 * * *", "* * * *"]) await bad([{ cron }], "triggers.0.cron");
+    const often = await owner("POST", "/api/v1/workflows/definitions", { body: definition("too-often", [{ cron: "*/5 * * * * *" }]) });
+    expect(often.body.error.message).toContain("fires every 5 s at times, more often than this server allows (once every 60 s, CLANKER_CRON_MIN_INTERVAL_SECONDS)");
+    for (const [i, cron] of ["0 9 * * 1", " */5 *  * * * ", "@daily", "0 */5 * * * *", "0 0 9 * * 1 2030"].entries())
+      expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition(`cron-ok-${i}`, [{ cron }]) })).status).toBe(200);
   });
 });
 

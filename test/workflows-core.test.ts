@@ -51,7 +51,8 @@ function chunks(body: ReadableStream<Uint8Array>): ReadableStream<UIMessageChunk
 
 beforeAll(async () => {
   fake = startFakeModel("anthropic");
-  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-server-key-000000000000000", ANTHROPIC_BASE_URL: fake.url } });
+  // One-second crons, so a tick comes within a test.
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-server-key-000000000000000", ANTHROPIC_BASE_URL: fake.url, CLANKER_CRON_MIN_INTERVAL_SECONDS: "1" } });
   key = await srv.createKey();
   api = client(srv, { apiKey: key });
   expect((await api("POST", "/api/v1/workflows/definitions", { body: definition })).status).toBe(200);
@@ -204,6 +205,23 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   const after = (await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length;
   await Bun.sleep(2_100);
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
+}, 20_000);
+
+test("a cron launch the server refuses (no model) is a failed run with the refusal's code, not a line in the operator's log only", async () => {
+  const bare = await startServer({ env: { ANTHROPIC_API_KEY: "", ANTHROPIC_BASE_URL: "", OPENAI_BASE_URL: "", CLANKER_CRON_MIN_INTERVAL_SECONDS: "1" } });
+  try {
+    const call = client(bare, { apiKey: await bare.createKey({ email: "cron-refused@example.com" }) });
+    const body = { id: "refused-tick", name: "tick", triggers: [{ cron: "* * * * * *", input: {} }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "tick" }] };
+    expect((await call("POST", "/api/v1/workflows/definitions", { body })).status).toBe(200);
+    const runs = await waitFor(() => call("GET", "/api/v1/workflows/runs?workflow=refused-tick"), (r) => r.body.data.length >= 1, 5_000);
+    expect(runs.body.data[0]).toMatchObject({ workflowId: "refused-tick", status: "failed", trigger: "cron", error: { code: "MODEL_NOT_CONFIGURED" } });
+    expect(runs.body.data[0].cost).toBe(0);
+    const audit = (await call("GET", "/api/v1/audit-logs?action=workflow.launch&limit=5")).body.data;
+    expect(audit[0]).toMatchObject({ resourceId: runs.body.data[0].id, metadata: { trigger: "cron", refused: "MODEL_NOT_CONFIGURED" } });
+  } finally {
+    await bare.stop();
+    cleanup(bare);
+  }
 }, 20_000);
 
 test("a cron trigger with enabled: false is kept, listed as disabled and never fires; a cron's unknown field or an input its workflow refuses is a 400 at save", async () => {

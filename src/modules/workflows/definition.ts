@@ -251,11 +251,6 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
     if (kinds.length !== 1) bad(p, "give exactly one of cron, webhook or github");
     if (kinds[0] !== "cron") return checkEventTrigger(tr, kinds[0]!, p);
     if (typeof tr.cron !== "string") bad(`${p}.cron`, "must be a cron pattern");
-    // croner also takes a seconds field (and a year): "*/5 * * * * *" meant as every 5 minutes would launch, and bill,
-    // a run every 5 seconds. Five fields, as cron has them, or a nickname.
-    const cron = (tr.cron as string).trim();
-    if (!/^@(yearly|annually|monthly|weekly|daily|hourly)$/i.test(cron) && cron.split(/\s+/).length !== 5)
-      bad(`${p}.cron`, `must have five fields: minute hour day-of-month month day-of-week (e.g. "0 9 * * 1"), or be @hourly, @daily, @weekly, @monthly or @yearly; got ${JSON.stringify(tr.cron)}`);
     // croner takes any string as a zone and fails only when it computes a tick: every sync would then fail.
     if (tr.timezone !== undefined && !isTimeZone(tr.timezone)) bad(`${p}.timezone`, `is not a time zone this server knows: ${JSON.stringify(tr.timezone)} (an IANA name, e.g. Europe/Paris)`);
     try {
@@ -272,6 +267,23 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
   });
   if (out.filter((t) => !isCron(t)).length > MAX_EVENT_TRIGGERS) bad("triggers", `at most ${MAX_EVENT_TRIGGERS} webhook and github triggers per workflow`);
   return out;
+}
+
+/**
+ * Refuses a cron trigger that would fire more often than once every `minSeconds` (CLANKER_CRON_MIN_INTERVAL_SECONDS).
+ * croner takes a seconds field in front: a six-field pattern meant as every 5 minutes launches (and bills) a run
+ * every 5 s.
+ * The least gap between its next 61 firings: a burst (every second of one minute) is within them.
+ */
+export function checkCronIntervals(def: WorkflowDefinition, minSeconds: number): void {
+  for (const [i, t] of (def.triggers ?? []).entries()) {
+    if (!isCron(t)) continue;
+    const next = new Cron(t.cron, { paused: true, timezone: t.timezone }).nextRuns(61).map((d) => d.getTime());
+    let gap = Infinity;
+    for (let k = 1; k < next.length; k++) gap = Math.min(gap, next[k]! - next[k - 1]!);
+    if (gap < minSeconds * 1000)
+      bad(`triggers.${i}.cron`, `fires every ${gap / 1000} s at times, more often than this server allows (once every ${minSeconds} s, CLANKER_CRON_MIN_INTERVAL_SECONDS); a sixth field in front is seconds: "0 9 * * 1" is 9:00 every Monday`);
+  }
 }
 
 export function validateDefinition(raw: unknown, catalog: Catalog, integrations?: IntegrationCatalog): WorkflowDefinition {

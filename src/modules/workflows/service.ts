@@ -2,7 +2,8 @@
 // the AI SDK stream, MCP and the cron triggers.
 import { and, desc, eq, sql } from "drizzle-orm";
 import { assertMayCancel, assertRole, starterView, systemCtx, type Ctx } from "../../lib/context";
-import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { isJsonObject } from "../../lib/json-object";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
@@ -13,7 +14,7 @@ import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
-import { checkDefinitionSchemas, cronRequestId, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
+import { checkCronIntervals, checkDefinitionSchemas, cronRequestId, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
 import type { EventTriggerStore } from "../triggers/store";
 import { costOf, type WorkflowEngine } from "./engine";
 import { endedSteps, type DefinitionSource, type RunState } from "./run-state";
@@ -56,6 +57,8 @@ export interface WorkflowsDeps {
   integrations?: IntegrationCatalog;
   /** Told of definitions saved and deleted (MCP sessions announce resources/list_changed). */
   listChanges?: ListChanges;
+  /** The least time between a cron trigger's firings (CLANKER_CRON_MIN_INTERVAL_SECONDS). */
+  cronMinIntervalSeconds: number;
 }
 
 /** Every skill step, however deeply nested in parallel and branch steps. */
@@ -134,6 +137,39 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
 
   const findRun = (ctx: Ctx, ref: string): Promise<RunRow> => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
+  /** A new run's row, as its launch makes it (the status and what the launch adds: the caller's). */
+  const newRun = (ctx: Ctx, workflowId: string, source: DefinitionSource, input: Record<string, unknown>, trigger: string) => {
+    const now = Date.now();
+    return {
+      workspaceId: ctx.workspaceId,
+      workflowId,
+      input,
+      state: { steps: {}, definition: source } satisfies RunState,
+      trigger,
+      actorUserId: ctx.actor.userId,
+      actorApiKeyId: ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? ctx.actor.apiKeyId : null,
+      requestId: ctx.requestId,
+      createdAt: now,
+      updatedAt: now,
+    };
+  };
+
+  /**
+   * What a cron launch the server refused (no model, no credits, a skill gone) leaves: a run failed with the refusal,
+   * which ran nothing and cost nothing. A schedule has no caller to answer, and its failures were in the operator's
+   * log only.
+   */
+  async function refusedRun(ctx: Ctx, workflowId: string, source: DefinitionSource, input: unknown, e: ApiError): Promise<void> {
+    await store.tx(async () => {
+      const values = newRun(ctx, workflowId, source, isJsonObject(input) ? input : {}, "cron");
+      const [row] = await db
+        .insert(workflowRuns)
+        .values({ ...values, status: "failed", errorCode: e.code ?? e.type, errorMessage: e.message, completedAt: values.createdAt })
+        .returning({ id: workflowRuns.id });
+      await writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row!.id), metadata: { workflow: workflowId, trigger: "cron", refused: e.code ?? e.type } });
+    });
+  }
+
   return {
     definitionOf,
 
@@ -149,6 +185,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       assertRole(ctx, "admin", "manage workflow definitions");
       const def = validateDefinition(raw, catalog, d.integrations);
       checkDefinitionSchemas(def);
+      checkCronIntervals(def, d.cronMinIntervalSeconds);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
       return changeDefinitions(ctx.workspaceId, async () => {
         const existing = await own(ctx.workspaceId, def.id);
@@ -182,34 +219,28 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
      */
     async launch(ctx: Ctx, key: string, input: { inputData?: unknown; callbackUrl?: string }, trigger = "api") {
       const { def, source } = await definition(ctx, key);
-      const data = checkFields(input.inputData, def.input, "inputData");
-      const callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
-      const skills = skillSteps(def.steps);
-      const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
-      if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
-      // Each skill as its runs will be checked (its own key, if one is bound, pays for it).
-      for (const slug of new Set(skills.map((s) => s.skill))) await d.executions.providerForRun(ctx, slug);
+      let data: Record<string, unknown>;
+      let callbackUrl: string | null;
+      try {
+        data = checkFields(input.inputData, def.input, "inputData");
+        callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
+        const skills = skillSteps(def.steps);
+        const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
+        if (missing) throw new InvalidRequestError(`Workflow '${def.id}' step '${missing.id}' names the skill '${missing.skill}', which this server does not have`, undefined, "UNKNOWN_SKILL");
+        // Each skill as its runs will be checked (its own key, if one is bound, pays for it).
+        for (const slug of new Set(skills.map((s) => s.skill))) await d.executions.providerForRun(ctx, slug);
+      } catch (e) {
+        // A schedule has no caller to answer: its refused launch is a failed run the workspace sees (runs, the page).
+        if (trigger === "cron" && e instanceof ApiError) await refusedRun(ctx, def.id, source, input.inputData, e);
+        throw e;
+      }
       const run = await store.tx(async () => {
         // Again in the tx: a launch (a cron tick) that read the definition just before its DELETE must not create a
         // run after that DELETE was answered.
         if (!(await definitionOf(ctx.workspaceId, key, source))) throw new NotFoundError("workflow", key);
-        const now = Date.now();
         const [row] = await db
           .insert(workflowRuns)
-          .values({
-            workspaceId: ctx.workspaceId,
-            workflowId: def.id,
-            status: "running",
-            input: data,
-            state: { steps: {}, definition: source } satisfies RunState,
-            callbackUrl,
-            trigger,
-            actorUserId: ctx.actor.userId,
-            actorApiKeyId: ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? ctx.actor.apiKeyId : null,
-            requestId: ctx.requestId,
-            createdAt: now,
-            updatedAt: now,
-          })
+          .values({ ...newRun(ctx, def.id, source, data, trigger), status: "running", callbackUrl })
           .returning();
         await writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row!.id), metadata: { workflow: def.id, trigger } });
         // Driven in the background once the run is committed (advance records its own failures on the run).
