@@ -2,36 +2,78 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { idempotent } from "../../http/idempotent-route";
-import { listEnvelope, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
-import { idParam, noBody } from "../../http/schemas";
+import { listEnvelope, listSchema, pageQuery, parseKeyPage, parsePage } from "../../http/pagination";
+import { idParam, isoDate, noBody } from "../../http/schemas";
 import { InvalidRequestError } from "../../lib/errors";
 import { workflowStream } from "./stream";
 
 const workflowParam = t.Object({ id: t.String({ maxLength: 100 }) });
 const tags = ["Workflows"];
 
+// What the routes answer, for the OpenAPI document (and checked on each answer, as every route's is).
+const definitionSchema = t.Object({
+  id: t.String(),
+  name: t.String(),
+  description: t.Optional(t.String()),
+  input: t.Optional(t.Unknown({ description: "JSON Schema of the launch's inputData" })),
+  steps: t.Array(t.Unknown({ description: "A skill, action, approval, parallel or branch step" })),
+  triggers: t.Optional(t.Array(t.Unknown({ description: "{cron, timezone?, input?}, {webhook: {}} or {github: {events?, repo?}}" }))),
+  source: t.Union([t.Literal("bundled"), t.Literal("workspace")]),
+});
+const stepStateSchema = t.Object({
+  status: t.String(),
+  kind: t.String(),
+  input: t.Optional(t.Unknown()),
+  connector: t.Optional(t.Unknown()),
+  output: t.Optional(t.Unknown()),
+  executionId: t.Optional(t.String()),
+  suspend: t.Optional(t.Object({ message: t.String(), resumeSchema: t.Optional(t.Unknown()) })),
+  error: t.Optional(t.Object({ code: t.String(), message: t.String() })),
+});
+const runSchema = t.Object({
+  id: t.String(),
+  runId: t.String(),
+  workflowId: t.String(),
+  status: t.Union([t.Literal("running"), t.Literal("suspended"), t.Literal("completed"), t.Literal("failed"), t.Literal("cancelled")]),
+  input: t.Record(t.String(), t.Unknown()),
+  steps: t.Record(t.String(), stepStateSchema),
+  suspendedStep: t.Nullable(t.String()),
+  error: t.Nullable(t.Object({ code: t.String(), message: t.String() })),
+  cost: t.Number(),
+  trigger: t.String(),
+  startedBy: t.Object({ userId: t.Nullable(t.String()), apiKeyId: t.Nullable(t.String()) }),
+  callbackUrl: t.Nullable(t.String()),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  completedAt: t.Nullable(isoDate),
+});
+
 export const workflowsRoutes = (app: Platform) =>
   app
     .get("/api/v1/workflows/definitions", async ({ ctx, deps, query }) => listEnvelope(await deps.services.workflows.definitionPage(ctx, parseKeyPage(query))), {
       auth: true,
       query: t.Object(pageQuery),
+      response: listSchema(definitionSchema),
       detail: { tags, summary: "List workflow definitions, bundled and this workspace's (cursor: id)" },
     })
     .post("/api/v1/workflows/definitions", ({ ctx, deps, body }) => deps.services.workflows.saveDefinition(ctx, body), {
       auth: true,
       body: t.Object({}, { additionalProperties: true, description: "A workflow definition: id, name, input, steps, triggers" }),
+      response: definitionSchema,
       detail: { tags, summary: "Add a workflow definition" },
     })
     .put("/api/v1/workflows/definitions/:id", ({ ctx, deps, body, params }) => deps.services.workflows.saveDefinition(ctx, body, { replace: params.id }), {
       auth: true,
       params: workflowParam,
       body: t.Object({}, { additionalProperties: true }),
+      response: definitionSchema,
       detail: { tags, summary: "Replace a workflow definition" },
     })
     .delete("/api/v1/workflows/definitions/:id", ({ ctx, deps, params }) => deps.services.workflows.deleteDefinition(ctx, params.id), {
       body: noBody,
       auth: true,
       params: workflowParam,
+      response: t.Object({ id: t.String(), deleted: t.Literal(true) }),
       detail: { tags, summary: "Delete a workflow definition" },
     })
     .post(
@@ -44,6 +86,7 @@ export const workflowsRoutes = (app: Platform) =>
         body: t.Optional(
           t.Object({ inputData: t.Optional(t.Record(t.String(), t.Unknown())), input: t.Optional(t.Record(t.String(), t.Unknown())), callbackUrl: t.Optional(t.String({ maxLength: 2048 })) }, { additionalProperties: false }),
         ),
+        response: runSchema,
         detail: { tags, summary: "Launch a workflow (create + start); answers at once with the run" },
       },
     )
@@ -93,23 +136,27 @@ export const workflowsRoutes = (app: Platform) =>
           workflow: t.Optional(t.String({ maxLength: 100 })),
           status: t.Optional(t.Union(["running", "suspended", "completed", "failed", "cancelled"].map((s) => t.Literal(s)))),
         }),
+        response: listSchema(runSchema),
         detail: { tags, summary: "List workflow runs" },
       },
     )
     .get("/api/v1/workflows/runs/:id", ({ ctx, deps, params }) => deps.services.workflows.run(ctx, params.id), {
       auth: true,
       params: idParam,
+      response: runSchema,
       detail: { tags, summary: "Get a workflow run with every step's state" },
     })
     .post("/api/v1/workflows/runs/:id/cancel", ({ ctx, deps, params }) => deps.services.workflows.cancel(ctx, params.id), {
       body: noBody,
       auth: true,
       params: idParam,
+      response: runSchema,
       detail: { tags, summary: "Cancel a run" },
     })
     .post("/api/v1/workflows/runs/:id/resume", ({ ctx, deps, params, body }) => deps.services.workflows.resume(ctx, params.id, body), {
       auth: true,
       params: idParam,
       body: t.Object({ step: t.Optional(t.String({ maxLength: 100 })), resumeData: t.Optional(t.Record(t.String(), t.Unknown())) }, { additionalProperties: false }),
+      response: runSchema,
       detail: { tags, summary: "Resume a run suspended at a step, with data checked against its resume schema" },
     });

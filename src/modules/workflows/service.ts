@@ -106,7 +106,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
   /** Every definition, bundled and this workspace's (which shadows a bundled one of the same id). */
   async function definitions(ctx: Ctx) {
     const mine = await db.select().from(workflowDefinitions).where(eq(workflowDefinitions.workspaceId, ctx.workspaceId));
-    const list = new Map<string, WorkflowDefinition & { source: string }>();
+    const list = new Map<string, WorkflowDefinition & { source: "bundled" | "workspace" }>();
     for (const def of bundled.values()) list.set(def.id, { ...def, source: "bundled" });
     for (const row of mine) list.set(row.key, { ...(row.definition as WorkflowDefinition), source: "workspace" });
     // Code-unit order by id: the order definitionPage's id cursors page in.
@@ -196,7 +196,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         else await db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now });
         await writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
         await d.eventTriggers.sync(ctx, def.id, def.triggers ?? []);
-        return { ...def, source: "workspace" };
+        return { ...def, source: "workspace" as const };
       });
     },
 
@@ -209,7 +209,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
         await d.eventTriggers.sync(ctx, key, []);
       });
-      return { id: key, deleted: true };
+      return { id: key, deleted: true as const };
     },
 
     /**
