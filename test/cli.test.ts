@@ -208,6 +208,22 @@ describe("keys create", () => {
   });
 });
 
+describe("a command that makes the store where there is none", () => {
+  test.skipIf(testDialect() === "postgres")("says so on stderr, once: keys create, sessions create and mcp (a mistyped --data is seen)", async () => {
+    for (const args of [["keys", "create", "--name", "first"], ["sessions", "create", "--email", "first@example.com"]]) {
+      const dir = join(scratch, `fresh-${args[0]}`);
+      const first = await run([...args, "--data", dir]);
+      expect({ code: first.code, stderr: first.stderr.trim() }).toEqual({ code: 0, stderr: `clanker: no clanker data in ${dir} yet: making a new store there (if you meant another folder, check --data or CLANKER_DATA_DIR)` });
+      const again = await run([...args, "--data", dir]);
+      expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: "" });
+    }
+    // clanker mcp: stderr is where an agent's MCP client logs its server; its stdin closed at once, it ends.
+    const dir = join(scratch, "fresh-mcp");
+    const mcp = await run(["mcp", "--data", dir]);
+    expect(mcp.stderr).toContain(`clanker: no clanker data in ${dir} yet: making a new store there`);
+  });
+});
+
 describe("backup", () => {
   test.skipIf(testDialect() === "postgres")("backup PATH writes a folder whose SQLite copy holds every user", async () => {
     const emails = [uniqueEmail("bk1"), uniqueEmail("bk2"), uniqueEmail("bk3")];

@@ -24,7 +24,7 @@ interface ConfigArgs {
 /** The validated config; a bad flag or env var is a usage error (exit 2) unless `failCode` says otherwise. */
 async function configOf(
   args: ConfigArgs,
-  opts: { dataDir?: boolean; existing?: boolean; failCode?: 1 | 2; before?: (config: Config) => Promise<void> } = {},
+  opts: { dataDir?: boolean; existing?: boolean; announceNew?: boolean; failCode?: 1 | 2; before?: (config: Config) => Promise<void> } = {},
 ): Promise<Config> {
   const { loadConfig, ConfigError } = await import("../config");
   let config: Config;
@@ -41,6 +41,12 @@ async function configOf(
     const { noDataIn, unfinishedRestore } = await import("../store/data-dir");
     const why = opts.existing && !config.databaseUrl ? noDataIn(config.dataDir) : unfinishedRestore(config.dataDir);
     if (why) throw new UsageError(why);
+  }
+  // A command that makes the store where there is none says so on stderr: a mistyped --data in an agent's MCP config
+  // would otherwise act, silently, in a new and empty store.
+  if (opts.announceNew && !config.databaseUrl) {
+    const { hasDatabase } = await import("../store/data-dir");
+    if (!hasDatabase(config.dataDir)) console.error(`clanker: no clanker data in ${config.dataDir} yet: making a new store there (if you meant another folder, check --data or CLANKER_DATA_DIR)`);
   }
   await opts.before?.(config);
   if (opts.dataDir) {
@@ -112,7 +118,7 @@ const mcp = command({
   },
   examples: ["clanker mcp --data ./data", "CLANKER_API_KEY=ck_... clanker mcp"],
   async run({ args }) {
-    const config = await configOf(args, { dataDir: true });
+    const config = await configOf(args, { dataDir: true, announceNew: true });
     const { runMcpStdio } = await import("../mcp/stdio");
     await runMcpStdio(config, args["api-key"] ?? process.env.CLANKER_API_KEY);
   },
@@ -131,7 +137,7 @@ const keys: Cmd = {
       },
       examples: ['clanker keys create --name "my key" --email you@example.com', "clanker keys create --name ci --workspace team"],
       async run({ args }) {
-        const config = await configOf(args, { dataDir: true });
+        const config = await configOf(args, { dataDir: true, announceNew: true });
         const { runKeysCreate } = await import("./identity");
         await withStore(config, (store) => runKeysCreate(store, config, args));
       },
@@ -167,7 +173,7 @@ const sessions: Cmd = {
       args: { email: { type: "string", valueHint: "EMAIL", required: true, description: "The user (made if new)" }, data },
       examples: ["clanker sessions create --email you@example.com"],
       async run({ args }) {
-        const config = await configOf(args, { dataDir: true });
+        const config = await configOf(args, { dataDir: true, announceNew: true });
         const { runSessionsCreate } = await import("./identity");
         await withStore(config, (store) => runSessionsCreate(store, args.email));
       },

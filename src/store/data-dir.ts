@@ -19,6 +19,9 @@ export function unfinishedRestore(dataDir: string): string | null {
   return `${dataDir} holds a restore that did not finish (it was stopped part-way): run the same clanker restore again, which starts it over`;
 }
 
+/** Whether dataDir holds a database (SQLite's file; a folder without one is a new store once a command opens it). */
+export const hasDatabase = (dataDir: string): boolean => existsSync(join(dataDir, DB_FILE));
+
 /** Why a command that works on existing data finds none in dataDir (a restore cut short, a folder it may not read, nothing there), or null. */
 export function noDataIn(dataDir: string): string | null {
   const unfinished = unfinishedRestore(dataDir);
