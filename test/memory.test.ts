@@ -97,6 +97,14 @@ describe("GET / PUT with ETag and If-Match", () => {
     expect(r.body).toMatchObject({ content: "replaced", version: before + 1 });
   });
 
+  test("a lone surrogate (JSON's \\ud800) is answered as it is stored, U+FFFD, by the PUT and the GET alike", async () => {
+    const put = await api("PUT", "/api/v1/memory", { body: { content: "a\ud800b" } });
+    expect(put.body.content).toBe("a\ufffdb");
+    const got = await api("GET", "/api/v1/memory");
+    expect({ content: got.body.content, version: got.body.version }).toEqual({ content: put.body.content, version: put.body.version });
+    expect((await api("PUT", "/api/v1/memory", { body: { content: "replaced" } })).status).toBe(200);
+  });
+
   test("PUT with a bad body is 400 param content", async () => {
     expectError(await api("PUT", "/api/v1/memory", { body: {} }), 400, "invalid_request_error", { param: "content" });
     expectError(await api("PUT", "/api/v1/memory", { body: { content: 7 } }), 400, "invalid_request_error", { param: "content" });

@@ -61,7 +61,9 @@ export function createMemoryService(store: Store, bus?: EventBus) {
   }
 
   /** Inside the caller's tx: the row, its audit and its event (the bus delivers it once the tx has committed). */
-  async function save(ctx: Ctx, content: string, action: string, metadata: Record<string, unknown>): Promise<MemoryDoc> {
+  async function save(ctx: Ctx, text: string, action: string, metadata: Record<string, unknown>): Promise<MemoryDoc> {
+    // As the store keeps it (UTF-8: a lone surrogate becomes U+FFFD), so the answer is the document that exists.
+    const content = text.toWellFormed();
     const prev = await read(ctx.workspaceId);
     const now = Date.now();
     const version = prev.version + 1;
