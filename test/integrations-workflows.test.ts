@@ -68,6 +68,19 @@ describe("workflow action steps", () => {
     expect(run.steps.post.error.message).toContain("channel_not_found");
   });
 
+  test("a run cancelled while its action posts: the step shows what the action did (the message went out), the run stays cancelled", async () => {
+    const def = { id: "post-slowly", name: "Post slowly", steps: [{ id: "post", kind: "action", integration: "slack", action: "post_message", input: { channel: "#deploys", text: "slow [[slow:800]]" } }] };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const sent = slack.messages.length;
+    const { runId } = (await api("POST", "/api/v1/workflows/post-slowly/launch", { body: {} })).body;
+    const deadline = Date.now() + 5_000;
+    while (slack.messages.length === sent && Date.now() < deadline) await Bun.sleep(20);
+    expect((await api("POST", `/api/v1/workflows/runs/${runId}/cancel`)).body.status).toBe("cancelled");
+    let run: any;
+    while (Date.now() < deadline + 2_000 && (run = (await api("GET", `/api/v1/workflows/runs/${runId}`)).body).steps.post.status === "cancelled") await Bun.sleep(50);
+    expect({ run: run.status, step: run.steps.post.status, ts: run.steps.post.output?.ts }).toEqual({ run: "cancelled", step: "completed", ts: slack.messages.at(-1)!.ts });
+  });
+
   test("a definition naming an unknown integration or action is refused when saved, naming the field", async () => {
     const step = (s: Record<string, unknown>) => ({ id: "bad", name: "Bad", steps: [{ id: "a", kind: "action", input: {}, ...s }] });
     const unknownIntegration = await api("POST", "/api/v1/workflows/definitions", { body: step({ integration: "fax", action: "send" }) });

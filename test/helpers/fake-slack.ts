@@ -118,6 +118,9 @@ export function startFakeSlack(opts: { pageSize?: number; team?: string } = {}):
           if (!p.text) return json({ ok: false, error: "no_text" });
           const ts = `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, "0")}`;
           messages.push({ channel: ch.id, text: p.text, ts, token: bearer });
+          // "[[slow:N]]" in the text: posted at once, answered N ms later (a cancel may come meanwhile).
+          const slow = /\[\[slow:(\d+)\]\]/.exec(p.text);
+          if (slow) await Bun.sleep(Number(slow[1]));
           return json({ ok: true, channel: ch.id, ts, message: { type: "message", subtype: "bot_message", text: p.text, ts, bot_id: "B0BOT", user: "U0BOT" } });
         }
         case "conversations.list": {

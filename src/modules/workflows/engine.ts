@@ -335,14 +335,27 @@ export class WorkflowEngine {
     try {
       if (!this.d.integrations) throw Object.assign(new Error("Integrations are not available in this process"), { code: "INTEGRATION_ERROR" });
       const output = await this.d.integrations.execute(ctx, step.integration, step.action, input);
-      if ((await this.load(run.id))!.status !== "running") return "cancelled";
-      await this.setStep(run.id, step.id, { status: "completed", kind: "action", input, output });
+      if (!(await this.setStep(run.id, step.id, { status: "completed", kind: "action", input, output }))) return this.afterEnd(run.id, step.id, { status: "completed", kind: "action", input, output });
       return "done";
     } catch (e) {
-      if ((await this.load(run.id))!.status !== "running") return "cancelled";
-      await this.setStep(run.id, step.id, { status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
+      const failed: StepState = { status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } };
+      if (!(await this.setStep(run.id, step.id, failed))) return this.afterEnd(run.id, step.id, failed);
       return "failed";
     }
+  }
+
+  /**
+   * An action that ended after its run did (cancelled while the message was being posted): what it did is its step's
+   * state, where the cancel had marked it cancelled. The run stays as it ended; a message that went out shows as sent.
+   */
+  private async afterEnd(runId: number, stepId: string, state: StepState): Promise<Outcome> {
+    await this.d.store.tx(async () => {
+      const run = (await this.load(runId))!;
+      const prev = run.state as unknown as RunState;
+      if (run.status === "running" || prev.steps[stepId]?.status !== "cancelled") return;
+      await this.save(run, { state: { ...prev, steps: { ...prev.steps, [stepId]: state } } as unknown as Record<string, unknown> }, { step: stepId });
+    });
+    return "cancelled";
   }
 
   private waitForExecution(workspaceId: number, ctx: Ctx, executionId: string) {
