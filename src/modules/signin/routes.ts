@@ -26,6 +26,64 @@ const invitation = t.Object({
 
 const email = t.String({ minLength: 3, maxLength: 320 });
 
+// What each sign-in, activation and agent-auth route answers (Elysia checks every answer against these).
+const seconds = (description: string) => t.Number({ description });
+// Typed readonly (the service hands out lib/scopes.ts's readonly lists); at run time an ordinary array schema.
+const scopes = t.Unsafe<readonly string[]>(t.Array(t.String(), { description: "Scopes the key holds ('*' is all)" }));
+const codeSent = t.Object({ sent: t.Boolean(), email: t.String(), expires_in: seconds("Seconds the code stays valid") });
+const signedIn = t.Object({
+  token: t.String({ description: "Session token: send it as x-auth-token (the answer also sets a cookie)" }),
+  expires_at: isoDate,
+  user: t.Object({ id: t.String(), email: t.Nullable(t.String()), name: t.String(), created: t.Boolean(), serverOwner: t.Boolean() }),
+});
+const signedOut = t.Object({ signedOut: t.Boolean({ description: "False when there was no session to end (an API key, or no token)" }) });
+const activation = t.Object({
+  code: t.String(),
+  verification_url: t.String(),
+  app_download_url: t.String(),
+  expires_in: seconds("Seconds the code stays valid"),
+  interval: seconds("Seconds to wait between polls"),
+});
+const activationPoll = t.Union([
+  t.Object({ status: t.Literal("pending") }),
+  t.Object({ status: t.Literal("completed"), api_key: t.String({ description: "Shown in this answer only" }), tier: t.String() }),
+]);
+const claimFields = { claim_token: t.String(), claim_token_expires: isoDate, post_claim_scopes: scopes };
+const agentRegistered = t.Union([
+  t.Object({
+    registration_id: t.String(),
+    type: t.Literal("anonymous"),
+    status: t.Literal("active"),
+    credential: t.String(),
+    credential_type: t.String(),
+    tier: t.String(),
+    scopes,
+    workspace_id: t.String(),
+    claim_uri: t.String(),
+    ...claimFields,
+  }),
+  t.Object({
+    registration_id: t.String(),
+    type: t.Literal("identity_assertion"),
+    status: t.Literal("pending"),
+    email: t.String(),
+    claim_uri: t.String(),
+    otp_expires_in: seconds("Seconds the mailed code stays valid"),
+    ...claimFields,
+  }),
+]);
+const claimCodeSent = t.Object({ status: t.Literal("otp_sent"), email: t.String(), otp_expires_in: seconds("Seconds the mailed code stays valid"), claim_complete_uri: t.String() });
+const agentClaimed = t.Object({
+  registration_id: t.String(),
+  status: t.Literal("claimed"),
+  credential: t.Optional(t.String({ description: "A new key: only for an email-asserted registration (an anonymous agent keeps its key)" })),
+  credential_type: t.Optional(t.String()),
+  api_key_id: t.Nullable(t.String()),
+  user_id: t.String(),
+  workspace_id: t.String(),
+  scopes,
+});
+
 const safeDecode = (s: string): string | null => {
   try {
     return decodeURIComponent(s);
@@ -50,6 +108,7 @@ export const signinRoutes = (app: Platform) =>
     .post("/api/v1/auth/email/start", ({ deps, body, request, server }) => deps.services.signin.start(body.email, mailBaseUrl(deps.config, request, server?.port)), {
       publicLimit: true,
       body: t.Object({ email }, { additionalProperties: false }),
+      response: codeSent,
       detail: { tags: ["Sign-in"], summary: "Mail a 6-digit sign-in code", security: [] },
     })
     .post(
@@ -65,6 +124,7 @@ export const signinRoutes = (app: Platform) =>
       {
         publicLimit: true,
         body: t.Object({ email, code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+        response: signedIn,
         detail: { tags: ["Sign-in"], summary: "Exchange the code for a session token (and cookie)", security: [] },
       },
     )
@@ -75,26 +135,30 @@ export const signinRoutes = (app: Platform) =>
         set.headers["set-cookie"] = sessionCookie(deps.config, request, "", 0);
         return deps.services.signin.logout(ctx, token && safeDecode(token));
       },
-      { body: noBody, auth: true, detail: { tags: ["Sign-in"], summary: "End this session" } },
+      { body: noBody, auth: true, response: signedOut, detail: { tags: ["Sign-in"], summary: "End this session" } },
     )
     .post("/api/v1/activate", ({ deps, request }) => deps.services.device.start(baseUrl(deps.config, request)), {
       publicLimit: true,
       body: noBody,
+      response: activation,
       detail: { tags: ["Device activation"], summary: "Request a device activation code", security: [] },
     })
     .post("/api/v1/activate/poll", ({ deps, body, caller }) => deps.services.device.poll(body.code, caller), {
       publicLimit: true,
       body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+      response: activationPoll,
       detail: { tags: ["Device activation"], summary: "Poll for the API key after the person approves", security: [] },
     })
     .post("/api/v1/activate/confirm", ({ ctx, deps, body }) => deps.services.device.confirm(ctx, body.code), {
       auth: true,
       body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+      response: t.Object({ status: t.Literal("approved"), workspaceId: t.String() }),
       detail: { tags: ["Device activation"], summary: "Approve an activation code (session)" },
     })
     .post("/api/v1/activate/deny", ({ ctx, deps, body }) => deps.services.device.deny(ctx, body.code), {
       auth: true,
       body: t.Object({ code: t.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+      response: t.Object({ status: t.Literal("denied") }),
       detail: { tags: ["Device activation"], summary: "Deny an activation code you did not start (session): its device's poll answers access_denied" },
     })
     .post(
@@ -118,12 +182,14 @@ export const signinRoutes = (app: Platform) =>
           },
           { additionalProperties: false },
         ),
+        response: agentRegistered,
         detail: { tags: ["Agent auth"], summary: "Register an agent (auth.md)", security: [] },
       },
     )
     .post("/agent/auth/claim", ({ deps, body, request, server }) => deps.services.agents.claim(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request, server?.port)), {
       publicLimit: true,
       body: t.Object({ claim_token: t.String({ minLength: 1, maxLength: 200 }), email: t.Optional(email) }, { additionalProperties: false }),
+      response: claimCodeSent,
       detail: { tags: ["Agent auth"], summary: "Mail a claim code to the person adopting an agent", security: [] },
     })
     .post("/agent/auth/claim/complete", ({ deps, body, caller }) => deps.services.agents.complete({ claim_token: body.claim_token, otp: body.otp ?? body.code ?? "" }, caller), {
@@ -132,6 +198,7 @@ export const signinRoutes = (app: Platform) =>
         { claim_token: t.String({ minLength: 1, maxLength: 200 }), otp: t.Optional(t.String({ maxLength: 20 })), code: t.Optional(t.String({ maxLength: 20 })) },
         { additionalProperties: false },
       ),
+      response: agentClaimed,
       detail: { tags: ["Agent auth"], summary: "Complete a claim with the mailed code", security: [] },
     })
     // Generated from what this server serves (catalog, MCP tools, pages, settings): see web/agent-docs.ts.
