@@ -207,6 +207,19 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
 }, 20_000);
 
+test("deleting a definition fails its runs waiting on an approval (WORKFLOW_NOT_FOUND) at once, not when someone resumes one", async () => {
+  const body = { ...definition, id: "core-deleted-waiting" };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body })).status).toBe(200);
+  const { runId } = (await api("POST", "/api/v1/workflows/core-deleted-waiting/launch", { body: { inputData: { topic: "gone" } } })).body;
+  const waiting = await waitFor(() => api("GET", `/api/v1/workflows/runs/${runId}`), (r) => r.body.status === "suspended");
+  expect(waiting.body.suspendedStep).toBe("approve");
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-deleted-waiting")).status).toBe(200);
+  const run = (await api("GET", `/api/v1/workflows/runs/${runId}`)).body;
+  expect({ status: run.status, code: run.error?.code, suspendedStep: run.suspendedStep, approve: run.steps.approve.status }).toEqual({ status: "failed", code: "WORKFLOW_NOT_FOUND", suspendedStep: null, approve: "cancelled" });
+  const resumed = await api("POST", `/api/v1/workflows/runs/${runId}/resume`, { body: { step: "approve", resumeData: { approved: true } } });
+  expect(resumed.status).toBe(409);
+});
+
 test("a cron launch the server refuses (no model) is a failed run with the refusal's code, not a line in the operator's log only", async () => {
   const bare = await startServer({ env: { ANTHROPIC_API_KEY: "", ANTHROPIC_BASE_URL: "", OPENAI_BASE_URL: "", CLANKER_CRON_MIN_INTERVAL_SECONDS: "1" } });
   try {

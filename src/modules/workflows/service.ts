@@ -208,6 +208,23 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
         await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
         await d.eventTriggers.sync(ctx, key, []);
+        // Its runs waiting on an approval fail now, as a running one does at its next step: a resume would fail anyway.
+        const waiting = await db
+          .select()
+          .from(workflowRuns)
+          .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.workflowId, key), eq(workflowRuns.status, "suspended")));
+        for (const run of waiting) {
+          const state = run.state as unknown as RunState;
+          if (await definitionOf(ctx.workspaceId, key, state.definition)) continue; // a run of the bundled one it shadowed
+          await engineRef().save(run, {
+            status: "failed",
+            errorCode: "WORKFLOW_NOT_FOUND",
+            errorMessage: `The workflow '${key}' was deleted while this run waited`,
+            suspendedStep: null,
+            state: endedSteps(state, "failed") as unknown as Record<string, unknown>,
+            completedAt: Date.now(),
+          });
+        }
       });
       return { id: key, deleted: true as const };
     },
