@@ -42,18 +42,18 @@ async function configOf(
     const why = opts.existing && !config.databaseUrl ? noDataIn(config.dataDir) : unfinishedRestore(config.dataDir);
     if (why) throw new UsageError(why);
   }
-  // A command that makes the store where there is none says so on stderr: a mistyped --data in an agent's MCP config
-  // would otherwise act, silently, in a new and empty store.
-  if (opts.announceNew && !config.databaseUrl) {
-    const { hasDatabase } = await import("../store/data-dir");
-    if (!hasDatabase(config.dataDir)) console.error(`clanker: no clanker data in ${config.dataDir} yet: making a new store there (if you meant another folder, check --data or CLANKER_DATA_DIR)`);
-  }
   await opts.before?.(config);
   if (opts.dataDir) {
     // Made 0700, or tightened once if an older version left it 0755 with 0644 files.
     const { prepareDataDir } = await import("../store/data-dir");
     const loose = prepareDataDir(config.dataDir);
     if (loose.length) console.error(`clanker: warning: ${loose[0]}${loose.length > 1 ? ` and ${loose.length - 1} more` : ""} ${loose.length > 1 ? "stay" : "stays"} readable by others (owned by another user)`);
+  }
+  // A command that makes the store where there is none says so on stderr (once the folder is there to make it in): a
+  // mistyped --data in an agent's MCP config would otherwise act, silently, in a new and empty store.
+  if (opts.announceNew && !config.databaseUrl) {
+    const { hasDatabase } = await import("../store/data-dir");
+    if (!hasDatabase(config.dataDir)) console.error(`clanker: no clanker data in ${config.dataDir} yet: making a new store there (if you meant another folder, check --data or CLANKER_DATA_DIR)`);
   }
   return config;
 }
