@@ -319,7 +319,10 @@ describe("POST /hooks/:triggerId, webhook", () => {
     const body = JSON.stringify({ title: 42 });
     const r = await fire(t.hookUrl, body, { "clanker-signature": clankerSig(secret, body) });
     expectError(r, 400, "invalid_request_error");
-    expect(r.body.error.param).toBe("inputData.title");
+    // Named as the sender knows it (its body), in words a person reads ("a string", "an object").
+    expect({ param: r.body.error.param, message: r.body.error.message }).toEqual({ param: "body.title", message: expect.stringContaining("must be a string") });
+    const nested = JSON.stringify({ title: { x: 1 } });
+    expect((await fire(t.hookUrl, nested, { "clanker-signature": clankerSig(secret, nested) })).body.error.param).toBe("body.title");
     expect(await runCount(owner)).toBe(runs);
   });
 

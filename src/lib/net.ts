@@ -81,7 +81,7 @@ export function classifyAddress(ip: string): Classification {
 export function addressProblem(ip: string, allowPrivate: boolean): string | null {
   const c = classifyAddress(ip);
   const what = c.embedded ? `${ip} (which carries ${c.embedded})` : ip;
-  if (c.verdict === "forbidden") return `${what} is a ${c.range} address, never a callback target`;
+  if (c.verdict === "forbidden") return `${what} is ${/^[aeiou]/.test(c.range) ? "an" : "a"} ${c.range} address, never a callback target`;
   if (c.verdict === "private" && !allowPrivate) return `${what} is a ${c.range} address (set CLANKER_WEBHOOK_ALLOW_PRIVATE=true to allow private and loopback targets)`;
   return null;
 }

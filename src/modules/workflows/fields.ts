@@ -82,7 +82,7 @@ function describe(e: ErrorObject, param: string): { param: string; message: stri
     .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (e.keyword === "required") return { param: [param, ...path, e.params.missingProperty as string].join("."), message: "is required" };
   const at = [param, ...path].join(".");
-  if (e.keyword === "type") return { param: at, message: path.length ? `must be a ${e.params.type}` : "must be an object" };
+  if (e.keyword === "type") return { param: at, message: path.length ? `must be ${/^[aeiou]/.test(String(e.params.type)) ? "an" : "a"} ${e.params.type}` : "must be an object" };
   return { param: at, message: e.message ?? "is not valid" };
 }
 

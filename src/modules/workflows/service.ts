@@ -239,7 +239,8 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       let data: Record<string, unknown>;
       let callbackUrl: string | null;
       try {
-        data = checkFields(input.inputData, def.input, "inputData");
+        // A hook's input is its sender's body: a refusal names the body's field, which is all the sender knows of.
+        data = checkFields(input.inputData, def.input, trigger === "webhook" || trigger === "github" ? "body" : "inputData");
         callbackUrl = input.callbackUrl === undefined ? null : d.webhooks.validateUrl(input.callbackUrl);
         const skills = skillSteps(def.steps);
         const missing = skills.find((s) => !catalog.bySlug.has(s.skill));
