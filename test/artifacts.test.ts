@@ -6,6 +6,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { emittedFiles, MAX_RUN_FILES } from "../src/modules/artifacts/service";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
 
@@ -198,7 +199,9 @@ describe("files a skill emits: their names", () => {
     // A download names it as it is (RFC 6266 filename*), with a plain ASCII filename beside it.
     const dl = await a("GET", `/api/v1/artifacts/${metas[0].id}/download`);
     expect({ text: dl.text, disposition: dl.headers.get("content-disposition") }).toEqual({ text: "résumé.md\n", disposition: "attachment; filename=\"resume.md\"; filename*=UTF-8''r%C3%A9sum%C3%A9.md" });
+    expect(dl.headers.get("x-content-type-options")).toBe("nosniff");
     const cjk = await a("GET", `/api/v1/artifacts/${metas[1].id}/download?inline=1`);
+    expect(cjk.headers.get("x-content-type-options")).toBe("nosniff");
     expect(cjk.headers.get("content-disposition")).toBe(`inline; filename="___.txt"; filename*=UTF-8''${encodeURIComponent("日本語.txt")}`);
     const expanded = await a("GET", `/api/v1/artifacts/${metas[6].id}/download`);
     expect({ text: expanded.text, ascii: /filename="([^"]*)"/.exec(expanded.headers.get("content-disposition")!)![1]!.length }).toEqual({ text: `${"\uFDFA".repeat(100)}.txt\n`, ascii: 100 });
@@ -321,4 +324,10 @@ describe.skipIf(testDialect() === "postgres")("a run whose output cannot be save
       db.close();
     }
   }, 30_000);
+});
+
+test("a run's output names at most MAX_RUN_FILES files: the rest stay in the output only", () => {
+  const output = Array.from({ length: 150 }, (_, i) => `\`\`\`text file=f${i}.txt\nfile ${i}\n\`\`\`\n`).join("\n");
+  const files = emittedFiles(output);
+  expect({ n: files.length, first: files[0]?.name, last: files.at(-1)?.name }).toEqual({ n: MAX_RUN_FILES, first: "f0.txt", last: `f${MAX_RUN_FILES - 1}.txt` });
 });

@@ -34,6 +34,8 @@ export const artifactsRoutes = (app: Platform) =>
       async ({ ctx, deps, params, query, set }) => {
         const f = await deps.services.artifacts.file(ctx, params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
+        // Run-produced bytes are what their media type says, never sniffed into something a browser would run.
+        set.headers["x-content-type-options"] = "nosniff";
         // RFC 6266: a plain ASCII filename for old clients, and the name itself in filename* (a header is Latin-1).
         const name = `filename="${asciiName(f.name)}"; filename*=UTF-8''${encodeURIComponent(f.name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
         if (query.inline === "1") {

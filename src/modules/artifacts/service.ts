@@ -75,8 +75,14 @@ function capped(name: string): string {
 export const asciiName = (name: string): string => capped(name.normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^A-Za-z0-9._-]/g, "_"));
 
 /**
+ * The most files one run's output may name. Past it the rest stay in the output only: a run that named 2,000 made
+ * 2,000 artifacts, and every listing of runs carries each run's artifact ids.
+ */
+export const MAX_RUN_FILES = 100;
+
+/**
  * Files a skill emits: fenced blocks whose info string names a file (```` ```html file=index.html ````
- * or ```` ```file:notes.txt ````), named by artifactName.
+ * or ```` ```file:notes.txt ````), named by artifactName; the first MAX_RUN_FILES of them.
  */
 export function emittedFiles(output: string): ArtifactFile[] {
   const files: ArtifactFile[] = [];
@@ -84,6 +90,7 @@ export function emittedFiles(output: string): ArtifactFile[] {
   for (const m of output.matchAll(re)) {
     const name = artifactName(m[1]!);
     if (name) files.push({ name, mediaType: mediaTypeOf(name), content: m[2]! });
+    if (files.length === MAX_RUN_FILES) break;
   }
   return files;
 }
