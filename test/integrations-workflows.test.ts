@@ -81,6 +81,24 @@ describe("workflow action steps", () => {
     expect({ run: run.status, step: run.steps.post.status, ts: run.steps.post.output?.ts }).toEqual({ run: "cancelled", step: "completed", ts: slack.messages.at(-1)!.ts });
   });
 
+  test("values a template puts into a Slack message are escaped as Slack asks (a title '<!channel>' pings nobody); the template's own markup stays", async () => {
+    const def = {
+      id: "post-title",
+      name: "Post a title",
+      input: { required: ["title"], properties: { title: { type: "string" } } },
+      steps: [
+        { id: "framed", kind: "action", integration: "slack", action: "post_message", input: { channel: "#deploys", text: "<!here> New PR: {{input.title}}" } },
+        { id: "bare", kind: "action", integration: "slack", action: "post_message", input: { channel: "#deploys", text: "{{input.title}}" } },
+      ],
+    };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const title = "<!channel> Fix & ship <https://evil.example|click>";
+    const run = await runFinished(api, (await api("POST", "/api/v1/workflows/post-title/launch", { body: { inputData: { title } } })).body.runId);
+    expect(run.status).toBe("completed");
+    const escaped = "&lt;!channel&gt; Fix &amp; ship &lt;https://evil.example|click&gt;";
+    expect(slack.messages.slice(-2).map((m) => m.text)).toEqual([`<!here> New PR: ${escaped}`, escaped]);
+  });
+
   test("a definition naming an unknown integration or action is refused when saved, naming the field", async () => {
     const step = (s: Record<string, unknown>) => ({ id: "bad", name: "Bad", steps: [{ id: "a", kind: "action", input: {}, ...s }] });
     const unknownIntegration = await api("POST", "/api/v1/workflows/definitions", { body: step({ integration: "fax", action: "send" }) });

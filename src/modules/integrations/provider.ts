@@ -19,6 +19,8 @@ export interface ActionSpec {
   name: string;
   description: string;
   input: { type: "object"; properties: Record<string, unknown>; required?: string[]; additionalProperties?: boolean };
+  /** How a workflow template's values are written into this action's input (markup the service reads in them escaped). */
+  escape?: (value: string) => string;
 }
 
 export interface IntegrationProvider {

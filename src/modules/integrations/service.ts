@@ -96,6 +96,10 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       return providers.get(id)?.actions.map((a) => a.name);
     },
 
+    escapeOf(id: string, action: string): ((value: string) => string) | undefined {
+      return providers.get(id)?.actions.find((a) => a.name === action)?.escape;
+    },
+
     /** Credentials checked with the provider and sealed, or `{url}` to finish in the browser (OAuth). */
     async connect(ctx: Ctx, id: string, credentials: Record<string, unknown> | undefined, opts: { baseUrl: string }) {
       const p = providerOf(id);

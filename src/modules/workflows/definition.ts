@@ -32,6 +32,8 @@ export interface StepConnector {
 /** The integrations a definition may name in `action` steps: action names per integration id. */
 export interface IntegrationCatalog {
   actionsOf(integration: string): string[] | undefined;
+  /** How an action writes a template's values into its input (see ActionSpec.escape); undefined: as they are. */
+  escapeOf?(integration: string, action: string): ((value: string) => string) | undefined;
 }
 
 export interface Condition {

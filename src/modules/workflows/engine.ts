@@ -12,7 +12,7 @@ import type { EventBus, BusEvent } from "../events/bus";
 import type { ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
-import type { Step, WorkflowDefinition } from "./definition";
+import type { IntegrationCatalog, Step, WorkflowDefinition } from "./definition";
 import { render, RenderBudget, renderDeep, TemplateTooLarge } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
@@ -34,7 +34,7 @@ export interface EngineDeps {
   executions: ExecutionsService;
   webhooks: WebhooksService;
   /** Runs `action` steps (see integrations service). */
-  integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> };
+  integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> } & Pick<IntegrationCatalog, "escapeOf">;
   definitionOf: (workspaceId: number, workflowId: string, source?: DefinitionSource) => Promise<WorkflowDefinition | null>;
   log: Log;
 }
@@ -329,7 +329,7 @@ export class WorkflowEngine {
       await this.setStep(run.id, step.id, { ...base, status: "failed", error: { code: "ACTION_INTERRUPTED", message: "The server stopped while this action ran; it is not repeated in case it already took effect" } });
       return "failed";
     }
-    const input = renderDeep(step.input, this.scope(run)) as Record<string, unknown>;
+    const input = renderDeep(step.input, this.scope(run), new RenderBudget(), this.d.integrations?.escapeOf?.(step.integration, step.action)) as Record<string, unknown>;
     if (!(await this.setStep(run.id, step.id, { status: "running", kind: "action", input }))) return "cancelled";
     const ctx: Ctx = systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`);
     try {

@@ -19,18 +19,24 @@ const lookup = (scope: Record<string, unknown>, path: string): unknown => {
  * template and nothing else keeps the value's own type ("{{input.pull_request.number}}" stays a number), so an
  * action's schema sees what the event carried; a missing value renders as "".
  */
-export function renderDeep(value: unknown, scope: Record<string, unknown>, budget = new RenderBudget()): unknown {
+export function renderDeep(value: unknown, scope: Record<string, unknown>, budget = new RenderBudget(), escape?: Escape): unknown {
   if (typeof value === "string") {
     const whole = WHOLE_TEMPLATE_RE.exec(value);
     const v = whole ? lookup(scope, whole[1]!) : undefined;
-    if (v === undefined || v === null) return render(value, scope, budget);
+    if (v === undefined || v === null) return render(value, scope, budget, escape);
     budget.spend(budget.textOf(whole![1]!, v).length);
-    return v;
+    return typeof v === "string" && escape ? escape(v) : v;
   }
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope, budget));
-  if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope, budget)]));
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope, budget, escape));
+  if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, scope, budget, escape)]));
   return value;
 }
+
+/**
+ * How a value is written into the text of what it is sent to (Slack's mrkdwn escapes &, < and >): the template's own
+ * text is the definition's author's, the values are the run's (a pull request's title, a model's answer).
+ */
+export type Escape = (value: string) => string;
 
 /** What one step's templates may render to, in all: 1 MiB of text. */
 export const MAX_RENDERED_CHARS = 1024 * 1024;
@@ -63,13 +69,13 @@ export class TemplateTooLarge extends Error {
 }
 
 /** {{input.x}}, {{steps.id.output}}, {{steps.id.output.field}}: objects render as JSON. */
-export function render(template: string, scope: Record<string, unknown>, budget = new RenderBudget()): string {
+export function render(template: string, scope: Record<string, unknown>, budget = new RenderBudget(), escape?: Escape): string {
   budget.spend(template.length);
   return template.replace(TEMPLATE_RE, (_m, path: string) => {
     const v = lookup(scope, path);
     if (v === undefined || v === null) return "";
     const text = budget.textOf(path, v);
     budget.spend(text.length);
-    return text;
+    return escape ? escape(text) : text;
   });
 }

@@ -75,6 +75,9 @@ export const slackProvider: IntegrationProvider = {
         required: ["channel", "text"],
         additionalProperties: false,
       },
+      // Slack reads <!channel>, <@U…> and <url|label> in text: a value from outside (a pull request's title) must not
+      // ping a channel or make a link. Slack's own escaping, of the values only; the template's markup stays.
+      escape: (v) => v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"),
     },
     {
       name: "list_channels",
