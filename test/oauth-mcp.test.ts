@@ -236,6 +236,18 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     expect(await works(second)).toBe(200);
     expect(await works(first)).toBe(401);
     expect(await works(inTeam)).toBe(200);
+
+    // The app's key stays where it was approved, and is the only key the app holds: it neither moves to the person's
+    // other workspaces nor makes keys that would outlive revoking it.
+    const app = client(srv, { apiKey: inTeam });
+    const personal = (await client(srv, { apiKey: second })("GET", "/api/v1/workspaces/current")).body.id;
+    expect(personal).not.toBe(team.id);
+    const moved = await app("PUT", "/api/v1/workspaces/current", { body: { workspace: personal } });
+    expect({ status: moved.status, code: moved.body.error?.code }).toEqual({ status: 403, code: "APP_KEY_LIMITED" });
+    expect((await app("PUT", "/api/v1/workspaces/current", { body: { workspace: team.id } })).status).toBe(200);
+    const minted = await app("POST", "/api/v1/api-keys", { body: { name: "escape hatch" } });
+    expect({ status: minted.status, code: minted.body.error?.code }).toEqual({ status: 403, code: "APP_KEY_LIMITED" });
+    expect((await app("GET", "/api/v1/workspaces/current")).body.id).toBe(team.id);
   });
 
   test("registrations nobody approves are bounded: past 1,000 waiting, the oldest waiting one is forgotten", async () => {

@@ -52,6 +52,16 @@ export async function mintApiKey(store: Store, input: { workspaceId: number; use
   return { row: row!, secret };
 }
 
+/**
+ * Refuses what a key issued to an app over OAuth may not do: the person approved the app for one workspace, and the
+ * key must stay there and stay the only one the app holds (revoking it in Settings → API keys cuts the app off).
+ */
+export async function refuseAppKey(store: Store, keyId: number, what: string): Promise<void> {
+  const [key] = await store.db.select({ app: apiKeys.oauthClientId }).from(apiKeys).where(eq(apiKeys.id, keyId));
+  if (key?.app)
+    throw new PermissionError(`This key belongs to an app you approved over OAuth for one workspace; it cannot ${what}. Sign in to the app again to approve it elsewhere`, "APP_KEY_LIMITED");
+}
+
 export function createApiKeysService(store: Store, keyCache: KeyCache) {
   const db = store.db;
 
@@ -64,9 +74,10 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
     },
 
     /** Runs inside the caller's idempotency transaction (a savepoint of it). */
-    create(ctx: Ctx, input: { name: string }) {
+    async create(ctx: Ctx, input: { name: string }) {
       const name = plainName(input.name);
       if (ctx.actor.userId === null) throw new PermissionError("An unclaimed agent key cannot create keys", "USER_REQUIRED");
+      if (ctx.actor.kind === "apiKey") await refuseAppKey(store, ctx.actor.apiKeyId, "create keys: a key it made would outlive revoking the app");
       const userId = ctx.actor.userId;
       return store.tx(async () => {
         const { row, secret } = await mintApiKey(store, { workspaceId: ctx.workspaceId, userId, name });

@@ -10,6 +10,7 @@ import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../sto
 import { apiKeys, memberships, users, workspaces } from "../../store/schema";
 import { CURRENT, insertOwnedWorkspace, reservedSlug, type WorkspaceRow } from "./insert";
 import { plainName } from "../../lib/display-name";
+import { refuseAppKey } from "../api-keys/service";
 
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
@@ -150,6 +151,7 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
         throw new InvalidRequestError("Only an API key can be rebound; sessions switch with the x-workspace-id header", "workspace");
       const keyId = ctx.actor.apiKeyId;
       const target = await resolveForUser(input.workspace, ctx.actor.userId);
+      if (target.ws.id !== ctx.workspaceId) await refuseAppKey(store, keyId, "move to another workspace");
       return store.tx(async () => {
         const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
         // Already bound there: nothing changes, so nothing is written or audited.
