@@ -467,6 +467,17 @@ describe("cancel", () => {
     expect(charged.cost).toBe(expectedCost(42, charged.usage.outputTokens));
   });
 
+  test("an OpenAI-compatible server that sends no usage at all: the completed run is charged its prompt and answer at 4 characters a token, not 0", async () => {
+    const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("no-usage") }) });
+    const input = `Summarize, no usage sent [[no-usage]] ${marker("no-usage")}`;
+    const done = await waitEnd(call, await start(call, { input }));
+    const answer = done.outputBlocks.map((b: any) => b.content).join("");
+    expect(done.status).toBe("completed");
+    expect(done.usage.outputTokens).toBe(Math.ceil(answer.length / 4));
+    expect(done.usage.inputTokens).toBeGreaterThan(Math.ceil(input.length / 4));
+    expect(done.cost).toBe(expectedCost(done.usage.inputTokens, done.usage.outputTokens));
+  });
+
   test("cancel mid-stream on an OpenAI-compatible provider (no usage until its end): what it had read and streamed is charged", async () => {
     const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("cancel-oai") }) });
     const input = `Summarize slowly [[slow]] ${marker("cancel-oai")}`;

@@ -132,18 +132,19 @@ function reportedUsage(raw: unknown, usage: Usage): void {
 const CHARS_PER_TOKEN = 4;
 
 /**
- * What a run that ended before its provider's final usage (cancelled, timed out, broken off) used, as far as anyone
- * can tell: what the provider reported so far, else estimated. Its output: at least the text it streamed. Its input:
- * once the provider began to answer it had read the prompt (OpenAI-compatible streams report nothing until their
- * end; Anthropic's message_start has the exact count). Without this, a client could read most of an answer and
- * cancel before its end for nothing.
+ * What a run its provider never gave final usage for (cancelled, timed out, broken off, or a server that sends none)
+ * used, as far as anyone can tell: what the provider reported so far, else estimated. Its output: at least the text
+ * (and reasoning) it streamed. Its input: once the provider began to answer it had read the prompt's text
+ * (OpenAI-compatible streams report nothing until their end; Anthropic's message_start has the exact count); images
+ * and files are left out, since their tokens are not their bytes. Without this, a client could read most of an
+ * answer and cancel before its end for nothing.
  */
 function usageSoFar(job: Job, reported: Usage, streamedChars: number): Usage {
   const tokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN);
   let inputTokens = reported.inputTokens;
   if (inputTokens === 0 && streamedChars > 0) {
     let chars = job.system.length;
-    for (const p of job.user) chars += p.type === "text" ? p.text.length : Math.ceil(((p.type === "image" ? p.image : p.data).length * 3) / 4);
+    for (const p of job.user) if (p.type === "text") chars += p.text.length;
     inputTokens = tokens(chars);
   }
   return { inputTokens, outputTokens: Math.max(reported.outputTokens, tokens(streamedChars)) };
@@ -163,6 +164,8 @@ async function run(job: Job): Promise<void> {
   };
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let streamedChars = 0;
+  /** Whether the provider gave the run's final usage (its finish said how many tokens). */
+  let reported = false;
   let first = true;
   let ended = false;
   try {
@@ -179,7 +182,8 @@ async function run(job: Job): Promise<void> {
       onError: () => {},
     });
     for await (const part of result.fullStream) {
-      if (part.type === "text-delta") {
+      if (part.type === "reasoning-delta") streamedChars += part.text.length;
+      else if (part.type === "text-delta") {
         buffer += part.text;
         streamedChars += part.text.length;
         // The first delta goes out at once (time to first block is what a user feels); later ones batch.
@@ -194,6 +198,7 @@ async function run(job: Job): Promise<void> {
         reportedUsage(part.rawValue, usage);
       } else if (part.type === "finish") {
         usage = { inputTokens: part.totalUsage.inputTokens ?? usage.inputTokens, outputTokens: part.totalUsage.outputTokens ?? usage.outputTokens };
+        reported = part.totalUsage.inputTokens !== undefined || part.totalUsage.outputTokens !== undefined;
         // A provider says why its answer stopped. Without a reason its stream closed before the answer's end (a proxy
         // closing the connection cleanly looks just like this): the text so far is cut off, not an answer.
         ended = part.rawFinishReason !== undefined;
@@ -201,12 +206,14 @@ async function run(job: Job): Promise<void> {
     }
     if (!ended) throw new Error("the provider's stream closed before the answer was complete");
     flush();
+    // An OpenAI-compatible server that ignores include_usage reports none: the answer is not free for that.
+    if (!reported) usage = usageSoFar(job, usage, streamedChars);
     post({ type: "done", executionId: job.executionId, usage });
   } catch (err) {
     flush();
     const failure = describe(err, ac.signal);
-    // Only a provider that said why its answer stopped has reported its final usage.
-    if (!ended) usage = usageSoFar(job, usage, streamedChars);
+    // Only a provider that said why its answer stopped, and how many tokens it took, has reported its final usage.
+    if (!ended || !reported) usage = usageSoFar(job, usage, streamedChars);
     post({ type: "failed", executionId: job.executionId, usage, code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
   } finally {
     clearTimeout(timer);

@@ -5,6 +5,7 @@
 // [[drop]] breaks the stream after two deltas, [[eof]] closes it cleanly there (no stop reason, no message_stop),
 // [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
+// [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
@@ -100,7 +101,7 @@ export function startFakeModel(flavor: Flavor): FakeModel {
         async start(controller) {
           const write = (s: string) => controller.enqueue(enc.encode(s));
           try {
-            const events = flavor === "anthropic" ? anthropicEvents(chunks) : openaiEvents(chunks);
+            const events = flavor === "anthropic" ? anthropicEvents(chunks) : openaiEvents(chunks, !prompt.includes("[[no-usage]]"));
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -185,7 +186,7 @@ function anthropicEvents(chunks: string[]): Ev[] {
   ];
 }
 
-function openaiEvents(chunks: string[]): Ev[] {
+function openaiEvents(chunks: string[], withUsage: boolean): Ev[] {
   const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: "fake-model" };
   const data = (o: object, isDelta = false): Ev => ({ text: `data: ${JSON.stringify({ ...base, ...o })}\n\n`, isDelta });
   const completion = chunks.join("").split(/\s+/).length;
@@ -193,7 +194,7 @@ function openaiEvents(chunks: string[]): Ev[] {
     data({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }),
     ...chunks.map((c) => data({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }, true)),
     data({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
-    data({ choices: [], usage: { prompt_tokens: 30, completion_tokens: completion, total_tokens: 30 + completion } }),
+    ...(withUsage ? [data({ choices: [], usage: { prompt_tokens: 30, completion_tokens: completion, total_tokens: 30 + completion } })] : []),
     { text: "data: [DONE]\n\n", isDelta: false },
   ];
 }
