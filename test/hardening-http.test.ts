@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
+import { t } from "elysia";
 import { toApiError } from "../src/http/errors";
+import { createPlatform, type PlatformDeps } from "../src/http/platform";
 import { cleanup, readResponse, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode, outboxMessages } from "./helpers/mail";
 import { runSql } from "./helpers/sql";
@@ -510,5 +512,21 @@ describe("a store that cannot write or be reached now", () => {
     }
     // A bug stays a 500.
     for (const error of [{ code: "SQLITE_CONSTRAINT_UNIQUE" }, {}]) expect(toApiError("UNKNOWN", Object.assign(new Error("x"), error), req).status).toBe(500);
+  });
+});
+
+describe("an answer that breaks its own route's response schema", () => {
+  test("is the server's 500, logged with the field, not the caller's 400 INVALID_PARAMETER", async () => {
+    const logged: string[] = [];
+    const quiet = () => {};
+    const deps = {
+      config: { publicUrl: "http://127.0.0.1:1", allowedHosts: null, maxBodyBytes: 1024 },
+      log: Object.assign(quiet, { error: (line: string) => logged.push(line), warn: quiet, info: quiet, debug: quiet, access: quiet }),
+      latency: { observe: quiet },
+    } as unknown as PlatformDeps;
+    const app = createPlatform(deps).get("/drifted", () => ({ n: "not a number" }) as unknown as { n: number }, { response: t.Object({ n: t.Number() }) });
+    const res = await app.handle(new Request("http://127.0.0.1/drifted"));
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 500, body: { error: { type: "api_error", message: "Internal server error" } } });
+    expect(logged.join("\n")).toContain("/drifted");
   });
 });

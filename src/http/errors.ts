@@ -7,6 +7,8 @@ export function toApiError(code: string | number, error: unknown, request: Reque
   if (error instanceof ApiError) return error;
   switch (code) {
     case "VALIDATION":
+      // An answer that breaks its own route's schema is the server's bug, not the caller's: a 500, logged with it.
+      if ((error as ValidationError).type === "response") return new ApiError("api_error", "Internal server error");
       return fromValidation(error as ValidationError, request);
     case "PARSE":
       return new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON");
