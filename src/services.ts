@@ -1,5 +1,5 @@
 // Every service, built once over the store: REST routes, MCP tools, jobs and the CLI call these.
-import type { Config } from "./config";
+import { isLoopback, type Config } from "./config";
 import type { Store } from "./store/db";
 import type { SecretBox } from "./lib/secret-box";
 import { guardServices } from "./lib/scopes";
@@ -121,7 +121,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     listChanges,
     runner,
     otp,
-    signin: createSigninService(store, users, otp, mailer),
+    signin: createSigninService(store, users, otp, mailer, isLoopback(config.host)),
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
     oauth: createOAuthService(store, box, keyCache),
     agents: createAgentsService({

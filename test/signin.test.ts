@@ -678,3 +678,32 @@ describe("mail that cannot go out", () => {
     expect(outboxMessages(outbox.dataDir, email)).toHaveLength(1);
   });
 });
+
+describe("the local owner clanker made without an address (clanker mcp with no key, keys create with no --email)", () => {
+  let srv: TestServer;
+  afterAll(async () => {
+    await srv?.stop();
+    if (srv) cleanup(srv);
+  });
+
+  test("on a loopback server, the first person to sign in becomes it, with what its agents made; the next is a user of their own", async () => {
+    srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+    const made = await srv.cli(["keys", "create", "--name", "local agent"]);
+    expect(made.code).toBe(0);
+    const agent = client(srv, { apiKey: made.stdout.trim().split("\n").pop()! });
+    expect((await agent("PUT", "/api/v1/memory", { body: { content: "what the local agent wrote" } })).status).toBe(200);
+    const signIn = async (email: string) => {
+      expect((await client(srv)("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
+      let code: string | null = null;
+      await waitUntil("the sign-in mail", () => (code = outboxMessages(srv.dataDir, email).map(extractCode).at(-1) ?? null));
+      return client(srv)("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+    };
+    const first = await signIn("first-person@example.com");
+    expect(first.body.user).toMatchObject({ email: "first-person@example.com", created: false, serverOwner: true });
+    expect((await client(srv, { session: first.body.token })("GET", "/api/v1/memory")).body.content).toBe("what the local agent wrote");
+    expect((await agent("GET", "/api/v1/profile")).body.email).toBe("first-person@example.com");
+    const second = await signIn("second-person@example.com");
+    expect(second.body.user).toMatchObject({ created: true, serverOwner: false });
+    expect((await client(srv, { session: second.body.token })("GET", "/api/v1/memory")).body.content).toBe("");
+  });
+});

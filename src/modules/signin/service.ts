@@ -26,7 +26,13 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
   }
 }
 
-export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer) {
+/**
+ * `adoptLocalOwner`: whether the first address to sign in becomes the local owner that `clanker mcp` (no key) or
+ * `clanker keys create` (no --email) made without one. Only on a server bound to loopback, where whoever signs in
+ * first could already have owned an empty server; bound elsewhere, a stranger signing in first must not take over the
+ * operator's local account.
+ */
+export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer, adoptLocalOwner: boolean) {
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async start(rawEmail: string, base: string | null) {
@@ -45,7 +51,7 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
       // Its own transaction, committed before the session's: a wrong code uses up a try even though this throws.
       await otp.verify("signin", email, code);
       return store.tx(async () => {
-        const { user, created } = await users.ensure({ email });
+        const { user, created } = (adoptLocalOwner && (await users.adoptLocalOwner(email))) || (await users.ensure({ email }));
         const token = await issueSession(store, user.id);
         const owner = await users.owner();
         return {

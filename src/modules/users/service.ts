@@ -1,5 +1,5 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, isNull } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { users } from "../../store/schema";
 import { insertOwnedWorkspace } from "../workspaces/insert";
@@ -56,6 +56,20 @@ export function createUsersService(store: Store) {
     },
 
     owner,
+
+    /**
+     * The local owner (the first user, made by the CLI or `clanker mcp` with no address) given `email`, when nobody has
+     * it and the owner has none yet: the first person to sign in is the server's owner, with what its agents made.
+     */
+    adoptLocalOwner(email: string): Promise<{ user: User; created: false } | null> {
+      return store.tx(async () => {
+        if (await byEmail(email)) return null;
+        const o = await owner();
+        if (!o || o.email !== null) return null;
+        const [user] = await store.db.update(users).set({ email, updatedAt: Date.now() }).where(and(eq(users.id, o.id), isNull(users.email))).returning();
+        return user ? { user, created: false as const } : null;
+      });
+    },
 
     /** Finds the user by email, or creates them (and their personal workspace). */
     ensure(input: { email: string | null; name?: string }): Promise<{ user: User; created: boolean }> {
