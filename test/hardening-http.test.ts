@@ -530,3 +530,30 @@ describe("an answer that breaks its own route's response schema", () => {
     expect(logged.join("\n")).toContain("/drifted");
   });
 });
+
+describe("public POST endpoints and other sites", () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer({ env: { CLANKER_SMTP_URL: "", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "1000" } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    if (srv) cleanup(srv);
+  });
+
+  test("a page on another site (or a sandboxed frame's Origin: null) cannot post to them: no mail, no agent; programs and our own pages can", async () => {
+    const email = uniqueEmail("csrf");
+    const post = (path: string, body: unknown, headers: Record<string, string>) => send(srv, "POST", path, { headers: { "content-type": "text/plain", ...headers }, body: JSON.stringify(body) });
+    for (const origin of ["null", "http://localhost:1", "http://evil.example"]) {
+      for (const [path, body] of [["/api/v1/auth/email/start", { email }], ["/agent/auth", { type: "anonymous" }], ["/api/v1/activate", {}]] as const) {
+        const r = await post(path, body, { origin });
+        // A foreign host name is refused first by the loopback server's Host/Origin check (ORIGIN_NOT_ALLOWED).
+        expect({ origin, path, status: r.status, code: r.body.error?.code }).toEqual({ origin, path, status: 403, code: origin === "http://evil.example" ? "ORIGIN_NOT_ALLOWED" : "CROSS_SITE" });
+      }
+    }
+    expect((await post("/api/v1/auth/email/start", { email }, { "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect(outboxMessages(srv.dataDir, email)).toHaveLength(0);
+    expect((await post("/api/v1/auth/email/start", { email }, {})).status).toBe(200);
+    expect((await post("/api/v1/auth/email/start", { email }, { origin: srv.url, "sec-fetch-site": "same-origin" })).status).toBe(200);
+  });
+});

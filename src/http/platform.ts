@@ -233,6 +233,9 @@ export function createPlatform(deps: PlatformDeps) {
         detail: { security: [] },
         transform: async ({ request, set, body }) => {
           await limitIp(request, set);
+          // A page on another site (or a sandboxed frame, Origin: null) may post text/plain here without asking: mail
+          // codes to anyone, register agents, spend an address's daily tries. Agents, CLIs and servers send no Origin.
+          if (request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request, "Cross-site request refused: this endpoint is for this server's own pages and for programs (which send no Origin)");
           throwIfBadBody(body);
         },
         // The auth macro's ctx without a principal. Written out as that one is: one literal with the getter, as
