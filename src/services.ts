@@ -98,7 +98,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const eventTriggers = createEventTriggerStore(store, box);
   const workflows = createWorkflowsService({ store, catalog, webhooks, executions, eventTriggers, integrations, listChanges, cronMinIntervalSeconds: config.cronMinIntervalSeconds }, () => engine, () => triggers.changed());
   engine = new WorkflowEngine({ store, bus, executions, webhooks, integrations, definitionOf: workflows.definitionOf, log });
-  triggers = new WorkflowTriggers(workflows, log, { lock: shared.lock, fanout: replicas });
+  triggers = new WorkflowTriggers(workflows, log, { lock: shared.lock, fanout: replicas }, config.cronMinIntervalSeconds);
   // Other services hold the unguarded objects (their internal calls are not the caller's); callers get guarded ones.
   return guardServices({
     users,

@@ -231,11 +231,23 @@ test("a cron launch the server refuses (no model) is a failed run with the refus
     expect(runs.body.data[0].cost).toBe(0);
     const audit = (await call("GET", "/api/v1/audit-logs?action=workflow.launch&limit=5")).body.data;
     expect(audit[0]).toMatchObject({ resourceId: runs.body.data[0].id, metadata: { trigger: "cron", refused: "MODEL_NOT_CONFIGURED" } });
+    // The ticks after it are refused alike: one run for the streak, not one a second.
+    await Bun.sleep(2_500);
+    expect((await call("GET", "/api/v1/workflows/runs?workflow=refused-tick")).body.data.map((r: any) => r.id)).toEqual([runs.body.data[0].id]);
   } finally {
     await bare.stop();
-    cleanup(bare);
   }
-}, 20_000);
+  // Started again without the test's 1 s minimum (the default 60 s): the stored one-second cron is not scheduled.
+  const again = await startServer({ dataDir: bare.dataDir, env: { ANTHROPIC_API_KEY: "", ANTHROPIC_BASE_URL: "", OPENAI_BASE_URL: "" } });
+  try {
+    const deadline = Date.now() + 5_000;
+    while (!again.logs().includes("not scheduled") && Date.now() < deadline) await Bun.sleep(50);
+    expect(again.logs()).toMatch(/cron trigger refused-tick#0 of workspace \d+ fires every 1 s at times, more often than CLANKER_CRON_MIN_INTERVAL_SECONDS \(60\) allows: not scheduled/);
+  } finally {
+    await again.stop();
+    cleanup(again);
+  }
+}, 30_000);
 
 test("a cron trigger with enabled: false is kept, listed as disabled and never fires; a cron's unknown field or an input its workflow refuses is a 400 at save", async () => {
   const off = await api("POST", "/api/v1/workflows/definitions", {

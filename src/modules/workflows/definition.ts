@@ -279,13 +279,18 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
  */
 export function checkCronIntervals(def: WorkflowDefinition, minSeconds: number): void {
   for (const [i, t] of (def.triggers ?? []).entries()) {
-    if (!isCron(t)) continue;
-    const next = new Cron(t.cron, { paused: true, timezone: t.timezone }).nextRuns(61).map((d) => d.getTime());
-    let gap = Infinity;
-    for (let k = 1; k < next.length; k++) gap = Math.min(gap, next[k]! - next[k - 1]!);
-    if (gap < minSeconds * 1000)
-      bad(`triggers.${i}.cron`, `fires every ${gap / 1000} s at times, more often than this server allows (once every ${minSeconds} s, CLANKER_CRON_MIN_INTERVAL_SECONDS); a sixth field in front is seconds: "0 9 * * 1" is 9:00 every Monday`);
+    const gap = isCron(t) ? cronTooOften(t.cron, t.timezone, minSeconds) : null;
+    if (gap !== null)
+      bad(`triggers.${i}.cron`, `fires every ${gap} s at times, more often than this server allows (once every ${minSeconds} s, CLANKER_CRON_MIN_INTERVAL_SECONDS); a sixth field in front is seconds: "0 9 * * 1" is 9:00 every Monday`);
   }
+}
+
+/** The least gap, in seconds, between a cron's next 61 firings when it is under `minSeconds`; null when it is not. */
+export function cronTooOften(cron: string, timezone: string | undefined, minSeconds: number): number | null {
+  const next = new Cron(cron, { paused: true, timezone }).nextRuns(61).map((d) => d.getTime());
+  let gap = Infinity;
+  for (let k = 1; k < next.length; k++) gap = Math.min(gap, next[k]! - next[k - 1]!);
+  return gap < minSeconds * 1000 ? gap / 1000 : null;
 }
 
 export function validateDefinition(raw: unknown, catalog: Catalog, integrations?: IntegrationCatalog): WorkflowDefinition {

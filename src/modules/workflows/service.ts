@@ -160,13 +160,26 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
    * log only.
    */
   async function refusedRun(ctx: Ctx, workflowId: string, source: DefinitionSource, input: unknown, e: ApiError): Promise<void> {
+    const code = e.code ?? e.type;
     await store.tx(async () => {
-      const values = newRun(ctx, workflowId, source, isJsonObject(input) ? input : {}, "cron");
+      // As a launch: none once the definition's DELETE was answered.
+      if (!(await definitionOf(ctx.workspaceId, workflowId, source))) return;
+      // One run per streak of the same refusal: the schedule's next tick is refused alike until someone acts, and a
+      // minute's cron would otherwise leave 1,440 failed runs a day.
+      const [last] = await db
+        .select({ trigger: workflowRuns.trigger, errorCode: workflowRuns.errorCode, state: workflowRuns.state })
+        .from(workflowRuns)
+        .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.workflowId, workflowId)))
+        .orderBy(desc(workflowRuns.id))
+        .limit(1);
+      if (last?.trigger === "cron" && last.errorCode === code && !Object.keys((last.state as unknown as RunState).steps).length) return;
       const [row] = await db
         .insert(workflowRuns)
-        .values({ ...values, status: "failed", errorCode: e.code ?? e.type, errorMessage: e.message, completedAt: values.createdAt })
-        .returning({ id: workflowRuns.id });
-      await writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row!.id), metadata: { workflow: workflowId, trigger: "cron", refused: e.code ?? e.type } });
+        .values({ ...newRun(ctx, workflowId, source, isJsonObject(input) ? input : {}, "cron"), status: "running" })
+        .returning();
+      await writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row!.id), metadata: { workflow: workflowId, trigger: "cron", refused: code } });
+      // Failed through the engine, which tells the run's watchers (SSE, /stream, MCP) as of any run's end.
+      await engineRef().save(row!, { status: "failed", errorCode: code, errorMessage: e.message, completedAt: Date.now() });
     });
   }
 

@@ -5,7 +5,7 @@ import { Cron } from "croner";
 import { systemCtx } from "../../lib/context";
 import { NotFoundError } from "../../lib/errors";
 import type { WorkflowsService } from "./service";
-import { cronRequestId } from "./definition";
+import { cronRequestId, cronTooOften } from "./definition";
 import type { Log } from "../../lib/log";
 import type { Fanout, OnceLock } from "../../shared";
 
@@ -33,6 +33,8 @@ export class WorkflowTriggers {
     private workflows: WorkflowsService,
     private log: Log,
     private sharing: TriggerSharing,
+    /** CLANKER_CRON_MIN_INTERVAL_SECONDS: checked when a definition is saved, and again here for one saved before. */
+    private minIntervalSeconds: number,
   ) {
     sharing.fanout?.subscribe("triggers", () => void this.sync());
   }
@@ -69,6 +71,11 @@ export class WorkflowTriggers {
       if (this.crons.has(key)) continue;
       // One schedule croner cannot run (a definition saved before its zone was checked) must not stop the others.
       try {
+        const gap = cronTooOften(t.cron, t.timezone, this.minIntervalSeconds);
+        if (gap !== null) {
+          this.log.error(`cron trigger ${t.id} of workspace ${t.workspaceId} fires every ${gap} s at times, more often than CLANKER_CRON_MIN_INTERVAL_SECONDS (${this.minIntervalSeconds}) allows: not scheduled; save its definition again with a slower schedule`);
+          continue;
+        }
         this.crons.set(key, this.schedule(t));
       } catch (e) {
         this.log.error(`cron trigger ${t.id} of workspace ${t.workspaceId} cannot be scheduled (${(e as Error).message}): save its definition again with a valid cron and timezone`);
