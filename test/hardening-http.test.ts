@@ -531,6 +531,27 @@ describe("an answer that breaks its own route's response schema", () => {
   });
 });
 
+describe("a credential in the wrong place", () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer();
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    if (srv) cleanup(srv);
+  });
+
+  test("a session token sent as a key (Bearer, as MCP clients send one, or x-api-key) says where it goes; a wrong key says how to get one", async () => {
+    const session = await srv.createSession(uniqueEmail("wrong-place"));
+    for (const headers of [{ authorization: `Bearer ${session}` }, { "x-api-key": session }]) {
+      const r = await send(srv, "GET", "/api/v1/profile", { headers });
+      expect({ status: r.status, code: r.body.error?.code, message: r.body.error?.message }).toEqual({ status: 401, code: "INVALID_API_KEY", message: expect.stringContaining("send it as x-auth-token") });
+    }
+    expect((await send(srv, "GET", "/api/v1/profile", { headers: { "x-api-key": "ck_nope" } })).body.error.message).toContain("clanker keys create");
+    expect((await send(srv, "GET", "/api/v1/profile", { headers: { "x-auth-token": "cks_nope" } })).body.error.message).toContain("sign in again");
+  });
+});
+
 describe("public POST endpoints and other sites", () => {
   let srv: TestServer;
   beforeAll(async () => {

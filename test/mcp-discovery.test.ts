@@ -341,6 +341,8 @@ describe("/skill.md and /auth.md describe this server", () => {
     const section = doc.slice(doc.indexOf(`Its ${tools.length} tools:`), doc.indexOf("Beyond tools:"));
     expect(section.length).toBeGreaterThan(0);
     expect([...section.matchAll(/^\| `([a-z-]+)` \| /gm)].map((m) => m[1]!).sort()).toEqual(tools.map((t) => t.name).sort());
+    // Each says its first sentence whole: not cut at the period of an "e.g." inside it.
+    for (const line of section.split("\n").filter((l) => l.startsWith("| `"))) expect(line).not.toMatch(/\((e\.g|i\.e)\. \|$/);
     void table;
   }, 20_000);
 

@@ -255,6 +255,8 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: wrongCode(last) } }), 400, "otp_invalid");
       const right = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: last } });
       expectError(right, 429, "rate_limited");
+      // What to do meanwhile: a person locked out by someone guessing is not left with "try again later".
+      expect(right.body.error.message).toContain(`clanker sessions create --email ${email}`);
       // When the oldest wrong try leaves the day: that code was backdated by 5 × 16 minutes.
       expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(24 * 3600 - 5 * 960 - 60);
       expectError(await anon("POST", "/api/v1/auth/email/start", { body: { email } }), 429, "rate_limited");

@@ -217,12 +217,12 @@ export class Authenticator {
     const hash = sha256Hex(raw);
     this.sync();
     const k = this.keys.get(hash);
-    return k ? this.principalOfKey(k) : this.loadKey(hash);
+    return k ? this.principalOfKey(k) : this.loadKey(hash, raw);
   }
 
-  private async loadKey(hash: string): Promise<Principal> {
+  private async loadKey(hash: string, raw: string): Promise<Principal> {
     const row = await this.keyRow(hash);
-    if (!row) throw new AuthenticationError("Invalid API key", "INVALID_API_KEY");
+    if (!row) throw new AuthenticationError(invalidKeyMessage(raw), "INVALID_API_KEY");
     const role = row.userId === null ? "member" : row.role;
     const k: CachedKey = { keyId: row.keyId, workspaceId: row.workspaceId, userId: row.userId, revoked: row.revokedAt !== null, principal: role && principalOf(row, role) };
     this.keys.set(hash, k);
@@ -243,7 +243,7 @@ export class Authenticator {
 
   async fromSession(token: string, workspaceHeader: string | null): Promise<Principal> {
     const s = await this.sessionByHash(sha256Hex(token));
-    if (!s || s.revokedAt !== null) throw new AuthenticationError("Invalid session token", "INVALID_SESSION");
+    if (!s || s.revokedAt !== null) throw new AuthenticationError("Invalid session token: sign in again (POST /api/v1/auth/email/start, or the sign-in page)", "INVALID_SESSION");
     if (s.expiresAt <= Date.now()) throw new AuthenticationError("Session expired; sign in again", "SESSION_EXPIRED");
     const actor: Actor = { kind: "user", userId: s.userId, sessionId: s.id };
     const rateKey = `user:${s.userId}`;
@@ -284,6 +284,12 @@ export class Authenticator {
     this.lastUsedWritten.set(keyId, now);
     this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId)), { readCommitted: true }).catch(() => {});
   }
+}
+
+/** Why a key is refused, and what to send instead: a session token (cks_…) sent where a key goes is the usual slip. */
+function invalidKeyMessage(raw: string): string {
+  if (raw.startsWith("cks_")) return "This is a session token, not an API key: send it as x-auth-token (API keys start with ck_)";
+  return "Invalid API key: check it, or make one (Settings → API keys, or clanker keys create; an agent: GET /auth.md)";
 }
 
 /** An API key's principal; the rate key is one string per key, so the limiter hashes no new string per request. */

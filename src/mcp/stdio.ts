@@ -41,7 +41,9 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     ctx = apiKey ? principalCtx(await deps.authenticator().fromApiKey(apiKey)) : await ownerCtx(deps);
   } catch (e) {
     // A refused key: say where the key came from and how to get one.
-    console.error(`clanker mcp: ${e instanceof ApiError ? `${e.message}: check --api-key or CLANKER_API_KEY (clanker keys create makes a key; keys list shows them)` : (e as Error).message}`);
+    // Its own next step (the flag and the command), not the HTTP answer's (Settings, /auth.md).
+    const refused = e instanceof ApiError ? (e.code === "INVALID_API_KEY" ? "Invalid API key" : e.message) : null;
+    console.error(`clanker mcp: ${refused !== null ? `${refused}: check --api-key or CLANKER_API_KEY (clanker keys create makes a key; keys list shows them)` : (e as Error).message}`);
     process.exit(2);
   }
   await deps.services.runner.start();

@@ -17,7 +17,8 @@ export const WEB_PAGES: [path: string, what: string][] = [
 ];
 
 const oneLine = (s: string | undefined, max = 140) => {
-  const first = (s ?? "").split(/(?<=\.)\s/)[0]!.replace(/\s+/g, " ").trim();
+  // The first sentence: a period that ends one, not the one in "e.g." or "i.e.".
+  const first = (s ?? "").split(/(?<!\b(?:e\.g|i\.e|etc|vs)\.)(?<=\.)\s/)[0]!.replace(/\s+/g, " ").trim();
   return first.length > max ? `${first.slice(0, max - 1)}…` : first;
 };
 const cell = (s: string) => s.replaceAll("|", "\\|");

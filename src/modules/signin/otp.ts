@@ -40,7 +40,11 @@ export function createOtpService(store: Store, box: SecretBox) {
       .select({ wrong: sql<number>`coalesce(sum(${otpCodes.attempts}), 0)`.mapWith(Number), since: sql<number | null>`min(${otpCodes.createdAt})`.mapWith(Number) })
       .from(otpCodes)
       .where(and(ofAddress(email, now - DAY_MS), gt(otpCodes.attempts, 0)));
-    if (spent!.wrong >= WRONG_PER_DAY) throw rateLimited(`Too many wrong codes for ${email} today; try again later`, spent!.since! + DAY_MS - now);
+    if (spent!.wrong >= WRONG_PER_DAY)
+      throw rateLimited(
+        `Too many wrong codes for ${email} today (someone may be guessing): codes work again after the time in retry-after; meanwhile a browser still signed in keeps working, and the server's operator can make a session with clanker sessions create --email ${email}`,
+        spent!.since! + DAY_MS - now,
+      );
   }
 
   return {
