@@ -543,7 +543,7 @@ describe("a credential in the wrong place", () => {
 
   test("a session token sent as a key (Bearer, as MCP clients send one, or x-api-key) says where it goes; a wrong key says how to get one", async () => {
     const session = await srv.createSession(uniqueEmail("wrong-place"));
-    for (const headers of [{ authorization: `Bearer ${session}` }, { "x-api-key": session }]) {
+    for (const headers of [{ authorization: `Bearer ${session}` }, { "x-api-key": session }] as Record<string, string>[]) {
       const r = await send(srv, "GET", "/api/v1/profile", { headers });
       expect({ status: r.status, code: r.body.error?.code, message: r.body.error?.message }).toEqual({ status: 401, code: "INVALID_API_KEY", message: expect.stringContaining("send it as x-auth-token") });
     }

@@ -28,15 +28,20 @@ const GITHUB_TIMEOUT_MS = 30_000;
 
 /**
  * Octokit's fetch with a deadline: a GitHub (or GitHub Enterprise server) that took a request and never answered held
- * the workflow step or the REST action waiting on it for good. Past it Octokit reports no answer: "could not be reached".
+ * the workflow step or the REST action waiting on it for good. The body is read within it too: Octokit swallows a
+ * body that fails mid-read and answers 200 with "" (a comment "posted" with no id). Past it, Octokit reports no
+ * answer: "could not be reached".
  */
 const boundedFetch: typeof fetch = Object.assign(
-  (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+  async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const deadline = AbortSignal.timeout(GITHUB_TIMEOUT_MS);
-    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+    const res = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+    const body = NULL_BODY.has(res.status) ? null : await res.arrayBuffer();
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   },
   { preconnect: fetch.preconnect },
 );
+const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
  * What an Octokit failure says: whether GitHub answered at all (Octokit reports no answer, a DNS failure or a refused
