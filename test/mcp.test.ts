@@ -921,7 +921,8 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     const proc = Bun.spawn([process.execPath, MAIN, "mcp", "--data", dir], { env: stdioEnv(await ownStoreEnv(dir)), cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "ignore" });
     try {
       const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
-      proc.stdin.write(`this is not json\n{"hello":"world"}\n${JSON.stringify(init)}\n`);
+      // Blank lines between messages are no messages: no answer for them.
+      proc.stdin.write(`\n  \r\nthis is not json\n\n{"hello":"world"}\n${JSON.stringify(init)}\n`);
       await proc.stdin.flush();
       const reader = proc.stdout.getReader();
       let out = "";

@@ -4,6 +4,7 @@
 // (Elysia, routes, OpenAPI); see test/bench/mcp-stdio-start.ts.
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { Transform, type Readable } from "node:stream";
 import type { Config } from "../config";
 import { openStore, storeOptions, type Store } from "../store/db";
 import { prepareStore } from "../startup";
@@ -48,7 +49,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   }
   await deps.services.runner.start();
   const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: () => runningServerUrl(config.dataDir) ?? reachableUrl(config), workspaceId: ctx.workspaceId });
-  const transport = new StdioServerTransport();
+  const transport = new StdioServerTransport(withoutBlankLines(process.stdin), process.stdout);
   transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:
   // with PostgreSQL's connections and the run claims' timers still open, the process lived on until killed.
@@ -63,6 +64,32 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   answerUnreadableLines(transport);
   await server.connect(transport);
   jitForServing();
+}
+
+/**
+ * stdin without blank lines: a newline between messages (a client's keep-alive) is no message, and is not answered as
+ * a parse error. Split on the newline byte, which no UTF-8 character contains.
+ */
+function withoutBlankLines(input: Readable): Readable {
+  let rest: Buffer = Buffer.alloc(0);
+  const blank = (line: Buffer) => line.every((c) => c === 0x20 || c === 0x09 || c === 0x0d);
+  return input.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        let buf: Buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+        const kept: Buffer[] = [];
+        for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a)) {
+          if (!blank(buf.subarray(0, i))) kept.push(buf.subarray(0, i + 1));
+          buf = buf.subarray(i + 1);
+        }
+        rest = buf;
+        done(null, Buffer.concat(kept));
+      },
+      flush(done) {
+        done(null, blank(rest) ? null : rest);
+      },
+    }),
+  );
 }
 
 /**
