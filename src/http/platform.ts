@@ -71,6 +71,12 @@ const STARTED = Symbol("started");
 const PRINCIPAL = Symbol("principal");
 type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal };
 
+/**
+ * Public routes that refuse a cross-site post themselves, with a page a person reads (an OAuth callback's
+ * confirmation form), rather than with publicLimit's JSON refusal.
+ */
+export const OWN_ORIGIN_CHECK = new Set<string>();
+
 /** Our body parsers (one per app), so the OpenAPI document can tell them from any other parse hook. */
 const bodyParsers = new WeakSet<object>();
 const markBodyParser = <F extends object>(fn: F): F => (bodyParsers.add(fn), fn);
@@ -231,11 +237,12 @@ export function createPlatform(deps: PlatformDeps) {
       publicLimit: {
         // Marks the route public in the OpenAPI document (no credentials needed).
         detail: { security: [] },
-        transform: async ({ request, set, body }) => {
+        transform: async ({ request, set, body, route }) => {
           await limitIp(request, set);
           // A page on another site (or a sandboxed frame, Origin: null) may post text/plain here without asking: mail
           // codes to anyone, register agents, spend an address's daily tries. Agents, CLIs and servers send no Origin.
-          if (request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request, "Cross-site request refused: this endpoint is for this server's own pages and for programs (which send no Origin)");
+          if (request.method !== "GET" && request.method !== "HEAD" && !OWN_ORIGIN_CHECK.has(route))
+            refuseCrossSite(config, request, "Cross-site request refused: this endpoint is for this server's own pages and for programs (which send no Origin)");
           throwIfBadBody(body);
         },
         // The auth macro's ctx without a principal. Written out as that one is: one literal with the getter, as

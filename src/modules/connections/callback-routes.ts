@@ -3,7 +3,7 @@
 // the flow. A person in a browser reads every answer, so each one is a page, never the JSON envelope.
 import { t } from "elysia";
 import { sessionCookieOf } from "../../http/auth";
-import { baseUrl, refuseCrossSite, type Platform, type PlatformDeps } from "../../http/platform";
+import { baseUrl, OWN_ORIGIN_CHECK, refuseCrossSite, type Platform, type PlatformDeps } from "../../http/platform";
 import { htmlPage } from "../../http/html-page";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { Services } from "../../services";
@@ -40,6 +40,8 @@ async function signedInUserId(deps: PlatformDeps, request: Request): Promise<num
 
 export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) => {
   const path = `${o.prefix}/:${o.param}/callback`;
+  // Its confirmation refuses a cross-site post itself, with a page (below).
+  OWN_ORIGIN_CHECK.add(path);
   const params = t.Object({ [o.param]: t.String({ maxLength: 50 }) });
   const idOf = (p: Record<string, string>) => p[o.param]!;
   const state = t.String({ maxLength: 512 });
