@@ -531,10 +531,10 @@ describe("an answer that breaks its own route's response schema", () => {
   });
 });
 
-describe("a credential in the wrong place", () => {
+describe("credentials in the wrong place, and posts from other sites", () => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startServer();
+    srv = await startServer({ env: { CLANKER_SMTP_URL: "", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "1000" } });
   });
   afterAll(async () => {
     await srv?.stop();
@@ -549,17 +549,6 @@ describe("a credential in the wrong place", () => {
     }
     expect((await send(srv, "GET", "/api/v1/profile", { headers: { "x-api-key": "ck_nope" } })).body.error.message).toContain("clanker keys create");
     expect((await send(srv, "GET", "/api/v1/profile", { headers: { "x-auth-token": "cks_nope" } })).body.error.message).toContain("sign in again");
-  });
-});
-
-describe("public POST endpoints and other sites", () => {
-  let srv: TestServer;
-  beforeAll(async () => {
-    srv = await startServer({ env: { CLANKER_SMTP_URL: "", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "1000" } });
-  });
-  afterAll(async () => {
-    await srv?.stop();
-    if (srv) cleanup(srv);
   });
 
   test("a page on another site (or a sandboxed frame's Origin: null) cannot post to them: no mail, no agent; programs and our own pages can", async () => {

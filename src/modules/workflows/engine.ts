@@ -332,22 +332,17 @@ export class WorkflowEngine {
     const input = renderDeep(step.input, this.scope(run), new RenderBudget(), this.d.integrations?.escapeOf?.(step.integration, step.action)) as Record<string, unknown>;
     if (!(await this.setStep(run.id, step.id, { status: "running", kind: "action", input }))) return "cancelled";
     const ctx: Ctx = systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`);
+    const ended = async (state: StepState, outcome: Outcome) => ((await this.setStep(run.id, step.id, state)) ? outcome : this.afterEnd(run.id, step.id, state));
     try {
       if (!this.d.integrations) throw Object.assign(new Error("Integrations are not available in this process"), { code: "INTEGRATION_ERROR" });
       const output = await this.d.integrations.execute(ctx, step.integration, step.action, input);
-      if (!(await this.setStep(run.id, step.id, { status: "completed", kind: "action", input, output }))) return this.afterEnd(run.id, step.id, { status: "completed", kind: "action", input, output });
-      return "done";
+      return await ended({ status: "completed", kind: "action", input, output }, "done");
     } catch (e) {
-      const failed: StepState = { status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } };
-      if (!(await this.setStep(run.id, step.id, failed))) return this.afterEnd(run.id, step.id, failed);
-      return "failed";
+      return ended({ status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } }, "failed");
     }
   }
 
-  /**
-   * An action that ended after its run did (cancelled while the message was being posted): what it did is its step's
-   * state, where the cancel had marked it cancelled. The run stays as it ended; a message that went out shows as sent.
-   */
+  /** An action that ended after its run did (cancelled while it posted): what it did, where the cancel marked its step cancelled. */
   private async afterEnd(runId: number, stepId: string, state: StepState): Promise<Outcome> {
     await this.d.store.tx(async () => {
       const run = (await this.load(runId))!;
