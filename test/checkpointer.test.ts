@@ -117,17 +117,19 @@ test("a reader that keeps the WAL from restarting is not answered with a hold ev
   await writeUntil(() => checkpoints.restarts >= 1);
   expect(checkpoints.restarts).toBe(1);
   // The hold could not restart the WAL. The rounds that follow (one every 64 commits) hold the writes no more,
-  // until the WAL has grown by half a mark (~1,400 of these commits).
+  // until the WAL has grown by half a mark (~1,400 of these commits). On a busy machine one more hold may come
+  // (CI saw 2 in a few runs: a round under way as the first hold was asked for), never one a round.
   const runs = checkpoints.runs;
   await writeUntil(() => false, 500);
   expect(checkpoints.runs).toBeGreaterThan(runs + 3);
-  expect(checkpoints.restarts).toBe(1);
+  expect(checkpoints.restarts).toBeLessThanOrEqual(2);
   expect(await walSequence()).toBe(first);
   // Once the reader has gone, the WAL starts over, and a WAL past the mark is held for again.
   reader.run("COMMIT");
   reader.close();
-  await writeUntil(() => checkpoints.restarts >= 2);
-  expect(checkpoints.restarts).toBe(2);
+  const holds = checkpoints.restarts;
+  await writeUntil(() => checkpoints.restarts > holds);
+  expect(checkpoints.restarts).toBe(holds + 1);
   const held = await walSequence();
   await write(1);
   expect(await walSequence()).toBe(held + 1);
