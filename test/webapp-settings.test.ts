@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, sessionCookie, signInThroughPage, startSignedIn, until } from "./helpers/browser";
+import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, sessionCookie, setTabHidden, signInThroughPage, startSignedIn, until } from "./helpers/browser";
 import { outboxLatest } from "./helpers/mail";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { joinTeam } from "./helpers/team";
@@ -386,6 +386,15 @@ test("the switcher: the owner acts in the team, /executions there updates live, 
   await teamTab.locator("#save-status", { hasText: /Saved/ }).waitFor();
   expect((await inTeam("GET", "/api/v1/memory")).body.content).toBe("written in the team's tab");
   expect((await api("GET", "/api/v1/memory")).body.content).toBe(personalMemory);
+  // The cookie is the browser's: the tab brought to the front sets it back to its own workspace, so what it opens
+  // by link (a download, a preview) acts there, whichever tab switched last.
+  const chosen = async () => (await page.context().cookies(srv.url)).find((c) => c.name === "clanker_workspace")?.value;
+  await setTabHidden(page, true);
+  await setTabHidden(teamTab, false);
+  expect(await chosen()).toBe(teamId);
+  await setTabHidden(teamTab, true);
+  await setTabHidden(page, false);
+  expect(await chosen()).toBe(personalId);
   await teamTab.close();
   await screenshot(page, "executions-switched-desktop");
   expect(consoleErrors).toEqual([]);

@@ -5,10 +5,12 @@
 // screenshots at desktop and phone width in test-artifacts/screens/.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type Page } from "playwright-core";
-import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, expectConsoleErrors, PHONE, screenshot, sessionCookie, startAppServer } from "./helpers/browser";
+import { closeSuite, collectConsoleErrors, DESKTOP, expectAccessible, expectConsoleErrors, openSignedIn, PHONE, screenshot, sessionCookie, setTabHidden, startAppServer } from "./helpers/browser";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode } from "./helpers/mail";
 import type { FakeModel } from "./helpers/fake-models";
+import { metric } from "./helpers/metrics";
+import { waitUntil } from "./helpers/suite";
 
 let srv: TestServer, fake: FakeModel, browser: Browser;
 const consoleErrors: string[] = [];
@@ -169,3 +171,37 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await context.close();
   expect(consoleErrors).toEqual([]);
 }, 30_000);
+
+test("tabs: only pages in view hold an event stream, so a ninth tab still runs a skill; one shown again catches up", async () => {
+  const errors: string[] = [];
+  const { context, page: first } = await openSignedIn(srv, browser, { next: "/executions", errors });
+  try {
+    // Eight tabs of live pages, each put behind the next as it opens. Each held a stream before, and Chromium gives a
+    // host six connections: from the seventh on, pages did not even load.
+    const tabs = [first];
+    for (let i = 1; i < 8; i++) tabs.push(await context.newPage());
+    for (const [i, tab] of tabs.entries()) {
+      tab.setDefaultTimeout(10_000);
+      if (i > 0) await tab.goto(`${srv.url}/${i % 2 ? "executions" : "workflows"}`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await setTabHidden(tab, true);
+    }
+    await waitUntil("the hidden tabs' streams to be closed", async () => (await metric(srv.url, "clanker_sse_clients")) === 0);
+    const runner = await context.newPage();
+    runner.setDefaultTimeout(10_000);
+    collectConsoleErrors(runner, errors);
+    await runner.goto(`${srv.url}/skills/summarize`);
+    await runner.getByLabel("Text (required)").fill("[[slow:300]] run from the ninth tab");
+    await runner.getByRole("button", { name: "Run", exact: true }).click();
+    await runner.getByText("Completed.", { exact: true }).waitFor();
+    const runId = (await runner.locator("#execution-link").getAttribute("href"))!.split("/").pop()!;
+    // Shown again, the first tab follows the workspace once more and lists the run it missed while hidden.
+    await setTabHidden(first, false);
+    await first.locator(`#runs li[data-id="${runId}"][data-status="completed"]`).waitFor();
+    await first.getByText("Live", { exact: true }).waitFor();
+    expect(await metric(srv.url, "clanker_sse_clients")).toBe(1);
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+}, 60_000);

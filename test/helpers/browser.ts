@@ -143,3 +143,12 @@ export async function startSignedIn(opts: { next: string; errors: string[]; emai
     throw e;
   }
 }
+
+/** What a browser does when a tab goes behind another or comes back to the front (headless Chromium shows every page). */
+export const setTabHidden = (page: Page, hidden: boolean) =>
+  page.evaluate((h) => {
+    const doc = (globalThis as any).document;
+    Object.defineProperty(doc, "hidden", { configurable: true, get: () => h });
+    Object.defineProperty(doc, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
+    doc.dispatchEvent(new Event("visibilitychange"));
+  }, hidden);

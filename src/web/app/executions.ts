@@ -7,7 +7,7 @@ const STATUSES = ["queued", "running", "completed", "failed", "cancelled"];
 const LIST_BODY = `<h1>Executions</h1>
 <div class="toolbar"><label>Status<select id="status-filter"><option value="">All</option>${STATUSES.map((s) => `<option value="${s}">${s[0]!.toUpperCase()}${s.slice(1)}</option>`).join("")}</select></label>
 <label>Skill<select id="skill-filter"><option value="">All skills</option></select></label>
-<span class="muted" id="live-note" role="status">Live</span></div>
+<span class="muted" id="live-note" role="status">Connecting…</span></div>
 <ul class="rows" id="runs" aria-label="Executions"></ul>
 <p id="empty" class="muted" hidden>No executions yet. Run a skill over the API, MCP or the CLI and it appears here.</p>
 <p><button type="button" class="plain" id="more" hidden>Load more</button></p>`;
@@ -79,9 +79,7 @@ var timer = null;
 whoAmI().then(function (me) {
   if (!me) return;
   load(); loadSkills();
-  var es = live(function () { clearTimeout(timer); timer = setTimeout(load, 150); });
-  es.onerror = function () { $("live-note").textContent = "Reconnecting…"; };
-  es.onopen = function () { $("live-note").textContent = "Live"; load(); };
+  liveEvents(["execution-state"], function () { clearTimeout(timer); timer = setTimeout(load, 150); }, load);
 });
 `;
 
@@ -152,8 +150,7 @@ var timer = null;
 whoAmI().then(function (me) {
   if (!me) return;
   load();
-  var es = live(function (ev) { if (ev.executionId === id) { clearTimeout(timer); timer = setTimeout(load, 100); } });
-  es.onopen = load;
+  liveEvents(["execution-state"], function (t, ev) { if (ev.executionId === id) { clearTimeout(timer); timer = setTimeout(load, 100); } }, load);
 });
 `;
 

@@ -112,15 +112,6 @@ function schemaFields(form, schema, opts) {
     },
   };
 }
-/** The workspace's events of the given types (workflow-state, execution-state), with a Live/Reconnecting note. */
-function liveEvents(types, onEvent, onOpen) {
-  var es = new EventSource("/api/events"), note = $("live-note");
-  types.forEach(function (t) { es.addEventListener(t, function (m) { var d; try { d = JSON.parse(m.data); } catch (e) { return; } onEvent(t, d); }); });
-  es.onerror = function () { if (note) note.textContent = "Reconnecting…"; };
-  es.onopen = function () { if (note) note.textContent = "Live"; if (onOpen) onOpen(); };
-  addEventListener("pagehide", function () { es.close(); });
-  return es;
-}
 /** Every workflow definition: the list is a plain {data} or the paged envelope, whose cursor is followed. */
 async function allDefinitions() {
   var list = [], after = null;

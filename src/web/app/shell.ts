@@ -168,12 +168,36 @@ function loadError(what, err) {
 }
 // Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
 function mayCancel(run) { var me = signedInAs; return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }
-function live(onEvent) {
-  var es = new EventSource("/api/events");
-  // Only a malformed message is skipped; an error in the page's own handler surfaces in the console.
-  es.addEventListener("execution-state", function (m) { var ev; try { ev = JSON.parse(m.data); } catch (e) { return; } onEvent(ev); });
-  addEventListener("pagehide", function () { es.close(); });
-  return es;
+// A tab shown again acts in its own workspace in every respect: links, downloads, frames and its event stream carry
+// the cookie, which another tab may have switched meanwhile; the tab in front sets it back to its own.
+function claimWorkspace() { if (signedInAs && pageWs && wsId() !== pageWs) setWs(pageWs); }
+addEventListener("focus", claimWorkspace);
+document.addEventListener("visibilitychange", function () { if (!document.hidden) claimWorkspace(); });
+/**
+ * The workspace's events of the given types, onEvent(type, data) each; onOpen on every (re)connection; the page's
+ * #live-note, if it has one, says whether it is live. Only a page in view holds its stream: a browser gives a host six
+ * connections over HTTP/1.1, shared by all its tabs, and six tabs holding one each left a seventh unable even to
+ * fetch. A page hidden lets go of its stream; shown again, it reconnects after the last event it had (lastEventId),
+ * so nothing in between is missed.
+ */
+function liveEvents(types, onEvent, onOpen) {
+  var es = null, last = 0, ended = false, note = $("live-note");
+  function connect() {
+    if (es || ended || document.hidden) return;
+    es = new EventSource("/api/events" + (last ? "?lastEventId=" + last : ""));
+    if (note) note.textContent = "Connecting…";
+    // Only a malformed message is skipped; an error in the page's own handler surfaces in the console.
+    types.forEach(function (t) { es.addEventListener(t, function (m) { last = Number(m.lastEventId) || last; var d; try { d = JSON.parse(m.data); } catch (e) { return; } onEvent(t, d); }); });
+    es.onerror = function () { if (note) note.textContent = "Reconnecting…"; };
+    es.onopen = function () { if (note) note.textContent = "Live"; if (onOpen) onOpen(); };
+  }
+  function letGo() { if (es) { es.close(); es = null; } }
+  function onVisibility() { if (document.hidden) letGo(); else connect(); }
+  document.addEventListener("visibilitychange", onVisibility);
+  addEventListener("pagehide", letGo);
+  addEventListener("pageshow", connect);
+  connect();
+  return { close: function () { ended = true; letGo(); document.removeEventListener("visibilitychange", onVisibility); } };
 }
 function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }

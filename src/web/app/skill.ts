@@ -152,11 +152,13 @@ function fact(dl, name, value, href) {
   if (href) { var a = document.createElement("a"); a.href = href; a.textContent = value; dd.append(a); } else dd.textContent = value;
   dl.append(dt, dd);
 }
-function openEvents() {
+/** The run's stream, once connected (or after 3 s: the status poll covers a stream that never connects). */
+function openEvents(onEvent) {
   return new Promise(function (resolve) {
-    var es = new EventSource("/api/events"), done = false;
-    var ready = function () { if (!done) { done = true; resolve(es); } };
-    es.onopen = ready; setTimeout(ready, 3000);
+    var done = false, stream = null;
+    var ready = function () { if (!done) { done = true; resolve(stream); } };
+    stream = liveEvents(["execution-state"], function (t, ev) { onEvent(ev); }, ready);
+    setTimeout(ready, 3000);
   });
 }
 function paint() {
@@ -209,9 +211,10 @@ $("run-form").onsubmit = async function (e) {
     fields[c === "github" ? "repo" : "source"] = $("source").value;
     body.connector = { type: c, fields: fields };
   }
-  var es = await openEvents(), held = [];
-  run = { id: null, blocks: {}, es: es, frame: 0, ended: false };
-  es.addEventListener("execution-state", function (m) { var ev; try { ev = JSON.parse(m.data); } catch (x) { return; } if (run.id) onEvent(ev); else held.push(ev); });
+  var held = [], fresh = { id: null, blocks: {}, es: null, frame: 0, ended: false };
+  // Events that come before the run has its id wait for it (the stream is open before the run starts).
+  fresh.es = await openEvents(function (ev) { if (fresh.id) onEvent(ev); else held.push(ev); });
+  run = fresh;
   try {
     var started = await call("POST", "/api/v1/skills/" + encodeURIComponent(slug) + "/run", body);
     run.id = started.executionId;
@@ -231,7 +234,7 @@ $("run-form").onsubmit = async function (e) {
     }, 2000);
   } catch (err) {
     // Refused: this submit started nothing, so a result still shown is an earlier run's; it goes, the reason stays.
-    es.close(); run = null; $("result").hidden = true;
+    fresh.es.close(); run = null; $("result").hidden = true;
     say($("run-error"), describe(err), "err"); $("run").disabled = false;
   }
 };
