@@ -519,6 +519,7 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
 
     const launch = { workflowId: "parallel-review", inputData: { code: "x", doc: "y" }, idempotencyKey: `${key}-wf` };
     const run = await ok(a, "start-workflow", launch);
+    expect(run.trigger).toBe("mcp");
     expect((await ok(a, "start-workflow", launch)).id).toBe(run.id);
   }, 20_000);
 

@@ -56,6 +56,7 @@ test("the approval workflow: launched from its generated form (a missing require
   await form.getByRole("button", { name: "Launch", exact: true }).click();
   await page.waitForURL(/\/workflows\/runs\/run_/);
   const runId = decodeURIComponent(new URL(page.url()).pathname.split("/")[3]!);
+  expect((await api("GET", `/api/v1/workflows/runs/${runId}`)).body.trigger).toBe("web");
   await page.locator('#status-badge[data-status="suspended"]').waitFor();
   await page.locator('#steps li[data-step="approval"][data-status="suspended"]').waitFor();
   await page.locator('#steps li[data-step="draft"][data-status="completed"]').waitFor();

@@ -175,6 +175,10 @@ test("SIGKILL during step 2: after a restart the run finishes without running st
     },
   });
   const run = (await api("POST", "/api/v1/workflows/core-durable/launch", { body: { inputData: {} } })).body;
+  expect(run.trigger).toBe("api");
+  // Where a launch comes from is the API's or a page's to say, not a cron's or a hook's.
+  const posing = await api("POST", "/api/v1/workflows/core-durable/launch", { body: { inputData: {}, interface: "cron" } });
+  expect({ status: posing.status, param: posing.body.error?.param }).toEqual({ status: 400, param: "interface" });
   const mid = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.steps.b?.status === "running");
   expect(mid.body.steps.b.status).toBe("running");
   await srv.kill("SIGKILL");

@@ -55,7 +55,7 @@ export function registerWorkflowTools(server: McpServer, { services, ctxOf, once
     ({ workflowId, inputData, callbackUrl, idempotencyKey: key }, extra) =>
       tool(async () => {
         const ctx = await ctxOf(extra);
-        return once(ctx, key, "start-workflow", { workflowId, inputData, callbackUrl }, () => wf.launch(ctx, workflowId, { inputData, callbackUrl }));
+        return once(ctx, key, "start-workflow", { workflowId, inputData, callbackUrl }, () => wf.launch(ctx, workflowId, { inputData, callbackUrl }, "mcp"));
       }),
   );
   server.registerTool(

@@ -9,6 +9,8 @@ import { workflowStream } from "./stream";
 
 const workflowParam = t.Object({ id: t.String({ maxLength: 100 }) });
 const tags = ["Workflows"];
+/** Where a launch comes from, the run's `trigger` (MCP's launches say `mcp`; crons and hooks name themselves). */
+const launchInterface = t.Optional(t.Union([t.Literal("api"), t.Literal("web")], { description: "Where the launch comes from, the run's trigger ('api' by default)" }));
 
 // What the routes answer, for the OpenAPI document (and checked on each answer, as every route's is).
 const definitionSchema = t.Object({
@@ -40,7 +42,7 @@ const runSchema = t.Object({
   suspendedStep: t.Nullable(t.String()),
   error: t.Nullable(t.Object({ code: t.String(), message: t.String() })),
   cost: t.Number(),
-  trigger: t.String(),
+  trigger: t.String({ description: "api, web, mcp, cron, webhook or github" }),
   startedBy: t.Object({ userId: t.Nullable(t.String()), apiKeyId: t.Nullable(t.String()) }),
   callbackUrl: t.Nullable(t.String()),
   createdAt: isoDate,
@@ -79,12 +81,17 @@ export const workflowsRoutes = (app: Platform) =>
     .post(
       "/api/v1/workflows/:id/launch",
       ({ ctx, deps, body, request, set, params }) =>
-        idempotent({ ctx, deps, body, request, set }, () => deps.services.workflows.launch(ctx, params.id, { inputData: body?.inputData ?? body?.input, callbackUrl: body?.callbackUrl })),
+        idempotent({ ctx, deps, body, request, set }, () =>
+          deps.services.workflows.launch(ctx, params.id, { inputData: body?.inputData ?? body?.input, callbackUrl: body?.callbackUrl }, body?.interface),
+        ),
       {
         auth: true,
         params: workflowParam,
         body: t.Optional(
-          t.Object({ inputData: t.Optional(t.Record(t.String(), t.Unknown())), input: t.Optional(t.Record(t.String(), t.Unknown())), callbackUrl: t.Optional(t.String({ maxLength: 2048 })) }, { additionalProperties: false }),
+          t.Object(
+            { inputData: t.Optional(t.Record(t.String(), t.Unknown())), input: t.Optional(t.Record(t.String(), t.Unknown())), callbackUrl: t.Optional(t.String({ maxLength: 2048 })), interface: launchInterface },
+            { additionalProperties: false },
+          ),
         ),
         response: runSchema,
         detail: { tags, summary: "Launch a workflow (create + start); answers at once with the run" },
@@ -103,7 +110,7 @@ export const workflowsRoutes = (app: Platform) =>
         }
         // A launch under an idempotency-key, as /launch: a retry starts nothing and streams the first launch's run.
         let first: { runId: string } | null = null;
-        const launched = await idempotent({ ctx, deps, body, request, set }, () => wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }), {
+        const launched = await idempotent({ ctx, deps, body, request, set }, () => wf.launch(ctx, params.id, { inputData: body.inputData, callbackUrl: body.callbackUrl }, body.interface), {
           replayed: (run) => (first = run as { runId: string }),
         });
         // A replayed refusal is answered as it was.
@@ -117,6 +124,7 @@ export const workflowsRoutes = (app: Platform) =>
           {
             inputData: t.Optional(t.Record(t.String(), t.Unknown())),
             callbackUrl: t.Optional(t.String({ maxLength: 2048 })),
+            interface: launchInterface,
             runId: t.Optional(t.String({ maxLength: 100 })),
             step: t.Optional(t.String({ maxLength: 100 })),
             resumeData: t.Optional(t.Record(t.String(), t.Unknown())),

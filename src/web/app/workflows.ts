@@ -36,7 +36,7 @@ function defSection(def, i) {
     var data = fields.collect(); if (!data) { say(err, "Fix the fields marked above, then launch again.", "err"); return; }
     go.disabled = true;
     try {
-      var run = await api("/api/v1/workflows/" + encodeURIComponent(def.id) + "/launch", { method: "POST", body: { inputData: data } });
+      var run = await api("/api/v1/workflows/" + encodeURIComponent(def.id) + "/launch", { method: "POST", body: { inputData: data, interface: "web" } });
       location.href = "/workflows/runs/" + encodeURIComponent(run.id);
     } catch (e) {
       fields.showApiError(e);
