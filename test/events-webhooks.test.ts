@@ -151,7 +151,7 @@ beforeAll(async () => {
     CLANKER_WEBHOOK_RETRY_BASE_MS: "100",
   };
   [srv, srvPriv] = await Promise.all([startServer({ env }), startServer({ env: { ...env, CLANKER_WEBHOOK_ALLOW_PRIVATE: "false" } })]);
-  const names = ["a", "b", "hdr", "resume", "hook"];
+  const names = ["a", "b", "hdr", "resume", "hook", "race"];
   const made = await Promise.all([...names.map((n) => srv.createKey({ email: uniqueEmail(`ev-${n}`) })), srvPriv.createKey({ email: uniqueEmail("ev-priv") })]);
   names.forEach((n, i) => {
     keys[n] = made[i]!;
@@ -385,6 +385,30 @@ describe("webhooks", () => {
     expect(payload.cost).toBe(status.cost);
     await sleep(300);
     expect(deliveriesTo(path)).toHaveLength(1);
+  });
+
+  test("nothing follows a run's cancelled event: text its worker streamed before it heard of the cancel is not saved or sent as running", async () => {
+    const call = calls.race!;
+    const es = await openSse(sseUrl(keys.race));
+    const ids: string[] = [];
+    try {
+      // The cancel commits while the worker is mid-stream (twelve chunks, one every 30 ms): what it sent meanwhile comes after.
+      for (let pair = 0; pair < 4; pair++) {
+        const two = await Promise.all([0, 1].map((i) => run(call, { input: `Summarize slowly [[slow:30]] [[names]] ${marker(`race-${pair}-${i}`)}` })));
+        for (const id of two) await es.waitFor("the run's first block", (e) => e.data.executionId === id && e.data.blocks?.length > 0);
+        await Promise.all(two.map(async (id) => expect((await call("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200)));
+        ids.push(...two);
+      }
+      await sleep(400);
+    } finally {
+      es.close();
+    }
+    for (const id of ids) {
+      const evs = es.events.filter((e) => e.data.executionId === id).map((e) => e.data.status);
+      expect({ id, after: evs.slice(evs.indexOf("cancelled") + 1) }).toEqual({ id, after: [] });
+      const s = (await call("GET", `/api/v1/executions/${id}/status`)).body;
+      expect({ id, late: s.outputBlocks.filter((b: any) => b.createdAt > s.completedAt).length }).toEqual({ id, late: 0 });
+    }
   });
 
   test("runs cancelled one after another each send their callback about 2 s after their cancel, not at the next 5 s round", async () => {

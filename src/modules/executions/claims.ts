@@ -320,13 +320,18 @@ export class RunClaims {
     });
   }
 
-  /** Inside a flush tx: which of these runs this replica still holds (PostgreSQL; on SQLite every run it started). */
+  /**
+   * Inside a flush tx: which of these runs are still running here. A cancel commits before the worker hears of it, so
+   * text it streamed meanwhile must not follow the run's `cancelled` event as `running` ones (on SQLite too); on
+   * PostgreSQL a run another replica took back (its lease ran out) is not ours either.
+   */
   async held(ids: number[]): Promise<Set<number>> {
-    if (this.d.store.dialect !== "postgres" || !ids.length) return new Set(ids);
+    if (!ids.length) return new Set();
+    const ours = this.d.store.dialect === "postgres" ? eq(executions.leaseOwner, replicaId) : undefined;
     const rows = await this.d.store.db
       .select({ id: executions.id })
       .from(executions)
-      .where(and(inArray(executions.id, ids), eq(executions.status, "running"), eq(executions.leaseOwner, replicaId)));
+      .where(and(inArray(executions.id, ids), eq(executions.status, "running"), ours));
     return new Set(rows.map((r) => r.id));
   }
 }

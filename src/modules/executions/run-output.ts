@@ -177,7 +177,7 @@ export class RunOutputs {
         await lockRuns(store, settles.map((s) => s.m.executionId));
         const spaces = new Set([...texts, ...ends].map((m) => running.get(m.executionId)?.workspaceId).filter((w) => w !== undefined));
         for (const ws of [...spaces].sort((x, y) => x - y)) await store.lockInTx(LOCK_SPACES.events, ws);
-        // A run another replica took back (its lease ran out) gets no more blocks from here.
+        // A run cancelled since its worker wrote, or taken back by another replica, gets no more blocks from here.
         const held = await claims.held([...before.keys()]);
         for (const { executionId, text } of texts) {
           const r = running.get(executionId);
