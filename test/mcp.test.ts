@@ -428,6 +428,11 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect(extra.message).toContain("it takes content, mode, ifMatchVersion");
     expect(await ok(a, "read-memory")).toMatchObject({ content: before.content, version: before.version });
     expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", wiat: false })).toMatchObject({ code: "INVALID_PARAMETER", param: "wiat" });
+    // Inside an attachment too, as REST refuses it (it was dropped, and the run went ahead).
+    const file = { name: "n.md", mediaType: "text/markdown", content: "hi", bogus: 1 };
+    const restFile = await restA("POST", "/api/v1/skills/summarize/run", { body: { input: "x", attachments: [file] } });
+    expectApiError(restFile, 400, "invalid_request_error", "INVALID_PARAMETER");
+    expect(await fails(a, "execute-skill", { slug: "summarize", input: "x", attachments: [file] })).toMatchObject({ code: "INVALID_PARAMETER", param: restFile.body.error.param });
     // An empty note is refused as REST refuses it (it would add a bare separator), and nothing changes.
     const unchanged = await ok(a, "read-memory");
     expect(await fails(a, "write-memory", { content: "", mode: "append" })).toMatchObject({ type: "invalid_request_error", code: "INVALID_PARAMETER", param: "content" });
@@ -682,7 +687,10 @@ describe("MCP over HTTP: authentication", () => {
     // The first is used again, so the second is now the least recently used.
     expect((await list(many, sids[0]!)).status).toBe(200);
     sids.push(await openSession(authHeaders(many)));
-    expect((await list(many, sids[1]!)).status).toBe(404);
+    const ended = await list(many, sids[1]!);
+    expect(ended.status).toBe(404);
+    // What to do about it: initialize again (or, behind a balancer, route by mcp-session-id).
+    expect(JSON.parse(ended.text).error).toMatchObject({ code: -32001, message: expect.stringContaining("Initialize a new session") });
     for (const sid of [sids[0]!, sids[2]!, sids[16]!]) expect((await list(many, sid)).status).toBe(200);
     expect((await list(keyA, other)).status).toBe(200);
   }, 20_000);

@@ -263,7 +263,11 @@ export class Authenticator {
    * request, and what a stream that stays open asks again (see /api/events). Throws 401 when there is none.
    */
   fromRequest(request: Request, cred = credentialOf(request)): Principal | Promise<Principal> {
-    if (!cred) throw new AuthenticationError("Missing credentials: send x-api-key or x-auth-token", "MISSING_CREDENTIALS");
+    if (!cred)
+      throw new AuthenticationError(
+        `Missing credentials: send x-api-key or x-auth-token${new URL(request.url).pathname === "/api/events" ? " (a client that cannot send headers, as EventSource, may put the key in ?apiKey=)" : ""}`,
+        "MISSING_CREDENTIALS",
+      );
     if ("apiKey" in cred) return this.fromApiKey(cred.apiKey);
     return this.fromSession(cred.session, request.headers.get("x-workspace-id") ?? ("workspace" in cred ? cred.workspace ?? null : null));
   }

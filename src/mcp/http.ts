@@ -60,6 +60,9 @@ const IDLE_MS = 30 * 60 * 1000;
  */
 const MAX_SESSIONS_PER_PRINCIPAL = 16;
 const MAX_SESSIONS = 500;
+/** A session id this process does not hold: what the client can do about it (MCP clients initialize again on 404). */
+const SESSION_NOT_FOUND =
+  "Session not found: it ended (idle for 30 minutes, the server restarted, or too many sessions), or it lives on another replica (route MCP requests by mcp-session-id to one replica). Initialize a new session.";
 /** As often as /api/events asks: a revoked key's open stream ends within this. */
 const RECHECK_MS = 5_000;
 
@@ -163,7 +166,7 @@ export class McpSessions {
     const id = request.headers.get("mcp-session-id");
     if (id) {
       const s = this.find(id, ctx);
-      if (!s?.streamable) return jsonRpcError(404, -32001, "Session not found");
+      if (!s?.streamable) return jsonRpcError(404, -32001, SESSION_NOT_FOUND);
       const res = await s.streamable.handleRequest(request, { parsedBody: body, authInfo: await authOf(ctx) });
       return request.method === "GET" ? openedAtOnce(res) : res;
     }
@@ -229,7 +232,7 @@ export class McpSessions {
 
   async sseMessage(ctx: Ctx, sessionId: string | null, body: unknown): Promise<Response> {
     const s = this.find(sessionId, ctx);
-    if (!s?.sse) return jsonRpcError(404, -32001, "Session not found");
+    if (!s?.sse) return jsonRpcError(404, -32001, SESSION_NOT_FOUND);
     // As Streamable HTTP answers the same body; the SSE transport would throw it as a 500.
     if (!(await sdk()).JSONRPCMessageSchema.safeParse(body).success) return jsonRpcError(400, -32700, "Parse error: Invalid JSON-RPC message");
     await s.sse.handleMessage(body, { authInfo: await authOf(ctx) });

@@ -94,7 +94,9 @@ export function registerSkillTools(server: McpServer, tc: ToolContext): void {
               mediaType: z.string().min(3).max(100).describe("Media type, e.g. text/markdown or image/png"),
               content: z.string().optional().describe("The file's text (text files)"),
               data: z.string().optional().describe("The file's bytes, base64 (binary files)"),
-            }),
+            })
+            // A field the run does not know is refused, as REST's schema refuses it, not dropped.
+            .strict(),
           )
           .max(10)
           .optional()
