@@ -267,7 +267,7 @@ describe("SSE: GET /api/events", () => {
     const anon = await fetch(sseUrl());
     expect(anon.status).toBe(401);
     // A browser's EventSource cannot send the headers: the refusal names the way it can.
-    expect((await anon.json()).error.message).toContain("?apiKey=");
+    expect(((await anon.json()) as { error: { message: string } }).error.message).toContain("?apiKey=");
     const bad = await fetch(sseUrl("ck_not_a_real_key"));
     expect(bad.status).toBe(401);
     await bad.body?.cancel();

@@ -994,6 +994,29 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     }
   }, 45_000);
 
+  test("killed mid-run (SIGKILL), its run is not left running: once its lease runs out the server on the data dir runs it again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+    tempDirs.push(dir);
+    const env = { ...(await ownStoreEnv(dir)), CLANKER_LEASE_SECONDS: "2" };
+    const server = await startServer({ dataDir: dir, env: { ...env, ANTHROPIC_API_KEY: "sk-ant-mcp-test-000000000000000000", ANTHROPIC_BASE_URL: fake.url } });
+    try {
+      const transport = transportFor("stdio", null, { dataDir: dir, noKey: true, env }) as StdioClientTransport;
+      const c = new Client({ name: "clanker-mcp-test-killed", version: "1.0.0" });
+      await within(c.connect(transport), 15_000, "connecting over stdio");
+      // Longer than a few leases: the process renews its lease while it runs, so the server leaves the run alone.
+      const started = await ok(c, "execute-skill", { slug: "summarize", input: `[[slow:1500]] killed with its process ${Date.now()}`, wait: false });
+      await waitUntil("the run to start", async () => (await ok(c, "get-execution-status", { id: started.executionId })).status === "running");
+      await sleep(2500);
+      const id = Number(started.executionId.replace("exec_", ""));
+      const is = async (status: string) => (await runSql(server, "UPDATE executions SET status = status WHERE id = ? AND status = ?", id, status)) === 1;
+      expect(await is("running")).toBe(true);
+      process.kill(transport.pid!, "SIGKILL");
+      await waitUntil("the server to take the run back and finish it", () => is("completed"), 25_000);
+    } finally {
+      await server.stop();
+    }
+  }, 45_000);
+
   // SQLite only: on PostgreSQL every process counts the runs running anywhere, so the server leaves that run waiting,
   // and Redis carries the events between the two processes anyway.
   test.skipIf(testDialect() === "postgres")("a run it queued that the server beside it took (it waited a poll behind this process's own) still answers execute-skill as soon as it ends", async () => {

@@ -72,6 +72,8 @@ interface Hooks {
   betweenSettles<T>(fn: () => Promise<T>): Promise<T>;
   /** Whether this process takes back other replicas' expired runs (not `clanker mcp` running only its own). */
   reap: boolean;
+  /** Whether it looks at the queue every POLL_MS for runs other processes queued. */
+  poll: boolean;
   log: Log;
 }
 
@@ -108,9 +110,12 @@ export class RunClaims {
     this.every(POLL_MS, "polling the run queue", log, async () => kick());
   }
 
-  /** PostgreSQL: poll the queue; every third of a lease, renew this replica's leases and take back expired runs. */
+  /**
+   * Polls the queue; every third of a lease, renews this process's leases and takes back expired runs: on PostgreSQL
+   * a replica's that died, on SQLite a `clanker mcp`'s killed beside the server.
+   */
   start(h: Hooks): void {
-    this.poll(h.kick, h.log);
+    if (h.poll) this.poll(h.kick, h.log);
     this.every(Math.max(100, Math.floor(leaseMillis() / 3)), "renewing run leases", h.log, async () => {
       let lost: number[];
       try {
@@ -256,7 +261,7 @@ export class RunClaims {
   }
 
   /**
-   * PostgreSQL: runs whose lease ran out (their replica died or stalled), or held by the dead server this one
+   * Runs whose lease ran out (their replica or `clanker mcp` died or stalled), or held by the dead server this one
    * replaces on its data dir, go back to `queued` from the top: their blocks are dropped and a `queued` event says
    * so. The old owner, if alive, finds it lost at its next renewal and may no longer settle it.
    */
@@ -282,16 +287,22 @@ export class RunClaims {
     });
   }
 
-  /** SQLite (one process): runs left `running` by a crash can't be resumed mid-stream and fail with SERVER_RESTARTED. */
-  /** The runs a crash left `running`, failed with SERVER_RESTARTED; their ids. */
+  /**
+   * SQLite: the runs a crash left `running` (they can't be resumed mid-stream), failed with SERVER_RESTARTED; their
+   * ids. A run whose lease is still renewed is a live `clanker mcp`'s beside this server, and stays its own.
+   */
   async failInterrupted(): Promise<string[]> {
     const { store, settle } = this.d;
-    // The usual start: nothing was running, and no write transaction is needed to learn it. (Nothing can start one
-    // meanwhile: this runs under the data dir's lock, before the runner starts.)
-    const [any] = await store.db.select({ id: executions.id }).from(executions).where(eq(executions.status, "running")).limit(1);
+    const orphan = predecessorId();
+    const stuckRuns = and(
+      eq(executions.status, "running"),
+      or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()), orphan ? eq(executions.leaseOwner, orphan) : undefined),
+    );
+    // The usual start: nothing was running, and no write transaction is needed to learn it.
+    const [any] = await store.db.select({ id: executions.id }).from(executions).where(stuckRuns).limit(1);
     if (!any) return [];
     return store.tx(async () => {
-      const stuck = await store.db.select().from(executions).where(eq(executions.status, "running"));
+      const stuck = await store.db.select().from(executions).where(stuckRuns);
       for (const e of stuck)
         await settle.finalize(e, "failed", { inputTokens: 0, outputTokens: 0 }, { code: "SERVER_RESTARTED", message: "The server restarted while this run was in progress; rerun it" });
       return stuck.map((e) => encodeId("execution", e.id));

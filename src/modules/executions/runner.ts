@@ -95,16 +95,18 @@ export class Runner {
     if (!this.d.ownOnly) await this.recover();
     if (this.stopped) return;
     this.pool = new ExecutorPool(this.d.config.executor.workers, (m) => this.onMessage(m), this.d.log);
-    if (this.shared)
-      this.claims.start({
-        kick: () => this.kick(),
-        running: () => this.running.keys(),
-        lost: (id) => this.pool?.cancel(id),
-        betweenSettles: (fn) => this.turns(fn),
-        reap: !this.d.ownOnly,
-        log: this.d.log,
-      });
-    else if (!this.d.ownOnly) this.claims.poll(() => this.kick(), this.d.log);
+    // On SQLite too: a `clanker mcp` beside the server holds its runs under a lease, and one killed mid-run leaves
+    // them to the server once the lease runs out, as a replica that died leaves its runs to the others.
+    this.claims.start({
+      kick: () => this.kick(),
+      running: () => this.running.keys(),
+      lost: (id) => this.pool?.cancel(id),
+      betweenSettles: (fn) => this.turns(fn),
+      reap: !this.d.ownOnly,
+      // SQLite: `clanker mcp` takes only the runs it queued itself, and knows of each as it queues it.
+      poll: this.shared || !this.d.ownOnly,
+      log: this.d.log,
+    });
     this.kick();
   }
 
@@ -118,9 +120,9 @@ export class Runner {
   }
 
   /**
-   * One process (SQLite): runs left `running` by a crash can't be resumed mid-stream: they fail with
-   * SERVER_RESTARTED. Replicas (PostgreSQL): only runs whose lease ran out go back to `queued`; a run another live
-   * replica holds is its own. Queued ones never started and simply run now.
+   * SQLite: runs left `running` by a crash can't be resumed mid-stream: they fail with SERVER_RESTARTED (a run a
+   * live `clanker mcp` holds is its own). Replicas (PostgreSQL): only runs whose lease ran out go back to `queued`; a
+   * run another live replica holds is its own. Queued ones never started and simply run now.
    */
   async recover(): Promise<void> {
     if (this.shared) {
