@@ -3,7 +3,7 @@
 // Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
@@ -149,6 +149,33 @@ describe("keys create", () => {
       code: 1,
       stderr: "clanker: the database is damaged (file is not a database): stop the server and put the latest backup back (clanker restore --help); clanker doctor checks it",
     });
+  });
+
+  // As another user than root (root may write any file): what a data dir restored or copied with the wrong owner is.
+  test.skipIf(testDialect() === "postgres" || process.getuid?.() !== 0)("on a database file this user may not write → serve exits 2 naming the file, doctor fails it; nothing serves read-only", async () => {
+    const home = mkdtempSync(join(tmpdir(), "clanker-cli-readonly-"));
+    chownSync(home, 65534, 65534);
+    const data = join(home, "data");
+    const asNobody = async (args: string[]) => {
+      const p = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, MAIN, ...args, "--data", data], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, HOST: "127.0.0.1", PORT: "0" },
+        cwd: home,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      clearTimeout(timer);
+      return { stdout, stderr, code };
+    };
+    expect((await asNobody(["migrate"])).code).toBe(0);
+    const db = join(data, "clanker.db");
+    chmodSync(db, 0o400);
+    const serve = await asNobody(["serve"]);
+    expect({ code: serve.code, stderr: serve.stderr.trim() }).toEqual({ code: 2, stderr: `clanker: cannot access ${db}: permission denied: run as a user who may read and write it, or choose another path` });
+    const doctor = await asNobody(["doctor"]);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout + doctor.stderr).toContain(`cannot access ${db}: permission denied`);
   });
 
   test("with a bad --email → exit 2", async () => {

@@ -10,6 +10,7 @@ import { MasterKeyError } from "../lib/master-key-text";
 import { NewerDatabaseError, refuseNewerSchema } from "../store/newer-schema";
 import { redactUrl } from "../shared/redis";
 import { randomBytes } from "../lib/crypto";
+import { pathProblem } from "./errors";
 
 /** How long one check may take: a firewalled host must not hang the command. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -61,6 +62,9 @@ async function checkDatabase(config: Config): Promise<{ check: Check; store: Sto
   try {
     store = await within(openStore({ path: join(config.dataDir, DB_FILE), databaseUrl: url ?? null }), `database at ${where}`);
   } catch (e) {
+    // A file this user may not write is the serve's refusal too (see the CLI's pathProblem), said the same way.
+    const path = pathProblem(e);
+    if (path) return { check: { name: "database", ok: false, detail: path }, store: null };
     // PostgreSQL's message already says what to check.
     const fix = pg ? "" : `: ${SQLITE_FIX}`;
     return { check: { name: "database", ok: false, detail: `cannot open ${where} (${(e as Error).message})${fix}` }, store: null };

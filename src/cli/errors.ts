@@ -23,3 +23,20 @@ export class Failure extends Error {
     super(message);
   }
 }
+
+/** What a person can do about the file system's refusal (a data dir that is a file, a folder they may not write…), or null. */
+const PATH_PROBLEMS: Record<string, string> = {
+  EACCES: "permission denied: run as a user who may read and write it, or choose another path",
+  EPERM: "permission denied: run as a user who may read and write it, or choose another path",
+  EEXIST: "a file is in the way where a folder belongs: choose another path",
+  ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+  ENOENT: "a folder on the way does not exist and cannot be made there: choose another path",
+  EROFS: "the file system is read-only: choose a writable path",
+};
+
+export function pathProblem(e: unknown): string | null {
+  const { code, path, syscall } = (e ?? {}) as { code?: string; path?: string; syscall?: string };
+  const what = code ? PATH_PROBLEMS[code] : undefined;
+  if (!what || typeof path !== "string") return null;
+  return `cannot ${syscall ?? "use"} ${path}: ${what}`;
+}

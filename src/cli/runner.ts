@@ -2,7 +2,7 @@
 // strict flags, and one exit-code policy: 0 done, 1 runtime failure, 2 usage error. The flags are parsed here and
 // citty is loaded for --help only: it imports node:util, ~3 ms of a bare start of the binary.
 import type { ArgDef, ArgsDef, CommandDef } from "citty";
-import { Failure, UsageError } from "./errors";
+import { Failure, pathProblem, UsageError } from "./errors";
 import { colourWanted } from "../lib/terminal";
 
 /** A citty command plus what its --help shows under EXAMPLES, and the exit code of its usage errors (2 unless said). */
@@ -162,21 +162,4 @@ export async function runCli(root: Cmd, argv: string[], version: string, default
     console.error(`clanker: ${(e as Error)?.stack ?? e}`);
     return 1;
   }
-}
-
-/** What a person can do about the file system's refusal (a data dir that is a file, a folder they may not write…), or null. */
-const PATH_PROBLEMS: Record<string, string> = {
-  EACCES: "permission denied: run as a user who may read and write it, or choose another path",
-  EPERM: "permission denied: run as a user who may read and write it, or choose another path",
-  EEXIST: "a file is in the way where a folder belongs: choose another path",
-  ENOTDIR: "a part of the path is a file, not a folder: choose another path",
-  ENOENT: "a folder on the way does not exist and cannot be made there: choose another path",
-  EROFS: "the file system is read-only: choose a writable path",
-};
-
-function pathProblem(e: unknown): string | null {
-  const { code, path, syscall } = (e ?? {}) as { code?: string; path?: string; syscall?: string };
-  const what = code ? PATH_PROBLEMS[code] : undefined;
-  if (!what || typeof path !== "string") return null;
-  return `cannot ${syscall ?? "use"} ${path}: ${what}`;
 }

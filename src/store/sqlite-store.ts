@@ -4,7 +4,7 @@
 // store.tx (and the batch COMMIT), and a nested store.tx (found through AsyncLocalStorage) is a savepoint.
 import { Database, type Statement } from "bun:sqlite";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { existsSync, mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { privateFile } from "../lib/private-files";
@@ -59,7 +59,13 @@ export class SqliteStore implements Store {
     if (path !== ":memory:") {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // SQLite makes -wal and -shm with the db file's mode: a 0600 db keeps all three private whatever the umask.
-      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) privateFile(f);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+        if (f !== path && !existsSync(f)) continue;
+        privateFile(f);
+        // SQLite opens a file it may not write read-only, without a word: a server would start, then answer every
+        // write 503, and a first start fail with SQLITE_READONLY. EACCES here names the file (see the CLI's pathProblem).
+        accessSync(f, constants.W_OK);
+      }
     }
     const sqlite = new Database(path, { create: true, strict: true });
     sqlite.run("PRAGMA journal_mode = WAL");
