@@ -1,4 +1,5 @@
 // Starts the HTTP server over a store (what `clanker serve` and the test helpers run), and drains it on shutdown.
+import { join } from "node:path";
 import type { Config } from "./config";
 import { openStore, storeOptions, type Store } from "./store/db";
 import { SqliteStore } from "./store/sqlite-store";
@@ -17,6 +18,8 @@ import { createLog, type Log } from "./lib/log";
 import { createSharedState, type SharedState } from "./shared";
 import { takeOverDataDir } from "./lib/replica";
 import { Failure } from "./cli/errors";
+import { logIntegrity } from "./store/integrity";
+import { DB_FILE } from "./store/data-dir";
 
 const JOBS_DELAY_MS = 50;
 
@@ -136,6 +139,9 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   const jobsTimer = setTimeout(() => {
     stopJobs = startJobs(jobs, log);
     void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
+    // The whole file, once, on a thread of its own: a damaged page can leave it opening and answering wrongly.
+    const file = join(config.dataDir, DB_FILE);
+    if (store.sqlite) void logIntegrity(file, log);
   }, JOBS_DELAY_MS);
   const url = `http://${urlHost(config.host)}:${server.port}`;
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);

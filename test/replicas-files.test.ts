@@ -15,6 +15,7 @@ import { outboxCode } from "./helpers/mail";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
+import { waitUntil } from "./helpers/suite";
 
 const MAIN = resolve(import.meta.dir, "../src/main.ts");
 
@@ -289,6 +290,26 @@ describe("doctor and the master key check (either store)", () => {
     expect(unopenable.stdout).toMatch(/^FAIL\s+database\s+.*put the latest backup back \(clanker restore --help\)$/m);
     expect(unopenable.stdout).toMatch(/^--\s+master key\s+/m);
   });
+
+  test.skipIf(testDialect() === "postgres")("serve on a file damaged where it still opens: it starts, and its log says the file is damaged and to put a backup back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clanker-damaged-serve-"));
+    const data = join(dir, "data");
+    expect((await srv.cli(["migrate", "--data", data])).code).toBe(0);
+    const file = join(data, "clanker.db");
+    const size = statSync(file).size;
+    const fd = openSync(file, "r+");
+    writeSync(fd, randomBytes(4096), 0, 4096, Math.floor((size * 0.75) / 4096) * 4096);
+    closeSync(fd);
+    const damaged = await startServer({ dataDir: data });
+    try {
+      await waitUntil("the damage in the log", () => /the database .*clanker\.db is damaged \(.*\): .*put the latest backup back/.test(damaged.logs()), 10_000);
+    } finally {
+      await damaged.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // A whole file says nothing of the kind.
+    expect(srv.logs()).not.toContain("is damaged");
+  }, 30_000);
 
   test("a lost master.key (or a restore without its key) refuses to start with one line; the right key starts again", async () => {
     await srv.stop();

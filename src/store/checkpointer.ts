@@ -15,9 +15,11 @@
 import type { Database } from "bun:sqlite";
 import { workerEntry } from "../lib/worker-entry";
 
-export type ToCheckpointer = { type: "open"; path: string } | { type: "checkpoint" } | { type: "close" };
+export type ToCheckpointer = { type: "open"; path: string } | { type: "checkpoint" } | { type: "close" } | { type: "check"; path: string };
 export type FromCheckpointer =
   | { type: "ready" }
+  /** What PRAGMA quick_check found wrong (none: the file is whole). */
+  | { type: "checked"; problems: string[] }
   /** frames: in the WAL as the round found it (-1: not in WAL mode); copied: how many of them are in the db file. */
   | { type: "checkpointed"; frames: number; copied: number }
   | { type: "closed" }
