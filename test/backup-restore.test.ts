@@ -225,6 +225,12 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with CLANKER_M
     expect(await Bun.file(join(bk, "README.txt")).text()).toMatch(/NOT in this backup/);
   }, 20_000);
 
+  test("taken from a shell without CLANKER_MASTER_KEY → exit 2, one line saying to set it, nothing written (not a backup that says nothing is sealed)", async () => {
+    const target = join(work, "bk-env-unset");
+    expectOneLineRefusal(await srv.cli(["backup", target], { CLANKER_MASTER_KEY: "" }), /nothing written: there is no .*master\.key and CLANKER_MASTER_KEY is not set, but this database's secrets were sealed with a key/);
+    expect(existsSync(target)).toBe(false);
+  }, 20_000);
+
   test("restore without the key, or with another one → exit 2, one line, nothing written", async () => {
     const dir = join(work, "restored-env-bad");
     expectOneLineRefusal(await srv.cli(["restore", bk, "--data", dir], { CLANKER_MASTER_KEY: "" }), /CLANKER_MASTER_KEY/);

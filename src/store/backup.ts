@@ -2,14 +2,14 @@
 // restore itself. A folder rather than one archive: the db copy opens with any SQLite tool, artifacts stay plain
 // files, and the secret master key is a file of its own that can be kept apart from the rest.
 import { Database } from "bun:sqlite";
-import { hmacSha256 } from "../lib/crypto";
+import { hmacSha256, randomBytes } from "../lib/crypto";
 import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE, RESTORING_FILE } from "./data-dir";
 import type { Store } from "./db";
 import type { SqliteStore } from "./sqlite-store";
-import { masterKeyCheck as masterKeyStateOf, wrongKeyMessage } from "./master-key";
+import { masterKeyCheck as masterKeyStateOf, missingKeyMessage, wrongKeyMessage } from "./master-key";
 import { MIGRATIONS } from "./migrations";
 import { NewerDatabaseError, refuseNewerSchema } from "./newer-schema";
 import { decodeMasterKey } from "../lib/master-key-text";
@@ -92,6 +92,9 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
     keyText = readFileSync(keyFile, "utf8");
     key = decodeMasterKey(keyText, keyFile);
   }
+  // No key here, but the database holds secrets sealed with one (a server run with CLANKER_MASTER_KEY, the backup
+  // taken from a shell without it): a backup saying "nothing is sealed" would restore into a server that cannot start.
+  if (!key && (await masterKeyStateOf(store, randomBytes(32))) !== "new") throw new BackupError(`nothing written: ${missingKeyMessage(dataDir)}`);
   if (key && (await masterKeyStateOf(store, key)) === "wrong")
     throw new BackupError(`nothing written: ${wrongKeyMessage(masterKey === "env" ? "CLANKER_MASTER_KEY" : keyFile)}${masterKey === "env" && existsSync(keyFile) ? ` (or unset it: the data dir's ${MASTER_KEY_FILE} is used then)` : ""}`);
   const masterKeyCheck = key ? keyCheck(key) : null;
