@@ -193,7 +193,13 @@ function url(name: string, raw: string | undefined): string | null {
   return raw.replace(/\/+$/, "");
 }
 
-/** A connection URL with one of `schemes`; the message shows it without its password. */
+/** A From a mail server takes: `name@host`, or `Display Name <name@host>`. */
+function mailbox(name: string, raw: string | undefined): string {
+  if (!raw) return "Clanker <clanker@localhost>";
+  if (!/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw.trim())) throw new ConfigError(`${name} must be an address like clanker@example.com or "Clanker <clanker@example.com>", got '${raw}'`);
+  return raw.trim();
+}
+
 /** Visible ASCII without spaces (it starts every key and channel name); several deployments may share one Redis. */
 function redisPrefix(raw: string | undefined): string {
   if (raw === undefined || raw === "") return "clanker:";
@@ -353,7 +359,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     },
     signin: {
       smtpUrl: env.CLANKER_SMTP_URL || null,
-      mailFrom: env.CLANKER_MAIL_FROM || "Clanker <clanker@localhost>",
+      mailFrom: mailbox("CLANKER_MAIL_FROM", env.CLANKER_MAIL_FROM),
       // Anyone who reaches the port could mint keys spending the server's model credits: off once exposed.
       anonymousAgents: onOff("CLANKER_ANONYMOUS_AGENTS", env.CLANKER_ANONYMOUS_AGENTS, isLoopback(host)),
       anonymousCreditGrant: num("CLANKER_ANONYMOUS_CREDIT_GRANT", env.CLANKER_ANONYMOUS_CREDIT_GRANT, 5),

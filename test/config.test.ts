@@ -29,6 +29,13 @@ describe("executor threads", () => {
       expect(() => loadConfig({}, { [name]: "100000000000000000000" })).toThrow(`${name} must be a number from 0 to 1,000,000,000, got '100000000000000000000'`);
     expect(() => loadConfig({}, { CLANKER_CREDIT_GRANT: "-1" })).toThrow("CLANKER_CREDIT_GRANT must be a number from 0");
   });
+
+  test("CLANKER_MAIL_FROM is an address, with or without a name; anything else is refused at start, not by the mail server at the first sign-in", () => {
+    for (const from of ["clanker@example.com", "Clanker <clanker@example.com>", "<a@b.test>"]) expect(loadConfig({}, { CLANKER_MAIL_FROM: from }).signin.mailFrom).toBe(from);
+    expect(loadConfig({}, {}).signin.mailFrom).toBe("Clanker <clanker@localhost>");
+    for (const bad of ["bad", "Clanker", "a b@c.test", "Clanker <clanker>", "x@y.test\r\nBcc: z@w.test"])
+      expect(() => loadConfig({}, { CLANKER_MAIL_FROM: bad })).toThrow("CLANKER_MAIL_FROM must be an address like clanker@example.com");
+  });
 });
 
 test("the server says at start how many executor threads it runs, and which configured folders are not there", async () => {
