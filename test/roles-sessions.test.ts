@@ -98,6 +98,20 @@ describe("roles over REST", () => {
     expect((await owner("POST", "/api/v1/skills/summarize/uninstall")).status).toBe(200);
   });
 
+  test("what is not in the workspace is a 404 to a member too, before their role is asked: a trigger's secret, a definition, a binding", async () => {
+    // Another workspace's, or nobody's: the same answer, whoever asks (an owner would not see them either).
+    expectError(await member("GET", "/api/v1/triggers/trg_999999/secret"), 404, "not_found_error");
+    expectError(await member("POST", "/api/v1/triggers/trg_999999/rotate"), 404, "not_found_error");
+    expectError(await member("DELETE", "/api/v1/workflows/definitions/no-such-flow"), 404, "not_found_error");
+    const flow = { id: "no-such-flow", name: "n", steps: [{ id: "a", kind: "skill", skill: "summarize", input: "x" }] };
+    expectError(await member("PUT", "/api/v1/workflows/definitions/no-such-flow", { body: flow }), 404, "not_found_error");
+    expectError(await member("DELETE", "/api/v1/skills/summarize/secrets/bnd_999999"), 404, "not_found_error");
+    // The workspace's own definition: the role is what refuses.
+    expect((await owner("POST", "/api/v1/workflows/definitions", { body: { ...flow, id: "team-flow" } })).status).toBe(200);
+    expectRoleRefusal(await member("DELETE", "/api/v1/workflows/definitions/team-flow"));
+    expectRoleRefusal(await member("PUT", "/api/v1/workflows/definitions/team-flow", { body: { ...flow, id: "team-flow" } }));
+  });
+
   test("a member cancels their own run but not the owner's; the owner cancels anyone's", async () => {
     const ownersRun = await startHangingRun(owner);
     const membersRun = await startHangingRun(member);

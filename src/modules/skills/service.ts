@@ -168,7 +168,6 @@ export function createSkillsService(store: Store, catalog: Catalog) {
 
     async unbind(ctx: Ctx, slug: string, ref: string) {
       await requireKnown(ctx, slug);
-      assertRole(ctx, "admin", "unbind secrets");
       const id = decodeId("binding", ref);
       const [row] =
         id === null
@@ -179,6 +178,8 @@ export function createSkillsService(store: Store, catalog: Catalog) {
               .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
               .where(and(eq(skillSecretBindings.id, id), eq(skillSecretBindings.workspaceId, ctx.workspaceId), eq(skillSecretBindings.skillSlug, slug)));
       if (!row) throw new NotFoundError("secret binding", ref);
+      // After the lookup: another workspace's binding is a 404 to whoever asks.
+      assertRole(ctx, "admin", "unbind secrets");
       return store.tx(async () => {
         const deleted = await db.delete(skillSecretBindings).where(eq(skillSecretBindings.id, row.b.id)).returning({ id: skillSecretBindings.id });
         if (deleted.length === 0) throw new NotFoundError("secret binding", ref); // removed while this request waited

@@ -181,14 +181,15 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
 
     /** The hook URL with the secret that signs its deliveries: owners and admins only. */
     async secret(ctx: Ctx, ref: string, base: string) {
-      assertRole(ctx, "admin", "read a trigger's signing secret");
+      // Another workspace's trigger is a 404 whoever asks (not a 403 that a member meets first).
       const r = await signed(ctx, ref);
+      assertRole(ctx, "admin", "read a trigger's signing secret");
       return withSecret(r, base, rows.secretOf(r));
     },
 
     async rotate(ctx: Ctx, ref: string, base: string) {
-      assertRole(ctx, "admin", "rotate a trigger's signing secret");
       const r = await signed(ctx, ref);
+      assertRole(ctx, "admin", "rotate a trigger's signing secret");
       const secret = await store.tx(async () => {
         const s = await rows.rotate(r);
         await writeAudit(store, ctx, { action: "trigger.rotate", resourceType: "trigger", resourceId: encodeId("trigger", r.id), metadata: { workflow: r.workflowId, kind: r.kind } });

@@ -135,6 +135,16 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
   const bundledOnly = (key: string, what: string) =>
     new ConflictError(`'${key}' is a bundled workflow: it cannot be ${what}. POST a definition with this id to have the workspace's own copy, which takes its place (and which PUT and DELETE then change)`, "WORKFLOW_BUNDLED");
 
+  /**
+   * The workspace's own definition `key`, or a 404 (a 409 for a bundled one): checked before the caller's role, so
+   * another workspace's definition is a 404 to whoever asks.
+   */
+  async function ownOr404(ctx: Ctx, key: string, what: string) {
+    const row = await own(ctx.workspaceId, key);
+    if (!row) throw bundled.has(key) ? bundledOnly(key, what) : new NotFoundError("workflow", key);
+    return row;
+  }
+
   const findRun = (ctx: Ctx, ref: string): Promise<RunRow> => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
   /** A new run's row, as its launch makes it (the status and what the launch adds: the caller's). */
@@ -195,6 +205,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
 
     /** Adds (or with `replace`, replaces) a workspace definition. */
     async saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
+      if (opts.replace !== undefined) await ownOr404(ctx, opts.replace, "replaced");
       assertRole(ctx, "admin", "manage workflow definitions");
       const def = validateDefinition(raw, catalog, d.integrations);
       checkDefinitionSchemas(def);
@@ -214,10 +225,10 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     },
 
     async deleteDefinition(ctx: Ctx, key: string) {
+      await ownOr404(ctx, key, "deleted");
       assertRole(ctx, "admin", "manage workflow definitions");
       await changeDefinitions(ctx.workspaceId, async () => {
-        const existing = await own(ctx.workspaceId, key);
-        if (!existing) throw bundled.has(key) ? bundledOnly(key, "deleted") : new NotFoundError("workflow", key);
+        const existing = await ownOr404(ctx, key, "deleted");
         await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
         await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
         await d.eventTriggers.sync(ctx, key, []);
