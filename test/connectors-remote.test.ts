@@ -153,6 +153,13 @@ describe("remote connector: file:// inside the local roots", () => {
     expect(done.connector.context.included.map((f: any) => f.path)).toEqual(["README.md", "src/index.ts"]);
     const other = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("other") }) });
     expectError(await other("POST", "/api/v1/skills/code-review/run", { body: { input: "x", connector: { type: "remote", fields: { url: fileUrl } } } }), 400, "invalid_request_error", "CONNECTOR_NOT_CONNECTED");
+    // A URL this workspace never added (another's, or none) is refused up front, as the source routes refuse it: no
+    // run that fails at its start.
+    const runs = (await owner("GET", "/api/v1/executions?limit=100")).body.data.length;
+    const unknown = `${fileUrl}-not-added`;
+    expectError(await owner("POST", "/api/v1/skills/code-review/run", { body: { input: "x", connector: { type: "remote", fields: { url: unknown } } } }), 404, "not_found_error");
+    expectError(await owner("GET", `/api/v1/connectors/remote/sources/${encodeURIComponent(unknown)}/branches`), 404, "not_found_error");
+    expect((await owner("GET", "/api/v1/executions?limit=100")).body.data.length).toBe(runs);
   });
 });
 

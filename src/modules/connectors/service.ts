@@ -13,6 +13,7 @@ import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } 
 import type { ConnectorContext, ConnectorProvider } from "./provider";
 import type { ConnectorRegistry } from "./registry";
 import { gatherSourceContext } from "./context";
+import { hasRemoteSource } from "./providers/remote";
 import { connectorTarget, type Connector } from "../executions/prompt";
 
 export interface ConnectorsDeps {
@@ -213,7 +214,13 @@ export function createConnectorsService(d: ConnectorsDeps) {
       const p = registry.get(c.type);
       if (!p) throw new InvalidRequestError(`This server has no '${c.type}' connector`, "connector.type", "CONNECTOR_UNAVAILABLE");
       const pc = await contextFor(workspaceId, p);
-      if (c.type !== "remote" || c.fields.source !== undefined || c.fields.url !== undefined) return c;
+      if (c.type !== "remote") return c;
+      const named = c.fields.source ?? c.fields.url;
+      if (named !== undefined) {
+        // Refused now, as list-sources and the source routes refuse it: a run accepted here would fail at its start.
+        if (!hasRemoteSource(pc.settings, String(named))) throw new NotFoundError("remote source", String(named));
+        return c;
+      }
       const added = Array.isArray(pc.settings.sources) ? (pc.settings.sources as { url: string }[]) : [];
       if (added.length !== 1)
         throw new InvalidRequestError(

@@ -85,6 +85,10 @@ function findStored(stored: Stored[], id: string): Stored | undefined {
   return stored.find((x) => x.url === id || x.url === href);
 }
 
+/** Whether the workspace has added the remote source `id` (its URL, as typed or as stored). */
+export const hasRemoteSource = (settings: Record<string, unknown>, id: string): boolean =>
+  findStored(Array.isArray(settings.sources) ? (settings.sources as Stored[]) : [], id) !== undefined;
+
 /** The workspace's source by id (its URL), checked again: the roots and the SSRF switch may have changed. */
 function sourceOf(ctx: ConnectorContext, id: string) {
   const s = findStored(storedOf(ctx), id);
