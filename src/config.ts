@@ -37,7 +37,7 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** CLANKER_CRON_MIN_INTERVAL_SECONDS: the least time between two firings of a workflow's cron trigger, checked at save. */
   cronMinIntervalSeconds: number;
-  /** CLANKER_LEASE_SECONDS: how long a replica's claim on a run or a delivery (PostgreSQL mode), or on an idempotency-key in flight (Redis), holds without renewal. */
+  /** CLANKER_LEASE_SECONDS: how long a replica's claim on a run or a delivery (PostgreSQL mode), or on an idempotency-key in flight (Redis), holds without renewal; on SQLite, how often (a third of it) the server looks for runs of a `clanker mcp` that stopped. */
   leaseSeconds: number;
   models: ModelConfig;
   executor: ExecutorConfig;

@@ -994,7 +994,7 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     }
   }, 45_000);
 
-  test("killed mid-run (SIGKILL), its run is not left running: once its lease runs out the server on the data dir runs it again", async () => {
+  test("stopped past its lease it keeps its run; killed mid-run (SIGKILL), its run is not left running: the server on the data dir runs it again", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
     tempDirs.push(dir);
     const env = { ...(await ownStoreEnv(dir)), CLANKER_LEASE_SECONDS: "2" };
@@ -1003,13 +1003,17 @@ describe("MCP over stdio: the local owner and bad keys", () => {
       const transport = transportFor("stdio", null, { dataDir: dir, noKey: true, env }) as StdioClientTransport;
       const c = new Client({ name: "clanker-mcp-test-killed", version: "1.0.0" });
       await within(c.connect(transport), 15_000, "connecting over stdio");
-      // Longer than a few leases: the process renews its lease while it runs, so the server leaves the run alone.
       const started = await ok(c, "execute-skill", { slug: "summarize", input: `[[slow:1500]] killed with its process ${Date.now()}`, wait: false });
       await waitUntil("the run to start", async () => (await ok(c, "get-execution-status", { id: started.executionId })).status === "running");
-      await sleep(2500);
+      // Stopped for longer than its lease (a stall, a laptop's sleep), it is still alive: the server leaves its run
+      // alone rather than run it a second time beside it.
+      process.kill(transport.pid!, "SIGSTOP");
+      await sleep(3000);
+      process.kill(transport.pid!, "SIGCONT");
       const id = Number(started.executionId.replace("exec_", ""));
       const is = async (status: string) => (await runSql(server, "UPDATE executions SET status = status WHERE id = ? AND status = ?", id, status)) === 1;
       expect(await is("running")).toBe(true);
+      expect(server.logs()).not.toContain("whose holder is gone");
       process.kill(transport.pid!, "SIGKILL");
       await waitUntil("the server to take the run back and finish it", () => is("completed"), 25_000);
     } finally {

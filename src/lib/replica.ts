@@ -42,3 +42,24 @@ export function takeOverDataDir(dataDir: string): string | null {
 export function predecessorId(): string | null {
   return predecessor;
 }
+
+/**
+ * SQLite: whether the process holding a claim (`owner`, a replicaId) is gone. On one machine its pid says (a pid
+ * another process took since is the rare case left to a restart); a claim made elsewhere (a data dir on a volume
+ * two hosts mount) is gone once its lease ran out.
+ */
+export function holderGone(owner: string | null, expiresAt: number | null, now: number): boolean {
+  if (owner === null) return true;
+  if (owner === replicaId) return false;
+  if (owner === predecessor) return true;
+  const parts = owner.split(":");
+  const pid = Number(parts.at(-2));
+  if (parts.slice(0, -2).join(":") !== hostname() || !Number.isSafeInteger(pid)) return expiresAt === null || expiresAt < now;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    // EPERM: alive, run by another user.
+    return (e as NodeJS.ErrnoException).code !== "EPERM";
+  }
+}

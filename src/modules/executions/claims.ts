@@ -2,13 +2,13 @@
 // `FOR UPDATE SKIP LOCKED`, per-workspace limits counted over every replica), owners renew their leases, and runs
 // whose lease ran out (a replica that died) go back to `queued` for any replica; plus the single-process paths
 // (fail what a crash left running, requeue what a shutdown interrupts).
-import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 // The same function in pg-core (a proxy naming the table): the tables here are typed as SQLite's on either dialect.
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Config } from "../../config";
 import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
-import { leaseMillis, predecessorId, replicaId } from "../../lib/replica";
+import { holderGone, leaseMillis, predecessorId, replicaId } from "../../lib/replica";
 import { LOCK_SPACES, type Store } from "../../store/db";
 import { prepared } from "../../store/prepared";
 import { executionBlocks, executions } from "../../store/schema";
@@ -62,6 +62,12 @@ const REQUEUED = {
   leaseExpiresAt: null,
   blocksBase: sql<number>`coalesce((SELECT max(${executionBlocks.seq}) FROM ${executionBlocks} WHERE ${executionBlocks.executionId} = ${executions.id}), ${executions.blocksBase})`,
 };
+
+/** PostgreSQL: runs whose lease ran out, none, or that the dead server this one replaces on its data dir held. */
+function expiredOrOrphaned(): SQL | undefined {
+  const orphan = predecessorId();
+  return or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()), orphan ? eq(executions.leaseOwner, orphan) : undefined);
+}
 
 /** What the runner tells the timers: how to dispatch, what it runs, how to stop a run it lost. */
 interface Hooks {
@@ -138,7 +144,7 @@ export class RunClaims {
       if (!h.reap || Date.now() < this.reapAfter) return;
       const reaped = await this.reap();
       if (!reaped) return;
-      h.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
+      h.log.warn(`put ${reaped} run(s) whose holder is gone (a replica whose lease ran out, a clanker mcp that stopped) back to queued`);
       h.kick();
     });
   }
@@ -261,23 +267,20 @@ export class RunClaims {
   }
 
   /**
-   * Runs whose lease ran out (their replica or `clanker mcp` died or stalled), or held by the dead server this one
-   * replaces on its data dir, go back to `queued` from the top: their blocks are dropped and a `queued` event says
-   * so. The old owner, if alive, finds it lost at its next renewal and may no longer settle it.
+   * Runs whose holder is gone go back to `queued` from the top: their blocks are dropped and a `queued` event says
+   * so. PostgreSQL: a replica's whose lease ran out (it died or stalled; if alive, it finds the run lost at its next
+   * renewal and may no longer settle it), or the dead server's this one replaces on its data dir. SQLite: a
+   * `clanker mcp`'s that is no longer running (see heldByTheGone).
    */
   async reap(): Promise<number> {
     const { store, bus } = this.d;
-    const orphan = predecessorId();
+    const gone = store.dialect === "postgres" ? expiredOrOrphaned() : await this.heldByTheGone();
+    if (!gone) return 0;
     return store.tx(async () => {
       const rows = await store.db
         .update(executions)
         .set(REQUEUED)
-        .where(
-          and(
-            eq(executions.status, "running"),
-            or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()), orphan ? eq(executions.leaseOwner, orphan) : undefined),
-          ),
-        )
+        .where(and(eq(executions.status, "running"), gone))
         .returning({ id: executions.id, workspaceId: executions.workspaceId, skillSlug: executions.skillSlug, source: executions.interface });
       if (!rows.length) return 0;
       await store.db.delete(executionBlocks).where(inArray(executionBlocks.executionId, rows.map((r) => r.id)));
@@ -288,19 +291,29 @@ export class RunClaims {
   }
 
   /**
+   * SQLite: which running runs a process that is gone held, as a condition (null: none). Every process on a data dir
+   * runs on this machine, so its pid says whether it still runs: a lease alone can run out under a live `clanker mcp`
+   * (a stall, a laptop's sleep, an older binary that does not renew), and a run taken back from it would be run twice.
+   */
+  private async heldByTheGone(): Promise<SQL | null> {
+    const rows = await this.d.store.db
+      .select({ id: executions.id, owner: executions.leaseOwner, expiresAt: executions.leaseExpiresAt })
+      .from(executions)
+      .where(eq(executions.status, "running"));
+    const now = Date.now();
+    const ids = rows.filter((r) => holderGone(r.owner, r.expiresAt, now)).map((r) => r.id);
+    return ids.length ? inArray(executions.id, ids) : null;
+  }
+
+  /**
    * SQLite: the runs a crash left `running` (they can't be resumed mid-stream), failed with SERVER_RESTARTED; their
-   * ids. A run whose lease is still renewed is a live `clanker mcp`'s beside this server, and stays its own.
+   * ids. A run a live `clanker mcp` beside this server holds stays its own.
    */
   async failInterrupted(): Promise<string[]> {
     const { store, settle } = this.d;
-    const orphan = predecessorId();
-    const stuckRuns = and(
-      eq(executions.status, "running"),
-      or(isNull(executions.leaseExpiresAt), lt(executions.leaseExpiresAt, Date.now()), orphan ? eq(executions.leaseOwner, orphan) : undefined),
-    );
-    // The usual start: nothing was running, and no write transaction is needed to learn it.
-    const [any] = await store.db.select({ id: executions.id }).from(executions).where(stuckRuns).limit(1);
-    if (!any) return [];
+    const gone = await this.heldByTheGone();
+    if (!gone) return [];
+    const stuckRuns = and(eq(executions.status, "running"), gone);
     return store.tx(async () => {
       const stuck = await store.db.select().from(executions).where(stuckRuns);
       for (const e of stuck)
@@ -333,16 +346,15 @@ export class RunClaims {
 
   /**
    * Inside a flush tx: which of these runs are still running here. A cancel commits before the worker hears of it, so
-   * text it streamed meanwhile must not follow the run's `cancelled` event as `running` ones (on SQLite too); on
-   * PostgreSQL a run another replica took back (its lease ran out) is not ours either.
+   * text it streamed meanwhile must not follow the run's `cancelled` event as `running` ones; and a run taken back
+   * (another replica's now, or the server's beside a `clanker mcp`) gets no more of this process's blocks.
    */
   async held(ids: number[]): Promise<Set<number>> {
     if (!ids.length) return new Set();
-    const ours = this.d.store.dialect === "postgres" ? eq(executions.leaseOwner, replicaId) : undefined;
     const rows = await this.d.store.db
       .select({ id: executions.id })
       .from(executions)
-      .where(and(inArray(executions.id, ids), eq(executions.status, "running"), ours));
+      .where(and(inArray(executions.id, ids), eq(executions.status, "running"), eq(executions.leaseOwner, replicaId)));
     return new Set(rows.map((r) => r.id));
   }
 }

@@ -127,7 +127,7 @@ export class Runner {
   async recover(): Promise<void> {
     if (this.shared) {
       const reaped = await this.claims.reap();
-      if (reaped) this.d.log.warn(`put ${reaped} run(s) whose replica stopped renewing its lease back to queued`);
+      if (reaped) this.d.log.warn(`put ${reaped} run(s) whose holder is gone (a replica whose lease ran out, a clanker mcp that stopped) back to queued`);
       return;
     }
     const failed = await this.claims.failInterrupted();
