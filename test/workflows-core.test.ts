@@ -587,3 +587,28 @@ test("bounds: a definition has at most 200 steps, and a step's templates render 
   expect(statuses).toEqual({ p: "failed", w: "cancelled", gate: "failed", ask: "failed" });
   expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
 }, 30_000);
+
+test("a workspace's definitions are bounded: one over 256 KiB of JSON is a 400, a 501st a 409; nothing is saved", async () => {
+  const big = { id: "core-too-big", name: "big", description: "x".repeat(300 * 1024), steps: [{ id: "a", kind: "skill", skill: "summarize", input: "x" }] };
+  const refused = await api("POST", "/api/v1/workflows/definitions", { body: big });
+  expect({ status: refused.status, code: refused.body.error?.code }).toEqual({ status: 400, code: "DEFINITION_TOO_LARGE" });
+  expect((await api("GET", "/api/v1/workflows/definitions/core-too-big")).status).toBe(404);
+  // Five hundred of the workspace's own, written straight into the store (five hundred saves would take a while).
+  const json = testDialect() === "postgres" ? "::json" : "";
+  const ws = Number((await api("GET", "/api/v1/workspaces/current")).body.id.replace("ws_", ""));
+  const filled = await runSql(
+    srv,
+    `INSERT INTO workflow_definitions (workspace_id, key, definition, created_at, updated_at)
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+     SELECT ${ws}, 'core-filler-' || i, '{"id":"filler","name":"filler","steps":[{"id":"a","kind":"skill","skill":"summarize","input":"x"}]}'${json}, 0, 0 FROM n`,
+  );
+  expect(filled).toBe(500);
+  try {
+    const one = { id: "core-one-more", name: "one more", steps: [{ id: "a", kind: "skill", skill: "summarize", input: "x" }] };
+    const over = await api("POST", "/api/v1/workflows/definitions", { body: one });
+    expect({ status: over.status, code: over.body.error?.code }).toEqual({ status: 409, code: "WORKFLOW_LIMIT" });
+    expect((await api("GET", "/api/v1/workflows/definitions/core-one-more")).status).toBe(404);
+  } finally {
+    expect(await runSql(srv, "DELETE FROM workflow_definitions WHERE key LIKE 'core-filler-%'")).toBe(500);
+  }
+});

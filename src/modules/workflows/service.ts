@@ -24,6 +24,10 @@ import parallelReview from "./examples/parallel-review.json";
 import prReview from "./examples/pr-review.json";
 import type { ListChanges } from "../events/list-changes";
 
+/** A workspace's own workflow definitions, at most; and each one's JSON (200 steps fit many times over). */
+const MAX_DEFINITIONS = 500;
+const MAX_DEFINITION_CHARS = 256 * 1024;
+
 type RunRow = typeof workflowRuns.$inferSelect;
 
 export async function runView(store: Store, r: RunRow) {
@@ -135,10 +139,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
   const bundledOnly = (key: string, what: string) =>
     new ConflictError(`'${key}' is a bundled workflow: it cannot be ${what}. POST a definition with this id to have the workspace's own copy, which takes its place (and which PUT and DELETE then change)`, "WORKFLOW_BUNDLED");
 
-  /**
-   * The workspace's own definition `key`, or a 404 (a 409 for a bundled one): checked before the caller's role, so
-   * another workspace's definition is a 404 to whoever asks.
-   */
+  /** The workspace's own definition `key`, or a 404 (409 if bundled): before the role, so another's is a 404 to all. */
   async function ownOr404(ctx: Ctx, key: string, what: string) {
     const row = await own(ctx.workspaceId, key);
     if (!row) throw bundled.has(key) ? bundledOnly(key, what) : new NotFoundError("workflow", key);
@@ -207,6 +208,8 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     async saveDefinition(ctx: Ctx, raw: unknown, opts: { replace?: string } = {}) {
       if (opts.replace !== undefined) await ownOr404(ctx, opts.replace, "replaced");
       assertRole(ctx, "admin", "manage workflow definitions");
+      // Every definition of a workspace is read whole to list them and to sync triggers: bounded in size and number.
+      if (JSON.stringify(raw ?? null).length > MAX_DEFINITION_CHARS) throw new InvalidRequestError(`A workflow definition may be at most ${MAX_DEFINITION_CHARS / 1024} KiB of JSON`, undefined, "DEFINITION_TOO_LARGE");
       const def = validateDefinition(raw, catalog, d.integrations);
       checkDefinitionSchemas(def);
       checkCronIntervals(def, d.cronMinIntervalSeconds);
@@ -214,6 +217,8 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       return changeDefinitions(ctx.workspaceId, async () => {
         const existing = await own(ctx.workspaceId, def.id);
         if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
+        if (!existing && (await db.$count(workflowDefinitions, eq(workflowDefinitions.workspaceId, ctx.workspaceId))) >= MAX_DEFINITIONS)
+          throw new ConflictError(`A workspace may have at most ${MAX_DEFINITIONS} workflow definitions: delete one first`, "WORKFLOW_LIMIT");
         if (opts.replace !== undefined && !existing) throw bundled.has(def.id) ? bundledOnly(def.id, "replaced") : new NotFoundError("workflow", def.id);
         const now = Date.now();
         if (existing) await db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id));
