@@ -273,6 +273,31 @@ describe("SSE: GET /api/events", () => {
     await bad.body?.cancel();
   });
 
+  test("one caller holds at most 32 streams: the 33rd is a 429 TOO_MANY_STREAMS; closing one makes room", async () => {
+    const key = await srv.createKey({ email: uniqueEmail("ev-streams") });
+    const streams: AbortController[] = [];
+    const open = async () => {
+      const ac = new AbortController();
+      const r = await fetch(sseUrl(key), { signal: ac.signal });
+      if (r.status === 200) streams.push(ac);
+      return { status: r.status, body: r.status === 200 ? null : ((await r.json()) as { error: { code: string } }) };
+    };
+    try {
+      for (let i = 0; i < 32; i++) expect((await open()).status).toBe(200);
+      const refused = await open();
+      expect(refused.status).toBe(429);
+      expect(refused.body?.error.code).toBe("TOO_MANY_STREAMS");
+      // Another caller is not counted against this one.
+      const other = await fetch(sseUrl(keys.b));
+      expect(other.status).toBe(200);
+      await other.body?.cancel();
+      streams.pop()!.abort();
+      await waitUntil("the closed stream's slot", async () => (await open()).status === 200);
+    } finally {
+      for (const ac of streams) ac.abort();
+    }
+  });
+
   test("Last-Event-ID resumes with exactly the later events: no loss, no duplicates", async () => {
     const call = calls.resume!;
     // A reference client stays connected throughout and sees everything.

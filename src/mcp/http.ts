@@ -97,10 +97,20 @@ export class McpSessions {
   private open(id: string, s: Session): void {
     this.sessions.set(id, s);
     this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL, (x) => x.principal === s.principal);
-    this.endBeyond(MAX_SESSIONS, () => true);
+    // Past the server's bound, the workspace holding the most sessions gives one up: a member opening sessions with
+    // many keys ends their own workspace's, not another tenant's.
+    while (this.sessions.size > MAX_SESSIONS) this.endOneOfBusiest();
     if (this.rechecking) return;
     this.rechecking = setInterval(() => this.recheckAll(), RECHECK_MS);
     this.rechecking.unref?.();
+  }
+
+  /** Ends the least recently used session of the workspace that holds the most. */
+  private endOneOfBusiest(): void {
+    const counts = new Map<number, number>();
+    for (const x of this.sessions.values()) counts.set(x.workspaceId, (counts.get(x.workspaceId) ?? 0) + 1);
+    const [busiest, n] = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a));
+    this.endBeyond(n - 1, (x) => x.workspaceId === busiest);
   }
 
   /** Ends the least recently used of the sessions `which` picks, until `cap` are left. */

@@ -4,6 +4,7 @@ import type { Platform } from "../../http/platform";
 import type { BusEvent } from "./bus";
 import type { Principal } from "../../http/auth";
 import { ApiError, PermissionError } from "../../lib/errors";
+import type { Ctx } from "../../lib/context";
 
 const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
 const MAX_BUFFERED = 1 << 20; // bytes: a client this far behind is dropped; it resumes with Last-Event-ID
@@ -26,6 +27,14 @@ function frameOf(e: BusEvent): Uint8Array {
 const beating = new Map<ReadableStreamDefaultController<Uint8Array>, () => void>();
 /** Every open stream's stop: what a shutdown ends them with (see endEventStreams). */
 const open = new Set<() => void>();
+
+/**
+ * Streams one caller (a key, or a person's sessions) holds open at most: each holds a socket and a follower, and
+ * without a bound one key opening streams at its rate limit ran the server out of file descriptors for everyone.
+ */
+const MAX_STREAMS_PER_CALLER = 32;
+const streamsOf = new Map<string, number>();
+const callerOf = (ctx: Ctx): string => ("apiKeyId" in ctx.actor ? `key:${ctx.actor.apiKeyId}` : `user:${ctx.actor.userId}`);
 
 /**
  * Ends every open stream after what it holds (a shutdown, once the runs it waited for have committed their last
@@ -68,6 +77,19 @@ export const eventsRoutes = (app: Platform) =>
       const bus = deps.services.bus;
       const sources = query.sources ? new Set(query.sources.split(",").map((s) => s.trim()).filter(Boolean)) : null;
       const resumeFrom = Number(request.headers.get("last-event-id") ?? query.lastEventId ?? "");
+      const caller = callerOf(ctx);
+      const held = streamsOf.get(caller) ?? 0;
+      if (held >= MAX_STREAMS_PER_CALLER)
+        throw new ApiError("rate_limit_error", `This caller already has ${MAX_STREAMS_PER_CALLER} event streams open: close one (each tab or client needs only one)`, { code: "TOO_MANY_STREAMS", headers: { "retry-after": "5" } });
+      streamsOf.set(caller, held + 1);
+      let counted = true;
+      const uncount = () => {
+        if (!counted) return;
+        counted = false;
+        const n = (streamsOf.get(caller) ?? 1) - 1;
+        if (n > 0) streamsOf.set(caller, n);
+        else streamsOf.delete(caller);
+      };
       let stop = () => {};
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
@@ -82,6 +104,7 @@ export const eventsRoutes = (app: Platform) =>
           const following = bus.follow(ctx.workspaceId, Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0, send);
           stop = () => {
             closed = true;
+            uncount();
             open.delete(stop);
             heartbeat(controller, null);
             following.stop();
