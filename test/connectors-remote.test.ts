@@ -53,7 +53,7 @@ beforeAll(async () => {
   fs.symlinkSync(join(tmp, "outside", "repo"), join(roots, "link-out"));
   await makeRepo(join(tmp, "served", "web"), { "README.md": "# Web\nHTTP-README-MARKER\n", "lib/a.ts": "export const HTTP_MAIN = 1;\n" }, { feature: { "lib/a.ts": "export const HTTP_FEATURE_V1 = 1;\n" } });
   await makeRepo(join(tmp, "served", "big"), { "blob.bin": randomBytes(60_000) });
-  gitSrv = startGitHttpServer({ web: join(tmp, "served", "web"), big: join(tmp, "served", "big") });
+  gitSrv = startGitHttpServer({ web: join(tmp, "served", "web"), big: join(tmp, "served", "big"), slow1: join(tmp, "served", "web"), slow2: join(tmp, "served", "web") });
   model = startFakeModel("anthropic");
   fileUrl = pathToFileURL(join(roots, "app")).href;
   webUrl = `${gitSrv.url}/web.git`;
@@ -194,6 +194,13 @@ describe("remote connector: http(s) clones through the guarded client", () => {
     const reads = await Promise.all(Array.from({ length: 5 }, () => member("GET", `${src(webUrl)}/content?path=lib/a.ts&ref=feature`)));
     for (const r of reads) expect(r.body.content).toBe("export const HTTP_FEATURE_V2 = 2;\n");
     expect(gitSrv.requests.slice(before).filter((q) => q.includes("info/refs"))).toHaveLength(1);
+  });
+
+  test("clones go one at a time, server-wide (each holds its whole pack in memory): two adds at once both succeed, one after the other", async () => {
+    const [one, two] = await Promise.all(["remote-first", "remote-second"].map(async (who) => client(srv, { apiKey: await srv.createKey({ email: uniqueEmail(who) }) })));
+    const [a, b] = await Promise.all([connect(one!, `${gitSrv.url}/slow1.git`), connect(two!, `${gitSrv.url}/slow2.git`)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(gitSrv.maxTransfers()).toBe(1);
   });
 
   test("a run names the URL (fields.url) and reads the clone", async () => {

@@ -7,14 +7,21 @@ export interface GitHttpServer {
   url: string;
   /** Every request, as "METHOD /path?query". */
   requests: string[];
+  /** The most git-upload-pack POSTs (the transfers) answered at once. */
+  maxTransfers(): number;
   stop(): void;
 }
 
 const pkt = (s: string) => (s.length + 4).toString(16).padStart(4, "0") + s;
 
-/** Serves each `repos[name]` folder at `${url}/${name}.git`; `/stall.git/…` answers only after 5 s (timeouts). */
+/**
+ * Serves each `repos[name]` folder at `${url}/${name}.git`; `/stall.git/…` answers only after 5 s (timeouts); a repo
+ * whose name starts with `slow` takes 300 ms over each transfer (to see transfers overlap, or not).
+ */
 export function startGitHttpServer(repos: Record<string, string>): GitHttpServer {
   const requests: string[] = [];
+  let transfers = 0;
+  let maxTransfers = 0;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -34,13 +41,19 @@ export function startGitHttpServer(repos: Record<string, string>): GitHttpServer
         return new Response(body, { headers: { "content-type": "application/x-git-upload-pack-advertisement", "cache-control": "no-cache" } });
       }
       if (req.method !== "POST") return new Response("POST only", { status: 405 });
-      const p = Bun.spawn(["git", "upload-pack", "--stateless-rpc", dir], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, GIT_PROTOCOL: "" } });
-      p.stdin.write(new Uint8Array(await req.arrayBuffer()));
-      await p.stdin.end();
-      const out = await new Response(p.stdout).arrayBuffer();
-      await p.exited;
-      return new Response(out, { headers: { "content-type": "application/x-git-upload-pack-result", "cache-control": "no-cache" } });
+      maxTransfers = Math.max(maxTransfers, ++transfers);
+      try {
+        if (m[1]!.startsWith("slow")) await Bun.sleep(300);
+        const p = Bun.spawn(["git", "upload-pack", "--stateless-rpc", dir], { stdin: "pipe", stdout: "pipe", stderr: "ignore", env: { ...process.env, GIT_PROTOCOL: "" } });
+        p.stdin.write(new Uint8Array(await req.arrayBuffer()));
+        await p.stdin.end();
+        const out = await new Response(p.stdout).arrayBuffer();
+        await p.exited;
+        return new Response(out, { headers: { "content-type": "application/x-git-upload-pack-result", "cache-control": "no-cache" } });
+      } finally {
+        transfers--;
+      }
     },
   });
-  return { url: `http://127.0.0.1:${server.port}`, requests, stop: () => server.stop(true) };
+  return { url: `http://127.0.0.1:${server.port}`, requests, maxTransfers: () => maxTransfers, stop: () => server.stop(true) };
 }

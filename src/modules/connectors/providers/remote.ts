@@ -11,6 +11,7 @@ import { urlProblem } from "../../../lib/outbound";
 import type { ConnectorContext, ConnectorProvider, Source } from "../provider";
 import { gitBranches, gitContent, isGitRepo, safeSegments } from "./git-reader";
 import { guardedGitHttp } from "./git-http";
+import { inTurn } from "../../../lib/one-at-a-time";
 
 /** How many remote sources one workspace may add. */
 export const MAX_REMOTE_SOURCES = 50;
@@ -98,6 +99,11 @@ function sourceOf(ctx: ConnectorContext, id: string) {
 
 // One cache folder per URL; what was fetched when, and the transfer in flight that readers of the URL share.
 const clones = new Map<string, { fetchedAt: number; pending: Promise<void> | null }>();
+/**
+ * isomorphic-git holds a whole pack in memory while it clones (a 30 MB repository: ~230 MB of RSS): transfers go one
+ * at a time, server-wide, so a few adds at once cannot run the server out of memory; the others wait their turn.
+ */
+const inTransferTurn = inTurn();
 
 /** The clone of `url`, fetched when missing or older than the TTL; concurrent readers share one transfer. */
 export async function cloneOf(ctx: ConnectorContext, url: string): Promise<string> {
@@ -109,7 +115,7 @@ export async function cloneOf(ctx: ConnectorContext, url: string): Promise<strin
   }
   const have = isGitRepo(dir);
   if (have && known && Date.now() - known.fetchedAt < ctx.config.connectors.remoteTtlSeconds * 1000) return dir;
-  const pending = transfer(ctx, url, dir, have);
+  const pending = inTransferTurn(() => transfer(ctx, url, dir, have));
   clones.set(dir, { fetchedAt: known?.fetchedAt ?? 0, pending });
   try {
     await pending;
