@@ -391,10 +391,10 @@ test("the switcher: the owner acts in the team, /executions there updates live, 
   const chosen = async () => (await page.context().cookies(srv.url)).find((c) => c.name === "clanker_workspace")?.value;
   await setTabHidden(page, true);
   await setTabHidden(teamTab, false);
-  expect(await chosen()).toBe(teamId);
+  await until(chosen, teamId);
   await setTabHidden(teamTab, true);
   await setTabHidden(page, false);
-  expect(await chosen()).toBe(personalId);
+  await until(chosen, personalId);
   await teamTab.close();
   await screenshot(page, "executions-switched-desktop");
   expect(consoleErrors).toEqual([]);

@@ -150,7 +150,8 @@ async function whoAmI() {
     return null;
   }
 }
-// The switcher shows only for people in more than one workspace; a switch applies to every page of this browser.
+// The switcher shows only for people in more than one workspace; a switch applies to this tab and to what it opens
+// next (other tabs keep their own: see claimWorkspace).
 async function workspaces() {
   try {
     var list = (await api("/api/v1/workspaces?limit=100")).data, cur = await api("/api/v1/workspaces/current");
@@ -169,8 +170,14 @@ function loadError(what, err) {
 // Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
 function mayCancel(run) { var me = signedInAs; return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }
 // A tab shown again acts in its own workspace in every respect: links, downloads, frames and its event stream carry
-// the cookie, which another tab may have switched meanwhile; the tab in front sets it back to its own.
-function claimWorkspace() { if (signedInAs && pageWs && wsId() !== pageWs) setWs(pageWs); }
+// the cookie, which another tab may have switched meanwhile; the tab in front sets it back to its own, once the
+// server says the same person still acts there (a tab left open after leaving it, or after signing out and another
+// person signing in, must not push them into it).
+var claiming = null;
+function claimWorkspace() {
+  if (!signedInAs || !pageWs || wsId() === pageWs) return Promise.resolve();
+  return (claiming = claiming || api("/api/v1/profile").then(function (me) { if (me.id === signedInAs.id && me.workspaceId === pageWs) setWs(pageWs); }, function () {}).then(function () { claiming = null; }));
+}
 addEventListener("focus", claimWorkspace);
 document.addEventListener("visibilitychange", function () { if (!document.hidden) claimWorkspace(); });
 /**
@@ -192,7 +199,7 @@ function liveEvents(types, onEvent, onOpen) {
     es.onopen = function () { if (note) note.textContent = "Live"; if (onOpen) onOpen(); };
   }
   function letGo() { if (es) { es.close(); es = null; } }
-  function onVisibility() { if (document.hidden) letGo(); else connect(); }
+  function onVisibility() { if (document.hidden) letGo(); else claimWorkspace().then(connect); }
   document.addEventListener("visibilitychange", onVisibility);
   addEventListener("pagehide", letGo);
   addEventListener("pageshow", connect);
