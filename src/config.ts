@@ -193,11 +193,13 @@ function url(name: string, raw: string | undefined): string | null {
   return raw.replace(/\/+$/, "");
 }
 
-/** A From a mail server takes: `name@host`, or `Display Name <name@host>`. */
+/** A From with an address in it (`name@host`, `Display Name <name@host>`…) on one line: what a typo is not. */
 function mailbox(name: string, raw: string | undefined): string {
   if (!raw) return "Clanker <clanker@localhost>";
-  if (!/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw.trim())) throw new ConfigError(`${name} must be an address like clanker@example.com or "Clanker <clanker@example.com>", got '${raw}'`);
-  return raw.trim();
+  const v = raw.trim();
+  if (/[\r\n]/.test(v) || !/\S@\S/.test(v) || (v.includes("<") && !/<[^<>\s]+@[^<>\s]+>$/.test(v)))
+    throw new ConfigError(`${name} must be an address like clanker@example.com or "Clanker <clanker@example.com>", got '${raw}'`);
+  return v;
 }
 
 /** Visible ASCII without spaces (it starts every key and channel name); several deployments may share one Redis. */

@@ -31,9 +31,10 @@ describe("executor threads", () => {
   });
 
   test("CLANKER_MAIL_FROM is an address, with or without a name; anything else is refused at start, not by the mail server at the first sign-in", () => {
-    for (const from of ["clanker@example.com", "Clanker <clanker@example.com>", "<a@b.test>"]) expect(loadConfig({}, { CLANKER_MAIL_FROM: from }).signin.mailFrom).toBe(from);
+    for (const from of ["clanker@example.com", "Clanker <clanker@example.com>", "<a@b.test>", '"john doe"@example.com', "bot@example.com (Clanker)", '"A <b>" <x@y.test>', "bot+tag@bücher.example"])
+      expect(loadConfig({}, { CLANKER_MAIL_FROM: from }).signin.mailFrom).toBe(from);
     expect(loadConfig({}, {}).signin.mailFrom).toBe("Clanker <clanker@localhost>");
-    for (const bad of ["bad", "Clanker", "a b@c.test", "Clanker <clanker>", "x@y.test\r\nBcc: z@w.test"])
+    for (const bad of ["bad", "Clanker", "Clanker <clanker>", "Clanker <a@b.test", "x@y.test\r\nBcc: z@w.test"])
       expect(() => loadConfig({}, { CLANKER_MAIL_FROM: bad })).toThrow("CLANKER_MAIL_FROM must be an address like clanker@example.com");
   });
 });
