@@ -13,7 +13,7 @@ import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } 
 import type { ConnectorContext, ConnectorProvider } from "./provider";
 import type { ConnectorRegistry } from "./registry";
 import { gatherSourceContext } from "./context";
-import { hasRemoteSource } from "./providers/remote";
+import { hasRemoteSource, storedOf } from "./providers/remote";
 import { connectorTarget, type Connector } from "../executions/prompt";
 
 export interface ConnectorsDeps {
@@ -221,7 +221,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
         if (!hasRemoteSource(pc.settings, String(named))) throw new NotFoundError("remote source", String(named));
         return c;
       }
-      const added = Array.isArray(pc.settings.sources) ? (pc.settings.sources as { url: string }[]) : [];
+      const added = storedOf(pc.settings);
       if (added.length !== 1)
         throw new InvalidRequestError(
           `This workspace has ${added.length} remote sources: name one in fields.source (list-sources shows them)`,

@@ -68,7 +68,8 @@ function fileRepo(config: Config, u: URL): string {
   return real;
 }
 
-const storedOf = (ctx: ConnectorContext): Stored[] => (Array.isArray(ctx.settings.sources) ? (ctx.settings.sources as Stored[]) : []);
+/** The remote sources a workspace added, from its connector settings. */
+export const storedOf = (settings: Record<string, unknown>): Stored[] => (Array.isArray(settings.sources) ? (settings.sources as Stored[]) : []);
 
 const sourceView = (s: Stored): Source => ({
   id: s.url,
@@ -87,12 +88,11 @@ function findStored(stored: Stored[], id: string): Stored | undefined {
 }
 
 /** Whether the workspace has added the remote source `id` (its URL, as typed or as stored). */
-export const hasRemoteSource = (settings: Record<string, unknown>, id: string): boolean =>
-  findStored(Array.isArray(settings.sources) ? (settings.sources as Stored[]) : [], id) !== undefined;
+export const hasRemoteSource = (settings: Record<string, unknown>, id: string): boolean => findStored(storedOf(settings), id) !== undefined;
 
 /** The workspace's source by id (its URL), checked again: the roots and the SSRF switch may have changed. */
 function sourceOf(ctx: ConnectorContext, id: string) {
-  const s = findStored(storedOf(ctx), id);
+  const s = findStored(storedOf(ctx.settings), id);
   if (!s) throw new NotFoundError("source", id);
   return checkRemoteUrl(ctx.config, s.url);
 }
@@ -185,7 +185,7 @@ export const remoteProvider: ConnectorProvider = {
   async connect(ctx, input) {
     if (input.url === undefined) throw new InvalidRequestError("Give the git repository's url", "url");
     const { url, file } = checkRemoteUrl(ctx.config, input.url);
-    const stored = storedOf(ctx);
+    const stored = storedOf(ctx.settings);
     if (!stored.some((s) => s.url === url) && stored.length >= MAX_REMOTE_SOURCES)
       throw new InvalidRequestError(`A workspace may add at most ${MAX_REMOTE_SOURCES} remote sources; disconnect one first`, "url", "REMOTE_SOURCES_LIMIT");
     if (!file) await cloneOf(ctx, url);
@@ -195,13 +195,13 @@ export const remoteProvider: ConnectorProvider = {
   },
 
   forgetSource(settings, source) {
-    const stored = storedOf({ settings } as ConnectorContext);
+    const stored = storedOf(settings);
     const s = findStored(stored, source);
     return s ? { ...settings, sources: stored.filter((x) => x !== s) } : null;
   },
 
   async listSources(ctx, page) {
-    const all = storedOf(ctx);
+    const all = storedOf(ctx.settings);
     const start = page.cursor === null ? 0 : Number(page.cursor);
     if (!Number.isInteger(start) || start < 0) throw new InvalidRequestError("cursor is not one this server gave", "cursor");
     return { data: all.slice(start, start + page.limit).map(sourceView), nextCursor: start + page.limit < all.length ? String(start + page.limit) : null };
