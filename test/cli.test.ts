@@ -176,6 +176,12 @@ describe("keys create", () => {
     const doctor = await asNobody(["doctor"]);
     expect(doctor.code).toBe(1);
     expect(doctor.stdout + doctor.stderr).toContain(`cannot access ${db}: permission denied`);
+    // The file writable, its folder not (SQLite makes -wal and -shm there; serve stops at its lock file there first):
+    // a command that opens the store is refused the same way, naming the folder.
+    chmodSync(db, 0o600);
+    chmodSync(data, 0o500);
+    const folder = await asNobody(["keys", "create", "--name", "k", "--email", "ro@example.test"]);
+    expect({ code: folder.code, stderr: folder.stderr.trim() }).toEqual({ code: 2, stderr: `clanker: cannot access ${data}: permission denied: run as a user who may read and write it, or choose another path` });
   });
 
   test("with a bad --email → exit 2", async () => {

@@ -59,6 +59,8 @@ export class SqliteStore implements Store {
     if (path !== ":memory:") {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // SQLite makes -wal and -shm with the db file's mode: a 0600 db keeps all three private whatever the umask.
+      // SQLite makes -wal and -shm beside the file: a folder it may not write fails at the first write otherwise.
+      accessSync(dirname(path), constants.W_OK);
       for (const f of [path, `${path}-wal`, `${path}-shm`]) {
         if (f !== path && !existsSync(f)) continue;
         privateFile(f);
