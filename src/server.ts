@@ -22,6 +22,7 @@ import { logIntegrity } from "./store/integrity";
 import { DB_FILE } from "./store/data-dir";
 
 const JOBS_DELAY_MS = 50;
+const INTEGRITY_DELAY_MS = 2_000;
 
 /** A start-up failure the operator can fix: `clanker serve` prints its message as one line and exits 2. */
 export class StartError extends Error {}
@@ -139,10 +140,12 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   const jobsTimer = setTimeout(() => {
     stopJobs = startJobs(jobs, log);
     void Promise.resolve(services.webhooks.deliverDue()).catch((e: unknown) => log.error(`job webhook-deliveries failed: ${describeError(e)}`));
-    // The whole file, once, on a thread of its own: a damaged page can leave it opening and answering wrongly.
-    const file = join(config.dataDir, DB_FILE);
-    if (store.sqlite) void logIntegrity(file, log);
   }, JOBS_DELAY_MS);
+  // The whole file, once, on a thread of its own, well after the start (it costs a thread's start and a read of every
+  // page): a damaged page can leave it opening and answering wrongly.
+  const file = join(config.dataDir, DB_FILE);
+  const checkTimer = store.sqlite ? setTimeout(() => void logIntegrity(file, log), INTEGRITY_DELAY_MS) : null;
+  checkTimer?.unref();
   const url = `http://${urlHost(config.host)}:${server.port}`;
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   const threads = config.executor.workers;
@@ -186,6 +189,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     port: server.port!,
     async shutdown(reason) {
       clearTimeout(jobsTimer);
+      if (checkTimer) clearTimeout(checkTimer);
       stopJobs();
       services.workflowTriggers.stop();
       runner.pause();
