@@ -17,8 +17,9 @@ let srv: TestServer;
 const scratch = mkdtempSync(join(tmpdir(), "clanker-cli-test-"));
 
 /** Runs `clanker ARGS` with the server's env plus `env`; a run that does not exit in time is killed and reported. */
-async function run(args: string[], env: Record<string, string> = {}, timeoutMs = 10_000) {
-  const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...srv.env, ...env }, cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+async function run(args: string[], env: Record<string, string> = {}, timeoutMs = 10_000, as: { user?: string[]; home?: string } = {}) {
+  // as.user: a command run in front (setpriv …) with only `env`, from as.home.
+  const p = Bun.spawn([...(as.user ?? []), process.execPath, MAIN, ...args], { env: as.user ? env : { ...srv.env, ...env }, cwd: as.home ?? ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -156,18 +157,11 @@ describe("keys create", () => {
     const home = mkdtempSync(join(tmpdir(), "clanker-cli-readonly-"));
     chownSync(home, 65534, 65534);
     const data = join(home, "data");
-    const asNobody = async (args: string[]) => {
-      const p = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, MAIN, ...args, "--data", data], {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, HOST: "127.0.0.1", PORT: "0" },
-        cwd: home,
-        stdout: "pipe",
-        stderr: "pipe",
+    const asNobody = (args: string[]) =>
+      run([...args, "--data", data], { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, HOST: "127.0.0.1", PORT: "0" }, 10_000, {
+        user: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+        home,
       });
-      const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      clearTimeout(timer);
-      return { stdout, stderr, code };
-    };
     expect((await asNobody(["migrate"])).code).toBe(0);
     const db = join(data, "clanker.db");
     chmodSync(db, 0o400);
