@@ -44,9 +44,9 @@ export function predecessorId(): string | null {
 }
 
 /**
- * SQLite: whether the process holding a claim (`owner`, a replicaId) is gone. On one machine its pid says (a pid
- * another process took since is the rare case left to a restart); a claim made elsewhere (a data dir on a volume
- * two hosts mount) is gone once its lease ran out.
+ * SQLite: whether the process holding a claim (`owner`, a replicaId) is gone. On one machine its pid says (in the
+ * rare case another process took that pid since, the claim waits for that one to end); a claim made elsewhere (a
+ * data dir on a volume two hosts mount) is gone once its lease ran out.
  */
 export function holderGone(owner: string | null, expiresAt: number | null, now: number): boolean {
   if (owner === null) return true;
