@@ -612,3 +612,22 @@ test("a workspace's definitions are bounded: one over 256 KiB of JSON is a 400, 
     expect(await runSql(srv, "DELETE FROM workflow_definitions WHERE key LIKE 'core-filler-%'")).toBe(500);
   }
 });
+
+test("an input schema's top level: additionalProperties false refuses a field it does not list; a keyword it would not act on is refused at save", async () => {
+  const steps = [{ id: "s", kind: "skill", skill: "summarize", input: "{{input.topic}}" }];
+  const closed = { id: "core-closed-input", name: "closed", input: { type: "object", additionalProperties: false, properties: { topic: { type: "string" } } }, steps };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: closed })).status).toBe(200);
+  const extra = await api("POST", "/api/v1/workflows/core-closed-input/launch", { body: { inputData: { topic: "t", tpoic: "typo" } } });
+  expect({ status: extra.status, param: extra.body.error?.param }).toEqual({ status: 400, param: "inputData.tpoic" });
+  expect((await api("GET", "/api/v1/workflows/runs?limit=100")).body.data.some((r: any) => r.workflowId === "core-closed-input")).toBe(false);
+  // Saved and never acted on, these let anything through: refused, naming the keyword.
+  for (const [input, param] of [
+    [{ patternProperties: { "^x": { type: "string" } }, properties: { topic: { type: "string" } } }, "input.patternProperties"],
+    [{ additionalProperties: { type: "string" } }, "input.additionalProperties"],
+    [{ type: "array" }, "input.type"],
+  ] as const) {
+    const r = await api("POST", "/api/v1/workflows/definitions", { body: { id: "core-open-input", name: "open", input, steps } });
+    expect({ status: r.status, param: r.body.error?.param }).toEqual({ status: 400, param });
+  }
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-closed-input")).status).toBe(200);
+});

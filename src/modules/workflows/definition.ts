@@ -14,7 +14,12 @@ export type FieldType = "string" | "number" | "boolean" | "object" | "array";
 export interface FieldSchema {
   required?: string[];
   properties?: Record<string, { type?: FieldType; description?: string }>;
+  /** false: a field not in properties is refused. */
+  additionalProperties?: boolean;
 }
+
+/** What a field schema's top level may say; anything else would be saved and never acted on. */
+const SCHEMA_KEYS = new Set(["type", "title", "description", "required", "properties", "additionalProperties"]);
 
 export type Step =
   | { id: string; kind: "skill"; skill: string; input: string; connector?: StepConnector }
@@ -93,11 +98,14 @@ const bad = (param: string, message: string): never => {
   throw invalidParameter(`${param}: ${message}`, param);
 };
 
-
 function checkSchema(v: unknown, param: string): FieldSchema | undefined {
   if (v === undefined) return undefined;
   if (!isJsonObject(v)) bad(param, "must be an object with required and properties");
-  const s = v as FieldSchema;
+  const s = v as FieldSchema & { type?: unknown };
+  const unknown = Object.keys(s).find((k) => !SCHEMA_KEYS.has(k));
+  if (unknown !== undefined) bad(`${param}.${unknown}`, `is not acted on at this level: a field schema takes ${[...SCHEMA_KEYS].join(", ")} (each property's schema may say more)`);
+  if (s.type !== undefined && s.type !== "object") bad(`${param}.type`, "must be object");
+  if (s.additionalProperties !== undefined && typeof s.additionalProperties !== "boolean") bad(`${param}.additionalProperties`, "must be true or false");
   if (s.required !== undefined && (!Array.isArray(s.required) || s.required.some((r) => typeof r !== "string"))) bad(`${param}.required`, "must be a list of names");
   // Properties given, a required name outside them is a typo: no form asks for it, so a launch from the web app is
   // refused until someone sends it by hand.

@@ -28,7 +28,12 @@ class CostlySchema extends Error {
  * at its definition's save, and at the first launch of a definition saved before these checks.
  */
 function validatorFor(schema: FieldSchema | undefined): ValidateFunction {
-  const json = { type: "object", ...(schema?.required ? { required: schema.required } : {}), ...(schema?.properties ? { properties: schema.properties } : {}) };
+  const json = {
+    type: "object",
+    ...(schema?.required ? { required: schema.required } : {}),
+    ...(schema?.properties ? { properties: schema.properties } : {}),
+    ...(typeof schema?.additionalProperties === "boolean" ? { additionalProperties: schema.additionalProperties } : {}),
+  };
   const key = JSON.stringify(json);
   let v = compiled.get(key);
   if (!v) {
@@ -81,6 +86,7 @@ function describe(e: ErrorObject, param: string): { param: string; message: stri
     .slice(1)
     .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (e.keyword === "required") return { param: [param, ...path, e.params.missingProperty as string].join("."), message: "is required" };
+  if (e.keyword === "additionalProperties") return { param: [param, ...path, e.params.additionalProperty as string].join("."), message: "is not a field this takes" };
   const at = [param, ...path].join(".");
   if (e.keyword === "type") return { param: at, message: path.length ? `must be ${/^[aeiou]/.test(String(e.params.type)) ? "an" : "a"} ${e.params.type}` : "must be an object" };
   return { param: at, message: e.message ?? "is not valid" };
