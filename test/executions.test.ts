@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { answerFor, promptText, startFakeModel, type FakeModel, type RecordedRequest } from "./helpers/fake-models";
 import { client, logMessages, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { stopAll, waitUntil } from "./helpers/suite";
+import { runSql } from "./helpers/sql";
 
 type Call = ReturnType<typeof client>;
 
@@ -563,6 +564,32 @@ describe("rerun", () => {
 });
 
 describe("listing, idempotency and isolation", () => {
+  test("a page holds at most 8 MB of inputs: it ends early with has_more, and the cursor walks the rest", async () => {
+    const key = await srv.createKey({ email: uniqueEmail("big-list") });
+    const call = client(srv, { apiKey: key });
+    const ws = Number((await call("GET", "/api/v1/workspaces/current")).body.id.replace("ws_", ""));
+    // Five finished runs of 3 MB inputs, written straight into the store (sending them to the model is not the point).
+    for (let i = 0; i < 5; i++)
+      await runSql(srv, "INSERT INTO executions (workspace_id, skill_slug, skill_name, status, input, interface, created_at) VALUES (?, 'summarize', 'Summarize', 'failed', ?, 'api', ?)", ws, `${i}`.repeat(3 * 1024 * 1024), Date.now());
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let after = "";
+    for (;;) {
+      const page = await call("GET", `/api/v1/executions?limit=100${after ? `&after_id=${after}` : ""}`);
+      expect(page.status).toBe(200);
+      sizes.push(page.body.data.length);
+      seen.push(...page.body.data.map((e: any) => e.id));
+      expect(page.body.data.every((e: any) => e.input.length === 3 * 1024 * 1024)).toBe(true);
+      if (!page.body.has_more) break;
+      after = page.body.last_id;
+    }
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(new Set(seen).size).toBe(5);
+    // before_id from the oldest gives its newer neighbours, closest first, within the same bound.
+    const back = await call("GET", `/api/v1/executions?limit=100&before_id=${seen[4]}`);
+    expect({ ids: back.body.data.map((e: any) => e.id), more: back.body.has_more }).toEqual({ ids: [seen[2], seen[3]], more: true });
+  }, 30_000);
+
   test("GET /executions cursor-paginates newest first", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await start(listWs, { input: `Summarize item ${i} ${marker("list")}` }));

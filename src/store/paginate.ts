@@ -1,6 +1,6 @@
 // The one paginator: newest first; after_id = the older page after that object, before_id = the newer page
 // before it. Fetch limit + 1 rows to learn has_more without a count.
-import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTableWithColumns } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db";
 
@@ -44,6 +44,34 @@ export async function workspacePage<T extends WorkspaceTable>(db: Db, table: T, 
     .orderBy(cursorOrder(table.id, p))
     .limit(p.limit + 1)) as T["$inferSelect"][];
   return finishPage(rows, p);
+}
+
+/** The most bytes of big columns (inputs, attachments, step outputs) one page of a list holds. */
+export const PAGE_BYTES = 8 * 1024 * 1024;
+
+/** The characters a JSON or text column holds, on either store (a measure for PAGE_BYTES). */
+export const charsOf = (column: SQLiteColumn): SQL<number> => sql<number>`coalesce(length(cast(${column} as text)), 0)`;
+
+/**
+ * workspacePage for a table whose rows may be large (a run's input of megabytes): a page ends early, has_more, once
+ * its rows' `size` would pass PAGE_BYTES (one row at least), and only the rows kept are read whole. A hundred runs of
+ * 10 MB made one answer of a gigabyte, held whole in memory to build it.
+ */
+export async function workspacePageWithin<T extends WorkspaceTable>(db: Db, table: T, size: SQL<number>, workspaceId: number, p: PageParams, ...where: (SQL | undefined)[]): Promise<Page<T["$inferSelect"]>> {
+  const heads = (await db
+    .select({ id: table.id, size })
+    .from(table as SQLiteTableWithColumns<any>)
+    .where(and(eq(table.workspaceId, workspaceId), cursorWhere(table.id, p), ...where))
+    .orderBy(cursorOrder(table.id, p))
+    .limit(p.limit + 1)) as { id: number; size: number }[];
+  let kept = 0;
+  for (let bytes = 0; kept < Math.min(heads.length, p.limit); kept++) {
+    bytes += Number(heads[kept]!.size);
+    if (kept > 0 && bytes > PAGE_BYTES) break;
+  }
+  const ids = heads.slice(0, kept).map((h) => h.id);
+  const rows = ids.length ? ((await db.select().from(table as SQLiteTableWithColumns<any>).where(inArray(table.id, ids)).orderBy(desc(table.id))) as T["$inferSelect"][]) : [];
+  return { rows, hasMore: heads.length > kept };
 }
 
 /**

@@ -10,7 +10,7 @@ import { leaseMillis, replicaId } from "../../lib/replica";
 import { writeAudit } from "../../store/audit";
 import { prepared } from "../../store/prepared";
 import { workspaceRow } from "../../store/lookup";
-import { workspacePage, type PageParams } from "../../store/paginate";
+import { charsOf, workspacePageWithin, type PageParams } from "../../store/paginate";
 import { executionBlocks, executions } from "../../store/schema";
 import { providerOf } from "../../executor/providers";
 import type { SecretsService } from "../secrets/service";
@@ -190,9 +190,10 @@ export function createExecutionsService(d: ExecutionsDeps) {
     },
 
     async list(ctx: Ctx, p: PageParams, filter: { status?: string; skill?: string } = {}) {
-      const page = await workspacePage(
+      const page = await workspacePageWithin(
         db,
         executions,
+        sql<number>`${charsOf(executions.input)} + ${charsOf(executions.attachments)}`,
         ctx.workspaceId,
         p,
         filter.status ? eq(executions.status, filter.status as ExecutionRow["status"]) : undefined,

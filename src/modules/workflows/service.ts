@@ -9,7 +9,7 @@ import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
-import { pageOfList, workspacePage, type PageParams } from "../../store/paginate";
+import { charsOf, pageOfList, workspacePageWithin, type PageParams } from "../../store/paginate";
 import { workflowDefinitions, workflowRuns } from "../../store/schema";
 import type { Catalog } from "../skills/catalog";
 import type { WebhooksService } from "../webhooks/service";
@@ -196,7 +196,6 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
 
   return {
     definitionOf,
-
     definitions,
 
     /** One page of definitions (bundled and this workspace's), the id as the cursor. */
@@ -298,9 +297,10 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     },
 
     async runs(ctx: Ctx, p: PageParams, filter: { workflow?: string; status?: string }) {
-      const page = await workspacePage(
+      const page = await workspacePageWithin(
         db,
         workflowRuns,
+        sql<number>`${charsOf(workflowRuns.input)} + ${charsOf(workflowRuns.state)}`,
         ctx.workspaceId,
         p,
         filter.workflow ? eq(workflowRuns.workflowId, filter.workflow) : undefined,
