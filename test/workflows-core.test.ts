@@ -615,7 +615,8 @@ test("a workspace's definitions are bounded: one over 256 KiB of JSON is a 400, 
 
 test("an input schema's top level: additionalProperties false refuses a field it does not list; a keyword it would not act on is refused at save", async () => {
   const steps = [{ id: "s", kind: "skill", skill: "summarize", input: "{{input.topic}}" }];
-  const closed = { id: "core-closed-input", name: "closed", input: { type: "object", additionalProperties: false, properties: { topic: { type: "string" } } }, steps };
+  const schema = { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", title: "Closed", additionalProperties: false, properties: { topic: { type: "string" } } };
+  const closed = { id: "core-closed-input", name: "closed", input: schema, steps };
   expect((await api("POST", "/api/v1/workflows/definitions", { body: closed })).status).toBe(200);
   const extra = await api("POST", "/api/v1/workflows/core-closed-input/launch", { body: { inputData: { topic: "t", tpoic: "typo" } } });
   expect({ status: extra.status, param: extra.body.error?.param }).toEqual({ status: 400, param: "inputData.tpoic" });

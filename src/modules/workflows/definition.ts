@@ -18,8 +18,8 @@ export interface FieldSchema {
   additionalProperties?: boolean;
 }
 
-/** What a field schema's top level may say; anything else would be saved and never acted on. */
-const SCHEMA_KEYS = new Set(["type", "title", "description", "required", "properties", "additionalProperties"]);
+/** What a field schema's top level may say (annotations too); a constraint beyond these would be saved and never acted on. */
+const SCHEMA_KEYS = new Set(["type", "required", "properties", "additionalProperties", "title", "description", "$schema", "$id", "$comment", "examples"]);
 
 export type Step =
   | { id: string; kind: "skill"; skill: string; input: string; connector?: StepConnector }
