@@ -214,11 +214,11 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       checkCronIntervals(def, d.cronMinIntervalSeconds);
       if (opts.replace !== undefined && opts.replace !== def.id) throw new InvalidRequestError(`The body's id (${def.id}) must match the path (${opts.replace})`, "id");
       return changeDefinitions(ctx.workspaceId, async () => {
-        const existing = await own(ctx.workspaceId, def.id);
+        // Under the lock, again: the one a PUT replaces may have been deleted since the check above.
+        const existing = opts.replace === undefined ? await own(ctx.workspaceId, def.id) : await ownOr404(ctx, def.id, "replaced");
         if (opts.replace === undefined && existing) throw new ConflictError(`A workflow '${def.id}' already exists; PUT to replace it`, "WORKFLOW_EXISTS");
         if (!existing && (await db.$count(workflowDefinitions, eq(workflowDefinitions.workspaceId, ctx.workspaceId))) >= MAX_DEFINITIONS)
           throw new ConflictError(`A workspace may have at most ${MAX_DEFINITIONS} workflow definitions: delete one first`, "WORKFLOW_LIMIT");
-        if (opts.replace !== undefined && !existing) throw bundled.has(def.id) ? bundledOnly(def.id, "replaced") : new NotFoundError("workflow", def.id);
         const now = Date.now();
         if (existing) await db.update(workflowDefinitions).set({ definition: def, updatedAt: now }).where(eq(workflowDefinitions.id, existing.id));
         else await db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now });
