@@ -51,6 +51,36 @@ function rawHttp(srv: TestServer, request: string): Promise<string> {
   });
 }
 
+/** Sends `request` and leaves the connection open: the first line of the answer, or "(no answer)" after `waitMs`. */
+function firstAnswerLine(srv: TestServer, request: string, waitMs: number): Promise<string> {
+  const { hostname, port } = new URL(srv.url);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let socket: { end(): void } | undefined;
+    const done = (line: string) => {
+      clearTimeout(timer);
+      socket?.end();
+      resolve(line);
+    };
+    const timer = setTimeout(() => done("(no answer)"), waitMs);
+    void Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        open: (s) => {
+          socket = s;
+          s.write(request);
+        },
+        data: (_s, d) => {
+          out += d.toString();
+          if (out.includes("\r\n")) done(out.slice(0, out.indexOf("\r\n")));
+        },
+        error: (_s, e) => reject(e),
+      },
+    });
+  });
+}
+
 const deepArrays = (n: number) => "[".repeat(n) + "]".repeat(n);
 const deepObjects = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
 /** An object `levels` deep in all: {"a":{"a":…{}…}}. */
@@ -158,6 +188,24 @@ describe("deeply nested JSON (item 5)", () => {
 
   test("a deep body without credentials at an authenticated route is still a 401 first", async () => {
     expectEnvelope(await send(srv, "POST", "/api/v1/memory/append", { headers: json, body: deepArrays(20_000) }), 401);
+  });
+
+  test("a caller who may not send a body is answered without it being read (every authenticated mutation, from /openapi.json): no key, a wrong key; a valid key's body is awaited", async () => {
+    // Headers declaring 1 MB, then 10 bytes: an answer before the rest is sent means the body was never waited for.
+    const head = (method: string, path: string, credential: string) =>
+      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n${credential}\r\n{"content":`;
+    const doc = (await send(srv, "GET", "/openapi.json")).body;
+    const answers: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[] }>>))
+      for (const [method, op] of Object.entries(ops)) {
+        if (method === "get" || method === "head" || (op.security && op.security.length === 0)) continue;
+        const at = path.replace(/\{[^}]+\}/g, "x");
+        for (const credential of ["", "x-api-key: ck_wrong\r\n"])
+          answers.push(`${method} ${path} ${credential ? "wrong key" : "no key"}: ${await firstAnswerLine(srv, head(method.toUpperCase(), at, credential), 5_000)}`);
+      }
+    expect(answers.length).toBeGreaterThan(60);
+    expect(answers.filter((a) => !a.endsWith(": HTTP/1.1 401 Unauthorized"))).toEqual([]);
+    expect(await firstAnswerLine(srv, head("POST", "/api/v1/memory/append", `x-api-key: ${key}\r\n`), 700)).toBe("(no answer)");
   });
 
   test("a multipart body of more than 1,000 parts → 400 TOO_MANY_PARTS (after the 401 without credentials); repeated names still group", async () => {

@@ -69,7 +69,11 @@ function validVersion(v: string): boolean {
 // in WeakMaps keyed by the Request: a WeakMap entry per request cost more than the lookup it saved.
 const STARTED = Symbol("started");
 const PRINCIPAL = Symbol("principal");
-type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal };
+const REFUSED = Symbol("refused");
+type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal; [REFUSED]?: unknown };
+type AuthStep = { request: Request; set: { headers: Record<string, string | number> } };
+/** The body of a request refused before it was read (never seen by a handler: the transform throws first). */
+const UNREAD = Object.freeze({});
 
 /**
  * Public routes that refuse a cross-site post themselves, with a page a person reads (an OAuth callback's
@@ -99,6 +103,46 @@ export function createPlatform(deps: PlatformDeps) {
     if (v instanceof Promise) return v.then((verdict) => void Object.assign(set.headers, rateHeaders(verdict)));
     Object.assign(set.headers, rateHeaders(v));
   };
+
+  // Who is calling, before the body is read: stashes the principal (its rate limit counted) or throws the 401, 403
+  // or 429. A route with `auth` runs it in the parse hook, so a body is read and parsed only for a caller who may
+  // send it (an anonymous 4.7 MB JSON body cost ~200 ms before its 401); a request without a body, in the transform.
+  const authenticate = async (c: AuthStep): Promise<void> => {
+    const { request, set } = c;
+    let principal: Principal;
+    try {
+      const cred = credentialOf(request);
+      const p = authenticator.fromRequest(request, cred);
+      principal = p instanceof Promise ? await p : p;
+      // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
+      if (cred && "viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
+    } catch (e) {
+      // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
+      await limitIp(request, set);
+      throw e;
+    }
+    const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
+    // The headers rateHeaders() would build, set in place: no object per request on the hot path.
+    const hit = limiter.hit(principal.rateKey, limit);
+    const v = hit instanceof Promise ? await hit : hit;
+    const h = set.headers;
+    h["x-ratelimit-limit"] = String(v.limit);
+    h["x-ratelimit-remaining"] = String(v.remaining);
+    h["x-ratelimit-reset"] = String(v.reset);
+    (c as Stash)[PRINCIPAL] = principal;
+  };
+  // The auth macro's transform; also how the parse hook knows a route takes `auth` (by this function's identity).
+  const authTransform = async (c: AuthStep & { body: unknown }): Promise<void> => {
+    const s = c as Stash;
+    if (s[REFUSED] !== undefined) throw s[REFUSED];
+    if (s[PRINCIPAL] === undefined) await authenticate(c);
+    throwIfBadBody(c.body);
+  };
+  // "METHOD /route" of every route with `auth` (its transform hooks hold authTransform), gathered by the first body read.
+  let authRoutes: Set<string> | undefined;
+  const hasAuth = (hook: unknown) => hook === authTransform || (hook as { fn?: unknown } | undefined)?.fn === authTransform;
+  const takesAuth = (method: string, route: string): boolean =>
+    (authRoutes ??= new Set(platform.routes.filter((r) => [r.hooks?.transform ?? []].flat().some(hasAuth)).map((r) => `${r.method} ${r.path}`))).has(`${method} ${route}`);
 
   const warning = mailLinkWarning(config);
   if (warning) deps.log.warn(warning);
@@ -136,15 +180,23 @@ export function createPlatform(deps: PlatformDeps) {
     // The OpenAPI document cannot see through a parser function; src/http/openapi.ts maps this one (by identity)
     // back to application/json, so every route's body schema still reaches it.
     .onParse(
-      markBodyParser(({ request, contentType, route }: { request: Request; contentType: string; route: string }) =>
-        RAW_BODY_ROUTES.has(route)
-          ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
-          : route === OAUTH_TOKEN_ROUTE
-            ? readFormOrJsonBody(request, config.maxBodyBytes, contentType)
-          : contentType?.startsWith("multipart/form-data")
-            ? readMultipartBody(request, config.maxBodyBytes)
-            : readJsonBody(request, config.maxBodyBytes, contentType, !JSON_RPC_ROUTES.has(route)),
-      ),
+      markBodyParser((c: AuthStep & { contentType: string; route: string }) => {
+        const { request, contentType, route } = c;
+        const read = () =>
+          RAW_BODY_ROUTES.has(route)
+            ? readSignedJsonBody(request, config.maxBodyBytes, contentType)
+            : route === OAUTH_TOKEN_ROUTE
+              ? readFormOrJsonBody(request, config.maxBodyBytes, contentType)
+            : contentType?.startsWith("multipart/form-data")
+              ? readMultipartBody(request, config.maxBodyBytes)
+              : readJsonBody(request, config.maxBodyBytes, contentType, !JSON_RPC_ROUTES.has(route));
+        if (!takesAuth(request.method, route)) return read();
+        // Refused: the body is left unread, and the transform throws the refusal.
+        return authenticate(c).then(read, (e: unknown) => {
+          (c as Stash)[REFUSED] = e;
+          return UNREAD;
+        });
+      }),
     )
     .onError(async ({ code, error, request, set }) => {
       try {
@@ -190,31 +242,7 @@ export function createPlatform(deps: PlatformDeps) {
     .macro({
       /** Requires an API key or session; `ctx` is the principal's workspace, actor and role. */
       auth: {
-        transform: async (c) => {
-          const { request, set, body } = c;
-          let principal: Principal;
-          try {
-            const cred = credentialOf(request);
-            const p = authenticator.fromRequest(request, cred);
-            principal = p instanceof Promise ? await p : p;
-            // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
-            if (cred && "viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
-          } catch (e) {
-            // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
-            await limitIp(request, set);
-            throw e;
-          }
-          const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
-          // The headers rateHeaders() would build, set in place: no object per request on the hot path.
-          const hit = limiter.hit(principal.rateKey, limit);
-          const v = hit instanceof Promise ? await hit : hit;
-          const h = set.headers;
-          h["x-ratelimit-limit"] = String(v.limit);
-          h["x-ratelimit-remaining"] = String(v.remaining);
-          h["x-ratelimit-reset"] = String(v.reset);
-          (c as Stash)[PRINCIPAL] = principal;
-          throwIfBadBody(body);
-        },
+        transform: authTransform,
         resolve: (c) => {
           const { request, set } = c;
           const p = (c as Stash)[PRINCIPAL]!;
