@@ -4,12 +4,13 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import type AjvClass from "ajv";
 import { InvalidRequestError, invalidParameter } from "../../lib/errors";
 import { costlyKeyword } from "./schema-cost";
+import { linearUniqueItems } from "./unique-items";
 import type { FieldSchema } from "./definition";
 
 // strict off: a definition's schema may carry keywords we do not act on (format, examples); they are not errors.
 // Made on the first check, not at start: Ajv is loaded (require) only when a workflow's fields are checked.
 let ajvInstance: AjvClass | undefined;
-const ajv = () => (ajvInstance ??= new ((require("ajv") as typeof import("ajv")).default)({ allErrors: false, strict: false }));
+const ajv = () => (ajvInstance ??= linearUniqueItems(new ((require("ajv") as typeof import("ajv")).default)({ allErrors: false, strict: false })));
 
 // Definitions are few and reused: one compiled validator per distinct schema, bounded all the same.
 const compiled = new Map<string, ValidateFunction>();

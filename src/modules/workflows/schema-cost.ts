@@ -3,13 +3,12 @@
 // event loop every workspace shares. Refused when the definition is saved:
 // - a pattern that can backtrack super-linearly: ^(a+)+$ (exponential) or .*a.*b (polynomial), as scslre's analysis
 //   of the parsed pattern finds them, and an alternation inside a repetition, (a|a)*, which it does not: 30
-//   characters held the loop for seconds, 10 KB of input for minutes;
-// - uniqueItems without a maxItems of at most MAX_UNIQUE_ITEMS: Ajv compares every pair (60,000 objects: 16 s).
+//   characters held the loop for seconds, 10 KB of input for minutes.
+// (uniqueItems is checked in one pass: ./unique-items.)
 // Loaded on a definition's save only.
 import type { AST } from "@eslint-community/regexpp";
 import { isJsonObject } from "../../lib/json-object";
 
-export const MAX_UNIQUE_ITEMS = 1000;
 /** Keywords whose values are data, not schemas: an enum value may hold a "pattern" key without running it. */
 const VALUES = new Set(["enum", "const", "default", "examples"]);
 /** Keywords whose values map names to schemas: a property may be called "default" or "pattern". */
@@ -70,8 +69,6 @@ export function costlyKeyword(v: unknown, path: string[] = []): { path: string[]
       const why = costlyPattern(source);
       if (why) return { path: [...path, "patternProperties", source], why: `the pattern ${JSON.stringify(source.slice(0, 100))} ${why}: write it so each character can match only one way` };
     }
-  if (s.uniqueItems === true && !(typeof s.maxItems === "number" && s.maxItems <= MAX_UNIQUE_ITEMS))
-    return { path: [...path, "uniqueItems"], why: `uniqueItems compares every pair of items: give maxItems of at most ${MAX_UNIQUE_ITEMS} beside it` };
   for (const [k, child] of Object.entries(s)) {
     if (VALUES.has(k)) continue;
     const entries: [string[], unknown][] =
