@@ -497,6 +497,57 @@ test("uniqueItems is checked in one pass: 2 MB of arrays differing only in their
   expect((await api("DELETE", "/api/v1/workflows/definitions/core-unique")).status).toBe(200);
 });
 
+test("a run follows the exact definition it was launched from: a DELETE or PUT mid-run fails it at once (its running step's execution cancelled, no further step run or charged); an unchanged PUT leaves it going", async () => {
+  const steps = (mark: string) => [
+    { id: "one", kind: "skill", skill: "summarize", input: `one [[slow:200]] ${mark}` },
+    { id: "two", kind: "skill", skill: "summarize", input: `two ${mark}` },
+    { id: "three", kind: "skill", skill: "summarize", input: `three ${mark}` },
+  ];
+  const v1 = { id: "core-follows", name: "follows", steps: steps("V1") };
+  const launchAndWait = async () => {
+    const run = (await api("POST", "/api/v1/workflows/core-follows/launch", { body: {} })).body;
+    await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.steps?.one?.status === "running");
+    return run.runId as string;
+  };
+  const settled = async (runId: string) => {
+    const run = (await api("GET", `/api/v1/workflows/runs/${runId}`)).body;
+    const one = (await api("GET", `/api/v1/executions/${run.steps.one.executionId}/status`)).body;
+    await waitFor(() => api("GET", `/api/v1/executions/${run.steps.one.executionId}/status`), (r) => ["completed", "failed", "cancelled"].includes(r.body.status));
+    await Bun.sleep(1_500); // a step the run went on to would have started by now
+    return { run: (await api("GET", `/api/v1/workflows/runs/${runId}`)).body, one };
+  };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: v1 })).status).toBe(200);
+
+  // Replaced mid-run: the run stops; its first step's execution is cancelled, and no step of either version follows.
+  let runId = await launchAndWait();
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: { ...v1, steps: steps("V2") } })).status).toBe(200);
+  let { run } = await settled(runId);
+  expect({ status: run.status, code: run.error?.code, steps: Object.keys(run.steps) }).toEqual({ status: "failed", code: "WORKFLOW_CHANGED", steps: ["one"] });
+  expect((await api("GET", `/api/v1/executions/${run.steps.one.executionId}/status`)).body.status).toBe("cancelled");
+  expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("two V")).length).toBe(0);
+
+  // Waiting on an approval when replaced: failed at once, not resumable into the new version's steps.
+  const gated = { id: "core-follows", name: "follows", steps: [{ id: "gate", kind: "approval", message: "go?" }, ...steps("V3").slice(1)] };
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: gated })).status).toBe(200);
+  const waiting = (await api("POST", "/api/v1/workflows/core-follows/launch", { body: {} })).body.runId;
+  await waitFor(() => api("GET", `/api/v1/workflows/runs/${waiting}`), (r) => r.body.status === "suspended");
+  // The same definition saved again changes nothing: the run still waits.
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: gated })).status).toBe(200);
+  expect((await api("GET", `/api/v1/workflows/runs/${waiting}`)).body.status).toBe("suspended");
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: { ...gated, steps: [{ id: "other", kind: "approval", message: "new" }] } })).status).toBe(200);
+  const replaced = (await api("GET", `/api/v1/workflows/runs/${waiting}`)).body;
+  expect({ status: replaced.status, code: replaced.error?.code, gate: replaced.steps.gate.status }).toEqual({ status: "failed", code: "WORKFLOW_CHANGED", gate: "cancelled" });
+  expect((await api("POST", `/api/v1/workflows/runs/${waiting}/resume`, { body: { step: "gate", resumeData: {} } })).body.error?.code).toBe("RUN_NOT_SUSPENDED");
+
+  // Deleted mid-run: the same, as WORKFLOW_NOT_FOUND.
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: v1 })).status).toBe(200);
+  runId = await launchAndWait();
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-follows")).status).toBe(200);
+  ({ run } = await settled(runId));
+  expect({ status: run.status, code: run.error?.code, steps: Object.keys(run.steps) }).toEqual({ status: "failed", code: "WORKFLOW_NOT_FOUND", steps: ["one"] });
+  expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("two V")).length).toBe(0);
+});
+
 test("a run follows the definition it was launched from: the workspace's copy of a bundled id deleted, its run fails rather than go on with the bundled steps", async () => {
   const own = {
     id: "research-draft-approve",

@@ -7,7 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
-import { executions, workflowRuns } from "../../store/schema";
+import { workflowRuns } from "../../store/schema";
 import type { EventBus, BusEvent } from "../events/bus";
 import type { ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
@@ -16,7 +16,8 @@ import type { IntegrationCatalog, Step, WorkflowDefinition } from "./definition"
 import { render, RenderBudget, renderDeep, TemplateTooLarge } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
-import { endedSteps, type DefinitionSource, type RunState, type StepState } from "./run-state";
+import { costOf } from "./runs-of-definition";
+import { endedSteps, whyGone, type DefinitionSource, type RunState, type StepState } from "./run-state";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
@@ -162,9 +163,11 @@ export class WorkflowEngine {
       if (!claimed) return;
       const run = await this.load(runId);
       if (!run || run.status !== "running") return;
+      // Deleted, or changed since the launch (a launch beside the change, on PostgreSQL: runs-of-definition.ts).
       const def = await this.d.definitionOf(run.workspaceId, run.workflowId, (run.state as unknown as RunState).definition);
-      if (!def) {
-        await this.endIfRunning(runId, (r) => ({ status: "failed", errorCode: "WORKFLOW_NOT_FOUND", errorMessage: `The workflow '${r.workflowId}' no longer exists`, completedAt: Date.now() }));
+      const gone = whyGone(def, run.state as unknown as RunState, run.workflowId);
+      if (!def || gone) {
+        await this.endIfRunning(runId, () => ({ status: "failed", errorCode: gone!.code, errorMessage: gone!.message, completedAt: Date.now() }));
         return;
       }
       const outcome = await this.walk(run, def.steps);
@@ -382,18 +385,4 @@ export class WorkflowEngine {
       void check().catch(fail);
     });
   }
-}
-
-/** A run's cost: the sum of its skill steps' executions. */
-export async function costOf(store: Store, run: RunRow): Promise<number> {
-  const ids = Object.values((run.state as unknown as RunState).steps)
-    .map((s) => s.executionId)
-    .filter((x): x is string => !!x)
-    .map((x) => decodeId("execution", x)!);
-  let micro = 0;
-  for (const id of ids) {
-    const [e] = await store.db.select({ c: executions.costMicro }).from(executions).where(eq(executions.id, id));
-    micro += e?.c ?? 0;
-  }
-  return micro / 1_000_000;
 }

@@ -1,7 +1,8 @@
 // A workflow run's state as stored (the steps' states, and which definition it follows), and how its steps end
 // with it.
 import type { Connector } from "../executions/prompt";
-import type { Step } from "./definition";
+import { createHash } from "node:crypto";
+import type { Step, WorkflowDefinition } from "./definition";
 
 export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped" | "cancelled";
 
@@ -26,6 +27,23 @@ export interface RunState {
    * on runs launched before it was recorded: whichever definition the id names now.)
    */
   definition?: DefinitionSource;
+  /**
+   * The definition's revision at the launch (revisionOf): a run follows only that one, so a definition changed
+   * under it never has it run steps nobody launched (or skip ones they did). Absent on runs launched before it was
+   * recorded: they follow whatever the id names now.
+   */
+  revision?: string;
+}
+
+/** A definition as read from the store, as one short string: equal definitions, equal strings. */
+export const revisionOf = (def: WorkflowDefinition): string => createHash("sha256").update(JSON.stringify(def)).digest("base64url").slice(0, 22);
+
+/** Why a run cannot go on with `def` (what its id names now, as read from the store), or null. */
+export function whyGone(def: WorkflowDefinition | null, state: RunState, workflowId: string): { code: string; message: string } | null {
+  if (!def) return { code: "WORKFLOW_NOT_FOUND", message: `The workflow '${workflowId}' was deleted: this run stopped rather than go on with other steps` };
+  if (state.revision !== undefined && revisionOf(def) !== state.revision)
+    return { code: "WORKFLOW_CHANGED", message: `The workflow '${workflowId}' was changed after this run was launched: it stopped rather than mix the two versions' steps. Launch it again to run the new one` };
+  return null;
 }
 
 export type DefinitionSource = "workspace" | "bundled";

@@ -1,7 +1,7 @@
 // Workflows: definitions (bundled + the workspace's own), launching, runs, resume and cancel. Shared by REST,
 // the AI SDK stream, MCP and the cron triggers.
 import { and, desc, eq, sql } from "drizzle-orm";
-import { assertMayCancel, assertRole, starterView, systemCtx, type Ctx } from "../../lib/context";
+import { assertMayCancel, assertRole, starterView, type Ctx } from "../../lib/context";
 import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { isJsonObject } from "../../lib/json-object";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -16,8 +16,9 @@ import type { WebhooksService } from "../webhooks/service";
 import type { ExecutionsService } from "../executions/service";
 import { checkCronIntervals, checkDefinitionSchemas, cronRequestId, isCron, validateDefinition, type IntegrationCatalog, type Step, type WorkflowDefinition } from "./definition";
 import type { EventTriggerStore } from "../triggers/store";
-import { costOf, type WorkflowEngine } from "./engine";
-import { endedSteps, type DefinitionSource, type RunState } from "./run-state";
+import type { WorkflowEngine } from "./engine";
+import { endedSteps, revisionOf, type DefinitionSource, type RunState } from "./run-state";
+import { cancelRunningSteps, costOf, failRunsGone } from "./runs-of-definition";
 import { checkFields } from "./fields";
 import researchDraftApprove from "./examples/research-draft-approve.json";
 import parallelReview from "./examples/parallel-review.json";
@@ -146,16 +147,18 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
     return row;
   }
 
+  const runsOfDefinition = { store, executions: d.executions, definitionOf, engine: engineRef };
+
   const findRun = (ctx: Ctx, ref: string): Promise<RunRow> => workspaceRow(db, workflowRuns, "run", "workflow run", ctx.workspaceId, ref);
 
   /** A new run's row, as its launch makes it (the status and what the launch adds: the caller's). */
-  const newRun = (ctx: Ctx, workflowId: string, source: DefinitionSource, input: Record<string, unknown>, trigger: string) => {
+  const newRun = (ctx: Ctx, workflowId: string, source: DefinitionSource, input: Record<string, unknown>, trigger: string, revision?: string) => {
     const now = Date.now();
     return {
       workspaceId: ctx.workspaceId,
       workflowId,
       input,
-      state: { steps: {}, definition: source } satisfies RunState,
+      state: { steps: {}, definition: source, revision } satisfies RunState,
       trigger,
       actorUserId: ctx.actor.userId,
       actorApiKeyId: ctx.actor.kind === "apiKey" || ctx.actor.kind === "agent" ? ctx.actor.apiKeyId : null,
@@ -224,6 +227,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         else await db.insert(workflowDefinitions).values({ workspaceId: ctx.workspaceId, key: def.id, definition: def, createdAt: now, updatedAt: now });
         await writeAudit(store, ctx, { action: existing ? "workflow.update" : "workflow.create", resourceType: "workflow", resourceId: def.id });
         await d.eventTriggers.sync(ctx, def.id, def.triggers ?? []);
+        if (existing) await failRunsGone(runsOfDefinition, ctx, def.id);
         return { ...def, source: "workspace" as const };
       });
     },
@@ -236,23 +240,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         await db.delete(workflowDefinitions).where(eq(workflowDefinitions.id, existing.id));
         await writeAudit(store, ctx, { action: "workflow.delete", resourceType: "workflow", resourceId: key });
         await d.eventTriggers.sync(ctx, key, []);
-        // Its runs waiting on an approval fail now, as a running one does at its next step: a resume would fail anyway.
-        const waiting = await db
-          .select()
-          .from(workflowRuns)
-          .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.workflowId, key), eq(workflowRuns.status, "suspended")));
-        for (const run of waiting) {
-          const state = run.state as unknown as RunState;
-          if (await definitionOf(ctx.workspaceId, key, state.definition)) continue; // a run of the bundled one it shadowed
-          await engineRef().save(run, {
-            status: "failed",
-            errorCode: "WORKFLOW_NOT_FOUND",
-            errorMessage: `The workflow '${key}' was deleted while this run waited`,
-            suspendedStep: null,
-            state: endedSteps(state, "failed") as unknown as Record<string, unknown>,
-            completedAt: Date.now(),
-          });
-        }
+        await failRunsGone(runsOfDefinition, ctx, key);
       });
       return { id: key, deleted: true as const };
     },
@@ -286,7 +274,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         if (!(await definitionOf(ctx.workspaceId, key, source))) throw new NotFoundError("workflow", key);
         const [row] = await db
           .insert(workflowRuns)
-          .values({ ...newRun(ctx, def.id, source, data, trigger), status: "running", callbackUrl })
+          .values({ ...newRun(ctx, def.id, source, data, trigger, revisionOf(def)), status: "running", callbackUrl })
           .returning();
         await writeAudit(store, ctx, { action: "workflow.launch", resourceType: "workflow_run", resourceId: encodeId("run", row!.id), metadata: { workflow: def.id, trigger } });
         // Driven in the background once the run is committed (advance records its own failures on the run).
@@ -351,16 +339,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         );
         return { run, row };
       });
-      // The run's steps are the workflow's own executions (started as the server): cancelling the run was the
-      // caller's decision, checked above, so they end with it whoever started them.
-      const asWorkflow = systemCtx(ctx.workspaceId, ctx.requestId);
-      for (const s of Object.values((run.state as unknown as RunState).steps)) {
-        if (s.status === "running" && s.executionId) {
-          try {
-            await d.executions.cancel(asWorkflow, s.executionId);
-          } catch {}
-        }
-      }
+      await cancelRunningSteps(d.executions, ctx, run);
       return runView(store, row);
     },
 
