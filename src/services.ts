@@ -121,7 +121,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     listChanges,
     runner,
     otp,
-    signin: createSigninService(store, users, otp, mailer, isLoopback(config.host)),
+    signin: createSigninService(store, users, otp, mailer, isLoopback(config.host), (id) => keyCache.forgetUser(id)),
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
     oauth: createOAuthService(store, box, keyCache),
     agents: createAgentsService({

@@ -363,6 +363,15 @@ describe("credits grant", () => {
     expect(txns[0]).toMatchObject({ kind: "grant", amount: 12.5, balanceAfter: before + 12.5 });
     const tier = (await api("GET", "/api/v1/billing/subscription/tier")).body;
     expect(tier).toMatchObject({ tier: "paygmode", byokCost: 0, prices: { inputPerMTok: 300, outputPerMTok: 1500 } });
+    // Audited in the workspace, as the command line's other changes are.
+    const audit = (await api("GET", "/api/v1/audit-logs?action=credits.grant")).body.data;
+    expect(audit.map((a: { action: string; resourceId: string; metadata: unknown }) => [a.action, a.resourceId, a.metadata])).toEqual([["credits.grant", txns[0].id, { amount: 12.5, via: "cli" }]]);
+    // A session made by the command line too, in the workspace it acts in.
+    const email = uniqueEmail("cli-session");
+    const made = await run(["sessions", "create", "--email", email]);
+    const session = client(srv, { session: made.stdout.trim().split("\n").pop()! });
+    const created = (await session("GET", "/api/v1/audit-logs?action=session.create")).body.data;
+    expect(created.map((a: { action: string; metadata: unknown }) => [a.action, a.metadata])).toEqual([["session.create", { via: "cli" }]]);
   });
 
   test("a bad amount or an unknown workspace → exit 2", async () => {

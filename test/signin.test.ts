@@ -707,5 +707,38 @@ describe("the local owner clanker made without an address (clanker mcp with no k
     const second = await signIn("second-person@example.com");
     expect(second.body.user).toMatchObject({ created: true, serverOwner: false });
     expect((await client(srv, { session: second.body.token })("GET", "/api/v1/memory")).body.content).toBe("");
+    // Each sign-in is audited where its session acts, as its sign-out is.
+    const audit = (await client(srv, { session: first.body.token })("GET", "/api/v1/audit-logs?action=session.create")).body.data;
+    expect(audit.map((a: { action: string; actor: unknown }) => a.action)).toEqual(["session.create"]);
+  });
+
+  test("once anyone has an address here (the operator's, made by the CLI), or when the first to sign in was invited, nobody takes the local owner over", async () => {
+    const other = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000" } });
+    try {
+      const made = await other.cli(["keys", "create", "--name", "local agent"]);
+      const agent = client(other, { apiKey: made.stdout.trim().split("\n").pop()! });
+      expect((await agent("PUT", "/api/v1/memory", { body: { content: "the operator's local notes" } })).status).toBe(200);
+      const signIn = async (email: string) => {
+        expect((await client(other)("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
+        let code: string | null = null;
+        await waitUntil("the sign-in mail", () => (code = outboxMessages(other.dataDir, email).map(extractCode).at(-1) ?? null));
+        return client(other)("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+      };
+      // The local owner invites a teammate before anyone signed in: the teammate is a guest, not the owner.
+      const ws = (await agent("GET", "/api/v1/workspaces/current")).body.id;
+      expect((await agent("POST", `/api/v1/workspaces/${ws}/invitations`, { body: { email: "teammate@example.com", role: "member" } })).status).toBe(200);
+      const teammate = await signIn("teammate@example.com");
+      expect(teammate.body.user).toMatchObject({ created: true, serverOwner: false });
+      expect((await client(other, { session: teammate.body.token })("GET", "/api/v1/memory")).body.content).toBe("");
+      // The operator's own account, made by the CLI; then a stranger signs in.
+      expect((await other.cli(["keys", "create", "--name", "operator", "--email", "operator@example.com"])).code).toBe(0);
+      const stranger = await signIn("stranger@example.com");
+      expect(stranger.body.user).toMatchObject({ created: true, serverOwner: false });
+      expect((await client(other, { session: stranger.body.token })("GET", "/api/v1/memory")).body.content).toBe("");
+      expect((await agent("GET", "/api/v1/profile")).body.email).toBeNull();
+    } finally {
+      await other.stop();
+      cleanup(other);
+    }
   });
 });

@@ -5,6 +5,8 @@ import type { Store } from "../store/db";
 import { workspaces } from "../store/schema";
 import { createBillingService } from "../modules/billing/service";
 import { encodeId } from "../lib/ids";
+import { systemCtx } from "../lib/context";
+import { writeAudit } from "../store/audit";
 import { usageError as usage } from "./errors";
 
 export async function runCreditsCommand(store: Store, config: Config, flags: { workspace?: string; amount?: string }): Promise<void> {
@@ -15,6 +17,10 @@ export async function runCreditsCommand(store: Store, config: Config, flags: { w
   if (amount > MAX_CREDITS) usage(`--amount must be at most ${MAX_CREDITS.toLocaleString("en")} credits at a time, got '${flags.amount}'`);
   const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace));
   if (!ws) usage(`no workspace with slug '${flags.workspace}' in this data dir; clanker keys list names each key's workspace`);
-  const txn = await createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
+  const txn = await store.tx(async () => {
+    const t = await createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
+    await writeAudit(store, systemCtx(ws.id, "cli"), { action: "credits.grant", resourceType: "billing_transaction", resourceId: t.id, metadata: { amount, via: "cli" } });
+    return t;
+  });
   console.log(`Granted ${amount} credits to ${ws.slug} (${encodeId("workspace", ws.id)}); balance is now ${txn.balanceAfter}`);
 }

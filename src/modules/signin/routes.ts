@@ -113,11 +113,11 @@ export const signinRoutes = (app: Platform) =>
     })
     .post(
       "/api/v1/auth/email/verify",
-      async ({ deps, body, request, set }) => {
+      async ({ deps, body, request, set, caller }) => {
         // The answer sets a session cookie: another site must not sign a visitor's browser in to the attacker's
         // account (login CSRF), where what they save next — a BYOK key, secrets — would land.
         refuseCrossSite(deps.config, request, "Cross-site sign-in refused: sign in on this server's own page");
-        const out = await deps.services.signin.verify(body.email, body.code);
+        const out = await deps.services.signin.verify(body.email, body.code, caller);
         set.headers["set-cookie"] = sessionCookie(deps.config, request, encodeURIComponent(out.token), SESSION_TTL_MS / 1000);
         return out;
       },

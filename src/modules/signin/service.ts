@@ -1,7 +1,7 @@
 // People sign in with an emailed one-time code and get a session (x-auth-token, and a cookie for the pages).
 // The first person to sign in on an empty server owns it.
 import { and, eq } from "drizzle-orm";
-import type { Ctx } from "../../lib/context";
+import type { Caller, Ctx } from "../../lib/context";
 import { ApiError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { sha256Hex } from "../../lib/crypto";
@@ -32,7 +32,7 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
  * first could already have owned an empty server; bound elsewhere, a stranger signing in first must not take over the
  * operator's local account.
  */
-export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer, adoptLocalOwner: boolean) {
+export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer, adoptLocalOwner: boolean, forgetUser: (userId: number) => void) {
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async start(rawEmail: string, base: string | null) {
@@ -46,13 +46,16 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
       return { sent: true, email, expires_in: OTP_TTL_MS / 1000 };
     },
 
-    async verify(rawEmail: string, code: string) {
+    async verify(rawEmail: string, code: string, caller: Caller) {
       const email = normalizeEmail(rawEmail);
       // Its own transaction, committed before the session's: a wrong code uses up a try even though this throws.
       await otp.verify("signin", email, code);
       return store.tx(async () => {
-        const { user, created } = (adoptLocalOwner && (await users.adoptLocalOwner(email))) || (await users.ensure({ email }));
-        const token = await issueSession(store, user.id);
+        const adopted = adoptLocalOwner ? await users.adoptLocalOwner(email) : null;
+        // The local owner's row (no address) is cached for its keys: it has one now.
+        if (adopted) store.afterCommit(() => forgetUser(adopted.user.id));
+        const { user, created } = adopted ?? (await users.ensure({ email }));
+        const token = await issueSession(store, user.id, caller, "email");
         const owner = await users.owner();
         return {
           token,

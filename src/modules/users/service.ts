@@ -1,7 +1,7 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { and, asc, count, eq, isNull } from "drizzle-orm";
+import { and, asc, count, eq, isNotNull, isNull } from "drizzle-orm";
 import type { Store } from "../../store/db";
-import { users } from "../../store/schema";
+import { invitations, users } from "../../store/schema";
 import { insertOwnedWorkspace } from "../workspaces/insert";
 import { InvalidRequestError } from "../../lib/errors";
 import { domainToASCII, domainToUnicode } from "node:url";
@@ -58,12 +58,17 @@ export function createUsersService(store: Store) {
     owner,
 
     /**
-     * The local owner (the first user, made by the CLI or `clanker mcp` with no address) given `email`, when nobody has
-     * it and the owner has none yet: the first person to sign in is the server's owner, with what its agents made.
+     * The local owner (the first user, made by the CLI or `clanker mcp` with no address) given `email` when this is the
+     * first person: nobody has an address here yet (made by the CLI's --email, a sign-in, a claim) and nobody invited
+     * this one (a guest). Before, anyone signing in after the operator, whose account the CLI had made, took the owner
+     * over with what its agents made.
      */
     adoptLocalOwner(email: string): Promise<{ user: User; created: false } | null> {
       return store.tx(async () => {
-        if (await byEmail(email)) return null;
+        const [person] = await store.db.select({ id: users.id }).from(users).where(isNotNull(users.email)).limit(1);
+        if (person) return null;
+        const [invited] = await store.db.select({ id: invitations.id }).from(invitations).where(eq(invitations.email, email)).limit(1);
+        if (invited) return null;
         const o = await owner();
         if (!o || o.email !== null) return null;
         const [user] = await store.db.update(users).set({ email, updatedAt: Date.now() }).where(and(eq(users.id, o.id), isNull(users.email))).returning();

@@ -1,14 +1,30 @@
 // Session tokens (x-auth-token): random, stored as SHA-256 hashes, expiring.
+import { asc, desc, eq } from "drizzle-orm";
+import type { Caller } from "../../lib/context";
 import { randomToken, sha256Hex } from "../../lib/crypto";
+import { encodeId } from "../../lib/ids";
+import { writeAudit } from "../../store/audit";
 import type { Store } from "../../store/db";
-import { sessions } from "../../store/schema";
+import { memberships, sessions, workspaces } from "../../store/schema";
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
-/** Inside a tx: a new session for the user; returns the token (only its hash is stored). */
-export async function issueSession(store: Store, userId: number): Promise<string> {
+/**
+ * Inside a tx: a new session for the user; returns the token (only its hash is stored). Audited in the workspace the
+ * session acts in by default (the user's personal one), where its `session.revoke` goes too.
+ */
+export async function issueSession(store: Store, userId: number, caller: Caller, via: "email" | "cli"): Promise<string> {
   const token = `cks_${randomToken(32)}`;
   const now = Date.now();
-  await store.db.insert(sessions).values({ userId, tokenHash: sha256Hex(token), createdAt: now, expiresAt: now + SESSION_TTL_MS });
+  const [row] = await store.db.insert(sessions).values({ userId, tokenHash: sha256Hex(token), createdAt: now, expiresAt: now + SESSION_TTL_MS }).returning({ id: sessions.id });
+  const [ws] = await store.db
+    .select({ id: memberships.workspaceId, role: memberships.role })
+    .from(memberships)
+    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(desc(workspaces.personal), asc(memberships.id))
+    .limit(1);
+  if (ws)
+    await writeAudit(store, { ...caller, workspaceId: ws.id, actor: { kind: "user", userId, sessionId: row!.id }, role: ws.role }, { action: "session.create", resourceType: "session", resourceId: encodeId("session", row!.id), metadata: { via } });
   return token;
 }
