@@ -1050,6 +1050,41 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     }
   }, 60_000);
 
+  test("a run made by `clanker mcp` beside the server reaches a live /api/events stream of the server at once, not only after the server's next event", async () => {
+    const key = await srv.createKey({ email: uniqueEmail("mcp-stdio-live"), name: "stdio live" });
+    const stream = await fetch(`${srv.url}/api/events`, { headers: { "x-api-key": key } });
+    expect(stream.status).toBe(200);
+    const seen: string[] = [];
+    const reader = stream.body!.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).getReader();
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        seen.push(value!);
+      }
+    })();
+    try {
+      const c = await connect("stdio", key);
+      const r = await call(c, "execute-skill", { slug: "summarize", input: `Run by a stdio agent ${Date.now()}`, timeoutSeconds: 30 });
+      expect(r.structuredContent).toMatchObject({ status: "completed" });
+      const id = r.structuredContent.executionId as string;
+      // Nothing else happens in this workspace: the server has only the log to learn of the run from.
+      const statuses = () =>
+        seen
+          .join("")
+          .split("\n")
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => JSON.parse(l.slice(6)) as { executionId?: string; status?: string })
+          .filter((e) => e.executionId === id)
+          .map((e) => e.status);
+      const end = Date.now() + 5_000;
+      while (Date.now() < end && !statuses().includes("completed")) await sleep(50);
+      expect(statuses()).toEqual(expect.arrayContaining(["queued", "running", "completed"]));
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }, 60_000);
+
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "mcp", "--data", srv.dataDir, "--api-key", "ck_" + "Q".repeat(43)], {
       env: stdioEnv(),

@@ -6,7 +6,7 @@ import { LOCK_SPACES, type Store } from "../../store/db";
 import { prepared } from "../../store/prepared";
 import { events } from "../../store/schema";
 import type { Fanout } from "../../shared";
-import { followLocally, ReplicaFollowers, type Following } from "./follow";
+import { LogFollowers, type Following, type Sweep } from "./follow";
 
 // A run appends five events or so: the insert is prepared.
 const ph = sql.placeholder;
@@ -31,7 +31,7 @@ type Listener = (e: BusEvent) => void;
 export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
   private sse = 0;
-  private replicaFollowers: ReplicaFollowers | null = null;
+  private followers: LogFollowers | null = null;
 
   /** Starts every message this bus publishes: the copy the fan-out hands back to this process is skipped. */
   private readonly origin = randomBytes(6).toString("base64url");
@@ -88,9 +88,9 @@ export class EventBus {
     };
   }
 
-  /** With replicas, once the streams' reads of the log under way are done (a shutdown waits for it); at once otherwise. */
+  /** Once the streams' reads of the log under way are done (a shutdown waits for it). */
   settled(): Promise<void> {
-    return this.replicaFollowers?.settled() ?? Promise.resolve();
+    return this.followers?.settled() ?? Promise.resolve();
   }
 
   /**
@@ -98,7 +98,7 @@ export class EventBus {
    * order and none left out, on one process as across replicas (./follow.ts).
    */
   follow(workspaceId: number, after: number, listener: Listener): Following {
-    const f = this.fanout ? (this.replicaFollowers ??= new ReplicaFollowers(this)).follow(workspaceId, after, listener) : followLocally(this, workspaceId, after, listener);
+    const f = (this.followers ??= new LogFollowers(this, this.sweep())).follow(workspaceId, after, listener);
     this.sse++;
     let done = false;
     return {
@@ -109,6 +109,24 @@ export class EventBus {
         done = true;
         this.sse--;
         f.stop();
+      },
+    };
+  }
+
+  /**
+   * How often streams read the log unprompted. Replicas: every 5 s, for a cue Redis lost. SQLite: every 200 ms, but
+   * only after another process (a `clanker mcp` on this data dir) committed: PRAGMA data_version moves only then.
+   */
+  private sweep(): Sweep {
+    const sqlite = this.store.sqlite;
+    if (this.fanout || !sqlite) return { everyMs: 5_000 };
+    const version = sqlite.query<{ data_version: number }, []>("PRAGMA data_version");
+    let seen = version.get()!.data_version;
+    return {
+      everyMs: 200,
+      due: () => {
+        const v = version.get()!.data_version;
+        return v !== seen && ((seen = v), true);
       },
     };
   }

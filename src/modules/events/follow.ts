@@ -1,9 +1,9 @@
 // GET /api/events' view of the event log: a workspace's events after a position, in id order, none left out.
-// One process hears its commits in id order (the workspace's lock makes id order commit order): a follower reads the
-// log once from its position, then takes what it hears. With replicas (Redis) an event committed on another one can
-// arrive after a newer one committed here, or never (a publish lost while Redis was away): what a follower hears is
-// then only a cue to read the log after the last event each follower was handed, once for all the workspace's
-// followers, and again every SWEEP_MS in case a cue never came.
+// Events are committed by more than this process: replicas (PostgreSQL + Redis), and on SQLite a `clanker mcp` on the
+// same data dir, whose runs' events this server never hears of. What a follower hears is only a cue to read the log
+// after the last event each follower was handed, once for all the workspace's followers; and the log is read again
+// every sweep in case a cue never came (a publish lost while Redis was away; a commit by another process on SQLite,
+// seen at once through PRAGMA data_version, so the sweep is short there and reads only after such a commit).
 import type { BusEvent } from "./bus";
 
 type Listener = (e: BusEvent) => void;
@@ -24,40 +24,11 @@ export interface Following {
 }
 
 const BATCH = 1000;
-const SWEEP_MS = 5_000;
 
-/** One process: the log after `after` (0: none of it), then what it hears, held back until that read is done. */
-export function followLocally(log: FollowedLog, workspaceId: number, after: number, fn: Listener): Following {
-  let last = after;
-  let closed = false;
-  let replaying = after > 0;
-  const held: BusEvent[] = [];
-  const deliver = (e: BusEvent) => {
-    if (closed || e.id <= last) return;
-    last = e.id;
-    fn(e);
-  };
-  const off = log.subscribe(workspaceId, (e) => (replaying ? held.push(e) : deliver(e)));
-  const replay = async () => {
-    try {
-      while (replaying && !closed) {
-        const batch = await log.since(workspaceId, last, BATCH);
-        for (const e of batch) deliver(e);
-        if (batch.length < BATCH) break;
-      }
-    } finally {
-      replaying = false;
-      for (const e of held.splice(0)) deliver(e);
-    }
-  };
-  return {
-    placed: Promise.resolve(),
-    replayed: replaying ? replay() : Promise.resolve(),
-    stop() {
-      closed = true;
-      off();
-    },
-  };
+/** How often the log is read without a cue; `due`, when given, says whether anything may have been missed since. */
+export interface Sweep {
+  everyMs: number;
+  due?: () => boolean;
 }
 
 interface Member {
@@ -74,12 +45,15 @@ interface Group {
   off: () => void;
 }
 
-/** With replicas: the followers of each workspace, fed by reads of the log that their cues start. */
-export class ReplicaFollowers {
+/** The followers of each workspace, fed by reads of the log that their cues (and sweeps) start. */
+export class LogFollowers {
   private groups = new Map<number, Group>();
   private sweep: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private log: FollowedLog) {}
+  constructor(
+    private log: FollowedLog,
+    private every: Sweep,
+  ) {}
 
   follow(workspaceId: number, after: number, fn: Listener): Following {
     let group = this.groups.get(workspaceId);
@@ -89,8 +63,9 @@ export class ReplicaFollowers {
       g.off = this.log.subscribe(workspaceId, () => void this.read(workspaceId, g).catch(() => {}));
       this.groups.set(workspaceId, (group = g));
       this.sweep ??= setInterval(() => {
+        if (this.every.due && !this.every.due()) return;
         for (const [ws, each] of this.groups) void this.read(ws, each).catch(() => {});
-      }, SWEEP_MS);
+      }, this.every.everyMs);
       this.sweep.unref?.();
     }
     const g = group;
