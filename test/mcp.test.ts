@@ -1085,6 +1085,18 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     }
   }, 60_000);
 
+  test("a `clanker mcp` whose environment names no model, beside a server that has one, leaves its runs to the server (its client's config holds only a key)", async () => {
+    const key = await srv.createKey({ email: uniqueEmail("mcp-stdio-nomodel"), name: "stdio no model" });
+    const env = stdioEnv();
+    for (const name of Object.keys(env)) if (/^(ANTHROPIC|OPENAI)_/.test(name)) delete env[name];
+    const c = new Client({ name: "clanker-mcp-test-no-model", version: "1.0.0" });
+    await within(c.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--data", srv.dataDir, "--api-key", key], env, cwd: ROOT, stderr: "pipe" })), 15_000, "connecting over stdio");
+    openClients.push(c);
+    const r = await call(c, "execute-skill", { slug: "summarize", input: `Left to the server ${Date.now()}`, timeoutSeconds: 30 });
+    expect({ isError: r.isError ?? false, status: r.structuredContent?.status, error: r.structuredContent?.error }).toEqual({ isError: false, status: "completed", error: null });
+    expect(r.structuredContent.output).toContain("Fake answer");
+  }, 60_000);
+
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {
     const p = Bun.spawn([process.execPath, MAIN, "mcp", "--data", srv.dataDir, "--api-key", "ck_" + "Q".repeat(43)], {
       env: stdioEnv(),

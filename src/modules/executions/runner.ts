@@ -28,6 +28,7 @@ import { readSourceThenLaunch } from "./source-launch";
 import { loadRun, markRunning } from "./run-queries";
 import { RunOutputs, type Running, type Settled } from "./run-output";
 import { replicaId, setLeaseSeconds } from "../../lib/replica";
+import { runningServerUrl } from "../../store/data-lock";
 
 export { EXECUTION_EVENT };
 
@@ -170,6 +171,16 @@ export class Runner {
     this.running.clear();
     for (const [, r] of left) clearTimeout(r.timer);
     return this.claims.requeue(left.map(([id, r]) => ({ id, workspaceId: r.workspaceId, skillSlug: r.skillSlug, source: r.source })));
+  }
+
+  /**
+   * `clanker mcp` with no model of its own (no ANTHROPIC_API_KEY, no OPENAI_BASE_URL in its environment) beside a
+   * server on its data dir: the runs it queues are the server's to run, with the server's model settings. Its MCP
+   * client's config names only a key: it ran none (MODEL_NOT_CONFIGURED) while the server had a model.
+   */
+  leavesRunsToServer(): boolean {
+    const { models, dataDir } = this.d.config;
+    return !!this.d.ownOnly && !models.anthropicApiKey && !models.openaiBaseUrl && runningServerUrl(dataDir) !== null;
   }
 
   /** Schedules a dispatch; `enqueued` is a run this process just queued. */

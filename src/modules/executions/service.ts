@@ -3,7 +3,7 @@ import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import { assertMayCancel, type Ctx } from "../../lib/context";
 import { assertScope } from "../../lib/scopes";
-import { ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
+import { ConflictError, InvalidRequestError, NotFoundError, type ApiError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store, TxOptions } from "../../store/db";
 import { leaseMillis, replicaId } from "../../lib/replica";
@@ -107,8 +107,12 @@ export function createExecutionsService(d: ExecutionsDeps) {
    * The provider a run of `slug` in ctx's workspace would use, checked as every run is before it exists: a model is
    * configured and, unless a key of the workspace's or the skill's own pays, there are credits left.
    */
-  async function providerForRun(ctx: Ctx, slug: string) {
-    const provider = await providerOf(d, ctx.workspaceId, slug);
+  async function providerForRun(ctx: Ctx, slug: string): Promise<{ byok: boolean }> {
+    // Left to the server (Runner.leavesRunsToServer), a run is checked against the server's model when it starts.
+    const provider = await providerOf(d, ctx.workspaceId, slug).catch((e: unknown) => {
+      if ((e as ApiError).code === "MODEL_NOT_CONFIGURED" && d.runner.leavesRunsToServer()) return { byok: false };
+      throw e;
+    });
     if (!provider.byok) await d.billing.assertCanRun(ctx.workspaceId);
     return provider;
   }
@@ -157,7 +161,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
       });
       await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
       // Once it is committed (with the request's group-commit batch, when there is one) the dispatcher may pick it up.
-      store.afterCommit(() => d.runner.kick(row!.id));
+      store.afterCommit(() => (d.runner.leavesRunsToServer() ? undefined : d.runner.kick(row!.id)));
       return row!;
     }, QUEUEING);
     return {
