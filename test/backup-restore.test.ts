@@ -148,6 +148,28 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expect(keySeenFor(marker)).toBe(key);
   }, 30_000);
 
+  test("a run in flight at the backup is settled by the restored server's start, while the backed-up server (its holder's pid) still runs", async () => {
+    const started = await api("POST", "/api/v1/skills/summarize/run", { body: { input: `In flight at the backup ${++seq} [[slow:1500]]` } });
+    const id = started.body.executionId;
+    for (let i = 0; i < 200 && (await api("GET", `/api/v1/executions/${id}/status`)).body.status !== "running"; i++) await Bun.sleep(25);
+    const target = join(shared, `bk-in-flight-${seq}`);
+    expect((await srv.cli(["backup", target])).code).toBe(0);
+    const dir = join(work, `restored-in-flight-${seq}`);
+    expect((await srv.cli(["restore", target, "--data", dir])).code).toBe(0);
+    const again = await serve({}, dir);
+    const there = client(again, { apiKey: ownerKey });
+    let status: any;
+    for (let i = 0; i < 40; i++) {
+      status = (await there("GET", `/api/v1/executions/${id}/status`)).body;
+      if (!["queued", "running"].includes(status.status)) break;
+      await Bun.sleep(250);
+    }
+    // The restore's run was held by the old server (alive, on this host): its own stays its own, this one ends.
+    expect({ status: status.status, code: status.error?.code }).toEqual({ status: "failed", code: "SERVER_RESTARTED" });
+    expect((await api("GET", `/api/v1/executions/${id}/status`)).body.status).toBe("running");
+    await api("POST", `/api/v1/executions/${id}/cancel`);
+  }, 40_000);
+
   test("restore into a non-empty dir (a running server's) → exit 2, one line; so does a folder that is no backup", async () => {
     expectOneLineRefusal(await srv.cli(["restore", bk, "--data", srv.dataDir]), /not empty/);
     expectOneLineRefusal(await srv.cli(["restore", bk, "--data", restored]), /not empty/);

@@ -164,6 +164,21 @@ function checkKey(source: string, m: Manifest, env: Env): void {
  * Restores a backup folder into `dataDir`, which must be new or empty (a server's data dir never is). The db is
  * copied last under a temporary name and renamed, so a data dir without clanker.db was never restored.
  */
+/**
+ * The restored database's runs are held by no process: their holders (the backed-up server, a `clanker mcp`) ran on
+ * the old data dir. Left named, the restored server took them for another live process's while a process of that
+ * pid lived (the old server, still running on this host; pid 1 in a container of the same hostname) and never ran
+ * or ended them; released, its start settles them as after any stop.
+ */
+function releaseClaims(file: string): void {
+  const db = new Database(file);
+  try {
+    for (const table of ["executions", "workflow_runs"]) db.run(`UPDATE ${table} SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL`);
+  } finally {
+    db.close();
+  }
+}
+
 export function restoreBackup(source: string, dataDir: string, env: Env = process.env): Manifest {
   const m = readManifest(source);
   checkKey(source, m, env);
@@ -200,6 +215,7 @@ export function restoreBackup(source: string, dataDir: string, env: Env = proces
     for (const tree of TREES) copyTree(join(source, tree), join(dataDir, tree));
     const tmp = join(dataDir, `${DB_FILE}.restoring`);
     copyFileSync(db, tmp);
+    releaseClaims(tmp);
     tightenTree(dataDir);
     renameSync(tmp, join(dataDir, DB_FILE));
     rmSync(join(dataDir, RESTORING_FILE));
