@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { storedBytes } from "./helpers/files";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
-import { runSql } from "./helpers/sql";
+import { querySql, runSql } from "./helpers/sql";
 
 let srv: TestServer;
 let api: ReturnType<typeof client>;
@@ -222,19 +222,36 @@ describe("restart", () => {
     expect(await workspaceIds(api)).toEqual(before);
   });
 
-  test("a key stored by a version that hashed the body in the client's field order still replays", async () => {
-    const key = freshKey("legacy");
-    const slug = `legacy-${process.pid}-${Date.now()}`;
-    const first = await api("POST", "/api/v1/workspaces", { body: { slug, name: "Legacy Co" }, headers: { "idempotency-key": key } });
-    expect(first.status).toBe(200);
-    // What an older version stored: the body's fields as sent, not sorted.
+  test("keys stored by earlier versions (a plain SHA-256 of the sorted body, or of the body in the client's field order) still replay", async () => {
     const hash = (body: string) => createHash("sha256").update(`POST /api/v1/workspaces\n${body}`).digest("hex");
-    const sorted = hash(JSON.stringify({ name: "Legacy Co", slug }));
-    expect(await runSql(srv, "UPDATE idempotency_keys SET fingerprint = ? WHERE fingerprint = ?", hash(JSON.stringify({ slug, name: "Legacy Co" })), sorted)).toBe(1);
-    await srv.stop();
-    await srv.restart(); // the answer is read from the database, not from this process's memory of it
-    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { slug, name: "Legacy Co" }, headers: { "idempotency-key": key } }), first);
-    expect((await api("POST", "/api/v1/workspaces", { body: { slug, name: "Other Co" }, headers: { "idempotency-key": key } })).body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    for (const [what, legacy] of [
+      ["sorted", (slug: string) => hash(JSON.stringify({ name: "Legacy Co", slug }))],
+      ["as sent", (slug: string) => hash(JSON.stringify({ slug, name: "Legacy Co" }))],
+    ] as const) {
+      const key = freshKey(`legacy-${what.replace(" ", "-")}`);
+      const slug = `legacy-${process.pid}-${Date.now()}`;
+      const first = await api("POST", "/api/v1/workspaces", { body: { slug, name: "Legacy Co" }, headers: { "idempotency-key": key } });
+      expect(first.status).toBe(200);
+      // What an older version stored in place of this one's keyed hash.
+      expect(await runSql(srv, "UPDATE idempotency_keys SET fingerprint = ? WHERE key LIKE ?", legacy(slug), `% ${key}`)).toBe(1);
+      await srv.stop();
+      await srv.restart(); // the answer is read from the database, not from this process's memory of it
+      expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { slug, name: "Legacy Co" }, headers: { "idempotency-key": key } }), first);
+      expect((await api("POST", "/api/v1/workspaces", { body: { slug, name: "Other Co" }, headers: { "idempotency-key": key } })).body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    }
+  });
+
+  test("the stored fingerprint is keyed: a secret's value in the body cannot be guessed from the table (or a backup) alone", async () => {
+    const key = freshKey("secret-fingerprint");
+    const body = { name: `FP_${process.pid}_${Date.now()}`, value: "Summer2026!" };
+    expect((await api("POST", "/api/v1/secrets", { body, headers: { "idempotency-key": key } })).status).toBe(200);
+    const [row] = await querySql(srv, "SELECT fingerprint FROM idempotency_keys WHERE key LIKE ?", `% ${key}`);
+    const guess = createHash("sha256").update(`POST /api/v1/secrets\n${JSON.stringify({ name: body.name, value: "Summer2026!" })}`).digest("hex");
+    expect(typeof row?.fingerprint).toBe("string");
+    expect(row!.fingerprint).not.toBe(guess);
+    // Still a retry's fingerprint: the same body replays, another is refused.
+    expect((await api("POST", "/api/v1/secrets", { body, headers: { "idempotency-key": key } })).headers.get("idempotency-replayed")).toBe("true");
+    expect((await api("POST", "/api/v1/secrets", { body: { ...body, value: "Winter2026!" }, headers: { "idempotency-key": key } })).body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
   });
 });
 

@@ -1,4 +1,4 @@
-// Idempotency keys: per workspace, TTL from config, fingerprint = method + path + body hash. The stored answer
+// Idempotency keys: per workspace, TTL from config, fingerprint = a keyed hash of method + path + body. The stored answer
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
 import { and, eq, lt, sql } from "drizzle-orm";
 import { lru, type Lru } from "../lib/lru";
@@ -61,7 +61,7 @@ const KEY_RE = /^[\x21-\x7e]{1,255}$/;
  * Method, path and body, the body as JSON with every object's keys sorted: a retry is the same request whatever
  * order its client serialised the fields in (JSON objects have none), as Stripe compares parameters, not bytes.
  */
-const fingerprintOf = (req: IdempotentRequest, json: (v: unknown) => string): string => sha256Hex(`${req.method} ${req.path}\n${json(req.body ?? null)}`);
+const fingerprintText = (req: IdempotentRequest, json: (v: unknown) => string): string => `${req.method} ${req.path}\n${json(req.body ?? null)}`;
 
 function sortedJson(v: unknown): string {
   return JSON.stringify(v, (_key, value: unknown) => {
@@ -122,7 +122,9 @@ export class Idempotency {
     if (req.key === null) return { replayed: false, ...(await this.tx(handler, txOpts)) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
-    const fingerprint = fingerprintOf(req, sortedJson);
+    // Keyed with the master key: the body may hold a secret's value, which a plain hash in the table (or a backup, a
+    // pg_dump) let anyone guess offline, a weak password in moments.
+    const fingerprint = this.box.mac(fingerprintText(req, sortedJson));
     // A space never occurs in a client's key (KEY_RE), so principal and key cannot run into each other.
     const key = `${req.principal} ${req.key}`;
     const slot = `${req.workspaceId}:${key}`;
@@ -131,8 +133,10 @@ export class Idempotency {
     const aad = `idempotency:${slot}`;
 
     const replay = (prior: Stored): Outcome => {
-      // A key stored by a version that hashed the body as it came (keys in the client's order) still replays.
-      if (prior.fingerprint !== fingerprint && prior.fingerprint !== fingerprintOf(req, JSON.stringify)) throw reused();
+      // A key stored by an earlier version (a plain SHA-256, of the sorted body or, before that, of the body as it
+      // came) still replays within its TTL.
+      const legacy = (json: (v: unknown) => string) => prior.fingerprint === sha256Hex(fingerprintText(req, json));
+      if (prior.fingerprint !== fingerprint && !legacy(sortedJson) && !legacy(JSON.stringify)) throw reused();
       return { replayed: true, status: prior.status, body: seal.length ? this.opened(prior.body, seal, aad) : prior.body };
     };
     // Where finding the answer costs no round trip (an answer this process committed, or SQLite's own statement),

@@ -27,6 +27,26 @@ export async function runSql(srv: TestServer, statement: string, ...params: (str
   }
 }
 
+/** One query on the server's store (as runSql reaches it); its rows. */
+export async function querySql(srv: TestServer, statement: string, ...params: (string | number)[]): Promise<Record<string, unknown>[]> {
+  const url = srv.env.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      return [...(await sql.unsafe(numbered(statement), params))];
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  const db = new Database(join(srv.dataDir, "clanker.db"), { readonly: true });
+  try {
+    return db.query<Record<string, unknown>, (string | number)[]>(statement).all(...params);
+  } finally {
+    db.close();
+  }
+}
+
 /** `?` → `$n` outside single-quoted literals. */
 function numbered(statement: string): string {
   let n = 0;
