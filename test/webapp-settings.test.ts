@@ -134,7 +134,7 @@ test("MCP: the stdio, HTTP (with a key, and signing in) and SSE snippets carry t
   // The client that signs in through the browser (OAuth) needs the URL alone.
   expect(JSON.parse((await page.getByLabel("HTTP configuration with browser sign-in").textContent())!).mcpServers.clanker).toEqual({ type: "http", url: `${srv.url}/mcp` });
   expect(JSON.parse((await page.getByLabel("SSE configuration").textContent())!).mcpServers.clanker).toMatchObject({ type: "sse", url: `${srv.url}/mcp/sse` });
-  expect(JSON.parse((await page.getByLabel("stdio configuration").textContent())!).mcpServers.clanker).toMatchObject({ command: "clanker", args: ["mcp", "--data", "/path/to/data"] });
+  expect(JSON.parse((await page.getByLabel("stdio configuration").textContent())!).mcpServers.clanker).toMatchObject({ command: "/path/to/clanker", args: ["mcp", "--data", "/path/to/data"] });
   await page.getByRole("button", { name: "Copy HTTP configuration" }).click();
   await page.getByText("Copied.").waitFor();
   expect(await page.evaluate("navigator.clipboard.readText()")).toContain(`${srv.url}/mcp`);

@@ -4,7 +4,7 @@ import { appDocument } from "./shell";
 import { MARKDOWN_SCRIPT } from "./markdown";
 
 const BODY = `${MARKDOWN_SCRIPT}<h1>Memory</h1>
-<p class="muted">The workspace's shared memory.md: every skill run in this workspace can read it, and agents append notes to it.</p>
+<p class="muted">The workspace's shared memory.md: the people and agents of this workspace read it and append notes to it (over the API and MCP; skill runs are not given it).</p>
 <p id="meta" class="muted" role="status"></p>
 <div class="split"><form id="memory-form" class="stack wide">
 <label>Memory (Markdown)<textarea id="memory" name="memory" rows="16" spellcheck="false"></textarea></label>

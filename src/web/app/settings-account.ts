@@ -10,7 +10,7 @@ const BILLING_BODY = `<dl class="facts"><dt>Balance</dt><dd id="balance">—</dd
 
 const BILLING_SCRIPT = `
 var txAfter = null;
-function money(n, cur) { return (Math.round(n * 10000) / 10000) + " " + (cur || ""); }
+function money(n, cur) { return (Math.round(n * 1e6) / 1e6) + " " + (cur || ""); }
 async function loadTx(more) {
   try {
     var page = await api("/api/v1/billing/transactions?limit=50" + (more && txAfter ? "&after_id=" + encodeURIComponent(txAfter) : ""));
@@ -92,7 +92,7 @@ async function load() {
 
 const MCP_BODY = `<p class="muted">Agents (Claude Desktop, Cursor, Claude Code…) reach this server's tools over MCP. Put one of these in the agent's MCP configuration, with an API key from <a href="/settings/keys">API keys</a> in place of <code>ck_…</code>.</p>
 <h3>stdio: the agent starts the binary</h3>
-<p class="muted">On the machine that holds the data folder; the command is <code>clanker mcp</code>.</p>
+<p class="muted">On the machine that holds the data folder. Put the path of the clanker binary in <code>command</code> (in a checkout: <code>bun</code> with <code>src/main.ts</code> first in <code>args</code>) and the data folder after <code>--data</code>: <code>clanker keys create</code> run there prints this configuration filled in, with a new key.</p>
 <pre class="block" id="mcp-stdio" aria-label="stdio configuration"></pre><button type="button" class="plain" data-copy="mcp-stdio">Copy stdio configuration</button>
 <h3>Streamable HTTP, signing in through the browser</h3>
 <p class="muted">For clients that support MCP sign-in (OAuth): no key to paste. The client opens this server in your browser; you approve it for the workspace you pick, and it gets a key of its own, listed under API keys.</p>
@@ -107,7 +107,7 @@ const MCP_SCRIPT = `
 function snippet(server) { return JSON.stringify({ mcpServers: { clanker: server } }, null, 2); }
 function load() {
   var base = location.origin;
-  $("mcp-stdio").textContent = snippet({ command: "clanker", args: ["mcp", "--data", "/path/to/data"], env: { CLANKER_API_KEY: "ck_…" } });
+  $("mcp-stdio").textContent = snippet({ command: "/path/to/clanker", args: ["mcp", "--data", "/path/to/data"], env: { CLANKER_API_KEY: "ck_…" } });
   $("mcp-oauth").textContent = snippet({ type: "http", url: base + "/mcp" });
   $("mcp-http").textContent = snippet({ type: "http", url: base + "/mcp", headers: { "x-api-key": "ck_…" } });
   $("mcp-sse").textContent = snippet({ type: "sse", url: base + "/mcp/sse", headers: { Authorization: "Bearer ck_…" } });

@@ -11,7 +11,7 @@ const BYOK_BODY = `<p class="muted">Runs in this workspace use your own Anthropi
 
 const BYOK_SCRIPT = `
 function showByok(s) {
-  $("byok-state").textContent = s.configured ? "A key ending in " + s.last4 + " is set (since " + fmtTime(s.updatedAt || s.createdAt) + ")." : "No key set: runs use the server's model key.";
+  $("byok-state").textContent = s.configured ? "A key ending in " + s.last4 + " is set (since " + fmtTime(s.updatedAt || s.createdAt) + ")." : "No key set: runs use the server's model, when it has one (ANTHROPIC_API_KEY or OPENAI_BASE_URL where it runs), charged in credits.";
   $("byok-remove").hidden = !s.configured;
 }
 async function load() { try { showByok(await api("/api/v1/byok")); } catch (e) { say($("byok-status"), "Could not read the BYOK status: " + e.message, "err"); } }

@@ -6,7 +6,7 @@ const BODY = `<h1>Sign in to Clanker</h1>
 <form id="email-form" class="stack" hidden><label>Email<input id="email" name="email" type="email" required autocomplete="email"></label><button>Send me a code</button></form>
 <form id="otp-form" class="stack" hidden><label>The 6-digit code we mailed you<input id="otp" name="otp" inputmode="numeric" pattern="[0-9]{6}" required autocomplete="one-time-code"></label><button>Sign in</button>
 <button type="button" class="plain" id="other-email">Use another email</button></form>
-<p class="muted">No mail server configured? The code is in the server's <code>data/outbox/</code> folder.</p>`;
+<p class="muted">No mail server configured? The code is in the <code>outbox/</code> folder of the server's data folder (<code>data/outbox/</code> by default): the server's log names the file.</p>`;
 
 const SCRIPT = `
 function next() {
