@@ -65,6 +65,10 @@ afterAll(async () => {
 describe("github by token (REST)", () => {
   test("a token GitHub refuses → 400 CONNECTOR_AUTH_FAILED, nothing stored; a rate-limited one → 429", async () => {
     expectError(await a("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_wrong" } }), 400, "invalid_request_error", "CONNECTOR_AUTH_FAILED");
+    // A token pasted with the docs' ellipsis (or a typographic quote) cannot go in a header: the token's fault, not GitHub's.
+    const pasted = await a("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_…" } });
+    expectError(pasted, 400, "invalid_request_error", undefined, "token");
+    expect(pasted.body.error.message).toContain("paste the token itself");
     const limited = await a("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_ratelimited" } });
     expectError(limited, 429, "rate_limit_error");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
 import { isRepoName } from "../../../lib/github-names";
 import type { Octokit } from "@octokit/rest";
 import type { Config } from "../../../config";
+import { guardedFetch } from "../../../lib/outbound";
 import { ApiError, InvalidRequestError, NotFoundError, RateLimitError } from "../../../lib/errors";
 import type { ConnectorContext, ConnectorProvider, SourceContent } from "../provider";
 import { fileContent, outside, safeSegments, tooLarge } from "./git-reader";
@@ -134,6 +135,8 @@ export const githubProvider: ConnectorProvider = {
     if (input.token !== undefined) {
       const token = input.token.trim();
       if (!token) throw new InvalidRequestError("token must not be blank", "token");
+      // It goes in a header: a character that cannot (a pasted "…", a typographic quote) was a 503 "could not reach GitHub".
+      if (!/^[\x21-\x7e]+$/.test(token)) throw new InvalidRequestError("token has a character a GitHub token does not (letters, digits and _ only): paste the token itself, ghp_… or github_pat_…", "token");
       return { connected: { account: await accountOf(ctx.config, token), credentials: { token } } };
     }
     const c = ctx.config.connectors;
@@ -146,12 +149,17 @@ export const githubProvider: ConnectorProvider = {
     const c = ctx.config.connectors;
     let body: { access_token?: string; error?: string; error_description?: string };
     try {
-      const res = await fetch(`${c.githubOAuthUrl}/login/oauth/access_token`, {
-        method: "POST",
-        headers: { accept: "application/json", "content-type": "application/json" },
-        body: JSON.stringify({ client_id: c.githubClientId, client_secret: c.githubClientSecret, code, redirect_uri: redirectUri }),
-        signal: AbortSignal.timeout(15_000),
-      });
+      // Through the one guarded fetch (DESIGN.md): no redirect followed with the client secret, metadata hosts
+      // refused. The URL is the operator's (CLANKER_GITHUB_OAUTH_URL), so a private address (an Enterprise host) is theirs to name.
+      const res = await guardedFetch(
+        `${c.githubOAuthUrl}/login/oauth/access_token`,
+        {
+          method: "POST",
+          headers: { accept: "application/json", "content-type": "application/json" },
+          body: JSON.stringify({ client_id: c.githubClientId, client_secret: c.githubClientSecret, code, redirect_uri: redirectUri }),
+        },
+        { allowPrivate: true, timeoutMs: 15_000 },
+      );
       body = (await res.json()) as typeof body;
     } catch (e) {
       throw new ApiError("api_error", `GitHub's token endpoint failed: ${(e as Error).message}`, { code: "OAUTH_EXCHANGE_FAILED" });
