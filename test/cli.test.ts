@@ -349,6 +349,23 @@ describe("migrate", () => {
   });
 });
 
+describe("a migration that fails", () => {
+  test.skipIf(testDialect() === "postgres")("is one line naming it and what to do (exit 2), from migrate and from serve; the dir is left as the migrations before it made it", async () => {
+    const dir = join(scratch, "failing-migration");
+    mkdirSync(dir, { recursive: true });
+    // 0002 makes the executions table: one made by hand first makes it fail.
+    const db = new Database(join(dir, "clanker.db"));
+    db.run("CREATE TABLE executions (id INTEGER PRIMARY KEY)");
+    db.close();
+    const env = { CLANKER_DATA_DIR: dir };
+    for (const args of [["migrate"], ["serve", "--port", "0"]])
+      expectUsageError(await run(args, env), /^clanker: migration 0002_executions_billing_events failed \(.*executions.*\): it rolled back, the migrations before it stay applied\. .*clanker migrate again/);
+    const check = new Database(join(dir, "clanker.db"), { readonly: true });
+    expect(check.query<{ tag: string }, []>("SELECT tag FROM _migrations ORDER BY tag").all().map((r) => r.tag)).toEqual(["0000_init", "0001_skills_secrets_byok"]);
+    check.close();
+  });
+});
+
 describe("credits grant", () => {
   test("adds credits to the named workspace's ledger, visible over HTTP", async () => {
     const slug = `credits-${process.pid}`;

@@ -70,13 +70,13 @@ async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>
   }
 }
 
-/** Applies the pending migrations (their tags); a database a newer clanker migrated is a usage error (exit 2, one line). */
+/** Applies the pending migrations (their tags); a database a newer clanker migrated, or a migration that fails, is a usage error (exit 2, one line). */
 async function migrated(store: Store): Promise<string[]> {
-  const [{ migrate }, { NewerDatabaseError }] = await Promise.all([import("../store/db"), import("../store/newer-schema")]);
+  const [{ migrate }, { SchemaError }] = await Promise.all([import("../store/db"), import("../store/newer-schema")]);
   try {
     return await migrate(store);
   } catch (e) {
-    throw e instanceof NewerDatabaseError ? new UsageError(e.message) : e;
+    throw e instanceof SchemaError ? new UsageError(e.message) : e;
   }
 }
 

@@ -3,7 +3,7 @@ import type { Config } from "../config";
 import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
 import { MasterKeyError } from "../lib/master-key-text";
-import { NewerDatabaseError } from "../store/newer-schema";
+import { SchemaError } from "../store/newer-schema";
 import { UsageError } from "./errors";
 import { jitForServing } from "../lib/jit";
 
@@ -14,8 +14,8 @@ export async function serveCommand(config: Config): Promise<void> {
     running = await startServer(config, log);
   } catch (e) {
     // A busy port, a data dir another server holds, a master key that cannot open the database's secrets, a database a
-    // newer version migrated: the operator changes the command line or the environment (exit 2).
-    if (e instanceof StartError || e instanceof DataDirInUseError || e instanceof MasterKeyError || e instanceof NewerDatabaseError) throw new UsageError(e.message);
+    // newer version migrated or a migration failed: the operator changes the command line, the environment or the data (exit 2).
+    if (e instanceof StartError || e instanceof DataDirInUseError || e instanceof MasterKeyError || e instanceof SchemaError) throw new UsageError(e.message);
     throw e;
   }
   handleSignals(running);

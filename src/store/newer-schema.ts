@@ -2,7 +2,17 @@
 // to it (a rolled-back binary, or a backup from a newer version put back, would otherwise run on tables it misreads).
 import { version } from "../../package.json";
 
-export class NewerDatabaseError extends Error {}
+/** A schema this version will not serve as it is: one line saying what to do (the CLI's exit 2). */
+export class SchemaError extends Error {}
+export class NewerDatabaseError extends SchemaError {}
+/** A migration that failed: it rolled back, the ones before it stay applied. */
+export class MigrationFailedError extends SchemaError {
+  constructor(tag: string, cause: unknown) {
+    super(
+      `migration ${tag} failed (${(cause as Error)?.message ?? cause}): it rolled back, the migrations before it stay applied. Fix what that names (a table or column someone added by hand?) or put back a backup (clanker restore --help), then run clanker migrate again`,
+    );
+  }
+}
 
 /** Throws NewerDatabaseError naming what to do when `applied` holds a migration this version does not ship. */
 export function refuseNewerSchema(applied: Iterable<string>, shipped: readonly { tag: string }[]): void {

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { privateFile } from "../lib/private-files";
 import { MIGRATIONS } from "./migrations";
-import { refuseNewerSchema } from "./newer-schema";
+import { MigrationFailedError, refuseNewerSchema } from "./newer-schema";
 import type { Db, Store, TxOptions } from "./db";
 import { Checkpointer } from "./checkpointer";
 
@@ -271,12 +271,16 @@ export class SqliteStore implements Store {
     const applied: string[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.tag)) continue;
-      sqlite.transaction(() => {
-        for (const stmt of m.sql.split("--> statement-breakpoint")) {
-          if (stmt.trim()) sqlite.run(stmt);
-        }
-        sqlite.query("INSERT INTO _migrations (tag, applied_at) VALUES (?, ?)").run(m.tag, Date.now());
-      }).immediate();
+      try {
+        sqlite.transaction(() => {
+          for (const stmt of m.sql.split("--> statement-breakpoint")) {
+            if (stmt.trim()) sqlite.run(stmt);
+          }
+          sqlite.query("INSERT INTO _migrations (tag, applied_at) VALUES (?, ?)").run(m.tag, Date.now());
+        }).immediate();
+      } catch (e) {
+        throw new MigrationFailedError(m.tag, e);
+      }
       applied.push(m.tag);
     }
     return applied;
