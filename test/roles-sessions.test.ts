@@ -78,6 +78,25 @@ afterAll(async () => {
 });
 
 describe("roles over REST", () => {
+  test("a run's callback URL is whole to who started it and to owners and admins; another member sees its origin only (its path is often a token)", async () => {
+    const hook = "http://127.0.0.1:9/services/T000/B000/CALLBACK-TOKEN?token=SECRET-Q";
+    const run = await owner("POST", "/api/v1/skills/summarize/run", { body: { input: "With a callback", callbackUrl: hook } });
+    expect(run.status).toBe(200);
+    const id = run.body.executionId;
+    expect((await owner("GET", `/api/v1/executions/${id}/status`)).body.callbackUrl).toBe(hook);
+    expect((await member("GET", `/api/v1/executions/${id}/status`)).body.callbackUrl).toBe("http://127.0.0.1:9/…");
+    const listed = (await member("GET", "/api/v1/executions?limit=100")).body.data.find((e: { executionId: string }) => e.executionId === id);
+    expect(listed.callbackUrl).toBe("http://127.0.0.1:9/…");
+    // The member's own run's URL is theirs to see.
+    const mine = await member("POST", "/api/v1/skills/summarize/run", { body: { input: "Mine", callbackUrl: hook } });
+    expect((await member("GET", `/api/v1/executions/${mine.body.executionId}/status`)).body.callbackUrl).toBe(hook);
+    for (const e of [id, mine.body.executionId]) await owner("POST", `/api/v1/executions/${e}/cancel`);
+    const workflow = await owner("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "x" }, callbackUrl: hook } });
+    expect((await member("GET", `/api/v1/workflows/runs/${workflow.body.runId}`)).body.callbackUrl).toBe("http://127.0.0.1:9/…");
+    expect((await owner("GET", `/api/v1/workflows/runs/${workflow.body.runId}`)).body.callbackUrl).toBe(hook);
+    await owner("POST", `/api/v1/workflows/runs/${workflow.body.runId}/cancel`);
+  });
+
   test("a member can neither read nor rotate the webhook signing secret; the owner can", async () => {
     const before = await owner("GET", "/api/v1/webhooks/secret");
     expect(before.status).toBe(200);

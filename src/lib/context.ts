@@ -55,6 +55,15 @@ export function starterView(run: { actorUserId: number | null; actorApiKeyId: nu
   };
 }
 
+/**
+ * A run's callback URL as `ctx` sees it: whole to whoever started the run and to owners and admins; to another member
+ * its origin only. Members read every run, and a callback's path or query is often its token (a Slack webhook's).
+ */
+export function callbackUrlFor(run: { actorUserId: number | null; actorApiKeyId: number | null; callbackUrl: string | null }, ctx: Ctx): string | null {
+  if (run.callbackUrl === null || startedBy(run, ctx) || hasRole(ctx, "admin")) return run.callbackUrl;
+  return URL.canParse(run.callbackUrl) ? `${new URL(run.callbackUrl).origin}/…` : null;
+}
+
 /** Members may end only what they started; owners and admins anything in the workspace. */
 export function assertMayCancel(run: { actorUserId: number | null; actorApiKeyId: number | null }, ctx: Ctx, what: string): void {
   if (!startedBy(run, ctx) && !hasRole(ctx, "admin"))

@@ -180,7 +180,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
     /** The execution without its output blocks (for waiters that only need its state). */
     async get(ctx: Ctx, ref: string) {
       const e = await find(ctx, ref);
-      return executionView(e, await artifactIds(e));
+      return executionView(e, ctx, await artifactIds(e));
     },
 
     async status(ctx: Ctx, ref: string, blocksAfter = 0) {
@@ -190,7 +190,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
         .from(executionBlocks)
         .where(and(eq(executionBlocks.executionId, e.id), gt(executionBlocks.seq, blocksAfter)))
         .orderBy(asc(executionBlocks.seq));
-      return { ...executionView(e, await artifactIds(e)), outputBlocks: blocks.map(blockView), blocksAfter };
+      return { ...executionView(e, ctx, await artifactIds(e)), outputBlocks: blocks.map(blockView), blocksAfter };
     },
 
     async list(ctx: Ctx, p: PageParams, filter: { status?: string; skill?: string } = {}) {
@@ -204,7 +204,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
         filter.skill ? eq(executions.skillSlug, filter.skill) : undefined,
       );
       const rows = [];
-      for (const e of page.rows) rows.push(executionView(e, await artifactIds(e)));
+      for (const e of page.rows) rows.push(executionView(e, ctx, await artifactIds(e)));
       return { rows, hasMore: page.hasMore };
     },
 
@@ -235,7 +235,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
         store.afterCommit(() => d.runner.cancel(e.id));
         return row;
       });
-      return executionView(row, await artifactIds(row));
+      return executionView(row, ctx, await artifactIds(row));
     },
 
     /** Its interface is the caller's (as a run's), not the original's: a client following `sources=api` hears its rerun. */

@@ -1,7 +1,7 @@
 // The API shapes of an execution and its output blocks.
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
-import { starterView } from "../../lib/context";
+import { callbackUrlFor, starterView, type Ctx } from "../../lib/context";
 import { executionBlocks, executions } from "../../store/schema";
 import { toCredits } from "../billing/service";
 
@@ -34,7 +34,7 @@ export function endSummary(e: ExecutionRow, artifactIds: number[] = []) {
 /** A run's artifacts in the order written, and which of them is its output (null once that one was deleted). */
 export type RunArtifacts = { ids: number[]; output: number | null };
 
-export function executionView(e: ExecutionRow, artifacts: RunArtifacts = { ids: [], output: null }) {
+export function executionView(e: ExecutionRow, ctx: Ctx, artifacts: RunArtifacts = { ids: [], output: null }) {
   const id = encodeId("execution", e.id);
   return {
     id,
@@ -56,7 +56,7 @@ export function executionView(e: ExecutionRow, artifacts: RunArtifacts = { ids: 
     artifactIds: artifacts.ids.map((a) => encodeId("artifact", a)),
     error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
     rerunOf: e.rerunOf === null ? null : encodeId("execution", e.rerunOf),
-    callbackUrl: e.callbackUrl,
+    callbackUrl: callbackUrlFor(e, ctx),
     startedBy: starterView(e),
     // A run that read code: its source and what the model was given (included, cut, bytes of the budget).
     connector: e.connector ? { type: e.connector.type, fields: e.connector.fields, context: e.connector.context ?? null } : null,

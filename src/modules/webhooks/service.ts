@@ -13,6 +13,9 @@ import { webhookDeliveries, webhookSecrets } from "../../store/schema";
 import type { Log } from "../../lib/log";
 import { leaseMillis } from "../../lib/replica";
 
+/** Where a delivery went, for the log: the origin only (a callback URL's path or query is often its token). */
+const originOf = (url: string): string => (URL.canParse(url) ? `${new URL(url).origin}/…` : "(a URL)");
+
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
 /** The longest a delivery may be held back before it is due (a cancelled run's callback waiting for its charge). */
@@ -134,7 +137,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
         await db.update(webhookDeliveries).set({ ...sent, status: "delivered", attempts, deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, d.id));
       });
       results.delivered++;
-      log.debug(`webhook ${d.id} delivered to ${d.url} (attempt ${attempts})`);
+      log.debug(`webhook ${d.id} delivered to ${originOf(d.url)} (attempt ${attempts})`);
       return;
     }
     const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
@@ -146,9 +149,9 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
         .where(eq(webhookDeliveries.id, d.id));
     });
     results[giveUp ? "failed" : "retry"]++;
-    if (giveUp) log.warn(`webhook ${d.id} to ${d.url} failed for good after ${attempts} attempts: ${error}`);
+    if (giveUp) log.warn(`webhook ${d.id} to ${originOf(d.url)} failed for good after ${attempts} attempts: ${error}`);
     else {
-      log.debug(`webhook ${d.id} to ${d.url} failed (attempt ${attempts}): ${error}; next try in ${delay} ms`);
+      log.debug(`webhook ${d.id} to ${originOf(d.url)} failed (attempt ${attempts}): ${error}; next try in ${delay} ms`);
       schedule(delay);
     }
   }

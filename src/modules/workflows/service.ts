@@ -1,7 +1,7 @@
 // Workflows: definitions (bundled + the workspace's own), launching, runs, resume and cancel. Shared by REST,
 // the AI SDK stream, MCP and the cron triggers.
 import { and, desc, eq, sql } from "drizzle-orm";
-import { assertMayCancel, assertRole, starterView, type Ctx } from "../../lib/context";
+import { assertMayCancel, assertRole, callbackUrlFor, starterView, type Ctx } from "../../lib/context";
 import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../../lib/errors";
 import { isJsonObject } from "../../lib/json-object";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -31,7 +31,7 @@ const MAX_DEFINITION_CHARS = 256 * 1024;
 
 type RunRow = typeof workflowRuns.$inferSelect;
 
-export async function runView(store: Store, r: RunRow) {
+export async function runView(store: Store, r: RunRow, ctx: Ctx) {
   return {
     id: encodeId("run", r.id),
     runId: encodeId("run", r.id),
@@ -44,7 +44,7 @@ export async function runView(store: Store, r: RunRow) {
     cost: await costOf(store, r),
     trigger: r.trigger,
     startedBy: starterView(r),
-    callbackUrl: r.callbackUrl,
+    callbackUrl: callbackUrlFor(r, ctx),
     createdAt: toIso(r.createdAt)!,
     updatedAt: toIso(r.updatedAt)!,
     completedAt: toIso(r.completedAt),
@@ -281,7 +281,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         store.afterCommit(() => void engineRef().advance(row!.id).catch(() => {}));
         return row!;
       });
-      return runView(store, run);
+      return runView(store, run, ctx);
     },
 
     async runs(ctx: Ctx, p: PageParams, filter: { workflow?: string; status?: string }) {
@@ -295,11 +295,11 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         filter.status ? eq(workflowRuns.status, filter.status as RunRow["status"]) : undefined,
       );
       const rows = [];
-      for (const r of page.rows) rows.push(await runView(store, r));
+      for (const r of page.rows) rows.push(await runView(store, r, ctx));
       return { rows, hasMore: page.hasMore };
     },
 
-    run: async (ctx: Ctx, ref: string) => runView(store, await findRun(ctx, ref)),
+    run: async (ctx: Ctx, ref: string) => runView(store, await findRun(ctx, ref), ctx),
 
     /** Continues a run suspended at `step` with data checked against that step's resume schema. */
     async resume(ctx: Ctx, ref: string, input: { step?: string; resumeData?: unknown }) {
@@ -324,7 +324,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         store.afterCommit(() => void engineRef().advance(run.id).catch(() => {}));
         return row;
       });
-      return runView(store, row);
+      return runView(store, row, ctx);
     },
 
     async cancel(ctx: Ctx, ref: string) {
@@ -340,7 +340,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         return { run, row };
       });
       await cancelRunningSteps(d.executions, ctx, run);
-      return runView(store, row);
+      return runView(store, row, ctx);
     },
 
     /**
