@@ -695,6 +695,17 @@ describe("MCP over HTTP: authentication", () => {
     expect((await list(keyA, other)).status).toBe(200);
   }, 20_000);
 
+  test("24 initializes at once by one key: each is answered with its session (none ended during its own initialize); 16 stay", async () => {
+    const burst = await srv.createKey({ email: uniqueEmail("mcp-burst"), name: "burst" });
+    const answers = await Promise.all(Array.from({ length: 24 }, () => raw("POST", "/mcp", authHeaders(burst), INIT())));
+    expect(answers.map((a) => a.status)).toEqual(Array(24).fill(200));
+    const sids = answers.map((a) => a.headers.get("mcp-session-id")!);
+    const live = await Promise.all(
+      sids.map((sid) => raw("POST", "/mcp", { ...authHeaders(burst), "mcp-session-id": sid, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }, { jsonrpc: "2.0", id: 2, method: "tools/list" })),
+    );
+    expect(live.filter((r) => r.status === 200).length).toBe(16);
+  }, 30_000);
+
   test("an initialize the transport refuses (Accept without text/event-stream, 406) opens no session and holds nothing", async () => {
     const [sessions, listeners] = [await metric(srv.url, "clanker_mcp_sessions"), await metric(srv.url, "clanker_event_listeners")];
     for (let i = 0; i < 20; i++) {

@@ -96,21 +96,23 @@ export class McpSessions {
 
   private open(id: string, s: Session): void {
     this.sessions.set(id, s);
-    this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL, (x) => x.principal === s.principal);
+    // Never the one opening: in a burst its lastSeen (its start) can be older than others', and its own initialize
+    // then met 404.
+    this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal);
     // Past the server's bound, the workspace holding the most sessions gives one up: a member opening sessions with
     // many keys ends their own workspace's, not another tenant's.
-    while (this.sessions.size > MAX_SESSIONS) this.endOneOfBusiest();
+    while (this.sessions.size > MAX_SESSIONS) this.endOneOfBusiest(s);
     if (this.rechecking) return;
     this.rechecking = setInterval(() => this.recheckAll(), RECHECK_MS);
     this.rechecking.unref?.();
   }
 
-  /** Ends the least recently used session of the workspace that holds the most. */
-  private endOneOfBusiest(): void {
+  /** Ends the least recently used session (not `opening`) of the workspace that holds the most. */
+  private endOneOfBusiest(opening: Session): void {
     const counts = new Map<number, number>();
-    for (const x of this.sessions.values()) counts.set(x.workspaceId, (counts.get(x.workspaceId) ?? 0) + 1);
+    for (const x of this.sessions.values()) if (x !== opening) counts.set(x.workspaceId, (counts.get(x.workspaceId) ?? 0) + 1);
     const [busiest, n] = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a));
-    this.endBeyond(n - 1, (x) => x.workspaceId === busiest);
+    this.endBeyond(n - 1, (x) => x !== opening && x.workspaceId === busiest);
   }
 
   /** Ends the least recently used of the sessions `which` picks, until `cap` are left. */
