@@ -139,7 +139,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     workflows,
     workflowEngine: engine,
     workflowTriggers: triggers,
-    triggers: createTriggersService({ store, eventTriggers, workflows, lock: shared.lock }),
+    triggers: createTriggersService({ store, eventTriggers, workflows, lock: shared.lock, cronMinIntervalSeconds: config.cronMinIntervalSeconds }),
   });
 }
 

@@ -247,6 +247,10 @@ test("a cron launch the server refuses (no model) is a failed run with the refus
     const deadline = Date.now() + 5_000;
     while (!again.logs().includes("not scheduled") && Date.now() < deadline) await Bun.sleep(50);
     expect(again.logs()).toMatch(/cron trigger refused-tick#0 of workspace \d+ fires every 1 s at times, more often than CLANKER_CRON_MIN_INTERVAL_SECONDS \(60\) allows: not scheduled/);
+    // The API says so too, to whoever looks (a member has no log): not enabled, and why.
+    const call = client(again, { apiKey: await again.createKey({ email: "cron-refused@example.com" }) });
+    const listed = (await call("GET", "/api/v1/triggers?limit=100")).body.data.find((t: any) => t.id === "refused-tick#0");
+    expect(listed).toMatchObject({ kind: "cron", enabled: false, settings: { notScheduled: expect.stringContaining("more often than this server's CLANKER_CRON_MIN_INTERVAL_SECONDS (60) allows") } });
   } finally {
     await again.stop();
     cleanup(again);

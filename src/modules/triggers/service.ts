@@ -1,5 +1,6 @@
 // Triggers: what can start a workflow (cron from the definitions; webhook and github rows with their own hook URL
 // and secret), reading and rotating a secret, and receiving a signed delivery at POST /hooks/:triggerId.
+import { cronTooOften } from "../workflows/definition";
 import { sha256Hex } from "../../lib/crypto";
 import { assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
@@ -22,6 +23,8 @@ export interface TriggersDeps {
   workflows: WorkflowsService;
   /** Deliveries already launched: in this process, or in Redis across replicas (src/shared). */
   lock: OnceLock;
+  /** CLANKER_CRON_MIN_INTERVAL_SECONDS: a cron saved before it that fires more often is not scheduled. */
+  cronMinIntervalSeconds: number;
 }
 
 export interface TriggerView {
@@ -77,7 +80,7 @@ function cursorOf(param: "after_id" | "before_id", raw: string): { row: number }
   throw new InvalidRequestError(`${param} '${raw}' is not a trigger id (trg_… or <workflow>#<n>)`, param);
 }
 
-export function createTriggersService({ store, eventTriggers: rows, workflows, lock }: TriggersDeps) {
+export function createTriggersService({ store, eventTriggers: rows, workflows, lock, cronMinIntervalSeconds }: TriggersDeps) {
   // Deliveries already launched are names in the once-lock: ours for twice the timestamp window (older ones are
   // refused anyway); GitHub's, which carry no timestamp, for a day. Only verified deliveries take names.
   const SEEN_MS = 2 * REPLAY_WINDOW_SECONDS * 1000;
@@ -124,16 +127,24 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
   const cronViews = async (ctx: Ctx, workflowId?: string): Promise<TriggerView[]> => {
     const declared = (await workflows.triggers(ctx)).filter((t) => workflowId === undefined || t.workflowId === workflowId);
     const fired = await workflows.lastCronFirings(ctx, declared.map((t) => t.id));
-    return declared.map((t) => ({
-      id: t.id,
-      kind: "cron",
-      workflowId: t.workflowId,
-      enabled: t.enabled,
-      hookUrl: null,
-      settings: { cron: t.cron, timezone: t.timezone, input: t.input },
-      lastFiredAt: toIso(fired.get(t.id) ?? null),
-      createdAt: null,
-    }));
+    return declared.map((t) => {
+      // As the scheduler judges it (src/modules/workflows/triggers.ts): such a cron is not scheduled, and says why.
+      let gap: number | null = null;
+      try {
+        gap = cronTooOften(t.cron, t.timezone, cronMinIntervalSeconds);
+      } catch {}
+      const notScheduled = gap === null ? {} : { notScheduled: `fires every ${gap} s at times, more often than this server's CLANKER_CRON_MIN_INTERVAL_SECONDS (${cronMinIntervalSeconds}) allows: save the definition again with a slower schedule` };
+      return {
+        id: t.id,
+        kind: "cron" as const,
+        workflowId: t.workflowId,
+        enabled: t.enabled && gap === null,
+        hookUrl: null,
+        settings: { cron: t.cron, timezone: t.timezone, input: t.input, ...notScheduled },
+        lastFiredAt: toIso(fired.get(t.id) ?? null),
+        createdAt: null,
+      };
+    });
   };
 
   const withSecret = (r: EventTriggerRow, base: string, secret: string) => ({ ...view(r, base), secret, ...SCHEMES[r.kind] });
