@@ -6,8 +6,10 @@ import { Database } from "bun:sqlite";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
-import { runSql, tableNames } from "./helpers/sql";
+import { cleanup, client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
+import { querySql, runSql, tableNames } from "./helpers/sql";
+
+const querySqlTags = async (srv: TestServer) => (await querySql(srv, "SELECT tag FROM _migrations ORDER BY tag")).map((r) => String(r.tag));
 import { stopAll } from "./helpers/suite";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -346,6 +348,24 @@ describe("migrate", () => {
     for (const t of ["users", "workspaces", "memberships", "api_keys", "sessions", "audit_logs", "idempotency_keys", "memory"]) expect(tables).toContain(t);
     // Running it again is a no-op that still exits 0.
     expect((await run(["migrate"], env)).code).toBe(0);
+  });
+});
+
+describe("a CLI verb beside an older server", () => {
+  test.skipIf(testDialect() === "postgres")("refuses to migrate the database under it (exit 2, one line saying what to do), and changes nothing", async () => {
+    const older = await startServer({});
+    try {
+      // What an older version's server would be serving: a database without this version's last migration.
+      const last = (await querySqlTags(older)).at(-1)!;
+      expect(await runSql(older, "DELETE FROM _migrations WHERE tag = ?", last)).toBe(1);
+      const env = { CLANKER_DATA_DIR: older.dataDir };
+      for (const args of [["keys", "list"], ["keys", "create", "--name", "x"], ["credits", "grant", "--workspace", "x", "--amount", "1"]])
+        expectUsageError(await run(args, env), new RegExp(`^clanker: the server serving .* \\(pid \\d+\\) is an older clanker than this command: its database lacks migration ${last}.*Stop that server and start this version`));
+      expect((await querySqlTags(older)).includes(last)).toBe(false);
+    } finally {
+      await older.stop();
+      cleanup(older);
+    }
   });
 });
 

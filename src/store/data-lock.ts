@@ -87,6 +87,12 @@ function readPid(path: string): number | null {
   return readPidFile(path)?.pid ?? null;
 }
 
+/** The pid of the server holding this data dir, when one is running (another process than this one); null otherwise. */
+export function runningServerPid(dataDir: string): number | null {
+  const tag = readPidFile(join(dataDir, "clanker.pid"));
+  return tag && tag.pid !== process.pid && alive(tag.pid) ? tag.pid : null;
+}
+
 /** The URL of the server holding this data dir, when one is running and listening; null otherwise. */
 export function runningServerUrl(dataDir: string): string | null {
   const tag = readPidFile(join(dataDir, "clanker.pid"));
