@@ -218,6 +218,13 @@ describe("next steps", () => {
     expect(logMessages(log)).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data '${dir}'\n`);
   }, 20_000);
 
+  test("CLANKER_DATA_DIR=DIR serve: the printed command carries --data too (another terminal has no such variable)", async () => {
+    const dir = join(scratch, "first-start-env");
+    const p = Bun.spawn([process.execPath, MAIN, "serve", "--port", "0"], { env: { ...srv.env, CLANKER_DATA_DIR: dir, ...(await ownStoreEnv(dir)) }, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const log = await stdoutUntil(p, "listening on");
+    expect(logMessages(log)).toContain(`Create your first API key:  npm run clanker -- keys create --name "my key" --email you@example.com --data ${dir}\n`);
+  }, 20_000);
+
   test("keys create prints a curl line for this server and MCP configs (stdio that starts, and HTTP) before the key", async () => {
     const port = new URL(srv.url).port;
     const email = uniqueEmail("steps");

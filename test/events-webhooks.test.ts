@@ -589,7 +589,7 @@ describe("SSE: a stream's caller is asked again on every heartbeat", () => {
     expect((await client(srv, { apiKey: rebound.body.key })("PUT", "/api/v1/workspaces/current", { body: { workspace: other.body.id } })).status).toBe(200);
     const [revoked, moved, still] = (await Promise.all(streams)) as [Ended, Ended, Ended];
     expect(revoked.endedAfter).not.toBeNull();
-    expect(revoked.text).toContain(`event: error\ndata: {"error":{"type":"authentication_error","message":"This API key has been revoked","code":"KEY_REVOKED"}}`);
+    expect(revoked.text).toContain(`event: error\ndata: {"error":{"type":"authentication_error","message":"This API key has been revoked: use another, or make one (Settings → API keys, or clanker keys create)","code":"KEY_REVOKED"}}`);
     expect(moved.endedAfter).not.toBeNull();
     expect(moved.text).toMatch(/event: error\ndata: \{"error":\{"type":"permission_error","message":"[^"]+","code":"WORKSPACE_CHANGED"\}\}/);
     // The unaffected key heard heartbeats and was still open when the reader gave up.

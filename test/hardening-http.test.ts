@@ -519,6 +519,17 @@ describe("pages and the session cookie (item 14)", () => {
     expect(local.logs()).not.toContain("CLANKER_PUBLIC_URL");
   });
 
+  test("a server with no model says so at start-up, with what to set; one with a model does not", async () => {
+    expect(local.logs()).toContain("no model configured: skill runs fail (MODEL_NOT_CONFIGURED) unless their workspace brings its own key (PUT /api/v1/byok); set ANTHROPIC_API_KEY");
+    const withModel = await startServer({ env: { ANTHROPIC_API_KEY: "sk-ant-start-log-000000000000000000" } });
+    try {
+      expect(withModel.logs()).not.toContain("no model configured");
+    } finally {
+      await withModel.stop();
+      cleanup(withModel);
+    }
+  });
+
   test("API answers refuse framing too", async () => {
     const a = await send(local, "GET", "/healthz");
     expect(a.headers.get("x-frame-options")).toBe("DENY");

@@ -167,7 +167,7 @@ const keys: Cmd = {
       },
     }),
     list: command({
-      meta: { name: "clanker keys list", description: "List API keys: id, name, prefix, workspace, created, last used (never the key)" },
+      meta: { name: "clanker keys list", description: "List API keys: id, name, prefix, workspace, user, created, last used, status (never the key)" },
       args: { workspace: { type: "string", valueHint: "SLUG", description: "Only this workspace's keys" }, data },
       examples: ["clanker keys list", "clanker keys list --workspace team"],
       async run({ args }) {

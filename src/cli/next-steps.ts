@@ -45,8 +45,11 @@ export function invocation(main = Bun.main, execPath = process.execPath, cwd = p
   return { shell: ours ? "npm run clanker --" : `bun ${quote(rel.startsWith("..") ? main : rel)}`, command: execPath, args: [main] };
 }
 
-/** `--data DIR` when the data dir came from the command line: the next command needs it too (env and default carry over). */
-function dataFlag(config: Config, env = process.env): string {
+/**
+ * `--data DIR` when the next command would not find the data dir by itself: run in the same shell, env carries over
+ * (a --data flag does not); run in another terminal (the server's first-start steps), only the default does.
+ */
+function dataFlag(config: Config, env: NodeJS.ProcessEnv = process.env): string {
   return config.dataDir === resolve(env.CLANKER_DATA_DIR || "./data") ? "" : ` --data ${quote(config.dataDir)}`;
 }
 
@@ -60,7 +63,7 @@ export function reachableUrl(config: Config, port = config.port): string {
 /** Logged on a start with no users yet: the exact command that makes the first key, and where the web app is. */
 export function logFirstStartSteps(config: Config, port: number, log: (line: string) => void, inv = invocation()): void {
   log("No users yet. Next steps:");
-  log(`  1. Create your first API key:  ${inv.shell} keys create --name "my key" --email you@example.com${dataFlag(config)}`);
+  log(`  1. Create your first API key:  ${inv.shell} keys create --name "my key" --email you@example.com${dataFlag(config, {})}`);
   log(`  2. Open the web app: ${reachableUrl(config, port)}/ (sign in with that email)`);
 }
 

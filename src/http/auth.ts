@@ -231,7 +231,7 @@ export class Authenticator {
   }
 
   private principalOfKey(k: CachedKey): Principal {
-    if (k.revoked) throw new AuthenticationError("This API key has been revoked", "KEY_REVOKED");
+    if (k.revoked) throw new AuthenticationError("This API key has been revoked: use another, or make one (Settings → API keys, or clanker keys create)", "KEY_REVOKED");
     if (k.principal === null) throw new AuthenticationError("This API key's owner is no longer a member of its workspace", "KEY_REVOKED");
     this.touch(k.keyId);
     return k.principal;
