@@ -33,7 +33,7 @@ export function createByokService(store: Store, box: SecretBox) {
     async set(ctx: Ctx, input: { anthropicKey: string }) {
       assertRole(ctx, "admin", "manage the BYOK key");
       const key = input.anthropicKey.trim();
-      if (!ANTHROPIC_KEY_RE.test(key)) throw new InvalidRequestError("anthropicKey must look like an Anthropic API key (sk-ant-…)", "anthropicKey");
+      if (!ANTHROPIC_KEY_RE.test(key)) throw new InvalidRequestError("anthropicKey must look like an Anthropic API key: sk-ant- then 20 to 300 letters, digits, - or _", "anthropicKey");
       return store.tx(async () => {
         const now = Date.now();
         const sealed = box.seal(key, aadOf(ctx.workspaceId));

@@ -101,7 +101,7 @@ export const slackProvider: IntegrationProvider = {
       return { url: u.toString() };
     }
     if (typeof token !== "string" || token.length < 8 || token.length > 500 || /\s/.test(token))
-      throw new InvalidRequestError("credentials.token must be a Slack bot token (xoxb-…)", "credentials.token");
+      throw new InvalidRequestError("credentials.token must be a Slack bot token: xoxb- and the rest, 8 to 500 characters, no spaces", "credentials.token");
     const who = await identify(ctx.config, token);
     return { connected: { account: who.account, credentials: { token }, settings: { ...who.settings, via: "token" } } };
   },
