@@ -91,6 +91,15 @@ describe("roles over REST", () => {
     const mine = await member("POST", "/api/v1/skills/summarize/run", { body: { input: "Mine", callbackUrl: hook } });
     expect((await member("GET", `/api/v1/executions/${mine.body.executionId}/status`)).body.callbackUrl).toBe(hook);
     for (const e of [id, mine.body.executionId]) await owner("POST", `/api/v1/executions/${e}/cancel`);
+    // Rerun by the member: theirs, without the owner's callback (which they would then see whole, and post to).
+    const rerun = await member("POST", `/api/v1/executions/${id}/rerun`, { body: {} });
+    expect(rerun.status).toBe(200);
+    expect((await member("GET", `/api/v1/executions/${rerun.body.executionId}/status`)).body.callbackUrl).toBeNull();
+    await owner("POST", `/api/v1/executions/${rerun.body.executionId}/cancel`);
+    // The owner's own rerun keeps it.
+    const again = await owner("POST", `/api/v1/executions/${id}/rerun`, { body: {} });
+    expect((await owner("GET", `/api/v1/executions/${again.body.executionId}/status`)).body.callbackUrl).toBe(hook);
+    await owner("POST", `/api/v1/executions/${again.body.executionId}/cancel`);
     const workflow = await owner("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "x" }, callbackUrl: hook } });
     expect((await member("GET", `/api/v1/workflows/runs/${workflow.body.runId}`)).body.callbackUrl).toBe("http://127.0.0.1:9/…");
     expect((await owner("GET", `/api/v1/workflows/runs/${workflow.body.runId}`)).body.callbackUrl).toBe(hook);

@@ -1,7 +1,7 @@
 // Executions: start a skill run, poll it, list, cancel, rerun. Shared by REST and MCP.
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Config } from "../../config";
-import { assertMayCancel, type Ctx } from "../../lib/context";
+import { assertMayCancel, callbackUrlFor, type Ctx } from "../../lib/context";
 import { assertScope } from "../../lib/scopes";
 import { ConflictError, InvalidRequestError, NotFoundError, type ApiError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -250,7 +250,9 @@ export function createExecutionsService(d: ExecutionsDeps) {
           interface: input.interface,
           attachments: (e.attachments ?? undefined) as Attachment[] | undefined,
           connector: e.connector ?? undefined,
-          callbackUrl: e.callbackUrl ?? undefined,
+          // Only for a caller who may see it whole (callbackUrlFor): another member's rerun would be theirs, showing them
+          // the URL (often a token) and posting what they chose to it.
+          callbackUrl: e.callbackUrl !== null && callbackUrlFor(e, ctx) === e.callbackUrl ? e.callbackUrl : undefined,
         },
         e.id,
         "execution.rerun",
