@@ -47,6 +47,9 @@ interface Session {
   opener: Request;
   server: McpServer;
   lastSeen: number;
+  /** When it opened; until its client's next request (`settled`) or STARTING_MS, it is starting: not ended for another. */
+  openedAt: number;
+  settled?: boolean;
   streamable?: WebStandardStreamableHTTPServerTransport;
   sse?: SSEServerTransport;
   unanswered: Unanswered;
@@ -59,6 +62,11 @@ const IDLE_MS = 30 * 60 * 1000;
  * used session ends; its client meets 404 and, as the MCP spec has clients do, initializes again.
  */
 const MAX_SESSIONS_PER_PRINCIPAL = 16;
+/**
+ * A session its client has not used since its initialize (the answer, then `notifications/initialized`, are on their
+ * way) is starting: ended for a newer one, its client's handshake failed. Past this, a client that never came back.
+ */
+const STARTING_MS = 10_000;
 const MAX_SESSIONS = 500;
 /** A session id this process does not hold: what the client can do about it (MCP clients initialize again on 404). */
 const SESSION_NOT_FOUND =
@@ -81,6 +89,8 @@ function jsonRpcError(status: number, code: number, message: string): Response {
 
 export class McpSessions {
   private sessions = new Map<string, Session>();
+  /** Initializes under way, by principal: counted against its bound before their sessions exist. */
+  private opening = new Map<string, number>();
   private rechecking: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -94,10 +104,48 @@ export class McpSessions {
     return this.sessions.size;
   }
 
+  private starting(x: Session, now = Date.now()): boolean {
+    return !x.settled && now - x.openedAt < STARTING_MS;
+  }
+
+  /**
+   * Whether `principal` may open one more session: under its bound (initializes under way counted), or with a session
+   * to end for it that is not starting. Otherwise a burst of initializes would end each other's sessions mid-handshake.
+   */
+  private roomFor(principal: string): boolean {
+    let held = this.opening.get(principal) ?? 0;
+    let endable = 0;
+    for (const x of this.sessions.values())
+      if (x.principal === principal) {
+        held++;
+        if (!this.starting(x)) endable++;
+      }
+    return held < MAX_SESSIONS_PER_PRINCIPAL || endable > held - MAX_SESSIONS_PER_PRINCIPAL;
+  }
+
+  /** Runs an initialize counted against the principal's bound; a 429 when it has none to spare (roomFor). */
+  private async opened(principal: string, fn: () => Promise<Response>): Promise<Response> {
+    if (!this.roomFor(principal)) {
+      const res = jsonRpcError(429, -32000, `Too many MCP sessions: this key (or person) holds ${MAX_SESSIONS_PER_PRINCIPAL}, all still starting. Close one (DELETE /mcp), or retry in a few seconds`);
+      res.headers.set("retry-after", "5");
+      return res;
+    }
+    this.opening.set(principal, (this.opening.get(principal) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = this.opening.get(principal)! - 1;
+      if (n) this.opening.set(principal, n);
+      else this.opening.delete(principal);
+    }
+  }
+
   private open(id: string, s: Session): void {
     this.sessions.set(id, s);
-    // Never the one opening: in a burst its lastSeen (its start) can be older than others', and its own initialize
-    // then met 404.
+    // Never the one opening, nor one starting while another may end instead: in a burst, sessions whose initialize
+    // answers were still on their way met 404 at the client's next request (8 of 24).
+    const now = Date.now();
+    this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal && !this.starting(x, now));
     this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal);
     // Past the server's bound, the workspace holding the most sessions gives one up: a member opening sessions with
     // many keys ends their own workspace's, not another tenant's.
@@ -169,12 +217,13 @@ export class McpSessions {
       return null;
     }
     s.lastSeen = Date.now();
+    s.settled = true;
     return s;
   }
 
   /** Streamable HTTP: POST (messages), GET (server stream), DELETE (end session). */
   async streamable(ctx: Ctx, request: Request, body: unknown, baseUrl: string): Promise<Response> {
-    const { isInitializeRequest, createMcpServer, requestCtx, WebStandardStreamableHTTPServerTransport, SessionEventStore } = await sdk();
+    const { isInitializeRequest } = await sdk();
     const id = request.headers.get("mcp-session-id");
     if (id) {
       const s = this.find(id, ctx);
@@ -183,6 +232,12 @@ export class McpSessions {
       return request.method === "GET" ? openedAtOnce(res) : res;
     }
     if (request.method !== "POST" || !isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: send initialize first, or an mcp-session-id header");
+    return this.opened(principalOf(ctx), () => this.initialize(ctx, request, body, baseUrl));
+  }
+
+  /** Streamable HTTP's initialize: a new session with its own McpServer. */
+  private async initialize(ctx: Ctx, request: Request, body: unknown, baseUrl: string): Promise<Response> {
+    const { createMcpServer, requestCtx, WebStandardStreamableHTTPServerTransport, SessionEventStore } = await sdk();
     const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
     let opened = false;
     const unanswered = new Unanswered();
@@ -190,7 +245,7 @@ export class McpSessions {
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (sid: string) => {
         opened = true;
-        this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, unanswered, lastSeen: Date.now() });
+        this.open(sid, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, streamable: transport, unanswered, lastSeen: Date.now(), openedAt: Date.now() });
       },
       onsessionclosed: (sid) => void this.sessions.delete(sid),
       keepAliveMs: 5_000,
@@ -217,7 +272,8 @@ export class McpSessions {
         transport = new SSEServerTransport("/mcp/messages", nodeResponse(controller));
         const unanswered = new Unanswered();
         unanswered.watch(transport);
-        this.open(transport.sessionId, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, sse: transport, unanswered, lastSeen: Date.now() });
+        // A legacy SSE session is used at once (its stream is open): not starting.
+        this.open(transport.sessionId, { principal: principalOf(ctx), workspaceId: ctx.workspaceId, opener: request, server, sse: transport, unanswered, lastSeen: Date.now(), openedAt: Date.now(), settled: true });
         await server.connect(transport);
         // Comments every 5 s keep the idle timeout away; once the session is closed (swept, or its credential gone)
         // the stream is too, and the beat stops.

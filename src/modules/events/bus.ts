@@ -1,5 +1,6 @@
 // The event log and its fan-out: events are rows (so Last-Event-ID can resume from the store), appended inside the
 // transaction that causes them and delivered to subscribers (here, and on every replica) once it has committed.
+import { Database } from "bun:sqlite";
 import { randomBytes } from "../../lib/crypto";
 import { and, eq, gt, lt, sql } from "drizzle-orm";
 import { LOCK_SPACES, type Store } from "../../store/db";
@@ -32,6 +33,7 @@ export class EventBus {
   private listeners = new Map<number, Set<Listener>>();
   private sse = 0;
   private followers: LogFollowers | null = null;
+  private reader: Database | null | undefined;
 
   /** Starts every message this bus publishes: the copy the fan-out hands back to this process is skipped. */
   private readonly origin = randomBytes(6).toString("base64url");
@@ -133,6 +135,8 @@ export class EventBus {
 
   /** The workspace's newest event id in the log (0: none). */
   async lastId(workspaceId: number): Promise<number> {
+    const log = this.committedLog();
+    if (log) return log.query<{ id: number | null }, [number]>("SELECT max(id) AS id FROM events WHERE workspace_id = ?").get(workspaceId)?.id ?? 0;
     const [row] = await this.store.db.select({ id: sql<number | null>`max(${events.id})` }).from(events).where(eq(events.workspaceId, workspaceId));
     return Number(row?.id ?? 0);
   }
@@ -149,8 +153,27 @@ export class EventBus {
     return n;
   }
 
+  /**
+   * SQLite: the log as committed, read on a connection of its own (WAL: a reader sees the last COMMIT). On the store's
+   * connection a stream's read between a group-commit batch's insert and its COMMIT saw events that could still roll
+   * back, and whose ids the events that did commit would then take.
+   */
+  private committedLog(): Database | null {
+    if (this.reader !== undefined) return this.reader;
+    const file = this.store.sqlite?.filename;
+    return (this.reader = file && file !== ":memory:" ? new Database(file, { readonly: true }) : null);
+  }
+
   /** Stored events after `afterId`, oldest first, for a resuming client. */
   async since(workspaceId: number, afterId: number, limit = 1000): Promise<BusEvent[]> {
+    const log = this.committedLog();
+    if (log)
+      return log
+        .query<Omit<BusEvent, "data"> & { data: string }, [number, number, number]>(
+          "SELECT id, workspace_id AS workspaceId, type, source, data, created_at AS createdAt FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .all(workspaceId, afterId, limit)
+        .map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
     const rows = await this.store.db
       .select()
       .from(events)
