@@ -1113,6 +1113,16 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     const r = await call(c, "execute-skill", { slug: "summarize", input: `Left to the server ${Date.now()}`, timeoutSeconds: 30 });
     expect({ isError: r.isError ?? false, status: r.structuredContent?.status, error: r.structuredContent?.error }).toEqual({ isError: false, status: "completed", error: null });
     expect(r.structuredContent.output).toContain("Fake answer");
+    // A workflow it starts too: its engine (in that process) hears of its step's end, run by the server, from the store.
+    const def = { id: `stdio-no-model-${Date.now()}`, name: "one step", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "one step" }] };
+    expect((await client(srv, { apiKey: key })("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const started = await ok(c, "start-workflow", { workflowId: def.id });
+    let run: any;
+    for (let i = 0; i < 150 && run?.status !== "completed"; i++) {
+      await sleep(100);
+      run = await ok(c, "get-workflow-run", { runId: started.runId });
+    }
+    expect({ status: run.status, step: run.steps.s.status }).toEqual({ status: "completed", step: "completed" });
   }, 60_000);
 
   test("an unknown key makes `clanker mcp` exit with an error instead of serving", async () => {

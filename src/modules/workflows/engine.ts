@@ -26,7 +26,7 @@ type RunRow = typeof workflowRuns.$inferSelect;
 type Outcome = "done" | "suspended" | "failed" | "cancelled" | "paused";
 
 const ENDED = new Set(["completed", "failed", "cancelled"]);
-/** PostgreSQL: how often a step waiting on an execution reads its state (it may run on another replica). */
+/** How often a step waiting on an execution reads its state (it may run in another process). */
 const WAIT_POLL_MS = 1000;
 
 export interface EngineDeps {
@@ -376,11 +376,12 @@ export class WorkflowEngine {
         const data = e.data as { executionId?: string; status?: string };
         if (data.executionId === executionId && data.status && ENDED.has(data.status)) void check().catch(fail);
       });
-      // With replicas the execution may run on another one: its end is also read from the database.
-      const poll = this.leases.shared ? setInterval(() => void check().catch(fail), WAIT_POLL_MS) : null;
+      // The execution may run in another process (a replica; the server, for a `clanker mcp` that leaves its runs to
+      // it), whose commits this bus never hears: its end is also read from the database.
+      const poll = setInterval(() => void check().catch(fail), WAIT_POLL_MS);
       const unsubscribe = () => {
         bus();
-        if (poll) clearInterval(poll);
+        clearInterval(poll);
       };
       void check().catch(fail);
     });
