@@ -257,6 +257,16 @@ test("a cron launch the server refuses (no model) is a failed run with the refus
   }
 }, 30_000);
 
+test("a definition takes at most 20 cron triggers (each is judged at every save, schedule and list)", async () => {
+  const crons = (n: number) => Array.from({ length: n }, (_, i) => ({ cron: `${i} 9 * * *`, input: {} }));
+  const body = (n: number) => ({ id: "core-many-crons", name: "many", triggers: crons(n), steps: [{ id: "a", kind: "skill", skill: "summarize", input: "x" }] });
+  const many = await api("POST", "/api/v1/workflows/definitions", { body: body(21) });
+  expect({ status: many.status, param: many.body.error?.param, message: many.body.error?.message }).toEqual({ status: 400, param: "triggers", message: "triggers: at most 20 cron triggers per workflow" });
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: body(20) })).status).toBe(200);
+  expect((await api("GET", "/api/v1/triggers?limit=100")).body.data.filter((t: any) => t.workflowId === "core-many-crons").length).toBe(20);
+  expect((await api("DELETE", "/api/v1/workflows/definitions/core-many-crons")).status).toBe(200);
+});
+
 test("a cron trigger with enabled: false is kept, listed as disabled and never fires; a cron's unknown field or an input its workflow refuses is a 400 at save", async () => {
   const off = await api("POST", "/api/v1/workflows/definitions", {
     body: { id: "core-off", name: "off", triggers: [{ cron: "* * * * * *", input: {}, enabled: false }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "off" }] },

@@ -1,6 +1,6 @@
 // Triggers: what can start a workflow (cron from the definitions; webhook and github rows with their own hook URL
 // and secret), reading and rotating a secret, and receiving a signed delivery at POST /hooks/:triggerId.
-import { cronTooOften } from "../workflows/definition";
+import { cronTooOften } from "../workflows/cron-interval";
 import { sha256Hex } from "../../lib/crypto";
 import { assertRole, systemCtx, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";

@@ -71,6 +71,8 @@ export const cronRequestId = (triggerId: string) => `cron-${triggerId}`;
 
 /** More would be a definition doing a registry's job; each one holds a secret and a hook URL. */
 export const MAX_EVENT_TRIGGERS = 10;
+/** Each cron is judged (./cron-interval) at every save and schedule: a definition of thousands held the loop for seconds. */
+export const MAX_CRON_TRIGGERS = 20;
 
 export interface WorkflowDefinition {
   id: string;
@@ -276,29 +278,8 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
     return tr as unknown as CronTrigger;
   });
   if (out.filter((t) => !isCron(t)).length > MAX_EVENT_TRIGGERS) bad("triggers", `at most ${MAX_EVENT_TRIGGERS} webhook and github triggers per workflow`);
+  if (out.filter(isCron).length > MAX_CRON_TRIGGERS) bad("triggers", `at most ${MAX_CRON_TRIGGERS} cron triggers per workflow`);
   return out;
-}
-
-/**
- * Refuses a cron trigger that would fire more often than once every `minSeconds` (CLANKER_CRON_MIN_INTERVAL_SECONDS).
- * croner takes a seconds field in front: a six-field pattern meant as every 5 minutes launches (and bills) a run
- * every 5 s.
- * The least gap between its next 61 firings: a burst (every second of one minute) is within them.
- */
-export function checkCronIntervals(def: WorkflowDefinition, minSeconds: number): void {
-  for (const [i, t] of (def.triggers ?? []).entries()) {
-    const gap = isCron(t) ? cronTooOften(t.cron, t.timezone, minSeconds) : null;
-    if (gap !== null)
-      bad(`triggers.${i}.cron`, `fires every ${gap} s at times, more often than this server allows (once every ${minSeconds} s, CLANKER_CRON_MIN_INTERVAL_SECONDS); a sixth field in front is seconds: "0 9 * * 1" is 9:00 every Monday`);
-  }
-}
-
-/** The least gap, in seconds, between a cron's next 61 firings when it is under `minSeconds`; null when it is not. */
-export function cronTooOften(cron: string, timezone: string | undefined, minSeconds: number): number | null {
-  const next = new Cron(cron, { paused: true, timezone }).nextRuns(61).map((d) => d.getTime());
-  let gap = Infinity;
-  for (let k = 1; k < next.length; k++) gap = Math.min(gap, next[k]! - next[k - 1]!);
-  return gap < minSeconds * 1000 ? gap / 1000 : null;
 }
 
 export function validateDefinition(raw: unknown, catalog: Catalog, integrations?: IntegrationCatalog): WorkflowDefinition {

@@ -5,7 +5,8 @@ import { Cron } from "croner";
 import { systemCtx } from "../../lib/context";
 import { NotFoundError } from "../../lib/errors";
 import type { WorkflowsService } from "./service";
-import { cronRequestId, cronTooOften } from "./definition";
+import { cronRequestId } from "./definition";
+import { cronTooOften } from "./cron-interval";
 import type { Log } from "../../lib/log";
 import type { Fanout, OnceLock } from "../../shared";
 
