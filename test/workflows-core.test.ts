@@ -511,7 +511,7 @@ test("uniqueItems is checked in one pass: 2 MB of arrays differing only in their
   expect((await api("DELETE", "/api/v1/workflows/definitions/core-unique")).status).toBe(200);
 });
 
-test("a run follows the exact definition it was launched from: a DELETE or PUT mid-run fails it at once (its running step's execution cancelled, no further step run or charged); an unchanged PUT leaves it going", async () => {
+test("a run follows the exact definition it was launched from: a DELETE or PUT mid-run fails it at once (its running step's execution cancelled, no further step run or charged); a PUT that leaves its steps as they were leaves it going", async () => {
   const steps = (mark: string) => [
     { id: "one", kind: "skill", skill: "summarize", input: `one [[slow:200]] ${mark}` },
     { id: "two", kind: "skill", skill: "summarize", input: `two ${mark}` },
@@ -545,8 +545,8 @@ test("a run follows the exact definition it was launched from: a DELETE or PUT m
   expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: gated })).status).toBe(200);
   const waiting = (await api("POST", "/api/v1/workflows/core-follows/launch", { body: {} })).body.runId;
   await waitFor(() => api("GET", `/api/v1/workflows/runs/${waiting}`), (r) => r.body.status === "suspended");
-  // The same definition saved again changes nothing: the run still waits.
-  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: gated })).status).toBe(200);
+  // The same steps saved again change nothing, with a new name and description: the run still waits.
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: { ...gated, name: "follows, renamed", description: "typo fixed" } })).status).toBe(200);
   expect((await api("GET", `/api/v1/workflows/runs/${waiting}`)).body.status).toBe("suspended");
   expect((await api("PUT", "/api/v1/workflows/definitions/core-follows", { body: { ...gated, steps: [{ id: "other", kind: "approval", message: "new" }] } })).status).toBe(200);
   const replaced = (await api("GET", `/api/v1/workflows/runs/${waiting}`)).body;

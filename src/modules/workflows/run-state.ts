@@ -35,14 +35,17 @@ export interface RunState {
   revision?: string;
 }
 
-/** A definition as read from the store, as one short string: equal definitions, equal strings. */
-export const revisionOf = (def: WorkflowDefinition): string => createHash("sha256").update(JSON.stringify(def)).digest("base64url").slice(0, 22);
+/**
+ * What a run of a definition does (its steps, as read from the store) as one short string: a change to its name,
+ * description, input schema (checked at the launch already) or triggers leaves its runs going.
+ */
+export const revisionOf = (def: WorkflowDefinition): string => createHash("sha256").update(JSON.stringify(def.steps)).digest("base64url").slice(0, 22);
 
 /** Why a run cannot go on with `def` (what its id names now, as read from the store), or null. */
 export function whyGone(def: WorkflowDefinition | null, state: RunState, workflowId: string): { code: string; message: string } | null {
   if (!def) return { code: "WORKFLOW_NOT_FOUND", message: `The workflow '${workflowId}' was deleted: this run stopped rather than go on with other steps` };
   if (state.revision !== undefined && revisionOf(def) !== state.revision)
-    return { code: "WORKFLOW_CHANGED", message: `The workflow '${workflowId}' was changed after this run was launched: it stopped rather than mix the two versions' steps. Launch it again to run the new one` };
+    return { code: "WORKFLOW_CHANGED", message: `The workflow '${workflowId}' had its steps changed after this run was launched: it stopped rather than mix the two versions' steps. Launch it again to run the new ones` };
   return null;
 }
 

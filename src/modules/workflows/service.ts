@@ -271,8 +271,10 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       }
       const run = await store.tx(async () => {
         // Again in the tx: a launch (a cron tick) that read the definition just before its DELETE must not create a
-        // run after that DELETE was answered.
-        if (!(await definitionOf(ctx.workspaceId, key, source))) throw new NotFoundError("workflow", key);
+        // run after that DELETE was answered, nor one checked against steps a PUT has replaced meanwhile.
+        const now = await definitionOf(ctx.workspaceId, key, source);
+        if (!now) throw new NotFoundError("workflow", key);
+        if (revisionOf(now) !== revisionOf(def)) throw new ConflictError(`The workflow '${key}' had its steps changed while this launch was checked: launch again`, "WORKFLOW_CHANGED");
         const [row] = await db
           .insert(workflowRuns)
           .values({ ...newRun(ctx, def.id, source, data, trigger, revisionOf(def)), status: "running", callbackUrl })
