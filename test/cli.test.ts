@@ -3,7 +3,7 @@
 // Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cleanup, client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
@@ -48,7 +48,8 @@ afterAll(() => stopAll([srv], [scratch]));
 
 describe("invalid configuration", () => {
   test("first start on an empty store says how to get a key, as this server was started (npm run clanker from the checkout)", () => {
-    expect(logMessages(srv.logs())).toContain(`npm run clanker -- keys create --name "my key" --email you@example.com\n`);
+    // Its data dir came from CLANKER_DATA_DIR, which the terminal the person runs it in does not have: named.
+    expect(logMessages(srv.logs())).toContain(`npm run clanker -- keys create --name "my key" --email you@example.com --data ${srv.dataDir}\n`);
     expect(srv.logs()).toContain(`Open the web app: ${srv.url}/`);
   });
 
@@ -351,7 +352,7 @@ describe("migrate", () => {
   });
 });
 
-describe("a CLI verb beside an older server", () => {
+describe("a CLI verb (or clanker mcp, or migrate) beside an older server", () => {
   test.skipIf(testDialect() === "postgres")("refuses to migrate the database under it (exit 2, one line saying what to do), and changes nothing", async () => {
     const older = await startServer({});
     try {
@@ -359,9 +360,22 @@ describe("a CLI verb beside an older server", () => {
       const last = (await querySqlTags(older)).at(-1)!;
       expect(await runSql(older, "DELETE FROM _migrations WHERE tag = ?", last)).toBe(1);
       const env = { CLANKER_DATA_DIR: older.dataDir };
-      for (const args of [["keys", "list"], ["keys", "create", "--name", "x"], ["credits", "grant", "--workspace", "x", "--amount", "1"]])
-        expectUsageError(await run(args, env), new RegExp(`^clanker: the server serving .* \\(pid \\d+\\) is an older clanker than this command: its database lacks migration ${last}.*Stop that server and start this version`));
+      for (const args of [["keys", "list"], ["keys", "create", "--name", "x"], ["credits", "grant", "--workspace", "x", "--amount", "1"], ["migrate"], ["mcp"]])
+        expectUsageError(await run(args, env), new RegExp(`^clanker( mcp)?: the server serving .* \\(pid \\d+\\) is an older clanker than this command: its database lacks migration ${last}.*Stop that server and start this version`));
       expect((await querySqlTags(older)).includes(last)).toBe(false);
+      await older.stop();
+      // Killed, its pid file left behind, that pid now another process's (started after the file): no server.
+      const other = Bun.spawn(["sleep", "30"]);
+      try {
+        writeFileSync(join(older.dataDir, "clanker.pid"), `${other.pid}\nhttp://127.0.0.1:9\n`);
+        utimesSync(join(older.dataDir, "clanker.pid"), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+        // It goes on to migrate (and meets the tables this test left without their tag: no older server is named).
+        const listed = await run(["keys", "list"], env);
+        expect(listed.stderr).not.toContain("older clanker");
+        expect(listed.stderr).toContain(`migration ${last} failed`);
+      } finally {
+        other.kill();
+      }
     } finally {
       await older.stop();
       cleanup(older);

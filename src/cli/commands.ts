@@ -63,35 +63,11 @@ async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>
   const { openStore, storeOptions } = await import("../store/db");
   const store = await openStore(storeOptions(config));
   try {
-    await refuseUnderOlderServer(config, store);
     await migrated(store);
     return await fn(store);
   } finally {
     await store.close();
   }
-}
-
-/**
- * A server of an older version serving the data dir (SQLite): this command would migrate the database under it, to a
- * schema it does not know, and make the upgrade one way before anyone restarted anything. Refused instead.
- */
-async function refuseUnderOlderServer(config: Config, store: Store): Promise<void> {
-  if (!store.sqlite) return;
-  const { runningServerPid } = await import("../store/data-lock");
-  const pid = runningServerPid(config.dataDir);
-  if (pid === null) return;
-  const { MIGRATIONS } = await import("../store/migrations");
-  let done: Set<string>;
-  try {
-    done = new Set(store.sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
-  } catch {
-    return; // no table yet: a server still starting, which migrates it itself
-  }
-  const missing = MIGRATIONS.filter((m) => !done.has(m.tag));
-  if (missing.length)
-    throw new UsageError(
-      `the server serving ${config.dataDir} (pid ${pid}) is an older clanker than this command: its database lacks migration ${missing[0]!.tag}, which this command would apply under it. Stop that server and start this version (it migrates), or run this command with the server's own version`,
-    );
 }
 
 /** Applies the pending migrations (their tags); a database a newer clanker migrated, or a migration that fails, is a usage error (exit 2, one line). */

@@ -7,7 +7,7 @@
 // take the lock (to name the holder) and by CLI verbs that point a person at the running server. CLI verbs and `clanker
 // mcp` never take this lock; they work beside a running server through SQLite's own locking of clanker.db.
 import { Database } from "bun:sqlite";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export class DataDirInUseError extends Error {
@@ -89,14 +89,34 @@ function readPid(path: string): number | null {
 
 /** The pid of the server holding this data dir, when one is running (another process than this one); null otherwise. */
 export function runningServerPid(dataDir: string): number | null {
-  const tag = readPidFile(join(dataDir, "clanker.pid"));
-  return tag && tag.pid !== process.pid && alive(tag.pid) ? tag.pid : null;
+  const path = join(dataDir, "clanker.pid");
+  const tag = readPidFile(path);
+  return tag && tag.pid !== process.pid && wrote(tag.pid, path) ? tag.pid : null;
 }
 
 /** The URL of the server holding this data dir, when one is running and listening; null otherwise. */
 export function runningServerUrl(dataDir: string): string | null {
-  const tag = readPidFile(join(dataDir, "clanker.pid"));
-  return tag?.url && tag.pid !== process.pid && alive(tag.pid) ? tag.url : null;
+  const path = join(dataDir, "clanker.pid");
+  const tag = readPidFile(path);
+  return tag?.url && tag.pid !== process.pid && wrote(tag.pid, path) ? tag.url : null;
+}
+
+/**
+ * Whether `pid` lives and is the process that wrote the pid file: a SIGKILL leaves the file, and its pid may since
+ * be another process's (pid 1 in a container). Linux: that process started after the file was written. Elsewhere,
+ * alive is all we can tell.
+ */
+function wrote(pid: number, path: string): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]); // field 22, starttime
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const startedMs = (bootSeconds + startTicks / 100) * 1000; // USER_HZ is 100 on Linux
+    return !(startedMs > statSync(path).mtimeMs + 2000);
+  } catch {
+    return true;
+  }
 }
 
 function alive(pid: number): boolean {

@@ -5,6 +5,19 @@ import { version } from "../../package.json";
 /** A schema this version will not serve as it is: one line saying what to do (the CLI's exit 2). */
 export class SchemaError extends Error {}
 export class NewerDatabaseError extends SchemaError {}
+/**
+ * A server of an older version serves the data dir: migrating the database under it (a CLI verb, `clanker mcp` or
+ * `clanker migrate` of a newer checkout, after a git pull and before the restart) put it on a schema it does not know
+ * and made the upgrade one way before anyone restarted anything.
+ */
+export class OlderServerError extends SchemaError {
+  constructor(dataDir: string, pid: number, tag: string) {
+    super(
+      `the server serving ${dataDir} (pid ${pid}) is an older clanker than this command: its database lacks migration ${tag}, which this command would apply under it. Stop that server and start this version (it migrates), or run this command with the server's own version`,
+    );
+  }
+}
+
 /** A migration that failed: it rolled back, the ones before it stay applied. */
 export class MigrationFailedError extends SchemaError {
   constructor(tag: string, cause: unknown) {

@@ -9,7 +9,8 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { privateFile } from "../lib/private-files";
 import { MIGRATIONS } from "./migrations";
-import { MigrationFailedError, refuseNewerSchema } from "./newer-schema";
+import { MigrationFailedError, OlderServerError, refuseNewerSchema } from "./newer-schema";
+import { runningServerPid } from "./data-lock";
 import type { Db, Store, TxOptions } from "./db";
 import { Checkpointer } from "./checkpointer";
 
@@ -268,9 +269,12 @@ export class SqliteStore implements Store {
     sqlite.run("CREATE TABLE IF NOT EXISTS _migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
     const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
     refuseNewerSchema(done, MIGRATIONS);
+    const pending = MIGRATIONS.filter((m) => !done.has(m.tag));
+    // Another live process serving this data dir (not this one: serve migrates under its own lock) is older.
+    const server = pending.length && this.sqlite.filename ? runningServerPid(dirname(this.sqlite.filename)) : null;
+    if (server !== null) throw new OlderServerError(dirname(this.sqlite.filename), server, pending[0]!.tag);
     const applied: string[] = [];
-    for (const m of MIGRATIONS) {
-      if (done.has(m.tag)) continue;
+    for (const m of pending) {
       try {
         sqlite.transaction(() => {
           for (const stmt of m.sql.split("--> statement-breakpoint")) {
