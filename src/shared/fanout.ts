@@ -70,6 +70,8 @@ export class RedisFanout implements Fanout {
   private readonly subs: Subscribers = new Map();
   private readonly origin = randomBytes(ORIGIN_LEN / 2).toString("hex");
   private readonly joined = new Map<string, Promise<unknown>>();
+  /** A publish failed and none has succeeded since (Redis away): logged once. */
+  private failing = false;
 
   constructor(
     private readonly cmd: Redis,
@@ -86,7 +88,19 @@ export class RedisFanout implements Fanout {
   publish(channel: string, payload: string): void {
     dispatch(this.subs, channel, payload, this.log);
     // Channel names are not keys: keyPrefix does not apply, so the prefix is written here.
-    this.cmd.publish(this.prefix + channel, this.origin + payload).catch((e: Error) => this.log.error("fan-out publish failed", { channel, err: e.message }));
+    this.cmd.publish(this.prefix + channel, this.origin + payload).then(
+      () => {
+        if (!this.failing) return;
+        this.failing = false;
+        this.log.info("fan-out publishing again");
+      },
+      (e: Error) => {
+        // Once per outage: every event append publishes, dozens of lines a second while Redis is away.
+        if (this.failing) return;
+        this.failing = true;
+        this.log.error("fan-out publish failed (further failures are not logged until one succeeds; streams on other replicas catch up from the log)", { channel, err: e.message });
+      },
+    );
   }
 
   subscribe(channel: string, fn: (payload: string) => void): () => void {

@@ -136,7 +136,7 @@ export const githubProvider: ConnectorProvider = {
       const token = input.token.trim();
       if (!token) throw new InvalidRequestError("token must not be blank", "token");
       // It goes in a header: a character that cannot (a pasted "…", a typographic quote) was a 503 "could not reach GitHub".
-      if (!/^[\x21-\x7e]+$/.test(token)) throw new InvalidRequestError("token has a character a GitHub token does not (letters, digits and _ only): paste the token itself, ghp_… or github_pat_…", "token");
+      if (!/^[\x21-\x7e]+$/.test(token)) throw new InvalidRequestError("token has a character a header cannot carry (a space, an ellipsis, a typographic quote): paste the token itself, ghp_… or github_pat_…", "token");
       return { connected: { account: await accountOf(ctx.config, token), credentials: { token } } };
     }
     const c = ctx.config.connectors;
