@@ -90,7 +90,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const otp = createOtpService(store, box);
   const workspacesService = createWorkspacesService(store, keyCache);
   const secrets = createSecretsService(store, box);
-  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, secrets, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c) });
+  const runner = new Runner({ store, config, bus, billing, artifacts, webhooks, byok, secrets, catalog, log, ownOnly: ownRunsOnly, sourceContext: (ws, c) => connectors.sourceContext(ws, c), fanout: replicas });
   const executions = createExecutionsService({ store, config, catalog, billing, byok, secrets, bus, artifacts, webhooks, runner, connectors });
   // The engine needs definitions from the service and the service starts runs on the engine.
   let engine: WorkflowEngine;

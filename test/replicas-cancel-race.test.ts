@@ -8,6 +8,7 @@ import { storeCount } from "./helpers/metrics";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { waitUntil } from "./helpers/suite";
+import { querySql } from "./helpers/sql";
 
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 
@@ -54,5 +55,22 @@ describe.skipIf(!replicasAvailable)("a cancel racing its run's end (two replicas
     const ends = await Promise.all(raced.map(async ({ id, cancelled }) => ({ id, cancelled, status: (await a("GET", `/api/v1/executions/${id}/status`)).body.status })));
     expect(ends.filter((e) => e.status !== (e.cancelled ? "cancelled" : "completed"))).toEqual([]);
     expect((await storeCount(A, "deadlocks")) + (await storeCount(B, "deadlocks")) - before).toBe(0);
+  }, 60_000);
+
+  test("a cancel sent to the replica that is not running the run stops its model stream at once (over Redis), not at that replica's next flush", async () => {
+    const key = await A.createKey({ email: uniqueEmail("cancel-remote") });
+    const marker = `remote cancel ${process.pid} ${Date.now()}`;
+    const started = await client(A, { apiKey: key })("POST", "/api/v1/skills/summarize/run", { body: { input: `Summarize [[slow:3000]] ${marker}` } });
+    const id = started.body.executionId as string;
+    await waitUntil("the run to stream", () => fake.requests.find((r) => JSON.stringify(r.body).includes(marker)), 15_000);
+    const [row] = await querySql(A, "SELECT lease_owner FROM executions WHERE id = ?", Number(id.replace("exec_", "")));
+    const holder = String(row!.lease_owner).split(":").at(-2) === String(A.pid) ? A : B;
+    const other = holder === A ? B : A;
+    const t0 = Date.now();
+    expect((await client(other, { apiKey: key })("POST", `/api/v1/executions/${id}/cancel`)).status).toBe(200);
+    await waitUntil("the model stream to be closed", () => fake.requests.find((r) => JSON.stringify(r.body).includes(marker) && r.aborted), 5_000);
+    // The holder renews its lease (and reads the cancel) every third of CLANKER_LEASE_SECONDS (10 s here) and flushes
+    // at its next delta (3 s): the stream closed well before either.
+    expect(Date.now() - t0).toBeLessThan(2_000);
   }, 60_000);
 });

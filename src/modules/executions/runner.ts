@@ -29,6 +29,7 @@ import { loadRun, markRunning } from "./run-queries";
 import { RunOutputs, type Running, type Settled } from "./run-output";
 import { replicaId, setLeaseSeconds } from "../../lib/replica";
 import { runningServerUrl } from "../../store/data-lock";
+import type { Fanout } from "../../shared";
 
 export { EXECUTION_EVENT };
 
@@ -47,7 +48,11 @@ export interface RunnerDeps {
   ownOnly?: boolean;
   /** Reads a run's connector source (tree, README, paths within the budget): the model's text and the record. */
   sourceContext?: (workspaceId: number, c: Connector) => Promise<{ text: string; record: unknown }>;
+  /** The replicas' channels (Redis): a cancel reaches the replica running the run at once. */
+  fanout?: Fanout | null;
 }
+
+const CANCEL_CHANNEL = "run-cancel";
 
 export class Runner {
   private pool: ExecutorPool | null = null;
@@ -88,6 +93,7 @@ export class Runner {
     });
     this.shared = d.store.dialect === "postgres";
     setLeaseSeconds(d.config.leaseSeconds);
+    d.fanout?.subscribe(CANCEL_CHANNEL, (id) => this.pool?.cancel(Number(id)));
   }
 
   /** Settles what a previous process left behind, then starts the pool (nothing is dispatched before). */
@@ -197,8 +203,14 @@ export class Runner {
     });
   }
 
+  /**
+   * Stops the run's model stream where it runs. With replicas that may be another one, which otherwise learnt of the
+   * cancel only at its next flush or lease renewal (seconds of streaming, charged); the fan-out calls this replica's
+   * own subscriber too.
+   */
   cancel(executionId: number): void {
-    this.pool?.cancel(executionId);
+    if (this.d.fanout) this.d.fanout.publish(CANCEL_CHANNEL, String(executionId));
+    else this.pool?.cancel(executionId);
   }
 
   private async dispatch(): Promise<void> {
