@@ -311,14 +311,17 @@ export class WorkflowEngine {
     this.waiting.set(executionId, { runId: encodeId("run", run.id), stepId: step.id });
     const final = await this.waitForExecution(run.workspaceId, ctx, executionId).finally(() => this.waiting.delete(executionId));
     const after = (await this.load(run.id))!;
-    if (after.status !== "running") return "cancelled";
     const saved = (after.state as unknown as RunState).steps[step.id];
     const kept = { input: saved?.input, ...(saved?.connector ? { connector: saved.connector } : {}) };
+    const output = () => final.outputBlocks.map((b) => b.content).join("");
+    // The run ended meanwhile (cancelled, or its definition changed) while its execution went on to complete (and
+    // was charged): the step says so, not "cancelled" beside a completed, paid execution.
+    if (after.status !== "running") return final.status === "completed" ? this.afterEnd(run.id, step.id, { status: "completed", kind: "skill", ...kept, executionId, output: output() }) : "cancelled";
     if (final.status !== "completed") {
       await this.setStep(run.id, step.id, { status: "failed", kind: "skill", ...kept, executionId, error: final.error ?? { code: "STEP_FAILED", message: `execution ${final.status}` } });
       return "failed";
     }
-    await this.setStep(run.id, step.id, { status: "completed", kind: "skill", ...kept, executionId, output: final.outputBlocks.map((b) => b.content).join("") });
+    await this.setStep(run.id, step.id, { status: "completed", kind: "skill", ...kept, executionId, output: output() });
     return "done";
   }
 
@@ -345,7 +348,7 @@ export class WorkflowEngine {
     }
   }
 
-  /** An action that ended after its run did (cancelled while it posted): what it did, where the cancel marked its step cancelled. */
+  /** A step that ended after its run did (an action posting, a skill's execution completing): what it did, where the run's end marked it cancelled. */
   private async afterEnd(runId: number, stepId: string, state: StepState): Promise<Outcome> {
     await this.d.store.tx(async () => {
       const run = (await this.load(runId))!;
