@@ -683,6 +683,13 @@ describe("mail that cannot go out", () => {
 
 describe("the local owner clanker made without an address (clanker mcp with no key, keys create with no --email)", () => {
   let srv: TestServer;
+  /** Signs `email` in on `on` with the mailed code: the verify's answer. */
+  const signInOn = async (on: TestServer, email: string) => {
+    expect((await client(on)("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
+    let code: string | null = null;
+    await waitUntil("the sign-in mail", () => (code = outboxMessages(on.dataDir, email).map(extractCode).at(-1) ?? null));
+    return client(on)("POST", "/api/v1/auth/email/verify", { body: { email, code } });
+  };
   afterAll(async () => {
     await srv?.stop();
     if (srv) cleanup(srv);
@@ -694,12 +701,7 @@ describe("the local owner clanker made without an address (clanker mcp with no k
     expect(made.code).toBe(0);
     const agent = client(srv, { apiKey: made.stdout.trim().split("\n").pop()! });
     expect((await agent("PUT", "/api/v1/memory", { body: { content: "what the local agent wrote" } })).status).toBe(200);
-    const signIn = async (email: string) => {
-      expect((await client(srv)("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
-      let code: string | null = null;
-      await waitUntil("the sign-in mail", () => (code = outboxMessages(srv.dataDir, email).map(extractCode).at(-1) ?? null));
-      return client(srv)("POST", "/api/v1/auth/email/verify", { body: { email, code } });
-    };
+    const signIn = (email: string) => signInOn(srv, email);
     const first = await signIn("first-person@example.com");
     expect(first.body.user).toMatchObject({ email: "first-person@example.com", created: false, serverOwner: true });
     expect((await client(srv, { session: first.body.token })("GET", "/api/v1/memory")).body.content).toBe("what the local agent wrote");
@@ -718,12 +720,7 @@ describe("the local owner clanker made without an address (clanker mcp with no k
       const made = await other.cli(["keys", "create", "--name", "local agent"]);
       const agent = client(other, { apiKey: made.stdout.trim().split("\n").pop()! });
       expect((await agent("PUT", "/api/v1/memory", { body: { content: "the operator's local notes" } })).status).toBe(200);
-      const signIn = async (email: string) => {
-        expect((await client(other)("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
-        let code: string | null = null;
-        await waitUntil("the sign-in mail", () => (code = outboxMessages(other.dataDir, email).map(extractCode).at(-1) ?? null));
-        return client(other)("POST", "/api/v1/auth/email/verify", { body: { email, code } });
-      };
+      const signIn = (email: string) => signInOn(other, email);
       // The local owner invites a teammate before anyone signed in: the teammate is a guest, not the owner.
       const ws = (await agent("GET", "/api/v1/workspaces/current")).body.id;
       expect((await agent("POST", `/api/v1/workspaces/${ws}/invitations`, { body: { email: "teammate@example.com", role: "member" } })).status).toBe(200);
