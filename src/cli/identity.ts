@@ -76,8 +76,10 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
 export async function runSessionsCreate(store: Store, rawEmail: string): Promise<void> {
   const users = createUsersService(store);
   const email = guard(() => normalizeEmail(rawEmail));
-  const token = await store.tx(async () => issueSession(store, (await users.ensure({ email })).user.id, { requestId: "cli" }, "cli"));
-  const user = (await users.byEmail(email))!;
-  console.log(`Session for ${email} (${encodeId("user", user.id)}); send it as x-auth-token:`);
+  const { token, userId } = await store.tx(async () => {
+    const { user } = await users.ensure({ email });
+    return { token: await issueSession(store, user.id, { requestId: "cli" }, "cli"), userId: user.id };
+  });
+  console.log(`Session for ${email} (${encodeId("user", userId)}); send it as x-auth-token:`);
   console.log(token);
 }

@@ -146,6 +146,7 @@ export class McpSessions {
     // answers were still on their way met 404 at the client's next request (8 of 24).
     const now = Date.now();
     this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal && !this.starting(x, now));
+    // Still over (a legacy SSE session, not counted before it opens): the least recently used, starting or not.
     this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal);
     // Past the server's bound, the workspace holding the most sessions gives one up: a member opening sessions with
     // many keys ends their own workspace's, not another tenant's.
