@@ -5,6 +5,7 @@ import { openStore, storeOptions, type Store } from "./store/db";
 import { SqliteStore } from "./store/sqlite-store";
 import { missingFolders, prepareStore } from "./startup";
 import { lockDataDir } from "./store/data-lock";
+import { MIGRATIONS } from "./store/migrations";
 import { createApp, createDeps } from "./app";
 import { startJobs } from "./jobs/scheduler";
 import { endEventStreams } from "./modules/events/routes";
@@ -47,7 +48,7 @@ export interface Running {
 export async function startServer(config: Config, logger?: Log | ((line: string) => void)): Promise<Running> {
   const log: Log = logger && "error" in logger ? (logger as Log) : createLog({ level: config.logLevel, format: config.logFormat });
   // Before the store opens: a second server on this dir must not even migrate it.
-  const lock = lockDataDir(config.dataDir);
+  const lock = lockDataDir(config.dataDir, MIGRATIONS.at(-1)!.tag);
   let store: Store;
   try {
     store = await openStore(storeOptions(config));

@@ -3,7 +3,7 @@
 // Help, --version, usage errors, keys list/revoke and the next-steps text are in cli-help.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cleanup, client, logMessages, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
@@ -356,20 +356,30 @@ describe("a CLI verb (or clanker mcp, or migrate) beside an older server", () =>
   test.skipIf(testDialect() === "postgres")("refuses to migrate the database under it (exit 2, one line saying what to do), and changes nothing", async () => {
     const older = await startServer({});
     try {
-      // What an older version's server would be serving: a database without this version's last migration.
-      const last = (await querySqlTags(older)).at(-1)!;
+      // What an older version's server would be serving: a database without this version's last migration, and a pid
+      // file naming the migration before it as the last it ships.
+      const tags = await querySqlTags(older);
+      const last = tags.at(-1)!;
       expect(await runSql(older, "DELETE FROM _migrations WHERE tag = ?", last)).toBe(1);
+      const pidFile = join(older.dataDir, "clanker.pid");
+      const [pid, url, shipped] = readFileSync(pidFile, "utf8").split("\n");
+      expect(shipped).toBe(last);
+      writeFileSync(pidFile, `${pid}\n${url}\n${tags.at(-2)}\n`);
       const env = { CLANKER_DATA_DIR: older.dataDir };
       for (const args of [["keys", "list"], ["keys", "create", "--name", "x"], ["credits", "grant", "--workspace", "x", "--amount", "1"], ["migrate"], ["mcp"]])
         expectUsageError(await run(args, env), new RegExp(`^clanker( mcp)?: the server serving .* \\(pid \\d+\\) is an older clanker than this command: its database lacks migration ${last}.*Stop that server and start this version`));
       expect((await querySqlTags(older)).includes(last)).toBe(false);
+      // A server of this version that has not finished migrating (it ships the migration): no refusal, it goes on to
+      // migrate (and meets the tables this test left without their tag).
+      writeFileSync(pidFile, `${pid}\n${url}\n${last}\n`);
+      const starting = await run(["keys", "list"], env);
+      expect(starting.stderr).not.toContain("older clanker");
+      expect(starting.stderr).toContain(`migration ${last} failed`);
       await older.stop();
-      // Killed, its pid file left behind, that pid now another process's (started after the file): no server.
+      // Killed, its pid file left behind, that pid now another process's (which does not hold the lock): no server.
       const other = Bun.spawn(["sleep", "30"]);
       try {
-        writeFileSync(join(older.dataDir, "clanker.pid"), `${other.pid}\nhttp://127.0.0.1:9\n`);
-        utimesSync(join(older.dataDir, "clanker.pid"), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
-        // It goes on to migrate (and meets the tables this test left without their tag: no older server is named).
+        writeFileSync(pidFile, `${other.pid}\nhttp://127.0.0.1:9\n${tags.at(-2)}\n`);
         const listed = await run(["keys", "list"], env);
         expect(listed.stderr).not.toContain("older clanker");
         expect(listed.stderr).toContain(`migration ${last} failed`);

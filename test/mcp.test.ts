@@ -713,6 +713,18 @@ describe("MCP over HTTP: authentication", () => {
     expect((await list(sids[1]!)).status).toBe(200);
   }, 30_000);
 
+  test("past the bound, a session in use ends before one still starting, even one used more recently", async () => {
+    const k = await srv.createKey({ email: uniqueEmail("mcp-starting"), name: "starting" });
+    const list = (sid: string) => raw("POST", "/mcp", { ...authHeaders(k), "mcp-session-id": sid, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const sids: string[] = [];
+    for (let i = 0; i < 16; i++) sids.push((await raw("POST", "/mcp", authHeaders(k), INIT())).headers.get("mcp-session-id")!);
+    // Only the newest is used; the other 15 are still starting (their clients' next requests on their way).
+    expect((await list(sids[15]!)).status).toBe(200);
+    expect((await raw("POST", "/mcp", authHeaders(k), INIT())).status).toBe(200);
+    expect((await list(sids[15]!)).status).toBe(404);
+    for (const sid of sids.slice(0, 15)) expect((await list(sid)).status).toBe(200);
+  }, 30_000);
+
   test("an initialize the transport refuses (Accept without text/event-stream, 406) opens no session and holds nothing", async () => {
     const [sessions, listeners] = [await metric(srv.url, "clanker_mcp_sessions"), await metric(srv.url, "clanker_event_listeners")];
     for (let i = 0; i < 20; i++) {

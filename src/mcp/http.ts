@@ -142,12 +142,13 @@ export class McpSessions {
 
   private open(id: string, s: Session): void {
     this.sessions.set(id, s);
-    // Never the one opening, nor one starting while another may end instead: in a burst, sessions whose initialize
-    // answers were still on their way met 404 at the client's next request (8 of 24).
+    // Never the one opening, and one starting only when no other may end instead: in a burst, sessions whose
+    // initialize answers were still on their way met 404 at the client's next request (8 of 24). Starting ones end
+    // only past roomFor's count (a legacy SSE session, which is not counted before it opens).
     const now = Date.now();
-    this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal && !this.starting(x, now));
-    // Still over (a legacy SSE session, not counted before it opens): the least recently used, starting or not.
-    this.endBeyond(MAX_SESSIONS_PER_PRINCIPAL - 1, (x) => x !== s && x.principal === s.principal);
+    const others = [...this.sessions].filter(([, x]) => x !== s && x.principal === s.principal);
+    others.sort(([, a], [, b]) => Number(this.starting(a, now)) - Number(this.starting(b, now)) || a.lastSeen - b.lastSeen);
+    for (const [gone] of others.slice(0, Math.max(0, others.length - (MAX_SESSIONS_PER_PRINCIPAL - 1)))) this.end(gone);
     // Past the server's bound, the workspace holding the most sessions gives one up: a member opening sessions with
     // many keys ends their own workspace's, not another tenant's.
     while (this.sessions.size > MAX_SESSIONS) this.endOneOfBusiest(s);

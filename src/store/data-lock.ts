@@ -7,7 +7,7 @@
 // take the lock (to name the holder) and by CLI verbs that point a person at the running server. CLI verbs and `clanker
 // mcp` never take this lock; they work beside a running server through SQLite's own locking of clanker.db.
 import { Database } from "bun:sqlite";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export class DataDirInUseError extends Error {
@@ -30,7 +30,8 @@ export interface DataDirLock {
 // Held here as well as by the caller: a Database that is garbage-collected closes, and closing drops the lock.
 const held = new Set<Database>();
 
-export function lockDataDir(dataDir: string): DataDirLock {
+/** `schema`: the last migration this server ships, in its pid file for a newer CLI to compare (see runningServer). */
+export function lockDataDir(dataDir: string, schema = ""): DataDirLock {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lockPath = join(dataDir, "clanker.lock");
   const pidPath = join(dataDir, "clanker.pid");
@@ -48,10 +49,10 @@ export function lockDataDir(dataDir: string): DataDirLock {
     throw e;
   }
   held.add(db);
-  writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o600 });
+  writeFileSync(pidPath, `${process.pid}\n\n${schema}\n`, { mode: 0o600 });
   return {
     announce(url) {
-      if (held.has(db)) writeFileSync(pidPath, `${process.pid}\n${url}\n`, { mode: 0o600 });
+      if (held.has(db)) writeFileSync(pidPath, `${process.pid}\n${url}\n${schema}\n`, { mode: 0o600 });
     },
     release() {
       if (!held.delete(db)) return;
@@ -73,11 +74,12 @@ function holderPid(pidPath: string): number | null {
   }
 }
 
-function readPidFile(path: string): { pid: number; url: string | null } | null {
+/** The pid file: the holder's pid, its URL once it listens, the last migration it ships (absent before this was written). */
+function readPidFile(path: string): { pid: number; url: string | null; schema: string | null } | null {
   try {
-    const [first, second] = readFileSync(path, "utf8").split("\n");
+    const [first, second, third] = readFileSync(path, "utf8").split("\n");
     const pid = Number(first?.trim());
-    return Number.isInteger(pid) && pid > 0 ? { pid, url: second?.trim() || null } : null;
+    return Number.isInteger(pid) && pid > 0 ? { pid, url: second?.trim() || null, schema: third?.trim() || null } : null;
   } catch {
     return null;
   }
@@ -87,33 +89,38 @@ function readPid(path: string): number | null {
   return readPidFile(path)?.pid ?? null;
 }
 
-/** The pid of the server holding this data dir, when one is running (another process than this one); null otherwise. */
-export function runningServerPid(dataDir: string): number | null {
-  const path = join(dataDir, "clanker.pid");
-  const tag = readPidFile(path);
-  return tag && tag.pid !== process.pid && wrote(tag.pid, path) ? tag.pid : null;
+/**
+ * The server holding this data dir, when one is running (another process than this one): its pid, and the last
+ * migration it ships (null: an older build, which did not say); null otherwise.
+ */
+export function runningServer(dataDir: string): { pid: number; schema: string | null } | null {
+  const tag = readPidFile(join(dataDir, "clanker.pid"));
+  return tag && tag.pid !== process.pid && holdsLock(tag.pid, dataDir) ? { pid: tag.pid, schema: tag.schema } : null;
 }
 
 /** The URL of the server holding this data dir, when one is running and listening; null otherwise. */
 export function runningServerUrl(dataDir: string): string | null {
-  const path = join(dataDir, "clanker.pid");
-  const tag = readPidFile(path);
-  return tag?.url && tag.pid !== process.pid && wrote(tag.pid, path) ? tag.url : null;
+  const tag = readPidFile(join(dataDir, "clanker.pid"));
+  return tag?.url && tag.pid !== process.pid && holdsLock(tag.pid, dataDir) ? tag.url : null;
 }
 
 /**
- * Whether `pid` lives and is the process that wrote the pid file: a SIGKILL leaves the file, and its pid may since
- * be another process's (pid 1 in a container). Linux: that process started after the file was written. Elsewhere,
- * alive is all we can tell.
+ * Whether `pid` is the server holding the data dir's lock. A SIGKILL leaves the pid file, and its pid may since be
+ * another process's (pid 1 in a container): on Linux the holder has clanker.lock open. Where /proc cannot tell (another
+ * OS, another user's process), alive is all we know.
  */
-function wrote(pid: number, path: string): boolean {
+function holdsLock(pid: number, dataDir: string): boolean {
   if (!alive(pid)) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]); // field 22, starttime
-    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
-    const startedMs = (bootSeconds + startTicks / 100) * 1000; // USER_HZ is 100 on Linux
-    return !(startedMs > statSync(path).mtimeMs + 2000);
+    const lock = realpathSync(join(dataDir, "clanker.lock"));
+    const fds = `/proc/${pid}/fd`;
+    return readdirSync(fds).some((fd) => {
+      try {
+        return readlinkSync(`${fds}/${fd}`) === lock;
+      } catch {
+        return false;
+      }
+    });
   } catch {
     return true;
   }

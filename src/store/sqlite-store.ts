@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/bun-sqlite";
 import { privateFile } from "../lib/private-files";
 import { MIGRATIONS } from "./migrations";
 import { MigrationFailedError, OlderServerError, refuseNewerSchema } from "./newer-schema";
-import { runningServerPid } from "./data-lock";
+import { runningServer } from "./data-lock";
 import type { Db, Store, TxOptions } from "./db";
 import { Checkpointer } from "./checkpointer";
 
@@ -270,9 +270,11 @@ export class SqliteStore implements Store {
     const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));
     refuseNewerSchema(done, MIGRATIONS);
     const pending = MIGRATIONS.filter((m) => !done.has(m.tag));
-    // Another live process serving this data dir (not this one: serve migrates under its own lock) is older.
-    const server = pending.length && this.sqlite.filename ? runningServerPid(dirname(this.sqlite.filename)) : null;
-    if (server !== null) throw new OlderServerError(dirname(this.sqlite.filename), server, pending[0]!.tag);
+    // A live server on this data dir (not this process: serve migrates under its own lock) that ships fewer
+    // migrations. One that ships these (it is starting, and migrating) is left to it.
+    const file = this.sqlite.filename;
+    const server = pending.length && file && file !== ":memory:" ? runningServer(dirname(file)) : null;
+    if (server && server.schema !== MIGRATIONS.at(-1)!.tag) throw new OlderServerError(dirname(file), server.pid, pending[0]!.tag);
     const applied: string[] = [];
     for (const m of pending) {
       try {
