@@ -183,6 +183,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     while (server.pendingRequests > 0 && Date.now() < Math.max(drainUntil, floor)) await Bun.sleep(20);
     void app.stop(true).catch(() => {});
     await shared.close();
+    services.bus.close();
     // Commits the open group-commit batch (the requeue above included) before the file is let go.
     await store.close();
     lock.release();

@@ -164,6 +164,12 @@ export class EventBus {
     return (this.reader = file && file !== ":memory:" ? new Database(file, { readonly: true }) : null);
   }
 
+  /** Lets go of the log's reader (before the store closes: the last connection to close folds the WAL in and removes it). */
+  close(): void {
+    this.reader?.close();
+    this.reader = undefined;
+  }
+
   /** Stored events after `afterId`, oldest first, for a resuming client. */
   async since(workspaceId: number, afterId: number, limit = 1000): Promise<BusEvent[]> {
     const log = this.committedLog();

@@ -7,7 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
-import { workflowRuns } from "../../store/schema";
+import { executions, workflowRuns } from "../../store/schema";
 import type { EventBus, BusEvent } from "../events/bus";
 import type { ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
@@ -368,7 +368,12 @@ export class WorkflowEngine {
         unsubscribe();
         reject(e);
       };
-      const check = async () => {
+      const check = async (polled = false) => {
+        // A poll reads the status alone; the whole run (its output blocks) once it has ended.
+        if (polled) {
+          const [row] = await this.d.store.db.select({ status: executions.status }).from(executions).where(eq(executions.id, decodeId("execution", executionId)!));
+          if (row && !ENDED.has(row.status)) return;
+        }
         const s = await this.d.executions.status(ctx, executionId);
         if (settled || !ENDED.has(s.status)) return;
         settled = true;
@@ -381,7 +386,7 @@ export class WorkflowEngine {
       });
       // The execution may run in another process (a replica; the server, for a `clanker mcp` that leaves its runs to
       // it), whose commits this bus never hears: its end is also read from the database.
-      const poll = setInterval(() => void check().catch(fail), WAIT_POLL_MS);
+      const poll = setInterval(() => void check(true).catch(fail), WAIT_POLL_MS);
       const unsubscribe = () => {
         bus();
         clearInterval(poll);
