@@ -1,7 +1,7 @@
 // A workflow run's state as stored (the steps' states, and which definition it follows), and how its steps end
 // with it.
 import type { Connector } from "../executions/prompt";
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../lib/crypto";
 import type { Step, WorkflowDefinition } from "./definition";
 
 export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped" | "cancelled";
@@ -39,7 +39,7 @@ export interface RunState {
  * What a run of a definition does (its steps, as read from the store) as one short string: a change to its name,
  * description, input schema (checked at the launch already) or triggers leaves its runs going.
  */
-export const revisionOf = (def: WorkflowDefinition): string => createHash("sha256").update(JSON.stringify(def.steps)).digest("base64url").slice(0, 22);
+export const revisionOf = (def: WorkflowDefinition): string => sha256Hex(JSON.stringify(def.steps)).slice(0, 32);
 
 /** Why a run cannot go on with `def` (what its id names now, as read from the store), or null. */
 export function whyGone(def: WorkflowDefinition | null, state: RunState, workflowId: string): { code: string; message: string } | null {
