@@ -90,19 +90,16 @@ function readPid(path: string): number | null {
 }
 
 /**
- * The server holding this data dir, when one is running (another process than this one): its pid, and the last
- * migration it ships (null: an older build, which did not say); null otherwise.
+ * The server holding this data dir, when one is running (another process than this one): its pid, its URL once it
+ * listens, and the last migration it ships (null: an older build, which did not say); null otherwise.
  */
-export function runningServer(dataDir: string): { pid: number; schema: string | null } | null {
+export function runningServer(dataDir: string): { pid: number; url: string | null; schema: string | null } | null {
   const tag = readPidFile(join(dataDir, "clanker.pid"));
-  return tag && tag.pid !== process.pid && holdsLock(tag.pid, dataDir) ? { pid: tag.pid, schema: tag.schema } : null;
+  return tag && tag.pid !== process.pid && holdsLock(tag.pid, dataDir) ? tag : null;
 }
 
 /** The URL of the server holding this data dir, when one is running and listening; null otherwise. */
-export function runningServerUrl(dataDir: string): string | null {
-  const tag = readPidFile(join(dataDir, "clanker.pid"));
-  return tag?.url && tag.pid !== process.pid && holdsLock(tag.pid, dataDir) ? tag.url : null;
-}
+export const runningServerUrl = (dataDir: string): string | null => runningServer(dataDir)?.url ?? null;
 
 /**
  * Whether `pid` is the server holding the data dir's lock. A SIGKILL leaves the pid file, and its pid may since be
