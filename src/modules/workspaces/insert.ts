@@ -67,11 +67,13 @@ export async function insertOwnedWorkspace(store: Store, ws: NewWorkspace & ({ s
 /** Writes a row under a free slug made from `base`: `insert(slug)` gives the row, or undefined if the slug was taken. */
 export async function insertUnderFreeSlug<R>(base: string, insert: (slug: string) => Promise<R | undefined>): Promise<R> {
   const name = slugRoot(base);
-  // A random suffix, not a counter: a counter would probe every taken slug before finding a free one.
-  const suffixed = () => `${name.root}-${randomSuffix()}`;
-  for (let slug = name.taken ? suffixed() : name.root; ; slug = suffixed()) {
+  // First a suffix that follows the clock, then random ones: a plain counter would probe every taken slug before
+  // finding a free one (as after a restart, or on another replica, a clock suffix may).
+  let suffix = clockSuffix;
+  for (let slug = name.taken ? `${name.root}-${suffix()}` : name.root; ; slug = `${name.root}-${suffix()}`) {
     const row = await insert(slug);
     if (row !== undefined) return row;
+    if (name.taken) suffix = randomSuffix;
     name.taken = true;
   }
 }
@@ -99,6 +101,19 @@ function slugRoot(base: string): { root: string; taken: boolean } {
 }
 
 const SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+const SUFFIX_SPACE = 36 ** 6;
+let lastClockSuffix = 0;
+
+/**
+ * Six base-36 digits of the milliseconds (mod 36⁶, ~25 days), one more than the last when they come faster: the slugs
+ * made one after another sort one after another. The slug index is unique, so a random suffix put each new workspace
+ * on a random page of it: with 150,000 workspaces that page was read and rewritten (to the WAL) for every insert,
+ * and SQLite took 55 µs per audited POST where this one takes 30 (the same statements alone, in one process).
+ */
+function clockSuffix(): string {
+  lastClockSuffix = Math.max(lastClockSuffix + 1, Date.now() % SUFFIX_SPACE) % SUFFIX_SPACE;
+  return lastClockSuffix.toString(36).padStart(6, "0");
+}
 
 /** Six random characters of a-z and 0-9 (~31 bits). */
 function randomSuffix(): string {
