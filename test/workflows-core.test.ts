@@ -559,6 +559,30 @@ test("a run follows the exact definition it was launched from: a DELETE or PUT m
   expect(fake.requests.filter((r) => JSON.stringify(r.body).includes("two V")).length).toBe(0);
 });
 
+test("launches racing a DELETE or a PUT of their definition: every execution a step queued belongs to a run that shows it, and none ran on after its run ended", async () => {
+  const mark = `RACE-${Date.now()}`;
+  const def = (v: string) => ({ id: "core-race", name: "race", steps: [{ id: "one", kind: "skill", skill: "summarize", input: `${mark} ${v} [[slow:100]]` }] });
+  for (const [v, change] of [
+    ["v1", () => api("DELETE", "/api/v1/workflows/definitions/core-race")],
+    ["v2", () => api("PUT", "/api/v1/workflows/definitions/core-race", { body: def("v2-new") })],
+  ] as const) {
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def(v) })).status).toBe(200);
+    // A burst of launches (as of a hook's deliveries) with the change among them: the runs still checking their first
+    // step when it commits are the ones whose executions were queued after their run had failed.
+    const launches = Array.from({ length: 8 }, () => api("POST", "/api/v1/workflows/core-race/launch", { body: {} }));
+    await Bun.sleep(5);
+    expect((await change()).status).toBe(200);
+    const runIds = (await Promise.all(launches)).flatMap((r) => (r.status === 200 ? [r.body.runId as string] : []));
+    const runs = await Promise.all(runIds.map((id) => waitFor(() => api("GET", `/api/v1/workflows/runs/${id}`), (r) => ["completed", "failed", "cancelled"].includes(r.body.status))));
+    const linked = new Set(runs.flatMap((r) => (r.body.steps.one?.executionId ? [r.body.steps.one.executionId as string] : [])));
+    const queued = (await api("GET", "/api/v1/executions?limit=100")).body.data.filter((e: { input: string }) => e.input.startsWith(`${mark} ${v} `));
+    expect(queued.filter((e: { id: string }) => !linked.has(e.id)).map((e: { id: string }) => e.id)).toEqual([]);
+    // Those that did start were stopped with their run (cancelled), or had finished before it failed.
+    for (const r of runs) if (r.body.status === "failed" && r.body.steps.one) expect(["cancelled", "completed"]).toContain(r.body.steps.one.status);
+  }
+  await api("DELETE", "/api/v1/workflows/definitions/core-race");
+}, 30_000);
+
 test("a run follows the definition it was launched from: the workspace's copy of a bundled id deleted, its run fails rather than go on with the bundled steps", async () => {
   const own = {
     id: "research-draft-approve",

@@ -32,6 +32,19 @@ export interface RunInput {
   callbackUrl?: string;
 }
 
+/**
+ * What a caller records of a new run in the transaction that queues it (a workflow step its execution id): false, and
+ * the run is not queued (StepGone is thrown), so nothing starts that nobody would follow, cancel or show.
+ */
+export type RecordRun = (executionId: string) => Promise<boolean>;
+
+/** The caller's RecordRun refused the run: nothing was queued. */
+export class StepGone extends Error {
+  constructor() {
+    super("the workflow run ended before its step's execution was queued");
+  }
+}
+
 export interface ExecutionsDeps {
   store: Store;
   config: Config;
@@ -118,7 +131,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
   }
 
   /** Checks everything that would make the run fail at once, then persists it queued. */
-  async function enqueue(ctx: Ctx, slug: string, input: RunInput, rerunOf: number | null, action: string) {
+  async function enqueue(ctx: Ctx, slug: string, input: RunInput, rerunOf: number | null, action: string, record?: RecordRun) {
     const skill = catalog.bySlug.get(slug);
     if (!skill) throw new NotFoundError("skill", slug);
     if (!input.input.trim()) throw new InvalidRequestError("input must not be blank", "input");
@@ -160,6 +173,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
         metadata: { skill: slug, interface: iface, attachments: attachments.length, ...(rerunOf ? { rerunOf: encodeId("execution", rerunOf) } : {}) },
       });
       await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
+      if (record && !(await record(id))) throw new StepGone();
       // Once it is committed (with the request's group-commit batch, when there is one) the dispatcher may pick it up.
       store.afterCommit(() => (d.runner.leavesRunsToServer() ? undefined : d.runner.kick(row!.id)));
       return row!;
@@ -175,7 +189,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
 
   return {
     providerForRun,
-    run: (ctx: Ctx, slug: string, input: RunInput) => enqueue(ctx, slug, input, null, "execution.create"),
+    run: (ctx: Ctx, slug: string, input: RunInput, record?: RecordRun) => enqueue(ctx, slug, input, null, "execution.create", record),
 
     /** The execution without its output blocks (for waiters that only need its state). */
     async get(ctx: Ctx, ref: string) {

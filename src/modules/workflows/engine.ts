@@ -7,16 +7,17 @@ import { and, eq } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
-import { executions, workflowRuns } from "../../store/schema";
-import type { EventBus, BusEvent } from "../events/bus";
-import type { ExecutionsService } from "../executions/service";
+import { workflowRuns } from "../../store/schema";
+import type { EventBus } from "../events/bus";
+import { StepGone, type ExecutionsService } from "../executions/service";
 import type { Connector } from "../executions/prompt";
 import type { WebhooksService } from "../webhooks/service";
 import type { IntegrationCatalog, Step, WorkflowDefinition } from "./definition";
 import { render, RenderBudget, renderDeep, TemplateTooLarge } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
-import { costOf } from "./runs-of-definition";
+import { costOf, lockRunRow } from "./runs-of-definition";
+import { waitForExecution } from "./execution-wait";
 import { endedSteps, whyGone, type DefinitionSource, type RunState, type StepState } from "./run-state";
 
 export const WORKFLOW_EVENT = "workflow-state";
@@ -24,10 +25,6 @@ export const WORKFLOW_EVENT = "workflow-state";
 type RunRow = typeof workflowRuns.$inferSelect;
 /** "paused": the server is shutting down; the run stays `running` and the next start's recover() goes on. */
 type Outcome = "done" | "suspended" | "failed" | "cancelled" | "paused";
-
-const ENDED = new Set(["completed", "failed", "cancelled"]);
-/** How often a step waiting on an execution reads its state (it may run in another process). */
-const WAIT_POLL_MS = 1000;
 
 export interface EngineDeps {
   store: Store;
@@ -222,6 +219,16 @@ export class WorkflowEngine {
     });
   }
 
+  /**
+   * setStep inside a transaction of another's choosing (queueing a step's execution, READ COMMITTED on PostgreSQL):
+   * the run's row is locked first, so what it reads is the run as last committed and nothing changes it before this
+   * commits (a DELETE's or a sibling step's transaction waits, then sees the step).
+   */
+  private async recordStep(runId: number, stepId: string, state: StepState): Promise<RunRow | null> {
+    await lockRunRow(this.d.store, runId);
+    return this.setStep(runId, stepId, state);
+  }
+
   private async walk(run: RunRow, steps: Step[]): Promise<Outcome> {
     for (const step of steps) {
       const outcome = await this.runStep(run.id, step);
@@ -300,16 +307,20 @@ export class WorkflowEngine {
       // The connector's strings are templates too ("{{input.pull_request.head.sha}}"); the run checks what they became.
       const connector: Connector | undefined = step.connector ? { type: step.connector.type, fields: renderDeep(step.connector.fields, scope, budget) as Record<string, unknown> } : undefined;
       const seen = connector ? { connector } : {};
+      // The step is recorded in the transaction that queues its execution: a run ended meanwhile (cancelled, its
+      // definition deleted or replaced) queues nothing. Recorded after, a burst of launches racing a DELETE left
+      // executions that ran, and were charged, with no run to show or cancel them.
+      const record = async (id: string) => (await this.recordStep(run.id, step.id, { status: "running", kind: "skill", input, ...seen, executionId: id })) !== null;
       try {
-        executionId = (await this.d.executions.run(ctx, step.skill, { input, interface: "workflow", connector })).executionId;
+        executionId = (await this.d.executions.run(ctx, step.skill, { input, interface: "workflow", connector }, record)).executionId;
       } catch (e) {
+        if (e instanceof StepGone) return "cancelled";
         await this.setStep(run.id, step.id, { status: "failed", kind: "skill", input, ...seen, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } });
         return "failed";
       }
-      if (!(await this.setStep(run.id, step.id, { status: "running", kind: "skill", input, ...seen, executionId }))) return "cancelled";
     }
     this.waiting.set(executionId, { runId: encodeId("run", run.id), stepId: step.id });
-    const final = await this.waitForExecution(run.workspaceId, ctx, executionId).finally(() => this.waiting.delete(executionId));
+    const final = await waitForExecution(this.d, run.workspaceId, ctx, executionId).finally(() => this.waiting.delete(executionId));
     const after = (await this.load(run.id))!;
     const saved = (after.state as unknown as RunState).steps[step.id];
     const kept = { input: saved?.input, ...(saved?.connector ? { connector: saved.connector } : {}) };
@@ -357,41 +368,5 @@ export class WorkflowEngine {
       await this.save(run, { state: { ...prev, steps: { ...prev.steps, [stepId]: state } } as unknown as Record<string, unknown> }, { step: stepId });
     });
     return "cancelled";
-  }
-
-  private waitForExecution(workspaceId: number, ctx: Ctx, executionId: string) {
-    return new Promise<Awaited<ReturnType<ExecutionsService["status"]>>>((resolve, reject) => {
-      let settled = false;
-      const fail = (e: unknown) => {
-        if (settled) return;
-        settled = true;
-        unsubscribe();
-        reject(e);
-      };
-      const check = async (polled = false) => {
-        // A poll reads the status alone; the whole run (its output blocks) once it has ended.
-        if (polled) {
-          const [row] = await this.d.store.db.select({ status: executions.status }).from(executions).where(eq(executions.id, decodeId("execution", executionId)!));
-          if (row && !ENDED.has(row.status)) return;
-        }
-        const s = await this.d.executions.status(ctx, executionId);
-        if (settled || !ENDED.has(s.status)) return;
-        settled = true;
-        unsubscribe();
-        resolve(s);
-      };
-      const bus = this.d.bus.subscribe(workspaceId, (e: BusEvent) => {
-        const data = e.data as { executionId?: string; status?: string };
-        if (data.executionId === executionId && data.status && ENDED.has(data.status)) void check().catch(fail);
-      });
-      // The execution may run in another process (a replica; the server, for a `clanker mcp` that leaves its runs to
-      // it), whose commits this bus never hears: its end is also read from the database.
-      const poll = setInterval(() => void check(true).catch(fail), WAIT_POLL_MS);
-      const unsubscribe = () => {
-        bus();
-        clearInterval(poll);
-      };
-      void check().catch(fail);
-    });
   }
 }

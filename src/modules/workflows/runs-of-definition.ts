@@ -76,3 +76,14 @@ export async function costOf(store: Store, run: RunRow): Promise<number> {
   }
   return micro / 1_000_000;
 }
+
+/**
+ * PostgreSQL, inside the caller's tx: the run's row locked until it commits, so a definition's change (which fails
+ * the run) and the caller's write to it happen one after the other, whatever the caller's isolation. SQLite has one
+ * writer: nothing to do.
+ */
+export async function lockRunRow(store: Store, runId: number): Promise<void> {
+  if (store.dialect !== "postgres") return;
+  const row = store.db.select({ id: workflowRuns.id }).from(workflowRuns).where(eq(workflowRuns.id, runId));
+  await (row as unknown as { for(strength: "update"): Promise<unknown> }).for("update");
+}
