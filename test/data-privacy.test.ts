@@ -121,3 +121,30 @@ describe("sign-in codes and the log", () => {
     expect(logged).not.toContain(mail.subject);
   });
 });
+
+describe("deleted credentials", () => {
+  test.skipIf(testDialect() === "postgres")("a deleted secret's and BYOK key's ciphertext is gone from the database file once the server stops", async () => {
+    const own = join(work, "deleted");
+    const server = await startServer({ dataDir: own });
+    const api = client(server, { apiKey: await server.createKey({ email: uniqueEmail("gone") }) });
+    const secret = await api("POST", "/api/v1/secrets", { body: { name: `GONE_${Date.now()}`, value: "sk-gone-secret-value-0123456789" } });
+    expect(secret.status).toBe(200);
+    expect((await api("PUT", "/api/v1/byok", { body: { anthropicKey: "sk-ant-api03-gone-byok-key-0123456789abcdef" } })).status).toBe(200);
+    // What was sealed, as the file holds it (read-only, beside the running server).
+    const peek = new Database(join(own, "clanker.db"), { readonly: true });
+    const sealed = [
+      ...peek.query<{ c: Uint8Array }, []>("SELECT ciphertext AS c FROM secrets").all(),
+      ...peek.query<{ c: Uint8Array }, []>("SELECT ciphertext AS c FROM byok_keys").all(),
+    ].map((r) => Buffer.from(r.c));
+    peek.close();
+    expect(sealed.length).toBe(2);
+    expect((await api("DELETE", `/api/v1/secrets/${secret.body.id}`)).status).toBe(200);
+    expect((await api("DELETE", "/api/v1/byok")).status).toBe(200);
+    await server.stop();
+    // A clean stop folds the WAL into the file: what is left is the file alone.
+    expect(existsSync(join(own, "clanker.db-wal"))).toBe(false);
+    const file = Buffer.from(await Bun.file(join(own, "clanker.db")).arrayBuffer());
+    cleanup(server);
+    expect(sealed.map((c) => file.includes(c))).toEqual([false, false]);
+  });
+});
