@@ -128,6 +128,19 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       ownerWs = ws.body.id;
     });
 
+    test("what is not an address (a stray dot, a comment, brackets, an invisible character) is a 400 naming email; one the mail server refuses for good, a 400 EMAIL_REFUSED", async () => {
+      // Each of these was mailed to v@… (or refused by the mail server with a 500) as an account of its own.
+      for (const email of ["w@example..test", "w@example.test.", "w@.example.test", "w@ex_ample.test", "(1)v@example.test", "v@example.test(1)", "<v@example.test>", ",v@example.test", "w\u200b@example.test", "v@example.test\u0000"]) {
+        const r = await anon("POST", "/api/v1/auth/email/start", { body: { email } });
+        expect({ email, status: r.status, param: r.body.error?.param }).toEqual({ email, status: 400, param: "email" });
+      }
+      if (mode !== "smtp") return;
+      const refused = uniqueEmail("refused-smtp");
+      const r = await anon("POST", "/api/v1/auth/email/start", { body: { email: refused } });
+      expect({ status: r.status, type: r.body.error?.type, code: r.body.error?.code, param: r.body.error?.param }).toEqual({ status: 400, type: "invalid_request_error", code: "EMAIL_REFUSED", param: "email" });
+      expect(r.body.error.message).toBe(`The mail server refused ${refused} (SMTP 550): check the address, or use another`);
+    });
+
     test("login CSRF: a verify posted by another site (a text/plain form from another local origin, or Sec-Fetch-Site cross-site) is refused, no cookie set, the code still good", async () => {
       const email = uniqueEmail(`csrf-${mode}`);
       const code = await startSignin(email);

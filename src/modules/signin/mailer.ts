@@ -33,10 +33,11 @@ export function createMailer(config: SigninConfig, dataDir: string, log: Log, st
         log.error(`mail to ${mail.to} could not be sent: ${describeError(e)}`);
         // The message says only what happened; what kind of failure it was travels on (refused credentials, a refusal
         // that retrying will not change), so the caller can answer it as such.
-        const { code, responseCode } = e as { code?: unknown; responseCode?: unknown };
+        const { code, responseCode, command } = e as { code?: unknown; responseCode?: unknown; command?: unknown };
         throw Object.assign(new MailError(`${what}; the server's log says why`), {
           code: typeof code === "string" ? code : undefined,
           responseCode: typeof responseCode === "number" ? responseCode : undefined,
+          command: typeof command === "string" ? command : undefined,
         });
       }
     },
@@ -48,6 +49,13 @@ export class MailError extends Error {
   code?: string;
   /** The SMTP server's reply code, when it answered one (550: the recipient refused). */
   responseCode?: number;
+  /** The SMTP command it answered ("RCPT TO": the recipient's address). */
+  command?: string;
+
+  /** The mail server refused the recipient for good (a 5xx to RCPT TO): the address is the caller's to fix. */
+  get recipientRefused(): boolean {
+    return this.command === "RCPT TO" && this.responseCode !== undefined && this.responseCode >= 500 && this.responseCode < 600;
+  }
 }
 
 /** How long a mail server may stay silent mid-conversation before the mail fails. */

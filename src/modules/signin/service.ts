@@ -2,7 +2,7 @@
 // The first person to sign in on an empty server owns it.
 import { and, eq } from "drizzle-orm";
 import type { Caller, Ctx } from "../../lib/context";
-import { ApiError } from "../../lib/errors";
+import { ApiError, InvalidRequestError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";
@@ -20,6 +20,8 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
   try {
     await mailer.send(mail);
   } catch (e) {
+    if (e instanceof MailError && e.recipientRefused)
+      throw new InvalidRequestError(`The mail server refused ${mail.to} (SMTP ${e.responseCode}): check the address, or use another`, "email", "EMAIL_REFUSED");
     // The mailer's own words only (it logged the cause): anything else thrown is not said to a client at all.
     const why = e instanceof MailError ? e.message : "the server's log says why";
     throw new ApiError("api_error", `Could not send mail to ${mail.to}: ${why}`, { code: "MAIL_FAILED" });

@@ -9,6 +9,16 @@ import { domainToASCII, domainToUnicode } from "node:url";
 export type User = typeof users.$inferSelect;
 
 const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+/**
+ * The local part as mail servers take it unquoted: runs of letters and digits of any script and !#$%&'*+/=?^_`{|}~-,
+ * joined by single dots. "(1)v@…", "<v@…>" or ",v@…" reached the same mailbox as "v@…" while each was an account
+ * of its own with its own budget of codes; an invisible character or a stray dot got a 500 from the mail server.
+ */
+const LOCAL_RE = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+/** A host name's label as IDNA leaves it: letters, digits and inner hyphens, at most 63. */
+const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An address literal ("[127.0.0.1]", "[IPv6:…]"), kept as typed. */
+const LITERAL_RE = /^\[(?:ipv6:)?[0-9a-f.:]+\]$/;
 
 /**
  * One mailbox, one account: the address in Unicode NFC, lower case, its domain as IDNA maps it (an xn-- form, its
@@ -17,12 +27,16 @@ const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
  */
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().normalize("NFC").toLowerCase();
-  if (!EMAIL_RE.test(email)) throw new InvalidRequestError(`'${raw}' is not a valid email address`, "email");
+  // Quoted as JSON: a control character or an invisible one shows as an escape.
+  const invalid = () => new InvalidRequestError(`${JSON.stringify(raw.slice(0, 320))} is not a valid email address: expected name@example.com`, "email");
+  if (!EMAIL_RE.test(email)) throw invalid();
   const at = email.lastIndexOf("@");
-  const domain = email.slice(at + 1);
-  // A domain IDNA refuses (an address literal, say) is kept as typed.
+  const [local, domain] = [email.slice(0, at), email.slice(at + 1)];
+  if (!LOCAL_RE.test(local)) throw invalid();
+  if (LITERAL_RE.test(domain)) return email;
   const ascii = domainToASCII(domain);
-  return ascii ? `${email.slice(0, at)}@${domainToUnicode(ascii)}` : email;
+  if (!ascii || !ascii.split(".").every((label) => LABEL_RE.test(label))) throw invalid();
+  return `${local}@${domainToUnicode(ascii)}`;
 }
 
 export function createUsersService(store: Store) {
