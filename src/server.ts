@@ -11,6 +11,9 @@ import { startJobs } from "./jobs/scheduler";
 import { endEventStreams } from "./modules/events/routes";
 import { endWorkflowStreams } from "./modules/workflows/stream";
 import { backupJobs } from "./jobs/backups";
+import { pruneOutbox } from "./modules/signin/mailer";
+import { pruneSessions } from "./modules/users/sessions";
+import { createFileStore } from "./store/files";
 import { lastResortResponse } from "./http/errors";
 import { describeError } from "./lib/errors";
 import { logFirstStartSteps, reachableUrl } from "./cli/next-steps";
@@ -24,6 +27,9 @@ import { DB_FILE } from "./store/data-dir";
 
 const JOBS_DELAY_MS = 50;
 const INTEGRITY_DELAY_MS = 2_000;
+/** How long the event log (SSE replay by Last-Event-ID) and ended callbacks are kept (README: Operations). */
+const EVENTS_KEEP_MS = 7 * 24 * 3600 * 1000;
+const CALLBACKS_KEEP_MS = 30 * 24 * 3600 * 1000;
 
 /** A start-up failure the operator can fix: `clanker serve` prints its message as one line and exits 2. */
 export class StartError extends Error {}
@@ -119,7 +125,8 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   const jobs = [
     { name: "idempotency-prune", pattern: "*/10 * * * *", run: () => deps.idempotency.prune() },
     { name: "webhook-deliveries", pattern: "*/5 * * * * *", run: () => services.webhooks.deliverDue() },
-    { name: "events-prune", pattern: "17 * * * *", run: () => services.bus.prune(7 * 24 * 3600 * 1000) },
+    { name: "events-prune", pattern: "17 * * * *", run: () => services.bus.prune(EVENTS_KEEP_MS) },
+    { name: "callbacks-prune", pattern: "23 * * * *", run: () => services.webhooks.prune(CALLBACKS_KEEP_MS) },
     { name: "mcp-sessions-sweep", pattern: "* * * * *", run: () => deps.mcp.sweep() },
     {
       name: "codes-prune",
@@ -129,6 +136,8 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
         await services.device.prune();
         await services.oauthStates.prune();
         await services.oauth.prune();
+        await pruneOutbox(createFileStore(store, config.dataDir));
+        await pruneSessions(store);
       },
     },
     ...backupJobs(config, store, log),

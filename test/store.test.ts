@@ -13,6 +13,12 @@ import { auditLogs, users } from "../src/store/schema";
 import { createOtpService } from "../src/modules/signin/otp";
 import { createOAuthService } from "../src/modules/signin/oauth";
 import { SecretBox } from "../src/lib/secret-box";
+import { pruneSessions } from "../src/modules/users/sessions";
+import { createWebhooksService } from "../src/modules/webhooks/service";
+import { pruneOutbox } from "../src/modules/signin/mailer";
+import { dataDirFiles } from "../src/store/files";
+import { loadConfig } from "../src/config";
+import { createLog } from "../src/lib/log";
 
 const dir = join(import.meta.dir, "../src/store/migrations");
 let tmp: string;
@@ -93,6 +99,42 @@ test("the scheduler's prune forgets OAuth codes a day past expiry and clients no
   const codes = store.sqlite.query<{ code_hash: string }, []>("SELECT code_hash FROM oauth_codes ORDER BY id").all().map((r) => r.code_hash);
   expect(codes).toEqual(["expired an hour ago", "live"]);
   await store.close();
+});
+
+test("the scheduler's prunes: sessions a day past their end, ended callbacks past their keep, outbox mail past 8 days; what is live stays", async () => {
+  const store = (await openStore(":memory:")) as SqliteStore;
+  await migrate(store);
+  const day = 24 * 3600 * 1000;
+  const now = Date.now();
+  store.sqlite.run("INSERT INTO users (name, email, created_at, updated_at) VALUES ('u', 'u@example.test', 1, 1)");
+  store.sqlite.run("INSERT INTO workspaces (name, slug, personal, created_at) VALUES ('w', 'w', 1, 1)");
+  const session = (hash: string, expiresAt: number, revokedAt: number | null) =>
+    store.sqlite.run("INSERT INTO sessions (user_id, token_hash, created_at, expires_at, revoked_at) VALUES (1, ?, 1, ?, ?)", [hash, expiresAt, revokedAt]);
+  session("expired two days ago", now - 2 * day, null);
+  session("expired an hour ago", now - 3600_000, null);
+  session("signed out two days ago", now + day, now - 2 * day);
+  session("signed out an hour ago", now + day, now - 3600_000);
+  session("live", now + day, null);
+  await pruneSessions(store, now);
+  expect(store.sqlite.query<{ h: string }, []>("SELECT token_hash AS h FROM sessions ORDER BY id").all().map((r) => r.h)).toEqual(["expired an hour ago", "signed out an hour ago", "live"]);
+
+  const delivery = (event: string, status: string, createdAt: number) =>
+    store.sqlite.run("INSERT INTO webhook_deliveries (workspace_id, url, event, payload, status, next_attempt_at, created_at) VALUES (1, 'http://127.0.0.1/cb', ?, '{}', ?, 0, ?)", [event, status, createdAt]);
+  delivery("delivered long ago", "delivered", now - 31 * day);
+  delivery("failed long ago", "failed", now - 31 * day);
+  delivery("pending long ago", "pending", now - 31 * day);
+  delivery("delivered lately", "delivered", now - day);
+  const webhooks = createWebhooksService(store, new SecretBox(Buffer.alloc(32, 7)), loadConfig({}, {}).webhooks, createLog({ level: "error", format: "json" }));
+  await webhooks.prune(30 * day, now);
+  expect(store.sqlite.query<{ e: string }, []>("SELECT event AS e FROM webhook_deliveries ORDER BY id").all().map((r) => r.e)).toEqual(["pending long ago", "delivered lately"]);
+  await store.close();
+
+  const files = dataDirFiles(join(tmp, "outbox-prune"));
+  await files.put(`outbox/${now - 9 * day}-1-old@example.test.eml`, "old");
+  await files.put(`outbox/${now - 7 * day}-2-invited@example.test.eml`, "an invitation still good");
+  await files.put("outbox/notes.txt", "not the server's");
+  expect(await pruneOutbox(files, now)).toBe(1);
+  expect(await files.list("outbox/")).toEqual([`outbox/${now - 7 * day}-2-invited@example.test.eml`, "outbox/notes.txt"]);
 });
 
 test("two concurrent store.tx that await between statements stay atomic: a throw rolls back only its own writes", async () => {

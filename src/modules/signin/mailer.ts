@@ -5,7 +5,7 @@ import type { Log } from "../../lib/log";
 import { describeError } from "../../lib/errors";
 import type { Store } from "../../store/db";
 import { OUTBOX_DIR } from "../../store/data-dir";
-import { createFileStore, dataDirFiles } from "../../store/files";
+import { createFileStore, dataDirFiles, type FileStore } from "../../store/files";
 
 export interface Mail {
   to: string;
@@ -15,6 +15,24 @@ export interface Mail {
 
 export interface Mailer {
   send(mail: Mail): Promise<void>;
+}
+
+/**
+ * How long mail stays in the outbox: the longest anything in it stays good is an invitation's 7 days (a sign-in
+ * code's is 10 minutes). Kept for good, the outbox grew by a file per code asked for, by anyone, with no login.
+ */
+export const OUTBOX_KEEP_MS = 8 * 24 * 3600 * 1000;
+
+/** Deletes outbox mail written before `now - OUTBOX_KEEP_MS` (its name starts with the time it was written); returns how many. */
+export async function pruneOutbox(files: FileStore, now = Date.now()): Promise<number> {
+  let gone = 0;
+  for (const path of await files.list(`${OUTBOX_DIR}/`)) {
+    const written = /^(\d+)-/.exec(path.slice(OUTBOX_DIR.length + 1));
+    if (!written || Number(written[1]) >= now - OUTBOX_KEEP_MS) continue;
+    await files.delete(path);
+    gone++;
+  }
+  return gone;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Session tokens (x-auth-token): random, stored as SHA-256 hashes, expiring.
-import { asc, desc, eq } from "drizzle-orm";
+import { asc, desc, eq, isNotNull, lt, or, and } from "drizzle-orm";
 import type { Caller } from "../../lib/context";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { encodeId } from "../../lib/ids";
@@ -27,4 +27,13 @@ export async function issueSession(store: Store, userId: number, caller: Caller,
   if (ws)
     await writeAudit(store, { ...caller, workspaceId: ws.id, actor: { kind: "user", userId, sessionId: row!.id }, role: ws.role }, { action: "session.create", resourceType: "session", resourceId: encodeId("session", row!.id), metadata: { via } });
   return token;
+}
+
+/**
+ * Deletes sessions expired or signed out more than a day ago (for a day an expired token still answers
+ * SESSION_EXPIRED, "sign in again", rather than INVALID_SESSION): one row per sign-in, kept for good before.
+ */
+export async function pruneSessions(store: Store, now = Date.now()): Promise<void> {
+  const before = now - 24 * 3600 * 1000;
+  await store.tx(() => store.db.delete(sessions).where(or(lt(sessions.expiresAt, before), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, before)))));
 }

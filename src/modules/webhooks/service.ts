@@ -241,6 +241,14 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     results: () => ({ ...results }),
 
     /**
+     * Deletes callbacks that ended (delivered, or failed for good) before `now - keepMs`: each holds its URL (a token,
+     * often) and its payload, and nothing reads one once it has ended but an operator looking back.
+     */
+    async prune(keepMs: number, now = Date.now()): Promise<void> {
+      await store.tx(() => store.db.delete(webhookDeliveries).where(and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lte(webhookDeliveries.createdAt, now - keepMs))));
+    },
+
+    /**
      * Inside the store.tx of the change it reports; the delivery goes out once that commits. Only an enqueue kicks
      * the sender, so a change that queued nothing (most runs end without a callback URL) costs no query.
      */
