@@ -298,6 +298,16 @@ describe("SSE: GET /api/events", () => {
     }
   });
 
+  test("a Last-Event-ID the log never reached (a client of the history before a restore) follows from now, not silence until the ids pass it", async () => {
+    const resumed = await openSse(sseUrl(keys.resume), { "last-event-id": "999999999" });
+    try {
+      const id = await run(calls.resume!, { input: `Summarize after a restore ${marker("restored")}` });
+      await resumed.waitFor("the new run's events", (e) => e.data.executionId === id && e.data.status === "completed");
+    } finally {
+      resumed.close();
+    }
+  });
+
   test("Last-Event-ID resumes with exactly the later events: no loss, no duplicates", async () => {
     const call = calls.resume!;
     // A reference client stays connected throughout and sees everything.

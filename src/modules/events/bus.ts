@@ -133,11 +133,17 @@ export class EventBus {
     };
   }
 
-  /** The workspace's newest event id in the log (0: none). */
-  async lastId(workspaceId: number): Promise<number> {
+  /** The workspace's newest event id in the log, or (null) the whole log's; 0: none. */
+  async lastId(workspaceId: number | null): Promise<number> {
     const log = this.committedLog();
-    if (log) return log.query<{ id: number | null }, [number]>("SELECT max(id) AS id FROM events WHERE workspace_id = ?").get(workspaceId)?.id ?? 0;
-    const [row] = await this.store.db.select({ id: sql<number | null>`max(${events.id})` }).from(events).where(eq(events.workspaceId, workspaceId));
+    if (log) {
+      if (workspaceId === null) return log.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events").get()?.id ?? 0;
+      return log.query<{ id: number | null }, [number]>("SELECT max(id) AS id FROM events WHERE workspace_id = ?").get(workspaceId)?.id ?? 0;
+    }
+    const [row] = await this.store.db
+      .select({ id: sql<number | null>`max(${events.id})` })
+      .from(events)
+      .where(workspaceId === null ? undefined : eq(events.workspaceId, workspaceId));
     return Number(row?.id ?? 0);
   }
 

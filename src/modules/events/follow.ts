@@ -12,7 +12,8 @@ type Listener = (e: BusEvent) => void;
 export interface FollowedLog {
   subscribe(workspaceId: number, listener: Listener): () => void;
   since(workspaceId: number, afterId: number, limit?: number): Promise<BusEvent[]>;
-  lastId(workspaceId: number): Promise<number>;
+  /** The workspace's newest id, or (null) the whole log's. */
+  lastId(workspaceId: number | null): Promise<number>;
 }
 
 export interface Following {
@@ -69,10 +70,14 @@ export class LogFollowers {
       this.sweep.unref?.();
     }
     const g = group;
-    const member: Member = { fn, after: after > 0 ? after : null };
+    const member: Member = { fn, after: null };
     g.members.add(member);
-    // A follower that starts now starts after what the log holds now.
-    const placed = member.after !== null ? Promise.resolve() : this.log.lastId(workspaceId).then((id) => void (member.after ??= id));
+    // A follower that starts now starts after what the log holds now. One resuming from an id the log never reached
+    // (from before a restore put an older log back: ids run again from its end) starts there too: waiting for the
+    // ids to pass its own, it heard nothing, and the new history's events under its id never.
+    const placed = (after > 0 ? this.log.lastId(null).then((newest) => (after <= newest ? after : null)) : Promise.resolve(null))
+      .then((from) => (from !== null ? from : this.log.lastId(workspaceId)))
+      .then((id) => void (member.after ??= id));
     const replayed = placed.then(() => this.read(workspaceId, g));
     // A caller that met the failure at `placed` does not wait for this one too.
     replayed.catch(() => {});
