@@ -126,8 +126,13 @@ export class McpSessions {
   /** Runs an initialize counted against the principal's bound; a 429 when it has none to spare (roomFor). */
   private async opened(principal: string, fn: () => Promise<Response>): Promise<Response> {
     if (!this.roomFor(principal)) {
-      const res = jsonRpcError(429, -32000, `Too many MCP sessions: this key (or person) holds ${MAX_SESSIONS_PER_PRINCIPAL}, all still starting. Close one (DELETE /mcp), or retry in a few seconds`);
-      res.headers.set("retry-after", "5");
+      // When the oldest of them stops counting as starting (its retry may still find an initialize under way first).
+      const now = Date.now();
+      let oldest = now;
+      for (const x of this.sessions.values()) if (x.principal === principal && this.starting(x, now)) oldest = Math.min(oldest, x.openedAt);
+      const wait = Math.max(1, Math.ceil((oldest + STARTING_MS - now) / 1000));
+      const res = jsonRpcError(429, -32000, `Too many MCP sessions: this key (or person) holds ${MAX_SESSIONS_PER_PRINCIPAL}, all still starting. Close one (DELETE /mcp), or retry in ${wait} s`);
+      res.headers.set("retry-after", String(wait));
       return res;
     }
     this.opening.set(principal, (this.opening.get(principal) ?? 0) + 1);
