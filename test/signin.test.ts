@@ -555,6 +555,9 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
         expect(r.text).not.toContain("https://clanker.net");
         expect(r.text).not.toContain("{{BASE_URL}}");
       }
+      // The poll interval is this server's (CLANKER_DEVICE_POLL_INTERVAL_SECONDS=0 here; 5 by default), as POST /activate says.
+      expect((await anon("GET", "/auth.md")).text).toContain(`"interval": 0 }`);
+      expect((await client(slow)("GET", "/auth.md")).text).toContain(`"interval": 5 }`);
     });
 
     test("with CLANKER_PUBLIC_URL the docs use that URL instead", async () => {

@@ -46,10 +46,12 @@ export async function renderSkillMd(base: string, config: Config, services: Serv
 }
 
 /** auth.md: the `<!-- anonymous:on -->` or the `<!-- anonymous:off -->` sections, not both. */
-export function renderAuthMd(base: string, anonymous: boolean): string {
+export function renderAuthMd(base: string, anonymous: boolean, pollIntervalSeconds: number): string {
   const drop = anonymous ? "off" : "on";
   return authMd
     .replace(new RegExp(`<!-- anonymous:${drop} -->[\\s\\S]*?<!-- /anonymous:${drop} -->\\n?`, "g"), "")
     .replace(/<!-- \/?anonymous:(on|off) -->\n?/g, "")
-    .replaceAll("{{BASE_URL}}", base);
+    .replaceAll("{{BASE_URL}}", base)
+    // This server's own (CLANKER_DEVICE_POLL_INTERVAL_SECONDS), as POST /activate answers it.
+    .replaceAll("{{POLL_INTERVAL}}", String(pollIntervalSeconds));
 }

@@ -203,7 +203,7 @@ export const signinRoutes = (app: Platform) =>
     })
     // Generated from what this server serves (catalog, MCP tools, pages, settings): see web/agent-docs.ts.
     .get("/skill.md", async ({ deps, request, set }) => markdown(set, await renderSkillMd(baseUrl(deps.config, request), deps.config, deps.services)), { detail: { hide: true } })
-    .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(baseUrl(deps.config, request), deps.config.signin.anonymousAgents)), { detail: { hide: true } })
+    .get("/auth.md", ({ deps, request, set }) => markdown(set, renderAuthMd(baseUrl(deps.config, request), deps.config.signin.anonymousAgents, deps.config.signin.devicePollIntervalSeconds)), { detail: { hide: true } })
     .get("/activate", ({ set, request }) => htmlPage(set, activatePage(hasSession(request))), { detail: { hide: true } })
     .post("/api/v1/workspaces/:id/invitations", ({ ctx, deps, params, body, request, server }) => deps.services.invitations.invite(ctx, params.id, { email: body.email, role: body.role ?? "member" }, mailBaseUrl(deps.config, request, server?.port)), {
       auth: true,
