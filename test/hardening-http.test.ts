@@ -325,6 +325,8 @@ describe("a mangled session cookie (item 6)", () => {
       expect(a.status).toBeLessThan(500);
       expect(a.body?.error ?? a.body?.email).toBeDefined();
     }
+    // The scheme is matched whatever its case (RFC 9110), as every HTTP client may spell it.
+    for (const scheme of ["Bearer", "bearer", "BEARER"]) expect((await send(srv, "GET", "/api/v1/profile", { headers: { authorization: `${scheme} ${key}` } })).status).toBe(200);
     const session = await srv.createSession(uniqueEmail("odd"));
     expectEnvelope(await send(srv, "GET", "/api/v1/profile", { headers: { "x-auth-token": session, "x-workspace-id": "%ZZ" } }), 404);
     const sse = await send(srv, "GET", "/api/events?apiKey=%ZZ");

@@ -320,7 +320,8 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
   const key = headers.get("x-api-key");
   if (key) return { apiKey: key };
   const auth = headers.get("authorization");
-  if (auth && auth.startsWith("Bearer ")) return { apiKey: auth.slice(7).trim() };
+  // The scheme's case is the client's (RFC 9110: "bearer" is "Bearer").
+  if (auth && /^bearer /i.test(auth)) return { apiKey: auth.slice(7).trim() };
   const token = headers.get("x-auth-token");
   if (token) return { session: token };
   const cookie = request.headers.get("cookie");

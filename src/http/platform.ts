@@ -376,7 +376,7 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
   // Every 401 tells a keyless agent where to start (RFC 9728 protected-resource metadata); one that sent a key that
   // does not work (revoked, mistyped) also hears that the key is the problem (RFC 6750 §3.1).
   if (err.status === 401) {
-    const bearer = request.headers.has("x-api-key") || /^Bearer /.test(request.headers.get("authorization") ?? "");
+    const bearer = request.headers.has("x-api-key") || /^bearer /i.test(request.headers.get("authorization") ?? "");
     set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"${bearer ? ', error="invalid_token"' : ""}`;
   }
   const path = pathOf(request.url);
