@@ -273,6 +273,17 @@ describe("SSE: GET /api/events", () => {
     await bad.body?.cancel();
   });
 
+  test("a sources filter that could match nothing, or a lastEventId that is no id, is a 400 naming it, not a silent stream", async () => {
+    const get = async (query: string) => {
+      const r = await fetch(`${srv.url}/api/events?${query}`, { headers: { "x-api-key": keys.hdr! } });
+      const body = r.status === 200 ? (await r.body?.cancel(), null) : ((await r.json()) as { error: { type: string; param?: string } });
+      return { query, status: r.status, type: body?.error.type, param: body?.error.param };
+    };
+    for (const [query, param] of [["sources=API", "sources"], ["sources=api,%20", null], ["lastEventId=zz", "lastEventId"], ["lastEventId=-1", "lastEventId"], ["lastEventId=1.5", "lastEventId"]] as const)
+      expect(await get(query)).toEqual(param ? { query, status: 400, type: "invalid_request_error", param } : { query, status: 200, type: undefined, param: undefined });
+    expect((await get("lastEventId=0&sources=api,mcp")).status).toBe(200);
+  });
+
   test("one caller holds at most 32 streams: the 33rd is a 429 TOO_MANY_STREAMS; closing one makes room", async () => {
     const key = await srv.createKey({ email: uniqueEmail("ev-streams") });
     const streams: AbortController[] = [];

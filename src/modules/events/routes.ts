@@ -2,8 +2,9 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import type { BusEvent } from "./bus";
+import { INTERFACE_RE } from "../executions/service";
 import type { Principal } from "../../http/auth";
-import { ApiError, PermissionError } from "../../lib/errors";
+import { ApiError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import type { Ctx } from "../../lib/context";
 
 const HEARTBEAT_MS = 5_000; // well inside Bun's 10 s idle timeout
@@ -76,6 +77,11 @@ export const eventsRoutes = (app: Platform) =>
     ({ ctx, deps, request, query }) => {
       const bus = deps.services.bus;
       const sources = query.sources ? new Set(query.sources.split(",").map((s) => s.trim()).filter(Boolean)) : null;
+      // A filter that could match nothing is a mistake to name, not a stream that stays silent (an interface is a
+      // lowercase word: "api", "mcp", "workflow").
+      for (const s of sources ?? []) if (!INTERFACE_RE.test(s)) throw new InvalidRequestError(`sources: '${s}' is not an interface; give lowercase words such as api,mcp,workflow`, "sources");
+      if (query.lastEventId !== undefined && !/^\d{1,15}$/.test(query.lastEventId)) throw new InvalidRequestError("lastEventId must be an event id (the id: of an event this stream sent)", "lastEventId");
+      // The header is the browser's, echoing an id: we sent: anything else is read as none.
       const resumeFrom = Number(request.headers.get("last-event-id") ?? query.lastEventId ?? "");
       const caller = callerOf(ctx);
       const held = streamsOf.get(caller) ?? 0;

@@ -24,6 +24,9 @@ import { checkAttachments, checkConnector, type Attachment, type Connector } fro
 import { EXECUTION_EVENT, type Runner } from "./runner";
 import { ACTIVE, blockView, endSummary, executionView, type ExecutionRow, type RunArtifacts } from "./view";
 
+/** A run's interface ("api", "mcp", "workflow", a client's own word): what /api/events' `sources` filters on. */
+export const INTERFACE_RE = /^[a-z][a-z0-9_-]{0,19}$/;
+
 export interface RunInput {
   input: string;
   interface?: string;
@@ -136,7 +139,7 @@ export function createExecutionsService(d: ExecutionsDeps) {
     if (!skill) throw new NotFoundError("skill", slug);
     if (!input.input.trim()) throw new InvalidRequestError("input must not be blank", "input");
     const iface = input.interface ?? "api";
-    if (!/^[a-z][a-z0-9_-]{0,19}$/.test(iface)) throw new InvalidRequestError("interface must be a short lowercase word such as 'api'", "interface");
+    if (!INTERFACE_RE.test(iface)) throw new InvalidRequestError("interface must be a short lowercase word such as 'api'", "interface");
     const attachments = checkAttachments(input.attachments, config.executor.maxAttachmentBytes);
     let connector = checkConnector(input.connector);
     if (connector) {
