@@ -658,6 +658,30 @@ test("what cannot be changed says why: PUT or DELETE of a bundled workflow is 40
   }
 });
 
+test("a definition's fields are checked as every body's are: one not taken is named (not dropped), the name is one line of plain text; one read back saves as it is", async () => {
+  const base = { id: "core-fields", name: "fields", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] };
+  const param = async (body: unknown) => (await api("POST", "/api/v1/workflows/definitions", { body })).body.error?.param;
+  expect(await param({ ...base, trigers: [{ cron: "0 9 * * *" }] })).toBe("trigers");
+  expect(await param(JSON.parse(`{"__proto__": {"x": 1}, ${JSON.stringify(base).slice(1)}`))).toBe("__proto__");
+  for (const name of ["two\nlines", "bell\u0007", "\u202Eevil", "n".repeat(101)]) expect(await param({ ...base, name })).toBe("name");
+  expect(await param({ ...base, description: "d".repeat(2001) })).toBe("description");
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: base })).status).toBe(200);
+  const read = (await api("GET", "/api/v1/workflows/definitions?limit=100")).body.data.find((d: { id: string }) => d.id === "core-fields");
+  expect(read.source).toBe("workspace");
+  expect((await api("PUT", "/api/v1/workflows/definitions/core-fields", { body: read })).status).toBe(200);
+  await api("DELETE", "/api/v1/workflows/definitions/core-fields");
+});
+
+test("a template reads the fields the input has, never what every object inherits ({{input.__proto__}}, {{input.constructor}} render empty)", async () => {
+  const def = { id: "core-own-fields", name: "own", input: { properties: { a: { type: "string" } } }, steps: [{ id: "s", kind: "skill", skill: "summarize", input: "proto [{{input.__proto__}}] [{{input.constructor}}] [{{input.toString}}] [{{input.a}}]" }] };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const { runId } = (await api("POST", "/api/v1/workflows/core-own-fields/launch", { body: { inputData: { a: "1" } } })).body;
+  const run = await waitFor(() => api("GET", `/api/v1/workflows/runs/${runId}`), (r) => r.body.steps?.s?.input !== undefined);
+  expect(run.body.steps.s.input).toBe("proto [] [] [] [1]");
+  await api("POST", `/api/v1/workflows/runs/${runId}/cancel`);
+  await api("DELETE", "/api/v1/workflows/definitions/core-own-fields");
+});
+
 test("bounds: a definition has at most 200 steps, and a step's templates render to at most 1 MiB (TEMPLATE_TOO_LARGE)", async () => {
   const many = Array.from({ length: 201 }, (_, i) => ({ id: `a${i}`, kind: "approval", message: "ok?" }));
   const big = await api("POST", "/api/v1/workflows/definitions", { body: { id: "core-many-steps", name: "many", steps: [many[0], { id: "p", kind: "parallel", steps: many.slice(1) }] } });

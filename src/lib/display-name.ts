@@ -4,8 +4,9 @@
 // and zero-width characters make two names look alike or one look blank.
 import { InvalidRequestError } from "./errors";
 
-// Format characters (Cf) but the zero-width joiner and non-joiner, which emoji (👩‍💻) and some scripts need.
-const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}/u;
+// Format characters (Cf) but the zero-width joiner and non-joiner, which emoji (👩‍💻) and some scripts need; and half
+// of a surrogate pair alone (Cs), which is no character: stored as U+FFFD, it made the answer and the row disagree.
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]|(?![\u200C\u200D])\p{Cf}/u;
 /** Something a reader sees: a letter, digit, symbol or punctuation (not only spaces and combining marks). */
 const VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
 

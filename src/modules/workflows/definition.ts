@@ -8,6 +8,7 @@ import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
 import { TEMPLATE_RE } from "./render";
 import { isJsonObject } from "../../lib/json-object";
+import { isPlainLine } from "../../lib/display-name";
 
 export type FieldType = "string" | "number" | "boolean" | "object" | "array";
 
@@ -282,12 +283,22 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
   return out;
 }
 
+const DEFINITION_FIELDS = new Set(["id", "name", "description", "input", "steps", "triggers", "source"]);
+const MAX_NAME = 100;
+const MAX_DESCRIPTION = 2000;
+
 export function validateDefinition(raw: unknown, catalog: Catalog, integrations?: IntegrationCatalog): WorkflowDefinition {
   if (!isJsonObject(raw)) bad("definition", "must be a JSON object");
   const d = raw as Record<string, unknown>;
+  // As every body elsewhere: a field not taken is named, not dropped ("trigers" would save a workflow that never fires).
+  // `source` is what GET adds, so a definition read back saves as it is.
+  for (const k of Object.keys(d)) if (!DEFINITION_FIELDS.has(k)) bad(k, "is not a field of a workflow definition (id, name, description, input, steps, triggers)");
   if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
   if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");
-  if (d.description !== undefined && typeof d.description !== "string") bad("description", "must be a string");
+  // Shown in pages, lists and the CLI as a workspace's or a key's name is: one line of plain text, as long.
+  const name = (d.name as string).trim();
+  if (name.length > MAX_NAME || !isPlainLine(name)) bad("name", `must be one line of visible text, at most ${MAX_NAME} characters`);
+  if (d.description !== undefined && (typeof d.description !== "string" || d.description.length > MAX_DESCRIPTION)) bad("description", `must be a string of at most ${MAX_DESCRIPTION} characters`);
   const input = checkSchema(d.input, "input");
   // A cron's input is checked against the input schema: the schema first, so a bad one is named as the fault (only
   // then: Ajv loads on a workflow's first use, and the bundled definitions, checked at start, have no such input).
@@ -295,7 +306,7 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
   const triggers = d.triggers === undefined ? undefined : checkTriggers(d.triggers, input);
   return {
     id: d.id as string,
-    name: (d.name as string).trim(),
+    name,
     ...(d.description ? { description: d.description as string } : {}),
     input,
     steps: checkReferences(checkStepCount(checkSteps(d.steps, "steps", catalog, new Set(), integrations)), "steps", new Set()),

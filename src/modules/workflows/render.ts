@@ -10,7 +10,8 @@ const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
 
 const lookup = (scope: Record<string, unknown>, path: string): unknown => {
   let v: unknown = scope;
-  for (const part of path.split(".")) v = isJsonObject(v) ? v[part] : undefined;
+  // Own fields only: "{{input.__proto__}}" or "{{input.constructor}}" name nothing a caller sent.
+  for (const part of path.split(".")) v = isJsonObject(v) && Object.hasOwn(v, part) ? v[part] : undefined;
   return v;
 };
 
