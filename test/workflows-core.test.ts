@@ -5,6 +5,7 @@ import { readUIMessageStream, type UIMessageChunk } from "ai";
 import { cleanup, client, startServer, testDialect, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { metric } from "./helpers/metrics";
 
 let srv: TestServer;
 let fake: FakeModel;
@@ -657,6 +658,21 @@ test("what cannot be changed says why: PUT or DELETE of a bundled workflow is 40
     expect(r.body.error.message).toContain('"completed"');
   }
 });
+
+test("skill steps queued beside sibling steps and cancels writing the same run take their locks in one order: no deadlock on PostgreSQL", async () => {
+  const branch = (i: number) => ({ id: `b${i}`, kind: "branch", condition: { value: "x", equals: "x" }, then: [{ id: `t${i}`, kind: "skill", skill: "summarize", input: `branch ${i}` }] });
+  const def = { id: "core-lock-order", name: "lock order", steps: [{ id: "p", kind: "parallel", steps: [{ id: "s1", kind: "skill", skill: "summarize", input: "one" }, { id: "s2", kind: "skill", skill: "summarize", input: "two" }, branch(1), branch(2), branch(3)] }] };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const before = (await metric(srv.url, "clanker_store_deadlocks_total")) ?? 0;
+  const runIds: string[] = [];
+  for (let i = 0; i < 8; i++) runIds.push((await api("POST", "/api/v1/workflows/core-lock-order/launch", { body: {} })).body.runId);
+  // Half are cancelled while their steps queue (a cancel writes the run, then its event).
+  await Promise.all(runIds.filter((_, i) => i % 2).map((id) => api("POST", `/api/v1/workflows/runs/${id}/cancel`)));
+  for (const id of runIds) await waitFor(() => api("GET", `/api/v1/workflows/runs/${id}`), (r) => ["completed", "failed", "cancelled"].includes(r.body.status), 20_000);
+  // Each deadlock PostgreSQL broke cost a second with a pooled connection held (the runs still end: it is retried).
+  expect((await metric(srv.url, "clanker_store_deadlocks_total")) ?? 0).toBe(before);
+  await api("DELETE", "/api/v1/workflows/definitions/core-lock-order");
+}, 40_000);
 
 test("a definition's fields are checked as every body's are: one not taken is named (not dropped), the name is one line of plain text; one read back saves as it is", async () => {
   const base = { id: "core-fields", name: "fields", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] };

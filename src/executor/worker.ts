@@ -55,13 +55,13 @@ function makeModel(p: ProviderSpec) {
 /** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
 const callerPart = (message: string) => message.replace(/\s*For more information, pass `verbose: true`[^.]*\.?/, "");
 
-function describe(failure: unknown, aborted: AbortSignal): { code: string; message: string } {
+function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number): { code: string; message: string } {
   // After the retries, the last refusal is what the provider said.
   const err = RetryError.isInstance(failure) ? failure.lastError : failure;
   if (aborted.aborted) {
     const reason = aborted.reason;
     if (reason === "cancel") return { code: "CANCELLED", message: "Cancelled" };
-    return { code: "TIMEOUT", message: "The model did not finish within the run timeout" };
+    return { code: "TIMEOUT", message: `The model did not finish within the run timeout (${Math.round(timeoutMs / 1000)} s): give it a shorter input, or the server's operator can raise CLANKER_RUN_TIMEOUT_SECONDS` };
   }
   if (APICallError.isInstance(err) && err.statusCode === undefined) {
     // No answer at all: the connection failed or dropped before the provider said anything.
@@ -211,7 +211,7 @@ async function run(job: Job): Promise<void> {
     post({ type: "done", executionId: job.executionId, usage });
   } catch (err) {
     flush();
-    const failure = describe(err, ac.signal);
+    const failure = describe(err, ac.signal, job.timeoutMs);
     // Only a provider that said why its answer stopped, and how many tokens it took, has reported its final usage.
     if (!ended || !reported) usage = usageSoFar(job, usage, streamedChars);
     post({ type: "failed", executionId: job.executionId, usage, code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });

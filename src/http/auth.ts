@@ -285,6 +285,8 @@ export class Authenticator {
     const now = Date.now();
     const last = this.lastUsedWritten.get(keyId) ?? 0;
     if (now - last < LAST_USED_EVERY_MS) return;
+    // Only the last minute's writes matter: forgotten every 10,000 keys (anonymous agents make new ones freely).
+    if (this.lastUsedWritten.size >= 10_000) this.lastUsedWritten.clear();
     this.lastUsedWritten.set(keyId, now);
     this.store.tx(() => this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId)), { readCommitted: true }).catch(() => {});
   }
@@ -313,6 +315,9 @@ export function sessionCookieOf(request: Request): string | null {
   }
 }
 
+/** `Authorization: Bearer <token>` as RFC 9110 reads it: the token. */
+export const BEARER_RE = /^bearer\s+(.*)$/i;
+
 /** The credential a request carries, by the spec's headers (and Bearer for MCP clients). Only the SSE
  * stream also takes ?apiKey=, since a browser's EventSource cannot send headers. */
 export function credentialOf(request: Request): { apiKey: string } | { session: string; viaCookie?: boolean; workspace?: string } | null {
@@ -320,8 +325,9 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
   const key = headers.get("x-api-key");
   if (key) return { apiKey: key };
   const auth = headers.get("authorization");
-  // The scheme's case is the client's (RFC 9110: "bearer" is "Bearer").
-  if (auth && /^bearer /i.test(auth)) return { apiKey: auth.slice(7).trim() };
+  // The scheme's case and the spaces after it are the client's (RFC 9110: "bearer" is "Bearer").
+  const bearer = auth ? BEARER_RE.exec(auth) : null;
+  if (bearer) return { apiKey: bearer[1]!.trim() };
   const token = headers.get("x-auth-token");
   if (token) return { session: token };
   const cookie = request.headers.get("cookie");

@@ -2,6 +2,7 @@
 // pattern (counted in route-latency.ts), plus gauges read at scrape time from the store and services, and who may
 // scrape them (GET /metrics).
 import { bytesEqual } from "../lib/crypto";
+import { BEARER_RE } from "./auth";
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import { count, eq } from "drizzle-orm";
 import { isLoopback, type Config } from "../config";
@@ -150,6 +151,6 @@ export function assertMetricsAccess(config: Config, request: Request): void {
     if (isLoopback(config.host)) return;
     throw new PermissionError("GET /metrics is served off loopback only with CLANKER_METRICS_TOKEN set", "METRICS_DISABLED");
   }
-  const m = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
+  const m = BEARER_RE.exec(request.headers.get("authorization") ?? "");
   if (!m || !bytesEqual(digest(m[1]!), digest(token))) throw new AuthenticationError("GET /metrics wants Authorization: Bearer <CLANKER_METRICS_TOKEN>", "INVALID_METRICS_TOKEN");
 }

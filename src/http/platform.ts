@@ -9,7 +9,7 @@ import { ApiError, InvalidRequestError, PermissionError, RequestTooLargeError } 
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
-import { Authenticator, credentialOf, type Principal } from "./auth";
+import { Authenticator, BEARER_RE, credentialOf, type Principal } from "./auth";
 import { internalErrorBody, toApiError } from "./errors";
 import type { Idempotency } from "./idempotency";
 import type { McpSessions } from "../mcp/http";
@@ -376,7 +376,7 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
   // Every 401 tells a keyless agent where to start (RFC 9728 protected-resource metadata); one that sent a key that
   // does not work (revoked, mistyped) also hears that the key is the problem (RFC 6750 §3.1).
   if (err.status === 401) {
-    const bearer = request.headers.has("x-api-key") || /^bearer /i.test(request.headers.get("authorization") ?? "");
+    const bearer = request.headers.has("x-api-key") || BEARER_RE.test(request.headers.get("authorization") ?? "");
     set.headers["www-authenticate"] = `Bearer resource_metadata="${baseUrl(config, request)}/.well-known/oauth-protected-resource"${bearer ? ', error="invalid_token"' : ""}`;
   }
   const path = pathOf(request.url);

@@ -114,6 +114,8 @@ export async function startMailSink(): Promise<MailSink> {
     // As a mail server refuses a mailbox it does not have: 550, a refusal that retrying will not change.
     onRcptTo(address, _session, callback) {
       if (address.address.toLowerCase().startsWith("refused-")) return callback(Object.assign(new Error("No such user here"), { responseCode: 550 }));
+      // As a mail server refuses to relay for a sender it does not know: a 5.7.1, the server's setup, not the address.
+      if (address.address.toLowerCase().startsWith("relay-")) return callback(Object.assign(new Error("5.7.1 Relay access denied"), { responseCode: 550 }));
       callback();
     },
     // Collect the whole message before answering 250, so the server's send (and its HTTP answer) completes

@@ -80,9 +80,10 @@ export const eventsRoutes = (app: Platform) =>
       // A filter that could match nothing is a mistake to name, not a stream that stays silent (an interface is a
       // lowercase word: "api", "mcp", "workflow").
       for (const s of sources ?? []) if (!INTERFACE_RE.test(s)) throw new InvalidRequestError(`sources: '${s}' is not an interface; give lowercase words such as api,mcp,workflow`, "sources");
-      if (query.lastEventId !== undefined && !/^\d{1,15}$/.test(query.lastEventId)) throw new InvalidRequestError("lastEventId must be an event id (the id: of an event this stream sent)", "lastEventId");
+      const header = request.headers.get("last-event-id");
+      if (header === null && query.lastEventId !== undefined && !/^\d{1,15}$/.test(query.lastEventId)) throw new InvalidRequestError("lastEventId must be an event id (the id: of an event this stream sent)", "lastEventId");
       // The header is the browser's, echoing an id: we sent: anything else is read as none.
-      const resumeFrom = Number(request.headers.get("last-event-id") ?? query.lastEventId ?? "");
+      const resumeFrom = Number(header ?? query.lastEventId ?? "");
       const caller = callerOf(ctx);
       const held = streamsOf.get(caller) ?? 0;
       if (held >= MAX_STREAMS_PER_CALLER)

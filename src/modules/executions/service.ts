@@ -175,8 +175,11 @@ export function createExecutionsService(d: ExecutionsDeps) {
         resourceId: id,
         metadata: { skill: slug, interface: iface, attachments: attachments.length, ...(rerunOf ? { rerunOf: encodeId("execution", rerunOf) } : {}) },
       });
-      await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
+      // Before the event: record locks the caller's row (a workflow run's) and then appends an event of its own, in
+      // the order every write to that row takes its locks (row, then the workspace's event lock). After this event,
+      // on PostgreSQL, it deadlocked with a cancel or a sibling step writing the run.
       if (record && !(await record(id))) throw new StepGone();
+      await d.bus.append(ctx.workspaceId, EXECUTION_EVENT, iface, { executionId: id, skillSlug: slug, status: "queued", blocks: [] });
       // Once it is committed (with the request's group-commit batch, when there is one) the dispatcher may pick it up.
       store.afterCommit(() => (d.runner.leavesRunsToServer() ? undefined : d.runner.kick(row!.id)));
       return row!;

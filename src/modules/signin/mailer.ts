@@ -51,11 +51,12 @@ export function createMailer(config: SigninConfig, dataDir: string, log: Log, st
         log.error(`mail to ${mail.to} could not be sent: ${describeError(e)}`);
         // The message says only what happened; what kind of failure it was travels on (refused credentials, a refusal
         // that retrying will not change), so the caller can answer it as such.
-        const { code, responseCode, command } = e as { code?: unknown; responseCode?: unknown; command?: unknown };
+        const { code, responseCode, command, response } = e as { code?: unknown; responseCode?: unknown; command?: unknown; response?: unknown };
         throw Object.assign(new MailError(`${what}; the server's log says why`), {
           code: typeof code === "string" ? code : undefined,
           responseCode: typeof responseCode === "number" ? responseCode : undefined,
           command: typeof command === "string" ? command : undefined,
+          response: typeof response === "string" ? response : undefined,
         });
       }
     },
@@ -69,10 +70,20 @@ export class MailError extends Error {
   responseCode?: number;
   /** The SMTP command it answered ("RCPT TO": the recipient's address). */
   command?: string;
+  /** The reply's text ("550 5.1.1 <x@y>: User unknown"): logged, never shown to a client. */
+  response?: string;
 
-  /** The mail server refused the recipient for good (a 5xx to RCPT TO): the address is the caller's to fix. */
+  /**
+   * The mail server refused this recipient for good, for the address itself: the caller's to fix. A 5xx to RCPT TO
+   * with an enhanced status of 5.1.x (RFC 3463: no such mailbox, bad syntax, bad domain), or without one a 501, 550 or
+   * 553 that is not about relaying. A 5.7.x ("Relay access denied", an unauthenticated sender) is this server's mail
+   * setup, never the person's address.
+   */
   get recipientRefused(): boolean {
-    return this.command === "RCPT TO" && this.responseCode !== undefined && this.responseCode >= 500 && this.responseCode < 600;
+    if (this.command !== "RCPT TO" || this.responseCode === undefined || this.responseCode < 500 || this.responseCode >= 600) return false;
+    const enhanced = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(this.response ?? "")?.[1];
+    if (enhanced) return enhanced.startsWith("5.1.");
+    return [501, 550, 553].includes(this.responseCode) && !/relay|auth/i.test(this.response ?? "");
   }
 }
 
