@@ -134,6 +134,7 @@ describe("POST /api/v1/workspaces with idempotency-key", () => {
           code: "IDEMPOTENCY_IN_FLIGHT",
           type: "conflict_error",
         });
+        expect(a.headers.get("retry-after")).toBe("1");
       }
     }
     expect(originals).toBe(1);

@@ -2,7 +2,7 @@
 // commits in the same transaction as the mutation it answers, so a replay never disagrees with the store.
 import { and, eq, lt, sql } from "drizzle-orm";
 import { lru, type Lru } from "../lib/lru";
-import { ApiError, ConflictError, InvalidRequestError, describeError, type ErrorBody } from "../lib/errors";
+import { ApiError, InvalidRequestError, describeError, type ErrorBody } from "../lib/errors";
 import { callerOf, type Ctx } from "../lib/context";
 import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
@@ -296,8 +296,12 @@ export class Idempotency {
 }
 
 
-function inFlight(): ConflictError {
-  return new ConflictError("A request with this idempotency-key is still in flight; retry later", "IDEMPOTENCY_IN_FLIGHT");
+/** The first request under the key is still running: a retry in a second most likely gets its answer (a replay). */
+function inFlight(): ApiError {
+  return new ApiError("conflict_error", "A request with this idempotency-key is still in flight; retry in a second to get its answer", {
+    code: "IDEMPOTENCY_IN_FLIGHT",
+    headers: { "retry-after": "1" },
+  });
 }
 
 function reused(): InvalidRequestError {
