@@ -136,10 +136,11 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
         await services.device.prune();
         await services.oauthStates.prune();
         await services.oauth.prune();
-        await pruneOutbox(createFileStore(store, config.dataDir));
-        await pruneSessions(store);
       },
     },
+    // Jobs of their own: one that fails (logged) does not skip the others.
+    { name: "outbox-prune", pattern: "43 * * * *", run: () => pruneOutbox(createFileStore(store, config.dataDir)) },
+    { name: "sessions-prune", pattern: "47 * * * *", run: () => pruneSessions(store) },
     ...backupJobs(config, store, log),
   ];
   // The schedules start just after the requests already waiting: croner's first date arithmetic (time-zone data)

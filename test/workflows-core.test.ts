@@ -668,7 +668,12 @@ test("skill steps queued beside sibling steps and cancels writing the same run t
   for (let i = 0; i < 8; i++) runIds.push((await api("POST", "/api/v1/workflows/core-lock-order/launch", { body: {} })).body.runId);
   // Half are cancelled while their steps queue (a cancel writes the run, then its event).
   await Promise.all(runIds.filter((_, i) => i % 2).map((id) => api("POST", `/api/v1/workflows/runs/${id}/cancel`)));
-  for (const id of runIds) await waitFor(() => api("GET", `/api/v1/workflows/runs/${id}`), (r) => ["completed", "failed", "cancelled"].includes(r.body.status), 20_000);
+  // And a change of the definition fails several live runs in one transaction while their steps are queueing.
+  const failed: string[] = [];
+  for (let i = 0; i < 6; i++) failed.push((await api("POST", "/api/v1/workflows/core-lock-order/launch", { body: {} })).body.runId);
+  const put = await api("PUT", "/api/v1/workflows/definitions/core-lock-order", { body: { ...def, steps: def.steps.slice(0, 1).map((p) => ({ ...p, steps: p.steps.slice(0, 2) })) } });
+  expect({ status: put.status, error: put.body.error }).toEqual({ status: 200, error: undefined });
+  for (const id of [...runIds, ...failed]) await waitFor(() => api("GET", `/api/v1/workflows/runs/${id}`), (r) => ["completed", "failed", "cancelled"].includes(r.body.status), 20_000);
   // Each deadlock PostgreSQL broke cost a second with a pooled connection held (the runs still end: it is retried).
   expect((await metric(srv.url, "clanker_store_deadlocks_total")) ?? 0).toBe(before);
   await api("DELETE", "/api/v1/workflows/definitions/core-lock-order");

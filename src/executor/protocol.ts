@@ -49,3 +49,8 @@ export function turnBatcher<M>(post: (batch: M[]) => void): (msg: M) => void {
     });
   };
 }
+
+/** What a run that ran out of time is told (the worker's own timer, or the runner's backstop for a silent worker). */
+export function timeoutMessage(timeoutMs: number): string {
+  return `The run did not finish within its time limit (${Math.round(timeoutMs / 1000)} s): the server's operator can raise CLANKER_RUN_TIMEOUT_SECONDS`;
+}

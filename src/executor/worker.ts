@@ -2,7 +2,7 @@
 import { streamText, APICallError, RetryError, modelMessageSchema } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
+import { timeoutMessage, turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
 import { lru } from "../lib/lru";
 
 declare const self: Worker;
@@ -61,7 +61,7 @@ function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number): { 
   if (aborted.aborted) {
     const reason = aborted.reason;
     if (reason === "cancel") return { code: "CANCELLED", message: "Cancelled" };
-    return { code: "TIMEOUT", message: `The model did not finish within the run timeout (${Math.round(timeoutMs / 1000)} s): give it a shorter input, or the server's operator can raise CLANKER_RUN_TIMEOUT_SECONDS` };
+    return { code: "TIMEOUT", message: timeoutMessage(timeoutMs) };
   }
   if (APICallError.isInstance(err) && err.statusCode === undefined) {
     // No answer at all: the connection failed or dropped before the provider said anything.

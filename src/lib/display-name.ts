@@ -6,12 +6,15 @@ import { InvalidRequestError } from "./errors";
 
 // Format characters (Cf) but the zero-width joiner and non-joiner, which emoji (👩‍💻) and some scripts need; and half
 // of a surrogate pair alone (Cs), which is no character: stored as U+FFFD, it made the answer and the row disagree.
-const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]|(?![\u200C\u200D])\p{Cf}/u;
+// Also kept: the soft hyphen ("Jahres\u00ADbericht").
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]|(?![\u200C\u200D\u00AD])\p{Cf}/u;
+/** A subdivision flag (🏴󠁧󠁢󠁥󠁮󠁧󠁿): tag characters in the one place they show. Anywhere else they are hidden text. */
+const FLAG = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}/gu;
 /** Something a reader sees: a letter, digit, symbol or punctuation (not only spaces and combining marks). */
 const VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
 
 /** Whether `name` is one line with nothing that hides or reorders what is in it, and something to see. */
-export const isPlainLine = (name: string): boolean => !UNSHOWABLE.test(name) && VISIBLE.test(name);
+export const isPlainLine = (name: string): boolean => !UNSHOWABLE.test(name.replace(FLAG, "\u{1F3F4}")) && VISIBLE.test(name);
 
 /** `raw` trimmed, or a 400 naming `param` when it is blank or not plain text. */
 export function plainName(raw: string, param = "name"): string {

@@ -10,7 +10,7 @@ import { SqliteStore } from "./sqlite-store";
 export { isPostgresUrl, type Dialect };
 
 /** The advisory-lock spaces (PostgreSQL's two-int form: space, key). */
-export const LOCK_SPACES = { events: 1, memory: 2, dispatch: 3 } as const;
+export const LOCK_SPACES = { events: 1, memory: 2, dispatch: 3, definitions: 4 } as const;
 export type LockSpace = (typeof LOCK_SPACES)[keyof typeof LOCK_SPACES];
 
 /**

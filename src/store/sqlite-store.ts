@@ -80,11 +80,11 @@ export class SqliteStore implements Store {
     // 64 KiB: write(2)s on every insert. In memory, the audited POST costs 27 % less CPU (test/bench/ab.ts). The
     // same setting puts temp tables and sorts in memory: bounded by one query's temporary data.
     sqlite.run("PRAGMA temp_store = MEMORY");
-    // A deleted row's bytes are zeroed in its page, not left in a free cell: a deleted secret's or BYOK key's
-    // ciphertext could be carved out of the file (a disk image, an old volume, a copied data dir) and opened with
-    // master.key beside it. FAST: only where the page is written anyway (ON also rewrote freed overflow pages: 27 %
-    // more WAL for runs' large rows rewritten); a value that filled pages of its own (over ~4 KB) may stay in them.
-    sqlite.run("PRAGMA secure_delete = FAST");
+    // A deleted row's bytes are zeroed, not left in a free cell or a freed overflow page: a deleted secret's or BYOK
+    // key's ciphertext could be carved out of the file (a disk image, an old volume, a copied data dir) and opened with
+    // master.key beside it. ON, not FAST: FAST left a value over ~4 KB (a secret may be 64 KB) in its freed pages.
+    // The cost is WAL: rewriting a large row (a run's state) writes its freed pages zeroed (27 % more for 11 KB rows).
+    sqlite.run("PRAGMA secure_delete = ON");
     this.sqlite = sqlite;
     this.checkpoints = path === ":memory:" ? null : new Checkpointer(path, sqlite, (work) => this.withoutWrites(work));
     // No schema: nothing uses drizzle's relational db.query API, whose config drizzle would build from every table

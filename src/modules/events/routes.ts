@@ -71,6 +71,9 @@ function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, onBeat: (() =
 /** The last event of a stream whose caller may no longer read it: the typed error, as a non-streaming answer has it. */
 const errorFrame = (e: ApiError) => encoder.encode(`event: error\ndata: ${JSON.stringify(e.toBody())}\n\n`);
 
+/** An event id as the stream writes them (digits), or null. */
+const eventId = (v: string | null): number | null => (v !== null && /^\d{1,15}$/.test(v) ? Number(v) : null);
+
 export const eventsRoutes = (app: Platform) =>
   app.get(
     "/api/events",
@@ -80,10 +83,10 @@ export const eventsRoutes = (app: Platform) =>
       // A filter that could match nothing is a mistake to name, not a stream that stays silent (an interface is a
       // lowercase word: "api", "mcp", "workflow").
       for (const s of sources ?? []) if (!INTERFACE_RE.test(s)) throw new InvalidRequestError(`sources: '${s}' is not an interface; give lowercase words such as api,mcp,workflow`, "sources");
-      const header = request.headers.get("last-event-id");
-      if (header === null && query.lastEventId !== undefined && !/^\d{1,15}$/.test(query.lastEventId)) throw new InvalidRequestError("lastEventId must be an event id (the id: of an event this stream sent)", "lastEventId");
-      // The header is the browser's, echoing an id: we sent: anything else is read as none.
-      const resumeFrom = Number(header ?? query.lastEventId ?? "");
+      // The header is the browser's, echoing an id: we sent; anything else in it is read as none.
+      const header = eventId(request.headers.get("last-event-id"));
+      if (header === null && query.lastEventId !== undefined && eventId(query.lastEventId) === null) throw new InvalidRequestError("lastEventId must be an event id (the id: of an event this stream sent)", "lastEventId");
+      const resumeFrom = header ?? eventId(query.lastEventId ?? null) ?? 0;
       const caller = callerOf(ctx);
       const held = streamsOf.get(caller) ?? 0;
       if (held >= MAX_STREAMS_PER_CALLER)

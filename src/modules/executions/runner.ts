@@ -8,7 +8,7 @@ import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { ExecutorPool } from "../../executor/pool";
 import { providerOf } from "../../executor/providers";
-import type { FromWorker, ProviderSpec } from "../../executor/protocol";
+import { timeoutMessage, type FromWorker, type ProviderSpec } from "../../executor/protocol";
 import type { EventBus } from "../events/bus";
 import type { BillingService } from "../billing/service";
 import type { ArtifactsService } from "../artifacts/service";
@@ -291,7 +291,7 @@ export class Runner {
     // The worker enforces the timeout itself; this is the backstop for a worker that stopped answering.
     if (!this.running.has(executionId)) return;
     this.pool?.cancel(executionId);
-    this.onMessage({ type: "failed", executionId, code: "TIMEOUT", message: "The run exceeded its timeout", usage: { inputTokens: 0, outputTokens: 0 } });
+    this.onMessage({ type: "failed", executionId, code: "TIMEOUT", message: timeoutMessage(this.d.config.executor.timeoutMs), usage: { inputTokens: 0, outputTokens: 0 } });
   }
 
   private onMessage(m: FromWorker): void {

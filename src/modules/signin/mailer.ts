@@ -74,16 +74,13 @@ export class MailError extends Error {
   response?: string;
 
   /**
-   * The mail server refused this recipient for good, for the address itself: the caller's to fix. A 5xx to RCPT TO
-   * with an enhanced status of 5.1.x (RFC 3463: no such mailbox, bad syntax, bad domain), or without one a 501, 550 or
-   * 553 that is not about relaying. A 5.7.x ("Relay access denied", an unauthenticated sender) is this server's mail
-   * setup, never the person's address.
+   * The mail server refused this recipient for good (a 5xx to RCPT TO: no such mailbox, disabled, rejected): the
+   * address is the caller's to fix. Not a refusal to relay or to take mail from this server without signing in
+   * ("Relay access denied", "Authentication required"): that is this server's mail setup, whoever the recipient is.
    */
   get recipientRefused(): boolean {
     if (this.command !== "RCPT TO" || this.responseCode === undefined || this.responseCode < 500 || this.responseCode >= 600) return false;
-    const enhanced = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(this.response ?? "")?.[1];
-    if (enhanced) return enhanced.startsWith("5.1.");
-    return [501, 550, 553].includes(this.responseCode) && !/relay|auth/i.test(this.response ?? "");
+    return !/relay|authenticat/i.test(this.response ?? "");
   }
 }
 

@@ -11,11 +11,12 @@ export type User = typeof users.$inferSelect;
 const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 /**
  * The local part without what makes one mailbox read as several: no comment "(1)v", no brackets "<v>", no commas,
- * quotes or other RFC 5322 specials, no invisible or control character. Each of those reached the same mailbox as
+ * quotes or other RFC 5322 specials, no invisible, blank-looking (braille blank, Hangul fillers) or control
+ * character, no look-alike @ ("admin＠victim.com@…"). Each of those reached the same mailbox as
  * "v@…" while it was an account of its own with its own budget of codes, or got a 500 from the mail server. Dots stay
  * free: "taro..yamada@" and "hanako.@" are live addresses at Japanese carriers.
  */
-const LOCAL_REFUSED = /[\s()<>[\]:;@\\,"\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+const LOCAL_REFUSED = /[\s()<>[\]:;@\\,"\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u2800\u115F\u1160\u3164\uFFA0\uFE6B\uFF20]/u;
 /** A host name's label as IDNA leaves it: letters, digits and inner hyphens, at most 63. */
 const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** An address literal ("[127.0.0.1]", "[IPv6:…]"), kept as typed. */

@@ -245,7 +245,14 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * often) and its payload, and nothing reads one once it has ended but an operator looking back.
      */
     async prune(keepMs: number, now = Date.now()): Promise<void> {
-      await store.tx(() => store.db.delete(webhookDeliveries).where(and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lte(webhookDeliveries.createdAt, now - keepMs))));
+      // A thousand at a time, each its own tx: the first prune after an upgrade may have months of them to delete, and
+      // one tx would hold SQLite's one writer (every request's write) for all of it.
+      const ended = and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lte(webhookDeliveries.createdAt, now - keepMs));
+      for (;;) {
+        const batch = store.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(ended).limit(1000);
+        const gone = await store.tx(() => store.db.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, batch)).returning({ id: webhookDeliveries.id }));
+        if (gone.length < 1000) return;
+      }
     },
 
     /**

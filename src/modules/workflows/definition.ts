@@ -283,7 +283,7 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
   return out;
 }
 
-const DEFINITION_FIELDS = new Set(["id", "name", "description", "input", "steps", "triggers", "source"]);
+const DEFINITION_FIELDS = new Set(["id", "name", "description", "input", "steps", "triggers", "source", "$schema"]);
 const MAX_NAME = 100;
 const MAX_DESCRIPTION = 2000;
 
@@ -291,7 +291,7 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
   if (!isJsonObject(raw)) bad("definition", "must be a JSON object");
   const d = raw as Record<string, unknown>;
   // As every body elsewhere: a field not taken is named, not dropped ("trigers" would save a workflow that never fires).
-  // `source` is what GET adds, so a definition read back saves as it is.
+  // `source` is what GET adds, so a definition read back saves as it is; `$schema` is what editors add.
   for (const k of Object.keys(d)) if (!DEFINITION_FIELDS.has(k)) bad(k, "is not a field of a workflow definition (id, name, description, input, steps, triggers)");
   if (typeof d.id !== "string" || !ID_RE.test(d.id)) bad("id", "must be 1–64 of a-z, 0-9 and '-'");
   if (typeof d.name !== "string" || !d.name.trim()) bad("name", "is required");

@@ -117,26 +117,36 @@ export class WorkflowEngine {
    * read wrap both in one store.tx (this one is then a savepoint of it), so no other driver writes in between.
    */
   async save(run: RunRow, patch: Partial<RunRow>, extra: Record<string, unknown> = {}, alsoInTx?: () => Promise<unknown>): Promise<RunRow> {
+    return (await this.saveAll([{ run, patch, extra }], alsoInTx))[0]!;
+  }
+
+  /**
+   * save() for several runs in one tx: every run's row is written before any event is appended. On PostgreSQL an
+   * event takes the workspace's event lock to the end of the tx, and every other writer of a run takes its row first
+   * and that lock after: writing the second run's row holding the lock from the first run's event deadlocked with
+   * that run's step writer.
+   */
+  async saveAll(items: { run: RunRow; patch: Partial<RunRow>; extra?: Record<string, unknown> }[], alsoInTx?: () => Promise<unknown>): Promise<RunRow[]> {
     const now = Date.now();
     const { store, bus, webhooks } = this.d;
     return store.tx(async () => {
       await alsoInTx?.();
-      const [row] = await store.db
-        .update(workflowRuns)
-        .set({ ...patch, updatedAt: now })
-        .where(eq(workflowRuns.id, run.id))
-        .returning();
-      await bus.append(row!.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: row!.status, steps: (row!.state as unknown as RunState).steps, ...extra });
-      if (row!.callbackUrl && patch.status && ["completed", "suspended", "failed", "cancelled"].includes(patch.status)) {
-        // A failure says why, as an execution.failed callback does.
-        const error = row!.errorCode ? { error: { code: row!.errorCode, message: row!.errorMessage ?? "" } } : {};
-        const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row!.id), workflowId: row!.workflowId, status: patch.status, suspendedStep: row!.suspendedStep, cost: await costOf(store, row!), ...error };
-        // Steps still running end with the run, charged a moment later: the callback waits for that, and its cost
-        // is read again when it goes (the workflows service refreshes it).
-        const running = Object.values((run.state as unknown as RunState).steps).flatMap((s) => (s.status === "running" && s.executionId ? [decodeId("execution", s.executionId)!] : []));
-        await webhooks.enqueue(row!.workspaceId, row!.callbackUrl, payload.event, payload, row!.requestId, await this.d.executions.chargeWaitMs(row!.workspaceId, running));
+      const rows: RunRow[] = [];
+      for (const { run, patch } of items) rows.push((await store.db.update(workflowRuns).set({ ...patch, updatedAt: now }).where(eq(workflowRuns.id, run.id)).returning())[0]!);
+      for (const [i, row] of rows.entries()) {
+        const { run, patch, extra } = items[i]!;
+        await bus.append(row.workspaceId, WORKFLOW_EVENT, "workflow", { runId: encodeId("run", row.id), workflowId: row.workflowId, status: row.status, steps: (row.state as unknown as RunState).steps, ...extra });
+        if (row.callbackUrl && patch.status && ["completed", "suspended", "failed", "cancelled"].includes(patch.status)) {
+          // A failure says why, as an execution.failed callback does.
+          const error = row.errorCode ? { error: { code: row.errorCode, message: row.errorMessage ?? "" } } : {};
+          const payload = { event: `workflow.${patch.status}`, runId: encodeId("run", row.id), workflowId: row.workflowId, status: patch.status, suspendedStep: row.suspendedStep, cost: await costOf(store, row), ...error };
+          // Steps still running end with the run, charged a moment later: the callback waits for that, and its cost
+          // is read again when it goes (the workflows service refreshes it).
+          const running = Object.values((run.state as unknown as RunState).steps).flatMap((s) => (s.status === "running" && s.executionId ? [decodeId("execution", s.executionId)!] : []));
+          await webhooks.enqueue(row.workspaceId, row.callbackUrl, payload.event, payload, row.requestId, await this.d.executions.chargeWaitMs(row.workspaceId, running));
+        }
       }
-      return row!;
+      return rows;
     });
   }
 

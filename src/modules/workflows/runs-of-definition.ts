@@ -27,24 +27,25 @@ export interface RunsOfDefinitionDeps {
  */
 export async function failRunsGone(d: RunsOfDefinitionDeps, ctx: Ctx, key: string): Promise<void> {
   const { store } = d;
-  const live = await store.db
+  const query = store.db
     .select()
     .from(workflowRuns)
-    .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.workflowId, key), inArray(workflowRuns.status, ["running", "suspended"])));
+    .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.workflowId, key), inArray(workflowRuns.status, ["running", "suspended"])))
+    .orderBy(workflowRuns.id);
+  // PostgreSQL (READ COMMITTED, changeDefinitions): each row locked as read, in id order, and read as last committed
+  // once its step's writer let go; none written before all are held, so no event lock is held while waiting for one.
+  const live = store.dialect === "postgres" ? await (query as unknown as { for(strength: "update"): Promise<RunRow[]> }).for("update") : await query;
+  const failed: Parameters<WorkflowEngine["saveAll"]>[0] = [];
   for (const run of live) {
     const state = run.state as unknown as RunState;
     const gone = whyGone(await d.definitionOf(ctx.workspaceId, key, state.definition), state, key);
     if (!gone) continue;
-    await d.engine().save(run, {
-      status: "failed",
-      errorCode: gone.code,
-      errorMessage: gone.message,
-      suspendedStep: null,
-      state: endedSteps(state, "failed") as unknown as Record<string, unknown>,
-      completedAt: Date.now(),
-    });
+    const patch = { status: "failed" as const, errorCode: gone.code, errorMessage: gone.message, suspendedStep: null, state: endedSteps(state, "failed") as unknown as Record<string, unknown>, completedAt: Date.now() };
+    failed.push({ run, patch });
     store.afterCommit(() => void cancelRunningSteps(d.executions, ctx, run).catch(() => {}));
   }
+  // All in one: every row before any event (saveAll says why).
+  if (failed.length) await d.engine().saveAll(failed);
 }
 
 /**

@@ -6,7 +6,7 @@ import { ApiError, ConflictError, InvalidRequestError, NotFoundError } from "../
 import { isJsonObject } from "../../lib/json-object";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
-import type { Store } from "../../store/db";
+import { LOCK_SPACES, type Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
 import { charsOf, pageOfList, workspacePageWithin, type PageParams } from "../../store/paginate";
@@ -126,13 +126,16 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
    */
   async function changeDefinitions<T>(workspaceId: number, fn: () => Promise<T>): Promise<T> {
     let synced: Promise<void> | undefined;
+    // One change of a workspace's definitions at a time (PostgreSQL: an advisory lock, then READ COMMITTED): a
+    // SERIALIZABLE change that failed a definition's busy runs conflicted with their steps' writes 16 times running
+    // and answered 500. Its checks (exists, at most 500) hold under the lock; the runs it fails are locked row by row.
     const value = await store.tx(async () => {
       const v = await fn();
       d.listChanges?.changed(workspaceId);
       // The resync logs its own failures.
       store.afterCommit(() => void (synced = onDefinitionsChanged().catch(() => {})));
       return v;
-    });
+    }, { lock: [LOCK_SPACES.definitions, workspaceId] });
     await synced;
     return value;
   }
