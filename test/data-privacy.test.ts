@@ -129,6 +129,9 @@ describe("deleted credentials", () => {
     const api = client(server, { apiKey: await server.createKey({ email: uniqueEmail("gone") }) });
     const secret = await api("POST", "/api/v1/secrets", { body: { name: `GONE_${Date.now()}`, value: "sk-gone-secret-value-0123456789" } });
     expect(secret.status).toBe(200);
+    // One larger than a page: its ciphertext fills overflow pages of its own, which a delete frees.
+    const large = await api("POST", "/api/v1/secrets", { body: { name: `GONE_LARGE_${Date.now()}`, value: "x".repeat(20_000) } });
+    expect(large.status).toBe(200);
     expect((await api("PUT", "/api/v1/byok", { body: { anthropicKey: "sk-ant-api03-gone-byok-key-0123456789abcdef" } })).status).toBe(200);
     // What was sealed, as the file holds it (read-only, beside the running server).
     const peek = new Database(join(own, "clanker.db"), { readonly: true });
@@ -137,14 +140,17 @@ describe("deleted credentials", () => {
       ...peek.query<{ c: Uint8Array }, []>("SELECT ciphertext AS c FROM byok_keys").all(),
     ].map((r) => Buffer.from(r.c));
     peek.close();
-    expect(sealed.length).toBe(2);
+    expect(sealed.length).toBe(3);
+    // The large one by a slice from its middle (a page boundary may split the whole).
+    sealed.forEach((c, i) => c.length > 4096 && (sealed[i] = c.subarray(10_000, 10_032)));
     expect((await api("DELETE", `/api/v1/secrets/${secret.body.id}`)).status).toBe(200);
+    expect((await api("DELETE", `/api/v1/secrets/${large.body.id}`)).status).toBe(200);
     expect((await api("DELETE", "/api/v1/byok")).status).toBe(200);
     await server.stop();
     // A clean stop folds the WAL into the file: what is left is the file alone.
     expect(existsSync(join(own, "clanker.db-wal"))).toBe(false);
     const file = Buffer.from(await Bun.file(join(own, "clanker.db")).arrayBuffer());
     cleanup(server);
-    expect(sealed.map((c) => file.includes(c))).toEqual([false, false]);
+    expect(sealed.map((c) => file.includes(c))).toEqual([false, false, false]);
   });
 });
