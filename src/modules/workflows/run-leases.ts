@@ -40,12 +40,16 @@ export class RunLeases {
   async renew(ids: number[]): Promise<void> {
     if (!this.shared || !ids.length) return;
     const { store } = this;
-    await store.tx(() =>
-      store.db
-        .update(workflowRuns)
-        .set({ leaseExpiresAt: Date.now() + leaseMillis() })
-        .where(and(inArray(workflowRuns.id, ids), eq(workflowRuns.leaseOwner, replicaId), eq(workflowRuns.status, "running"))),
-    );
+    // One run at a time, in id order: one UPDATE locked the rows in whatever order its plan read them, which could
+    // cross a definition change locking the same runs in id order (failRunsGone), a deadlock. Each its own tx: no
+    // row waits while another is held.
+    for (const id of ids.toSorted((a, b) => a - b))
+      await store.tx(() =>
+        store.db
+          .update(workflowRuns)
+          .set({ leaseExpiresAt: Date.now() + leaseMillis() })
+          .where(and(eq(workflowRuns.id, id), eq(workflowRuns.leaseOwner, replicaId), eq(workflowRuns.status, "running"))),
+      );
   }
 
   /** Lets go of the run (it ended, suspended, or this replica stops): any replica may drive it next. */

@@ -275,6 +275,11 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       const run = await store.tx(async () => {
         // Again in the tx: a launch (a cron tick) that read the definition just before its DELETE must not create a
         // run after that DELETE was answered, nor one checked against steps a PUT has replaced meanwhile.
+        // PostgreSQL: the workspace's definition row held (FOR SHARE) to the end: a PUT or DELETE running READ COMMITTED
+        // under its own lock (changeDefinitions) then waits for this run to commit and fails it, or committed first and
+        // this SERIALIZABLE read fails and runs again. Read alone, both missed the other: a run of replaced steps.
+        if (source === "workspace" && store.dialect === "postgres")
+          await (db.select({ id: workflowDefinitions.id }).from(workflowDefinitions).where(and(eq(workflowDefinitions.workspaceId, ctx.workspaceId), eq(workflowDefinitions.key, key))) as unknown as { for(s: "share"): Promise<unknown> }).for("share");
         const now = await definitionOf(ctx.workspaceId, key, source);
         if (!now) throw new NotFoundError("workflow", key);
         if (revisionOf(now) !== revisionOf(def)) throw new ConflictError(`The workflow '${key}' had its steps changed while this launch was checked: launch again`, "WORKFLOW_CHANGED");
