@@ -6,6 +6,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { systemCtx, type Ctx } from "../../lib/context";
 import { decodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
+import { lockedRows, lockRows } from "../../store/row-lock";
 import { executions, workflowRuns } from "../../store/schema";
 import type { ExecutionsService } from "../executions/service";
 import type { WorkflowDefinition } from "./definition";
@@ -34,7 +35,7 @@ export async function failRunsGone(d: RunsOfDefinitionDeps, ctx: Ctx, key: strin
     .orderBy(workflowRuns.id);
   // PostgreSQL (READ COMMITTED, changeDefinitions): each row locked as read, in id order, and read as last committed
   // once its step's writer let go; none written before all are held, so no event lock is held while waiting for one.
-  const live = store.dialect === "postgres" ? await (query as unknown as { for(strength: "update"): Promise<RunRow[]> }).for("update") : await query;
+  const live = await lockedRows(store, query, "update");
   const failed: Parameters<WorkflowEngine["saveAll"]>[0] = [];
   for (const run of live) {
     const state = run.state as unknown as RunState;
@@ -84,7 +85,5 @@ export async function costOf(store: Store, run: RunRow): Promise<number> {
  * writer: nothing to do.
  */
 export async function lockRunRow(store: Store, runId: number): Promise<void> {
-  if (store.dialect !== "postgres") return;
-  const row = store.db.select({ id: workflowRuns.id }).from(workflowRuns).where(eq(workflowRuns.id, runId));
-  await (row as unknown as { for(strength: "update"): Promise<unknown> }).for("update");
+  await lockRows(store, store.db.select({ id: workflowRuns.id }).from(workflowRuns).where(eq(workflowRuns.id, runId)), "update");
 }

@@ -7,6 +7,7 @@ import { isJsonObject } from "../../lib/json-object";
 import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import { LOCK_SPACES, type Store } from "../../store/db";
+import { lockRows } from "../../store/row-lock";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
 import { charsOf, pageOfList, workspacePageWithin, type PageParams } from "../../store/paginate";
@@ -278,8 +279,7 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
         // PostgreSQL: the workspace's definition row held (FOR SHARE) to the end: a PUT or DELETE running READ COMMITTED
         // under its own lock (changeDefinitions) then waits for this run to commit and fails it, or committed first and
         // this SERIALIZABLE read fails and runs again. Read alone, both missed the other: a run of replaced steps.
-        if (source === "workspace" && store.dialect === "postgres")
-          await (db.select({ id: workflowDefinitions.id }).from(workflowDefinitions).where(and(eq(workflowDefinitions.workspaceId, ctx.workspaceId), eq(workflowDefinitions.key, key))) as unknown as { for(s: "share"): Promise<unknown> }).for("share");
+        if (source === "workspace") await lockRows(store, db.select({ id: workflowDefinitions.id }).from(workflowDefinitions).where(and(eq(workflowDefinitions.workspaceId, ctx.workspaceId), eq(workflowDefinitions.key, key))), "share");
         const now = await definitionOf(ctx.workspaceId, key, source);
         if (!now) throw new NotFoundError("workflow", key);
         if (revisionOf(now) !== revisionOf(def)) throw new ConflictError(`The workflow '${key}' had its steps changed while this launch was checked: launch again`, "WORKFLOW_CHANGED");
