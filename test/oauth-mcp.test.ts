@@ -248,6 +248,14 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     const minted = await app("POST", "/api/v1/api-keys", { body: { name: "escape hatch" } });
     expect({ status: minted.status, code: minted.body.error?.code }).toEqual({ status: 403, code: "APP_KEY_LIMITED" });
     expect((await app("GET", "/api/v1/workspaces/current")).body.id).toBe(team.id);
+
+    // Nor does it get one by replaying its person's idempotency-key: the person's answer (a new key, shown once) is
+    // theirs, and the app's retry under the same key is a request of its own, refused as one.
+    const idem = { "idempotency-key": "create-ci-key" };
+    const persons = await client(srv, { session: team.ownerSession, workspace: team.id })("POST", "/api/v1/api-keys", { body: { name: "ci" }, headers: idem });
+    expect(persons.status).toBe(200);
+    const replayed = await app("POST", "/api/v1/api-keys", { body: { name: "ci" }, headers: idem });
+    expect({ status: replayed.status, code: replayed.body.error?.code, leaked: replayed.text.includes(persons.body.key) }).toEqual({ status: 403, code: "APP_KEY_LIMITED", leaked: false });
   });
 
   test("registrations nobody approves are bounded: past 1,000 waiting, the oldest waiting one is forgotten", async () => {

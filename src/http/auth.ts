@@ -47,6 +47,8 @@ export interface Principal {
 
 interface KeyRow {
   keyId: number;
+  /** The OAuth client the key was issued to, or null: an app's key is limited (refuseAppKey) and answers for itself. */
+  app: string | null;
   workspaceId: number;
   userId: number | null;
   revokedAt: number | null;
@@ -104,7 +106,7 @@ export class Authenticator {
     const sqlite = store.sqlite;
     this.raw = sqlite && {
       keyByHash: sqlite.query(
-        `SELECT k.id AS keyId, k.workspace_id AS workspaceId, k.user_id AS userId, k.revoked_at AS revokedAt, m.role AS role
+        `SELECT k.id AS keyId, k.oauth_client_id AS app, k.workspace_id AS workspaceId, k.user_id AS userId, k.revoked_at AS revokedAt, m.role AS role
          FROM api_keys k LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.user_id
          WHERE k.key_hash = $hash`,
       ),
@@ -202,7 +204,7 @@ export class Authenticator {
   private async keyRow(hash: string): Promise<KeyRow | undefined> {
     if (this.raw) return this.raw.keyByHash.get({ hash }) ?? undefined;
     const [row] = await this.db
-      .select({ keyId: apiKeys.id, workspaceId: apiKeys.workspaceId, userId: apiKeys.userId, revokedAt: apiKeys.revokedAt, role: memberships.role })
+      .select({ keyId: apiKeys.id, app: apiKeys.oauthClientId, workspaceId: apiKeys.workspaceId, userId: apiKeys.userId, revokedAt: apiKeys.revokedAt, role: memberships.role })
       .from(apiKeys)
       .leftJoin(memberships, and(eq(memberships.workspaceId, apiKeys.workspaceId), eq(memberships.userId, apiKeys.userId)))
       .where(eq(apiKeys.keyHash, hash));
@@ -300,7 +302,12 @@ function invalidKeyMessage(raw: string): string {
 
 /** An API key's principal; the rate key is one string per key, so the limiter hashes no new string per request. */
 function principalOf(row: KeyRow, role: Role): Principal {
-  const actor: Actor = row.userId === null ? { kind: "agent", userId: null, apiKeyId: row.keyId } : { kind: "apiKey", userId: row.userId, apiKeyId: row.keyId };
+  const actor: Actor =
+    row.userId === null
+      ? { kind: "agent", userId: null, apiKeyId: row.keyId }
+      : row.app !== null
+        ? { kind: "apiKey", userId: row.userId, apiKeyId: row.keyId, app: true }
+        : { kind: "apiKey", userId: row.userId, apiKeyId: row.keyId };
   return Object.freeze({ workspaceId: row.workspaceId, actor: Object.freeze(actor), role, rateKey: `key:${row.keyId}` });
 }
 

@@ -6,7 +6,8 @@ export type Role = "owner" | "admin" | "member";
 
 export type Actor =
   | { kind: "user"; userId: number; sessionId?: number }
-  | { kind: "apiKey"; userId: number; apiKeyId: number }
+  /** `app`: issued to an app over OAuth, which may do less than its person (refuseAppKey). */
+  | { kind: "apiKey"; userId: number; apiKeyId: number; app?: true }
   | { kind: "agent"; userId: number | null; apiKeyId: number }
   | { kind: "system"; userId: null };
 
@@ -70,9 +71,14 @@ export function assertMayCancel(run: { actorUserId: number | null; actorApiKeyId
     throw new PermissionError(`Only workspace owners and admins can cancel ${what} someone else started`, "ROLE_REQUIRED");
 }
 
-/** One name per caller: the person (whichever of their keys or sessions), or a key that has no person. */
+/**
+ * One name per caller: the person (whichever of their keys or sessions), or a key that has no person, or an app's key,
+ * which answers for itself: an idempotent answer its person got (a new API key) is no replay for an app that may not
+ * make one (APP_KEY_LIMITED).
+ */
 export function callerOf(ctx: Ctx): string {
   const a = ctx.actor;
+  if (a.kind === "apiKey" && a.app) return `app:${a.apiKeyId}`;
   if (a.userId !== null) return `user:${a.userId}`;
   return a.kind === "agent" ? `key:${a.apiKeyId}` : "system";
 }
