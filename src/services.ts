@@ -46,7 +46,7 @@ import { ListChanges } from "./modules/events/list-changes";
 export interface ServiceDeps {
   store: Store;
   config: Config;
-  keyCache: KeyCache & UserCache & { forgetAll(): void };
+  keyCache: KeyCache & UserCache & { forgetAll(): void; sessionEnded(): void };
   catalog: Catalog;
   box: SecretBox;
   log: Log;
@@ -121,7 +121,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     listChanges,
     runner,
     otp,
-    signin: createSigninService(store, users, otp, mailer, isLoopback(config.host), (id) => keyCache.forgetUser(id)),
+    signin: createSigninService(store, users, otp, mailer, isLoopback(config.host), keyCache),
     device: createDeviceService(store, box, billing, config.signin.devicePollIntervalSeconds),
     oauth: createOAuthService(store, box, keyCache),
     agents: createAgentsService({

@@ -571,8 +571,11 @@ describe("webhooks", () => {
 
 type Ended = { text: string; endedAfter: number | null };
 
-/** Reads a raw stream to its end (bounded): all it said, and when it ended (null: still open at the deadline). */
-async function readToEnd(url: string, headers: Record<string, string>, deadlineMs: number): Promise<Ended> {
+/**
+ * Reads a raw stream to its end (bounded): all it said, and when it ended (null: still open at the deadline). `live`
+ * holds what it has said so far, as it goes.
+ */
+async function readToEnd(url: string, headers: Record<string, string>, deadlineMs: number, live: { text: string } = { text: "" }): Promise<Ended> {
   const t0 = Date.now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), deadlineMs);
@@ -586,6 +589,7 @@ async function readToEnd(url: string, headers: Record<string, string>, deadlineM
       const { value, done } = await reader.read();
       if (done) return { text, endedAfter: Date.now() - t0 };
       text += dec.decode(value, { stream: true });
+      live.text = text;
     }
   } catch {
     return { text, endedAfter: null };
@@ -594,8 +598,8 @@ async function readToEnd(url: string, headers: Record<string, string>, deadlineM
   }
 }
 
-describe("SSE: a stream's caller is asked again on every heartbeat", () => {
-  test("a revoked key's stream and a rebound key's stream end within a beat with the typed error; another stays open", async () => {
+describe("SSE: a stream's caller is asked again when access may have ended, and on every heartbeat", () => {
+  test("a revoked key's stream and a rebound key's stream end at once with the typed error, not at the next beat; another stays open", async () => {
     const owner = calls.a!;
     const made = await owner("POST", "/api/v1/api-keys", { body: { name: "sse-revoked" } });
     const rebound = await owner("POST", "/api/v1/api-keys", { body: { name: "sse-rebound" } });
@@ -604,11 +608,16 @@ describe("SSE: a stream's caller is asked again on every heartbeat", () => {
     expect([made.status, rebound.status, kept.status, other.status]).toEqual([200, 200, 200, 200]);
     const url = `${srv.url}/api/events`;
     // Revoked 0.3 s after connecting: the next beat comes within 5 s of that, whenever the beats began.
-    const streams = [made, rebound, kept].map((k) => readToEnd(url, { "x-api-key": k.body.key }, 6500));
+    const said = [made, rebound, kept].map(() => ({ text: "" }));
+    const streams = [made, rebound, kept].map((k, i) => readToEnd(url, { "x-api-key": k.body.key }, 6500, said[i]));
     await sleep(300); // all three connected
+    const beats = (text: string) => text.split(": heartbeat").length - 1;
+    const beatsBefore = said.map((s) => beats(s.text));
     expect((await owner("POST", `/api/v1/api-keys/${made.body.id}/revoke`)).status).toBe(200);
     expect((await client(srv, { apiKey: rebound.body.key })("PUT", "/api/v1/workspaces/current", { body: { workspace: other.body.id } })).status).toBe(200);
     const [revoked, moved, still] = (await Promise.all(streams)) as [Ended, Ended, Ended];
+    // Ended by the change itself: no heartbeat (whose recheck also ends a stream, up to 5 s later) came in between.
+    expect([beats(revoked.text), beats(moved.text)]).toEqual(beatsBefore.slice(0, 2));
     expect(revoked.endedAfter).not.toBeNull();
     expect(revoked.text).toContain(`event: error\ndata: {"error":{"type":"authentication_error","message":"This API key has been revoked: use another, or make one (Settings → API keys, or clanker keys create)","code":"KEY_REVOKED"}}`);
     expect(moved.endedAfter).not.toBeNull();

@@ -9,6 +9,7 @@ import { toApiError } from "../src/http/errors";
 import { createPlatform, type PlatformDeps } from "../src/http/platform";
 import { cleanup, readResponse, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode, outboxMessages } from "./helpers/mail";
+import { waitUntil } from "./helpers/suite";
 import { runSql } from "./helpers/sql";
 
 type Answer = { status: number; headers: Headers; body: any; text: string };
@@ -560,6 +561,27 @@ describe("pages and the session cookie (item 14)", () => {
     const plain = await signIn(local);
     expect(plain).toContain("HttpOnly");
     expect(plain).not.toContain("Secure");
+  });
+
+  test("signing out ends the session's open event stream at once, with the typed error (not at its next 5 s recheck)", async () => {
+    const session = /^clanker_session=([^;]+)/.exec(await signIn(local))![1]!;
+    const stream = await fetch(`${local.url}/api/events`, { headers: { "x-auth-token": session } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let said = "";
+    const read = async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return said;
+        said += new TextDecoder().decode(value);
+      }
+    };
+    const ended = read();
+    await waitUntil("the stream to say it is connected", async () => said.includes("connected"));
+    const heard = said;
+    expect((await send(local, "POST", "/api/v1/auth/logout", { headers: { "x-auth-token": session } })).status).toBe(200);
+    const all = await Promise.race([ended, Bun.sleep(3_000).then(() => `${said} (still open 3 s after signing out)`)]);
+    expect(all.slice(heard.length)).toMatch(/^event: error\ndata: \{"error":\{"type":"authentication_error","message":"[^"]+","code":"INVALID_SESSION"\}\}/);
   });
 });
 

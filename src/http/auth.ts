@@ -99,6 +99,9 @@ export class Authenticator {
   } | null;
   private version = 0;
   private syncedAt = performance.now();
+  /** Open streams and MCP sessions, asked to check their credential again once access may have ended. */
+  private accessListeners = new Set<() => void>();
+  private accessEndedDue = false;
   private db;
 
   constructor(private store: Store) {
@@ -119,6 +122,33 @@ export class Authenticator {
   /** Drop cached state for a key hash (after revoke or rebind). */
   forgetKey(hash: string): void {
     this.keys.delete(hash);
+    this.accessEnded();
+  }
+
+  /** A session was signed out: streams it holds end now, not at their next recheck. */
+  sessionEnded(): void {
+    this.accessEnded();
+  }
+
+  /**
+   * `listener` runs (once per turn, however many changes the turn made) whenever a key, session or membership may
+   * have lost access: what a connection authenticated when it opened (an SSE stream, an MCP session) checks again at
+   * once, rather than at its next 5 s recheck, which left a revoked key hearing its workspace's events for seconds.
+   */
+  onAccessEnded(listener: () => void): () => void {
+    this.accessListeners.add(listener);
+    return () => void this.accessListeners.delete(listener);
+  }
+
+  private accessEnded(): void {
+    if (this.accessEndedDue || !this.accessListeners.size) return;
+    this.accessEndedDue = true;
+    // The next macrotask: after the change's COMMIT when it was forgotten inside its transaction (services forget
+    // again after the commit, which schedules another round if this one ran before it).
+    setImmediate(() => {
+      this.accessEndedDue = false;
+      for (const listener of [...this.accessListeners]) listener();
+    });
   }
 
   /** A user's row changed (profile update): the next read loads it again. */
@@ -130,6 +160,7 @@ export class Authenticator {
   forgetAll(): void {
     this.keys.clear();
     this.users.clear();
+    this.accessEnded();
   }
 
   /**
@@ -140,9 +171,12 @@ export class Authenticator {
    */
   changed(what: string | null): void {
     const [kind, a, b] = what?.split(":") ?? [];
-    if (kind === "k" && a) this.keys.delete(a);
-    else if (kind === "m" && a && b) for (const hash of [...(this.keysByMember.get(`${a}:${b}`) ?? [])]) this.keys.delete(hash);
-    else if (kind === "u" && a) this.users.delete(Number(a));
+    if (kind === "k" && a) this.forgetKey(a);
+    else if (kind === "m" && a && b) {
+      for (const hash of [...(this.keysByMember.get(`${a}:${b}`) ?? [])]) this.keys.delete(hash);
+      // A session's role in the workspace is read afresh on every request, and so on every recheck.
+      this.accessEnded();
+    } else if (kind === "u" && a) this.users.delete(Number(a));
     else this.forgetAll();
   }
 
@@ -174,8 +208,7 @@ export class Authenticator {
     const v = this.raw.dataVersion.get()!.data_version;
     if (v === this.version) return;
     this.version = v;
-    this.keys.clear();
-    this.users.clear();
+    this.forgetAll();
   }
 
   /**

@@ -11,7 +11,7 @@ import type { Ctx } from "../lib/context";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
 import type { Principal } from "../http/auth";
-import { ApiError } from "../lib/errors";
+import { ApiError, PermissionError } from "../lib/errors";
 import { endExecutionWaits } from "./tools/wait";
 import { Unanswered } from "./unanswered";
 
@@ -158,7 +158,7 @@ export class McpSessions {
     // many keys ends their own workspace's, not another tenant's.
     while (this.sessions.size > MAX_SESSIONS) this.endOneOfBusiest(s);
     if (this.rechecking) return;
-    this.rechecking = setInterval(() => this.recheckAll(), RECHECK_MS);
+    this.rechecking = setInterval(() => this.recheck(), RECHECK_MS);
     this.rechecking.unref?.();
   }
 
@@ -185,24 +185,37 @@ export class McpSessions {
     void s.server.close();
   }
 
+  /** Ends a session whose credential no longer holds: each call it was answering gets `e` (typed) as its answer first. */
+  private refuse(id: string, e: ApiError): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    const transport = s.streamable ?? s.sse;
+    const { error } = e.toBody();
+    // JSON-RPC's implementation-defined server error, carrying the REST error's type and code as tool errors do.
+    const answers = s.unanswered.ids().map((callId) => transport?.send({ jsonrpc: "2.0", id: callId, error: { code: -32000, message: error.message, data: error } }).catch(() => {}));
+    void Promise.all(answers).finally(() => this.end(id));
+  }
+
   /**
-   * Every session's credential, asked again: a session whose key was revoked, whose sign-in ended, or whose key now
-   * acts in another workspace is closed, and with it its open streams (which would otherwise go on carrying that
-   * workspace's notifications, kept alive by keep-alives). Its next request then meets the auth check.
+   * Every session's credential, asked again (every RECHECK_MS, and at once when the authenticator says access may
+   * have ended): a session whose key was revoked, whose sign-in ended, or whose key now acts in another workspace is
+   * closed, and with it its open streams (which would otherwise go on carrying that workspace's notifications, kept
+   * alive by keep-alives). Calls it was still answering get the refusal as their answer; its next request meets the
+   * auth check.
    */
-  private recheckAll(): void {
+  recheck(): void {
     if (!this.sessions.size) {
-      clearInterval(this.rechecking!);
+      if (this.rechecking) clearInterval(this.rechecking);
       this.rechecking = null;
       return;
     }
     for (const [id, s] of this.sessions) {
       const still = (p: Principal) => {
-        if (principalOf(p) !== s.principal || p.workspaceId !== s.workspaceId) this.end(id);
+        if (principalOf(p) !== s.principal || p.workspaceId !== s.workspaceId) this.refuse(id, new PermissionError("This credential now acts in another workspace: initialize a new session there", "WORKSPACE_CHANGED"));
       };
       // A refusal ends it; the store failing to answer does not (asked again at the next round), as on /api/events.
       const refused = (e: unknown) => {
-        if (e instanceof ApiError) this.end(id);
+        if (e instanceof ApiError) this.refuse(id, e);
       };
       try {
         const p = this.reauthenticate(s.opener);

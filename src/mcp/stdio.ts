@@ -140,6 +140,7 @@ function stdioDeps(config: Config, store: Store, log: Log) {
   const keyCache = {
     forgetKey: (hash: string) => auth?.forgetKey(hash),
     forgetAll: () => auth?.forgetAll(),
+    sessionEnded: () => auth?.sessionEnded(),
     // The profile's user row, through the same cache as the HTTP side (made on first use, after the first answer).
     user: (userId: number) => authenticator().user(userId),
     forgetUser: (userId: number) => auth?.forgetUser(userId),

@@ -8,7 +8,7 @@ const requestId = (m: JSONRPCMessage): Id | undefined => ("method" in m && "id" 
 const answerId = (m: JSONRPCMessage): Id | undefined => (("result" in m || "error" in m) && "id" in m ? (m.id as Id) : undefined);
 
 export class Unanswered {
-  private ids = new Set<Id>();
+  private waiting = new Set<Id>();
   private idle: (() => void)[] = [];
 
   /**
@@ -19,7 +19,7 @@ export class Unanswered {
     const send = transport.send.bind(transport);
     transport.onmessage = (m) => {
       const id = requestId(m);
-      if (id !== undefined) this.ids.add(id);
+      if (id !== undefined) this.waiting.add(id);
       // A request its client withdrew gets no answer.
       else if ("method" in m && m.method === "notifications/cancelled") this.answered(m.params?.requestId as Id);
     };
@@ -33,11 +33,16 @@ export class Unanswered {
   }
 
   private answered(id: Id | undefined): void {
-    if (id !== undefined && this.ids.delete(id) && !this.ids.size) for (const resolve of this.idle.splice(0)) resolve();
+    if (id !== undefined && this.waiting.delete(id) && !this.waiting.size) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** The requests still waiting for their answer. */
+  ids(): Id[] {
+    return [...this.waiting];
   }
 
   /** Resolves once every request received so far has its answer written into the session's stream. */
   none(): Promise<void> {
-    return this.ids.size ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
+    return this.waiting.size ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
   }
 }

@@ -112,19 +112,22 @@ export const eventsRoutes = (app: Platform) =>
           };
           // In id order, none left out: after Last-Event-ID the log's backlog first, then what comes (./follow.ts).
           const following = bus.follow(ctx.workspaceId, Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0, send);
+          let stopAsking = () => {};
           stop = () => {
             closed = true;
             uncount();
             open.delete(stop);
+            stopAsking();
             heartbeat(controller, null);
             following.stop();
             try {
               controller.close();
             } catch {}
           };
-          // The caller was authenticated once, when it connected; the stream may stay open for days. Every heartbeat
-          // asks again, so a revoked key, a signed-out session, a member removed from the workspace or a key rebound
-          // to another one stops hearing the workspace within a beat (the REST answer for the same is a 401 or 404).
+          // The caller was authenticated once, when it connected; the stream may stay open for days. It asks again
+          // whenever a key, session or membership may have lost access (this server's own change, another replica's or
+          // the CLI's), and at every heartbeat besides: a revoked key, a signed-out session, a member removed from the
+          // workspace or a key rebound to another one stops hearing the workspace (the REST answer is a 401 or 404).
           const refuse = (e: unknown) => {
             if (closed) return;
             if (!(e instanceof ApiError)) return; // the store failed to answer: asked again on the next beat
@@ -146,6 +149,7 @@ export const eventsRoutes = (app: Platform) =>
             }
           };
           heartbeat(controller, recheck);
+          stopAsking = deps.authenticator.onAccessEnded(recheck);
           open.add(stop);
           try {
             // "connected" once nothing committed from here on can be left out: a client may act on it at once.

@@ -34,7 +34,14 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
  * first could already have owned an empty server; bound elsewhere, a stranger signing in first must not take over the
  * operator's local account.
  */
-export function createSigninService(store: Store, users: UsersService, otp: OtpService, mailer: Mailer, adoptLocalOwner: boolean, forgetUser: (userId: number) => void) {
+export function createSigninService(
+  store: Store,
+  users: UsersService,
+  otp: OtpService,
+  mailer: Mailer,
+  adoptLocalOwner: boolean,
+  auth: { forgetUser(userId: number): void; sessionEnded(): void },
+) {
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async start(rawEmail: string, base: string | null) {
@@ -55,7 +62,7 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
       return store.tx(async () => {
         const adopted = adoptLocalOwner ? await users.adoptLocalOwner(email) : null;
         // The local owner's row (no address) is cached for its keys: it has one now.
-        if (adopted) store.afterCommit(() => forgetUser(adopted.user.id));
+        if (adopted) store.afterCommit(() => auth.forgetUser(adopted.user.id));
         const { user, created } = adopted ?? (await users.ensure({ email }));
         const token = await issueSession(store, user.id, caller, "email");
         const owner = await users.owner();
@@ -72,6 +79,7 @@ export function createSigninService(store: Store, users: UsersService, otp: OtpS
       await store.tx(async () => {
         await store.db.update(sessions).set({ revokedAt: Date.now() }).where(and(eq(sessions.tokenHash, sha256Hex(token)), eq(sessions.userId, ctx.actor.userId!)));
         await writeAudit(store, ctx, { action: "session.revoke", resourceType: "session", resourceId: ctx.actor.kind === "user" && ctx.actor.sessionId ? encodeId("session", ctx.actor.sessionId) : null });
+        store.afterCommit(() => auth.sessionEnded());
       });
       return { signedOut: true };
     },
