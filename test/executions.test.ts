@@ -437,6 +437,35 @@ describe("model failures end the run failed with the provider's reason", () => {
   }
 });
 
+describe("what a provider reports it used is bounded by what the run could use", () => {
+  // CLANKER_MAX_OUTPUT_TOKENS' default: what each run asks its provider for at most.
+  const MAX_OUTPUT = 4096;
+  test("a trillion tokens (either provider): charged the answer asked for at most, and no more input than the prompt has bytes", async () => {
+    for (const [call, name] of [[a, "anthropic"], [o, "openai"]] as const) {
+      const input = `Summarize on a lying meter [[usage:1e12,1e12]] ${marker(`usage-huge-${name}`)}`;
+      const before = (await call("GET", "/api/v1/billing/balance")).body;
+      const done = await waitEnd(call, await start(call, { input }), 10_000);
+      expect({ name, status: done.status, output: done.usage.outputTokens }).toEqual({ name, status: "completed", output: MAX_OUTPUT });
+      expect(done.usage.inputTokens).toBeGreaterThan(0);
+      expect(done.usage.inputTokens).toBeLessThan(1_000 + 4 * (instructions.length + input.length));
+      expect(done.cost).toBeCloseTo(expectedCost(done.usage.inputTokens, done.usage.outputTokens), 9);
+      const after = (await call("GET", "/api/v1/billing/balance")).body;
+      // 4096 answer tokens cost ~6 credits; the trillion would have cost 1.8 billion.
+      expect(before.balance - after.balance).toBeLessThan(10);
+    }
+  });
+
+  test("negative and fractional counts are whole and not below zero, and every list still answers", async () => {
+    const input = `Summarize on a broken meter [[usage:0.5,-5000000]] ${marker("usage-odd")}`;
+    const id = await start(a, { input });
+    const done = await waitEnd(a, id, 10_000);
+    expect({ status: done.status, usage: done.usage, cost: done.cost }).toEqual({ status: "completed", usage: { inputTokens: 1, outputTokens: 0 }, cost: expectedCost(1, 0) });
+    const list = await a("GET", "/api/v1/executions?limit=5");
+    expect(list.status).toBe(200);
+    expect(list.body.data.find((e: any) => e.id === id)?.usage).toEqual({ inputTokens: 1, outputTokens: 0 });
+  });
+});
+
 describe("cancel", () => {
   let cancelledId: string;
 

@@ -150,6 +150,24 @@ function usageSoFar(job: Job, reported: Usage, streamedChars: number): Usage {
   return { inputTokens, outputTokens: Math.max(reported.outputTokens, tokens(streamedChars)) };
 }
 
+/** A prompt's framing the provider counts beyond its own bytes, and an attachment's tokens beyond its bytes (a tiny image). */
+const PROMPT_FRAMING_TOKENS = 1_000;
+const ATTACHMENT_TOKENS = 4_000;
+
+/**
+ * The counts a run is charged for, as far as its provider can have used them: whole and not below zero, the answer no
+ * longer than the maxOutputTokens it was asked for, the input no more tokens than the prompt has UTF-8 bytes (a token is
+ * at least a byte of text; an attachment's tokens are far fewer than its base64), with some framing besides. A provider,
+ * or a proxy posing as one, reporting 1e12 tokens had the workspace charged 1.8e9 credits, no grant could fill the hole;
+ * -5e6 published a negative cost; 0.5 stored a row every list of executions then failed on.
+ */
+function bounded(job: Job, usage: Usage): Usage {
+  let promptBytes = Buffer.byteLength(job.system) + PROMPT_FRAMING_TOKENS;
+  for (const p of job.user) promptBytes += p.type === "text" ? Buffer.byteLength(p.text) : (p.type === "image" ? p.image.length : p.data.length) + ATTACHMENT_TOKENS;
+  const count = (n: number, most: number) => (Number.isFinite(n) && n > 0 ? Math.min(Math.ceil(n), most) : 0);
+  return { inputTokens: count(usage.inputTokens, promptBytes), outputTokens: count(usage.outputTokens, job.maxOutputTokens) };
+}
+
 async function run(job: Job): Promise<void> {
   const ac = new AbortController();
   running.set(job.executionId, ac);
@@ -208,13 +226,13 @@ async function run(job: Job): Promise<void> {
     flush();
     // An OpenAI-compatible server that ignores include_usage reports none: the answer is not free for that.
     if (!reported) usage = usageSoFar(job, usage, streamedChars);
-    post({ type: "done", executionId: job.executionId, usage });
+    post({ type: "done", executionId: job.executionId, usage: bounded(job, usage) });
   } catch (err) {
     flush();
     const failure = describe(err, ac.signal, job.timeoutMs);
     // Only a provider that said why its answer stopped, and how many tokens it took, has reported its final usage.
     if (!ended || !reported) usage = usageSoFar(job, usage, streamedChars);
-    post({ type: "failed", executionId: job.executionId, usage, code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
+    post({ type: "failed", executionId: job.executionId, usage: bounded(job, usage), code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
   } finally {
     clearTimeout(timer);
     running.delete(job.executionId);

@@ -7,6 +7,7 @@
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried;
+// [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
 
@@ -101,7 +102,9 @@ export function startFakeModel(flavor: Flavor): FakeModel {
         async start(controller) {
           const write = (s: string) => controller.enqueue(enc.encode(s));
           try {
-            const events = flavor === "anthropic" ? anthropicEvents(chunks) : openaiEvents(chunks, !prompt.includes("[[no-usage]]"));
+            const said = /\[\[usage:([^,\]]+),([^\]]+)\]\]/.exec(prompt);
+            const usage = said ? { input: Number(said[1]), output: Number(said[2]) } : undefined;
+            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage) : openaiEvents(chunks, !prompt.includes("[[no-usage]]"), usage);
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -170,12 +173,14 @@ interface Ev {
   isDelta: boolean;
 }
 
-function anthropicEvents(chunks: string[]): Ev[] {
+type Said = { input: number; output: number };
+
+function anthropicEvents(chunks: string[], said?: Said): Ev[] {
   const ev = (type: string, data: object, isDelta = false): Ev => ({ text: `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`, isDelta });
-  const outputTokens = chunks.join("").split(/\s+/).length;
+  const outputTokens = said?.output ?? chunks.join("").split(/\s+/).length;
   return [
     ev("message_start", {
-      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 42, output_tokens: 1 } },
+      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: said?.input ?? 42, output_tokens: 1 } },
     }),
     ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     ev("ping", {}),
@@ -186,15 +191,15 @@ function anthropicEvents(chunks: string[]): Ev[] {
   ];
 }
 
-function openaiEvents(chunks: string[], withUsage: boolean): Ev[] {
+function openaiEvents(chunks: string[], withUsage: boolean, said?: Said): Ev[] {
   const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: "fake-model" };
   const data = (o: object, isDelta = false): Ev => ({ text: `data: ${JSON.stringify({ ...base, ...o })}\n\n`, isDelta });
-  const completion = chunks.join("").split(/\s+/).length;
+  const completion = said?.output ?? chunks.join("").split(/\s+/).length;
   return [
     data({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }),
     ...chunks.map((c) => data({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }, true)),
     data({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
-    ...(withUsage ? [data({ choices: [], usage: { prompt_tokens: 30, completion_tokens: completion, total_tokens: 30 + completion } })] : []),
+    ...(withUsage ? [data({ choices: [], usage: { prompt_tokens: said?.input ?? 30, completion_tokens: completion, total_tokens: (said?.input ?? 30) + completion } })] : []),
     { text: "data: [DONE]\n\n", isDelta: false },
   ];
 }

@@ -46,7 +46,8 @@ export function executionView(e: ExecutionRow, ctx: Ctx, artifacts: RunArtifacts
     input: e.input,
     cost: toCredits(e.costMicro),
     executionTime: executionTime(e),
-    usage: { inputTokens: e.inputTokens, outputTokens: e.outputTokens },
+    // Whole numbers: a run settled before the worker bounded what providers report could hold 0.5 (a 500 for every list).
+    usage: { inputTokens: Math.round(e.inputTokens), outputTokens: Math.round(e.outputTokens) },
     provider: e.provider,
     model: e.model,
     byok: e.byok,
