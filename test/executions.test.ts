@@ -466,6 +466,24 @@ describe("what a provider reports it used is bounded by what the run could use",
   });
 });
 
+describe("a provider that answers with a redirect", () => {
+  test("is not followed to another address with the run's key: the run fails saying so (either provider, a BYOK key too)", async () => {
+    const reached: Record<string, string>[] = [];
+    const elsewhere = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (reached.push(Object.fromEntries(req.headers)), new Response("{}", { status: 500 })) });
+    try {
+      for (const [call, name] of [[a, "anthropic"], [o, "openai"], [byokWs, "byok"]] as const) {
+        const input = `Summarize somewhere else [[redirect:${elsewhere.port}]] ${marker(`redirect-${name}`)}`;
+        const done = await waitEnd(call, await start(call, { input }), 10_000);
+        expect({ name, status: done.status, code: done.error?.code }).toEqual({ name, status: "failed", code: "MODEL_ERROR" });
+        expect(done.error.message).toContain(`307, sending the call to http://127.0.0.1:${elsewhere.port}: not followed`);
+      }
+      expect(reached).toEqual([]);
+    } finally {
+      elsewhere.stop(true);
+    }
+  });
+});
+
 describe("cancel", () => {
   let cancelledId: string;
 

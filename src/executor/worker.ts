@@ -47,9 +47,38 @@ function modelFor(p: ProviderSpec): Model {
 
 function makeModel(p: ProviderSpec) {
   if (p.kind === "anthropic") {
-    return createAnthropic({ apiKey: p.apiKey, ...(p.baseUrl ? { baseURL: `${p.baseUrl}/v1` } : {}) }).languageModel(p.model);
+    return createAnthropic({ apiKey: p.apiKey, fetch: withoutRedirects, ...(p.baseUrl ? { baseURL: `${p.baseUrl}/v1` } : {}) }).languageModel(p.model);
   }
-  return createOpenAICompatible({ name: "openai-compatible", baseURL: p.baseUrl, apiKey: p.apiKey ?? undefined, includeUsage: true }).chatModel(p.model);
+  return createOpenAICompatible({ name: "openai-compatible", baseURL: p.baseUrl, apiKey: p.apiKey ?? undefined, includeUsage: true, fetch: withoutRedirects }).chatModel(p.model);
+}
+
+/** A provider's answer that sends the call elsewhere (a 3xx): not followed, and what the operator can do about it. */
+class ModelRedirected extends Error {
+  constructor(status: number, location: string | null) {
+    super(
+      `The model provider answered ${status}, sending the call to ${originOf(location)}: not followed, since the run's key would go with it. The server's operator can set ANTHROPIC_BASE_URL / OPENAI_BASE_URL to the address the provider answers at`,
+    );
+  }
+}
+
+/**
+ * The provider's own address only. Bun's fetch follows redirects, and the AI SDK's requests carry the key (Anthropic's
+ * x-api-key, a workspace's BYOK key) in headers fetch keeps for any origin: a provider (or whoever answers at its
+ * address) redirecting to another host received them.
+ */
+const withoutRedirects = (async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+  const res = await fetch(input, { ...init, redirect: "manual" });
+  if (res.status < 300 || res.status >= 400) return res;
+  void res.body?.cancel();
+  throw new ModelRedirected(res.status, res.headers.get("location"));
+}) as typeof fetch;
+
+function originOf(location: string | null): string {
+  try {
+    return new URL(location ?? "").origin;
+  } catch {
+    return "another address";
+  }
 }
 
 /** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
@@ -72,6 +101,7 @@ function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number): { 
     const code = status === 401 || status === 403 ? "MODEL_AUTH_FAILED" : status === 429 ? "MODEL_RATE_LIMITED" : status >= 500 ? "MODEL_UNAVAILABLE" : "MODEL_ERROR";
     return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}` };
   }
+  if (err instanceof ModelRedirected) return { code: "MODEL_ERROR", message: err.message };
   const streamed = STREAM_ERROR_CODES[(err as { type?: string })?.type ?? ""];
   if (streamed) return { code: streamed, message: `Model provider reported ${(err as { type: string }).type}: ${(err as Error).message ?? ""}` };
   const e = err as Error;
