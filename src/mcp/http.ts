@@ -189,10 +189,10 @@ export class McpSessions {
   private refuse(id: string, e: ApiError): void {
     const s = this.sessions.get(id);
     if (!s) return;
-    const transport = s.streamable ?? s.sse;
+    const transport = (s.streamable ?? s.sse)!;
     const { error } = e.toBody();
     // JSON-RPC's implementation-defined server error, carrying the REST error's type and code as tool errors do.
-    const answers = s.unanswered.ids().map((callId) => transport?.send({ jsonrpc: "2.0", id: callId, error: { code: -32000, message: error.message, data: error } }).catch(() => {}));
+    const answers = s.unanswered.ids().map((callId) => transport.send({ jsonrpc: "2.0", id: callId, error: { code: -32000, message: error.message, data: error } }).catch(() => {}));
     void Promise.all(answers).finally(() => this.end(id));
   }
 
