@@ -19,6 +19,7 @@ import type { Metrics } from "./metrics";
 import type { RouteLatency } from "./route-latency";
 import { htmlPage } from "./html-page";
 import { notFoundPage } from "../web/oauth-result";
+import { baseUrl, mailLinkWarning, refuseCrossSite, refuseForeignHost } from "./origin";
 import { oauthErrorOf } from "../modules/signin/oauth";
 
 export const API_VERSION = "2025-01-01";
@@ -72,6 +73,13 @@ const PRINCIPAL = Symbol("principal");
 const REFUSED = Symbol("refused");
 type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal; [REFUSED]?: unknown };
 type AuthStep = { request: Request; set: { headers: Record<string, string | number> } };
+/** The headers rateHeaders() would build, set in place: no object per request on the hot path. */
+function countRate(v: { limit: number; remaining: number; reset: number }, set: AuthStep["set"]): void {
+  const h = set.headers;
+  h["x-ratelimit-limit"] = String(v.limit);
+  h["x-ratelimit-remaining"] = String(v.remaining);
+  h["x-ratelimit-reset"] = String(v.reset);
+}
 /** The body of a request refused before it was read (the transform throws before anything sees it). */
 const UNREAD = Object.freeze({});
 
@@ -108,33 +116,51 @@ export function createPlatform(deps: PlatformDeps) {
   // route with `auth` runs it in the parse hook: a body is read only for a caller who may send it (an anonymous 4.7 MB
   // one cost ~200 ms before its 401). Hooks hand it fields, never the context: Elysia reads hooks' source for the parts
   // they use, and one passing the context on has every part built for every request (GET: -20 %/tick, ab.ts).
-  const authenticate = async (request: Request, set: AuthStep["set"]): Promise<Principal> => {
-    let principal: Principal;
+  const authenticate = (request: Request, set: AuthStep["set"]): Principal | Promise<Principal> => {
+    let cred: ReturnType<typeof credentialOf>;
+    let p: Principal | Promise<Principal>;
     try {
-      const cred = credentialOf(request);
-      const p = authenticator.fromRequest(request, cred);
-      principal = p instanceof Promise ? await p : p;
-      // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
-      if (cred && "viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") refuseCrossSite(config, request);
+      cred = credentialOf(request);
+      p = authenticator.fromRequest(request, cred);
     } catch (e) {
-      // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
-      await limitIp(request, set);
-      throw e;
+      return refuse(request, set, e);
+    }
+    // A cached key answers at once: no promise on the hot path (two async frames cost the GET ~3 %, ab.ts).
+    if (p instanceof Promise) return p.then((principal) => admit(principal, cred, request, set), (e: unknown) => refuse(request, set, e));
+    return admit(p, cred, request, set);
+  };
+  // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
+  const refuse = async (request: Request, set: AuthStep["set"], e: unknown): Promise<never> => {
+    await limitIp(request, set);
+    throw e;
+  };
+  const admit = (principal: Principal, cred: ReturnType<typeof credentialOf>, request: Request, set: AuthStep["set"]): Principal | Promise<Principal> => {
+    // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
+    if (cred && "viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") {
+      try {
+        refuseCrossSite(config, request);
+      } catch (e) {
+        return refuse(request, set, e);
+      }
     }
     const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
-    // The headers rateHeaders() would build, set in place: no object per request on the hot path.
     const hit = limiter.hit(principal.rateKey, limit);
-    const v = hit instanceof Promise ? await hit : hit;
-    const h = set.headers;
-    h["x-ratelimit-limit"] = String(v.limit);
-    h["x-ratelimit-remaining"] = String(v.remaining);
-    h["x-ratelimit-reset"] = String(v.reset);
+    if (hit instanceof Promise) return hit.then((v) => (countRate(v, set), principal));
+    countRate(hit, set);
     return principal;
   };
   // The auth macro's transform, and by its identity how the parse hook knows a route takes `auth`.
-  const authTransform = async (c: AuthStep & { body: unknown }): Promise<void> => {
+  const authTransform = (c: AuthStep & { body: unknown }): void | Promise<void> => {
     if ((c as Stash)[REFUSED] !== undefined) throw (c as Stash)[REFUSED];
-    if ((c as Stash)[PRINCIPAL] === undefined) (c as Stash)[PRINCIPAL] = await authenticate(c.request, c.set);
+    if ((c as Stash)[PRINCIPAL] === undefined) {
+      const p = authenticate(c.request, c.set);
+      if (p instanceof Promise)
+        return p.then((principal) => {
+          (c as Stash)[PRINCIPAL] = principal;
+          throwIfBadBody(c.body);
+        });
+      (c as Stash)[PRINCIPAL] = p;
+    }
     throwIfBadBody(c.body);
   };
   // "METHOD /route" of every route with `auth` (its transform hooks hold authTransform), gathered by the first body read.
@@ -189,16 +215,21 @@ export function createPlatform(deps: PlatformDeps) {
               : readJsonBody(c.request, config.maxBodyBytes, c.contentType, !JSON_RPC_ROUTES.has(c.route));
         if (!takesAuth(c.request.method, c.route)) return read();
         // Refused: the body is left unread, and the transform throws the refusal.
-        return authenticate(c.request, c.set).then(
-          (p) => {
-            (c as Stash)[PRINCIPAL] = p;
-            return read();
-          },
-          (e: unknown) => {
-            (c as Stash)[REFUSED] = e;
-            return UNREAD;
-          },
-        );
+        const refused = (e: unknown) => (((c as Stash)[REFUSED] = e), UNREAD);
+        let p: Principal | Promise<Principal>;
+        try {
+          p = authenticate(c.request, c.set);
+        } catch (e) {
+          return refused(e);
+        }
+        if (!(p instanceof Promise)) {
+          (c as Stash)[PRINCIPAL] = p;
+          return read();
+        }
+        return p.then((principal) => {
+          (c as Stash)[PRINCIPAL] = principal;
+          return read();
+        }, refused);
       }),
     )
     .onError(async ({ code, error, request, set }) => {
@@ -291,77 +322,6 @@ export function createPlatform(deps: PlatformDeps) {
         },
       },
     });
-}
-
-const hostnameOf = (hostHeader: string): string => {
-  try {
-    return new URL(`http://${hostHeader}`).hostname.toLowerCase();
-  } catch {
-    return "";
-  }
-};
-
-// Host headers seen before (a handful in practice), so the hot path parses none.
-const knownHosts = new Map<string, string>();
-
-/** DNS rebinding: a page on another site resolving its name to 127.0.0.1 must not reach this server. */
-function refuseForeignHost(request: Request, allowed: string[]): void {
-  const header = request.headers.get("host") ?? "";
-  let host = knownHosts.get(header);
-  if (host === undefined) {
-    host = hostnameOf(header);
-    if (knownHosts.size < 1000) knownHosts.set(header, host);
-  }
-  if (!allowed.includes(host)) throw new PermissionError(`Host '${host}' is not allowed (set CLANKER_ALLOWED_HOSTS to serve it)`, "HOST_NOT_ALLOWED");
-  const origin = request.headers.get("origin");
-  if (origin && origin !== "null") {
-    let oh = "";
-    try {
-      oh = new URL(origin).hostname.toLowerCase();
-    } catch {}
-    if (!allowed.includes(oh)) throw new PermissionError(`Origin '${origin}' is not allowed`, "ORIGIN_NOT_ALLOWED");
-  }
-}
-
-/**
- * Refuses a browser request another site made: browsers send Origin on every POST (our pages' referrer policy keeps
- * it from being `null`) and Sec-Fetch-Site says where a request came from. A client that sends neither is not a
- * browser another site can drive. For whatever a cookie authenticates or sets: mutations, sign-in, confirmations.
- */
-export function refuseCrossSite(config: Config, request: Request, message = "Cross-site request refused"): void {
-  const origin = request.headers.get("origin");
-  const site = request.headers.get("sec-fetch-site");
-  if ((origin !== null && origin !== baseUrl(config, request)) || (site !== null && site !== "same-origin" && site !== "none"))
-    throw new PermissionError(message, "CROSS_SITE");
-}
-
-/** This server's public URL: CLANKER_PUBLIC_URL, else the origin the request came to. */
-export function baseUrl(config: Config, request: Request): string {
-  return config.publicUrl ?? new URL(request.url).origin;
-}
-
-/**
- * The URL to put in a mail, never a host the client chose: CLANKER_PUBLIC_URL, else the request's origin only
- * when its Host was checked against the allowed hosts (bound to loopback, or CLANKER_ALLOWED_HOSTS set).
- * null: the mail goes out without a link (its code still works; a forged Host cannot phish with it).
- */
-export function mailBaseUrl(config: Config, request: Request, listeningPort: number | undefined): string | null {
-  if (config.publicUrl) return config.publicUrl;
-  if (!config.allowedHosts) return null;
-  const url = new URL(request.url);
-  // A loopback name's port is the client's to choose too (the Host check reads names only): the mail names the port
-  // this server listens on, not another local program's. Names behind a proxy keep the port the proxy was asked on.
-  if (listeningPort !== undefined && LOOPBACK_NAMES.has(url.hostname)) url.port = String(listeningPort);
-  return url.origin;
-}
-
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-/** The start-up line for a server that cannot name itself in mails. */
-export function mailLinkWarning(config: Config): string | null {
-  // allowedHosts is set whenever bound to loopback, or by CLANKER_ALLOWED_HOSTS.
-  if (config.publicUrl || config.allowedHosts) return null;
-  return `Warning: bound to ${config.host} without CLANKER_PUBLIC_URL: sign-in, claim and invitation mails will carry no links (a client's Host header is not trusted). Set CLANKER_PUBLIC_URL=https://your.host (or CLANKER_ALLOWED_HOSTS).`;
 }
 
 const NO_CONTENT_CSP = "default-src 'none'; frame-ancestors 'none'";

@@ -1,6 +1,7 @@
 // /mcp (Streamable HTTP), /mcp/sse + /mcp/messages (legacy SSE): authenticated like every API route.
 import { t } from "elysia";
-import { baseUrl, type Platform } from "../http/platform";
+import type { Platform } from "../http/platform";
+import { baseUrl } from "../http/origin";
 
 const detail = { tags: ["MCP"], summary: "MCP Streamable HTTP" };
 

@@ -3,7 +3,8 @@
 // the flow. A person in a browser reads every answer, so each one is a page, never the JSON envelope.
 import { t } from "elysia";
 import { sessionCookieOf } from "../../http/auth";
-import { baseUrl, OWN_ORIGIN_CHECK, refuseCrossSite, type Platform, type PlatformDeps } from "../../http/platform";
+import { OWN_ORIGIN_CHECK, type Platform, type PlatformDeps } from "../../http/platform";
+import { baseUrl, refuseCrossSite } from "../../http/origin";
 import { htmlPage } from "../../http/html-page";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { Services } from "../../services";

@@ -2,7 +2,8 @@
 // public OAuth callback (connections/callback-routes.ts). `:source` is URL-encoded (`owner%2Frepo`).
 import { t } from "elysia";
 import { integer, noBody } from "../../http/schemas";
-import { baseUrl, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { baseUrl } from "../../http/origin";
 import { oauthCallbackRoutes } from "../connections/callback-routes";
 
 export const connectorStatus = t.Object({

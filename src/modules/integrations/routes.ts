@@ -1,6 +1,7 @@
 // /api/v1/integrations: list, connect, disconnect, execute an action; and the OAuth callback (connections/callback-routes.ts).
 import { t } from "elysia";
-import { baseUrl, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { baseUrl } from "../../http/origin";
 import { oauthCallbackRoutes } from "../connections/callback-routes";
 import { noBody } from "../../http/schemas";
 

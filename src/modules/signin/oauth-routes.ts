@@ -3,7 +3,8 @@
 // The registration and token endpoints answer errors in OAuth's shape, which their clients parse; the rest in ours.
 import { t } from "elysia";
 import type { Config } from "../../config";
-import { baseUrl, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { baseUrl } from "../../http/origin";
 import { htmlPage } from "../../http/html-page";
 import { InvalidRequestError } from "../../lib/errors";
 import { hasSession } from "../../web/app/shell";

@@ -1,7 +1,8 @@
 // Sign-in for people (mailed code → session), device activation, agent registration (auth.md), and the docs this
 // server serves for agents. OAuth discovery and OAuth for MCP clients: ./oauth-routes.ts.
 import { t } from "elysia";
-import { baseUrl, mailBaseUrl, refuseCrossSite, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { baseUrl, mailBaseUrl, refuseCrossSite } from "../../http/origin";
 import { htmlPage } from "../../http/html-page";
 import type { Config } from "../../config";
 import { rateHeaders } from "../../http/rate-limit";

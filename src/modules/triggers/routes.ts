@@ -1,6 +1,7 @@
 // /api/v1/triggers (list, read, secret, rotate) and the public POST /hooks/:triggerId that fires one.
 import { t } from "elysia";
-import { baseUrl, type Platform } from "../../http/platform";
+import type { Platform } from "../../http/platform";
+import { baseUrl } from "../../http/origin";
 import { SignedJsonBody } from "../../http/body";
 import { listEnvelope, listSchema, pageQuery } from "../../http/pagination";
 import { idParam, noBody } from "../../http/schemas";
