@@ -34,7 +34,10 @@ function isCalendarDate(ymd: string): boolean {
 function parseTime(raw: string | undefined, param: string, inclusiveEnd: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
-  const ms = Date.parse(dateOnly ? `${raw}T00:00:00.000Z` : raw);
+  // A time without a zone is UTC, as every time this API writes: Date.parse reads it in the server's TZ, so the same
+  // filter answered differently on a server started with TZ=Asia/Kolkata.
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(raw);
+  const ms = Date.parse(dateOnly ? `${raw}T00:00:00.000Z` : zoned ? raw : `${raw}Z`);
   if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(raw) || !isCalendarDate(raw.slice(0, 10))) throw new InvalidRequestError(`${param} must be an ISO 8601 date or time, got '${raw}'`, param);
   if (!inclusiveEnd) return ms;
   // How much the text names: a day; hours and minutes; with seconds; with a fraction (exact).
