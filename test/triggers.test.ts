@@ -185,6 +185,12 @@ describe("declaring and listing", () => {
     for (const cron of ["* * * * * *", "*/5 * * * * *", "0-9 0 9 * * *", "* * * *"]) await bad([{ cron }], "triggers.0.cron");
     const often = await owner("POST", "/api/v1/workflows/definitions", { body: definition("too-often", [{ cron: "*/5 * * * * *" }]) });
     expect(often.body.error.message).toContain("fires every 5 s at times, more often than this server allows (once every 60 s, CLANKER_CRON_MIN_INTERVAL_SECONDS)");
+    // A pattern no date to come matches would be listed as enabled and never launch a run.
+    for (const cron of ["0 0 30 2 *", "0 0 31 4 *", "0 0 0 1 1 * 2020"]) {
+      const never = await owner("POST", "/api/v1/workflows/definitions", { body: definition("never", [{ cron }]) });
+      expectError(never, 400, "invalid_request_error");
+      expect({ param: never.body.error.param, message: never.body.error.message }).toEqual({ param: "triggers.0.cron", message: expect.stringContaining("never fires") });
+    }
     for (const [i, cron] of ["0 9 * * 1", " */5 *  * * * ", "@daily", "0 */5 * * * *", "0 0 9 * * 1 2030"].entries())
       expect((await owner("POST", "/api/v1/workflows/definitions", { body: definition(`cron-ok-${i}`, [{ cron }]) })).status).toBe(200);
   });

@@ -266,11 +266,16 @@ function checkTriggers(raw: unknown, input: FieldSchema | undefined): Trigger[] 
     if (typeof tr.cron !== "string") bad(`${p}.cron`, "must be a cron pattern");
     // croner takes any string as a zone and fails only when it computes a tick: every sync would then fail.
     if (tr.timezone !== undefined && !isTimeZone(tr.timezone)) bad(`${p}.timezone`, `is not a time zone this server knows: ${JSON.stringify(tr.timezone)} (an IANA name, e.g. Europe/Paris)`);
+    let fires = true;
     try {
-      new Cron(tr.cron as string, { paused: true, timezone: tr.timezone as string | undefined }).stop();
+      const cron = new Cron(tr.cron as string, { paused: true, timezone: tr.timezone as string | undefined });
+      fires = cron.nextRun() !== null;
+      cron.stop();
     } catch (e) {
       bad(`${p}.cron`, `is not a valid cron pattern or timezone: ${(e as Error).message}`);
     }
+    // Listed as enabled, it would never launch a run, and say nothing: "0 0 30 2 *" (February 30), a year gone by.
+    if (!fires) bad(`${p}.cron`, `never fires: no date to come matches ${JSON.stringify(tr.cron)}`);
     for (const k of Object.keys(tr)) if (!CRON_FIELDS.has(k)) bad(`${p}.${k}`, "is not a field of a cron trigger (cron, timezone, input, enabled)");
     if (tr.enabled !== undefined && typeof tr.enabled !== "boolean") bad(`${p}.enabled`, "must be true or false");
     if (tr.input !== undefined && !isJsonObject(tr.input)) bad(`${p}.input`, "must be an object");
