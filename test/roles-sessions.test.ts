@@ -255,6 +255,27 @@ describe("an invitation for someone already a member", () => {
   });
 });
 
+describe("an invitation whose sender is no longer an owner or admin", () => {
+  test("admits nobody: 403 INVITATION_WITHDRAWN, no membership, the invitation unused", async () => {
+    const adminEmail = uniqueEmail("fading-admin");
+    const adminSession = await srv.createSession(adminEmail);
+    expect((await owner("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: adminEmail, role: "admin" } })).status).toBe(200);
+    const adminToken = /\binv_[A-Za-z0-9_-]+/.exec(outboxMessages(srv.dataDir, adminEmail).at(-1)!.text)![0];
+    expect((await client(srv, { session: adminSession })("POST", "/api/v1/invitations/accept", { body: { token: adminToken } })).body.role).toBe("admin");
+    const guestEmail = uniqueEmail("late-guest");
+    const inv = await client(srv, { session: adminSession, workspace: team })("POST", `/api/v1/workspaces/${team}/invitations`, { body: { email: guestEmail, role: "admin" } });
+    expect(inv.status).toBe(200);
+    const guestToken = /\binv_[A-Za-z0-9_-]+/.exec(outboxMessages(srv.dataDir, guestEmail).at(-1)!.text)![0];
+    // The sender made a member (no route does this yet: straight into the table, as an operator would).
+    const adminId = (await client(srv, { session: adminSession })("GET", "/api/v1/profile")).body.id;
+    expect(await runSql(srv, "UPDATE memberships SET role = 'member' WHERE workspace_id = ? AND user_id = ?", numeric(team), numeric(adminId))).toBe(1);
+    const guest = client(srv, { session: await srv.createSession(guestEmail) });
+    expectError(await guest("POST", "/api/v1/invitations/accept", { body: { token: guestToken } }), 403, "permission_error", "INVITATION_WITHDRAWN");
+    expect((await guest("GET", "/api/v1/workspaces")).body.data.map((w: { id: string }) => w.id)).not.toContain(team);
+    expect(await runSql(srv, "UPDATE invitations SET status = status WHERE id = ? AND status = 'pending'", numeric(inv.body.id))).toBe(1);
+  });
+});
+
 describe("a second invitation to the same address", () => {
   test("replaces the first (a corrected role counts, the old token is refused, whichever order they are used in); the answer, the membership and the audit rows agree", async () => {
     const inviteTwice = async (email: string, roles: ["admin" | "member", "admin" | "member"], order: [0 | 1, 0 | 1]) => {

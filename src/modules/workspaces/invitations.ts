@@ -116,6 +116,13 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         // A correction sent since (a role changed) counts as soon as it exists, not only once its mail has gone and the
         // earlier ones are withdrawn: accepting the earlier one meanwhile would keep the role it corrects.
         if (await replacedLater(inv, true)) throw replacedError(inv);
+        // What it grants is its sender's to give: an invitation whose sender is no longer an owner or admin there
+        // (removed, or made a member) admits nobody, or a removed admin's invitations would keep adding admins.
+        if (inv.invitedByUserId !== null) {
+          const [sender] = await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, inv.invitedByUserId)));
+          if (sender?.role !== "owner" && sender?.role !== "admin")
+            throw new PermissionError("Whoever sent this invitation can no longer invite members to this workspace: ask one of its owners or admins to invite you again", "INVITATION_WITHDRAWN");
+        }
         // Only a pending one: of two accepts racing past the checks above, one adds the member and audits.
         const accepted = await db
           .update(invitations)
