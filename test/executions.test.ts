@@ -387,8 +387,9 @@ describe("a model key bound to the skill (POST /skills/:slug/secrets)", () => {
 describe("model failures end the run failed with the provider's reason", () => {
   const cases = [
     { steer: "[[fail:500]]", code: "MODEL_UNAVAILABLE", reason: /Internal server error/, partial: false },
-    { steer: "[[fail:401]]", code: "MODEL_AUTH_FAILED", reason: /invalid x-api-key/, partial: false },
-    { steer: "[[fail:429]]", code: "MODEL_RATE_LIMITED", reason: /rate limit/, partial: false },
+    // Whose key it was, and who can replace it.
+    { steer: "[[fail:401]]", code: "MODEL_AUTH_FAILED", reason: /invalid x-api-key\. It refused the server's key \(…ijkl\): the server's operator can replace ANTHROPIC_API_KEY/, partial: false },
+    { steer: "[[fail:429]]", code: "MODEL_RATE_LIMITED", reason: /rate limit.*run it again later/, partial: false },
     // How much of a broken stream arrives before the break is the sockets' business: its usage is not checked.
     { steer: "[[drop]]", code: "MODEL_STREAM_ERROR", reason: /\S/, partial: undefined },
     // A stream closed cleanly mid-answer is a cut-off answer, not a completed run.
@@ -480,6 +481,18 @@ describe("a provider that answers with a redirect", () => {
       expect(reached).toEqual([]);
     } finally {
       elsewhere.stop(true);
+    }
+  });
+});
+
+describe("a refused key", () => {
+  test("a workspace's own key refused: the message says it was that key, and how to replace it", async () => {
+    expect((await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: BYOK_KEY } })).status).toBe(200);
+    try {
+      const done = await waitEnd(byokWs, await start(byokWs, { input: `Summarize with a refused key [[fail:401]] ${marker("byok-401")}` }), 10_000);
+      expect({ code: done.error?.code, message: done.error?.message }).toEqual({ code: "MODEL_AUTH_FAILED", message: expect.stringContaining("It refused the workspace's own key (…zyxw) (BYOK, or the skill's bound key): replace it (PUT /api/v1/byok)") });
+    } finally {
+      expect((await byokWs("DELETE", "/api/v1/byok")).status).toBe(200);
     }
   });
 });

@@ -1,5 +1,5 @@
 // Executor worker: runs model calls with streaming, batching deltas into blocks for the main thread.
-import { streamText, APICallError, RetryError, modelMessageSchema } from "ai";
+import { streamText, APICallError, JSONParseError, RetryError, TypeValidationError, modelMessageSchema } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { timeoutMessage, turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
@@ -84,7 +84,17 @@ function originOf(location: string | null): string {
 /** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
 const callerPart = (message: string) => message.replace(/\s*For more information, pass `verbose: true`[^.]*\.?/, "");
 
-function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number): { code: string; message: string } {
+/** Whose key a refusal was about, and who can do something about it. */
+function whoseKey(p: ProviderSpec): string {
+  const last4 = p.apiKey ? ` (…${p.apiKey.slice(-4)})` : "";
+  if (p.byok) return `It refused the workspace's own key${last4} (BYOK, or the skill's bound key): replace it (PUT /api/v1/byok), or remove it to use the server's`;
+  return `It refused the server's key${last4}: the server's operator can replace ${p.kind === "anthropic" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"}`;
+}
+
+/** An answer its client could not read: not the provider's API (a proxy's page, another service) or a broken one. */
+const unreadable = (e: unknown) => TypeValidationError.isInstance(e) || JSONParseError.isInstance(e);
+
+function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number, provider: ProviderSpec): { code: string; message: string } {
   // After the retries, the last refusal is what the provider said.
   const err = RetryError.isInstance(failure) ? failure.lastError : failure;
   if (aborted.aborted) {
@@ -96,10 +106,19 @@ function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number): { 
     // No answer at all: the connection failed or dropped before the provider said anything.
     return { code: "MODEL_STREAM_ERROR", message: `The connection to the model provider failed: ${callerPart(err.message)}` };
   }
+  if (unreadable(err) || (APICallError.isInstance(err) && unreadable(err.cause)))
+    return {
+      code: "MODEL_ERROR",
+      message: "The model provider's answer is not in the shape its API defines (a field missing or of another type): the server's operator can check that ANTHROPIC_BASE_URL / OPENAI_BASE_URL point at the provider's API",
+    };
+  if (APICallError.isInstance(err) && err.statusCode! < 300)
+    // The provider had begun to answer (200), and the answer broke off: as a connection dropped mid-stream.
+    return { code: "MODEL_STREAM_ERROR", message: `The model provider's answer broke off: ${callerPart(err.message)}` };
   if (APICallError.isInstance(err)) {
     const status = err.statusCode ?? 0;
     const code = status === 401 || status === 403 ? "MODEL_AUTH_FAILED" : status === 429 ? "MODEL_RATE_LIMITED" : status >= 500 ? "MODEL_UNAVAILABLE" : "MODEL_ERROR";
-    return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}` };
+    const advice = code === "MODEL_AUTH_FAILED" ? `. ${whoseKey(provider)}` : code === "MODEL_RATE_LIMITED" ? ". Its rate limit for this key: run it again later" : "";
+    return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}${advice}` };
   }
   if (err instanceof ModelRedirected) return { code: "MODEL_ERROR", message: err.message };
   const streamed = STREAM_ERROR_CODES[(err as { type?: string })?.type ?? ""];
@@ -259,7 +278,7 @@ async function run(job: Job): Promise<void> {
     post({ type: "done", executionId: job.executionId, usage: bounded(job, usage) });
   } catch (err) {
     flush();
-    const failure = describe(err, ac.signal, job.timeoutMs);
+    const failure = describe(err, ac.signal, job.timeoutMs, job.provider);
     // Only a provider that said why its answer stopped, and how many tokens it took, has reported its final usage.
     if (!ended || !reported) usage = usageSoFar(job, usage, streamedChars);
     post({ type: "failed", executionId: job.executionId, usage: bounded(job, usage), code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
