@@ -485,6 +485,17 @@ describe("a provider that answers with a redirect", () => {
   });
 });
 
+describe("an answer longer than its token limit can hold", () => {
+  test("is read up to the bound and the run fails saying so, charged at most the answer's limit", async () => {
+    const done = await waitEnd(a, await start(a, { input: `Summarize at length [[bulk:700000]] ${marker("bulk")}` }), 20_000);
+    expect({ status: done.status, code: done.error?.code, message: done.error?.message }).toEqual({ status: "failed", code: "MODEL_ERROR", message: expect.stringContaining("more text than its answer's token limit can hold (over 524288 characters)") });
+    const kept = done.outputBlocks.map((b: { content: string }) => b.content).join("").length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(4096 * 128);
+    expect(done.usage.outputTokens).toBeLessThanOrEqual(4096);
+  });
+});
+
 describe("a refused key", () => {
   test("a workspace's own key refused: the message says it was that key, and how to replace it", async () => {
     expect((await byokWs("PUT", "/api/v1/byok", { body: { anthropicKey: BYOK_KEY } })).status).toBe(200);

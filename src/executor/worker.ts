@@ -120,7 +120,7 @@ function describe(failure: unknown, aborted: AbortSignal, timeoutMs: number, pro
     const advice = code === "MODEL_AUTH_FAILED" ? `. ${whoseKey(provider)}` : code === "MODEL_RATE_LIMITED" ? ". Its rate limit for this key: run it again later" : "";
     return { code, message: `Model provider answered ${status || "with an error"}: ${providerReason(err)}${advice}` };
   }
-  if (err instanceof ModelRedirected) return { code: "MODEL_ERROR", message: err.message };
+  if (err instanceof ModelRedirected || err instanceof AnswerTooLong) return { code: "MODEL_ERROR", message: err.message };
   const streamed = STREAM_ERROR_CODES[(err as { type?: string })?.type ?? ""];
   if (streamed) return { code: streamed, message: `Model provider reported ${(err as { type: string }).type}: ${(err as Error).message ?? ""}` };
   const e = err as Error;
@@ -199,6 +199,20 @@ function usageSoFar(job: Job, reported: Usage, streamedChars: number): Usage {
   return { inputTokens, outputTokens: Math.max(reported.outputTokens, tokens(streamedChars)) };
 }
 
+/**
+ * The most characters a token holds, and so the most text an answer of maxOutputTokens can be: generous (tokenizers
+ * have tokens of 64 dashes or spaces), and a bound all the same. A provider streaming more (20 MB reported as 4,000
+ * tokens) is broken or hostile: its run wrote a 20 MB artifact and sent 21 MB to every stream following it.
+ */
+const MAX_CHARS_PER_TOKEN = 128;
+
+/** An answer longer than its token limit allows: the run stops reading it. */
+class AnswerTooLong extends Error {
+  constructor(maxChars: number) {
+    super(`The model provider streamed more text than its answer's token limit can hold (over ${maxChars} characters): the rest was not read. The server's operator can check ANTHROPIC_BASE_URL / OPENAI_BASE_URL`);
+  }
+}
+
 /** A prompt's framing the provider counts beyond its own bytes, and an attachment's tokens beyond its bytes (a tiny image). */
 const PROMPT_FRAMING_TOKENS = 1_000;
 const ATTACHMENT_TOKENS = 4_000;
@@ -235,6 +249,7 @@ async function run(job: Job): Promise<void> {
   let reported = false;
   let first = true;
   let ended = false;
+  const maxChars = job.maxOutputTokens * MAX_CHARS_PER_TOKEN;
   try {
     const result = streamText({
       model: modelFor(job.provider),
@@ -249,10 +264,15 @@ async function run(job: Job): Promise<void> {
       onError: () => {},
     });
     for await (const part of result.fullStream) {
-      if (part.type === "reasoning-delta") streamedChars += part.text.length;
-      else if (part.type === "text-delta") {
-        buffer += part.text;
+      if (part.type === "reasoning-delta") {
         streamedChars += part.text.length;
+        if (streamedChars > maxChars) throw new AnswerTooLong(maxChars);
+      } else if (part.type === "text-delta") {
+        // Kept up to the bound (one delta may be megabytes), then the stream is let go.
+        const room = maxChars - streamedChars;
+        buffer += part.text.length > room ? part.text.slice(0, Math.max(0, room)) : part.text;
+        streamedChars += part.text.length;
+        if (streamedChars > maxChars) throw new AnswerTooLong(maxChars);
         // The first delta goes out at once (time to first block is what a user feels); later ones batch.
         if (first || buffer.length >= FLUSH_BYTES) flush();
         else flushTimer ??= setTimeout(flush, FLUSH_MS);

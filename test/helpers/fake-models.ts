@@ -8,6 +8,7 @@
 // [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried;
 // [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1;
+// [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
 // [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
@@ -49,6 +50,8 @@ export function answerFor(prompt: string): string[] {
   if (prompt.includes("[[code]]")) chunks.push("\n\n```python file=hello.py\nimport sys\n\nprint('<b>hi</b>')\n```\n");
   if (prompt.includes("[[xss]]")) chunks.push(MARKDOWN_ATTACK);
   if (prompt.includes("[[names]]")) for (const name of ODD_FILE_NAMES) chunks.push(`\n\n\`\`\`text file=${name}\n${name}\n\`\`\`\n`);
+  const bulk = /\[\[bulk:(\d+)\]\]/.exec(prompt);
+  if (bulk) for (let left = Number(bulk[1]); left > 0; left -= 16_384) chunks.push("lorem ipsum ".repeat(1366).slice(0, Math.min(left, 16_384)));
   return chunks;
 }
 
