@@ -7,7 +7,7 @@ import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
 import { t } from "elysia";
 import { toApiError } from "../src/http/errors";
 import { createPlatform, type PlatformDeps } from "../src/http/platform";
-import { cleanup, readResponse, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, readResponse, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 import { outboxCode, outboxMessages } from "./helpers/mail";
 import { waitUntil } from "./helpers/suite";
 import { runSql } from "./helpers/sql";
@@ -595,6 +595,34 @@ describe("a store that cannot write or be reached now", () => {
     }
     // A bug stays a 500.
     for (const error of [{ code: "SQLITE_CONSTRAINT_UNIQUE" }, {}]) expect(toApiError("UNKNOWN", Object.assign(new Error("x"), error), req).status).toBe(500);
+  });
+});
+
+describe.skipIf(testDialect() === "postgres")("another process holding SQLite's write lock", () => {
+  test("makes writes wait without holding the server: a GET is answered while the lock is held, the write once it is let go", async () => {
+    const srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "1000" } });
+    try {
+      const key = await srv.createKey({ email: uniqueEmail("busy") });
+      // `sqlite3` (or the CLI) in a transaction of its own, for 1.5 s.
+      const holder = Bun.spawn(
+        [process.execPath, "-e", `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(`${srv.dataDir}/clanker.db`)}); db.run("BEGIN IMMEDIATE"); console.log("held"); await Bun.sleep(1500); db.run("COMMIT"); console.log("released " + Date.now());`],
+        { stdout: "pipe" },
+      );
+      const out = holder.stdout.getReader();
+      let said = "";
+      while (!said.includes("held")) said += new TextDecoder().decode((await out.read()).value);
+      const write = send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key }, body: JSON.stringify({ name: "Behind a lock" }) }).then((r) => ({ status: r.status, at: Date.now() }));
+      await Bun.sleep(50); // the write is waiting for the lock
+      const read = await send(srv, "GET", "/healthz");
+      const readAt = Date.now();
+      for (let r = await out.read(); !r.done; r = await out.read()) said += new TextDecoder().decode(r.value);
+      const releasedAt = Number(/released (\d+)/.exec(said)![1]);
+      const written = await write;
+      expect({ read: read.status, readWhileHeld: readAt < releasedAt, write: written.status, writtenAfter: written.at >= releasedAt }).toEqual({ read: 200, readWhileHeld: true, write: 200, writtenAfter: true });
+    } finally {
+      await srv.stop();
+      cleanup(srv);
+    }
   });
 });
 

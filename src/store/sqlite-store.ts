@@ -14,6 +14,11 @@ import { runningServer } from "./data-lock";
 import type { Db, Store, TxOptions } from "./db";
 import { Checkpointer } from "./checkpointer";
 
+/** How long SQLite itself waits for another process's write lock, on this thread; and how long a BEGIN waits in all. */
+const BUSY_SPIN_MS = 20;
+const BUSY_WAIT_MS = 5_000;
+const isBusy = (e: unknown) => typeof (e as { code?: unknown })?.code === "string" && (e as { code: string }).code.startsWith("SQLITE_BUSY");
+
 /** The most savepoints one batch takes before the next batched tx commits it first (bounds commit latency). */
 export const MAX_BATCH = 512;
 
@@ -74,7 +79,11 @@ export class SqliteStore implements Store {
     sqlite.run("PRAGMA journal_mode = WAL");
     sqlite.run("PRAGMA synchronous = NORMAL");
     sqlite.run("PRAGMA foreign_keys = ON");
-    sqlite.run("PRAGMA busy_timeout = 5000");
+    // Another process's write (the CLI, a `clanker mcp` beside the server, sqlite3) holds the file's write lock: a
+    // statement waits for it inside SQLite, and bun:sqlite waits on this thread, so every request waited with it (five
+    // writes behind a held lock froze the server 25 s). SQLite waits a moment only; a transaction's BEGIN waits out the
+    // rest asynchronously (begin()), and a statement outside one (a read, which WAL seldom makes wait) up to this.
+    sqlite.run(`PRAGMA busy_timeout = ${BUSY_SPIN_MS}`);
     // Every request of a group-commit batch writes inside its own SAVEPOINT, and SQLite keeps the pages a savepoint
     // may have to restore in a statement journal that, by default, spills to a temp file once the batch has touched
     // 64 KiB: write(2)s on every insert. In memory, the audited POST costs 27 % less CPU (test/bench/ab.ts). The
@@ -110,7 +119,7 @@ export class SqliteStore implements Store {
     try {
       // A transaction of its own commits an open batch first, so "tx returned" means "on disk" for whoever acks next.
       this.flushNow();
-      this.q.begin.run();
+      await this.begin();
       let result: T;
       try {
         result = await this.frames.run(frame, fn);
@@ -138,7 +147,7 @@ export class SqliteStore implements Store {
       // A batch whose transaction SQLite ended on its own (SQLITE_FULL, IOERR roll everything back) has lost its
       // writes: fail its waiters now (the COMMIT finds no transaction) rather than let later calls autocommit.
       if (this.batch && (this.batch.size >= MAX_BATCH || !this.sqlite.inTransaction)) this.flushNow();
-      if (!this.batch) this.open();
+      if (!this.batch) await this.open();
       const batch = this.batch!;
       batch.size++;
       this.batched++;
@@ -249,8 +258,25 @@ export class SqliteStore implements Store {
     }
   }
 
-  private open(): void {
-    this.q.begin.run();
+  /**
+   * BEGIN IMMEDIATE (the caller holds the writer lock): past SQLite's own short wait for another process's write lock,
+   * waited out here without holding the thread, for BUSY_WAIT_MS in all; then its SQLITE_BUSY (a 503 to the client).
+   */
+  private async begin(): Promise<void> {
+    const until = performance.now() + BUSY_WAIT_MS;
+    for (;;) {
+      try {
+        this.q.begin.run();
+        return;
+      } catch (e) {
+        if (!isBusy(e) || performance.now() >= until) throw e;
+      }
+      await Bun.sleep(10);
+    }
+  }
+
+  private async open(): Promise<void> {
+    await this.begin();
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
