@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { stopAll, waitUntil } from "./helpers/suite";
+import { promptTokensGuess } from "../src/modules/executions/prompt";
 
 const RUN = "/api/v1/skills/summarize/run";
 let fake: FakeModel;
@@ -67,3 +68,13 @@ test("runs started together do not overdraw: those waiting behind the first fail
   expect(charges.map((t: { executionId: string }) => t.executionId)).toEqual([first]);
   expect((await call("GET", "/api/v1/billing/balance")).body.balance).toBeCloseTo(0.00001 - spent.cost, 9);
 }, 40_000);
+
+test("a prompt's guessed tokens err high in every script: Chinese by its bytes, not at 3 characters a token", () => {
+  const skill = { name: "s", instructions: "" } as Parameters<typeof promptTokensGuess>[0];
+  // ~1–1.5 tokens a character is what providers count for Chinese; 3 characters a token held a tenth of that.
+  expect(promptTokensGuess(skill, "汉".repeat(100_000), [])).toBeGreaterThanOrEqual(150_000);
+  // English prose stays at 3 characters a token (providers count ~4).
+  const english = promptTokensGuess(skill, "word ".repeat(2_000), []) - promptTokensGuess(skill, "", []);
+  expect(english).toBeGreaterThanOrEqual(3_333);
+  expect(english).toBeLessThanOrEqual(3_334);
+});

@@ -456,6 +456,13 @@ describe("what a provider reports it used is bounded by what the run could use",
     }
   });
 
+  test("a document's pages count beyond its bytes: a small PDF reported at 150,000 tokens is charged them", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").toString("base64");
+    const input = `Summarize a hundred pages [[usage:150000,10]] ${marker("usage-pdf")}`;
+    const done = await waitEnd(a, await start(a, { input, attachments: [{ name: "long.pdf", mediaType: "application/pdf", data: pdf }] }), 10_000);
+    expect({ status: done.status, usage: done.usage }).toEqual({ status: "completed", usage: { inputTokens: 150_000, outputTokens: 10 } });
+  });
+
   test("negative and fractional counts are whole and not below zero, and every list still answers", async () => {
     const input = `Summarize on a broken meter [[usage:0.5,-5000000]] ${marker("usage-odd")}`;
     const id = await start(a, { input });

@@ -113,14 +113,24 @@ export function buildPrompt(skill: Skill, input: string, attachments: Attachment
 
 /** Characters of prompt text per token, for the guess below: English prose runs ~4, code ~3. */
 const CHARS_PER_TOKEN = 3;
+/** UTF-8 bytes per token of text in other scripts: Chinese or Japanese runs ~1–1.5 tokens a character (3 bytes). */
+const OTHER_BYTES_PER_TOKEN = 2;
+
+/** Text's tokens as the guess counts them: ASCII at CHARS_PER_TOKEN, the rest by its UTF-8 bytes. */
+function textTokens(text: string): number {
+  let ascii = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x80) ascii++;
+  return ascii / CHARS_PER_TOKEN + (Buffer.byteLength(text) - ascii) / OTHER_BYTES_PER_TOKEN;
+}
 
 /**
- * A run's prompt in tokens, guessed before it is built, for its credit hold (runner.begin): its text at
- * CHARS_PER_TOKEN characters a token, each file or image by its decoded size at the same rate. It errs high: a hold
- * too large only keeps the workspace's next paid runs queued until this one ends.
+ * A run's prompt in tokens, guessed before it is built, for its credit hold (runner.begin): its text (textTokens), each
+ * file or image by its decoded size at CHARS_PER_TOKEN. It errs high: a hold too large only keeps the workspace's next
+ * paid runs queued until this one ends, and one too small lets runs started together spend past the balance (100,000
+ * Chinese characters, held as 33,000 tokens, were charged 150,000: four such runs took a balance of 100 to -104).
  */
 export function promptTokensGuess(skill: Skill, input: string, attachments: Attachment[]): number {
-  let chars = skill.name.length + skill.instructions.length + FILE_CONVENTION.length + input.length;
-  for (const a of attachments) chars += a.content?.length ?? Math.ceil(((a.data?.length ?? 0) * 3) / 4);
-  return Math.ceil(chars / CHARS_PER_TOKEN);
+  let tokens = textTokens(skill.name) + textTokens(skill.instructions) + FILE_CONVENTION.length / CHARS_PER_TOKEN + textTokens(input);
+  for (const a of attachments) tokens += a.content !== undefined ? textTokens(a.content) : ((a.data?.length ?? 0) * 3) / 4 / CHARS_PER_TOKEN;
+  return Math.ceil(tokens);
 }
