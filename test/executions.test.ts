@@ -490,6 +490,12 @@ describe("a provider that answers with a redirect", () => {
       elsewhere.stop(true);
     }
   });
+
+  test("on the provider's own origin is followed, as fetch would (a proxy normalising its path)", async () => {
+    const input = `Summarize via a moved path [[redirect:self]] ${marker("redirect-self")}`;
+    expect((await waitEnd(a, await start(a, { input }), 10_000)).status).toBe("completed");
+    expect(fakeA.requests.filter((q) => promptText(q.body).includes(input)).length).toBe(2);
+  });
 });
 
 describe("an answer longer than its token limit can hold", () => {

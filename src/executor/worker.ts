@@ -52,34 +52,36 @@ function makeModel(p: ProviderSpec) {
   return createOpenAICompatible({ name: "openai-compatible", baseURL: p.baseUrl, apiKey: p.apiKey ?? undefined, includeUsage: true, fetch: withoutRedirects }).chatModel(p.model);
 }
 
-/** A provider's answer that sends the call elsewhere (a 3xx): not followed, and what the operator can do about it. */
+/** A provider's answer that sends the call to another origin (a 3xx): not followed, and what the operator can do. */
 class ModelRedirected extends Error {
-  constructor(status: number, location: string | null) {
+  constructor(status: number, where: string) {
     super(
-      `The model provider answered ${status}, sending the call to ${originOf(location)}: not followed, since the run's key would go with it. The server's operator can set ANTHROPIC_BASE_URL / OPENAI_BASE_URL to the address the provider answers at`,
+      `The model provider answered ${status}, sending the call to ${where}: not followed, since the run's key would go with it. The server's operator can set ANTHROPIC_BASE_URL / OPENAI_BASE_URL to the address the provider answers at`,
     );
   }
 }
 
+/** Redirects followed on the provider's own origin (a proxy adding a trailing slash), as fetch would. */
+const MAX_REDIRECTS = 5;
+
 /**
- * The provider's own address only. Bun's fetch follows redirects, and the AI SDK's requests carry the key (Anthropic's
+ * The provider's own origin only. Bun's fetch follows redirects, and the AI SDK's requests carry the key (Anthropic's
  * x-api-key, a workspace's BYOK key) in headers fetch keeps for any origin: a provider (or whoever answers at its
- * address) redirecting to another host received them.
+ * address) redirecting to another host received them. A redirect on its own origin is followed (the same request,
+ * body and all: the SDK's body is a string); one to another origin fails the run, naming it.
  */
 const withoutRedirects = (async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
-  const res = await fetch(input, { ...init, redirect: "manual" });
-  if (res.status < 300 || res.status >= 400) return res;
-  void res.body?.cancel();
-  throw new ModelRedirected(res.status, res.headers.get("location"));
+  let url = new URL(input instanceof Request ? input.url : String(input));
+  for (let hops = 0; ; hops++) {
+    const res = await fetch(url, { ...init, redirect: "manual" });
+    if (res.status < 300 || res.status >= 400 || !res.headers.has("location")) return res;
+    void res.body?.cancel();
+    const next = new URL(res.headers.get("location")!, url);
+    if (next.origin !== url.origin || hops >= MAX_REDIRECTS) throw new ModelRedirected(res.status, next.origin !== url.origin ? next.origin : `${next.origin}, again (${MAX_REDIRECTS} redirects)`);
+    url = next;
+  }
 }) as typeof fetch;
 
-function originOf(location: string | null): string {
-  try {
-    return new URL(location ?? "").origin;
-  } catch {
-    return "another address";
-  }
-}
 
 /** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
 const callerPart = (message: string) => message.replace(/\s*For more information, pass `verbose: true`[^.]*\.?/, "");

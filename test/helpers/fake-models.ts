@@ -7,7 +7,7 @@
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried;
-// [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1;
+// [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1, [[redirect:self]] 308 to its own path once;
 // [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
 // [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
@@ -92,9 +92,11 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       }
       const fail = /\[\[fail:(\d{3})\]\]/.exec(prompt);
       if (fail) return errorResponse(flavor, Number(fail[1]));
-      // Sent on to another address (another port on 127.0.0.1), as a moved or hostile endpoint would.
+      // Sent on to another address (another port on 127.0.0.1), as a moved or hostile endpoint would; or once to
+      // another URL of its own (a proxy normalising the path), with a relative location.
       const moved = /\[\[redirect:(\d+)\]\]/.exec(prompt);
-      if (moved) return new Response(null, { status: 307, headers: { location: `http://127.0.0.1:${moved[1]}${new URL(req.url).pathname}` } });
+      if (moved) return new Response(null, { status: 307, headers: { location: `http://127.0.0.1:${moved[1]}${path}` } });
+      if (prompt.includes("[[redirect:self]]") && !new URL(req.url).searchParams.has("moved")) return new Response(null, { status: 308, headers: { location: `${path}?moved=1` } });
       // The first request with this prompt fails, a retry of it answers.
       const once = /\[\[fail-once:(\d{3})\]\]/.exec(prompt);
       if (once && requests.filter((r) => promptText(r.body) === prompt).length === 1) return errorResponse(flavor, Number(once[1]));
