@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { client, type TestServer } from "./helpers/server";
+import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { replicasAvailable, startReplicas, type Replicas } from "./helpers/replicas";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { clankerSig, fire } from "./helpers/hooks";
@@ -240,6 +240,24 @@ describe.skipIf(!replicasAvailable)("two replicas on one PostgreSQL and one Redi
     }
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe("KEY_REVOKED");
+  });
+
+  test("a session signed out on A ends its event stream on B as soon as B hears the COMMIT's NOTIFY, not at B's next heartbeat", async () => {
+    const session = await a.createSession(uniqueEmail("rep-logout"));
+    const stream = await fetch(`${b.url}/api/events`, { headers: { "x-auth-token": session } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let said = "";
+    const ended = (async () => {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) said += new TextDecoder().decode(r.value);
+      return performance.now();
+    })();
+    while (!said.includes("connected")) await Bun.sleep(10);
+    expect((await client(a, { session })("POST", "/api/v1/auth/logout")).status).toBe(200);
+    const outAt = performance.now();
+    // Within 1 s, where only the NOTIFY can have told B (its recheck beats every 5 s).
+    const at = await Promise.race([ended, Bun.sleep(1_000).then(() => null)]);
+    expect({ ended: at !== null && at - outAt < 1_000, said: said.includes('"code":"INVALID_SESSION"') }).toEqual({ ended: true, said: true });
   });
 
   test("copies of one signed hook delivery sent to A and B at once launch one run", async () => {

@@ -164,9 +164,9 @@ export class Authenticator {
   }
 
   /**
-   * What PostgreSQL's auth NOTIFY named (migration 0003): `k:<key hash>` a key's row, `m:<workspace>:<user>` a
+   * What PostgreSQL's auth NOTIFY named (migrations 0003, 0010): `k:<key hash>` a key's row, `m:<workspace>:<user>` a
    * membership (it decides the role of that user's keys bound to that workspace, nothing else cached), `u:<id>` a
-   * user's row. Anything else — null after a (re)LISTEN, when changes may have gone unheard, or an older
+   * user's row, `s:<id>` a session signed out. Anything else — null after a (re)LISTEN, when changes may have gone unheard, or an older
    * server's table name — forgets everything.
    */
   changed(what: string | null): void {
@@ -177,6 +177,8 @@ export class Authenticator {
       // A session's role in the workspace is read afresh on every request, and so on every recheck.
       this.accessEnded();
     } else if (kind === "u" && a) this.users.delete(Number(a));
+    // A session signed out on another replica (migration 0010): not cached, but its streams ask again.
+    else if (kind === "s") this.accessEnded();
     else this.forgetAll();
   }
 

@@ -11,6 +11,8 @@ import blocksBase from "./0006_blocks_base.sql" with { type: "text" };
 import skillTombstones from "./0007_skill_tombstones.sql" with { type: "text" };
 import runHolds from "./0008_run_holds.sql" with { type: "text" };
 import oauthClients from "./0009_oauth_clients.sql" with { type: "text" };
+// Written by hand (a trigger), as 0002.
+import sessionNotify from "./0010_session_notify.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -23,4 +25,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0007_skill_tombstones", sql: skillTombstones },
   { tag: "0008_run_holds", sql: runHolds },
   { tag: "0009_oauth_clients", sql: oauthClients },
+  { tag: "0010_session_notify", sql: sessionNotify },
 ];
