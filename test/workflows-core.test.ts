@@ -212,6 +212,22 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   expect((await api("GET", "/api/v1/workflows/runs?workflow=core-tick&limit=100")).body.data.length).toBe(after);
 }, 20_000);
 
+test("a cron tick whose last run is still running is skipped: runs slower than their schedule do not pile up", async () => {
+  const runs = () => api("GET", "/api/v1/workflows/runs?workflow=core-slow-tick&limit=100");
+  await api("POST", "/api/v1/workflows/definitions", {
+    // Four deltas a second apart: each run takes 4 s, its schedule ticks every second.
+    body: { id: "core-slow-tick", name: "slow tick", triggers: [{ cron: "* * * * * *", input: {} }], steps: [{ id: "a", kind: "skill", skill: "summarize", input: "slow tick [[slow:1000]]" }] },
+  });
+  try {
+    await waitFor(runs, (r) => r.body.data.length >= 1, 5_000);
+    await Bun.sleep(2_500); // two ticks, or three, while the first run goes on
+    const during = (await runs()).body.data;
+    expect(during.map((r: { status: string }) => r.status)).toEqual(["running"]);
+  } finally {
+    expect((await api("DELETE", "/api/v1/workflows/definitions/core-slow-tick")).status).toBe(200);
+  }
+}, 20_000);
+
 test("deleting a definition fails its runs waiting on an approval (WORKFLOW_NOT_FOUND) at once, not when someone resumes one", async () => {
   const body = { ...definition, id: "core-deleted-waiting" };
   expect((await api("POST", "/api/v1/workflows/definitions", { body })).status).toBe(200);

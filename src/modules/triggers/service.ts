@@ -126,7 +126,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
   /** The cron triggers of the workspace's definitions (of one workflow, if given), with when each last fired. */
   const cronViews = async (ctx: Ctx, workflowId?: string): Promise<TriggerView[]> => {
     const declared = (await workflows.triggers(ctx)).filter((t) => workflowId === undefined || t.workflowId === workflowId);
-    const fired = await workflows.lastCronFirings(ctx, declared.map((t) => t.id));
+    const fired = await workflows.lastCronRuns(ctx, declared.map((t) => t.id));
     return declared.map((t) => {
       // As the scheduler judges it (src/modules/workflows/triggers.ts): such a cron is not scheduled, and says why.
       let gap: number | null = null;
@@ -141,7 +141,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
         enabled: t.enabled && gap === null,
         hookUrl: null,
         settings: { cron: t.cron, timezone: t.timezone, input: t.input, ...notScheduled },
-        lastFiredAt: toIso(fired.get(t.id) ?? null),
+        lastFiredAt: toIso(fired.get(t.id)?.createdAt ?? null),
         createdAt: null,
       };
     });

@@ -369,18 +369,18 @@ export function createWorkflowsService(d: WorkflowsDeps, engineRef: () => Workfl
       );
     },
 
-    /** When each cron trigger last launched a run, by trigger id (absent: never). One index lookup each. */
-    async lastCronFirings(ctx: Ctx, triggerIds: string[]): Promise<Map<string, number>> {
-      const at = new Map<string, number>();
+    /** Each cron trigger's last run (when it launched, and its status), by trigger id (absent: never). One index lookup each. */
+    async lastCronRuns(ctx: Ctx, triggerIds: string[]): Promise<Map<string, { createdAt: number; status: string }>> {
+      const at = new Map<string, { createdAt: number; status: string }>();
       for (const id of triggerIds) {
         const [row] = await db
-          .select({ createdAt: workflowRuns.createdAt })
+          .select({ createdAt: workflowRuns.createdAt, status: workflowRuns.status })
           .from(workflowRuns)
           // The literal, not a parameter: only then may the planner use the partial index workflow_runs_cron.
           .where(and(eq(workflowRuns.workspaceId, ctx.workspaceId), eq(workflowRuns.requestId, cronRequestId(id)), sql`trigger = 'cron'`))
           .orderBy(desc(workflowRuns.id))
           .limit(1);
-        if (row) at.set(id, row.createdAt);
+        if (row) at.set(id, row);
       }
       return at;
     },

@@ -91,7 +91,14 @@ export class WorkflowTriggers {
         // every replica, whatever each one's timer delay.
         const tick = cron.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Math.floor(Date.now() / 1000) * 1000;
         if (!(await this.sharing.lock.tryOnce(`cron:${t.workspaceId}:${t.id}:${tick}`, TICK_LOCK_MS))) return;
-        await this.workflows.launch(systemCtx(t.workspaceId, cronRequestId(t.id)), t.workflowId, { inputData: t.input }, "cron");
+        // The tick's run would queue behind its last one, still running (its steps slower than the schedule): skipped,
+        // as a tick missed while the server was stopped is, or the runs (and their charges) piled up without end.
+        const ctx = systemCtx(t.workspaceId, cronRequestId(t.id));
+        if ((await this.workflows.lastCronRuns(ctx, [t.id])).get(t.id)?.status === "running") {
+          this.log.info(`cron trigger ${t.id} of workspace ${t.workspaceId}: tick skipped, its last run is still running`);
+          return;
+        }
+        await this.workflows.launch(ctx, t.workflowId, { inputData: t.input }, "cron");
       } catch (e) {
         // A tick that fired while its definition's DELETE committed, before the schedule was stopped: nothing to run.
         if (e instanceof NotFoundError) return;
