@@ -77,4 +77,7 @@ test("a prompt's guessed tokens err high in every script: Chinese by its bytes, 
   const english = promptTokensGuess(skill, "word ".repeat(2_000), []) - promptTokensGuess(skill, "", []);
   expect(english).toBeGreaterThanOrEqual(3_333);
   expect(english).toBeLessThanOrEqual(3_334);
+  // A document or image at the most it may be charged: a 9 KB PDF of 100 pages counts ~150,000 tokens, not its bytes.
+  const pdf = promptTokensGuess(skill, "", [{ name: "a.pdf", mediaType: "application/pdf", data: "A".repeat(12_000) }]) - promptTokensGuess(skill, "", []);
+  expect(pdf).toBe(500_000);
 });

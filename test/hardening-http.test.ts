@@ -2,6 +2,9 @@
 // 401 (6), mails never carry a client-chosen Host (13), pages refuse framing and the cookie is Secure on https (14).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { DepthScanner, MAX_JSON_DEPTH } from "../src/http/body";
 import { t } from "elysia";
@@ -604,27 +607,69 @@ describe.skipIf(testDialect() === "postgres")("another process holding SQLite's 
     try {
       const key = await srv.createKey({ email: uniqueEmail("busy") });
       // `sqlite3` (or the CLI) in a transaction of its own, for 1.5 s.
-      const holder = Bun.spawn(
-        [process.execPath, "-e", `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(`${srv.dataDir}/clanker.db`)}); db.run("BEGIN IMMEDIATE"); console.log("held"); await Bun.sleep(1500); db.run("COMMIT"); console.log("released " + Date.now());`],
-        { stdout: "pipe" },
-      );
-      const out = holder.stdout.getReader();
-      let said = "";
-      while (!said.includes("held")) said += new TextDecoder().decode((await out.read()).value);
+      const short = hold(srv.dataDir, 1_500);
+      await short.held;
       const write = send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key }, body: JSON.stringify({ name: "Behind a lock" }) }).then((r) => ({ status: r.status, at: Date.now() }));
       await Bun.sleep(50); // the write is waiting for the lock
       const read = await send(srv, "GET", "/healthz");
       const readAt = Date.now();
-      for (let r = await out.read(); !r.done; r = await out.read()) said += new TextDecoder().decode(r.value);
-      const releasedAt = Number(/released (\d+)/.exec(said)![1]);
+      const releasedAt = await short.released;
       const written = await write;
       expect({ read: read.status, readWhileHeld: readAt < releasedAt, write: written.status, writtenAfter: written.at >= releasedAt }).toEqual({ read: 200, readWhileHeld: true, write: 200, writtenAfter: true });
+
+      // Held past 5 s: writes queued behind one another each give up 5 s after they came (a typed 503 naming the
+      // cause), not one 5 s after another (they answered at 10, 15, 20 s).
+      const long = hold(srv.dataDir, 6_500);
+      await long.held;
+      const queued = await Promise.all(
+        [1, 2, 3].map((i) => send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key }, body: JSON.stringify({ name: `Queued ${i}` }) }).then((r) => ({ status: r.status, code: (JSON.parse(r.text) as { error?: { code: string; message: string } }).error, at: Date.now() }))),
+      );
+      const longReleasedAt = await long.released;
+      for (const q of queued) expect({ status: q.status, code: q.code?.code, message: q.code?.message, beforeRelease: q.at < longReleasedAt }).toEqual({ status: 503, code: "STORE_UNAVAILABLE", message: expect.stringContaining("another process held its write lock"), beforeRelease: true });
+    } finally {
+      await srv.stop();
+      cleanup(srv);
+    }
+  }, 20_000);
+
+  test("an upgrade (the store's migrations, at start) waits for another process's short transaction", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "clanker-busy-start-"));
+    await (await startServer({ dataDir })).stop();
+    // The store as the release before the last migration left it, then another process's transaction held over the start.
+    const older = "DROP TABLE oauth_codes; DROP TABLE oauth_clients; ALTER TABLE api_keys DROP COLUMN oauth_client_id; DELETE FROM _migrations WHERE tag = '0012_oauth_clients';";
+    const held = hold(dataDir, 1_500, older);
+    await held.held;
+    const srv = await startServer({ dataDir });
+    try {
+      const registered = await send(srv, "POST", "/oauth/register", { headers: json, body: JSON.stringify({ client_name: "After the upgrade", redirect_uris: ["http://127.0.0.1:9/cb"] }) });
+      expect(registered.status).toBe(201);
+      await held.released;
     } finally {
       await srv.stop();
       cleanup(srv);
     }
   });
 });
+
+/** Another process (as `sqlite3` or a CLI command would) in a write transaction on the data dir's store for `ms`. */
+function hold(dataDir: string, ms: number, before = ""): { held: Promise<void>; released: Promise<number> } {
+  const p = Bun.spawn(
+    [process.execPath, "-e", `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(`${dataDir}/clanker.db`)}); db.run("PRAGMA busy_timeout = 5000"); if (${JSON.stringify(before)}) db.exec(${JSON.stringify(before)}); db.run("BEGIN IMMEDIATE"); console.log("held"); await Bun.sleep(${ms}); db.run("COMMIT"); console.log("released " + Date.now());`],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  let said = "";
+  let heldNow = () => {};
+  const held = new Promise<void>((resolve) => (heldNow = resolve));
+  const released = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of p.stdout) {
+      said += decoder.decode(chunk);
+      if (said.includes("held")) heldNow();
+    }
+    return Number(/released (\d+)/.exec(said)![1]);
+  })();
+  return { held, released };
+}
 
 describe("an answer that breaks its own route's response schema", () => {
   test("is the server's 500, logged with the field, not the caller's 400 INVALID_PARAMETER", async () => {

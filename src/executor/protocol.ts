@@ -10,6 +10,14 @@ export type UserPart =
   | { type: "image"; image: string; mediaType: string }
   | { type: "file"; data: string; mediaType: string; filename: string };
 
+/**
+ * The most tokens one attachment may count for in a run's prompt, which its bytes do not bound: an image (Anthropic
+ * counts up to ~1,600, OpenAI's high detail ~6,000) and a document (a PDF: up to 100 pages a request, each ~1,500–3,000
+ * tokens of text and an image; 9 KB of text on 100 pages counted 150,000). A run's charge is bounded by them
+ * (worker.ts), and its credit hold counts them (promptTokensGuess): held as it may be charged.
+ */
+export const ATTACHMENT_TOKENS_MOST = { image: 10_000, document: 500_000 } as const;
+
 export interface Job {
   executionId: number;
   provider: ProviderSpec;

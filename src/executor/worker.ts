@@ -2,7 +2,7 @@
 import { streamText, APICallError, JSONParseError, RetryError, TypeValidationError, modelMessageSchema } from "ai";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { timeoutMessage, turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
+import { ATTACHMENT_TOKENS_MOST, timeoutMessage, turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
 import { lru } from "../lib/lru";
 
 declare const self: Worker;
@@ -215,25 +215,19 @@ class AnswerTooLong extends Error {
   }
 }
 
-/**
- * A prompt's framing the provider counts beyond its own bytes; and what its attachments may count, which their bytes do
- * not bound (a PDF is billed 1,500–3,000 tokens a page plus the page's image: 9 KB of text on 100 pages, 150,000
- * tokens), so the largest context window a model offers.
- */
+/** A prompt's framing the provider counts beyond its own bytes. */
 const PROMPT_FRAMING_TOKENS = 1_000;
-const ATTACHMENTS_TOKENS = 2_000_000;
 
 /**
  * The counts a run is charged for, as far as its provider can have used them: whole and not below zero, the answer no
  * longer than the maxOutputTokens it was asked for, the input no more tokens than the prompt's text has UTF-8 bytes (a
- * token is at least a byte of text) and its attachments ATTACHMENTS_TOKENS, with some framing besides. A provider, or
- * a proxy posing as one, reporting 1e12 tokens had the workspace charged 1.8e9 credits, no grant could fill the hole;
+ * token is at least a byte of text) and its attachments ATTACHMENT_TOKENS_MOST, with some framing besides. A provider,
+ * or a proxy posing as one, reporting 1e12 tokens had the workspace charged 1.8e9 credits, no grant could fill the hole;
  * -5e6 published a negative cost; 0.5 stored a row every list of executions then failed on.
  */
 function bounded(job: Job, usage: Usage): Usage {
   let most = Buffer.byteLength(job.system) + PROMPT_FRAMING_TOKENS;
-  for (const p of job.user) most += p.type === "text" ? Buffer.byteLength(p.text) : 0;
-  if (job.user.some((p) => p.type !== "text")) most += ATTACHMENTS_TOKENS;
+  for (const p of job.user) most += p.type === "text" ? Buffer.byteLength(p.text) : p.type === "image" ? ATTACHMENT_TOKENS_MOST.image : ATTACHMENT_TOKENS_MOST.document;
   const count = (n: number, limit: number) => (Number.isFinite(n) && n > 0 ? Math.min(Math.ceil(n), limit) : 0);
   return { inputTokens: count(usage.inputTokens, most), outputTokens: count(usage.outputTokens, job.maxOutputTokens) };
 }

@@ -27,17 +27,20 @@ export function toApiError(code: string | number, error: unknown, request: Reque
 
 /** 503 STORE_UNAVAILABLE when the store cannot write or be reached now (a full disk…), else null: a bug is a 500. */
 export function storeUnavailable(error: unknown): ApiError | null {
-  if (!isStoreUnavailable(error)) return null;
-  return new ApiError("overloaded_error", "The database could not take this request now (full disk, read-only or unreachable); nothing it wrote was saved. Retry it shortly; the server's log says why.", { code: "STORE_UNAVAILABLE", headers: { "retry-after": "5" } });
+  const code = storeDownCode(error);
+  if (code === null) return null;
+  const why = code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") ? "another process held its write lock throughout (a clanker command, sqlite3)" : "full disk, read-only or unreachable";
+  return new ApiError("overloaded_error", `The database could not take this request now (${why}); nothing it wrote was saved. Retry it shortly; the server's log says why.`, { code: "STORE_UNAVAILABLE", headers: { "retry-after": "5" } });
 }
 
 /** SQLite's and PostgreSQL's (and its driver's) words for "cannot write or reach the store now", not a bug here. */
 const STORE_DOWN = /^(SQLITE_(FULL|IOERR|READONLY|BUSY|CANTOPEN|LOCKED)|ECONNREFUSED|ECONNRESET|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|57P0[1-3]|08\d{3}|53[1-3]00)/;
 
-function isStoreUnavailable(error: unknown): boolean {
+/** The code that says the store cannot take the request now (on the error or a cause of it), or null. */
+function storeDownCode(error: unknown): string | null {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++)
-    if (typeof e.code === "string" && STORE_DOWN.test(e.code)) return true;
-  return false;
+    if (typeof e.code === "string" && STORE_DOWN.test(e.code)) return e.code;
+  return null;
 }
 
 /**

@@ -76,14 +76,12 @@ export class SqliteStore implements Store {
       }
     }
     const sqlite = new Database(path, { create: true, strict: true });
+    // Until the store is migrated (migrate() shortens it), SQLite may wait on this thread for another process's write
+    // lock as long as a request's write would: nothing is served yet, and a CLI command's transaction failed an upgrade.
+    sqlite.run(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`);
     sqlite.run("PRAGMA journal_mode = WAL");
     sqlite.run("PRAGMA synchronous = NORMAL");
     sqlite.run("PRAGMA foreign_keys = ON");
-    // Another process's write (the CLI, a `clanker mcp` beside the server, sqlite3) holds the file's write lock: a
-    // statement waits for it inside SQLite, and bun:sqlite waits on this thread, so every request waited with it (five
-    // writes behind a held lock froze the server 25 s). SQLite waits a moment only; a transaction's BEGIN waits out the
-    // rest asynchronously (begin()), and a statement outside one (a read, which WAL seldom makes wait) up to this.
-    sqlite.run(`PRAGMA busy_timeout = ${BUSY_SPIN_MS}`);
     // Every request of a group-commit batch writes inside its own SAVEPOINT, and SQLite keeps the pages a savepoint
     // may have to restore in a statement journal that, by default, spills to a temp file once the batch has touched
     // 64 KiB: write(2)s on every insert. In memory, the audited POST costs 27 % less CPU (test/bench/ab.ts). The
@@ -114,12 +112,14 @@ export class SqliteStore implements Store {
   async tx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
     if (outer?.open) return opts?.join ? fn() : this.savepoint(outer, fn);
+    // From its arrival, not from its turn: writers queued behind one waiting for another process's lock give up with it.
+    const until = performance.now() + BUSY_WAIT_MS;
     await this.acquire();
     const frame: Frame = { open: true, batch: null, after: [] };
     try {
       // A transaction of its own commits an open batch first, so "tx returned" means "on disk" for whoever acks next.
       this.flushNow();
-      await this.begin();
+      await this.begin(until);
       let result: T;
       try {
         result = await this.frames.run(frame, fn);
@@ -142,12 +142,13 @@ export class SqliteStore implements Store {
   async batchedTx<T>(fn: () => Promise<T>, opts?: TxOptions): Promise<T> {
     const outer = this.frames.getStore();
     if (outer?.open) return opts?.join ? fn() : this.savepoint(outer, fn);
+    const until = performance.now() + BUSY_WAIT_MS;
     await this.acquire();
     try {
       // A batch whose transaction SQLite ended on its own (SQLITE_FULL, IOERR roll everything back) has lost its
       // writes: fail its waiters now (the COMMIT finds no transaction) rather than let later calls autocommit.
       if (this.batch && (this.batch.size >= MAX_BATCH || !this.sqlite.inTransaction)) this.flushNow();
-      if (!this.batch) await this.open();
+      if (!this.batch) await this.open(until);
       const batch = this.batch!;
       batch.size++;
       this.batched++;
@@ -260,23 +261,31 @@ export class SqliteStore implements Store {
 
   /**
    * BEGIN IMMEDIATE (the caller holds the writer lock): past SQLite's own short wait for another process's write lock,
-   * waited out here without holding the thread, for BUSY_WAIT_MS in all; then its SQLITE_BUSY (a 503 to the client).
+   * waited out here without holding the thread, until `until` (BUSY_WAIT_MS from the request's arrival); then its
+   * SQLITE_BUSY (a 503 to the client). While it retries, SQLite's own wait is a millisecond: at 20 ms a try, the thread
+   * was held two thirds of the time (a GET's p90 went from 0.9 to 22 ms).
    */
-  private async begin(): Promise<void> {
-    const until = performance.now() + BUSY_WAIT_MS;
-    for (;;) {
-      try {
-        this.q.begin.run();
-        return;
-      } catch (e) {
-        if (!isBusy(e) || performance.now() >= until) throw e;
+  private async begin(until: number): Promise<void> {
+    let retrying = false;
+    try {
+      for (;;) {
+        try {
+          this.q.begin.run();
+          return;
+        } catch (e) {
+          if (!isBusy(e) || performance.now() >= until) throw e;
+        }
+        if (!retrying) this.sqlite.run("PRAGMA busy_timeout = 1");
+        retrying = true;
+        await Bun.sleep(10);
       }
-      await Bun.sleep(10);
+    } finally {
+      if (retrying) this.sqlite.run(`PRAGMA busy_timeout = ${BUSY_SPIN_MS}`);
     }
   }
 
-  private async open(): Promise<void> {
-    await this.begin();
+  private async open(until: number): Promise<void> {
+    await this.begin(until);
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
@@ -296,6 +305,19 @@ export class SqliteStore implements Store {
 
   /** Applies migrations not yet recorded; returns the tags it applied. */
   migrate(): string[] {
+    try {
+      return this.migrateNow();
+    } finally {
+      // From now on requests are served. Another process's write (the CLI, a `clanker mcp` beside the server, sqlite3)
+      // holds the file's write lock: a statement waits for it inside SQLite, and bun:sqlite waits on this thread, so
+      // every request waited with it (five writes behind a held lock froze the server 25 s). SQLite waits a moment
+      // only; a transaction's BEGIN waits out the rest asynchronously (begin()), a statement outside one (a read, which
+      // WAL seldom makes wait) up to this.
+      this.sqlite.run(`PRAGMA busy_timeout = ${BUSY_SPIN_MS}`);
+    }
+  }
+
+  private migrateNow(): string[] {
     const { sqlite } = this;
     sqlite.run("CREATE TABLE IF NOT EXISTS _migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
     const done = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM _migrations").all().map((r) => r.tag));

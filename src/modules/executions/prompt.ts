@@ -2,7 +2,7 @@
 // attachments as the user message. Attachments are checked here, before anything is stored.
 import { isRepoName } from "../../lib/github-names";
 import { InvalidRequestError } from "../../lib/errors";
-import type { UserPart } from "../../executor/protocol";
+import { ATTACHMENT_TOKENS_MOST, type UserPart } from "../../executor/protocol";
 import type { Skill } from "../skills/catalog";
 
 export interface Attachment {
@@ -125,12 +125,14 @@ function textTokens(text: string): number {
 
 /**
  * A run's prompt in tokens, guessed before it is built, for its credit hold (runner.begin): its text (textTokens), each
- * file or image by its decoded size at CHARS_PER_TOKEN. It errs high: a hold too large only keeps the workspace's next
- * paid runs queued until this one ends, and one too small lets runs started together spend past the balance (100,000
- * Chinese characters, held as 33,000 tokens, were charged 150,000: four such runs took a balance of 100 to -104).
+ * image or document at the most it may be charged (ATTACHMENT_TOKENS_MOST). It errs high: a hold too large only keeps
+ * the workspace's next paid runs queued until this one ends, and one too small lets runs started together spend past
+ * the balance (100,000 Chinese characters held as 33,000 tokens, a 100-page PDF as 3,000, were charged 150,000 each:
+ * four or five such runs took a balance of 100 to -104 or -125).
  */
 export function promptTokensGuess(skill: Skill, input: string, attachments: Attachment[]): number {
   let tokens = textTokens(skill.name) + textTokens(skill.instructions) + FILE_CONVENTION.length / CHARS_PER_TOKEN + textTokens(input);
-  for (const a of attachments) tokens += a.content !== undefined ? textTokens(a.content) : ((a.data?.length ?? 0) * 3) / 4 / CHARS_PER_TOKEN;
+  for (const a of attachments)
+    tokens += a.content !== undefined ? textTokens(a.content) : a.mediaType === "application/pdf" ? ATTACHMENT_TOKENS_MOST.document : ATTACHMENT_TOKENS_MOST.image;
   return Math.ceil(tokens);
 }
