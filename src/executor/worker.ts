@@ -82,7 +82,6 @@ const withoutRedirects = (async (input: Parameters<typeof fetch>[0], init?: Requ
   }
 }) as typeof fetch;
 
-
 /** Bun's fetch ends some messages with advice for whoever wrote the call ("pass `verbose: true`…"), not for the caller. */
 const callerPart = (message: string) => message.replace(/\s*For more information, pass `verbose: true`[^.]*\.?/, "");
 

@@ -166,8 +166,8 @@ export class Authenticator {
   /**
    * What PostgreSQL's auth NOTIFY named (migrations 0003, 0010): `k:<key hash>` a key's row, `m:<workspace>:<user>` a
    * membership (it decides the role of that user's keys bound to that workspace, nothing else cached), `u:<id>` a
-   * user's row, `s:<id>` a session signed out. Anything else — null after a (re)LISTEN, when changes may have gone unheard, or an older
-   * server's table name — forgets everything.
+   * user's row, `s:<id>` a session signed out. Anything else — null after a (re)LISTEN, when changes may have gone
+   * unheard, or an older server's table name — forgets everything.
    */
   changed(what: string | null): void {
     const [kind, a, b] = what?.split(":") ?? [];

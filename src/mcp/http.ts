@@ -189,11 +189,13 @@ export class McpSessions {
   private refuse(id: string, e: ApiError): void {
     const s = this.sessions.get(id);
     if (!s) return;
+    // Gone at once: a second recheck before the answers are written finds nothing to refuse (or answer twice).
+    this.sessions.delete(id);
     const transport = (s.streamable ?? s.sse)!;
     const { error } = e.toBody();
     // JSON-RPC's implementation-defined server error, carrying the REST error's type and code as tool errors do.
     const answers = s.unanswered.ids().map((callId) => transport.send({ jsonrpc: "2.0", id: callId, error: { code: -32000, message: error.message, data: error } }).catch(() => {}));
-    void Promise.all(answers).finally(() => this.end(id));
+    void Promise.all(answers).finally(() => void s.server.close());
   }
 
   /**
