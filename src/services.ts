@@ -39,6 +39,7 @@ import { WorkflowEngine } from "./modules/workflows/engine";
 import { WorkflowTriggers } from "./modules/workflows/triggers";
 import { createEventTriggerStore } from "./modules/triggers/store";
 import { createTriggersService } from "./modules/triggers/service";
+import { createLoopMarks } from "./modules/workflows/loop-mark";
 import type { Log } from "./lib/log";
 import { memoryState, type SharedState } from "./shared";
 import { ListChanges } from "./modules/events/list-changes";
@@ -72,8 +73,10 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const oauthFlow = createOAuthFlow({ store, oauthStates, connections: connectionStore });
   const connectors = createConnectorsService({ store, config, connections: connectionStore, oauthStates, oauthFlow, registry: createConnectorRegistry() });
   const mailer = createMailer(config.signin, config.dataDir, log, store);
+  const loopMarks = createLoopMarks(box);
   const integrations = createIntegrationsService({
     store,
+    loopMarks,
     config,
     connectionStore,
     oauthStates,
@@ -139,7 +142,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
     workflows,
     workflowEngine: engine,
     workflowTriggers: triggers,
-    triggers: createTriggersService({ store, eventTriggers, workflows, lock: shared.lock, cronMinIntervalSeconds: config.cronMinIntervalSeconds }),
+    triggers: createTriggersService({ store, eventTriggers, workflows, loopMarks, lock: shared.lock, cronMinIntervalSeconds: config.cronMinIntervalSeconds }),
   });
 }
 

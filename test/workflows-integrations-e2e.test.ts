@@ -202,6 +202,37 @@ describe("a webhook-triggered workflow", () => {
   }, 30_000);
 });
 
+describe("a workflow triggered by issues that opens issues", () => {
+  test("the issue it opens starts no workflow, so it cannot trigger itself; a person's issue does, even one pasting a made-up mark", async () => {
+    const def = {
+      id: "issue-follow-up",
+      name: "Issue follow-up",
+      steps: [{ id: "open", kind: "action", integration: "github", action: "create_issue", input: { repo: "octo/shop", title: "Follow-up to #{{input.issue.number}}", body: "Seen: {{input.issue.title}}" } }],
+      triggers: [{ github: { events: ["issues"], repo: "octo/shop" } }],
+    };
+    expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+    const hook = await hookOf("issue-follow-up");
+    // GitHub delivers the issues the workflow opens to the same hook, as a repository webhook does.
+    gh.hooks.push({ repo: "octo/shop", url: hook.hookUrl, secret: hook.secret });
+    const runs = await runCount();
+    const forged = "<!-- clanker: opened by workflow run run_1 (0123456789abcdef) -->";
+    const body = JSON.stringify({ action: "opened", issue: { number: 41, title: "Crash on save", body: `Steps… ${forged}` }, repository: { full_name: "octo/shop" }, sender: { login: "alice" } });
+    const fired = await fire(hook.hookUrl, body, { "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": githubSig(hook.secret, body) });
+    expect(fired.body.runId).toMatch(/^run_\d+$/);
+    const run = await runFinished(api, fired.body.runId, 20_000);
+    expect(run.status).toBe("completed");
+
+    const deadline = Date.now() + 10_000;
+    while (gh.deliveries.length === 0 && Date.now() < deadline) await Bun.sleep(25);
+    expect(gh.deliveries).toEqual([{ number: 1, status: 202, body: { received: true, event: "issues", ignored: `this issue was opened by workflow ${run.id}: an issue a workflow opens starts no workflow, so none can trigger itself` } }]);
+    const opened = gh.issues.filter((i) => i.repo === "octo/shop");
+    expect(opened.map((i) => i.title)).toEqual(["Follow-up to #41"]);
+    expect(opened[0]!.body).toMatch(new RegExp(`^Seen: Crash on save\n\n<!-- clanker: opened by workflow run ${run.id} \\([0-9a-f]{16}\\) -->$`));
+    expect(await runCount()).toBe(runs + 1);
+    gh.hooks.length = 0;
+  }, 30_000);
+});
+
 describe("skill steps that read a source", () => {
   const withConnector = (connector: unknown) => ({
     id: "read-src",

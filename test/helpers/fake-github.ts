@@ -31,6 +31,10 @@ export interface FakeGithub {
   comments: { repo: string; number: number; body: string; login: string }[];
   /** Makes a code the token endpoint will exchange for `token` (what authorize does after a person agrees). */
   issueCode(token: string): string;
+  /** Repository webhooks: an issue opened through the API is delivered to each (`issues`/`opened`, signed), as GitHub does. */
+  hooks: { repo: string; url: string; secret: string }[];
+  /** What each delivery was answered. */
+  deliveries: { number: number; status: number; body: any }[];
   stop(): void;
 }
 
@@ -44,6 +48,22 @@ export function startFakeGithub(opts: FakeGithubOptions): FakeGithub {
   const comments: FakeGithub["comments"] = [];
   const codes = new Map<string, string>();
   let codeSeq = 0;
+  const hooks: FakeGithub["hooks"] = [];
+  const deliveries: FakeGithub["deliveries"] = [];
+  /** After the API's answer, as GitHub delivers: signed with the hook's secret (X-Hub-Signature-256). */
+  const deliverOpened = (full: string, issue: Record<string, unknown>, login: string) =>
+    setTimeout(async () => {
+      for (const h of hooks.filter((x) => x.repo === full)) {
+        const body = JSON.stringify({ action: "opened", issue: { ...issue, user: { login } }, repository: { full_name: full }, sender: { login } });
+        const sig = new Bun.CryptoHasher("sha256", h.secret).update(body).digest("hex");
+        const r = await fetch(h.url, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": `sha256=${sig}` },
+        });
+        deliveries.push({ number: Number(issue.number), status: r.status, body: await r.json().catch(() => null) });
+      }
+    }, 0);
   const issueCode = (token: string) => {
     const code = `code_${++codeSeq}_${Math.random().toString(36).slice(2)}`;
     codes.set(code, token);
@@ -127,7 +147,9 @@ export function startFakeGithub(opts: FakeGithubOptions): FakeGithub {
         if (!body?.title) return json({ message: "Validation Failed", errors: [{ field: "title", code: "missing_field" }] }, 422);
         const number = issues.filter((i) => i.repo === full).length + 1;
         issues.push({ repo: full, number, title: body.title, body: body.body ?? "", login });
-        return json({ id: 1000 + number, number, title: body.title, body: body.body ?? "", state: "open", html_url: `https://github.example/${full}/issues/${number}` }, 201);
+        const issue = { id: 1000 + number, number, title: body.title, body: body.body ?? "", state: "open", html_url: `https://github.example/${full}/issues/${number}` };
+        deliverOpened(full, issue, login);
+        return json(issue, 201);
       }
       const c = /^\/issues\/(\d+)\/comments$/.exec(rest);
       if (req.method === "POST" && c) {
@@ -165,7 +187,7 @@ export function startFakeGithub(opts: FakeGithubOptions): FakeGithub {
       return notFound();
     },
   });
-  return { url: `http://127.0.0.1:${server.port}`, requests, issues, comments, issueCode, stop: () => server.stop(true) };
+  return { url: `http://127.0.0.1:${server.port}`, requests, issues, comments, issueCode, hooks, deliveries, stop: () => server.stop(true) };
 }
 
 const sha = (s: string) => new Bun.CryptoHasher("sha1").update(s).digest("hex");

@@ -16,6 +16,7 @@ import { integrationError } from "./errors";
 import { checkActionInput } from "./input-schema";
 import type { IntegrationContext, IntegrationProvider } from "./provider";
 import { isJsonObject } from "../../lib/json-object";
+import type { LoopMarks } from "../workflows/loop-mark";
 
 const KIND = "integration" as const;
 
@@ -26,6 +27,7 @@ export interface IntegrationsDeps {
   oauthStates: OAuthStates;
   oauthFlow: OAuthFlow;
   providers: Map<string, IntegrationProvider>;
+  loopMarks: LoopMarks;
 }
 
 export const callbackPath = (id: string) => `/api/v1/integrations/${id}/callback`;
@@ -125,8 +127,8 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       return { integration: p.id, connected: false as const, disconnected: removed };
     },
 
-    /** Runs one action; the attempt is audited whether the provider succeeds or not. */
-    async execute(ctx: Ctx, id: string, action: string, rawInput: unknown): Promise<Record<string, unknown>> {
+    /** Runs one action; the attempt is audited whether the provider succeeds or not. `workflowRun`: the run acting (`run_…`). */
+    async execute(ctx: Ctx, id: string, action: string, rawInput: unknown, workflowRun?: string): Promise<Record<string, unknown>> {
       const p = providerOf(id);
       const spec = p.actions.find((a) => a.name === action);
       if (!spec) throw new InvalidRequestError(`${p.name} has no action '${action}'; it has ${p.actions.map((a) => a.name).join(", ")}`, "action", "UNKNOWN_ACTION");
@@ -137,7 +139,8 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       let result: unknown;
       let failure: ApiError | null = null;
       try {
-        result = await p.execute(ictx(ctx, { credentials: conn.credentials, settings: conn.settings }), action, input);
+        const loopMark = workflowRun === undefined ? undefined : d.loopMarks.mark(workflowRun);
+        result = await p.execute(ictx(ctx, { credentials: conn.credentials, settings: conn.settings, loopMark }), action, input);
       } catch (e) {
         failure = e instanceof ApiError ? e : integrationError(p.name, (e as Error).message ?? "failed", true);
       }

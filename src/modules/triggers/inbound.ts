@@ -82,7 +82,13 @@ export type GithubOutcome = { input: Json } | { ignored: string };
  * whole payload, which runs to tens of kilobytes): {event, action, repository: "owner/repo", sender, delivery}
  * plus `pull_request`, `issue` or `push` — see README "Triggers".
  */
-export function githubInput(event: string, payload: Json, settings: { events?: string[]; repo?: string }, delivery: string | null): GithubOutcome {
+export function githubInput(
+  event: string,
+  payload: Json,
+  settings: { events?: string[]; repo?: string },
+  delivery: string | null,
+  madeByRun: (text: string | null) => string | null,
+): GithubOutcome {
   if (!(event in ACTIONS)) return { ignored: `GitHub event '${event}' does not start workflows (push, pull_request, issues do)` };
   const ev = event as GithubEvent;
   if (!(settings.events ?? []).includes(ev)) return { ignored: `this trigger does not listen to '${ev}' events` };
@@ -104,6 +110,8 @@ export function githubInput(event: string, payload: Json, settings: { events?: s
   }
   if (ev === "issues") {
     const issue = o(payload.issue);
+    const run = madeByRun(s(issue.body));
+    if (run) return { ignored: `this issue was opened by workflow ${run}: an issue a workflow opens starts no workflow, so none can trigger itself` };
     const labels = Array.isArray(issue.labels) ? issue.labels.map((l) => s(o(l).name)).filter((l) => l !== null) : [];
     return { input: { ...base, issue: { number: n(issue.number), title: s(issue.title), body: s(issue.body), url: s(issue.html_url), user: login(issue.user), labels } } };
   }

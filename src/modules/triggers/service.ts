@@ -16,6 +16,7 @@ import { githubInput, REPLAY_WINDOW_SECONDS, verifyClankerSignature, verifyGithu
 import type { EventTriggerRow, EventTriggerStore } from "./store";
 import type { OnceLock } from "../../shared";
 import { isJsonObject } from "../../lib/json-object";
+import type { LoopMarks } from "../workflows/loop-mark";
 
 export interface TriggersDeps {
   store: Store;
@@ -23,6 +24,8 @@ export interface TriggersDeps {
   workflows: WorkflowsService;
   /** Deliveries already launched: in this process, or in Redis across replicas (src/shared). */
   lock: OnceLock;
+  /** Recognises issues a workflow run opened: they start no workflow (see workflows/loop-mark.ts). */
+  loopMarks: LoopMarks;
   /** CLANKER_CRON_MIN_INTERVAL_SECONDS: a cron saved before it that fires more often is not scheduled. */
   cronMinIntervalSeconds: number;
 }
@@ -80,7 +83,7 @@ function cursorOf(param: "after_id" | "before_id", raw: string): { row: number }
   throw new InvalidRequestError(`${param} '${raw}' is not a trigger id (trg_… or <workflow>#<n>)`, param);
 }
 
-export function createTriggersService({ store, eventTriggers: rows, workflows, lock, cronMinIntervalSeconds }: TriggersDeps) {
+export function createTriggersService({ store, eventTriggers: rows, workflows, lock, loopMarks, cronMinIntervalSeconds }: TriggersDeps) {
   // Deliveries already launched are names in the once-lock: ours for twice the timestamp window (older ones are
   // refused anyway); GitHub's, which carry no timestamp, for a day. Only verified deliveries take names.
   const SEEN_MS = 2 * REPLAY_WINDOW_SECONDS * 1000;
@@ -238,7 +241,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
         // the delivery id only adds one, so a redelivery whose payload was re-rendered still launches once.
         replayKeys = [`${row.id}:gh-body:${sha256Hex(dl.raw)}`];
         if (delivery) replayKeys.push(`${row.id}:gh-id:${delivery}`);
-        const outcome = githubInput(event, dl.body, row.settings as { events?: string[]; repo?: string }, delivery);
+        const outcome = githubInput(event, dl.body, row.settings as { events?: string[]; repo?: string }, delivery, loopMarks.madeBy);
         if ("ignored" in outcome) return { status: 202, body: { received: true, event, ignored: outcome.ignored } };
         input = outcome.input;
       }

@@ -32,7 +32,7 @@ export interface EngineDeps {
   executions: ExecutionsService;
   webhooks: WebhooksService;
   /** Runs `action` steps (see integrations service). */
-  integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown): Promise<Record<string, unknown>> } & Pick<IntegrationCatalog, "escapeOf">;
+  integrations?: { execute(ctx: Ctx, integration: string, action: string, input: unknown, workflowRun: string): Promise<Record<string, unknown>> } & Pick<IntegrationCatalog, "escapeOf">;
   definitionOf: (workspaceId: number, workflowId: string, source?: DefinitionSource) => Promise<WorkflowDefinition | null>;
   log: Log;
 }
@@ -362,7 +362,7 @@ export class WorkflowEngine {
     const ended = async (state: StepState, outcome: Outcome) => ((await this.setStep(run.id, step.id, state)) ? outcome : this.afterEnd(run.id, step.id, state));
     try {
       if (!this.d.integrations) throw Object.assign(new Error("Integrations are not available in this process"), { code: "INTEGRATION_ERROR" });
-      const output = await this.d.integrations.execute(ctx, step.integration, step.action, input);
+      const output = await this.d.integrations.execute(ctx, step.integration, step.action, input, encodeId("run", run.id));
       return await ended({ status: "completed", kind: "action", input, output }, "done");
     } catch (e) {
       return ended({ status: "failed", kind: "action", input, error: { code: (e as { code?: string }).code ?? "STEP_FAILED", message: (e as Error).message } }, "failed");
