@@ -34,6 +34,7 @@ import { createDeviceService } from "./modules/signin/device";
 import { createOAuthService } from "./modules/signin/oauth";
 import { createAgentsService } from "./modules/signin/agents";
 import { createInvitationsService } from "./modules/workspaces/invitations";
+import { createMembersService } from "./modules/workspaces/members";
 import { createWorkflowsService } from "./modules/workflows/service";
 import { WorkflowEngine } from "./modules/workflows/engine";
 import { WorkflowTriggers } from "./modules/workflows/triggers";
@@ -138,6 +139,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
       anonymousGrant: config.signin.anonymousCreditGrant,
     }),
     invitations: createInvitationsService(store, mailer, keyCache, workspacesService.actIn),
+    members: createMembersService(store, keyCache, workspacesService.actIn),
     executions,
     workflows,
     workflowEngine: engine,

@@ -260,6 +260,28 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
     await guestContext.close();
   }
 
+  // Back on the members page: the new member's role changed from its select, then they are removed (after a
+  // confirm); a second invitation is listed as pending and withdrawn. The API agrees with each.
+  const ws = (await api("GET", "/api/v1/workspaces/current")).body.id;
+  await page.goto(`${srv.url}/settings/members`);
+  const joined = page.locator("#members li", { hasText: invitee });
+  await joined.getByRole("combobox").selectOption("admin");
+  await page.locator("#members-status", { hasText: / is now admin\.$/ }).waitFor();
+  const listed = async () => (await api("GET", `/api/v1/workspaces/${ws}/members`)).body.data.filter((m: any) => m.email === invitee).map((m: any) => m.role);
+  expect(await listed()).toEqual(["admin"]);
+  page.once("dialog", (d) => void d.accept());
+  await joined.getByRole("button", { name: /^Remove / }).click();
+  await page.locator("#members-status", { hasText: /^Removed / }).waitFor();
+  expect(await listed()).toEqual([]);
+  const second = uniqueEmail("withdrawn");
+  await page.getByLabel("Email to invite").fill(second);
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await page.getByRole("button", { name: `Withdraw the invitation to ${second}` }).click();
+  await page.getByText(`Withdrew the invitation to ${second}.`).waitFor();
+  await page.getByText("No pending invitations.").waitFor();
+  expect((await api("GET", `/api/v1/workspaces/${ws}/invitations`)).body.data).toEqual([]);
+  await expectAccessible(page, "settings members after changes");
+
   await page.goto(`${srv.url}/settings/connectors`);
   await page.locator("#connectors li").first().waitFor();
   await page.locator("#integrations li").first().waitFor();
@@ -319,6 +341,10 @@ test("a member switched into a team does not see owner/admin settings; a direct 
     await p.goto(`${srv.url}/settings/members`);
     await p.locator("#members li", { hasText: ownerEmail }).waitFor();
     expect(await p.getByLabel("Email to invite").isVisible()).toBe(false);
+    // No role to change, nobody to remove: only their own Leave.
+    expect(await p.locator("#members select").count()).toBe(0);
+    expect(await p.getByRole("button", { name: /^Remove / }).count()).toBe(0);
+    expect(await p.locator("#members li", { hasText: memberEmail }).getByRole("button", { name: "Leave this workspace" }).count()).toBe(1);
     // Skills: a member is shown whether each is installed, and who installs them; no button the API would refuse.
     await p.goto(`${srv.url}/library`);
     await p.locator("#members-note").waitFor();

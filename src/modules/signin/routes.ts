@@ -11,19 +11,8 @@ import { hasSession } from "../../web/app/shell";
 import { renderAuthMd, renderSkillMd } from "../../web/agent-docs";
 import { SESSION_COOKIE } from "./service";
 import { SESSION_TTL_MS } from "../users/sessions";
-import { workspaceSchema } from "../workspaces/routes";
+import { invitationSchema, workspaceSchema } from "../workspaces/routes";
 import { isoDate, noBody } from "../../http/schemas";
-
-const invitation = t.Object({
-  id: t.String(),
-  workspaceId: t.String(),
-  email: t.String(),
-  role: t.String(),
-  status: t.String(),
-  expiresAt: isoDate,
-  createdAt: isoDate,
-  acceptedAt: t.Nullable(isoDate),
-});
 
 const email = t.String({ minLength: 3, maxLength: 320 });
 
@@ -210,7 +199,7 @@ export const signinRoutes = (app: Platform) =>
       auth: true,
       params: t.Object({ id: t.String({ maxLength: 100 }) }),
       body: t.Object({ email, role: t.Optional(t.Union([t.Literal("admin"), t.Literal("member")])) }, { additionalProperties: false }),
-      response: invitation,
+      response: invitationSchema,
       detail: { tags: ["Workspaces"], summary: "Invite a member (owners and admins)" },
     })
     .post("/api/v1/invitations/accept", ({ ctx, deps, body }) => deps.services.invitations.accept(ctx, body.token), {

@@ -1,13 +1,14 @@
 // Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
 // address, accepts with the emailed token and becomes a member.
 import { and, eq, gt, lt, ne } from "drizzle-orm";
-import { hasRole, type Ctx } from "../../lib/context";
+import { assertRole, hasRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
-import { encodeId } from "../../lib/ids";
+import { decodeId, encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { cursorOrder, cursorWhere, finishPage, type PageParams } from "../../store/paginate";
 import { invitations, memberships, users, workspaces } from "../../store/schema";
 import { normalizeEmail } from "../users/service";
 import type { Mailer } from "../signin/mailer";
@@ -101,12 +102,45 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       return invitationView(row);
     },
 
+    /** Invitations not yet accepted, withdrawn or replaced (expired ones too, until withdrawn): owners and admins. */
+    async pending(caller: Ctx, wsRef: string, p: PageParams) {
+      const { ws, ctx } = await actIn(caller, wsRef);
+      assertRole(ctx, "admin", "list invitations");
+      const rows = await db
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.workspaceId, ws.id), eq(invitations.status, "pending"), cursorWhere(invitations.id, p)))
+        .orderBy(cursorOrder(invitations.id, p))
+        .limit(p.limit + 1);
+      const page = finishPage(rows, p);
+      return { rows: page.rows.map(invitationView), hasMore: page.hasMore };
+    },
+
+    /** Withdraws a pending invitation (owners and admins): its token then admits nobody. Twice is harmless. */
+    async withdraw(caller: Ctx, wsRef: string, ref: string) {
+      const { ws, ctx } = await actIn(caller, wsRef);
+      assertRole(ctx, "admin", "withdraw invitations");
+      const id = decodeId("invitation", ref);
+      return store.tx(async () => {
+        const [inv] = id === null ? [] : await db.select().from(invitations).where(and(eq(invitations.id, id), eq(invitations.workspaceId, ws.id)));
+        if (!inv) throw new NotFoundError("invitation", ref);
+        if (inv.status === "accepted")
+          throw new ConflictError(`This invitation was already accepted: remove the member instead (DELETE /api/v1/workspaces/${encodeId("workspace", ws.id)}/members/:userId)`, "INVITATION_USED");
+        if (inv.status !== "pending") return invitationView(inv);
+        const [row] = await db.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, inv.id)).returning();
+        await writeAudit(store, ctx, { action: "invitation.revoke", resourceType: "invitation", resourceId: encodeId("invitation", inv.id), metadata: { email: inv.email, reason: "withdrawn" } });
+        return invitationView(row!);
+      });
+    },
+
     async accept(ctx: Ctx, token: string) {
       if (ctx.actor.kind !== "user") throw new PermissionError("Accept an invitation from a signed-in session", "SESSION_REQUIRED");
       const [inv] = await db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token)));
       if (inv?.status === "revoked" && (await replacedLater(inv)))
         throw replacedError(inv);
-      if (!inv || inv.status === "revoked") throw new NotFoundError("invitation");
+      if (!inv) throw new NotFoundError("invitation");
+      // A token that reached someone and was revoked since, not by a newer one: an owner or admin withdrew it.
+      if (inv.status === "revoked") throw new PermissionError("This invitation was withdrawn: ask one of the workspace's owners or admins to invite you again", "INVITATION_WITHDRAWN");
       if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
       if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
       const [me] = await db.select().from(users).where(eq(users.id, ctx.actor.userId));

@@ -3,7 +3,7 @@ import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { idempotent } from "../../http/idempotent-route";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
-import { idParam, isoDate, numericId } from "../../http/schemas";
+import { idParam, isoDate, noBody, numericId } from "../../http/schemas";
 import { encodeId } from "../../lib/ids";
 import { CREATING } from "./service";
 
@@ -17,6 +17,20 @@ export const workspaceSchema = t.Object({
 });
 
 const member = t.Object({ id: t.String(), email: t.Nullable(t.String()), name: t.String(), role: t.String(), joinedAt: isoDate });
+
+export const invitationSchema = t.Object({
+  id: t.String(),
+  workspaceId: t.String(),
+  email: t.String(),
+  role: t.String(),
+  status: t.String(),
+  expiresAt: isoDate,
+  createdAt: isoDate,
+  acceptedAt: t.Nullable(isoDate),
+});
+
+const memberParams = t.Object({ id: t.String({ minLength: 1, maxLength: 100 }), userId: t.String({ minLength: 1, maxLength: 100, description: "The member's user id (usr_4 or 4)" }) });
+const invitationParams = t.Object({ id: t.String({ minLength: 1, maxLength: 100 }), invitationId: t.String({ minLength: 1, maxLength: 100, description: "inv_4 or 4" }) });
 
 export const workspacesRoutes = (app: Platform) =>
   app
@@ -50,4 +64,30 @@ export const workspacesRoutes = (app: Platform) =>
       "/api/v1/workspaces/:id/members",
       async ({ ctx, deps, params, query }) => listEnvelope(await deps.services.workspaces.members(ctx, params.id, parsePage(query, "user"))),
       { auth: true, params: idParam, query: t.Object(pageQuery), response: listSchema(member), detail: { tags: ["Workspaces"], summary: "List members" } },
-    );
+    )
+    .patch("/api/v1/workspaces/:id/members/:userId", ({ ctx, deps, params, body }) => deps.services.members.setRole(ctx, params.id, params.userId, body.role), {
+      auth: true,
+      params: memberParams,
+      body: t.Object({ role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]) }, { additionalProperties: false }),
+      response: member,
+      detail: { tags: ["Workspaces"], summary: "Change a member's role (owners and admins; only owners make or change owners; a workspace keeps an owner)" },
+    })
+    .delete("/api/v1/workspaces/:id/members/:userId", ({ ctx, deps, params }) => deps.services.members.remove(ctx, params.id, params.userId), {
+      auth: true,
+      params: memberParams,
+      body: noBody,
+      response: t.Object({ id: t.String(), deleted: t.Literal(true), keysRevoked: t.Number({ description: "The member's API keys bound to this workspace, revoked with the removal" }) }),
+      detail: { tags: ["Workspaces"], summary: "Remove a member (owners and admins), or leave (yourself); their keys bound here are revoked" },
+    })
+    .get(
+      "/api/v1/workspaces/:id/invitations",
+      async ({ ctx, deps, params, query }) => listEnvelope(await deps.services.invitations.pending(ctx, params.id, parsePage(query, "invitation"))),
+      { auth: true, params: idParam, query: t.Object(pageQuery), response: listSchema(invitationSchema), detail: { tags: ["Workspaces"], summary: "List pending invitations (owners and admins)" } },
+    )
+    .delete("/api/v1/workspaces/:id/invitations/:invitationId", ({ ctx, deps, params }) => deps.services.invitations.withdraw(ctx, params.id, params.invitationId), {
+      auth: true,
+      params: invitationParams,
+      body: noBody,
+      response: invitationSchema,
+      detail: { tags: ["Workspaces"], summary: "Withdraw a pending invitation (owners and admins): its token then admits nobody" },
+    });

@@ -68,28 +68,77 @@ const MEMBERS_BODY = `<ul class="rows" id="members" aria-label="Members"></ul>
 <p id="invite-status" class="msg" role="status" hidden></p>
 <p class="muted">The invitation is mailed (or written to <code>data/outbox/</code>); the person accepts it signed in as that address.</p>
 </section>
-<p class="muted">Changing a member's role or removing a member is not in the API yet, so this page does not offer it.</p>
-<p id="members-status" class="msg" role="status" hidden></p>`;
+<section data-admin hidden aria-labelledby="pending-title">
+<h3 id="pending-title">Pending invitations</h3>
+<ul class="rows" id="invitations" aria-label="Pending invitations"></ul>
+<div class="toolbar"><button type="button" class="plain" id="more-invitations" hidden>Load more invitations</button></div>
+</section>
+<p class="muted">Owners and admins change roles and remove members; only owners make or change owners, and a workspace keeps at least one. Anyone may leave. A removed member's API keys for this workspace are revoked.</p>
+<p id="members-status" class="msg" role="status" tabindex="-1" hidden></p>`;
 
 const MEMBERS_SCRIPT = `
-var membersAfter = null;
+var membersAfter = null, invitationsAfter = null, isAdmin = false;
+var wsPath = function () { return "/api/v1/workspaces/" + encodeURIComponent(me.workspaceId); };
+function done(text) { say($("members-status"), text, "ok"); $("members-status").focus(); loadMembers(false); }
+function failed(what, e) { say($("members-status"), "Could not " + what + ": " + e.message, "err"); $("members-status").focus(); }
+function memberRow(m) {
+  var who = m.name || m.email || m.id, self = m.id === me.id;
+  var parts = [el("strong", who + (self ? " (you)" : ""), "grow"), el("span", m.email || "")];
+  // Offer only what the service allows: owners are the owners' business, and nobody changes their own role here.
+  var mayManage = isAdmin && !self && (m.role !== "owner" || me.role === "owner");
+  if (mayManage) {
+    var sel = el("select"); sel.setAttribute("aria-label", "Role of " + who);
+    (me.role === "owner" ? ["member", "admin", "owner"] : ["member", "admin"]).forEach(function (r) { var o = el("option", r); o.value = r; o.selected = r === m.role; sel.append(o); });
+    sel.onchange = async function () { sel.disabled = true;
+      try { await api(wsPath() + "/members/" + encodeURIComponent(m.id), { method: "PATCH", body: { role: sel.value } }); done(who + " is now " + sel.value + "."); }
+      catch (e) { sel.disabled = false; sel.value = m.role; failed("change " + who + "'s role", e); } };
+    parts.push(sel);
+    parts.push(btn("Remove", "Remove " + who, function () { removeMember(m, who, this); }, true));
+  } else parts.push(el("span", m.role, "badge"));
+  if (self) parts.push(btn("Leave", "Leave this workspace", function () { removeMember(m, who, this); }, true));
+  parts.push(el("span", "joined " + fmtTime(m.joinedAt), "muted"));
+  return row(parts);
+}
+async function removeMember(m, who, button) {
+  var self = m.id === me.id;
+  if (!confirm(self ? "Leave this workspace? Your API keys for it are revoked, and only an invitation brings you back." : "Remove " + who + " from this workspace? Their API keys for it are revoked at once.")) return;
+  button.disabled = true;
+  try { await api(wsPath() + "/members/" + encodeURIComponent(m.id), { method: "DELETE" });
+    if (self) { location.assign("/"); return; }
+    done("Removed " + who + "."); }
+  catch (e) { button.disabled = false; failed(self ? "leave" : "remove " + who, e); }
+}
 async function loadMembers(more) {
   try {
-    var page = await api("/api/v1/workspaces/" + encodeURIComponent(me.workspaceId) + "/members?limit=50" + (more && membersAfter ? "&after_id=" + encodeURIComponent(membersAfter) : ""));
+    var page = await api(wsPath() + "/members?limit=50" + (more && membersAfter ? "&after_id=" + encodeURIComponent(membersAfter) : ""));
     var ul = $("members"); if (!more) ul.replaceChildren();
-    page.data.forEach(function (m) {
-      ul.append(row([el("strong", m.name || m.email || m.id, "grow"), el("span", m.email || ""), el("span", m.role, "badge"), el("span", "joined " + fmtTime(m.joinedAt), "muted")]));
-    });
+    page.data.forEach(function (m) { ul.append(memberRow(m)); });
     membersAfter = page.last_id; $("more-members").hidden = !page.has_more;
   } catch (e) { say($("members-status"), "Could not list the members: " + e.message, "err"); }
 }
+async function loadInvitations(more) {
+  try {
+    var page = await api(wsPath() + "/invitations?limit=50" + (more && invitationsAfter ? "&after_id=" + encodeURIComponent(invitationsAfter) : ""));
+    var ul = $("invitations"); if (!more) ul.replaceChildren();
+    page.data.forEach(function (i) {
+      ul.append(row([el("strong", i.email, "grow"), el("span", i.role, "badge"), el("span", "expires " + fmtTime(i.expiresAt), "muted"),
+        btn("Withdraw", "Withdraw the invitation to " + i.email, async function () {
+          var b = this; b.disabled = true;
+          try { await api(wsPath() + "/invitations/" + encodeURIComponent(i.id), { method: "DELETE" }); say($("invite-status"), "Withdrew the invitation to " + i.email + ".", "ok"); loadInvitations(false); }
+          catch (e) { b.disabled = false; say($("invite-status"), "Could not withdraw the invitation to " + i.email + ": " + e.message, "err"); } }, true)]));
+    });
+    if (!ul.children.length) ul.append(emptyRow("No pending invitations."));
+    invitationsAfter = page.last_id; $("more-invitations").hidden = !page.has_more;
+  } catch (e) { say($("invite-status"), "Could not list the invitations: " + e.message, "err"); }
+}
 $("invite-form").onsubmit = async function (e) { e.preventDefault();
   var email = $("invite-email").value;
-  try { await api("/api/v1/workspaces/" + encodeURIComponent(me.workspaceId) + "/invitations", { method: "POST", body: { email: email, role: $("invite-role").value } });
-    say($("invite-status"), "Invited " + email + ".", "ok"); $("invite-email").value = ""; }
+  try { await api(wsPath() + "/invitations", { method: "POST", body: { email: email, role: $("invite-role").value } });
+    say($("invite-status"), "Invited " + email + ".", "ok"); $("invite-email").value = ""; loadInvitations(false); }
   catch (err) { say($("invite-status"), "Could not invite " + email + ": " + err.message, "err"); } };
 $("more-members").onclick = function () { loadMembers(true); };
-function load() { loadMembers(false); }
+$("more-invitations").onclick = function () { loadInvitations(true); };
+function load(admin) { isAdmin = admin; loadMembers(false); if (admin) loadInvitations(false); }
 `;
 
 export const accessPages: SettingsPage[] = [

@@ -1,0 +1,168 @@
+// Changing who is in a workspace, over real HTTP: roles changed (only owners make or change owners, a workspace keeps
+// an owner), members removed or leaving (their keys bound there revoked, their open streams ended at once),
+// invitations listed and withdrawn; each change audited, and taking effect on the very next request.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { expectError } from "./helpers/api";
+import { outboxLatest } from "./helpers/mail";
+import { makeTeam, teamMember, type Team } from "./helpers/team";
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_PUBLIC_RATE_LIMIT_PER_MINUTE: "10000" } });
+});
+afterAll(async () => {
+  await srv?.stop();
+  if (srv) cleanup(srv);
+});
+
+const userIdOf = async (call: ReturnType<typeof client>) => (await call("GET", "/api/v1/profile")).body.id as string;
+const actions = async (t: Team, n: number) => (await t.owner("GET", `/api/v1/audit-logs?limit=${n}`)).body.data.map((a: any) => [a.action, a.resource_id ?? a.resourceId, a.metadata]);
+/** A key of `session`'s person, bound to the team. */
+async function teamKey(t: Team, session: string): Promise<string> {
+  const made = await client(srv, { session, workspace: t.id })("POST", "/api/v1/api-keys", { body: { name: "team key" } });
+  expect(made.status).toBe(200);
+  return made.body.key;
+}
+
+describe("roles", () => {
+  test("an owner makes a member an admin: audited, and the member's cached key holds the role on its next request; back to member, it does not", async () => {
+    const t = await makeTeam(srv, "Roles");
+    const m = await teamMember(t, "member");
+    const key = client(srv, { apiKey: await teamKey(t, m.session) });
+    const id = await userIdOf(m.call);
+    expectError(await key("GET", "/api/v1/webhooks/secret"), 403, "permission_error", "ROLE_REQUIRED");
+    const made = await t.owner("PATCH", `/api/v1/workspaces/${t.id}/members/${id}`, { body: { role: "admin" } });
+    expect(made.status).toBe(200);
+    expect(made.body).toMatchObject({ id, role: "admin" });
+    expect((await key("GET", "/api/v1/webhooks/secret")).status).toBe(200);
+    expect((await actions(t, 1))[0]).toEqual(["member.update", id, { email: expect.any(String), from: "member", to: "admin" }]);
+    expect((await t.owner("PATCH", `/api/v1/workspaces/${t.id}/members/${id}`, { body: { role: "member" } })).body.role).toBe("member");
+    expectError(await key("GET", "/api/v1/webhooks/secret"), 403, "permission_error", "ROLE_REQUIRED");
+    const listed = (await t.owner("GET", `/api/v1/workspaces/${t.id}/members`)).body.data.find((x: any) => x.id === id);
+    expect(listed.role).toBe("member");
+  });
+
+  test("owners are the owners' business; a workspace keeps an owner; a member changes no role; bad input names itself", async () => {
+    const t = await makeTeam(srv, "Owners");
+    const admin = await teamMember(t, "admin");
+    const member = await teamMember(t, "member");
+    const [ownerId, adminId, memberId] = [await userIdOf(t.owner), await userIdOf(admin.call), await userIdOf(member.call)];
+    const path = (id: string) => `/api/v1/workspaces/${t.id}/members/${id}`;
+    expectError(await admin.call("PATCH", path(memberId), { body: { role: "owner" } }), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await admin.call("PATCH", path(ownerId), { body: { role: "member" } }), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await admin.call("PATCH", path(adminId), { body: { role: "owner" } }), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await member.call("PATCH", path(memberId), { body: { role: "admin" } }), 403, "permission_error", "ROLE_REQUIRED");
+    const last = await t.owner("PATCH", path(ownerId), { body: { role: "admin" } });
+    expectError(last, 409, "conflict_error", "LAST_OWNER");
+    expect(last.body.error.message).toContain("make another member an owner first");
+    expectError(await t.owner("PATCH", path(memberId), { body: { role: "boss" } }), 400, "invalid_request_error");
+    expectError(await t.owner("PATCH", path("usr_999999"), { body: { role: "admin" } }), 404, "not_found_error");
+    // Someone who is not a member here is not found either, as another workspace's objects are not.
+    const stranger = await userIdOf(client(srv, { session: await srv.createSession(uniqueEmail("stranger")) }));
+    expectError(await t.owner("PATCH", path(stranger), { body: { role: "admin" } }), 404, "not_found_error");
+    // Two owners: then either may step down.
+    expect((await t.owner("PATCH", path(adminId), { body: { role: "owner" } })).body.role).toBe("owner");
+    expect((await t.owner("PATCH", path(ownerId), { body: { role: "member" } })).body.role).toBe("member");
+    expectError(await admin.call("PATCH", path(adminId), { body: { role: "admin" } }), 409, "conflict_error", "LAST_OWNER");
+  });
+
+  test("a personal workspace has its one owner", async () => {
+    const session = await srv.createSession(uniqueEmail("solo"));
+    const me = client(srv, { session });
+    const ws = (await me("GET", "/api/v1/workspaces/current")).body;
+    expect(ws.personal).toBe(true);
+    expectError(await me("PATCH", `/api/v1/workspaces/${ws.id}/members/${await userIdOf(me)}`, { body: { role: "member" } }), 409, "conflict_error", "LAST_OWNER");
+    expectError(await me("DELETE", `/api/v1/workspaces/${ws.id}/members/${await userIdOf(me)}`), 409, "conflict_error", "LAST_OWNER");
+  });
+});
+
+describe("removal", () => {
+  test("an admin removes a member: their key bound here is revoked at once (an open stream ends), their session no longer reaches it; audited", async () => {
+    const t = await makeTeam(srv, "Removal");
+    const admin = await teamMember(t, "admin");
+    const m = await teamMember(t, "member");
+    const id = await userIdOf(m.call);
+    const key = await teamKey(t, m.session);
+    const ctl = new AbortController();
+    const stream = await fetch(`${srv.url}/api/events`, { headers: { "x-api-key": key }, signal: ctl.signal });
+    expect(stream.status).toBe(200);
+    const reading = new Response(stream.body).text();
+    await Bun.sleep(200);
+
+    const removed = await admin.call("DELETE", `/api/v1/workspaces/${t.id}/members/${id}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body).toEqual({ id, deleted: true, keysRevoked: 1 });
+    const heard = await Promise.race([reading, Bun.sleep(3000).then(() => null)]);
+    ctl.abort();
+    expect(heard).toContain('"code":"KEY_REVOKED"');
+    expectError(await client(srv, { apiKey: key })("GET", "/api/v1/profile"), 401, "authentication_error", "KEY_REVOKED");
+    expectError(await m.call("GET", "/api/v1/workspaces/current"), 404, "not_found_error");
+    const members = (await t.owner("GET", `/api/v1/workspaces/${t.id}/members`)).body.data.map((x: any) => x.id);
+    expect(members).not.toContain(id);
+    const [entry] = await actions(t, 1);
+    expect(entry[0]).toBe("member.remove");
+    expect(entry[2]).toMatchObject({ role: "member", keysRevoked: [expect.stringMatching(/^key_\d+$/)] });
+    // Their own workspace is untouched.
+    expect((await client(srv, { session: m.session })("GET", "/api/v1/workspaces/current")).status).toBe(200);
+    // Invited again, they are a member again, but the revoked key stays revoked.
+    const back = await teamMember(t, "member", (await m.call("GET", "/api/v1/profile")).body.email);
+    expect((await back.call("GET", "/api/v1/workspaces/current")).body.id).toBe(t.id);
+    expectError(await client(srv, { apiKey: key })("GET", "/api/v1/profile"), 401, "authentication_error", "KEY_REVOKED");
+  });
+
+  test("only owners remove owners; a member removes nobody but may leave; the last owner may not leave", async () => {
+    const t = await makeTeam(srv, "Leaving");
+    const admin = await teamMember(t, "admin");
+    const m = await teamMember(t, "member");
+    const other = await teamMember(t, "member");
+    const [ownerId, adminId, mId, otherId] = [await userIdOf(t.owner), await userIdOf(admin.call), await userIdOf(m.call), await userIdOf(other.call)];
+    const path = (id: string) => `/api/v1/workspaces/${t.id}/members/${id}`;
+    expectError(await admin.call("DELETE", path(ownerId)), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await m.call("DELETE", path(otherId)), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await t.owner("DELETE", path(ownerId)), 409, "conflict_error", "LAST_OWNER");
+    const left = await m.call("DELETE", path(mId));
+    expect(left.body).toEqual({ id: mId, deleted: true, keysRevoked: 0 });
+    expect((await actions(t, 1))[0].slice(0, 2)).toEqual(["member.leave", mId]);
+    expectError(await m.call("DELETE", path(mId)), 404, "not_found_error");
+    expect((await t.owner("DELETE", path(adminId))).status).toBe(200);
+    expectError(await admin.call("GET", "/api/v1/workspaces/current"), 404, "not_found_error");
+  });
+});
+
+describe("invitations", () => {
+  test("owners and admins list pending ones and withdraw one: its token then admits nobody, saying so; twice is harmless; an accepted one is not withdrawn", async () => {
+    const t = await makeTeam(srv, "Invites");
+    const member = await teamMember(t, "member");
+    const email = uniqueEmail("withdrawn");
+    const inv = await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email, role: "admin" } });
+    expect(inv.status).toBe(200);
+    const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)!.text)![0];
+    const list = await t.owner("GET", `/api/v1/workspaces/${t.id}/invitations`);
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((i: any) => [i.id, i.email, i.role, i.status])).toEqual([[inv.body.id, email, "admin", "pending"]]);
+    expectError(await member.call("GET", `/api/v1/workspaces/${t.id}/invitations`), 403, "permission_error", "ROLE_REQUIRED");
+    expectError(await member.call("DELETE", `/api/v1/workspaces/${t.id}/invitations/${inv.body.id}`), 403, "permission_error", "ROLE_REQUIRED");
+
+    const withdrawn = await t.owner("DELETE", `/api/v1/workspaces/${t.id}/invitations/${inv.body.id}`);
+    expect(withdrawn.body).toMatchObject({ id: inv.body.id, status: "revoked" });
+    expect((await actions(t, 1))[0]).toEqual(["invitation.revoke", inv.body.id, { email, reason: "withdrawn" }]);
+    expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/invitations/${inv.body.id}`)).body.status).toBe("revoked");
+    expect((await actions(t, 1))[0][2].reason).toBe("withdrawn");
+    expect((await t.owner("GET", `/api/v1/workspaces/${t.id}/invitations`)).body.data).toEqual([]);
+    const accepting = client(srv, { session: await srv.createSession(email) });
+    const refused = await accepting("POST", "/api/v1/invitations/accept", { body: { token } });
+    expectError(refused, 403, "permission_error", "INVITATION_WITHDRAWN");
+    expect(refused.body.error.message).toContain("invite you again");
+
+    // One accepted is a member now: removed as one, not withdrawn.
+    const joined = uniqueEmail("joined");
+    await teamMember(t, "member", joined);
+    const accepted = (await t.owner("GET", `/api/v1/audit-logs?limit=50`)).body.data.find((a: any) => a.action === "member.add" && a.metadata.email === joined);
+    const used = await t.owner("DELETE", `/api/v1/workspaces/${t.id}/invitations/${accepted.metadata.invitationId}`);
+    expectError(used, 409, "conflict_error", "INVITATION_USED");
+    // Another workspace's invitation is not found here.
+    const elsewhere = await makeTeam(srv, "Elsewhere");
+    expectError(await elsewhere.owner("DELETE", `/api/v1/workspaces/${elsewhere.id}/invitations/${inv.body.id}`), 404, "not_found_error");
+  });
+});
