@@ -280,6 +280,14 @@ describe("REST: email over SMTP", () => {
     expect((await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@partner.example"] } } })).status).toBe(200);
     expect((await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: outsider, subject: "Hello partner", text: "y" } } })).status).toBe(200);
     await sink.waitFor(outsider, (m) => m.subject === "Hello partner");
+    // Only a mailbox at that domain: not a display name, a list or a route that a relay would take elsewhere.
+    const before = sink.messages.length;
+    for (const to of ["<root>x@partner.example", "\"x@partner.example\" <root>", "x@evil.example, y@partner.example", "attacker%evil.example@partner.example", "evil.example!root@partner.example", "x@sub.partner.example"]) {
+      const r = await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to, subject: "x", text: "y" } } });
+      expect([to, r.status, r.body.error?.param ?? r.body.error?.code]).toEqual([to, to === "x@sub.partner.example" ? 403 : 400, to === "x@sub.partner.example" ? "EMAIL_RECIPIENT_NOT_ALLOWED" : "input.to"]);
+    }
+    await Bun.sleep(200);
+    expect(sink.messages.length).toBe(before);
     // A mailbox the mail server refuses (550) is the provider's refusal (400), not "unreachable, retry later" (503).
     const bounced = await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: "refused-x@partner.example", subject: "x", text: "y" } } });
     expectError(bounced, 400, "invalid_request_error", "INTEGRATION_ERROR");

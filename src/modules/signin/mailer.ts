@@ -100,7 +100,8 @@ function rawMailer(config: SigninConfig, dataDir: string, log: Log, store?: Stor
         // Bounded as an integration's HTTP call is (Slack: 15 s): nodemailer's defaults let a mail server that stops
         // answering hold a sign-in or a workflow step for 10 minutes.
         transport ??= import("nodemailer").then((m) => m.default.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: SMTP_TIMEOUT_MS }));
-        await (await transport).sendMail({ from: config.mailFrom, ...mail });
+        // The address as an address: nodemailer would read a display name, a group or a list out of a string.
+        await (await transport).sendMail({ from: config.mailFrom, subject: mail.subject, text: mail.text, to: { name: "", address: mail.to } });
       },
     };
   }

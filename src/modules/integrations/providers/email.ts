@@ -2,13 +2,13 @@
 // the workspace (people who proved their address by a code) unless the owner listed other recipients when
 // connecting ({"allowRecipients": ["someone@example.com", "@partner.example"]}).
 import { InvalidRequestError, PermissionError } from "../../../lib/errors";
+import { normalizeEmail } from "../../users/service";
 import type { Mail } from "../../signin/mailer";
 import { integrationAuthFailed, integrationError } from "../errors";
 import type { IntegrationProvider } from "../provider";
 
 const NAME = "Email";
 const MAX_ALLOWED = 100;
-const ADDRESS_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN_RE = /^@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
 export interface EmailProviderDeps {
@@ -18,13 +18,28 @@ export interface EmailProviderDeps {
   memberEmails(workspaceId: number): Promise<string[]>;
 }
 
+/**
+ * The one mailbox an address names, as sign-in spells it (so a member's address compares equal), or null. `%` and `!`
+ * are refused too: some relays still route `user%other.host@relay` and `host!user@relay` onwards, past an @domain allowed.
+ */
+function mailbox(raw: string): string | null {
+  try {
+    const address = normalizeEmail(raw);
+    return /[%!]/.test(address.slice(0, address.lastIndexOf("@"))) ? null : address;
+  } catch {
+    return null;
+  }
+}
+
 function allowedList(raw: unknown): string[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw) || raw.length > MAX_ALLOWED) throw new InvalidRequestError(`credentials.allowRecipients must be a list of at most ${MAX_ALLOWED} addresses or @domains`, "credentials.allowRecipients");
   return raw.map((v, i) => {
-    const s = typeof v === "string" ? v.trim().toLowerCase() : "";
-    if (!ADDRESS_RE.test(s) && !DOMAIN_RE.test(s)) throw new InvalidRequestError(`credentials.allowRecipients.${i} must be an address or an @domain`, `credentials.allowRecipients.${i}`);
-    return s;
+    const s = typeof v === "string" ? v.trim() : "";
+    // An @domain is kept as a mailbox's domain is spelled (lower case, IDNA's Unicode form), so the two compare.
+    const allowed = DOMAIN_RE.test(s) ? mailbox(`x${s}`)?.slice(1) : mailbox(s);
+    if (!allowed) throw new InvalidRequestError(`credentials.allowRecipients.${i} must be an address or an @domain`, `credentials.allowRecipients.${i}`);
+    return allowed;
   });
 }
 
@@ -64,10 +79,12 @@ export function createEmailProvider(deps: EmailProviderDeps): IntegrationProvide
 
     async execute(ctx, _action, input) {
       if (!deps.send) throw integrationError(NAME, "the server has no CLANKER_SMTP_URL", true);
-      const to = (input.to as string).trim().toLowerCase();
+      const to = mailbox(input.to as string);
+      if (!to) throw new InvalidRequestError("input.to must be one address (name@example.com), without a display name or a route", "input.to");
       const subject = input.subject as string;
       if (/[\r\n]/.test(subject)) throw new InvalidRequestError("input.subject must be one line", "input.subject");
-      const allowed = ((ctx.settings.allowRecipients as string[] | undefined) ?? []).some((a) => (a.startsWith("@") ? to.endsWith(a) : a === to));
+      const domain = to.slice(to.lastIndexOf("@"));
+      const allowed = ((ctx.settings.allowRecipients as string[] | undefined) ?? []).some((a) => (a.startsWith("@") ? a === domain : a === to));
       if (!allowed && !(await deps.memberEmails(ctx.workspaceId)).includes(to))
         throw new PermissionError(`${to} is not a verified member of this workspace; the owner can allow other recipients when connecting email`, "EMAIL_RECIPIENT_NOT_ALLOWED");
       try {
