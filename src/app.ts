@@ -68,6 +68,7 @@ export function createDeps(
     services,
     (request) => authenticator.fromRequest(request),
     (ctx, key, call, args, fn, tx) => idempotency.once(ctx, key, call, args, fn, tx, (line) => log.error(line)),
+    log,
   );
   authenticator.onAccessEnded(() => mcp.recheck());
   return {

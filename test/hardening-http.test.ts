@@ -14,6 +14,7 @@ import { cleanup, readResponse, startServer, testDialect, uniqueEmail, type Test
 import { outboxCode, outboxMessages } from "./helpers/mail";
 import { waitUntil } from "./helpers/suite";
 import { runSql } from "./helpers/sql";
+import { connectMcp, toolError } from "./helpers/mcp-client";
 
 type Answer = { status: number; headers: Headers; body: any; text: string };
 
@@ -619,13 +620,18 @@ describe.skipIf(testDialect() === "postgres")("another process holding SQLite's 
 
       // Held past 5 s: writes queued behind one another each give up 5 s after they came (a typed 503 naming the
       // cause), not one 5 s after another (they answered at 10, 15, 20 s).
+      // An MCP tool meets the same typed answer as REST (it was an untyped "Internal error", and nothing logged).
+      const mcp = await connectMcp(srv.url, "streamable", { "x-api-key": key });
       const long = hold(srv.dataDir, 6_500);
       await long.held;
-      const queued = await Promise.all(
-        [1, 2, 3].map((i) => send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key }, body: JSON.stringify({ name: `Queued ${i}` }) }).then((r) => ({ status: r.status, code: (JSON.parse(r.text) as { error?: { code: string; message: string } }).error, at: Date.now() }))),
-      );
+      const [viaMcp, ...queued] = await Promise.all([
+        toolError(mcp, "write-memory", { content: "behind a lock" }),
+        ...[1, 2, 3].map((i) => send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key }, body: JSON.stringify({ name: `Queued ${i}` }) }).then((r) => ({ status: r.status, code: (JSON.parse(r.text) as { error?: { code: string; message: string } }).error, at: Date.now() }))),
+      ]);
       const longReleasedAt = await long.released;
       for (const q of queued) expect({ status: q.status, code: q.code?.code, message: q.code?.message, beforeRelease: q.at < longReleasedAt }).toEqual({ status: 503, code: "STORE_UNAVAILABLE", message: expect.stringContaining("another process held its write lock"), beforeRelease: true });
+      expect({ type: viaMcp.type, code: viaMcp.code }).toEqual({ type: "overloaded_error", code: "STORE_UNAVAILABLE" });
+      await mcp.close();
     } finally {
       await srv.stop();
       cleanup(srv);

@@ -5,6 +5,7 @@ import { TOOL_LIST } from "../src/mcp/built-tool-list";
 import { answerToolsList, listTools } from "../src/mcp/tool-list";
 import { createMcpServer } from "../src/mcp/server";
 import type { Services } from "../src/services";
+import { lineLog } from "../src/lib/log";
 import { SPEC_TOOL_NAMES } from "./helpers/mcp-tools";
 
 test("the list made at build time is the SDK's own tools/list of every tool, whatever the transport and address", async () => {
@@ -16,6 +17,6 @@ test("the list made at build time is the SDK's own tools/list of every tool, wha
 test("a server answers tools/list with that list itself (no conversion), session after session", async () => {
   // Registering reads the catalog (every skill is a prompt), nothing else; no tool is called.
   const services = { marketplace: { all: () => [] } } as unknown as Services;
-  const server = () => createMcpServer({ services, baseUrl: () => "http://127.0.0.1:9", transport: "http", ctxOf: () => Promise.reject(new Error("no call")), once: () => Promise.reject(new Error("no call")) });
+  const server = () => createMcpServer({ services, log: lineLog(() => {}), baseUrl: () => "http://127.0.0.1:9", transport: "http", ctxOf: () => Promise.reject(new Error("no call")), once: () => Promise.reject(new Error("no call")) });
   for (let i = 0; i < 2; i++) expect((await answerToolsList(server())).tools).toBe(TOOL_LIST);
 });

@@ -21,8 +21,13 @@ export function toApiError(code: string | number, error: unknown, request: Reque
     case "INVALID_COOKIE_SIGNATURE":
       return new InvalidRequestError("Invalid cookie signature", "cookie");
   }
+  return knownFailure(error) ?? new ApiError("api_error", "Internal server error");
+}
+
+/** A failure that is no bug here, as its typed error (a NUL in text, the store unable to write now), else null. */
+export function knownFailure(error: unknown): ApiError | null {
   if (isNulRefusal(error)) return new InvalidRequestError("Text must not contain NUL (\\u0000) characters", undefined, "INVALID_TEXT");
-  return storeUnavailable(error) ?? new ApiError("api_error", "Internal server error");
+  return storeUnavailable(error);
 }
 
 /** 503 STORE_UNAVAILABLE when the store cannot write or be reached now (a full disk…), else null: a bug is a 500. */

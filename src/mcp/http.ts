@@ -8,6 +8,7 @@ import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ToolContext } from "./server";
 import type { Ctx } from "../lib/context";
+import type { Log } from "../lib/log";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
 import type { Principal } from "../http/auth";
@@ -97,6 +98,7 @@ export class McpSessions {
     private services: Services,
     private reauthenticate: Reauthenticate,
     private once: ToolContext["once"],
+    private log: Log,
   ) {}
 
   /** Sessions open now (the metrics' gauge). */
@@ -260,7 +262,7 @@ export class McpSessions {
   /** Streamable HTTP's initialize: a new session with its own McpServer. */
   private async initialize(ctx: Ctx, request: Request, body: unknown, baseUrl: string): Promise<Response> {
     const { createMcpServer, requestCtx, WebStandardStreamableHTTPServerTransport, SessionEventStore } = await sdk();
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, log: this.log, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
     let opened = false;
     const unanswered = new Unanswered();
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
@@ -287,7 +289,7 @@ export class McpSessions {
   /** Legacy SSE: the event stream; its first event names the message endpoint with the session id. */
   async sseStream(ctx: Ctx, request: Request, baseUrl: string): Promise<Response> {
     const { createMcpServer, requestCtx, SSEServerTransport } = await sdk();
-    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
+    const server = createMcpServer({ services: this.services, ctxOf: requestCtx, once: this.once, log: this.log, baseUrl: () => baseUrl, transport: "http", workspaceId: ctx.workspaceId });
     let transport!: SSEServerTransport;
     const stream = new ReadableStream<Uint8Array>({
       start: async (controller) => {

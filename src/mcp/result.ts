@@ -1,6 +1,7 @@
 // Tool results: structured content (and its JSON as text for clients that only read text); a domain failure
 // is a tool result with isError carrying the same type and code as the REST error.
 import { ApiError } from "../lib/errors";
+import { knownFailure } from "../http/errors";
 
 export type ContentBlock =
   | { type: "text"; text: string }
@@ -16,10 +17,15 @@ export function ok(value: object): ToolResult {
   return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
 }
 
-export function failure(err: unknown): ToolResult {
-  const api = err instanceof ApiError ? err : new ApiError("api_error", "Internal error");
-  const body = api.toBody();
-  return { content: [{ type: "text", text: JSON.stringify(body) }], structuredContent: body as unknown as Record<string, unknown>, isError: true };
+/** On a failed result whose error was no typed one (a bug): the error, for the server's log (see createMcpServer). */
+export const UNEXPECTED = Symbol("unexpected");
+
+export function failure(err: unknown): ToolResult & { [UNEXPECTED]?: unknown } {
+  // The same typed answer REST gives for the same failure (a full disk is 503 STORE_UNAVAILABLE there and here).
+  const known = err instanceof ApiError ? err : knownFailure(err);
+  const body = (known ?? new ApiError("api_error", "Internal error: the server's log has it")).toBody();
+  const result = { content: [{ type: "text" as const, text: JSON.stringify(body) }], structuredContent: body as unknown as Record<string, unknown>, isError: true };
+  return known ? result : Object.assign(result, { [UNEXPECTED]: err });
 }
 
 /** Runs a service call as a tool: the value, or the typed failure. */

@@ -17,7 +17,8 @@ import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
 import { announceListChanges, installSessionFeatures, sessionLogging } from "./session";
 import { ErrorCode, ListPromptsRequestSchema, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
-import { rpcError } from "./result";
+import { rpcError, UNEXPECTED } from "./result";
+import type { Log } from "../lib/log";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 
@@ -44,6 +45,8 @@ export interface ToolContext {
   workspaceId?: number;
   /** A creating tool's call under the idempotency key it was given (see Idempotency.once). */
   once: <T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, tx?: TxOptions) => Promise<T>;
+  /** The server's log: a tool's failure that is a bug (not a typed error) is written there, as a route's is. */
+  log: Log;
 }
 
 /** The ctx a transport hands to the tools with each HTTP request (see McpSessions). */
@@ -174,8 +177,9 @@ export function createMcpServer(tc: ToolContext): McpServer {
     registered.push(name);
     return register(name, config, (async (...a: unknown[]) => {
       const started = performance.now();
-      const result = (await cb(...a)) as { isError?: boolean };
+      const result = (await cb(...a)) as { isError?: boolean; [UNEXPECTED]?: unknown };
       const extra = a[a.length - 1] as Parameters<typeof log>[2];
+      if (UNEXPECTED in result) tc.log.error(`MCP tool ${name} failed: ${(result[UNEXPECTED] as Error)?.stack ?? String(result[UNEXPECTED])}`);
       log(result.isError ? "warning" : "info", `${name}: ${result.isError ? "failed" : "done"} in ${Math.round(performance.now() - started)} ms`, extra);
       return result;
     }) as never);

@@ -48,7 +48,7 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
     process.exit(2);
   }
   await deps.services.runner.start();
-  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, transport: "stdio", baseUrl: () => runningServerUrl(config.dataDir) ?? reachableUrl(config), workspaceId: ctx.workspaceId });
+  const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, log, transport: "stdio", baseUrl: () => runningServerUrl(config.dataDir) ?? reachableUrl(config), workspaceId: ctx.workspaceId });
   const transport = new StdioServerTransport(withoutBlankLines(process.stdin), process.stdout);
   transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:

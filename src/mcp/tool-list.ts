@@ -2,6 +2,7 @@
 // every server registers the same tools with the same descriptions, whatever its transport, address or caller. So
 // it is made once, at build time (tool-list.macro.ts runs this file), and servers answer with that: the SDK
 // converting ~40 schemas on the first tools/list was ~25 ms of `clanker mcp`'s start.
+import { lineLog } from "../lib/log";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { JSONRPCMessage, Tool } from "@modelcontextprotocol/sdk/types.js";
@@ -13,7 +14,7 @@ export async function listTools(tc: Pick<ToolContext, "transport" | "baseUrl">):
   const server = new McpServer({ name: "clanker", version: "1.0.0" });
   // Registering a tool reads neither the services nor a caller: its handler does, when called.
   const unused = () => Promise.reject(new Error("listing tools calls none"));
-  registerTools(server, { ...tc, services: {} as Services, ctxOf: unused, once: unused });
+  registerTools(server, { ...tc, services: {} as Services, ctxOf: unused, once: unused, log: lineLog(() => {}) });
   return (await answerToolsList(server)).tools;
 }
 
