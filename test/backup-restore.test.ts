@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -177,6 +177,28 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expectOneLineRefusal(await srv.cli(["restore", join(work, "no-such-backup"), "--data", join(work, "never")]), /no-such-backup does not exist: give the folder `clanker backup` wrote/);
     expect(existsSync(join(work, "never"))).toBe(false);
   }, 20_000);
+
+  test("a backup with a file cut short, changed or missing since → exit 2, one line naming it, nothing restored (not served as the wrong bytes or a 404)", async () => {
+    const artifactsIn = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    const damage = async (name: string, harm: (file: string, copy: string) => void, says: RegExp) => {
+      const copy = join(work, name);
+      cpSync(bk, copy, { recursive: true });
+      const file = artifactsIn(join(copy, "artifacts"))[0]!;
+      harm(file, copy);
+      expectOneLineRefusal(await srv.cli(["restore", copy, "--data", join(work, `${name}-restored`)]), says);
+      expect(existsSync(join(work, `${name}-restored`))).toBe(false);
+    };
+    await damage("bk-truncated", (f) => truncateSync(f, 5), /has 5 bytes, not the \d+ it was backed up with: this backup is not whole/);
+    await damage("bk-changed", (f) => writeFileSync(f, readFileSync(f).map((b) => b ^ 1)), /is not the file it was backed up as/);
+    await damage("bk-missing", (f) => rmSync(f), /artifacts\/.* is missing: this backup is not whole/);
+    // A backup made before the manifest listed its files: a missing one is found by the count.
+    await damage("bk-older-missing", (f, copy) => {
+      const manifest = JSON.parse(readFileSync(join(copy, "clanker-backup.json"), "utf8"));
+      delete manifest.contents;
+      writeFileSync(join(copy, "clanker-backup.json"), JSON.stringify(manifest));
+      rmSync(f);
+    }, /1 of its \d+ files are missing/);
+  }, 30_000);
 
   test("a restore stopped part-way: every command refuses the folder, saying to restore again, which starts it over", async () => {
     const half = join(work, "half-restored");

@@ -31,6 +31,12 @@ export interface Manifest {
   /** HMAC of a constant under the key: tells a restore whether the key it is given is the right one. */
   masterKeyCheck: string | null;
   files: number;
+  /**
+   * Every copied file (artifacts, imported skills) by its path in the backup: its size and SHA-256, checked by a
+   * restore, so a file lost or cut short since is refused rather than served as a 404 or as the wrong bytes.
+   * Absent in backups made before it; their restore checks the count.
+   */
+  contents?: Record<string, { bytes: number; sha256: string }>;
 }
 
 /** A refusal a person can act on: the CLI prints the message alone and exits 2. */
@@ -53,6 +59,39 @@ function copyTree(from: string, to: string): number {
   if (!existsSync(from)) return 0;
   cpSync(from, to, { recursive: true });
   return tightenTree(to);
+}
+
+/** The regular files under `root`/`tree`, by their path from `root`, with their sizes and hashes. */
+function describeTree(root: string, tree: string, out: NonNullable<Manifest["contents"]>): void {
+  const walk = (rel: string) => {
+    const st = lstatSync(join(root, rel), { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return;
+    if (st.isDirectory()) for (const name of readdirSync(join(root, rel)).sort()) walk(join(rel, name));
+    else if (st.isFile()) out[rel] = { bytes: st.size, sha256: new Bun.CryptoHasher("sha256").update(readFileSync(join(root, rel))).digest("hex") };
+  };
+  walk(tree);
+}
+
+/** Refuses a backup whose files are not all there as it was made: a restore must serve the same data. */
+function checkContents(source: string, m: Manifest): void {
+  const damaged = (what: string) => new BackupError(`${what}: this backup is not whole and cannot be restored as it was made; restore another backup (the newest one whose files are all there)`);
+  if (m.contents === undefined) {
+    let found = 0;
+    for (const tree of TREES) {
+      const present: Record<string, unknown> = {};
+      describeTree(source, tree, present as NonNullable<Manifest["contents"]>);
+      found += Object.keys(present).length;
+    }
+    if (found < m.files) throw damaged(`${m.files - found} of its ${m.files} files are missing`);
+    return;
+  }
+  for (const [rel, want] of Object.entries(m.contents)) {
+    const path = join(source, rel);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st?.isFile()) throw damaged(`${path} is missing`);
+    if (st.size !== want.bytes) throw damaged(`${path} has ${st.size} bytes, not the ${want.bytes} it was backed up with`);
+    if (new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex") !== want.sha256) throw damaged(`${path} is not the file it was backed up as (its SHA-256 differs)`);
+  }
 }
 
 function readme(m: Manifest): string {
@@ -108,9 +147,12 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
   try {
     await (store as SqliteStore).vacuumInto(join(partial, DB_FILE));
     if (keyText !== null) writeFileSync(join(partial, BACKUP_KEY_FILE), keyText, { mode: 0o600, flag: "wx" });
-    let files = 0;
-    for (const tree of TREES) files += copyTree(join(dataDir, tree), join(partial, tree));
-    const manifest: Manifest = { format: "clanker-backup", version: 1, createdAt: new Date().toISOString(), masterKey, masterKeyCheck, files };
+    const contents: NonNullable<Manifest["contents"]> = {};
+    for (const tree of TREES) {
+      copyTree(join(dataDir, tree), join(partial, tree));
+      describeTree(partial, tree, contents);
+    }
+    const manifest: Manifest = { format: "clanker-backup", version: 1, createdAt: new Date().toISOString(), masterKey, masterKeyCheck, files: Object.keys(contents).length, contents };
     writeFileSync(join(partial, "README.txt"), readme(manifest), { mode: 0o600 });
     writeFileSync(join(partial, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
     if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
@@ -132,6 +174,8 @@ export function readManifest(source: string): Manifest {
   } catch {
     throw new BackupError(`${file} is not valid JSON`);
   }
+  if (m?.format === "clanker-backup" && typeof m.version === "number" && m.version > 1)
+    throw new BackupError(`this backup comes from a newer clanker (backup format ${m.version}; this one reads format 1): restore it with that version`);
   if (m?.format !== "clanker-backup" || m.version !== 1) throw new BackupError(`${file} is not a version 1 clanker backup`);
   return m;
 }
@@ -182,6 +226,7 @@ function releaseClaims(file: string): void {
 export function restoreBackup(source: string, dataDir: string, env: Env = process.env): Manifest {
   const m = readManifest(source);
   checkKey(source, m, env);
+  checkContents(source, m);
   const db = join(source, DB_FILE);
   if (!existsSync(db)) throw new BackupError(`${db} is missing`);
   const copy = new Database(db, { readonly: true });
