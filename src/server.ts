@@ -136,6 +136,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
         await services.device.prune();
         await services.oauthStates.prune();
         await services.oauth.prune();
+        await services.agents.prune();
       },
     },
     // Jobs of their own: one that fails (logged) does not skip the others.

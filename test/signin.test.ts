@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
 import { freePort, waitUntil } from "./helpers/suite";
-import { runSql } from "./helpers/sql";
+import { querySql, runSql } from "./helpers/sql";
 import { extractCode, outboxMessages, startMailSink, type MailSink } from "./helpers/mail";
 
 type Call = ReturnType<typeof client>;
@@ -256,6 +256,23 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       // Its retry-after is when the oldest of the five leaves the 15 minutes, not a minute.
       expect(Number(claim.headers.get("retry-after"))).toBeGreaterThan(14 * 60);
       expect(mailsTo(email).length).toBe(5);
+    });
+
+    test.if(mode === "smtp")("a code that could not be mailed replaces none and spends none of the address's budget", async () => {
+      const email = uniqueEmail("deferred");
+      const mailed = await startSignin(email);
+      sink!.deferred.add(email);
+      for (let i = 0; i < 5; i++) {
+        const failed = await anon("POST", "/api/v1/auth/email/start", { body: { email } });
+        expect({ status: failed.status, code: failed.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
+      }
+      // An agent's registration that mailed nothing is not kept either.
+      expect((await anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } })).status).toBe(500);
+      expect(await querySql(srv, "SELECT id FROM agent_registrations WHERE email = ?", email)).toEqual([]);
+      sink!.deferred.delete(email);
+      // The code mailed before the failures still signs in, and the failures spent none of the 5 sends.
+      expect((await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: mailed } })).status).toBe(200);
+      expect((await anon("POST", "/api/v1/auth/email/start", { body: { email } })).status).toBe(200);
     });
 
     test("an address has 25 wrong tries a day, across codes and purposes: then a right code and a new one are refused too", async () => {

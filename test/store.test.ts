@@ -10,6 +10,7 @@ import { BackupError, writeBackup } from "../src/store/backup";
 import { STATEMENT_CACHE, type SqliteStore } from "../src/store/sqlite-store";
 import { prepared } from "../src/store/prepared";
 import { auditLogs, users } from "../src/store/schema";
+import { createAgentsService } from "../src/modules/signin/agents";
 import { createOtpService } from "../src/modules/signin/otp";
 import { createOAuthService } from "../src/modules/signin/oauth";
 import { SecretBox } from "../src/lib/secret-box";
@@ -67,12 +68,29 @@ test("the scheduler's prune forgets one-time codes a day past expiry and keeps l
   const store = (await openStore(":memory:")) as SqliteStore;
   await migrate(store);
   const otp = createOtpService(store, new SecretBox(Buffer.alloc(32, 7)));
-  await store.tx(async () => otp.issue("signin", "old@example.test"));
-  await store.tx(async () => otp.issue("signin", "new@example.test"));
+  await otp.mail("signin", "old@example.test", null, async () => {});
+  await otp.mail("signin", "new@example.test", null, async () => {});
   store.sqlite.run("UPDATE otp_codes SET expires_at = ? WHERE email = 'old@example.test'", [Date.now() - 25 * 3600 * 1000]);
   await otp.prune();
   const left = store.sqlite.query<{ email: string }, []>("SELECT email FROM otp_codes").all().map((r) => r.email);
   expect(left).toEqual(["new@example.test"]);
+  await store.close();
+});
+
+test("the scheduler's prune forgets registrations by address a day past their claim's expiry, never claimed, and keeps the rest", async () => {
+  const store = (await openStore(":memory:")) as SqliteStore;
+  await migrate(store);
+  const agents = createAgentsService({ store } as unknown as Parameters<typeof createAgentsService>[0]);
+  const old = Date.now() - 25 * 3600 * 1000;
+  const add = (token: string, kind: string, status: string, claimExpiresAt: number) =>
+    store.sqlite.run("INSERT INTO agent_registrations (kind, claim_token_hash, email, status, claim_expires_at, created_at) VALUES (?, ?, 'a@example.test', ?, ?, ?)", [kind, token, status, claimExpiresAt, old]);
+  add("stale", "identity_assertion", "pending", old);
+  add("live", "identity_assertion", "pending", Date.now() + 3600_000);
+  add("claimed", "identity_assertion", "claimed", old);
+  add("anonymous", "anonymous", "active", old);
+  await agents.prune();
+  const left = store.sqlite.query<{ t: string }, []>("SELECT claim_token_hash AS t FROM agent_registrations ORDER BY id").all().map((r) => r.t);
+  expect(left).toEqual(["live", "claimed", "anonymous"]);
   await store.close();
 });
 

@@ -29,6 +29,8 @@ export interface MailSink {
   waitFor(to: string, predicate?: (m: SinkMessage) => boolean, timeoutMs?: number): Promise<SinkMessage>;
   /** The last 6-digit code in the newest message to this address (waits up to timeoutMs for one). */
   codeFor(to: string, timeoutMs?: number): Promise<string>;
+  /** Addresses (lower-cased) refused for now at RCPT TO with a 451, as a mail server short of something answers. */
+  deferred: Set<string>;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export function parseMail(raw: string): ParsedMail {
 
 export async function startMailSink(): Promise<MailSink> {
   const messages: SinkMessage[] = [];
+  const deferred = new Set<string>();
   const waiters = new Set<() => void>();
   const server = new SMTPServer({
     authOptional: true,
@@ -113,6 +116,7 @@ export async function startMailSink(): Promise<MailSink> {
     logger: false,
     // As a mail server refuses a mailbox it does not have: 550, a refusal that retrying will not change.
     onRcptTo(address, _session, callback) {
+      if (deferred.has(address.address.toLowerCase())) return callback(Object.assign(new Error("4.3.0 Try again later"), { responseCode: 451 }));
       if (address.address.toLowerCase().startsWith("refused-")) return callback(Object.assign(new Error("No such user here"), { responseCode: 550 }));
       // As a mail server refuses to relay for a sender it does not know: a 5.7.1, the server's setup, not the address.
       if (address.address.toLowerCase().startsWith("relay-")) return callback(Object.assign(new Error("5.7.1 Relay access denied"), { responseCode: 550 }));
@@ -182,6 +186,7 @@ export async function startMailSink(): Promise<MailSink> {
       return code;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    deferred,
   };
   return sink;
 }

@@ -1,7 +1,7 @@
 // Agent registration, after the public auth.md protocol: an anonymous agent gets a working key at once on a
 // limited tier and a claim token; an agent asserting an email gets its key once the emailed code is confirmed.
 // Claim tokens and codes are stored only as hashes.
-import { eq } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
 import { ConflictError, InvalidRequestError, PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
@@ -46,15 +46,25 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
 
   // mailBase: null when the server cannot name itself safely (see mailBaseUrl); never the client's Host.
   async function sendClaimCode(r: Registration, email: string, mailBase: string | null) {
-    const code = await store.tx(() => otp.issue("agent_claim", email, r.id));
-    await deliver(mailer, {
-      to: email,
-      subject: `Your Clanker agent claim code: ${code}`,
-      text: `An agent asked to be linked to your Clanker account${mailBase ? ` at ${mailBase}` : ""}.\nIts code is ${code} (valid 10 minutes). Give it to the agent only if you started this.`,
-    });
+    await otp.mail("agent_claim", email, r.id, (code) =>
+      deliver(mailer, {
+        to: email,
+        subject: `Your Clanker agent claim code: ${code}`,
+        text: `An agent asked to be linked to your Clanker account${mailBase ? ` at ${mailBase}` : ""}.\nIts code is ${code} (valid 10 minutes). Give it to the agent only if you started this.`,
+      }),
+    );
   }
 
   return {
+    /** Forgets registrations by address a day past their claim's expiry, never claimed (run by the scheduler): they hold no key. */
+    async prune(now = Date.now()): Promise<void> {
+      await store.tx(async () => {
+        await db
+          .delete(agentRegistrations)
+          .where(and(eq(agentRegistrations.kind, "identity_assertion"), eq(agentRegistrations.status, "pending"), lt(agentRegistrations.claimExpiresAt, now - 24 * 3600 * 1000)));
+      });
+    },
+
     async register(input: RegisterInput, base: string, mailBase: string | null, caller: Caller) {
       const claimToken = `clk_claim_${randomToken(24)}`;
       const now = Date.now();
@@ -101,7 +111,14 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
       const [reg] = await store.tx(() =>
         db.insert(agentRegistrations).values({ kind: "identity_assertion", claimTokenHash: sha256Hex(claimToken), email, status: "pending", claimExpiresAt: now + CLAIM_TTL_MS, createdAt: now }).returning(),
       );
-      await sendClaimCode(reg!, email, mailBase);
+      try {
+        await sendClaimCode(reg!, email, mailBase);
+      } catch (e) {
+        // No code went out (refused by the address's budget, or the mail failed): a registration nobody can claim is
+        // not kept, or each refused request left a row behind.
+        await store.tx(() => db.delete(agentRegistrations).where(eq(agentRegistrations.id, reg!.id)));
+        throw e;
+      }
       return {
         registration_id: encodeId("registration", reg!.id),
         type: "identity_assertion" as const,

@@ -48,8 +48,12 @@ export function createOtpService(store: Store, box: SecretBox) {
   }
 
   return {
-    /** Inside a tx: a fresh code for this email (older unused ones stop working). Returns the code to mail. */
-    async issue(purpose: Purpose, email: string, subjectId: number | null = null): Promise<string> {
+    /**
+     * Mails a fresh code for this email (`send` delivers it), then makes it the one that counts. Stored only once
+     * mailed: a mail that fails leaves the code mailed before it working (it answered "not right" for a code that was
+     * right), and spends none of the address's budget (five failures locked the person out for 15 minutes).
+     */
+    async mail(purpose: Purpose, email: string, subjectId: number | null, send: (code: string) => Promise<void>): Promise<void> {
       const now = Date.now();
       await assertTriesLeft(email, now);
       const [counted] = await db
@@ -58,6 +62,7 @@ export function createOtpService(store: Store, box: SecretBox) {
         .where(ofAddress(email, now - SEND_WINDOW_MS));
       if (counted!.n >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`, counted!.since! + SEND_WINDOW_MS - now);
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+      await send(code);
       // Writes go through store.tx, never bare: a bare statement would join an open group-commit batch and share its fate.
       await store.tx(async () => {
         await db
@@ -66,7 +71,6 @@ export function createOtpService(store: Store, box: SecretBox) {
           .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), isNull(otpCodes.consumedAt)));
         await db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now });
       });
-      return code;
     },
 
     /** Forgets codes a day past their expiry (run by the scheduler); the send budget looks back 15 minutes only. */

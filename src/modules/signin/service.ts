@@ -46,12 +46,13 @@ export function createSigninService(
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async start(rawEmail: string, base: string | null) {
       const email = normalizeEmail(rawEmail);
-      const code = await store.tx(() => otp.issue("signin", email));
-      await deliver(mailer, {
-        to: email,
-        subject: `Your Clanker sign-in code: ${code}`,
-        text: `Your code to sign in to Clanker${base ? ` at ${base}` : ""} is ${code}.\nIt expires in 10 minutes. If you did not ask for it, ignore this message.`,
-      });
+      await otp.mail("signin", email, null, (code) =>
+        deliver(mailer, {
+          to: email,
+          subject: `Your Clanker sign-in code: ${code}`,
+          text: `Your code to sign in to Clanker${base ? ` at ${base}` : ""} is ${code}.\nIt expires in 10 minutes. If you did not ask for it, ignore this message.`,
+        }),
+      );
       return { sent: true, email, expires_in: OTP_TTL_MS / 1000 };
     },
 
