@@ -166,3 +166,28 @@ describe("invitations", () => {
     expectError(await elsewhere.owner("DELETE", `/api/v1/workspaces/${elsewhere.id}/invitations/${inv.body.id}`), 404, "not_found_error");
   });
 });
+
+describe("invitation mail is bounded", () => {
+  test("an address is sent at most 3 in an hour, from any workspace, and a person sends at most 20: then 429 with when to try again; the mail names who sent it", async () => {
+    const victim = uniqueEmail("victim");
+    const a = await makeTeam(srv, "FREE PRIZE");
+    const b = await makeTeam(srv, "Another");
+    for (const [t, i] of [[a, 1], [a, 2], [b, 3]] as const) expect([i, (await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email: victim } })).status]).toEqual([i, 200]);
+    const mail = outboxLatest(srv.dataDir, victim)!;
+    const sender = (await b.owner("GET", "/api/v1/profile")).body;
+    expect(mail.subject).toBe('You are invited to "Another" on Clanker');
+    expect(mail.text).toStartWith(`${sender.name} (${sender.email}) invited you to join the workspace "Another" as member`);
+    const fourth = await a.owner("POST", `/api/v1/workspaces/${a.id}/invitations`, { body: { email: victim } });
+    expectError(fourth, 429, "rate_limit_error", "RATE_LIMITED");
+    expect(fourth.body.error.message).toContain(`${victim} was already invited 3 times in the last hour`);
+    expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThan(3500);
+    expect((await a.owner("GET", "/api/v1/audit-logs?limit=50")).body.data.filter((e: any) => e.action === "invitation.create" && e.metadata.email === victim)).toHaveLength(2);
+
+    const busy = await makeTeam(srv, "Busy");
+    for (let i = 0; i < 20; i++) expect((await busy.owner("POST", `/api/v1/workspaces/${busy.id}/invitations`, { body: { email: uniqueEmail(`many${i}`) } })).status).toBe(200);
+    const twentyFirst = await busy.owner("POST", `/api/v1/workspaces/${busy.id}/invitations`, { body: { email: uniqueEmail("one-more") } });
+    expectError(twentyFirst, 429, "rate_limit_error", "RATE_LIMITED");
+    expect(twentyFirst.body.error.message).toContain("You sent 20 invitations in the last hour");
+  });
+});
+

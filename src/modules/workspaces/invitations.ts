@@ -1,8 +1,8 @@
 // Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
 // address, accepts with the emailed token and becomes a member.
-import { and, eq, gt, lt, ne } from "drizzle-orm";
+import { and, eq, gt, lt, ne, sql } from "drizzle-orm";
 import { assertRole, hasRole, type Ctx } from "../../lib/context";
-import { ConflictError, InvalidRequestError, NotFoundError, PermissionError } from "../../lib/errors";
+import { ConflictError, InvalidRequestError, NotFoundError, PermissionError, RateLimitError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { toIso } from "../../lib/clock";
@@ -16,6 +16,13 @@ import { deliver } from "../signin/service";
 import { workspaceView, type KeyCache, type WorkspacesService } from "./service";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+/**
+ * Invitations mailed per hour to one address (from any workspace) and by one person: anyone who can sign in can make a
+ * workspace and invite, so without them an address could be sent a mail a second with a subject of the sender's choosing.
+ */
+const INVITE_WINDOW_MS = 3600 * 1000;
+export const INVITES_PER_ADDRESS = 3;
+export const INVITES_PER_SENDER = 20;
 
 type InvitationRow = typeof invitations.$inferSelect;
 
@@ -48,6 +55,16 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         .limit(1)
     ).length > 0;
 
+  /** 429 once `most` invitations matching `which` were made within the hour, until the oldest of them leaves it. */
+  async function refuseTooMany(which: ReturnType<typeof eq>, most: number, what: string): Promise<void> {
+    const now = Date.now();
+    const [n] = await db
+      .select({ n: sql<number>`count(*)`.mapWith(Number), since: sql<number | null>`min(${invitations.createdAt})`.mapWith(Number) })
+      .from(invitations)
+      .where(and(which, gt(invitations.createdAt, now - INVITE_WINDOW_MS)));
+    if (n!.n >= most) throw new RateLimitError(`${what}: invite again after the time in retry-after`, Math.max(1, Math.ceil((n!.since! + INVITE_WINDOW_MS - now) / 1000)));
+  }
+
   const replacedError = (inv: InvitationRow) => new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
 
   return {
@@ -63,6 +80,10 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         .where(and(eq(memberships.workspaceId, ws.id), eq(users.email, email)))
         .limit(1);
       if (existing) throw new ConflictError(`${email} is already a member`, "ALREADY_MEMBER");
+      await refuseTooMany(eq(invitations.email, email), INVITES_PER_ADDRESS, `${email} was already invited ${INVITES_PER_ADDRESS} times in the last hour`);
+      if (ctx.actor.userId !== null) await refuseTooMany(eq(invitations.invitedByUserId, ctx.actor.userId), INVITES_PER_SENDER, `You sent ${INVITES_PER_SENDER} invitations in the last hour`);
+      const [sender] = ctx.actor.userId === null ? [] : await db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, ctx.actor.userId));
+      const from = sender ? `${sender.name}${sender.email && sender.email !== sender.name ? ` (${sender.email})` : ""}` : "An owner";
       const token = `inv_${randomToken(24)}`;
       const row = await store.tx(async () => {
         const now = Date.now();
@@ -76,8 +97,8 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       try {
         await deliver(mailer, {
           to: email,
-          subject: `You are invited to ${ws.name} on Clanker`,
-          text: `You are invited to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\n${base ? `Open this link and sign in with this address to accept:\n\n${base}/invitations/accept#token=${token}\n\nOr a` : "A"}ccept over the API, signed in with this address:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
+          subject: `You are invited to "${ws.name}" on Clanker`,
+          text: `${from} invited you to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\n${base ? `Open this link and sign in with this address to accept:\n\n${base}/invitations/accept#token=${token}\n\nOr a` : "A"}ccept over the API, signed in with this address:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
         });
       } catch (e) {
         // Its token never left this server, so nobody can accept it: withdrawn, or every retry would leave one behind.
