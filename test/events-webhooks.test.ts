@@ -309,6 +309,18 @@ describe("SSE: GET /api/events", () => {
     }
   });
 
+  test("HEAD is answered at once with the stream's headers and holds no slot: 40 of them leave room for a stream", async () => {
+    const key = await srv.createKey({ email: uniqueEmail("ev-head") });
+    for (let i = 0; i < 40; i++) {
+      const r = await fetch(sseUrl(key), { method: "HEAD", signal: AbortSignal.timeout(3000) });
+      expect([r.status, r.headers.get("content-type"), r.headers.get("cache-control"), await r.text()]).toEqual([200, "text/event-stream; charset=utf-8", "no-store", ""]);
+    }
+    const ac = new AbortController();
+    const after = await fetch(sseUrl(key), { signal: ac.signal });
+    expect(after.status).toBe(200);
+    ac.abort();
+  });
+
   test("a Last-Event-ID the log never reached (a client of the history before a restore) follows from now, not silence until the ids pass it", async () => {
     const resumed = await openSse(sseUrl(keys.resume), { "last-event-id": "999999999" });
     try {

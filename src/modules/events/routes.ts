@@ -168,7 +168,7 @@ export const eventsRoutes = (app: Platform) =>
         // Queued bytes, not chunks: what desiredSize counts, and so what MAX_BUFFERED bounds (by chunk count, a client
         // that stopped reading was dropped only after about a million events).
       }, { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 });
-      return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+      return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" } });
     },
     {
       auth: true,
