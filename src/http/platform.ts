@@ -260,14 +260,6 @@ export function createPlatform(deps: PlatformDeps) {
         return internalErrorBody();
       }
     })
-    // HEAD runs the GET route, then Elysia reads the whole answer for its length: a stream that never ends (SSE, an
-    // MCP stream) was never answered and kept its slot (32 HEADs took a key's every event stream until a restart).
-    // Its headers go back at once, and the stream is cancelled, which lets its slot go.
-    .mapResponse({ as: "global" }, ({ request, responseValue }) => {
-      if (request.method !== "HEAD" || !(responseValue instanceof Response) || !responseValue.headers.get("content-type")?.startsWith("text/event-stream")) return;
-      void responseValue.body?.cancel().catch(() => {});
-      return new Response(null, { status: responseValue.status, headers: responseValue.headers });
-    })
     // One access-log line and one metrics sample per request, errors included. The route is the pattern
     // (/api/v1/executions/:id), never the raw path: ids would make every line and label unique.
     .onAfterResponse({ as: "global" }, (c) => {

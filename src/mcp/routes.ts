@@ -10,7 +10,8 @@ export const mcpRoutes = (app: Platform) =>
     .post("/mcp", ({ ctx, deps, request, body }) => deps.mcp.streamable(ctx, request, body, baseUrl(deps.config, request)), { auth: true, detail })
     .get("/mcp", ({ ctx, deps, request }) => deps.mcp.streamable(ctx, request, undefined, baseUrl(deps.config, request)), { auth: true, detail })
     .delete("/mcp", ({ ctx, deps, request }) => deps.mcp.streamable(ctx, request, undefined, baseUrl(deps.config, request)), { auth: true, detail })
-    .get("/mcp/sse", ({ ctx, deps, request }) => deps.mcp.sseStream(ctx, request, baseUrl(deps.config, request)), {
+    // HEAD (run as this GET): the headers alone, not a session whose stream Elysia would read for its length.
+    .get("/mcp/sse", ({ ctx, deps, request }) => (request.method === "HEAD" ? new Response(null, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } }) : deps.mcp.sseStream(ctx, request, baseUrl(deps.config, request))), {
       auth: true,
       detail: { tags: ["MCP"], summary: "MCP legacy SSE transport" },
     })

@@ -71,6 +71,8 @@ function heartbeat(c: ReadableStreamDefaultController<Uint8Array>, onBeat: (() =
 /** The last event of a stream whose caller may no longer read it: the typed error, as a non-streaming answer has it. */
 const errorFrame = (e: ApiError) => encoder.encode(`event: error\ndata: ${JSON.stringify(e.toBody())}\n\n`);
 
+const STREAM_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" };
+
 /** An event id as the stream writes them (digits), or null. */
 const eventId = (v: string | null): number | null => (v !== null && /^\d{1,15}$/.test(v) ? Number(v) : null);
 
@@ -87,6 +89,9 @@ export const eventsRoutes = (app: Platform) =>
       const header = eventId(request.headers.get("last-event-id"));
       if (header === null && query.lastEventId !== undefined && eventId(query.lastEventId) === null) throw new InvalidRequestError("lastEventId must be an event id (the id: of an event this stream sent)", "lastEventId");
       const resumeFrom = header ?? eventId(query.lastEventId ?? null) ?? 0;
+      // Elysia answers HEAD by running this and reading the whole answer for its length: a stream never ends, so a HEAD
+      // was never answered and held its slot (32 of them took a key's every stream until a restart).
+      if (request.method === "HEAD") return new Response(null, { headers: STREAM_HEADERS });
       const caller = callerOf(ctx);
       const held = streamsOf.get(caller) ?? 0;
       if (held >= MAX_STREAMS_PER_CALLER)
@@ -168,7 +173,7 @@ export const eventsRoutes = (app: Platform) =>
         // Queued bytes, not chunks: what desiredSize counts, and so what MAX_BUFFERED bounds (by chunk count, a client
         // that stopped reading was dropped only after about a million events).
       }, { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 });
-      return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" } });
+      return new Response(stream, { headers: STREAM_HEADERS });
     },
     {
       auth: true,
