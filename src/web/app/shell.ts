@@ -137,7 +137,9 @@ var signedIn = document.body.dataset.session === "1";
 // A page the browser restores from its back/forward cache (Back after signing out) is asked for again, so it shows
 // what the session now allows; the server marks every answer no-store, so it is not served from the HTTP cache either.
 addEventListener("pageshow", function (ev) { if (ev.persisted) location.reload(); });
-function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash)); }
+// The fragment stays a fragment (the login page's own): it may carry a token (an invitation's), which a query string would
+// put in a proxy's access log and the browser's history.
+function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search) + location.hash); }
 var signedInAs = null; // the profile, once whoAmI has it
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }

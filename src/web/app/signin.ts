@@ -15,7 +15,7 @@ function next() {
   // and line breaks and reads a backslash as a slash, so "/<tab>/evil.example" is "//evil.example", another host.
   try {
     var u = new URL(n, location.origin);
-    if (n.charAt(0) === "/" && u.origin === location.origin) return u.pathname + u.search + u.hash;
+    if (n.charAt(0) === "/" && u.origin === location.origin) return u.pathname + u.search + (u.hash || location.hash);
   } catch (e) {}
   return "/executions";
 }
