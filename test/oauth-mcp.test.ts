@@ -207,7 +207,9 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
     const plain = await client(srv)("POST", "/oauth/register", { raw: JSON.stringify({ redirect_uris: [REDIRECT] }), headers: { "content-type": "text/plain" } });
     expect(plain.status).toBe(400);
     expect(plain.body.error).toBe("invalid_client_metadata");
-    expect((await register({ client_name: "x\u0007", redirect_uris: [REDIRECT] })).body.error).toBe("invalid_client_metadata");
+    // The rule every name a person gives follows: one line, nothing hidden, something to see.
+    for (const client_name of ["x\u0007", "Claude\u2028Desktop", "lone \ud800", "\u3164", "key\u202Etxt.exe", " "])
+      expect([client_name, (await register({ client_name, redirect_uris: [REDIRECT] })).body.error]).toEqual([client_name, "invalid_client_metadata"]);
     expect((await register({ redirect_uris: [REDIRECT], grant_types: ["client_credentials"] })).body.error).toBe("invalid_client_metadata");
     // A native app's own scheme, a loopback http address and https anywhere are fine.
     const ok = await register({ client_name: "Native", redirect_uris: ["cursor://anysphere.cursor-mcp/oauth/callback", "http://localhost:33418/cb", "https://app.example.test/cb"], token_endpoint_auth_method: "client_secret_basic" });

@@ -3,6 +3,7 @@
 // trades the code for an access token at /oauth/token. The token is an API key of that person in the workspace they
 // chose: listed with their keys, revoked the same way, with the person's role. Clients are public (no secret), so
 // what ties a code to its client is the exact redirect URI registered and the PKCE verifier only it holds.
+import { isPlainLine } from "../../lib/display-name";
 import { and, desc, eq, isNull, lt, lte } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { randomToken } from "../../lib/crypto";
@@ -169,8 +170,9 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
       }
       const name = meta.client_name === undefined ? "An MCP client" : meta.client_name;
       // Shown to the person who approves: one line of plain text.
-      if (typeof name !== "string" || !name.trim() || name.length > 100 || /[\p{Cc}\p{Cf}]/u.test(name))
-        throw new OAuthProtocolError("invalid_client_metadata", "client_name must be 1-100 characters of plain text");
+      // The same rule as every name a person gives (lib/display-name.ts): its key is named after it.
+      if (typeof name !== "string" || name.trim().length > 100 || !isPlainLine(name.trim()))
+        throw new OAuthProtocolError("invalid_client_metadata", "client_name must be 1-100 characters of one line of visible text, without control, invisible or text-direction characters");
       const grants = meta.grant_types;
       if (grants !== undefined && (!Array.isArray(grants) || !grants.includes("authorization_code")))
         throw new OAuthProtocolError("invalid_client_metadata", "grant_types must include authorization_code, the only grant this server offers");
