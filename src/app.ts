@@ -1,4 +1,5 @@
 // createApp(deps) → the Elysia app with every route, no listen(): main and the tests both use it.
+import { ApiError } from "./lib/errors";
 import { t } from "elysia";
 import type { Config } from "./config";
 import type { Store } from "./store/db";
@@ -118,10 +119,19 @@ export function createApp(deps: PlatformDeps) {
     .use(connectorsRoutes)
     .use(mcpRoutes)
     .use(webAppRoutes)
-    .get("/healthz", () => ({ status: "ok" as const, version: API_VERSION }), {
-      response: t.Object({ status: t.Literal("ok"), version: t.String() }),
-      detail: { tags: ["System"], summary: "Liveness", security: [] },
-    });
+    .get(
+      "/healthz",
+      ({ deps }) => {
+        const problem = deps.store.problem();
+        // A supervisor (Docker's HEALTHCHECK, systemd) restarts it, which is the fix.
+        if (problem !== null) throw new ApiError("overloaded_error", problem, { code: "STORE_DEGRADED" });
+        return { status: "ok" as const, version: API_VERSION };
+      },
+      {
+        response: t.Object({ status: t.Literal("ok"), version: t.String() }),
+        detail: { tags: ["System"], summary: "Liveness: 503 when the store cannot keep what it commits (the log and `problem` say what to do)", security: [] },
+      },
+    );
 
   let doc: ReturnType<typeof buildOpenApi> | null = null;
   return app

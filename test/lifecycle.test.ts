@@ -11,7 +11,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { callTool, connectMcp } from "./helpers/mcp-client";
 import { startReceiver } from "./helpers/suite";
-import { cleanup, client, ownStoreEnv, startServer, uniqueEmail, type TestServer } from "./helpers/server";
+import { cleanup, client, ownStoreEnv, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -150,6 +150,34 @@ describe("one port, one data dir", () => {
     expect(await b.stop()).toBe(0);
     expect(existsSync(join(b.dataDir, "clanker.pid"))).toBe(false);
   }, 20_000);
+});
+
+describe.skipIf(testDialect() === "postgres")("clanker.db-wal deleted under a running server", () => {
+  test("is noticed within a round: /healthz answers 503 saying what to do, the log says it, and a SIGKILL then loses no acknowledged write", async () => {
+    const s = await serve();
+    const api = client(s, { apiKey: await s.createKey({ email: uniqueEmail("wal") }) });
+    const put = async (name: string) => expect((await api("POST", "/api/v1/secrets", { body: { name, value: "v" } })).status).toBe(200);
+    await put("BEFORE");
+    expect(existsSync(join(s.dataDir, "clanker.db-wal"))).toBe(true);
+    rmSync(join(s.dataDir, "clanker.db-wal"));
+    // Writes over more than a second: a checkpoint round is due, and looks at the file.
+    const names = ["AFTER_0", "AFTER_1", "AFTER_2", "AFTER_3", "AFTER_4"];
+    for (const n of names) {
+      await put(n);
+      await Bun.sleep(300);
+    }
+    const health = await waitFor(() => fetch(`${s.url}/healthz`).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { type: string; code: string; message: string } } })), (h) => h.status === 503);
+    expect(health.body.error).toMatchObject({ type: "overloaded_error", code: "STORE_DEGRADED" });
+    expect(health.body.error!.message).toContain("clanker.db-wal was deleted while the server ran");
+    expect(health.body.error!.message).toContain("stop it cleanly (SIGTERM, not kill -9) and start it again");
+    expect(s.logs()).toContain("clanker.db-wal was deleted while the server ran");
+    await put("NOTICED");
+    await s.kill("SIGKILL");
+    await s.restart();
+    const listed = (await api("GET", "/api/v1/secrets?limit=100")).body.data.map((x: { name: string }) => x.name);
+    expect(listed.sort()).toEqual(["BEFORE", ...names, "NOTICED"].sort());
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  }, 30_000);
 });
 
 describe("graceful shutdown", () => {

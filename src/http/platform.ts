@@ -4,6 +4,7 @@
 import { Elysia } from "elysia";
 import { FormatRegistry } from "@sinclair/typebox";
 import type { Config } from "../config";
+import type { Store } from "../store/db";
 import type { Caller, Ctx } from "../lib/context";
 import { ApiError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
@@ -31,6 +32,8 @@ FormatRegistry.Set("numeric", (v) => /^-?\d+(\.\d+)?$/.test(v));
 
 export interface PlatformDeps {
   config: Config;
+  /** What /healthz asks: whether the store can keep what it commits. */
+  store: Pick<Store, "problem">;
   services: Services;
   authenticator: Authenticator;
   limiter: RateLimiter;

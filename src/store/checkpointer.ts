@@ -13,6 +13,7 @@
 // while the thread copies the last frames, and the next write restarts the WAL. The audited POST under wrk, 8 runs
 // each, alternating with the backstop alone: +5 % req/s, p99 ~50 → ~33 ms.
 import type { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
 import { workerEntry } from "../lib/worker-entry";
 
 export type ToCheckpointer = { type: "open"; path: string } | { type: "checkpoint" } | { type: "close" } | { type: "check"; path: string };
@@ -64,6 +65,10 @@ export class Checkpointer {
 
   /** Ends the held round (releases the writes): set from its start to the thread's reply. */
   private onRound: (() => void) | null = null;
+  /** The WAL file as the first round found it: one deleted or replaced under the server is noticed by the next. */
+  private wal: { dev: number; ino: number } | null = null;
+  /** Set once the WAL was deleted or replaced under the server: what the store reports as its problem. */
+  lost: string | null = null;
 
   constructor(
     private readonly path: string,
@@ -86,6 +91,7 @@ export class Checkpointer {
     if (this.commits < EVERY_COMMITS && now - this.lastAt < EVERY_MS) return;
     this.commits = 0;
     this.lastAt = now;
+    if (!this.walStillThere()) return;
     if (this.state === "idle") return this.start();
     this.state = "busy";
     this.worker!.postMessage({ type: "checkpoint" } satisfies ToCheckpointer);
@@ -172,6 +178,28 @@ export class Checkpointer {
     this.onRound = null;
     done?.();
     return done !== null;
+  }
+
+  /**
+   * Whether the WAL file is the one this process writes. Deleted (a person tidying the data dir) or replaced, the
+   * writer's commits go on into a file no other connection can see: the thread's checkpoints copy nothing, and a
+   * crash lost every write since (a clean stop still folds them in through the writer's own handle). From then on
+   * the writer copies each commit into clanker.db itself, and /healthz says to restart.
+   */
+  private walStillThere(): boolean {
+    const st = statSync(`${this.path}-wal`, { throwIfNoEntry: false });
+    if (st && (this.wal === null || (st.dev === this.wal.dev && st.ino === this.wal.ino))) {
+      this.wal ??= { dev: st.dev, ino: st.ino };
+      return true;
+    }
+    this.lost = `${this.path}-wal was ${st ? "replaced" : "deleted"} while the server ran: writes are copied into ${this.path} at each commit until it restarts; stop it cleanly (SIGTERM, not kill -9) and start it again`;
+    this.giveUp("stopped: the WAL file was deleted under it");
+    try {
+      this.sqlite.run("PRAGMA wal_autocheckpoint = 1");
+      this.sqlite.run("PRAGMA wal_checkpoint(FULL)");
+    } catch {}
+    this.warn(`error: ${this.lost}`);
+    return false;
   }
 
   /** Back to SQLite's own checkpoints on the writer. */

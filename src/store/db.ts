@@ -94,6 +94,8 @@ export interface Store {
   pending(): Promise<void> | null;
   /** Commits the open batch now, if any (before a backup, at shutdown). */
   flush(): Promise<void>;
+  /** What keeps the store from keeping what it commits (SQLite: its WAL file deleted under it), or null: /healthz says it. */
+  problem(): string | null;
   /** Applies the embedded migrations not yet applied; returns their tags. */
   migrate(): string[] | Promise<string[]>;
   close(): Promise<void>;

@@ -209,6 +209,10 @@ export class PgStore implements Store {
 
   async flush(): Promise<void> {}
 
+  problem(): null {
+    return null;
+  }
+
   async close(): Promise<void> {
     // postgres.js's end() waits its whole timeout on a connection reserved when it was called, even once released:
     // let the transactions in flight end first, including any that began while we waited (a timer's last work).

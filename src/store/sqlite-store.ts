@@ -192,6 +192,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  problem(): string | null {
+    return this.checkpoints?.lost ?? null;
+  }
+
   async close(): Promise<void> {
     await this.flush();
     await this.checkpoints?.close();
