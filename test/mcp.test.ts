@@ -927,6 +927,27 @@ describe("MCP over HTTP: CLANKER_ALLOWED_HOSTS and rate limits", () => {
     expect(statuses[5]).toBe(429);
     expect(((await last!.json()) as any).error.type).toBe("rate_limit_error");
   }, 20_000);
+
+  test("past it, a client may still withdraw its calls: notifications/cancelled is not counted (a run it could not stop went on, charged)", async () => {
+    const key = await srv2.createKey({ email: uniqueEmail("mcp-cancel-limited") });
+    const first = await post(key);
+    const sid = first.headers.get("mcp-session-id")!;
+    await first.body?.cancel();
+    for (let i = 0; i < 4; i++) await (await post(key)).body?.cancel();
+    const send = (body: unknown) =>
+      fetch(`${srv2.url}/mcp`, {
+        method: "POST",
+        headers: { accept: "application/json, text/event-stream", "content-type": "application/json", "mcp-session-id": sid, ...authHeaders(key) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const cancel = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9, reason: "the person pressed stop" } };
+    expect((await send(cancel)).status).toBe(202);
+    expect((await send([cancel, cancel])).status).toBe(202);
+    // Anything else, a cancel beside it included, is counted as before.
+    expect((await send({ jsonrpc: "2.0", method: "notifications/initialized" })).status).toBe(429);
+    expect((await send([cancel, { jsonrpc: "2.0", id: 3, method: "ping" }])).status).toBe(429);
+  }, 20_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -51,6 +51,14 @@ const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 const OAUTH_TOKEN_ROUTE = "/oauth/token";
 /** JSON-RPC takes a batch (an array) as well as one message; every other JSON body is an object. */
 const JSON_RPC_ROUTES = new Set(["/mcp", "/mcp/messages"]);
+/**
+ * An MCP client withdrawing calls (`notifications/cancelled`, alone or in a batch): not counted against the rate limit,
+ * or a client that had spent it could not stop a run, which went on and was charged.
+ */
+const onlyCancels = (body: unknown): boolean => {
+  const isCancel = (m: unknown) => (m as { method?: unknown } | null)?.method === "notifications/cancelled" && !("id" in (m as object));
+  return Array.isArray(body) ? body.length > 0 && body.every(isCancel) : isCancel(body);
+};
 /** Where every error answers in OAuth's shape (RFC 6749 §5.2, RFC 7591 §3.2.2), ours too (a 429, a 413). */
 const OAUTH_ENDPOINTS = new Set([OAUTH_TOKEN_ROUTE, "/oauth/register"]);
 
@@ -119,7 +127,7 @@ export function createPlatform(deps: PlatformDeps) {
   // route with `auth` runs it in the parse hook: a body is read only for a caller who may send it (an anonymous 4.7 MB
   // one cost ~200 ms before its 401). Hooks hand it fields, never the context: Elysia reads hooks' source for the parts
   // they use, and one passing the context on has every part built for every request (GET: -20 %/tick, ab.ts).
-  const authenticate = (request: Request, set: AuthStep["set"]): Principal | Promise<Principal> => {
+  const authenticate = (request: Request, set: AuthStep["set"], uncounted = false): Principal | Promise<Principal> => {
     let cred: ReturnType<typeof credentialOf>;
     let p: Principal | Promise<Principal>;
     try {
@@ -129,15 +137,15 @@ export function createPlatform(deps: PlatformDeps) {
       return refuse(request, set, e);
     }
     // A cached key answers at once: no promise on the hot path (two async frames cost the GET ~3 %, ab.ts).
-    if (p instanceof Promise) return p.then((principal) => admit(principal, cred, request, set), (e: unknown) => refuse(request, set, e));
-    return admit(p, cred, request, set);
+    if (p instanceof Promise) return p.then((principal) => admit(principal, cred, request, set, uncounted), (e: unknown) => refuse(request, set, e));
+    return admit(p, cred, request, set, uncounted);
   };
   // Failed sign-ins count against the client's address, so keys cannot be guessed at speed.
   const refuse = async (request: Request, set: AuthStep["set"], e: unknown): Promise<never> => {
     await limitIp(request, set);
     throw e;
   };
-  const admit = (principal: Principal, cred: ReturnType<typeof credentialOf>, request: Request, set: AuthStep["set"]): Principal | Promise<Principal> => {
+  const admit = (principal: Principal, cred: ReturnType<typeof credentialOf>, request: Request, set: AuthStep["set"], uncounted: boolean): Principal | Promise<Principal> => {
     // A cookie rides along on cross-site requests: a mutation authenticated by one must come from our own pages.
     if (cred && "viaCookie" in cred && cred.viaCookie && request.method !== "GET" && request.method !== "HEAD") {
       try {
@@ -146,6 +154,10 @@ export function createPlatform(deps: PlatformDeps) {
         return refuse(request, set, e);
       }
     }
+    return uncounted ? principal : count(principal, set);
+  };
+  /** Counts the request against the principal's budget: its headers set, or the 429 thrown. */
+  const count = (principal: Principal, set: AuthStep["set"]): Principal | Promise<Principal> => {
     const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
     const hit = limiter.hit(principal.rateKey, limit);
     if (hit instanceof Promise) return hit.then((v) => (countRate(v, set), principal));
@@ -219,20 +231,28 @@ export function createPlatform(deps: PlatformDeps) {
         if (!takesAuth(c.request.method, c.route)) return read();
         // Refused: the body is left unread, and the transform throws the refusal.
         const refused = (e: unknown) => (((c as Stash)[REFUSED] = e), UNREAD);
+        // JSON-RPC is counted against the rate limit once its body says what it is (see onlyCancels).
+        const rpc = JSON_RPC_ROUTES.has(c.route);
+        const admitted = (principal: Principal) => {
+          (c as Stash)[PRINCIPAL] = principal;
+          if (!rpc) return read();
+          return Promise.resolve(read()).then((body) => {
+            if (onlyCancels(body)) return body;
+            try {
+              const counted = count(principal, c.set);
+              return counted instanceof Promise ? counted.then(() => body, refused) : body;
+            } catch (e) {
+              return refused(e);
+            }
+          });
+        };
         let p: Principal | Promise<Principal>;
         try {
-          p = authenticate(c.request, c.set);
+          p = authenticate(c.request, c.set, rpc);
         } catch (e) {
           return refused(e);
         }
-        if (!(p instanceof Promise)) {
-          (c as Stash)[PRINCIPAL] = p;
-          return read();
-        }
-        return p.then((principal) => {
-          (c as Stash)[PRINCIPAL] = principal;
-          return read();
-        }, refused);
+        return p instanceof Promise ? p.then(admitted, refused) : admitted(p);
       }),
     )
     .onError(async ({ code, error, request, set }) => {
