@@ -49,7 +49,13 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   }
   await deps.services.runner.start();
   const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, log, transport: "stdio", baseUrl: () => runningServerUrl(config.dataDir) ?? reachableUrl(config), workspaceId: ctx.workspaceId });
-  const transport = new StdioServerTransport(withoutBlankLines(process.stdin), process.stdout);
+  const tooLong = () => {
+    log.error(`clanker mcp: a message over ${config.maxBodyBytes} bytes (CLANKER_MAX_BODY_BYTES) was not read`);
+    // id null: the request's id is somewhere in what was dropped. The client hears why rather than nothing.
+    void transport.send({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `Request too large: a message over ${config.maxBodyBytes} bytes was not read (CLANKER_MAX_BODY_BYTES); send less at once (attachments in several runs)` } } as unknown as JSONRPCMessage).catch(() => {});
+  };
+  // The SDK's own bound well above ours: lines reach it whole and bounded (wholeLines).
+  const transport = new StdioServerTransport(wholeLines(process.stdin, config.maxBodyBytes, tooLong), process.stdout, { maxBufferSize: config.maxBodyBytes + 64 * 1024 * 1024 });
   transport.onclose = () => void end(deps.services.runner, store, config.shutdownGraceSeconds);
   // The SDK's transport does not watch for the end of stdin, which is how an MCP client asks its server to stop:
   // with PostgreSQL's connections and the run claims' timers still open, the process lived on until killed.
@@ -67,30 +73,49 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
 }
 
 /**
- * stdin without blank lines: a newline between messages (a client's keep-alive) is no message, and is not answered as
- * a parse error. Split on the newline byte, which no UTF-8 character contains.
+ * stdin as whole lines, without blank ones: a newline between messages (a client's keep-alive) is no message, and is not
+ * answered as a parse error. A line over `maxLine` bytes (CLANKER_MAX_BODY_BYTES, /mcp's bound) is dropped as it comes
+ * and `tooLong` called: the SDK's transport closed itself past 10 MiB and the process exited 0, without a word. Split on
+ * the newline byte, which no UTF-8 character contains.
  */
-function withoutBlankLines(input: Readable): Readable {
-  let rest: Buffer = Buffer.alloc(0);
+function wholeLines(input: Readable, maxLine: number, tooLong: () => void): Readable {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let skipping = false;
   const blank = (line: Buffer) => line.every((c) => c === 0x20 || c === 0x09 || c === 0x0d);
+  const take = (segment: Buffer) => {
+    if (skipping) return;
+    parts.push(segment);
+    size += segment.length;
+    if (size > maxLine) [parts, size, skipping] = [[], 0, true];
+  };
   return input.pipe(
     new Transform({
       transform(chunk: Buffer, _encoding, done) {
-        let buf: Buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk;
         const kept: Buffer[] = [];
-        for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a)) {
-          if (!blank(buf.subarray(0, i))) kept.push(buf.subarray(0, i + 1));
-          buf = buf.subarray(i + 1);
+        let from = 0;
+        for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, from)) {
+          take(chunk.subarray(from, i));
+          from = i + 1;
+          if (skipping) tooLong();
+          else {
+            const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+            if (!blank(line)) kept.push(line, NEWLINE);
+          }
+          [parts, size, skipping] = [[], 0, false];
         }
-        rest = buf;
+        take(chunk.subarray(from));
         done(null, Buffer.concat(kept));
       },
       flush(done) {
-        done(null, blank(rest) ? null : rest);
+        const rest = Buffer.concat(parts);
+        if (skipping) tooLong();
+        done(null, skipping || blank(rest) ? null : rest);
       },
     }),
   );
 }
+const NEWLINE = Buffer.from("\n");
 
 /**
  * JSON-RPC answers a line that is not JSON with a parse error (-32700) and JSON that is not a message with an invalid
