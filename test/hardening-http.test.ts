@@ -297,6 +297,55 @@ describe("deeply nested JSON (item 5)", () => {
   });
 });
 
+describe("bodies and credentials as HTTP allows them to be sent", () => {
+  let srv: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "1000" } });
+    key = await srv.createKey();
+  }, 30_000);
+  afterAll(async () => {
+    await srv.stop();
+    cleanup(srv);
+  });
+
+  test("a media type in any case, a byte order mark: read; a compressed body: refused saying so; a key sent twice: said so", async () => {
+    const form = new FormData();
+    form.set("name", "From a form");
+    const multipart = new Response(form);
+    const type = multipart.headers.get("content-type")!.replace("multipart/form-data", "Multipart/Form-Data");
+    const viaForm = await send(srv, "POST", "/api/v1/workspaces", { headers: { "x-api-key": key, "content-type": type }, body: await multipart.arrayBuffer() });
+    expect({ status: viaForm.status, name: viaForm.body.name }).toEqual({ status: 200, name: "From a form" });
+    const bom = await send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key }, body: new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"name":"With a BOM"}')]) });
+    expect({ status: bom.status, name: bom.body.name }).toEqual({ status: 200, name: "With a BOM" });
+    const gzipped = await send(srv, "POST", "/api/v1/workspaces", { headers: { ...json, "x-api-key": key, "content-encoding": "gzip" }, body: Bun.gzipSync(new TextEncoder().encode('{"name":"Zipped"}')) });
+    expectEnvelope(gzipped, 400, "UNSUPPORTED_CONTENT_ENCODING");
+    expect(gzipped.body.error).toMatchObject({ param: "content-encoding", message: expect.stringContaining("does not read compressed bodies (content-encoding: gzip)") });
+    const twice = await send(srv, "GET", "/api/v1/profile", { headers: [["x-api-key", key], ["x-api-key", key]] as unknown as Record<string, string> });
+    expectEnvelope(twice, 401, "INVALID_API_KEY");
+    expect(twice.body.error.message).toBe("x-api-key was sent more than once (a proxy adding its own?): send one");
+  });
+
+  test("a request without a Host header (HTTP/1.0) is told that, not that '' is not allowed", async () => {
+    const port = Number(new URL(srv.url).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let got = "";
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          open: (s) => void s.write(`GET /api/v1/profile HTTP/1.0\r\nx-api-key: ${key}\r\n\r\n`),
+          data: (_s, d) => void (got += new TextDecoder().decode(d)),
+          close: () => resolve(got),
+          error: (_s, e) => reject(e),
+        },
+      }).catch(reject);
+    });
+    expect(answer).toStartWith("HTTP/1.1 403");
+    expect(answer).toContain("The request has no Host header (an HTTP/1.0 client?): send one naming this server");
+  });
+});
+
 describe("a mangled session cookie (item 6)", () => {
   let srv: TestServer;
   let key: string;

@@ -225,6 +225,9 @@ describe("/docs", () => {
     expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(js.headers.get("content-type")).toContain("javascript");
     expect((await js.text()).length).toBeGreaterThan(1_000_000);
+    // Sent gzipped where the client takes it, never where it refused it (q=0).
+    const enc = async (accept: string) => (await fetch(`${srv.url}${src}`, { headers: { "accept-encoding": accept }, decompress: false } as RequestInit)).headers.get("content-encoding");
+    expect([await enc("gzip, deflate"), await enc("gzip;q=0, identity"), await enc("*;q=0.5"), await enc("gzip;q=0, *"), await enc("identity")]).toEqual(["gzip", null, "gzip", null, null]);
     const stale = await fetch(`${srv.url}/docs/scalar.0000000000000000.js`);
     expect(stale.status).toBe(404);
     expect(((await stale.json()) as any).error.type).toBe("not_found_error");

@@ -362,16 +362,25 @@ export const BEARER_RE = /^bearer\s+(.*)$/i;
 
 /** The credential a request carries, by the spec's headers (and Bearer for MCP clients). Only the SSE
  * stream also takes ?apiKey=, since a browser's EventSource cannot send headers. */
+/**
+ * A credential header sent twice reaches us joined ("k, k"): a proxy adding one beside the client's. Keys and tokens
+ * hold no comma, so it is said as such, not as a key that does not exist.
+ */
+function onlyOnce(value: string, header: string, code: string): string {
+  if (value.includes(",")) throw new AuthenticationError(`${header} was sent more than once (a proxy adding its own?): send one`, code);
+  return value;
+}
+
 export function credentialOf(request: Request): { apiKey: string } | { session: string; viaCookie?: boolean; workspace?: string } | null {
   const headers = request.headers;
   const key = headers.get("x-api-key");
-  if (key) return { apiKey: key };
+  if (key) return { apiKey: onlyOnce(key, "x-api-key", "INVALID_API_KEY") };
   const auth = headers.get("authorization");
   // The scheme's case and the spaces after it are the client's (RFC 9110: "bearer" is "Bearer").
   const bearer = auth ? BEARER_RE.exec(auth) : null;
   if (bearer) return { apiKey: bearer[1]!.trim() };
   const token = headers.get("x-auth-token");
-  if (token) return { session: token };
+  if (token) return { session: onlyOnce(token, "x-auth-token", "INVALID_SESSION") };
   const cookie = request.headers.get("cookie");
   if (cookie) {
     const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(cookie);

@@ -85,6 +85,10 @@ export class DepthScanner {
 /** Reads the whole body as a stream, stopping at the limit (chunked bodies carry no content-length to check). */
 async function readLimited(request: Request, limit: number, scanner?: DepthScanner): Promise<Uint8Array | BadBody | undefined> {
   if (!request.body) return undefined;
+  // A gzipped body read as it is was "Malformed JSON", with no word of why.
+  const encoding = request.headers.get("content-encoding");
+  if (encoding !== null && encoding.trim().toLowerCase() !== "identity")
+    return new BadBody(new InvalidRequestError(`This API does not read compressed bodies (content-encoding: ${encoding.slice(0, 40)}): send the body uncompressed`, "content-encoding", "UNSUPPORTED_CONTENT_ENCODING"));
   // A declared length (already checked against the limit in onRequest, and held to by Bun's HTTP parser) is read
   // in one piece: iterating the stream chunk by chunk cost ~10 % of an audited POST's CPU.
   const declared = request.headers.get("content-length");
@@ -118,8 +122,10 @@ export class SignedJsonBody {
 const EMPTY = new Uint8Array(0);
 
 function parseJson(bytes: Uint8Array, contentType?: string): unknown {
+  // A byte order mark, as some editors and Windows tools write one (RFC 8259 lets a parser ignore it).
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   try {
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom).toString("utf8"));
   } catch {
     // A body sent as a form (name=x&…) was meant as one: say that this API reads JSON, not only that it failed.
     const type = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();

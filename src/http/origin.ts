@@ -22,7 +22,11 @@ export function refuseForeignHost(request: Request, allowed: string[]): void {
     host = hostnameOf(header);
     if (knownHosts.size < 1000) knownHosts.set(header, host);
   }
-  if (!allowed.includes(host)) throw new PermissionError(`Host '${host}' is not allowed (set CLANKER_ALLOWED_HOSTS to serve it)`, "HOST_NOT_ALLOWED");
+  if (!allowed.includes(host))
+    throw new PermissionError(
+      host === "" ? "The request has no Host header (an HTTP/1.0 client?): send one naming this server" : `Host '${host}' is not allowed (set CLANKER_ALLOWED_HOSTS to serve it)`,
+      "HOST_NOT_ALLOWED",
+    );
   const origin = request.headers.get("origin");
   if (origin && origin !== "null") {
     let oh = "";

@@ -59,6 +59,8 @@ const onlyCancels = (body: unknown): boolean => {
   const isCancel = (m: unknown) => (m as { method?: unknown } | null)?.method === "notifications/cancelled" && !("id" in (m as object));
   return Array.isArray(body) ? body.length > 0 && body.every(isCancel) : isCancel(body);
 };
+/** Media types are case-insensitive (RFC 9110): "Multipart/Form-Data" is a form too. */
+const MULTIPART_RE = /^multipart\/form-data/i;
 /** Where every error answers in OAuth's shape (RFC 6749 §5.2, RFC 7591 §3.2.2), ours too (a 429, a 413). */
 const OAUTH_ENDPOINTS = new Set([OAUTH_TOKEN_ROUTE, "/oauth/register"]);
 
@@ -225,7 +227,7 @@ export function createPlatform(deps: PlatformDeps) {
             ? readSignedJsonBody(c.request, config.maxBodyBytes, c.contentType)
             : c.route === OAUTH_TOKEN_ROUTE
               ? readFormOrJsonBody(c.request, config.maxBodyBytes, c.contentType)
-            : c.contentType?.startsWith("multipart/form-data")
+            : MULTIPART_RE.test(c.contentType ?? "")
               ? readMultipartBody(c.request, config.maxBodyBytes)
               : readJsonBody(c.request, config.maxBodyBytes, c.contentType, !JSON_RPC_ROUTES.has(c.route));
         if (!takesAuth(c.request.method, c.route)) return read();

@@ -92,7 +92,7 @@ export const docsRoutes = (app: Platform) =>
         // The name carries the content's hash: a new build is a new URL, so this one may be kept for a year.
         set.headers["cache-control"] = "public, max-age=31536000, immutable";
         set.headers["vary"] = "accept-encoding";
-        if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
+        if (acceptsGzip(request.headers.get("accept-encoding"))) {
           set.headers["content-encoding"] = "gzip";
           return new Response(a.gzip, { headers: set.headers as Record<string, string> });
         }
@@ -100,3 +100,16 @@ export const docsRoutes = (app: Platform) =>
       },
       { detail: { hide: true } },
     );
+
+/** Whether Accept-Encoding takes gzip: named (or `*`) without `q=0`, which refuses it (RFC 9110 §12.5.3). */
+export function acceptsGzip(header: string | null): boolean {
+  let star = false;
+  for (const part of (header ?? "").toLowerCase().split(",")) {
+    const [coding, ...params] = part.split(";").map((x) => x.trim());
+    const q = params.find((p) => p.startsWith("q="));
+    const refused = q !== undefined && Number(q.slice(2)) === 0;
+    if (coding === "gzip" || coding === "x-gzip") return !refused;
+    if (coding === "*") star = !refused;
+  }
+  return star;
+}
