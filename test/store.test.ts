@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
@@ -153,6 +153,17 @@ test("the scheduler's prunes: sessions a day past their end, ended callbacks pas
   await files.put("outbox/notes.txt", "not the server's");
   expect(await pruneOutbox(files, now)).toBe(1);
   expect(await files.list("outbox/")).toEqual([`outbox/${now - 7 * day}-2-invited@example.test.eml`, "outbox/notes.txt"]);
+});
+
+test("a file write that fails part-way (a full disk: /dev/full) leaves nothing at its path; the put fails with the disk's error", async () => {
+  const files = dataDirFiles(join(tmp, "full-disk"));
+  await files.put("artifacts/1/kept.txt", "fine");
+  mkdirSync(join(tmp, "full-disk", "artifacts", "1"), { recursive: true });
+  symlinkSync("/dev/full", join(tmp, "full-disk", "artifacts", "1", "lost.bin"));
+  const failed = await files.put("artifacts/1/lost.bin", Buffer.alloc(64 * 1024, 1)).then(() => null, (e: NodeJS.ErrnoException) => e.code);
+  expect(failed).toBe("ENOSPC");
+  expect(lstatSync(join(tmp, "full-disk", "artifacts", "1", "lost.bin"), { throwIfNoEntry: false })).toBeUndefined();
+  expect(await files.list("artifacts/")).toEqual(["artifacts/1/kept.txt"]);
 });
 
 test("two concurrent store.tx that await between statements stay atomic: a throw rolls back only its own writes", async () => {

@@ -77,8 +77,14 @@ export function dataDirFiles(dataDir: string): DiskFileStore {
     async put(path, bytes, opts) {
       const file = full(path);
       const dir = dirname(file);
-      const { mkdir, writeFile } = fsPromises();
-      const write = () => writeFile(file, bytes, { mode: opts?.executable ? 0o700 : 0o600 });
+      const { mkdir, writeFile, rm } = fsPromises();
+      // A write that fails part-way (a full disk) leaves no file behind: an empty one was left for nothing to refer
+      // to (the row never committed), and backups copied it.
+      const write = () =>
+        writeFile(file, bytes, { mode: opts?.executable ? 0o700 : 0o600 }).catch(async (e: NodeJS.ErrnoException) => {
+          if (e.code !== "ENOENT") await rm(file, { force: true }).catch(() => {});
+          throw e;
+        });
       if (madeDirs.has(dir)) {
         try {
           return await write();
