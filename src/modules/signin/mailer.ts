@@ -86,6 +86,8 @@ export class MailError extends Error {
 
 /** How long a mail server may stay silent mid-conversation before the mail fails. */
 const SMTP_TIMEOUT_MS = 15_000;
+/** How long a whole send may take, however promptly each step is answered. */
+const SEND_DEADLINE_MS = 30_000;
 
 /** The outbox file's name keeps at most this much of the address: a long one must not pass the file system's 255 bytes. */
 const NAME_ADDRESS_CHARS = 64;
@@ -101,7 +103,18 @@ function rawMailer(config: SigninConfig, dataDir: string, log: Log, store?: Stor
         // answering hold a sign-in or a workflow step for 10 minutes.
         transport ??= import("nodemailer").then((m) => m.default.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: SMTP_TIMEOUT_MS }));
         // The address as an address: nodemailer would read a display name, a group or a list out of a string.
-        await (await transport).sendMail({ from: config.mailFrom, subject: mail.subject, text: mail.text, to: { name: "", address: mail.to } });
+        const sending = (await transport).sendMail({ from: config.mailFrom, subject: mail.subject, text: mail.text, to: { name: "", address: mail.to } });
+        // Its timeouts bound each step; a server answering every step just in time held a sign-in for a minute.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error(`the mail server did not take the message within ${SEND_DEADLINE_MS / 1000} s`), { code: "ETIMEDOUT" })), SEND_DEADLINE_MS);
+        });
+        sending.catch(() => {}); // settled after the deadline: nobody waits for it any more
+        try {
+          await Promise.race([sending, late]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
     };
   }
