@@ -1,19 +1,23 @@
 // `clanker backup PATH` (a restorable backup folder of a live data dir) and `clanker restore PATH --data DIR`.
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE, noDataIn } from "../store/data-dir";
-import { BACKUP_KEY_FILE, BackupError, restoreBackup, writeBackup } from "../store/backup";
+import { BACKUP_KEY_FILE, BackupError, diskFull, restoreBackup, writeBackup } from "../store/backup";
 import { openStore } from "../store/db";
 import { MasterKeyError } from "../lib/master-key-text";
 import { usageError as refuse } from "./errors";
 import { invocation } from "./next-steps";
 
-/** BackupError and a bad master key are the user's to fix: one line, exit 2. Anything else is a bug and propagates. */
-async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
+/**
+ * BackupError, a bad master key and a full disk are the user's to fix: one line, exit 2 (`full` says it for the disk
+ * written to; both clean up after themselves). Anything else is a bug and propagates.
+ */
+async function guarded<T>(fn: () => T | Promise<T>, full: string): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof BackupError || e instanceof MasterKeyError) refuse(e.message);
+    if (diskFull(e)) refuse(full);
     throw e;
   }
 }
@@ -32,7 +36,7 @@ export async function runBackupCommand(config: Config, path: string): Promise<vo
   const store = await openStore(db);
   let m;
   try {
-    m = await guarded(() => writeBackup(store, config.dataDir, target));
+    m = await guarded(() => writeBackup(store, config.dataDir, target), `the disk holding ${dirname(target)} is full: nothing was written; free space there, or back up to another disk`);
   } finally {
     await store.close();
   }
@@ -43,7 +47,7 @@ export async function runBackupCommand(config: Config, path: string): Promise<vo
 
 export async function runRestoreCommand(config: Config, path: string): Promise<void> {
   const source = resolve(path);
-  const m = await guarded(() => restoreBackup(source, config.dataDir));
+  const m = await guarded(() => restoreBackup(source, config.dataDir), `the disk holding ${config.dataDir} is full: nothing was restored; free space there, or restore into a folder on another disk`);
   console.log(`Restored ${source} (made ${m.createdAt}) into ${config.dataDir}`);
   console.log(`Start it with: ${invocation().shell} serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);
 }

@@ -2,7 +2,7 @@
 import { accessSync, constants, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config";
-import { writeBackup } from "../store/backup";
+import { diskFull, writeBackup } from "../store/backup";
 import type { Store } from "../store/db";
 import type { Job } from "./scheduler";
 import type { Log } from "../lib/log";
@@ -61,6 +61,10 @@ export async function runScheduledBackup(config: Config, store: Store, log: Log)
   let m;
   try {
     m = await writeBackup(store, config.dataDir, target);
+  } catch (e) {
+    // SQLite says "database or disk is full" of the copy it writes there: not the live database.
+    if (diskFull(e)) throw new Error(`${dir} (CLANKER_BACKUP_DIR) is full: no backup was written, the newest ${keep} kept stand; free space there or point CLANKER_BACKUP_DIR at a larger disk`);
+    throw e;
   } finally {
     writing--;
   }

@@ -39,6 +39,12 @@ export interface Manifest {
   contents?: Record<string, { bytes: number; sha256: string }>;
 }
 
+/** A write refused for want of space: the file system's (ENOSPC) or SQLite's (SQLITE_FULL). */
+export const diskFull = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return code === "ENOSPC" || (typeof code === "string" && code.startsWith("SQLITE_FULL"));
+};
+
 /** A refusal a person can act on: the CLI prints the message alone and exits 2. */
 export class BackupError extends Error {}
 
