@@ -168,6 +168,11 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     // Said once: the client prefixes the code itself.
     const notFound = (await a.readResource({ uri: "clanker://skills/no-such-skill" }).catch((e: Error) => e)) as Error;
     expect(notFound.message).toMatch(/^MCP error -32002: (?!MCP error)/);
+    // A URI no template matches is not found either (the SDK said -32602, its code twice in the message).
+    for (const uri of ["clanker://nothing/x", "file:///etc/passwd"]) {
+      const e = (await a.readResource({ uri }).catch((e: Error) => e)) as Error;
+      expect(e.message).toBe(`MCP error -32002: Resource ${uri} not found: this server's resources are clanker:// URIs (resources/templates/list names their shapes)`);
+    }
   }, 20_000);
 
   test("a request whose params break the method's schema is -32602 Invalid params naming the field, not -32603 with a schema dump", async () => {
@@ -280,6 +285,9 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     expect(text).toContain("- length: one_line");
     expect(text).toContain("The launch moved to May.");
     await expect(a.getPrompt({ name: "summarize", arguments: {} })).rejects.toThrow(/-32602/);
+    // A misspelt argument is refused naming it, as a tool's is (it was dropped without a word).
+    const misspelt = (await a.getPrompt({ name: "summarize", arguments: { text: "x", lenght: "one_line" } }).catch((e: Error) => e)) as Error;
+    expect(misspelt.message).toMatch(/^MCP error -32602: Invalid argument lenght for prompt summarize: not an argument of it \(it takes .*length.*\)$/);
   }, 20_000);
 
   test("completions: skill slugs, workflow ids, artifact ids and a prompt argument's values", async () => {

@@ -16,7 +16,7 @@ import { registerConnectorTools } from "./tools/connectors";
 import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
 import { announceListChanges, installSessionFeatures, sessionLogging } from "./session";
-import { ErrorCode, ListPromptsRequestSchema, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, ListPromptsRequestSchema, McpError, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { rpcError, UNEXPECTED } from "./result";
 import type { Log } from "../lib/log";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
@@ -200,6 +200,27 @@ type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
  * with an unknown level) is JSON-RPC's -32602 Invalid params, naming the field. The SDK parses them in each handler
  * and let the schema library's error through as -32603 Internal error, its whole issue list as the message.
  */
+/**
+ * A URI no resource template matches: the MCP spec's "resource not found" (-32002), as a known template's unknown id
+ * is, not the SDK's -32602 with "MCP error -32602: " in its message (the client prefixes it again).
+ */
+function unknownResource(e: unknown): never {
+  const m = e instanceof McpError && e.code === ErrorCode.InvalidParams ? /^MCP error -32602: Resource (.*) not found$/s.exec(e.message) : null;
+  if (!m) throw e;
+  throw rpcError(-32002, `Resource ${m[1]} not found: this server's resources are clanker:// URIs (resources/templates/list names their shapes)`);
+}
+
+/** A prompt's argument it does not take is refused, as a tool's is: the SDK dropped it (a misspelt one went unsaid). */
+function refuseUnknownArguments(server: McpServer, request: unknown): void {
+  const { name, arguments: given } = (request as { params?: { name?: unknown; arguments?: unknown } }).params ?? {};
+  const prompts = (server as unknown as { _registeredPrompts: Record<string, { argsSchema?: { shape?: Record<string, unknown> } }> })._registeredPrompts;
+  const prompt = typeof name === "string" ? prompts[name] : undefined;
+  if (!prompt || given === null || typeof given !== "object") return;
+  const takes = Object.keys(prompt.argsSchema?.shape ?? {});
+  const extra = Object.keys(given).find((k) => !takes.includes(k));
+  if (extra !== undefined) throw rpcError(ErrorCode.InvalidParams, `Invalid argument ${extra} for prompt ${name as string}: not an argument of it (it takes ${takes.join(", ") || "none"})`);
+}
+
 function invalidParamsAsSuch(server: McpServer, tools: readonly string[]): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
   for (const [method, handle] of handlers)
@@ -208,10 +229,12 @@ function invalidParamsAsSuch(server: McpServer, tools: readonly string[]): void 
       // with isError and the untyped text "MCP error -32602: Tool x not found".
       const tool = method === "tools/call" ? (request as { params?: { name?: unknown } }).params?.name : undefined;
       if (typeof tool === "string" && !tools.includes(tool)) throw rpcError(ErrorCode.InvalidParams, `Unknown tool: ${tool} (tools/list names the ${tools.length} tools of this server)`);
+      if (method === "prompts/get") refuseUnknownArguments(server, request);
       try {
         // The SDK parses synchronously, before calling the handler, and every handler here is async (its failures reject):
         // a throw here is the request's. (Only the handlers registered by now are wrapped: call this last.)
-        return handle(request, extra);
+        const answer = handle(request, extra);
+        return method === "resources/read" ? answer.catch(unknownResource) : answer;
       } catch (e) {
         const issue = (e as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
         if (!issue) throw e;
