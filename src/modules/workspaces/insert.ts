@@ -89,6 +89,10 @@ function slugRoot(base: string): { root: string; taken: boolean } {
   if (name === undefined) {
     const root =
       base
+        // Accents off their letters ("Café" → "cafe"), however the name was composed: "Café" typed precomposed became
+        // "caf", the same name decomposed "cafe".
+        .normalize("NFKD")
+        .replace(/\p{M}+/gu, "")
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, "-")
         .replace(/^-+|-+$/g, "")
