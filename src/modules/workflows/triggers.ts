@@ -7,6 +7,7 @@ import { NotFoundError } from "../../lib/errors";
 import type { WorkflowsService } from "./service";
 import { cronRequestId } from "./definition";
 import { cronTooOften } from "./cron-interval";
+import { secondPassOfRepeatedHour } from "./repeated-hour";
 import type { Log } from "../../lib/log";
 import type { Fanout, OnceLock } from "../../shared";
 
@@ -90,6 +91,7 @@ export class WorkflowTriggers {
         // The tick this firing belongs to (croner fires at or just after it, never before): the same name on
         // every replica, whatever each one's timer delay.
         const tick = cron.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Math.floor(Date.now() / 1000) * 1000;
+        if (secondPassOfRepeatedHour(t.cron, tick, t.timezone)) return;
         if (!(await this.sharing.lock.tryOnce(`cron:${t.workspaceId}:${t.id}:${tick}`, TICK_LOCK_MS))) return;
         // The tick's run would queue behind its last one, still running (its steps slower than the schedule): skipped,
         // as a tick missed while the server was stopped is, or the runs (and their charges) piled up without end.
