@@ -54,8 +54,10 @@ function actorName(a) {
 function query(more) {
   var q = new URLSearchParams({ limit: "50" });
   if ($("f-action").value.trim()) q.set("action", $("f-action").value.trim());
-  if ($("f-from").value) q.set("start_date", $("f-from").value);
-  if ($("f-to").value) q.set("end_date", $("f-to").value);
+  // The days the person picked are theirs, as the times shown are: local midnight to local end of day, sent as UTC
+  // (a bare date is a UTC day, hours away from the day the page shows).
+  if ($("f-from").value) q.set("start_date", new Date($("f-from").value + "T00:00:00").toISOString());
+  if ($("f-to").value) q.set("end_date", new Date($("f-to").value + "T23:59:59.999").toISOString());
   if (more && auditAfter) q.set("after_id", auditAfter);
   return q.toString();
 }
