@@ -563,6 +563,16 @@ describe("cancel", () => {
     expect(done.cost).toBe(expectedCost(done.usage.inputTokens, done.usage.outputTokens));
   });
 
+  test("an answer that is only a tool call, with no usage sent, is charged its prompt and the call's arguments, not 0", async () => {
+    const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("tool-only") }) });
+    const input = `Summarize [[tool-only]] [[no-usage]] ${marker("tool-only")}`;
+    const done = await waitEnd(call, await start(call, { input }));
+    const args = JSON.stringify({ query: "x".repeat(4000) });
+    expect(done.usage.outputTokens).toBe(Math.ceil(args.length / 4));
+    expect(done.usage.inputTokens).toBeGreaterThan(Math.ceil(input.length / 4));
+    expect(done.cost).toBeGreaterThan(0);
+  });
+
   test("cancel mid-stream on an OpenAI-compatible provider (no usage until its end): what it had read and streamed is charged", async () => {
     const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("cancel-oai") }) });
     const input = `Summarize slowly [[slow]] ${marker("cancel-oai")}`;

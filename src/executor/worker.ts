@@ -264,8 +264,10 @@ async function run(job: Job): Promise<void> {
       onError: () => {},
     });
     for await (const part of result.fullStream) {
-      if (part.type === "reasoning-delta") {
-        streamedChars += part.text.length;
+      if (part.type === "reasoning-delta" || part.type === "tool-input-delta") {
+        // Text it wrote that is not the answer's (its reasoning, a tool call nobody asked for) is output all the same:
+        // an answer that was only a tool call, from a server that reports no usage, cost nothing.
+        streamedChars += part.type === "tool-input-delta" ? part.delta.length : part.text.length;
         if (streamedChars > maxChars) throw new AnswerTooLong(maxChars);
       } else if (part.type === "text-delta") {
         // Kept up to the bound (one delta may be megabytes), then the stream is let go.

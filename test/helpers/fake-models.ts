@@ -6,6 +6,7 @@
 // [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
+// [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried;
 // [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1, [[redirect:self]] 308 to its own path once;
 // [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
@@ -113,7 +114,7 @@ export function startFakeModel(flavor: Flavor): FakeModel {
           try {
             const said = /\[\[usage:([^,\]]+),([^\]]+)\]\]/.exec(prompt);
             const usage = said ? { input: Number(said[1]), output: Number(said[2]) } : undefined;
-            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage) : openaiEvents(chunks, !prompt.includes("[[no-usage]]"), usage);
+            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage) : openaiEvents(chunks, !prompt.includes("[[no-usage]]"), usage, prompt.includes("[[tool-only]]"));
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -200,14 +201,19 @@ function anthropicEvents(chunks: string[], said?: Said): Ev[] {
   ];
 }
 
-function openaiEvents(chunks: string[], withUsage: boolean, said?: Said): Ev[] {
+function openaiEvents(chunks: string[], withUsage: boolean, said?: Said, toolOnly = false): Ev[] {
   const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: "fake-model" };
   const data = (o: object, isDelta = false): Ev => ({ text: `data: ${JSON.stringify({ ...base, ...o })}\n\n`, isDelta });
   const completion = said?.output ?? chunks.join("").split(/\s+/).length;
+  // A tool call's arguments in 1 KB pieces, as OpenAI streams them: the first delta names the call.
+  const args = JSON.stringify({ query: "x".repeat(4000) });
+  const tool = [0, 1024, 2048, 3072].map((at, i) =>
+    data({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...(i === 0 ? { id: "call_fake", type: "function" } : {}), function: { ...(i === 0 ? { name: "lookup" } : {}), arguments: args.slice(at, i === 3 ? undefined : at + 1024) } }] }, finish_reason: null }] }, true),
+  );
   return [
-    data({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }),
-    ...chunks.map((c) => data({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }, true)),
-    data({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
+    data({ choices: [{ index: 0, delta: { role: "assistant", content: toolOnly ? null : "" }, finish_reason: null }] }),
+    ...(toolOnly ? tool : chunks.map((c) => data({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }, true))),
+    data({ choices: [{ index: 0, delta: {}, finish_reason: toolOnly ? "tool_calls" : "stop" }] }),
     ...(withUsage ? [data({ choices: [], usage: { prompt_tokens: said?.input ?? 30, completion_tokens: completion, total_tokens: (said?.input ?? 30) + completion } })] : []),
     { text: "data: [DONE]\n\n", isDelta: false },
   ];
