@@ -115,8 +115,8 @@ export function createAgentsService(d: { store: Store; users: UsersService; otp:
         await sendClaimCode(reg!, email, mailBase);
       } catch (e) {
         // No code went out (refused by the address's budget, or the mail failed): a registration nobody can claim is
-        // not kept, or each refused request left a row behind.
-        await store.tx(() => db.delete(agentRegistrations).where(eq(agentRegistrations.id, reg!.id)));
+        // not kept, or each refused request left a row behind. One whose mail may still arrive is kept (pruned if never claimed).
+        if (!(e as { stillSending?: unknown }).stillSending) await store.tx(() => db.delete(agentRegistrations).where(eq(agentRegistrations.id, reg!.id)));
         throw e;
       }
       return {

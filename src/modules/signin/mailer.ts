@@ -51,8 +51,10 @@ export function createMailer(config: SigninConfig, dataDir: string, log: Log, st
         log.error(`mail to ${mail.to} could not be sent: ${describeError(e)}`);
         // The message says only what happened; what kind of failure it was travels on (refused credentials, a refusal
         // that retrying will not change), so the caller can answer it as such.
-        const { code, responseCode, command, response } = e as { code?: unknown; responseCode?: unknown; command?: unknown; response?: unknown };
-        throw Object.assign(new MailError(`${what}; the server's log says why`), {
+        const { code, responseCode, command, response, stillSending } = e as { code?: unknown; responseCode?: unknown; command?: unknown; response?: unknown; stillSending?: Promise<void> };
+        const said = stillSending ? `the mail server did not take it within ${SEND_DEADLINE_MS / 1000} s, and it may still arrive: wait a few minutes before asking again` : `${what}; the server's log says why`;
+        throw Object.assign(new MailError(said), {
+          stillSending,
           code: typeof code === "string" ? code : undefined,
           responseCode: typeof responseCode === "number" ? responseCode : undefined,
           command: typeof command === "string" ? command : undefined,
@@ -72,6 +74,8 @@ export class MailError extends Error {
   command?: string;
   /** The reply's text ("550 5.1.1 <x@y>: User unknown"): logged, never shown to a client. */
   response?: string;
+  /** Set when the send overran its deadline and goes on: settles when it ends (rejects if it fails after all). */
+  stillSending?: Promise<void>;
 
   /**
    * The mail server refused this recipient for good (a 5xx to RCPT TO: no such mailbox, disabled, rejected): the
@@ -106,10 +110,12 @@ function rawMailer(config: SigninConfig, dataDir: string, log: Log, store?: Stor
         const sending = (await transport).sendMail({ from: config.mailFrom, subject: mail.subject, text: mail.text, to: { name: "", address: mail.to } });
         // Its timeouts bound each step; a server answering every step just in time held a sign-in for a minute.
         let timer: ReturnType<typeof setTimeout> | undefined;
+        // Past it the send goes on (nodemailer cannot abort one): the error carries it, so a caller can act when it ends.
+        const still = sending.then(() => undefined);
+        still.catch(() => {});
         const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(Object.assign(new Error(`the mail server did not take the message within ${SEND_DEADLINE_MS / 1000} s`), { code: "ETIMEDOUT" })), SEND_DEADLINE_MS);
+          timer = setTimeout(() => reject(Object.assign(new Error(`the mail server did not take the message within ${SEND_DEADLINE_MS / 1000} s`), { code: "ETIMEDOUT", stillSending: still })), SEND_DEADLINE_MS);
         });
-        sending.catch(() => {}); // settled after the deadline: nobody waits for it any more
         try {
           await Promise.race([sending, late]);
         } finally {

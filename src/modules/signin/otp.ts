@@ -1,7 +1,7 @@
 // One-time codes: 6 digits, stored as keyed hashes, 10 minutes, at most 5 tries, at most 5 sent per email
 // per 15 minutes, at most 25 wrong tries per email per day (sign-in and agent claims together). Error codes follow
 // the auth.md agent-registration protocol.
-import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { randomInt } from "../../lib/crypto";
 import { ApiError, InvalidRequestError } from "../../lib/errors";
 import type { SecretBox } from "../../lib/secret-box";
@@ -21,6 +21,8 @@ const WRONG_PER_DAY = 25;
 const DAY_MS = 24 * 3600 * 1000;
 
 const PURPOSES = ["signin", "agent_claim"] as const;
+/** consumed_at of a code whose mail is still going out (see mail()): counted, not yet valid. */
+const SENDING = 0;
 type Purpose = (typeof PURPOSES)[number];
 
 /** `retryAfterMs`: when the budget that refused frees up (the header says so, in whole seconds). */
@@ -49,28 +51,47 @@ export function createOtpService(store: Store, box: SecretBox) {
 
   return {
     /**
-     * Mails a fresh code for this email (`send` delivers it), then makes it the one that counts. Stored only once
-     * mailed: a mail that fails leaves the code mailed before it working (it answered "not right" for a code that was
-     * right), and spends none of the address's budget (five failures locked the person out for 15 minutes).
+     * Mails a fresh code for this email (`send` delivers it), then makes it the one that counts. Until its mail has
+     * gone it is held (SENDING): counted against the address's budget, taken in the same transaction as the count so
+     * that requests arriving together cannot all pass it, but not yet valid, and the codes before it still are. A
+     * mail that fails frees its place (a failure spends none of the budget, nor replaces the code mailed before); one
+     * that outran the mailer's deadline and goes out after all is made valid then.
      */
     async mail(purpose: Purpose, email: string, subjectId: number | null, send: (code: string) => Promise<void>): Promise<void> {
       const now = Date.now();
-      await assertTriesLeft(email, now);
-      const [counted] = await db
-        .select({ n: sql<number>`count(*)`.mapWith(Number), since: sql<number | null>`min(${otpCodes.createdAt})`.mapWith(Number) })
-        .from(otpCodes)
-        .where(ofAddress(email, now - SEND_WINDOW_MS));
-      if (counted!.n >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`, counted!.since! + SEND_WINDOW_MS - now);
       const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-      await send(code);
       // Writes go through store.tx, never bare: a bare statement would join an open group-commit batch and share its fate.
-      await store.tx(async () => {
-        await db
-          .update(otpCodes)
-          .set({ consumedAt: now })
-          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), isNull(otpCodes.consumedAt)));
-        await db.insert(otpCodes).values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now });
+      const id = await store.tx(async () => {
+        await assertTriesLeft(email, now);
+        const [counted] = await db
+          .select({ n: sql<number>`count(*)`.mapWith(Number), since: sql<number | null>`min(${otpCodes.createdAt})`.mapWith(Number) })
+          .from(otpCodes)
+          .where(ofAddress(email, now - SEND_WINDOW_MS));
+        if (counted!.n >= SENDS_PER_WINDOW) throw rateLimited(`Too many codes sent to ${email}; wait a few minutes`, counted!.since! + SEND_WINDOW_MS - now);
+        const [row] = await db
+          .insert(otpCodes)
+          .values({ purpose, email, subjectId, codeHash: hash(purpose, email, subjectId, code), expiresAt: now + OTP_TTL_MS, createdAt: now, consumedAt: SENDING })
+          .returning({ id: otpCodes.id });
+        return row!.id;
       });
+      const mailed = () =>
+        store.tx(async () => {
+          await db
+            .update(otpCodes)
+            .set({ consumedAt: Date.now() })
+            .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), isNull(otpCodes.consumedAt), lt(otpCodes.id, id)));
+          await db.update(otpCodes).set({ consumedAt: null }).where(and(eq(otpCodes.id, id), eq(otpCodes.consumedAt, SENDING)));
+        });
+      const unsent = () => store.tx(async () => void (await db.delete(otpCodes).where(and(eq(otpCodes.id, id), eq(otpCodes.consumedAt, SENDING)))));
+      try {
+        await send(code);
+      } catch (e) {
+        const late = (e as { stillSending?: Promise<void> }).stillSending;
+        if (late) late.then(mailed, unsent).catch(() => {});
+        else await unsent();
+        throw e;
+      }
+      await mailed();
     },
 
     /** Forgets codes a day past their expiry (run by the scheduler); the send budget looks back 15 minutes only. */
@@ -93,7 +114,7 @@ export function createOtpService(store: Store, box: SecretBox) {
         const [row] = await db
           .select()
           .from(otpCodes)
-          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email)))
+          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), or(isNull(otpCodes.consumedAt), gt(otpCodes.consumedAt, SENDING))))
           .orderBy(desc(otpCodes.id))
           .limit(1);
         if (!row || row.consumedAt !== null || (row.subjectId ?? null) !== subjectId)

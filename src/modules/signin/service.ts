@@ -24,7 +24,8 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
       throw new InvalidRequestError(`The mail server refused ${mail.to} (SMTP ${e.responseCode}): check the address, or use another`, "email", "EMAIL_REFUSED");
     // The mailer's own words only (it logged the cause): anything else thrown is not said to a client at all.
     const why = e instanceof MailError ? e.message : "the server's log says why";
-    throw new ApiError("api_error", `Could not send mail to ${mail.to}: ${why}`, { code: "MAIL_FAILED" });
+    // What may still go out travels on (see otp.mail): a code mailed late is made valid when its mail has gone.
+    throw Object.assign(new ApiError("api_error", `Could not send mail to ${mail.to}: ${why}`, { code: "MAIL_FAILED" }), { stillSending: e instanceof MailError ? e.stillSending : undefined });
   }
 }
 
