@@ -183,6 +183,11 @@ describe("invitation mail is bounded", () => {
     expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThan(3500);
     expect((await a.owner("GET", "/api/v1/audit-logs?limit=50")).body.data.filter((e: any) => e.action === "invitation.create" && e.metadata.email === victim)).toHaveLength(2);
 
+    // Sent together, they are counted together.
+    const together = uniqueEmail("together");
+    const sent = await Promise.all([a, a, b, b, a, b].map((t) => t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email: together } })));
+    expect(sent.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429, 429]);
+
     const busy = await makeTeam(srv, "Busy");
     for (let i = 0; i < 20; i++) expect((await busy.owner("POST", `/api/v1/workspaces/${busy.id}/invitations`, { body: { email: uniqueEmail(`many${i}`) } })).status).toBe(200);
     const twentyFirst = await busy.owner("POST", `/api/v1/workspaces/${busy.id}/invitations`, { body: { email: uniqueEmail("one-more") } });

@@ -80,12 +80,13 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
         .where(and(eq(memberships.workspaceId, ws.id), eq(users.email, email)))
         .limit(1);
       if (existing) throw new ConflictError(`${email} is already a member`, "ALREADY_MEMBER");
-      await refuseTooMany(eq(invitations.email, email), INVITES_PER_ADDRESS, `${email} was already invited ${INVITES_PER_ADDRESS} times in the last hour`);
-      if (ctx.actor.userId !== null) await refuseTooMany(eq(invitations.invitedByUserId, ctx.actor.userId), INVITES_PER_SENDER, `You sent ${INVITES_PER_SENDER} invitations in the last hour`);
       const [sender] = ctx.actor.userId === null ? [] : await db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, ctx.actor.userId));
       const from = sender ? `${sender.name}${sender.email && sender.email !== sender.name ? ` (${sender.email})` : ""}` : "An owner";
       const token = `inv_${randomToken(24)}`;
       const row = await store.tx(async () => {
+        // Counted in the transaction that adds one: invitations sent together cannot all pass the count.
+        await refuseTooMany(eq(invitations.email, email), INVITES_PER_ADDRESS, `${email} was already invited ${INVITES_PER_ADDRESS} times in the last hour`);
+        if (ctx.actor.userId !== null) await refuseTooMany(eq(invitations.invitedByUserId, ctx.actor.userId), INVITES_PER_SENDER, `You sent ${INVITES_PER_SENDER} invitations in the last hour`);
         const now = Date.now();
         const [row] = await db
           .insert(invitations)
