@@ -69,6 +69,8 @@ export class Checkpointer {
   private wal: { dev: number; ino: number } | null = null;
   /** Set once the WAL was deleted or replaced under the server: what the store reports as its problem. */
   lost: string | null = null;
+  /** Looks at the WAL file every EVERY_MS once there were writes, idle or not (a delete then silence was never noticed). */
+  private watch: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly path: string,
@@ -84,6 +86,12 @@ export class Checkpointer {
    * that mostly reads never pays for it.
    */
   committed(): void {
+    if (this.watch === null && this.lost === null) {
+      // From the first write: the WAL as it is now, then a look every EVERY_MS.
+      this.watch = setInterval(() => this.walStillThere(), EVERY_MS);
+      this.watch.unref?.();
+      if (!this.walStillThere()) return;
+    }
     if (this.state === "busy") this.commits++;
     if (this.state !== "ready" && this.state !== "idle") return;
     this.commits++;
@@ -99,6 +107,8 @@ export class Checkpointer {
 
   /** Stops the thread (its connection closed first, so the writer's close is the last and removes the WAL). */
   close(): Promise<void> {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = null;
     const worker = this.worker;
     if (!worker) return Promise.resolve();
     return (this.closed ??= new Promise<void>((resolve) => {
@@ -187,11 +197,14 @@ export class Checkpointer {
    * the writer copies each commit into clanker.db itself, and /healthz says to restart.
    */
   private walStillThere(): boolean {
+    if (this.lost !== null) return false;
     const st = statSync(`${this.path}-wal`, { throwIfNoEntry: false });
     if (st && (this.wal === null || (st.dev === this.wal.dev && st.ino === this.wal.ino))) {
       this.wal ??= { dev: st.dev, ino: st.ino };
       return true;
     }
+    // No WAL seen yet: nothing to lose (nor ever, where SQLite could not turn WAL mode on and keeps a rollback journal).
+    if (this.wal === null) return true;
     this.lost = `${this.path}-wal was ${st ? "replaced" : "deleted"} while the server ran: writes are copied into ${this.path} at each commit until it restarts; stop it cleanly (SIGTERM, not kill -9) and start it again`;
     this.giveUp("stopped: the WAL file was deleted under it");
     try {
