@@ -947,6 +947,8 @@ describe("MCP over HTTP: CLANKER_ALLOWED_HOSTS and rate limits", () => {
     // Anything else, a cancel beside it included, is counted as before.
     expect((await send({ jsonrpc: "2.0", method: "notifications/initialized" })).status).toBe(429);
     expect((await send([cancel, { jsonrpc: "2.0", id: 3, method: "ping" }])).status).toBe(429);
+    // A body larger than any post of cancels needs is counted before it is read, as every body is.
+    expect((await send({ ...cancel, params: { requestId: 9, reason: "x".repeat(20_000) } })).status).toBe(429);
   }, 20_000);
 });
 

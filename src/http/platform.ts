@@ -55,6 +55,8 @@ const JSON_RPC_ROUTES = new Set(["/mcp", "/mcp/messages"]);
  * An MCP client withdrawing calls (`notifications/cancelled`, alone or in a batch): not counted against the rate limit,
  * or a client that had spent it could not stop a run, which went on and was charged.
  */
+/** The most a post of cancels (a batch of them included) needs: each is ~100 bytes. */
+const CANCELS_MOST_BYTES = 16 * 1024;
 const onlyCancels = (body: unknown): boolean => {
   const isCancel = (m: unknown) => (m as { method?: unknown } | null)?.method === "notifications/cancelled" && !("id" in (m as object));
   return Array.isArray(body) ? body.length > 0 && body.every(isCancel) : isCancel(body);
@@ -233,8 +235,9 @@ export function createPlatform(deps: PlatformDeps) {
         if (!takesAuth(c.request.method, c.route)) return read();
         // Refused: the body is left unread, and the transform throws the refusal.
         const refused = (e: unknown) => (((c as Stash)[REFUSED] = e), UNREAD);
-        // JSON-RPC is counted against the rate limit once its body says what it is (see onlyCancels).
-        const rpc = JSON_RPC_ROUTES.has(c.route);
+        // Small JSON-RPC is counted against the rate limit once its body says what it is (see onlyCancels); a larger
+        // one (or one of no declared length) first, as every body is, so a caller past its limit has none read.
+        const rpc = JSON_RPC_ROUTES.has(c.route) && Number(c.request.headers.get("content-length") ?? Infinity) <= CANCELS_MOST_BYTES;
         const admitted = (principal: Principal) => {
           (c as Stash)[PRINCIPAL] = principal;
           if (!rpc) return read();
