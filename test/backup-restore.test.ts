@@ -198,6 +198,33 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
       writeFileSync(join(copy, "clanker-backup.json"), JSON.stringify(manifest));
       rmSync(f);
     }, /1 of its \d+ files are missing/);
+    // A manifest otherwise than backup writes one, or files it does not list: refused, never followed.
+    const manifestOf = (copy: string) => JSON.parse(readFileSync(join(copy, "clanker-backup.json"), "utf8"));
+    const rewrite = (copy: string, change: (m: any) => void) => {
+      const m = manifestOf(copy);
+      change(m);
+      writeFileSync(join(copy, "clanker-backup.json"), JSON.stringify(m));
+    };
+    await damage("bk-null", (_f, copy) => rewrite(copy, (m) => (m.contents = null)), /lists no files as clanker backup writes them/);
+    await damage("bk-escape", (_f, copy) => rewrite(copy, (m) => (m.contents["artifacts/../../../etc/hostname"] = { bytes: 3, sha256: "0".repeat(64) })), /lists "artifacts\/\.\.\/\.\.\/\.\.\/etc\/hostname" otherwise than clanker backup writes an entry/);
+    await damage("bk-extra", (f) => writeFileSync(join(f, "..", "planted.txt"), "x"), /planted\.txt is not among the files its clanker-backup\.json lists/);
+    await damage("bk-link", (f) => symlinkSync("/etc/passwd", join(f, "..", "passwd")), /passwd is not a file \(a link\?\), and a backup holds files only/);
+  }, 30_000);
+
+  test("an artifacts folder linked to another disk is backed up as its files, and restored as files", async () => {
+    const data = join(work, "artifacts-linked-data");
+    expect((await srv.cli(["keys", "create", "--name", "k", "--email", uniqueEmail("linked"), "--data", data])).code).toBe(0);
+    const disk = join(work, "artifacts-disk");
+    mkdirSync(join(disk, "7"), { recursive: true });
+    writeFileSync(join(disk, "7", "report.txt"), "on another disk");
+    rmSync(join(data, "artifacts"), { recursive: true, force: true });
+    symlinkSync(disk, join(data, "artifacts"));
+    const bkLinked = join(work, "bk-linked");
+    expect((await srv.cli(["backup", bkLinked, "--data", data])).code).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(bkLinked, "clanker-backup.json"), "utf8")).contents)).toEqual(["artifacts/7/report.txt"]);
+    const back = join(work, "linked-restored");
+    expect((await srv.cli(["restore", bkLinked, "--data", back])).code).toBe(0);
+    expect(readFileSync(join(back, "artifacts", "7", "report.txt"), "utf8")).toBe("on another disk");
   }, 30_000);
 
   test("a restore stopped part-way: every command refuses the folder, saying to restore again, which starts it over", async () => {

@@ -61,42 +61,64 @@ function exists(path: string): boolean {
   }
 }
 
+/** Links followed (an artifacts folder linked to another disk is backed up as its files, not as the link). */
 function copyTree(from: string, to: string): number {
   if (!existsSync(from)) return 0;
-  cpSync(from, to, { recursive: true });
+  cpSync(from, to, { recursive: true, dereference: true });
   return tightenTree(to);
 }
 
-/** The regular files under `root`/`tree`, by their path from `root`, with their sizes and hashes. */
-function describeTree(root: string, tree: string, out: NonNullable<Manifest["contents"]>): void {
+/** Every path under `root`/`tree` that is not a folder, by its path from `root`, and whether it is a regular file. */
+function entriesOf(root: string, tree: string): { rel: string; file: boolean }[] {
+  const out: { rel: string; file: boolean }[] = [];
   const walk = (rel: string) => {
     const st = lstatSync(join(root, rel), { throwIfNoEntry: false });
-    if (!st || st.isSymbolicLink()) return;
-    if (st.isDirectory()) for (const name of readdirSync(join(root, rel)).sort()) walk(join(rel, name));
-    else if (st.isFile()) out[rel] = { bytes: st.size, sha256: new Bun.CryptoHasher("sha256").update(readFileSync(join(root, rel))).digest("hex") };
+    if (!st) return;
+    if (st.isDirectory() && !st.isSymbolicLink()) for (const name of readdirSync(join(root, rel)).sort()) walk(join(rel, name));
+    else out.push({ rel, file: st.isFile() });
   };
   walk(tree);
+  return out;
 }
 
-/** Refuses a backup whose files are not all there as it was made: a restore must serve the same data. */
+const sha256Of = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+
+/** The regular files under `root`/`tree`, by their path from `root`, with their sizes and hashes. */
+function describeTree(root: string, tree: string, out: NonNullable<Manifest["contents"]>): void {
+  for (const { rel, file } of entriesOf(root, tree)) if (file) out[rel] = { bytes: lstatSync(join(root, rel)).size, sha256: sha256Of(join(root, rel)) };
+}
+
+/** A manifest's entry as writeBackup writes one: a path inside a copied tree, its size and SHA-256. */
+const ENTRY_PATH = new RegExp(`^(?:${TREES.join("|")})/(?!(?:.*/)?\\.\\.?(?:/|$))[^\\0]+$`);
+const listed = (rel: string, want: unknown): boolean => {
+  const w = want as { bytes?: unknown; sha256?: unknown } | null;
+  return ENTRY_PATH.test(rel) && Number.isSafeInteger(w?.bytes) && (w!.bytes as number) >= 0 && typeof w?.sha256 === "string" && /^[0-9a-f]{64}$/.test(w.sha256);
+};
+
+/**
+ * Refuses a backup whose files are not all there as it was made (a restore must serve the same data), or that holds
+ * what it did not list (a link, say, that a restore would follow out of the backup).
+ */
 function checkContents(source: string, m: Manifest): void {
   const damaged = (what: string) => new BackupError(`${what}: this backup is not whole and cannot be restored as it was made; restore another backup (the newest one whose files are all there)`);
+  const present = TREES.flatMap((tree) => entriesOf(source, tree));
+  const link = present.find((e) => !e.file);
+  if (link) throw damaged(`${join(source, link.rel)} is not a file (a link?), and a backup holds files only`);
   if (m.contents === undefined) {
-    let found = 0;
-    for (const tree of TREES) {
-      const present: Record<string, unknown> = {};
-      describeTree(source, tree, present as NonNullable<Manifest["contents"]>);
-      found += Object.keys(present).length;
-    }
-    if (found < m.files) throw damaged(`${m.files - found} of its ${m.files} files are missing`);
+    if (present.length < m.files) throw damaged(`${m.files - present.length} of its ${m.files} files are missing`);
     return;
   }
+  const contents = m.contents as unknown;
+  if (contents === null || typeof contents !== "object" || Array.isArray(contents)) throw damaged(`its ${MANIFEST_FILE} lists no files as clanker backup writes them`);
+  for (const [rel, want] of Object.entries(contents)) if (!listed(rel, want)) throw damaged(`its ${MANIFEST_FILE} lists ${JSON.stringify(rel.slice(0, 200))} otherwise than clanker backup writes an entry`);
+  const unlisted = present.find((e) => !(e.rel in (contents as object)));
+  if (unlisted) throw damaged(`${join(source, unlisted.rel)} is not among the files its ${MANIFEST_FILE} lists`);
   for (const [rel, want] of Object.entries(m.contents)) {
     const path = join(source, rel);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st?.isFile()) throw damaged(`${path} is missing`);
     if (st.size !== want.bytes) throw damaged(`${path} has ${st.size} bytes, not the ${want.bytes} it was backed up with`);
-    if (new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex") !== want.sha256) throw damaged(`${path} is not the file it was backed up as (its SHA-256 differs)`);
+    if (sha256Of(path) !== want.sha256) throw damaged(`${path} is not the file it was backed up as (its SHA-256 differs)`);
   }
 }
 
