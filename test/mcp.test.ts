@@ -1022,31 +1022,34 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     }
   }, 30_000);
 
-  test("a message over CLANKER_MAX_BODY_BYTES is answered as too large (id null), in pieces or whole, and the session goes on (it exited 0 without a word past 10 MiB)", async () => {
+  test("a message over CLANKER_MAX_BODY_BYTES is answered as too large (with its id when its first or last bytes show it), in pieces or whole, and the session goes on (it exited 0 without a word past 10 MiB)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
     tempDirs.push(dir);
     const proc = Bun.spawn([process.execPath, MAIN, "mcp", "--data", dir], { env: stdioEnv({ ...(await ownStoreEnv(dir)), CLANKER_MAX_BODY_BYTES: "4096" }), cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     try {
       const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
-      const big = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "search-skills", arguments: { query: "x".repeat(20_000) } } });
-      // The big one in pieces across writes, then a message that fits.
+      const params = { name: "search-skills", arguments: { query: "x".repeat(20_000) } };
+      // Written as most clients do (the id first), in pieces across writes; then as the MCP SDK does (the id last); then
+      // one with no id to be found; then a message that fits.
+      const big = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params });
       for (let i = 0; i < big.length; i += 3000) {
         proc.stdin.write(big.slice(i, i + 3000));
         await proc.stdin.flush();
         await Bun.sleep(5);
       }
-      proc.stdin.write(`\n${JSON.stringify(init)}\n`);
+      proc.stdin.write(`\n${JSON.stringify({ method: "tools/call", params, jsonrpc: "2.0", id: "sdk-3" })}\n${JSON.stringify({ method: "tools/call", params })}\n${JSON.stringify(init)}\n`);
       await proc.stdin.flush();
       const reader = proc.stdout.getReader();
       let out = "";
       const deadline = Date.now() + 15_000;
-      while (out.split("\n").length < 3 && Date.now() < deadline) {
+      while (out.split("\n").length < 5 && Date.now() < deadline) {
         const { value, done } = await within(reader.read(), 15_000, "reading stdout");
         if (done) break;
         out += new TextDecoder().decode(value);
       }
-      const [tooLarge, initialized] = out.trim().split("\n").map((l) => JSON.parse(l));
-      expect(tooLarge).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600, message: expect.stringContaining("over 4096 bytes was not read (CLANKER_MAX_BODY_BYTES)") } });
+      const [first, second, third, initialized] = out.trim().split("\n").map((l) => JSON.parse(l));
+      const tooLarge = (id: unknown) => ({ jsonrpc: "2.0", id, error: { code: -32600, message: expect.stringContaining("over 4096 bytes was not read (CLANKER_MAX_BODY_BYTES)") } });
+      expect([first, second, third]).toMatchObject([tooLarge(2), tooLarge("sdk-3"), tooLarge(null)]);
       expect(initialized).toMatchObject({ jsonrpc: "2.0", id: 1, result: { serverInfo: { name: "clanker" } } });
       expect(proc.exitCode).toBeNull();
     } finally {

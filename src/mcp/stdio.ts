@@ -49,10 +49,10 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
   }
   await deps.services.runner.start();
   const server = createMcpServer({ services: deps.services, ctxOf: current, once: deps.once, log, transport: "stdio", baseUrl: () => runningServerUrl(config.dataDir) ?? reachableUrl(config), workspaceId: ctx.workspaceId });
-  const tooLong = () => {
+  const tooLong = (id: string | number | null) => {
     log.error(`clanker mcp: a message over ${config.maxBodyBytes} bytes (CLANKER_MAX_BODY_BYTES) was not read`);
-    // id null: the request's id is somewhere in what was dropped. The client hears why rather than nothing.
-    void transport.send({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `Request too large: a message over ${config.maxBodyBytes} bytes was not read (CLANKER_MAX_BODY_BYTES); send less at once (attachments in several runs)` } } as unknown as JSONRPCMessage).catch(() => {});
+    // The request's id when its edges showed it, else null: the client hears why rather than nothing.
+    void transport.send({ jsonrpc: "2.0", id, error: { code: -32600, message: `Request too large: a message over ${config.maxBodyBytes} bytes was not read (CLANKER_MAX_BODY_BYTES); send less at once (attachments in several runs)` } } as unknown as JSONRPCMessage).catch(() => {});
   };
   // The SDK's own bound well above ours: lines reach it whole and bounded (wholeLines).
   const transport = new StdioServerTransport(wholeLines(process.stdin, config.maxBodyBytes, tooLong), process.stdout, { maxBufferSize: config.maxBodyBytes + 64 * 1024 * 1024 });
@@ -78,17 +78,28 @@ export async function runMcpStdio(config: Config, apiKey: string | undefined): P
  * and `tooLong` called: the SDK's transport closed itself past 10 MiB and the process exited 0, without a word. Split on
  * the newline byte, which no UTF-8 character contains.
  */
-function wholeLines(input: Readable, maxLine: number, tooLong: () => void): Readable {
+function wholeLines(input: Readable, maxLine: number, tooLong: (id: string | number | null) => void): Readable {
   let parts: Buffer[] = [];
   let size = 0;
   let skipping = false;
+  // Of a line being dropped, its first and last bytes: where a request's id is (see idOfDropped).
+  let head = Buffer.alloc(0);
+  let tail = Buffer.alloc(0);
   const blank = (line: Buffer) => line.every((c) => c === 0x20 || c === 0x09 || c === 0x0d);
   const take = (segment: Buffer) => {
-    if (skipping) return;
+    if (skipping) {
+      tail = Buffer.concat([tail, segment.subarray(Math.max(0, segment.length - EDGE))]).subarray(-EDGE);
+      return;
+    }
     parts.push(segment);
     size += segment.length;
-    if (size > maxLine) [parts, size, skipping] = [[], 0, true];
+    if (size > maxLine) {
+      const line = Buffer.concat(parts);
+      [head, tail] = [line.subarray(0, EDGE), line.subarray(-EDGE)];
+      [parts, size, skipping] = [[], 0, true];
+    }
   };
+  const dropped = () => tooLong(idOfDropped(head.toString("utf8"), tail.toString("utf8")));
   return input.pipe(
     new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -97,7 +108,7 @@ function wholeLines(input: Readable, maxLine: number, tooLong: () => void): Read
         for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, from)) {
           take(chunk.subarray(from, i));
           from = i + 1;
-          if (skipping) tooLong();
+          if (skipping) dropped();
           else {
             const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
             if (!blank(line)) kept.push(line, NEWLINE);
@@ -109,13 +120,29 @@ function wholeLines(input: Readable, maxLine: number, tooLong: () => void): Read
       },
       flush(done) {
         const rest = Buffer.concat(parts);
-        if (skipping) tooLong();
+        if (skipping) dropped();
         done(null, skipping || blank(rest) ? null : rest);
       },
     }),
   );
 }
 const NEWLINE = Buffer.from("\n");
+const EDGE = 512;
+const ID = String.raw`(-?\d{1,15}|"(?:[^"\\]|\\.){0,200}")`;
+/**
+ * The id of a request too large to read, from its first or last bytes, so the client can match the refusal to its call
+ * (with id null the SDK's client waited for its own timeout): `{"jsonrpc":"2.0","id":7,…` as most clients write it,
+ * or `…,"jsonrpc":"2.0","id":7}` as the MCP SDK does. Else null.
+ */
+function idOfDropped(head: string, tail: string): string | number | null {
+  const m = new RegExp(String.raw`^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*${ID}`).exec(head) ?? new RegExp(String.raw`[,{]\s*"id"\s*:\s*${ID}\s*\}\s*$`).exec(tail);
+  if (!m) return null;
+  try {
+    return JSON.parse(m[1]!) as string | number;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * JSON-RPC answers a line that is not JSON with a parse error (-32700) and JSON that is not a message with an invalid
