@@ -324,6 +324,8 @@ describe("bodies and credentials as HTTP allows them to be sent", () => {
     const twice = await send(srv, "GET", "/api/v1/profile", { headers: [["x-api-key", key], ["x-api-key", key]] as unknown as Record<string, string> });
     expectEnvelope(twice, 401, "INVALID_API_KEY");
     expect(twice.body.error.message).toBe("x-api-key was sent more than once (a proxy adding its own?): send one");
+    const bearers = await send(srv, "GET", "/api/v1/profile", { headers: [["authorization", `Bearer ${key}`], ["authorization", `Bearer ${key}`]] as unknown as Record<string, string> });
+    expect(bearers.body.error.message).toBe("authorization was sent more than once (a proxy adding its own?): send one");
   });
 
   test("a request without a Host header (HTTP/1.0) is told that, not that '' is not allowed", async () => {

@@ -277,6 +277,8 @@ describe("REST: email over SMTP", () => {
     expect(sink.messages.length).toBe(n);
 
     expectError(await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["nope"] } } }), 400, "invalid_request_error", undefined, "credentials.allowRecipients.0");
+    // Internationalised domains, in either spelling, are domains like any other.
+    expect((await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@example.xn--p1ai", "@bücher.example", "ana@пример.рф"] } } })).status).toBe(200);
     expect((await owner("POST", "/api/v1/integrations/email/connect", { body: { credentials: { allowRecipients: ["@partner.example"] } } })).status).toBe(200);
     expect((await member("POST", "/api/v1/integrations/email/actions/send_email", { body: { input: { to: outsider, subject: "Hello partner", text: "y" } } })).status).toBe(200);
     await sink.waitFor(outsider, (m) => m.subject === "Hello partner");

@@ -168,6 +168,9 @@ describe.skipIf(testDialect() === "postgres")("clanker.db-wal deleted under a ru
     expect(health.body.error!.message).toContain("clanker.db-wal was deleted while the server ran");
     expect(health.body.error!.message).toContain("stop it cleanly (SIGTERM, not kill -9) and start it again");
     expect(s.logs()).toContain("clanker.db-wal was deleted while the server ran");
+    // Each probe's 503 is one line, not a stack.
+    await waitFor(() => s.logs(), (l) => /unavailable \S+ GET \/healthz: .*clanker\.db-wal was deleted/.test(l));
+    expect(s.logs()).not.toMatch(/\/healthz[^\n]*\n\s+at /);
     await put("NOTICED");
     await s.kill("SIGKILL");
     await s.restart();

@@ -378,7 +378,7 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
   const auth = headers.get("authorization");
   // The scheme's case and the spaces after it are the client's (RFC 9110: "bearer" is "Bearer").
   const bearer = auth ? BEARER_RE.exec(auth) : null;
-  if (bearer) return { apiKey: bearer[1]!.trim() };
+  if (bearer) return { apiKey: onlyOnce(bearer[1]!.trim(), "authorization", "INVALID_API_KEY") };
   const token = headers.get("x-auth-token");
   if (token) return { session: onlyOnce(token, "x-auth-token", "INVALID_SESSION") };
   const cookie = request.headers.get("cookie");

@@ -38,8 +38,11 @@ export function storeUnavailable(error: unknown): ApiError | null {
   return new ApiError("overloaded_error", `The database could not take this request now (${why}); nothing it wrote was saved. Retry it shortly; the server's log says why.`, { code: "STORE_UNAVAILABLE", headers: { "retry-after": "5" } });
 }
 
-/** SQLite's and PostgreSQL's (and its driver's) words for "cannot write or reach the store now", not a bug here. */
-const STORE_DOWN = /^(SQLITE_(FULL|IOERR|READONLY|BUSY|CANTOPEN|LOCKED)|ECONNREFUSED|ECONNRESET|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|57P0[1-3]|08\d{3}|53[1-3]00)/;
+/**
+ * SQLite's and PostgreSQL's (and its driver's) words for "cannot write or reach the store now", not a bug here; and the
+ * file system's for the data dir's files (artifacts, the outbox): full, over quota, read-only.
+ */
+const STORE_DOWN = /^(SQLITE_(FULL|IOERR|READONLY|BUSY|CANTOPEN|LOCKED)|ENOSPC|EDQUOT|EROFS|ECONNREFUSED|ECONNRESET|CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|57P0[1-3]|08\d{3}|53[1-3]00)/;
 
 /** The code that says the store cannot take the request now (on the error or a cause of it), or null. */
 function storeDownCode(error: unknown): string | null {

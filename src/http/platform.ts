@@ -6,7 +6,7 @@ import { FormatRegistry } from "@sinclair/typebox";
 import type { Config } from "../config";
 import type { Store } from "../store/db";
 import type { Caller, Ctx } from "../lib/context";
-import { ApiError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
+import { ApiError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
@@ -263,9 +263,12 @@ export function createPlatform(deps: PlatformDeps) {
     .onError(async ({ code, error, request, set }) => {
       try {
         const err = toApiError(code, error, request);
-        if (err.status >= 500)
-          // The path only: a query string may carry a key (?apiKey= on /api/events), a device code or an OAuth code.
-          deps.log.error(`error ${set.headers["x-request-id"]} ${request.method} ${pathOf(request.url)}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
+        // The path only: a query string may carry a key (?apiKey= on /api/events), a device code or an OAuth code.
+        const where = `${set.headers["x-request-id"]} ${request.method} ${pathOf(request.url)}`;
+        // A bug with its stack; the store or a service unable to answer now (503) in one line with its causes: a
+        // health probe of a degraded store wrote a stack every few seconds.
+        if (err.type === "overloaded_error") deps.log.warn(`unavailable ${where}: ${describeError(error)}`, { requestId: set.headers["x-request-id"] });
+        else if (err.status >= 500) deps.log.error(`error ${where}: ${(error as Error)?.stack ?? error}`, { requestId: set.headers["x-request-id"] });
         // Every /api/v1/ answer carries the rate-limit headers (the spec). One refused before its caller was known (an
         // unknown route, a bad version or Host, a body over the limit) counts against the client's address, as a
         // failed sign-in does; a 429 already carries the headers of the budget it exceeded.

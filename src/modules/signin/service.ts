@@ -12,6 +12,7 @@ import { sessions } from "../../store/schema";
 import { issueSession, SESSION_TTL_MS } from "../users/sessions";
 import { normalizeEmail, type UsersService } from "../users/service";
 import { MailError, type Mailer } from "./mailer";
+import { storeUnavailable } from "../../http/errors";
 import { OTP_TTL_MS, type OtpService } from "./otp";
 
 export const SESSION_COOKIE = "clanker_session";
@@ -20,6 +21,9 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
   try {
     await mailer.send(mail);
   } catch (e) {
+    // The outbox on a full or read-only disk: the store's failure (503, retry later), not the mail's.
+    const down = storeUnavailable(e);
+    if (down) throw down;
     if (e instanceof MailError && e.recipientRefused)
       throw new InvalidRequestError(`The mail server refused ${mail.to} (SMTP ${e.responseCode}): check the address, or use another`, "email", "EMAIL_REFUSED");
     // The mailer's own words only (it logged the cause): anything else thrown is not said to a client at all.

@@ -9,7 +9,8 @@ import type { IntegrationProvider } from "../provider";
 
 const NAME = "Email";
 const MAX_ALLOWED = 100;
-const DOMAIN_RE = /^@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+/** An @domain, in ASCII or Unicode (its spelling is checked as an address's domain is, by mailbox()). */
+const DOMAIN_RE = /^@[^\s@]+\.[^\s@]+$/;
 
 export interface EmailProviderDeps {
   /** Sends through SMTP; null when the server has no CLANKER_SMTP_URL. */
@@ -38,7 +39,7 @@ function allowedList(raw: unknown): string[] {
     const s = typeof v === "string" ? v.trim() : "";
     // An @domain is kept as a mailbox's domain is spelled (lower case, IDNA's Unicode form), so the two compare.
     const allowed = DOMAIN_RE.test(s) ? mailbox(`x${s}`)?.slice(1) : mailbox(s);
-    if (!allowed) throw new InvalidRequestError(`credentials.allowRecipients.${i} must be an address or an @domain`, `credentials.allowRecipients.${i}`);
+    if (!allowed) throw new InvalidRequestError(`credentials.allowRecipients.${i} must be an address (someone@example.com) or an @domain (@example.com)`, `credentials.allowRecipients.${i}`);
     return allowed;
   });
 }
