@@ -130,6 +130,39 @@ describe("removal", () => {
   });
 });
 
+describe("approvals given before a removal", () => {
+  test("a device code or an OAuth code a member approved, then removed, yields no key: denied, and nothing for an invitation later to bring back", async () => {
+    const t = await makeTeam(srv, "Approvals");
+    const m = await teamMember(t, "member");
+    const id = await userIdOf(m.call);
+    const anon = client(srv);
+    const device = (await anon("POST", "/api/v1/activate")).body.code as string;
+    expect((await m.call("POST", "/api/v1/activate/confirm", { body: { code: device } })).status).toBe(200);
+    const reg = await anon("POST", "/oauth/register", { body: { client_name: "Agent", redirect_uris: ["http://127.0.0.1:9/cb"] } });
+    const verifier = "v".repeat(50);
+    const challenge = new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
+    const approved = await m.call("POST", "/api/v1/oauth/authorize", {
+      body: { decision: "approve", response_type: "code", client_id: reg.body.client_id, redirect_uri: "http://127.0.0.1:9/cb", code_challenge: challenge, code_challenge_method: "S256" },
+    });
+    const code = new URL(approved.body.redirect_to).searchParams.get("code")!;
+
+    expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/members/${id}`)).status).toBe(200);
+    const polled = await anon("POST", "/api/v1/activate/poll", { body: { code: device } });
+    expectError(polled, 400, "invalid_request_error", "access_denied");
+    expect(polled.body.error.message).toBe("The person who approved this code is no longer a member of that workspace; request a new code");
+    expectError(await anon("POST", "/api/v1/activate/poll", { body: { code: device } }), 400, "invalid_request_error", "access_denied");
+    const token = await anon("POST", "/oauth/token", {
+      raw: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, client_id: reg.body.client_id, redirect_uri: "http://127.0.0.1:9/cb" }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect({ status: token.status, error: token.body.error, says: token.body.error_description }).toEqual({ status: 400, error: "invalid_grant", says: "The person who approved this app is no longer a member of that workspace; sign in again" });
+    // Invited back: still no key of theirs made after the removal.
+    await teamMember(t, "member", (await m.call("GET", "/api/v1/profile")).body.email);
+    const created = (await t.owner("GET", "/api/v1/audit-logs?limit=50")).body.data.filter((e: any) => e.action === "api_key.create");
+    expect(created).toEqual([]);
+  });
+});
+
 describe("invitations", () => {
   test("owners and admins list pending ones and withdraw one: its token then admits nobody, saying so; twice is harmless; an accepted one is not withdrawn", async () => {
     const t = await makeTeam(srv, "Invites");

@@ -10,6 +10,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { deviceCodes } from "../../store/schema";
 import { mintApiKey } from "../api-keys/service";
+import { stillMember } from "../workspaces/members";
 import type { BillingService } from "../billing/service";
 
 export const DEVICE_CODE_TTL_S = 300;
@@ -83,7 +84,7 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
         return { status: "pending" as const };
       }
       // Approved: the key is minted now, shown in this answer only, and the code is spent.
-      return store.tx(async () => {
+      const out = await store.tx(async () => {
         // Spent first, and only if still approved: of two polls racing past the checks above, one gets the key.
         const spent = await db
           .update(deviceCodes)
@@ -91,6 +92,11 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
           .where(and(eq(deviceCodes.id, row.id), eq(deviceCodes.status, "approved")))
           .returning({ id: deviceCodes.id });
         if (spent.length === 0) throw new InvalidRequestError("This code was already used; request a new one", "code", "code_used");
+        // Its approver removed from the workspace since: no key, and the code ends as denied.
+        if (!(await stillMember(store, row.workspaceId!, row.userId!))) {
+          await db.update(deviceCodes).set({ status: "denied" }).where(eq(deviceCodes.id, row.id));
+          return null;
+        }
         const { row: key, secret } = await mintApiKey(store, { workspaceId: row.workspaceId!, userId: row.userId!, name: "Device activation" });
         await writeAudit(store, { ...caller, workspaceId: row.workspaceId!, actor: { kind: "user", userId: row.userId! }, role: "member" }, {
           action: "api_key.create",
@@ -101,6 +107,8 @@ export function createDeviceService(store: Store, box: SecretBox, billing: Billi
         const { tier } = (await billing.account(row.workspaceId!)) as { tier: string };
         return { status: "completed" as const, api_key: secret, tier };
       });
+      if (!out) throw new InvalidRequestError("The person who approved this code is no longer a member of that workspace; request a new code", "code", "access_denied");
+      return out;
     },
 
     /** Forgets activation codes a day past their expiry (run by the scheduler). */

@@ -14,6 +14,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { apiKeys, oauthClients, oauthCodes } from "../../store/schema";
 import { mintApiKey } from "../api-keys/service";
+import { stillMember } from "../workspaces/members";
 import type { KeyCache } from "../workspaces/service";
 
 export const OAUTH_CODE_TTL_S = 600;
@@ -272,7 +273,7 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
       if (resource !== undefined && (row.resource !== null ? serverOf(resource) !== serverOf(row.resource) : !ourResource(resource, base)))
         throw new OAuthProtocolError("invalid_target", "resource is not the server this authorization was for (it or its /mcp)");
       const ctx: Ctx = { workspaceId: row.workspaceId, actor: { kind: "user", userId: row.userId }, role: "member", ...request };
-      return store.tx(async () => {
+      const out = await store.tx(async () => {
         const now = Date.now();
         // Spent first, and only if unspent: of two requests racing with one code, one gets a key.
         const spent = await db
@@ -281,6 +282,8 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
           .where(and(eq(oauthCodes.id, row.id), isNull(oauthCodes.usedAt)))
           .returning({ id: oauthCodes.id });
         if (spent.length === 0) throw bad();
+        // Its approver removed from the workspace since: the code is spent, and no key is made.
+        if (!(await stillMember(store, row.workspaceId, row.userId))) return null;
         const earlier = await db
           .update(apiKeys)
           .set({ revokedAt: now })
@@ -293,6 +296,8 @@ export function createOAuthService(store: Store, box: SecretBox, keyCache: KeyCa
         await writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", key.id), metadata: { name, via: "oauth", client_id: c.clientId } });
         return { access_token: secret, token_type: "Bearer" as const };
       });
+      if (!out) throw new OAuthProtocolError("invalid_grant", "The person who approved this app is no longer a member of that workspace; sign in again");
+      return out;
     },
 
     /** Forgets codes a day past their expiry, and clients nobody approved within a week of registering (scheduler). */

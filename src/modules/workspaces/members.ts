@@ -15,6 +15,16 @@ import type { KeyCache, WorkspacesService } from "./service";
 
 type Member = { userId: number; role: Role; email: string | null; name: string; joinedAt: number };
 
+/**
+ * Whether `userId` still belongs to the workspace: asked where a key is minted on a person's approval given earlier
+ * (a device code, an OAuth code), so a member removed since gets none (it was bound there, and an invitation later
+ * brought it back to life).
+ */
+export async function stillMember(store: Store, workspaceId: number, userId: number): Promise<boolean> {
+  const [m] = await store.db.select({ id: memberships.id }).from(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+  return m !== undefined;
+}
+
 export function createMembersService(store: Store, keyCache: KeyCache & { forgetAll(): void }, actIn: WorkspacesService["actIn"]) {
   const db = store.db;
 
