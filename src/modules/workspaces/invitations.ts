@@ -1,6 +1,6 @@
 // Invitations: an owner or admin invites an address with a role; the invited person, signed in with that
 // address, accepts with the emailed token and becomes a member.
-import { and, eq, gt, lt, ne, sql } from "drizzle-orm";
+import { and, eq, gt, lt, ne, sql, type SQL } from "drizzle-orm";
 import { assertRole, hasRole, type Ctx } from "../../lib/context";
 import { ConflictError, InvalidRequestError, NotFoundError, PermissionError, RateLimitError } from "../../lib/errors";
 import { decodeId, encodeId } from "../../lib/ids";
@@ -17,8 +17,10 @@ import { workspaceView, type KeyCache, type WorkspacesService } from "./service"
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
- * Invitations mailed per hour to one address (from any workspace) and by one person: anyone who can sign in can make a
- * workspace and invite, so without them an address could be sent a mail a second with a subject of the sender's choosing.
+ * Invitations mailed per hour to one address from one workspace, and by one person: anyone who can sign in can make a
+ * workspace and invite, so without them an address could be sent a mail a second with a subject of the sender's
+ * choosing. Per workspace, not per address alone: a stranger's three would have kept every other workspace from
+ * inviting that address for an hour (and told it so).
  */
 const INVITE_WINDOW_MS = 3600 * 1000;
 export const INVITES_PER_ADDRESS = 3;
@@ -56,7 +58,7 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
     ).length > 0;
 
   /** 429 once `most` invitations matching `which` were made within the hour, until the oldest of them leaves it. */
-  async function refuseTooMany(which: ReturnType<typeof eq>, most: number, what: string): Promise<void> {
+  async function refuseTooMany(which: SQL, most: number, what: string): Promise<void> {
     const now = Date.now();
     const [n] = await db
       .select({ n: sql<number>`count(*)`.mapWith(Number), since: sql<number | null>`min(${invitations.createdAt})`.mapWith(Number) })
@@ -85,7 +87,7 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       const token = `inv_${randomToken(24)}`;
       const row = await store.tx(async () => {
         // Counted in the transaction that adds one: invitations sent together cannot all pass the count.
-        await refuseTooMany(eq(invitations.email, email), INVITES_PER_ADDRESS, `${email} was already invited ${INVITES_PER_ADDRESS} times in the last hour`);
+        await refuseTooMany(and(eq(invitations.workspaceId, ws.id), eq(invitations.email, email))!, INVITES_PER_ADDRESS, `${email} was already invited to this workspace ${INVITES_PER_ADDRESS} times in the last hour`);
         if (ctx.actor.userId !== null) await refuseTooMany(eq(invitations.invitedByUserId, ctx.actor.userId), INVITES_PER_SENDER, `You sent ${INVITES_PER_SENDER} invitations in the last hour`);
         const now = Date.now();
         const [row] = await db
@@ -102,9 +104,10 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
           text: `${from} invited you to join the workspace "${ws.name}" as ${input.role} on ${base ?? "Clanker"}.\n\n${base ? `Open this link and sign in with this address to accept:\n\n${base}/invitations/accept#token=${token}\n\nOr a` : "A"}ccept over the API, signed in with this address:\n\ncurl -X POST ${base ?? "YOUR_CLANKER_URL"}/api/v1/invitations/accept -H "x-auth-token: YOUR_SESSION_TOKEN" -H "Content-Type: application/json" -d '{"token":"${token}"}'\n\nInvitation token: ${token}\nIt expires in 7 days.`,
         });
       } catch (e) {
-        // Its token never left this server, so nobody can accept it: withdrawn, or every retry would leave one behind.
+        // Its token never left this server, so nobody can accept it: gone (audited), or every retry would leave one
+        // behind, and count against the hourly caps though nothing was sent.
         await store.tx(async () => {
-          await db.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, row.id));
+          await db.delete(invitations).where(eq(invitations.id, row.id));
           await writeAudit(store, ctx, { action: "invitation.revoke", resourceType: "invitation", resourceId: encodeId("invitation", row.id), metadata: { email, reason: "the invitation could not be mailed" } });
         });
         throw e;

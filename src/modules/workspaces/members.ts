@@ -9,7 +9,7 @@ import { decodeId, encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { apiKeys, memberships, users } from "../../store/schema";
+import { apiKeys, invitations, memberships, users } from "../../store/schema";
 import type { WorkspaceRow } from "./insert";
 import type { KeyCache, WorkspacesService } from "./service";
 
@@ -60,6 +60,16 @@ export function createMembersService(store: Store, keyCache: KeyCache & { forget
 
   const view = (m: Member, role: Role) => ({ id: encodeId("user", m.userId), email: m.email, name: m.name, role, joinedAt: toIso(m.joinedAt)! });
 
+  /** Inside the change's tx: a sender's pending invitations, which admit nobody once they may no longer invite, withdrawn. */
+  async function withdrawSent(ctx: Ctx, ws: WorkspaceRow, userId: number, reason: string): Promise<void> {
+    const withdrawn = await db
+      .update(invitations)
+      .set({ status: "revoked" })
+      .where(and(eq(invitations.workspaceId, ws.id), eq(invitations.invitedByUserId, userId), eq(invitations.status, "pending")))
+      .returning({ id: invitations.id, email: invitations.email });
+    for (const w of withdrawn) await writeAudit(store, ctx, { action: "invitation.revoke", resourceType: "invitation", resourceId: encodeId("invitation", w.id), metadata: { email: w.email, reason } });
+  }
+
   /** Once committed, every cached role is read again, and open streams and MCP sessions ask again at once. */
   const rolesChanged = () => store.afterCommit(() => keyCache.forgetAll());
 
@@ -76,6 +86,7 @@ export function createMembersService(store: Store, keyCache: KeyCache & { forget
         refuseOwnersBusiness(ctx, now, role);
         if (role !== "owner") await refuseLastOwner(ws, now, `change ${now.email ?? encodeId("user", now.userId)}'s role`);
         await db.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, now.userId)));
+        if (role === "member") await withdrawSent(ctx, ws, now.userId, "its sender may no longer invite");
         await writeAudit(store, ctx, { action: "member.update", resourceType: "membership", resourceId: encodeId("user", now.userId), metadata: { email: now.email, from: now.role, to: role } });
         rolesChanged();
         return view(now, role);
@@ -96,6 +107,7 @@ export function createMembersService(store: Store, keyCache: KeyCache & { forget
         if (!leaving) refuseOwnersBusiness(ctx, now);
         await refuseLastOwner(ws, now, leaving ? "leave it" : `remove ${now.email ?? encodeId("user", now.userId)}`);
         await db.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, now.userId)));
+        await withdrawSent(ctx, ws, now.userId, leaving ? "its sender left" : "its sender was removed");
         const revoked = await db
           .update(apiKeys)
           .set({ revokedAt: Date.now() })
