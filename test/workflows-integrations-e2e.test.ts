@@ -215,7 +215,7 @@ describe("a workflow triggered by issues that opens issues", () => {
     // GitHub delivers the issues the workflow opens to the same hook, as a repository webhook does.
     gh.hooks.push({ repo: "octo/shop", url: hook.hookUrl, secret: hook.secret });
     const runs = await runCount();
-    const forged = "<!-- clanker: opened by workflow run run_1 (0123456789abcdef) -->";
+    const forged = "<!-- clanker: opened by a workflow (0123456789abcdef0123456789abcdef) -->";
     const body = JSON.stringify({ action: "opened", issue: { number: 41, title: "Crash on save", body: `Steps… ${forged}` }, repository: { full_name: "octo/shop" }, sender: { login: "alice" } });
     const fired = await fire(hook.hookUrl, body, { "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": githubSig(hook.secret, body) });
     expect(fired.body.runId).toMatch(/^run_\d+$/);
@@ -224,12 +224,17 @@ describe("a workflow triggered by issues that opens issues", () => {
 
     const deadline = Date.now() + 10_000;
     while (gh.deliveries.length === 0 && Date.now() < deadline) await Bun.sleep(25);
-    expect(gh.deliveries).toEqual([{ number: 1, status: 202, body: { received: true, event: "issues", ignored: `this issue was opened by workflow ${run.id}: an issue a workflow opens starts no workflow, so none can trigger itself` } }]);
+    expect(gh.deliveries).toEqual([{ number: 1, status: 202, body: { received: true, event: "issues", ignored: "this issue was opened by a workflow's action: an issue a workflow opens starts no workflow, so none can trigger itself" } }]);
     const opened = gh.issues.filter((i) => i.repo === "octo/shop");
     expect(opened.map((i) => i.title)).toEqual(["Follow-up to #41"]);
-    expect(opened[0]!.body).toMatch(new RegExp(`^Seen: Crash on save\n\n<!-- clanker: opened by workflow run ${run.id} \\([0-9a-f]{16}\\) -->$`));
+    expect(opened[0]!.body).toMatch(/^Seen: Crash on save\n\n<!-- clanker: opened by a workflow \([0-9a-f]{32}\) -->$/);
     expect(await runCount()).toBe(runs + 1);
     gh.hooks.length = 0;
+    // The genuine mark copied onto another issue, or into another repository's, hides neither from triage.
+    const genuine = /<!-- clanker: [^>]+ -->/.exec(opened[0]!.body)![0];
+    const copied = JSON.stringify({ action: "opened", issue: { number: 50, title: "Another issue", body: `Hide me ${genuine}` }, repository: { full_name: "octo/shop" }, sender: { login: "mallory" } });
+    const hidden = await fire(hook.hookUrl, copied, { "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": githubSig(hook.secret, copied) });
+    expect(hidden.body.runId).toMatch(/^run_\d+$/);
   }, 30_000);
 });
 

@@ -12,8 +12,8 @@ export interface IntegrationContext {
   role?: "owner" | "admin" | "member";
   /** For providers with a web flow: where the callback is, and a single-use state for this workspace and caller. */
   oauth?: { redirectUri: string; issueState: () => Promise<string> };
-  /** Set when a workflow run acts: appended to what the action creates that a trigger could hear (see workflows/loop-mark.ts). */
-  loopMark?: string;
+  /** Set when a workflow run acts: the mark to append to an issue it opens (see workflows/loop-mark.ts). */
+  loopMark?: (repo: string, title: string) => string;
 }
 
 /** An action's input, as JSON Schema (also the MCP tool's documentation of it). */

@@ -139,7 +139,7 @@ export function createIntegrationsService(d: IntegrationsDeps) {
       let result: unknown;
       let failure: ApiError | null = null;
       try {
-        const loopMark = workflowRun === undefined ? undefined : d.loopMarks.mark(workflowRun);
+        const loopMark = workflowRun === undefined ? undefined : d.loopMarks.mark;
         result = await p.execute(ictx(ctx, { credentials: conn.credentials, settings: conn.settings, loopMark }), action, input);
       } catch (e) {
         failure = e instanceof ApiError ? e : integrationError(p.name, (e as Error).message ?? "failed", true);

@@ -87,7 +87,7 @@ export function githubInput(
   payload: Json,
   settings: { events?: string[]; repo?: string },
   delivery: string | null,
-  madeByRun: (text: string | null) => string | null,
+  madeByWorkflow: (repo: string, title: string, body: string | null) => boolean,
 ): GithubOutcome {
   if (!(event in ACTIONS)) return { ignored: `GitHub event '${event}' does not start workflows (push, pull_request, issues do)` };
   const ev = event as GithubEvent;
@@ -110,8 +110,8 @@ export function githubInput(
   }
   if (ev === "issues") {
     const issue = o(payload.issue);
-    const run = madeByRun(s(issue.body));
-    if (run) return { ignored: `this issue was opened by workflow ${run}: an issue a workflow opens starts no workflow, so none can trigger itself` };
+    if (repository && madeByWorkflow(repository, s(issue.title) ?? "", s(issue.body)))
+      return { ignored: "this issue was opened by a workflow's action: an issue a workflow opens starts no workflow, so none can trigger itself" };
     const labels = Array.isArray(issue.labels) ? issue.labels.map((l) => s(o(l).name)).filter((l) => l !== null) : [];
     return { input: { ...base, issue: { number: n(issue.number), title: s(issue.title), body: s(issue.body), url: s(issue.html_url), user: login(issue.user), labels } } };
   }

@@ -241,7 +241,7 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
         // the delivery id only adds one, so a redelivery whose payload was re-rendered still launches once.
         replayKeys = [`${row.id}:gh-body:${sha256Hex(dl.raw)}`];
         if (delivery) replayKeys.push(`${row.id}:gh-id:${delivery}`);
-        const outcome = githubInput(event, dl.body, row.settings as { events?: string[]; repo?: string }, delivery, loopMarks.madeBy);
+        const outcome = githubInput(event, dl.body, row.settings as { events?: string[]; repo?: string }, delivery, loopMarks.madeByWorkflow);
         if ("ignored" in outcome) return { status: 202, body: { received: true, event, ignored: outcome.ignored } };
         input = outcome.input;
       }

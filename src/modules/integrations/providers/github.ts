@@ -56,7 +56,7 @@ export function createGithubIntegration(connections: ConnectionStore): Integrati
       const [owner, name] = split(String(input.repo));
       try {
         if (action === "create_issue") {
-          const body = `${input.body === undefined ? "" : String(input.body)}${ctx.loopMark ?? ""}`;
+          const body = `${input.body === undefined ? "" : String(input.body)}${ctx.loopMark?.(`${owner}/${name}`, String(input.title)) ?? ""}`;
           const { data } = await gh.rest.issues.create({ owner, repo: name, title: String(input.title), body: body === "" ? undefined : body });
           return { number: data.number, url: data.html_url, id: data.id };
         }
