@@ -520,7 +520,7 @@ describe("mail links on loopback", () => {
     const call = (method: string, path: string, name: string) => send(srv, method, path, { headers: { ...json, "x-auth-token": owner }, body: JSON.stringify({ name }) });
     const routes = [["POST", "/api/v1/workspaces"], ["POST", "/api/v1/api-keys"], ["PATCH", "/api/v1/profile"]] as const;
     for (const [method, path] of routes)
-      for (const bad of ["a\u0000b", "two\nlines", "tab\there", "key\u202Etxt.exe", "x\u2066y\u2069", "\u0085", "line1\u2028line2", "p\u2029q", "\u200B", "a\uFEFFb", "x\u200Fy", "\u0301\u0301", "\ud800F5", "a\udc00", "hidden\u{E0041}\u{E0042}", "\u3164", "\u2800\u2800", "\u115F\u1160", "\uFFA0", "adm\u3164in"]) {
+      for (const bad of ["a\u0000b", "two\nlines", "tab\there", "key\u202Etxt.exe", "x\u2066y\u2069", "\u0085", "line1\u2028line2", "p\u2029q", "\u200B", "a\uFEFFb", "x\u200Fy", "\u0301\u0301", "\ud800F5", "a\udc00", "hidden\u{E0041}\u{E0042}", "\u3164", "\u2800\u2800", "\u115F\u1160", "\uFFA0", "adm\u3164in", "\u{1D159}"]) {
         const r = await call(method, path, bad);
         expect({ path, bad, status: r.status, param: r.body?.error?.param }).toEqual({ path, bad, status: 400, param: "name" });
       }

@@ -73,7 +73,9 @@ describe("roles", () => {
     const ws = (await me("GET", "/api/v1/workspaces/current")).body;
     expect(ws.personal).toBe(true);
     expectError(await me("PATCH", `/api/v1/workspaces/${ws.id}/members/${await userIdOf(me)}`, { body: { role: "member" } }), 409, "conflict_error", "LAST_OWNER");
-    expectError(await me("DELETE", `/api/v1/workspaces/${ws.id}/members/${await userIdOf(me)}`), 409, "conflict_error", "LAST_OWNER");
+    const leave = await me("DELETE", `/api/v1/workspaces/${ws.id}/members/${await userIdOf(me)}`);
+    expectError(leave, 409, "conflict_error", "LAST_OWNER");
+    expect(leave.body.error.message).toBe("A personal workspace keeps its owner: you cannot leave your own");
   });
 });
 

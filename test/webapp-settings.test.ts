@@ -292,6 +292,10 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
   const ws = (await api("GET", "/api/v1/workspaces/current")).body.id;
   await page.goto(`${srv.url}/settings/members`);
   const joined = page.locator("#members li", { hasText: invitee });
+  // Only what the service allows: no owner but its own in a personal workspace, and its only owner cannot leave.
+  await joined.getByRole("combobox").waitFor();
+  expect(await joined.getByRole("combobox").locator("option").allTextContents()).toEqual(["member", "admin"]);
+  expect(await page.locator("#members li", { hasText: ownerEmail }).getByRole("button", { name: "Leave this workspace" }).count()).toBe(0);
   await joined.getByRole("combobox").selectOption("admin");
   await page.locator("#members-status", { hasText: / is now admin\.$/ }).waitFor();
   const listed = async () => (await api("GET", `/api/v1/workspaces/${ws}/members`)).body.data.filter((m: any) => m.email === invitee).map((m: any) => m.role);

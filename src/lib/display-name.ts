@@ -7,8 +7,9 @@ import { InvalidRequestError } from "./errors";
 // Format characters (Cf) but the zero-width joiner and non-joiner, which emoji (👩‍💻) and some scripts need; and half
 // of a surrogate pair alone (Cs), which is no character: stored as U+FFFD, it made the answer and the row disagree.
 // Also kept: the soft hyphen ("Jahres\u00ADbericht").
-// And the letters and symbol that show as nothing (Hangul fillers, the braille blank): a name of them looked blank.
-const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800]|(?![\u200C\u200D\u00AD])\p{Cf}/u;
+// And the letters and symbols that show as nothing (Hangul fillers, the braille blank, the musical null notehead): a
+// name of them looked blank.
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800\u{1D159}]|(?![\u200C\u200D\u00AD])\p{Cf}/u;
 /** A subdivision flag (🏴󠁧󠁢󠁥󠁮󠁧󠁿): tag characters in the one place they show. Anywhere else they are hidden text. */
 const FLAG = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}/gu;
 /** Something a reader sees: a letter, digit, symbol or punctuation (not only spaces and combining marks). */

@@ -43,14 +43,13 @@ export function createMembersService(store: Store, keyCache: KeyCache & { forget
   }
 
   /** Read inside the transaction that changes an owner, so two owners demoting each other cannot leave none. */
-  async function refuseLastOwner(ws: WorkspaceRow, m: Member, what: string): Promise<void> {
+  async function refuseLastOwner(ws: WorkspaceRow, m: Member, what: string, leaving = false): Promise<void> {
     if (m.role !== "owner") return;
     const owners = await db.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.role, "owner")));
-    if (owners.length <= 1)
-      throw new ConflictError(
-        ws.personal ? `A personal workspace keeps its owner: ${what} is not possible` : `A workspace keeps at least one owner: make another member an owner first, then ${what}`,
-        "LAST_OWNER",
-      );
+    if (owners.length > 1) return;
+    if (ws.personal)
+      throw new ConflictError(leaving ? "A personal workspace keeps its owner: you cannot leave your own" : "A personal workspace keeps its owner: its owner's role cannot change, nor can it be removed", "LAST_OWNER");
+    throw new ConflictError(`A workspace keeps at least one owner: make another member an owner first, then ${what}`, "LAST_OWNER");
   }
 
   function refuseOwnersBusiness(ctx: Ctx, m: Member, to?: Role): void {
@@ -105,7 +104,7 @@ export function createMembersService(store: Store, keyCache: KeyCache & { forget
       return store.tx(async () => {
         const now = await memberOf(ws, userRef);
         if (!leaving) refuseOwnersBusiness(ctx, now);
-        await refuseLastOwner(ws, now, leaving ? "leave it" : `remove ${now.email ?? encodeId("user", now.userId)}`);
+        await refuseLastOwner(ws, now, leaving ? "leave it" : `remove ${now.email ?? encodeId("user", now.userId)}`, leaving);
         await db.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, now.userId)));
         await withdrawSent(ctx, ws, now.userId, leaving ? "its sender left" : "its sender was removed");
         const revoked = await db

@@ -77,7 +77,7 @@ const MEMBERS_BODY = `<ul class="rows" id="members" aria-label="Members"></ul>
 <p id="members-status" class="msg" role="status" tabindex="-1" hidden></p>`;
 
 const MEMBERS_SCRIPT = `
-var membersAfter = null, invitationsAfter = null, isAdmin = false;
+var membersAfter = null, invitationsAfter = null, isAdmin = false, personal = false, owners = 0;
 var wsPath = function () { return "/api/v1/workspaces/" + encodeURIComponent(me.workspaceId); };
 function done(text) { say($("members-status"), text, "ok"); $("members-status").focus(); loadMembers(false); }
 function failed(what, e) { say($("members-status"), "Could not " + what + ": " + e.message, "err"); $("members-status").focus(); }
@@ -88,14 +88,15 @@ function memberRow(m) {
   var mayManage = isAdmin && !self && (m.role !== "owner" || me.role === "owner");
   if (mayManage) {
     var sel = el("select"); sel.setAttribute("aria-label", "Role of " + who);
-    (me.role === "owner" ? ["member", "admin", "owner"] : ["member", "admin"]).forEach(function (r) { var o = el("option", r); o.value = r; o.selected = r === m.role; sel.append(o); });
+    // A personal workspace has only its own owner; a workspace keeps one.
+    (me.role === "owner" && !personal ? ["member", "admin", "owner"] : ["member", "admin"]).forEach(function (r) { var o = el("option", r); o.value = r; o.selected = r === m.role; sel.append(o); });
     sel.onchange = async function () { sel.disabled = true;
       try { await api(wsPath() + "/members/" + encodeURIComponent(m.id), { method: "PATCH", body: { role: sel.value } }); done(who + " is now " + sel.value + "."); }
       catch (e) { sel.disabled = false; sel.value = m.role; failed("change " + who + "'s role", e); } };
     parts.push(sel);
     parts.push(btn("Remove", "Remove " + who, function () { removeMember(m, who, this); }, true));
   } else parts.push(el("span", m.role, "badge"));
-  if (self) parts.push(btn("Leave", "Leave this workspace", function () { removeMember(m, who, this); }, true));
+  if (self && !(m.role === "owner" && owners <= 1)) parts.push(btn("Leave", "Leave this workspace", function () { removeMember(m, who, this); }, true));
   parts.push(el("span", "joined " + fmtTime(m.joinedAt), "muted"));
   return row(parts);
 }
@@ -111,6 +112,8 @@ async function removeMember(m, who, button) {
 async function loadMembers(more) {
   try {
     var page = await api(wsPath() + "/members?limit=50" + (more && membersAfter ? "&after_id=" + encodeURIComponent(membersAfter) : ""));
+    if (!more) { owners = 0; personal = (await api("/api/v1/workspaces/current")).personal; }
+    page.data.forEach(function (m) { if (m.role === "owner") owners++; });
     var ul = $("members"); if (!more) ul.replaceChildren();
     page.data.forEach(function (m) { ul.append(memberRow(m)); });
     membersAfter = page.last_id; $("more-members").hidden = !page.has_more;
