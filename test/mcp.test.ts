@@ -976,6 +976,32 @@ describe("MCP over Streamable HTTP: resumability", () => {
 // ---------------------------------------------------------------------------------------------------------------
 // stdio specifics
 
+/** `clanker mcp` on a fresh data dir, spoken to in raw lines: what it answered, as JSON, once `n` lines came. */
+async function rawStdio(env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
+  tempDirs.push(dir);
+  const proc = Bun.spawn([process.execPath, MAIN, "mcp", "--data", dir], { env: stdioEnv({ ...(await ownStoreEnv(dir)), ...env }), cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  return {
+    proc,
+    async write(text: string) {
+      proc.stdin.write(text);
+      await proc.stdin.flush();
+    },
+    async answers(n: number): Promise<any[]> {
+      const deadline = Date.now() + 15_000;
+      while (out.split("\n").length <= n && Date.now() < deadline) {
+        const { value, done } = await within(reader.read(), 15_000, "reading stdout");
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      return out.trim().split("\n").map((l) => JSON.parse(l));
+    },
+  };
+}
+const RAW_INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
+
 describe("MCP over stdio: the local owner and bad keys", () => {
   test("with no --api-key against a fresh data dir it acts as the local owner and works", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
@@ -997,23 +1023,11 @@ describe("MCP over stdio: the local owner and bad keys", () => {
   }, 30_000);
 
   test("a line that is not JSON, or JSON that is not a message, is answered with JSON-RPC's error (id null), and the session goes on", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
-    tempDirs.push(dir);
-    const proc = Bun.spawn([process.execPath, MAIN, "mcp", "--data", dir], { env: stdioEnv(await ownStoreEnv(dir)), cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    const { proc, write, answers } = await rawStdio();
     try {
-      const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
       // Blank lines between messages are no messages: no answer for them.
-      proc.stdin.write(`\n  \r\nthis is not json\n\n{"hello":"world"}\n${JSON.stringify(init)}\n`);
-      await proc.stdin.flush();
-      const reader = proc.stdout.getReader();
-      let out = "";
-      const deadline = Date.now() + 15_000;
-      while (out.split("\n").length < 4 && Date.now() < deadline) {
-        const { value, done } = await within(reader.read(), 15_000, "reading stdout");
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
-      const [parse, invalid, initialized] = out.trim().split("\n").map((l) => JSON.parse(l));
+      await write(`\n  \r\nthis is not json\n\n{"hello":"world"}\n${JSON.stringify(RAW_INIT)}\n`);
+      const [parse, invalid, initialized] = await answers(3);
       expect(parse).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32700 } });
       expect(invalid).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
       expect(initialized).toMatchObject({ jsonrpc: "2.0", id: 1, result: { serverInfo: { name: "clanker" } } });
@@ -1023,31 +1037,18 @@ describe("MCP over stdio: the local owner and bad keys", () => {
   }, 30_000);
 
   test("a message over CLANKER_MAX_BODY_BYTES is answered as too large (with its id when its first or last bytes show it), in pieces or whole, and the session goes on (it exited 0 without a word past 10 MiB)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "clanker-mcp-stdio-"));
-    tempDirs.push(dir);
-    const proc = Bun.spawn([process.execPath, MAIN, "mcp", "--data", dir], { env: stdioEnv({ ...(await ownStoreEnv(dir)), CLANKER_MAX_BODY_BYTES: "4096" }), cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const { proc, write, answers } = await rawStdio({ CLANKER_MAX_BODY_BYTES: "4096" });
     try {
-      const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
       const params = { name: "search-skills", arguments: { query: "x".repeat(20_000) } };
       // Written as most clients do (the id first), in pieces across writes; then as the MCP SDK does (the id last); then
       // one with no id to be found; then a message that fits.
       const big = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params });
       for (let i = 0; i < big.length; i += 3000) {
-        proc.stdin.write(big.slice(i, i + 3000));
-        await proc.stdin.flush();
+        await write(big.slice(i, i + 3000));
         await Bun.sleep(5);
       }
-      proc.stdin.write(`\n${JSON.stringify({ method: "tools/call", params, jsonrpc: "2.0", id: "sdk-3" })}\n${JSON.stringify({ method: "tools/call", params })}\n${JSON.stringify(init)}\n`);
-      await proc.stdin.flush();
-      const reader = proc.stdout.getReader();
-      let out = "";
-      const deadline = Date.now() + 15_000;
-      while (out.split("\n").length < 5 && Date.now() < deadline) {
-        const { value, done } = await within(reader.read(), 15_000, "reading stdout");
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
-      const [first, second, third, initialized] = out.trim().split("\n").map((l) => JSON.parse(l));
+      await write(`\n${JSON.stringify({ method: "tools/call", params, jsonrpc: "2.0", id: "sdk-3" })}\n${JSON.stringify({ method: "tools/call", params })}\n${JSON.stringify(RAW_INIT)}\n`);
+      const [first, second, third, initialized] = await answers(4);
       const tooLarge = (id: unknown) => ({ jsonrpc: "2.0", id, error: { code: -32600, message: expect.stringContaining("over 4096 bytes was not read (CLANKER_MAX_BODY_BYTES)") } });
       expect([first, second, third]).toMatchObject([tooLarge(2), tooLarge("sdk-3"), tooLarge(null)]);
       expect(initialized).toMatchObject({ jsonrpc: "2.0", id: 1, result: { serverInfo: { name: "clanker" } } });
