@@ -196,11 +196,6 @@ export function createMcpServer(tc: ToolContext): McpServer {
 type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
 
 /**
- * A request whose params break the method's schema (tools/call with arguments that are no object, logging/setLevel
- * with an unknown level) is JSON-RPC's -32602 Invalid params, naming the field. The SDK parses them in each handler
- * and let the schema library's error through as -32603 Internal error, its whole issue list as the message.
- */
-/**
  * A URI no resource template matches: the MCP spec's "resource not found" (-32002), as a known template's unknown id
  * is, not the SDK's -32602 with "MCP error -32602: " in its message (the client prefixes it again).
  */
@@ -221,6 +216,11 @@ function refuseUnknownArguments(server: McpServer, request: unknown): void {
   if (extra !== undefined) throw rpcError(ErrorCode.InvalidParams, `Invalid argument ${extra} for prompt ${name as string}: not an argument of it (it takes ${takes.join(", ") || "none"})`);
 }
 
+/**
+ * A request whose params break the method's schema (tools/call with arguments that are no object, logging/setLevel
+ * with an unknown level) is JSON-RPC's -32602 Invalid params, naming the field. The SDK parses them in each handler
+ * and let the schema library's error through as -32603 Internal error, its whole issue list as the message.
+ */
 function invalidParamsAsSuch(server: McpServer, tools: readonly string[]): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
   for (const [method, handle] of handlers)

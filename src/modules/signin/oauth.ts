@@ -3,8 +3,8 @@
 // trades the code for an access token at /oauth/token. The token is an API key of that person in the workspace they
 // chose: listed with their keys, revoked the same way, with the person's role. Clients are public (no secret), so
 // what ties a code to its client is the exact redirect URI registered and the PKCE verifier only it holds.
-import { isPlainLine } from "../../lib/display-name";
 import { and, desc, eq, isNull, lt, lte } from "drizzle-orm";
+import { isPlainLine } from "../../lib/display-name";
 import type { Ctx } from "../../lib/context";
 import { randomToken } from "../../lib/crypto";
 import { InvalidRequestError, PermissionError, type ApiError } from "../../lib/errors";
