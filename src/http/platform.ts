@@ -51,12 +51,12 @@ const RAW_BODY_ROUTES = new Set(["/hooks/:triggerId"]);
 const OAUTH_TOKEN_ROUTE = "/oauth/token";
 /** JSON-RPC takes a batch (an array) as well as one message; every other JSON body is an object. */
 const JSON_RPC_ROUTES = new Set(["/mcp", "/mcp/messages"]);
+/** The most a post of cancels (a batch of them included) needs: each is ~100 bytes. */
+const CANCELS_MOST_BYTES = 16 * 1024;
 /**
  * An MCP client withdrawing calls (`notifications/cancelled`, alone or in a batch): not counted against the rate limit,
  * or a client that had spent it could not stop a run, which went on and was charged.
  */
-/** The most a post of cancels (a batch of them included) needs: each is ~100 bytes. */
-const CANCELS_MOST_BYTES = 16 * 1024;
 const onlyCancels = (body: unknown): boolean => {
   const isCancel = (m: unknown) => (m as { method?: unknown } | null)?.method === "notifications/cancelled" && !("id" in (m as object));
   return Array.isArray(body) ? body.length > 0 && body.every(isCancel) : isCancel(body);
