@@ -9,6 +9,7 @@ import { decodeId } from "../lib/ids";
 import type { Actor, Role } from "../lib/context";
 import type { Store } from "../store/db";
 import { prepared } from "../store/prepared";
+import { credentialOf } from "./credential";
 import { apiKeys, memberships, sessions, users, workspaces } from "../store/schema";
 
 // What a session-authenticated request reads on every request (sessions are not cached): prepared once, not built
@@ -344,65 +345,4 @@ function principalOf(row: KeyRow, role: Role): Principal {
         ? { kind: "apiKey", userId: row.userId, apiKeyId: row.keyId, app: true }
         : { kind: "apiKey", userId: row.userId, apiKeyId: row.keyId };
   return Object.freeze({ workspaceId: row.workspaceId, actor: Object.freeze(actor), role, rateKey: `key:${row.keyId}` });
-}
-
-/** The session token in the browser's cookie, or null (none, or mangled). */
-export function sessionCookieOf(request: Request): string | null {
-  const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(request.headers.get("cookie") ?? "");
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]!);
-  } catch {
-    return null;
-  }
-}
-
-/** `Authorization: Bearer <token>` as RFC 9110 reads it: the token. */
-export const BEARER_RE = /^bearer\s+(.*)$/i;
-
-/** The credential a request carries, by the spec's headers (and Bearer for MCP clients). Only the SSE
- * stream also takes ?apiKey=, since a browser's EventSource cannot send headers. */
-/**
- * A credential header sent twice reaches us joined ("k, k"): a proxy adding one beside the client's. Keys and tokens
- * hold no comma, so it is said as such, not as a key that does not exist.
- */
-function onlyOnce(value: string, header: string, code: string): string {
-  if (value.includes(",")) throw new AuthenticationError(`${header} was sent more than once (a proxy adding its own?): send one`, code);
-  return value;
-}
-
-export function credentialOf(request: Request): { apiKey: string } | { session: string; viaCookie?: boolean; workspace?: string } | null {
-  const headers = request.headers;
-  const key = headers.get("x-api-key");
-  if (key) return { apiKey: onlyOnce(key, "x-api-key", "INVALID_API_KEY") };
-  const auth = headers.get("authorization");
-  // The scheme's case and the spaces after it are the client's (RFC 9110: "bearer" is "Bearer").
-  const bearer = auth ? BEARER_RE.exec(auth) : null;
-  if (bearer) return { apiKey: onlyOnce(bearer[1]!.trim(), "authorization", "INVALID_API_KEY") };
-  const token = headers.get("x-auth-token");
-  if (token) return { session: onlyOnce(token, "x-auth-token", "INVALID_SESSION") };
-  const cookie = request.headers.get("cookie");
-  if (cookie) {
-    const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(cookie);
-    if (m) {
-      let session: string;
-      try {
-        session = decodeURIComponent(m[1]!);
-      } catch {
-        // A mangled cookie (%ZZ) is a bad credential like any other: 401, counted against the address.
-        throw new AuthenticationError("Invalid session token", "INVALID_SESSION");
-      }
-      // The web app's workspace switcher: the cookie stands in for x-workspace-id, so links, frames and
-      // EventSource (which cannot send headers) act in the chosen workspace. It selects among the session's own
-      // memberships only, exactly like the header.
-      const ws = /(?:^|;\s*)clanker_workspace=([^;]+)/.exec(cookie)?.[1];
-      return { session, viaCookie: true, ...(ws ? { workspace: ws } : {}) };
-    }
-  }
-  const url = new URL(request.url);
-  if (url.pathname === "/api/events") {
-    const q = url.searchParams.get("apiKey");
-    if (q) return { apiKey: q };
-  }
-  return null;
 }

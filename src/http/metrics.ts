@@ -2,7 +2,7 @@
 // pattern (counted in route-latency.ts), plus gauges read at scrape time from the store and services, and who may
 // scrape them (GET /metrics).
 import { bytesEqual } from "../lib/crypto";
-import { BEARER_RE } from "./auth";
+import { BEARER_RE } from "./credential";
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
 import { count, eq } from "drizzle-orm";
 import { isLoopback, type Config } from "../config";

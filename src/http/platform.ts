@@ -10,7 +10,8 @@ import { ApiError, describeError, InvalidRequestError, PermissionError, RequestT
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
 import { randomToken } from "../lib/crypto";
 import type { Services } from "../services";
-import { Authenticator, BEARER_RE, credentialOf, type Principal } from "./auth";
+import { Authenticator, type Principal } from "./auth";
+import { BEARER_RE, credentialOf } from "./credential";
 import { internalErrorBody, toApiError } from "./errors";
 import type { Idempotency } from "./idempotency";
 import type { McpSessions } from "../mcp/http";

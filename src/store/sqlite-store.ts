@@ -60,6 +60,7 @@ export class SqliteStore implements Store {
   private q;
   /** WAL checkpoints on a thread of their own (checkpointer.ts); none for an in-memory database. */
   readonly checkpoints: Checkpointer | null;
+  readonly problem = (): string | null => this.checkpoints?.lost ?? null;
 
   constructor(path: string) {
     if (path !== ":memory:") {
@@ -190,10 +191,6 @@ export class SqliteStore implements Store {
     } finally {
       this.release();
     }
-  }
-
-  problem(): string | null {
-    return this.checkpoints?.lost ?? null;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 // shows a confirmation page naming the service, the workspace and who started; POST (same-origin only) finishes
 // the flow. A person in a browser reads every answer, so each one is a page, never the JSON envelope.
 import { t } from "elysia";
-import { sessionCookieOf } from "../../http/auth";
+import { sessionCookieOf } from "../../http/credential";
 import { OWN_ORIGIN_CHECK, type Platform, type PlatformDeps } from "../../http/platform";
 import { baseUrl, refuseCrossSite } from "../../http/origin";
 import { htmlPage } from "../../http/html-page";
