@@ -84,15 +84,15 @@ export async function insertUnderFreeSlug<R>(base: string, insert: (slug: string
 // taken stays taken.
 const roots = new Map<string, { root: string; taken: boolean }>();
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 function slugRoot(base: string): { root: string; taken: boolean } {
   let name = roots.get(base);
   if (name === undefined) {
     const root =
-      base
-        // Accents off their letters ("Café" → "cafe"), however the name was composed: "Café" typed precomposed became
-        // "caf", the same name decomposed "cafe".
-        .normalize("NFKD")
-        .replace(/\p{M}+/gu, "")
+      // Accents off their letters ("Café" → "cafe"), however the name was composed: "Café" typed precomposed became
+      // "caf", the same name decomposed "cafe". Only for a name that has any: normalizing cost an ASCII POST 2 %.
+      (NON_ASCII.test(base) ? base.normalize("NFKD").replace(/\p{M}+/gu, "") : base)
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, "-")
         .replace(/^-+|-+$/g, "")
