@@ -129,7 +129,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
     });
 
     test("what is not an address (a stray dot, a comment, brackets, an invisible character) is a 400 naming email; one the mail server refuses for good, a 400 EMAIL_REFUSED", async () => {
-      // Each of these was mailed to v@… (or refused by the mail server with a 500) as an account of its own.
+      // Each of these was mailed to v@… (or refused by the mail server with a 503) as an account of its own.
       for (const email of ["w@example..test", "w@example.test.", "w@.example.test", "w@ex_ample.test", "(1)v@example.test", "v@example.test(1)", "<v@example.test>", ",v@example.test", "w\u200b@example.test", "v@example.test\u0000"]) {
         const r = await anon("POST", "/api/v1/auth/email/start", { body: { email } });
         expect({ email, status: r.status, param: r.body.error?.param }).toEqual({ email, status: 400, param: "email" });
@@ -146,7 +146,7 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(r.body.error.message).toBe(`The mail server refused ${refused} (SMTP 550): check the address, or use another`);
       // A refusal to relay is the server's mail setup, not the address: the person is not told to fix it.
       const relay = await anon("POST", "/api/v1/auth/email/start", { body: { email: uniqueEmail("relay-smtp") } });
-      expect({ status: relay.status, code: relay.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
+      expect({ status: relay.status, code: relay.body.error?.code }).toEqual({ status: 503, code: "MAIL_FAILED" });
     });
 
     test("login CSRF: a verify posted by another site (a text/plain form from another local origin, or Sec-Fetch-Site cross-site) is refused, no cookie set, the code still good", async () => {
@@ -282,10 +282,10 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       sink!.deferred.add(email);
       for (let i = 0; i < 5; i++) {
         const failed = await anon("POST", "/api/v1/auth/email/start", { body: { email } });
-        expect({ status: failed.status, code: failed.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
+        expect({ status: failed.status, code: failed.body.error?.code }).toEqual({ status: 503, code: "MAIL_FAILED" });
       }
       // An agent's registration that mailed nothing is not kept either.
-      expect((await anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } })).status).toBe(500);
+      expect((await anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } })).status).toBe(503);
       expect(await querySql(srv, "SELECT id FROM agent_registrations WHERE email = ?", email)).toEqual([]);
       sink!.deferred.delete(email);
       // The code mailed before the failures still signs in, and the failures spent none of the 5 sends.
@@ -716,17 +716,18 @@ describe("mail that cannot go out", () => {
     }
   });
 
-  test("is a 500 MAIL_FAILED that names no address of the server; an invitation that could not be mailed is withdrawn", async () => {
+  test("is a 503 MAIL_FAILED (retry later) that names no address of the server; an invitation that could not be mailed is withdrawn", async () => {
     const email = uniqueEmail("unmailable");
     const start = await client(down)("POST", "/api/v1/auth/email/start", { body: { email } });
-    expect({ status: start.status, code: start.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
-    expect(start.body.error.message).toBe(`Could not send mail to ${email}: the mail server refused it or could not be reached; the server's log says why`);
+    expect({ status: start.status, code: start.body.error?.code }).toEqual({ status: 503, code: "MAIL_FAILED" });
+    expect(start.body.error.message).toBe(`Could not send mail to ${email}: the mail server refused it or could not be reached; the server's log says why. Retry in a minute; if it goes on, the server's operator should check CLANKER_SMTP_URL`);
+    expect(start.headers.get("retry-after")).toBe("30");
     expect(down.logs()).toContain(`mail to ${email} could not be sent:`);
 
     const owner = client(down, { apiKey: await down.createKey({ email: uniqueEmail("down-owner") }) });
     const ws = (await owner("GET", "/api/v1/workspaces/current")).body.id;
     const invited = await owner("POST", `/api/v1/workspaces/${ws}/invitations`, { body: { email, role: "member" } });
-    expect({ status: invited.status, code: invited.body.error?.code }).toEqual({ status: 500, code: "MAIL_FAILED" });
+    expect({ status: invited.status, code: invited.body.error?.code }).toEqual({ status: 503, code: "MAIL_FAILED" });
     const audit = (await owner("GET", "/api/v1/audit-logs?limit=10")).body.data.map((a: any) => a.action);
     expect(audit.slice(0, 2)).toEqual(["invitation.revoke", "invitation.create"]);
   });

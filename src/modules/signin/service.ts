@@ -28,8 +28,10 @@ export async function deliver(mailer: Mailer, mail: Parameters<Mailer["send"]>[0
       throw new InvalidRequestError(`The mail server refused ${mail.to} (SMTP ${e.responseCode}): check the address, or use another`, "email", "EMAIL_REFUSED");
     // The mailer's own words only (it logged the cause): anything else thrown is not said to a client at all.
     const why = e instanceof MailError ? e.message : "the server's log says why";
+    // The mail server is a service outside this one, unable to take the mail now: 503 (retry later), not a bug's 500.
     // What may still go out travels on (see otp.mail): a code mailed late is made valid when its mail has gone.
-    throw Object.assign(new ApiError("api_error", `Could not send mail to ${mail.to}: ${why}`, { code: "MAIL_FAILED" }), { stillSending: e instanceof MailError ? e.stillSending : undefined });
+    const failed = new ApiError("overloaded_error", `Could not send mail to ${mail.to}: ${why}. Retry in a minute; if it goes on, the server's operator should check CLANKER_SMTP_URL`, { code: "MAIL_FAILED", headers: { "retry-after": "30" } });
+    throw Object.assign(failed, { stillSending: e instanceof MailError ? e.stillSending : undefined });
   }
 }
 
