@@ -103,14 +103,19 @@ describe("POST /api/v1/workspaces with idempotency-key", () => {
     expect(r.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
   });
 
-  test("a 4xx answer is stored and replayed too", async () => {
-    const slug = `taken-${process.pid}-${Date.now()}`;
-    expect((await api("POST", "/api/v1/workspaces", { body: { name: "Taken", slug } })).status).toBe(200);
+  test("a refusal is not stored: the retry is tried again, and goes through once its cause is gone", async () => {
+    const name = `TAKEN_${process.pid}_${Date.now()}`;
+    const first = await api("POST", "/api/v1/secrets", { body: { name, value: "one" } });
+    expect(first.status).toBe(200);
     const key = freshKey("conflict");
-    const first = await api("POST", "/api/v1/workspaces", { body: { name: "Taken again", slug }, headers: { "idempotency-key": key } });
-    expect(first.status).toBe(409);
-    expect(first.body.error.type).toBe("conflict_error");
-    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { name: "Taken again", slug }, headers: { "idempotency-key": key } }), first);
+    const refused = await api("POST", "/api/v1/secrets", { body: { name, value: "two" }, headers: { "idempotency-key": key } });
+    expect({ status: refused.status, code: refused.body.error?.code }).toEqual({ status: 409, code: "SECRET_EXISTS" });
+    expect((await api("DELETE", `/api/v1/secrets/${first.body.id}`)).status).toBe(200);
+    const retried = await api("POST", "/api/v1/secrets", { body: { name, value: "two" }, headers: { "idempotency-key": key } });
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get("idempotency-replayed")).toBeNull();
+    // Once it did something, its answer is the key's: the next retry replays it.
+    expectReplayOf(await api("POST", "/api/v1/secrets", { body: { name, value: "two" }, headers: { "idempotency-key": key } }), retried);
   });
 
   test("50 concurrent identical requests with one key create exactly one workspace", async () => {

@@ -112,8 +112,8 @@ export class Idempotency {
   /**
    * Runs `handler` at most once per (workspace, key, request). Its writes and the stored answer share one
    * transaction (on SQLite a savepoint of the group-commit batch, committed later: await store.pending() before
-   * the answer, or a replay, or an error, leaves). Thrown 4xx ApiErrors are stored too (and the mutation rolled back);
-   * 5xx and unexpected errors are not, so the client may retry with the same key. `seal` names top-level
+   * the answer, or a replay, or an error, leaves). A thrown error (a refusal, its writes rolled back) is not stored,
+   * so the client may retry with the same key once its cause is gone. `seal` names top-level
    * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
    * the client that lost the first answer still gets its secret.
    */
@@ -173,20 +173,15 @@ export class Idempotency {
         body: JSON.stringify(seal.length ? this.sealed(answer.body, seal, aad) : answer.body),
         expiresAt: now + this.ttlMs,
       });
-      try {
-        const answer = await this.tx(async () => {
-          const a = await handler();
-          if (a.status < 500) await this.save(req.workspaceId, key, slot, stored(a), now);
-          return a;
-        }, txOpts);
-        return { replayed: false, ...answer };
-      } catch (err) {
-        if (err instanceof ApiError && err.status < 500) {
-          const s = stored({ status: err.status, body: err.toBody() });
-          await this.tx(() => this.save(req.workspaceId, key, slot, s, now));
-        }
-        throw err;
-      }
+      // A thrown refusal rolled everything back and is not kept (Stripe keeps none for a validation failure or a
+      // conflict either): what refused it (no credits, a run still going, a slug taken) may be gone by the retry,
+      // which would otherwise get the first refusal, now untrue, for a day.
+      const answer = await this.tx(async () => {
+        const a = await handler();
+        if (a.status < 500) await this.save(req.workspaceId, key, slot, stored(a), now);
+        return a;
+      }, txOpts);
+      return { replayed: false, ...answer };
     } finally {
       this.inFlight.delete(slot);
       if (sharedHeld) await this.shared!.release(slot).catch(() => {});
@@ -195,7 +190,7 @@ export class Idempotency {
 
   /**
    * A call that is not an HTTP request (an MCP tool's) under an idempotency key: `fn` runs once per caller, key, call
-   * and arguments; a retry gets the first answer again, a refusal as that refusal, as the REST header does. Its
+   * and arguments; a retry gets the first answer again (a refusal is tried again), as the REST header does. Its
    * answer waits for the commit, as an HTTP answer does.
    */
   async once<T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, txOpts: TxOptions = {}, log?: (line: string) => void): Promise<T> {
