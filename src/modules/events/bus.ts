@@ -7,7 +7,7 @@ import { LOCK_SPACES, type Store } from "../../store/db";
 import { prepared } from "../../store/prepared";
 import { events } from "../../store/schema";
 import type { Fanout } from "../../shared";
-import { LogFollowers, type Following, type Sweep } from "./follow";
+import { LogFollowers, type Following, type Pace, type Sweep } from "./follow";
 
 // A run appends five events or so: the insert is prepared.
 const ph = sql.placeholder;
@@ -99,8 +99,8 @@ export class EventBus {
    * A client of GET /api/events (counted for /metrics): the workspace's events after `after` (0: from now on), in id
    * order and none left out, on one process as across replicas (./follow.ts).
    */
-  follow(workspaceId: number, after: number, listener: Listener): Following {
-    const f = (this.followers ??= new LogFollowers(this, this.sweep())).follow(workspaceId, after, listener);
+  follow(workspaceId: number, after: number, listener: Listener, pace?: Pace): Following {
+    const f = (this.followers ??= new LogFollowers(this, this.sweep())).follow(workspaceId, after, listener, pace);
     this.sse++;
     let done = false;
     return {

@@ -25,6 +25,17 @@ export interface Following {
 }
 
 const BATCH = 1000;
+/**
+ * Events a follower catching up is handed before it is paced (see follow): a resume from far back is read in such
+ * steps, each once the client has taken the last, and never in one turn (a million events held the server 1.5 s).
+ */
+const CATCH_UP_BATCH = 200;
+
+/** Settles when the follower may be handed more: its client has taken what it holds (or has gone). */
+export type Pace = () => Promise<void>;
+
+/** Lets the other requests waiting on this process run before the next step of a catch-up. */
+const nextTurn: Pace = () => new Promise((resolve) => setImmediate(resolve));
 
 /** How often the log is read without a cue; `due`, when given, says whether anything may have been missed since. */
 export interface Sweep {
@@ -34,7 +45,10 @@ export interface Sweep {
 
 interface Member {
   fn: Listener;
-  /** The last id handed over; null until a follower that starts now knows where the log ends. */
+  /**
+   * The last id handed over by the group's reads; null while the follower is placed and catches up on its own (at its
+   * client's pace), so that one far behind holds back neither the group nor the server.
+   */
   after: number | null;
 }
 
@@ -56,7 +70,7 @@ export class LogFollowers {
     private every: Sweep,
   ) {}
 
-  follow(workspaceId: number, after: number, fn: Listener): Following {
+  follow(workspaceId: number, after: number, fn: Listener, pace: Pace = nextTurn): Following {
     let group = this.groups.get(workspaceId);
     if (!group) {
       const g: Group = { members: new Set(), again: false, running: null, off: () => {} };
@@ -75,10 +89,11 @@ export class LogFollowers {
     // A follower that starts now starts after what the log holds now. One resuming from an id the log never reached
     // (from before a restore put an older log back: ids run again from its end) starts there too: waiting for the
     // ids to pass its own, it heard nothing, and the new history's events under its id never.
-    const placed = (after > 0 ? this.log.lastId(null).then((newest) => (after <= newest ? after : null)) : Promise.resolve(null))
-      .then((from) => (from !== null ? from : this.log.lastId(workspaceId)))
-      .then((id) => void (member.after ??= id));
-    const replayed = placed.then(() => this.read(workspaceId, g));
+    const start = (after > 0 ? this.log.lastId(null).then((newest) => (after <= newest ? after : null)) : Promise.resolve(null)).then((from) =>
+      from !== null ? from : this.log.lastId(workspaceId),
+    );
+    const placed = start.then(() => {});
+    const replayed = start.then((from) => this.catchUp(workspaceId, g, member, from, pace));
     // A caller that met the failure at `placed` does not wait for this one too.
     replayed.catch(() => {});
     return {
@@ -108,6 +123,27 @@ export class LogFollowers {
       if (!running.length || Date.now() >= deadline) return;
       await Promise.race([Promise.allSettled(running), Bun.sleep(Math.max(0, deadline - Date.now()))]);
     }
+  }
+
+  /**
+   * Hands one member the log after `from` in steps, each once `pace` says its client took the last, then lets the
+   * group's reads take it on from where it got to. A member stopped meanwhile is read for no further.
+   */
+  private async catchUp(workspaceId: number, g: Group, m: Member, from: number, pace: Pace): Promise<void> {
+    for (;;) {
+      const batch = await this.log.since(workspaceId, from, CATCH_UP_BATCH);
+      if (!g.members.has(m)) return;
+      for (const e of batch) {
+        m.fn(e);
+        from = e.id;
+      }
+      if (batch.length < CATCH_UP_BATCH) break;
+      await pace();
+      if (!g.members.has(m)) return;
+    }
+    m.after = from;
+    // What was committed while it caught up (the group's reads passed it by).
+    await this.read(workspaceId, g);
   }
 
   /** Reads the log after the least advanced member, handing each member what is past its own position, in id order. */

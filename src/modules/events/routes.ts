@@ -106,20 +106,40 @@ export const eventsRoutes = (app: Platform) =>
         else streamsOf.delete(caller);
       };
       let stop = () => {};
+      /** A catch-up waiting for the client to take what it was handed (see pace). */
+      let taken: (() => void) | null = null;
+      const wake = () => {
+        const resolve = taken;
+        taken = null;
+        resolve?.();
+      };
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
           let closed = false;
+          // Caught up: from here on a client that falls MAX_BUFFERED behind is dropped. Before, the backlog after
+          // Last-Event-ID is handed over at the client's pace (a fast client resuming from far back was dropped every
+          // ~5,000 events, each time having re-read the rest of the log).
+          let live = false;
           const send = (e: BusEvent) => {
             if (closed) return;
             if (sources && !sources.has(e.source)) return;
             controller.enqueue(frameOf(e));
-            if ((controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();
+            if (live && (controller.desiredSize ?? 0) < -MAX_BUFFERED) stop();
           };
+          // Once the client has taken what it holds, and a turn later: a pull can come in the same turn as the
+          // write, and the server must also take in and answer other requests between the steps.
+          const pace = () =>
+            new Promise<void>((resolve) => {
+              const next = () => void setImmediate(resolve);
+              if (closed || (controller.desiredSize ?? 0) >= 0) next();
+              else taken = next;
+            });
           // In id order, none left out: after Last-Event-ID the log's backlog first, then what comes (./follow.ts).
-          const following = bus.follow(ctx.workspaceId, Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0, send);
+          const following = bus.follow(ctx.workspaceId, Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0, send, pace);
           let stopAsking = () => {};
           stop = () => {
             closed = true;
+            wake();
             uncount();
             open.delete(stop);
             stopAsking();
@@ -156,16 +176,21 @@ export const eventsRoutes = (app: Platform) =>
           heartbeat(controller, recheck);
           stopAsking = deps.authenticator.onAccessEnded(recheck);
           open.add(stop);
+          // The log could not be read: the stream ends (the client reconnects with Last-Event-ID), and lets go.
           try {
             // "connected" once nothing committed from here on can be left out: a client may act on it at once.
             await following.placed;
-            if (!closed) controller.enqueue(HELLO);
-            await following.replayed;
           } catch (e) {
-            // The log could not be read: the stream fails (the client reconnects with Last-Event-ID), and lets go.
             stop();
             throw e;
           }
+          if (!closed) controller.enqueue(HELLO);
+          // Not awaited: the stream's pull (which paces the catch-up) is called only once start has returned.
+          following.replayed.then(() => void (live = true), stop);
+        },
+        // The client took all that was queued (the queue holds no bytes past its high-water mark of 0).
+        pull() {
+          wake();
         },
         cancel() {
           stop();
