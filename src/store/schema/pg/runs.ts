@@ -43,6 +43,8 @@ export const executions = pgTable(
   },
   (t) => [
     index("executions_ws").on(t.workspaceId, t.id),
+    // ?skill=: a skill's runs in id order (a rarely run skill's were found by reading all the workspace's runs).
+    index("executions_ws_skill").on(t.workspaceId, t.skillSlug, t.id),
     index("executions_status").on(t.status, t.id),
     // The dispatcher reads the oldest few queued runs of each workspace (claims.ts): one short range per workspace.
     index("executions_queue").on(t.status, t.workspaceId, t.id),

@@ -46,6 +46,9 @@ export const workflowRuns = sqliteTable(
   },
   (t) => [
     index("workflow_runs_ws").on(t.workspaceId, t.id),
+    // The list's ?status= and ?workflow= filters.
+    index("workflow_runs_ws_status").on(t.workspaceId, t.status, t.id),
+    index("workflow_runs_ws_workflow").on(t.workspaceId, t.workflowId, t.id),
     index("workflow_runs_status").on(t.status),
     // A cron trigger's last firing (its runs carry the request id `cron-<trigger id>`): one index lookup each.
     index("workflow_runs_cron").on(t.workspaceId, t.requestId, t.id).where(sql`trigger = 'cron'`),

@@ -76,7 +76,13 @@ export const auditLogs = sqliteTable(
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("audit_logs_ws").on(t.workspaceId, t.id), index("audit_logs_ws_action").on(t.workspaceId, t.action, t.id)],
+  (t) => [
+    index("audit_logs_ws").on(t.workspaceId, t.id),
+    // The filters the spec names: action, resource type (each a short range in id order), and dates.
+    index("audit_logs_ws_action").on(t.workspaceId, t.action, t.id),
+    index("audit_logs_ws_resource").on(t.workspaceId, t.resourceType, t.id),
+    index("audit_logs_ws_created").on(t.workspaceId, t.createdAt),
+  ],
 );
 
 export const idempotencyKeys = sqliteTable(
