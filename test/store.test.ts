@@ -3,18 +3,19 @@ import { Database } from "bun:sqlite";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq, lt, sql } from "drizzle-orm";
 import { MIGRATIONS } from "../src/store/migrations";
 import { migrate, openStore, type Store } from "../src/store/db";
 import { BackupError, writeBackup } from "../src/store/backup";
 import { STATEMENT_CACHE, type SqliteStore } from "../src/store/sqlite-store";
 import { prepared } from "../src/store/prepared";
-import { auditLogs, users } from "../src/store/schema";
+import { auditLogs, events, users } from "../src/store/schema";
 import { createAgentsService } from "../src/modules/signin/agents";
 import { createOtpService } from "../src/modules/signin/otp";
 import { createOAuthService } from "../src/modules/signin/oauth";
 import { SecretBox } from "../src/lib/secret-box";
 import { pruneSessions } from "../src/modules/users/sessions";
+import { deleteInBatches } from "../src/store/prune";
 import { createWebhooksService } from "../src/modules/webhooks/service";
 import { pruneOutbox } from "../src/modules/signin/mailer";
 import { dataDirFiles } from "../src/store/files";
@@ -61,6 +62,28 @@ test("migrations apply to an empty store once, and a second run applies nothing"
   for (const t of ["users", "workspaces", "memberships", "api_keys", "sessions", "audit_logs", "idempotency_keys", "memory", "executions", "artifacts"])
     expect(tables).toContain(t);
   expect(store.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode).toBe("memory");
+  await store.close();
+});
+
+test("a prune deletes a thousand rows a transaction, with a turn between (one DELETE of a week's events held every write for seconds)", async () => {
+  const store = await fileStore("prune-batches.db");
+  store.sqlite.run(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2600) INSERT INTO events (workspace_id, type, source, data, created_at) SELECT 1, 't', 'api', '{}', CASE WHEN i <= 2500 THEN 1 ELSE 2000000000000 END FROM n",
+  );
+  const tx = store.tx.bind(store);
+  let txs = 0;
+  let turns = 0;
+  store.tx = ((fn: () => Promise<unknown>) => (txs++, tx(fn))) as typeof store.tx;
+  const ticking = setInterval(() => turns++, 0);
+  try {
+    expect(await deleteInBatches(store, events, events.id, lt(events.createdAt, 2))).toBe(2500);
+  } finally {
+    clearInterval(ticking);
+    store.tx = tx;
+  }
+  expect(txs).toBe(3);
+  expect(turns).toBeGreaterThan(0);
+  expect(store.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM events").get()!.n).toBe(100);
   await store.close();
 });
 

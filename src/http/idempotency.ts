@@ -12,6 +12,7 @@ import type { Store, TxOptions } from "../store/db";
 import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
 import { prepared } from "../store/prepared";
+import { deleteInBatches } from "../store/prune";
 
 // PostgreSQL's statements, prepared once (SQLite's are raw, in the constructor).
 const ph = sql.placeholder;
@@ -235,8 +236,7 @@ export class Idempotency {
 
   /** Deletes expired keys; run by the scheduler. */
   async prune(now = Date.now()): Promise<number> {
-    const gone = await this.store.tx(() => this.store.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).returning({ id: idempotencyKeys.id }));
-    return gone.length;
+    return deleteInBatches(this.store, idempotencyKeys, idempotencyKeys.id, lt(idempotencyKeys.expiresAt, now));
   }
 
   /** The live stored answer, or null: from the cache, else the database. */

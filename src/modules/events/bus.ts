@@ -6,6 +6,7 @@ import { and, eq, gt, lt, sql } from "drizzle-orm";
 import { LOCK_SPACES, type Store } from "../../store/db";
 import { prepared } from "../../store/prepared";
 import { events } from "../../store/schema";
+import { deleteInBatches } from "../../store/prune";
 import type { Fanout } from "../../shared";
 import { LogFollowers, type Following, type Pace, type Sweep } from "./follow";
 
@@ -197,9 +198,7 @@ export class EventBus {
 
   /** Forgets events older than `maxAgeMs` (run by the scheduler). */
   async prune(maxAgeMs: number): Promise<void> {
-    await this.store.tx(async () => {
-      await this.store.db.delete(events).where(lt(events.createdAt, Date.now() - maxAgeMs));
-    });
+    await deleteInBatches(this.store, events, events.id, lt(events.createdAt, Date.now() - maxAgeMs));
   }
 
   subscriberCount(): number {

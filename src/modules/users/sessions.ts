@@ -6,6 +6,7 @@ import { encodeId } from "../../lib/ids";
 import { writeAudit } from "../../store/audit";
 import type { Store } from "../../store/db";
 import { memberships, sessions, workspaces } from "../../store/schema";
+import { deleteInBatches } from "../../store/prune";
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -35,5 +36,5 @@ export async function issueSession(store: Store, userId: number, caller: Caller,
  */
 export async function pruneSessions(store: Store, now = Date.now()): Promise<void> {
   const before = now - 24 * 3600 * 1000;
-  await store.tx(() => store.db.delete(sessions).where(or(lt(sessions.expiresAt, before), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, before)))));
+  await deleteInBatches(store, sessions, sessions.id, or(lt(sessions.expiresAt, before), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, before))));
 }

@@ -7,6 +7,7 @@ import type { WebhookConfig } from "../../config";
 import { InvalidRequestError } from "../../lib/errors";
 import { guardedFetch, OutboundRefused, urlProblem } from "../../lib/outbound";
 import type { SecretBox } from "../../lib/secret-box";
+import { deleteInBatches } from "../../store/prune";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { webhookDeliveries, webhookSecrets } from "../../store/schema";
@@ -245,14 +246,9 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * often) and its payload, and nothing reads one once it has ended but an operator looking back.
      */
     async prune(keepMs: number, now = Date.now()): Promise<void> {
-      // A thousand at a time, each its own tx: the first prune after an upgrade may have months of them to delete, and
-      // one tx would hold SQLite's one writer (every request's write) for all of it.
+      // The first prune after an upgrade may have months of them to delete.
       const ended = and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lte(webhookDeliveries.createdAt, now - keepMs));
-      for (;;) {
-        const batch = store.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(ended).limit(1000);
-        const gone = await store.tx(() => store.db.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, batch)).returning({ id: webhookDeliveries.id }));
-        if (gone.length < 1000) return;
-      }
+      await deleteInBatches(store, webhookDeliveries, webhookDeliveries.id, ended);
     },
 
     /**
