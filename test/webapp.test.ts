@@ -50,8 +50,8 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await page.getByText(email).waitFor();
   await page.getByText("No executions yet").waitFor();
   // Signed in, /login goes on to `next`: a page of this site only. Each of these is another host to a browser (it
-  // drops tabs and line breaks, reads "\" as "/"); a closed loopback port stands for it.
-  for (const offSite of ["/\t/127.0.0.1:1/x", "/\n/127.0.0.1:1/x", "/\r\\127.0.0.1:1/x", "//127.0.0.1:1/x", "http://127.0.0.1:1/x"]) {
+  // drops tabs and line breaks, reads "\" as "/", resolves "/.//x" to "//x"); a closed loopback port stands for it.
+  for (const offSite of ["/\t/127.0.0.1:1/x", "/\n/127.0.0.1:1/x", "/\r\\127.0.0.1:1/x", "//127.0.0.1:1/x", "http://127.0.0.1:1/x", "/.//127.0.0.1:1/x", "/..//127.0.0.1:1/x", "/a/..//127.0.0.1:1/x", "/%2e//127.0.0.1:1/x"]) {
     await page.goto(`${srv.url}/login?next=${encodeURIComponent(offSite)}`);
     await page.waitForURL(`${srv.url}/executions`);
   }

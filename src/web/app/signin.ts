@@ -15,7 +15,9 @@ function next() {
   // and line breaks and reads a backslash as a slash, so "/<tab>/evil.example" is "//evil.example", another host.
   try {
     var u = new URL(n, location.origin);
-    if (n.charAt(0) === "/" && u.origin === location.origin) return u.pathname + u.search + (u.hash || location.hash);
+    // The path as the browser resolved it must not start "//" either: "/.//evil.example" resolves to the path
+    // "//evil.example", which, handed back to the browser as a link, is another host.
+    if (n.charAt(0) === "/" && u.origin === location.origin && u.pathname.slice(0, 2) !== "//") return u.pathname + u.search + (u.hash || location.hash);
   } catch (e) {}
   return "/executions";
 }
