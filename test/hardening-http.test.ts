@@ -328,6 +328,19 @@ describe("bodies and credentials as HTTP allows them to be sent", () => {
     expect(bearers.body.error.message).toBe("authorization was sent more than once (a proxy adding its own?): send one");
   });
 
+  test("two session (or workspace) cookies, one tossed in by a site on the same domain: refused naming the fix, never the first one's account", async () => {
+    const mine = await srv.createSession(uniqueEmail("cookie-victim"));
+    const theirs = await srv.createSession(uniqueEmail("cookie-tosser"));
+    const as = async (cookie: string) => send(srv, "GET", "/api/v1/profile", { headers: { cookie } });
+    expect((await as(`clanker_session=${mine}`)).status).toBe(200);
+    // The browser sends the longer path's first: the tosser's.
+    for (const cookie of [`clanker_session=${theirs}; clanker_session=${mine}`, `clanker_session=${mine}; clanker_workspace=ws_1; clanker_workspace=ws_2`]) {
+      const refused = await as(cookie);
+      expectEnvelope(refused, 401, "COOKIE_SENT_TWICE");
+      expect(refused.body.error.message).toContain("clear this site's cookies in the browser, then sign in again");
+    }
+  });
+
   test("a request without a Host header (HTTP/1.0) is told that, not that '' is not allowed", async () => {
     const port = Number(new URL(srv.url).port);
     const answer = await new Promise<string>((resolve, reject) => {

@@ -2,12 +2,32 @@
 // token (x-auth-token, or the web app's cookie), or ?apiKey= on the event stream. Which principal it names is auth.ts's.
 import { AuthenticationError } from "../lib/errors";
 
-/** The session token in the browser's cookie, or null (none, or mangled). */
+const COOKIE_RE = { clanker_session: /(?:^|;\s*)clanker_session=([^;]*)/g, clanker_workspace: /(?:^|;\s*)clanker_workspace=([^;]*)/g };
+
+/**
+ * The value of the cookie `name` in a Cookie header, or undefined. One set twice is refused: another site under the
+ * same domain (another port of this host, a sibling subdomain) can set a second `clanker_session` with a longer path,
+ * which the browser sends first: the visitor's pages then acted as the attacker's account (a key they made, a
+ * secret they saved, went to it). Neither can be told apart, so the visitor is asked to clear them.
+ */
+function cookieValue(cookie: string, name: "clanker_session" | "clanker_workspace"): string | undefined {
+  const re = COOKIE_RE[name];
+  re.lastIndex = 0;
+  const first = re.exec(cookie);
+  if (!first) return undefined;
+  if (re.exec(cookie))
+    throw new AuthenticationError(
+      `Your browser sent two ${name} cookies (another site on this domain may have set one): clear this site's cookies in the browser, then sign in again`,
+      "COOKIE_SENT_TWICE",
+    );
+  return first[1]!;
+}
+
+/** The session token in the browser's cookie, or null (none, sent twice, or mangled). */
 export function sessionCookieOf(request: Request): string | null {
-  const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(request.headers.get("cookie") ?? "");
-  if (!m) return null;
   try {
-    return decodeURIComponent(m[1]!);
+    const value = cookieValue(request.headers.get("cookie") ?? "", "clanker_session");
+    return value ? decodeURIComponent(value) : null;
   } catch {
     return null;
   }
@@ -39,11 +59,11 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
   if (token) return { session: onlyOnce(token, "x-auth-token", "INVALID_SESSION") };
   const cookie = request.headers.get("cookie");
   if (cookie) {
-    const m = /(?:^|;\s*)clanker_session=([^;]+)/.exec(cookie);
-    if (m) {
+    const value = cookieValue(cookie, "clanker_session");
+    if (value) {
       let session: string;
       try {
-        session = decodeURIComponent(m[1]!);
+        session = decodeURIComponent(value);
       } catch {
         // A mangled cookie (%ZZ) is a bad credential like any other: 401, counted against the address.
         throw new AuthenticationError("Invalid session token", "INVALID_SESSION");
@@ -51,7 +71,7 @@ export function credentialOf(request: Request): { apiKey: string } | { session: 
       // The web app's workspace switcher: the cookie stands in for x-workspace-id, so links, frames and
       // EventSource (which cannot send headers) act in the chosen workspace. It selects among the session's own
       // memberships only, exactly like the header.
-      const ws = /(?:^|;\s*)clanker_workspace=([^;]+)/.exec(cookie)?.[1];
+      const ws = cookieValue(cookie, "clanker_workspace");
       return { session, viaCookie: true, ...(ws ? { workspace: ws } : {}) };
     }
   }

@@ -27,7 +27,7 @@ async function start() {
     catch (e) {
       // A chosen workspace that is gone: forget it and try again. A 401 is simply "sign in"; anything else is said.
       if (e.status === 404 && wsId()) { setWs(""); return start(); }
-      if (e.status !== 401) say($("status"), "Could not check your session: " + e.message, "err");
+      if (e.status !== 401 || e.code === "COOKIE_SENT_TWICE") say($("status"), "Could not check your session: " + e.message, "err");
     }
   }
   $("email-form").hidden = false; $("email").focus();
