@@ -137,6 +137,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
         await services.oauthStates.prune();
         await services.oauth.prune();
         await services.agents.prune();
+        await services.triggers.prune();
       },
     },
     // Jobs of their own: one that fails (logged) does not skip the others.

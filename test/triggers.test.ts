@@ -466,6 +466,29 @@ describe("POST /hooks/:triggerId, github replays", () => {
   });
 });
 
+describe("POST /hooks/:triggerId, replays after a restart", () => {
+  test("a delivery that launched once, sent again after the server restarted, launches nothing (ours within its window; GitHub's, which carry no time, for a day)", async () => {
+    const triggers = await triggersOf(owner, "on-events");
+    const ours = await secretOf(triggers.find((t) => t.kind === "webhook").id);
+    const github = await secretOf(triggers.find((t) => t.kind === "github").id);
+    const body = JSON.stringify({ title: "captured" });
+    const signed = { "clanker-signature": clankerSig(ours.secret, body) };
+    const issue = JSON.stringify({ action: "opened", issue: { number: 77, title: "Captured" }, repository: { full_name: "octo/hello" } });
+    const ghHeaders = { "x-github-event": "issues", "x-hub-signature-256": githubSig(github.secret, issue), "x-github-delivery": crypto.randomUUID() };
+    const runs = await runCount(owner);
+    expect((await fire(ours.hookUrl, body, signed)).body.runId).toMatch(/^run_/);
+    expect((await fire(github.hookUrl, issue, ghHeaders)).body.runId).toMatch(/^run_/);
+    await srv.stop();
+    await srv.restart();
+    for (const [url, raw, headers] of [[ours.hookUrl, body, signed], [github.hookUrl, issue, ghHeaders], [github.hookUrl, issue, { ...ghHeaders, "x-github-delivery": crypto.randomUUID() }]] as const) {
+      // The restarted server listens on another port.
+      const r = await fire(srv.url + new URL(url).pathname, raw, headers);
+      expect({ status: r.status, ignored: r.body.ignored }).toEqual({ status: 202, ignored: "this delivery was already received" });
+    }
+    expect(await runCount(owner)).toBe(runs + 2);
+  });
+});
+
 describe("secrets and roles", () => {
   test("a member lists and reads triggers but cannot read or rotate a secret", async () => {
     const hook = (await triggersOf(member, "on-events")).find((t) => t.kind === "webhook");

@@ -1,5 +1,6 @@
 // Triggers: what can start a workflow (cron from the definitions; webhook and github rows with their own hook URL
 // and secret), reading and rotating a secret, and receiving a signed delivery at POST /hooks/:triggerId.
+import { and, gt, inArray, lte } from "drizzle-orm";
 import { cronTooOften } from "../workflows/cron-interval";
 import { sha256Hex } from "../../lib/crypto";
 import { assertRole, systemCtx, type Ctx } from "../../lib/context";
@@ -10,7 +11,8 @@ import { writeAudit } from "../../store/audit";
 import type { Store } from "../../store/db";
 import { workspaceRow } from "../../store/lookup";
 import { pageOfList, type Page, type PageParams } from "../../store/paginate";
-import { eventTriggers } from "../../store/schema";
+import { eventTriggers, hookDeliveries } from "../../store/schema";
+import { deleteInBatches } from "../../store/prune";
 import type { WorkflowsService } from "../workflows/service";
 import { githubInput, REPLAY_WINDOW_SECONDS, verifyClankerSignature, verifyGithubSignature } from "./inbound";
 import type { EventTriggerRow, EventTriggerStore } from "./store";
@@ -103,6 +105,14 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
     return true;
   };
   const forget = (keys: string[]) => Promise.all(keys.map((k) => lock.forget(`hook:${k}`)));
+  /** Whether a delivery under any of these keys launched before, in this process's life or another's (hookDeliveries). */
+  const launchedBefore = async (keys: string[], now: number) =>
+    (await store.db.select({ key: hookDeliveries.key }).from(hookDeliveries).where(and(inArray(hookDeliveries.key, keys), gt(hookDeliveries.expiresAt, now))).limit(1)).length > 0;
+  const remember = (triggerId: number, keys: string[], expiresAt: number) =>
+    store.db
+      .insert(hookDeliveries)
+      .values(keys.map((key) => ({ key, triggerId, expiresAt })))
+      .onConflictDoUpdate({ target: hookDeliveries.key, set: { expiresAt } });
 
   const hookUrl = (base: string, id: number) => `${base}/hooks/${encodeId("trigger", id)}`;
 
@@ -153,6 +163,8 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
   const withSecret = (r: EventTriggerRow, base: string, secret: string) => ({ ...view(r, base), secret, ...SCHEMES[r.kind] });
 
   return {
+    /** Forgets deliveries past the time a copy of them would be refused anyway (the scheduler's). */
+    prune: (now = Date.now()) => deleteInBatches(store, hookDeliveries, hookDeliveries.key, lte(hookDeliveries.expiresAt, now)),
     /**
      * Every trigger of the workspace's workflows, as one list: the cron triggers first (they are part of the
      * definitions, not rows: ordered by id, `<workflow>#<n>`), then the webhook and github rows newest first
@@ -247,20 +259,27 @@ export function createTriggersService({ store, eventTriggers: rows, workflows, l
       }
       // Marked before the launch awaits (a copy arriving meanwhile, on any replica, is a replay), and unmarked if the
       // launch is refused: a delivery refused for a reason the sender can fix may be sent again.
-      if (!(await firstSight(replayKeys, row.kind === "github" ? GITHUB_REPLAY_TTL_MS : SEEN_MS)))
-        return { status: 202, body: { received: true, ignored: "this delivery was already received" } };
+      // The store remembers what launched for as long (a restart empties the lock held in memory), and is asked in
+      // the launch's transaction, which records the keys with it.
+      const ttlMs = row.kind === "github" ? GITHUB_REPLAY_TTL_MS : SEEN_MS;
+      const replay: Received = { status: 202, body: { received: true, ignored: "this delivery was already received" } };
+      if (!(await firstSight(replayKeys, ttlMs))) return replay;
       const ctx: Ctx = { ...systemCtx(row.workspaceId, dl.requestId), ip: dl.ip, userAgent: dl.userAgent };
       let run;
       try {
         run = await store.tx(async () => {
+          const now = Date.now();
+          if (await launchedBefore(replayKeys, now)) return null;
           const launched = await workflows.launch(ctx, row.workflowId, { inputData: input }, row.kind);
           await rows.fired(row.id);
+          await remember(row.id, replayKeys, now + ttlMs);
           return launched;
         });
       } catch (e) {
         await forget(replayKeys);
         throw e;
       }
+      if (run === null) return replay;
       return { status: 202, body: { received: true, runId: run.id, workflowId: run.workflowId, status: run.status } };
     },
   };

@@ -13,7 +13,7 @@ import runHolds from "./0008_run_holds.sql" with { type: "text" };
 import oauthClients from "./0009_oauth_clients.sql" with { type: "text" };
 // Written by hand (a trigger), as 0002.
 import sessionNotify from "./0010_session_notify.sql" with { type: "text" };
-import listFilterIndexes from "./0011_list_filter_indexes.sql" with { type: "text" };
+import listIndexesHookDeliveries from "./0011_list_indexes_hook_deliveries.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -27,5 +27,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0008_run_holds", sql: runHolds },
   { tag: "0009_oauth_clients", sql: oauthClients },
   { tag: "0010_session_notify", sql: sessionNotify },
-  { tag: "0011_list_filter_indexes", sql: listFilterIndexes },
+  { tag: "0011_list_indexes_hook_deliveries", sql: listIndexesHookDeliveries },
 ];

@@ -13,7 +13,7 @@ import blocksBase from "./0009_blocks_base.sql" with { type: "text" };
 import skillTombstones from "./0010_skill_tombstones.sql" with { type: "text" };
 import runHolds from "./0011_run_holds.sql" with { type: "text" };
 import oauthClients from "./0012_oauth_clients.sql" with { type: "text" };
-import listFilterIndexes from "./0013_list_filter_indexes.sql" with { type: "text" };
+import listIndexesHookDeliveries from "./0013_list_indexes_hook_deliveries.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -29,5 +29,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0010_skill_tombstones", sql: skillTombstones },
   { tag: "0011_run_holds", sql: runHolds },
   { tag: "0012_oauth_clients", sql: oauthClients },
-  { tag: "0013_list_filter_indexes", sql: listFilterIndexes },
+  { tag: "0013_list_indexes_hook_deliveries", sql: listIndexesHookDeliveries },
 ];

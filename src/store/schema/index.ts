@@ -34,6 +34,7 @@ export const byokKeys: typeof lite.byokKeys = t.byokKeys;
 export const workflowDefinitions: typeof lite.workflowDefinitions = t.workflowDefinitions;
 export const workflowRuns: typeof lite.workflowRuns = t.workflowRuns;
 export const eventTriggers: typeof lite.eventTriggers = t.eventTriggers;
+export const hookDeliveries: typeof lite.hookDeliveries = t.hookDeliveries;
 export const users: typeof lite.users = t.users;
 export const workspaces: typeof lite.workspaces = t.workspaces;
 export const memberships: typeof lite.memberships = t.memberships;

@@ -78,3 +78,18 @@ export const eventTriggers = sqliteTable(
   },
   (t) => [index("event_triggers_ws").on(t.workspaceId, t.id)],
 );
+
+/**
+ * Deliveries a trigger launched, each under its replay keys until a copy would be refused anyway (ours: twice the
+ * signature's time window; GitHub's, which carry no time: a day). Kept in the store, not in memory only: a captured
+ * delivery sent again after a restart launched its workflow again.
+ */
+export const hookDeliveries = sqliteTable(
+  "hook_deliveries",
+  {
+    key: text("key").primaryKey(),
+    triggerId: integer("trigger_id").notNull().references(() => eventTriggers.id, { onDelete: "cascade" }),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("hook_deliveries_expires").on(t.expiresAt)],
+);
