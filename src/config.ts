@@ -239,8 +239,23 @@ function openaiBase(base: string | null): string | null {
   return new URL(base).pathname.replace(/\/+$/, "") === "" ? `${base}/v1` : base;
 }
 
+/** A mail server's URL with a host to reach: "smtp://" alone passed, and every mail then failed "Invalid URL". */
+function smtpUrl(raw: string): void {
+  let host = "";
+  try {
+    const u = new URL(raw);
+    if (u.protocol === "smtp:" || u.protocol === "smtps:") host = u.hostname;
+  } catch {}
+  if (!host) throw new ConfigError(`CLANKER_SMTP_URL must be smtp://user:pass@host:port or smtps://…, with a host, got '${raw.replace(/\/\/[^@/]*@/, "//…@")}'`);
+}
+
 function allowedHosts(host: string, publicUrl: string | null, raw: string | undefined): string[] | null {
   const extra = (raw ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  // Matched against the Host header's name alone: an entry with a scheme, a port or a path never matched, and every
+  // request was refused with the advice to set the very variable that was set.
+  for (const name of extra)
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(name))
+      throw new ConfigError(`CLANKER_ALLOWED_HOSTS takes host names only, without scheme, port or path (e.g. clanker.example.com), got '${name}'`);
   if (!isLoopback(host) && extra.length === 0) return null;
   const names = new Set(["localhost", "127.0.0.1", "[::1]", ...extra]);
   if (publicUrl) names.add(new URL(publicUrl).hostname.toLowerCase());
@@ -288,15 +303,20 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) throw new ConfigError(`${flags.host !== undefined ? "--host" : "HOST"} must be a hostname or IP address, got '${host}'`);
   const publicUrl = env.CLANKER_PUBLIC_URL || null;
   if (publicUrl !== null) {
+    let u: URL;
     try {
-      const u = new URL(publicUrl);
+      u = new URL(publicUrl);
       if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
     } catch {
       throw new ConfigError(`CLANKER_PUBLIC_URL must be an http(s) URL, got '${publicUrl}'`);
     }
+    // Every link is this plus a path: a query or fragment would end up in the middle of them (the OAuth issuer and
+    // endpoints, mail links), and a user:password would be published with them.
+    if (u.search || u.hash || publicUrl.includes("#") || u.username || u.password)
+      throw new ConfigError(`CLANKER_PUBLIC_URL must be the server's address only (scheme, host, port, path), with no user, password, query or fragment, got '${publicUrl}'`);
   }
   const logLevel = env.CLANKER_LOG || "info";
-  if (env.CLANKER_SMTP_URL && !/^smtps?:\/\//.test(env.CLANKER_SMTP_URL)) throw new ConfigError(`CLANKER_SMTP_URL must start with smtp:// or smtps://`);
+  if (env.CLANKER_SMTP_URL) smtpUrl(env.CLANKER_SMTP_URL);
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError(`CLANKER_LOG must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
   const logFormat = env.CLANKER_LOG_FORMAT || (stdoutIsTerminal() ? "pretty" : "json");
   if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`CLANKER_LOG_FORMAT must be json or pretty, got '${logFormat}'`);
@@ -309,7 +329,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     }
   }
   const metricsToken = env.CLANKER_METRICS_TOKEN || null;
-  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 characters`);
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) throw new ConfigError(`CLANKER_METRICS_TOKEN must be at least 16 visible ASCII characters (no spaces), as a scraper sends it in a header`);
   // An empty flag is a mistake; an empty variable is unset, as for every other one. Never "": resolve("") is the
   // current folder, which would take the store's files and be made private.
   if (flags.data === "") throw new ConfigError(`--data needs a folder, got ''`);
@@ -339,11 +359,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     cronMinIntervalSeconds: int("CLANKER_CRON_MIN_INTERVAL_SECONDS", env.CLANKER_CRON_MIN_INTERVAL_SECONDS, 60, 1, 24 * 3600),
     leaseSeconds: int("CLANKER_LEASE_SECONDS", env.CLANKER_LEASE_SECONDS, 30, 1, 3600),
     models: {
-      anthropicApiKey: env.ANTHROPIC_API_KEY || null,
+      anthropicApiKey: env.ANTHROPIC_API_KEY?.trim() || null,
       anthropicBaseUrl: anthropicBase(url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL)),
       anthropicModel: env.CLANKER_ANTHROPIC_MODEL || "claude-sonnet-4-5",
       openaiBaseUrl: openaiBase(url("OPENAI_BASE_URL", env.OPENAI_BASE_URL)),
-      openaiApiKey: env.OPENAI_API_KEY || null,
+      openaiApiKey: env.OPENAI_API_KEY?.trim() || null,
       openaiModel: env.CLANKER_OPENAI_MODEL || "llama3.1",
       maxOutputTokens: int("CLANKER_MAX_OUTPUT_TOKENS", env.CLANKER_MAX_OUTPUT_TOKENS, 4096, 1, 200_000),
     },

@@ -113,6 +113,10 @@ describe("exit codes", () => {
     ["help", "--bogus"],
     ["--data", "somewhere", "keys", "list"],
     ["keys", "create", "--name", "k".repeat(101)],
+    ["mcp", "--api-key", ""],
+    ["mcp", "--api-key="],
+    ["keys", "list", "--workspace="],
+    ["keys", "create", "--name", "a", "--name", "b"],
   ];
   for (const args of usage) {
     test(`clanker ${args.join(" ")} → exit 2, one line, nothing on stdout`, async () => {
@@ -134,6 +138,9 @@ describe("exit codes", () => {
     // Flags before the command: the command line as it should be.
     expect((await run(["--data", "d1", "keys", "list"])).stderr).toBe("clanker: options go after the command: clanker keys list --data d1\n");
     expect((await run(["keys", "create", "--name", "k".repeat(101)])).stderr).toBe("clanker: --name is 101 characters; a key's name is at most 100\n");
+    // An agent's config whose ${CLANKER_API_KEY} was unset: not the local owner.
+    expect((await run(["mcp", "--api-key", ""])).stderr).toBe("clanker: --api-key was given an empty value: give KEY, or leave it out; see 'clanker mcp --help'\n");
+    expect((await run(["keys", "create", "--name", "a", "--name", "b"])).stderr).toBe("clanker: --name was given more than once: give it once; see 'clanker keys create --help'\n");
     // A bad host names where it came from.
     expect((await run(["serve", "--port", "0"], { HOST: "bad host" })).stderr).toContain("clanker: HOST must be a hostname or IP address, got 'bad host'");
     expect((await run(["serve", "--port", "0", "--host", "bad host"])).stderr).toContain("clanker: --host must be a hostname or IP address");

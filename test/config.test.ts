@@ -37,6 +37,21 @@ describe("executor threads", () => {
     for (const bad of ["bad", "Clanker", "Clanker <clanker>", "Clanker <a@b.test", "x@y.test\r\nBcc: z@w.test"])
       expect(() => loadConfig({}, { CLANKER_MAIL_FROM: bad })).toThrow("CLANKER_MAIL_FROM must be an address like clanker@example.com");
   });
+
+  test("URLs and names that would start and then never work are refused at start, naming the variable", () => {
+    for (const pub of ["http://127.0.0.1:4377/app?x=1", "https://clanker.example/#frag", "https://u:p@clanker.example"])
+      expect(() => loadConfig({}, { CLANKER_PUBLIC_URL: pub })).toThrow("CLANKER_PUBLIC_URL must be the server's address only");
+    expect(loadConfig({}, { CLANKER_PUBLIC_URL: "https://clanker.example/base/" }).publicUrl).toBe("https://clanker.example/base");
+    for (const smtp of ["smtp://", "smtp://user:pw@", "smtps://:587"]) expect(() => loadConfig({}, { CLANKER_SMTP_URL: smtp })).toThrow("CLANKER_SMTP_URL must be smtp://user:pass@host:port");
+    // The password is not repeated in the message.
+    expect(() => loadConfig({}, { CLANKER_SMTP_URL: "smtp://user:hunter2@" })).not.toThrow("hunter2");
+    expect(loadConfig({}, { CLANKER_SMTP_URL: "smtp://u:p@mail.example:587" }).signin.smtpUrl).toBe("smtp://u:p@mail.example:587");
+    for (const host of ["clanker.example:8443", "https://clanker.example", "clanker.example/app"])
+      expect(() => loadConfig({}, { CLANKER_ALLOWED_HOSTS: `ok.example, ${host}` })).toThrow(`CLANKER_ALLOWED_HOSTS takes host names only, without scheme, port or path (e.g. clanker.example.com), got '${host}'`);
+    expect(loadConfig({}, { CLANKER_ALLOWED_HOSTS: "Clanker.Example, [::1], 10.0.0.5" }).allowedHosts).toContain("clanker.example");
+    expect(() => loadConfig({}, { CLANKER_METRICS_TOKEN: " ".repeat(16) })).toThrow("CLANKER_METRICS_TOKEN must be at least 16 visible ASCII characters");
+    expect(loadConfig({}, { ANTHROPIC_API_KEY: "  " }).models.anthropicApiKey).toBeNull();
+  });
 });
 
 test("the server says at start how many executor threads it runs, and which configured folders are not there", async () => {

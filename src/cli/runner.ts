@@ -78,6 +78,8 @@ function parseArgs(cmd: Cmd, rest: string[]): Record<string, unknown> & { _: str
     const negated = !flags.has(name) && name.startsWith("no-") && flags.get(name.slice(3))?.[1].type === "boolean";
     const [key, def] = flags.get(negated ? name.slice(3) : name) ?? [];
     if (!key || !def) throw new UsageError(`unknown option '${t.slice(0, eq < 0 ? undefined : eq)}' for '${where}'`, hint);
+    // Given twice, which one was meant cannot be known (a script's default and the person's own, say).
+    if (seen.has(def)) throw new UsageError(`--${key} was given more than once: give it once`, hint);
     seen.add(def);
     if (def.type === "boolean") {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`, hint);
@@ -91,6 +93,9 @@ function parseArgs(cmd: Cmd, rest: string[]): Record<string, unknown> & { _: str
       value = next;
       i++;
     }
+    // Given nothing (`--api-key ""`: an agent's config whose variable was unset): refused, not read as not given,
+    // which for some flags means another identity or everything (`mcp` as the local owner, `keys list` of all).
+    if (value === "") throw new UsageError(`--${name} was given an empty value${def.valueHint ? `: give ${def.valueHint}` : ""}, or leave it out`, hint);
     if (def.type === "enum" && def.options && !def.options.includes(value))
       throw new UsageError(`--${name} must be one of ${def.options.join(", ")}, got '${value}'`, hint);
     args[key] = value;
