@@ -191,6 +191,16 @@ describe("graceful shutdown", () => {
     return { api, id, key };
   }
 
+  test("SIGHUP (the terminal closed) drains as SIGTERM does: the run in flight finishes, exit 0", async () => {
+    const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
+    const { api, id } = await runOn(s, `Summarize while the terminal closes [[slow:200]] ${process.pid}-hup`);
+    process.kill(s.pid, "SIGHUP");
+    await waitFor(() => s.logs(), (l) => l.includes("shutting down"));
+    expect(await s.exited()).toBe(0);
+    await s.restart();
+    expect((await api("GET", `/api/v1/executions/${id}/status`)).body.status).toBe("completed");
+  }, 30_000);
+
   test("SIGTERM lets a run in flight finish: new connections are refused, the log names the run, exit 0, run completed", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
     const input = `Summarize while stopping [[slow:300]] ${process.pid}-finish`;

@@ -23,7 +23,7 @@ export async function serveCommand(config: Config): Promise<void> {
 }
 
 /**
- * SIGTERM/SIGINT drain the server, then exit 0; a second signal stops it at once. Ctrl-C under `npm start`
+ * SIGTERM/SIGINT/SIGHUP drain the server, then exit 0; a second signal stops it at once. Ctrl-C under `npm start`
  * reaches us twice (from the terminal and forwarded by npm), so a repeat within a second counts as the same one.
  */
 function handleSignals(running: Running): void {
@@ -52,4 +52,6 @@ function handleSignals(running: Running): void {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The terminal it was started from closed (an ssh session dropped): drained as well, not killed mid-run.
+  process.on("SIGHUP", onSignal);
 }
