@@ -236,6 +236,20 @@ describe("keys create", () => {
     expect(r.stdout).toContain(`curl -H "x-api-key: $CLANKER_API_KEY" ${srv.url}/api/v1/profile`);
     expect(r.stdout).toContain(`"url":"${srv.url}/mcp"`);
   });
+
+  test("a stdout that cannot take the key (a full disk): exit 1 saying so, and the key revoked (and audited), not left working unseen", async () => {
+    const email = uniqueEmail("cli-full");
+    for (const args of [["keys", "create", "--name", "unseen", "--email", email], ["sessions", "create", "--email", email]]) {
+      const p = Bun.spawn([process.execPath, MAIN, ...args], { env: srv.env, cwd: ROOT, stdin: "ignore", stdout: Bun.file("/dev/full"), stderr: "pipe" });
+      const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+      expect(code).toBe(1);
+      expect(stderr).toContain("to stdout (ENOSPC): it was revoked, since nobody could see it; run the command again with stdout to a terminal or a file");
+    }
+    const list = await run(["keys", "list"]);
+    expect(list.stdout.split("\n").find((l) => l.includes("unseen"))).toContain("revoked");
+    expect(await querySql(srv, "SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE email = ?)", email)).toEqual([{ n: 0 }]);
+    expect(await querySql(srv, "SELECT count(*) AS n FROM audit_logs WHERE action = 'api_key.revoke' AND CAST(metadata AS TEXT) LIKE '%not shown%'")).toEqual([{ n: 1 }]);
+  });
 });
 
 describe("a command that makes the store where there is none", () => {

@@ -9,11 +9,13 @@ import { normalizeEmail } from "../modules/users/service";
 import { KEY_NAME_MAX, mintApiKey } from "../modules/api-keys/service";
 import { writeAudit } from "../store/audit";
 import { and, count, eq } from "drizzle-orm";
-import { memberships, workspaces } from "../store/schema";
+import { apiKeys, memberships, sessions, workspaces } from "../store/schema";
 import { ownPersonalWorkspace, SLUG_RE } from "../modules/workspaces/service";
 import { reservedSlug } from "../modules/workspaces/insert";
 import { issueSession } from "../modules/users/sessions";
-import { usageError } from "./errors";
+import { Failure, usageError } from "./errors";
+import { writeSync } from "node:fs";
+import { sha256Hex } from "../lib/crypto";
 import { keysCreateNextSteps } from "./next-steps";
 import { isPlainLine } from "../lib/display-name";
 
@@ -41,7 +43,7 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
   const users = createUsersService(store);
   const email = flags.email === undefined ? null : guard(() => normalizeEmail(flags.email!));
   // One transaction: a key that cannot be made (not a member of --workspace) leaves no user or workspace behind.
-  const { secret, line } = await store.tx(async () => {
+  const { secret, line, keyId, workspaceId } = await store.tx(async () => {
     const { user, created } = await users.ensure({ email });
     if (created) store.afterCommit(() => console.log(`Created user ${encodeId("user", user.id)}${email ? ` (${email})` : ""} with a personal workspace`));
     let ws = flags.workspace
@@ -65,12 +67,28 @@ export async function runKeysCreate(store: Store, config: Config, flags: Flags):
     }
     const { row, secret } = await mintApiKey(store, { workspaceId: ws.id, userId: user.id, name });
     await writeAudit(store, systemCtx(ws.id, "cli"), { action: "api_key.create", resourceType: "api_key", resourceId: encodeId("apiKey", row.id), metadata: { name, via: "cli" } });
-    return { secret, line: `Created API key ${encodeId("apiKey", row.id)} for workspace ${ws.slug} (${encodeId("workspace", ws.id)}).` };
+    return { secret, keyId: row.id, workspaceId: ws.id, line: `Created API key ${encodeId("apiKey", row.id)} for workspace ${ws.slug} (${encodeId("workspace", ws.id)}).` };
   });
   // The key stays alone on the last line (scripts read it there); what to do with it comes just before.
-  for (const line of keysCreateNextSteps(config)) console.log(line);
-  console.log(`${line} It is shown once:`);
-  console.log(secret);
+  await showOnce(`${[...keysCreateNextSteps(config), `${line} It is shown once:`, secret].join("\n")}\n`, "key", () =>
+    store.tx(async () => {
+      await store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, keyId));
+      await writeAudit(store, systemCtx(workspaceId, "cli"), { action: "api_key.revoke", resourceType: "api_key", resourceId: encodeId("apiKey", keyId), metadata: { via: "cli", reason: "not shown: stdout could not take it" } });
+    }),
+  );
+}
+
+/**
+ * Writes what holds a secret shown once. A stdout that cannot take it (a full disk, a closed pipe) left a working key
+ * nobody ever saw, and the command said nothing and exited 0: the secret is revoked, and the command fails saying so.
+ */
+async function showOnce(text: string, what: string, revoke: () => Promise<unknown>): Promise<void> {
+  try {
+    writeSync(1, text);
+  } catch (e) {
+    await revoke();
+    throw new Failure(`could not write the ${what} to stdout (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): it was revoked, since nobody could see it; run the command again with stdout to a terminal or a file`);
+  }
 }
 
 export async function runSessionsCreate(store: Store, rawEmail: string): Promise<void> {
@@ -80,6 +98,7 @@ export async function runSessionsCreate(store: Store, rawEmail: string): Promise
     const { user } = await users.ensure({ email });
     return { token: await issueSession(store, user.id, { requestId: "cli" }, "cli"), userId: user.id };
   });
-  console.log(`Session for ${email} (${encodeId("user", userId)}); send it as x-auth-token:`);
-  console.log(token);
+  await showOnce(`Session for ${email} (${encodeId("user", userId)}); send it as x-auth-token:\n${token}\n`, "session token", () =>
+    store.tx(() => store.db.update(sessions).set({ revokedAt: Date.now() }).where(eq(sessions.tokenHash, sha256Hex(token)))),
+  );
 }
