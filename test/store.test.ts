@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq, lt, sql } from "drizzle-orm";
@@ -21,6 +21,8 @@ import { pruneOutbox } from "../src/modules/signin/mailer";
 import { dataDirFiles } from "../src/store/files";
 import { loadConfig } from "../src/config";
 import { createLog } from "../src/lib/log";
+import { lockDataDir } from "../src/store/data-lock";
+import { privateFile } from "../src/lib/private-files";
 
 const dir = join(import.meta.dir, "../src/store/migrations");
 let tmp: string;
@@ -173,9 +175,33 @@ test("the scheduler's prunes: sessions a day past their end, ended callbacks pas
   const files = dataDirFiles(join(tmp, "outbox-prune"));
   await files.put(`outbox/${now - 9 * day}-1-old@example.test.eml`, "old");
   await files.put(`outbox/${now - 7 * day}-2-invited@example.test.eml`, "an invitation still good");
+  await files.put(`outbox/${now - 9 * day}-3-${process.pid}-replica@example.test.eml`, "old, from a replica");
   await files.put("outbox/notes.txt", "not the server's");
-  expect(await pruneOutbox(files, now)).toBe(1);
-  expect(await files.list("outbox/")).toEqual([`outbox/${now - 7 * day}-2-invited@example.test.eml`, "outbox/notes.txt"]);
+  // An outbox linked to a person's folder: their files named by date are not mail.
+  await files.put("outbox/2024-01-tax-return.pdf", "not the server's either");
+  expect(await pruneOutbox(files, now)).toBe(2);
+  expect(await files.list("outbox/")).toEqual([`outbox/${now - 7 * day}-2-invited@example.test.eml`, "outbox/2024-01-tax-return.pdf", "outbox/notes.txt"]);
+});
+
+test("links left in the data dir are not followed: the pid file is made anew, a linked file's mode is left alone", () => {
+  const dataDir = join(tmp, "links");
+  mkdirSync(dataDir, { recursive: true });
+  const victim = join(tmp, "someone-elses.txt");
+  writeFileSync(victim, "theirs");
+  chmodSync(victim, 0o644);
+  symlinkSync(victim, join(dataDir, "clanker.pid"));
+  symlinkSync(victim, join(dataDir, "linked.db"));
+  const lock = lockDataDir(dataDir);
+  try {
+    lock.announce("http://127.0.0.1:1");
+    expect(readFileSync(victim, "utf8")).toBe("theirs");
+    expect(lstatSync(join(dataDir, "clanker.pid")).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(dataDir, "clanker.pid"), "utf8")).toContain("http://127.0.0.1:1");
+    privateFile(join(dataDir, "linked.db"));
+    expect(statSync(victim).mode & 0o777).toBe(0o644);
+  } finally {
+    lock.release();
+  }
 });
 
 test("a file write that fails part-way (a full disk: /dev/full) leaves nothing at its path; the put fails with the disk's error", async () => {

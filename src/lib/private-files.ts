@@ -28,8 +28,10 @@ export function privateDir(path: string): void {
 
 /** Creates an empty 0600 file if none exists (so SQLite's -wal/-shm, which copy the db file's mode, are 0600 too). */
 export function privateFile(path: string): void {
-  if (existsSync(path)) tighten(path, lstatSync(path).mode & 0o777);
-  else closeSync(openSync(path, "a", 0o600));
+  if (!existsSync(path)) return closeSync(openSync(path, "a", 0o600));
+  const st = lstatSync(path);
+  // A link's own mode reads 0777: chmod would change the file it names, which is not ours to change.
+  if (!st.isSymbolicLink()) tighten(path, st.mode & 0o777);
 }
 
 /** Clears group/other bits on a file or a whole tree (symlinks are neither followed nor changed); returns the files seen. */

@@ -30,6 +30,15 @@ export interface DataDirLock {
 // Held here as well as by the caller: a Database that is garbage-collected closes, and closing drops the lock.
 const held = new Set<Database>();
 
+/**
+ * The pid file made anew (we hold the lock, so no other server writes it): a link left in its place was followed, and
+ * the file it named overwritten with the pid and URL.
+ */
+function writePidFile(path: string, text: string): void {
+  rmSync(path, { force: true });
+  writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+}
+
 /** `schema`: the last migration this server ships, in its pid file for a newer CLI to compare (see runningServer). */
 export function lockDataDir(dataDir: string, schema = ""): DataDirLock {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -49,10 +58,10 @@ export function lockDataDir(dataDir: string, schema = ""): DataDirLock {
     throw e;
   }
   held.add(db);
-  writeFileSync(pidPath, `${process.pid}\n\n${schema}\n`, { mode: 0o600 });
+  writePidFile(pidPath, `${process.pid}\n\n${schema}\n`);
   return {
     announce(url) {
-      if (held.has(db)) writeFileSync(pidPath, `${process.pid}\n${url}\n${schema}\n`, { mode: 0o600 });
+      if (held.has(db)) writePidFile(pidPath, `${process.pid}\n${url}\n${schema}\n`);
     },
     release() {
       if (!held.delete(db)) return;

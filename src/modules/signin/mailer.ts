@@ -23,11 +23,15 @@ export interface Mailer {
  */
 export const OUTBOX_KEEP_MS = 8 * 24 * 3600 * 1000;
 
+/** An outbox file's name: `<ms>-<seq>[-<pid>]-<address>.eml` (see send). */
+const OUTBOX_NAME = /^(\d{13,})-\d+(?:-\d+)?-[A-Za-z0-9@._-]*\.eml$/;
+
 /** Deletes outbox mail written before `now - OUTBOX_KEEP_MS` (its name starts with the time it was written); returns how many. */
 export async function pruneOutbox(files: FileStore, now = Date.now()): Promise<number> {
   let gone = 0;
   for (const path of await files.list(`${OUTBOX_DIR}/`)) {
-    const written = /^(\d+)-/.exec(path.slice(OUTBOX_DIR.length + 1));
+    // Only a name as send() writes them: an outbox that is a link to another folder keeps that folder's files.
+    const written = OUTBOX_NAME.exec(path.slice(OUTBOX_DIR.length + 1));
     if (!written || Number(written[1]) >= now - OUTBOX_KEEP_MS) continue;
     await files.delete(path);
     gone++;
