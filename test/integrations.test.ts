@@ -125,6 +125,28 @@ describe("REST: slack by bot token", () => {
     expect(JSON.stringify(entry)).not.toContain("Deploy done");
   });
 
+  test("a retry under the same idempotency-key posts once and answers the first answer (several at once too); a refusal is tried again", async () => {
+    const before = slack.messages.length;
+    const send = (text: string, key: string) => member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general", text } }, headers: { "idempotency-key": key } });
+    const key = `post-${process.pid}-${Date.now()}`;
+    const first = await send("Once only", key);
+    expect(first.status).toBe(200);
+    const retries = await Promise.all([send("Once only", key), send("Once only", key), send("Once only", key)]);
+    for (const r of retries) {
+      // Each either replays the answer or, while the first is still being posted, is told to retry in a second.
+      if (r.status === 200) expect({ replayed: r.headers.get("idempotency-replayed"), text: r.text }).toEqual({ replayed: "true", text: first.text });
+      else expect(r.body.error.code).toBe("IDEMPOTENCY_IN_FLIGHT");
+    }
+    expect(slack.messages.length - before).toBe(1);
+    expectError(await send("Another text", key), 400, "invalid_request_error", "IDEMPOTENCY_KEY_REUSED");
+    // A refusal (a channel Slack does not know) is not kept: the same key posts once the channel is right.
+    const refusedKey = `${key}-refused`;
+    const refused = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "x" } }, headers: { "idempotency-key": refusedKey } });
+    expect(refused.status).toBe(400);
+    const again = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "x" } }, headers: { "idempotency-key": refusedKey } });
+    expect(again.headers.get("idempotency-replayed")).toBeNull();
+  });
+
   test("list_channels follows Slack's cursor through every page", async () => {
     const before = slack.calls.filter((c) => c.method === "conversations.list").length;
     const r = await member("POST", "/api/v1/integrations/slack/actions/list_channels", { body: { input: {} } });
@@ -325,6 +347,15 @@ describe("MCP (official SDK client)", () => {
       type: "invalid_request_error",
       param: "input.text",
     });
+  });
+
+  test("execute-integration-action with an idempotencyKey posts once however often it is retried; another input under it is refused naming the argument", async () => {
+    const before = slack.messages.length;
+    const args = { integration: "slack", action: "post_message", input: { channel: "C002", text: "retried" }, idempotencyKey: `mcp-post-${Date.now()}` };
+    const first = await toolOk(memberMcp, "execute-integration-action", args);
+    expect(await toolOk(memberMcp, "execute-integration-action", args)).toEqual(first);
+    expect(slack.messages.length - before).toBe(1);
+    expect(await toolError(memberMcp, "execute-integration-action", { ...args, input: { channel: "C002", text: "other" } })).toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED", param: "idempotencyKey" });
   });
 
   test("disconnect-integration: refused to a member; the owner's forgets the token", async () => {

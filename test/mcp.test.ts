@@ -573,6 +573,15 @@ describe.each(["streamable", "sse", "stdio"] as const)("MCP over %s", (kind) => 
     expect((await ok(a, "get-artifact", { id: run.artifactId })).id).toBe(run.artifactId);
   }, 20_000);
 
+  test("write-memory with an idempotencyKey: a retried append adds its note once", async () => {
+    const note = `once-${process.pid}-${Date.now()}`;
+    const args = { content: note, mode: "append", idempotencyKey: note };
+    const first = await ok(a, "write-memory", args);
+    expect(await ok(a, "write-memory", args)).toEqual(first);
+    const doc = await ok(a, "read-memory");
+    expect(doc.content.split(note).length - 1).toBe(1);
+  });
+
   test("write-memory overwrite with ifMatchVersion: a stale version is refused like REST's If-Match", async () => {
     const cur = await ok(a, "read-memory");
     const next = await ok(a, "write-memory", { content: `${kind} rewritten`, mode: "overwrite", ifMatchVersion: cur.version });

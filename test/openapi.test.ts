@@ -166,7 +166,7 @@ describe("what the document says", () => {
       .map((o) => `${o.method} ${o.path}`)
       .sort();
     expect(withKey).toEqual(
-      ["/api/v1/api-keys", "/api/v1/executions/{id}/rerun", "/api/v1/memory/append", "/api/v1/secrets", "/api/v1/skills/{slug}/run", "/api/v1/workflows/{id}/launch", "/api/v1/workspaces"].map((p) => `post ${p}`).sort(),
+      ["/api/v1/api-keys", "/api/v1/executions/{id}/rerun", "/api/v1/integrations/{integration}/actions/{action}", "/api/v1/memory/append", "/api/v1/secrets", "/api/v1/skills/{slug}/run", "/api/v1/workflows/{id}/launch", "/api/v1/workflows/{id}/stream", "/api/v1/workspaces"].map((p) => `post ${p}`).sort(),
     );
   });
 

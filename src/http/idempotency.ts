@@ -74,6 +74,14 @@ function sortedJson(v: unknown): string {
   });
 }
 
+/**
+ * `acts`: the handler acts outside the store (an integration's post to Slack, a mail), so it cannot share a transaction
+ * with its stored answer, and must not hold one open while it waits on another server: it runs with the key held in
+ * flight (a copy meanwhile is 409 IDEMPOTENCY_IN_FLIGHT), and its answer is stored once it has one. A server that
+ * dies between the two has done it without storing it: the one case a retry does it again.
+ */
+export type RunOptions = TxOptions & { acts?: boolean };
+
 export class Idempotency {
   /**
    * Answers this process committed, by slot: what PostgreSQL would need a round trip for. None on SQLite, whose own
@@ -118,9 +126,9 @@ export class Idempotency {
    * fields shown once (a new API key): they are stored sealed with the master key, and opened on replay so
    * the client that lost the first answer still gets its secret.
    */
-  async run(req: IdempotentRequest, handler: () => Promise<Answer>, seal: readonly string[] = [], txOpts: TxOptions = {}): Promise<Outcome> {
+  async run(req: IdempotentRequest, handler: () => Promise<Answer>, seal: readonly string[] = [], txOpts: RunOptions = {}): Promise<Outcome> {
     // Every run joins the group-commit batch (its own savepoint): the caller awaits store.pending() before answering.
-    if (req.key === null) return { replayed: false, ...(await this.tx(handler, txOpts)) };
+    if (req.key === null) return { replayed: false, ...(await (txOpts.acts ? handler() : this.tx(handler, txOpts))) };
     if (!KEY_RE.test(req.key))
       throw new InvalidRequestError("idempotency-key must be 1–255 visible ASCII characters", "idempotency-key");
     // Keyed with the master key: the body may hold a secret's value, which a plain hash in the table (or a backup, a
@@ -177,6 +185,12 @@ export class Idempotency {
       // A thrown refusal rolled everything back and is not kept (Stripe keeps none for a validation failure or a
       // conflict either): what refused it (no credits, a run still going, a slug taken) may be gone by the retry,
       // which would otherwise get the first refusal, now untrue, for a day.
+      if (txOpts.acts) {
+        // Done outside the store (see RunOptions): its answer is stored once it has one, the key held meanwhile.
+        const a = await handler();
+        if (a.status < 500) await this.tx(() => this.save(req.workspaceId, key, slot, stored(a), now));
+        return { replayed: false, ...a };
+      }
       const answer = await this.tx(async () => {
         const a = await handler();
         if (a.status < 500) await this.save(req.workspaceId, key, slot, stored(a), now);
@@ -194,12 +208,16 @@ export class Idempotency {
    * and arguments; a retry gets the first answer again (a refusal is tried again), as the REST header does. Its
    * answer waits for the commit, as an HTTP answer does.
    */
-  async once<T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, txOpts: TxOptions = {}, log?: (line: string) => void): Promise<T> {
+  async once<T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, txOpts: RunOptions = {}, log?: (line: string) => void): Promise<T> {
     // Without a key the call is what it always was: the service's own transaction.
     if (key === undefined) return fn();
     let out: Outcome;
     try {
       out = await this.run({ workspaceId: ctx.workspaceId, principal: callerOf(ctx), key, method: "CALL", path: call, body: args }, async () => ({ status: 200, body: await fn() }), [], txOpts);
+    } catch (e) {
+      // The key is a tool's argument here, not a header: its refusals name the argument.
+      if (e instanceof ApiError && e.param === "idempotency-key") throw new ApiError(e.type, e.message.replace("idempotency-key", "idempotencyKey"), { code: e.code, param: "idempotencyKey", headers: e.headers });
+      throw e;
     } finally {
       await this.committed(log);
     }

@@ -1,7 +1,6 @@
 // A route's mutation under the request's idempotency-key, in the group-commit batch (src/http/idempotency.ts).
 import { callerOf, type Ctx } from "../lib/context";
-import type { TxOptions } from "../store/db";
-import type { Idempotency } from "./idempotency";
+import type { Idempotency, RunOptions } from "./idempotency";
 import { pathOf, type PlatformDeps } from "./platform";
 
 /**
@@ -16,7 +15,7 @@ import { pathOf, type PlatformDeps } from "./platform";
 export async function idempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown; set: { status?: number | string; headers: Record<string, string | number> } },
   fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[]; tx?: TxOptions; replayed?: (first: unknown) => void } = {},
+  opts: { seal?: readonly string[]; tx?: RunOptions; replayed?: (first: unknown) => void } = {},
 ): Promise<T> {
   let out: Awaited<ReturnType<Idempotency["run"]>>;
   try {
@@ -41,7 +40,7 @@ const committed = (deps: PlatformDeps): Promise<void> => deps.idempotency.commit
 function runIdempotent<T>(
   c: { deps: PlatformDeps; ctx: Ctx; request: Request; body: unknown },
   fn: () => T | Promise<T>,
-  opts: { seal?: readonly string[]; tx?: TxOptions },
+  opts: { seal?: readonly string[]; tx?: RunOptions },
 ) {
   return c.deps.idempotency.run(
     {

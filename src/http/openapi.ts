@@ -224,7 +224,7 @@ function addExamples(op: Json, ex: { request?: unknown; response?: unknown } | u
 }
 
 /** The mutations that take an `idempotency-key` (those whose route runs under idempotent()). */
-const IDEMPOTENT = /^post \/api\/v1\/(workspaces|secrets|api-keys|skills\/\{slug\}\/run|executions\/\{id\}\/rerun|memory\/append|workflows\/\{id\}\/launch)$/;
+const IDEMPOTENT = /^post \/api\/v1\/(workspaces|secrets|api-keys|skills\/\{slug\}\/run|executions\/\{id\}\/rerun|memory\/append|workflows\/\{id\}\/(launch|stream)|integrations\/\{integration\}\/actions\/\{action\})$/;
 
 const IDEMPOTENCY_KEY = {
   name: "idempotency-key",

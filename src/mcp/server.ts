@@ -5,7 +5,7 @@ import { z } from "zod";
 import { version } from "../../package.json";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Ctx } from "../lib/context";
-import type { TxOptions } from "../store/db";
+import type { RunOptions } from "../http/idempotency";
 import { AuthenticationError, invalidParameter } from "../lib/errors";
 import type { Services } from "../services";
 import { registerSkillTools } from "./tools/skills";
@@ -44,7 +44,7 @@ export interface ToolContext {
   /** The workspace of the request that opened the session: it hears of resource list changes there from the start. */
   workspaceId?: number;
   /** A creating tool's call under the idempotency key it was given (see Idempotency.once). */
-  once: <T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, tx?: TxOptions) => Promise<T>;
+  once: <T>(ctx: Ctx, key: string | undefined, call: string, args: unknown, fn: () => Promise<T>, tx?: RunOptions) => Promise<T>;
   /** The server's log: a tool's failure that is a bug (not a typed error) is written there, as a route's is. */
   log: Log;
 }

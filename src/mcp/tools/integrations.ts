@@ -4,10 +4,11 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ToolContext } from "../server";
 import { tool } from "../result";
 import { hints, objectOutput } from "../hints";
+import { idempotencyKey } from "./skills";
 
 const integration = z.string().min(1).max(50).describe("Integration id: slack, github, email or webhook (see list-integrations)");
 
-export function registerIntegrationTools(server: McpServer, { services, ctxOf, baseUrl }: ToolContext): void {
+export function registerIntegrationTools(server: McpServer, { services, ctxOf, baseUrl, once }: ToolContext): void {
   const svc = services.integrations;
   server.registerTool(
     "list-integrations",
@@ -43,8 +44,15 @@ export function registerIntegrationTools(server: McpServer, { services, ctxOf, b
         integration,
         action: z.string().min(1).max(100).describe("Action name, e.g. post_message"),
         input: z.record(z.string(), z.unknown()).optional().describe("The action's input, as its inputSchema describes"),
+        idempotencyKey,
       },
     },
-    (a, extra) => tool(async () => svc.execute(await ctxOf(extra), a.integration, a.action, a.input ?? {})),
+    (a, extra) =>
+      tool(async () => {
+        const ctx = await ctxOf(extra);
+        const input = a.input ?? {};
+        // Acts outside the store (a post to Slack): see RunOptions.
+        return once(ctx, a.idempotencyKey, "execute-integration-action", { integration: a.integration, action: a.action, input }, () => svc.execute(ctx, a.integration, a.action, input), { acts: true });
+      }),
   );
 }

@@ -7,11 +7,13 @@ import { ok, tool, toolResult, type ToolResult } from "../result";
 import { envelope, pageArgs } from "./paging";
 import { artifactOutput, executionOutput, hints, listOutput, memoryOutput, output } from "../hints";
 import { artifactUri, isTextMedia } from "../resources";
+import { idempotencyKey } from "./skills";
+import { oneWriter } from "../../modules/memory/service";
 
 const id = (what: string, example: string) => z.string().min(1).max(100).describe(`${what} id, prefixed (${example}) or raw`);
 const INLINE_LIMIT = 1024 * 1024;
 
-export function registerWorkspaceTools(server: McpServer, { services, ctxOf, baseUrl, transport }: ToolContext): void {
+export function registerWorkspaceTools(server: McpServer, { services, ctxOf, baseUrl, transport, once }: ToolContext): void {
   server.registerTool(
     "list-artifacts",
     { ...hints("List artifacts", "read"), description: "List the files your skill runs generated, newest first", inputSchema: pageArgs, outputSchema: listOutput() },
@@ -99,14 +101,17 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
         content: z.string().describe("The whole document (overwrite) or the note to add (append)"),
         mode: z.enum(["overwrite", "append"]).optional().describe("Default append"),
         ifMatchVersion: z.number().int().min(0).optional().describe("Write (either mode) only if the document is still at this version; else a conflict naming the current one"),
+        idempotencyKey,
       },
       outputSchema: memoryOutput,
     },
-    ({ content, mode, ifMatchVersion }, extra) =>
+    ({ content, mode, ifMatchVersion, idempotencyKey: key }, extra) =>
       tool(async () => {
         const input = { content, ifMatch: ifMatchVersion === undefined ? null : `"v${ifMatchVersion}"` };
         const ctx = await ctxOf(extra);
-        return (mode ?? "append") === "append" ? services.memory.append(ctx, input) : services.memory.write(ctx, input);
+        const how = mode ?? "append";
+        // An append retried after a lost answer adds its note once, as REST's /memory/append with an idempotency-key.
+        return once(ctx, key, "write-memory", { content, mode: how, ifMatchVersion }, () => (how === "append" ? services.memory.append(ctx, input) : services.memory.write(ctx, input)), oneWriter(ctx));
       }),
   );
 

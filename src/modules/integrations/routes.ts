@@ -1,5 +1,6 @@
 // /api/v1/integrations: list, connect, disconnect, execute an action; and the OAuth callback (connections/callback-routes.ts).
 import { t } from "elysia";
+import { idempotent } from "../../http/idempotent-route";
 import type { Platform } from "../../http/platform";
 import { baseUrl } from "../../http/origin";
 import { oauthCallbackRoutes } from "../connections/callback-routes";
@@ -65,7 +66,9 @@ export const integrationsRoutes = (app: Platform) =>
     })
     .post(
       "/api/v1/integrations/:integration/actions/:action",
-      ({ ctx, deps, params, body }) => deps.services.integrations.execute(ctx, params.integration, params.action, body?.input ?? {}),
+      // A retry under the same idempotency-key posts nothing again (the action acts outside the store: see RunOptions).
+      ({ ctx, deps, params, body, request, set }) =>
+        idempotent({ ctx, deps, body, request, set }, () => deps.services.integrations.execute(ctx, params.integration, params.action, body?.input ?? {}), { tx: { acts: true } }),
       {
         auth: true,
         params: t.Object({ integration: name, action: t.String({ minLength: 1, maxLength: 100 }) }),
