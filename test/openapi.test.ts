@@ -125,8 +125,11 @@ describe("what the document says", () => {
       if (!codes.some((c) => c.startsWith("5"))) bad.push(`${method} ${path}: no 5xx`);
       // The MCP transport's own refusals are JSON-RPC errors (what MCP clients read there), or the envelope.
       const mcpTransport = (c: string) => path.startsWith("/mcp") && JSON.stringify(op.responses[c].content?.["application/json"]?.schema) === JSON.stringify({ anyOf: [errorRef, { $ref: "#/components/schemas/JsonRpcError" }] });
+      // An OAuth callback answers the browser with a page, or the envelope when refused before it runs.
+      const callbackPage = (c: string) =>
+        path.endsWith("/callback") && JSON.stringify(op.responses[c].content) === JSON.stringify({ "text/html": { schema: { type: "string" } }, "application/json": { schema: errorRef } });
       for (const c of codes.filter((c) => /^[45]/.test(c)))
-        if (!String(op.responses[c].$ref ?? "").startsWith("#/components/responses/") && !mcpTransport(c)) bad.push(`${method} ${path}: ${c} not the shared Error`);
+        if (!String(op.responses[c].$ref ?? "").startsWith("#/components/responses/") && !mcpTransport(c) && !callbackPage(c)) bad.push(`${method} ${path}: ${c} not the shared Error`);
       if (op.security?.length !== 0 && !codes.includes("401")) bad.push(`${method} ${path}: authenticated without a 401`);
       if (path.includes("{") && !codes.includes("404")) bad.push(`${method} ${path}: an id without a 404`);
     }

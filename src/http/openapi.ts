@@ -125,6 +125,13 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
         used.add(status);
         op.responses[status] ??= { $ref: `#/components/responses/${ERROR_RESPONSES[status]![0]}` };
       }
+      // The OAuth callbacks answer a browser: a page, refusals included (connections/callback-routes.ts); only what
+      // is refused before the route runs (a malformed path, a rate limit) is the JSON envelope.
+      if (path.endsWith("/callback"))
+        for (const [status, response] of Object.entries(op.responses as Json)) {
+          const description = status.startsWith("2") ? op.summary : (ERROR_RESPONSES[Number(status)]?.[1] ?? response.description);
+          op.responses[status] = { description, content: { "text/html": { schema: { type: "string" } }, ...(status.startsWith("2") ? {} : { "application/json": { schema: { $ref: "#/components/schemas/Error" } } }) } };
+        }
       if (path === "/mcp" || path.startsWith("/mcp/"))
         for (const [status, description] of Object.entries(MCP_TRANSPORT))
           op.responses[status] = { description, content: { "application/json": { schema: { anyOf: [{ $ref: "#/components/schemas/Error" }, { $ref: "#/components/schemas/JsonRpcError" }] } } } };
