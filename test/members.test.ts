@@ -207,6 +207,27 @@ describe("invitations", () => {
   });
 });
 
+describe("accepting again", () => {
+  test("the invitee accepting a second time (a lost answer) gets the same answer, adds nothing; once removed, the used token is refused", async () => {
+    const t = await makeTeam(srv, "Accept twice");
+    const email = uniqueEmail("twice");
+    expect((await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email, role: "member" } })).status).toBe(200);
+    const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")![0];
+    const me = client(srv, { session: await srv.createSession(email) });
+    const first = await me("POST", "/api/v1/invitations/accept", { body: { token } });
+    expect(first.status).toBe(200);
+    const again = await me("POST", "/api/v1/invitations/accept", { body: { token } });
+    expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: first.body });
+    const adds = (await t.owner("GET", "/api/v1/audit-logs?limit=50&action=member.add")).body.data.filter((a: any) => a.metadata.email === email);
+    expect(adds).toHaveLength(1);
+    // Someone else with the token, or the invitee once removed: the token is used.
+    expectError(await client(srv, { session: await srv.createSession(uniqueEmail("other")) })("POST", "/api/v1/invitations/accept", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
+    const userId = (await me("GET", "/api/v1/profile")).body.id;
+    expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/members/${userId}`)).status).toBe(200);
+    expectError(await me("POST", "/api/v1/invitations/accept", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
+  });
+});
+
 describe("invitation mail is bounded", () => {
   test("a workspace mails an address at most 3 in an hour, a person sends at most 20: then 429 with when to try again; another workspace is not held back; the mail names who sent it", async () => {
     const victim = uniqueEmail("victim");

@@ -166,9 +166,15 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       if (!inv) throw new NotFoundError("invitation");
       // A token that reached someone and was revoked since, not by a newer one: an owner or admin withdrew it.
       if (inv.status === "revoked") throw new PermissionError("This invitation was withdrawn: ask one of the workspace's owners or admins to invite you again", "INVITATION_WITHDRAWN");
-      if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted", "INVITATION_USED");
-      if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
       const [me] = await db.select().from(users).where(eq(users.id, ctx.actor.userId));
+      if (inv.status === "accepted") {
+        // The invitee asking again (a lost answer, a second click): their membership, as the first answer said.
+        const [held] = me?.email === inv.email ? await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id))) : [];
+        const [ws] = held ? await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId)) : [];
+        if (held && ws) return workspaceView(ws, held.role);
+        throw new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
+      }
+      if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
       if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
       const ws = await store.tx(async () => {
         const now = Date.now();
