@@ -1,7 +1,8 @@
 // A route's mutation under the request's idempotency-key, in the group-commit batch (src/http/idempotency.ts).
 import { callerOf, type Ctx } from "../lib/context";
 import type { Idempotency, RunOptions } from "./idempotency";
-import { pathOf, type PlatformDeps } from "./platform";
+import type { PlatformDeps } from "./platform";
+import { pathOf } from "./request-parts";
 
 /**
  * Routes pass the context's parts by name (`({ ctx, deps, body, request, set }) => idempotent({ ctx, … }, …)`), not

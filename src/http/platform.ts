@@ -8,7 +8,7 @@ import type { Store } from "../store/db";
 import type { Caller, Ctx } from "../lib/context";
 import { ApiError, describeError, InvalidRequestError, PermissionError, RequestTooLargeError } from "../lib/errors";
 import { readFormOrJsonBody, readJsonBody, readMultipartBody, readSignedJsonBody, throwIfBadBody } from "./body";
-import { randomToken } from "../lib/crypto";
+import { nextRequestId, pathOf, REQUEST_ID_RE, validVersion } from "./request-parts";
 import type { Services } from "../services";
 import { Authenticator, type Principal } from "./auth";
 import { BEARER_RE, credentialOf } from "./credential";
@@ -67,21 +67,6 @@ const MULTIPART_RE = /^multipart\/form-data/i;
 /** Where every error answers in OAuth's shape (RFC 6749 §5.2, RFC 7591 §3.2.2), ours too (a 429, a 413). */
 const OAUTH_ENDPOINTS = new Set([OAUTH_TOKEN_ROUTE, "/oauth/register"]);
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
-// Request ids need to be unique, not secret: a random per-process prefix and a counter, not 12 random bytes
-// (and their base64) per request.
-const REQUEST_ID_PREFIX = `req_${randomToken(9)}`;
-let requestSeq = 0;
-const nextRequestId = (): string => REQUEST_ID_PREFIX + (++requestSeq).toString(36);
-const VERSION_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function validVersion(v: string): boolean {
-  const m = VERSION_RE.exec(v);
-  if (!m) return false;
-  const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
-}
-
 // Per-request state kept on Elysia's context object (the same object through every hook of a request), not
 // in WeakMaps keyed by the Request: a WeakMap entry per request cost more than the lookup it saved.
 const STARTED = Symbol("started");
@@ -98,6 +83,8 @@ function countRate(v: { limit: number; remaining: number; reset: number }, set: 
 }
 /** The body of a request refused before it was read (the transform throws before anything sees it). */
 const UNREAD = Object.freeze({});
+/** The web app's budget as a multiple of CLANKER_RATE_LIMIT_PER_MINUTE (see count). */
+const WEB_RATE_FACTOR = 3;
 
 /**
  * Public routes that refuse a cross-site post themselves, with a page a person reads (an OAuth callback's
@@ -159,12 +146,16 @@ export function createPlatform(deps: PlatformDeps) {
         return refuse(request, set, e);
       }
     }
-    return uncounted ? principal : count(principal, set);
+    return uncounted ? principal : count(principal, set, cred !== null && "viaCookie" in cred && cred.viaCookie === true);
   };
-  /** Counts the request against the principal's budget: its headers set, or the 429 thrown. */
-  const count = (principal: Principal, set: AuthStep["set"]): Principal | Promise<Principal> => {
-    const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : config.rateLimitPerMinute;
-    const hit = limiter.hit(principal.rateKey, limit);
+  /**
+   * Counts the request against the principal's budget: its headers set, or the 429 thrown. The web app's (the session
+   * cookie) is a budget of its own, three times as large: each page a person opens makes several requests, and at the
+   * API's budget one browsing briskly met 429s and half-empty pages within a minute.
+   */
+  const count = (principal: Principal, set: AuthStep["set"], web = false): Principal | Promise<Principal> => {
+    const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : web ? WEB_RATE_FACTOR * config.rateLimitPerMinute : config.rateLimitPerMinute;
+    const hit = limiter.hit(web ? `${principal.rateKey}:web` : principal.rateKey, limit);
     if (hit instanceof Promise) return hit.then((v) => (countRate(v, set), principal));
     countRate(hit, set);
     return principal;
@@ -386,14 +377,3 @@ function errorResponse(err: ApiError, set: { status?: number | string; headers: 
 }
 
 export type Platform = ReturnType<typeof createPlatform>;
-
-/**
- * The path of a request's URL as the router matched it (the same cut as Elysia's), without a WHATWG parse of the whole
- * URL, which was ~0.6 % of an audited POST's CPU: Bun hands every request an absolute URL ("http://host/path?query").
- */
-export function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start === -1) return "/";
-  const query = url.indexOf("?", start);
-  return url.slice(start, query === -1 ? undefined : query);
-}
