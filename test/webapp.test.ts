@@ -114,6 +114,15 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   // Cancel from the page: a slow run started over the API, opened while running.
   const slow = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:1500]] to be cancelled" } });
   await page.goto(`${srv.url}/executions/${slow.body.executionId}`);
+  // A screen reader hears the status change (role=status, replaced only when it changes), not the whole output again
+  // at every update (it was a live region rebuilt each time); a failure is an alert.
+  expect(await page.locator("#output").getAttribute("aria-live")).toBeNull();
+  expect(await page.locator("#output").getAttribute("aria-busy")).toBe("true");
+  expect(await page.locator("#status-badge").getAttribute("role")).toBe("status");
+  expect(await page.locator("#run-error").getAttribute("role")).toBe("alert");
+  const badgeNode = await page.locator("#status-badge > *").elementHandle();
+  await page.waitForTimeout(1200); // updates of a running run, its status unchanged
+  expect(await badgeNode!.evaluate((n) => n.isConnected)).toBe(true);
   await page.getByRole("button", { name: "Cancel" }).click();
   await page.locator('#status-badge[data-status="cancelled"]').waitFor();
 

@@ -85,14 +85,14 @@ whoAmI().then(function (me) {
 
 const DETAIL_BODY = `${MARKDOWN_SCRIPT}<p><a href="/executions">← All executions</a></p>
 <h1 id="title">Execution</h1>
-<div class="toolbar"><span id="status-badge"></span>
+<div class="toolbar"><span id="status-badge" role="status"></span>
 <button type="button" id="cancel" hidden>Cancel</button>
 <button type="button" id="rerun" hidden>Run again</button></div>
 <p id="action-error" class="msg err" role="alert" hidden></p>
 <dl class="facts" id="facts"></dl>
-<p id="run-error" class="msg err" hidden></p>
+<p id="run-error" class="msg err" role="alert" hidden></p>
 <h2>Output</h2>
-<div id="output" aria-live="polite"></div>
+<div id="output"></div>
 <p id="no-output" class="muted" hidden>No output yet.</p>`;
 
 const DETAIL_SCRIPT = BADGE + `
@@ -101,8 +101,11 @@ function fact(dl, name, value) { var dt = document.createElement("dt"); dt.textC
 function render(s) {
   document.title = (s.skillName || s.skillSlug) + " — Execution — Clanker";
   $("title").textContent = s.skillName || s.skillSlug;
-  $("status-badge").replaceChildren(badge(s.status)); $("status-badge").dataset.status = s.status;
+  // The status is what a screen reader hears change (role=status), once per change; the output is not read out again
+  // each time it grows (it was rebuilt, and so announced whole, at every update).
+  if ($("status-badge").dataset.status !== s.status) { $("status-badge").replaceChildren(badge(s.status)); $("status-badge").dataset.status = s.status; }
   var active = s.status === "queued" || s.status === "running";
+  $("output").setAttribute("aria-busy", String(active));
   $("cancel").hidden = !(active && mayCancel(s)); $("rerun").hidden = active;
   var dl = $("facts"); dl.replaceChildren();
   fact(dl, "Id", s.id); fact(dl, "Skill", s.skillSlug); fact(dl, "Started from", s.interface);

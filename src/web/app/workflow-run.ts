@@ -10,7 +10,7 @@ const BODY = `<p><a href="/workflows">← All workflows</a></p>
 <span class="muted" id="live-note" role="status">Connecting…</span></div>
 <p id="action-error" class="msg err" role="alert" hidden></p>
 <dl class="facts" id="facts"></dl>
-<p id="run-error" class="msg err" hidden></p>
+<p id="run-error" class="msg err" role="alert" hidden></p>
 <section id="resume" class="resume" aria-labelledby="resume-h" hidden>
 <h2 id="resume-h">Waiting for you</h2>
 <pre class="block" id="resume-msg"></pre>
