@@ -228,6 +228,27 @@ describe("accepting again", () => {
   });
 });
 
+describe("reading an invitation before accepting it", () => {
+  test("the invitee reads the workspace, role and sender; anyone else, an API key, a used or withdrawn one is refused as accepting would be", async () => {
+    const ownerEmail = uniqueEmail("sender");
+    const t = await makeTeam(srv, "Preview Team", ownerEmail);
+    const email = uniqueEmail("preview");
+    const inv = await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email, role: "admin" } });
+    const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")![0];
+    const me = client(srv, { session: await srv.createSession(email) });
+    const seen = await me("POST", "/api/v1/invitations/preview", { body: { token } });
+    expect(seen.status).toBe(200);
+    expect(seen.body).toMatchObject({ id: inv.body.id, role: "admin", status: "pending", email, workspace: { id: t.id, name: "Preview Team" }, invitedBy: { email: ownerEmail } });
+    const intruder = await client(srv, { session: await srv.createSession(uniqueEmail("nosy")) })("POST", "/api/v1/invitations/preview", { body: { token } });
+    expectError(intruder, 403, "permission_error", "WRONG_RECIPIENT");
+    expect(intruder.text).not.toContain("Preview Team");
+    expectError(await t.owner("POST", "/api/v1/invitations/preview", { body: { token: "inv_nope" } }), 404, "not_found_error");
+    // Reading changed nothing: it is still there to accept; once accepted, it is used.
+    expect((await me("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
+    expectError(await me("POST", "/api/v1/invitations/preview", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
+  });
+});
+
 describe("invitation mail is bounded", () => {
   test("a workspace mails an address at most 3 in an hour, a person sends at most 20: then 429 with when to try again; another workspace is not held back; the mail names who sent it", async () => {
     const victim = uniqueEmail("victim");

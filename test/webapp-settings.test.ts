@@ -276,7 +276,10 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
     const [page_, fragment] = path.split("#") as [string, string];
     await guest.waitForURL(`${srv.url}/login?next=${encodeURIComponent(page_)}#${fragment}`);
     await signInThroughPage(guest, srv, invitee, path);
-    await guest.getByRole("button", { name: "Accept the invitation" }).click();
+    // Before joining, the page says what and whose: the workspace, the role, who invited them.
+    const wsName = (await api("GET", "/api/v1/workspaces/current")).body.name;
+    await guest.locator("#inv-text", { hasText: `${ownerEmail}) invited you, ${invitee}, to join the workspace ${wsName} as a member.` }).waitFor();
+    await guest.getByRole("button", { name: `Join ${wsName}` }).click();
     await guest.locator("#accept-status", { hasText: /^You are now a member of .+\.$/ }).waitFor();
     expect(guest.url()).toBe(`${srv.url}/invitations/accept`);
     await expectAccessible(guest, "invitation accepted");

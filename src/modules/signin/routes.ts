@@ -14,6 +14,8 @@ import { SESSION_TTL_MS } from "../users/sessions";
 import { invitationSchema, workspaceSchema } from "../workspaces/routes";
 import { isoDate, noBody } from "../../http/schemas";
 
+const invitationToken = t.Object({ token: t.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
 const email = t.String({ minLength: 3, maxLength: 320 });
 
 // What each sign-in, activation and agent-auth route answers (Elysia checks every answer against these).
@@ -202,9 +204,16 @@ export const signinRoutes = (app: Platform) =>
       response: invitationSchema,
       detail: { tags: ["Workspaces"], summary: "Invite a member (owners and admins)" },
     })
+    // The token in a body, never a URL (a query string is logged and kept in history): POST for a read, as accept.
+    .post("/api/v1/invitations/preview", ({ ctx, deps, body }) => deps.services.invitations.preview(ctx, body.token), {
+      auth: true,
+      body: invitationToken,
+      response: t.Composite([invitationSchema, t.Object({ workspace: t.Object({ id: t.String(), name: t.String() }), invitedBy: t.Nullable(t.Object({ name: t.Nullable(t.String()), email: t.Nullable(t.String()) })) })]),
+      detail: { tags: ["Workspaces"], summary: "What an invitation offers (signed in as the invited address): the workspace, the role and who sent it, to read before accepting; changes nothing" },
+    })
     .post("/api/v1/invitations/accept", ({ ctx, deps, body }) => deps.services.invitations.accept(ctx, body.token), {
       auth: true,
-      body: t.Object({ token: t.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      body: invitationToken,
       response: workspaceSchema,
       detail: { tags: ["Workspaces"], summary: "Accept an invitation (signed in as the invited address): the workspace joined, with the role held" },
     });

@@ -69,6 +69,18 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
 
   const replacedError = (inv: InvitationRow) => new ConflictError(`A newer invitation to ${inv.email} replaced this one: accept the one in the latest mail`, "INVITATION_REPLACED");
 
+  /** The invitation a token names, for a signed-in person, and who they are; refused when withdrawn or replaced. */
+  const held = async (ctx: Ctx, token: string, verb: string) => {
+    if (ctx.actor.kind !== "user") throw new PermissionError(`${verb} an invitation from a signed-in session`, "SESSION_REQUIRED");
+    const [inv] = await db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token)));
+    if (inv?.status === "revoked" && (await replacedLater(inv))) throw replacedError(inv);
+    if (!inv) throw new NotFoundError("invitation");
+    // A token that reached someone and was revoked since, not by a newer one: an owner or admin withdrew it.
+    if (inv.status === "revoked") throw new PermissionError("This invitation was withdrawn: ask one of the workspace's owners or admins to invite you again", "INVITATION_WITHDRAWN");
+    const [me] = await db.select().from(users).where(eq(users.id, ctx.actor.userId));
+    return { inv, me };
+  };
+
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
     async invite(caller: Ctx, wsRef: string, input: { email: string; role: "admin" | "member" }, base: string | null) {
@@ -158,15 +170,26 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
       });
     },
 
+    /**
+     * What an invitation offers, for its invitee to read before accepting (the invitation page shows it): the
+     * workspace, the role and who sent it. Refused as accepting it would be, so nobody else learns what it is for.
+     */
+    async preview(ctx: Ctx, token: string) {
+      const { inv, me } = await held(ctx, token, "Read");
+      if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
+      if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
+      if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
+      const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
+      const [sender] = inv.invitedByUserId === null ? [] : await db.select().from(users).where(eq(users.id, inv.invitedByUserId));
+      return {
+        ...invitationView(inv),
+        workspace: { id: encodeId("workspace", ws!.id), name: ws!.name },
+        invitedBy: sender ? { name: sender.name, email: sender.email } : null,
+      };
+    },
+
     async accept(ctx: Ctx, token: string) {
-      if (ctx.actor.kind !== "user") throw new PermissionError("Accept an invitation from a signed-in session", "SESSION_REQUIRED");
-      const [inv] = await db.select().from(invitations).where(eq(invitations.tokenHash, sha256Hex(token)));
-      if (inv?.status === "revoked" && (await replacedLater(inv)))
-        throw replacedError(inv);
-      if (!inv) throw new NotFoundError("invitation");
-      // A token that reached someone and was revoked since, not by a newer one: an owner or admin withdrew it.
-      if (inv.status === "revoked") throw new PermissionError("This invitation was withdrawn: ask one of the workspace's owners or admins to invite you again", "INVITATION_WITHDRAWN");
-      const [me] = await db.select().from(users).where(eq(users.id, ctx.actor.userId));
+      const { inv, me } = await held(ctx, token, "Accept");
       if (inv.status === "accepted") {
         // The invitee asking again (a lost answer, a second click): their membership, as the first answer said.
         const [held] = me?.email === inv.email ? await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id))) : [];

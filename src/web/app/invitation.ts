@@ -15,7 +15,7 @@ function accepted(ws) {
   // The workspace just joined is the one this browser acts in from now on.
   setWs(ws.id);
   history.replaceState(null, "", location.pathname);
-  say($("accept-status"), "You are now " + (ws.role === "admin" ? "an admin" : ws.role === "owner" ? "an owner" : "a member") + " of " + ws.name + ".", "ok");
+  say($("accept-status"), "You are now " + roleWords(ws.role) + " of " + ws.name + ".", "ok");
   $("accept").hidden = true; $("go").hidden = false;
 }
 $("accept").onclick = async function () {
@@ -23,10 +23,23 @@ $("accept").onclick = async function () {
   try { accepted(await api("/api/v1/invitations/accept", { method: "POST", body: { token: token } })); }
   catch (e) { $("accept").disabled = false; say($("accept-status"), e.status === 404 ? "This invitation is not valid (withdrawn, or the link was cut short): ask whoever invited you to send a new one." : "Could not accept the invitation: " + e.message, "err"); }
 };
-whoAmI().then(function (me) {
+function roleWords(role) { return role === "admin" ? "an admin" : role === "owner" ? "an owner" : "a member"; }
+whoAmI().then(async function (me) {
   if (!me) return;
   if (!token) { $("accept").hidden = true; say($("page-error"), "This address holds no invitation: open the link in the invitation mail again.", "err"); return; }
-  $("inv-text").textContent = "Signed in as " + me.email + ": the invitation must be for this address (sign out and in again with that one if not).";
+  // What joining means, before the button: which workspace, what role, who asked (accepting also makes it the one
+  // this browser works in).
+  $("accept").hidden = true;
+  try {
+    var inv = await api("/api/v1/invitations/preview", { method: "POST", body: { token: token } });
+    var who = inv.invitedBy ? (inv.invitedBy.name || inv.invitedBy.email) + (inv.invitedBy.email && inv.invitedBy.name !== inv.invitedBy.email ? " (" + inv.invitedBy.email + ")" : "") : "Someone";
+    $("inv-text").textContent = who + " invited you, " + me.email + ", to join the workspace " + inv.workspace.name + " as " + roleWords(inv.role) + ". Accepting makes it the workspace you work in here.";
+    $("accept").textContent = "Join " + inv.workspace.name;
+    $("accept").hidden = false;
+  } catch (e) {
+    $("inv-text").textContent = "Signed in as " + me.email + ".";
+    say($("accept-status"), e.status === 404 ? "This invitation is not valid (withdrawn, or the link was cut short): ask whoever invited you to send a new one." : e.message, "err");
+  }
 });
 `;
 
