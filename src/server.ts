@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Config } from "./config";
 import { openStore, storeOptions, type Store } from "./store/db";
 import { SqliteStore } from "./store/sqlite-store";
-import { missingFolders, prepareStore } from "./startup";
+import { missingFolders, prepareStore, unknownSettings } from "./startup";
 import { lockDataDir } from "./store/data-lock";
 import { MIGRATIONS } from "./store/migrations";
 import { createApp, createDeps } from "./app";
@@ -163,7 +163,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
   if ((await deps.services.users.count()) === 0) logFirstStartSteps(config, server.port!, log);
   const threads = config.executor.workers;
   log(`Clanker listening on ${url} (data in ${config.dataDir}, pid ${process.pid}, ${threads} executor thread${threads === 1 ? "" : "s"})`);
-  for (const line of missingFolders(config)) log.warn(line);
+  for (const line of [...missingFolders(config), ...unknownSettings(process.env)]) log.warn(line);
   // Found out at the first run otherwise (MODEL_NOT_CONFIGURED), by someone who may not read this log.
   if (!config.models.anthropicApiKey && !config.models.openaiBaseUrl)
     log.warn("no model configured: skill runs fail (MODEL_NOT_CONFIGURED) unless their workspace brings its own key (PUT /api/v1/byok); set ANTHROPIC_API_KEY, or OPENAI_BASE_URL for an OpenAI-compatible server such as a local Ollama (http://127.0.0.1:11434/v1), and restart");

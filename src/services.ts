@@ -1,5 +1,6 @@
 // Every service, built once over the store: REST routes, MCP tools, jobs and the CLI call these.
-import { isLoopback, type Config } from "./config";
+import type { Config } from "./config";
+import { isLoopback } from "./config-values";
 import type { Store } from "./store/db";
 import type { SecretBox } from "./lib/secret-box";
 import { guardServices } from "./lib/scopes";

@@ -2,6 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { defaultReplicaRuns, defaultWorkers, loadConfig } from "../src/config";
 import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { KNOWN_SETTINGS, unknownSettings } from "../src/startup";
 import { tmpdir } from "node:os";
 import { logMessages, startServer } from "./helpers/server";
 
@@ -56,7 +58,7 @@ describe("executor threads", () => {
 
 test("the server says at start how many executor threads it runs, and which configured folders are not there", async () => {
   const gone = join(tmpdir(), `clanker-no-such-${process.pid}`);
-  const server = await startServer({ env: { CLANKER_WORKERS: "", CLANKER_SKILLS_DIR: `${gone}-skills`, CLANKER_LOCAL_SOURCES: `${tmpdir()},${gone}-sources` } });
+  const server = await startServer({ env: { CLANKER_WORKERS: "", CLANKER_SKILLS_DIR: `${gone}-skills`, CLANKER_LOCAL_SOURCES: `${tmpdir()},${gone}-sources`, CLANKER_SKILL_DIR: "typo" } });
   try {
     const n = defaultWorkers(navigator.hardwareConcurrency);
     const said = logMessages(server.logs());
@@ -66,9 +68,28 @@ test("the server says at start how many executor threads it runs, and which conf
     // The folder that is there is not named.
     expect(said).not.toContain(`names ${tmpdir()},`);
     expect(said.split("\n").filter((l) => l.includes("which is not a folder"))).toHaveLength(2);
+    expect(said).toContain("CLANKER_SKILL_DIR is not a setting of this server: it is ignored (did you mean CLANKER_SKILLS_DIR?)");
   } finally {
     await server.stop();
   }
+});
+
+describe("settings this server does not read", () => {
+  test("every CLANKER_ variable the source reads is a known setting (so none is warned about)", () => {
+    const read = new Set<string>();
+    for (const file of new Bun.Glob("src/**/*.ts").scanSync({ cwd: resolve(import.meta.dir, "..") }))
+      for (const m of readFileSync(resolve(import.meta.dir, "..", file), "utf8").matchAll(/\bCLANKER_[A-Z0-9_]+/g)) read.add(m[0]);
+    for (const app of ["GITHUB", "SLACK"]) read.add(`CLANKER_${app}_CLIENT_SECRET`);
+    expect([...read].filter((name) => !KNOWN_SETTINGS.has(name))).toEqual([]);
+    expect([...KNOWN_SETTINGS].filter((name) => !read.has(name))).toEqual([]);
+  });
+
+  test("a typo is named at start with the setting it is closest to; other tools' variables are left alone", () => {
+    expect(unknownSettings({ CLANKER_DATADIR: "/srv/clanker", CLANKER_DATA_DIR: "x", CLANKER_FROBNICATE: "1", PORT: "1", HOME: "/" })).toEqual([
+      "CLANKER_DATADIR is not a setting of this server: it is ignored (did you mean CLANKER_DATA_DIR?); README's Configuration lists them",
+      "CLANKER_FROBNICATE is not a setting of this server: it is ignored; README's Configuration lists them",
+    ]);
+  });
 });
 
 describe("the data dir and port", () => {

@@ -26,7 +26,7 @@ async function configOf(
   args: ConfigArgs,
   opts: { dataDir?: boolean; existing?: boolean; announceNew?: boolean; failCode?: 1 | 2; before?: (config: Config) => Promise<void> } = {},
 ): Promise<Config> {
-  const { loadConfig, ConfigError } = await import("../config");
+  const [{ loadConfig }, { ConfigError }] = await Promise.all([import("../config"), import("../config-values")]);
   let config: Config;
   try {
     config = loadConfig({ port: args.port, host: args.host, data: args.data });

@@ -1,6 +1,7 @@
 // `clanker credits grant --workspace SLUG --amount N`: add credits to a workspace's ledger.
 import { eq } from "drizzle-orm";
-import { MAX_CREDITS, type Config } from "../config";
+import type { Config } from "../config";
+import { MAX_CREDITS } from "../config-values";
 import type { Store } from "../store/db";
 import { workspaces } from "../store/schema";
 import { createBillingService } from "../modules/billing/service";
