@@ -6,6 +6,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { runSql } from "./helpers/sql";
 import { stopAll } from "./helpers/suite";
+import { LogFollowers } from "../src/modules/events/follow";
+import type { BusEvent } from "../src/modules/events/bus";
 
 const BACKLOG = 30_000; // ~6 MB of frames: six times what a lagging live client may have queued before it is dropped
 
@@ -85,5 +87,55 @@ test("a client that stops reading while it catches up holds nothing back: its ca
     expect(r.status).toBe(200);
     other.abort();
     await Bun.sleep(5);
+  }
+});
+
+test("a follower that finishes catching up while the group's read is on its way is served from where it got to, not from where that read started", async () => {
+  // A log whose reads answer when told to, as a pool of connections can (PostgreSQL): the catching-up follower's
+  // last read was answered from before 101 and 102 committed, and arrives while the group reads from 102 for the live one.
+  const log: BusEvent[] = [];
+  const ev = (id: number) => ({ id, workspaceId: 1, type: "t", source: "api", data: {}, createdAt: 0 }) as unknown as BusEvent;
+  for (let i = 1; i <= 100; i++) log.push(ev(i));
+  let cue = () => {};
+  let answerCatchUp: (() => void) | null = null;
+  let answerGroup: (() => void) | null = null;
+  const f = new LogFollowers(
+    {
+      subscribe: (_ws, listener) => ((cue = () => listener(log.at(-1)!)), () => {}),
+      lastId: async () => log.at(-1)!.id,
+      since: async (_ws, after, limit = 1000) => {
+        const rows = log.filter((e) => e.id > after).slice(0, limit);
+        if (after === 95 && limit < 1000) return new Promise<BusEvent[]>((r) => (answerCatchUp = () => r(rows)));
+        if (after === 102) return new Promise<BusEvent[]>((r) => (answerGroup = () => r(log.filter((e) => e.id > after).slice(0, limit))));
+        return rows;
+      },
+    },
+    { everyMs: 100_000 },
+  );
+  const live: number[] = [];
+  const resumed: number[] = [];
+  const a = f.follow(1, 0, (e) => live.push(e.id));
+  await a.replayed;
+  const b = f.follow(1, 95, (e) => resumed.push(e.id));
+  try {
+    await Bun.sleep(5);
+    for (const id of [101, 102]) {
+      log.push(ev(id));
+      cue();
+      await Bun.sleep(5);
+    }
+    log.push(ev(103));
+    cue();
+    await Bun.sleep(5);
+    answerCatchUp!();
+    await Bun.sleep(5);
+    answerGroup!();
+    await b.replayed;
+    await Bun.sleep(20);
+    expect(live).toEqual([101, 102, 103]);
+    expect(resumed).toEqual([96, 97, 98, 99, 100, 101, 102, 103]);
+  } finally {
+    a.stop();
+    b.stop();
   }
 });

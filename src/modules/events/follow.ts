@@ -159,10 +159,15 @@ export class LogFollowers {
           let from = Infinity;
           for (const m of g.members) if (m.after !== null && m.after < from) from = m.after;
           while (from !== Infinity) {
-            const batch = await this.log.since(workspaceId, from, BATCH);
+            const start = from;
+            const batch = await this.log.since(workspaceId, start, BATCH);
+            for (const m of g.members)
+              // A member placed behind where this batch starts (it caught up while the read was on its way) is left
+              // to the next pass, which starts from it: handed this batch, it would skip what lies in between.
+              if (m.after !== null && m.after < start) g.again = true;
             for (const e of batch)
               for (const m of g.members)
-                if (m.after !== null && e.id > m.after) {
+                if (m.after !== null && m.after >= start && e.id > m.after) {
                   m.after = e.id;
                   m.fn(e);
                 }
