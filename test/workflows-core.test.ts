@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readUIMessageStream, type UIMessageChunk } from "ai";
 import { cleanup, client, startServer, testDialect, type TestServer } from "./helpers/server";
-import { runSql } from "./helpers/sql";
+import { querySql, runSql } from "./helpers/sql";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { metric } from "./helpers/metrics";
 
@@ -753,6 +753,22 @@ test("bounds: a definition has at most 200 steps, and a step's templates render 
   expect(failed.body.steps.ask.error.message).toStartWith("Step 'ask': its templates render to more than 1048576 characters");
   const statuses = Object.fromEntries(Object.entries(failed.body.steps as Record<string, { status: string }>).map(([k, v]) => [k, v.status]));
   expect(statuses).toEqual({ p: "failed", w: "cancelled", gate: "failed", ask: "failed" });
+  expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
+}, 30_000);
+
+test("a run's workflow-state events say each step's status, not its data: a 100 KB input quoted by 10 steps is not logged again at every step", async () => {
+  const steps = Array.from({ length: 10 }, (_, i) => ({ id: `b${i}`, kind: "branch", condition: { value: "{{input.doc}}", equals: "never" }, then: [{ id: `n${i}`, kind: "approval", message: "never" }] }));
+  const def = { id: "core-quoted", name: "quoted", input: { properties: { doc: { type: "string" } } }, steps };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { doc: "x".repeat(100_000) } } })).body;
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running");
+  expect(done.body.status).toBe("completed");
+  const events = await querySql(srv, "SELECT data FROM events WHERE type = 'workflow-state' AND CAST(data AS TEXT) LIKE ?", `%"${run.runId}"%`);
+  expect(events.length).toBeGreaterThanOrEqual(10);
+  // Each names every step's status (and the run's); none carries the 100 KB: it was ~20 MB for this run.
+  const last = JSON.parse(String(events.at(-1)!.data));
+  expect(last.steps.b9).toEqual({ status: "completed", kind: "branch" });
+  expect(events.reduce((n, e) => n + String(e.data).length, 0)).toBeLessThan(100_000);
   expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
 }, 30_000);
 
