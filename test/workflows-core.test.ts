@@ -85,6 +85,8 @@ test("a bad definition is a 400 naming the step and field", async () => {
   // kind does not have, and a required input name outside the declared properties.
   expect(await refs([skill("a", "Topic: {{inptu.topic}}")])).toMatchObject({ param: "steps.0", message: expect.stringContaining("{{inptu.topic}}: a template reads {{input.<field>}}") });
   expect((await refs([{ id: "ok", kind: "approval", message: "Hi {{user.name}}" }]))?.param).toBe("steps.0");
+  // {{steps}} alone would read a parallel sibling, which naming it is refused for.
+  expect((await refs([{ id: "both", kind: "parallel", steps: [skill("l", "x"), skill("r", "All: {{steps}}")] }]))?.message).toContain("uses {{steps}}: a template reads");
   expect((await refs([{ id: "b", kind: "branch", condition: { value: "{{input.x}}", equals: { yes: true } }, then: [skill("t", "x")] }]))?.param).toBe("steps.0.condition.equals");
   expect((await refs([{ id: "b", kind: "branch", condition: { value: "{{input.x}}", contains: 5 }, then: [skill("t", "x")] }]))?.param).toBe("steps.0.condition.contains");
   expect(await refs([{ ...skill("a", "x"), retries: 3 }])).toMatchObject({ param: "steps.0.retries", message: expect.stringContaining("a skill step has no field 'retries'") });
@@ -769,6 +771,24 @@ test("a run's workflow-state events say each step's status, not its data: a 100 
   const last = JSON.parse(String(events.at(-1)!.data));
   expect(last.steps.b9).toEqual({ status: "completed", kind: "branch" });
   expect(events.reduce((n, e) => n + String(e.data).length, 0)).toBeLessThan(100_000);
+  expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
+}, 30_000);
+
+test("steps saved again with their keys in another order (jq -S on a definition read back) are the same steps: runs in flight go on", async () => {
+  const step = { id: "ok", kind: "approval", message: "go?", resumeSchema: { type: "object", properties: { b: { type: "string" }, a: { type: "string" } } } };
+  const def = { id: "core-reordered", name: "reordered", steps: [step] };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: {} } })).body;
+  await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status === "suspended");
+  // Every object's keys reversed, as a sorting tool would write them.
+  const reversed = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(reversed) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+  expect((await api("PUT", `/api/v1/workflows/definitions/${def.id}`, { body: { ...def, steps: reversed(def.steps) } })).status).toBe(200);
+  const after = await api("GET", `/api/v1/workflows/runs/${run.runId}`);
+  expect(after.body.status).toBe("suspended");
+  expect((await api("POST", `/api/v1/workflows/runs/${run.runId}/resume`, { body: { step: "ok", resumeData: { a: "x" } } })).status).toBe(200);
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running" && r.body.status !== "suspended");
+  expect(done.body.status).toBe("completed");
   expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);
 }, 30_000);
 

@@ -8,6 +8,7 @@ import { sha256Hex } from "../lib/crypto";
 import type { SecretBox } from "../lib/secret-box";
 import { leaseMillis } from "../lib/replica";
 import { storeUnavailable } from "./errors";
+import { sortedJson } from "../lib/json-object";
 import type { Store, TxOptions } from "../store/db";
 import type { InflightLock } from "../shared";
 import { idempotencyKeys } from "../store/schema";
@@ -63,16 +64,6 @@ const KEY_RE = /^[\x21-\x7e]{1,255}$/;
  * order its client serialised the fields in (JSON objects have none), as Stripe compares parameters, not bytes.
  */
 const fingerprintText = (req: IdempotentRequest, json: (v: unknown) => string): string => `${req.method} ${req.path}\n${json(req.body ?? null)}`;
-
-function sortedJson(v: unknown): string {
-  return JSON.stringify(v, (_key, value: unknown) => {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-    // No prototype: a "__proto__" field stays a field (on a plain object the assignment would set the prototype).
-    const sorted: Record<string, unknown> = Object.create(null);
-    for (const k of Object.keys(value).sort()) sorted[k] = (value as Record<string, unknown>)[k];
-    return sorted;
-  });
-}
 
 /**
  * `acts`: the handler acts outside the store (an integration's post to Slack, a mail), so it cannot share a transaction

@@ -376,7 +376,8 @@ function checkStepReferences(step: Step, p: string, ended: Set<string>): void {
     step.kind === "skill" ? [step.input, ...stringsIn(step.connector?.fields)] : step.kind === "approval" ? [step.message] : step.kind === "branch" ? [step.condition.value] : step.kind === "action" ? stringsIn(step.input) : [];
   for (const text of texts)
     for (const [, path] of text.matchAll(TEMPLATE_RE))
-      if (!/^(input|steps)(\.|$)/.test(path!))
+      // {{steps}} alone would read every step, a parallel sibling's included (which the check below refuses by name).
+      if (!/^(input(\.|$)|steps\.)/.test(path!))
         bad(p, `step '${step.id}' uses {{${path}}}: a template reads {{input.<field>}} or {{steps.<id>.output…}}, and anything else would render as nothing`);
   for (const text of texts)
     for (const [, ref] of text.matchAll(STEP_REF_RE)) {

@@ -2,6 +2,7 @@
 // with it.
 import type { Connector } from "../executions/prompt";
 import { sha256Hex } from "../../lib/crypto";
+import { sortedJson } from "../../lib/json-object";
 import type { Step, WorkflowDefinition } from "./definition";
 
 export type StepStatus = "pending" | "running" | "completed" | "suspended" | "failed" | "skipped" | "cancelled";
@@ -37,14 +38,18 @@ export interface RunState {
 
 /**
  * What a run of a definition does (its steps, as read from the store) as one short string: a change to its name,
- * description, input schema (checked at the launch already) or triggers leaves its runs going.
+ * description, input schema (checked at the launch already) or triggers leaves its runs going, and so do its steps
+ * saved again with their keys in another order (`jq -S` on a definition read back failed every run in flight).
  */
-export const revisionOf = (def: WorkflowDefinition): string => sha256Hex(JSON.stringify(def.steps)).slice(0, 32);
+export const revisionOf = (def: WorkflowDefinition): string => sha256Hex(sortedJson(def.steps)).slice(0, 32);
+
+/** Whether `def` is the revision a run recorded; one launched before keys were sorted recorded the steps as written. */
+const isRevision = (def: WorkflowDefinition, revision: string): boolean => revision === revisionOf(def) || revision === sha256Hex(JSON.stringify(def.steps)).slice(0, 32);
 
 /** Why a run cannot go on with `def` (what its id names now, as read from the store), or null. */
 export function whyGone(def: WorkflowDefinition | null, state: RunState, workflowId: string): { code: string; message: string } | null {
   if (!def) return { code: "WORKFLOW_NOT_FOUND", message: `The workflow '${workflowId}' was deleted: this run stopped rather than go on with other steps` };
-  if (state.revision !== undefined && revisionOf(def) !== state.revision)
+  if (state.revision !== undefined && !isRevision(def, state.revision))
     return { code: "WORKFLOW_CHANGED", message: `The workflow '${workflowId}' had its steps changed after this run was launched: it stopped rather than mix the two versions' steps. Launch it again to run the new ones` };
   return null;
 }
