@@ -125,7 +125,7 @@ describe("REST: slack by bot token", () => {
     expect(JSON.stringify(entry)).not.toContain("Deploy done");
   });
 
-  test("a retry under the same idempotency-key posts once and answers the first answer (several at once too); a refusal is tried again", async () => {
+  test("a retry under the same idempotency-key posts once and answers the first answer (several at once too), Slack's refusal too; a refusal before sending is tried again", async () => {
     const before = slack.messages.length;
     const send = (text: string, key: string) => member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general", text } }, headers: { "idempotency-key": key } });
     const key = `post-${process.pid}-${Date.now()}`;
@@ -139,12 +139,20 @@ describe("REST: slack by bot token", () => {
     }
     expect(slack.messages.length - before).toBe(1);
     expectError(await send("Another text", key), 400, "invalid_request_error", "IDEMPOTENCY_KEY_REUSED");
-    // A refusal (a channel Slack does not know) is not kept: the same key posts once the channel is right.
+    // Refused before anything was sent (an input the action does not take): not kept, the retry is tried again.
+    const invalidKey = `${key}-invalid`;
+    const invalid = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general" } }, headers: { "idempotency-key": invalidKey } });
+    expect(invalid.status).toBe(400);
+    const fixed = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general" } }, headers: { "idempotency-key": invalidKey } });
+    expect(fixed.headers.get("idempotency-replayed")).toBeNull();
+    // Refused by Slack, which had the post (it may have acted on it): kept, so a retry under the key sends nothing.
     const refusedKey = `${key}-refused`;
+    const sent = slack.calls.length;
     const refused = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "x" } }, headers: { "idempotency-key": refusedKey } });
     expect(refused.status).toBe(400);
     const again = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "x" } }, headers: { "idempotency-key": refusedKey } });
-    expect(again.headers.get("idempotency-replayed")).toBeNull();
+    expect({ status: again.status, replayed: again.headers.get("idempotency-replayed"), text: again.text }).toEqual({ status: 400, replayed: "true", text: refused.text });
+    expect(slack.calls.length - sent).toBe(1);
   });
 
   test("list_channels follows Slack's cursor through every page", async () => {

@@ -68,8 +68,9 @@ const fingerprintText = (req: IdempotentRequest, json: (v: unknown) => string): 
 /**
  * `acts`: the handler acts outside the store (an integration's post to Slack, a mail), so it cannot share a transaction
  * with its stored answer, and must not hold one open while it waits on another server: it runs with the key held in
- * flight (a copy meanwhile is 409 IDEMPOTENCY_IN_FLIGHT), and its answer is stored once it has one. A server that
- * dies between the two has done it without storing it: the one case a retry does it again.
+ * flight (a copy meanwhile is 409 IDEMPOTENCY_IN_FLIGHT), and its answer is stored once it has one, as is an error
+ * marked `acted` (thrown once the outside server had the request: it may have taken effect). A server that dies
+ * between the two has done it without storing it: the one case a retry does it again.
  */
 export type RunOptions = TxOptions & { acts?: boolean };
 
@@ -177,8 +178,16 @@ export class Idempotency {
       // conflict either): what refused it (no credits, a run still going, a slug taken) may be gone by the retry,
       // which would otherwise get the first refusal, now untrue, for a day.
       if (txOpts.acts) {
-        // Done outside the store (see RunOptions): its answer is stored once it has one, the key held meanwhile.
-        const a = await handler();
+        // Done outside the store (see RunOptions): its answer is stored once it has one, the key held meanwhile. A
+        // failure once it had acted (the provider refused the post it received, or took too long to say) may have
+        // taken effect: it is stored too, so a retry under the key does not act again.
+        let a: Answer;
+        try {
+          a = await handler();
+        } catch (e) {
+          if (e instanceof ApiError && (e as ApiError & { acted?: boolean }).acted) await this.tx(() => this.save(req.workspaceId, key, slot, stored({ status: e.status, body: e.toBody() }), now));
+          throw e;
+        }
         if (a.status < 500) await this.tx(() => this.save(req.workspaceId, key, slot, stored(a), now));
         return { replayed: false, ...a };
       }

@@ -152,7 +152,8 @@ export function createIntegrationsService(d: IntegrationsDeps) {
           metadata: { action, ok: failure === null, ...(failure ? { code: failure.code ?? failure.type } : {}) },
         }),
       );
-      if (failure) throw failure;
+      // The provider had the request: it may have acted (see RunOptions' `acted`).
+      if (failure) throw Object.assign(failure, { acted: true });
       return (isJsonObject(result) ? result : { result }) as Record<string, unknown>;
     },
 
