@@ -108,7 +108,7 @@ export function allowedHosts(host: string, publicUrl: string | null, raw: string
   // Matched against the Host header's name alone: an entry with a scheme, a port or a path never matched, and every
   // request was refused with the advice to set the very variable that was set.
   for (const name of extra)
-    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(name))
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)$/.test(name))
       throw new ConfigError(`CLANKER_ALLOWED_HOSTS takes host names only, without scheme, port or path (e.g. clanker.example.com), got '${name}'`);
   if (!isLoopback(host) && extra.length === 0) return null;
   const names = new Set(["localhost", "127.0.0.1", "[::1]", ...extra]);

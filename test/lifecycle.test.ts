@@ -201,6 +201,31 @@ describe("graceful shutdown", () => {
     expect((await api("GET", `/api/v1/executions/${id}/status`)).body.status).toBe("completed");
   }, 30_000);
 
+  test("started under nohup (SIGHUP ignored), a SIGHUP leaves it serving: it was started to outlive its terminal", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "clanker-nohup-"));
+    const p = Bun.spawn(["nohup", process.execPath, MAIN, "serve", "--port", "0"], { env: { ...process.env, ...(await ownStoreEnv(dataDir)), CLANKER_DATA_DIR: dataDir, CLANKER_LOG: "info" }, cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = p.stdout.getReader();
+      let out = "";
+      let url: string | undefined;
+      while (!(url = /listening on (\S+?)[\s"]/.exec(out)?.[1])) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      expect(url).toBeDefined();
+      process.kill(p.pid, "SIGHUP");
+      await Bun.sleep(500);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(p.exitCode).toBeNull();
+      void reader.cancel();
+    } finally {
+      p.kill("SIGTERM");
+      await p.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   test("SIGTERM lets a run in flight finish: new connections are refused, the log names the run, exit 0, run completed", async () => {
     const s = await serve({ CLANKER_SHUTDOWN_GRACE_SECONDS: "30" });
     const input = `Summarize while stopping [[slow:300]] ${process.pid}-finish`;

@@ -1,4 +1,5 @@
 // `clanker serve`: starts the server and drains it on SIGTERM/SIGINT.
+import { readFileSync } from "node:fs";
 import type { Config } from "../config";
 import { startServer, StartError, type Running } from "../server";
 import { DataDirInUseError } from "../store/data-lock";
@@ -52,6 +53,17 @@ function handleSignals(running: Running): void {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  // The terminal it was started from closed (an ssh session dropped): drained as well, not killed mid-run.
-  process.on("SIGHUP", onSignal);
+  // The terminal it was started from closed (an ssh session dropped): drained as well, not killed mid-run. Unless it
+  // was started to outlive it (nohup, or a supervisor ignoring SIGHUP): a handler would undo that.
+  if (!ignoresSignal(1)) process.on("SIGHUP", onSignal);
+}
+
+/** Whether this process was started ignoring signal `n` (Linux's /proc says; elsewhere, taken as not). */
+function ignoresSignal(n: number): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(n - 1))) !== 0n;
+  } catch {
+    return false;
+  }
 }
