@@ -126,6 +126,19 @@ describe("the output artifact of a run", () => {
     expect((await a("GET", `/api/v1/artifacts/${exec.artifactId}`)).status).toBe(200);
   });
 
+  test("a file gone from the data dir while its row stays: the download says so and what brings it back", async () => {
+    if (testDialect() === "postgres") return; // the bytes are a row there, written with the artifact's
+    const input = `Summarize and lose the file ${marker("lost")}`;
+    const made = await runToEnd(a, input);
+    const art = (await a("GET", `/api/v1/artifacts/${made.artifactId}`)).body;
+    rmSync(fileOnDisk(art.name, answerFor(input).join(""))!);
+    const missing = await a("GET", `/api/v1/artifacts/${made.artifactId}/download`);
+    expectError(missing, 404, "not_found_error");
+    expect(missing.body.error.code).toBe("ARTIFACT_FILE_MISSING");
+    expect(missing.body.error.message).toContain(`The artifact ${made.artifactId} is listed but its file is missing from the server's data`);
+    expect(missing.body.error.message).toContain("restore it from a backup, or delete the artifact");
+  });
+
   test("DELETE removes the row (then 404) and the file under <dataDir>/artifacts; audit artifact.delete", async () => {
     const output = answerFor(input).join("");
     // On SQLite the bytes are a file under <dataDir>/artifacts; under PostgreSQL a row of the shared files table.

@@ -2,7 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { join } from "node:path";
 import type { Ctx } from "../../lib/context";
-import { NotFoundError } from "../../lib/errors";
+import { ApiError, NotFoundError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
 import { toIso } from "../../lib/clock";
 import type { Store } from "../../store/db";
@@ -198,7 +198,9 @@ export function createArtifactsService(store: Store, dataDir: string, lists?: Li
     async file(ctx: Ctx, ref: string) {
       const row = await find(ctx, ref);
       const bytes = await files.get(fileOf(row.path));
-      if (!bytes) throw new NotFoundError("artifact file", ref);
+      // The row outlived its file (deleted by hand, a restore without it): said so, with what brings it back.
+      if (!bytes)
+        throw new ApiError("not_found_error", `The artifact ${encodeId("artifact", row.id)} is listed but its file is missing from the server's data (${row.path}): the server's operator can restore it from a backup, or delete the artifact`, { code: "ARTIFACT_FILE_MISSING" });
       return { bytes, path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: bytes.length };
     },
 
