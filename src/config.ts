@@ -193,6 +193,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   if (flags.data === "") throw new ConfigError(`--data needs a folder, got ''`);
   if (flags.port === "") throw new ConfigError(`--port needs a number, got ''`);
   const dataDir = resolve(flags.data ?? (env.CLANKER_DATA_DIR || DEFAULTS.dataDir));
+  // SQLite opens no file whose path passes 512 bytes: a longer data dir failed at start with "unable to open database
+  // file" (and a stack), having made its folders.
+  if (Buffer.byteLength(join(dataDir, "clanker.db-journal")) > 511)
+    throw new ConfigError(`${flags.data !== undefined ? "--data" : "CLANKER_DATA_DIR"} is ${Buffer.byteLength(dataDir)} bytes long once resolved; SQLite opens files under a path of at most about 490: choose a shorter one`);
   const githubApp = oauthApp(env, "GITHUB");
   const workers = int("CLANKER_WORKERS", env.CLANKER_WORKERS, defaultWorkers(), 1, 64);
   return {

@@ -83,6 +83,8 @@ describe("invalid configuration", () => {
       [file, /cannot mkdir .*a-file: a file is in the way where a folder belongs/],
       [join(file, "sub"), /cannot mkdir .*a-file\/sub: a part of the path is a file, not a folder/],
       ["/proc/clanker-nope", /cannot mkdir \/proc\/clanker-nope: a folder on the way does not exist/],
+      [join(scratch, "n".repeat(300)), /a name in the path is longer than the file system allows \(255 bytes\): choose a shorter one/],
+      [join(scratch, ...Array(6).fill("d".repeat(100))), /--data is \d+ bytes long once resolved; SQLite opens files under a path of at most about 490: choose a shorter one/],
     ] as const) {
       expectUsageError(await run(["serve", "--data", dir, "--port", "0"], {}, 5_000), why);
       expectUsageError(await run(["keys", "create", "--name", "k", "--data", dir], {}, 5_000), why);

@@ -32,6 +32,7 @@ const PATH_PROBLEMS: Record<string, string> = {
   ENOTDIR: "a part of the path is a file, not a folder: choose another path",
   ENOENT: "a folder on the way does not exist and cannot be made there: choose another path",
   EROFS: "the file system is read-only: choose a writable path",
+  ENAMETOOLONG: "a name in the path is longer than the file system allows (255 bytes): choose a shorter one",
 };
 
 export function pathProblem(e: unknown): string | null {
