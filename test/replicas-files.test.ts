@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createCipheriv, randomBytes } from "node:crypto";
 import { Database } from "bun:sqlite";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -199,6 +199,15 @@ describe("doctor and the master key check (either store)", () => {
     expect({ code: ok.code, out: ok.stdout }).toMatchObject({ code: 0, out: expect.stringContaining("all checks passed") });
     expect(checkLines(ok.stdout).map((l) => l.ok)).toEqual([true, true, true, true]);
     expect(ok.stdout).toMatch(/^ok\s+master key\s+.*opens the database's check$/m);
+
+    // Loosened since the server tightened it (a copy, a chmod -R): the master key readable by others is a failure.
+    if (existsSync(join(srv.dataDir, "master.key"))) {
+      chmodSync(join(srv.dataDir, "master.key"), 0o644);
+      const loose = await srv.cli(["doctor"]);
+      expect(loose.code).toBe(1);
+      expect(loose.stdout).toMatch(/^FAIL\s+data dir\s+.*master\.key can be read by other users of this machine .*: chmod 700 .* and chmod 600 the files in it/m);
+      chmodSync(join(srv.dataDir, "master.key"), 0o600);
+    }
 
     const missing = join(srv.dataDir, "no-such-dir");
     const bad = await srv.cli(["doctor", "--data", missing]);

@@ -156,7 +156,11 @@ function checkDataDir(config: Config): Check {
   try {
     writeFileSync(probe, "", { mode: 0o600 });
     rmSync(probe, { force: true });
-    return { name: "data dir", ok: true, detail: `${dir}: writable` };
+    // What `serve` tightens at start may have been loosened since (a copy, a restore by hand, a chmod -R).
+    const open = [dir, join(dir, "master.key"), join(dir, "clanker.db")].filter((p) => existsSync(p) && statSync(p).mode & 0o077);
+    if (open.length)
+      return { name: "data dir", ok: false, detail: `${open.join(", ")} can be read by other users of this machine (the master key decrypts every secret): chmod 700 ${dir} and chmod 600 the files in it (the next start does too)` };
+    return { name: "data dir", ok: true, detail: `${dir}: writable, private to this user` };
   } catch (e) {
     return { name: "data dir", ok: false, detail: `${dir} is not writable by this user (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): fix its owner or mode (chown, chmod 700)` };
   }
