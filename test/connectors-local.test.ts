@@ -211,3 +211,53 @@ describe("local connector over MCP", () => {
     expect((await toolError(ownerMcp, "list-github-repos", {})).code).toBe("CONNECTOR_NOT_CONNECTED");
   });
 });
+
+describe("what a local source's folder may hold that must not be followed or read", () => {
+  let srv2: TestServer;
+  let dir: string;
+  let reader: Call;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "clanker-local-links-"));
+    await makeRepo(join(dir, "outside", "private"), { "creds.txt": "PRIVATE-REPO-CONTENT" });
+    const repos = join(dir, "roots", "repos");
+    await makeRepo(join(repos, "good"), { "ok.txt": "fine" });
+    await makeRepo(join(repos, "swapped"), { "ok.txt": "fine" });
+    // A .git that is a link to a repository outside the roots, and one that is a gitdir: file naming it.
+    mkdirSync(join(repos, "linked"));
+    symlinkSync(join(dir, "outside", "private", ".git"), join(repos, "linked", ".git"));
+    mkdirSync(join(repos, "pointed"));
+    writeFileSync(join(repos, "pointed", ".git"), `gitdir: ${join(dir, "outside", "private", ".git")}\n`);
+    // A folder holding a named pipe: reading it waits for a writer that never comes.
+    mkdirSync(join(dir, "roots", "plain"));
+    writeFileSync(join(dir, "roots", "plain", "a.txt"), "a\n");
+    expect(Bun.spawnSync(["mkfifo", join(dir, "roots", "plain", "fifo")]).exitCode).toBe(0);
+    srv2 = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_LOCAL_SOURCES: [repos, join(dir, "roots", "plain")].join(",") } });
+    reader = client(srv2, { apiKey: await srv2.createKey() });
+  }, 30_000);
+  afterAll(async () => {
+    await srv2?.stop();
+    if (srv2) cleanup(srv2);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a .git that is a link or a gitdir: file out of the roots is no repository here: not listed, not read (and one swapped in later is refused)", async () => {
+    const ids = (await reader("GET", "/api/v1/connectors/local/sources")).body.data.map((s: any) => s.id);
+    expect(ids).toEqual(["repos/good", "repos/swapped", "plain"]);
+    for (const src of ["repos/linked", "repos/pointed"]) expectError(await content(reader, src, "?path=creds.txt"), 404, "not_found_error");
+    expect((await content(reader, "repos/swapped", "?path=ok.txt")).status).toBe(200);
+    rmSync(join(dir, "roots", "repos", "swapped", ".git"), { recursive: true, force: true });
+    symlinkSync(join(dir, "outside", "private", ".git"), join(dir, "roots", "repos", "swapped", ".git"));
+    const swapped = await content(reader, "repos/swapped", "?path=creds.txt");
+    expect(swapped.status).toBeGreaterThanOrEqual(400);
+    expect(swapped.text).not.toContain("PRIVATE-REPO-CONTENT");
+  });
+
+  test("a named pipe is neither listed nor read (its read held every request of the server)", async () => {
+    const listing = await content(reader, "plain");
+    expect(listing.body.entries.map((e: any) => e.name)).toEqual(["a.txt"]);
+    const refused = await content(reader, "plain", "?path=fifo");
+    expectError(refused, 400, "invalid_request_error", "NOT_A_FILE");
+    expect(refused.body.error.message).toBe("fifo is not a regular file (a pipe, a device or a socket): it is not served");
+    expect((await fetch(`${srv2.url}/healthz`)).status).toBe(200);
+  });
+});

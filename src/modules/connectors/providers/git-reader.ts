@@ -44,10 +44,32 @@ function isText(buf: Buffer): boolean {
   }
 }
 
-export const isGitRepo = (dir: string): boolean => fs.existsSync(join(dir, ".git"));
+/**
+ * A folder with a repository of its own: a `.git` folder in it, not a link or a `gitdir:` file, and none of what git
+ * reads through leading elsewhere (a linked objects or refs folder, an alternates file). isomorphic-git follows them
+ * wherever they lead: a `.git` linked to a repository outside the local source roots served it.
+ */
+export function isGitRepo(dir: string): boolean {
+  const git = join(dir, ".git");
+  try {
+    if (!fs.lstatSync(git).isDirectory()) return false;
+    for (const name of ["objects", "refs", "HEAD", "packed-refs", "config", "objects/pack", "objects/info", "refs/heads"])
+      if (fs.lstatSync(join(git, name), { throwIfNoEntry: false })?.isSymbolicLink()) return false;
+    return !fs.existsSync(join(git, "objects", "info", "alternates"));
+  } catch {
+    return false;
+  }
+}
+
+/** A repository's folder, checked again at each read: a `.git` swapped for a link after it was added is refused. */
+function ownRepository(dir: string): string {
+  if (!isGitRepo(dir)) throw new InvalidRequestError("This repository's .git is a link, a gitdir file or leads out of its folder: it is not served", "source", "PATH_OUTSIDE_SOURCE");
+  return dir;
+}
 
 /** The repository's branches, the checked-out one marked default. */
-export async function gitBranches(dir: string): Promise<Branch[]> {
+export async function gitBranches(repo: string): Promise<Branch[]> {
+  const dir = ownRepository(repo);
   const [names, current] = await Promise.all([(await isoGit()).listBranches({ fs, dir }), (await isoGit()).currentBranch({ fs, dir }).catch(() => undefined)]);
   return Promise.all(names.map(async (name) => ({ name, sha: await (await isoGit()).resolveRef({ fs, dir, ref: name }).catch(() => null), default: name === current })));
 }
@@ -70,7 +92,8 @@ async function commitOf(dir: string, ref: string | null): Promise<string> {
 const TYPE_OF_MODE: Record<string, "file" | "dir" | "symlink" | "submodule"> = { "040000": "dir", "100644": "file", "100755": "file", "120000": "symlink", "160000": "submodule" };
 
 /** A file or folder of the repository at ref; symlinks are followed only while they stay inside it. */
-export async function gitContent(dir: string, segs: string[], ref: string | null, max: number, hops = 0): Promise<SourceContent> {
+export async function gitContent(repo: string, segs: string[], ref: string | null, max: number, hops = 0): Promise<SourceContent> {
+  const dir = ownRepository(repo);
   const commit = await commitOf(dir, ref);
   const shownRef = ref ?? (await (await isoGit()).currentBranch({ fs, dir }).catch(() => undefined)) ?? commit;
   // A sha may name a blob or a tree rather than a commit: that is no ref to read a source at.
@@ -138,6 +161,8 @@ export function treeContent(root: string, segs: string[], max: number): SourceCo
     const entries = fs
       .readdirSync(real, { withFileTypes: true })
       .filter((e) => e.name !== ".git")
+      // Pipes, devices and sockets are not listed (nor read, below): they are no content.
+      .filter((e) => e.isFile() || e.isDirectory() || e.isSymbolicLink())
       .map((e) => {
         const type = e.isDirectory() ? ("dir" as const) : e.isSymbolicLink() ? ("symlink" as const) : ("file" as const);
         return { name: e.name, type, size: type === "file" ? fs.statSync(join(real, e.name)).size : null };
@@ -145,6 +170,8 @@ export function treeContent(root: string, segs: string[], max: number): SourceCo
       .sort((a, b) => a.name.localeCompare(b.name));
     return { type: "dir", path, ref: null, entries };
   }
+  // A FIFO's read waits for a writer, on the thread that answers every request: one froze the whole server.
+  if (!st.isFile()) throw new InvalidRequestError(`${path} is not a regular file (a pipe, a device or a socket): it is not served`, "path", "NOT_A_FILE");
   if (st.size > max) throw tooLarge(path, st.size, max);
   return fileContent(path, null, fs.readFileSync(real), max);
 }
