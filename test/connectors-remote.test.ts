@@ -236,6 +236,23 @@ describe("remote connector: http(s) clones through the guarded client", () => {
     expectError(await connect(owner, `${gitSrv.url}/missing.git`), 400, "invalid_request_error", "REMOTE_FETCH_FAILED");
   });
 
+  test("a workspace has at most two fetches waiting or under way: a third is 429 at once (abandoned slow ones held every workspace's turn)", async () => {
+    const slow = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async () => (await Bun.sleep(1500), new Response("no", { status: 404 })) });
+    try {
+      const crowd = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("crowd") }) });
+      const answers = await Promise.all([1, 2, 3].map((n) => connect(crowd, `http://127.0.0.1:${slow.port}/slow${n}.git`)));
+      const limited = answers.filter((r) => r.status === 429);
+      expect(limited).toHaveLength(1);
+      expectError(limited[0]!, 429, "rate_limit_error", "RATE_LIMITED");
+      expect(limited[0]!.body.error.message).toBe("This workspace already has 2 repositories being fetched: retry once they are done");
+      expect(answers.filter((r) => r.status === 400)).toHaveLength(2);
+      // Once they are done, it may fetch again.
+      expectError(await connect(crowd, `http://127.0.0.1:${slow.port}/again.git`), 400, "invalid_request_error", "REMOTE_FETCH_FAILED");
+    } finally {
+      slow.stop(true);
+    }
+  });
+
   test("a URL that is no git server → 400 REMOTE_FETCH_FAILED saying so, without quoting what that server answered", async () => {
     const page = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("INTERNAL-PAGE-CONTENT of some service") });
     try {

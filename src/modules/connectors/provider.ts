@@ -11,6 +11,8 @@ export interface ConnectorContext {
   settings: Record<string, unknown>;
   /** Where the provider may keep a cache (remote clones): a folder under the data dir, owner-only. */
   cacheDir: string;
+  /** Whose request this is (null for the server's own, an OAuth exchange): what a shared queue is fair between. */
+  workspaceId: number | null;
 }
 
 export interface Page<T> {

@@ -74,7 +74,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
       settings = c.settings;
     }
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    return { config, credentials, settings, cacheDir };
+    return { config, credentials, settings, cacheDir, workspaceId };
   }
 
   async function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
@@ -129,7 +129,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
       if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
       if (!p.needsConnection) return { connector: p.id, connected: true as const, account: null };
       // The current settings, for connectors that add to them (remote); the credentials are never reused.
-      const pc: ConnectorContext = { config, credentials: null, settings: (await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {}, cacheDir };
+      const pc: ConnectorContext = { config, credentials: null, settings: (await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {}, cacheDir, workspaceId: ctx.workspaceId };
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
       if (input.url !== undefined) {
         const r = await p.connect(pc, { url: input.url });
@@ -169,7 +169,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
           provider: p.id,
           ...input,
           ...meta,
-          exchange: () => p.completeOAuth!({ config, credentials: null, settings: {}, cacheDir }, { code: input.code, redirectUri }),
+          exchange: () => p.completeOAuth!({ config, credentials: null, settings: {}, cacheDir, workspaceId: null }, { code: input.code, redirectUri }),
         });
         return { service: p.name, account: r.account };
       },

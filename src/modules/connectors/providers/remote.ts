@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import { basename, join, sep } from "node:path";
 import { isoGit } from "./iso-git";
 import type { Config } from "../../../config";
-import { ApiError, InvalidRequestError, NotFoundError } from "../../../lib/errors";
+import { ApiError, InvalidRequestError, NotFoundError, RateLimitError } from "../../../lib/errors";
 import { urlProblem } from "../../../lib/outbound";
 import type { ConnectorContext, ConnectorProvider, Source } from "../provider";
 import { gitBranches, gitContent, isGitRepo, safeSegments } from "./git-reader";
@@ -105,6 +105,27 @@ const clones = new Map<string, { fetchedAt: number; pending: Promise<void> | nul
  */
 const inTransferTurn = inTurn();
 
+/**
+ * Transfers a workspace has waiting or under way. The turn is server-wide, so a workspace that queued many (each to a
+ * server that never answers, its callers long gone) made every other workspace's fetch wait a timeout for each.
+ */
+const queued = new Map<number | null, number>();
+const MOST_QUEUED_PER_WORKSPACE = 2;
+
+async function queuedFor<T>(workspaceId: number | null, timeoutMs: number, task: () => Promise<T>): Promise<T> {
+  const n = queued.get(workspaceId) ?? 0;
+  if (n >= MOST_QUEUED_PER_WORKSPACE)
+    throw new RateLimitError(`This workspace already has ${n} repositories being fetched: retry once they are done`, Math.max(1, Math.ceil(timeoutMs / 1000)));
+  queued.set(workspaceId, n + 1);
+  try {
+    return await task();
+  } finally {
+    const left = (queued.get(workspaceId) ?? 1) - 1;
+    if (left > 0) queued.set(workspaceId, left);
+    else queued.delete(workspaceId);
+  }
+}
+
 /** The clone of `url`, fetched when missing or older than the TTL; concurrent readers share one transfer. */
 export async function cloneOf(ctx: ConnectorContext, url: string): Promise<string> {
   const dir = join(ctx.cacheDir, "remote", sha256Hex(url).slice(0, 32));
@@ -115,7 +136,7 @@ export async function cloneOf(ctx: ConnectorContext, url: string): Promise<strin
   }
   const have = isGitRepo(dir);
   if (have && known && Date.now() - known.fetchedAt < ctx.config.connectors.remoteTtlSeconds * 1000) return dir;
-  const pending = inTransferTurn(() => transfer(ctx, url, dir, have));
+  const pending = queuedFor(ctx.workspaceId, ctx.config.connectors.remoteTimeoutMs, () => inTransferTurn(() => transfer(ctx, url, dir, have)));
   clones.set(dir, { fetchedAt: known?.fetchedAt ?? 0, pending });
   try {
     await pending;
