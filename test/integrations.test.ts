@@ -125,7 +125,7 @@ describe("REST: slack by bot token", () => {
     expect(JSON.stringify(entry)).not.toContain("Deploy done");
   });
 
-  test("a retry under the same idempotency-key posts once and answers the first answer (several at once too), Slack's refusal too; a refusal before sending is tried again", async () => {
+  test("a retry under the same idempotency-key posts once and answers the first answer (several at once too), a refusal (before sending, or Slack's) is tried again", async () => {
     const before = slack.messages.length;
     const send = (text: string, key: string) => member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general", text } }, headers: { "idempotency-key": key } });
     const key = `post-${process.pid}-${Date.now()}`;
@@ -145,14 +145,14 @@ describe("REST: slack by bot token", () => {
     expect(invalid.status).toBe(400);
     const fixed = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#general" } }, headers: { "idempotency-key": invalidKey } });
     expect(fixed.headers.get("idempotency-replayed")).toBeNull();
-    // Refused by Slack, which had the post (it may have acted on it): kept, so a retry under the key sends nothing.
+    // Refused by Slack (it posted nothing): not kept either, the retry asks Slack again.
     const refusedKey = `${key}-refused`;
     const sent = slack.calls.length;
     const refused = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "x" } }, headers: { "idempotency-key": refusedKey } });
     expect(refused.status).toBe(400);
     const again = await member("POST", "/api/v1/integrations/slack/actions/post_message", { body: { input: { channel: "#nowhere", text: "x" } }, headers: { "idempotency-key": refusedKey } });
-    expect({ status: again.status, replayed: again.headers.get("idempotency-replayed"), text: again.text }).toEqual({ status: 400, replayed: "true", text: refused.text });
-    expect(slack.calls.length - sent).toBe(1);
+    expect({ status: again.status, replayed: again.headers.get("idempotency-replayed") }).toEqual({ status: 400, replayed: null });
+    expect(slack.calls.length - sent).toBe(2);
   });
 
   test("list_channels follows Slack's cursor through every page", async () => {
@@ -406,4 +406,15 @@ describe("disconnect", () => {
     expect(await scan()).toEqual([]);
     await srv.restart();
   }, 30_000);
+});
+
+test("a failure is marked as maybe acted only when the request went out unanswered (a timeout, a cut connection), not when nothing was reached or the provider refused", async () => {
+  const { mayHaveActed, integrationError } = await import("../src/modules/integrations/errors");
+  const acted = (cause: unknown) => (mayHaveActed(integrationError("Webhook", "x", true), cause) as { acted?: boolean }).acted === true;
+  expect(acted(new DOMException("The operation timed out.", "TimeoutError"))).toBe(true);
+  expect(acted(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))).toBe(true);
+  expect(acted({ code: "slack_webapi_request_error", original: Object.assign(new Error("t"), { code: "ETIMEDOUT" }) })).toBe(true);
+  expect(acted(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }))).toBe(false);
+  expect(acted(Object.assign(new Error("no such host"), { code: "ENOTFOUND" }))).toBe(false);
+  expect(acted(undefined)).toBe(false);
 });

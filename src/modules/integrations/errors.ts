@@ -26,3 +26,19 @@ export function retryAfterSeconds(header: string | null, fallback = 30, now = Da
  */
 export const integrationError = (name: string, reason: string, unreachable = false) =>
   new ApiError(unreachable ? "overloaded_error" : "invalid_request_error", `${name}: ${reason}`, { code: "INTEGRATION_ERROR" });
+
+/** Errors that say a request went out and no answer came: the other side may have acted on it. */
+const NO_ANSWER = new Set(["ETIMEDOUT", "ESOCKETTIMEDOUT", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEOUT"]);
+
+/**
+ * `error`, marked as having maybe acted when its `cause` is a request that went out unanswered (a timeout, a
+ * connection cut): stored under an idempotency key so a retry does not act twice (see RunOptions). A refusal, or a
+ * server that could not be reached at all, acted on nothing: a retry under the key tries again.
+ */
+export function mayHaveActed(error: ApiError, cause: unknown): ApiError {
+  for (let e = cause as { name?: unknown; code?: unknown; cause?: unknown; original?: unknown } | undefined, depth = 0; e && depth < 3; depth++) {
+    if (e.name === "TimeoutError" || (typeof e.code === "string" && NO_ANSWER.has(e.code))) return Object.assign(error, { acted: true });
+    e = (e.cause ?? e.original) as typeof e;
+  }
+  return error;
+}

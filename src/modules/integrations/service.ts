@@ -152,8 +152,7 @@ export function createIntegrationsService(d: IntegrationsDeps) {
           metadata: { action, ok: failure === null, ...(failure ? { code: failure.code ?? failure.type } : {}) },
         }),
       );
-      // The provider had the request: it may have acted (see RunOptions' `acted`).
-      if (failure) throw Object.assign(failure, { acted: true });
+      if (failure) throw failure;
       return (isJsonObject(result) ? result : { result }) as Record<string, unknown>;
     },
 

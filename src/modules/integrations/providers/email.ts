@@ -4,7 +4,7 @@
 import { InvalidRequestError, PermissionError } from "../../../lib/errors";
 import { normalizeEmail } from "../../users/service";
 import type { Mail } from "../../signin/mailer";
-import { integrationAuthFailed, integrationError } from "../errors";
+import { integrationAuthFailed, integrationError, mayHaveActed } from "../errors";
 import type { IntegrationProvider } from "../provider";
 
 const NAME = "Email";
@@ -94,7 +94,7 @@ export function createEmailProvider(deps: EmailProviderDeps): IntegrationProvide
         const err = e as { code?: string; responseCode?: number; message?: string };
         if (err.code === "EAUTH") throw integrationAuthFailed(NAME, "the SMTP server refused the server's credentials");
         if (err.responseCode && err.responseCode >= 500 && err.responseCode < 600) throw integrationError(NAME, `the SMTP server refused the message (${err.responseCode})`);
-        throw integrationError(NAME, `the SMTP server could not take the message (${err.message ?? "failed"})`, true);
+        throw mayHaveActed(integrationError(NAME, `the SMTP server could not take the message (${err.message ?? "failed"})`, true), e);
       }
       return { sent: true, to };
     },

@@ -3,7 +3,7 @@
 import type { WebClient } from "@slack/web-api";
 import { InvalidRequestError } from "../../../lib/errors";
 import type { Config } from "../../../config";
-import { integrationAuthFailed, integrationError, integrationRateLimited } from "../errors";
+import { integrationAuthFailed, integrationError, integrationRateLimited, mayHaveActed } from "../errors";
 import type { IntegrationContext, IntegrationProvider } from "../provider";
 
 const NAME = "Slack";
@@ -39,7 +39,7 @@ function failure(e: unknown): Error {
     case ErrorCode.HTTPError:
       return integrationError(NAME, `Slack answered HTTP ${err.statusCode}`, true);
     default:
-      return integrationError(NAME, `Slack could not be reached (${err.message ?? "request failed"})`, true);
+      return mayHaveActed(integrationError(NAME, `Slack could not be reached (${err.message ?? "request failed"})`, true), e);
   }
 }
 

@@ -4,7 +4,7 @@
 // guarded fetch (SSRF rules at connect time and again, with DNS, at every post).
 import { InvalidRequestError } from "../../../lib/errors";
 import { guardedFetch, OutboundRefused, urlProblem } from "../../../lib/outbound";
-import { integrationError, integrationRateLimited, retryAfterSeconds } from "../errors";
+import { integrationError, integrationRateLimited, mayHaveActed, retryAfterSeconds } from "../errors";
 import type { IntegrationProvider } from "../provider";
 
 const NAME = "Webhook";
@@ -83,7 +83,7 @@ export function createWebhookProvider(deps: WebhookProviderDeps): IntegrationPro
         );
       } catch (e) {
         if (e instanceof OutboundRefused) throw integrationError(NAME, `refused: ${e.message}`);
-        throw integrationError(NAME, `the receiver could not be reached (${(e as Error).message})`, true);
+        throw mayHaveActed(integrationError(NAME, `the receiver could not be reached (${(e as Error).message})`, true), e);
       }
       await res.body?.cancel().catch(() => undefined);
       if (res.status === 429) throw integrationRateLimited(NAME, retryAfterSeconds(res.headers.get("retry-after")));
