@@ -21,6 +21,14 @@ const MAX_TREE_ENTRIES = 1000;
 const SKIP_DIRS = new Set([".git", "node_modules", "vendor", "dist", "build", "target", "__pycache__"]);
 const README_RE = /^readme(\.(md|markdown|txt|rst))?$/i;
 
+/**
+ * A name as the block shows it: a file named with a line break or a quote wrote lines of its own into the tree (a
+ * forged `<file path="SECURITY.md">`), so those (and quotes, angle brackets, backslashes) are written as \uXXXX.
+ */
+const shown = (name: string): string => name.replace(/["<>\\\x00-\x1f\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/** A file's text cannot end its block or the source's early: `</file>` and `</source>` in it are written `<\/file>`. */
+const CLOSING_TAG = /<\/(file|source)>/gi;
+
 /** Files under `start` (a dir), breadth first, bounded; `dirs` counts directory reads across calls. */
 async function walk(read: ReadContent, start: string, ref: string | null, budget: { dirs: number; entries: number }) {
   const files: { path: string; size: number | null }[] = [];
@@ -43,10 +51,10 @@ async function walk(read: ReadContent, start: string, ref: string | null, budget
         break;
       }
       if (e.type === "dir") {
-        lines.push(`${p}/`);
+        lines.push(`${shown(p)}/`);
         if (!SKIP_DIRS.has(e.name)) queue.push(p);
       } else {
-        lines.push(p);
+        lines.push(shown(p));
         if (e.type === "file") files.push({ path: p, size: e.size });
       }
     }
@@ -108,7 +116,7 @@ export async function gatherSourceContext(
       record.cut.push({ path, reason: "binary", bytes: c.size });
       continue;
     }
-    const block = `<file path="${path.replace(/"/g, "'")}">\n${c.content}\n</file>\n`;
+    const block = `<file path="${shown(path)}">\n${c.content.replace(CLOSING_TAG, "<\\/$1>")}\n</file>\n`;
     const bytes = Buffer.byteLength(block);
     if (record.usedBytes + bytes > budgetBytes) {
       record.cut.push({ path, reason: "budget", bytes: c.size });
@@ -119,8 +127,8 @@ export async function gatherSourceContext(
     files += block;
   }
 
-  const cutNote = record.cut.length ? `<cut>${record.cut.map((c) => `${c.path} (${c.reason})`).join(", ")}</cut>\n` : "";
-  const text = `<source connector="${opts.connector}" name="${opts.source.replace(/"/g, "'")}" ref="${record.ref ?? ""}">\n<tree${tree.truncated ? ' truncated="true"' : ""}>\n${treeText}</tree>\n${files}${cutNote}</source>`;
+  const cutNote = record.cut.length ? `<cut>${record.cut.map((c) => `${shown(c.path)} (${c.reason})`).join(", ")}</cut>\n` : "";
+  const text = `<source connector="${opts.connector}" name="${shown(opts.source)}" ref="${shown(record.ref ?? "")}">\n<tree${tree.truncated ? ' truncated="true"' : ""}>\n${treeText}</tree>\n${files}${cutNote}</source>`;
   return { text, record };
 }
 
