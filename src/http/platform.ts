@@ -149,13 +149,14 @@ export function createPlatform(deps: PlatformDeps) {
     return uncounted ? principal : count(principal, set, cred !== null && "viaCookie" in cred && cred.viaCookie === true);
   };
   /**
-   * Counts the request against the principal's budget: its headers set, or the 429 thrown. The web app's (the session
-   * cookie) is a budget of its own, three times as large: each page a person opens makes several requests, and at the
-   * API's budget one browsing briskly met 429s and half-empty pages within a minute.
+   * Counts the request against the principal's budget: its headers set, or the 429 thrown. The web app's requests (the
+   * session cookie) may take that budget three times as far: each page a person opens makes several requests, and at
+   * the API's limit one browsing briskly met 429s and half-empty pages within a minute. One budget all the same: what
+   * the pages spent, the same person's API calls cannot spend again.
    */
   const count = (principal: Principal, set: AuthStep["set"], web = false): Principal | Promise<Principal> => {
     const limit = principal.actor.kind === "agent" ? config.signin.anonymousRateLimitPerMinute : web ? WEB_RATE_FACTOR * config.rateLimitPerMinute : config.rateLimitPerMinute;
-    const hit = limiter.hit(web ? `${principal.rateKey}:web` : principal.rateKey, limit);
+    const hit = limiter.hit(principal.rateKey, limit);
     if (hit instanceof Promise) return hit.then((v) => (countRate(v, set), principal));
     countRate(hit, set);
     return principal;
