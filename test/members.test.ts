@@ -243,8 +243,12 @@ describe("reading an invitation before accepting it", () => {
     expectError(intruder, 403, "permission_error", "WRONG_RECIPIENT");
     expect(intruder.text).not.toContain("Preview Team");
     expectError(await t.owner("POST", "/api/v1/invitations/preview", { body: { token: "inv_nope" } }), 404, "not_found_error");
-    // Reading changed nothing: it is still there to accept; once accepted, it is used.
+    // Reading changed nothing: it is still there to accept; once accepted, its invitee reads it as accepted, and
+    // anyone else (or the invitee once removed) as used.
     expect((await me("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
+    expect((await me("POST", "/api/v1/invitations/preview", { body: { token } })).body).toMatchObject({ status: "accepted", workspace: { id: t.id } });
+    const userId = (await me("GET", "/api/v1/profile")).body.id;
+    expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/members/${userId}`)).status).toBe(200);
     expectError(await me("POST", "/api/v1/invitations/preview", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
   });
 });

@@ -283,6 +283,11 @@ test("the owner's other settings pages: BYOK never shows the key back, secrets, 
     await guest.locator("#accept-status", { hasText: /^You are now a member of .+\.$/ }).waitFor();
     expect(guest.url()).toBe(`${srv.url}/invitations/accept`);
     await expectAccessible(guest, "invitation accepted");
+    // The mail's link opened again: it says they are in, with the way there (not "ask for a new one").
+    await guest.goto("about:blank");
+    await guest.goto(link!);
+    await guest.locator("#inv-text", { hasText: `You accepted this invitation already: you are in the workspace ${wsName}.` }).waitFor();
+    await guest.getByRole("link", { name: "Go to the workspace" }).waitFor();
     const current = await client(srv, { session: await sessionCookie(guestContext, srv), workspace: (await guestContext.cookies(srv.url)).find((c) => c.name === "clanker_workspace")?.value })("GET", "/api/v1/workspaces/current");
     expect({ role: current.body.role, id: current.body.id }).toEqual({ role: "member", id: (await api("GET", "/api/v1/workspaces/current")).body.id });
     expect(guestErrors).toEqual([]);

@@ -176,8 +176,10 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
      */
     async preview(ctx: Ctx, token: string) {
       const { inv, me } = await held(ctx, token, "Read");
-      if (inv.status === "accepted") throw new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
-      if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
+      // Its invitee, once they joined, reads it as accepted (the mail's link opened again); anyone else, as used.
+      const joined = inv.status === "accepted" && me?.email === inv.email && (await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)))).length > 0;
+      if (inv.status === "accepted" && !joined) throw new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
+      if (!joined && inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
       if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
       const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
       const [sender] = inv.invitedByUserId === null ? [] : await db.select().from(users).where(eq(users.id, inv.invitedByUserId));

@@ -32,6 +32,11 @@ whoAmI().then(async function (me) {
   $("accept").hidden = true;
   try {
     var inv = await api("/api/v1/invitations/preview", { method: "POST", body: { token: token } });
+    if (inv.status === "accepted") {
+      $("inv-text").textContent = "You accepted this invitation already: you are in the workspace " + inv.workspace.name + ".";
+      setWs(inv.workspace.id); $("go").hidden = false;
+      return;
+    }
     var who = inv.invitedBy ? (inv.invitedBy.name || inv.invitedBy.email) + (inv.invitedBy.email && inv.invitedBy.name !== inv.invitedBy.email ? " (" + inv.invitedBy.email + ")" : "") : "Someone";
     $("inv-text").textContent = who + " invited you, " + me.email + ", to join the workspace " + inv.workspace.name + " as " + roleWords(inv.role) + ". Accepting makes it the workspace you work in here.";
     $("accept").textContent = "Join " + inv.workspace.name;
