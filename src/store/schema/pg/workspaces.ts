@@ -78,10 +78,10 @@ export const auditLogs = pgTable(
   },
   (t) => [
     index("audit_logs_ws").on(t.workspaceId, t.id),
-    // The filters the spec names: action, resource type (each a short range in id order), and dates.
+    // The filters the spec names, action and resource type, each a short range in id order. Dates walk the ids: an
+    // index on them cost every audited mutation ~2.5 % (test/bench/ab.ts), for a read that is slow only past ~1M rows.
     index("audit_logs_ws_action").on(t.workspaceId, t.action, t.id),
     index("audit_logs_ws_resource").on(t.workspaceId, t.resourceType, t.id),
-    index("audit_logs_ws_created").on(t.workspaceId, t.createdAt),
   ],
 );
 
