@@ -207,13 +207,25 @@ describe("invitations", () => {
   });
 });
 
+/** A new address invited to `t`: the invitation, its mailed token, and that person signed in. */
+async function invited(t: Team, tag: string, role: "admin" | "member") {
+  const email = uniqueEmail(tag);
+  const inv = await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email, role } });
+  expect(inv.status).toBe(200);
+  const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")![0];
+  return { email, inv, token, me: client(srv, { session: await srv.createSession(email) }) };
+}
+
+/** `me` removed from `t` by its owner. */
+async function removed(t: Team, me: ReturnType<typeof client>) {
+  const userId = (await me("GET", "/api/v1/profile")).body.id;
+  expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/members/${userId}`)).status).toBe(200);
+}
+
 describe("accepting again", () => {
   test("the invitee accepting a second time (a lost answer) gets the same answer, adds nothing; once removed, the used token is refused", async () => {
     const t = await makeTeam(srv, "Accept twice");
-    const email = uniqueEmail("twice");
-    expect((await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email, role: "member" } })).status).toBe(200);
-    const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")![0];
-    const me = client(srv, { session: await srv.createSession(email) });
+    const { email, token, me } = await invited(t, "twice", "member");
     const first = await me("POST", "/api/v1/invitations/accept", { body: { token } });
     expect(first.status).toBe(200);
     const again = await me("POST", "/api/v1/invitations/accept", { body: { token } });
@@ -222,8 +234,7 @@ describe("accepting again", () => {
     expect(adds).toHaveLength(1);
     // Someone else with the token, or the invitee once removed: the token is used.
     expectError(await client(srv, { session: await srv.createSession(uniqueEmail("other")) })("POST", "/api/v1/invitations/accept", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
-    const userId = (await me("GET", "/api/v1/profile")).body.id;
-    expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/members/${userId}`)).status).toBe(200);
+    await removed(t, me);
     expectError(await me("POST", "/api/v1/invitations/accept", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
   });
 });
@@ -232,10 +243,7 @@ describe("reading an invitation before accepting it", () => {
   test("the invitee reads the workspace, role and sender; anyone else, an API key, a used or withdrawn one is refused as accepting would be", async () => {
     const ownerEmail = uniqueEmail("sender");
     const t = await makeTeam(srv, "Preview Team", ownerEmail);
-    const email = uniqueEmail("preview");
-    const inv = await t.owner("POST", `/api/v1/workspaces/${t.id}/invitations`, { body: { email, role: "admin" } });
-    const token = /\binv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, email)?.text ?? "")![0];
-    const me = client(srv, { session: await srv.createSession(email) });
+    const { email, inv, token, me } = await invited(t, "preview", "admin");
     const seen = await me("POST", "/api/v1/invitations/preview", { body: { token } });
     expect(seen.status).toBe(200);
     expect(seen.body).toMatchObject({ id: inv.body.id, role: "admin", status: "pending", email, workspace: { id: t.id, name: "Preview Team" }, invitedBy: { email: ownerEmail } });
@@ -247,8 +255,7 @@ describe("reading an invitation before accepting it", () => {
     // anyone else (or the invitee once removed) as used.
     expect((await me("POST", "/api/v1/invitations/accept", { body: { token } })).status).toBe(200);
     expect((await me("POST", "/api/v1/invitations/preview", { body: { token } })).body).toMatchObject({ status: "accepted", workspace: { id: t.id } });
-    const userId = (await me("GET", "/api/v1/profile")).body.id;
-    expect((await t.owner("DELETE", `/api/v1/workspaces/${t.id}/members/${userId}`)).status).toBe(200);
+    await removed(t, me);
     expectError(await me("POST", "/api/v1/invitations/preview", { body: { token } }), 409, "conflict_error", "INVITATION_USED");
   });
 });
