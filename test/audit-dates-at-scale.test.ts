@@ -23,7 +23,7 @@ beforeAll(async () => {
     srv,
     `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${DAYS * PER_DAY - 1})
      INSERT INTO audit_logs (workspace_id, actor_type, request_id, action, resource_type, created_at)
-     SELECT ?, 'system', 'req_seed', 'seed.row', 'seed', ? + ((i * 7) % ${DAYS}) * ${DAY_MS} + i FROM n`,
+     SELECT ?, 'system', 'req_seed', 'seed.row', 'seed', CAST(? AS BIGINT) + CAST((i * 7) % ${DAYS} AS BIGINT) * ${DAY_MS} + i FROM n`,
     ws,
     t0,
   );

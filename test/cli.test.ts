@@ -249,8 +249,10 @@ describe("keys create", () => {
     }
     const list = await run(["keys", "list"]);
     expect(list.stdout.split("\n").find((l) => l.includes("unseen"))).toContain("revoked");
-    expect(await querySql(srv, "SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE email = ?)", email)).toEqual([{ n: 0 }]);
-    expect(await querySql(srv, "SELECT count(*) AS n FROM audit_logs WHERE action = 'api_key.revoke' AND CAST(metadata AS TEXT) LIKE '%not shown%'")).toEqual([{ n: 1 }]);
+    // (PostgreSQL answers a count as text.)
+    const count = async (statement: string, ...params: string[]) => Number((await querySql(srv, statement, ...params))[0]!.n);
+    expect(await count("SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE email = ?)", email)).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM audit_logs WHERE action = 'api_key.revoke' AND CAST(metadata AS TEXT) LIKE '%not shown%'")).toBe(1);
   });
 });
 

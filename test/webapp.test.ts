@@ -120,8 +120,9 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   expect(await page.locator("#output").getAttribute("aria-busy")).toBe("true");
   expect(await page.locator("#status-badge").getAttribute("role")).toBe("status");
   expect(await page.locator("#run-error").getAttribute("role")).toBe("alert");
+  await page.locator('#status-badge[data-status="running"]').waitFor();
   const badgeNode = await page.locator("#status-badge > *").elementHandle();
-  await page.waitForTimeout(1200); // updates of a running run, its status unchanged
+  await page.waitForTimeout(1200); // updates of a running run (a delta each 1.5 s, four of them), its status unchanged
   expect(await badgeNode!.evaluate((n) => n.isConnected)).toBe(true);
   await page.getByRole("button", { name: "Cancel" }).click();
   await page.locator('#status-badge[data-status="cancelled"]').waitFor();
