@@ -78,8 +78,14 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
     // A token that reached someone and was revoked since, not by a newer one: an owner or admin withdrew it.
     if (inv.status === "revoked") throw new PermissionError("This invitation was withdrawn: ask one of the workspace's owners or admins to invite you again", "INVITATION_WITHDRAWN");
     const [me] = await db.select().from(users).where(eq(users.id, ctx.actor.userId));
-    return { inv, me };
+    // Accepted by this very person, still a member: the role they hold there (asked again, it answers as the first time).
+    const [joined] =
+      inv.status === "accepted" && me?.email === inv.email
+        ? await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)))
+        : [];
+    return { inv, me, joinedAs: joined?.role ?? null };
   };
+  const used = () => new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
 
   return {
     /** `base` is null when the server cannot name itself safely (see mailBaseUrl): the mail then has no link. */
@@ -175,11 +181,10 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
      * workspace, the role and who sent it. Refused as accepting it would be, so nobody else learns what it is for.
      */
     async preview(ctx: Ctx, token: string) {
-      const { inv, me } = await held(ctx, token, "Read");
+      const { inv, me, joinedAs } = await held(ctx, token, "Read");
       // Its invitee, once they joined, reads it as accepted (the mail's link opened again); anyone else, as used.
-      const joined = inv.status === "accepted" && me?.email === inv.email && (await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id)))).length > 0;
-      if (inv.status === "accepted" && !joined) throw new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
-      if (!joined && inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
+      if (inv.status === "accepted" && joinedAs === null) throw used();
+      if (joinedAs === null && inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
       if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
       const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
       const [sender] = inv.invitedByUserId === null ? [] : await db.select().from(users).where(eq(users.id, inv.invitedByUserId));
@@ -191,13 +196,12 @@ export function createInvitationsService(store: Store, mailer: Mailer, keyCache:
     },
 
     async accept(ctx: Ctx, token: string) {
-      const { inv, me } = await held(ctx, token, "Accept");
+      const { inv, me, joinedAs } = await held(ctx, token, "Accept");
       if (inv.status === "accepted") {
         // The invitee asking again (a lost answer, a second click): their membership, as the first answer said.
-        const [held] = me?.email === inv.email ? await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, inv.workspaceId), eq(memberships.userId, me.id))) : [];
-        const [ws] = held ? await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId)) : [];
-        if (held && ws) return workspaceView(ws, held.role);
-        throw new ConflictError("This invitation was already accepted: ask one of the workspace's owners or admins for a new one", "INVITATION_USED");
+        const [ws] = joinedAs === null ? [] : await db.select().from(workspaces).where(eq(workspaces.id, inv.workspaceId));
+        if (ws) return workspaceView(ws, joinedAs!);
+        throw used();
       }
       if (inv.expiresAt <= Date.now()) throw new InvalidRequestError("This invitation has expired; ask for a new one", "token", "INVITATION_EXPIRED");
       if (!me || me.email !== inv.email) throw new PermissionError(`This invitation is for ${inv.email}; sign in with that address`, "WRONG_RECIPIENT");
