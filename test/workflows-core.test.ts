@@ -765,7 +765,7 @@ test("a run's workflow-state events say each step's status, not its data: a 100 
   const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { doc: "x".repeat(100_000) } } })).body;
   const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status !== "running");
   expect(done.body.status).toBe("completed");
-  const events = await querySql(srv, "SELECT data FROM events WHERE type = 'workflow-state' AND CAST(data AS TEXT) LIKE ?", `%"${run.runId}"%`);
+  const events = await querySql(srv, "SELECT data FROM events WHERE type = 'workflow-state' AND CAST(data AS TEXT) LIKE ? ORDER BY id", `%"${run.runId}"%`);
   expect(events.length).toBeGreaterThanOrEqual(10);
   // Each names every step's status (and the run's); none carries the 100 KB: it was ~20 MB for this run.
   const last = JSON.parse(String(events.at(-1)!.data));
