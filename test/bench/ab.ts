@@ -57,6 +57,8 @@ try {
     const ratio = b!.rps / used[1]! / (a!.rps / used[0]!);
     ratios.push(ratio);
     console.log(`round ${r}: A ${a!.rps.toFixed(0)} req/s (${used[0]} ticks)  B ${b!.rps.toFixed(0)} req/s (${used[1]} ticks)  B/A per tick ${ratio.toFixed(3)}`);
+    // A refusal (a 429 past the limit) costs less than an answer: the round measured something else.
+    if (a!.non2xx || b!.non2xx) console.log(`  (answers other than 2xx: A ${a!.non2xx}, B ${b!.non2xx}; this round is no figure: see the server logs)`);
   }
   const sorted = [...ratios].sort((x, y) => x - y);
   console.log(`B/A per tick: mean ${(ratios.reduce((x, y) => x + y, 0) / ratios.length).toFixed(3)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`);
