@@ -654,6 +654,42 @@ test("a failed run leaves no step running or waiting: the parallel or branch ste
   for (const d of [def, branchy]) await api("DELETE", `/api/v1/workflows/definitions/${d.id}`);
 }, 30_000);
 
+test("a parallel branch that fails fails the run at once: a sibling's execution in flight is cancelled, a sibling's later steps never start, the step's error names it once", async () => {
+  const def = {
+    id: "core-fail-fast",
+    name: "fail fast",
+    input: { properties: { x: { type: "string" } } },
+    steps: [
+      {
+        id: "p",
+        kind: "parallel",
+        steps: [
+          { id: "X", kind: "skill", skill: "summarize", input: "{{input.x}} [[fail:500]]" },
+          { id: "S", kind: "skill", skill: "summarize", input: "slow one [[slow:1500]]" },
+          { id: "B", kind: "branch", condition: { value: "{{input.x}}", contains: "go" }, then: [{ id: "S2", kind: "skill", skill: "summarize", input: "slow two [[slow:1500]]" }, { id: "T", kind: "skill", skill: "summarize", input: "after" }] },
+        ],
+      },
+    ],
+  };
+  expect((await api("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
+  const started = Date.now();
+  const run = (await api("POST", `/api/v1/workflows/${def.id}/launch`, { body: { inputData: { x: "go" } } })).body;
+  const ended = await waitFor(() => api("GET", `/api/v1/workflows/runs/${run.runId}`), (r) => r.body.status === "failed");
+  // The slow siblings would take 6 s each (four deltas 1.5 s apart); the run ends with X's failure.
+  expect(Date.now() - started).toBeLessThan(5_000);
+  const steps = ended.body.steps as Record<string, { status: string; executionId?: string; error?: { message: string } }>;
+  expect(Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v.status]))).toEqual({ p: "failed", X: "failed", S: "cancelled", B: "failed", S2: "cancelled" });
+  expect(ended.body.error.message.match(/Step 'X'/g)).toHaveLength(1);
+  for (const id of ["S", "S2"]) {
+    const e = await waitFor(() => api("GET", `/api/v1/executions/${steps[id]!.executionId}/status`), (r) => r.body.status !== "running");
+    expect({ id, status: e.body.status }).toEqual({ id, status: "cancelled" });
+  }
+  // T never starts, even once S2's wait has ended.
+  await Bun.sleep(500);
+  expect((await api("GET", `/api/v1/workflows/runs/${run.runId}`)).body.steps.T).toBeUndefined();
+  await api("DELETE", `/api/v1/workflows/definitions/${def.id}`);
+}, 30_000);
+
 test("what cannot be changed says why: PUT or DELETE of a bundled workflow is 409 WORKFLOW_BUNDLED, a cron trigger's secret 400, a bad status filter lists the statuses", async () => {
   for (const [method, body] of [["DELETE", undefined], ["PUT", { id: "pr-review", name: "x", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] }]] as const) {
     const r = await api(method, "/api/v1/workflows/definitions/pr-review", body ? { body } : {});
@@ -751,8 +787,10 @@ test("bounds: a definition has at most 200 steps, and a step's templates render 
   const failed = await waitFor(() => api("GET", `/api/v1/workflows/runs/${amplified.runId}`), (r) => r.body.status !== "running");
   expect({ status: failed.body.status, code: failed.body.error?.code }).toEqual({ status: "failed", code: "TEMPLATE_TOO_LARGE" });
   expect(failed.text.length).toBeLessThan(100_000);
-  // The step that rendered too much is named, and fails; nothing is left running or waiting beside it.
-  expect(failed.body.steps.ask.error.message).toStartWith("Step 'ask': its templates render to more than 1048576 characters");
+  // The step that rendered too much is named (once: the run's message names it, the step's is its own), and fails;
+  // nothing is left running or waiting beside it.
+  expect(failed.body.steps.ask.error.message).toStartWith("its templates render to more than 1048576 characters");
+  expect(failed.body.error.message).toStartWith("Step 'ask' failed: its templates render");
   const statuses = Object.fromEntries(Object.entries(failed.body.steps as Record<string, { status: string }>).map(([k, v]) => [k, v.status]));
   expect(statuses).toEqual({ p: "failed", w: "cancelled", gate: "failed", ask: "failed" });
   expect((await api("DELETE", `/api/v1/workflows/definitions/${def.id}`)).status).toBe(200);

@@ -16,9 +16,9 @@ import type { IntegrationCatalog, Step, WorkflowDefinition } from "./definition"
 import { render, RenderBudget, renderDeep, TemplateTooLarge } from "./render";
 import type { Log } from "../../lib/log";
 import { RunLeases } from "./run-leases";
-import { costOf, lockRunRow } from "./runs-of-definition";
+import { cancelRunningSteps, costOf, lockRunRow } from "./runs-of-definition";
 import { waitForExecution } from "./execution-wait";
-import { endedSteps, whyGone, type DefinitionSource, type RunState, type StepState } from "./run-state";
+import { endedSteps, failedEnd, whyGone, type DefinitionSource, type RunState, type StepState } from "./run-state";
 
 export const WORKFLOW_EVENT = "workflow-state";
 
@@ -168,6 +168,13 @@ export class WorkflowEngine {
     });
   }
 
+  /** Ends the run as failed now, and cancels the executions of its steps still running (a parallel step's siblings). */
+  private async failNow(runId: number): Promise<void> {
+    let before: RunRow | undefined;
+    await this.endIfRunning(runId, (r) => ((before = r), failedEnd(r.state as unknown as RunState)));
+    if (before) await cancelRunningSteps(this.d.executions, systemCtx(before.workspaceId, before.requestId ?? `workflow-${runId}`), before);
+  }
+
   /** Drives a run forward until it ends or suspends. One driver per run at a time. */
   async advance(runId: number): Promise<void> {
     if (this.active.has(runId)) return;
@@ -188,17 +195,7 @@ export class WorkflowEngine {
       const outcome = await this.walk(run, def.steps);
       await this.endIfRunning(runId, (r) => {
         if (outcome === "done") return { status: "completed", suspendedStep: null, completedAt: Date.now() };
-        if (outcome === "failed") {
-          const state = r.state as unknown as RunState;
-          const failed = Object.entries(state.steps).find(([, s]) => s.status === "failed");
-          return {
-            status: "failed",
-            state: endedSteps(state, "failed") as unknown as Record<string, unknown>,
-            errorCode: failed?.[1].error?.code ?? "STEP_FAILED",
-            errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`,
-            completedAt: Date.now(),
-          };
-        }
+        if (outcome === "failed") return failedEnd(r.state as unknown as RunState);
         if (outcome === "suspended") {
           const s = Object.entries((r.state as unknown as RunState).steps).find(([, st]) => st.status === "suspended");
           return { status: "suspended", suspendedStep: s?.[0] ?? null };
@@ -267,7 +264,8 @@ export class WorkflowEngine {
     } catch (e) {
       // Every step renders its templates before it acts (starts a run, posts, suspends): one too large fails it here.
       if (!(e instanceof TemplateTooLarge)) throw e;
-      await this.setStep(runId, step.id, { status: "failed", kind: step.kind, error: { code: e.code, message: `Step '${step.id}': ${e.message}` } });
+      // The run's message names the step ("Step 'x' failed: …"); the step's own need not.
+      await this.setStep(runId, step.id, { status: "failed", kind: step.kind, error: { code: e.code, message: e.message } });
       return "failed";
     }
   }
@@ -290,7 +288,15 @@ export class WorkflowEngine {
       }
       case "parallel": {
         await this.setStep(runId, step.id, { status: "running", kind: "parallel" });
-        const outcomes = await Promise.all(step.steps.map((s) => this.runStep(runId, s)));
+        // A branch that fails fails the run there and then: its siblings' executions are cancelled, not left to run
+        // on (and be charged) for a run that has failed, and a sibling's later steps do not start.
+        const outcomes = await Promise.all(
+          step.steps.map(async (s) => {
+            const outcome = await this.runStep(runId, s);
+            if (outcome === "failed") await this.failNow(runId);
+            return outcome;
+          }),
+        );
         const worst = (["cancelled", "failed", "paused", "suspended"] as const).find((o) => outcomes.includes(o));
         if (worst) return worst;
         await this.setStep(runId, step.id, { status: "completed", kind: "parallel" });

@@ -71,3 +71,15 @@ export function endedSteps(state: RunState, how: "cancelled" | "failed"): RunSta
   );
   return { ...state, steps };
 }
+
+/** A failed run's end: its (first) failed step names the code and the message. */
+export function failedEnd(state: RunState) {
+  const failed = Object.entries(state.steps).find(([, s]) => s.status === "failed");
+  return {
+    status: "failed" as const,
+    state: endedSteps(state, "failed") as unknown as Record<string, unknown>,
+    errorCode: failed?.[1].error?.code ?? "STEP_FAILED",
+    errorMessage: `Step '${failed?.[0]}' failed: ${failed?.[1].error?.message ?? ""}`,
+    completedAt: Date.now(),
+  };
+}
