@@ -16,6 +16,7 @@ let fake: FakeModel;
 let srv: TestServer;
 let a: Call;
 let b: Call;
+let ka: string;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
@@ -56,7 +57,8 @@ beforeAll(async () => {
   srv = await startServer({
     env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", CLANKER_WORKERS: "2", ANTHROPIC_API_KEY: "sk-ant-artifacts-0123456789abcdefghij", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "" },
   });
-  const [ka, kb] = await Promise.all([srv.createKey({ email: uniqueEmail("art-a") }), srv.createKey({ email: uniqueEmail("art-b") })]);
+  let kb: string;
+  [ka, kb] = await Promise.all([srv.createKey({ email: uniqueEmail("art-a") }), srv.createKey({ email: uniqueEmail("art-b") })]);
   a = client(srv, { apiKey: ka });
   b = client(srv, { apiKey: kb });
 }, 30_000);
@@ -115,6 +117,37 @@ describe("the output artifact of a run", () => {
     expect(r.text).toBe(output);
     expect(r.text).toBe(answerFor(input).join(""));
     expect(Number(r.headers.get("content-length"))).toBe(art.size);
+  });
+
+  test("a download carries an ETag (If-None-Match → 304) and answers one byte range (206; past the end 416); the same on HEAD", async () => {
+    const url = `/api/v1/artifacts/${exec.artifactId}/download`;
+    const output = answerFor(input).join("");
+    const full = await a("GET", url);
+    const etag = full.headers.get("etag")!;
+    expect(etag).toMatch(/^"[0-9a-z]+"$/);
+    expect(full.headers.get("accept-ranges")).toBe("bytes");
+    const again = await a("GET", url, { headers: { "if-none-match": `"other", W/${etag}` } });
+    expect({ status: again.status, body: again.text, etag: again.headers.get("etag") }).toEqual({ status: 304, body: "", etag });
+    const part = await a("GET", url, { headers: { range: "bytes=5-9" } });
+    expect({ status: part.status, body: part.text, range: part.headers.get("content-range"), length: part.headers.get("content-length") }).toEqual({
+      status: 206,
+      body: output.slice(5, 10),
+      range: `bytes 5-9/${art.size}`,
+      length: "5",
+    });
+    // The rest from an offset, the last bytes, and a range running past the end (clamped).
+    expect((await a("GET", url, { headers: { range: "bytes=5-" } })).text).toBe(output.slice(5));
+    expect((await a("GET", url, { headers: { range: "bytes=-4" } })).text).toBe(output.slice(-4));
+    expect((await a("GET", url, { headers: { range: `bytes=0-${art.size + 100}` } })).headers.get("content-range")).toBe(`bytes 0-${art.size - 1}/${art.size}`);
+    const past = await a("GET", url, { headers: { range: `bytes=${art.size}-` } });
+    expect({ status: past.status, range: past.headers.get("content-range") }).toEqual({ status: 416, range: `bytes */${art.size}` });
+    // Several ranges, another unit, or an If-Range for another version: the whole file.
+    for (const headers of [{ range: "bytes=0-1,4-5" }, { range: "items=0-1" }, { range: "bytes=0-1", "if-range": '"stale"' }] as Record<string, string>[]) {
+      const r = await a("GET", url, { headers });
+      expect({ headers, status: r.status, body: r.text }).toEqual({ headers, status: 200, body: output });
+    }
+    const head = await fetch(`${srv.url}${url}`, { method: "HEAD", headers: { "x-api-key": ka } });
+    expect({ status: head.status, etag: head.headers.get("etag"), length: head.headers.get("content-length") }).toEqual({ status: 200, etag, length: String(art.size) });
   });
 
   test("another workspace → 404 on get, download and delete; not listed", async () => {

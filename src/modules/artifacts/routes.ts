@@ -4,6 +4,7 @@ import type { Platform } from "../../http/platform";
 import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagination";
 import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 import { asciiName } from "./service";
+import { fileAnswer } from "../../http/file-answer";
 
 const artifact = t.Object({
   id: t.String(),
@@ -31,7 +32,7 @@ export const artifactsRoutes = (app: Platform) =>
     })
     .get(
       "/api/v1/artifacts/:id/download",
-      async ({ ctx, deps, params, query, set }) => {
+      async ({ ctx, deps, params, query, request, set }) => {
         const f = await deps.services.artifacts.file(ctx, params.id);
         set.headers["content-type"] = f.mediaType.startsWith("text/") ? `${f.mediaType}; charset=utf-8` : f.mediaType;
         // Run-produced bytes are what their media type says, never sniffed into something a browser would run.
@@ -45,14 +46,17 @@ export const artifactsRoutes = (app: Platform) =>
           set.headers["content-security-policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
           set.headers["x-frame-options"] = "SAMEORIGIN";
         } else set.headers["content-disposition"] = `attachment; ${name}`;
-        set.headers["content-length"] = String(f.bytes.length);
-        return new Response(f.bytes);
+        return fileAnswer(request, f.bytes, f.etag, {});
       },
       {
         auth: true,
         params: idParam,
         query: t.Object({ inline: t.Optional(t.Literal("1", { description: "1: shown in place (sandboxed), not as an attachment" })) }),
-        detail: { tags: ["Artifacts"], summary: "Download an artifact's file" },
+        detail: {
+          tags: ["Artifacts"],
+          summary: "Download an artifact's file",
+          description: "Carries an ETag (If-None-Match: 304) and answers one byte range (Range: bytes=…, If-Range: 206, or 416 past the end); several ranges get the whole file.",
+        },
       },
     )
     .delete("/api/v1/artifacts/:id", ({ ctx, deps, params }) => deps.services.artifacts.remove(ctx, params.id), {

@@ -201,7 +201,9 @@ export function createArtifactsService(store: Store, dataDir: string, lists?: Li
       // The row outlived its file (deleted by hand, a restore without it): said so, with what brings it back.
       if (!bytes)
         throw new ApiError("not_found_error", `The artifact ${encodeId("artifact", row.id)} is listed but its file is missing from the server's data (${row.path}): the server's operator can restore it from a backup, or delete the artifact`, { code: "ARTIFACT_FILE_MISSING" });
-      return { bytes, path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: bytes.length };
+      // The tag is the content's: an artifact's file never changes, but one restored from another backup may differ.
+      const etag = `"${Bun.hash(bytes).toString(36)}"`;
+      return { bytes, path: join(root, row.path), name: row.name, mediaType: row.mediaType, size: bytes.length, etag };
     },
 
     forExecution(workspaceId: number, executionId: number): Promise<ArtifactRow[]> {
