@@ -87,9 +87,17 @@ const callerPart = (message: string) => message.replace(/\s*For more information
 
 /** Whose key a refusal was about, and who can do something about it. */
 function whoseKey(p: ProviderSpec): string {
+  // A workspace's own key is named by its last four, as its members see it listed; the server's is the operator's,
+  // not for every member or agent that can run a skill to see any part of.
   const last4 = p.apiKey ? ` (…${p.apiKey.slice(-4)})` : "";
   if (p.byok) return `It refused the workspace's own key${last4} (BYOK, or the skill's bound key): replace it (PUT /api/v1/byok), or remove it to use the server's`;
-  return `It refused the server's key${last4}: the server's operator can replace ${p.kind === "anthropic" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"}`;
+  return `It refused the server's key: the server's operator can replace ${p.kind === "anthropic" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"}`;
+}
+
+/** A stream chunk whose only fault is a `type` (of the event, or of its delta) that the provider's client does not know. */
+function ofUnknownKind(e: unknown): boolean {
+  const issues = TypeValidationError.isInstance(e) ? (e.cause as { issues?: { note?: string; path?: unknown[] }[] } | undefined)?.issues : undefined;
+  return !!issues?.length && issues.every((i) => i.note === "No matching discriminator" && i.path?.at(-1) === "type");
 }
 
 /** An answer its client could not read: not the provider's API (a proxy's page, another service) or a broken one. */
@@ -145,9 +153,10 @@ const STREAM_ERROR_CODES: Record<string, string> = {
  * repeat a refused key, and the message reaches members, callbacks, logs and the database (a BYOK key, a skill's
  * bound key or the server's own).
  */
-function withoutKey(message: string, key: string | null | undefined): string {
+function withoutKey(message: string, p: ProviderSpec): string {
+  const key = p.apiKey;
   if (!key || key.length < 8) return message;
-  return message.split(key).join(`…${key.slice(-4)}`);
+  return message.split(key).join(p.byok ? `…${key.slice(-4)}` : "[the server's key]");
 }
 
 function providerReason(err: APICallError): string {
@@ -280,7 +289,9 @@ async function run(job: Job): Promise<void> {
         else flushTimer ??= setTimeout(flush, FLUSH_MS);
         first = false;
       } else if (part.type === "error") {
-        throw part.error;
+        // An event or delta of a kind this client does not know yet: skipped, as Anthropic asks of clients (it adds
+        // new ones); every other error (the provider's own error event, a known event out of shape) ends the run.
+        if (!ofUnknownKind(part.error)) throw part.error;
       } else if (part.type === "abort") {
         throw new Error("aborted");
       } else if (part.type === "raw") {
@@ -303,8 +314,11 @@ async function run(job: Job): Promise<void> {
     const failure = describe(err, ac.signal, job.timeoutMs, job.provider);
     // Only a provider that said why its answer stopped, and how many tokens it took, has reported its final usage.
     if (!ended || !reported) usage = usageSoFar(job, usage, streamedChars);
-    post({ type: "failed", executionId: job.executionId, usage: bounded(job, usage), code: failure.code, message: withoutKey(failure.message, job.provider.apiKey) });
+    post({ type: "failed", executionId: job.executionId, usage: bounded(job, usage), code: failure.code, message: withoutKey(failure.message, job.provider) });
   } finally {
+    // A run that ended before its stream did (a failure of its own, an answer too long) stops the request: left
+    // open, the provider went on generating (and billing) and the SDK buffering what nobody would read.
+    if (!ac.signal.aborted) ac.abort("ended");
     clearTimeout(timer);
     running.delete(job.executionId);
   }

@@ -11,6 +11,7 @@
 // [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1, [[redirect:self]] 308 to its own path once;
 // [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
 // [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
+// [[future]] (Anthropic flavour) sends an event and a delta of types Anthropic has not defined (yet) after two deltas;
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
 
@@ -105,6 +106,7 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       const drop = prompt.includes("[[drop]]");
       const eof = prompt.includes("[[eof]]");
       const streamError = /\[\[stream-error:(\w+)\]\]/.exec(prompt)?.[1];
+      const future = flavor === "anthropic" && prompt.includes("[[future]]");
       const slow = /\[\[slow(?::(\d+))?\]\]/.exec(prompt);
       const delay = slow ? Number(slow[1] ?? 150) : 0;
       const enc = new TextEncoder();
@@ -132,6 +134,10 @@ export function startFakeModel(flavor: Flavor): FakeModel {
                   write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: streamError, message: "Overloaded" } })}\n\n`);
                   controller.close();
                   return;
+                }
+                if (future && deltas === 3) {
+                  write(`event: future_event\ndata: ${JSON.stringify({ type: "future_event", detail: { x: 1 } })}\n\n`);
+                  write(`event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "future_delta", x: 1 } })}\n\n`);
                 }
                 if (delay) await sleep(delay);
                 if (rec.aborted) return;
