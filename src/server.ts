@@ -217,14 +217,21 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
       drainUntil = Date.now() + config.shutdownGraceSeconds * 1000;
       const inFlight = runner.inFlight();
       const actions = workflowEngine.actionsInFlight();
+      const callbacks = services.webhooks.sendingCount();
       const grace = config.shutdownGraceSeconds;
-      if (inFlight.length || actions.length) {
-        const what = [...(inFlight.length ? [`${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}`] : []), ...(actions.length ? [`${actions.length} workflow action(s): ${actions.join(", ")}`] : [])];
+      if (inFlight.length || actions.length || callbacks) {
+        const what = [
+          ...(inFlight.length ? [`${inFlight.length} run(s): ${inFlight.map(describe).join(", ")}`] : []),
+          ...(actions.length ? [`${actions.length} workflow action(s): ${actions.join(", ")}`] : []),
+          ...(callbacks ? [`${callbacks} callback(s) being sent`] : []),
+        ];
         log(`${reason}: shutting down; refusing new connections; waiting up to ${grace}s for ${what.join("; and ")}. Queued runs stay queued. Send the signal again to stop now.`);
         const idle = await runner.whenIdle(grace * 1000, (left) => log(`still waiting for ${left} run(s): ${runner.inFlight().map(describe).join(", ")}`));
         // An action cut short would fail its run at the next start (it may have taken effect): it is let finish too.
         const acted = await workflowEngine.whenActionsDone(Math.max(0, drainUntil - Date.now()));
-        if (!idle || !acted) log.warn(`the ${grace}s shutdown grace is over`);
+        // A callback cut off mid-send goes again after the restart: its receiver would get it twice.
+        const sent = await services.webhooks.whenSent(Math.max(0, drainUntil - Date.now()));
+        if (!idle || !acted || !sent) log.warn(`the ${grace}s shutdown grace is over`);
       } else log(`${reason}: shutting down; nothing running`);
       // A workflow step whose execution just ended saves its result in the continuations that follow.
       await new Promise((r) => setImmediate(r));

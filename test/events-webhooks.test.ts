@@ -11,6 +11,7 @@ import { answerFor, startFakeModel, type FakeModel } from "./helpers/fake-models
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { startReceiver, stopAll, waitUntil } from "./helpers/suite";
 import { expectError, finished } from "./helpers/api";
+import { querySql, runSql } from "./helpers/sql";
 
 type Call = ReturnType<typeof client>;
 
@@ -104,6 +105,9 @@ interface Delivery {
 }
 
 const deliveries: Delivery[] = [];
+let hanging = true;
+let releaseHang = () => {};
+const hangReleased = new Promise<void>((r) => (releaseHang = r));
 let receiver: ReturnType<typeof Bun.serve>;
 let recvUrl: string;
 
@@ -138,6 +142,16 @@ beforeAll(async () => {
       if (n <= 2) answered = 500;
     }
     if (path.startsWith("/down/")) answered = 500;
+    if (path.startsWith("/gone/")) answered = 410;
+    if (path.startsWith("/slow/")) {
+      deliveries.push({ path: `${path}#arrived`, headers: {}, body: "", at: Date.now(), answered: 0 });
+      await sleep(2500);
+    }
+    // A receiver that never answers in time (a firewall dropping packets), until the test lets it go (410: stop).
+    if (path.startsWith("/hang/")) {
+      if (hanging) await Promise.race([sleep(12_000), hangReleased]);
+      answered = 410;
+    }
     deliveries.push({ path, headers: Object.fromEntries(req.headers), body, at: Date.now(), answered });
     return new Response(answered === 200 ? "ok" : "boom", { status: answered });
   });
@@ -151,7 +165,7 @@ beforeAll(async () => {
     CLANKER_WEBHOOK_RETRY_BASE_MS: "100",
   };
   [srv, srvPriv] = await Promise.all([startServer({ env }), startServer({ env: { ...env, CLANKER_WEBHOOK_ALLOW_PRIVATE: "false" } })]);
-  const names = ["a", "b", "hdr", "resume", "hook", "race"];
+  const names = ["a", "b", "hdr", "resume", "hook", "race", "hang"];
   const made = await Promise.all([...names.map((n) => srv.createKey({ email: uniqueEmail(`ev-${n}`) })), srvPriv.createKey({ email: uniqueEmail("ev-priv") })]);
   names.forEach((n, i) => {
     keys[n] = made[i]!;
@@ -542,6 +556,64 @@ describe("webhooks", () => {
     await sleep(1200);
     expect(deliveriesTo(path).length).toBe(3);
   });
+
+  test("a receiver that answers 410 Gone is not tried again", async () => {
+    const path = `/gone/${marker("hook-gone")}`;
+    const id = await run(calls.hook!, { input: `Summarize for nobody ${marker("hook-gone-in")}`, callbackUrl: `${recvUrl}${path}` });
+    await finished(calls.hook!, id);
+    await waitUntil("the first attempt", () => deliveriesTo(path).length >= 1, 10_000);
+    // Retries here come 100 ms, then 300 ms apart: a second attempt would have come by now.
+    await sleep(1000);
+    expect(deliveriesTo(path).length).toBe(1);
+  });
+
+  test("a receiver that hangs holds a few sends only: another workspace's callback goes at once; a backlog goes without waiting for rounds", async () => {
+    // 60 callbacks due to a receiver that never answers in time, from one workspace, queued before the run below.
+    const wsOf = async (call: Call) => Number(((await call("GET", "/api/v1/workspaces")).body.data[0].id as string).replace(/^\D+/, ""));
+    const [hangWs, hookWs] = [await wsOf(calls.hang!), await wsOf(calls.hook!)];
+    const rows = (ws: number, path: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `(${ws}, '${recvUrl}${path}${i}', 'execution.completed', '{}', 'pending', 0, 1, ${Date.now()})`).join(", ");
+    const insert = (ws: number, path: string, n: number) =>
+      runSql(srv, `INSERT INTO webhook_deliveries (workspace_id, url, event, payload, status, attempts, next_attempt_at, created_at) VALUES ${rows(ws, path, n)}`);
+    const hangPath = `/hang/${marker("hang")}/`;
+    await insert(hangWs, hangPath, 60);
+    try {
+      const path = `/ok/${marker("hook-beside-hang")}`;
+      const id = await run(calls.hook!, { input: `Summarize beside a hung receiver ${marker("hook-hang-in")}`, callbackUrl: `${recvUrl}${path}` });
+      await finished(calls.hook!, id);
+      const ended = Date.now();
+      await waitUntil("the callback beside the hung receiver", () => deliveriesTo(path).length >= 1, 9_000);
+      expect(Date.now() - ended).toBeLessThan(3_000);
+      expect(deliveries.filter((d) => d.path.startsWith(hangPath)).length).toBeLessThanOrEqual(4);
+      // 40 due at once from one workspace to a receiver that answers: they go in turns of four, each turn at once.
+      const okPath = `/ok/${marker("backlog")}/`;
+      await insert(hookWs, okPath, 40);
+      const queued = Date.now();
+      await run(calls.hook!, { input: `Summarize to kick a round ${marker("hook-kick")}`, callbackUrl: `${recvUrl}/ok/${marker("kick")}` });
+      await waitUntil("the backlog", () => deliveries.filter((d) => d.path.startsWith(okPath)).length >= 40, 9_000);
+      expect(Date.now() - queued).toBeLessThan(4_000);
+    } finally {
+      hanging = false;
+      releaseHang();
+    }
+  }, 30_000);
+
+  test("a stop (SIGTERM) waits for a callback being sent: it is not cut off, to go again after the restart", async () => {
+    const own = await startServer({ env: { ANTHROPIC_API_KEY: "sk-ant-events-0123456789abcdefghijkl", ANTHROPIC_BASE_URL: fake.url, OPENAI_BASE_URL: "", CLANKER_SHUTDOWN_GRACE_SECONDS: "10" } });
+    try {
+      const call = client(own, { apiKey: await own.createKey({ email: uniqueEmail("ev-stop") }) });
+      const path = `/slow/${marker("hook-stop")}`;
+      const id = await run(call, { input: `Summarize before a stop ${marker("hook-stop-in")}`, callbackUrl: `${recvUrl}${path}` });
+      await finished(call, id);
+      await waitUntil("the send to begin", () => deliveriesTo(`${path}#arrived`).length === 1, 10_000);
+      expect(await own.stop()).toBe(0);
+      expect(own.logs()).toContain("1 callback(s) being sent");
+      expect(deliveriesTo(path).map((d) => d.answered)).toEqual([200]);
+      expect(await querySql(own, "SELECT status FROM webhook_deliveries WHERE url = ?", `${recvUrl}${path}`)).toEqual([{ status: "delivered" }]);
+    } finally {
+      await stopAll([own]);
+    }
+  }, 30_000);
 
   test("rotating the secret changes the signing key", async () => {
     const call = calls.hook!;

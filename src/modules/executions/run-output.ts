@@ -172,9 +172,12 @@ export class RunOutputs {
       if (refused) throw refused.reason;
       await store.tx(async () => {
         restore();
-        // PostgreSQL: the ending runs' rows, then every workspace's events lock in id order, before any append: the
-        // order a cancel and a dispatch take them in, and one order for two replicas' saves of the same workspaces.
-        await lockRuns(store, settles.map((s) => s.m.executionId));
+        // PostgreSQL: the rows of the runs ending and of those getting blocks, then every workspace's events lock in id
+        // order, before any append: the order a cancel and a dispatch take them in, and one order for two replicas'
+        // saves of the same workspaces. A run getting blocks is locked too: read from this SERIALIZABLE tx's snapshot
+        // alone, a cancel committed while it waited for the events lock still read `running`, and its blocks were
+        // saved and sent after the cancelled event. Locked, that cancel fails this try, and the next one sees it.
+        await lockRuns(store, [...new Set([...settles.map((s) => s.m.executionId), ...before.keys()])]);
         const spaces = new Set([...texts, ...ends].map((m) => running.get(m.executionId)?.workspaceId).filter((w) => w !== undefined));
         for (const ws of [...spaces].sort((x, y) => x - y)) await store.lockInTx(LOCK_SPACES.events, ws);
         // A run cancelled since its worker wrote, or taken back by another replica, gets no more blocks from here.

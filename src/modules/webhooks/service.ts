@@ -19,6 +19,9 @@ const originOf = (url: string): string => (URL.canParse(url) ? `${new URL(url).o
 
 const aadOf = (workspaceId: number) => `webhook:ws:${workspaceId}`;
 const TIMEOUT_MS = 10_000;
+/** Deliveries one process sends at once, and of those, one workspace's (see claimDue). */
+const MAX_SENDING = 32;
+const PER_WORKSPACE = 4;
 /** The longest a delivery may be held back before it is due (a cancelled run's callback waiting for its charge). */
 export const MAX_HOLD_MS = 12_000;
 const MAX_BACKOFF_MS = 3_600_000;
@@ -141,7 +144,8 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       log.debug(`webhook ${d.id} delivered to ${originOf(d.url)} (attempt ${attempts})`);
       return;
     }
-    const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:");
+    // 410 Gone: the receiver says there is nobody there any more (Standard Webhooks: stop sending).
+    const giveUp = attempts >= config.maxAttempts || error.startsWith("refused:") || error === "receiver answered 410";
     const delay = Math.min(MAX_BACKOFF_MS, config.retryBaseMs * 3 ** (attempts - 1));
     await store.tx(async () => {
       await db
@@ -192,45 +196,81 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     }, ms);
   }
 
+  /**
+   * The rows due next, oldest first: more than one round sends, so that a workspace at its share (below) leaves room
+   * for the others behind it.
+   */
   const dueQuery = () =>
     db
       .select()
       .from(webhookDeliveries)
       .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
       .orderBy(webhookDeliveries.nextAttemptAt)
-      .limit(50);
+      .limit(MAX_SENDING * 4);
+  let claiming: Promise<unknown> = Promise.resolve();
+  /** By workspace, the deliveries this process is sending. */
+  const sendingOf = new Map<number, number>();
+  /** Whether the last claim left due rows behind (a round follows each send that ends, until none are left). */
+  let backlog = false;
 
   /**
-   * PostgreSQL, several replicas: the due rows are locked (rows another replica is claiming are skipped) and their
-   * next attempt pushed past the send's timeout plus a lease, in one tx, so each delivery goes out from one
-   * replica; if that replica dies mid-send, the row is simply due again later (the receiver sees the same id).
+   * The due rows this process sends now, claimed in one tx: their next attempt is pushed past the send's timeout plus
+   * a lease, so another process (a replica; `clanker mcp` beside the server on the same data dir, whose send went out
+   * twice) does not take them, and if this one dies mid-send the row is simply due again later (the receiver sees the
+   * same id). PostgreSQL skips the rows another replica is claiming; SQLite's tx holds the writer lock.
+   * At most MAX_SENDING at once, and PER_WORKSPACE of one workspace: a receiver that hangs (a firewall dropping
+   * packets) held every send slot for its 10 s timeouts, and every other workspace's callbacks waited behind it.
    */
   async function claimDue(): Promise<(typeof webhookDeliveries.$inferSelect)[]> {
     return store.tx(async () => {
-      const rows = await (dueQuery() as unknown as { for(s: "update", o: { skipLocked: true }): Promise<(typeof webhookDeliveries.$inferSelect)[]> }).for("update", { skipLocked: true });
-      if (rows.length)
+      const query = dueQuery();
+      const rows = store.dialect === "postgres" ? await (query as unknown as { for(s: "update", o: { skipLocked: true }): Promise<(typeof webhookDeliveries.$inferSelect)[]> }).for("update", { skipLocked: true }) : await query;
+      const picked: typeof rows = [];
+      const taken = new Map<number, number>();
+      for (const d of rows) {
+        const ofWorkspace = (sendingOf.get(d.workspaceId) ?? 0) + (taken.get(d.workspaceId) ?? 0);
+        if (sending.size + picked.length >= MAX_SENDING) break;
+        if (ofWorkspace >= PER_WORKSPACE || sending.has(d.id)) continue;
+        picked.push(d);
+        taken.set(d.workspaceId, (taken.get(d.workspaceId) ?? 0) + 1);
+      }
+      backlog = picked.length < rows.length;
+      if (picked.length)
         await db
           .update(webhookDeliveries)
           .set({ nextAttemptAt: Date.now() + TIMEOUT_MS + leaseMillis() })
-          .where(inArray(webhookDeliveries.id, rows.map((d) => d.id)));
-      return rows;
+          .where(inArray(webhookDeliveries.id, picked.map((d) => d.id)));
+      return picked;
     });
   }
 
-  /** Sends every delivery that is due (run by the scheduler, and kicked after each enqueue). */
+  /** Sends the deliveries due (run by the scheduler, kicked after each enqueue, and after each send while some wait). */
   async function deliverDue(): Promise<void> {
-    const due = (store.dialect === "postgres" ? await claimDue() : await dueQuery()).filter((d) => !sending.has(d.id));
+    // One claim at a time in this process: two at once each counted the other's picks as free, and on PostgreSQL one
+    // found every row locked by the other, so left no backlog to follow and the rest waited for the 5 s round.
+    const claim = claiming.catch(() => {}).then(claimDue);
+    claiming = claim;
+    const due = await claim;
     await Promise.all(
       due.map(async (d) => {
         sending.add(d.id);
+        sendingOf.set(d.workspaceId, (sendingOf.get(d.workspaceId) ?? 0) + 1);
+        const sent = attempt(d);
+        inFlight.add(sent);
         try {
-          await attempt(d);
+          await sent;
         } finally {
+          inFlight.delete(sent);
           sending.delete(d.id);
+          const left = sendingOf.get(d.workspaceId)! - 1;
+          if (left) sendingOf.set(d.workspaceId, left);
+          else sendingOf.delete(d.workspaceId);
+          if (backlog) schedule(0);
         }
       }),
     );
   }
+  const inFlight = new Set<Promise<void>>();
 
   return {
     validateUrl,
@@ -240,6 +280,14 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     },
     deliverDue,
     results: () => ({ ...results }),
+    /** How many deliveries are being sent now. */
+    sendingCount: () => inFlight.size,
+    /** Resolves once the sends under way have ended, or after `ms` (false): a stop waits for them within its grace. */
+    async whenSent(ms: number): Promise<boolean> {
+      const until = Date.now() + ms;
+      while (inFlight.size && Date.now() < until) await Promise.race([Promise.allSettled([...inFlight]), Bun.sleep(Math.max(0, until - Date.now()))]);
+      return inFlight.size === 0;
+    },
 
     /**
      * Deletes callbacks that ended (delivered, or failed for good) before `now - keepMs`: each holds its URL (a token,
