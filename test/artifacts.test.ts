@@ -222,6 +222,11 @@ describe("files a skill emits", () => {
     // Both are listed, newest first.
     const list = await a("GET", "/api/v1/artifacts?limit=2");
     expect(list.body.data.map((x: any) => x.id).sort()).toEqual([...exec.artifactIds].sort());
+    // Rows as versions before 2026-12 laid a run's files out (a folder per run): the output is still its artifactId.
+    const id = Number(exec.executionId.replace("exec_", ""));
+    expect(await runSql(srv, "UPDATE artifacts SET path = replace(path, '/' || CAST(execution_id AS TEXT) || '-', '/' || CAST(execution_id AS TEXT) || '/') WHERE execution_id = ?", id)).toBe(2);
+    const old = (await a("GET", `/api/v1/executions/${exec.executionId}/status`)).body;
+    expect({ artifactId: old.artifactId, artifactIds: old.artifactIds }).toEqual({ artifactId: exec.artifactId, artifactIds: exec.artifactIds });
   });
 });
 

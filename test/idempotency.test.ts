@@ -247,6 +247,24 @@ describe("restart", () => {
     }
   });
 
+  test("a key stored by a version before keys were each caller's (under the key alone) replays across the upgrade: the run is not made twice", async () => {
+    const key = freshKey("legacy-bare");
+    const slug = `legacy-bare-${process.pid}-${Date.now()}`;
+    const first = await api("POST", "/api/v1/workspaces", { body: { slug, name: "Bare Co" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    const oldFingerprint = createHash("sha256").update(`POST /api/v1/workspaces\n${JSON.stringify({ slug, name: "Bare Co" })}`).digest("hex");
+    // As that version stored it: the key alone, a plain SHA-256 of the body as sent.
+    expect(await runSql(srv, "UPDATE idempotency_keys SET key = ?, fingerprint = ? WHERE key LIKE ?", key, oldFingerprint, `% ${key}`)).toBe(1);
+    await srv.stop();
+    await srv.restart();
+    const before = await workspaceIds(api);
+    expectReplayOf(await api("POST", "/api/v1/workspaces", { body: { slug, name: "Bare Co" }, headers: { "idempotency-key": key } }), first);
+    expect((await api("POST", "/api/v1/workspaces", { body: { slug, name: "Other Co" }, headers: { "idempotency-key": key } })).body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await workspaceIds(api)).toEqual(before);
+    // Another key is a request of its own.
+    expect((await api("POST", "/api/v1/workspaces", { body: { name: "Fresh Co" }, headers: { "idempotency-key": freshKey("legacy-fresh") } })).headers.get("idempotency-replayed")).toBeNull();
+  });
+
   test("the stored fingerprint is keyed: a secret's value in the body cannot be guessed from the table (or a backup) alone", async () => {
     const key = freshKey("secret-fingerprint");
     const body = { name: `FP_${process.pid}_${Date.now()}`, value: "Summer2026!" };

@@ -168,6 +168,14 @@ export class Idempotency {
         const prior = await this.lookup(req.workspaceId, key, slot, now);
         if (prior) return replay(prior);
       }
+      // A key a version before keys were each caller's stored under the key alone: a retry across the upgrade replays
+      // it (it ran once already) rather than run again. Only while such keys may live (a day after the upgrade).
+      const legacyUntil = this.legacyUntil ?? (await this.legacyKeysUntil());
+      if (now < legacyUntil) {
+        const old = await this.lookup(req.workspaceId, req.key, `${req.workspaceId}:${req.key}`, now);
+        if (old && seal.length) throw new InvalidRequestError("This idempotency-key was used before the server was upgraded, for an answer holding a secret shown once, which is not shown again: use a new key", "idempotency-key", "IDEMPOTENCY_KEY_REUSED");
+        if (old) return replay(old);
+      }
       const stored = (answer: Answer): Stored => ({
         fingerprint,
         status: answer.status,
@@ -250,6 +258,16 @@ export class Idempotency {
   /** The open group-commit batch's COMMIT (what an answer from run() waits for), or null. */
   pending(): Promise<void> | null {
     return this.store.pending();
+  }
+
+  /** When the last key stored the old way (no caller in it: no space) expires; 0 without one. Asked once. */
+  private legacyUntil: number | null = null;
+  private async legacyKeysUntil(): Promise<number> {
+    const [row] = await this.store.db
+      .select({ until: sql<number | string | null>`max(${idempotencyKeys.expiresAt})` })
+      .from(idempotencyKeys)
+      .where(sql`${idempotencyKeys.key} NOT LIKE '% %'`);
+    return (this.legacyUntil = Number(row?.until ?? 0));
   }
 
   /** Deletes expired keys; run by the scheduler. */

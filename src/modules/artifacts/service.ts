@@ -141,7 +141,9 @@ const runFilePath = (workspaceId: number, executionId: number, i: number, name: 
 
 /** Whether a run's artifact is its output (file 0), not a file its output named. */
 export const isRunOutput = (a: Pick<ArtifactRow, "workspaceId" | "executionId" | "path">): boolean =>
-  a.executionId !== null && a.path.startsWith(runFilePath(a.workspaceId, a.executionId, 0, ""));
+  a.executionId !== null &&
+  // Or as versions before 2026-12 laid a run's files out: a folder per run (`1/27/0-summarize-output.md`).
+  (a.path.startsWith(runFilePath(a.workspaceId, a.executionId, 0, "")) || a.path.startsWith(`${a.workspaceId}/${a.executionId}/0-`));
 
 /** `lists`: told of artifacts made and deleted (MCP sessions announce resources/list_changed). */
 export function createArtifactsService(store: Store, dataDir: string, lists?: ListChanges) {
