@@ -453,6 +453,16 @@ describe("credits grant", () => {
     expect(created.map((a: { action: string; metadata: unknown }) => [a.action, a.metadata])).toEqual([["session.create", { via: "cli" }]]);
   });
 
+  test("a grant to a workspace whose account nobody opened yet is the only credit: the command line knows no server's welcome grant", async () => {
+    const slug = `credits-first-${process.pid}`;
+    const key = await srv.createKey({ email: uniqueEmail("credits-first"), workspace: slug });
+    const r = await run(["credits", "grant", "--workspace", slug, "--amount", "5"], { CLANKER_CREDIT_GRANT: "100" });
+    expect({ code: r.code, stdout: r.stdout }).toMatchObject({ code: 0, stdout: expect.stringContaining("balance is now 5") });
+    const api = client(srv, { apiKey: key });
+    expect((await api("GET", "/api/v1/billing/balance")).body.balance).toBe(5);
+    expect((await api("GET", "/api/v1/billing/transactions")).body.data.map((t: { amount: number }) => t.amount)).toEqual([5]);
+  });
+
   test("a bad amount or an unknown workspace → exit 2", async () => {
     expectUsageError(await run(["credits", "grant", "--workspace", "nope-nope", "--amount", "5"]), /no workspace with slug .nope-nope. in this data dir; clanker keys list names each key.s workspace/);
     expectUsageError(await run(["credits", "grant", "--workspace", "x", "--amount", "abc"]), /--amount/);

@@ -6,6 +6,7 @@ import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-model
 import { client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { stopAll, waitUntil } from "./helpers/suite";
 import { promptTokensGuess } from "../src/modules/executions/prompt";
+import { creditHold } from "../src/modules/executions/credit-hold";
 
 const RUN = "/api/v1/skills/summarize/run";
 let fake: FakeModel;
@@ -81,3 +82,29 @@ test("a prompt's guessed tokens err high in every script: Chinese by its bytes, 
   const pdf = promptTokensGuess(skill, "", [{ name: "a.pdf", mediaType: "application/pdf", data: "A".repeat(12_000) }]) - promptTokensGuess(skill, "", []);
   expect(pdf).toBe(500_000);
 });
+
+test("a run that reads code holds the source text it may be given too (CLANKER_RUN_SOURCE_BUDGET_BYTES at 3 bytes a token)", () => {
+  const skill = { name: "s", instructions: "" } as Parameters<typeof promptTokensGuess>[0];
+  // costMicro here is the tokens themselves: input ones, then output ones.
+  const d = { billing: { costMicro: (input: number, output: number) => input * 1_000_000 + output }, config: { connectors: { runBudgetBytes: 300_000 }, models: { maxOutputTokens: 7 } } } as unknown as Parameters<typeof creditHold>[0];
+  const plain = creditHold(d, skill, "review this", [], false);
+  expect(creditHold(d, skill, "review this", [], true) - plain).toBe(100_000 * 1_000_000);
+  expect(plain % 1_000_000).toBe(7);
+});
+
+test("with prices of 0 (a local model of the operator's own) runs need no credits: a workspace granted none runs", async () => {
+  const free = await startServer({ env: { ANTHROPIC_API_KEY: "sk-ant-holds-0123456789abcdefghijkl", ANTHROPIC_BASE_URL: fake.url, CLANKER_CREDIT_GRANT: "0", CLANKER_PRICE_INPUT_PER_MTOK: "0", CLANKER_PRICE_OUTPUT_PER_MTOK: "0" } });
+  try {
+    const call = client(free, { apiKey: await free.createKey({ email: uniqueEmail("holds-free") }) });
+    const r = await call("POST", RUN, { body: { input: `Summarize for free holds-free-${process.pid}` } });
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 200, code: undefined });
+    const done = await waitUntil("the free run", async () => {
+      const s = await status(call, r.body.executionId);
+      return ended(s) && s;
+    });
+    expect({ status: done.status, cost: done.cost }).toEqual({ status: "completed", cost: 0 });
+    expect((await call("GET", "/api/v1/billing/balance")).body.balance).toBe(0);
+  } finally {
+    await stopAll([free]);
+  }
+}, 30_000);

@@ -19,7 +19,9 @@ export async function runCreditsCommand(store: Store, config: Config, flags: { w
   const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace));
   if (!ws) usage(`no workspace with slug '${flags.workspace}' in this data dir; clanker keys list names each key's workspace`);
   const txn = await store.tx(async () => {
-    const t = await createBillingService(store, config.billing).grant(ws.id, amount, "Granted from the command line");
+    // An account this grant opens gets no welcome grant: the command line does not know the server's
+    // CLANKER_CREDIT_GRANT (set 0 on a server others reach), and gave its own default, 100, besides.
+    const t = await createBillingService(store, { ...config.billing, grantCredits: 0 }).grant(ws.id, amount, "Granted from the command line");
     await writeAudit(store, systemCtx(ws.id, "cli"), { action: "credits.grant", resourceType: "billing_transaction", resourceId: t.id, metadata: { amount, via: "cli" } });
     return t;
   });

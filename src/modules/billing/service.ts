@@ -87,6 +87,9 @@ export function createBillingService(store: Store, config: BillingConfig) {
     });
   }
 
+  // Prices of 0 (a local model of the operator's own): a run costs nothing, so no balance is asked of it.
+  const free = config.inputPerMTok === 0 && config.outputPerMTok === 0;
+
   /** The balance, in micro-credits; INSUFFICIENT_CREDITS once it is spent. */
   async function creditsLeft(workspaceId: number): Promise<number> {
     const a = await account(workspaceId);
@@ -119,9 +122,9 @@ export function createBillingService(store: Store, config: BillingConfig) {
       return { rows: page.rows.map(transactionView), hasMore: page.hasMore };
     },
 
-    /** Refuses a paid run up front when the workspace has no credits left. */
+    /** Refuses a paid run up front when the workspace has no credits left (never when runs cost nothing). */
     async assertCanRun(workspaceId: number): Promise<void> {
-      await creditsLeft(workspaceId);
+      if (!free) await creditsLeft(workspaceId);
     },
 
     /**
@@ -130,7 +133,7 @@ export function createBillingService(store: Store, config: BillingConfig) {
      * together cannot spend past the balance: it is known what a run cost only once it ends.
      */
     async canStart(workspaceId: number, heldMicro: number): Promise<boolean> {
-      return (await creditsLeft(workspaceId)) - heldMicro > 0;
+      return free || (await creditsLeft(workspaceId)) - heldMicro > 0;
     },
 
     /** Cost of a run by its token usage and the configured price table, in micro-credits (prices are per

@@ -7,7 +7,7 @@ import type { Config } from "../../config";
 import type { Store } from "../../store/db";
 import type { BillingService } from "../billing/service";
 import type { Skill } from "../skills/catalog";
-import { promptTokensGuess, type Attachment } from "./prompt";
+import { CHARS_PER_TOKEN, promptTokensGuess, type Attachment } from "./prompt";
 import { heldByRunning } from "./run-queries";
 
 interface HoldDeps {
@@ -22,7 +22,12 @@ export async function creditsAllowStart(d: HoldDeps, workspaceId: number): Promi
   return d.billing.canStart(workspaceId, held);
 }
 
-/** The most a run can cost: its prompt (guessed) and the longest answer it may be given; micro-credits. */
-export function creditHold(d: HoldDeps, skill: Skill, input: string, attachments: Attachment[]): number {
-  return d.billing.costMicro(promptTokensGuess(skill, input, attachments), d.config.models.maxOutputTokens);
+/**
+ * The most a run can cost: its prompt (guessed) and the longest answer it may be given; micro-credits. A run that
+ * reads code (`readsSource`) is given up to CLANKER_RUN_SOURCE_BUDGET_BYTES of it, read after the hold is taken:
+ * left out, four such runs held a third of what each then cost, and together took the balance far below zero.
+ */
+export function creditHold(d: HoldDeps, skill: Skill, input: string, attachments: Attachment[], readsSource: boolean): number {
+  const source = readsSource ? Math.ceil(d.config.connectors.runBudgetBytes / CHARS_PER_TOKEN) : 0;
+  return d.billing.costMicro(promptTokensGuess(skill, input, attachments) + source, d.config.models.maxOutputTokens);
 }

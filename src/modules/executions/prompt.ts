@@ -112,7 +112,7 @@ export function buildPrompt(skill: Skill, input: string, attachments: Attachment
 }
 
 /** Characters of prompt text per token, for the guess below: English prose runs ~4, code ~3. */
-const CHARS_PER_TOKEN = 3;
+export const CHARS_PER_TOKEN = 3;
 /** UTF-8 bytes per token of text in other scripts: Chinese or Japanese runs ~1–1.5 tokens a character (3 bytes). */
 const OTHER_BYTES_PER_TOKEN = 2;
 

@@ -271,7 +271,7 @@ export class Runner {
       return null;
     }
     const attachments = (e.attachments ?? []) as Attachment[];
-    const heldMicro = provider.byok ? 0 : creditHold(this.d, skill, e.input, attachments);
+    const heldMicro = provider.byok ? 0 : creditHold(this.d, skill, e.input, attachments, !!e.connector);
     await markRunning(store, { id: e.id, now: Date.now(), provider: provider.kind, model: provider.model, byok: provider.byok, heldMicro, ...this.claims.lease() });
     await this.d.bus.append(e.workspaceId, EXECUTION_EVENT, e.interface, { executionId: encodeId("execution", e.id), skillSlug: e.skillSlug, status: "running", blocks: [] });
     return () => {
