@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Config } from "./config";
 import { openStore, storeOptions, type Store } from "./store/db";
 import { SqliteStore } from "./store/sqlite-store";
+import { surviveClientSocketRaces } from "./store/pg-failures";
 import { missingFolders, prepareStore, unknownSettings } from "./startup";
 import { lockDataDir } from "./store/data-lock";
 import { MIGRATIONS } from "./store/migrations";
@@ -63,6 +64,7 @@ export async function startServer(config: Config, logger?: Log | ((line: string)
     throw e;
   }
   if (store instanceof SqliteStore && store.checkpoints) store.checkpoints.warn = (line) => log.warn(line);
+  if (store.dialect === "postgres") surviveClientSocketRaces((m) => log.warn(m));
   try {
     await prepareStore(store, config.dataDir);
   } catch (e) {

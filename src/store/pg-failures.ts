@@ -18,3 +18,27 @@ function hasCode(e: unknown, codes: ReadonlySet<string>): boolean {
   }
   return false;
 }
+
+/**
+ * postgres.js, when PostgreSQL goes away mid-write (a restart, a failover), can call its socket's write from a timer
+ * once the socket is gone: a TypeError thrown into the event loop, which ended the whole process (every stream and
+ * MCP session on it, and a crash loop while PostgreSQL was still down). That connection is closed already and its
+ * queries fail with it, so the error is logged, not fatal; any other uncaught error still ends the process.
+ */
+export function isClientSocketRace(e: unknown): boolean {
+  return e instanceof TypeError && /socket/.test(e.message) && /[\\/]postgres[\\/]src[\\/]connection\.js/.test(e.stack ?? "");
+}
+
+let guarded = false;
+export function surviveClientSocketRaces(warn: (message: string) => void): void {
+  if (guarded) return;
+  guarded = true;
+  process.on("uncaughtException", (e) => {
+    if (isClientSocketRace(e)) return warn(`the PostgreSQL client lost a connection mid-write (${(e as Error).message}); its queries failed, the others go on`);
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+/** Reconnect waits between tries: postgres.js's own grow to 20 s, so a replica answered 8–40 s after PostgreSQL was back. */
+export const reconnectBackoff = (retries: number): number => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1);

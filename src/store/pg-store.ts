@@ -8,7 +8,7 @@ import { MIGRATIONS_PG } from "./migrations-pg";
 import { refuseNewerSchema } from "./newer-schema";
 import type { Db, LockSpace, Store, TxOptions } from "./db";
 import { Failure } from "../cli/errors";
-import { deadlocked, retryable } from "./pg-failures";
+import { deadlocked, reconnectBackoff, retryable } from "./pg-failures";
 
 type PgDb = PostgresJsDatabase;
 /** A drizzle transaction (or savepoint) handle: the same query API as the database, bound to one connection. */
@@ -76,7 +76,7 @@ export class PgStore implements Store {
 
   constructor(url: string, opts: { max?: number } = {}) {
     // NOTICEs ("relation already exists, skipping") are noise on stdout, and the log is the operator's.
-    this.client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
+    this.client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, backoff: reconnectBackoff, connect_timeout: 10 });
     const unsafe = prepareAlways(this.client.unsafe.bind(this.client));
     // drizzle reads the pool's options (it sets its type parsers there) and runs every query through unsafe().
     this.pool = new Proxy(this.client, { get: (target, prop) => (prop === "unsafe" ? unsafe : Reflect.get(target, prop)) });
