@@ -722,6 +722,27 @@ describe("MCP over HTTP: authentication", () => {
     expect((await list(keyA, other)).status).toBe(200);
   }, 20_000);
 
+  test("a session answering a call is not the one ended to make room; ended all the same, its call is answered with the reason, not left to time out", async () => {
+    const busy = await srv.createKey({ email: uniqueEmail("mcp-busy"), name: "busy" });
+    const c = await connect("streamable", busy);
+    const pending = call(c, "execute-skill", { slug: "summarize", input: `[[slow:500]] busy session ${Date.now()}`, timeoutSeconds: 20 });
+    await Bun.sleep(300);
+    // 15 more, each used once (settled): 16 in all. A 17th ends one of them, idle, and not the one answering.
+    for (let i = 0; i < 16; i++) await openSession(authHeaders(busy));
+    const r = await within(pending, 15_000, "the busy session's call");
+    expect({ isError: r.isError ?? false, status: r.structuredContent?.status }).toEqual({ isError: false, status: "completed" });
+    // When only sessions still starting are left to end instead, the busy one ends: its call hears why at once.
+    const other = await srv.createKey({ email: uniqueEmail("mcp-busy-2"), name: "busy 2" });
+    const c2 = await connect("streamable", other);
+    const cut = call(c2, "execute-skill", { slug: "summarize", input: `[[slow:500]] ended session ${Date.now()}`, timeoutSeconds: 20 }).then(
+      () => "answered",
+      (e: Error) => e.message,
+    );
+    await Bun.sleep(300);
+    await Promise.all(Array.from({ length: 16 }, () => raw("POST", "/mcp", authHeaders(other), INIT())));
+    expect(await within(cut, 5_000, "the ended session's call")).toContain("closed to make room");
+  }, 40_000);
+
   test("24 initializes at once by one key: 16 open and all stay usable (none ended in its handshake for another); 8 are told 429 to retry; once settled, a new one ends the least recently used", async () => {
     const burst = await srv.createKey({ email: uniqueEmail("mcp-burst"), name: "burst" });
     const answers = await Promise.all(Array.from({ length: 24 }, () => raw("POST", "/mcp", authHeaders(burst), INIT())));

@@ -12,7 +12,7 @@ import type { Log } from "../lib/log";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
 import type { Principal } from "../http/auth";
-import { ApiError, PermissionError } from "../lib/errors";
+import { ApiError, ConflictError, PermissionError } from "../lib/errors";
 import { endExecutionWaits } from "./tools/wait";
 import { Unanswered } from "./unanswered";
 
@@ -57,6 +57,11 @@ interface Session {
 }
 
 const IDLE_MS = 30 * 60 * 1000;
+
+/** Which of two sessions ends first to make room: one answering no call, then the least recently used. */
+const leastUseful = (a: Session, b: Session): number => Number(a.unanswered.ids().length > 0) - Number(b.unanswered.ids().length > 0) || a.lastSeen - b.lastSeen;
+const MADE_ROOM = new ConflictError("This MCP session was closed to make room for newer ones (a caller holds at most 16; close sessions you no longer use): initialize a new session; a run it started goes on (get-execution-status)", "SESSION_ENDED");
+const workspaceChanged = () => new PermissionError("This credential now acts in another workspace: initialize a new session there", "WORKSPACE_CHANGED");
 /**
  * A session holds a whole McpServer (every tool, a prompt per skill, its event replay), about 1 MB, for up to
  * IDLE_MS: without a bound one key opening sessions at its rate limit held gigabytes. Past a bound the least recently
@@ -154,8 +159,8 @@ export class McpSessions {
     // only past roomFor's count (a legacy SSE session, which is not counted before it opens).
     const now = Date.now();
     const others = [...this.sessions].filter(([, x]) => x !== s && x.principal === s.principal);
-    others.sort(([, a], [, b]) => Number(this.starting(a, now)) - Number(this.starting(b, now)) || a.lastSeen - b.lastSeen);
-    for (const [gone] of others.slice(0, Math.max(0, others.length - (MAX_SESSIONS_PER_PRINCIPAL - 1)))) this.end(gone);
+    others.sort(([, a], [, b]) => Number(this.starting(a, now)) - Number(this.starting(b, now)) || leastUseful(a, b));
+    for (const [gone] of others.slice(0, Math.max(0, others.length - (MAX_SESSIONS_PER_PRINCIPAL - 1)))) this.end(gone, MADE_ROOM);
     // Past the server's bound, the workspace holding the most sessions gives one up: a member opening sessions with
     // many keys ends their own workspace's, not another tenant's.
     while (this.sessions.size > MAX_SESSIONS) this.endOneOfBusiest(s);
@@ -176,27 +181,23 @@ export class McpSessions {
   private endBeyond(cap: number, which: (s: Session) => boolean): void {
     const picked = [...this.sessions].filter(([, x]) => which(x));
     if (picked.length <= cap) return;
-    picked.sort((a, b) => a[1].lastSeen - b[1].lastSeen);
-    for (const [id] of picked.slice(0, picked.length - cap)) this.end(id);
+    picked.sort((a, b) => leastUseful(a[1], b[1]));
+    for (const [id] of picked.slice(0, picked.length - cap)) this.end(id, MADE_ROOM);
   }
 
-  private end(id: string): void {
-    const s = this.sessions.get(id);
-    if (!s) return;
-    this.sessions.delete(id);
-    void s.server.close();
-  }
-
-  /** Ends a session whose credential no longer holds: each call it was answering gets `e` (typed) as its answer first. */
-  private refuse(id: string, e: ApiError): void {
+  /**
+   * Ends a session: with `e`, each call it was still answering gets it (typed) as its answer first. Closed without
+   * one, a call's stream ended with nothing but a keep-alive, and its agent waited out its own timeout for an answer.
+   */
+  private end(id: string, e?: ApiError): void {
     const s = this.sessions.get(id);
     if (!s) return;
     // Gone at once: a second recheck before the answers are written finds nothing to refuse (or answer twice).
     this.sessions.delete(id);
     const transport = (s.streamable ?? s.sse)!;
-    const { error } = e.toBody();
+    const error = e?.toBody().error;
     // JSON-RPC's implementation-defined server error, carrying the REST error's type and code as tool errors do.
-    const answers = s.unanswered.ids().map((callId) => transport.send({ jsonrpc: "2.0", id: callId, error: { code: -32000, message: error.message, data: error } }).catch(() => {}));
+    const answers = error ? s.unanswered.ids().map((callId) => transport.send({ jsonrpc: "2.0", id: callId, error: { code: -32000, message: error.message, data: error } }).catch(() => {})) : [];
     void Promise.all(answers).finally(() => void s.server.close());
   }
 
@@ -215,11 +216,11 @@ export class McpSessions {
     }
     for (const [id, s] of this.sessions) {
       const still = (p: Principal) => {
-        if (principalOf(p) !== s.principal || p.workspaceId !== s.workspaceId) this.refuse(id, new PermissionError("This credential now acts in another workspace: initialize a new session there", "WORKSPACE_CHANGED"));
+        if (principalOf(p) !== s.principal || p.workspaceId !== s.workspaceId) this.end(id, workspaceChanged());
       };
       // A refusal ends it; the store failing to answer does not (asked again at the next round), as on /api/events.
       const refused = (e: unknown) => {
-        if (e instanceof ApiError) this.refuse(id, e);
+        if (e instanceof ApiError) this.end(id, e);
       };
       try {
         const p = this.reauthenticate(s.opener);
@@ -237,7 +238,7 @@ export class McpSessions {
     // rebind): the session ends at once, not at the next recheck, and its client initializes one there.
     if (!s || s.principal !== principalOf(ctx)) return null;
     if (s.workspaceId !== ctx.workspaceId) {
-      this.end(id!);
+      this.end(id!, workspaceChanged());
       return null;
     }
     s.lastSeen = Date.now();
