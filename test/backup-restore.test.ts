@@ -343,6 +343,25 @@ describe.skipIf(testDialect() === "postgres")("scheduled backups", () => {
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
   }, 30_000);
 
+  test("scheduled backups that stop being written fail doctor (naming the newest) and show on /metrics", async () => {
+    const dir = join(work, "scheduled-stale");
+    const env = { CLANKER_BACKUP_CRON: "* * * * * *", CLANKER_BACKUP_DIR: dir };
+    const srv = await serve(env);
+    const written = () => srv.logs().match(/backup written to (\S+)/g) ?? [];
+    for (let i = 0; i < 100 && !written().length; i++) await Bun.sleep(50);
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    expect(Number(/^clanker_backup_last_success_timestamp_seconds (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(metrics).toMatch(/^clanker_backup_failures_total 0$/m);
+    await srv.stop();
+    const fresh = await srv.cli(["doctor"], env);
+    expect(fresh.stdout).toMatch(/^ok +backups +scheduled backups are written to /m);
+    // Stopped for longer than three intervals (a second each here): the newest is stale.
+    await Bun.sleep(3_500);
+    const stale = await srv.cli(["doctor"], env);
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toMatch(/^FAIL +backups +scheduled backups \(CLANKER_BACKUP_CRON "\* \* \* \* \* \*"\) are not being written to .*: the newest, clanker-backup-\d{8}T\d{9}Z, is from /m);
+  }, 30_000);
+
   test("a bad CLANKER_BACKUP_CRON → exit 2 and one line naming it", async () => {
     const s = servers[0]!;
     const r = await s.cli(["serve"], { CLANKER_BACKUP_CRON: "every night" });

@@ -11,6 +11,7 @@ import { NewerDatabaseError, refuseNewerSchema } from "../store/newer-schema";
 import { redactUrl } from "../shared/redis";
 import { randomBytes } from "../lib/crypto";
 import { pathProblem } from "./errors";
+import { staleBackups } from "../jobs/backups";
 
 /** How long one check may take: a firewalled host must not hang the command. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -172,6 +173,10 @@ export async function runDoctor(config: Config): Promise<number> {
   const checks: Check[] = [db];
   try {
     checks.push(await checkRedis(config), await checkMasterKey(config, store), checkDataDir(config));
+    if (config.backups.cron && !config.databaseUrl) {
+      const stale = staleBackups(config);
+      checks.push({ name: "backups", ok: !stale, detail: stale ?? `scheduled backups are written to ${config.backups.dir}` });
+    }
   } finally {
     await store?.close().catch(() => {});
   }

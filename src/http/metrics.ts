@@ -11,6 +11,7 @@ import { AuthenticationError, PermissionError } from "../lib/errors";
 import type { Store } from "../store/db";
 import type { RouteLatency } from "./route-latency";
 import { executions, webhookDeliveries } from "../store/schema";
+import { backupOutcomes } from "../jobs/backups";
 
 export interface MetricSources {
   store: Store;
@@ -85,6 +86,23 @@ export class Metrics {
       registers: [r],
       async collect() {
         this.set(await pendingDeliveries());
+      },
+    });
+    new Gauge({
+      name: "clanker_backup_last_success_timestamp_seconds",
+      help: "When this process last wrote a scheduled backup (CLANKER_BACKUP_CRON), Unix seconds; 0 before the first",
+      registers: [r],
+      collect() {
+        this.set(Math.floor(backupOutcomes.lastSuccessAt / 1000));
+      },
+    });
+    new Counter({
+      name: "clanker_backup_failures_total",
+      help: "Scheduled backups that failed since start (the log says why)",
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(backupOutcomes.failures);
       },
     });
     new Counter({

@@ -1,10 +1,11 @@
 // Scheduled backups (CLANKER_BACKUP_CRON): a restorable backup folder each time, keeping the newest CLANKER_BACKUP_KEEP.
-import { accessSync, constants, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config";
 import { diskFull, writeBackup } from "../store/backup";
 import type { Store } from "../store/db";
 import type { Job } from "./scheduler";
+import { Cron } from "croner";
 import type { Log } from "../lib/log";
 
 const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
@@ -13,6 +14,8 @@ const PARTIAL = /^\.clanker-backup-\d{8}T\d{9}Z\.partial-(\d+)-(\d+)$/;
 const HOUR = 3600_000;
 /** Scheduled backups of this process being written now (croner may start one while the last still runs). */
 let writing = 0;
+/** This process's scheduled backups, for /metrics: a failing one was in the log only, found at restore time. */
+export const backupOutcomes = { lastSuccessAt: 0, failures: 0 };
 
 /**
  * `serve`, before it starts: with CLANKER_BACKUP_CRON, the backup folder must be one this process can make and write,
@@ -63,11 +66,16 @@ export async function runScheduledBackup(config: Config, store: Store, log: Log)
     m = await writeBackup(store, config.dataDir, target);
   } catch (e) {
     // SQLite says "database or disk is full" of the copy it writes there: not the live database.
-    if (diskFull(e)) throw new Error(`${dir} (CLANKER_BACKUP_DIR) is full: no backup was written, the newest ${keep} kept stand; free space there or point CLANKER_BACKUP_DIR at a larger disk`);
+    backupOutcomes.failures++;
+    if (diskFull(e)) {
+      const kept = readdirSync(dir).filter((n) => NAME.test(n)).length;
+      throw new Error(`${dir} (CLANKER_BACKUP_DIR) is full: no backup was written (${kept ? `the ${kept} there stay` : "and there is none there yet"}); free space there or point CLANKER_BACKUP_DIR at a larger disk`);
+    }
     throw e;
   } finally {
     writing--;
   }
+  backupOutcomes.lastSuccessAt = Date.now();
   const names = readdirSync(dir);
   const all = names.filter((n) => NAME.test(n)).sort();
   const old = all.slice(0, Math.max(0, all.length - keep));
@@ -86,4 +94,27 @@ export function backupJobs(config: Config, store: Store, log: Log): Job[] {
     return [];
   }
   return [{ name: "backup", pattern: config.backups.cron, run: () => runScheduledBackup(config, store, log) }];
+}
+
+/**
+ * `doctor`, with CLANKER_BACKUP_CRON: why the newest scheduled backup is older than three of its intervals (two and at
+ * most an hour for a long one), or none is there once one was due; null when they are being written.
+ */
+export function staleBackups(config: Config, now = Date.now()): string | null {
+  const { cron, dir } = config.backups;
+  if (!cron || config.databaseUrl) return null;
+  const [a, b] = new Cron(cron, { paused: true }).nextRuns(2);
+  const interval = a && b ? b.getTime() - a.getTime() : 24 * HOUR;
+  let names: string[] = [];
+  let since = now;
+  try {
+    names = readdirSync(dir).filter((n) => NAME.test(n)).sort();
+    // With none yet, the folder's own time (serve makes it at start): a schedule just set is not due yet.
+    since = statSync(dir).mtimeMs;
+  } catch {}
+  const newest = names.at(-1);
+  const at = newest ? Date.parse(newest.replace(/^clanker-backup-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z$/, "$1-$2-$3T$4:$5:$6.$7Z")) : since;
+  if (now - at <= 2 * interval + Math.min(interval, HOUR)) return null;
+  const found = newest ? `the newest, ${newest}, is from ${new Date(at).toISOString()}` : `there is none since ${new Date(at).toISOString()}`;
+  return `scheduled backups (CLANKER_BACKUP_CRON "${cron}") are not being written to ${dir}: ${found}; the server's log says why ("job backup failed")`;
 }
