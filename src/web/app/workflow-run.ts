@@ -41,11 +41,15 @@ function fold(key, title, text) {
 }
 function stepItem(node, st) {
   var li = document.createElement("li"); li.dataset.step = node.id;
-  var status = st ? st.status : "pending"; li.dataset.status = status;
+  // The API lists only steps that ran: while the run goes on, one missing may still run (pending); once it has
+  // ended, it never will (a branch not taken, steps after a failure or a cancel).
+  var ended = run.status === "completed" || run.status === "failed" || run.status === "cancelled";
+  var status = st ? st.status : ended ? "skipped" : "pending"; li.dataset.status = status;
   var head = document.createElement("div"); head.className = "step-head";
   var name = document.createElement("strong"); name.textContent = node.id;
   var kind = document.createElement("span"); kind.className = "muted"; kind.textContent = node.kind;
-  head.append(badge(status), name, kind);
+  var b = badge(status); if (!st && ended) b.textContent = "not run";
+  head.append(b, name, kind);
   if (st && st.executionId) { var a = document.createElement("a"); a.href = "/executions/" + encodeURIComponent(st.executionId); a.textContent = "Execution of " + node.id; head.append(a); }
   li.append(head);
   if (st && st.input !== undefined) li.append(fold(node.id + ":in", "Input of " + node.id, show(st.input)));

@@ -1,0 +1,35 @@
+// Findings of an outside review of the web app, each in a real browser (Debian chromium via playwright-core)
+// against the real server and a fake model: what a person saw before, and what they see now.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { closeSuite, startSignedIn } from "./helpers/browser";
+import { client, type TestServer } from "./helpers/server";
+import type { FakeModel } from "./helpers/fake-models";
+
+let srv: TestServer, fake: FakeModel, browser: Browser, context: BrowserContext, page: Page, api: ReturnType<typeof client>;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  ({ srv, fake, browser, context, page, api } = await startSignedIn({ next: "/workflows", errors: consoleErrors, timeout: 15_000 }));
+}, 40_000);
+
+afterAll(() => closeSuite({ context, browser, srv, fake }));
+
+test("a workflow run that has ended shows a step it never took as not run; while it runs, as pending", async () => {
+  const launched = await api("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "branch not taken" } } });
+  expect(launched.status).toBe(200);
+  const id: string = launched.body.id;
+  await page.goto(`${srv.url}/workflows/runs/${id}`);
+  await page.locator('#status-badge[data-status="suspended"]').waitFor();
+  const publish = page.locator('#steps li[data-step="publish"]');
+  expect(await publish.getAttribute("data-status")).toBe("pending");
+  expect(await publish.locator(".badge").textContent()).toBe("pending");
+
+  // Rejected: the else branch runs, publish never will.
+  const resumed = await api("POST", `/api/v1/workflows/runs/${id}/resume`, { body: { step: "approval", resumeData: { approved: false } } });
+  expect(resumed.status).toBe(200);
+  await page.locator('#status-badge[data-status="completed"]').waitFor();
+  await page.locator('#steps li[data-step="publish"][data-status="skipped"]').waitFor();
+  expect(await publish.locator(".badge").textContent()).toBe("not run");
+  expect(await page.locator('#steps li[data-status="pending"]').count()).toBe(0);
+}, 30_000);
