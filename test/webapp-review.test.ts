@@ -2,7 +2,7 @@
 // against the real server and a fake model: what a person saw before, and what they see now.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { closeSuite, startSignedIn } from "./helpers/browser";
+import { closeSuite, openSignedIn, screenshot, startSignedIn } from "./helpers/browser";
 import { client, type TestServer } from "./helpers/server";
 import type { FakeModel } from "./helpers/fake-models";
 
@@ -32,4 +32,39 @@ test("a workflow run that has ended shows a step it never took as not run; while
   await page.locator('#steps li[data-step="publish"][data-status="skipped"]').waitFor();
   expect(await publish.locator(".badge").textContent()).toBe("not run");
   expect(await page.locator('#steps li[data-status="pending"]').count()).toBe(0);
+}, 30_000);
+
+/** A second person signed in on their own page, in `workspaces` workspaces (the switcher shows from two). */
+async function personIn(workspaces: number, next: string) {
+  const other = await openSignedIn(srv, browser, { next, errors: consoleErrors });
+  for (let i = 1; i < workspaces; i++) expect((await other.api("POST", "/api/v1/workspaces", { body: { name: `Team ${i}` } })).status).toBe(200);
+  return other;
+}
+
+/** How many lines the first text of `selector`'s element takes (a word broken in two takes two). */
+const linesOf = (p: Page, selector: string) =>
+  p.evaluate((sel) => {
+    const doc = (globalThis as any).document;
+    const range = doc.createRange();
+    range.selectNodeContents(doc.querySelector(sel).firstChild);
+    return new Set([...range.getClientRects()].map((r: any) => Math.round(r.top))).size;
+  }, selector);
+
+test("at phone width the workspace switcher's label and button keep their words whole", async () => {
+  const other = await personIn(2, "/settings");
+  try {
+    await other.page.setViewportSize({ width: 375, height: 812 });
+    await other.page.reload();
+    await other.page.locator("#ws-wrap:not([hidden])").waitFor();
+    expect(await linesOf(other.page, "#ws-wrap label")).toBe(1);
+    expect(await linesOf(other.page, "#ws-switch")).toBe(1);
+    expect(await linesOf(other.page, "#sign-out")).toBe(1);
+    // The select shrinks rather than run under the button beside it.
+    const select = (await other.page.locator("#ws-select").boundingBox())!, button = (await other.page.locator("#ws-switch").boundingBox())!;
+    expect(select.x + select.width <= button.x || select.y + select.height <= button.y).toBe(true);
+    expect(await other.page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await screenshot(other.page, "review-switcher-phone");
+  } finally {
+    await other.context.close();
+  }
 }, 30_000);

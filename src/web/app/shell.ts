@@ -70,9 +70,12 @@ pre.lines{counter-reset:ln}
 pre.lines .ln::before{counter-increment:ln;content:counter(ln);display:inline-block;width:3.5em;margin-right:12px;padding-right:8px;text-align:right;color:var(--muted);border-right:1px solid var(--line);user-select:none}
 .split{display:grid;grid-template-columns:1fr 1fr;gap:16px}@media (max-width:760px){.split{grid-template-columns:1fr}}
 /* Settings pages and the workspace switcher (settings*.ts) */
-header .who{flex-wrap:wrap;min-width:0}header .who span{overflow-wrap:anywhere}
-header .who .ws,header .who .ws label{display:flex;flex-direction:row;align-items:center;gap:6px}
-header .who select{padding:4px 6px;font-size:14px;flex:0 1 auto;width:auto;max-width:14em}
+/* Only the address may break anywhere (a long one has no other place to); the switcher's words stay whole, the
+   switcher wraps as a whole and its select shrinks instead. */
+header .who{flex-wrap:wrap;min-width:0}header .who #who-email{overflow-wrap:anywhere;min-width:0}
+header .who .ws,header .who .ws label{display:flex;flex-direction:row;align-items:center;gap:6px;min-width:0}
+header .who .ws label,header .who button{white-space:nowrap}
+header .who select{padding:4px 6px;font-size:14px;flex:0 1 auto;width:auto;max-width:14em;min-width:0}
 nav.subnav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0 0 8px;padding:8px 0;border-bottom:1px solid var(--line)}
 nav.subnav a[aria-current=page]{font-weight:700;color:var(--fg)}
 .toolbar label.grow{flex:1 1 260px}
