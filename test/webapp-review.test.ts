@@ -68,3 +68,24 @@ test("at phone width the workspace switcher's label and button keep their words 
     await other.context.close();
   }
 }, 30_000);
+
+test("a page whose object is not found says so; the advice to switch workspace only to a person who has the switcher", async () => {
+  // One workspace: no switcher, so no word of it (the run is for the second person, in a workspace not theirs).
+  const notTheirs = await api("POST", "/api/v1/workflows/research-draft-approve/launch", { body: { inputData: { intent: "x" } } });
+  await page.goto(`${srv.url}/executions/exec_999999`);
+  const error = page.locator("#page-error");
+  await error.getByText("This execution was not found: it may have been deleted, or be in another workspace.", { exact: true }).waitFor();
+  await page.goto(`${srv.url}/artifacts/art_999999`);
+  await error.getByText("This artifact was not found: it may have been deleted, or be in another workspace.", { exact: true }).waitFor();
+  expect(await page.locator("#ws-wrap").isHidden()).toBe(true);
+
+  // Several: the switcher shows, and the page points at it.
+  const other = await personIn(2, "/library");
+  try {
+    await other.page.goto(`${srv.url}/workflows/runs/${notTheirs.body.id}`);
+    await other.page.locator("#page-error", { hasText: "This workflow run was not found: it may have been deleted, or be in another workspace. If it is in another of yours, choose that one under Workspace above and press Switch." }).waitFor();
+    expect(await other.page.locator("#ws-wrap").isVisible()).toBe(true);
+  } finally {
+    await other.context.close();
+  }
+}, 30_000);

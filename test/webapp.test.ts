@@ -127,9 +127,9 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   await page.getByRole("button", { name: "Cancel" }).click();
   await page.locator('#status-badge[data-status="cancelled"]').waitFor();
 
-  // One that is not in this workspace (perhaps in another of theirs): the page says where to look.
+  // One that is not in this workspace (deleted, or in another): the page says it was not found.
   await page.goto(`${srv.url}/executions/exec_999999`);
-  await page.locator("#page-error", { hasText: "This execution is not in this workspace: if it is in another of yours, choose that one under Workspace above" }).waitFor();
+  await page.locator("#page-error", { hasText: "This execution was not found: it may have been deleted, or be in another workspace." }).waitFor();
   // Its 404s (the page asks again when its live stream opens, a moment later), and nothing else.
   await page.waitForTimeout(500);
   const notFound = (e: string) => e.includes("/executions/exec_999999") && e.includes("404 (Not Found)");

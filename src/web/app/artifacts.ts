@@ -99,7 +99,7 @@ async function load() {
     var d = $("download"); d.href = a.downloadUrl; d.setAttribute("download", a.name); d.textContent = "Download " + a.name; d.hidden = false;
     $("delete").hidden = false;
     preview(a);
-  } catch (err) { say($("page-error"), loadError("artifact", err), "err"); }
+  } catch (err) { sayLoadError("artifact", err); }
 }
 $("delete").onclick = async function () {
   if (!confirm("Delete " + $("title").textContent + "? Its file is removed for good.")) return;

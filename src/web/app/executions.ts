@@ -136,7 +136,7 @@ async function load() {
   if (loading) { again = true; return; }
   loading = (async function () {
     try { render(await api("/api/v1/executions/" + encodeURIComponent(id) + "/status")); say($("page-error"), "", ""); }
-    catch (err) { say($("page-error"), loadError("execution", err), "err"); }
+    catch (err) { sayLoadError("execution", err); }
   })();
   await loading; loading = null;
   if (again) { again = false; load(); }

@@ -144,9 +144,10 @@ addEventListener("pageshow", function (ev) { if (ev.persisted) location.reload()
 // put in a proxy's access log and the browser's history.
 function toLogin() { location.replace("/login?next=" + encodeURIComponent(location.pathname + location.search) + location.hash); }
 var signedInAs = null; // the profile, once whoAmI has it
+var switcherShown = Promise.resolve(false); // whether the person has several workspaces, once workspaces() knows
 async function whoAmI() {
   if (!signedIn) { toLogin(); return null; }
-  try { var me = await api("/api/v1/profile"); signedInAs = me; if (!pageWs) pageWs = me.workspaceId; var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; workspaces(); } return me; }
+  try { var me = await api("/api/v1/profile"); signedInAs = me; if (!pageWs) pageWs = me.workspaceId; var w = $("who-email"); if (w) { w.textContent = me.email; $("who").hidden = false; switcherShown = workspaces(); } return me; }
   catch (e) {
     if (e.status === 401) toLogin();
     // The chosen workspace is gone (left, or removed from it): back to the default one.
@@ -160,17 +161,22 @@ async function whoAmI() {
 async function workspaces() {
   try {
     var list = (await api("/api/v1/workspaces?limit=100")).data, cur = await api("/api/v1/workspaces/current");
-    if (list.length < 2) return;
+    if (list.length < 2) return false;
     var sel = $("ws-select"); sel.textContent = "";
     list.forEach(function (x) { var o = document.createElement("option"); o.value = x.id; o.textContent = x.name + " (" + x.role + ")"; sel.appendChild(o); });
     sel.value = cur.id; $("ws-wrap").hidden = false;
     // Switched by the button, not on change: arrow keys move through the options without leaving the page.
     $("ws-switch").onclick = function () { if (sel.value !== cur.id) { setWs(sel.value); location.reload(); } };
-  } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); }
+    return true;
+  } catch (e) { say($("page-error"), "Could not list your workspaces: " + e.message, "err"); return false; }
 }
-// Why a page's own object did not load: not found here may mean it is in another of the person's workspaces.
-function loadError(what, err) {
-  return err.status === 404 ? "This " + what + " is not in this workspace: if it is in another of yours, choose that one under Workspace above and press Switch." : "Could not load this " + what + ": " + err.message;
+// Why a page's own object did not load, in #page-error. Not found may mean deleted, or in another workspace; the
+// advice to switch is given only to a person who has the switcher (several workspaces), once it is known.
+async function sayLoadError(what, err) {
+  if (err.status !== 404) { say($("page-error"), "Could not load this " + what + ": " + err.message, "err"); return; }
+  var several = await switcherShown;
+  say($("page-error"), "This " + what + " was not found: it may have been deleted, or be in another workspace." +
+    (several ? " If it is in another of yours, choose that one under Workspace above and press Switch." : ""), "err");
 }
 // Cancel is offered where the API allows it (README's roles): owners and admins, or the person who started the run.
 function mayCancel(run) { var me = signedInAs; return !!me && (me.role !== "member" || (!!run.startedBy && run.startedBy.userId === me.id)); }

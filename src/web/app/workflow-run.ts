@@ -110,7 +110,7 @@ async function load() {
   if (loading) { again = true; return; }
   loading = (async function () {
     try { render(await api("/api/v1/workflows/runs/" + encodeURIComponent(id))); say($("page-error"), "", ""); }
-    catch (e) { say($("page-error"), loadError("workflow run", e), "err"); }
+    catch (e) { sayLoadError("workflow run", e); }
   })();
   await loading; loading = null;
   if (again) { again = false; load(); }
