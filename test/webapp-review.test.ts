@@ -2,7 +2,7 @@
 // against the real server and a fake model: what a person saw before, and what they see now.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { closeSuite, openSignedIn, screenshot, startSignedIn } from "./helpers/browser";
+import { closeSuite, openSignedIn, screenshot, setTabHidden, startSignedIn } from "./helpers/browser";
 import { client, type TestServer } from "./helpers/server";
 import type { FakeModel } from "./helpers/fake-models";
 
@@ -85,6 +85,21 @@ test("a page whose object is not found says so; the advice to switch workspace o
     await other.page.goto(`${srv.url}/workflows/runs/${notTheirs.body.id}`);
     await other.page.locator("#page-error", { hasText: "This workflow run was not found: it may have been deleted, or be in another workspace. If it is in another of yours, choose that one under Workspace above and press Switch." }).waitFor();
     expect(await other.page.locator("#ws-wrap").isVisible()).toBe(true);
+  } finally {
+    await other.context.close();
+  }
+}, 30_000);
+
+test("/executions after the session ends: the live note says live updates stopped and to sign in again, not Reconnecting… for good", async () => {
+  const other = await personIn(1, "/executions");
+  try {
+    const note = other.page.locator("#live-note");
+    await note.getByText("Live", { exact: true }).waitFor();
+    expect((await other.api("POST", "/api/v1/auth/logout", { body: {} })).status).toBe(200);
+    // The tab goes behind another and comes back: it lets go of its stream and opens it again, refused now.
+    await setTabHidden(other.page, true);
+    await setTabHidden(other.page, false);
+    await note.getByText("Live updates stopped: your session ended. Sign in again (reload this page) to see new changes.", { exact: true }).waitFor();
   } finally {
     await other.context.close();
   }

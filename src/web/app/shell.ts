@@ -206,7 +206,14 @@ function liveEvents(types, onEvent, onOpen) {
     if (note) note.textContent = "Connecting…";
     // Only a malformed message is skipped; an error in the page's own handler surfaces in the console.
     types.forEach(function (t) { es.addEventListener(t, function (m) { last = Number(m.lastEventId) || last; var d; try { d = JSON.parse(m.data); } catch (e) { return; } onEvent(t, d); }); });
-    es.onerror = function () { if (note) note.textContent = "Reconnecting…"; };
+    es.onerror = function () {
+      // A dropped connection is retried by the browser (CONNECTING); a refusal (401 once the session has ended) closes
+      // the stream for good, and "Reconnecting…" would be a promise nothing keeps. Shown again, the page tries anew.
+      if (es.readyState !== EventSource.CLOSED) { if (note) note.textContent = "Reconnecting…"; return; }
+      letGo();
+      if (note) api("/api/v1/profile").then(function () { note.textContent = "Live updates stopped: reload this page to see new changes."; },
+        function (e) { note.textContent = e.status === 401 ? "Live updates stopped: your session ended. Sign in again (reload this page) to see new changes." : "Live updates stopped: reload this page to see new changes."; });
+    };
     es.onopen = function () { if (note) note.textContent = "Live"; if (onOpen) onOpen(); };
   }
   function letGo() { if (es) { es.close(); es = null; } }
