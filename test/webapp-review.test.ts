@@ -104,3 +104,30 @@ test("/executions after the session ends: the live note says live updates stoppe
     await other.context.close();
   }
 }, 30_000);
+
+test("the skill page cancels the run it started, and after a reload still links to it while it runs", async () => {
+  await page.goto(`${srv.url}/skills/summarize`);
+  await page.getByLabel("Text (required)").fill("[[slow:400]] cancelled from the skill page");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.locator("#output", { hasText: "Fake answer" }).waitFor();
+  const executionId = (await page.getByRole("link", { name: "Open this execution" }).getAttribute("href"))!.split("/").pop()!;
+  await page.getByRole("button", { name: "Cancel run", exact: true }).click();
+  await page.getByText("Cancelled.", { exact: true }).waitFor();
+  expect((await api("GET", `/api/v1/executions/${executionId}/status`)).body.status).toBe("cancelled");
+  expect(await page.getByRole("button", { name: "Cancel run", exact: true }).isHidden()).toBe(true);
+  // Ended: a reload offers nothing.
+  await page.reload();
+  await page.locator("#title", { hasText: "Summarize" }).waitFor();
+  expect(await page.locator("#earlier-run").isHidden()).toBe(true);
+
+  // A reload in the middle of a run: the page links to it.
+  await page.getByLabel("Text (required)").fill("[[slow:2000]] still going after a reload");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.locator('#result[data-status="running"]').waitFor();
+  const second = (await page.getByRole("link", { name: "Open this execution" }).getAttribute("href"))!;
+  await page.reload();
+  const earlier = page.locator("#earlier-run");
+  await earlier.getByText("A run you started from this page is still going").waitFor();
+  expect(await earlier.getByRole("link", { name: "open it" }).getAttribute("href")).toBe(second);
+  expect((await api("POST", `/api/v1/executions/${second.split("/").pop()}/cancel`, { body: {} })).status).toBe(200);
+}, 40_000);

@@ -10,6 +10,7 @@ const BODY = `${MARKDOWN_SCRIPT}<p><a href="/library">← Library</a></p>
 <button type="button" id="install" hidden>Install</button></div>
 <p id="install-error" class="msg err" role="alert" hidden></p>
 <section aria-labelledby="run-title"><h2 id="run-title">Run it</h2>
+<p id="earlier-run" class="msg" role="status" hidden>A run you started from this page is still going: <a id="earlier-run-link">open it</a> to follow or cancel it.</p>
 <form id="run-form" class="stack wide" novalidate>
 <div id="fields" class="stack"></div>
 <div id="drop" class="drop">
@@ -24,7 +25,8 @@ const BODY = `${MARKDOWN_SCRIPT}<p><a href="/library">← Library</a></p>
 <p id="run-error" class="msg err" role="alert" hidden></p>
 <section id="result" aria-labelledby="result-title" hidden>
 <h3 id="result-title">Output</h3>
-<p id="run-status" class="muted" role="status"></p>
+<div class="toolbar"><span id="run-status" class="muted" role="status"></span>
+<button type="button" id="cancel-run" class="plain" hidden>Cancel run</button></div>
 <div id="output" class="md"></div>
 <dl class="facts" id="run-facts"></dl>
 <p><a id="execution-link" hidden>Open this execution</a></p>
@@ -140,6 +142,9 @@ $("connector").onchange = async function () {
 // the authoritative output, cost and tokens.
 const RUN = `
 var run = null;
+// The run this tab started here, kept for a reload (which forgets the page's state): see earlierRun.
+var RUN_KEY = "clanker-skill-run:" + slug;
+function remember(id) { try { if (id) sessionStorage.setItem(RUN_KEY, id); else sessionStorage.removeItem(RUN_KEY); } catch (e) { /* storage off: nothing to offer after a reload */ } }
 function describe(e) {
   if (e.status === 402) return "Not enough credits to run this skill: " + e.message + " Add credits or set your own model key in Settings.";
   if (e.status === 400) return "The run was refused: " + e.message + (e.param ? " (" + e.param + ")" : "");
@@ -177,7 +182,7 @@ function onEvent(ev) {
 }
 async function finish() {
   if (!run || run.ended) return;
-  run.ended = true; clearInterval(run.poll); run.es.close();
+  run.ended = true; clearInterval(run.poll); run.es.close(); remember(null); $("cancel-run").hidden = true;
   try {
     var s = await call("GET", "/api/v1/executions/" + encodeURIComponent(run.id) + "/status");
     run.blocks = {}; s.outputBlocks.forEach(function (b) { if (b.type === "text") run.blocks[b.index] = b.content; }); paint();
@@ -193,6 +198,14 @@ async function finish() {
   } catch (e) { say($("run-error"), "The run ended, but reading its result failed: " + e.message, "err"); }
   $("run").disabled = false;
 }
+// The end arrives as the run's cancelled event (or the status poll), which finish() handles like any other end.
+$("cancel-run").onclick = async function () {
+  if (!run || run.ended || !run.id) return;
+  var b = $("cancel-run"); b.disabled = true;
+  try { await call("POST", "/api/v1/executions/" + encodeURIComponent(run.id) + "/cancel", {}); }
+  catch (e) { say($("run-error"), "Could not cancel the run: " + e.message, "err"); }
+  b.disabled = false;
+};
 $("run-form").onsubmit = async function (e) {
   e.preventDefault(); say($("run-error"), "", "");
   var input = inputText();
@@ -221,6 +234,7 @@ $("run-form").onsubmit = async function (e) {
     $("result").hidden = false; $("output").replaceChildren(); $("output").setAttribute("aria-busy", "true"); $("run-facts").replaceChildren();
     $("run-status").textContent = "Started…"; $("result").dataset.status = "started";
     var link = $("execution-link"); link.href = "/executions/" + run.id; link.hidden = false;
+    remember(run.id); $("earlier-run").hidden = true; $("cancel-run").hidden = false;
     held.forEach(onEvent);
     // The status check covers a dropped stream; when it fails too (session ended, server gone), say so instead of
     // "Running…" forever: a 401 goes to sign-in, anything else is shown after three misses in a row.
@@ -262,13 +276,24 @@ async function isInstalled() {
   } while (cursor);
   return false;
 }
+// After a reload, the run this tab started here (if it still runs) is one click away: its page follows and cancels it.
+async function earlierRun() {
+  var id = null; try { id = sessionStorage.getItem(RUN_KEY); } catch (e) { return; }
+  if (!id || run) return;
+  try {
+    var s = await call("GET", "/api/v1/executions/" + encodeURIComponent(id) + "/status?blocksAfter=1000000000");
+    if (s.status !== "running" && s.status !== "queued") { remember(null); return; }
+    if (run) return; // a new run was started meanwhile
+    $("earlier-run-link").href = "/executions/" + encodeURIComponent(id); $("earlier-run").hidden = false;
+  } catch (e) { remember(null); }
+}
 async function load() {
   try { skill = await call("GET", "/api/v1/marketplace/skills/" + encodeURIComponent(slug)); }
   catch (e) { say($("page-error"), e.status === 404 ? "There is no skill called " + slug + " in the catalog." : "Could not load this skill: " + e.message, "err"); $("run-form").hidden = true; return; }
   document.title = skill.name + " — Library — Clanker"; $("title").textContent = skill.name; $("description").textContent = skill.description;
   $("category").textContent = skill.category; $("category").hidden = false;
   markdown.render($("instructions"), skill.instructions, 2);
-  buildFields();
+  buildFields(); earlierRun();
   try { installed = await isInstalled(); showInstalled(); } catch (e) { say($("install-error"), "Could not read whether it is installed: " + e.message, "err"); }
   try { await loadConnectors(); } catch (e) { say($("run-error"), "Could not list connectors: " + e.message, "err"); }
 }
