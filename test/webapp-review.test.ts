@@ -1,7 +1,7 @@
 // Findings of an outside review of the web app, each in a real browser (Debian chromium via playwright-core)
 // against the real server and a fake model: what a person saw before, and what they see now.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { closeSuite, openSignedIn, screenshot, setTabHidden, startSignedIn } from "./helpers/browser";
 import { client, type TestServer } from "./helpers/server";
 import type { FakeModel } from "./helpers/fake-models";
@@ -131,3 +131,26 @@ test("the skill page cancels the run it started, and after a reload still links 
   expect(await earlier.getByRole("link", { name: "open it" }).getAttribute("href")).toBe(second);
   expect((await api("POST", `/api/v1/executions/${second.split("/").pop()}/cancel`, { body: {} })).status).toBe(200);
 }, 40_000);
+
+/** Where the field labelled `field` and its label sit: the label on top, the control as wide as the form around it. */
+async function layoutOf(p: Page, field: string, form: Locator) {
+  const input = p.getByLabel(field, { exact: true });
+  const control = (await input.boundingBox())!;
+  const label = (await p.locator(`label[for="${await input.getAttribute("id")}"]`).boundingBox())!;
+  const width = (await form.boundingBox())!.width;
+  return { labelOnTop: label.y + label.height <= control.y, fullWidth: control.width >= width - 2 };
+}
+
+test("the skill run form lays out its text fields as the workflow launch form does: label on top, full width", async () => {
+  await page.goto(`${srv.url}/workflows`);
+  const approval = page.getByRole("region", { name: "Research, draft, approve, summarize" });
+  await approval.getByText("Launch…", { exact: true }).click();
+  expect(await layoutOf(page, "Intent (required)", approval.locator("form"))).toEqual({ labelOnTop: true, fullWidth: true });
+  await page.goto(`${srv.url}/skills/summarize`);
+  await page.getByLabel("Text (required)").waitFor();
+  expect(await layoutOf(page, "Text (required)", page.locator("#fields"))).toEqual({ labelOnTop: true, fullWidth: true });
+  expect(await layoutOf(page, "Length (optional)", page.locator("#fields"))).toEqual({ labelOnTop: true, fullWidth: true });
+  // Still named by its label alone, and a missing one is named in the message.
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText("Fill in Text (required) first.").waitFor();
+}, 30_000);

@@ -40,7 +40,6 @@ var skill = null, installed = false, attachments = [];
 function call(method, path, body) { return api(path, { method: method, body: body }); }
 function human(name) { var s = name.replace(/[_-]+/g, " "); return s.charAt(0).toUpperCase() + s.slice(1); }
 function field(p, i) {
-  var label = document.createElement("label"); var text = human(p.name) + (p.required ? " (required)" : " (optional)");
   var input;
   if (p.type === "enum" && Array.isArray(p.values)) {
     input = document.createElement("select");
@@ -55,21 +54,24 @@ function field(p, i) {
   } else { input = document.createElement("textarea"); input.rows = 3; }
   input.dataset.name = p.name; input.dataset.required = p.required ? "1" : "";
   if (p.default !== undefined && p.default !== null) { if (input.type === "checkbox") input.checked = !!p.default; else input.value = String(p.default); }
-  if (input.type === "checkbox") label.className = "check";
   input.id = "param-" + i;
-  var wrap = document.createElement("div"); wrap.className = "field";
-  // A select is labelled by for=, not by wrapping: a wrapping label would name it with all its options' text.
-  if (input.tagName === "SELECT") { label.htmlFor = input.id; label.textContent = text; wrap.append(label, input); }
-  else { label.append(document.createTextNode(text), input); wrap.append(label); }
+  return labelled(human(p.name) + (p.required ? " (required)" : " (optional)"), input, p.description);
+}
+// A control labelled by for= as the workflow launch form lays its fields out (schema-form.ts): the label on top, the
+// control full width below (a checkbox before its label). Not by wrapping: a wrapping label would sit beside its
+// control, and would name a select with all its options' text.
+function labelled(text, input, hintText) {
+  var wrap = document.createElement("div"); wrap.className = "field" + (input.type === "checkbox" ? " check" : "");
+  var label = document.createElement("label"); label.htmlFor = input.id; label.textContent = text;
+  if (input.type === "checkbox") wrap.append(input, label); else wrap.append(label, input);
   // The description stays outside the label (it describes the field, it does not name it).
-  if (p.description) { var hint = document.createElement("span"); hint.className = "muted hint"; hint.id = "param-" + i + "-hint"; hint.textContent = p.description; wrap.append(hint); input.setAttribute("aria-describedby", hint.id); }
+  if (hintText) { var hint = document.createElement("span"); hint.className = "muted hint"; hint.id = input.id + "-hint"; hint.textContent = hintText; wrap.append(hint); input.setAttribute("aria-describedby", hint.id); }
   return wrap;
 }
 function buildFields() {
   var box = $("fields"); box.replaceChildren();
   if (!skill.parameters.length) {
-    var label = document.createElement("label"); label.append(document.createTextNode("Input"));
-    var ta = document.createElement("textarea"); ta.id = "input"; ta.rows = 6; ta.dataset.required = "1"; label.append(ta); box.append(label); return;
+    var ta = document.createElement("textarea"); ta.id = "input"; ta.rows = 6; ta.dataset.required = "1"; box.append(labelled("Input", ta)); return;
   }
   skill.parameters.forEach(function (p, i) { box.append(field(p, i)); });
 }
@@ -210,9 +212,8 @@ $("run-form").onsubmit = async function (e) {
   e.preventDefault(); say($("run-error"), "", "");
   var input = inputText();
   if (input.missing) {
-    // A select's label is beside it (for=), a text field's wraps it.
-    var named = document.querySelector('label[for="' + input.missing.id + '"]') || input.missing.closest("label");
-    say($("run-error"), "Fill in " + named.firstChild.textContent + " first.", "err"); input.missing.focus(); return;
+    var named = document.querySelector('label[for="' + input.missing.id + '"]');
+    say($("run-error"), "Fill in " + named.textContent + " first.", "err"); input.missing.focus(); return;
   }
   if (run && !run.ended) return;
   $("run").disabled = true;
