@@ -289,7 +289,7 @@ describe("API keys", () => {
     const ids = r.body.data.map((k: { id: string }) => k.id);
     expect(ids).toContain(me.apiKeyId);
     for (const k of r.body.data) {
-      expect(Object.keys(k).sort()).toEqual(["createdAt", "id", "last4", "lastUsedAt", "name", "prefix", "revokedAt", "status", "userId", "workspaceId"]);
+      expect(Object.keys(k).sort()).toEqual(["createdAt", "id", "last4", "lastUsedAt", "name", "owner", "prefix", "revokedAt", "status", "userId", "workspaceId"]);
       expect(k.workspaceId).toBe(wsA.id);
     }
     expect(r.text).not.toContain(keyA);

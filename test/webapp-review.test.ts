@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { closeSuite, openSignedIn, screenshot, setTabHidden, startSignedIn } from "./helpers/browser";
-import { client, type TestServer } from "./helpers/server";
+import { client, uniqueEmail, type TestServer } from "./helpers/server";
+import { makeTeam, teamMember } from "./helpers/team";
 import type { FakeModel } from "./helpers/fake-models";
 
 let srv: TestServer, fake: FakeModel, browser: Browser, context: BrowserContext, page: Page, api: ReturnType<typeof client>;
@@ -153,4 +154,30 @@ test("the skill run form lays out its text fields as the workflow launch form do
   // Still named by its label alone, and a missing one is named in the message.
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByText("Fill in Text (required) first.").waitFor();
+}, 30_000);
+
+test("/settings/keys says whose each key is and marks the reader's own; the keys API gives each key's owner", async () => {
+  const ownerEmail = uniqueEmail("keyowner"), memberEmail = uniqueEmail("keymember");
+  const team = await makeTeam(srv, "Keys team", ownerEmail);
+  const member = await teamMember(team, "member", memberEmail);
+  const ownersKey = await team.owner("POST", "/api/v1/api-keys", { body: { name: "owner's deploy key" } });
+  expect(ownersKey.status).toBe(200);
+  expect(ownersKey.body.owner).toEqual({ name: expect.any(String), email: ownerEmail });
+  const membersKey = await member.call("POST", "/api/v1/api-keys", { body: { name: "member's laptop" } });
+  // REST: every key of the workspace, with the person it acts as, the fields it had kept.
+  const listed = (await member.call("GET", "/api/v1/api-keys?limit=100")).body.data as { id: string; userId: string; owner: { email: string } }[];
+  expect(listed.find((k) => k.id === ownersKey.body.id)).toMatchObject({ userId: ownersKey.body.userId, prefix: ownersKey.body.prefix, last4: ownersKey.body.last4, owner: { email: ownerEmail } });
+  expect(listed.find((k) => k.id === membersKey.body.id)?.owner.email).toBe(memberEmail);
+  const revoked = await member.call("POST", `/api/v1/api-keys/${membersKey.body.id}/revoke`, { body: {} });
+  expect(revoked.body).toMatchObject({ status: "revoked", owner: { email: memberEmail } });
+
+  const other = await openSignedIn(srv, browser, { email: memberEmail, next: "/settings", errors: consoleErrors });
+  try {
+    await other.context.addCookies([{ name: "clanker_workspace", value: team.id, url: srv.url }]);
+    await other.page.goto(`${srv.url}/settings/keys`);
+    await other.page.locator(`#keys li[data-key-id="${membersKey.body.id}"]`).getByText("Yours", { exact: true }).waitFor();
+    await other.page.locator(`#keys li[data-key-id="${ownersKey.body.id}"]`).getByText(new RegExp(`^Owner: .*${ownerEmail.replace(/[.]/g, "\\.")}`)).waitFor();
+  } finally {
+    await other.context.close();
+  }
 }, 30_000);

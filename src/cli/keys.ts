@@ -20,7 +20,7 @@ export async function runKeysList(store: Store, config: Config, flags: { workspa
   const ws = flags.workspace ? (await store.db.select().from(workspaces).where(eq(workspaces.slug, flags.workspace)))[0] : undefined;
   if (flags.workspace && !ws) usageError(`no workspace with slug '${flags.workspace}' in this data dir; leave out --workspace to list every key`);
   const rows = await store.db
-    .select({ key: apiKeys, slug: workspaces.slug, email: users.email })
+    .select({ key: apiKeys, slug: workspaces.slug, email: users.email, name: users.name })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .leftJoin(users, eq(users.id, apiKeys.userId))
@@ -31,8 +31,8 @@ export async function runKeysList(store: Store, config: Config, flags: { workspa
     return;
   }
   const lines = [["ID", "NAME", "KEY", "WORKSPACE", "USER", "CREATED", "LAST USED", "STATUS"]];
-  for (const { key, slug, email } of rows) {
-    const v = apiKeyView(key);
+  for (const { key, slug, email, name } of rows) {
+    const v = apiKeyView(key, name === null ? null : { name, email });
     lines.push([v.id, v.name, `${v.prefix}…${v.last4}`, slug, email ?? (key.userId === null ? "(agent)" : "(owner)"), when(v.createdAt), when(v.lastUsedAt), v.status]);
   }
   for (const line of table(lines)) console.log(line);

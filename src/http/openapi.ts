@@ -73,7 +73,7 @@ const EXAMPLES: Record<string, { request?: unknown; response?: unknown }> = {
   },
   "post /api/v1/api-keys": {
     request: { name: "ci" },
-    response: { id: "key_9", name: "ci", prefix: "ck_live", last4: "a1b2", workspaceId: "ws_1", userId: "usr_1", status: "active", createdAt: "2026-01-01T00:00:00.000Z", lastUsedAt: null, revokedAt: null, key: "ck_live_…" },
+    response: { id: "key_9", name: "ci", prefix: "ck_live", last4: "a1b2", workspaceId: "ws_1", userId: "usr_1", status: "active", createdAt: "2026-01-01T00:00:00.000Z", lastUsedAt: null, revokedAt: null, owner: { name: "Ada", email: "ada@example.com" }, key: "ck_live_…" },
   },
   "post /api/v1/workflows/{id}/launch": {
     request: { inputData: { code: "function add(a, b) { return a - b }", doc: "add returns the sum" } },

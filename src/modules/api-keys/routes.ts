@@ -17,6 +17,12 @@ const apiKey = t.Object({
   createdAt: isoDate,
   lastUsedAt: t.Nullable(isoDate),
   revokedAt: t.Nullable(isoDate),
+  owner: t.Nullable(
+    t.Object(
+      { name: t.String(), email: t.Nullable(t.String()) },
+      { description: "The person the key acts as (its workspace's members see whose each key is); null for an unclaimed agent's key" },
+    ),
+  ),
 });
 
 export const apiKeysRoutes = (app: Platform) =>

@@ -1,5 +1,5 @@
 // API keys: workspace-scoped, shown once at creation, stored as SHA-256 hashes.
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Ctx } from "../../lib/context";
 import { PermissionError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -9,7 +9,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
-import { apiKeys } from "../../store/schema";
+import { apiKeys, users } from "../../store/schema";
 import type { KeyCache } from "../workspaces/service";
 import { plainName } from "../../lib/display-name";
 
@@ -18,7 +18,10 @@ type KeyRow = typeof apiKeys.$inferSelect;
 /** The longest name a person gives a key (REST, the CLI). */
 export const KEY_NAME_MAX = 100;
 
-export function apiKeyView(k: KeyRow) {
+/** Whose a key is, as the people of its workspace know them (a key acts as its owner); null: an unclaimed agent's. */
+export type KeyOwner = { name: string; email: string | null } | null;
+
+export function apiKeyView(k: KeyRow, owner: KeyOwner) {
   return {
     id: encodeId("apiKey", k.id),
     name: k.name,
@@ -30,6 +33,7 @@ export function apiKeyView(k: KeyRow) {
     createdAt: toIso(k.createdAt)!,
     lastUsedAt: toIso(k.lastUsedAt),
     revokedAt: toIso(k.revokedAt),
+    owner,
   };
 }
 
@@ -67,10 +71,20 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
 
   const find = (ctx: Ctx, ref: string): Promise<KeyRow> => workspaceRow(db, apiKeys, "apiKey", "api key", ctx.workspaceId, ref);
 
+  /** The owners of `rows`' keys, by user id: one read for a page of keys. */
+  async function ownersOf(rows: KeyRow[]): Promise<Map<number, KeyOwner>> {
+    const ids = [...new Set(rows.map((r) => r.userId).filter((id): id is number => id !== null))];
+    const found = ids.length ? await db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, ids)) : [];
+    return new Map(found.map((u) => [u.id, { name: u.name, email: u.email }]));
+  }
+  const ownerIn = (owners: Map<number, KeyOwner>, k: KeyRow) => (k.userId === null ? null : (owners.get(k.userId) ?? null));
+  const view = async (row: KeyRow) => apiKeyView(row, ownerIn(await ownersOf([row]), row));
+
   return {
     async list(ctx: Ctx, p: PageParams) {
       const page = await workspacePage(db, apiKeys, ctx.workspaceId, p);
-      return { rows: page.rows.map(apiKeyView), hasMore: page.hasMore };
+      const owners = await ownersOf(page.rows);
+      return { rows: page.rows.map((k) => apiKeyView(k, ownerIn(owners, k))), hasMore: page.hasMore };
     },
 
     /** Runs inside the caller's idempotency transaction (a savepoint of it). */
@@ -81,9 +95,9 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
       const userId = ctx.actor.userId;
       return store.tx(async () => {
         const { row, secret } = await mintApiKey(store, { workspaceId: ctx.workspaceId, userId, name });
-        const view = apiKeyView(row);
-        await writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: view.id, metadata: { name } });
-        return { ...view, key: secret };
+        const made = await view(row);
+        await writeAudit(store, ctx, { action: "api_key.create", resourceType: "api_key", resourceId: made.id, metadata: { name } });
+        return { ...made, key: secret };
       });
     },
 
@@ -91,7 +105,7 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
       const row = await find(ctx, ref);
       const own = ctx.actor.userId !== null && row.userId === ctx.actor.userId;
       if (!own && ctx.role === "member") throw new PermissionError("Only the key's owner or a workspace owner or admin can revoke it", "ROLE_REQUIRED");
-      if (row.revokedAt !== null) return apiKeyView(row); // revoking twice is harmless
+      if (row.revokedAt !== null) return view(row); // revoking twice is harmless
       return store.tx(async () => {
         // Only if still active: a revoke that raced past the check above changes and audits nothing.
         const [updated] = await db
@@ -99,13 +113,13 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
           .set({ revokedAt: Date.now() })
           .where(and(eq(apiKeys.id, row.id), isNull(apiKeys.revokedAt)))
           .returning();
-        if (!updated) return apiKeyView((await db.select().from(apiKeys).where(eq(apiKeys.id, row.id)))[0] ?? row);
-        const view = apiKeyView(updated);
-        await writeAudit(store, ctx, { action: "api_key.revoke", resourceType: "api_key", resourceId: view.id, metadata: { name: row.name } });
+        if (!updated) return view((await db.select().from(apiKeys).where(eq(apiKeys.id, row.id)))[0] ?? row);
+        const revoked = await view(updated);
+        await writeAudit(store, ctx, { action: "api_key.revoke", resourceType: "api_key", resourceId: revoked.id, metadata: { name: row.name } });
         keyCache.forgetKey(row.keyHash);
         // Again once committed: a reader between the eviction and the COMMIT may have cached the old row.
         store.afterCommit(() => keyCache.forgetKey(row.keyHash));
-        return view;
+        return revoked;
       });
     },
   };

@@ -2,7 +2,7 @@
 // workspace's members and invitations. Plain-JS page scripts over the public REST API.
 import type { SettingsPage } from "./settings";
 
-const KEYS_BODY = `<p class="muted">An API key acts as you in this workspace: send it as the <code>x-api-key</code> header (or <code>Authorization: Bearer</code>).</p>
+const KEYS_BODY = `<p class="muted">An API key acts as you in this workspace: send it as the <code>x-api-key</code> header (or <code>Authorization: Bearer</code>). The list holds every key of the workspace, each with the person it acts as.</p>
 <form id="key-form" class="stack"><label>Key name<input id="key-name" name="name" required maxlength="100" autocomplete="off"></label><button>Create key</button></form>
 <p id="key-status" class="msg" role="status" tabindex="-1" hidden></p>
 <section id="new-key" aria-labelledby="new-key-title" hidden>
@@ -18,11 +18,18 @@ const KEYS_SCRIPT = `
 var keysAfter = null, isAdmin = false;
 function keyRow(k) {
   var badge = el("span", k.status, "badge " + (k.status === "active" ? "completed" : "cancelled"));
-  var parts = [el("strong", k.name, "grow"), el("code", k.prefix + "…" + k.last4), badge,
+  var parts = [el("strong", k.name, "grow"), keyOwner(k), el("code", k.prefix + "…" + k.last4), badge,
     el("span", "created " + fmtTime(k.createdAt), "muted"), el("span", k.lastUsedAt ? "used " + fmtTime(k.lastUsedAt) : "never used", "muted")];
   // A member may revoke only their own keys (the service refuses the rest): offer only what will work.
   if (k.status === "active" && (isAdmin || k.userId === me.id)) parts.push(btn("Revoke", "Revoke key " + k.name, function () { revoke(k, this); }, true));
   var li = row(parts); li.dataset.keyId = k.id; return li;
+}
+// Whose a key is (it acts as that person): the reader's own marked as theirs, another's by name and address.
+function keyOwner(k) {
+  if (me && k.userId === me.id) return el("span", "Yours", "badge");
+  var o = k.owner;
+  if (!o) return el("span", "An agent's (unclaimed)", "muted");
+  return el("span", "Owner: " + (o.email && o.name && o.name !== o.email ? o.name + " (" + o.email + ")" : o.name || o.email), "muted");
 }
 async function loadKeys(more) {
   try {
