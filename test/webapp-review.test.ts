@@ -181,3 +181,27 @@ test("/settings/keys says whose each key is and marks the reader's own; the keys
     await other.context.close();
   }
 }, 30_000);
+
+test("/settings makes a new workspace (a refusal said in words), then the page acts in it", async () => {
+  const other = await personIn(1, "/settings");
+  try {
+    const p = other.page;
+    // Labelled "Name" under its heading: "Workspace" labels the header's switcher.
+    const newWorkspace = p.locator("#new-ws-form");
+    await newWorkspace.getByLabel("Name", { exact: true }).fill("   ");
+    await p.getByRole("button", { name: "Create workspace" }).click();
+    await p.locator("#new-ws-status.err", { hasText: "Could not create the workspace: The workspace's name must not be blank" }).waitFor();
+    expect((await other.api("GET", "/api/v1/workspaces")).body.data.length).toBe(1);
+
+    await newWorkspace.getByLabel("Name", { exact: true }).fill("Review team");
+    await p.getByRole("button", { name: "Create workspace" }).click();
+    await p.locator("#ws-wrap:not([hidden])").waitFor();
+    const made = ((await other.api("GET", "/api/v1/workspaces")).body.data as { id: string; name: string; role: string }[]).find((w) => w.name === "Review team");
+    expect(made?.role).toBe("owner");
+    expect(await p.locator("#ws-select").inputValue()).toBe(made!.id);
+    await p.getByText("You are an owner of this workspace.").waitFor();
+    expect((await other.context.cookies(srv.url)).find((c) => c.name === "clanker_workspace")?.value).toBe(encodeURIComponent(made!.id));
+  } finally {
+    await other.context.close();
+  }
+}, 30_000);

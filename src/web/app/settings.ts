@@ -49,15 +49,32 @@ ${subnav(current)}
 <p id="ask-owner" class="msg" role="status" hidden>Only workspace owners and admins can use this page. Ask an owner of this workspace to change it for you, or to make you an admin.</p>
 <div id="settings-body" hidden>${inner}</div>`;
 
-/** /settings: the list of sections (members see only theirs). */
+// Anyone may make a workspace (README's roles); the page then acts in it, as a switch in the header would.
+// Not a named region, and its field is "Name": the header's switcher is the one thing labelled "Workspace".
+const NEW_WORKSPACE = `<section><h2 id="new-ws-title">New workspace</h2>
+<p class="muted">You become its owner; invite people under Members once you are in it.</p>
+<form id="new-ws-form" class="stack" novalidate><label>Name<input id="new-ws-name" maxlength="100" autocomplete="off"></label><button>Create workspace</button></form>
+<p id="new-ws-status" class="msg" role="status" hidden></p></section>`;
+
+const NEW_WORKSPACE_SCRIPT = `
+$("new-ws-form").onsubmit = async function (e) {
+  e.preventDefault(); var b = this.querySelector("button"); b.disabled = true; say($("new-ws-status"), "", "");
+  try {
+    var ws = await api("/api/v1/workspaces", { method: "POST", body: { name: $("new-ws-name").value }, labels: { name: "The workspace's name" } });
+    setWs(ws.id); location.href = "/settings";
+  } catch (err) { say($("new-ws-status"), "Could not create the workspace: " + err.message, "err"); b.disabled = false; $("new-ws-name").focus(); }
+};
+`;
+
+/** /settings: the list of sections (members see only theirs), and a form to make a new workspace. */
 export function settingsIndex(session: boolean): string {
   const items = SETTINGS_PAGES.map((p) => `<li${p.admin ? " data-admin hidden" : ""}><a href="/settings/${p.slug}">${p.label}</a></li>`).join("");
   return appDocument({
     title: "Settings",
     current: "/settings",
     session,
-    body: frame("", "Sections", `<ul class="rows">${items}</ul>`),
-    script: `${SETTINGS_LIB}settingsStart(false, function () {});`,
+    body: frame("", "Sections", `<ul class="rows">${items}</ul>${NEW_WORKSPACE}`),
+    script: `${SETTINGS_LIB}${NEW_WORKSPACE_SCRIPT}settingsStart(false, function () {});`,
   });
 }
 
