@@ -2,7 +2,8 @@
 // against the real server and a fake model: what a person saw before, and what they see now.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { closeSuite, openSignedIn, screenshot, setTabHidden, startSignedIn } from "./helpers/browser";
+import { closeSuite, openSignedIn, screenshot, setTabHidden, signInThroughPage, startSignedIn } from "./helpers/browser";
+import { outboxLatest } from "./helpers/mail";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { makeTeam, teamMember } from "./helpers/team";
 import type { FakeModel } from "./helpers/fake-models";
@@ -205,3 +206,32 @@ test("/settings makes a new workspace (a refusal said in words), then the page a
     await other.context.close();
   }
 }, 30_000);
+
+test("invitation: signed in as someone else, sign out and continue as the invitee keeps the token; after Join a reload says they joined", async () => {
+  const team = await makeTeam(srv, "Invite team");
+  const invitee = uniqueEmail("invitee");
+  expect((await team.owner("POST", `/api/v1/workspaces/${team.id}/invitations`, { body: { email: invitee, role: "member" } })).status).toBe(200);
+  const link = /https?:\/\/\S+\/invitations\/accept#token=inv_[A-Za-z0-9_-]+/.exec(outboxLatest(srv.dataDir, invitee)?.text ?? "")![0];
+  const path = link.slice(srv.url.length);
+  const other = await personIn(1, "/settings");
+  try {
+    const p = other.page;
+    await p.goto(link);
+    await p.locator("#accept-status", { hasText: `This invitation is for ${invitee}; sign in with that address` }).waitFor();
+    await p.getByRole("button", { name: `Sign out and continue as ${invitee}` }).click();
+    // Signed out, at sign-in, with the way back to the invitation (its token in the fragment) kept.
+    const [page_, fragment] = path.split("#") as [string, string];
+    await p.waitForURL(`${srv.url}/login?next=${encodeURIComponent(page_)}#${fragment}`);
+    expect((await other.api("GET", "/api/v1/profile")).status).toBe(401);
+    await signInThroughPage(p, srv, invitee, path);
+    await p.getByRole("button", { name: "Join Invite team" }).click();
+    await p.locator("#accept-status", { hasText: "You are now a member of Invite team." }).waitFor();
+
+    await p.reload();
+    await p.locator("#accept-status.ok", { hasText: "You are now a member of Invite team." }).waitFor();
+    await p.getByRole("link", { name: "Go to the workspace" }).waitFor();
+    expect(await p.locator("#page-error").isHidden()).toBe(true);
+  } finally {
+    await other.context.close();
+  }
+}, 40_000);

@@ -226,10 +226,11 @@ function liveEvents(types, onEvent, onOpen) {
 }
 function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+// The workspace choice goes with the session: the next person on this browser starts in their own.
+async function signOut() { await api("/api/v1/auth/logout", { method: "POST", body: {} }); setWs(""); }
 var so = $("sign-out");
 if (so) so.onclick = async function () {
-  // The workspace choice goes with the session: the next person on this browser starts in their own.
-  try { await api("/api/v1/auth/logout", { method: "POST", body: {} }); setWs(""); location.href = "/login"; }
+  try { await signOut(); location.href = "/login"; }
   catch (e) { say($("page-error"), "Could not sign out: " + e.message, "err"); }
 };
 `;
