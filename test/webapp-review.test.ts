@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { closeSuite, openSignedIn, screenshot, setTabHidden, signInThroughPage, startSignedIn } from "./helpers/browser";
 import { outboxLatest } from "./helpers/mail";
+import { runSql } from "./helpers/sql";
 import { client, uniqueEmail, type TestServer } from "./helpers/server";
 import { makeTeam, teamMember } from "./helpers/team";
 import type { FakeModel } from "./helpers/fake-models";
@@ -235,3 +236,21 @@ test("invitation: signed in as someone else, sign out and continue as the invite
     await other.context.close();
   }
 }, 40_000);
+
+test("/settings/billing names the welcome grant's tier by its name, for grants written before too", async () => {
+  const other = await personIn(1, "/settings/billing");
+  try {
+    const grant = other.page.locator("#transactions li", { hasText: "Welcome grant" });
+    await grant.getByText("Welcome grant for a new workspace (Pay as you go)", { exact: true }).waitFor();
+    const described = async () => ((await other.api("GET", "/api/v1/billing/transactions")).body.data as { kind: string; description: string }[]).find((t) => t.kind === "grant")?.description;
+    expect(await described()).toBe("Welcome grant for a new workspace (Pay as you go)");
+    // As a grant was written before: with the tier's id.
+    expect(await runSql(srv, "UPDATE credit_transactions SET description = ? WHERE description = ?", "Welcome grant for a new workspace (paygmode)", "Welcome grant for a new workspace (Pay as you go)")).toBeGreaterThan(0);
+    expect(await described()).toBe("Welcome grant for a new workspace (Pay as you go)");
+    await other.page.reload();
+    await grant.getByText("Welcome grant for a new workspace (Pay as you go)", { exact: true }).waitFor();
+    expect(await other.page.locator("#transactions").textContent()).not.toContain("paygmode");
+  } finally {
+    await other.context.close();
+  }
+}, 30_000);

@@ -16,6 +16,19 @@ export const toMicro = (credits: number): number => Math.round(credits * MICRO);
 
 export const DEFAULT_TIER = "paygmode";
 
+/** A tier as people read it: "paygmode" is the API's id for it, not a name. */
+export const tierName = (tier: string): string => (tier === DEFAULT_TIER ? "Pay as you go" : tier);
+
+// A welcome grant names its tier; grants written before the name was used carry the id ("(paygmode)"), so they
+// read with the name too.
+const WELCOME = "Welcome grant for a new workspace";
+const welcomeOf = (tier: string) => `${WELCOME} (${tierName(tier)})`;
+const WELCOME_RE = new RegExp(`^${WELCOME} \\((.+)\\)$`);
+const readable = (t: TxRow) => {
+  const written = t.kind === "grant" ? WELCOME_RE.exec(t.description) : null;
+  return written ? welcomeOf(written[1]!) : t.description;
+};
+
 type TxRow = typeof creditTransactions.$inferSelect;
 
 export function transactionView(t: TxRow) {
@@ -25,7 +38,7 @@ export function transactionView(t: TxRow) {
     amount: toCredits(t.amountMicro),
     balanceAfter: toCredits(t.balanceAfterMicro),
     executionId: t.executionId === null ? null : encodeId("execution", t.executionId),
-    description: t.description,
+    description: readable(t),
     createdAt: toIso(t.createdAt)!,
   };
 }
@@ -82,7 +95,7 @@ export function createBillingService(store: Store, config: BillingConfig) {
         .values({ workspaceId, tier: opening.tier, balanceMicro: 0, updatedAt: Date.now() })
         .onConflictDoNothing()
         .returning({ workspaceId: billingAccounts.workspaceId });
-      if (opened.length && opening.grantCredits > 0) await record(workspaceId, "grant", toMicro(opening.grantCredits), `Welcome grant for a new workspace (${opening.tier})`);
+      if (opened.length && opening.grantCredits > 0) await record(workspaceId, "grant", toMicro(opening.grantCredits), welcomeOf(opening.tier));
       return (await selectAccount(workspaceId))!;
     });
   }
@@ -110,7 +123,7 @@ export function createBillingService(store: Store, config: BillingConfig) {
       const a = await account(ctx.workspaceId);
       return {
         tier: a.tier,
-        name: a.tier === DEFAULT_TIER ? "Pay as you go" : a.tier,
+        name: tierName(a.tier),
         prices: { inputPerMTok: config.inputPerMTok, outputPerMTok: config.outputPerMTok, currency: "credits" },
         byokCost: 0,
       };
