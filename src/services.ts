@@ -25,6 +25,7 @@ import { createByokService } from "./modules/byok/service";
 import { createBillingService } from "./modules/billing/service";
 import { createArtifactsService } from "./modules/artifacts/service";
 import { createWebhooksService } from "./modules/webhooks/service";
+import { runningServerUrl } from "./store/data-lock";
 import { createExecutionsService } from "./modules/executions/service";
 import { Runner } from "./modules/executions/runner";
 import { EventBus } from "./modules/events/bus";
@@ -68,7 +69,7 @@ export function createServices({ store, config, keyCache, catalog, box, log, own
   const billing = createBillingService(store, config.billing);
   const byok = createByokService(store, box);
   const artifacts = createArtifactsService(store, config.dataDir, listChanges);
-  const webhooks = createWebhooksService(store, box, config.webhooks, log);
+  const webhooks = createWebhooksService(store, box, config.webhooks, log, () => !ownRunsOnly || store.dialect === "postgres" || runningServerUrl(config.dataDir) === null);
   // Shared by the connectors and integrations services: sealed connection rows and OAuth web-flow states.
   const connectionStore = createConnectionStore(store, box);
   const oauthStates = createOAuthStates(store);

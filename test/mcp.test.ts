@@ -1231,9 +1231,13 @@ describe("MCP over stdio: the local owner and bad keys", () => {
     const c = new Client({ name: "clanker-mcp-test-no-model", version: "1.0.0" });
     await within(c.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--data", srv.dataDir, "--api-key", key], env, cwd: ROOT, stderr: "pipe" })), 15_000, "connecting over stdio");
     openClients.push(c);
-    const r = await call(c, "execute-skill", { slug: "summarize", input: `Left to the server ${Date.now()}`, timeoutSeconds: 30 });
+    const progress: { progress: number; message?: string }[] = [];
+    const r = await call(c, "execute-skill", { slug: "summarize", input: `Left to the server [[slow:400]] ${Date.now()}`, timeoutSeconds: 30 }, (p) => progress.push(p));
     expect({ isError: r.isError ?? false, status: r.structuredContent?.status, error: r.structuredContent?.error }).toEqual({ isError: false, status: "completed", error: null });
     expect(r.structuredContent.output).toContain("Fake answer");
+    // Its progress too, though the server streams it (on the store, polled), each block once, in order.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.map((p) => p.message ?? "").join("")).toBe(r.structuredContent.output);
     // A workflow it starts too: its engine (in that process) hears of its step's end, run by the server, from the store.
     const def = { id: `stdio-no-model-${Date.now()}`, name: "one step", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "one step" }] };
     expect((await client(srv, { apiKey: key })("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);

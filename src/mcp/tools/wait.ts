@@ -40,7 +40,16 @@ export function waitForExecution(deps: { services: Services; ctx: Ctx; extra: Ex
 async function follow({ services, ctx, extra }: { services: Services; ctx: Ctx; extra: Extra }, executionId: string, timeoutMs: number, wait: { end: () => void }) {
   const token = extra._meta?.progressToken;
   let progress = 0;
+  /** The last block told as progress (its index): one heard both on the bus and from the store is told once. */
+  let told = 0;
   const sent: Promise<void>[] = [];
+  const tell = (blocks: { index: number; content: string }[]) => {
+    const fresh = blocks.filter((b) => b.index > told);
+    if (token === undefined || !fresh.length) return;
+    told = fresh.at(-1)!.index;
+    progress += fresh.length;
+    sent.push(extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message: fresh.map((b) => b.content).join("") } }).catch(() => {}));
+  };
   await new Promise<void>((resolve) => {
     const finish = () => {
       clearTimeout(timer);
@@ -51,20 +60,24 @@ async function follow({ services, ctx, extra }: { services: Services; ctx: Ctx; 
     };
     const timer = setTimeout(finish, timeoutMs);
     const unsubscribe = services.bus.subscribe(ctx.workspaceId, (e) => {
-      const d = e.data as { executionId?: string; status?: string; blocks?: { content: string }[] };
+      const d = e.data as { executionId?: string; status?: string; blocks?: { index: number; content: string }[] };
       if (d.executionId !== executionId) return;
-      if (token !== undefined && d.blocks?.length) {
-        progress += d.blocks.length;
-        sent.push(extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message: d.blocks.map((b) => b.content).join("") } }).catch(() => {}));
-      }
+      if (d.blocks) tell(d.blocks);
       if (d.status && ENDED_STATUSES.has(d.status)) finish();
     });
     extra.signal.addEventListener("abort", finish);
     wait.end = finish;
     // It may have ended before we subscribed (a failed first read ends the wait: the status read below reports it), or
     // end in another process (a later read that fails is only asked again).
+    // Asked with the blocks past the last told when progress is wanted: a run the server beside `clanker mcp` runs
+    // streams on that server's bus, not this process's, and its progress came only from here (none at all before).
+    const read = async () =>
+      token === undefined ? { ...(await services.executions.get(ctx, executionId)), outputBlocks: [] } : await services.executions.status(ctx, executionId, told);
     const ask = (onFailure: () => void) =>
-      void Promise.resolve(services.executions.get(ctx, executionId)).then((e) => ENDED_STATUSES.has(e.status) && finish(), onFailure);
+      void read().then((e) => {
+        tell(e.outputBlocks);
+        if (ENDED_STATUSES.has(e.status)) finish();
+      }, onFailure);
     const poll = setInterval(() => ask(() => {}), STORE_POLL_MS);
     ask(finish);
     // Withdrawn while the run was being started: no abort event is coming.

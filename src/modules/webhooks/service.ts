@@ -50,7 +50,11 @@ const newSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
 
 const SCHEME = "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>; also Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) signed with standardSecret";
 
-export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: Log) {
+/**
+ * `sendsHere`: whether this process sends the callbacks due. `clanker mcp` beside a server on the same data dir leaves
+ * them to that server (its 5 s rounds), or both sent the same callback: on SQLite the rows are not claimed.
+ */
+export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: Log, sendsHere: () => boolean = () => true) {
   const db = store.db;
   const sending = new Set<number>();
   // Attempts since start, by result, for /metrics.
@@ -197,44 +201,52 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
   }
 
   /**
-   * The rows due next, oldest first: more than one round sends, so that a workspace at its share (below) leaves room
-   * for the others behind it.
+   * The rows due next, oldest first, at most PER_WORKSPACE of each workspace: one workspace's backlog (a fan-out to a
+   * receiver that hangs) would otherwise fill every page, and no other workspace's row would even be read.
    */
-  const dueQuery = () =>
-    db
-      .select()
+  const dueIds = () => {
+    const due = and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now()));
+    const ranked = db
+      .select({ id: webhookDeliveries.id, rank: sql<number>`row_number() OVER (PARTITION BY ${webhookDeliveries.workspaceId} ORDER BY ${webhookDeliveries.nextAttemptAt}, ${webhookDeliveries.id})`.as("rank") })
       .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, Date.now())))
-      .orderBy(webhookDeliveries.nextAttemptAt)
-      .limit(MAX_SENDING * 4);
+      .where(due)
+      .as("ranked");
+    return db.select({ id: ranked.id }).from(ranked).where(lte(ranked.rank, PER_WORKSPACE));
+  };
+  const dueQuery = () => db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.id, dueIds())).orderBy(webhookDeliveries.nextAttemptAt, webhookDeliveries.id).limit(MAX_SENDING * 4);
   let claiming: Promise<unknown> = Promise.resolve();
   /** By workspace, the deliveries this process is sending. */
   const sendingOf = new Map<number, number>();
   /** Whether the last claim left due rows behind (a round follows each send that ends, until none are left). */
   let backlog = false;
+  /** Set at shutdown: nothing more is sent (a send begun then would be cut off, and go again after the restart). */
+  let paused = false;
 
   /**
-   * The due rows this process sends now, claimed in one tx: their next attempt is pushed past the send's timeout plus
-   * a lease, so another process (a replica; `clanker mcp` beside the server on the same data dir, whose send went out
-   * twice) does not take them, and if this one dies mid-send the row is simply due again later (the receiver sees the
-   * same id). PostgreSQL skips the rows another replica is claiming; SQLite's tx holds the writer lock.
-   * At most MAX_SENDING at once, and PER_WORKSPACE of one workspace: a receiver that hangs (a firewall dropping
-   * packets) held every send slot for its 10 s timeouts, and every other workspace's callbacks waited behind it.
+   * The due rows this process sends now: at most MAX_SENDING at once, and PER_WORKSPACE of one workspace: a receiver
+   * that hangs (a firewall dropping packets) held every send slot for its 10 s timeouts, and every other workspace's
+   * callbacks waited behind it. On SQLite the rows being sent stay due (and hold their workspace's places in
+   * dueQuery); this process alone sends them (see `sendsHere`). On PostgreSQL they are claimed in one tx, their next
+   * attempt pushed past the send's timeout plus a lease, skipping rows another replica is claiming: each goes out from
+   * one replica, and if it dies mid-send the row is simply due again later (the receiver sees the same id).
    */
   async function claimDue(): Promise<(typeof webhookDeliveries.$inferSelect)[]> {
-    return store.tx(async () => {
-      const query = dueQuery();
-      const rows = store.dialect === "postgres" ? await (query as unknown as { for(s: "update", o: { skipLocked: true }): Promise<(typeof webhookDeliveries.$inferSelect)[]> }).for("update", { skipLocked: true }) : await query;
+    const pick = (rows: (typeof webhookDeliveries.$inferSelect)[]) => {
       const picked: typeof rows = [];
       const taken = new Map<number, number>();
       for (const d of rows) {
-        const ofWorkspace = (sendingOf.get(d.workspaceId) ?? 0) + (taken.get(d.workspaceId) ?? 0);
         if (sending.size + picked.length >= MAX_SENDING) break;
-        if (ofWorkspace >= PER_WORKSPACE || sending.has(d.id)) continue;
+        if ((sendingOf.get(d.workspaceId) ?? 0) + (taken.get(d.workspaceId) ?? 0) >= PER_WORKSPACE || sending.has(d.id)) continue;
         picked.push(d);
         taken.set(d.workspaceId, (taken.get(d.workspaceId) ?? 0) + 1);
       }
       backlog = picked.length < rows.length;
+      return picked;
+    };
+    if (store.dialect !== "postgres") return pick(await dueQuery());
+    return store.tx(async () => {
+      const rows = await (dueQuery() as unknown as { for(s: "update", o: { skipLocked: true }): Promise<(typeof webhookDeliveries.$inferSelect)[]> }).for("update", { skipLocked: true });
+      const picked = pick(rows);
       if (picked.length)
         await db
           .update(webhookDeliveries)
@@ -246,6 +258,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
 
   /** Sends the deliveries due (run by the scheduler, kicked after each enqueue, and after each send while some wait). */
   async function deliverDue(): Promise<void> {
+    if (paused || !sendsHere()) return;
     // One claim at a time in this process: two at once each counted the other's picks as free, and on PostgreSQL one
     // found every row locked by the other, so left no backlog to follow and the rest waited for the 5 s round.
     const claim = claiming.catch(() => {}).then(claimDue);
@@ -282,6 +295,12 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     results: () => ({ ...results }),
     /** How many deliveries are being sent now. */
     sendingCount: () => inFlight.size,
+    /** At shutdown: no send begins from now on (those under way end; whenSent waits for them). */
+    pause(): void {
+      paused = true;
+      if (kickTimer) clearTimeout(kickTimer);
+      kickTimer = null;
+    },
     /** Resolves once the sends under way have ended, or after `ms` (false): a stop waits for them within its grace. */
     async whenSent(ms: number): Promise<boolean> {
       const until = Date.now() + ms;
