@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
+import { backupName, staleBackups } from "../src/jobs/backups";
 
 type Call = ReturnType<typeof client>;
 let fake: FakeModel;
@@ -376,4 +377,18 @@ describe.skipIf(testDialect() === "postgres")("scheduled backups", () => {
     expectOneLineRefusal(r, /CLANKER_BACKUP_DIR .*a-file\/backups cannot hold the scheduled backups \(ENOTDIR\)/);
     expect(existsSync(join(work, "never-served"))).toBe(false);
   }, 20_000);
+});
+
+test("doctor's backup check reads a schedule's longest gap: a weekday schedule's newest backup 2.5 days old (over a weekend) is not stale", () => {
+  const dir = mkdtempSync(join(tmpdir(), "clanker-stale-"));
+  try {
+    const at = new Date(Date.now() - 2.5 * 24 * 3600_000);
+    mkdirSync(join(dir, backupName(at)));
+    const config = { databaseUrl: null, backups: { cron: "0 3 * * 1-5", dir } } as unknown as Parameters<typeof staleBackups>[0];
+    expect(staleBackups(config)).toBeNull();
+    // Every day, the same backup is stale.
+    expect(staleBackups({ ...config, backups: { cron: "0 3 * * *", dir } } as typeof config)).toContain("are not being written");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

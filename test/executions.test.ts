@@ -296,6 +296,11 @@ describe("model selection", () => {
       expect(JSON.stringify([done, list])).not.toContain(key);
       if (key === SERVER_KEY) expect(JSON.stringify([done, list])).not.toContain(key.slice(-4));
     }
+    // The server's key as the provider masks it (OpenAI's 401): no part of it either.
+    const masked = await waitEnd(a, await start(a, { input: `Summarize, key masked [[masked-key]] ${marker("masked-key")}` }));
+    expect({ code: masked.error?.code, message: masked.error?.message }).toEqual({ code: "MODEL_AUTH_FAILED", message: expect.stringContaining("Incorrect API key provided: [the server's key]") });
+    expect(masked.error.message).not.toContain(SERVER_KEY.slice(-4));
+    expect(masked.error.message).not.toContain(SERVER_KEY.slice(0, 8));
     expect(srv.logs()).not.toContain(BYOK_KEY);
     expect(srv.logs()).not.toContain(SERVER_KEY);
   });

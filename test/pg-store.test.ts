@@ -13,6 +13,7 @@ import * as picked from "../src/store/schema";
 import { MIGRATIONS_PG } from "../src/store/migrations-pg";
 import { LOCK_SPACES } from "../src/store/db";
 import { PgStore } from "../src/store/pg-store";
+import { isClientSocketRace } from "../src/store/pg-failures";
 import { prepared } from "../src/store/prepared";
 import type { Db } from "../src/store/db";
 import { insertUnderFreeSlug } from "../src/modules/workspaces/insert";
@@ -513,4 +514,22 @@ describe.skipIf(!ADMIN)("PostgreSQL store (needs CLANKER_TEST_DATABASE_URL: sour
     const [{ n }] = (await db.select({ n: sql`count(*)`.mapWith(Number) }).from(pg.users)) as [{ n: number }];
     expect(typeof n).toBe("number");
   });
+});
+
+test("the PostgreSQL client's write on a socket already gone is told apart by its function (the compiled binary's stack names no file of it); other errors are not", () => {
+  let socket: { write(x: string): void } | null = null;
+  // As postgres.js names it (src/connection.js); dist/clanker keeps names (--minify-syntax only).
+  const nextWrite = () => socket!.write("x");
+  const thrown = (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+  };
+  expect(isClientSocketRace(thrown(nextWrite))).toBe(true);
+  socket = null;
+  const otherWrite = () => socket!.write("x");
+  expect(isClientSocketRace(thrown(otherWrite))).toBe(false);
+  expect(isClientSocketRace(new TypeError("socket.write is not a function"))).toBe(false);
 });

@@ -156,7 +156,10 @@ const STREAM_ERROR_CODES: Record<string, string> = {
 function withoutKey(message: string, p: ProviderSpec): string {
   const key = p.apiKey;
   if (!key || key.length < 8) return message;
-  return message.split(key).join(p.byok ? `…${key.slice(-4)}` : "[the server's key]");
+  const shown = message.split(key).join(p.byok ? `…${key.slice(-4)}` : "[the server's key]");
+  // The server's key as a provider masks it ("Incorrect API key provided: sk-proj-ab***…wxyz": OpenAI's 401) still
+  // shows its first and last characters.
+  return p.byok ? shown : shown.replace(/[\w-]*\*{3,}[\w*…-]*/g, "[the server's key]");
 }
 
 function providerReason(err: APICallError): string {

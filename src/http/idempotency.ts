@@ -58,6 +58,7 @@ export type Answer = { status: number; body: unknown };
 export type Outcome = { replayed: false; status: number; body: unknown } | { replayed: true; status: number; body: string };
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+const LEGACY_RECHECK_MS = 60_000;
 
 /**
  * Method, path and body, the body as JSON with every object's keys sorted: a retry is the same request whatever
@@ -170,7 +171,7 @@ export class Idempotency {
       }
       // A key a version before keys were each caller's stored under the key alone: a retry across the upgrade replays
       // it (it ran once already) rather than run again. Only while such keys may live (a day after the upgrade).
-      const legacyUntil = this.legacyUntil ?? (await this.legacyKeysUntil());
+      const legacyUntil = this.legacyUntil !== null && now - this.legacyCheckedAt < LEGACY_RECHECK_MS ? this.legacyUntil : await this.legacyKeysUntil(now);
       if (now < legacyUntil) {
         const old = await this.lookup(req.workspaceId, req.key, `${req.workspaceId}:${req.key}`, now);
         if (old && seal.length) throw new InvalidRequestError("This idempotency-key was used before the server was upgraded, for an answer holding a secret shown once, which is not shown again: use a new key", "idempotency-key", "IDEMPOTENCY_KEY_REUSED");
@@ -260,9 +261,14 @@ export class Idempotency {
     return this.store.pending();
   }
 
-  /** When the last key stored the old way (no caller in it: no space) expires; 0 without one. Asked once. */
+  /**
+   * When the last key stored the old way (no caller in it: no space) expires; 0 without one. Asked again each minute:
+   * in a rolling upgrade on PostgreSQL, a replica of the older version goes on storing such keys for a while.
+   */
   private legacyUntil: number | null = null;
-  private async legacyKeysUntil(): Promise<number> {
+  private legacyCheckedAt = 0;
+  private async legacyKeysUntil(now: number): Promise<number> {
+    this.legacyCheckedAt = now;
     const [row] = await this.store.db
       .select({ until: sql<number | string | null>`max(${idempotencyKeys.expiresAt})` })
       .from(idempotencyKeys)

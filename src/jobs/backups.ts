@@ -103,8 +103,9 @@ export function backupJobs(config: Config, store: Store, log: Log): Job[] {
 export function staleBackups(config: Config, now = Date.now()): string | null {
   const { cron, dir } = config.backups;
   if (!cron || config.databaseUrl) return null;
-  const [a, b] = new Cron(cron, { paused: true }).nextRuns(2);
-  const interval = a && b ? b.getTime() - a.getTime() : 24 * HOUR;
+  // The longest gap between two of its next runs: a weekday schedule's is Friday to Monday, `0 3,4 * * *`'s 23 h.
+  const runs = new Cron(cron, { paused: true }).nextRuns(16).map((d) => d.getTime());
+  const interval = runs.length > 1 ? Math.max(...runs.slice(1).map((t, i) => t - runs[i]!)) : 24 * HOUR;
   let names: string[] = [];
   let since = now;
   try {

@@ -12,7 +12,7 @@ import type { Log } from "../lib/log";
 import { scopesOf } from "../lib/scopes";
 import type { Services } from "../services";
 import type { Principal } from "../http/auth";
-import { ApiError, ConflictError, PermissionError } from "../lib/errors";
+import { ApiError, ConflictError, OverloadedError, PermissionError } from "../lib/errors";
 import { endExecutionWaits } from "./tools/wait";
 import { Unanswered } from "./unanswered";
 
@@ -346,7 +346,7 @@ export class McpSessions {
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()))));
     await Promise.race([Promise.all([...this.sessions.values()].map((s) => s.unanswered.none())), late]);
     clearTimeout(timer);
-    for (const id of [...this.sessions.keys()]) this.end(id);
+    for (const id of [...this.sessions.keys()]) this.end(id, new OverloadedError("The server is stopping: call again once it is back (a run this call started goes on there)", "SERVER_STOPPING"));
     if (this.rechecking) clearInterval(this.rechecking);
     this.rechecking = null;
   }

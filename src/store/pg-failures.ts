@@ -26,7 +26,9 @@ function hasCode(e: unknown, codes: ReadonlySet<string>): boolean {
  * queries fail with it, so the error is logged, not fatal; any other uncaught error still ends the process.
  */
 export function isClientSocketRace(e: unknown): boolean {
-  return e instanceof TypeError && /socket/.test(e.message) && /[\\/]postgres[\\/]src[\\/]connection\.js/.test(e.stack ?? "");
+  // By the client's function, not its file: inside dist/clanker the stack names /$bunfs/root/… chunks, not
+  // node_modules/postgres/src/connection.js (the build keeps names: --minify-syntax only).
+  return e instanceof TypeError && /socket\.write/.test(e.message) && /\bnextWrite\b/.test(e.stack ?? "");
 }
 
 let guarded = false;

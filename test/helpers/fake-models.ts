@@ -7,7 +7,7 @@
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
 // [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
-// [[echo-key]] answers 400 with a message that repeats the key the request carried;
+// [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked;
 // [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1, [[redirect:self]] 308 to its own path once;
 // [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
 // [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
@@ -91,6 +91,11 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       if (prompt.includes("[[echo-key]]")) {
         const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
         return Response.json({ error: { type: "invalid_request_error", message: `invalid api key: ${key}` } }, { status: 400 });
+      }
+      // OpenAI's 401 names the key refused masked: its first and last characters.
+      if (prompt.includes("[[masked-key]]")) {
+        const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+        return Response.json({ error: { type: "invalid_request_error", message: `Incorrect API key provided: ${key.slice(0, 8)}***********${key.slice(-4)}.` } }, { status: 401 });
       }
       const fail = /\[\[fail:(\d{3})\]\]/.exec(prompt);
       if (fail) return errorResponse(flavor, Number(fail[1]));

@@ -227,7 +227,9 @@ function liveEvents(types, onEvent, onOpen) {
 function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 // The workspace choice goes with the session: the next person on this browser starts in their own.
-async function signOut() { await api("/api/v1/auth/logout", { method: "POST", body: {} }); setWs(""); }
+// What this tab kept for the person (a run it started, an invitation joined) goes with them: the next one signed in
+// here would be told of it.
+async function signOut() { await api("/api/v1/auth/logout", { method: "POST", body: {} }); setWs(""); try { sessionStorage.clear(); } catch (e) { /* storage off */ } }
 var so = $("sign-out");
 if (so) so.onclick = async function () {
   try { await signOut(); location.href = "/login"; }
