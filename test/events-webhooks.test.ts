@@ -633,6 +633,37 @@ describe("webhooks", () => {
     expect(verify(d, old)).toBe(false);
   });
 
+  test("a rotation with overlap signs with both secrets until the old one ends; a rotation without it stops the old at once", async () => {
+    const call = calls.hook!;
+    const old = await secretOf(call);
+    expectError(await call("POST", "/api/v1/webhooks/secret/rotate", { body: { previousSecretValidSeconds: 604_801 } }), 400, "invalid_request_error", undefined, "previousSecretValidSeconds");
+    expect(await secretOf(call)).toBe(old);
+    const r = await call("POST", "/api/v1/webhooks/secret/rotate", { body: { previousSecretValidSeconds: 3600 } });
+    expect(r.status).toBe(200);
+    const fresh = r.body.secret;
+    const until = Date.parse(r.body.previousSecretExpiresAt);
+    expect(Math.abs(until - (Date.now() + 3600_000))).toBeLessThan(60_000);
+    expect((await call("GET", "/api/v1/webhooks/secret")).body).toMatchObject({ secret: fresh, previousSecretExpiresAt: r.body.previousSecretExpiresAt });
+    const path = `/ok/${marker("hook-overlap")}`;
+    await run(call, { input: `Summarize while rotating ${marker("hook-overlap-in")}`, callbackUrl: `${recvUrl}${path}` });
+    const d = await waitUntil("the webhook in the overlap", () => deliveriesTo(path)[0]);
+    // One v1 per secret, the new one first; a receiver holding either verifies.
+    const [, t, ...v1] = /^t=(\d+),v1=([0-9a-f]{64}),v1=([0-9a-f]{64})$/.exec(d.headers["clanker-signature"] ?? "") ?? [];
+    expect(v1).toEqual([fresh, old].map((k) => createHmac("sha256", k).update(`${t}.${d.body}`).digest("hex")));
+    const std = (d.headers["webhook-signature"] ?? "").split(" ");
+    expect(std).toHaveLength(2);
+    const stdKey = (k: string) => Buffer.from(k.replace(/^whsec_/, ""), "base64");
+    const signed = `${d.headers["webhook-id"]}.${d.headers["webhook-timestamp"]}.${d.body}`;
+    expect(std).toEqual([fresh, old].map((k) => `v1,${createHmac("sha256", stdKey(k)).update(signed).digest("base64")}`));
+    // Rotated again at once: the secret just replaced stops, the one before it is long gone.
+    const again = await call("POST", "/api/v1/webhooks/secret/rotate");
+    expect(again.body.previousSecretExpiresAt).toBeNull();
+    const path2 = `/ok/${marker("hook-overlap-2")}`;
+    await run(call, { input: `Summarize after the overlap ${marker("hook-overlap-in-2")}`, callbackUrl: `${recvUrl}${path2}` });
+    const d2 = await waitUntil("the webhook after the overlap", () => deliveriesTo(path2)[0]);
+    expect(verify(d2, again.body.secret)).toBe(true);
+  });
+
   test("callbackUrl to a cloud metadata address → 400 param callbackUrl, nothing queued", async () => {
     const call = calls.hook!;
     const before = (await call("GET", "/api/v1/executions?limit=1")).body.first_id;

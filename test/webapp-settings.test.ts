@@ -491,3 +491,21 @@ test("size: each first page and settings page carries under 150 KB of JS+CSS gzi
   }
   expect((await fetch(`${srv.url}/settings/nope`)).status).toBe(404);
 });
+
+test("/settings/webhooks rotates keeping the old secret for a day: both sign until then, and the page says until when", async () => {
+  await page.goto(`${srv.url}/settings/webhooks`);
+  await page.locator("#wh-show").click();
+  await page.waitForFunction('document.getElementById("wh-secret").value !== ""');
+  const before = await page.locator("#wh-secret").inputValue();
+  await page.getByLabel("When rotated, the old secret").selectOption("86400");
+  page.once("dialog", (d) => void d.accept());
+  await page.locator("#wh-rotate").click();
+  await page.getByText("Rotated: deliveries are signed with the new secret, and with the old one too until it ends.").waitFor();
+  await page.locator("#wh-previous:not([hidden])").waitFor();
+  expect(await page.locator("#wh-previous").textContent()).toContain("also signs every delivery");
+  const now = (await api("GET", "/api/v1/webhooks/secret")).body;
+  expect(await page.locator("#wh-secret").inputValue()).toBe(now.secret);
+  expect(now.secret).not.toBe(before);
+  expect(Date.parse(now.previousSecretExpiresAt) - Date.now()).toBeGreaterThan(86_000_000);
+  expect(consoleErrors).toEqual([]);
+}, 20_000);

@@ -26,9 +26,13 @@ const PER_WORKSPACE = 4;
 export const MAX_HOLD_MS = 12_000;
 const MAX_BACKOFF_MS = 3_600_000;
 
-/** Bytes are accepted too: an inbound hook verifies the exact bytes it received. */
-export function sign(secret: string, timestamp: number, body: string | Uint8Array): string {
-  return `t=${timestamp},v1=${hmacSha256(secret).update(`${timestamp}.`).update(body).digest("hex")}`;
+/**
+ * Bytes are accepted too: an inbound hook verifies the exact bytes it received. Several secrets (the new one and,
+ * through a rotation's overlap, the one before it) give one `v1` each, as Stripe signs while a secret rolls.
+ */
+export function sign(secrets: string | string[], timestamp: number, body: string | Uint8Array): string {
+  const v1 = [secrets].flat().map((secret) => `v1=${hmacSha256(secret).update(`${timestamp}.`).update(body).digest("hex")}`);
+  return `t=${timestamp},${v1.join(",")}`;
 }
 
 /**
@@ -40,10 +44,17 @@ const standardKey = (secret: string): Buffer => Buffer.from(secret.replace(/^whs
 /** The secret as Standard Webhooks libraries take it (standard base64): the shown secret itself since they were added. */
 export const standardSecret = (secret: string): string => `whsec_${standardKey(secret).toString("base64")}`;
 
-/** webhook-signature: "v1,<base64 HMAC-SHA256 of '<id>.<t>.<body>'>" with the secret's bytes as the key. */
-export function signStandard(secret: string, msgId: string, timestamp: number, body: string): string {
-  return `v1,${hmacSha256(standardKey(secret)).update(`${msgId}.${timestamp}.`).update(body).digest("base64")}`;
+/** webhook-signature: "v1,<base64 HMAC-SHA256 of '<id>.<t>.<body>'>" with the secret's bytes as the key; one per
+ * secret, space-separated, as Standard Webhooks sends them while a secret rotates. */
+export function signStandard(secrets: string | string[], msgId: string, timestamp: number, body: string): string {
+  return [secrets]
+    .flat()
+    .map((secret) => `v1,${hmacSha256(standardKey(secret)).update(`${msgId}.${timestamp}.`).update(body).digest("base64")}`)
+    .join(" ");
 }
+
+/** The longest a rotated-out secret may go on signing beside the new one (Stripe's longest roll: 7 days). */
+export const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
 
 // Standard base64, so the secret we show is also a valid Standard Webhooks secret as it is.
 const newSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
@@ -54,6 +65,13 @@ const SCHEME = "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>; also 
  * `sendsHere`: whether this process sends the callbacks due. `clanker mcp` beside a server on the same data dir leaves
  * them to that server (its 5 s rounds), or both sent the same callback: on SQLite the rows are not claimed.
  */
+/** The workspace's signing secret, and the one before it while a rotation's overlap lasts. */
+interface Signing {
+  secret: string;
+  previous: string | null;
+  previousUntil: number | null;
+}
+
 export function createWebhooksService(store: Store, box: SecretBox, config: WebhookConfig, log: Log, sendsHere: () => boolean = () => true) {
   const db = store.db;
   const sending = new Set<number>();
@@ -80,19 +98,37 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     }
   }
 
-  /** The workspace's secret, made on first use (in its own tx, or a savepoint of the caller's). */
-  async function secretFor(workspaceId: number): Promise<string> {
+  /**
+   * The workspace's secret, made on first use (in its own tx, or a savepoint of the caller's), and the one it replaced
+   * while that still signs beside it (a rotation's overlap).
+   */
+  async function signingFor(workspaceId: number): Promise<Signing> {
     const read = async () => (await db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, workspaceId)))[0];
-    const row = await read();
-    if (row) return box.open(row.ciphertext, aadOf(workspaceId));
-    const secret = newSecret();
-    // Whoever inserts first wins; everyone reads back the one stored.
-    const stored = await store.tx(async () => {
-      await db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing();
-      return (await read())!;
-    });
-    return box.open(stored.ciphertext, aadOf(workspaceId));
+    let row = await read();
+    if (!row) {
+      const secret = newSecret();
+      // Whoever inserts first wins; everyone reads back the one stored.
+      row = await store.tx(async () => {
+        await db.insert(webhookSecrets).values({ workspaceId, ciphertext: box.seal(secret, aadOf(workspaceId)), createdAt: Date.now() }).onConflictDoNothing();
+        return (await read())!;
+      });
+    }
+    const previousLive = row.previousCiphertext !== null && row.previousUntil !== null && row.previousUntil > Date.now();
+    return {
+      secret: box.open(row.ciphertext, aadOf(workspaceId)),
+      previous: previousLive ? box.open(row.previousCiphertext!, aadOf(workspaceId)) : null,
+      previousUntil: previousLive ? row.previousUntil : null,
+    };
   }
+  /** Every secret a callback is signed with now: the workspace's, then the one rotated out while it overlaps. */
+  const signingKeys = (s: Signing): string[] => (s.previous ? [s.secret, s.previous] : [s.secret]);
+  const secretView = (s: Signing) => ({
+    secret: s.secret,
+    signatureHeader: "clanker-signature",
+    scheme: SCHEME,
+    standardSecret: standardSecret(s.secret),
+    previousSecretExpiresAt: s.previousUntil === null ? null : new Date(s.previousUntil).toISOString(),
+  });
 
   /** The checks that need no DNS, at request time: an http(s) URL without credentials whose host is not a
    * metadata name nor an address we may not call (in any spelling). Names are resolved and checked at delivery. */
@@ -108,7 +144,7 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
     // Stored with the outcome when refreshed: a retry sends what this attempt sent.
     const sent = payload === d.payload ? {} : { payload };
     try {
-      const secret = await secretFor(d.workspaceId);
+      const keys = signingKeys(await signingFor(d.workspaceId));
       const ts = Math.floor(Date.now() / 1000);
       // The same id on every retry of a delivery, so a receiver can drop duplicates.
       const msgId = `msg_${d.id}`;
@@ -121,10 +157,10 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
             "user-agent": "Clanker-Webhooks/1",
             "clanker-event": d.event,
             "clanker-delivery": String(d.id),
-            "clanker-signature": sign(secret, ts, payload),
+            "clanker-signature": sign(keys, ts, payload),
             "webhook-id": msgId,
             "webhook-timestamp": String(ts),
-            "webhook-signature": signStandard(secret, msgId, ts, payload),
+            "webhook-signature": signStandard(keys, msgId, ts, payload),
             ...(d.requestId ? { "x-request-id": d.requestId } : {}),
           },
           body: payload,
@@ -330,34 +366,47 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
       store.afterCommit(() => schedule(delayMs));
     },
 
-    /** The clanker-signature header for a body sent now with the workspace's secret (the webhook integration signs with it too). */
     /**
      * The `clanker-integration-signature` of a payload a member chose to post (the webhook integration): signed
      * with the workspace secret over "<t>.integration.<body>", so it can never pass for one of our own callbacks
      * (whose `clanker-signature` covers "<t>.<body>") — members may post, but not forge execution events.
      */
     async integrationSignatureFor(workspaceId: number, body: string): Promise<string> {
-      return sign(await secretFor(workspaceId), Math.floor(Date.now() / 1000), `integration.${body}`);
+      return sign(signingKeys(await signingFor(workspaceId)), Math.floor(Date.now() / 1000), `integration.${body}`);
     },
 
     // Whoever holds the signing secret can forge callbacks: owners and admins only.
     async show(ctx: Ctx) {
       assertRole(ctx, "admin", "read the webhook signing secret");
-      const secret = await secretFor(ctx.workspaceId);
-      return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
+      return secretView(await signingFor(ctx.workspaceId));
     },
 
-    async rotate(ctx: Ctx) {
+    /**
+     * A new secret. `previousSecretValidSeconds` (default 0: the old one stops at once, as after a leak) keeps the old
+     * one signing beside it for that long, so a receiver can switch to the new one without a callback it refuses.
+     */
+    async rotate(ctx: Ctx, input: { previousSecretValidSeconds?: number } = {}) {
       assertRole(ctx, "admin", "rotate the webhook signing secret");
+      const overlap = input.previousSecretValidSeconds ?? 0;
+      if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_OVERLAP_SECONDS)
+        throw new InvalidRequestError(`previousSecretValidSeconds must be a whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS} (7 days)`, "previousSecretValidSeconds");
       const secret = newSecret();
+      const now = Date.now();
+      const previousUntil = overlap > 0 ? now + overlap * 1000 : null;
       await store.tx(async () => {
-        await db
-          .insert(webhookSecrets)
-          .values({ workspaceId: ctx.workspaceId, ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() })
-          .onConflictDoUpdate({ target: webhookSecrets.workspaceId, set: { ciphertext: box.seal(secret, aadOf(ctx.workspaceId)), createdAt: Date.now() } });
-        await writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null });
+        // A workspace whose secret was never made has none to keep.
+        const [old] = overlap > 0 ? await db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, ctx.workspaceId)) : [];
+        const current = old ? box.open(old.ciphertext, aadOf(ctx.workspaceId)) : null;
+        const row = {
+          ciphertext: box.seal(secret, aadOf(ctx.workspaceId)),
+          previousCiphertext: current === null ? null : box.seal(current, aadOf(ctx.workspaceId)),
+          previousUntil,
+          createdAt: now,
+        };
+        await db.insert(webhookSecrets).values({ workspaceId: ctx.workspaceId, ...row }).onConflictDoUpdate({ target: webhookSecrets.workspaceId, set: row });
+        await writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null, metadata: { previousSecretValidSeconds: overlap } });
       });
-      return { secret, signatureHeader: "clanker-signature", scheme: SCHEME, standardSecret: standardSecret(secret) };
+      return secretView({ secret, previous: null, previousUntil });
     },
 
     pendingCount: async () => (await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")))[0]!.n,

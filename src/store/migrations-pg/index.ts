@@ -14,6 +14,7 @@ import oauthClients from "./0009_oauth_clients.sql" with { type: "text" };
 // Written by hand (a trigger), as 0002.
 import sessionNotify from "./0010_session_notify.sql" with { type: "text" };
 import listIndexesHookDeliveries from "./0011_list_indexes_hook_deliveries.sql" with { type: "text" };
+import webhookSecretOverlap from "./0012_webhook_secret_overlap.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -28,4 +29,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0009_oauth_clients", sql: oauthClients },
   { tag: "0010_session_notify", sql: sessionNotify },
   { tag: "0011_list_indexes_hook_deliveries", sql: listIndexesHookDeliveries },
+  { tag: "0012_webhook_secret_overlap", sql: webhookSecretOverlap },
 ];

@@ -159,11 +159,18 @@ function load(admin) { canManage = admin; loadAll(); }
 const WEBHOOKS_BODY = `<p class="muted">A run started with a <code>callbackUrl</code> posts its result there, signed with this workspace's secret (Standard Webhooks). Verify the signature with the secret below.</p>
 <dl class="facts"><dt>Signature header</dt><dd id="wh-header">—</dd><dt>Scheme</dt><dd id="wh-scheme">—</dd></dl>
 <div class="toolbar"><label class="grow">Signing secret<input id="wh-secret" type="password" readonly spellcheck="false"></label>
-<button type="button" class="plain" id="wh-show">Show secret</button><button type="button" id="wh-rotate">Rotate secret</button></div>
+<button type="button" class="plain" id="wh-show">Show secret</button></div>
+<div class="toolbar"><label>When rotated, the old secret<select id="wh-overlap"><option value="0">stops at once (it leaked)</option><option value="3600">keeps signing for 1 hour</option><option value="86400">keeps signing for 24 hours</option><option value="604800">keeps signing for 7 days</option></select></label>
+<button type="button" id="wh-rotate">Rotate secret</button></div>
+<p id="wh-previous" class="muted" hidden></p>
 <p id="wh-status" class="msg" role="status" hidden></p>`;
 
 const WEBHOOKS_SCRIPT = `
-function showSecret(s) { $("wh-secret").value = s.secret; $("wh-header").textContent = s.signatureHeader; $("wh-scheme").textContent = s.scheme; }
+function showSecret(s) {
+  $("wh-secret").value = s.secret; $("wh-header").textContent = s.signatureHeader; $("wh-scheme").textContent = s.scheme;
+  var p = $("wh-previous"); p.hidden = !s.previousSecretExpiresAt;
+  if (s.previousSecretExpiresAt) p.textContent = "The secret before the last rotation also signs every delivery (a second v1) until " + new Date(s.previousSecretExpiresAt).toLocaleString() + ": switch your receivers to this one before then.";
+}
 // The secret is read only when asked for, so it is never in the page (or a screenshot of it) by default.
 var fetched = false;
 function load() { $("wh-secret").placeholder = "Hidden: press Show secret"; }
@@ -175,8 +182,9 @@ $("wh-show").onclick = async function () {
   }
   var hide = i.type === "text"; i.type = hide ? "password" : "text"; b.textContent = hide ? "Show secret" : "Hide secret"; };
 $("wh-rotate").onclick = async function () {
-  if (!confirm("Rotate the signing secret? Receivers must switch to the new one.")) return;
-  try { showSecret(await api("/api/v1/webhooks/secret/rotate", { method: "POST" })); fetched = true; say($("wh-status"), "Rotated: deliveries from now on are signed with the new secret.", "ok"); }
+  var overlap = Number($("wh-overlap").value);
+  if (!confirm(overlap ? "Rotate the signing secret? Deliveries are signed with both secrets until the old one ends; switch your receivers to the new one before then." : "Rotate the signing secret? The old one stops at once: receivers refuse deliveries until they have the new one.")) return;
+  try { showSecret(await api("/api/v1/webhooks/secret/rotate", { method: "POST", body: { previousSecretValidSeconds: overlap } })); fetched = true; say($("wh-status"), overlap ? "Rotated: deliveries are signed with the new secret, and with the old one too until it ends." : "Rotated: deliveries from now on are signed with the new secret.", "ok"); }
   catch (e) { say($("wh-status"), "Could not rotate the secret: " + e.message, "err"); } };
 `;
 

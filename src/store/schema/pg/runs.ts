@@ -121,6 +121,9 @@ export const webhookSecrets = pgTable("webhook_secrets", {
   workspaceId: bigint("workspace_id", { mode: "number" }).primaryKey().references(() => workspaces.id, { onDelete: "cascade" }),
   ciphertext: bytea("ciphertext").notNull(),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  // The secret before the last rotation, still signing beside the new one until previous_until (a rotation with overlap).
+  previousCiphertext: bytea("previous_ciphertext"),
+  previousUntil: bigint("previous_until", { mode: "number" }),
 });
 
 export const webhookDeliveries = pgTable(

@@ -122,6 +122,9 @@ export const webhookSecrets = sqliteTable("webhook_secrets", {
   workspaceId: integer("workspace_id").primaryKey().references(() => workspaces.id, { onDelete: "cascade" }),
   ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
   createdAt: integer("created_at").notNull(),
+  // The secret before the last rotation, still signing beside the new one until previous_until (a rotation with overlap).
+  previousCiphertext: blob("previous_ciphertext", { mode: "buffer" }),
+  previousUntil: integer("previous_until"),
 });
 
 export const webhookDeliveries = sqliteTable(
