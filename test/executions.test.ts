@@ -301,8 +301,22 @@ describe("model selection", () => {
     expect({ code: masked.error?.code, message: masked.error?.message }).toEqual({ code: "MODEL_AUTH_FAILED", message: expect.stringContaining("Incorrect API key provided: [the server's key]") });
     expect(masked.error.message).not.toContain(SERVER_KEY.slice(-4));
     expect(masked.error.message).not.toContain(SERVER_KEY.slice(0, 8));
+    // As LiteLLM answers (its last four behind "sk-...", its SHA-256), or cut short and dot-masked: nothing of the
+    // server's key; a workspace's own by its last four only.
+    const sha = (k: string) => new Bun.CryptoHasher("sha256").update(k).digest("hex");
+    for (const [call, key] of [[a, SERVER_KEY], [byokWs, BYOK_KEY]] as const) {
+      for (const steer of ["[[litellm-key]]", "[[cut-key]]"]) {
+        const done = await waitEnd(call, await start(call, { input: `Summarize, key ${steer} ${marker("proxy-key")}` }));
+        const message: string = done.error.message;
+        expect({ steer, code: done.error.code }).toEqual({ steer, code: "MODEL_AUTH_FAILED" });
+        for (const part of [key.slice(0, -3), key.slice(0, 14), sha(key), key.slice(3, 15)]) expect({ steer, leaked: message.includes(part) }).toEqual({ steer, leaked: false });
+        if (key === SERVER_KEY) expect({ steer, last4: message.includes(key.slice(-4)) }).toEqual({ steer, last4: false });
+        else expect(message).toContain(`…${key.slice(-4)}`);
+      }
+    }
     expect(srv.logs()).not.toContain(BYOK_KEY);
     expect(srv.logs()).not.toContain(SERVER_KEY);
+    expect(srv.logs()).not.toContain(sha(SERVER_KEY));
   });
 
   test("BYOK: the model sees the workspace's key, the run costs 0 and charges nothing", async () => {
@@ -376,6 +390,21 @@ describe("a model key bound to the skill (POST /skills/:slug/secrets)", () => {
     const after = `Summarize unbound ${marker("skill-key-unbound")}`;
     expect((await waitEnd(call, await start(call, { input: after }))).byok).toBe(false);
     expect((await requestWith(fakeA, after)).headers["x-api-key"]).toBe(SERVER_KEY);
+  });
+
+  test("a bound key pasted with a line break after it is sent and hidden as the key it is; one with a break inside → 400 MODEL_KEY_INVALID naming the secret", async () => {
+    const pasted = await bound(srv, "skill-key-pasted", "ANTHROPIC_API_KEY", ` ${SKILL_KEY}  \n`);
+    const input = `Summarize, key repeated [[echo-key]] ${marker("pasted-key")}`;
+    const done = await waitEnd(pasted.call, await start(pasted.call, { input }));
+    expect((await requestWith(fakeA, input)).headers["x-api-key"]).toBe(SKILL_KEY);
+    expect(done.error.message).toContain(`invalid api key: …${SKILL_KEY.slice(-4)}`);
+    expect(JSON.stringify(done)).not.toContain(SKILL_KEY.slice(0, 20));
+    const broken = await bound(srv, "skill-key-broken", "ANTHROPIC_API_KEY", `${SKILL_KEY.slice(0, 20)}\n${SKILL_KEY.slice(20)}`);
+    const r = await broken.call("POST", RUN, { body: { input: "Summarize with a broken key" } });
+    expectError(r, 400, "invalid_request_error", { code: "MODEL_KEY_INVALID" });
+    expect(r.body.error.message).toMatch(/^The secret sec_\d+ bound to summarize as ANTHROPIC_API_KEY holds a space, line break/);
+    expect(r.body.error.message).not.toContain(SKILL_KEY.slice(0, 20));
+    expect((await broken.call("GET", "/api/v1/executions")).body.data).toEqual([]);
   });
 
   test("OPENAI_API_KEY: sent to the server's OpenAI-compatible endpoint; with none configured (Anthropic only) the binding is not used", async () => {

@@ -4,6 +4,7 @@ import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { ATTACHMENT_TOKENS_MOST, timeoutMessage, turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
 import { lru } from "../lib/lru";
+import { withoutKey } from "./key-scrub";
 
 declare const self: Worker;
 
@@ -147,20 +148,6 @@ const STREAM_ERROR_CODES: Record<string, string> = {
   authentication_error: "MODEL_AUTH_FAILED",
   permission_error: "MODEL_AUTH_FAILED",
 };
-
-/**
- * The provider's words with the key the run sent replaced by its last four: a proxy or OpenAI-compatible server may
- * repeat a refused key, and the message reaches members, callbacks, logs and the database (a BYOK key, a skill's
- * bound key or the server's own).
- */
-function withoutKey(message: string, p: ProviderSpec): string {
-  const key = p.apiKey;
-  if (!key || key.length < 8) return message;
-  const shown = message.split(key).join(p.byok ? `…${key.slice(-4)}` : "[the server's key]");
-  // The server's key as a provider masks it ("Incorrect API key provided: sk-proj-ab***…wxyz": OpenAI's 401) still
-  // shows its first and last characters.
-  return p.byok ? shown : shown.replace(/[\w-]*\*{3,}[\w*…-]*/g, "[the server's key]");
-}
 
 function providerReason(err: APICallError): string {
   try {
@@ -317,7 +304,7 @@ async function run(job: Job): Promise<void> {
     const failure = describe(err, ac.signal, job.timeoutMs, job.provider);
     // Only a provider that said why its answer stopped, and how many tokens it took, has reported its final usage.
     if (!ended || !reported) usage = usageSoFar(job, usage, streamedChars);
-    post({ type: "failed", executionId: job.executionId, usage: bounded(job, usage), code: failure.code, message: withoutKey(failure.message, job.provider) });
+    post({ type: "failed", executionId: job.executionId, usage: bounded(job, usage), code: failure.code, message: withoutKey(failure.message, job.provider.apiKey, job.provider.byok) });
   } finally {
     // A run that ended before its stream did (a failure of its own, an answer too long) stops the request: left
     // open, the provider went on generating (and billing) and the SDK buffering what nobody would read.

@@ -7,7 +7,8 @@
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
 // [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
-// [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked;
+// [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked
+// (and [[litellm-key]], [[cut-key]] as LiteLLM and other proxies do);
 // [[redirect:PORT]] answers 307 to the same path on that port of 127.0.0.1, [[redirect:self]] 308 to its own path once;
 // [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
 // [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
@@ -96,6 +97,17 @@ export function startFakeModel(flavor: Flavor): FakeModel {
       if (prompt.includes("[[masked-key]]")) {
         const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
         return Response.json({ error: { type: "invalid_request_error", message: `Incorrect API key provided: ${key.slice(0, 8)}***********${key.slice(-4)}.` } }, { status: 401 });
+      }
+      // LiteLLM's 401 for a key it does not know: its last four behind "sk-...", and its SHA-256.
+      if (prompt.includes("[[litellm-key]]")) {
+        const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+        const hash = new Bun.CryptoHasher("sha256").update(key).digest("hex");
+        return Response.json({ error: { message: `Authentication Error, Invalid proxy server token passed. Received API Key = sk-...${key.slice(-4)}, Key Hash (Token) =${hash}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``, type: "auth_error" } }, { status: 401 });
+      }
+      // A proxy that repeats the key cut short, and masked with dots as some do.
+      if (prompt.includes("[[cut-key]]")) {
+        const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+        return Response.json({ error: { type: "invalid_request_error", message: `unknown key ${key.slice(0, -3)} (${key.slice(0, 14)}...${key.slice(-4)})` } }, { status: 401 });
       }
       const fail = /\[\[fail:(\d{3})\]\]/.exec(prompt);
       if (fail) return errorResponse(flavor, Number(fail[1]));

@@ -29,7 +29,7 @@ const aadOf = (workspaceId: number) => `secret:ws:${workspaceId}`;
 // Read at every run's start (and at its POST): prepared.
 const boundModelKeys = prepared((db) =>
   db
-    .select({ envVar: skillSecretBindings.envVar, ciphertext: secrets.ciphertext })
+    .select({ id: secrets.id, envVar: skillSecretBindings.envVar, ciphertext: secrets.ciphertext })
     .from(skillSecretBindings)
     .innerJoin(secrets, eq(secrets.id, skillSecretBindings.secretId))
     .where(
@@ -131,7 +131,19 @@ export function createSecretsService(store: Store, box: SecretBox) {
     async modelKeysFor(workspaceId: number, slug: string): Promise<SkillModelKeys> {
       const rows = await boundModelKeys(store, { workspaceId, slug });
       const keys: SkillModelKeys = {};
-      for (const r of rows) keys[r.envVar === "ANTHROPIC_API_KEY" ? "anthropic" : "openai"] = box.open(r.ciphertext, aadOf(workspaceId));
+      for (const r of rows) {
+        // Trimmed: fetch sends a header without the spaces or line break a pasted value often ends with, and a key
+        // echoed back by the provider is looked for (and hidden) as it was sent.
+        const key = box.open(r.ciphertext, aadOf(workspaceId)).trim();
+        // Anything else a header cannot carry failed the run as a broken stream, naming nothing.
+        if (!/^[\x21-\x7e]+$/.test(key))
+          throw new InvalidRequestError(
+            `The secret ${encodeId("secret", r.id)} bound to ${slug} as ${r.envVar} holds a space, line break or other character an API key cannot have: replace its value (PATCH /api/v1/secrets/${encodeId("secret", r.id)})`,
+            undefined,
+            "MODEL_KEY_INVALID",
+          );
+        keys[r.envVar === "ANTHROPIC_API_KEY" ? "anthropic" : "openai"] = key;
+      }
       return keys;
     },
   };
