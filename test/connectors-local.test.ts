@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { expectError } from "./helpers/api";
 import { connectMcp, toolError, toolOk } from "./helpers/mcp-client";
 import { makeRepo } from "./helpers/git-repo";
@@ -158,6 +158,25 @@ describe("local connector over REST", () => {
     expectError(await member("DELETE", "/api/v1/connectors/github"), 403, "permission_error", "ROLE_REQUIRED");
     expectError(await member("POST", "/api/v1/connectors/github/connect", { body: { token: "ghp_x" } }), 403, "permission_error", "ROLE_REQUIRED");
     expect((await owner("POST", "/api/v1/connectors/local/connect", { body: {} })).body).toMatchObject({ connector: "local", connected: true });
+  });
+
+  test("the server's folders are for the workspaces its owner is in: a member there reads them; anyone else who signs in does not, by any way", async () => {
+    expect((await member("GET", "/api/v1/connectors/local/sources/notes/content?path=todo.txt")).body.content).toBe("buy milk\n");
+    const key = await srv.createKey({ email: uniqueEmail("stranger") });
+    const stranger = client(srv, { apiKey: key });
+    const status = (await stranger("GET", "/api/v1/connectors/local")).body;
+    expect(status).toMatchObject({ configured: false, connected: false });
+    expect(status.reason).toContain("shared with the workspaces its owner is a member of");
+    expectError(await stranger("GET", "/api/v1/connectors/local/sources"), 400, "invalid_request_error", "CONNECTOR_NOT_CONFIGURED");
+    const read = await stranger("GET", "/api/v1/connectors/local/sources/notes/content?path=todo.txt");
+    expectError(read, 400, "invalid_request_error", "CONNECTOR_NOT_CONFIGURED");
+    expect(read.text).not.toContain("buy milk");
+    expectError(await stranger("POST", "/api/v1/connectors/local/connect", { body: {} }), 400, "invalid_request_error", "CONNECTOR_NOT_CONFIGURED");
+    const viaRun = await stranger("POST", "/api/v1/skills/code-review/run", { body: { input: "x", connector: { type: "local", fields: { source: "notes" } } } });
+    expectError(viaRun, 400, "invalid_request_error", "CONNECTOR_NOT_CONFIGURED");
+    const mcp = await connectMcp(srv.url, "streamable", { "x-api-key": key });
+    clients.push(mcp);
+    expect((await toolError(mcp, "get-source-content", { connector: "local", source: "notes", path: "todo.txt" })).code).toBe("CONNECTOR_NOT_CONFIGURED");
   });
 
   test("an unclaimed agent key is refused every connector verb (scopes), over REST and MCP", async () => {

@@ -222,8 +222,10 @@ describe("remote connector: http(s) clones through the guarded client", () => {
     expect(r.status).toBe(200);
     expect((await finished(solo, r.body.executionId)).status).toBe("completed");
     expect(model.requests.map((q) => JSON.stringify(q.body)).find((b) => b.includes("REMOTE-SOLE"))).toContain("HTTP-README-MARKER");
+    // This server's own folders are not for a workspace of someone else than its owner.
+    expectError(await connect(solo, fileUrl), 400, "invalid_request_error", "SOURCE_URL_REFUSED", "url");
     // Two sources: which one is the caller's to say.
-    expect((await connect(solo, fileUrl)).status).toBe(200);
+    expect((await connect(solo, `${gitSrv.url}/slow1.git`)).status).toBe(200);
     expectError(await run(), 400, "invalid_request_error", undefined, "connector.fields.source");
   });
 

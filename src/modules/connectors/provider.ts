@@ -13,6 +13,12 @@ export interface ConnectorContext {
   cacheDir: string;
   /** Whose request this is (null for the server's own, an OAuth exchange): what a shared queue is fair between. */
   workspaceId: number | null;
+  /**
+   * Whether this workspace may read the server's own folders (CLANKER_LOCAL_SOURCES, and file:// URLs inside them):
+   * the operator's to share, so only workspaces the server's owner is a member of. Anyone may sign in and own a
+   * workspace; before, every one of them could read the operator's notes.
+   */
+  readsServerFolders: boolean;
 }
 
 export interface Page<T> {
@@ -65,6 +71,8 @@ export interface ConnectorProvider {
   readonly description: string;
   /** Whether this server is set up for it (e.g. local needs CLANKER_LOCAL_SOURCES); a reason when not. */
   configured(config: Config): { ok: true } | { ok: false; reason: string };
+  /** Serves the server's own folders: only to workspaces that read them (ConnectorContext.readsServerFolders). */
+  serverFolders?: boolean;
   /** Whether a workspace must connect before use (local does not: its roots are the operator's). */
   readonly needsConnection: boolean;
   /** `url`: the repository a `remote` connect adds to the workspace's sources. */

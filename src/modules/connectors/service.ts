@@ -1,12 +1,14 @@
 // Connectors: which sources a workspace can read (github, local, remote), connecting and disconnecting them
 // (owners/admins, audited, tokens sealed), and reading sources, branches and content. Shared by REST, MCP and runs.
 import { mkdirSync } from "node:fs";
+import { and, eq, sql } from "drizzle-orm";
 import { join } from "node:path";
 import type { Config } from "../../config";
 import { assertRole, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { memberships, users } from "../../store/schema";
 import type { ConnectionStore } from "../connections/store";
 import type { OAuthStates } from "../connections/oauth-states";
 import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } from "../connections/oauth-flow";
@@ -43,8 +45,24 @@ export function createConnectorsService(d: ConnectorsDeps) {
     return p;
   }
 
-  async function statusOf(workspaceId: number, p: ConnectorProvider) {
+  /** Whether the server's owner (its first user: the operator) is a member of the workspace. */
+  async function readsServerFolders(workspaceId: number): Promise<boolean> {
+    const [row] = await store.db
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, sql`(select min(${users.id}) from ${users})`)));
+    return row !== undefined;
+  }
+
+  /** The server's set-up for the connector, and for one that serves the server's folders, the workspace's right to them. */
+  async function configuredFor(workspaceId: number, p: ConnectorProvider) {
     const conf = p.configured(config);
+    if (!conf.ok || !p.serverFolders || (await readsServerFolders(workspaceId))) return conf;
+    return { ok: false as const, reason: "this server's folders are shared with the workspaces its owner is a member of; ask the server's owner to invite you to one" };
+  }
+
+  async function statusOf(workspaceId: number, p: ConnectorProvider) {
+    const conf = await configuredFor(workspaceId, p);
     const c = p.needsConnection ? await connections.get(workspaceId, "connector", p.id) : null;
     return {
       id: p.id,
@@ -63,7 +81,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
 
   /** What a provider needs to act for ctx's workspace; refuses when the server or the workspace is not set up. */
   async function contextFor(workspaceId: number, p: ConnectorProvider): Promise<ConnectorContext> {
-    const conf = p.configured(config);
+    const conf = await configuredFor(workspaceId, p);
     if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
     let credentials: Record<string, string> | null = null;
     let settings: Record<string, unknown> = {};
@@ -74,7 +92,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
       settings = c.settings;
     }
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    return { config, credentials, settings, cacheDir, workspaceId };
+    return { config, credentials, settings, cacheDir, workspaceId, readsServerFolders: await readsServerFolders(workspaceId) };
   }
 
   async function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
@@ -125,11 +143,12 @@ export function createConnectorsService(d: ConnectorsDeps) {
     async connect(ctx: Ctx, connector: string, input: { token?: string; url?: string }, redirectUri: string) {
       const p = providerOf(connector);
       assertRole(ctx, "admin", "connect connectors");
-      const conf = p.configured(config);
+      const conf = await configuredFor(ctx.workspaceId, p);
       if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
       if (!p.needsConnection) return { connector: p.id, connected: true as const, account: null };
       // The current settings, for connectors that add to them (remote); the credentials are never reused.
-      const pc: ConnectorContext = { config, credentials: null, settings: (await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {}, cacheDir, workspaceId: ctx.workspaceId };
+      const settings = (await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {};
+      const pc: ConnectorContext = { config, credentials: null, settings, cacheDir, workspaceId: ctx.workspaceId, readsServerFolders: await readsServerFolders(ctx.workspaceId) };
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
       if (input.url !== undefined) {
         const r = await p.connect(pc, { url: input.url });
@@ -169,7 +188,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
           provider: p.id,
           ...input,
           ...meta,
-          exchange: () => p.completeOAuth!({ config, credentials: null, settings: {}, cacheDir, workspaceId: null }, { code: input.code, redirectUri }),
+          exchange: () => p.completeOAuth!({ config, credentials: null, settings: {}, cacheDir, workspaceId: null, readsServerFolders: false }, { code: input.code, redirectUri }),
         });
         return { service: p.name, account: r.account };
       },

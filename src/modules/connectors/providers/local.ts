@@ -47,6 +47,7 @@ export const localProvider: ConnectorProvider = {
   name: "Local sources",
   description: "Folders and git repositories on this server, listed by the operator in CLANKER_LOCAL_SOURCES",
   needsConnection: false,
+  serverFolders: true,
   configured: (config) =>
     config.connectors.localSources.length ? { ok: true } : { ok: false, reason: "No local sources: the operator lists folders in CLANKER_LOCAL_SOURCES" },
   async connect() {

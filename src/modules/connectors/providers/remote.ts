@@ -24,7 +24,8 @@ interface Stored {
 const refused = (why: string) => new InvalidRequestError(`This URL may not be read: ${why}`, "url", "SOURCE_URL_REFUSED");
 
 /** The URL as the source's id, checked without touching the network: scheme, SSRF rules, file:// roots. */
-export function checkRemoteUrl(config: Config, raw: string): { url: string; file: string | null } {
+export function checkRemoteUrl(ctx: Pick<ConnectorContext, "config" | "readsServerFolders">, raw: string): { url: string; file: string | null } {
+  const config = ctx.config;
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -32,7 +33,11 @@ export function checkRemoteUrl(config: Config, raw: string): { url: string; file
     throw new InvalidRequestError("url must be an absolute git URL (https://…, or file://… inside a local source root)", "url", "SOURCE_URL_INVALID");
   }
   u.hash = "";
-  if (u.protocol === "file:") return { url: u.href, file: fileRepo(config, u) };
+  if (u.protocol === "file:") {
+    // Checked when read too, not only when added: the server's owner may since have left the workspace.
+    if (!ctx.readsServerFolders) throw refused("file:// URLs read this server's own folders, shared with the workspaces its owner is a member of");
+    return { url: u.href, file: fileRepo(config, u) };
+  }
   if (u.protocol !== "https:" && u.protocol !== "http:") throw refused(`${u.protocol} URLs are not supported; use https`);
   const allowPrivate = config.webhooks.allowPrivate;
   if (u.protocol === "http:" && !allowPrivate) throw refused("plain http is allowed only where private targets are (CLANKER_WEBHOOK_ALLOW_PRIVATE); use https");
@@ -94,7 +99,7 @@ export const hasRemoteSource = (settings: Record<string, unknown>, id: string): 
 function sourceOf(ctx: ConnectorContext, id: string) {
   const s = findStored(storedOf(ctx.settings), id);
   if (!s) throw new NotFoundError("source", id);
-  return checkRemoteUrl(ctx.config, s.url);
+  return checkRemoteUrl(ctx, s.url);
 }
 
 // One cache folder per URL; what was fetched when, and the transfer in flight that readers of the URL share.
@@ -205,7 +210,7 @@ export const remoteProvider: ConnectorProvider = {
   /** Adds a URL to the workspace's sources once it has been fetched (or found, for file://) successfully. */
   async connect(ctx, input) {
     if (input.url === undefined) throw new InvalidRequestError("Give the git repository's url", "url");
-    const { url, file } = checkRemoteUrl(ctx.config, input.url);
+    const { url, file } = checkRemoteUrl(ctx, input.url);
     const stored = storedOf(ctx.settings);
     if (!stored.some((s) => s.url === url) && stored.length >= MAX_REMOTE_SOURCES)
       throw new InvalidRequestError(`A workspace may add at most ${MAX_REMOTE_SOURCES} remote sources; disconnect one first`, "url", "REMOTE_SOURCES_LIMIT");
