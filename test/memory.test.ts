@@ -2,6 +2,7 @@
 // concurrent appends from two keys losing nothing, and the audit rows they leave.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cleanup, client, startServer, uniqueEmail, type ApiResponse, type TestServer } from "./helpers/server";
+import { querySql } from "./helpers/sql";
 
 const SEP = "\n\n---\n\n";
 type Call = ReturnType<typeof client>;
@@ -88,6 +89,24 @@ describe("GET / PUT with ETag and If-Match", () => {
     expect((await api("GET", "/api/v1/memory")).body.content).not.toContain("onto a stale read");
     const replay = await api("POST", "/api/v1/memory/append", { body: { content: "onto what I read" }, headers: { "if-match": etag, "idempotency-key": key } });
     expect({ replayed: replay.headers.get("idempotency-replayed"), etag: replay.headers.get("etag"), text: replay.text }).toEqual({ replayed: "true", etag: first.headers.get("etag"), text: first.text });
+  });
+
+  test("a keyed append to a big memory keeps no copy of it for the replay; a replay after another write answers the memory as it is now", async () => {
+    expect((await api("PUT", "/api/v1/memory", { body: { content: "x".repeat(500_000) } })).status).toBe(200);
+    const key = `big-${Date.now()}`;
+    const first = await api("POST", "/api/v1/memory/append", { body: { content: "big note" }, headers: { "idempotency-key": key } });
+    expect(first.status).toBe(200);
+    const [kept] = await querySql(srv, "SELECT length(body) AS n FROM idempotency_keys WHERE key LIKE ?", `% ${key}`);
+    expect((kept as { n: number }).n).toBeLessThan(200);
+    // Nothing written since: the same answer.
+    const same = await api("POST", "/api/v1/memory/append", { body: { content: "big note" }, headers: { "idempotency-key": key } });
+    expect({ replayed: same.headers.get("idempotency-replayed"), etag: same.headers.get("etag"), text: same.text }).toEqual({ replayed: "true", etag: first.headers.get("etag"), text: first.text });
+    // Written since: the note is not added again, and the answer is the memory now, with its ETag.
+    const later = await api("POST", "/api/v1/memory/append", { body: { content: "another note" } });
+    const replay = await api("POST", "/api/v1/memory/append", { body: { content: "big note" }, headers: { "idempotency-key": key } });
+    expect({ replayed: replay.headers.get("idempotency-replayed"), etag: replay.headers.get("etag"), version: replay.body.version }).toEqual({ replayed: "true", etag: later.headers.get("etag"), version: later.body.version });
+    expect(replay.body.content.split("big note").length - 1).toBe(1);
+    expect(replay.body.content.endsWith("another note")).toBe(true);
   });
 
   test("PUT without If-Match is an unconditional replace", async () => {

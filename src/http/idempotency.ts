@@ -73,7 +73,13 @@ const fingerprintText = (req: IdempotentRequest, json: (v: unknown) => string): 
  * marked `acted` (thrown once the outside server had the request: it may have taken effect). A server that dies
  * between the two has done it without storing it: the one case a retry does it again.
  */
-export type RunOptions = TxOptions & { acts?: boolean };
+export type RunOptions = TxOptions & {
+  acts?: boolean;
+  /** What is kept of a success for a replay, when not all of it (see replayAs). */
+  keep?: (body: unknown) => unknown;
+  /** A replay's answer made from what `keep` kept (what the answer is now), instead of the kept bytes. */
+  replayAs?: (kept: unknown) => Promise<unknown>;
+};
 
 export class Idempotency {
   /**
@@ -180,7 +186,7 @@ export class Idempotency {
       const stored = (answer: Answer): Stored => ({
         fingerprint,
         status: answer.status,
-        body: JSON.stringify(seal.length ? this.sealed(answer.body, seal, aad) : answer.body),
+        body: JSON.stringify(seal.length ? this.sealed(answer.body, seal, aad) : txOpts.keep && answer.status < 300 ? txOpts.keep(answer.body) : answer.body),
         expiresAt: now + this.ttlMs,
       });
       // A thrown refusal rolled everything back and is not kept (Stripe keeps none for a validation failure or a
@@ -232,6 +238,7 @@ export class Idempotency {
     }
     if (!out.replayed) return out.body as T;
     const body = JSON.parse(out.body);
+    if (out.status < 300 && txOpts.replayAs) return (await txOpts.replayAs(body)) as T;
     if (out.status < 400) return body as T;
     const e = (body as ErrorBody).error;
     throw new ApiError(e.type, e.message, { code: e.code, param: e.param });

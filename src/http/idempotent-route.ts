@@ -29,6 +29,11 @@ export async function idempotent<T>(
   c.set.status = out.status;
   if (!out.replayed) return out.body as T;
   c.set.headers["idempotency-replayed"] = "true";
+  if (out.status < 300 && opts.tx?.replayAs) {
+    const body = await opts.tx.replayAs(JSON.parse(out.body));
+    opts.replayed?.(body);
+    return body as T;
+  }
   // The first answer's content type (Response.json's), as well as its bytes, and what the route derives from it.
   c.set.headers["content-type"] = "application/json;charset=utf-8";
   if (opts.replayed && out.status < 300) opts.replayed(JSON.parse(out.body));

@@ -8,7 +8,7 @@ import { envelope, pageArgs } from "./paging";
 import { artifactOutput, executionOutput, hints, listOutput, memoryOutput, output } from "../hints";
 import { artifactUri, isTextMedia } from "../resources";
 import { idempotencyKey } from "./skills";
-import { oneWriter } from "../../modules/memory/service";
+import { writeOnce } from "../../modules/memory/service";
 
 const id = (what: string, example: string) => z.string().min(1).max(100).describe(`${what} id, prefixed (${example}) or raw`);
 const INLINE_LIMIT = 1024 * 1024;
@@ -111,7 +111,7 @@ export function registerWorkspaceTools(server: McpServer, { services, ctxOf, bas
         const ctx = await ctxOf(extra);
         const how = mode ?? "append";
         // An append retried after a lost answer adds its note once, as REST's /memory/append with an idempotency-key.
-        return once(ctx, key, "write-memory", { content, mode: how, ifMatchVersion }, () => (how === "append" ? services.memory.append(ctx, input) : services.memory.write(ctx, input)), oneWriter(ctx));
+        return once(ctx, key, "write-memory", { content, mode: how, ifMatchVersion }, () => (how === "append" ? services.memory.append(ctx, input) : services.memory.write(ctx, input)), writeOnce(ctx, services.memory.read));
       }),
   );
 

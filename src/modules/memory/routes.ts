@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { idempotent } from "../../http/idempotent-route";
-import { oneWriter } from "./service";
+import { writeOnce } from "./service";
 import { integer, isoDate } from "../../http/schemas";
 import { etagOf, type MemoryDoc } from "./service";
 
@@ -36,9 +36,9 @@ export const memoryRoutes = (app: Platform) =>
       "/api/v1/memory/append",
       ({ ctx, deps, body, request, set }) =>
         idempotent({ ctx, deps, body, request, set }, async () => withEtag(set, await deps.services.memory.append(ctx, { content: body.content, ifMatch: request.headers.get("if-match") })), {
-          tx: oneWriter(ctx),
-          // A replay answers the first answer's ETag too: the client's next If-Match needs it.
-          replayed: (first) => withEtag(set, first as MemoryDoc),
+          tx: writeOnce(ctx, deps.services.memory.read),
+          // A replay answers the document's ETag too: the client's next If-Match needs it.
+          replayed: (now) => withEtag(set, now as MemoryDoc),
         }),
       {
         auth: true,

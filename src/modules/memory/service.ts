@@ -10,6 +10,7 @@ import { writeAudit } from "../../store/audit";
 import { prepared } from "../../store/prepared";
 import { memory } from "../../store/schema";
 import type { EventBus } from "../events/bus";
+import type { RunOptions } from "../../http/idempotency";
 
 export const MEMORY_SEPARATOR = "\n\n---\n\n";
 export const MEMORY_MAX_BYTES = 1024 * 1024;
@@ -38,6 +39,17 @@ function assertMatches(ifMatch: string | null | undefined, version: number): voi
  * The routes pass it to idempotent() too, whose transaction is the outer one.
  */
 export const oneWriter = (ctx: Ctx): TxOptions => ({ lock: [LOCK_SPACES.memory, ctx.workspaceId] });
+
+/**
+ * A write under an idempotency key (REST's append, MCP's write-memory): kept without the document, and a replay
+ * answers the document as it is now (the first answer's, unless written since). Each keyed append to a memory near
+ * its 1 MiB kept a copy of the whole document for a day: 50 notes, 45 MB.
+ */
+export const writeOnce = (ctx: Ctx, read: (ctx: Ctx) => Promise<MemoryDoc>): RunOptions => ({
+  ...oneWriter(ctx),
+  keep: (doc) => ({ ...(doc as MemoryDoc), content: undefined }),
+  replayAs: () => read(ctx),
+});
 
 // Agents read and write memory on every heartbeat: prepared.
 const ph = sql.placeholder;
