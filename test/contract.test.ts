@@ -66,13 +66,15 @@ describe("typed errors", () => {
     expectError(await anon("GET", "/no-such-page"), 404, "not_found_error");
   });
 
-  test("an unknown /api/v1 route is a typed 404", async () => {
+  test("an unknown /api/v1 route is a typed 404, code ROUTE_NOT_FOUND; an object not found, RESOURCE_NOT_FOUND", async () => {
     const r = await api("GET", "/api/v1/no-such-thing");
-    expectError(r, 404, "not_found_error");
+    expectError(r, 404, "not_found_error", { code: "ROUTE_NOT_FOUND" });
     const p = await api("POST", "/api/v1/profile/nope/deeper", { body: {} });
-    expectError(p, 404, "not_found_error");
+    expectError(p, 404, "not_found_error", { code: "ROUTE_NOT_FOUND" });
     const a = await anon("GET", "/api/v1/definitely/not/here");
-    expectError(a, 404, "not_found_error");
+    expectError(a, 404, "not_found_error", { code: "ROUTE_NOT_FOUND" });
+    for (const path of ["/api/v1/executions/exec_999999/status", "/api/v1/artifacts/art_999999", "/api/v1/marketplace/skills/no-such-skill", "/api/v1/workflows/runs/run_999999"])
+      expect({ path, error: (await api("GET", path)).body.error }).toEqual({ path, error: { type: "not_found_error", message: expect.any(String), code: "RESOURCE_NOT_FOUND" } });
   });
 
   test("malformed JSON is 400 param body, code INVALID_JSON", async () => {

@@ -14,7 +14,7 @@ export function toApiError(code: string | number, error: unknown, request: Reque
       return new InvalidRequestError("Malformed JSON in request body", "body", "INVALID_JSON");
     case "NOT_FOUND": {
       const url = new URL(request.url);
-      const e = new NotFoundError("route");
+      const e = new NotFoundError("route", undefined, "ROUTE_NOT_FOUND");
       e.message = `Unknown route: ${request.method} ${url.pathname}`;
       return e;
     }

@@ -91,9 +91,13 @@ export class PermissionError extends ApiError {
   }
 }
 
+/**
+ * The spec's typed shape carries a code: RESOURCE_NOT_FOUND for an object (the same for one that never was, was
+ * deleted, or is another workspace's: none may tell them apart), ROUTE_NOT_FOUND for a path no route serves.
+ */
 export class NotFoundError extends ApiError {
-  constructor(entity: string, id?: string | number) {
-    super("not_found_error", id === undefined ? `${entity} not found` : `No ${entity} found with id '${id}'`);
+  constructor(entity: string, id?: string | number, code = "RESOURCE_NOT_FOUND") {
+    super("not_found_error", id === undefined ? `${entity} not found` : `No ${entity} found with id '${id}'`, { code });
   }
 }
 
