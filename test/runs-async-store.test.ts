@@ -14,7 +14,7 @@ import { lineLog } from "../src/lib/log";
 import { SecretBox } from "../src/lib/secret-box";
 import { loadMasterKey } from "../src/store/master-key";
 import { SqliteStore } from "../src/store/sqlite-store";
-import { events, executions, workspaces } from "../src/store/schema";
+import { events, executions, webhookDeliveries, workspaces } from "../src/store/schema";
 import { EventBus, type BusEvent } from "../src/modules/events/bus";
 import { createBillingService } from "../src/modules/billing/service";
 import { createSecretsService } from "../src/modules/secrets/service";
@@ -242,5 +242,26 @@ describe("a run on the async store", () => {
     expect(await runner.requeueRunning()).toEqual([started.executionId]);
     expect((await svc.status(ctx, started.executionId)).status).toBe("queued");
     expect((await svc.status(ctx, started.executionId)).outputBlocks).toEqual([]);
+  });
+});
+
+describe("a callback's hold", () => {
+  test("a negative hold (worked out from a lease that ran out) is due now, with no TimeoutNegativeWarning", async () => {
+    const ws = await newWorkspace("hold-negative");
+    const webhooks = createWebhooksService(store, new SecretBox(loadMasterKey(dir, {})), config.webhooks, lineLog(() => {}), () => false);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const before = Date.now();
+      await store.tx(() => webhooks.enqueue(ws, "https://example.test/hook", "execution.cancelled", { n: 1 }, null, -5_000));
+      // Node and Bun emit the warning on the next tick after setTimeout(…, < 0).
+      await new Promise((r) => setImmediate(r));
+      const [row] = await store.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.workspaceId, ws));
+      expect(row!.nextAttemptAt).toBeGreaterThanOrEqual(before);
+      expect(warnings).not.toContain("TimeoutNegativeWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

@@ -359,7 +359,8 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
      * the sender, so a change that queued nothing (most runs end without a callback URL) costs no query.
      */
     async enqueue(workspaceId: number, url: string, event: string, payload: unknown, requestId: string | null, delayMs = 0): Promise<void> {
-      delayMs = Math.min(delayMs, MAX_HOLD_MS);
+      // A hold worked out from a lease that already ran out comes in negative: due now (setTimeout warns on < 0).
+      delayMs = Math.min(Math.max(0, delayMs), MAX_HOLD_MS);
       await db
         .insert(webhookDeliveries)
         .values({ workspaceId, url, event, payload: JSON.stringify(payload), status: "pending", nextAttemptAt: Date.now() + delayMs, requestId, createdAt: Date.now() });
