@@ -284,7 +284,12 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     expect(text).toContain("# Skill: Summarize");
     expect(text).toContain("- length: one_line");
     expect(text).toContain("The launch moved to May.");
-    await expect(a.getPrompt({ name: "summarize", arguments: {} })).rejects.toThrow(/-32602/);
+    // The client adds "MCP error <code>: " once; the server's message carried it already (it read twice).
+    const missing = (await a.getPrompt({ name: "summarize", arguments: {} }).catch((e: Error) => e)) as Error;
+    expect(missing.message).toMatch(/^MCP error -32602: Invalid arguments for prompt summarize: .*\btext\b/s);
+    expect(missing.message).not.toContain("MCP error -32602: MCP error");
+    const unknown = (await a.getPrompt({ name: "summarise" }).catch((e: Error) => e)) as Error;
+    expect(unknown.message).toMatch(/^MCP error -32602: Unknown prompt: summarise \(prompts\/list names the \d+ prompts of this server\)$/);
     // A misspelt argument is refused naming it, as a tool's is (it was dropped without a word).
     const misspelt = (await a.getPrompt({ name: "summarize", arguments: { text: "x", lenght: "one_line" } }).catch((e: Error) => e)) as Error;
     expect(misspelt.message).toMatch(/^MCP error -32602: Invalid argument lenght for prompt summarize: not an argument of it \(it takes .*length.*\)$/);

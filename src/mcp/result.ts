@@ -2,6 +2,7 @@
 // is a tool result with isError carrying the same type and code as the REST error.
 import { ApiError } from "../lib/errors";
 import { knownFailure } from "../http/errors";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 
 export type ContentBlock =
   | { type: "text"; text: string }
@@ -52,4 +53,10 @@ export async function toolResult(fn: () => ToolResult | Promise<ToolResult>): Pr
  */
 export function rpcError(code: number, message: string): Error {
   return Object.assign(new Error(message), { code });
+}
+
+/** Rethrows the SDK's own McpError (an unknown prompt, arguments its schema refuses) as rpcError, its message unprefixed. */
+export function unprefixed(e: unknown): never {
+  if (e instanceof McpError) throw rpcError(e.code, e.message.replace(/^MCP error -?\d+: /, ""));
+  throw e;
 }

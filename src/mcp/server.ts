@@ -17,7 +17,7 @@ import { registerResources } from "./resources";
 import { registerSkillPrompts } from "./prompts";
 import { announceListChanges, installSessionFeatures, sessionLogging } from "./session";
 import { ErrorCode, ListPromptsRequestSchema, McpError, ListToolsRequestSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
-import { rpcError, UNEXPECTED } from "./result";
+import { rpcError, UNEXPECTED, unprefixed } from "./result";
 import type { Log } from "../lib/log";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
@@ -201,15 +201,20 @@ type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
  */
 function unknownResource(e: unknown): never {
   const m = e instanceof McpError && e.code === ErrorCode.InvalidParams ? /^MCP error -32602: Resource (.*) not found$/s.exec(e.message) : null;
-  if (!m) throw e;
+  if (!m) unprefixed(e);
   throw rpcError(-32002, `Resource ${m[1]} not found: this server's resources are clanker:// URIs (resources/templates/list names their shapes)`);
 }
 
-/** A prompt's argument it does not take is refused, as a tool's is: the SDK dropped it (a misspelt one went unsaid). */
-function refuseUnknownArguments(server: McpServer, request: unknown): void {
+/**
+ * An unknown prompt, or an argument a prompt does not take, is refused as a tool's is: the SDK dropped the argument
+ * (a misspelt one went unsaid).
+ */
+function refuseUnknownPromptOrArgument(server: McpServer, request: unknown): void {
   const { name, arguments: given } = (request as { params?: { name?: unknown; arguments?: unknown } }).params ?? {};
   const prompts = (server as unknown as { _registeredPrompts: Record<string, { argsSchema?: { shape?: Record<string, unknown> } }> })._registeredPrompts;
   const prompt = typeof name === "string" ? prompts[name] : undefined;
+  // Said as an unknown tool is: the SDK's "Prompt x not found" gave no way on.
+  if (typeof name === "string" && !prompt) throw rpcError(ErrorCode.InvalidParams, `Unknown prompt: ${name} (prompts/list names the ${Object.keys(prompts).length} prompts of this server)`);
   if (!prompt || given === null || typeof given !== "object") return;
   const takes = Object.keys(prompt.argsSchema?.shape ?? {});
   const extra = Object.keys(given).find((k) => !takes.includes(k));
@@ -229,12 +234,12 @@ function invalidParamsAsSuch(server: McpServer, tools: readonly string[]): void 
       // with isError and the untyped text "MCP error -32602: Tool x not found".
       const tool = method === "tools/call" ? (request as { params?: { name?: unknown } }).params?.name : undefined;
       if (typeof tool === "string" && !tools.includes(tool)) throw rpcError(ErrorCode.InvalidParams, `Unknown tool: ${tool} (tools/list names the ${tools.length} tools of this server)`);
-      if (method === "prompts/get") refuseUnknownArguments(server, request);
+      if (method === "prompts/get") refuseUnknownPromptOrArgument(server, request);
       try {
         // The SDK parses synchronously, before calling the handler, and every handler here is async (its failures reject):
         // a throw here is the request's. (Only the handlers registered by now are wrapped: call this last.)
         const answer = handle(request, extra);
-        return method === "resources/read" ? answer.catch(unknownResource) : answer;
+        return method === "resources/read" ? answer.catch(unknownResource) : answer.catch(unprefixed);
       } catch (e) {
         const issue = (e as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
         if (!issue) throw e;
