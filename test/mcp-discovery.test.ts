@@ -11,6 +11,7 @@ import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./he
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { httpTransport } from "./helpers/mcp-client";
 import { stdioStartMs } from "./bench/mcp-stdio-start";
+import { runSql } from "./helpers/sql";
 import { TOOL_LIST } from "../src/mcp/built-tool-list";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -268,6 +269,29 @@ describe.each(["http", "stdio"] as const)("MCP discovery over %s", (kind) => {
     // Another workspace's definition: not announced here.
     expect((await client(srv, { apiKey: other })("POST", "/api/v1/workflows/definitions", { body: def })).status).toBe(200);
     expect(await quiet()).toBe(0);
+  }, 60_000);
+
+  test("resources/list pages artifacts by cursor: following nextCursor lists each of 230 artifacts once, the rest on the first page", async () => {
+    const own = await srv.createKey({ email: uniqueEmail(`disc-${kind}-many`) });
+    const ws = Number((await client(srv, { apiKey: own })("GET", "/api/v1/workspaces/current")).body.id.replace("ws_", ""));
+    // Rows only, straight into the store in one statement: listing reads no file.
+    const rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 230)";
+    await runSql(srv, `${rows} INSERT INTO artifacts (workspace_id, name, media_type, size, path, created_at) SELECT ?, 'a' || i || '.txt', 'text/plain', 1, 'none.txt', ? FROM n`, ws, Date.now());
+    const c = await connect(kind, own);
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await c.listResources(cursor === undefined ? undefined : { cursor });
+      pages.push(page.resources.map((r) => r.uri));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && pages.length < 10);
+    expect(pages.map((p) => p.filter((u) => u.startsWith("clanker://artifacts/")).length)).toEqual([100, 100, 30]);
+    const artifacts = pages.flat().filter((u) => u.startsWith("clanker://artifacts/"));
+    expect(new Set(artifacts).size).toBe(230);
+    expect(pages[0]).toContain("clanker://memory");
+    expect(pages[0]!.filter((u) => u.startsWith("clanker://skills/"))).toHaveLength(catalogCount);
+    for (const p of pages.slice(1)) expect(p.every((u) => u.startsWith("clanker://artifacts/"))).toBe(true);
+    await expect(c.listResources({ cursor: "not-a-cursor" })).rejects.toThrow(/^MCP error -32602: Invalid cursor 'not-a-cursor'/);
   }, 60_000);
 
   test("prompts: every skill, its parameters as arguments; prompts/get gives its instructions with the values", async () => {

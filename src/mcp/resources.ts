@@ -1,10 +1,11 @@
 // MCP resources, listed per caller's workspace: each skill's SKILL.md (clanker://skills/{slug}), the workspace
 // memory (clanker://memory, subscribable), artifacts (clanker://artifacts/{id}) and workflow definitions
 // (clanker://workflows/{id}).
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, ListResourcesRequestSchema, type Resource } from "@modelcontextprotocol/sdk/types.js";
 import { rpcError } from "./result";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ApiError } from "../lib/errors";
+import { decodeId } from "../lib/ids";
 import { parsePage } from "../lib/page-params";
 import type { Skill } from "../modules/skills/catalog";
 import type { ToolContext } from "./server";
@@ -15,6 +16,7 @@ export const isTextMedia = (mediaType: string) => /^(text\/|application\/(json|x
 
 /** Resource templates and what their variables complete to; the completion handler reads this too. */
 export const TEMPLATES = { skill: "clanker://skills/{slug}", artifact: "clanker://artifacts/{id}", workflow: "clanker://workflows/{id}" } as const;
+/** Artifacts on one page of resources/list. */
 const LIST_LIMIT = 100;
 const INLINE_LIMIT = 1024 * 1024;
 /** The MCP spec's "resource not found" code. */
@@ -56,7 +58,30 @@ export async function visible<T>(list: () => Promise<T[]>): Promise<T[]> {
   }
 }
 
-export function registerResources(server: McpServer, { services, ctxOf }: ToolContext): void {
+const ARTIFACT = { title: "Artifact", description: "A file a skill run produced (resources/list pages them, newest first)" };
+
+type ListHandler = (request: unknown, extra: unknown) => Promise<{ resources: Resource[] }>;
+
+/**
+ * resources/list in pages (MCP's cursor and nextCursor): the first page holds the skills, the memory, the workflows
+ * and the newest 100 artifacts, each later page the next 100 artifacts. The SDK lists every template whole from a
+ * callback that never sees the cursor, so only the newest 100 artifacts were ever listed.
+ */
+function pageResourceList(server: McpServer, { services, ctxOf }: ToolContext): void {
+  const rest = (server.server as unknown as { _requestHandlers: Map<string, ListHandler> })._requestHandlers.get("resources/list")!;
+  server.server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
+    const cursor = request.params?.cursor;
+    if (cursor !== undefined && decodeId("artifact", cursor) === null)
+      throw rpcError(ErrorCode.InvalidParams, `Invalid cursor '${cursor}': pass the nextCursor of the previous resources/list page`);
+    const [{ rows, hasMore } = { rows: [], hasMore: false }] = await visible(async () => [await services.artifacts.list(await ctxOf(extra), parsePage({ limit: LIST_LIMIT, after_id: cursor }, "artifact"))]);
+    const artifacts: Resource[] = rows.map((a) => ({ ...ARTIFACT, uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size }));
+    const resources = cursor === undefined ? [...(await rest(request, extra)).resources, ...artifacts] : artifacts;
+    return hasMore ? { resources, nextCursor: rows[rows.length - 1]!.id } : { resources };
+  });
+}
+
+export function registerResources(server: McpServer, tc: ToolContext): void {
+  const { services, ctxOf } = tc;
   const catalog = () => services.marketplace.all();
 
   server.registerResource(
@@ -84,15 +109,9 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
 
   server.registerResource(
     "artifact",
-    new ResourceTemplate(TEMPLATES.artifact, {
-      list: async (extra) => ({
-        resources: await visible(async () =>
-          (await services.artifacts.list(await ctxOf(extra), parsePage({ limit: LIST_LIMIT }, "artifact"))).rows.map((a) => ({ uri: artifactUri(a.id), name: a.name, description: `${a.skillSlug ?? "artifact"} · ${a.createdAt}`, mimeType: a.mediaType, size: a.size })),
-        ),
-      }),
-      complete: { id: () => [] }, // by workspace: answered by the completion handler, which knows the caller
-    }),
-    { title: "Artifact", description: "A file a skill run produced (the newest 100 are listed)" },
+    // Listed by pageResourceList, which sees the cursor (a template's list callback does not).
+    new ResourceTemplate(TEMPLATES.artifact, { list: undefined, complete: { id: () => [] } }), // ids complete by workspace: the completion handler knows the caller
+    ARTIFACT,
     (uri, vars, extra) =>
       reading(async () => {
         const ctx = await ctxOf(extra);
@@ -123,4 +142,5 @@ export function registerResources(server: McpServer, { services, ctxOf }: ToolCo
         return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(def, null, 2) }] };
       }),
   );
+  pageResourceList(server, tc);
 }
