@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import { cleanup, client, readResponse, startServer, type ApiResponse, type TestServer } from "./helpers/server";
 import { clankerSig, fire, githubSig, nowS } from "./helpers/hooks";
@@ -28,6 +29,30 @@ const definition = (id: string, triggers: unknown[]) => ({
   steps: [{ id: "look", kind: "approval", message: "Seen: {{input.title}}{{input.pull_request.title}} by {{input.sender}}" }],
   triggers,
 });
+
+/**
+ * Over a raw socket: the request's headers and the first 32 KiB of its body, the rest never sent. Resolves with what
+ * the server answered within 5 s (a server that reads the whole body first answers nothing).
+ */
+function answerToPartialBody(hookUrl: string, headers: Record<string, string>): Promise<string> {
+  const url = new URL(hookUrl);
+  const chunked = !("content-length" in headers);
+  const piece = `{"title":"${"x".repeat(32 * 1024)}`;
+  const head = Object.entries({ host: url.host, "content-type": "application/json", ...(chunked ? { "transfer-encoding": "chunked" } : {}), ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+  return new Promise((done, fail) => {
+    const socket = tcpConnect(Number(url.port), url.hostname, () => {
+      socket.write(`POST ${url.pathname} HTTP/1.1\r\n${head.join("")}\r\n${chunked ? `${piece.length.toString(16)}\r\n${piece}\r\n` : piece}`);
+    });
+    let got = "";
+    const timer = setTimeout(() => (socket.destroy(), done(got)), 5_000);
+    socket.on("data", (b) => {
+      got += b.toString();
+      // Headers and a JSON body in full: the answer is in.
+      if (/\r\n\r\n[\s\S]*\}\s*$/.test(got)) (clearTimeout(timer), socket.destroy(), done(got));
+    });
+    socket.on("error", (e) => (clearTimeout(timer), fail(e)));
+  });
+}
 
 /** POSTs a body with the content type given (null: none at all; a Uint8Array body makes fetch add none). */
 async function fireAs(hookUrl: string, body: string | FormData, contentType: string | null, headers: Record<string, string>): Promise<ApiResponse> {
@@ -218,6 +243,19 @@ describe("POST /hooks/:triggerId, webhook", () => {
     expect(list.find((t) => t.id === hook.id).lastFiredAt).toEqual(expect.any(String));
     const audit = await owner("GET", "/api/v1/audit-logs?limit=100");
     expect(audit.body.data.find((a: any) => a.action === "workflow.launch" && a.resourceId === runId)).toMatchObject({ actor: { type: "system", userId: null }, metadata: { trigger: "webhook" } });
+  });
+
+  test("a delivery signed in no scheme (or each header misshapen) is 401 before its body is read: chunked or of a declared length", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{}, "SIGNATURE_MISSING"],
+      [{ "content-length": "60000" }, "SIGNATURE_MISSING"],
+      [{ "clanker-signature": "t=abc,v1=00" }, "SIGNATURE_INVALID"],
+      [{ "x-hub-signature-256": "sha1=00" }, "SIGNATURE_INVALID"],
+    ];
+    for (const [headers, code] of cases) {
+      const answer = await answerToPartialBody(hook.hookUrl, headers);
+      expect({ headers, status: answer.split(" ", 2)[1], code: /"code":"(\w+)"/.exec(answer)?.[1] }).toEqual({ headers, status: "401", code });
+    }
   });
 
   test("missing, forged, other-secret and stale signatures are 401 and launch nothing", async () => {

@@ -170,8 +170,11 @@ export async function readFormOrJsonBody(request: Request, limit: number, conten
  * For routes that verify an HMAC over the body: JSON only (application/json, or no content type), so the value a
  * handler acts on is always the parse of the bytes the signature covers. A form or multipart body would be parsed
  * from bytes nobody signed. There is no 415 in our error types: a wrong content type is a 400 naming it.
+ * `unsigned`: why the headers alone show the body cannot be authentic (then none of it is read), or null.
  */
-export async function readSignedJsonBody(request: Request, limit: number, contentType: string | undefined): Promise<SignedJsonBody | BadBody> {
+export async function readSignedJsonBody(request: Request, limit: number, contentType: string | undefined, unsigned: (headers: Headers) => ApiError | null): Promise<SignedJsonBody | BadBody> {
+  const refusal = unsigned(request.headers);
+  if (refusal) return new BadBody(refusal);
   const type = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (type !== "" && type !== "application/json")
     return new BadBody(new InvalidRequestError(`This endpoint takes a JSON body (content type application/json), not '${type}'`, "content-type", "UNSUPPORTED_CONTENT_TYPE"));

@@ -23,6 +23,7 @@ import { htmlPage } from "./html-page";
 import { notFoundPage } from "../web/oauth-result";
 import { baseUrl, mailLinkWarning, refuseCrossSite, refuseForeignHost } from "./origin";
 import { oauthErrorOf } from "../modules/signin/oauth";
+import { unsignedRefusal } from "../modules/triggers/inbound";
 
 export const API_VERSION = "2025-01-01";
 
@@ -237,7 +238,7 @@ export function createPlatform(deps: PlatformDeps) {
       markBodyParser((c: AuthStep & { contentType: string; route: string }) => {
         const read = () =>
           RAW_BODY_ROUTES.has(c.route)
-            ? readSignedJsonBody(c.request, config.maxBodyBytes, c.contentType)
+            ? readSignedJsonBody(c.request, config.maxBodyBytes, c.contentType, unsignedRefusal)
             : c.route === OAUTH_TOKEN_ROUTE
               ? readFormOrJsonBody(c.request, config.maxBodyBytes, c.contentType)
             : MULTIPART_RE.test(c.contentType ?? "")

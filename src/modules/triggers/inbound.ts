@@ -59,12 +59,35 @@ export function verifyClankerSignature(secret: string, header: string | null, ra
   return { t, hmac: expected.toString("hex") };
 }
 
+const GITHUB_HEADER = /^sha256=([0-9a-fA-F]{64})$/;
+const githubShape = () => invalid("X-Hub-Signature-256 must be sha256=<hex>");
+
 /** GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, rawbody)>`. */
 export function verifyGithubSignature(secret: string, header: string | null, raw: Uint8Array): void {
   if (!header) throw new AuthenticationError("Missing X-Hub-Signature-256 header (set the webhook's secret on GitHub)", "SIGNATURE_MISSING");
-  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
-  if (!m) throw invalid("X-Hub-Signature-256 must be sha256=<hex>");
+  const m = GITHUB_HEADER.exec(header.trim());
+  if (!m) throw githubShape();
   if (!sameDigest(m[1]!, hmacSha256(secret).update(raw).digest())) throw invalid("the HMAC does not match this trigger's secret");
+}
+
+/**
+ * Why a delivery's headers alone show it cannot be authentic, whatever its trigger (signed in neither scheme, or
+ * each signature header misshapen), or null. Asked before the body is read: an unsigned body up to the size limit
+ * was read whole for its 401.
+ */
+export function unsignedRefusal(headers: Headers): AuthenticationError | null {
+  const clanker = headers.get("clanker-signature");
+  const github = headers.get("x-hub-signature-256");
+  if (!clanker && !github)
+    return new AuthenticationError('Missing signature header: clanker-signature (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">) for a webhook trigger, X-Hub-Signature-256 for a github one', "SIGNATURE_MISSING");
+  if (github && GITHUB_HEADER.test(github.trim())) return null;
+  if (!clanker) return githubShape();
+  try {
+    parseClankerHeader(clanker);
+    return null;
+  } catch (e) {
+    return e as AuthenticationError;
+  }
 }
 
 type Json = Record<string, unknown>;
