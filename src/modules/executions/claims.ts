@@ -93,15 +93,29 @@ export class RunClaims {
 
   constructor(private d: { store: Store; bus: EventBus; config: Config; settle: RunSettler }) {}
 
-  /** Runs fn every ms (not while its last round is still going); a failure is logged. */
+  /**
+   * Runs fn every ms (not while its last round is still going); a failure is logged. A round still going after a
+   * lease (two periods at least) is given up on: one that never settles (a query to a PostgreSQL that stopped
+   * answering) kept the loop waiting for good, and this replica's leases ran out while it still ran their runs.
+   */
   private every(ms: number, what: string, log: Log, fn: () => Promise<unknown>): void {
-    let busy = false;
+    let rounds = 0;
+    let busy = 0; // the round going on (its number), 0: none
+    let began = 0;
     const t = setInterval(() => {
-      if (busy) return;
-      busy = true;
+      if (busy) {
+        const deadline = Math.max(leaseMillis(), 2 * ms);
+        if (Date.now() - began < deadline) return;
+        log.error(`${what}: a round has not ended in ${deadline} ms; starting the next one`);
+      }
+      const round = (busy = ++rounds);
+      began = Date.now();
       void fn()
         .catch((err: unknown) => log.error(`${what} failed: ${describeError(err)}`))
-        .finally(() => (busy = false));
+        // A round given up on that ends later must not mark the round going on as ended.
+        .finally(() => {
+          if (busy === round) busy = 0;
+        });
     }, ms);
     t.unref?.();
     this.timers.push(t);
