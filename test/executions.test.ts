@@ -608,6 +608,20 @@ describe("cancel", () => {
     expect(done.cost).toBe(expectedCost(done.usage.inputTokens, done.usage.outputTokens));
   });
 
+  test("an Anthropic-compatible server that sends no usage (a proxy, a local server): the run completes, charged at 4 characters a token, and the log warns once", async () => {
+    const input = (n: number) => `Summarize, no usage sent [[no-usage]] ${marker(`no-usage-anthropic-${n}`)}`;
+    const first = await waitEnd(a, await start(a, { input: input(1) }));
+    expect({ status: first.status, error: first.error }).toEqual({ status: "completed", error: null });
+    const answer = first.outputBlocks.map((b: any) => b.content).join("");
+    expect(first.usage.outputTokens).toBe(Math.ceil(answer.length / 4));
+    expect(first.usage.inputTokens).toBeGreaterThan(Math.ceil(input(1).length / 4));
+    expect(first.cost).toBe(expectedCost(first.usage.inputTokens, first.usage.outputTokens));
+    expect((await waitEnd(a, await start(a, { input: input(2) }))).status).toBe("completed");
+    const warnings = srv.logs().split("\n").filter((l) => l.includes("sent no token usage"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(fakeA.url);
+  });
+
   test("an answer that is only a tool call, with no usage sent, is charged its prompt and the call's arguments, not 0", async () => {
     const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("tool-only") }) });
     const input = `Summarize [[tool-only]] [[no-usage]] ${marker("tool-only")}`;

@@ -2,12 +2,12 @@
 // travels as one message, and must still arrive whole and in order.
 import { afterAll, expect, test } from "bun:test";
 import { ExecutorPool } from "../src/executor/pool";
-import type { FromWorker, Job } from "../src/executor/protocol";
+import type { Job, RunMessage } from "../src/executor/protocol";
 import { lineLog } from "../src/lib/log";
 import { startFakeModel } from "./helpers/fake-models";
 
 const fake = startFakeModel("openai");
-const got: FromWorker[] = [];
+const got: RunMessage[] = [];
 let arrived: (() => void) | null = null;
 const pool = new ExecutorPool(1, (m) => (got.push(m), arrived?.()), lineLog(() => {}));
 afterAll(() => (pool.stop(), fake.stop()));

@@ -1,9 +1,9 @@
 // The worker-thread pool on the main thread: hands jobs to the least-busy worker and routes its messages back.
-import { turnBatcher, type FromWorker, type Job, type ToWorker } from "./protocol";
+import { turnBatcher, type FromWorker, type Job, type RunMessage, type ToWorker } from "./protocol";
 import type { Log } from "../lib/log";
 import { workerEntry } from "../lib/worker-entry";
 
-export type WorkerMessageHandler = (msg: FromWorker) => void;
+export type WorkerMessageHandler = (msg: RunMessage) => void;
 
 interface Slot {
   worker: Worker;
@@ -17,6 +17,8 @@ export class ExecutorPool {
   private slots: Slot[] = [];
   private owner = new Map<number, Slot>();
   private crashes = 0;
+  /** The `once` of every warning logged (see FromWorker). */
+  private warned = new Set<string>();
 
   constructor(
     private size: number,
@@ -32,6 +34,11 @@ export class ExecutorPool {
         if (msg.type === "ready") {
           slot.ready = true;
           this.crashes = 0;
+        }
+        if (msg.type === "warn") {
+          if (!this.warned.has(msg.once)) this.log.warn(msg.message);
+          this.warned.add(msg.once);
+          continue;
         }
         if (msg.type === "done" || msg.type === "failed") {
           slot.busy.delete(msg.executionId);

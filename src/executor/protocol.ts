@@ -39,7 +39,12 @@ export type FromWorker =
   | { type: "ready" }
   | { type: "text"; executionId: number; text: string }
   | { type: "done"; executionId: number; usage: Usage }
-  | { type: "failed"; executionId: number; code: string; message: string; usage: Usage };
+  | { type: "failed"; executionId: number; code: string; message: string; usage: Usage }
+  /** For the server's log, once per `once` (a provider's address) in the process's life. */
+  | { type: "warn"; once: string; message: string };
+
+/** What the pool hands on to the runner: a worker's messages but its warnings (the pool logs those). */
+export type RunMessage = Exclude<FromWorker, { type: "warn" }>;
 
 /**
  * A sender whose messages of one turn go out in one post, in order. A post wakes the other thread, and with more busy

@@ -5,6 +5,7 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { ATTACHMENT_TOKENS_MOST, timeoutMessage, turnBatcher, type FromWorker, type Job, type ProviderSpec, type ToWorker, type Usage } from "./protocol";
 import { lru } from "../lib/lru";
 import { withoutKey } from "./key-scrub";
+import { fillingUsage, NO_USAGE } from "./anthropic-usage";
 
 declare const self: Worker;
 
@@ -48,7 +49,7 @@ function modelFor(p: ProviderSpec): Model {
 
 function makeModel(p: ProviderSpec) {
   if (p.kind === "anthropic") {
-    return createAnthropic({ apiKey: p.apiKey, fetch: withoutRedirects, ...(p.baseUrl ? { baseURL: `${p.baseUrl}/v1` } : {}) }).languageModel(p.model);
+    return createAnthropic({ apiKey: p.apiKey, fetch: fillingUsage(withoutRedirects), ...(p.baseUrl ? { baseURL: `${p.baseUrl}/v1` } : {}) }).languageModel(p.model);
   }
   return createOpenAICompatible({ name: "openai-compatible", baseURL: p.baseUrl, apiKey: p.apiKey ?? undefined, includeUsage: true, fetch: withoutRedirects }).chatModel(p.model);
 }
@@ -168,13 +169,16 @@ interface AnthropicUsage {
 /**
  * The usage an Anthropic stream has reported so far (message_start, then message_delta). The AI SDK reports usage only
  * with its finish, which a cancelled, timed-out or broken stream never reaches; the provider bills those tokens all
- * the same, so the run records them. Counted as the SDK counts them: cache reads and writes are input.
+ * the same, so the run records them. Counted as the SDK counts them: cache reads and writes are input. False: the
+ * event carried no usage (anthropic-usage.ts filled it in).
  */
-function reportedUsage(raw: unknown, usage: Usage): void {
-  const event = raw as { type?: string; message?: { usage?: AnthropicUsage }; usage?: AnthropicUsage } | null;
+function reportedUsage(raw: unknown, usage: Usage): boolean {
+  const event = raw as { type?: string; message?: { usage?: AnthropicUsage }; usage?: AnthropicUsage; [NO_USAGE]?: true } | null;
+  if (event?.[NO_USAGE]) return false;
   const u = event?.type === "message_start" ? event.message?.usage : event?.type === "message_delta" ? event.usage : undefined;
   if (typeof u?.input_tokens === "number") usage.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
   if (typeof u?.output_tokens === "number") usage.outputTokens = u.output_tokens;
+  return true;
 }
 
 /** Characters a token, for what a provider never reported: English prose runs ~4 (a charge errs low, a hold high). */
@@ -246,6 +250,8 @@ async function run(job: Job): Promise<void> {
   let streamedChars = 0;
   /** Whether the provider gave the run's final usage (its finish said how many tokens). */
   let reported = false;
+  /** An Anthropic-compatible stream's event came without usage: the counts its finish gives are not the provider's. */
+  let unreported = false;
   let first = true;
   let ended = false;
   const maxChars = job.maxOutputTokens * MAX_CHARS_PER_TOKEN;
@@ -285,10 +291,10 @@ async function run(job: Job): Promise<void> {
       } else if (part.type === "abort") {
         throw new Error("aborted");
       } else if (part.type === "raw") {
-        reportedUsage(part.rawValue, usage);
+        if (!reportedUsage(part.rawValue, usage)) unreported = true;
       } else if (part.type === "finish") {
         usage = { inputTokens: part.totalUsage.inputTokens ?? usage.inputTokens, outputTokens: part.totalUsage.outputTokens ?? usage.outputTokens };
-        reported = part.totalUsage.inputTokens !== undefined || part.totalUsage.outputTokens !== undefined;
+        reported = !unreported && (part.totalUsage.inputTokens !== undefined || part.totalUsage.outputTokens !== undefined);
         // A provider says why its answer stopped. Without a reason its stream closed before the answer's end (a proxy
         // closing the connection cleanly looks just like this): the text so far is cut off, not an answer.
         ended = part.rawFinishReason !== undefined;
@@ -296,8 +302,13 @@ async function run(job: Job): Promise<void> {
     }
     if (!ended) throw new Error("the provider's stream closed before the answer was complete");
     flush();
-    // An OpenAI-compatible server that ignores include_usage reports none: the answer is not free for that.
-    if (!reported) usage = usageSoFar(job, usage, streamedChars);
+    // A server that reports no usage (an OpenAI-compatible one ignoring include_usage, an Anthropic-compatible proxy):
+    // the answer is not free for that. The operator hears of it once per provider address (the pool says it).
+    if (!reported) {
+      usage = usageSoFar(job, usage, streamedChars);
+      const url = job.provider.baseUrl ?? "https://api.anthropic.com";
+      post({ type: "warn", once: url, message: `The model provider at ${url} sent no token usage: its runs are charged from an estimate (4 characters a token)` });
+    }
     post({ type: "done", executionId: job.executionId, usage: bounded(job, usage) });
   } catch (err) {
     flush();

@@ -5,7 +5,8 @@
 // [[drop]] breaks the stream after two deltas, [[eof]] closes it cleanly there (no stop reason, no message_stop),
 // [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
-// [[no-usage]] (OpenAI flavour) sends no usage chunk, as a server that ignores include_usage;
+// [[no-usage]] sends no usage: (OpenAI flavour) no usage chunk, as a server that ignores include_usage; (Anthropic
+// flavour) no `usage` in message_start nor message_delta, as some proxies and local servers;
 // [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked
 // (and [[litellm-key]], [[cut-key]] as LiteLLM and other proxies do);
@@ -133,7 +134,8 @@ export function startFakeModel(flavor: Flavor): FakeModel {
           try {
             const said = /\[\[usage:([^,\]]+),([^\]]+)\]\]/.exec(prompt);
             const usage = said ? { input: Number(said[1]), output: Number(said[2]) } : undefined;
-            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage) : openaiEvents(chunks, !prompt.includes("[[no-usage]]"), usage, prompt.includes("[[tool-only]]"));
+            const withUsage = !prompt.includes("[[no-usage]]");
+            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"));
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -208,18 +210,19 @@ interface Ev {
 
 type Said = { input: number; output: number };
 
-function anthropicEvents(chunks: string[], said?: Said): Ev[] {
+function anthropicEvents(chunks: string[], said?: Said, withUsage = true): Ev[] {
   const ev = (type: string, data: object, isDelta = false): Ev => ({ text: `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`, isDelta });
   const outputTokens = said?.output ?? chunks.join("").split(/\s+/).length;
+  const usage = (u: object) => (withUsage ? { usage: u } : {});
   return [
     ev("message_start", {
-      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: said?.input ?? 42, output_tokens: 1 } },
+      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, ...usage({ input_tokens: said?.input ?? 42, output_tokens: 1 }) },
     }),
     ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     ev("ping", {}),
     ...chunks.map((c) => ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: c } }, true)),
     ev("content_block_stop", { index: 0 }),
-    ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: outputTokens } }),
+    ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, ...usage({ output_tokens: outputTokens }) }),
     ev("message_stop", {}),
   ];
 }

@@ -5,7 +5,7 @@
 // blocked folder may be cleared meanwhile. Once it has failed for as long as a run may last, it ends as failed
 // (OUTPUT_NOT_SAVED, not charged: the fault is the server's) instead of showing `running` forever.
 import { LOCK_SPACES, type Store } from "../../store/db";
-import type { FromWorker } from "../../executor/protocol";
+import type { FromWorker, RunMessage } from "../../executor/protocol";
 import type { Log } from "../../lib/log";
 import { describeError } from "../../lib/errors";
 import { encodeId } from "../../lib/ids";
@@ -63,7 +63,7 @@ export class RunOutputs {
   constructor(private d: RunOutputDeps) {}
 
   /** A worker's message about a run this process runs. */
-  add(m: Exclude<FromWorker, { type: "ready" }>): void {
+  add(m: Exclude<RunMessage, { type: "ready" }>): void {
     if (m.type === "text") this.texts.push({ executionId: m.executionId, text: m.text });
     else if (this.ends.some((p) => p.executionId === m.executionId)) return; // a timeout raced the worker's answer
     else this.ends.push(m);

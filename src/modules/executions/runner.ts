@@ -8,7 +8,7 @@ import { encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { ExecutorPool } from "../../executor/pool";
 import { providerOf } from "../../executor/providers";
-import { timeoutMessage, type FromWorker, type ProviderSpec } from "../../executor/protocol";
+import { timeoutMessage, type ProviderSpec, type RunMessage } from "../../executor/protocol";
 import type { EventBus } from "../events/bus";
 import type { BillingService } from "../billing/service";
 import type { ArtifactsService } from "../artifacts/service";
@@ -294,7 +294,7 @@ export class Runner {
     this.onMessage({ type: "failed", executionId, code: "TIMEOUT", message: timeoutMessage(this.d.config.executor.timeoutMs), usage: { inputTokens: 0, outputTokens: 0 } });
   }
 
-  private onMessage(m: FromWorker): void {
+  private onMessage(m: RunMessage): void {
     if (m.type === "ready") return;
     if (!this.running.has(m.executionId)) return; // already settled (cancel, timeout)
     this.outputs.add(m);
