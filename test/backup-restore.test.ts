@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, client, startServer, testDialect, uniqueEmail, type TestServer } from "./helpers/server";
 import { backupName, staleBackups } from "../src/jobs/backups";
@@ -254,6 +254,33 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expect((await srv.cli(["backup", join(work, "newer-bk"), "--data", newer])).code).toBe(0);
     expectOneLineRefusal(await srv.cli(["restore", join(work, "newer-bk"), "--data", join(work, "newer-restored")]), /comes from a newer clanker: .*9999_from_the_future/);
     expect(existsSync(join(work, "newer-restored"))).toBe(false);
+  }, 20_000);
+
+  test("a manual backup removes the unfinished folders backups killed part-way left beside it, never one still being written", async () => {
+    const dir = join(work, "manual-partials");
+    // A killed `clanker backup`'s (its process gone, an hour ago), holding the master key; a live server's, just begun.
+    const killed = join(dir, ".bk-killed.partial-999999999-1");
+    const going = join(dir, `.clanker-backup-20240101T000000000Z.partial-${srv.pid}-${Date.now()}`);
+    mkdirSync(killed, { recursive: true });
+    writeFileSync(join(killed, "master.key"), "secret");
+    mkdirSync(going);
+    const r = await srv.cli(["backup", join(dir, "bk-new")]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout).toContain("removed 1 unfinished backup folder(s) beside it");
+    expect(readdirSync(dir).sort()).toEqual([basename(going), "bk-new"].sort());
+  }, 20_000);
+
+  test("a single-file backup (an older clanker's: the database alone) given to restore is refused saying how to use it", async () => {
+    const file = join(work, "backup.db");
+    const db = new Database(file);
+    db.run("CREATE TABLE t (x)");
+    db.close();
+    const dir = join(work, "restored-single");
+    expectOneLineRefusal(await srv.cli(["restore", file, "--data", dir]), /backup\.db is a database alone, as `clanker backup` wrote before backups were folders.*cp .*backup\.db .*restored-single\/clanker\.db.*master\.key.*serve --data .*restored-single/);
+    const text = join(work, "notes.txt");
+    writeFileSync(text, "not a backup");
+    expectOneLineRefusal(await srv.cli(["restore", text, "--data", dir]), /notes\.txt is a file, not a clanker backup/);
+    expect(existsSync(dir)).toBe(false);
   }, 20_000);
 
   test("restore through a symlink to an empty folder (a data dir on another disk) restores into that folder", async () => {

@@ -3,14 +3,13 @@ import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync } from 
 import { join } from "node:path";
 import type { Config } from "../config";
 import { diskFull, writeBackup } from "../store/backup";
+import { sweepPartials } from "../store/backup-partials";
 import type { Store } from "../store/db";
 import type { Job } from "./scheduler";
 import { Cron } from "croner";
 import type { Log } from "../lib/log";
 
 const NAME = /^clanker-backup-\d{8}T\d{9}Z$/;
-/** What a backup writes before its folder is complete (store/backup.ts), with the writer's pid and start time. */
-const PARTIAL = /^\.clanker-backup-\d{8}T\d{9}Z\.partial-(\d+)-(\d+)$/;
 const HOUR = 3600_000;
 /** Scheduled backups of this process being written now (croner may start one while the last still runs). */
 let writing = 0;
@@ -30,25 +29,6 @@ export function unusableBackupDir(config: Config): string | null {
     return null;
   } catch (e) {
     return `CLANKER_BACKUP_DIR ${dir} cannot hold the scheduled backups (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give a folder this user can create and write, or unset CLANKER_BACKUP_CRON`;
-  }
-}
-
-/**
- * A partial backup no one will finish: this process's own when it writes no other now (in a container the server is
- * pid 1 at every start, so a killed one's partial carries the pid of the next), or a gone process's an hour on (a
- * backup folder shared between hosts shows their live writers as gone here).
- */
-function abandoned(name: string): boolean {
-  const m = PARTIAL.exec(name);
-  if (!m) return false;
-  const pid = Number(m[1]);
-  if (pid === process.pid) return writing === 0;
-  if (Date.now() - Number(m[2]) < HOUR) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
 
@@ -79,9 +59,9 @@ export async function runScheduledBackup(config: Config, store: Store, log: Log)
   const names = readdirSync(dir);
   const all = names.filter((n) => NAME.test(n)).sort();
   const old = all.slice(0, Math.max(0, all.length - keep));
-  // With the partial folders of backups killed before they finished (a database copy each), never of one still going.
-  for (const name of names) if (abandoned(name)) old.push(name);
   for (const name of old) rmSync(join(dir, name), { recursive: true, force: true });
+  // With the partial folders of backups killed before they finished (a database copy each), never of one still going.
+  old.push(...sweepPartials(dir, names, writing > 0));
   log(`backup written to ${target} (${m.files} files${m.masterKey === "env" ? "; master key not included: it is in CLANKER_MASTER_KEY" : ""}${old.length ? `; removed ${old.length} older` : ""})`);
   return target;
 }

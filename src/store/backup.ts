@@ -3,7 +3,7 @@
 // files, and the secret master key is a file of its own that can be kept apart from the rest.
 import { Database } from "bun:sqlite";
 import { hmacSha256, randomBytes } from "../lib/crypto";
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE, RESTORING_FILE } from "./data-dir";
@@ -13,6 +13,7 @@ import { masterKeyCheck as masterKeyStateOf, missingKeyMessage, wrongKeyMessage 
 import { MIGRATIONS } from "./migrations";
 import { NewerDatabaseError, refuseNewerSchema } from "./newer-schema";
 import { decodeMasterKey } from "../lib/master-key-text";
+import { partialPath } from "./backup-partials";
 
 export const MANIFEST_FILE = "clanker-backup.json";
 /** Named so that nobody mistakes it for something harmless to share. */
@@ -165,7 +166,7 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
   if (key && (await masterKeyStateOf(store, key)) === "wrong")
     throw new BackupError(`nothing written: ${wrongKeyMessage(masterKey === "env" ? "CLANKER_MASTER_KEY" : keyFile)}${masterKey === "env" && existsSync(keyFile) ? ` (or unset it: the data dir's ${MASTER_KEY_FILE} is used then)` : ""}`);
   const masterKeyCheck = key ? keyCheck(key) : null;
-  const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
+  const partial = partialPath(target);
   try {
     privateDir(partial);
   } catch (e) {
@@ -251,7 +252,27 @@ function releaseClaims(file: string): void {
   }
 }
 
+/**
+ * A file given as the backup: before backups were folders, `clanker backup PATH` wrote the database alone (no key, no
+ * artifact files), which restore refused only as "no manifest.json". Says how to use it.
+ */
+function refuseFile(source: string, dataDir: string): void {
+  if (!existsSync(source) || !statSync(source).isFile()) return;
+  const head = Buffer.alloc(16);
+  const fd = openSync(source, "r");
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString("latin1") !== "SQLite format 3\0") throw new BackupError(`${source} is a file, not a clanker backup: give the folder \`clanker backup\` wrote`);
+  throw new BackupError(
+    `${source} is a database alone, as \`clanker backup\` wrote before backups were folders, which restore does not read: copy it into a new data dir as ${DB_FILE} (mkdir -p ${dataDir} && cp ${source} ${join(dataDir, DB_FILE)}), with the ${MASTER_KEY_FILE} of the data dir it came from beside it (or the CLANKER_MASTER_KEY it ran with), then run clanker serve --data ${dataDir}`,
+  );
+}
+
 export function restoreBackup(source: string, dataDir: string, env: Env = process.env): Manifest {
+  refuseFile(source, dataDir);
   const m = readManifest(source);
   checkKey(source, m, env);
   checkContents(source, m);
