@@ -2,6 +2,7 @@
 // that names the variable and what it takes (src/config.ts puts them together).
 import { Cron } from "croner";
 import type { SlackConfig } from "./config";
+import { parseTrustedProxies } from "./lib/proxies";
 
 export class ConfigError extends Error {}
 
@@ -114,6 +115,14 @@ export function allowedHosts(host: string, publicUrl: string | null, raw: string
   const names = new Set(["localhost", "127.0.0.1", "[::1]", ...extra]);
   if (publicUrl) names.add(new URL(publicUrl).hostname.toLowerCase());
   return [...names];
+}
+
+export function trustedProxies(raw: string | undefined): string[] {
+  try {
+    return parseTrustedProxies(raw ?? "");
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }
 
 export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");

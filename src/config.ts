@@ -4,7 +4,7 @@ import type { LogFormat, LogLevel } from "./lib/log";
 import { stdoutIsTerminal } from "./lib/terminal";
 import { decodeMasterKey } from "./lib/master-key-text";
 import { defaultReplicaRuns, defaultWorkers } from "./executor/sizing";
-import { allowedHosts, anthropicBase, bool, ConfigError, cron, dsn, int, isLoopback, mailbox, num, oauthApp, onOff, openaiBase, redisPrefix, slackConfig, smtpUrl, url } from "./config-values";
+import { allowedHosts, anthropicBase, bool, ConfigError, cron, dsn, int, isLoopback, mailbox, num, oauthApp, onOff, openaiBase, redisPrefix, slackConfig, smtpUrl, trustedProxies, url } from "./config-values";
 
 // Rate limits go up to a billion a minute: a load test on a fast machine passes a million a minute in seconds, and its
 // figures would then measure 429s.
@@ -32,6 +32,8 @@ export interface Config {
   skillsDir: string | null;
   /** Host names answered (Host, Origin; against DNS rebinding): enforced on loopback (localhost always allowed) or when CLANKER_ALLOWED_HOSTS is set. */
   allowedHosts: string[] | null;
+  /** CLANKER_TRUSTED_PROXIES as CIDR ranges: a peer in one is a proxy whose X-Forwarded-For names the client; empty: none. */
+  trustedProxies: string[];
   logLevel: LogLevel;
   /** CLANKER_LOG_FORMAT: JSON lines, or pretty text (the default on a terminal). */
   logFormat: LogFormat;
@@ -218,6 +220,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     groupCommit: bool("CLANKER_GROUP_COMMIT", env.CLANKER_GROUP_COMMIT, true),
     skillsDir: env.CLANKER_SKILLS_DIR ? resolve(env.CLANKER_SKILLS_DIR) : null,
     allowedHosts: allowedHosts(host, publicUrl, env.CLANKER_ALLOWED_HOSTS),
+    trustedProxies: trustedProxies(env.CLANKER_TRUSTED_PROXIES),
     logLevel: logLevel as LogLevel,
     logFormat,
     metricsToken,

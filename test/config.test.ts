@@ -55,6 +55,13 @@ describe("executor threads", () => {
     expect(() => loadConfig({}, { CLANKER_METRICS_TOKEN: " ".repeat(16) })).toThrow("CLANKER_METRICS_TOKEN must be at least 16 visible ASCII characters");
     expect(loadConfig({}, { ANTHROPIC_API_KEY: "  " }).models.anthropicApiKey).toBeNull();
   });
+
+  test("CLANKER_TRUSTED_PROXIES takes addresses, CIDR ranges and loopback; anything else is refused at start, naming the entry", () => {
+    expect(loadConfig({}, {}).trustedProxies).toEqual([]);
+    expect(loadConfig({}, { CLANKER_TRUSTED_PROXIES: "loopback, 10.0.0.0/8,192.168.1.5, 2001:db8::/32" }).trustedProxies).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8", "192.168.1.5/32", "2001:db8::/32"]);
+    for (const entry of ["proxy.internal", "10.0.0.0/33", "::1/129", "10.0.0.1/8/8", "10.0.0/8", "0x7f000001", "10.0.0.1/", "fe80::1%eth0", "localhost"])
+      expect(() => loadConfig({}, { CLANKER_TRUSTED_PROXIES: `loopback, ${entry}` })).toThrow(`CLANKER_TRUSTED_PROXIES takes IP addresses, CIDR ranges (10.0.0.0/8) and the word loopback, comma-separated; '${entry}' is none of them`);
+  });
 });
 
 test("the server says at start how many executor threads it runs, and which configured folders are not there", async () => {

@@ -757,7 +757,7 @@ describe("an answer that breaks its own route's response schema", () => {
     const logged: string[] = [];
     const quiet = () => {};
     const deps = {
-      config: { publicUrl: "http://127.0.0.1:1", allowedHosts: null, maxBodyBytes: 1024 },
+      config: { publicUrl: "http://127.0.0.1:1", allowedHosts: null, maxBodyBytes: 1024, trustedProxies: [] },
       log: Object.assign(quiet, { error: (line: string) => logged.push(line), warn: quiet, info: quiet, debug: quiet, access: quiet }),
       latency: { observe: quiet },
     } as unknown as PlatformDeps;

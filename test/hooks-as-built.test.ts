@@ -22,7 +22,7 @@ const readAsAsync = (source: string): boolean => isAsync({ fn: { toString: () =>
 
 /** The platform's synchronous per-request hooks: onRequest, onAfterResponse and the auth macro's resolve. */
 function platformHooks() {
-  const deps = { config: { publicUrl: "http://127.0.0.1:1" } } as unknown as PlatformDeps;
+  const deps = { config: { publicUrl: "http://127.0.0.1:1", trustedProxies: [] } } as unknown as PlatformDeps;
   const app = createPlatform(deps).get("/x", () => ({}), { auth: true });
   const route = app.router.history.find((r) => r.path === "/x")!;
   const hooks = [...(app.event.request ?? []), ...(app.event.afterResponse ?? []), ...(route.hooks.beforeHandle ?? [])];

@@ -24,6 +24,7 @@ import { notFoundPage } from "../web/oauth-result";
 import { baseUrl, mailLinkWarning, refuseCrossSite, refuseForeignHost } from "./origin";
 import { oauthErrorOf } from "../modules/signin/oauth";
 import { unsignedRefusal } from "../modules/triggers/inbound";
+import { forwardedClient } from "../lib/proxies";
 
 export const API_VERSION = "2025-01-01";
 
@@ -73,7 +74,8 @@ const OAUTH_ENDPOINTS = new Set([OAUTH_TOKEN_ROUTE, "/oauth/register"]);
 const STARTED = Symbol("started");
 const PRINCIPAL = Symbol("principal");
 const REFUSED = Symbol("refused");
-type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal; [REFUSED]?: unknown };
+const CLIENT_IP = Symbol("clientIp");
+type Stash = { [STARTED]?: number; [PRINCIPAL]?: Principal; [REFUSED]?: unknown; [CLIENT_IP]?: string };
 type AuthStep = { request: Request; set: { headers: Record<string, string | number> } };
 /** The headers rateHeaders() would build, set in place: no object per request on the hot path. */
 function countRate(v: { limit: number; remaining: number; reset: number }, set: AuthStep["set"]): void {
@@ -107,11 +109,15 @@ export function createPlatform(deps: PlatformDeps) {
   const platform = new Elysia({ name: "platform", normalize: false, systemRouter: false });
   // The Bun server the app listens on (null before listen, and for app.handle() in tests). Read here, not from
   // the hooks' context: a hook that names `server` makes Elysia define a getter on every request's context.
-  const clientIp = (request: Request): string => platform.server?.requestIP(request)?.address ?? "unknown";
+  const peerIp = (request: Request): string => platform.server?.requestIP(request)?.address ?? "unknown";
+  // Behind a proxy every request comes from its address: the one it forwards for is the client (the rate limits, the
+  // audit rows). Only a proxy named in CLANKER_TRUSTED_PROXIES is believed; without one the header is never read.
+  const behindProxy = config.trustedProxies.length > 0 ? forwardedClient(config.trustedProxies) : null;
+  const clientIp = behindProxy === null ? peerIp : (request: Request): string => behindProxy(peerIp(request), request.headers.get("x-forwarded-for"));
 
   // Synchronous with the in-process limiter (the default's hot path); a promise with Redis (REDIS_URL).
-  const limitIp = (request: Request, set: { headers: Record<string, string | number> }): void | Promise<void> => {
-    const v = limiter.hit(`ip:${clientIp(request)}`, config.publicRateLimitPerMinute);
+  const limitIp = (request: Request, set: { headers: Record<string, string | number> }, ip = clientIp(request)): void | Promise<void> => {
+    const v = limiter.hit(`ip:${ip}`, config.publicRateLimitPerMinute);
     if (v instanceof Promise) return v.then((verdict) => void Object.assign(set.headers, rateHeaders(verdict)));
     Object.assign(set.headers, rateHeaders(v));
   };
@@ -331,25 +337,21 @@ export function createPlatform(deps: PlatformDeps) {
       publicLimit: {
         // Marks the route public in the OpenAPI document (no credentials needed).
         detail: { security: [] },
-        transform: async ({ request, set, body, route }) => {
-          await limitIp(request, set);
+        transform: async (c) => {
+          const { request, set, body, route } = c;
+          // Looked up once: the rate limit's key, then the caller's ip (the audit row) in resolve.
+          await limitIp(request, set, ((c as Stash)[CLIENT_IP] = clientIp(request)));
           // A page on another site (or a sandboxed frame, Origin: null) may post text/plain here without asking: mail
           // codes to anyone, register agents, spend an address's daily tries. Agents, CLIs and servers send no Origin.
           if (request.method !== "GET" && request.method !== "HEAD" && !OWN_ORIGIN_CHECK.has(route))
             refuseCrossSite(config, request, "Cross-site request refused: this endpoint is for this server's own pages and for programs (which send no Origin)");
           throwIfBadBody(body);
         },
-        // The auth macro's ctx without a principal. Written out as that one is: one literal with the getter, as
-        // composing the two (Object.assign onto the getter's object) cost the authenticated GET 7 % per request.
-        resolve: ({ request, set }) => {
-          let ip: string | undefined;
-          const caller: Caller = {
-            requestId: String(set.headers["x-request-id"]),
-            get ip() {
-              return (ip ??= clientIp(request));
-            },
-            userAgent: request.headers.get("user-agent"),
-          };
+        // The auth macro's ctx without a principal, its ip the one transform looked up. One literal of its own, as
+        // composing the two (Object.assign onto the auth ctx's getter object) cost the authenticated GET 7 % per request.
+        resolve: (c) => {
+          const { request, set } = c;
+          const caller: Caller = { requestId: String(set.headers["x-request-id"]), ip: (c as Stash)[CLIENT_IP], userAgent: request.headers.get("user-agent") };
           return { caller };
         },
       },

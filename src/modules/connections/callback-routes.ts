@@ -72,7 +72,7 @@ export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) 
     )
     .post(
       path,
-      ({ deps, params, body, request, set, server }) => {
+      ({ deps, params, body, request, set, caller }) => {
         const id = idOf(params);
         const cb = o.callbacks(deps.services);
         const service = cb.serviceName(id);
@@ -86,7 +86,7 @@ export const oauthCallbackRoutes = (o: CallbackRouteOptions) => (app: Platform) 
             {
               baseUrl: baseUrl(deps.config, request),
               requestId: String(set.headers["x-request-id"]),
-              ip: server?.requestIP(request)?.address ?? null,
+              ip: caller.ip ?? null,
               userAgent: request.headers.get("user-agent"),
             },
           );

@@ -98,13 +98,13 @@ export const oauthRoutes = (app: Platform) =>
         set.status = 201;
         return registered;
       }), { publicLimit: true, detail: { hide: true } })
-    .post("/oauth/token", ({ deps, body, request, server, set }) =>
+    .post("/oauth/token", ({ deps, body, request, set, caller }) =>
       oauthAnswer(set, () => {
         if (typeof body !== "object" || body === null || Array.isArray(body)) throw new OAuthProtocolError("invalid_request", "The body must be a form (application/x-www-form-urlencoded) of token request parameters");
         return deps.services.oauth.token(body as Record<string, unknown>, baseUrl(deps.config, request), {
-          requestId: String(set.headers["x-request-id"]),
-          ip: server?.requestIP(request)?.address ?? null,
-          userAgent: request.headers.get("user-agent"),
+          requestId: caller.requestId,
+          ip: caller.ip ?? null,
+          userAgent: caller.userAgent ?? null,
         });
       }), { publicLimit: true, detail: { hide: true } })
     .get("/oauth/authorize", async ({ deps, request, set }) => {

@@ -158,8 +158,7 @@ export const signinRoutes = (app: Platform) =>
       async ({ deps, body, request, server, set, caller }) => {
         if (body.type === "anonymous") {
           // Keys on demand are cheap to ask for: a tighter per-address budget for anonymous ones.
-          const ip = server?.requestIP(request)?.address ?? "unknown";
-          Object.assign(set.headers, rateHeaders(await deps.limiter.hit(`agent-register:${ip}`, 10)));
+          Object.assign(set.headers, rateHeaders(await deps.limiter.hit(`agent-register:${caller.ip}`, 10)));
         }
         return deps.services.agents.register(body, baseUrl(deps.config, request), mailBaseUrl(deps.config, request, server?.port), caller);
       },

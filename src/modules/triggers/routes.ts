@@ -60,14 +60,14 @@ export const triggersRoutes = (app: Platform) =>
     })
     .post(
       "/hooks/:triggerId",
-      async ({ deps, params, request, body, set, server }) => {
+      async ({ deps, params, request, body, set, caller }) => {
         // Read by the platform as JSON with its exact bytes (RAW_BODY_ROUTES); anything else is never trusted.
         if (!(body instanceof SignedJsonBody)) throw new ApiError("api_error", "The hook's body was not read as signed JSON");
         const out = await deps.services.triggers.receive(params.triggerId, {
           headers: request.headers,
           raw: body.raw,
           body: body.value,
-          ip: server?.requestIP(request)?.address ?? null,
+          ip: caller.ip ?? null,
           userAgent: request.headers.get("user-agent"),
           requestId: String(set.headers["x-request-id"]),
         });
