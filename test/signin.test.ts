@@ -482,6 +482,19 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       });
     }
 
+    test("two agents registered for one address: each one's code claims it (the second mailed replaces none of the first's)", async () => {
+      const email = uniqueEmail(`two-agents-${mode}`);
+      const register = () => mailFrom(email, () => anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } }));
+      const [a, b] = [await register(), await register()];
+      const [codeA, codeB] = [codeIn(a.mail), codeIn(b.mail)];
+      // One agent's code does not claim the other (unless the two codes happen to be the same six digits).
+      if (codeA !== codeB) expectError(await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: a.result.body.claim_token, otp: codeB } }), 400, "otp_invalid");
+      for (const [reg, code] of [[a.result, codeA], [b.result, codeB]] as const) {
+        const done = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: reg.body.claim_token, otp: code } });
+        expect({ status: done.status, claimed: done.body.status }).toEqual({ status: 200, claimed: "claimed" });
+      }
+    });
+
     test("identity_assertion for a person also in someone else's (older) personal workspace: the key is for their own, the only one personal to them", async () => {
       const email = uniqueEmail(`agent-member-${mode}`);
       const person = await signIn(email);

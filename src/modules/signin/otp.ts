@@ -35,6 +35,13 @@ export function createOtpService(store: Store, box: SecretBox) {
   const hash = (purpose: Purpose, email: string, subjectId: number | null, code: string) => box.mac(`otp:${purpose}:${email}:${subjectId ?? ""}:${code}`);
 
   const ofAddress = (email: string, since: number) => and(inArray(otpCodes.purpose, [...PURPOSES]), eq(otpCodes.email, email), gt(otpCodes.createdAt, since));
+  /**
+   * The codes a new one replaces and a check reads: those of the same purpose, address and subject. Two agents' claims
+   * mailed to one person are two registrations: the second code cancelled the first, and the first agent could not be
+   * claimed. A sign-in (no subject) has one code at a time, the newest.
+   */
+  const sameCodes = (purpose: Purpose, email: string, subjectId: number | null) =>
+    and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), subjectId === null ? isNull(otpCodes.subjectId) : eq(otpCodes.subjectId, subjectId));
 
   /** Refuses an address that spent its day's wrong tries, saying when the oldest of them leaves the day. */
   async function assertTriesLeft(email: string, now: number): Promise<void> {
@@ -79,7 +86,7 @@ export function createOtpService(store: Store, box: SecretBox) {
           await db
             .update(otpCodes)
             .set({ consumedAt: Date.now() })
-            .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), isNull(otpCodes.consumedAt), lt(otpCodes.id, id)));
+            .where(and(sameCodes(purpose, email, subjectId), isNull(otpCodes.consumedAt), lt(otpCodes.id, id)));
           await db.update(otpCodes).set({ consumedAt: null }).where(and(eq(otpCodes.id, id), eq(otpCodes.consumedAt, SENDING)));
         });
       const unsent = () => store.tx(async () => void (await db.delete(otpCodes).where(and(eq(otpCodes.id, id), eq(otpCodes.consumedAt, SENDING)))));
@@ -114,10 +121,10 @@ export function createOtpService(store: Store, box: SecretBox) {
         const [row] = await db
           .select()
           .from(otpCodes)
-          .where(and(eq(otpCodes.purpose, purpose), eq(otpCodes.email, email), or(isNull(otpCodes.consumedAt), gt(otpCodes.consumedAt, SENDING))))
+          .where(and(sameCodes(purpose, email, subjectId), or(isNull(otpCodes.consumedAt), gt(otpCodes.consumedAt, SENDING))))
           .orderBy(desc(otpCodes.id))
           .limit(1);
-        if (!row || row.consumedAt !== null || (row.subjectId ?? null) !== subjectId)
+        if (!row || row.consumedAt !== null)
           throw new InvalidRequestError("That code is not valid; request a new one", param, "otp_invalid");
         if (row.attempts >= OTP_MAX_ATTEMPTS) throw rateLimited("Too many wrong codes; request a new one");
         if (row.expiresAt <= now) throw new InvalidRequestError("That code has expired; request a new one", param, "otp_expired");
