@@ -323,6 +323,8 @@ describe("an MCP client signs in through a browser (OAuth 2.1 with PKCE)", () =>
       expect(back.origin + back.pathname).toBe(REDIRECT);
       expect(back.searchParams.get("error")).toBe(error);
       expect(back.searchParams.get("state")).toBe(provider.sentState);
+      // RFC 9207, as the metadata promises: a client must refuse a response that does not say which server answered.
+      expect(back.searchParams.get("iss")).toBe(srv.url);
     }
     // The approval API refuses the same requests with our error shape, and mints no code.
     const bad = new URL(url);

@@ -110,18 +110,20 @@ export const oauthRoutes = (app: Platform) =>
     .get("/oauth/authorize", async ({ deps, request, set }) => {
       const session = hasSession(request);
       const url = new URL(request.url);
+      const base = baseUrl(deps.config, request);
       let checked;
       try {
-        checked = await deps.services.oauth.checkAuthorize(authorizeParams(url), baseUrl(deps.config, request));
+        checked = await deps.services.oauth.checkAuthorize(authorizeParams(url), base);
       } catch (e) {
         if (e instanceof InvalidRequestError) {
           set.status = 400;
           return htmlPage(set, oauthAuthorizeErrorPage(e.message, session));
         }
         if (!(e instanceof AuthorizeRedirectError)) throw e;
-        // The client and its redirect URI are good: the client hears what was wrong (RFC 6749 §4.1.2.1).
+        // The client and its redirect URI are good: the client hears what was wrong (RFC 6749 §4.1.2.1), and from
+        // which server (iss, RFC 9207: the metadata says every response carries it, so a client refuses one without).
         set.status = 302;
-        set.headers.location = redirectTo(e.redirectUri, { error: e.error, error_description: e.message, state: url.searchParams.get("state") ?? undefined });
+        set.headers.location = redirectTo(e.redirectUri, { error: e.error, error_description: e.message, state: url.searchParams.get("state") ?? undefined, iss: base });
         return "";
       }
       return htmlPage(set, oauthAuthorizePage({ clientName: checked.client.name, redirectUri: checked.redirectUri, session }));
