@@ -221,6 +221,22 @@ describe.each(["smtp", "outbox"] as Mode[])("sign-in flows, mail via %s", (mode)
       expect(right.body.token).toBeUndefined();
     });
 
+    test("a code with stray spaces or split in two ('123 456 ', '123-456') is the code, not a wrong try: sign-in and agent claim", async () => {
+      const email = uniqueEmail(`spaced-${mode}`);
+      const code = await startSignin(email);
+      const spaced = await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: ` ${code.slice(0, 3)} ${code.slice(3)}\t` } });
+      expect({ status: spaced.status, user: spaced.body.user?.email }).toEqual({ status: 200, user: email });
+      const { result: reg, mail } = await mailFrom(email, () => anon("POST", "/agent/auth", { body: { type: "identity_assertion", assertion_type: "email", email } }));
+      const otp = codeIn(mail);
+      const done = await anon("POST", "/agent/auth/claim/complete", { body: { claim_token: reg.body.claim_token, otp: `${otp.slice(0, 3)}-${otp.slice(3)} ` } });
+      expect({ status: done.status, claimed: done.body.status }).toEqual({ status: 200, claimed: "claimed" });
+      // Still six digits: letters or a seventh digit are a wrong code.
+      const next = await startSignin(email);
+      expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: `${next}0` } }), 400, "otp_invalid");
+      expectError(await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: `${next.slice(0, 5)}x` } }), 400, "otp_invalid");
+      expect((await anon("POST", "/api/v1/auth/email/verify", { body: { email, code: next } })).status).toBe(200);
+    });
+
     test("a consumed code replayed → otp_invalid", async () => {
       const email = uniqueEmail(`replay-${mode}`);
       const code = await startSignin(email);

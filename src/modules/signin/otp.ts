@@ -112,8 +112,11 @@ export function createOtpService(store: Store, box: SecretBox) {
      * Checks a code; a wrong one uses up a try (committed even though this throws). Read, check and write in one
      * transaction: two requests racing with the same code cannot both spend it, nor both use the last try.
      */
-    async verify(purpose: Purpose, email: string, code: string, subjectId: number | null = null): Promise<void> {
+    async verify(purpose: Purpose, email: string, typed: string, subjectId: number | null = null): Promise<void> {
       const now = Date.now();
+      // A code copied with a space around it, or typed in two halves ("123 456", "123-456"), is still the six digits:
+      // read as a wrong try, it spent one of the address's few.
+      const code = typed.replace(/[\s-]/g, "");
       // The field the code came in: sign-in's `code`, an agent claim's `otp`.
       const param = purpose === "agent_claim" ? "otp" : "code";
       const wrong = await store.tx(async () => {
