@@ -291,3 +291,32 @@ describe("invitation mail is bounded", () => {
   });
 });
 
+describe("a key bound to one workspace, naming another", () => {
+  test("one its person belongs to (made with this very key, as the spec's walkthrough does) is 403 KEY_BOUND_TO_OTHER_WORKSPACE saying what to do; anyone else's stays a 404", async () => {
+    const email = uniqueEmail("walkthrough");
+    const key = client(srv, { apiKey: await srv.createKey({ email }) });
+    const own = (await key("GET", "/api/v1/workspaces/current")).body.id as string;
+    const made = await key("POST", "/api/v1/workspaces", { body: { name: "Second" } });
+    expect(made.status).toBe(200);
+    const second = made.body.id as string;
+    expect((await key("GET", "/api/v1/workspaces?limit=100")).body.data.find((w: any) => w.id === second)).toMatchObject({ role: "owner" });
+    for (const [method, path, body] of [
+      ["GET", `/api/v1/workspaces/${second}/members`, undefined],
+      ["POST", `/api/v1/workspaces/${second}/invitations`, { email: uniqueEmail("invitee"), role: "member" }],
+    ] as const) {
+      const r = await key(method, path, { body });
+      expectError(r, 403, "permission_error", "KEY_BOUND_TO_OTHER_WORKSPACE");
+      expect(r.body.error.message).toBe(
+        `This API key is bound to workspace ${own} and acts there only. To act in ${second}: move this key there with PUT /api/v1/workspaces/current {"workspace":"${second}"}, use a key made in ${second} (POST /api/v1/api-keys from a session with x-workspace-id: ${second}), or a session with x-workspace-id: ${second}`,
+      );
+    }
+    // A workspace the person is not in: the 404 it always was, saying nothing of why.
+    const stranger = await makeTeam(srv, "Strangers");
+    const foreign = await key("GET", `/api/v1/workspaces/${stranger.id}/members`);
+    expectError(foreign, 404, "not_found_error");
+    expect(foreign.body.error.message).toBe(`No workspace found with id '${stranger.id}'`);
+    // The advice works: rebound, the key manages the new workspace.
+    expect((await key("PUT", "/api/v1/workspaces/current", { body: { workspace: second } })).status).toBe(200);
+    expect((await key("GET", `/api/v1/workspaces/${second}/members`)).status).toBe(200);
+  });
+});

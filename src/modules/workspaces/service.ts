@@ -12,6 +12,16 @@ import { CURRENT, insertOwnedWorkspace, reservedSlug, type WorkspaceRow } from "
 import { plainName } from "../../lib/display-name";
 import { refuseAppKey } from "../api-keys/service";
 
+/** A key refused a workspace its person belongs to: what it is bound to, and the ways to act in the other one. */
+function keyBoundElsewhere(ctx: Ctx, target: string): PermissionError {
+  const own = encodeId("workspace", ctx.workspaceId);
+  const rebind = ctx.actor.kind === "apiKey" && !ctx.actor.app ? `move this key there with PUT /api/v1/workspaces/current {"workspace":"${target}"}, ` : "";
+  return new PermissionError(
+    `This API key is bound to workspace ${own} and acts there only. To act in ${target}: ${rebind}use a key made in ${target} (POST /api/v1/api-keys from a session with x-workspace-id: ${target}), or a session with x-workspace-id: ${target}`,
+    "KEY_BOUND_TO_OTHER_WORKSPACE",
+  );
+}
+
 /** What services need of the auth cache: evict a key whose binding changed. */
 export interface KeyCache {
   forgetKey(hash: string): void;
@@ -83,8 +93,8 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
 
   /**
    * The workspace a /workspaces/:id route names, and the ctx to act in it. A key acts in its own workspace only
-   * (another is a 404); a person in any workspace they belong to, with the role they hold there: the spec names the
-   * workspace in the path, with no x-workspace-id header.
+   * (another is a 404, or a 403 saying what to do when its person belongs there); a person in any workspace they
+   * belong to, with the role they hold there: the spec names the workspace in the path, with no x-workspace-id header.
    */
   async function actIn(ctx: Ctx, ref: string): Promise<{ ws: WorkspaceRow; ctx: Ctx }> {
     // As in GET /workspaces/current: the workspace the caller acts in, never one that took the word as its slug.
@@ -95,8 +105,12 @@ export function createWorkspacesService(store: Store, keyCache: KeyCache) {
     }
     const id = decodeId("workspace", ref);
     const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, ctx.workspaceId));
-    if (!ws || (id !== ctx.workspaceId && ref !== ws.slug)) throw new NotFoundError("workspace", ref);
-    return { ws, ctx };
+    if (ws && (id === ctx.workspaceId || ref === ws.slug)) return { ws, ctx };
+    // The spec's walkthrough creates a workspace with a key, then manages it with that key: a bare 404 for a workspace
+    // the key's own listing shows said it did not exist. Its person belongs there, so nothing leaks by saying why.
+    // Anyone else's workspace stays a 404 (resolveForUser's, the same as before).
+    if (ctx.actor.userId === null) throw new NotFoundError("workspace", ref);
+    throw keyBoundElsewhere(ctx, encodeId("workspace", (await resolveForUser(ref, ctx.actor.userId)).ws.id));
   }
 
   async function current(ctx: Ctx) {
