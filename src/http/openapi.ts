@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document: the route schemas (through @elysiajs/openapi) plus what the plugin cannot see on its
 // own — JSON bodies behind our parser, the shared Error responses, security schemes, examples and servers.
 import { toOpenAPISchema } from "@elysiajs/openapi";
+import { answerHeaders, REQUEST_HEADERS, RESPONSE_HEADERS, requestHeaderRefs } from "./openapi-headers";
 import { OptionalKind } from "@sinclair/typebox";
 import { STATUS_OF, type ErrorType } from "../lib/errors";
 import { isBodyParser } from "./platform";
@@ -137,6 +138,12 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
           op.responses[status] = { description, content: { "application/json": { schema: { anyOf: [{ $ref: "#/components/schemas/Error" }, { $ref: "#/components/schemas/JsonRpcError" }] } } } };
       addExamples(op, EXAMPLES[key]);
       if (IDEMPOTENT.test(key)) op.parameters = [...(op.parameters ?? []), IDEMPOTENCY_KEY];
+      if (path.startsWith("/api/v1/")) {
+        op.parameters = [...(op.parameters ?? []), ...requestHeaderRefs()];
+        // An error's shared component carries its headers once (below); an operation's own answers, here.
+        for (const [status, response] of Object.entries(op.responses as Json))
+          if (!response.$ref) response.headers = { ...answerHeaders(status, IDEMPOTENT.test(key)), ...response.headers };
+      }
       if (ETAGGED.test(key)) {
         if (method !== "get") op.parameters = [...(op.parameters ?? []), IF_MATCH];
         const ok = op.responses["200"];
@@ -147,7 +154,7 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
   const responses = Object.fromEntries(
     [...used].sort().map((s) => {
       const [name, description] = ERROR_RESPONSES[s]!;
-      return [name, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }];
+      return [name, { description, headers: answerHeaders(String(s), false), content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }];
     }),
   );
   return {
@@ -164,6 +171,8 @@ export function buildOpenApi(elysia: unknown, info: { version: string }): Json {
       ...components,
       schemas: { ...(components as Json).schemas, Error: ERROR_SCHEMA, JsonRpcError: JSON_RPC_ERROR_SCHEMA },
       responses,
+      headers: RESPONSE_HEADERS,
+      parameters: { ...(components as Json).parameters, ...REQUEST_HEADERS },
       securitySchemes: SECURITY_SCHEMES,
     },
   };
