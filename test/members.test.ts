@@ -137,6 +137,26 @@ describe("removal", () => {
   });
 });
 
+describe("keys of others", () => {
+  test("an admin revokes a member's or another admin's key, not an owner's (an owner's own keys and agents are the owners' business); an owner revokes any", async () => {
+    const t = await makeTeam(srv, "Keys");
+    const admin = await teamMember(t, "admin");
+    const admin2 = await teamMember(t, "admin");
+    const m = await teamMember(t, "member");
+    const keyOf = async (call: typeof t.owner) => (await call("POST", "/api/v1/api-keys", { body: { name: "k" } })).body.id as string;
+    const [ownerKey, admin2Key, memberKey, adminKey] = [await keyOf(t.owner), await keyOf(admin2.call), await keyOf(m.call), await keyOf(admin.call)];
+    const revoke = (call: typeof t.owner, id: string) => call("POST", `/api/v1/api-keys/${id}/revoke`);
+    const refused = await revoke(admin.call, ownerKey);
+    expectError(refused, 403, "permission_error", "ROLE_REQUIRED");
+    expect(refused.body.error.message).toBe("Only an owner can revoke a workspace owner's key");
+    expect((await t.owner("GET", "/api/v1/api-keys?limit=100")).body.data.find((k: any) => k.id === ownerKey).status).toBe("active");
+    expect((await revoke(admin.call, admin2Key)).body.status).toBe("revoked");
+    expect((await revoke(admin.call, memberKey)).body.status).toBe("revoked");
+    expect((await revoke(t.owner, adminKey)).body.status).toBe("revoked");
+    expect((await revoke(t.owner, ownerKey)).body.status).toBe("revoked");
+  });
+});
+
 describe("approvals given before a removal", () => {
   test("a device code or an OAuth code a member approved, then removed, yields no key: denied, and nothing for an invitation later to bring back", async () => {
     const t = await makeTeam(srv, "Approvals");

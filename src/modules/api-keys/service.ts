@@ -9,7 +9,7 @@ import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
 import { workspaceRow } from "../../store/lookup";
 import { workspacePage, type PageParams } from "../../store/paginate";
-import { apiKeys, users } from "../../store/schema";
+import { apiKeys, memberships, users } from "../../store/schema";
 import type { KeyCache } from "../workspaces/service";
 import { plainName } from "../../lib/display-name";
 
@@ -80,6 +80,12 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
   const ownerIn = (owners: Map<number, KeyOwner>, k: KeyRow) => (k.userId === null ? null : (owners.get(k.userId) ?? null));
   const view = async (row: KeyRow) => apiKeyView(row, ownerIn(await ownersOf([row]), row));
 
+  /** A person's role in a workspace, or null when they are not a member. */
+  async function roleOf(userId: number, workspaceId: number): Promise<string | null> {
+    const [m] = await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.userId, userId), eq(memberships.workspaceId, workspaceId)));
+    return m?.role ?? null;
+  }
+
   return {
     async list(ctx: Ctx, p: PageParams) {
       const page = await workspacePage(db, apiKeys, ctx.workspaceId, p);
@@ -105,6 +111,9 @@ export function createApiKeysService(store: Store, keyCache: KeyCache) {
       const row = await find(ctx, ref);
       const own = ctx.actor.userId !== null && row.userId === ctx.actor.userId;
       if (!own && ctx.role === "member") throw new PermissionError("Only the key's owner or a workspace owner or admin can revoke it", "ROLE_REQUIRED");
+      // As an admin may not demote or remove an owner, nor may one cut off an owner's keys (and the agents using them).
+      if (!own && ctx.role === "admin" && row.userId !== null && (await roleOf(row.userId, ctx.workspaceId)) === "owner")
+        throw new PermissionError("Only an owner can revoke a workspace owner's key", "ROLE_REQUIRED");
       if (row.revokedAt !== null) return view(row); // revoking twice is harmless
       return store.tx(async () => {
         // Only if still active: a revoke that raced past the check above changes and audits nothing.
