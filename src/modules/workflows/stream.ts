@@ -29,6 +29,8 @@ export function workflowStream(services: Services, ctx: Ctx, run: { runId: strin
 
 function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageStreamWriter, done: () => void, signal?: AbortSignal): void {
   const stepOfExecution = new Map<string, string>();
+  /** Each execution's last block written (its index): a block read from the store and heard live is sent once. */
+  const sentBlock = new Map<string, number>();
   const open = new Set<string>();
   let finished = false;
   const finish = (reached: boolean) => {
@@ -45,38 +47,63 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
   };
   const onAbort = () => finish(false);
   following.add(onAbort);
-  // Each state read awaits the store: later ones queue behind earlier ones, so the parts keep the events' order.
-  let reads: Promise<void> = Promise.resolve();
-  const state = () => {
-    reads = reads.then(async () => {
-      if (finished) return;
-      const view = await services.workflows.run(ctx, runId);
-      if (finished) return;
-      writer.write({ type: "data-workflow", id: runId, data: view });
-      if (ENDED.has(view.status)) finish(true);
+  // Every write waits its turn behind the store reads queued before it: the parts keep the events' order, and a
+  // block heard live while the blocks written before the attach are read is sent after them.
+  let queue: Promise<void> = Promise.resolve();
+  const later = (task: () => Promise<void> | void) => {
+    queue = queue.then(async () => {
+      if (!finished) await task();
     }).catch((e) => {
       if (finished) return;
       writer.write({ type: "error", errorText: (e as Error).message });
       finish(false);
     });
   };
+  const openText = (stepId: string) => {
+    if (open.has(stepId)) return;
+    open.add(stepId);
+    writer.write({ type: "text-start", id: stepId });
+  };
+  const text = (stepId: string, executionId: string, blocks: { index: number; content: string }[], ended?: string) => {
+    for (const b of blocks) {
+      if (b.index <= (sentBlock.get(executionId) ?? 0)) continue;
+      sentBlock.set(executionId, b.index);
+      openText(stepId);
+      writer.write({ type: "text-delta", id: stepId, delta: b.content });
+    }
+    if (ended && ["completed", "failed", "cancelled"].includes(ended) && open.delete(stepId)) writer.write({ type: "text-end", id: stepId });
+  };
+  let attached = false;
+  const state = () =>
+    later(async () => {
+      const view = await services.workflows.run(ctx, runId);
+      if (finished) return;
+      writer.write({ type: "data-workflow", id: runId, data: view });
+      if (ENDED.has(view.status)) return finish(true);
+      if (attached) return;
+      attached = true;
+      // Attaching to a run under way (a stream opened again, a launch replayed): its running steps' executions are
+      // known from this read, not from a later event, and what they wrote before it is sent first; without that,
+      // their text was dropped until the next step began.
+      for (const [stepId, s] of Object.entries(view.steps)) {
+        if (s.status !== "running" || !s.executionId) continue;
+        stepOfExecution.set(s.executionId, stepId);
+        const e = await services.executions.status(ctx, s.executionId);
+        if (finished) return;
+        openText(stepId);
+        text(stepId, s.executionId, e.outputBlocks.filter((b) => b.type === "text"), e.status);
+      }
+    });
   const onEvent = (e: BusEvent) => {
-    const d = e.data as { runId?: string; executionId?: string; status?: string; blocks?: { content: string }[]; steps?: RunState["steps"] };
+    const d = e.data as { runId?: string; executionId?: string; status?: string; blocks?: { index: number; content: string }[]; steps?: RunState["steps"] };
     if (e.type === WORKFLOW_EVENT && d.runId === runId) {
       for (const [stepId, s] of Object.entries(d.steps ?? {})) if (s.executionId) stepOfExecution.set(s.executionId, stepId);
       state();
       return;
     }
+    // A block heard before the first read maps its execution is in the store by then (it is sent once committed).
     const stepId = d.executionId ? stepOfExecution.get(d.executionId) : undefined;
-    if (!stepId) return;
-    for (const b of d.blocks ?? []) {
-      if (!open.has(stepId)) {
-        open.add(stepId);
-        writer.write({ type: "text-start", id: stepId });
-      }
-      writer.write({ type: "text-delta", id: stepId, delta: b.content });
-    }
-    if (d.status && ["completed", "failed", "cancelled"].includes(d.status) && open.delete(stepId)) writer.write({ type: "text-end", id: stepId });
+    if (stepId) later(() => text(stepId, d.executionId!, d.blocks ?? [], d.status));
   };
   const unsubscribe = services.bus.subscribe(ctx.workspaceId, onEvent);
   signal?.addEventListener("abort", onAbort);

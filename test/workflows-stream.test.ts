@@ -1,0 +1,71 @@
+// POST /api/v1/workflows/:id/stream as an AI SDK client reads it (the SDK's own parsers): a stream opened again on a
+// run under way, what the run's state parts weigh, a failed run's end, and what a resume through it takes.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { parseJsonEventStream, readUIMessageStream, uiMessageChunkSchema, type UIMessageChunk } from "ai";
+import { cleanup, client, startServer, type TestServer } from "./helpers/server";
+import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+
+let srv: TestServer;
+let fake: FakeModel;
+let key: string;
+let api: ReturnType<typeof client>;
+
+beforeAll(async () => {
+  fake = startFakeModel("anthropic");
+  srv = await startServer({ env: { CLANKER_RATE_LIMIT_PER_MINUTE: "10000", ANTHROPIC_API_KEY: "sk-ant-server-key-000000000000000", ANTHROPIC_BASE_URL: fake.url } });
+  key = await srv.createKey();
+  api = client(srv, { apiKey: key });
+});
+
+afterAll(async () => {
+  await srv.stop();
+  cleanup(srv);
+  fake.stop();
+});
+
+const save = async (definition: unknown) => expect((await api("POST", "/api/v1/workflows/definitions", { body: definition })).status).toBe(200);
+
+const stream = (workflowId: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${srv.url}/api/v1/workflows/${workflowId}/stream`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+/** The stream's chunks as the AI SDK parses them (a chunk it would refuse fails the test). */
+function chunksOf(res: Response): ReadableStream<UIMessageChunk> {
+  return parseJsonEventStream({ stream: res.body!, schema: uiMessageChunkSchema }).pipeThrough(
+    new TransformStream({
+      transform(parsed, controller) {
+        if (!parsed.success) throw parsed.error;
+        controller.enqueue(parsed.value as UIMessageChunk);
+      },
+    }),
+  );
+}
+
+async function allChunks(res: Response): Promise<UIMessageChunk[]> {
+  const out: UIMessageChunk[] = [];
+  for await (const c of chunksOf(res) as unknown as AsyncIterable<UIMessageChunk>) out.push(c);
+  return out;
+}
+
+test("a stream opened again on a step under way sends that step's text: what it wrote before, then the rest, once", async () => {
+  await save({ id: "stream-attach", name: "attach", steps: [{ id: "slow", kind: "skill", skill: "summarize", input: "ATTACH-MARK [[slow:400]]" }] });
+  const headers = { "idempotency-key": `attach-${process.pid}` };
+  const first = await stream("stream-attach", { inputData: {} }, headers);
+  const runId = first.headers.get("x-workflow-run-id")!;
+  // Read until the model has written something, then go away (a page reloaded, a dropped connection).
+  const reader = chunksOf(first).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done || value.type === "text-delta") break;
+  }
+  await reader.cancel();
+  const again = await stream("stream-attach", { inputData: {} }, headers);
+  expect({ run: again.headers.get("x-workflow-run-id"), replayed: again.headers.get("idempotency-replayed") }).toEqual({ run: runId, replayed: "true" });
+  let last: any;
+  for await (const message of readUIMessageStream({ stream: chunksOf(again) })) last = message;
+  const texts = last.parts.filter((p: any) => p.type === "text");
+  const run = (await api("GET", `/api/v1/workflows/runs/${runId}`)).body;
+  expect(run.status).toBe("completed");
+  // The whole answer, each block once: none lost before the attach, none sent twice across it.
+  expect(texts.map((p: any) => p.text)).toEqual([run.steps.slow.output]);
+  expect(run.steps.slow.output).toContain("ATTACH-MARK");
+}, 30_000);
