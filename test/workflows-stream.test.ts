@@ -69,3 +69,32 @@ test("a stream opened again on a step under way sends that step's text: what it 
   expect(texts.map((p: any) => p.text)).toEqual([run.steps.slow.output]);
   expect(run.steps.slow.output).toContain("ATTACH-MARK");
 }, 30_000);
+
+test("the run's state parts: the whole run first and last, its heads between, each step's output once", async () => {
+  const steps = Array.from({ length: 8 }, (_, i) => ({ id: `s${i}`, kind: "skill", skill: "summarize", input: `HEADS-MARK step ${i}` }));
+  await save({ id: "stream-heads", name: "heads", input: { properties: { big: { type: "string" } } }, steps });
+  const big = "x".repeat(300_000);
+  const chunks = await allChunks(await stream("stream-heads", { inputData: { big } }));
+  const sent = chunks.reduce((n, c) => n + JSON.stringify(c).length, 0);
+  // Every change sending the whole run again carried the 300 KB input 17 times.
+  expect(sent).toBeLessThan(3 * big.length);
+  const parts = chunks.filter((c: any) => c.type === "data-workflow") as any[];
+  const run = (await api("GET", `/api/v1/workflows/runs/${parts[0].id}`)).body;
+  expect(run.status).toBe("completed");
+  expect(parts[0].data.input.big).toBe(big);
+  expect(parts.at(-1).data).toEqual(run);
+  for (const p of parts.slice(1, -1)) {
+    expect(p.data.input).toBeUndefined();
+    expect(p.data).toMatchObject({ runId: run.runId, status: "running" });
+    for (const s of Object.values(p.data.steps) as any[]) expect(Object.keys(s).filter((k) => !["status", "kind", "executionId", "error"].includes(k))).toEqual([]);
+  }
+  // Each step's output once, in a part of its own that a client's message keeps (read by the SDK's own reader).
+  const outputs = chunks.filter((c: any) => c.type === "data-workflow-step") as any[];
+  expect(outputs.map((c) => c.data.stepId).toSorted()).toEqual(steps.map((s) => s.id).toSorted());
+  for (const c of outputs) expect(c.data.output).toBe(run.steps[c.data.stepId].output);
+  let last: any;
+  const replay = new ReadableStream<UIMessageChunk>({ start: (c) => (chunks.forEach((x) => c.enqueue(x)), c.close()) });
+  for await (const message of readUIMessageStream({ stream: replay })) last = message;
+  expect(last.parts.filter((p: any) => p.type === "data-workflow-step").length).toBe(steps.length);
+  expect(last.parts.find((p: any) => p.type === "data-workflow").data).toEqual(run);
+}, 30_000);

@@ -27,7 +27,7 @@ export const WORKFLOW_EVENT = "workflow-state";
  * the run for those). With them, every step's change logged every step's data again: 40 steps of a 100 KB input
  * wrote 168 MB of events for one run, kept 7 days.
  */
-const stepHeads = (steps: RunState["steps"]) =>
+export const stepHeads = (steps: RunState["steps"]) =>
   Object.fromEntries(Object.entries(steps).map(([id, s]) => [id, { status: s.status, kind: s.kind, ...(s.executionId ? { executionId: s.executionId } : {}), ...(s.error ? { error: s.error } : {}) }]));
 
 type RunRow = typeof workflowRuns.$inferSelect;

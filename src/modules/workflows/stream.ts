@@ -1,11 +1,12 @@
 // POST /workflows/:id/stream: an AI SDK UI message stream (createUIMessageStream from `ai`: `start` … `finish`,
 // `[DONE]`, keep-alive comments). Each skill step's model output arrives as text parts (id = step id); the run's
-// state as `data-workflow` parts.
+// state as `data-workflow` parts (the whole run first and last, its heads between), each step's output once as a
+// `data-workflow-step` part.
 import type { UIMessageStreamWriter } from "ai";
 import type { Ctx } from "../../lib/context";
 import type { Services } from "../../services";
 import type { BusEvent } from "../events/bus";
-import { WORKFLOW_EVENT } from "./engine";
+import { stepHeads, WORKFLOW_EVENT } from "./engine";
 import type { RunState } from "./run-state";
 
 const ENDED = new Set(["suspended", "completed", "failed", "cancelled"]);
@@ -74,12 +75,27 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
     if (ended && ["completed", "failed", "cancelled"].includes(ended) && open.delete(stepId)) writer.write({ type: "text-end", id: stepId });
   };
   let attached = false;
+  /** The steps whose output this stream has sent (in the first part, or in a data-workflow-step part). */
+  const told = new Set<string>();
   const state = () =>
     later(async () => {
       const view = await services.workflows.run(ctx, runId);
       if (finished) return;
-      writer.write({ type: "data-workflow", id: runId, data: view });
-      if (ENDED.has(view.status)) return finish(true);
+      const ended = ENDED.has(view.status);
+      // The whole run (as GET /runs/:id) first and last; in between, its heads, and each step's output once, as it
+      // completes. The whole run at every change sent its input and every step's data again each time: a 40-step run
+      // launched with a 1 MB input streamed 82 MB.
+      if (attached && !ended) {
+        const { input: _, ...heads } = view;
+        writer.write({ type: "data-workflow", id: runId, data: { ...heads, steps: stepHeads(view.steps) } });
+      } else writer.write({ type: "data-workflow", id: runId, data: view });
+      for (const [stepId, s] of Object.entries(view.steps)) {
+        if (s.status !== "completed" || told.has(stepId)) continue;
+        told.add(stepId);
+        // Its own part (its own id): a client's message keeps it when the next data-workflow part replaces the last.
+        if (attached && !ended && s.output !== undefined) writer.write({ type: "data-workflow-step", id: `${runId}.${stepId}`, data: { runId, stepId, output: s.output } });
+      }
+      if (ended) return finish(true);
       if (attached) return;
       attached = true;
       // Attaching to a run under way (a stream opened again, a launch replayed): its running steps' executions are
