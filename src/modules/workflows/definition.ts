@@ -2,11 +2,10 @@
 // name the step and field.
 import { isRepoName } from "../../lib/github-names";
 import { Cron } from "croner";
-import { invalidParameter } from "../../lib/errors";
 import { checkFieldSchema, checkFields } from "./fields";
 import type { Catalog } from "../skills/catalog";
 import { checkConnector, type Connector } from "../executions/prompt";
-import { TEMPLATE_RE } from "./render";
+import { bad, checkReferences, idsIn } from "./references";
 import { isJsonObject } from "../../lib/json-object";
 import { isPlainLine } from "../../lib/display-name";
 
@@ -95,10 +94,6 @@ const STEP_FIELDS: Record<string, string[]> = {
   parallel: ["id", "kind", "steps"],
   branch: ["id", "kind", "condition", "then", "else"],
   action: ["id", "kind", "integration", "action", "input"],
-};
-
-const bad = (param: string, message: string): never => {
-  throw invalidParameter(`${param}: ${message}`, param);
 };
 
 function checkSchema(v: unknown, param: string): FieldSchema | undefined {
@@ -314,7 +309,7 @@ export function validateDefinition(raw: unknown, catalog: Catalog, integrations?
     name,
     ...(d.description ? { description: d.description as string } : {}),
     input,
-    steps: checkReferences(checkStepCount(checkSteps(d.steps, "steps", catalog, new Set(), integrations)), "steps", new Set()),
+    steps: checkReferences(checkStepCount(checkSteps(d.steps, "steps", catalog, new Set(), integrations)), "steps", new Set(), input),
     ...(triggers ? { triggers: triggers as Trigger[] } : {}),
   };
 }
@@ -346,50 +341,4 @@ function checkStepCount(steps: Step[]): Step[] {
   const n = idsIn(steps).length;
   if (n > MAX_STEPS) bad("steps", `has ${n} steps, nested ones included; a definition may have at most ${MAX_STEPS}`);
   return steps;
-}
-
-const STEP_REF_RE = /\{\{\s*steps\.([A-Za-z0-9_-]+)/g;
-
-/** Every string in a value, at any depth (an action's input, a connector's fields). */
-const stringsIn = (v: unknown): string[] => (typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(stringsIn) : isJsonObject(v) ? Object.values(v).flatMap(stringsIn) : []);
-
-/** The step ids in a list, nested ones included. */
-const idsIn = (steps: Step[]): string[] => steps.flatMap((s) => [s.id, ...(s.kind === "parallel" ? idsIn(s.steps) : s.kind === "branch" ? [...idsIn(s.then), ...idsIn(s.else ?? [])] : [])]);
-
-/**
- * Each `{{steps.<id>…}}` names a step that has ended before this one starts: an earlier one in the same list, or
- * one before the enclosing step (a parallel step's branches do not see each other). A typo or a step that runs later
- * rendered as "" at run time, and the run went on with it (or failed on a blank input far from the cause).
- * `before`: the ids that have ended when the list starts; returns the steps unchanged.
- */
-function checkReferences(steps: Step[], param: string, before: Set<string>): Step[] {
-  const ended = new Set(before);
-  steps.forEach((step, i) => {
-    checkStepReferences(step, `${param}.${i}`, ended);
-    for (const id of idsIn([step])) ended.add(id);
-  });
-  return steps;
-}
-
-function checkStepReferences(step: Step, p: string, ended: Set<string>): void {
-  const texts =
-    step.kind === "skill" ? [step.input, ...stringsIn(step.connector?.fields)] : step.kind === "approval" ? [step.message] : step.kind === "branch" ? [step.condition.value] : step.kind === "action" ? stringsIn(step.input) : [];
-  for (const text of texts)
-    for (const [, path] of text.matchAll(TEMPLATE_RE))
-      // {{steps}} alone would read every step, a parallel sibling's included (which the check below refuses by name).
-      if (!/^(input(\.|$)|steps\.)/.test(path!))
-        bad(p, `step '${step.id}' uses {{${path}}}: a template reads {{input.<field>}} or {{steps.<id>.output…}}, and anything else would render as nothing`);
-  for (const text of texts)
-    for (const [, ref] of text.matchAll(STEP_REF_RE)) {
-      if (ended.has(ref!)) continue;
-      const why = ref === step.id ? "that is this step itself" : `there is no step '${ref}' before it`;
-      bad(p, `step '${step.id}' uses {{steps.${ref}…}}, but ${why} (a step reads the steps that end before it starts)`);
-    }
-  // Inside a container, its own id is known (a branch's output is the condition it took), and what came before it.
-  const inner = new Set([...ended, step.id]);
-  if (step.kind === "parallel") step.steps.forEach((child, j) => checkStepReferences(child, `${p}.steps.${j}`, inner));
-  if (step.kind === "branch") {
-    checkReferences(step.then, `${p}.then`, inner);
-    if (step.else) checkReferences(step.else, `${p}.else`, inner);
-  }
 }
