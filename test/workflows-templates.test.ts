@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { cleanup, client, startServer, type TestServer } from "./helpers/server";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
+import { runFinished } from "./helpers/api";
 
 let srv: TestServer;
 let fake: FakeModel;
@@ -38,3 +39,31 @@ test("a template reading an input field the schema never takes (additionalProper
   expect((await save("tpl-open", { properties: { topic: { type: "string" } } }, [skill("a", "{{input.topic}} {{input.extra}}")])).status).toBe(200);
   expect((await save("tpl-none", undefined, [skill("a", "{{input.anything}}")])).status).toBe(200);
 });
+
+test("a field of a skill step's answer is read from the JSON it is, or from its ```json block; prose renders it as nothing", async () => {
+  const judged = await save("tpl-judge", { required: ["prompt"], properties: { prompt: { type: "string" } } }, [
+    skill("judge", "{{input.prompt}}"),
+    {
+      id: "if",
+      kind: "branch",
+      condition: { value: "{{steps.judge.output.approved}}", equals: true },
+      then: [skill("yes", "YES score={{steps.judge.output.score}} why={{steps.judge.output.reason.short}} all={{steps.judge.output.reason}}")],
+      else: [skill("no", "NO score={{steps.judge.output.score}}")],
+    },
+  ]);
+  expect(judged.status).toBe(200);
+  const run = async (prompt: string) => runFinished(api, (await api("POST", "/api/v1/workflows/tpl-judge/launch", { body: { inputData: { prompt } } })).body.runId);
+  // Prose, then a fenced block: the branch reads `approved: true` from the block, the next step its other fields.
+  const fenced = await run("Judge this [[json:fenced]]");
+  expect(fenced.status).toBe("completed");
+  expect(fenced.steps.if.output).toEqual({ taken: "then", value: "true" });
+  expect(fenced.steps.yes.input).toBe('YES score=7 why=clear all={"short":"clear"}');
+  // The whole answer JSON.
+  const whole = await run("Judge this [[json:whole]]");
+  expect(whole.steps.if.output).toEqual({ taken: "else", value: "false" });
+  expect(whole.steps.no.input).toBe("NO score=3");
+  // An answer that holds no JSON has no fields: they render as nothing, as before.
+  const prose = await run("Judge this plainly");
+  expect(prose.steps.if.output).toEqual({ taken: "else", value: "" });
+  expect(prose.steps.no.input).toBe("NO score=");
+}, 30_000);

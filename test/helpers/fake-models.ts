@@ -14,6 +14,7 @@
 // [[bulk:N]] adds N characters of text in 16 KB deltas (more than any token count could hold, from a broken provider);
 // [[usage:IN,OUT]] reports those token counts (any number JSON can carry: 1e12, -5, 0.5), as a broken or hostile provider;
 // [[future]] (Anthropic flavour) sends an event and a delta of types Anthropic has not defined (yet) after two deltas;
+// [[json:fenced]] adds a fenced ```json block {approved: true, score: 7, reason: {short}}, [[json:whole]] answers only {approved: false, score: 3};
 // [[file]] adds a fenced file block, [[code]] a fenced Python file, [[xss]] the Markdown of MARKDOWN_ATTACK;
 // otherwise the answer is a few deltas echoing the input.
 
@@ -49,7 +50,10 @@ export function promptText(body: any): string {
 
 export function answerFor(prompt: string): string[] {
   const userLine = prompt.split("\n").find((l) => l.trim()) ?? "";
+  // A judge's answer as JSON: all of it, or in a fenced block after its prose.
+  if (prompt.includes("[[json:whole]]")) return ['{"approved": ', 'false, "score": 3}'];
   const chunks = ["Fake answer ", "for: ", userLine.slice(0, 60).replace(/\[\[[a-z:0-9]+\]\]/g, "").trim(), "\n\nDone."];
+  if (prompt.includes("[[json:fenced]]")) chunks.push('\n\n```json\n{"approved": true, "score": 7, "reason": {"short": "clear"}}\n```\n');
   if (prompt.includes("[[file]]")) chunks.push("\n\n```html file=index.html\n<h1>Hello</h1>\n```\n");
   if (prompt.includes("[[code]]")) chunks.push("\n\n```python file=hello.py\nimport sys\n\nprint('<b>hi</b>')\n```\n");
   if (prompt.includes("[[xss]]")) chunks.push(MARKDOWN_ATTACK);

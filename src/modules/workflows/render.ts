@@ -9,11 +9,38 @@ export const TEMPLATE_RE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 const WHOLE_TEMPLATE_RE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
 
 const lookup = (scope: Record<string, unknown>, path: string): unknown => {
+  const parts = path.split(".");
   let v: unknown = scope;
-  // Own fields only: "{{input.__proto__}}" or "{{input.constructor}}" name nothing a caller sent.
-  for (const part of path.split(".")) v = isJsonObject(v) && Object.hasOwn(v, part) ? v[part] : undefined;
+  let holder: unknown;
+  for (const [i, part] of parts.entries()) {
+    // {{steps.<id>.output.<field>}} of a skill step: its output is the model's answer, text, which a judge step is
+    // asked to write as JSON; read as text, every such field (a branch's condition) rendered "".
+    if (i === 3 && parts[0] === "steps" && parts[2] === "output" && typeof v === "string") v = answerJson(holder as object, v);
+    holder = v;
+    // Own fields only: "{{input.__proto__}}" or "{{input.constructor}}" name nothing a caller sent.
+    v = isJsonObject(v) && Object.hasOwn(v, part) ? v[part] : undefined;
+  }
   return v;
 };
+
+const FENCED_JSON_RE = /```json[^\n]*\n([\s\S]*?)```/;
+/** Each step's answer parsed once per render scope (keyed by its step in the scope), however many fields are read. */
+const parsedAnswers = new WeakMap<object, unknown>();
+
+/** The JSON a model's answer is (all of it), or else its first ```json block holds; undefined if neither parses. */
+function answerJson(step: object, answer: string): unknown {
+  if (parsedAnswers.has(step)) return parsedAnswers.get(step);
+  const text = answer.trim();
+  const body = text.startsWith("{") || text.startsWith("[") ? text : FENCED_JSON_RE.exec(text)?.[1];
+  let parsed: unknown;
+  try {
+    parsed = body === undefined ? undefined : JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  parsedAnswers.set(step, parsed);
+  return parsed;
+}
 
 /**
  * An action step's input: every string in it rendered as a template, at any depth. A string that is one
