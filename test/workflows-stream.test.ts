@@ -46,6 +46,9 @@ async function allChunks(res: Response): Promise<UIMessageChunk[]> {
   return out;
 }
 
+/** Chunks read already, as a stream again (for the SDK's reader). */
+const streamOf = (chunks: UIMessageChunk[]) => new ReadableStream<UIMessageChunk>({ start: (c) => (chunks.forEach((x) => c.enqueue(x)), c.close()) });
+
 test("a stream opened again on a step under way sends that step's text: what it wrote before, then the rest, once", async () => {
   await save({ id: "stream-attach", name: "attach", steps: [{ id: "slow", kind: "skill", skill: "summarize", input: "ATTACH-MARK [[slow:400]]" }] });
   const headers = { "idempotency-key": `attach-${process.pid}` };
@@ -93,8 +96,21 @@ test("the run's state parts: the whole run first and last, its heads between, ea
   expect(outputs.map((c) => c.data.stepId).toSorted()).toEqual(steps.map((s) => s.id).toSorted());
   for (const c of outputs) expect(c.data.output).toBe(run.steps[c.data.stepId].output);
   let last: any;
-  const replay = new ReadableStream<UIMessageChunk>({ start: (c) => (chunks.forEach((x) => c.enqueue(x)), c.close()) });
-  for await (const message of readUIMessageStream({ stream: replay })) last = message;
+  for await (const message of readUIMessageStream({ stream: streamOf(chunks) })) last = message;
   expect(last.parts.filter((p: any) => p.type === "data-workflow-step").length).toBe(steps.length);
   expect(last.parts.find((p: any) => p.type === "data-workflow").data).toEqual(run);
+}, 30_000);
+
+test("a run that fails ends its stream with an error chunk (the run's message) before finish: the SDK's onError fires", async () => {
+  await save({ id: "stream-fails", name: "fails", steps: [{ id: "broken", kind: "skill", skill: "summarize", input: "FAIL-MARK [[fail:401]]" }] });
+  const res = await stream("stream-fails", {});
+  const runId = res.headers.get("x-workflow-run-id")!;
+  const chunks = await allChunks(res);
+  const run = (await api("GET", `/api/v1/workflows/runs/${runId}`)).body;
+  expect(run.status).toBe("failed");
+  expect(chunks.slice(-3).map((c) => c.type)).toEqual(["data-workflow", "error", "finish"]);
+  expect(chunks.at(-2)).toEqual({ type: "error", errorText: run.error.message });
+  const errors: Error[] = [];
+  for await (const _ of readUIMessageStream({ stream: streamOf(chunks), onError: (e) => errors.push(e as Error) }));
+  expect(errors.map((e) => e.message)).toEqual([run.error.message]);
 }, 30_000);

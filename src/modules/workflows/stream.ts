@@ -95,6 +95,8 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
         // Its own part (its own id): a client's message keeps it when the next data-workflow part replaces the last.
         if (attached && !ended && s.output !== undefined) writer.write({ type: "data-workflow-step", id: `${runId}.${stepId}`, data: { runId, stepId, output: s.output } });
       }
+      // As a chat's failed answer ends: useChat's onError fires, where a data part alone left it looking done.
+      if (view.status === "failed") writer.write({ type: "error", errorText: view.error?.message ?? "The run failed" });
       if (ended) return finish(true);
       if (attached) return;
       attached = true;
