@@ -114,3 +114,18 @@ test("a run that fails ends its stream with an error chunk (the run's message) b
   for await (const _ of readUIMessageStream({ stream: streamOf(chunks), onError: (e) => errors.push(e as Error) }));
   expect(errors.map((e) => e.message)).toEqual([run.error.message]);
 }, 30_000);
+
+test("a resume through the stream refuses inputData (a resume takes no input), and resumes nothing", async () => {
+  await save({ id: "stream-resume", name: "resume", steps: [{ id: "gate", kind: "approval", message: "Go?" }, { id: "after", kind: "skill", skill: "summarize", input: "RESUMED-MARK" }] });
+  const res = await stream("stream-resume", {});
+  const runId = res.headers.get("x-workflow-run-id")!;
+  await allChunks(res);
+  const refused = await stream("stream-resume", { runId, step: "gate", resumeData: {}, inputData: { topic: "x" } });
+  expect({ status: refused.status, error: ((await refused.json()) as any).error }).toMatchObject({
+    status: 400,
+    error: { type: "invalid_request_error", code: "INVALID_PARAMETER", param: "inputData", message: expect.stringContaining("a resume takes no input") },
+  });
+  expect((await api("GET", `/api/v1/workflows/runs/${runId}`)).body.status).toBe("suspended");
+  const resumed = await allChunks(await stream("stream-resume", { runId, step: "gate", resumeData: {} }));
+  expect((resumed.filter((c) => c.type === "data-workflow").at(-1) as any).data.status).toBe("completed");
+}, 30_000);

@@ -109,7 +109,7 @@ export async function buildWorld(srv: TestServer): Promise<{ ops: Operation[]; w
     "POST /api/v1/workflows/definitions": { id: "fuzz-new", name: "n", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] },
     "PUT /api/v1/workflows/definitions/{id}": { id: mine.flow, name: "n", steps: [{ id: "s", kind: "skill", skill: "summarize", input: "x" }] },
     "POST /api/v1/workflows/{id}/launch": { input: {}, callbackUrl: "http://127.0.0.1:9/hook" },
-    "POST /api/v1/workflows/{id}/stream": { inputData: {}, runId: mine.run, step: "gate", resumeData: {} },
+    "POST /api/v1/workflows/{id}/stream": { runId: mine.run, step: "gate", resumeData: {} },
     "POST /api/v1/workflows/runs/{id}/resume": { step: "gate", resumeData: { ok: true } },
     "POST /api/v1/integrations/{integration}/connect": { credentials: { url: "http://127.0.0.1:9/hook" } },
     "POST /api/v1/integrations/{integration}/actions/{action}": { input: { payload: { fuzz: true } } },

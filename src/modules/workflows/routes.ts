@@ -104,6 +104,8 @@ export const workflowsRoutes = (app: Platform) =>
         if (body.runId !== undefined) {
           // A retried resume is refused (RUN_NOT_SUSPENDED) by the run itself: no key needed.
           if (!body.step) throw new InvalidRequestError("Resuming needs the step", "step");
+          // Dropped in silence, a client would believe its input went somewhere (as any other unknown field is refused).
+          if (body.inputData !== undefined) throw new InvalidRequestError("inputData: a resume takes no input (inputData is a launch's); send the step's resumeData", "inputData");
           const run = await wf.run(ctx, body.runId);
           if (run.workflowId !== params.id) throw new InvalidRequestError(`Run ${body.runId} belongs to workflow '${run.workflowId}'`, "runId");
           return workflowStream(deps.services, ctx, await wf.resume(ctx, body.runId, { step: body.step, resumeData: body.resumeData }), request.signal);
