@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { startFakeModel, type FakeModel } from "./helpers/fake-models";
 import { cleanup, client, startServer, uniqueEmail, type TestServer } from "./helpers/server";
 import { finished } from "./helpers/api";
-import { signStandard, standardSecret } from "../src/modules/webhooks/service";
+import { signStandard, standardSecret } from "../src/modules/webhooks/signing";
 
 let fakeA: FakeModel;
 let fakeO: FakeModel;

@@ -2,7 +2,7 @@
 import { t } from "elysia";
 import type { Platform } from "../../http/platform";
 import { integer } from "../../http/schemas";
-import { MAX_OVERLAP_SECONDS } from "./service";
+import { MAX_OVERLAP_SECONDS } from "./signing";
 
 const secret = t.Object({
   secret: t.String(),
