@@ -1,7 +1,7 @@
 // The CLI explains itself, with real processes: --version, every command's own --help, exit 2 with one line for
 // every usage error (1 for a failure), keys list/revoke against a running server, and the next steps it prints.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { client, logMessages, ownStoreEnv, startServer, uniqueEmail, type TestServer } from "./helpers/server";
@@ -148,6 +148,19 @@ describe("exit codes", () => {
     const listed = await run(["skills", "list"], { CLANKER_SKILLS_DIR: join(scratch, "no-such-skills") });
     expect(listed.code).toBe(0);
     expect(listed.stderr).toContain("clanker: warning: CLANKER_SKILLS_DIR names");
+  });
+
+  test("CLANKER_API_KEY set but empty or blank → exit 2 as --api-key \"\" is, not the local owner; nothing made", async () => {
+    const data = join(scratch, "mcp-empty-key");
+    for (const value of ["", "  "]) {
+      const r = await run(["mcp", "--data", data], { CLANKER_API_KEY: value }, { stdin: "" });
+      expect(r).toEqual({
+        stdout: "",
+        stderr: "clanker: CLANKER_API_KEY is set but empty: set it to an API key (clanker keys create makes one), or remove it to act as the local owner; see 'clanker mcp --help'\n",
+        code: 2,
+      });
+    }
+    expect(existsSync(data)).toBe(false);
   });
 
   test("a path with no skill folder there is a bad value → exit 2, one line", async () => {

@@ -118,9 +118,14 @@ const mcp = command({
   },
   examples: ["clanker mcp --data ./data", "CLANKER_API_KEY=ck_... clanker mcp"],
   async run({ args }) {
+    const fromEnv = process.env.CLANKER_API_KEY;
+    // Unlike other variables, set to nothing is not unset here: an agent's config filling "${CLANKER_API_KEY}" from an
+    // unset variable would otherwise act, silently, as the local owner (the reason `--api-key ""` is refused too).
+    if (args["api-key"] === undefined && fromEnv !== undefined && fromEnv.trim() === "")
+      throw new UsageError("CLANKER_API_KEY is set but empty: set it to an API key (clanker keys create makes one), or remove it to act as the local owner", "clanker mcp --help");
     const config = await configOf(args, { dataDir: true, announceNew: true });
     const { runMcpStdio } = await import("../mcp/stdio");
-    await runMcpStdio(config, args["api-key"] ?? process.env.CLANKER_API_KEY);
+    await runMcpStdio(config, args["api-key"] ?? fromEnv);
   },
 });
 
