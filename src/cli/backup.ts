@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import { DB_FILE, noDataIn } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, diskFull, restoreBackup, writeBackup } from "../store/backup";
 import { sweepPartialsIn } from "../store/backup-partials";
-import { openStore } from "../store/db";
+import { openBackupSource } from "../store/backup-source";
 import { MasterKeyError } from "../lib/master-key-text";
 import { usageError as refuse } from "./errors";
 import { invocation } from "./next-steps";
@@ -34,13 +34,15 @@ export async function runBackupCommand(config: Config, path: string): Promise<vo
   const db = join(config.dataDir, DB_FILE);
   const none = noDataIn(config.dataDir);
   if (none) refuse(none);
-  const store = await openStore(db);
-  let m;
-  try {
-    m = await guarded(() => writeBackup(store, config.dataDir, target), `the disk holding ${dirname(target)} is full: nothing was written; free space there, or back up to another disk`);
-  } finally {
-    await store.close();
-  }
+  const m = await guarded(async () => {
+    // Read-only: a backup writes nothing in the data dir, which may be on a read-only mount.
+    const source = openBackupSource(db);
+    try {
+      return await writeBackup(source, config.dataDir, target);
+    } finally {
+      source.close();
+    }
+  }, `the disk holding ${dirname(target)} is full: nothing was written; free space there, or back up to another disk`);
   // What backups killed part-way left beside it (a database copy and the master key each): only scheduled backups
   // removed them, in their own folder.
   const swept = sweepPartialsIn(dirname(target), false);

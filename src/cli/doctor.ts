@@ -163,7 +163,10 @@ function checkDataDir(config: Config): Check {
       return { name: "data dir", ok: false, detail: `${open.join(", ")} can be read by other users of this machine (the master key decrypts every secret): chmod 700 ${dir} and chmod 600 the files in it (the next start does too)` };
     return { name: "data dir", ok: true, detail: `${dir}: writable, private to this user` };
   } catch (e) {
-    return { name: "data dir", ok: false, detail: `${dir} is not writable by this user (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): fix its owner or mode (chown, chmod 700)` };
+    const code = (e as NodeJS.ErrnoException).code;
+    // No owner or mode fixes a read-only mount: chown and chmod fail there too.
+    if (code === "EROFS") return { name: "data dir", ok: false, detail: `${dir} is on a read-only file system: mount it read-write for serve and the commands that change data (clanker backup reads it as it is)` };
+    return { name: "data dir", ok: false, detail: `${dir} is not writable by this user (${code ?? (e as Error).message}): fix its owner or mode (chown, chmod 700)` };
   }
 }
 

@@ -8,7 +8,6 @@ import { basename, dirname, join } from "node:path";
 import { privateDir, tightenTree } from "../lib/private-files";
 import { ARTIFACTS_DIR, DB_FILE, IMPORTED_SKILLS_DIR, MASTER_KEY_FILE, RESTORING_FILE } from "./data-dir";
 import type { Store } from "./db";
-import type { SqliteStore } from "./sqlite-store";
 import { masterKeyCheck as masterKeyStateOf, missingKeyMessage, wrongKeyMessage } from "./master-key";
 import { MIGRATIONS } from "./migrations";
 import { NewerDatabaseError, refuseNewerSchema } from "./newer-schema";
@@ -48,6 +47,9 @@ export const diskFull = (e: unknown): boolean => {
 
 /** A refusal a person can act on: the CLI prints the message alone and exits 2. */
 export class BackupError extends Error {}
+
+/** What a backup reads: the server's own store (scheduled backups), or the CLI's read-only connection (./backup-source). */
+export type BackupSource = Pick<Store, "dialect" | "db"> & { vacuumInto(file: string): Promise<void> };
 
 type Env = Record<string, string | undefined>;
 
@@ -139,7 +141,7 @@ function readme(m: Manifest): string {
  * the copy finds its file). Built beside the target and renamed into place, so a half-written backup never looks
  * like a finished one.
  */
-export async function writeBackup(store: Store, dataDir: string, target: string, env: Env = process.env): Promise<Manifest> {
+export async function writeBackup(store: Store | BackupSource, dataDir: string, target: string, env: Env = process.env): Promise<Manifest> {
   // PostgreSQL has its own tool for a consistent copy; this folder format is the embedded SQLite file's.
   if (store.dialect === "postgres") throw new BackupError("the database is PostgreSQL (DATABASE_URL): back it up with pg_dump; clanker backup copies the embedded SQLite store");
   if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
@@ -174,7 +176,8 @@ export async function writeBackup(store: Store, dataDir: string, target: string,
     throw Object.assign(e as Error, { path: target });
   }
   try {
-    await (store as SqliteStore).vacuumInto(join(partial, DB_FILE));
+    // SQLite past the dialect check above: the SqliteStore, or the CLI's read-only connection.
+    await (store as BackupSource).vacuumInto(join(partial, DB_FILE));
     if (keyText !== null) writeFileSync(join(partial, BACKUP_KEY_FILE), keyText, { mode: 0o600, flag: "wx" });
     const contents: NonNullable<Manifest["contents"]> = {};
     for (const tree of TREES) {

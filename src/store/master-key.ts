@@ -48,7 +48,7 @@ const keyMac = (key: Buffer): Buffer => hmacSha256(key).update(CHECK_TEXT).diges
 
 type CheckState = "new" | "ok" | "wrong";
 
-async function readCheck(store: Store, key: Buffer): Promise<{ state: CheckState; hasMac: boolean }> {
+async function readCheck(store: Pick<Store, "db">, key: Buffer): Promise<{ state: CheckState; hasMac: boolean }> {
   const rows = await store.db.select({ path: files.path, content: files.content }).from(files).where(inArray(files.path, [MAC_PATH, SEALED_PATH]));
   const mac = rows.find((r) => r.path === MAC_PATH);
   if (mac) return { state: bytesEqual(Buffer.from(mac.content), keyMac(key)) ? "ok" : "wrong", hasMac: true };
@@ -62,7 +62,7 @@ async function readCheck(store: Store, key: Buffer): Promise<{ state: CheckState
 }
 
 /** What the stored check says of this key: "new" (no check yet), "ok", or "wrong" (made with another key). */
-export async function masterKeyCheck(store: Store, key: Buffer): Promise<CheckState> {
+export async function masterKeyCheck(store: Pick<Store, "db">, key: Buffer): Promise<CheckState> {
   return (await readCheck(store, key)).state;
 }
 

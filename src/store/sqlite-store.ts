@@ -13,6 +13,7 @@ import { MigrationFailedError, OlderServerError, refuseNewerSchema } from "./new
 import { runningServer } from "./data-lock";
 import type { Db, Store, TxOptions } from "./db";
 import { Checkpointer } from "./checkpointer";
+import { vacuumCopy } from "./backup-source";
 
 /** How long SQLite itself waits for another process's write lock, on this thread; and how long a BEGIN waits in all. */
 const BUSY_SPIN_MS = 20;
@@ -346,14 +347,12 @@ export class SqliteStore implements Store {
     return applied;
   }
 
-  /** A consistent online copy of the live database into a new 0600 file (VACUUM INTO accepts an empty one). */
+  /** A consistent online copy of the live database into a new 0600 file. */
   async vacuumInto(file: string): Promise<void> {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    privateFile(file);
     await this.acquire();
     try {
       this.flushNow(); // VACUUM cannot run inside the open batch's transaction
-      this.sqlite.query("VACUUM INTO ?").run(file);
+      vacuumCopy(this.sqlite, file);
     } finally {
       this.release();
     }
