@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promptText, startFakeModel, type FakeModel } from "./helpers/fake-models";
@@ -177,6 +177,33 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expectOneLineRefusal(await srv.cli(["restore", work, "--data", join(work, "never")]), /not a clanker backup/);
     expectOneLineRefusal(await srv.cli(["restore", join(work, "no-such-backup"), "--data", join(work, "never")]), /no-such-backup does not exist: give the folder `clanker backup` wrote/);
     expect(existsSync(join(work, "never"))).toBe(false);
+  }, 20_000);
+
+  // As another user than root (root reads every file): a backup made by root, restored by the service's user.
+  test.skipIf(process.getuid?.() !== 0)("a backup this user may not read → exit 2, one line saying permission denied and what to do, not 'not a clanker backup'", async () => {
+    const home = mkdtempSync(join(tmpdir(), "clanker-restore-nobody-"));
+    chownSync(home, 65534, 65534);
+    const asNobody = async (source: string) => {
+      const argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, join(import.meta.dir, "..", "src/main.ts"), "restore", source, "--data", join(home, "data")];
+      const p = Bun.spawn(argv, { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, cwd: home, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+      return { stderr, code };
+    };
+    // The scratch folder searchable for the moment: what is refused is the backup itself.
+    chmodSync(work, 0o711);
+    try {
+      // The folder 0700 (as backup writes it), then the folder open and the manifest 0600.
+      expect(statSync(bk).mode & 0o777).toBe(0o700);
+      expectOneLineRefusal(await asNobody(bk), new RegExp(`^clanker: cannot read ${join(bk, "clanker-backup.json")}: permission denied: run the restore as the backup's owner, or chown the backup folder to this user$`));
+      const open = join(work, "bk-open-folder");
+      cpSync(bk, open, { recursive: true });
+      chmodSync(open, 0o755);
+      expectOneLineRefusal(await asNobody(open), /^clanker: cannot read .*bk-open-folder\/clanker-backup\.json: permission denied/);
+      expect(existsSync(join(home, "data"))).toBe(false);
+    } finally {
+      chmodSync(work, 0o700);
+      rmSync(home, { recursive: true, force: true });
+    }
   }, 20_000);
 
   test("a backup with a file cut short, changed or missing since → exit 2, one line naming it, nothing restored (not served as the wrong bytes or a 404)", async () => {

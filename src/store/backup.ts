@@ -198,11 +198,22 @@ export async function writeBackup(store: Store | BackupSource, dataDir: string, 
 
 export function readManifest(source: string): Manifest {
   const file = join(source, MANIFEST_FILE);
-  if (!existsSync(source)) throw new BackupError(`${source} does not exist: give the folder \`clanker backup\` wrote`);
-  if (!existsSync(file)) throw new BackupError(`${source} is not a clanker backup (no ${MANIFEST_FILE})`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Read, not looked for: existsSync is false for a folder this user may not enter (a backup made by root, 0700),
+    // which then read as "no backup here".
+    if (code === "EACCES" || code === "EPERM")
+      throw new BackupError(`cannot read ${file}: permission denied: run the restore as the backup's owner, or chown the backup folder to this user`);
+    if (!existsSync(source)) throw new BackupError(`${source} does not exist: give the folder \`clanker backup\` wrote`);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") throw new BackupError(`${source} is not a clanker backup (no ${MANIFEST_FILE})`);
+    throw e;
+  }
   let m: Manifest;
   try {
-    m = JSON.parse(readFileSync(file, "utf8"));
+    m = JSON.parse(text);
   } catch {
     throw new BackupError(`${file} is not valid JSON`);
   }
