@@ -239,6 +239,28 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     await damage("bk-link", (f) => symlinkSync("/etc/passwd", join(f, "..", "passwd")), /passwd is not a file \(a link\?\), and a backup holds files only/);
   }, 30_000);
 
+  test("a backup whose database was changed since → exit 2 naming clanker.db; one made before the database was hashed restores, saying it was not checked", async () => {
+    const listed = JSON.parse(readFileSync(join(bk, "clanker-backup.json"), "utf8")).database;
+    expect(listed).toEqual({ bytes: statSync(join(bk, "clanker.db")).size, sha256: new Bun.CryptoHasher("sha256").update(readFileSync(join(bk, "clanker.db"))).digest("hex") });
+    // A row edited with any SQLite tool: the file stays a sound database, which quick_check alone passed.
+    const edited = join(work, "bk-db-edited");
+    cpSync(bk, edited, { recursive: true });
+    const db = new Database(join(edited, "clanker.db"));
+    db.run("UPDATE api_keys SET name = 'edited since'");
+    db.close();
+    expectOneLineRefusal(await srv.cli(["restore", edited, "--data", join(work, "db-edited-restored")]), /clanker\.db is not the file it was backed up as \(its SHA-256 differs\): this backup is not whole/);
+    expect(existsSync(join(work, "db-edited-restored"))).toBe(false);
+    const older = join(work, "bk-db-unhashed");
+    cpSync(bk, older, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(older, "clanker-backup.json"), "utf8"));
+    delete manifest.database;
+    writeFileSync(join(older, "clanker-backup.json"), JSON.stringify(manifest));
+    const r = await srv.cli(["restore", older, "--data", join(work, "db-unhashed-restored")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("clanker: warning: clanker.db was not checked against a SHA-256 (this backup was made before clanker recorded one): only SQLite's quick_check passed\n");
+    expect((await srv.cli(["restore", bk, "--data", join(work, "db-hashed-restored")])).stderr).toBe("");
+  }, 30_000);
+
   test("an artifacts folder linked to another disk is backed up as its files, and restored as files", async () => {
     const data = join(work, "artifacts-linked-data");
     expect((await srv.cli(["keys", "create", "--name", "k", "--email", uniqueEmail("linked"), "--data", data])).code).toBe(0);

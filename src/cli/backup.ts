@@ -55,5 +55,7 @@ export async function runRestoreCommand(config: Config, path: string): Promise<v
   const source = resolve(path);
   const m = await guarded(() => restoreBackup(source, config.dataDir), `the disk holding ${config.dataDir} is full: nothing was restored; free space there, or restore into a folder on another disk`);
   console.log(`Restored ${source} (made ${m.createdAt}) into ${config.dataDir}`);
+  // Still restorable, and SQLite's quick_check passed: but a change to its rows since would have gone unseen.
+  if (!m.database) console.error(`clanker: warning: ${DB_FILE} was not checked against a SHA-256 (this backup was made before clanker recorded one): only SQLite's quick_check passed`);
   console.log(`Start it with: ${invocation().shell} serve --data ${config.dataDir}${m.masterKey === "env" ? " (with the same CLANKER_MASTER_KEY)" : ""}`);
 }

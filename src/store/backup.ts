@@ -36,7 +36,17 @@ export interface Manifest {
    * restore, so a file lost or cut short since is refused rather than served as a 404 or as the wrong bytes.
    * Absent in backups made before it; their restore checks the count.
    */
-  contents?: Record<string, { bytes: number; sha256: string }>;
+  contents?: Record<string, FileEntry>;
+  /**
+   * clanker.db's size and SHA-256, checked by a restore before its quick_check: a database changed since (rows edited
+   * with any SQLite tool) passes that check. Absent in backups made before it; their restore says it was not checked.
+   */
+  database?: FileEntry;
+}
+
+interface FileEntry {
+  bytes: number;
+  sha256: string;
 }
 
 /** A write refused for want of space: the file system's (ENOSPC) or SQLite's (SQLITE_FULL). */
@@ -84,7 +94,18 @@ function entriesOf(root: string, tree: string): { rel: string; file: boolean }[]
   return out;
 }
 
-const sha256Of = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+/** Read a MiB at a time: a database (hashed too) may be larger than the memory to spare. */
+function sha256Of(path: string): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hasher.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hasher.digest("hex");
+}
 
 /** The regular files under `root`/`tree`, by their path from `root`, with their sizes and hashes. */
 function describeTree(root: string, tree: string, out: NonNullable<Manifest["contents"]>): void {
@@ -93,17 +114,27 @@ function describeTree(root: string, tree: string, out: NonNullable<Manifest["con
 
 /** A manifest's entry as writeBackup writes one: a path inside a copied tree, its size and SHA-256. */
 const ENTRY_PATH = new RegExp(`^(?:${TREES.join("|")})/(?!(?:.*/)?\\.\\.?(?:/|$))[^\\0]+$`);
-const listed = (rel: string, want: unknown): boolean => {
+const isEntry = (want: unknown): want is FileEntry => {
   const w = want as { bytes?: unknown; sha256?: unknown } | null;
-  return ENTRY_PATH.test(rel) && Number.isSafeInteger(w?.bytes) && (w!.bytes as number) >= 0 && typeof w?.sha256 === "string" && /^[0-9a-f]{64}$/.test(w.sha256);
+  return Number.isSafeInteger(w?.bytes) && (w!.bytes as number) >= 0 && typeof w?.sha256 === "string" && /^[0-9a-f]{64}$/.test(w.sha256);
 };
+const listed = (rel: string, want: unknown): boolean => ENTRY_PATH.test(rel) && isEntry(want);
+
+const damaged = (what: string) => new BackupError(`${what}: this backup is not whole and cannot be restored as it was made; restore another backup (the newest one whose files are all there)`);
+
+/** Refuses a file that is not the one the manifest lists: missing, another size, or other bytes. */
+function checkFile(path: string, want: FileEntry): void {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile()) throw damaged(`${path} is missing`);
+  if (st.size !== want.bytes) throw damaged(`${path} has ${st.size} bytes, not the ${want.bytes} it was backed up with`);
+  if (sha256Of(path) !== want.sha256) throw damaged(`${path} is not the file it was backed up as (its SHA-256 differs)`);
+}
 
 /**
  * Refuses a backup whose files are not all there as it was made (a restore must serve the same data), or that holds
  * what it did not list (a link, say, that a restore would follow out of the backup).
  */
 function checkContents(source: string, m: Manifest): void {
-  const damaged = (what: string) => new BackupError(`${what}: this backup is not whole and cannot be restored as it was made; restore another backup (the newest one whose files are all there)`);
   const present = TREES.flatMap((tree) => entriesOf(source, tree));
   const link = present.find((e) => !e.file);
   if (link) throw damaged(`${join(source, link.rel)} is not a file (a link?), and a backup holds files only`);
@@ -116,13 +147,7 @@ function checkContents(source: string, m: Manifest): void {
   for (const [rel, want] of Object.entries(contents)) if (!listed(rel, want)) throw damaged(`its ${MANIFEST_FILE} lists ${JSON.stringify(rel.slice(0, 200))} otherwise than clanker backup writes an entry`);
   const unlisted = present.find((e) => !(e.rel in (contents as object)));
   if (unlisted) throw damaged(`${join(source, unlisted.rel)} is not among the files its ${MANIFEST_FILE} lists`);
-  for (const [rel, want] of Object.entries(m.contents)) {
-    const path = join(source, rel);
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (!st?.isFile()) throw damaged(`${path} is missing`);
-    if (st.size !== want.bytes) throw damaged(`${path} has ${st.size} bytes, not the ${want.bytes} it was backed up with`);
-    if (sha256Of(path) !== want.sha256) throw damaged(`${path} is not the file it was backed up as (its SHA-256 differs)`);
-  }
+  for (const [rel, want] of Object.entries(m.contents)) checkFile(join(source, rel), want);
 }
 
 function readme(m: Manifest): string {
@@ -178,13 +203,14 @@ export async function writeBackup(store: Store | BackupSource, dataDir: string, 
   try {
     // SQLite past the dialect check above: the SqliteStore, or the CLI's read-only connection.
     await (store as BackupSource).vacuumInto(join(partial, DB_FILE));
+    const database = { bytes: statSync(join(partial, DB_FILE)).size, sha256: sha256Of(join(partial, DB_FILE)) };
     if (keyText !== null) writeFileSync(join(partial, BACKUP_KEY_FILE), keyText, { mode: 0o600, flag: "wx" });
     const contents: NonNullable<Manifest["contents"]> = {};
     for (const tree of TREES) {
       copyTree(join(dataDir, tree), join(partial, tree));
       describeTree(partial, tree, contents);
     }
-    const manifest: Manifest = { format: "clanker-backup", version: 1, createdAt: new Date().toISOString(), masterKey, masterKeyCheck, files: Object.keys(contents).length, contents };
+    const manifest: Manifest = { format: "clanker-backup", version: 1, createdAt: new Date().toISOString(), masterKey, masterKeyCheck, files: Object.keys(contents).length, contents, database };
     writeFileSync(join(partial, "README.txt"), readme(manifest), { mode: 0o600 });
     writeFileSync(join(partial, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
     if (exists(target)) throw new BackupError(`${target} already exists; back up to a new path`);
@@ -292,6 +318,10 @@ export function restoreBackup(source: string, dataDir: string, env: Env = proces
   checkContents(source, m);
   const db = join(source, DB_FILE);
   if (!existsSync(db)) throw new BackupError(`${db} is missing`);
+  if (m.database !== undefined) {
+    if (!isEntry(m.database)) throw damaged(`its ${MANIFEST_FILE} lists ${DB_FILE} otherwise than clanker backup writes an entry`);
+    checkFile(db, m.database);
+  }
   const copy = new Database(db, { readonly: true });
   try {
     const check = copy.query<{ quick_check: string }, []>("PRAGMA quick_check").get()?.quick_check;
