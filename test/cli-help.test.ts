@@ -163,6 +163,22 @@ describe("exit codes", () => {
     expect(existsSync(data)).toBe(false);
   });
 
+  test("keys create / sessions create with stdout closed (>&-) or /dev/null → exit 2 before making anything: the secret would be shown to nobody", async () => {
+    const data = join(scratch, "unseen-secret");
+    const email = uniqueEmail("unseen");
+    for (const args of [["keys", "create", "--name", "unseen", "--email", email], ["sessions", "create", "--email", email]]) {
+      for (const redirect of [">&-", ">/dev/null"]) {
+        const p = Bun.spawn(["sh", "-c", `exec "$@" ${redirect}`, "sh", process.execPath, MAIN, ...args, "--data", data], { env: srv.env, cwd: ROOT, stdin: "ignore", stderr: "pipe" });
+        const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+        const what = args[0] === "keys" ? "key" : "session token";
+        expect({ code, stderr }).toEqual({ code: 2, stderr: `clanker: stdout is closed or /dev/null: the new ${what} would be shown to nobody, and is not made; run it with stdout to a terminal, a pipe or a file\n` });
+      }
+    }
+    expect(existsSync(data)).toBe(false);
+    // A pipe is still fine.
+    expect((await run(["keys", "create", "--name", "seen", "--email", email, "--data", data])).code).toBe(0);
+  });
+
   test("a path with no skill folder there is a bad value → exit 2, one line", async () => {
     const r = await run(["skills", "import", join(scratch, "missing")]);
     expect(r.code).toBe(2);

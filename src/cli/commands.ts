@@ -58,6 +58,23 @@ async function configOf(
   return config;
 }
 
+/**
+ * Refuses, before anything is made, when stdout is /dev/null: a secret printed once would be shown to nobody. Closed
+ * (`>&-`), fd 1 is /dev/null too: Bun reopens it there. No command that prints a secret can send it elsewhere.
+ */
+async function refuseUnseenSecret(what: string): Promise<void> {
+  const { fstatSync, statSync } = await import("node:fs");
+  let out;
+  try {
+    out = fstatSync(1);
+  } catch {
+    out = null; // no fd 1 at all
+  }
+  const devNull = statSync("/dev/null", { throwIfNoEntry: false });
+  if (out === null || (devNull && out.isCharacterDevice() && out.rdev === devNull.rdev))
+    throw new UsageError(`stdout is closed or /dev/null: the new ${what} would be shown to nobody, and is not made; run it with stdout to a terminal, a pipe or a file`);
+}
+
 /** Opens (and migrates) the data dir's store for one command, and closes it after. */
 async function withStore<T>(config: Config, fn: (store: Store) => T | Promise<T>): Promise<T> {
   const { openStore, storeOptions } = await import("../store/db");
@@ -142,6 +159,7 @@ const keys: Cmd = {
       },
       examples: ['clanker keys create --name "my key" --email you@example.com', "clanker keys create --name ci --workspace team"],
       async run({ args }) {
+        await refuseUnseenSecret("key");
         const config = await configOf(args, { dataDir: true, announceNew: true });
         const { runKeysCreate } = await import("./identity");
         await withStore(config, (store) => runKeysCreate(store, config, args));
@@ -178,6 +196,7 @@ const sessions: Cmd = {
       args: { email: { type: "string", valueHint: "EMAIL", required: true, description: "The user (made if new)" }, data },
       examples: ["clanker sessions create --email you@example.com"],
       async run({ args }) {
+        await refuseUnseenSecret("session token");
         const config = await configOf(args, { dataDir: true, announceNew: true });
         const { runSessionsCreate } = await import("./identity");
         await withStore(config, (store) => runSessionsCreate(store, args.email));
