@@ -533,6 +533,8 @@ describe("CLANKER_SKILLS_DIR and `clanker skills import`", () => {
     expect(out).toContain("meeting-notes");
     const badLine = out.split("\n").find((l) => l.includes(join(importDir, "Bad_Folder")));
     expect({ badLine, out }).toMatchObject({ badLine: expect.stringMatching(/name/i) });
+    // The good ones imported, but not all: a script must not take it as done.
+    expect({ code: r.code, summary: /^\d+ of \d+ skills imported/m.test(r.stdout) }).toEqual({ code: 1, summary: true });
 
     // A folder holding a single skill imports too.
     const one = await srv.cli(["skills", "import", singleDir]);
