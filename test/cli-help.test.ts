@@ -75,6 +75,13 @@ describe("--version and --help", () => {
     });
   }
 
+  test("a help flag before the verb (keys -h list) shows the verb's help, as after it does", async () => {
+    const list = await run(["keys", "list", "--help"]);
+    expect(list.stdout).toContain("USAGE clanker keys list");
+    for (const argv of [["keys", "-h", "list"], ["keys", "--help", "list"], ["-h", "keys", "list"]]) expect(await run(argv)).toEqual(list);
+    expect((await run(["keys", "-h"])).stdout).toContain("USAGE clanker keys ");
+  });
+
   test("clanker --help lists every command; a group's --help lists its verbs", async () => {
     const r = await run(["--help"]);
     expect(r.code).toBe(0);

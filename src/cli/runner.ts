@@ -32,6 +32,8 @@ function resolve(root: Cmd, argv: string[], forHelp: boolean): { cmd: Cmd; rest:
   let cmd = root;
   let i = 0;
   while (cmd.subCommands) {
+    // `clanker keys -h list` is list's help, as `clanker keys list -h` is: the help flag is no stop on the way down.
+    if (forHelp) while (HELP.has(argv[i] ?? "")) i++;
     const word = argv[i];
     if (word === undefined || word.startsWith("-")) {
       if (forHelp || (word !== undefined && HELP.has(word))) return { cmd, rest: argv.slice(i) };
