@@ -48,6 +48,14 @@ export function url(name: string, raw: string | undefined): string | null {
   return raw.replace(/\/+$/, "");
 }
 
+/** A model's name as a provider takes it: blank, or with spaces or control characters around it, no provider knows it. */
+export function modelName(name: string, raw: string | undefined, fallback: string): string {
+  if (raw === undefined || raw === "") return fallback;
+  if (raw.trim() !== raw || /[\x00-\x1f\x7f]/.test(raw))
+    throw new ConfigError(`${name} must be a model's name (e.g. ${fallback}), with no spaces around it, got ${JSON.stringify(raw)}; unset it for ${fallback}`);
+  return raw;
+}
+
 /** A From with an address in it (`name@host`, `Display Name <name@host>`…) on one line: what a typo is not. */
 export function mailbox(name: string, raw: string | undefined): string {
   if (!raw) return "Clanker <clanker@localhost>";

@@ -4,7 +4,7 @@ import type { LogFormat, LogLevel } from "./lib/log";
 import { stdoutIsTerminal } from "./lib/terminal";
 import { decodeMasterKey } from "./lib/master-key-text";
 import { defaultReplicaRuns, defaultWorkers } from "./executor/sizing";
-import { allowedHosts, anthropicBase, bool, ConfigError, cron, dsn, int, isLoopback, mailbox, num, oauthApp, onOff, openaiBase, redisPrefix, slackConfig, smtpUrl, trustedProxies, url } from "./config-values";
+import { allowedHosts, anthropicBase, bool, ConfigError, cron, dsn, int, isLoopback, mailbox, modelName, num, oauthApp, onOff, openaiBase, redisPrefix, slackConfig, smtpUrl, trustedProxies, url } from "./config-values";
 
 // Rate limits go up to a billion a minute: a load test on a fast machine passes a million a minute in seconds, and its
 // figures would then measure 429s.
@@ -230,10 +230,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     models: {
       anthropicApiKey: env.ANTHROPIC_API_KEY?.trim() || null,
       anthropicBaseUrl: anthropicBase(url("ANTHROPIC_BASE_URL", env.ANTHROPIC_BASE_URL)),
-      anthropicModel: env.CLANKER_ANTHROPIC_MODEL || "claude-sonnet-4-5",
+      anthropicModel: modelName("CLANKER_ANTHROPIC_MODEL", env.CLANKER_ANTHROPIC_MODEL, "claude-sonnet-4-5"),
       openaiBaseUrl: openaiBase(url("OPENAI_BASE_URL", env.OPENAI_BASE_URL)),
       openaiApiKey: env.OPENAI_API_KEY?.trim() || null,
-      openaiModel: env.CLANKER_OPENAI_MODEL || "llama3.1",
+      openaiModel: modelName("CLANKER_OPENAI_MODEL", env.CLANKER_OPENAI_MODEL, "llama3.1"),
       maxOutputTokens: int("CLANKER_MAX_OUTPUT_TOKENS", env.CLANKER_MAX_OUTPUT_TOKENS, 4096, 1, 200_000),
     },
     executor: {

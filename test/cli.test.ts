@@ -67,6 +67,15 @@ describe("invalid configuration", () => {
     expectUsageError(await run(["serve"], { CLANKER_MAX_BODY_BYTES: "lots" }, 5_000), /CLANKER_MAX_BODY_BYTES/);
   });
 
+  test("a blank or space-padded model name (CLANKER_ANTHROPIC_MODEL=\" \") → exit 2, one line naming it and the value", async () => {
+    const bad: [string, string][] = [["CLANKER_ANTHROPIC_MODEL", " "], ["CLANKER_OPENAI_MODEL", "\t"], ["CLANKER_ANTHROPIC_MODEL", "claude-sonnet-4-5 "]];
+    for (const [name, value] of bad) {
+      const r = await run(["serve"], { [name]: value }, 5_000);
+      expectUsageError(r, new RegExp(`^clanker: ${name} must be a model's name`));
+      expect(r.stderr).toContain(`got ${JSON.stringify(value)}`);
+    }
+  });
+
   test("DATABASE_URL at a closed port → exit 1 and one line naming DATABASE_URL, never its password", async () => {
     const r = await run(["serve"], { DATABASE_URL: "postgres://clanker:hunter2@127.0.0.1:1/clanker", CLANKER_DATA_DIR: join(scratch, "no-pg") }, 15_000);
     expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: 1 });

@@ -32,6 +32,13 @@ describe("executor threads", () => {
     expect(() => loadConfig({}, { CLANKER_CREDIT_GRANT: "-1" })).toThrow("CLANKER_CREDIT_GRANT must be a number from 0");
   });
 
+  test("model names: empty is unset (the default); blank or padded is refused naming the variable; others are kept as given", () => {
+    expect(loadConfig({}, { CLANKER_ANTHROPIC_MODEL: "", CLANKER_OPENAI_MODEL: "" }).models).toMatchObject({ anthropicModel: "claude-sonnet-4-5", openaiModel: "llama3.1" });
+    expect(loadConfig({}, { CLANKER_OPENAI_MODEL: "qwen2.5:7b-instruct" }).models.openaiModel).toBe("qwen2.5:7b-instruct");
+    for (const name of ["CLANKER_ANTHROPIC_MODEL", "CLANKER_OPENAI_MODEL"])
+      for (const bad of [" ", "  \t", " claude", "llama3.1\n", "a\x00b"]) expect(() => loadConfig({}, { [name]: bad })).toThrow(`${name} must be a model's name`);
+  });
+
   test("CLANKER_MAIL_FROM is an address, with or without a name; anything else is refused at start, not by the mail server at the first sign-in", () => {
     for (const from of ["clanker@example.com", "Clanker <clanker@example.com>", "<a@b.test>", '"john doe"@example.com', "bot@example.com (Clanker)", '"A <b>" <x@y.test>', "bot+tag@bücher.example"])
       expect(loadConfig({}, { CLANKER_MAIL_FROM: from }).signin.mailFrom).toBe(from);
