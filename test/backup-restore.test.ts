@@ -305,18 +305,21 @@ describe.skipIf(testDialect() === "postgres")("backup and restore with the maste
     expect(existsSync(join(work, "newer-restored"))).toBe(false);
   }, 20_000);
 
-  test("a manual backup removes the unfinished folders backups killed part-way left beside it, never one still being written", async () => {
+  test("a manual backup removes the unfinished folders a backup to the same name killed part-way left beside it, never one still being written nor another name's", async () => {
     const dir = join(work, "manual-partials");
-    // A killed `clanker backup`'s (its process gone, an hour ago), holding the master key; a live server's, just begun.
-    const killed = join(dir, ".bk-killed.partial-999999999-1");
+    // A killed `clanker backup bk-new`'s (its process gone, an hour ago), holding the master key; a live server's, just
+    // begun; and a hidden folder of the same shape that is not this backup's (in a home folder, say).
+    const killed = join(dir, ".bk-new.partial-999999999-1");
     const going = join(dir, `.clanker-backup-20240101T000000000Z.partial-${srv.pid}-${Date.now()}`);
+    const others = join(dir, ".photos.partial-999999999-1");
     mkdirSync(killed, { recursive: true });
     writeFileSync(join(killed, "master.key"), "secret");
     mkdirSync(going);
+    mkdirSync(others);
     const r = await srv.cli(["backup", join(dir, "bk-new")]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     expect(r.stdout).toContain("removed 1 unfinished backup folder(s) beside it");
-    expect(readdirSync(dir).sort()).toEqual([basename(going), "bk-new"].sort());
+    expect(readdirSync(dir).sort()).toEqual([basename(going), basename(others), "bk-new"].sort());
   }, 20_000);
 
   test("a single-file backup (an older clanker's: the database alone) given to restore is refused saying how to use it", async () => {

@@ -658,6 +658,11 @@ describe("webhooks", () => {
     // Rotated again at once: the secret just replaced stops, the one before it is long gone.
     const again = await call("POST", "/api/v1/webhooks/secret/rotate");
     expect(again.body.previousSecretExpiresAt).toBeNull();
+    // A workspace whose secret was never made keeps none: no overlap is said to last.
+    const fresh2 = client(srv, { apiKey: await srv.createKey({ email: uniqueEmail("ev-rotate-first") }) });
+    const first = await fresh2("POST", "/api/v1/webhooks/secret/rotate", { body: { previousSecretValidSeconds: 3600 } });
+    expect(first.body.previousSecretExpiresAt).toBeNull();
+    expect((await fresh2("GET", "/api/v1/webhooks/secret")).body.previousSecretExpiresAt).toBeNull();
     const path2 = `/ok/${marker("hook-overlap-2")}`;
     await run(call, { input: `Summarize after the overlap ${marker("hook-overlap-in-2")}`, callbackUrl: `${recvUrl}${path2}` });
     const d2 = await waitUntil("the webhook after the overlap", () => deliveriesTo(path2)[0]);

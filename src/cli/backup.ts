@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Config } from "../config";
 import { DB_FILE, noDataIn } from "../store/data-dir";
 import { BACKUP_KEY_FILE, BackupError, diskFull, restoreBackup, writeBackup } from "../store/backup";
-import { sweepPartialsIn } from "../store/backup-partials";
+import { sweepPartialsOf } from "../store/backup-partials";
 import { openBackupSource } from "../store/backup-source";
 import { MasterKeyError } from "../lib/master-key-text";
 import { usageError as refuse } from "./errors";
@@ -45,7 +45,7 @@ export async function runBackupCommand(config: Config, path: string): Promise<vo
   }, `the disk holding ${dirname(target)} is full: nothing was written; free space there, or back up to another disk`);
   // What backups killed part-way left beside it (a database copy and the master key each): only scheduled backups
   // removed them, in their own folder.
-  const swept = sweepPartialsIn(dirname(target), false);
+  const swept = sweepPartialsOf(target, false);
   console.log(`Backup written to ${target} (database, ${m.files} artifact and skill files)${swept.length ? `; removed ${swept.length} unfinished backup folder(s) beside it` : ""}`);
   if (m.masterKey === "file") console.log(`SECRET: ${target}/${BACKUP_KEY_FILE} decrypts every stored secret and BYOK key; keep the backup private.`);
   if (m.masterKey === "env") console.log(`The master key is NOT in the backup (it is in CLANKER_MASTER_KEY): restore and serve with the same CLANKER_MASTER_KEY.`);

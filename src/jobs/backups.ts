@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync } from 
 import { join } from "node:path";
 import type { Config } from "../config";
 import { diskFull, writeBackup } from "../store/backup";
-import { sweepPartials } from "../store/backup-partials";
+import { SCHEDULED_PARTIAL, sweepPartials } from "../store/backup-partials";
 import type { Store } from "../store/db";
 import type { Job } from "./scheduler";
 import { Cron } from "croner";
@@ -61,7 +61,7 @@ export async function runScheduledBackup(config: Config, store: Store, log: Log)
   const old = all.slice(0, Math.max(0, all.length - keep));
   for (const name of old) rmSync(join(dir, name), { recursive: true, force: true });
   // With the partial folders of backups killed before they finished (a database copy each), never of one still going.
-  old.push(...sweepPartials(dir, names, writing > 0));
+  old.push(...sweepPartials(dir, names, writing > 0, SCHEDULED_PARTIAL));
   log(`backup written to ${target} (${m.files} files${m.masterKey === "env" ? "; master key not included: it is in CLANKER_MASTER_KEY" : ""}${old.length ? `; removed ${old.length} older` : ""})`);
   return target;
 }

@@ -1,14 +1,15 @@
 // Connectors: which sources a workspace can read (github, local, remote), connecting and disconnecting them
 // (owners/admins, audited, tokens sealed), and reading sources, branches and content. Shared by REST, MCP and runs.
 import { mkdirSync } from "node:fs";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { join } from "node:path";
 import type { Config } from "../../config";
 import { assertRole, type Ctx } from "../../lib/context";
 import { InvalidRequestError, NotFoundError } from "../../lib/errors";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
-import { memberships, users } from "../../store/schema";
+import { memberships } from "../../store/schema";
+import { serverOwnerId } from "../users/service";
 import type { ConnectionStore } from "../connections/store";
 import type { OAuthStates } from "../connections/oauth-states";
 import type { OAuthCallbackMeta, OAuthCallbacks, OAuthConfirmation, OAuthFlow } from "../connections/oauth-flow";
@@ -50,19 +51,19 @@ export function createConnectorsService(d: ConnectorsDeps) {
     const [row] = await store.db
       .select({ userId: memberships.userId })
       .from(memberships)
-      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, sql`(select min(${users.id}) from ${users})`)));
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, serverOwnerId())));
     return row !== undefined;
   }
 
   /** The server's set-up for the connector, and for one that serves the server's folders, the workspace's right to them. */
-  async function configuredFor(workspaceId: number, p: ConnectorProvider) {
+  function configuredFor(p: ConnectorProvider, readsFolders: boolean) {
     const conf = p.configured(config);
-    if (!conf.ok || !p.serverFolders || (await readsServerFolders(workspaceId))) return conf;
+    if (!conf.ok || !p.serverFolders || readsFolders) return conf;
     return { ok: false as const, reason: "this server's folders are shared with the workspaces its owner is a member of; ask the server's owner to invite you to one" };
   }
 
   async function statusOf(workspaceId: number, p: ConnectorProvider) {
-    const conf = await configuredFor(workspaceId, p);
+    const conf = configuredFor(p, p.serverFolders === true && (await readsServerFolders(workspaceId)));
     const c = p.needsConnection ? await connections.get(workspaceId, "connector", p.id) : null;
     return {
       id: p.id,
@@ -81,7 +82,8 @@ export function createConnectorsService(d: ConnectorsDeps) {
 
   /** What a provider needs to act for ctx's workspace; refuses when the server or the workspace is not set up. */
   async function contextFor(workspaceId: number, p: ConnectorProvider): Promise<ConnectorContext> {
-    const conf = await configuredFor(workspaceId, p);
+    const readsFolders = await readsServerFolders(workspaceId);
+    const conf = configuredFor(p, readsFolders);
     if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
     let credentials: Record<string, string> | null = null;
     let settings: Record<string, unknown> = {};
@@ -92,7 +94,7 @@ export function createConnectorsService(d: ConnectorsDeps) {
       settings = c.settings;
     }
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    return { config, credentials, settings, cacheDir, workspaceId, readsServerFolders: await readsServerFolders(workspaceId) };
+    return { config, credentials, settings, cacheDir, workspaceId, readsServerFolders: readsFolders };
   }
 
   async function save(ctx: Ctx, p: ConnectorProvider, c: NonNullable<Awaited<ReturnType<ConnectorProvider["connect"]>>["connected"]>, via: string) {
@@ -143,12 +145,13 @@ export function createConnectorsService(d: ConnectorsDeps) {
     async connect(ctx: Ctx, connector: string, input: { token?: string; url?: string }, redirectUri: string) {
       const p = providerOf(connector);
       assertRole(ctx, "admin", "connect connectors");
-      const conf = await configuredFor(ctx.workspaceId, p);
+      const readsFolders = await readsServerFolders(ctx.workspaceId);
+      const conf = configuredFor(p, readsFolders);
       if (!conf.ok) throw new InvalidRequestError(`The ${p.id} connector is not configured on this server: ${conf.reason}`, "connector", "CONNECTOR_NOT_CONFIGURED");
       if (!p.needsConnection) return { connector: p.id, connected: true as const, account: null };
       // The current settings, for connectors that add to them (remote); the credentials are never reused.
       const settings = (await connections.get(ctx.workspaceId, "connector", p.id))?.settings ?? {};
-      const pc: ConnectorContext = { config, credentials: null, settings, cacheDir, workspaceId: ctx.workspaceId, readsServerFolders: await readsServerFolders(ctx.workspaceId) };
+      const pc: ConnectorContext = { config, credentials: null, settings, cacheDir, workspaceId: ctx.workspaceId, readsServerFolders: readsFolders };
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
       if (input.url !== undefined) {
         const r = await p.connect(pc, { url: input.url });

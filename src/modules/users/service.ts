@@ -1,5 +1,5 @@
 // People and their personal workspaces: created on first sign-in or by the CLI.
-import { and, asc, count, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, asc, count, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Store } from "../../store/db";
 import { invitations, users } from "../../store/schema";
 import { insertOwnedWorkspace } from "../workspaces/insert";
@@ -27,6 +27,9 @@ const LITERAL_RE = /^\[(?:ipv6:)?[0-9a-f.:]+\]$/;
  * Unicode form and a full-width spelling are one domain), in Unicode as people type it. Before, "üser@" in NFC and
  * in NFD, or "bücher.example" and "xn--bcher-kva.example", were separate users with separate code budgets.
  */
+/** The server's owner, its first user, as a subquery (who may read the server's own folders, whom a fresh install belongs to). */
+export const serverOwnerId = (): SQL<number> => sql<number>`(select min(${users.id}) from ${users})`;
+
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().normalize("NFC").toLowerCase();
   // Quoted as JSON: a control character or an invisible one shows as an escape.
@@ -58,7 +61,7 @@ export function createUsersService(store: Store) {
 
   /** The server's first user: who owns a fresh install. */
   async function owner(): Promise<User | undefined> {
-    const [row] = await store.db.select().from(users).orderBy(asc(users.id)).limit(1);
+    const [row] = await store.db.select().from(users).where(eq(users.id, serverOwnerId()));
     return row;
   }
 

@@ -10,6 +10,7 @@ import type { SecretBox } from "../../lib/secret-box";
 import { deleteInBatches } from "../../store/prune";
 import type { Store } from "../../store/db";
 import { writeAudit } from "../../store/audit";
+import { lockedRows } from "../../store/row-lock";
 import { webhookDeliveries, webhookSecrets } from "../../store/schema";
 import type { Log } from "../../lib/log";
 import { leaseMillis } from "../../lib/replica";
@@ -358,19 +359,19 @@ export function createWebhooksService(store: Store, box: SecretBox, config: Webh
         throw new InvalidRequestError(`previousSecretValidSeconds must be a whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS} (7 days)`, "previousSecretValidSeconds");
       const secret = newSecret();
       const now = Date.now();
-      const previousUntil = overlap > 0 ? now + overlap * 1000 : null;
-      await store.tx(async () => {
-        // A workspace whose secret was never made has none to keep.
-        const [old] = overlap > 0 ? await db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, ctx.workspaceId)) : [];
-        const current = old ? box.open(old.ciphertext, aadOf(ctx.workspaceId)) : null;
+      const previousUntil = await store.tx(async () => {
+        // Locked (PostgreSQL): two rotations at once each kept the same old secret, and the one shown to the first
+        // caller then signed nothing. A workspace whose secret was never made has none to keep.
+        const [old] = overlap > 0 ? await lockedRows(store, db.select().from(webhookSecrets).where(eq(webhookSecrets.workspaceId, ctx.workspaceId)), "update") : [];
         const row = {
           ciphertext: box.seal(secret, aadOf(ctx.workspaceId)),
-          previousCiphertext: current === null ? null : box.seal(current, aadOf(ctx.workspaceId)),
-          previousUntil,
+          previousCiphertext: old ? old.ciphertext : null,
+          previousUntil: old ? now + overlap * 1000 : null,
           createdAt: now,
         };
         await db.insert(webhookSecrets).values({ workspaceId: ctx.workspaceId, ...row }).onConflictDoUpdate({ target: webhookSecrets.workspaceId, set: row });
-        await writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null, metadata: { previousSecretValidSeconds: overlap } });
+        await writeAudit(store, ctx, { action: "webhook.secret.rotate", resourceType: "webhook_secret", resourceId: null, metadata: { previousSecretValidSeconds: old ? overlap : 0 } });
+        return row.previousUntil;
       });
       return secretView({ secret, previous: null, previousUntil });
     },
