@@ -389,7 +389,10 @@ describe("graceful shutdown", () => {
     const res = await fetch(`${s.url}/api/v1/workflows/${def.id}/stream`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(200);
     const read = new Response(res.body).text();
-    await waitFor(() => api("GET", `/api/v1/workflows/runs/${res.headers.get("x-workflow-run-id")}`), (r) => r.body.steps?.one?.status === "running");
+    const run = await waitFor(() => api("GET", `/api/v1/workflows/runs/${res.headers.get("x-workflow-run-id")}`), (r) => r.body.steps?.one?.status === "running");
+    // Its execution under way, not only queued (a stop waits for the runs under way; one still queued, on PostgreSQL
+    // until a claim round takes it, goes to the next start).
+    await waitFor(() => api("GET", `/api/v1/executions/${run.body.steps.one.executionId}/status`), (r) => r.body.status === "running");
     const t0 = Date.now();
     process.kill(s.pid, "SIGTERM");
     expect(await s.exited()).toBe(0);

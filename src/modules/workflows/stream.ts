@@ -11,6 +11,7 @@ import type { RunState } from "./run-state";
 
 const ENDED = new Set(["suspended", "completed", "failed", "cancelled"]);
 const KEEP_ALIVE_MS = 5_000; // well inside Bun's idle timeout
+const SHUTDOWN_FLUSH_MS = 500;
 
 /** Every open stream's end: a shutdown ends them (the run goes on at the next start; a client streams it again). */
 const following = new Set<() => void>();
@@ -37,7 +38,7 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
   const finish = (reached: boolean) => {
     if (finished) return;
     finished = true;
-    following.delete(onAbort);
+    following.delete(onShutdown);
     unsubscribe();
     signal?.removeEventListener("abort", onAbort);
     if (reached) {
@@ -47,7 +48,16 @@ function follow(services: Services, ctx: Ctx, runId: string, writer: UIMessageSt
     done();
   };
   const onAbort = () => finish(false);
-  following.add(onAbort);
+  // A shutdown ends the stream once what is queued has gone out (blocks heard, a state read under way: on PostgreSQL
+  // the read takes a round trip, and the step's text heard meanwhile was dropped), for half a second at most.
+  const onShutdown = () => {
+    const cut = setTimeout(() => finish(false), SHUTDOWN_FLUSH_MS);
+    later(() => {
+      clearTimeout(cut);
+      finish(false);
+    });
+  };
+  following.add(onShutdown);
   // Every write waits its turn behind the store reads queued before it: the parts keep the events' order, and a
   // block heard live while the blocks written before the attach are read is sent after them.
   let queue: Promise<void> = Promise.resolve();
