@@ -2,26 +2,25 @@
 // key (whole, cut short, masked as "sk-proj-ab***…wxyz" or "sk-...WXYZ", or by its SHA-256 as LiteLLM does), and the
 // message reaches members, callbacks, logs and the database. A workspace's own key (BYOK, a skill's bound key) is
 // named by its last four, as everywhere else; the server's own by no part of it.
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../lib/crypto";
 
-/** The fewest characters of a key a repeated fragment must have to be taken for it (shorter ones are common words). */
-const FRAGMENT_MIN = 12;
 /** What a provider masks a key's middle with. */
 const MASKED = /[\w-]*(?:\*{3,}|\.{3,}|…)[\w*.…-]*/g;
+/** Words long enough to be taken for a fragment of the key when it holds them (shorter ones are common words). */
 const WORDS = /[\w-]{12,}/g;
 
 export function withoutKey(message: string, sent: string | null | undefined, byok: boolean): string {
   const key = sent?.trim();
   if (!key || key.length < 8) return message;
   const label = byok ? `…${key.slice(-4)}` : "[the server's key]";
-  const hash = createHash("sha256").update(key).digest("hex");
+  const hash = sha256Hex(key);
   return (
     message
       .split(key)
       .join(label)
       .replace(new RegExp(hash, "gi"), "[its hash]")
       // Cut short, or a long run of it: any word of 12+ characters found in the key.
-      .replace(WORDS, (w) => (w.length >= FRAGMENT_MIN && key.includes(w) ? label : w))
+      .replace(WORDS, (w) => (key.includes(w) ? label : w))
       .replace(MASKED, (m) => (isMaskOf(m, key) ? label : m))
   );
 }
