@@ -168,7 +168,12 @@ export class EventBus {
   private committedLog(): Database | null {
     if (this.reader !== undefined) return this.reader;
     const file = this.store.sqlite?.filename;
-    return (this.reader = file && file !== ":memory:" ? new Database(file, { readonly: true }) : null);
+    if (!file || file === ":memory:") return (this.reader = null);
+    this.reader = new Database(file, { readonly: true });
+    // A read can meet SQLITE_BUSY for a moment (another process's recovery of the WAL index, a WAL being reset): it
+    // waits, as the store's own connection does, instead of ending every stream that read then.
+    this.reader.run("PRAGMA busy_timeout = 5000");
+    return this.reader;
   }
 
   /** Lets go of the log's reader (before the store closes: the last connection to close folds the WAL in and removes it). */

@@ -113,8 +113,11 @@ export const eventsRoutes = (app: Platform) =>
         taken = null;
         resolve?.();
       };
+      // Settled once the stream is placed in the log (or could not be): the answer waits for it, so a log that cannot be
+      // read is a typed error, not a 200 that ends at once (and frees its slot before the client knows it is gone).
+      let placed!: Promise<void>;
       const stream = new ReadableStream<Uint8Array>({
-        async start(controller) {
+        start(controller) {
           let closed = false;
           // Caught up: from here on a client that falls MAX_BUFFERED behind is dropped. Before, the backlog after
           // Last-Event-ID is handed over at the client's pace (a fast client resuming from far back was dropped every
@@ -176,17 +179,24 @@ export const eventsRoutes = (app: Platform) =>
           heartbeat(controller, recheck);
           stopAsking = deps.authenticator.onAccessEnded(recheck);
           open.add(stop);
-          // The log could not be read: the stream ends (the client reconnects with Last-Event-ID), and lets go.
-          try {
-            // "connected" once nothing committed from here on can be left out: a client may act on it at once.
-            await following.placed;
-          } catch (e) {
-            stop();
-            throw e;
-          }
-          if (!closed) controller.enqueue(HELLO);
-          // Not awaited: the stream's pull (which paces the catch-up) is called only once start has returned.
-          following.replayed.then(() => void (live = true), stop);
+          // The log could not be read: the stream ends and lets go (later, the client reconnects with Last-Event-ID).
+          placed = following.placed.then(
+            () => {
+              // "connected" once nothing committed from here on can be left out: a client may act on it at once.
+              if (!closed) controller.enqueue(HELLO);
+              following.replayed.then(
+                () => void (live = true),
+                (e) => {
+                  if (!closed) deps.log.warn(`an event stream ended: the log could not be read (${(e as Error)?.message ?? e}); its client resumes with Last-Event-ID`);
+                  stop();
+                },
+              );
+            },
+            (e) => {
+              stop();
+              throw e;
+            },
+          );
         },
         // The client took all that was queued (the queue holds no bytes past its high-water mark of 0).
         pull() {
@@ -198,7 +208,7 @@ export const eventsRoutes = (app: Platform) =>
         // Queued bytes, not chunks: what desiredSize counts, and so what MAX_BUFFERED bounds (by chunk count, a client
         // that stopped reading was dropped only after about a million events).
       }, { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 });
-      return new Response(stream, { headers: STREAM_HEADERS });
+      return placed.then(() => new Response(stream, { headers: STREAM_HEADERS }));
     },
     {
       auth: true,
