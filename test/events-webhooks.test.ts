@@ -300,11 +300,13 @@ describe("SSE: GET /api/events", () => {
 
   test("one caller holds at most 32 streams: the 33rd is a 429 TOO_MANY_STREAMS; closing one makes room", async () => {
     const key = await srv.createKey({ email: uniqueEmail("ev-streams") });
-    const streams: AbortController[] = [];
+    // Each answer is held, not only its AbortController: a Response the test let go of could be collected, and its
+    // connection closed, freeing a slot in the middle of the count (a 33rd admitted on a loaded CI machine).
+    const streams: { ac: AbortController; r: Response }[] = [];
     const open = async () => {
       const ac = new AbortController();
       const r = await fetch(sseUrl(key), { signal: ac.signal });
-      if (r.status === 200) streams.push(ac);
+      if (r.status === 200) streams.push({ ac, r });
       return { status: r.status, body: r.status === 200 ? null : ((await r.json()) as { error: { code: string } }) };
     };
     try {
@@ -316,10 +318,10 @@ describe("SSE: GET /api/events", () => {
       const other = await fetch(sseUrl(keys.b));
       expect(other.status).toBe(200);
       await other.body?.cancel();
-      streams.pop()!.abort();
+      streams.pop()!.ac.abort();
       await waitUntil("the closed stream's slot", async () => (await open()).status === 200);
     } finally {
-      for (const ac of streams) ac.abort();
+      for (const { ac } of streams) ac.abort();
     }
   });
 
