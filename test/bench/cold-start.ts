@@ -46,8 +46,9 @@ export async function serveStartMs(binary: string, dataDir: string, atReady?: (p
 /** spawn → `keys create` exits 0; ms. */
 export async function keysCreateMs(binary: string, dataDir: string, name: string): Promise<number> {
   const t0 = performance.now();
-  const p = Bun.spawn([binary, "keys", "create", "--name", name, "--data", dataDir], { env, stdout: "ignore", stderr: "pipe" });
-  const code = await p.exited;
+  // stdout a pipe: `keys create` refuses to make a key nobody would see (stdout closed or /dev/null).
+  const p = Bun.spawn([binary, "keys", "create", "--name", name, "--data", dataDir], { env, stdout: "pipe", stderr: "pipe" });
+  const [code] = await Promise.all([p.exited, new Response(p.stdout).arrayBuffer()]);
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`keys create exited ${code}: ${await new Response(p.stderr).text()}`);
   return ms;
