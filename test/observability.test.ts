@@ -94,11 +94,12 @@ describe("metrics", () => {
     // PostgreSQL): the delivery is counted only then.
     await waitUntil("the delivery to be recorded", async () => sample(parseMetrics((await scrape(srv.url)).text), "clanker_webhook_deliveries_total", { result: "delivered" }) === 1);
 
-    // An SSE client, connected while we scrape.
+    // An SSE client, connected while we scrape. Its answer and reader are held with the abort until it leaves: a
+    // Response the test let go of could be collected and its connection closed, out of the count before the scrape.
     const abort = new AbortController();
-    const sse = await fetch(`${srv.url}/api/events`, { headers: { "x-api-key": key }, signal: abort.signal });
-    const reader = sse.body!.getReader();
-    await reader.read();
+    const res = await fetch(`${srv.url}/api/events`, { headers: { "x-api-key": key }, signal: abort.signal });
+    const sse = { abort, res, reader: res.body!.getReader() };
+    await sse.reader.read();
 
     const m = await scrape(srv.url);
     expect(m.status).toBe(200);
@@ -127,7 +128,7 @@ describe("metrics", () => {
     expect(sample(s, "clanker_event_listeners")).toBeGreaterThanOrEqual(1);
     expect(sample(s, "clanker_store_retries_total")).toBeNumber();
 
-    abort.abort();
+    sse.abort.abort();
     await waitUntil("the SSE client to be gone", async () => sample(parseMetrics((await scrape(srv.url)).text), "clanker_sse_clients") === 0);
   });
 
