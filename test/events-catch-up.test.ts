@@ -76,10 +76,12 @@ test("a resume from far back gets the whole backlog in order, and the server ans
 test("a client that stops reading while it catches up holds nothing back: its catch-up waits, others are answered, and it goes when it hangs up", async () => {
   const ac = new AbortController();
   const res = await fetch(`${srv.url}/api/events`, { headers: { "x-api-key": key, "last-event-id": "1" }, signal: ac.signal });
+  // The answer is held with its abort until the hang-up: a Response let go of is collected and its connection closed.
+  const stalled = { ac, res };
   expect(res.status).toBe(200);
   // Never read: the server hands it a step, then waits for it.
   for (let i = 0; i < 5; i++) expect((await fetch(`${srv.url}/api/v1/profile`, { headers: { "x-api-key": key } })).status).toBe(200);
-  ac.abort();
+  stalled.ac.abort();
   // Its slot is given back (32 streams a caller): 32 more open and close.
   for (let i = 0; i < 33; i++) {
     const other = new AbortController();
