@@ -177,6 +177,16 @@ const { hostname, port } = new URL(url);
 const fdLimit = Number((await new Response(Bun.spawn(["sh", "-c", "ulimit -n"], { stdout: "pipe" }).stdout).text()).trim()) || 1024;
 const clients = Math.min(SSE_CLIENTS, fdLimit - 500);
 if (clients < SSE_CLIENTS) console.log(`note: ulimit -n is ${fdLimit}; holding ${clients} clients (raise it with ulimit -n 65536 to hold ${SSE_CLIENTS})`);
+// One caller holds at most 32 streams (/api/events refuses a 33rd): the clients share keys, 32 to a key, each key one
+// more of the bench user's.
+const STREAMS_PER_KEY = 32;
+const streamKeys: string[] = [];
+for (let i = 0; i < Math.ceil(clients / STREAMS_PER_KEY); i++) {
+  const res = await fetch(`${url}/api/v1/api-keys`, { method: "POST", headers, body: JSON.stringify({ name: `sse ${i}` }) });
+  if (!res.ok) throw new Error(`POST /api/v1/api-keys answered ${res.status}: ${await res.text()}`);
+  streamKeys.push(((await res.json()) as { key: string }).key);
+}
+let opened = 0;
 let connected = 0;
 let marker = "";
 let arrived: number[] = [];
@@ -185,7 +195,8 @@ const sockets: Awaited<ReturnType<typeof Bun.connect>>[] = [];
 const handler = {
   open(s: any) {
     s.data = { ok: false, seen: "" };
-    s.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nx-api-key: ${key}\r\nAccept: text/event-stream\r\n\r\n`);
+    const streamKey = streamKeys[Math.floor(opened++ / STREAMS_PER_KEY)];
+    s.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nx-api-key: ${streamKey}\r\nAccept: text/event-stream\r\n\r\n`);
   },
   data(s: any, chunk: Buffer) {
     const text = chunk.toString();
