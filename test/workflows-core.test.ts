@@ -65,6 +65,20 @@ afterAll(async () => {
   fake.stop();
 });
 
+test("a step's execution is the launcher's: started by their key, audited as it under the launch's request id (a trigger's are nobody's: the cron test)", async () => {
+  const me = (await api("GET", "/api/v1/profile")).body;
+  const launch = await api("POST", "/api/v1/workflows/parallel-review/launch", { body: { inputData: { code: "let y = 2", doc: "ACTOR-DOC" } } });
+  const done = await waitFor(() => api("GET", `/api/v1/workflows/runs/${launch.body.runId}`), (r) => r.body.status !== "running");
+  expect(done.body.status).toBe("completed");
+  const executionId = done.body.steps.review.executionId;
+  expect((await api("GET", `/api/v1/executions/${executionId}/status`)).body.startedBy).toEqual({ userId: me.id, apiKeyId: me.apiKeyId });
+  const audit = (await api("GET", "/api/v1/audit-logs?limit=100")).body.data as { action: string; resourceId: string; actor: unknown; requestId: string }[];
+  const launched = audit.find((a) => a.action === "workflow.launch" && a.resourceId === launch.body.runId)!;
+  const created = audit.find((a) => a.action === "execution.create" && a.resourceId === executionId)!;
+  expect(created.actor).toEqual({ type: "apiKey", userId: me.id, apiKeyId: me.apiKeyId });
+  expect(created.requestId).toBe(launched.requestId);
+}, 30_000);
+
 test("a bad definition is a 400 naming the step and field", async () => {
   const r = await api("POST", "/api/v1/workflows/definitions", { body: { ...definition, id: "bad-one", steps: [{ id: "x", kind: "skill", skill: "no-such-skill", input: "hi" }] } });
   expect(r.status).toBe(400);
@@ -201,6 +215,9 @@ test("a one-second cron trigger launches runs, and stops when its definition is 
   const runs = await waitFor(() => api("GET", "/api/v1/workflows/runs?workflow=core-tick"), (r) => r.body.data.length >= 2, 5_000);
   expect(runs.body.data.length).toBeGreaterThanOrEqual(2);
   expect(runs.body.data.every((r: any) => r.trigger === "cron")).toBe(true);
+  // A trigger's run is nobody's: its steps' executions are the system's, not those of the key that saved the definition.
+  const fired = await waitFor(() => api("GET", `/api/v1/workflows/runs/${runs.body.data.at(-1).id}`), (r) => !!r.body.steps.a?.executionId);
+  expect((await api("GET", `/api/v1/executions/${fired.body.steps.a.executionId}/status`)).body.startedBy).toEqual({ userId: null, apiKeyId: null });
   // The trigger lists when it last fired: the newest of its runs (or a later one, a tick landing in between).
   const listed = (await api("GET", "/api/v1/triggers?limit=100")).body.data.find((t: any) => t.workflowId === "core-tick");
   expect(listed).toMatchObject({ id: "core-tick#0", kind: "cron" });

@@ -83,6 +83,17 @@ export function callerOf(ctx: Ctx): string {
   return a.kind === "agent" ? `key:${a.apiKeyId}` : "system";
 }
 
+/**
+ * A ctx for work the server does for whoever started something (a workflow's steps): the server's authority, as
+ * systemCtx's, recorded as the person and key that started it (their audit rows, the executions it starts: the
+ * starter may cancel those as their own), or as the system when nobody did (a trigger's run).
+ */
+export function onBehalfOf(row: { workspaceId: number; actorUserId: number | null; actorApiKeyId: number | null }, requestId: string): Ctx {
+  const { workspaceId, actorUserId: userId, actorApiKeyId: apiKeyId } = row;
+  if (apiKeyId !== null) return { workspaceId, actor: userId === null ? { kind: "agent", userId, apiKeyId } : { kind: "apiKey", userId, apiKeyId }, role: "owner", requestId };
+  return userId === null ? systemCtx(workspaceId, requestId) : { workspaceId, actor: { kind: "user", userId }, role: "owner", requestId };
+}
+
 /** A ctx for work the server does on its own (CLI, jobs). */
 export function systemCtx(workspaceId: number, requestId = "system"): Ctx {
   return { workspaceId, actor: { kind: "system", userId: null }, role: "owner", requestId };

@@ -4,7 +4,7 @@
 // On PostgreSQL (several replicas) the replica driving a run holds a renewed lease on it; a run whose lease ran
 // out (its replica died) or that nobody holds is adopted by any replica, so one replica drives it at a time.
 import { and, eq } from "drizzle-orm";
-import { systemCtx, type Ctx } from "../../lib/context";
+import { onBehalfOf, systemCtx, type Ctx } from "../../lib/context";
 import { decodeId, encodeId } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { workflowRuns } from "../../store/schema";
@@ -316,7 +316,7 @@ export class WorkflowEngine {
   }
 
   private async runSkill(run: RunRow, step: Extract<Step, { kind: "skill" }>, current: StepState | undefined): Promise<Outcome> {
-    const ctx: Ctx = { ...systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`) };
+    const ctx: Ctx = onBehalfOf(run, run.requestId ?? `workflow-${run.id}`);
     let executionId = current?.executionId;
     if (executionId) {
       // Resuming after a restart: keep a run that is still going, start over one the restart killed.
@@ -372,7 +372,7 @@ export class WorkflowEngine {
     }
     const input = renderDeep(step.input, this.scope(run), new RenderBudget(), this.d.integrations?.escapeOf?.(step.integration, step.action)) as Record<string, unknown>;
     if (!(await this.setStep(run.id, step.id, { status: "running", kind: "action", input }))) return "cancelled";
-    const ctx: Ctx = systemCtx(run.workspaceId, run.requestId ?? `workflow-${run.id}`);
+    const ctx: Ctx = onBehalfOf(run, run.requestId ?? `workflow-${run.id}`);
     const ended = async (state: StepState, outcome: Outcome) => ((await this.setStep(run.id, step.id, state)) ? outcome : this.afterEnd(run.id, step.id, state));
     try {
       if (!this.d.integrations) throw Object.assign(new Error("Integrations are not available in this process"), { code: "INTEGRATION_ERROR" });

@@ -51,8 +51,8 @@ export async function failRunsGone(d: RunsOfDefinitionDeps, ctx: Ctx, key: strin
 
 /**
  * Cancels the executions of a run's steps still running as the run ends (cancelled, or failed above). They are the
- * workflow's own (started as the server): ending the run was decided and checked already, so they end with it
- * whoever started them.
+ * workflow's (started with the server's authority, on its launcher's behalf): ending the run was decided and checked
+ * already, so they end with it whoever asked.
  */
 export async function cancelRunningSteps(executionsService: ExecutionsService, ctx: Ctx, run: RunRow): Promise<void> {
   const asWorkflow = systemCtx(ctx.workspaceId, ctx.requestId);
