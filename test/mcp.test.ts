@@ -704,6 +704,21 @@ describe("MCP over HTTP: authentication", () => {
     expect(again.status).toBe(404);
   }, 20_000);
 
+  test("an open session holds what is its own only: 96 of them grow the server by well under 96 MB (each made every tool's and prompt's schemas anew: ~1.7 MB)", async () => {
+    const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${srv.pid}/status`).text())![1]) / 1024;
+    const keys = [];
+    for (let i = 0; i < 6; i++) keys.push((await restA("POST", "/api/v1/api-keys", { body: { name: `memory ${i}` } })).body.key as string);
+    await openSession(authHeaders(keys[0]!)); // the first session of the process makes what every later one shares
+    const before = await rss();
+    for (const key of keys) for (let i = 0; i < 16; i++) await openSession(authHeaders(key));
+    // RSS until the collector has run: what a session made and dropped is no part of what it holds.
+    const grown = await waitUntil("the sessions' garbage to be collected", async () => {
+      const mb = (await rss()) - before;
+      return mb < 64 && { mb };
+    });
+    expect(grown.mb).toBeLessThan(64);
+  }, 30_000);
+
   test("one key holds at most 16 sessions: a 17th ends its least recently used one (404, initialize again); others' sessions stay", async () => {
     const many = await srv.createKey({ email: uniqueEmail("mcp-many"), name: "many sessions" });
     const other = await openSession(authHeaders(keyA));

@@ -63,7 +63,7 @@ const leastUseful = (a: Session, b: Session): number => Number(a.unanswered.ids(
 const MADE_ROOM = new ConflictError("This MCP session was closed to make room for newer ones (a caller holds at most 16; close sessions you no longer use): initialize a new session; a run it started goes on (get-execution-status)", "SESSION_ENDED");
 const workspaceChanged = () => new PermissionError("This credential now acts in another workspace: initialize a new session there", "WORKSPACE_CHANGED");
 /**
- * A session holds a whole McpServer (every tool, a prompt per skill, its event replay), about 1 MB, for up to
+ * A session holds a whole McpServer (every tool, a prompt per skill, its event replay), ~0.4 MB, for up to
  * IDLE_MS: without a bound one key opening sessions at its rate limit held gigabytes. Past a bound the least recently
  * used session ends; its client meets 404 and, as the MCP spec has clients do, initializes again.
  */

@@ -15,21 +15,40 @@ function describe(p: Skill["parameters"][number]): string {
   return parts.join("; ");
 }
 
+type PromptArgs = Record<string, z.ZodString | z.ZodOptional<z.ZodString>>;
+type PromptCallback = (given: Record<string, string | undefined>) => { description: string; messages: { role: "user"; content: { type: "text"; text: string } }[] };
+
+/**
+ * Each skill's prompt arguments and callback, made once per process (per catalog entry): they depend on the skill
+ * alone, and every MCP session registers every skill's prompt. Made per session, their zod schemas (~3 KB each, a
+ * few per skill) were most of the ~1.7 MB each open session held.
+ */
+const prompts = new WeakMap<Skill, { args: PromptArgs; callback: PromptCallback }>();
+
+function promptOf(skill: Skill): { args: PromptArgs; callback: PromptCallback } {
+  let prompt = prompts.get(skill);
+  if (prompt) return prompt;
+  const args: PromptArgs = {};
+  for (const p of skill.parameters) args[p.name] = p.required ? z.string().describe(describe(p)) : z.string().optional().describe(describe(p));
+  // Free text beside the parameters (what a run's `input` is), unless the skill names a parameter so.
+  args[INPUT] ??= z.string().optional().describe("Anything else for the skill: instructions, the text to work on, a question");
+  const callback: PromptCallback = (given) => {
+    const params = skill.parameters.filter((p) => p.name !== INPUT && given[p.name] !== undefined).map((p) => `- ${p.name}: ${given[p.name]}`);
+    const input = given[INPUT];
+    const text = [`# Skill: ${skill.name}`, skill.instructions, params.length ? `## Parameters\n${params.join("\n")}` : "", input ? `## Input\n\n${input}` : ""]
+      .filter(Boolean)
+      .join("\n\n");
+    return { description: skill.description, messages: [{ role: "user" as const, content: { type: "text" as const, text } }] };
+  };
+  prompts.set(skill, (prompt = { args, callback }));
+  return prompt;
+}
+
 export function registerSkillPrompts(server: McpServer, { services }: ToolContext): void {
   for (const summary of services.marketplace.all()) {
     const skill = services.marketplace.get(summary.slug);
-    const args: Record<string, z.ZodString | z.ZodOptional<z.ZodString>> = {};
-    for (const p of skill.parameters) args[p.name] = p.required ? z.string().describe(describe(p)) : z.string().optional().describe(describe(p));
-    // Free text beside the parameters (what a run's `input` is), unless the skill names a parameter so.
-    args[INPUT] ??= z.string().optional().describe("Anything else for the skill: instructions, the text to work on, a question");
-    server.registerPrompt(skill.slug, { title: skill.name, description: skill.description, argsSchema: args }, (given) => {
-      const params = skill.parameters.filter((p) => p.name !== INPUT && given[p.name] !== undefined).map((p) => `- ${p.name}: ${given[p.name]}`);
-      const input = given[INPUT];
-      const text = [`# Skill: ${skill.name}`, skill.instructions, params.length ? `## Parameters\n${params.join("\n")}` : "", input ? `## Input\n\n${input}` : ""]
-        .filter(Boolean)
-        .join("\n\n");
-      return { description: skill.description, messages: [{ role: "user" as const, content: { type: "text" as const, text } }] };
-    });
+    const { args, callback } = promptOf(skill);
+    server.registerPrompt(skill.slug, { title: skill.name, description: skill.description, argsSchema: args }, callback);
   }
 }
 

@@ -99,6 +99,9 @@ function builtToolList(registered: readonly string[]): { tools: Tool[] } | null 
 let ajvValidator: AjvJsonSchemaValidator | undefined;
 const lazyValidator: jsonSchemaValidator = { getValidator: (schema) => (ajvValidator ??= new AjvJsonSchemaValidator()).getValidator(schema) };
 
+/** Each tool's input and output schemas, by name, as the first session made them (see registerTools). */
+const toolSchemas = new Map<string, { inputSchema: unknown; outputSchema: unknown }>();
+
 /** Every tool. What tools/list answers is made from these alone, at build time (./tool-list.ts). */
 export function registerTools(server: McpServer, tc: ToolContext): void {
   const register = server.registerTool.bind(server);
@@ -106,8 +109,13 @@ export function registerTools(server: McpServer, tc: ToolContext): void {
   // silently, a misspelled precondition (ifMatch for ifMatchVersion) would let a write through unchecked. tools/list
   // says so too (additionalProperties: false). A tool that takes nothing takes no argument either: the SDK calls
   // a tool with an input schema with (args, extra), so its callback, written for (extra), gets extra.
-  server.registerTool = ((name: string, config: { inputSchema?: z.ZodRawShape }, cb: (...a: unknown[]) => unknown) =>
-    register(name, { ...config, inputSchema: z.strictObject(config.inputSchema ?? {}) } as never, (config.inputSchema ? cb : (_args: unknown, extra: unknown) => cb(extra)) as never)) as typeof server.registerTool;
+  // The schemas are the same for every session (the code's own): the first session's are kept for every later one,
+  // whose own are left to the collector (per session, they were a few hundred KB of every open session).
+  server.registerTool = ((name: string, config: { inputSchema?: z.ZodRawShape; outputSchema?: unknown }, cb: (...a: unknown[]) => unknown) => {
+    let schemas = toolSchemas.get(name);
+    if (!schemas) toolSchemas.set(name, (schemas = { inputSchema: z.strictObject(config.inputSchema ?? {}), outputSchema: config.outputSchema }));
+    return register(name, { ...config, ...schemas } as never, (config.inputSchema ? cb : (_args: unknown, extra: unknown) => cb(extra)) as never);
+  }) as typeof server.registerTool;
   try {
     registerSkillTools(server, tc);
     registerWorkspaceTools(server, tc);
