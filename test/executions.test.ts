@@ -622,6 +622,17 @@ describe("cancel", () => {
     expect(warnings[0]).toContain(fakeA.url);
   });
 
+  test("an Anthropic-compatible proxy that gives usage only in message_delta: its output count is charged as given (not raised to the estimate), its input estimated", async () => {
+    const input = `Summarize, usage at the end only [[delta-usage-only]] [[usage:0,3]] ${marker("delta-usage-only")}`;
+    const done = await waitEnd(a, await start(a, { input }));
+    expect({ status: done.status, error: done.error }).toEqual({ status: "completed", error: null });
+    const answer = done.outputBlocks.map((b: any) => b.content).join("");
+    expect(Math.ceil(answer.length / 4)).toBeGreaterThan(3);
+    expect(done.usage.outputTokens).toBe(3);
+    expect(done.usage.inputTokens).toBeGreaterThan(Math.ceil(input.length / 4));
+    expect(done.cost).toBe(expectedCost(done.usage.inputTokens, 3));
+  });
+
   test("an answer that is only a tool call, with no usage sent, is charged its prompt and the call's arguments, not 0", async () => {
     const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("tool-only") }) });
     const input = `Summarize [[tool-only]] [[no-usage]] ${marker("tool-only")}`;

@@ -172,14 +172,24 @@ interface AnthropicUsage {
  * the same, so the run records them. Counted as the SDK counts them: cache reads and writes are input. False: the
  * event carried no usage (anthropic-usage.ts filled it in).
  */
-function reportedUsage(raw: unknown, usage: Usage): boolean {
+function reportedUsage(raw: unknown, usage: Usage, exact: Exact): boolean {
   const event = raw as { type?: string; message?: { usage?: AnthropicUsage }; usage?: AnthropicUsage; [NO_USAGE]?: true } | null;
   if (event?.[NO_USAGE]) return false;
   const u = event?.type === "message_start" ? event.message?.usage : event?.type === "message_delta" ? event.usage : undefined;
-  if (typeof u?.input_tokens === "number") usage.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
-  if (typeof u?.output_tokens === "number") usage.outputTokens = u.output_tokens;
+  if (typeof u?.input_tokens === "number") {
+    usage.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+    exact.input = true;
+  }
+  if (typeof u?.output_tokens === "number") {
+    usage.outputTokens = u.output_tokens;
+    // message_start's output count is where the answer began (1); message_delta's is the answer's.
+    if (event!.type === "message_delta") exact.output = true;
+  }
   return true;
 }
+
+/** Which of a stream's final counts its provider gave (an Anthropic-compatible proxy may give one and not the other). */
+type Exact = { input: boolean; output: boolean };
 
 /** Characters a token, for what a provider never reported: English prose runs ~4 (a charge errs low, a hold high). */
 const CHARS_PER_TOKEN = 4;
@@ -190,17 +200,17 @@ const CHARS_PER_TOKEN = 4;
  * (and reasoning) it streamed. Its input: once the provider began to answer it had read the prompt's text
  * (OpenAI-compatible streams report nothing until their end; Anthropic's message_start has the exact count); images
  * and files are left out, since their tokens are not their bytes. Without this, a client could read most of an
- * answer and cancel before its end for nothing.
+ * answer and cancel before its end for nothing. A final count the provider did give (`exact`) is taken as it is.
  */
-function usageSoFar(job: Job, reported: Usage, streamedChars: number): Usage {
+function usageSoFar(job: Job, reported: Usage, streamedChars: number, exact: Exact = { input: false, output: false }): Usage {
   const tokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN);
   let inputTokens = reported.inputTokens;
-  if (inputTokens === 0 && streamedChars > 0) {
+  if (!exact.input && inputTokens === 0 && streamedChars > 0) {
     let chars = job.system.length;
     for (const p of job.user) if (p.type === "text") chars += p.text.length;
     inputTokens = tokens(chars);
   }
-  return { inputTokens, outputTokens: Math.max(reported.outputTokens, tokens(streamedChars)) };
+  return { inputTokens, outputTokens: exact.output ? reported.outputTokens : Math.max(reported.outputTokens, tokens(streamedChars)) };
 }
 
 /**
@@ -252,6 +262,8 @@ async function run(job: Job): Promise<void> {
   let reported = false;
   /** An Anthropic-compatible stream's event came without usage: the counts its finish gives are not the provider's. */
   let unreported = false;
+  /** Those of its counts it did give (message_start's input, message_delta's output): taken as they are. */
+  const exact: Exact = { input: false, output: false };
   let first = true;
   let ended = false;
   const maxChars = job.maxOutputTokens * MAX_CHARS_PER_TOKEN;
@@ -291,7 +303,7 @@ async function run(job: Job): Promise<void> {
       } else if (part.type === "abort") {
         throw new Error("aborted");
       } else if (part.type === "raw") {
-        if (!reportedUsage(part.rawValue, usage)) unreported = true;
+        if (!reportedUsage(part.rawValue, usage, exact)) unreported = true;
       } else if (part.type === "finish") {
         usage = { inputTokens: part.totalUsage.inputTokens ?? usage.inputTokens, outputTokens: part.totalUsage.outputTokens ?? usage.outputTokens };
         reported = !unreported && (part.totalUsage.inputTokens !== undefined || part.totalUsage.outputTokens !== undefined);
@@ -305,9 +317,9 @@ async function run(job: Job): Promise<void> {
     // A server that reports no usage (an OpenAI-compatible one ignoring include_usage, an Anthropic-compatible proxy):
     // the answer is not free for that. The operator hears of it once per provider address (the pool says it).
     if (!reported) {
-      usage = usageSoFar(job, usage, streamedChars);
+      usage = usageSoFar(job, usage, streamedChars, exact);
       const url = job.provider.baseUrl ?? "https://api.anthropic.com";
-      post({ type: "warn", once: url, message: `The model provider at ${url} sent no token usage: its runs are charged from an estimate (4 characters a token)` });
+      if (!exact.input || !exact.output) post({ type: "warn", once: url, message: `The model provider at ${url} sent no token usage: its runs are charged from an estimate (4 characters a token)` });
     }
     post({ type: "done", executionId: job.executionId, usage: bounded(job, usage) });
   } catch (err) {

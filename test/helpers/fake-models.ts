@@ -6,7 +6,8 @@
 // [[stream-error:TYPE]] sends Anthropic's in-stream error event of that type there;
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] sends no usage: (OpenAI flavour) no usage chunk, as a server that ignores include_usage; (Anthropic
-// flavour) no `usage` in message_start nor message_delta, as some proxies and local servers;
+// flavour) no `usage` in message_start nor message_delta, as some proxies and local servers; [[delta-usage-only]]
+// (Anthropic flavour) none in message_start, the answer's in message_delta, as other proxies;
 // [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked
 // (and [[litellm-key]], [[cut-key]] as LiteLLM and other proxies do);
@@ -139,7 +140,7 @@ export function startFakeModel(flavor: Flavor): FakeModel {
             const said = /\[\[usage:([^,\]]+),([^\]]+)\]\]/.exec(prompt);
             const usage = said ? { input: Number(said[1]), output: Number(said[2]) } : undefined;
             const withUsage = !prompt.includes("[[no-usage]]");
-            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"));
+            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage, !prompt.includes("[[delta-usage-only]]")) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"));
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -214,13 +215,14 @@ interface Ev {
 
 type Said = { input: number; output: number };
 
-function anthropicEvents(chunks: string[], said?: Said, withUsage = true): Ev[] {
+function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageAtStart = true): Ev[] {
   const ev = (type: string, data: object, isDelta = false): Ev => ({ text: `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`, isDelta });
   const outputTokens = said?.output ?? chunks.join("").split(/\s+/).length;
   const usage = (u: object) => (withUsage ? { usage: u } : {});
+  const startUsage = usageAtStart ? usage({ input_tokens: said?.input ?? 42, output_tokens: 1 }) : {};
   return [
     ev("message_start", {
-      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, ...usage({ input_tokens: said?.input ?? 42, output_tokens: 1 }) },
+      message: { id: "msg_fake", type: "message", role: "assistant", model: "claude-fake", content: [], stop_reason: null, stop_sequence: null, ...startUsage },
     }),
     ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     ev("ping", {}),
