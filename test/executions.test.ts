@@ -633,6 +633,25 @@ describe("cancel", () => {
     expect(done.cost).toBe(expectedCost(done.usage.inputTokens, 3));
   });
 
+  test("a completed run says why its answer ended (stopReason): end_turn, max_tokens when cut off at the token limit, refusal; Anthropic's and OpenAI's words alike; null for a failed run", async () => {
+    const oai = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("stop-reason") }) });
+    const ended = async (call: typeof a, input: string) => {
+      const done = await waitEnd(call, await start(call, { input: `${input} ${marker("stop-reason")}` }));
+      return { status: done.status, stopReason: done.stopReason };
+    };
+    expect(await ended(a, "Summarize")).toEqual({ status: "completed", stopReason: "end_turn" });
+    expect(await ended(a, "Summarize [[stop:max_tokens]]")).toEqual({ status: "completed", stopReason: "max_tokens" });
+    expect(await ended(a, "Summarize [[stop:refusal]]")).toEqual({ status: "completed", stopReason: "refusal" });
+    expect(await ended(a, "Summarize [[stop:stop_sequence]]")).toEqual({ status: "completed", stopReason: "stop_sequence" });
+    expect(await ended(oai, "Summarize")).toEqual({ status: "completed", stopReason: "end_turn" });
+    expect(await ended(oai, "Summarize [[stop:length]]")).toEqual({ status: "completed", stopReason: "max_tokens" });
+    expect(await ended(oai, "Summarize [[stop:content_filter]]")).toEqual({ status: "completed", stopReason: "refusal" });
+    expect(await ended(a, "Summarize [[fail:500]]")).toEqual({ status: "failed", stopReason: null });
+    // The list says it too.
+    const listed = (await a("GET", "/api/v1/executions?limit=10")).body.data as { stopReason: string | null }[];
+    expect(listed.map((e) => e.stopReason)).toContain("max_tokens");
+  }, 30_000);
+
   test("an answer that is only a tool call, with no usage sent, is charged its prompt and the call's arguments, not 0", async () => {
     const call = client(srvO, { apiKey: await srvO.createKey({ email: uniqueEmail("tool-only") }) });
     const input = `Summarize [[tool-only]] [[no-usage]] ${marker("tool-only")}`;

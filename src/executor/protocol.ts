@@ -1,5 +1,6 @@
 // Messages between the main thread and the executor workers. Each postMessage carries an array of them, in order:
 // what one side says in a turn goes in one post (turnBatcher).
+import type { StopReason } from "./stop-reason";
 
 export type ProviderSpec =
   | { kind: "anthropic"; apiKey: string; baseUrl: string | null; model: string; byok: boolean }
@@ -38,7 +39,7 @@ export interface Usage {
 export type FromWorker =
   | { type: "ready" }
   | { type: "text"; executionId: number; text: string }
-  | { type: "done"; executionId: number; usage: Usage }
+  | { type: "done"; executionId: number; usage: Usage; stopReason: StopReason }
   | { type: "failed"; executionId: number; code: string; message: string; usage: Usage }
   /** For the server's log, once per `once` (a provider's address) in the process's life. */
   | { type: "warn"; once: string; message: string };

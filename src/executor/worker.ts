@@ -6,6 +6,7 @@ import { ATTACHMENT_TOKENS_MOST, timeoutMessage, turnBatcher, type FromWorker, t
 import { lru } from "../lib/lru";
 import { withoutKey } from "./key-scrub";
 import { fillingUsage, NO_USAGE } from "./anthropic-usage";
+import { stopReasonOf, type StopReason } from "./stop-reason";
 
 declare const self: Worker;
 
@@ -266,6 +267,7 @@ async function run(job: Job): Promise<void> {
   const exact: Exact = { input: false, output: false };
   let first = true;
   let ended = false;
+  let stopReason: StopReason = "other";
   const maxChars = job.maxOutputTokens * MAX_CHARS_PER_TOKEN;
   try {
     const result = streamText({
@@ -310,6 +312,7 @@ async function run(job: Job): Promise<void> {
         // A provider says why its answer stopped. Without a reason its stream closed before the answer's end (a proxy
         // closing the connection cleanly looks just like this): the text so far is cut off, not an answer.
         ended = part.rawFinishReason !== undefined;
+        stopReason = stopReasonOf(part.finishReason, part.rawFinishReason);
       }
     }
     if (!ended) throw new Error("the provider's stream closed before the answer was complete");
@@ -321,7 +324,7 @@ async function run(job: Job): Promise<void> {
       const url = job.provider.baseUrl ?? "https://api.anthropic.com";
       if (!exact.input || !exact.output) post({ type: "warn", once: url, message: `The model provider at ${url} sent no token usage: its runs are charged from an estimate (4 characters a token)` });
     }
-    post({ type: "done", executionId: job.executionId, usage: bounded(job, usage) });
+    post({ type: "done", executionId: job.executionId, usage: bounded(job, usage), stopReason });
   } catch (err) {
     flush();
     const failure = describe(err, ac.signal, job.timeoutMs, job.provider);

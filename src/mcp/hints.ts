@@ -1,6 +1,7 @@
 // Tool metadata shared by every tool: annotations (title, read-only/destructive/idempotent/open-world hints) and
 // the output schemas of the structured results.
 import { z } from "zod";
+import { STOP_REASONS } from "../executor/stop-reason";
 
 type Kind =
   /** Reads, changes nothing. */
@@ -63,6 +64,7 @@ export const executionOutput = output({
   artifactId: id.nullable(),
   cost: z.number(),
   executionTime: z.number().nullable(),
+  stopReason: z.enum(STOP_REASONS).nullable().describe("Why a completed run's answer ended: max_tokens, cut off at its token limit; refusal, declined"),
 });
 
 export const artifactOutput = output({ id, name: z.string(), mediaType: z.string(), size: z.number(), executionId: id.nullable(), skillSlug: z.string().nullable(), downloadUrl: z.string(), createdAt: z.string() });

@@ -8,6 +8,7 @@
 // [[no-usage]] sends no usage: (OpenAI flavour) no usage chunk, as a server that ignores include_usage; (Anthropic
 // flavour) no `usage` in message_start nor message_delta, as some proxies and local servers; [[delta-usage-only]]
 // (Anthropic flavour) none in message_start, the answer's in message_delta, as other proxies;
+// [[stop:WORD]] ends the answer with that stop_reason (Anthropic) or finish_reason (OpenAI): max_tokens, length, refusal…;
 // [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked
 // (and [[litellm-key]], [[cut-key]] as LiteLLM and other proxies do);
@@ -140,7 +141,9 @@ export function startFakeModel(flavor: Flavor): FakeModel {
             const said = /\[\[usage:([^,\]]+),([^\]]+)\]\]/.exec(prompt);
             const usage = said ? { input: Number(said[1]), output: Number(said[2]) } : undefined;
             const withUsage = !prompt.includes("[[no-usage]]");
-            const events = flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage, !prompt.includes("[[delta-usage-only]]")) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"));
+            const stop = /\[\[stop:(\w+)\]\]/.exec(prompt)?.[1];
+            const events =
+              flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage, !prompt.includes("[[delta-usage-only]]"), stop) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"), stop);
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -215,7 +218,7 @@ interface Ev {
 
 type Said = { input: number; output: number };
 
-function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageAtStart = true): Ev[] {
+function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageAtStart = true, stop = "end_turn"): Ev[] {
   const ev = (type: string, data: object, isDelta = false): Ev => ({ text: `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`, isDelta });
   const outputTokens = said?.output ?? chunks.join("").split(/\s+/).length;
   const usage = (u: object) => (withUsage ? { usage: u } : {});
@@ -228,12 +231,12 @@ function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageA
     ev("ping", {}),
     ...chunks.map((c) => ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: c } }, true)),
     ev("content_block_stop", { index: 0 }),
-    ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, ...usage({ output_tokens: outputTokens }) }),
+    ev("message_delta", { delta: { stop_reason: stop, stop_sequence: null }, ...usage({ output_tokens: outputTokens }) }),
     ev("message_stop", {}),
   ];
 }
 
-function openaiEvents(chunks: string[], withUsage: boolean, said?: Said, toolOnly = false): Ev[] {
+function openaiEvents(chunks: string[], withUsage: boolean, said?: Said, toolOnly = false, stop?: string): Ev[] {
   const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: "fake-model" };
   const data = (o: object, isDelta = false): Ev => ({ text: `data: ${JSON.stringify({ ...base, ...o })}\n\n`, isDelta });
   const completion = said?.output ?? chunks.join("").split(/\s+/).length;
@@ -245,7 +248,7 @@ function openaiEvents(chunks: string[], withUsage: boolean, said?: Said, toolOnl
   return [
     data({ choices: [{ index: 0, delta: { role: "assistant", content: toolOnly ? null : "" }, finish_reason: null }] }),
     ...(toolOnly ? tool : chunks.map((c) => data({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }, true))),
-    data({ choices: [{ index: 0, delta: {}, finish_reason: toolOnly ? "tool_calls" : "stop" }] }),
+    data({ choices: [{ index: 0, delta: {}, finish_reason: stop ?? (toolOnly ? "tool_calls" : "stop") }] }),
     ...(withUsage ? [data({ choices: [], usage: { prompt_tokens: said?.input ?? 30, completion_tokens: completion, total_tokens: (said?.input ?? 30) + completion } })] : []),
     { text: "data: [DONE]\n\n", isDelta: false },
   ];

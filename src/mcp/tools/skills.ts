@@ -147,6 +147,7 @@ export function executionResult(run: {
   cost: number;
   executionTime: number | null;
   error: { code: string; message: string } | null;
+  stopReason: string | null;
   connector: unknown;
 }) {
   const compact = {
@@ -157,11 +158,14 @@ export function executionResult(run: {
     artifactId: run.artifactId,
     cost: run.cost,
     executionTime: run.executionTime,
+    stopReason: run.stopReason,
     error: run.error,
     // A run that read code: which source, and what the model was given of it.
     ...(run.connector ? { connector: run.connector } : {}),
   };
-  const line = [`status: ${run.status}`, run.executionId, run.artifactId && `artifact ${run.artifactId}`, run.error && `${run.error.code}: ${run.error.message}`]
+  // An answer that did not end on its own (cut off at the token limit, refused) says so: its text alone does not.
+  const stopped = run.stopReason && run.stopReason !== "end_turn" && `stopped: ${run.stopReason === "max_tokens" ? "max_tokens (cut off at the token limit)" : run.stopReason}`;
+  const line = [`status: ${run.status}`, run.executionId, run.artifactId && `artifact ${run.artifactId}`, stopped, run.error && `${run.error.code}: ${run.error.message}`]
     .filter(Boolean)
     .join(" · ");
   return {

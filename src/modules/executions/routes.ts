@@ -6,6 +6,7 @@ import { listEnvelope, listSchema, pageQuery, parsePage } from "../../http/pagin
 import { idParam, integer, isoDate, noBody } from "../../http/schemas";
 import { runConnectorSchema } from "./connector-schema";
 import { QUEUEING } from "./service";
+import { STOP_REASONS } from "../../executor/stop-reason";
 
 const attachment = t.Object(
   {
@@ -47,6 +48,7 @@ const execution = t.Object({
   artifactId: t.Nullable(t.String()),
   artifactIds: t.Array(t.String()),
   error: t.Nullable(t.Object({ code: t.String(), message: t.String() })),
+  stopReason: t.Nullable(t.UnionEnum(STOP_REASONS, { description: "Why a completed run's answer ended: max_tokens, cut off at its token limit; refusal, declined; null for any other end" })),
   rerunOf: t.Nullable(t.String()),
   callbackUrl: t.Nullable(t.String()),
   startedBy: t.Object({ userId: t.Nullable(t.String()), apiKeyId: t.Nullable(t.String()) }),

@@ -198,7 +198,7 @@ export class RunOutputs {
           const { m, e, written } = s;
           if (m.type === "done") {
             const rows = await artifacts.insert(e!.workspaceId, e!.id, e!.skillSlug, written);
-            await settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id), replicaId);
+            await settle.finalize(e!, "completed", m.usage, null, rows.map((a) => a.id), replicaId, m.stopReason);
           } else await settle.finalize(e!, "failed", m.usage, { code: m.code, message: m.message }, [], replicaId);
         }
       });

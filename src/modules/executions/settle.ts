@@ -6,6 +6,7 @@ import type { Store } from "../../store/db";
 import { prepared } from "../../store/prepared";
 import { executions } from "../../store/schema";
 import type { Usage } from "../../executor/protocol";
+import type { StopReason } from "../../executor/stop-reason";
 import type { EventBus, BusEvent } from "../events/bus";
 import type { BillingService } from "../billing/service";
 import type { WebhooksService } from "../webhooks/service";
@@ -22,6 +23,7 @@ const finalSet = {
   costMicro: ph("costMicro") as never,
   errorCode: ph("errorCode") as never,
   errorMessage: ph("errorMessage") as never,
+  stopReason: ph("stopReason") as never,
   completedAt: ph("now") as never,
   startedAt: ph("startedAt") as never,
 };
@@ -53,7 +55,7 @@ export class RunSettler {
    * Inside a tx: the final state, the charge, the event and the webhook of one run. With `owner`, only while that
    * replica still holds the run's lease (null otherwise: another replica took it back and runs it again).
    */
-  async finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = [], owner?: string): Promise<BusEvent | null> {
+  async finalize(e: ExecutionRow, status: "completed" | "failed", usage: Usage, error: { code: string; message: string } | null, artifactIds: number[] = [], owner?: string, stopReason: StopReason | null = null): Promise<BusEvent | null> {
     const { store, billing, bus, webhooks } = this.d;
     const now = Date.now();
     const cost = e.byok ? 0 : billing.costMicro(usage.inputTokens, usage.outputTokens);
@@ -66,6 +68,7 @@ export class RunSettler {
       costMicro: cost,
       errorCode: error?.code ?? null,
       errorMessage: error?.message ?? null,
+      stopReason,
       now,
       startedAt: e.startedAt ?? now,
     };

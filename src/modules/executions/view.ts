@@ -4,6 +4,7 @@ import { toIso } from "../../lib/clock";
 import { callbackUrlFor, starterView, type Ctx } from "../../lib/context";
 import { executionBlocks, executions } from "../../store/schema";
 import { toCredits } from "../billing/service";
+import type { StopReason } from "../../executor/stop-reason";
 
 export type ExecutionRow = typeof executions.$inferSelect;
 export type BlockRow = typeof executionBlocks.$inferSelect;
@@ -31,6 +32,9 @@ export function endSummary(e: ExecutionRow, artifactIds: number[] = []) {
   };
 }
 
+/** Why a completed run's answer ended (max_tokens: cut off at its token limit); null for any other end. */
+const stopReasonView = (e: ExecutionRow) => (e.status === "completed" ? ((e.stopReason as StopReason | null) ?? null) : null);
+
 /** A run's artifacts in the order written, and which of them is its output (null once that one was deleted). */
 export type RunArtifacts = { ids: number[]; output: number | null };
 
@@ -56,6 +60,7 @@ export function executionView(e: ExecutionRow, ctx: Ctx, artifacts: RunArtifacts
     artifactId: artifacts.output === null ? null : encodeId("artifact", artifacts.output),
     artifactIds: artifacts.ids.map((a) => encodeId("artifact", a)),
     error: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? "" } : null,
+    stopReason: stopReasonView(e),
     rerunOf: e.rerunOf === null ? null : encodeId("execution", e.rerunOf),
     callbackUrl: callbackUrlFor(e, ctx),
     startedBy: starterView(e),

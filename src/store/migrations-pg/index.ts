@@ -15,6 +15,7 @@ import oauthClients from "./0009_oauth_clients.sql" with { type: "text" };
 import sessionNotify from "./0010_session_notify.sql" with { type: "text" };
 import listIndexesHookDeliveries from "./0011_list_indexes_hook_deliveries.sql" with { type: "text" };
 import webhookSecretOverlap from "./0012_webhook_secret_overlap.sql" with { type: "text" };
+import executionStopReason from "./0013_execution_stop_reason.sql" with { type: "text" };
 
 export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -30,4 +31,5 @@ export const MIGRATIONS_PG: { tag: string; sql: string }[] = [
   { tag: "0010_session_notify", sql: sessionNotify },
   { tag: "0011_list_indexes_hook_deliveries", sql: listIndexesHookDeliveries },
   { tag: "0012_webhook_secret_overlap", sql: webhookSecretOverlap },
+  { tag: "0013_execution_stop_reason", sql: executionStopReason },
 ];

@@ -15,6 +15,7 @@ import runHolds from "./0011_run_holds.sql" with { type: "text" };
 import oauthClients from "./0012_oauth_clients.sql" with { type: "text" };
 import listIndexesHookDeliveries from "./0013_list_indexes_hook_deliveries.sql" with { type: "text" };
 import webhookSecretOverlap from "./0014_webhook_secret_overlap.sql" with { type: "text" };
+import executionStopReason from "./0015_execution_stop_reason.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: init },
@@ -32,4 +33,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0012_oauth_clients", sql: oauthClients },
   { tag: "0013_list_indexes_hook_deliveries", sql: listIndexesHookDeliveries },
   { tag: "0014_webhook_secret_overlap", sql: webhookSecretOverlap },
+  { tag: "0015_execution_stop_reason", sql: executionStopReason },
 ];

@@ -26,6 +26,8 @@ export const executions = pgTable(
     costMicro: bigint("cost_micro", { mode: "number" }).notNull().default(0),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
+    /** Why a completed run's answer ended (see executor/stop-reason.ts); null for any other end, and runs from before it. */
+    stopReason: text("stop_reason"),
     rerunOf: bigint("rerun_of", { mode: "number" }),
     requestId: text("request_id"),
     actorUserId: bigint("actor_user_id", { mode: "number" }),

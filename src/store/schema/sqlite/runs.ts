@@ -25,6 +25,8 @@ export const executions = sqliteTable(
     costMicro: integer("cost_micro").notNull().default(0),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
+    /** Why a completed run's answer ended (see executor/stop-reason.ts); null for any other end, and runs from before it. */
+    stopReason: text("stop_reason"),
     rerunOf: integer("rerun_of"),
     requestId: text("request_id"),
     actorUserId: integer("actor_user_id"),
