@@ -730,10 +730,12 @@ describe("SSE: a stream's caller is asked again when access may have ended, and 
     const other = await owner("POST", "/api/v1/workspaces", { body: { name: "SSE elsewhere" } });
     expect([made.status, rebound.status, kept.status, other.status]).toEqual([200, 200, 200, 200]);
     const url = `${srv.url}/api/events`;
-    // Revoked 0.3 s after connecting: the next beat comes within 5 s of that, whenever the beats began.
+    // Revoked once all three are connected: the next beat comes within 5 s of that, whenever the beats began.
     const said = [made, rebound, kept].map(() => ({ text: "" }));
     const streams = [made, rebound, kept].map((k, i) => readToEnd(url, { "x-api-key": k.body.key }, 6500, said[i]));
-    await sleep(300); // all three connected
+    // All three connected (the server's "connected" comment): a fixed pause could end before a loaded machine had
+    // answered them, and a key revoked before its stream was admitted gets a 401, not a stream that ends.
+    await waitUntil("all three streams connected", () => said.every((s) => s.text.includes(": connected")), 5_000);
     const beats = (text: string) => text.split(": heartbeat").length - 1;
     const beatsBefore = said.map((s) => beats(s.text));
     expect((await owner("POST", `/api/v1/api-keys/${made.body.id}/revoke`)).status).toBe(200);
