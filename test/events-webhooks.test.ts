@@ -698,10 +698,11 @@ type Ended = { text: string; endedAfter: number | null };
  * Reads a raw stream to its end (bounded): all it said, and when it ended (null: still open at the deadline). `live`
  * holds what it has said so far, as it goes.
  */
-async function readToEnd(url: string, headers: Record<string, string>, deadlineMs: number, live: { text: string } = { text: "" }): Promise<Ended> {
+async function readToEnd(url: string, headers: Record<string, string>, deadlineMs: number, live: { text: string } = { text: "" }, stop?: AbortSignal): Promise<Ended> {
   const t0 = Date.now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), deadlineMs);
+  stop?.addEventListener("abort", () => abort.abort());
   let text = "";
   try {
     const res = await fetch(url, { headers, signal: abort.signal });
@@ -730,17 +731,25 @@ describe("SSE: a stream's caller is asked again when access may have ended, and 
     const other = await owner("POST", "/api/v1/workspaces", { body: { name: "SSE elsewhere" } });
     expect([made.status, rebound.status, kept.status, other.status]).toEqual([200, 200, 200, 200]);
     const url = `${srv.url}/api/events`;
-    // Revoked once all three are connected: the next beat comes within 5 s of that, whenever the beats began.
+    // Revoked just after a heartbeat, so the next is ~5 s away: beats are one timer for every stream, at a phase of
+    // its own, and one landing between the count below and the change would be counted against the change.
     const said = [made, rebound, kept].map(() => ({ text: "" }));
-    const streams = [made, rebound, kept].map((k, i) => readToEnd(url, { "x-api-key": k.body.key }, 6500, said[i]));
+    const stopKept = new AbortController();
+    const streams = [made, rebound, kept].map((k, i) => readToEnd(url, { "x-api-key": k.body.key }, 12_000, said[i], i === 2 ? stopKept.signal : undefined));
     // All three connected (the server's "connected" comment): a fixed pause could end before a loaded machine had
     // answered them, and a key revoked before its stream was admitted gets a 401, not a stream that ends.
     await waitUntil("all three streams connected", () => said.every((s) => s.text.includes(": connected")), 5_000);
     const beats = (text: string) => text.split(": heartbeat").length - 1;
+    const beatsAtConnect = said.map((s) => beats(s.text));
+    await waitUntil("a heartbeat on all three", () => said.every((s, i) => beats(s.text) > beatsAtConnect[i]!), 6_000);
     const beatsBefore = said.map((s) => beats(s.text));
     expect((await owner("POST", `/api/v1/api-keys/${made.body.id}/revoke`)).status).toBe(200);
     expect((await client(srv, { apiKey: rebound.body.key })("PUT", "/api/v1/workspaces/current", { body: { workspace: other.body.id } })).status).toBe(200);
-    const [revoked, moved, still] = (await Promise.all(streams)) as [Ended, Ended, Ended];
+    const [revoked, moved] = (await Promise.all(streams.slice(0, 2))) as [Ended, Ended];
+    // The unaffected one is still open a while after the other two ended; then the reader gives up on it.
+    await sleep(300);
+    stopKept.abort();
+    const still = (await streams[2]) as Ended;
     // Ended by the change itself: no heartbeat (whose recheck also ends a stream, up to 5 s later) came in between.
     expect([beats(revoked.text), beats(moved.text)]).toEqual(beatsBefore.slice(0, 2));
     expect(revoked.endedAfter).not.toBeNull();
@@ -750,7 +759,7 @@ describe("SSE: a stream's caller is asked again when access may have ended, and 
     // The unaffected key heard heartbeats and was still open when the reader gave up.
     expect(still.endedAfter).toBeNull();
     expect(still.text).toContain(": heartbeat");
-  }, 15_000);
+  }, 20_000);
 });
 
 describe("SSE heartbeats", () => {
