@@ -123,7 +123,11 @@ test("audit: the action filter shows the key's creation; the actor and date filt
 
   // The days picked are the person's own: in a zone whose date is not UTC's now, "today" to "today" shows what was
   // done minutes ago (a bare date was a UTC day, and showed nothing).
-  const timezoneId = new Date().getUTCHours() >= 10 ? "Pacific/Kiritimati" : "Pacific/Pago_Pago";
+  // Kiritimati (UTC+14) starts its day at 10:00 UTC and Pago Pago (UTC-11) ends its at 11:00 UTC: the switch is half
+  // way, so neither zone's midnight falls between the entries made minutes ago and now (switching at 10:00 picked
+  // Kiritimati's new day just after it began, a day none of those entries were made in).
+  const utcNow = new Date();
+  const timezoneId = utcNow.getUTCHours() * 60 + utcNow.getUTCMinutes() >= 10 * 60 + 30 ? "Pacific/Kiritimati" : "Pacific/Pago_Pago";
   const today = new Date().toLocaleDateString("en-CA", { timeZone: timezoneId });
   expect(today).not.toBe(new Date().toISOString().slice(0, 10));
   const far = await browser.newContext({ viewport: DESKTOP, timezoneId });
