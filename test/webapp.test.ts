@@ -102,6 +102,13 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   const inputFact = page.locator("#facts dt", { hasText: /^Input$/ }).locator("xpath=following-sibling::dd[1]");
   await inputFact.waitFor();
   expect(await inputFact.innerText()).toBe("line one\nline two\n\n- a bullet");
+  expect(await page.locator("#facts dt", { hasText: /^Ended$/ }).count()).toBe(0); // an answer that ended on its own
+  // One cut off at the token limit says so, and what to do.
+  const cut = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[stop:length]] a long answer" } });
+  await page.goto(`${srv.url}/executions/${cut.body.executionId}`);
+  const ended = page.locator("#facts dt", { hasText: /^Ended$/ }).locator("xpath=following-sibling::dd[1]");
+  await ended.waitFor();
+  expect(await ended.innerText()).toContain("Cut off at the token limit");
   await page.goto(`${srv.url}/executions/${id}`);
   await page.locator('#status-badge[data-status="completed"]').waitFor();
 

@@ -226,6 +226,13 @@ function liveEvents(types, onEvent, onOpen) {
 }
 function fmtMs(ms) { return ms == null ? "—" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s"; }
 function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
+// A completed run whose answer did not end on its own: what its text is, and what to do about it (null: it did).
+function stoppedNote(reason) {
+  return reason === "max_tokens" ? "Cut off at the token limit: the output is not the whole answer (the operator sets the limit: CLANKER_MAX_OUTPUT_TOKENS)"
+    : reason === "refusal" ? "The model declined to answer"
+    : reason === "tool_use" ? "The model asked for a tool this run does not offer: the output may be incomplete"
+    : null;
+}
 // The workspace choice goes with the session: the next person on this browser starts in their own.
 // What this tab kept for the person (a run it started, an invitation joined) goes with them: the next one signed in
 // here would be told of it.
