@@ -631,6 +631,12 @@ describe("cancel", () => {
     expect(done.usage.outputTokens).toBe(3);
     expect(done.usage.inputTokens).toBeGreaterThan(Math.ceil(input.length / 4));
     expect(done.cost).toBe(expectedCost(done.usage.inputTokens, 3));
+    // The reverse, with a placeholder 0 for the prompt: no count (a prompt is never 0 tokens), so it is estimated too.
+    const placeholder = `Summarize, usage at the start only [[start-usage-only]] [[usage:0,1]] ${marker("start-usage-only")}`;
+    const other = await waitEnd(a, await start(a, { input: placeholder }));
+    expect(other.status).toBe("completed");
+    expect(other.usage.inputTokens).toBeGreaterThan(Math.ceil(placeholder.length / 4));
+    expect(other.usage.outputTokens).toBe(Math.ceil(other.outputBlocks.map((b: any) => b.content).join("").length / 4));
   });
 
   test("a completed run says why its answer ended (stopReason): end_turn, max_tokens when cut off at the token limit, refusal; Anthropic's and OpenAI's words alike; null for a failed run", async () => {

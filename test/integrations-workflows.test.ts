@@ -52,6 +52,12 @@ describe("workflow action steps", () => {
     expect(posted.text).toStartWith("Summary: Fake answer for: ");
     expect(posted.text).toContain("Release notes for v2");
     expect(run.steps.post).toMatchObject({ status: "completed", kind: "action", input: { channel: "#deploys", text: posted.text }, output: { ok: true, channel: "C003", ts: posted.ts } });
+    // The action is the launcher's, as its launch is: audited as their key, under the launch's request id.
+    const me = (await api("GET", "/api/v1/profile")).body;
+    const audit = (await api("GET", "/api/v1/audit-logs?limit=50")).body.data as { action: string; resourceId: string; actor: unknown; requestId: string }[];
+    const launch = audit.find((a) => a.action === "workflow.launch" && a.resourceId === launched.body.runId)!;
+    const action = audit.find((a) => a.action === "integration.action" && a.requestId === launch.requestId)!;
+    expect(action.actor).toEqual({ type: "apiKey", userId: me.id, apiKeyId: me.apiKeyId });
   });
 
   test("an action's typed failure fails the step and the run with that code", async () => {

@@ -179,7 +179,8 @@ function reportedUsage(raw: unknown, usage: Usage, exact: Exact): boolean {
   const u = event?.type === "message_start" ? event.message?.usage : event?.type === "message_delta" ? event.usage : undefined;
   if (typeof u?.input_tokens === "number") {
     usage.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
-    exact.input = true;
+    // A prompt is never 0 tokens: a proxy's placeholder 0 is no count (the prompt is estimated).
+    exact.input = usage.inputTokens > 0;
   }
   if (typeof u?.output_tokens === "number") {
     usage.outputTokens = u.output_tokens;

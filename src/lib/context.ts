@@ -90,6 +90,7 @@ export function callerOf(ctx: Ctx): string {
  */
 export function onBehalfOf(row: { workspaceId: number; actorUserId: number | null; actorApiKeyId: number | null }, requestId: string): Ctx {
   const { workspaceId, actorUserId: userId, actorApiKeyId: apiKeyId } = row;
+  // A key with no person is an unclaimed agent's (which may not launch workflows today): named as it is all the same.
   if (apiKeyId !== null) return { workspaceId, actor: userId === null ? { kind: "agent", userId, apiKeyId } : { kind: "apiKey", userId, apiKeyId }, role: "owner", requestId };
   return userId === null ? systemCtx(workspaceId, requestId) : { workspaceId, actor: { kind: "user", userId }, role: "owner", requestId };
 }

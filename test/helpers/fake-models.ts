@@ -7,7 +7,8 @@
 // [[slow]] waits 150 ms before each delta (for cancel), [[slow:N]] N ms;
 // [[no-usage]] sends no usage: (OpenAI flavour) no usage chunk, as a server that ignores include_usage; (Anthropic
 // flavour) no `usage` in message_start nor message_delta, as some proxies and local servers; [[delta-usage-only]]
-// (Anthropic flavour) none in message_start, the answer's in message_delta, as other proxies;
+// (Anthropic flavour) none in message_start, the answer's in message_delta, as other proxies; [[start-usage-only]] the
+// reverse (with [[usage:0,N]]: a placeholder 0 in message_start, nothing after);
 // [[stop:WORD]] ends the answer with that stop_reason (Anthropic) or finish_reason (OpenAI): max_tokens, length, refusal…;
 // [[tool-only]] (OpenAI flavour) answers with one tool call (4 KB of arguments) and no text, finish_reason tool_calls;
 // [[echo-key]] answers 400 with a message that repeats the key the request carried, [[masked-key]] 401 naming it masked
@@ -143,7 +144,7 @@ export function startFakeModel(flavor: Flavor): FakeModel {
             const withUsage = !prompt.includes("[[no-usage]]");
             const stop = /\[\[stop:(\w+)\]\]/.exec(prompt)?.[1];
             const events =
-              flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage, !prompt.includes("[[delta-usage-only]]"), stop) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"), stop);
+              flavor === "anthropic" ? anthropicEvents(chunks, usage, withUsage, !prompt.includes("[[delta-usage-only]]"), stop, !prompt.includes("[[start-usage-only]]")) : openaiEvents(chunks, withUsage, usage, prompt.includes("[[tool-only]]"), stop);
             let deltas = 0;
             for (const e of events) {
               if (rec.aborted) return;
@@ -218,7 +219,7 @@ interface Ev {
 
 type Said = { input: number; output: number };
 
-function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageAtStart = true, stop = "end_turn"): Ev[] {
+function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageAtStart = true, stop = "end_turn", usageAtEnd = true): Ev[] {
   const ev = (type: string, data: object, isDelta = false): Ev => ({ text: `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`, isDelta });
   const outputTokens = said?.output ?? chunks.join("").split(/\s+/).length;
   const usage = (u: object) => (withUsage ? { usage: u } : {});
@@ -231,7 +232,7 @@ function anthropicEvents(chunks: string[], said?: Said, withUsage = true, usageA
     ev("ping", {}),
     ...chunks.map((c) => ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: c } }, true)),
     ev("content_block_stop", { index: 0 }),
-    ev("message_delta", { delta: { stop_reason: stop, stop_sequence: null }, ...usage({ output_tokens: outputTokens }) }),
+    ev("message_delta", { delta: { stop_reason: stop, stop_sequence: null }, ...(usageAtEnd ? usage({ output_tokens: outputTokens }) : {}) }),
     ev("message_stop", {}),
   ];
 }

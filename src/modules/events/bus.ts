@@ -171,8 +171,8 @@ export class EventBus {
     if (!file || file === ":memory:") return (this.reader = null);
     this.reader = new Database(file, { readonly: true });
     // A read can meet SQLITE_BUSY for a moment (another process's recovery of the WAL index, a WAL being reset): it
-    // waits, as the store's own connection does, instead of ending every stream that read then.
-    this.reader.run("PRAGMA busy_timeout = 5000");
+    // waits that moment out rather than end every stream that read then; briefly, since the wait holds the process.
+    this.reader.run("PRAGMA busy_timeout = 250");
     return this.reader;
   }
 

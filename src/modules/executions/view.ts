@@ -4,7 +4,7 @@ import { toIso } from "../../lib/clock";
 import { callbackUrlFor, starterView, type Ctx } from "../../lib/context";
 import { executionBlocks, executions } from "../../store/schema";
 import { toCredits } from "../billing/service";
-import type { StopReason } from "../../executor/stop-reason";
+import { STOP_REASONS, type StopReason } from "../../executor/stop-reason";
 
 export type ExecutionRow = typeof executions.$inferSelect;
 export type BlockRow = typeof executionBlocks.$inferSelect;
@@ -33,7 +33,8 @@ export function endSummary(e: ExecutionRow, artifactIds: number[] = []) {
 }
 
 /** Why a completed run's answer ended (max_tokens: cut off at its token limit); null for any other end. */
-const stopReasonView = (e: ExecutionRow) => (e.status === "completed" ? ((e.stopReason as StopReason | null) ?? null) : null);
+const stopReasonView = (e: ExecutionRow): StopReason | null =>
+  e.status !== "completed" || e.stopReason === null ? null : (STOP_REASONS as readonly string[]).includes(e.stopReason) ? (e.stopReason as StopReason) : "other";
 
 /** A run's artifacts in the order written, and which of them is its output (null once that one was deleted). */
 export type RunArtifacts = { ids: number[]; output: number | null };
