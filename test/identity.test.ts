@@ -370,11 +370,13 @@ describe("audit logs", () => {
 
   test("start_date and end_date filters (dates and times, inclusive)", async () => {
     const all = await audit(a);
-    const now = new Date();
-    const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
-    expect(await audit(a, `&start_date=${day(1)}`)).toEqual([]);
-    expect(await audit(a, `&end_date=${day(-1)}`)).toEqual([]);
-    expect(await audit(a, `&start_date=${day(-1)}&end_date=${day(1)}`)).toEqual(all);
+    // Days counted from the entries' own (newest first), not from now: run just after midnight UTC, "yesterday" held
+    // the entries made just before it.
+    const day = (from: string, offset: number) => new Date(Date.parse(from) + offset * 86_400_000).toISOString().slice(0, 10);
+    const [newest, oldest] = [all[0].createdAt, all.at(-1).createdAt];
+    expect(await audit(a, `&start_date=${day(newest, 1)}`)).toEqual([]);
+    expect(await audit(a, `&end_date=${day(oldest, -1)}`)).toEqual([]);
+    expect(await audit(a, `&start_date=${day(oldest, -1)}&end_date=${day(newest, 1)}`)).toEqual(all);
     expect(await audit(a, `&start_date=${encodeURIComponent(t0)}`)).toEqual(all);
     // A time window around one entry picks it (and only entries of that instant).
     const mid = all[Math.floor(all.length / 2)];
