@@ -121,6 +121,8 @@ test("sign in, watch an API run live in /executions, open it, rerun, cancel, oth
   // Cancel from the page: a slow run started over the API, opened while running.
   const slow = await api("POST", "/api/v1/skills/summarize/run", { body: { input: "[[slow:1500]] to be cancelled" } });
   await page.goto(`${srv.url}/executions/${slow.body.executionId}`);
+  // Once the page has read the run (its first status paints the badge): the load event can come before that read.
+  await page.locator("#status-badge[data-status]").waitFor();
   // A screen reader hears the status change (role=status, replaced only when it changes), not the whole output again
   // at every update (it was a live region rebuilt each time); a failure is an alert.
   expect(await page.locator("#output").getAttribute("aria-live")).toBeNull();
