@@ -113,7 +113,7 @@ function render(s) {
   fact(dl, "Tokens", s.usage.inputTokens + " in · " + s.usage.outputTokens + " out");
   fact(dl, "Cost", s.cost + " credits"); fact(dl, "Model", (s.provider || "—") + (s.model ? " · " + s.model : ""));
   if (s.rerunOf) fact(dl, "Rerun of", s.rerunOf);
-  if (stoppedNote(s.stopReason)) fact(dl, "Ended", stoppedNote(s.stopReason));
+  var ended = stoppedNote(s.stopReason); if (ended) fact(dl, "Ended", ended);
   fact(dl, "Input", s.input);
   if (s.error) say($("run-error"), s.error.message + (s.error.code ? " (" + s.error.code + ")" : ""), "err"); else $("run-error").hidden = true;
   var out = $("output"); out.replaceChildren();

@@ -194,7 +194,7 @@ async function finish() {
     var dl = $("run-facts"); dl.replaceChildren();
     fact(dl, "Cost", s.cost + " credits"); fact(dl, "Tokens", s.usage.inputTokens + " in · " + s.usage.outputTokens + " out");
     fact(dl, "Duration", fmtMs(s.executionTime));
-    if (stoppedNote(s.stopReason)) fact(dl, "Ended", stoppedNote(s.stopReason));
+    var ended = stoppedNote(s.stopReason); if (ended) fact(dl, "Ended", ended);
     // Named by their files (one read each; a run has few), in the order the run wrote them.
     var named = await Promise.all(s.artifactIds.map(function (id) { return call("GET", "/api/v1/artifacts/" + encodeURIComponent(id)).then(function (a) { return a.name; }, function () { return id; }); }));
     s.artifactIds.forEach(function (id, i) { fact(dl, i ? "" : "Artifacts", named[i], "/artifacts/" + id); });
